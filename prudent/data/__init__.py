@@ -1,1 +1,25 @@
-"""prudent.data."""
+"""What comes in: reading tables, column roles and validation, the target, and splits."""
+
+from prudent.data._io import TableWriter, iter_table, read_table, table_format, write_table
+from prudent.data._schema import ColumnSpec, Role, Schema, infer_schema, validate_frame
+from prudent.data._splits import Splits, check_disjoint, make_splits, without_rows
+from prudent.data._target import Target, prepare_target
+
+__all__ = [
+    "ColumnSpec",
+    "Role",
+    "Schema",
+    "Splits",
+    "TableWriter",
+    "Target",
+    "check_disjoint",
+    "infer_schema",
+    "iter_table",
+    "make_splits",
+    "prepare_target",
+    "read_table",
+    "table_format",
+    "validate_frame",
+    "without_rows",
+    "write_table",
+]

@@ -1,0 +1,263 @@
+"""A bundle: a directory that holds a fitted model, its manifest and its evidence.
+
+Saving writes every file, then the manifest with a SHA-256 per file, then the
+manifest's own hash. Loading checks the manifest's hash, every file's hash and every
+path before parsing anything, checks the versions, and lets skops build only trusted
+types: a tampered, truncated or foreign bundle is refused and no code from it runs.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import skops.io as sio
+
+from prudent.bundle._integrity import check_trusted_types, safe_member, sha256_file
+from prudent.bundle._manifest import FORMAT_VERSION, build_manifest, running_versions
+from prudent.data import Schema, TableWriter, iter_table, validate_frame
+from prudent.errors import BundleError, BundleIntegrityError, BundleVersionError
+from prudent.fit import FitResult
+from prudent.models._guarded import GuardedModel, output_columns
+
+__all__ = ["Bundle", "load"]
+
+MANIFEST = "manifest.json"
+MANIFEST_HASH = "manifest.sha256"
+MODEL_FILE = "model.skops"
+
+
+class Bundle:
+    """A fitted prudent model with its manifest; predicts tables and files.
+
+    Parameters
+    ----------
+    model
+        The fitted guarded model.
+    manifest
+        The manifest dict (see ``prudent show``).
+    extras
+        Other files of the bundle: name → bytes (label audit, report, artifacts).
+    path
+        Where the bundle lies on disk, when it was saved or loaded.
+    """
+
+    def __init__(self, model: GuardedModel, manifest: dict[str, Any],
+                 extras: dict[str, bytes] | None = None, path: Path | None = None) -> None:
+        self.model = model
+        self.manifest = manifest
+        self.extras = dict(extras or {})
+        self.path = path
+        self.schema = Schema.from_dict(manifest["schema"])
+
+    @classmethod
+    def from_fit(cls, result: FitResult) -> Bundle:
+        """Build an in-memory bundle from a fit."""
+        extras = {"label_issues.csv": result.label_issues.to_csv(index=False).encode()}
+        buffer = io.BytesIO()
+        arrays = {k: np.asarray(v) for k, v in result.trust.artifacts.items()
+                  if np.asarray(v).dtype != object}
+        np.savez_compressed(buffer, **arrays)
+        extras["artifacts.npz"] = buffer.getvalue()
+        if result.spec.rules:
+            extras["rules.yaml"] = result.spec.rules.encode()
+        return cls(result.model, build_manifest(result), extras)
+
+    @property
+    def classes(self) -> list[Any]:
+        """The class labels."""
+        return list(self.manifest["classes"])
+
+    @property
+    def version(self) -> str:
+        """A short identifier of this bundle: the first 12 hex digits of the model file's hash."""
+        return str(self.manifest.get("files", {}).get(MODEL_FILE, "unsaved"))[:12]
+
+    def predict(self, frame: pd.DataFrame, *, rules: Any = None,
+                on_notice: Callable[[str], None] | None = None) -> pd.DataFrame:
+        """Validate ``frame`` against the schema, then predict and decide every row.
+
+        Parameters
+        ----------
+        frame
+            Input rows with (at least) the schema's feature columns.
+        rules
+            A rule set that replaces the bundle's own for this call.
+        on_notice
+            Receives notices such as ignored extra columns.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per input row, in order: prediction, confidence, proba_<class>…,
+            ood_score, is_ood, prediction_set, decision, reason.
+
+        Raises
+        ------
+        SchemaError
+            A column is missing or a value cannot be coerced (named in the message).
+        """
+        X, notices = validate_frame(frame, self.schema)
+        for n in notices:
+            if on_notice is not None:
+                on_notice(n)
+        return self.model.predict_frame(X, rules=rules)
+
+    def predict_file(self, source: str | Path, destination: str | Path, *,
+                     chunk_rows: int = 50_000, rules: Any = None,
+                     on_notice: Callable[[str], None] | None = None) -> int:
+        """Stream ``source`` through :meth:`predict` into ``destination`` in bounded memory.
+
+        Returns
+        -------
+        int
+            The number of rows predicted.
+        """
+        seen: set[str] = set()
+
+        def once(message: str) -> None:
+            if message not in seen and on_notice is not None:
+                on_notice(message)
+            seen.add(message)
+
+        total = 0
+        with TableWriter(destination) as writer:
+            for chunk in iter_table(source, chunk_rows=chunk_rows):
+                if chunk.shape[1] == 0:
+                    writer.write(pd.DataFrame(columns=output_columns(self.model.classes)))
+                    continue
+                out = self.predict(chunk, rules=rules, on_notice=once)
+                writer.write(out)
+                total += len(out)
+        return total
+
+    def save(self, path: str | Path, *, overwrite: bool = True) -> Path:
+        """Write the bundle directory: files, then manifest with hashes, then its hash."""
+        root = Path(path)
+        if root.exists() and not overwrite:
+            raise BundleError(f"'{root}' exists; choose another --out or remove it.")
+        if root.exists():
+            if not (root / MANIFEST).exists() and any(root.iterdir()):
+                raise BundleError(f"'{root}' exists and is not a prudent bundle; refusing to "
+                                  "overwrite it.")
+            shutil.rmtree(root)
+        root.mkdir(parents=True)
+        sio.dump(self.model, root / MODEL_FILE)
+        for name, data in self.extras.items():
+            safe_member(root, name).write_bytes(data)
+        self.path = root
+        self._write_manifest()
+        return root
+
+    def add_file(self, name: str, data: bytes) -> None:
+        """Add or replace a file (such as ``report.html``) in a saved bundle, rehashing it."""
+        self.extras[name] = data
+        if self.path is not None:
+            safe_member(self.path, name).write_bytes(data)
+            self._write_manifest()
+
+    def _write_manifest(self) -> None:
+        assert self.path is not None
+        names = [MODEL_FILE, *sorted(self.extras)]
+        self.manifest["files"] = {n: sha256_file(self.path / n) for n in names}
+        text = json.dumps(self.manifest, indent=2, sort_keys=False, allow_nan=False)
+        (self.path / MANIFEST).write_text(text + "\n", encoding="utf-8")
+        (self.path / MANIFEST_HASH).write_text(sha256_file(self.path / MANIFEST) + "\n")
+
+    @classmethod
+    def load(cls, path: str | Path) -> Bundle:
+        """Load and verify a bundle directory; see :func:`load`."""
+        root = Path(path)
+        manifest = _read_manifest(root)
+        files = manifest.get("files")
+        if not isinstance(files, dict) or MODEL_FILE not in files:
+            raise BundleIntegrityError(f"Bundle '{root}' has no list of file hashes; refused.")
+        for name, digest in files.items():
+            member = safe_member(root, name)
+            if not member.is_file():
+                raise BundleIntegrityError(f"Bundle '{root}' is missing {name!r}; refused.")
+            if sha256_file(member) != digest:
+                raise BundleIntegrityError(f"Bundle file {name!r} in '{root}' does not match "
+                                           "its SHA-256 in the manifest (altered or "
+                                           "truncated); refused.")
+        _check_versions(root, manifest)
+        model = _load_model(root / MODEL_FILE)
+        extras = {n: (root / n).read_bytes() for n in files if n != MODEL_FILE}
+        return cls(model, manifest, extras, path=root)
+
+
+def _read_manifest(root: Path) -> dict[str, Any]:
+    if not (root / MANIFEST).is_file():
+        raise BundleError(f"'{root}' is not a prudent bundle: it has no {MANIFEST}.")
+    if not (root / MANIFEST_HASH).is_file():
+        raise BundleIntegrityError(f"Bundle '{root}' has no {MANIFEST_HASH}; refused.")
+    expected = (root / MANIFEST_HASH).read_text().strip()
+    if sha256_file(root / MANIFEST) != expected:
+        raise BundleIntegrityError(f"{MANIFEST} in '{root}' does not match its hash (altered or "
+                                   "truncated); refused.")
+    try:
+        data = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BundleIntegrityError(f"{MANIFEST} in '{root}' is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise BundleIntegrityError(f"{MANIFEST} in '{root}' is not a JSON object; refused.")
+    return data
+
+
+def _check_versions(root: Path, manifest: dict[str, Any]) -> None:
+    saved = manifest.get("versions", {})
+    running = running_versions()
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise BundleVersionError(str(root), {"format": manifest.get("format_version")},
+                                 {"format": FORMAT_VERSION})
+    keys = ("scikit-learn", "lightgbm", "skops")
+    minor = {k: ".".join(str(saved.get(k, "")).split(".")[:2]) for k in keys}
+    now = {k: ".".join(running[k].split(".")[:2]) for k in keys}
+    if minor != now:
+        raise BundleVersionError(str(root), {k: saved.get(k) for k in keys},
+                                 {k: running[k] for k in keys})
+
+
+def _load_model(path: Path) -> GuardedModel:
+    try:
+        untrusted = sio.get_untrusted_types(file=path)
+    except Exception as exc:
+        raise BundleIntegrityError(f"'{path.name}' is not a readable skops file: {exc}") from exc
+    check_trusted_types(untrusted, where=f"'{path.name}'")
+    try:
+        model = sio.load(path, trusted=untrusted)
+    except Exception as exc:
+        raise BundleIntegrityError(f"'{path.name}' could not be loaded: {exc}") from exc
+    if not isinstance(model, GuardedModel):
+        raise BundleIntegrityError(f"'{path.name}' does not hold a prudent model; refused.")
+    return model
+
+
+def load(path: str | Path) -> Bundle:
+    """Load a bundle directory, verifying hashes, paths, versions and types first.
+
+    Parameters
+    ----------
+    path
+        The bundle directory written by ``prudent fit --out`` or :meth:`Bundle.save`.
+
+    Returns
+    -------
+    Bundle
+
+    Raises
+    ------
+    BundleError
+        Not a bundle.
+    BundleIntegrityError
+        A file is missing, altered, outside the bundle, or holds untrusted types.
+    BundleVersionError
+        Saved with library versions this installation cannot load safely.
+    """
+    return Bundle.load(path)

@@ -1,0 +1,68 @@
+"""File hashes and safe paths: a bundle is verified before anything in it is parsed."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path, PurePosixPath
+
+from prudent.errors import BundleIntegrityError
+
+__all__ = ["TRUSTED_PREFIXES", "check_trusted_types", "safe_member", "sha256_file"]
+
+TRUSTED_PREFIXES = ("prudent.", "sklearn.", "lightgbm.", "numpy.", "scipy.")
+"""Module prefixes whose types a bundle may contain; skops refuses everything else."""
+
+_TRUSTED_EXACT = frozenset({"collections.OrderedDict", "builtins.slice", "builtins.frozenset"})
+
+
+def sha256_file(path: Path) -> str:
+    """The hex SHA-256 of a file, read in 1 MiB blocks.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x"
+    >>> _ = p.write_bytes(b"abc")
+    >>> sha256_file(p)[:12]
+    'ba7816bf8f01'
+    """
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def safe_member(root: Path, name: str) -> Path:
+    """Resolve ``name`` inside the bundle directory, refusing anything that escapes it.
+
+    Raises
+    ------
+    BundleIntegrityError
+        For absolute paths, ``..`` parts, or links that lead outside ``root``.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> safe_member(Path("/b"), "../etc/passwd")
+    Traceback (most recent call last):
+    ...
+    prudent.errors.BundleIntegrityError: Bundle file name '../etc/passwd' is not a plain relative path inside the bundle; the bundle is refused.
+    """
+    pure = PurePosixPath(name)
+    if pure.is_absolute() or ".." in pure.parts or "\\" in name or not pure.parts:
+        raise BundleIntegrityError(f"Bundle file name {name!r} is not a plain relative path "
+                                   "inside the bundle; the bundle is refused.")
+    path = (root / pure).resolve()
+    if root.resolve() not in path.parents:
+        raise BundleIntegrityError(f"Bundle file {name!r} resolves outside the bundle; refused.")
+    return path
+
+
+def check_trusted_types(types: list[str], *, where: str) -> None:
+    """Refuse a skops file that holds a type outside prudent's trusted libraries."""
+    bad = [t for t in types if not (t.startswith(TRUSTED_PREFIXES) or t in _TRUSTED_EXACT)]
+    if bad:
+        raise BundleIntegrityError(
+            f"{where} holds types prudent does not trust: {sorted(bad)}; the bundle is refused "
+            "(only prudent, scikit-learn, LightGBM, NumPy and SciPy types are allowed).")

@@ -1,0 +1,78 @@
+"""The manifest: what a bundle holds, how it was made, and what it promises."""
+
+from __future__ import annotations
+
+import platform
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+import numpy as np
+
+from prudent.fit import FitResult
+
+__all__ = ["FORMAT_VERSION", "build_manifest", "jsonable", "running_versions"]
+
+FORMAT_VERSION = 1
+_LIBRARIES = ("prudent", "scikit-learn", "numpy", "scipy", "pandas", "lightgbm", "skops")
+
+
+def running_versions() -> dict[str, str]:
+    """Versions of Python and the libraries a bundle depends on, as running now."""
+    out = {"python": platform.python_version()}
+    for name in _LIBRARIES:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:  # pragma: no cover - all are dependencies
+            out[name] = "absent"
+    return out
+
+
+def jsonable(value: Any) -> Any:
+    """Turn numpy scalars/arrays and nested containers into plain JSON values.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> jsonable({"a": np.float64(1.5), "b": np.array([1, 2]), "c": float("nan")})
+    {'a': 1.5, 'b': [1, 2], 'c': None}
+    """
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        return jsonable(value.item())
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
+def build_manifest(result: FitResult) -> dict[str, Any]:
+    """The manifest of a fit's bundle, without the ``files`` section (added on save)."""
+    spec = result.spec
+    return jsonable({
+        "format_version": FORMAT_VERSION,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "versions": running_versions(),
+        "target": spec.target,
+        "classes": list(result.classes),
+        "schema": result.schema.to_dict(),
+        "data": result.data_summary,
+        "splits": {"train_rows": len(result.splits.train), "test_rows": len(result.splits.test),
+                   "n_folds": result.splits.n_folds, "seed": spec.seed,
+                   "notes": list(result.splits.notes)},
+        "spec": {k: v for k, v in vars(spec).items() if k != "rules"},
+        "leaderboard": result.leaderboard,
+        "best_baseline": result.best_baseline,
+        "skipped": [{"name": s.name, "reason": s.reason} for s in result.skipped],
+        "chosen": result.trust.chosen,
+        "test_metrics": result.trust.test_metrics,
+        "trust": result.trust.sections,
+        "label_audit": {"n_suspect": len(result.label_issues), "file": "label_issues.csv",
+                        "dropped": spec.drop_suspect_labels},
+        "notices": result.notices,
+        "fit_seconds": round(result.seconds, 2),
+    })

@@ -1,0 +1,298 @@
+"""Reading and writing tables: CSV, Parquet and JSON Lines, chosen by file extension.
+
+Whole-file reads validate what a fit needs (the file exists, parses, has rows and
+unique column names); chunked reads and writers let ``prudent predict`` stream files
+larger than memory.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from prudent.errors import DataReadError, SchemaError
+
+__all__ = ["TableWriter", "iter_table", "read_table", "table_format", "write_table"]
+
+Format = Literal["csv", "parquet", "jsonl"]
+
+_EXTENSIONS: dict[str, Format] = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+}
+
+
+def table_format(path: str | Path) -> Format:
+    """Return the table format of ``path`` from its extension.
+
+    Parameters
+    ----------
+    path
+        A file name ending in .csv, .parquet/.pq or .jsonl/.ndjson/.json.
+
+    Returns
+    -------
+    Format
+        ``"csv"``, ``"parquet"`` or ``"jsonl"``.
+
+    Raises
+    ------
+    DataReadError
+        When the extension is not one prudent reads.
+
+    Examples
+    --------
+    >>> table_format("data/train.parquet")
+    'parquet'
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix not in _EXTENSIONS:
+        known = ", ".join(sorted(_EXTENSIONS))
+        raise DataReadError(
+            f"File '{path}' has extension '{suffix or '(none)'}', but prudent reads {known}; "
+            "convert it or rename it."
+        )
+    return _EXTENSIONS[suffix]
+
+
+def _check_file(path: Path) -> None:
+    if not path.exists():
+        raise DataReadError(f"File '{path}' does not exist; check the path.")
+    if path.is_dir():
+        raise DataReadError(f"'{path}' is a directory, but a data file was expected.")
+    if path.stat().st_size == 0:
+        raise DataReadError(f"File '{path}' is empty: it has no header and no rows.")
+
+
+def _csv_header(path: Path) -> list[str]:
+    with path.open(newline="", encoding="utf-8", errors="replace") as fh:
+        return next(csv.reader(fh), [])
+
+
+def _check_columns(names: list[str], path: Path) -> None:
+    seen: set[str] = set()
+    dupes = sorted({n for n in names if n in seen or seen.add(n)})  # type: ignore[func-returns-value]
+    if dupes:
+        raise SchemaError(
+            f"File '{path}' has duplicated column names {dupes}; rename them so each is unique.",
+            field=dupes[0],
+        )
+
+
+def _read_whole(path: Path, fmt: Format) -> pd.DataFrame:
+    if fmt == "csv":
+        _check_columns(_csv_header(path), path)
+        return pd.read_csv(path, low_memory=False)
+    if fmt == "parquet":
+        table = pq.read_table(path)
+        _check_columns(list(table.column_names), path)
+        return table.to_pandas()
+    frame = pd.read_json(path, lines=True, dtype=False, convert_dates=False)
+    return frame
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read a whole table, by extension, with a clear error for every way it can fail.
+
+    Parameters
+    ----------
+    path
+        A CSV, Parquet or JSON Lines file.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table, with at least one column and one row.
+
+    Raises
+    ------
+    DataReadError
+        The file is missing, unreadable, of an unknown format, or has no rows.
+    SchemaError
+        Two columns share a name.
+
+    Examples
+    --------
+    >>> import pandas as pd, tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "t.csv")
+    >>> pd.DataFrame({"a": [1, 2], "y": ["u", "v"]}).to_csv(p, index=False)
+    >>> read_table(p).shape
+    (2, 2)
+    """
+    path = Path(path)
+    fmt = table_format(path)
+    _check_file(path)
+    try:
+        frame = _read_whole(path, fmt)
+    except (SchemaError, DataReadError):
+        raise
+    except Exception as exc:  # every parser error becomes one readable line
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataReadError(f"File '{path}' could not be read as {fmt}: {detail}") from exc
+    if frame.shape[1] == 0 or frame.shape[0] == 0:
+        raise DataReadError(f"File '{path}' has no data rows; it needs a header and rows.")
+    frame.columns = [str(c) for c in frame.columns]
+    return frame
+
+
+def iter_table(path: str | Path, *, chunk_rows: int = 50_000) -> Iterator[pd.DataFrame]:
+    """Yield a table in chunks of at most ``chunk_rows`` rows, in file order.
+
+    An empty file with a header yields one empty frame with those columns, so callers
+    can still write an output header.
+
+    Parameters
+    ----------
+    path
+        A CSV, Parquet or JSON Lines file.
+    chunk_rows
+        The most rows held in memory at once.
+
+    Yields
+    ------
+    pandas.DataFrame
+        Consecutive chunks with string column names.
+
+    Raises
+    ------
+    DataReadError
+        The file is missing, unreadable or of an unknown format.
+    """
+    path = Path(path)
+    fmt = table_format(path)
+    if not path.exists():
+        raise DataReadError(f"File '{path}' does not exist; check the path.")
+    try:
+        yield from _iter_chunks(path, fmt, chunk_rows)
+    except (SchemaError, DataReadError):
+        raise
+    except Exception as exc:
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataReadError(f"File '{path}' could not be read as {fmt}: {detail}") from exc
+
+
+def _iter_chunks(path: Path, fmt: Format, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    if path.stat().st_size == 0:
+        yield pd.DataFrame()
+        return
+    if fmt == "csv":
+        _check_columns(_csv_header(path), path)
+        for chunk in pd.read_csv(path, chunksize=chunk_rows, low_memory=False):
+            yield _named(chunk)
+        return
+    if fmt == "parquet":
+        pf = pq.ParquetFile(path)
+        _check_columns(list(pf.schema_arrow.names), path)
+        if pf.metadata.num_rows == 0:
+            yield _named(pf.schema_arrow.empty_table().to_pandas())
+            return
+        for batch in pf.iter_batches(batch_size=chunk_rows):
+            yield _named(batch.to_pandas())
+        return
+    reader = pd.read_json(path, lines=True, dtype=False, convert_dates=False, chunksize=chunk_rows)
+    with reader:
+        for chunk in reader:
+            yield _named(chunk)
+
+
+def _named(frame: pd.DataFrame) -> pd.DataFrame:
+    frame.columns = [str(c) for c in frame.columns]
+    return frame
+
+
+class TableWriter:
+    """Append chunks of a frame to a CSV, Parquet or JSON Lines file.
+
+    Parameters
+    ----------
+    path
+        The output file; its extension picks the format.
+
+    Examples
+    --------
+    >>> import pandas as pd, tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "out.jsonl")
+    >>> with TableWriter(p) as w:
+    ...     w.write(pd.DataFrame({"a": [1]}))
+    ...     w.write(pd.DataFrame({"a": [2]}))
+    >>> from pathlib import Path
+    >>> len(Path(p).read_text().splitlines())
+    2
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.format = table_format(self.path)
+        self._parquet: pq.ParquetWriter | None = None
+        self._schema: pa.Schema | None = None
+        self._started = False
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+
+    def write(self, frame: pd.DataFrame) -> None:
+        """Append ``frame``; the first call writes the header (CSV) or schema (Parquet)."""
+        if self.format == "csv":
+            frame.to_csv(self.path, mode="a" if self._started else "w", header=not self._started,
+                         index=False)
+        elif self.format == "jsonl":
+            mode = "a" if self._started else "w"
+            with self.path.open(mode, encoding="utf-8") as fh:
+                for record in frame.to_dict(orient="records"):
+                    fh.write(json.dumps(record, default=_json_default) + "\n")
+        else:
+            self._write_parquet(frame)
+        self._started = True
+
+    def _write_parquet(self, frame: pd.DataFrame) -> None:
+        table = pa.Table.from_pandas(frame, preserve_index=False, schema=self._schema)
+        if self._parquet is None:
+            self._schema = table.schema
+            self._parquet = pq.ParquetWriter(self.path, table.schema)
+        self._parquet.write_table(table)
+
+    def close(self) -> None:
+        """Finish the file."""
+        if self._parquet is not None:
+            self._parquet.close()
+            self._parquet = None
+
+    def __enter__(self) -> TableWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "item"):
+        return value.item()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return list(value)
+    return str(value)
+
+
+def write_table(frame: pd.DataFrame, path: str | Path) -> None:
+    """Write ``frame`` to ``path`` in the format its extension names.
+
+    Parameters
+    ----------
+    frame
+        The table to write.
+    path
+        The output file.
+    """
+    with TableWriter(path) as writer:
+        writer.write(frame)

@@ -1,0 +1,157 @@
+"""Stratified, seeded splits with a locked test set, and checks that they are disjoint."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.model_selection import StratifiedKFold, train_test_split
+
+from prudent._typing import EncodedLabels, IntArray
+from prudent.errors import ConfigError, TargetError
+
+__all__ = ["Splits", "check_disjoint", "make_splits", "without_rows"]
+
+
+@dataclass(frozen=True)
+class Splits:
+    """Row positions of the training part, its cross-validation folds and the locked test set.
+
+    The test rows are touched once, by the final evaluation at the end of fit.
+    """
+
+    train: IntArray
+    test: IntArray
+    folds: tuple[tuple[IntArray, IntArray], ...]
+    """(fit, validate) positions *into* ``train`` for each fold."""
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def n_folds(self) -> int:
+        """The number of cross-validation folds."""
+        return len(self.folds)
+
+
+def check_disjoint(**parts: IntArray) -> None:
+    """Raise when any two named index sets share a row.
+
+    Parameters
+    ----------
+    **parts
+        Named arrays of row positions.
+
+    Raises
+    ------
+    ValueError
+        Naming the two parts that overlap and how many rows they share.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_disjoint(train=np.array([0, 1]), test=np.array([2]))
+    >>> check_disjoint(train=np.array([0, 1]), test=np.array([1]))
+    Traceback (most recent call last):
+    ...
+    ValueError: Splits 'train' and 'test' share 1 row(s); they must be disjoint.
+    """
+    names = list(parts)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            shared = np.intersect1d(parts[a], parts[b]).size
+            if shared:
+                raise ValueError(f"Splits '{a}' and '{b}' share {shared} row(s); "
+                                 "they must be disjoint.")
+
+
+def make_splits(y: EncodedLabels, *, test_size: float = 0.2, n_folds: int = 5,
+                seed: int = 0) -> Splits:
+    """Split rows into a stratified locked test set and stratified CV folds on the rest.
+
+    Parameters
+    ----------
+    y
+        Encoded labels of every row.
+    test_size
+        Share of rows locked away for the final test, in (0, 0.5].
+    n_folds
+        Folds wanted; fewer are used (with a note) when the rarest class is too small.
+    seed
+        Seed for every random choice.
+
+    Returns
+    -------
+    Splits
+        Disjoint train/test positions and the folds, with notes on any reduction.
+
+    Raises
+    ------
+    ConfigError
+        ``test_size`` is out of range.
+    TargetError
+        A class has too few rows for a test set and two folds.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> s = make_splits(np.array([0, 1] * 50), test_size=0.2, n_folds=5, seed=0)
+    >>> len(s.train), len(s.test), s.n_folds
+    (80, 20, 5)
+    """
+    if not 0.0 < test_size <= 0.5:
+        raise ConfigError(f"test_size must be in (0, 0.5], got {test_size}.")
+    counts = np.bincount(y)
+    if counts[counts > 0].min() < 3:
+        raise TargetError("Every class needs at least 3 rows: one for the locked test set and "
+                          "two for cross-validation.")
+    positions = np.arange(len(y))
+    n_test = max(int(round(test_size * len(y))), int((counts > 0).sum()))
+    train, test = train_test_split(positions, test_size=n_test, stratify=y, random_state=seed)
+    train, test = np.sort(train), np.sort(test)
+    check_disjoint(train=train, test=test)
+    rarest = int(np.bincount(y[train])[counts > 0].min())
+    notes = []
+    k = min(n_folds, rarest)
+    if k < n_folds:
+        notes.append(f"Using {k} cross-validation folds instead of {n_folds}: the rarest class "
+                     f"has only {rarest} training rows.")
+    if k < 2:
+        raise TargetError("The rarest class has a single training row; at least two are needed "
+                          "for cross-validation.")
+    skf = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+    folds = tuple((fit.astype(np.int64), val.astype(np.int64))
+                  for fit, val in skf.split(np.zeros(len(train)), y[train]))
+    return Splits(train=train.astype(np.int64), test=test.astype(np.int64), folds=folds,
+                  notes=tuple(notes))
+
+
+def without_rows(splits: Splits, y: EncodedLabels, drop: IntArray, *, seed: int = 0) -> Splits:
+    """Remove training rows (positions into the whole table) and rebuild the folds.
+
+    The locked test set is unchanged; the folds are re-drawn, stratified, on the rows left.
+
+    Parameters
+    ----------
+    splits
+        The original splits.
+    y
+        Encoded labels of every row of the table.
+    drop
+        Row positions (into the table) to remove from training.
+    seed
+        Seed for the new folds.
+
+    Returns
+    -------
+    Splits
+        With a note saying how many rows were removed.
+    """
+    train = np.setdiff1d(splits.train, drop).astype(np.int64)
+    k = min(splits.n_folds, int(np.bincount(y[train])[np.bincount(y[train]) > 0].min()))
+    if k < 2:
+        raise TargetError("Removing the suspect labels leaves a class with a single training "
+                          "row; fit without --drop-suspect-labels.")
+    skf = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+    folds = tuple((a.astype(np.int64), b.astype(np.int64))
+                  for a, b in skf.split(np.zeros(len(train)), y[train]))
+    note = f"Removed {len(splits.train) - len(train)} training row(s) with suspect labels."
+    return Splits(train=train, test=splits.test, folds=folds, notes=(*splits.notes, note))

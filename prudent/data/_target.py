@@ -1,0 +1,98 @@
+"""The target column: present, labelled, at least two classes, enough rows per class."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from prudent._typing import EncodedLabels, IntArray, Labels
+from prudent.errors import TargetError
+
+__all__ = ["Target", "prepare_target"]
+
+
+@dataclass(frozen=True)
+class Target:
+    """The labelled rows of a training table, their encoded labels and the classes."""
+
+    frame: pd.DataFrame
+    """The rows that have a label, re-indexed 0..n-1 (target column included)."""
+    y: EncodedLabels
+    """Class index of each row into :attr:`classes`."""
+    classes: Labels
+    """The sorted distinct labels."""
+    n_dropped: int
+    """Rows dropped because their label was missing."""
+    original_rows: IntArray
+    """Position of each kept row in the original table (for reporting row numbers)."""
+
+
+def _normalise_labels(s: pd.Series) -> pd.Series:
+    if pd.api.types.is_bool_dtype(s) or pd.api.types.is_integer_dtype(s):
+        return s
+    if pd.api.types.is_float_dtype(s) and (s.dropna() % 1 == 0).all():
+        return s.astype("int64")
+    return s.astype(str).str.strip()
+
+
+def prepare_target(frame: pd.DataFrame, target: str, *, min_per_class: int = 2) -> Target:
+    """Drop unlabelled rows, encode the labels and check there is enough of each class.
+
+    Parameters
+    ----------
+    frame
+        The training table.
+    target
+        The name of the label column.
+    min_per_class
+        The fewest rows a class may have for the chosen validation.
+
+    Returns
+    -------
+    Target
+        The labelled rows and their encoding; ``n_dropped`` counts rows without a label.
+
+    Raises
+    ------
+    TargetError
+        The target column is absent, has a single class, or some class has fewer than
+        ``min_per_class`` rows (they are named).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = prepare_target(pd.DataFrame({"x": [1, 2, 3, 4, 5], "y": ["a", "b", None, "a", "b"]}),
+    ...                    "y")
+    >>> list(t.classes), t.n_dropped, t.y.tolist()
+    (['a', 'b'], 1, [0, 1, 0, 1])
+    """
+    if target not in frame.columns:
+        raise TargetError(
+            f"Target column '{target}' is not in the table; the columns are {list(frame.columns)}."
+        )
+    labelled = frame[target].notna()
+    n_dropped = int((~labelled).sum())
+    kept = frame.loc[labelled]
+    original_rows = np.flatnonzero(labelled.to_numpy())
+    kept = kept.reset_index(drop=True)
+    labels = _normalise_labels(kept[target])
+    classes, y = np.unique(labels.to_numpy(), return_inverse=True)
+    if len(classes) < 2:
+        only = classes[0] if len(classes) else "(no labelled rows)"
+        raise TargetError(
+            f"Target '{target}' has a single class ({only!r}); a classifier needs at least two."
+        )
+    counts = np.bincount(y, minlength=len(classes))
+    small = [(classes[i].item() if hasattr(classes[i], "item") else classes[i], int(counts[i]))
+             for i in np.flatnonzero(counts < min_per_class)]
+    if small:
+        names = ", ".join(f"{c!r} ({n} row{'s' if n != 1 else ''})" for c, n in small)
+        raise TargetError(
+            f"Class(es) {names} of target '{target}' have fewer than {min_per_class} rows, too "
+            "few to validate; add rows, merge those classes, or drop them."
+        )
+    kept = kept.assign(**{target: labels})
+    return Target(frame=kept, y=y.astype(np.int64), classes=classes, n_dropped=n_dropped,
+                  original_rows=original_rows.astype(np.int64))

@@ -1,0 +1,168 @@
+"""Cross-validate one candidate under a time budget: out-of-fold probabilities and a refit."""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+
+from prudent._typing import EncodedLabels, IntArray, ProbaMatrix
+from prudent.data import Splits
+from prudent.models import BuildContext, CandidateSpec
+
+__all__ = ["Budget", "CandidateRun", "SkippedCandidate", "cross_validate_candidate",
+           "predict_proba_aligned"]
+
+
+class Budget:
+    """Seconds left of a fit's time limit, with a reserve kept for the final stages.
+
+    Parameters
+    ----------
+    seconds
+        The whole time limit.
+    reserve_share
+        Share of the limit kept for ensembling, calibration, OOD and the final test.
+    clock
+        Monotonic clock (injectable for tests).
+
+    Examples
+    --------
+    >>> b = Budget(100.0, reserve_share=0.2)
+    >>> 79 < b.for_candidates() <= 80
+    True
+    """
+
+    def __init__(self, seconds: float, *, reserve_share: float = 0.2,
+                 clock: Any = time.monotonic) -> None:
+        self.seconds = seconds
+        self.reserve = max(2.0, reserve_share * seconds)
+        self._clock = clock
+        self._start = clock()
+
+    def elapsed(self) -> float:
+        """Seconds since the fit started."""
+        return float(self._clock() - self._start)
+
+    def remaining(self) -> float:
+        """Seconds left of the whole limit."""
+        return self.seconds - self.elapsed()
+
+    def for_candidates(self) -> float:
+        """Seconds left for candidate fitting (the reserve excluded)."""
+        return self.remaining() - self.reserve
+
+
+@dataclass
+class CandidateRun:
+    """A cross-validated candidate: its out-of-fold probabilities and the model refit on all."""
+
+    spec: CandidateSpec
+    oof_proba: ProbaMatrix
+    model: Any
+    fit_seconds: float
+    """Seconds of the final refit."""
+    predict_seconds_per_1k: float
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SkippedCandidate:
+    """A candidate that did not fit in the budget, with the reason."""
+
+    name: str
+    reason: str
+
+
+def predict_proba_aligned(model: Any, X: pd.DataFrame, n_classes: int) -> ProbaMatrix:
+    """``predict_proba`` with one column per class index, zeros for classes the model never saw."""
+    raw = np.asarray(model.predict_proba(X), dtype=np.float64)
+    seen = np.asarray(model.classes_, dtype=np.int64)
+    if len(seen) == n_classes:
+        return raw
+    out = np.zeros((len(X), n_classes))
+    out[:, seen] = raw
+    return out
+
+
+def _subsample(rows: IntArray, y: EncodedLabels, max_rows: int | None, seed: int) -> IntArray:
+    if max_rows is None or len(rows) <= max_rows:
+        return rows
+    kept, _ = train_test_split(rows, train_size=max_rows, stratify=y[rows], random_state=seed)
+    return np.sort(kept)
+
+
+def _fit(model: Any, X: pd.DataFrame, y: EncodedLabels) -> Any:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.filterwarnings("ignore", message=".*does not have valid feature names.*")
+        return model.fit(X, y)
+
+
+def cross_validate_candidate(spec: CandidateSpec, ctx: BuildContext, X: pd.DataFrame,
+                             y: EncodedLabels, splits: Splits, budget: Budget,
+                             *, must_run: bool = False,
+                             advance: Any = None) -> CandidateRun | SkippedCandidate:
+    """Fit ``spec`` on every fold, collect out-of-fold probabilities, then refit on all rows.
+
+    ``X`` and ``y`` are the training part only (positions match ``splits.folds``). After
+    the first fold the remaining time is projected; a candidate that would overrun the
+    budget is skipped with the reason, unless ``must_run`` (the baselines).
+
+    Parameters
+    ----------
+    spec, ctx
+        The family and what it is built from.
+    X, y
+        Training rows and their encoded labels.
+    splits
+        The folds (positions into ``X``).
+    budget
+        The fit's time budget.
+    must_run
+        Never skip (baselines).
+    advance
+        Progress callback, called once per fold and once for the refit.
+
+    Returns
+    -------
+    CandidateRun or SkippedCandidate
+    """
+    k = ctx.n_classes
+    oof = np.zeros((len(y), k))
+    notes: list[str] = []
+    rows_all = np.arange(len(y))
+    if spec.max_rows is not None and len(y) > spec.max_rows:
+        notes.append(f"{spec.name}: trained on a stratified sub-sample of {spec.max_rows} of "
+                     f"{len(y)} rows (slow family).")
+    started = time.monotonic()
+    for i, (fit_rows, val_rows) in enumerate(splits.folds):
+        rows = _subsample(fit_rows, y, spec.max_rows, ctx.seed + i)
+        model = _fit(clone(spec.build(ctx)), X.iloc[rows], y[rows])
+        oof[val_rows] = predict_proba_aligned(model, X.iloc[val_rows], k)
+        if advance is not None:
+            advance()
+        per_fold = (time.monotonic() - started) / (i + 1)
+        needed = per_fold * (splits.n_folds - i - 1) + per_fold * 1.3
+        if not must_run and needed > budget.for_candidates():
+            return SkippedCandidate(spec.name, f"needs about {needed:.0f}s more, "
+                                    f"{max(budget.for_candidates(), 0):.0f}s left in the budget")
+    rows = _subsample(rows_all, y, spec.max_rows, ctx.seed)
+    t0 = time.monotonic()
+    model = _fit(spec.build(ctx), X.iloc[rows], y[rows])
+    fit_seconds = time.monotonic() - t0
+    probe = X.iloc[: min(len(X), 2000)]
+    t0 = time.monotonic()
+    model.predict_proba(probe)
+    per_1k = (time.monotonic() - t0) / max(len(probe), 1) * 1000
+    if advance is not None:
+        advance()
+    return CandidateRun(spec=spec, oof_proba=oof, model=model, fit_seconds=fit_seconds,
+                        predict_seconds_per_1k=per_1k, notes=notes)

@@ -1,0 +1,74 @@
+"""The leaderboard: every model's out-of-fold scores with intervals, and its test against the
+best baseline."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from prudent._typing import EncodedLabels
+from prudent.fit._engine import CandidateRun
+from prudent.metrics import Comparison, Verdict, bootstrap_scores, compare_to_baseline
+
+__all__ = ["best_baseline", "leaderboard", "verdict_message"]
+
+WORSE_WARNING = ("significantly worse than the logistic baseline: this usually means a bug in "
+                 "the data or the preprocessing")
+
+
+def best_baseline(runs: Mapping[str, CandidateRun], y: EncodedLabels) -> str:
+    """The baseline with the highest out-of-fold balanced accuracy (usually ``logistic``)."""
+    from prudent.metrics import balanced_accuracy
+
+    baselines = [name for name, run in runs.items() if run.spec.baseline]
+    return max(baselines, key=lambda n: (balanced_accuracy(y, runs[n].oof_proba), n == "logistic"))
+
+
+def verdict_message(name: str, comparison: Comparison, baseline: str) -> str:
+    """One line on how ``name`` compares with the baseline."""
+    p = comparison.p_adjusted
+    if comparison.verdict is Verdict.BETTER:
+        return f"{name}: significantly better than {baseline} (Holm-adjusted p={p:.3g})"
+    if comparison.verdict is Verdict.WORSE:
+        return f"WARNING {name}: {WORSE_WARNING} (Holm-adjusted p={p:.3g})"
+    return f"{name}: not significantly better than {baseline} (Holm-adjusted p={p:.3g})"
+
+
+def leaderboard(runs: Mapping[str, CandidateRun], y: EncodedLabels, *, seed: int = 0,
+                n_boot: int = 200) -> tuple[list[dict[str, Any]], dict[str, Comparison], str]:
+    """Score every run on its out-of-fold predictions and test each candidate against the
+    best baseline (McNemar, Holm-corrected across candidates).
+
+    Returns
+    -------
+    tuple
+        The rows (JSON-ready, baselines first), the comparisons by candidate name, and the
+        name of the best baseline.
+    """
+    base = best_baseline(runs, y)
+    candidates = {n: r.oof_proba for n, r in runs.items() if not r.spec.baseline}
+    comparisons = compare_to_baseline(y, runs[base].oof_proba, candidates) if candidates else {}
+    rows = []
+    for name, run in sorted(runs.items(), key=lambda kv: not kv[1].spec.baseline):
+        scores = bootstrap_scores(y, run.oof_proba, n_boot=n_boot, seed=seed)
+        row: dict[str, Any] = {
+            "name": name, "family": run.spec.family, "baseline": run.spec.baseline,
+            "metrics": {k: {"point": v.point, "low": v.low, "high": v.high}
+                        for k, v in scores.items()},
+            "fit_seconds": round(run.fit_seconds, 3),
+            "predict_seconds_per_1k": round(run.predict_seconds_per_1k, 4),
+            "notes": list(run.notes),
+        }
+        if name in comparisons:
+            c = comparisons[name]
+            row["vs_baseline"] = {
+                "baseline": base, "test": c.test.name, "p_value": c.p_value,
+                "p_adjusted": c.p_adjusted, "verdict": str(c.verdict),
+                "accuracy_diff": c.accuracy_diff,
+                "balanced_accuracy_diff": c.balanced_accuracy_diff,
+                "message": verdict_message(name, c, base),
+            }
+        rows.append(row)
+    order = {n: i for i, n in enumerate(runs)}
+    rows.sort(key=lambda r: (not r["baseline"], order[r["name"]]))
+    return rows, comparisons, base

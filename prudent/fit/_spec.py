@@ -1,0 +1,84 @@
+"""What a fit is asked to do: one typed object, validated once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from prudent.errors import ConfigError
+
+__all__ = ["FitSpec"]
+
+
+@dataclass(frozen=True)
+class FitSpec:
+    """The options of one fit; the command line and ``prudent.fit`` both build one.
+
+    Parameters
+    ----------
+    target
+        The label column.
+    text, categorical, numeric, drop
+        Column role overrides.
+    test_size
+        Share of rows locked away for the final test.
+    n_folds
+        Cross-validation folds (fewer for tiny data, with a note).
+    seed
+        Seed for every random choice.
+    time_limit
+        Seconds the whole fit may take, final evaluation included.
+    drop_suspect_labels
+        Remove the rows the label audit flags before fitting the candidates.
+    alpha
+        Conformal miscoverage: prediction sets aim at ``1 - alpha`` coverage.
+    mondrian
+        Class-conditional conformal coverage.
+    target_accuracy
+        Accuracy the accepted predictions must reach.
+    delta
+        Allowed probability that the accept threshold misses ``target_accuracy``.
+    ood_fpr
+        Share of in-distribution inputs flagged as out of distribution.
+    rules
+        The text of a rules YAML file, stored in the bundle.
+    costs
+        A cost matrix (rows: true class, columns: predicted class) replacing the accuracy target.
+    review_cost
+        The cost of sending a case to review (with ``costs``).
+    """
+
+    target: str
+    text: tuple[str, ...] = ()
+    categorical: tuple[str, ...] = ()
+    numeric: tuple[str, ...] = ()
+    drop: tuple[str, ...] = ()
+    test_size: float = 0.2
+    n_folds: int = 5
+    seed: int = 0
+    time_limit: float = 120.0
+    drop_suspect_labels: bool = False
+    alpha: float = 0.1
+    mondrian: bool = False
+    target_accuracy: float = 0.95
+    delta: float = 0.1
+    ood_fpr: float = 0.05
+    rules: str | None = None
+    costs: tuple[tuple[float, ...], ...] | None = None
+    review_cost: float | None = None
+    candidates: tuple[str, ...] | None = field(default=None)
+    """Restrict the candidate families to these names (baselines always run)."""
+
+    def __post_init__(self) -> None:
+        checks = [
+            (0.0 < self.test_size <= 0.5, f"test_size must be in (0, 0.5], got {self.test_size}"),
+            (self.n_folds >= 2, f"n_folds must be at least 2, got {self.n_folds}"),
+            (self.time_limit > 0, f"time_limit must be positive, got {self.time_limit}"),
+            (0.0 < self.alpha < 1.0, f"alpha must be in (0, 1), got {self.alpha}"),
+            (0.0 < self.target_accuracy < 1.0,
+             f"target_accuracy must be in (0, 1), got {self.target_accuracy}"),
+            (0.0 < self.delta < 1.0, f"delta must be in (0, 1), got {self.delta}"),
+            (0.0 < self.ood_fpr < 1.0, f"ood_fpr must be in (0, 1), got {self.ood_fpr}"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ConfigError(message + ".")

