@@ -1,11 +1,13 @@
 """What comes in: reading tables, column roles and validation, the target, and splits."""
 
+from prudent.data._datasets import EXAMPLES, load_example
 from prudent.data._io import TableWriter, iter_table, read_table, table_format, write_table
 from prudent.data._schema import ColumnSpec, Role, Schema, infer_schema, validate_frame
 from prudent.data._splits import Splits, check_disjoint, make_splits, without_rows
 from prudent.data._target import Target, prepare_target
 
 __all__ = [
+    "EXAMPLES",
     "ColumnSpec",
     "Role",
     "Schema",
@@ -15,6 +17,7 @@ __all__ = [
     "check_disjoint",
     "infer_schema",
     "iter_table",
+    "load_example",
     "make_splits",
     "prepare_target",
     "read_table",

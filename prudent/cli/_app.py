@@ -1,0 +1,165 @@
+"""The command line: one command per stage, each a thin call into the layers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from prudent.bundle import Bundle, load
+from prudent.cli._console import RichReporter
+from prudent.cli._show import show_manifest
+from prudent.data import load_example, read_table, write_table
+from prudent.fit import FitSpec, fit_table
+
+__all__ = ["app"]
+
+app = typer.Typer(name="prudent", no_args_is_help=True, add_completion=False,
+                  help="From labeled data to a classifier people can trust in production.")
+
+Opt = typer.Option
+
+
+def _console(stderr: bool = True) -> Console:
+    probe = Console(stderr=stderr)
+    return Console(stderr=stderr, highlight=False,
+                   width=None if probe.is_terminal else 160)
+
+
+def _rules_text(path: Path | None) -> str | None:
+    if path is None:
+        return None
+    if not path.is_file():
+        from prudent.errors import DataReadError
+
+        raise DataReadError(f"Rules file '{path}' does not exist; check the path.")
+    return path.read_text(encoding="utf-8")
+
+
+@app.command()
+def fit(
+    data: Annotated[Path, typer.Argument(help="Training table: .csv, .parquet or .jsonl.")],
+    target: Annotated[str, Opt("--target", "-t", help="The label column.")],
+    out: Annotated[Path, Opt("--out", "-o", help="Bundle directory to write.")] = Path("model"),
+    text: Annotated[list[str] | None, Opt("--text", help="Treat COL as free text.")] = None,
+    categorical: Annotated[list[str] | None, Opt("--categorical", help="Treat COL as "
+                                                  "categorical.")] = None,
+    numeric: Annotated[list[str] | None, Opt("--numeric", help="Treat COL as numeric.")] = None,
+    drop: Annotated[list[str] | None, Opt("--drop", help="Ignore COL.")] = None,
+    time_limit: Annotated[float, Opt(help="Seconds for the whole fit.")] = 120.0,
+    test_size: Annotated[float, Opt(help="Share of rows locked for the final test.")] = 0.2,
+    folds: Annotated[int, Opt(help="Cross-validation folds.")] = 5,
+    seed: Annotated[int, Opt(help="Random seed.")] = 0,
+    drop_suspect_labels: Annotated[bool, Opt(help="Remove rows the label audit flags.")] = False,
+    alpha: Annotated[float, Opt(help="Conformal miscoverage (sets cover 1-alpha).")] = 0.1,
+    mondrian: Annotated[bool, Opt(help="Class-conditional conformal coverage.")] = False,
+    target_accuracy: Annotated[float, Opt(help="Accuracy accepted predictions must reach.")
+                               ] = 0.95,
+    delta: Annotated[float, Opt(help="Allowed chance the accept threshold misses it.")] = 0.1,
+    ood_fpr: Annotated[float, Opt(help="Share of normal inputs flagged as unusual.")] = 0.05,
+    ood_examples: Annotated[Path | None, Opt(help="Known out-of-distribution rows.")] = None,
+    rules: Annotated[Path | None, Opt(help="rules.yaml of business rules.")] = None,
+) -> None:
+    """Fit baselines and candidates, prove them, and write a bundle."""
+    console = _console()
+    frame = read_table(data)
+    spec = FitSpec(target=target, text=tuple(text or ()), categorical=tuple(categorical or ()),
+                   numeric=tuple(numeric or ()), drop=tuple(drop or ()), test_size=test_size,
+                   n_folds=folds, seed=seed, time_limit=time_limit,
+                   drop_suspect_labels=drop_suspect_labels, alpha=alpha, mondrian=mondrian,
+                   target_accuracy=target_accuracy, delta=delta, ood_fpr=ood_fpr,
+                   rules=_rules_text(rules))
+    ood = read_table(ood_examples) if ood_examples is not None else None
+    reporter = RichReporter(console)
+    result = fit_table(frame, spec, reporter=reporter, ood_examples=ood)
+    bundle = Bundle.from_fit(result)
+    bundle.save(out)
+    _write_report(bundle, console)
+    show_manifest(console, bundle.manifest)
+    console.print(f"[bold green]Bundle written to[/] {out}  ({result.seconds:.1f}s)")
+
+
+def _write_report(bundle: Bundle, console: Console) -> Path | None:
+    try:
+        from prudent.report import render_report
+    except ImportError:
+        return None
+    html = render_report(bundle)
+    bundle.add_file("report.html", html.encode("utf-8"))
+    assert bundle.path is not None
+    path = bundle.path / "report.html"
+    console.print(f"Report: {path}")
+    return path
+
+
+@app.command()
+def predict(
+    bundle: Annotated[Path, typer.Argument(help="Bundle directory.")],
+    data: Annotated[Path, typer.Argument(help="Rows to predict: .csv, .parquet or .jsonl.")],
+    out: Annotated[Path, Opt("--out", "-o", help="Output table (.csv, .parquet, .jsonl).")],
+    chunk_rows: Annotated[int, Opt(help="Rows held in memory at once.")] = 50_000,
+    rules: Annotated[Path | None, Opt(help="rules.yaml replacing the bundle's rules.")] = None,
+) -> None:
+    """Predict every row of a file, streaming, in input order."""
+    console = _console()
+    model = load(bundle)
+    rule_set = None
+    if rules is not None:
+        from prudent.models import RuleSet
+
+        rule_set = RuleSet.from_yaml(_rules_text(rules) or "", columns=model.schema.feature_names,
+                                     classes=[str(c) for c in model.classes])
+    n = model.predict_file(data, out, chunk_rows=chunk_rows, rules=rule_set,
+                           on_notice=lambda m: console.print(f"• {m}", highlight=False))
+    console.print(f"Predicted {n} row(s) → {out}")
+
+
+@app.command()
+def show(bundle: Annotated[Path, typer.Argument(help="Bundle directory.")]) -> None:
+    """Print a bundle's schema, leaderboard, metrics and promises."""
+    show_manifest(_console(stderr=False), load(bundle).manifest)
+
+
+@app.command()
+def report(
+    bundle: Annotated[Path, typer.Argument(help="Bundle directory.")],
+    out: Annotated[Path | None, Opt("--out", "-o", help="Also write the report here.")] = None,
+) -> None:
+    """Regenerate the bundle's HTML report."""
+    console = _console()
+    model = load(bundle)
+    path = _write_report(model, console)
+    if out is not None and path is not None:
+        out.write_bytes(path.read_bytes())
+        console.print(f"Report: {out}")
+
+
+@app.command()
+def quickstart(
+    out: Annotated[Path, Opt("--out", "-o", help="Folder for data, bundle and results.")
+                   ] = Path("quickstart-out"),
+    example: Annotated[str, Opt(help="Which bundled real dataset.")] = "breast_cancer",
+    time_limit: Annotated[float, Opt(help="Seconds for the fit.")] = 60.0,
+) -> None:
+    """Fit, report and predict end to end on a real dataset that ships with prudent."""
+    console = _console()
+    frame = load_example(example)
+    target = "label" if "label" in frame.columns else "target"
+    new = frame.sample(frac=0.1, random_state=0)
+    out.mkdir(parents=True, exist_ok=True)
+    write_table(frame.drop(index=new.index), out / "train.csv")
+    write_table(new.drop(columns=[target]), out / "new.csv")
+    console.print(f"Data: {out / 'train.csv'} (train), {out / 'new.csv'} (to predict)")
+    fit(out / "train.csv", target=target, out=out / "model", time_limit=time_limit,
+        text=None, categorical=None, numeric=None, drop=None, test_size=0.2, folds=5, seed=0,
+        drop_suspect_labels=False, alpha=0.1, mondrian=False, target_accuracy=0.95,
+        delta=0.1, ood_fpr=0.05, ood_examples=None, rules=None)
+    predict(out / "model", out / "new.csv", out=out / "predictions.csv", chunk_rows=50_000,
+            rules=None)
+    console.print("\n[bold]Results[/]")
+    for label, path in [("bundle", out / "model"), ("report", out / "model" / "report.html"),
+                        ("predictions", out / "predictions.csv")]:
+        if path.exists():
+            console.print(f"  {label:12s} {path}")
