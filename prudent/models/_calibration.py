@@ -1,0 +1,356 @@
+"""Probability calibration on held-out data: temperature, isotonic, sigmoid (Platt) and auto.
+
+:class:`ProbabilityCalibrator` learns a map from a model's probabilities to calibrated ones on
+rows the model did not train on. Its ``X`` is a probability matrix ``(n, k)``, one column per
+class; ``y`` holds the labels of the same rows.
+
+Multi-class isotonic and sigmoid work on the *top-label confidence*, not one-vs-rest: the
+largest probability of each row is mapped to a calibrated confidence, and the other classes
+are rescaled in proportion so the row sums to 1. One-vs-rest followed by renormalisation
+calibrates no class in the end and can change the predicted class; the top-label map keeps the
+argmax (a calibrated confidence so low that the runner-up would overtake is raised to just
+above the tie) and calibrates the number the deferral cascade thresholds.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Self
+
+import numpy as np
+import numpy.typing as npt
+from scipy.optimize import minimize, minimize_scalar
+from scipy.special import expit, logit, logsumexp, softmax
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.isotonic import IsotonicRegression
+from sklearn.model_selection import KFold, StratifiedKFold
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import validate_data
+
+from prudent._compat import check_is_fitted
+from prudent._typing import EncodedLabels, FloatArray, Labels, ProbaMatrix
+from prudent.errors import ConfigError, DataError, TargetError
+
+__all__ = ["ProbabilityCalibrator"]
+
+METHODS = ("temperature", "sigmoid", "isotonic")
+"""The calibration maps, in order of preference when their cross-validated losses tie."""
+MIN_ROWS_ISOTONIC = 100
+"""Below this many calibration rows, ``auto`` does not consider isotonic regression."""
+_EPS_IN = 1e-12  # input probabilities are clipped here before taking logs
+_EPS_OUT = 1e-7  # calibrated probabilities are clipped here, then renormalised
+_ROW_SUM_TOL = 1e-4  # a row summing to 1 within this is read as probabilities
+_LOG_T_BOUNDS = (float(np.log(1e-2)), float(np.log(1e3)))
+_TIE_MARGIN = 1e-9  # relative margin that keeps the top label strictly on top
+
+
+def _as_proba_matrix(X: FloatArray) -> ProbaMatrix:
+    """Read each row as probabilities, or as scores to softmax; clip to ``[1e-12, 1]``, renormalise.
+
+    A row whose entries lie in ``[0, 1]`` and sum to 1 (within ``1e-4``) passes through; any
+    other row (decision scores, logits) goes through a softmax.
+    """
+    in_range = np.all((X >= 0.0) & (X <= 1.0), axis=1)
+    sums_to_one = np.abs(X.sum(axis=1) - 1.0) <= _ROW_SUM_TOL
+    P = np.where((in_range & sums_to_one)[:, None], X, softmax(X, axis=1))
+    return _clip_normalise(P, _EPS_IN)
+
+
+def _encode_labels(y: Labels, n_columns: int, owner: str) -> tuple[Labels, EncodedLabels]:
+    """Return ``(classes, y as column indices)``, matching the labels to the columns.
+
+    The columns are the classes in sorted label order (``predict_proba`` order). When ``y``
+    holds as many distinct labels as there are columns, they are the classes; otherwise ``y``
+    must hold class indices ``0 .. n_columns - 1``, some of which may be absent.
+    """
+    check_classification_targets(y)
+    labels = np.unique(y)
+    if labels.size < 2:
+        raise TargetError(
+            f"{owner} needs at least 2 classes in y to calibrate, but y holds 1 class "
+            f"({labels.tolist()}); gather calibration rows from more than one class."
+        )
+    if labels.size == n_columns:
+        classes = labels
+    elif _are_indices(labels, n_columns):
+        classes = np.arange(n_columns).astype(labels.dtype)
+    else:
+        raise DataError(
+            f"{owner} expects one column of X per class, but X has {n_columns} feature(s) "
+            f"and y holds {labels.size} classes that are not column indices 0..{n_columns - 1}; "
+            "pass the model's predict_proba output and its labels (or class indices)."
+        )
+    return classes, np.searchsorted(classes, y).astype(np.int64)
+
+
+def _are_indices(labels: Labels, n_columns: int) -> bool:
+    if not np.issubdtype(labels.dtype, np.number) or labels.dtype == np.bool_:
+        return False
+    integral = bool(np.all(labels == np.round(labels)))
+    return integral and labels.min() >= 0 and labels.max() < n_columns
+
+
+def _clip_normalise(P: FloatArray, eps: float) -> ProbaMatrix:
+    clipped = np.clip(P, eps, 1.0)
+    out: ProbaMatrix = clipped / clipped.sum(axis=1, keepdims=True)
+    return out
+
+
+def _fit_temperature(P: ProbaMatrix, y: EncodedLabels) -> float:
+    """Return the ``T`` in ``[0.01, 1000]`` minimising the log loss of ``softmax(log(P) / T)``."""
+    logits = np.log(P)
+    rows = np.arange(y.size)
+
+    def nll(log_t: float) -> float:
+        z = logits / np.exp(log_t)
+        return float(np.mean(logsumexp(z, axis=1) - z[rows, y]))
+
+    result = minimize_scalar(nll, bounds=_LOG_T_BOUNDS, method="bounded", options={"xatol": 1e-6})
+    return float(np.exp(result.x))
+
+
+def _fit_platt(x: FloatArray, target: npt.NDArray[np.bool_]) -> FloatArray:
+    """Fit Platt's sigmoid ``expit(a * x + b)`` by maximum likelihood; return ``[a, b]``.
+
+    The 0/1 targets are smoothed to ``(n+ + 1) / (n+ + 2)`` and ``1 / (n- + 2)`` as in Platt
+    (1999) and scikit-learn, which keeps the fit finite when every target is equal.
+    """
+    n_pos = int(target.sum())
+    t = np.where(target, (n_pos + 1) / (n_pos + 2), 1 / (target.size - n_pos + 2))
+
+    def loss(coef: FloatArray) -> tuple[float, FloatArray]:
+        z = coef[0] * x + coef[1]
+        residual = expit(z) - t
+        return float(np.sum(np.logaddexp(0.0, z) - t * z)), np.array([residual @ x, residual.sum()])
+
+    options = {"gtol": 1e-8, "ftol": 64 * np.finfo(float).eps}
+    result = minimize(loss, np.array([1.0, 0.0]), jac=True, method="L-BFGS-B", options=options)
+    coef: FloatArray = result.x
+    return coef
+
+
+def _scalar_view(P: ProbaMatrix) -> tuple[FloatArray, EncodedLabels | None]:
+    """The number the scalar maps calibrate: P[:, 1] for binary, the top probability else."""
+    if P.shape[1] == 2:
+        return P[:, 1], None
+    top = np.argmax(P, axis=1)
+    return P[np.arange(P.shape[0]), top], top
+
+
+def _logit(s: FloatArray) -> FloatArray:
+    out: FloatArray = logit(np.clip(s, _EPS_IN, 1.0 - _EPS_IN))
+    return out
+
+
+def _fit_map(method: str, P: ProbaMatrix, y: EncodedLabels) -> Any:
+    """Fit one map on clipped probabilities: a temperature, Platt coefficients or isotonic."""
+    if method == "temperature":
+        return _fit_temperature(P, y)
+    s, top = _scalar_view(P)
+    target = y == (1 if top is None else top)
+    if method == "sigmoid":
+        return _fit_platt(_logit(s), target)
+    iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
+    return iso.fit(s, target.astype(np.float64))
+
+
+def _apply_map(method: str, fitted: Any, P: ProbaMatrix) -> ProbaMatrix:
+    """Apply a map from :func:`_fit_map`; the output is clipped to ``[1e-7, 1]``, rows sum to 1."""
+    if method == "temperature":
+        return _clip_normalise(softmax(np.log(P) / fitted, axis=1), _EPS_OUT)
+    s, top = _scalar_view(P)
+    if method == "sigmoid":
+        calibrated = expit(fitted[0] * _logit(s) + fitted[1])
+    else:
+        calibrated = fitted.predict(s)
+    if top is None:
+        out = np.column_stack([1.0 - calibrated, calibrated])
+    else:
+        out = _rescale_top_label(P, top, calibrated)
+    return _clip_normalise(out, _EPS_OUT)
+
+
+def _rescale_top_label(P: ProbaMatrix, top: EncodedLabels, confidence: FloatArray) -> FloatArray:
+    """Put ``confidence`` on the top label and share the rest in proportion to the others.
+
+    A confidence below the tie point ``second / (rest + second)``, where the runner-up would
+    overtake, is raised to just above it so the argmax never changes.
+    """
+    rows = np.arange(P.shape[0])
+    others = P.copy()
+    others[rows, top] = 0.0
+    rest = others.sum(axis=1)
+    tie = others.max(axis=1) / (rest + others.max(axis=1))
+    confidence = np.maximum(confidence, tie * (1.0 + _TIE_MARGIN))
+    out: FloatArray = others * ((1.0 - confidence) / rest)[:, None]
+    out[rows, top] = confidence
+    return out
+
+
+def _splitter(y: EncodedLabels, cv: int, random_state: Any) -> StratifiedKFold | KFold:
+    """Stratified folds when every present class fills them; fewer folds, or plain K-fold."""
+    counts = np.bincount(y)
+    n_splits = min(cv, int(counts[counts > 0].min()))
+    if n_splits >= 2:
+        return StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=random_state)
+    return KFold(n_splits=min(cv, y.size), shuffle=True, random_state=random_state)
+
+
+def _cv_log_loss(
+    P: ProbaMatrix, y: EncodedLabels, methods: tuple[str, ...], cv: int, random_state: Any
+) -> dict[str, float]:
+    """Return each method's out-of-fold log loss (mean NLL of the true class)."""
+    total = dict.fromkeys(methods, 0.0)
+    for train, test in _splitter(y, cv, random_state).split(P, y):
+        for method in methods:
+            Q = _apply_map(method, _fit_map(method, P[train], y[train]), P[test])
+            total[method] -= float(np.sum(np.log(Q[np.arange(test.size), y[test]])))
+    return {method: loss / y.size for method, loss in total.items()}
+
+
+class ProbabilityCalibrator(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
+    """Calibrate a model's probabilities on held-out rows.
+
+    ``X`` is a probability matrix, one column per class in sorted label order (the output of
+    ``predict_proba``). A row that is not a probability vector is read as scores and goes
+    through a softmax first, so any real matrix is accepted.
+
+    Methods:
+
+    - ``"temperature"``: one scalar ``T``, ``softmax(log(P) / T)``, fitted by minimising the
+      log loss; natively multi-class and never changes the argmax.
+    - ``"sigmoid"`` (Platt) and ``"isotonic"``: for two classes, a map of ``P[:, 1]`` (a
+      sigmoid of its logit, or a non-decreasing step function). For more classes, a map of
+      the top-label confidence; the other classes are rescaled in proportion so the row sums
+      to 1 and the argmax is unchanged (not one-vs-rest, see the module docstring).
+    - ``"auto"``: the method with the lowest out-of-fold log loss on the calibration rows
+      (stratified ``cv`` folds, fewer when a class is smaller), refitted on all of them.
+      Isotonic regression is not considered below 100 rows, where it overfits.
+
+    Outputs are clipped to ``[1e-7, 1]`` and renormalised.
+
+    Parameters
+    ----------
+    method
+        ``"auto"``, ``"temperature"``, ``"sigmoid"`` or ``"isotonic"``.
+    cv
+        The largest number of folds ``auto`` uses to compare the methods (at least 2).
+    random_state
+        Seeds the shuffling of those folds.
+
+    Attributes
+    ----------
+    classes_
+        The label of each column.
+    n_features_in_
+        The number of columns (classes) seen in ``fit``.
+    method_
+        The method fitted: ``method``, or the one ``auto`` chose.
+    cv_log_loss_
+        Method → out-of-fold log loss when ``method="auto"``; empty otherwise.
+    temperature_
+        The fitted temperature when ``method_ == "temperature"``, else ``None``.
+    map_
+        The fitted map: the temperature, the Platt coefficients ``[a, b]`` or an
+        ``IsotonicRegression``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.naive_bayes import GaussianNB
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> model = GaussianNB().fit(X[:300], y[:300])
+    >>> calibrator = ProbabilityCalibrator().fit(model.predict_proba(X[300:]), y[300:])
+    >>> calibrator.method_ in {"temperature", "sigmoid", "isotonic"}
+    True
+    >>> calibrator.predict_proba(model.predict_proba(X[:2])).shape
+    (2, 2)
+    """
+
+    def __init__(self, method: str = "auto", cv: int = 5, random_state: Any = 0) -> None:
+        self.method = method
+        self.cv = cv
+        self.random_state = random_state
+
+    def fit(self, X: npt.ArrayLike, y: npt.ArrayLike) -> Self:
+        """Learn the calibration map from held-out probabilities and their labels.
+
+        Parameters
+        ----------
+        X
+            Probabilities (or scores), shape ``(n, k)``.
+        y
+            Labels, shape ``(n,)``: the classes of the columns, or indices ``0 .. k-1``.
+
+        Returns
+        -------
+        ProbabilityCalibrator
+            The fitted calibrator.
+
+        Raises
+        ------
+        ConfigError
+            When ``method`` or ``cv`` is invalid.
+        TargetError
+            When ``y`` holds a single class.
+        DataError
+            When the labels do not match the columns.
+        """
+        self._check_params()
+        X_valid, y_valid = validate_data(self, X, y, dtype=np.float64)
+        self.classes_, y_idx = _encode_labels(y_valid, X_valid.shape[1], type(self).__name__)
+        P = _as_proba_matrix(X_valid)
+        self.cv_log_loss_: dict[str, float] = {}
+        self.method_ = self.method
+        if self.method == "auto":
+            candidates = METHODS if y_idx.size >= MIN_ROWS_ISOTONIC else METHODS[:2]
+            self.cv_log_loss_ = _cv_log_loss(P, y_idx, candidates, self.cv, self.random_state)
+            self.method_ = min(candidates, key=self.cv_log_loss_.__getitem__)
+        self.map_ = _fit_map(self.method_, P, y_idx)
+        self.temperature_ = float(self.map_) if self.method_ == "temperature" else None
+        return self
+
+    def predict_proba(self, X: npt.ArrayLike) -> ProbaMatrix:
+        """Return calibrated probabilities.
+
+        Parameters
+        ----------
+        X
+            Probabilities (or scores), shape ``(n, k)``, columns as in ``fit``.
+
+        Returns
+        -------
+        ProbaMatrix
+            Calibrated probabilities, shape ``(n, k)``, clipped at ``1e-7`` and renormalised.
+        """
+        check_is_fitted(self, "map_")
+        X_valid = validate_data(self, X, dtype=np.float64, reset=False)
+        return _apply_map(self.method_, self.map_, _as_proba_matrix(X_valid))
+
+    def predict(self, X: npt.ArrayLike) -> Labels:
+        """Return the class of highest calibrated probability.
+
+        Parameters
+        ----------
+        X
+            Probabilities (or scores), shape ``(n, k)``.
+
+        Returns
+        -------
+        Labels
+            ``classes_[argmax(predict_proba(X))]``, shape ``(n,)``.
+        """
+        proba = self.predict_proba(X)
+        labels: Labels = self.classes_[np.argmax(proba, axis=1)]
+        return labels
+
+    def _check_params(self) -> None:
+        if self.method not in ("auto", *METHODS):
+            raise ConfigError(
+                f"ProbabilityCalibrator method must be one of 'auto', 'temperature', "
+                f"'sigmoid', 'isotonic', but got {self.method!r}; pick one of those."
+            )
+        if isinstance(self.cv, bool) or not isinstance(self.cv, int | np.integer) or self.cv < 2:
+            raise ConfigError(
+                f"ProbabilityCalibrator cv must be an integer >= 2, but got {self.cv!r}; "
+                "pass the number of folds, for example cv=5."
+            )
