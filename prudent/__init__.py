@@ -26,8 +26,9 @@ __version__ = "0.1.0"
 __all__ = ["Bundle", "FitSpec", "PrudentError", "__version__", "fit", "load", "load_example"]
 
 
-def fit(frame: pd.DataFrame, target: str, *, ood_examples: pd.DataFrame | None = None,
-        **options: Any) -> Bundle:
+def fit(
+    frame: pd.DataFrame, target: str, *, ood_examples: pd.DataFrame | None = None, **options: Any
+) -> Bundle:
     """Fit prudent's whole pipeline on a table and return an in-memory bundle.
 
     Parameters

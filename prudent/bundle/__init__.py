@@ -4,5 +4,12 @@ from prudent.bundle._bundle import Bundle, load
 from prudent.bundle._integrity import TRUSTED_PREFIXES, sha256_file
 from prudent.bundle._manifest import FORMAT_VERSION, jsonable, running_versions
 
-__all__ = ["FORMAT_VERSION", "TRUSTED_PREFIXES", "Bundle", "jsonable", "load",
-           "running_versions", "sha256_file"]
+__all__ = [
+    "FORMAT_VERSION",
+    "TRUSTED_PREFIXES",
+    "Bundle",
+    "jsonable",
+    "load",
+    "running_versions",
+    "sha256_file",
+]

@@ -48,8 +48,13 @@ class Bundle:
         Where the bundle lies on disk, when it was saved or loaded.
     """
 
-    def __init__(self, model: GuardedModel, manifest: dict[str, Any],
-                 extras: dict[str, bytes] | None = None, path: Path | None = None) -> None:
+    def __init__(
+        self,
+        model: GuardedModel,
+        manifest: dict[str, Any],
+        extras: dict[str, bytes] | None = None,
+        path: Path | None = None,
+    ) -> None:
         self.model = model
         self.manifest = manifest
         self.extras = dict(extras or {})
@@ -61,8 +66,11 @@ class Bundle:
         """Build an in-memory bundle from a fit."""
         extras = {"label_issues.csv": result.label_issues.to_csv(index=False).encode()}
         buffer = io.BytesIO()
-        arrays = {k: np.asarray(v) for k, v in result.trust.artifacts.items()
-                  if np.asarray(v).dtype != object}
+        arrays = {
+            k: np.asarray(v)
+            for k, v in result.trust.artifacts.items()
+            if np.asarray(v).dtype != object
+        }
         np.savez_compressed(buffer, **arrays)
         extras["artifacts.npz"] = buffer.getvalue()
         if result.spec.rules:
@@ -79,8 +87,13 @@ class Bundle:
         """A short identifier of this bundle: the first 12 hex digits of the model file's hash."""
         return str(self.manifest.get("files", {}).get(MODEL_FILE, "unsaved"))[:12]
 
-    def predict(self, frame: pd.DataFrame, *, rules: Any = None,
-                on_notice: Callable[[str], None] | None = None) -> pd.DataFrame:
+    def predict(
+        self,
+        frame: pd.DataFrame,
+        *,
+        rules: Any = None,
+        on_notice: Callable[[str], None] | None = None,
+    ) -> pd.DataFrame:
         """Validate ``frame`` against the schema, then predict and decide every row.
 
         Parameters
@@ -109,9 +122,15 @@ class Bundle:
                 on_notice(n)
         return self.model.predict_frame(X, rules=rules)
 
-    def predict_file(self, source: str | Path, destination: str | Path, *,
-                     chunk_rows: int = 50_000, rules: Any = None,
-                     on_notice: Callable[[str], None] | None = None) -> int:
+    def predict_file(
+        self,
+        source: str | Path,
+        destination: str | Path,
+        *,
+        chunk_rows: int = 50_000,
+        rules: Any = None,
+        on_notice: Callable[[str], None] | None = None,
+    ) -> int:
         """Stream ``source`` through :meth:`predict` into ``destination`` in bounded memory.
 
         Returns
@@ -144,8 +163,9 @@ class Bundle:
             raise BundleError(f"'{root}' exists; choose another --out or remove it.")
         if root.exists():
             if not (root / MANIFEST).exists() and any(root.iterdir()):
-                raise BundleError(f"'{root}' exists and is not a prudent bundle; refusing to "
-                                  "overwrite it.")
+                raise BundleError(
+                    f"'{root}' exists and is not a prudent bundle; refusing to overwrite it."
+                )
             shutil.rmtree(root)
         root.mkdir(parents=True)
         sio.dump(self.model, root / MODEL_FILE)
@@ -183,9 +203,11 @@ class Bundle:
             if not member.is_file():
                 raise BundleIntegrityError(f"Bundle '{root}' is missing {name!r}; refused.")
             if sha256_file(member) != digest:
-                raise BundleIntegrityError(f"Bundle file {name!r} in '{root}' does not match "
-                                           "its SHA-256 in the manifest (altered or "
-                                           "truncated); refused.")
+                raise BundleIntegrityError(
+                    f"Bundle file {name!r} in '{root}' does not match "
+                    "its SHA-256 in the manifest (altered or "
+                    "truncated); refused."
+                )
         _check_versions(root, manifest)
         model = _load_model(root / MODEL_FILE)
         extras = {n: (root / n).read_bytes() for n in files if n != MODEL_FILE}
@@ -199,8 +221,9 @@ def _read_manifest(root: Path) -> dict[str, Any]:
         raise BundleIntegrityError(f"Bundle '{root}' has no {MANIFEST_HASH}; refused.")
     expected = (root / MANIFEST_HASH).read_text().strip()
     if sha256_file(root / MANIFEST) != expected:
-        raise BundleIntegrityError(f"{MANIFEST} in '{root}' does not match its hash (altered or "
-                                   "truncated); refused.")
+        raise BundleIntegrityError(
+            f"{MANIFEST} in '{root}' does not match its hash (altered or truncated); refused."
+        )
     try:
         data = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -214,14 +237,16 @@ def _check_versions(root: Path, manifest: dict[str, Any]) -> None:
     saved = manifest.get("versions", {})
     running = running_versions()
     if manifest.get("format_version") != FORMAT_VERSION:
-        raise BundleVersionError(str(root), {"format": manifest.get("format_version")},
-                                 {"format": FORMAT_VERSION})
+        raise BundleVersionError(
+            str(root), {"format": manifest.get("format_version")}, {"format": FORMAT_VERSION}
+        )
     keys = ("scikit-learn", "lightgbm", "skops")
     minor = {k: ".".join(str(saved.get(k, "")).split(".")[:2]) for k in keys}
     now = {k: ".".join(running[k].split(".")[:2]) for k in keys}
     if minor != now:
-        raise BundleVersionError(str(root), {k: saved.get(k) for k in keys},
-                                 {k: running[k] for k in keys})
+        raise BundleVersionError(
+            str(root), {k: saved.get(k) for k in keys}, {k: running[k] for k in keys}
+        )
 
 
 def _load_model(path: Path) -> GuardedModel:

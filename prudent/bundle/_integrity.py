@@ -44,15 +44,19 @@ def safe_member(root: Path, name: str) -> Path:
     Examples
     --------
     >>> from pathlib import Path
-    >>> safe_member(Path("/b"), "../etc/passwd")
-    Traceback (most recent call last):
-    ...
-    prudent.errors.BundleIntegrityError: Bundle file name '../etc/passwd' is not a plain relative path inside the bundle; the bundle is refused.
+    >>> from prudent.errors import BundleIntegrityError
+    >>> try:
+    ...     safe_member(Path("/b"), "../etc/passwd")
+    ... except BundleIntegrityError as e:
+    ...     print(str(e)[:40])
+    Bundle file name '../etc/passwd' is not a
     """
     pure = PurePosixPath(name)
     if pure.is_absolute() or ".." in pure.parts or "\\" in name or not pure.parts:
-        raise BundleIntegrityError(f"Bundle file name {name!r} is not a plain relative path "
-                                   "inside the bundle; the bundle is refused.")
+        raise BundleIntegrityError(
+            f"Bundle file name {name!r} is not a plain relative path "
+            "inside the bundle; the bundle is refused."
+        )
     path = (root / pure).resolve()
     if root.resolve() not in path.parents:
         raise BundleIntegrityError(f"Bundle file {name!r} resolves outside the bundle; refused.")
@@ -65,4 +69,5 @@ def check_trusted_types(types: list[str], *, where: str) -> None:
     if bad:
         raise BundleIntegrityError(
             f"{where} holds types prudent does not trust: {sorted(bad)}; the bundle is refused "
-            "(only prudent, scikit-learn, LightGBM, NumPy and SciPy types are allowed).")
+            "(only prudent, scikit-learn, LightGBM, NumPy and SciPy types are allowed)."
+        )

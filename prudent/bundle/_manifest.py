@@ -53,26 +53,35 @@ def jsonable(value: Any) -> Any:
 def build_manifest(result: FitResult) -> dict[str, Any]:
     """The manifest of a fit's bundle, without the ``files`` section (added on save)."""
     spec = result.spec
-    return jsonable({
-        "format_version": FORMAT_VERSION,
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "versions": running_versions(),
-        "target": spec.target,
-        "classes": list(result.classes),
-        "schema": result.schema.to_dict(),
-        "data": result.data_summary,
-        "splits": {"train_rows": len(result.splits.train), "test_rows": len(result.splits.test),
-                   "n_folds": result.splits.n_folds, "seed": spec.seed,
-                   "notes": list(result.splits.notes)},
-        "spec": {k: v for k, v in vars(spec).items() if k != "rules"},
-        "leaderboard": result.leaderboard,
-        "best_baseline": result.best_baseline,
-        "skipped": [{"name": s.name, "reason": s.reason} for s in result.skipped],
-        "chosen": result.trust.chosen,
-        "test_metrics": result.trust.test_metrics,
-        "trust": result.trust.sections,
-        "label_audit": {"n_suspect": len(result.label_issues), "file": "label_issues.csv",
-                        "dropped": spec.drop_suspect_labels},
-        "notices": result.notices,
-        "fit_seconds": round(result.seconds, 2),
-    })
+    return jsonable(
+        {
+            "format_version": FORMAT_VERSION,
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "versions": running_versions(),
+            "target": spec.target,
+            "classes": list(result.classes),
+            "schema": result.schema.to_dict(),
+            "data": result.data_summary,
+            "splits": {
+                "train_rows": len(result.splits.train),
+                "test_rows": len(result.splits.test),
+                "n_folds": result.splits.n_folds,
+                "seed": spec.seed,
+                "notes": list(result.splits.notes),
+            },
+            "spec": {k: v for k, v in vars(spec).items() if k != "rules"},
+            "leaderboard": result.leaderboard,
+            "best_baseline": result.best_baseline,
+            "skipped": [{"name": s.name, "reason": s.reason} for s in result.skipped],
+            "chosen": result.trust.chosen,
+            "test_metrics": result.trust.test_metrics,
+            "trust": result.trust.sections,
+            "label_audit": {
+                "n_suspect": len(result.label_issues),
+                "file": "label_issues.csv",
+                "dropped": spec.drop_suspect_labels,
+            },
+            "notices": result.notices,
+            "fit_seconds": round(result.seconds, 2),
+        }
+    )

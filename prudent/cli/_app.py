@@ -16,16 +16,19 @@ from prudent.fit import FitSpec, fit_table
 
 __all__ = ["app"]
 
-app = typer.Typer(name="prudent", no_args_is_help=True, add_completion=False,
-                  help="From labeled data to a classifier people can trust in production.")
+app = typer.Typer(
+    name="prudent",
+    no_args_is_help=True,
+    add_completion=False,
+    help="From labeled data to a classifier people can trust in production.",
+)
 
 Opt = typer.Option
 
 
 def _console(stderr: bool = True) -> Console:
     probe = Console(stderr=stderr)
-    return Console(stderr=stderr, highlight=False,
-                   width=None if probe.is_terminal else 160)
+    return Console(stderr=stderr, highlight=False, width=None if probe.is_terminal else 160)
 
 
 def _rules_text(path: Path | None) -> str | None:
@@ -44,8 +47,9 @@ def fit(
     target: Annotated[str, Opt("--target", "-t", help="The label column.")],
     out: Annotated[Path, Opt("--out", "-o", help="Bundle directory to write.")] = Path("model"),
     text: Annotated[list[str] | None, Opt("--text", help="Treat COL as free text.")] = None,
-    categorical: Annotated[list[str] | None, Opt("--categorical", help="Treat COL as "
-                                                  "categorical.")] = None,
+    categorical: Annotated[
+        list[str] | None, Opt("--categorical", help="Treat COL as categorical.")
+    ] = None,
     numeric: Annotated[list[str] | None, Opt("--numeric", help="Treat COL as numeric.")] = None,
     drop: Annotated[list[str] | None, Opt("--drop", help="Ignore COL.")] = None,
     time_limit: Annotated[float, Opt(help="Seconds for the whole fit.")] = 120.0,
@@ -55,8 +59,7 @@ def fit(
     drop_suspect_labels: Annotated[bool, Opt(help="Remove rows the label audit flags.")] = False,
     alpha: Annotated[float, Opt(help="Conformal miscoverage (sets cover 1-alpha).")] = 0.1,
     mondrian: Annotated[bool, Opt(help="Class-conditional conformal coverage.")] = False,
-    target_accuracy: Annotated[float, Opt(help="Accuracy accepted predictions must reach.")
-                               ] = 0.95,
+    target_accuracy: Annotated[float, Opt(help="Accuracy accepted predictions must reach.")] = 0.95,
     delta: Annotated[float, Opt(help="Allowed chance the accept threshold misses it.")] = 0.1,
     ood_fpr: Annotated[float, Opt(help="Share of normal inputs flagged as unusual.")] = 0.05,
     ood_examples: Annotated[Path | None, Opt(help="Known out-of-distribution rows.")] = None,
@@ -65,12 +68,24 @@ def fit(
     """Fit baselines and candidates, prove them, and write a bundle."""
     console = _console()
     frame = read_table(data)
-    spec = FitSpec(target=target, text=tuple(text or ()), categorical=tuple(categorical or ()),
-                   numeric=tuple(numeric or ()), drop=tuple(drop or ()), test_size=test_size,
-                   n_folds=folds, seed=seed, time_limit=time_limit,
-                   drop_suspect_labels=drop_suspect_labels, alpha=alpha, mondrian=mondrian,
-                   target_accuracy=target_accuracy, delta=delta, ood_fpr=ood_fpr,
-                   rules=_rules_text(rules))
+    spec = FitSpec(
+        target=target,
+        text=tuple(text or ()),
+        categorical=tuple(categorical or ()),
+        numeric=tuple(numeric or ()),
+        drop=tuple(drop or ()),
+        test_size=test_size,
+        n_folds=folds,
+        seed=seed,
+        time_limit=time_limit,
+        drop_suspect_labels=drop_suspect_labels,
+        alpha=alpha,
+        mondrian=mondrian,
+        target_accuracy=target_accuracy,
+        delta=delta,
+        ood_fpr=ood_fpr,
+        rules=_rules_text(rules),
+    )
     ood = read_table(ood_examples) if ood_examples is not None else None
     reporter = RichReporter(console)
     result = fit_table(frame, spec, reporter=reporter, ood_examples=ood)
@@ -109,10 +124,18 @@ def predict(
     if rules is not None:
         from prudent.models import RuleSet
 
-        rule_set = RuleSet.from_yaml(_rules_text(rules) or "", columns=model.schema.feature_names,
-                                     classes=[str(c) for c in model.classes])
-    n = model.predict_file(data, out, chunk_rows=chunk_rows, rules=rule_set,
-                           on_notice=lambda m: console.print(f"• {m}", highlight=False))
+        rule_set = RuleSet.from_yaml(
+            _rules_text(rules) or "",
+            columns=model.schema.feature_names,
+            classes=[str(c) for c in model.classes],
+        )
+    n = model.predict_file(
+        data,
+        out,
+        chunk_rows=chunk_rows,
+        rules=rule_set,
+        on_notice=lambda m: console.print(f"• {m}", highlight=False),
+    )
     console.print(f"Predicted {n} row(s) → {out}")
 
 
@@ -138,8 +161,9 @@ def report(
 
 @app.command()
 def quickstart(
-    out: Annotated[Path, Opt("--out", "-o", help="Folder for data, bundle and results.")
-                   ] = Path("quickstart-out"),
+    out: Annotated[Path, Opt("--out", "-o", help="Folder for data, bundle and results.")] = Path(
+        "quickstart-out"
+    ),
     example: Annotated[str, Opt(help="Which bundled real dataset.")] = "breast_cancer",
     time_limit: Annotated[float, Opt(help="Seconds for the fit.")] = 60.0,
 ) -> None:
@@ -152,14 +176,35 @@ def quickstart(
     write_table(frame.drop(index=new.index), out / "train.csv")
     write_table(new.drop(columns=[target]), out / "new.csv")
     console.print(f"Data: {out / 'train.csv'} (train), {out / 'new.csv'} (to predict)")
-    fit(out / "train.csv", target=target, out=out / "model", time_limit=time_limit,
-        text=None, categorical=None, numeric=None, drop=None, test_size=0.2, folds=5, seed=0,
-        drop_suspect_labels=False, alpha=0.1, mondrian=False, target_accuracy=0.95,
-        delta=0.1, ood_fpr=0.05, ood_examples=None, rules=None)
-    predict(out / "model", out / "new.csv", out=out / "predictions.csv", chunk_rows=50_000,
-            rules=None)
+    fit(
+        out / "train.csv",
+        target=target,
+        out=out / "model",
+        time_limit=time_limit,
+        text=None,
+        categorical=None,
+        numeric=None,
+        drop=None,
+        test_size=0.2,
+        folds=5,
+        seed=0,
+        drop_suspect_labels=False,
+        alpha=0.1,
+        mondrian=False,
+        target_accuracy=0.95,
+        delta=0.1,
+        ood_fpr=0.05,
+        ood_examples=None,
+        rules=None,
+    )
+    predict(
+        out / "model", out / "new.csv", out=out / "predictions.csv", chunk_rows=50_000, rules=None
+    )
     console.print("\n[bold]Results[/]")
-    for label, path in [("bundle", out / "model"), ("report", out / "model" / "report.html"),
-                        ("predictions", out / "predictions.csv")]:
+    for label, path in [
+        ("bundle", out / "model"),
+        ("report", out / "model" / "report.html"),
+        ("predictions", out / "predictions.csv"),
+    ]:
         if path.exists():
             console.print(f"  {label:12s} {path}")

@@ -13,8 +13,9 @@ from rich.table import Table
 __all__ = ["RichReporter", "print_table"]
 
 
-def print_table(console: Console, title: str, columns: Sequence[str],
-                rows: Sequence[Sequence[Any]]) -> None:
+def print_table(
+    console: Console, title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
     """Print a simple table with a title."""
     table = Table(title=title, title_justify="left", header_style="bold")
     for c in columns:
@@ -35,8 +36,9 @@ class RichReporter:
         """Print and keep one notice."""
         self.notices.append(message)
         style = "bold yellow" if message.startswith("WARNING") else "cyan"
-        self.console.print(f"[{style}]•[/] {message}", highlight=False, markup=False
-                           if "[" in message else True)
+        self.console.print(
+            f"[{style}]•[/] {message}", highlight=False, markup="[" not in message
+        )
 
     def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
         """Print a table."""
@@ -45,8 +47,14 @@ class RichReporter:
     @contextmanager
     def progress(self, description: str, total: int) -> Iterator[Any]:
         """A progress bar of ``total`` steps; yields ``advance(n=1)``."""
-        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), console=self.console, transient=False) as bar:
+        with Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=self.console,
+            transient=False,
+        ) as bar:
             task = bar.add_task(description, total=total)
 
             def advance(n: int = 1) -> None:

@@ -21,62 +21,167 @@ def _leaderboard(console: Console, manifest: dict[str, Any]) -> None:
     rows = []
     for r in manifest["leaderboard"]:
         vs = r.get("vs_baseline")
-        test = (f"{vs['test']}: p={vs['p_value']:.2g}, Holm p={vs['p_adjusted']:.2g} → "
-                f"{vs['verdict'].replace('_', ' ')}" if vs else "baseline")
-        rows.append([r["name"] + (" (baseline)" if r["baseline"] else ""),
-                     *[_ci(r["metrics"][m]) for m in _METRICS],
-                     f"{r['fit_seconds']:.2f}s", f"{r['predict_seconds_per_1k']:.3f}s", test])
-    print_table(console, "Leaderboard (out-of-fold, 95% bootstrap CI) vs best baseline "
-                f"'{manifest['best_baseline']}'",
-                ["model", *_METRICS, "fit", "predict/1k rows", "significance vs baseline"], rows)
+        test = (
+            f"{vs['test']}: p={vs['p_value']:.2g}, Holm p={vs['p_adjusted']:.2g} → "
+            f"{vs['verdict'].replace('_', ' ')}"
+            if vs
+            else "baseline"
+        )
+        rows.append(
+            [
+                r["name"] + (" (baseline)" if r["baseline"] else ""),
+                *[_ci(r["metrics"][m]) for m in _METRICS],
+                f"{r['fit_seconds']:.2f}s",
+                f"{r['predict_seconds_per_1k']:.3f}s",
+                test,
+            ]
+        )
+    print_table(
+        console,
+        "Leaderboard (out-of-fold, 95% bootstrap CI) vs best baseline "
+        f"'{manifest['best_baseline']}'",
+        ["model", *_METRICS, "fit", "predict/1k rows", "significance vs baseline"],
+        rows,
+    )
     for r in manifest["leaderboard"]:
         vs = r.get("vs_baseline")
         if vs and vs["verdict"] == "worse":
-            console.print(f"[bold yellow]WARNING[/] {vs['message'].removeprefix('WARNING ')}",
-                          highlight=False)
+            console.print(
+                f"[bold yellow]WARNING[/] {vs['message'].removeprefix('WARNING ')}", highlight=False
+            )
     for s in manifest.get("skipped", []):
         console.print(f"• skipped {s['name']}: {s['reason']}", highlight=False)
 
 
 def _schema(console: Console, manifest: dict[str, Any]) -> None:
-    rows = [[c["name"], c["role"], c["dtype"], c["n_unique"], f"{c['missing_share']:.1%}"]
-            for c in manifest["schema"]["columns"]]
-    print_table(console, f"Schema (target '{manifest['target']}', classes "
-                f"{manifest['classes']})", ["column", "role", "dtype", "distinct", "missing"],
-                rows)
+    rows = [
+        [c["name"], c["role"], c["dtype"], c["n_unique"], f"{c['missing_share']:.1%}"]
+        for c in manifest["schema"]["columns"]
+    ]
+    print_table(
+        console,
+        f"Schema (target '{manifest['target']}', classes {manifest['classes']})",
+        ["column", "role", "dtype", "distinct", "missing"],
+        rows,
+    )
 
 
 def _final(console: Console, manifest: dict[str, Any]) -> None:
     chosen = manifest["chosen"]
-    console.print(f"[bold]Chosen:[/] {chosen.get('primary')} ({chosen.get('kind')}) — "
-                  f"{chosen.get('reason')}", highlight=False)
+    console.print(
+        f"[bold]Chosen:[/] {chosen.get('primary')} ({chosen.get('kind')}) — {chosen.get('reason')}",
+        highlight=False,
+    )
     tm = manifest["test_metrics"]
     rows = [[name, *[_ci(tm[name][m]) for m in _METRICS]] for name in tm]
-    print_table(console, f"Locked test set ({manifest['splits']['test_rows']} rows, touched "
-                "once)", ["model", *_METRICS], rows)
+    print_table(
+        console,
+        f"Locked test set ({manifest['splits']['test_rows']} rows, touched once)",
+        ["model", *_METRICS],
+        rows,
+    )
 
 
 def _promises(console: Console, manifest: dict[str, Any]) -> None:
     promises = manifest.get("trust", {}).get("promises")
     if not promises:
         return
-    rows = [[p["name"], p["promised"], p["measured"], "yes" if p.get("kept") else "NO"]
-            for p in promises]
-    print_table(console, "Promises, checked on the locked test set",
-                ["promise", "promised", "measured", "kept"], rows)
+    rows = [
+        [p["name"], p["promised"], p["measured"], "yes" if p.get("kept") else "NO"]
+        for p in promises
+    ]
+    print_table(
+        console,
+        "Promises, checked on the locked test set",
+        ["promise", "promised", "measured", "kept"],
+        rows,
+    )
+
+
+def _diversity(console: Console, d: dict[str, Any]) -> None:
+    if not d:
+        return
+    models = d["models"]
+    rows = [[m, *[f"{v:+.2f}" for v in d["error_correlation"][i]]] for i, m in enumerate(models)]
+    print_table(
+        console,
+        "Error correlation of out-of-fold mistakes (lower = more diverse)",
+        ["", *models],
+        rows,
+    )
+    signal = d.get("unique_signal") or []
+    if signal:
+        keys = list(signal[0])
+        print_table(
+            console,
+            "Unique signal: rows each model alone gets right",
+            keys,
+            [
+                [r[k2] if not isinstance(r[k2], float) else f"{r[k2]:.3f}" for k2 in keys]
+                for r in signal
+            ],
+        )
+
+
+def _trust(console: Console, t: dict[str, Any]) -> None:
+    if not t:
+        return
+    _diversity(console, t.get("diversity", {}))
+    e = t.get("ensemble", {})
+    if e:
+        weights = ", ".join(f"{k}={v:.2f}" for k, v in e.get("members", {}).items())
+        vs = e.get("vs_best_single", {})
+        console.print(
+            f"[bold]Ensemble:[/] {e.get('kind')} ({weights}); log loss gain over "
+            f"{e.get('best_single')}: {e.get('gain_log_loss', 0):.4f} "
+            f"({vs.get('test')}, p={vs.get('p_value', float('nan')):.3g})",
+            highlight=False,
+        )
+    c, test = t.get("calibration", {}), t.get("test", {})
+    if c:
+        console.print(
+            f"[bold]Calibration:[/] {c['method']} (chosen by CV log loss "
+            f"{ {k2: round(v, 4) for k2, v in c['cv_log_loss'].items()} }); "
+            f"ECE holdout {c['ece_before_holdout']:.3f} → {c['ece_after_holdout']:.3f}"
+            f"; test {test.get('ece_raw', float('nan')):.3f} → "
+            f"{test.get('ece_calibrated', float('nan')):.3f}",
+            highlight=False,
+        )
+    o = t.get("ood", {})
+    if o:
+        auroc = test.get("ood", {}).get("test_auroc")
+        extra = (
+            f"; AUROC vs given OOD examples {auroc:.3f} (max-probability "
+            f"{test['ood']['test_auroc_max_prob']:.3f})"
+            if auroc is not None
+            else ""
+        )
+        console.print(
+            f"[bold]OOD:[/] detector {o['chosen']}, threshold {o['threshold']:.3f} "
+            f"at {o['fpr_target']:.0%} FPR; test FPR "
+            f"{test.get('ood', {}).get('test_fpr', float('nan')):.3f}{extra}",
+            highlight=False,
+        )
+    th = t.get("thresholds", {}).get("accept")
+    if th:
+        console.print(
+            f"[bold]Accept threshold:[/] {th['threshold']:.4f} ({th['method']}), "
+            f"validation coverage {th['coverage']:.3f}, accuracy {th['accuracy']:.3f}"
+            f"; test: {test.get('decisions', {})}",
+            highlight=False,
+        )
 
 
 def show_manifest(console: Console, manifest: dict[str, Any]) -> None:
     """Print the schema, leaderboard, chosen model, test metrics and promises."""
     _schema(console, manifest)
     _leaderboard(console, manifest)
-    extra = manifest.get("trust", {}).get("show")
-    if extra:
-        for block in extra:
-            print_table(console, block["title"], block["columns"], block["rows"])
+    _trust(console, manifest.get("trust", {}))
     _final(console, manifest)
     _promises(console, manifest)
     audit = manifest.get("label_audit", {})
-    console.print(f"Label audit: {audit.get('n_suspect', 0)} suspect label(s) in "
-                  f"{audit.get('file')}" + (" (removed before fitting)" if audit.get("dropped")
-                                            else ""), highlight=False)
+    console.print(
+        f"Label audit: {audit.get('n_suspect', 0)} suspect label(s) in "
+        f"{audit.get('file')}" + (" (removed before fitting)" if audit.get("dropped") else ""),
+        highlight=False,
+    )

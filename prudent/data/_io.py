@@ -243,8 +243,9 @@ class TableWriter:
     def write(self, frame: pd.DataFrame) -> None:
         """Append ``frame``; the first call writes the header (CSV) or schema (Parquet)."""
         if self.format == "csv":
-            frame.to_csv(self.path, mode="a" if self._started else "w", header=not self._started,
-                         index=False)
+            frame.to_csv(
+                self.path, mode="a" if self._started else "w", header=not self._started, index=False
+            )
         elif self.format == "jsonl":
             mode = "a" if self._started else "w"
             with self.path.open(mode, encoding="utf-8") as fh:

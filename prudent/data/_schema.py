@@ -27,7 +27,7 @@ _BOOL_WORDS = {"true", "false", "yes", "no", "t", "f", "y", "n"}
 _TRUE_WORDS = {"true", "yes", "t", "y", "1"}
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     """What a column is to the model."""
 
     numeric = "numeric"
@@ -51,15 +51,24 @@ class ColumnSpec:
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict."""
-        return {"name": self.name, "role": self.role.value, "dtype": self.dtype,
-                "n_unique": self.n_unique, "missing_share": self.missing_share}
+        return {
+            "name": self.name,
+            "role": self.role.value,
+            "dtype": self.dtype,
+            "n_unique": self.n_unique,
+            "missing_share": self.missing_share,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ColumnSpec:
         """Build from :meth:`to_dict` output."""
-        return cls(name=data["name"], role=Role(data["role"]), dtype=data["dtype"],
-                   n_unique=int(data.get("n_unique", 0)),
-                   missing_share=float(data.get("missing_share", 0.0)))
+        return cls(
+            name=data["name"],
+            role=Role(data["role"]),
+            dtype=data["dtype"],
+            n_unique=int(data.get("n_unique", 0)),
+            missing_share=float(data.get("missing_share", 0.0)),
+        )
 
 
 @dataclass(frozen=True)
@@ -96,8 +105,9 @@ class Schema:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Schema:
         """Build from :meth:`to_dict` output."""
-        return cls(columns=tuple(ColumnSpec.from_dict(c) for c in data["columns"]),
-                   target=data["target"])
+        return cls(
+            columns=tuple(ColumnSpec.from_dict(c) for c in data["columns"]), target=data["target"]
+        )
 
 
 def _is_bool(s: pd.Series) -> bool:
@@ -185,13 +195,19 @@ def infer_schema(
     >>> [(c.name, c.role.value) for c in infer_schema(df, "y").columns]
     [('age', 'numeric'), ('city', 'categorical')]
     """
-    overrides = {**{c: Role.text for c in text}, **{c: Role.categorical for c in categorical},
-                 **{c: Role.numeric for c in numeric}, **{c: Role.dropped for c in drop}}
+    overrides = {
+        **{c: Role.text for c in text},
+        **{c: Role.categorical for c in categorical},
+        **{c: Role.numeric for c in numeric},
+        **{c: Role.dropped for c in drop},
+    }
     unknown = [c for c in overrides if c not in frame.columns]
     if unknown:
         raise SchemaError(
             f"Column(s) {unknown} given as an option do not exist; the columns are "
-            f"{list(frame.columns)}.", field=unknown[0])
+            f"{list(frame.columns)}.",
+            field=unknown[0],
+        )
     specs, notices = [], []
     for name in frame.columns:
         if name == target:
@@ -200,19 +216,29 @@ def infer_schema(
         if name not in overrides and s.isna().all():
             raise SchemaError(
                 f"Column '{name}' is entirely empty; drop it (--drop {name}) or fill it.",
-                field=name)
+                field=name,
+            )
         role = overrides.get(name) or _infer_role(name, s)
         if role is Role.identifier:
             notices.append(f"Column '{name}' looks like an identifier (unique per row): dropped.")
         elif name in overrides:
             notices.append(f"Column '{name}' set to {role.value} by option.")
-        specs.append(ColumnSpec(name=name, role=role, dtype=str(s.dtype),
-                                n_unique=int(s.nunique()), missing_share=float(s.isna().mean())))
+        specs.append(
+            ColumnSpec(
+                name=name,
+                role=role,
+                dtype=str(s.dtype),
+                n_unique=int(s.nunique()),
+                missing_share=float(s.isna().mean()),
+            )
+        )
     schema = Schema(columns=tuple(specs), target=target, notices=tuple(notices))
     if not schema.features:
         raise SchemaError(
             f"No feature column is left besides the target '{target}'; the table needs at "
-            "least one column to learn from.", field=target)
+            "least one column to learn from.",
+            field=target,
+        )
     return schema
 
 
@@ -225,7 +251,9 @@ def _coerce_numeric(name: str, s: pd.Series) -> pd.Series:
         example = s[bad].iloc[0]
         raise SchemaError(
             f"Column '{name}' should be numeric, but holds {example!r} (row {int(bad.argmax())}); "
-            "fix or remove such values.", field=name)
+            "fix or remove such values.",
+            field=name,
+        )
     return converted.astype("float64")
 
 
@@ -238,7 +266,9 @@ def _coerce_bool(name: str, s: pd.Series) -> pd.Series:
         example = s[~ok].iloc[0]
         raise SchemaError(
             f"Column '{name}' should be boolean (true/false, yes/no, 1/0), but holds "
-            f"{example!r}; fix or remove such values.", field=name)
+            f"{example!r}; fix or remove such values.",
+            field=name,
+        )
     out = words.isin(_TRUE_WORDS | {"1.0"}).astype("float64")
     return out.where(s.notna(), np.nan)
 
@@ -251,7 +281,9 @@ def _coerce_datetime(name: str, s: pd.Series) -> pd.Series:
     if bad.any():
         raise SchemaError(
             f"Column '{name}' should be a date/time, but holds {s[bad].iloc[0]!r}; "
-            "use ISO 8601 such as 2024-01-31.", field=name)
+            "use ISO 8601 such as 2024-01-31.",
+            field=name,
+        )
     return converted
 
 
@@ -295,10 +327,14 @@ def validate_frame(frame: pd.DataFrame, schema: Schema) -> tuple[pd.DataFrame, l
     if missing:
         raise SchemaError(
             f"Missing column(s) {missing}; the model expects {schema.feature_names}.",
-            field=missing[0])
+            field=missing[0],
+        )
     known = {c.name for c in schema.columns} | {schema.target}
-    notices = [f"Column '{c}' is not in the model's schema: ignored."
-               for c in frame.columns if c not in known]
+    notices = [
+        f"Column '{c}' is not in the model's schema: ignored."
+        for c in frame.columns
+        if c not in known
+    ]
     out: dict[str, pd.Series] = {}
     for spec in features:
         s = frame[spec.name].reset_index(drop=True)

@@ -56,15 +56,17 @@ def check_disjoint(**parts: IntArray) -> None:
     """
     names = list(parts)
     for i, a in enumerate(names):
-        for b in names[i + 1:]:
+        for b in names[i + 1 :]:
             shared = np.intersect1d(parts[a], parts[b]).size
             if shared:
-                raise ValueError(f"Splits '{a}' and '{b}' share {shared} row(s); "
-                                 "they must be disjoint.")
+                raise ValueError(
+                    f"Splits '{a}' and '{b}' share {shared} row(s); they must be disjoint."
+                )
 
 
-def make_splits(y: EncodedLabels, *, test_size: float = 0.2, n_folds: int = 5,
-                seed: int = 0) -> Splits:
+def make_splits(
+    y: EncodedLabels, *, test_size: float = 0.2, n_folds: int = 5, seed: int = 0
+) -> Splits:
     """Split rows into a stratified locked test set and stratified CV folds on the rest.
 
     Parameters
@@ -101,10 +103,12 @@ def make_splits(y: EncodedLabels, *, test_size: float = 0.2, n_folds: int = 5,
         raise ConfigError(f"test_size must be in (0, 0.5], got {test_size}.")
     counts = np.bincount(y)
     if counts[counts > 0].min() < 3:
-        raise TargetError("Every class needs at least 3 rows: one for the locked test set and "
-                          "two for cross-validation.")
+        raise TargetError(
+            "Every class needs at least 3 rows: one for the locked test set and "
+            "two for cross-validation."
+        )
     positions = np.arange(len(y))
-    n_test = max(int(round(test_size * len(y))), int((counts > 0).sum()))
+    n_test = max(round(test_size * len(y)), int((counts > 0).sum()))
     train, test = train_test_split(positions, test_size=n_test, stratify=y, random_state=seed)
     train, test = np.sort(train), np.sort(test)
     check_disjoint(train=train, test=test)
@@ -112,16 +116,23 @@ def make_splits(y: EncodedLabels, *, test_size: float = 0.2, n_folds: int = 5,
     notes = []
     k = min(n_folds, rarest)
     if k < n_folds:
-        notes.append(f"Using {k} cross-validation folds instead of {n_folds}: the rarest class "
-                     f"has only {rarest} training rows.")
+        notes.append(
+            f"Using {k} cross-validation folds instead of {n_folds}: the rarest class "
+            f"has only {rarest} training rows."
+        )
     if k < 2:
-        raise TargetError("The rarest class has a single training row; at least two are needed "
-                          "for cross-validation.")
+        raise TargetError(
+            "The rarest class has a single training row; at least two are needed "
+            "for cross-validation."
+        )
     skf = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
-    folds = tuple((fit.astype(np.int64), val.astype(np.int64))
-                  for fit, val in skf.split(np.zeros(len(train)), y[train]))
-    return Splits(train=train.astype(np.int64), test=test.astype(np.int64), folds=folds,
-                  notes=tuple(notes))
+    folds = tuple(
+        (fit.astype(np.int64), val.astype(np.int64))
+        for fit, val in skf.split(np.zeros(len(train)), y[train])
+    )
+    return Splits(
+        train=train.astype(np.int64), test=test.astype(np.int64), folds=folds, notes=tuple(notes)
+    )
 
 
 def without_rows(splits: Splits, y: EncodedLabels, drop: IntArray, *, seed: int = 0) -> Splits:
@@ -148,10 +159,14 @@ def without_rows(splits: Splits, y: EncodedLabels, drop: IntArray, *, seed: int 
     train = np.setdiff1d(splits.train, drop).astype(np.int64)
     k = min(splits.n_folds, int(np.bincount(y[train])[np.bincount(y[train]) > 0].min()))
     if k < 2:
-        raise TargetError("Removing the suspect labels leaves a class with a single training "
-                          "row; fit without --drop-suspect-labels.")
+        raise TargetError(
+            "Removing the suspect labels leaves a class with a single training "
+            "row; fit without --drop-suspect-labels."
+        )
     skf = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
-    folds = tuple((a.astype(np.int64), b.astype(np.int64))
-                  for a, b in skf.split(np.zeros(len(train)), y[train]))
+    folds = tuple(
+        (a.astype(np.int64), b.astype(np.int64))
+        for a, b in skf.split(np.zeros(len(train)), y[train])
+    )
     note = f"Removed {len(splits.train) - len(train)} training row(s) with suspect labels."
     return Splits(train=train, test=splits.test, folds=folds, notes=(*splits.notes, note))

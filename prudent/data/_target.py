@@ -85,8 +85,10 @@ def prepare_target(frame: pd.DataFrame, target: str, *, min_per_class: int = 2) 
             f"Target '{target}' has a single class ({only!r}); a classifier needs at least two."
         )
     counts = np.bincount(y, minlength=len(classes))
-    small = [(classes[i].item() if hasattr(classes[i], "item") else classes[i], int(counts[i]))
-             for i in np.flatnonzero(counts < min_per_class)]
+    small = [
+        (classes[i].item() if hasattr(classes[i], "item") else classes[i], int(counts[i]))
+        for i in np.flatnonzero(counts < min_per_class)
+    ]
     if small:
         names = ", ".join(f"{c!r} ({n} row{'s' if n != 1 else ''})" for c, n in small)
         raise TargetError(
@@ -94,5 +96,10 @@ def prepare_target(frame: pd.DataFrame, target: str, *, min_per_class: int = 2) 
             "few to validate; add rows, merge those classes, or drop them."
         )
     kept = kept.assign(**{target: labels})
-    return Target(frame=kept, y=y.astype(np.int64), classes=classes, n_dropped=n_dropped,
-                  original_rows=original_rows.astype(np.int64))
+    return Target(
+        frame=kept,
+        y=y.astype(np.int64),
+        classes=classes,
+        n_dropped=n_dropped,
+        original_rows=original_rows.astype(np.int64),
+    )

@@ -17,8 +17,13 @@ from prudent._typing import EncodedLabels, IntArray, ProbaMatrix
 from prudent.data import Splits
 from prudent.models import BuildContext, CandidateSpec
 
-__all__ = ["Budget", "CandidateRun", "SkippedCandidate", "cross_validate_candidate",
-           "predict_proba_aligned"]
+__all__ = [
+    "Budget",
+    "CandidateRun",
+    "SkippedCandidate",
+    "cross_validate_candidate",
+    "predict_proba_aligned",
+]
 
 
 class Budget:
@@ -40,8 +45,9 @@ class Budget:
     True
     """
 
-    def __init__(self, seconds: float, *, reserve_share: float = 0.2,
-                 clock: Any = time.monotonic) -> None:
+    def __init__(
+        self, seconds: float, *, reserve_share: float = 0.2, clock: Any = time.monotonic
+    ) -> None:
         self.seconds = seconds
         self.reserve = max(2.0, reserve_share * seconds)
         self._clock = clock
@@ -106,10 +112,17 @@ def _fit(model: Any, X: pd.DataFrame, y: EncodedLabels) -> Any:
         return model.fit(X, y)
 
 
-def cross_validate_candidate(spec: CandidateSpec, ctx: BuildContext, X: pd.DataFrame,
-                             y: EncodedLabels, splits: Splits, budget: Budget,
-                             *, must_run: bool = False,
-                             advance: Any = None) -> CandidateRun | SkippedCandidate:
+def cross_validate_candidate(
+    spec: CandidateSpec,
+    ctx: BuildContext,
+    X: pd.DataFrame,
+    y: EncodedLabels,
+    splits: Splits,
+    budget: Budget,
+    *,
+    must_run: bool = False,
+    advance: Any = None,
+) -> CandidateRun | SkippedCandidate:
     """Fit ``spec`` on every fold, collect out-of-fold probabilities, then refit on all rows.
 
     ``X`` and ``y`` are the training part only (positions match ``splits.folds``). After
@@ -140,8 +153,10 @@ def cross_validate_candidate(spec: CandidateSpec, ctx: BuildContext, X: pd.DataF
     notes: list[str] = []
     rows_all = np.arange(len(y))
     if spec.max_rows is not None and len(y) > spec.max_rows:
-        notes.append(f"{spec.name}: trained on a stratified sub-sample of {spec.max_rows} of "
-                     f"{len(y)} rows (slow family).")
+        notes.append(
+            f"{spec.name}: trained on a stratified sub-sample of {spec.max_rows} of "
+            f"{len(y)} rows (slow family)."
+        )
     started = time.monotonic()
     for i, (fit_rows, val_rows) in enumerate(splits.folds):
         rows = _subsample(fit_rows, y, spec.max_rows, ctx.seed + i)
@@ -152,8 +167,11 @@ def cross_validate_candidate(spec: CandidateSpec, ctx: BuildContext, X: pd.DataF
         per_fold = (time.monotonic() - started) / (i + 1)
         needed = per_fold * (splits.n_folds - i - 1) + per_fold * 1.3
         if not must_run and needed > budget.for_candidates():
-            return SkippedCandidate(spec.name, f"needs about {needed:.0f}s more, "
-                                    f"{max(budget.for_candidates(), 0):.0f}s left in the budget")
+            return SkippedCandidate(
+                spec.name,
+                f"needs about {needed:.0f}s more, "
+                f"{max(budget.for_candidates(), 0):.0f}s left in the budget",
+            )
     rows = _subsample(rows_all, y, spec.max_rows, ctx.seed)
     t0 = time.monotonic()
     model = _fit(spec.build(ctx), X.iloc[rows], y[rows])
@@ -164,5 +182,11 @@ def cross_validate_candidate(spec: CandidateSpec, ctx: BuildContext, X: pd.DataF
     per_1k = (time.monotonic() - t0) / max(len(probe), 1) * 1000
     if advance is not None:
         advance()
-    return CandidateRun(spec=spec, oof_proba=oof, model=model, fit_seconds=fit_seconds,
-                        predict_seconds_per_1k=per_1k, notes=notes)
+    return CandidateRun(
+        spec=spec,
+        oof_proba=oof,
+        model=model,
+        fit_seconds=fit_seconds,
+        predict_seconds_per_1k=per_1k,
+        notes=notes,
+    )

@@ -12,8 +12,10 @@ from prudent.metrics import Comparison, Verdict, bootstrap_scores, compare_to_ba
 
 __all__ = ["best_baseline", "leaderboard", "verdict_message"]
 
-WORSE_WARNING = ("significantly worse than the logistic baseline: this usually means a bug in "
-                 "the data or the preprocessing")
+WORSE_WARNING = (
+    "significantly worse than the logistic baseline: this usually means a bug in "
+    "the data or the preprocessing"
+)
 
 
 def best_baseline(runs: Mapping[str, CandidateRun], y: EncodedLabels) -> str:
@@ -34,8 +36,9 @@ def verdict_message(name: str, comparison: Comparison, baseline: str) -> str:
     return f"{name}: not significantly better than {baseline} (Holm-adjusted p={p:.3g})"
 
 
-def leaderboard(runs: Mapping[str, CandidateRun], y: EncodedLabels, *, seed: int = 0,
-                n_boot: int = 200) -> tuple[list[dict[str, Any]], dict[str, Comparison], str]:
+def leaderboard(
+    runs: Mapping[str, CandidateRun], y: EncodedLabels, *, seed: int = 0, n_boot: int = 200
+) -> tuple[list[dict[str, Any]], dict[str, Comparison], str]:
     """Score every run on its out-of-fold predictions and test each candidate against the
     best baseline (McNemar, Holm-corrected across candidates).
 
@@ -52,9 +55,12 @@ def leaderboard(runs: Mapping[str, CandidateRun], y: EncodedLabels, *, seed: int
     for name, run in sorted(runs.items(), key=lambda kv: not kv[1].spec.baseline):
         scores = bootstrap_scores(y, run.oof_proba, n_boot=n_boot, seed=seed)
         row: dict[str, Any] = {
-            "name": name, "family": run.spec.family, "baseline": run.spec.baseline,
-            "metrics": {k: {"point": v.point, "low": v.low, "high": v.high}
-                        for k, v in scores.items()},
+            "name": name,
+            "family": run.spec.family,
+            "baseline": run.spec.baseline,
+            "metrics": {
+                k: {"point": v.point, "low": v.low, "high": v.high} for k, v in scores.items()
+            },
             "fit_seconds": round(run.fit_seconds, 3),
             "predict_seconds_per_1k": round(run.predict_seconds_per_1k, 4),
             "notes": list(run.notes),
@@ -62,8 +68,11 @@ def leaderboard(runs: Mapping[str, CandidateRun], y: EncodedLabels, *, seed: int
         if name in comparisons:
             c = comparisons[name]
             row["vs_baseline"] = {
-                "baseline": base, "test": c.test.name, "p_value": c.p_value,
-                "p_adjusted": c.p_adjusted, "verdict": str(c.verdict),
+                "baseline": base,
+                "test": c.test.name,
+                "p_value": c.p_value,
+                "p_adjusted": c.p_adjusted,
+                "verdict": str(c.verdict),
                 "accuracy_diff": c.accuracy_diff,
                 "balanced_accuracy_diff": c.balanced_accuracy_diff,
                 "message": verdict_message(name, c, base),

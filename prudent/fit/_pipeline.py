@@ -59,13 +59,21 @@ class FitResult:
 def _candidate_ctx(schema: Schema, y: EncodedLabels, n_classes: int, seed: int) -> BuildContext:
     counts = np.bincount(y, minlength=n_classes)
     balanced = bool(counts.max() >= 3 * max(counts.min(), 1))
-    return BuildContext(schema=schema, n_rows=len(y), n_classes=n_classes, balanced=balanced,
-                        seed=seed)
+    return BuildContext(
+        schema=schema, n_rows=len(y), n_classes=n_classes, balanced=balanced, seed=seed
+    )
 
 
-def _run_all(specs: list[CandidateSpec], ctx: BuildContext, X: pd.DataFrame, y: EncodedLabels,
-             splits: Splits, budget: Budget, reporter: Reporter,
-             runs: dict[str, CandidateRun]) -> list[SkippedCandidate]:
+def _run_all(
+    specs: list[CandidateSpec],
+    ctx: BuildContext,
+    X: pd.DataFrame,
+    y: EncodedLabels,
+    splits: Splits,
+    budget: Budget,
+    reporter: Reporter,
+    runs: dict[str, CandidateRun],
+) -> list[SkippedCandidate]:
     skipped: list[SkippedCandidate] = []
     with reporter.progress("Fitting models", total=len(specs) * (splits.n_folds + 1)) as advance:
         for spec in specs:
@@ -76,8 +84,9 @@ def _run_all(specs: list[CandidateSpec], ctx: BuildContext, X: pd.DataFrame, y: 
                 skipped.append(SkippedCandidate(spec.name, "no time left in the budget"))
                 advance(splits.n_folds + 1)
                 continue
-            result = cross_validate_candidate(spec, ctx, X, y, splits, budget,
-                                              must_run=spec.baseline, advance=advance)
+            result = cross_validate_candidate(
+                spec, ctx, X, y, splits, budget, must_run=spec.baseline, advance=advance
+            )
             if isinstance(result, SkippedCandidate):
                 skipped.append(result)
                 continue
@@ -93,26 +102,34 @@ def _audit(target: Target, splits: Splits, run: CandidateRun) -> pd.DataFrame:
     y_train = target.y[splits.train]
     issues = find_label_issues(y_train, run.oof_proba)
     table_rows = target.original_rows[splits.train[issues["row"].to_numpy()]]
-    return pd.DataFrame({
-        "row": table_rows,
-        "given": target.classes[issues["given"].to_numpy()],
-        "likely": target.classes[issues["likely"].to_numpy()],
-        "score": issues["score"].to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            "row": table_rows,
+            "given": target.classes[issues["given"].to_numpy()],
+            "likely": target.classes[issues["likely"].to_numpy()],
+            "score": issues["score"].to_numpy(),
+        }
+    )
 
 
 def _summary(frame: pd.DataFrame, target: Target, schema: Schema) -> dict[str, Any]:
     counts = np.bincount(target.y, minlength=len(target.classes))
     return {
-        "rows": int(len(frame)), "labelled_rows": int(len(target.y)),
+        "rows": len(frame),
+        "labelled_rows": len(target.y),
         "dropped_missing_target": target.n_dropped,
         "class_counts": {str(c): int(n) for c, n in zip(target.classes, counts, strict=True)},
         "missing_share": {c.name: c.missing_share for c in schema.columns},
     }
 
 
-def fit_table(frame: pd.DataFrame, spec: FitSpec, *, reporter: Reporter | None = None,
-              ood_examples: pd.DataFrame | None = None) -> FitResult:
+def fit_table(
+    frame: pd.DataFrame,
+    spec: FitSpec,
+    *,
+    reporter: Reporter | None = None,
+    ood_examples: pd.DataFrame | None = None,
+) -> FitResult:
     """Fit prudent's whole pipeline on a table.
 
     Parameters
@@ -139,29 +156,41 @@ def fit_table(frame: pd.DataFrame, spec: FitSpec, *, reporter: Reporter | None =
     reporter = reporter or QuietReporter()
     budget = Budget(spec.time_limit)
     started = time.monotonic()
-    schema = infer_schema(frame, spec.target, text=spec.text, categorical=spec.categorical,
-                          numeric=spec.numeric, drop=spec.drop)
+    schema = infer_schema(
+        frame,
+        spec.target,
+        text=spec.text,
+        categorical=spec.categorical,
+        numeric=spec.numeric,
+        drop=spec.drop,
+    )
     for n in schema.notices:
         reporter.notice(n)
     target = prepare_target(frame, spec.target, min_per_class=3)
     if target.n_dropped:
-        reporter.notice(f"Dropped {target.n_dropped} row(s) whose target '{spec.target}' is "
-                        "missing.")
+        reporter.notice(
+            f"Dropped {target.n_dropped} row(s) whose target '{spec.target}' is missing."
+        )
     X_all, _ = validate_frame(target.frame, schema)
     splits = make_splits(target.y, test_size=spec.test_size, n_folds=spec.n_folds, seed=spec.seed)
     for n in splits.notes:
         reporter.notice(n)
     k = len(target.classes)
-    specs = [s for s in candidate_specs(schema)
-             if s.baseline or spec.candidates is None or s.name in spec.candidates]
+    specs = [
+        s
+        for s in candidate_specs(schema)
+        if s.baseline or spec.candidates is None or s.name in spec.candidates
+    ]
     baselines = [s for s in specs if s.baseline]
     X_train, y_train = X_all.iloc[splits.train].reset_index(drop=True), target.y[splits.train]
     ctx = _candidate_ctx(schema, y_train, k, spec.seed)
     runs: dict[str, CandidateRun] = {}
     _run_all(baselines, ctx, X_train, y_train, splits, budget, reporter, runs)
     issues = _audit(target, splits, runs["logistic"])
-    reporter.notice(f"Label audit: {len(issues)} training row(s) have a label that looks wrong "
-                    "(listed in the bundle's label_issues.csv).")
+    reporter.notice(
+        f"Label audit: {len(issues)} training row(s) have a label that looks wrong "
+        "(listed in the bundle's label_issues.csv)."
+    )
     if spec.drop_suspect_labels and len(issues):
         positions = np.searchsorted(target.original_rows, issues["row"].to_numpy())
         splits = without_rows(splits, target.y, positions, seed=spec.seed)
@@ -171,8 +200,9 @@ def fit_table(frame: pd.DataFrame, spec: FitSpec, *, reporter: Reporter | None =
         ctx = _candidate_ctx(schema, y_train, k, spec.seed)
         runs = {}
         _run_all(baselines, ctx, X_train, y_train, splits, budget, reporter, runs)
-    skipped = _run_all([s for s in specs if not s.baseline], ctx, X_train, y_train, splits,
-                       budget, reporter, runs)
+    skipped = _run_all(
+        [s for s in specs if not s.baseline], ctx, X_train, y_train, splits, budget, reporter, runs
+    )
     if not runs:
         raise BudgetError("No model could be fitted within the time limit; raise --time-limit.")
     rows, comparisons, base = leaderboard(runs, y_train, seed=spec.seed)
@@ -182,14 +212,35 @@ def fit_table(frame: pd.DataFrame, spec: FitSpec, *, reporter: Reporter | None =
     X_ood = None
     if ood_examples is not None:
         X_ood, _ = validate_frame(ood_examples, schema)
-    trust = build_trust(runs=runs, comparisons=comparisons, best_baseline=base, spec=spec,
-                        classes=target.classes, X_train=X_train, y_train=y_train,
-                        X_test=X_all.iloc[splits.test].reset_index(drop=True),
-                        y_test=target.y[splits.test], X_ood=X_ood, schema=schema,
-                        budget=budget, reporter=reporter)
-    return FitResult(spec=spec, schema=schema, classes=target.classes, splits=splits, y=target.y,
-                     runs=runs, skipped=skipped, leaderboard=rows, best_baseline=base,
-                     label_issues=issues, trust=trust, model=trust.model,
-                     data_summary=_summary(frame, target, schema),
-                     notices=list(getattr(reporter, "notices", [])),
-                     seconds=time.monotonic() - started)
+    trust = build_trust(
+        runs=runs,
+        comparisons=comparisons,
+        best_baseline=base,
+        spec=spec,
+        classes=target.classes,
+        X_train=X_train,
+        y_train=y_train,
+        X_test=X_all.iloc[splits.test].reset_index(drop=True),
+        y_test=target.y[splits.test],
+        X_ood=X_ood,
+        schema=schema,
+        budget=budget,
+        reporter=reporter,
+    )
+    return FitResult(
+        spec=spec,
+        schema=schema,
+        classes=target.classes,
+        splits=splits,
+        y=target.y,
+        runs=runs,
+        skipped=skipped,
+        leaderboard=rows,
+        best_baseline=base,
+        label_issues=issues,
+        trust=trust,
+        model=trust.model,
+        data_summary=_summary(frame, target, schema),
+        notices=list(getattr(reporter, "notices", [])),
+        seconds=time.monotonic() - started,
+    )

@@ -74,8 +74,10 @@ class FitSpec:
             (self.n_folds >= 2, f"n_folds must be at least 2, got {self.n_folds}"),
             (self.time_limit > 0, f"time_limit must be positive, got {self.time_limit}"),
             (0.0 < self.alpha < 1.0, f"alpha must be in (0, 1), got {self.alpha}"),
-            (0.0 < self.target_accuracy < 1.0,
-             f"target_accuracy must be in (0, 1), got {self.target_accuracy}"),
+            (
+                0.0 < self.target_accuracy < 1.0,
+                f"target_accuracy must be in (0, 1), got {self.target_accuracy}",
+            ),
             (0.0 < self.delta < 1.0, f"delta must be in (0, 1), got {self.delta}"),
             (0.0 < self.ood_fpr < 1.0, f"ood_fpr must be in (0, 1), got {self.ood_fpr}"),
         ]

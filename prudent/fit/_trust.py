@@ -1,7 +1,10 @@
-"""The trust stage of a fit: choose the primary model, then measure it once on the locked test.
+"""The trust stage of a fit: ensemble → calibration → OOD → conformal → thresholds → final test.
 
-The choice follows the product's first belief: a candidate ships only if it beats the best
-baseline significantly; otherwise the logistic baseline ships and the reason is recorded.
+Orchestration only; every algorithm lives in ``prudent.models`` or ``prudent.metrics``.
+The training rows' out-of-fold predictions are split in two, stratified: part A fits the
+calibrators and the OOD detectors, part B (never used to fit them) sets the conformal
+quantiles, the OOD threshold and the accept thresholds. The locked test set is used once,
+by :func:`prudent.fit._promises.measure_promises`, at the very end.
 """
 
 from __future__ import annotations
@@ -12,63 +15,295 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.decomposition import TruncatedSVD
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import Pipeline
 
-from prudent._typing import EncodedLabels, Labels
-from prudent.data import Schema
+from prudent._typing import EncodedLabels, IntArray, Labels, ProbaMatrix
+from prudent.data import Schema, check_disjoint
 from prudent.fit._engine import Budget, CandidateRun, predict_proba_aligned
+from prudent.fit._promises import measure_promises
 from prudent.fit._reporter import Reporter
 from prudent.fit._spec import FitSpec
-from prudent.metrics import Comparison, Verdict, bootstrap_scores, log_loss
+from prudent.metrics import (
+    Comparison,
+    Verdict,
+    compare_to_baseline,
+    diversity_report,
+    expected_calibration_error,
+    mcnemar,
+)
+from prudent.models._calibration import ProbabilityCalibrator
+from prudent.models._cascade import CascadePolicy
+from prudent.models._conformal import ConformalClassifier
+from prudent.models._ensembles import choose_ensemble, ensemble_from_choice
 from prudent.models._guarded import GuardedModel
+from prudent.models._ood import OODDetector
+from prudent.models._rules import RuleSet
+from prudent.models._thresholds import CostPolicy, select_threshold
 
-__all__ = ["TrustResult", "build_trust", "choose_single"]
+__all__ = ["TrustResult", "build_trust"]
 
 
 @dataclass
 class TrustResult:
-    """The chosen model and what was measured about it."""
+    """The guarded model and everything measured about it."""
 
     model: GuardedModel
     chosen: dict[str, Any]
     test_metrics: dict[str, dict[str, dict[str, float]]]
     artifacts: dict[str, Any] = field(default_factory=dict)
     sections: dict[str, Any] = field(default_factory=dict)
-    """Issue-3 measurements (diversity, calibration, OOD, conformal, thresholds, promises)."""
 
 
-def choose_single(runs: Mapping[str, CandidateRun], comparisons: Mapping[str, Comparison],
-                  y: EncodedLabels) -> tuple[str, str]:
-    """The best candidate (by out-of-fold log loss) among those significantly better than the
-    best baseline, or the logistic baseline with the reason none qualified."""
-    better = [n for n, c in comparisons.items() if c.verdict is Verdict.BETTER]
-    if not better:
-        return "logistic", ("no candidate beat the best baseline significantly (McNemar, "
-                            "Holm-corrected), so the logistic baseline is kept")
-    best = min(better, key=lambda n: log_loss(y, runs[n].oof_proba))
-    return best, (f"{best} has the lowest out-of-fold log loss among the candidates that beat the "
-                  "best baseline significantly")
+def _halves(y: EncodedLabels, seed: int) -> tuple[IntArray, IntArray]:
+    rows = np.arange(len(y))
+    a, b = train_test_split(rows, test_size=0.5, stratify=y, random_state=seed + 17)
+    check_disjoint(calibration_fit=a, threshold_holdout=b)
+    return np.sort(a), np.sort(b)
 
 
-def _scores(y: EncodedLabels, proba: np.ndarray, seed: int) -> dict[str, dict[str, float]]:
-    return {k: {"point": v.point, "low": v.low, "high": v.high}
-            for k, v in bootstrap_scores(y, proba, seed=seed).items()}
+def _diversity(runs: Mapping[str, CandidateRun], y: EncodedLabels) -> dict[str, Any]:
+    probas = {n: r.oof_proba for n, r in runs.items() if n != "majority"}
+    if len(probas) < 2:
+        return {}
+    d = diversity_report(y, probas)
+    frames = {
+        "error_correlation": d.error_correlation,
+        "disagreement": d.disagreement,
+        "double_fault": d.double_fault,
+        "yules_q": d.yules_q,
+    }
+    out: dict[str, Any] = {"models": list(probas)}
+    out |= {k: v.round(4).to_numpy().tolist() for k, v in frames.items()}
+    out["unique_signal"] = (
+        d.unique_signal.reset_index().to_dict(orient="records")
+        if hasattr(d.unique_signal, "reset_index")
+        else d.unique_signal
+    )
+    return out
 
 
-def build_trust(*, runs: Mapping[str, CandidateRun], comparisons: Mapping[str, Comparison],
-                best_baseline: str, spec: FitSpec, classes: Labels, X_train: pd.DataFrame,
-                y_train: EncodedLabels, X_test: pd.DataFrame, y_test: EncodedLabels,
-                X_ood: pd.DataFrame | None, schema: Schema, budget: Budget,
-                reporter: Reporter) -> TrustResult:
-    """Choose the primary model and evaluate it, and the baselines, on the locked test set."""
-    name, reason = choose_single(runs, comparisons, y_train)
-    reporter.notice(f"Chosen model: {name} — {reason}.")
-    model = GuardedModel(classes=classes, primary=runs[name].model)
-    k = len(classes)
-    test_proba = {n: predict_proba_aligned(runs[n].model, X_test, k)
-                  for n in {*(n for n, r in runs.items() if r.spec.baseline), name}}
-    final = model.scores(X_test).primary
-    test_metrics = {n: _scores(y_test, p, spec.seed) for n, p in test_proba.items()}
-    test_metrics["final"] = _scores(y_test, final, spec.seed)
-    chosen = {"kind": "single", "members": {name: 1.0}, "primary": name, "reason": reason}
-    return TrustResult(model=model, chosen=chosen, test_metrics=test_metrics,
-                       artifacts={"test_proba_final": final, "y_test": y_test})
+def _primary(
+    runs: Mapping[str, CandidateRun],
+    comparisons: Mapping[str, Comparison],
+    base: str,
+    y: EncodedLabels,
+    spec: FitSpec,
+) -> tuple[Any, ProbaMatrix, dict[str, Any]]:
+    pool = [n for n, r in runs.items() if n != "majority"]
+    choice = choose_ensemble(pool, [runs[n].oof_proba for n in pool], y, random_state=spec.seed)
+    best = choice.best_single
+    vs_single = mcnemar(runs[best].oof_proba.argmax(1) == y, choice.oof_proba.argmax(1) == y)
+    vs_base = compare_to_baseline(y, runs[base].oof_proba, {"primary": choice.oof_proba})
+    verdict = vs_base["primary"].verdict
+    info: dict[str, Any] = {
+        "kind": choice.kind,
+        "members": choice.weights,
+        "best_single": best,
+        "options_log_loss": choice.log_loss,
+        "gain_log_loss": choice.gain,
+        "vs_best_single": {
+            "test": vs_single.name,
+            "p_value": vs_single.p_value,
+            "n01": vs_single.n01,
+            "n10": vs_single.n10,
+        },
+        "vs_baseline": {
+            "baseline": base,
+            "test": vs_base["primary"].test.name,
+            "p_value": vs_base["primary"].p_value,
+            "verdict": str(verdict),
+        },
+    }
+    if choice.kind == "single":
+        info["reason"] = (
+            f"no ensemble beat the best single model ({best}) on validation log "
+            "loss, so it is used alone"
+        )
+    else:
+        info["reason"] = (
+            f"{choice.kind} ensemble lowers validation log loss by {choice.gain:.4f} over {best}"
+        )
+    fitted = {n: runs[n].model for n in pool}
+    model, oof = ensemble_from_choice(choice, fitted), choice.oof_proba
+    logistic_alone = choice.kind == "single" and best == "logistic"
+    if verdict is not Verdict.BETTER and not logistic_alone:
+        info |= {
+            "kind": "single",
+            "members": {"logistic": 1.0},
+            "primary": "logistic",
+            "reason": f"the best model ({choice.kind}: {best}) is not significantly better "
+            f"than the baseline {base} (McNemar, p={vs_base['primary'].p_value:.3g})"
+            ", so the logistic baseline is kept",
+        }
+        return runs["logistic"].model, runs["logistic"].oof_proba, info
+    info["primary"] = best if choice.kind == "single" else f"{choice.kind} ensemble"
+    return model, oof, info
+
+
+def _ood_features(runs: Mapping[str, CandidateRun], X: pd.DataFrame, seed: int) -> Any:
+    pre = runs["logistic"].model.named_steps["preprocess"]
+    width = pre.transform(X.iloc[:5]).shape[1]
+    if width <= 64:
+        return Pipeline([("preprocess", pre)])
+    svd = TruncatedSVD(n_components=min(64, max(2, len(X) // 4), width - 1), random_state=seed)
+    return Pipeline([("preprocess", pre), ("svd", svd.fit(pre.transform(X)))])
+
+
+def _calibrate(
+    P: ProbaMatrix, y: EncodedLabels, a: IntArray, b: IntArray, seed: int
+) -> tuple[ProbabilityCalibrator, ProbaMatrix, dict[str, Any]]:
+    cal = ProbabilityCalibrator(method="auto", cv=5, random_state=seed).fit(P[a], y[a])
+    Pb = cal.predict_proba(P[b])
+    info = {
+        "method": cal.method_,
+        "cv_log_loss": dict(cal.cv_log_loss_),
+        "ece_before_holdout": expected_calibration_error(y[b], P[b]),
+        "ece_after_holdout": expected_calibration_error(y[b], Pb),
+    }
+    return cal, cal.predict_proba(P), info
+
+
+def _policy(
+    spec: FitSpec,
+    Pc: ProbaMatrix,
+    Bc: ProbaMatrix,
+    y: EncodedLabels,
+    b: IntArray,
+    in_dist: np.ndarray,
+    ood_threshold: float,
+) -> tuple[CascadePolicy, dict[str, Any]]:
+    rows = b[in_dist]
+    conf, ok = Pc[rows].max(1), Pc[rows].argmax(1) == y[rows]
+    accept = select_threshold(conf, ok, target_accuracy=spec.target_accuracy, delta=spec.delta)
+    left = rows[conf < accept.threshold]
+    bconf, bok = Bc[left].max(1), Bc[left].argmax(1) == y[left]
+    backup = (
+        select_threshold(bconf, bok, target_accuracy=spec.target_accuracy, delta=spec.delta)
+        if len(left)
+        else None
+    )
+    cost = None
+    if spec.costs is not None:
+        cost = CostPolicy(
+            np.asarray(spec.costs, dtype=float),
+            review_cost=float(
+                spec.review_cost if spec.review_cost is not None else np.max(spec.costs) / 2
+            ),
+        )
+    policy = CascadePolicy(
+        accept.threshold,
+        backup_threshold=backup.threshold if backup else np.inf,
+        ood_threshold=ood_threshold,
+        cost_policy=cost,
+    )
+    info = {
+        "accept": accept.to_dict(),
+        "backup": backup.to_dict() if backup else None,
+        "policy": policy.to_dict(),
+    }
+    return policy, info
+
+
+def build_trust(
+    *,
+    runs: Mapping[str, CandidateRun],
+    comparisons: Mapping[str, Comparison],
+    best_baseline: str,
+    spec: FitSpec,
+    classes: Labels,
+    X_train: pd.DataFrame,
+    y_train: EncodedLabels,
+    X_test: pd.DataFrame,
+    y_test: EncodedLabels,
+    X_ood: pd.DataFrame | None,
+    schema: Schema,
+    budget: Budget,
+    reporter: Reporter,
+) -> TrustResult:
+    """Build the guarded model from the cross-validated runs, then measure its promises."""
+    y, k = y_train, len(classes)
+    a, b = _halves(y, spec.seed)
+    with reporter.progress("Building trust", total=6) as advance:
+        diversity = _diversity(runs, y)
+        primary, oof, chosen = _primary(runs, comparisons, best_baseline, y, spec)
+        reporter.notice(f"Chosen model: {chosen['primary']} — {chosen['reason']}.")
+        advance()
+        cal, Pc, calib = _calibrate(oof, y, a, b, spec.seed)
+        bcal, Bc, _ = _calibrate(runs["logistic"].oof_proba, y, a, b, spec.seed)
+        advance()
+        features = _ood_features(runs, X_train, spec.seed)
+        Z = features.transform(X_train)
+        Z_ood = P_ood = None
+        if X_ood is not None and len(X_ood):
+            Z_ood = features.transform(X_ood)
+            P_ood = cal.predict_proba(predict_proba_aligned(primary, X_ood, k))
+        ood = OODDetector(fpr=spec.ood_fpr, random_state=spec.seed).fit(
+            Z[a], Pc[a], y[a], Z_val=Z[b], P_val=Pc[b], Z_ood=Z_ood, P_ood=P_ood
+        )
+        advance()
+        conformal = ConformalClassifier(method="lac", alpha=spec.alpha, mondrian=spec.mondrian).fit(
+            Pc[b], y[b]
+        )
+        advance()
+        in_dist = ~np.asarray(ood.is_ood(Z[b], Pc[b]), dtype=bool)
+        policy, thresholds = _policy(spec, Pc, Bc, y, b, in_dist, float(ood.threshold_))
+        advance()
+        rules = None
+        if spec.rules:
+            rules = RuleSet.from_yaml(
+                spec.rules, columns=schema.feature_names, classes=[str(c) for c in classes]
+            )
+        model = GuardedModel(
+            classes=classes,
+            primary=primary,
+            primary_calibrator=cal,
+            backup=runs["logistic"].model,
+            backup_calibrator=bcal,
+            ood_features=features,
+            ood=ood,
+            conformal=conformal,
+            policy=policy,
+            rules=rules,
+        )
+        sections = {
+            "diversity": diversity,
+            "ensemble": chosen,
+            "calibration": calib,
+            "thresholds": thresholds,
+            "ood": {
+                "chosen": ood.chosen_,
+                "validation_auroc": dict(ood.auroc_),
+                "threshold": float(ood.threshold_),
+                "fpr_target": spec.ood_fpr,
+            },
+            "conformal": {"method": "lac", "alpha": spec.alpha, "mondrian": spec.mondrian},
+        }
+        measured = measure_promises(
+            model=model,
+            runs=runs,
+            spec=spec,
+            X_test=X_test,
+            y_test=y_test,
+            X_ood=X_ood,
+            Z_ood=Z_ood,
+            P_ood=P_ood,
+            sections=sections,
+            calib_holdout=(Pc[b], oof[b], y[b]),
+        )
+        advance()
+    artifacts = {
+        "y_train": y,
+        "holdout_rows": b,
+        "oof_primary_raw": oof,
+        "oof_primary_calibrated": Pc,
+    } | measured.artifacts
+    artifacts |= {f"oof_{n}": r.oof_proba for n, r in runs.items()}
+    return TrustResult(
+        model=model,
+        chosen=chosen,
+        test_metrics=measured.test_metrics,
+        artifacts=artifacts,
+        sections=sections | measured.sections,
+    )

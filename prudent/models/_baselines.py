@@ -30,8 +30,9 @@ def majority_baseline() -> Pipeline:
     return Pipeline([("model", DummyClassifier(strategy="prior"))])
 
 
-def logistic_baseline(schema: Schema, *, n_rows: int, balanced: bool, seed: int = 0,
-                      C: float = 1.0) -> Pipeline:
+def logistic_baseline(
+    schema: Schema, *, n_rows: int, balanced: bool, seed: int = 0, C: float = 1.0
+) -> Pipeline:
     """The logistic-regression baseline: one-hot + scaling for tables, TF-IDF for text.
 
     Parameters
@@ -52,8 +53,17 @@ def logistic_baseline(schema: Schema, *, n_rows: int, balanced: bool, seed: int 
     sklearn.pipeline.Pipeline
         ``preprocess`` then ``model``.
     """
-    return Pipeline([
-        ("preprocess", make_preprocessor(schema, "linear", n_rows=n_rows, seed=seed)),
-        ("model", LogisticRegression(C=C, max_iter=3000, random_state=seed,
-                                     class_weight="balanced" if balanced else None)),
-    ])
+    return Pipeline(
+        [
+            ("preprocess", make_preprocessor(schema, "linear", n_rows=n_rows, seed=seed)),
+            (
+                "model",
+                LogisticRegression(
+                    C=C,
+                    max_iter=3000,
+                    random_state=seed,
+                    class_weight="balanced" if balanced else None,
+                ),
+            ),
+        ]
+    )

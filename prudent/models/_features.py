@@ -71,40 +71,62 @@ class DatetimeFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     def get_feature_names_out(self, input_features: Any = None) -> Any:
         """Names such as ``date__month``."""
         parts = (*self._PARTS, "days")
-        return np.asarray([f"{c}__{p}" for c in self.feature_names_in_ for p in parts],
-                          dtype=object)
+        return np.asarray(
+            [f"{c}__{p}" for c in self.feature_names_in_ for p in parts], dtype=object
+        )
 
 
 def _numeric(style: Style) -> Pipeline | str:
     if style == "tree":
         return "passthrough"
-    return make_pipeline(SimpleImputer(strategy="median", add_indicator=True,
-                                       keep_empty_features=True), StandardScaler())
+    return make_pipeline(
+        SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
+        StandardScaler(),
+    )
 
 
 def _categorical(style: Style) -> Pipeline:
-    impute = SimpleImputer(strategy="constant", fill_value="__missing__",
-                           keep_empty_features=True)
+    impute = SimpleImputer(strategy="constant", fill_value="__missing__", keep_empty_features=True)
     if style == "tree":
-        return make_pipeline(impute, OrdinalEncoder(handle_unknown="use_encoded_value",
-                                                    unknown_value=-1, dtype=np.float64))
-    return make_pipeline(impute, OneHotEncoder(handle_unknown="infrequent_if_exist",
-                                               min_frequency=3, max_categories=50,
-                                               sparse_output=style != "dense"))
+        return make_pipeline(
+            impute,
+            OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1, dtype=np.float64),
+        )
+    return make_pipeline(
+        impute,
+        OneHotEncoder(
+            handle_unknown="infrequent_if_exist",
+            min_frequency=3,
+            max_categories=50,
+            sparse_output=style != "dense",
+        ),
+    )
 
 
 def _text(style: Style, n_rows: int, max_features: int, svd: int, seed: int) -> Pipeline:
-    tfidf = TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), max_features=max_features,
-                            min_df=2 if n_rows >= 200 else 1, strip_accents="unicode",
-                            dtype=np.float64)
+    tfidf = TfidfVectorizer(
+        sublinear_tf=True,
+        ngram_range=(1, 2),
+        max_features=max_features,
+        min_df=2 if n_rows >= 200 else 1,
+        strip_accents="unicode",
+        dtype=np.float64,
+    )
     steps: list[Any] = [FunctionTransformer(fill_text), tfidf]
     if style == "dense":
         steps.append(TruncatedSVD(n_components=svd, random_state=seed))
     return make_pipeline(*steps)
 
 
-def make_preprocessor(schema: Schema, style: Style, *, n_rows: int, seed: int = 0,
-                      text_max_features: int = 50_000, text_svd: int = 100) -> ColumnTransformer:
+def make_preprocessor(
+    schema: Schema,
+    style: Style,
+    *,
+    n_rows: int,
+    seed: int = 0,
+    text_max_features: int = 50_000,
+    text_svd: int = 100,
+) -> ColumnTransformer:
     """Build the column transformer for one model family.
 
     Parameters
@@ -142,8 +164,12 @@ def make_preprocessor(schema: Schema, style: Style, *, n_rows: int, seed: int = 
     svd = max(2, min(text_svd, n_rows // 4))
     for name in schema.names(Role.text):
         parts.append((f"text_{name}", _text(style, n_rows, text_max_features, svd, seed), name))
-    return ColumnTransformer(parts, remainder="drop", sparse_threshold=0.0 if style == "dense"
-                             else 0.3, verbose_feature_names_out=True)
+    return ColumnTransformer(
+        parts,
+        remainder="drop",
+        sparse_threshold=0.0 if style == "dense" else 0.3,
+        verbose_feature_names_out=True,
+    )
 
 
 def text_only_preprocessor(schema: Schema, *, n_rows: int) -> ColumnTransformer:

@@ -25,12 +25,22 @@ def output_columns(classes: Labels) -> list[str]:
 
     Examples
     --------
-    >>> output_columns(["no", "yes"])
-    ['prediction', 'confidence', 'proba_no', 'proba_yes', 'ood_score', 'is_ood', 'prediction_set', 'decision', 'reason']
+    >>> output_columns(["no", "yes"])[:4]
+    ['prediction', 'confidence', 'proba_no', 'proba_yes']
+    >>> output_columns(["no", "yes"])[4:]
+    ['ood_score', 'is_ood', 'prediction_set', 'decision', 'reason']
     """
     probas = [f"proba_{c}" for c in classes]
-    return ["prediction", "confidence", *probas, "ood_score", "is_ood", "prediction_set",
-            "decision", "reason"]
+    return [
+        "prediction",
+        "confidence",
+        *probas,
+        "ood_score",
+        "is_ood",
+        "prediction_set",
+        "decision",
+        "reason",
+    ]
 
 
 @dataclass(frozen=True)
@@ -68,10 +78,20 @@ class GuardedModel:
         A rule set evaluated before any model, or None.
     """
 
-    def __init__(self, *, classes: Labels, primary: Any, primary_calibrator: Any = None,
-                 backup: Any = None, backup_calibrator: Any = None, ood_features: Any = None,
-                 ood: Any = None, conformal: Any = None, policy: Any = None,
-                 rules: Any = None) -> None:
+    def __init__(
+        self,
+        *,
+        classes: Labels,
+        primary: Any,
+        primary_calibrator: Any = None,
+        backup: Any = None,
+        backup_calibrator: Any = None,
+        ood_features: Any = None,
+        ood: Any = None,
+        conformal: Any = None,
+        policy: Any = None,
+        rules: Any = None,
+    ) -> None:
         self.classes = np.asarray(classes)
         self.primary = primary
         self.primary_calibrator = primary_calibrator
@@ -94,12 +114,14 @@ class GuardedModel:
     def scores(self, X: pd.DataFrame) -> RawScores:
         """Calibrated probabilities of both models and the OOD score for validated rows."""
         primary = self._proba(self.primary, self.primary_calibrator, X)
-        backup = None if self.backup is None else self._proba(self.backup,
-                                                              self.backup_calibrator, X)
+        backup = (
+            None if self.backup is None else self._proba(self.backup, self.backup_calibrator, X)
+        )
         ood_score = None
         if self.ood is not None and self.ood_features is not None:
-            ood_score = np.asarray(self.ood.score(self.ood_features.transform(X), primary),
-                                   dtype=np.float64)
+            ood_score = np.asarray(
+                self.ood.score(self.ood_features.transform(X), primary), dtype=np.float64
+            )
         return RawScores(primary=primary, backup=backup, ood_score=ood_score)
 
     def predict_frame(self, X: pd.DataFrame, *, rules: Any = None) -> pd.DataFrame:
@@ -128,24 +150,40 @@ class GuardedModel:
         ood_score = s.ood_score if s.ood_score is not None else np.full(len(X), np.nan)
         ood_threshold = getattr(self.ood, "threshold_", np.inf) if self.ood else np.inf
         matches = rules.evaluate(X) if rules is not None and len(rules) else None
-        sets = (self.conformal.predict_set(s.primary) if self.conformal is not None
-                else s.primary >= conf[:, None])
+        sets = (
+            self.conformal.predict_set(s.primary)
+            if self.conformal is not None
+            else s.primary >= conf[:, None]
+        )
         out = {"prediction": self.classes[s.primary.argmax(axis=1)], "confidence": conf}
         out |= {f"proba_{c}": s.primary[:, i] for i, c in enumerate(self.classes)}
-        out |= {"ood_score": ood_score, "is_ood": ood_score >= ood_threshold,
-                "prediction_set": [json.dumps([_plain(c) for c in self.classes[row]])
-                                   for row in sets]}
+        out |= {
+            "ood_score": ood_score,
+            "is_ood": ood_score >= ood_threshold,
+            "prediction_set": [json.dumps([_plain(c) for c in self.classes[row]]) for row in sets],
+        }
         if self.policy is None:
-            out |= {"decision": np.full(len(X), "accept", dtype=object),
-                    "reason": np.full(len(X), "no decision policy: every prediction accepted",
-                                      dtype=object)}
+            out |= {
+                "decision": np.full(len(X), "accept", dtype=object),
+                "reason": np.full(
+                    len(X), "no decision policy: every prediction accepted", dtype=object
+                ),
+            }
         else:
             from prudent.models._cascade import decide
 
-            d = decide(self.policy, classes=list(self.classes), primary_proba=s.primary,
-                       backup_proba=s.backup, ood_score=s.ood_score, rule_matches=matches)
-            out |= {"decision": np.asarray(d.route, dtype=object),
-                    "reason": np.asarray(d.reason, dtype=object)}
+            d = decide(
+                self.policy,
+                classes=list(self.classes),
+                primary_proba=s.primary,
+                backup_proba=s.backup,
+                ood_score=s.ood_score,
+                rule_matches=matches,
+            )
+            out |= {
+                "decision": np.asarray(d.route, dtype=object),
+                "reason": np.asarray(d.reason, dtype=object),
+            }
             label = np.asarray(d.label, dtype=object)
             has = pd.notna(label)
             out["prediction"] = np.where(has, label, out["prediction"])
