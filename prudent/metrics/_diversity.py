@@ -231,7 +231,7 @@ class Diversity:
     yules_q
         See :func:`yules_q`.
     unique_signal
-        Indexed by model, columns ``rows`` (how many rows the model gets right and every
+        Indexed by model (index name ``model``), columns ``rows`` (how many rows the model gets right and every
         other model gets wrong) and ``share`` (that count over all rows).
 
     Examples
@@ -285,7 +285,8 @@ def diversity_report(y: npt.ArrayLike, probas: dict[str, npt.ArrayLike]) -> Dive
     others_right = c.correct.sum(axis=0) - c.correct
     unique = ((c.correct == 1.0) & (others_right == 0.0)).sum(axis=1)
     signal = pd.DataFrame(
-        {"rows": unique.astype(np.int64), "share": unique / c.n}, index=pd.Index(c.names)
+        {"rows": unique.astype(np.int64), "share": unique / c.n},
+        index=pd.Index(c.names, name="model"),
     )
     return Diversity(
         error_correlation=c.frame(_error_correlation(c)),
