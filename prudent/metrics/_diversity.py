@@ -8,6 +8,7 @@ and j right. Every matrix is a ``pandas.DataFrame`` indexed and labelled by mode
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,7 +41,7 @@ class _Counts:
     n00: FloatArray
 
     @classmethod
-    def of(cls, y: npt.ArrayLike, probas: dict[str, npt.ArrayLike]) -> _Counts:
+    def of(cls, y: npt.ArrayLike, probas: Mapping[str, npt.ArrayLike]) -> _Counts:
         if not probas:
             raise DataError("probas is empty; pass at least one model's probabilities by name.")
         rows = []
@@ -86,7 +87,7 @@ def _yules_q(c: _Counts) -> FloatArray:
     return _ratio_unit_diagonal(agree - differ, agree + differ)
 
 
-def error_correlation(y: npt.ArrayLike, probas: dict[str, npt.ArrayLike]) -> pd.DataFrame:
+def error_correlation(y: npt.ArrayLike, probas: Mapping[str, npt.ArrayLike]) -> pd.DataFrame:
     """Return the Pearson correlation of the models' 0/1 error indicators.
 
     A model that makes no error (or errs on every row) has a constant indicator; its
@@ -121,7 +122,7 @@ def error_correlation(y: npt.ArrayLike, probas: dict[str, npt.ArrayLike]) -> pd.
     return (c := _Counts.of(y, probas)).frame(_error_correlation(c))
 
 
-def disagreement(y: npt.ArrayLike, probas: dict[str, npt.ArrayLike]) -> pd.DataFrame:
+def disagreement(y: npt.ArrayLike, probas: Mapping[str, npt.ArrayLike]) -> pd.DataFrame:
     """Return the share of rows on which exactly one model of each pair is right.
 
     Parameters
@@ -152,7 +153,7 @@ def disagreement(y: npt.ArrayLike, probas: dict[str, npt.ArrayLike]) -> pd.DataF
     return (c := _Counts.of(y, probas)).frame((c.n01 + c.n10) / c.n)
 
 
-def double_fault(y: npt.ArrayLike, probas: dict[str, npt.ArrayLike]) -> pd.DataFrame:
+def double_fault(y: npt.ArrayLike, probas: Mapping[str, npt.ArrayLike]) -> pd.DataFrame:
     """Return the share of rows on which both models of each pair are wrong.
 
     Parameters
@@ -183,7 +184,7 @@ def double_fault(y: npt.ArrayLike, probas: dict[str, npt.ArrayLike]) -> pd.DataF
     return (c := _Counts.of(y, probas)).frame(c.n00 / c.n)
 
 
-def yules_q(y: npt.ArrayLike, probas: dict[str, npt.ArrayLike]) -> pd.DataFrame:
+def yules_q(y: npt.ArrayLike, probas: Mapping[str, npt.ArrayLike]) -> pd.DataFrame:
     """Return Yule's Q statistic ``(n11 n00 - n01 n10) / (n11 n00 + n01 n10)`` of each pair.
 
     Where the denominator is 0 (for example a model with no error) Q is defined as 0.
@@ -231,8 +232,8 @@ class Diversity:
     yules_q
         See :func:`yules_q`.
     unique_signal
-        Indexed by model (index name ``model``), columns ``rows`` (how many rows the model gets right and every
-        other model gets wrong) and ``share`` (that count over all rows).
+        Indexed by model (index name ``model``), columns ``rows`` (how many rows the model
+        gets right and every other model gets wrong) and ``share`` (that count over all rows).
 
     Examples
     --------
@@ -250,7 +251,7 @@ class Diversity:
     unique_signal: pd.DataFrame
 
 
-def diversity_report(y: npt.ArrayLike, probas: dict[str, npt.ArrayLike]) -> Diversity:
+def diversity_report(y: npt.ArrayLike, probas: Mapping[str, npt.ArrayLike]) -> Diversity:
     """Return all pairwise diversity measures and each model's unique signal.
 
     With a single model, "every other model" is nobody, so its unique rows are all the

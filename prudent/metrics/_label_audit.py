@@ -118,7 +118,8 @@ def _prune_counts(y: IntArray, joint: IntArray) -> IntArray:
         joint * given_counts, row_totals, out=np.zeros(joint.shape), where=row_totals > 0
     )
     calibrated *= y.shape[0] / calibrated.sum()
-    counts: IntArray = np.rint(calibrated).astype(np.int64)
+    # round half up, with slack so that float noise at an exact half cannot flip the count
+    counts: IntArray = np.floor(calibrated + 0.5 + _TOLERANCE).astype(np.int64)
     np.fill_diagonal(counts, 0)
     return counts
 

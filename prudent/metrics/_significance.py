@@ -9,6 +9,7 @@ adjusted with Holm's step-down method, which controls the family-wise error rate
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -188,7 +189,7 @@ class Comparison:
 def compare_to_baseline(
     y: npt.ArrayLike,
     baseline_proba: npt.ArrayLike,
-    candidates: dict[str, npt.ArrayLike],
+    candidates: Mapping[str, npt.ArrayLike],
     alpha: float = 0.05,
 ) -> dict[str, Comparison]:
     """Compare each candidate with the baseline by McNemar's test, Holm-adjusted.

@@ -59,11 +59,8 @@ def test_bootstrap_interval_covers_true_accuracy():
         right = rng.uniform(size=300) < 0.8
         y = np.where(right, 0, 1)
         p = np.tile([0.7, 0.3], (300, 1))
-        covered += (
-            bootstrap_scores(y, p, n_boot=200, seed=seed)["accuracy"].low
-            <= 0.8
-            <= (bootstrap_scores(y, p, n_boot=200, seed=seed)["accuracy"].high)
-        )
+        interval = bootstrap_scores(y, p, n_boot=200, seed=seed)["accuracy"]
+        covered += interval.low <= 0.8 <= interval.high
     assert 0.86 <= covered / 80 <= 1.0
 
 
