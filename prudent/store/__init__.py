@@ -1,1 +1,45 @@
-"""prudent.store."""
+"""prudent.store: the durable prediction log, its feedback and the review queue.
+
+Every prediction is written (SQLite in WAL mode, or PostgreSQL) before the service answers;
+labels arrive later as feedback; predictions decided ``review`` wait in a queue for people.
+:class:`PredictionLog` is the seam the layers above take; :class:`SqlPredictionLog` is the
+durable implementation and :class:`InMemoryPredictionLog` the one for unit tests.
+"""
+
+from __future__ import annotations
+
+from prudent.store._engine import normalise_url
+from prudent.store._frame import META_COLUMNS
+from prudent.store._memory import InMemoryPredictionLog
+from prudent.store._migrate import head_revision
+from prudent.store._protocol import PredictionLog
+from prudent.store._records import (
+    DECISIONS,
+    DecisionKind,
+    FeedbackEntry,
+    FeedbackResult,
+    FeedbackStatus,
+    PredictionRecord,
+    ReviewCase,
+    new_prediction_id,
+    utc_now,
+)
+from prudent.store._sql import SqlPredictionLog
+
+__all__ = [
+    "DECISIONS",
+    "META_COLUMNS",
+    "DecisionKind",
+    "FeedbackEntry",
+    "FeedbackResult",
+    "FeedbackStatus",
+    "InMemoryPredictionLog",
+    "PredictionLog",
+    "PredictionRecord",
+    "ReviewCase",
+    "SqlPredictionLog",
+    "head_revision",
+    "new_prediction_id",
+    "normalise_url",
+    "utc_now",
+]

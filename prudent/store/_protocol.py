@@ -1,0 +1,135 @@
+"""The seam other layers take: what a prediction log does, whatever stores it."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from concurrent.futures import Future
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self, runtime_checkable
+
+import pandas as pd
+
+from prudent.store._records import FeedbackEntry, FeedbackResult, PredictionRecord, ReviewCase
+
+__all__ = ["PredictionLog"]
+
+
+@runtime_checkable
+class PredictionLog(Protocol):
+    """A durable log of predictions, their labels and the review queue.
+
+    ``write`` returns, and the future of ``write_async`` resolves, only after the rows are
+    committed: a service answers only then. Writing an id already logged does nothing, so
+    retries are safe. :class:`~prudent.store.SqlPredictionLog` stores to SQLite or
+    PostgreSQL; :class:`~prudent.store.InMemoryPredictionLog` behaves the same for tests.
+    """
+
+    def write(self, records: Sequence[PredictionRecord]) -> None:
+        """Log records and return once they are committed."""
+        ...
+
+    def write_async(self, records: Sequence[PredictionRecord]) -> Future[None]:
+        """Log records; the future resolves once they are committed."""
+        ...
+
+    def flush(self) -> None:
+        """Return once every write queued so far is committed."""
+        ...
+
+    def close(self) -> None:
+        """Commit every queued write, then release the database; later calls fail."""
+        ...
+
+    def ping(self) -> None:
+        """Return when the log can be written to now; raise ``StoreError`` otherwise."""
+        ...
+
+    def get(self, prediction_id: str) -> PredictionRecord:
+        """Return one logged prediction."""
+        ...
+
+    def count(self, *, model_version: str | None = None) -> int:
+        """Count logged predictions."""
+        ...
+
+    def iter_predictions(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        model_version: str | None = None,
+        batch_size: int = 1000,
+    ) -> Iterator[PredictionRecord]:
+        """Yield predictions with ``since <= created_at < until``, oldest first."""
+        ...
+
+    def add_feedback(
+        self,
+        prediction_id: str,
+        label: object,
+        *,
+        source: str = "api",
+        received_at: datetime | None = None,
+        allowed_labels: Collection[object] | None = None,
+    ) -> FeedbackResult:
+        """Record the true label of a prediction."""
+        ...
+
+    def add_feedback_many(
+        self,
+        items: Iterable[tuple[str, object]],
+        *,
+        source: str = "api",
+        received_at: datetime | None = None,
+        allowed_labels: Collection[object] | None = None,
+    ) -> list[FeedbackResult]:
+        """Record several labels in one transaction: all or none."""
+        ...
+
+    def feedback_history(self, prediction_id: str) -> list[FeedbackEntry]:
+        """Return every label of a prediction, oldest first."""
+        ...
+
+    def labelled_predictions(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        model_version: str | None = None,
+        *,
+        expand_inputs: bool = True,
+    ) -> pd.DataFrame:
+        """Return labelled predictions joined with their latest label."""
+        ...
+
+    def list_review(self, limit: int = 50, offset: int = 0) -> list[ReviewCase]:
+        """Return open review cases, oldest first."""
+        ...
+
+    def count_review(self) -> int:
+        """Count open review cases."""
+        ...
+
+    def claim(self, prediction_id: str, reviewer: str) -> ReviewCase:
+        """Give an open review case to a reviewer."""
+        ...
+
+    def release(self, prediction_id: str, reviewer: str, *, force: bool = False) -> None:
+        """Take a review case back from its reviewer."""
+        ...
+
+    def integrity_check(self) -> list[str]:
+        """Return the problems the database reports; empty when it is sound."""
+        ...
+
+    def __enter__(self) -> Self:
+        """Return the log itself."""
+        ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Close the log."""
+        ...

@@ -1,0 +1,108 @@
+"""The tables of the prediction log, as SQLAlchemy Core metadata.
+
+This is the schema the code expects; the Alembic migrations under ``migrations/versions`` build
+it, and a test checks that the migrated database and this metadata agree.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+
+from prudent.store._records import as_utc
+
+__all__ = ["VERSION_TABLE", "UTCDateTime", "feedback", "metadata", "predictions", "review_cases"]
+
+VERSION_TABLE = "prudent_store_version"
+"""The table where Alembic records the schema revision."""
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always read back timezone-aware.
+
+    SQLite has no time zones: the UTC wall time is stored and UTC is attached on reading.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Convert to UTC (naive UTC for SQLite)."""
+        if value is None:
+            return None
+        value = as_utc(value, "timestamp")
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        """Return an aware UTC datetime."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
+        return value.astimezone(UTC)  # type: ignore[no-any-return]
+
+
+JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
+IdType = sa.String(64)
+NameType = sa.String(128)
+AutoId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+metadata = sa.MetaData()
+
+predictions = sa.Table(
+    "predictions",
+    metadata,
+    sa.Column("id", IdType, primary_key=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("model_version", NameType, nullable=False),
+    sa.Column("model_name", sa.String(256), nullable=False),
+    sa.Column("inputs", JSONType, nullable=False),
+    sa.Column("probabilities", JSONType, nullable=False),
+    sa.Column("prediction", sa.Text(), nullable=True),
+    sa.Column("confidence", sa.Float(), nullable=True),
+    sa.Column("ood_score", sa.Float(), nullable=True),
+    sa.Column("is_ood", sa.Boolean(), nullable=False),
+    sa.Column("prediction_set", JSONType, nullable=False),
+    sa.Column("decision", sa.String(16), nullable=False),
+    sa.Column("reason", sa.Text(), nullable=False),
+    sa.Column("latency_ms", sa.Float(), nullable=True),
+    sa.Index("ix_predictions_created_at", "created_at", "id"),
+    sa.Index("ix_predictions_model_version", "model_version", "created_at"),
+)
+
+feedback = sa.Table(
+    "feedback",
+    metadata,
+    sa.Column("id", AutoId, primary_key=True, autoincrement=True),
+    sa.Column(
+        "prediction_id",
+        IdType,
+        sa.ForeignKey("predictions.id", ondelete="CASCADE", name="fk_feedback_prediction"),
+        nullable=False,
+    ),
+    sa.Column("label", sa.Text(), nullable=False),
+    sa.Column("source", NameType, nullable=False),
+    sa.Column("received_at", UTCDateTime(), nullable=False),
+    sa.Index("ix_feedback_prediction", "prediction_id", "id"),
+)
+
+review_cases = sa.Table(
+    "review_cases",
+    metadata,
+    sa.Column(
+        "prediction_id",
+        IdType,
+        sa.ForeignKey("predictions.id", ondelete="CASCADE", name="fk_review_prediction"),
+        primary_key=True,
+    ),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("claimed_by", NameType, nullable=True),
+    sa.Column("claimed_at", UTCDateTime(), nullable=True),
+    sa.Column("closed_by", NameType, nullable=True),
+    sa.Column("closed_at", UTCDateTime(), nullable=True),
+    sa.Index("ix_review_open", "closed_at", "created_at"),
+)

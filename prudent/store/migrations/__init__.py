@@ -1,0 +1,1 @@
+"""Alembic migrations of the prediction log (run by prudent.store at open)."""
