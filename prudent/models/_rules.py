@@ -1,0 +1,407 @@
+"""Safe rules: a YAML file of ``when``/``then`` rules evaluated before any model.
+
+The ``when`` expressions use a small language read by a hand-written tokenizer and a
+recursive-descent parser; nothing the user writes is ever passed to ``eval``. Grammar::
+
+    expr      := or ;  or := and ("or" and)* ;  and := not ("and" not)*
+    not       := "not" not | "(" expr ")" | predicate
+    predicate := column ( ("=="|"!="|"<"|"<="|">"|">=") (literal | column)
+                        | ["not"] "in" "[" literal ("," literal)* "]"
+                        | "is" ["not"] "missing" | "contains" string )
+    column    := name | `backtick quoted name` ;  literal := number | string | true | false
+
+Missing values follow three-valued logic (as in SQL): a comparison with a missing value, or
+between values of different types, is *unknown*, ``not unknown`` stays unknown, and a rule
+matches only where its whole expression is true. Only ``is missing`` tests for missing values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import yaml
+
+from prudent._typing import BoolArray, IntArray
+from prudent.errors import ConfigError, RuleError, SchemaError
+from prudent.models._rules_expr import DTYPE_KINDS, Expr, evaluate_expr, parse_expr
+
+__all__ = ["REVIEW", "Rule", "RuleMatches", "RuleSet"]
+
+REVIEW = "review"
+"""The ``then`` outcome that sends a row to human review instead of giving it a label."""
+
+_RULE_KEYS = ("name", "when", "then", "description")
+_SAFE_TAGS = frozenset(
+    f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "seq", "map")
+)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One parsed rule.
+
+    Parameters
+    ----------
+    name
+        The rule's unique name, quoted in decisions' reasons.
+    when
+        The condition as written in the file.
+    then
+        A class label, or ``"review"``.
+    line
+        The 1-based line of the rule in the file it came from.
+    expr
+        The parsed condition.
+    description
+        Free text, kept for people.
+    """
+
+    name: str
+    when: str
+    then: str
+    line: int
+    expr: Expr = field(repr=False, compare=False)
+    description: str = ""
+
+
+@dataclass(frozen=True, eq=False)
+class RuleMatches:
+    """Which rule, if any, matched each row: the first in file order wins.
+
+    Parameters
+    ----------
+    index
+        Per row, the index of the first matching rule, or -1.
+    name
+        Per row, that rule's name, or ``None``.
+    outcome
+        Per row, the rule's outcome (a class label or ``"review"``), or ``None``.
+    """
+
+    index: IntArray
+    name: npt.NDArray[np.object_]
+    outcome: npt.NDArray[np.object_]
+
+    @property
+    def matched(self) -> BoolArray:
+        """Per row, whether some rule matched."""
+        return np.asarray(self.index >= 0)
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The matches as a frame with columns ``index``, ``name`` and ``outcome``."""
+        return pd.DataFrame({"index": self.index, "name": self.name, "outcome": self.outcome})
+
+
+class RuleSet:
+    """An ordered list of safe rules, read from YAML.
+
+    Build one with :meth:`from_yaml`, :meth:`from_file` or :meth:`from_dict`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> text = '''
+    ... rules:
+    ...   - name: minors-go-to-review
+    ...     when: age < 18 and country in ["FR", "DE"]
+    ...     then: review
+    ...   - name: known-spam-sender
+    ...     when: sender contains "@spam.example" or subject is missing
+    ...     then: spam
+    ... '''
+    >>> rules = RuleSet.from_yaml(text, classes=["ham", "spam"])
+    >>> df = pd.DataFrame({"age": [12, 40, 40], "country": ["FR", "FR", "US"],
+    ...                    "sender": ["a@b.c", "x@spam.example", "d@e.f"],
+    ...                    "subject": ["hi", "win", "hello"]})
+    >>> rules.evaluate(df).outcome.tolist()
+    ['review', 'spam', None]
+    """
+
+    def __init__(self, rules: Sequence[Rule] = ()) -> None:
+        self.rules: tuple[Rule, ...] = tuple(rules)
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+    def __repr__(self) -> str:
+        return f"RuleSet({[r.name for r in self.rules]!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RuleSet):
+            return NotImplemented
+        return self.to_dict() == other.to_dict()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @property
+    def columns(self) -> list[str]:
+        """The columns the rules read, sorted."""
+        return sorted({c for r in self.rules for c in r.expr.columns()})
+
+    @classmethod
+    def from_yaml(
+        cls,
+        text: str,
+        *,
+        columns: Sequence[str] | None = None,
+        classes: Sequence[str] | None = None,
+        dtypes: Mapping[str, str] | None = None,
+    ) -> RuleSet:
+        """Parse and check a rules file's text.
+
+        Parameters
+        ----------
+        text
+            The YAML text: a mapping with one key, ``rules``, a list of mappings with keys
+            ``name``, ``when``, ``then`` and optionally ``description``.
+        columns
+            The known column names; when given, a rule naming another column is refused.
+        classes
+            The known class labels; when given, a ``then`` that is neither one of them nor
+            ``"review"`` is refused.
+        dtypes
+            Column name → kind (``numeric``, ``text``, ``categorical``, ``boolean``,
+            ``datetime``); when given, comparisons of mismatched types are refused.
+
+        Returns
+        -------
+        RuleSet
+            The parsed rules, in file order.
+
+        Raises
+        ------
+        RuleError
+            With the 1-based line of the offending rule, naming what is wrong.
+        ConfigError
+            When ``dtypes`` names an unknown kind.
+        """
+        kinds = _check_dtypes(dtypes)
+        known = None if columns is None else list(columns)
+        if known is None and dtypes is not None:
+            known = list(dtypes)
+        class_list = None if classes is None else [str(c) for c in classes]
+        rules: list[Rule] = []
+        for raw in _read_yaml(text):
+            rules.append(_build_rule(raw, rules, known, class_list, kinds))
+        return cls(rules)
+
+    @classmethod
+    def from_file(
+        cls,
+        path: str | Path,
+        *,
+        columns: Sequence[str] | None = None,
+        classes: Sequence[str] | None = None,
+        dtypes: Mapping[str, str] | None = None,
+    ) -> RuleSet:
+        """Read a rules file; see :meth:`from_yaml` for the parameters and errors.
+
+        Raises
+        ------
+        RuleError
+            When the file cannot be read, or its rules are invalid.
+        """
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise RuleError(f"Cannot read rules file {str(path)!r}: {exc}.") from exc
+        return cls.from_yaml(text, columns=columns, classes=classes, dtypes=dtypes)
+
+    @classmethod
+    def from_dict(
+        cls,
+        data: Mapping[str, Any],
+        *,
+        columns: Sequence[str] | None = None,
+        classes: Sequence[str] | None = None,
+        dtypes: Mapping[str, str] | None = None,
+    ) -> RuleSet:
+        """Rebuild a rule set from :meth:`to_dict`'s output (for example a bundle manifest)."""
+        text = yaml.safe_dump(dict(data), sort_keys=False, allow_unicode=True)
+        return cls.from_yaml(text, columns=columns, classes=classes, dtypes=dtypes)
+
+    def to_dict(self) -> dict[str, list[dict[str, str]]]:
+        """The rules as plain data: ``{"rules": [{"name", "when", "then"[, "description"]}]}``."""
+        out = []
+        for r in self.rules:
+            item = {"name": r.name, "when": r.when, "then": r.then}
+            if r.description:
+                item["description"] = r.description
+            out.append(item)
+        return {"rules": out}
+
+    def to_yaml(self) -> str:
+        """The rules as YAML text that :meth:`from_yaml` reads back to an equal rule set."""
+        return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)
+
+    def evaluate(self, df: pd.DataFrame) -> RuleMatches:
+        """Find, for each row of ``df``, the first rule that matches.
+
+        Parameters
+        ----------
+        df
+            The rows, with at least the columns the rules read.
+
+        Returns
+        -------
+        RuleMatches
+            Per row: the matching rule's index (-1 when none), name and outcome.
+
+        Raises
+        ------
+        SchemaError
+            When ``df`` lacks a column the rules read.
+        """
+        missing = [c for c in self.columns if c not in df.columns]
+        if missing:
+            raise SchemaError(
+                f"The rules read columns {missing} that the data lacks; the data has "
+                f"{[str(c) for c in df.columns]}. Add the columns or change the rules.",
+                field=missing[0],
+            )
+        n = len(df)
+        index = np.full(n, -1, dtype=np.int64)
+        for i, rule in enumerate(self.rules):
+            undecided = index < 0
+            if not undecided.any():
+                break
+            true, _ = evaluate_expr(rule.expr, df)
+            index[undecided & true] = i
+        names = np.array([None] + [r.name for r in self.rules], dtype=object)
+        thens = np.array([None] + [r.then for r in self.rules], dtype=object)
+        return RuleMatches(index=index, name=names[index + 1], outcome=thens[index + 1])
+
+
+def _check_dtypes(dtypes: Mapping[str, str] | None) -> dict[str, str] | None:
+    if dtypes is None:
+        return None
+    bad = {c: k for c, k in dtypes.items() if k not in DTYPE_KINDS}
+    if bad:
+        raise ConfigError(
+            f"Unknown column kinds {bad} in dtypes; expected one of {sorted(DTYPE_KINDS)}."
+        )
+    return dict(dtypes)
+
+
+def _line(node: yaml.Node) -> int:
+    return int(node.start_mark.line) + 1
+
+
+def _check_tags(node: yaml.Node) -> None:
+    if node.tag not in _SAFE_TAGS:
+        raise RuleError(
+            f"the YAML tag {node.tag!r} is not allowed; rules files hold plain text, "
+            "numbers, lists and mappings only.",
+            line=_line(node),
+        )
+    if isinstance(node, yaml.SequenceNode):
+        for child in node.value:
+            _check_tags(child)
+    elif isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            _check_tags(key)
+            _check_tags(value)
+
+
+def _mapping(node: yaml.Node, what: str, allowed: Sequence[str]) -> dict[str, yaml.Node]:
+    if not isinstance(node, yaml.MappingNode):
+        raise RuleError(f"{what} must be a mapping with keys {list(allowed)}.", line=_line(node))
+    out: dict[str, yaml.Node] = {}
+    for key, value in node.value:
+        name = str(key.value) if isinstance(key, yaml.ScalarNode) else None
+        if name is None or name not in allowed:
+            raise RuleError(
+                f"unknown key {name!r} in {what}; allowed keys are {list(allowed)}.",
+                line=_line(key),
+            )
+        if name in out:
+            raise RuleError(f"key {name!r} appears twice in {what}.", line=_line(key))
+        out[name] = value
+    return out
+
+
+def _read_yaml(text: str) -> list[tuple[dict[str, yaml.Node], int]]:
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = None if mark is None else mark.line + 1
+        hint = ""
+        if "`" in str(exc.problem):
+            hint = " A condition that starts with a backtick must be quoted as a whole."
+        raise RuleError(
+            f"the rules file is not valid YAML: {exc.problem}.{hint}", line=line
+        ) from exc
+    except yaml.YAMLError as exc:
+        raise RuleError(f"the rules file is not valid YAML: {exc}.") from exc
+    if root is None:
+        raise RuleError("the rules file is empty; expected a mapping with a 'rules' list.")
+    _check_tags(root)
+    top = _mapping(root, "the rules file", ["rules"])
+    if "rules" not in top:
+        raise RuleError("the rules file has no 'rules' key; add 'rules:' and a list.", line=1)
+    seq = top["rules"]
+    if isinstance(seq, yaml.ScalarNode) and seq.tag.endswith(":null"):
+        return []
+    if not isinstance(seq, yaml.SequenceNode):
+        raise RuleError(
+            "'rules' must be a list of rules, each starting with '- name:'.", line=_line(seq)
+        )
+    return [(_mapping(item, "a rule", _RULE_KEYS), _line(item)) for item in seq.value]
+
+
+def _text(node: yaml.Node, key: str, rule: str) -> str:
+    if not isinstance(node, yaml.ScalarNode) or node.tag.endswith(":null"):
+        raise RuleError(f"'{key}' of {rule} must be a single text value.", line=_line(node))
+    return str(node.value).strip()
+
+
+def _build_rule(
+    raw: tuple[dict[str, yaml.Node], int],
+    previous: Sequence[Rule],
+    columns: Sequence[str] | None,
+    classes: Sequence[str] | None,
+    dtypes: Mapping[str, str] | None,
+) -> Rule:
+    nodes, line = raw
+    for key in ("name", "when", "then"):
+        if key not in nodes:
+            raise RuleError(
+                f"the rule has no '{key}'; every rule needs name, when and then.", line=line
+            )
+    name = _text(nodes["name"], "name", "a rule")
+    label = f"rule {name!r}"
+    if not name:
+        raise RuleError("a rule has an empty 'name'.", line=line)
+    if any(r.name == name for r in previous):
+        raise RuleError(f"{label} is defined twice; rule names must be unique.", line=line)
+    then = _text(nodes["then"], "then", label)
+    if classes is not None and then != REVIEW and then not in classes:
+        raise RuleError(
+            f"'then' of {label} is {then!r}, which is neither a class nor {REVIEW!r}; "
+            f"classes are {list(classes)}.",
+            line=_line(nodes["then"]),
+        )
+    if classes is not None and then == REVIEW and REVIEW in classes:
+        raise RuleError(
+            f"'then: {REVIEW}' of {label} is ambiguous: {REVIEW!r} is also a class. "
+            "Rename that class.",
+            line=_line(nodes["then"]),
+        )
+    when_node = nodes["when"]
+    when = _text(when_node, "when", label)
+    try:
+        expr = parse_expr(when, columns=columns, dtypes=dtypes)
+    except RuleError as exc:
+        raise RuleError(f"in 'when' of {label}: {exc}", line=_line(when_node)) from None
+    desc = _text(nodes["description"], "description", label) if "description" in nodes else ""
+    return Rule(name=name, when=when, then=then, line=line, expr=expr, description=desc)
