@@ -230,7 +230,12 @@ class Contains(Expr):
         yield self.column
 
     def masks(self, df: pd.DataFrame) -> Masks:
-        values = df[self.column].to_numpy(dtype=object)
+        column = df[self.column]
+        if isinstance(column.dtype, pd.StringDtype):  # fast path: every value is text
+            found = column.str.contains(self.text, regex=False)
+            true = found.to_numpy(dtype=bool, na_value=False)
+            return true, ~np.asarray(column.isna(), dtype=bool) & ~true
+        values = column.to_numpy(dtype=object)
         known = np.array([isinstance(v, str) for v in values], dtype=bool)
         true = np.array([isinstance(v, str) and self.text in v for v in values], dtype=bool)
         return true, known & ~true
@@ -249,6 +254,10 @@ def _compare(left: pd.Series, op: str, right: Literal | pd.Series) -> Masks:
         known = ~np.isnan(a) & ~np.isnan(b)
         with np.errstate(invalid="ignore"):
             res = np.asarray(fn(a, b), dtype=bool)
+        return res & known, ~res & known
+    if isinstance(left.dtype, pd.StringDtype) and isinstance(right, str):
+        known = ~np.asarray(left.isna(), dtype=bool)  # fast path: every value is text
+        res = fn(left, right).to_numpy(dtype=bool, na_value=False)
         return res & known, ~res & known
     rhs: Any = right
     if is_datetime64_any_dtype(left) and isinstance(right, str):

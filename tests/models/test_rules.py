@@ -407,3 +407,24 @@ def test_ruleset_never_calls_eval(monkeypatch, frame):
     monkeypatch.setattr(builtins, "exec", forbidden)
     rules = RuleSet.from_yaml(EXAMPLE, columns=COLUMNS, classes=CLASSES)
     assert rules.evaluate(frame).matched.sum() == 4
+
+
+@pytest.mark.parametrize("dtype", ["str", "string", object, "category"])
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "country == 'FR'",
+        "country != 'FR'",
+        "country >= 'E'",
+        "country not in ['US', 'DE']",
+        "sender contains 'x.o'",
+        "not (sender contains 'spam')",
+    ],
+)
+def test_expression_same_result_for_every_text_dtype(frame, dtype, expr):
+    reference = frame.astype({"country": object, "sender": object})
+    typed = frame.astype({"country": dtype, "sender": dtype})
+    got = evaluate_expr(parse_expr(expr), typed)
+    want = evaluate_expr(parse_expr(expr), reference)
+    assert got[0].tolist() == want[0].tolist()
+    assert got[1].tolist() == want[1].tolist()
