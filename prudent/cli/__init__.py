@@ -7,15 +7,26 @@ import sys
 from prudent.cli._app import app
 from prudent.errors import PrudentError
 
-__all__ = ["app", "main"]
+__all__ = ["app", "main", "one_line"]
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception's message on a single line, whatever a library put in it.
+
+    Examples
+    --------
+    >>> one_line(ValueError("bad value\\n  in column 'a'"))
+    "bad value in column 'a'"
+    """
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def main() -> None:
-    """Run the CLI; a prudent error prints one readable line and exits with status 2."""
+    """Run the CLI; a prudent or OS error prints one readable line and exits with status 2."""
     try:
         app(standalone_mode=False)
-    except PrudentError as exc:
-        print(f"prudent: error: {exc}", file=sys.stderr)
+    except (PrudentError, OSError) as exc:  # OSError: a path that cannot be written, a full disk
+        print(f"prudent: error: {one_line(exc)}", file=sys.stderr)
         sys.exit(2)
     except (KeyboardInterrupt, BrokenPipeError):
         sys.exit(130)

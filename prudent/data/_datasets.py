@@ -23,7 +23,7 @@ def _sklearn(name: str) -> pd.DataFrame:
         "iris": skd.load_iris,
     }[name]
     bunch = loader(as_frame=True)
-    frame = bunch.frame.copy()
+    frame: pd.DataFrame = bunch.frame.copy()
     names = list(bunch.target_names)
     if name != "digits":
         frame["target"] = [str(names[i]) for i in frame["target"]]

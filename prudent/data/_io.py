@@ -96,10 +96,10 @@ def _read_whole(path: Path, fmt: Format) -> pd.DataFrame:
         _check_columns(_csv_header(path), path)
         return pd.read_csv(path, low_memory=False)
     if fmt == "parquet":
-        table = pq.read_table(path)
-        _check_columns(list(table.column_names), path)
-        return table.to_pandas()
-    frame = pd.read_json(path, lines=True, dtype=False, convert_dates=False)
+        _check_columns(list(pq.read_schema(path).names), path)
+        frame: pd.DataFrame = pq.read_table(path).to_pandas()
+        return frame
+    frame = pd.read_json(path, lines=True, dtype=False)
     return frame
 
 
@@ -201,7 +201,7 @@ def _iter_chunks(path: Path, fmt: Format, chunk_rows: int) -> Iterator[pd.DataFr
         for batch in pf.iter_batches(batch_size=chunk_rows):
             yield _named(batch.to_pandas())
         return
-    reader = pd.read_json(path, lines=True, dtype=False, convert_dates=False, chunksize=chunk_rows)
+    reader = pd.read_json(path, lines=True, dtype=False, chunksize=chunk_rows)
     with reader:
         for chunk in reader:
             yield _named(chunk)
@@ -247,10 +247,11 @@ class TableWriter:
                 self.path, mode="a" if self._started else "w", header=not self._started, index=False
             )
         elif self.format == "jsonl":
+            plain = frame.astype(object).where(frame.notna(), None)  # NaN, NaT, NA → null
             mode = "a" if self._started else "w"
             with self.path.open(mode, encoding="utf-8") as fh:
-                for record in frame.to_dict(orient="records"):
-                    fh.write(json.dumps(record, default=_json_default) + "\n")
+                for record in plain.to_dict(orient="records"):
+                    fh.write(json.dumps(record, default=_json_default, ensure_ascii=False) + "\n")
         else:
             self._write_parquet(frame)
         self._started = True
@@ -276,11 +277,11 @@ class TableWriter:
 
 
 def _json_default(value: Any) -> Any:
-    if hasattr(value, "item"):
-        return value.item()
     if hasattr(value, "isoformat"):
         return value.isoformat()
-    if isinstance(value, list | tuple):
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, list | tuple | set | frozenset):
         return list(value)
     return str(value)
 

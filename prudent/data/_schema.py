@@ -242,15 +242,20 @@ def infer_schema(
     return schema
 
 
+def _first_bad(s: pd.Series, bad: pd.Series) -> str:
+    """The first offending value and its row label, for error messages."""
+    position = int(np.flatnonzero(bad.to_numpy())[0])
+    return f"{s.iloc[position]!r} (row {s.index[position]})"
+
+
 def _coerce_numeric(name: str, s: pd.Series) -> pd.Series:
     if pd.api.types.is_bool_dtype(s):
         return s.astype("float64")
     converted = pd.to_numeric(s, errors="coerce")
     bad = converted.isna() & s.notna()
     if bad.any():
-        example = s[bad].iloc[0]
         raise SchemaError(
-            f"Column '{name}' should be numeric, but holds {example!r} (row {int(bad.argmax())}); "
+            f"Column '{name}' should be numeric, but holds {_first_bad(s, bad)}; "
             "fix or remove such values.",
             field=name,
         )
@@ -263,10 +268,9 @@ def _coerce_bool(name: str, s: pd.Series) -> pd.Series:
     words = s.astype(str).str.strip().str.lower()
     ok = s.isna() | words.isin(_BOOL_WORDS | {"1", "0", "1.0", "0.0"})
     if not ok.all():
-        example = s[~ok].iloc[0]
         raise SchemaError(
             f"Column '{name}' should be boolean (true/false, yes/no, 1/0), but holds "
-            f"{example!r}; fix or remove such values.",
+            f"{_first_bad(s, ~ok)}; fix or remove such values.",
             field=name,
         )
     out = words.isin(_TRUE_WORDS | {"1.0"}).astype("float64")
@@ -280,16 +284,24 @@ def _coerce_datetime(name: str, s: pd.Series) -> pd.Series:
     bad = converted.isna() & s.notna()
     if bad.any():
         raise SchemaError(
-            f"Column '{name}' should be a date/time, but holds {s[bad].iloc[0]!r}; "
+            f"Column '{name}' should be a date/time, but holds {_first_bad(s, bad)}; "
             "use ISO 8601 such as 2024-01-31.",
             field=name,
         )
     return converted
 
 
+def _as_text(value: Any) -> str:
+    # 3.0 and 3 are one category: a column read whole (with gaps, so float) and a chunk
+    # read without gaps (so int) must give the same strings.
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def _coerce_string(s: pd.Series) -> pd.Series:
     out = s.astype(object).where(s.notna(), None)
-    return out.map(lambda v: v if v is None else str(v))
+    return out.map(lambda v: v if v is None else _as_text(v))
 
 
 def validate_frame(frame: pd.DataFrame, schema: Schema) -> tuple[pd.DataFrame, list[str]]:
@@ -337,13 +349,14 @@ def validate_frame(frame: pd.DataFrame, schema: Schema) -> tuple[pd.DataFrame, l
     ]
     out: dict[str, pd.Series] = {}
     for spec in features:
-        s = frame[spec.name].reset_index(drop=True)
+        s = frame[spec.name]
         if spec.role is Role.numeric:
-            out[spec.name] = _coerce_numeric(spec.name, s)
+            coerced = _coerce_numeric(spec.name, s)
         elif spec.role is Role.boolean:
-            out[spec.name] = _coerce_bool(spec.name, s)
+            coerced = _coerce_bool(spec.name, s)
         elif spec.role is Role.datetime:
-            out[spec.name] = _coerce_datetime(spec.name, s)
+            coerced = _coerce_datetime(spec.name, s)
         else:
-            out[spec.name] = _coerce_string(s)
+            coerced = _coerce_string(s)
+        out[spec.name] = coerced.reset_index(drop=True)
     return pd.DataFrame(out, index=pd.RangeIndex(len(frame))), notices

@@ -64,6 +64,23 @@ def check_disjoint(**parts: IntArray) -> None:
                 )
 
 
+def _every_class_tested(
+    train: IntArray, test: IntArray, y: EncodedLabels, rng: np.random.Generator
+) -> tuple[IntArray, IntArray]:
+    """Swap rows so each class has a test row; stratified rounding can leave rare ones out.
+
+    Each swap trades a row of the class most present in the test set, so its size is kept.
+    """
+    for c in np.unique(y):
+        if (y[test] == c).any():
+            continue
+        pick = rng.choice(train[y[train] == c])
+        back = rng.choice(test[y[test] == np.bincount(y[test]).argmax()])
+        train = np.append(train[train != pick], back)
+        test = np.append(test[test != back], pick)
+    return np.sort(train), np.sort(test)
+
+
 def make_splits(
     y: EncodedLabels, *, test_size: float = 0.2, n_folds: int = 5, seed: int = 0
 ) -> Splits:
@@ -110,7 +127,7 @@ def make_splits(
     positions = np.arange(len(y))
     n_test = max(round(test_size * len(y)), int((counts > 0).sum()))
     train, test = train_test_split(positions, test_size=n_test, stratify=y, random_state=seed)
-    train, test = np.sort(train), np.sort(test)
+    train, test = _every_class_tested(train, test, y, np.random.default_rng(seed))
     check_disjoint(train=train, test=test)
     rarest = int(np.bincount(y[train])[counts > 0].min())
     notes = []

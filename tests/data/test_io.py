@@ -1,0 +1,210 @@
+"""Reading and writing tables: CSV, Parquet and JSON Lines by extension, whole or in chunks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from prudent.data import TableWriter, iter_table, read_table, table_format, write_table
+from prudent.errors import DataReadError, SchemaError
+from tests.fixtures import example, write_example
+
+FORMATS = ["csv", "parquet", "jsonl"]
+
+
+@pytest.fixture(scope="module")
+def wine() -> pd.DataFrame:
+    return example("wine")
+
+
+@pytest.fixture(scope="module")
+def gappy() -> pd.DataFrame:
+    """Numbers, strings and booleans with holes, as a user's export would have them."""
+    rng = np.random.default_rng(3)
+    n = 40
+    return pd.DataFrame(
+        {
+            "x": np.where(rng.random(n) < 0.2, np.nan, rng.normal(size=n)),
+            "word": pd.Series(rng.choice(["a", "b", "é"], n)).where(rng.random(n) > 0.2),
+            "ok": rng.choice([True, False], n),
+            "n": np.arange(n),
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("a/train.csv", "csv"),
+        ("t.TXT", "csv"),
+        ("t.parquet", "parquet"),
+        ("t.pq", "parquet"),
+        ("t.jsonl", "jsonl"),
+        ("t.ndjson", "jsonl"),
+        ("t.json", "jsonl"),
+    ],
+)
+def test_table_format_by_extension(name: str, expected: str) -> None:
+    assert table_format(name) == expected
+
+
+@pytest.mark.parametrize("name", ["data.xlsx", "data"])
+def test_table_format_unknown_extension_names_the_file(name: str) -> None:
+    with pytest.raises(DataReadError, match=rf"File '{name}' has extension .* prudent reads"):
+        table_format(name)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_read_table_round_trips_real_data(wine: pd.DataFrame, tmp_path: Path, fmt: str) -> None:
+    path = write_example(wine, tmp_path, f"wine.{fmt}")
+    back = read_table(path)
+    pd.testing.assert_frame_equal(back, wine, check_dtype=False, check_exact=False, rtol=1e-12)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_read_table_keeps_missing_values(gappy: pd.DataFrame, tmp_path: Path, fmt: str) -> None:
+    back = read_table(write_example(gappy, tmp_path, f"g.{fmt}"))
+    assert list(back.columns) == list(gappy.columns)
+    for name in gappy.columns:
+        assert back[name].isna().tolist() == gappy[name].isna().tolist(), name
+    np.testing.assert_allclose(back["x"].to_numpy(dtype=float), gappy["x"].to_numpy(), rtol=1e-12)
+    assert back["word"].dropna().tolist() == gappy["word"].dropna().tolist()
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("chunk_rows", [1, 7, 1000])
+def test_iter_table_chunks_rebuild_the_table_in_order(
+    wine: pd.DataFrame, tmp_path: Path, fmt: str, chunk_rows: int
+) -> None:
+    path = write_example(wine, tmp_path, f"wine.{fmt}")
+    chunks = list(iter_table(path, chunk_rows=chunk_rows))
+    assert all(0 < len(c) <= chunk_rows for c in chunks)
+    assert len(chunks) == -(-len(wine) // chunk_rows)
+    whole = pd.concat(chunks, ignore_index=True)
+    pd.testing.assert_frame_equal(whole, read_table(path), check_dtype=False)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_table_writer_appends_chunks_like_one_write(
+    wine: pd.DataFrame, tmp_path: Path, fmt: str
+) -> None:
+    with TableWriter(tmp_path / f"parts.{fmt}") as writer:
+        for start in range(0, len(wine), 50):
+            writer.write(wine.iloc[start : start + 50])
+    write_table(wine, tmp_path / f"whole.{fmt}")
+    pd.testing.assert_frame_equal(
+        read_table(tmp_path / f"parts.{fmt}"), read_table(tmp_path / f"whole.{fmt}")
+    )
+
+
+def test_table_writer_jsonl_writes_strict_json_with_nulls(
+    gappy: pd.DataFrame, tmp_path: Path
+) -> None:
+    frame = gappy.assign(when=pd.to_datetime(["2024-01-31"] * 39 + [None]))
+    write_table(frame, tmp_path / "g.jsonl")
+
+    def refuse(token: str) -> None:
+        raise AssertionError(f"non-standard JSON token {token}")
+
+    lines = (tmp_path / "g.jsonl").read_text(encoding="utf-8").splitlines()
+    records = [json.loads(line, parse_constant=refuse) for line in lines]
+    assert len(records) == len(frame)
+    assert [r["x"] is None for r in records] == frame["x"].isna().tolist()
+    assert [r["word"] is None for r in records] == frame["word"].isna().tolist()
+    assert records[-1]["when"] is None and records[0]["when"].startswith("2024-01-31")
+
+
+def test_table_writer_skips_empty_chunks_in_jsonl(wine: pd.DataFrame, tmp_path: Path) -> None:
+    with TableWriter(tmp_path / "w.jsonl") as writer:
+        writer.write(wine.head(0))
+        writer.write(wine.head(3))
+    assert len((tmp_path / "w.jsonl").read_text().splitlines()) == 3
+
+
+def test_read_table_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(DataReadError, match=r"File '.*nothere.csv' does not exist"):
+        read_table(tmp_path / "nothere.csv")
+    with pytest.raises(DataReadError, match=r"does not exist"):
+        list(iter_table(tmp_path / "nothere.csv"))
+
+
+def test_read_table_directory(tmp_path: Path) -> None:
+    (tmp_path / "d.csv").mkdir()
+    with pytest.raises(DataReadError, match=r"is a directory"):
+        read_table(tmp_path / "d.csv")
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_read_table_empty_file(tmp_path: Path, fmt: str) -> None:
+    (tmp_path / f"e.{fmt}").write_bytes(b"")
+    with pytest.raises(DataReadError, match=rf"File '.*e.{fmt}' is empty"):
+        read_table(tmp_path / f"e.{fmt}")
+
+
+def test_read_table_header_without_rows(wine: pd.DataFrame, tmp_path: Path) -> None:
+    wine.head(0).to_csv(tmp_path / "h.csv", index=False)
+    with pytest.raises(DataReadError, match=r"has no data rows"):
+        read_table(tmp_path / "h.csv")
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("garbage.parquet", bytes(range(256)) * 8),
+        ("garbage.jsonl", b"{not json\n"),
+        ("blank.csv", b"\n\n\n"),
+    ],
+)
+def test_read_table_unreadable_file_is_one_clear_error(
+    tmp_path: Path, name: str, content: bytes
+) -> None:
+    (tmp_path / name).write_bytes(content)
+    fmt = table_format(name)
+    with pytest.raises(DataReadError, match=rf"File '.*{name}' could not be read as {fmt}: ") as e:
+        read_table(tmp_path / name)
+    assert "\n" not in str(e.value)
+    with pytest.raises(DataReadError, match=rf"could not be read as {fmt}"):
+        list(iter_table(tmp_path / name))
+
+
+def test_read_table_duplicated_csv_columns_are_named(tmp_path: Path) -> None:
+    (tmp_path / "d.csv").write_text("age,city,age,y\n1,a,2,u\n3,b,4,v\n")
+    with pytest.raises(SchemaError, match=r"duplicated column names \['age'\]") as e:
+        read_table(tmp_path / "d.csv")
+    assert e.value.field == "age"
+    with pytest.raises(SchemaError, match=r"duplicated column names \['age'\]"):
+        list(iter_table(tmp_path / "d.csv"))
+
+
+def test_read_table_duplicated_parquet_columns_are_named(tmp_path: Path) -> None:
+    table = pa.table(
+        [pa.array([1, 2]), pa.array([3, 4]), pa.array(["u", "v"])], names=["age", "age", "y"]
+    )
+    pq.write_table(table, tmp_path / "d.parquet")
+    with pytest.raises(SchemaError, match=r"duplicated column names \['age'\]"):
+        read_table(tmp_path / "d.parquet")
+    with pytest.raises(SchemaError, match=r"duplicated column names \['age'\]"):
+        list(iter_table(tmp_path / "d.parquet"))
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_iter_table_header_only_yields_one_empty_frame_with_columns(
+    wine: pd.DataFrame, tmp_path: Path, fmt: str
+) -> None:
+    path = write_example(wine.head(0), tmp_path, f"h.{fmt}")
+    chunks = list(iter_table(path))
+    assert len(chunks) == 1 and chunks[0].empty
+    assert list(chunks[0].columns) == list(wine.columns)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_iter_table_zero_byte_file_yields_one_empty_frame(tmp_path: Path, fmt: str) -> None:
+    (tmp_path / f"z.{fmt}").write_bytes(b"")
+    chunks = list(iter_table(tmp_path / f"z.{fmt}"))
+    assert len(chunks) == 1 and chunks[0].shape == (0, 0)

@@ -1,0 +1,127 @@
+"""Splits: a stratified locked test set, stratified folds, disjointness, and row removal."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from prudent.data import Splits, check_disjoint, make_splits, prepare_target, without_rows
+from prudent.errors import ConfigError, TargetError
+from tests.fixtures import example
+
+
+@pytest.fixture(scope="module", params=["wine", "breast_cancer", "digits"])
+def y(request: pytest.FixtureRequest) -> np.ndarray:
+    return prepare_target(example(request.param), "target").y
+
+
+def _share(labels: np.ndarray, k: int) -> np.ndarray:
+    return np.bincount(labels, minlength=k) / len(labels)
+
+
+def _assert_valid(splits: Splits, y: np.ndarray, *, complete: bool = True) -> None:
+    check_disjoint(train=splits.train, test=splits.test)
+    if complete:
+        assert np.array_equal(np.union1d(splits.train, splits.test), np.arange(len(y)))
+    for fit, val in splits.folds:
+        check_disjoint(fit=fit, validate=val)
+        assert np.array_equal(np.union1d(fit, val), np.arange(len(splits.train)))
+    validated = np.concatenate([val for _, val in splits.folds])
+    assert np.array_equal(np.sort(validated), np.arange(len(splits.train)))
+
+
+def test_make_splits_disjoint_and_complete(y: np.ndarray) -> None:
+    splits = make_splits(y, test_size=0.2, n_folds=5, seed=0)
+    _assert_valid(splits, y)
+    assert splits.n_folds == 5 and splits.notes == ()
+
+
+def test_make_splits_stratified(y: np.ndarray) -> None:
+    k = int(y.max()) + 1
+    splits = make_splits(y, test_size=0.25, n_folds=4, seed=1)
+    overall = np.bincount(y, minlength=k)
+    test_counts = np.bincount(y[splits.test], minlength=k)
+    np.testing.assert_allclose(test_counts, overall * len(splits.test) / len(y), atol=1.0)
+    train_y = y[splits.train]
+    for _, val in splits.folds:
+        np.testing.assert_allclose(
+            _share(train_y[val], k), _share(train_y, k), atol=1.5 / len(val) * k
+        )
+
+
+@pytest.mark.parametrize("test_size", [0.1, 0.2, 0.5])
+def test_make_splits_locks_the_test_set_size(y: np.ndarray, test_size: float) -> None:
+    sizes = {
+        len(make_splits(y, test_size=test_size, n_folds=n, seed=s).test)
+        for n in (2, 5)
+        for s in (0, 7)
+    }
+    assert sizes == {round(test_size * len(y))}
+
+
+def test_make_splits_is_seeded(y: np.ndarray) -> None:
+    a, b = make_splits(y, seed=3), make_splits(y, seed=3)
+    assert np.array_equal(a.test, b.test)
+    assert all(np.array_equal(fa[1], fb[1]) for fa, fb in zip(a.folds, b.folds, strict=True))
+    assert not np.array_equal(a.test, make_splits(y, seed=4).test)
+
+
+def test_make_splits_fewer_folds_for_tiny_data_with_the_reason() -> None:
+    y = np.array([0] * 20 + [1] * 4)
+    splits = make_splits(y, test_size=0.2, n_folds=5, seed=0)
+    assert splits.n_folds == 3
+    assert splits.notes == (
+        "Using 3 cross-validation folds instead of 5: the rarest class has only 3 training rows.",
+    )
+    _assert_valid(splits, y)
+
+
+def test_make_splits_every_class_in_the_test_set() -> None:
+    y = np.array([0] * 40 + [1] * 3 + [2] * 3)
+    splits = make_splits(y, test_size=0.05, n_folds=2, seed=0)
+    assert set(y[splits.test]) == {0, 1, 2}
+
+
+def test_make_splits_class_too_small() -> None:
+    with pytest.raises(TargetError, match=r"Every class needs at least 3 rows"):
+        make_splits(np.array([0] * 20 + [1] * 2))
+
+
+@pytest.mark.parametrize("test_size", [0.0, 0.6, -0.1])
+def test_make_splits_test_size_out_of_range(test_size: float) -> None:
+    with pytest.raises(ConfigError, match=rf"test_size must be in \(0, 0.5\], got {test_size}"):
+        make_splits(np.array([0, 1] * 20), test_size=test_size)
+
+
+def test_check_disjoint_names_the_overlapping_parts() -> None:
+    check_disjoint(train=np.array([0, 1]), calibration=np.array([2]), test=np.array([3, 4]))
+    with pytest.raises(ValueError, match=r"Splits 'calibration' and 'test' share 2 row\(s\)"):
+        check_disjoint(
+            train=np.array([0, 1]), calibration=np.array([2, 3, 4]), test=np.array([3, 4])
+        )
+
+
+def test_without_rows_keeps_the_test_set_and_rebuilds_folds(y: np.ndarray) -> None:
+    splits = make_splits(y, seed=0)
+    drop = splits.train[::10]
+    smaller = without_rows(splits, y, drop, seed=0)
+    assert np.array_equal(smaller.test, splits.test)
+    assert np.array_equal(smaller.train, np.setdiff1d(splits.train, drop))
+    assert smaller.notes[-1] == f"Removed {len(drop)} training row(s) with suspect labels."
+    _assert_valid(smaller, y, complete=False)
+    check_disjoint(kept=smaller.train, dropped=drop)
+
+
+def test_without_rows_ignores_rows_outside_training(y: np.ndarray) -> None:
+    splits = make_splits(y, seed=0)
+    same = without_rows(splits, y, splits.test[:5])
+    assert np.array_equal(same.train, splits.train)
+    assert same.notes[-1] == "Removed 0 training row(s) with suspect labels."
+
+
+def test_without_rows_refuses_to_leave_a_class_with_one_row() -> None:
+    y = np.array([0] * 30 + [1] * 5)
+    splits = make_splits(y, test_size=0.2, n_folds=3, seed=0)
+    ones = splits.train[y[splits.train] == 1]
+    with pytest.raises(TargetError, match=r"leaves a class with a single training row"):
+        without_rows(splits, y, ones[1:])

@@ -1,0 +1,104 @@
+"""The target column: labelled rows, encoded classes, and named errors when it cannot be used."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from prudent.data import prepare_target
+from prudent.errors import TargetError
+from tests.fixtures import example
+
+
+@pytest.fixture(scope="module")
+def iris() -> pd.DataFrame:
+    return example("iris")
+
+
+@pytest.mark.parametrize(
+    ("labels", "classes"),
+    [
+        (lambda s: s, ["setosa", "versicolor", "virginica"]),
+        (lambda s: s.map({"setosa": 0, "versicolor": 1, "virginica": 2}), [0, 1, 2]),
+        (lambda s: s.map({"setosa": 0.0, "versicolor": 1.0, "virginica": 2.0}), [0, 1, 2]),
+        (lambda s: s == "setosa", [False, True]),
+        (
+            lambda s: s.map({"setosa": " yes ", "versicolor": "no", "virginica": "no"}),
+            ["no", "yes"],
+        ),
+    ],
+)
+def test_prepare_target_encodes_strings_ints_floats_and_bools(
+    iris: pd.DataFrame, labels, classes
+) -> None:
+    frame = iris.assign(target=labels(iris["target"]))
+    target = prepare_target(frame, "target")
+    assert target.classes.tolist() == classes
+    assert target.n_dropped == 0 and len(target.y) == len(iris)
+    decoded = target.classes[target.y]
+    assert decoded.tolist() == target.frame["target"].tolist()
+    np.testing.assert_array_equal(target.original_rows, np.arange(len(iris)))
+
+
+def test_prepare_target_integer_classes_stay_integers(iris: pd.DataFrame) -> None:
+    digits = example("digits")
+    target = prepare_target(digits, "target")
+    assert target.classes.tolist() == list(range(10))
+    assert np.issubdtype(target.classes.dtype, np.integer)
+
+
+def test_prepare_target_drops_and_counts_missing_labels(iris: pd.DataFrame) -> None:
+    frame = iris.astype({"target": object})
+    missing = [3, 50, 51, 149]
+    frame.loc[missing, "target"] = None
+    target = prepare_target(frame, "target")
+    assert target.n_dropped == 4
+    assert len(target.frame) == len(iris) - 4
+    assert not set(missing) & set(target.original_rows.tolist())
+    np.testing.assert_array_equal(
+        target.frame["sepal_length_(cm)"].to_numpy(),
+        iris["sepal_length_(cm)"].to_numpy()[target.original_rows],
+    )
+
+
+def test_prepare_target_int_labels_with_gaps_stay_integers(iris: pd.DataFrame) -> None:
+    codes = iris["target"].map({"setosa": 0, "versicolor": 1, "virginica": 2}).astype(float)
+    target = prepare_target(iris.assign(target=codes.where(codes.index % 10 != 0)), "target")
+    assert target.classes.tolist() == [0, 1, 2] and target.n_dropped == 15
+
+
+def test_prepare_target_absent_column_lists_the_columns(iris: pd.DataFrame) -> None:
+    with pytest.raises(
+        TargetError,
+        match=r"Target column 'species' is not in the table; the "
+        r"columns are \['sepal_length_\(cm\)'.*'target'\]",
+    ):
+        prepare_target(iris, "species")
+
+
+def test_prepare_target_single_class(iris: pd.DataFrame) -> None:
+    with pytest.raises(
+        TargetError,
+        match=r"Target 'target' has a single class \('setosa'\); a "
+        "classifier needs at least two",
+    ):
+        prepare_target(iris.assign(target="setosa"), "target")
+
+
+def test_prepare_target_no_labelled_rows(iris: pd.DataFrame) -> None:
+    with pytest.raises(TargetError, match=r"single class \('\(no labelled rows\)'\)"):
+        prepare_target(iris.assign(target=None), "target")
+
+
+def test_prepare_target_names_the_classes_with_too_few_rows(iris: pd.DataFrame) -> None:
+    frame = iris.astype({"target": object})
+    frame.loc[[0, 1], "target"] = "rare"
+    frame.loc[[60], "target"] = "rarer"
+    with pytest.raises(
+        TargetError,
+        match=r"Class\(es\) 'rare' \(2 rows\), 'rarer' \(1 row\) of "
+        "target 'target' have fewer than 3 rows",
+    ):
+        prepare_target(frame, "target", min_per_class=3)
+    assert prepare_target(frame, "target", min_per_class=1).classes.size == 5
