@@ -1,0 +1,269 @@
+"""Tests of the OOD detectors and of OODDetector, on held-out classes of real data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.spatial.distance import mahalanobis
+from sklearn.covariance import LedoitWolf
+from sklearn.datasets import load_digits, load_wine
+from sklearn.ensemble import IsolationForest
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import cross_val_predict, train_test_split
+from sklearn.neighbors import NearestNeighbors
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from prudent.errors import ConfigError, DataError
+from prudent.models._ood import (
+    EnergyScore,
+    IsolationForestScore,
+    KNNDistance,
+    MahalanobisDistance,
+    MaxProbabilityScore,
+    OODDetector,
+)
+
+DETECTORS = ("knn", "mahalanobis", "isolation_forest", "max_prob", "energy")
+
+
+class HeldOut:
+    """In-distribution fit/validation/test parts and two halves of held-out classes."""
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, held: list[int], scale: bool) -> None:
+        inside = ~np.isin(y, held)
+        Xi, yi, Xo = X[inside], y[inside], X[~inside]
+        Xf, Xr, self.y_fit, yr = train_test_split(
+            Xi, yi, test_size=0.5, stratify=yi, random_state=0
+        )
+        Xv, Xt, _, _ = train_test_split(Xr, yr, test_size=0.5, stratify=yr, random_state=0)
+        self.pre = StandardScaler().fit(Xf) if scale else None
+        model = LogisticRegression(max_iter=3000)
+        self.P_fit = cross_val_predict(model, self.z(Xf), self.y_fit, method="predict_proba")
+        self.model = model.fit(self.z(Xf), self.y_fit)
+        order = np.random.default_rng(0).permutation(len(Xo))
+        half = len(Xo) // 2
+        self.X = {"fit": Xf, "val": Xv, "test": Xt, "ood": Xo[order[:half]]}
+        self.X["ood_eval"] = Xo[order[half:]]
+
+    def z(self, X: np.ndarray) -> np.ndarray:
+        return self.pre.transform(X) if self.pre is not None else X
+
+    def zp(self, part: str) -> tuple[np.ndarray, np.ndarray]:
+        Z = self.z(self.X[part])
+        return Z, self.model.predict_proba(Z)
+
+    def fit(self, with_ood: bool = True, **params: object) -> OODDetector:
+        Zv, Pv = self.zp("val")
+        Zo, Po = self.zp("ood") if with_ood else (None, None)
+        det = OODDetector(**params)
+        return det.fit(
+            self.z(self.X["fit"]), self.P_fit, self.y_fit, Z_val=Zv, P_val=Pv, Z_ood=Zo, P_ood=Po
+        )
+
+    def eval_auroc(self, det: OODDetector) -> float:
+        """AUROC of fresh in-distribution rows vs OOD rows the detector never saw."""
+        s_in, s_out = det.score(*self.zp("test")), det.score(*self.zp("ood_eval"))
+        return float(
+            roc_auc_score(np.r_[np.zeros(len(s_in)), np.ones(len(s_out))], np.r_[s_in, s_out])
+        )
+
+
+@pytest.fixture(scope="module")
+def digits() -> HeldOut:
+    X, y = load_digits(return_X_y=True)
+    return HeldOut(X / 16.0, y, held=[8, 9], scale=False)  # pixel intensities: the image metric
+
+
+@pytest.fixture(scope="module")
+def wine() -> HeldOut:
+    X, y = load_wine(return_X_y=True)
+    return HeldOut(X, y, held=[0], scale=True)
+
+
+def _aurocs_on_fresh(data: HeldOut) -> dict[str, float]:
+    out = {n: data.eval_auroc(data.fit(with_ood=False, combine=n)) for n in DETECTORS}
+    out["auto"] = data.eval_auroc(data.fit())
+    return out
+
+
+@parametrize_with_checks(
+    [
+        KNNDistance(n_neighbors=3),
+        KNNDistance(n_neighbors=3, normalize=True),
+        MahalanobisDistance(),
+        IsolationForestScore(n_estimators=20),
+        MaxProbabilityScore(),
+        EnergyScore(),
+    ]
+)
+def test_detectors_sklearn_contract(estimator, check):
+    check(estimator)
+
+
+def test_knn_distance_excludes_self_matches_on_training_rows():
+    X, _ = load_wine(return_X_y=True)
+    Z = StandardScaler().fit_transform(X)
+    det = KNNDistance(n_neighbors=5).fit(Z)
+    dist = NearestNeighbors(n_neighbors=6).fit(Z).kneighbors(Z)[0]
+    np.testing.assert_allclose(det.score_samples(), dist[:, 1:].mean(axis=1))
+    assert det.score_samples().min() > 0
+    np.testing.assert_allclose(det.score_samples(Z), dist[:, :5].mean(axis=1))
+
+
+def test_knn_distance_normalize_ignores_row_scale():
+    Z = np.random.default_rng(0).normal(size=(300, 8))
+    det = KNNDistance(normalize=True).fit(Z)
+    np.testing.assert_allclose(det.score_samples(Z[:20] * 7.0), det.score_samples(Z[:20]))
+
+
+def test_mahalanobis_distance_matches_scipy_with_ledoit_wolf():
+    X, y = load_wine(return_X_y=True)
+    Z = StandardScaler().fit_transform(X)
+    means = np.stack([Z[y == c].mean(0) for c in range(3)])
+    precision = LedoitWolf(assume_centered=True).fit(Z - means[y]).precision_
+    expected = [min(mahalanobis(z, m, precision) for m in means) for z in Z[:15]]
+    det = MahalanobisDistance().fit(Z, y)
+    np.testing.assert_allclose(det.score_samples(Z[:15]), expected, rtol=1e-6)
+    single = LedoitWolf().fit(Z)
+    expected1 = [mahalanobis(z, Z.mean(0), single.precision_) for z in Z[:15]]
+    np.testing.assert_allclose(
+        MahalanobisDistance().fit(Z).score_samples(Z[:15]), expected1, rtol=1e-6
+    )
+
+
+def test_isolation_forest_score_is_negated_sklearn_score():
+    Z = np.random.default_rng(1).normal(size=(200, 4))
+    ours = IsolationForestScore(random_state=3).fit(Z).score_samples(Z)
+    theirs = IsolationForest(random_state=3).fit(Z).score_samples(Z)
+    np.testing.assert_allclose(ours, -theirs)
+
+
+def test_probability_scores_values():
+    P = np.array([[0.5, 0.5], [0.9, 0.1], [0.2, 0.8]])
+    np.testing.assert_allclose(MaxProbabilityScore().fit(P).score_samples(P), [0.5, 0.1, 0.2])
+    for t in (0.25, 0.5, 0.9):
+        expected = -t * np.log((P ** (1 / t)).sum(1))
+        np.testing.assert_allclose(EnergyScore(temperature=t).fit(P).score_samples(P), expected)
+
+
+@pytest.mark.parametrize("t", [1.0, 2.0, 0.0])
+def test_energy_score_rejects_temperature_outside_unit_interval(t):
+    with pytest.raises(ConfigError, match=r"temperature=.*use a temperature in \(0, 1\)"):
+        EnergyScore(temperature=t).fit([[0.5, 0.5]])
+
+
+def test_detectors_score_far_points_higher(wine):
+    Z = wine.z(wine.X["fit"])
+    row, far, farther = Z[:1], Z[:1] * 10, Z[:1] * 100
+    for det in (KNNDistance(), MahalanobisDistance(), IsolationForestScore()):
+        det.fit(Z, wine.y_fit)
+        s = det.score_samples(np.vstack([row, far, farther]))
+        assert s[0] < s[1] <= s[2], type(det).__name__
+    ood = wine.fit(with_ood=False, detectors=("knn", "mahalanobis"))
+    P = wine.model.predict_proba(np.vstack([row, far, farther]))
+    s = ood.score(np.vstack([row, far, farther]), P)
+    assert s[0] < s[1] < s[2]
+    assert s[1] > 1.0 > s[0]
+    assert ood.is_ood(np.vstack([row, far]), P[:2]).tolist() == [False, True]
+
+
+def test_ood_detector_wine_feature_detectors_beat_max_probability(wine):
+    auroc = _aurocs_on_fresh(wine)
+    # measured: knn 0.97, mahalanobis 0.98, max_prob 0.60 (class 0 of wine held out)
+    assert auroc["knn"] >= auroc["max_prob"] + 0.15
+    assert auroc["mahalanobis"] >= auroc["max_prob"] + 0.15
+    assert auroc["auto"] >= auroc["max_prob"] + 0.15
+    assert auroc["auto"] >= max(auroc[n] for n in DETECTORS) - 0.02
+
+
+def test_ood_detector_digits_held_out_classes(digits):
+    auroc = _aurocs_on_fresh(digits)
+    # measured: knn 0.96, mahalanobis 0.87, max_prob 0.95: 8 and 9 are near-OOD digits, where
+    # the model's own doubt is strong; the kNN distance in pixel space still matches it.
+    assert auroc["knn"] >= 0.93
+    assert auroc["knn"] >= auroc["max_prob"] - 0.01
+    assert auroc["auto"] >= max(auroc[n] for n in DETECTORS) - 0.02
+
+
+def test_ood_detector_auto_choice_has_best_validation_auroc(digits):
+    det = digits.fit()
+    assert set(det.auroc_) == {*DETECTORS, "combined"}
+    assert det.auroc_[det.chosen_] == max(det.auroc_.values())
+
+
+def test_ood_detector_without_ood_examples_uses_combination(digits):
+    det = digits.fit(with_ood=False)
+    assert det.chosen_ == "combined"
+    assert det.auroc_ == {}
+    assert det.fpr_ == 0.05
+
+
+def test_ood_detector_forced_choice(digits):
+    assert digits.fit(combine="knn").chosen_ == "knn"
+
+
+def _fpr_on_fresh(params: dict[str, object]) -> float:
+    rng = np.random.default_rng(0)
+    centers = rng.normal(scale=3.0, size=(3, 10))
+
+    def draw(n: int) -> tuple[np.ndarray, np.ndarray]:
+        y = rng.integers(0, 3, n)
+        return centers[y] + rng.normal(size=(n, 10)), y
+
+    (Zf, yf), (Zv, _), (Zt, _) = draw(2000), draw(2000), draw(5000)
+    model = LogisticRegression(max_iter=1000).fit(Zf, yf)
+    det = OODDetector(**params).fit(
+        Zf, model.predict_proba(Zf), yf, Z_val=Zv, P_val=model.predict_proba(Zv)
+    )
+    return float(det.is_ood(Zt, model.predict_proba(Zt)).mean())
+
+
+@pytest.mark.parametrize("combine", ["combined", "knn", "mahalanobis", "max_prob"])
+def test_ood_detector_fpr_on_fresh_in_distribution_rows(combine):
+    # binomial: sd of the test share 0.003 and of the conformal threshold's coverage 0.005
+    # (2000 validation rows); 4 sd of both is 0.025.
+    assert abs(_fpr_on_fresh({"combine": combine}) - 0.05) < 0.025
+    assert abs(_fpr_on_fresh({"combine": combine, "fpr": 0.2}) - 0.2) < 0.04
+
+
+def test_ood_detector_fpr_on_digits_test_part(digits):
+    det = digits.fit()
+    fpr = det.is_ood(*digits.zp("test")).mean()
+    n = len(digits.X["test"])
+    assert abs(fpr - 0.05) < 4 * np.sqrt(2 * 0.05 * 0.95 / n)
+
+
+def test_ood_detector_probability_only(digits):
+    det = digits.fit(with_ood=False, detectors=("max_prob", "energy"))
+    Zt, Pt = digits.zp("test")
+    np.testing.assert_array_equal(det.score(None, Pt), det.score(Zt, Pt))
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"detectors": ("knn", "lof")}, r"detectors=\['knn', 'lof'\]; expected distinct names"),
+        ({"detectors": ()}, "expected distinct names"),
+        ({"fpr": 1.5}, r"fpr=1.5; expected a rate in \(0, 1\)"),
+        ({"combine": "max"}, r"combine='max'; expected 'auto', 'combined' or one"),
+    ],
+)
+def test_ood_detector_rejects_bad_params(digits, params, match):
+    with pytest.raises(ConfigError, match=match):
+        digits.fit(**params)
+
+
+def test_ood_detector_rejects_missing_or_mismatched_inputs(digits):
+    Z, P = digits.zp("val")
+    det = OODDetector(detectors=("knn",))
+    with pytest.raises(DataError, match=r"'knn' reads Z, but Z_fit is None; pass it"):
+        det.fit(None, P, Z_val=Z, P_val=P)
+    with pytest.raises(DataError, match=r"Z_val has \d+ rows but P_val has 3"):
+        det.fit(Z, P, Z_val=Z, P_val=P[:3])
+
+
+def test_knn_distance_needs_two_rows():
+    with pytest.raises(DataError, match="at least 2 training rows, got n_samples=1"):
+        KNNDistance().fit([[1.0, 2.0]])
