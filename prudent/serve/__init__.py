@@ -1,1 +1,34 @@
-"""prudent.serve."""
+"""prudent.serve: the protocol-free serving core that both HTTP APIs and the CLI call.
+
+:class:`Predictor` runs the bundle off the event loop under a bounded number of slots, falls
+back to the backup model and then to review when the primary path fails or is too slow, and
+answers only once the prediction log has committed the rows.
+"""
+
+from __future__ import annotations
+
+from prudent.serve._admission import Admission, Ticket
+from prudent.serve._batch import PredictionBatch, json_rows
+from prudent.serve._fallback import backup_answer, review_answer
+from prudent.serve._health import Health, smoke_rows
+from prudent.serve._limits import InputLimits, limit_error
+from prudent.serve._metrics import CONTENT_TYPE, ServeMetrics, render_metrics
+from prudent.serve._predictor import Predictor, ServingOptions
+
+__all__ = [
+    "CONTENT_TYPE",
+    "Admission",
+    "Health",
+    "InputLimits",
+    "PredictionBatch",
+    "Predictor",
+    "ServeMetrics",
+    "ServingOptions",
+    "Ticket",
+    "backup_answer",
+    "json_rows",
+    "limit_error",
+    "render_metrics",
+    "review_answer",
+    "smoke_rows",
+]

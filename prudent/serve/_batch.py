@@ -1,0 +1,150 @@
+"""What one served request produced: the prediction table, its ids, and their log records."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from prudent.store import PredictionRecord, new_prediction_id
+
+__all__ = ["PredictionBatch", "build_records", "json_rows"]
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+@dataclass(frozen=True)
+class PredictionBatch:
+    """The answer to one prediction request, already committed to the log.
+
+    Attributes
+    ----------
+    frame
+        ``prediction_id`` then the columns of ``Bundle.predict``, one row per input row.
+    model_name
+        The served model's name.
+    model_version
+        The bundle hash prefix.
+    fallback
+        ``None`` when the primary path answered, else ``"backup"`` or ``"review"``.
+    """
+
+    frame: pd.DataFrame
+    model_name: str
+    model_version: str
+    fallback: str | None = None
+
+    @property
+    def ids(self) -> list[str]:
+        """The prediction ids, in row order."""
+        return [str(v) for v in self.frame["prediction_id"]]
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Return one JSON-ready dict per row (NaN as None, the prediction set as a list).
+
+        Returns
+        -------
+        list of dict
+            Keys: ``prediction_id`` and the columns of ``Bundle.predict``.
+        """
+        return json_rows(self.frame)
+
+
+def json_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Return the rows of a prediction table as plain JSON data.
+
+    Parameters
+    ----------
+    frame
+        A table with the columns of ``Bundle.predict``.
+
+    Returns
+    -------
+    list of dict
+        numpy scalars unwrapped, NaN as None, ``prediction_set`` parsed into a list.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> json_rows(pd.DataFrame({"confidence": [float("nan")], "prediction_set": ['["a"]']}))
+    [{'confidence': None, 'prediction_set': ['a']}]
+    """
+    rows: list[dict[str, Any]] = frame.to_dict(orient="records")  # type: ignore[assignment]
+    for row in rows:
+        for key, value in row.items():
+            row[key] = _cell(value)
+        if isinstance(row.get("prediction_set"), str):
+            row["prediction_set"] = json.loads(row["prediction_set"])
+    return rows
+
+
+def build_records(
+    frame: pd.DataFrame,
+    out: pd.DataFrame,
+    *,
+    classes: list[Any],
+    model_name: str,
+    model_version: str,
+    latency_ms: float,
+    clock: Callable[[], datetime],
+) -> tuple[pd.DataFrame, list[PredictionRecord]]:
+    """Give every predicted row an id and build the records the log stores.
+
+    Parameters
+    ----------
+    frame
+        The rows received (logged as the inputs).
+    out
+        Their predictions, columns of ``Bundle.predict``.
+    classes
+        The bundle's classes.
+    model_name, model_version
+        What served them.
+    latency_ms
+        Time spent producing the predictions.
+    clock
+        Returns the current UTC time.
+
+    Returns
+    -------
+    tuple of (pandas.DataFrame, list of PredictionRecord)
+        ``out`` with a leading ``prediction_id`` column, and one record per row.
+    """
+    ids = [new_prediction_id() for _ in range(len(out))]
+    now = clock()
+    inputs = frame.to_dict(orient="records")
+    records = []
+    for pid, given, row in zip(ids, inputs, out.to_dict(orient="records"), strict=True):
+        probas = {c: row[f"proba_{c}"] for c in classes}
+        label = row["prediction"]
+        records.append(
+            PredictionRecord(
+                id=pid,
+                model_version=model_version,
+                model_name=model_name,
+                inputs={str(k): v for k, v in given.items()},
+                probabilities={c: p for c, p in probas.items() if _cell(p) is not None},
+                prediction=None if pd.isna(label) else label,
+                decision=row["decision"],
+                confidence=_cell(row["confidence"]),
+                ood_score=_cell(row["ood_score"]),
+                is_ood=bool(row["is_ood"]),
+                prediction_set=tuple(json.loads(row["prediction_set"])),
+                reason=str(row["reason"]),
+                latency_ms=latency_ms,
+                created_at=now,
+            )
+        )
+    return out.assign(prediction_id=ids)[["prediction_id", *out.columns]], records

@@ -1,0 +1,117 @@
+"""Request limits checked before any model runs: rows, columns, string length, infinities."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from prudent.data import Schema
+from prudent.errors import InputLimitError, SchemaError
+
+__all__ = ["InputLimits", "limit_error"]
+
+
+def limit_error(message: str, field: str | None) -> InputLimitError:
+    """Return an :class:`InputLimitError` that names the field at fault in ``.field``.
+
+    Parameters
+    ----------
+    message
+        The readable message.
+    field
+        The column or request field at fault.
+
+    Returns
+    -------
+    InputLimitError
+        With a ``field`` attribute, as :class:`SchemaError` has.
+
+    Examples
+    --------
+    >>> limit_error("too long", "note").field
+    'note'
+    """
+    error = InputLimitError(message)
+    error.field = field  # type: ignore[attr-defined]
+    return error
+
+
+@dataclass(frozen=True)
+class InputLimits:
+    """What one prediction request may hold.
+
+    Parameters
+    ----------
+    max_rows
+        Most rows.
+    max_string_chars
+        Longest string value.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from prudent.data import Schema, ColumnSpec, Role
+    >>> schema = Schema((ColumnSpec("x", Role.numeric, "float64"),), target="y")
+    >>> InputLimits(max_rows=1).check(pd.DataFrame({"x": [1.0, 2.0]}), schema)
+    Traceback (most recent call last):
+    ...
+    prudent.errors.InputLimitError: The request holds 2 rows, but at most 1 are allowed ...
+    """
+
+    max_rows: int = 1024
+    max_string_chars: int = 10_000
+
+    def check(self, frame: pd.DataFrame, schema: Schema) -> None:
+        """Refuse ``frame`` when it breaks a limit or holds a column the model does not read.
+
+        Parameters
+        ----------
+        frame
+            The rows received, one column per input.
+        schema
+            The bundle's schema.
+
+        Raises
+        ------
+        InputLimitError
+            Too many rows, a string too long, or an infinite number (naming the column).
+        SchemaError
+            A column the schema does not know (naming it).
+        """
+        if len(frame) > self.max_rows:
+            raise limit_error(
+                f"The request holds {len(frame)} rows, but at most {self.max_rows} are allowed "
+                "in one request; split it into smaller requests.",
+                "records",
+            )
+        known = set(schema.feature_names)
+        for name in frame.columns:
+            if name not in known:
+                raise SchemaError(
+                    f"Column {name!r} is not an input of the model; it expects "
+                    f"{schema.feature_names}. Remove it.",
+                    field=str(name),
+                )
+            self._check_values(str(name), frame[name])
+
+    def _check_values(self, name: str, values: pd.Series) -> None:
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
+            if np.isinf(numbers).any():
+                raise limit_error(
+                    f"Column {name!r} holds an infinite number, but inputs must be finite; "
+                    "send null (or NaN in a V2 tensor) for a missing value.",
+                    name,
+                )
+            return
+        if values.dtype == object or pd.api.types.is_string_dtype(values):
+            lengths = values.map(lambda v: len(v) if isinstance(v, str | bytes) else 0)
+            longest = int(lengths.max()) if len(lengths) else 0
+            if longest > self.max_string_chars:
+                raise limit_error(
+                    f"Column {name!r} holds a string of {longest} characters, but at most "
+                    f"{self.max_string_chars} are allowed; shorten it.",
+                    name,
+                )

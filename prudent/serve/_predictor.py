@@ -1,0 +1,342 @@
+"""The serving core: predict, fall back, log durably, answer. It knows no protocol.
+
+``Predictor.predict_records`` is what both HTTP APIs call. The model runs on a thread pool, off
+the event loop; a fixed number of slots bounds the work (the next request is refused at once);
+the primary path gets a share of the deadline, then the backup model, then review; and the
+answer is returned only once its rows are committed to the prediction log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import pandas as pd
+
+from prudent.errors import (
+    DataError,
+    DeadlineExceededError,
+    OverloadedError,
+    PrudentError,
+    StoreError,
+)
+from prudent.serve._admission import Admission, Ticket
+from prudent.serve._batch import PredictionBatch, build_records
+from prudent.serve._fallback import backup_answer, review_answer
+from prudent.serve._health import Health, smoke_rows
+from prudent.serve._limits import InputLimits
+from prudent.serve._metrics import ServeMetrics
+from prudent.store import FeedbackResult, PredictionLog, PredictionRecord, utc_now
+
+if TYPE_CHECKING:
+    from prudent.bundle import Bundle
+
+__all__ = ["Predictor", "ServingOptions"]
+
+T = TypeVar("T")
+PrimaryFn = Callable[[pd.DataFrame], pd.DataFrame]
+BackupFn = Callable[[pd.DataFrame, str], pd.DataFrame]
+_Answer = tuple[pd.DataFrame, str | None]
+
+
+@dataclass(frozen=True)
+class ServingOptions:
+    """How the serving core bounds its work.
+
+    Parameters
+    ----------
+    model_name
+        The name the model is served under.
+    limits
+        What one request may hold.
+    max_concurrency
+        Threads computing predictions at once.
+    queue_size
+        Requests allowed to wait for a thread; more are refused with ``OverloadedError``.
+    deadline_ms
+        Time within which every request is answered.
+    primary_share
+        Share of the deadline the primary path gets before the backup is asked.
+    """
+
+    model_name: str = "prudent"
+    limits: InputLimits = field(default_factory=InputLimits)
+    max_concurrency: int = 2
+    queue_size: int = 32
+    deadline_ms: float = 2000.0
+    primary_share: float = 0.6
+
+
+async def _wait(future: Future[T], timeout: float) -> Future[T] | None:
+    """Wait up to ``timeout`` seconds for a thread's future; None when it is still running."""
+    waiter = asyncio.wrap_future(future)
+    waiter.add_done_callback(lambda f: f.cancelled() or f.exception())
+    done, _ = await asyncio.wait({waiter}, timeout=max(timeout, 0.0))
+    return future if done else None
+
+
+class Predictor:
+    """Serve a bundle's predictions, log each one durably, take feedback.
+
+    Parameters
+    ----------
+    bundle
+        The loaded bundle.
+    log
+        The prediction log; ``predict_records`` returns after its rows are committed.
+    clock
+        Returns the current UTC time (stamped on the records).
+    options
+        Limits, concurrency and deadline.
+    metrics
+        Where counts and histograms go; a fresh registry by default.
+    primary
+        The normal prediction path; ``bundle.predict`` by default (a seam for fault tests).
+    backup
+        The degraded path, given the rows and why the primary failed; the backup model alone
+        by default.
+    """
+
+    def __init__(
+        self,
+        bundle: Bundle,
+        log: PredictionLog,
+        clock: Callable[[], datetime] = utc_now,
+        *,
+        options: ServingOptions | None = None,
+        metrics: ServeMetrics | None = None,
+        primary: PrimaryFn | None = None,
+        backup: BackupFn | None = None,
+    ) -> None:
+        self.bundle = bundle
+        self.log = log
+        self.clock = clock
+        self.options = options or ServingOptions()
+        self.metrics = metrics or ServeMetrics()
+        self._primary: PrimaryFn = primary or bundle.predict
+        self._backup: BackupFn = backup or (lambda f, why: backup_answer(bundle, f, why))
+        n = self.options.max_concurrency
+        self._admission = Admission(n + self.options.queue_size)
+        self._primary_pool = ThreadPoolExecutor(n, thread_name_prefix="prudent-primary")
+        self._backup_pool = ThreadPoolExecutor(n, thread_name_prefix="prudent-backup")
+        self._smoke_error: str | None = "the smoke prediction has not run yet"
+        self._draining = False
+        self.metrics.bundle_info.labels(self.model_name, bundle.version).set(1)
+
+    @property
+    def model_name(self) -> str:
+        """The name the model is served under."""
+        return self.options.model_name
+
+    @property
+    def classes(self) -> list[Any]:
+        """The bundle's classes."""
+        return self.bundle.classes
+
+    # -- predictions -------------------------------------------------------------------------
+    async def predict_records(self, frame: pd.DataFrame) -> PredictionBatch:
+        """Predict ``frame``, log every row, and return once the log has committed them.
+
+        Parameters
+        ----------
+        frame
+            One column per model input, one row per case, values as received.
+
+        Returns
+        -------
+        PredictionBatch
+            The predictions with their ids.
+
+        Raises
+        ------
+        DataError
+            ``SchemaError`` or ``InputLimitError`` naming the field at fault.
+        OverloadedError
+            Every slot is taken: retry later.
+        DeadlineExceededError
+            The request waited for a thread, or for the log, past its deadline.
+        StoreError
+            The log could not commit the rows; nothing was acknowledged.
+        """
+        self.options.limits.check(frame, self.bundle.schema)
+        start = time.monotonic()
+        try:
+            ticket = self._admission.enter()
+        except OverloadedError:
+            self.metrics.overloaded.inc()
+            raise
+        self.metrics.in_flight.inc()
+        try:
+            out, fallback = await self._answer(frame, start, ticket)
+            latency = (time.monotonic() - start) * 1000.0
+            table, records = build_records(
+                frame,
+                out,
+                classes=self.classes,
+                model_name=self.model_name,
+                model_version=self.bundle.version,
+                latency_ms=latency,
+                clock=self.clock,
+            )
+            await self._commit(records, start)
+        finally:
+            ticket.leave()
+            self.metrics.in_flight.dec()
+        self._count(table)
+        return PredictionBatch(table, self.model_name, self.bundle.version, fallback)
+
+    def _seconds_left(self, start: float, share: float) -> float:
+        return self.options.deadline_ms * share / 1000.0 - (time.monotonic() - start)
+
+    async def _answer(self, frame: pd.DataFrame, start: float, ticket: Ticket) -> _Answer:
+        budget_ms = self.options.deadline_ms * self.options.primary_share
+        future = ticket.submit(self._primary_pool, self._primary, frame)
+        done = await _wait(future, self._seconds_left(start, self.options.primary_share))
+        error = None if done is None else done.exception()
+        if done is None:
+            if future.cancel():
+                raise DeadlineExceededError(
+                    f"The request waited {budget_ms:.0f} ms for a free thread; the service is "
+                    "saturated, retry later."
+                )
+            why = f"the primary model passed its deadline ({budget_ms:.0f} ms)"
+        elif error is None:
+            return done.result(), None
+        elif isinstance(error, DataError):
+            raise error
+        else:
+            why = f"the primary model failed ({type(error).__name__})"
+        return await self._fall_back(frame, why, start, ticket)
+
+    async def _fall_back(self, frame: pd.DataFrame, why: str, start: float, t: Ticket) -> _Answer:
+        future = t.submit(self._backup_pool, self._backup, frame, why)
+        done = await _wait(future, self._seconds_left(start, 0.9))
+        error = None if done is None else done.exception()
+        if done is None:
+            future.cancel()
+            why += "; the backup model passed the deadline too"
+        elif error is None:
+            self.metrics.fallbacks.labels(to="backup").inc()
+            return done.result(), "backup"
+        elif isinstance(error, DataError):
+            raise error
+        else:
+            why += f"; the backup model failed too ({type(error).__name__})"
+        self.metrics.fallbacks.labels(to="review").inc()
+        return review_answer(self.classes, len(frame), why), "review"
+
+    async def _commit(self, records: Sequence[PredictionRecord], start: float) -> None:
+        try:
+            future = self.log.write_async(records)
+        except PrudentError:
+            self.metrics.log_write_failures.inc()
+            raise
+        done = await _wait(future, max(self._seconds_left(start, 1.05), 0.05))
+        if done is None:
+            self.metrics.log_write_failures.inc()
+            raise DeadlineExceededError(
+                "The prediction log did not commit in time; no prediction was acknowledged, "
+                "retry later."
+            )
+        error = done.exception()
+        if error is not None:
+            self.metrics.log_write_failures.inc()
+            if isinstance(error, PrudentError):
+                raise error
+            raise StoreError(f"The prediction log failed: {type(error).__name__}: {error}")
+
+    def _count(self, table: pd.DataFrame) -> None:
+        for decision, n in table["decision"].value_counts().items():
+            self.metrics.predictions.labels(decision=str(decision)).inc(int(n))
+        for value in table["confidence"].dropna():
+            self.metrics.confidence.observe(float(value))
+        for value in table["ood_score"].dropna():
+            self.metrics.ood_score.observe(float(value))
+
+    # -- feedback ----------------------------------------------------------------------------
+    async def add_feedback(
+        self, items: Sequence[tuple[str, object]], *, source: str = "api"
+    ) -> list[FeedbackResult]:
+        """Record true labels (all or none), refusing labels that are not among the classes.
+
+        Parameters
+        ----------
+        items
+            ``(prediction_id, label)`` pairs.
+        source
+            Who gives them (the token's name).
+
+        Returns
+        -------
+        list of FeedbackResult
+            Created, duplicate (same label again: nothing stored) or correction (a different
+            label, stored with its time; the earlier one is kept).
+
+        Raises
+        ------
+        UnknownPredictionError
+            An id is not in the log (nothing is stored).
+        FeedbackError
+            A label is not among the classes (nothing is stored).
+        """
+        try:
+            results = await asyncio.to_thread(
+                self.log.add_feedback_many, items, source=source, allowed_labels=self.classes
+            )
+        except PrudentError as exc:
+            self.metrics.feedback.labels(status=_feedback_outcome(exc)).inc(len(items))
+            raise
+        for r in results:
+            self.metrics.feedback.labels(status=r.status.value).inc()
+        return results
+
+    # -- health and lifecycle ----------------------------------------------------------------
+    def warm_up(self) -> None:
+        """Run one smoke prediction on a stored example row (not logged); blocks."""
+        try:
+            out = self._primary(smoke_rows(self.bundle))
+            if len(out) != 1:
+                raise ValueError(f"{len(out)} rows came back for 1")
+        except Exception as exc:
+            self._smoke_error = f"the smoke prediction failed: {type(exc).__name__}: {exc}"
+        else:
+            self._smoke_error = None
+
+    def drain(self) -> None:
+        """Stop being ready (new traffic should go elsewhere); requests still complete."""
+        self._draining = True
+        self.metrics.ready.set(0)
+
+    def health(self) -> Health:
+        """Check readiness now: smoke prediction passed, not draining, the log writable; blocks.
+
+        Returns
+        -------
+        Health
+            ``ready`` with the reason when it is not.
+        """
+        reason = "draining: the service is shutting down" if self._draining else self._smoke_error
+        if reason is None:
+            try:
+                self.log.ping()
+            except PrudentError as exc:
+                reason = f"the prediction log is not writable: {exc}"
+        self.metrics.ready.set(0 if reason else 1)
+        return Health(live=True, ready=reason is None, reason=reason or "ready")
+
+    def close(self) -> None:
+        """Stop the thread pools once their work is done (the log is the caller's to close)."""
+        self.drain()
+        self._primary_pool.shutdown(wait=True, cancel_futures=True)
+        self._backup_pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _feedback_outcome(error: Exception) -> str:
+    from prudent.errors import UnknownPredictionError
+
+    return "unknown" if isinstance(error, UnknownPredictionError) else "refused"

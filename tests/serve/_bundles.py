@@ -1,0 +1,44 @@
+"""Small real bundles for the serving tests, fitted once and kept in pytest's cache folder.
+
+``numeric``: breast cancer (30 numeric columns, two classes). ``mixed``: iris with a
+categorical and a boolean column derived from the petals (three classes), so that string and
+boolean inputs travel through every API. A cached bundle that no longer loads is refitted.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import prudent
+from prudent.errors import BundleError
+
+
+def example_frame(kind: str) -> tuple[pd.DataFrame, str]:
+    """The training table of a test bundle and its target column."""
+    if kind == "numeric":
+        return prudent.load_example("breast_cancer"), "target"
+    frame = prudent.load_example("iris")
+    frame["petal_size"] = np.where(frame["petal_length_(cm)"] > 4.0, "large", "small")
+    frame["wide_sepal"] = frame["sepal_width_(cm)"] > 3.0
+    return frame, "target"
+
+
+def cached_bundle(kind: str, root: Path) -> Path:
+    """Return the folder of the ``kind`` test bundle under ``root``, fitting it if needed."""
+    path = root / kind
+    try:
+        prudent.load(path)
+    except (BundleError, OSError):
+        frame, target = example_frame(kind)
+        bundle = prudent.fit(frame, target=target, time_limit=15, candidates=("lightgbm",))
+        bundle.save(path)
+    return path
+
+
+def input_rows(kind: str, n: int, seed: int = 0) -> pd.DataFrame:
+    """``n`` random rows of the ``kind`` table, without the target (features only)."""
+    frame, target = example_frame(kind)
+    return frame.drop(columns=[target]).sample(n, random_state=seed).reset_index(drop=True)

@@ -1,0 +1,30 @@
+"""Fixtures of the serving-core tests: real bundles (fitted once, cached) and logs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import prudent
+from prudent.bundle import Bundle
+from tests.serve._bundles import cached_bundle
+
+
+@pytest.fixture(scope="session")
+def bundle_root(pytestconfig: pytest.Config) -> Path:
+    """Where the test bundles are kept between runs (pytest's cache folder)."""
+    assert pytestconfig.cache is not None
+    return Path(pytestconfig.cache.mkdir("prudent-serve-bundles"))
+
+
+@pytest.fixture(scope="session")
+def numeric_bundle(bundle_root: Path) -> Bundle:
+    """A bundle fitted on breast cancer (numeric columns, two classes)."""
+    return prudent.load(cached_bundle("numeric", bundle_root))
+
+
+@pytest.fixture(scope="session")
+def mixed_bundle(bundle_root: Path) -> Bundle:
+    """A bundle fitted on iris plus a categorical and a boolean column (three classes)."""
+    return prudent.load(cached_bundle("mixed", bundle_root))
