@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import skops.io as sio
 
 from prudent.bundle._integrity import check_trusted_types, safe_member, sha256_file
 from prudent.bundle._manifest import FORMAT_VERSION, build_manifest, running_versions
@@ -73,6 +72,10 @@ class Bundle:
         }
         np.savez_compressed(buffer, **arrays)
         extras["artifacts.npz"] = buffer.getvalue()
+        if result.test_frame is not None:
+            evidence = io.BytesIO()
+            result.test_frame.to_parquet(evidence, index=False)
+            extras["test_rows.parquet"] = evidence.getvalue()
         if result.spec.rules:
             extras["rules.yaml"] = result.spec.rules.encode()
         return cls(result.model, build_manifest(result), extras)
@@ -151,6 +154,7 @@ class Bundle:
                 if chunk.shape[1] == 0:
                     writer.write(pd.DataFrame(columns=output_columns(self.model.classes)))
                     continue
+                chunk.index = pd.RangeIndex(total, total + len(chunk))  # file row numbers
                 out = self.predict(chunk, rules=rules, on_notice=once)
                 writer.write(out)
                 total += len(out)
@@ -168,6 +172,8 @@ class Bundle:
                 )
             shutil.rmtree(root)
         root.mkdir(parents=True)
+        import skops.io as sio  # imported here: it costs a second at start-up (it pulls torch)
+
         sio.dump(self.model, root / MODEL_FILE)
         for name, data in self.extras.items():
             safe_member(root, name).write_bytes(data)
@@ -215,6 +221,8 @@ class Bundle:
 
 
 def _read_manifest(root: Path) -> dict[str, Any]:
+    if not root.exists():
+        raise BundleError(f"Bundle directory '{root}' does not exist; check the path.")
     if not (root / MANIFEST).is_file():
         raise BundleError(f"'{root}' is not a prudent bundle: it has no {MANIFEST}.")
     if not (root / MANIFEST_HASH).is_file():
@@ -250,6 +258,8 @@ def _check_versions(root: Path, manifest: dict[str, Any]) -> None:
 
 
 def _load_model(path: Path) -> GuardedModel:
+    import skops.io as sio
+
     try:
         untrusted = sio.get_untrusted_types(file=path)
     except Exception as exc:

@@ -87,7 +87,12 @@ def _promises(console: Console, manifest: dict[str, Any]) -> None:
     if not promises:
         return
     rows = [
-        [p["name"], p["promised"], p["measured"], "yes" if p.get("kept") else "NO"]
+        [
+            p["name"],
+            p["promised"],
+            p["measured"],
+            {True: "yes", False: "NO", None: "—"}[p.get("kept")],
+        ]
         for p in promises
     ]
     print_table(
@@ -164,12 +169,19 @@ def _trust(console: Console, t: dict[str, Any]) -> None:
         )
     th = t.get("thresholds", {}).get("accept")
     if th:
+        line = (
+            f"{th['threshold']:.4f} ({th['method']}), validation coverage {th['coverage']:.3f}"
+            if th.get("feasible")
+            else f"none: no threshold reaches accuracy {th['target_accuracy']} on validation, "
+            "so the primary accepts nothing"
+        )
         console.print(
-            f"[bold]Accept threshold:[/] {th['threshold']:.4f} ({th['method']}), "
-            f"validation coverage {th['coverage']:.3f}, accuracy {th['accuracy']:.3f}"
-            f"; test: {test.get('decisions', {})}",
+            f"[bold]Accept threshold:[/] {line}; test decisions: {test.get('decisions', {})}",
             highlight=False,
         )
+    flag = t.get("ensemble", {}).get("flag")
+    if flag:
+        console.print(f"[bold yellow]{flag}[/]", highlight=False)
 
 
 def show_manifest(console: Console, manifest: dict[str, Any]) -> None:

@@ -112,6 +112,26 @@ def _fit(model: Any, X: pd.DataFrame, y: EncodedLabels) -> Any:
         return model.fit(X, y)
 
 
+def _pilot_seconds(
+    spec: CandidateSpec, ctx: BuildContext, X: pd.DataFrame, y: EncodedLabels, splits: Splits
+) -> float:
+    """Fit on a small stratified sample and project the time of every fold plus the refit.
+
+    Time grows at least linearly with rows for every family here, so the projection is
+    the pilot's time scaled by rows; it errs on the side of skipping.
+    """
+    fold_rows = len(splits.folds[0][0])
+    if spec.max_rows is not None:
+        fold_rows = min(fold_rows, spec.max_rows)
+    m = min(fold_rows, max(200, fold_rows // 10))
+    rows = _subsample(np.arange(len(y)), y, m, ctx.seed)
+    t0 = time.monotonic()
+    model = _fit(spec.build(ctx), X.iloc[rows], y[rows])
+    model.predict_proba(X.iloc[rows[: min(len(rows), 200)]])
+    pilot = time.monotonic() - t0
+    return pilot * (fold_rows / max(len(rows), 1)) * (splits.n_folds + 1.3)
+
+
 def cross_validate_candidate(
     spec: CandidateSpec,
     ctx: BuildContext,
@@ -157,6 +177,14 @@ def cross_validate_candidate(
             f"{spec.name}: trained on a stratified sub-sample of {spec.max_rows} of "
             f"{len(y)} rows (slow family)."
         )
+    if not must_run:
+        projected = _pilot_seconds(spec, ctx, X, y, splits)
+        if projected > budget.for_candidates():
+            return SkippedCandidate(
+                spec.name,
+                f"a pilot fit projects about {projected:.0f}s, "
+                f"{max(budget.for_candidates(), 0):.0f}s left in the budget",
+            )
     started = time.monotonic()
     for i, (fit_rows, val_rows) in enumerate(splits.folds):
         rows = _subsample(fit_rows, y, spec.max_rows, ctx.seed + i)

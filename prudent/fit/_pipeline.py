@@ -54,6 +54,9 @@ class FitResult:
     data_summary: dict[str, Any]
     notices: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    test_frame: pd.DataFrame | None = None
+    """Up to 2,000 rows of the locked test set (validated inputs and the label), as evidence
+    for the report's slices and confident errors."""
 
 
 def _candidate_ctx(schema: Schema, y: EncodedLabels, n_classes: int, seed: int) -> BuildContext:
@@ -121,6 +124,14 @@ def _summary(frame: pd.DataFrame, target: Target, schema: Schema) -> dict[str, A
         "class_counts": {str(c): int(n) for c, n in zip(target.classes, counts, strict=True)},
         "missing_share": {c.name: c.missing_share for c in schema.columns},
     }
+
+
+def _evidence(X: pd.DataFrame, target: Target, splits: Splits) -> pd.DataFrame:
+    rows = splits.test[:2000]
+    frame = X.iloc[rows].reset_index(drop=True)
+    frame["__row__"] = target.original_rows[rows]
+    frame["__label__"] = target.y[rows]
+    return frame
 
 
 def fit_table(
@@ -240,6 +251,7 @@ def fit_table(
         label_issues=issues,
         trust=trust,
         model=trust.model,
+        test_frame=_evidence(X_all, target, splits),
         data_summary=_summary(frame, target, schema),
         notices=list(getattr(reporter, "notices", [])),
         seconds=time.monotonic() - started,

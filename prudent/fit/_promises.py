@@ -72,9 +72,9 @@ def _conformal(
         cp = (
             model.conformal
             if method == "lac"
-            else ConformalClassifier(method="aps", alpha=spec.alpha, mondrian=spec.mondrian).fit(
-                holdout[0], holdout[2]
-            )
+            else ConformalClassifier(
+                method="aps", alpha=spec.alpha, mondrian=spec.mondrian, allow_empty=False
+            ).fit(holdout[0], holdout[2])
         )
         sets = cp.predict_set(P)
         out[method] = {

@@ -28,6 +28,7 @@ from prudent.fit._spec import FitSpec
 from prudent.metrics import (
     Comparison,
     Verdict,
+    balanced_accuracy,
     compare_to_baseline,
     diversity_report,
     expected_calibration_error,
@@ -127,18 +128,32 @@ def _primary(
         )
     fitted = {n: runs[n].model for n in pool}
     model, oof = ensemble_from_choice(choice, fitted), choice.oof_proba
-    logistic_alone = choice.kind == "single" and best == "logistic"
-    if verdict is not Verdict.BETTER and not logistic_alone:
+    info["considered"] = choice.kind
+    info["primary"] = best if choice.kind == "single" else f"{choice.kind} ensemble"
+    if best == "logistic" and choice.kind == "single":
+        return model, oof, info
+    base_ba = balanced_accuracy(y, runs["logistic"].oof_proba)
+    if verdict is Verdict.WORSE or balanced_accuracy(y, oof) < base_ba:
+        why = (
+            "is significantly worse than"
+            if verdict is Verdict.WORSE
+            else "does not beat the balanced accuracy of"
+        )
         info |= {
             "kind": "single",
             "members": {"logistic": 1.0},
             "primary": "logistic",
-            "reason": f"the best model ({choice.kind}: {best}) is not significantly better "
-            f"than the baseline {base} (McNemar, p={vs_base['primary'].p_value:.3g})"
-            ", so the logistic baseline is kept",
+            "reason": f"the best model ({info['primary']}) {why} the logistic baseline "
+            f"({base_ba:.3f}), so the logistic baseline is kept",
         }
         return runs["logistic"].model, runs["logistic"].oof_proba, info
-    info["primary"] = best if choice.kind == "single" else f"{choice.kind} ensemble"
+    if verdict is not Verdict.BETTER:
+        info["flag"] = (
+            f"FLAG: {info['primary']} is not significantly better than the baseline "
+            f"{base} (McNemar, p={vs_base['primary'].p_value:.3g}); shipped because "
+            "its validation log loss and balanced accuracy are better"
+        )
+        info["reason"] += "; " + info["flag"]
     return model, oof, info
 
 
@@ -236,16 +251,23 @@ def build_trust(
         features = _ood_features(runs, X_train, spec.seed)
         Z = features.transform(X_train)
         Z_ood = P_ood = None
-        if X_ood is not None and len(X_ood):
+        if X_ood is not None and len(X_ood) >= 2:
             Z_ood = features.transform(X_ood)
             P_ood = cal.predict_proba(predict_proba_aligned(primary, X_ood, k))
+        choose = slice(0, None, 2)  # even rows choose the detector, odd rows measure it
         ood = OODDetector(fpr=spec.ood_fpr, random_state=spec.seed).fit(
-            Z[a], Pc[a], y[a], Z_val=Z[b], P_val=Pc[b], Z_ood=Z_ood, P_ood=P_ood
+            Z[a],
+            Pc[a],
+            y[a],
+            Z_val=Z[b],
+            P_val=Pc[b],
+            Z_ood=None if Z_ood is None else Z_ood[choose],
+            P_ood=None if P_ood is None else P_ood[choose],
         )
         advance()
-        conformal = ConformalClassifier(method="lac", alpha=spec.alpha, mondrian=spec.mondrian).fit(
-            Pc[b], y[b]
-        )
+        conformal = ConformalClassifier(
+            method="lac", alpha=spec.alpha, mondrian=spec.mondrian, allow_empty=False
+        ).fit(Pc[b], y[b])
         advance()
         in_dist = ~np.asarray(ood.is_ood(Z[b], Pc[b]), dtype=bool)
         policy, thresholds = _policy(spec, Pc, Bc, y, b, in_dist, float(ood.threshold_))
@@ -287,8 +309,8 @@ def build_trust(
             X_test=X_test,
             y_test=y_test,
             X_ood=X_ood,
-            Z_ood=Z_ood,
-            P_ood=P_ood,
+            Z_ood=None if Z_ood is None else Z_ood[1::2],
+            P_ood=None if P_ood is None else P_ood[1::2],
             sections=sections,
             calib_holdout=(Pc[b], oof[b], y[b]),
         )
