@@ -189,21 +189,21 @@ def _iter_chunks(path: Path, fmt: Format, chunk_rows: int) -> Iterator[pd.DataFr
         return
     if fmt == "csv":
         _check_columns(_csv_header(path), path)
-        for chunk in pd.read_csv(path, chunksize=chunk_rows, low_memory=False):
-            yield _named(chunk)
+        with pd.read_csv(path, chunksize=chunk_rows, low_memory=False) as reader:
+            for chunk in reader:  # the with closes the file when a caller stops early
+                yield _named(chunk)
         return
     if fmt == "parquet":
-        pf = pq.ParquetFile(path)
-        _check_columns(list(pf.schema_arrow.names), path)
-        if pf.metadata.num_rows == 0:
-            yield _named(pf.schema_arrow.empty_table().to_pandas())
-            return
-        for batch in pf.iter_batches(batch_size=chunk_rows):
-            yield _named(batch.to_pandas())
+        with pq.ParquetFile(path) as pf:
+            _check_columns(list(pf.schema_arrow.names), path)
+            if pf.metadata.num_rows == 0:
+                yield _named(pf.schema_arrow.empty_table().to_pandas())
+                return
+            for batch in pf.iter_batches(batch_size=chunk_rows):
+                yield _named(batch.to_pandas())
         return
-    reader = pd.read_json(path, lines=True, dtype=False, chunksize=chunk_rows)
-    with reader:
-        for chunk in reader:
+    with pd.read_json(path, lines=True, dtype=False, chunksize=chunk_rows) as json_reader:
+        for chunk in json_reader:
             yield _named(chunk)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 
@@ -208,3 +209,14 @@ def test_iter_table_zero_byte_file_yields_one_empty_frame(tmp_path: Path, fmt: s
     (tmp_path / f"z.{fmt}").write_bytes(b"")
     chunks = list(iter_table(tmp_path / f"z.{fmt}"))
     assert len(chunks) == 1 and chunks[0].shape == (0, 0)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_iter_table_closes_the_file_when_the_caller_stops_early(
+    wine: pd.DataFrame, tmp_path: Path, fmt: str
+) -> None:
+    path = write_example(wine, tmp_path, f"wine.{fmt}")
+    chunks = iter_table(path, chunk_rows=10)
+    assert len(next(chunks)) == 10
+    chunks.close()  # an unclosed reader would surface as a ResourceWarning (an error here)
+    gc.collect()

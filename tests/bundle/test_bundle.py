@@ -1,0 +1,246 @@
+"""Bundle integrity: what is saved is verified on load, and anything altered is refused."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import skops.io as sio
+from sklearn.tree import DecisionTreeClassifier
+
+from prudent.bundle import FORMAT_VERSION, Bundle, load, running_versions, sha256_file
+from prudent.errors import BundleError, BundleIntegrityError, BundleVersionError
+from tests.fixtures import example, fit_bundle, rehash_bundle
+
+
+class Planted:
+    """A type no bundle may hold: loading it would run code from outside prudent's trust."""
+
+    def __init__(self) -> None:
+        self.payload = "anything"
+
+
+@pytest.fixture(scope="module")
+def wine() -> pd.DataFrame:
+    return example("wine")
+
+
+@pytest.fixture(scope="module")
+def saved(wine: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A bundle fitted on wine and saved once; tests work on copies of it."""
+    return fit_bundle(wine, "target").save(tmp_path_factory.mktemp("wine") / "model")
+
+
+@pytest.fixture
+def copy(saved: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(saved, tmp_path / "model"))
+
+
+def _flip_byte(path: Path, at: float = 0.5) -> None:
+    data = bytearray(path.read_bytes())
+    i = int(len(data) * at)
+    data[i] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def test_save_writes_files_hashes_and_manifest(saved: Path, wine: pd.DataFrame) -> None:
+    manifest = json.loads((saved / "manifest.json").read_text())
+    assert {"model.skops", "label_issues.csv", "artifacts.npz"} <= set(manifest["files"])
+    for name, digest in manifest["files"].items():
+        assert sha256_file(saved / name) == digest
+    assert (saved / "manifest.sha256").read_text().strip() == sha256_file(saved / "manifest.json")
+    assert manifest["format_version"] == FORMAT_VERSION
+    assert manifest["versions"] == running_versions()
+    assert manifest["classes"] == ["class_0", "class_1", "class_2"]
+    assert manifest["target"] == "target"
+    assert [c["name"] for c in manifest["schema"]["columns"]] == list(wine.columns[:-1])
+
+
+def test_load_round_trips_manifest_and_model(saved: Path, wine: pd.DataFrame) -> None:
+    bundle = load(saved)
+    assert bundle.path == saved
+    assert bundle.classes == ["class_0", "class_1", "class_2"]
+    assert (
+        bundle.version
+        == json.loads((saved / "manifest.json").read_text())["files"]["model.skops"][:12]
+    )
+    assert bundle.extras["label_issues.csv"] == (saved / "label_issues.csv").read_bytes()
+    assert bundle.schema.feature_names == list(wine.columns[:-1])
+
+
+@pytest.mark.parametrize("name", ["model.skops", "label_issues.csv", "artifacts.npz"])
+def test_load_refuses_a_flipped_byte_in_a_file(copy: Path, name: str) -> None:
+    _flip_byte(copy / name)
+    with pytest.raises(
+        BundleIntegrityError,
+        match=rf"Bundle file '{name}' in '.*' does not "
+        r"match its SHA-256 in the manifest",
+    ):
+        load(copy)
+
+
+def test_load_refuses_a_flipped_byte_in_the_manifest(copy: Path) -> None:
+    _flip_byte(copy / "manifest.json", at=0.3)
+    with pytest.raises(
+        BundleIntegrityError,
+        match=r"manifest.json in '.*' does not match its "
+        r"hash \(altered or truncated\); refused",
+    ):
+        load(copy)
+
+
+def test_load_refuses_a_truncated_model(copy: Path) -> None:
+    data = (copy / "model.skops").read_bytes()
+    (copy / "model.skops").write_bytes(data[: len(data) // 2])
+    with pytest.raises(BundleIntegrityError, match=r"'model.skops' .* \(altered or truncated\)"):
+        load(copy)
+
+
+@pytest.mark.parametrize("name", ["label_issues.csv", "model.skops", "manifest.sha256"])
+def test_load_refuses_a_missing_file(copy: Path, name: str) -> None:
+    (copy / name).unlink()
+    with pytest.raises(BundleIntegrityError, match=rf"is missing '{name}'|has no {name}"):
+        load(copy)
+
+
+@pytest.mark.parametrize("name", ["../x", "/etc/passwd", "a/../../x", "..\\x"])
+def test_load_refuses_a_file_name_outside_the_bundle(copy: Path, name: str) -> None:
+    rehash_bundle(copy, lambda m: m["files"].update({name: "0" * 64}))
+    with pytest.raises(
+        BundleIntegrityError,
+        match=rf"Bundle file name '{_re(name)}' is not a "
+        "plain relative path inside the bundle",
+    ):
+        load(copy)
+
+
+def test_load_refuses_a_link_that_leads_outside(copy: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "secret.txt"
+    outside.write_text("not yours")
+    (copy / "notes.txt").symlink_to(outside)
+    rehash_bundle(copy, lambda m: m["files"].update({"notes.txt": sha256_file(outside)}))
+    with pytest.raises(BundleIntegrityError, match=r"'notes.txt' resolves outside the bundle"):
+        load(copy)
+
+
+def test_load_refuses_an_untrusted_type(copy: Path) -> None:
+    sio.dump(Planted(), copy / "model.skops")
+    rehash_bundle(copy)
+    with pytest.raises(
+        BundleIntegrityError,
+        match=r"'model.skops' holds types prudent does not "
+        r"trust: \['tests.bundle.test_bundle.Planted'"
+        r"\]; the bundle is refused",
+    ):
+        load(copy)
+
+
+def test_load_refuses_a_trusted_object_that_is_not_a_prudent_model(
+    copy: Path, wine: pd.DataFrame
+) -> None:
+    foreign = DecisionTreeClassifier(random_state=0).fit(wine.iloc[:, :-1], wine["target"])
+    sio.dump(foreign, copy / "model.skops")
+    rehash_bundle(copy)
+    with pytest.raises(BundleIntegrityError, match=r"does not hold a prudent model; refused"):
+        load(copy)
+
+
+def test_load_refuses_a_model_file_that_is_not_skops(copy: Path) -> None:
+    (copy / "model.skops").write_bytes(b"PK\x03\x04 not really a zip")
+    rehash_bundle(copy)
+    with pytest.raises(BundleIntegrityError, match=r"'model.skops' is not a readable skops file"):
+        load(copy)
+
+
+def test_load_refuses_a_manifest_that_is_not_json(copy: Path) -> None:
+    (copy / "manifest.json").write_text("{not json")
+    (copy / "manifest.sha256").write_text(sha256_file(copy / "manifest.json"))
+    with pytest.raises(BundleIntegrityError, match=r"manifest.json in '.*' is not valid JSON"):
+        load(copy)
+
+
+def test_load_refuses_a_manifest_without_file_hashes(copy: Path) -> None:
+    manifest = json.loads((copy / "manifest.json").read_text())
+    del manifest["files"]
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    (copy / "manifest.sha256").write_text(sha256_file(copy / "manifest.json"))
+    with pytest.raises(BundleIntegrityError, match=r"has no list of file hashes; refused"):
+        load(copy)
+
+
+def test_load_refuses_other_library_versions(copy: Path) -> None:
+    rehash_bundle(copy, lambda m: m["versions"].update({"scikit-learn": "0.24.2"}))
+    with pytest.raises(
+        BundleVersionError,
+        match=r"was saved with scikit-learn 0.24.2 \(running "
+        r"1\.\d+.*\); install those versions or refit",
+    ) as e:
+        load(copy)
+    assert e.value.saved["scikit-learn"] == "0.24.2"
+    assert e.value.running["scikit-learn"] == running_versions()["scikit-learn"]
+    assert e.value.bundle_path == str(copy)
+
+
+def test_load_accepts_another_patch_release(copy: Path) -> None:
+    major, minor, *_ = running_versions()["scikit-learn"].split(".")
+    rehash_bundle(copy, lambda m: m["versions"].update({"scikit-learn": f"{major}.{minor}.99"}))
+    assert load(copy).classes == ["class_0", "class_1", "class_2"]
+
+
+def test_load_refuses_another_format_version(copy: Path) -> None:
+    rehash_bundle(copy, lambda m: m.update(format_version=FORMAT_VERSION + 1))
+    with pytest.raises(
+        BundleVersionError,
+        match=rf"format {FORMAT_VERSION + 1} \(running "
+        rf"{FORMAT_VERSION}\)",
+    ):
+        load(copy)
+
+
+def test_load_not_a_bundle(tmp_path: Path) -> None:
+    with pytest.raises(BundleError, match=r"is not a prudent bundle: it has no manifest.json"):
+        load(tmp_path)
+    with pytest.raises(BundleError, match=r"Bundle directory '.*nowhere' does not exist"):
+        load(tmp_path / "nowhere")
+
+
+def test_save_refuses_to_overwrite_what_is_not_a_bundle(saved: Path, tmp_path: Path) -> None:
+    bundle = load(saved)
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "keep.txt").write_text("precious")
+    with pytest.raises(BundleError, match=r"exists and is not a prudent bundle; refusing"):
+        bundle.save(tmp_path / "notes")
+    assert (tmp_path / "notes" / "keep.txt").read_text() == "precious"
+    bundle.save(tmp_path / "again")
+    with pytest.raises(BundleError, match=r"exists; choose another --out"):
+        bundle.save(tmp_path / "again", overwrite=False)
+    assert load(bundle.save(tmp_path / "again")).classes == bundle.classes
+
+
+def test_add_file_rehashes_and_stays_inside(copy: Path) -> None:
+    bundle = load(copy)
+    bundle.add_file("report.html", b"<html>report</html>")
+    again = load(copy)
+    assert again.extras["report.html"] == b"<html>report</html>"
+    with pytest.raises(BundleIntegrityError, match=r"not a plain relative path"):
+        bundle.add_file("../report.html", b"x")
+    assert not (copy.parent / "report.html").exists()
+
+
+def test_in_memory_bundle_predicts_like_its_loaded_copy(copy: Path, wine: pd.DataFrame) -> None:
+    rows = wine.sample(40, random_state=0)
+    loaded = load(copy)
+    assert isinstance(loaded, Bundle)
+    again = Bundle.load(loaded.save(copy.parent / "resaved"))
+    pd.testing.assert_frame_equal(again.predict(rows), loaded.predict(rows))
+    assert np.isfinite(again.predict(rows)["confidence"]).all()
+
+
+def _re(text: str) -> str:
+    import re
+
+    return re.escape(text.replace("\\", "\\\\"))

@@ -1,0 +1,190 @@
+"""Fit → bundle → load → predict gives what the fitted model gave, for tables and files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from prudent.bundle import Bundle, load
+from prudent.data import read_table, write_table
+from prudent.errors import SchemaError
+from prudent.models._guarded import output_columns
+from tests.fixtures import example, fit_bundle, mixed_frame
+
+FORMATS = ["csv", "parquet", "jsonl"]
+
+
+@pytest.fixture(scope="module")
+def binary(tmp_path_factory: pytest.TempPathFactory) -> tuple[Bundle, Bundle, pd.DataFrame]:
+    """Breast-cancer rows with every column role and gaps everywhere: in memory, then loaded."""
+    fitted = fit_bundle(mixed_frame(n=300, seed=0), "target")
+    loaded = load(fitted.save(tmp_path_factory.mktemp("binary") / "model"))
+    new = mixed_frame(n=120, seed=7, missing=0.25).drop(columns="target")
+    return fitted, loaded, new
+
+
+@pytest.fixture(scope="module")
+def multiclass(tmp_path_factory: pytest.TempPathFactory) -> tuple[Bundle, Bundle, pd.DataFrame]:
+    wine = example("wine")
+    fitted = fit_bundle(wine, "target")
+    loaded = load(fitted.save(tmp_path_factory.mktemp("wine") / "model"))
+    return fitted, loaded, wine.drop(columns="target").sample(60, random_state=1)
+
+
+@pytest.fixture(params=["binary", "multiclass"])
+def case(request: pytest.FixtureRequest) -> tuple[Bundle, Bundle, pd.DataFrame]:
+    return request.getfixturevalue(request.param)
+
+
+def test_loaded_bundle_predicts_like_the_fitted_one(case) -> None:
+    fitted, loaded, new = case
+    expected = fitted.predict(new)
+    pd.testing.assert_frame_equal(loaded.predict(new), expected)
+    assert list(expected.columns) == output_columns(fitted.classes)
+    assert len(expected) == len(new)
+    probas = expected[[f"proba_{c}" for c in fitted.classes]].to_numpy()
+    np.testing.assert_allclose(probas.sum(axis=1), 1.0, rtol=1e-9)
+    assert set(expected["prediction"]) <= set(fitted.classes)
+
+
+def test_predict_handles_missing_values_in_every_column(binary) -> None:
+    _, loaded, new = binary
+    assert new.isna().any().all()
+    holes = new.copy()
+    for i, name in enumerate(holes.columns):
+        holes.iloc[i, holes.columns.get_loc(name)] = None
+    out = loaded.predict(holes)
+    assert out["prediction"].notna().all()
+    assert np.isfinite(out["confidence"]).all()
+
+
+def test_predict_handles_unseen_categories(binary) -> None:
+    _, loaded, new = binary
+    strange = new.head(10).assign(city="tokyo", note="never seen these words at all")
+    out = loaded.predict(strange)
+    assert out["prediction"].notna().all() and np.isfinite(out["confidence"]).all()
+
+
+def test_predict_reports_extra_columns_and_ignores_them(multiclass) -> None:
+    fitted, loaded, new = multiclass
+    notices: list[str] = []
+    out = loaded.predict(new.assign(colour="red"), on_notice=notices.append)
+    assert notices == ["Column 'colour' is not in the model's schema: ignored."]
+    pd.testing.assert_frame_equal(out, fitted.predict(new))
+
+
+def test_predict_names_missing_columns(multiclass) -> None:
+    _, loaded, new = multiclass
+    with pytest.raises(SchemaError, match=r"Missing column\(s\) \['alcohol'\]"):
+        loaded.predict(new.drop(columns="alcohol"))
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_predict_file_equals_in_memory_predictions(case, tmp_path: Path, fmt: str) -> None:
+    fitted, loaded, new = case
+    write_table(new, tmp_path / f"new.{fmt}")
+    n = loaded.predict_file(tmp_path / f"new.{fmt}", tmp_path / f"out.{fmt}")
+    assert n == len(new)
+    back = read_table(tmp_path / f"out.{fmt}")
+    expected = fitted.predict(read_table(tmp_path / f"new.{fmt}"))
+    pd.testing.assert_frame_equal(back, expected, check_dtype=False, rtol=1e-12)
+    assert json.loads(back["prediction_set"].iloc[0]) == json.loads(
+        expected["prediction_set"].iloc[0]
+    )
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_predict_file_streaming_gives_the_same_rows_in_order(
+    binary, tmp_path: Path, fmt: str
+) -> None:
+    _, loaded, new = binary
+    write_table(new, tmp_path / f"new.{fmt}")
+    notices: list[str] = []
+    loaded.predict_file(
+        tmp_path / f"new.{fmt}", tmp_path / f"small.{fmt}", chunk_rows=7, on_notice=notices.append
+    )
+    loaded.predict_file(tmp_path / f"new.{fmt}", tmp_path / f"big.{fmt}", chunk_rows=10_000)
+    small, big = read_table(tmp_path / f"small.{fmt}"), read_table(tmp_path / f"big.{fmt}")
+    # Floats may differ in the last bit (BLAS blocks by batch size); the rest is identical.
+    pd.testing.assert_frame_equal(small, big, check_exact=False, rtol=1e-9)
+    exact = small.select_dtypes(exclude="float").columns
+    assert len(exact) >= 5
+    pd.testing.assert_frame_equal(small[exact], big[exact])
+    assert len(small) == len(new)
+
+
+def test_predict_file_reports_a_notice_once_across_chunks(multiclass, tmp_path: Path) -> None:
+    _, loaded, new = multiclass
+    write_table(new.assign(colour="red"), tmp_path / "new.csv")
+    notices: list[str] = []
+    loaded.predict_file(
+        tmp_path / "new.csv", tmp_path / "out.csv", chunk_rows=5, on_notice=notices.append
+    )
+    assert notices == ["Column 'colour' is not in the model's schema: ignored."]
+
+
+def test_predict_file_names_the_file_row_of_a_bad_value(multiclass, tmp_path: Path) -> None:
+    _, loaded, new = multiclass
+    bad = new.reset_index(drop=True).astype({"proline": object})
+    bad.loc[37, "proline"] = "lots"
+    write_table(bad, tmp_path / "bad.csv")
+    with pytest.raises(
+        SchemaError,
+        match=r"Column 'proline' should be numeric, but holds 'lots' "
+        r"\(row 37\)",
+    ):
+        loaded.predict_file(tmp_path / "bad.csv", tmp_path / "out.csv", chunk_rows=10)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_predict_file_empty_input_gives_empty_output_with_header(
+    multiclass, tmp_path: Path, fmt: str
+) -> None:
+    _, loaded, new = multiclass
+    if fmt == "jsonl":
+        (tmp_path / "empty.jsonl").write_bytes(b"")
+    else:
+        write_table(new.head(0), tmp_path / f"empty.{fmt}")
+    assert loaded.predict_file(tmp_path / f"empty.{fmt}", tmp_path / f"out.{fmt}") == 0
+    out = tmp_path / f"out.{fmt}"
+    if fmt == "csv":
+        assert out.read_text().splitlines() == [",".join(output_columns(loaded.classes))]
+    elif fmt == "parquet":
+        frame = pd.read_parquet(out)
+        assert frame.empty and list(frame.columns) == output_columns(loaded.classes)
+    else:
+        assert out.read_bytes() == b""
+
+
+def test_predict_file_zero_byte_csv_gives_a_header(multiclass, tmp_path: Path) -> None:
+    _, loaded, _ = multiclass
+    (tmp_path / "empty.csv").write_bytes(b"")
+    assert loaded.predict_file(tmp_path / "empty.csv", tmp_path / "out.csv") == 0
+    assert (tmp_path / "out.csv").read_text().strip() == ",".join(output_columns(loaded.classes))
+
+
+@pytest.mark.parametrize(
+    ("labels", "classes"),
+    [
+        ({"setosa": 0, "versicolor": 1, "virginica": 2}, [0, 1, 2]),
+        ({"setosa": True, "versicolor": False, "virginica": False}, [False, True]),
+    ],
+)
+def test_round_trip_with_int_and_bool_targets(tmp_path: Path, labels, classes) -> None:
+    iris = example("iris")
+    frame = iris.assign(target=iris["target"].map(labels))
+    fitted = fit_bundle(frame, "target")
+    loaded = load(fitted.save(tmp_path / "model"))
+    assert loaded.classes == classes
+    rows = frame.drop(columns="target")
+    pd.testing.assert_frame_equal(loaded.predict(rows), fitted.predict(rows))
+    write_table(rows, tmp_path / "rows.csv")
+    loaded.predict_file(tmp_path / "rows.csv", tmp_path / "out.csv")
+    back = read_table(tmp_path / "out.csv")
+    assert back["prediction"].tolist() == fitted.predict(rows)["prediction"].tolist()
+    agreement = (back["prediction"].to_numpy() == frame["target"].to_numpy()).mean()
+    assert agreement > 0.9
