@@ -41,6 +41,7 @@ _SERVICE_USER = "postgres"
 
 def find_pg_bindir() -> Path | None:
     """Return the newest ``/usr/lib/postgresql/<version>/bin`` holding initdb and pg_ctl."""
+
     def version(path: str) -> tuple[int, ...]:
         return tuple(int(n) for n in re.findall(r"\d+", path))
 
@@ -90,8 +91,17 @@ def _initdb(bindir: Path, folder: Path, password: str, as_root: bool) -> Path:
     folder.chmod(0o700)
     _run(
         [
-            str(bindir / "initdb"), "-D", str(data), "-U", "prudent", "-E", "UTF8",
-            "--locale=C", "--auth=scram-sha-256", f"--pwfile={pwfile}", "--no-sync",
+            str(bindir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "prudent",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--auth=scram-sha-256",
+            f"--pwfile={pwfile}",
+            "--no-sync",
         ],
         as_root,
     )
@@ -123,15 +133,28 @@ def postgres_server(*, fsync: bool = True) -> Iterator[str]:
             f"-c fsync={'on' if fsync else 'off'} -c max_connections=50"
         )
         _run(
-            [str(bindir / "pg_ctl"), "-D", str(data), "-l", str(folder / "server.log"),
-             "-w", "-t", "60", "-o", options, "start"],
+            [
+                str(bindir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(folder / "server.log"),
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                options,
+                "start",
+            ],
             as_root,
         )
         base = f"postgresql+psycopg://prudent:{password}@127.0.0.1:{port}"
         yield create_database(f"{base}/postgres", "prudent")
     finally:
         if data is not None and (data / "postmaster.pid").exists():
-            _run([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"], as_root)
+            _run(
+                [str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"], as_root
+            )
         shutil.rmtree(folder, ignore_errors=True)
 
 

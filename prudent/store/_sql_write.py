@@ -6,6 +6,7 @@ whole write runs under ``BEGIN IMMEDIATE``), so concurrent labels for one predic
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -30,31 +31,45 @@ __all__ = ["claim_case", "insert_rows", "record_label", "release_case", "row_of"
 _R = review_cases.c
 
 
+_JSON_COLUMNS = ("inputs", "probabilities", "prediction_set")
+_dumps = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+
+
 def row_of(record: PredictionRecord) -> dict[str, Any]:
-    """Return the predictions-table row of a record."""
+    """Return the insert parameters of a record, its JSON already text.
+
+    Serialising here, in the caller's thread, keeps the single writer thread to the insert
+    and the commit.
+    """
     return {
         "id": record.id,
         "created_at": record.created_at,
         "model_version": record.model_version,
         "model_name": record.model_name,
-        "inputs": record.inputs,
-        "probabilities": record.probabilities,
+        "inputs_json": _dumps(record.inputs),
+        "probabilities_json": _dumps(record.probabilities),
         "prediction": record.prediction,
         "confidence": record.confidence,
         "ood_score": record.ood_score,
         "is_ood": record.is_ood,
-        "prediction_set": list(record.prediction_set),
+        "prediction_set_json": _dumps(list(record.prediction_set)),
         "decision": record.decision,
         "reason": record.reason,
         "latency_ms": record.latency_ms,
     }
 
 
+def _json_text(name: str, dialect: str) -> sa.ColumnElement[Any]:
+    param = sa.bindparam(f"{name}_json", type_=sa.Text())
+    return sa.cast(param, postgresql.JSONB) if dialect == "postgresql" else param
+
+
 @cache
 def _inserts(dialect: str) -> tuple[Any, Any]:
     insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
+    json_values = {name: _json_text(name, dialect) for name in _JSON_COLUMNS}
     return (
-        insert(predictions).on_conflict_do_nothing(index_elements=["id"]),
+        insert(predictions).values(json_values).on_conflict_do_nothing(index_elements=["id"]),
         insert(review_cases).on_conflict_do_nothing(index_elements=["prediction_id"]),
     )
 

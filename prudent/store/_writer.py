@@ -9,22 +9,24 @@ committed at once. Call jobs (feedback, claims) each run alone in their own tran
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from prudent.errors import OverloadedError, PrudentError, StoreError
 
 __all__ = ["BatchWriter", "describe_db_error"]
 
+T = TypeVar("T")
 RowsFn = Callable[[Connection, list[dict[str, Any]]], None]
 
 
@@ -71,6 +73,7 @@ class BatchWriter:
         self._queue: queue.Queue[_Job] = queue.Queue(maxsize=queue_size)
         self._lock = threading.Lock()
         self._closed = False
+        self._connection: Connection | None = None  # used by the writer thread only
         self._thread = threading.Thread(target=self._run, name="prudent-store-writer", daemon=True)
         self._thread.start()
 
@@ -110,6 +113,7 @@ class BatchWriter:
             job = pending if pending is not None else self._queue.get()
             pending = None
             if job is _STOP:
+                self._drop_connection()
                 return
             if job.call is not None:
                 self._run_call(job)
@@ -132,27 +136,49 @@ class BatchWriter:
             n_rows += len(job.rows)
         return batch, None
 
+    def _transact(self, work: Callable[[Connection], T]) -> T:
+        """Run ``work`` in one transaction on the writer's connection.
+
+        A connection found dead (a restarted server) is replaced and the work tried once more:
+        the failed transaction was rolled back, so the retry is safe.
+        """
+        for attempt in (1, 2):
+            if self._connection is None or self._connection.invalidated:
+                self._drop_connection()
+                self._connection = self._engine.connect()
+            try:
+                with self._connection.begin():
+                    return work(self._connection)
+            except SQLAlchemyError as exc:
+                self._drop_connection()  # start afresh next time
+                lost = isinstance(exc, DBAPIError) and exc.connection_invalidated
+                if not (lost and attempt == 1):
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _drop_connection(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(SQLAlchemyError):
+                self._connection.close()
+            self._connection = None
+
     def _commit_rows(self, batch: list[_Job]) -> None:
         live = [job for job in batch if job.future.set_running_or_notify_cancel()]
         if not live:
             return
+        rows = [row for job in live for row in job.rows]
         try:
-            with self._engine.begin() as connection:
-                self._insert_rows(connection, [row for job in live for row in job.rows])
-        except Exception as exc:
-            if len(live) == 1:
-                live[0].future.set_exception(_as_store_error(exc, "writing rows"))
-            else:  # one bad job must not fail the others: retry each alone
-                for job in live:
-                    self._commit_one(job)
+            self._transact(lambda connection: self._insert_rows(connection, rows))
+        except Exception:  # retry each job alone: a bad one fails by itself, a lost link heals
+            for job in live:
+                self._commit_one(job)
             return
         for job in live:
             job.future.set_result(None)
 
     def _commit_one(self, job: _Job) -> None:
         try:
-            with self._engine.begin() as connection:
-                self._insert_rows(connection, job.rows)
+            self._transact(lambda connection: self._insert_rows(connection, job.rows))
         except Exception as exc:
             job.future.set_exception(_as_store_error(exc, f"writing {len(job.rows)} row(s)"))
         else:
@@ -163,8 +189,7 @@ class BatchWriter:
             return
         assert job.call is not None
         try:
-            with self._engine.begin() as connection:
-                result = job.call(connection)
+            result = self._transact(job.call)
         except Exception as exc:
             job.future.set_exception(_as_store_error(exc, "a write"))
         else:

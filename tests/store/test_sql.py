@@ -160,7 +160,9 @@ def test_sqlite_lock_past_busy_timeout_fails_then_recovers(tmp_path: Path) -> No
     url = f"sqlite:///{tmp_path / 'log.db'}"
     with SqlPredictionLog.open(url, busy_timeout_ms=100) as log:
         with write_lock(url):
-            with pytest.raises(StoreError, match="failed writing rows: OperationalError: datab"):
+            with pytest.raises(
+                StoreError, match=r"failed writing 1 row\(s\): OperationalError: database is locked"
+            ):
                 log.write([make_record()])
             with pytest.raises(StoreError, match="database is locked"):
                 log.ping()
@@ -345,3 +347,28 @@ def test_postgresql_url_without_driver_uses_psycopg(postgres_url: str) -> None:
         assert log.url.startswith("postgresql+psycopg://prudent:***@127.0.0.1")
         log.write([make_record()])
         assert log.count() == 1
+
+
+@pytest.mark.postgres
+def test_writer_reconnects_after_losing_its_connection(postgres_url: str) -> None:
+    from tests._postgres import create_database
+
+    url = create_database(postgres_url)
+    admin_url = url.replace("postgresql+psycopg://", "postgresql://")
+
+    def kill_other_connections() -> None:
+        with psycopg.connect(admin_url) as admin:
+            killed = admin.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).fetchone()
+        assert killed is not None and killed[0] >= 1
+
+    with SqlPredictionLog.open(url) as log:
+        case = make_record(decision="review")
+        log.write([case])
+        kill_other_connections()
+        log.write([make_record()])
+        kill_other_connections()
+        assert log.add_feedback(case.id, "setosa").status.value == "created"
+        assert (log.count(), log.count_review()) == (2, 0)
