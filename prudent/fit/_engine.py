@@ -125,11 +125,15 @@ def _pilot_seconds(
         fold_rows = min(fold_rows, spec.max_rows)
     m = min(fold_rows, max(200, fold_rows // 10))
     rows = _subsample(np.arange(len(y)), y, m, ctx.seed)
+    if spec.cached_features:  # load the embedding model before timing: it happens once
+        warm = _subsample(rows, y, max(20, 2 * int(y.max()) + 2), ctx.seed)
+        _fit(spec.build(ctx), X.iloc[warm], y[warm])
     t0 = time.monotonic()
     model = _fit(spec.build(ctx), X.iloc[rows], y[rows])
     model.predict_proba(X.iloc[rows[: min(len(rows), 200)]])
     pilot = time.monotonic() - t0
-    return pilot * (fold_rows / max(len(rows), 1)) * (splits.n_folds + 1.3)
+    passes = 1.3 if spec.cached_features else splits.n_folds + 1.3
+    return pilot * (fold_rows / max(len(rows), 1)) * passes
 
 
 def cross_validate_candidate(

@@ -158,7 +158,10 @@ def _primary(
 
 
 def _ood_features(runs: Mapping[str, CandidateRun], X: pd.DataFrame, seed: int) -> Any:
-    pre = runs["logistic"].model.named_steps["preprocess"]
+    """The OOD detector's feature space: sentence embeddings when that candidate ran (text),
+    else the logistic baseline's features, reduced by truncated SVD when wide."""
+    source = "embeddings_logistic" if "embeddings_logistic" in runs else "logistic"
+    pre = runs[source].model.named_steps["preprocess"]
     width = pre.transform(X.iloc[:5]).shape[1]
     if width <= 64:
         return Pipeline([("preprocess", pre)])

