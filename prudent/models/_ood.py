@@ -40,12 +40,36 @@ class _Detector(BaseEstimator):  # type: ignore[misc]
     """Shared contract: ``fit(X, y=None)`` learns, ``score_samples(X)``: higher = more unusual."""
 
     def fit(self, X: Any, y: Any = None) -> _Detector:
-        """Learn the in-distribution reference from ``X`` (and ``y`` where used); returns self."""
+        """Learn the in-distribution reference.
+
+        Parameters
+        ----------
+        X
+            In-distribution rows: features ``Z`` or probabilities ``P``.
+        y
+            Class labels (used by :class:`MahalanobisDistance` only).
+
+        Returns
+        -------
+        object
+            ``self``.
+        """
         self._fit(validate_data(self, X, dtype=np.float64), y)
         return self
 
     def score_samples(self, X: Any) -> FloatArray:
-        """Unusualness of each row of ``X``: higher = more unusual."""
+        """Unusualness of each row of ``X``.
+
+        Parameters
+        ----------
+        X
+            Rows to score, of the kind the detector was fitted on.
+
+        Returns
+        -------
+        numpy.ndarray
+            One score per row: higher = more unusual.
+        """
         check_is_fitted(self, "n_features_in_")
         return self._score(validate_data(self, X, dtype=np.float64, reset=False))
 
@@ -99,8 +123,16 @@ class KNNDistance(_Detector):
     def score_samples(self, X: Any = None) -> FloatArray:
         """Mean distance to the nearest training points; ``X=None`` scores the training rows.
 
-        With ``X=None`` each training row's own match is excluded (scikit-learn asks for
-        ``k + 1`` neighbours and drops the row itself), so training rows are not scored 0.
+        Parameters
+        ----------
+        X
+            Rows to score; ``None`` for the training rows, each with its own match excluded
+            (scikit-learn asks for ``k + 1`` neighbours and drops the row itself).
+
+        Returns
+        -------
+        numpy.ndarray
+            One distance per row: higher = more unusual.
         """
         if X is None and hasattr(self, "index_"):
             return np.asarray(self.index_.kneighbors()[0].mean(axis=1), dtype=np.float64)
@@ -151,7 +183,7 @@ class MahalanobisDistance(_Detector):
 
 
 class IsolationForestScore(_Detector):
-    """scikit-learn's isolation forest, negated so that higher = more unusual.
+    """The isolation forest of scikit-learn, negated so that higher = more unusual.
 
     Parameters
     ----------
@@ -484,5 +516,18 @@ class OODDetector(BaseEstimator):  # type: ignore[misc]
         return self._all_scores(self._raw(Z, P, list(self.detectors_), ""))["combined"]
 
     def is_ood(self, Z: Any, P: ProbaMatrix | None) -> BoolArray:
-        """Whether each row is out of distribution: ``score(Z, P) >= threshold_``."""
+        """Whether each row is out of distribution: ``score(Z, P) >= threshold_``.
+
+        Parameters
+        ----------
+        Z
+            Features of the rows (``None`` if the chosen score reads only ``P``).
+        P
+            Probabilities of the rows (``None`` if the chosen score reads only ``Z``).
+
+        Returns
+        -------
+        numpy.ndarray
+            One boolean per row.
+        """
         return np.asarray(self.score(Z, P) >= self.threshold_, dtype=np.bool_)

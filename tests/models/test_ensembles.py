@@ -1,0 +1,255 @@
+"""Tests of greedy ensemble selection, stacking, the honest choice and the ensemble estimators."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits, load_wine
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import log_loss
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.naive_bayes import GaussianNB
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.tree import DecisionTreeClassifier
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from prudent.errors import ConfigError, DataError, NotFittedError, TargetError
+from prudent.models._ensembles import (
+    StackedEnsemble,
+    WeightedEnsemble,
+    choose_ensemble,
+    ensemble_from_choice,
+    greedy_ensemble_selection,
+    stacking_oof,
+)
+
+
+def _members() -> dict[str, object]:
+    return {
+        "lr": make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)),
+        "rf": RandomForestClassifier(n_estimators=50, random_state=0, n_jobs=1),
+        "knn": make_pipeline(StandardScaler(), KNeighborsClassifier(15)),
+        "nb": GaussianNB(),
+    }
+
+
+class Oof:
+    """Out-of-fold probabilities of four diverse members, and the members fitted on all rows."""
+
+    def __init__(self, loader: object) -> None:
+        self.X, self.y = loader(return_X_y=True)
+        folds = StratifiedKFold(5, shuffle=True, random_state=0)
+        members = _members()
+        self.names = list(members)
+        self.probas = [
+            cross_val_predict(m, self.X, self.y, cv=folds, method="predict_proba")
+            for m in members.values()
+        ]
+        self.fitted = {n: m.fit(self.X, self.y) for n, m in members.items()}
+
+    def single_losses(self) -> list[float]:
+        return [log_loss(self.y, p) for p in self.probas]
+
+
+@pytest.fixture(scope="module")
+def digits() -> Oof:
+    return Oof(load_digits)
+
+
+@pytest.fixture(scope="module")
+def wine() -> Oof:
+    return Oof(load_wine)
+
+
+@pytest.fixture(scope="module")
+def digits_choice(digits: Oof):
+    return choose_ensemble(digits.names, digits.probas, digits.y)
+
+
+def _simple_members() -> list[tuple[str, object]]:
+    return [("lr", LogisticRegression()), ("dt", DecisionTreeClassifier(random_state=0))]
+
+
+@parametrize_with_checks(
+    [
+        WeightedEnsemble(_simple_members(), weights=[0.7, 0.3]),
+        StackedEnsemble(_simple_members(), cv=3),
+    ]
+)
+def test_ensembles_sklearn_contract(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.parametrize("data", ["digits", "wine"])
+def test_greedy_ensemble_selection_not_worse_than_best_single(data, request):
+    oof = request.getfixturevalue(data)
+    w = greedy_ensemble_selection(oof.probas, oof.y)
+    assert w.shape == (4,) and np.all(w >= 0) and w.sum() == pytest.approx(1.0)
+    ensemble = np.tensordot(w, np.stack(oof.probas), axes=1)
+    assert log_loss(oof.y, ensemble) <= min(oof.single_losses()) + 1e-12
+    assert np.count_nonzero(w) >= 2  # these members are diverse enough to mix
+
+
+def test_greedy_ensemble_selection_without_steps_is_best_single(digits):
+    w = greedy_ensemble_selection(digits.probas, digits.y, n_iter=0)
+    assert w.tolist() == [float(i == np.argmin(digits.single_losses())) for i in range(4)]
+
+
+def test_greedy_ensemble_selection_brier_and_n_init(wine):
+    w = greedy_ensemble_selection(wine.probas, wine.y, metric="brier", n_init=2)
+    brier = [np.mean(np.sum((p - np.eye(3)[wine.y]) ** 2, 1)) for p in wine.probas]
+    ens = np.tensordot(w, np.stack(wine.probas), axes=1)
+    assert np.mean(np.sum((ens - np.eye(3)[wine.y]) ** 2, 1)) <= min(brier)
+
+
+def test_greedy_ensemble_selection_accepts_string_labels(wine):
+    labels = np.array(["a", "b", "c"])[wine.y]
+    np.testing.assert_array_equal(
+        greedy_ensemble_selection(wine.probas, labels),
+        greedy_ensemble_selection(wine.probas, wine.y),
+    )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"n_iter": -1}, r"n_iter=-1, n_init=1, metric='log_loss'; expected n_iter >= 0"),
+        ({"n_init": 5}, r"1 <= n_init <= 4 members"),
+        ({"metric": "accuracy"}, r"metric='accuracy'.*metric in \('log_loss', 'brier'\)"),
+    ],
+)
+def test_greedy_ensemble_selection_rejects_bad_params(wine, kwargs, match):
+    with pytest.raises(ConfigError, match=match):
+        greedy_ensemble_selection(wine.probas, wine.y, **kwargs)
+
+
+def test_greedy_ensemble_selection_rejects_mismatched_inputs(wine):
+    with pytest.raises(
+        DataError, match=r"oof_probas\[1\] has shape \(10, 3\), but oof_probas\[0\]"
+    ):
+        greedy_ensemble_selection([wine.probas[0], wine.probas[1][:10]], wine.y)
+    with pytest.raises(TargetError, match="y has 2 classes, but the probabilities have 3 columns"):
+        greedy_ensemble_selection(wine.probas, np.minimum(wine.y, 1))
+    with pytest.raises(DataError, match="oof_probas is empty"):
+        greedy_ensemble_selection([], wine.y)
+
+
+def test_stacking_oof_is_cross_validated_and_useful(wine):
+    proba, meta = stacking_oof(wine.probas, wine.y)
+    assert proba.shape == (len(wine.y), 3)
+    np.testing.assert_allclose(proba.sum(1), 1.0)
+    features = np.hstack([np.log(np.clip(p, 1e-3, 1)) for p in wine.probas])
+    refit = meta.predict_proba(features)
+    assert log_loss(wine.y, refit) < log_loss(wine.y, proba)  # in-sample is optimistic
+    assert log_loss(wine.y, proba) < np.mean(wine.single_losses())
+    assert (proba.argmax(1) == wine.y).mean() >= 0.95
+
+
+def test_stacking_oof_needs_two_rows_per_class(wine):
+    y = wine.y.copy()
+    y[0] = 3
+    probas = [np.c_[p, np.zeros(len(p))] for p in wine.probas]
+    with pytest.raises(TargetError, match="smallest class in y has 1 sample"):
+        stacking_oof(probas, y)
+
+
+def test_choose_ensemble_gains_on_digits(digits, digits_choice):
+    c = digits_choice
+    assert c.kind in ("greedy", "stacking")
+    assert c.best_single == "lr"
+    assert c.best_single_log_loss == pytest.approx(min(digits.single_losses()))
+    assert c.gain >= 1e-3
+    assert c.log_loss[c.kind] == pytest.approx(log_loss(digits.y, c.oof_proba))
+    assert sum(c.weights.values()) == pytest.approx(1.0)
+    assert set(c.log_loss) == {"single", "single_stacked", "greedy", "stacking"}
+
+
+def test_choose_ensemble_copies_gain_nothing(wine):
+    best = int(np.argmin(wine.single_losses()))
+    copies = [wine.probas[best]] * 3
+    c = choose_ensemble(["a", "b", "c"], copies, wine.y)
+    assert c.kind == "single" and c.gain == 0.0 and c.members == ("a",)
+    assert c.log_loss["greedy"] == pytest.approx(c.log_loss["single"], abs=1e-12)
+    assert c.log_loss["stacking"] == pytest.approx(c.log_loss["single_stacked"], abs=1e-4)
+    np.testing.assert_array_equal(c.oof_proba, wine.probas[best])
+
+
+def test_choose_ensemble_single_member(wine):
+    c = choose_ensemble(["only"], wine.probas[:1], wine.y)
+    assert (c.kind, c.weights, c.log_loss) == (
+        "single",
+        {"only": 1.0},
+        {"single": c.gain + c.best_single_log_loss},
+    )
+
+
+def test_choose_ensemble_min_gain_forces_single(wine):
+    c = choose_ensemble(wine.names, wine.probas, wine.y, min_gain=10.0)
+    assert c.kind == "single" and c.best_single == wine.names[int(np.argmin(wine.single_losses()))]
+
+
+def test_choose_ensemble_rejects_bad_names(wine):
+    with pytest.raises(ConfigError, match=r"names \['a', 'a', 'b', 'c'\] for 4 probability"):
+        choose_ensemble(["a", "a", "b", "c"], wine.probas, wine.y)
+
+
+def test_ensemble_from_choice_reproduces_weighted_average(digits, digits_choice):
+    model = ensemble_from_choice(digits_choice, digits.fitted)
+    X = digits.X[:50]
+    if digits_choice.kind == "greedy":
+        manual = sum(
+            w * digits.fitted[n].predict_proba(X) for n, w in digits_choice.weights.items()
+        )
+        np.testing.assert_allclose(model.predict_proba(X), manual)
+    assert (model.predict(X) == digits.y[:50]).mean() > 0.9
+
+
+def test_weighted_ensemble_predict_proba_equals_manual_average(wine):
+    members = [(n, wine.fitted[n]) for n in ("lr", "nb", "rf")]
+    ens = WeightedEnsemble.from_fitted(members, [2.0, 1.0, 1.0])
+    manual = sum(
+        w * m.predict_proba(wine.X) for w, (_, m) in zip([0.5, 0.25, 0.25], members, strict=True)
+    )
+    np.testing.assert_allclose(ens.predict_proba(wine.X), manual)
+    np.testing.assert_array_equal(ens.predict(wine.X), ens.classes_[manual.argmax(1)])
+    refit = WeightedEnsemble([(n, _members()[n]) for n, _ in members], [2.0, 1.0, 1.0])
+    np.testing.assert_allclose(refit.fit(wine.X, wine.y).predict_proba(wine.X), manual)
+
+
+def test_weighted_ensemble_aligns_member_classes(wine):
+    keep = wine.y > 0
+    partial = GaussianNB().fit(wine.X[keep], wine.y[keep])  # knows classes 1 and 2 only
+    full = GaussianNB().fit(wine.X, wine.y)
+    ens = WeightedEnsemble.from_fitted([("part", partial), ("full", full)])
+    expected = full.predict_proba(wine.X) / 2
+    expected[:, 1:] += partial.predict_proba(wine.X) / 2
+    assert ens.classes_.tolist() == [0, 1, 2]
+    np.testing.assert_allclose(ens.predict_proba(wine.X), expected)
+
+
+def test_stacked_ensemble_from_fitted_matches_meta_on_member_features(wine):
+    _, meta = stacking_oof(wine.probas, wine.y)
+    ens = StackedEnsemble.from_fitted(list(wine.fitted.items()), meta)
+    feats = np.hstack(
+        [np.log(np.clip(m.predict_proba(wine.X), 1e-3, 1)) for m in wine.fitted.values()]
+    )
+    np.testing.assert_allclose(ens.predict_proba(wine.X), meta.predict_proba(feats))
+
+
+def test_stacked_ensemble_fit_is_accurate(wine):
+    ens = StackedEnsemble([(n, m) for n, m in _members().items()]).fit(wine.X, wine.y)
+    assert (ens.predict(wine.X) == wine.y).mean() > 0.95
+
+
+def test_from_fitted_rejects_unfitted_member(wine):
+    with pytest.raises(NotFittedError, match="Member 'nb' of WeightedEnsemble is not fitted"):
+        WeightedEnsemble.from_fitted([("lr", wine.fitted["lr"]), ("nb", GaussianNB())])
+
+
+@pytest.mark.parametrize("weights", [[1.0], [-1.0, 2.0], [0.0, 0.0], [np.nan, 1.0]])
+def test_weighted_ensemble_rejects_bad_weights(wine, weights):
+    with pytest.raises(ConfigError, match=r"WeightedEnsemble got weights .* for 2 estimators"):
+        WeightedEnsemble(_simple_members(), weights).fit(wine.X, wine.y)
