@@ -11,7 +11,8 @@ from rich.console import Console
 from prudent.bundle import Bundle, load
 from prudent.cli._console import RichReporter
 from prudent.cli._show import show_manifest
-from prudent.data import load_example, read_table, write_table
+from prudent.data import load_example, read_table, table_format, write_table
+from prudent.errors import DataReadError
 from prudent.fit import FitSpec, fit_table
 
 __all__ = ["app"]
@@ -35,8 +36,6 @@ def _rules_text(path: Path | None) -> str | None:
     if path is None:
         return None
     if not path.is_file():
-        from prudent.errors import DataReadError
-
         raise DataReadError(f"Rules file '{path}' does not exist; check the path.")
     return path.read_text(encoding="utf-8")
 
@@ -109,6 +108,19 @@ def _write_report(bundle: Bundle, console: Console) -> Path | None:
     return path
 
 
+def _check_paths(data: Path, out: Path) -> None:
+    """Fail before the (slow) bundle load when the input or output path cannot work."""
+    table_format(data)
+    if not data.exists():
+        raise DataReadError(f"File '{data}' does not exist; check the path.")
+    try:
+        table_format(out)
+    except DataReadError as exc:
+        raise DataReadError(
+            f"Output '{out}' must end in .csv, .parquet or .jsonl; rename it."
+        ) from exc
+
+
 @app.command()
 def predict(
     bundle: Annotated[Path, typer.Argument(help="Bundle directory.")],
@@ -119,6 +131,7 @@ def predict(
 ) -> None:
     """Predict every row of a file, streaming, in input order."""
     console = _console()
+    _check_paths(data, out)
     model = load(bundle)
     rule_set = None
     if rules is not None:

@@ -1,0 +1,174 @@
+"""``prudent fit``, ``show``, ``report`` and every ``--help``: run for real, errors on one line."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from prudent.cli import app
+from prudent.data import write_table
+from tests.cli.conftest import N_UNLABELLED, Trained
+from tests.fixtures import example, run_cli
+
+COMMANDS = ["fit", "predict", "show", "report", "quickstart"]
+
+
+def assert_one_line_error(done, *names: str) -> str:
+    """A non-zero exit, no traceback, and exactly one stderr line naming every ``names``."""
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr + done.stdout
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("prudent: error: ")
+    for name in names:
+        assert name in lines[0], (name, lines[0])
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def wine() -> pd.DataFrame:
+    return example("wine")
+
+
+def test_help_of_the_app_lists_every_command() -> None:
+    result = CliRunner().invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in COMMANDS:
+        assert re.search(rf"│ {command} ", result.output), command
+
+
+@pytest.mark.parametrize(
+    ("command", "first_line"),
+    [
+        ("fit", "Fit baselines and candidates"),
+        ("predict", "Predict every row of a file"),
+        ("show", "Print a bundle's schema"),
+        ("report", "Regenerate the bundle's HTML report"),
+        ("quickstart", "Fit, report and predict end to end"),
+    ],
+)
+def test_help_of_each_command(command: str, first_line: str) -> None:
+    result = CliRunner().invoke(app, [command, "--help"])
+    assert result.exit_code == 0
+    assert first_line in result.output
+    assert "--help" in result.output
+
+
+def test_fit_writes_a_verified_bundle(trained: Trained) -> None:
+    names = {p.name for p in trained.bundle.iterdir()}
+    assert {"manifest.json", "manifest.sha256", "model.skops", "label_issues.csv"} <= names
+    assert f"Bundle written to {trained.bundle}" in trained.fit.stderr.replace("\n", " ")
+
+
+def test_fit_reports_and_counts_rows_without_a_label(trained: Trained) -> None:
+    assert f"Dropped {N_UNLABELLED} row(s) whose target 'target' is missing." in trained.fit.stderr
+    manifest = json.loads((trained.bundle / "manifest.json").read_text())
+    assert manifest["data"]["dropped_missing_target"] == N_UNLABELLED
+    assert manifest["data"]["labelled_rows"] == 300 - N_UNLABELLED
+
+
+def test_fit_applies_the_role_options(trained: Trained) -> None:
+    manifest = json.loads((trained.bundle / "manifest.json").read_text())
+    roles = {c["name"]: c["role"] for c in manifest["schema"]["columns"]}
+    assert roles == {
+        "mean_radius": "numeric",
+        "mean_texture": "numeric",
+        "worst_area": "numeric",
+        "row_id": "identifier",
+        "city": "categorical",
+        "member": "boolean",
+        "flag": "categorical",
+        "signup": "dropped",
+        "note": "text",
+    }
+    assert "Column 'row_id' looks like an identifier (unique per row): dropped." in (
+        trained.fit.stderr
+    )
+
+
+def test_show_prints_the_bundle(trained: Trained) -> None:
+    result = CliRunner().invoke(app, ["show", str(trained.bundle)])
+    assert result.exit_code == 0, result.output
+    assert "Schema (target 'target', classes ['benign', 'malignant'])" in result.output
+    assert "Leaderboard" in result.output and "logistic" in result.output
+
+
+def test_report_writes_html(trained: Trained, tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["report", str(trained.bundle), "--out", str(tmp_path / "r.html")]
+    )
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "r.html").read_text().lstrip().lower().startswith("<!doctype html")
+
+
+def _fit(path: Path, *extra: str):
+    return run_cli(
+        "fit", path, "--target", "target", "--out", path.parent / "m", "--time-limit", "3", *extra
+    )
+
+
+def test_fit_missing_file(tmp_path: Path) -> None:
+    assert_one_line_error(_fit(tmp_path / "nothere.csv"), "nothere.csv", "does not exist")
+
+
+def test_fit_unreadable_file(tmp_path: Path) -> None:
+    (tmp_path / "garbage.parquet").write_bytes(bytes(range(256)) * 8)
+    assert_one_line_error(
+        _fit(tmp_path / "garbage.parquet"), "garbage.parquet", "could not be read as parquet"
+    )
+
+
+def test_fit_empty_file(tmp_path: Path) -> None:
+    (tmp_path / "empty.csv").write_bytes(b"")
+    assert_one_line_error(_fit(tmp_path / "empty.csv"), "empty.csv", "is empty")
+
+
+def test_fit_duplicated_column_names(tmp_path: Path) -> None:
+    (tmp_path / "dup.csv").write_text("age,age,target\n1,2,a\n3,4,b\n")
+    assert_one_line_error(_fit(tmp_path / "dup.csv"), "dup.csv", "duplicated column names ['age']")
+
+
+def test_fit_target_absent_lists_the_columns(wine: pd.DataFrame, tmp_path: Path) -> None:
+    write_table(wine, tmp_path / "wine.csv")
+    done = run_cli("fit", tmp_path / "wine.csv", "--target", "cultivar")
+    assert_one_line_error(
+        done, "'cultivar'", "the columns are ['alcohol', 'malic_acid'", "'proline', 'target']"
+    )
+
+
+def test_fit_single_class(wine: pd.DataFrame, tmp_path: Path) -> None:
+    write_table(wine.assign(target="red"), tmp_path / "one.csv")
+    assert_one_line_error(_fit(tmp_path / "one.csv"), "single class ('red')")
+
+
+def test_fit_classes_with_too_few_rows_are_named(wine: pd.DataFrame, tmp_path: Path) -> None:
+    frame = wine.copy()
+    frame.loc[[0, 1], "target"] = "rosé"
+    write_table(frame, tmp_path / "rare.csv")
+    assert_one_line_error(_fit(tmp_path / "rare.csv"), "'rosé' (2 rows)", "fewer than 3 rows")
+
+
+def test_fit_entirely_empty_column(wine: pd.DataFrame, tmp_path: Path) -> None:
+    write_table(wine.assign(notes=None), tmp_path / "blank.csv")
+    assert_one_line_error(
+        _fit(tmp_path / "blank.csv"), "Column 'notes' is entirely empty", "--drop notes"
+    )
+
+
+def test_fit_option_naming_an_unknown_column(wine: pd.DataFrame, tmp_path: Path) -> None:
+    write_table(wine, tmp_path / "wine.csv")
+    assert_one_line_error(
+        _fit(tmp_path / "wine.csv", "--text", "review"), "['review']", "do not exist"
+    )
+
+
+def test_fit_option_out_of_range(wine: pd.DataFrame, tmp_path: Path) -> None:
+    write_table(wine, tmp_path / "wine.csv")
+    assert_one_line_error(
+        _fit(tmp_path / "wine.csv", "--test-size", "0.9"), "test_size must be in (0, 0.5], got 0.9"
+    )

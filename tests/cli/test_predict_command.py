@@ -1,0 +1,151 @@
+"""``prudent predict``: run for real on the shared bundle; bad input gives one line, not a trace."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import skops.io as sio
+from typer.testing import CliRunner
+
+from prudent.bundle import load
+from prudent.cli import app
+from prudent.data import read_table, write_table
+from prudent.models._guarded import output_columns
+from tests.cli.conftest import Trained
+from tests.cli.test_fit_command import assert_one_line_error
+from tests.fixtures import rehash_bundle, run_cli
+
+FORMATS = ["csv", "parquet", "jsonl"]
+
+
+class Stowaway:
+    """A type from outside prudent's trust, planted in a bundle."""
+
+
+def _predict(trained: Trained, data: Path, out: Path, *extra: str):
+    """The installed command, in a fresh process (for the error cases)."""
+    return run_cli("predict", trained.bundle, data, "--out", out, *extra)
+
+
+def _invoke(trained: Trained, data: Path, out: Path, *extra: str):
+    """The same command in this process (the bundle's libraries are already imported)."""
+    args = ["predict", str(trained.bundle), str(data), "--out", str(out), *extra]
+    return CliRunner().invoke(app, args)
+
+
+def test_predict_runner_writes_one_row_per_input_row(trained: Trained, tmp_path: Path) -> None:
+    write_table(trained.new, tmp_path / "new.csv")
+    result = _invoke(trained, tmp_path / "new.csv", tmp_path / "out.csv")
+    assert result.exit_code == 0, result.output
+    assert f"Predicted {len(trained.new)} row(s)" in result.output
+    out = read_table(tmp_path / "out.csv")
+    expected = load(trained.bundle).predict(trained.new)
+    pd.testing.assert_frame_equal(out, expected, check_dtype=False, rtol=1e-9)
+
+
+def test_predict_streams_unseen_categories_gaps_and_extra_columns(
+    trained: Trained, tmp_path: Path
+) -> None:
+    rows = trained.new.assign(city="tokyo", colour="red")
+    write_table(rows, tmp_path / "new.parquet")
+    done = _invoke(trained, tmp_path / "new.parquet", tmp_path / "out.jsonl", "--chunk-rows", "9")
+    assert done.exit_code == 0, done.output
+    assert "Column 'colour' is not in the model's schema: ignored." in done.output
+    assert done.output.count("'colour'") == 1
+    out = read_table(tmp_path / "out.jsonl")
+    assert len(out) == len(rows) and out["prediction"].notna().all()
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_predict_empty_input_gives_empty_output_with_header(
+    trained: Trained, tmp_path: Path, fmt: str
+) -> None:
+    source = tmp_path / f"empty.{fmt}"
+    if fmt == "jsonl":
+        source.write_bytes(b"")
+    else:
+        write_table(trained.new.head(0), source)
+    done = _invoke(trained, source, tmp_path / f"out.{fmt}")
+    assert done.exit_code == 0, done.output
+    assert "Predicted 0 row(s)" in done.output
+    columns = output_columns(["benign", "malignant"])
+    if fmt == "csv":
+        assert (tmp_path / "out.csv").read_text().splitlines() == [",".join(columns)]
+    elif fmt == "parquet":
+        assert list(pd.read_parquet(tmp_path / "out.parquet").columns) == columns
+    else:
+        assert (tmp_path / "out.jsonl").read_bytes() == b""
+
+
+def test_predict_missing_columns_are_named(trained: Trained, tmp_path: Path) -> None:
+    write_table(trained.new.drop(columns=["mean_radius", "city"]), tmp_path / "new.csv")
+    done = _predict(trained, tmp_path / "new.csv", tmp_path / "out.csv")
+    assert_one_line_error(done, "Missing column(s) ['mean_radius', 'city']")
+
+
+def test_predict_uncoercible_value_names_column_value_and_row(
+    trained: Trained, tmp_path: Path
+) -> None:
+    rows = trained.new.reset_index(drop=True).astype({"mean_texture": object})
+    rows.loc[23, "mean_texture"] = "rough"
+    write_table(rows, tmp_path / "new.csv")
+    done = _predict(trained, tmp_path / "new.csv", tmp_path / "out.csv", "--chunk-rows", "10")
+    assert_one_line_error(done, "Column 'mean_texture' should be numeric", "'rough'", "(row 23)")
+
+
+def test_predict_missing_data_file(trained: Trained, tmp_path: Path) -> None:
+    done = _predict(trained, tmp_path / "nothere.jsonl", tmp_path / "out.csv")
+    assert_one_line_error(done, "nothere.jsonl", "does not exist")
+
+
+def test_predict_unknown_output_format(trained: Trained, tmp_path: Path) -> None:
+    write_table(trained.new, tmp_path / "new.csv")
+    done = _predict(trained, tmp_path / "new.csv", tmp_path / "out.xlsx")
+    assert_one_line_error(done, "Output '", "out.xlsx' must end in .csv, .parquet or .jsonl")
+
+
+def test_predict_missing_bundle(tmp_path: Path) -> None:
+    (tmp_path / "new.csv").write_text("a\n1\n")
+    done = run_cli(
+        "predict", tmp_path / "nomodel", tmp_path / "new.csv", "--out", tmp_path / "o.csv"
+    )
+    assert_one_line_error(done, "nomodel", "does not exist")
+
+
+@pytest.fixture
+def tampered(trained: Trained, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(trained.bundle, tmp_path / "model"))
+
+
+def test_predict_refuses_an_altered_bundle(
+    trained: Trained, tampered: Path, tmp_path: Path
+) -> None:
+    data = bytearray((tampered / "model.skops").read_bytes())
+    data[len(data) // 3] ^= 0x10
+    (tampered / "model.skops").write_bytes(bytes(data))
+    write_table(trained.new, tmp_path / "new.csv")
+    done = run_cli("predict", tampered, tmp_path / "new.csv", "--out", tmp_path / "o.csv")
+    assert_one_line_error(done, "'model.skops'", "does not match its SHA-256", "refused")
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_predict_refuses_an_untrusted_type(
+    trained: Trained, tampered: Path, tmp_path: Path
+) -> None:
+    sio.dump(Stowaway(), tampered / "model.skops")
+    rehash_bundle(tampered)
+    write_table(trained.new, tmp_path / "new.csv")
+    done = run_cli("predict", tampered, tmp_path / "new.csv", "--out", tmp_path / "o.csv")
+    assert_one_line_error(done, "tests.cli.test_predict_command.Stowaway", "does not trust")
+
+
+def test_predict_refuses_other_library_versions(
+    trained: Trained, tampered: Path, tmp_path: Path
+) -> None:
+    rehash_bundle(tampered, lambda m: m["versions"].update({"skops": "0.1.0"}))
+    (tmp_path / "new.csv").write_text("a\n1\n")
+    done = run_cli("show", tampered)
+    assert_one_line_error(done, "skops 0.1.0 (running", "install those versions or refit")
