@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -36,9 +37,7 @@ class RichReporter:
         """Print and keep one notice."""
         self.notices.append(message)
         style = "bold yellow" if message.startswith("WARNING") else "cyan"
-        self.console.print(
-            f"[{style}]•[/] {message}", highlight=False, markup="[" not in message
-        )
+        self.console.print(f"[{style}]•[/] {escape(message)}", highlight=False)
 
     def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
         """Print a table."""
