@@ -1,1 +1,28 @@
-"""prudent.api."""
+"""prudent.api: the HTTP service (Open Inference Protocol V2 + a plain JSON API), built by
+:func:`create_app`; every route parses, calls :class:`prudent.serve.Predictor`, and formats."""
+
+from __future__ import annotations
+
+from prudent.api._app import create_app, create_app_from_env
+from prudent.api._auth import PUBLIC_ROUTES, ROUTE_ROLES, TokenBucket
+from prudent.api._errors import ERROR_STATUS, ApiError, status_of
+from prudent.api._tokens import ROLES, TokenEntry, add_token, hash_token, load_tokens, new_token
+from prudent.api._v2_codec import encode_bytes
+
+__all__ = [
+    "ERROR_STATUS",
+    "PUBLIC_ROUTES",
+    "ROLES",
+    "ROUTE_ROLES",
+    "ApiError",
+    "TokenBucket",
+    "TokenEntry",
+    "add_token",
+    "create_app",
+    "create_app_from_env",
+    "encode_bytes",
+    "hash_token",
+    "load_tokens",
+    "new_token",
+    "status_of",
+]

@@ -13,15 +13,17 @@ from prudent.serve._fallback import backup_answer, review_answer
 from prudent.serve._health import Health, smoke_rows
 from prudent.serve._limits import InputLimits, limit_error
 from prudent.serve._metrics import CONTENT_TYPE, ServeMetrics, render_metrics
-from prudent.serve._predictor import Predictor, ServingOptions
+from prudent.serve._predictor import BackupFn, Predictor, PrimaryFn, ServingOptions
 
 __all__ = [
     "CONTENT_TYPE",
     "Admission",
+    "BackupFn",
     "Health",
     "InputLimits",
     "PredictionBatch",
     "Predictor",
+    "PrimaryFn",
     "ServeMetrics",
     "ServingOptions",
     "Ticket",

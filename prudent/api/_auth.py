@@ -1,0 +1,188 @@
+"""Who may call what: bearer tokens, the role × route table, and per-token rate limits.
+
+Every route needs a token except the two health probes. A route missing from
+:data:`ROUTE_ROLES` is refused to everyone (denied by default); ``docs/roles.md`` shows the same
+table and a test checks that they agree and that every route of the app is in it.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from starlette.routing import Match
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from prudent.api._errors import error_response
+from prudent.api._tokens import TokenEntry, find_token
+
+__all__ = ["PUBLIC_ROUTES", "ROUTE_ROLES", "AuthMiddleware", "TokenBucket", "route_of"]
+
+_ANY = frozenset({"predict", "review", "admin"})
+_PREDICT = frozenset({"predict", "admin"})
+_REVIEW = frozenset({"review", "admin"})
+_ADMIN = frozenset({"admin"})
+
+PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset(
+    {("GET", "/v2/health/live"), ("GET", "/v2/health/ready")}
+)
+"""Routes that answer without a token (load balancers and orchestrators probe them)."""
+
+ROUTE_ROLES: dict[tuple[str, str], frozenset[str]] = {
+    ("GET", "/v2"): _ANY,
+    ("GET", "/v2/models/{name}"): _ANY,
+    ("GET", "/v2/models/{name}/ready"): _ANY,
+    ("GET", "/v2/models/{name}/versions/{version}"): _ANY,
+    ("GET", "/v2/models/{name}/versions/{version}/ready"): _ANY,
+    ("POST", "/v2/models/{name}/infer"): _PREDICT,
+    ("POST", "/v2/models/{name}/versions/{version}/infer"): _PREDICT,
+    ("POST", "/predict"): _PREDICT,
+    ("POST", "/feedback"): _REVIEW,
+    ("GET", "/metrics"): _ADMIN,
+    ("GET", "/openapi.json"): _ANY,
+    ("GET", "/docs"): _ANY,
+    ("GET", "/docs/oauth2-redirect"): _ANY,
+}
+"""(method, route template) → the roles allowed; anything else is refused (403)."""
+
+
+def route_of(scope: Scope) -> tuple[str, str] | None:
+    """Return ``(method, route template)`` of the app route matching the request, if any.
+
+    ``HEAD`` counts as ``GET``. A path that matches a route for another method gives that
+    route's template with the request's method (the app answers 405).
+    """
+    method = "GET" if scope.get("method") == "HEAD" else str(scope.get("method"))
+    partial = None
+    for route in getattr(scope.get("app"), "routes", ()):
+        match, _ = route.matches(scope)
+        if match is Match.FULL:
+            return method, str(route.path)
+        if match is Match.PARTIAL and partial is None:
+            partial = (method, str(route.path))
+    return partial
+
+
+@dataclass
+class TokenBucket:
+    """A token bucket: ``burst`` requests at once, refilled at ``rate`` per second.
+
+    Examples
+    --------
+    >>> now = [0.0]
+    >>> bucket = TokenBucket(rate=1.0, burst=2, clock=lambda: now[0])
+    >>> bucket.take(), bucket.take(), bucket.take()
+    (0.0, 0.0, 1.0)
+    >>> now[0] = 1.0; bucket.take()
+    0.0
+    """
+
+    rate: float
+    burst: int
+    clock: Callable[[], float] = time.monotonic
+    _level: float = field(init=False)
+    _at: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._level = float(self.burst)
+        self._at = self.clock()
+
+    def take(self) -> float:
+        """Take one request's worth; return 0 when allowed, else the seconds to wait."""
+        now = self.clock()
+        self._level = min(float(self.burst), self._level + (now - self._at) * self.rate)
+        self._at = now
+        if self._level >= 1.0:
+            self._level -= 1.0
+            return 0.0
+        return (1.0 - self._level) / self.rate
+
+
+_UNAUTHORIZED = (
+    "A valid bearer token is required: send the header 'Authorization: Bearer <token>' "
+    "(create one with `prudent token`)."
+)
+
+
+class AuthMiddleware:
+    """Authenticate, authorise and rate-limit every request before the app sees it.
+
+    Parameters
+    ----------
+    app
+        The next ASGI app.
+    tokens
+        The known tokens; ``None`` turns authentication off (every caller is ``local``, admin).
+    clock
+        Monotonic seconds, for the rate limits.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        tokens: Sequence[TokenEntry] | None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.app = app
+        self.tokens = None if tokens is None else list(tokens)
+        self.clock = clock
+        self._buckets: dict[str, TokenBucket] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        route = route_of(scope)
+        if route in PUBLIC_ROUTES:
+            await self.app(scope, receive, send)
+            return
+        refusal = self._refusal(scope, route)
+        if refusal is not None:
+            await refusal(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    def _refusal(self, scope: Scope, route: tuple[str, str] | None) -> ASGIApp | None:
+        if self.tokens is None:
+            scope.setdefault("state", {})["principal"] = "local"
+            return None
+        token = _bearer(scope)
+        entry = find_token(self.tokens, token) if token else None
+        if entry is None:
+            return error_response(401, _UNAUTHORIZED, headers={"WWW-Authenticate": "Bearer"})
+        scope.setdefault("state", {})["principal"] = entry.name
+        if route is not None and not (ROUTE_ROLES.get(route, frozenset()) & set(entry.roles)):
+            allowed = sorted(ROUTE_ROLES.get(route, frozenset())) or ["nobody"]
+            return error_response(
+                403,
+                f"Token {entry.name!r} has roles {list(entry.roles)}, but {route[0]} {route[1]} "
+                f"needs one of {allowed}; ask an admin for a token with that role.",
+            )
+        wait = self._bucket(entry).take() if entry.rate_limit is not None else 0.0
+        if wait > 0:
+            return error_response(
+                429,
+                f"Token {entry.name!r} is past its rate limit of {entry.rate_limit:g} requests "
+                f"per second; retry in {wait:.2f} s.",
+                headers={"Retry-After": str(max(1, math.ceil(wait)))},
+            )
+        return None
+
+    def _bucket(self, entry: TokenEntry) -> TokenBucket:
+        bucket = self._buckets.get(entry.name)
+        if bucket is None:
+            assert entry.rate_limit is not None
+            burst = entry.burst or max(1, math.ceil(entry.rate_limit))
+            bucket = self._buckets[entry.name] = TokenBucket(entry.rate_limit, burst, self.clock)
+        return bucket
+
+
+def _bearer(scope: Scope) -> str:
+    for key, value in scope.get("headers", ()):
+        if key == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            return token.strip() if scheme.lower() == "bearer" else ""
+    return ""

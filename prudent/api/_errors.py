@@ -1,0 +1,157 @@
+"""The one table from errors to HTTP statuses, and the handlers that answer JSON only.
+
+Every non-2xx answer is ``application/json`` with ``{"error": "..."}`` (and ``"field"`` when one
+is at fault); no traceback ever leaves the process. An unexpected exception is a bug: it is
+logged here with its traceback and answered 500 with a generic message.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse, Response
+
+from prudent import errors as e
+
+__all__ = ["ERROR_STATUS", "ApiError", "error_body", "install_error_handlers", "status_of"]
+
+logger = logging.getLogger("prudent.api")
+
+ERROR_STATUS: dict[type[Exception], int] = {
+    e.SchemaError: 400,
+    e.InputLimitError: 400,
+    e.DataError: 400,
+    e.ConfigError: 400,
+    e.UnknownPredictionError: 404,
+    e.FeedbackConflictError: 403,
+    e.FeedbackError: 422,
+    e.OverloadedError: 503,
+    e.DeadlineExceededError: 504,
+    e.ServiceError: 503,
+    e.StoreError: 503,
+    e.BundleError: 503,
+    e.NotFittedError: 503,
+    e.PrudentError: 500,
+}
+"""Status of each prudent error; the most specific class in an error's MRO wins.
+
+400 bad input (the body names the field) · 403 a review case held by another reviewer ·
+404 unknown prediction id · 422 a label that is not among the classes · 503 overloaded
+(with ``Retry-After``), not ready, or the log failing · 504 the deadline passed.
+"""
+
+_RETRY_AFTER = {503: "1"}
+
+
+class ApiError(HTTPException):
+    """An HTTP-level refusal raised by the API itself (auth, limits, protocol, routing).
+
+    Parameters
+    ----------
+    status_code
+        The HTTP status.
+    message
+        The readable reason (what was expected, what was received, the fix).
+    field
+        The request field at fault, when there is one.
+    headers
+        Extra response headers (``Retry-After``, ``WWW-Authenticate``).
+    """
+
+    def __init__(
+        self,
+        status_code: int,
+        message: str,
+        *,
+        field: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(status_code=status_code, detail=message, headers=dict(headers or {}))
+        self.field = field
+
+
+def status_of(error: BaseException) -> int:
+    """Return the HTTP status of an error by :data:`ERROR_STATUS` (500 when none applies).
+
+    Examples
+    --------
+    >>> from prudent.errors import SchemaError, OverloadedError
+    >>> status_of(SchemaError("x")), status_of(OverloadedError("busy")), status_of(KeyError())
+    (400, 503, 500)
+    """
+    for cls in type(error).__mro__:
+        if cls in ERROR_STATUS:
+            return ERROR_STATUS[cls]
+    return 500
+
+
+def error_body(message: str, field: str | None = None, **extra: Any) -> dict[str, Any]:
+    """Return the JSON body of an error answer.
+
+    Examples
+    --------
+    >>> error_body("Column 'x' is missing.", "x")
+    {'error': "Column 'x' is missing.", 'field': 'x'}
+    """
+    body: dict[str, Any] = {"error": message}
+    if field is not None:
+        body["field"] = field
+    return body | extra
+
+
+def error_response(
+    status: int, message: str, field: str | None = None, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    """Return a JSON error answer."""
+    merged = {**({"Retry-After": _RETRY_AFTER[status]} if status in _RETRY_AFTER else {})}
+    return JSONResponse(error_body(message, field), status, headers=merged | dict(headers or {}))
+
+
+def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+async def _prudent_error(_request: Request, exc: Exception) -> Response:
+    status = status_of(exc)
+    if status >= 500 and not isinstance(exc, e.ServiceError | e.StoreError | e.BundleError):
+        logger.exception("Unexpected prudent error", exc_info=exc)
+    return error_response(status, str(exc), getattr(exc, "field", None))
+
+
+async def _http_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    field = getattr(exc, "field", None)
+    message = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail)
+    return error_response(exc.status_code, message, field, exc.headers)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    first: dict[str, Any] = dict(errors[0]) if errors else {"loc": (), "msg": "invalid request"}
+    field = _field_path(tuple(first.get("loc", ())))
+    if first.get("type") == "json_invalid":
+        detail = first.get("ctx", {}).get("error", "")
+        return error_response(400, f"The body is not valid JSON ({detail}); send a JSON object.")
+    message = f"Field {field!r}: {first.get('msg', 'invalid')}."
+    return error_response(400, message, field)
+
+
+async def _unexpected(_request: Request, exc: Exception) -> Response:
+    logger.exception("Unexpected error while answering a request", exc_info=exc)
+    return error_response(500, "Internal error; it has been logged. Please report it.")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Make every error answer of ``app`` JSON with an ``error`` key, by the table above."""
+    app.add_exception_handler(e.PrudentError, _prudent_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,100 @@
+"""Routes of the plain JSON API (``/predict``, ``/feedback``) and ``/metrics``."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pandas as pd
+from fastapi import FastAPI, Request
+from pydantic import BaseModel
+from starlette.responses import JSONResponse, Response
+
+from prudent.api._schemas import FeedbackRequest, FeedbackResponse
+from prudent.api._v2 import ERRORS, service_of
+from prudent.serve import CONTENT_TYPE, render_metrics
+
+__all__ = ["add_json_routes"]
+
+
+def _frame(records: list[Any]) -> pd.DataFrame:
+    rows = [r.model_dump(by_alias=True) if isinstance(r, BaseModel) else r for r in records]
+    return pd.DataFrame(rows)
+
+
+async def predict(body: Any, request: Request) -> Response:
+    """Predict the records; answer the same fields as ``prudent predict`` plus ``prediction_id``.
+
+    Every prediction is committed to the log before this answers.
+    """
+    service = service_of(request)
+    predictor = service.predictor_for(service.settings.model_name)
+    batch = await predictor.predict_records(_frame(body.records))
+    return JSONResponse(
+        {
+            "id": body.id,
+            "model_name": batch.model_name,
+            "model_version": batch.model_version,
+            "predictions": batch.rows(),
+        }
+    )
+
+
+async def feedback(body: FeedbackRequest, request: Request) -> FeedbackResponse:
+    """Record true labels, all or none: 200 with each one's status — ``created``, ``duplicate``
+    (the same label again; nothing stored) or ``correction`` (a different label, stored with its
+    time; the earlier one is kept). 404 names an unknown id, 422 a label not among the classes,
+    403 a review case held by another reviewer."""
+    service = service_of(request)
+    predictor = service.predictor_for(service.settings.model_name)
+    source = str(request.state.principal)
+    results = await predictor.add_feedback(body.pairs(), source=source)
+    items = [
+        {
+            "prediction_id": r.prediction_id,
+            "label": r.label,
+            "status": r.status.value,
+            "previous_label": r.previous_label,
+            "received_at": r.received_at,
+        }
+        for r in results
+    ]
+    counts = Counter(r.status.value for r in results)
+    return FeedbackResponse.model_validate({"items": items, "counts": dict(counts)})
+
+
+async def metrics(request: Request) -> Response:
+    """The metrics, in the Prometheus text format."""
+    service = service_of(request)
+    text = render_metrics(service.metrics.registry, service.settings.prometheus_multiproc_dir)
+    return Response(text, media_type=CONTENT_TYPE)
+
+
+def add_json_routes(
+    app: FastAPI, request_model: type[BaseModel], response_model: type[BaseModel]
+) -> None:
+    """Add the JSON routes to ``app``; ``POST /predict`` takes ``request_model``."""
+    tags: list[str | Any] = ["JSON API"]
+
+    async def predict_route(body: Any, request: Request) -> Response:
+        return await predict(body, request)
+
+    predict_route.__annotations__ = predict.__annotations__ | {"body": request_model}
+    predict_route.__doc__ = predict.__doc__
+    app.add_api_route(
+        "/predict",
+        predict_route,
+        methods=["POST"],
+        tags=tags,
+        responses={**ERRORS, 200: {"model": response_model}},
+        response_class=JSONResponse,
+    )
+    app.add_api_route("/feedback", feedback, methods=["POST"], tags=tags, responses=ERRORS)
+    app.add_api_route(
+        "/metrics",
+        metrics,
+        methods=["GET"],
+        responses={**ERRORS, 200: {"content": {"text/plain": {}}}},
+        response_class=Response,
+        tags=["Monitoring"],
+    )

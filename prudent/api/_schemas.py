@@ -1,0 +1,250 @@
+"""Wire schemas: the JSON API's models generated from the bundle's schema, feedback and V2 bodies.
+
+The request model of ``POST /predict`` is built with :func:`pydantic.create_model` from the
+bundle's columns, so ``/openapi.json`` and ``/docs`` show every column with its type, and a
+missing or extra column, a wrong type or a non-finite number is refused naming the field.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+
+from prudent.data import Role, Schema
+
+__all__ = [
+    "ErrorBody",
+    "FeedbackRequest",
+    "FeedbackResponse",
+    "InferenceRequest",
+    "InferenceResponse",
+    "ModelMetadata",
+    "ServerMetadata",
+    "predict_models",
+]
+
+Decision = Literal["accept", "rule", "backup", "review"]
+Label = Annotated[str | int | float | bool, Field(description="A class label.")]
+Param = str | bool | int | float
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+
+
+class ErrorBody(BaseModel):
+    """Every error answer: what went wrong, and the field at fault when there is one."""
+
+    error: str
+    field: str | None = None
+
+
+# -- the plain JSON API -----------------------------------------------------------------------
+def _column_type(role: Role, dtype: str, max_chars: int) -> Any:
+    text = Annotated[str, Field(max_length=max_chars)]
+    if role is Role.numeric:
+        return FiniteFloat | None
+    if role is Role.boolean:
+        return bool | None
+    if role is Role.datetime:
+        return datetime | None
+    if dtype.startswith(("int", "float", "uint")):
+        return text | FiniteFloat | None
+    return text | None
+
+
+def predict_models(
+    schema: Schema | None, classes: list[Any] | None, *, max_rows: int, max_chars: int
+) -> tuple[type[BaseModel], type[BaseModel]]:
+    """Build the request and response models of ``POST /predict`` for a bundle.
+
+    Parameters
+    ----------
+    schema
+        The bundle's schema; ``None`` when it could not be read (records are then free-form).
+    classes
+        The bundle's classes (one ``proba_<class>`` field each).
+    max_rows
+        Most records in one request.
+    max_chars
+        Longest string value.
+
+    Returns
+    -------
+    tuple of (type, type)
+        ``PredictRequest`` and ``PredictResponse``.
+
+    Examples
+    --------
+    >>> from prudent.data import ColumnSpec, Role, Schema
+    >>> schema = Schema((ColumnSpec("age (years)", Role.numeric, "float64"),), target="y")
+    >>> request, _ = predict_models(schema, ["no", "yes"], max_rows=10, max_chars=100)
+    >>> request.model_validate({"records": [{"age (years)": 41}]}).records[0].model_dump(
+    ...     by_alias=True)
+    {'age (years)': 41.0}
+    """
+    record: Any = dict[str, Any]
+    if schema is not None:
+        fields: dict[str, Any] = {
+            f"c{i}": (
+                Annotated[_column_type(c.role, c.dtype, max_chars), Field(alias=c.name)],
+                ...,
+            )
+            for i, c in enumerate(schema.features)
+        }
+        record = create_model(
+            "PredictRecord", __config__=ConfigDict(extra="forbid", populate_by_name=False), **fields
+        )
+    request = create_model(
+        "PredictRequest",
+        __config__=ConfigDict(extra="forbid"),
+        id=(str | None, Field(None, max_length=128, description="Echoed in the answer.")),
+        records=(list[record], Field(min_length=1, max_length=max_rows)),
+    )
+    probas: dict[str, Any] = {
+        f"p{i}": (float | None, Field(alias=f"proba_{c}")) for i, c in enumerate(classes or [])
+    }
+    prediction: Any = create_model(
+        "Prediction",
+        __config__=ConfigDict(populate_by_name=False),
+        prediction_id=(str, ...),
+        prediction=(Label | None, ...),
+        confidence=(float | None, ...),
+        **probas,
+        ood_score=(float | None, ...),
+        is_ood=(bool, ...),
+        prediction_set=(list[Label], ...),
+        decision=(Decision, ...),
+        reason=(str, ...),
+    )
+    response = create_model(
+        "PredictResponse",
+        id=(str | None, None),
+        model_name=(str, ...),
+        model_version=(str, ...),
+        predictions=(list[prediction], ...),
+    )
+    return request, response
+
+
+class FeedbackItem(BaseModel):
+    """The true label of one prediction."""
+
+    model_config = ConfigDict(extra="forbid")
+    prediction_id: str = Field(min_length=1, max_length=64)
+    label: Label
+
+
+class FeedbackRequest(BaseModel):
+    """One label (``prediction_id`` and ``label``) or several (``items``), stored all or none."""
+
+    model_config = ConfigDict(extra="forbid")
+    prediction_id: str | None = Field(None, min_length=1, max_length=64)
+    label: Label | None = None
+    items: list[FeedbackItem] | None = Field(None, min_length=1, max_length=10_000)
+
+    @model_validator(mode="after")
+    def _one_form(self) -> FeedbackRequest:
+        single = self.prediction_id is not None or self.label is not None
+        if single == (self.items is not None):
+            raise ValueError("give either prediction_id and label, or items (not both)")
+        if single and (self.prediction_id is None or self.label is None):
+            raise ValueError("give both prediction_id and label")
+        return self
+
+    def pairs(self) -> list[tuple[str, object]]:
+        """The ``(prediction_id, label)`` pairs, in order."""
+        if self.items is not None:
+            return [(i.prediction_id, i.label) for i in self.items]
+        assert self.prediction_id is not None
+        return [(self.prediction_id, self.label)]
+
+
+class FeedbackResult(BaseModel):
+    """What one label did: ``created`` (first label), ``duplicate`` (same label again, nothing
+    stored), or ``correction`` (a different label, stored with its time; the earlier one kept)."""
+
+    prediction_id: str
+    label: str
+    status: Literal["created", "duplicate", "correction"]
+    previous_label: str | None = None
+    received_at: datetime
+
+
+class FeedbackResponse(BaseModel):
+    """The outcome of every label, in order, and how many of each status."""
+
+    items: list[FeedbackResult]
+    counts: dict[str, int]
+
+
+# -- the Open Inference Protocol (KServe V2) --------------------------------------------------
+class RequestInput(BaseModel):
+    """One input tensor: a column of the model."""
+
+    name: str = Field(min_length=1, max_length=256)
+    shape: list[Annotated[int, Field(ge=0)]] = Field(min_length=1, max_length=2)
+    datatype: str = Field(max_length=16)
+    parameters: dict[str, Param] | None = None
+    data: list[Any] | None = None
+
+
+class RequestOutput(BaseModel):
+    """An output the client wants (and whether as binary data)."""
+
+    name: str = Field(min_length=1, max_length=256)
+    parameters: dict[str, Param] | None = None
+
+
+class InferenceRequest(BaseModel):
+    """A V2 inference request (JSON header of the binary form)."""
+
+    id: str | None = Field(None, max_length=128)
+    parameters: dict[str, Param] | None = None
+    inputs: list[RequestInput] = Field(min_length=1, max_length=1024)
+    outputs: list[RequestOutput] | None = Field(None, max_length=1024)
+
+
+class ResponseOutput(BaseModel):
+    """One output tensor; ``data`` is absent when the tensor travels as binary data."""
+
+    name: str
+    shape: list[int]
+    datatype: str
+    parameters: dict[str, Param] | None = None
+    data: list[Any] | None = None
+
+
+class InferenceResponse(BaseModel):
+    """A V2 inference response (JSON header of the binary form)."""
+
+    model_name: str
+    model_version: str | None = None
+    id: str | None = None
+    parameters: dict[str, Param] | None = None
+    outputs: list[ResponseOutput]
+
+
+class ServerMetadata(BaseModel):
+    """``GET /v2``."""
+
+    name: str
+    version: str
+    extensions: list[str]
+
+
+class TensorMetadata(BaseModel):
+    """Name, datatype and shape of a model input or output."""
+
+    name: str
+    datatype: str
+    shape: list[int]
+
+
+class ModelMetadata(BaseModel):
+    """``GET /v2/models/{name}``."""
+
+    name: str
+    versions: list[str]
+    platform: str
+    inputs: list[TensorMetadata]
+    outputs: list[TensorMetadata]

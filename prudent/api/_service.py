@@ -1,0 +1,206 @@
+"""The app's long-lived parts: settings, metrics, and the predictor once the bundle is loaded.
+
+The bundle is loaded, the log opened and the smoke prediction run on a background thread, so
+``/v2/health/live`` answers at once while ``/v2/health/ready`` says why it is not ready yet
+(or ever: a tampered bundle is refused, and the reason is logged).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from prudent.api._errors import ApiError
+from prudent.config import Settings
+from prudent.data import Schema
+from prudent.errors import ConfigError
+from prudent.serve import (
+    BackupFn,
+    Health,
+    InputLimits,
+    Predictor,
+    PrimaryFn,
+    ServeMetrics,
+    ServingOptions,
+)
+from prudent.store import PredictionLog, SqlPredictionLog, utc_now
+
+if TYPE_CHECKING:
+    from prudent.bundle import Bundle
+
+__all__ = ["Service"]
+
+logger = logging.getLogger("prudent.api")
+
+
+class Service:
+    """Holds what the routes need; see the module docstring.
+
+    Parameters
+    ----------
+    settings
+        The service settings.
+    metrics
+        The metrics of this app.
+    bundle
+        An already loaded bundle; loaded from ``settings.bundle`` when None.
+    log
+        An open prediction log (the caller closes it); opened from ``settings.log_db`` when None.
+    clock, primary, backup
+        Passed to :class:`~prudent.serve.Predictor`.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        metrics: ServeMetrics,
+        *,
+        bundle: Bundle | None = None,
+        log: PredictionLog | None = None,
+        clock: Callable[[], datetime] = utc_now,
+        primary: PrimaryFn | None = None,
+        backup: BackupFn | None = None,
+    ) -> None:
+        if bundle is None and settings.bundle is None:
+            raise ConfigError("No bundle to serve: give its folder (prudent serve BUNDLE).")
+        self.settings = settings
+        self.metrics = metrics
+        self.predictor: Predictor | None = None
+        self.failure: str | None = None
+        self._bundle = bundle
+        self._log = log
+        self._own_log = log is None
+        self._seams = (clock, primary, backup)
+        self._draining = False
+        self._task: asyncio.Future[None] | None = None
+
+    def describe(self) -> tuple[Schema | None, list[Any] | None]:
+        """The bundle's schema and classes for the API documentation (None when unreadable).
+
+        Read from the manifest without verifying the bundle: documentation only; the verified
+        load decides whether anything is served.
+        """
+        if self._bundle is not None:
+            return self._bundle.schema, self._bundle.classes
+        assert self.settings.bundle is not None
+        try:
+            manifest = json.loads((self.settings.bundle / "manifest.json").read_text("utf-8"))
+            return Schema.from_dict(manifest["schema"]), list(manifest["classes"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None, None
+
+    def start(self) -> None:
+        """Begin loading on a background thread (call from the event loop)."""
+        self._task = asyncio.ensure_future(asyncio.to_thread(self.load))
+
+    def load(self) -> None:
+        """Load the bundle, open the log, build the predictor and smoke-test it; blocks."""
+        log = self._log
+        try:
+            bundle = self._bundle if self._bundle is not None else _load(self.settings)
+            if log is None:
+                log = SqlPredictionLog.open(
+                    self.settings.log_db, synchronous=self.settings.synchronous
+                )
+            predictor = self._predictor(bundle, log)
+            predictor.warm_up()
+        except Exception as exc:
+            self.failure = f"{type(exc).__name__}: {exc}"
+            logger.error("prudent is not ready: %s", self.failure)
+            if self._own_log and log is not None:
+                log.close()
+            return
+        self._log = log
+        self.predictor = predictor
+        logger.info(
+            "Serving bundle %s as %r (log: %s); %s",
+            bundle.version,
+            self.settings.model_name,
+            getattr(log, "url", type(log).__name__),
+            predictor.health().reason,
+        )
+
+    def _predictor(self, bundle: Bundle, log: PredictionLog) -> Predictor:
+        s = self.settings
+        options = ServingOptions(
+            model_name=s.model_name,
+            limits=InputLimits(max_rows=s.max_rows, max_string_chars=s.max_string_chars),
+            max_concurrency=s.max_concurrency,
+            queue_size=s.queue_size,
+            deadline_ms=s.deadline_ms,
+            primary_share=s.primary_share,
+        )
+        clock, primary, backup = self._seams
+        return Predictor(
+            bundle,
+            log,
+            clock,
+            options=options,
+            metrics=self.metrics,
+            primary=primary,
+            backup=backup,
+        )
+
+    def drain(self) -> None:
+        """Stop being ready at once (shutdown begins); requests already started complete.
+
+        Only sets a flag, so that it is safe to call from a signal handler.
+        """
+        self._draining = True
+
+    async def stop(self) -> None:
+        """Drain, wait for the loader, stop the model threads, then flush and close the log."""
+        self.drain()
+        if self._task is not None:
+            await self._task
+        if self.predictor is not None:
+            await asyncio.to_thread(self.predictor.close)
+        if self._own_log and self._log is not None:
+            await asyncio.to_thread(self._log.close)
+            logger.info("Prediction log flushed and closed.")
+
+    def health(self) -> Health:
+        """Whether the service is ready, and why not; blocks (pings the log)."""
+        if self._draining or self.predictor is None:
+            if self._draining:
+                reason = "draining: the service is shutting down"
+            else:
+                reason = self.failure or "loading the bundle"
+            self.metrics.ready.set(0)
+            return Health(live=True, ready=False, reason=reason)
+        return self.predictor.health()
+
+    def predictor_for(self, name: str, version: str | None = None) -> Predictor:
+        """Return the predictor serving model ``name`` (and ``version`` when given).
+
+        Raises
+        ------
+        ApiError
+            404 for another model name or version, 503 while not loaded.
+        """
+        if name != self.settings.model_name:
+            raise ApiError(
+                404,
+                f"Model {name!r} is not served here; the model is {self.settings.model_name!r}.",
+            )
+        if self.predictor is None:
+            reason = self.failure or "the bundle is still loading"
+            raise ApiError(503, f"Model {name!r} is not ready: {reason}.")
+        if version is not None and version != self.predictor.bundle.version:
+            raise ApiError(
+                404,
+                f"Model {name!r} has no version {version!r}; the version served is "
+                f"{self.predictor.bundle.version!r}.",
+            )
+        return self.predictor
+
+
+def _load(settings: Settings) -> Bundle:
+    from prudent.bundle import load
+
+    assert settings.bundle is not None
+    return load(settings.bundle)

@@ -1,0 +1,203 @@
+"""API tokens: created once and shown once, stored only as SHA-256 hashes, checked in constant time.
+
+A tokens file is YAML (or JSON, which YAML reads too)::
+
+    tokens:
+      - name: checkout-service
+        sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+        roles: [predict]
+        rate_limit: 50     # requests per second; omit for no limit
+        burst: 100         # requests allowed at once; rate_limit by default
+
+``prudent token NAME --role predict --tokens tokens.yaml`` adds an entry and prints the token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from prudent.errors import ConfigError
+
+__all__ = [
+    "ROLES",
+    "Role",
+    "TokenEntry",
+    "add_token",
+    "find_token",
+    "hash_token",
+    "load_tokens",
+    "new_token",
+]
+
+Role = Literal["predict", "review", "admin"]
+ROLES: tuple[Role, ...] = ("predict", "review", "admin")
+_PREFIX = "prudent_"
+
+
+class TokenEntry(BaseModel):
+    """One token of the tokens file (its hash, never the token itself)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@\-]{0,63}$")
+    """Who holds the token; recorded as the source of the labels they give."""
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    """The SHA-256 of the token, in lower-case hex."""
+    roles: tuple[Role, ...] = Field(min_length=1)
+    """What the token may do: ``predict``, ``review``, ``admin``."""
+    rate_limit: float | None = Field(None, gt=0)
+    """Requests per second allowed on average; no limit when absent."""
+    burst: int | None = Field(None, ge=1)
+    """Requests allowed at once before the rate applies; ``rate_limit`` (at least 1) by default."""
+
+
+class _TokenFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    tokens: list[TokenEntry] = Field(default_factory=list)
+
+
+def hash_token(token: str) -> str:
+    """Return the SHA-256 of a token in lower-case hex.
+
+    Examples
+    --------
+    >>> hash_token("test")[:16]
+    '9f86d081884c7d65'
+    """
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def new_token() -> str:
+    """Return a fresh random token (256 bits, URL-safe).
+
+    Examples
+    --------
+    >>> t = new_token()
+    >>> t.startswith("prudent_"), len(t) > 40
+    (True, True)
+    """
+    return _PREFIX + secrets.token_urlsafe(32)
+
+
+def load_tokens(path: Path) -> list[TokenEntry]:
+    """Read and check a tokens file.
+
+    Parameters
+    ----------
+    path
+        A YAML or JSON tokens file.
+
+    Returns
+    -------
+    list of TokenEntry
+        Possibly empty.
+
+    Raises
+    ------
+    ConfigError
+        When the file is missing, does not parse, or an entry is invalid (named), or two
+        entries share a name.
+    """
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        entries = _TokenFile.model_validate(data).tokens
+    except OSError as exc:
+        raise ConfigError(f"Tokens file '{path}' cannot be read: {exc.strerror}.") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"Tokens file '{path}' is not valid YAML: {exc}.") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(
+            f"Tokens file '{path}': entry {where} is invalid: {first['msg']}; see "
+            "`prudent token --help` for the format."
+        ) from None
+    names = [t.name for t in entries]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ConfigError(f"Tokens file '{path}' names {dupes} more than once; rename one.")
+    return entries
+
+
+def find_token(entries: Sequence[TokenEntry], token: str) -> TokenEntry | None:
+    """Return the entry whose hash matches ``token``, comparing every entry in constant time.
+
+    Examples
+    --------
+    >>> entry = TokenEntry(name="app", sha256=hash_token("s3cret"), roles=("predict",))
+    >>> find_token([entry], "s3cret").name, find_token([entry], "guess")
+    ('app', None)
+    """
+    digest = hash_token(token)
+    found = None
+    for entry in entries:
+        if hmac.compare_digest(entry.sha256, digest):
+            found = entry
+    return found
+
+
+def add_token(
+    path: Path,
+    name: str,
+    roles: Sequence[str],
+    *,
+    rate_limit: float | None = None,
+    burst: int | None = None,
+) -> str:
+    """Create a token, append its hash to the tokens file (created private if absent).
+
+    Parameters
+    ----------
+    path
+        The tokens file.
+    name
+        Who will hold the token (unique in the file).
+    roles
+        Some of ``predict``, ``review``, ``admin``.
+    rate_limit, burst
+        See :class:`TokenEntry`.
+
+    Returns
+    -------
+    str
+        The token: shown once, stored nowhere.
+
+    Raises
+    ------
+    ConfigError
+        When the name is taken or invalid, or a role is unknown.
+    """
+    entries = load_tokens(path) if path.exists() else []
+    if any(t.name == name for t in entries):
+        raise ConfigError(f"Tokens file '{path}' already has a token named {name!r}.")
+    token = new_token()
+    try:
+        entry = TokenEntry.model_validate(
+            {
+                "name": name,
+                "sha256": hash_token(token),
+                "roles": tuple(roles),
+                "rate_limit": rate_limit,
+                "burst": burst,
+            }
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ConfigError(
+            f"Token {first['loc'][0]} is invalid: {first['msg']}; roles are {list(ROLES)}."
+        ) from None
+    data = {"tokens": [t.model_dump(mode="json", exclude_none=True) for t in [*entries, entry]]}
+    text = yaml.safe_dump(data, sort_keys=False)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    return token

@@ -1,0 +1,158 @@
+"""Routes of the Open Inference Protocol (KServe V2 REST); each parses, delegates, formats."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import FastAPI, Request
+from starlette.responses import JSONResponse, Response
+
+from prudent.api._errors import error_body
+from prudent.api._schemas import (
+    ErrorBody,
+    InferenceRequest,
+    InferenceResponse,
+    ModelMetadata,
+    ServerMetadata,
+)
+from prudent.api._service import Service
+from prudent.api._v2_codec import encode_response, parse_request
+from prudent.data import Role
+
+__all__ = ["ERRORS", "V2_SCHEMAS", "add_v2_routes", "service_of"]
+
+_ERROR_TEXT: dict[int | str, str] = {
+    400: "Bad input; the body names the field.",
+    401: "No valid bearer token.",
+    403: "The token's roles do not allow this route.",
+    404: "Unknown model, version or prediction id.",
+    413: "The body is over the size limit.",
+    429: "The token is past its rate limit (see Retry-After).",
+    422: "A label that is not among the model's classes (feedback).",
+    503: "Not ready, or overloaded (see Retry-After).",
+    504: "The deadline passed.",
+    "4XX": "Another client error.",
+}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody, "description": text} for code, text in _ERROR_TEXT.items()
+}
+_DATATYPE = {Role.numeric: "FP64", Role.boolean: "BOOL"}
+
+
+def service_of(request: Request) -> Service:
+    """The :class:`Service` of the app answering ``request``."""
+    service: Service = request.app.state.prudent
+    return service
+
+
+async def live() -> dict[str, bool]:
+    """Whether the process answers (always, while it runs)."""
+    return {"live": True}
+
+
+async def ready(request: Request) -> Response:
+    """200 once the bundle is loaded, smoke-tested and the log writable; else 503 with why."""
+    health = await asyncio.to_thread(service_of(request).health)
+    if health.ready:
+        return JSONResponse({"ready": True})
+    return JSONResponse(error_body(f"Not ready: {health.reason}.", ready=False), 503)
+
+
+async def server_metadata() -> ServerMetadata:
+    """The server's name, version and protocol extensions."""
+    from prudent import __version__
+
+    return ServerMetadata(name="prudent", version=__version__, extensions=["binary_tensor_data"])
+
+
+async def model_metadata(name: str, request: Request, version: str | None = None) -> ModelMetadata:
+    """The model's inputs (one per column) and outputs."""
+    predictor = service_of(request).predictor_for(name, version)
+    schema, classes = predictor.bundle.schema, predictor.classes
+    inputs = [(c.name, _DATATYPE.get(c.role, "BYTES")) for c in schema.features]
+    outputs = [("prediction", "BYTES"), ("confidence", "FP64")]
+    outputs += [(f"proba_{c}", "FP64") for c in classes] + [("ood_score", "FP64")]
+    outputs += [("is_ood", "BOOL"), ("prediction_set", "BYTES"), ("decision", "BYTES")]
+    outputs += [("reason", "BYTES"), ("prediction_id", "BYTES")]
+    tensors = [[{"name": n, "datatype": d, "shape": [-1]} for n, d in t] for t in (inputs, outputs)]
+    return ModelMetadata.model_validate(
+        {
+            "name": name,
+            "versions": [predictor.bundle.version],
+            "platform": "prudent",
+            "inputs": tensors[0],
+            "outputs": tensors[1],
+        }
+    )
+
+
+async def model_ready(name: str, request: Request, version: str | None = None) -> Response:
+    """200 when this model can predict now, else 503 (404 for another model)."""
+    service_of(request).predictor_for(name, version)
+    return await ready(request)
+
+
+async def infer(name: str, request: Request, version: str | None = None) -> Response:
+    """Predict the rows of the input tensors; log them; answer JSON or binary tensors."""
+    service = service_of(request)
+    predictor = service.predictor_for(name, version)
+    parsed = parse_request(await request.body(), request.headers, service.settings.max_body_bytes)
+    batch = await predictor.predict_records(parsed.frame)
+    model = (predictor.model_name, batch.model_version)
+    return encode_response(parsed, batch.frame, predictor.classes, model)
+
+
+async def version_metadata(name: str, version: str, request: Request) -> ModelMetadata:
+    """:func:`model_metadata` of one version."""
+    return await model_metadata(name, request, version)
+
+
+async def version_ready(name: str, version: str, request: Request) -> Response:
+    """:func:`model_ready` of one version."""
+    return await model_ready(name, request, version)
+
+
+async def version_infer(name: str, version: str, request: Request) -> Response:
+    """:func:`infer` on one version."""
+    return await infer(name, request, version)
+
+
+def add_v2_routes(app: FastAPI) -> None:
+    """Add the V2 routes to ``app``."""
+    tags: list[str | Any] = ["Open Inference Protocol (V2)"]
+
+    def route(path: str, endpoint: Any, method: str = "GET", **options: Any) -> None:
+        app.add_api_route(f"/v2{path}", endpoint, methods=[method], tags=tags, **options)
+
+    health: dict[int | str, dict[str, Any]] = {503: ERRORS[503]}
+    route("/health/live", live, responses=health)
+    route("/health/ready", ready, responses=health)
+    route("", server_metadata, responses=ERRORS)
+    body = {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/InferenceRequest"}},
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
+    }
+    v = "/models/{name}/versions/{version}"
+    for path, metadata, is_ready, predict in (
+        ("/models/{name}", model_metadata, model_ready, infer),
+        (v, version_metadata, version_ready, version_infer),
+    ):
+        route(path, metadata, responses=ERRORS)
+        route(f"{path}/ready", is_ready, responses=ERRORS)
+        route(
+            f"{path}/infer",
+            predict,
+            "POST",
+            responses={**ERRORS, 200: {"model": InferenceResponse}},
+            openapi_extra=body,
+        )
+
+
+V2_SCHEMAS = (InferenceRequest,)
+"""Models referenced by the V2 routes' documentation that no signature declares."""

@@ -1,0 +1,347 @@
+"""Open Inference Protocol (KServe V2) tensors, in JSON and in Triton's binary tensor extension.
+
+A binary request is a JSON header of ``Inference-Header-Content-Length`` bytes followed by the
+raw data of every input whose parameters give a ``binary_data_size``, in input order: numbers
+as little-endian arrays, booleans as one byte each, and ``BYTES`` elements each preceded by
+their length as a 4-byte little-endian integer. A response is binary the same way for the
+outputs the request asks so (``binary_data`` per output, or ``binary_data_output``).
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import ValidationError
+from starlette.responses import Response
+
+from prudent.api._errors import ApiError
+from prudent.api._schemas import InferenceRequest, RequestInput
+
+__all__ = ["DTYPES", "V2Request", "encode_bytes", "output_tensors", "parse_request"]
+
+DTYPES: dict[str, str] = {
+    "BOOL": "|b1",
+    "UINT8": "<u1",
+    "UINT16": "<u2",
+    "UINT32": "<u4",
+    "UINT64": "<u8",
+    "INT8": "<i1",
+    "INT16": "<i2",
+    "INT32": "<i4",
+    "INT64": "<i8",
+    "FP16": "<f2",
+    "FP32": "<f4",
+    "FP64": "<f8",
+}
+"""V2 datatype → numpy dtype; ``BYTES`` holds strings (UTF-8)."""
+HEADER = "inference-header-content-length"
+
+
+def _bad(message: str, field: str | None = None) -> ApiError:
+    return ApiError(400, message, field=field)
+
+
+@dataclass(frozen=True)
+class V2Request:
+    """A decoded inference request: its JSON header and the input columns as a table."""
+
+    header: InferenceRequest
+    frame: pd.DataFrame
+
+
+def _decompress(body: bytes, encoding: str | None, limit: int) -> bytes:
+    if encoding in (None, "", "identity"):
+        return body
+    if encoding not in ("gzip", "deflate"):
+        raise ApiError(415, f"Content-Encoding {encoding!r} is not supported; use gzip or none.")
+    inflater = zlib.decompressobj(wbits=31 if encoding == "gzip" else 15)
+    try:
+        out = inflater.decompress(body, limit + 1)
+    except zlib.error as exc:
+        raise _bad(f"The {encoding} body does not decompress: {exc}.") from None
+    if len(out) > limit:
+        raise ApiError(413, f"The decompressed body is over {limit} bytes; send fewer rows.")
+    return out
+
+
+def parse_request(body: bytes, headers: Mapping[str, str], limit: int) -> V2Request:
+    """Decode a V2 inference request (JSON or binary, optionally gzip/deflate compressed).
+
+    Parameters
+    ----------
+    body
+        The raw request body.
+    headers
+        The request headers (``Inference-Header-Content-Length``, ``Content-Encoding``).
+    limit
+        Largest decompressed body accepted.
+
+    Returns
+    -------
+    V2Request
+
+    Raises
+    ------
+    ApiError
+        400 naming the input at fault (bad JSON, shape/data length mismatch, unknown datatype,
+        binary sizes that do not add up), 413 or 415 for the body itself.
+    """
+    body = _decompress(body, headers.get("content-encoding"), limit)
+    length = headers.get(HEADER)
+    if length is not None and (not length.isdigit() or int(length) > len(body)):
+        raise _bad(f"{HEADER} is {length!r}, but the body holds {len(body)} bytes.", HEADER)
+    split = len(body) if length is None else int(length)
+    try:
+        header = InferenceRequest.model_validate_json(body[:split])
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "body"
+        raise _bad(f"Field {where!r}: {first['msg']}.", where) from None
+    binary = memoryview(body)[split:]
+    columns: dict[str, np.ndarray[Any, Any]] = {}
+    offset = 0
+    for tensor in header.inputs:
+        if tensor.name in columns:
+            raise _bad(f"Input {tensor.name!r} is given twice.", tensor.name)
+        columns[tensor.name], offset = _decode(tensor, binary, offset)
+    if offset != len(binary):
+        raise _bad(
+            f"The binary part holds {len(binary)} bytes, but the inputs' binary_data_size add "
+            f"up to {offset}.",
+            HEADER,
+        )
+    rows = {len(v) for v in columns.values()}
+    if len(rows) > 1:
+        sizes = {k: len(v) for k, v in columns.items()}
+        raise _bad(f"Every input must hold the same number of rows, but they hold {sizes}.")
+    return V2Request(header, pd.DataFrame(columns))
+
+
+def _rows(tensor: RequestInput) -> int:
+    shape = tensor.shape
+    if len(shape) == 2 and shape[1] != 1:
+        raise _bad(
+            f"Input {tensor.name!r} has shape {shape}, but each input is one column: give "
+            "shape [rows] or [rows, 1].",
+            tensor.name,
+        )
+    return shape[0]
+
+
+def _decode(tensor: RequestInput, binary: memoryview, offset: int) -> tuple[Any, int]:
+    if tensor.datatype != "BYTES" and tensor.datatype not in DTYPES:
+        raise _bad(
+            f"Input {tensor.name!r} has datatype {tensor.datatype!r}; use BYTES for strings or "
+            f"one of {list(DTYPES)}.",
+            tensor.name,
+        )
+    n = _rows(tensor)
+    size = (tensor.parameters or {}).get("binary_data_size")
+    if size is None:
+        if tensor.data is None:
+            raise _bad(f"Input {tensor.name!r} has neither data nor binary_data_size.", tensor.name)
+        return _from_json(tensor, _flatten(tensor.data), n), offset
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        raise _bad(
+            f"Input {tensor.name!r}: binary_data_size must be a count of bytes.", tensor.name
+        )
+    chunk = binary[offset : offset + size]
+    if len(chunk) != size:
+        raise _bad(
+            f"Input {tensor.name!r} declares {size} bytes of binary data, but only {len(chunk)} "
+            "remain in the body.",
+            tensor.name,
+        )
+    return _from_binary(tensor, chunk, n), offset + size
+
+
+def _flatten(data: list[Any]) -> list[Any]:
+    flat: list[Any] = []
+    stack = [iter(data)]
+    while stack:
+        for item in stack[-1]:
+            if isinstance(item, list):
+                stack.append(iter(item))
+                break
+            flat.append(item)
+        else:
+            stack.pop()
+    return flat
+
+
+def _from_json(tensor: RequestInput, flat: list[Any], n: int) -> np.ndarray[Any, Any]:
+    name, kind = tensor.name, tensor.datatype
+    if len(flat) != n:
+        raise _bad(f"Input {name!r} has shape {tensor.shape} but {len(flat)} values.", name)
+    if kind == "BYTES":
+        wrong = [v for v in flat if not isinstance(v, str)]
+        expected = "strings"
+    elif kind == "BOOL":
+        wrong = [v for v in flat if not isinstance(v, bool)]
+        expected = "true or false"
+    elif kind.startswith("FP"):
+        wrong = [v for v in flat if v is not None and type(v) not in (int, float)]
+        expected = "numbers (or null for a missing value)"
+    else:
+        wrong = [v for v in flat if type(v) is not int]
+        expected = "integers"
+    if wrong:
+        raise _bad(
+            f"Input {name!r} is {kind}, so its values must be {expected}; got {wrong[0]!r}.", name
+        )
+    if kind == "BYTES":
+        return np.asarray(flat, dtype=object)
+    try:
+        values = np.asarray([np.nan if v is None else v for v in flat], dtype=DTYPES[kind])
+        return values.astype(np.float64) if kind.startswith("FP") else values
+    except (OverflowError, ValueError):
+        raise _bad(f"Input {name!r} holds a value out of the range of {kind}.", name) from None
+
+
+def _from_binary(tensor: RequestInput, chunk: memoryview, n: int) -> np.ndarray[Any, Any]:
+    name, kind = tensor.name, tensor.datatype
+    if kind == "BYTES":
+        return _split_bytes(name, bytes(chunk), n)
+    dtype = np.dtype(DTYPES[kind])
+    if len(chunk) != n * dtype.itemsize:
+        raise _bad(
+            f"Input {name!r} is {n} values of {kind} ({n * dtype.itemsize} bytes), but its "
+            f"binary_data_size is {len(chunk)}.",
+            name,
+        )
+    values: np.ndarray[Any, Any] = np.frombuffer(chunk, dtype=np.uint8 if kind == "BOOL" else dtype)
+    if kind == "BOOL":
+        return np.asarray(values != 0)
+    return values.astype(np.float64) if kind.startswith("FP") else values.copy()
+
+
+def _split_bytes(name: str, data: bytes, n: int) -> np.ndarray[Any, Any]:
+    out: list[str] = []
+    pos = 0
+    while pos < len(data):
+        if pos + 4 > len(data):
+            raise _bad(f"Input {name!r}: a BYTES element is cut inside its 4-byte length.", name)
+        size = int.from_bytes(data[pos : pos + 4], "little")
+        element = data[pos + 4 : pos + 4 + size]
+        if len(element) != size:
+            raise _bad(
+                f"Input {name!r}: a BYTES element is cut short ({size} bytes declared).", name
+            )
+        try:
+            out.append(element.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise _bad(f"Input {name!r}: element {len(out)} is not UTF-8 text.", name) from None
+        pos += 4 + size
+    if len(out) != n:
+        raise _bad(f"Input {name!r} has shape [{n}] but {len(out)} BYTES elements.", name)
+    return np.asarray(out, dtype=object)
+
+
+def encode_bytes(values: list[str]) -> bytes:
+    """Serialise strings as V2 binary ``BYTES``: each a 4-byte little-endian length, then UTF-8.
+
+    Examples
+    --------
+    >>> encode_bytes(["ab", ""])
+    b'\\x02\\x00\\x00\\x00ab\\x00\\x00\\x00\\x00'
+    """
+    parts = []
+    for v in values:
+        raw = v.encode("utf-8")
+        parts.append(len(raw).to_bytes(4, "little") + raw)
+    return b"".join(parts)
+
+
+def output_tensors(frame: pd.DataFrame, classes: list[Any]) -> dict[str, tuple[str, Any]]:
+    """Return every output as ``name → (datatype, values)`` from a served prediction table."""
+    text = ("prediction_id", "decision", "reason", "prediction_set")
+    out: dict[str, tuple[str, Any]] = {
+        "prediction": ("BYTES", ["" if pd.isna(v) else str(v) for v in frame["prediction"]])
+    }
+    out |= {"confidence": ("FP64", frame["confidence"].to_numpy(np.float64))}
+    out |= {f"proba_{c}": ("FP64", frame[f"proba_{c}"].to_numpy(np.float64)) for c in classes}
+    out |= {"ood_score": ("FP64", frame["ood_score"].to_numpy(np.float64))}
+    out |= {"is_ood": ("BOOL", frame["is_ood"].to_numpy(bool))}
+    out |= {name: ("BYTES", [str(v) for v in frame[name]]) for name in text}
+    return out
+
+
+def _json_data(kind: str, values: Any) -> list[Any]:
+    if kind == "FP64":
+        return [None if np.isnan(v) else float(v) for v in values]
+    if kind == "BOOL":
+        return [bool(v) for v in values]
+    return list(values)
+
+
+def _binary_data(kind: str, values: Any) -> bytes:
+    if kind == "BYTES":
+        return encode_bytes(values)
+    if kind == "BOOL":
+        return np.asarray(values, dtype=np.uint8).tobytes()
+    return np.asarray(values, dtype="<f8").tobytes()
+
+
+def _wanted(header: InferenceRequest, names: list[str]) -> list[tuple[str, bool]]:
+    default = (header.parameters or {}).get("binary_data_output", False)
+    if header.outputs is None:
+        return [(n, default is True) for n in names]
+    wanted = []
+    for out in header.outputs:
+        if out.name not in names:
+            raise _bad(f"Output {out.name!r} does not exist; the outputs are {names}.", out.name)
+        params = out.parameters or {}
+        if params.get("class_count", 0) not in (0, False):
+            raise _bad("The classification extension (class_count) is not supported.", out.name)
+        wanted.append((out.name, params.get("binary_data", default) is True))
+    return wanted
+
+
+def encode_response(
+    request: V2Request, frame: pd.DataFrame, classes: list[Any], model: tuple[str, str]
+) -> Response:
+    """Build the V2 response for a served prediction table, binary where the request asks.
+
+    Parameters
+    ----------
+    request
+        The decoded request (its ``id`` is echoed, its ``outputs`` chosen).
+    frame
+        The served predictions (``PredictionBatch.frame``).
+    classes
+        The bundle's classes.
+    model
+        ``(model name, model version)``.
+
+    Returns
+    -------
+    starlette.responses.Response
+        JSON, or the JSON header followed by binary data with ``Inference-Header-Content-Length``.
+    """
+    tensors = output_tensors(frame, classes)
+    outputs, blobs = [], []
+    for name, binary in _wanted(request.header, list(tensors)):
+        kind, values = tensors[name]
+        entry: dict[str, Any] = {"name": name, "shape": [len(frame)], "datatype": kind}
+        if binary:
+            blobs.append(_binary_data(kind, values))
+            entry["parameters"] = {"binary_data_size": len(blobs[-1])}
+        else:
+            entry["data"] = _json_data(kind, values)
+        outputs.append(entry)
+    body: dict[str, Any] = {"model_name": model[0], "model_version": model[1]}
+    if request.header.id is not None:
+        body["id"] = request.header.id
+    body["parameters"] = {"prediction_ids": ",".join(str(v) for v in frame["prediction_id"])}
+    body["outputs"] = outputs
+    text = json.dumps(body, allow_nan=False, separators=(",", ":")).encode("utf-8")
+    if not blobs:
+        return Response(text, media_type="application/json")
+    headers = {"Inference-Header-Content-Length": str(len(text))}
+    return Response(text + b"".join(blobs), media_type="application/octet-stream", headers=headers)

@@ -1,0 +1,189 @@
+"""The service commands: ``prudent serve``, ``prudent feedback`` and ``prudent token``.
+
+``register(app)`` adds them to the main Typer app. ``serve`` runs uvicorn; on SIGTERM the
+service stops being ready at once, requests already started finish, the prediction log is
+flushed and closed, and the process exits within ``shutdown_timeout_s`` (8 s by default).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from collections import Counter
+from pathlib import Path
+from types import FrameType
+from typing import Annotated, Any
+
+import typer
+import uvicorn
+from rich.console import Console
+
+from prudent.config import Settings, is_loopback
+from prudent.errors import DataError, FeedbackError, UnknownPredictionError
+
+__all__ = ["export_settings", "register"]
+
+Opt = typer.Option
+logger = logging.getLogger("prudent.cli")
+
+
+class _DrainingServer(uvicorn.Server):
+    """uvicorn's server, telling the app to stop being ready as soon as a signal arrives."""
+
+    def __init__(self, config: uvicorn.Config, on_exit: Any) -> None:
+        super().__init__(config)
+        self._on_exit = on_exit
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self._on_exit()
+        super().handle_exit(sig, frame)
+
+
+def export_settings(settings: Settings) -> dict[str, str]:
+    """Return the environment that makes ``Settings.load()`` in a worker equal ``settings``.
+
+    Examples
+    --------
+    >>> env = export_settings(Settings(bundle="model", port=9000))
+    >>> env["PRUDENT_PORT"], env["PRUDENT_BUNDLE"]
+    ('9000', 'model')
+    """
+    env = {}
+    for name, value in settings.model_dump(exclude_none=True).items():
+        key = "PROMETHEUS_MULTIPROC_DIR" if name == "prometheus_multiproc_dir" else name
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        env[key if key.isupper() else f"PRUDENT_{name.upper()}"] = text
+    return env
+
+
+def _logging() -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s:     %(name)s: %(message)s"))
+    root = logging.getLogger("prudent")
+    if not root.handlers:
+        root.addHandler(handler)
+    root.setLevel(logging.INFO)
+
+
+def serve(
+    bundle: Annotated[Path, typer.Argument(help="Bundle directory to serve.")],
+    host: Annotated[str | None, Opt(help="Address to listen on [default: 127.0.0.1].")] = None,
+    port: Annotated[int | None, Opt(help="TCP port [default: 8080].")] = None,
+    workers: Annotated[int | None, Opt(help="Server processes [default: 1].")] = None,
+    log_db: Annotated[
+        str | None, Opt("--log-db", help="Prediction log URL [default: sqlite:///prudent-log.db].")
+    ] = None,
+    name: Annotated[
+        str | None, Opt(help="Model name in /v2/models/NAME [default: prudent].")
+    ] = None,
+    tokens: Annotated[Path | None, Opt(help="Tokens file (create with `prudent token`).")] = None,
+    no_auth: Annotated[bool, Opt("--no-auth", help="No tokens; only on 127.0.0.1.")] = False,
+) -> None:
+    """Serve a bundle over HTTP: Open Inference Protocol (V2) and a JSON API, logged durably.
+
+    Other settings come from PRUDENT_* environment variables (see prudent.config.Settings).
+    """
+    from prudent.api import create_app
+
+    settings = Settings.load(
+        bundle=bundle,
+        host=host,
+        port=port,
+        workers=workers,
+        log_db=log_db,
+        model_name=name,
+        tokens_file=tokens,
+        no_auth=no_auth or None,
+    )
+    _logging()
+    app = create_app(settings)
+    if not is_loopback(settings.host):
+        logger.warning("Listening on %s: the service is reachable from the network.", settings.host)
+    if settings.workers == 1:
+        config = uvicorn.Config(
+            app,
+            host=settings.host,
+            port=settings.port,
+            lifespan="on",
+            timeout_graceful_shutdown=int(settings.shutdown_timeout_s),
+            log_level="info",
+        )
+        _DrainingServer(config, app.state.prudent.drain).run()
+        return
+    if settings.log_db.startswith("sqlite"):
+        logger.warning(
+            "%d workers share one SQLite file; use PostgreSQL to scale writes.", settings.workers
+        )
+    if settings.prometheus_multiproc_dir is None:
+        folder = tempfile.mkdtemp(prefix="prudent-metrics-")
+        settings = settings.model_copy(update={"prometheus_multiproc_dir": Path(folder)})
+    os.environ.update(export_settings(settings))
+    uvicorn.run(
+        "prudent.api:create_app_from_env",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        timeout_graceful_shutdown=int(settings.shutdown_timeout_s),
+    )
+
+
+def feedback(
+    bundle: Annotated[Path, typer.Argument(help="Bundle directory (for its classes).")],
+    labels: Annotated[Path, typer.Argument(help="Table with columns prediction_id,label.")],
+    log_db: Annotated[
+        str | None, Opt("--log-db", help="Prediction log URL [default: sqlite:///prudent-log.db].")
+    ] = None,
+    source: Annotated[str, Opt(help="Recorded as who gave the labels.")] = "cli",
+) -> None:
+    """Attach true labels to logged predictions; print how many were stored, duplicates,
+    corrections, unknown ids and refused labels."""
+    from prudent.bundle import load
+    from prudent.data import read_table
+    from prudent.store import SqlPredictionLog
+
+    settings = Settings.load(log_db=log_db)
+    classes = load(bundle).classes
+    table = read_table(labels)
+    missing = [c for c in ("prediction_id", "label") if c not in table.columns]
+    if missing:
+        raise DataError(
+            f"Labels file '{labels}' lacks column(s) {missing}; it needs prediction_id,label."
+        )
+    counts: Counter[str] = Counter()
+    with SqlPredictionLog.open(settings.log_db, synchronous=settings.synchronous) as log:
+        for pid, label in zip(table["prediction_id"], table["label"], strict=True):
+            try:
+                result = log.add_feedback(str(pid), label, source=source, allowed_labels=classes)
+                counts["stored" if result.status.value == "created" else result.status.value] += 1
+            except UnknownPredictionError:
+                counts["unknown"] += 1
+            except FeedbackError:
+                counts["refused"] += 1
+    kinds = ("stored", "duplicate", "correction", "unknown", "refused")
+    Console(highlight=False).print(", ".join(f"{counts[k]} {k}" for k in kinds))
+
+
+def token(
+    name: Annotated[str, typer.Argument(help="Who will hold the token.")],
+    role: Annotated[list[str], Opt("--role", help="predict, review or admin (repeatable).")],
+    tokens: Annotated[Path, Opt(help="Tokens file to add it to.")] = Path("tokens.yaml"),
+    rate_limit: Annotated[float | None, Opt(help="Requests per second allowed.")] = None,
+    burst: Annotated[int | None, Opt(help="Requests allowed at once.")] = None,
+) -> None:
+    """Create an API token: print it once (stdout); store only its SHA-256 in the tokens file."""
+    from prudent.api import add_token
+
+    secret = add_token(tokens, name, role, rate_limit=rate_limit, burst=burst)
+    typer.echo(secret)
+    Console(stderr=True, highlight=False).print(
+        f"Token {name!r} ({', '.join(role)}) added to {tokens}; it is shown only now."
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``serve``, ``feedback`` and ``token`` commands to ``app``."""
+    app.command("serve")(serve)
+    app.command("feedback")(feedback)
+    app.command("token")(token)

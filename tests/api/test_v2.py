@@ -1,0 +1,158 @@
+"""The Open Inference Protocol against a real uvicorn process, with tritonclient in both modes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import pandas as pd
+import pytest
+import tritonclient.http as triton
+
+from prudent.bundle import Bundle
+from prudent.store import SqlPredictionLog
+from tests.api._server import Server, start_server
+from tests.api.conftest import Tokens
+from tests.serve._bundles import input_rows
+
+
+@pytest.fixture(scope="module")
+def server(
+    mixed_dir: Path, tokens: Tokens, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """``prudent serve`` of the mixed bundle, with tokens, on a free port."""
+    running = start_server(
+        mixed_dir, tmp_path_factory.mktemp("v2"), "--tokens", str(tokens.path), "--name", "iris"
+    )
+    yield running
+    running.stop()
+
+
+def _inputs(rows: pd.DataFrame, bundle: Bundle, binary: bool) -> list[Any]:
+    out = []
+    for spec in bundle.schema.features:
+        values = rows[spec.name].to_numpy()
+        if spec.role.value == "numeric":
+            kind, array = "FP64", values.astype(np.float64)
+        elif spec.role.value == "boolean":
+            kind, array = "BOOL", values.astype(bool)
+        else:
+            kind, array = "BYTES", values.astype(object)
+        tensor = triton.InferInput(spec.name, [len(rows)], kind)
+        tensor.set_data_from_numpy(array, binary_data=binary)
+        out.append(tensor)
+    return out
+
+
+def _text(values: np.ndarray[Any, Any]) -> list[str]:
+    return [v.decode() if isinstance(v, bytes) else str(v) for v in values]
+
+
+@pytest.mark.parametrize("binary", [False, True], ids=["json", "binary"])
+def test_v2_tritonclient_matches_the_library_on_100_rows(
+    server: Server, mixed_bundle: Bundle, tokens: Tokens, binary: bool
+) -> None:
+    client = triton.InferenceServerClient(url=f"127.0.0.1:{server.port}")
+    auth = tokens.header("app")
+    assert client.is_server_live() and client.is_server_ready()
+    assert client.is_model_ready("iris", headers=auth)
+    rows = input_rows("mixed", 100, seed=7)
+    names = ["prediction", "decision", "prediction_id", "prediction_set"]
+    names += [f"proba_{c}" for c in mixed_bundle.classes]
+    outputs = [triton.InferRequestedOutput(n, binary_data=binary) for n in names]
+    result = client.infer(
+        "iris",
+        _inputs(rows, mixed_bundle, binary),
+        outputs=outputs,
+        headers=auth,
+        request_id="req-7",
+    )
+    expected = mixed_bundle.predict(rows)
+    assert result.get_response()["id"] == "req-7"
+    assert _text(result.as_numpy("prediction")) == [str(v) for v in expected["prediction"]]
+    assert _text(result.as_numpy("decision")) == list(expected["decision"])
+    assert _text(result.as_numpy("prediction_set")) == list(expected["prediction_set"])
+    for c in mixed_bundle.classes:
+        np.testing.assert_array_equal(result.as_numpy(f"proba_{c}"), expected[f"proba_{c}"])
+    ids = _text(result.as_numpy("prediction_id"))
+    assert len(set(ids)) == 100
+    with SqlPredictionLog.open(f"sqlite:///{server.folder / 'log.db'}") as log:
+        assert log.get(ids[42]).prediction == str(expected["prediction"][42])
+
+
+def test_v2_default_outputs_are_all_binary_with_tritonclient_defaults(
+    server: Server, mixed_bundle: Bundle, tokens: Tokens
+) -> None:
+    client = triton.InferenceServerClient(url=f"127.0.0.1:{server.port}")
+    rows = input_rows("mixed", 5, seed=8)
+    result = client.infer("iris", _inputs(rows, mixed_bundle, True), headers=tokens.header("app"))
+    outputs = {o["name"]: o for o in result.get_response()["outputs"]}
+    assert all("binary_data_size" in o["parameters"] for o in outputs.values())
+    assert result.as_numpy("is_ood").dtype == np.bool_
+    expected = mixed_bundle.predict(rows)
+    np.testing.assert_array_equal(result.as_numpy("confidence"), expected["confidence"])
+    ids = result.get_response()["parameters"]["prediction_ids"].split(",")
+    assert ids == _text(result.as_numpy("prediction_id"))
+
+
+def test_v2_metadata_lists_columns_and_outputs(
+    server: Server, mixed_bundle: Bundle, tokens: Tokens
+) -> None:
+    client = triton.InferenceServerClient(url=f"127.0.0.1:{server.port}")
+    auth = tokens.header("app")
+    assert "binary_tensor_data" in client.get_server_metadata(headers=auth)["extensions"]
+    meta = client.get_model_metadata("iris", headers=auth)
+    kinds = {t["name"]: t["datatype"] for t in meta["inputs"]}
+    assert kinds == {
+        "sepal_length_(cm)": "FP64",
+        "sepal_width_(cm)": "FP64",
+        "petal_length_(cm)": "FP64",
+        "petal_width_(cm)": "FP64",
+        "petal_size": "BYTES",
+        "wide_sepal": "BOOL",
+    }
+    assert {"prediction", "prediction_id", "proba_setosa"} <= {t["name"] for t in meta["outputs"]}
+    assert meta["versions"] == [mixed_bundle.version]
+
+
+def test_v2_health_without_token_and_everything_else_refused(server: Server) -> None:
+    assert httpx.get(f"{server.url}/v2/health/live").json() == {"live": True}
+    refused = httpx.get(f"{server.url}/v2/models/iris")
+    assert refused.status_code == 401 and "bearer token" in refused.json()["error"]
+
+
+def test_v2_unknown_model_and_version_are_404(server: Server, tokens: Tokens) -> None:
+    auth = tokens.header("app")
+    body = {"inputs": [{"name": "petal_size", "shape": [1], "datatype": "BYTES", "data": ["x"]}]}
+    other = httpx.post(f"{server.url}/v2/models/prudent/infer", json=body, headers=auth)
+    assert other.status_code == 404 and "'prudent' is not served here" in other.json()["error"]
+    old = httpx.get(f"{server.url}/v2/models/iris/versions/0000/ready", headers=auth)
+    assert old.status_code == 404 and "no version '0000'" in old.json()["error"]
+
+
+def test_v2_binary_body_limits_and_bad_sizes_are_400(server: Server, tokens: Tokens) -> None:
+    header = {
+        "inputs": [
+            {
+                "name": "sepal_length_(cm)",
+                "shape": [2],
+                "datatype": "FP64",
+                "parameters": {"binary_data_size": 16},
+            }
+        ]
+    }
+    text = json.dumps(header).encode()
+    headers = tokens.header("app") | {"Inference-Header-Content-Length": str(len(text))}
+    cut = httpx.post(
+        f"{server.url}/v2/models/iris/infer", content=text + b"\0" * 8, headers=headers
+    )
+    assert cut.status_code == 400
+    assert cut.json() == {
+        "error": "Input 'sepal_length_(cm)' declares 16 bytes of binary data, but only 8 remain "
+        "in the body.",
+        "field": "sepal_length_(cm)",
+    }
