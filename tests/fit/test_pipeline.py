@@ -1,0 +1,135 @@
+"""The fit pipeline on real data: baselines first, tested candidates, an honest choice, and a
+label audit that finds labels flipped on purpose."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from prudent.fit import FitResult, FitSpec, QuietReporter, fit_table
+from prudent.metrics import balanced_accuracy
+from tests.fixtures import example, flip_labels
+
+CANDIDATES = ("lightgbm", "knn")
+
+
+def _fit(frame: pd.DataFrame, **options) -> FitResult:
+    spec = FitSpec(target="target", **{"candidates": CANDIDATES, "time_limit": 60.0, **options})
+    return fit_table(frame, spec, reporter=QuietReporter())
+
+
+@pytest.fixture(scope="module", params=["breast_cancer", "wine"])
+def fitted(request: pytest.FixtureRequest) -> FitResult:
+    return _fit(example(request.param))
+
+
+def _train_y(result: FitResult) -> np.ndarray:
+    return result.y[result.splits.train]
+
+
+def _mcnemar_p(base_right: np.ndarray, cand_right: np.ndarray) -> float:
+    """McNemar's test written independently: exact binomial below 25 discordant rows."""
+    n01 = int(np.sum(~base_right & cand_right))
+    n10 = int(np.sum(base_right & ~cand_right))
+    n = n01 + n10
+    if n == 0:
+        return 1.0
+    if n < 25:
+        return float(stats.binomtest(min(n01, n10), n, 0.5).pvalue)
+    return float(stats.chi2.sf((abs(n01 - n10) - 1) ** 2 / n, df=1))
+
+
+def _holm(p: dict[str, float]) -> dict[str, float]:
+    order = sorted(p, key=p.get)
+    out, running = {}, 0.0
+    for i, name in enumerate(order):
+        running = max(running, min(1.0, (len(order) - i) * p[name]))
+        out[name] = running
+    return out
+
+
+def test_fit_leaderboard_lists_both_baselines_first(fitted: FitResult) -> None:
+    names = [row["name"] for row in fitted.leaderboard]
+    assert names[:2] == ["majority", "logistic"]
+    assert [row["baseline"] for row in fitted.leaderboard[:2]] == [True, True]
+    assert set(names[2:]) == set(CANDIDATES), fitted.skipped
+    assert fitted.best_baseline == "logistic"
+    for row in fitted.leaderboard:
+        ba = row["metrics"]["balanced_accuracy"]
+        assert ba["low"] <= ba["point"] <= ba["high"]
+
+
+def test_fit_every_candidate_is_tested_against_the_best_baseline(fitted: FitResult) -> None:
+    y = _train_y(fitted)
+    base_right = fitted.runs[fitted.best_baseline].oof_proba.argmax(1) == y
+    expected_p = {
+        name: _mcnemar_p(base_right, fitted.runs[name].oof_proba.argmax(1) == y)
+        for name in CANDIDATES
+    }
+    expected_adjusted = _holm(expected_p)
+    for row in fitted.leaderboard:
+        if row["baseline"]:
+            assert "vs_baseline" not in row
+            continue
+        vs = row["vs_baseline"]
+        assert vs["baseline"] == fitted.best_baseline
+        assert vs["test"].startswith("McNemar")
+        assert vs["p_value"] == pytest.approx(expected_p[row["name"]], rel=1e-9)
+        assert vs["p_adjusted"] == pytest.approx(expected_adjusted[row["name"]], rel=1e-9)
+        assert vs["p_value"] <= vs["p_adjusted"] <= 1.0
+        assert vs["verdict"] in {"better", "not_better", "worse"}
+        assert f"Holm-adjusted p={vs['p_adjusted']:.3g}" in vs["message"]
+
+
+def test_fit_chosen_model_beats_the_logistic_baseline_or_keeps_it(fitted: FitResult) -> None:
+    chosen = fitted.trust.chosen
+    y = _train_y(fitted)
+    logistic = balanced_accuracy(y, fitted.runs["logistic"].oof_proba)
+    if chosen["primary"] == "logistic":
+        assert "logistic" in chosen["reason"]
+        assert chosen["members"] == {"logistic": 1.0}
+    else:
+        primary = fitted.trust.artifacts["oof_primary_raw"]
+        assert balanced_accuracy(y, primary) >= logistic, chosen["reason"]
+        assert chosen["vs_baseline"]["verdict"] != "worse"
+
+
+def test_fit_measures_the_locked_test_set_once(fitted: FitResult) -> None:
+    assert {"majority", "logistic", "final"} <= set(fitted.trust.test_metrics)
+    final = fitted.trust.test_metrics["final"]["balanced_accuracy"]["point"]
+    majority = fitted.trust.test_metrics["majority"]["balanced_accuracy"]["point"]
+    assert final > majority + 0.3
+    assert len(fitted.splits.test) == round(0.2 * len(fitted.y))
+
+
+@pytest.fixture(scope="module", params=["breast_cancer", "wine"])
+def noisy(request: pytest.FixtureRequest) -> tuple[pd.DataFrame, np.ndarray, FitResult]:
+    frame, flipped = flip_labels(example(request.param), "target", share=0.05, seed=11)
+    return frame, flipped, _fit(frame, candidates=())
+
+
+def test_label_audit_finds_flipped_labels(noisy) -> None:
+    frame, flipped, result = noisy
+    in_training = np.intersect1d(flipped, result.splits.train)
+    found = np.intersect1d(in_training, result.label_issues["row"].to_numpy())
+    assert len(in_training) >= 5
+    assert len(found) / len(in_training) >= 0.5, (len(found), len(in_training))
+    issues = result.label_issues.set_index("row")
+    assert (issues.loc[found, "given"] == frame.loc[found, "target"]).all()
+    assert (issues.loc[found, "likely"] != issues.loc[found, "given"]).all()
+
+
+def test_drop_suspect_labels_removes_them_and_keeps_the_test_set(noisy) -> None:
+    frame, _, kept = noisy
+    dropped = _fit(frame, candidates=(), drop_suspect_labels=True)
+    suspects = dropped.label_issues["row"].to_numpy()
+    assert len(suspects) > 0
+    assert np.intersect1d(suspects, dropped.splits.train).size == 0
+    np.testing.assert_array_equal(dropped.splits.train, np.setdiff1d(kept.splits.train, suspects))
+    np.testing.assert_array_equal(dropped.splits.test, kept.splits.test)
+    assert dropped.splits.notes[-1] == (
+        f"Removed {len(suspects)} training row(s) with suspect labels."
+    )
+    assert dropped.splits.notes[-1] in dropped.notices
