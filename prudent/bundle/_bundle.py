@@ -70,7 +70,7 @@ class Bundle:
             for k, v in result.trust.artifacts.items()
             if np.asarray(v).dtype != object
         }
-        np.savez_compressed(buffer, **arrays)
+        np.savez_compressed(buffer, **arrays)  # type: ignore[arg-type]
         extras["artifacts.npz"] = buffer.getvalue()
         if result.test_frame is not None:
             evidence = io.BytesIO()

@@ -53,7 +53,7 @@ def jsonable(value: Any) -> Any:
 def build_manifest(result: FitResult) -> dict[str, Any]:
     """The manifest of a fit's bundle, without the ``files`` section (added on save)."""
     spec = result.spec
-    return jsonable(
+    manifest: dict[str, Any] = jsonable(
         {
             "format_version": FORMAT_VERSION,
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -85,3 +85,4 @@ def build_manifest(result: FitResult) -> dict[str, Any]:
             "fit_seconds": round(result.seconds, 2),
         }
     )
+    return manifest

@@ -164,7 +164,7 @@ def fit_table(
     DataError
         The table cannot be used (named column, class or value).
     """
-    reporter = reporter or QuietReporter()
+    rep: Reporter = reporter if reporter is not None else QuietReporter()
     budget = Budget(spec.time_limit)
     started = time.monotonic()
     schema = infer_schema(
@@ -176,16 +176,14 @@ def fit_table(
         drop=spec.drop,
     )
     for n in schema.notices:
-        reporter.notice(n)
+        rep.notice(n)
     target = prepare_target(frame, spec.target, min_per_class=3)
     if target.n_dropped:
-        reporter.notice(
-            f"Dropped {target.n_dropped} row(s) whose target '{spec.target}' is missing."
-        )
+        rep.notice(f"Dropped {target.n_dropped} row(s) whose target '{spec.target}' is missing.")
     X_all, _ = validate_frame(target.frame, schema)
     splits = make_splits(target.y, test_size=spec.test_size, n_folds=spec.n_folds, seed=spec.seed)
     for n in splits.notes:
-        reporter.notice(n)
+        rep.notice(n)
     k = len(target.classes)
     specs = [
         s
@@ -196,30 +194,30 @@ def fit_table(
     X_train, y_train = X_all.iloc[splits.train].reset_index(drop=True), target.y[splits.train]
     ctx = _candidate_ctx(schema, y_train, k, spec.seed)
     runs: dict[str, CandidateRun] = {}
-    _run_all(baselines, ctx, X_train, y_train, splits, budget, reporter, runs)
+    _run_all(baselines, ctx, X_train, y_train, splits, budget, rep, runs)
     issues = _audit(target, splits, runs["logistic"])
-    reporter.notice(
+    rep.notice(
         f"Label audit: {len(issues)} training row(s) have a label that looks wrong "
         "(listed in the bundle's label_issues.csv)."
     )
     if spec.drop_suspect_labels and len(issues):
         positions = np.searchsorted(target.original_rows, issues["row"].to_numpy())
         splits = without_rows(splits, target.y, positions, seed=spec.seed)
-        reporter.notice(splits.notes[-1])
+        rep.notice(splits.notes[-1])
         X_train = X_all.iloc[splits.train].reset_index(drop=True)
         y_train = target.y[splits.train]
         ctx = _candidate_ctx(schema, y_train, k, spec.seed)
         runs = {}
-        _run_all(baselines, ctx, X_train, y_train, splits, budget, reporter, runs)
+        _run_all(baselines, ctx, X_train, y_train, splits, budget, rep, runs)
     skipped = _run_all(
-        [s for s in specs if not s.baseline], ctx, X_train, y_train, splits, budget, reporter, runs
+        [s for s in specs if not s.baseline], ctx, X_train, y_train, splits, budget, rep, runs
     )
     if not runs:
         raise BudgetError("No model could be fitted within the time limit; raise --time-limit.")
     rows, comparisons, base = leaderboard(runs, y_train, seed=spec.seed)
     for row in rows:
         if "vs_baseline" in row:
-            reporter.notice(row["vs_baseline"]["message"])
+            rep.notice(row["vs_baseline"]["message"])
     X_ood = None
     if ood_examples is not None:
         X_ood, _ = validate_frame(ood_examples, schema)
@@ -236,7 +234,7 @@ def fit_table(
         X_ood=X_ood,
         schema=schema,
         budget=budget,
-        reporter=reporter,
+        reporter=rep,
     )
     return FitResult(
         spec=spec,
@@ -253,6 +251,6 @@ def fit_table(
         model=trust.model,
         test_frame=_evidence(X_all, target, splits),
         data_summary=_summary(frame, target, schema),
-        notices=list(getattr(reporter, "notices", [])),
+        notices=list(getattr(rep, "notices", [])),
         seconds=time.monotonic() - started,
     )

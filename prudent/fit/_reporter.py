@@ -7,8 +7,8 @@ progress bars, the library a quiet one that only keeps the notices.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from typing import Protocol
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any, Protocol
 
 __all__ = ["QuietReporter", "Reporter"]
 
@@ -22,18 +22,8 @@ class Reporter(Protocol):
     def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
         """Show a small table."""
 
-    def progress(self, description: str, total: int) -> _ProgressContext:
+    def progress(self, description: str, total: int) -> AbstractContextManager[Any]:
         """A context manager yielding ``advance(n=1)`` for a bar of ``total`` steps."""
-
-
-class _Advance(Protocol):
-    def __call__(self, n: int = 1) -> None: ...
-
-
-class _ProgressContext(Protocol):
-    def __enter__(self) -> _Advance: ...
-
-    def __exit__(self, *exc: object) -> None: ...
 
 
 class QuietReporter:
@@ -58,7 +48,7 @@ class QuietReporter:
         """Ignore tables."""
 
     @contextmanager
-    def progress(self, description: str, total: int) -> Iterator[_Advance]:
+    def progress(self, description: str, total: int) -> Iterator[Any]:
         """A bar that draws nothing."""
 
         def advance(n: int = 1) -> None:
