@@ -158,7 +158,7 @@ def postgres_server(*, fsync: bool = True) -> Iterator[str]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def create_database(url: str, name: str | None = None) -> str:
+def create_database(url: str, name: str | None = None, *, template: str | None = None) -> str:
     """Create a database on the server of ``url`` and return the URL that points at it.
 
     Parameters
@@ -167,14 +167,17 @@ def create_database(url: str, name: str | None = None) -> str:
         Any database URL of the server (``postgresql+psycopg://…/dbname``).
     name
         The new database's name; a fresh unique one by default.
+    template
+        Copy this database (which must have no open connection) instead of an empty one.
     """
     import psycopg
 
     name = name or f"t_{uuid.uuid4().hex[:16]}"
     head, _, _ = url.rpartition("/")
     conninfo = head.replace("postgresql+psycopg://", "postgresql://") + "/postgres"
+    copy = f' TEMPLATE "{template}"' if template else ""
     with psycopg.connect(conninfo, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
+        connection.execute(f'CREATE DATABASE "{name}"{copy}')
     return f"{head}/{name}"
 
 

@@ -8,7 +8,8 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 
-from prudent.store._base import LogBase, Window
+from prudent.store._base import LogBase
+from prudent.store._core import Window
 from prudent.store._records import (
     FeedbackEntry,
     FeedbackResult,
@@ -91,12 +92,24 @@ class InMemoryPredictionLog(LogBase):
         self._check_open()
 
     def integrity_check(self) -> list[str]:
-        """Return no problems: a dict cannot be corrupt."""
+        """Return no problems: a dict cannot be corrupt.
+
+        Returns
+        -------
+        list of str
+            Always empty.
+        """
         self._check_open()
         return []
 
     def count_review(self) -> int:
-        """Count open review cases."""
+        """Count open review cases.
+
+        Returns
+        -------
+        int
+            Cases decided ``review`` and not yet labelled.
+        """
         self._check_open()
         with self._lock:
             return sum(not case.closed for case in self._cases.values())

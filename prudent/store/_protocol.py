@@ -26,11 +26,28 @@ class PredictionLog(Protocol):
     """
 
     def write(self, records: Sequence[PredictionRecord]) -> None:
-        """Log records and return once they are committed."""
+        """Log records and return once they are committed.
+
+        Parameters
+        ----------
+        records
+            The predictions; an id already logged is skipped.
+        """
         ...
 
     def write_async(self, records: Sequence[PredictionRecord]) -> Future[None]:
-        """Log records; the future resolves once they are committed."""
+        """Log records; the future resolves once they are committed.
+
+        Parameters
+        ----------
+        records
+            The predictions; an id already logged is skipped.
+
+        Returns
+        -------
+        concurrent.futures.Future
+            Resolves to None after the commit, or to the error that prevented it.
+        """
         ...
 
     def flush(self) -> None:
@@ -46,11 +63,33 @@ class PredictionLog(Protocol):
         ...
 
     def get(self, prediction_id: str) -> PredictionRecord:
-        """Return one logged prediction."""
+        """Return one logged prediction.
+
+        Parameters
+        ----------
+        prediction_id
+            Its id.
+
+        Returns
+        -------
+        PredictionRecord
+            As written.
+        """
         ...
 
     def count(self, *, model_version: str | None = None) -> int:
-        """Count logged predictions."""
+        """Count logged predictions.
+
+        Parameters
+        ----------
+        model_version
+            Count this bundle hash only.
+
+        Returns
+        -------
+        int
+            The number of predictions.
+        """
         ...
 
     def iter_predictions(
@@ -60,7 +99,22 @@ class PredictionLog(Protocol):
         model_version: str | None = None,
         batch_size: int = 1000,
     ) -> Iterator[PredictionRecord]:
-        """Yield predictions with ``since <= created_at < until``, oldest first."""
+        """Yield predictions with ``since <= created_at < until``, oldest first.
+
+        Parameters
+        ----------
+        since, until
+            The time window; open-ended when None.
+        model_version
+            Keep one bundle hash only.
+        batch_size
+            Rows read per query.
+
+        Returns
+        -------
+        Iterator of PredictionRecord
+            In ``(created_at, id)`` order.
+        """
         ...
 
     def add_feedback(
@@ -72,7 +126,26 @@ class PredictionLog(Protocol):
         received_at: datetime | None = None,
         allowed_labels: Collection[object] | None = None,
     ) -> FeedbackResult:
-        """Record the true label of a prediction."""
+        """Record the true label of a prediction (created, duplicate or correction).
+
+        Parameters
+        ----------
+        prediction_id
+            The logged prediction.
+        label
+            Its true label.
+        source
+            Who gives it: ``"api"`` or a reviewer.
+        received_at
+            When it was received; now by default.
+        allowed_labels
+            The model's classes, to refuse any other label.
+
+        Returns
+        -------
+        FeedbackResult
+            What was stored.
+        """
         ...
 
     def add_feedback_many(
@@ -83,11 +156,39 @@ class PredictionLog(Protocol):
         received_at: datetime | None = None,
         allowed_labels: Collection[object] | None = None,
     ) -> list[FeedbackResult]:
-        """Record several labels in one transaction: all or none."""
+        """Record several labels in one transaction: all or none.
+
+        Parameters
+        ----------
+        items
+            ``(prediction_id, label)`` pairs.
+        source
+            Who gives them.
+        received_at
+            When they were received; now by default.
+        allowed_labels
+            The model's classes, to refuse any other label.
+
+        Returns
+        -------
+        list of FeedbackResult
+            One per item.
+        """
         ...
 
     def feedback_history(self, prediction_id: str) -> list[FeedbackEntry]:
-        """Return every label of a prediction, oldest first."""
+        """Return every label of a prediction, oldest first.
+
+        Parameters
+        ----------
+        prediction_id
+            The logged prediction.
+
+        Returns
+        -------
+        list of FeedbackEntry
+            Empty when it has none.
+        """
         ...
 
     def labelled_predictions(
@@ -98,31 +199,100 @@ class PredictionLog(Protocol):
         *,
         expand_inputs: bool = True,
     ) -> pd.DataFrame:
-        """Return labelled predictions joined with their latest label."""
+        """Return labelled predictions joined with their latest label.
+
+        Parameters
+        ----------
+        since, until
+            The time window of the predictions.
+        model_version
+            Keep one bundle hash only.
+        expand_inputs
+            One column per input feature, or one ``inputs`` column of dicts.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``META_COLUMNS`` then the inputs.
+        """
         ...
 
     def list_review(self, limit: int = 50, offset: int = 0) -> list[ReviewCase]:
-        """Return open review cases, oldest first."""
+        """Return open review cases, oldest first.
+
+        Parameters
+        ----------
+        limit
+            Most cases returned.
+        offset
+            Cases skipped first.
+
+        Returns
+        -------
+        list of ReviewCase
+            With who holds each.
+        """
         ...
 
     def count_review(self) -> int:
-        """Count open review cases."""
+        """Count open review cases.
+
+        Returns
+        -------
+        int
+            Cases decided ``review`` and not yet labelled.
+        """
         ...
 
     def claim(self, prediction_id: str, reviewer: str) -> ReviewCase:
-        """Give an open review case to a reviewer."""
+        """Give an open review case to a reviewer.
+
+        Parameters
+        ----------
+        prediction_id
+            The case.
+        reviewer
+            Who takes it.
+
+        Returns
+        -------
+        ReviewCase
+            The case, now held by ``reviewer``.
+        """
         ...
 
     def release(self, prediction_id: str, reviewer: str, *, force: bool = False) -> None:
-        """Take a review case back from its reviewer."""
+        """Take a review case back from its reviewer.
+
+        Parameters
+        ----------
+        prediction_id
+            The case.
+        reviewer
+            Who holds it.
+        force
+            Release it whoever holds it.
+        """
         ...
 
     def integrity_check(self) -> list[str]:
-        """Return the problems the database reports; empty when it is sound."""
+        """Return the problems the database reports; empty when it is sound.
+
+        Returns
+        -------
+        list of str
+            The problems.
+        """
         ...
 
     def __enter__(self) -> Self:
-        """Return the log itself."""
+        """Return the log itself.
+
+        Returns
+        -------
+        PredictionLog
+            This log.
+        """
         ...
 
     def __exit__(
@@ -131,5 +301,11 @@ class PredictionLog(Protocol):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        """Close the log."""
+        """Close the log.
+
+        Parameters
+        ----------
+        exc_type, exc, tb
+            The exception leaving the ``with`` block, if any.
+        """
         ...

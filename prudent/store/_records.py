@@ -297,7 +297,7 @@ class FeedbackStatus(StrEnum):
 class FeedbackResult:
     """The outcome of :meth:`PredictionLog.add_feedback`.
 
-    Attributes
+    Parameters
     ----------
     prediction_id
         The prediction labelled.
@@ -325,7 +325,7 @@ class FeedbackResult:
 class FeedbackEntry:
     """One stored label of a prediction.
 
-    Attributes
+    Parameters
     ----------
     prediction_id
         The prediction labelled.
@@ -347,7 +347,7 @@ class FeedbackEntry:
 class ReviewCase:
     """An open case of the review queue: a prediction decided ``review`` and not yet labelled.
 
-    Attributes
+    Parameters
     ----------
     record
         The logged prediction.

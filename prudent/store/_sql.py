@@ -16,7 +16,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from prudent.errors import ConfigError, StoreError
 from prudent.store import _sql_read as read
 from prudent.store import _sql_write as write
-from prudent.store._base import LogBase, Window, check_positive
+from prudent.store._base import LogBase
+from prudent.store._core import Window, check_positive
 from prudent.store._engine import Engines, create_engines, normalise_url
 from prudent.store._migrate import upgrade
 from prudent.store._records import (
@@ -46,6 +47,15 @@ class SqlPredictionLog(LogBase):
 
     Build it with :meth:`open`. One writer thread owns the write connection and commits
     queued rows in small batches; ``write`` returns only after its rows are committed.
+
+    Parameters
+    ----------
+    engines
+        The write and read engines (see :meth:`open`).
+    writer
+        The writer thread over the write engine.
+    clock
+        Returns the current UTC time.
 
     Examples
     --------
@@ -199,7 +209,13 @@ class SqlPredictionLog(LogBase):
         return self._read(check, "checking integrity")
 
     def count_review(self) -> int:
-        """Count open review cases."""
+        """Count open review cases.
+
+        Returns
+        -------
+        int
+            Cases decided ``review`` and not yet labelled.
+        """
         self._check_open()
         return self._read(read.count_open_cases, "counting review cases")
 

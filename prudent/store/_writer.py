@@ -203,7 +203,7 @@ def describe_db_error(exc: BaseException) -> str:
 
     Examples
     --------
-    >>> describe_db_error(ValueError("null value in column\nDETAIL: Failing row contains (x)"))
+    >>> describe_db_error(ValueError("null value in column\\nDETAIL: Failing row contains (x)"))
     'ValueError: null value in column'
     """
     detail = getattr(exc, "orig", None) or exc

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
 from prudent.store import InMemoryPredictionLog, PredictionLog, PredictionRecord, SqlPredictionLog
@@ -49,16 +50,29 @@ def make_record(**changes: Any) -> PredictionRecord:
     return PredictionRecord(**fields)
 
 
-def _url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+def _url(backend: str, tmp_path: Path, request: pytest.FixtureRequest, migrated: bool) -> str:
     if backend == "sqlite":
         return f"sqlite:///{tmp_path / 'log.db'}"
-    return create_database(request.getfixturevalue("postgres_url"))
+    if not migrated:
+        return create_database(request.getfixturevalue("postgres_url"))
+    url: str = request.getfixturevalue("migrated_postgres_url")
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as connection:
+        connection.execute("TRUNCATE feedback, review_cases, predictions")
+    return url
+
+
+@pytest.fixture(scope="session")
+def migrated_postgres_url(postgres_url: str) -> str:  # noqa: F811  (the imported fixture)
+    """A migrated PostgreSQL database that behaviour tests share, emptied before each."""
+    url = create_database(postgres_url)
+    SqlPredictionLog.open(url).close()
+    return url
 
 
 @pytest.fixture
 def sql_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh empty database URL on the backend named by ``request.param``."""
-    return _url(request.param, tmp_path, request)
+    """A fresh, empty (unmigrated) database URL on the backend named by ``request.param``."""
+    return _url(request.param, tmp_path, request, migrated=False)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -67,7 +81,7 @@ def open_log(
 ) -> Iterator[Callable[..., PredictionLog]]:
     """Open logs on one backend (each call on the same database); all closed at the end."""
     backend = request.param
-    url = None if backend == "memory" else _url(backend, tmp_path, request)
+    url = None if backend == "memory" else _url(backend, tmp_path, request, migrated=True)
     opened: list[PredictionLog] = []
 
     def factory(**options: Any) -> PredictionLog:

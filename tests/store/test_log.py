@@ -331,19 +331,3 @@ def test_closed_log_refuses_every_call(open_log: Callable[..., PredictionLog]) -
     for call in calls:
         with pytest.raises(StoreError, match="is closed; open a new one"):
             call()
-
-
-def test_reopened_log_keeps_everything(open_log: Callable[..., PredictionLog]) -> None:
-    first = open_log()
-    if type(first).__name__ == "InMemoryPredictionLog":
-        pytest.skip("an in-memory log does not outlive its object")
-    records = [make_record(decision="review") for _ in range(3)]
-    ids = [r.id for r in records]
-    first.write(records)
-    first.claim(ids[0], "ana")
-    first.add_feedback(ids[1], "setosa")
-    first.close()
-    again = open_log()
-    assert again.count() == 3
-    assert {c.record.id: c.claimed_by for c in again.list_review()} == {ids[0]: "ana", ids[2]: None}
-    assert again.feedback_history(ids[1])[0].label == "setosa"

@@ -372,3 +372,20 @@ def test_writer_reconnects_after_losing_its_connection(postgres_url: str) -> Non
         kill_other_connections()
         assert log.add_feedback(case.id, "setosa").status.value == "created"
         assert (log.count(), log.count_review()) == (2, 0)
+
+
+@pytest.mark.parametrize("sql_url", SQL_BACKENDS, indirect=True)
+def test_reopened_log_keeps_everything(sql_url: str) -> None:
+    records = [make_record(decision="review") for _ in range(3)]
+    ids = [r.id for r in records]
+    with SqlPredictionLog.open(sql_url) as first:
+        first.write(records)
+        first.claim(ids[0], "ana")
+        first.add_feedback(ids[1], "setosa")
+    with SqlPredictionLog.open(sql_url) as again:
+        assert [again.get(i) for i in ids] == records
+        assert {c.record.id: c.claimed_by for c in again.list_review()} == {
+            ids[0]: "ana",
+            ids[2]: None,
+        }
+        assert again.feedback_history(ids[1])[0].label == "setosa"
