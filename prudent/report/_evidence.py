@@ -1,0 +1,116 @@
+"""What the report reads from a bundle: the manifest, the arrays and the evidence tables.
+
+Everything is optional: a bundle saved by an older or partial pipeline may lack any of
+it, and each section checks for what it needs and says so in one line when it is absent.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["Evidence", "MissingEvidence", "dig"]
+
+
+class MissingEvidence(LookupError):
+    """A section's input is absent from the bundle; the message names what is missing."""
+
+
+def dig(mapping: Mapping[str, Any], path: str) -> Any:
+    """Return the value at a dotted ``path`` in nested mappings, or raise MissingEvidence.
+
+    Examples
+    --------
+    >>> dig({"trust": {"ood": {"threshold": 1.5}}}, "trust.ood.threshold")
+    1.5
+    >>> dig({}, "trust.ood")
+    Traceback (most recent call last):
+    ...
+    prudent.report._evidence.MissingEvidence: trust.ood
+    """
+    value: Any = mapping
+    for key in path.split("."):
+        if not isinstance(value, Mapping) or value.get(key) is None:
+            raise MissingEvidence(path)
+        value = value[key]
+    if isinstance(value, Mapping | list) and len(value) == 0:
+        raise MissingEvidence(path)
+    return value
+
+
+@dataclass
+class Evidence:
+    """The report's inputs, decoded once.
+
+    Parameters
+    ----------
+    manifest
+        The bundle's manifest.
+    arrays
+        The arrays of ``artifacts.npz`` (name → array).
+    test_rows
+        Up to 2,000 locked-test rows with ``__row__`` and ``__label__``, when saved.
+    label_issues
+        The label audit's table (row, given, likely, score), when saved.
+    """
+
+    manifest: dict[str, Any]
+    arrays: dict[str, np.ndarray[Any, Any]] = field(default_factory=dict)
+    test_rows: pd.DataFrame | None = None
+    label_issues: pd.DataFrame | None = None
+
+    @classmethod
+    def from_extras(cls, manifest: dict[str, Any], extras: Mapping[str, bytes]) -> Evidence:
+        """Decode the bundle's extra files (unknown or absent ones are skipped).
+
+        Examples
+        --------
+        >>> Evidence.from_extras({"classes": ["a", "b"]}, {}).classes
+        ['a', 'b']
+        """
+        arrays: dict[str, np.ndarray[Any, Any]] = {}
+        if "artifacts.npz" in extras:
+            with np.load(io.BytesIO(extras["artifacts.npz"]), allow_pickle=False) as npz:
+                arrays = {k: npz[k] for k in npz.files}
+        rows = None
+        if "test_rows.parquet" in extras:
+            rows = pd.read_parquet(io.BytesIO(extras["test_rows.parquet"]))
+        issues = None
+        if "label_issues.csv" in extras:
+            issues = pd.read_csv(io.BytesIO(extras["label_issues.csv"]))
+        return cls(manifest=manifest, arrays=arrays, test_rows=rows, label_issues=issues)
+
+    @property
+    def classes(self) -> list[str]:
+        """The class labels as text (index = encoded label)."""
+        return [str(c) for c in self.manifest.get("classes", [])]
+
+    def get(self, path: str) -> Any:
+        """Return the manifest value at a dotted path, or raise :class:`MissingEvidence`."""
+        return dig(self.manifest, path)
+
+    def find(self, path: str, default: Any = None) -> Any:
+        """Return the manifest value at a dotted path, or ``default`` when absent."""
+        try:
+            return dig(self.manifest, path)
+        except MissingEvidence:
+            return default
+
+    def array(self, name: str) -> np.ndarray[Any, Any]:
+        """Return the artifact array ``name``, or raise :class:`MissingEvidence`."""
+        if name not in self.arrays:
+            raise MissingEvidence(f"artifacts.npz:{name}")
+        return self.arrays[name]
+
+    def test_predictions(self) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+        """Return the locked test's encoded labels and calibrated probabilities."""
+        y = np.asarray(self.array("y_test"), dtype=np.int64)
+        proba = np.asarray(self.array("test_proba"), dtype=np.float64)
+        if proba.ndim != 2 or len(proba) != len(y) or len(y) == 0:
+            raise MissingEvidence("artifacts.npz:test_proba (shape does not match y_test)")
+        return y, proba

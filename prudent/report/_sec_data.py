@@ -1,0 +1,287 @@
+"""Sections 1 and 2: the data, and the baselines against the candidates."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import numpy as np
+
+from prudent.report._evidence import Evidence
+from prudent.report._html import Html, Section, esc, fmt, pct, table
+from prudent.report._plots import (
+    BAD,
+    GOOD,
+    GREY,
+    MID,
+    NEUTRAL,
+    figure_html,
+    hbars,
+    new_figure,
+    short,
+)
+
+__all__ = ["baselines_section", "data_section"]
+
+_TOP_CLASSES = 24
+_TOP_COLUMNS = 15
+_VERDICT_COLOR = {"better": GOOD, "not_better": MID, "worse": BAD}
+
+
+def _class_balance(counts: dict[str, int]) -> Html:
+    items = sorted(counts.items(), key=lambda kv: -kv[1])
+    if len(items) > _TOP_CLASSES:
+        rest = items[_TOP_CLASSES - 1 :]
+        items = [
+            *items[: _TOP_CLASSES - 1],
+            (f"{len(rest)} other classes", sum(v for _, v in rest)),
+        ]
+    fig, ax = new_figure(6.4, 1.2 + 0.22 * len(items))
+    values = [v for _, v in items]
+    hbars(ax, [k for k, _ in items], values, NEUTRAL)
+    total = sum(counts.values())
+    for i, v in enumerate(values):
+        ax.text(v, len(values) - 1 - i, f" {v} ({v / total:.0%})", va="center", fontsize=8)
+    ax.set_xlim(0, max(values) * 1.3)
+    ax.set_xlabel("labelled rows")
+    ax.set_title("Class balance")
+    alt = "Bar chart of rows per class: " + ", ".join(f"{k} {v}" for k, v in items[:10])
+    return figure_html(fig, alt)
+
+
+def _columns_figure(columns: list[dict[str, Any]]) -> Html:
+    missing = sorted(
+        (c for c in columns if float(c.get("missing_share") or 0) > 0),
+        key=lambda c: -float(c["missing_share"]),
+    )[:_TOP_COLUMNS]
+    if missing:
+        fig, ax = new_figure(6.4, 1.2 + 0.22 * len(missing))
+        shares = [float(c["missing_share"]) for c in missing]
+        hbars(ax, [c["name"] for c in missing], shares, MID)
+        ax.set_xlim(0, 1)
+        ax.set_xlabel("share of rows missing")
+        ax.set_title("Columns with missing values")
+        alt = "Bar chart of missing shares: " + ", ".join(
+            f"{c['name']} {pct(c['missing_share'])}" for c in missing[:10]
+        )
+        return figure_html(fig, alt)
+    roles = Counter(str(c.get("role", "?")) for c in columns)
+    fig, ax = new_figure(6.4, 1.2 + 0.3 * len(roles))
+    hbars(ax, list(roles), list(roles.values()), NEUTRAL)
+    ax.set_xlabel("columns")
+    ax.set_title("Columns by role (no missing values)")
+    alt = "Bar chart of columns per role: " + ", ".join(f"{k} {v}" for k, v in roles.items())
+    return figure_html(fig, alt)
+
+
+def _data_takeaway(ev: Evidence, counts: dict[str, int], columns: list[dict[str, Any]]) -> str:
+    total = max(sum(counts.values()), 1)
+    big = max(counts, key=lambda k: counts[k])
+    small = min(counts, key=lambda k: counts[k])
+    roles = Counter(str(c.get("role")) for c in columns)
+    n_missing = sum(1 for c in columns if float(c.get("missing_share") or 0) > 0)
+    dropped = int(ev.find("data.dropped_missing_target", 0))
+    return (
+        f"{ev.find('data.rows', total)} rows, {len(counts)} classes (largest '{big}' "
+        f"{counts[big] / total:.0%}, smallest '{small}' {counts[small] / total:.0%}); "
+        f"{len(columns)} columns ({', '.join(f'{v} {k}' for k, v in roles.most_common())}), "
+        f"{n_missing} with missing values; {dropped} rows dropped for a missing label."
+    )
+
+
+def _data_tables(ev: Evidence, counts: dict[str, int], columns: list[dict[str, Any]]) -> list[Html]:
+    total = max(sum(counts.values()), 1)
+    tables = [
+        table(
+            ["class", "rows", "share"],
+            [[k, v, pct(v / total)] for k, v in counts.items()],
+            "Classes",
+        ),
+        table(
+            ["column", "role", "dtype", "distinct values", "missing"],
+            [
+                [
+                    c.get("name"),
+                    c.get("role"),
+                    c.get("dtype"),
+                    c.get("n_unique"),
+                    pct(c.get("missing_share", 0)),
+                ]
+                for c in columns
+            ],
+            "Columns and roles (identifier and dropped columns are not read by the model)",
+        ),
+    ]
+    tables.append(_kept_dropped(ev))
+    if ev.label_issues is not None and len(ev.label_issues):
+        head = ev.label_issues.head(50)
+        title = f"Suspect labels (first {len(head)} of {len(ev.label_issues)})"
+        tables.append(table(list(map(str, head.columns)), head.to_numpy().tolist(), title))
+    return tables
+
+
+def _kept_dropped(ev: Evidence) -> Html:
+    facts: list[list[object]] = [
+        ["rows read", ev.find("data.rows", "—")],
+        ["rows dropped (missing label)", ev.find("data.dropped_missing_target", 0)],
+        ["training rows (cross-validated)", ev.find("splits.train_rows", "—")],
+        ["locked test rows", ev.find("splits.test_rows", "—")],
+        ["folds", ev.find("splits.n_folds", "—")],
+        ["suspect labels (label audit)", ev.find("label_audit.n_suspect", 0)],
+        ["suspect rows removed", ev.find("label_audit.dropped", False)],
+    ]
+    facts += [["split note", n] for n in ev.find("splits.notes", [])]
+    return table(["what", "value"], facts, "What was kept and dropped")
+
+
+def data_section(ev: Evidence) -> Section:
+    """Rows, classes and their balance, column roles, missing values, what was dropped."""
+    counts = {str(k): int(v) for k, v in ev.get("data.class_counts").items()}
+    columns = list(ev.get("schema.columns"))
+    return Section(
+        "data",
+        "Data",
+        _data_takeaway(ev, counts, columns),
+        figures=[_class_balance(counts), _columns_figure(columns)],
+        tables=_data_tables(ev, counts, columns),
+    )
+
+
+def _metric(row: dict[str, Any], name: str) -> tuple[float, float, float]:
+    m = row.get("metrics", {}).get(name) or {}
+    point = float(m.get("point", np.nan))
+    return point, float(m.get("low", point)), float(m.get("high", point))
+
+
+def _leaderboard_figure(rows: list[dict[str, Any]], shipped: set[str]) -> Html:
+    fig, axes = new_figure(7.2, 1.3 + 0.32 * len(rows), ncols=2)
+    names = [str(r["name"]) + (" ★" if r["name"] in shipped else "") for r in rows][::-1]
+    colors = [
+        GREY
+        if r.get("baseline")
+        else _VERDICT_COLOR.get(str((r.get("vs_baseline") or {}).get("verdict")), NEUTRAL)
+        for r in rows
+    ][::-1]
+    for ax, metric, label in zip(
+        axes,
+        ("balanced_accuracy", "log_loss"),
+        ("balanced accuracy (higher is better)", "log loss (lower is better)"),
+        strict=True,
+    ):
+        stats = np.array([_metric(r, metric) for r in rows][::-1])
+        y = np.arange(len(rows))
+        err = np.abs(np.vstack([stats[:, 0] - stats[:, 1], stats[:, 2] - stats[:, 0]]))
+        ax.errorbar(stats[:, 0], y, xerr=np.nan_to_num(err), fmt="none", ecolor="#57606a")
+        ax.scatter(stats[:, 0], y, c=colors, s=40, zorder=3)
+        ax.set_yticks(y, [short(n) for n in names])
+        ax.set_xlabel(label)
+    axes[1].tick_params(labelleft=False)
+    axes[0].set_title("Cross-validated, 95% interval (grey: baselines)")
+    alt = "Dot plot of balanced accuracy and log loss per model: " + ", ".join(
+        f"{r['name']} {fmt(_metric(r, 'balanced_accuracy')[0])}" for r in rows
+    )
+    return figure_html(
+        fig,
+        alt,
+        "★ part of the shipped model; colour: green better than the baseline, "
+        "amber not significantly better, red significantly worse.",
+    )
+
+
+def _leaderboard_takeaway(ev: Evidence, rows: list[dict[str, Any]]) -> str:
+    base_name = ev.find("best_baseline") or next(r["name"] for r in rows if r.get("baseline"))
+    base = next((r for r in rows if r["name"] == base_name), rows[0])
+    candidates = [r for r in rows if not r.get("baseline")]
+    primary = ev.find("trust.ensemble.primary") or ev.find("chosen.primary", "?")
+    if not candidates:
+        return (
+            f"Only baselines finished; the best, {base_name}, has balanced accuracy "
+            f"{fmt(_metric(base, 'balanced_accuracy')[0])}; shipped: {primary}."
+        )
+    best = max(candidates, key=lambda r: _metric(r, "balanced_accuracy")[0])
+    vs = best.get("vs_baseline") or {}
+    verdict = {"better": "significantly better", "worse": "significantly worse"}.get(
+        str(vs.get("verdict")), "not significantly different"
+    )
+    return (
+        f"Best candidate {best['name']}: balanced accuracy "
+        f"{fmt(_metric(best, 'balanced_accuracy')[0])} vs baseline {base_name} "
+        f"{fmt(_metric(base, 'balanced_accuracy')[0])} ({verdict}, Holm-adjusted "
+        f"p={fmt(vs.get('p_adjusted'))}); shipped: {primary}."
+    )
+
+
+def _leaderboard_table(rows: list[dict[str, Any]]) -> Html:
+    def ci(r: dict[str, Any], m: str) -> str:
+        p, lo, hi = _metric(r, m)
+        return f"{fmt(p)} [{fmt(lo)}, {fmt(hi)}]"
+
+    body = []
+    for r in rows:
+        vs = r.get("vs_baseline") or {}
+        body.append(
+            [
+                r["name"],
+                "baseline" if r.get("baseline") else r.get("family", ""),
+                ci(r, "accuracy"),
+                ci(r, "balanced_accuracy"),
+                ci(r, "log_loss"),
+                ci(r, "ece"),
+                fmt(vs.get("accuracy_diff"), 4),
+                fmt(vs.get("p_adjusted"), 4),
+                str(vs.get("verdict", "")).replace("_", " "),
+                fmt(r.get("fit_seconds"), 2),
+                fmt(r.get("predict_seconds_per_1k"), 4),
+            ]
+        )
+    return table(
+        [
+            "model",
+            "family",
+            "accuracy",
+            "balanced accuracy",
+            "log loss",
+            "ECE",
+            "accuracy gain vs baseline",
+            "p (Holm)",
+            "verdict",
+            "fit s",
+            "predict s / 1k",
+        ],
+        body,
+        "Leaderboard (cross-validated on the training rows; baselines first)",
+    )
+
+
+def baselines_section(ev: Evidence) -> Section:
+    """The leaderboard with each candidate's gain over the baseline and its significance."""
+    rows = list(ev.get("leaderboard"))
+    members = ev.find("trust.ensemble.members") or ev.find("chosen.members") or {}
+    banners = [
+        str((r.get("vs_baseline") or {}).get("message") or f"{r['name']} loses to the baseline.")
+        for r in rows
+        if (r.get("vs_baseline") or {}).get("verdict") == "worse"
+    ]
+    skipped = [[s.get("name"), s.get("reason")] for s in ev.find("skipped", [])]
+    tables = [_leaderboard_table(rows)]
+    if skipped:
+        tables.append(table(["skipped", "why"], skipped, "Candidates that did not run"))
+    body = (
+        [
+            Html(
+                f'<p class="meta">Skipped: {esc(", ".join(str(s[0]) for s in skipped))} '
+                "(see the numbers for why).</p>"
+            )
+        ]
+        if skipped
+        else []
+    )
+    return Section(
+        "baselines",
+        "Baselines and candidates",
+        _leaderboard_takeaway(ev, rows),
+        figures=[_leaderboard_figure(rows, set(members))],
+        tables=tables,
+        banners=banners,
+        body=body,
+    )

@@ -1,0 +1,206 @@
+"""Sections 6 and 7: unfamiliar inputs (OOD), and the promises checked on the locked test."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from prudent.report._evidence import Evidence
+from prudent.report._html import Html, Section, fmt, pct, table
+from prudent.report._plots import BAD, GOOD, MID, NEUTRAL, figure_html, new_figure
+
+__all__ = ["ood_section", "promises_section"]
+
+
+def _finite(values: Any) -> np.ndarray[Any, Any]:
+    x = np.asarray(values, dtype=np.float64).ravel()
+    return x[np.isfinite(x)]
+
+
+def _ood_figure(inside: Any, outside: Any, threshold: float) -> Html:
+    both = np.r_[inside, outside] if outside is not None else inside
+    high = max(float(np.quantile(both, 0.995)), threshold) * 1.05 if len(both) else 1.0
+    low = min(float(both.min(initial=threshold)), threshold)
+    edges = np.linspace(low, high if high > low else low + 1.0, 41)
+    fig, ax = new_figure(6.4, 3.4)
+    ax.hist(
+        np.clip(inside, low, edges[-1]),
+        bins=edges,
+        color=NEUTRAL,
+        alpha=0.7,
+        label=f"locked test, in distribution ({len(inside)})",
+    )
+    if outside is not None:
+        ax.hist(
+            np.clip(outside, low, edges[-1]),
+            bins=edges,
+            color=BAD,
+            alpha=0.6,
+            label=f"known OOD examples ({len(outside)})",
+        )
+    ax.axvline(threshold, color="black", linestyle="--", label=f"threshold {threshold:.3g}")
+    ax.set_xlabel("OOD score (higher = more unusual; clipped at the 99.5th percentile)")
+    ax.set_ylabel("rows")
+    ax.set_title("Out-of-distribution scores")
+    ax.legend(fontsize=8)
+    alt = (
+        f"Histogram of OOD scores of {len(inside)} locked-test rows"
+        + (f" and {len(outside)} known OOD examples" if outside is not None else "")
+        + f", with the threshold at {threshold:.3g}"
+    )
+    return figure_html(fig, alt)
+
+
+def _ood_takeaway(ood: dict[str, Any], test: dict[str, Any], fpr: Any, outside: Any) -> str:
+    chosen = str(ood.get("chosen", "?"))
+    auroc = (ood.get("validation_auroc") or {}).get(chosen)
+    measured = f" (validation AUROC {fmt(auroc)})" if auroc is not None else ""
+    line = (
+        f"Detector {chosen}{measured} flags scores ≥ "
+        f"{float(ood['threshold']):.3g}: {pct(fpr)} of the locked test is flagged (target ≤ "
+        f"{pct(ood.get('fpr_target'))})"
+    )
+    if outside is not None and len(outside):
+        tpr = float((outside >= float(ood["threshold"])).mean())
+        line += (
+            f"; it catches {pct(tpr)} of the {len(outside)} known OOD examples (test AUROC "
+            f"{fmt(test.get('test_auroc'))}, max-probability AUROC "
+            f"{fmt(test.get('test_auroc_max_prob'))})"
+        )
+    else:
+        line += "; no known OOD examples were given, so how many it catches is not measured"
+    return line + "."
+
+
+def _ood_tables(ood: dict[str, Any], test: dict[str, Any], fpr: Any) -> list[Html]:
+    facts: list[list[object]] = [
+        ["chosen detector", ood.get("chosen", "?")],
+        ["threshold", fmt(ood["threshold"], 4)],
+        ["target false-positive rate", pct(ood.get("fpr_target"))],
+        ["false-positive rate on the locked test", pct(fpr)],
+    ]
+    facts += [[k.replace("_", " "), fmt(v)] for k, v in test.items() if k != "test_fpr"]
+    aurocs = ood.get("validation_auroc") or {}
+    return [
+        table(["what", "value"], facts, "Threshold and rates"),
+        table(
+            ["detector", "validation AUROC"],
+            [[k, fmt(v)] for k, v in aurocs.items()],
+            "Detectors compared on validation data",
+        ),
+    ]
+
+
+def ood_section(ev: Evidence) -> Section:
+    """OOD score histograms, the chosen threshold and its false-positive rate."""
+    ood = ev.get("trust.ood")
+    threshold = float(ood["threshold"])
+    inside = _finite(ev.array("test_ood_score"))
+    outside = None
+    if "ood_examples_score" in ev.arrays:
+        outside = _finite(ev.arrays["ood_examples_score"])
+    test = ev.find("trust.test.ood") or {}
+    fpr = test.get("test_fpr", float((inside >= threshold).mean()) if len(inside) else None)
+    return Section(
+        "ood",
+        "Unfamiliar inputs",
+        _ood_takeaway(ood, test, fpr, outside),
+        figures=[_ood_figure(inside, outside, threshold)],
+        tables=_ood_tables(ood, test, fpr),
+    )
+
+
+def _conformal_figure(ev: Evidence, alpha: float) -> Html:
+    conformal = ev.find("trust.test.conformal") or {}
+    fig, axes = new_figure(7.2, 3.2, ncols=2)
+    methods = list(conformal)
+    cover = [float(conformal[m].get("coverage", np.nan)) for m in methods]
+    axes[0].bar(
+        [m.upper() for m in methods], cover, color=[GOOD if c >= 1 - alpha else MID for c in cover]
+    )
+    for i, c in enumerate(cover):
+        axes[0].text(i, c, f"{c:.3f}", ha="center", va="bottom", fontsize=8)
+    axes[0].axhline(1 - alpha, color="black", linestyle="--", label=f"target {1 - alpha:.2f}")
+    axes[0].set_ylim(0, 1.05)
+    axes[0].set_ylabel("coverage on the locked test")
+    axes[0].set_title("Conformal coverage")
+    axes[0].legend(fontsize=8, loc="lower right")
+    sizes = np.asarray(ev.arrays.get("test_sets", np.array([], dtype=np.int64)), dtype=np.int64)
+    if len(sizes):
+        counts = np.bincount(sizes)
+        axes[1].bar(np.arange(len(counts)), counts, color=NEUTRAL)
+        axes[1].set_xticks(np.arange(len(counts)))
+    axes[1].set_xlabel("prediction set size (0 = empty set)")
+    axes[1].set_ylabel("locked-test rows")
+    axes[1].set_title("Set sizes of the shipped sets")
+    alt = (
+        "Bar charts of conformal coverage ("
+        + ", ".join(f"{m.upper()} {c:.3f}" for m, c in zip(methods, cover, strict=True))
+        + f" against the target {1 - alpha:.2f}) and of prediction set sizes"
+    )
+    return figure_html(fig, alt)
+
+
+def _kept(value: Any) -> str:
+    return {True: "kept ✓", False: "missed ✗"}.get(value, "for information")
+
+
+def _promises_takeaway(ev: Evidence, promises: list[dict[str, Any]], alpha: float) -> str:
+    checked = [p for p in promises if p.get("kept") is not None]
+    missed = [str(p.get("name")) for p in checked if p.get("kept") is False]
+    n = ev.find("splits.test_rows") or len(ev.arrays.get("y_test", []))
+    line = (
+        f"{len(checked) - len(missed)} of {len(checked)} promises kept on the {n}-row locked test"
+    )
+    if missed:
+        line += f" (missed: {', '.join(missed)})"
+    lac = ev.find("trust.test.conformal.lac") or {}
+    if lac:
+        line += (
+            f"; LAC prediction sets cover {pct(lac.get('coverage'))} (target "
+            f"{pct(1 - alpha)}) with mean size {fmt(lac.get('mean_size'), 2)}"
+        )
+    return line + "."
+
+
+def _promises_tables(ev: Evidence) -> list[Html]:
+    conformal = ev.find("trust.test.conformal") or {}
+    rows = [
+        [m.upper(), fmt(v.get("coverage")), fmt(v.get("mean_size"), 2), pct(v.get("empty_share"))]
+        for m, v in conformal.items()
+    ]
+    decisions = list((ev.find("trust.test.decisions") or {}).items())
+    return [
+        table(
+            ["method", "coverage", "mean set size", "empty sets"],
+            rows,
+            "Conformal prediction sets on the locked test",
+        ),
+        table(["decision", "rows"], decisions, "Decisions on the locked test"),
+    ]
+
+
+def promises_section(ev: Evidence) -> Section:
+    """The promised / measured table on the locked test; conformal coverage and set sizes."""
+    promises = list(ev.get("trust.promises"))
+    alpha = float(ev.find("trust.conformal.alpha") or ev.find("spec.alpha", 0.1))
+    body = table(
+        ["promise", "promised", "measured", "verdict"],
+        [
+            [p.get("name"), p.get("promised"), p.get("measured"), _kept(p.get("kept"))]
+            for p in promises
+        ],
+        "Promised on validation, measured on the locked test",
+    )
+    missed = [str(p.get("name")) for p in promises if p.get("kept") is False]
+    figures = [_conformal_figure(ev, alpha)] if ev.find("trust.test.conformal") else []
+    return Section(
+        "promises",
+        "Promises",
+        _promises_takeaway(ev, promises, alpha),
+        figures=figures,
+        tables=_promises_tables(ev),
+        body=[body],
+        banners=[f"Promise missed on the locked test: {m}." for m in missed],
+    )

@@ -1,0 +1,300 @@
+"""Sections 3 and 4: diversity and the ensemble, then confidence and calibration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from prudent.metrics import ece_from_confidence
+from prudent.report._evidence import Evidence, MissingEvidence
+from prudent.report._html import Html, Section, fmt, table
+from prudent.report._plots import (
+    BAD,
+    GOOD,
+    GREY,
+    NEUTRAL,
+    figure_html,
+    hbars,
+    heatmap,
+    new_figure,
+)
+
+__all__ = ["confidence_section", "diversity_section"]
+
+_MATRICES = ("error_correlation", "disagreement", "double_fault", "yules_q")
+_BINS = 10
+
+
+def _diversity_figure(div: dict[str, Any]) -> Html:
+    models = [str(m) for m in div["models"]]
+    matrix = np.asarray(div["error_correlation"], dtype=float)
+    side = min(9.0, 2.8 + 0.4 * len(models))
+    fig, ax = new_figure(side + 1.2, side)
+    heatmap(ax, matrix, (models, models), cmap="RdBu_r", vmin=-1, vmax=1)
+    ax.set_title("Error correlation on out-of-fold predictions (low = diverse)")
+    pairs = _pairs(models, matrix)
+    alt = f"Heatmap of error correlation between {len(models)} models; " + (
+        f"most diverse pair {pairs[0][0]} and {pairs[0][1]} at {pairs[0][2]:.2f}" if pairs else ""
+    )
+    return figure_html(fig, alt, wide=len(models) > 12)
+
+
+def _pairs(models: list[str], matrix: np.ndarray[Any, Any]) -> list[tuple[str, str, float]]:
+    out = [
+        (models[i], models[j], float(matrix[i, j]))
+        for i in range(len(models))
+        for j in range(i + 1, len(models))
+    ]
+    return sorted(out, key=lambda p: p[2])
+
+
+def _ensemble_figure(ens: dict[str, Any]) -> Html:
+    options = {str(k): float(v) for k, v in (ens.get("options_log_loss") or {}).items()}
+    members = {str(k): float(v) for k, v in (ens.get("members") or {}).items()}
+    fig, axes = new_figure(7.2, 1.4 + 0.3 * max(len(options), len(members), 2), ncols=2)
+    kind = str(ens.get("kind", ""))
+    names = list(options)
+    hbars(axes[0], names, list(options.values()), [GOOD if n == kind else GREY for n in names])
+    low = min(options.values(), default=0.0)
+    axes[0].set_xlim(low * 0.9, max(options.values(), default=1.0) * 1.02 + 1e-9)
+    axes[0].set_xlabel("validation log loss (lower is better)")
+    axes[0].set_title(f"Options (green: chosen, {kind})")
+    hbars(axes[1], list(members), list(members.values()), NEUTRAL)
+    axes[1].set_xlim(0, 1)
+    axes[1].set_xlabel("weight")
+    axes[1].set_title("Members of the shipped model")
+    alt = (
+        "Bar charts of validation log loss per ensemble option ("
+        + ", ".join(f"{k} {v:.4f}" for k, v in options.items())
+        + ") and member weights ("
+        + ", ".join(f"{k} {v:.2f}" for k, v in members.items())
+        + ")"
+    )
+    return figure_html(fig, alt)
+
+
+def _get(mapping: dict[str, Any], key: str, inner: str) -> Any:
+    return (mapping.get(key) or {}).get(inner)
+
+
+def _diversity_takeaway(ens: dict[str, Any], div: dict[str, Any]) -> str:
+    members = ens.get("members") or {}
+    if ens.get("kind") != "single" and len(members) > 1:
+        head = (
+            f"The {ens.get('kind')} ensemble of {len(members)} models lowers validation log loss "
+            f"by {fmt(ens.get('gain_log_loss'), 4)} vs the best single model "
+            f"{ens.get('best_single')} (McNemar p={fmt(_get(ens, 'vs_best_single', 'p_value'))})"
+        )
+    else:
+        shipped = ens.get("primary", ens.get("best_single"))
+        head = f"One model is shipped ({shipped}): {ens.get('reason', '')}"
+    if div.get("models"):
+        pairs = _pairs([str(m) for m in div["models"]], np.asarray(div["error_correlation"]))
+        if pairs:
+            a, b, value = pairs[0]
+            head += f"; most diverse pair {a}/{b} (error correlation {value:.2f})"
+    return head.rstrip(".") + "."
+
+
+def _diversity_tables(ens: dict[str, Any], div: dict[str, Any]) -> list[Html]:
+    tables = []
+    if div.get("models"):
+        models = [str(m) for m in div["models"]]
+        for key in _MATRICES:
+            if key in div:
+                m = np.asarray(div[key], dtype=float)
+                tables.append(
+                    table(
+                        ["", *models],
+                        [[models[i], *(fmt(v) for v in m[i])] for i in range(len(models))],
+                        key.replace("_", " ").capitalize(),
+                    )
+                )
+        us = div.get("unique_signal") or []
+        tables.append(
+            table(
+                ["model", "rows only it gets right", "share"],
+                [[u.get("model"), u.get("rows"), fmt(u.get("share"))] for u in us],
+                "Unique signal",
+            )
+        )
+    opts = ens.get("options_log_loss") or {}
+    tables.append(
+        table(
+            ["option", "validation log loss"],
+            [[k, fmt(v, 4)] for k, v in opts.items()],
+            "Ensemble options",
+        )
+    )
+    facts: list[list[object]] = [
+        ["kind", ens.get("kind")],
+        ["best single model", ens.get("best_single")],
+        ["gain in log loss", fmt(ens.get("gain_log_loss"), 4)],
+        ["vs best single (McNemar p)", fmt((ens.get("vs_best_single") or {}).get("p_value"))],
+        ["vs baseline", (ens.get("vs_baseline") or {}).get("verdict", "—")],
+        ["reason", ens.get("reason", "")],
+    ]
+    facts += [[f"weight of {k}", fmt(v)] for k, v in (ens.get("members") or {}).items()]
+    tables.append(table(["what", "value"], facts, "The choice"))
+    return tables
+
+
+def diversity_section(ev: Evidence) -> Section:
+    """The error-correlation heatmap, the ensemble's members and weights, and its gain."""
+    ens = ev.find("trust.ensemble") or ev.get("chosen")
+    div = ev.find("trust.diversity") or {}
+    figures = [_ensemble_figure(ens)]
+    if div.get("models") and div.get("error_correlation"):
+        figures.insert(0, _diversity_figure(div))
+    takeaway = _diversity_takeaway(ens, div)
+    if not div.get("models"):
+        takeaway += " Fewer than two non-trivial models finished, so diversity is not measured."
+    flag = ens.get("flag")
+    return Section(
+        "diversity",
+        "Diversity",
+        takeaway,
+        figures=figures,
+        tables=_diversity_tables(ens, div),
+        banners=[str(flag)] if flag else [],
+    )
+
+
+def _top_label(y: np.ndarray[Any, Any], proba: np.ndarray[Any, Any]) -> tuple[Any, Any]:
+    return proba.max(axis=1), proba.argmax(axis=1) == y
+
+
+def _reliability(ax: Any, conf: Any, ok: Any, title: str) -> list[list[str]]:
+    edges = np.linspace(0, 1, _BINS + 1)
+    bins = np.clip(np.ceil(conf * _BINS).astype(int) - 1, 0, _BINS - 1)
+    rows, centers, accs, counts = [], [], [], []
+    for b in range(_BINS):
+        mask = bins == b
+        if mask.any():
+            centers.append(float(conf[mask].mean()))
+            accs.append(float(ok[mask].mean()))
+            counts.append(int(mask.sum()))
+            rows.append(
+                [
+                    f"{edges[b]:.1f}–{edges[b + 1]:.1f}",
+                    str(counts[-1]),
+                    fmt(centers[-1]),
+                    fmt(accs[-1]),
+                ]
+            )
+    ax.plot([0, 1], [0, 1], color=GREY, linestyle="--", linewidth=1, label="perfect")
+    ax.plot(centers, accs, marker="o", color=NEUTRAL, label="observed")
+    sizes = np.asarray(counts, dtype=float)
+    ax.scatter(
+        centers, accs, s=20 + 200 * sizes / max(sizes.max(initial=1), 1), color=NEUTRAL, alpha=0.3
+    )
+    ax.set_xlim(0, 1.02)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("confidence (top class)")
+    ax.set_ylabel("accuracy")
+    ax.set_title(title)
+    ax.legend(fontsize=8, loc="upper left")
+    return rows
+
+
+def _reliability_figure(ev: Evidence) -> tuple[Html, list[Html], tuple[float, float]]:
+    rows = np.asarray(ev.array("holdout_rows"), dtype=np.int64)
+    y = np.asarray(ev.array("y_train"), dtype=np.int64)[rows]
+    raw = _top_label(y, np.asarray(ev.array("oof_primary_raw"))[rows])
+    cal = _top_label(y, np.asarray(ev.array("oof_primary_calibrated"))[rows])
+    ece = (
+        ev.find("trust.calibration.ece_before_holdout") or ece_from_confidence(*raw),
+        ev.find("trust.calibration.ece_after_holdout") or ece_from_confidence(*cal),
+    )
+    fig, axes = new_figure(7.2, 3.6, ncols=2)
+    before = _reliability(axes[0], *raw, f"Before calibration: ECE {ece[0]:.3f}")
+    after = _reliability(
+        axes[1], *cal, f"After ({ev.find('trust.calibration.method', '?')}): ECE {ece[1]:.3f}"
+    )
+    alt = (
+        f"Reliability diagrams on {len(rows)} held-out training rows, before (ECE {ece[0]:.3f}) "
+        f"and after calibration (ECE {ece[1]:.3f}); points on the diagonal are calibrated"
+    )
+    headers = ["confidence bin", "rows", "mean confidence", "accuracy"]
+    tables = [
+        table(headers, before, "Reliability before calibration (held-out rows)"),
+        table(headers, after, "Reliability after calibration (held-out rows)"),
+    ]
+    return figure_html(fig, alt), tables, (float(ece[0]), float(ece[1]))
+
+
+def _confidence_histogram(ev: Evidence) -> tuple[Html, Html, str]:
+    y, proba = ev.test_predictions()
+    conf, ok = _top_label(y, proba)
+    fig, ax = new_figure(6.4, 3.4)
+    edges = np.linspace(max(0.0, float(conf.min()) - 1e-9), 1.0, 21)
+    ax.hist(conf[ok], bins=edges, color=GOOD, alpha=0.6, label=f"right ({int(ok.sum())})")
+    ax.hist(conf[~ok], bins=edges, color=BAD, alpha=0.8, label=f"wrong ({int((~ok).sum())})")
+    ax.set_yscale("log") if ok.sum() > 20 * max((~ok).sum(), 1) else None
+    ax.set_xlabel("calibrated confidence (top class)")
+    ax.set_ylabel("locked-test rows")
+    ax.set_title("Confidence of right and wrong predictions (locked test)")
+    ax.legend(fontsize=8)
+    med = (
+        float(np.median(conf[ok])) if ok.any() else float("nan"),
+        float(np.median(conf[~ok])) if (~ok).any() else float("nan"),
+    )
+    alt = (
+        f"Histogram of confidence on the locked test: {int(ok.sum())} right predictions "
+        f"(median {med[0]:.2f}), {int((~ok).sum())} wrong (median {fmt(med[1], 2)})"
+    )
+    numbers = table(
+        ["", "rows", "median confidence", "min", "max"],
+        [
+            [
+                name,
+                int(m.sum()),
+                fmt(np.median(conf[m]) if m.any() else None),
+                fmt(conf[m].min() if m.any() else None),
+                fmt(conf[m].max() if m.any() else None),
+            ]
+            for name, m in (("right", ok), ("wrong", ~ok))
+        ],
+        "Confidence on the locked test",
+    )
+    line = (
+        f"on the locked test, wrong predictions had median confidence {fmt(med[1], 2)} vs "
+        f"{fmt(med[0], 2)} for right ones ({int((~ok).sum())} wrong of {len(y)})"
+        if (~ok).any()
+        else f"no prediction on the {len(y)}-row locked test is wrong (median confidence "
+        f"{fmt(med[0], 2)})"
+    )
+    return figure_html(fig, alt), numbers, line
+
+
+def confidence_section(ev: Evidence) -> Section:
+    """Reliability before and after calibration, and confidence of right vs wrong."""
+    figures: list[Html] = []
+    tables: list[Html] = []
+    parts: list[str] = []
+    try:
+        reliability, numbers, (before, after) = _reliability_figure(ev)
+        figures.append(reliability)
+        tables.extend(numbers)
+        parts.append(
+            f"Calibration ({ev.find('trust.calibration.method', '?')}) took held-out "
+            f"ECE from {before:.3f} to {after:.3f}"
+        )
+    except MissingEvidence:
+        parts.append("The held-out calibration arrays are missing, so no reliability diagram")
+    histogram, counts, line = _confidence_histogram(ev)
+    figures.append(histogram)
+    tables.append(counts)
+    cv = ev.find("trust.calibration.cv_log_loss") or {}
+    if cv:
+        tables.append(
+            table(
+                ["calibrator", "cross-validated log loss"],
+                [[k, fmt(v, 4)] for k, v in cv.items()],
+                "Calibrator choice",
+            )
+        )
+    return Section(
+        "confidence", "Confidence", "; ".join([*parts, line]) + ".", figures=figures, tables=tables
+    )

@@ -1,0 +1,223 @@
+"""Where errors concentrate: slices of the locked test by class and by feature value.
+
+Each feature is cut into a handful of readable groups (quantile ranges for numbers, the
+most frequent values for categories, word-count ranges for text). The "top" features
+are those whose groups tell the most about whether a prediction is wrong: the mutual
+information between the group and the error indicator, which is cheap and needs no model.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import mutual_info_score
+
+__all__ = ["SLICE_COLUMNS", "bin_column", "confident_errors", "error_slices", "top_features"]
+
+SLICE_COLUMNS = ["feature", "slice", "rows", "errors", "error rate"]
+_SKIP_ROLES = {"identifier", "dropped"}
+_MAX_GROUPS = 8
+_QUANTILES = 5
+
+
+def _number(value: float) -> str:
+    return f"{value:.3g}"
+
+
+def _numeric_bins(values: pd.Series) -> pd.Series:
+    x = pd.to_numeric(values, errors="coerce").astype(float)
+    finite = x.dropna()
+    if finite.nunique() <= _MAX_GROUPS:
+        labels = x.map(lambda v: "missing" if math.isnan(v) else _number(v))
+        return labels.astype(object)
+    edges = np.quantile(finite, np.linspace(0, 1, _QUANTILES + 1))
+    if bool((finite == finite.round()).all()):
+        edges = np.round(edges)
+    edges = np.unique(edges)
+    codes = np.clip(np.searchsorted(edges, x.to_numpy(), side="right") - 1, 0, len(edges) - 2)
+    names = [f"{_number(edges[i])} – {_number(edges[i + 1])}" for i in range(len(edges) - 1)]
+    out = pd.Series([names[c] for c in codes], index=values.index, dtype=object)
+    out[x.isna()] = "missing"
+    return out
+
+
+def _category_bins(values: pd.Series) -> pd.Series:
+    text = values.astype(object).where(values.notna(), None)
+    keys = text.map(lambda v: "missing" if v is None else str(v))
+    top = keys[keys != "missing"].value_counts().index[:_MAX_GROUPS]
+    return keys.where(keys.isin(top) | (keys == "missing"), "other").astype(object)
+
+
+def bin_column(values: pd.Series, role: str) -> pd.Series:
+    """Return a readable group label for every value of a column.
+
+    Parameters
+    ----------
+    values
+        The column.
+    role
+        Its schema role (``numeric``, ``categorical``, ``boolean``, ``datetime``, ``text``).
+
+    Returns
+    -------
+    pandas.Series
+        One label per row, at most about eight distinct ones.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> bin_column(pd.Series(["a b", "a b c d", None]), "text").tolist()
+    ['2 words', '4 words', '0 words']
+    >>> bin_column(pd.Series(["x", "y", None]), "categorical").tolist()
+    ['x', 'y', 'missing']
+    """
+    if role == "text":
+        words = values.fillna("").astype(str).map(lambda t: float(len(t.split())))
+        return _numeric_bins(words).map(lambda s: f"{s} words").astype(object)
+    if role == "numeric":
+        return _numeric_bins(values)
+    if role == "datetime":
+        stamps = pd.to_datetime(values, errors="coerce")
+        return _category_bins(stamps.dt.strftime("%Y-%m").where(stamps.notna(), None))
+    return _category_bins(values)
+
+
+def _feature_columns(frame: pd.DataFrame, roles: Mapping[str, str]) -> list[str]:
+    return [
+        c
+        for c in frame.columns
+        if not str(c).startswith("__") and roles.get(str(c), "categorical") not in _SKIP_ROLES
+    ]
+
+
+def top_features(
+    frame: pd.DataFrame, roles: Mapping[str, str], wrong: np.ndarray[Any, Any], k: int = 3
+) -> list[tuple[str, float]]:
+    """Return the ``k`` features whose groups carry the most information about the errors.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> frame = pd.DataFrame({"a": [1, 2, 1, 2] * 5, "b": [0, 0, 1, 1] * 5})
+    >>> wrong = np.array([False, False, True, True] * 5)
+    >>> top_features(frame, {"a": "numeric", "b": "numeric"}, wrong, k=1)[0][0]
+    'b'
+    """
+    scores = []
+    for column in _feature_columns(frame, roles):
+        groups = bin_column(frame[column], roles.get(str(column), "categorical"))
+        scores.append((str(column), float(mutual_info_score(wrong, groups.astype(str)))))
+    return sorted(scores, key=lambda s: -s[1])[:k]
+
+
+def _rates(feature: str, groups: pd.Series, wrong: np.ndarray[Any, Any]) -> pd.DataFrame:
+    stats = pd.DataFrame({"g": groups.astype(str).to_numpy(), "w": wrong.astype(int)})
+    agg = stats.groupby("g", sort=False)["w"].agg(["size", "sum"]).reset_index()
+    return pd.DataFrame(
+        {
+            "feature": feature,
+            "slice": agg["g"].astype(str),
+            "rows": agg["size"].astype(int),
+            "errors": agg["sum"].astype(int),
+            "error rate": agg["sum"] / agg["size"],
+        }
+    )
+
+
+def error_slices(
+    y: np.ndarray[Any, Any],
+    wrong: np.ndarray[Any, Any],
+    classes: Sequence[str],
+    frame: pd.DataFrame | None = None,
+    features: Sequence[tuple[str, str]] = (),
+    min_rows: int = 5,
+) -> pd.DataFrame:
+    """Return error rates per true class and per group of each feature, worst first.
+
+    Parameters
+    ----------
+    y
+        Encoded true labels of the locked test.
+    wrong
+        Whether each locked-test prediction is wrong.
+    classes
+        Class names (index = encoded label).
+    frame
+        The locked-test rows aligned with the first rows of ``y`` (optional).
+    features
+        ``(column, role)`` pairs of ``frame`` to slice by.
+    min_rows
+        Slices with fewer rows are left out.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`SLICE_COLUMNS`, sorted by error rate then rows, both descending.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> out = error_slices(np.array([0, 0, 1, 1]), np.array([0, 0, 1, 0], bool), ["a", "b"],
+    ...                    min_rows=1)
+    >>> out[["slice", "rows", "errors"]].values.tolist()
+    [['b', 2, 1], ['a', 2, 0]]
+    """
+    names = pd.Series([classes[i] for i in y], dtype=object)
+    parts = [_rates("true class", names, wrong)]
+    if frame is not None:
+        n = len(frame)
+        for column, role in features:
+            parts.append(_rates(column, bin_column(frame[column], role), wrong[:n]))
+    out = pd.concat(parts, ignore_index=True)
+    out = out[out["rows"] >= min_rows]
+    return out.sort_values(["error rate", "rows"], ascending=False, kind="stable").reset_index(
+        drop=True
+    )
+
+
+def _display(value: object, limit: int = 200) -> str:
+    if isinstance(value, float):
+        return "" if math.isnan(value) else f"{value:.4g}"
+    text = "" if value is None else str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def confident_errors(
+    frame: pd.DataFrame,
+    y: np.ndarray[Any, Any],
+    proba: np.ndarray[Any, Any],
+    classes: Sequence[str],
+    columns: Sequence[str],
+    n: int = 5,
+) -> pd.DataFrame:
+    """Return the ``n`` wrong predictions made with the highest confidence, as rows.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> frame = pd.DataFrame({"x": [1, 2, 3], "__row__": [10, 11, 12]})
+    >>> proba = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]])
+    >>> confident_errors(frame, np.array([1, 1, 1]), proba, ["a", "b"], ["x"])["row"].tolist()
+    [10, 12]
+    """
+    m = len(frame)
+    pred = proba[:m].argmax(axis=1)
+    conf = proba[:m].max(axis=1)
+    idx = np.flatnonzero(pred != y[:m])
+    idx = idx[np.argsort(-conf[idx], kind="stable")][:n]
+    rows = frame.iloc[idx]
+    out = pd.DataFrame(
+        {
+            "row": rows["__row__"].to_numpy() if "__row__" in rows else idx,
+            "true": [classes[i] for i in y[idx]],
+            "predicted": [classes[i] for i in pred[idx]],
+            "confidence": conf[idx].round(3),
+        }
+    )
+    for column in columns:
+        out[column] = [_display(v) for v in rows[column].tolist()]
+    return out

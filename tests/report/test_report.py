@@ -1,0 +1,373 @@
+"""The HTML fit report: rendered from real fits, opened in a real headless Chromium.
+
+The browser tests need the Debian ``chromium`` package and Playwright's Python package
+(never ``playwright install``); without them they skip, and fail in CI where
+``PRUDENT_REQUIRE_BROWSER=1``. Screenshots land in ``test-artifacts/report/``.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import make_classification
+
+import prudent
+from prudent.bundle import Bundle
+from prudent.report import render_report
+from prudent.report._html import esc, fmt, pct, table
+from prudent.report._sec_lastmile import confusion_view
+from prudent.report._slices import bin_column, confident_errors, error_slices, top_features
+from tests.conftest import require
+
+CHROMIUM = Path("/usr/bin/chromium")
+BROWSER_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "report"
+TITLES = [
+    "Data",
+    "Baselines and candidates",
+    "Diversity",
+    "Confidence",
+    "The last mile",
+    "Unfamiliar inputs",
+    "Promises",
+]
+N_MANY = 24
+SCRIPT = "<script>alert(1)</script>"
+
+
+def _fit(frame: pd.DataFrame, target: str, **options: Any) -> Bundle:
+    return prudent.fit(frame, target=target, time_limit=10, candidates=("lightgbm",), **options)
+
+
+def _many_classes() -> pd.DataFrame:
+    X, y = make_classification(
+        n_samples=1000,
+        n_features=6,
+        n_informative=5,
+        n_redundant=0,
+        n_classes=N_MANY,
+        n_clusters_per_class=1,
+        class_sep=2.0,
+        random_state=0,
+    )
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(6)])
+    frame["label"] = [f"<b>class {i:02d}</b>" for i in y]
+    return frame
+
+
+@pytest.fixture(scope="module")
+def bundles() -> dict[str, Bundle]:
+    reviews = prudent.load_example("movie_reviews").sample(400, random_state=0)
+    cancer = prudent.load_example("breast_cancer")
+    shifted = cancer.drop(columns=["target"]).sample(60, random_state=1) * 3.0  # known OOD
+    return {
+        "binary": _fit(cancer, "target", ood_examples=shifted),
+        "multiclass": _fit(prudent.load_example("wine"), "target"),
+        "text": _fit(reviews[["text", "label"]], "label", text=("text",)),
+        "many_classes": _fit(_many_classes(), "label"),
+    }
+
+
+@pytest.fixture(scope="module")
+def reports(
+    bundles: dict[str, Bundle], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("reports")
+    paths = {}
+    for name, bundle in bundles.items():
+        paths[name] = folder / f"{name}.html"
+        paths[name].write_text(render_report(bundle), encoding="utf-8")
+    return paths
+
+
+def _sections(page: str) -> list[str]:
+    return re.findall(r"<section .*?</section>", page, flags=re.DOTALL)
+
+
+@pytest.mark.parametrize("name", ["binary", "multiclass", "text", "many_classes"])
+def test_render_report_every_section_has_a_plot_and_numbers(
+    name: str, reports: dict[str, Path]
+) -> None:
+    page = reports[name].read_text(encoding="utf-8")
+    headings = re.findall(r'<h2 id="[^"]+">\d\. ([^<]+)</h2>', page)
+    assert headings == TITLES
+    assert "Not available" not in page and "Could not be drawn" not in page
+    for section in _sections(page):
+        assert re.search(r'<p class="takeaway">[^<]{20,}</p>', section)
+        assert re.search(r'<img src="data:image/png;base64,[^"]{500,}" alt="[^"]{10,}"', section)
+        assert "<details><summary>The numbers</summary>" in section
+
+
+@pytest.mark.parametrize("name", ["binary", "multiclass", "text", "many_classes"])
+def test_render_report_is_self_contained(name: str, reports: dict[str, Path]) -> None:
+    page = reports[name].read_text(encoding="utf-8")
+    assert not re.search(r"""(src|href)=["']?(https?:|//)""", page)
+    assert "<script" not in page and "@import" not in page and "url(" not in page
+    assert page.count("<img ") == page.count(' alt="')
+
+
+def test_render_report_leaves_no_pyplot_figures(bundles: dict[str, Bundle]) -> None:
+    import matplotlib.pyplot as plt
+
+    before = plt.get_fignums()
+    backend = matplotlib.get_backend()
+    render_report(bundles["binary"])
+    assert plt.get_fignums() == before
+    assert matplotlib.get_backend() == backend
+
+
+def test_render_report_many_classes_folds_the_confusion_matrix(reports: dict[str, Path]) -> None:
+    page = reports["many_classes"].read_text(encoding="utf-8")
+    assert f"Confusion matrix of {N_MANY} classes" in page
+    assert "Confusion matrix (rows: true class)" not in page  # too wide to be a table
+    assert "Most frequent confusions" in page
+    assert '<figure class="wide">' in page
+    wine = reports["multiclass"].read_text(encoding="utf-8")
+    assert "Confusion matrix (rows: true class)" in wine
+
+
+def test_render_report_escapes_class_names(reports: dict[str, Path]) -> None:
+    page = reports["many_classes"].read_text(encoding="utf-8")
+    assert "<b>class" not in page
+    assert "&lt;b&gt;class 00&lt;/b&gt;" in page
+
+
+def test_render_report_binary_numbers_match_the_manifest(
+    bundles: dict[str, Bundle], reports: dict[str, Path]
+) -> None:
+    manifest = bundles["binary"].manifest
+    page = reports["binary"].read_text(encoding="utf-8")
+    assert f"{manifest['data']['rows']} rows, 2 classes" in page
+    accuracy = manifest["test_metrics"]["final"]["accuracy"]["point"]
+    assert f"accuracy {accuracy:.3f}" in page
+    ece_before = manifest["trust"]["calibration"]["ece_before_holdout"]
+    assert f"ECE from {ece_before:.3f}" in page
+    ood = manifest["trust"]["test"]["ood"]
+    assert f"catches {100 * ood['test_tpr']:.1f}% of the" in page
+    assert "known OOD examples" in page
+
+
+def _with_wrong_rows_marked(bundle: Bundle) -> Bundle:
+    """A copy of ``bundle`` whose test rows gain a column equal to SCRIPT exactly on errors."""
+    arrays = np.load(io.BytesIO(bundle.extras["artifacts.npz"]), allow_pickle=False)
+    rows = pd.read_parquet(io.BytesIO(bundle.extras["test_rows.parquet"]))
+    y, proba = arrays["y_test"], arrays["test_proba"]
+    wrong = proba[: len(rows)].argmax(1) != y[: len(rows)]
+    assert wrong.any()
+    rows.insert(0, "shop", np.where(wrong, SCRIPT, "corner & co"))
+    manifest = copy.deepcopy(bundle.manifest)
+    manifest["schema"]["columns"].append(
+        {"name": "shop", "role": "categorical", "dtype": "object", "n_unique": 2}
+    )
+    buffer = io.BytesIO()
+    rows.to_parquet(buffer, index=False)
+    extras = dict(bundle.extras) | {"test_rows.parquet": buffer.getvalue()}
+    return Bundle(bundle.model, manifest, extras)
+
+
+def test_render_report_escapes_category_values(bundles: dict[str, Bundle]) -> None:
+    page = render_report(_with_wrong_rows_marked(bundles["binary"]))
+    assert SCRIPT not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "corner &amp; co" in page or "shop = &lt;script&gt;" in page
+    slices = re.search(r"Error slices, worst first \(top features: ([^)]*)\)", page)
+    assert slices is not None and slices.group(1).startswith("shop")
+
+
+@pytest.mark.parametrize(
+    ("drop_keys", "drop_files", "missing"),
+    [
+        (["trust"], [], ["Unfamiliar inputs", "Promises"]),
+        ([], ["artifacts.npz"], ["Confidence", "The last mile", "Unfamiliar inputs"]),
+        (["leaderboard"], [], ["Baselines and candidates"]),
+        (["data"], [], ["Data"]),
+        (["trust", "chosen"], [], ["Diversity", "Unfamiliar inputs", "Promises"]),
+    ],
+)
+def test_render_report_says_in_one_line_what_is_missing(
+    bundles: dict[str, Bundle], drop_keys: list[str], drop_files: list[str], missing: list[str]
+) -> None:
+    bundle = bundles["binary"]
+    manifest = {k: v for k, v in copy.deepcopy(bundle.manifest).items() if k not in drop_keys}
+    extras = {k: v for k, v in bundle.extras.items() if k not in drop_files}
+    page = render_report(Bundle(bundle.model, manifest, extras))
+    for title, section in zip(TITLES, _sections(page), strict=True):
+        said = re.search(
+            r'<p class="takeaway">Not available: the bundle has no [^<]+\.</p>', section
+        )
+        assert (said is not None) == (title in missing), title
+        assert ("<img " in section) == (title not in missing), title
+    assert "Could not be drawn" not in page
+
+
+def test_render_report_without_test_rows_slices_by_class(bundles: dict[str, Bundle]) -> None:
+    bundle = bundles["binary"]
+    extras = {k: v for k, v in bundle.extras.items() if k != "test_rows.parquet"}
+    page = render_report(Bundle(bundle.model, bundle.manifest, extras))
+    assert "The locked-test rows are not in the bundle" in page
+    assert "(top features: none)" in page
+    assert "Not available" not in page
+
+
+def test_render_report_without_any_evidence_still_renders(bundles: dict[str, Bundle]) -> None:
+    bundle = bundles["binary"]
+    page = render_report(Bundle(bundle.model, {"schema": bundle.manifest["schema"]}, {}))
+    assert page.count('<p class="takeaway">Not available') == len(TITLES)
+    assert "<img " not in page
+
+
+def test_bin_column_cuts_numbers_into_quantile_ranges() -> None:
+    groups = bin_column(pd.Series(np.arange(100.0) + 0.5), "numeric")
+    assert groups.value_counts().tolist() == [20] * 5
+    assert (groups.iloc[0], groups.iloc[-1]) == ("0.5 – 20.3", "79.7 – 99.5")
+
+
+def test_bin_column_counts_words_of_text_in_whole_numbers() -> None:
+    words = pd.Series([" ".join(["w"] * n) for n in range(1, 101)])
+    groups = bin_column(words, "text")
+    assert groups.nunique() == 5
+    assert all(re.fullmatch(r"\d+ – \d+ words", g) for g in groups)
+
+
+def test_bin_column_keeps_the_most_frequent_categories_and_missing() -> None:
+    values = pd.Series(["common"] * 9 + [f"rare{i}" for i in range(12)] + [None])
+    groups = bin_column(values, "categorical")
+    assert groups.iloc[0] == "common" and groups.iloc[-1] == "missing"
+    assert groups.nunique() == 10  # 8 most frequent values, "other" and "missing"
+    assert (groups == "other").sum() == 12 - 7
+
+
+def test_top_features_finds_the_column_that_explains_the_errors() -> None:
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"noise": rng.normal(size=400), "region": rng.choice(list("abcd"), 400)})
+    wrong = (frame["region"] == "d").to_numpy() & (rng.random(400) < 0.8)
+    roles = {"noise": "numeric", "region": "categorical"}
+    assert top_features(frame, roles, wrong, k=2)[0][0] == "region"
+    slices = error_slices(np.zeros(400, int), wrong, ["only"], frame, [("region", "categorical")])
+    first = slices.iloc[0]
+    assert (first["feature"], first["slice"]) == ("region", "d")
+    assert first["errors"] == wrong.sum()
+    assert first["error rate"] == pytest.approx(wrong.sum() / (frame["region"] == "d").sum())
+
+
+def test_error_slices_drop_small_slices_and_sort_worst_first() -> None:
+    y = np.array([0] * 10 + [1] * 3)
+    wrong = np.array([True] * 2 + [False] * 8 + [True] * 3)
+    out = error_slices(y, wrong, ["a", "b"], min_rows=5)
+    assert out["slice"].tolist() == ["a"]
+    assert out["error rate"].tolist() == [0.2]
+
+
+def test_confident_errors_lists_the_most_confident_wrong_rows_first() -> None:
+    frame = pd.DataFrame({"x": [1.23456789, 2.0, 3.0, 4.0], "__row__": [7, 8, 9, 10]})
+    proba = np.array([[0.2, 0.8], [0.95, 0.05], [0.7, 0.3], [0.4, 0.6]])
+    out = confident_errors(frame, np.array([0, 1, 1, 1]), proba, ["a", "b"], ["x"], n=2)
+    assert out["row"].tolist() == [8, 7]
+    assert out["predicted"].tolist() == ["a", "b"]
+    assert out["x"].tolist() == ["2", "1.235"]
+
+
+def test_confusion_view_folds_the_quiet_classes_and_keeps_the_total() -> None:
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 30, 600)
+    pred = np.where(rng.random(600) < 0.8, y, rng.integers(0, 30, 600))
+    matrix, names = confusion_view(y, pred, [f"c{i}" for i in range(30)], limit=10)
+    assert matrix.shape == (10, 10) and names[-1] == "21 other classes"
+    assert matrix.sum() == 600
+    assert np.trace(matrix[:9, :9]) == sum(
+        (y == pred) & np.isin(y, [int(n[1:]) for n in names[:9]])
+    )
+
+
+def test_html_helpers_escape_and_format() -> None:
+    assert esc(SCRIPT) == "&lt;script&gt;alert(1)&lt;/script&gt;"
+    assert "<td>&lt;b&gt;</td>" in table(["a"], [["<b>"]])
+    assert (fmt(float("nan")), fmt(None), fmt(0.12345, 2), pct(0.5)) == ("—", "—", "0.12", "50.0%")
+
+
+# --- in a real browser -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        require("browser", False, "the 'playwright' Python package is not installed")
+    require("browser", CHROMIUM.exists(), f"{CHROMIUM} is missing (apt-get install chromium)")
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
+        yield chromium
+        chromium.close()
+
+
+_PAGE_FACTS = """() => ({
+  headings: [...document.querySelectorAll('section h2')].map(h => h.textContent),
+  sections: [...document.querySelectorAll('section')].map(s => ({
+    images: [...s.querySelectorAll('img')].map(i => ({
+      ok: i.complete && i.naturalWidth > 0 && i.naturalHeight > 0,
+      alt: i.getAttribute('alt') || '',
+      shown: i.getBoundingClientRect().width > 0})),
+    svgs: [...s.querySelectorAll('svg')].map(v => v.childElementCount),
+  })),
+  overflow: document.documentElement.scrollWidth - window.innerWidth,
+})"""
+
+
+def _watch(page: Any) -> tuple[list[str], list[str], list[str]]:
+    """Collect console errors, failed requests and requests that leave the disk."""
+    errors: list[str] = []
+    failed: list[str] = []
+    remote: list[str] = []
+
+    def on_console(message: Any) -> None:
+        if message.type == "error":
+            errors.append(message.text)
+
+    def on_request(request: Any) -> None:
+        if not request.url.startswith(("file:", "data:")):
+            remote.append(request.url)
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("requestfailed", lambda request: failed.append(request.url))
+    page.on("request", on_request)
+    return errors, failed, remote
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("name", ["binary", "multiclass", "text", "many_classes"])
+def test_report_opens_in_chromium(name: str, reports: dict[str, Path], browser: Any) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for width in (1280, 400):
+        page = browser.new_page(viewport={"width": width, "height": 900})
+        errors, failed, remote = _watch(page)
+        page.goto(reports[name].as_uri(), wait_until="load")
+        facts = page.evaluate(_PAGE_FACTS)
+        page.screenshot(path=str(ARTIFACTS / f"{name}-{width}.png"), full_page=True)
+        page.close()
+        assert (errors, failed, remote) == ([], [], [])
+        assert [h.split(". ", 1)[1] for h in facts["headings"]] == TITLES
+        for title, section in zip(TITLES, facts["sections"], strict=True):
+            images = section["images"]
+            assert images or any(section["svgs"]), f"{title}: no image"
+            assert all(i["ok"] and i["shown"] and len(i["alt"]) > 10 for i in images), title
+        assert facts["overflow"] <= 0, f"the page scrolls sideways at {width}px"
