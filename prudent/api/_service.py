@@ -189,7 +189,7 @@ class Service:
             )
         if self.predictor is None:
             reason = self.failure or "the bundle is still loading"
-            raise ApiError(503, f"Model {name!r} is not ready: {reason}.")
+            raise ApiError(503, f"Model {name!r} is not ready: {reason.rstrip('.')}.")
         if version is not None and version != self.predictor.bundle.version:
             raise ApiError(
                 404,

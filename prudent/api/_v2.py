@@ -56,7 +56,7 @@ async def ready(request: Request) -> Response:
     health = await asyncio.to_thread(service_of(request).health)
     if health.ready:
         return JSONResponse({"ready": True})
-    return JSONResponse(error_body(f"Not ready: {health.reason}.", ready=False), 503)
+    return JSONResponse(error_body(f"Not ready: {health.reason.rstrip('.')}.", ready=False), 503)
 
 
 async def server_metadata() -> ServerMetadata:

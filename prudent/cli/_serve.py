@@ -22,7 +22,7 @@ from rich.console import Console
 from prudent.config import Settings, is_loopback
 from prudent.errors import DataError, FeedbackError, UnknownPredictionError
 
-__all__ = ["export_settings", "register"]
+__all__ = ["export_settings", "register", "run_app"]
 
 Opt = typer.Option
 logger = logging.getLogger("prudent.cli")
@@ -38,6 +38,31 @@ class _DrainingServer(uvicorn.Server):
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         self._on_exit()
         super().handle_exit(sig, frame)
+
+
+def run_app(app: Any, settings: Settings) -> None:
+    """Serve ``app`` (from ``create_app``) with uvicorn in this process until SIGTERM or SIGINT.
+
+    The app stops being ready as soon as the signal arrives; requests already started get up to
+    ``settings.shutdown_timeout_s`` to finish; then the log is flushed and closed.
+
+    Parameters
+    ----------
+    app
+        The ASGI app built by :func:`prudent.api.create_app`.
+    settings
+        Host, port and shutdown timeout.
+    """
+    _logging()
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        lifespan="on",
+        timeout_graceful_shutdown=max(1, round(settings.shutdown_timeout_s)),
+        log_level="info",
+    )
+    _DrainingServer(config, app.state.prudent.drain).run()
 
 
 def export_settings(settings: Settings) -> dict[str, str]:
@@ -101,15 +126,7 @@ def serve(
     if not is_loopback(settings.host):
         logger.warning("Listening on %s: the service is reachable from the network.", settings.host)
     if settings.workers == 1:
-        config = uvicorn.Config(
-            app,
-            host=settings.host,
-            port=settings.port,
-            lifespan="on",
-            timeout_graceful_shutdown=int(settings.shutdown_timeout_s),
-            log_level="info",
-        )
-        _DrainingServer(config, app.state.prudent.drain).run()
+        run_app(app, settings)
         return
     if settings.log_db.startswith("sqlite"):
         logger.warning(
@@ -125,7 +142,7 @@ def serve(
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
-        timeout_graceful_shutdown=int(settings.shutdown_timeout_s),
+        timeout_graceful_shutdown=max(1, round(settings.shutdown_timeout_s)),
     )
 
 

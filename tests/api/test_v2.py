@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,9 @@ def server(
     )
     yield running
     running.stop()
+    output = running.output
+    assert all(secret not in output for secret in tokens.secrets.values())
+    assert "authorization" not in output.lower()
 
 
 def _inputs(rows: pd.DataFrame, bundle: Bundle, binary: bool) -> list[Any]:
@@ -156,3 +160,33 @@ def test_v2_binary_body_limits_and_bad_sizes_are_400(server: Server, tokens: Tok
         "in the body.",
         "field": "sepal_length_(cm)",
     }
+
+
+def _rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+def test_v2_a_50_mib_streamed_body_is_refused_early(server: Server, tokens: Tokens) -> None:
+    before = _rss_mib(server.process.pid)
+    head = (
+        "POST /v2/models/iris/infer HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+        f"Authorization: Bearer {tokens.secrets['app']}\r\nContent-Type: application/json\r\n\r\n"
+    )
+    chunk = b"%x\r\n%s\r\n" % (1 << 20, b" " * (1 << 20))
+    sent = 0
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(head.encode())
+        try:
+            while sent < 50:
+                sock.sendall(chunk)
+                sent += 1
+        except OSError:
+            pass  # the server answered and closed before reading the rest
+        reply = sock.recv(65536).decode(errors="replace")
+    assert reply.startswith("HTTP/1.1 413"), reply[:200]
+    assert '{"error":"The request body is more than 1048576 bytes' in reply
+    assert _rss_mib(server.process.pid) - before < 20
+    assert httpx.get(f"{server.url}/v2/health/live").status_code == 200

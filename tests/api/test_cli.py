@@ -1,0 +1,99 @@
+"""The service commands: serve, feedback and token, through a Typer app they register on."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from prudent.api import load_tokens
+from prudent.api._tokens import find_token
+from prudent.bundle import Bundle
+from prudent.cli._serve import export_settings, register
+from prudent.config import Settings
+from prudent.errors import ConfigError
+from prudent.serve import Predictor
+from prudent.store import SqlPredictionLog
+from tests.serve._bundles import input_rows
+
+
+@pytest.fixture(scope="module")
+def cli() -> typer.Typer:
+    """A Typer app with the service commands registered."""
+    app = typer.Typer()
+    register(app)
+    return app
+
+
+@pytest.mark.parametrize(
+    ("command", "line"),
+    [
+        ("serve", "Serve a bundle over HTTP"),
+        ("feedback", "Attach true labels"),
+        ("token", "Create an API token"),
+    ],
+)
+def test_cli_help(cli: typer.Typer, command: str, line: str) -> None:
+    result = CliRunner().invoke(cli, [command, "--help"])
+    assert result.exit_code == 0 and line in result.output
+
+
+def test_cli_token_prints_once_and_stores_the_hash(cli: typer.Typer, tmp_path: Path) -> None:
+    path = tmp_path / "tokens.yaml"
+    result = CliRunner().invoke(
+        cli, ["token", "ops", "--role", "admin", "--tokens", str(path), "--rate-limit", "5"]
+    )
+    assert result.exit_code == 0, result.output
+    secret = result.stdout.strip().splitlines()[0]
+    entry = find_token(load_tokens(path), secret)
+    assert entry is not None and entry.roles == ("admin",) and entry.rate_limit == 5
+    assert secret not in path.read_text()
+    again = CliRunner().invoke(cli, ["token", "ops", "--role", "admin", "--tokens", str(path)])
+    assert isinstance(again.exception, ConfigError) and "already has a token named 'ops'" in str(
+        again.exception
+    )
+
+
+def test_cli_feedback_counts_every_outcome(
+    cli: typer.Typer, numeric_bundle: Bundle, numeric_dir: Path, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    with SqlPredictionLog.open(url) as log:
+        ids = asyncio.run(
+            Predictor(numeric_bundle, log).predict_records(input_rows("numeric", 2))
+        ).ids
+    labels = pd.DataFrame(
+        {
+            "prediction_id": [ids[0], ids[0], ids[0], "nope", ids[1]],
+            "label": ["benign", "benign", "malignant", "benign", "maybe"],
+        }
+    )
+    labels.to_csv(tmp_path / "labels.csv", index=False)
+    result = CliRunner().invoke(
+        cli, ["feedback", str(numeric_dir), str(tmp_path / "labels.csv"), "--log-db", url]
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 stored, 1 duplicate, 1 correction, 1 unknown, 1 refused" in result.output
+    with SqlPredictionLog.open(url) as log:
+        assert [e.label for e in log.feedback_history(ids[0])] == ["benign", "malignant"]
+
+
+def test_cli_serve_refuses_no_auth_off_loopback(cli: typer.Typer, numeric_dir: Path) -> None:
+    result = CliRunner().invoke(cli, ["serve", str(numeric_dir), "--no-auth", "--host", "0.0.0.0"])
+    assert isinstance(result.exception, ConfigError)
+    assert "no_auth is allowed only on a loopback host" in str(result.exception)
+
+
+def test_export_settings_round_trips_through_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = Settings(
+        bundle="m", port=9001, no_auth=True, deadline_ms=250, prometheus_multiproc_dir="/tmp/p"
+    )
+    for key, value in export_settings(settings).items():
+        monkeypatch.setenv(key, value)
+    assert Settings.load() == settings

@@ -1,0 +1,135 @@
+"""The plain JSON API: /predict answers as the bundle, /feedback's statuses, the OpenAPI schema."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from prudent.bundle import Bundle
+from prudent.store import SqlPredictionLog
+from tests.api.conftest import Tokens, make_client, wait_ready
+from tests.serve._bundles import input_rows
+
+
+def _predict(client: TestClient, tokens: Tokens, rows: list[dict[str, object]]) -> dict:
+    response = client.post(
+        "/predict", json={"records": rows, "id": "r1"}, headers=tokens.header("app")
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_predict_answers_the_bundle_fields_and_logs_them(
+    client: TestClient, numeric_bundle: Bundle, tokens: Tokens, tmp_path: Path
+) -> None:
+    rows = input_rows("numeric", 25, seed=4)
+    body = _predict(client, tokens, rows.to_dict(orient="records"))
+    expected = numeric_bundle.predict(rows)
+    assert body["id"] == "r1" and body["model_version"] == numeric_bundle.version
+    got = body["predictions"]
+    assert list(got[0]) == ["prediction_id", *expected.columns]
+    for i, row in enumerate(got):
+        assert row["prediction"] == expected["prediction"][i]
+        assert row["decision"] == expected["decision"][i]
+        assert row["proba_malignant"] == expected["proba_malignant"][i]
+        assert row["prediction_set"] == __import__("json").loads(expected["prediction_set"][i])
+    with SqlPredictionLog.open(f"sqlite:///{tmp_path / 'log.db'}") as log:
+        assert log.count() == 25
+        assert log.get(got[3]["prediction_id"]).decision == expected["decision"][3]
+
+
+def test_predict_takes_strings_booleans_and_nulls(
+    mixed_bundle: Bundle, tmp_path: Path, tokens: Tokens
+) -> None:
+    rows = input_rows("mixed", 6, seed=5)
+    records = rows.to_dict(orient="records")
+    records[0]["sepal_width_(cm)"] = None
+    with make_client(mixed_bundle, tmp_path, tokens) as c:
+        wait_ready(c)
+        got = _predict(c, tokens, records)["predictions"]
+    expected = mixed_bundle.predict(
+        rows.assign(**{"sepal_width_(cm)": [math.nan, *rows["sepal_width_(cm)"][1:]]})
+    )
+    assert [g["prediction"] for g in got] == list(expected["prediction"])
+    assert got[0]["confidence"] == pytest.approx(expected["confidence"][0], rel=1e-12)
+
+
+def test_predict_schema_shows_columns_and_types(client: TestClient, tokens: Tokens) -> None:
+    doc = client.get("/openapi.json", headers=tokens.header("app")).json()
+    record = doc["components"]["schemas"]["PredictRecord"]
+    assert record["properties"]["mean_radius"]["anyOf"][0]["type"] == "number"
+    assert "worst_symmetry" in record["required"] and record["additionalProperties"] is False
+    prediction = doc["components"]["schemas"]["Prediction"]["properties"]
+    assert {"proba_benign", "proba_malignant", "prediction_id"} <= set(prediction)
+    assert doc["paths"]["/v2/health/live"]["get"]["security"] == []
+    assert "InferenceRequest" in doc["components"]["schemas"]
+    assert "HTTPValidationError" not in doc["components"]["schemas"]
+
+
+def test_feedback_stored_duplicate_correction_unknown_refused(
+    client: TestClient, tokens: Tokens, tmp_path: Path
+) -> None:
+    ids = [
+        p["prediction_id"]
+        for p in _predict(client, tokens, input_rows("numeric", 3).to_dict(orient="records"))[
+            "predictions"
+        ]
+    ]
+    auth = tokens.header("reviewer")
+    first = client.post(
+        "/feedback", json={"prediction_id": ids[0], "label": "benign"}, headers=auth
+    )
+    assert first.status_code == 200 and first.json()["items"][0]["status"] == "created"
+    again = client.post(
+        "/feedback", json={"prediction_id": ids[0], "label": "benign"}, headers=auth
+    )
+    assert again.json()["items"][0]["status"] == "duplicate"
+    changed = client.post(
+        "/feedback", json={"prediction_id": ids[0], "label": "malignant"}, headers=auth
+    )
+    item = changed.json()["items"][0]
+    assert (item["status"], item["previous_label"]) == ("correction", "benign")
+    batch = client.post(
+        "/feedback",
+        json={
+            "items": [
+                {"prediction_id": ids[1], "label": "benign"},
+                {"prediction_id": ids[2], "label": "malignant"},
+            ]
+        },
+        headers=auth,
+    )
+    assert batch.json()["counts"] == {"created": 2}
+    unknown = client.post(
+        "/feedback", json={"prediction_id": "nope", "label": "benign"}, headers=auth
+    )
+    assert unknown.status_code == 404 and "nope" in unknown.json()["error"]
+    refused = client.post(
+        "/feedback", json={"prediction_id": ids[1], "label": "maybe"}, headers=auth
+    )
+    assert refused.status_code == 422
+    assert "'maybe'" in refused.json()["error"] and "benign" in refused.json()["error"]
+    with SqlPredictionLog.open(f"sqlite:///{tmp_path / 'log.db'}") as log:
+        history = log.feedback_history(ids[0])
+    assert [(h.label, h.source) for h in history] == [
+        ("benign", "reviewer"),
+        ("malignant", "reviewer"),
+    ]
+
+
+def test_feedback_needs_one_form(client: TestClient, tokens: Tokens) -> None:
+    auth = tokens.header("reviewer")
+    both = client.post(
+        "/feedback",
+        json={"prediction_id": "a", "label": "b", "items": [{"prediction_id": "a", "label": "b"}]},
+        headers=auth,
+    )
+    assert (
+        both.status_code == 400
+        and "either prediction_id and label, or items" in both.json()["error"]
+    )
+    half = client.post("/feedback", json={"prediction_id": "a"}, headers=auth)
+    assert half.status_code == 400 and "both prediction_id and label" in half.json()["error"]
