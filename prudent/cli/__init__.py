@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 from prudent.cli._app import app
@@ -21,21 +22,51 @@ def one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
+def _usage_errors() -> tuple[type[Exception], ...]:
+    """Click's and Typer's usage errors (recent Typer vendors its own copy of click)."""
+    import click
+    import typer
+
+    vendored = getattr(typer.exceptions, "TyperException", None)
+    return (click.ClickException, *([vendored] if vendored else []))
+
+
+def _aborts() -> tuple[type[Exception], ...]:
+    import click
+    import typer
+
+    return (click.exceptions.Abort, typer.Abort)
+
+
 def main() -> None:
-    """Run the CLI; a prudent or OS error prints one readable line and exits with status 2."""
+    """Run the CLI; every failure ends in one line on stderr and a non-zero status.
+
+    A prudent or OS error (bad input, a path that cannot be written) exits with status 2;
+    a usage error is shown by Typer; anything else is a bug in prudent and exits with
+    status 70, its traceback shown only when ``PRUDENT_DEBUG`` is set.
+    """
     try:
         app(standalone_mode=False)
-    except (PrudentError, OSError) as exc:  # OSError: a path that cannot be written, a full disk
-        print(f"prudent: error: {one_line(exc)}", file=sys.stderr)
-        sys.exit(2)
     except (KeyboardInterrupt, BrokenPipeError):
         sys.exit(130)
-    except Exception as exc:  # click's usage errors and abort
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(1)
-        raise
+    except (PrudentError, OSError) as exc:
+        print(f"prudent: error: {one_line(exc)}", file=sys.stderr)
+        sys.exit(2)
+    except _usage_errors() as exc:
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            print(f"prudent: error: {one_line(exc)}", file=sys.stderr)
+        sys.exit(int(getattr(exc, "exit_code", 2)))
+    except _aborts():
+        sys.exit(1)
+    except Exception as exc:
+        if os.environ.get("PRUDENT_DEBUG"):
+            raise
+        print(
+            f"prudent: internal error: {type(exc).__name__}: {one_line(exc)} (a bug in prudent: "
+            "rerun with PRUDENT_DEBUG=1 to see the traceback, and report it)",
+            file=sys.stderr,
+        )
+        sys.exit(70)  # EX_SOFTWARE

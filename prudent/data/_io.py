@@ -99,7 +99,32 @@ def _read_whole(path: Path, fmt: Format) -> pd.DataFrame:
         _check_columns(list(pq.read_schema(path).names), path)
         frame: pd.DataFrame = pq.read_table(path).to_pandas()
         return frame
-    frame = pd.read_json(path, lines=True, dtype=False)
+    _check_json_lines(path)
+    return _check_flat(pd.read_json(path, lines=True, dtype=False), path)
+
+
+def _check_json_lines(path: Path) -> None:
+    with path.open("rb") as fh:
+        head = fh.read(4096).lstrip()
+    if head.startswith(b"["):
+        raise DataReadError(
+            f"File '{path}' holds a JSON array, but prudent reads JSON Lines (one object per "
+            f"line); convert it, e.g. with: jq -c '.[]' {path.name} > {path.stem}.jsonl"
+        )
+
+
+def _check_flat(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """Refuse JSON values that are objects or lists: a column must hold plain values."""
+    for name in frame.columns[frame.dtypes == object]:
+        nested = frame[name].map(lambda v: isinstance(v, dict | list))
+        if nested.any():
+            example = repr(frame[name][nested].iloc[0])
+            example = example if len(example) <= 60 else example[:57] + "..."
+            raise SchemaError(
+                f"Column '{name}' of '{path}' holds nested JSON such as {example}; flatten it "
+                "into plain columns.",
+                field=str(name),
+            )
     return frame
 
 
@@ -202,9 +227,10 @@ def _iter_chunks(path: Path, fmt: Format, chunk_rows: int) -> Iterator[pd.DataFr
             for batch in pf.iter_batches(batch_size=chunk_rows):
                 yield _named(batch.to_pandas())
         return
+    _check_json_lines(path)
     with pd.read_json(path, lines=True, dtype=False, chunksize=chunk_rows) as json_reader:
         for chunk in json_reader:
-            yield _named(chunk)
+            yield _named(_check_flat(chunk, path))
 
 
 def _named(frame: pd.DataFrame) -> pd.DataFrame:

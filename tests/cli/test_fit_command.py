@@ -172,3 +172,32 @@ def test_fit_option_out_of_range(wine: pd.DataFrame, tmp_path: Path) -> None:
     assert_one_line_error(
         _fit(tmp_path / "wine.csv", "--test-size", "0.9"), "test_size must be in (0, 0.5], got 0.9"
     )
+
+
+def test_fit_usage_errors_are_shown_without_a_traceback(wine: pd.DataFrame, tmp_path: Path) -> None:
+    write_table(wine, tmp_path / "wine.csv")
+    done = run_cli("fit", tmp_path / "wine.csv", "--target", "target", "--folds", "many")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "Invalid value for '--folds'" in done.stderr
+    done = run_cli("fit", tmp_path / "wine.csv")
+    assert done.returncode == 2 and "Missing option '--target'" in done.stderr
+
+
+def test_main_turns_a_bug_into_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import prudent.cli as cli
+
+    def broken(**_: object) -> None:
+        raise KeyError("boom")
+
+    monkeypatch.setattr(cli, "app", broken)
+    monkeypatch.delenv("PRUDENT_DEBUG", raising=False)
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main()
+    assert exit_info.value.code == 70
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("prudent: internal error: KeyError: 'boom'")
+    monkeypatch.setenv("PRUDENT_DEBUG", "1")
+    with pytest.raises(KeyError, match="boom"):
+        cli.main()

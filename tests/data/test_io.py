@@ -220,3 +220,26 @@ def test_iter_table_closes_the_file_when_the_caller_stops_early(
     assert len(next(chunks)) == 10
     chunks.close()  # an unclosed reader would surface as a ResourceWarning (an error here)
     gc.collect()
+
+
+def test_read_table_json_array_names_the_fix(wine: pd.DataFrame, tmp_path: Path) -> None:
+    wine.to_json(tmp_path / "wine.json", orient="records")
+    with pytest.raises(
+        DataReadError,
+        match=r"holds a JSON array, but prudent reads JSON Lines .*"
+        r"jq -c '\.\[\]' wine.json > wine.jsonl",
+    ):
+        read_table(tmp_path / "wine.json")
+    with pytest.raises(DataReadError, match=r"holds a JSON array"):
+        list(iter_table(tmp_path / "wine.json"))
+
+
+def test_read_table_nested_json_values_are_named(tmp_path: Path) -> None:
+    rows = [{"size": 1, "address": {"city": "Lyon"}, "y": "a"}] * 3
+    (tmp_path / "n.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    expected = r"Column 'address' of '.*n.jsonl' holds nested JSON such as \{'city': 'Lyon'\}"
+    with pytest.raises(SchemaError, match=expected) as e:
+        read_table(tmp_path / "n.jsonl")
+    assert e.value.field == "address"
+    with pytest.raises(SchemaError, match=expected):
+        list(iter_table(tmp_path / "n.jsonl", chunk_rows=2))
