@@ -10,6 +10,7 @@ from rich.console import Console
 
 from prudent.bundle import Bundle, load
 from prudent.cli._console import RichReporter
+from prudent.cli._serve import register as register_service_commands
 from prudent.cli._show import show_manifest
 from prudent.data import load_example, read_table, table_format, write_table
 from prudent.errors import DataReadError
@@ -221,3 +222,6 @@ def quickstart(
     ]:
         if path.exists():
             console.print(f"  {label:12s} {path}")
+
+
+register_service_commands(app)  # serve, feedback, token: after the fit commands in --help
