@@ -189,7 +189,8 @@ def _reliability(ax: Any, conf: Any, ok: Any, title: str) -> list[list[str]]:
     ax.scatter(
         centers, accs, s=20 + 200 * sizes / max(sizes.max(initial=1), 1), color=NEUTRAL, alpha=0.3
     )
-    ax.set_xlim(0, 1.02)
+    low = max(0.0, min(float(conf.min(initial=1.0)), 0.5) - 0.02)  # top-label confidence ≥ 1/k
+    ax.set_xlim(low, 1.02)
     ax.set_ylim(0, 1.02)
     ax.set_xlabel("confidence (top class)")
     ax.set_ylabel("accuracy")
@@ -231,7 +232,8 @@ def _confidence_histogram(ev: Evidence) -> tuple[Html, Html, str]:
     edges = np.linspace(max(0.0, float(conf.min()) - 1e-9), 1.0, 21)
     ax.hist(conf[ok], bins=edges, color=GOOD, alpha=0.6, label=f"right ({int(ok.sum())})")
     ax.hist(conf[~ok], bins=edges, color=BAD, alpha=0.8, label=f"wrong ({int((~ok).sum())})")
-    ax.set_yscale("log") if ok.sum() > 20 * max((~ok).sum(), 1) else None
+    if ok.sum() > 20 * max((~ok).sum(), 1):
+        ax.set_yscale("log")
     ax.set_xlabel("calibrated confidence (top class)")
     ax.set_ylabel("locked-test rows")
     ax.set_title("Confidence of right and wrong predictions (locked test)")
@@ -242,21 +244,7 @@ def _confidence_histogram(ev: Evidence) -> tuple[Html, Html, str]:
     )
     alt = (
         f"Histogram of confidence on the locked test: {int(ok.sum())} right predictions "
-        f"(median {med[0]:.2f}), {int((~ok).sum())} wrong (median {fmt(med[1], 2)})"
-    )
-    numbers = table(
-        ["", "rows", "median confidence", "min", "max"],
-        [
-            [
-                name,
-                int(m.sum()),
-                fmt(np.median(conf[m]) if m.any() else None),
-                fmt(conf[m].min() if m.any() else None),
-                fmt(conf[m].max() if m.any() else None),
-            ]
-            for name, m in (("right", ok), ("wrong", ~ok))
-        ],
-        "Confidence on the locked test",
+        f"(median {fmt(med[0], 2)}), {int((~ok).sum())} wrong (median {fmt(med[1], 2)})"
     )
     line = (
         f"on the locked test, wrong predictions had median confidence {fmt(med[1], 2)} vs "
@@ -265,7 +253,17 @@ def _confidence_histogram(ev: Evidence) -> tuple[Html, Html, str]:
         else f"no prediction on the {len(y)}-row locked test is wrong (median confidence "
         f"{fmt(med[0], 2)})"
     )
-    return figure_html(fig, alt), numbers, line
+    return figure_html(fig, alt), _confidence_table(conf, ok), line
+
+
+def _confidence_table(conf: Any, ok: Any) -> Html:
+    rows = []
+    for name, m in (("right", ok), ("wrong", ~ok)):
+        values = conf[m]
+        stats = (np.median(values), values.min(), values.max()) if m.any() else (None,) * 3
+        rows.append([name, int(m.sum()), *(fmt(v) for v in stats)])
+    headers = ["", "rows", "median confidence", "min", "max"]
+    return table(headers, rows, "Confidence on the locked test")
 
 
 def confidence_section(ev: Evidence) -> Section:
