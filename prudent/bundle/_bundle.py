@@ -111,8 +111,8 @@ class Bundle:
         Returns
         -------
         pandas.DataFrame
-            One row per input row, in order: prediction, confidence, proba_<class>…,
-            ood_score, is_ood, prediction_set, decision, reason.
+            One row per input row, in order and with the input's index: prediction,
+            confidence, proba_<class>…, ood_score, is_ood, prediction_set, decision, reason.
 
         Raises
         ------
@@ -123,7 +123,9 @@ class Bundle:
         for n in notices:
             if on_notice is not None:
                 on_notice(n)
-        return self.model.predict_frame(X, rules=rules)
+        out = self.model.predict_frame(X, rules=rules)
+        out.index = frame.index  # so that df["prediction"] = bundle.predict(df)[...] aligns
+        return out
 
     def predict_file(
         self,

@@ -278,8 +278,8 @@ def _coerce_bool(name: str, s: pd.Series) -> pd.Series:
 
 
 def _coerce_datetime(name: str, s: pd.Series) -> pd.Series:
-    if pd.api.types.is_datetime64_any_dtype(s):
-        return s.dt.tz_localize(None) if getattr(s.dt, "tz", None) is not None else s
+    if pd.api.types.is_datetime64_any_dtype(s):  # aware times become naive UTC, as strings do
+        return s.dt.tz_convert("UTC").dt.tz_localize(None) if s.dt.tz is not None else s
     converted = pd.to_datetime(s, errors="coerce", format="mixed", utc=True).dt.tz_localize(None)
     bad = converted.isna() & s.notna()
     if bad.any():

@@ -13,7 +13,7 @@ from prudent.bundle import Bundle, load
 from prudent.data import read_table, write_table
 from prudent.errors import SchemaError
 from prudent.models._guarded import output_columns
-from tests.fixtures import example, fit_bundle, mixed_frame
+from tests.fixtures import example, fit_bundle, mixed_frame, reviews
 
 FORMATS = ["csv", "parquet", "jsonl"]
 
@@ -35,7 +35,16 @@ def multiclass(tmp_path_factory: pytest.TempPathFactory) -> tuple[Bundle, Bundle
     return fitted, loaded, wine.drop(columns="target").sample(60, random_state=1)
 
 
-@pytest.fixture(params=["binary", "multiclass"])
+@pytest.fixture(scope="module")
+def text(tmp_path_factory: pytest.TempPathFactory) -> tuple[Bundle, Bundle, pd.DataFrame]:
+    """Rotten Tomatoes snippets: free text with commas, quotes and accents, fresh or rotten."""
+    frame = reviews(360, seed=0)
+    fitted = fit_bundle(frame.iloc[:300], "label")
+    loaded = load(fitted.save(tmp_path_factory.mktemp("text") / "model"))
+    return fitted, loaded, frame.iloc[300:].drop(columns="label")
+
+
+@pytest.fixture(params=["binary", "multiclass", "text"])
 def case(request: pytest.FixtureRequest) -> tuple[Bundle, Bundle, pd.DataFrame]:
     return request.getfixturevalue(request.param)
 
@@ -49,6 +58,31 @@ def test_loaded_bundle_predicts_like_the_fitted_one(case) -> None:
     probas = expected[[f"proba_{c}" for c in fitted.classes]].to_numpy()
     np.testing.assert_allclose(probas.sum(axis=1), 1.0, rtol=1e-9)
     assert set(expected["prediction"]) <= set(fitted.classes)
+
+
+def test_predict_keeps_the_input_index(case) -> None:
+    fitted, _, new = case
+    rows = new.iloc[::3]
+    out = fitted.predict(rows)
+    assert out.index.equals(rows.index)
+    aligned = rows.assign(prediction=out["prediction"])
+    assert aligned["prediction"].tolist() == out["prediction"].tolist()
+
+
+def test_text_model_reads_the_words(text) -> None:
+    fitted, loaded, _ = text
+    assert fitted.schema.has_text
+    probe = pd.DataFrame(
+        {
+            "text": [
+                "A masterpiece, moving and beautifully acted.",
+                "Dull, tedious and a waste of time.",
+            ],
+            "movie_name": ["unseen_movie", "unseen_movie"],
+        }
+    )
+    out = loaded.predict(probe)
+    assert out["proba_fresh"].iloc[0] > out["proba_fresh"].iloc[1]
 
 
 def test_predict_handles_missing_values_in_every_column(binary) -> None:

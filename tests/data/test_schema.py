@@ -224,3 +224,16 @@ def test_validate_frame_empty_input_keeps_columns(
 ) -> None:
     X, _ = validate_frame(mixed.head(0), mixed_schema)
     assert X.shape == (0, len(mixed_schema.features))
+
+
+def test_validate_frame_aware_times_agree_with_offset_strings(
+    mixed: pd.DataFrame, mixed_schema: Schema
+) -> None:
+    texts = ["2024-03-01T10:00:00+02:00", "2024-03-01T23:30:00-05:00"]
+    aware = pd.Series(pd.to_datetime(texts, utc=True)).dt.tz_convert("Europe/Paris")
+    rows = mixed.head(2).reset_index(drop=True)
+    from_text, _ = validate_frame(rows.assign(signup=texts), mixed_schema)
+    from_aware, _ = validate_frame(rows.assign(signup=aware), mixed_schema)
+    expected = [pd.Timestamp("2024-03-01 08:00"), pd.Timestamp("2024-03-02 04:30")]
+    assert from_text["signup"].tolist() == expected
+    assert from_aware["signup"].tolist() == expected
