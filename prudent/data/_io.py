@@ -115,7 +115,9 @@ def _check_json_lines(path: Path) -> None:
 
 def _check_flat(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     """Refuse JSON values that are objects or lists: a column must hold plain values."""
-    for name in frame.columns[frame.dtypes == object]:
+    for name in frame.columns:
+        if not pd.api.types.is_object_dtype(frame[name]):
+            continue
         nested = frame[name].map(lambda v: isinstance(v, dict | list))
         if nested.any():
             example = repr(frame[name][nested].iloc[0])
