@@ -48,7 +48,7 @@ def safe_member(root: Path, name: str) -> Path:
     >>> try:
     ...     safe_member(Path("/b"), "../etc/passwd")
     ... except BundleIntegrityError as e:
-    ...     print(str(e)[:40])
+    ...     print(str(e)[:41])
     Bundle file name '../etc/passwd' is not a
     """
     pure = PurePosixPath(name)
