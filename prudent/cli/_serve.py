@@ -7,8 +7,11 @@ flushed and closed, and the process exits within ``shutdown_timeout_s`` (8 s by 
 
 from __future__ import annotations
 
+import copy
 import logging
+import logging.config
 import os
+import shutil
 import tempfile
 from collections import Counter
 from pathlib import Path
@@ -18,6 +21,7 @@ from typing import Annotated, Any
 import typer
 import uvicorn
 from rich.console import Console
+from uvicorn.config import LOGGING_CONFIG
 
 from prudent.config import Settings, is_loopback
 from prudent.errors import DataError, FeedbackError, UnknownPredictionError
@@ -53,7 +57,6 @@ def run_app(app: Any, settings: Settings) -> None:
     settings
         Host, port and shutdown timeout.
     """
-    _logging()
     config = uvicorn.Config(
         app,
         host=settings.host,
@@ -61,6 +64,7 @@ def run_app(app: Any, settings: Settings) -> None:
         lifespan="on",
         timeout_graceful_shutdown=max(1, round(settings.shutdown_timeout_s)),
         log_level="info",
+        log_config=_log_config(),
     )
     _DrainingServer(config, app.state.prudent.drain).run()
 
@@ -82,13 +86,11 @@ def export_settings(settings: Settings) -> dict[str, str]:
     return env
 
 
-def _logging() -> None:
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(levelname)s:     %(name)s: %(message)s"))
-    root = logging.getLogger("prudent")
-    if not root.handlers:
-        root.addHandler(handler)
-    root.setLevel(logging.INFO)
+def _log_config() -> dict[str, Any]:
+    """uvicorn's logging configuration plus prudent's loggers (applied in every worker)."""
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["prudent"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
 
 
 def serve(
@@ -121,7 +123,7 @@ def serve(
         tokens_file=tokens,
         no_auth=no_auth or None,
     )
-    _logging()
+    logging.config.dictConfig(_log_config())
     app = create_app(settings)
     if not is_loopback(settings.host):
         logger.warning("Listening on %s: the service is reachable from the network.", settings.host)
@@ -132,18 +134,24 @@ def serve(
         logger.warning(
             "%d workers share one SQLite file; use PostgreSQL to scale writes.", settings.workers
         )
+    folder = None
     if settings.prometheus_multiproc_dir is None:
         folder = tempfile.mkdtemp(prefix="prudent-metrics-")
         settings = settings.model_copy(update={"prometheus_multiproc_dir": Path(folder)})
     os.environ.update(export_settings(settings))
-    uvicorn.run(
-        "prudent.api:create_app_from_env",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        timeout_graceful_shutdown=max(1, round(settings.shutdown_timeout_s)),
-    )
+    try:
+        uvicorn.run(
+            "prudent.api:create_app_from_env",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            timeout_graceful_shutdown=max(1, round(settings.shutdown_timeout_s)),
+            log_config=_log_config(),
+        )
+    finally:
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def feedback(
@@ -154,8 +162,10 @@ def feedback(
     ] = None,
     source: Annotated[str, Opt(help="Recorded as who gave the labels.")] = "cli",
 ) -> None:
-    """Attach true labels to logged predictions; print how many were stored, duplicates,
-    corrections, unknown ids and refused labels."""
+    """Attach true labels from a file to logged predictions.
+
+    Prints how many were stored, duplicates, corrections, unknown ids and refused labels.
+    """
     from prudent.bundle import load
     from prudent.data import read_table
     from prudent.store import SqlPredictionLog

@@ -20,9 +20,10 @@ import httpx
 RUNNER = (
     "import sys, typer\n"
     "from prudent.cli._serve import register\n"
-    "app = typer.Typer()\n"
-    "register(app)\n"
-    "app(sys.argv[1:])\n"
+    "if __name__ == '__main__':\n"
+    "    app = typer.Typer()\n"
+    "    register(app)\n"
+    "    app(sys.argv[1:])\n"
 )
 
 
