@@ -56,7 +56,8 @@ def mixed_frame(n: int = 300, seed: int = 0, missing: float = 0.1) -> pd.DataFra
     rng = np.random.default_rng(seed)
     base = _example("breast_cancer").sample(n, random_state=seed).reset_index(drop=True)
     malignant = (base["target"] == "malignant").to_numpy()
-    words = np.array(["sharp", "dull", "solid", "fine", "odd", "usual"])
+    # 30 words lean malignant and 30 benign; a rich enough vocabulary for any text pipeline.
+    words = np.array([f"{stem}{i}" for stem in ("hard", "soft") for i in range(30)])
     frame = pd.DataFrame(
         {
             "mean_radius": base["mean_radius"],
@@ -67,7 +68,7 @@ def mixed_frame(n: int = 300, seed: int = 0, missing: float = 0.1) -> pd.DataFra
             "member": rng.choice(["yes", "no"], n),
             "flag": rng.choice([True, False], n),
             "signup": pd.date_range("2020-01-01", periods=n, freq="D").strftime("%Y-%m-%d"),
-            "note": [" ".join(rng.choice(words[:3] if m else words[3:], 5)) for m in malignant],
+            "note": [" ".join(rng.choice(words[:30] if m else words[30:], 6)) for m in malignant],
         }
     )
     for name in frame.columns:
