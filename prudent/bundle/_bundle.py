@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -20,8 +21,8 @@ import pandas as pd
 
 from prudent.bundle._integrity import check_trusted_types, safe_member, sha256_file
 from prudent.bundle._manifest import FORMAT_VERSION, build_manifest, running_versions
-from prudent.data import Schema, TableWriter, iter_table, validate_frame
-from prudent.errors import BundleError, BundleIntegrityError, BundleVersionError
+from prudent.data import Schema, TableWriter, iter_table, table_format, validate_frame
+from prudent.errors import BundleError, BundleIntegrityError, BundleVersionError, ConfigError
 from prudent.fit import FitResult
 from prudent.models._guarded import GuardedModel, output_columns
 
@@ -138,11 +139,43 @@ class Bundle:
     ) -> int:
         """Stream ``source`` through :meth:`predict` into ``destination`` in bounded memory.
 
+        The rows go to a hidden file beside ``destination``, renamed to it only once every
+        row is predicted: a failure part-way leaves no truncated output behind (and an older
+        ``destination`` untouched).
+
         Returns
         -------
         int
             The number of rows predicted.
+
+        Raises
+        ------
+        ConfigError
+            ``destination`` is ``source``.
+        DataError
+            The input cannot be read, or a row does not fit the schema (named).
         """
+        target = Path(destination)
+        if target.resolve() == Path(source).resolve():
+            raise ConfigError(f"Output '{target}' is the input file; choose another output path.")
+        table_format(target)  # name the real output, not the hidden one, if it is wrong
+        partial = target.with_name(f".{target.stem}.partial{target.suffix}")
+        try:
+            total = self._stream(Path(source), partial, chunk_rows, rules, on_notice)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        os.replace(partial, target)
+        return total
+
+    def _stream(
+        self,
+        source: Path,
+        destination: Path,
+        chunk_rows: int,
+        rules: Any,
+        on_notice: Callable[[str], None] | None,
+    ) -> int:
         seen: set[str] = set()
 
         def once(message: str) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from prudent.bundle import Bundle, load
 from prudent.data import read_table, write_table
-from prudent.errors import SchemaError
+from prudent.errors import ConfigError, SchemaError
 from prudent.models._guarded import output_columns
 from tests.fixtures import example, fit_bundle, mixed_frame, reviews
 
@@ -222,3 +222,24 @@ def test_round_trip_with_int_and_bool_targets(tmp_path: Path, labels, classes) -
     assert back["prediction"].tolist() == fitted.predict(rows)["prediction"].tolist()
     agreement = (back["prediction"].to_numpy() == frame["target"].to_numpy()).mean()
     assert agreement > 0.9
+
+
+def test_predict_file_leaves_no_partial_output_after_an_error(multiclass, tmp_path: Path) -> None:
+    _, loaded, new = multiclass
+    bad = new.reset_index(drop=True).astype({"hue": object})
+    bad.loc[len(bad) - 1, "hue"] = "pale"
+    write_table(bad, tmp_path / "bad.csv")
+    (tmp_path / "out.csv").write_text("previous,run\n1,2\n")
+    with pytest.raises(SchemaError, match=r"Column 'hue' should be numeric"):
+        loaded.predict_file(tmp_path / "bad.csv", tmp_path / "out.csv", chunk_rows=10)
+    assert (tmp_path / "out.csv").read_text() == "previous,run\n1,2\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv", "out.csv"]
+
+
+def test_predict_file_refuses_to_overwrite_its_input(multiclass, tmp_path: Path) -> None:
+    _, loaded, new = multiclass
+    write_table(new, tmp_path / "rows.csv")
+    before = (tmp_path / "rows.csv").read_bytes()
+    with pytest.raises(ConfigError, match=r"Output '.*rows.csv' is the input file"):
+        loaded.predict_file(tmp_path / "rows.csv", tmp_path / "rows.csv")
+    assert (tmp_path / "rows.csv").read_bytes() == before
