@@ -94,6 +94,7 @@ def test_predict_uncoercible_value_names_column_value_and_row(
     write_table(rows, tmp_path / "new.csv")
     done = _predict(trained, tmp_path / "new.csv", tmp_path / "out.csv", "--chunk-rows", "10")
     assert_one_line_error(done, "Column 'mean_texture' should be numeric", "'rough'", "(row 23)")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.csv"]  # no truncated output
 
 
 def test_predict_missing_data_file(trained: Trained, tmp_path: Path) -> None:
