@@ -76,6 +76,46 @@ class DatetimeFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         )
 
 
+class CappedSVD(TransformerMixin, BaseEstimator):  # type: ignore[misc]
+    """Truncated SVD that keeps at most ``n_features - 1`` components.
+
+    A text column with a small vocabulary has fewer TF-IDF features than the components
+    asked for; plain ``TruncatedSVD`` refuses that, this keeps what the data allows.
+
+    Parameters
+    ----------
+    n_components
+        The most components to keep.
+    random_state
+        Seed of the randomized solver.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> CappedSVD(n_components=10).fit_transform(np.eye(4)).shape
+    (4, 3)
+    """
+
+    def __init__(self, n_components: int = 100, random_state: int | None = 0) -> None:
+        self.n_components = n_components
+        self.random_state = random_state
+
+    def fit(self, X: Any, y: Any = None) -> CappedSVD:
+        """Fit the SVD with the number of components the data allows."""
+        k = max(1, min(self.n_components, X.shape[1] - 1, X.shape[0] - 1))
+        self.svd_ = TruncatedSVD(n_components=k, random_state=self.random_state).fit(X)
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def transform(self, X: Any) -> FloatArray:
+        """Project onto the kept components."""
+        return np.asarray(self.svd_.transform(X), dtype=np.float64)
+
+    def get_feature_names_out(self, input_features: Any = None) -> Any:
+        """Names ``svd0`` … ``svd{k-1}``."""
+        return np.asarray([f"svd{i}" for i in range(self.svd_.n_components)], dtype=object)
+
+
 def _numeric(style: Style) -> Pipeline | str:
     if style == "tree":
         return "passthrough"
@@ -114,7 +154,7 @@ def _text(style: Style, n_rows: int, max_features: int, svd: int, seed: int) -> 
     )
     steps: list[Any] = [FunctionTransformer(fill_text), tfidf]
     if style == "dense":
-        steps.append(TruncatedSVD(n_components=svd, random_state=seed))
+        steps.append(CappedSVD(n_components=svd, random_state=seed))
     return make_pipeline(*steps)
 
 
