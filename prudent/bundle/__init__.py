@@ -1,11 +1,12 @@
 """The bundle: manifest + skops files + evidence, saved and loaded with checks."""
 
 from prudent.bundle._bundle import Bundle, load
-from prudent.bundle._integrity import TRUSTED_PREFIXES, sha256_file
+from prudent.bundle._integrity import TRUSTED_FUNCTIONS, TRUSTED_PREFIXES, sha256_file
 from prudent.bundle._manifest import FORMAT_VERSION, jsonable, running_versions
 
 __all__ = [
     "FORMAT_VERSION",
+    "TRUSTED_FUNCTIONS",
     "TRUSTED_PREFIXES",
     "Bundle",
     "jsonable",

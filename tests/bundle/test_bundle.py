@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import skops.io as sio
+from sklearn.preprocessing import FunctionTransformer
 from sklearn.tree import DecisionTreeClassifier
 
 from prudent.bundle import FORMAT_VERSION, Bundle, load, running_versions, sha256_file
@@ -135,6 +136,20 @@ def test_load_refuses_an_untrusted_type(copy: Path) -> None:
         match=r"'model.skops' holds types prudent does not "
         r"trust: \['tests.bundle.test_bundle.Planted'"
         r"\]; the bundle is refused",
+    ):
+        load(copy)
+
+
+def test_load_refuses_a_function_from_a_trusted_library(copy: Path) -> None:
+    """A transformer calling numpy.load with the bundle's own arguments is code, not a model."""
+    sio.dump(
+        FunctionTransformer(func=np.load, kw_args={"allow_pickle": True}), copy / "model.skops"
+    )
+    rehash_bundle(copy)
+    with pytest.raises(
+        BundleIntegrityError,
+        match=r"'model.skops' holds functions prudent does "
+        r"not trust: \['numpy.load'\]",
     ):
         load(copy)
 
