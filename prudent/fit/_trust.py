@@ -157,16 +157,28 @@ def _primary(
     return model, oof, info
 
 
-def _ood_features(runs: Mapping[str, CandidateRun], X: pd.DataFrame, seed: int) -> Any:
-    """The OOD detector's feature space: sentence embeddings when that candidate ran (text),
-    else the logistic baseline's features, reduced by truncated SVD when wide."""
-    source = "embeddings_logistic" if "embeddings_logistic" in runs else "logistic"
-    pre = runs[source].model.named_steps["preprocess"]
+def _ood_features(
+    runs: Mapping[str, CandidateRun], X: pd.DataFrame, schema: Schema, seed: int
+) -> tuple[Any, tuple[str, ...]]:
+    """The OOD detector's feature space and the detectors that suit it.
+
+    Sentence embeddings when that candidate ran; for other text, the logistic baseline's
+    sparse TF-IDF rows with nearest-neighbour distance (cosine-like, as rows are unit
+    length: an SVD of them loses what makes a text unusual); for tables, the baseline's
+    scaled features, reduced by truncated SVD when wide.
+    """
+    all_detectors = ("knn", "mahalanobis", "isolation_forest", "max_prob", "energy")
+    if "embeddings_logistic" in runs:
+        pre = runs["embeddings_logistic"].model.named_steps["preprocess"]
+        return Pipeline([("preprocess", pre)]), all_detectors
+    pre = runs["logistic"].model.named_steps["preprocess"]
+    if schema.has_text:
+        return Pipeline([("preprocess", pre)]), ("knn", "max_prob", "energy")
     width = pre.transform(X.iloc[:5]).shape[1]
     if width <= 64:
-        return Pipeline([("preprocess", pre)])
+        return Pipeline([("preprocess", pre)]), all_detectors
     svd = TruncatedSVD(n_components=min(64, max(2, len(X) // 4), width - 1), random_state=seed)
-    return Pipeline([("preprocess", pre), ("svd", svd.fit(pre.transform(X)))])
+    return Pipeline([("preprocess", pre), ("svd", svd.fit(pre.transform(X)))]), all_detectors
 
 
 def _calibrate(
@@ -251,14 +263,14 @@ def build_trust(
         cal, Pc, calib = _calibrate(oof, y, a, b, spec.seed)
         bcal, Bc, _ = _calibrate(runs["logistic"].oof_proba, y, a, b, spec.seed)
         advance()
-        features = _ood_features(runs, X_train, spec.seed)
+        features, detectors = _ood_features(runs, X_train, schema, spec.seed)
         Z = features.transform(X_train)
         Z_ood = P_ood = None
         if X_ood is not None and len(X_ood) >= 2:
             Z_ood = features.transform(X_ood)
             P_ood = cal.predict_proba(predict_proba_aligned(primary, X_ood, k))
         choose = slice(0, None, 2)  # even rows choose the detector, odd rows measure it
-        ood = OODDetector(fpr=spec.ood_fpr, random_state=spec.seed).fit(
+        ood = OODDetector(detectors=detectors, fpr=spec.ood_fpr, random_state=spec.seed).fit(
             Z[a],
             Pc[a],
             y[a],

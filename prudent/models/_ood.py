@@ -39,6 +39,8 @@ __all__ = [
 class _Detector(BaseEstimator):  # type: ignore[misc]
     """Shared contract: ``fit(X, y=None)`` learns, ``score_samples(X)``: higher = more unusual."""
 
+    _accept_sparse: Any = False
+
     def fit(self, X: Any, y: Any = None) -> _Detector:
         """Learn the in-distribution reference.
 
@@ -54,7 +56,7 @@ class _Detector(BaseEstimator):  # type: ignore[misc]
         object
             ``self``.
         """
-        self._fit(validate_data(self, X, dtype=np.float64), y)
+        self._fit(validate_data(self, X, dtype=np.float64, accept_sparse=self._accept_sparse), y)
         return self
 
     def score_samples(self, X: Any) -> FloatArray:
@@ -71,7 +73,9 @@ class _Detector(BaseEstimator):  # type: ignore[misc]
             One score per row: higher = more unusual.
         """
         check_is_fitted(self, "n_features_in_")
-        return self._score(validate_data(self, X, dtype=np.float64, reset=False))
+        return self._score(
+            validate_data(self, X, dtype=np.float64, reset=False, accept_sparse=self._accept_sparse)
+        )
 
     def _fit(self, X: FloatArray, y: Any) -> None:
         """Learn from validated ``X``."""
@@ -101,6 +105,14 @@ class KNNDistance(_Detector):
     True
     """
 
+    _accept_sparse = ("csr",)  # TF-IDF rows: brute-force neighbours on sparse vectors
+
+    def __sklearn_tags__(self) -> Any:
+        """Declare that sparse input is accepted."""
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
     def __init__(
         self, n_neighbors: int = 10, metric: str = "euclidean", normalize: bool = False
     ) -> None:
@@ -109,14 +121,16 @@ class KNNDistance(_Detector):
         self.normalize = normalize
 
     def _prep(self, X: FloatArray) -> FloatArray:
-        return np.asarray(l2_normalize(X)) if self.normalize else X
+        return l2_normalize(X) if self.normalize else X
 
     def _fit(self, X: FloatArray, y: Any) -> None:
         if self.n_neighbors < 1:
             raise ConfigError(f"KNNDistance got n_neighbors={self.n_neighbors}; expected >= 1.")
-        if len(X) < 2:
-            raise DataError(f"KNNDistance needs at least 2 training rows, got n_samples={len(X)}.")
-        k = min(self.n_neighbors, len(X) - 1)
+        if X.shape[0] < 2:
+            raise DataError(
+                f"KNNDistance needs at least 2 training rows, got n_samples={X.shape[0]}."
+            )
+        k = min(self.n_neighbors, X.shape[0] - 1)
         self.index_ = NearestNeighbors(n_neighbors=k, metric=self.metric, algorithm="auto")
         self.index_.fit(self._prep(X))
 
@@ -396,9 +410,9 @@ class OODDetector(BaseEstimator):  # type: ignore[misc]
                 f"OODDetector's detector {name!r} reads {which}, but {which}{where} is None; "
                 f"pass it or leave {name!r} out of detectors."
             )
-        if Z is not None and P is not None and len(Z) != len(P):
+        if Z is not None and P is not None and Z.shape[0] != len(P):
             raise DataError(
-                f"Z{where} has {len(Z)} rows but P{where} has {len(P)}; pass both for the "
+                f"Z{where} has {Z.shape[0]} rows but P{where} has {len(P)}; pass both for the "
                 "same rows."
             )
         return X
