@@ -16,7 +16,7 @@ from prudent.api._auth import PUBLIC_ROUTES, AuthMiddleware
 from prudent.api._errors import install_error_handlers
 from prudent.api._json_api import add_json_routes
 from prudent.api._middleware import BodyLimitMiddleware, RequestMetricsMiddleware
-from prudent.api._schemas import predict_models
+from prudent.api._schemas import api_models
 from prudent.api._service import Service
 from prudent.api._tokens import TokenEntry, load_tokens
 from prudent.api._v2 import V2_SCHEMAS, add_v2_routes
@@ -98,7 +98,7 @@ def create_app(
         settings, metrics, bundle=bundle, log=log, clock=clock, primary=primary, backup=backup
     )
     schema, classes = service.describe()
-    request_model, response_model = predict_models(
+    models = api_models(
         schema, classes, max_rows=settings.max_rows, max_chars=settings.max_string_chars
     )
 
@@ -120,31 +120,32 @@ def create_app(
     app.state.prudent = service
     install_error_handlers(app)
     add_v2_routes(app)
-    add_json_routes(app, request_model, response_model)
+    add_json_routes(app, models)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(AuthMiddleware, tokens=tokens)
     app.add_middleware(RequestMetricsMiddleware, metrics=metrics)
-    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    app.openapi = lambda: _openapi(app, auth=tokens is not None)  # type: ignore[method-assign]
     return app
 
 
-def _openapi(app: FastAPI) -> dict[str, Any]:
+def _openapi(app: FastAPI, *, auth: bool) -> dict[str, Any]:
     """The OpenAPI document, with the V2 request schema and the bearer-token scheme."""
     if app.openapi_schema is None:
         doc = get_openapi(
             title=app.title, version=app.version, description=app.description, routes=app.routes
         )
         schemas = doc.setdefault("components", {}).setdefault("schemas", {})
-        for model in V2_SCHEMAS:
+        for name, model in V2_SCHEMAS.items():
             body = model.model_json_schema(ref_template="#/components/schemas/{model}")
             schemas.update(body.pop("$defs", {}))
-            schemas[model.__name__] = body
-        doc["components"]["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
-        doc["security"] = [{"bearer": []}]
-        for path, methods in doc["paths"].items():
-            for method, operation in methods.items():
-                if (method.upper(), path) in PUBLIC_ROUTES:
-                    operation["security"] = []
+            schemas[name] = body
+        if auth:
+            doc["components"]["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
+            doc["security"] = [{"bearer": []}]
+            for path, methods in doc["paths"].items():
+                for method, operation in methods.items():
+                    if (method.upper(), path) in PUBLIC_ROUTES:
+                        operation["security"] = []
         app.openapi_schema = doc
     return app.openapi_schema
 

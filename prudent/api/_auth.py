@@ -29,6 +29,7 @@ PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset(
     {("GET", "/v2/health/live"), ("GET", "/v2/health/ready")}
 )
 """Routes that answer without a token (load balancers and orchestrators probe them)."""
+_PUBLIC_PATHS = frozenset(path for _, path in PUBLIC_ROUTES)
 
 ROUTE_ROLES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/v2"): _ANY,
@@ -54,14 +55,20 @@ def route_of(scope: Scope) -> tuple[str, str] | None:
     ``HEAD`` counts as ``GET``. A path that matches a route for another method gives that
     route's template with the request's method (the app answers 405).
     """
+    found = _match(scope)
+    return None if found is None else found[:2]
+
+
+def _match(scope: Scope) -> tuple[str, str, bool] | None:
+    """``(method, template, whether the method matches too)`` of the request's route."""
     method = "GET" if scope.get("method") == "HEAD" else str(scope.get("method"))
     partial = None
     for route in getattr(scope.get("app"), "routes", ()):
         match, _ = route.matches(scope)
         if match is Match.FULL:
-            return method, str(route.path)
+            return method, str(route.path), True
         if match is Match.PARTIAL and partial is None:
-            partial = (method, str(route.path))
+            partial = (method, str(route.path), False)
     return partial
 
 
@@ -135,11 +142,11 @@ class AuthMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        route = route_of(scope)
-        if route in PUBLIC_ROUTES:
-            await self.app(scope, receive, send)
+        found = _match(scope)
+        if found is not None and found[1] in _PUBLIC_PATHS:
+            await self.app(scope, receive, send)  # a probe, or 405 for another method
             return
-        refusal = self._refusal(scope, route)
+        refusal = self._refusal(scope, found[:2] if found is not None and found[2] else None)
         if refusal is not None:
             await refusal(scope, receive, send)
             return

@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 
 from prudent import errors as e
+from prudent.api._schemas import UNION_TAGS
 
 __all__ = ["ERROR_STATUS", "ApiError", "error_body", "install_error_handlers", "status_of"]
 
@@ -114,7 +115,8 @@ def error_response(
 
 
 def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    skip = {"body", "query", "path", "header"} | UNION_TAGS
+    parts = [str(p) for i, p in enumerate(loc) if not (i < 2 and p in skip)]
     return ".".join(parts) or "body"
 
 
@@ -141,7 +143,8 @@ async def _validation_error(_request: Request, exc: Exception) -> Response:
         detail = first.get("ctx", {}).get("error", "")
         return error_response(400, f"The body is not valid JSON ({detail}); send a JSON object.")
     message = f"Field {field!r}: {first.get('msg', 'invalid')}."
-    return error_response(400, message, field)
+    label = first.get("type") == "literal_error" and field.split(".")[-1] == "label"
+    return error_response(422 if label else 400, message, field)
 
 
 async def _unexpected(_request: Request, exc: Exception) -> Response:

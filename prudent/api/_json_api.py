@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from pydantic import BaseModel
 from starlette.responses import JSONResponse, Response
 
-from prudent.api._schemas import FeedbackRequest, FeedbackResponse
+from prudent.api._schemas import ApiModels, FeedbackRequest, FeedbackResponse, feedback_pairs
 from prudent.api._v2 import ERRORS, service_of
 from prudent.serve import CONTENT_TYPE, render_metrics
 
@@ -48,7 +48,7 @@ async def feedback(body: FeedbackRequest, request: Request) -> FeedbackResponse:
     service = service_of(request)
     predictor = service.predictor_for(service.settings.model_name)
     source = str(request.state.principal)
-    results = await predictor.add_feedback(body.pairs(), source=source)
+    results = await predictor.add_feedback(feedback_pairs(body), source=source)
     items = [
         {
             "prediction_id": r.prediction_id,
@@ -70,26 +70,29 @@ async def metrics(request: Request) -> Response:
     return Response(text, media_type=CONTENT_TYPE)
 
 
-def add_json_routes(
-    app: FastAPI, request_model: type[BaseModel], response_model: type[BaseModel]
-) -> None:
-    """Add the JSON routes to ``app``; ``POST /predict`` takes ``request_model``."""
+def add_json_routes(app: FastAPI, models: ApiModels) -> None:
+    """Add the JSON routes to ``app``, with the bundle's request models."""
     tags: list[str | Any] = ["JSON API"]
 
     async def predict_route(body: Any, request: Request) -> Response:
         return await predict(body, request)
 
-    predict_route.__annotations__ = predict.__annotations__ | {"body": request_model}
+    async def feedback_route(body: Any, request: Request) -> FeedbackResponse:
+        return await feedback(body, request)
+
+    predict_route.__annotations__ = predict.__annotations__ | {"body": models.predict_request}
     predict_route.__doc__ = predict.__doc__
+    feedback_route.__annotations__ = feedback.__annotations__ | {"body": models.feedback_request}
+    feedback_route.__doc__ = feedback.__doc__
     app.add_api_route(
         "/predict",
         predict_route,
         methods=["POST"],
         tags=tags,
-        responses={**ERRORS, 200: {"model": response_model}},
+        responses={**ERRORS, 200: {"model": models.predict_response}},
         response_class=JSONResponse,
     )
-    app.add_api_route("/feedback", feedback, methods=["POST"], tags=tags, responses=ERRORS)
+    app.add_api_route("/feedback", feedback_route, methods=["POST"], tags=tags, responses=ERRORS)
     app.add_api_route(
         "/metrics",
         metrics,

@@ -7,28 +7,48 @@ missing or extra column, a wrong type or a non-finite number is refused naming t
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, create_model
 
 from prudent.data import Role, Schema
 
 __all__ = [
+    "UNION_TAGS",
     "ErrorBody",
+    "FeedbackBatch",
+    "FeedbackItem",
     "FeedbackRequest",
     "FeedbackResponse",
     "InferenceRequest",
     "InferenceResponse",
     "ModelMetadata",
     "ServerMetadata",
+    "feedback_pairs",
     "predict_models",
 ]
 
+Datatype = Literal[
+    "BOOL",
+    "UINT8",
+    "UINT16",
+    "UINT32",
+    "UINT64",
+    "INT8",
+    "INT16",
+    "INT32",
+    "INT64",
+    "FP16",
+    "FP32",
+    "FP64",
+    "BYTES",
+]
 Decision = Literal["accept", "rule", "backup", "review"]
 Label = Annotated[str | int | float | bool, Field(description="A class label.")]
 Param = str | bool | int | float
-FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False, strict=True)]
 
 
 class ErrorBody(BaseModel):
@@ -40,16 +60,72 @@ class ErrorBody(BaseModel):
 
 # -- the plain JSON API -----------------------------------------------------------------------
 def _column_type(role: Role, dtype: str, max_chars: int) -> Any:
-    text = Annotated[str, Field(max_length=max_chars)]
+    text = Annotated[str, Field(max_length=max_chars, strict=True)]
     if role is Role.numeric:
         return FiniteFloat | None
     if role is Role.boolean:
-        return bool | None
+        return Annotated[bool, Field(strict=True)] | None
     if role is Role.datetime:
         return datetime | None
     if dtype.startswith(("int", "float", "uint")):
         return text | FiniteFloat | None
     return text | None
+
+
+@dataclass(frozen=True)
+class ApiModels:
+    """The bundle-specific wire models of the JSON API."""
+
+    predict_request: type[BaseModel]
+    predict_response: type[BaseModel]
+    feedback_request: Any
+
+
+def api_models(
+    schema: Schema | None, classes: list[Any] | None, *, max_rows: int, max_chars: int
+) -> ApiModels:
+    """Build the JSON API's models for a bundle: columns and classes appear in the schema.
+
+    Parameters
+    ----------
+    schema, classes
+        The bundle's schema and classes; ``None`` when they could not be read (then the
+        records and labels are free-form).
+    max_rows, max_chars
+        As in :func:`predict_models`.
+
+    Returns
+    -------
+    ApiModels
+    """
+    request, response = predict_models(schema, classes, max_rows=max_rows, max_chars=max_chars)
+    return ApiModels(request, response, feedback_model(classes))
+
+
+def feedback_model(classes: list[Any] | None) -> Any:
+    """The body of ``POST /feedback``: one label or ``items``; labels must be ``classes``.
+
+    Examples
+    --------
+    >>> from pydantic import TypeAdapter
+    >>> body = TypeAdapter(feedback_model(["no", "yes"]))
+    >>> body.validate_python({"items": [{"prediction_id": "p", "label": "yes"}]}).items[0].label
+    'yes'
+    """
+    label: Any = Label
+    if classes:
+        allowed = list(dict.fromkeys([*classes, *(str(c) for c in classes)]))
+        label = Literal[tuple(allowed)]
+    item = create_model("FeedbackItem", __base__=FeedbackItem, label=(label, ...))
+    batch = create_model(
+        "FeedbackBatch",
+        __base__=FeedbackBatch,
+        items=(list[item], Field(min_length=1, max_length=10_000)),  # type: ignore[valid-type]
+    )
+    return Annotated[
+        Annotated[item, Tag("FeedbackItem")] | Annotated[batch, Tag("FeedbackBatch")],
+        Discriminator(_feedback_form),
+    ]
 
 
 def predict_models(
@@ -134,29 +210,36 @@ class FeedbackItem(BaseModel):
     label: Label
 
 
-class FeedbackRequest(BaseModel):
-    """One label (``prediction_id`` and ``label``) or several (``items``), stored all or none."""
+class FeedbackBatch(BaseModel):
+    """Several labels, stored all or none."""
 
     model_config = ConfigDict(extra="forbid")
-    prediction_id: str | None = Field(None, min_length=1, max_length=64)
-    label: Label | None = None
-    items: list[FeedbackItem] | None = Field(None, min_length=1, max_length=10_000)
+    items: list[FeedbackItem] = Field(min_length=1, max_length=10_000)
 
-    @model_validator(mode="after")
-    def _one_form(self) -> FeedbackRequest:
-        single = self.prediction_id is not None or self.label is not None
-        if single == (self.items is not None):
-            raise ValueError("give either prediction_id and label, or items (not both)")
-        if single and (self.prediction_id is None or self.label is None):
-            raise ValueError("give both prediction_id and label")
-        return self
 
-    def pairs(self) -> list[tuple[str, object]]:
-        """The ``(prediction_id, label)`` pairs, in order."""
-        if self.items is not None:
-            return [(i.prediction_id, i.label) for i in self.items]
-        assert self.prediction_id is not None
-        return [(self.prediction_id, self.label)]
+def _feedback_form(value: Any) -> str:
+    return "FeedbackBatch" if isinstance(value, dict) and "items" in value else "FeedbackItem"
+
+
+FeedbackRequest = Annotated[
+    Annotated[FeedbackItem, Tag("FeedbackItem")] | Annotated[FeedbackBatch, Tag("FeedbackBatch")],
+    Discriminator(_feedback_form),
+]
+"""One label (``prediction_id`` and ``label``) or several (``items``), any labels."""
+UNION_TAGS = frozenset({"FeedbackItem", "FeedbackBatch"})
+"""Names pydantic puts in an error's location to say which form of a body it checked."""
+
+
+def feedback_pairs(body: FeedbackItem | FeedbackBatch) -> list[tuple[str, object]]:
+    """The ``(prediction_id, label)`` pairs of a feedback request, in order.
+
+    Examples
+    --------
+    >>> feedback_pairs(FeedbackItem(prediction_id="p1", label="yes"))
+    [('p1', 'yes')]
+    """
+    items = body.items if isinstance(body, FeedbackBatch) else [body]
+    return [(i.prediction_id, i.label) for i in items]
 
 
 class FeedbackResult(BaseModel):
@@ -181,15 +264,25 @@ class FeedbackResponse(BaseModel):
 class RequestInput(BaseModel):
     """One input tensor: a column of the model."""
 
+    model_config = ConfigDict(extra="forbid")
+
     name: str = Field(min_length=1, max_length=256)
     shape: list[Annotated[int, Field(ge=0)]] = Field(min_length=1, max_length=2)
-    datatype: str = Field(max_length=16)
+    datatype: Datatype
     parameters: dict[str, Param] | None = None
     data: list[Any] | None = None
 
 
+class DocumentedInput(RequestInput):
+    """One input tensor of a JSON request (``data`` required: only the binary form omits it)."""
+
+    data: list[Any]
+
+
 class RequestOutput(BaseModel):
     """An output the client wants (and whether as binary data)."""
+
+    model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=256)
     parameters: dict[str, Param] | None = None
@@ -198,10 +291,18 @@ class RequestOutput(BaseModel):
 class InferenceRequest(BaseModel):
     """A V2 inference request (JSON header of the binary form)."""
 
+    model_config = ConfigDict(extra="forbid")
+
     id: str | None = Field(None, max_length=128)
     parameters: dict[str, Param] | None = None
     inputs: list[RequestInput] = Field(min_length=1, max_length=1024)
     outputs: list[RequestOutput] | None = Field(None, max_length=1024)
+
+
+class DocumentedRequest(InferenceRequest):
+    """A V2 inference request in JSON (the binary form is documented as octet-stream)."""
+
+    inputs: list[DocumentedInput] = Field(min_length=1, max_length=1024)  # type: ignore[assignment]
 
 
 class ResponseOutput(BaseModel):

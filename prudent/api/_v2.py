@@ -6,12 +6,13 @@ import asyncio
 from typing import Any
 
 from fastapi import FastAPI, Request
+from pydantic import BaseModel
 from starlette.responses import JSONResponse, Response
 
 from prudent.api._errors import error_body
 from prudent.api._schemas import (
+    DocumentedRequest,
     ErrorBody,
-    InferenceRequest,
     InferenceResponse,
     ModelMetadata,
     ServerMetadata,
@@ -154,5 +155,5 @@ def add_v2_routes(app: FastAPI) -> None:
         )
 
 
-V2_SCHEMAS = (InferenceRequest,)
+V2_SCHEMAS: dict[str, type[BaseModel]] = {"InferenceRequest": DocumentedRequest}
 """Models referenced by the V2 routes' documentation that no signature declares."""

@@ -135,12 +135,6 @@ def _rows(tensor: RequestInput) -> int:
 
 
 def _decode(tensor: RequestInput, binary: memoryview, offset: int) -> tuple[Any, int]:
-    if tensor.datatype != "BYTES" and tensor.datatype not in DTYPES:
-        raise _bad(
-            f"Input {tensor.name!r} has datatype {tensor.datatype!r}; use BYTES for strings or "
-            f"one of {list(DTYPES)}.",
-            tensor.name,
-        )
     n = _rows(tensor)
     size = (tensor.parameters or {}).get("binary_data_size")
     if size is None:

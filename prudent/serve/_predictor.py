@@ -36,7 +36,7 @@ from prudent.store import FeedbackResult, PredictionLog, PredictionRecord, utc_n
 if TYPE_CHECKING:
     from prudent.bundle import Bundle
 
-__all__ = ["Predictor", "ServingOptions"]
+__all__ = ["BackupFn", "Predictor", "PrimaryFn", "ServingOptions"]
 
 T = TypeVar("T")
 PrimaryFn = Callable[[pd.DataFrame], pd.DataFrame]

@@ -105,7 +105,11 @@ def _v2_body(**replace: dict[str, Any]) -> dict[str, Any]:
 
 
 BAD_V2 = [
-    ("unknown datatype", _v2_body(petal_size=_tensor("petal_size", ["a"], "STRING")), "petal_size"),
+    (
+        "unknown datatype",
+        _v2_body(petal_size=_tensor("petal_size", ["a"], "STRING")),
+        "inputs.4.datatype",
+    ),
     (
         "shape mismatch",
         _v2_body(wide_sepal=_tensor("wide_sepal", [True, False], "BOOL", [1])),

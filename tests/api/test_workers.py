@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import httpx
@@ -16,6 +17,12 @@ from tests.serve._bundles import input_rows
 def test_two_workers_serve_and_aggregate_metrics(numeric_dir: Path, tmp_path: Path) -> None:
     server = start_server(numeric_dir, tmp_path, "--no-auth", "--workers", "2")
     try:
+        streak, deadline = 0, time.monotonic() + 60
+        while streak < 10 and time.monotonic() < deadline:  # every worker has loaded the bundle
+            with httpx.Client() as fresh:
+                ok = fresh.get(f"{server.url}/v2/health/ready").status_code == 200
+            streak = streak + 1 if ok else 0
+            time.sleep(0.05)
         rows = {"records": input_rows("numeric", 3).to_dict(orient="records")}
         codes = []
         for _ in range(8):

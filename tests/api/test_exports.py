@@ -1,0 +1,62 @@
+"""The public surfaces of prudent.api and prudent.serve: sorted (ruff RUF022), complete."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+import pytest
+
+INTERNAL = {
+    "prudent.api": {
+        "AuthMiddleware",
+        "BodyLimitMiddleware",
+        "RequestMetricsMiddleware",
+        "Service",
+        "route_of",
+        "error_body",
+        "install_error_handlers",
+        "V2Request",
+        "DTYPES",
+        "output_tensors",
+        "parse_request",
+        "add_v2_routes",
+        "add_json_routes",
+        "service_of",
+        "ERRORS",
+        "V2_SCHEMAS",
+        "ApiModels",
+        "ErrorBody",
+        "FeedbackBatch",
+        "FeedbackItem",
+        "FeedbackRequest",
+        "FeedbackResponse",
+        "InferenceRequest",
+        "InferenceResponse",
+        "ModelMetadata",
+        "ServerMetadata",
+        "UNION_TAGS",
+        "api_models",
+        "feedback_model",
+        "feedback_pairs",
+        "predict_models",
+        "find_token",
+        "Role",
+    },
+    "prudent.serve": {"build_records", "SMOKE_FILE"},
+}
+
+
+def _isort_style(name: str) -> tuple[int, str]:
+    return (0 if name.isupper() else 1 if name[0].isupper() else 2, name)
+
+
+@pytest.mark.parametrize("name", ["prudent.api", "prudent.serve"])
+def test_exports_are_sorted_and_cover_the_modules(name: str) -> None:
+    package = importlib.import_module(name)
+    assert package.__all__ == sorted(package.__all__, key=_isort_style)
+    exported = set()
+    for info in pkgutil.iter_modules(package.__path__):
+        exported |= set(getattr(importlib.import_module(f"{name}.{info.name}"), "__all__", ()))
+    assert exported - INTERNAL[name] == set(package.__all__)
+    assert all(getattr(package, n) is not None for n in package.__all__)
