@@ -76,8 +76,9 @@ def _lightgbm(ctx: BuildContext) -> Pipeline:
             (
                 "model",
                 LGBMClassifier(
-                    n_estimators=300,
-                    learning_rate=0.05,
+                    # one tree per class per round: fewer, faster rounds for many classes
+                    n_estimators=300 if ctx.n_classes <= 4 else max(60, 1200 // ctx.n_classes),
+                    learning_rate=0.05 if ctx.n_classes <= 4 else 0.1,
                     num_leaves=31,
                     min_child_samples=10,
                     subsample=0.9,

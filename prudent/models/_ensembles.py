@@ -187,6 +187,10 @@ def _splitter(y: Labels, cv: int, random_state: RandomState) -> StratifiedKFold:
     return StratifiedKFold(min(cv, smallest), shuffle=True, random_state=random_state)
 
 
+MAX_STACKING_INPUTS = 64
+"""Stacking is tried only when members x classes is at most this (meta-model cost)."""
+
+
 def _stack_features(probas: Sequence[ProbaMatrix]) -> FloatArray:
     """The meta-model's inputs: every member's clipped log-probabilities side by side."""
     return np.hstack([np.log(np.clip(np.asarray(p, np.float64), _LOG_FLOOR, 1.0)) for p in probas])
@@ -410,20 +414,26 @@ def _score_options(
     n_iter: int,
     cv: int,
     random_state: RandomState,
-) -> tuple[dict[str, FloatArray], LogisticRegression, dict[str, float]]:
-    """Cross-validated probabilities of both ensembles, the meta-model, and every log loss."""
+) -> tuple[dict[str, FloatArray], LogisticRegression | None, dict[str, float]]:
+    """Cross-validated probabilities of both ensembles, the meta-model, and every log loss.
+
+    Stacking is left out (no ``stacking`` key) when members x classes exceeds
+    :data:`MAX_STACKING_INPUTS`.
+    """
     folds = _splitter(y, cv, random_state)
     rng = check_random_state(random_state)
     oof = {"greedy": _greedy_cv(stack, y_idx, n_iter, folds, rng)}
+    loss = {"single": base["best_single_log_loss"]}
+    if stack.shape[0] * stack.shape[2] > MAX_STACKING_INPUTS:
+        # the multinomial meta-model's cost grows with (members x classes)^2: skip it
+        loss["greedy"] = float(_losses(oof["greedy"][None], y_idx, "log_loss")[0])
+        return oof, None, loss
     oof["stacking"], meta = stacking_oof(list(stack), y, cv=cv, random_state=random_state)
     # The meta-model on m copies of one member equals it on one copy with C * m (L2 splits
     # the weight evenly between copies): the same regularisation, no diversity.
     m = len(stack)
     recal = [stacking_oof([p], y, cv=cv, C=m, random_state=random_state)[0] for p in stack]
-    loss = {
-        "single": base["best_single_log_loss"],
-        "single_stacked": float(np.min(_losses(np.stack(recal), y_idx, "log_loss"))),
-    }
+    loss["single_stacked"] = float(np.min(_losses(np.stack(recal), y_idx, "log_loss")))
     loss |= {k: float(_losses(v[None], y_idx, "log_loss")[0]) for k, v in oof.items()}
     return oof, meta, loss
 
@@ -441,10 +451,9 @@ def _compare(
 ) -> EnsembleChoice:
     """Score greedy selection and stacking against their baselines and pick the winner."""
     oof, meta, loss = _score_options(stack, y, y_idx, base, n_iter, cv, random_state)
-    gains = {
-        "greedy": loss["single"] - loss["greedy"],
-        "stacking": loss["single_stacked"] - loss["stacking"],
-    }
+    gains = {"greedy": loss["single"] - loss["greedy"]}
+    if "stacking" in loss:
+        gains["stacking"] = loss["single_stacked"] - loss["stacking"]
     eligible = [k for k, g in gains.items() if g >= min_gain]
     if not eligible:
         return EnsembleChoice(log_loss=loss, **base)
