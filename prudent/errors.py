@@ -100,7 +100,19 @@ class TargetError(DataError):
 
 
 class InputLimitError(DataError):
-    """A request goes past a limit: too many rows, a string too long."""
+    """A request goes past a limit: too many rows, a string too long.
+
+    Parameters
+    ----------
+    message
+        What limit was passed, by how much, and the fix.
+    field
+        The field or column at fault, when there is one.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class ConfigError(PrudentError, ValueError):

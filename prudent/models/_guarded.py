@@ -172,9 +172,10 @@ class GuardedModel:
         else:
             from prudent.models._cascade import decide
 
+            names = [str(c) for c in self.classes]  # rules and decide speak class names
             d = decide(
                 self.policy,
-                classes=list(self.classes),
+                classes=names,
                 primary_proba=s.primary,
                 backup_proba=s.backup,
                 ood_score=s.ood_score,
@@ -184,7 +185,10 @@ class GuardedModel:
                 "decision": np.asarray(d.route, dtype=object),
                 "reason": np.asarray(d.reason, dtype=object),
             }
-            label = np.asarray(d.label, dtype=object)
+            by_name = dict(zip(names, self.classes, strict=True))
+            label = np.asarray(
+                [by_name.get(v, v) if v is not None else None for v in d.label], dtype=object
+            )
             has = pd.notna(label)
             out["prediction"] = np.where(has, label, out["prediction"])
         return pd.DataFrame(out)
