@@ -249,8 +249,8 @@ def _first_bad(s: pd.Series, bad: pd.Series) -> str:
 
 
 def _coerce_numeric(name: str, s: pd.Series) -> pd.Series:
-    if pd.api.types.is_bool_dtype(s):
-        return s.astype("float64")
+    if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
+        return s.astype("float64")  # already numbers: nothing to check
     converted = pd.to_numeric(s, errors="coerce")
     bad = converted.isna() & s.notna()
     if bad.any():

@@ -112,6 +112,14 @@ def _fit(model: Any, X: pd.DataFrame, y: EncodedLabels) -> Any:
         return model.fit(X, y)
 
 
+def _single_threaded_predict(model: Any) -> None:
+    """Predict in the calling thread: a thread pool per call costs more than it saves on the
+    small batches a service sends (the service runs requests in parallel itself)."""
+    for step in getattr(model, "named_steps", {}).values():
+        if "n_jobs" in getattr(step, "get_params", dict)() and not hasattr(step, "booster_"):
+            step.set_params(n_jobs=1)
+
+
 def _pilot_seconds(
     spec: CandidateSpec, ctx: BuildContext, X: pd.DataFrame, y: EncodedLabels, splits: Splits
 ) -> float:
@@ -208,6 +216,7 @@ def cross_validate_candidate(
     t0 = time.monotonic()
     model = _fit(spec.build(ctx), X.iloc[rows], y[rows])
     fit_seconds = time.monotonic() - t0
+    _single_threaded_predict(model)
     probe = X.iloc[: min(len(X), 2000)]
     t0 = time.monotonic()
     model.predict_proba(probe)

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from scipy.sparse import issparse
 from scipy.special import logsumexp
 from sklearn.base import BaseEstimator
 from sklearn.covariance import LedoitWolf
@@ -131,7 +132,13 @@ class KNNDistance(_Detector):
                 f"KNNDistance needs at least 2 training rows, got n_samples={X.shape[0]}."
             )
         k = min(self.n_neighbors, X.shape[0] - 1)
-        self.index_ = NearestNeighbors(n_neighbors=k, metric=self.metric, algorithm="auto")
+        # a tree index answers one-row queries in microseconds; brute force (the "auto"
+        # choice for small data) pays a thread pool per query. Sparse rows need brute force.
+        tree = "kd_tree" if X.shape[1] <= 16 else "ball_tree"
+        algorithm = (
+            "brute" if issparse(X) or self.metric not in ("euclidean", "minkowski") else tree
+        )
+        self.index_ = NearestNeighbors(n_neighbors=k, metric=self.metric, algorithm=algorithm)
         self.index_.fit(self._prep(X))
 
     def score_samples(self, X: Any = None) -> FloatArray:
