@@ -33,6 +33,21 @@ def _console(stderr: bool = True) -> Console:
     return Console(stderr=stderr, highlight=False, width=None if probe.is_terminal else 160)
 
 
+def _parse_costs(text: str | None) -> tuple[tuple[float, ...], ...] | None:
+    """Parse ``'0,1;10,0'`` into a square matrix, with a clear error."""
+    if text is None:
+        return None
+    from prudent.errors import ConfigError
+
+    try:
+        rows = tuple(tuple(float(v) for v in row.split(",")) for row in text.split(";"))
+    except ValueError as exc:
+        raise ConfigError(f"--costs {text!r} is not a matrix of numbers like '0,1;10,0'.") from exc
+    if any(len(r) != len(rows) for r in rows):
+        raise ConfigError(f"--costs {text!r} must be square: one row and one column per class.")
+    return rows
+
+
 def _rules_text(path: Path | None) -> str | None:
     if path is None:
         return None
@@ -64,6 +79,16 @@ def fit(
     ood_fpr: Annotated[float, Opt(help="Share of normal inputs flagged as unusual.")] = 0.05,
     ood_examples: Annotated[Path | None, Opt(help="Known out-of-distribution rows.")] = None,
     rules: Annotated[Path | None, Opt(help="rules.yaml of business rules.")] = None,
+    costs: Annotated[
+        str | None,
+        Opt(
+            help="Cost matrix replacing the accuracy target: rows = true class, columns = "
+            "predicted, in class order, e.g. '0,1;10,0'."
+        ),
+    ] = None,
+    review_cost: Annotated[
+        float | None, Opt(help="Cost of sending a case to review (with --costs).")
+    ] = None,
 ) -> None:
     """Fit baselines and candidates, prove them, and write a bundle."""
     console = _console()
@@ -85,6 +110,8 @@ def fit(
         delta=delta,
         ood_fpr=ood_fpr,
         rules=_rules_text(rules),
+        costs=_parse_costs(costs),
+        review_cost=review_cost,
     )
     ood = read_table(ood_examples) if ood_examples is not None else None
     reporter = RichReporter(console)

@@ -305,6 +305,14 @@ class CostPolicy:
 
     __slots__ = ("_costs", "_review_cost")
 
+    def __getstate__(self) -> dict[str, Any]:
+        """State for pickling and skops (slots have no ``__dict__``)."""
+        return {"costs": self._costs.tolist(), "review_cost": self._review_cost}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Rebuild (and re-validate) from :meth:`__getstate__`."""
+        self.__init__(state["costs"], state["review_cost"])  # type: ignore[misc]
+
     def __init__(self, costs: npt.ArrayLike, review_cost: float) -> None:
         matrix = np.array(costs, dtype=float)
         if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1] or matrix.shape[0] < 2:
