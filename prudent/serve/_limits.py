@@ -33,9 +33,7 @@ def limit_error(message: str, field: str | None) -> InputLimitError:
     >>> limit_error("too long", "note").field
     'note'
     """
-    error = InputLimitError(message)
-    error.field = field  # type: ignore[attr-defined]
-    return error
+    return InputLimitError(message, field=field)
 
 
 @dataclass(frozen=True)
