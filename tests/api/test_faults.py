@@ -1,11 +1,16 @@
 """Faults against a real ``prudent serve`` process, each bounded in count and time.
 
 R-DURABLE-ACK: ``kill -9`` under load loses no acknowledged prediction (SQLite and PostgreSQL).
+R-CLIENT-CRASH: 300 clients killed mid-request leave the server live, its rows whole and its
+open file descriptors back at their baseline.
 """
 
 from __future__ import annotations
 
+import json
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -91,3 +96,69 @@ def test_kill_9_under_load_loses_no_acknowledged_prediction_postgres(
     postgres_url: str,  # noqa: F811
 ) -> None:
     _check_durable(numeric_dir, tmp_path, create_database(postgres_url))
+
+
+CRASHING_CLIENT = r"""
+import json, socket, sys, time
+port, n, body = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3].encode()
+head = "POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+partial = [
+    b"",  # connected, nothing sent
+    b"POST /predict HT",  # half a request line
+    head.encode(),  # headers not finished
+    (head + f"Content-Length: {len(body)}\r\n\r\n").encode() + body[: len(body) // 2],
+    (head + "Transfer-Encoding: chunked\r\n\r\n").encode() + b"400\r\n" + body[:100],
+    (head + f"Content-Length: {len(body)}\r\n\r\n").encode() + body,  # whole; never read
+]
+held = []
+for i in range(n):
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(partial[i % len(partial)])
+    held.append(s)
+print("sent", flush=True)
+time.sleep(60)
+"""
+
+
+def _open_fds(pid: int) -> int:
+    return len(list(Path(f"/proc/{pid}/fd").iterdir()))
+
+
+def _settle(pid: int, at_most: int, timeout: float) -> int:
+    """Wait until the process holds at most ``at_most`` descriptors; return the last count."""
+    deadline = time.monotonic() + timeout
+    while (count := _open_fds(pid)) > at_most and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return count
+
+
+def test_clients_killed_mid_request_leave_no_trace(numeric_dir: Path, tmp_path: Path) -> None:
+    server = start_server(numeric_dir, tmp_path, "--no-auth")
+    try:
+        rows = input_rows("numeric", 3).to_dict(orient="records")
+        body = json.dumps({"records": rows})
+        for _ in range(3):  # warm: the log's files and the model threads are open now
+            assert httpx.post(f"{server.url}/predict", json={"records": rows}).status_code == 200
+        baseline = _settle(server.process.pid, 0, 0.5)
+        with subprocess.Popen(
+            [sys.executable, "-c", CRASHING_CLIENT, str(server.port), "300", body],
+            stdout=subprocess.PIPE,
+        ) as child:
+            assert child.stdout is not None and child.stdout.readline() == b"sent\n"
+            time.sleep(0.5)
+            during = _open_fds(server.process.pid)
+            child.send_signal(signal.SIGKILL)
+        after = _settle(server.process.pid, baseline, 5.0)
+        answer = httpx.post(f"{server.url}/predict", json={"records": rows}, timeout=10)
+    finally:
+        server.stop()
+    assert during > baseline + 100  # the server did hold the dead clients' connections
+    assert after <= baseline, (baseline, during, after)
+    assert answer.status_code == 200 and server.process.returncode in (0, -signal.SIGTERM)
+    assert "Traceback" not in server.output
+    with SqlPredictionLog.open(f"sqlite:///{tmp_path / 'log.db'}") as log:
+        assert log.integrity_check() == []
+        records = list(log.iter_predictions())
+    assert len(records) >= 4  # ours, plus whole requests of the dead clients that were served
+    for record in records:
+        assert len(record.inputs) == 30 and record.decision in ("accept", "review", "backup")
