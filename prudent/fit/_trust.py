@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.decomposition import TruncatedSVD
+from sklearn.base import clone
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 
@@ -38,6 +38,7 @@ from prudent.models._calibration import ProbabilityCalibrator
 from prudent.models._cascade import CascadePolicy
 from prudent.models._conformal import ConformalClassifier
 from prudent.models._ensembles import choose_ensemble, ensemble_from_choice
+from prudent.models._features import CappedSVD
 from prudent.models._guarded import GuardedModel
 from prudent.models._ood import OODDetector
 from prudent.models._rules import RuleSet
@@ -160,26 +161,28 @@ def _primary(
 def _ood_features(
     runs: Mapping[str, CandidateRun], X: pd.DataFrame, schema: Schema, seed: int
 ) -> tuple[Any, tuple[str, ...]]:
-    """The OOD detector's feature space and the detectors that suit it.
+    """The OOD detector's feature space, fitted on ``X`` (part A only), and its detectors.
 
     Sentence embeddings when that candidate ran; for other text, the logistic baseline's
     sparse TF-IDF rows with nearest-neighbour distance (cosine-like, as rows are unit
     length: an SVD of them loses what makes a text unusual); for tables, the baseline's
-    scaled features, reduced by truncated SVD when wide.
+    scaled features, reduced by truncated SVD when wide. Fitting the map on part A only
+    keeps part B, where the threshold is set, as fresh as future inputs (a vocabulary
+    learnt on B would make B look unlike new text).
     """
     # isolation forest is left out: rarely the best here, and costly per request
     all_detectors = ("knn", "mahalanobis", "max_prob", "energy")
     if "embeddings_logistic" in runs:
         pre = runs["embeddings_logistic"].model.named_steps["preprocess"]
         return Pipeline([("preprocess", pre)]), all_detectors
-    pre = runs["logistic"].model.named_steps["preprocess"]
+    pre = clone(runs["logistic"].model.named_steps["preprocess"]).fit(X)
     if schema.has_text:
         return Pipeline([("preprocess", pre)]), ("knn", "max_prob", "energy")
-    width = pre.transform(X.iloc[:5]).shape[1]
-    if width <= 64:
+    Z = pre.transform(X)
+    if Z.shape[1] <= 64:
         return Pipeline([("preprocess", pre)]), all_detectors
-    svd = TruncatedSVD(n_components=min(64, max(2, len(X) // 4), width - 1), random_state=seed)
-    return Pipeline([("preprocess", pre), ("svd", svd.fit(pre.transform(X)))]), all_detectors
+    svd = CappedSVD(n_components=min(64, max(2, len(X) // 4)), random_state=seed)
+    return Pipeline([("preprocess", pre), ("svd", svd.fit(Z))]), all_detectors
 
 
 def _calibrate(
@@ -264,7 +267,7 @@ def build_trust(
         cal, Pc, calib = _calibrate(oof, y, a, b, spec.seed)
         bcal, Bc, _ = _calibrate(runs["logistic"].oof_proba, y, a, b, spec.seed)
         advance()
-        features, detectors = _ood_features(runs, X_train, schema, spec.seed)
+        features, detectors = _ood_features(runs, X_train.iloc[a], schema, spec.seed)
         Z = features.transform(X_train)
         Z_ood = P_ood = None
         if X_ood is not None and len(X_ood) >= 2:
