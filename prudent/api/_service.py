@@ -102,6 +102,7 @@ class Service:
         log = self._log
         try:
             bundle = self._bundle if self._bundle is not None else _load(self.settings)
+            _limit_threads(self.settings.model_threads)
             if log is None:
                 log = SqlPredictionLog.open(
                     self.settings.log_db, synchronous=self.settings.synchronous
@@ -197,6 +198,13 @@ class Service:
                 f"{self.predictor.bundle.version!r}.",
             )
         return self.predictor
+
+
+def _limit_threads(n: int) -> None:
+    """Cap the BLAS and OpenMP pools of every library loaded (process-wide, on purpose)."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=n)
 
 
 def _load(settings: Settings) -> Bundle:

@@ -8,7 +8,7 @@ answers only once the prediction log has committed the rows.
 from __future__ import annotations
 
 from prudent.serve._admission import Admission, Ticket
-from prudent.serve._batch import PredictionBatch, json_rows
+from prudent.serve._batch import PredictionBatch, Tally, json_rows
 from prudent.serve._fallback import backup_answer, review_answer
 from prudent.serve._health import Health, smoke_rows
 from prudent.serve._limits import InputLimits, limit_error
@@ -26,6 +26,7 @@ __all__ = [
     "PrimaryFn",
     "ServeMetrics",
     "ServingOptions",
+    "Tally",
     "Ticket",
     "backup_answer",
     "json_rows",

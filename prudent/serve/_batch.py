@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,9 +13,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from prudent.serve._metrics import ServeMetrics
 from prudent.store import PredictionRecord, new_prediction_id
 
-__all__ = ["PredictionBatch", "build_records", "json_rows"]
+__all__ = ["PredictionBatch", "Tally", "build_records", "json_rows"]
 
 
 def _cell(value: Any) -> Any:
@@ -148,3 +150,38 @@ def build_records(
             )
         )
     return out.assign(prediction_id=ids)[["prediction_id", *out.columns]], records
+
+
+@dataclass(frozen=True)
+class Tally:
+    """What a served table adds to the metrics, computed off the event loop, applied after the
+    rows are committed (a prediction that was not logged is not counted)."""
+
+    decisions: dict[str, int]
+    confidences: list[float]
+    ood_scores: list[float]
+
+    @classmethod
+    def of(cls, table: pd.DataFrame) -> Tally:
+        """Tally a table with the columns of ``Bundle.predict``.
+
+        Examples
+        --------
+        >>> Tally.of(pd.DataFrame({"decision": ["accept", "review"], "confidence": [0.9, None],
+        ...                        "ood_score": [0.1, 0.2]})).decisions
+        {'accept': 1, 'review': 1}
+        """
+        return cls(
+            dict(Counter(str(d) for d in table["decision"].tolist())),
+            [float(v) for v in table["confidence"].dropna().tolist()],
+            [float(v) for v in table["ood_score"].dropna().tolist()],
+        )
+
+    def apply(self, metrics: ServeMetrics) -> None:
+        """Add the tally to ``metrics``."""
+        for decision, n in self.decisions.items():
+            metrics.predictions.labels(decision=decision).inc(n)
+        for value in self.confidences:
+            metrics.confidence.observe(value)
+        for value in self.ood_scores:
+            metrics.ood_score.observe(value)

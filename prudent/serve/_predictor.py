@@ -26,12 +26,12 @@ from prudent.errors import (
     StoreError,
 )
 from prudent.serve._admission import Admission, Ticket
-from prudent.serve._batch import PredictionBatch, build_records
+from prudent.serve._batch import PredictionBatch, Tally, build_records
 from prudent.serve._fallback import backup_answer, review_answer
 from prudent.serve._health import Health, smoke_rows
 from prudent.serve._limits import InputLimits
 from prudent.serve._metrics import ServeMetrics
-from prudent.store import FeedbackResult, PredictionLog, PredictionRecord, utc_now
+from prudent.store import FeedbackResult, PredictionLog, utc_now
 
 if TYPE_CHECKING:
     from prudent.bundle import Bundle
@@ -173,22 +173,34 @@ class Predictor:
         self.metrics.in_flight.inc()
         try:
             out, fallback = await self._answer(frame, start, ticket)
-            latency = (time.monotonic() - start) * 1000.0
-            table, records = build_records(
-                frame,
-                out,
-                classes=self.classes,
-                model_name=self.model_name,
-                model_version=self.bundle.version,
-                latency_ms=latency,
-                clock=self.clock,
-            )
-            await self._commit(records, start)
+            # ids, records and the log's rows are built on a thread: the event loop stays free
+            table, written, tally = await asyncio.to_thread(self._record, frame, out, start)
+            await self._commit(written, start)
         finally:
             ticket.leave()
             self.metrics.in_flight.dec()
-        self._count(table)
+        tally.apply(self.metrics)
         return PredictionBatch(table, self.model_name, self.bundle.version, fallback)
+
+    def _record(
+        self, frame: pd.DataFrame, out: pd.DataFrame, start: float
+    ) -> tuple[pd.DataFrame, Future[None], Tally]:
+        """Give the rows ids, hand their records to the log, and tally them; blocks briefly."""
+        table, records = build_records(
+            frame,
+            out,
+            classes=self.classes,
+            model_name=self.model_name,
+            model_version=self.bundle.version,
+            latency_ms=(time.monotonic() - start) * 1000.0,
+            clock=self.clock,
+        )
+        try:
+            written = self.log.write_async(records)
+        except PrudentError:
+            self.metrics.log_write_failures.inc()
+            raise
+        return table, written, Tally.of(table)
 
     def _seconds_left(self, start: float, share: float) -> float:
         return self.options.deadline_ms * share / 1000.0 - (time.monotonic() - start)
@@ -230,13 +242,8 @@ class Predictor:
         self.metrics.fallbacks.labels(to="review").inc()
         return review_answer(self.classes, len(frame), why), "review"
 
-    async def _commit(self, records: Sequence[PredictionRecord], start: float) -> None:
-        try:
-            future = self.log.write_async(records)
-        except PrudentError:
-            self.metrics.log_write_failures.inc()
-            raise
-        done = await _wait(future, max(self._seconds_left(start, 1.05), 0.05))
+    async def _commit(self, written: Future[None], start: float) -> None:
+        done = await _wait(written, max(self._seconds_left(start, 1.05), 0.05))
         if done is None:
             self.metrics.log_write_failures.inc()
             raise DeadlineExceededError(
@@ -249,14 +256,6 @@ class Predictor:
             if isinstance(error, PrudentError):
                 raise error
             raise StoreError(f"The prediction log failed: {type(error).__name__}: {error}")
-
-    def _count(self, table: pd.DataFrame) -> None:
-        for decision, n in table["decision"].value_counts().items():
-            self.metrics.predictions.labels(decision=str(decision)).inc(int(n))
-        for value in table["confidence"].dropna():
-            self.metrics.confidence.observe(float(value))
-        for value in table["ood_score"].dropna():
-            self.metrics.ood_score.observe(float(value))
 
     # -- feedback ----------------------------------------------------------------------------
     async def add_feedback(
