@@ -3,6 +3,9 @@
 R-DURABLE-ACK: ``kill -9`` under load loses no acknowledged prediction (SQLite and PostgreSQL).
 R-CLIENT-CRASH: 300 clients killed mid-request leave the server live, its rows whole and its
 open file descriptors back at their baseline.
+R-OVERLOAD: 64 clients at once against 1 prediction thread and 2 queue places: the excess get
+503 with ``Retry-After`` at once, none waits past the deadline, the server stays live (the
+in-process test in ``test_reliability.py`` pins the message; this one the scale).
 R-HEALTH-ISOLATION: while another process keeps both prediction threads busy with 100-row
 requests, ``/v2/health/live`` answers 150 probes with p99 under 100 ms.
 """
@@ -16,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -170,6 +174,8 @@ def test_clients_killed_mid_request_leave_no_trace(numeric_dir: Path, tmp_path: 
 
 LOAD = r"""
 import json, sys, threading, time
+from collections import Counter
+
 import httpx
 import numpy as np
 url, seconds, threads, body = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
@@ -223,3 +229,46 @@ def test_health_live_stays_fast_while_inference_keeps_the_cores_busy(
     assert busy > 0.8, busy
     assert len(codes) >= 20 and set(codes) == {200}
     assert p99 < 0.1, sorted(latencies)[-5:]
+
+
+def _burst(url: str, body: str, go: threading.Barrier, out: list[tuple[int, float, str]]) -> None:
+    """Wait for every client, then send 5 requests one after another; keep what came back."""
+    with httpx.Client(base_url=url, timeout=10) as client:
+        go.wait(30)
+        for _ in range(5):
+            sent = time.monotonic()
+            answer = client.post(
+                "/predict", content=body, headers={"content-type": "application/json"}
+            )
+            retry = answer.headers.get("retry-after", "")
+            out.append((answer.status_code, time.monotonic() - sent, retry))
+
+
+def test_far_more_clients_than_slots_get_fast_503s_and_none_hangs(
+    numeric_dir: Path, tmp_path: Path
+) -> None:
+    limits = {"PRUDENT_MAX_CONCURRENCY": "1", "PRUDENT_QUEUE_SIZE": "2"}
+    server = start_server(
+        numeric_dir, tmp_path, "--no-auth", env=limits | {"PRUDENT_DEADLINE_MS": "2000"}
+    )
+    body = json.dumps({"records": input_rows("numeric", 1).to_dict(orient="records")})
+    out: list[tuple[int, float, str]] = []
+    go = threading.Barrier(64)
+    clients = [threading.Thread(target=_burst, args=(server.url, body, go, out)) for _ in range(64)]
+    try:
+        for c in clients:
+            c.start()
+        for c in clients:
+            c.join(60)
+        live = httpx.get(f"{server.url}/v2/health/live", timeout=5).status_code
+        after = httpx.post(f"{server.url}/predict", json=json.loads(body), timeout=10).status_code
+    finally:
+        server.stop()
+    codes = Counter(code for code, _, _ in out)
+    refused = sorted(t for code, t, _ in out if code == 503)
+    assert len(out) == 320 and set(codes) <= {200, 503, 504}, codes
+    assert codes[503] >= 160 and codes[200] >= 3, codes  # most are refused, some served
+    assert all(retry == "1" for code, _, retry in out if code == 503)
+    assert refused[-1] < 1.0  # refused fast: in half the deadline, timed from a busy client
+    assert max(t for _, t, _ in out) < 2.0 * 1.1 + 0.3  # none past its deadline
+    assert live == 200 and after == 200
