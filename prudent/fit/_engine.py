@@ -120,28 +120,40 @@ def _single_threaded_predict(model: Any) -> None:
             step.set_params(n_jobs=1)
 
 
+def _timed_fit(
+    spec: CandidateSpec, ctx: BuildContext, X: pd.DataFrame, y: EncodedLabels, rows: IntArray
+) -> float:
+    t0 = time.monotonic()
+    model = _fit(spec.build(ctx), X.iloc[rows], y[rows])
+    model.predict_proba(X.iloc[rows[: min(len(rows), 200)]])
+    return time.monotonic() - t0
+
+
 def _pilot_seconds(
     spec: CandidateSpec, ctx: BuildContext, X: pd.DataFrame, y: EncodedLabels, splits: Splits
 ) -> float:
-    """Fit on a small stratified sample and project the time of every fold plus the refit.
+    """Fit on two small stratified samples and project the time of every fold plus the refit.
 
-    Time grows at least linearly with rows for every family here, so the projection is
-    the pilot's time scaled by rows; it errs on the side of skipping.
+    The two timings give a fixed cost and a cost per row (a line through both points), so
+    the fixed start-up of a family is not multiplied by the rows; the projection is then
+    padded by 25%, and each fold is checked against the budget again as it ends.
     """
     fold_rows = len(splits.folds[0][0])
     if spec.max_rows is not None:
         fold_rows = min(fold_rows, spec.max_rows)
-    m = min(fold_rows, max(200, fold_rows // 10))
-    rows = _subsample(np.arange(len(y)), y, m, ctx.seed)
+    m = min(fold_rows // 2, max(100, fold_rows // 20))
+    small = _subsample(np.arange(len(y)), y, m, ctx.seed)
+    large = _subsample(np.arange(len(y)), y, 2 * m, ctx.seed + 1)
     if spec.cached_features:  # load the embedding model before timing: it happens once
-        warm = _subsample(rows, y, max(20, 2 * int(y.max()) + 2), ctx.seed)
+        warm = _subsample(small, y, max(20, 2 * int(y.max()) + 2), ctx.seed)
         _fit(spec.build(ctx), X.iloc[warm], y[warm])
-    t0 = time.monotonic()
-    model = _fit(spec.build(ctx), X.iloc[rows], y[rows])
-    model.predict_proba(X.iloc[rows[: min(len(rows), 200)]])
-    pilot = time.monotonic() - t0
-    passes = 1.3 if spec.cached_features else splits.n_folds + 1.3
-    return pilot * (fold_rows / max(len(rows), 1)) * passes
+    t1 = _timed_fit(spec, ctx, X, y, small)
+    if spec.cached_features:  # embedding dominates and happens once per row, then is cached
+        return 1.25 * t1 / max(len(small), 1) * len(y)
+    t2 = _timed_fit(spec, ctx, X, y, large)
+    per_row = max(t2 - t1, 0.0) / max(len(large) - len(small), 1)
+    fixed = max(t1 - per_row * len(small), 0.0)
+    return 1.25 * (fixed + per_row * fold_rows) * (splits.n_folds + 1.3)
 
 
 def cross_validate_candidate(
@@ -197,14 +209,18 @@ def cross_validate_candidate(
                 f"a pilot fit projects about {projected:.0f}s, "
                 f"{max(budget.for_candidates(), 0):.0f}s left in the budget",
             )
-    started = time.monotonic()
+    started = fold_started = time.monotonic()
     for i, (fit_rows, val_rows) in enumerate(splits.folds):
         rows = _subsample(fit_rows, y, spec.max_rows, ctx.seed + i)
         model = _fit(clone(spec.build(ctx)), X.iloc[rows], y[rows])
         oof[val_rows] = predict_proba_aligned(model, X.iloc[val_rows], k)
         if advance is not None:
             advance()
-        per_fold = (time.monotonic() - started) / (i + 1)
+        now = time.monotonic()
+        per_fold = (now - started) / (i + 1)
+        if spec.cached_features:  # fold 1 computed (and cached) the features: judge by fold 2+
+            per_fold = now - fold_started if i > 0 else 0.0
+        fold_started = now
         needed = per_fold * (splits.n_folds - i - 1) + per_fold * 1.3
         if not must_run and needed > budget.for_candidates():
             return SkippedCandidate(
