@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from prometheus_client import CollectorRegistry
 
+from prudent.api._admin import add_admin_routes
 from prudent.api._auth import PUBLIC_ROUTES, AuthMiddleware
 from prudent.api._errors import install_error_handlers
 from prudent.api._json_api import add_json_routes
@@ -36,6 +37,7 @@ _DESCRIPTION = """Predictions from a prudent bundle, each logged durably before 
 
 * **Open Inference Protocol (KServe V2)** under `/v2`, JSON or Triton's binary tensor data.
 * **JSON API**: `POST /predict` with `{"records": [...]}`; `POST /feedback` with true labels.
+* **Admin**: `POST /admin/reload` swaps in a new bundle without dropping a request.
 * Every route but `/v2/health/*` needs `Authorization: Bearer <token>`; see `docs/roles.md`.
 """
 
@@ -121,6 +123,7 @@ def create_app(
     install_error_handlers(app)
     add_v2_routes(app)
     add_json_routes(app, models)
+    add_admin_routes(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(AuthMiddleware, tokens=tokens)
     app.add_middleware(RequestMetricsMiddleware, metrics=metrics)

@@ -42,6 +42,7 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/predict"): _PREDICT,
     ("POST", "/feedback"): _REVIEW,
     ("GET", "/metrics"): _ADMIN,
+    ("POST", "/admin/reload"): _ADMIN,
     ("GET", "/openapi.json"): _ANY,
     ("GET", "/docs"): _ANY,
     ("GET", "/docs/oauth2-redirect"): _ANY,

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from prudent.api._errors import ApiError
 from prudent.config import Settings
 from prudent.data import Schema
-from prudent.errors import ConfigError
+from prudent.errors import BundleError, ConfigError, ServiceError
 from prudent.serve import (
     BackupFn,
     Health,
@@ -77,6 +77,8 @@ class Service:
         self._seams = (clock, primary, backup)
         self._draining = False
         self._task: asyncio.Future[None] | None = None
+        self._reload_lock = asyncio.Lock()
+        self._reloads: set[asyncio.Task[tuple[str, str]]] = set()
 
     def describe(self) -> tuple[Schema | None, list[Any] | None]:
         """The bundle's schema and classes for the API documentation (None when unreadable).
@@ -124,6 +126,70 @@ class Service:
             getattr(log, "url", type(log).__name__),
             predictor.health().reason,
         )
+
+    async def reload(self) -> tuple[str, str]:
+        """Load the bundle folder again and serve it from now on, while requests run.
+
+        The new bundle is loaded, verified and smoke-tested before it replaces the old one;
+        requests already started finish on the old one and none is refused (R-HOT-SWAP). One
+        reload runs at a time.
+
+        Returns
+        -------
+        tuple of (str, str)
+            The version served before, and the version served now.
+
+        Raises
+        ------
+        BundleError
+            The new bundle is invalid, tampered with, or differs in inputs or classes; the old
+            one is still served, and the log says why.
+        ServiceError
+            The service is still loading its first bundle, or shutting down.
+        """
+        async with self._reload_lock:
+            return await asyncio.to_thread(self._swap)
+
+    def reload_soon(self) -> None:
+        """Start :meth:`reload` in the background (on SIGHUP); its outcome is logged."""
+        task = asyncio.ensure_future(self.reload())
+        self._reloads.add(task)
+        task.add_done_callback(self._reloaded)
+
+    def _reloaded(self, task: asyncio.Task[tuple[str, str]]) -> None:
+        self._reloads.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved: the outcome was logged by the reload itself
+
+    def _swap(self) -> tuple[str, str]:
+        predictor = self.predictor
+        if self._draining or predictor is None:
+            if self._draining or self._task is None or not self._task.done():
+                raise ServiceError("The service is starting or shutting down; reload later.")
+            self.load()  # the first load failed: try again, the bundle may be fixed now
+            if self.predictor is None:
+                self.metrics.reloads.labels(outcome="refused").inc()
+                raise BundleError(f"The bundle still cannot be served: {self.failure}.")
+            self.failure = None
+            self.metrics.reloads.labels(outcome="swapped").inc()
+            return "none", self.predictor.bundle.version
+        if self.settings.bundle is None:
+            raise BundleError("This service was given a bundle, not a folder: nothing to reload.")
+        try:
+            bundle = _load(self.settings)
+            _limit_threads(self.settings.model_threads)
+            previous = predictor.swap(bundle)
+        except Exception as exc:
+            self.metrics.reloads.labels(outcome="refused").inc()
+            logger.error("Reload refused; still serving %s: %s", predictor.bundle.version, exc)
+            if isinstance(exc, BundleError):
+                raise
+            raise BundleError(
+                f"The new bundle cannot be loaded: {type(exc).__name__}: {exc}"
+            ) from exc
+        self.metrics.reloads.labels(outcome="swapped").inc()
+        logger.info("Hot swap: now serving bundle %s (was %s).", bundle.version, previous)
+        return previous, bundle.version
 
     def _predictor(self, bundle: Bundle, log: PredictionLog) -> Predictor:
         s = self.settings

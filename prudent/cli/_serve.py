@@ -2,17 +2,23 @@
 
 ``register(app)`` adds them to the main Typer app. ``serve`` runs uvicorn; on SIGTERM the
 service stops being ready at once, requests already started finish, the prediction log is
-flushed and closed, and the process exits within ``shutdown_timeout_s`` (8 s by default).
+flushed and closed, and the process exits within ``shutdown_timeout_s`` (8 s by default). On
+SIGHUP one worker swaps in the bundle folder's current contents (as ``POST /admin/reload``);
+with ``--workers N`` uvicorn's supervisor replaces the workers one by one instead.
 """
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import logging
 import logging.config
 import os
 import shutil
+import signal
+import socket
 import tempfile
+import threading
 from collections import Counter
 from pathlib import Path
 from types import FrameType
@@ -33,15 +39,28 @@ logger = logging.getLogger("prudent.cli")
 
 
 class _DrainingServer(uvicorn.Server):
-    """uvicorn's server, telling the app to stop being ready as soon as a signal arrives."""
+    """uvicorn's server, telling the app to stop being ready as soon as a signal arrives, and
+    to reload its bundle on SIGHUP."""
 
-    def __init__(self, config: uvicorn.Config, on_exit: Any) -> None:
+    def __init__(self, config: uvicorn.Config, on_exit: Any, on_hangup: Any) -> None:
         super().__init__(config)
         self._on_exit = on_exit
+        self._on_hangup = on_hangup
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         self._on_exit()
         super().handle_exit(sig, frame)
+
+    async def serve(self, sockets: list[socket.socket] | None = None) -> None:
+        loop = asyncio.get_running_loop()
+        main = threading.current_thread() is threading.main_thread()
+        if main:
+            loop.add_signal_handler(signal.SIGHUP, self._on_hangup)
+        try:
+            await super().serve(sockets)
+        finally:
+            if main:
+                loop.remove_signal_handler(signal.SIGHUP)
 
 
 def run_app(app: Any, settings: Settings) -> None:
@@ -66,7 +85,8 @@ def run_app(app: Any, settings: Settings) -> None:
         log_level="info",
         log_config=_log_config(),
     )
-    _DrainingServer(config, app.state.prudent.drain).run()
+    service = app.state.prudent
+    _DrainingServer(config, service.drain, service.reload_soon).run()
 
 
 def export_settings(settings: Settings) -> dict[str, str]:

@@ -13,7 +13,8 @@ from prudent.serve._fallback import backup_answer, review_answer
 from prudent.serve._health import Health, smoke_rows
 from prudent.serve._limits import InputLimits, limit_error
 from prudent.serve._metrics import CONTENT_TYPE, ServeMetrics, render_metrics
-from prudent.serve._predictor import BackupFn, Predictor, PrimaryFn, ServingOptions
+from prudent.serve._predictor import Predictor, ServingOptions
+from prudent.serve._served import BackupFn, PrimaryFn, Served, check_replacement, smoke_error
 
 __all__ = [
     "CONTENT_TYPE",
@@ -25,13 +26,16 @@ __all__ = [
     "Predictor",
     "PrimaryFn",
     "ServeMetrics",
+    "Served",
     "ServingOptions",
     "Tally",
     "Ticket",
     "backup_answer",
+    "check_replacement",
     "json_rows",
     "limit_error",
     "render_metrics",
     "review_answer",
+    "smoke_error",
     "smoke_rows",
 ]

@@ -109,6 +109,12 @@ class ServeMetrics:
             registry=r,
             multiprocess_mode="max",
         )
+        self.reloads = Counter(
+            "prudent_bundle_reloads",
+            "Hot swaps asked for, by outcome (swapped, refused: the old bundle still served).",
+            ("outcome",),
+            registry=r,
+        )
         self.ready = Gauge(
             "prudent_ready",
             "1 when the service is ready to predict, else 0.",

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pandas as pd
 
 from prudent.errors import (
+    BundleError,
     DataError,
     DeadlineExceededError,
     OverloadedError,
@@ -27,20 +28,19 @@ from prudent.errors import (
 )
 from prudent.serve._admission import Admission, Ticket
 from prudent.serve._batch import PredictionBatch, Tally, build_records
-from prudent.serve._fallback import backup_answer, review_answer
-from prudent.serve._health import Health, smoke_rows
+from prudent.serve._fallback import review_answer
+from prudent.serve._health import Health
 from prudent.serve._limits import InputLimits
 from prudent.serve._metrics import ServeMetrics
+from prudent.serve._served import BackupFn, PrimaryFn, Served, check_replacement, smoke_error
 from prudent.store import FeedbackResult, PredictionLog, utc_now
 
 if TYPE_CHECKING:
     from prudent.bundle import Bundle
 
-__all__ = ["BackupFn", "Predictor", "PrimaryFn", "ServingOptions"]
+__all__ = ["Predictor", "ServingOptions"]
 
 T = TypeVar("T")
-PrimaryFn = Callable[[pd.DataFrame], pd.DataFrame]
-BackupFn = Callable[[pd.DataFrame, str], pd.DataFrame]
 _Answer = tuple[pd.DataFrame, str | None]
 
 
@@ -113,13 +113,11 @@ class Predictor:
         primary: PrimaryFn | None = None,
         backup: BackupFn | None = None,
     ) -> None:
-        self.bundle = bundle
         self.log = log
         self.clock = clock
         self.options = options or ServingOptions()
         self.metrics = metrics or ServeMetrics()
-        self._primary: PrimaryFn = primary or bundle.predict
-        self._backup: BackupFn = backup or (lambda f, why: backup_answer(bundle, f, why))
+        self._served = Served.of(bundle, primary, backup)
         n = self.options.max_concurrency
         self._admission = Admission(n + self.options.queue_size)
         self._primary_pool = ThreadPoolExecutor(n, thread_name_prefix="prudent-primary")
@@ -132,6 +130,11 @@ class Predictor:
     def model_name(self) -> str:
         """The name the model is served under."""
         return self.options.model_name
+
+    @property
+    def bundle(self) -> Bundle:
+        """The bundle served now."""
+        return self._served.bundle
 
     @property
     def classes(self) -> list[Any]:
@@ -163,7 +166,8 @@ class Predictor:
         StoreError
             The log could not commit the rows; nothing was acknowledged.
         """
-        self.options.limits.check(frame, self.bundle.schema)
+        served = self._served  # this request's bundle, even if another is swapped in meanwhile
+        self.options.limits.check(frame, served.bundle.schema)
         start = time.monotonic()
         try:
             ticket = self._admission.enter()
@@ -172,26 +176,28 @@ class Predictor:
             raise
         self.metrics.in_flight.inc()
         try:
-            out, fallback = await self._answer(frame, start, ticket)
+            out, fallback = await self._answer(served, frame, start, ticket)
             # ids, records and the log's rows are built on a thread: the event loop stays free
-            table, written, tally = await asyncio.to_thread(self._record, frame, out, start)
+            table, written, tally = await asyncio.to_thread(
+                self._record, served.bundle, frame, out, start
+            )
             await self._commit(written, start)
         finally:
             ticket.leave()
             self.metrics.in_flight.dec()
         tally.apply(self.metrics)
-        return PredictionBatch(table, self.model_name, self.bundle.version, fallback)
+        return PredictionBatch(table, self.model_name, served.bundle.version, fallback)
 
     def _record(
-        self, frame: pd.DataFrame, out: pd.DataFrame, start: float
+        self, bundle: Bundle, frame: pd.DataFrame, out: pd.DataFrame, start: float
     ) -> tuple[pd.DataFrame, Future[None], Tally]:
         """Give the rows ids, hand their records to the log, and tally them; blocks briefly."""
         table, records = build_records(
             frame,
             out,
-            classes=self.classes,
+            classes=bundle.classes,
             model_name=self.model_name,
-            model_version=self.bundle.version,
+            model_version=bundle.version,
             latency_ms=(time.monotonic() - start) * 1000.0,
             clock=self.clock,
         )
@@ -205,9 +211,11 @@ class Predictor:
     def _seconds_left(self, start: float, share: float) -> float:
         return self.options.deadline_ms * share / 1000.0 - (time.monotonic() - start)
 
-    async def _answer(self, frame: pd.DataFrame, start: float, ticket: Ticket) -> _Answer:
+    async def _answer(
+        self, served: Served, frame: pd.DataFrame, start: float, ticket: Ticket
+    ) -> _Answer:
         budget_ms = self.options.deadline_ms * self.options.primary_share
-        future = ticket.submit(self._primary_pool, self._primary, frame)
+        future = ticket.submit(self._primary_pool, served.primary, frame)
         done = await _wait(future, self._seconds_left(start, self.options.primary_share))
         error = None if done is None else done.exception()
         if done is None:
@@ -223,10 +231,12 @@ class Predictor:
             raise error
         else:
             why = f"the primary model failed ({type(error).__name__})"
-        return await self._fall_back(frame, why, start, ticket)
+        return await self._fall_back(served, frame, why, start, ticket)
 
-    async def _fall_back(self, frame: pd.DataFrame, why: str, start: float, t: Ticket) -> _Answer:
-        future = t.submit(self._backup_pool, self._backup, frame, why)
+    async def _fall_back(
+        self, served: Served, frame: pd.DataFrame, why: str, start: float, t: Ticket
+    ) -> _Answer:
+        future = t.submit(self._backup_pool, served.backup, frame, why)
         done = await _wait(future, self._seconds_left(start, 0.9))
         error = None if done is None else done.exception()
         if done is None:
@@ -240,7 +250,7 @@ class Predictor:
         else:
             why += f"; the backup model failed too ({type(error).__name__})"
         self.metrics.fallbacks.labels(to="review").inc()
-        return review_answer(self.classes, len(frame), why), "review"
+        return review_answer(served.bundle.classes, len(frame), why), "review"
 
     async def _commit(self, written: Future[None], start: float) -> None:
         done = await _wait(written, max(self._seconds_left(start, 1.05), 0.05))
@@ -297,14 +307,43 @@ class Predictor:
     # -- health and lifecycle ----------------------------------------------------------------
     def warm_up(self) -> None:
         """Run one smoke prediction on a stored example row (not logged); blocks."""
-        try:
-            out = self._primary(smoke_rows(self.bundle))
-            if len(out) != 1:
-                raise ValueError(f"{len(out)} rows came back for 1")
-        except Exception as exc:
-            self._smoke_error = f"the smoke prediction failed: {type(exc).__name__}: {exc}"
-        else:
-            self._smoke_error = None
+        self._smoke_error = smoke_error(self._served)
+
+    def swap(self, bundle: Bundle) -> str:
+        """Serve ``bundle`` from now on, once it passed its checks; return the old version.
+
+        The new bundle must have the served one's inputs and classes and pass a smoke
+        prediction; then it replaces the old one at once. Requests already started finish on
+        the bundle they began with; none is refused. Blocks (the smoke prediction).
+
+        Parameters
+        ----------
+        bundle
+            The new bundle, loaded and verified.
+
+        Returns
+        -------
+        str
+            The version served until now.
+
+        Raises
+        ------
+        BundleError
+            The bundle differs in inputs or classes, or failed its smoke prediction; the old
+            one is still served.
+        """
+        old = self._served
+        check_replacement(old.bundle, bundle)
+        new = Served.of(bundle)
+        error = smoke_error(new)
+        if error is not None:
+            raise BundleError(f"The new bundle was not swapped in: {error}.")
+        self._served = new
+        self._smoke_error = None
+        self.metrics.bundle_info.labels(self.model_name, bundle.version).set(1)
+        if old.bundle.version != bundle.version:
+            self.metrics.bundle_info.remove(self.model_name, old.bundle.version)
+        return old.bundle.version
 
     def drain(self) -> None:
         """Stop being ready (new traffic should go elsewhere); requests still complete."""

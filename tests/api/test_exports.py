@@ -22,6 +22,8 @@ INTERNAL = {
         "parse_request",
         "add_v2_routes",
         "add_json_routes",
+        "add_admin_routes",
+        "ReloadResponse",
         "service_of",
         "ERRORS",
         "V2_SCHEMAS",
