@@ -123,8 +123,8 @@ def measure_promises(
     k, y, seed = len(model.classes), y_test, spec.seed
     raw = model.scores(X_test)
     P = raw.primary
-    P_raw = predict_proba_aligned(model.primary, X_test, k)
-    table = model.predict_frame(X_test)
+    P_raw = raw.primary_raw if raw.primary_raw is not None else P
+    table = model.decide_frame(X_test, raw, rules=model.rules)
     names = {n for n, r in runs.items() if r.spec.baseline} | {sections["ensemble"]["best_single"]}
     metrics = {n: _scores(y, predict_proba_aligned(runs[n].model, X_test, k), seed) for n in names}
     metrics["final"] = _scores(y, P, seed)

@@ -58,6 +58,17 @@ class TrustResult:
     sections: dict[str, Any] = field(default_factory=dict)
 
 
+OOD_ROWS = 10_000
+"""The most rows the OOD detector is fitted on, and the most its threshold is set on."""
+
+
+def _cap(rows: IntArray, n: int, seed: int) -> IntArray:
+    """At most ``n`` of ``rows``, drawn at random, in order."""
+    if len(rows) <= n:
+        return rows
+    return np.sort(np.random.default_rng(seed).choice(rows, size=n, replace=False))
+
+
 def _halves(y: EncodedLabels, seed: int) -> tuple[IntArray, IntArray]:
     rows = np.arange(len(y))
     a, b = train_test_split(rows, test_size=0.5, stratify=y, random_state=seed + 17)
@@ -267,19 +278,22 @@ def build_trust(
         cal, Pc, calib = _calibrate(oof, y, a, b, spec.seed)
         bcal, Bc, _ = _calibrate(runs["logistic"].oof_proba, y, a, b, spec.seed)
         advance()
-        features, detectors = _ood_features(runs, X_train.iloc[a], schema, spec.seed)
-        Z = features.transform(X_train)
+        # the OOD reference and its threshold rows are capped: neighbour queries on every
+        # training row would cost more than the rest of the fit on large tables
+        a_ood, b_ood = _cap(a, OOD_ROWS, spec.seed), _cap(b, OOD_ROWS, spec.seed)
+        features, detectors = _ood_features(runs, X_train.iloc[a_ood], schema, spec.seed)
+        Za, Zb = features.transform(X_train.iloc[a_ood]), features.transform(X_train.iloc[b_ood])
         Z_ood = P_ood = None
         if X_ood is not None and len(X_ood) >= 2:
             Z_ood = features.transform(X_ood)
             P_ood = cal.predict_proba(predict_proba_aligned(primary, X_ood, k))
         choose = slice(0, None, 2)  # even rows choose the detector, odd rows measure it
         ood = OODDetector(detectors=detectors, fpr=spec.ood_fpr, random_state=spec.seed).fit(
-            Z[a],
-            Pc[a],
-            y[a],
-            Z_val=Z[b],
-            P_val=Pc[b],
+            Za,
+            Pc[a_ood],
+            y[a_ood],
+            Z_val=Zb,
+            P_val=Pc[b_ood],
             Z_ood=None if Z_ood is None else Z_ood[choose],
             P_ood=None if P_ood is None else P_ood[choose],
         )
@@ -288,8 +302,8 @@ def build_trust(
             method="lac", alpha=spec.alpha, mondrian=spec.mondrian, allow_empty=False
         ).fit(Pc[b], y[b])
         advance()
-        in_dist = ~np.asarray(ood.is_ood(Z[b], Pc[b]), dtype=bool)
-        policy, thresholds = _policy(spec, Pc, Bc, y, b, in_dist, float(ood.threshold_))
+        in_dist = ~np.asarray(ood.is_ood(Zb, Pc[b_ood]), dtype=bool)
+        policy, thresholds = _policy(spec, Pc, Bc, y, b_ood, in_dist, float(ood.threshold_))
         advance()
         rules = None
         if spec.rules:

@@ -48,9 +48,11 @@ class RawScores:
     """The numbers behind a decision, before it is made."""
 
     primary: ProbaMatrix
+    """Calibrated probabilities of the primary model."""
     backup: ProbaMatrix | None
     ood_score: FloatArray | None
-    features: Any = None
+    primary_raw: ProbaMatrix | None = None
+    """The primary model's probabilities before calibration."""
 
 
 class GuardedModel:
@@ -103,17 +105,24 @@ class GuardedModel:
         self.policy = policy
         self.rules = rules
 
-    def _proba(self, model: Any, calibrator: Any, X: pd.DataFrame) -> ProbaMatrix:
+    def _raw(self, model: Any, X: pd.DataFrame) -> ProbaMatrix:
         raw = np.asarray(model.predict_proba(X), dtype=np.float64)
         if len(getattr(model, "classes_", self.classes)) != len(self.classes):
             full = np.zeros((len(X), len(self.classes)))
             full[:, np.asarray(model.classes_, dtype=np.int64)] = raw
             raw = full
+        return raw
+
+    def _proba(self, model: Any, calibrator: Any, X: pd.DataFrame) -> ProbaMatrix:
+        raw = self._raw(model, X)
         return raw if calibrator is None else np.asarray(calibrator.predict_proba(raw))
 
     def scores(self, X: pd.DataFrame) -> RawScores:
         """Calibrated probabilities of both models and the OOD score for validated rows."""
-        primary = self._proba(self.primary, self.primary_calibrator, X)
+        raw = self._raw(self.primary, X)
+        primary = raw
+        if self.primary_calibrator is not None:
+            primary = np.asarray(self.primary_calibrator.predict_proba(raw))
         backup = (
             None if self.backup is None else self._proba(self.backup, self.backup_calibrator, X)
         )
@@ -122,7 +131,7 @@ class GuardedModel:
             ood_score = np.asarray(
                 self.ood.score(self.ood_features.transform(X), primary), dtype=np.float64
             )
-        return RawScores(primary=primary, backup=backup, ood_score=ood_score)
+        return RawScores(primary=primary, backup=backup, ood_score=ood_score, primary_raw=raw)
 
     def predict_frame(self, X: pd.DataFrame, *, rules: Any = None) -> pd.DataFrame:
         """Predict and decide for rows already validated against the schema.
@@ -143,9 +152,10 @@ class GuardedModel:
         if len(X) == 0:
             return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
         s = self.scores(X)
-        return self._table(X, s, rules if rules is not None else self.rules)
+        return self.decide_frame(X, s, rules=rules if rules is not None else self.rules)
 
-    def _table(self, X: pd.DataFrame, s: RawScores, rules: Any) -> pd.DataFrame:
+    def decide_frame(self, X: pd.DataFrame, s: RawScores, *, rules: Any) -> pd.DataFrame:
+        """The prediction table for rows whose :meth:`scores` are already computed."""
         conf = s.primary.max(axis=1)
         ood_score = s.ood_score if s.ood_score is not None else np.full(len(X), np.nan)
         ood_threshold = getattr(self.ood, "threshold_", np.inf) if self.ood else np.inf
