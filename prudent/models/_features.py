@@ -147,10 +147,12 @@ def _text(style: Style, n_rows: int, max_features: int, svd: int, seed: int) -> 
     tfidf = TfidfVectorizer(
         sublinear_tf=True,
         ngram_range=(1, 2),
-        max_features=max_features,
+        # the dense style keeps an SVD of the vocabulary (components x terms floats) in
+        # the bundle: a smaller vocabulary keeps it light and changes little after SVD
+        max_features=min(max_features, 10_000) if style == "dense" else max_features,
         min_df=2 if n_rows >= 200 else 1,
         strip_accents="unicode",
-        dtype=np.float64,
+        dtype=np.float32 if style == "dense" else np.float64,
     )
     steps: list[Any] = [FunctionTransformer(fill_text), tfidf]
     if style == "dense":
