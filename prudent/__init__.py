@@ -11,17 +11,50 @@ Examples
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+import sys
+import types
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-import prudent.fit as _fit_package
-from prudent.bundle import Bundle, load
-from prudent.data import load_example
 from prudent.errors import PrudentError
-from prudent.fit import FitSpec
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from prudent.bundle import Bundle, load
+    from prudent.data import load_example
+    from prudent.fit import FitSpec
 
 __version__ = "0.1.0"
+
+_LAZY = {
+    "Bundle": "prudent.bundle",
+    "FitSpec": "prudent.fit",
+    "load": "prudent.bundle",
+    "load_example": "prudent.data",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import the heavy parts on first use, so that ``prudent serve`` starts in a blink."""
+    if name not in _LAZY:
+        raise AttributeError(f"module 'prudent' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
+
+
+class _Package(types.ModuleType):
+    """``prudent.fit`` stays the function when the ``prudent.fit`` package is first imported
+    (the import system would record the package under the same name)."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "fit" and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 __all__ = ["Bundle", "FitSpec", "PrudentError", "__version__", "fit", "load", "load_example"]
 
@@ -52,6 +85,9 @@ def fit(
             options[key] = (options[key],)
         elif options.get(key) is not None:
             options[key] = tuple(options[key])
+    from prudent.bundle import Bundle
+    from prudent.fit import FitSpec, fit_table
+
     spec = FitSpec(target=target, **options)
-    result = _fit_package.fit_table(frame, spec, ood_examples=ood_examples)
+    result = fit_table(frame, spec, ood_examples=ood_examples)
     return Bundle.from_fit(result)

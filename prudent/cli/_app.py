@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
-from prudent.bundle import Bundle, load
 from prudent.cli._console import RichReporter
 from prudent.cli._serve import register as register_service_commands
 from prudent.cli._show import show_manifest
-from prudent.data import load_example, read_table, table_format, write_table
 from prudent.errors import DataReadError
-from prudent.fit import FitSpec, fit_table
+
+if TYPE_CHECKING:  # the layers below are imported by the commands that use them, so that
+    from prudent.bundle import Bundle  # `prudent serve` starts without loading scikit-learn
 
 __all__ = ["app"]
 
@@ -91,6 +91,10 @@ def fit(
     ] = None,
 ) -> None:
     """Fit baselines and candidates, prove them, and write a bundle."""
+    from prudent.bundle import Bundle
+    from prudent.data import read_table
+    from prudent.fit import FitSpec, fit_table
+
     console = _console()
     frame = read_table(data)
     spec = FitSpec(
@@ -138,6 +142,8 @@ def _write_report(bundle: Bundle, console: Console) -> Path | None:
 
 def _check_paths(data: Path, out: Path) -> None:
     """Fail before the (slow) bundle load when the input or output path cannot work."""
+    from prudent.data import table_format
+
     table_format(data)
     if not data.exists():
         raise DataReadError(f"File '{data}' does not exist; check the path.")
@@ -158,6 +164,8 @@ def predict(
     rules: Annotated[Path | None, Opt(help="rules.yaml replacing the bundle's rules.")] = None,
 ) -> None:
     """Predict every row of a file, streaming, in input order."""
+    from prudent.bundle import load
+
     console = _console()
     _check_paths(data, out)
     model = load(bundle)
@@ -183,6 +191,8 @@ def predict(
 @app.command()
 def show(bundle: Annotated[Path, typer.Argument(help="Bundle directory.")]) -> None:
     """Print a bundle's schema, leaderboard, metrics and promises."""
+    from prudent.bundle import load
+
     show_manifest(_console(stderr=False), load(bundle).manifest)
 
 
@@ -192,6 +202,8 @@ def report(
     out: Annotated[Path | None, Opt("--out", "-o", help="Also write the report here.")] = None,
 ) -> None:
     """Regenerate the bundle's HTML report."""
+    from prudent.bundle import load
+
     console = _console()
     model = load(bundle)
     path = _write_report(model, console)
@@ -209,6 +221,8 @@ def quickstart(
     time_limit: Annotated[float, Opt(help="Seconds for the fit.")] = 60.0,
 ) -> None:
     """Fit, report and predict end to end on a real dataset that ships with prudent."""
+    from prudent.data import load_example, write_table
+
     console = _console()
     frame = load_example(example)
     target = "label" if "label" in frame.columns else "target"

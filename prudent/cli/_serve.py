@@ -29,10 +29,11 @@ import uvicorn
 from rich.console import Console
 from uvicorn.config import LOGGING_CONFIG
 
+from prudent.cli._starting import StartingApp
 from prudent.config import Settings, is_loopback
 from prudent.errors import DataError, FeedbackError, UnknownPredictionError
 
-__all__ = ["export_settings", "register", "run_app"]
+__all__ = ["export_settings", "register", "run_app", "starting_app_from_env"]
 
 Opt = typer.Option
 logger = logging.getLogger("prudent.cli")
@@ -64,17 +65,24 @@ class _DrainingServer(uvicorn.Server):
 
 
 def run_app(app: Any, settings: Settings) -> None:
-    """Serve ``app`` (from ``create_app``) with uvicorn in this process until SIGTERM or SIGINT.
+    """Serve ``app`` with uvicorn in this process until SIGTERM or SIGINT.
 
     The app stops being ready as soon as the signal arrives; requests already started get up to
-    ``settings.shutdown_timeout_s`` to finish; then the log is flushed and closed.
+    ``settings.shutdown_timeout_s`` to finish; then the log is flushed and closed. SIGHUP
+    reloads the bundle.
 
     Parameters
     ----------
     app
-        The ASGI app built by :func:`prudent.api.create_app`.
+        The ASGI app built by :func:`prudent.api.create_app`, or a :class:`StartingApp` that
+        builds it once listening.
     settings
         Host, port and shutdown timeout.
+
+    Raises
+    ------
+    PrudentError
+        When a ``StartingApp`` could not build the service (bad tokens file, …).
     """
     config = uvicorn.Config(
         app,
@@ -85,8 +93,30 @@ def run_app(app: Any, settings: Settings) -> None:
         log_level="info",
         log_config=_log_config(),
     )
-    service = app.state.prudent
-    _DrainingServer(config, service.drain, service.reload_soon).run()
+    hooks = app if isinstance(app, StartingApp) else app.state.prudent
+    server = _DrainingServer(config, hooks.drain, hooks.reload_soon)
+    if isinstance(app, StartingApp):
+        app.on_failure = lambda: setattr(server, "should_exit", True)
+    server.run()
+    if isinstance(app, StartingApp) and app.error is not None:
+        raise app.error
+
+
+def _build(settings: Settings) -> Any:
+    from prudent.api import create_app
+
+    return create_app(settings)
+
+
+def starting_app_from_env() -> StartingApp:
+    """A :class:`StartingApp` building the service from ``PRUDENT_*`` (uvicorn ``--factory``).
+
+    Returns
+    -------
+    StartingApp
+        Live at once; the service takes over once built.
+    """
+    return StartingApp(lambda: _build(Settings.load()))
 
 
 def export_settings(settings: Settings) -> dict[str, str]:
@@ -131,8 +161,6 @@ def serve(
 
     Other settings come from PRUDENT_* environment variables (see prudent.config.Settings).
     """
-    from prudent.api import create_app
-
     settings = Settings.load(
         bundle=bundle,
         host=host,
@@ -144,11 +172,10 @@ def serve(
         no_auth=no_auth or None,
     )
     logging.config.dictConfig(_log_config())
-    app = create_app(settings)
     if not is_loopback(settings.host):
         logger.warning("Listening on %s: the service is reachable from the network.", settings.host)
     if settings.workers == 1:
-        run_app(app, settings)
+        run_app(StartingApp(lambda: _build(settings)), settings)
         return
     if settings.log_db.startswith("sqlite"):
         logger.warning(
@@ -161,7 +188,7 @@ def serve(
     os.environ.update(export_settings(settings))
     try:
         uvicorn.run(
-            "prudent.api:create_app_from_env",
+            "prudent.cli._serve:starting_app_from_env",
             factory=True,
             host=settings.host,
             port=settings.port,

@@ -6,12 +6,15 @@ open file descriptors back at their baseline.
 R-OVERLOAD: 64 clients at once against 1 prediction thread and 2 queue places: the excess get
 503 with ``Retry-After`` at once, none waits past the deadline, the server stays live (the
 in-process test in ``test_reliability.py`` pins the message; this one the scale).
+R-V2-HEALTH: ``prudent serve`` is live (tritonclient) within about a second of process start,
+ready once the bundle is loaded; a service that cannot start exits with one line.
 R-HEALTH-ISOLATION: while another process keeps both prediction threads busy with 100-row
 requests, ``/v2/health/live`` answers 150 probes with p99 under 100 ms.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -26,10 +29,11 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
+import tritonclient.http as triton
 
 from prudent.store import SqlPredictionLog
 from tests._postgres import create_database, postgres_url  # noqa: F401  (a fixture)
-from tests.api._server import Server, start_server
+from tests.api._server import Server, free_port, start_server
 from tests.serve._bundles import input_rows
 
 CLIENTS = 3
@@ -272,3 +276,61 @@ def test_far_more_clients_than_slots_get_fast_503s_and_none_hangs(
     assert refused[-1] < 1.0  # refused fast: in half the deadline, timed from a busy client
     assert max(t for _, t, _ in out) < 2.0 * 1.1 + 0.3  # none past its deadline
     assert live == 200 and after == 200
+
+
+def _serve_command(bundle: Path, port: int, *args: str) -> list[str]:
+    """``prudent serve`` through the real entry point (``python -m prudent.cli``)."""
+    return [sys.executable, "-m", "prudent.cli", "serve", str(bundle), "--port", str(port), *args]
+
+
+def test_live_within_a_second_of_start_and_ready_once_loaded(
+    numeric_dir: Path, tmp_path: Path
+) -> None:
+    port = free_port()
+    log_db = f"sqlite:///{tmp_path / 'log.db'}"
+    started = time.monotonic()
+    with subprocess.Popen(
+        _serve_command(numeric_dir, port, "--no-auth", "--log-db", log_db),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    ) as process:
+        try:
+            client = triton.InferenceServerClient(url=f"127.0.0.1:{port}")
+            live_after = _poll(client.is_server_live, started, 10.0)
+            ready_at_first = client.is_server_ready()
+            early = httpx.get(f"http://127.0.0.1:{port}/v2")
+            ready_after = _poll(client.is_server_ready, started, 60.0)
+            model_ready = client.is_model_ready("prudent")
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(15)
+    assert live_after < 1.5, live_after
+    assert not ready_at_first and ready_after > live_after and model_ready
+    assert early.status_code == 503 and early.headers["retry-after"] == "1"
+    assert early.json()["error"].startswith("Not ready: starting")
+
+
+def _poll(probe: Callable[[], bool], started: float, timeout: float) -> float:
+    """Call ``probe`` until it returns True; return the seconds since ``started``."""
+    while time.monotonic() - started < timeout:
+        with contextlib.suppress(Exception):  # refused while the socket is not bound yet
+            if probe():
+                return time.monotonic() - started
+        time.sleep(0.02)
+    raise TimeoutError(f"{probe} not true after {timeout} s")
+
+
+def test_serve_with_a_bad_tokens_file_exits_with_one_line(
+    numeric_dir: Path, tmp_path: Path
+) -> None:
+    missing = tmp_path / "no-tokens.yaml"
+    done = subprocess.run(
+        _serve_command(numeric_dir, free_port(), "--tokens", str(missing)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines()[-1].startswith("prudent: error: ")
+    assert "Traceback" not in done.stderr

@@ -106,7 +106,7 @@ def test_reload_swaps_the_bundle_under_load_without_a_failed_response(
         server.stop()
     assert answer.status_code == 200, answer.text
     assert answer.json() == {"model_name": "prudent", "version": new, "previous_version": old}
-    assert {code for code, _ in seen} == {200}  # not one failed response during the swap
+    assert {code for code, _ in seen} == {200}, (seen, server.output[-3000:])  # none failed
     # requests already started finish on the old bundle: at most one per client
     assert seen[0][1] == old and {v for _, v in seen[swapped_at + len(clients) :]} == {new}
     assert hashes == {new}
