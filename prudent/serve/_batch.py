@@ -83,13 +83,19 @@ def json_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
     >>> json_rows(pd.DataFrame({"confidence": [float("nan")], "prediction_set": ['["a"]']}))
     [{'confidence': None, 'prediction_set': ['a']}]
     """
-    rows: list[dict[str, Any]] = frame.to_dict(orient="records")  # type: ignore[assignment]
+    rows = _records(frame)
     for row in rows:
         for key, value in row.items():
             row[key] = _cell(value)
         if isinstance(row.get("prediction_set"), str):
             row["prediction_set"] = json.loads(row["prediction_set"])
     return rows
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """``frame.to_dict(orient="records")`` with Python scalars, in a fraction of its time."""
+    names = [str(c) for c in frame.columns]
+    return [dict(zip(names, row, strict=True)) for row in frame.to_numpy(dtype=object).tolist()]
 
 
 def build_records(
@@ -126,9 +132,8 @@ def build_records(
     """
     ids = [new_prediction_id() for _ in range(len(out))]
     now = clock()
-    inputs = frame.to_dict(orient="records")
     records = []
-    for pid, given, row in zip(ids, inputs, out.to_dict(orient="records"), strict=True):
+    for pid, given, row in zip(ids, _records(frame), _records(out), strict=True):
         probas = {c: row[f"proba_{c}"] for c in classes}
         label = row["prediction"]
         records.append(
@@ -149,7 +154,9 @@ def build_records(
                 created_at=now,
             )
         )
-    return out.assign(prediction_id=ids)[["prediction_id", *out.columns]], records
+    table = out.copy(deep=False)
+    table.insert(0, "prediction_id", ids)
+    return table, records
 
 
 @dataclass(frozen=True)

@@ -92,18 +92,27 @@ class InputLimits:
                     f"{schema.feature_names}. Remove it.",
                     field=str(name),
                 )
+        numeric = frame.select_dtypes(include="number", exclude="bool")
+        self._check_finite(numeric)
+        for name in frame.columns.difference(numeric.columns, sort=False):
             self._check_values(str(name), frame[name])
 
-    def _check_values(self, name: str, values: pd.Series) -> None:
-        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-            numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
-            if np.isinf(numbers).any():
-                raise limit_error(
-                    f"Column {name!r} holds an infinite number, but inputs must be finite; "
-                    "send null (or NaN in a V2 tensor) for a missing value.",
-                    name,
-                )
+    @staticmethod
+    def _check_finite(numeric: pd.DataFrame) -> None:
+        """Refuse an infinity in any numeric column, naming the first such column."""
+        if numeric.empty:
             return
+        values = numeric.to_numpy(dtype=np.float64, na_value=np.nan)
+        bad = np.isinf(values).any(axis=0)
+        if bad.any():
+            name = str(numeric.columns[int(np.argmax(bad))])
+            raise limit_error(
+                f"Column {name!r} holds an infinite number, but inputs must be finite; "
+                "send null (or NaN in a V2 tensor) for a missing value.",
+                name,
+            )
+
+    def _check_values(self, name: str, values: pd.Series) -> None:
         if values.dtype == object or pd.api.types.is_string_dtype(values):
             lengths = values.map(lambda v: len(v) if isinstance(v, str | bytes) else 0)
             longest = int(lengths.max()) if len(lengths) else 0

@@ -1,0 +1,285 @@
+"""``prudent serve`` against the same bundle's ``predict`` in-process, on the same rows, same run.
+
+A real server process on 127.0.0.1 (``python -m prudent.cli serve``, SQLite log, WAL,
+``synchronous=FULL``: every answer waits for its row's commit) and a bounded load generator in
+this process (httpx, keep-alive). Reported:
+
+* latency p50/p99 of 1-row and 100-row requests, one client, each as a ratio to
+  ``bundle.predict`` on the same rows in this process (BLAS/OpenMP pools capped at 1 thread,
+  as the server does);
+* throughput with 4 clients, rows/s, as a ratio to 2 threads calling ``predict`` in-process
+  (the server computes 2 predictions at once);
+* the log's durability settings and its rows/s in 64-row batches (``bench_store``);
+* R-SOAK: 1-row requests at a steady rate for ``PRUDENT_SOAK_SECONDS`` (60 by default; 600 for
+  the full requirement): p99, errors, the server's memory growth, the WAL file's largest size;
+* where the time of one in-process 1-row prediction goes, stage by stage.
+
+The bundle is fitted on breast cancer (``PRUDENT_BENCH_BUNDLE`` names one to reuse instead).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import pandas as pd
+from threadpoolctl import threadpool_limits
+
+import prudent
+from benchmarks import bench_store
+from prudent.config import Settings
+
+SOAK_RATE = 20.0  # requests per second
+THROUGHPUT_SECONDS = 6.0
+
+
+def _bundle(folder: Path) -> Path:
+    given = os.environ.get("PRUDENT_BENCH_BUNDLE")
+    if given:
+        return Path(given)
+    frame = prudent.load_example("breast_cancer")
+    bundle = prudent.fit(frame, target="target", time_limit=20, candidates=("lightgbm",))
+    return bundle.save(folder / "bundle")
+
+
+def _rows(n: int, seed: int = 0) -> pd.DataFrame:
+    frame = prudent.load_example("breast_cancer").drop(columns="target")
+    return frame.sample(n, random_state=seed, replace=n > len(frame)).reset_index(drop=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class _Server:
+    """``prudent serve`` in a child process, stopped with SIGTERM."""
+
+    def __init__(self, bundle: Path, folder: Path) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = folder / "log.db"
+        command = [sys.executable, "-m", "prudent.cli", "serve", str(bundle), "--no-auth"]
+        command += ["--port", str(self.port), "--log-db", f"sqlite:///{self.log}"]
+        self.out = (folder / "server.out").open("wb")
+        self.process = subprocess.Popen(command, stdout=self.out, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/v2/health/ready", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("prudent serve did not become ready in 120 s")
+
+    def rss_bytes(self) -> int:
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+        return 0
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(30)
+        self.out.close()
+
+
+def _percentiles(seconds: list[float]) -> dict[str, float]:
+    ms = np.asarray(seconds) * 1000.0
+    p50, p99 = (round(float(np.percentile(ms, q)), 2) for q in (50, 99))
+    return {"p50_ms": p50, "p99_ms": p99}
+
+
+def _timed(call: Callable[[], Any], n: int) -> list[float]:
+    call()
+    out = []
+    for _ in range(n):
+        start = time.perf_counter()
+        call()
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def _post(client: httpx.Client, body: bytes) -> None:
+    answer = client.post("/predict", content=body, headers={"content-type": "application/json"})
+    if answer.status_code != 200:
+        raise RuntimeError(f"/predict answered {answer.status_code}: {answer.text[:200]}")
+
+
+def _throughput(work: Callable[[], object], threads: int, seconds: float) -> float:
+    """Calls of ``work`` per second from ``threads`` threads for ``seconds``."""
+    done = [0] * threads
+    stop = time.monotonic() + seconds
+
+    def loop(k: int) -> None:
+        while time.monotonic() < stop:
+            work()
+            done[k] += 1
+
+    workers = [threading.Thread(target=loop, args=(k,)) for k in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    return sum(done) / seconds
+
+
+def _latency(server: _Server, bundle: prudent.Bundle) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        for n, calls in ((1, 300), (100, 100)):
+            rows = _rows(n)
+            body = json.dumps({"records": rows.to_dict(orient="records")}).encode()
+            http = _percentiles(_timed(lambda: _post(client, body), calls))  # noqa: B023
+            local = _percentiles(_timed(lambda: bundle.predict(rows), calls))  # noqa: B023
+            out[f"rows_{n}"] = {
+                "http": http,
+                "in_process": local,
+                "p50_ratio": round(http["p50_ms"] / local["p50_ms"], 2),
+                "p99_ratio": round(http["p99_ms"] / local["p99_ms"], 2),
+            }
+    return out
+
+
+def _http_rate(url: str, body: bytes, threads: int) -> float:
+    """Requests per second from ``threads`` clients, each with its own connection."""
+    clients = [httpx.Client(base_url=url, timeout=30) for _ in range(threads)]
+    turn = iter(range(1 << 30))
+    lock = threading.Lock()
+
+    def one() -> None:
+        with lock:
+            client = clients[next(turn) % threads]
+        _post(client, body)
+
+    try:
+        return _throughput(one, threads, THROUGHPUT_SECONDS)
+    finally:
+        for c in clients:
+            c.close()
+
+
+def _throughputs(server: _Server, bundle: prudent.Bundle) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for n in (1, 100):
+        rows = _rows(n, seed=1)
+        body = json.dumps({"records": rows.to_dict(orient="records")}).encode()
+        http = _http_rate(server.url, body, 4) * n
+        local = _throughput(lambda: bundle.predict(rows), 2, THROUGHPUT_SECONDS) * n  # noqa: B023
+        out[f"rows_{n}"] = {
+            "http_rows_per_s": round(http),
+            "in_process_2_threads_rows_per_s": round(local),
+            "ratio": round(http / local, 2),
+        }
+    return out
+
+
+def _soak(server: _Server, seconds: float) -> dict[str, Any]:
+    """1-row requests at ``SOAK_RATE`` per second for ``seconds``."""
+    body = json.dumps({"records": _rows(1, seed=2).to_dict(orient="records")}).encode()
+    wal = Path(f"{server.log}-wal")
+    latencies: list[float] = []
+    errors, wal_max, rss_start = 0, 0, server.rss_bytes()
+    start = time.monotonic()
+    with httpx.Client(base_url=server.url, timeout=10) as client:
+        for i in range(int(seconds * SOAK_RATE)):
+            time.sleep(max(0.0, start + i / SOAK_RATE - time.monotonic()))
+            sent = time.perf_counter()
+            try:
+                _post(client, body)
+            except (RuntimeError, httpx.TransportError):
+                errors += 1
+            latencies.append(time.perf_counter() - sent)
+            wal_max = max(wal_max, wal.stat().st_size if wal.exists() else 0)
+    rss_end = server.rss_bytes()
+    return {
+        "seconds": seconds,
+        "requests": len(latencies),
+        "errors": errors,
+        **_percentiles(latencies),
+        "rss_start_mb": round(rss_start / 2**20, 1),
+        "rss_end_mb": round(rss_end / 2**20, 1),
+        "memory_growth_pct": round(100.0 * (rss_end - rss_start) / rss_start, 1),
+        "wal_max_mb": round(wal_max / 2**20, 2),
+    }
+
+
+def _durability(log: Path) -> dict[str, Any]:
+    with sqlite3.connect(log) as connection:
+        mode = connection.execute("PRAGMA journal_mode").fetchone()[0]
+    return {
+        "journal_mode": mode,
+        "synchronous": Settings.load().synchronous,
+        "ack_after_commit": True,
+    }
+
+
+def _stages(bundle: prudent.Bundle) -> dict[str, float]:
+    """Median ms of each stage of one in-process 1-row prediction."""
+    from prudent.data import validate_frame
+
+    model, rows = bundle.model, _rows(1, seed=3)
+    X, _ = validate_frame(rows, bundle.schema)
+    P = model._proba(model.primary, model.primary_calibrator, X)
+    Z = model.ood_features.transform(X)
+    stages: dict[str, Callable[[], Any]] = {
+        "total_bundle_predict": lambda: bundle.predict(rows),
+        "validate_frame": lambda: validate_frame(rows, bundle.schema),
+        "primary_model_calibrated": lambda: model._proba(
+            model.primary, model.primary_calibrator, X
+        ),
+        "backup_model_calibrated": lambda: model._proba(model.backup, model.backup_calibrator, X),
+        "ood_feature_map": lambda: model.ood_features.transform(X),
+        "ood_score_all_detectors": lambda: model.ood.score(Z, P),
+    }
+    for name, detector in model.ood.detectors_.items():
+        given = model.ood._input(name, Z, P, "bench")
+        stages[f"ood_detector_{name}"] = partial(detector.score_samples, given)
+    if model.conformal is not None:
+        stages["conformal_sets"] = lambda: model.conformal.predict_set(P)
+    scores = model.scores(X)
+    stages["decide_and_table"] = lambda: model.decide_frame(X, scores, rules=model.rules)
+    return {k: round(float(np.median(_timed(f, 30))) * 1000.0, 2) for k, f in stages.items()}
+
+
+def run() -> dict[str, Any]:
+    """Measure and return the figures (see the module docstring)."""
+    soak_seconds = float(os.environ.get("PRUDENT_SOAK_SECONDS", "60"))
+    with tempfile.TemporaryDirectory() as name, threadpool_limits(1):
+        folder = Path(name)
+        path = _bundle(folder)
+        bundle = prudent.load(path)
+        server = _Server(path, folder)
+        try:
+            result: dict[str, Any] = {"bundle_version": bundle.version}
+            result["latency"] = _latency(server, bundle)
+            result["throughput"] = _throughputs(server, bundle)
+            result["soak"] = _soak(server, soak_seconds)
+            result["log_durability"] = _durability(server.log)
+        finally:
+            server.stop()
+        result["log_rows_per_s_64_row_batches_full"] = round(
+            bench_store._log_rate(folder / "store.db", bench_store._records(20_000), "FULL")
+        )
+        result["predict_1_row_stages_ms"] = _stages(bundle)
+    return result
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(), indent=2))
