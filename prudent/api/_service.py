@@ -267,10 +267,15 @@ class Service:
 
 
 def _limit_threads(n: int) -> None:
-    """Cap the BLAS and OpenMP pools of every library loaded (process-wide, on purpose)."""
-    from threadpoolctl import threadpool_limits
+    """Cap the BLAS and OpenMP pools of every library loaded (process-wide, on purpose).
 
-    threadpool_limits(limits=n)
+    Only when a pool is larger: resizing a pool while another thread computes in it is not
+    safe in every BLAS, and on a hot swap the model threads are busy.
+    """
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    if any(pool.get("num_threads", 1) > n for pool in threadpool_info()):
+        threadpool_limits(limits=n)
 
 
 def _load(settings: Settings) -> Bundle:
