@@ -6,7 +6,7 @@ then repeatedly add (with replacement) the model whose addition gives the lowest
 Adding a model twice doubles its weight, so the multiset is a set of weights. The weights
 kept are those of the step with the lowest loss, not the last step.
 
-The production version is ``prudent.models._ensembles.greedy_ensemble_selection``, which
+The production version is ``prudent.models._ensemble_greedy.greedy_ensemble_selection``, which
 scores all candidates at once with array operations and breaks exact ties at random.
 """
 

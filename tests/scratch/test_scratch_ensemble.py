@@ -13,7 +13,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
-from prudent.models._ensembles import greedy_ensemble_selection
+from prudent.models._ensemble_greedy import greedy_ensemble_selection
 from prudent.scratch._greedy_ensemble import greedy_selection
 
 

@@ -1,0 +1,242 @@
+"""The honest choice between the best single model, greedy selection and stacking.
+
+Every option is scored on rows it was not tuned on; an ensemble is kept only when it beats
+its baseline by a margin (:func:`choose_ensemble`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.utils import check_random_state
+
+from prudent._typing import EncodedLabels, FloatArray, Labels, ProbaMatrix
+from prudent.errors import ConfigError
+from prudent.models._ensemble_greedy import (
+    RandomState,
+    _as_stack,
+    _encode,
+    _greedy_counts,
+    _losses,
+    greedy_ensemble_selection,
+)
+from prudent.models._ensemble_stacking import MAX_STACKING_INPUTS, _splitter, stacking_oof
+
+__all__ = ["EnsembleChoice", "choose_ensemble"]
+
+
+@dataclass(frozen=True, eq=False)
+class EnsembleChoice:
+    """The outcome of :func:`choose_ensemble`.
+
+    Parameters
+    ----------
+    kind
+        ``"greedy"``, ``"stacking"`` or ``"single"``.
+    weights
+        Member name → weight (zero weights dropped). For stacking, each member's share of
+        the meta-model's absolute coefficients: a measure of reliance, not a mixing weight.
+    members
+        The members the ensemble needs, in the order of ``names``.
+    oof_proba
+        The chosen combination's cross-validated probabilities on the OOF rows.
+    log_loss
+        Validation log loss per option: ``single`` (best member), ``single_stacked`` (best
+        member recalibrated by the stacking meta-model, fed ``m`` copies of it), ``greedy``
+        and ``stacking``.
+    best_single
+        Name of the member with the lowest OOF log loss.
+    best_single_log_loss
+        Its log loss.
+    gain
+        Log loss improvement of the chosen ensemble over its baseline (0 for ``single``).
+    meta
+        The refitted stacking meta-model when ``kind == "stacking"``.
+    """
+
+    kind: Literal["greedy", "stacking", "single"]
+    weights: dict[str, float]
+    members: tuple[str, ...]
+    oof_proba: ProbaMatrix
+    log_loss: dict[str, float]
+    best_single: str
+    best_single_log_loss: float
+    gain: float
+    meta: LogisticRegression | None = None
+
+
+def _greedy_cv(
+    stack: FloatArray, y_idx: EncodedLabels, n_iter: int, folds: Any, rng: Any
+) -> FloatArray:
+    """Greedy weights fitted on k-1 folds of the OOF rows, applied to the held-out fold."""
+    out = np.empty(stack.shape[1:])
+    for train, test in folds.split(stack[0], y_idx):
+        w = _greedy_counts(stack[:, train], y_idx[train], n_iter, 1, "log_loss", rng)
+        out[test] = np.tensordot(w / w.sum(), stack[:, test], axes=1)
+    return out
+
+
+def _meta_shares(meta: LogisticRegression, n_members: int) -> FloatArray:
+    """Each member's share of the meta-model's absolute coefficients."""
+    blocks = np.abs(meta.coef_).reshape(meta.coef_.shape[0], n_members, -1)
+    mass = blocks.sum(axis=(0, 2))
+    return np.asarray(mass / mass.sum(), dtype=np.float64)
+
+
+def choose_ensemble(
+    names: Sequence[str],
+    oof_probas: Sequence[ProbaMatrix],
+    y: Labels,
+    *,
+    n_iter: int = 50,
+    cv: int = 5,
+    min_gain: float = 1e-3,
+    random_state: RandomState = 0,
+) -> EnsembleChoice:
+    """Choose between the best single model, greedy selection and stacking, honestly.
+
+    Every option is scored on rows it was not tuned on: single models by their OOF log loss,
+    greedy selection by weights fitted on k-1 folds of the OOF rows and scored on the
+    held-out fold, stacking by nested cross-validation. Stacking recalibrates as it combines,
+    so its baseline is the best member recalibrated the same way (``single_stacked``); greedy
+    selection's baseline is the best raw member. (The stacking baseline feeds the meta-model
+    ``m`` copies of one member, so that copies gain nothing from weaker effective
+    regularisation.) Of the ensembles that beat their baseline by
+    at least ``min_gain``, the one with the lowest log loss wins; if none does, the best
+    single model is kept.
+
+    Parameters
+    ----------
+    names
+        Member names, one per probability matrix.
+    oof_probas
+        Out-of-fold probabilities, columns in the sorted order of the labels in ``y``.
+    y
+        The true labels of the rows.
+    n_iter
+        Greedy steps (see :func:`greedy_ensemble_selection`).
+    cv
+        Folds used to score greedy selection and stacking.
+    min_gain
+        Log loss improvement an ensemble needs over its baseline to be chosen.
+    random_state
+        Seed of the fold shuffling and tie-breaking.
+
+    Returns
+    -------
+    EnsembleChoice
+        The choice, its weights, OOF probabilities and the log loss of every option.
+
+    Raises
+    ------
+    ConfigError
+        If ``names`` is duplicated or does not match ``oof_probas``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.repeat([0, 1], 10)
+    >>> p = np.where(np.eye(2)[y] == 1, 0.8, 0.2)
+    >>> choose_ensemble(["a", "b"], [p, p.copy()], y).kind
+    'single'
+    """
+    stack = _as_stack(oof_probas)
+    if len(names) != len(stack) or len(set(names)) != len(names):
+        raise ConfigError(
+            f"choose_ensemble got names {list(names)} for {len(stack)} probability matrices; "
+            "pass one unique name per matrix."
+        )
+    y = np.asarray(y)
+    y_idx = _encode(y, stack.shape[1], stack.shape[2])
+    single = _losses(stack, y_idx, "log_loss")
+    best = int(np.argmin(single))
+    base = {
+        "kind": "single",
+        "weights": {names[best]: 1.0},
+        "members": (names[best],),
+        "oof_proba": stack[best],
+        "best_single": names[best],
+        "best_single_log_loss": float(single[best]),
+        "gain": 0.0,
+    }
+    if len(stack) == 1:
+        return EnsembleChoice(log_loss={"single": float(single[best])}, **base)
+    return _compare(list(names), stack, y, y_idx, base, n_iter, cv, min_gain, random_state)
+
+
+def _score_options(
+    stack: FloatArray,
+    y: Labels,
+    y_idx: EncodedLabels,
+    base: dict[str, Any],
+    n_iter: int,
+    cv: int,
+    random_state: RandomState,
+) -> tuple[dict[str, FloatArray], LogisticRegression | None, dict[str, float]]:
+    """Cross-validated probabilities of both ensembles, the meta-model, and every log loss.
+
+    Stacking is left out (no ``stacking`` key) when members x classes exceeds
+    :data:`MAX_STACKING_INPUTS`.
+    """
+    folds = _splitter(y, cv, random_state)
+    rng = check_random_state(random_state)
+    oof = {"greedy": _greedy_cv(stack, y_idx, n_iter, folds, rng)}
+    loss = {"single": base["best_single_log_loss"]}
+    if stack.shape[0] * stack.shape[2] > MAX_STACKING_INPUTS:
+        # the multinomial meta-model's cost grows with (members x classes)^2: skip it
+        loss["greedy"] = float(_losses(oof["greedy"][None], y_idx, "log_loss")[0])
+        return oof, None, loss
+    oof["stacking"], meta = stacking_oof(list(stack), y, cv=cv, random_state=random_state)
+    # The meta-model on m copies of one member equals it on one copy with C * m (L2 splits
+    # the weight evenly between copies): the same regularisation, no diversity.
+    m = len(stack)
+    recal = [stacking_oof([p], y, cv=cv, C=m, random_state=random_state)[0] for p in stack]
+    loss["single_stacked"] = float(np.min(_losses(np.stack(recal), y_idx, "log_loss")))
+    loss |= {k: float(_losses(v[None], y_idx, "log_loss")[0]) for k, v in oof.items()}
+    return oof, meta, loss
+
+
+def _compare(
+    names: list[str],
+    stack: FloatArray,
+    y: Labels,
+    y_idx: EncodedLabels,
+    base: dict[str, Any],
+    n_iter: int,
+    cv: int,
+    min_gain: float,
+    random_state: RandomState,
+) -> EnsembleChoice:
+    """Score greedy selection and stacking against their baselines and pick the winner."""
+    oof, meta, loss = _score_options(stack, y, y_idx, base, n_iter, cv, random_state)
+    gains = {"greedy": loss["single"] - loss["greedy"]}
+    if "stacking" in loss:
+        gains["stacking"] = loss["single_stacked"] - loss["stacking"]
+    eligible = [k for k, g in gains.items() if g >= min_gain]
+    if not eligible:
+        return EnsembleChoice(log_loss=loss, **base)
+    kind: Literal["greedy", "stacking"] = "greedy" if "greedy" in eligible else "stacking"
+    if len(eligible) == 2 and loss["stacking"] < loss["greedy"]:
+        kind = "stacking"
+    if kind == "greedy":
+        w = greedy_ensemble_selection(list(stack), y, n_iter=n_iter, random_state=random_state)
+        meta = None
+    else:
+        w = _meta_shares(meta, len(names))
+    weights = {n: float(v) for n, v in zip(names, w, strict=True) if v > 0}
+    members = tuple(weights) if kind == "greedy" else tuple(names)  # the meta needs them all
+    return EnsembleChoice(
+        kind=kind,
+        weights=weights,
+        members=members,
+        oof_proba=oof[kind],
+        log_loss=loss,
+        best_single=base["best_single"],
+        best_single_log_loss=loss["single"],
+        gain=gains[kind],
+        meta=meta,
+    )
