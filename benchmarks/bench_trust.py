@@ -240,7 +240,7 @@ def _decisions(out: pd.DataFrame, truth: np.ndarray) -> dict[str, Any]:
     return res
 
 
-def _predict_cost(bundle: Bundle, X: pd.DataFrame) -> dict[str, Any]:
+def _predict_cost(bundle: Bundle, X: pd.DataFrame, repeats: int = REPEATS) -> dict[str, Any]:
     """Guarded ``bundle.predict`` vs ``primary.predict_proba`` on the same rows, and its parts."""
     model = bundle.model
     Xv = validate_frame(X, bundle.schema)[0]
@@ -254,6 +254,7 @@ def _predict_cost(bundle: Bundle, X: pd.DataFrame) -> dict[str, Any]:
         lambda: model.backup.predict_proba(Xv),
         lambda: model.ood_features.transform(Xv),
         lambda: model.ood.score(Z, P),
+        repeats=repeats,
     )
     parts = dict(zip(names, times, strict=True))
     parts["rest"] = 2 * parts["guarded"] - sum(parts.values())

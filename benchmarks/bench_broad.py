@@ -1,0 +1,156 @@
+"""Broad benchmark (issue 8): prudent through its CLI on 24 real datasets with honest OOD files.
+
+Usage (``make bench BENCH_ARGS="broad --part dev"``)::
+
+    python -m benchmarks broad [--part dev|holdout|all] [--datasets a,b] [--time-limit 60]
+                               [--no-speed] [--no-cache]
+
+Datasets (``broad_data.py``): the 16 shared ones (``$PRUDENT_BENCH_DATASETS``, else
+``../shared/datasets`` beside the repository) and 8 built from installed packages. The HOLDOUT
+part (``broad_data.HOLDOUT``, 10 datasets) is run only to report, never to choose defaults or
+methods; the other 14 form the dev part.
+
+Per dataset, on the same files, in the same run: ``prudent fit --time-limit L`` then ``prudent
+predict`` on test.csv and ood.csv (new processes, wall time with bundle save; ``broad_run.py``),
+and the references (``broad_refs.py``). Reported per dataset and as means, per part: balanced
+accuracy, log loss, ECE with the consistency-test p, OOD AUROC (prudent's shipped score; k-NN
+distance; 1 - max-probability), the decision mix, accepted accuracy vs its promise, each promise
+of the manifest checked on test.csv, fit wall time vs the limit (with the 1-minute load average
+before the fit: the machine is shared), bundle MB, predict rows/s (test.csv, process start
+included); then the targets of Required 2 with verdicts (``broad_report.py``), and the predict
+speed of Required 3 on a 100k-row CSV (``broad_speed.py``).
+
+Results go to ``benchmarks/results/broad_<part>.json``. Each dataset's result is cached under
+``benchmarks/results/work/cache`` keyed by dataset, prudent's git commit (plus a hash of the
+working-tree diff of ``prudent/`` if dirty) and the options, so an interrupted run continues.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import subprocess
+import traceback
+from pathlib import Path
+from typing import Any
+
+from benchmarks.broad_data import HOLDOUT, datasets_in, load_task
+from benchmarks.broad_report import means, print_part, print_speed, targets
+from benchmarks.broad_run import ROOT, run_dataset
+from benchmarks.broad_speed import measure_speed
+
+HERE = Path(__file__).resolve().parent
+WORK = HERE / "results" / "work"
+SPEED_DATASETS = {
+    "dev": ("email_spam", "bird_strike_phase"),
+    "holdout": ("crash_fatality", "movie_drama"),
+}
+"""Bundles put through the 100k-row predict test: a table and one with a text column, per part."""
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m benchmarks broad")
+    p.add_argument("--part", choices=("dev", "holdout", "all"), default="all")
+    p.add_argument("--datasets", default="", help="comma-separated names (overrides --part)")
+    p.add_argument("--time-limit", type=float, default=60.0)
+    p.add_argument("--no-speed", action="store_true", help="skip the 100k-row predict test")
+    p.add_argument("--no-cache", action="store_true", help="ignore cached dataset results")
+    return p.parse_args(argv)
+
+
+def _git(*args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
+    return done.stdout.strip()
+
+
+def commit_key() -> str:
+    """prudent's commit, plus a hash of uncommitted changes under ``prudent/``."""
+    head = _git("rev-parse", "HEAD")[:12] or "unknown"
+    diff = _git("diff", "HEAD", "--", "prudent")
+    return head if not diff else f"{head}-dirty{hashlib.sha1(diff.encode()).hexdigest()[:8]}"
+
+
+def _cached(name: str, key: str, limit: float, fresh: bool) -> dict[str, Any]:
+    path = WORK / "cache" / f"{name}__{key}__limit{limit:g}.json"
+    if path.exists() and not fresh:
+        return dict(json.loads(path.read_text()))
+    print(f"[broad] {name}: fitting prudent (limit {limit:g} s) and the references", flush=True)
+    try:
+        result = run_dataset(load_task(name), WORK / "runs" / name, limit)
+    except Exception as exc:  # a harness failure is recorded, never fatal
+        result = {
+            "prudent": {"status": "error"},
+            "error": repr(exc),
+            "traceback": traceback.format_exc(limit=6),
+        }
+    if result["prudent"]["status"] == "error":
+        return result  # a harness failure: not cached, the next run tries again
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=1, default=str) + "\n")
+    return result
+
+
+def _speed(part: str, results: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in SPEED_DATASETS.get(part, ()):
+        bundle = WORK / "runs" / name / "bundle"
+        if results.get(name, {}).get("prudent", {}).get("status") != "ok" or not bundle.exists():
+            continue
+        print(f"[broad] {name}: predict speed on 100k rows", flush=True)
+        try:
+            out[name] = measure_speed(load_task(name), bundle, WORK / "runs" / name)
+        except Exception as exc:  # recorded, never fatal
+            out[name] = {"error": repr(exc)}
+    return out
+
+
+def _speed_targets(speed: dict[str, Any]) -> dict[str, Any]:
+    ok = {n: s for n, s in speed.items() if "error" not in s}
+    rates = {n: round(s["cli_rows_per_s"]) for n, s in ok.items()}
+    ratios = {n: round(s["guarded_over_primary"], 2) for n, s in ok.items()}
+    return {
+        "predict_cli_ge_20000_rows_per_s": {
+            "met": bool(ok) and min(rates.values()) >= 20_000,
+            "figure": f"{rates}",
+        },
+        "guarded_within_2x_primary": {
+            "met": bool(ok) and max(ratios.values()) <= 2.0,
+            "figure": f"{ratios}",
+        },
+    }
+
+
+def run(argv: list[str] | None = None) -> dict[str, Any]:
+    """Run the broad benchmark; return everything measured (also written as JSON)."""
+    args = _parse(argv or [])
+    names = [n for n in args.datasets.split(",") if n] or datasets_in(args.part)
+    key = commit_key()
+    results = {n: _cached(n, key, args.time_limit, args.no_cache) for n in names}
+    parts: dict[str, Any] = {}
+    for part in ("dev", "holdout"):
+        chosen = {n: r for n, r in results.items() if (n in HOLDOUT) == (part == "holdout")}
+        if not chosen:
+            continue
+        summary = {
+            "datasets": sorted(chosen),
+            "means": means(chosen),
+            "targets": targets(chosen, args.time_limit),
+        }
+        if not args.no_speed:
+            summary["speed"] = _speed(part, chosen)
+            summary["targets"] |= _speed_targets(summary["speed"])
+        parts[part] = summary
+        print_part(part, chosen, summary, args.time_limit)
+        if summary.get("speed"):
+            print_speed(summary["speed"])
+    label = "selection" if args.datasets else args.part
+    return {
+        "_name": f"broad_{label}",
+        "_quiet": True,
+        "prudent_commit": key,
+        "options": {"part": args.part, "datasets": names, "time_limit": args.time_limit},
+        "holdout": list(HOLDOUT),
+        "parts": parts,
+        "datasets": results,
+    }

@@ -1,0 +1,64 @@
+"""Predict speed (issue 8, Required 3) on a bundle the broad benchmark fitted.
+
+A ``ROWS``-row CSV (test.csv rows drawn with replacement, seed 0, target removed) goes through
+``prudent predict`` as a new process: CSV in, CSV out, process start included -> rows/s. In this
+process, on the same rows, the stages of that path are timed (interpreter start with the CLI
+imported, bundle load, CSV read, guarded predict, CSV write) and the guarded predict is compared
+with the shipped primary's own ``predict_proba`` on the validated rows, with its parts
+(``bench_trust._predict_cost``: validate, backup, OOD features, OOD score, the rest).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.bench_trust import _predict_cost
+from benchmarks.broad_data import Task
+from benchmarks.broad_run import cli
+from prudent import Bundle
+from prudent.data import read_table, write_table
+
+__all__ = ["ROWS", "measure_speed"]
+
+ROWS = 100_000
+REPEATS = 2
+
+
+def _timed(fn: Any) -> tuple[Any, float]:
+    t0 = time.perf_counter()
+    value = fn()
+    return value, time.perf_counter() - t0
+
+
+def measure_speed(task: Task, bundle_dir: Path, work: Path) -> dict[str, Any]:
+    """CLI rows/s on ``ROWS`` rows, the stages of that path, and guarded / primary."""
+    rows = task.frame("test").drop(columns=task.target)
+    big = rows.sample(n=ROWS, replace=True, random_state=0).reset_index(drop=True)
+    src, dst = work / "speed_in.csv", work / "speed_out.csv"
+    big.to_csv(src, index=False)
+    run = cli(["predict", str(bundle_dir), str(src), "--out", str(dst)], 900.0, work)
+    if run["rc"] != 0:
+        return {"error": f"prudent predict failed: {run['last_line']}", "cli": run}
+    start = cli(["--help"], 120.0, work)["seconds"]
+    bundle, load = _timed(lambda: Bundle.load(bundle_dir))
+    frame, read = _timed(lambda: read_table(src))
+    out, predict = _timed(lambda: bundle.predict(frame))
+    _, write = _timed(lambda: write_table(out, work / "speed_out_inproc.csv"))
+    cost = _predict_cost(bundle, frame, repeats=REPEATS)
+    return {
+        "rows": ROWS,
+        "cli_seconds": run["seconds"],
+        "cli_rows_per_s": ROWS / run["seconds"],
+        "load_before": run["load_before"],
+        "stages_seconds": {
+            "process start + import": start,
+            "bundle load": load,
+            "read csv": read,
+            "guarded predict": predict,
+            "write csv": write,
+        },
+        "guarded_over_primary": cost["ratio"],
+        "guarded_parts_seconds": cost["seconds"],
+    }

@@ -1,0 +1,54 @@
+"""The broad benchmark's own rules: honest OOD carving and the promise checks."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from benchmarks.broad_data import _materialise
+from benchmarks.broad_run import check_promises
+
+
+def test_covariate_shift_rows_never_reach_train_or_test(tmp_path):
+    _materialise("titanic", tmp_path)
+    meta = json.loads((tmp_path / "meta.json").read_text())
+    cut = float(meta["ood_description"].split(">= ")[1].split()[0])
+    train, test, ood = (pd.read_csv(tmp_path / f"{p}.csv") for p in ("train", "test", "ood"))
+    assert (ood["fare"] >= cut * 0.999).all()
+    assert (train["fare"].dropna() < cut).all() and (test["fare"].dropna() < cut).all()
+    assert set(test["survived"]) == set(train["survived"]) == {"no", "yes"}
+
+
+def test_held_out_classes_are_only_in_ood(tmp_path):
+    _materialise("penguins", tmp_path)
+    meta = json.loads((tmp_path / "meta.json").read_text())
+    held = set(meta["held_out_classes"])
+    train, ood = pd.read_csv(tmp_path / "train.csv"), pd.read_csv(tmp_path / "ood.csv")
+    assert set(ood["species"]) == held and not held & set(train["species"])
+
+
+def test_promises_are_checked_within_two_standard_errors():
+    manifest = {
+        "trust": {
+            "promises": [
+                {
+                    "name": "accuracy of accepted predictions",
+                    "promised": "≥ 0.950 (with prob. ≥ 0.90)",
+                },
+                {
+                    "name": "OOD false-positive rate",
+                    "promised": "≤ 0.050 (kept within 2 standard errors)",
+                },
+                {
+                    "name": "calibration (top-label ECE)",
+                    "promised": "consistent with perfect (p ≥ 0.1)",
+                },
+                {"name": "something new", "promised": "42"},
+            ]
+        }
+    }
+    facts = {"n": 400, "n_accepted": 100, "accepted_accuracy": 0.92, "ood_fpr": 0.08, "ece_p": 0.05}
+    kept = [p["kept"] for p in check_promises(manifest, facts)]
+    # 0.92 >= 0.95 - 2*sqrt(.95*.05/100) = 0.906; 0.08 > 0.05 + 2*sqrt(.05*.95/400) = 0.072
+    assert kept == [True, False, False, None]
