@@ -22,6 +22,7 @@ PACKAGES = [
     "prudent.metrics",
     "prudent.models",
     "prudent.store",
+    "prudent.monitor",
 ]
 
 

@@ -4,6 +4,8 @@ Every prediction is written (SQLite in WAL mode, or PostgreSQL) before the servi
 labels arrive later as feedback; predictions decided ``review`` wait in a queue for people.
 :class:`PredictionLog` is the seam the layers above take; :class:`SqlPredictionLog` is the
 durable implementation and :class:`InMemoryPredictionLog` the one for unit tests.
+The tables themselves (``predictions_table``, ``feedback_table``, with ``window_filter`` for a
+time range) are exported for readers such as ``prudent.monitor``, which summarise in SQL.
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ from prudent.store._records import (
     utc_now,
 )
 from prudent.store._sql import SqlPredictionLog
+from prudent.store._sql_read import window_filter
+from prudent.store._tables import feedback as feedback_table
+from prudent.store._tables import predictions as predictions_table
 
 __all__ = [
     "DECISIONS",
@@ -38,8 +43,11 @@ __all__ = [
     "PredictionRecord",
     "ReviewCase",
     "SqlPredictionLog",
+    "feedback_table",
     "head_revision",
     "new_prediction_id",
     "normalise_url",
+    "predictions_table",
     "utc_now",
+    "window_filter",
 ]

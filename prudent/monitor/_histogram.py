@@ -1,0 +1,122 @@
+"""Figures from a window's fine confidence histogram: quantiles, and ECE with its test.
+
+The database returns, per bin of width ``1/FINE_BINS``, the rows in it and, among the labelled
+top-label rows, their count, the sum of their confidences and how many were right. Quantiles
+interpolate inside a bin (error below 1/1500); their interval is the distribution-free one
+between the order statistics of rank ``nq ± 1.96 sqrt(nq(1-q))``. The 15 ECE bins are unions of
+100 fine bins, so the ECE is the one :func:`prudent.metrics.ece_from_confidence` gives (up to a
+confidence lying exactly on a bin edge). Its consistency test (Bröcker & Smith 2007) draws each
+fine bin's correct count from ``Binomial(n, mean confidence)``; its interval is a bootstrap
+that redraws the (bin, right/wrong) cells from a multinomial.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from prudent._typing import FloatArray
+from prudent.monitor._figures import Z95, Estimate, Figure, NotEnoughData
+from prudent.monitor._sql import FINE_BINS
+
+__all__ = ["Calibration", "ConfidenceHistogram"]
+
+_ECE_BINS = 15
+_PER_ECE_BIN = FINE_BINS // _ECE_BINS
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """The top-label ECE of a window's labelled rows, and the consistency test's p-value.
+
+    Parameters
+    ----------
+    ece
+        The ECE with its bootstrap interval, or not enough data.
+    p_value
+        Chance of an ECE this large from a perfectly calibrated model with the same
+        confidences; None with not enough data.
+    """
+
+    ece: Figure
+    p_value: float | None
+
+
+@dataclass(frozen=True)
+class ConfidenceHistogram:
+    """One window's fine confidence histogram (arrays of length ``FINE_BINS``).
+
+    Parameters
+    ----------
+    n
+        Rows per bin.
+    n_cal
+        Labelled top-label rows per bin.
+    sum_c_cal
+        Sum of their confidences per bin.
+    n_ok
+        How many of them were right, per bin.
+    """
+
+    n: FloatArray
+    n_cal: FloatArray
+    sum_c_cal: FloatArray
+    n_ok: FloatArray
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[tuple[int, int, int, float, int]]) -> ConfidenceHistogram:
+        """Build from ``(bin, n, n_cal, sum_c_cal, n_ok)`` rows (bins past the end are clipped)."""
+        arrays = np.zeros((4, FINE_BINS))
+        for bin_, *values in rows:
+            arrays[:, min(max(int(bin_), 0), FINE_BINS - 1)] += np.asarray(values, dtype=float)
+        return cls(*arrays)
+
+    def quantile(self, q: float, minimum: int) -> Figure:
+        """Return the ``q`` quantile of the confidences with its order-statistic interval."""
+        total = int(self.n.sum())
+        if total < minimum:
+            return NotEnoughData(total, minimum)
+        half = Z95 * math.sqrt(total * q * (1 - q))
+        ranks = np.clip([q * total, q * total - half, q * total + half], 0, total)
+        point, low, high = (self._at_rank(r) for r in ranks)
+        return Estimate(point, low, high, total)
+
+    def _at_rank(self, rank: float) -> float:
+        cdf = np.cumsum(self.n)
+        i = int(np.searchsorted(cdf, rank, side="left"))
+        i = min(i, FINE_BINS - 1)
+        before = cdf[i - 1] if i > 0 else 0.0
+        inside = (rank - before) / self.n[i] if self.n[i] > 0 else 0.0
+        return float((i + min(max(inside, 0.0), 1.0)) / FINE_BINS)
+
+    def calibration(self, minimum: int, n_resamples: int = 500, seed: int = 0) -> Calibration:
+        """Return the ECE of the labelled rows, its bootstrap interval and its test's p-value."""
+        n = int(self.n_cal.sum())
+        if n < minimum:
+            return Calibration(NotEnoughData(n, minimum), None)
+        used = self.n_cal > 0
+        counts, ok = self.n_cal[used], self.n_ok[used]
+        mean_c = self.sum_c_cal[used] / counts
+        coarse = np.flatnonzero(used) // _PER_ECE_BIN
+        observed = _ece(ok - counts * mean_c, coarse, n)
+        rng = np.random.default_rng(seed)
+        drawn = rng.binomial(counts.astype(np.int64), mean_c, size=(n_resamples, counts.size))
+        null = _ece(drawn - counts * mean_c, coarse, n)
+        p = (1 + int(np.count_nonzero(null >= observed - 1e-12))) / (n_resamples + 1)
+        cells = np.r_[ok, counts - ok] / n
+        boot = rng.multinomial(n, cells, size=n_resamples)
+        k = counts.size
+        gaps = boot[:, :k] * (1 - mean_c) - boot[:, k:] * mean_c
+        low, high = np.quantile(_ece(gaps, coarse, n), [0.025, 0.975])
+        return Calibration(Estimate(float(observed), float(low), float(high), n), float(p))
+
+
+def _ece(gaps: FloatArray, coarse: np.ndarray, n: int) -> FloatArray:
+    """ECE from per-fine-bin sums of ``correct - confidence`` (last axis), grouped by coarse bin."""
+    onehot = np.zeros((coarse.size, _ECE_BINS))
+    onehot[np.arange(coarse.size), coarse] = 1.0
+    result: FloatArray = np.abs(np.asarray(gaps, dtype=float) @ onehot).sum(axis=-1) / n
+    return result

@@ -1,0 +1,236 @@
+"""Read a prediction log, window by window: figures in SQL, drift on a bounded sample.
+
+Four queries, each over the same window subquery and each ordered by window: the per-window
+sums, the per-window confidence histogram, the per-window class counts, and a sample of at
+most ``drift_sample`` rows per window (its inputs, confidences and OOD scores). The last three
+are streamed and merged window by window, so memory holds one window's sample at a time, not
+the log. The log is only read: the monitor never writes, migrates or locks it.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.exc import SQLAlchemyError
+
+from prudent.data import validate_frame
+from prudent.errors import DataError, StoreError
+from prudent.monitor._drift import DriftOptions, DriftReport, window_drift
+from prudent.monitor._figures import NotEnoughData, check_minimum
+from prudent.monitor._histogram import ConfidenceHistogram
+from prudent.monitor._reference import Reference
+from prudent.monitor._sql import (
+    WindowSpec,
+    class_counts_query,
+    histogram_query,
+    sample_query,
+    window_base,
+    window_counts_query,
+)
+from prudent.monitor._windows import SummaryOptions, WindowSummary, summarise_window, window_key
+from prudent.store import normalise_url, predictions_table
+
+__all__ = ["MonitorReport", "monitor_log"]
+
+_STREAM = 2000
+
+
+@dataclass(frozen=True)
+class MonitorReport:
+    """Every window of a log, read against a reference.
+
+    Parameters
+    ----------
+    window
+        How the log was cut.
+    reference
+        The reference it was read against.
+    windows
+        One summary per window, oldest first.
+    drift_options
+        How drift was judged.
+    summary_options
+        Minimum counts of the figures.
+    """
+
+    window: WindowSpec
+    reference: Reference
+    windows: tuple[WindowSummary, ...]
+    drift_options: DriftOptions = field(default_factory=DriftOptions)
+    summary_options: SummaryOptions = field(default_factory=SummaryOptions)
+
+
+def _grouped(result: Any) -> Iterator[tuple[Any, list[Any]]]:
+    for key, rows in itertools.groupby(result, key=lambda r: r.w):
+        yield key, list(rows)
+
+
+class _Cursor:
+    """Walk one ordered, grouped result in step with the window list."""
+
+    def __init__(self, groups: Iterator[tuple[Any, list[Any]]]) -> None:
+        self._groups = groups
+        self._next = next(groups, None)
+
+    def take(self, key: Any) -> list[Any]:
+        if self._next is not None and self._next[0] == key:
+            rows = self._next[1]
+            self._next = next(self._groups, None)
+            return rows
+        return []
+
+
+def _drift(
+    rows: list[Any], reference: Reference, options: DriftOptions
+) -> tuple[DriftReport | NotEnoughData, list[str]]:
+    if len(rows) < options.min_rows:
+        return NotEnoughData(len(rows), options.min_rows), []
+    notes: list[str] = []
+    try:
+        features, _ = validate_frame(pd.DataFrame([r.inputs for r in rows]), reference.schema)
+    except DataError as exc:
+        notes.append(f"input drift not tested: the logged inputs do not fit the schema ({exc})")
+        features = pd.DataFrame(index=range(len(rows)))
+    conf = np.array([np.nan if r.confidence is None else r.confidence for r in rows], float)
+    ood = np.array([np.nan if r.ood_score is None else r.ood_score for r in rows], float)
+    return window_drift(reference, features, confidence=conf, ood_score=ood, options=options), notes
+
+
+def _engine(url: str | Path) -> sa.Engine:
+    engine = sa.create_engine(normalise_url(url))
+    try:
+        with engine.connect() as connection:
+            present = sa.inspect(connection).has_table(predictions_table.name)
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise StoreError(f"Cannot read the prediction log at {url}: {exc}") from exc
+    if not present:
+        engine.dispose()
+        raise StoreError(
+            f"{url} holds no prediction log (no '{predictions_table.name}' table); point "
+            "--log-db at the database `prudent serve --log-db` writes."
+        )
+    return engine
+
+
+def monitor_log(
+    url: str | Path,
+    reference: Reference,
+    *,
+    window: WindowSpec | str = "day",
+    since: datetime | None = None,
+    until: datetime | None = None,
+    all_versions: bool = False,
+    drift_sample: int = 2000,
+    drift_options: DriftOptions | None = None,
+    summary_options: SummaryOptions | None = None,
+) -> MonitorReport:
+    """Summarise a prediction log window by window and test each window for drift.
+
+    Parameters
+    ----------
+    url
+        The log database (``sqlite:///log.db``, a file path, or ``postgresql://…``).
+    reference
+        The model's reference (:meth:`Reference.from_bundle`).
+    window
+        ``"hour"``, ``"day"``, a number of predictions, or a :class:`WindowSpec`.
+    since, until
+        Only predictions made in ``[since, until)`` (timezone-aware).
+    all_versions
+        Read every model version's predictions, not only the reference's.
+    drift_sample
+        Most rows per window read for the drift tests (a uniform sample).
+    drift_options
+        Minimum window size, false discovery rate, effect floors.
+    summary_options
+        Minimum counts and resampling of the figures.
+
+    Returns
+    -------
+    MonitorReport
+        One summary per window, oldest first.
+
+    Raises
+    ------
+    StoreError
+        When the database cannot be read or holds no prediction log.
+    ConfigError
+        For an invalid window or option.
+    """
+    spec = window if isinstance(window, WindowSpec) else WindowSpec.parse(window)
+    drift_sample = check_minimum(drift_sample, "drift_sample")
+    drift_opts, summary_opts = drift_options or DriftOptions(), summary_options or SummaryOptions()
+    engine = _engine(url)
+    version = None if all_versions else reference.model_version
+    try:
+        windows = tuple(
+            _windows(
+                engine,
+                spec,
+                reference,
+                (since, until, version),
+                drift_sample,
+                drift_opts,
+                summary_opts,
+            )
+        )
+    except SQLAlchemyError as exc:
+        raise StoreError(f"Reading the prediction log at {url} failed: {exc}") from exc
+    finally:
+        engine.dispose()
+    return MonitorReport(spec, reference, windows, drift_opts, summary_opts)
+
+
+def _windows(
+    engine: sa.Engine,
+    spec: WindowSpec,
+    reference: Reference,
+    where: tuple[datetime | None, datetime | None, str | None],
+    drift_sample: int,
+    drift_options: DriftOptions,
+    options: SummaryOptions,
+) -> Iterator[WindowSummary]:
+    dialect = engine.dialect.name
+    since, until, version = where
+    base = window_base(dialect, spec, since=since, until=until, model_version=version)
+    inputs = predictions_table.c.inputs
+    sampled = window_base(
+        dialect, spec, since=since, until=until, model_version=version, extra=[inputs]
+    )
+    threshold = reference.promises.accept_threshold
+    with engine.connect() as c1, engine.connect() as c2, engine.connect() as c3:
+        counts = c1.execute(window_counts_query(base, threshold)).mappings().all()
+        stream = {"yield_per": _STREAM}
+        hist = _Cursor(
+            _grouped(c1.execution_options(**stream).execute(histogram_query(base, dialect)))
+        )
+        classes = _Cursor(
+            _grouped(c2.execution_options(**stream).execute(class_counts_query(base)))
+        )
+        samples = _Cursor(
+            _grouped(c3.execution_options(**stream).execute(sample_query(sampled, drift_sample)))
+        )
+        for row in counts:
+            key = row["w"]
+            drift, notes = _drift(samples.take(key), reference, drift_options)
+            yield summarise_window(
+                dict(row),
+                ConfidenceHistogram.from_rows(
+                    [(r.bin, r.n, r.n_cal, r.sum_c_cal, r.n_ok) for r in hist.take(key)]
+                ),
+                [(r.prediction, int(r.n)) for r in classes.take(key)],
+                reference=reference,
+                key=window_key(key, spec.size),
+                drift=drift,
+                notes=notes,
+                options=options,
+            )

@@ -1,0 +1,159 @@
+"""The fit-time reference a window is compared with, read from what a bundle already holds.
+
+Nothing new is stored at fit time: the locked test set is held out from every fitted part, and
+the bundle keeps up to 2,000 of its rows (``test_rows.parquet``, already validated against the
+schema) and, for all of it, the calibrated probabilities and OOD scores (``artifacts.npz``).
+Those give the reference distribution of every input feature, of the confidence and of the OOD
+score, and the reference OOD rate. The promises (accept threshold, target accuracy, conformal
+alpha) come from the manifest.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from prudent._typing import FloatArray
+from prudent.data import Schema
+from prudent.errors import BundleError
+
+if TYPE_CHECKING:
+    from prudent.bundle import Bundle
+
+__all__ = ["Promises", "Reference"]
+
+_EVIDENCE_COLUMNS = ("__row__", "__label__")
+
+
+@dataclass(frozen=True)
+class Promises:
+    """What the model promised at fit time, against which windows are read.
+
+    Parameters
+    ----------
+    accept_threshold
+        Confidence at or above which the model answers alone; a wrong answer there is a
+        high-confidence error.
+    target_accuracy
+        The accuracy accepted predictions were promised to reach.
+    alpha
+        Conformal miscoverage: sets should cover ``1 - alpha`` of true labels.
+    ood_rate
+        Share of the reference rows flagged out of distribution (None when no detector ran).
+    """
+
+    accept_threshold: float
+    target_accuracy: float
+    alpha: float
+    ood_rate: float | None = None
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Reference distributions and promises for one model.
+
+    Parameters
+    ----------
+    schema
+        The model's input schema (the windows' logged inputs are validated against it).
+    features
+        Reference rows of the feature columns, validated (coerced) like served inputs.
+    confidence
+        Reference confidences (top calibrated probability).
+    ood_score
+        Reference OOD scores (empty when no detector ran).
+    promises
+        The promises read from the bundle.
+    model_version
+        The bundle's version as logged (``Bundle.version``), or None for any.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from prudent.data import infer_schema
+    >>> frame = pd.DataFrame({"x": [0.1, 0.5, 0.9], "y": [0, 1, 1]})
+    >>> ref = Reference(schema=infer_schema(frame, "y"), features=frame[["x"]],
+    ...                 confidence=np.array([0.9, 0.8, 0.7]),
+    ...                 promises=Promises(0.8, 0.95, 0.1))
+    >>> ref.promises.accept_threshold, len(ref.features)
+    (0.8, 3)
+    """
+
+    schema: Schema
+    features: pd.DataFrame
+    confidence: FloatArray
+    promises: Promises
+    ood_score: FloatArray = field(default_factory=lambda: np.zeros(0))
+    model_version: str | None = None
+
+    @classmethod
+    def from_bundle(cls, bundle: Bundle) -> Reference:
+        """Build the reference of a loaded bundle from its locked-test evidence.
+
+        Parameters
+        ----------
+        bundle
+            A fitted bundle (``prudent.load``).
+
+        Returns
+        -------
+        Reference
+            Features from ``test_rows.parquet``, confidences and OOD scores from
+            ``artifacts.npz``, promises from the manifest.
+
+        Raises
+        ------
+        BundleError
+            When the bundle holds no locked-test evidence (``artifacts.npz``).
+        """
+        if "artifacts.npz" not in bundle.extras:
+            raise BundleError(
+                "The bundle holds no artifacts.npz (locked-test evidence), so there is no "
+                "reference to monitor against; refit it with this version of prudent."
+            )
+        arrays = np.load(io.BytesIO(bundle.extras["artifacts.npz"]))
+        proba = np.asarray(arrays["test_proba"], dtype=float)
+        ood = (
+            np.asarray(arrays["test_ood_score"], dtype=float)
+            if "test_ood_score" in arrays
+            else None
+        )
+        policy = _policy(bundle.manifest)
+        ood_threshold = policy.get("ood_threshold")
+        ood_rate = None
+        if ood is not None and ood.size and ood_threshold is not None:
+            ood_rate = float(np.mean(ood >= float(ood_threshold)))
+        spec = bundle.manifest.get("spec", {})
+        accept = policy.get("accept_threshold")
+        promises = Promises(
+            accept_threshold=math.inf if accept is None else float(accept),
+            target_accuracy=float(spec.get("target_accuracy", 0.95)),
+            alpha=float(spec.get("alpha", 0.1)),
+            ood_rate=ood_rate,
+        )
+        return cls(
+            schema=bundle.schema,
+            features=_test_rows(bundle),
+            confidence=proba.max(axis=1),
+            ood_score=np.zeros(0) if ood is None else ood[np.isfinite(ood)],
+            promises=promises,
+            model_version=bundle.version,
+        )
+
+
+def _policy(manifest: dict[str, Any]) -> dict[str, Any]:
+    policy = manifest.get("trust", {}).get("thresholds", {}).get("policy")
+    return policy if isinstance(policy, dict) else {}
+
+
+def _test_rows(bundle: Bundle) -> pd.DataFrame:
+    data = bundle.extras.get("test_rows.parquet")
+    if data is None:
+        return pd.DataFrame(columns=bundle.schema.feature_names)
+    frame = pd.read_parquet(io.BytesIO(data))
+    return frame.drop(columns=[c for c in _EVIDENCE_COLUMNS if c in frame.columns])

@@ -1,0 +1,103 @@
+"""Window figures computed in SQL agree with the same figures computed from the arrays."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import numpy as np
+import pytest
+
+from prudent.errors import ConfigError, StoreError
+from prudent.metrics import ece_consistency_test, ece_from_confidence
+from prudent.monitor import Estimate, NotEnoughData, WindowSpec, monitor_log
+from prudent.store import SqlPredictionLog
+from tests.monitor.conftest import (
+    ACCEPT,
+    SQL_BACKENDS,
+    T0,
+    labels_of,
+    make_reference,
+    make_stream,
+    records,
+    write_log,
+)
+
+
+@pytest.mark.parametrize("log_url", SQL_BACKENDS, indirect=True)
+def test_monitor_log_day_windows_match_the_arrays(log_url: str) -> None:
+    days = [make_stream(400, seed) for seed in (1, 2)]
+    recs = [records(s, T0 + timedelta(days=d), timedelta(minutes=3)) for d, s in enumerate(days)]
+    half = [np.arange(400) % 2 == 0, None]  # day 0: half labelled; day 1: all
+    write_log(log_url, [(r, labels_of(r, s, m)) for r, s, m in zip(recs, days, half, strict=True)])
+    report = monitor_log(log_url, make_reference(), window="day")
+    assert [w.key for w in report.windows] == ["2024-03-01T00:00:00", "2024-03-02T00:00:00"]
+    for w, s, mask in zip(report.windows, days, half, strict=True):
+        lab = np.ones(400, bool) if mask is None else mask
+        assert w.n == 400 and w.labelled == lab.sum()
+        assert w.decisions["accept"].point == pytest.approx(np.mean(s.decision == "accept"))
+        assert w.ood_rate.point == pytest.approx(s.is_ood.mean())
+        assert w.mean_set_size.point == pytest.approx(s.set_size.mean())
+        assert w.class_share["cat"].point == pytest.approx(np.mean(s.prediction == "cat"))
+        for q, fig in w.confidence.items():
+            assert isinstance(fig, Estimate)
+            ordered, at = np.sort(s.confidence), q * (len(s.confidence) - 1)
+            near = ordered[[int(np.floor(at)) - 1, int(np.ceil(at)) + 1]]  # one rank either side
+            assert near[0] - 1 / 1500 <= fig.point <= near[1] + 1 / 1500
+            assert fig.low <= fig.point <= fig.high
+        acc = lab & (s.decision == "accept")
+        assert w.accepted_accuracy.point == pytest.approx(s.correct[acc].mean())
+        high = lab & (s.confidence >= ACCEPT)
+        assert w.high_confidence_errors.point == pytest.approx(1 - s.correct[high].mean())
+        assert w.coverage.point == pytest.approx(s.covered[lab].mean())
+        ece = ece_from_confidence(s.confidence[lab], s.correct[lab])
+        assert w.calibration.ece.point == pytest.approx(ece, abs=1e-9)
+        p = ece_consistency_test(s.confidence[lab], s.correct[lab], n_resamples=500).p_value
+        assert w.calibration.p_value == pytest.approx(p, abs=0.1)
+        assert w.accuracy.expected.point == pytest.approx(
+            s.confidence[s.decision == "accept"].mean()
+        )
+
+
+def test_monitor_log_cuts_hours_and_runs_of_predictions(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    s = make_stream(250, 3)
+    write_log(url, [(records(s, T0, timedelta(minutes=1)), None)])
+    ref = make_reference()
+    by_hour = monitor_log(url, ref, window="hour")
+    assert [w.n for w in by_hour.windows] == [60, 60, 60, 60, 10]
+    by_rows = monitor_log(url, ref, window=WindowSpec.parse("100"))
+    assert [(w.key, w.n) for w in by_rows.windows] == [
+        ("rows 0-99", 100),
+        ("rows 100-199", 100),
+        ("rows 200-299", 50),
+    ]
+    last = by_hour.windows[-1]
+    assert last.ood_rate == NotEnoughData(10, 30)
+    assert last.drift == NotEnoughData(10, 100)
+    assert last.accepted_accuracy == NotEnoughData(0, 30)
+    assert last.calibration.p_value is None
+
+
+def test_monitor_log_reads_the_latest_label_and_one_model_version(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    s = make_stream(100, 4)
+    mine, other = records(s, T0, timedelta(seconds=1)), records(s, T0, timedelta(seconds=1), "v0")
+    write_log(url, [(mine, labels_of(mine, s)), (other, None)])
+    wrong = [(r.id, "dog" if s.label[i] == "cat" else "cat") for i, r in enumerate(mine)]
+    write_log(url, [([], wrong)])  # every label corrected to the wrong one
+    window = monitor_log(url, make_reference(), window="day").windows[0]
+    assert window.n == 100
+    # the wrong label is in the set when the model was wrong, or when its set had both
+    assert window.coverage.point == pytest.approx(np.mean(~s.correct | (s.set_size == 2)))
+    accepted = s.decision == "accept"
+    assert window.accepted_accuracy.point == pytest.approx(np.mean(~s.correct[accepted]))
+    assert monitor_log(url, make_reference(), all_versions=True).windows[0].n == 200
+
+
+def test_monitor_log_refuses_what_is_not_a_log(tmp_path) -> None:
+    with pytest.raises(StoreError, match="holds no prediction log"):
+        monitor_log(tmp_path / "empty.db", make_reference())
+    with pytest.raises(ConfigError, match="window must be 'hour', 'day' or a number"):
+        WindowSpec.parse("week")
+    SqlPredictionLog.open(tmp_path / "log.db").close()
+    assert monitor_log(tmp_path / "log.db", make_reference()).windows == ()
