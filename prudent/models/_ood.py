@@ -37,10 +37,27 @@ __all__ = [
 ]
 
 
+def _validated(est: _Detector, X: Any, *, reset: bool) -> Any:
+    """``X`` checked as floats; sparse rows stay sparse only for detectors that use them.
+
+    A one-hot feature map gives sparse rows when the table has many categories; detectors
+    that need dense input (Mahalanobis, the isolation forest) get them densified (their
+    feature spaces are narrow, so this is cheap).
+    """
+    out = validate_data(est, X, dtype=np.float64, reset=reset, accept_sparse=("csr",))
+    return out if est._keeps_sparse or not issparse(out) else out.toarray()
+
+
 class _Detector(BaseEstimator):  # type: ignore[misc]
     """Shared contract: ``fit(X, y=None)`` learns, ``score_samples(X)``: higher = more unusual."""
 
-    _accept_sparse: Any = False
+    _keeps_sparse = False
+
+    def __sklearn_tags__(self) -> Any:
+        """Declare that sparse input is accepted."""
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
 
     def fit(self, X: Any, y: Any = None) -> _Detector:
         """Learn the in-distribution reference.
@@ -57,7 +74,7 @@ class _Detector(BaseEstimator):  # type: ignore[misc]
         object
             ``self``.
         """
-        self._fit(validate_data(self, X, dtype=np.float64, accept_sparse=self._accept_sparse), y)
+        self._fit(_validated(self, X, reset=True), y)
         return self
 
     def score_samples(self, X: Any) -> FloatArray:
@@ -74,9 +91,7 @@ class _Detector(BaseEstimator):  # type: ignore[misc]
             One score per row: higher = more unusual.
         """
         check_is_fitted(self, "n_features_in_")
-        return self._score(
-            validate_data(self, X, dtype=np.float64, reset=False, accept_sparse=self._accept_sparse)
-        )
+        return self._score(_validated(self, X, reset=False))
 
     def _fit(self, X: FloatArray, y: Any) -> None:
         """Learn from validated ``X``."""
@@ -106,13 +121,7 @@ class KNNDistance(_Detector):
     True
     """
 
-    _accept_sparse = ("csr",)  # TF-IDF rows: brute-force neighbours on sparse vectors
-
-    def __sklearn_tags__(self) -> Any:
-        """Declare that sparse input is accepted."""
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        return tags
+    _keeps_sparse = True  # TF-IDF rows: brute-force neighbours on sparse vectors
 
     def __init__(
         self, n_neighbors: int = 10, metric: str = "euclidean", normalize: bool = False

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.sparse import csr_matrix
 from scipy.spatial.distance import mahalanobis
+from sklearn.base import clone
 from sklearn.covariance import LedoitWolf
 from sklearn.datasets import load_digits, load_wine
 from sklearn.ensemble import IsolationForest
@@ -267,3 +269,13 @@ def test_ood_detector_rejects_missing_or_mismatched_inputs(digits):
 def test_knn_distance_needs_two_rows():
     with pytest.raises(DataError, match="at least 2 training rows, got n_samples=1"):
         KNNDistance().fit([[1.0, 2.0]])
+
+
+@pytest.mark.parametrize("detector", [MahalanobisDistance(), IsolationForestScore()])
+def test_dense_detectors_accept_sparse_rows(detector):
+    """A sparse one-hot feature map (many categories) used to crash the dense detectors."""
+    Z = np.random.default_rng(0).integers(0, 2, size=(200, 6)).astype(float)
+    Z[:, 0] = np.linspace(-1, 1, 200)
+    dense = clone(detector).fit(Z).score_samples(Z[:20])
+    sparse = clone(detector).fit(csr_matrix(Z)).score_samples(csr_matrix(Z[:20]))
+    np.testing.assert_allclose(sparse, dense)
