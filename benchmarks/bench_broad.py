@@ -21,8 +21,8 @@ included); then the targets of Required 2 with verdicts (``broad_report.py``), a
 speed of Required 3 on a 100k-row CSV (``broad_speed.py``).
 
 Results go to ``benchmarks/results/broad_<part>.json``. Each dataset's result is cached under
-``benchmarks/results/work/cache`` keyed by dataset, prudent's git commit (plus a hash of the
-working-tree diff of ``prudent/`` if dirty) and the options, so an interrupted run continues.
+``benchmarks/results/work/cache`` keyed by dataset, the git tree of ``prudent/`` (plus a hash of
+its uncommitted diff, if any) and the options, so an interrupted run continues.
 """
 
 from __future__ import annotations
@@ -65,8 +65,9 @@ def _git(*args: str) -> str:
 
 
 def commit_key() -> str:
-    """prudent's commit, plus a hash of uncommitted changes under ``prudent/``."""
-    head = _git("rev-parse", "HEAD")[:12] or "unknown"
+    """prudent's code version: the git tree of ``prudent/`` (changes elsewhere, such as to the
+    benchmark itself, keep the cache), plus a hash of uncommitted changes under ``prudent/``."""
+    head = _git("rev-parse", "HEAD:prudent")[:12] or "unknown"
     diff = _git("diff", "HEAD", "--", "prudent")
     return head if not diff else f"{head}-dirty{hashlib.sha1(diff.encode()).hexdigest()[:8]}"
 
@@ -148,7 +149,8 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     return {
         "_name": f"broad_{label}",
         "_quiet": True,
-        "prudent_commit": key,
+        "commit": _git("rev-parse", "HEAD")[:12],
+        "prudent_tree": key,
         "options": {"part": args.part, "datasets": names, "time_limit": args.time_limit},
         "holdout": list(HOLDOUT),
         "parts": parts,

@@ -8,6 +8,8 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks.broad_run import check_promises
+
 __all__ = ["REVIEW_BUDGET", "means", "print_part", "print_speed", "targets"]
 
 REVIEW_BUDGET = 0.20
@@ -21,6 +23,14 @@ REFS = ("lightgbm", "lightgbm_balanced", "lightgbm_temperature", "logistic", "ma
 
 def _ok(results: dict[str, Any]) -> dict[str, Any]:
     return {n: r for n, r in results.items() if r.get("prudent", {}).get("status") == "ok"}
+
+
+def promises(r: dict[str, Any]) -> list[dict[str, Any]]:
+    """The manifest's promises checked on test.csv (recomputed: the rules may be newer than the
+    cached result)."""
+    p = r["prudent"]
+    stated = {"trust": {"promises": p.get("promises_prudent_locked_test", [])}}
+    return check_promises(stated, p["test"]) if "test" in p else []
 
 
 def _mean(values: list[float]) -> float | None:
@@ -43,6 +53,7 @@ def means(results: dict[str, Any]) -> dict[str, Any]:
             [r["ood_references"]["lightgbm_1_minus_max_prob"] for r in ok.values()]
         ),
     }
+    out["fit_seconds"] = _mean([r["prudent"]["fit"]["seconds"] for r in ok.values()])
     out["review_share"] = _mean([r["prudent"]["test"]["review_share"] for r in ok.values()])
     out["coverage"] = _mean([r["prudent"]["test"]["coverage"] for r in ok.values()])
     return out
@@ -53,7 +64,7 @@ def _verdict(met: bool, figure: str) -> dict[str, Any]:
 
 
 def _review_budget(r: dict[str, Any]) -> float:
-    for p in r["prudent"].get("promises", []):
+    for p in promises(r):
         if "review" in str(p["name"]).lower() and "≤" in str(p["promised"]):
             try:
                 return float(str(p["promised"]).split("≤")[1].split()[0])
@@ -151,14 +162,9 @@ def _policy(ok: dict[str, Any]) -> dict[str, Any]:
         for n, r in ok.items()
         if r["prudent"]["test"]["review_share"] > _review_budget(r)
     }
-    pairs = [
-        p["kept"] for r in ok.values() for p in r["prudent"]["promises"] if p["kept"] is not None
-    ]
+    pairs = [p["kept"] for r in ok.values() for p in promises(r) if p["kept"] is not None]
     kept = sum(pairs)
-    broken = {
-        n: [p["name"] for p in r["prudent"]["promises"] if p["kept"] is False]
-        for n, r in ok.items()
-    }
+    broken = {n: [p["name"] for p in promises(r) if p["kept"] is False] for n, r in ok.items()}
     bugs = {
         n: len(r["prudent"]["bug_warnings"]) for n, r in ok.items() if r["prudent"]["bug_warnings"]
     }
@@ -253,8 +259,9 @@ def _trust_row(n: str, r: dict[str, Any], limit: float) -> list[str]:
     te = p.get("test", {})
     dec = te.get("decisions", {})
     total = max(1, sum(dec.values()))
-    promise = next((pr["promised"] for pr in p.get("promises", []) if "accepted" in pr["name"]), "")
-    kept = [pr["kept"] for pr in p.get("promises", []) if pr["kept"] is not None]
+    checked = promises(r)
+    promise = next((pr["promised"] for pr in checked if "accepted" in pr["name"]), "")
+    kept = [pr["kept"] for pr in checked if pr["kept"] is not None]
     fit = p.get("fit", {})
     return [
         n,
@@ -299,7 +306,7 @@ def _trust_table(title: str, results: dict[str, Any], m: dict[str, Any], limit: 
         _f(m.get("review_share"), 2),
         "",
         "",
-        "",
+        _f(m.get("fit_seconds"), 0),
         "",
         "",
     )
@@ -328,7 +335,7 @@ def print_speed(speed: dict[str, Any]) -> None:
     """Print the predict-speed measurements (Required 3)."""
     console = Console(width=200)
     t = Table(title="predict speed (Required 3)")
-    for h in ("dataset", "rows", "CLI rows/s", "guarded/primary", "stages (s)"):
+    for h in ("dataset", "rows", "CLI rows/s", "guarded/primary", "stages (s)", "largest costs"):
         t.add_column(h)
     for name, s in speed.items():
         if "error" in s:
@@ -341,5 +348,6 @@ def print_speed(speed: dict[str, Any]) -> None:
             f"{s['cli_rows_per_s']:.0f}",
             f"{s['guarded_over_primary']:.2f}",
             stages,
+            "; ".join(s.get("largest_costs", [])),
         )
     console.print(t)

@@ -11,7 +11,9 @@ Promises are read from the bundle's manifest and checked on test.csv, each withi
 errors of the promised rate at the measured sample size (the tolerance prudent states):
 accuracy of accepted rows (at the accepted count), coverage (one-sided, at least the promised
 share), conformal coverage, the OOD false-positive rate, a review share (at most), calibration
-(consistency test p >= 0.1). A promise of another kind is listed as unchecked.
+(consistency test p >= 0.1). A promise of another kind is listed as unchecked; a figure the
+manifest states without a verdict of its own (kept: null, e.g. the coverage seen on validation)
+is measured but not counted as a promise.
 """
 
 from __future__ import annotations
@@ -139,6 +141,8 @@ def check_promises(manifest: dict[str, Any], t: dict[str, Any]) -> list[dict[str
     out = []
     for p in manifest.get("trust", {}).get("promises", []):
         kept, measured = _check(str(p["name"]), str(p["promised"]), t)
+        if "kept" in p and p["kept"] is None:
+            kept = None  # stated without a verdict (e.g. coverage on validation): not a promise
         out.append(
             {"name": p["name"], "promised": p["promised"], "measured": measured, "kept": kept}
         )

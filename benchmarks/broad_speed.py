@@ -32,6 +32,12 @@ def _timed(fn: Any) -> tuple[Any, float]:
     return value, time.perf_counter() - t0
 
 
+def _largest(seconds: dict[str, float], total: float, top: int = 3) -> list[str]:
+    """The ``top`` largest entries as "name s (share of total)"."""
+    ranked = sorted(seconds.items(), key=lambda kv: -kv[1])[:top]
+    return [f"{k} {v:.2f} s ({v / total:.0%})" for k, v in ranked]
+
+
 def measure_speed(task: Task, bundle_dir: Path, work: Path) -> dict[str, Any]:
     """CLI rows/s on ``ROWS`` rows, the stages of that path, and guarded / primary."""
     rows = task.frame("test").drop(columns=task.target)
@@ -47,18 +53,22 @@ def measure_speed(task: Task, bundle_dir: Path, work: Path) -> dict[str, Any]:
     out, predict = _timed(lambda: bundle.predict(frame))
     _, write = _timed(lambda: write_table(out, work / "speed_out_inproc.csv"))
     cost = _predict_cost(bundle, frame, repeats=REPEATS)
+    stages = {
+        "process start + import": start,
+        "bundle load": load,
+        "read csv": read,
+        "guarded predict": predict,
+        "write csv": write,
+    }
+    parts = {k: v for k, v in cost["seconds"].items() if k != "guarded"}
     return {
         "rows": ROWS,
         "cli_seconds": run["seconds"],
         "cli_rows_per_s": ROWS / run["seconds"],
         "load_before": run["load_before"],
-        "stages_seconds": {
-            "process start + import": start,
-            "bundle load": load,
-            "read csv": read,
-            "guarded predict": predict,
-            "write csv": write,
-        },
+        "stages_seconds": stages,
+        "largest_costs": _largest(stages, run["seconds"])
+        + _largest(parts, cost["seconds"]["guarded"]),
         "guarded_over_primary": cost["ratio"],
         "guarded_parts_seconds": cost["seconds"],
     }

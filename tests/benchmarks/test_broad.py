@@ -45,10 +45,16 @@ def test_promises_are_checked_within_two_standard_errors():
                     "promised": "consistent with perfect (p ≥ 0.1)",
                 },
                 {"name": "something new", "promised": "42"},
+                {
+                    "name": "coverage (share accepted)",
+                    "promised": "0.9 on validation",
+                    "kept": None,
+                },
             ]
         }
     }
-    facts = {"n": 400, "n_accepted": 100, "accepted_accuracy": 0.92, "ood_fpr": 0.08, "ece_p": 0.05}
+    facts = {"n": 400, "n_accepted": 100, "accepted_accuracy": 0.92, "coverage": 0.5}
+    facts |= {"ood_fpr": 0.08, "ece_p": 0.05}
     kept = [p["kept"] for p in check_promises(manifest, facts)]
     # 0.92 >= 0.95 - 2*sqrt(.95*.05/100) = 0.906; 0.08 > 0.05 + 2*sqrt(.05*.95/400) = 0.072
-    assert kept == [True, False, False, None]
+    assert kept == [True, False, False, None, None]
