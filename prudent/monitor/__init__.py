@@ -12,7 +12,13 @@ realised one, marked unreliable when the window no longer looks like the referen
 from __future__ import annotations
 
 from prudent.monitor._detector import ReferenceDriftDetector
-from prudent.monitor._drift import DriftOptions, DriftReport, SeriesDrift, window_drift
+from prudent.monitor._drift import (
+    DriftBaseline,
+    DriftOptions,
+    DriftReport,
+    SeriesDrift,
+    window_drift,
+)
 from prudent.monitor._estimate import AccuracyEstimate
 from prudent.monitor._figures import Estimate, Figure, NotEnoughData, figure_dict
 from prudent.monitor._histogram import Calibration
@@ -25,6 +31,7 @@ __all__ = [
     "QUANTILES",
     "AccuracyEstimate",
     "Calibration",
+    "DriftBaseline",
     "DriftOptions",
     "DriftReport",
     "Estimate",

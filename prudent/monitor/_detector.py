@@ -9,7 +9,7 @@ import pandas as pd
 
 from prudent.data import validate_frame
 from prudent.errors import ConfigError
-from prudent.monitor._drift import DriftOptions, DriftReport, window_drift
+from prudent.monitor._drift import DriftBaseline, DriftOptions, DriftReport, window_drift
 from prudent.monitor._figures import NotEnoughData
 from prudent.monitor._reference import Reference
 
@@ -64,6 +64,7 @@ class ReferenceDriftDetector:
                 f"but {window_size!r} was received."
             )
         self.reference = reference
+        self._baseline = DriftBaseline.of(reference)
         self.window_size = window_size
         self.drift_detected = False
         self.report: DriftReport | NotEnoughData | None = None
@@ -91,6 +92,6 @@ class ReferenceDriftDetector:
         if len(self._rows) >= self.window_size:
             frame, _ = validate_frame(pd.DataFrame(self._rows), self.reference.schema)
             self._rows = []
-            self.report = window_drift(self.reference, frame, options=self.options)
+            self.report = window_drift(self._baseline, frame, options=self.options)
             self.drift_detected = isinstance(self.report, DriftReport) and bool(self.report.drifted)
         return self

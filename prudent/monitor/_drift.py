@@ -21,26 +21,29 @@ the floor alone flags noise on small ones.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import stats
-from scipy.spatial.distance import jensenshannon
 
 from prudent._typing import FloatArray
 from prudent.data import Role
 from prudent.errors import ConfigError
+from prudent.monitor._drift_tests import (
+    CategoryReference,
+    NumberReference,
+    TextReference,
+    category_counts,
+    chi2_js,
+    ks_w1,
+    text_numbers,
+)
 from prudent.monitor._figures import NotEnoughData
 from prudent.monitor._reference import Reference
 
-__all__ = ["DriftOptions", "DriftReport", "SeriesDrift", "window_drift"]
-
-_WORD = re.compile(r"\w+")
-_MISSING = "(missing)"
-_OTHER = "(other)"
+__all__ = ["DriftBaseline", "DriftOptions", "DriftReport", "SeriesDrift", "window_drift"]
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,7 @@ class DriftOptions:
     """
 
     min_rows: int = 100
-    fdr: float = 0.05
+    fdr: float = 0.01
     numeric_floor: float = 0.1
     category_floor: float = 0.1
 
@@ -157,100 +160,123 @@ class _Raw:
     statistic: float
     p_value: float
     effect: float
-    effect_name: str
     floor: float
     n: int
 
 
-def _numeric(name: str, ref: FloatArray, win: FloatArray, options: DriftOptions) -> _Raw | None:
-    ref, win = ref[np.isfinite(ref)], win[np.isfinite(win)]
-    if ref.size < 2 or win.size < options.min_rows:
-        return None
-    ks = stats.ks_2samp(ref, win)
-    scale = float(np.std(ref, ddof=1)) or 1e-12
-    effect = float(stats.wasserstein_distance(ref, win)) / scale
-    return _Raw(
-        name,
-        "KS",
-        float(ks.statistic),
-        float(ks.pvalue),
-        effect,
-        "W1/sd",
-        options.numeric_floor,
-        int(win.size),
-    )
+_Prepared = NumberReference | CategoryReference | TextReference
 
 
-def _categorical(name: str, ref: pd.Series, win: pd.Series, options: DriftOptions) -> _Raw | None:
-    if len(win) < options.min_rows or len(ref) < 2:
-        return None
-    a = ref.astype(object).where(ref.notna(), _MISSING).astype(str).value_counts()
-    b = win.astype(object).where(win.notna(), _MISSING).astype(str).value_counts()
-    table = pd.concat([a, b], axis=1).fillna(0.0).to_numpy().T  # 2 x K
-    expected = table.sum(axis=0) * table.sum(axis=1, keepdims=True) / table.sum()
-    rare = expected.min(axis=0) < 5
-    if rare.any():
-        table = np.c_[table[:, ~rare], table[:, rare].sum(axis=1)]
-    table = table[:, table.sum(axis=0) > 0]
-    p_ref, p_win = table / table.sum(axis=1, keepdims=True)
-    effect = float(jensenshannon(p_ref, p_win, base=2)) if table.shape[1] > 1 else 0.0
-    if table.shape[1] < 2:
-        return _Raw(name, "chi2", 0.0, 1.0, effect, "JS distance", options.category_floor, len(win))
-    chi2 = stats.chi2_contingency(table, correction=False)
-    return _Raw(
-        name,
-        "chi2",
-        float(chi2.statistic),
-        float(chi2.pvalue),
-        effect,
-        "JS distance",
-        options.category_floor,
-        len(win),
-    )
+@dataclass(frozen=True)
+class DriftBaseline:
+    """A reference prepared for drift tests: each series sorted, counted or tokenised once.
 
+    Parameters
+    ----------
+    reference
+        The reference it was prepared from.
+    series
+        Feature name → its prepared reference series.
+    confidence
+        The prepared reference confidences.
+    ood_score
+        The prepared reference OOD scores (None when there are none).
+    """
 
-def _words(texts: pd.Series) -> list[list[str]]:
-    return [_WORD.findall(t.lower()) if isinstance(t, str) else [] for t in texts]
+    reference: Reference
+    series: dict[str, _Prepared]
+    confidence: NumberReference
+    ood_score: NumberReference | None
 
+    @classmethod
+    def of(cls, reference: Reference) -> DriftBaseline:
+        """Prepare every testable feature of ``reference`` (see the module notes for types).
 
-def _unseen_share(docs: list[list[str]], vocabulary: set[str]) -> FloatArray:
-    return np.array([np.mean([w not in vocabulary for w in d]) if d else np.nan for d in docs])
+        Parameters
+        ----------
+        reference
+            The fit-time reference.
 
-
-def _text(
-    name: str, ref: pd.Series, win: pd.Series, options: DriftOptions
-) -> Iterator[_Raw | None]:
-    length = np.vectorize(lambda t: len(t) if isinstance(t, str) else np.nan, otypes=[float])
-    yield _numeric(f"{name} (length)", length(ref.to_numpy()), length(win.to_numpy()), options)
-    docs = _words(ref)
-    vocabulary = {w for d in docs[::2] for w in d}
-    ref_unseen = _unseen_share(docs[1::2], vocabulary)
-    yield _numeric(
-        f"{name} (unseen words)", ref_unseen, _unseen_share(_words(win), vocabulary), options
-    )
-
-
-def _series(
-    reference: Reference, window: pd.DataFrame, options: DriftOptions
-) -> Iterator[_Raw | None]:
-    for spec in reference.schema.features:
-        if spec.name not in window.columns or spec.name not in reference.features.columns:
-            continue
-        ref, win = reference.features[spec.name], window[spec.name]
-        if spec.role is Role.numeric:
-            yield _numeric(spec.name, _floats(ref), _floats(win), options)
-        elif spec.role in (Role.categorical, Role.boolean):
-            yield _categorical(spec.name, ref, win, options)
-        elif spec.role is Role.text:
-            yield from _text(spec.name, ref, win, options)
+        Returns
+        -------
+        DriftBaseline
+            The prepared reference.
+        """
+        series: dict[str, _Prepared] = {}
+        for spec in reference.schema.features:
+            if spec.name not in reference.features.columns:
+                continue
+            values = reference.features[spec.name]
+            if spec.role is Role.numeric:
+                series[spec.name] = NumberReference.of(_floats(values))
+            elif spec.role in (Role.categorical, Role.boolean):
+                series[spec.name] = CategoryReference.of(values.tolist())
+            elif spec.role is Role.text:
+                series[spec.name] = TextReference.of(values.tolist())
+        ood = reference.ood_score
+        return cls(
+            reference=reference,
+            series=series,
+            confidence=NumberReference.of(np.asarray(reference.confidence, dtype=float)),
+            ood_score=NumberReference.of(np.asarray(ood, dtype=float)) if ood.size else None,
+        )
 
 
 def _floats(values: pd.Series) -> FloatArray:
     return np.asarray(pd.to_numeric(values, errors="coerce"), dtype=float)
 
 
+def _numeric(
+    name: str, ref: NumberReference, window: FloatArray, options: DriftOptions
+) -> _Raw | None:
+    window = window[np.isfinite(window)]
+    if ref.values.size < 2 or window.size < options.min_rows:
+        return None
+    d, p, effect = ks_w1(ref, window)
+    return _Raw(name, "KS", d, p, effect, options.numeric_floor, int(window.size))
+
+
+def _series(
+    baseline: DriftBaseline, window: pd.DataFrame, options: DriftOptions
+) -> Iterator[_Raw | None]:
+    for name, ref in baseline.series.items():
+        if name not in window.columns:
+            continue
+        values = window[name]
+        if isinstance(ref, NumberReference):
+            yield _numeric(name, ref, _floats(values), options)
+        elif isinstance(ref, CategoryReference):
+            statistic, p, js = chi2_js(ref, category_counts(values.tolist()))
+            yield _Raw(name, "chi2", statistic, p, js, options.category_floor, len(values))
+        else:
+            length, unseen = text_numbers(ref, values.tolist())
+            yield _numeric(f"{name} (length)", ref.length, length, options)
+            yield _numeric(f"{name} (unseen words)", ref.unseen, unseen, options)
+
+
+def _judge(tested: list[_Raw], fdr: float) -> tuple[SeriesDrift, ...]:
+    if not tested:
+        return ()
+    adjusted = stats.false_discovery_control([r.p_value for r in tested], method="bh")
+    return tuple(
+        SeriesDrift(
+            name=r.name,
+            test=r.test,
+            statistic=r.statistic,
+            p_value=r.p_value,
+            p_adjusted=float(q),
+            effect=r.effect,
+            effect_name="W1/sd" if r.test == "KS" else "JS distance",
+            floor=r.floor,
+            drifted=bool(q <= fdr and r.effect >= r.floor),
+            n=r.n,
+        )
+        for r, q in zip(tested, adjusted, strict=True)
+    )
+
+
 def window_drift(
-    reference: Reference,
+    reference: Reference | DriftBaseline,
     features: pd.DataFrame,
     *,
     confidence: FloatArray | None = None,
@@ -262,7 +288,8 @@ def window_drift(
     Parameters
     ----------
     reference
-        The fit-time reference.
+        The fit-time reference, or a :class:`DriftBaseline` prepared from it (faster when
+        many windows are tested).
     features
         The window's input rows, validated against the schema (extra columns are ignored).
     confidence
@@ -293,30 +320,10 @@ def window_drift(
     n = len(features)
     if n < options.min_rows:
         return NotEnoughData(n, options.min_rows)
-    raws = list(_series(reference, features, options))
+    base = reference if isinstance(reference, DriftBaseline) else DriftBaseline.of(reference)
+    raws = list(_series(base, features, options))
     if confidence is not None:
-        raws.append(_numeric("confidence", reference.confidence, confidence, options))
-    if ood_score is not None and reference.ood_score.size:
-        raws.append(_numeric("OOD score", reference.ood_score, ood_score, options))
-    tested = [r for r in raws if r is not None]
-    if not tested:
-        return DriftReport(n, ())
-    adjusted = stats.false_discovery_control([r.p_value for r in tested], method="bh")
-    return DriftReport(
-        n,
-        tuple(
-            SeriesDrift(
-                name=r.name,
-                test=r.test,
-                statistic=r.statistic,
-                p_value=r.p_value,
-                p_adjusted=float(q),
-                effect=r.effect,
-                effect_name=r.effect_name,
-                floor=r.floor,
-                drifted=bool(q <= options.fdr and r.effect >= r.floor),
-                n=r.n,
-            )
-            for r, q in zip(tested, adjusted, strict=True)
-        ),
-    )
+        raws.append(_numeric("confidence", base.confidence, confidence, options))
+    if ood_score is not None and base.ood_score is not None:
+        raws.append(_numeric("OOD score", base.ood_score, ood_score, options))
+    return DriftReport(n, _judge([r for r in raws if r is not None], options.fdr))

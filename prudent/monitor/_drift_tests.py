@@ -1,0 +1,164 @@
+"""The two-sample tests behind drift, with the reference side prepared once.
+
+Numbers: the Kolmogorov–Smirnov statistic and the Wasserstein-1 distance both come from the
+two empirical CDFs evaluated on the pooled sorted values (one ``searchsorted`` each); the
+p-value is Kolmogorov's limit law with Stephens' small-sample correction at the effective size
+``ne = nm / (n + m)``: ``Q((sqrt(ne) + 0.12 + 0.11 / sqrt(ne)) D)`` (Numerical Recipes 14.3),
+within about 0.005 of the exact p and a hundred times faster. Categories: Pearson's
+chi-squared on the 2 × K table (categories expected fewer than 5 times pooled into one) and the
+Jensen–Shannon distance. Sorting the reference, counting its categories and building its text
+vocabulary happen once per reference, not once per window.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import special, stats
+from scipy.spatial.distance import jensenshannon
+
+from prudent._typing import FloatArray
+
+__all__ = [
+    "CategoryReference",
+    "NumberReference",
+    "TextReference",
+    "category_counts",
+    "chi2_js",
+    "ks_w1",
+    "text_numbers",
+]
+
+_WORD = re.compile(r"\w+")
+MISSING = "(missing)"
+
+
+@dataclass(frozen=True)
+class NumberReference:
+    """A reference series of numbers: its sorted finite values and its standard deviation."""
+
+    values: FloatArray
+    scale: float
+
+    @classmethod
+    def of(cls, values: FloatArray) -> NumberReference:
+        """Prepare ``values`` (missing and infinite values dropped)."""
+        finite = np.sort(values[np.isfinite(values)])
+        scale = float(np.std(finite, ddof=1)) if finite.size > 1 else 0.0
+        return cls(finite, scale or 1e-12)
+
+
+def ks_w1(ref: NumberReference, window: FloatArray) -> tuple[float, float, float]:
+    """Return the KS statistic, its p-value and W1 / reference SD of ``window`` (finite values).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ref = NumberReference.of(np.linspace(0, 1, 101))
+    >>> d, p, w = ks_w1(ref, np.linspace(0, 1, 101) + 1.0)
+    >>> round(d, 2), p < 1e-10, round(w, 2)
+    (0.99, True, 3.41)
+    """
+    a, b = ref.values, np.sort(window)
+    pooled = np.sort(np.concatenate([a, b]))
+    cdf_a = np.searchsorted(a, pooled, side="right") / a.size
+    cdf_b = np.searchsorted(b, pooled, side="right") / b.size
+    gaps = np.abs(cdf_a - cdf_b)
+    d = float(gaps.max())
+    w1 = float(np.sum(gaps[:-1] * np.diff(pooled)))
+    root = np.sqrt(a.size * b.size / (a.size + b.size))
+    p = float(np.clip(special.kolmogorov((root + 0.12 + 0.11 / root) * d), 0.0, 1.0))
+    return d, p, w1 / ref.scale
+
+
+@dataclass(frozen=True)
+class CategoryReference:
+    """A reference series of categories: the count of each (missing is a category)."""
+
+    counts: dict[str, int]
+
+    @classmethod
+    def of(cls, values: Sequence[object]) -> CategoryReference:
+        """Count ``values``."""
+        return cls(category_counts(values))
+
+
+def category_counts(values: Sequence[object]) -> dict[str, int]:
+    """Count values as text, missing ones (None, NaN) as ``"(missing)"``."""
+    series = pd.Series(list(values), dtype=object)
+    labels = series.astype(str).where(series.notna(), MISSING)
+    names, counts = np.unique(labels.to_numpy(dtype=str), return_counts=True)
+    return dict(zip(names.tolist(), counts.tolist(), strict=True))
+
+
+def chi2_js(ref: CategoryReference, window: dict[str, int]) -> tuple[float, float, float]:
+    """Return Pearson's chi-squared, its p-value and the Jensen–Shannon distance.
+
+    Examples
+    --------
+    >>> ref = CategoryReference({"a": 500, "b": 500})
+    >>> stat, p, js = chi2_js(ref, {"a": 90, "b": 10})
+    >>> p < 1e-10, round(js, 3)
+    (True, 0.383)
+    """
+    names = sorted(set(ref.counts) | set(window))
+    table = np.array([[ref.counts.get(k, 0) for k in names], [window.get(k, 0) for k in names]])
+    expected = table.sum(axis=0) * table.sum(axis=1, keepdims=True) / table.sum()
+    rare = expected.min(axis=0) < 5
+    if rare.any():
+        table = np.c_[table[:, ~rare], table[:, rare].sum(axis=1)]
+    table = table[:, table.sum(axis=0) > 0]
+    if table.shape[1] < 2:
+        return 0.0, 1.0, 0.0
+    shares = table / table.sum(axis=1, keepdims=True)
+    expected = table.sum(axis=0) * table.sum(axis=1, keepdims=True) / table.sum()
+    statistic = float(((table - expected) ** 2 / expected).sum())
+    p = float(stats.chi2.sf(statistic, table.shape[1] - 1))
+    return statistic, p, float(jensenshannon(shares[0], shares[1], base=2))
+
+
+def _words(texts: Sequence[object]) -> list[list[str]]:
+    return [_WORD.findall(t.lower()) if isinstance(t, str) else [] for t in texts]
+
+
+def _unseen(docs: list[list[str]], vocabulary: frozenset[str]) -> FloatArray:
+    return np.array(
+        [sum(w not in vocabulary for w in d) / len(d) if d else np.nan for d in docs], dtype=float
+    )
+
+
+def _lengths(texts: Sequence[object]) -> FloatArray:
+    return np.array([len(t) if isinstance(t, str) else np.nan for t in texts], dtype=float)
+
+
+@dataclass(frozen=True)
+class TextReference:
+    """A reference text series: document lengths, and the unseen-word share of held-out half.
+
+    The vocabulary comes from the even documents; the reference unseen-word shares from the
+    odd ones, so that they are not zero by construction.
+    """
+
+    length: NumberReference
+    unseen: NumberReference
+    vocabulary: frozenset[str]
+
+    @classmethod
+    def of(cls, texts: Sequence[object]) -> TextReference:
+        """Prepare the reference documents."""
+        docs = _words(texts)
+        vocabulary = frozenset(w for d in docs[::2] for w in d)
+        return cls(
+            length=NumberReference.of(_lengths(texts)),
+            unseen=NumberReference.of(_unseen(docs[1::2], vocabulary)),
+            vocabulary=vocabulary,
+        )
+
+
+def text_numbers(ref: TextReference, texts: Sequence[object]) -> tuple[FloatArray, FloatArray]:
+    """Return each window document's length and its share of words unseen in the reference."""
+    return _lengths(texts), _unseen(_words(texts), ref.vocabulary)
