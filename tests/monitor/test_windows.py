@@ -84,7 +84,7 @@ def test_monitor_log_reads_the_latest_label_and_one_model_version(tmp_path) -> N
     mine, other = records(s, T0, timedelta(seconds=1)), records(s, T0, timedelta(seconds=1), "v0")
     write_log(url, [(mine, labels_of(mine, s)), (other, None)])
     wrong = [(r.id, "dog" if s.label[i] == "cat" else "cat") for i, r in enumerate(mine)]
-    write_log(url, [([], wrong)])  # every label corrected to the wrong one
+    write_log(url, [([], wrong)], bulk_labels=False)  # every label corrected to the wrong one
     window = monitor_log(url, make_reference(), window="day").windows[0]
     assert window.n == 100
     # the wrong label is in the set when the model was wrong, or when its set had both
