@@ -272,7 +272,8 @@ def _trust_row(n: str, r: dict[str, Any], limit: float) -> list[str]:
         f"{dec.get('review', 0) / total:.0%}",
         f"{_f(te.get('accepted_accuracy'))} {promise.split('(')[0].strip()}",
         f"{sum(kept)}/{len(kept)}" if kept else "-",
-        f"{fit.get('seconds', 0):.0f}/{limit:.0f} [{fit.get('load_before', 0):.1f}]",
+        f"{fit.get('seconds', 0):.0f} ({p.get('fit_seconds_manifest') or 0:.0f})/{limit:.0f}"
+        f" [{fit.get('load_before', 0):.1f}]",
         _f(p.get("bundle_mb"), 1),
         _f(p.get("predict_rows_per_s"), 0),
     ]
@@ -289,7 +290,7 @@ def _trust_table(title: str, results: dict[str, Any], m: dict[str, Any], limit: 
         "review",
         "acc accepted (promise)",
         "promises kept",
-        "fit s/limit [load]",
+        "fit wall (own) s/limit [load]",
         "MB",
         "rows/s",
     ):

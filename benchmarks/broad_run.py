@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -45,10 +46,13 @@ SEED = 0
 
 
 def cli(args: list[str], timeout: float, cwd: Path) -> dict[str, Any]:
-    """Run ``prudent <args>`` as a new process; its wall time, exit code and output tail."""
+    """Run ``prudent <args>`` as a new process; its wall and CPU time (user + system of the
+    process and its children: less sensitive to a shared machine's load), the 1-minute load
+    average before and after, exit code and output tail."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     load = os.getloadavg()[0]
+    cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     try:
         done = subprocess.run(
@@ -64,10 +68,13 @@ def cli(args: list[str], timeout: float, cwd: Path) -> dict[str, Any]:
     except subprocess.TimeoutExpired as exc:
         rc, out, err = None, _text(exc.stdout), _text(exc.stderr)
     seconds = time.perf_counter() - t0
+    cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
     lines = [ln for ln in (err or out or "").strip().splitlines() if ln.strip()]
     return {
         "rc": rc,
         "seconds": seconds,
+        "cpu_seconds": cpu,
         "load_before": load,
         "load_after": os.getloadavg()[0],
         "last_line": lines[-1] if lines else "",
