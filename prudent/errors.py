@@ -11,7 +11,8 @@ lives in ``prudent.api``.
     PrudentError
     ├── DataError (ValueError)               bad input data
     │   ├── DataReadError                    missing, unreadable or empty file
-    │   ├── SchemaError                      columns missing/duplicated/untypable
+    │   ├── SchemaError                      columns duplicated, values untypable
+    │   │                                    (every one listed in .problems)
     │   ├── TargetError                      target absent, one class, too few rows
     │   └── InputLimitError                  too many rows, a string too long
     ├── ConfigError (ValueError)             an option or setting is invalid
@@ -41,6 +42,7 @@ True
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
@@ -54,6 +56,7 @@ __all__ = [
     "DeadlineExceededError",
     "FeedbackConflictError",
     "FeedbackError",
+    "FieldProblem",
     "InputLimitError",
     "NotFittedError",
     "OverloadedError",
@@ -79,6 +82,43 @@ class DataReadError(DataError):
     """A data file is missing, unreadable, of an unknown format or empty."""
 
 
+@dataclass(frozen=True)
+class FieldProblem:
+    """One value (or field) that does not fit: where it is, what was expected, what came.
+
+    Attributes
+    ----------
+    field
+        The column or request field.
+    expected
+        What it accepts, in words.
+    received
+        What it holds, as ``repr`` text.
+    row
+        The row (its index label), or None when the whole field is at fault.
+    """
+
+    field: str
+    expected: str
+    received: str
+    row: int | str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict.
+
+        Examples
+        --------
+        >>> FieldProblem("age", "a number", "'old'", 3).to_dict()
+        {'row': 3, 'field': 'age', 'expected': 'a number', 'received': "'old'"}
+        """
+        return {
+            "row": self.row,
+            "field": self.field,
+            "expected": self.expected,
+            "received": self.received,
+        }
+
+
 class SchemaError(DataError):
     """Columns are missing, duplicated, entirely empty or of a type that cannot be coerced.
 
@@ -87,12 +127,17 @@ class SchemaError(DataError):
     message
         The readable message: names the column, what was expected and the fix.
     field
-        The column or field at fault, when there is one.
+        The column or field at fault, when there is one (the first, when there are several).
+    problems
+        Every value or field at fault, when they were all checked.
     """
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, field: str | None = None, problems: tuple[FieldProblem, ...] = ()
+    ) -> None:
         super().__init__(message)
         self.field = field
+        self.problems = problems
 
 
 class TargetError(DataError):

@@ -97,17 +97,24 @@ class Bundle:
         *,
         rules: Any = None,
         on_notice: Callable[[str], None] | None = None,
+        strict: bool = False,
     ) -> pd.DataFrame:
         """Validate ``frame`` against the schema, then predict and decide every row.
+
+        The input contract is :func:`prudent.data.validate_frame`'s, the same on every face:
+        numbers and booleans may come as strings, missing values as null or ``""``/``NA``…,
+        an absent input is missing in every row, columns that are not inputs are ignored.
 
         Parameters
         ----------
         frame
-            Input rows with (at least) the schema's feature columns.
+            Input rows with the schema's feature columns.
         rules
             A rule set that replaces the bundle's own for this call.
         on_notice
-            Receives notices such as ignored extra columns.
+            Receives notices such as ignored extra columns and absent inputs.
+        strict
+            Refuse columns that are not model inputs instead of ignoring them.
 
         Returns
         -------
@@ -118,9 +125,10 @@ class Bundle:
         Raises
         ------
         SchemaError
-            A column is missing or a value cannot be coerced (named in the message).
+            Values that cannot be read as their column's type (every one in ``problems``),
+            no input column at all, or (``strict``) a column that is not an input.
         """
-        X, notices = validate_frame(frame, self.schema)
+        X, notices = validate_frame(frame, self.schema, strict=strict)
         for n in notices:
             if on_notice is not None:
                 on_notice(n)
@@ -136,6 +144,7 @@ class Bundle:
         chunk_rows: int = 50_000,
         rules: Any = None,
         on_notice: Callable[[str], None] | None = None,
+        strict: bool = False,
     ) -> int:
         """Stream ``source`` through :meth:`predict` into ``destination`` in bounded memory.
 
@@ -161,7 +170,7 @@ class Bundle:
         table_format(target)  # name the real output, not the hidden one, if it is wrong
         partial = target.with_name(f".{target.stem}.partial{target.suffix}")
         try:
-            total = self._stream(Path(source), partial, chunk_rows, rules, on_notice)
+            total = self._stream(Path(source), partial, chunk_rows, rules, on_notice, strict)
         except BaseException:
             partial.unlink(missing_ok=True)
             raise
@@ -175,6 +184,7 @@ class Bundle:
         chunk_rows: int,
         rules: Any,
         on_notice: Callable[[str], None] | None,
+        strict: bool,
     ) -> int:
         seen: set[str] = set()
 
@@ -190,7 +200,7 @@ class Bundle:
                     writer.write(pd.DataFrame(columns=output_columns(self.model.classes)))
                     continue
                 chunk.index = pd.RangeIndex(total, total + len(chunk))  # file row numbers
-                out = self.predict(chunk, rules=rules, on_notice=once)
+                out = self.predict(chunk, rules=rules, on_notice=once, strict=strict)
                 writer.write(out)
                 total += len(out)
         return total

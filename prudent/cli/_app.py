@@ -162,6 +162,9 @@ def predict(
     out: Annotated[Path, Opt("--out", "-o", help="Output table (.csv, .parquet, .jsonl).")],
     chunk_rows: Annotated[int, Opt(help="Rows held in memory at once.")] = 50_000,
     rules: Annotated[Path | None, Opt(help="rules.yaml replacing the bundle's rules.")] = None,
+    strict: Annotated[
+        bool, Opt(help="Refuse columns that are not model inputs instead of ignoring them.")
+    ] = False,
 ) -> None:
     """Predict every row of a file, streaming, in input order."""
     from prudent.bundle import load
@@ -184,6 +187,7 @@ def predict(
         chunk_rows=chunk_rows,
         rules=rule_set,
         on_notice=lambda m: console.print(f"• {m}", highlight=False),
+        strict=strict,
     )
     console.print(f"Predicted {n} row(s) → {out}")
 

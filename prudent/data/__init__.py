@@ -1,14 +1,26 @@
 """What comes in: reading tables, column roles and validation, the target, and splits."""
 
+from prudent.data._coerce import (
+    ACCEPTS,
+    MISSING_WORDS,
+    InputColumns,
+    input_columns,
+    is_missing_word,
+    string_pattern,
+    validate_frame,
+)
 from prudent.data._datasets import EXAMPLES, load_example
 from prudent.data._io import TableWriter, iter_table, read_table, table_format, write_table
-from prudent.data._schema import ColumnSpec, Role, Schema, infer_schema, validate_frame
+from prudent.data._schema import ColumnSpec, Role, Schema, infer_schema
 from prudent.data._splits import Splits, check_disjoint, make_splits, without_rows
 from prudent.data._target import Target, prepare_target
 
 __all__ = [
+    "ACCEPTS",
     "EXAMPLES",
+    "MISSING_WORDS",
     "ColumnSpec",
+    "InputColumns",
     "Role",
     "Schema",
     "Splits",
@@ -16,11 +28,14 @@ __all__ = [
     "Target",
     "check_disjoint",
     "infer_schema",
+    "input_columns",
+    "is_missing_word",
     "iter_table",
     "load_example",
     "make_splits",
     "prepare_target",
     "read_table",
+    "string_pattern",
     "table_format",
     "validate_frame",
     "without_rows",

@@ -1,9 +1,8 @@
-"""Column roles: inferred from the data, overridable, recorded, and enforced at predict time.
+"""Column roles: inferred from the data, overridable, and recorded.
 
 A :class:`Schema` says which columns a model reads and in which role. ``infer_schema``
 builds it from a training frame (with notices for everything it decided on its own);
-``validate_frame`` checks a frame against it at predict time and coerces what can be
-coerced, with an error naming the column and an example value for what cannot.
+``prudent.data._coerce.validate_frame`` enforces it at predict time.
 """
 
 from __future__ import annotations
@@ -14,17 +13,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from prudent.errors import SchemaError
 
-__all__ = ["ColumnSpec", "Role", "Schema", "infer_schema", "validate_frame"]
+__all__ = ["ColumnSpec", "Role", "Schema", "infer_schema"]
 
 _ID_NAME = re.compile(r"(^|_|\b)(id|uuid|guid|key|index|row)($|_|\b)", re.IGNORECASE)
 _DATE_LIKE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2})?.*)?$")
 _BOOL_WORDS = {"true", "false", "yes", "no", "t", "f", "y", "n"}
-_TRUE_WORDS = {"true", "yes", "t", "y", "1"}
 
 
 class Role(enum.StrEnum):
@@ -240,123 +237,3 @@ def infer_schema(
             field=target,
         )
     return schema
-
-
-def _first_bad(s: pd.Series, bad: pd.Series) -> str:
-    """The first offending value and its row label, for error messages."""
-    position = int(np.flatnonzero(bad.to_numpy())[0])
-    return f"{s.iloc[position]!r} (row {s.index[position]})"
-
-
-def _coerce_numeric(name: str, s: pd.Series) -> pd.Series:
-    if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
-        return s.astype("float64")  # already numbers: nothing to check
-    converted = pd.to_numeric(s, errors="coerce")
-    bad = converted.isna() & s.notna()
-    if bad.any():
-        raise SchemaError(
-            f"Column '{name}' should be numeric, but holds {_first_bad(s, bad)}; "
-            "fix or remove such values.",
-            field=name,
-        )
-    return converted.astype("float64")
-
-
-def _coerce_bool(name: str, s: pd.Series) -> pd.Series:
-    if pd.api.types.is_bool_dtype(s):
-        return s.astype("float64")
-    words = s.astype(str).str.strip().str.lower()
-    ok = s.isna() | words.isin(_BOOL_WORDS | {"1", "0", "1.0", "0.0"})
-    if not ok.all():
-        raise SchemaError(
-            f"Column '{name}' should be boolean (true/false, yes/no, 1/0), but holds "
-            f"{_first_bad(s, ~ok)}; fix or remove such values.",
-            field=name,
-        )
-    out = words.isin(_TRUE_WORDS | {"1.0"}).astype("float64")
-    return out.where(s.notna(), np.nan)
-
-
-def _coerce_datetime(name: str, s: pd.Series) -> pd.Series:
-    if pd.api.types.is_datetime64_any_dtype(s):  # aware times become naive UTC, as strings do
-        return s.dt.tz_convert("UTC").dt.tz_localize(None) if s.dt.tz is not None else s
-    converted = pd.to_datetime(s, errors="coerce", format="mixed", utc=True).dt.tz_localize(None)
-    bad = converted.isna() & s.notna()
-    if bad.any():
-        raise SchemaError(
-            f"Column '{name}' should be a date/time, but holds {_first_bad(s, bad)}; "
-            "use ISO 8601 such as 2024-01-31.",
-            field=name,
-        )
-    return converted
-
-
-def _as_text(value: Any) -> str:
-    # 3.0 and 3 are one category: a column read whole (with gaps, so float) and a chunk
-    # read without gaps (so int) must give the same strings.
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _coerce_string(s: pd.Series) -> pd.Series:
-    out = s.astype(object).where(s.notna(), None)
-    return out.map(lambda v: v if v is None else _as_text(v))
-
-
-def validate_frame(frame: pd.DataFrame, schema: Schema) -> tuple[pd.DataFrame, list[str]]:
-    """Check a frame against ``schema`` and coerce it to the types the model expects.
-
-    Parameters
-    ----------
-    frame
-        Input rows; the target column may be present and is ignored.
-    schema
-        The schema recorded at fit time.
-
-    Returns
-    -------
-    tuple of (pandas.DataFrame, list of str)
-        The coerced feature columns in schema order, and notices (extra columns ignored).
-
-    Raises
-    ------
-    SchemaError
-        A feature column is missing, or a value cannot be coerced to its column's type.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> s = infer_schema(pd.DataFrame({"x": [1.0, 2.0], "y": [0, 1]}), "y")
-    >>> validate_frame(pd.DataFrame({"x": ["3"], "z": [1]}), s)[1]
-    ["Column 'z' is not in the model's schema: ignored."]
-    """
-    if frame.columns.duplicated().any():
-        dupes = sorted(set(frame.columns[frame.columns.duplicated()]))
-        raise SchemaError(f"Duplicated column names {dupes}; rename them.", field=dupes[0])
-    features = schema.features
-    missing = [c.name for c in features if c.name not in frame.columns]
-    if missing:
-        raise SchemaError(
-            f"Missing column(s) {missing}; the model expects {schema.feature_names}.",
-            field=missing[0],
-        )
-    known = {c.name for c in schema.columns} | {schema.target}
-    notices = [
-        f"Column '{c}' is not in the model's schema: ignored."
-        for c in frame.columns
-        if c not in known
-    ]
-    out: dict[str, pd.Series] = {}
-    for spec in features:
-        s = frame[spec.name]
-        if spec.role is Role.numeric:
-            coerced = _coerce_numeric(spec.name, s)
-        elif spec.role is Role.boolean:
-            coerced = _coerce_bool(spec.name, s)
-        elif spec.role is Role.datetime:
-            coerced = _coerce_datetime(spec.name, s)
-        else:
-            coerced = _coerce_string(s)
-        out[spec.name] = coerced.reset_index(drop=True)
-    return pd.DataFrame(out, index=pd.RangeIndex(len(frame))), notices

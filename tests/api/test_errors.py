@@ -120,7 +120,6 @@ BAD_V2 = [
         _v2_body(wide_sepal=_tensor("wide_sepal", [True, False], "BOOL", [1, 2])),
         "wide_sepal",
     ),
-    ("missing column", _v2_body(petal_size={}), "petal_size"),
     ("extra column", _v2_body(extra=_tensor("extra", [1.0])), "extra"),
     ("number as BYTES", _v2_body(petal_size=_tensor("petal_size", [3], "BYTES")), "petal_size"),
     (

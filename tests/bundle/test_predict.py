@@ -111,10 +111,27 @@ def test_predict_reports_extra_columns_and_ignores_them(multiclass) -> None:
     pd.testing.assert_frame_equal(out, fitted.predict(new))
 
 
-def test_predict_names_missing_columns(multiclass) -> None:
+def test_predict_absent_column_is_missing_in_every_row(multiclass) -> None:
     _, loaded, new = multiclass
-    with pytest.raises(SchemaError, match=r"Missing column\(s\) \['alcohol'\]"):
-        loaded.predict(new.drop(columns="alcohol"))
+    notices: list[str] = []
+    out = loaded.predict(new.drop(columns="alcohol"), on_notice=notices.append)
+    assert notices == ["Column(s) ['alcohol'] are absent: treated as missing in every row."]
+    pd.testing.assert_frame_equal(out, loaded.predict(new.assign(alcohol=None)))
+
+
+def test_predict_strict_refuses_extra_columns(multiclass) -> None:
+    _, loaded, new = multiclass
+    with pytest.raises(SchemaError, match=r"Column\(s\) \['colour'\] are not inputs") as e:
+        loaded.predict(new.assign(colour="red"), strict=True)
+    assert e.value.field == "colour"
+    assert len(loaded.predict(new, strict=True)) == len(new)
+
+
+def test_predict_values_as_strings_and_missing_words_equal_typed_values(binary) -> None:
+    """The same rows written as a CSV writes them (every value a string) predict the same."""
+    _, loaded, new = binary
+    as_text = new.astype(object).map(lambda v: "NA" if pd.isna(v) else str(v))
+    pd.testing.assert_frame_equal(loaded.predict(as_text), loaded.predict(new))
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

@@ -80,10 +80,28 @@ def test_predict_empty_input_gives_empty_output_with_header(
         assert (tmp_path / "out.jsonl").read_bytes() == b""
 
 
-def test_predict_missing_columns_are_named(trained: Trained, tmp_path: Path) -> None:
+def test_predict_absent_columns_are_named_in_a_notice(trained: Trained, tmp_path: Path) -> None:
     write_table(trained.new.drop(columns=["mean_radius", "city"]), tmp_path / "new.csv")
+    done = _invoke(trained, tmp_path / "new.csv", tmp_path / "out.csv")
+    assert done.exit_code == 0, done.output
+    assert "Column(s) ['mean_radius', 'city'] are absent: treated as missing" in done.output
+
+
+def test_predict_strict_refuses_extra_columns_in_one_line(trained: Trained, tmp_path: Path) -> None:
+    write_table(trained.new.assign(colour="red"), tmp_path / "new.csv")
+    done = _predict(trained, tmp_path / "new.csv", tmp_path / "out.csv", "--strict")
+    assert_one_line_error(done, "'colour'] are not inputs of the model", "strict")
+
+
+def test_predict_several_bad_values_in_one_line(trained: Trained, tmp_path: Path) -> None:
+    rows = trained.new.reset_index(drop=True).astype({"mean_texture": object, "member": object})
+    rows.loc[3, "mean_texture"] = "inf"
+    rows.loc[5, "member"] = "maybe"
+    write_table(rows, tmp_path / "new.csv")
     done = _predict(trained, tmp_path / "new.csv", tmp_path / "out.csv")
-    assert_one_line_error(done, "Missing column(s) ['mean_radius', 'city']")
+    assert_one_line_error(
+        done, "2 columns hold values", "'mean_texture' holds an infinite number", "'maybe' (row 5)"
+    )
 
 
 def test_predict_uncoercible_value_names_column_value_and_row(

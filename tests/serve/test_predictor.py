@@ -94,8 +94,9 @@ def test_predictor_refuses_infinity_and_long_strings(mixed_bundle: Bundle) -> No
 def test_predictor_passes_schema_errors_through_without_fallback(numeric_bundle: Bundle) -> None:
     metrics = ServeMetrics()
     predictor = Predictor(numeric_bundle, InMemoryPredictionLog(), metrics=metrics)
-    rows = input_rows("numeric", 2).drop(columns="mean_area")
-    with pytest.raises(SchemaError, match=r"Missing column\(s\) \['mean_area'\]"):
+    rows = input_rows("numeric", 2).astype({"mean_area": object})
+    rows.loc[1, "mean_area"] = "big"
+    with pytest.raises(SchemaError, match=r"Column 'mean_area' should be numeric, but holds 'big'"):
         _run(predictor.predict_records(rows))
     assert _value(metrics, "prudent_fallbacks_total", to="backup") == 0
 

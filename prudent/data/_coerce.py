@@ -1,0 +1,399 @@
+"""The input contract: one function turns rows as received into what the model reads.
+
+:func:`validate_frame` is behind every face — ``Bundle.predict``, ``prudent predict``, the JSON
+API and the V2 API (JSON and binary tensors) — so a row is accepted, or refused, the same way
+everywhere. What each role accepts (:data:`ACCEPTS` says it in words, and the HTTP schemas
+publish :func:`string_pattern` for strings):
+
+- numeric: numbers; numeric strings (``"3"``, ``" -1.5e3 "``); booleans (as 1/0). Finite only:
+  an infinity (``inf``, ``1e999``) is refused naming the column.
+- boolean: booleans; 1/0 (numbers, or strings, ``"1.0"``/``"0.0"`` too); true/false, yes/no,
+  t/f, y/n as strings in any case, spaces around allowed.
+- datetime: date/time values, or ISO 8601 strings such as ``2024-01-31T12:00:00Z``.
+- categorical and text: any string; a number or boolean is read as its text (``3.0`` → ``"3"``).
+
+Missing values are allowed in every feature column (the preprocessing imputes each role: the
+median plus a missing indicator for numbers and booleans, a ``__missing__`` category, an empty
+text): ``None``/``null``, NaN, and the strings of :data:`MISSING_WORDS` in any case (``""``,
+``NA``, ``N/A``, ``nan``, ``null``, ``None``…, the spellings pandas reads as missing in a CSV).
+A model input absent from the table is missing in every row (a notice names it); columns that
+are not model inputs are ignored (a notice names the unknown ones), or refused with ``strict``.
+Every value that cannot be read is reported at once, in :attr:`SchemaError.problems`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from prudent.data._schema import Role, Schema
+from prudent.errors import FieldProblem, SchemaError
+
+__all__ = [
+    "ACCEPTS",
+    "MISSING_WORDS",
+    "InputColumns",
+    "input_columns",
+    "is_missing_word",
+    "string_pattern",
+    "validate_frame",
+]
+
+MISSING_WORDS = ("", "na", "n/a", "nan", "null", "none", "<na>", "nat")
+"""Strings read as a missing value, in any case and with spaces around."""
+_NUMBER = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+_TRUE, _FALSE = ("true", "yes", "t", "y", "1", "1.0"), ("false", "no", "f", "n", "0", "0.0")
+_MAX_PROBLEMS = 100
+
+ACCEPTS: dict[Role, str] = {
+    Role.numeric: 'a finite number, a numeric string such as "3.5", or true/false (1/0)',
+    Role.boolean: "true/false, 1/0, or yes/no, true/false, t/f, y/n as strings in any case",
+    Role.datetime: 'a date/time as an ISO 8601 string such as "2024-01-31T12:00:00Z"',
+    Role.categorical: "any string (a number or boolean is read as its text)",
+    Role.text: "any string (a number or boolean is read as its text)",
+}
+"""What each role accepts besides a missing value, in words (for errors and documentation)."""
+_EXPECTED = {
+    Role.numeric: "a number",
+    Role.boolean: "a boolean (true/false, yes/no, 1/0)",
+    Role.datetime: "a date/time (ISO 8601)",
+}
+_FINITE = "a finite number (not an infinity)"
+_FIX = {
+    Role.numeric: "should be numeric",
+    Role.boolean: "should be boolean (true/false, yes/no, 1/0)",
+    Role.datetime: "should be a date/time",
+}
+
+
+def _any_case(word: str) -> str:
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in word)
+
+
+def _alternatives(words: Iterable[str]) -> str:
+    return "|".join(_any_case(w) for w in words)
+
+
+def string_pattern(role: Role) -> str | None:
+    """The regular expression a string must match for a column of ``role`` (None: any string).
+
+    The same expression decides at predict time, so a published schema that carries it is
+    exactly as strict as the model: missing spellings match it in every role.
+
+    Examples
+    --------
+    >>> import re
+    >>> bool(re.search(string_pattern(Role.boolean), " YES ")), string_pattern(Role.text)
+    (True, None)
+    """
+    missing = _alternatives(MISSING_WORDS)
+    if role is Role.numeric:
+        return rf"^\s*(?:{_NUMBER}|{missing})\s*$"
+    if role is Role.boolean:
+        return rf"^\s*(?:{_alternatives(_TRUE + _FALSE)}|{missing})\s*$"
+    return None
+
+
+_MISSING_RE = re.compile(rf"^\s*(?:{_alternatives(MISSING_WORDS)})\s*$")
+_NUMBER_RE = re.compile(rf"^\s*{_NUMBER}\s*$")
+_WORDS = {**dict.fromkeys(_TRUE, 1.0), **dict.fromkeys(_FALSE, 0.0)}
+
+
+def is_missing_word(value: Any) -> bool:
+    """Whether ``value`` is a string read as a missing value.
+
+    Examples
+    --------
+    >>> [is_missing_word(v) for v in ("", " N/A", "null", "none", "0", None)]
+    [True, True, True, True, False, False]
+    """
+    return isinstance(value, str) and _MISSING_RE.search(value) is not None
+
+
+class _Bad(Exception):
+    """A value that does not fit its column; carries what was expected."""
+
+    def __init__(self, expected: str) -> None:
+        super().__init__(expected)
+        self.expected = expected
+
+
+def _finite(value: float) -> float:
+    if math.isinf(value):
+        raise _Bad(_FINITE)
+    return value
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool | np.bool_):
+        return float(value)
+    if isinstance(value, int | float | np.integer | np.floating):
+        try:
+            return _finite(float(value))
+        except OverflowError:
+            raise _Bad(_FINITE) from None
+    if isinstance(value, str) and _NUMBER_RE.search(value):
+        return _finite(float(value))
+    raise _Bad(_EXPECTED[Role.numeric])
+
+
+def _boolean(value: Any) -> float:
+    if isinstance(value, bool | np.bool_):
+        return float(value)
+    if isinstance(value, int | float | np.integer | np.floating) and value in (0, 1):
+        return float(value)
+    if isinstance(value, str) and value.strip().lower() in _WORDS:
+        return _WORDS[value.strip().lower()]
+    raise _Bad(_EXPECTED[Role.boolean])
+
+
+def _as_text(value: Any) -> str:
+    # 3.0 and 3 are one category: a column read whole (with gaps, so float) and a chunk
+    # read without gaps (so int) must give the same strings.
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+Problems = list[tuple[Any, Any, str]]
+"""(row label, value received, what was expected) for each value that does not fit."""
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return (isinstance(value, float) and math.isnan(value)) or is_missing_word(value)
+
+
+def _each(s: pd.Series, parse: Callable[[Any], Any], missing: Any) -> tuple[list[Any], Problems]:
+    """Parse every value of an object column; missing values (and words) become ``missing``."""
+    out: list[Any] = []
+    problems: Problems = []
+    for label, value in zip(s.index, s.tolist(), strict=True):
+        if _is_missing(value):
+            out.append(missing)
+            continue
+        try:
+            out.append(parse(value))
+        except _Bad as bad:
+            out.append(missing)
+            problems.append((label, value, bad.expected))
+    return out, problems
+
+
+def _numbers(s: pd.Series, parse: Callable[[Any], float]) -> tuple[pd.Series, Problems]:
+    if pd.api.types.is_bool_dtype(s):
+        return s.astype("float64"), []
+    if pd.api.types.is_numeric_dtype(s):
+        values = s.to_numpy(dtype=np.float64, na_value=np.nan)
+        if parse is _number and not np.isinf(values).any():
+            return pd.Series(values, index=s.index), []  # the fast path: nothing to check
+        s = pd.Series(values.astype(object), index=s.index)
+    out, problems = _each(s, parse, np.nan)
+    return pd.Series(out, index=s.index, dtype="float64"), problems
+
+
+def _datetimes(s: pd.Series) -> tuple[pd.Series, Problems]:
+    if pd.api.types.is_datetime64_any_dtype(s):  # aware times become naive UTC, as strings do
+        return (s.dt.tz_convert("UTC").dt.tz_localize(None) if s.dt.tz is not None else s), []
+    missing = np.fromiter((_is_missing(v) for v in s.tolist()), dtype=bool, count=len(s))
+    given = s.astype(object).where(~missing, None)
+    converted = pd.to_datetime(given, errors="coerce", format="mixed", utc=True)
+    converted = converted.dt.tz_localize(None)
+    bad = converted.isna() & given.notna()
+    expected = _EXPECTED[Role.datetime]
+    return converted, [(label, s[label], expected) for label in s.index[bad.to_numpy()]]
+
+
+def _strings(s: pd.Series) -> tuple[pd.Series, Problems]:
+    out, _ = _each(s.astype(object), _as_text, None)
+    return pd.Series(out, index=s.index, dtype=object), []
+
+
+def _coerce(role: Role, s: pd.Series) -> tuple[pd.Series, Problems]:
+    if role is Role.numeric:
+        return _numbers(s, _number)
+    if role is Role.boolean:
+        return _numbers(s, _boolean)
+    if role is Role.datetime:
+        return _datetimes(s)
+    return _strings(s)
+
+
+@dataclass(frozen=True)
+class InputColumns:
+    """How a table's columns meet the model's inputs.
+
+    Attributes
+    ----------
+    ignored
+        Columns that are not model inputs (the target, dropped columns, unknown ones).
+    unknown
+        Of those, the ones the schema does not know at all.
+    absent
+        Model inputs the table lacks (missing in every row).
+    """
+
+    ignored: tuple[str, ...]
+    unknown: tuple[str, ...]
+    absent: tuple[str, ...]
+
+    def notices(self) -> list[str]:
+        """One notice per unknown column ignored, and one for the inputs absent."""
+        out = [f"Column '{c}' is not in the model's schema: ignored." for c in self.unknown]
+        if self.absent:
+            out.append(
+                f"Column(s) {list(self.absent)} are absent: treated as missing in every row."
+            )
+        return out
+
+
+def input_columns(columns: Sequence[Any], schema: Schema, *, strict: bool = False) -> InputColumns:
+    """Compare a table's column names with the model's inputs.
+
+    Parameters
+    ----------
+    columns
+        The names received.
+    schema
+        The schema recorded at fit time.
+    strict
+        Refuse every column that is not a model input, instead of ignoring it.
+
+    Returns
+    -------
+    InputColumns
+
+    Raises
+    ------
+    SchemaError
+        Duplicated names; no model input at all; with ``strict``, a column that is not an input
+        (every one listed in ``problems``).
+
+    Examples
+    --------
+    >>> from prudent.data import ColumnSpec
+    >>> schema = Schema((ColumnSpec("age", Role.numeric, "float64"),), target="y")
+    >>> input_columns(["age", "y", "colour"], schema)
+    InputColumns(ignored=('y', 'colour'), unknown=('colour',), absent=())
+    """
+    names = [str(c) for c in columns]
+    dupes = sorted({c for c in names if names.count(c) > 1})
+    if dupes:
+        raise SchemaError(f"Duplicated column names {dupes}; rename them.", field=dupes[0])
+    features = schema.feature_names
+    known = {c.name for c in schema.columns} | {schema.target}
+    ignored = tuple(c for c in names if c not in set(features))
+    found = InputColumns(
+        ignored=ignored,
+        unknown=tuple(c for c in ignored if c not in known),
+        absent=tuple(c for c in features if c not in set(names)),
+    )
+    if len(found.absent) == len(features):
+        raise SchemaError(
+            f"None of the model's inputs is in the table: it expects {features}, and received "
+            f"{names}. Check that this is the right file or bundle.",
+            field=features[0],
+        )
+    if strict and ignored:
+        problems = tuple(
+            FieldProblem(c, "one of the model's inputs", "an extra field") for c in ignored
+        )
+        raise SchemaError(
+            f"Column(s) {list(ignored)} are not inputs of the model, which reads {features}; "
+            "remove them, or leave strict off to have them ignored.",
+            field=ignored[0],
+            problems=problems,
+        )
+    return found
+
+
+def _sentence(name: str, role: Role, first: FieldProblem, n: int) -> str:
+    more = f" and {n - 1} more value(s)" if n > 1 else ""
+    where = f"{first.received} (row {first.row}){more}"
+    if first.expected == _FINITE:
+        return f"Column '{name}' holds an infinite number {where}, but inputs must be finite"
+    fix = "; use ISO 8601 such as 2024-01-31" if role is Role.datetime else ""
+    return f"Column '{name}' {_FIX.get(role, 'is invalid')}, but holds {where}{fix}"
+
+
+def _message(role_of: dict[str, Role], problems: list[FieldProblem], counts: dict[str, int]) -> str:
+    parts = [
+        _sentence(name, role_of[name], next(p for p in problems if p.field == name), n)
+        for name, n in counts.items()
+    ]
+    head = "" if len(parts) == 1 else f"{len(parts)} columns hold values the model cannot read: "
+    return f"{head}{'; '.join(parts)}; fix or remove such values (null, empty or NA is missing)."
+
+
+def _refuse(schema: Schema, found: dict[str, Problems]) -> SchemaError:
+    problems: list[FieldProblem] = []
+    counts: dict[str, int] = {}
+    for name, bad in found.items():
+        counts[name] = len(bad)
+        for label, value, expected in bad:
+            row = int(label) if isinstance(label, int | np.integer) else str(label)
+            problems.append(FieldProblem(name, expected, repr(_plain(value)), row))
+    role_of = {c.name: c.role for c in schema.features}
+    message = _message(role_of, problems, counts)
+    return SchemaError(message, field=problems[0].field, problems=tuple(problems[:_MAX_PROBLEMS]))
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def validate_frame(
+    frame: pd.DataFrame, schema: Schema, *, strict: bool = False
+) -> tuple[pd.DataFrame, list[str]]:
+    """Check a frame against ``schema`` and coerce it to the types the model expects.
+
+    Parameters
+    ----------
+    frame
+        Input rows; the target column may be present and is ignored.
+    schema
+        The schema recorded at fit time.
+    strict
+        Refuse columns that are not model inputs instead of ignoring them.
+
+    Returns
+    -------
+    tuple of (pandas.DataFrame, list of str)
+        The coerced feature columns in schema order, and notices (unknown columns ignored,
+        inputs absent).
+
+    Raises
+    ------
+    SchemaError
+        Values that cannot be read as their column's role (every one in ``problems``),
+        duplicated names, no model input at all, or extra columns with ``strict``.
+
+    Examples
+    --------
+    >>> from prudent.data import infer_schema
+    >>> s = infer_schema(pd.DataFrame({"x": [1.0, 2.0], "y": [0, 1]}), "y")
+    >>> validate_frame(pd.DataFrame({"x": ["3"], "z": [1]}), s)[1]
+    ["Column 'z' is not in the model's schema: ignored."]
+    """
+    columns = input_columns(list(frame.columns), schema, strict=strict)
+    out: dict[str, pd.Series] = {}
+    found: dict[str, Problems] = {}
+    for spec in schema.features:
+        if spec.name in columns.absent:
+            s = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+        else:
+            s = frame[spec.name]
+        coerced, problems = _coerce(spec.role, s)
+        if problems:
+            found[spec.name] = problems
+        out[spec.name] = coerced.reset_index(drop=True)
+    if found:
+        raise _refuse(schema, found)
+    return pd.DataFrame(out, index=pd.RangeIndex(len(frame))), columns.notices()

@@ -1,0 +1,268 @@
+"""The input contract: what every face accepts, coerced by one function."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from prudent.data import ColumnSpec, Role, Schema, infer_schema, string_pattern, validate_frame
+from prudent.errors import SchemaError
+
+
+def test_validate_frame_coerces_to_the_schema(mixed: pd.DataFrame, mixed_schema: Schema) -> None:
+    X, notices = validate_frame(mixed, mixed_schema)
+    assert list(X.columns) == mixed_schema.feature_names and notices == []
+    assert X["mean_radius"].dtype == np.float64
+    assert set(X["member"].dropna()) == {0.0, 1.0} and set(X["flag"].dropna()) == {0.0, 1.0}
+    assert pd.api.types.is_datetime64_any_dtype(X["signup"])
+    for name in mixed_schema.feature_names:
+        assert X[name].isna().tolist() == mixed[name].isna().tolist(), name
+
+
+def test_validate_frame_strings_that_are_numbers_are_accepted(
+    mixed: pd.DataFrame, mixed_schema: Schema
+) -> None:
+    rows = mixed.head(3).astype({"mean_radius": str, "flag": str})
+    X, _ = validate_frame(rows, mixed_schema)
+    np.testing.assert_allclose(X["mean_radius"], mixed["mean_radius"].head(3))
+
+
+def test_validate_frame_absent_columns_are_missing_in_every_row(
+    mixed: pd.DataFrame, mixed_schema: Schema
+) -> None:
+    X, notices = validate_frame(mixed.drop(columns=["city", "note"]), mixed_schema)
+    assert notices == ["Column(s) ['city', 'note'] are absent: treated as missing in every row."]
+    assert X["city"].isna().all() and X["note"].isna().all()
+    assert X["mean_radius"].notna().sum() == mixed["mean_radius"].notna().sum()
+
+
+def test_validate_frame_no_input_at_all_is_refused(mixed_schema: Schema) -> None:
+    with pytest.raises(
+        SchemaError, match=r"None of the model's inputs is in the table: it expects \['mean_radius'"
+    ) as e:
+        validate_frame(pd.DataFrame({"colour": ["red"]}), mixed_schema)
+    assert e.value.field == "mean_radius"
+
+
+def test_validate_frame_extra_and_identifier_columns(
+    mixed: pd.DataFrame, mixed_schema: Schema
+) -> None:
+    X, notices = validate_frame(mixed.assign(colour="red"), mixed_schema)
+    assert notices == ["Column 'colour' is not in the model's schema: ignored."]
+    assert "colour" not in X.columns and "row_id" not in X.columns
+    X, _ = validate_frame(mixed.drop(columns=["row_id", "target"]), mixed_schema)
+    assert len(X) == len(mixed)
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "expected"),
+    [
+        (
+            "mean_radius",
+            "twelve",
+            r"Column 'mean_radius' should be numeric, but holds 'twelve' "
+            r"\(row 102\)",
+        ),
+        ("flag", "maybe", r"Column 'flag' should be boolean .* but holds 'maybe' \(row 102\)"),
+        (
+            "signup",
+            "last tuesday",
+            r"Column 'signup' should be a date/time, but holds "
+            r"'last tuesday' \(row 102\); use ISO 8601",
+        ),
+    ],
+)
+def test_validate_frame_uncoercible_value_names_column_value_and_row(
+    mixed: pd.DataFrame, mixed_schema: Schema, column: str, value: str, expected: str
+) -> None:
+    rows = mixed.iloc[100:110].astype({column: object})
+    rows.loc[102, column] = value
+    with pytest.raises(SchemaError, match=expected) as e:
+        validate_frame(rows, mixed_schema)
+    assert e.value.field == column
+
+
+def test_validate_frame_unseen_categories_pass_through(
+    mixed: pd.DataFrame, mixed_schema: Schema
+) -> None:
+    rows = mixed.head(4).assign(city=["tokyo", "paris", None, "lima"])
+    X, _ = validate_frame(rows, mixed_schema)
+    assert X["city"].isna().tolist() == [False, False, True, False]
+    assert X["city"].dropna().tolist() == ["tokyo", "paris", "lima"]
+
+
+def test_validate_frame_category_codes_agree_with_and_without_gaps() -> None:
+    """Codes read whole (with gaps, so floats) equal codes read in a chunk without gaps."""
+    train = pd.DataFrame({"zone": [1.0, 2.0, np.nan, 3.0] * 6, "y": ["a", "b"] * 12})
+    schema = infer_schema(train, "y", categorical=["zone"])
+    whole, _ = validate_frame(train, schema)
+    chunk, _ = validate_frame(pd.DataFrame({"zone": [1, 2, 3]}), schema)
+    assert chunk["zone"].tolist() == ["1", "2", "3"]
+    assert set(chunk["zone"]) == set(whole["zone"].dropna())
+
+
+def test_validate_frame_duplicated_columns(mixed: pd.DataFrame, mixed_schema: Schema) -> None:
+    rows = pd.concat([mixed.head(2), mixed.head(2)[["city"]]], axis=1)
+    with pytest.raises(SchemaError, match=r"Duplicated column names \['city'\]"):
+        validate_frame(rows, mixed_schema)
+
+
+def test_validate_frame_empty_input_keeps_columns(
+    mixed: pd.DataFrame, mixed_schema: Schema
+) -> None:
+    X, _ = validate_frame(mixed.head(0), mixed_schema)
+    assert X.shape == (0, len(mixed_schema.features))
+
+
+def test_validate_frame_aware_times_agree_with_offset_strings(
+    mixed: pd.DataFrame, mixed_schema: Schema
+) -> None:
+    texts = ["2024-03-01T10:00:00+02:00", "2024-03-01T23:30:00-05:00"]
+    aware = pd.Series(pd.to_datetime(texts, utc=True)).dt.tz_convert("Europe/Paris")
+    rows = mixed.head(2).reset_index(drop=True)
+    from_text, _ = validate_frame(rows.assign(signup=texts), mixed_schema)
+    from_aware, _ = validate_frame(rows.assign(signup=aware), mixed_schema)
+    expected = [pd.Timestamp("2024-03-01 08:00"), pd.Timestamp("2024-03-02 04:30")]
+    assert from_text["signup"].tolist() == expected
+    assert from_aware["signup"].tolist() == expected
+
+
+MISSING_SPELLINGS = ["", "  ", "NA", "na", "N/A", "n/a", "nan", "NaN", "null", "NULL", "None", None]
+
+
+@pytest.mark.parametrize("spelling", MISSING_SPELLINGS)
+@pytest.mark.parametrize("column", ["mean_radius", "member", "city", "signup", "note"])
+def test_validate_frame_each_missing_spelling_is_missing_in_every_role(
+    mixed: pd.DataFrame, mixed_schema: Schema, column: str, spelling: object
+) -> None:
+    rows = mixed.head(3).astype({column: object}).reset_index(drop=True)
+    rows.loc[1, column] = spelling
+    X, _ = validate_frame(rows, mixed_schema)
+    assert X[column].isna().tolist()[1] is True
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        (["yes", "No", " TRUE ", "f", "Y", "n"], [1.0, 0.0, 1.0, 0.0, 1.0, 0.0]),
+        (["1", "0", "1.0", "0.0"], [1.0, 0.0, 1.0, 0.0]),
+        ([True, False, 1, 0.0], [1.0, 0.0, 1.0, 0.0]),
+    ],
+)
+def test_validate_frame_booleans_in_every_spelling(
+    mixed_schema: Schema, given: list[object], expected: list[float]
+) -> None:
+    X, _ = validate_frame(pd.DataFrame({"member": given, "mean_radius": 1.0}), mixed_schema)
+    assert X["member"].tolist() == expected
+
+
+def test_validate_frame_numbers_as_strings_and_booleans(mixed_schema: Schema) -> None:
+    given = ["3", " -1.5e3 ", "+.5", "7.", True, 2, "NA"]
+    X, _ = validate_frame(pd.DataFrame({"mean_radius": given}), mixed_schema)
+    np.testing.assert_array_equal(X["mean_radius"], [3.0, -1500.0, 0.5, 7.0, 1.0, 2.0, np.nan])
+
+
+@pytest.mark.parametrize("value", [np.inf, -np.inf, "inf", "-Infinity", "1e999"])
+def test_validate_frame_infinity_is_refused_naming_the_column(
+    mixed_schema: Schema, value: object
+) -> None:
+    frame = pd.DataFrame({"mean_radius": [1.0, value], "city": ["a", "b"]})
+    with pytest.raises(SchemaError, match=r"Column 'mean_radius' .*(infinite|numeric)") as e:
+        validate_frame(frame, mixed_schema)
+    assert e.value.field == "mean_radius"
+    assert [(p.row, p.field) for p in e.value.problems] == [(1, "mean_radius")]
+
+
+def test_validate_frame_infinity_in_a_float_column_is_named_infinite(
+    mixed_schema: Schema,
+) -> None:
+    frame = pd.DataFrame({"mean_radius": [1.0, np.inf]})
+    with pytest.raises(
+        SchemaError, match=r"Column 'mean_radius' holds an infinite number inf \(row 1\)"
+    ):
+        validate_frame(frame, mixed_schema)
+
+
+def test_validate_frame_reports_every_bad_value_at_once(mixed_schema: Schema) -> None:
+    frame = pd.DataFrame(
+        {
+            "mean_radius": ["12", "twelve", "inf"],
+            "member": ["yes", "maybe", "no"],
+            "signup": ["2024-01-01", "2024-02-01", "last tuesday"],
+        }
+    )
+    with pytest.raises(SchemaError, match=r"^3 columns hold values the model cannot read: ") as e:
+        validate_frame(frame, mixed_schema)
+    got = [(p.row, p.field, p.received) for p in e.value.problems]
+    assert got == [
+        (1, "mean_radius", "'twelve'"),
+        (2, "mean_radius", "'inf'"),
+        (1, "member", "'maybe'"),
+        (2, "signup", "'last tuesday'"),
+    ]
+    assert e.value.problems[0].to_dict() == {
+        "row": 1,
+        "field": "mean_radius",
+        "expected": "a number",
+        "received": "'twelve'",
+    }
+    assert "and 1 more value(s)" in str(e.value)
+
+
+def test_validate_frame_strict_refuses_every_extra_column(
+    mixed: pd.DataFrame, mixed_schema: Schema
+) -> None:
+    rows = mixed.head(2).assign(colour="red")
+    with pytest.raises(
+        SchemaError, match=r"Column\(s\) \['row_id', 'target', 'colour'\] are not"
+    ) as e:
+        validate_frame(rows, mixed_schema, strict=True)
+    assert [p.field for p in e.value.problems] == ["row_id", "target", "colour"]
+    X, _ = validate_frame(
+        rows.drop(columns=["row_id", "target", "colour"]), mixed_schema, strict=True
+    )
+    assert len(X) == 2
+
+
+@pytest.mark.parametrize("role", [Role.numeric, Role.boolean])
+def test_string_pattern_agrees_with_the_coercion(role: Role) -> None:
+    """The pattern the HTTP schema publishes accepts exactly the strings the model accepts."""
+    schema = Schema((ColumnSpec("x", role, "float64"),), target="y")
+    pattern = re.compile(string_pattern(role) or "")
+    samples = [
+        "1",
+        " 2.5 ",
+        "-3e2",
+        ".5",
+        "5.",
+        "+1",
+        "1e999",
+        "inf",
+        "nan",
+        "NA",
+        "",
+        "x",
+        "yes",
+        "No",
+        "TRUE",
+        "t",
+        "n",
+        "1.0",
+        "0.0",
+        "2",
+        "1,5",
+        "0x10",
+        "1_000",
+        "١",
+    ]
+    for text in samples:
+        try:
+            validate_frame(pd.DataFrame({"x": [text]}, dtype=object), schema)
+            accepted = True
+        except SchemaError:
+            accepted = False
+        finite = text.strip().lower() not in ("1e999",)  # a number too large to be finite
+        assert accepted == (bool(pattern.search(text)) and finite), (role, text)
