@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from prudent.cli._console import RichReporter
+from prudent.cli._monitor import register as register_monitor_command
 from prudent.cli._serve import register as register_service_commands
 from prudent.cli._show import show_manifest
 from prudent.errors import DataReadError
@@ -270,3 +271,4 @@ def quickstart(
 
 
 register_service_commands(app)  # serve, feedback, token: after the fit commands in --help
+register_monitor_command(app)

@@ -20,6 +20,7 @@ from prudent.monitor._drift import (
     window_drift,
 )
 from prudent.monitor._estimate import AccuracyEstimate
+from prudent.monitor._export import report_dict, window_dict
 from prudent.monitor._figures import Estimate, Figure, NotEnoughData, figure_dict
 from prudent.monitor._histogram import Calibration
 from prudent.monitor._monitor import MonitorReport, monitor_log
@@ -47,5 +48,7 @@ __all__ = [
     "WindowSummary",
     "figure_dict",
     "monitor_log",
+    "report_dict",
+    "window_dict",
     "window_drift",
 ]

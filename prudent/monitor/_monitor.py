@@ -251,7 +251,7 @@ def _windows(
                     ConfidenceHistogram.from_rows(bins),
                     [(r.prediction, int(r.n)) for r in classes.take(key)],
                     reference=reference,
-                    key=window_key(key, spec.size),
+                    key=window_key(key, spec),
                     drift=drift,
                     notes=notes,
                     options=options,

@@ -18,6 +18,7 @@ from prudent.monitor._estimate import (
 from prudent.monitor._figures import Figure, NotEnoughData, mean_figure, rate_figure
 from prudent.monitor._histogram import Calibration, ConfidenceHistogram
 from prudent.monitor._reference import Reference
+from prudent.monitor._sql import WindowSpec
 from prudent.store import DECISIONS
 
 __all__ = ["QUANTILES", "SummaryOptions", "WindowSummary", "summarise_window"]
@@ -55,7 +56,8 @@ class WindowSummary:
     Parameters
     ----------
     key
-        The window: its UTC start (``"2024-03-01T12:00:00"``) or ``"rows 0-999"``.
+        The window: its UTC day (``"2024-03-01"``) or hour (``"2024-03-01T12:00"``), or
+        ``"rows 0-999"``.
     start, end
         The first and last prediction's time.
     n
@@ -107,13 +109,20 @@ class WindowSummary:
     notes: tuple[str, ...] = field(default=())
 
 
-def window_key(value: Any, rows: int) -> str:
-    """Return the display key of a window from the database's ``w`` value."""
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=None).isoformat(timespec="seconds")
-    if isinstance(value, int) and rows:
-        return f"rows {value * rows}-{(value + 1) * rows - 1}"
-    return str(value)
+def window_key(value: Any, spec: WindowSpec) -> str:
+    """Return the display key of a window from the database's ``w`` value.
+
+    Examples
+    --------
+    >>> window_key("2024-03-01T13:00:00", WindowSpec("hour"))
+    '2024-03-01T13:00'
+    >>> window_key(2, WindowSpec("rows", 100))
+    'rows 200-299'
+    """
+    if spec.kind == "rows":
+        return f"rows {value * spec.size}-{(value + 1) * spec.size - 1}"
+    when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return when.strftime("%Y-%m-%d" if spec.kind == "day" else "%Y-%m-%dT%H:00")
 
 
 def _aware(value: datetime) -> datetime:

@@ -8,6 +8,7 @@ the monitor reports has a right answer computable from the arrays themselves.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,6 +20,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from prudent.bundle import Bundle
 from prudent.data import ColumnSpec, Role, Schema
 from prudent.monitor import Promises, Reference
 from prudent.store import PredictionRecord, SqlPredictionLog, feedback_table, normalise_url
@@ -130,6 +132,33 @@ def records(
             )
         )
     return out
+
+
+def served_records(
+    bundle: Bundle, frame: pd.DataFrame, start: datetime, step: timedelta
+) -> list[PredictionRecord]:
+    """What ``prudent serve`` logs for ``frame``: the bundle's predictions, one record a row."""
+    inputs = frame.astype(object).where(frame.notna(), None)
+    out = bundle.predict(inputs)
+    return [
+        PredictionRecord(
+            model_version=bundle.version,
+            model_name="served",
+            inputs=given,
+            probabilities={str(c): row[f"proba_{c}"] for c in bundle.classes},
+            prediction=row["prediction"],
+            confidence=row["confidence"],
+            ood_score=row["ood_score"],
+            is_ood=row["is_ood"],
+            prediction_set=tuple(json.loads(row["prediction_set"])),
+            decision=row["decision"],
+            reason=row["reason"],
+            created_at=start + step * i,
+        )
+        for i, (given, row) in enumerate(
+            zip(inputs.to_dict("records"), out.to_dict("records"), strict=True)
+        )
+    ]
 
 
 def write_log(
