@@ -12,7 +12,7 @@ import io
 import json
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -145,12 +145,13 @@ class Bundle:
         rules: Any = None,
         on_notice: Callable[[str], None] | None = None,
         strict: bool = False,
+        encoding: str = "utf-8",
     ) -> int:
         """Stream ``source`` through :meth:`predict` into ``destination`` in bounded memory.
 
         The rows go to a hidden file beside ``destination``, renamed to it only once every
         row is predicted: a failure part-way leaves no truncated output behind (and an older
-        ``destination`` untouched).
+        ``destination`` untouched). ``encoding`` is the text encoding of a CSV ``source``.
 
         Returns
         -------
@@ -170,7 +171,8 @@ class Bundle:
         table_format(target)  # name the real output, not the hidden one, if it is wrong
         partial = target.with_name(f".{target.stem}.partial{target.suffix}")
         try:
-            total = self._stream(Path(source), partial, chunk_rows, rules, on_notice, strict)
+            chunks = iter_table(Path(source), chunk_rows=chunk_rows, encoding=encoding)
+            total = self._stream(chunks, partial, rules, on_notice, strict)
         except BaseException:
             partial.unlink(missing_ok=True)
             raise
@@ -179,9 +181,8 @@ class Bundle:
 
     def _stream(
         self,
-        source: Path,
+        chunks: Iterator[pd.DataFrame],
         destination: Path,
-        chunk_rows: int,
         rules: Any,
         on_notice: Callable[[str], None] | None,
         strict: bool,
@@ -195,7 +196,7 @@ class Bundle:
 
         total = 0
         with TableWriter(destination) as writer:
-            for chunk in iter_table(source, chunk_rows=chunk_rows):
+            for chunk in chunks:
                 if chunk.shape[1] == 0:
                     writer.write(pd.DataFrame(columns=output_columns(self.model.classes)))
                     continue

@@ -68,6 +68,7 @@ def fit(
     ] = None,
     numeric: Annotated[list[str] | None, Opt("--numeric", help="Treat COL as numeric.")] = None,
     drop: Annotated[list[str] | None, Opt("--drop", help="Ignore COL.")] = None,
+    encoding: Annotated[str, Opt(help="Text encoding of CSV files, e.g. latin-1.")] = "utf-8",
     time_limit: Annotated[float, Opt(help="Seconds for the whole fit.")] = 120.0,
     test_size: Annotated[float, Opt(help="Share of rows locked for the final test.")] = 0.2,
     folds: Annotated[int, Opt(help="Cross-validation folds.")] = 5,
@@ -97,7 +98,7 @@ def fit(
     from prudent.fit import FitSpec, fit_table
 
     console = _console()
-    frame = read_table(data)
+    frame = read_table(data, encoding=encoding)
     spec = FitSpec(
         target=target,
         text=tuple(text or ()),
@@ -118,7 +119,7 @@ def fit(
         costs=_parse_costs(costs),
         review_cost=review_cost,
     )
-    ood = read_table(ood_examples) if ood_examples is not None else None
+    ood = read_table(ood_examples, encoding=encoding) if ood_examples is not None else None
     reporter = RichReporter(console)
     result = fit_table(frame, spec, reporter=reporter, ood_examples=ood)
     bundle = Bundle.from_fit(result)
@@ -166,6 +167,7 @@ def predict(
     strict: Annotated[
         bool, Opt(help="Refuse columns that are not model inputs instead of ignoring them.")
     ] = False,
+    encoding: Annotated[str, Opt(help="Text encoding of a CSV input, e.g. latin-1.")] = "utf-8",
 ) -> None:
     """Predict every row of a file, streaming, in input order."""
     from prudent.bundle import load
@@ -189,6 +191,7 @@ def predict(
         rules=rule_set,
         on_notice=lambda m: console.print(f"• {m}", highlight=False),
         strict=strict,
+        encoding=encoding,
     )
     console.print(f"Predicted {n} row(s) → {out}")
 
@@ -245,6 +248,7 @@ def quickstart(
         categorical=None,
         numeric=None,
         drop=None,
+        encoding="utf-8",
         test_size=0.2,
         folds=5,
         seed=0,
@@ -258,7 +262,12 @@ def quickstart(
         rules=None,
     )
     predict(
-        out / "model", out / "new.csv", out=out / "predictions.csv", chunk_rows=50_000, rules=None
+        out / "model",
+        out / "new.csv",
+        out=out / "predictions.csv",
+        chunk_rows=50_000,
+        rules=None,
+        encoding="utf-8",
     )
     console.print("\n[bold]Results[/]")
     for label, path in [

@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from prudent.data._csv import CsvDialect, csv_dialect, decode_error
 from prudent.errors import DataReadError, SchemaError
 
 __all__ = ["TableWriter", "iter_table", "read_table", "table_format", "write_table"]
@@ -76,9 +77,31 @@ def _check_file(path: Path) -> None:
         raise DataReadError(f"File '{path}' is empty: it has no header and no rows.")
 
 
-def _csv_header(path: Path) -> list[str]:
-    with path.open(newline="", encoding="utf-8", errors="replace") as fh:
-        return next(csv.reader(fh), [])
+def _csv_header(path: Path, dialect: CsvDialect) -> list[str]:
+    with path.open(newline="", encoding=dialect.encoding, errors="replace") as fh:
+        return next(csv.reader(fh, delimiter=dialect.sep), [])
+
+
+def _read_csv(path: Path, encoding: str, **options: Any) -> Any:
+    """``pandas.read_csv`` with the file's sniffed delimiter, its columns checked first."""
+    dialect = csv_dialect(path, encoding)
+    _check_columns(_csv_header(path, dialect), path)
+    return pd.read_csv(
+        path, sep=dialect.sep, encoding=dialect.encoding, low_memory=False, **options
+    )
+
+
+def _check_plain_parquet(schema: pa.Schema, path: Path) -> None:
+    """Refuse Parquet columns of lists, structs or maps: a cell must hold one plain value."""
+    _check_columns(list(schema.names), path)
+    for field in schema:
+        if pa.types.is_nested(field.type):
+            raise SchemaError(
+                f"Column '{field.name}' of '{path}' has Parquet type {field.type}, but prudent "
+                "needs one plain value per cell (number, text, boolean or date); flatten it "
+                "into plain columns or drop it from the file.",
+                field=field.name,
+            )
 
 
 def _check_columns(names: list[str], path: Path) -> None:
@@ -91,13 +114,14 @@ def _check_columns(names: list[str], path: Path) -> None:
         )
 
 
-def _read_whole(path: Path, fmt: Format) -> pd.DataFrame:
+def _read_whole(path: Path, fmt: Format, encoding: str) -> pd.DataFrame:
+    frame: pd.DataFrame
     if fmt == "csv":
-        _check_columns(_csv_header(path), path)
-        return pd.read_csv(path, low_memory=False)
+        frame = _read_csv(path, encoding)
+        return frame
     if fmt == "parquet":
-        _check_columns(list(pq.read_schema(path).names), path)
-        frame: pd.DataFrame = pq.read_table(path).to_pandas()
+        _check_plain_parquet(pq.read_schema(path), path)
+        frame = pq.read_table(path).to_pandas()
         return frame
     _check_json_lines(path)
     return _check_flat(pd.read_json(path, lines=True, dtype=False), path)
@@ -130,13 +154,17 @@ def _check_flat(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     return frame
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
+def read_table(path: str | Path, *, encoding: str = "utf-8") -> pd.DataFrame:
     """Read a whole table, by extension, with a clear error for every way it can fail.
+
+    A CSV file's delimiter (comma, semicolon, tab or pipe) is sniffed from its first lines.
 
     Parameters
     ----------
     path
         A CSV, Parquet or JSON Lines file.
+    encoding
+        The text encoding of a CSV file (JSON Lines is always UTF-8).
 
     Returns
     -------
@@ -146,9 +174,10 @@ def read_table(path: str | Path) -> pd.DataFrame:
     Raises
     ------
     DataReadError
-        The file is missing, unreadable, of an unknown format, or has no rows.
+        The file is missing, unreadable, of an unknown format, not text in ``encoding``,
+        or has no rows.
     SchemaError
-        Two columns share a name.
+        Two columns share a name, or a column holds lists or records.
 
     Examples
     --------
@@ -162,9 +191,11 @@ def read_table(path: str | Path) -> pd.DataFrame:
     fmt = table_format(path)
     _check_file(path)
     try:
-        frame = _read_whole(path, fmt)
+        frame = _read_whole(path, fmt, encoding)
     except (SchemaError, DataReadError):
         raise
+    except UnicodeDecodeError as exc:
+        raise decode_error(path, encoding, exc) from exc
     except Exception as exc:  # every parser error becomes one readable line
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataReadError(f"File '{path}' could not be read as {fmt}: {detail}") from exc
@@ -174,7 +205,9 @@ def read_table(path: str | Path) -> pd.DataFrame:
     return frame
 
 
-def iter_table(path: str | Path, *, chunk_rows: int = 50_000) -> Iterator[pd.DataFrame]:
+def iter_table(
+    path: str | Path, *, chunk_rows: int = 50_000, encoding: str = "utf-8"
+) -> Iterator[pd.DataFrame]:
     """Yield a table in chunks of at most ``chunk_rows`` rows, in file order.
 
     An empty file with a header yields one empty frame with those columns, so callers
@@ -186,6 +219,8 @@ def iter_table(path: str | Path, *, chunk_rows: int = 50_000) -> Iterator[pd.Dat
         A CSV, Parquet or JSON Lines file.
     chunk_rows
         The most rows held in memory at once.
+    encoding
+        The text encoding of a CSV file.
 
     Yields
     ------
@@ -202,27 +237,28 @@ def iter_table(path: str | Path, *, chunk_rows: int = 50_000) -> Iterator[pd.Dat
     if not path.exists():
         raise DataReadError(f"File '{path}' does not exist; check the path.")
     try:
-        yield from _iter_chunks(path, fmt, chunk_rows)
+        yield from _iter_chunks(path, fmt, chunk_rows, encoding)
     except (SchemaError, DataReadError):
         raise
+    except UnicodeDecodeError as exc:
+        raise decode_error(path, encoding, exc) from exc
     except Exception as exc:
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataReadError(f"File '{path}' could not be read as {fmt}: {detail}") from exc
 
 
-def _iter_chunks(path: Path, fmt: Format, chunk_rows: int) -> Iterator[pd.DataFrame]:
+def _iter_chunks(path: Path, fmt: Format, chunk_rows: int, encoding: str) -> Iterator[pd.DataFrame]:
     if path.stat().st_size == 0:
         yield pd.DataFrame()
         return
     if fmt == "csv":
-        _check_columns(_csv_header(path), path)
-        with pd.read_csv(path, chunksize=chunk_rows, low_memory=False) as reader:
+        with _read_csv(path, encoding, chunksize=chunk_rows) as reader:
             for chunk in reader:  # the with closes the file when a caller stops early
                 yield _named(chunk)
         return
     if fmt == "parquet":
         with pq.ParquetFile(path) as pf:
-            _check_columns(list(pf.schema_arrow.names), path)
+            _check_plain_parquet(pf.schema_arrow, path)
             if pf.metadata.num_rows == 0:
                 yield _named(pf.schema_arrow.empty_table().to_pandas())
                 return

@@ -177,13 +177,14 @@ def infer_schema(
     Returns
     -------
     Schema
-        With a notice for every identifier dropped and every override applied.
+        With a notice for every identifier or empty column dropped and every override
+        applied.
 
     Raises
     ------
     SchemaError
-        An override names a column that does not exist, a feature column is entirely
-        empty, or no feature column is left.
+        An override names a column that does not exist, or no feature column is left
+        (an entirely empty column is dropped with a notice).
 
     Examples
     --------
@@ -210,13 +211,11 @@ def infer_schema(
         if name == target:
             continue
         s = frame[name]
-        if name not in overrides and s.isna().all():
-            raise SchemaError(
-                f"Column '{name}' is entirely empty; drop it (--drop {name}) or fill it.",
-                field=name,
-            )
-        role = overrides.get(name) or _infer_role(name, s)
-        if role is Role.identifier:
+        empty = name not in overrides and bool(s.isna().all())
+        role = Role.dropped if empty else overrides.get(name) or _infer_role(name, s)
+        if empty:
+            notices.append(f"Column '{name}' is entirely empty: dropped.")
+        elif role is Role.identifier:
             notices.append(f"Column '{name}' looks like an identifier (unique per row): dropped.")
         elif name in overrides:
             notices.append(f"Column '{name}' set to {role.value} by option.")

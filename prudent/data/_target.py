@@ -37,7 +37,36 @@ def _normalise_labels(s: pd.Series) -> pd.Series:
     return s.astype(str).str.strip()
 
 
-def prepare_target(frame: pd.DataFrame, target: str, *, min_per_class: int = 2) -> Target:
+def _label(value: object) -> object:
+    return value.item() if hasattr(value, "item") else value
+
+
+def _check_class_sizes(
+    target: str, classes: Labels, counts: IntArray, min_per_class: int, min_median: int
+) -> None:
+    """Refuse classes too small to validate, naming them (the first five, then a count)."""
+    small = [(_label(classes[i]), int(counts[i])) for i in np.flatnonzero(counts < min_per_class)]
+    if small:
+        names = ", ".join(f"{c!r} ({n} row{'s' if n != 1 else ''})" for c, n in small[:5])
+        more = f" and {len(small) - 5} more" if len(small) > 5 else ""
+        raise TargetError(
+            f"Class(es) {names}{more} of target '{target}' have fewer than {min_per_class} rows, "
+            "too few to validate; add rows, merge those classes, or drop them."
+        )
+    median = float(np.median(counts))
+    if median < min_median:
+        n_small = int((counts < min_median).sum())
+        raise TargetError(
+            f"Target '{target}' has {len(classes)} classes and {n_small} of them have fewer than "
+            f"{min_median} rows (the median class has {median:g}); prudent needs at least "
+            f"{min_median} rows in most classes to validate, calibrate and test each one: merge "
+            "rare classes (e.g. into 'other') or add rows."
+        )
+
+
+def prepare_target(
+    frame: pd.DataFrame, target: str, *, min_per_class: int = 2, min_median: int = 1
+) -> Target:
     """Drop unlabelled rows, encode the labels and check there is enough of each class.
 
     Parameters
@@ -48,6 +77,8 @@ def prepare_target(frame: pd.DataFrame, target: str, *, min_per_class: int = 2) 
         The name of the label column.
     min_per_class
         The fewest rows a class may have for the chosen validation.
+    min_median
+        The fewest rows the median class may have: most classes need this many.
 
     Returns
     -------
@@ -57,8 +88,8 @@ def prepare_target(frame: pd.DataFrame, target: str, *, min_per_class: int = 2) 
     Raises
     ------
     TargetError
-        The target column is absent, has a single class, or some class has fewer than
-        ``min_per_class`` rows (they are named).
+        The target column is absent, has a single class, some class has fewer than
+        ``min_per_class`` rows (they are named), or most have fewer than ``min_median``.
 
     Examples
     --------
@@ -85,16 +116,7 @@ def prepare_target(frame: pd.DataFrame, target: str, *, min_per_class: int = 2) 
             f"Target '{target}' has a single class ({only!r}); a classifier needs at least two."
         )
     counts = np.bincount(y, minlength=len(classes))
-    small = [
-        (classes[i].item() if hasattr(classes[i], "item") else classes[i], int(counts[i]))
-        for i in np.flatnonzero(counts < min_per_class)
-    ]
-    if small:
-        names = ", ".join(f"{c!r} ({n} row{'s' if n != 1 else ''})" for c, n in small)
-        raise TargetError(
-            f"Class(es) {names} of target '{target}' have fewer than {min_per_class} rows, too "
-            "few to validate; add rows, merge those classes, or drop them."
-        )
+    _check_class_sizes(target, classes, counts, min_per_class, min_median)
     kept = kept.assign(**{target: labels})
     return Target(
         frame=kept,

@@ -101,6 +101,9 @@ def predict_proba_aligned(model: Any, X: pd.DataFrame, n_classes: int) -> ProbaM
 def _subsample(rows: IntArray, y: EncodedLabels, max_rows: int | None, seed: int) -> IntArray:
     if max_rows is None or len(rows) <= max_rows:
         return rows
+    n_classes = len(np.unique(y[rows]))
+    if min(max_rows, len(rows) - max_rows) < n_classes:  # too few rows to hold every class
+        return np.sort(np.random.default_rng(seed).choice(rows, max_rows, replace=False))
     kept, _ = train_test_split(rows, train_size=max_rows, stratify=y[rows], random_state=seed)
     return np.sort(kept)
 

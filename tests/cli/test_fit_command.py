@@ -153,13 +153,6 @@ def test_fit_classes_with_too_few_rows_are_named(wine: pd.DataFrame, tmp_path: P
     assert_one_line_error(_fit(tmp_path / "rare.csv"), "'rosé' (2 rows)", "fewer than 3 rows")
 
 
-def test_fit_entirely_empty_column(wine: pd.DataFrame, tmp_path: Path) -> None:
-    write_table(wine.assign(notes=None), tmp_path / "blank.csv")
-    assert_one_line_error(
-        _fit(tmp_path / "blank.csv"), "Column 'notes' is entirely empty", "--drop notes"
-    )
-
-
 def test_fit_option_naming_an_unknown_column(wine: pd.DataFrame, tmp_path: Path) -> None:
     write_table(wine, tmp_path / "wine.csv")
     assert_one_line_error(

@@ -243,3 +243,66 @@ def test_read_table_nested_json_values_are_named(tmp_path: Path) -> None:
     assert e.value.field == "address"
     with pytest.raises(SchemaError, match=expected):
         list(iter_table(tmp_path / "n.jsonl", chunk_rows=2))
+
+
+@pytest.mark.parametrize("sep", [";", "\t", "|"])
+def test_read_table_sniffs_the_delimiter(wine: pd.DataFrame, tmp_path: Path, sep: str) -> None:
+    wine.to_csv(tmp_path / "w.csv", sep=sep, index=False)
+    pd.testing.assert_frame_equal(read_table(tmp_path / "w.csv"), wine, check_dtype=False)
+    chunks = list(iter_table(tmp_path / "w.csv", chunk_rows=50))
+    pd.testing.assert_frame_equal(pd.concat(chunks, ignore_index=True), wine, check_dtype=False)
+
+
+def test_read_table_keeps_commas_when_text_holds_other_delimiters(tmp_path: Path) -> None:
+    notes = ["a; b; c", "x | y; z", "p;q;r;s", "one\ttwo"] * 5
+    frame = pd.DataFrame({"note": notes, "n": range(20), "y": ["u", "v"] * 10})
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    pd.testing.assert_frame_equal(read_table(tmp_path / "t.csv"), frame)
+
+
+def test_read_table_single_column_csv(tmp_path: Path) -> None:
+    (tmp_path / "one.csv").write_text("y\na\nb\na\n")
+    assert read_table(tmp_path / "one.csv")["y"].tolist() == ["a", "b", "a"]
+
+
+def test_read_table_latin1_is_refused_with_the_option_that_fixes_it(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"city": ["Besançon", "Orléans", "Köln"] * 4, "y": ["u", "v"] * 6})
+    frame.to_csv(tmp_path / "l.csv", index=False, encoding="latin-1")
+    expected = r"File '.*l.csv' is not valid utf-8 text \(byte 0xe7 .*--encoding latin-1"
+    with pytest.raises(DataReadError, match=expected) as e:
+        read_table(tmp_path / "l.csv")
+    assert "\n" not in str(e.value)
+    with pytest.raises(DataReadError, match=expected):
+        list(iter_table(tmp_path / "l.csv"))
+    pd.testing.assert_frame_equal(read_table(tmp_path / "l.csv", encoding="latin-1"), frame)
+    chunks = list(iter_table(tmp_path / "l.csv", encoding="latin-1", chunk_rows=5))
+    pd.testing.assert_frame_equal(pd.concat(chunks, ignore_index=True), frame)
+
+
+def test_read_table_latin1_past_the_sniffed_sample_is_refused(tmp_path: Path) -> None:
+    lines = ["word,y", *(["plain,u", "text,v"] * 8000), "café,u"]
+    (tmp_path / "late.csv").write_bytes("\n".join(lines).encode("latin-1"))
+    with pytest.raises(DataReadError, match=r"not valid utf-8 text .*--encoding latin-1"):
+        read_table(tmp_path / "late.csv")
+
+
+def test_read_table_unknown_encoding_is_named(wine: pd.DataFrame, tmp_path: Path) -> None:
+    wine.to_csv(tmp_path / "w.csv", index=False)
+    with pytest.raises(DataReadError, match=r"Encoding 'latin-9000' .* is not one Python knows"):
+        read_table(tmp_path / "w.csv", encoding="latin-9000")
+
+
+def test_read_table_utf8_byte_order_mark_is_not_part_of_a_name(tmp_path: Path) -> None:
+    (tmp_path / "bom.csv").write_bytes("\ufeffage,y\n1,u\n2,v\n".encode())
+    assert list(read_table(tmp_path / "bom.csv").columns) == ["age", "y"]
+
+
+def test_read_table_list_typed_parquet_column_is_named(tmp_path: Path) -> None:
+    table = pa.table({"age": [1, 2, 3], "tags": [["a"], ["b", "c"], []], "y": ["u", "v", "u"]})
+    pq.write_table(table, tmp_path / "l.parquet")
+    expected = r"Column 'tags' of '.*l.parquet' has Parquet type list<.*>, but prudent needs one"
+    with pytest.raises(SchemaError, match=expected) as e:
+        read_table(tmp_path / "l.parquet")
+    assert e.value.field == "tags" and "flatten it" in str(e.value)
+    with pytest.raises(SchemaError, match=expected):
+        list(iter_table(tmp_path / "l.parquet"))

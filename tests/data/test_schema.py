@@ -86,16 +86,19 @@ def test_infer_schema_unknown_override_lists_columns(mixed: pd.DataFrame) -> Non
     assert e.value.field == "colour"
 
 
-def test_infer_schema_entirely_empty_column_is_named(mixed: pd.DataFrame) -> None:
+def test_infer_schema_entirely_empty_column_is_dropped_with_a_notice(mixed: pd.DataFrame) -> None:
     frame = mixed.assign(blank=np.nan)
-    with pytest.raises(
-        SchemaError,
-        match=r"Column 'blank' is entirely empty; drop it "
-        r"\(--drop blank\)",
-    ) as e:
-        infer_schema(frame, "target")
-    assert e.value.field == "blank"
+    schema = infer_schema(frame, "target")
+    assert "blank" not in schema.feature_names
+    assert schema.feature_names == infer_schema(mixed, "target").feature_names
+    assert "Column 'blank' is entirely empty: dropped." in schema.notices
     assert "blank" not in infer_schema(frame, "target", drop=["blank"]).feature_names
+
+
+def test_infer_schema_only_empty_columns_leave_no_feature(mixed: pd.DataFrame) -> None:
+    frame = pd.DataFrame({"blank": [None] * 6, "target": list("ababab")})
+    with pytest.raises(SchemaError, match="No feature column is left besides the target"):
+        infer_schema(frame, "target")
 
 
 def test_infer_schema_no_feature_left() -> None:

@@ -102,3 +102,21 @@ def test_prepare_target_names_the_classes_with_too_few_rows(iris: pd.DataFrame) 
     ):
         prepare_target(frame, "target", min_per_class=3)
     assert prepare_target(frame, "target", min_per_class=1).classes.size == 5
+
+
+def test_prepare_target_many_tiny_classes_says_what_is_needed() -> None:
+    frame = pd.DataFrame({"x": range(900), "target": [f"c{i // 3}" for i in range(900)]})
+    with pytest.raises(
+        TargetError,
+        match=r"Target 'target' has 300 classes and 300 of them have fewer than 10 rows "
+        r"\(the median class has 3\); prudent needs at least 10 rows in most classes .* merge "
+        r"rare classes",
+    ):
+        prepare_target(frame, "target", min_per_class=3, min_median=10)
+    assert prepare_target(frame, "target", min_per_class=3).classes.size == 300
+
+
+def test_prepare_target_names_five_small_classes_and_counts_the_rest() -> None:
+    frame = pd.DataFrame({"x": range(40), "target": [f"c{i // 2:02d}" for i in range(40)]})
+    with pytest.raises(TargetError, match=r"'c04' \(2 rows\) and 15 more of target 'target'"):
+        prepare_target(frame, "target", min_per_class=3)

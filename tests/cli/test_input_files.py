@@ -1,0 +1,86 @@
+"""Files as users export them: other delimiters, latin-1, empty columns, nested Parquet
+columns and targets with many tiny classes, through the real ``prudent`` command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from prudent.bundle import load
+from prudent.data import read_table
+from tests.cli.conftest import Trained
+from tests.cli.test_fit_command import assert_one_line_error
+from tests.fixtures import example, run_cli
+
+
+@pytest.fixture(scope="module")
+def wine() -> pd.DataFrame:
+    return example("wine")
+
+
+def _fit(path: Path, *extra: str):
+    return run_cli(
+        "fit", path, "--target", "target", "--out", path.parent / "m", "--time-limit", "3", *extra
+    )
+
+
+def test_fit_list_typed_parquet_column_is_one_line(wine: pd.DataFrame, tmp_path: Path) -> None:
+    table = pa.Table.from_pandas(wine, preserve_index=False)
+    tags = pa.array([["a", "b"] if i % 2 else [] for i in range(len(wine))])
+    pq.write_table(table.append_column("tags", tags), tmp_path / "nested.parquet")
+    assert_one_line_error(
+        _fit(tmp_path / "nested.parquet"),
+        "Column 'tags'",
+        "has Parquet type list<",
+        "one plain value per cell",
+    )
+
+
+def test_predict_list_typed_parquet_column_is_one_line(trained: Trained, tmp_path: Path) -> None:
+    table = pa.Table.from_pandas(trained.new, preserve_index=False)
+    rows = [[1.0]] * len(trained.new)
+    pq.write_table(table.append_column("scores", pa.array(rows)), tmp_path / "new.parquet")
+    done = run_cli("predict", trained.bundle, tmp_path / "new.parquet", "--out", tmp_path / "p.csv")
+    assert_one_line_error(done, "Column 'scores'", "has Parquet type list<")
+
+
+def test_fit_many_tiny_classes_says_what_is_needed(wine: pd.DataFrame, tmp_path: Path) -> None:
+    frame = pd.concat([wine] * 6, ignore_index=True).head(900)
+    frame["target"] = [f"class{i // 3:03d}" for i in range(900)]
+    frame.to_csv(tmp_path / "tiny.csv", index=False)
+    assert_one_line_error(
+        _fit(tmp_path / "tiny.csv"),
+        "has 300 classes and 300 of them have fewer than 10 rows",
+        "merge rare classes",
+    )
+
+
+def test_fit_reads_a_latin1_semicolon_file_with_an_empty_column(
+    wine: pd.DataFrame, tmp_path: Path
+) -> None:
+    frame = wine.assign(region=["Besançon", "Mâcon", "Orléans"] * 59 + ["Mâcon"], notes=None)
+    frame.to_csv(tmp_path / "wine.csv", sep=";", index=False, encoding="latin-1")
+    assert_one_line_error(
+        _fit(tmp_path / "wine.csv"), "'", "is not valid utf-8 text", "--encoding latin-1"
+    )
+    done = _fit(tmp_path / "wine.csv", "--encoding", "latin-1")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Column 'notes' is entirely empty: dropped." in done.stderr
+    schema = load(tmp_path / "m").schema
+    assert schema.feature_names == [*wine.columns.drop("target"), "region"]
+
+
+def test_predict_reads_a_latin1_file_with_the_encoding_option(
+    trained: Trained, tmp_path: Path
+) -> None:
+    new = trained.new.assign(city=["orléans", "besançon"] * (len(trained.new) // 2))
+    new.to_csv(tmp_path / "new.csv", sep="\t", index=False, encoding="latin-1")
+    args = ("predict", trained.bundle, tmp_path / "new.csv", "--out", tmp_path / "p.csv")
+    assert_one_line_error(run_cli(*args), "is not valid utf-8 text", "--encoding latin-1")
+    done = run_cli(*args, "--encoding", "latin-1")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert len(read_table(tmp_path / "p.csv")) == len(new)
