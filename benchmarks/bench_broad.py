@@ -3,7 +3,7 @@
 Usage (``make bench BENCH_ARGS="broad --part dev"``)::
 
     python -m benchmarks broad [--part dev|holdout|all] [--datasets a,b] [--time-limit 60]
-                               [--no-speed] [--no-cache]
+                               [--no-speed] [--no-cache] [--from-cache KEY]
 
 Datasets (``broad_data.py``): the 16 shared ones (``$PRUDENT_BENCH_DATASETS``, else
 ``../shared/datasets`` beside the repository) and 8 built from installed packages. The HOLDOUT
@@ -56,6 +56,13 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--time-limit", type=float, default=60.0)
     p.add_argument("--no-speed", action="store_true", help="skip the 100k-row predict test")
     p.add_argument("--no-cache", action="store_true", help="ignore cached dataset results")
+    p.add_argument(
+        "--from-cache",
+        default="",
+        metavar="KEY",
+        help="report the cached results of the prudent version KEY (as in the cache's file "
+        "names); fit nothing",
+    )
     return p.parse_args(argv)
 
 
@@ -72,10 +79,12 @@ def commit_key() -> str:
     return head if not diff else f"{head}-dirty{hashlib.sha1(diff.encode()).hexdigest()[:8]}"
 
 
-def _cached(name: str, key: str, limit: float, fresh: bool) -> dict[str, Any]:
+def _cached(name: str, key: str, limit: float, fresh: bool, only: bool) -> dict[str, Any]:
     path = WORK / "cache" / f"{name}__{key}__limit{limit:g}.json"
     if path.exists() and not fresh:
         return dict(json.loads(path.read_text()))
+    if only:
+        return {"prudent": {"status": "missing"}, "error": f"no cached result for {key}"}
     print(f"[broad] {name}: fitting prudent (limit {limit:g} s) and the references", flush=True)
     try:
         result = run_dataset(load_task(name), WORK / "runs" / name, limit)
@@ -126,8 +135,10 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     """Run the broad benchmark; return everything measured (also written as JSON)."""
     args = _parse(argv or [])
     names = [n for n in args.datasets.split(",") if n] or datasets_in(args.part)
-    key = commit_key()
-    results = {n: _cached(n, key, args.time_limit, args.no_cache) for n in names}
+    key = args.from_cache or commit_key()
+    only = bool(args.from_cache)
+    results = {n: _cached(n, key, args.time_limit, args.no_cache, only) for n in names}
+    results = {n: r for n, r in results.items() if r["prudent"]["status"] != "missing"}
     parts: dict[str, Any] = {}
     for part in ("dev", "holdout"):
         chosen = {n: r for n, r in results.items() if (n in HOLDOUT) == (part == "holdout")}
@@ -149,7 +160,7 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     return {
         "_name": f"broad_{label}",
         "_quiet": True,
-        "commit": _git("rev-parse", "HEAD")[:12],
+        "commit": "(from cache)" if only else _git("rev-parse", "HEAD")[:12],
         "prudent_tree": key,
         "options": {"part": args.part, "datasets": names, "time_limit": args.time_limit},
         "holdout": list(HOLDOUT),

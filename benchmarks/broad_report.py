@@ -81,7 +81,11 @@ def _robustness(results: dict[str, Any], limit: float) -> dict[str, Any]:
     mb = {n: r["prudent"]["bundle_mb"] for n, r in results.items() if "bundle_mb" in r["prudent"]}
     big = {n: round(v, 1) for n, v in mb.items() if v > 50}
     return {
-        "no_crash": _verdict(not crashed, f"{len(crashed)}/{len(results)} failed {crashed}"),
+        "no_crash": _verdict(
+            not crashed,
+            f"{len(crashed)}/{len(results)} failed {crashed}; killed at the time cap (counted under "
+            f"the budget): {[n for n, st in failed.items() if st == 'timeout']}",
+        ),
         "fit_within_limit_plus_10pct": _verdict(
             not slow, f"max {max(fit.values(), default=0):.0f} s (limit {limit:.0f}); over: {slow}"
         ),
