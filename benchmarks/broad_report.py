@@ -83,8 +83,8 @@ def _robustness(results: dict[str, Any], limit: float) -> dict[str, Any]:
     return {
         "no_crash": _verdict(
             not crashed,
-            f"{len(crashed)}/{len(results)} failed {crashed}; killed at the time cap (counted under "
-            f"the budget): {[n for n, st in failed.items() if st == 'timeout']}",
+            f"{len(crashed)}/{len(results)} failed {crashed}; killed at the time cap (counted "
+            f"under the budget): {[n for n, st in failed.items() if st == 'timeout']}",
         ),
         "fit_within_limit_plus_10pct": _verdict(
             not slow, f"max {max(fit.values(), default=0):.0f} s (limit {limit:.0f}); over: {slow}"
