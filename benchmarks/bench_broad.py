@@ -22,7 +22,10 @@ speed of Required 3 on a 100k-row CSV (``broad_speed.py``).
 
 Results go to ``benchmarks/results/broad_<part>.json``. Each dataset's result is cached under
 ``benchmarks/results/work/cache`` keyed by dataset, the git tree of ``prudent/`` (plus a hash of
-its uncommitted diff, if any) and the options, so an interrupted run continues.
+its uncommitted diff, if any) and the options, so an interrupted run continues. The CLI runs
+import prudent from this repository's root at the moment each process starts: to measure one
+version, run from a clean clone that nothing rebases during the run (for a long run on a shared
+checkout, ``git clone`` it to a scratch folder and set ``PRUDENT_BENCH_DATASETS``).
 """
 
 from __future__ import annotations
@@ -94,6 +97,7 @@ def _cached(name: str, key: str, limit: float, fresh: bool, only: bool) -> dict[
             "error": repr(exc),
             "traceback": traceback.format_exc(limit=6),
         }
+    result["prudent_tree"] = key
     if result["prudent"]["status"] == "error":
         return result  # a harness failure: not cached, the next run tries again
     path.parent.mkdir(parents=True, exist_ok=True)
