@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, create_model
 
 from prudent.data import Role, Schema
+from prudent.models import ColumnKind, OutputField, output_fields
 
 __all__ = [
     "UNION_TAGS",
@@ -45,7 +46,6 @@ Datatype = Literal[
     "FP64",
     "BYTES",
 ]
-Decision = Literal["accept", "rule", "backup", "review"]
 Label = Annotated[str | int | float | bool, Field(description="A class label.")]
 Param = str | bool | int | float
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False, strict=True)]
@@ -176,22 +176,7 @@ def predict_models(
         id=(str | None, Field(None, max_length=128, description="Echoed in the answer.")),
         records=(list[record], Field(min_length=1, max_length=max_rows)),
     )
-    probas: dict[str, Any] = {
-        f"p{i}": (float | None, Field(alias=f"proba_{c}")) for i, c in enumerate(classes or [])
-    }
-    prediction: Any = create_model(
-        "Prediction",
-        __config__=ConfigDict(populate_by_name=False),
-        prediction_id=(str, ...),
-        prediction=(Label | None, ...),
-        confidence=(float | None, ...),
-        **probas,
-        ood_score=(float | None, ...),
-        is_ood=(bool, ...),
-        prediction_set=(list[Label], ...),
-        decision=(Decision, ...),
-        reason=(str, ...),
-    )
+    prediction: Any = prediction_model(classes or [])
     response = create_model(
         "PredictResponse",
         id=(str | None, None),
@@ -200,6 +185,42 @@ def predict_models(
         predictions=(list[prediction], ...),
     )
     return request, response
+
+
+_WIRE_TYPES: dict[ColumnKind, Any] = {
+    ColumnKind.LABEL: Label | None,
+    ColumnKind.NUMBER: float | None,
+    ColumnKind.FLAG: bool,
+    ColumnKind.LABELS: list[Label],
+    ColumnKind.TEXT: str,
+}
+"""The JSON type of each kind of output column."""
+
+
+def _wire_type(f: OutputField) -> Any:
+    column = f.column
+    kind = Literal[column.choices] if column.choices else _WIRE_TYPES[f.kind]
+    return kind | None if column.nullable else kind
+
+
+def prediction_model(classes: list[Any]) -> type[BaseModel]:
+    """The model of one predicted row: ``prediction_id``, then the output table's columns.
+
+    Examples
+    --------
+    >>> list(prediction_model(["no", "yes"]).model_json_schema(by_alias=True)["properties"])[:4]
+    ['prediction_id', 'prediction', 'confidence', 'proba_no']
+    """
+    fields: dict[str, Any] = {
+        f"f{i}": (_wire_type(f), Field(alias=f.name, description=f.column.description))
+        for i, f in enumerate(output_fields(classes))
+    }
+    return create_model(
+        "Prediction",
+        __config__=ConfigDict(populate_by_name=False),
+        prediction_id=(str, Field(description="The id under which the row is logged.")),
+        **fields,
+    )
 
 
 class FeedbackItem(BaseModel):

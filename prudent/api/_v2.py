@@ -18,7 +18,7 @@ from prudent.api._schemas import (
     ServerMetadata,
 )
 from prudent.api._service import Service
-from prudent.api._v2_codec import encode_response, parse_request
+from prudent.api._v2_codec import encode_response, output_metadata, parse_request
 from prudent.data import Role
 
 __all__ = ["ERRORS", "V2_SCHEMAS", "add_v2_routes", "service_of"]
@@ -72,10 +72,7 @@ async def model_metadata(name: str, request: Request, version: str | None = None
     predictor = service_of(request).predictor_for(name, version)
     schema, classes = predictor.bundle.schema, predictor.classes
     inputs = [(c.name, _DATATYPE.get(c.role, "BYTES")) for c in schema.features]
-    outputs = [("prediction", "BYTES"), ("confidence", "FP64")]
-    outputs += [(f"proba_{c}", "FP64") for c in classes] + [("ood_score", "FP64")]
-    outputs += [("is_ood", "BOOL"), ("prediction_set", "BYTES"), ("decision", "BYTES")]
-    outputs += [("reason", "BYTES"), ("prediction_id", "BYTES")]
+    outputs = output_metadata(classes)
     tensors = [[{"name": n, "datatype": d, "shape": [-1]} for n, d in t] for t in (inputs, outputs)]
     return ModelMetadata.model_validate(
         {
@@ -101,7 +98,7 @@ async def infer(name: str, request: Request, version: str | None = None) -> Resp
     parsed = parse_request(await request.body(), request.headers, service.settings.max_body_bytes)
     batch = await predictor.predict_records(parsed.frame)
     model = (predictor.model_name, batch.model_version)
-    return encode_response(parsed, batch.frame, predictor.classes, model)
+    return encode_response(parsed, batch, model)
 
 
 async def version_metadata(name: str, version: str, request: Request) -> ModelMetadata:

@@ -22,8 +22,18 @@ from starlette.responses import Response
 
 from prudent.api._errors import ApiError
 from prudent.api._schemas import InferenceRequest, RequestInput
+from prudent.models import ColumnKind, output_fields
+from prudent.serve import PredictionBatch
 
-__all__ = ["DTYPES", "V2Request", "encode_bytes", "output_tensors", "parse_request"]
+__all__ = [
+    "DTYPES",
+    "V2Request",
+    "encode_bytes",
+    "encode_response",
+    "output_metadata",
+    "output_tensors",
+    "parse_request",
+]
 
 DTYPES: dict[str, str] = {
     "BOOL": "|b1",
@@ -252,17 +262,48 @@ def encode_bytes(values: list[str]) -> bytes:
     return b"".join(parts)
 
 
-def output_tensors(frame: pd.DataFrame, classes: list[Any]) -> dict[str, tuple[str, Any]]:
-    """Return every output as ``name → (datatype, values)`` from a served prediction table."""
-    text = ("prediction_id", "decision", "reason", "prediction_set")
-    out: dict[str, tuple[str, Any]] = {
-        "prediction": ("BYTES", ["" if pd.isna(v) else str(v) for v in frame["prediction"]])
-    }
-    out |= {"confidence": ("FP64", frame["confidence"].to_numpy(np.float64))}
-    out |= {f"proba_{c}": ("FP64", frame[f"proba_{c}"].to_numpy(np.float64)) for c in classes}
-    out |= {"ood_score": ("FP64", frame["ood_score"].to_numpy(np.float64))}
-    out |= {"is_ood": ("BOOL", frame["is_ood"].to_numpy(bool))}
-    out |= {name: ("BYTES", [str(v) for v in frame[name]]) for name in text}
+_V2_TYPES: dict[ColumnKind, str] = {
+    ColumnKind.LABEL: "BYTES",
+    ColumnKind.NUMBER: "FP64",
+    ColumnKind.FLAG: "BOOL",
+    ColumnKind.LABELS: "BYTES",
+    ColumnKind.TEXT: "BYTES",
+}
+"""The V2 datatype of each kind of output column (text ``""`` stands for none)."""
+
+
+def output_metadata(classes: list[Any]) -> list[tuple[str, str]]:
+    """Every output's ``(name, datatype)``: the output table's columns, then ``prediction_id``.
+
+    Examples
+    --------
+    >>> output_metadata(["no", "yes"])[:3]
+    [('prediction', 'BYTES'), ('confidence', 'FP64'), ('proba_no', 'FP64')]
+    >>> output_metadata(["no", "yes"])[-1]
+    ('prediction_id', 'BYTES')
+    """
+    return [(f.name, _V2_TYPES[f.kind]) for f in output_fields(classes)] + [
+        ("prediction_id", "BYTES")
+    ]
+
+
+def _tensor(kind: ColumnKind, values: Any) -> Any:
+    if kind is ColumnKind.NUMBER:
+        return np.asarray(values, dtype=np.float64)
+    if kind is ColumnKind.FLAG:
+        return np.asarray(values, dtype=bool)
+    if kind is ColumnKind.LABELS:
+        return [json.dumps(v) for v in values]
+    return ["" if v is None else str(v) for v in values]
+
+
+def output_tensors(batch: PredictionBatch) -> dict[str, tuple[str, Any]]:
+    """Return every output as ``name → (datatype, values)`` from a served batch."""
+    p = batch.predictions
+    out: dict[str, tuple[str, Any]] = {}
+    for f in output_fields(p.classes):
+        out[f.name] = (_V2_TYPES[f.kind], _tensor(f.kind, f.plain(p)))
+    out["prediction_id"] = ("BYTES", list(batch.ids))
     return out
 
 
@@ -297,19 +338,15 @@ def _wanted(header: InferenceRequest, names: list[str]) -> list[tuple[str, bool]
     return wanted
 
 
-def encode_response(
-    request: V2Request, frame: pd.DataFrame, classes: list[Any], model: tuple[str, str]
-) -> Response:
-    """Build the V2 response for a served prediction table, binary where the request asks.
+def encode_response(request: V2Request, batch: PredictionBatch, model: tuple[str, str]) -> Response:
+    """Build the V2 response for a served batch, binary where the request asks.
 
     Parameters
     ----------
     request
         The decoded request (its ``id`` is echoed, its ``outputs`` chosen).
-    frame
-        The served predictions (``PredictionBatch.frame``).
-    classes
-        The bundle's classes.
+    batch
+        The served predictions.
     model
         ``(model name, model version)``.
 
@@ -318,11 +355,11 @@ def encode_response(
     starlette.responses.Response
         JSON, or the JSON header followed by binary data with ``Inference-Header-Content-Length``.
     """
-    tensors = output_tensors(frame, classes)
+    tensors = output_tensors(batch)
     outputs, blobs = [], []
     for name, binary in _wanted(request.header, list(tensors)):
         kind, values = tensors[name]
-        entry: dict[str, Any] = {"name": name, "shape": [len(frame)], "datatype": kind}
+        entry: dict[str, Any] = {"name": name, "shape": [len(batch.ids)], "datatype": kind}
         if binary:
             blobs.append(_binary_data(kind, values))
             entry["parameters"] = {"binary_data_size": len(blobs[-1])}
@@ -332,7 +369,7 @@ def encode_response(
     body: dict[str, Any] = {"model_name": model[0], "model_version": model[1]}
     if request.header.id is not None:
         body["id"] = request.header.id
-    body["parameters"] = {"prediction_ids": ",".join(str(v) for v in frame["prediction_id"])}
+    body["parameters"] = {"prediction_ids": ",".join(batch.ids)}
     body["outputs"] = outputs
     text = json.dumps(body, allow_nan=False, separators=(",", ":")).encode("utf-8")
     if not blobs:

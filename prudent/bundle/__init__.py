@@ -2,14 +2,13 @@
 
 from prudent.bundle._bundle import Bundle, load
 from prudent.bundle._integrity import TRUSTED_FUNCTIONS, TRUSTED_PREFIXES, sha256_file
-from prudent.bundle._manifest import FORMAT_VERSION, jsonable, running_versions
+from prudent.bundle._manifest import FORMAT_VERSION, running_versions
 
 __all__ = [
     "FORMAT_VERSION",
     "TRUSTED_FUNCTIONS",
     "TRUSTED_PREFIXES",
     "Bundle",
-    "jsonable",
     "load",
     "running_versions",
     "sha256_file",

@@ -24,7 +24,8 @@ from prudent.bundle._manifest import FORMAT_VERSION, build_manifest, running_ver
 from prudent.data import Schema, TableWriter, iter_table, table_format, validate_frame
 from prudent.errors import BundleError, BundleIntegrityError, BundleVersionError, ConfigError
 from prudent.fit import FitResult
-from prudent.models._guarded import GuardedModel, output_columns
+from prudent.models._guarded import GuardedModel
+from prudent.models._predictions import Predictions, output_columns
 
 __all__ = ["Bundle", "load"]
 
@@ -91,14 +92,14 @@ class Bundle:
         """A short identifier of this bundle: the first 12 hex digits of the model file's hash."""
         return str(self.manifest.get("files", {}).get(MODEL_FILE, "unsaved"))[:12]
 
-    def predict(
+    def predictions(
         self,
         frame: pd.DataFrame,
         *,
         rules: Any = None,
         on_notice: Callable[[str], None] | None = None,
         strict: bool = False,
-    ) -> pd.DataFrame:
+    ) -> Predictions:
         """Validate ``frame`` against the schema, then predict and decide every row.
 
         The input contract is :func:`prudent.data.validate_frame`'s, the same on every face:
@@ -118,9 +119,8 @@ class Bundle:
 
         Returns
         -------
-        pandas.DataFrame
-            One row per input row, in order and with the input's index: prediction,
-            confidence, proba_<class>…, ood_score, is_ood, prediction_set, decision, reason.
+        Predictions
+            One result per input row, in order.
 
         Raises
         ------
@@ -132,9 +132,33 @@ class Bundle:
         for n in notices:
             if on_notice is not None:
                 on_notice(n)
-        out = self.model.predict_frame(X, rules=rules)
-        out.index = frame.index  # so that df["prediction"] = bundle.predict(df)[...] aligns
-        return out
+        return self.model.predictions(X, rules=rules)
+
+    def predict(
+        self,
+        frame: pd.DataFrame,
+        *,
+        rules: Any = None,
+        on_notice: Callable[[str], None] | None = None,
+        strict: bool = False,
+    ) -> pd.DataFrame:
+        """:meth:`predictions` as a table, with the input's index (same parameters).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per input row, in order and with the input's index: the columns of
+            :func:`prudent.models.output_columns` (prediction, confidence, proba_<class>…,
+            ood_score, is_ood, prediction_set, decision, reason, defer_reason).
+
+        Raises
+        ------
+        SchemaError
+            As :meth:`predictions`.
+        """
+        out = self.predictions(frame, rules=rules, on_notice=on_notice, strict=strict)
+        # the input's index, so that df["prediction"] = bundle.predict(df)[...] aligns
+        return out.to_frame(frame.index)
 
     def predict_file(
         self,

@@ -7,11 +7,10 @@ from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-import numpy as np
-
+from prudent._json import json_value
 from prudent.fit import FitResult
 
-__all__ = ["FORMAT_VERSION", "build_manifest", "jsonable", "running_versions"]
+__all__ = ["FORMAT_VERSION", "build_manifest", "running_versions"]
 
 FORMAT_VERSION = 1
 _LIBRARIES = ("prudent", "scikit-learn", "numpy", "scipy", "pandas", "lightgbm", "skops")
@@ -28,32 +27,10 @@ def running_versions() -> dict[str, str]:
     return out
 
 
-def jsonable(value: Any) -> Any:
-    """Turn numpy scalars/arrays and nested containers into plain JSON values.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> jsonable({"a": np.float64(1.5), "b": np.array([1, 2]), "c": float("nan")})
-    {'a': 1.5, 'b': [1, 2], 'c': None}
-    """
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return jsonable(value.tolist())
-    if isinstance(value, np.generic):
-        return jsonable(value.item())
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value
-
-
 def build_manifest(result: FitResult) -> dict[str, Any]:
     """The manifest of a fit's bundle, without the ``files`` section (added on save)."""
     spec = result.spec
-    manifest: dict[str, Any] = jsonable(
+    manifest: dict[str, Any] = json_value(
         {
             "format_version": FORMAT_VERSION,
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -17,8 +17,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from prudent._json import json_value
 from prudent.data._csv import CsvDialect, csv_dialect, decode_error
-from prudent.errors import DataReadError, SchemaError
+from prudent.errors import DataError, DataReadError, SchemaError
 
 __all__ = ["TableWriter", "iter_table", "read_table", "table_format", "write_table"]
 
@@ -341,13 +342,13 @@ class TableWriter:
 
 
 def _json_default(value: Any) -> Any:
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if hasattr(value, "item"):
-        return value.item()
-    if isinstance(value, list | tuple | set | frozenset):
-        return list(value)
-    return str(value)
+    """JSON Lines cells: plain JSON where :func:`json_value` can, else the value's text."""
+    if isinstance(value, set | frozenset):
+        value = sorted(value, key=str)
+    try:
+        return json_value(value)
+    except DataError:
+        return str(value)
 
 
 def write_table(frame: pd.DataFrame, path: str | Path) -> None:

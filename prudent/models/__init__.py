@@ -8,15 +8,9 @@ from prudent.models._candidates import (
     candidate_specs,
     embeddings_available,
 )
-from prudent.models._cascade import (
-    CascadePolicy,
-    Decision,
-    Decisions,
-    DeferReason,
-    Route,
-    decide,
-)
+from prudent.models._cascade import CascadePolicy, decide
 from prudent.models._conformal import ConformalClassifier
+from prudent.models._decisions import Decision, DecisionKind, Decisions, DeferReason
 from prudent.models._ensembles import (
     EnsembleChoice,
     StackedEnsemble,
@@ -26,26 +20,41 @@ from prudent.models._ensembles import (
     greedy_ensemble_selection,
 )
 from prudent.models._features import DatetimeFeatures, make_preprocessor, text_only_preprocessor
-from prudent.models._guarded import GuardedModel, output_columns
+from prudent.models._guarded import GuardedModel, RawScores
 from prudent.models._ood import OODDetector
+from prudent.models._predictions import (
+    OUTPUT_COLUMNS,
+    ColumnKind,
+    OutputColumn,
+    OutputField,
+    Predictions,
+    output_columns,
+    output_fields,
+)
 from prudent.models._rules import RuleMatches, RuleSet
 from prudent.models._thresholds import CostPolicy, ThresholdChoice, select_threshold
 
 __all__ = [
+    "OUTPUT_COLUMNS",
     "BuildContext",
     "CandidateSpec",
     "CascadePolicy",
+    "ColumnKind",
     "ConformalClassifier",
     "CostPolicy",
     "DatetimeFeatures",
     "Decision",
+    "DecisionKind",
     "Decisions",
     "DeferReason",
     "EnsembleChoice",
     "GuardedModel",
     "OODDetector",
+    "OutputColumn",
+    "OutputField",
+    "Predictions",
     "ProbabilityCalibrator",
-    "Route",
+    "RawScores",
     "RuleMatches",
     "RuleSet",
     "StackedEnsemble",
@@ -61,6 +70,7 @@ __all__ = [
     "majority_baseline",
     "make_preprocessor",
     "output_columns",
+    "output_fields",
     "select_threshold",
     "text_only_preprocessor",
 ]

@@ -1,24 +1,27 @@
-"""The one function that decides: rules, OOD, primary, backup, review.
+"""The one function that decides: rules, OOD, primary, backup, review — on every path.
 
 Every prediction prudent returns goes through :func:`decide`; the library, the command line
 and the HTTP service call it and never apply a threshold themselves. For each row, in order:
 
-1. a matching rule gives its label (route ``rule``) or sends the row to review;
+1. a matching rule gives its label (kind ``rule``) or sends the row to review;
 2. an out-of-distribution row goes to review (neither model is trusted on it);
-3. the primary model answers when confident enough (route ``accept``), or, with a
+3. the primary model answers when confident enough (kind ``accept``), or, with a
    :class:`~prudent.models._thresholds.CostPolicy`, when its cheapest label costs no more
    than a review;
 4. the backup model answers when confident by its own threshold (and, by default, agrees
-   with the primary's label) (route ``backup``);
+   with the primary's label) (kind ``backup``);
 5. otherwise review, because the models are unsure (``low_confidence``) or disagree
    (``stage_disagreement``).
+
+On the degraded paths (``failure`` given: the primary failed or passed its deadline) the rules
+still come first; then the backup model answers every other row, or, when it gave no
+probabilities either, every other row goes to review (``models_failed``).
 
 A deferral is a value with a reason, never an exception.
 """
 
 from __future__ import annotations
 
-import enum
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
@@ -26,63 +29,14 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from prudent._typing import BoolArray, FloatArray, ProbaMatrix
 from prudent.errors import ConfigError, DataError
+from prudent.models._decisions import DecisionKind, Decisions, DeferReason
 from prudent.models._rules import REVIEW, RuleMatches
 from prudent.models._thresholds import CostPolicy
 
-__all__ = ["CascadePolicy", "Decision", "Decisions", "DeferReason", "Route", "decide"]
-
-
-class DeferReason(enum.StrEnum):
-    """Why a row was sent to human review."""
-
-    LOW_CONFIDENCE = "low_confidence"
-    OUT_OF_DISTRIBUTION = "out_of_distribution"
-    STAGE_DISAGREEMENT = "stage_disagreement"
-    RULE = "rule"
-
-
-class Route(enum.StrEnum):
-    """Which stage answered a row."""
-
-    ACCEPT = "accept"
-    RULE = "rule"
-    BACKUP = "backup"
-    REVIEW = "review"
-
-
-@dataclass(frozen=True)
-class Decision:
-    """The decision for one row.
-
-    Parameters
-    ----------
-    label
-        The label given, or ``None`` when the row goes to review.
-    route
-        Which stage answered.
-    reason
-        A short sentence for people, e.g. ``"confidence 0.93 ≥ threshold 0.91"``.
-    defer_reason
-        Why the row goes to review; ``None`` when it does not.
-    confidence
-        The probability of ``label`` from the stage that gave it; for a review, the primary's
-        top probability; ``nan`` for rules.
-    """
-
-    label: str | None
-    route: Route
-    reason: str
-    defer_reason: DeferReason | None = None
-    confidence: float = math.nan
-
-    @property
-    def deferred(self) -> bool:
-        """Whether the row goes to review."""
-        return self.route is Route.REVIEW
+__all__ = ["CascadePolicy", "decide"]
 
 
 def _threshold(name: str, value: Any) -> float:
@@ -174,65 +128,6 @@ class CascadePolicy:
         return cls(**kwargs)
 
 
-@dataclass(frozen=True, eq=False)
-class Decisions:
-    """Decisions for many rows, as parallel arrays (``None`` where a field does not apply).
-
-    Parameters
-    ----------
-    label
-        The label given, or ``None`` for review.
-    route
-        The string value of each row's :class:`Route`.
-    reason
-        A short sentence per row.
-    defer_reason
-        The string value of each row's :class:`DeferReason`, or ``None``.
-    confidence
-        The probability behind each row's label (see :class:`Decision`).
-    """
-
-    label: npt.NDArray[np.object_]
-    route: npt.NDArray[np.object_]
-    reason: npt.NDArray[np.object_]
-    defer_reason: npt.NDArray[np.object_]
-    confidence: FloatArray
-
-    def __len__(self) -> int:
-        return len(self.route)
-
-    def __getitem__(self, i: int) -> Decision:
-        defer = self.defer_reason[i]
-        return Decision(
-            label=self.label[i],
-            route=Route(self.route[i]),
-            reason=str(self.reason[i]),
-            defer_reason=None if defer is None else DeferReason(defer),
-            confidence=float(self.confidence[i]),
-        )
-
-    @property
-    def deferred(self) -> BoolArray:
-        """Per row, whether it goes to review."""
-        return np.asarray(self.route == Route.REVIEW.value, dtype=bool)
-
-    def to_list(self) -> list[Decision]:
-        """One :class:`Decision` per row."""
-        return [self[i] for i in range(len(self))]
-
-    def to_frame(self) -> pd.DataFrame:
-        """The decisions as a frame, one column per field; ``None`` stays ``None``."""
-        return pd.DataFrame(
-            {
-                "label": pd.Series(self.label, dtype=object),
-                "route": pd.Series(self.route, dtype=str),
-                "reason": pd.Series(self.reason, dtype=str),
-                "defer_reason": pd.Series(self.defer_reason, dtype=object),
-                "confidence": self.confidence,
-            }
-        )
-
-
 def _pair(a: float, b: float) -> tuple[str, str]:
     """Format two numbers with the fewest decimals (2 to 6) that keep their order visible."""
     for d in range(2, 7):
@@ -311,12 +206,19 @@ def _signals(
     return _Signals(p_idx, p[rows, p_idx], cost, p_ok, b_idx, b_conf, b_ok, disagree, ood, is_ood)
 
 
-_RULE, _RULE_REVIEW, _OOD, _ACCEPT, _BACKUP, _DISAGREE, _LOW = range(7)
-_ROUTES = np.array(["rule", "review", "review", "accept", "backup", "review", "review"], object)
-_DEFERS = np.array(
-    [None, "rule", "out_of_distribution", None, None, "stage_disagreement", "low_confidence"],
+_RULE, _RULE_REVIEW, _OOD, _ACCEPT, _BACKUP, _DISAGREE, _LOW, _FALLBACK, _FAILED = range(9)
+_K = DecisionKind
+_KINDS = np.array(
+    [_K.RULE, _K.REVIEW, _K.REVIEW, _K.ACCEPT, _K.BACKUP, _K.REVIEW, _K.REVIEW, _K.BACKUP,
+     _K.REVIEW],
     dtype=object,
-)
+)  # fmt: skip
+_D = DeferReason
+_DEFERS = np.array(
+    [None, _D.RULE, _D.OUT_OF_DISTRIBUTION, None, None, _D.STAGE_DISAGREEMENT,
+     _D.LOW_CONFIDENCE, None, _D.MODELS_FAILED],
+    dtype=object,
+)  # fmt: skip
 
 
 def _primary_test(policy: CascadePolicy, s: _Signals, i: int) -> str:
@@ -327,9 +229,13 @@ def _primary_test(policy: CascadePolicy, s: _Signals, i: int) -> str:
     return f"confidence {c} {'≥' if s.p_ok[i] else '<'} threshold {t}"
 
 
+def _rule_reason(code: int, name: Any) -> str:
+    return f"rule {name!r}" + (" sends to review" if code == _RULE_REVIEW else "")
+
+
 def _reason(code: int, i: int, policy: CascadePolicy, s: _Signals, names: Any, cls: Any) -> str:
     if code in (_RULE, _RULE_REVIEW):
-        return f"rule {names[i]!r}" + (" sends to review" if code == _RULE_REVIEW else "")
+        return _rule_reason(code, names[i])
     if code == _OOD and s.ood is not None:
         score, t = _pair(float(s.ood[i]), policy.ood_threshold)
         return f"out of distribution (score {score} ≥ {t})"
@@ -346,14 +252,77 @@ def _reason(code: int, i: int, policy: CascadePolicy, s: _Signals, names: Any, c
     return f"{primary}; backup unsure ({b} < {bt})"
 
 
+def _decisions(code: Any, label: Any, confidence: Any, reasons: list[str]) -> Decisions:
+    return Decisions(
+        label=label,
+        kind=_KINDS[code],
+        reason=np.array(reasons, dtype=object).reshape(len(code)),
+        defer_reason=_DEFERS[code],
+        confidence=np.asarray(confidence, dtype=float),
+    )
+
+
+def _cascade(
+    policy: CascadePolicy, cls: Any, p: ProbaMatrix, b: ProbaMatrix | None, ood: Any, rules: Any
+) -> Decisions:
+    """The normal path: both models' probabilities (or the primary's alone) are there."""
+    matched, names, outcome = rules
+    s = _signals(policy, p, b, ood)
+    conditions = [matched & (outcome != REVIEW), matched, s.is_ood, s.p_ok, s.b_ok, s.disagree]
+    code = np.select(conditions, [_RULE, _RULE_REVIEW, _OOD, _ACCEPT, _BACKUP, _DISAGREE], _LOW)
+    label = np.full(len(p), None, dtype=object)
+    label[code == _RULE] = outcome[code == _RULE]
+    label[code == _ACCEPT] = cls[s.p_idx[code == _ACCEPT]]
+    if s.b_idx is not None and s.b_conf is not None:
+        label[code == _BACKUP] = cls[s.b_idx[code == _BACKUP]]
+    confidence = np.where(code == _BACKUP, s.b_conf if s.b_conf is not None else np.nan, s.p_conf)
+    confidence = np.where(code <= _RULE_REVIEW, np.nan, confidence)
+    reasons = [_reason(int(c), i, policy, s, names, cls) for i, c in enumerate(code)]
+    return _decisions(code, label, confidence, reasons)
+
+
+def _degraded(cls: Any, b: ProbaMatrix | None, rules: Any, failure: str) -> Decisions:
+    """The primary gave nothing: rules first, then the backup alone, else review."""
+    matched, names, outcome = rules
+    n = len(matched)
+    rest = _FALLBACK if b is not None else _FAILED
+    code = np.select([matched & (outcome != REVIEW), matched], [_RULE, _RULE_REVIEW], rest)
+    label = np.full(n, None, dtype=object)
+    label[code == _RULE] = outcome[code == _RULE]
+    confidence = np.full(n, np.nan)
+    if b is not None:
+        b_idx = b.argmax(axis=1) if n else np.zeros(0, dtype=np.int64)
+        label[code == _FALLBACK] = cls[b_idx[code == _FALLBACK]]
+        confidence[code == _FALLBACK] = b[np.arange(n), b_idx][code == _FALLBACK]
+    tail = {_FALLBACK: "; the backup model answered", _FAILED: "; sent to review"}
+    reasons = [
+        _rule_reason(int(c), names[i]) if c <= _RULE_REVIEW else failure + tail[int(c)]
+        for i, c in enumerate(code)
+    ]
+    return _decisions(code, label, confidence, reasons)
+
+
+def _rows(primary: Any, backup: Any, matches: RuleMatches | None, n_rows: int | None) -> int:
+    for given in (primary, backup):
+        if given is not None:
+            return len(np.asarray(given, dtype=float))
+    if matches is not None:
+        return len(matches)
+    if n_rows is None:
+        raise DataError("decide needs primary_proba, backup_proba, rule_matches or n_rows.")
+    return n_rows
+
+
 def decide(
     policy: CascadePolicy,
     *,
     classes: Sequence[str],
-    primary_proba: npt.ArrayLike,
+    primary_proba: npt.ArrayLike | None = None,
     backup_proba: npt.ArrayLike | None = None,
     ood_score: npt.ArrayLike | None = None,
     rule_matches: RuleMatches | None = None,
+    failure: str | None = None,
+    n_rows: int | None = None,
 ) -> Decisions:
     """Turn probabilities, OOD scores and rule matches into decisions, for every row.
 
@@ -364,23 +333,32 @@ def decide(
     classes
         The class labels, in the order of the probability columns.
     primary_proba
-        The calibrated probabilities of the primary model, shape ``(n, k)``.
+        The calibrated probabilities of the primary model, shape ``(n, k)``; ``None`` only
+        with ``failure``.
     backup_proba
-        The backup model's probabilities, same shape; ``None`` when there is no backup.
+        The backup model's probabilities, same shape; ``None`` when there is no backup (or,
+        with ``failure``, when it failed too).
     ood_score
         One OOD score per row (higher is stranger); ``None`` when there is no detector.
     rule_matches
         The result of ``RuleSet.evaluate`` on the same rows; ``None`` when there are no rules.
+    failure
+        Why the primary model gave no probabilities (it failed or passed its deadline): the
+        degraded path. Rules still decide first; the backup answers the other rows, or, with
+        no backup probabilities either, they go to review.
+    n_rows
+        The number of rows, needed only when no probabilities and no rule matches are given.
 
     Returns
     -------
     Decisions
-        Per row: label, route, reason, defer reason and confidence.
+        Per row: label, kind, reason, defer reason and confidence.
 
     Raises
     ------
     DataError
-        When an input has the wrong shape or holds non-finite values.
+        When an input has the wrong shape or holds non-finite values, or when the primary's
+        probabilities are missing without a ``failure`` (or given with one).
     ConfigError
         When the classes are not distinct, or a rule gives a label that is not a class.
 
@@ -390,38 +368,28 @@ def decide(
     >>> d = decide(policy, classes=["ham", "spam"],
     ...            primary_proba=[[0.95, 0.05], [0.6, 0.4], [0.99, 0.01]],
     ...            ood_score=[0.1, 0.2, 7.5])
-    >>> d.label.tolist(), d.route.tolist()
+    >>> d.label.tolist(), [str(k) for k in d.kind]
     (['ham', None, None], ['accept', 'review', 'review'])
     >>> d.reason.tolist()
     ['confidence 0.95 ≥ threshold 0.90', 'confidence 0.60 < threshold 0.90', \
 'out of distribution (score 7.50 ≥ 3.00)']
+    >>> down = decide(policy, classes=["ham", "spam"], failure="the primary failed", n_rows=1)
+    >>> str(down[0].kind), str(down[0].defer_reason), down[0].reason
+    ('review', 'models_failed', 'the primary failed; sent to review')
     """
     cls = np.asarray(list(classes), dtype=object)
     if cls.size == 0 or len(set(cls.tolist())) != cls.size:
         raise ConfigError(f"classes must be distinct and not empty; got {cls.tolist()}.")
-    p = _matrix(primary_proba, "primary_proba", cls.size, None)
-    n = len(p)
+    if (primary_proba is None) == (failure is None):
+        raise DataError("decide takes primary_proba, or a failure saying why there is none.")
+    n = _rows(primary_proba, backup_proba, rule_matches, n_rows)
     b = None if backup_proba is None else _matrix(backup_proba, "backup_proba", cls.size, n)
+    rules = _rules(rule_matches, n, cls.tolist())
+    if failure is not None:
+        return _degraded(cls, b, rules, failure)
+    assert primary_proba is not None  # checked above: no failure, so probabilities
+    p = _matrix(primary_proba, "primary_proba", cls.size, None)
     ood = None if ood_score is None else np.asarray(ood_score, dtype=float).reshape(-1)
     if ood is not None and (ood.shape != (n,) or np.isnan(ood).any()):
         raise DataError(f"ood_score must hold {n} numbers, none nan; got shape {ood.shape}.")
-    matched, names, outcome = _rules(rule_matches, n, cls.tolist())
-    s = _signals(policy, p, b, ood)
-    is_rule_label = matched & (outcome != REVIEW)
-    conditions = [is_rule_label, matched, s.is_ood, s.p_ok, s.b_ok, s.disagree]
-    code = np.select(conditions, [_RULE, _RULE_REVIEW, _OOD, _ACCEPT, _BACKUP, _DISAGREE], _LOW)
-    label = np.full(n, None, dtype=object)
-    label[code == _RULE] = outcome[code == _RULE]
-    label[code == _ACCEPT] = cls[s.p_idx[code == _ACCEPT]]
-    if s.b_idx is not None and s.b_conf is not None:
-        label[code == _BACKUP] = cls[s.b_idx[code == _BACKUP]]
-    confidence = np.where(code == _BACKUP, s.b_conf if s.b_conf is not None else np.nan, s.p_conf)
-    confidence = np.where(code <= _RULE_REVIEW, np.nan, confidence).astype(float)
-    reasons = [_reason(int(c), i, policy, s, names, cls) for i, c in enumerate(code)]
-    return Decisions(
-        label=label,
-        route=_ROUTES[code],
-        reason=np.array(reasons, dtype=object).reshape(n),
-        defer_reason=_DEFERS[code],
-        confidence=confidence,
-    )
+    return _cascade(policy, cls, p, b, ood, rules)

@@ -8,7 +8,7 @@ decision function.
 
 from __future__ import annotations
 
-import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,31 +16,14 @@ import numpy as np
 import pandas as pd
 
 from prudent._typing import FloatArray, Labels, ProbaMatrix
+from prudent.models._cascade import CascadePolicy, decide
+from prudent.models._decisions import Decisions
+from prudent.models._predictions import Predictions
 
-__all__ = ["GuardedModel", "RawScores", "output_columns"]
+__all__ = ["GuardedModel", "RawScores"]
 
-
-def output_columns(classes: Labels) -> list[str]:
-    """The columns of a prediction table, in order.
-
-    Examples
-    --------
-    >>> output_columns(["no", "yes"])[:4]
-    ['prediction', 'confidence', 'proba_no', 'proba_yes']
-    >>> output_columns(["no", "yes"])[4:]
-    ['ood_score', 'is_ood', 'prediction_set', 'decision', 'reason']
-    """
-    probas = [f"proba_{c}" for c in classes]
-    return [
-        "prediction",
-        "confidence",
-        *probas,
-        "ood_score",
-        "is_ood",
-        "prediction_set",
-        "decision",
-        "reason",
-    ]
+_ACCEPT_ALL = CascadePolicy(accept_threshold=0.0)
+"""The policy of a model fitted without one: every prediction accepted (rules still apply)."""
 
 
 @dataclass(frozen=True)
@@ -133,7 +116,7 @@ class GuardedModel:
             )
         return RawScores(primary=primary, backup=backup, ood_score=ood_score, primary_raw=raw)
 
-    def predict_frame(self, X: pd.DataFrame, *, rules: Any = None) -> pd.DataFrame:
+    def predictions(self, X: pd.DataFrame, *, rules: Any = None) -> Predictions:
         """Predict and decide for rows already validated against the schema.
 
         Parameters
@@ -145,64 +128,85 @@ class GuardedModel:
 
         Returns
         -------
-        pandas.DataFrame
-            The columns of :func:`output_columns`, one row per input row, in order.
+        Predictions
+            One result per input row, in order.
         """
-        columns = output_columns(self.classes)
+        rules = rules if rules is not None else self.rules
         if len(X) == 0:
-            return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
-        s = self.scores(X)
-        return self.decide_frame(X, s, rules=rules if rules is not None else self.rules)
+            return self.no_predictions(0, "no rows")
+        return self.decide_scores(X, self.scores(X), rules=rules)
+
+    def predict_frame(self, X: pd.DataFrame, *, rules: Any = None) -> pd.DataFrame:
+        """:meth:`predictions` as the prediction table (``Predictions.to_frame``)."""
+        return self.predictions(X, rules=rules).to_frame()
 
     def decide_frame(self, X: pd.DataFrame, s: RawScores, *, rules: Any) -> pd.DataFrame:
         """The prediction table for rows whose :meth:`scores` are already computed."""
+        return self.decide_scores(X, s, rules=rules).to_frame()
+
+    def decide_scores(self, X: pd.DataFrame, s: RawScores, *, rules: Any) -> Predictions:
+        """The predictions for rows whose :meth:`scores` are already computed."""
         conf = s.primary.max(axis=1)
+        d = decide(
+            self.policy if self.policy is not None else _ACCEPT_ALL,
+            classes=self._names,
+            primary_proba=s.primary,
+            backup_proba=s.backup,
+            ood_score=s.ood_score,
+            rule_matches=_matches(rules, X),
+        )
         ood_score = s.ood_score if s.ood_score is not None else np.full(len(X), np.nan)
-        ood_threshold = getattr(self.ood, "threshold_", np.inf) if self.ood else np.inf
-        matches = rules.evaluate(X) if rules is not None and len(rules) else None
+        ood_threshold = getattr(self.ood, "threshold_", math.inf) if self.ood else math.inf
         sets = (
             self.conformal.predict_set(s.primary)
             if self.conformal is not None
             else s.primary >= conf[:, None]
         )
-        out = {"prediction": self.classes[s.primary.argmax(axis=1)], "confidence": conf}
-        out |= {f"proba_{c}": s.primary[:, i] for i, c in enumerate(self.classes)}
-        out |= {
-            "ood_score": ood_score,
-            "is_ood": ood_score >= ood_threshold,
-            "prediction_set": [json.dumps([_plain(c) for c in self.classes[row]]) for row in sets],
-        }
-        if self.policy is None:
-            out |= {
-                "decision": np.full(len(X), "accept", dtype=object),
-                "reason": np.full(
-                    len(X), "no decision policy: every prediction accepted", dtype=object
-                ),
-            }
-        else:
-            from prudent.models._cascade import decide
+        return Predictions(
+            self.classes, s.primary, ood_score, ood_score >= ood_threshold, np.asarray(sets), d
+        )
 
-            names = [str(c) for c in self.classes]  # rules and decide speak class names
-            d = decide(
-                self.policy,
-                classes=names,
-                primary_proba=s.primary,
-                backup_proba=s.backup,
-                ood_score=s.ood_score,
-                rule_matches=matches,
-            )
-            out |= {
-                "decision": np.asarray(d.route, dtype=object),
-                "reason": np.asarray(d.reason, dtype=object),
-            }
-            by_name = dict(zip(names, self.classes, strict=True))
-            label = np.asarray(
-                [by_name.get(v, v) if v is not None else None for v in d.label], dtype=object
-            )
-            has = pd.notna(label)
-            out["prediction"] = np.where(has, label, out["prediction"])
-        return pd.DataFrame(out)
+    def backup_predictions(self, X: pd.DataFrame, failure: str) -> Predictions:
+        """The degraded path: the primary gave nothing (``failure`` says why).
+
+        The stored rules still decide first; the backup model answers the other rows. There
+        is no OOD score (the detector reads the primary's probabilities), and the prediction
+        set is the backup's top label(s).
+
+        Raises
+        ------
+        ValueError
+            When the model has no backup.
+        """
+        if self.backup is None:
+            raise ValueError("the model has no backup")
+        proba = self._proba(self.backup, self.backup_calibrator, X)
+        d = decide(
+            self.policy or _ACCEPT_ALL,
+            classes=self._names,
+            backup_proba=proba,
+            rule_matches=_matches(self.rules, X),
+            failure=failure,
+        )
+        return self._answer(len(X), proba, d)
+
+    def no_predictions(self, n_rows: int, failure: str) -> Predictions:
+        """Neither model answered (``failure`` says why): every row goes to review."""
+        d = decide(self.policy or _ACCEPT_ALL, classes=self._names, failure=failure, n_rows=n_rows)
+        return self._answer(n_rows, None, d)
+
+    @property
+    def _names(self) -> list[str]:
+        return [str(c) for c in self.classes]  # rules and decide speak class names
+
+    def _answer(self, n: int, proba: ProbaMatrix | None, d: Decisions) -> Predictions:
+        k = len(self.classes)
+        shown = np.full((n, k), np.nan) if proba is None else proba
+        sets = (
+            np.zeros((n, k), dtype=bool) if proba is None else proba >= proba.max(axis=1)[:, None]
+        )
+        return Predictions(self.classes, shown, np.full(n, np.nan), np.zeros(n, bool), sets, d)
 
 
-def _plain(value: Any) -> Any:
-    return value.item() if hasattr(value, "item") else value
+def _matches(rules: Any, X: pd.DataFrame) -> Any:
+    return rules.evaluate(X) if rules is not None and len(rules) else None

@@ -8,7 +8,7 @@ answers only once the prediction log has committed the rows.
 from __future__ import annotations
 
 from prudent.serve._admission import Admission, Ticket
-from prudent.serve._batch import PredictionBatch, Tally, json_rows
+from prudent.serve._batch import PredictionBatch, Tally
 from prudent.serve._fallback import backup_answer, review_answer
 from prudent.serve._health import Health, smoke_rows
 from prudent.serve._limits import InputLimits, limit_error
@@ -32,7 +32,6 @@ __all__ = [
     "Ticket",
     "backup_answer",
     "check_replacement",
-    "json_rows",
     "limit_error",
     "render_metrics",
     "review_answer",

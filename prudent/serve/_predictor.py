@@ -26,6 +26,7 @@ from prudent.errors import (
     PrudentError,
     StoreError,
 )
+from prudent.models import Predictions
 from prudent.serve._admission import Admission, Ticket
 from prudent.serve._batch import PredictionBatch, Tally, build_records
 from prudent.serve._fallback import review_answer
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
 __all__ = ["Predictor", "ServingOptions"]
 
 T = TypeVar("T")
-_Answer = tuple[pd.DataFrame, str | None]
+_Answer = tuple[Predictions, str | None]
 
 
 @dataclass(frozen=True)
@@ -178,7 +179,7 @@ class Predictor:
         try:
             out, fallback = await self._answer(served, frame, start, ticket)
             # ids, records and the log's rows are built on a thread: the event loop stays free
-            table, written, tally = await asyncio.to_thread(
+            ids, written, tally = await asyncio.to_thread(
                 self._record, served.bundle, frame, out, start
             )
             await self._commit(written, start)
@@ -186,16 +187,15 @@ class Predictor:
             ticket.leave()
             self.metrics.in_flight.dec()
         tally.apply(self.metrics)
-        return PredictionBatch(table, self.model_name, served.bundle.version, fallback)
+        return PredictionBatch(out, ids, self.model_name, served.bundle.version, fallback)
 
     def _record(
-        self, bundle: Bundle, frame: pd.DataFrame, out: pd.DataFrame, start: float
-    ) -> tuple[pd.DataFrame, Future[None], Tally]:
+        self, bundle: Bundle, frame: pd.DataFrame, out: Predictions, start: float
+    ) -> tuple[list[str], Future[None], Tally]:
         """Give the rows ids, hand their records to the log, and tally them; blocks briefly."""
-        table, records = build_records(
+        ids, records = build_records(
             frame,
             out,
-            classes=bundle.classes,
             model_name=self.model_name,
             model_version=bundle.version,
             latency_ms=(time.monotonic() - start) * 1000.0,
@@ -206,7 +206,7 @@ class Predictor:
         except PrudentError:
             self.metrics.log_write_failures.inc()
             raise
-        return table, written, Tally.of(table)
+        return ids, written, Tally.of(out)
 
     def _seconds_left(self, start: float, share: float) -> float:
         return self.options.deadline_ms * share / 1000.0 - (time.monotonic() - start)
@@ -250,7 +250,7 @@ class Predictor:
         else:
             why += f"; the backup model failed too ({type(error).__name__})"
         self.metrics.fallbacks.labels(to="review").inc()
-        return review_answer(served.bundle.classes, len(frame), why), "review"
+        return review_answer(served.bundle, len(frame), why), "review"
 
     async def _commit(self, written: Future[None], start: float) -> None:
         done = await _wait(written, max(self._seconds_left(start, 1.05), 0.05))

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from prudent.errors import BundleError
+from prudent.models import Predictions
 from prudent.serve._fallback import backup_answer
 from prudent.serve._health import smoke_rows
 
@@ -22,8 +23,8 @@ if TYPE_CHECKING:
 
 __all__ = ["BackupFn", "PrimaryFn", "Served", "check_replacement", "smoke_error"]
 
-PrimaryFn = Callable[[pd.DataFrame], pd.DataFrame]
-BackupFn = Callable[[pd.DataFrame, str], pd.DataFrame]
+PrimaryFn = Callable[[pd.DataFrame], Predictions]
+BackupFn = Callable[[pd.DataFrame, str], Predictions]
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class Served:
     bundle
         The bundle.
     primary
-        Predicts and decides rows.
+        Predicts and decides rows (``bundle.predictions``).
     backup
         Answers rows with the backup model alone, given why the primary did not.
     """
@@ -50,10 +51,10 @@ class Served:
     ) -> Served:
         """Serve ``bundle`` with its own paths, or with the ones given (fault-test seams)."""
 
-        def own_backup(frame: pd.DataFrame, why: str) -> pd.DataFrame:
+        def own_backup(frame: pd.DataFrame, why: str) -> Predictions:
             return backup_answer(bundle, frame, why)
 
-        return cls(bundle, primary or bundle.predict, backup or own_backup)
+        return cls(bundle, primary or bundle.predictions, backup or own_backup)
 
 
 def smoke_error(served: Served) -> str | None:

@@ -17,7 +17,6 @@ from prudent.store._migrate import head_revision
 from prudent.store._protocol import PredictionLog
 from prudent.store._records import (
     DECISIONS,
-    DecisionKind,
     FeedbackEntry,
     FeedbackResult,
     FeedbackStatus,
@@ -34,7 +33,6 @@ from prudent.store._tables import predictions as predictions_table
 __all__ = [
     "DECISIONS",
     "META_COLUMNS",
-    "DecisionKind",
     "FeedbackEntry",
     "FeedbackResult",
     "FeedbackStatus",

@@ -6,35 +6,29 @@ import math
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Literal, TypeAlias, get_args
+from typing import Any
 
-import numpy as np
-
+from prudent._json import json_value, label_text
 from prudent.errors import DataError
+from prudent.models._decisions import DecisionKind, DeferReason
 
 __all__ = [
     "DECISIONS",
-    "DecisionKind",
     "FeedbackEntry",
     "FeedbackResult",
     "FeedbackStatus",
     "PredictionRecord",
     "ReviewCase",
     "as_utc",
-    "label_text",
     "new_prediction_id",
-    "to_json_value",
     "utc_now",
 ]
 
-DecisionKind: TypeAlias = Literal["accept", "rule", "backup", "review"]
-"""How a prediction was decided: by the model, a rule, the backup model, or sent to review."""
-DECISIONS: tuple[str, ...] = get_args(DecisionKind)
-
-_PLAIN = (str, int, float, bool, type(None))
-_PLAIN_TYPES = frozenset(_PLAIN)
+DECISIONS: tuple[str, ...] = tuple(k.value for k in DecisionKind)
+"""The values of :class:`~prudent.models.DecisionKind`, in order (for SQL that counts them)."""
+_PLAIN_TYPES = frozenset((str, int, float, bool, type(None)))
 
 
 def new_prediction_id() -> str:
@@ -104,81 +98,13 @@ def as_utc(value: datetime, name: str) -> datetime:
     return value.astimezone(UTC)
 
 
-def label_text(value: object) -> str:
-    """Return the text form under which a class label is stored.
-
-    Parameters
-    ----------
-    value
-        A label: a string, a number or a numpy scalar.
-
-    Returns
-    -------
-    str
-        ``str`` of the plain Python value.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> label_text(np.int64(2)), label_text("yes")
-    ('2', 'yes')
-    """
-    if isinstance(value, np.generic):
-        value = value.item()
-    return value if isinstance(value, str) else str(value)
-
-
-def to_json_value(value: Any, where: str = "value") -> Any:
-    """Return ``value`` as plain JSON data: numpy scalars unwrapped, NaN and infinities as None.
-
-    Parameters
-    ----------
-    value
-        A scalar, mapping, sequence or numpy array.
-    where
-        What the value is, for the error message.
-
-    Returns
-    -------
-    Any
-        ``None``, bool, int, float, str, list or dict with string keys.
-
-    Raises
-    ------
-    DataError
-        When a value has a type JSON cannot hold.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> to_json_value({"a": np.int64(1), "b": [np.float32(0.5), float("nan")]})
-    {'a': 1, 'b': [0.5, None]}
-    """
-    if isinstance(value, np.generic):
-        return to_json_value(value.item(), where)
-    if isinstance(value, float):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, _PLAIN):
-        return value
-    if isinstance(value, Mapping):
-        return {str(k): to_json_value(v, f"{where}[{k!r}]") for k, v in value.items()}
-    if isinstance(value, list | tuple | np.ndarray):
-        return [to_json_value(v, where) for v in value]
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    raise DataError(
-        f"{where} holds a value of type {type(value).__name__} ({value!r}), but the prediction "
-        "log stores JSON only (str, int, float, bool, None, lists, dicts); convert it first."
-    )
-
-
 def _plain_inputs(inputs: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, v in inputs.items():
         if type(v) in _PLAIN_TYPES and not (type(v) is float and not math.isfinite(v)):
             out[str(key)] = v
         else:
-            out[str(key)] = to_json_value(v, f"inputs[{key!r}]")
+            out[str(key)] = json_value(v, f"inputs[{key!r}]")
     return out
 
 
@@ -191,6 +117,16 @@ def _probabilities(probabilities: Mapping[Any, Any]) -> dict[str, float]:
             "check the model's output."
         )
     return out
+
+
+def _member(enum: type[Any], value: Any, name: str) -> Any:
+    try:
+        return enum(value)
+    except ValueError:
+        raise DataError(
+            f"PredictionRecord.{name} must be one of {[m.value for m in enum]}, but {value!r} "
+            "was received."
+        ) from None
 
 
 def _optional_float(value: float | None) -> float | None:
@@ -217,7 +153,7 @@ class PredictionRecord:
     prediction
         The predicted label, or None when the case was deferred without one.
     decision
-        ``"accept"``, ``"rule"``, ``"backup"`` or ``"review"``.
+        Who answered: ``"accept"``, ``"rule"``, ``"backup"`` or ``"review"``.
     confidence
         The confidence of the prediction, when there is one.
     ood_score
@@ -227,7 +163,10 @@ class PredictionRecord:
     prediction_set
         The conformal prediction set.
     reason
-        Why the decision was taken (for example ``"low_confidence"``).
+        Why the decision was taken, as a sentence for people.
+    defer_reason
+        Why the row went to review (``"low_confidence"``, ``"rule"``, …); ``None`` when it
+        did not, and for reviews logged before the reason was recorded.
     latency_ms
         Time spent producing the prediction.
     id
@@ -254,22 +193,26 @@ class PredictionRecord:
     is_ood: bool = False
     prediction_set: tuple[str, ...] = ()
     reason: str = ""
+    defer_reason: DeferReason | None = None
     latency_ms: float | None = None
     id: str = field(default_factory=new_prediction_id)
     created_at: datetime = field(default_factory=utc_now)
 
     def __post_init__(self) -> None:
-        if self.decision not in DECISIONS:
-            raise DataError(
-                f"PredictionRecord.decision must be one of {list(DECISIONS)}, but "
-                f"{self.decision!r} was received."
-            )
+        put = object.__setattr__
+        put(self, "decision", _member(DecisionKind, self.decision, "decision"))
+        if self.defer_reason is not None:
+            put(self, "defer_reason", _member(DeferReason, self.defer_reason, "defer_reason"))
+            if self.decision is not DecisionKind.REVIEW:
+                raise DataError(
+                    f"PredictionRecord.defer_reason is {self.defer_reason.value!r}, but the "
+                    f"decision is {self.decision.value!r}; only a review has a defer reason."
+                )
         if not isinstance(self.id, str) or not 0 < len(self.id) <= 64:
             raise DataError(
                 f"PredictionRecord.id must be a string of 1 to 64 characters, but {self.id!r} "
                 "was received; use new_prediction_id()."
             )
-        put = object.__setattr__
         put(self, "inputs", _plain_inputs(self.inputs))
         put(self, "probabilities", _probabilities(self.probabilities))
         if self.prediction is not None:

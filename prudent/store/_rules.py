@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
+from prudent._json import label_text
 from prudent.errors import FeedbackConflictError, FeedbackError, UnknownPredictionError
-from prudent.store._records import FeedbackStatus, label_text
+from prudent.store._records import FeedbackStatus
 
 __all__ = [
     "check_allowed",
@@ -243,7 +244,7 @@ def not_in_queue_error(prediction_id: str, decision: str, labelled: bool) -> Fee
         )
     return FeedbackError(
         f"Prediction {prediction_id!r} is not in the review queue (its decision is "
-        f"{decision!r}, not 'review'); only deferred predictions can be claimed."
+        f"{str(decision)!r}, not 'review'); only deferred predictions can be claimed."
     )
 
 

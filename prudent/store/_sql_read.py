@@ -44,6 +44,7 @@ def record_from_row(row: Any) -> PredictionRecord:
         prediction_set=tuple(row.prediction_set),
         decision=row.decision,
         reason=row.reason,
+        defer_reason=row.defer_reason,
         latency_ms=row.latency_ms,
     )
 

@@ -53,8 +53,9 @@ def row_of(record: PredictionRecord) -> dict[str, Any]:
         "ood_score": record.ood_score,
         "is_ood": record.is_ood,
         "prediction_set_json": _dumps(list(record.prediction_set)),
-        "decision": record.decision,
+        "decision": record.decision.value,
         "reason": record.reason,
+        "defer_reason": None if record.defer_reason is None else record.defer_reason.value,
         "latency_ms": record.latency_ms,
     }
 

@@ -19,6 +19,8 @@ INTERNAL = {
         "V2Request",
         "DTYPES",
         "output_tensors",
+        "output_metadata",
+        "encode_response",
         "parse_request",
         "add_v2_routes",
         "add_json_routes",

@@ -31,7 +31,7 @@ bundle = prudent.load(settings.bundle)
 
 def slow(frame):
     time.sleep(float(sys.argv[1]))
-    return bundle.predict(frame)
+    return bundle.predictions(frame)
 
 run_app(create_app(settings, bundle=bundle, primary=slow), settings)
 """

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from prudent.bundle import Bundle
 from prudent.cli._app import app as cli
+from prudent.models import output_columns
 from tests.api.conftest import Tokens, make_client, wait_ready
 from tests.serve._bundles import input_rows
 
@@ -38,7 +39,15 @@ def test_library_cli_json_and_v2_give_identical_outputs(
             if library[column].dtype == np.float64:
                 np.testing.assert_array_equal(got.astype(float), want, err_msg=f"{name} {column}")
             else:
-                assert [str(v) for v in got] == [str(v) for v in want], (name, column)
+                assert _text(got) == _text(want), (name, column)
+    assert list(library.columns) == output_columns(mixed_bundle.classes)
+    for table in (from_cli, from_json, from_v2):
+        assert set(table.columns) - {"prediction_id"} == set(library.columns)
+
+
+def _text(values: np.ndarray) -> list[str]:
+    """Values as text; a missing one (None, NaN, or V2's empty string) as ``""``."""
+    return ["" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in values]
 
 
 def _json_api(client: TestClient, tokens: Tokens, rows: pd.DataFrame) -> pd.DataFrame:

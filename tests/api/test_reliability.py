@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from prudent.api import create_app
 from prudent.bundle import Bundle
 from prudent.config import Settings
+from prudent.models import Predictions
 from tests.api.conftest import wait_ready
 from tests.serve._bundles import input_rows
 
@@ -29,11 +30,11 @@ def test_overload_gets_a_fast_503_with_retry_after(numeric_bundle: Bundle, tmp_p
     gate = threading.Event()
     warmed = threading.Event()
 
-    def blocked(frame: pd.DataFrame) -> pd.DataFrame:
+    def blocked(frame: pd.DataFrame) -> Predictions:
         if warmed.is_set():
             gate.wait(10)
         warmed.set()
-        return numeric_bundle.predict(frame)
+        return numeric_bundle.predictions(frame)
 
     rows = {"records": input_rows("numeric", 1).to_dict(orient="records")}
     with _client(
@@ -60,11 +61,11 @@ def test_a_failing_primary_is_answered_by_the_backup(
 ) -> None:
     calls = []
 
-    def flaky(frame: pd.DataFrame) -> pd.DataFrame:
+    def flaky(frame: pd.DataFrame) -> Predictions:
         calls.append(len(frame))
         if len(calls) > 1:  # the smoke prediction passes, then the primary breaks
             raise MemoryError("primary down")
-        return numeric_bundle.predict(frame)
+        return numeric_bundle.predictions(frame)
 
     rows = {"records": input_rows("numeric", 3).to_dict(orient="records")}
     with _client(numeric_bundle, tmp_path, primary=flaky, deadline_ms=1000) as c:

@@ -12,7 +12,7 @@ import pytest
 from prudent.bundle import Bundle, load
 from prudent.data import read_table, write_table
 from prudent.errors import ConfigError, SchemaError
-from prudent.models._guarded import output_columns
+from prudent.models import output_columns
 from tests.fixtures import example, fit_bundle, mixed_frame, reviews
 
 FORMATS = ["csv", "parquet", "jsonl"]

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from prudent.bundle import load
 from prudent.cli import app
 from prudent.data import read_table, write_table
-from prudent.models._guarded import output_columns
+from prudent.models import output_columns
 from tests.cli.conftest import Trained
 from tests.cli.test_fit_command import assert_one_line_error
 from tests.fixtures import rehash_bundle, run_cli

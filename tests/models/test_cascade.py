@@ -16,14 +16,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from prudent.errors import ConfigError, DataError
-from prudent.models._cascade import (
-    CascadePolicy,
-    Decision,
-    DeferReason,
-    Route,
-    _pair,
-    decide,
-)
+from prudent.models._cascade import CascadePolicy, _pair, decide
+from prudent.models._decisions import Decision, DecisionKind, DeferReason
 from prudent.models._rules import RuleMatches, RuleSet
 from prudent.models._thresholds import CostPolicy, select_threshold
 
@@ -50,42 +44,43 @@ def _one(policy=POLICY, *, p, b=None, ood=None, rule=(None, None)):
 
 def test_decide_accepts_confident_primary():
     d = _one(p=[0.05, 0.95], b=[0.5, 0.5], ood=0.1)
-    assert d == Decision("spam", Route.ACCEPT, "confidence 0.95 ≥ threshold 0.90", None, 0.95)
+    reason = "confidence 0.95 ≥ threshold 0.90"
+    assert d == Decision("spam", DecisionKind.ACCEPT, reason, None, 0.95)
     assert not d.deferred
 
 
 def test_decide_rule_label_beats_confident_primary():
     d = _one(p=[0.01, 0.99], ood=0.99, rule=("allow-list", "ham"))
-    assert (d.label, d.route, d.reason, d.defer_reason) == (
-        "ham", Route.RULE, "rule 'allow-list'", None,
+    assert (d.label, d.kind, d.reason, d.defer_reason) == (
+        "ham", DecisionKind.RULE, "rule 'allow-list'", None,
     )  # fmt: skip
     assert math.isnan(d.confidence)
 
 
 def test_decide_rule_review_beats_everything():
     d = _one(p=[0.01, 0.99], b=[0.0, 1.0], rule=("minors", "review"))
-    assert (d.label, d.route, d.defer_reason) == (None, Route.REVIEW, DeferReason.RULE)
+    assert (d.label, d.kind, d.defer_reason) == (None, DecisionKind.REVIEW, DeferReason.RULE)
     assert d.reason == "rule 'minors' sends to review"
     assert d.deferred
 
 
 def test_decide_ood_beats_confident_primary_and_backup():
     d = _one(p=[0.0, 1.0], b=[0.0, 1.0], ood=0.99)
-    assert (d.label, d.route) == (None, Route.REVIEW)
+    assert (d.label, d.kind) == (None, DecisionKind.REVIEW)
     assert d.defer_reason is DeferReason.OUT_OF_DISTRIBUTION
     assert d.reason == "out of distribution (score 0.99 ≥ 0.95)"
     assert d.confidence == 1.0
 
 
 def test_decide_ood_threshold_is_inclusive_and_inf_disables():
-    assert _one(p=[0.0, 1.0], ood=0.95).route is Route.REVIEW
+    assert _one(p=[0.0, 1.0], ood=0.95).kind is DecisionKind.REVIEW
     off = CascadePolicy(0.9)
-    assert _one(off, p=[0.0, 1.0], ood=math.inf).route is Route.ACCEPT
+    assert _one(off, p=[0.0, 1.0], ood=math.inf).kind is DecisionKind.ACCEPT
 
 
 def test_decide_backup_answers_when_primary_unsure_and_backup_agrees():
     d = _one(p=[0.39, 0.61], b=[0.1, 0.9])
-    assert (d.label, d.route, d.defer_reason) == ("spam", Route.BACKUP, None)
+    assert (d.label, d.kind, d.defer_reason) == ("spam", DecisionKind.BACKUP, None)
     assert d.reason == (
         "primary unsure (confidence 0.61 < threshold 0.90); backup confident (0.90 ≥ 0.80) "
         "and agrees"
@@ -95,7 +90,7 @@ def test_decide_backup_answers_when_primary_unsure_and_backup_agrees():
 
 def test_decide_confident_backup_that_disagrees_defers():
     d = _one(p=[0.39, 0.61], b=[0.9, 0.1])
-    assert (d.label, d.route) == (None, Route.REVIEW)
+    assert (d.label, d.kind) == (None, DecisionKind.REVIEW)
     assert d.defer_reason is DeferReason.STAGE_DISAGREEMENT
     assert d.reason == (
         "primary unsure (confidence 0.61 < threshold 0.90) and backup disagrees ('spam' vs 'ham')"
@@ -105,7 +100,7 @@ def test_decide_confident_backup_that_disagrees_defers():
 def test_decide_backup_may_answer_alone_when_agreement_not_required():
     policy = CascadePolicy(0.9, backup_threshold=0.8, backup_must_agree=False)
     d = _one(policy, p=[0.39, 0.61], b=[0.9, 0.1])
-    assert (d.label, d.route) == ("ham", Route.BACKUP)
+    assert (d.label, d.kind) == ("ham", DecisionKind.BACKUP)
     assert d.reason.endswith("backup confident (0.90 ≥ 0.80)")
 
 
@@ -114,7 +109,7 @@ def test_decide_low_confidence_with_and_without_backup():
     assert d.defer_reason is DeferReason.LOW_CONFIDENCE
     assert d.reason == "confidence 0.61 < threshold 0.90; backup unsure (0.70 < 0.80)"
     alone = _one(p=[0.39, 0.61])
-    assert (alone.route, alone.defer_reason) == (Route.REVIEW, DeferReason.LOW_CONFIDENCE)
+    assert (alone.kind, alone.defer_reason) == (DecisionKind.REVIEW, DeferReason.LOW_CONFIDENCE)
     assert alone.reason == "confidence 0.61 < threshold 0.90"
 
 
@@ -126,24 +121,24 @@ def test_decide_unsure_backup_that_disagrees_is_disagreement():
 def test_decide_infeasible_threshold_never_accepts():
     policy = CascadePolicy(math.inf)
     d = _one(policy, p=[0.0, 1.0])
-    assert d.route is Route.REVIEW and d.reason == "confidence 1.00 < threshold inf"
+    assert d.kind is DecisionKind.REVIEW and d.reason == "confidence 1.00 < threshold inf"
 
 
 def test_decide_cost_policy_replaces_accept_threshold():
     cost = CostPolicy([[0, 1], [20, 0]], review_cost=0.5)  # missing spam costs 20
     policy = CascadePolicy(0.99, cost_policy=cost)
     sure = _one(policy, p=[0.98, 0.02])  # below the 0.99 threshold, but cheap enough
-    assert (sure.label, sure.route) == ("ham", Route.ACCEPT)
+    assert (sure.label, sure.kind) == ("ham", DecisionKind.ACCEPT)
     assert sure.reason == "expected cost 0.40 ≤ review cost 0.50"
     cheap_spam = _one(policy, p=[0.6, 0.4])  # ham more likely, spam cheaper: 0.6 < 8.0
-    assert (cheap_spam.route, cheap_spam.reason) == (
-        Route.REVIEW, "expected cost 0.60 > review cost 0.50",
+    assert (cheap_spam.kind, cheap_spam.reason) == (
+        DecisionKind.REVIEW, "expected cost 0.60 > review cost 0.50",
     )  # fmt: skip
     flagged = _one(policy, p=[0.7, 0.3], b=[0.5, 0.5])
     assert flagged.defer_reason is DeferReason.STAGE_DISAGREEMENT
     assert "primary unsure (expected cost 0.70 > review cost 0.50)" in flagged.reason
     spam = _one(policy, p=[0.45, 0.55])  # ham would cost 11, spam 0.45
-    assert (spam.label, spam.route, spam.confidence) == ("spam", Route.ACCEPT, 0.55)
+    assert (spam.label, spam.kind, spam.confidence) == ("spam", DecisionKind.ACCEPT, 0.55)
     assert spam.reason == "expected cost 0.45 ≤ review cost 0.50"
 
 
@@ -158,7 +153,7 @@ def _comparable(d: Decision) -> tuple:
     """The decision's fields, with nan as None so that equal decisions compare equal."""
     return (
         d.label,
-        d.route,
+        d.kind,
         d.reason,
         d.defer_reason,
         None if math.isnan(d.confidence) else d.confidence,
@@ -192,10 +187,10 @@ def test_decide_vectorised_equals_row_by_row(cost):
         for i in range(300)
     ]  # fmt: skip
     assert [_comparable(d) for d in batch.to_list()] == [_comparable(d) for d in rows]
-    routes = {d.route for d in rows}
+    kinds = {d.kind for d in rows}
     reasons = {d.defer_reason for d in rows}
-    assert routes == set(Route)  # every route is reached
-    assert reasons == set(DeferReason) | {None}  # and every reason
+    assert kinds == set(DecisionKind)  # every route is reached
+    assert reasons == set(DeferReason) - {DeferReason.MODELS_FAILED} | {None}  # and every reason
 
 
 def test_decide_empty_input_gives_empty_output():
@@ -211,11 +206,11 @@ def test_decide_empty_input_gives_empty_output():
 def test_decisions_frame_and_deferred():
     d = decide(POLICY, classes=CLASSES, primary_proba=[[0.95, 0.05], [0.5, 0.5]])
     frame = d.to_frame()
-    assert list(frame.columns) == ["label", "route", "reason", "defer_reason", "confidence"]
-    assert frame["route"].tolist() == ["accept", "review"]
+    assert list(frame.columns) == ["label", "kind", "reason", "defer_reason", "confidence"]
+    assert frame["kind"].tolist() == ["accept", "review"]
     assert frame["defer_reason"].tolist() == [None, "low_confidence"]
     assert d.deferred.tolist() == [False, True]
-    assert Route.ACCEPT == "accept" and DeferReason.RULE == "rule"  # str values
+    assert DecisionKind.ACCEPT == "accept" and DeferReason.RULE == "rule"  # str values
 
 
 def test_decide_works_with_real_rules_and_models():
@@ -240,11 +235,11 @@ def test_decide_works_with_real_rules_and_models():
         backup_proba=backup.predict_proba(X_test), rule_matches=rules.evaluate(X_test),
     )  # fmt: skip
     answered = ~d.deferred
-    assert (d.route == "rule").sum() == (X_test["mean area"] > 1500).sum() > 0
+    assert (d.kind == "rule").sum() == (X_test["mean area"] > 1500).sum() > 0
     assert answered.mean() > 0.5
     truth = y_test.astype(str).to_numpy()
     assert (d.label[answered] == truth[answered]).mean() >= 0.95
-    accepted = d.route == "accept"
+    accepted = d.kind == "accept"
     conf = primary.predict_proba(X_test).max(1)
     assert (conf[accepted] >= policy.accept_threshold).all()
 

@@ -8,6 +8,7 @@ import pytest
 
 import prudent
 from prudent.bundle import Bundle
+from tests._postgres import postgres_url  # noqa: F401  (a pytest fixture)
 from tests.serve._bundles import cached_bundle
 
 

@@ -22,6 +22,7 @@ from prudent.errors import (
     StoreError,
     UnknownPredictionError,
 )
+from prudent.models import Predictions
 from prudent.serve import InputLimits, Predictor, ServeMetrics, ServingOptions
 from prudent.store import InMemoryPredictionLog, SqlPredictionLog
 from tests.serve._bundles import input_rows
@@ -102,14 +103,14 @@ def test_predictor_passes_schema_errors_through_without_fallback(numeric_bundle:
 
 
 def _slow(seconds: float, bundle: Bundle) -> Any:
-    def primary(frame: pd.DataFrame) -> pd.DataFrame:
+    def primary(frame: pd.DataFrame) -> Predictions:
         time.sleep(seconds)
-        return bundle.predict(frame)
+        return bundle.predictions(frame)
 
     return primary
 
 
-def _broken(frame: pd.DataFrame, *args: Any) -> pd.DataFrame:
+def _broken(frame: pd.DataFrame, *args: Any) -> Predictions:
     raise RuntimeError("model exploded")
 
 
@@ -155,9 +156,9 @@ def test_predictor_sends_rows_to_review_when_both_models_fail(numeric_bundle: Bu
 def test_predictor_refuses_at_once_when_every_slot_is_taken(numeric_bundle: Bundle) -> None:
     gate = threading.Event()
 
-    def blocked(frame: pd.DataFrame) -> pd.DataFrame:
+    def blocked(frame: pd.DataFrame) -> Predictions:
         gate.wait(5)
-        return numeric_bundle.predict(frame)
+        return numeric_bundle.predictions(frame)
 
     options = ServingOptions(max_concurrency=1, queue_size=1, deadline_ms=3000)
     metrics = ServeMetrics()

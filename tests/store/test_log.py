@@ -16,6 +16,7 @@ from prudent.errors import (
     StoreError,
     UnknownPredictionError,
 )
+from prudent.models import DeferReason
 from prudent.store import META_COLUMNS, FeedbackStatus, PredictionLog, new_prediction_id
 from tests.store.conftest import T0, make_record
 
@@ -38,7 +39,8 @@ def test_write_round_trips_every_field(log: PredictionLog) -> None:
         ood_score=None,
         prediction_set=("setosa", "versicolor"),
         decision="review",
-        reason="low_confidence",
+        reason="confidence 0.67 < threshold 0.90",
+        defer_reason="low_confidence",
         latency_ms=None,
     )
     log.write([record])
@@ -46,6 +48,18 @@ def test_write_round_trips_every_field(log: PredictionLog) -> None:
     assert back == record
     assert back.inputs == {"a": 3, "b": 0.5, "c": None, "d": [1, 2], "e": None}
     assert back.created_at.tzinfo is UTC
+
+
+def test_log_keeps_every_typed_defer_reason(log: PredictionLog) -> None:
+    reviews = [
+        make_record(decision="review", prediction=None, defer_reason=r.value) for r in DeferReason
+    ]
+    log.write([*reviews, make_record(decision="accept")])
+    assert [log.get(r.id).defer_reason for r in reviews] == list(DeferReason)
+    for r in reviews[:2]:
+        log.add_feedback(r.id, "setosa")
+    frame = log.labelled_predictions()
+    assert frame["defer_reason"].tolist() == [r.value for r in DeferReason][:2]
 
 
 def test_write_same_id_twice_keeps_the_first(log: PredictionLog) -> None:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import numpy as np
 import pytest
 
 import prudent.store
 from prudent.errors import DataError
-from prudent.store import DECISIONS, new_prediction_id
-from prudent.store._records import to_json_value
+from prudent.models import DecisionKind, DeferReason
+from prudent.store import new_prediction_id
 from tests.store.conftest import make_record
 
 
@@ -67,9 +67,19 @@ def test_record_converts_created_at_to_utc() -> None:
         make_record(created_at=datetime(2024, 1, 1))
 
 
-@pytest.mark.parametrize("decision", DECISIONS)
+@pytest.mark.parametrize("decision", [k.value for k in DecisionKind])
 def test_record_accepts_every_decision(decision: str) -> None:
-    assert make_record(decision=decision).decision == decision
+    assert make_record(decision=decision).decision is DecisionKind(decision)
+
+
+def test_record_carries_a_typed_defer_reason_on_reviews_only() -> None:
+    record = make_record(decision="review", prediction=None, defer_reason="out_of_distribution")
+    assert record.defer_reason is DeferReason.OUT_OF_DISTRIBUTION
+    assert make_record(decision="review").defer_reason is None  # logged before the column
+    with pytest.raises(DataError, match=r"defer_reason must be one of \['low_confidence', "):
+        make_record(decision="review", defer_reason="tired")
+    with pytest.raises(DataError, match="decision is 'accept'; only a review has a defer reason"):
+        make_record(decision="accept", defer_reason="rule")
 
 
 def test_record_refuses_bad_values() -> None:
@@ -81,8 +91,3 @@ def test_record_refuses_bad_values() -> None:
         make_record(probabilities={"setosa": math.nan})
     with pytest.raises(DataError, match=r"inputs\['when'\] holds a value of type object"):
         make_record(inputs={"when": object()})
-
-
-def test_to_json_value_handles_nested_and_non_finite() -> None:
-    value = {"a": [np.float64(np.inf), {"b": np.int8(-1)}], 3: (date(2024, 2, 1), None)}
-    assert to_json_value(value) == {"a": [None, {"b": -1}], "3": ["2024-02-01", None]}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 import threading
 import time
@@ -13,16 +14,18 @@ from typing import Any
 import psycopg
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import event
 
 from prudent.errors import ConfigError, FeedbackConflictError, OverloadedError, StoreError
+from prudent.models import DeferReason
 from prudent.store import SqlPredictionLog, head_revision, normalise_url
 from prudent.store._engine import create_engines
-from prudent.store._migrate import upgrade
+from prudent.store._migrate import alembic_config, upgrade
 from prudent.store._sql_write import row_of
-from prudent.store._tables import VERSION_TABLE, metadata
+from prudent.store._tables import VERSION_TABLE, metadata, predictions
 from tests.store.conftest import SQL_BACKENDS, make_record
 
 pytestmark = pytest.mark.timeout(60)
@@ -181,7 +184,7 @@ def test_migration_records_its_version_and_reopening_is_a_no_op(sql_url: str) ->
         engines.write, "before_cursor_execute", lambda c, cur, stmt, *rest: statements.append(stmt)
     )
     try:
-        assert upgrade(engines.write) == head_revision() == "0001"
+        assert upgrade(engines.write) == head_revision() == "0002"
         with engines.read.connect() as conn:
             versions = conn.exec_driver_sql(f"SELECT version_num FROM {VERSION_TABLE}").all()
             diff = compare_metadata(
@@ -189,9 +192,29 @@ def test_migration_records_its_version_and_reopening_is_a_no_op(sql_url: str) ->
             )
     finally:
         engines.dispose()
-    assert versions == [("0001",)]
+    assert versions == [("0002",)]
     assert not [s for s in statements if s.lstrip().upper().startswith(("CREATE", "ALTER"))]
     assert diff == []
+
+
+@pytest.mark.parametrize("sql_url", SQL_BACKENDS, indirect=True)
+def test_migration_from_0001_adds_the_defer_reason_and_keeps_old_rows(sql_url: str) -> None:
+    engine = sa.create_engine(normalise_url(sql_url))
+    config = alembic_config()
+    old = make_record(decision="review", prediction=None, reason="confidence 0.51 < 0.90")
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0001")
+        row = {k: v for k, v in dataclasses.asdict(old).items() if k != "defer_reason"}
+        row["prediction_set"] = list(row["prediction_set"])
+        conn.execute(sa.insert(predictions).values(**row))
+    engine.dispose()
+    with SqlPredictionLog.open(sql_url) as log:
+        assert log.get(old.id).defer_reason is None  # its reason is in the text
+        new = make_record(decision="review", prediction=None, defer_reason="stage_disagreement")
+        log.write([new])
+    with SqlPredictionLog.open(sql_url) as log:
+        assert log.get(new.id).defer_reason is DeferReason.STAGE_DISAGREEMENT
 
 
 @pytest.mark.parametrize("sql_url", SQL_BACKENDS, indirect=True)

@@ -1,0 +1,338 @@
+"""One typed prediction result, and the one table of output columns every face is built from.
+
+:class:`Predictions` is what a batch of rows produced: the arrays (probabilities, OOD score,
+prediction set) and the decisions with their typed kinds and reasons. :data:`OUTPUT_COLUMNS`
+says, once, which columns a prediction has, of which kind, and how each is read from a
+:class:`Predictions`. The prediction table (``Bundle.predict``, ``prudent predict``), the JSON
+API's response schema and rows, the V2 output tensors and the prediction log's record are all
+derived from it: a new output column is one entry here.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from prudent._json import json_value
+from prudent._typing import BoolArray, FloatArray, Labels, ProbaMatrix
+from prudent.models._decisions import DecisionKind, Decisions, DeferReason
+
+__all__ = [
+    "OUTPUT_COLUMNS",
+    "ColumnKind",
+    "OutputColumn",
+    "OutputField",
+    "Predictions",
+    "output_columns",
+    "output_fields",
+]
+
+
+class ColumnKind(enum.Enum):
+    """How an output column's values are typed; each face maps a kind to its own type."""
+
+    LABEL = "label"
+    """A class label, or ``None`` (JSON: the label or null; V2: ``BYTES``, ``""`` for none)."""
+    NUMBER = "number"
+    """A float, NaN when missing (JSON: number or null; V2: ``FP64``)."""
+    FLAG = "flag"
+    """A boolean (JSON: true/false; V2: ``BOOL``)."""
+    LABELS = "labels"
+    """A set of class labels (JSON: a list; V2 and files: its JSON text)."""
+    TEXT = "text"
+    """Text, or ``None`` when ``nullable`` (JSON: string or null; V2: ``BYTES``)."""
+
+
+@dataclass(frozen=True, eq=False)
+class Predictions:
+    """What a batch of rows produced: scores, prediction sets and decisions, row-aligned.
+
+    Parameters
+    ----------
+    classes
+        The class labels, in the column order of ``probabilities`` and ``prediction_set``.
+    probabilities
+        Per row and class, the probabilities shown (the calibrated primary's; the backup's
+        when it answered alone; NaN when no model answered), shape ``(n, k)``.
+    ood_score
+        One out-of-distribution score per row, NaN when no detector ran.
+    is_ood
+        Whether each row's score passes the detector's threshold.
+    prediction_set
+        Per row and class, whether the class is in the row's prediction set, shape ``(n, k)``.
+    decisions
+        The decision of every row (:func:`~prudent.models.decide`).
+
+    Examples
+    --------
+    >>> from prudent.models import CascadePolicy, decide
+    >>> P = np.array([[0.9, 0.1], [0.4, 0.6]])
+    >>> d = decide(CascadePolicy(0.8), classes=["no", "yes"], primary_proba=P)
+    >>> p = Predictions(np.array(["no", "yes"]), P, np.full(2, np.nan), np.zeros(2, bool),
+    ...                 P >= 0.5, d)
+    >>> p.prediction.tolist(), [str(k) for k in p.decision]
+    (['no', 'yes'], ['accept', 'review'])
+    >>> p.to_frame()[["prediction", "prediction_set", "decision", "defer_reason"]]
+      prediction prediction_set decision    defer_reason
+    0         no         ["no"]   accept             NaN
+    1        yes        ["yes"]   review  low_confidence
+    """
+
+    classes: Labels
+    probabilities: ProbaMatrix
+    ood_score: FloatArray
+    is_ood: BoolArray
+    prediction_set: BoolArray
+    decisions: Decisions
+
+    def __len__(self) -> int:
+        return len(self.decisions)
+
+    @property
+    def prediction(self) -> npt.NDArray[np.object_]:
+        """The label of each row: the decision's, else the top class shown, else ``None``."""
+        out = np.full(len(self), None, dtype=object)
+        shown = ~np.isnan(self.probabilities).any(axis=1) if len(self) else np.zeros(0, bool)
+        out[shown] = self.classes[self.probabilities[shown].argmax(axis=1)]
+        by_name = {str(c): c for c in self.classes.tolist()}  # decisions speak class names
+        given = [i for i, v in enumerate(self.decisions.label) if v is not None]
+        out[given] = [by_name[self.decisions.label[i]] for i in given]
+        return out
+
+    @property
+    def confidence(self) -> FloatArray:
+        """The top probability shown for each row (NaN when no model answered)."""
+        if not len(self):
+            return np.zeros(0)
+        shown = ~np.isnan(self.probabilities).any(axis=1)
+        top = np.full(len(self), np.nan)
+        top[shown] = self.probabilities[shown].max(axis=1)
+        return top
+
+    @property
+    def decision(self) -> npt.NDArray[np.object_]:
+        """Each row's :class:`~prudent.models.DecisionKind`."""
+        return self.decisions.kind
+
+    @property
+    def reason(self) -> npt.NDArray[np.object_]:
+        """Each row's reason, as a sentence for people."""
+        return self.decisions.reason
+
+    @property
+    def defer_reason(self) -> npt.NDArray[np.object_]:
+        """Each row's :class:`~prudent.models.DeferReason`, ``None`` unless it goes to review."""
+        return self.decisions.defer_reason
+
+    def to_frame(self, index: pd.Index | None = None) -> pd.DataFrame:
+        """The prediction table: the columns of :func:`output_columns`, one row per row.
+
+        Labels keep their type, numbers are float (NaN when missing), the prediction set is
+        its JSON text, decisions and reasons are text (missing for no defer reason).
+        """
+        fields = output_fields(self.classes)
+        data = {f.name: _frame_values(f, self) for f in fields}
+        return pd.DataFrame(data, index=index, columns=[f.name for f in fields])
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One JSON-ready dict per row, keyed by output column (NaN as ``None``)."""
+        fields = output_fields(self.classes)
+        columns = [f.plain(self) for f in fields]
+        names = [f.name for f in fields]
+        return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+
+    def records(self) -> list[dict[str, Any]]:
+        """One dict per row keyed by each column's ``key`` (the prediction log's record fields).
+
+        Per-class columns are gathered into one mapping ``{class: value}`` (missing dropped).
+        """
+        out: list[dict[str, Any]] = [{} for _ in range(len(self))]
+        for f in output_fields(self.classes):
+            for row, value in zip(out, f.plain(self), strict=True):
+                if f.class_index is None:
+                    row[f.column.key] = value
+                elif value is not None:
+                    row.setdefault(f.column.key, {})[json_value(f.label)] = value
+                else:
+                    row.setdefault(f.column.key, {})
+        return out
+
+
+@dataclass(frozen=True)
+class OutputColumn:
+    """One entry of the output table.
+
+    Parameters
+    ----------
+    name
+        The column's name; with ``per_class``, a template with ``{label}``.
+    kind
+        How its values are typed.
+    description
+        What it holds, for people (shown in the API documentation).
+    get
+        Reads the column from a :class:`Predictions`: one value per row, or, with
+        ``per_class``, one per row and class.
+    per_class
+        One column per class (e.g. ``proba_<class>``).
+    choices
+        The allowed values of a text column (an enum), if any.
+    nullable
+        Whether a text column may be ``None``.
+    key
+        The field of the prediction log's record holding it; ``name`` by default.
+    """
+
+    name: str
+    kind: ColumnKind
+    description: str
+    get: Callable[[Predictions], npt.NDArray[Any]]
+    per_class: bool = False
+    choices: tuple[str, ...] | None = None
+    nullable: bool = False
+    key: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.key:
+            object.__setattr__(self, "key", self.name)
+
+
+OUTPUT_COLUMNS: tuple[OutputColumn, ...] = (
+    OutputColumn(
+        "prediction",
+        ColumnKind.LABEL,
+        "The label given; for a review, the primary model's top label (null when no model "
+        "answered).",
+        lambda p: p.prediction,
+    ),
+    OutputColumn(
+        "confidence",
+        ColumnKind.NUMBER,
+        "The top probability shown (null when no model answered).",
+        lambda p: p.confidence,
+    ),
+    OutputColumn(
+        "proba_{label}",
+        ColumnKind.NUMBER,
+        "The probability of the class.",
+        lambda p: p.probabilities,
+        per_class=True,
+        key="probabilities",
+    ),
+    OutputColumn(
+        "ood_score",
+        ColumnKind.NUMBER,
+        "How unlike the training rows the row is (higher is stranger; null without detector).",
+        lambda p: p.ood_score,
+    ),
+    OutputColumn(
+        "is_ood", ColumnKind.FLAG, "Whether the row is out of distribution.", lambda p: p.is_ood
+    ),
+    OutputColumn(
+        "prediction_set",
+        ColumnKind.LABELS,
+        "The labels the true one is among, at the bundle's conformal coverage.",
+        lambda p: p.prediction_set,
+    ),
+    OutputColumn(
+        "decision",
+        ColumnKind.TEXT,
+        "Who answered: the primary model (accept), a rule, the backup model, or people (review).",
+        lambda p: p.decision,
+        choices=tuple(k.value for k in DecisionKind),
+    ),
+    OutputColumn("reason", ColumnKind.TEXT, "Why, as a sentence for people.", lambda p: p.reason),
+    OutputColumn(
+        "defer_reason",
+        ColumnKind.TEXT,
+        "Why the row goes to review (null when it does not).",
+        lambda p: p.defer_reason,
+        choices=tuple(r.value for r in DeferReason),
+        nullable=True,
+    ),
+)
+"""The output table: every face of a prediction is derived from these entries, in order."""
+
+
+@dataclass(frozen=True)
+class OutputField:
+    """One column of a bundle's prediction table: an entry, with its class when per-class."""
+
+    column: OutputColumn
+    name: str
+    class_index: int | None = None
+    label: Any = None
+
+    @property
+    def kind(self) -> ColumnKind:
+        """The column's kind."""
+        return self.column.kind
+
+    def values(self, predictions: Predictions) -> npt.NDArray[Any]:
+        """The column's values, one per row."""
+        got = np.asarray(self.column.get(predictions))
+        return got if self.class_index is None else got[:, self.class_index]
+
+    def plain(self, predictions: Predictions) -> list[Any]:
+        """The column's values as plain JSON-ready Python (NaN as ``None``), one per row."""
+        if self.kind is ColumnKind.LABELS:
+            return set_labels(self.values(predictions), predictions.classes)
+        values: list[Any] = json_value(self.values(predictions))
+        return values
+
+
+def output_fields(classes: Labels | list[Any]) -> list[OutputField]:
+    """The output table expanded for ``classes``: one field per column, in order.
+
+    Examples
+    --------
+    >>> [f.name for f in output_fields(["no", "yes"])][:4]
+    ['prediction', 'confidence', 'proba_no', 'proba_yes']
+    """
+    out: list[OutputField] = []
+    for column in OUTPUT_COLUMNS:
+        if not column.per_class:
+            out.append(OutputField(column, column.name))
+            continue
+        for i, c in enumerate(classes):
+            out.append(OutputField(column, column.name.format(label=c), i, c))
+    return out
+
+
+def output_columns(classes: Labels | list[Any]) -> list[str]:
+    """The columns of a prediction table, in order.
+
+    Examples
+    --------
+    >>> output_columns(["no", "yes"])[:4]
+    ['prediction', 'confidence', 'proba_no', 'proba_yes']
+    >>> output_columns(["no", "yes"])[4:]
+    ['ood_score', 'is_ood', 'prediction_set', 'decision', 'reason', 'defer_reason']
+    """
+    return [f.name for f in output_fields(classes)]
+
+
+def set_labels(mask: BoolArray, classes: Labels) -> list[list[Any]]:
+    """The labels of each row's prediction set, as plain Python values."""
+    plain = json_value(np.asarray(classes))
+    return [[c for c, m in zip(plain, row, strict=True) if m] for row in np.asarray(mask)]
+
+
+def _frame_values(f: OutputField, p: Predictions) -> Any:
+    values = f.values(p)
+    if f.kind is ColumnKind.NUMBER:
+        return values.astype(np.float64)
+    if f.kind is ColumnKind.FLAG:
+        return values.astype(bool)
+    if f.kind is ColumnKind.LABELS:
+        return [json.dumps(s) for s in set_labels(values, p.classes)]
+    if f.kind is ColumnKind.TEXT:
+        return np.asarray([None if v is None else str(v) for v in values], dtype=object)
+    return values
