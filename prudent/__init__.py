@@ -11,83 +11,66 @@ Examples
 
 from __future__ import annotations
 
-import importlib
-import sys
-import types
+import importlib as _importlib
+import sys as _sys
+import types as _types
 from typing import TYPE_CHECKING, Any
 
-from prudent.errors import PrudentError
+from prudent.errors import PrudentError, PrudentWarning
 
 if TYPE_CHECKING:
-    import pandas as pd
-
-    from prudent.bundle import Bundle, load
+    from prudent._library import fit, load
+    from prudent.bundle import Bundle
     from prudent.data import load_example
     from prudent.fit import FitSpec
+    from prudent.models import RuleSet
 
 __version__ = "0.1.0"
 
 _LAZY = {
     "Bundle": "prudent.bundle",
     "FitSpec": "prudent.fit",
-    "load": "prudent.bundle",
+    "RuleSet": "prudent.models",
+    "fit": "prudent._library",
+    "load": "prudent._library",
     "load_example": "prudent.data",
 }
+
+__all__ = [
+    "Bundle",
+    "FitSpec",
+    "PrudentError",
+    "PrudentWarning",
+    "RuleSet",
+    "__version__",
+    "fit",
+    "load",
+    "load_example",
+]
 
 
 def __getattr__(name: str) -> Any:
     """Import the heavy parts on first use, so that ``prudent serve`` starts in a blink."""
     if name not in _LAZY:
         raise AttributeError(f"module 'prudent' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_LAZY[name]), name)
+    value = getattr(_importlib.import_module(_LAZY[name]), name)
     globals()[name] = value
     return value
 
 
-class _Package(types.ModuleType):
+def __dir__() -> list[str]:
+    """The public names only (not the helpers used to import lazily)."""
+    return sorted(__all__)
+
+
+class _Package(_types.ModuleType):
     """``prudent.fit`` stays the function when the ``prudent.fit`` package is first imported
     (the import system would record the package under the same name)."""
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name == "fit" and isinstance(value, types.ModuleType):
+        if name == "fit" and isinstance(value, _types.ModuleType):
             return
         super().__setattr__(name, value)
 
 
-sys.modules[__name__].__class__ = _Package
-
-__all__ = ["Bundle", "FitSpec", "PrudentError", "__version__", "fit", "load", "load_example"]
-
-
-def fit(
-    frame: pd.DataFrame, target: str, *, ood_examples: pd.DataFrame | None = None, **options: Any
-) -> Bundle:
-    """Fit prudent's whole pipeline on a table and return an in-memory bundle.
-
-    Parameters
-    ----------
-    frame
-        The training table, target column included.
-    target
-        The label column.
-    ood_examples
-        Known out-of-distribution rows, to choose the OOD detector and measure it.
-    **options
-        Any field of :class:`FitSpec` (``time_limit``, ``text``, ``seed``, …).
-
-    Returns
-    -------
-    Bundle
-        Call ``.predict(df)`` or ``.save(path)`` on it.
-    """
-    for key in ("text", "categorical", "numeric", "drop", "candidates"):
-        if isinstance(options.get(key), str):
-            options[key] = (options[key],)
-        elif options.get(key) is not None:
-            options[key] = tuple(options[key])
-    from prudent.bundle import Bundle
-    from prudent.fit import FitSpec, fit_table
-
-    spec = FitSpec(target=target, **options)
-    result = fit_table(frame, spec, ood_examples=ood_examples)
-    return Bundle.from_fit(result)
+_sys.modules[__name__].__class__ = _Package

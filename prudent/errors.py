@@ -31,6 +31,8 @@ lives in ``prudent.api``.
         ├── OverloadedError                  queue full: try again later
         └── DeadlineExceededError (TimeoutError)
 
+    PrudentWarning (UserWarning)             something in a fit that is likely a bug
+
 Examples
 --------
 >>> from prudent.errors import SchemaError, DataError
@@ -61,6 +63,7 @@ __all__ = [
     "NotFittedError",
     "OverloadedError",
     "PrudentError",
+    "PrudentWarning",
     "RuleError",
     "SchemaError",
     "ServiceError",
@@ -72,6 +75,12 @@ __all__ = [
 
 class PrudentError(Exception):
     """Base class of every error prudent raises on purpose."""
+
+
+class PrudentWarning(UserWarning):
+    """A fit finished but found something that is likely a bug (also logged and kept in the
+    manifest's notices): a model significantly worse than the baseline, many labels that look
+    wrong."""
 
 
 class DataError(PrudentError, ValueError):

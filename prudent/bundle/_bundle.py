@@ -21,6 +21,7 @@ import pandas as pd
 
 from prudent.bundle._integrity import check_trusted_types, safe_member, sha256_file
 from prudent.bundle._manifest import FORMAT_VERSION, build_manifest, running_versions
+from prudent.bundle._summary import leaderboard_frame, one_line, summary_html, summary_text
 from prudent.data import Schema, TableWriter, iter_table, table_format, validate_frame
 from prudent.errors import BundleError, BundleIntegrityError, BundleVersionError, ConfigError
 from prudent.fit import FitResult
@@ -61,6 +62,8 @@ class Bundle:
         self.extras = dict(extras or {})
         self.path = path
         self.schema = Schema.from_dict(manifest["schema"])
+        self.renderer: Callable[[Bundle], str] | None = None
+        """Renders the HTML fit report (set by the faces, which sit above the report)."""
 
     @classmethod
     def from_fit(cls, result: FitResult) -> Bundle:
@@ -230,17 +233,42 @@ class Bundle:
                 total += len(out)
         return total
 
-    def save(self, path: str | Path, *, overwrite: bool = True) -> Path:
-        """Write the bundle directory: files, then manifest with hashes, then its hash."""
+    def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
+        """Write the bundle directory: files, then manifest with hashes, then its hash.
+
+        The fit report (``report.html``) is rendered first when the bundle has none.
+
+        Parameters
+        ----------
+        path
+            The directory to write.
+        overwrite
+            Replace an existing bundle at ``path`` (a folder that is not a bundle is never
+            replaced).
+
+        Returns
+        -------
+        Path
+            ``path``.
+
+        Raises
+        ------
+        BundleError
+            ``path`` exists and ``overwrite`` is false, or it is not a bundle.
+        """
         root = Path(path)
         if root.exists() and not overwrite:
-            raise BundleError(f"'{root}' exists; choose another --out or remove it.")
+            raise BundleError(
+                f"'{root}' exists; choose another path, or pass overwrite=True to replace it."
+            )
         if root.exists():
             if not (root / MANIFEST).exists() and any(root.iterdir()):
                 raise BundleError(
                     f"'{root}' exists and is not a prudent bundle; refusing to overwrite it."
                 )
             shutil.rmtree(root)
+        if "report.html" not in self.extras and self.renderer is not None:
+            self.extras["report.html"] = self.renderer(self).encode("utf-8")
         root.mkdir(parents=True)
         import skops.io as sio  # imported here: it costs a second at start-up (it pulls torch)
 
@@ -265,6 +293,41 @@ class Bundle:
         text = json.dumps(self.manifest, indent=2, sort_keys=False, allow_nan=False)
         (self.path / MANIFEST).write_text(text + "\n", encoding="utf-8")
         (self.path / MANIFEST_HASH).write_text(sha256_file(self.path / MANIFEST) + "\n")
+
+    @property
+    def leaderboard(self) -> pd.DataFrame:
+        """The out-of-fold leaderboard, one row per model (see ``prudent show``)."""
+        return leaderboard_frame(self.manifest)
+
+    def summary(self) -> str:
+        """Chosen model, locked-test metrics with 95% intervals, promises and notices."""
+        return summary_text(self.manifest, self.version, self.path)
+
+    def __repr__(self) -> str:
+        return one_line(self.manifest, self.version, self.path)
+
+    def _repr_html_(self) -> str:
+        return summary_html(self.manifest, self.version, self.path)
+
+    def report(self, path: str | Path) -> Path:
+        """Write the HTML fit report to ``path`` (the bundle's own, or rendered now).
+
+        Raises
+        ------
+        BundleError
+            The bundle holds no report and none can be rendered here.
+        """
+        page = self.extras.get("report.html")
+        if page is None:
+            if self.renderer is None:
+                raise BundleError(
+                    "This bundle holds no report.html; load it with prudent.load() or run "
+                    "`prudent report BUNDLE` to render one."
+                )
+            page = self.renderer(self).encode("utf-8")
+        target = Path(path)
+        target.write_bytes(page)
+        return target
 
     @classmethod
     def load(cls, path: str | Path) -> Bundle:

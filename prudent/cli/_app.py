@@ -34,27 +34,10 @@ def _console(stderr: bool = True) -> Console:
     return Console(stderr=stderr, highlight=False, width=None if probe.is_terminal else 160)
 
 
-def _parse_costs(text: str | None) -> tuple[tuple[float, ...], ...] | None:
-    """Parse ``'0,1;10,0'`` into a square matrix, with a clear error."""
-    if text is None:
-        return None
-    from prudent.errors import ConfigError
-
-    try:
-        rows = tuple(tuple(float(v) for v in row.split(",")) for row in text.split(";"))
-    except ValueError as exc:
-        raise ConfigError(f"--costs {text!r} is not a matrix of numbers like '0,1;10,0'.") from exc
-    if any(len(r) != len(rows) for r in rows):
-        raise ConfigError(f"--costs {text!r} must be square: one row and one column per class.")
-    return rows
-
-
 def _rules_text(path: Path | None) -> str | None:
-    if path is None:
-        return None
-    if not path.is_file():
-        raise DataReadError(f"Rules file '{path}' does not exist; check the path.")
-    return path.read_text(encoding="utf-8")
+    from prudent._library import rules_text
+
+    return rules_text(path)
 
 
 @app.command()
@@ -93,18 +76,17 @@ def fit(
     ] = None,
 ) -> None:
     """Fit baselines and candidates, prove them, and write a bundle."""
-    from prudent.bundle import Bundle
-    from prudent.data import read_table
-    from prudent.fit import FitSpec, fit_table
+    from prudent._library import fit as fit_bundle
 
     console = _console()
-    frame = read_table(data, encoding=encoding)
-    spec = FitSpec(
-        target=target,
-        text=tuple(text or ()),
-        categorical=tuple(categorical or ()),
-        numeric=tuple(numeric or ()),
-        drop=tuple(drop or ()),
+    reporter = RichReporter(console)
+    bundle = fit_bundle(
+        data,
+        target,
+        text=text,
+        categorical=categorical,
+        numeric=numeric,
+        drop=drop,
         test_size=test_size,
         n_folds=folds,
         seed=seed,
@@ -115,25 +97,23 @@ def fit(
         target_accuracy=target_accuracy,
         delta=delta,
         ood_fpr=ood_fpr,
-        rules=_rules_text(rules),
-        costs=_parse_costs(costs),
+        rules=rules,
+        costs=costs,
         review_cost=review_cost,
+        ood_examples=ood_examples,
+        encoding=encoding,
+        reporter=reporter,
     )
-    ood = read_table(ood_examples, encoding=encoding) if ood_examples is not None else None
-    reporter = RichReporter(console)
-    result = fit_table(frame, spec, reporter=reporter, ood_examples=ood)
-    bundle = Bundle.from_fit(result)
-    bundle.save(out)
-    _write_report(bundle, console)
+    bundle.save(out, overwrite=True)
+    console.print(f"Report: {out / 'report.html'}")
     show_manifest(console, bundle.manifest)
-    console.print(f"[bold green]Bundle written to[/] {out}  ({result.seconds:.1f}s)")
+    seconds = bundle.manifest["fit_seconds"]
+    console.print(f"[bold green]Bundle written to[/] {out}  ({seconds:.1f}s)")
 
 
 def _write_report(bundle: Bundle, console: Console) -> Path | None:
-    try:
-        from prudent.report import render_report
-    except ImportError:
-        return None
+    from prudent.report import render_report
+
     html = render_report(bundle)
     bundle.add_file("report.html", html.encode("utf-8"))
     assert bundle.path is not None

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 __all__ = ["RichReporter", "print_table"]
@@ -35,28 +34,18 @@ class RichReporter:
 
     def notice(self, message: str) -> None:
         """Print and keep one notice."""
+        from prudent.fit import is_warning  # the fit is loaded when it reports
+
         self.notices.append(message)
-        style = "bold yellow" if message.startswith("WARNING") else "cyan"
+        style = "bold yellow" if is_warning(message) else "cyan"
         self.console.print(f"[{style}]•[/] {escape(message)}", highlight=False)
 
     def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
         """Print a table."""
         print_table(self.console, title, columns, rows)
 
-    @contextmanager
-    def progress(self, description: str, total: int) -> Iterator[Any]:
+    def progress(self, description: str, total: int) -> AbstractContextManager[Any]:
         """A progress bar of ``total`` steps; yields ``advance(n=1)``."""
-        with Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=self.console,
-            transient=False,
-        ) as bar:
-            task = bar.add_task(description, total=total)
+        from prudent.fit import rich_progress
 
-            def advance(n: int = 1) -> None:
-                bar.advance(task, n)
-
-            yield advance
+        return rich_progress(self.console, description, total)

@@ -120,6 +120,38 @@ def _audit(target: Target, splits: Splits, run: CandidateRun) -> pd.DataFrame:
     )
 
 
+MANY_SUSPECT = 0.05
+"""A label audit is a warning when this share of the training rows or more is flagged with
+a label the out-of-fold model gives at most :data:`CONTRADICTED` probability: mislabelled
+rows, not merely hard ones (on hard data the audit flags many rows, but not confidently)."""
+
+CONTRADICTED = 0.3
+
+
+def _audit_notice(issues: pd.DataFrame, n_rows: int) -> str:
+    """The label audit's notice; a warning when many labels are confidently contradicted.
+
+    Examples
+    --------
+    >>> _audit_notice(pd.DataFrame({"score": [0.9, 0.6, 0.6]}), 100)[:40]
+    'Label audit: 3 training row(s) have a la'
+    >>> _audit_notice(pd.DataFrame({"score": [0.9] * 6}), 100)[:62]
+    'WARNING Label audit: 6 of 100 training rows (6%) have a label '
+    """
+    confident = int((issues["score"] >= 1.0 - CONTRADICTED).sum())
+    if confident >= MANY_SUSPECT * n_rows:
+        return (
+            f"WARNING Label audit: {confident} of {n_rows} training rows ({confident / n_rows:.0%})"
+            f" have a label the model gives at most {CONTRADICTED:.0%} probability, and "
+            f"{len(issues)} look wrong in all: check the target column (listed in the bundle's "
+            "label_issues.csv)."
+        )
+    return (
+        f"Label audit: {len(issues)} training row(s) have a label that looks wrong "
+        "(listed in the bundle's label_issues.csv)."
+    )
+
+
 def _summary(frame: pd.DataFrame, target: Target, schema: Schema) -> dict[str, Any]:
     counts = np.bincount(target.y, minlength=len(target.classes))
     return {
@@ -201,10 +233,7 @@ def fit_table(
     runs: dict[str, CandidateRun] = {}
     _run_all(baselines, ctx, X_train, y_train, splits, budget, rep, runs)
     issues = _audit(target, splits, runs["logistic"])
-    rep.notice(
-        f"Label audit: {len(issues)} training row(s) have a label that looks wrong "
-        "(listed in the bundle's label_issues.csv)."
-    )
+    rep.notice(_audit_notice(issues, len(y_train)))
     if spec.drop_suspect_labels and len(issues):
         positions = np.searchsorted(target.original_rows, issues["row"].to_numpy())
         splits = without_rows(splits, target.y, positions, seed=spec.seed)

@@ -228,12 +228,12 @@ def test_save_refuses_to_overwrite_what_is_not_a_bundle(saved: Path, tmp_path: P
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "keep.txt").write_text("precious")
     with pytest.raises(BundleError, match=r"exists and is not a prudent bundle; refusing"):
-        bundle.save(tmp_path / "notes")
+        bundle.save(tmp_path / "notes", overwrite=True)
     assert (tmp_path / "notes" / "keep.txt").read_text() == "precious"
     bundle.save(tmp_path / "again")
-    with pytest.raises(BundleError, match=r"exists; choose another --out"):
-        bundle.save(tmp_path / "again", overwrite=False)
-    assert load(bundle.save(tmp_path / "again")).classes == bundle.classes
+    with pytest.raises(BundleError, match=r"exists; choose another path"):
+        bundle.save(tmp_path / "again")
+    assert load(bundle.save(tmp_path / "again", overwrite=True)).classes == bundle.classes
 
 
 def test_add_file_rehashes_and_stays_inside(copy: Path) -> None:

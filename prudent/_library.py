@@ -1,0 +1,182 @@
+"""The faces' shared work: turn what a person passes (in Python or on the command line) into a
+:class:`~prudent.fit.FitSpec`, run the fit, and hand back a bundle that renders its report.
+
+It sits above :mod:`prudent.report` (so a bundle saved from Python holds the same
+``report.html`` as one written by ``prudent fit``) and below the command line.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from prudent.bundle import Bundle
+from prudent.errors import ConfigError, DataReadError
+from prudent.fit import FitSpec, LoggingReporter, Reporter, fit_table
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from prudent.models import RuleSet
+
+__all__ = ["fit", "load", "parse_costs", "rules_text", "split_names", "with_report"]
+
+_NAMES = ("text", "categorical", "numeric", "drop", "candidates")
+
+
+def split_names(values: str | Iterable[str] | None) -> tuple[str, ...]:
+    """Column names given as ``'a,b'``, ``['a', 'b']`` or repeated options, as one tuple.
+
+    Examples
+    --------
+    >>> split_names("a,b")
+    ('a', 'b')
+    >>> split_names(["a", "b,c"])
+    ('a', 'b', 'c')
+    >>> split_names(None)
+    ()
+    """
+    if values is None:
+        return ()
+    items = [values] if isinstance(values, str) else list(values)
+    return tuple(p.strip() for v in items for p in str(v).split(",") if p.strip())
+
+
+def parse_costs(value: Any) -> tuple[tuple[float, ...], ...] | None:
+    """A cost matrix from ``'0,1;10,0'`` (as ``--costs``) or nested numbers.
+
+    Examples
+    --------
+    >>> parse_costs("0,1;10,0")
+    ((0.0, 1.0), (10.0, 0.0))
+    >>> parse_costs([[0, 1], [10, 0]])
+    ((0.0, 1.0), (10.0, 0.0))
+    """
+    if value is None:
+        return None
+    rows_in = value.split(";") if isinstance(value, str) else value
+    try:
+        rows = tuple(
+            tuple(float(v) for v in (r.split(",") if isinstance(r, str) else r)) for r in rows_in
+        )
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"costs {value!r} is not a matrix of numbers like '0,1;10,0'.") from exc
+    if any(len(r) != len(rows) for r in rows):
+        raise ConfigError(f"costs {value!r} must be square: one row and one column per class.")
+    return rows
+
+
+def rules_text(rules: str | os.PathLike[str] | RuleSet | None) -> str | None:
+    """The YAML text of ``rules``: a rules file's path (as ``--rules``) or a ``RuleSet``.
+
+    Raises
+    ------
+    ConfigError
+        ``rules`` looks like YAML text rather than a path (pass it as ``rules_yaml=``).
+    DataReadError
+        The file does not exist.
+    """
+    if rules is None:
+        return None
+    if hasattr(rules, "to_yaml"):
+        return str(rules.to_yaml())
+    path = Path(rules)
+    if isinstance(rules, str) and ("\n" in rules or ": " in rules) and not path.is_file():
+        raise ConfigError(
+            "rules= takes the path of a rules file (as --rules does) or a RuleSet; "
+            "pass YAML text as rules_yaml=..."
+        )
+    if not path.is_file():
+        raise DataReadError(f"Rules file '{path}' does not exist; check the path.")
+    return path.read_text(encoding="utf-8")
+
+
+def _table(
+    value: pd.DataFrame | str | os.PathLike[str] | None, encoding: str
+) -> pd.DataFrame | None:
+    if value is None or hasattr(value, "columns"):
+        return value  # type: ignore[return-value]
+    from prudent.data import read_table
+
+    return read_table(Path(value), encoding=encoding)
+
+
+def with_report(bundle: Bundle) -> Bundle:
+    """Let ``bundle`` render its HTML report (on :meth:`Bundle.save` and ``report``)."""
+    from prudent.report import render_report
+
+    bundle.renderer = render_report
+    return bundle
+
+
+def load(path: str | Path) -> Bundle:
+    """:func:`prudent.bundle.load`, with a bundle able to render its report (``.report(path)``)."""
+    return with_report(Bundle.load(path))
+
+
+def fit(
+    frame: pd.DataFrame | str | os.PathLike[str],
+    target: str,
+    *,
+    ood_examples: pd.DataFrame | str | os.PathLike[str] | None = None,
+    rules: str | os.PathLike[str] | RuleSet | None = None,
+    rules_yaml: str | None = None,
+    progress: bool | None = None,
+    encoding: str = "utf-8",
+    reporter: Reporter | None = None,
+    **options: Any,
+) -> Bundle:
+    """Fit prudent's whole pipeline on a table and return an in-memory bundle.
+
+    Notices (skipped models, the label audit, the chosen model) go to the ``prudent``
+    logger; the ones that are likely bugs are also raised as :class:`PrudentWarning`.
+
+    Parameters
+    ----------
+    frame
+        The training table (target column included), or the path of one (as ``prudent fit``).
+    target
+        The label column.
+    ood_examples
+        Known out-of-distribution rows (a table or a path), to choose the OOD detector and
+        measure it.
+    rules
+        The path of a rules YAML file (as ``--rules``), or a :class:`RuleSet`.
+    rules_yaml
+        The rules as YAML text, instead of ``rules``.
+    progress
+        Draw progress bars on stderr; by default only in a terminal or a notebook.
+    encoding
+        The text encoding of CSV files given by path (``--encoding``).
+    reporter
+        Where notices and progress go instead (the command line passes its own).
+    **options
+        Any field of :class:`FitSpec` (``time_limit``, ``text``, ``seed``, …); column lists
+        take a list or a comma-separated string, ``costs`` a matrix or ``'0,1;10,0'``.
+
+    Returns
+    -------
+    Bundle
+        Call ``.predict(df)``, ``.summary()``, ``.report(path)`` or ``.save(path)`` on it.
+
+    Raises
+    ------
+    DataError
+        The table cannot be used (named column, class or value).
+    ConfigError
+        An option is invalid (named).
+    """
+    if rules is not None and rules_yaml is not None:
+        raise ConfigError("Pass rules= (a path or RuleSet) or rules_yaml= (text), not both.")
+    for key in _NAMES:  # candidates=None means every family; the others None means none
+        if key in options and (options[key] is not None or key != "candidates"):
+            options[key] = split_names(options[key])
+    options["costs"] = parse_costs(options.get("costs"))
+    table = _table(frame, encoding)
+    assert table is not None
+    spec = FitSpec(target=target, rules=rules_yaml or rules_text(rules), **options)
+    rep = reporter if reporter is not None else LoggingReporter(progress=progress)
+    result = fit_table(table, spec, reporter=rep, ood_examples=_table(ood_examples, encoding))
+    return with_report(Bundle.from_fit(result))

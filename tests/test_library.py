@@ -1,0 +1,179 @@
+"""The Python face: ``prudent.fit`` talks (logging, warnings, a bar), a bundle describes itself
+(repr, summary, notebook card, leaderboard, report) and arguments mean what they mean on the
+command line."""
+
+from __future__ import annotations
+
+import logging
+import re
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import prudent
+from prudent.data import write_table
+from prudent.errors import BundleError, ConfigError, DataReadError, PrudentWarning
+from prudent.models import RuleSet
+from tests.fixtures import FAST, example, reviews
+
+RULES = """
+rules:
+  - name: big-alcohol-is-class-0
+    when: alcohol > 14.2
+    then: class_0
+"""
+
+
+@pytest.fixture(scope="module")
+def wine() -> pd.DataFrame:
+    return example("wine")
+
+
+@pytest.fixture(scope="module")
+def talked(wine: pd.DataFrame) -> tuple[prudent.Bundle, list[logging.LogRecord]]:
+    """One quiet fit of wine, with every log record the ``prudent`` logger emitted."""
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    logger = logging.getLogger("prudent")
+    handler, level = Keep(level=logging.INFO), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        bundle = prudent.fit(wine, target="target", **FAST)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    return bundle, records
+
+
+def test_fit_logs_every_notice_to_the_prudent_logger(talked) -> None:
+    bundle, records = talked
+    messages = [r.getMessage() for r in records if r.name == "prudent"]
+    assert messages == bundle.manifest["notices"]
+    assert any(m.startswith("Label audit: ") for m in messages)
+    assert any(m.startswith("Chosen model: ") for m in messages)
+
+
+def test_fit_warns_when_many_labels_look_wrong(caplog: pytest.LogCaptureFixture) -> None:
+    """10% flipped labels warn; hard but honest data (film reviews, 40% flagged) does not."""
+    frame = example("breast_cancer")
+    flip = np.random.default_rng(0).random(len(frame)) < 0.1
+    frame.loc[flip, "target"] = np.where(
+        frame.loc[flip, "target"] == "benign", "malignant", "benign"
+    )
+    expected = r"Label audit: \d+ of \d+ training rows"
+    with caplog.at_level(logging.INFO, logger="prudent"), pytest.warns(PrudentWarning) as got:
+        prudent.fit(frame, target="target", **FAST)
+    assert re.search(expected, str(got[0].message))
+    assert len(got) == 1  # the other notices are information, not warnings
+    assert "check the target column" in caplog.text
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PrudentWarning)
+        hard = prudent.fit(reviews(300), target="label", **FAST)
+    assert hard.manifest["label_audit"]["n_suspect"] >= 0.2 * hard.manifest["splits"]["train_rows"]
+
+
+def test_fit_draws_a_progress_bar_only_when_asked_outside_a_terminal(
+    wine: pd.DataFrame, capsys: pytest.CaptureFixture[str]
+) -> None:
+    prudent.fit(wine, target="target", **FAST)
+    assert capsys.readouterr().err == ""  # pytest's stderr is not a terminal
+    prudent.fit(wine, target="target", progress=True, **FAST)
+    err = capsys.readouterr().err
+    assert "Fitting models" in err and "Building trust" in err
+
+
+def test_bundle_repr_summary_and_notebook_card(talked) -> None:
+    bundle, _ = talked
+    chosen = bundle.manifest["chosen"]["primary"]
+    accuracy = bundle.manifest["test_metrics"]["final"]["accuracy"]["point"]
+    assert repr(bundle) == (
+        f"<prudent.Bundle unsaved: target 'target', 3 classes, model {chosen}, "
+        f"test accuracy {accuracy:.3f}, unsaved>"
+    )
+    text = bundle.summary()
+    assert f"Chosen: {chosen}" in text
+    assert f"accuracy           {accuracy:.3f}" in text
+    assert "accuracy of accepted predictions" in text
+    assert bundle.manifest["notices"][0] in text
+    card = bundle._repr_html_()
+    assert card.startswith("<div class='prudent-bundle'>")
+    assert f"<code>{chosen}</code>" in card and "<th>promise</th>" in card
+
+
+def test_bundle_leaderboard_is_a_dataframe(talked) -> None:
+    bundle, _ = talked
+    board = bundle.leaderboard
+    assert list(board["model"]) == [r["name"] for r in bundle.manifest["leaderboard"]]
+    assert board.loc[board["model"] == "majority", "vs_baseline"].item() == "baseline"
+    assert (board["accuracy_low"] <= board["accuracy"]).all()
+    assert (board["accuracy"] <= board["accuracy_high"]).all()
+
+
+def test_python_saved_bundle_has_the_same_report(talked, tmp_path: Path) -> None:
+    bundle, _ = talked
+    page = bundle.report(tmp_path / "in-memory.html").read_text()
+    assert page.startswith("<!DOCTYPE html>") or page.startswith("<!doctype html>")
+    saved = bundle.save(tmp_path / "model")
+    assert (saved / "report.html").read_text() == page
+    loaded = prudent.load(saved)
+    assert "report.html" in loaded.manifest["files"]
+    assert loaded.report(tmp_path / "again.html").read_text() == page
+    assert repr(loaded).endswith(f"path='{saved}'>")
+
+
+def test_save_refuses_an_existing_folder_unless_overwrite(talked, tmp_path: Path) -> None:
+    bundle, _ = talked
+    path = bundle.save(tmp_path / "model")
+    with pytest.raises(BundleError, match=r"exists; choose another path, or pass overwrite=True"):
+        bundle.save(path)
+    assert prudent.load(bundle.save(path, overwrite=True)).classes == bundle.classes
+
+
+def test_dir_of_prudent_is_the_public_api() -> None:
+    names = dir(prudent)
+    assert {"fit", "load", "Bundle", "PrudentWarning", "__version__"} <= set(names)
+    assert not {"importlib", "sys", "types", "_importlib", "_LAZY"} & set(names)
+
+
+def test_import_prudent_stays_light() -> None:
+    code = "import sys, prudent; print([m for m in ('sklearn', 'pandas') if m in sys.modules])"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_rules_take_a_path_or_a_ruleset_as_on_the_command_line(
+    wine: pd.DataFrame, tmp_path: Path
+) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text(RULES)
+    from_path = prudent.fit(wine, target="target", rules=path, **FAST)
+    assert from_path.extras["rules.yaml"] == RULES.encode()
+    rule_set = RuleSet.from_yaml(RULES, classes=["class_0", "class_1", "class_2"])
+    from_set = prudent.fit(wine, target="target", rules=rule_set, **FAST)
+    assert RuleSet.from_yaml(from_set.extras["rules.yaml"].decode()).to_dict() == (
+        rule_set.to_dict()
+    )
+    with pytest.raises(ConfigError, match=r"rules= takes the path .* pass YAML text as rules_yaml"):
+        prudent.fit(wine, target="target", rules=RULES, **FAST)
+    with pytest.raises(DataReadError, match=r"Rules file 'nowhere.yaml' does not exist"):
+        prudent.fit(wine, target="target", rules="nowhere.yaml", **FAST)
+
+
+def test_fit_takes_a_file_and_comma_separated_columns(wine: pd.DataFrame, tmp_path: Path) -> None:
+    write_table(wine, tmp_path / "wine.csv")
+    bundle = prudent.fit(
+        tmp_path / "wine.csv", target="target", drop="ash,hue", rules_yaml=RULES, **FAST
+    )
+    kept = set(bundle.schema.feature_names)
+    assert {"ash", "hue"}.isdisjoint(kept) and "alcohol" in kept
+    assert bundle.extras["rules.yaml"] == RULES.encode()
