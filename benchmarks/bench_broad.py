@@ -3,7 +3,7 @@
 Usage (``make bench BENCH_ARGS="broad --part dev"``)::
 
     python -m benchmarks broad [--part dev|holdout|all] [--datasets a,b] [--time-limit 60]
-                               [--no-speed] [--no-cache] [--from-cache KEY]
+                               [--kill-after S] [--no-speed] [--no-cache] [--from-cache KEY]
 
 Datasets (``broad_data.py``): the 16 shared ones (``$PRUDENT_BENCH_DATASETS``, else
 ``../shared/datasets`` beside the repository) and 8 built from installed packages. The HOLDOUT
@@ -57,6 +57,12 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--part", choices=("dev", "holdout", "all"), default="all")
     p.add_argument("--datasets", default="", help="comma-separated names (overrides --part)")
     p.add_argument("--time-limit", type=float, default=60.0)
+    p.add_argument(
+        "--kill-after",
+        type=float,
+        default=0.0,
+        help="seconds after which a fit is killed (default: 3 x the limit, at least limit + 120)",
+    )
     p.add_argument("--no-speed", action="store_true", help="skip the 100k-row predict test")
     p.add_argument("--no-cache", action="store_true", help="ignore cached dataset results")
     p.add_argument(
@@ -82,15 +88,19 @@ def commit_key() -> str:
     return head if not diff else f"{head}-dirty{hashlib.sha1(diff.encode()).hexdigest()[:8]}"
 
 
-def _cached(name: str, key: str, limit: float, fresh: bool, only: bool) -> dict[str, Any]:
-    path = WORK / "cache" / f"{name}__{key}__limit{limit:g}.json"
+def _cached(
+    name: str, key: str, args: argparse.Namespace, fresh: bool, only: bool
+) -> dict[str, Any]:
+    limit, kill = args.time_limit, args.kill_after
+    tail = f"__kill{kill:g}" if kill else ""
+    path = WORK / "cache" / f"{name}__{key}__limit{limit:g}{tail}.json"
     if path.exists() and not fresh:
         return dict(json.loads(path.read_text()))
     if only:
         return {"prudent": {"status": "missing"}, "error": f"no cached result for {key}"}
     print(f"[broad] {name}: fitting prudent (limit {limit:g} s) and the references", flush=True)
     try:
-        result = run_dataset(load_task(name), WORK / "runs" / name, limit)
+        result = run_dataset(load_task(name), WORK / "runs" / name, limit, kill or None)
     except Exception as exc:  # a harness failure is recorded, never fatal
         result = {
             "prudent": {"status": "error"},
@@ -141,7 +151,7 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     names = [n for n in args.datasets.split(",") if n] or datasets_in(args.part)
     key = args.from_cache or commit_key()
     only = bool(args.from_cache)
-    results = {n: _cached(n, key, args.time_limit, args.no_cache, only) for n in names}
+    results = {n: _cached(n, key, args, args.no_cache, only) for n in names}
     results = {n: r for n, r in results.items() if r["prudent"]["status"] != "missing"}
     parts: dict[str, Any] = {}
     for part in ("dev", "holdout"):
@@ -166,7 +176,12 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
         "_quiet": True,
         "commit": "(from cache)" if only else _git("rev-parse", "HEAD")[:12],
         "prudent_tree": key,
-        "options": {"part": args.part, "datasets": names, "time_limit": args.time_limit},
+        "options": {
+            "part": args.part,
+            "datasets": names,
+            "time_limit": args.time_limit,
+            "kill_after": args.kill_after or None,
+        },
         "holdout": list(HOLDOUT),
         "parts": parts,
         "datasets": results,

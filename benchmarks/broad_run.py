@@ -193,7 +193,7 @@ def _dir_mb(folder: Path) -> float:
     return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 1e6
 
 
-def _prudent(task: Task, work: Path, limit: float) -> dict[str, Any]:
+def _prudent(task: Task, work: Path, limit: float, kill: float | None) -> dict[str, Any]:
     """Fit and predict with the CLI; the facts measured on test and OOD rows."""
     work.mkdir(parents=True, exist_ok=True)
     ood_x = work / "ood_features.csv"
@@ -202,7 +202,7 @@ def _prudent(task: Task, work: Path, limit: float) -> dict[str, Any]:
     bundle = work / "bundle"
     args = ["fit", str(task.folder / "train.csv"), "--target", task.target, "--out", str(bundle)]
     shutil.rmtree(bundle, ignore_errors=True)
-    kill = max(KILL_FACTOR * limit, limit + 120)
+    kill = kill or max(KILL_FACTOR * limit, limit + 120)
     fit = cli([*args, "--time-limit", str(limit), "--seed", str(SEED), *text], kill, work)
     res: dict[str, Any] = {"fit": fit, "status": "ok"}
     if fit["rc"] != 0:
@@ -252,7 +252,7 @@ def _from_outputs(
     }
 
 
-def run_dataset(task: Task, work: Path, limit: float) -> dict[str, Any]:
+def run_dataset(task: Task, work: Path, limit: float, kill: float | None = None) -> dict[str, Any]:
     """prudent and every reference on one dataset."""
     train, test, ood = task.frame("train"), task.frame("test"), task.frame("ood")
     classes = task.classes
@@ -263,7 +263,7 @@ def run_dataset(task: Task, work: Path, limit: float) -> dict[str, Any]:
         "meta": {k: task.meta.get(k) for k in ("task", "ood_kind", "n_train", "n_test", "n_ood")},
         "classes": len(classes),
         "minority_share": float(counts.min() / counts.sum()),
-        "prudent": _prudent(task, work, limit),
+        "prudent": _prudent(task, work, limit, kill),
     }
     p = res["prudent"]
     if p["status"] == "ok":
