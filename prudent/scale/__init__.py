@@ -1,1 +1,0 @@
-"""prudent.scale."""
