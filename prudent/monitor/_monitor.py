@@ -30,13 +30,12 @@ from prudent.monitor._reference import Reference
 from prudent.monitor._sql import (
     WindowSpec,
     class_counts_query,
-    histogram_query,
     sample_query,
     window_base,
-    window_counts_query,
+    window_query,
 )
 from prudent.monitor._windows import SummaryOptions, WindowSummary, summarise_window, window_key
-from prudent.store import normalise_url, predictions_table
+from prudent.store import DECISIONS, normalise_url, predictions_table
 
 __all__ = ["MonitorReport", "monitor_log"]
 
@@ -208,6 +207,26 @@ def monitor_log(
     return MonitorReport(spec, reference, windows, drift_opts, summary_opts)
 
 
+_SUMMED = ("n", "n_answered", "sum_set", "sum_set2", "n_acc", "sum_c_acc", "sum_v_acc",
+           "n_labelled", "n_acc_lab", "n_acc_ok", "sum_c_acc_lab", "sum_v_acc_lab", "n_high",
+           "n_high_wrong", "n_cov_lab", "n_covered", "n_ood",
+           *(f"n_{d}" for d in DECISIONS))  # fmt: skip
+
+
+def _fold(rows: list[Any]) -> tuple[dict[str, Any], ConfidenceHistogram]:
+    """A window's per-bin rows → its totals and its confidence histogram."""
+    counts: dict[str, Any] = {k: sum(getattr(r, k) or 0 for r in rows) for k in _SUMMED}
+    counts["start"] = min(r.start for r in rows)
+    counts["end"] = max(r.end for r in rows)
+    bins = [(r.bin, r.n, r.n_cal, r.sum_c_cal, r.n_ok) for r in rows if r.bin is not None]
+    return counts, ConfidenceHistogram.from_rows(bins)
+
+
+def _chunks(groups: Iterator[tuple[Any, list[Any]]], size: int) -> Iterator[list[Any]]:
+    while chunk := list(itertools.islice(groups, size)):
+        yield chunk
+
+
 def _windows(
     engine: sa.Engine,
     spec: WindowSpec,
@@ -220,35 +239,31 @@ def _windows(
     dialect = engine.dialect.name
     since, until, version = where
     base = window_base(dialect, spec, since=since, until=until, model_version=version)
-    inputs = predictions_table.c.inputs
-    sampled = window_base(
-        dialect, spec, since=since, until=until, model_version=version, extra=[inputs]
+    light = window_base(
+        dialect, spec, since=since, until=until, model_version=version, labels=False
     )
     threshold = reference.promises.accept_threshold
+    stream = {"yield_per": _STREAM}
     with engine.connect() as c1, engine.connect() as c2, engine.connect() as c3:
-        counts = c1.execute(window_counts_query(base, threshold)).mappings().all()
-        stream = {"yield_per": _STREAM}
-        hist = _Cursor(
-            _grouped(c1.execution_options(**stream).execute(histogram_query(base, dialect)))
-        )
+        query = window_query(base, threshold, dialect)
+        groups = _grouped(c1.execution_options(**stream).execute(query))
         classes = _Cursor(
-            _grouped(c2.execution_options(**stream).execute(class_counts_query(base)))
+            _grouped(c2.execution_options(**stream).execute(class_counts_query(light)))
         )
-        sample = _Cursor(
-            _grouped(c3.execution_options(**stream).execute(sample_query(sampled, drift_sample)))
-        )
+        sample = None
+        if drift_sample >= drift_options.min_rows:
+            query = sample_query(light, drift_sample)
+            sample = _Cursor(_grouped(c3.execution_options(**stream).execute(query)))
         baseline = DriftBaseline.of(reference)
-        per_chunk = max(1, _VALIDATE_ROWS // drift_sample)
-        for first in range(0, len(counts), per_chunk):
-            chunk = counts[first : first + per_chunk]
-            samples = [sample.take(row["w"]) for row in chunk]
-            drifts = _drifts(samples, baseline, drift_options)
-            for row, (drift, notes) in zip(chunk, drifts, strict=True):
-                key = row["w"]
-                bins = [(r.bin, r.n, r.n_cal, r.sum_c_cal, r.n_ok) for r in hist.take(key)]
+        for chunk in _chunks(groups, max(1, _VALIDATE_ROWS // drift_sample)):
+            samples = [[] if sample is None else sample.take(key) for key, _ in chunk]
+            drifts = _drifts(samples, baseline, drift_options) if sample else None
+            for key, rows in chunk:
+                counts, histogram = _fold(rows)
+                drift, notes = next(drifts) if drifts is not None else (None, [])
                 yield summarise_window(
-                    dict(row),
-                    ConfidenceHistogram.from_rows(bins),
+                    counts,
+                    histogram,
                     [(r.prediction, int(r.n)) for r in classes.take(key)],
                     reference=reference,
                     key=window_key(key, spec),

@@ -10,7 +10,7 @@ membership), chosen by :func:`_dialect_parts`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -25,10 +25,9 @@ __all__ = [
     "FINE_BINS",
     "WindowSpec",
     "class_counts_query",
-    "histogram_query",
     "sample_query",
     "window_base",
-    "window_counts_query",
+    "window_query",
 ]
 
 FINE_BINS = 1500
@@ -119,6 +118,13 @@ def _dialect_parts(dialect: str) -> _Parts:
     )
 
 
+def _window_of(dialect: str, spec: WindowSpec) -> Any:
+    if spec.kind == "rows":
+        order = sa.func.row_number().over(order_by=(_P.created_at, _P.id))
+        return (order - 1) // spec.size
+    return _dialect_parts(dialect).truncate(_P.created_at, spec.kind)
+
+
 def window_base(
     dialect: str,
     spec: WindowSpec,
@@ -126,15 +132,18 @@ def window_base(
     since: datetime | None = None,
     until: datetime | None = None,
     model_version: str | None = None,
-    extra: Sequence[sa.ColumnElement[Any]] = (),
+    labels: bool = True,
 ) -> sa.Subquery:
-    """Return the predictions in range with their window ``w``, set size, label and coverage."""
+    """Return the predictions in range with their window ``w``, set size, label and coverage.
+
+    With ``labels=False`` only ``w``, ``id`` and ``prediction``: no join, for the queries that
+    need no label (class counts, the drift sample).
+    """
+    terms = window_filter(since, until, model_version)
+    w = _window_of(dialect, spec).label("w")
+    if not labels:
+        return sa.select(w, _P.id, _P.prediction).where(*terms).subquery("light")
     parts = _dialect_parts(dialect)
-    if spec.kind == "rows":
-        order = sa.func.row_number().over(order_by=(_P.created_at, _P.id))
-        w: Any = (order - 1) // spec.size
-    else:
-        w = parts.truncate(_P.created_at, spec.kind)
     f = feedback_table.c
     latest = (
         sa.select(f.prediction_id, sa.func.max(f.id).label("fid"))
@@ -145,26 +154,21 @@ def window_base(
     label = lab.c.label
     covered = sa.case((label.is_(None), None), else_=sa.case((parts.covered(label), 1), else_=0))
     columns = [
-        w.label("w"),
+        w,
         _P.id,
         _P.created_at,
         _P.decision,
         sa.case((_P.is_ood, 1), else_=0).label("ood"),
         _P.confidence,
-        _P.ood_score,
         _P.prediction,
         parts.set_size.label("set_size"),
         label.label("label"),
         covered.label("covered"),
-        *extra,
     ]
     joined = predictions_table.outerjoin(latest, latest.c.prediction_id == _P.id).outerjoin(
         lab, lab.c.id == latest.c.fid
     )
-    query = (
-        sa.select(*columns).select_from(joined).where(*window_filter(since, until, model_version))
-    )
-    return query.subquery("base")
+    return sa.select(*columns).select_from(joined).where(*terms).subquery("base")
 
 
 def _count(condition: Any) -> Any:
@@ -175,10 +179,16 @@ def _total(condition: Any, value: Any) -> Any:
     return sa.func.sum(sa.case((condition, value), else_=0.0))
 
 
-def window_counts_query(base: sa.Subquery, accept_threshold: float) -> sa.Select[Any]:
-    """One row per window: counts and sums from which every rate and mean is derived."""
+def window_query(base: sa.Subquery, accept_threshold: float, dialect: str) -> sa.Select[Any]:
+    """One row per window and fine confidence bin (NULL: no confidence): counts and sums.
+
+    Summed over a window's rows they give every rate and mean; per bin they are the
+    confidence histogram and the labelled top-label rows' calibration sums. One scan serves
+    both.
+    """
     b = base.c
     conf = b.confidence
+    fine = _dialect_parts(dialect).floor_int(conf * FINE_BINS)
     answered = conf.is_not(None)
     labelled = b.label.is_not(None)
     accepted = (b.decision == "accept") & answered
@@ -206,30 +216,11 @@ def window_counts_query(base: sa.Subquery, accept_threshold: float) -> sa.Select
         _count(high & (b.prediction != b.label)).label("n_high_wrong"),
         _count(labelled & answered).label("n_cov_lab"),
         _total(labelled & answered, b.covered).label("n_covered"),
+        _count(top).label("n_cal"),
+        _total(top, conf).label("sum_c_cal"),
+        _count(top & (b.prediction == b.label)).label("n_ok"),
     ]
-    return sa.select(b.w, *columns).group_by(b.w).order_by(b.w)
-
-
-def histogram_query(base: sa.Subquery, dialect: str) -> sa.Select[Any]:
-    """Per window and fine confidence bin: rows, and the labelled top-label rows' sums."""
-    b = base.c
-    parts = _dialect_parts(dialect)
-    fine = parts.floor_int(b.confidence * FINE_BINS)
-    top = b.label.is_not(None) & b.prediction.is_not(None) & (b.decision != "rule")
-    correct = top & (b.prediction == b.label)
-    return (
-        sa.select(
-            b.w,
-            fine.label("bin"),
-            sa.func.count().label("n"),
-            _count(top).label("n_cal"),
-            _total(top, b.confidence).label("sum_c_cal"),
-            _count(correct).label("n_ok"),
-        )
-        .where(b.confidence.is_not(None))
-        .group_by(b.w, fine)
-        .order_by(b.w, fine)
-    )
+    return sa.select(b.w, fine.label("bin"), *columns).group_by(b.w, fine).order_by(b.w, fine)
 
 
 def class_counts_query(base: sa.Subquery) -> sa.Select[Any]:
@@ -245,13 +236,18 @@ def class_counts_query(base: sa.Subquery) -> sa.Select[Any]:
 
 def sample_query(base: sa.Subquery, per_window: int) -> sa.Select[Any]:
     """Up to ``per_window`` rows of each window, lowest ids first (ids are random UUIDs, so this
-    is a uniform sample), with their inputs, confidence and OOD score."""
+    is a uniform sample), with their inputs, confidence and OOD score.
+
+    Only ``(w, id)`` pairs are ranked (a small sort); the chosen rows' inputs are then read by
+    primary key, never sorted.
+    """
     b = base.c
     rank = sa.func.row_number().over(partition_by=b.w, order_by=b.id).label("rank")
-    ranked = sa.select(b.w, b.inputs, b.confidence, b.ood_score, rank).subquery("ranked")
-    r = ranked.c
+    ranked = sa.select(b.w, b.id, rank).subquery("ranked")
+    r, p = ranked.c, predictions_table.c
     return (
-        sa.select(r.w, r.inputs, r.confidence, r.ood_score)
+        sa.select(r.w, p.inputs, p.confidence, p.ood_score)
+        .join_from(ranked, predictions_table, p.id == r.id)
         .where(r.rank <= per_window)
         .order_by(r.w, r.rank)
     )

@@ -1,0 +1,150 @@
+"""``prudent.monitor`` over a month-long, 1-million-row prediction log on SQLite: time and memory.
+
+The log is built once (``benchmarks/results/work/monitor_1m.db``, reused when present): the
+store migrates an empty file, then the rows go in by raw ``executemany`` in the store's own
+column formats (the benchmark measures reading, not writing; ``bench_store`` measures writing).
+30 days, one prediction every ~2.6 s, five numeric features and one categorical, calibrated
+confidences, 10% of the rows labelled; the last 5 days have ``x0`` shifted by one SD.
+
+Each configuration runs in a fresh process: ``monitor_log`` by day and by hour, with the
+default drift sample (2,000 rows a window), and by day without drift (``drift_sample=1``, the
+SQL figures alone). Reported: wall and CPU seconds (the CPU time is the fairer figure on a
+shared machine), peak RSS growth over the process after imports (MB), windows, and the
+windows flagged as drifted (the shifted ones are the last 5 days).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from prudent.store import SqlPredictionLog
+
+HERE = Path(__file__).resolve().parent
+DB = HERE / "results" / "work" / "monitor_1m.db"
+ROWS = 1_000_000
+DAYS = 30
+SHIFTED_DAYS = 5
+T0 = datetime(2024, 3, 1, tzinfo=UTC)
+CHUNK = 50_000
+
+_INSERT = (
+    "INSERT INTO predictions (id, created_at, model_version, model_name, inputs, probabilities,"
+    " prediction, confidence, ood_score, is_ood, prediction_set, decision, reason, latency_ms)"
+    " VALUES (?, ?, 'bench', 'bench', ?, ?, ?, ?, ?, ?, ?, ?, '', 1.0)"
+)
+
+
+def _rows(start: int, n: int, rng: np.random.Generator) -> tuple[list[tuple[Any, ...]], list[Any]]:
+    i = np.arange(start, start + n)
+    when = [T0 + timedelta(seconds=float(s)) for s in i * (DAYS * 86400 / ROWS)]
+    x = rng.normal(size=(n, 5))
+    x[:, 0] += np.asarray([w >= T0 + timedelta(days=DAYS - SHIFTED_DAYS) for w in when])
+    colour = rng.choice(["red", "green", "blue"], n)
+    conf = np.clip(0.5 + 0.5 * rng.beta(4, 1.5, n), 0.5, 0.999)
+    pred = rng.choice(["cat", "dog"], n)
+    right = rng.random(n) < conf
+    ood = rng.random(n) < 0.05
+    rows, labels = [], []
+    for k in range(n):
+        other = "dog" if pred[k] == "cat" else "cat"
+        inputs = {f"x{j}": float(x[k, j]) for j in range(5)} | {"colour": str(colour[k])}
+        pid = f"{rng.integers(1 << 62):016x}-{start + k}"
+        rows.append((
+            pid, when[k].strftime("%Y-%m-%d %H:%M:%S.%f"), json.dumps(inputs),
+            json.dumps({pred[k]: conf[k], other: 1 - conf[k]}), pred[k], conf[k],
+            float(rng.normal() + 3 * ood[k]), bool(ood[k]),
+            json.dumps([pred[k]] if conf[k] >= 0.9 else [pred[k], other]),
+            "accept" if conf[k] >= 0.7 else "review",
+        ))  # fmt: skip
+        if k % 10 == 0:
+            truth = pred[k] if right[k] else other
+            labels.append((pid, truth, "bench", when[k].strftime("%Y-%m-%d %H:%M:%S.%f")))
+    return rows, labels
+
+
+def build(path: Path = DB) -> Path:
+    """Create the 1M-row log at ``path`` unless it is already there."""
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    partial.unlink(missing_ok=True)
+    SqlPredictionLog.open(partial).close()
+    rng = np.random.default_rng(0)
+    connection = sqlite3.connect(partial)
+    connection.execute("PRAGMA journal_mode = WAL")
+    for start in range(0, ROWS, CHUNK):
+        rows, labels = _rows(start, CHUNK, rng)
+        with connection:
+            connection.executemany(_INSERT, rows)
+            connection.executemany(
+                "INSERT INTO feedback (prediction_id, label, source, received_at)"
+                " VALUES (?, ?, ?, ?)",
+                labels,
+            )
+    connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    connection.close()
+    partial.rename(path)
+    return path
+
+
+_CHILD = """
+import dataclasses, json, resource, sys, time
+from tests.monitor.conftest import make_reference
+from prudent.monitor import DriftReport, monitor_log
+reference = dataclasses.replace(make_reference(), model_version="bench")
+window, sample = sys.argv[1], int(sys.argv[2])
+usage = resource.getrusage(resource.RUSAGE_SELF)
+before, cpu = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
+started = time.perf_counter()
+report = monitor_log(sys.argv[3], reference, window=window, drift_sample=sample)
+seconds = time.perf_counter() - started
+usage = resource.getrusage(resource.RUSAGE_SELF)
+peak, cpu = usage.ru_maxrss, usage.ru_utime + usage.ru_stime - cpu
+drifted = sorted({w.key for w in report.windows
+                  if isinstance(w.drift, DriftReport) and "x0" in w.drift.drifted})
+print(json.dumps({"seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2),
+                  "rss_growth_mb": round((peak - before) / 1024, 1),
+                  "windows": len(report.windows), "rows": sum(w.n for w in report.windows),
+                  "windows_with_x0_drift": len(drifted), "first_drift": drifted[:1]}))
+"""
+
+
+def _measure(window: str, sample: int, path: Path) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, "-c", _CHILD, window, str(sample), f"sqlite:///{path}"],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        cwd=HERE.parent,
+        check=False,
+    )
+    if done.returncode != 0:
+        return {"error": done.stderr[-2000:]}
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def run() -> dict[str, Any]:
+    """Build (or reuse) the log, then time ``monitor_log`` in fresh processes."""
+    started = time.perf_counter()
+    path = build()
+    built = time.perf_counter() - started
+    return {
+        "rows": ROWS,
+        "days": DAYS,
+        "db_mb": round(path.stat().st_size / 2**20, 1),
+        "build_seconds": round(built, 1),
+        "by_day": _measure("day", 2000, path),
+        "by_day_sql_only": _measure("day", 1, path),
+        "by_hour": _measure("hour", 2000, path),
+    }
