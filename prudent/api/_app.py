@@ -24,7 +24,7 @@ from prudent.api._v2 import V2_SCHEMAS, add_v2_routes
 from prudent.config import Settings, is_loopback
 from prudent.errors import ConfigError
 from prudent.serve import BackupFn, PrimaryFn, ServeMetrics
-from prudent.store import PredictionLog, utc_now
+from prudent.store import LogStore, utc_now
 
 if TYPE_CHECKING:
     from prudent.bundle import Bundle
@@ -60,7 +60,7 @@ def create_app(
     settings: Settings,
     *,
     bundle: Bundle | None = None,
-    log: PredictionLog | None = None,
+    log: LogStore | None = None,
     clock: Callable[[], datetime] = utc_now,
     registry: CollectorRegistry | None = None,
     primary: PrimaryFn | None = None,

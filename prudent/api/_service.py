@@ -27,7 +27,7 @@ from prudent.serve import (
     ServeMetrics,
     ServingOptions,
 )
-from prudent.store import PredictionLog, SqlPredictionLog, utc_now
+from prudent.store import LogStore, SqlPredictionLog, utc_now
 
 if TYPE_CHECKING:
     from prudent.bundle import Bundle
@@ -60,7 +60,7 @@ class Service:
         metrics: ServeMetrics,
         *,
         bundle: Bundle | None = None,
-        log: PredictionLog | None = None,
+        log: LogStore | None = None,
         clock: Callable[[], datetime] = utc_now,
         primary: PrimaryFn | None = None,
         backup: BackupFn | None = None,
@@ -191,7 +191,7 @@ class Service:
         logger.info("Hot swap: now serving bundle %s (was %s).", bundle.version, previous)
         return previous, bundle.version
 
-    def _predictor(self, bundle: Bundle, log: PredictionLog) -> Predictor:
+    def _predictor(self, bundle: Bundle, log: LogStore) -> Predictor:
         s = self.settings
         options = ServingOptions(
             model_name=s.model_name,

@@ -34,7 +34,7 @@ from prudent.serve._health import Health
 from prudent.serve._limits import InputLimits
 from prudent.serve._metrics import ServeMetrics
 from prudent.serve._served import BackupFn, PrimaryFn, Served, check_replacement, smoke_error
-from prudent.store import FeedbackResult, PredictionLog, utc_now
+from prudent.store import FeedbackResult, LogStore, utc_now
 
 if TYPE_CHECKING:
     from prudent.bundle import Bundle
@@ -106,7 +106,7 @@ class Predictor:
     def __init__(
         self,
         bundle: Bundle,
-        log: PredictionLog,
+        log: LogStore,
         clock: Callable[[], datetime] = utc_now,
         *,
         options: ServingOptions | None = None,

@@ -2,7 +2,8 @@
 
 Every prediction is written (SQLite in WAL mode, or PostgreSQL) before the service answers;
 labels arrive later as feedback; predictions decided ``review`` wait in a queue for people.
-:class:`PredictionLog` is the seam the layers above take; :class:`SqlPredictionLog` is the
+:class:`PredictionLog`, :class:`FeedbackLog` and :class:`ReviewQueue` are the seams the layers
+above take (:class:`LogStore` is all three, on one database); :class:`SqlPredictionLog` is the
 durable implementation and :class:`InMemoryPredictionLog` the one for unit tests.
 The tables themselves (``predictions_table``, ``feedback_table``, with ``window_filter`` for a
 time range) are exported for readers such as ``prudent.monitor``, which summarise in SQL.
@@ -14,7 +15,7 @@ from prudent.store._engine import normalise_url
 from prudent.store._frame import META_COLUMNS
 from prudent.store._memory import InMemoryPredictionLog
 from prudent.store._migrate import head_revision
-from prudent.store._protocol import PredictionLog
+from prudent.store._protocol import FeedbackLog, LogStore, PredictionLog, ReviewQueue
 from prudent.store._records import (
     DECISIONS,
     FeedbackEntry,
@@ -34,12 +35,15 @@ __all__ = [
     "DECISIONS",
     "META_COLUMNS",
     "FeedbackEntry",
+    "FeedbackLog",
     "FeedbackResult",
     "FeedbackStatus",
     "InMemoryPredictionLog",
+    "LogStore",
     "PredictionLog",
     "PredictionRecord",
     "ReviewCase",
+    "ReviewQueue",
     "SqlPredictionLog",
     "feedback_table",
     "head_revision",

@@ -1,4 +1,7 @@
-"""The seam other layers take: what a prediction log does, whatever stores it."""
+"""The seams other layers take: a prediction log, a feedback log and a review queue.
+
+One database holds all three (:class:`LogStore`); each caller names the part it uses.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +15,12 @@ import pandas as pd
 
 from prudent.store._records import FeedbackEntry, FeedbackResult, PredictionRecord, ReviewCase
 
-__all__ = ["PredictionLog"]
+__all__ = ["FeedbackLog", "LogStore", "PredictionLog", "ReviewQueue"]
 
 
 @runtime_checkable
 class PredictionLog(Protocol):
-    """A durable log of predictions, their labels and the review queue.
+    """A durable log of predictions.
 
     ``write`` returns, and the future of ``write_async`` resolves, only after the rows are
     committed: a service answers only then. Writing an id already logged does nothing, so
@@ -117,6 +120,72 @@ class PredictionLog(Protocol):
         """
         ...
 
+    def labelled_predictions(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        model_version: str | None = None,
+        *,
+        expand_inputs: bool = True,
+    ) -> pd.DataFrame:
+        """Return labelled predictions joined with their latest label.
+
+        Parameters
+        ----------
+        since, until
+            The time window of the predictions.
+        model_version
+            Keep one bundle hash only.
+        expand_inputs
+            One column per input feature, or one ``inputs`` column of dicts.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``META_COLUMNS`` then the inputs.
+        """
+        ...
+
+    def integrity_check(self) -> list[str]:
+        """Return the problems the database reports; empty when it is sound.
+
+        Returns
+        -------
+        list of str
+            The problems.
+        """
+        ...
+
+    def __enter__(self) -> Self:
+        """Return the log itself.
+
+        Returns
+        -------
+        PredictionLog
+            This log.
+        """
+        ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Close the log.
+
+        Parameters
+        ----------
+        exc_type, exc, tb
+            The exception leaving the ``with`` block, if any.
+        """
+        ...
+
+
+@runtime_checkable
+class FeedbackLog(Protocol):
+    """The true labels of logged predictions: created, duplicate or correction, all kept."""
+
     def add_feedback(
         self,
         prediction_id: str,
@@ -191,31 +260,10 @@ class PredictionLog(Protocol):
         """
         ...
 
-    def labelled_predictions(
-        self,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        model_version: str | None = None,
-        *,
-        expand_inputs: bool = True,
-    ) -> pd.DataFrame:
-        """Return labelled predictions joined with their latest label.
 
-        Parameters
-        ----------
-        since, until
-            The time window of the predictions.
-        model_version
-            Keep one bundle hash only.
-        expand_inputs
-            One column per input feature, or one ``inputs`` column of dicts.
-
-        Returns
-        -------
-        pandas.DataFrame
-            ``META_COLUMNS`` then the inputs.
-        """
-        ...
+@runtime_checkable
+class ReviewQueue(Protocol):
+    """The predictions decided ``review`` and not yet labelled, and who works on each."""
 
     def list_review(self, limit: int = 50, offset: int = 0) -> list[ReviewCase]:
         """Return open review cases, oldest first.
@@ -275,37 +323,11 @@ class PredictionLog(Protocol):
         """
         ...
 
-    def integrity_check(self) -> list[str]:
-        """Return the problems the database reports; empty when it is sound.
 
-        Returns
-        -------
-        list of str
-            The problems.
-        """
-        ...
+@runtime_checkable
+class LogStore(PredictionLog, FeedbackLog, ReviewQueue, Protocol):
+    """The three on one database: labelling a queued prediction closes its case.
 
-    def __enter__(self) -> Self:
-        """Return the log itself.
-
-        Returns
-        -------
-        PredictionLog
-            This log.
-        """
-        ...
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Close the log.
-
-        Parameters
-        ----------
-        exc_type, exc, tb
-            The exception leaving the ``with`` block, if any.
-        """
-        ...
+    :class:`~prudent.store.SqlPredictionLog` and :class:`~prudent.store.InMemoryPredictionLog`
+    are log stores; the serving core takes one (it logs predictions and records feedback).
+    """

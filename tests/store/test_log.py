@@ -17,7 +17,15 @@ from prudent.errors import (
     UnknownPredictionError,
 )
 from prudent.models import DeferReason
-from prudent.store import META_COLUMNS, FeedbackStatus, PredictionLog, new_prediction_id
+from prudent.store import (
+    META_COLUMNS,
+    FeedbackLog,
+    FeedbackStatus,
+    LogStore,
+    PredictionLog,
+    ReviewQueue,
+    new_prediction_id,
+)
 from tests.store.conftest import T0, make_record
 
 
@@ -26,8 +34,15 @@ def _at(seconds: float) -> datetime:
 
 
 # -- writing and reading back ------------------------------------------------------------------
-def test_log_is_a_prediction_log(log: PredictionLog) -> None:
-    assert isinstance(log, PredictionLog)
+def test_log_is_a_prediction_log_feedback_log_and_review_queue(log: PredictionLog) -> None:
+    for seam in (PredictionLog, FeedbackLog, ReviewQueue, LogStore):
+        assert isinstance(log, seam), seam.__name__
+    assert not isinstance(object(), FeedbackLog)
+    names = [
+        {n for n in vars(s) if not n.startswith("_")}
+        for s in (PredictionLog, FeedbackLog, ReviewQueue)
+    ]
+    assert sum(len(n) for n in names) == len(set().union(*names)) == 17  # no method twice
 
 
 def test_write_round_trips_every_field(log: PredictionLog) -> None:
