@@ -93,14 +93,22 @@ def monitor(
 ) -> None:
     """Summarise the prediction log by window, with drift against the fit-time reference."""
     from prudent.bundle import load
-    from prudent.monitor import Reference, WindowSpec, monitor_log, report_dict
+    from prudent.monitor import (
+        Reference,
+        WindowSpec,
+        default_rules,
+        evaluate_rules,
+        monitor_log,
+        report_dict,
+    )
 
     spec = WindowSpec.parse(window)  # before the (slow) bundle load
     settings = Settings.load(log_db=log_db)
     reference = Reference.from_bundle(load(bundle))
     report = monitor_log(settings.log_db, reference, window=spec, all_versions=all_versions)
+    incidents = evaluate_rules(default_rules(reference.promises), report.windows)
     if as_json:
-        typer.echo(json.dumps(report_dict(report), indent=2, allow_nan=False))
+        typer.echo(json.dumps(report_dict(report, incidents), indent=2, allow_nan=False))
         return
     console = Console(highlight=False, width=None if Console().is_terminal else 200)
     if not report.windows:
@@ -108,6 +116,9 @@ def monitor(
         return
     console.print(_table(report))
     _details(console, report)
+    for i in incidents:
+        end = "still firing" if i.resolved is None else f"resolved {i.resolved}"
+        console.print(f"ALERT {i.rule}: fired {i.fired}, {end} ({len(i.windows)} window(s))")
 
 
 def register(app: typer.Typer) -> None:

@@ -11,6 +11,7 @@ realised one, marked unreliable when the window no longer looks like the referen
 
 from __future__ import annotations
 
+from prudent.monitor._alerts import AlertRule, Incident, default_rules, evaluate_rules
 from prudent.monitor._detector import ReferenceDriftDetector
 from prudent.monitor._drift import (
     DriftBaseline,
@@ -31,12 +32,14 @@ from prudent.monitor._windows import QUANTILES, SummaryOptions, WindowSummary
 __all__ = [
     "QUANTILES",
     "AccuracyEstimate",
+    "AlertRule",
     "Calibration",
     "DriftBaseline",
     "DriftOptions",
     "DriftReport",
     "Estimate",
     "Figure",
+    "Incident",
     "MonitorReport",
     "NotEnoughData",
     "Promises",
@@ -46,6 +49,8 @@ __all__ = [
     "SummaryOptions",
     "WindowSpec",
     "WindowSummary",
+    "default_rules",
+    "evaluate_rules",
     "figure_dict",
     "monitor_log",
     "report_dict",

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
+from prudent.monitor._alerts import Incident
 from prudent.monitor._drift import DriftReport
 from prudent.monitor._figures import NotEnoughData, figure_dict
 from prudent.monitor._monitor import MonitorReport
@@ -84,18 +86,20 @@ def window_dict(w: WindowSummary) -> dict[str, Any]:
     }
 
 
-def report_dict(report: MonitorReport) -> dict[str, Any]:
+def report_dict(report: MonitorReport, incidents: Sequence[Incident] = ()) -> dict[str, Any]:
     """Return a monitor report as plain JSON data.
 
     Parameters
     ----------
     report
         The report of :func:`monitor_log`.
+    incidents
+        Alert incidents found in it (:func:`evaluate_rules`).
 
     Returns
     -------
     dict
-        The window option, the promises read against, and one entry per window.
+        The window option, the promises read against, one entry per window, the incidents.
     """
     p = report.reference.promises
     spec = report.window
@@ -110,4 +114,9 @@ def report_dict(report: MonitorReport) -> dict[str, Any]:
         },
         "drift_options": vars(report.drift_options),
         "windows": [window_dict(w) for w in report.windows],
-    }
+        "incidents": [
+            {"rule": i.rule, "fired": i.fired, "resolved": i.resolved,
+             "windows": list(i.windows), "threshold": _number(i.threshold)}
+            for i in incidents
+        ],
+    }  # fmt: skip

@@ -54,6 +54,7 @@ def test_monitor_json_holds_every_window_with_intervals(trained: Trained, log_ur
     assert set(first["ood_rate"]) == {"point", "low", "high", "n"}
     assert first["drift"]["n"] == 100 and first["drift"]["series"]
     assert isinstance(first["estimate_reliable"], bool)
+    assert isinstance(report["incidents"], list)
 
 
 def test_monitor_refuses_a_bad_window_in_one_line(trained: Trained, tmp_path: Path) -> None:
