@@ -9,6 +9,7 @@ from types import TracebackType
 from typing import Self
 
 from prudent.errors import ConfigError, StoreError
+from prudent.store._protocol import PredictionLog
 from prudent.store._records import as_utc, utc_now
 from prudent.store._rules import unknown_prediction
 
@@ -41,7 +42,7 @@ def check_id(prediction_id: object) -> str:
     return prediction_id
 
 
-class LogCore(ABC):
+class LogCore(PredictionLog, ABC):
     """The clock, the closed flag and the context manager of every log."""
 
     _closed: bool = False
@@ -50,13 +51,6 @@ class LogCore(ABC):
         self._clock = clock
 
     def __enter__(self) -> Self:
-        """Return the log itself.
-
-        Returns
-        -------
-        LogCore
-            This log.
-        """
         return self
 
     def __exit__(
@@ -65,13 +59,6 @@ class LogCore(ABC):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        """Close the log.
-
-        Parameters
-        ----------
-        exc_type, exc, tb
-            The exception leaving the ``with`` block, if any.
-        """
         self.close()
 
     def _check_open(self) -> None:
@@ -81,5 +68,4 @@ class LogCore(ABC):
             )
 
     @abstractmethod
-    def close(self) -> None:
-        """Commit every queued write, then release the database; later calls fail."""
+    def close(self) -> None: ...

@@ -34,7 +34,14 @@ class PredictionLog(Protocol):
         Parameters
         ----------
         records
-            The predictions; an id already logged is skipped.
+            The predictions; ids already logged are skipped (first write wins).
+
+        Raises
+        ------
+        StoreError
+            When the log is closed or the database fails.
+        OverloadedError
+            When the write queue is full.
         """
         ...
 
@@ -44,12 +51,21 @@ class PredictionLog(Protocol):
         Parameters
         ----------
         records
-            The predictions; an id already logged is skipped.
+            The predictions.
 
         Returns
         -------
         concurrent.futures.Future
-            Resolves to None after the commit, or to the error that prevented it.
+            Resolves to None after the commit, or to the ``StoreError`` that prevented it.
+
+        Raises
+        ------
+        StoreError
+            When the log is closed.
+        OverloadedError
+            When the write queue is full.
+        DataError
+            When an item is not a ``PredictionRecord``.
         """
         ...
 
@@ -77,11 +93,16 @@ class PredictionLog(Protocol):
         -------
         PredictionRecord
             As written.
+
+        Raises
+        ------
+        UnknownPredictionError
+            When no prediction has that id.
         """
         ...
 
     def count(self, *, model_version: str | None = None) -> int:
-        """Count logged predictions.
+        """Count logged predictions, of one model version or all.
 
         Parameters
         ----------
@@ -102,16 +123,16 @@ class PredictionLog(Protocol):
         model_version: str | None = None,
         batch_size: int = 1000,
     ) -> Iterator[PredictionRecord]:
-        """Yield predictions with ``since <= created_at < until``, oldest first.
+        """Yield logged predictions with ``since <= created_at < until``, oldest first.
 
         Parameters
         ----------
         since, until
-            The time window; open-ended when None.
+            The time window (aware datetimes); open-ended when None.
         model_version
             Keep one bundle hash only.
         batch_size
-            Rows read per query.
+            Rows read per query (each in its own short transaction).
 
         Returns
         -------
@@ -128,21 +149,22 @@ class PredictionLog(Protocol):
         *,
         expand_inputs: bool = True,
     ) -> pd.DataFrame:
-        """Return labelled predictions joined with their latest label.
+        """Return every labelled prediction with its latest label and logged inputs.
 
         Parameters
         ----------
         since, until
-            The time window of the predictions.
+            Keep predictions with ``since <= created_at < until``.
         model_version
-            Keep one bundle hash only.
+            Keep one model version only.
         expand_inputs
-            One column per input feature, or one ``inputs`` column of dicts.
+            One column per input feature when true; one ``inputs`` column of dicts when false.
 
         Returns
         -------
         pandas.DataFrame
-            ``META_COLUMNS`` then the inputs.
+            The columns of ``META_COLUMNS`` (``label`` is the latest label), then the inputs,
+            oldest prediction first.
         """
         ...
 
@@ -195,16 +217,20 @@ class FeedbackLog(Protocol):
         received_at: datetime | None = None,
         allowed_labels: Collection[object] | None = None,
     ) -> FeedbackResult:
-        """Record the true label of a prediction (created, duplicate or correction).
+        """Record the true label of a prediction.
+
+        The same label as the current one stores nothing and reports ``duplicate``; a different
+        one is stored as a ``correction`` and becomes the current label (earlier ones are kept).
+        A label for an open review case closes it.
 
         Parameters
         ----------
         prediction_id
             The logged prediction.
         label
-            Its true label.
+            Its true label (stored as text).
         source
-            Who gives it: ``"api"`` or a reviewer.
+            Who gives it: ``"api"``, or the reviewer's name.
         received_at
             When it was received; now by default.
         allowed_labels
@@ -213,7 +239,16 @@ class FeedbackLog(Protocol):
         Returns
         -------
         FeedbackResult
-            What was stored.
+            The status (created, duplicate, correction) and the stored label's time.
+
+        Raises
+        ------
+        UnknownPredictionError
+            When no prediction has that id.
+        FeedbackError
+            When the label is not allowed or ``source`` is empty.
+        FeedbackConflictError
+            When the case is claimed by a reviewer other than ``source``.
         """
         ...
 
@@ -225,12 +260,12 @@ class FeedbackLog(Protocol):
         received_at: datetime | None = None,
         allowed_labels: Collection[object] | None = None,
     ) -> list[FeedbackResult]:
-        """Record several labels in one transaction: all or none.
+        """Record several labels in one transaction: all are stored, or none when one fails.
 
         Parameters
         ----------
         items
-            ``(prediction_id, label)`` pairs.
+            ``(prediction_id, label)`` pairs, applied in order.
         source
             Who gives them.
         received_at
@@ -241,12 +276,17 @@ class FeedbackLog(Protocol):
         Returns
         -------
         list of FeedbackResult
-            One per item.
+            One per item, in order.
+
+        Raises
+        ------
+        UnknownPredictionError, FeedbackError, FeedbackConflictError
+            As :meth:`add_feedback`; nothing is stored then.
         """
         ...
 
     def feedback_history(self, prediction_id: str) -> list[FeedbackEntry]:
-        """Return every label of a prediction, oldest first.
+        """Return every label stored for a prediction, oldest first.
 
         Parameters
         ----------
@@ -256,7 +296,12 @@ class FeedbackLog(Protocol):
         Returns
         -------
         list of FeedbackEntry
-            Empty when it has none.
+            Empty when it has no label yet.
+
+        Raises
+        ------
+        UnknownPredictionError
+            When no prediction has that id.
         """
         ...
 
@@ -266,7 +311,7 @@ class ReviewQueue(Protocol):
     """The predictions decided ``review`` and not yet labelled, and who works on each."""
 
     def list_review(self, limit: int = 50, offset: int = 0) -> list[ReviewCase]:
-        """Return open review cases, oldest first.
+        """Return open review cases (decided ``review``, not yet labelled), oldest first.
 
         Parameters
         ----------
@@ -278,7 +323,7 @@ class ReviewQueue(Protocol):
         Returns
         -------
         list of ReviewCase
-            With who holds each.
+            With who holds each case, if anyone.
         """
         ...
 
@@ -293,7 +338,7 @@ class ReviewQueue(Protocol):
         ...
 
     def claim(self, prediction_id: str, reviewer: str) -> ReviewCase:
-        """Give an open review case to a reviewer.
+        """Give an open review case to ``reviewer``; claiming one's own case again is harmless.
 
         Parameters
         ----------
@@ -306,20 +351,38 @@ class ReviewQueue(Protocol):
         -------
         ReviewCase
             The case, now held by ``reviewer``.
+
+        Raises
+        ------
+        UnknownPredictionError
+            When no prediction has that id.
+        FeedbackError
+            When the prediction is not an open review case.
+        FeedbackConflictError
+            When another reviewer holds it.
         """
         ...
 
     def release(self, prediction_id: str, reviewer: str, *, force: bool = False) -> None:
-        """Take a review case back from its reviewer.
+        """Take a review case back from its reviewer, so that anyone may claim it.
 
         Parameters
         ----------
         prediction_id
             The case.
         reviewer
-            Who holds it.
+            Who releases it (must hold it, unless ``force``).
         force
-            Release it whoever holds it.
+            Release it whoever holds it (an administrator's action).
+
+        Raises
+        ------
+        UnknownPredictionError
+            When no prediction has that id.
+        FeedbackError
+            When the prediction was never a review case.
+        FeedbackConflictError
+            When another reviewer holds it and ``force`` is false.
         """
         ...
 
