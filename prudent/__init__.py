@@ -20,6 +20,7 @@ from prudent.errors import PrudentError, PrudentWarning
 
 if TYPE_CHECKING:
     from prudent._library import fit, load
+    from prudent._sklearn import PrudentClassifier
     from prudent.bundle import Bundle
     from prudent.data import load_example
     from prudent.fit import FitSpec
@@ -30,6 +31,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "Bundle": "prudent.bundle",
     "FitSpec": "prudent.fit",
+    "PrudentClassifier": "prudent._sklearn",
     "RuleSet": "prudent.models",
     "fit": "prudent._library",
     "load": "prudent._library",
@@ -39,6 +41,7 @@ _LAZY = {
 __all__ = [
     "Bundle",
     "FitSpec",
+    "PrudentClassifier",
     "PrudentError",
     "PrudentWarning",
     "RuleSet",
