@@ -90,6 +90,12 @@ def monitor(
     all_versions: Annotated[
         bool, Opt(help="Read every model version's predictions, not only this bundle's.")
     ] = False,
+    webhook: Annotated[
+        str | None, Opt(help="POST each alert incident here (once firing, once resolved).")
+    ] = None,
+    alert_state: Annotated[
+        Path, Opt(help="Remembers which incidents the webhook was sent.")
+    ] = Path("prudent-alerts.json"),
 ) -> None:
     """Summarise the prediction log by window, with drift against the fit-time reference."""
     from prudent.bundle import load
@@ -99,6 +105,7 @@ def monitor(
         default_rules,
         evaluate_rules,
         monitor_log,
+        notify_incidents,
         report_dict,
     )
 
@@ -107,6 +114,9 @@ def monitor(
     reference = Reference.from_bundle(load(bundle))
     report = monitor_log(settings.log_db, reference, window=spec, all_versions=all_versions)
     incidents = evaluate_rules(default_rules(reference.promises), report.windows)
+    if webhook is not None:
+        sent = notify_incidents(incidents, webhook, state_file=alert_state)
+        Console(stderr=True, highlight=False).print(f"{len(sent)} alert message(s) sent.")
     if as_json:
         typer.echo(json.dumps(report_dict(report, incidents), indent=2, allow_nan=False))
         return

@@ -25,6 +25,7 @@ from prudent.monitor._export import report_dict, window_dict
 from prudent.monitor._figures import Estimate, Figure, NotEnoughData, figure_dict
 from prudent.monitor._histogram import Calibration
 from prudent.monitor._monitor import MonitorReport, monitor_log
+from prudent.monitor._notify import notify_incidents
 from prudent.monitor._reference import Promises, Reference
 from prudent.monitor._sql import WindowSpec
 from prudent.monitor._windows import QUANTILES, SummaryOptions, WindowSummary
@@ -53,6 +54,7 @@ __all__ = [
     "evaluate_rules",
     "figure_dict",
     "monitor_log",
+    "notify_incidents",
     "report_dict",
     "window_dict",
     "window_drift",

@@ -8,7 +8,7 @@ breach; the incident then *resolves*. After a resolve the rule stays quiet for `
 windows, so a flapping measure gives one incident, not a storm.
 
 This evaluates the history a report holds (as ``prudent monitor`` prints it); delivering the
-incidents (webhooks, a lock across replicas, remembering what was sent) is not done here.
+incidents is :func:`~prudent.monitor.notify_incidents`'s job.
 """
 
 from __future__ import annotations
