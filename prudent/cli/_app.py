@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -76,6 +77,7 @@ def fit(
     ] = None,
 ) -> None:
     """Fit baselines and candidates, prove them, and write a bundle."""
+    started = time.monotonic()  # the time limit covers imports, reading and saving too
     from prudent._library import fit as fit_bundle
 
     console = _console()
@@ -103,6 +105,7 @@ def fit(
         ood_examples=ood_examples,
         encoding=encoding,
         reporter=reporter,
+        started=started,
     )
     bundle.save(out, overwrite=True)
     console.print(f"Report: {out / 'report.html'}")

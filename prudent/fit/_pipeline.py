@@ -177,6 +177,7 @@ def fit_table(
     *,
     reporter: Reporter | None = None,
     ood_examples: pd.DataFrame | None = None,
+    started: float | None = None,
 ) -> FitResult:
     """Fit prudent's whole pipeline on a table.
 
@@ -191,6 +192,9 @@ def fit_table(
     ood_examples
         Known out-of-distribution rows (same columns, target optional), used to choose the
         OOD detector and report its AUROC.
+    started
+        When the time limit began, on ``time.monotonic`` (default: now); the command line
+        passes its own start so that reading the file counts.
 
     Returns
     -------
@@ -202,8 +206,8 @@ def fit_table(
         The table cannot be used (named column, class or value).
     """
     rep: Reporter = reporter if reporter is not None else QuietReporter()
-    budget = Budget(spec.time_limit)
-    started = time.monotonic()
+    budget = Budget(spec.time_limit, start=started)
+    started = time.monotonic() if started is None else started
     schema = infer_schema(
         frame,
         spec.target,

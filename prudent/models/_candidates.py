@@ -23,7 +23,7 @@ from sklearn.svm import LinearSVC
 
 from prudent.data import Schema
 from prudent.models._baselines import logistic_baseline, majority_baseline
-from prudent.models._features import make_preprocessor, text_only_preprocessor
+from prudent.models._features import dense_width, make_preprocessor, text_only_preprocessor
 
 __all__ = ["BuildContext", "CandidateSpec", "candidate_specs", "embeddings_available"]
 
@@ -49,10 +49,19 @@ class CandidateSpec:
     baseline: bool = False
     max_rows: int | None = None
     """Train on a stratified sub-sample of at most this many rows (slow families)."""
+    max_cells: int | None = None
+    """Keep at most this many rows x dense features (families that store their training rows)."""
     text_only: bool = False
     """Applies only when the table has a text column."""
     cached_features: bool = False
     """Its features are computed once per row and cached, so folds cost little extra."""
+
+    def row_limit(self, ctx: BuildContext) -> int | None:
+        """The most training rows this family takes for ``ctx`` (``None``: all of them)."""
+        if self.max_cells is None:
+            return self.max_rows
+        by_size = max(1_000, self.max_cells // dense_width(ctx.schema, n_rows=ctx.n_rows))
+        return by_size if self.max_rows is None else min(self.max_rows, by_size)
 
 
 def embeddings_available() -> bool:
@@ -87,12 +96,27 @@ def _lightgbm(ctx: BuildContext) -> Pipeline:
                     reg_lambda=1.0,
                     random_state=ctx.seed,
                     class_weight="balanced" if ctx.balanced else None,
-                    n_jobs=2,
+                    # one thread: on 2 shared, busy cores 100 rounds on 17k rows took 88 s
+                    # with 2 threads (spinning at every barrier) and 2.3 s with one
+                    n_jobs=1,
                     verbose=-1,
                 ),
             ),
         ]
     )
+
+
+FOREST_BYTES = 12_000_000
+"""Size budget of the extra-trees forest in the bundle. A node costs 64 bytes plus 8 per
+class; unbounded trees of 200 x 20k rows made bundles of 268 MB that took minutes to save."""
+FOREST_TREES = 100
+KNN_CELLS = 1_500_000
+"""Rows x dense features k-NN keeps as its reference (12 MB of float64)."""
+
+
+def _max_leaves(n_classes: int) -> int:
+    """Leaves per tree that keep :data:`FOREST_BYTES` (a tree of L leaves has 2L - 1 nodes)."""
+    return max(64, FOREST_BYTES // (FOREST_TREES * 2 * (64 + 8 * n_classes)))
 
 
 def _extra_trees(ctx: BuildContext) -> Pipeline:
@@ -105,9 +129,10 @@ def _extra_trees(ctx: BuildContext) -> Pipeline:
             (
                 "model",
                 ExtraTreesClassifier(
-                    # 200 trees, leaves of 3+: the bundle stays small and loads fast
-                    n_estimators=200,
+                    # a bounded forest: the bundle stays small and saves and loads fast
+                    n_estimators=FOREST_TREES,
                     min_samples_leaf=3,
+                    max_leaf_nodes=_max_leaves(ctx.n_classes),
                     max_features="sqrt",
                     random_state=ctx.seed,
                     n_jobs=2,
@@ -224,7 +249,7 @@ def candidate_specs(schema: Schema) -> list[CandidateSpec]:
         CandidateSpec("linear_svm", "linear SVM", _linear_svm, text_only=True),
         CandidateSpec("lightgbm", "gradient boosting", _lightgbm),
         CandidateSpec("extra_trees", "bagged trees", _extra_trees, max_rows=30_000),
-        CandidateSpec("knn", "nearest neighbours", _knn, max_rows=10_000),
+        CandidateSpec("knn", "nearest neighbours", _knn, max_rows=10_000, max_cells=KNN_CELLS),
         CandidateSpec("mlp", "neural network", _mlp, max_rows=20_000),
     ]
     if schema.has_text and embeddings_available():

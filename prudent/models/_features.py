@@ -28,11 +28,13 @@ __all__ = [
     "CompactTfidf",
     "DatetimeFeatures",
     "Style",
+    "dense_width",
     "make_preprocessor",
     "text_only_preprocessor",
 ]
 
 Style = Literal["linear", "tree", "dense"]
+_MAX_CATEGORIES = 50
 
 
 def fill_text(column: Any) -> Any:
@@ -182,7 +184,7 @@ def _categorical(style: Style) -> Pipeline:
         OneHotEncoder(
             handle_unknown="infrequent_if_exist",
             min_frequency=3,
-            max_categories=50,
+            max_categories=_MAX_CATEGORIES,
             sparse_output=style != "dense",
         ),
     )
@@ -257,6 +259,29 @@ def make_preprocessor(
         sparse_threshold=0.0 if style == "dense" else 0.3,
         verbose_feature_names_out=True,
     )
+
+
+def dense_width(schema: Schema, *, n_rows: int, text_svd: int = 100) -> int:
+    """An upper estimate of how many features the ``dense`` style makes from ``schema``.
+
+    Numbers count twice (value and missing indicator), dates seven parts each, categories
+    their levels up to the one-hot cap, text its SVD components.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from prudent.data import infer_schema
+    >>> df = pd.DataFrame({"a": [1.0, 2.0, 3.0], "c": ["x", "y", "x"], "t": [0, 1, 0]})
+    >>> dense_width(infer_schema(df, "t"), n_rows=3)
+    4
+    """
+    width = 2 * len(schema.names(Role.numeric, Role.boolean))
+    width += 14 * len(schema.names(Role.datetime))
+    width += sum(
+        min(c.n_unique, _MAX_CATEGORIES) for c in schema.features if c.role is Role.categorical
+    )
+    svd = max(2, min(text_svd, n_rows // 4))
+    return max(1, width + svd * len(schema.names(Role.text)))
 
 
 def text_only_preprocessor(schema: Schema, *, n_rows: int) -> ColumnTransformer:
