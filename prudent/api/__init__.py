@@ -6,11 +6,13 @@ from __future__ import annotations
 from prudent.api._app import create_app, create_app_from_env
 from prudent.api._auth import PUBLIC_ROUTES, ROUTE_ROLES, TokenBucket
 from prudent.api._errors import ERROR_STATUS, ApiError, status_of
+from prudent.api._inputs import IGNORED_HEADER
 from prudent.api._tokens import ROLES, TokenEntry, add_token, hash_token, load_tokens, new_token
 from prudent.api._v2_codec import encode_bytes
 
 __all__ = [
     "ERROR_STATUS",
+    "IGNORED_HEADER",
     "PUBLIC_ROUTES",
     "ROLES",
     "ROUTE_ROLES",

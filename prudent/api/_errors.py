@@ -1,15 +1,17 @@
 """The one table from errors to HTTP statuses, and the handlers that answer JSON only.
 
 Every non-2xx answer is ``application/json`` with ``{"error": "..."}`` (and ``"field"`` when one
-is at fault); no traceback ever leaves the process. An unexpected exception is a bug: it is
-logged here with its traceback and answered 500 with a generic message.
+is at fault); bad input is 400 on every route, with every value at fault listed in ``"errors"``
+(row, field, expected, received); no traceback ever leaves the process. An unexpected
+exception is a bug: it is logged here with its traceback and answered 500 with a generic
+message.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -31,7 +33,7 @@ ERROR_STATUS: dict[type[Exception], int] = {
     e.ConfigError: 400,
     e.UnknownPredictionError: 404,
     e.FeedbackConflictError: 403,
-    e.FeedbackError: 422,
+    e.FeedbackError: 400,
     e.OverloadedError: 503,
     e.DeadlineExceededError: 504,
     e.ServiceError: 503,
@@ -42,9 +44,10 @@ ERROR_STATUS: dict[type[Exception], int] = {
 }
 """Status of each prudent error; the most specific class in an error's MRO wins.
 
-400 bad input (the body names the field) · 403 a review case held by another reviewer ·
-404 unknown prediction id · 422 a label that is not among the classes · 503 overloaded
-(with ``Retry-After``), not ready, or the log failing · 504 the deadline passed.
+400 bad input on every route, a label not among the classes included (the body names the
+field and lists every value at fault) · 403 a review case held by another reviewer · 404 unknown
+prediction id · 503 overloaded (with ``Retry-After``), not ready, or the log failing · 504 the
+deadline passed.
 """
 
 _RETRY_AFTER = {503: "1"}
@@ -107,11 +110,17 @@ def error_body(message: str, field: str | None = None, **extra: Any) -> dict[str
 
 
 def error_response(
-    status: int, message: str, field: str | None = None, headers: Mapping[str, str] | None = None
+    status: int,
+    message: str,
+    field: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    problems: Sequence[e.FieldProblem] = (),
 ) -> JSONResponse:
-    """Return a JSON error answer."""
+    """Return a JSON error answer (with ``errors`` when ``problems`` are given)."""
     merged = {**({"Retry-After": _RETRY_AFTER[status]} if status in _RETRY_AFTER else {})}
-    return JSONResponse(error_body(message, field), status, headers=merged | dict(headers or {}))
+    extra = {"errors": [p.to_dict() for p in problems]} if problems else {}
+    body = error_body(message, field, **extra)
+    return JSONResponse(body, status, headers=merged | dict(headers or {}))
 
 
 def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -124,7 +133,8 @@ async def _prudent_error(_request: Request, exc: Exception) -> Response:
     status = status_of(exc)
     if status >= 500 and not isinstance(exc, e.ServiceError | e.StoreError | e.BundleError):
         logger.exception("Unexpected prudent error", exc_info=exc)
-    return error_response(status, str(exc), getattr(exc, "field", None))
+    problems = getattr(exc, "problems", ())
+    return error_response(status, str(exc), getattr(exc, "field", None), problems=problems)
 
 
 async def _http_error(_request: Request, exc: Exception) -> Response:
@@ -134,17 +144,31 @@ async def _http_error(_request: Request, exc: Exception) -> Response:
     return error_response(exc.status_code, message, field, exc.headers)
 
 
+def _problem(error: Mapping[str, Any]) -> e.FieldProblem:
+    """A pydantic error as a problem; a record's field is named with its record as the row."""
+    path = _field_path(tuple(error.get("loc", ())))
+    parts = path.split(".")
+    row: int | None = None
+    if len(parts) >= 3 and parts[0] == "records" and parts[1].isdigit():
+        row, path = int(parts[1]), ".".join(parts[2:])
+    received = "nothing" if error.get("type") == "missing" else repr(error.get("input"))
+    return e.FieldProblem(path, str(error.get("msg", "invalid")), received[:200], row)
+
+
 async def _validation_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    errors = exc.errors()
-    first: dict[str, Any] = dict(errors[0]) if errors else {"loc": (), "msg": "invalid request"}
-    field = _field_path(tuple(first.get("loc", ())))
+    errors = exc.errors() or [{"loc": (), "msg": "invalid request"}]
+    first = errors[0]
     if first.get("type") == "json_invalid":
         detail = first.get("ctx", {}).get("error", "")
         return error_response(400, f"The body is not valid JSON ({detail}); send a JSON object.")
-    message = f"Field {field!r}: {first.get('msg', 'invalid')}."
-    label = first.get("type") == "literal_error" and field.split(".")[-1] == "label"
-    return error_response(422 if label else 400, message, field)
+    problems = [_problem(error) for error in errors[:100]]
+    where = f"Field {problems[0].field!r}"
+    if problems[0].row is not None:
+        where += f" of record {problems[0].row}"
+    more = f" (and {len(errors) - 1} more, listed in errors)" if len(errors) > 1 else ""
+    message = f"{where}: {first.get('msg', 'invalid')}{more}."
+    return error_response(400, message, problems[0].field, problems=problems)
 
 
 async def _unexpected(_request: Request, exc: Exception) -> Response:

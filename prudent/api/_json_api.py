@@ -10,41 +10,60 @@ from fastapi import FastAPI, Request
 from pydantic import BaseModel
 from starlette.responses import JSONResponse, Response
 
-from prudent.api._schemas import ApiModels, FeedbackRequest, FeedbackResponse, feedback_pairs
+from prudent.api._inputs import model_inputs
+from prudent.api._schemas import (
+    ApiModels,
+    FeedbackRequest,
+    FeedbackResponse,
+    StrictQuery,
+    feedback_pairs,
+)
 from prudent.api._v2 import ERRORS, service_of
 from prudent.serve import CONTENT_TYPE, render_metrics
 
 __all__ = ["add_json_routes"]
 
 
-def _frame(records: list[Any]) -> pd.DataFrame:
-    rows = [r.model_dump(by_alias=True) if isinstance(r, BaseModel) else r for r in records]
-    return pd.DataFrame(rows)
+def _frame(records: list[Any], inputs: list[str]) -> pd.DataFrame:
+    """The records as a table; a key a record leaves out is a missing value (None)."""
+    rows = [
+        r.model_dump(by_alias=True, exclude_unset=True) if isinstance(r, BaseModel) else r
+        for r in records
+    ]
+    frame = pd.DataFrame(rows, index=pd.RangeIndex(len(rows)))
+    absent = {name: None for name in inputs if name not in frame.columns}
+    return frame.assign(**absent) if absent else frame
 
 
-async def predict(body: Any, request: Request) -> Response:
+async def predict(body: Any, request: Request, strict: bool = False) -> Response:
     """Predict the records; answer the same fields as ``prudent predict`` plus ``prediction_id``.
 
-    Every prediction is committed to the log before this answers.
+    A record's values are read as in the training file: numbers and booleans may be strings
+    (``"3.5"``, ``"yes"``), a missing value is null, a left-out key or ``""``/``NA``/``null``…
+    Keys that are not model inputs are ignored and named in the ``X-Prudent-Ignored-Fields``
+    header (a JSON list); ``?strict=true`` refuses them instead. Every bad value is listed in
+    the 400 answer's ``errors``. Every prediction is committed to the log before this answers.
     """
     service = service_of(request)
     predictor = service.predictor_for(service.settings.model_name)
-    batch = await predictor.predict_records(_frame(body.records))
-    return JSONResponse(
-        {
-            "id": body.id,
-            "model_name": batch.model_name,
-            "model_version": batch.model_version,
-            "predictions": batch.rows(),
-        }
-    )
+    schema = predictor.bundle.schema
+    frame = _frame(body.records, schema.feature_names)
+    frame, headers = model_inputs(frame, schema, strict=strict)
+    batch = await predictor.predict_records(frame)
+    answer = {
+        "id": body.id,
+        "model_name": batch.model_name,
+        "model_version": batch.model_version,
+        "predictions": batch.rows(),
+    }
+    return JSONResponse(answer, headers=headers)
 
 
 async def feedback(body: FeedbackRequest, request: Request) -> FeedbackResponse:
     """Record true labels, all or none: 200 with each one's status — ``created``, ``duplicate``
     (the same label again; nothing stored) or ``correction`` (a different label, stored with its
-    time; the earlier one is kept). 404 names an unknown id, 422 a label not among the classes,
-    403 a review case held by another reviewer."""
+    time; the earlier one is kept). 404 names an unknown id, 400 a label not among the classes
+    (as every bad input), 403 a review case held by another reviewer."""
     service = service_of(request)
     predictor = service.predictor_for(service.settings.model_name)
     source = str(request.state.principal)
@@ -74,13 +93,13 @@ def add_json_routes(app: FastAPI, models: ApiModels) -> None:
     """Add the JSON routes to ``app``, with the bundle's request models."""
     tags: list[str | Any] = ["JSON API"]
 
-    async def predict_route(body: Any, request: Request) -> Response:
-        return await predict(body, request)
+    async def predict_route(body: Any, request: Request, strict: StrictQuery = False) -> Response:
+        return await predict(body, request, strict)
 
     async def feedback_route(body: Any, request: Request) -> FeedbackResponse:
         return await feedback(body, request)
 
-    predict_route.__annotations__ = predict.__annotations__ | {"body": models.predict_request}
+    predict_route.__annotations__ |= {"body": models.predict_request}
     predict_route.__doc__ = predict.__doc__
     feedback_route.__annotations__ = feedback.__annotations__ | {"body": models.feedback_request}
     feedback_route.__doc__ = feedback.__doc__

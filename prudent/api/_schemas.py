@@ -1,19 +1,30 @@
 """Wire schemas: the JSON API's models generated from the bundle's schema, feedback and V2 bodies.
 
 The request model of ``POST /predict`` is built with :func:`pydantic.create_model` from the
-bundle's columns, so ``/openapi.json`` and ``/docs`` show every column with its type, and a
-missing or extra column, a wrong type or a non-finite number is refused naming the field.
+bundle's columns, so ``/openapi.json`` and ``/docs`` show every column with what it accepts
+(the model's own input contract, :func:`prudent.data.validate_frame`, decides).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, create_model
+from fastapi import Query
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    WithJsonSchema,
+    create_model,
+)
 
-from prudent.data import Role, Schema
+from prudent.data import ACCEPTS, MISSING_WORDS, Role, Schema, string_pattern
 from prudent.models import ColumnKind, OutputField, output_fields
 
 __all__ = [
@@ -23,6 +34,7 @@ __all__ = [
     "FeedbackItem",
     "FeedbackRequest",
     "FeedbackResponse",
+    "FieldError",
     "InferenceRequest",
     "InferenceResponse",
     "ModelMetadata",
@@ -48,28 +60,70 @@ Datatype = Literal[
 ]
 Label = Annotated[str | int | float | bool, Field(description="A class label.")]
 Param = str | bool | int | float
-FiniteFloat = Annotated[float, Field(allow_inf_nan=False, strict=True)]
+StrictQuery = Annotated[bool, Query(include_in_schema=False)]
+"""``?strict=true``: refuse fields that are not model inputs instead of ignoring them.
+
+Left out of the published schema on purpose: it makes extra record keys, which the schema
+allows, an error — a condition JSON Schema cannot state; the routes' descriptions document it.
+"""
+
+
+class FieldError(BaseModel):
+    """One value or field that does not fit: where, what was expected, what was received."""
+
+    row: int | str | None = Field(None, description="The record (0-based) or row, when one.")
+    field: str
+    expected: str
+    received: str
 
 
 class ErrorBody(BaseModel):
-    """Every error answer: what went wrong, and the field at fault when there is one."""
+    """Every error answer: what went wrong, the field at fault when there is one, and — for
+    bad input — every value at fault in ``errors`` (all of them, not only the first)."""
 
     error: str
     field: str | None = None
+    errors: list[FieldError] | None = None
 
 
 # -- the plain JSON API -----------------------------------------------------------------------
-def _column_type(role: Role, dtype: str, max_chars: int) -> Any:
-    text = Annotated[str, Field(max_length=max_chars, strict=True)]
+_MISSING_DOC = (
+    "Missing: null, or the strings " + ", ".join(repr(w) for w in MISSING_WORDS) + " in any case."
+)
+
+
+def _scalar(max_chars: int) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if isinstance(value, str) and len(value) > max_chars:
+            raise ValueError(f"a string of at most {max_chars} characters, not {len(value)}")
+        if value is not None and not isinstance(value, str | bool | int | float):
+            raise ValueError(f"should be a string, number, boolean or null, not {value!r:.80}")
+        return value
+
+    return check
+
+
+def _column_type(role: Role, max_chars: int) -> Any:
+    """A record field: any JSON scalar for pydantic; the published schema says what it accepts.
+
+    The JSON schema is exactly what the model accepts (strings by the pattern the coercion
+    itself uses); pydantic lets every scalar through so that one function decides, and reports
+    every bad value at once.
+    """
+    text: dict[str, Any] = {"type": "string", "maxLength": max_chars}
+    pattern = string_pattern(role)
+    if pattern is not None:
+        text["pattern"] = pattern
+    kinds: list[dict[str, Any]] = [text]
     if role is Role.numeric:
-        return FiniteFloat | None
-    if role is Role.boolean:
-        return Annotated[bool, Field(strict=True)] | None
-    if role is Role.datetime:
-        return datetime | None
-    if dtype.startswith(("int", "float", "uint")):
-        return text | FiniteFloat | None
-    return text | None
+        kinds += [{"type": "number"}, {"type": "boolean"}]
+    elif role is Role.boolean:
+        kinds += [{"type": "boolean"}, {"enum": [0, 1]}]
+    elif role is not Role.datetime:
+        kinds += [{"type": "number"}, {"type": "boolean"}]
+    about = f"{ACCEPTS[role]}. {_MISSING_DOC}"
+    schema = {"anyOf": [*kinds, {"type": "null"}], "description": about}
+    return Annotated[Any, AfterValidator(_scalar(max_chars)), WithJsonSchema(schema)]
 
 
 @dataclass(frozen=True)
@@ -128,6 +182,13 @@ def feedback_model(classes: list[Any] | None) -> Any:
     ]
 
 
+_RECORD_DOC = (
+    "One row: a key per model input. A key left out is a missing value; other keys are "
+    "ignored and named in the X-Prudent-Ignored-Fields answer header (or refused with "
+    "?strict=true)."
+)
+
+
 def predict_models(
     schema: Schema | None, classes: list[Any] | None, *, max_rows: int, max_chars: int
 ) -> tuple[type[BaseModel], type[BaseModel]]:
@@ -154,21 +215,24 @@ def predict_models(
     >>> from prudent.data import ColumnSpec, Role, Schema
     >>> schema = Schema((ColumnSpec("age (years)", Role.numeric, "float64"),), target="y")
     >>> request, _ = predict_models(schema, ["no", "yes"], max_rows=10, max_chars=100)
-    >>> request.model_validate({"records": [{"age (years)": 41}]}).records[0].model_dump(
+    >>> request.model_validate({"records": [{"age (years)": "41"}]}).records[0].model_dump(
     ...     by_alias=True)
-    {'age (years)': 41.0}
+    {'age (years)': '41'}
     """
     record: Any = dict[str, Any]
     if schema is not None:
         fields: dict[str, Any] = {
-            f"c{i}": (
-                Annotated[_column_type(c.role, c.dtype, max_chars), Field(alias=c.name)],
-                ...,
-            )
+            f"c{i}": (Annotated[_column_type(c.role, max_chars), Field(alias=c.name)], None)
             for i, c in enumerate(schema.features)
         }
         record = create_model(
-            "PredictRecord", __config__=ConfigDict(extra="forbid", populate_by_name=False), **fields
+            "PredictRecord",
+            __config__=ConfigDict(
+                extra="allow",
+                populate_by_name=False,
+                json_schema_extra={"description": _RECORD_DOC},
+            ),
+            **fields,
         )
     request = create_model(
         "PredictRequest",
@@ -355,11 +419,13 @@ class ServerMetadata(BaseModel):
 
 
 class TensorMetadata(BaseModel):
-    """Name, datatype and shape of a model input or output."""
+    """Name, datatype and shape of a model input or output; an input's ``parameters`` say
+    its role, what it accepts and how a missing value is written."""
 
     name: str
     datatype: str
     shape: list[int]
+    parameters: dict[str, str] | None = None
 
 
 class ModelMetadata(BaseModel):

@@ -10,27 +10,28 @@ from pydantic import BaseModel
 from starlette.responses import JSONResponse, Response
 
 from prudent.api._errors import error_body
+from prudent.api._inputs import model_inputs
 from prudent.api._schemas import (
     DocumentedRequest,
     ErrorBody,
     InferenceResponse,
     ModelMetadata,
     ServerMetadata,
+    StrictQuery,
 )
 from prudent.api._service import Service
 from prudent.api._v2_codec import encode_response, output_metadata, parse_request
-from prudent.data import Role
+from prudent.data import ACCEPTS, MISSING_WORDS, Role, Schema
 
 __all__ = ["ERRORS", "V2_SCHEMAS", "add_v2_routes", "service_of"]
 
 _ERROR_TEXT: dict[int | str, str] = {
-    400: "Bad input; the body names the field.",
+    400: "Bad input (any route): the body names the field and lists every value at fault.",
     401: "No valid bearer token.",
     403: "The token's roles do not allow this route.",
     404: "Unknown model, version or prediction id.",
     413: "The body is over the size limit.",
     429: "The token is past its rate limit (see Retry-After).",
-    422: "A label that is not among the model's classes (feedback).",
     503: "Not ready, or overloaded (see Retry-After).",
     504: "The deadline passed.",
     "4XX": "Another client error.",
@@ -67,20 +68,36 @@ async def server_metadata() -> ServerMetadata:
     return ServerMetadata(name="prudent", version=__version__, extensions=["binary_tensor_data"])
 
 
+def _input_tensors(schema: Schema) -> list[dict[str, Any]]:
+    """One input per column, with its role, what it accepts and how a value is missing."""
+    missing = "null (JSON), NaN (FP), or the strings " + ", ".join(repr(w) for w in MISSING_WORDS)
+    return [
+        {
+            "name": c.name,
+            "datatype": _DATATYPE.get(c.role, "BYTES"),
+            "shape": [-1],
+            "parameters": {
+                "role": c.role.value,
+                "accepts": f"{ACCEPTS[c.role]}; any datatype whose values read so (BYTES "
+                "strings as in a CSV file)",
+                "missing": f"{missing} in any case; an input left out is missing in every row",
+            },
+        }
+        for c in schema.features
+    ]
+
+
 async def model_metadata(name: str, request: Request, version: str | None = None) -> ModelMetadata:
-    """The model's inputs (one per column) and outputs."""
+    """The model's inputs (one per column, with what each accepts) and outputs."""
     predictor = service_of(request).predictor_for(name, version)
-    schema, classes = predictor.bundle.schema, predictor.classes
-    inputs = [(c.name, _DATATYPE.get(c.role, "BYTES")) for c in schema.features]
-    outputs = output_metadata(classes)
-    tensors = [[{"name": n, "datatype": d, "shape": [-1]} for n, d in t] for t in (inputs, outputs)]
+    outputs = output_metadata(predictor.classes)
     return ModelMetadata.model_validate(
         {
             "name": name,
             "versions": [predictor.bundle.version],
             "platform": "prudent",
-            "inputs": tensors[0],
-            "outputs": tensors[1],
+            "inputs": _input_tensors(predictor.bundle.schema),
+            "outputs": [{"name": n, "datatype": d, "shape": [-1]} for n, d in outputs],
         }
     )
 
@@ -91,14 +108,25 @@ async def model_ready(name: str, request: Request, version: str | None = None) -
     return await ready(request)
 
 
-async def infer(name: str, request: Request, version: str | None = None) -> Response:
-    """Predict the rows of the input tensors; log them; answer JSON or binary tensors."""
+async def infer(
+    name: str, request: Request, version: str | None = None, strict: StrictQuery = False
+) -> Response:
+    """Predict the rows of the input tensors; log them; answer JSON or binary tensors.
+
+    Values are read as ``Bundle.predict`` reads them (see each input's ``parameters`` in the
+    model metadata): a tensor of any datatype whose values read as the column's role, null in
+    JSON tensors for a missing value. Inputs that are not the model's are ignored and named in
+    the ``X-Prudent-Ignored-Fields`` header; ``?strict=true`` refuses them instead.
+    """
     service = service_of(request)
     predictor = service.predictor_for(name, version)
     parsed = parse_request(await request.body(), request.headers, service.settings.max_body_bytes)
-    batch = await predictor.predict_records(parsed.frame)
+    frame, headers = model_inputs(parsed.frame, predictor.bundle.schema, strict=strict)
+    batch = await predictor.predict_records(frame)
     model = (predictor.model_name, batch.model_version)
-    return encode_response(parsed, batch, model)
+    response = encode_response(parsed, batch, model)
+    response.headers.update(headers)
+    return response
 
 
 async def version_metadata(name: str, version: str, request: Request) -> ModelMetadata:
@@ -111,9 +139,11 @@ async def version_ready(name: str, version: str, request: Request) -> Response:
     return await model_ready(name, request, version)
 
 
-async def version_infer(name: str, version: str, request: Request) -> Response:
+async def version_infer(
+    name: str, version: str, request: Request, strict: StrictQuery = False
+) -> Response:
     """:func:`infer` on one version."""
-    return await infer(name, request, version)
+    return await infer(name, request, version, strict)
 
 
 def add_v2_routes(app: FastAPI) -> None:

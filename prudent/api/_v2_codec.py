@@ -184,8 +184,8 @@ def _from_json(tensor: RequestInput, flat: list[Any], n: int) -> np.ndarray[Any,
     if len(flat) != n:
         raise _bad(f"Input {name!r} has shape {tensor.shape} but {len(flat)} values.", name)
     if kind == "BYTES":
-        wrong = [v for v in flat if not isinstance(v, str)]
-        expected = "strings"
+        wrong = [v for v in flat if v is not None and not isinstance(v, str)]
+        expected = "strings (or null for a missing value)"
     elif kind == "BOOL":
         wrong = [v for v in flat if not isinstance(v, bool)]
         expected = "true or false"

@@ -5,8 +5,9 @@ API and the V2 API (JSON and binary tensors) — so a row is accepted, or refuse
 everywhere. What each role accepts (:data:`ACCEPTS` says it in words, and the HTTP schemas
 publish :func:`string_pattern` for strings):
 
-- numeric: numbers; numeric strings (``"3"``, ``" -1.5e3 "``); booleans (as 1/0). Finite only:
-  an infinity (``inf``, ``1e999``) is refused naming the column.
+- numeric: numbers; numeric strings (``"3"``, ``" -1.5e3 "``: up to 300 digits, or up to 9
+  before an exponent of at most 299, so that every one is a finite float); booleans (as 1/0).
+  An infinity (``inf``, ``1e999``) is refused naming the column.
 - boolean: booleans; 1/0 (numbers, or strings, ``"1.0"``/``"0.0"`` too); true/false, yes/no,
   t/f, y/n as strings in any case, spaces around allowed.
 - datetime: date/time values, or ISO 8601 strings such as ``2024-01-31T12:00:00Z``.
@@ -47,7 +48,10 @@ __all__ = [
 
 MISSING_WORDS = ("", "na", "n/a", "nan", "null", "none", "<na>", "nat")
 """Strings read as a missing value, in any case and with spaces around."""
-_NUMBER = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+_NUMBER = (  # every string it matches is a finite float64: below 1e300, or 9 digits times 1e299
+    r"[+-]?(?:[0-9]{1,300}\.?[0-9]*|\.[0-9]+"
+    r"|(?:[0-9]{1,9}\.?[0-9]*|\.[0-9]+)[eE](?:-[0-9]{1,3}|\+?[0-9]{1,2}|\+?[12][0-9]{2}))"
+)
 _TRUE, _FALSE = ("true", "yes", "t", "y", "1", "1.0"), ("false", "no", "f", "n", "0", "0.0")
 _MAX_PROBLEMS = 100
 
@@ -65,6 +69,7 @@ _EXPECTED = {
     Role.datetime: "a date/time (ISO 8601)",
 }
 _FINITE = "a finite number (not an infinity)"
+_TOO_LONG = "a number of at most 300 digits, or 9 before an exponent up to e299"
 _FIX = {
     Role.numeric: "should be numeric",
     Role.boolean: "should be boolean (true/false, yes/no, 1/0)",
@@ -102,6 +107,10 @@ def string_pattern(role: Role) -> str | None:
 
 _MISSING_RE = re.compile(rf"^\s*(?:{_alternatives(MISSING_WORDS)})\s*$")
 _NUMBER_RE = re.compile(rf"^\s*{_NUMBER}\s*$")
+_INFINITY = _alternatives(("inf", "infinity"))
+_LOOSE_NUMBER_RE = re.compile(
+    rf"^\s*[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|{_INFINITY})\s*$"
+)
 _WORDS = {**dict.fromkeys(_TRUE, 1.0), **dict.fromkeys(_FALSE, 0.0)}
 
 
@@ -139,7 +148,9 @@ def _number(value: Any) -> float:
         except OverflowError:
             raise _Bad(_FINITE) from None
     if isinstance(value, str) and _NUMBER_RE.search(value):
-        return _finite(float(value))
+        return float(value)
+    if isinstance(value, str) and _LOOSE_NUMBER_RE.search(value):  # 1e999, or 1e300
+        raise _Bad(_FINITE if math.isinf(float(value)) else _TOO_LONG)
     raise _Bad(_EXPECTED[Role.numeric])
 
 
@@ -202,13 +213,15 @@ def _numbers(s: pd.Series, parse: Callable[[Any], float]) -> tuple[pd.Series, Pr
 def _datetimes(s: pd.Series) -> tuple[pd.Series, Problems]:
     if pd.api.types.is_datetime64_any_dtype(s):  # aware times become naive UTC, as strings do
         return (s.dt.tz_convert("UTC").dt.tz_localize(None) if s.dt.tz is not None else s), []
-    missing = np.fromiter((_is_missing(v) for v in s.tolist()), dtype=bool, count=len(s))
-    given = s.astype(object).where(~missing, None)
+    values = s.tolist()
+    missing = np.fromiter((_is_missing(v) for v in values), dtype=bool, count=len(s))
+    number = np.fromiter((isinstance(v, int | float | np.number) for v in values), bool, len(s))
+    given = s.astype(object).where(~missing & ~number, None)  # a bare number is no date
     converted = pd.to_datetime(given, errors="coerce", format="mixed", utc=True)
     converted = converted.dt.tz_localize(None)
-    bad = converted.isna() & given.notna()
+    bad = (converted.isna() & given.notna()).to_numpy() | (number & ~missing)
     expected = _EXPECTED[Role.datetime]
-    return converted, [(label, s[label], expected) for label in s.index[bad.to_numpy()]]
+    return converted, [(label, s[label], expected) for label in s.index[bad]]
 
 
 def _strings(s: pd.Series) -> tuple[pd.Series, Problems]:

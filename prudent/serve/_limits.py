@@ -1,10 +1,13 @@
-"""Request limits checked before any model runs: rows, columns, string length, infinities."""
+"""Request limits checked before any model runs: rows, columns, string length.
+
+Values themselves (infinities included) are judged by ``prudent.data.validate_frame`` inside
+``Bundle.predict``, which reports every bad value of a request at once.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from prudent.data import Schema
@@ -74,7 +77,7 @@ class InputLimits:
         Raises
         ------
         InputLimitError
-            Too many rows, a string too long, or an infinite number (naming the column).
+            Too many rows, or a string too long (naming the column).
         SchemaError
             A column the schema does not know (naming it).
         """
@@ -92,25 +95,8 @@ class InputLimits:
                     f"{schema.feature_names}. Remove it.",
                     field=str(name),
                 )
-        numeric = frame.select_dtypes(include="number", exclude="bool")
-        self._check_finite(numeric)
-        for name in frame.columns.difference(numeric.columns, sort=False):
+        for name in frame.columns:
             self._check_values(str(name), frame[name])
-
-    @staticmethod
-    def _check_finite(numeric: pd.DataFrame) -> None:
-        """Refuse an infinity in any numeric column, naming the first such column."""
-        if numeric.empty:
-            return
-        values = numeric.to_numpy(dtype=np.float64, na_value=np.nan)
-        bad = np.isinf(values).any(axis=0)
-        if bad.any():
-            name = str(numeric.columns[int(np.argmax(bad))])
-            raise limit_error(
-                f"Column {name!r} holds an infinite number, but inputs must be finite; "
-                "send null (or NaN in a V2 tensor) for a missing value.",
-                name,
-            )
 
     def _check_values(self, name: str, values: pd.Series) -> None:
         if values.dtype == object or pd.api.types.is_string_dtype(values):

@@ -97,6 +97,15 @@ def make_client(bundle: Bundle, tmp_path: Path, tokens: Tokens | None, **setting
     return TestClient(create_app(config, bundle=bundle), raise_server_exceptions=False)
 
 
+def serve_ready(
+    bundle: Bundle, tmp_path: Path, tokens: Tokens | None, **settings: Any
+) -> Iterator[TestClient]:
+    """Serve ``bundle`` in process, wait until ready, yield the client (``yield from`` it)."""
+    with make_client(bundle, tmp_path, tokens, **settings) as c:
+        wait_ready(c)
+        yield c
+
+
 @pytest.fixture
 def client(numeric_bundle: Bundle, tmp_path: Path, tokens: Tokens) -> Iterator[TestClient]:
     """An in-process service of the numeric bundle with tokens, ready."""

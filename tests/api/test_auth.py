@@ -17,7 +17,7 @@ from prudent.bundle import Bundle
 from prudent.config import Settings
 from prudent.errors import ConfigError
 from prudent.store import InMemoryPredictionLog
-from tests.api.conftest import Tokens, make_client, wait_ready
+from tests.api.conftest import Tokens, serve_ready, wait_ready
 from tests.serve._bundles import input_rows
 
 ROLE_TOKENS = {"predict": "app", "review": "reviewer", "admin": "root"}
@@ -43,9 +43,7 @@ def served(
     numeric_bundle: Bundle, tokens: Tokens, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[TestClient]:
     """The numeric bundle served with tokens."""
-    with make_client(numeric_bundle, tmp_path_factory.mktemp("auth"), tokens) as c:
-        wait_ready(c)
-        yield c
+    yield from serve_ready(numeric_bundle, tmp_path_factory.mktemp("auth"), tokens)
 
 
 def test_every_route_is_in_the_role_table(served: TestClient) -> None:

@@ -43,6 +43,8 @@ INTERNAL = {
         "api_models",
         "feedback_model",
         "feedback_pairs",
+        "FieldError",
+        "model_inputs",
         "predict_models",
         "find_token",
         "Role",

@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from prudent.bundle import Bundle
+from prudent.data import Role, string_pattern
 from prudent.store import SqlPredictionLog
 from tests.api.conftest import Tokens, make_client, wait_ready
 from tests.serve._bundles import input_rows
@@ -60,8 +61,11 @@ def test_predict_takes_strings_booleans_and_nulls(
 def test_predict_schema_shows_columns_and_types(client: TestClient, tokens: Tokens) -> None:
     doc = client.get("/openapi.json", headers=tokens.header("app")).json()
     record = doc["components"]["schemas"]["PredictRecord"]
-    assert record["properties"]["mean_radius"]["anyOf"][0]["type"] == "number"
-    assert "worst_symmetry" in record["required"] and record["additionalProperties"] is False
+    kinds = record["properties"]["mean_radius"]["anyOf"]
+    assert [k.get("type") for k in kinds] == ["string", "number", "boolean", "null"]
+    assert kinds[0]["pattern"] == string_pattern(Role.numeric)
+    assert "numeric string" in record["properties"]["mean_radius"]["description"]
+    assert "required" not in record and record["additionalProperties"] is True
     prediction = doc["components"]["schemas"]["Prediction"]["properties"]
     assert {"proba_benign", "proba_malignant", "prediction_id"} <= set(prediction)
     assert doc["paths"]["/v2/health/live"]["get"]["security"] == []
@@ -110,11 +114,16 @@ def test_feedback_stored_duplicate_correction_unknown_refused(
     refused = client.post(
         "/feedback", json={"prediction_id": ids[1], "label": "maybe"}, headers=auth
     )
-    assert refused.status_code == 422
-    assert refused.json() == {
-        "error": "Field 'label': Input should be 'benign' or 'malignant'.",
-        "field": "label",
-    }
+    assert refused.status_code == 400
+    assert refused.json()["error"] == "Field 'label': Input should be 'benign' or 'malignant'."
+    assert refused.json()["errors"] == [
+        {
+            "row": None,
+            "field": "label",
+            "expected": "Input should be 'benign' or 'malignant'",
+            "received": "'maybe'",
+        }
+    ]
     with SqlPredictionLog.open(f"sqlite:///{tmp_path / 'log.db'}") as log:
         history = log.feedback_history(ids[0])
     assert [(h.label, h.source) for h in history] == [
@@ -136,6 +145,7 @@ def test_feedback_takes_one_label_or_items(client: TestClient, tokens: Tokens) -
     )
     assert both.status_code == 400 and both.json()["field"] == "prediction_id"
     half = client.post("/feedback", json={"prediction_id": "a"}, headers=auth)
-    assert half.json() == {"error": "Field 'label': Field required.", "field": "label"}
+    assert half.json()["error"] == "Field 'label': Field required."
+    assert half.json()["field"] == "label"
     empty = client.post("/feedback", json={"items": []}, headers=auth)
     assert empty.status_code == 400 and empty.json()["field"] == "items"

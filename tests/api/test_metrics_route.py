@@ -49,7 +49,7 @@ def test_metrics_count_exactly_the_rows_served(
         client.post("/v2/models/prudent/infer", json={"inputs": tensors}, headers=auth).status_code
         == 200
     )
-    bad = client.post("/predict", json={"records": [{"x": 1}]}, headers=auth)
+    bad = client.post("/predict", json={"records": [{"mean_radius": "wide"}]}, headers=auth)
     assert bad.status_code == 400
     after = _samples(client, tokens)
     assert _predictions(after) - _predictions(before) == 22

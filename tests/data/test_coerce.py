@@ -170,7 +170,7 @@ def test_validate_frame_infinity_is_refused_naming_the_column(
     mixed_schema: Schema, value: object
 ) -> None:
     frame = pd.DataFrame({"mean_radius": [1.0, value], "city": ["a", "b"]})
-    with pytest.raises(SchemaError, match=r"Column 'mean_radius' .*(infinite|numeric)") as e:
+    with pytest.raises(SchemaError, match=r"Column 'mean_radius' holds an infinite number") as e:
         validate_frame(frame, mixed_schema)
     assert e.value.field == "mean_radius"
     assert [(p.row, p.field) for p in e.value.problems] == [(1, "mean_radius")]
@@ -257,6 +257,12 @@ def test_string_pattern_agrees_with_the_coercion(role: Role) -> None:
         "0x10",
         "1_000",
         "١",
+        "9" * 300,
+        "9" * 301,
+        "123456789.5e299",
+        "1e300",
+        "1e-999",
+        "+.349E9720749501",
     ]
     for text in samples:
         try:
@@ -264,5 +270,4 @@ def test_string_pattern_agrees_with_the_coercion(role: Role) -> None:
             accepted = True
         except SchemaError:
             accepted = False
-        finite = text.strip().lower() not in ("1e999",)  # a number too large to be finite
-        assert accepted == (bool(pattern.search(text)) and finite), (role, text)
+        assert accepted == bool(pattern.search(text)), (role, text)
