@@ -54,6 +54,9 @@ class DriftOptions:
     ----------
     min_rows
         Windows with fewer rows are not tested ("not enough data").
+    min_values
+        A numeric or text series with fewer present values in the window is left out (a
+        feature often missing still counts in a full window).
     fdr
         False discovery rate of the Benjamini–Hochberg step across a window's series.
     numeric_floor
@@ -63,6 +66,7 @@ class DriftOptions:
     """
 
     min_rows: int = 100
+    min_values: int = 30
     fdr: float = 0.01
     numeric_floor: float = 0.1
     category_floor: float = 0.1
@@ -70,10 +74,11 @@ class DriftOptions:
     def __post_init__(self) -> None:
         if isinstance(self.min_rows, bool) or not isinstance(self.min_rows, int):
             raise ConfigError(f"min_rows must be an integer, but {self.min_rows!r} was received.")
-        if self.min_rows < 2 or not 0 < self.fdr < 1:
+        if not 2 <= self.min_values <= self.min_rows or not 0 < self.fdr < 1:
             raise ConfigError(
-                f"min_rows must be at least 2 and fdr in (0, 1), but min_rows={self.min_rows} "
-                f"and fdr={self.fdr} were received."
+                "min_values must be between 2 and min_rows and fdr in (0, 1), but "
+                f"min_values={self.min_values}, min_rows={self.min_rows} and fdr={self.fdr} "
+                "were received."
             )
 
 
@@ -230,7 +235,7 @@ def _numeric(
     name: str, ref: NumberReference, window: FloatArray, options: DriftOptions
 ) -> _Raw | None:
     window = window[np.isfinite(window)]
-    if ref.values.size < 2 or window.size < options.min_rows:
+    if ref.values.size < 2 or window.size < options.min_values:
         return None
     d, p, effect = ks_w1(ref, window)
     return _Raw(name, "KS", d, p, effect, options.numeric_floor, int(window.size))

@@ -15,6 +15,7 @@ from tests.cli.conftest import Trained
 from tests.cli.test_fit_command import assert_one_line_error
 from tests.fixtures import mixed_frame, run_cli
 from tests.monitor.conftest import T0, served_records, write_log
+from tests.monitor.test_notify import Receiver, receiver  # noqa: F401  (a pytest fixture)
 
 
 @pytest.fixture(scope="module")
@@ -60,3 +61,29 @@ def test_monitor_json_holds_every_window_with_intervals(trained: Trained, log_ur
 def test_monitor_refuses_a_bad_window_in_one_line(trained: Trained, tmp_path: Path) -> None:
     done = run_cli("monitor", trained.bundle, "--log-db", tmp_path / "log.db", "--window", "week")
     assert_one_line_error(done, "window must be 'hour', 'day' or a number", "'week'")
+
+
+def test_monitor_sends_one_alert_when_served_inputs_drift(
+    trained: Trained,
+    tmp_path: Path,
+    receiver: Receiver,  # noqa: F811  (the imported fixture)
+) -> None:
+    """End to end: the bundle's predictions of a stream whose mean_radius moves by 1 SD after
+    200 rows; two drifted windows fire input_drift, and the webhook receives it once."""
+    frame = mixed_frame(n=400, seed=9).drop(columns="target")
+    moved = frame.index >= 200
+    frame.loc[moved, "mean_radius"] += frame["mean_radius"].std()
+    recs = served_records(load(trained.bundle), frame, T0, timedelta(minutes=1))
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    write_log(url, [(recs, None)])
+    args = ["monitor", str(trained.bundle), "--log-db", url, "--window", "100",
+            "--webhook", receiver.url, "--alert-state", str(tmp_path / "alerts.json")]  # fmt: skip
+    for _ in range(2):  # the second run sends nothing new
+        done = CliRunner().invoke(app, args)
+        assert done.exit_code == 0, done.output
+    assert "ALERT input_drift: fired rows 300-399, still firing" in done.output
+    drift = [m for m in receiver.received if m["rule"] == "input_drift"]
+    assert drift == [
+        {"status": "firing", "rule": "input_drift", "fired": "rows 300-399", "resolved": None,
+         "windows": ["rows 200-299", "rows 300-399"], "threshold": 0.0}
+    ]  # fmt: skip
