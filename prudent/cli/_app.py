@@ -29,6 +29,26 @@ app = typer.Typer(
 
 Opt = typer.Option
 
+COLS = "(repeatable; commas allowed)"
+
+
+def _version(value: bool) -> None:
+    if value:
+        from prudent import __version__
+
+        typer.echo(f"prudent {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        Opt("--version", callback=_version, is_eager=True, metavar="", help="Print the version."),
+    ] = False,
+) -> None:
+    """From labeled data to a classifier people can trust in production."""
+
 
 def _console(stderr: bool = True) -> Console:
     probe = Console(stderr=stderr)
@@ -46,12 +66,19 @@ def fit(
     data: Annotated[Path, typer.Argument(help="Training table: .csv, .parquet or .jsonl.")],
     target: Annotated[str, Opt("--target", "-t", help="The label column.")],
     out: Annotated[Path, Opt("--out", "-o", help="Bundle directory to write.")] = Path("model"),
-    text: Annotated[list[str] | None, Opt("--text", help="Treat COL as free text.")] = None,
-    categorical: Annotated[
-        list[str] | None, Opt("--categorical", help="Treat COL as categorical.")
+    text: Annotated[
+        list[str] | None, Opt("--text", metavar="COL", help=f"Treat COL as free text {COLS}.")
     ] = None,
-    numeric: Annotated[list[str] | None, Opt("--numeric", help="Treat COL as numeric.")] = None,
-    drop: Annotated[list[str] | None, Opt("--drop", help="Ignore COL.")] = None,
+    categorical: Annotated[
+        list[str] | None,
+        Opt("--categorical", metavar="COL", help=f"Treat COL as categorical {COLS}."),
+    ] = None,
+    numeric: Annotated[
+        list[str] | None, Opt("--numeric", metavar="COL", help=f"Treat COL as numeric {COLS}.")
+    ] = None,
+    drop: Annotated[
+        list[str] | None, Opt("--drop", metavar="COL", help=f"Ignore COL {COLS}.")
+    ] = None,
     encoding: Annotated[str, Opt(help="Text encoding of CSV files, e.g. latin-1.")] = "utf-8",
     time_limit: Annotated[float, Opt(help="Seconds for the whole fit.")] = 120.0,
     test_size: Annotated[float, Opt(help="Share of rows locked for the final test.")] = 0.2,
@@ -108,10 +135,11 @@ def fit(
         started=started,
     )
     bundle.save(out, overwrite=True)
-    console.print(f"Report: {out / 'report.html'}")
-    show_manifest(console, bundle.manifest)
+    results = _console(stderr=False)  # results on stdout; progress and notices on stderr
+    show_manifest(results, bundle.manifest)
+    results.print(f"Report: {out / 'report.html'}")
     seconds = bundle.manifest["fit_seconds"]
-    console.print(f"[bold green]Bundle written to[/] {out}  ({seconds:.1f}s)")
+    results.print(f"[bold green]Bundle written to[/] {out}  ({seconds:.1f}s)")
 
 
 def _write_report(bundle: Bundle, console: Console) -> Path | None:
@@ -180,27 +208,44 @@ def predict(
 
 
 @app.command()
-def show(bundle: Annotated[Path, typer.Argument(help="Bundle directory.")]) -> None:
+def show(
+    bundle: Annotated[Path, typer.Argument(help="Bundle directory.")],
+    as_json: Annotated[
+        bool, Opt("--json", metavar="", help="Print the whole manifest as JSON instead.")
+    ] = False,
+) -> None:
     """Print a bundle's schema, leaderboard, metrics and promises."""
     from prudent.bundle import load
 
-    show_manifest(_console(stderr=False), load(bundle).manifest)
+    manifest = load(bundle).manifest
+    if as_json:
+        import json
+
+        typer.echo(json.dumps(manifest, indent=2))
+        return
+    show_manifest(_console(stderr=False), manifest)
 
 
 @app.command()
 def report(
     bundle: Annotated[Path, typer.Argument(help="Bundle directory.")],
-    out: Annotated[Path | None, Opt("--out", "-o", help="Also write the report here.")] = None,
+    out: Annotated[
+        Path | None,
+        Opt("--out", "-o", help="Write the report here instead (the bundle is left alone)."),
+    ] = None,
 ) -> None:
     """Regenerate the bundle's HTML report."""
     from prudent.bundle import load
 
     console = _console()
     model = load(bundle)
-    path = _write_report(model, console)
-    if out is not None and path is not None:
-        out.write_bytes(path.read_bytes())
-        console.print(f"Report: {out}")
+    if out is None:
+        _write_report(model, console)
+        return
+    from prudent.report import render_report
+
+    out.write_text(render_report(model), encoding="utf-8")
+    console.print(f"Report: {out}")
 
 
 @app.command()

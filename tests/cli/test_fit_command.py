@@ -62,7 +62,7 @@ def test_help_of_each_command(command: str, first_line: str) -> None:
 def test_fit_writes_a_verified_bundle(trained: Trained) -> None:
     names = {p.name for p in trained.bundle.iterdir()}
     assert {"manifest.json", "manifest.sha256", "model.skops", "label_issues.csv"} <= names
-    assert f"Bundle written to {trained.bundle}" in trained.fit.stderr.replace("\n", " ")
+    assert f"Bundle written to {trained.bundle}" in trained.fit.stdout.replace("\n", " ")
 
 
 def test_fit_reports_and_counts_rows_without_a_label(trained: Trained) -> None:

@@ -1,0 +1,63 @@
+"""Command-line conventions: ``--version``, list options, results on stdout and notices on
+stderr, ``show --json``, help without type noise, ``report --out`` leaving the bundle alone."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from prudent import __version__
+from prudent.cli import app
+from prudent.data import write_table
+from tests.cli.conftest import N_UNLABELLED, Trained
+from tests.fixtures import example, run_cli
+
+
+def test_version_from_the_console_script() -> None:
+    done = run_cli("--version")
+    assert done.returncode == 0
+    assert done.stdout.strip() == f"prudent {__version__}"
+
+
+def test_fit_puts_results_on_stdout_and_notices_on_stderr(trained: Trained) -> None:
+    out, err = trained.fit.stdout, trained.fit.stderr
+    assert "Leaderboard" in out and "Locked test set" in out and "Bundle written to" in out
+    assert f"Dropped {N_UNLABELLED} row(s)" in err and "Fitting models" in err
+    assert "Dropped" not in out and "Leaderboard" not in err
+
+
+def test_list_options_take_commas_and_repeats(tmp_path: Path) -> None:
+    frame = example("wine")
+    write_table(frame, tmp_path / "wine.csv")
+    result = CliRunner().invoke(
+        app,
+        [
+            "fit", str(tmp_path / "wine.csv"), "--target", "target", "--out",
+            str(tmp_path / "m"), "--time-limit", "5", "--folds", "2",
+            "--drop", "ash,hue", "--drop", "proline",
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "m" / "manifest.json").read_text())
+    roles = {c["name"]: c["role"] for c in manifest["schema"]["columns"]}
+    assert [c for c, r in roles.items() if r == "dropped"] == ["ash", "hue", "proline"]
+    help_text = CliRunner().invoke(app, ["fit", "--help"]).output
+    assert "(repeatable;" in help_text and "list[str]" not in help_text
+
+
+def test_show_json_prints_the_manifest(trained: Trained) -> None:
+    result = CliRunner().invoke(app, ["show", str(trained.bundle), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == json.loads((trained.bundle / "manifest.json").read_text())
+
+
+def test_report_out_leaves_the_bundle_alone(trained: Trained, tmp_path: Path) -> None:
+    bundle = Path(shutil.copytree(trained.bundle, tmp_path / "model"))
+    before = {p.name: p.read_bytes() for p in bundle.iterdir()}
+    result = CliRunner().invoke(app, ["report", str(bundle), "--out", str(tmp_path / "r.html")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "r.html").read_text().lower().startswith("<!doctype html")
+    assert {p.name: p.read_bytes() for p in bundle.iterdir()} == before
