@@ -24,7 +24,7 @@ from pydantic import (
     create_model,
 )
 
-from prudent.data import ACCEPTS, MISSING_WORDS, Role, Schema, string_pattern
+from prudent.data import ACCEPTS, MAX_MAGNITUDE, MISSING_WORDS, Role, Schema, string_pattern
 from prudent.models import ColumnKind, OutputField, output_fields
 
 __all__ = [
@@ -116,7 +116,8 @@ def _column_type(role: Role, max_chars: int) -> Any:
         text["pattern"] = pattern
     kinds: list[dict[str, Any]] = [text]
     if role is Role.numeric:
-        kinds += [{"type": "number"}, {"type": "boolean"}]
+        bound = {"exclusiveMinimum": -MAX_MAGNITUDE, "exclusiveMaximum": MAX_MAGNITUDE}
+        kinds += [{"type": "number", **bound}, {"type": "boolean"}]
     elif role is Role.boolean:
         kinds += [{"type": "boolean"}, {"enum": [0, 1]}]
     elif role is not Role.datetime:

@@ -2,6 +2,7 @@
 
 from prudent.data._coerce import (
     ACCEPTS,
+    MAX_MAGNITUDE,
     MISSING_WORDS,
     InputColumns,
     input_columns,
@@ -18,6 +19,7 @@ from prudent.data._target import Target, prepare_target
 __all__ = [
     "ACCEPTS",
     "EXAMPLES",
+    "MAX_MAGNITUDE",
     "MISSING_WORDS",
     "ColumnSpec",
     "InputColumns",

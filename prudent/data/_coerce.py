@@ -5,9 +5,10 @@ API and the V2 API (JSON and binary tensors) — so a row is accepted, or refuse
 everywhere. What each role accepts (:data:`ACCEPTS` says it in words, and the HTTP schemas
 publish :func:`string_pattern` for strings):
 
-- numeric: numbers; numeric strings (``"3"``, ``" -1.5e3 "``: up to 300 digits, or up to 9
-  before an exponent of at most 299, so that every one is a finite float); booleans (as 1/0).
-  An infinity (``inf``, ``1e999``) is refused naming the column.
+- numeric: numbers below :data:`MAX_MAGNITUDE` (1e150) in size — beyond that, sums of squares
+  overflow in the models — and numeric strings that write one (``"3"``, ``" -1.5e3 "``: up to
+  150 digits, or up to 9 before an exponent of at most 140); booleans (as 1/0). An infinity
+  (``inf``, ``1e999``) or a number as large as ``1e308`` is refused naming the column.
 - boolean: booleans; 1/0 (numbers, or strings, ``"1.0"``/``"0.0"`` too); true/false, yes/no,
   t/f, y/n as strings in any case, spaces around allowed.
 - datetime: date/time values, or ISO 8601 strings such as ``2024-01-31T12:00:00Z``.
@@ -38,6 +39,7 @@ from prudent.errors import FieldProblem, SchemaError
 
 __all__ = [
     "ACCEPTS",
+    "MAX_MAGNITUDE",
     "MISSING_WORDS",
     "InputColumns",
     "input_columns",
@@ -48,9 +50,11 @@ __all__ = [
 
 MISSING_WORDS = ("", "na", "n/a", "nan", "null", "none", "<na>", "nat")
 """Strings read as a missing value, in any case and with spaces around."""
-_NUMBER = (  # every string it matches is a finite float64: below 1e300, or 9 digits times 1e299
-    r"[+-]?(?:[0-9]{1,300}\.?[0-9]*|\.[0-9]+"
-    r"|(?:[0-9]{1,9}\.?[0-9]*|\.[0-9]+)[eE](?:-[0-9]{1,3}|\+?[0-9]{1,2}|\+?[12][0-9]{2}))"
+MAX_MAGNITUDE = 1e150
+"""Numbers must be smaller than this in size (their squares must not overflow float64)."""
+_NUMBER = (  # every string it matches is below 1e150 in size: 150 digits, or 9 times 1e140
+    r"[+-]?(?:[0-9]{1,150}\.?[0-9]*|\.[0-9]+"
+    r"|(?:[0-9]{1,9}\.?[0-9]*|\.[0-9]+)[eE](?:-[0-9]{1,3}|\+?[0-9]{1,2}|\+?1[0-3][0-9]|\+?140))"
 )
 _TRUE, _FALSE = ("true", "yes", "t", "y", "1", "1.0"), ("false", "no", "f", "n", "0", "0.0")
 _MAX_PROBLEMS = 100
@@ -69,7 +73,8 @@ _EXPECTED = {
     Role.datetime: "a date/time (ISO 8601)",
 }
 _FINITE = "a finite number (not an infinity)"
-_TOO_LONG = "a number of at most 300 digits, or 9 before an exponent up to e299"
+_TOO_LARGE = "a number below 1e150 in size (larger ones overflow)"
+_TOO_LONG = "a number of at most 150 digits, or 9 before an exponent up to e140"
 _FIX = {
     Role.numeric: "should be numeric",
     Role.boolean: "should be boolean (true/false, yes/no, 1/0)",
@@ -136,6 +141,8 @@ class _Bad(Exception):
 def _finite(value: float) -> float:
     if math.isinf(value):
         raise _Bad(_FINITE)
+    if abs(value) >= MAX_MAGNITUDE:
+        raise _Bad(_TOO_LARGE)
     return value
 
 
@@ -150,7 +157,14 @@ def _number(value: Any) -> float:
     if isinstance(value, str) and _NUMBER_RE.search(value):
         return float(value)
     if isinstance(value, str) and _LOOSE_NUMBER_RE.search(value):  # 1e999, or 1e300
-        raise _Bad(_FINITE if math.isinf(float(value)) else _TOO_LONG)
+        number = float(value)
+        raise _Bad(
+            _FINITE
+            if math.isinf(number)
+            else _TOO_LARGE
+            if abs(number) >= MAX_MAGNITUDE
+            else _TOO_LONG
+        )
     raise _Bad(_EXPECTED[Role.numeric])
 
 
@@ -203,7 +217,7 @@ def _numbers(s: pd.Series, parse: Callable[[Any], float]) -> tuple[pd.Series, Pr
         return s.astype("float64"), []
     if pd.api.types.is_numeric_dtype(s):
         values = s.to_numpy(dtype=np.float64, na_value=np.nan)
-        if parse is _number and not np.isinf(values).any():
+        if parse is _number and not (np.abs(values) >= MAX_MAGNITUDE).any():
             return pd.Series(values, index=s.index), []  # the fast path: nothing to check
         s = pd.Series(values.astype(object), index=s.index)
     out, problems = _each(s, parse, np.nan)
@@ -332,6 +346,8 @@ def _sentence(name: str, role: Role, first: FieldProblem, n: int) -> str:
     where = f"{first.received} (row {first.row}){more}"
     if first.expected == _FINITE:
         return f"Column '{name}' holds an infinite number {where}, but inputs must be finite"
+    if first.expected == _TOO_LARGE:
+        return f"Column '{name}' holds {where}, too large to compute with (the limit is 1e150)"
     fix = "; use ISO 8601 such as 2024-01-31" if role is Role.datetime else ""
     return f"Column '{name}' {_FIX.get(role, 'is invalid')}, but holds {where}{fix}"
 

@@ -141,6 +141,18 @@ def test_fit_target_absent_lists_the_columns(wine: pd.DataFrame, tmp_path: Path)
     )
 
 
+@pytest.mark.parametrize(
+    ("value", "says"), [("inf", "holds an infinite number"), ("1e308", "too large to compute")]
+)
+def test_fit_infinite_or_huge_values_are_named_in_one_line(
+    wine: pd.DataFrame, tmp_path: Path, value: str, says: str
+) -> None:
+    frame = wine.astype({"proline": object})
+    frame.loc[4, "proline"] = value
+    write_table(frame, tmp_path / "big.csv")
+    assert_one_line_error(_fit(tmp_path / "big.csv"), "Column 'proline'", says, "(row 4)")
+
+
 def test_fit_single_class(wine: pd.DataFrame, tmp_path: Path) -> None:
     write_table(wine.assign(target="red"), tmp_path / "one.csv")
     assert_one_line_error(_fit(tmp_path / "one.csv"), "single class ('red')")
