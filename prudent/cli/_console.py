@@ -14,12 +14,27 @@ __all__ = ["RichReporter", "print_table"]
 
 
 def print_table(
-    console: Console, title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    console: Console,
+    title: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    compact: bool = False,
 ) -> None:
-    """Print a simple table with a title."""
-    table = Table(title=title, title_justify="left", header_style="bold")
+    """Print a simple table with a title; ``compact`` draws no cell borders or folds."""
+    from rich import box
+
+    table = Table(
+        title=title,
+        title_justify="left",
+        header_style="bold",
+        box=box.SIMPLE_HEAD if compact else box.HEAVY_HEAD,
+        pad_edge=not compact,
+        show_edge=not compact,
+        padding=(0, 0) if compact else (0, 1),
+    )
     for c in columns:
-        table.add_column(str(c), overflow="fold")
+        table.add_column(str(c), overflow="ellipsis" if compact else "fold", no_wrap=compact)
     for r in rows:
         table.add_row(*[str(v) for v in r])
     console.print(table)

@@ -17,31 +17,40 @@ def _ci(m: dict[str, float]) -> str:
     return f"{m['point']:.3f} ({m['low']:.2f}–{m['high']:.2f})"
 
 
+_VERDICT = {"better": "better", "not_better": "not better", "worse": "WORSE"}
+
+
+def _vs(r: dict[str, Any]) -> str:
+    vs = r.get("vs_baseline")
+    if not vs:
+        return "baseline"
+    return f"{_VERDICT.get(vs['verdict'], vs['verdict'])} p={vs['p_adjusted']:.2g}"
+
+
 def _leaderboard(console: Console, manifest: dict[str, Any]) -> None:
+    """One line per model within 100 columns: balanced accuracy with its interval, the other
+    metrics as points (``prudent show --json`` and the report have every interval, Brier and
+    prediction speed)."""
     rows = []
     for r in manifest["leaderboard"]:
-        vs = r.get("vs_baseline")
-        test = (
-            f"{vs['test']}: p={vs['p_value']:.2g}, Holm p={vs['p_adjusted']:.2g} → "
-            f"{vs['verdict'].replace('_', ' ')}"
-            if vs
-            else "baseline"
-        )
+        m = r["metrics"]
+        ba = m["balanced_accuracy"]
         rows.append(
             [
-                r["name"] + (" (baseline)" if r["baseline"] else ""),
-                *[_ci(r["metrics"][m]) for m in _METRICS],
-                f"{r['fit_seconds']:.2f}s",
-                f"{r['predict_seconds_per_1k']:.3f}s",
-                test,
+                r["name"] + ("*" if r["baseline"] else ""),
+                f"{ba['point']:.3f} ({ba['low']:.2f}–{ba['high']:.2f})",
+                *[f"{m[k]['point']:.3f}" for k in ("accuracy", "macro_f1", "log_loss", "ece")],
+                f"{r['fit_seconds']:.1f}s",
+                _vs(r),
             ]
         )
     print_table(
         console,
-        "Leaderboard (out-of-fold, 95% bootstrap CI) vs best baseline "
-        f"'{manifest['best_baseline']}'",
-        ["model", *_METRICS, "fit", "predict/1k rows", "significance vs baseline"],
+        f"Leaderboard (out-of-fold; * baseline; vs best baseline '{manifest['best_baseline']}', "
+        "Holm-adjusted)",
+        ["model", "bal. acc (95% CI)", "acc", "F1", "logloss", "ECE", "fit", "vs baseline"],
         rows,
+        compact=True,
     )
     for r in manifest["leaderboard"]:
         vs = r.get("vs_baseline")

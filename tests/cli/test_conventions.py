@@ -61,3 +61,24 @@ def test_report_out_leaves_the_bundle_alone(trained: Trained, tmp_path: Path) ->
     assert result.exit_code == 0, result.output
     assert (tmp_path / "r.html").read_text().lower().startswith("<!doctype html")
     assert {p.name: p.read_bytes() for p in bundle.iterdir()} == before
+
+
+def test_leaderboard_fits_100_columns_one_line_per_model(trained: Trained) -> None:
+    import io
+
+    from rich.console import Console
+
+    from prudent.cli._show import show_manifest
+
+    manifest = json.loads((trained.bundle / "manifest.json").read_text())
+    longest = dict(manifest["leaderboard"][-1], name="embeddings_logistic", baseline=False)
+    manifest["leaderboard"].append(longest)
+    buffer = io.StringIO()
+    show_manifest(Console(file=buffer, width=100), manifest)
+    lines = buffer.getvalue().splitlines()
+    title = next(i for i, line in enumerate(lines) if line.startswith("Leaderboard"))
+    rule = next(i for i in range(title, len(lines)) if lines[i].startswith("─"))
+    table = lines[rule + 1 : rule + 1 + len(manifest["leaderboard"])]
+    names = [r["name"] + ("*" if r["baseline"] else "") for r in manifest["leaderboard"]]
+    assert [line.split()[0] for line in table] == names
+    assert all(len(line.rstrip()) <= 100 and "…" not in line for line in table)
