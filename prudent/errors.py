@@ -27,6 +27,7 @@ lives in ``prudent.api``.
     │   └── UnknownPredictionError (KeyError)  no prediction with that id
     ├── FeedbackError (ValueError)           a label that is not among the classes
     │   └── FeedbackConflictError            a conflicting label (when refused)
+    ├── RegistryError                        a registry refused a change or is damaged
     └── ServiceError                         the serving core cannot answer now
         ├── OverloadedError                  queue full: try again later
         └── DeadlineExceededError (TimeoutError)
@@ -64,6 +65,7 @@ __all__ = [
     "OverloadedError",
     "PrudentError",
     "PrudentWarning",
+    "RegistryError",
     "RuleError",
     "SchemaError",
     "ServiceError",
@@ -250,6 +252,10 @@ class FeedbackError(PrudentError, ValueError):
 
 class FeedbackConflictError(FeedbackError):
     """A conflicting label was given for a prediction that already has one."""
+
+
+class RegistryError(PrudentError):
+    """A model registry refused a change (unknown version, nothing to roll back) or is damaged."""
 
 
 class ServiceError(PrudentError):

@@ -23,6 +23,7 @@ PACKAGES = [
     "prudent.models",
     "prudent.store",
     "prudent.monitor",
+    "prudent.retrain",
 ]
 
 

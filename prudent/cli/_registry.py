@@ -1,0 +1,141 @@
+"""``prudent registry``: versions of bundles, the champion and challenger aliases, and rollback."""
+
+from __future__ import annotations
+
+import getpass
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+
+from prudent.cli._console import print_table
+
+if TYPE_CHECKING:
+    from prudent.retrain import Event
+
+__all__ = ["register", "registry_app"]
+
+Opt = typer.Option
+Arg = typer.Argument
+Dir = Annotated[Path, Arg(help="The registry folder.")]
+By = Annotated[str | None, Opt("--by", help="Who makes the change (default: your login).")]
+Reason = Annotated[str, Opt("--reason", help="Why, kept in the history.")]
+Alias = Annotated[str, Opt("--alias", help="The alias to move.")]
+AsJson = Annotated[bool, Opt("--json", help="Print JSON for scripts.")]
+
+registry_app = typer.Typer(
+    name="registry",
+    no_args_is_help=True,
+    help="Bundle versions, the champion/challenger aliases, their history and rollback.",
+)
+
+
+def _who(by: str | None) -> str:
+    if by:
+        return by
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def _console() -> Console:
+    return Console(highlight=False, width=None if Console().is_terminal else 160)
+
+
+def _echo_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, allow_nan=False))
+
+
+def _moved(event: Event) -> str:
+    forced = " (forced)" if event.forced else ""
+    was = f" (was {event.previous})" if event.previous else ""
+    return f"{event.alias} -> {event.version}{was}{forced}"
+
+
+@registry_app.command("register")
+def register_version(
+    root: Dir,
+    bundle: Annotated[Path, Arg(help="The bundle folder to add as the next version.")],
+    by: By = None,
+    reason: Reason = "",
+) -> None:
+    """Verify a bundle and copy it in as the next version (v1, v2, ...)."""
+    from prudent.retrain import Registry
+
+    version = Registry(root, create=True).register(bundle, by=_who(by), reason=reason)
+    typer.echo(f"Registered {version.name} (model {version.model_version}).")
+
+
+@registry_app.command("list")
+def list_versions(root: Dir, as_json: AsJson = False) -> None:
+    """The versions, with the aliases each holds."""
+    from prudent.retrain import Registry
+
+    registry = Registry(root)
+    versions, aliases = registry.versions(), registry.aliases()
+    held: dict[str, list[str]] = {}
+    for alias, name in sorted(aliases.items()):
+        held.setdefault(name, []).append(alias)
+    if as_json:
+        _echo_json([{**v.to_dict(), "aliases": held.get(v.name, [])} for v in versions])
+        return
+    rows = [
+        (v.name, ", ".join(held.get(v.name, [])), v.model_version, v.registered_at, v.by,
+         v.reason)
+        for v in versions
+    ]  # fmt: skip
+    columns = ("version", "aliases", "model", "registered", "by", "reason")
+    print_table(_console(), f"Registry {root}", columns, rows)
+
+
+@registry_app.command("promote")
+def promote(
+    root: Dir,
+    version: Annotated[str, Arg(help="The version: v3, 3 or @challenger.")],
+    alias: Alias = "champion",
+    by: By = None,
+    reason: Reason = "",
+    force: Annotated[
+        bool, Opt("--force", help="Promote even a version with other inputs or classes.")
+    ] = False,
+) -> None:
+    """Move an alias (champion by default) to a version; the move is kept in the history."""
+    from prudent.retrain import Registry
+
+    event = Registry(root).promote(version, alias=alias, by=_who(by), reason=reason, force=force)
+    typer.echo(f"Promoted: {_moved(event)}.")
+
+
+@registry_app.command("rollback")
+def rollback(root: Dir, alias: Alias = "champion", by: By = None, reason: Reason = "") -> None:
+    """Return an alias to the version that held it before its last promotion."""
+    from prudent.retrain import Registry
+
+    event = Registry(root).rollback(alias=alias, by=_who(by), reason=reason)
+    typer.echo(f"Rolled back: {_moved(event)}.")
+
+
+@registry_app.command("history")
+def history(root: Dir, as_json: AsJson = False) -> None:
+    """Every registration and alias move, oldest first."""
+    from prudent.retrain import Registry
+
+    events = Registry(root).history()
+    if as_json:
+        _echo_json([e.to_dict() for e in events])
+        return
+    rows = [
+        (e.seq, e.at, e.action, e.alias or "", e.version, e.previous or "", e.by,
+         "yes" if e.forced else "", e.reason)
+        for e in events
+    ]  # fmt: skip
+    columns = ("#", "at", "action", "alias", "version", "previous", "by", "forced", "reason")
+    print_table(_console(), f"History of {root}", columns, rows)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``registry`` sub-app to ``app``."""
+    app.add_typer(registry_app)
