@@ -88,7 +88,13 @@ def fit(
     drop_suspect_labels: Annotated[bool, Opt(help="Remove rows the label audit flags.")] = False,
     alpha: Annotated[float, Opt(help="Conformal miscoverage (sets cover 1-alpha).")] = 0.1,
     mondrian: Annotated[bool, Opt(help="Class-conditional conformal coverage.")] = False,
-    target_accuracy: Annotated[float, Opt(help="Accuracy accepted predictions must reach.")] = 0.95,
+    target_accuracy: Annotated[
+        float | None,
+        Opt(help="Accuracy accepted predictions must reach (replaces the review budget)."),
+    ] = None,
+    review_budget: Annotated[
+        float, Opt(help="Largest share of in-distribution rows sent to review.")
+    ] = 0.15,
     delta: Annotated[float, Opt(help="Allowed chance the accept threshold misses it.")] = 0.1,
     ood_fpr: Annotated[float, Opt(help="Share of normal inputs flagged as unusual.")] = 0.05,
     ood_examples: Annotated[Path | None, Opt(help="Known out-of-distribution rows.")] = None,
@@ -125,6 +131,7 @@ def fit(
         alpha=alpha,
         mondrian=mondrian,
         target_accuracy=target_accuracy,
+        review_budget=review_budget,
         delta=delta,
         ood_fpr=ood_fpr,
         rules=rules,
@@ -284,7 +291,8 @@ def quickstart(
         drop_suspect_labels=False,
         alpha=0.1,
         mondrian=False,
-        target_accuracy=0.95,
+        target_accuracy=None,
+        review_budget=0.15,
         delta=0.1,
         ood_fpr=0.05,
         ood_examples=None,

@@ -181,8 +181,8 @@ def _trust(console: Console, t: dict[str, Any]) -> None:
         line = (
             f"{th['threshold']:.4f} ({th['method']}), validation coverage {th['coverage']:.3f}"
             if th.get("feasible")
-            else f"none: no threshold reaches accuracy {th['target_accuracy']} on validation, "
-            "so the primary accepts nothing"
+            else "no accept threshold: the model never auto-accepts (no threshold reaches "
+            f"accuracy {th['target_accuracy']} on validation)"
         )
         console.print(
             f"[bold]Accept threshold:[/] {line}; test decisions: {test.get('decisions', {})}",

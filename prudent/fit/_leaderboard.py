@@ -9,6 +9,7 @@ from typing import Any
 from prudent._typing import EncodedLabels
 from prudent.fit._engine import CandidateRun
 from prudent.metrics import Comparison, Verdict, bootstrap_scores, compare_to_baseline
+from prudent.models._selection import ought_to_beat_baseline
 
 __all__ = ["best_baseline", "leaderboard", "verdict_message"]
 
@@ -26,13 +27,19 @@ def best_baseline(runs: Mapping[str, CandidateRun], y: EncodedLabels) -> str:
     return max(baselines, key=lambda n: (balanced_accuracy(y, runs[n].oof_proba), n == "logistic"))
 
 
-def verdict_message(name: str, comparison: Comparison, baseline: str) -> str:
-    """One line on how ``name`` compares with the baseline."""
+def verdict_message(name: str, comparison: Comparison, baseline: str, family: str = "") -> str:
+    """One line on how ``name`` compares with the baseline; a warning only for a family
+    that ought to beat it (:func:`prudent.models.ought_to_beat_baseline`)."""
     p = comparison.p_adjusted
     if comparison.verdict is Verdict.BETTER:
         return f"{name}: significantly better than {baseline} (Holm-adjusted p={p:.3g})"
-    if comparison.verdict is Verdict.WORSE:
+    if comparison.verdict is Verdict.WORSE and ought_to_beat_baseline(family):
         return f"WARNING {name}: {WORSE_WARNING} (Holm-adjusted p={p:.3g})"
+    if comparison.verdict is Verdict.WORSE:
+        return (
+            f"{name}: significantly worse than {baseline}, as a simpler family often is "
+            f"(Holm-adjusted p={p:.3g})"
+        )
     return f"{name}: not significantly better than {baseline} (Holm-adjusted p={p:.3g})"
 
 
@@ -75,7 +82,7 @@ def leaderboard(
                 "verdict": str(c.verdict),
                 "accuracy_diff": c.accuracy_diff,
                 "balanced_accuracy_diff": c.balanced_accuracy_diff,
-                "message": verdict_message(name, c, base),
+                "message": verdict_message(name, c, base, run.spec.family),
             }
         rows.append(row)
     order = {n: i for i, n in enumerate(runs)}

@@ -106,6 +106,129 @@ def _ood(
     return out
 
 
+def _accepted(model: GuardedModel, table: pd.DataFrame, y: EncodedLabels) -> tuple[Any, float]:
+    accepted = (table["decision"] == "accept").to_numpy()
+    given = table["prediction"].to_numpy(dtype=object)[accepted]
+    right = given == model.classes[y[accepted]].astype(object)
+    return accepted, float(right.mean()) if accepted.any() else float("nan")
+
+
+def _accuracy_promise(
+    accept: dict[str, Any], spec: FitSpec, accepted: Any, acc: float
+) -> dict[str, Any]:
+    """Accuracy of accepted rows ≥ the promised bound, kept within 2 standard errors."""
+    target = accept.get("target_accuracy")
+    n = int(accepted.sum())
+    if not accept.get("feasible") or target is None:
+        return _promise(
+            "accuracy of accepted predictions",
+            "no accept threshold: the model never auto-accepts",
+            f"{int(accepted.sum())} accepted",
+            n == 0,
+        )
+    kept = bool(n == 0 or acc >= target - _tolerance(target, n))
+    return _promise(
+        "accuracy of accepted predictions",
+        f"≥ {target:.3f} (with prob. ≥ {1 - spec.delta:.2f}; kept within 2 standard errors)",
+        f"{acc:.3f} on {n} accepted" if n else "nothing accepted",
+        kept,
+    )
+
+
+def _review_promise(budget: float | None, table: pd.DataFrame) -> dict[str, Any] | None:
+    """The share of (in-distribution) test rows sent to review, against the review budget."""
+    if budget is None:
+        return None
+    share = float((table["decision"] == "review").mean())
+    n = len(table)
+    return _promise(
+        "share of in-distribution rows sent to review",
+        f"≤ {budget:.3f} (the review budget; kept within 2 standard errors)",
+        f"{share:.3f}",
+        share <= budget + _tolerance(budget, n),
+    )
+
+
+def _promises(
+    spec: FitSpec,
+    sections: dict[str, Any],
+    table: pd.DataFrame,
+    measured: dict[str, Any],
+) -> list[dict[str, Any]]:
+    n, th = len(table), sections["thresholds"]
+    accepted, acc = measured["accepted"], measured["accepted_accuracy"]
+    conformal, ood, ece = measured["conformal"], measured["ood"], measured["ece"]
+    promises = [
+        _accuracy_promise(th["accept"], spec, accepted, acc),
+        _review_promise(th.get("review_budget"), table),
+        _promise(
+            "coverage (share accepted)",
+            f"{th['accept']['coverage']:.3f} on validation",
+            f"{accepted.mean():.3f}",
+            None,
+        ),
+        _promise(
+            f"conformal coverage (LAC, alpha={spec.alpha})",
+            f"≥ {1 - spec.alpha:.3f} (kept within 2 standard errors)",
+            f"{conformal['lac']['coverage']:.3f} (mean set size "
+            f"{conformal['lac']['mean_size']:.2f})",
+            conformal["lac"]["coverage"] >= 1 - spec.alpha - _tolerance(spec.alpha, n),
+        ),
+        _promise(
+            "OOD false-positive rate",
+            f"≤ {spec.ood_fpr:.3f} (kept within 2 standard errors)",
+            f"{ood['test_fpr']:.3f}",
+            ood["test_fpr"] <= spec.ood_fpr + _tolerance(spec.ood_fpr, n),
+        ),
+        _promise(
+            "calibration (top-label ECE)",
+            "consistent with perfect (p ≥ 0.1)",
+            f"ECE {ece.statistic:.3f}, p={ece.p_value:.2f}",
+            ece.p_value >= 0.1,
+        ),
+    ]
+    return [p for p in promises if p is not None]
+
+
+def _test_section(
+    table: pd.DataFrame, measured: dict[str, Any], P_raw: ProbaMatrix, y: EncodedLabels, seed: int
+) -> dict[str, Any]:
+    decisions = table["decision"].value_counts().to_dict()
+    ece = measured["ece"]
+    return {
+        "decisions": {str(key): int(v) for key, v in decisions.items()},
+        "accepted_accuracy": measured["accepted_accuracy"],
+        "coverage": float(measured["accepted"].mean()),
+        "ece_raw": expected_calibration_error(y, P_raw),
+        "ece_calibrated": float(ece.statistic),
+        "ece_p_value": ece.p_value,
+        "label_confidence_ece": float(measured["label_ece"].statistic),
+        "label_confidence_ece_p_value": measured["label_ece"].p_value,
+        "ece_raw_p_value": ece_consistency_test(
+            P_raw.max(1), P_raw.argmax(1) == y, seed=seed
+        ).p_value,
+        "conformal": measured["conformal"],
+        "ood": {k: v for k, v in measured["ood"].items() if not k.startswith("score_")},
+    }
+
+
+def _artifacts(
+    table: pd.DataFrame, measured: dict[str, Any], P: ProbaMatrix, P_raw: ProbaMatrix, y: Any
+) -> dict[str, Any]:
+    ood = measured["ood"]
+    artifacts = {
+        "y_test": y,
+        "test_proba_raw": P_raw,
+        "test_proba": P,
+        "test_ood_score": ood["score_in"],
+        "test_sets": np.array([len(json.loads(s)) for s in table["prediction_set"]]),
+        "test_accepted": measured["accepted"],
+    }
+    if "score_out" in ood:
+        artifacts["ood_examples_score"] = ood["score_out"]
+    return artifacts
+
+
 def measure_promises(
     *,
     model: GuardedModel,
@@ -128,78 +251,20 @@ def measure_promises(
     names = {n for n, r in runs.items() if r.spec.baseline} | {sections["ensemble"]["best_single"]}
     metrics = {n: _scores(y, predict_proba_aligned(runs[n].model, X_test, k), seed) for n in names}
     metrics["final"] = _scores(y, P, seed)
-    ok = P.argmax(1) == y
-    ece_test = ece_consistency_test(P.max(1), ok, seed=seed)
-    accepted = (table["decision"] == "accept").to_numpy()
-    acc_ok = table["prediction"].to_numpy(dtype=object)[accepted] == model.classes[
-        y[accepted]
-    ].astype(object)
-    acc = float(acc_ok.mean()) if accepted.any() else float("nan")
-    conformal = _conformal(model, spec, P, y, calib_holdout)
-    ood = _ood(model, P, X_test, Z_ood, P_ood)
-    n = len(y)
-    val_cov = sections["thresholds"]["accept"]["coverage"]
-    promises = [
-        _promise(
-            "accuracy of accepted predictions",
-            f"≥ {spec.target_accuracy:.3f} (with prob. ≥ {1 - spec.delta:.2f})",
-            f"{acc:.3f} on {int(accepted.sum())} accepted"
-            if accepted.any()
-            else "nothing accepted",
-            bool(accepted.any() and acc >= spec.target_accuracy),
-        ),
-        _promise(
-            "coverage (share accepted)",
-            f"{val_cov:.3f} on validation",
-            f"{accepted.mean():.3f}",
-            None,
-        ),
-        _promise(
-            f"conformal coverage (LAC, alpha={spec.alpha})",
-            f"≥ {1 - spec.alpha:.3f} (kept within 2 standard errors)",
-            f"{conformal['lac']['coverage']:.3f} (mean set size "
-            f"{conformal['lac']['mean_size']:.2f})",
-            conformal["lac"]["coverage"] >= 1 - spec.alpha - _tolerance(spec.alpha, n),
-        ),
-        _promise(
-            "OOD false-positive rate",
-            f"≤ {spec.ood_fpr:.3f} (kept within 2 standard errors)",
-            f"{ood['test_fpr']:.3f}",
-            ood["test_fpr"] <= spec.ood_fpr + _tolerance(spec.ood_fpr, n),
-        ),
-        _promise(
-            "calibration (top-label ECE)",
-            "consistent with perfect (p ≥ 0.1)",
-            f"ECE {ece_test.statistic:.3f}, p={ece_test.p_value:.2f}",
-            ece_test.p_value >= 0.1,
-        ),
-    ]
-    decisions = table["decision"].value_counts().to_dict()
+    accepted, acc = _accepted(model, table, y)
+    label_ok = table["prediction"].to_numpy(dtype=object) == model.classes[y].astype(object)
+    measured = {
+        "accepted": accepted,
+        "accepted_accuracy": acc,
+        "ece": ece_consistency_test(P.max(1), P.argmax(1) == y, seed=seed),
+        "label_ece": ece_consistency_test(table["confidence"].to_numpy(float), label_ok, seed=seed),
+        "conformal": _conformal(model, spec, P, y, calib_holdout),
+        "ood": _ood(model, P, X_test, Z_ood, P_ood),
+    }
     out_sections = {
-        "promises": promises,
-        "test": {
-            "decisions": {str(key): int(v) for key, v in decisions.items()},
-            "accepted_accuracy": acc,
-            "coverage": float(accepted.mean()),
-            "ece_raw": expected_calibration_error(y, P_raw),
-            "ece_calibrated": float(ece_test.statistic),
-            "ece_p_value": ece_test.p_value,
-            "ece_raw_p_value": ece_consistency_test(
-                P_raw.max(1), P_raw.argmax(1) == y, seed=seed
-            ).p_value,
-            "conformal": conformal,
-            "ood": {k2: v for k2, v in ood.items() if not k2.startswith("score_")},
-        },
-        "risk_coverage": _curve(P.max(1), ok),
+        "promises": _promises(spec, sections, table, measured),
+        "test": _test_section(table, measured, P_raw, y, seed),
+        "risk_coverage": _curve(P.max(1), P.argmax(1) == y),
     }
-    artifacts = {
-        "y_test": y,
-        "test_proba_raw": P_raw,
-        "test_proba": P,
-        "test_ood_score": ood["score_in"],
-        "test_sets": np.array([len(json.loads(s)) for s in table["prediction_set"]]),
-        "test_accepted": accepted,
-    }
-    if "score_out" in ood:
-        artifacts["ood_examples_score"] = ood["score_out"]
+    artifacts = _artifacts(table, measured, P, P_raw, y)
     return Measured(test_metrics=metrics, sections=out_sections, artifacts=artifacts)

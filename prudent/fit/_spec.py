@@ -34,9 +34,13 @@ class FitSpec:
     mondrian
         Class-conditional conformal coverage.
     target_accuracy
-        Accuracy the accepted predictions must reach.
+        Accuracy the accepted predictions must reach; ``None`` (the default) uses the review
+        budget instead.
+    review_budget
+        Without a target: the largest share of in-distribution rows sent to review; the
+        accuracy of the rest is measured and promised.
     delta
-        Allowed probability that the accept threshold misses ``target_accuracy``.
+        Allowed probability that a promised accuracy is not reached.
     ood_fpr
         Share of in-distribution inputs flagged as out of distribution.
     rules
@@ -59,7 +63,8 @@ class FitSpec:
     drop_suspect_labels: bool = False
     alpha: float = 0.1
     mondrian: bool = False
-    target_accuracy: float = 0.95
+    target_accuracy: float | None = None
+    review_budget: float = 0.15
     delta: float = 0.1
     ood_fpr: float = 0.05
     rules: str | None = None
@@ -75,8 +80,12 @@ class FitSpec:
             (self.time_limit > 0, f"time_limit must be positive, got {self.time_limit}"),
             (0.0 < self.alpha < 1.0, f"alpha must be in (0, 1), got {self.alpha}"),
             (
-                0.0 < self.target_accuracy < 1.0,
+                self.target_accuracy is None or 0.0 < self.target_accuracy < 1.0,
                 f"target_accuracy must be in (0, 1), got {self.target_accuracy}",
+            ),
+            (
+                0.0 <= self.review_budget < 1.0,
+                f"review_budget must be in [0, 1), got {self.review_budget}",
             ),
             (0.0 < self.delta < 1.0, f"delta must be in (0, 1), got {self.delta}"),
             (0.0 < self.ood_fpr < 1.0, f"ood_fpr must be in (0, 1), got {self.ood_fpr}"),

@@ -1,10 +1,11 @@
 """The trust stage of a fit: ensemble → calibration → OOD → conformal → thresholds → final test.
 
-Orchestration only; every algorithm lives in ``prudent.models`` or ``prudent.metrics``.
-The training rows' out-of-fold predictions are split in two, stratified: part A fits the
-calibrators and the OOD detectors, part B (never used to fit them) sets the conformal
-quantiles, the OOD threshold and the accept thresholds. The locked test set is used once,
-by :func:`prudent.fit._promises.measure_promises`, at the very end.
+Orchestration only; every algorithm and every choice lives in ``prudent.models`` or
+``prudent.metrics``. The training rows' out-of-fold predictions are calibrated by
+cross-fitting (each row by a map fitted without it) and split in two, stratified: part A
+fits the OOD detector, part B (never used to fit it) sets the conformal quantiles, the OOD
+threshold and the accept thresholds. The locked test set is used once, by
+:func:`prudent.fit._promises.measure_promises`, at the very end.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
+from scipy.sparse import issparse
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 
@@ -25,24 +26,19 @@ from prudent.fit._engine import Budget, CandidateRun, predict_proba_aligned
 from prudent.fit._promises import measure_promises
 from prudent.fit._reporter import Reporter
 from prudent.fit._spec import FitSpec
-from prudent.metrics import (
-    Comparison,
-    Verdict,
-    balanced_accuracy,
-    compare_to_baseline,
-    diversity_report,
-    expected_calibration_error,
-    mcnemar,
-)
-from prudent.models._calibration import ProbabilityCalibrator
-from prudent.models._cascade import CascadePolicy
+from prudent.metrics import Comparison, diversity_report, expected_calibration_error
+from prudent.models._calibration import ProbabilityCalibrator, calibrate_cross_fitted
 from prudent.models._conformal import ConformalClassifier
-from prudent.models._ensembles import choose_ensemble, ensemble_from_choice
-from prudent.models._features import CappedSVD
+from prudent.models._decision_policy import (
+    PolicyRequest,
+    choose_class_weights,
+    decision_policy,
+)
 from prudent.models._guarded import GuardedModel
 from prudent.models._ood import OODDetector
+from prudent.models._ood_space import ood_detectors, ood_feature_map
 from prudent.models._rules import RuleSet
-from prudent.models._thresholds import CostPolicy, select_threshold
+from prudent.models._selection import FALLBACK, choose_primary
 
 __all__ = ["TrustResult", "build_trust"]
 
@@ -97,158 +93,206 @@ def _diversity(runs: Mapping[str, CandidateRun], y: EncodedLabels) -> dict[str, 
     return out
 
 
+@dataclass
+class _Data:
+    """The rows the trust stage reads."""
+
+    schema: Schema
+    classes: Labels
+    X_train: pd.DataFrame
+    y_train: EncodedLabels
+    X_test: pd.DataFrame
+    y_test: EncodedLabels
+    X_ood: pd.DataFrame | None
+
+
 def _primary(
-    runs: Mapping[str, CandidateRun],
-    comparisons: Mapping[str, Comparison],
-    base: str,
-    y: EncodedLabels,
-    spec: FitSpec,
+    runs: Mapping[str, CandidateRun], base: str, y: EncodedLabels, seed: int
 ) -> tuple[Any, ProbaMatrix, dict[str, Any]]:
-    pool = [n for n, r in runs.items() if n != "majority"]
-    choice = choose_ensemble(pool, [runs[n].oof_proba for n in pool], y, random_state=spec.seed)
-    best = choice.best_single
-    vs_single = mcnemar(runs[best].oof_proba.argmax(1) == y, choice.oof_proba.argmax(1) == y)
-    vs_base = compare_to_baseline(y, runs[base].oof_proba, {"primary": choice.oof_proba})
-    verdict = vs_base["primary"].verdict
-    info: dict[str, Any] = {
-        "kind": choice.kind,
-        "members": choice.weights,
-        "best_single": best,
-        "options_log_loss": choice.log_loss,
-        "gain_log_loss": choice.gain,
-        "vs_best_single": {
-            "test": vs_single.name,
-            "p_value": vs_single.p_value,
-            "n01": vs_single.n01,
-            "n10": vs_single.n10,
-        },
-        "vs_baseline": {
-            "baseline": base,
-            "test": vs_base["primary"].test.name,
-            "p_value": vs_base["primary"].p_value,
-            "verdict": str(verdict),
-        },
-    }
-    if choice.kind == "single":
-        info["reason"] = (
-            f"no ensemble beat the best single model ({best}) on validation log "
-            "loss, so it is used alone"
-        )
-    else:
-        info["reason"] = (
-            f"{choice.kind} ensemble lowers validation log loss by {choice.gain:.4f} over {best}"
-        )
-    fitted = {n: runs[n].model for n in pool}
-    model, oof = ensemble_from_choice(choice, fitted), choice.oof_proba
-    info["considered"] = choice.kind
-    info["primary"] = best if choice.kind == "single" else f"{choice.kind} ensemble"
-    if best == "logistic" and choice.kind == "single":
-        return model, oof, info
-    base_ba = balanced_accuracy(y, runs["logistic"].oof_proba)
-    if verdict is Verdict.WORSE or balanced_accuracy(y, oof) < base_ba:
-        why = (
-            "is significantly worse than"
-            if verdict is Verdict.WORSE
-            else "does not beat the balanced accuracy of"
-        )
-        info |= {
-            "kind": "single",
-            "members": {"logistic": 1.0},
-            "primary": "logistic",
-            "reason": f"the best model ({info['primary']}) {why} the logistic baseline "
-            f"({base_ba:.3f}), so the logistic baseline is kept",
-        }
-        return runs["logistic"].model, runs["logistic"].oof_proba, info
-    if verdict is not Verdict.BETTER:
-        info["flag"] = (
-            f"FLAG: {info['primary']} is not significantly better than the baseline "
-            f"{base} (McNemar, p={vs_base['primary'].p_value:.3g}); shipped because "
-            "its validation log loss and balanced accuracy are better"
-        )
-        info["reason"] += "; " + info["flag"]
-    return model, oof, info
-
-
-def _ood_features(
-    runs: Mapping[str, CandidateRun], X: pd.DataFrame, schema: Schema, seed: int
-) -> tuple[Any, tuple[str, ...]]:
-    """The OOD detector's feature space, fitted on ``X`` (part A only), and its detectors.
-
-    Sentence embeddings when that candidate ran; for other text, the logistic baseline's
-    sparse TF-IDF rows with nearest-neighbour distance (cosine-like, as rows are unit
-    length: an SVD of them loses what makes a text unusual); for tables, the baseline's
-    scaled features, reduced by truncated SVD when wide. Fitting the map on part A only
-    keeps part B, where the threshold is set, as fresh as future inputs (a vocabulary
-    learnt on B would make B look unlike new text).
-    """
-    # isolation forest is left out: rarely the best here, and costly per request
-    all_detectors = ("knn", "mahalanobis", "max_prob", "energy")
-    if "embeddings_logistic" in runs:
-        pre = runs["embeddings_logistic"].model.named_steps["preprocess"]
-        return Pipeline([("preprocess", pre)]), all_detectors
-    pre = clone(runs["logistic"].model.named_steps["preprocess"]).fit(X)
-    if schema.has_text:
-        return Pipeline([("preprocess", pre)]), ("knn", "max_prob", "energy")
-    Z = pre.transform(X)
-    if Z.shape[1] <= 64:
-        return Pipeline([("preprocess", pre)]), all_detectors
-    svd = CappedSVD(n_components=min(64, max(2, len(X) // 4)), random_state=seed)
-    return Pipeline([("preprocess", pre), ("svd", svd.fit(Z))]), all_detectors
+    fitted = {n: r.model for n, r in runs.items() if n != "majority"}
+    oof = {n: r.oof_proba for n, r in runs.items()}
+    return choose_primary(fitted, oof, y, base=base, seed=seed)
 
 
 def _calibrate(
-    P: ProbaMatrix, y: EncodedLabels, a: IntArray, b: IntArray, seed: int
+    P: ProbaMatrix, y: EncodedLabels, seed: int
 ) -> tuple[ProbabilityCalibrator, ProbaMatrix, dict[str, Any]]:
-    cal = ProbabilityCalibrator(method="auto", cv=5, random_state=seed).fit(P[a], y[a])
-    Pb = cal.predict_proba(P[b])
-    info = {
-        "method": cal.method_,
-        "cv_log_loss": dict(cal.cv_log_loss_),
-        "ece_before_holdout": expected_calibration_error(y[b], P[b]),
-        "ece_after_holdout": expected_calibration_error(y[b], Pb),
+    cal, Q, info = calibrate_cross_fitted(P, y, cv=5, random_state=seed)
+    info |= {
+        "ece_before_holdout": expected_calibration_error(y, P),
+        "ece_after_holdout": expected_calibration_error(y, Q),
     }
-    return cal, cal.predict_proba(P), info
+    return cal, Q, info
+
+
+@dataclass
+class _OOD:
+    """The fitted feature map and detector, and the known OOD rows in its space."""
+
+    features: Pipeline
+    detector: OODDetector
+    Z_b: Any
+    Z_ood: Any = None
+    P_ood: ProbaMatrix | None = None
+
+
+def _ood(
+    runs: Mapping[str, CandidateRun],
+    data: _Data,
+    Pc: ProbaMatrix,
+    parts: tuple[IntArray, IntArray],
+    ood_known: tuple[Any, ProbaMatrix | None],
+    spec: FitSpec,
+) -> _OOD:
+    a, b = parts
+    embeddings = runs.get("embeddings_logistic")
+    features = ood_feature_map(
+        data.schema,
+        data.X_train.iloc[a],
+        text_preprocess=runs[FALLBACK].model.named_steps["preprocess"],
+        embeddings_preprocess=None
+        if embeddings is None
+        else embeddings.model.named_steps["preprocess"],
+        seed=spec.seed,
+    )
+    Za, Zb = features.transform(data.X_train.iloc[a]), features.transform(data.X_train.iloc[b])
+    Z_ood, P_ood = ood_known
+    Z_ood = None if Z_ood is None else features.transform(Z_ood)
+    choose = slice(0, None, 2)  # even rows choose the detector, odd rows measure it
+    detector = OODDetector(
+        detectors=ood_detectors(known_ood=Z_ood is not None, sparse=issparse(Za)),
+        fpr=spec.ood_fpr,
+        random_state=spec.seed,
+    ).fit(
+        Za,
+        Pc[a],
+        data.y_train[a],
+        Z_val=Zb,
+        P_val=Pc[b],
+        Z_ood=None if Z_ood is None else Z_ood[choose],
+        P_ood=None if P_ood is None else P_ood[choose],
+    )
+    return _OOD(features, detector, Zb, Z_ood, P_ood)
 
 
 def _policy(
+    spec: FitSpec, Pc: ProbaMatrix, Bc: ProbaMatrix, y: EncodedLabels, b: IntArray, ood: _OOD
+) -> tuple[Any, dict[str, Any]]:
+    weights, labels = choose_class_weights(Pc, y)
+    in_dist = ~np.asarray(ood.detector.is_ood(ood.Z_b, Pc[b]), dtype=bool)
+    request = PolicyRequest(
+        target_accuracy=spec.target_accuracy,
+        review_budget=spec.review_budget,
+        delta=spec.delta,
+        costs=spec.costs,
+        review_cost=spec.review_cost,
+    )
+    policy, info = decision_policy(
+        request,
+        Pc[b],
+        Bc[b],
+        y[b],
+        in_distribution=in_dist,
+        ood_threshold=float(ood.detector.threshold_),
+        class_weights=weights,
+    )
+    return policy, info | {"label_rule": labels}
+
+
+def _target_notice(spec: FitSpec, thresholds: dict[str, Any]) -> str | None:
+    """One line when a requested accuracy target leaves no meaningful coverage."""
+    if spec.target_accuracy is None or thresholds["meaningful"]:
+        return None
+    best = ", ".join(
+        f"{r['accuracy']:.3f} at {r['coverage']:.0%}" for r in thresholds["reachable"][1:]
+    )
+    return (
+        f"Accuracy {spec.target_accuracy:.3f} cannot be promised with meaningful coverage "
+        f"(validation coverage {thresholds['accept']['coverage'] or 0:.1%}); reachable: {best}."
+    )
+
+
+def _rules(spec: FitSpec, data: _Data) -> RuleSet | None:
+    if not spec.rules:
+        return None
+    classes = [str(c) for c in data.classes]
+    return RuleSet.from_yaml(spec.rules, columns=data.schema.feature_names, classes=classes)
+
+
+def _sections(
+    diversity: dict[str, Any],
+    chosen: dict[str, Any],
+    calib: dict[str, Any],
+    thresholds: dict[str, Any],
+    ood: OODDetector,
     spec: FitSpec,
-    Pc: ProbaMatrix,
-    Bc: ProbaMatrix,
-    y: EncodedLabels,
-    b: IntArray,
-    in_dist: np.ndarray,
-    ood_threshold: float,
-) -> tuple[CascadePolicy, dict[str, Any]]:
-    rows = b[in_dist]
-    conf, ok = Pc[rows].max(1), Pc[rows].argmax(1) == y[rows]
-    accept = select_threshold(conf, ok, target_accuracy=spec.target_accuracy, delta=spec.delta)
-    left = rows[conf < accept.threshold]
-    bconf, bok = Bc[left].max(1), Bc[left].argmax(1) == y[left]
-    backup = (
-        select_threshold(bconf, bok, target_accuracy=spec.target_accuracy, delta=spec.delta)
-        if len(left)
-        else None
-    )
-    cost = None
-    if spec.costs is not None:
-        cost = CostPolicy(
-            np.asarray(spec.costs, dtype=float),
-            review_cost=float(
-                spec.review_cost if spec.review_cost is not None else np.max(spec.costs) / 2
-            ),
-        )
-    policy = CascadePolicy(
-        accept.threshold,
-        backup_threshold=backup.threshold if backup else np.inf,
-        ood_threshold=ood_threshold,
-        cost_policy=cost,
-    )
-    info = {
-        "accept": accept.to_dict(),
-        "backup": backup.to_dict() if backup else None,
-        "policy": policy.to_dict(),
+) -> dict[str, Any]:
+    return {
+        "diversity": diversity,
+        "ensemble": chosen,
+        "calibration": calib,
+        "thresholds": thresholds,
+        "ood": {
+            "chosen": ood.chosen_,
+            "detectors": list(ood.detectors_),
+            "validation_auroc": dict(ood.auroc_),
+            "threshold": float(ood.threshold_),
+            "fpr_target": spec.ood_fpr,
+        },
+        "conformal": {"method": "lac", "alpha": spec.alpha, "mondrian": spec.mondrian},
     }
-    return policy, info
+
+
+def _known_ood(data: _Data, primary: Any, cal: ProbabilityCalibrator) -> tuple[Any, Any]:
+    """The known OOD rows and the primary's calibrated probabilities on them, if given."""
+    if data.X_ood is None or len(data.X_ood) < 2:
+        return None, None
+    raw = predict_proba_aligned(primary, data.X_ood, len(data.classes))
+    return data.X_ood, cal.predict_proba(raw)
+
+
+def _guard(
+    runs: Mapping[str, CandidateRun], base: str, data: _Data, spec: FitSpec, reporter: Reporter
+) -> tuple[GuardedModel, dict[str, Any], dict[str, Any]]:
+    """Fit every part of the guarded model; return it, its sections and evidence."""
+    y = data.y_train
+    a, b = _halves(y, spec.seed)
+    with reporter.progress("Building trust", total=4) as advance:
+        primary, oof, chosen = _primary(runs, base, y, spec.seed)
+        reporter.notice(f"Chosen model: {chosen['primary']} — {chosen['reason']}.")
+        cal, Pc, calib = _calibrate(oof, y, spec.seed)
+        bcal, Bc, _ = _calibrate(runs[FALLBACK].oof_proba, y, spec.seed)
+        advance()
+        known = _known_ood(data, primary, cal)
+        # the OOD reference and its threshold rows are capped: neighbour queries on every
+        # training row would cost more than the rest of the fit on large tables
+        b_ood = _cap(b, OOD_ROWS, spec.seed)
+        ood = _ood(runs, data, Pc, (_cap(a, OOD_ROWS, spec.seed), b_ood), known, spec)
+        advance()
+        conformal = ConformalClassifier(
+            method="lac", alpha=spec.alpha, mondrian=spec.mondrian, allow_empty=False
+        ).fit(Pc[b], y[b])
+        policy, thresholds = _policy(spec, Pc, Bc, y, b_ood, ood)
+        notice = _target_notice(spec, thresholds)
+        if notice:
+            reporter.notice(notice)
+        advance()
+        model = GuardedModel(
+            classes=data.classes,
+            primary=primary,
+            primary_calibrator=cal,
+            backup=runs[FALLBACK].model,
+            backup_calibrator=bcal,
+            ood_features=ood.features,
+            ood=ood.detector,
+            conformal=conformal,
+            policy=policy,
+            rules=_rules(spec, data),
+        )
+        advance()
+    sections = _sections(_diversity(runs, y), chosen, calib, thresholds, ood.detector, spec)
+    evidence = {"oof": oof, "Pc": Pc, "b": b, "ood": ood}
+    return model, sections, evidence
 
 
 def build_trust(
@@ -268,96 +312,31 @@ def build_trust(
     reporter: Reporter,
 ) -> TrustResult:
     """Build the guarded model from the cross-validated runs, then measure its promises."""
-    y, k = y_train, len(classes)
-    a, b = _halves(y, spec.seed)
-    with reporter.progress("Building trust", total=6) as advance:
-        diversity = _diversity(runs, y)
-        primary, oof, chosen = _primary(runs, comparisons, best_baseline, y, spec)
-        reporter.notice(f"Chosen model: {chosen['primary']} — {chosen['reason']}.")
-        advance()
-        cal, Pc, calib = _calibrate(oof, y, a, b, spec.seed)
-        bcal, Bc, _ = _calibrate(runs["logistic"].oof_proba, y, a, b, spec.seed)
-        advance()
-        # the OOD reference and its threshold rows are capped: neighbour queries on every
-        # training row would cost more than the rest of the fit on large tables
-        a_ood, b_ood = _cap(a, OOD_ROWS, spec.seed), _cap(b, OOD_ROWS, spec.seed)
-        features, detectors = _ood_features(runs, X_train.iloc[a_ood], schema, spec.seed)
-        Za, Zb = features.transform(X_train.iloc[a_ood]), features.transform(X_train.iloc[b_ood])
-        Z_ood = P_ood = None
-        if X_ood is not None and len(X_ood) >= 2:
-            Z_ood = features.transform(X_ood)
-            P_ood = cal.predict_proba(predict_proba_aligned(primary, X_ood, k))
-        choose = slice(0, None, 2)  # even rows choose the detector, odd rows measure it
-        ood = OODDetector(detectors=detectors, fpr=spec.ood_fpr, random_state=spec.seed).fit(
-            Za,
-            Pc[a_ood],
-            y[a_ood],
-            Z_val=Zb,
-            P_val=Pc[b_ood],
-            Z_ood=None if Z_ood is None else Z_ood[choose],
-            P_ood=None if P_ood is None else P_ood[choose],
-        )
-        advance()
-        conformal = ConformalClassifier(
-            method="lac", alpha=spec.alpha, mondrian=spec.mondrian, allow_empty=False
-        ).fit(Pc[b], y[b])
-        advance()
-        in_dist = ~np.asarray(ood.is_ood(Zb, Pc[b_ood]), dtype=bool)
-        policy, thresholds = _policy(spec, Pc, Bc, y, b_ood, in_dist, float(ood.threshold_))
-        advance()
-        rules = None
-        if spec.rules:
-            rules = RuleSet.from_yaml(
-                spec.rules, columns=schema.feature_names, classes=[str(c) for c in classes]
-            )
-        model = GuardedModel(
-            classes=classes,
-            primary=primary,
-            primary_calibrator=cal,
-            backup=runs["logistic"].model,
-            backup_calibrator=bcal,
-            ood_features=features,
-            ood=ood,
-            conformal=conformal,
-            policy=policy,
-            rules=rules,
-        )
-        sections = {
-            "diversity": diversity,
-            "ensemble": chosen,
-            "calibration": calib,
-            "thresholds": thresholds,
-            "ood": {
-                "chosen": ood.chosen_,
-                "validation_auroc": dict(ood.auroc_),
-                "threshold": float(ood.threshold_),
-                "fpr_target": spec.ood_fpr,
-            },
-            "conformal": {"method": "lac", "alpha": spec.alpha, "mondrian": spec.mondrian},
-        }
-        measured = measure_promises(
-            model=model,
-            runs=runs,
-            spec=spec,
-            X_test=X_test,
-            y_test=y_test,
-            X_ood=X_ood,
-            Z_ood=None if Z_ood is None else Z_ood[1::2],
-            P_ood=None if P_ood is None else P_ood[1::2],
-            sections=sections,
-            calib_holdout=(Pc[b], oof[b], y[b]),
-        )
-        advance()
+    data = _Data(schema, classes, X_train, y_train, X_test, y_test, X_ood)
+    model, sections, ev = _guard(runs, best_baseline, data, spec, reporter)
+    ood, b, y = ev["ood"], ev["b"], y_train
+    measured = measure_promises(
+        model=model,
+        runs=runs,
+        spec=spec,
+        X_test=X_test,
+        y_test=y_test,
+        X_ood=X_ood,
+        Z_ood=None if ood.Z_ood is None else ood.Z_ood[1::2],
+        P_ood=None if ood.P_ood is None else ood.P_ood[1::2],
+        sections=sections,
+        calib_holdout=(ev["Pc"][b], ev["oof"][b], y[b]),
+    )
     artifacts = {
         "y_train": y,
         "holdout_rows": b,
-        "oof_primary_raw": oof,
-        "oof_primary_calibrated": Pc,
+        "oof_primary_raw": ev["oof"],
+        "oof_primary_calibrated": ev["Pc"],
     } | measured.artifacts
     artifacts |= {f"oof_{n}": r.oof_proba for n, r in runs.items()}
     return TrustResult(
         model=model,
-        chosen=chosen,
+        chosen=sections["ensemble"],
         test_metrics=measured.test_metrics,
         artifacts=artifacts,
         sections=sections | measured.sections,

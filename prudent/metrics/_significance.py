@@ -148,7 +148,8 @@ class Verdict(enum.StrEnum):
     NOT_BETTER = "not_better"
     """Not significantly different from the baseline."""
     WORSE = "worse"
-    """Significantly less accurate than the baseline: usually a bug in data or preprocessing."""
+    """Significantly less accurate than the baseline: expected of a weak family, a warning
+    sign for one that ought to win (see ``prudent.models.ought_to_beat_baseline``)."""
 
 
 @dataclass(frozen=True)

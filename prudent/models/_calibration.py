@@ -29,11 +29,13 @@ from sklearn.utils.validation import validate_data
 from prudent._compat import check_is_fitted
 from prudent._typing import EncodedLabels, FloatArray, Labels, ProbaMatrix
 from prudent.errors import ConfigError, DataError, TargetError
+from prudent.metrics import expected_calibration_error
 
-__all__ = ["ProbabilityCalibrator"]
+__all__ = ["ProbabilityCalibrator", "calibrate_cross_fitted", "choose_method", "cross_fitted"]
 
-METHODS = ("temperature", "sigmoid", "isotonic")
+METHODS = ("identity", "temperature", "sigmoid", "isotonic")
 """The calibration maps, in order of preference when their cross-validated losses tie."""
+_ECE_TOLERANCE = 1e-4  # a map whose held-out ECE exceeds the identity's by more is not shipped
 MIN_ROWS_ISOTONIC = 100
 """Below this many calibration rows, ``auto`` does not consider isotonic regression."""
 _EPS_IN = 1e-12  # input probabilities are clipped here before taking logs
@@ -143,6 +145,8 @@ def _logit(s: FloatArray) -> FloatArray:
 
 def _fit_map(method: str, P: ProbaMatrix, y: EncodedLabels) -> Any:
     """Fit one map on clipped probabilities: a temperature, Platt coefficients or isotonic."""
+    if method == "identity":
+        return None
     if method == "temperature":
         return _fit_temperature(P, y)
     s, top = _scalar_view(P)
@@ -155,6 +159,8 @@ def _fit_map(method: str, P: ProbaMatrix, y: EncodedLabels) -> Any:
 
 def _apply_map(method: str, fitted: Any, P: ProbaMatrix) -> ProbaMatrix:
     """Apply a map from :func:`_fit_map`; the output is clipped to ``[1e-7, 1]``, rows sum to 1."""
+    if method == "identity":
+        return _clip_normalise(P, _EPS_OUT)
     if method == "temperature":
         return _clip_normalise(softmax(np.log(P) / fitted, axis=1), _EPS_OUT)
     s, top = _scalar_view(P)
@@ -195,16 +201,36 @@ def _splitter(y: EncodedLabels, cv: int, random_state: Any) -> StratifiedKFold |
     return KFold(n_splits=min(cv, y.size), shuffle=True, random_state=random_state)
 
 
-def _cv_log_loss(
+def cross_fitted(
     P: ProbaMatrix, y: EncodedLabels, methods: tuple[str, ...], cv: int, random_state: Any
-) -> dict[str, float]:
-    """Return each method's out-of-fold log loss (mean NLL of the true class)."""
-    total = dict.fromkeys(methods, 0.0)
+) -> dict[str, ProbaMatrix]:
+    """Each method's cross-fitted probabilities: every row mapped by a map fitted without it."""
+    out = {method: np.empty_like(P) for method in methods}
     for train, test in _splitter(y, cv, random_state).split(P, y):
         for method in methods:
-            Q = _apply_map(method, _fit_map(method, P[train], y[train]), P[test])
-            total[method] -= float(np.sum(np.log(Q[np.arange(test.size), y[test]])))
-    return {method: loss / y.size for method, loss in total.items()}
+            out[method][test] = _apply_map(method, _fit_map(method, P[train], y[train]), P[test])
+    return out
+
+
+def _log_loss(Q: ProbaMatrix, y: EncodedLabels) -> float:
+    return float(-np.mean(np.log(Q[np.arange(y.size), y])))
+
+
+def choose_method(Q: dict[str, ProbaMatrix], y: EncodedLabels) -> tuple[str, dict[str, Any]]:
+    """The map of lowest held-out log loss among those that do not worsen held-out ECE.
+
+    ``Q`` holds each method's cross-fitted probabilities, ``"identity"`` among them. A map
+    whose top-label ECE exceeds the identity's is not shipped, however low its log loss.
+
+    Returns
+    -------
+    tuple
+        The method, and the evidence: ``log_loss`` and ``ece`` per method.
+    """
+    loss = {m: _log_loss(q, y) for m, q in Q.items()}
+    ece = {m: expected_calibration_error(y, q) for m, q in Q.items()}
+    allowed = [m for m in Q if m == "identity" or ece[m] <= ece["identity"] + _ECE_TOLERANCE]
+    return min(allowed, key=loss.__getitem__), {"log_loss": loss, "ece": ece}
 
 
 class ProbabilityCalibrator(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
@@ -222,8 +248,10 @@ class ProbabilityCalibrator(ClassifierMixin, BaseEstimator):  # type: ignore[mis
       sigmoid of its logit, or a non-decreasing step function). For more classes, a map of
       the top-label confidence; the other classes are rescaled in proportion so the row sums
       to 1 and the argmax is unchanged (not one-vs-rest, see the module docstring).
+    - ``"identity"``: the probabilities as they are (clipped and renormalised).
     - ``"auto"``: the method with the lowest out-of-fold log loss on the calibration rows
-      (stratified ``cv`` folds, fewer when a class is smaller), refitted on all of them.
+      (stratified ``cv`` folds, fewer when a class is smaller) among those whose
+      out-of-fold top-label ECE is no worse than the identity's, refitted on all of them.
       Isotonic regression is not considered below 100 rows, where it overfits.
 
     Outputs are clipped to ``[1e-7, 1]`` and renormalised.
@@ -231,7 +259,7 @@ class ProbabilityCalibrator(ClassifierMixin, BaseEstimator):  # type: ignore[mis
     Parameters
     ----------
     method
-        ``"auto"``, ``"temperature"``, ``"sigmoid"`` or ``"isotonic"``.
+        ``"auto"``, ``"identity"``, ``"temperature"``, ``"sigmoid"`` or ``"isotonic"``.
     cv
         The largest number of folds ``auto`` uses to compare the methods (at least 2).
     random_state
@@ -247,6 +275,8 @@ class ProbabilityCalibrator(ClassifierMixin, BaseEstimator):  # type: ignore[mis
         The method fitted: ``method``, or the one ``auto`` chose.
     cv_log_loss_
         Method → out-of-fold log loss when ``method="auto"``; empty otherwise.
+    cv_ece_
+        Method → out-of-fold top-label ECE when ``method="auto"``; empty otherwise.
     temperature_
         The fitted temperature when ``method_ == "temperature"``, else ``None``.
     map_
@@ -301,10 +331,12 @@ class ProbabilityCalibrator(ClassifierMixin, BaseEstimator):  # type: ignore[mis
         P = _as_proba_matrix(X_valid)
         self.cv_log_loss_: dict[str, float] = {}
         self.method_ = self.method
+        self.cv_ece_: dict[str, float] = {}
         if self.method == "auto":
-            candidates = METHODS if y_idx.size >= MIN_ROWS_ISOTONIC else METHODS[:2]
-            self.cv_log_loss_ = _cv_log_loss(P, y_idx, candidates, self.cv, self.random_state)
-            self.method_ = min(candidates, key=self.cv_log_loss_.__getitem__)
+            candidates = METHODS if y_idx.size >= MIN_ROWS_ISOTONIC else METHODS[:-1]
+            Q = cross_fitted(P, y_idx, candidates, self.cv, self.random_state)
+            self.method_, evidence = choose_method(Q, y_idx)
+            self.cv_log_loss_, self.cv_ece_ = evidence["log_loss"], evidence["ece"]
         self.map_ = _fit_map(self.method_, P, y_idx)
         self.temperature_ = float(self.map_) if self.method_ == "temperature" else None
         return self
@@ -346,7 +378,7 @@ class ProbabilityCalibrator(ClassifierMixin, BaseEstimator):  # type: ignore[mis
     def _check_params(self) -> None:
         if self.method not in ("auto", *METHODS):
             raise ConfigError(
-                f"ProbabilityCalibrator method must be one of 'auto', 'temperature', "
+                f"ProbabilityCalibrator method must be one of 'auto', 'identity', 'temperature', "
                 f"'sigmoid', 'isotonic', but got {self.method!r}; pick one of those."
             )
         if isinstance(self.cv, bool) or not isinstance(self.cv, int | np.integer) or self.cv < 2:
@@ -354,3 +386,42 @@ class ProbabilityCalibrator(ClassifierMixin, BaseEstimator):  # type: ignore[mis
                 f"ProbabilityCalibrator cv must be an integer >= 2, but got {self.cv!r}; "
                 "pass the number of folds, for example cv=5."
             )
+
+
+def calibrate_cross_fitted(
+    P: ProbaMatrix, y: EncodedLabels, *, cv: int = 5, random_state: Any = 0
+) -> tuple[ProbabilityCalibrator, ProbaMatrix, dict[str, Any]]:
+    """Choose a calibration map on held-out evidence and calibrate every row out of fold.
+
+    Each candidate map (the identity among them) is cross-fitted on the rows: every row is
+    mapped by a map fitted on the other folds. The map of lowest held-out log loss among
+    those that do not worsen held-out ECE (:func:`choose_method`) is then fitted on all rows
+    and shipped; the rows' own calibrated probabilities are the cross-fitted ones, so the
+    thresholds set on them see the calibrator as new rows will.
+
+    Parameters
+    ----------
+    P
+        Out-of-fold probabilities of the model, shape ``(n, k)``.
+    y
+        Class indices, shape ``(n,)``.
+    cv
+        Folds of the cross-fitting.
+    random_state
+        Seeds the folds.
+
+    Returns
+    -------
+    tuple
+        The fitted calibrator, the cross-fitted calibrated probabilities, and the evidence:
+        ``method``, ``cv_log_loss``, ``cv_ece`` (per method).
+    """
+    y = np.asarray(y, dtype=np.int64)
+    P = _as_proba_matrix(np.asarray(P, dtype=np.float64))
+    candidates = METHODS if y.size >= MIN_ROWS_ISOTONIC else METHODS[:-1]
+    Q = cross_fitted(P, y, candidates, cv, random_state)
+    method, evidence = choose_method(Q, y)
+    calibrator = ProbabilityCalibrator(method=method, cv=cv, random_state=random_state)
+    calibrator.fit(P, y)
+    info = {"method": method, "cv_log_loss": evidence["log_loss"], "cv_ece": evidence["ece"]}
+    return calibrator, Q[method], info

@@ -66,6 +66,11 @@ class CascadePolicy:
         when that costs no more than a review.
     backup_must_agree
         The backup answers only when its label equals the primary's.
+    class_weights
+        One weight per class: each model gives the label of highest ``weight * probability``
+        (with weights ``1 / prior`` this is the balanced-accuracy rule that still predicts a
+        rare class); its confidence stays the calibrated probability of that label.
+        ``None``: the label of highest probability.
 
     Examples
     --------
@@ -81,8 +86,16 @@ class CascadePolicy:
     ood_threshold: float = math.inf
     cost_policy: CostPolicy | None = None
     backup_must_agree: bool = True
+    class_weights: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
+        if self.class_weights is not None:
+            w = tuple(float(x) for x in self.class_weights)
+            if not w or not all(math.isfinite(x) and x > 0 for x in w):
+                raise ConfigError(
+                    f"CascadePolicy class_weights must be finite and > 0, one per class; got {w}."
+                )
+            object.__setattr__(self, "class_weights", w)
         for name in ("accept_threshold", "backup_threshold", "ood_threshold"):
             object.__setattr__(self, name, _threshold(name, getattr(self, name)))
         if self.cost_policy is not None and not isinstance(self.cost_policy, CostPolicy):
@@ -104,7 +117,22 @@ class CascadePolicy:
         }
         out["cost_policy"] = None if self.cost_policy is None else self.cost_policy.to_dict()
         out["backup_must_agree"] = self.backup_must_agree
+        out["class_weights"] = None if self.class_weights is None else list(self.class_weights)
         return out
+
+    def label_index(self, proba: ProbaMatrix) -> npt.NDArray[np.int64]:
+        """Per row, the index of the label given: highest (weighted) probability."""
+        p = np.asarray(proba, dtype=float)
+        if len(p) == 0:
+            return np.zeros(0, dtype=np.int64)
+        if self.class_weights is not None:
+            if len(self.class_weights) != p.shape[1]:
+                raise ConfigError(
+                    f"CascadePolicy has {len(self.class_weights)} class weights but the "
+                    f"probabilities have {p.shape[1]} columns; give one weight per class."
+                )
+            p = p * np.asarray(self.class_weights)
+        return np.asarray(p.argmax(axis=1), dtype=np.int64)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CascadePolicy:
@@ -125,6 +153,8 @@ class CascadePolicy:
                 kwargs[name] = math.inf
         if kwargs.get("cost_policy") is not None:
             kwargs["cost_policy"] = CostPolicy.from_dict(kwargs["cost_policy"])
+        if kwargs.get("class_weights") is not None:
+            kwargs["class_weights"] = tuple(kwargs["class_weights"])
         return cls(**kwargs)
 
 
@@ -191,12 +221,12 @@ def _signals(
         p_idx, cost = policy.cost_policy.choose(p)
         p_ok = cost <= policy.cost_policy.review_cost
     else:
-        p_idx = p.argmax(axis=1).astype(np.int64) if n else np.zeros(0, dtype=np.int64)
+        p_idx = policy.label_index(p)
         p_ok = p[rows, p_idx] >= policy.accept_threshold
     b_idx = b_conf = None
     b_ok = disagree = np.zeros(n, dtype=bool)
     if b is not None:
-        b_idx = b.argmax(axis=1).astype(np.int64) if n else np.zeros(0, dtype=np.int64)
+        b_idx = policy.label_index(b)
         b_conf = b[rows, b_idx]
         disagree = b_idx != p_idx
         b_ok = (b_conf >= policy.backup_threshold) & ~(disagree & policy.backup_must_agree)
@@ -281,7 +311,9 @@ def _cascade(
     return _decisions(code, label, confidence, reasons)
 
 
-def _degraded(cls: Any, b: ProbaMatrix | None, rules: Any, failure: str) -> Decisions:
+def _degraded(
+    policy: CascadePolicy, cls: Any, b: ProbaMatrix | None, rules: Any, failure: str
+) -> Decisions:
     """The primary gave nothing: rules first, then the backup alone, else review."""
     matched, names, outcome = rules
     n = len(matched)
@@ -291,7 +323,7 @@ def _degraded(cls: Any, b: ProbaMatrix | None, rules: Any, failure: str) -> Deci
     label[code == _RULE] = outcome[code == _RULE]
     confidence = np.full(n, np.nan)
     if b is not None:
-        b_idx = b.argmax(axis=1) if n else np.zeros(0, dtype=np.int64)
+        b_idx = policy.label_index(b)
         label[code == _FALLBACK] = cls[b_idx[code == _FALLBACK]]
         confidence[code == _FALLBACK] = b[np.arange(n), b_idx][code == _FALLBACK]
     tail = {_FALLBACK: "; the backup model answered", _FAILED: "; sent to review"}
@@ -386,7 +418,7 @@ def decide(
     b = None if backup_proba is None else _matrix(backup_proba, "backup_proba", cls.size, n)
     rules = _rules(rule_matches, n, cls.tolist())
     if failure is not None:
-        return _degraded(cls, b, rules, failure)
+        return _degraded(policy, cls, b, rules, failure)
     assert primary_proba is not None  # checked above: no failure, so probabilities
     p = _matrix(primary_proba, "primary_proba", cls.size, None)
     ood = None if ood_score is None else np.asarray(ood_score, dtype=float).reshape(-1)

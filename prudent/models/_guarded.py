@@ -163,7 +163,13 @@ class GuardedModel:
             else s.primary >= conf[:, None]
         )
         return Predictions(
-            self.classes, s.primary, ood_score, ood_score >= ood_threshold, np.asarray(sets), d
+            self.classes,
+            s.primary,
+            ood_score,
+            ood_score >= ood_threshold,
+            np.asarray(sets),
+            d,
+            class_weights=self._weights,
         )
 
     def backup_predictions(self, X: pd.DataFrame, failure: str) -> Predictions:
@@ -205,7 +211,15 @@ class GuardedModel:
         sets = (
             np.zeros((n, k), dtype=bool) if proba is None else proba >= proba.max(axis=1)[:, None]
         )
-        return Predictions(self.classes, shown, np.full(n, np.nan), np.zeros(n, bool), sets, d)
+        no_ood = np.full(n, np.nan)
+        return Predictions(
+            self.classes, shown, no_ood, np.zeros(n, bool), sets, d, class_weights=self._weights
+        )
+
+    @property
+    def _weights(self) -> tuple[float, ...] | None:
+        """The label rule's class weights (``None``: the top class)."""
+        return getattr(self.policy, "class_weights", None)
 
 
 def _matches(rules: Any, X: pd.DataFrame) -> Any:

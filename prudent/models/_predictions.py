@@ -69,6 +69,10 @@ class Predictions:
         Per row and class, whether the class is in the row's prediction set, shape ``(n, k)``.
     decisions
         The decision of every row (:func:`~prudent.models.decide`).
+    class_weights
+        The label rule of the policy (``CascadePolicy.class_weights``): a row without a
+        decided label shows the class of highest ``weight * probability``; ``None``: the top
+        class.
 
     Examples
     --------
@@ -91,6 +95,13 @@ class Predictions:
     is_ood: BoolArray
     prediction_set: BoolArray
     decisions: Decisions
+    class_weights: tuple[float, ...] | None = None
+
+    def _shown_index(self, shown: Any) -> npt.NDArray[np.int64]:
+        P = self.probabilities[shown]
+        if self.class_weights is not None:
+            P = P * np.asarray(self.class_weights)
+        return np.asarray(P.argmax(axis=1), dtype=np.int64)
 
     def __len__(self) -> int:
         return len(self.decisions)
@@ -100,7 +111,7 @@ class Predictions:
         """The label of each row: the decision's, else the top class shown, else ``None``."""
         out = np.full(len(self), None, dtype=object)
         shown = ~np.isnan(self.probabilities).any(axis=1) if len(self) else np.zeros(0, bool)
-        out[shown] = self.classes[self.probabilities[shown].argmax(axis=1)]
+        out[shown] = self.classes[self._shown_index(shown)]
         by_name = {str(c): c for c in self.classes.tolist()}  # decisions speak class names
         given = [i for i, v in enumerate(self.decisions.label) if v is not None]
         out[given] = [by_name[self.decisions.label[i]] for i in given]
@@ -108,12 +119,22 @@ class Predictions:
 
     @property
     def confidence(self) -> FloatArray:
-        """The top probability shown for each row (NaN when no model answered)."""
+        """The probability of each row's shown label (NaN when no model answered).
+
+        With the label rule's weights this is still the calibrated probability of the label
+        shown, not the top probability.
+        """
         if not len(self):
             return np.zeros(0)
         shown = ~np.isnan(self.probabilities).any(axis=1)
         top = np.full(len(self), np.nan)
-        top[shown] = self.probabilities[shown].max(axis=1)
+        rows = np.flatnonzero(shown)
+        top[shown] = self.probabilities[rows, self._shown_index(shown)]
+        by_name = {str(c): i for i, c in enumerate(self.classes.tolist())}
+        for i in rows:
+            label = self.decisions.label[i]
+            if label is not None and label in by_name:
+                top[i] = self.probabilities[i, by_name[label]]
         return top
 
     @property

@@ -20,12 +20,22 @@ from typing import Any, Literal, NamedTuple
 import numpy as np
 import numpy.typing as npt
 from scipy.special import xlogy
-from scipy.stats import binom
+from scipy.stats import beta, binom
 
 from prudent._typing import BoolArray, FloatArray, IntArray, ProbaMatrix
 from prudent.errors import ConfigError, DataError
 
-__all__ = ["CostPolicy", "RiskPoint", "ThresholdChoice", "p_values", "risk_at", "select_threshold"]
+__all__ = [
+    "CostPolicy",
+    "RiskPoint",
+    "ThresholdChoice",
+    "accuracy_lower_bound",
+    "budget_threshold",
+    "p_values",
+    "reachable_accuracy",
+    "risk_at",
+    "select_threshold",
+]
 
 Method = Literal["binomial", "hoeffding-bentkus"]
 _METHODS = ("binomial", "hoeffding-bentkus")
@@ -261,6 +271,98 @@ def select_threshold(
         target_accuracy=target_accuracy,
         delta=delta,
     )
+
+
+def accuracy_lower_bound(n_correct: int, n: int, delta: float) -> float:
+    """The one-sided Clopper–Pearson lower bound on an accuracy, at level ``1 - delta``.
+
+    Examples
+    --------
+    >>> round(accuracy_lower_bound(90, 100, 0.1), 3)
+    0.85
+    """
+    if n <= 0 or n_correct <= 0:
+        return 0.0
+    return float(beta.ppf(delta, n_correct, n - n_correct + 1))
+
+
+def budget_threshold(
+    confidence: npt.ArrayLike,
+    correct: npt.ArrayLike,
+    *,
+    review_share: float,
+    delta: float = 0.1,
+) -> ThresholdChoice:
+    """The accept threshold that leaves at most ``review_share`` of the rows below it.
+
+    The promise is measured, not requested: the accuracy of the accepted rows, as a
+    Clopper–Pearson lower bound at level ``1 - delta`` (stored as ``target_accuracy``), so it
+    holds on new rows from the same distribution with probability about ``1 - delta``.
+
+    Parameters
+    ----------
+    confidence
+        Per calibration row, the confidence of the label the model gives.
+    correct
+        Per calibration row, whether that label was right.
+    review_share
+        The largest share of rows below the threshold, in ``[0, 1)``.
+    delta
+        The allowed probability that the promised accuracy is not reached.
+
+    Returns
+    -------
+    ThresholdChoice
+        With ``method="review budget"``; always feasible.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> conf = rng.uniform(0.5, 1.0, 2000)
+    >>> choice = budget_threshold(conf, rng.uniform(size=2000) < conf, review_share=0.2)
+    >>> round(choice.coverage, 2), round(choice.accuracy, 2), round(choice.target_accuracy, 2)
+    (0.8, 0.8, 0.78)
+    """
+    if not 0.0 <= review_share < 1.0:
+        raise ConfigError(f"review_share must lie in [0, 1); got {review_share!r}.")
+    conf, ok = _validate(confidence, correct)
+    below = int(np.floor(review_share * conf.size))
+    threshold = float(np.sort(conf)[below])
+    accepted = conf >= threshold
+    n_acc, n_ok = int(accepted.sum()), int(ok[accepted].sum())
+    return ThresholdChoice(
+        threshold=threshold,
+        coverage=n_acc / conf.size,
+        accuracy=n_ok / n_acc,
+        n=int(conf.size),
+        n_accepted=n_acc,
+        p_value=delta,
+        method="review budget",
+        feasible=True,
+        target_accuracy=accuracy_lower_bound(n_ok, n_acc, delta),
+        delta=delta,
+    )
+
+
+def reachable_accuracy(
+    confidence: npt.ArrayLike,
+    correct: npt.ArrayLike,
+    coverages: tuple[float, ...] = (0.25, 0.5, 0.7, 0.8, 0.9, 1.0),
+) -> list[dict[str, float]]:
+    """The accuracy of the most confident rows at several coverages.
+
+    Examples
+    --------
+    >>> reachable_accuracy([0.9, 0.8, 0.7, 0.6], [True, True, False, True], (0.5, 1.0))
+    [{'coverage': 0.5, 'accuracy': 1.0}, {'coverage': 1.0, 'accuracy': 0.75}]
+    """
+    conf, ok = _validate(confidence, correct)
+    ranked = ok[np.argsort(-conf, kind="stable")]
+    out = []
+    for c in coverages:
+        n = max(1, round(c * conf.size))
+        out.append({"coverage": float(c), "accuracy": float(ranked[:n].mean())})
+    return out
 
 
 def risk_at(confidence: npt.ArrayLike, correct: npt.ArrayLike, threshold: float) -> RiskPoint:

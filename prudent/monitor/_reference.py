@@ -132,7 +132,7 @@ class Reference:
         accept = policy.get("accept_threshold")
         promises = Promises(
             accept_threshold=math.inf if accept is None else float(accept),
-            target_accuracy=float(spec.get("target_accuracy", 0.95)),
+            target_accuracy=float(_promised_accuracy(bundle.manifest)),
             alpha=float(spec.get("alpha", 0.1)),
             ood_rate=ood_rate,
         )
@@ -144,6 +144,15 @@ class Reference:
             promises=promises,
             model_version=bundle.version,
         )
+
+
+def _promised_accuracy(manifest: dict[str, Any]) -> float:
+    """The accuracy promised for accepted rows: the requested target or, with a review
+    budget, the measured bound (older bundles: the spec's target)."""
+    accept = manifest.get("trust", {}).get("thresholds", {}).get("accept") or {}
+    spec_target = manifest.get("spec", {}).get("target_accuracy")
+    value = accept.get("target_accuracy") or spec_target
+    return float(value) if value is not None else 0.95
 
 
 def _policy(manifest: dict[str, Any]) -> dict[str, Any]:

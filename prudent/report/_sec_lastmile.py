@@ -36,16 +36,23 @@ def _operating_point(ax: Any, ev: Evidence, conf: Any, ok: Any, target: float) -
         mask = conf >= float(t)
         point = (float(mask.mean()), float(1 - ok[mask].mean()) if mask.any() else 0.0)
         ax.plot(*point, "o", color=BAD, markersize=9, label=f"threshold {float(t):.3f}")
+        budget = ev.find("trust.thresholds.review_budget")
+        what = (
+            f"promised ≥ {target:.2f} with a review budget of {pct(budget)}"
+            if budget is not None
+            else f"target {target:.2f}"
+        )
         line = (
             f"accepting confidence ≥ {float(t):.3f} covers {pct(point[0])} of the locked test "
-            f"at accuracy {fmt(1 - point[1])} (target {target:.2f})"
+            f"at accuracy {fmt(1 - point[1])} ({what})"
         )
     elif not accept:
         line = "the bundle records no accept threshold"
     else:
         line = (
-            f"no confidence threshold reached accuracy {target:.2f} on validation, so "
-            "predictions go to the backup model or to review"
+            "no accept threshold: the model never auto-accepts (no confidence threshold "
+            f"reached accuracy {target:.2f} on validation); predictions go to the backup "
+            "model or to review"
         )
     cov, acc = ev.find("trust.test.coverage"), ev.find("trust.test.accepted_accuracy")
     if cov is not None and acc is not None and cov > 0:
@@ -79,6 +86,16 @@ def _risk_coverage_figure(ev: Evidence, y: Any, proba: Any) -> tuple[Html, Html,
         [[fmt(thresholds[i]), pct(coverage[i]), fmt(risk[i]), fmt(1 - risk[i])] for i in idx],
         "Risk–coverage (every few steps)",
     )
+    reachable = ev.find("trust.thresholds.reachable")
+    if reachable:
+        numbers = Html(
+            numbers
+            + table(
+                ["coverage", "accuracy"],
+                [[pct(r["coverage"]), fmt(r["accuracy"])] for r in reachable],
+                "Best accuracy reachable on validation at several coverages",
+            )
+        )
     return figure_html(fig, alt), numbers, line
 
 

@@ -8,7 +8,7 @@ import pandas as pd
 from prudent.fit import FitSpec, QuietReporter, fit_table
 
 
-def _two_string_columns(n: int = 600, seed: int = 0) -> pd.DataFrame:
+def _two_string_columns(n: int = 3000, seed: int = 0) -> pd.DataFrame:
     """3 classes; two string columns of 20 levels each make the one-hot rows sparse."""
     rng = np.random.default_rng(seed)
     a = rng.choice([f"a{i}" for i in range(20)], n)
@@ -24,4 +24,19 @@ def test_build_trust_sparse_one_hot_features_do_not_crash() -> None:
     ood = result.trust.sections["ood"]
     assert 0.0 < ood["threshold"] < np.inf
     fpr = result.trust.sections["test"]["ood"]["test_fpr"]
-    assert fpr <= 0.05 + 2 * np.sqrt(0.05 * 0.95 / 120)
+    n_test, n_threshold = 600, 1200  # locked test rows; rows that set the threshold
+    assert fpr <= 0.05 + 2 * np.sqrt(0.05 * 0.95 * (1 / n_test + 1 / n_threshold))
+
+
+def test_leaderboard_warns_of_a_bug_only_for_families_that_ought_to_win() -> None:
+    from prudent.fit._leaderboard import verdict_message
+    from prudent.metrics import Verdict
+
+    class Worse:
+        verdict = Verdict.WORSE
+        p_adjusted = 0.001
+
+    weak = verdict_message("knn", Worse(), "logistic", "nearest neighbours")  # type: ignore[arg-type]
+    strong = verdict_message("lightgbm", Worse(), "logistic", "gradient boosting")  # type: ignore[arg-type]
+    assert "bug" not in weak and "WARNING" not in weak and "simpler family" in weak
+    assert strong.startswith("WARNING lightgbm") and "bug" in strong

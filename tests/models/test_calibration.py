@@ -17,7 +17,12 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from prudent.errors import ConfigError, DataError, TargetError
-from prudent.models._calibration import ProbabilityCalibrator, _rescale_top_label
+from prudent.metrics import expected_calibration_error
+from prudent.models._calibration import (
+    ProbabilityCalibrator,
+    _rescale_top_label,
+    calibrate_cross_fitted,
+)
 
 METHODS = ("temperature", "sigmoid", "isotonic", "auto")
 N_SPLITS = 8
@@ -89,7 +94,8 @@ def test_calibrator_auto_picks_lowest_cv_log_loss(digits_proba):
             fold = ProbabilityCalibrator(method=method).fit(P_cal[train], y_cal[train])
             total += nll(fold.predict_proba(P_cal[test]), y_cal[test]) * test.size
         assert auto.cv_log_loss_[method] == pytest.approx(total / y_cal.size, rel=1e-6)
-    assert auto.method_ == min(auto.cv_log_loss_, key=auto.cv_log_loss_.get)
+    allowed = [m for m in auto.cv_ece_ if auto.cv_ece_[m] <= auto.cv_ece_["identity"] + 1e-4]
+    assert auto.method_ == min(allowed, key=auto.cv_log_loss_.get)
     refit = ProbabilityCalibrator(method=auto.method_).fit(P_cal, y_cal)
     np.testing.assert_allclose(auto.predict_proba(P_eval), refit.predict_proba(P_eval))
 
@@ -97,8 +103,9 @@ def test_calibrator_auto_picks_lowest_cv_log_loss(digits_proba):
 def test_calibrator_auto_skips_isotonic_below_100_rows(digits_proba):
     P_cal, y_cal, _, _ = digits_proba
     small = ProbabilityCalibrator().fit(P_cal[:99], y_cal[:99])
-    assert set(small.cv_log_loss_) == {"temperature", "sigmoid"}
+    assert set(small.cv_log_loss_) == {"identity", "temperature", "sigmoid"}
     assert set(ProbabilityCalibrator().fit(P_cal[:100], y_cal[:100]).cv_log_loss_) == {
+        "identity",
         "temperature",
         "sigmoid",
         "isotonic",
@@ -297,3 +304,38 @@ def _expected_failures(estimator):
 )
 def test_calibrator_sklearn_contract(estimator, check):
     check(estimator)
+
+
+def _calibrated_binary(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Probabilities that are calibrated by construction: y ~ Bernoulli(p)."""
+    rng = np.random.default_rng(seed)
+    p = rng.beta(0.7, 0.7, n)
+    y = (rng.uniform(size=n) < p).astype(int)
+    return np.column_stack([1 - p, p]), y
+
+
+def test_calibrator_auto_never_ships_a_map_that_worsens_held_out_ece():
+    """On calibrated inputs the chosen map's held-out ECE is no worse than the identity's."""
+    for seed in range(5):
+        P, y = _calibrated_binary(600, seed)
+        auto = ProbabilityCalibrator(random_state=seed).fit(P, y)
+        assert auto.cv_ece_[auto.method_] <= auto.cv_ece_["identity"] + 1e-4
+
+
+def test_calibrate_cross_fitted_maps_each_row_without_it(digits_proba):
+    P_cal, y_cal, P_eval, y_eval = digits_proba
+    cal, Q, info = calibrate_cross_fitted(P_cal, y_cal, cv=5, random_state=0)
+    assert info["method"] == cal.method_
+    assert Q.shape == P_cal.shape
+    np.testing.assert_allclose(Q.sum(1), 1.0)
+    # held-out evidence: the cross-fitted ECE of the chosen map is the one reported
+    assert info["cv_ece"][info["method"]] == pytest.approx(expected_calibration_error(y_cal, Q))
+    # GaussianNB on digits is badly overconfident: a map is chosen and helps on fresh rows
+    assert info["method"] != "identity"
+    assert ece(cal.predict_proba(P_eval), y_eval) < ece(P_eval, y_eval)
+
+
+def test_calibrator_identity_keeps_probabilities():
+    P, y = _calibrated_binary(200, 0)
+    out = ProbabilityCalibrator(method="identity").fit(P, y).predict_proba(P)
+    np.testing.assert_allclose(out, np.clip(P, 1e-7, 1) / np.clip(P, 1e-7, 1).sum(1)[:, None])

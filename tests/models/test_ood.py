@@ -25,7 +25,9 @@ from prudent.models._ood import (
     MahalanobisDistance,
     MaxProbabilityScore,
     OODDetector,
+    RangeExcess,
 )
+from prudent.models._ood_space import DEFAULT_DETECTORS
 
 DETECTORS = ("knn", "mahalanobis", "isolation_forest", "max_prob", "energy")
 
@@ -96,6 +98,7 @@ def _aurocs_on_fresh(data: HeldOut) -> dict[str, float]:
         KNNDistance(n_neighbors=3, normalize=True),
         MahalanobisDistance(),
         IsolationForestScore(n_estimators=20),
+        RangeExcess(),
         MaxProbabilityScore(),
         EnergyScore(),
     ]
@@ -279,3 +282,50 @@ def test_dense_detectors_accept_sparse_rows(detector):
     dense = clone(detector).fit(Z).score_samples(Z[:20])
     sparse = clone(detector).fit(csr_matrix(Z)).score_samples(csr_matrix(Z[:20]))
     np.testing.assert_allclose(sparse, dense)
+
+
+def test_range_excess_is_zero_inside_and_grows_past_the_training_range():
+    Z = np.random.default_rng(0).uniform(size=(300, 4))
+    det = RangeExcess().fit(Z)
+    assert (det.score_samples(Z) == 0).all()
+    far = det.score_samples([[0.5, 0.5, 0.5, 1.5], [0.5, 0.5, 0.5, 3.0], [-1.0, 0.5, 0.5, 3.0]])
+    assert 0 < far[0] < far[1] < far[2]
+    sparse = RangeExcess().fit(csr_matrix(Z)).score_samples(csr_matrix([[0.5, 0, 0, 3.0]]))
+    assert sparse[0] == pytest.approx(2.0, abs=0.02)
+
+
+def _tail_shift(seed: int) -> tuple[np.ndarray, ...]:
+    """20 standardised features; OOD rows are those at the top of one feature (as a 90th-
+    percentile covariate-shift slice is built): training never saw values that high."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(4000, 20))
+    cut = np.quantile(X[:, 3], 0.9)
+    inside, ood = X[X[:, 3] < cut], X[X[:, 3] >= cut]
+    fit, val, test = inside[:1500], inside[1500:2500], inside[2500:]
+    return fit, val, test, ood
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_default_detectors_catch_a_tail_shift_of_one_feature(seed):
+    fit, val, test, ood = _tail_shift(seed)
+    P = np.full((len(fit), 2), 0.5)
+
+    def auroc(det: OODDetector) -> float:
+        s_in, s_out = det.score(test, None), det.score(ood, None)
+        return roc_auc_score(np.r_[np.zeros(len(s_in)), np.ones(len(s_out))], np.r_[s_in, s_out])
+
+    default = OODDetector(detectors=DEFAULT_DETECTORS).fit(fit, P, Z_val=val, P_val=None)
+    knn = OODDetector(detectors=("knn",)).fit(fit, P, Z_val=val, P_val=None)
+    assert auroc(default) >= 0.9 > auroc(knn) + 0.2
+    fpr = default.is_ood(test, None).mean()
+    assert fpr <= 0.05 + 2 * np.sqrt(0.05 * 0.95 / len(test))
+
+
+def test_knn_distance_wide_rows_match_sklearn_neighbours():
+    """Wide dense rows use a blocked brute-force search: same distances as scikit-learn."""
+    rng = np.random.default_rng(0)
+    Z = np.c_[rng.normal(size=(1500, 5)), rng.uniform(size=(1500, 40)) < 0.1].astype(float)
+    det = KNNDistance(n_neighbors=7).fit(Z[:1200])
+    ref = NearestNeighbors(n_neighbors=7).fit(Z[:1200])
+    np.testing.assert_allclose(det.score_samples(Z[1200:]), ref.kneighbors(Z[1200:])[0].mean(1))
+    np.testing.assert_allclose(det.score_samples(), ref.kneighbors()[0].mean(1), atol=1e-9)

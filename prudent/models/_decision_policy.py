@@ -1,0 +1,215 @@
+"""The default decision policy: which label each model gives, and when it answers alone.
+
+Labels. Each model gives the class of highest ``probability / prior ** power`` (training
+class shares). With power 1, on calibrated probabilities, this is the rule that maximises
+balanced accuracy, so a rare class is predicted where its probability is high relative to how
+rare it is, instead of never; the power (0 = plain argmax) is chosen on held-out rows. The
+confidence shown with a label stays the calibrated probability of that label: the chance it
+is right.
+
+When to answer. By default a *review budget* (:data:`REVIEW_BUDGET`, 15%): at most that share
+of in-distribution rows goes to review — the OOD detector's false alarms (``ood_fpr``, 5% by
+default) count against it, the least confident of the rest fill it. The accuracy of what is
+then accepted is measured on held-out rows and promised as its lower confidence bound. A
+user who knows the accuracy they need sets ``target_accuracy`` instead (Learn-Then-Test), or
+a cost matrix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from prudent._typing import BoolArray, EncodedLabels, FloatArray, ProbaMatrix
+from prudent.models._cascade import CascadePolicy
+from prudent.models._thresholds import (
+    CostPolicy,
+    ThresholdChoice,
+    budget_threshold,
+    reachable_accuracy,
+    select_threshold,
+)
+
+__all__ = [
+    "MEANINGFUL_COVERAGE",
+    "REVIEW_BUDGET",
+    "PolicyRequest",
+    "balanced_class_weights",
+    "choose_class_weights",
+    "decision_policy",
+]
+
+REVIEW_BUDGET = 0.15
+"""The default largest share of in-distribution rows sent to review."""
+MEANINGFUL_COVERAGE = 0.1
+"""Below this validation coverage a requested accuracy target is reported as out of reach."""
+POWERS = (0.0, 0.25, 0.5, 0.75, 1.0)
+"""Candidate strengths of the prior correction (see :func:`choose_class_weights`)."""
+
+
+@dataclass(frozen=True)
+class PolicyRequest:
+    """What the user asked of the decisions.
+
+    Parameters
+    ----------
+    target_accuracy
+        Accuracy the accepted predictions must reach, or ``None`` for the review budget.
+    review_budget
+        The largest share of in-distribution rows sent to review (without a target).
+    delta
+        Allowed probability that a promised accuracy is not reached.
+    costs, review_cost
+        A cost matrix replacing the accept threshold, and the cost of a review.
+    """
+
+    target_accuracy: float | None = None
+    review_budget: float = REVIEW_BUDGET
+    delta: float = 0.1
+    costs: tuple[tuple[float, ...], ...] | None = None
+    review_cost: float | None = None
+
+
+def balanced_class_weights(
+    y: EncodedLabels, n_classes: int, power: float = 1.0
+) -> tuple[float, ...]:
+    """``prior ** -power`` per class, scaled to mean 1 (a class never seen gets weight 1).
+
+    Examples
+    --------
+    >>> balanced_class_weights(np.array([0, 0, 0, 1]), 2)
+    (0.5, 1.5)
+    """
+    counts = np.bincount(y, minlength=n_classes).astype(float)
+    prior = np.where(counts > 0, counts / max(len(y), 1), 1.0)
+    w = prior**-power
+    return tuple(float(x) for x in np.round(w / w.mean(), 12))
+
+
+def _balanced_accuracy(idx: Any, y: EncodedLabels) -> float:
+    present = np.unique(y)
+    return float(np.mean([(idx[y == c] == c).mean() for c in present]))
+
+
+def choose_class_weights(
+    P: ProbaMatrix, y: EncodedLabels, powers: tuple[float, ...] = POWERS
+) -> tuple[tuple[float, ...] | None, dict[str, Any]]:
+    """The label rule of highest balanced accuracy on held-out rows.
+
+    Candidates weight each class by ``prior ** -power``: 0 is the plain argmax, 1 the rule
+    that maximises balanced accuracy when the probabilities are calibrated to the training
+    priors. Choosing the power on held-out probabilities also covers a model already
+    trained with class weights (whose probabilities need less correction). Ties go to the
+    smaller power.
+
+    Parameters
+    ----------
+    P
+        Held-out (cross-fitted, calibrated) probabilities.
+    y
+        Their labels.
+    powers
+        The candidate powers.
+
+    Returns
+    -------
+    tuple
+        The weights (``None`` for the plain argmax) and ``{"power", "balanced_accuracy"}``.
+    """
+    scores = {}
+    for power in powers:
+        rule = CascadePolicy(np.inf, class_weights=balanced_class_weights(y, P.shape[1], power))
+        scores[power] = _balanced_accuracy(rule.label_index(P), y)
+    best = max(powers, key=lambda p: (round(scores[p], 6), -p))
+    info = {"power": best, "balanced_accuracy": {str(p): s for p, s in scores.items()}}
+    if best == 0:
+        return None, info
+    return balanced_class_weights(y, P.shape[1], best), info
+
+
+def _labelled(policy: CascadePolicy, P: ProbaMatrix, y: EncodedLabels) -> tuple[Any, Any]:
+    idx = policy.label_index(P)
+    return P[np.arange(len(idx)), idx], idx == y
+
+
+def _accept(
+    request: PolicyRequest, conf: FloatArray, ok: BoolArray, flagged_share: float
+) -> ThresholdChoice:
+    if request.target_accuracy is not None:
+        return select_threshold(
+            conf, ok, target_accuracy=request.target_accuracy, delta=request.delta
+        )
+    share = max(0.0, request.review_budget - flagged_share) / max(1.0 - flagged_share, 1e-9)
+    return budget_threshold(conf, ok, review_share=share, delta=request.delta)
+
+
+def _cost_policy(request: PolicyRequest) -> CostPolicy | None:
+    if request.costs is None:
+        return None
+    costs = np.asarray(request.costs, dtype=float)
+    review = request.review_cost if request.review_cost is not None else np.max(costs) / 2
+    return CostPolicy(costs, review_cost=float(review))
+
+
+def decision_policy(
+    request: PolicyRequest,
+    P: ProbaMatrix,
+    B: ProbaMatrix | None,
+    y: EncodedLabels,
+    *,
+    in_distribution: BoolArray,
+    ood_threshold: float,
+    class_weights: tuple[float, ...] | None,
+) -> tuple[CascadePolicy, dict[str, Any]]:
+    """Set the thresholds on held-out rows the calibrators and detectors never saw.
+
+    Parameters
+    ----------
+    request
+        The user's target, budget or costs.
+    P, B
+        Calibrated probabilities of the primary and the backup on the held-out rows.
+    y
+        Their labels.
+    in_distribution
+        Per row, whether the OOD detector lets it through.
+    ood_threshold
+        The detector's threshold, stored in the policy.
+    class_weights
+        The label rule's weights (see :func:`balanced_class_weights`), or ``None``.
+
+    Returns
+    -------
+    tuple
+        The policy, and what it was chosen from: ``accept`` and ``backup`` (threshold
+        choices), ``reachable`` (accuracy at several coverages), ``review_budget``,
+        ``meaningful`` (whether a requested target leaves meaningful coverage), ``policy``.
+    """
+    rule = CascadePolicy(np.inf, class_weights=class_weights)
+    conf, ok = _labelled(rule, P[in_distribution], y[in_distribution])
+    accept = _accept(request, conf, ok, float(1.0 - in_distribution.mean()))
+    backup = None
+    left = conf < accept.threshold
+    if B is not None and left.any() and 0.0 < accept.target_accuracy < 1.0:
+        bconf, bok = _labelled(rule, B[in_distribution][left], y[in_distribution][left])
+        backup = select_threshold(
+            bconf, bok, target_accuracy=accept.target_accuracy, delta=request.delta
+        )
+    policy = CascadePolicy(
+        accept.threshold,
+        backup_threshold=backup.threshold if backup else np.inf,
+        ood_threshold=ood_threshold,
+        cost_policy=_cost_policy(request),
+        class_weights=class_weights,
+    )
+    info = {
+        "accept": accept.to_dict(),
+        "backup": backup.to_dict() if backup else None,
+        "reachable": reachable_accuracy(conf, ok),
+        "review_budget": None if request.target_accuracy is not None else request.review_budget,
+        "meaningful": accept.feasible and accept.coverage >= MEANINGFUL_COVERAGE,
+        "policy": policy.to_dict(),
+    }
+    return policy, info

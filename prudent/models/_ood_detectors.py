@@ -1,0 +1,358 @@
+"""The individual out-of-distribution detectors: ``fit(X)``, ``score_samples(X)``.
+
+Every detector's ``score_samples`` returns HIGHER = MORE UNUSUAL. This is the opposite of
+scikit-learn's ``IsolationForest.score_samples`` (higher = more normal). Feature-space
+detectors take ``Z``, the transformed features of a fitted preprocessing pipeline; the
+probability detectors take ``P``, the model's class probabilities.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy.sparse import issparse
+from scipy.special import logsumexp
+from sklearn.base import BaseEstimator
+from sklearn.covariance import LedoitWolf
+from sklearn.ensemble import IsolationForest
+from sklearn.neighbors import NearestNeighbors
+from sklearn.preprocessing import normalize as l2_normalize
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+
+from prudent._typing import FloatArray
+from prudent.errors import ConfigError, DataError
+
+__all__ = [
+    "EnergyScore",
+    "IsolationForestScore",
+    "KNNDistance",
+    "MahalanobisDistance",
+    "MaxProbabilityScore",
+    "RangeExcess",
+]
+
+_CHUNK = 1024  # query rows per block of the dense brute-force neighbour search
+
+
+def _validated(est: _Detector, X: Any, *, reset: bool) -> Any:
+    """``X`` checked as floats; sparse rows stay sparse only for detectors that use them.
+
+    A one-hot feature map gives sparse rows when the table has many categories; detectors
+    that need dense input (Mahalanobis, the isolation forest) get them densified (their
+    feature spaces are narrow, so this is cheap).
+    """
+    out = validate_data(est, X, dtype=np.float64, reset=reset, accept_sparse=("csr",))
+    return out if est._keeps_sparse or not issparse(out) else out.toarray()
+
+
+class _Detector(BaseEstimator):  # type: ignore[misc]
+    """Shared contract: ``fit(X, y=None)`` learns, ``score_samples(X)``: higher = more unusual."""
+
+    _keeps_sparse = False
+
+    def __sklearn_tags__(self) -> Any:
+        """Declare that sparse input is accepted."""
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+    def fit(self, X: Any, y: Any = None) -> _Detector:
+        """Learn the in-distribution reference.
+
+        Parameters
+        ----------
+        X
+            In-distribution rows: features ``Z`` or probabilities ``P``.
+        y
+            Class labels (used by :class:`MahalanobisDistance` only).
+
+        Returns
+        -------
+        object
+            ``self``.
+        """
+        self._fit(_validated(self, X, reset=True), y)
+        return self
+
+    def score_samples(self, X: Any) -> FloatArray:
+        """Unusualness of each row of ``X``.
+
+        Parameters
+        ----------
+        X
+            Rows to score, of the kind the detector was fitted on.
+
+        Returns
+        -------
+        numpy.ndarray
+            One score per row: higher = more unusual.
+        """
+        check_is_fitted(self, "n_features_in_")
+        return self._score(_validated(self, X, reset=False))
+
+    def _fit(self, X: FloatArray, y: Any) -> None:
+        """Learn from validated ``X``."""
+
+    def _score(self, X: FloatArray) -> FloatArray:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+class KNNDistance(_Detector):
+    """Mean distance to the ``n_neighbors`` nearest training points.
+
+    Parameters
+    ----------
+    n_neighbors
+        Neighbours averaged (capped at the number of training rows minus one).
+    metric
+        Any metric of :class:`sklearn.neighbors.NearestNeighbors`.
+    normalize
+        L2-normalise rows first (for embeddings, where direction carries the meaning).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> Z = np.random.default_rng(0).normal(size=(200, 3))
+    >>> det = KNNDistance(n_neighbors=5).fit(Z)
+    >>> bool(det.score_samples(Z[:1] * 10)[0] > det.score_samples(Z[:1])[0])
+    True
+    """
+
+    _keeps_sparse = True  # TF-IDF rows: brute-force neighbours on sparse vectors
+
+    def __init__(
+        self, n_neighbors: int = 10, metric: str = "euclidean", normalize: bool = False
+    ) -> None:
+        self.n_neighbors = n_neighbors
+        self.metric = metric
+        self.normalize = normalize
+
+    def _prep(self, X: FloatArray) -> FloatArray:
+        return l2_normalize(X) if self.normalize else X
+
+    def _fit(self, X: FloatArray, y: Any) -> None:
+        if self.n_neighbors < 1:
+            raise ConfigError(f"KNNDistance got n_neighbors={self.n_neighbors}; expected >= 1.")
+        if X.shape[0] < 2:
+            raise DataError(
+                f"KNNDistance needs at least 2 training rows, got n_samples={X.shape[0]}."
+            )
+        k = min(self.n_neighbors, X.shape[0] - 1)
+        Xp = self._prep(X)
+        self.reference_: FloatArray | None = None
+        self.index_: NearestNeighbors | None = None
+        if issparse(Xp) or self.metric not in ("euclidean", "minkowski") or X.shape[1] > 16:
+            if not issparse(Xp) and self.metric in ("euclidean", "minkowski"):
+                # wide dense rows (one-hot categories): trees degrade to slower than brute
+                # force, and scikit-learn's brute force pays a thread pool per query
+                self.reference_ = np.ascontiguousarray(Xp, dtype=np.float64)
+                self.reference_sq_ = (self.reference_**2).sum(axis=1)
+                self.k_ = k
+                return
+            self.index_ = NearestNeighbors(n_neighbors=k, metric=self.metric, algorithm="brute")
+        else:
+            # a tree index answers one-row queries in microseconds on narrow rows
+            self.index_ = NearestNeighbors(n_neighbors=k, algorithm="kd_tree")
+        self.index_.fit(Xp)
+
+    def score_samples(self, X: Any = None) -> FloatArray:
+        """Mean distance to the nearest training points; ``X=None`` scores the training rows.
+
+        Parameters
+        ----------
+        X
+            Rows to score; ``None`` for the training rows, each with its own match excluded
+            (``k + 1`` neighbours, the row itself dropped).
+
+        Returns
+        -------
+        numpy.ndarray
+            One distance per row: higher = more unusual.
+        """
+        if X is None and hasattr(self, "index_"):
+            if self.index_ is not None:
+                return np.asarray(self.index_.kneighbors()[0].mean(axis=1), dtype=np.float64)
+            assert self.reference_ is not None
+            return self._brute(self.reference_, self.k_ + 1, drop_first=True)
+        return super().score_samples(X)
+
+    def _brute(self, X: FloatArray, k: int, drop_first: bool = False) -> FloatArray:
+        """Mean of the ``k`` smallest Euclidean distances to the reference, in chunks."""
+        assert self.reference_ is not None
+        out = np.empty(X.shape[0], dtype=np.float64)
+        for start in range(0, X.shape[0], _CHUNK):
+            Q = X[start : start + _CHUNK]
+            d2 = (Q**2).sum(axis=1)[:, None] + self.reference_sq_[None, :]
+            d2 -= 2.0 * (Q @ self.reference_.T)
+            near = np.sort(np.partition(np.maximum(d2, 0.0), k - 1, axis=1)[:, :k], axis=1)
+            out[start : start + _CHUNK] = np.sqrt(near[:, int(drop_first) :]).mean(axis=1)
+        return out
+
+    def _score(self, X: FloatArray) -> FloatArray:
+        Xp = self._prep(X)
+        if self.index_ is None:
+            return self._brute(np.asarray(Xp, dtype=np.float64), self.k_)
+        dist = self.index_.kneighbors(Xp, return_distance=True)[0]
+        return np.asarray(dist.mean(axis=1), dtype=np.float64)
+
+
+class MahalanobisDistance(_Detector):
+    """Mahalanobis distance to the nearest class mean under a shared covariance.
+
+    With ``y``, class-conditional means share one Ledoit-Wolf covariance of the within-class
+    residuals (Lee et al., 2018); without, a single Gaussian. The score is the smallest
+    distance over classes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> Z = np.random.default_rng(0).normal(size=(300, 2)) * [1.0, 10.0]
+    >>> d = MahalanobisDistance().fit(Z).score_samples([[0.0, 5.0], [5.0, 0.0]])
+    >>> bool(d[1] > d[0])
+    True
+    """
+
+    def _fit(self, X: FloatArray, y: Any) -> None:
+        if len(X) < 2:
+            raise DataError(
+                f"MahalanobisDistance needs at least 2 training rows, got n_samples={len(X)}."
+            )
+        codes = np.zeros(len(X), np.int64)
+        if y is not None:
+            codes = np.unique(column_or_1d(y), return_inverse=True)[1].ravel()
+        means = np.stack([X[codes == c].mean(axis=0) for c in range(codes.max() + 1)])
+        cov = LedoitWolf(assume_centered=True).fit(X - means[codes]).covariance_
+        eigval, eigvec = np.linalg.eigh(cov)
+        floor = max(float(eigval.max()) * 1e-12, 1e-300)
+        self.whitener_ = eigvec / np.sqrt(np.maximum(eigval, floor))
+        self.means_ = means
+        self.white_means_ = means @ self.whitener_
+
+    def _score(self, X: FloatArray) -> FloatArray:
+        W = X @ self.whitener_
+        d2 = (W**2).sum(1)[:, None] - 2 * W @ self.white_means_.T
+        d2 += (self.white_means_**2).sum(1)[None, :]
+        return np.asarray(np.sqrt(np.maximum(d2.min(axis=1), 0.0)), dtype=np.float64)
+
+
+class RangeExcess(_Detector):
+    """How far a row lies beyond the training range, summed over features.
+
+    Per feature, the excess is the distance past the smallest or largest training value,
+    in units of that feature's training range; a row inside every range scores 0. A shift
+    at the tail of one numeric feature (values never seen in training) is what a distance
+    over many features dilutes and this catches. Sparse rows are read with their implicit
+    zeros inside every range.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> Z = np.random.default_rng(0).uniform(size=(100, 3))
+    >>> RangeExcess().fit(Z).score_samples([[0.5, 0.5, 0.5], [0.5, 3.0, 0.5]]).round(1).tolist()
+    [0.0, 2.1]
+    """
+
+    _keeps_sparse = True
+
+    def _fit(self, X: FloatArray, y: Any) -> None:
+        low = np.asarray(X.min(axis=0).todense() if issparse(X) else X.min(axis=0)).ravel()
+        high = np.asarray(X.max(axis=0).todense() if issparse(X) else X.max(axis=0)).ravel()
+        if issparse(X):
+            low, high = np.minimum(low, 0.0), np.maximum(high, 0.0)
+        span = high - low
+        self.low_, self.high_ = low, high
+        self.span_ = np.where(span > 0, span, 1.0)
+
+    def _score(self, X: FloatArray) -> FloatArray:
+        if issparse(X):
+            S: Any = X
+            S = S.tocsr()
+            cols, v = S.indices, S.data
+            excess = np.maximum(v - self.high_[cols], 0) + np.maximum(self.low_[cols] - v, 0)
+            per_row = np.add.reduceat(np.r_[excess / self.span_[cols], 0.0], S.indptr[:-1])
+            per_row[np.diff(S.indptr) == 0] = 0.0
+            return np.asarray(per_row, dtype=np.float64)
+        excess = np.maximum(X - self.high_, 0) + np.maximum(self.low_ - X, 0)
+        return np.asarray((excess / self.span_).sum(axis=1), dtype=np.float64)
+
+
+class IsolationForestScore(_Detector):
+    """The isolation forest of scikit-learn, negated so that higher = more unusual.
+
+    Parameters
+    ----------
+    n_estimators
+        Trees in the forest.
+    random_state
+        Seed of the forest.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> Z = np.random.default_rng(0).normal(size=(300, 2))
+    >>> s = IsolationForestScore().fit(Z).score_samples([[0.0, 0.0], [6.0, 6.0]])
+    >>> bool(s[1] > s[0])
+    True
+    """
+
+    def __init__(self, n_estimators: int = 100, random_state: int | None = 0) -> None:
+        self.n_estimators = n_estimators
+        self.random_state = random_state
+
+    def _fit(self, X: FloatArray, y: Any) -> None:
+        forest = IsolationForest(n_estimators=self.n_estimators, random_state=self.random_state)
+        self.forest_ = forest.fit(X)
+
+    def _score(self, X: FloatArray) -> FloatArray:
+        return np.asarray(-self.forest_.score_samples(X), dtype=np.float64)
+
+
+class MaxProbabilityScore(_Detector):
+    """One minus the highest class probability (Hendrycks & Gimpel, 2017); takes ``P``.
+
+    Examples
+    --------
+    >>> MaxProbabilityScore().fit([[0.5, 0.5]]).score_samples([[0.9, 0.1]]).round(2).tolist()
+    [0.1]
+    """
+
+    def _score(self, X: FloatArray) -> FloatArray:
+        return np.asarray(1.0 - X.max(axis=1), dtype=np.float64)
+
+
+class EnergyScore(_Detector):
+    """The energy score (Liu et al., 2020) with log-probabilities as logits; takes ``P``.
+
+    ``-T * logsumexp(log(p) / T)``. Logits are known from probabilities only up to a shift
+    per row, so on ``log p`` the energy equals ``(1 - T)`` times the Rényi entropy of order
+    ``1 / T``: it is identically 0 at ``T = 1`` and ranks confident rows as unusual for
+    ``T > 1``. Hence ``temperature`` must lie in (0, 1); the default 0.5 gives half the
+    collision entropy ``-log(sum(p ** 2))``.
+
+    Parameters
+    ----------
+    temperature
+        ``T``, in (0, 1).
+
+    Examples
+    --------
+    >>> s = EnergyScore().fit([[0.5, 0.5]]).score_samples([[0.5, 0.5], [0.9, 0.1]])
+    >>> s.round(3).tolist()
+    [0.347, 0.099]
+    """
+
+    def __init__(self, temperature: float = 0.5) -> None:
+        self.temperature = temperature
+
+    def _fit(self, X: FloatArray, y: Any) -> None:
+        if not 0 < self.temperature < 1:
+            raise ConfigError(
+                f"EnergyScore got temperature={self.temperature}; on probabilities the energy "
+                "is constant at 1 and reversed above it: use a temperature in (0, 1)."
+            )
+
+    def _score(self, X: FloatArray) -> FloatArray:
+        t = self.temperature
+        logp = np.log(np.clip(X, 1e-300, None))
+        return np.asarray(-t * logsumexp(logp / t, axis=1), dtype=np.float64)
