@@ -66,6 +66,8 @@ class ApiError(HTTPException):
         The request field at fault, when there is one.
     headers
         Extra response headers (``Retry-After``, ``WWW-Authenticate``).
+    problems
+        Every value at fault, when there are several (the answer's ``errors``).
     """
 
     def __init__(
@@ -75,9 +77,11 @@ class ApiError(HTTPException):
         *,
         field: str | None = None,
         headers: Mapping[str, str] | None = None,
+        problems: Sequence[e.FieldProblem] = (),
     ) -> None:
         super().__init__(status_code=status_code, detail=message, headers=dict(headers or {}))
         self.field = field
+        self.problems = tuple(problems)
 
 
 def status_of(error: BaseException) -> int:
@@ -141,7 +145,8 @@ async def _http_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     field = getattr(exc, "field", None)
     message = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail)
-    return error_response(exc.status_code, message, field, exc.headers)
+    problems = getattr(exc, "problems", ())
+    return error_response(exc.status_code, message, field, exc.headers, problems)
 
 
 def _problem(error: Mapping[str, Any]) -> e.FieldProblem:

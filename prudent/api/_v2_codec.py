@@ -22,6 +22,7 @@ from starlette.responses import Response
 
 from prudent.api._errors import ApiError
 from prudent.api._schemas import InferenceRequest, RequestInput
+from prudent.errors import FieldProblem
 from prudent.models import ColumnKind, output_fields
 from prudent.serve import PredictionBatch
 
@@ -116,10 +117,18 @@ def parse_request(body: bytes, headers: Mapping[str, str], limit: int) -> V2Requ
     binary = memoryview(body)[split:]
     columns: dict[str, np.ndarray[Any, Any]] = {}
     offset = 0
+    wrong: list[ApiError] = []
     for tensor in header.inputs:
         if tensor.name in columns:
             raise _bad(f"Input {tensor.name!r} is given twice.", tensor.name)
-        columns[tensor.name], offset = _decode(tensor, binary, offset)
+        try:
+            columns[tensor.name], offset = _decode(tensor, binary, offset)
+        except ApiError as exc:
+            if not exc.problems:  # the request's framing: nothing after it can be read
+                raise
+            wrong.append(exc)  # values of the wrong type: keep going, report every input
+    if wrong:
+        raise _every(wrong)
     if offset != len(binary):
         raise _bad(
             f"The binary part holds {len(binary)} bytes, but the inputs' binary_data_size add "
@@ -131,6 +140,17 @@ def parse_request(body: bytes, headers: Mapping[str, str], limit: int) -> V2Requ
         sizes = {k: len(v) for k, v in columns.items()}
         raise _bad(f"Every input must hold the same number of rows, but they hold {sizes}.")
     return V2Request(header, pd.DataFrame(columns))
+
+
+def _every(errors: list[ApiError]) -> ApiError:
+    """One answer naming every input whose values have the wrong type."""
+    if len(errors) == 1:
+        return errors[0]
+    message = f"{len(errors)} inputs hold values of the wrong type: " + " ".join(
+        str(e.detail) for e in errors
+    )
+    problems = [p for e in errors for p in e.problems]
+    return ApiError(400, message, field=errors[0].field, problems=problems[:100])
 
 
 def _rows(tensor: RequestInput) -> int:
@@ -184,20 +204,26 @@ def _from_json(tensor: RequestInput, flat: list[Any], n: int) -> np.ndarray[Any,
     if len(flat) != n:
         raise _bad(f"Input {name!r} has shape {tensor.shape} but {len(flat)} values.", name)
     if kind == "BYTES":
-        wrong = [v for v in flat if v is not None and not isinstance(v, str)]
+        wrong = [(i, v) for i, v in enumerate(flat) if v is not None and not isinstance(v, str)]
         expected = "strings (or null for a missing value)"
     elif kind == "BOOL":
-        wrong = [v for v in flat if not isinstance(v, bool)]
+        wrong = [(i, v) for i, v in enumerate(flat) if not isinstance(v, bool)]
         expected = "true or false"
     elif kind.startswith("FP"):
-        wrong = [v for v in flat if v is not None and type(v) not in (int, float)]
+        wrong = [
+            (i, v) for i, v in enumerate(flat) if v is not None and type(v) not in (int, float)
+        ]
         expected = "numbers (or null for a missing value)"
     else:
-        wrong = [v for v in flat if type(v) is not int]
+        wrong = [(i, v) for i, v in enumerate(flat) if type(v) is not int]
         expected = "integers"
     if wrong:
-        raise _bad(
-            f"Input {name!r} is {kind}, so its values must be {expected}; got {wrong[0]!r}.", name
+        problems = [FieldProblem(name, f"{kind}: {expected}", repr(v)[:200], i) for i, v in wrong]
+        raise ApiError(
+            400,
+            f"Input {name!r} is {kind}, so its values must be {expected}; got {wrong[0][1]!r}.",
+            field=name,
+            problems=problems[:100],
         )
     if kind == "BYTES":
         return np.asarray(flat, dtype=object)

@@ -272,3 +272,21 @@ def test_feedback_accepts_exactly_what_its_published_schema_allows(
     response = mixed.post("/feedback", json=body, headers=tokens.header("both"))
     # valid bodies pass validation and reach the log (an unknown id there is 404)
     assert response.status_code == (404 if valid else 400), response.text
+
+
+def test_v2_every_input_of_the_wrong_type_is_reported_at_once(
+    mixed: TestClient, tokens: Tokens
+) -> None:
+    inputs = [
+        {"name": SIZE, "shape": [2], "datatype": "BYTES", "data": [3, "large"]},
+        {"name": FLAG, "shape": [2], "datatype": "BOOL", "data": [True, "yes"]},
+        {"name": NUMBER, "shape": [2], "datatype": "FP64", "data": [1.5, 2.5]},
+    ]
+    response = _v2(mixed, tokens, inputs)
+    assert response.status_code == 400
+    body = response.json()
+    assert body["error"].startswith("2 inputs hold values of the wrong type: Input 'petal_size'")
+    assert [(e["row"], e["field"], e["received"]) for e in body["errors"]] == [
+        (0, SIZE, "3"),
+        (1, FLAG, "'yes'"),
+    ]
