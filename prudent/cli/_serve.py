@@ -218,25 +218,61 @@ def feedback(
     from prudent.store import SqlPredictionLog
 
     settings = Settings.load(log_db=log_db)
-    classes = load(bundle).classes
+    model = load(bundle)
     table = read_table(labels)
     missing = [c for c in ("prediction_id", "label") if c not in table.columns]
     if missing:
         raise DataError(
             f"Labels file '{labels}' lacks column(s) {missing}; it needs prediction_id,label."
         )
+    _check_log_exists(settings.log_db)
     counts: Counter[str] = Counter()
+    failed: dict[str, list[str]] = {"unknown": [], "refused": []}
     with SqlPredictionLog.open(settings.log_db, synchronous=settings.synchronous) as log:
+        if log.count(model_version=model.version) == 0:
+            raise FeedbackError(
+                f"The prediction log {settings.log_db} holds no prediction of bundle "
+                f"{model.version} ('{bundle}'); pass the --log-db that `prudent serve` used."
+            )
         for pid, label in zip(table["prediction_id"], table["label"], strict=True):
             try:
-                result = log.add_feedback(str(pid), label, source=source, allowed_labels=classes)
+                result = log.add_feedback(
+                    str(pid), label, source=source, allowed_labels=model.classes
+                )
                 counts["stored" if result.status.value == "created" else result.status.value] += 1
             except UnknownPredictionError:
-                counts["unknown"] += 1
+                failed["unknown"].append(str(pid))
             except FeedbackError:
-                counts["refused"] += 1
+                failed["refused"].append(str(pid))
     kinds = ("stored", "duplicate", "correction", "unknown", "refused")
+    counts |= {k: len(v) for k, v in failed.items()}
     Console(highlight=False).print(", ".join(f"{counts[k]} {k}" for k in kinds))
+    _exit_on_failures(failed)
+
+
+def _check_log_exists(url: str) -> None:
+    """Refuse a SQLite log file that does not exist (opening would create an empty one)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    database = parsed.database or ""
+    sqlite_file = parsed.get_backend_name() == "sqlite" and database not in ("", ":memory:")
+    if sqlite_file and not Path(database).is_file():
+        raise FeedbackError(
+            f"No prediction log at '{database}' (--log-db {url}); run this where "
+            "`prudent serve` logged, or pass its --log-db."
+        )
+
+
+def _exit_on_failures(failed: dict[str, list[str]]) -> None:
+    """List the ids that were unknown or refused (first 20 of each) and exit 1 if any."""
+    err = Console(stderr=True, highlight=False)
+    for kind, ids in failed.items():
+        if ids:
+            more = f" and {len(ids) - 20} more" if len(ids) > 20 else ""
+            err.print(f"{kind} prediction_id(s): {', '.join(ids[:20])}{more}")
+    if any(failed.values()):
+        raise typer.Exit(1)
 
 
 def token(

@@ -15,7 +15,7 @@ from prudent.api._tokens import find_token
 from prudent.bundle import Bundle
 from prudent.cli._serve import export_settings, register
 from prudent.config import Settings
-from prudent.errors import ConfigError
+from prudent.errors import ConfigError, FeedbackError
 from prudent.serve import Predictor
 from prudent.store import SqlPredictionLog
 from tests.serve._bundles import input_rows
@@ -76,10 +76,30 @@ def test_cli_feedback_counts_every_outcome(
     result = CliRunner().invoke(
         cli, ["feedback", str(numeric_dir), str(tmp_path / "labels.csv"), "--log-db", url]
     )
-    assert result.exit_code == 0, result.output
-    assert "1 stored, 1 duplicate, 1 correction, 1 unknown, 1 refused" in result.output
+    assert result.exit_code == 1, result.output  # some ids were unknown or refused
+    assert "1 stored, 1 duplicate, 1 correction, 1 unknown, 1 refused" in result.stdout
+    assert "unknown prediction_id(s): nope" in result.stderr
+    assert f"refused prediction_id(s): {ids[1]}" in result.stderr
     with SqlPredictionLog.open(url) as log:
         assert [e.label for e in log.feedback_history(ids[0])] == ["benign", "malignant"]
+
+
+def test_cli_feedback_refuses_a_log_without_this_bundle(
+    cli: typer.Typer, numeric_dir: Path, tmp_path: Path
+) -> None:
+    pd.DataFrame({"prediction_id": ["a"], "label": ["benign"]}).to_csv(
+        tmp_path / "labels.csv", index=False
+    )
+    nowhere = tmp_path / "elsewhere" / "log.db"
+    args = ["feedback", str(numeric_dir), str(tmp_path / "labels.csv"), "--log-db"]
+    result = CliRunner().invoke(cli, [*args, f"sqlite:///{nowhere}"])
+    assert isinstance(result.exception, FeedbackError)
+    assert "No prediction log at" in str(result.exception) and not nowhere.exists()
+    with SqlPredictionLog.open(f"sqlite:///{tmp_path / 'empty.db'}"):
+        pass  # a log that exists but holds no prediction of this bundle
+    result = CliRunner().invoke(cli, [*args, f"sqlite:///{tmp_path / 'empty.db'}"])
+    assert isinstance(result.exception, FeedbackError)
+    assert "holds no prediction of bundle" in str(result.exception)
 
 
 def test_cli_serve_refuses_no_auth_off_loopback(cli: typer.Typer, numeric_dir: Path) -> None:

@@ -34,7 +34,7 @@ def cached_bundle(kind: str, root: Path) -> Path:
     except (BundleError, OSError):
         frame, target = example_frame(kind)
         bundle = prudent.fit(frame, target=target, time_limit=15, candidates=("lightgbm",))
-        bundle.save(path)
+        bundle.save(path, overwrite=True)  # replaces a cached bundle that no longer loads
     return path
 
 
