@@ -80,6 +80,13 @@ class _MemberEnsemble(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         raise NotImplementedError
 
 
+def _unfitted(estimators: Sequence[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """Unfitted clones for the ``estimators`` parameter: skops does not share objects, so
+    keeping the fitted members there too saved each twice (a 34.5 MB stacked ensemble of
+    18 MB of members)."""
+    return [(name, clone(est)) for name, est in estimators]
+
+
 def _check_fitted_members(owner: str, estimators: Sequence[tuple[str, Any]]) -> list[Any]:
     """The member estimators of ``estimators``, each checked to be fitted."""
     if not estimators:
@@ -185,7 +192,7 @@ class WeightedEnsemble(_MemberEnsemble):
             If a member is not fitted.
         """
         fitted = _check_fitted_members(cls.__name__, estimators)
-        ens = cls(list(estimators), weights)
+        ens = cls(_unfitted(estimators), weights)
         ens.weights_ = ens._checked_weights()
         ens._set_members(fitted, np.unique(np.concatenate([e.classes_ for e in fitted])))
         return ens
@@ -307,7 +314,7 @@ class StackedEnsemble(_MemberEnsemble):
             If a member or the meta-model is not fitted.
         """
         fitted = _check_fitted_members(cls.__name__, [*estimators, ("meta", meta)])
-        ens = cls(list(estimators), meta)
+        ens = cls(_unfitted(estimators), meta)
         ens.meta_ = meta
         ens._set_members(fitted[:-1], meta.classes_)
         return ens

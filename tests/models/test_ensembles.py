@@ -253,3 +253,14 @@ def test_from_fitted_rejects_unfitted_member(wine):
 def test_weighted_ensemble_rejects_bad_weights(wine, weights):
     with pytest.raises(ConfigError, match=r"WeightedEnsemble got weights .* for 2 estimators"):
         WeightedEnsemble(_simple_members(), weights).fit(wine.X, wine.y)
+
+
+def test_from_fitted_saves_each_member_once(wine):
+    import skops.io as sio
+
+    members = list(wine.fitted.items())
+    alone = sum(len(sio.dumps(m)) for _, m in members)
+    _, meta = stacking_oof(wine.probas, wine.y)
+    for ens in (WeightedEnsemble.from_fitted(members), StackedEnsemble.from_fitted(members, meta)):
+        assert len(sio.dumps(ens)) < 1.5 * alone  # skops does not share: saved twice, 2x
+        assert [est for est in ens.estimators_] == [m for _, m in members]
