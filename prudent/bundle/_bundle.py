@@ -161,7 +161,7 @@ class Bundle:
         """
         out = self.predictions(frame, rules=rules, on_notice=on_notice, strict=strict)
         # the input's index, so that df["prediction"] = bundle.predict(df)[...] aligns
-        return out.to_frame(frame.index)
+        return out.to_frame(frame.index, lists=True)  # prediction_set: lists in Python
 
     def predict_file(
         self,
@@ -228,7 +228,8 @@ class Bundle:
                     writer.write(pd.DataFrame(columns=output_columns(self.model.classes)))
                     continue
                 chunk.index = pd.RangeIndex(total, total + len(chunk))  # file row numbers
-                out = self.predict(chunk, rules=rules, on_notice=once, strict=strict)
+                got = self.predictions(chunk, rules=rules, on_notice=once, strict=strict)
+                out = got.to_frame(chunk.index)  # files keep the prediction set's JSON text
                 writer.write(out)
                 total += len(out)
         return total

@@ -45,7 +45,7 @@ class ColumnKind(enum.Enum):
     FLAG = "flag"
     """A boolean (JSON: true/false; V2: ``BOOL``)."""
     LABELS = "labels"
-    """A set of class labels (JSON: a list; V2 and files: its JSON text)."""
+    """A set of class labels (JSON and Python: a list; V2 and files: its JSON text)."""
     TEXT = "text"
     """Text, or ``None`` when ``nullable`` (JSON: string or null; V2: ``BYTES``)."""
 
@@ -152,14 +152,15 @@ class Predictions:
         """Each row's :class:`~prudent.models.DeferReason`, ``None`` unless it goes to review."""
         return self.decisions.defer_reason
 
-    def to_frame(self, index: pd.Index | None = None) -> pd.DataFrame:
+    def to_frame(self, index: pd.Index | None = None, *, lists: bool = False) -> pd.DataFrame:
         """The prediction table: the columns of :func:`output_columns`, one row per row.
 
-        Labels keep their type, numbers are float (NaN when missing), the prediction set is
-        its JSON text, decisions and reasons are text (missing for no defer reason).
+        Labels keep their type, numbers are float (NaN when missing), decisions and reasons
+        are text (missing for no defer reason). The prediction set is its JSON text (files),
+        or with ``lists`` a Python list of labels (``Bundle.predict``).
         """
         fields = output_fields(self.classes)
-        data = {f.name: _frame_values(f, self) for f in fields}
+        data = {f.name: _frame_values(f, self, lists) for f in fields}
         return pd.DataFrame(data, index=index, columns=[f.name for f in fields])
 
     def rows(self) -> list[dict[str, Any]]:
@@ -346,14 +347,15 @@ def set_labels(mask: BoolArray, classes: Labels) -> list[list[Any]]:
     return [[c for c, m in zip(plain, row, strict=True) if m] for row in np.asarray(mask)]
 
 
-def _frame_values(f: OutputField, p: Predictions) -> Any:
+def _frame_values(f: OutputField, p: Predictions, lists: bool = False) -> Any:
     values = f.values(p)
     if f.kind is ColumnKind.NUMBER:
         return values.astype(np.float64)
     if f.kind is ColumnKind.FLAG:
         return values.astype(bool)
     if f.kind is ColumnKind.LABELS:
-        return [json.dumps(s) for s in set_labels(values, p.classes)]
+        sets = set_labels(values, p.classes)
+        return sets if lists else [json.dumps(s) for s in sets]
     if f.kind is ColumnKind.TEXT:
         return np.asarray([None if v is None else str(v) for v in values], dtype=object)
     return values

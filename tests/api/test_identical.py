@@ -54,8 +54,16 @@ def test_library_cli_json_and_v2_give_identical_outputs(
 
 
 def _text(values: np.ndarray) -> list[str]:
-    """Values as text; a missing one (None, NaN, or V2's empty string) as ``""``."""
-    return ["" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in values]
+    """Values as text; a missing one (None, NaN, or V2's empty string) as ``""``; a list (the
+    library's prediction set) as its JSON text, as files and V2 hold it."""
+    return [
+        ""
+        if v is None or (isinstance(v, float) and np.isnan(v))
+        else json.dumps(v)
+        if isinstance(v, list)
+        else str(v)
+        for v in values
+    ]
 
 
 def _json_api(client: TestClient, tokens: Tokens, rows: pd.DataFrame) -> pd.DataFrame:

@@ -36,7 +36,7 @@ def test_predict_answers_the_bundle_fields_and_logs_them(
         assert row["prediction"] == expected["prediction"][i]
         assert row["decision"] == expected["decision"][i]
         assert row["proba_malignant"] == expected["proba_malignant"][i]
-        assert row["prediction_set"] == __import__("json").loads(expected["prediction_set"][i])
+        assert row["prediction_set"] == expected["prediction_set"][i]
     with SqlPredictionLog.open(f"sqlite:///{tmp_path / 'log.db'}") as log:
         assert log.count() == 25
         assert log.get(got[3]["prediction_id"]).decision == expected["decision"][3]

@@ -79,7 +79,9 @@ def test_v2_tritonclient_matches_the_library_on_100_rows(
     assert result.get_response()["id"] == "req-7"
     assert _text(result.as_numpy("prediction")) == [str(v) for v in expected["prediction"]]
     assert _text(result.as_numpy("decision")) == list(expected["decision"])
-    assert _text(result.as_numpy("prediction_set")) == list(expected["prediction_set"])
+    assert [json.loads(v) for v in _text(result.as_numpy("prediction_set"))] == list(
+        expected["prediction_set"]
+    )
     for c in mixed_bundle.classes:
         np.testing.assert_array_equal(result.as_numpy(f"proba_{c}"), expected[f"proba_{c}"])
     ids = _text(result.as_numpy("prediction_id"))

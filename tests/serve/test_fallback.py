@@ -63,7 +63,7 @@ def test_review_answer_sends_every_row_to_review(numeric_bundle: Bundle) -> None
     assert list(out["decision"]) == ["review"] * 3
     assert list(out["defer_reason"]) == ["models_failed"] * 3
     assert out["confidence"].isna().all() and out["prediction"].isna().all()
-    assert (out["prediction_set"] == "[]").all()
+    assert (out["prediction_set"] == "[]").all()  # the table's file form: JSON text
 
 
 def test_a_rule_holds_on_the_backup_path(numeric_bundle: Bundle) -> None:
