@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     ``postgresql://user@host/db``."""
     synchronous: Literal["FULL", "NORMAL"] = "FULL"
     """SQLite only: ``FULL`` survives power loss, ``NORMAL`` survives a process crash."""
+    review_audit_share: float = Field(0.01, ge=0.0, le=1.0)
+    """Share of accepted predictions also queued for review (as audit cases), so that their
+    accuracy is measured on labels drawn without bias; 0 turns the audit off."""
     model_name: str = Field("prudent", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
     """The model's name in the Open Inference Protocol (``/v2/models/<name>``)."""
     tokens_file: Path | None = None

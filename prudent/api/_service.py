@@ -18,6 +18,7 @@ from prudent.api._errors import ApiError
 from prudent.config import Settings
 from prudent.data import Schema
 from prudent.errors import BundleError, ConfigError, ServiceError
+from prudent.feedback import QueuePolicy
 from prudent.serve import (
     BackupFn,
     Health,
@@ -107,7 +108,9 @@ class Service:
             _limit_threads(self.settings.model_threads)
             if log is None:
                 log = SqlPredictionLog.open(
-                    self.settings.log_db, synchronous=self.settings.synchronous
+                    self.settings.log_db,
+                    synchronous=self.settings.synchronous,
+                    triage=QueuePolicy(audit_share=self.settings.review_audit_share),
                 )
             predictor = self._predictor(bundle, log)
             predictor.warm_up()

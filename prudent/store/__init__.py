@@ -16,8 +16,16 @@ from prudent.store._frame import META_COLUMNS
 from prudent.store._memory import InMemoryPredictionLog
 from prudent.store._migrate import head_revision
 from prudent.store._protocol import FeedbackLog, LogStore, PredictionLog, ReviewQueue
+from prudent.store._queue import (
+    AUDIT_REASON,
+    DEFAULT_LEASE,
+    QueueEntry,
+    Triage,
+    review_only,
+)
 from prudent.store._records import (
     DECISIONS,
+    CaseStatus,
     FeedbackEntry,
     FeedbackResult,
     FeedbackStatus,
@@ -32,8 +40,11 @@ from prudent.store._tables import feedback as feedback_table
 from prudent.store._tables import predictions as predictions_table
 
 __all__ = [
+    "AUDIT_REASON",
     "DECISIONS",
+    "DEFAULT_LEASE",
     "META_COLUMNS",
+    "CaseStatus",
     "FeedbackEntry",
     "FeedbackLog",
     "FeedbackResult",
@@ -42,14 +53,17 @@ __all__ = [
     "LogStore",
     "PredictionLog",
     "PredictionRecord",
+    "QueueEntry",
     "ReviewCase",
     "ReviewQueue",
     "SqlPredictionLog",
+    "Triage",
     "feedback_table",
     "head_revision",
     "new_prediction_id",
     "normalise_url",
     "predictions_table",
+    "review_only",
     "utc_now",
     "window_filter",
 ]

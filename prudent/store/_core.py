@@ -10,6 +10,7 @@ from typing import Self
 
 from prudent.errors import ConfigError, StoreError
 from prudent.store._protocol import PredictionLog
+from prudent.store._queue import Triage, review_only
 from prudent.store._records import as_utc, utc_now
 from prudent.store._rules import unknown_prediction
 
@@ -43,12 +44,15 @@ def check_id(prediction_id: object) -> str:
 
 
 class LogCore(PredictionLog, ABC):
-    """The clock, the closed flag and the context manager of every log."""
+    """The clock, the queue's triage, the closed flag and the context manager of every log."""
 
     _closed: bool = False
 
-    def __init__(self, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(
+        self, clock: Callable[[], datetime] = utc_now, triage: Triage = review_only
+    ) -> None:
         self._clock = clock
+        self._triage = triage
 
     def __enter__(self) -> Self:
         return self

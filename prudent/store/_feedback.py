@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Collection, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from prudent.store._core import LogCore, check_id, check_positive
 from prudent.store._protocol import FeedbackLog, ReviewQueue
+from prudent.store._queue import DEFAULT_LEASE, check_lease
 from prudent.store._records import FeedbackEntry, FeedbackResult, ReviewCase, as_utc
 from prudent.store._rules import check_allowed, check_name
 
@@ -55,17 +56,28 @@ class FeedbackMethods(LogCore, FeedbackLog, ReviewQueue):
     def list_review(self, limit: int = 50, offset: int = 0) -> list[ReviewCase]:
         self._check_open()
         limit = check_positive(limit, "limit")
-        return self._list_review(limit, check_positive(offset, "offset", minimum=0))
+        return self._list_review(limit, check_positive(offset, "offset", minimum=0), self._clock())
 
-    def claim(self, prediction_id: str, reviewer: str) -> ReviewCase:
+    def review_case(self, prediction_id: str) -> ReviewCase:
         self._check_open()
-        reviewer = check_name(reviewer, "reviewer")
-        return self._claim(check_id(prediction_id), reviewer, self._clock())
+        return self._review_case(check_id(prediction_id), self._clock())
+
+    def claim(
+        self, prediction_id: str, reviewer: str, *, lease: timedelta = DEFAULT_LEASE
+    ) -> ReviewCase:
+        self._check_open()
+        reviewer, lease = check_name(reviewer, "reviewer"), check_lease(lease)
+        return self._claim(check_id(prediction_id), reviewer, self._clock(), lease)
+
+    def claim_next(self, reviewer: str, *, lease: timedelta = DEFAULT_LEASE) -> ReviewCase | None:
+        self._check_open()
+        reviewer, lease = check_name(reviewer, "reviewer"), check_lease(lease)
+        return self._claim_next(reviewer, self._clock(), lease)
 
     def release(self, prediction_id: str, reviewer: str, *, force: bool = False) -> None:
         self._check_open()
         reviewer = check_name(reviewer, "reviewer")
-        self._release(check_id(prediction_id), reviewer, force)
+        self._release(check_id(prediction_id), reviewer, force, self._clock())
 
     # -- hooks -------------------------------------------------------------------------------
     @abstractmethod
@@ -77,10 +89,18 @@ class FeedbackMethods(LogCore, FeedbackLog, ReviewQueue):
     def _feedback_history(self, prediction_id: str) -> list[FeedbackEntry]: ...
 
     @abstractmethod
-    def _list_review(self, limit: int, offset: int) -> list[ReviewCase]: ...
+    def _list_review(self, limit: int, offset: int, now: datetime) -> list[ReviewCase]: ...
 
     @abstractmethod
-    def _claim(self, prediction_id: str, reviewer: str, now: datetime) -> ReviewCase: ...
+    def _review_case(self, prediction_id: str, now: datetime) -> ReviewCase: ...
 
     @abstractmethod
-    def _release(self, prediction_id: str, reviewer: str, force: bool) -> None: ...
+    def _claim(
+        self, prediction_id: str, reviewer: str, now: datetime, lease: timedelta
+    ) -> ReviewCase: ...
+
+    @abstractmethod
+    def _claim_next(self, reviewer: str, now: datetime, lease: timedelta) -> ReviewCase | None: ...
+
+    @abstractmethod
+    def _release(self, prediction_id: str, reviewer: str, force: bool, now: datetime) -> None: ...

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from prudent.store._base import LogBase
 from prudent.store._core import Window
+from prudent.store._queue import (
+    AUDIT_REASON,
+    CaseStatus,
+    QueueEntry,
+    Triage,
+    case_state,
+    holder,
+    review_only,
+)
 from prudent.store._records import (
     FeedbackEntry,
     FeedbackResult,
@@ -32,8 +41,11 @@ __all__ = ["InMemoryPredictionLog"]
 
 @dataclass
 class _Case:
+    entry: QueueEntry
     claimed_by: str | None = None
     claimed_at: datetime | None = None
+    expires: datetime | None = None
+    status: str = CaseStatus.OPEN.value
     closed: bool = False
 
 
@@ -47,6 +59,8 @@ class InMemoryPredictionLog(LogBase):
     ----------
     clock
         Returns the current UTC time (for label and claim times).
+    triage
+        Which predictions enter the review queue, and their priority.
 
     Examples
     --------
@@ -61,8 +75,10 @@ class InMemoryPredictionLog(LogBase):
     ('created', 0)
     """
 
-    def __init__(self, clock: Callable[[], datetime] = utc_now) -> None:
-        super().__init__(clock)
+    def __init__(
+        self, clock: Callable[[], datetime] = utc_now, triage: Triage = review_only
+    ) -> None:
+        super().__init__(clock, triage)
         self._lock = threading.RLock()
         self._records: dict[str, PredictionRecord] = {}
         self._labels: dict[str, list[FeedbackEntry]] = {}
@@ -73,8 +89,9 @@ class InMemoryPredictionLog(LogBase):
             for record in records:
                 if record.id not in self._records:
                     self._records[record.id] = record
-                    if record.decision == "review":
-                        self._cases[record.id] = _Case()
+                    entry = self._triage(record)
+                    if entry is not None:
+                        self._cases[record.id] = _Case(entry)
         future: Future[None] = Future()
         future.set_result(None)
         return future
@@ -149,7 +166,8 @@ class InMemoryPredictionLog(LogBase):
                 self._get(prediction_id)
                 case = self._cases.get(prediction_id)
                 if case is not None and not case.closed:
-                    check_may_label(prediction_id, case.claimed_by, source)
+                    held = holder(case.claimed_by, case.expires, when)
+                    check_may_label(prediction_id, held, source)
             return [self._record_label(pid, label, source, when) for pid, label in pairs]
 
     def _record_label(
@@ -168,8 +186,8 @@ class InMemoryPredictionLog(LogBase):
             )
             history.append(entry)
             case = self._cases.get(prediction_id)
-            if case is not None:
-                case.closed = True
+            if case is not None and not case.closed:
+                case.closed, case.status = True, CaseStatus.LABELED.value
         return FeedbackResult(
             prediction_id=prediction_id,
             label=label,
@@ -190,21 +208,38 @@ class InMemoryPredictionLog(LogBase):
                 (r, self._labels[r.id][-1]) for r in self._select(window) if r.id in self._labels
             ]
 
-    def _list_review(self, limit: int, offset: int) -> list[ReviewCase]:
+    def _list_review(self, limit: int, offset: int, now: datetime) -> list[ReviewCase]:
         with self._lock:
-            open_ids = [pid for pid, case in self._cases.items() if not case.closed]
-            records = sorted(
-                (self._records[pid] for pid in open_ids), key=lambda r: (r.created_at, r.id)
-            )
-            return [self._review_case(r.id) for r in records[offset : offset + limit]]
+            chosen = self._queue_order(pid for pid, case in self._cases.items() if not case.closed)
+            return [self._case_at(pid, now) for pid in chosen[offset : offset + limit]]
 
-    def _review_case(self, prediction_id: str) -> ReviewCase:
-        case = self._cases[prediction_id]
+    def _queue_order(self, ids: Iterable[str]) -> list[str]:
+        def key(pid: str) -> tuple[float, datetime, str]:
+            return self._cases[pid].entry.priority, self._records[pid].created_at, pid
+
+        return sorted(ids, key=key)
+
+    def _case_at(self, prediction_id: str, now: datetime) -> ReviewCase:
+        case, record = self._cases[prediction_id], self._records[prediction_id]
+        status, held = case_state(case.status, case.claimed_by, case.expires, now)
+        reason = record.defer_reason.value if record.defer_reason is not None else None
         return ReviewCase(
-            record=self._records[prediction_id],
-            claimed_by=case.claimed_by,
-            claimed_at=case.claimed_at,
+            record=record,
+            claimed_by=held,
+            claimed_at=case.claimed_at if held else None,
+            priority=case.entry.priority,
+            reason=AUDIT_REASON if case.entry.audit else reason,
+            status=status,
+            audit=case.entry.audit,
+            lease_expires_at=case.expires if held else None,
         )
+
+    def _review_case(self, prediction_id: str, now: datetime) -> ReviewCase:
+        with self._lock:
+            record = self._get(prediction_id)
+            if prediction_id not in self._cases:
+                raise not_in_queue_error(prediction_id, record.decision, labelled=False)
+            return self._case_at(prediction_id, now)
 
     def _open_case(self, prediction_id: str) -> _Case:
         record = self._get(prediction_id)
@@ -213,15 +248,36 @@ class InMemoryPredictionLog(LogBase):
             raise not_in_queue_error(prediction_id, record.decision, labelled=case is not None)
         return case
 
-    def _claim(self, prediction_id: str, reviewer: str, now: datetime) -> ReviewCase:
+    def _take(self, prediction_id: str, reviewer: str, now: datetime, lease: timedelta) -> None:
+        case = self._cases[prediction_id]
+        if holder(case.claimed_by, case.expires, now) != reviewer:
+            case.claimed_at = now
+        case.claimed_by, case.expires = reviewer, now + lease
+        case.status = CaseStatus.CLAIMED.value
+
+    def _claim(
+        self, prediction_id: str, reviewer: str, now: datetime, lease: timedelta
+    ) -> ReviewCase:
         with self._lock:
             case = self._open_case(prediction_id)
-            check_claim(prediction_id, case.claimed_by, reviewer)
-            if case.claimed_by != reviewer:
-                case.claimed_by, case.claimed_at = reviewer, now
-            return self._review_case(prediction_id)
+            check_claim(prediction_id, holder(case.claimed_by, case.expires, now), reviewer)
+            self._take(prediction_id, reviewer, now, lease)
+            return self._case_at(prediction_id, now)
 
-    def _release(self, prediction_id: str, reviewer: str, force: bool) -> None:
+    def _claim_next(self, reviewer: str, now: datetime, lease: timedelta) -> ReviewCase | None:
+        with self._lock:
+            free = (
+                pid
+                for pid, case in self._cases.items()
+                if not case.closed and holder(case.claimed_by, case.expires, now) is None
+            )
+            chosen = self._queue_order(free)
+            if not chosen:
+                return None
+            self._take(chosen[0], reviewer, now, lease)
+            return self._case_at(chosen[0], now)
+
+    def _release(self, prediction_id: str, reviewer: str, force: bool, now: datetime) -> None:
         with self._lock:
             record = self._get(prediction_id)
             case = self._cases.get(prediction_id)
@@ -229,5 +285,8 @@ class InMemoryPredictionLog(LogBase):
                 raise not_in_queue_error(prediction_id, record.decision, labelled=False)
             if case.closed:
                 return
-            check_release(prediction_id, case.claimed_by, reviewer, force)
-            case.claimed_by, case.claimed_at = None, None
+            check_release(
+                prediction_id, holder(case.claimed_by, case.expires, now), reviewer, force
+            )
+            case.claimed_by, case.claimed_at, case.expires = None, None, None
+            case.status = CaseStatus.OPEN.value

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from concurrent.futures import Future
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 
 import pandas as pd
 
+from prudent.store._queue import DEFAULT_LEASE
 from prudent.store._records import FeedbackEntry, FeedbackResult, PredictionRecord, ReviewCase
 
 __all__ = ["FeedbackLog", "LogStore", "PredictionLog", "ReviewQueue"]
@@ -308,10 +309,15 @@ class FeedbackLog(Protocol):
 
 @runtime_checkable
 class ReviewQueue(Protocol):
-    """The predictions decided ``review`` and not yet labelled, and who works on each."""
+    """The cases people label: predictions decided ``review`` and an audit slice of accepted ones.
+
+    Cases are served in priority order (lower first, then oldest). A claim is a lease: it
+    ends at ``lease_expires_at`` unless renewed, and the case returns to the queue. Two
+    reviewers never hold the same case, across threads, processes and service replicas.
+    """
 
     def list_review(self, limit: int = 50, offset: int = 0) -> list[ReviewCase]:
-        """Return open review cases (decided ``review``, not yet labelled), oldest first.
+        """Return the cases not yet labelled, in the order they are served.
 
         Parameters
         ----------
@@ -323,22 +329,46 @@ class ReviewQueue(Protocol):
         Returns
         -------
         list of ReviewCase
-            With who holds each case, if anyone.
+            With who holds each case now, if anyone.
         """
         ...
 
     def count_review(self) -> int:
-        """Count open review cases.
+        """Count the cases not yet labelled.
 
         Returns
         -------
         int
-            Cases decided ``review`` and not yet labelled.
+            Open and claimed cases.
         """
         ...
 
-    def claim(self, prediction_id: str, reviewer: str) -> ReviewCase:
-        """Give an open review case to ``reviewer``; claiming one's own case again is harmless.
+    def review_case(self, prediction_id: str) -> ReviewCase:
+        """Return one case, whatever its status.
+
+        Parameters
+        ----------
+        prediction_id
+            The case.
+
+        Returns
+        -------
+        ReviewCase
+            Its prediction, reason, priority, status and holder.
+
+        Raises
+        ------
+        UnknownPredictionError
+            When no prediction has that id.
+        FeedbackError
+            When the prediction never entered the queue.
+        """
+        ...
+
+    def claim(
+        self, prediction_id: str, reviewer: str, *, lease: timedelta = DEFAULT_LEASE
+    ) -> ReviewCase:
+        """Give an open case to ``reviewer``; claiming one's own case again renews the lease.
 
         Parameters
         ----------
@@ -346,6 +376,8 @@ class ReviewQueue(Protocol):
             The case.
         reviewer
             Who takes it.
+        lease
+            How long the claim lasts.
 
         Returns
         -------
@@ -359,7 +391,24 @@ class ReviewQueue(Protocol):
         FeedbackError
             When the prediction is not an open review case.
         FeedbackConflictError
-            When another reviewer holds it.
+            When another reviewer holds it and the lease has not expired.
+        """
+        ...
+
+    def claim_next(self, reviewer: str, *, lease: timedelta = DEFAULT_LEASE) -> ReviewCase | None:
+        """Claim the first case nobody holds, in priority order.
+
+        Parameters
+        ----------
+        reviewer
+            Who takes it.
+        lease
+            How long the claim lasts.
+
+        Returns
+        -------
+        ReviewCase or None
+            The case, now held by ``reviewer``; None when every case is labelled or held.
         """
         ...
 

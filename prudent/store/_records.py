@@ -16,6 +16,7 @@ from prudent.models._decisions import DecisionKind, DeferReason
 
 __all__ = [
     "DECISIONS",
+    "CaseStatus",
     "FeedbackEntry",
     "FeedbackResult",
     "FeedbackStatus",
@@ -286,20 +287,46 @@ class FeedbackEntry:
     received_at: datetime
 
 
+class CaseStatus(StrEnum):
+    """Where a review case stands."""
+
+    OPEN = "open"
+    CLAIMED = "claimed"
+    LABELED = "labeled"
+    SKIPPED = "skipped"
+    FLAGGED = "flagged"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ReviewCase:
-    """An open case of the review queue: a prediction decided ``review`` and not yet labelled.
+    """A case of the review queue: a prediction decided ``review`` (or drawn for audit).
 
     Parameters
     ----------
     record
         The logged prediction.
     claimed_by
-        The reviewer working on it, if any.
+        The reviewer holding it now, if any (nobody once the lease has expired).
     claimed_at
         When it was claimed.
+    priority
+        Its place in the queue: lower is served first.
+    reason
+        Why it is in the queue: the prediction's defer reason, or ``"audit"``.
+    status
+        ``open``, ``claimed``, ``labeled``, ``skipped`` or ``flagged`` (a
+        :class:`~prudent.store.CaseStatus` value).
+    audit
+        Whether it is an audit of an accepted prediction.
+    lease_expires_at
+        When the current claim ends.
     """
 
     record: PredictionRecord
     claimed_by: str | None = None
     claimed_at: datetime | None = None
+    priority: float = 0.0
+    reason: str | None = None
+    status: CaseStatus = CaseStatus.OPEN
+    audit: bool = False
+    lease_expires_at: datetime | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Self, TypeVar
@@ -20,6 +20,7 @@ from prudent.store._base import LogBase
 from prudent.store._core import Window, check_positive
 from prudent.store._engine import Engines, create_engines, normalise_url
 from prudent.store._migrate import upgrade
+from prudent.store._queue import Triage, review_only
 from prudent.store._records import (
     FeedbackEntry,
     FeedbackResult,
@@ -56,6 +57,8 @@ class SqlPredictionLog(LogBase):
         The writer thread over the write engine.
     clock
         Returns the current UTC time.
+    triage
+        Which predictions enter the review queue, and their priority.
 
     Examples
     --------
@@ -71,8 +74,14 @@ class SqlPredictionLog(LogBase):
     ('a', 'created')
     """
 
-    def __init__(self, engines: Engines, writer: BatchWriter, clock: Callable[[], datetime]):
-        super().__init__(clock)
+    def __init__(
+        self,
+        engines: Engines,
+        writer: BatchWriter,
+        clock: Callable[[], datetime],
+        triage: Triage = review_only,
+    ):
+        super().__init__(clock, triage)
         self._engines = engines
         self._writer = writer
 
@@ -87,6 +96,7 @@ class SqlPredictionLog(LogBase):
         queue_size: int = 10_000,
         busy_timeout_ms: int = 5000,
         clock: Callable[[], datetime] = utc_now,
+        triage: Triage = review_only,
     ) -> Self:
         """Open (creating and migrating when needed) the log at ``url``.
 
@@ -108,6 +118,9 @@ class SqlPredictionLog(LogBase):
             SQLite only: how long to wait for a lock held by another process.
         clock
             Returns the current UTC time (for label and claim times).
+        triage
+            Which predictions enter the review queue and with what priority
+            (``prudent.feedback.QueuePolicy``); by default every ``review``, oldest first.
 
         Returns
         -------
@@ -141,7 +154,7 @@ class SqlPredictionLog(LogBase):
             batch_ms=float(batch_ms),
             queue_size=queue_size,
         )
-        return cls(engines, writer, clock)
+        return cls(engines, writer, clock, triage)
 
     @property
     def url(self) -> str:
@@ -154,7 +167,7 @@ class SqlPredictionLog(LogBase):
             done: Future[None] = Future()
             done.set_result(None)
             return done
-        return self._writer.submit_rows([write.row_of(r) for r in records])
+        return self._writer.submit_rows([write.row_of(r, self._triage(r)) for r in records])
 
     def _call(self, fn: Callable[[Connection], T]) -> T:
         result: T = self._writer.submit_call(fn).result()
@@ -245,8 +258,12 @@ class SqlPredictionLog(LogBase):
     def _feedback_history(self, prediction_id: str) -> list[FeedbackEntry]:
         return self._read(lambda c: read.feedback_entries(c, prediction_id), "reading labels")
 
-    def _list_review(self, limit: int, offset: int) -> list[ReviewCase]:
-        return self._read(lambda c: read.open_cases(c, limit, offset), "reading the review queue")
+    def _list_review(self, limit: int, offset: int, now: datetime) -> list[ReviewCase]:
+        fetch = partial(read.open_cases, limit=limit, offset=offset, now=now)
+        return self._read(fetch, "reading the review queue")
+
+    def _review_case(self, prediction_id: str, now: datetime) -> ReviewCase:
+        return self._read(lambda c: read.fetch_case(c, prediction_id, now), "reading a case")
 
     # -- feedback and review (through the writer) --------------------------------------------
     def _record_labels(
@@ -257,11 +274,16 @@ class SqlPredictionLog(LogBase):
 
         return self._call(record)
 
-    def _claim(self, prediction_id: str, reviewer: str, now: datetime) -> ReviewCase:
-        return self._call(lambda c: write.claim_case(c, prediction_id, reviewer, now))
+    def _claim(
+        self, prediction_id: str, reviewer: str, now: datetime, lease: timedelta
+    ) -> ReviewCase:
+        return self._call(lambda c: write.claim_case(c, prediction_id, reviewer, now, lease))
 
-    def _release(self, prediction_id: str, reviewer: str, force: bool) -> None:
-        self._call(lambda c: write.release_case(c, prediction_id, reviewer, force))
+    def _claim_next(self, reviewer: str, now: datetime, lease: timedelta) -> ReviewCase | None:
+        return self._call(lambda c: write.claim_next_case(c, reviewer, now, lease))
+
+    def _release(self, prediction_id: str, reviewer: str, force: bool, now: datetime) -> None:
+        self._call(lambda c: write.release_case(c, prediction_id, reviewer, force, now))
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"

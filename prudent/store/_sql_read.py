@@ -9,14 +9,17 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
+from prudent.store._queue import case_state
 from prudent.store._records import FeedbackEntry, PredictionRecord, ReviewCase
-from prudent.store._rules import unknown_prediction
+from prudent.store._rules import not_in_queue_error, unknown_prediction
 from prudent.store._tables import feedback, predictions, review_cases
 
 __all__ = [
+    "case_from_row",
     "count_open_cases",
     "count_predictions",
     "feedback_entries",
+    "fetch_case",
     "fetch_prediction",
     "labelled_rows",
     "open_cases",
@@ -133,23 +136,49 @@ def labelled_rows(
     return out
 
 
-def open_cases(connection: Connection, limit: int, offset: int) -> list[ReviewCase]:
-    """Return open review cases, oldest first."""
+def _case_query() -> sa.Select[Any]:
+    r = review_cases.c
+    case_columns = (r.claimed_by, r.claimed_at, r.priority, r.status, r.audit, r.lease_expires_at)
+    return sa.select(predictions, *case_columns, r.reason.label("case_reason")).join(
+        review_cases, r.prediction_id == _P.id
+    )
+
+
+def case_from_row(row: Any, now: datetime) -> ReviewCase:
+    """Build a review case from a row of :func:`_case_query`, its claim as it stands at ``now``."""
+    status, held = case_state(row.status, row.claimed_by, row.lease_expires_at, now)
+    return ReviewCase(
+        record=record_from_row(row),
+        claimed_by=held,
+        claimed_at=row.claimed_at if held else None,
+        priority=row.priority,
+        reason=row.case_reason,
+        status=status,
+        audit=row.audit,
+        lease_expires_at=row.lease_expires_at if held else None,
+    )
+
+
+def fetch_case(connection: Connection, prediction_id: str, now: datetime) -> ReviewCase:
+    """Return one review case, whatever its status."""
+    row = connection.execute(_case_query().where(_P.id == prediction_id)).first()
+    if row is None:
+        decision = fetch_prediction(connection, prediction_id).decision
+        raise not_in_queue_error(prediction_id, decision, labelled=False)
+    return case_from_row(row, now)
+
+
+def open_cases(connection: Connection, limit: int, offset: int, now: datetime) -> list[ReviewCase]:
+    """Return open (and claimed) review cases in the order they are served."""
     r = review_cases.c
     query = (
-        sa.select(predictions, r.claimed_by, r.claimed_at)
-        .join(review_cases, r.prediction_id == _P.id)
+        _case_query()
         .where(r.closed_at.is_(None))
-        .order_by(r.created_at, r.prediction_id)
+        .order_by(r.priority, r.created_at, r.prediction_id)
         .limit(limit)
         .offset(offset)
     )
-    return [
-        ReviewCase(
-            record=record_from_row(row), claimed_by=row.claimed_by, claimed_at=row.claimed_at
-        )
-        for row in connection.execute(query)
-    ]
+    return [case_from_row(row, now) for row in connection.execute(query)]
 
 
 def count_open_cases(connection: Connection) -> int:

@@ -7,7 +7,7 @@ whole write runs under ``BEGIN IMMEDIATE``), so concurrent labels for one predic
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 from sqlalchemy.dialects import postgresql, sqlite
 
+from prudent.store._queue import AUDIT_REASON, QueueEntry, holder
 from prudent.store._records import FeedbackResult, FeedbackStatus, PredictionRecord, ReviewCase
 from prudent.store._rules import (
     check_claim,
@@ -23,10 +24,10 @@ from prudent.store._rules import (
     feedback_status,
     not_in_queue_error,
 )
-from prudent.store._sql_read import fetch_prediction, record_from_row
+from prudent.store._sql_read import fetch_case, fetch_prediction
 from prudent.store._tables import feedback, predictions, review_cases
 
-__all__ = ["claim_case", "insert_rows", "record_label", "release_case", "row_of"]
+__all__ = ["claim_case", "claim_next_case", "insert_rows", "record_label", "release_case", "row_of"]
 
 _R = review_cases.c
 
@@ -35,13 +36,13 @@ _JSON_COLUMNS = ("inputs", "probabilities", "prediction_set")
 _dumps = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
 
 
-def row_of(record: PredictionRecord) -> dict[str, Any]:
-    """Return the insert parameters of a record, its JSON already text.
+def row_of(record: PredictionRecord, entry: QueueEntry | None = None) -> dict[str, Any]:
+    """Return the insert parameters of a record, its JSON already text, and its queue entry.
 
     Serialising here, in the caller's thread, keeps the single writer thread to the insert
-    and the commit.
+    and the commit. The entry, when there is one, rides along under ``"case"``.
     """
-    return {
+    row = {
         "id": record.id,
         "created_at": record.created_at,
         "model_version": record.model_version,
@@ -58,6 +59,16 @@ def row_of(record: PredictionRecord) -> dict[str, Any]:
         "defer_reason": None if record.defer_reason is None else record.defer_reason.value,
         "latency_ms": record.latency_ms,
     }
+    if entry is not None:
+        reason = AUDIT_REASON if entry.audit else row["defer_reason"]
+        row["case"] = {
+            "prediction_id": record.id,
+            "created_at": record.created_at,
+            "priority": float(entry.priority),
+            "audit": entry.audit,
+            "reason": reason,
+        }
+    return row
 
 
 def _json_text(name: str, dialect: str) -> sa.ColumnElement[Any]:
@@ -76,14 +87,12 @@ def _inserts(dialect: str) -> tuple[Any, Any]:
 
 
 def insert_rows(connection: Connection, rows: list[dict[str, Any]]) -> None:
-    """Insert prediction rows, skipping ids already logged, and queue the ``review`` ones."""
+    """Insert prediction rows, skipping ids already logged, and queue those with an entry."""
     insert_predictions, insert_cases = _inserts(connection.dialect.name)
+    cases = [row["case"] for row in rows if "case" in row]
+    if cases:
+        rows = [{k: v for k, v in row.items() if k != "case"} for row in rows]
     connection.execute(insert_predictions, rows)
-    cases = [
-        {"prediction_id": row["id"], "created_at": row["created_at"]}
-        for row in rows
-        if row["decision"] == "review"
-    ]
     if cases:
         connection.execute(insert_cases, cases)
 
@@ -101,7 +110,8 @@ def record_label(
     case = _case(connection, prediction_id)
     is_open = case is not None and case.closed_at is None
     if is_open:
-        check_may_label(prediction_id, case.claimed_by, source)
+        held = holder(case.claimed_by, case.lease_expires_at, received_at)
+        check_may_label(prediction_id, held, source)
     f = feedback.c
     latest = connection.execute(
         sa.select(f.label, f.received_at)
@@ -127,12 +137,14 @@ def record_label(
         )
     )
     if is_open:
-        connection.execute(
-            sa.update(review_cases)
-            .where(_R.prediction_id == prediction_id)
-            .values(closed_by=source, closed_at=received_at)
-        )
+        _set(connection, prediction_id, closed_by=source, closed_at=received_at, status="labeled")
     return result
+
+
+def _set(connection: Connection, prediction_id: str, **values: Any) -> None:
+    connection.execute(
+        sa.update(review_cases).where(_R.prediction_id == prediction_id).values(**values)
+    )
 
 
 def _open_case(connection: Connection, prediction_id: str) -> tuple[Any, Any]:
@@ -144,23 +156,46 @@ def _open_case(connection: Connection, prediction_id: str) -> tuple[Any, Any]:
 
 
 def claim_case(
-    connection: Connection, prediction_id: str, reviewer: str, now: datetime
+    connection: Connection, prediction_id: str, reviewer: str, now: datetime, lease: timedelta
 ) -> ReviewCase:
-    """Give an open case to ``reviewer`` (again, if they already hold it)."""
-    row, case = _open_case(connection, prediction_id)
-    check_claim(prediction_id, case.claimed_by, reviewer)
-    claimed_at = case.claimed_at
-    if case.claimed_by != reviewer:
-        claimed_at = now
-        connection.execute(
-            sa.update(review_cases)
-            .where(_R.prediction_id == prediction_id)
-            .values(claimed_by=reviewer, claimed_at=now)
-        )
-    return ReviewCase(record=record_from_row(row), claimed_by=reviewer, claimed_at=claimed_at)
+    """Give an open case to ``reviewer`` for ``lease`` (renewed if they already hold it)."""
+    _row, case = _open_case(connection, prediction_id)
+    held = holder(case.claimed_by, case.lease_expires_at, now)
+    check_claim(prediction_id, held, reviewer)
+    claimed_at = case.claimed_at if held == reviewer else now
+    values = {"claimed_at": claimed_at, "lease_expires_at": now + lease}
+    _set(connection, prediction_id, claimed_by=reviewer, status="claimed", **values)
+    return fetch_case(connection, prediction_id, now)
 
 
-def release_case(connection: Connection, prediction_id: str, reviewer: str, force: bool) -> None:
+def claim_next_case(
+    connection: Connection, reviewer: str, now: datetime, lease: timedelta
+) -> ReviewCase | None:
+    """Claim the first free case in priority order, or return None when there is none.
+
+    ``FOR UPDATE SKIP LOCKED`` on PostgreSQL passes over a case another transaction is
+    claiming; SQLite runs the whole transaction under ``BEGIN IMMEDIATE`` (one writer at a
+    time, across processes), where the clause compiles to nothing.
+    """
+    free = sa.or_(_R.claimed_by.is_(None), _R.lease_expires_at <= now)
+    query = (
+        sa.select(_R.prediction_id)
+        .where(_R.closed_at.is_(None), free)
+        .order_by(_R.priority, _R.created_at, _R.prediction_id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    chosen = connection.execute(query).scalar_one_or_none()
+    if chosen is None:
+        return None
+    values = {"claimed_by": reviewer, "claimed_at": now, "lease_expires_at": now + lease}
+    _set(connection, chosen, status="claimed", **values)
+    return fetch_case(connection, chosen, now)
+
+
+def release_case(
+    connection: Connection, prediction_id: str, reviewer: str, force: bool, now: datetime
+) -> None:
     """Take an open case back from its reviewer; a case unheld or closed is left as it is."""
     row = fetch_prediction(connection, prediction_id)
     case = _case(connection, prediction_id)
@@ -168,10 +203,9 @@ def release_case(connection: Connection, prediction_id: str, reviewer: str, forc
         raise not_in_queue_error(prediction_id, row.decision, labelled=False)
     if case.closed_at is not None:
         return
-    check_release(prediction_id, case.claimed_by, reviewer, force)
+    check_release(
+        prediction_id, holder(case.claimed_by, case.lease_expires_at, now), reviewer, force
+    )
     if case.claimed_by is not None:
-        connection.execute(
-            sa.update(review_cases)
-            .where(_R.prediction_id == prediction_id)
-            .values(claimed_by=None, claimed_at=None)
-        )
+        values = {"claimed_by": None, "claimed_at": None, "lease_expires_at": None}
+        _set(connection, prediction_id, status="open", **values)

@@ -105,5 +105,11 @@ review_cases = sa.Table(
     sa.Column("claimed_at", UTCDateTime(), nullable=True),
     sa.Column("closed_by", NameType, nullable=True),
     sa.Column("closed_at", UTCDateTime(), nullable=True),
+    sa.Column("reason", sa.String(32), nullable=True),
+    sa.Column("priority", sa.Float(), nullable=False, server_default="0"),
+    sa.Column("status", sa.String(16), nullable=False, server_default="open"),
+    sa.Column("audit", sa.Boolean(), nullable=False, server_default=sa.false()),
+    sa.Column("lease_expires_at", UTCDateTime(), nullable=True),
     sa.Index("ix_review_open", "closed_at", "created_at"),
+    sa.Index("ix_review_next", "closed_at", "priority", "created_at"),
 )

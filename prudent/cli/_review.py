@@ -1,0 +1,137 @@
+"""``prudent review list | show | label``: the review queue for people without the page."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from prudent.config import Settings
+
+if TYPE_CHECKING:
+    from prudent.store import ReviewCase, SqlPredictionLog
+
+__all__ = ["register", "review_app"]
+
+Opt = typer.Option
+review_app = typer.Typer(
+    name="review", no_args_is_help=True, help="Work the review queue: list, show, label cases."
+)
+LogDb = Annotated[
+    str | None, Opt("--log-db", help="Prediction log URL (default: PRUDENT_LOG_DB's).")
+]
+AsJson = Annotated[bool, Opt("--json", help="Print JSON for scripts.")]
+
+
+def _open(log_db: str | None) -> SqlPredictionLog:
+    from prudent.feedback import QueuePolicy
+    from prudent.store import SqlPredictionLog
+
+    settings = Settings.load(log_db=log_db)
+    policy = QueuePolicy(audit_share=settings.review_audit_share)
+    return SqlPredictionLog.open(settings.log_db, synchronous=settings.synchronous, triage=policy)
+
+
+def _console() -> Console:
+    return Console(highlight=False, width=None if Console().is_terminal else 200)
+
+
+def _echo_json(value: Any) -> None:
+    typer.echo(json.dumps(value, indent=2, allow_nan=False))
+
+
+@review_app.command("list")
+def list_cases(
+    log_db: LogDb = None,
+    limit: Annotated[int, Opt(help="Most cases shown.", min=1)] = 20,
+    offset: Annotated[int, Opt(help="Cases skipped first.", min=0)] = 0,
+    as_json: AsJson = False,
+) -> None:
+    """List the cases not yet labelled, in the order they are served."""
+    from prudent.feedback import case_dict
+
+    with _open(log_db) as log:
+        cases, total = log.list_review(limit=limit, offset=offset), log.count_review()
+    if as_json:
+        _echo_json({"total": total, "cases": [case_dict(c, inputs=False) for c in cases]})
+        return
+    table = Table(title=f"{total} case(s) to review", title_justify="left")
+    for name in ("prediction_id", "priority", "reason", "status", "held by", "model says"):
+        table.add_column(name, no_wrap=name == "prediction_id")
+    for c in cases:
+        said = f"{c.record.prediction or '-'} ({c.record.confidence or 0:.2f})"
+        row = (c.record.id, f"{c.priority:.3f}", c.reason or "-", str(c.status))
+        table.add_row(*row, c.claimed_by or "", said)
+    _console().print(table)
+
+
+@review_app.command("show")
+def show_case(
+    prediction_id: Annotated[
+        str | None, typer.Argument(help="The case; omit it with --next.")
+    ] = None,
+    next_case: Annotated[
+        bool, Opt("--next", help="Claim the first free case for --reviewer and show it.")
+    ] = False,
+    reviewer: Annotated[str | None, Opt(help="Who claims the case (with --next).")] = None,
+    log_db: LogDb = None,
+    as_json: AsJson = False,
+) -> None:
+    """Show one case: the input, the model's answer and why it was deferred."""
+    from prudent.errors import ConfigError
+    from prudent.feedback import case_dict
+
+    if next_case == (prediction_id is not None) or (next_case and reviewer is None):
+        raise ConfigError(
+            "review show takes a PREDICTION_ID, or --next with --reviewer NAME to claim the "
+            "first free case; give one of them."
+        )
+    with _open(log_db) as log:
+        case: ReviewCase | None
+        if prediction_id is not None:
+            case = log.review_case(prediction_id)
+        else:
+            case = log.claim_next(str(reviewer))
+    if as_json:
+        _echo_json(None if case is None else case_dict(case))
+        return
+    if case is None:
+        typer.echo("No free case to review.")
+        return
+    console = _console()
+    for key, value in case_dict(case).items():
+        console.print(f"{key:17s} {json.dumps(value) if isinstance(value, dict) else value}")
+
+
+@review_app.command("label")
+def label_case(
+    prediction_id: Annotated[str, typer.Argument(help="The case.")],
+    label: Annotated[str, typer.Argument(help="Its true label.")],
+    reviewer: Annotated[str, Opt(help="Who gives the label (stored as its source).")],
+    bundle: Annotated[
+        Path | None, Opt(help="Bundle directory: refuse labels that are not its classes.")
+    ] = None,
+    log_db: LogDb = None,
+) -> None:
+    """Label a case; the same label again changes nothing, another one is a correction."""
+    classes = None
+    if bundle is not None:
+        from prudent.bundle import load
+
+        classes = load(bundle).classes
+    with _open(log_db) as log:
+        result = log.add_feedback(prediction_id, label, source=reviewer, allowed_labels=classes)
+    was = "" if result.previous_label is None else f" (was {result.previous_label!r})"
+    typer.echo(
+        f"{result.status.value}: {prediction_id} = {result.label!r}{was} at "
+        f"{result.received_at.isoformat()}"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``review`` command group to ``app``."""
+    app.add_typer(review_app)

@@ -1,0 +1,109 @@
+"""``prudent review list | show | label`` over a real SQLite log."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from prudent.cli import app
+from prudent.feedback import QueuePolicy
+from prudent.store import PredictionRecord, SqlPredictionLog
+from tests.cli.test_fit_command import assert_one_line_error
+from tests.fixtures import run_cli
+from tests.store.conftest import T0, make_record
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def queue(tmp_path: Path) -> tuple[str, list[PredictionRecord]]:
+    """A log with three review cases (one OOD) and one accepted prediction."""
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    reviews = [
+        make_record(
+            decision="review",
+            prediction=None,
+            confidence=c,
+            is_ood=ood,
+            defer_reason="out_of_distribution" if ood else "low_confidence",
+            inputs={"text": "<script>x</script>", "n": i},
+            created_at=T0 + timedelta(seconds=i),
+        )
+        for i, (c, ood) in enumerate([(0.5, False), (0.3, False), (0.8, True)])
+    ]
+    with SqlPredictionLog.open(url, triage=QueuePolicy(audit_share=0.0)) as log:  # as served
+        log.write([*reviews, make_record()])
+    return url, reviews
+
+
+def _invoke(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, ["review", *args])
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.output
+
+
+@pytest.mark.parametrize("command", [[], ["list"], ["show"], ["label"]])
+def test_review_help_names_the_commands(command: list[str]) -> None:
+    code, out = _invoke(*command, "--help")
+    assert code == 0
+    assert {"": "list", "list": "--json", "show": "--next", "label": "--reviewer"}[
+        "".join(command)
+    ] in out
+
+
+def test_review_list_json_in_priority_order(queue: tuple[str, list[PredictionRecord]]) -> None:
+    url, reviews = queue
+    code, out = _invoke("list", "--log-db", url, "--json")
+    assert code == 0
+    listed = json.loads(out)
+    assert listed["total"] == 3
+    assert [c["prediction_id"] for c in listed["cases"]] == [r.id for r in reviews[::-1]]
+    assert [c["reason"] for c in listed["cases"]][:2] == ["out_of_distribution", "low_confidence"]
+    code, out = _invoke("list", "--log-db", url)
+    assert code == 0 and "3 case(s) to review" in out and reviews[2].id in out
+
+
+def test_review_show_next_claims_and_label_corrects(
+    queue: tuple[str, list[PredictionRecord]],
+) -> None:
+    url, reviews = queue
+    code, out = _invoke("show", "--next", "--reviewer", "ana", "--log-db", url, "--json")
+    case = json.loads(out)
+    assert (code, case["prediction_id"], case["status"]) == (0, reviews[2].id, "claimed")
+    assert case["inputs"] == {"text": "<script>x</script>", "n": 2}
+    code, out = _invoke("show", "--next", "--reviewer", "bob", "--log-db", url, "--json")
+    assert json.loads(out)["prediction_id"] == reviews[1].id  # never ana's case
+    code, out = _invoke("label", reviews[2].id, "setosa", "--reviewer", "ana", "--log-db", url)
+    assert code == 0 and out.startswith(f"created: {reviews[2].id} = 'setosa' at ")
+    code, out = _invoke("label", reviews[2].id, "setosa", "--reviewer", "ana", "--log-db", url)
+    assert out.startswith("duplicate:")
+    code, out = _invoke("label", reviews[2].id, "virginica", "--reviewer", "bob", "--log-db", url)
+    assert out.startswith("correction:") and "(was 'setosa')" in out
+    code, out = _invoke("show", reviews[2].id, "--log-db", url)
+    assert code == 0 and "labeled" in out and "out_of_distribution" in out
+    with SqlPredictionLog.open(url) as log:
+        assert [e.label for e in log.feedback_history(reviews[2].id)] == ["setosa", "virginica"]
+
+
+def test_review_show_without_a_free_case(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    code, out = _invoke("show", "--next", "--reviewer", "ana", "--log-db", url)
+    assert (code, out.strip()) == (0, "No free case to review.")
+    code, out = _invoke("show", "--next", "--reviewer", "ana", "--log-db", url, "--json")
+    assert json.loads(out) is None
+
+
+def test_review_errors_are_one_line(queue: tuple[str, list[PredictionRecord]]) -> None:
+    url, reviews = queue
+    done = run_cli("review", "show", "--log-db", url)
+    assert_one_line_error(done, "PREDICTION_ID", "--next")
+    done = run_cli("review", "label", "nope", "a", "--reviewer", "ana", "--log-db", url)
+    assert_one_line_error(done, "'nope'")
+    _invoke("show", "--next", "--reviewer", "ana", "--log-db", url)
+    done = run_cli("review", "label", reviews[2].id, "a", "--reviewer", "bob", "--log-db", url)
+    assert_one_line_error(done, "claimed by 'ana', not 'bob'")
