@@ -285,4 +285,4 @@ def _load(settings: Settings) -> Bundle:
     from prudent.bundle import load
 
     assert settings.bundle is not None
-    return load(settings.bundle)
+    return load(settings.bundle.resolve())  # a link (a registry alias) is read at one target

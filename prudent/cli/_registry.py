@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import getpass
 import json
+import logging
+import os
+import signal
+import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -15,7 +20,7 @@ from prudent.cli._console import print_table
 if TYPE_CHECKING:
     from prudent.retrain import Event
 
-__all__ = ["register", "registry_app"]
+__all__ = ["follow_champion", "register", "registry_app"]
 
 Opt = typer.Option
 Arg = typer.Argument
@@ -24,6 +29,8 @@ By = Annotated[str | None, Opt("--by", help="Who makes the change (default: your
 Reason = Annotated[str, Opt("--reason", help="Why, kept in the history.")]
 Alias = Annotated[str, Opt("--alias", help="The alias to move.")]
 AsJson = Annotated[bool, Opt("--json", help="Print JSON for scripts.")]
+
+logger = logging.getLogger("prudent.cli")
 
 registry_app = typer.Typer(
     name="registry",
@@ -139,3 +146,41 @@ def history(root: Dir, as_json: AsJson = False) -> None:
 def register(app: typer.Typer) -> None:
     """Add the ``registry`` sub-app to ``app``."""
     app.add_typer(registry_app)
+
+
+def follow_champion(root: Path, interval_s: float = 1.0) -> Path:
+    """The link to serve for ``prudent serve --registry``, and a thread that follows it.
+
+    The thread reads the link every ``interval_s``; when the champion moves it sends this
+    process SIGHUP, which the service answers with its verified hot swap (R-HOT-SWAP), or
+    with uvicorn's worker-by-worker replacement under ``--workers``. A swap that is refused
+    (say a forced promotion with other inputs) leaves the old version served and is logged.
+
+    Raises
+    ------
+    RegistryError
+        ``root`` is not a registry or holds no champion.
+    """
+    from prudent.retrain import Registry
+
+    link = Registry(root).link("champion")
+    thread = threading.Thread(
+        target=_watch, args=(link, interval_s), name="prudent-registry", daemon=True
+    )
+    thread.start()
+    return link
+
+
+def _watch(link: Path, interval_s: float) -> None:
+    seen = os.readlink(link)
+    while True:
+        time.sleep(interval_s)
+        try:
+            now = os.readlink(link)
+        except OSError:
+            continue
+        # SIGHUP's default action ends the process: send it only once the server handles it
+        if now != seen and signal.getsignal(signal.SIGHUP) not in (signal.SIG_DFL, None):
+            logger.info("Registry: champion moved to %s; reloading.", now)
+            os.kill(os.getpid(), signal.SIGHUP)
+            seen = now

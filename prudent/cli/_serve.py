@@ -31,7 +31,7 @@ from uvicorn.config import LOGGING_CONFIG
 
 from prudent.cli._starting import StartingApp
 from prudent.config import Settings, is_loopback
-from prudent.errors import DataError, FeedbackError, UnknownPredictionError
+from prudent.errors import ConfigError, DataError, FeedbackError, UnknownPredictionError
 
 __all__ = ["export_settings", "register", "run_app", "starting_app_from_env"]
 
@@ -144,7 +144,10 @@ def _log_config() -> dict[str, Any]:
 
 
 def serve(
-    bundle: Annotated[Path, typer.Argument(help="Bundle directory to serve.")],
+    bundle: Annotated[Path | None, typer.Argument(help="Bundle directory to serve.")] = None,
+    registry: Annotated[
+        Path | None, Opt(help="Serve this registry's champion; follow it when it moves.")
+    ] = None,
     host: Annotated[str | None, Opt(help="Address to listen on [default: 127.0.0.1].")] = None,
     port: Annotated[int | None, Opt(help="TCP port [default: 8080].")] = None,
     workers: Annotated[int | None, Opt(help="Server processes [default: 1].")] = None,
@@ -161,6 +164,14 @@ def serve(
 
     Other settings come from PRUDENT_* environment variables (see prudent.config.Settings).
     """
+    if registry is not None:
+        from prudent.cli._registry import follow_champion
+
+        if bundle is not None:
+            raise ConfigError("Give a bundle or --registry DIR, not both.")
+        bundle = follow_champion(registry)
+    if bundle is None:
+        raise ConfigError("Give the bundle folder to serve, or --registry DIR.")
     settings = Settings.load(
         bundle=bundle,
         host=host,

@@ -7,6 +7,7 @@ Layout of a registry folder::
     history.jsonl     append-only: one record per register / promote / rollback, fsync'ed
     aliases.json      alias -> version, replaced atomically after each move (a snapshot for
                       watchers; the history is the truth and rebuilds it)
+    aliases/champion  a symbolic link to ../versions/vN, replaced atomically after each move
     .lock             the fcntl lock every change holds
 
 Rollback is a stack per alias: each promotion pushes a version, each rollback pops one, so
@@ -130,6 +131,23 @@ class Registry:
             raise RegistryError(f"No version {ref!r} in '{self.root}' (versions: {known}).")
         return versions[name]
 
+    def link(self, alias: str = CHAMPION) -> Path:
+        """``DIR/aliases/<alias>``: a symbolic link to the version holding ``alias``.
+
+        Each move replaces it atomically, so a service serving the link and reloading it
+        follows the alias (``prudent serve --registry``).
+
+        Raises
+        ------
+        RegistryError
+            No version holds ``alias``.
+        """
+        self.version(f"@{alias}")
+        path = self.root / "aliases" / alias
+        if not path.is_symlink():
+            raise RegistryError(f"{path} is missing; promote or roll back once to rebuild it.")
+        return path
+
     def register(self, bundle_dir: str | Path, *, by: str, reason: str = "") -> Version:
         """Copy a bundle in as the next version, after verifying the copy with ``load``.
 
@@ -223,7 +241,16 @@ class Registry:
             "previous": previous, "by": by, "reason": reason, "forced": forced,
         }  # fmt: skip
         append_record(self._history, record)
-        write_json_atomic(self.root / "aliases.json", self.aliases())
+        aliases = self.aliases()
+        write_json_atomic(self.root / "aliases.json", aliases)
+        links = self.root / "aliases"
+        links.mkdir(exist_ok=True)
+        for name, version in aliases.items():
+            fresh = links / f".{name}.{os.getpid()}.tmp"
+            fresh.unlink(missing_ok=True)
+            fresh.symlink_to(Path("..") / "versions" / version)
+            os.replace(fresh, links / name)  # a reader sees the old target or the new
+        fsync_dir(links)
         return self.history()[-1]
 
     def _at(self) -> str:
