@@ -120,7 +120,7 @@ def _audit(target: Target, splits: Splits, run: CandidateRun) -> pd.DataFrame:
     )
 
 
-MANY_SUSPECT = 0.05
+MANY_SUSPECT = 0.1
 """A label audit is a warning when this share of the training rows or more is flagged with
 a label the out-of-fold model gives at most :data:`CONTRADICTED` probability: mislabelled
 rows, not merely hard ones (on hard data the audit flags many rows, but not confidently)."""
@@ -135,8 +135,8 @@ def _audit_notice(issues: pd.DataFrame, n_rows: int) -> str:
     --------
     >>> _audit_notice(pd.DataFrame({"score": [0.9, 0.6, 0.6]}), 100)[:40]
     'Label audit: 3 training row(s) have a la'
-    >>> _audit_notice(pd.DataFrame({"score": [0.9] * 6}), 100)[:62]
-    'WARNING Label audit: 6 of 100 training rows (6%) have a label '
+    >>> _audit_notice(pd.DataFrame({"score": [0.9] * 12}), 100)[:64]
+    'WARNING Label audit: 12 of 100 training rows (12%) have a label '
     """
     confident = int((issues["score"] >= 1.0 - CONTRADICTED).sum())
     if confident >= MANY_SUSPECT * n_rows:
