@@ -6,10 +6,17 @@ from abc import abstractmethod
 from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 
+from prudent.errors import FeedbackError
 from prudent.store._core import LogCore, check_id, check_positive
 from prudent.store._protocol import FeedbackLog, ReviewQueue
 from prudent.store._queue import DEFAULT_LEASE, check_lease
-from prudent.store._records import FeedbackEntry, FeedbackResult, ReviewCase, as_utc
+from prudent.store._records import (
+    CaseStatus,
+    FeedbackEntry,
+    FeedbackResult,
+    ReviewCase,
+    as_utc,
+)
 from prudent.store._rules import check_allowed, check_name
 
 __all__ = ["FeedbackMethods"]
@@ -79,6 +86,16 @@ class FeedbackMethods(LogCore, FeedbackLog, ReviewQueue):
         reviewer = check_name(reviewer, "reviewer")
         self._release(check_id(prediction_id), reviewer, force, self._clock())
 
+    def set_aside(self, prediction_id: str, reviewer: str, status: CaseStatus) -> ReviewCase:
+        self._check_open()
+        reviewer = check_name(reviewer, "reviewer")
+        if status not in (CaseStatus.SKIPPED, CaseStatus.FLAGGED):
+            raise FeedbackError(
+                f"A case is set aside as 'skipped' or 'flagged', but {status!r} was received; "
+                "label it with add_feedback or release it instead."
+            )
+        return self._put_aside(check_id(prediction_id), reviewer, status, self._clock())
+
     # -- hooks -------------------------------------------------------------------------------
     @abstractmethod
     def _record_labels(
@@ -101,6 +118,11 @@ class FeedbackMethods(LogCore, FeedbackLog, ReviewQueue):
 
     @abstractmethod
     def _claim_next(self, reviewer: str, now: datetime, lease: timedelta) -> ReviewCase | None: ...
+
+    @abstractmethod
+    def _put_aside(
+        self, prediction_id: str, reviewer: str, status: CaseStatus, now: datetime
+    ) -> ReviewCase: ...
 
     @abstractmethod
     def _release(self, prediction_id: str, reviewer: str, force: bool, now: datetime) -> None: ...

@@ -12,7 +12,7 @@ from prudent.store._base import LogBase
 from prudent.store._core import Window
 from prudent.store._queue import (
     AUDIT_REASON,
-    CaseStatus,
+    SERVED,
     QueueEntry,
     Triage,
     case_state,
@@ -20,6 +20,7 @@ from prudent.store._queue import (
     review_only,
 )
 from prudent.store._records import (
+    CaseStatus,
     FeedbackEntry,
     FeedbackResult,
     FeedbackStatus,
@@ -269,13 +270,27 @@ class InMemoryPredictionLog(LogBase):
             free = (
                 pid
                 for pid, case in self._cases.items()
-                if not case.closed and holder(case.claimed_by, case.expires, now) is None
+                if not case.closed
+                and case.status in SERVED
+                and holder(case.claimed_by, case.expires, now) is None
             )
             chosen = self._queue_order(free)
             if not chosen:
                 return None
             self._take(chosen[0], reviewer, now, lease)
             return self._case_at(chosen[0], now)
+
+    def _put_aside(
+        self, prediction_id: str, reviewer: str, status: CaseStatus, now: datetime
+    ) -> ReviewCase:
+        with self._lock:
+            case = self._open_case(prediction_id)
+            check_release(
+                prediction_id, holder(case.claimed_by, case.expires, now), reviewer, False
+            )
+            case.claimed_by, case.claimed_at, case.expires = None, None, None
+            case.status = status.value
+            return self._case_at(prediction_id, now)
 
     def _release(self, prediction_id: str, reviewer: str, force: bool, now: datetime) -> None:
         with self._lock:

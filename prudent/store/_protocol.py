@@ -14,7 +14,13 @@ from typing import Protocol, Self, runtime_checkable
 import pandas as pd
 
 from prudent.store._queue import DEFAULT_LEASE
-from prudent.store._records import FeedbackEntry, FeedbackResult, PredictionRecord, ReviewCase
+from prudent.store._records import (
+    CaseStatus,
+    FeedbackEntry,
+    FeedbackResult,
+    PredictionRecord,
+    ReviewCase,
+)
 
 __all__ = ["FeedbackLog", "LogStore", "PredictionLog", "ReviewQueue"]
 
@@ -432,6 +438,34 @@ class ReviewQueue(Protocol):
             When the prediction was never a review case.
         FeedbackConflictError
             When another reviewer holds it and ``force`` is false.
+        """
+        ...
+
+    def set_aside(self, prediction_id: str, reviewer: str, status: CaseStatus) -> ReviewCase:
+        """Mark a case ``skipped`` or ``flagged`` and release it; ``claim_next`` passes it by.
+
+        Parameters
+        ----------
+        prediction_id
+            The case.
+        reviewer
+            Who sets it aside (must hold it, or nobody may).
+        status
+            ``CaseStatus.SKIPPED`` or ``CaseStatus.FLAGGED`` (for an administrator).
+
+        Returns
+        -------
+        ReviewCase
+            The case; claiming it by id or labelling it still works.
+
+        Raises
+        ------
+        UnknownPredictionError
+            When no prediction has that id.
+        FeedbackError
+            When the prediction is not an open review case, or for another status.
+        FeedbackConflictError
+            When another reviewer holds it.
         """
         ...
 

@@ -19,6 +19,7 @@ from prudent.store._records import CaseStatus, PredictionRecord
 __all__ = [
     "AUDIT_REASON",
     "DEFAULT_LEASE",
+    "SERVED",
     "CaseStatus",
     "QueueEntry",
     "Triage",
@@ -30,6 +31,8 @@ __all__ = [
 
 DEFAULT_LEASE = timedelta(minutes=15)
 """How long a claim lasts unless renewed; an expired claim returns the case to the queue."""
+SERVED = ("open", "claimed")
+"""The statuses ``claim_next`` serves from; skipped and flagged cases wait to be claimed by id."""
 AUDIT_REASON = "audit"
 """The reason of a case drawn from accepted predictions to measure their accuracy."""
 

@@ -22,6 +22,7 @@ from prudent.store._engine import Engines, create_engines, normalise_url
 from prudent.store._migrate import upgrade
 from prudent.store._queue import Triage, review_only
 from prudent.store._records import (
+    CaseStatus,
     FeedbackEntry,
     FeedbackResult,
     PredictionRecord,
@@ -281,6 +282,12 @@ class SqlPredictionLog(LogBase):
 
     def _claim_next(self, reviewer: str, now: datetime, lease: timedelta) -> ReviewCase | None:
         return self._call(lambda c: write.claim_next_case(c, reviewer, now, lease))
+
+    def _put_aside(
+        self, prediction_id: str, reviewer: str, status: CaseStatus, now: datetime
+    ) -> ReviewCase:
+        put = partial(write.put_aside_case, status=status.value, now=now)
+        return self._call(lambda c: put(c, prediction_id, reviewer))
 
     def _release(self, prediction_id: str, reviewer: str, force: bool, now: datetime) -> None:
         self._call(lambda c: write.release_case(c, prediction_id, reviewer, force, now))

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 from sqlalchemy.dialects import postgresql, sqlite
 
-from prudent.store._queue import AUDIT_REASON, QueueEntry, holder
+from prudent.store._queue import AUDIT_REASON, SERVED, QueueEntry, holder
 from prudent.store._records import FeedbackResult, FeedbackStatus, PredictionRecord, ReviewCase
 from prudent.store._rules import (
     check_claim,
@@ -27,7 +27,15 @@ from prudent.store._rules import (
 from prudent.store._sql_read import fetch_case, fetch_prediction
 from prudent.store._tables import feedback, predictions, review_cases
 
-__all__ = ["claim_case", "claim_next_case", "insert_rows", "record_label", "release_case", "row_of"]
+__all__ = [
+    "claim_case",
+    "claim_next_case",
+    "insert_rows",
+    "put_aside_case",
+    "record_label",
+    "release_case",
+    "row_of",
+]
 
 _R = review_cases.c
 
@@ -180,7 +188,7 @@ def claim_next_case(
     free = sa.or_(_R.claimed_by.is_(None), _R.lease_expires_at <= now)
     query = (
         sa.select(_R.prediction_id)
-        .where(_R.closed_at.is_(None), free)
+        .where(_R.closed_at.is_(None), _R.status.in_(SERVED), free)
         .order_by(_R.priority, _R.created_at, _R.prediction_id)
         .limit(1)
         .with_for_update(skip_locked=True)
@@ -209,3 +217,16 @@ def release_case(
     if case.claimed_by is not None:
         values = {"claimed_by": None, "claimed_at": None, "lease_expires_at": None}
         _set(connection, prediction_id, status="open", **values)
+
+
+def put_aside_case(
+    connection: Connection, prediction_id: str, reviewer: str, status: str, now: datetime
+) -> ReviewCase:
+    """Mark an open case skipped or flagged and release it."""
+    _row, case = _open_case(connection, prediction_id)
+    check_release(
+        prediction_id, holder(case.claimed_by, case.lease_expires_at, now), reviewer, False
+    )
+    values = {"claimed_by": None, "claimed_at": None, "lease_expires_at": None}
+    _set(connection, prediction_id, status=status, **values)
+    return fetch_case(connection, prediction_id, now)

@@ -211,3 +211,24 @@ def test_migration_0003_fills_existing_cases(sql_url: str) -> None:
         assert got[1].claimed_by == "ana"  # a claim made before leases never expires
         assert log.claim_next("carol").record.id == old[0].id  # type: ignore[union-attr]
         assert log.claim_next("dan") is None
+
+
+def test_skip_and_flag_set_a_case_aside(open_log: Callable[..., LogStore]) -> None:
+    log = open_log(clock=ManualClock())
+    first, second, third = _reviews([0.3, 0.4, 0.5])
+    log.write([first, second, third])
+    log.claim_next("ana")
+    with pytest.raises(FeedbackConflictError, match="claimed by 'ana', not 'bob'"):
+        log.set_aside(first.id, "bob", CaseStatus.SKIPPED)
+    with pytest.raises(FeedbackError, match="set aside as 'skipped' or 'flagged'"):
+        log.set_aside(first.id, "ana", CaseStatus.LABELED)
+    skipped = log.set_aside(first.id, "ana", CaseStatus.SKIPPED)
+    assert (skipped.status, skipped.claimed_by) == (CaseStatus.SKIPPED, None)
+    assert log.set_aside(second.id, "bob", CaseStatus.FLAGGED).status == CaseStatus.FLAGGED
+    assert log.claim_next("bob").record.id == third.id  # type: ignore[union-attr]
+    assert log.claim_next("bob") is None  # set-aside cases are not served
+    assert [c.status for c in log.list_review()] == ["skipped", "flagged", "claimed"]
+    assert log.claim(second.id, "admin").status == CaseStatus.CLAIMED  # taken back by id
+    log.add_feedback(first.id, "setosa", source="carol")
+    assert log.review_case(first.id).status == CaseStatus.LABELED
+    assert log.count_review() == 2
