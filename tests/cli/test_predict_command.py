@@ -42,7 +42,7 @@ def test_predict_runner_writes_one_row_per_input_row(trained: Trained, tmp_path:
     assert result.exit_code == 0, result.output
     assert f"Predicted {len(trained.new)} row(s)" in result.output
     out = read_table(tmp_path / "out.csv")
-    expected = load(trained.bundle).predict(trained.new)
+    expected = load(trained.bundle).predictions(trained.new).to_frame()  # the file form
     pd.testing.assert_frame_equal(out, expected, check_dtype=False, rtol=1e-9)
 
 
