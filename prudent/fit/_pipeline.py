@@ -72,6 +72,33 @@ def _candidate_ctx(schema: Schema, y: EncodedLabels, n_classes: int, seed: int) 
     )
 
 
+def _cross_validate(
+    spec: CandidateSpec,
+    ctx: BuildContext,
+    X: pd.DataFrame,
+    y: EncodedLabels,
+    splits: Splits,
+    budget: Budget,
+    advance: Any,
+) -> CandidateRun | SkippedCandidate:
+    """Cross-validate one family; an optional family that fails on this data is skipped.
+
+    The baselines must run, so their errors propagate; any other family that raises (e.g. a
+    calibrated SVM whose pilot sample leaves a class with fewer rows than its folds) is
+    skipped with the reason instead of ending the whole fit.
+    """
+    if spec.baseline:
+        return cross_validate_candidate(
+            spec, ctx, X, y, splits, budget, must_run=True, advance=advance
+        )
+    try:
+        return cross_validate_candidate(spec, ctx, X, y, splits, budget, advance=advance)
+    except Exception as exc:  # one optional family must not end the fit
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        why = f"it failed on this data ({type(exc).__name__}: {first})"
+        return SkippedCandidate(spec.name, why)
+
+
 def _run_all(
     specs: list[CandidateSpec],
     ctx: BuildContext,
@@ -92,9 +119,7 @@ def _run_all(
                 skipped.append(SkippedCandidate(spec.name, "no time left in the budget"))
                 advance(splits.n_folds + 1)
                 continue
-            result = cross_validate_candidate(
-                spec, ctx, X, y, splits, budget, must_run=spec.baseline, advance=advance
-            )
+            result = _cross_validate(spec, ctx, X, y, splits, budget, advance)
             if isinstance(result, SkippedCandidate):
                 skipped.append(result)
                 continue
