@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from prudent.bundle import load
 from prudent.cli import app
+from prudent.monitor import Reference
 from tests.cli.conftest import Trained
 from tests.cli.test_fit_command import assert_one_line_error
 from tests.fixtures import mixed_frame, run_cli
@@ -39,7 +40,8 @@ def test_monitor_help_names_its_options() -> None:
 def test_monitor_prints_a_table_of_windows(trained: Trained, log_url: str) -> None:
     done = CliRunner().invoke(app, ["monitor", str(trained.bundle), "--log-db", log_url])
     assert done.exit_code == 0, done.output
-    assert "Windows (day), promise: accepted accuracy ≥ 0.950" in done.output
+    promised = Reference.from_bundle(load(trained.bundle)).promises.target_accuracy
+    assert f"Windows (day), promise: accepted accuracy ≥ {promised:.3f}" in done.output
     assert "│ 2024-03-01 │ 206 │" in done.output and "│ 2024-03-02 │ 194 │" in done.output
 
 

@@ -240,7 +240,7 @@ def test_calibrator_small_classes_use_fewer_folds(digits_proba):
     P_cal, y_cal, _, _ = digits_proba
     rows = np.concatenate([np.flatnonzero(y_cal == 0)[:1], np.flatnonzero(y_cal != 0)[:60]])
     calibrator = ProbabilityCalibrator().fit(P_cal[rows], y_cal[rows])  # class 0: one row
-    assert set(calibrator.cv_log_loss_) == {"temperature", "sigmoid"}
+    assert set(calibrator.cv_log_loss_) == {"identity", "temperature", "sigmoid"}
 
 
 def test_calibrator_keeps_string_labels(breast_logreg):

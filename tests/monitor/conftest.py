@@ -8,7 +8,6 @@ the monitor reports has a right answer computable from the arrays themselves.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -150,7 +149,7 @@ def served_records(
             confidence=row["confidence"],
             ood_score=row["ood_score"],
             is_ood=row["is_ood"],
-            prediction_set=tuple(json.loads(row["prediction_set"])),
+            prediction_set=tuple(row["prediction_set"]),  # a list in Python
             decision=row["decision"],
             reason=row["reason"],
             created_at=start + step * i,

@@ -44,7 +44,7 @@ def test_predictor_answers_as_the_bundle_and_logs_every_row(
     with SqlPredictionLog.open(f"sqlite:///{tmp_path / 'log.db'}") as log:
         predictor = Predictor(numeric_bundle, log)
         batch = _run(predictor.predict_records(rows))
-        expected = numeric_bundle.predict(rows)
+        expected = numeric_bundle.predictions(rows).to_frame()  # the file form, as served
         pd.testing.assert_frame_equal(batch.frame.drop(columns="prediction_id"), expected)
         assert len(set(batch.ids)) == 40 and batch.fallback is None
         stored = log.get(batch.ids[7])
