@@ -183,7 +183,8 @@ def test_processes_never_hold_the_same_case(sql_url: str) -> None:
         outputs.append(out.split())
     every = [pid for ids in outputs for pid in ids]
     assert len(every) == len(set(every)) == 90
-    assert sum(1 for ids in outputs if ids) >= 2  # the claims really interleaved
+    if not sql_url.startswith("sqlite"):  # SQLite serialises writers: one may take every case
+        assert sum(1 for ids in outputs if ids) >= 2  # the claims really interleaved
 
 
 @pytest.mark.parametrize("sql_url", SQL_BACKENDS, indirect=True)
