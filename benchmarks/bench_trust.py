@@ -33,7 +33,6 @@ from sklearn.model_selection import train_test_split
 from benchmarks.datasets import DATASETS, BenchDataset, build
 from prudent import Bundle
 from prudent.data import validate_frame
-from prudent.fit import FitResult, FitSpec, fit_table
 from prudent.metrics import (
     balanced_accuracy,
     ece_consistency_test,
@@ -41,6 +40,7 @@ from prudent.metrics import (
     log_loss,
 )
 from prudent.models import ProbabilityCalibrator, logistic_baseline
+from prudent.pipeline import FitResult, FitSpec, fit_table
 
 TIME_LIMIT = 60.0
 TEST_SIZE = 0.3

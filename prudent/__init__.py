@@ -12,8 +12,6 @@ Examples
 from __future__ import annotations
 
 import importlib as _importlib
-import sys as _sys
-import types as _types
 from typing import TYPE_CHECKING, Any
 
 from prudent.errors import PrudentError, PrudentWarning
@@ -23,14 +21,14 @@ if TYPE_CHECKING:
     from prudent._sklearn import PrudentClassifier
     from prudent.bundle import Bundle
     from prudent.data import load_example
-    from prudent.fit import FitSpec
     from prudent.models import RuleSet
+    from prudent.pipeline import FitSpec
 
 __version__ = "0.1.0"
 
 _LAZY = {
     "Bundle": "prudent.bundle",
-    "FitSpec": "prudent.fit",
+    "FitSpec": "prudent.pipeline",
     "PrudentClassifier": "prudent._sklearn",
     "RuleSet": "prudent.models",
     "fit": "prudent._library",
@@ -64,16 +62,3 @@ def __getattr__(name: str) -> Any:
 def __dir__() -> list[str]:
     """The public names only (not the helpers used to import lazily)."""
     return sorted(__all__)
-
-
-class _Package(_types.ModuleType):
-    """``prudent.fit`` stays the function when the ``prudent.fit`` package is first imported
-    (the import system would record the package under the same name)."""
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name == "fit" and isinstance(value, _types.ModuleType):
-            return
-        super().__setattr__(name, value)
-
-
-_sys.modules[__name__].__class__ = _Package

@@ -1,5 +1,5 @@
 """The faces' shared work: turn what a person passes (in Python or on the command line) into a
-:class:`~prudent.fit.FitSpec`, run the fit, and hand back a bundle that renders its report.
+:class:`~prudent.pipeline.FitSpec`, run the fit, and hand back a bundle that renders its report.
 
 It sits above :mod:`prudent.report` (so a bundle saved from Python holds the same
 ``report.html`` as one written by ``prudent fit``) and below the command line.
@@ -17,7 +17,7 @@ from threadpoolctl import threadpool_limits
 
 from prudent.bundle import Bundle
 from prudent.errors import ConfigError, DataReadError
-from prudent.fit import FitSpec, LoggingReporter, Reporter, fit_table
+from prudent.pipeline import FitSpec, LoggingReporter, Reporter, fit_table
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -17,7 +17,7 @@ PACKAGES = [
     "prudent",
     "prudent.errors",
     "prudent.data",
-    "prudent.fit",
+    "prudent.pipeline",
     "prudent.bundle",
     "prudent.metrics",
     "prudent.models",

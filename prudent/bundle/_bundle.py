@@ -24,9 +24,9 @@ from prudent.bundle._manifest import FORMAT_VERSION, build_manifest, running_ver
 from prudent.bundle._summary import leaderboard_frame, one_line, summary_html, summary_text
 from prudent.data import Schema, TableWriter, iter_table, table_format, validate_frame
 from prudent.errors import BundleError, BundleIntegrityError, BundleVersionError, ConfigError
-from prudent.fit import FitResult
 from prudent.models._guarded import GuardedModel
 from prudent.models._predictions import Predictions, output_columns
+from prudent.pipeline import FitResult
 
 __all__ = ["Bundle", "load"]
 

@@ -8,7 +8,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from prudent._json import json_value
-from prudent.fit import FitResult
+from prudent.pipeline import FitResult
 
 __all__ = ["FORMAT_VERSION", "build_manifest", "running_versions"]
 

@@ -49,7 +49,7 @@ class RichReporter:
 
     def notice(self, message: str) -> None:
         """Print and keep one notice."""
-        from prudent.fit import is_warning  # the fit is loaded when it reports
+        from prudent.pipeline import is_warning  # the fit is loaded when it reports
 
         self.notices.append(message)
         style = "bold yellow" if is_warning(message) else "cyan"
@@ -61,6 +61,6 @@ class RichReporter:
 
     def progress(self, description: str, total: int) -> AbstractContextManager[Any]:
         """A progress bar of ``total`` steps; yields ``advance(n=1)``."""
-        from prudent.fit import rich_progress
+        from prudent.pipeline import rich_progress
 
         return rich_progress(self.console, description, total)

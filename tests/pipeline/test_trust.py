@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from prudent.fit import FitSpec, QuietReporter, fit_table
+from prudent.pipeline import FitSpec, QuietReporter, fit_table
 
 
 def _two_string_columns(n: int = 3000, seed: int = 0) -> pd.DataFrame:
@@ -29,8 +29,8 @@ def test_build_trust_sparse_one_hot_features_do_not_crash() -> None:
 
 
 def test_leaderboard_warns_of_a_bug_only_for_families_that_ought_to_win() -> None:
-    from prudent.fit._leaderboard import verdict_message
     from prudent.metrics import Verdict
+    from prudent.pipeline._leaderboard import verdict_message
 
     class Worse:
         verdict = Verdict.WORSE

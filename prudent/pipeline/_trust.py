@@ -5,7 +5,7 @@ Orchestration only; every algorithm and every choice lives in ``prudent.models``
 cross-fitting (each row by a map fitted without it) and split in two, stratified: part A
 fits the OOD detector, part B (never used to fit it) sets the conformal quantiles, the OOD
 threshold and the accept thresholds. The locked test set is used once, by
-:func:`prudent.fit._promises.measure_promises`, at the very end.
+:func:`prudent.pipeline._promises.measure_promises`, at the very end.
 """
 
 from __future__ import annotations
@@ -22,10 +22,6 @@ from sklearn.pipeline import Pipeline
 
 from prudent._typing import EncodedLabels, IntArray, Labels, ProbaMatrix
 from prudent.data import Schema, check_disjoint
-from prudent.fit._engine import Budget, CandidateRun, predict_proba_aligned
-from prudent.fit._promises import measure_promises
-from prudent.fit._reporter import Reporter
-from prudent.fit._spec import FitSpec
 from prudent.metrics import Comparison, diversity_report, expected_calibration_error
 from prudent.models._calibration import ProbabilityCalibrator, calibrate_cross_fitted
 from prudent.models._conformal import ConformalClassifier
@@ -39,6 +35,10 @@ from prudent.models._ood import OODDetector
 from prudent.models._ood_space import ood_detectors, ood_feature_map
 from prudent.models._rules import RuleSet
 from prudent.models._selection import FALLBACK, choose_primary
+from prudent.pipeline._engine import Budget, CandidateRun, predict_proba_aligned
+from prudent.pipeline._promises import measure_promises
+from prudent.pipeline._reporter import Reporter
+from prudent.pipeline._spec import FitSpec
 
 __all__ = ["TrustResult", "build_trust"]
 

@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from prudent._typing import EncodedLabels
-from prudent.fit._engine import CandidateRun
 from prudent.metrics import Comparison, Verdict, bootstrap_scores, compare_to_baseline
 from prudent.models._selection import ought_to_beat_baseline
+from prudent.pipeline._engine import CandidateRun
 
 __all__ = ["best_baseline", "leaderboard", "verdict_message"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from prudent.fit import FitSpec, QuietReporter, fit_table
+from prudent.pipeline import FitSpec, QuietReporter, fit_table
 
 
 def _many_classes_text(seed: int = 0) -> pd.DataFrame:

@@ -22,14 +22,19 @@ from prudent.data import (
     without_rows,
 )
 from prudent.errors import BudgetError
-from prudent.fit._engine import Budget, CandidateRun, SkippedCandidate, cross_validate_candidate
-from prudent.fit._leaderboard import leaderboard
-from prudent.fit._reporter import QuietReporter, Reporter
-from prudent.fit._spec import FitSpec
-from prudent.fit._trust import TrustResult, build_trust
 from prudent.metrics import find_label_issues
 from prudent.models import BuildContext, CandidateSpec, candidate_specs
 from prudent.models._guarded import GuardedModel
+from prudent.pipeline._engine import (
+    Budget,
+    CandidateRun,
+    SkippedCandidate,
+    cross_validate_candidate,
+)
+from prudent.pipeline._leaderboard import leaderboard
+from prudent.pipeline._reporter import QuietReporter, Reporter
+from prudent.pipeline._spec import FitSpec
+from prudent.pipeline._trust import TrustResult, build_trust
 
 __all__ = ["FitResult", "fit_table"]
 

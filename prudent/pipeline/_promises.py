@@ -12,8 +12,6 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from prudent._typing import EncodedLabels, FloatArray, ProbaMatrix
-from prudent.fit._engine import CandidateRun, predict_proba_aligned
-from prudent.fit._spec import FitSpec
 from prudent.metrics import (
     bootstrap_scores,
     ece_consistency_test,
@@ -22,6 +20,8 @@ from prudent.metrics import (
 )
 from prudent.models._conformal import ConformalClassifier
 from prudent.models._guarded import GuardedModel
+from prudent.pipeline._engine import CandidateRun, predict_proba_aligned
+from prudent.pipeline._spec import FitSpec
 
 __all__ = ["Measured", "measure_promises"]
 

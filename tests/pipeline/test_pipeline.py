@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from prudent.fit import FitResult, FitSpec, QuietReporter, fit_table
 from prudent.metrics import balanced_accuracy
+from prudent.pipeline import FitResult, FitSpec, QuietReporter, fit_table
 from tests.fixtures import example, flip_labels
 
 CANDIDATES = ("lightgbm", "knn")
