@@ -86,7 +86,7 @@ class Settings(BaseSettings):
     """The model's name in the Open Inference Protocol (``/v2/models/<name>``)."""
     tokens_file: Path | None = None
     """A YAML or JSON file of API tokens (name, SHA-256 of the token, roles, rate limit);
-    create entries with ``prudent token``."""
+    create entries with ``prudent token add``; the service reads it again when it changes."""
     no_auth: bool = False
     """Serve without tokens (every caller is admin); allowed only on a loopback host."""
     max_body_bytes: int = Field(1 << 20, ge=1024)

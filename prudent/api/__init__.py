@@ -7,7 +7,16 @@ from prudent.api._app import create_app, create_app_from_env
 from prudent.api._auth import PUBLIC_ROUTES, ROUTE_ROLES, TokenBucket
 from prudent.api._errors import ERROR_STATUS, ApiError, status_of
 from prudent.api._inputs import IGNORED_HEADER
-from prudent.api._tokens import ROLES, TokenEntry, add_token, hash_token, load_tokens, new_token
+from prudent.api._tokens import (
+    ROLES,
+    TokenEntry,
+    TokenFile,
+    add_token,
+    hash_token,
+    load_tokens,
+    new_token,
+    revoke_token,
+)
 from prudent.api._v2_codec import encode_bytes
 
 __all__ = [
@@ -19,6 +28,7 @@ __all__ = [
     "ApiError",
     "TokenBucket",
     "TokenEntry",
+    "TokenFile",
     "add_token",
     "create_app",
     "create_app_from_env",
@@ -26,5 +36,6 @@ __all__ = [
     "hash_token",
     "load_tokens",
     "new_token",
+    "revoke_token",
     "status_of",
 ]

@@ -19,7 +19,7 @@ from prudent.api._json_api import add_json_routes
 from prudent.api._middleware import BodyLimitMiddleware, RequestMetricsMiddleware
 from prudent.api._schemas import api_models
 from prudent.api._service import Service
-from prudent.api._tokens import TokenEntry, load_tokens
+from prudent.api._tokens import TokenFile
 from prudent.api._v2 import V2_SCHEMAS, add_v2_routes
 from prudent.config import Settings, is_loopback
 from prudent.errors import ConfigError
@@ -42,7 +42,7 @@ _DESCRIPTION = """Predictions from a prudent bundle, each logged durably before 
 """
 
 
-def _tokens(settings: Settings) -> list[TokenEntry] | None:
+def _tokens(settings: Settings) -> TokenFile | None:
     if settings.no_auth:
         if not is_loopback(settings.host):
             raise ConfigError("--no-auth is allowed only on a loopback host such as 127.0.0.1.")
@@ -50,10 +50,10 @@ def _tokens(settings: Settings) -> list[TokenEntry] | None:
         return None
     if settings.tokens_file is None:
         raise ConfigError(
-            "No tokens file: give --tokens FILE (create tokens with `prudent token`), or "
+            "No tokens file: give --tokens FILE (create tokens with `prudent token add`), or "
             "--no-auth to serve on 127.0.0.1 without authentication."
         )
-    return load_tokens(settings.tokens_file)
+    return TokenFile(settings.tokens_file)
 
 
 def create_app(

@@ -16,7 +16,7 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from prudent.api._errors import error_response
-from prudent.api._tokens import TokenEntry, find_token
+from prudent.api._tokens import TokenEntry, TokenFile, find_token
 
 __all__ = ["PUBLIC_ROUTES", "ROUTE_ROLES", "AuthMiddleware", "TokenBucket", "route_of"]
 
@@ -110,7 +110,7 @@ class TokenBucket:
 
 _UNAUTHORIZED = (
     "A valid bearer token is required: send the header 'Authorization: Bearer <token>' "
-    "(create one with `prudent token`)."
+    "(create one with `prudent token add`)."
 )
 
 
@@ -122,7 +122,9 @@ class AuthMiddleware:
     app
         The next ASGI app.
     tokens
-        The known tokens; ``None`` turns authentication off (every caller is ``local``, admin).
+        The known tokens, or a :class:`TokenFile` read again when it changes (so a revoked
+        token is refused without a restart); ``None`` turns authentication off (every caller
+        is ``local``, admin).
     clock
         Monotonic seconds, for the rate limits.
     """
@@ -131,11 +133,11 @@ class AuthMiddleware:
         self,
         app: ASGIApp,
         *,
-        tokens: Sequence[TokenEntry] | None,
+        tokens: TokenFile | Sequence[TokenEntry] | None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.app = app
-        self.tokens = None if tokens is None else list(tokens)
+        self.tokens = tokens if tokens is None or isinstance(tokens, TokenFile) else list(tokens)
         self.clock = clock
         self._buckets: dict[str, TokenBucket] = {}
 
@@ -158,7 +160,8 @@ class AuthMiddleware:
             scope.setdefault("state", {})["principal"] = "local"
             return None
         token = _bearer(scope)
-        entry = find_token(self.tokens, token) if token else None
+        known = self.tokens.entries() if isinstance(self.tokens, TokenFile) else self.tokens
+        entry = find_token(known, token) if token else None
         if entry is None:
             return error_response(401, _UNAUTHORIZED, headers={"WWW-Authenticate": "Bearer"})
         scope.setdefault("state", {})["principal"] = entry.name

@@ -8,17 +8,25 @@ A tokens file is YAML (or JSON, which YAML reads too)::
         roles: [predict]
         rate_limit: 50     # requests per second; omit for no limit
         burst: 100         # requests allowed at once; rate_limit by default
+        created: 2025-01-31T09:00:00+00:00
 
-``prudent token NAME --role predict --tokens tokens.yaml`` adds an entry and prints the token.
+``prudent token add NAME --role predict --tokens tokens.yaml`` adds an entry and prints the
+token; ``prudent token list`` shows the entries (never a secret); ``prudent token revoke NAME``
+removes one. A running service re-reads the file when it changes (:class:`TokenFile`), so a
+revoked token is refused (401) within a second, without a restart.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import os
 import secrets
-from collections.abc import Sequence
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -31,12 +39,16 @@ __all__ = [
     "ROLES",
     "Role",
     "TokenEntry",
+    "TokenFile",
     "add_token",
     "find_token",
     "hash_token",
     "load_tokens",
     "new_token",
+    "revoke_token",
 ]
+
+logger = logging.getLogger("prudent.api")
 
 Role = Literal["predict", "review", "admin"]
 ROLES: tuple[Role, ...] = ("predict", "review", "admin")
@@ -58,6 +70,19 @@ class TokenEntry(BaseModel):
     """Requests per second allowed on average; no limit when absent."""
     burst: int | None = Field(None, ge=1)
     """Requests allowed at once before the rate applies; ``rate_limit`` (at least 1) by default."""
+    created: datetime | None = None
+    """When the token was made (UTC); absent in files written before prudent recorded it."""
+
+    @property
+    def id(self) -> str:
+        """A short id for the token: the first 10 hex digits of its hash (not of the secret).
+
+        Examples
+        --------
+        >>> TokenEntry(name="app", sha256=hash_token("test"), roles=("predict",)).id
+        '9f86d08188'
+        """
+        return self.sha256[:10]
 
 
 class _TokenFile(BaseModel):
@@ -188,6 +213,7 @@ def add_token(
                 "roles": tuple(roles),
                 "rate_limit": rate_limit,
                 "burst": burst,
+                "created": datetime.now(UTC).replace(microsecond=0),
             }
         )
     except ValidationError as exc:
@@ -195,9 +221,109 @@ def add_token(
         raise ConfigError(
             f"Token {first['loc'][0]} is invalid: {first['msg']}; roles are {list(ROLES)}."
         ) from None
-    data = {"tokens": [t.model_dump(mode="json", exclude_none=True) for t in [*entries, entry]]}
-    text = yaml.safe_dump(data, sort_keys=False)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
+    _write_tokens(path, [*entries, entry])
     return token
+
+
+def revoke_token(path: Path, key: str) -> TokenEntry:
+    """Remove the token named ``key`` (or whose :attr:`TokenEntry.id` starts with it).
+
+    Parameters
+    ----------
+    path
+        The tokens file.
+    key
+        A token's name, or its id (at least 6 leading hex digits).
+
+    Returns
+    -------
+    TokenEntry
+        The entry removed.
+
+    Raises
+    ------
+    ConfigError
+        When the file cannot be read, or no token (or more than one) matches ``key``.
+    """
+    entries = load_tokens(path)
+    found = [t for t in entries if t.name == key]
+    if not found and len(key) >= 6:
+        found = [t for t in entries if t.id.startswith(key.lower())]
+    if len(found) != 1:
+        names = ", ".join(f"{t.name} ({t.id})" for t in entries) or "none"
+        what = "several tokens" if found else "no token"
+        raise ConfigError(
+            f"Tokens file '{path}' has {what} named {key!r} or with that id; it holds: {names}."
+        )
+    _write_tokens(path, [t for t in entries if t is not found[0]])
+    return found[0]
+
+
+def _write_tokens(path: Path, entries: Sequence[TokenEntry]) -> None:
+    """Replace the tokens file atomically (a reader sees the old file or the new, never half)."""
+    data = {"tokens": [t.model_dump(mode="json", exclude_none=True) for t in entries]}
+    text = yaml.safe_dump(data, sort_keys=False)
+    fd, temp = tempfile.mkstemp(prefix=".tokens-", dir=path.parent)  # created private (0600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+class TokenFile:
+    """The tokens of a file, read again whenever the file changes (checked at most every
+    ``interval`` seconds), so that added and revoked tokens apply without a restart.
+
+    A file that becomes unreadable or invalid keeps the last good tokens, and the error is
+    logged once.
+
+    Parameters
+    ----------
+    path
+        The tokens file (read now: an invalid file raises ``ConfigError`` at start).
+    interval
+        Seconds between two looks at the file's modification time and size.
+    clock
+        Monotonic seconds.
+    """
+
+    def __init__(
+        self, path: Path, *, interval: float = 1.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.path = path
+        self.interval = interval
+        self.clock = clock
+        self._stamp = self._stat()
+        self._entries = load_tokens(path)
+        self._checked = clock()
+
+    def entries(self) -> list[TokenEntry]:
+        """The tokens now in force."""
+        now = self.clock()
+        if now - self._checked >= self.interval:
+            self._checked = now
+            stamp = self._stat()
+            if stamp != self._stamp:
+                self._stamp = stamp
+                self._reload()
+        return self._entries
+
+    def _stat(self) -> tuple[int, int, int] | None:
+        try:
+            info = self.path.stat()
+        except OSError:
+            return None
+        return info.st_ino, info.st_mtime_ns, info.st_size
+
+    def _reload(self) -> None:
+        try:
+            self._entries = load_tokens(self.path)
+        except ConfigError as exc:
+            logger.error("Keeping the tokens read before: %s", exc)
+            return
+        logger.info("Tokens file '%s' read again: %d token(s).", self.path, len(self._entries))

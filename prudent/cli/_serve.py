@@ -1,4 +1,4 @@
-"""The service commands: ``prudent serve``, ``prudent feedback`` and ``prudent token``.
+"""The service commands: ``prudent serve`` and ``prudent feedback``; ``token`` is in ``_token``.
 
 ``register(app)`` adds them to the main Typer app. ``serve`` runs uvicorn; on SIGTERM the
 service stops being ready at once, requests already started finish, the prediction log is
@@ -143,22 +143,32 @@ def _log_config() -> dict[str, Any]:
     return config
 
 
+def _default(field: str) -> str:
+    """``[default: …]`` for help text, from the setting's default (escaped for rich markup)."""
+    return f"\\[default: {Settings.model_fields[field].default}; env PRUDENT_{field.upper()}]"
+
+
+_LOG_DB = f"Prediction log URL. {_default('log_db')}"
+
+
 def serve(
     bundle: Annotated[Path | None, typer.Argument(help="Bundle directory to serve.")] = None,
     registry: Annotated[
         Path | None, Opt(help="Serve this registry's champion; follow it when it moves.")
     ] = None,
-    host: Annotated[str | None, Opt(help="Address to listen on [default: 127.0.0.1].")] = None,
-    port: Annotated[int | None, Opt(help="TCP port [default: 8080].")] = None,
-    workers: Annotated[int | None, Opt(help="Server processes [default: 1].")] = None,
-    log_db: Annotated[
-        str | None, Opt("--log-db", help="Prediction log URL [default: sqlite:///prudent-log.db].")
-    ] = None,
+    host: Annotated[str | None, Opt(help=f"Address to listen on. {_default('host')}")] = None,
+    port: Annotated[int | None, Opt(help=f"TCP port. {_default('port')}")] = None,
+    workers: Annotated[int | None, Opt(help=f"Server processes. {_default('workers')}")] = None,
+    log_db: Annotated[str | None, Opt("--log-db", help=_LOG_DB)] = None,
     name: Annotated[
-        str | None, Opt(help="Model name in /v2/models/NAME [default: prudent].")
+        str | None, Opt(help=f"Model name in /v2/models/NAME. {_default('model_name')}")
     ] = None,
-    tokens: Annotated[Path | None, Opt(help="Tokens file (create with `prudent token`).")] = None,
-    no_auth: Annotated[bool, Opt("--no-auth", help="No tokens; only on 127.0.0.1.")] = False,
+    tokens: Annotated[
+        Path | None, Opt(help="Tokens file (create with `prudent token add`).")
+    ] = None,
+    no_auth: Annotated[
+        bool, Opt("--no-auth", metavar="", help="No tokens; only on 127.0.0.1.")
+    ] = False,
 ) -> None:
     """Serve a bundle over HTTP: Open Inference Protocol (V2) and a JSON API, logged durably.
 
@@ -215,9 +225,7 @@ def serve(
 def feedback(
     bundle: Annotated[Path, typer.Argument(help="Bundle directory (for its classes).")],
     labels: Annotated[Path, typer.Argument(help="Table with columns prediction_id,label.")],
-    log_db: Annotated[
-        str | None, Opt("--log-db", help="Prediction log URL [default: sqlite:///prudent-log.db].")
-    ] = None,
+    log_db: Annotated[str | None, Opt("--log-db", help=_LOG_DB)] = None,
     source: Annotated[str, Opt(help="Recorded as who gave the labels.")] = "cli",
 ) -> None:
     """Attach true labels from a file to logged predictions.
@@ -286,25 +294,10 @@ def _exit_on_failures(failed: dict[str, list[str]]) -> None:
         raise typer.Exit(1)
 
 
-def token(
-    name: Annotated[str, typer.Argument(help="Who will hold the token.")],
-    role: Annotated[list[str], Opt("--role", help="predict, review or admin (repeatable).")],
-    tokens: Annotated[Path, Opt(help="Tokens file to add it to.")] = Path("tokens.yaml"),
-    rate_limit: Annotated[float | None, Opt(help="Requests per second allowed.")] = None,
-    burst: Annotated[int | None, Opt(help="Requests allowed at once.")] = None,
-) -> None:
-    """Create an API token: print it once (stdout); store only its SHA-256 in the tokens file."""
-    from prudent.api import add_token
-
-    secret = add_token(tokens, name, role, rate_limit=rate_limit, burst=burst)
-    typer.echo(secret)
-    Console(stderr=True, highlight=False).print(
-        f"Token {name!r} ({', '.join(role)}) added to {tokens}; it is shown only now."
-    )
-
-
 def register(app: typer.Typer) -> None:
     """Add the ``serve``, ``feedback`` and ``token`` commands to ``app``."""
+    from prudent.cli._token import register as register_token_commands
+
     app.command("serve")(serve)
     app.command("feedback")(feedback)
-    app.command("token")(token)
+    register_token_commands(app)

@@ -3,20 +3,32 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from starlette.routing import Route
 
-from prudent.api import PUBLIC_ROUTES, ROUTE_ROLES, create_app, load_tokens
+from prudent.api import (
+    PUBLIC_ROUTES,
+    ROUTE_ROLES,
+    TokenFile,
+    add_token,
+    create_app,
+    load_tokens,
+    revoke_token,
+)
+from prudent.api._tokens import find_token
 from prudent.bundle import Bundle
 from prudent.config import Settings
 from prudent.errors import ConfigError
 from prudent.store import InMemoryPredictionLog
+from tests.api._server import start_server
 from tests.api.conftest import Tokens, serve_ready, wait_ready
 from tests.serve._bundles import input_rows
 
@@ -139,3 +151,42 @@ def test_reviewer_cannot_label_a_case_claimed_by_another(
         assert refused.status_code == 403 and "reviewer2" in refused.json()["error"]
         taken = c.post("/feedback", json=body, headers=tokens.header("reviewer2"))
         assert taken.status_code == 200 and taken.json()["items"][0]["status"] == "created"
+
+
+def test_token_file_is_read_again_when_it_changes(tmp_path: Path) -> None:
+    path = tmp_path / "tokens.yaml"
+    first = add_token(path, "first", ["predict"])
+    now = [0.0]
+    source = TokenFile(path, interval=1.0, clock=lambda: now[0])
+    second = add_token(path, "second", ["admin"])
+    assert find_token(source.entries(), second) is None  # looked less than a second ago
+    now[0] = 1.0
+    assert find_token(source.entries(), second) is not None
+    path.write_text("tokens: [{name: broken}]\n")  # an invalid edit keeps the tokens in force
+    now[0] = 2.0
+    assert [t.name for t in source.entries()] == ["first", "second"]
+    path.unlink()
+    add_token(path, "third", ["predict"])
+    now[0] = 3.0
+    assert find_token(source.entries(), first) is None and len(source.entries()) == 1
+
+
+@pytest.mark.slow
+def test_revoked_token_gets_401_from_a_running_server(numeric_dir: Path, tmp_path: Path) -> None:
+    path = tmp_path / "tokens.yaml"
+    secrets = {name: add_token(path, name, ["predict"]) for name in ("gone", "kept")}
+    server = start_server(numeric_dir, tmp_path / "run", "--tokens", str(path))
+    try:
+
+        def status(name: str) -> int:
+            auth = {"Authorization": f"Bearer {secrets[name]}"}
+            return httpx.get(f"{server.url}/v2", headers=auth, timeout=5).status_code
+
+        assert status("gone") == 200 and status("kept") == 200
+        revoke_token(path, "gone")
+        deadline = time.monotonic() + 10
+        while status("gone") == 200 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert status("gone") == 401 and status("kept") == 200
+    finally:
+        server.stop()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -34,25 +36,29 @@ def cli() -> typer.Typer:
     [
         ("serve", "Serve a bundle over HTTP"),
         ("feedback", "Attach true labels"),
-        ("token", "Create an API token"),
+        ("token add", "Create an API token"),
+        ("token list", "List the tokens"),
+        ("token revoke", "Revoke a token"),
     ],
 )
 def test_cli_help(cli: typer.Typer, command: str, line: str) -> None:
-    result = CliRunner().invoke(cli, [command, "--help"])
+    result = CliRunner().invoke(cli, [*command.split(), "--help"])
     assert result.exit_code == 0 and line in result.output
 
 
 def test_cli_token_prints_once_and_stores_the_hash(cli: typer.Typer, tmp_path: Path) -> None:
     path = tmp_path / "tokens.yaml"
     result = CliRunner().invoke(
-        cli, ["token", "ops", "--role", "admin", "--tokens", str(path), "--rate-limit", "5"]
+        cli, ["token", "add", "ops", "--role", "admin", "--tokens", str(path), "--rate-limit", "5"]
     )
     assert result.exit_code == 0, result.output
     secret = result.stdout.strip().splitlines()[0]
     entry = find_token(load_tokens(path), secret)
     assert entry is not None and entry.roles == ("admin",) and entry.rate_limit == 5
     assert secret not in path.read_text()
-    again = CliRunner().invoke(cli, ["token", "ops", "--role", "admin", "--tokens", str(path)])
+    again = CliRunner().invoke(
+        cli, ["token", "add", "ops", "--role", "admin", "--tokens", str(path)]
+    )
     assert isinstance(again.exception, ConfigError) and "already has a token named 'ops'" in str(
         again.exception
     )
@@ -117,3 +123,46 @@ def test_export_settings_round_trips_through_the_environment(
     for key, value in export_settings(settings).items():
         monkeypatch.setenv(key, value)
     assert Settings.load() == settings
+
+
+def _tokens_file(cli: typer.Typer, path: Path) -> dict[str, str]:
+    """Add tokens 'app' (predict, review; given with a comma) and 'ops' (admin) via the CLI."""
+    made = {}
+    for name, role in (("app", "predict,review"), ("ops", "admin")):
+        result = CliRunner().invoke(
+            cli, ["token", "add", name, "--role", role, "--tokens", str(path)]
+        )
+        assert result.exit_code == 0, result.output
+        made[name] = result.stdout.strip().splitlines()[0]
+    return made
+
+
+def test_cli_token_list_shows_names_roles_created_never_a_secret(
+    cli: typer.Typer, tmp_path: Path
+) -> None:
+    path = tmp_path / "tokens.yaml"
+    made = _tokens_file(cli, path)
+    shown = CliRunner().invoke(cli, ["token", "list", "--tokens", str(path)])
+    assert shown.exit_code == 0, shown.output
+    assert "predict, review" in shown.stdout and "admin" in shown.stdout
+    as_json = CliRunner().invoke(cli, ["token", "list", "--tokens", str(path), "--json"])
+    rows = {r["name"]: r for r in json.loads(as_json.stdout)}
+    assert rows["app"]["roles"] == ["predict", "review"] and rows["ops"]["roles"] == ["admin"]
+    assert rows["app"]["created"].startswith(str(datetime.now(UTC).year))
+    for secret in made.values():
+        assert secret not in shown.stdout + as_json.stdout
+        assert secret[len("prudent_") :][:12] not in shown.stdout + as_json.stdout
+
+
+def test_cli_token_revoke_by_name_or_id(cli: typer.Typer, tmp_path: Path) -> None:
+    path = tmp_path / "tokens.yaml"
+    made = _tokens_file(cli, path)
+    ops_id = find_token(load_tokens(path), made["ops"]).id  # type: ignore[union-attr]
+    result = CliRunner().invoke(cli, ["token", "revoke", ops_id[:6], "--tokens", str(path)])
+    assert result.exit_code == 0 and "Revoked token 'ops'" in result.stdout
+    result = CliRunner().invoke(cli, ["token", "revoke", "app", "--tokens", str(path)])
+    assert result.exit_code == 0 and "Revoked token 'app'" in result.stdout
+    assert load_tokens(path) == [] and path.stat().st_mode & 0o077 == 0
+    again = CliRunner().invoke(cli, ["token", "revoke", "app", "--tokens", str(path)])
+    assert isinstance(again.exception, ConfigError)
+    assert "no token named 'app'" in str(again.exception)

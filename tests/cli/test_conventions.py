@@ -4,9 +4,12 @@ stderr, ``show --json``, help without type noise, ``report --out`` leaving the b
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
+from typing import Any
 
+import typer
 from typer.testing import CliRunner
 
 from prudent import __version__
@@ -82,3 +85,23 @@ def test_leaderboard_fits_100_columns_one_line_per_model(trained: Trained) -> No
     names = [r["name"] + ("*" if r["baseline"] else "") for r in manifest["leaderboard"]]
     assert [line.split()[0] for line in table] == names
     assert all(len(line.rstrip()) <= 100 and "…" not in line for line in table)
+
+
+def _commands(group: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found = []
+    for name, command in group.commands.items():
+        found.append((*prefix, name))
+        if hasattr(command, "commands"):
+            found += _commands(command, (*prefix, name))
+    return found
+
+
+def test_every_help_shows_its_defaults_and_no_markup_was_eaten() -> None:
+    paths = _commands(typer.main.get_command(app))
+    assert ("token", "revoke") in paths and ("fit",) in paths
+    for path in paths:
+        text = CliRunner().invoke(app, [*path, "--help"], env={"COLUMNS": "200"}).output
+        assert not re.search(r" \.\s| \]", text), (path, text)  # a stripped "[default: …]"
+    serve = CliRunner().invoke(app, ["serve", "--help"], env={"COLUMNS": "200"}).output
+    for shown in ("127.0.0.1", "8080", "workers.*default: 1", "sqlite:///prudent-log.db"):
+        assert re.search(f"default: {shown}" if "default" not in shown else shown, serve), shown
