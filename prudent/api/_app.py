@@ -16,7 +16,10 @@ from prudent.api._admin import add_admin_routes
 from prudent.api._auth import PUBLIC_ROUTES, AuthMiddleware
 from prudent.api._errors import install_error_handlers
 from prudent.api._json_api import add_json_routes
+from prudent.api._login import add_login_routes
 from prudent.api._middleware import BodyLimitMiddleware, RequestMetricsMiddleware
+from prudent.api._pages import add_static_route
+from prudent.api._review_page import add_review_routes
 from prudent.api._schemas import api_models
 from prudent.api._service import Service
 from prudent.api._tokens import TokenFile
@@ -120,10 +123,14 @@ def create_app(
         redoc_url=None,
     )
     app.state.prudent = service
+    app.state.tokens = tokens
     install_error_handlers(app)
     add_v2_routes(app)
     add_json_routes(app, models)
     add_admin_routes(app)
+    add_login_routes(app)
+    add_review_routes(app)
+    add_static_route(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(AuthMiddleware, tokens=tokens)
     app.add_middleware(RequestMetricsMiddleware, metrics=metrics)

@@ -11,14 +11,25 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from http.cookies import CookieError, SimpleCookie
+from urllib.parse import quote
 
+from starlette.responses import RedirectResponse
 from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from prudent.api._errors import error_response
 from prudent.api._tokens import TokenEntry, TokenFile, find_token
 
-__all__ = ["PUBLIC_ROUTES", "ROUTE_ROLES", "AuthMiddleware", "TokenBucket", "route_of"]
+__all__ = [
+    "PAGE_PATHS",
+    "PUBLIC_ROUTES",
+    "ROUTE_ROLES",
+    "SESSION_COOKIE",
+    "AuthMiddleware",
+    "TokenBucket",
+    "route_of",
+]
 
 _ANY = frozenset({"predict", "review", "admin"})
 _PREDICT = frozenset({"predict", "admin"})
@@ -27,8 +38,17 @@ _ADMIN = frozenset({"admin"})
 
 PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset(
     {("GET", "/v2/health/live"), ("GET", "/v2/health/ready")}
+    | {("GET", "/login"), ("POST", "/login"), ("GET", "/static/{name}")}
 )
-"""Routes that answer without a token (load balancers and orchestrators probe them)."""
+"""Routes that answer without a token: the probes of load balancers, the sign-in form and
+the pages' static files (htmx, the review script, the style sheet)."""
+PAGE_PATHS = frozenset(
+    {"/review", "/review/next", "/review/label", "/review/skip", "/review/flag"} | {"/review/undo"}
+)
+"""The browser pages: they also accept the token kept in the :data:`SESSION_COOKIE` cookie,
+and a browser opening one without credentials is sent to ``/login``."""
+SESSION_COOKIE = "prudent_token"
+"""The ``HttpOnly``, ``SameSite=Strict`` cookie ``POST /login`` sets."""
 _PUBLIC_PATHS = frozenset(path for _, path in PUBLIC_ROUTES)
 
 ROUTE_ROLES: dict[tuple[str, str], frozenset[str]] = {
@@ -46,6 +66,12 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/openapi.json"): _ANY,
     ("GET", "/docs"): _ANY,
     ("GET", "/docs/oauth2-redirect"): _ANY,
+    ("GET", "/review"): _REVIEW,
+    ("GET", "/review/next"): _REVIEW,
+    ("POST", "/review/label"): _REVIEW,
+    ("POST", "/review/skip"): _REVIEW,
+    ("POST", "/review/flag"): _REVIEW,
+    ("POST", "/review/undo"): _REVIEW,
 }
 """(method, route template) → the roles allowed; anything else is refused (403)."""
 
@@ -159,10 +185,13 @@ class AuthMiddleware:
         if self.tokens is None:
             scope.setdefault("state", {})["principal"] = "local"
             return None
-        token = _bearer(scope)
+        page = route is not None and route[1] in PAGE_PATHS
+        token = _bearer(scope) or (_cookie(scope, SESSION_COOKIE) if page else "")
         known = self.tokens.entries() if isinstance(self.tokens, TokenFile) else self.tokens
         entry = find_token(known, token) if token else None
         if entry is None:
+            if page and route is not None and route[0] == "GET" and _wants_html(scope):
+                return _to_login(scope)
             return error_response(401, _UNAUTHORIZED, headers={"WWW-Authenticate": "Bearer"})
         scope.setdefault("state", {})["principal"] = entry.name
         if route is not None and not (ROUTE_ROLES.get(route, frozenset()) & set(entry.roles)):
@@ -189,6 +218,35 @@ class AuthMiddleware:
             burst = entry.burst or max(1, math.ceil(entry.rate_limit))
             bucket = self._buckets[entry.name] = TokenBucket(entry.rate_limit, burst, self.clock)
         return bucket
+
+
+def _header(scope: Scope, name: bytes) -> str:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return ""
+
+
+def _cookie(scope: Scope, name: str) -> str:
+    jar = SimpleCookie()
+    try:
+        jar.load(_header(scope, b"cookie"))
+    except CookieError:
+        return ""
+    morsel = jar.get(name)
+    return morsel.value if morsel is not None else ""
+
+
+def _wants_html(scope: Scope) -> bool:
+    return "text/html" in _header(scope, b"accept")
+
+
+def _to_login(scope: Scope) -> ASGIApp:
+    """Send a browser without credentials to the sign-in form, then back here."""
+    path = str(scope.get("path", "/"))
+    query = scope.get("query_string", b"").decode("latin-1")
+    back = quote(f"{path}?{query}" if query else path, safe="")
+    return RedirectResponse(f"/login?next={back}", status_code=303)
 
 
 def _bearer(scope: Scope) -> str:

@@ -4,12 +4,27 @@
 order: every ``review`` (out-of-distribution first, then the lowest confidence) and a
 deterministic audit slice of accepted predictions. The queue itself (cases, leases, claims)
 is persisted by :mod:`prudent.store`; labels go through its feedback log.
-:func:`case_dict` is a case as JSON data, for the command line and pages.
+:func:`case_dict` is a case as JSON data, for the command line; :func:`case_view` is a case
+as the review page shows it (fields by name, values outside the reference rows' range marked
+by :class:`SeenValues`); :func:`set_aside_case` skips or flags a case for both.
 """
 
 from __future__ import annotations
 
+from prudent.feedback._actions import ASIDE, set_aside_case
+from prudent.feedback._case_view import REASON_TEXT, CaseView, FieldView, SeenValues, case_view
 from prudent.feedback._policy import QueuePolicy, audit_draw
 from prudent.feedback._view import case_dict
 
-__all__ = ["QueuePolicy", "audit_draw", "case_dict"]
+__all__ = [
+    "ASIDE",
+    "REASON_TEXT",
+    "CaseView",
+    "FieldView",
+    "QueuePolicy",
+    "SeenValues",
+    "audit_draw",
+    "case_dict",
+    "case_view",
+    "set_aside_case",
+]

@@ -1,0 +1,151 @@
+"""The review page over HTTP (in process): sign-in, CSRF, escaping, label/skip/flag/undo.
+
+The browser tests (keys, two reviewers, screenshots) are in ``test_review_browser.py``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from prudent.api import create_app
+from prudent.api._pages import CSP
+from prudent.bundle import Bundle
+from prudent.config import Settings
+from prudent.feedback import SeenValues
+from prudent.store import CaseStatus, SqlPredictionLog
+from tests.api.conftest import Tokens, wait_ready
+from tests.serve._bundles import input_rows
+
+SCRIPT = "<script>alert(1)</script>"
+HTML = {"Accept": "text/html"}
+
+
+@pytest.fixture
+def served(
+    mixed_bundle: Bundle, tokens: Tokens, tmp_path: Path
+) -> Iterator[tuple[TestClient, SqlPredictionLog, list[str]]]:
+    """The mixed bundle served with every accepted prediction audited; 4 rows predicted, the
+    first with a ``<script>`` category and a sepal ten times the usual length."""
+    log = SqlPredictionLog.open(f"sqlite:///{tmp_path / 'log.db'}", triage=_policy())
+    settings = Settings(bundle=mixed_bundle.path, tokens_file=tokens.path)
+    with TestClient(create_app(settings, bundle=mixed_bundle, log=log)) as client:
+        wait_ready(client)
+        rows = input_rows("mixed", 4)
+        rows.loc[0, "petal_size"] = SCRIPT
+        rows.loc[0, "sepal_length_(cm)"] *= 10
+        body = {"records": rows.to_dict(orient="records")}
+        answer = client.post("/predict", json=body, headers=tokens.header("app"))
+        ids = [p["prediction_id"] for p in answer.json()["predictions"]]
+        yield client, log, ids
+    log.close()
+
+
+def _policy() -> object:
+    from prudent.feedback import QueuePolicy
+
+    return QueuePolicy(audit_share=1.0)
+
+
+def _sign_in(client: TestClient, tokens: Tokens, name: str = "reviewer") -> str:
+    """Sign in through the form; return the page's CSRF token."""
+    form = client.get("/login?next=/review")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+    assert csrf is not None
+    body = {"csrf": csrf[1], "next": "/review", "token": tokens.secrets[name]}
+    done = client.post("/login", data=body, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == "/review"
+    return csrf[1]
+
+
+def _case_id(text: str) -> str:
+    found = re.search(r'data-case="([^"]+)"', text)
+    assert found is not None, text[:500]
+    return found[1]
+
+
+def test_review_page_sends_browsers_to_sign_in_and_answers_api_clients_401(
+    served: tuple[TestClient, SqlPredictionLog, list[str]],
+) -> None:
+    client = served[0]
+    redirect = client.get("/review?case=x", headers=HTML, follow_redirects=False)
+    assert redirect.status_code == 303
+    assert redirect.headers["location"] == "/login?next=%2Freview%3Fcase%3Dx"
+    assert client.get("/review").status_code == 401
+
+
+def test_review_page_escapes_input_and_sets_csp(
+    served: tuple[TestClient, SqlPredictionLog, list[str]], tokens: Tokens
+) -> None:
+    client, log, ids = served
+    _sign_in(client, tokens)
+    page = client.get("/review", headers=HTML)
+    assert page.status_code == 200 and page.headers["content-security-policy"] == CSP
+    assert _case_id(page.text) == ids[0]  # out of distribution: served first
+    assert SCRIPT not in page.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+    assert "a category not seen" in page.text and "above the highest seen" in page.text
+    assert "<script" not in page.text.replace('<script src="/static/', "")
+    assert log.review_case(ids[0]).claimed_by == "reviewer"
+
+
+def test_label_post_needs_its_csrf_token(
+    served: tuple[TestClient, SqlPredictionLog, list[str]], tokens: Tokens
+) -> None:
+    client, log, _ = served
+    csrf = _sign_in(client, tokens)
+    case = _case_id(client.get("/review", headers=HTML).text)
+    body = {"prediction_id": case, "label": "setosa"}
+    refused = client.post("/review/label", data=body)
+    assert refused.status_code == 403 and "CSRF token" in refused.json()["error"]
+    forged = client.post("/review/label", data={**body, "csrf": "x" * 43})
+    assert forged.status_code == 403
+    assert log.feedback_history(case) == []
+    done = client.post("/review/label", data={**body, "csrf": csrf}, headers={"HX-Request": "true"})
+    assert done.status_code == 200 and done.text.startswith('<main id="case"')
+    assert [e.label for e in log.feedback_history(case)] == ["setosa"]
+    assert log.review_case(case).status is CaseStatus.LABELED
+
+
+def test_skip_flag_and_undo_then_correct(
+    served: tuple[TestClient, SqlPredictionLog, list[str]], tokens: Tokens
+) -> None:
+    client, log, _ = served
+    csrf = _sign_in(client, tokens)
+    hx = {"HX-Request": "true"}
+    first = _case_id(client.get("/review", headers=HTML).text)
+    page = client.post("/review/skip", data={"csrf": csrf, "prediction_id": first}, headers=hx)
+    second = _case_id(page.text)
+    page = client.post("/review/flag", data={"csrf": csrf, "prediction_id": second}, headers=hx)
+    assert (log.review_case(first).status, log.review_case(second).status) == (
+        CaseStatus.SKIPPED,
+        CaseStatus.FLAGGED,
+    )
+    third = _case_id(page.text)
+    page = client.post(
+        "/review/label", data={"csrf": csrf, "prediction_id": third, "label": "setosa"}, headers=hx
+    )
+    fourth = _case_id(page.text)
+    assert len({first, second, third, fourth}) == 4 and 'id="undo"' in page.text
+    page = client.post(
+        "/review/undo", data={"csrf": csrf, "prediction_id": fourth, "last": third}, headers=hx
+    )
+    assert _case_id(page.text) == third and "a new label is a correction" in page.text
+    assert log.review_case(fourth).claimed_by is None  # given back to the queue
+    client.post(
+        "/review/label", data={"csrf": csrf, "prediction_id": third, "label": "virginica"}
+    )
+    assert [e.label for e in log.feedback_history(third)] == ["setosa", "virginica"]
+
+
+def test_seen_values_mark_what_the_reference_rows_never_held(mixed_bundle: Bundle) -> None:
+    seen = SeenValues.from_bundle(mixed_bundle)
+    low, high = seen.ranges["petal_length_(cm)"]
+    assert seen.rows > 0 and low < high
+    assert seen.note("petal_length_(cm)", high * 2).startswith("above the highest seen")
+    assert seen.note("petal_length_(cm)", (low + high) / 2) == ""
+    assert seen.note("petal_size", "enormous") == "a category not seen"
+    assert seen.note("petal_size", "large") == "" and seen.note("wide_sepal", True) == ""
