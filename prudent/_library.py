@@ -17,6 +17,7 @@ from threadpoolctl import threadpool_limits
 
 from prudent.bundle import Bundle
 from prudent.errors import ConfigError, DataReadError
+from prudent.models._decision_policy import parse_costs
 from prudent.pipeline import FitSpec, LoggingReporter, Reporter, fit_table
 
 if TYPE_CHECKING:
@@ -45,30 +46,6 @@ def split_names(values: str | Iterable[str] | None) -> tuple[str, ...]:
         return ()
     items = [values] if isinstance(values, str) else list(values)
     return tuple(p.strip() for v in items for p in str(v).split(",") if p.strip())
-
-
-def parse_costs(value: Any) -> tuple[tuple[float, ...], ...] | None:
-    """A cost matrix from ``'0,1;10,0'`` (as ``--costs``) or nested numbers.
-
-    Examples
-    --------
-    >>> parse_costs("0,1;10,0")
-    ((0.0, 1.0), (10.0, 0.0))
-    >>> parse_costs([[0, 1], [10, 0]])
-    ((0.0, 1.0), (10.0, 0.0))
-    """
-    if value is None:
-        return None
-    rows_in = value.split(";") if isinstance(value, str) else value
-    try:
-        rows = tuple(
-            tuple(float(v) for v in (r.split(",") if isinstance(r, str) else r)) for r in rows_in
-        )
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"costs {value!r} is not a matrix of numbers like '0,1;10,0'.") from exc
-    if any(len(r) != len(rows) for r in rows):
-        raise ConfigError(f"costs {value!r} must be square: one row and one column per class.")
-    return rows
 
 
 def rules_text(rules: str | os.PathLike[str] | RuleSet | None) -> str | None:

@@ -16,14 +16,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from prudent.bundle._integrity import check_trusted_types, safe_member, sha256_file
 from prudent.bundle._manifest import FORMAT_VERSION, build_manifest, running_versions
+from prudent.bundle._retune import retune_bundle, write_arrays
 from prudent.bundle._summary import leaderboard_frame, one_line, summary_html, summary_text
 from prudent.data import Schema, TableWriter, iter_table, table_format, validate_frame
 from prudent.errors import BundleError, BundleIntegrityError, BundleVersionError, ConfigError
+from prudent.models._decision_policy import parse_costs
 from prudent.models._guarded import GuardedModel
 from prudent.models._predictions import Predictions, output_columns
 from prudent.pipeline import FitResult
@@ -69,14 +70,7 @@ class Bundle:
     def from_fit(cls, result: FitResult) -> Bundle:
         """Build an in-memory bundle from a fit."""
         extras = {"label_issues.csv": result.label_issues.to_csv(index=False).encode()}
-        buffer = io.BytesIO()
-        arrays = {
-            k: np.asarray(v)
-            for k, v in result.trust.artifacts.items()
-            if np.asarray(v).dtype != object
-        }
-        np.savez_compressed(buffer, **arrays)  # type: ignore[arg-type]
-        extras["artifacts.npz"] = buffer.getvalue()
+        extras["artifacts.npz"] = write_arrays(result.trust.artifacts)
         if result.test_frame is not None:
             evidence = io.BytesIO()
             result.test_frame.to_parquet(evidence, index=False)
@@ -233,6 +227,65 @@ class Bundle:
                 writer.write(out)
                 total += len(out)
         return total
+
+    def retune(
+        self,
+        *,
+        target_accuracy: float | None = None,
+        review_budget: float | None = None,
+        costs: Any = None,
+        review_cost: float | None = None,
+    ) -> Bundle:
+        """A new bundle whose decision thresholds are chosen again for a new request.
+
+        The fit's decision search runs again on the held-out rows it set the thresholds on
+        (the bundle keeps their calibrated probabilities, OOD scores and labels); the locked
+        test rows' stored scores are decided again under the new policy, and the promises,
+        the manifest and the report are rewritten from them. The models, calibrators, OOD
+        detector, conformal sets and rules are kept as they are. This bundle is not changed:
+        save the new one elsewhere (:meth:`save`).
+
+        Parameters
+        ----------
+        target_accuracy
+            The accuracy accepted predictions must reach (Learn-Then-Test, as at fit time).
+        review_budget
+            Instead of a target: the largest share of in-distribution rows sent to review.
+        costs
+            A cost matrix (rows = true class, columns = predicted, in the order of
+            :attr:`classes`), as nested numbers or ``'0,1;10,0'``.
+        review_cost
+            The cost of a review (with ``costs``; default half the largest cost).
+
+        Returns
+        -------
+        Bundle
+            A new, unsaved bundle; what is not given takes its default (a 15% review budget,
+            no costs), the fit's ``delta`` is kept.
+
+        Raises
+        ------
+        ConfigError
+            Nothing to retune for, both a target and a budget, or a value out of range.
+        BundleError
+            The bundle was saved before prudent kept the evidence retuning needs.
+
+        Examples
+        --------
+        >>> import prudent
+        >>> bundle = prudent.fit(prudent.load_example("wine"), "target", candidates=(),
+        ...                      target_accuracy=0.999)
+        >>> retuned = bundle.retune(review_budget=0.2)
+        >>> retuned.manifest["spec"]["review_budget"], retuned.model is bundle.model
+        (0.2, False)
+        """
+        return retune_bundle(
+            self,
+            target_accuracy=target_accuracy,
+            review_budget=review_budget,
+            costs=parse_costs(costs),
+            review_cost=review_cost,
+        )
 
     def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
         """Write the bundle directory: files, then manifest with hashes, then its hash.

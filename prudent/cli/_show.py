@@ -8,7 +8,7 @@ from rich.console import Console
 
 from prudent.cli._console import print_table
 
-__all__ = ["show_manifest"]
+__all__ = ["show_decisions", "show_manifest"]
 
 _METRICS = ("accuracy", "balanced_accuracy", "macro_f1", "log_loss", "brier", "ece")
 
@@ -176,7 +176,14 @@ def _trust(console: Console, t: dict[str, Any]) -> None:
             f"{test.get('ood', {}).get('test_fpr', float('nan')):.3f}{extra}",
             highlight=False,
         )
-    th = t.get("thresholds", {}).get("accept")
+    _accept(console, t)
+    flag = t.get("ensemble", {}).get("flag")
+    if flag:
+        console.print(f"[bold yellow]{flag}[/]", highlight=False)
+
+
+def _accept(console: Console, t: dict[str, Any]) -> None:
+    th, test = t.get("thresholds", {}).get("accept"), t.get("test", {})
     if th:
         line = (
             f"{th['threshold']:.4f} ({th['method']}), validation coverage {th['coverage']:.3f}"
@@ -188,9 +195,12 @@ def _trust(console: Console, t: dict[str, Any]) -> None:
             f"[bold]Accept threshold:[/] {line}; test decisions: {test.get('decisions', {})}",
             highlight=False,
         )
-    flag = t.get("ensemble", {}).get("flag")
-    if flag:
-        console.print(f"[bold yellow]{flag}[/]", highlight=False)
+
+
+def show_decisions(console: Console, manifest: dict[str, Any]) -> None:
+    """Print the accept threshold, the test decisions and the promises."""
+    _accept(console, manifest.get("trust", {}))
+    _promises(console, manifest)
 
 
 def show_manifest(console: Console, manifest: dict[str, Any]) -> None:

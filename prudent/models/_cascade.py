@@ -255,6 +255,8 @@ def _primary_test(policy: CascadePolicy, s: _Signals, i: int) -> str:
     if policy.cost_policy is not None and s.p_cost is not None:
         c, r = _pair(float(s.p_cost[i]), policy.cost_policy.review_cost)
         return f"expected cost {c} {'≤' if s.p_ok[i] else '>'} review cost {r}"
+    if math.isinf(policy.accept_threshold):
+        return f"confidence {s.p_conf[i]:.2f}; no accept threshold: the model never auto-accepts"
     c, t = _pair(float(s.p_conf[i]), policy.accept_threshold)
     return f"confidence {c} {'≥' if s.p_ok[i] else '<'} threshold {t}"
 
@@ -279,6 +281,8 @@ def _reason(code: int, i: int, policy: CascadePolicy, s: _Signals, names: Any, c
     if code == _DISAGREE:
         pair = f"{cls[s.p_idx[i]]!r} vs {cls[s.b_idx[i]]!r}"
         return f"primary unsure ({primary}) and backup disagrees ({pair})"
+    if math.isinf(policy.backup_threshold):
+        return f"{primary}; the backup never answers alone (no backup threshold)"
     return f"{primary}; backup unsure ({b} < {bt})"
 
 

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from prudent._typing import BoolArray, EncodedLabels, FloatArray, ProbaMatrix
+from prudent.errors import ConfigError
 from prudent.models._cascade import CascadePolicy
 from prudent.models._thresholds import (
     CostPolicy,
@@ -39,6 +40,7 @@ __all__ = [
     "balanced_class_weights",
     "choose_class_weights",
     "decision_policy",
+    "parse_costs",
 ]
 
 REVIEW_BUDGET = 0.15
@@ -70,6 +72,30 @@ class PolicyRequest:
     delta: float = 0.1
     costs: tuple[tuple[float, ...], ...] | None = None
     review_cost: float | None = None
+
+
+def parse_costs(value: Any) -> tuple[tuple[float, ...], ...] | None:
+    """A cost matrix from ``'0,1;10,0'`` (as ``--costs``) or nested numbers.
+
+    Examples
+    --------
+    >>> parse_costs("0,1;10,0")
+    ((0.0, 1.0), (10.0, 0.0))
+    >>> parse_costs([[0, 1], [10, 0]])
+    ((0.0, 1.0), (10.0, 0.0))
+    """
+    if value is None:
+        return None
+    rows_in = value.split(";") if isinstance(value, str) else value
+    try:
+        rows = tuple(
+            tuple(float(v) for v in (r.split(",") if isinstance(r, str) else r)) for r in rows_in
+        )
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"costs {value!r} is not a matrix of numbers like '0,1;10,0'.") from exc
+    if any(len(r) != len(rows) for r in rows):
+        raise ConfigError(f"costs {value!r} must be square: one row and one column per class.")
+    return rows
 
 
 def balanced_class_weights(

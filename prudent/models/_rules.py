@@ -276,6 +276,18 @@ class RuleSet:
                 break
             true, _ = evaluate_expr(rule.expr, df)
             index[undecided & true] = i
+        return self.matches(index)
+
+    def matches(self, index: IntArray) -> RuleMatches:
+        """The matches of rows whose first matching rule's index is known (-1: none).
+
+        Examples
+        --------
+        >>> rules = RuleSet.from_yaml("rules: [{name: r, when: 'x > 1', then: review}]")
+        >>> rules.matches(np.array([-1, 0])).outcome.tolist()
+        [None, 'review']
+        """
+        index = np.asarray(index, dtype=np.int64)
         names = np.array([None] + [r.name for r in self.rules], dtype=object)
         thens = np.array([None] + [r.then for r in self.rules], dtype=object)
         return RuleMatches(index=index, name=names[index + 1], outcome=thens[index + 1])

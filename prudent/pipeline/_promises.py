@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-from prudent._typing import EncodedLabels, FloatArray, ProbaMatrix
+from prudent._typing import BoolArray, EncodedLabels, FloatArray, Labels, ProbaMatrix
 from prudent.metrics import (
     bootstrap_scores,
     ece_consistency_test,
@@ -19,11 +19,19 @@ from prudent.metrics import (
     risk_coverage_curve,
 )
 from prudent.models._conformal import ConformalClassifier
+from prudent.models._decisions import DecisionKind, Decisions
 from prudent.models._guarded import GuardedModel
 from prudent.pipeline._engine import CandidateRun, predict_proba_aligned
 from prudent.pipeline._spec import FitSpec
 
-__all__ = ["Measured", "measure_promises"]
+__all__ = [
+    "DECISION_PROMISES",
+    "Measured",
+    "decision_outcome",
+    "decision_promises",
+    "decision_test_section",
+    "measure_promises",
+]
 
 
 @dataclass
@@ -106,15 +114,18 @@ def _ood(
     return out
 
 
-def _accepted(model: GuardedModel, table: pd.DataFrame, y: EncodedLabels) -> tuple[Any, float]:
-    accepted = (table["decision"] == "accept").to_numpy()
-    given = table["prediction"].to_numpy(dtype=object)[accepted]
-    right = given == model.classes[y[accepted]].astype(object)
+def decision_outcome(
+    decisions: Decisions, classes: Labels, y: EncodedLabels
+) -> tuple[BoolArray, float]:
+    """Which rows the primary accepted, and the accuracy of those (``nan`` when none)."""
+    accepted = np.asarray(decisions.kind == DecisionKind.ACCEPT, dtype=bool)
+    given = decisions.label[accepted].astype(str)
+    right = given == np.asarray(classes)[y[accepted]].astype(str)
     return accepted, float(right.mean()) if accepted.any() else float("nan")
 
 
 def _accuracy_promise(
-    accept: dict[str, Any], spec: FitSpec, accepted: Any, acc: float
+    accept: dict[str, Any], delta: float, accepted: BoolArray, acc: float
 ) -> dict[str, Any]:
     """Accuracy of accepted rows ≥ the promised bound, kept within 2 standard errors."""
     target = accept.get("target_accuracy")
@@ -123,50 +134,102 @@ def _accuracy_promise(
         return _promise(
             "accuracy of accepted predictions",
             "no accept threshold: the model never auto-accepts",
-            f"{int(accepted.sum())} accepted",
+            f"{n} accepted",
             n == 0,
         )
     kept = bool(n == 0 or acc >= target - _tolerance(target, n))
     return _promise(
         "accuracy of accepted predictions",
-        f"≥ {target:.3f} (with prob. ≥ {1 - spec.delta:.2f}; kept within 2 standard errors)",
+        f"≥ {target:.3f} (with prob. ≥ {1 - delta:.2f}; kept within 2 standard errors)",
         f"{acc:.3f} on {n} accepted" if n else "nothing accepted",
         kept,
     )
 
 
-def _review_promise(budget: float | None, table: pd.DataFrame) -> dict[str, Any] | None:
+def _review_promise(budget: float | None, decisions: Decisions) -> dict[str, Any] | None:
     """The share of (in-distribution) test rows sent to review, against the review budget."""
     if budget is None:
         return None
-    share = float((table["decision"] == "review").mean())
-    n = len(table)
+    share = float(np.mean(decisions.kind == DecisionKind.REVIEW))
     return _promise(
         "share of in-distribution rows sent to review",
         f"≤ {budget:.3f} (the review budget; kept within 2 standard errors)",
         f"{share:.3f}",
-        share <= budget + _tolerance(budget, n),
+        share <= budget + _tolerance(budget, len(decisions)),
     )
+
+
+DECISION_PROMISES = (
+    "accuracy of accepted predictions",
+    "share of in-distribution rows sent to review",
+    "coverage (share accepted)",
+)
+"""The promises that depend on the thresholds (the others do not change with them)."""
+
+
+def decision_promises(
+    thresholds: dict[str, Any],
+    delta: float,
+    decisions: Decisions,
+    classes: Labels,
+    y: EncodedLabels,
+) -> list[dict[str, Any]]:
+    """The promises of the thresholds, measured on decided rows with known labels.
+
+    Parameters
+    ----------
+    thresholds
+        What the thresholds were chosen from (``trust.thresholds`` in the manifest).
+    delta
+        The allowed chance a promised accuracy is missed.
+    decisions, classes, y
+        The rows' decisions, the class labels and the rows' encoded labels.
+
+    Returns
+    -------
+    list of dict
+        ``name``, ``promised``, ``measured`` and ``kept`` (``None``: reported, not promised),
+        named as in :data:`DECISION_PROMISES`.
+    """
+    accepted, acc = decision_outcome(decisions, classes, y)
+    promises = [
+        _accuracy_promise(thresholds["accept"], delta, accepted, acc),
+        _review_promise(thresholds.get("review_budget"), decisions),
+        _promise(
+            "coverage (share accepted)",
+            f"{thresholds['accept']['coverage']:.3f} on validation",
+            f"{accepted.mean():.3f}",
+            None,
+        ),
+    ]
+    return [p for p in promises if p is not None]
+
+
+def decision_test_section(
+    decisions: Decisions, classes: Labels, y: EncodedLabels
+) -> dict[str, Any]:
+    """The decision figures of the locked test: counts per kind, coverage, accepted accuracy."""
+    accepted, acc = decision_outcome(decisions, classes, y)
+    kinds, counts = np.unique(decisions.kind.astype(str), return_counts=True)
+    return {
+        "decisions": {str(k): int(v) for k, v in zip(kinds, counts, strict=True)},
+        "accepted_accuracy": acc,
+        "coverage": float(accepted.mean()) if len(accepted) else 0.0,
+    }
 
 
 def _promises(
     spec: FitSpec,
     sections: dict[str, Any],
-    table: pd.DataFrame,
+    decisions: Decisions,
+    classes: Labels,
+    y: EncodedLabels,
     measured: dict[str, Any],
 ) -> list[dict[str, Any]]:
-    n, th = len(table), sections["thresholds"]
-    accepted, acc = measured["accepted"], measured["accepted_accuracy"]
+    n = len(y)
     conformal, ood, ece = measured["conformal"], measured["ood"], measured["ece"]
-    promises = [
-        _accuracy_promise(th["accept"], spec, accepted, acc),
-        _review_promise(th.get("review_budget"), table),
-        _promise(
-            "coverage (share accepted)",
-            f"{th['accept']['coverage']:.3f} on validation",
-            f"{accepted.mean():.3f}",
-            None,
-        ),
+    return [
+        *decision_promises(sections["thresholds"], spec.delta, decisions, classes, y),
         _promise(
             f"conformal coverage (LAC, alpha={spec.alpha})",
             f"≥ {1 - spec.alpha:.3f} (kept within 2 standard errors)",
@@ -187,18 +250,14 @@ def _promises(
             ece.p_value >= 0.1,
         ),
     ]
-    return [p for p in promises if p is not None]
 
 
 def _test_section(
-    table: pd.DataFrame, measured: dict[str, Any], P_raw: ProbaMatrix, y: EncodedLabels, seed: int
+    measured: dict[str, Any], P_raw: ProbaMatrix, y: EncodedLabels, seed: int
 ) -> dict[str, Any]:
-    decisions = table["decision"].value_counts().to_dict()
     ece = measured["ece"]
-    return {
-        "decisions": {str(key): int(v) for key, v in decisions.items()},
-        "accepted_accuracy": measured["accepted_accuracy"],
-        "coverage": float(measured["accepted"].mean()),
+    decided: dict[str, Any] = measured["decided"]
+    return decided | {
         "ece_raw": expected_calibration_error(y, P_raw),
         "ece_calibrated": float(ece.statistic),
         "ece_p_value": ece.p_value,
@@ -223,7 +282,10 @@ def _artifacts(
         "test_ood_score": ood["score_in"],
         "test_sets": np.array([len(json.loads(s)) for s in table["prediction_set"]]),
         "test_accepted": measured["accepted"],
+        "test_backup_proba": measured["backup"],
     }
+    if measured["rule_index"] is not None:
+        artifacts["test_rule_index"] = measured["rule_index"]
     if "score_out" in ood:
         artifacts["ood_examples_score"] = ood["score_out"]
     return artifacts
@@ -247,23 +309,26 @@ def measure_promises(
     raw = model.scores(X_test)
     P = raw.primary
     P_raw = raw.primary_raw if raw.primary_raw is not None else P
-    table = model.decide_frame(X_test, raw, rules=model.rules)
+    predictions = model.decide_scores(X_test, raw, rules=model.rules)
+    table, decisions = predictions.to_frame(), predictions.decisions
     names = {n for n, r in runs.items() if r.spec.baseline} | {sections["ensemble"]["best_single"]}
     metrics = {n: _scores(y, predict_proba_aligned(runs[n].model, X_test, k), seed) for n in names}
     metrics["final"] = _scores(y, P, seed)
-    accepted, acc = _accepted(model, table, y)
     label_ok = table["prediction"].to_numpy(dtype=object) == model.classes[y].astype(object)
+    rules = model.rules if model.rules is not None and len(model.rules) else None
     measured = {
-        "accepted": accepted,
-        "accepted_accuracy": acc,
+        "accepted": decision_outcome(decisions, model.classes, y)[0],
+        "decided": decision_test_section(decisions, model.classes, y),
+        "backup": raw.backup if raw.backup is not None else np.full_like(P, np.nan),
+        "rule_index": None if rules is None else rules.evaluate(X_test).index,
         "ece": ece_consistency_test(P.max(1), P.argmax(1) == y, seed=seed),
         "label_ece": ece_consistency_test(table["confidence"].to_numpy(float), label_ok, seed=seed),
         "conformal": _conformal(model, spec, P, y, calib_holdout),
         "ood": _ood(model, P, X_test, Z_ood, P_ood),
     }
     out_sections = {
-        "promises": _promises(spec, sections, table, measured),
-        "test": _test_section(table, measured, P_raw, y, seed),
+        "promises": _promises(spec, sections, decisions, model.classes, y, measured),
+        "test": _test_section(measured, P_raw, y, seed),
         "risk_coverage": _curve(P.max(1), P.argmax(1) == y),
     }
     artifacts = _artifacts(table, measured, P, P_raw, y)

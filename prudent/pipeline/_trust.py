@@ -20,7 +20,7 @@ from scipy.sparse import issparse
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 
-from prudent._typing import EncodedLabels, IntArray, Labels, ProbaMatrix
+from prudent._typing import EncodedLabels, FloatArray, IntArray, Labels, ProbaMatrix
 from prudent.data import Schema, check_disjoint
 from prudent.metrics import Comparison, diversity_report, expected_calibration_error
 from prudent.models._calibration import ProbabilityCalibrator, calibrate_cross_fitted
@@ -177,9 +177,10 @@ def _ood(
 
 def _policy(
     spec: FitSpec, Pc: ProbaMatrix, Bc: ProbaMatrix, y: EncodedLabels, b: IntArray, ood: _OOD
-) -> tuple[Any, dict[str, Any]]:
+) -> tuple[Any, dict[str, Any], FloatArray]:
     weights, labels = choose_class_weights(Pc, y)
-    in_dist = ~np.asarray(ood.detector.is_ood(ood.Z_b, Pc[b]), dtype=bool)
+    score = np.asarray(ood.detector.score(ood.Z_b, Pc[b]), dtype=np.float64)
+    in_dist = score < ood.detector.threshold_
     request = PolicyRequest(
         target_accuracy=spec.target_accuracy,
         review_budget=spec.review_budget,
@@ -196,7 +197,7 @@ def _policy(
         ood_threshold=float(ood.detector.threshold_),
         class_weights=weights,
     )
-    return policy, info | {"label_rule": labels}
+    return policy, info | {"label_rule": labels}, score
 
 
 def _target_notice(spec: FitSpec, thresholds: dict[str, Any]) -> str | None:
@@ -272,7 +273,7 @@ def _guard(
         conformal = ConformalClassifier(
             method="lac", alpha=spec.alpha, mondrian=spec.mondrian, allow_empty=False
         ).fit(Pc[b], y[b])
-        policy, thresholds = _policy(spec, Pc, Bc, y, b_ood, ood)
+        policy, thresholds, b_score = _policy(spec, Pc, Bc, y, b_ood, ood)
         notice = _target_notice(spec, thresholds)
         if notice:
             reporter.notice(notice)
@@ -292,6 +293,13 @@ def _guard(
         advance()
     sections = _sections(_diversity(runs, y), chosen, calib, thresholds, ood.detector, spec)
     evidence = {"oof": oof, "Pc": Pc, "b": b, "ood": ood}
+    # what `Bundle.retune` needs to set the thresholds again: the rows they were set on
+    evidence["policy"] = {
+        "policy_primary_calibrated": Pc[b_ood],
+        "policy_backup_calibrated": Bc[b_ood],
+        "policy_ood_score": b_score,
+        "policy_y": y[b_ood],
+    }
     return model, sections, evidence
 
 
@@ -327,12 +335,16 @@ def build_trust(
         sections=sections,
         calib_holdout=(ev["Pc"][b], ev["oof"][b], y[b]),
     )
-    artifacts = {
-        "y_train": y,
-        "holdout_rows": b,
-        "oof_primary_raw": ev["oof"],
-        "oof_primary_calibrated": ev["Pc"],
-    } | measured.artifacts
+    artifacts = (
+        {
+            "y_train": y,
+            "holdout_rows": b,
+            "oof_primary_raw": ev["oof"],
+            "oof_primary_calibrated": ev["Pc"],
+        }
+        | ev["policy"]
+        | measured.artifacts
+    )
     artifacts |= {f"oof_{n}": r.oof_proba for n, r in runs.items()}
     return TrustResult(
         model=model,

@@ -121,7 +121,15 @@ def test_decide_unsure_backup_that_disagrees_is_disagreement():
 def test_decide_infeasible_threshold_never_accepts():
     policy = CascadePolicy(math.inf)
     d = _one(policy, p=[0.0, 1.0])
-    assert d.kind is DecisionKind.REVIEW and d.reason == "confidence 1.00 < threshold inf"
+    assert d.kind is DecisionKind.REVIEW
+    assert d.reason == "confidence 1.00; no accept threshold: the model never auto-accepts"
+
+
+def test_decide_never_shows_inf_in_a_reason():
+    policy = CascadePolicy(math.inf, backup_threshold=math.inf)
+    d = _one(policy, p=[0.17, 0.83], b=[0.17, 0.83])
+    assert "inf" not in d.reason
+    assert d.reason.endswith("the backup never answers alone (no backup threshold)")
 
 
 def test_decide_cost_policy_replaces_accept_threshold():

@@ -1,0 +1,178 @@
+"""Retune a bundle: new thresholds from its own held-out evidence, a new bundle with them.
+
+The decision search of the fit runs again on the held-out rows the fit set its thresholds
+on (kept in ``artifacts.npz``), for a new target accuracy, review budget or cost matrix; the
+locked test rows' stored scores are decided again under the new policy, so the promises,
+the manifest and the report describe the policy the new bundle applies. Nothing else is
+refitted: the models, calibrators, OOD detector, conformal sets and rules are the same
+objects, and the bundle read is never changed.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from prudent._json import json_value
+from prudent._typing import EncodedLabels
+from prudent.errors import ConfigError
+from prudent.models._cascade import CascadePolicy
+from prudent.models._decision_policy import REVIEW_BUDGET, PolicyRequest
+from prudent.models._decisions import Decisions
+from prudent.models._retune import (
+    decide_evidence,
+    policy_evidence,
+    retune_policy,
+    test_evidence,
+)
+from prudent.pipeline._promises import (
+    DECISION_PROMISES,
+    decision_outcome,
+    decision_promises,
+    decision_test_section,
+)
+
+if TYPE_CHECKING:
+    from prudent.bundle._bundle import Bundle
+
+__all__ = ["read_arrays", "retune_bundle", "write_arrays"]
+
+ARTIFACTS = "artifacts.npz"
+
+
+def read_arrays(data: bytes) -> dict[str, np.ndarray[Any, Any]]:
+    """The arrays of an ``artifacts.npz`` file's bytes."""
+    with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+        return {k: npz[k] for k in npz.files}
+
+
+def write_arrays(arrays: dict[str, Any]) -> bytes:
+    """``artifacts.npz`` bytes of the arrays that are not Python objects."""
+    buffer = io.BytesIO()
+    kept = {k: np.asarray(v) for k, v in arrays.items() if np.asarray(v).dtype != object}
+    np.savez_compressed(buffer, **kept)  # type: ignore[arg-type]
+    return buffer.getvalue()
+
+
+def _request(
+    spec: dict[str, Any],
+    target_accuracy: float | None,
+    review_budget: float | None,
+    costs: tuple[tuple[float, ...], ...] | None,
+    review_cost: float | None,
+) -> PolicyRequest:
+    if target_accuracy is None and review_budget is None and costs is None:
+        raise ConfigError(
+            "retune needs a new target_accuracy, review_budget or costs "
+            "(--target-accuracy, --review-budget or --costs)."
+        )
+    if target_accuracy is not None and review_budget is not None:
+        raise ConfigError(
+            "Give target_accuracy or review_budget, not both: a target sets the threshold by "
+            "the accuracy it must reach, a budget by the share of rows sent to review."
+        )
+    if target_accuracy is not None and not 0.0 < target_accuracy < 1.0:
+        raise ConfigError(f"target_accuracy must be in (0, 1); got {target_accuracy}.")
+    if review_budget is not None and not 0.0 <= review_budget < 1.0:
+        raise ConfigError(f"review_budget must be in [0, 1); got {review_budget}.")
+    return PolicyRequest(
+        target_accuracy=target_accuracy,
+        review_budget=REVIEW_BUDGET if review_budget is None else review_budget,
+        delta=float(spec.get("delta", 0.1)),
+        costs=costs,
+        review_cost=review_cost,
+    )
+
+
+def _describe(request: PolicyRequest) -> str:
+    what = (
+        f"target accuracy {request.target_accuracy}"
+        if request.target_accuracy is not None
+        else f"review budget {request.review_budget:.0%}"
+    )
+    return what + ("" if request.costs is None else f", costs {[list(r) for r in request.costs]}")
+
+
+def _trust(
+    trust: dict[str, Any], thresholds: dict[str, Any], promises: list[dict[str, Any]], test: Any
+) -> dict[str, Any]:
+    kept = [p for p in trust.get("promises", []) if p.get("name") not in DECISION_PROMISES]
+    label_rule = (trust.get("thresholds") or {}).get("label_rule")
+    return trust | {
+        "thresholds": thresholds | {"label_rule": label_rule},
+        "promises": promises + kept,
+        "test": (trust.get("test") or {}) | test,
+    }
+
+
+def _manifest(
+    bundle: Bundle,
+    request: PolicyRequest,
+    thresholds: dict[str, Any],
+    decisions: Decisions,
+    y: EncodedLabels,
+) -> dict[str, Any]:
+    old = bundle.manifest
+    promises = decision_promises(thresholds, request.delta, decisions, bundle.model.classes, y)
+    test = decision_test_section(decisions, bundle.model.classes, y)
+    spec = old.get("spec", {}) | {
+        "target_accuracy": request.target_accuracy,
+        "review_budget": request.review_budget,
+        "costs": request.costs,
+        "review_cost": request.review_cost,
+    }
+    record = {
+        "from_version": bundle.version,
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "request": _describe(request),
+    }
+    notice = (
+        f"Retuned from bundle {bundle.version} for {_describe(request)}: the thresholds were "
+        "chosen again on the fit's held-out rows and measured on its locked test rows."
+    )
+    manifest: dict[str, Any] = json_value(
+        {k: v for k, v in old.items() if k != "files"}
+        | {
+            "spec": spec,
+            "trust": _trust(old.get("trust", {}), thresholds, promises, test),
+            "retuned": [*old.get("retuned", []), record],
+            "notices": [*old.get("notices", []), notice],
+        }
+    )
+    return manifest
+
+
+def retune_bundle(
+    bundle: Bundle,
+    *,
+    target_accuracy: float | None = None,
+    review_budget: float | None = None,
+    costs: tuple[tuple[float, ...], ...] | None = None,
+    review_cost: float | None = None,
+) -> Bundle:
+    """A new, unsaved bundle whose thresholds are chosen again for a new request.
+
+    See :meth:`Bundle.retune`.
+    """
+    from prudent.bundle._bundle import Bundle
+
+    request = _request(bundle.manifest.get("spec", {}), target_accuracy, review_budget, costs,
+                       review_cost)  # fmt: skip
+    arrays = read_arrays(bundle.extras[ARTIFACTS]) if ARTIFACTS in bundle.extras else {}
+    held_out, test = policy_evidence(arrays), test_evidence(arrays)
+    old = bundle.model.policy if bundle.model.policy is not None else CascadePolicy(0.0)
+    policy, thresholds = retune_policy(request, held_out, old)
+    model = copy.copy(bundle.model)
+    model.policy = policy
+    names = [str(c) for c in model.classes]
+    decisions = decide_evidence(policy, names, test, model.rules)
+    arrays["test_accepted"] = decision_outcome(decisions, model.classes, test.y)[0]
+    extras = {k: v for k, v in bundle.extras.items() if k != "report.html"}
+    extras[ARTIFACTS] = write_arrays(arrays)
+    new = Bundle(model, _manifest(bundle, request, thresholds, decisions, test.y), extras)
+    new.renderer = bundle.renderer
+    return new

@@ -1,0 +1,102 @@
+"""Retuning a bundle: new thresholds from the fit's held-out evidence, in a new bundle."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import prudent
+from prudent.bundle import Bundle
+from prudent.cli import app
+from prudent.errors import BundleError, ConfigError
+from tests.fixtures import example, fit_bundle, run_cli
+
+
+@pytest.fixture(scope="module")
+def strict(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Breast cancer under a target no held-out evidence can support: everything to review."""
+    bundle = fit_bundle(example("breast_cancer"), "target", target_accuracy=0.999)
+    return bundle.save(tmp_path_factory.mktemp("strict") / "model")
+
+
+def _review_share(bundle: Bundle, frame: pd.DataFrame) -> float:
+    return float((bundle.predict(frame)["decision"] == "review").mean())
+
+
+def _promise(bundle: Bundle, name: str) -> dict:
+    return next(p for p in bundle.manifest["trust"]["promises"] if p["name"] == name)
+
+
+def test_retune_moves_all_review_to_the_chosen_budget(strict: Path) -> None:
+    frame = example("breast_cancer")
+    bundle = prudent.load(strict)
+    assert bundle.manifest["trust"]["test"]["decisions"] == {"review": 114}
+    retuned = bundle.retune(review_budget=0.2)
+    # the test rows' decisions, from the stored scores, match predicting them for real
+    test = retuned.manifest["trust"]["test"]
+    assert 0.1 <= test["decisions"]["review"] / 114 <= 0.3
+    share = _review_share(retuned, frame)
+    assert 0.1 <= share <= 0.3, share
+    assert _review_share(bundle, frame) > 0.95  # the bundle read is unchanged
+    kept = [p["kept"] for p in retuned.manifest["trust"]["promises"] if p["kept"] is not None]
+    assert all(kept), retuned.manifest["trust"]["promises"]
+    accuracy = _promise(retuned, "accuracy of accepted predictions")
+    assert accuracy["promised"].startswith("≥ 0.9")
+    assert _promise(retuned, "share of in-distribution rows sent to review")["promised"].startswith(
+        "≤ 0.200"
+    )
+    assert retuned.manifest["spec"]["review_budget"] == 0.2
+    assert retuned.manifest["retuned"][0]["from_version"] == bundle.version
+
+
+def test_retune_with_the_fits_own_request_gives_the_fits_policy(strict: Path) -> None:
+    bundle = prudent.load(strict)
+    again = bundle.retune(target_accuracy=0.999)
+    assert again.model.policy == bundle.model.policy
+    assert again.manifest["trust"]["promises"] == bundle.manifest["trust"]["promises"]
+    assert again.manifest["trust"]["test"] == bundle.manifest["trust"]["test"]
+
+
+def test_retuned_bundle_saves_verified_with_its_report(strict: Path, tmp_path: Path) -> None:
+    retuned = prudent.load(strict).retune(target_accuracy=0.9)
+    root = retuned.save(tmp_path / "new")
+    again = prudent.load(root)  # hashes and trusted types checked
+    assert again.model.policy == retuned.model.policy
+    assert again.version != prudent.load(strict).version
+    page = (root / "report.html").read_text()
+    assert "Retuned from bundle" in page
+    assert np.isfinite(again.model.policy.accept_threshold)
+
+
+def test_retune_refuses_nothing_or_both(strict: Path) -> None:
+    bundle = prudent.load(strict)
+    with pytest.raises(ConfigError, match="needs a new target_accuracy"):
+        bundle.retune()
+    with pytest.raises(ConfigError, match="not both"):
+        bundle.retune(target_accuracy=0.9, review_budget=0.2)
+    with pytest.raises(ConfigError, match="review_budget must be in"):
+        bundle.retune(review_budget=1.5)
+
+
+def test_retune_refuses_a_bundle_without_evidence(strict: Path) -> None:
+    bundle = prudent.load(strict)
+    bundle.extras.pop("artifacts.npz")
+    with pytest.raises(BundleError, match="refit it to retune it"):
+        bundle.retune(review_budget=0.2)
+
+
+def test_cli_retune_writes_a_new_bundle(strict: Path, tmp_path: Path) -> None:
+    out = tmp_path / "budget"
+    done = CliRunner().invoke(
+        app, ["retune", str(strict), "--review-budget", "0.2", "-o", str(out)]
+    )
+    assert done.exit_code == 0, done.output
+    assert "Retuned bundle written to" in done.output
+    assert json.loads((out / "manifest.json").read_text())["spec"]["review_budget"] == 0.2
+    same = run_cli("retune", strict, "--review-budget", "0.2", "--out", strict)
+    assert same.returncode != 0 and "is the bundle being retuned" in same.stderr
