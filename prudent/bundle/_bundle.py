@@ -363,6 +363,19 @@ class Bundle:
     def _repr_html_(self) -> str:
         return summary_html(self.manifest, self.version, self.path)
 
+    def export_sklearn(self, path: str | Path, *, overwrite: bool = False) -> Path:
+        """Save the shipped model alone as a scikit-learn ``Pipeline`` in a skops file.
+
+        The pipeline checks the inputs against the schema, then gives the primary model's
+        calibrated probabilities (``predict_proba``, the bundle's) and the bundle's label
+        (``predict``); no OOD flag, rules or review decision. Load it with
+        ``skops.io.load(path, trusted=prudent.bundle.exported_types(path))`` where prudent
+        is installed. Raises ``BundleError`` when ``path`` exists and not ``overwrite``.
+        """
+        from prudent.bundle._export import export_sklearn
+
+        return export_sklearn(self, path, overwrite=overwrite)
+
     def report(self, path: str | Path) -> Path:
         """Write the HTML fit report to ``path`` (the bundle's own, or rendered now).
 

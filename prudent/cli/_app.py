@@ -259,6 +259,28 @@ def report(
 
 
 @app.command()
+def export(
+    bundle: Annotated[Path, typer.Argument(help="Bundle directory.")],
+    out: Annotated[Path, Opt("--out", "-o", help="The .skops file to write.")] = Path(
+        "model.skops"
+    ),
+    overwrite: Annotated[bool, Opt("--overwrite", metavar="", help="Replace OUT.")] = False,
+) -> None:
+    """Save the shipped model alone as a scikit-learn pipeline (skops): predict_proba gives
+    the bundle's calibrated probabilities; no OOD flag, rules or review decisions."""
+    from prudent.bundle import exported_types, load
+    from prudent.bundle._export import check_target
+
+    check_target(out, overwrite=overwrite)  # before the bundle's load
+    path = load(bundle).export_sklearn(out, overwrite=overwrite)
+    types = exported_types(path)
+    typer.echo(f"Wrote {path}. Load it where prudent is installed:")
+    typer.echo("  import skops.io as sio")
+    typer.echo(f"  model = sio.load({str(path)!r}, trusted={types!r})")
+    typer.echo("  model.predict_proba(frame)  # columns: model.classes_")
+
+
+@app.command()
 def quickstart(
     out: Annotated[Path, Opt("--out", "-o", help="Folder for data, bundle and results.")] = Path(
         "quickstart-out"

@@ -19,6 +19,7 @@ from prudent.models._ensembles import (
     ensemble_from_choice,
     greedy_ensemble_selection,
 )
+from prudent.models._export import SchemaInputs, ShippedClassifier, export_pipeline
 from prudent.models._features import DatetimeFeatures, make_preprocessor, text_only_preprocessor
 from prudent.models._guarded import GuardedModel, RawScores
 from prudent.models._ood import OODDetector
@@ -57,6 +58,8 @@ __all__ = [
     "RawScores",
     "RuleMatches",
     "RuleSet",
+    "SchemaInputs",
+    "ShippedClassifier",
     "StackedEnsemble",
     "ThresholdChoice",
     "WeightedEnsemble",
@@ -65,6 +68,7 @@ __all__ = [
     "decide",
     "embeddings_available",
     "ensemble_from_choice",
+    "export_pipeline",
     "greedy_ensemble_selection",
     "logistic_baseline",
     "majority_baseline",
