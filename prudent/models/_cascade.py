@@ -30,11 +30,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from prudent._typing import BoolArray, FloatArray, ProbaMatrix
+from prudent._typing import BoolArray, FloatArray, IntArray, ProbaMatrix
 from prudent.errors import ConfigError, DataError
 from prudent.models._decisions import DecisionKind, Decisions, DeferReason
 from prudent.models._rules import REVIEW, RuleMatches
 from prudent.models._thresholds import CostPolicy
+
+ObjArray = npt.NDArray[np.object_]
 
 __all__ = ["CascadePolicy", "decide"]
 
@@ -251,42 +253,88 @@ _DEFERS = np.array(
 )  # fmt: skip
 
 
-def _primary_test(policy: CascadePolicy, s: _Signals, i: int) -> str:
+def _pairs(a: FloatArray, t: float) -> tuple[list[str], list[str]]:
+    """:func:`_pair` for every value of ``a`` against one ``t``.
+
+    Two decimals for all; only the values whose text ties with ``t``'s while they differ go
+    through :func:`_pair` for more decimals.
+    """
+    ts = f"{t:.2f}"
+    sa, st = [f"{v:.2f}" for v in a.tolist()], [ts] * len(a)
+    for i in np.flatnonzero((np.asarray(sa, dtype=object) == ts) & (a != t)):
+        sa[i], st[i] = _pair(float(a[i]), t)
+    return sa, st
+
+
+def _primary_tests(policy: CascadePolicy, s: _Signals, rows: IntArray) -> list[str]:
+    """The primary's test for ``rows``, as text: its confidence (or cost) against the threshold."""
+    ok = s.p_ok[rows].tolist()
     if policy.cost_policy is not None and s.p_cost is not None:
-        c, r = _pair(float(s.p_cost[i]), policy.cost_policy.review_cost)
-        return f"expected cost {c} {'≤' if s.p_ok[i] else '>'} review cost {r}"
+        c, r = _pairs(s.p_cost[rows], policy.cost_policy.review_cost)
+        return [
+            f"expected cost {a} {'≤' if y else '>'} review cost {b}"
+            for a, y, b in zip(c, ok, r, strict=True)
+        ]
     if math.isinf(policy.accept_threshold):
-        return f"confidence {s.p_conf[i]:.2f}; no accept threshold: the model never auto-accepts"
-    c, t = _pair(float(s.p_conf[i]), policy.accept_threshold)
-    return f"confidence {c} {'≥' if s.p_ok[i] else '<'} threshold {t}"
+        return [
+            f"confidence {v:.2f}; no accept threshold: the model never auto-accepts"
+            for v in s.p_conf[rows].tolist()
+        ]
+    c, t = _pairs(s.p_conf[rows], policy.accept_threshold)
+    return [
+        f"confidence {a} {'≥' if y else '<'} threshold {b}"
+        for a, y, b in zip(c, ok, t, strict=True)
+    ]
 
 
 def _rule_reason(code: int, name: Any) -> str:
     return f"rule {name!r}" + (" sends to review" if code == _RULE_REVIEW else "")
 
 
-def _reason(code: int, i: int, policy: CascadePolicy, s: _Signals, names: Any, cls: Any) -> str:
-    if code in (_RULE, _RULE_REVIEW):
-        return _rule_reason(code, names[i])
-    if code == _OOD and s.ood is not None:
-        score, t = _pair(float(s.ood[i]), policy.ood_threshold)
-        return f"out of distribution (score {score} ≥ {t})"
-    primary = _primary_test(policy, s, i)
-    if code == _ACCEPT or s.b_conf is None or s.b_idx is None:
-        return primary
-    b, bt = _pair(float(s.b_conf[i]), policy.backup_threshold)
+def _backup_reasons(
+    code: int, rows: IntArray, policy: CascadePolicy, s: _Signals, cls: Any
+) -> list[str]:
+    """The reasons of ``rows`` whose code is ``_BACKUP``, ``_DISAGREE`` or ``_LOW``."""
+    assert s.b_conf is not None and s.b_idx is not None
+    primary = _primary_tests(policy, s, rows)
+    b, bt = _pairs(s.b_conf[rows], policy.backup_threshold)
     if code == _BACKUP:
         agrees = " and agrees" if policy.backup_must_agree else ""
-        return f"primary unsure ({primary}); backup confident ({b} ≥ {bt}){agrees}"
+        return [
+            f"primary unsure ({p}); backup confident ({x} ≥ {t}){agrees}"
+            for p, x, t in zip(primary, b, bt, strict=True)
+        ]
     if code == _DISAGREE:
-        pair = f"{cls[s.p_idx[i]]!r} vs {cls[s.b_idx[i]]!r}"
-        return f"primary unsure ({primary}) and backup disagrees ({pair})"
+        pairs = zip(cls[s.p_idx[rows]], cls[s.b_idx[rows]], strict=True)
+        return [
+            f"primary unsure ({p}) and backup disagrees ({x!r} vs {y!r})"
+            for p, (x, y) in zip(primary, pairs, strict=True)
+        ]
     if math.isinf(policy.backup_threshold):
-        return f"{primary}; the backup never answers alone (no backup threshold)"
-    return f"{primary}; backup unsure ({b} < {bt})"
+        return [f"{p}; the backup never answers alone (no backup threshold)" for p in primary]
+    return [f"{p}; backup unsure ({x} < {t})" for p, x, t in zip(primary, b, bt, strict=True)]
 
 
-def _decisions(code: Any, label: Any, confidence: Any, reasons: list[str]) -> Decisions:
+def _reasons(code: Any, policy: CascadePolicy, s: _Signals, names: Any, cls: Any) -> ObjArray:
+    """Each row's reason, built code by code (the formatting is vectorised per group)."""
+    out = np.empty(len(code), dtype=object)
+    for c in np.unique(code).tolist():
+        rows = np.flatnonzero(code == c)
+        if c in (_RULE, _RULE_REVIEW):
+            out[rows] = [_rule_reason(c, names[i]) for i in rows.tolist()]
+        elif c == _OOD and s.ood is not None:
+            sc, t = _pairs(s.ood[rows], policy.ood_threshold)
+            out[rows] = [
+                f"out of distribution (score {a} ≥ {b})" for a, b in zip(sc, t, strict=True)
+            ]
+        elif c == _ACCEPT or s.b_conf is None:
+            out[rows] = _primary_tests(policy, s, rows)
+        else:
+            out[rows] = _backup_reasons(c, rows, policy, s, cls)
+    return out
+
+
+def _decisions(code: Any, label: Any, confidence: Any, reasons: Any) -> Decisions:
     return Decisions(
         label=label,
         kind=_KINDS[code],
@@ -311,8 +359,7 @@ def _cascade(
         label[code == _BACKUP] = cls[s.b_idx[code == _BACKUP]]
     confidence = np.where(code == _BACKUP, s.b_conf if s.b_conf is not None else np.nan, s.p_conf)
     confidence = np.where(code <= _RULE_REVIEW, np.nan, confidence)
-    reasons = [_reason(int(c), i, policy, s, names, cls) for i, c in enumerate(code)]
-    return _decisions(code, label, confidence, reasons)
+    return _decisions(code, label, confidence, _reasons(code, policy, s, names, cls))
 
 
 def _degraded(

@@ -341,10 +341,24 @@ def output_columns(classes: Labels | list[Any]) -> list[str]:
     return [f.name for f in output_fields(classes)]
 
 
-def set_labels(mask: BoolArray, classes: Labels) -> list[list[Any]]:
-    """The labels of each row's prediction set, as plain Python values."""
+def _distinct_sets(mask: BoolArray, classes: Labels) -> tuple[list[list[Any]], list[int]]:
+    """The distinct prediction sets (labels as plain Python values) and each row's index."""
     plain = json_value(np.asarray(classes))
-    return [[c for c, m in zip(plain, row, strict=True) if m] for row in np.asarray(mask)]
+    m = np.asarray(mask, dtype=bool).reshape(-1, len(plain))
+    if len(m) == 0:
+        return [], []
+    # rows as bytes: one hashable key per row, so finding the distinct sets is a 1-d unique
+    keys = np.packbits(m, axis=1)
+    keys = np.ascontiguousarray(keys).view(f"V{keys.shape[1]}").ravel()
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    sets = [[c for c, x in zip(plain, row, strict=True) if x] for row in m[first]]
+    return sets, inverse.ravel().tolist()
+
+
+def set_labels(mask: BoolArray, classes: Labels) -> list[list[Any]]:
+    """The labels of each row's prediction set, as plain Python values (one list per row)."""
+    sets, rows = _distinct_sets(mask, classes)
+    return [list(sets[i]) for i in rows]
 
 
 def _frame_values(f: OutputField, p: Predictions, lists: bool = False) -> Any:
@@ -354,8 +368,11 @@ def _frame_values(f: OutputField, p: Predictions, lists: bool = False) -> Any:
     if f.kind is ColumnKind.FLAG:
         return values.astype(bool)
     if f.kind is ColumnKind.LABELS:
-        sets = set_labels(values, p.classes)
-        return sets if lists else [json.dumps(s) for s in sets]
+        if lists:
+            return set_labels(values, p.classes)
+        sets, rows = _distinct_sets(values, p.classes)
+        texts = [json.dumps(s) for s in sets]
+        return [texts[i] for i in rows]
     if f.kind is ColumnKind.TEXT:
         return np.asarray([None if v is None else str(v) for v in values], dtype=object)
     return values
