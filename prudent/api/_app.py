@@ -14,6 +14,7 @@ from prometheus_client import CollectorRegistry
 
 from prudent.api._admin import add_admin_routes
 from prudent.api._auth import PUBLIC_ROUTES, AuthMiddleware
+from prudent.api._dashboard import add_dashboard_routes
 from prudent.api._errors import install_error_handlers
 from prudent.api._json_api import add_json_routes
 from prudent.api._login import add_login_routes
@@ -130,6 +131,7 @@ def create_app(
     add_admin_routes(app)
     add_login_routes(app)
     add_review_routes(app)
+    add_dashboard_routes(app)
     add_static_route(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(AuthMiddleware, tokens=tokens)

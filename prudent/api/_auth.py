@@ -43,7 +43,8 @@ PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset(
 """Routes that answer without a token: the probes of load balancers, the sign-in form and
 the pages' static files (htmx, the review script, the style sheet)."""
 PAGE_PATHS = frozenset(
-    {"/review", "/review/next", "/review/label", "/review/skip", "/review/flag"} | {"/review/undo"}
+    {"/", "/review", "/review/next", "/review/label", "/review/skip", "/review/flag"}
+    | {"/review/undo"}
 )
 """The browser pages: they also accept the token kept in the :data:`SESSION_COOKIE` cookie,
 and a browser opening one without credentials is sent to ``/login``."""
@@ -66,6 +67,7 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/openapi.json"): _ANY,
     ("GET", "/docs"): _ANY,
     ("GET", "/docs/oauth2-redirect"): _ANY,
+    ("GET", "/"): _REVIEW,
     ("GET", "/review"): _REVIEW,
     ("GET", "/review/next"): _REVIEW,
     ("POST", "/review/label"): _REVIEW,

@@ -6,7 +6,8 @@ deterministic audit slice of accepted predictions. The queue itself (cases, leas
 is persisted by :mod:`prudent.store`; labels go through its feedback log.
 :func:`case_dict` is a case as JSON data, for the command line; :func:`case_view` is a case
 as the review page shows it (fields by name, values outside the reference rows' range marked
-by :class:`SeenValues`); :func:`set_aside_case` skips or flags a case for both.
+by :class:`SeenValues`); :func:`set_aside_case` skips or flags a case for both;
+:func:`label_rate` counts the labels received lately (the dashboard's).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 from prudent.feedback._actions import ASIDE, set_aside_case
 from prudent.feedback._case_view import REASON_TEXT, CaseView, FieldView, SeenValues, case_view
 from prudent.feedback._policy import QueuePolicy, audit_draw
+from prudent.feedback._stats import LabelRate, label_rate
 from prudent.feedback._view import case_dict
 
 __all__ = [
@@ -21,10 +23,12 @@ __all__ = [
     "REASON_TEXT",
     "CaseView",
     "FieldView",
+    "LabelRate",
     "QueuePolicy",
     "SeenValues",
     "audit_draw",
     "case_dict",
     "case_view",
+    "label_rate",
     "set_aside_case",
 ]

@@ -7,6 +7,7 @@ Screenshots land in ``test-artifacts/review/``.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -81,7 +82,13 @@ def test_reviewer_labels_three_cases_by_keyboard(
     assert [r[0] for r in labelled] == seen and {r[2] for r in labelled} == {"reviewer"}
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert page.evaluate("window.__xss") is None
+    page.goto(f"{server.url}/?window=4")
+    page.screenshot(path=str(ARTIFACTS / "dashboard-400.png"), full_page=True)
+    realised = page.locator("td", has_text="accuracy of accepted predictions").first
+    measured = realised.locator("xpath=following-sibling::td[2]").inner_text()
+    dash_overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     page.close()
-    assert overflow <= 0, "the review page scrolls sideways at 400 px"
+    assert overflow <= 0 and dash_overflow <= 0, "a page scrolls sideways at 400 px"
+    assert re.fullmatch(r"[01]\.\d{3} \[[01]\.\d{3}, [01]\.\d{3}\], n=[1-3]", measured), measured
     assert errors == [] and failed == []
     assert all(url.startswith(server.url) for url in remote)

@@ -149,3 +149,23 @@ def test_seen_values_mark_what_the_reference_rows_never_held(mixed_bundle: Bundl
     assert seen.note("petal_length_(cm)", (low + high) / 2) == ""
     assert seen.note("petal_size", "enormous") == "a category not seen"
     assert seen.note("petal_size", "large") == "" and seen.note("wide_sepal", True) == ""
+
+
+def test_dashboard_shows_the_queue_labels_and_realised_accuracy(
+    served: tuple[TestClient, SqlPredictionLog, list[str]], tokens: Tokens
+) -> None:
+    client, log, ids = served
+    assert client.get("/", headers=tokens.header("app")).status_code == 403
+    before = client.get("/", headers=tokens.header("reviewer"))
+    assert before.status_code == 200 and before.headers["content-security-policy"] == CSP
+    assert before.text.count('<svg class="chart"') == 4
+    assert "<b>4</b>" in before.text  # four cases waiting, no label yet
+    truth = [log.get(i).probabilities for i in ids[1:]]
+    pairs = [(i, max(p, key=p.__getitem__)) for i, p in zip(ids[1:], truth, strict=True)]
+    body = {"items": [{"prediction_id": i, "label": label} for i, label in pairs]}
+    assert client.post("/feedback", json=body, headers=tokens.header("reviewer")).status_code == 200
+    after = client.get("/?window=2", headers=tokens.header("reviewer")).text
+    realised = re.search(r"accuracy of accepted predictions</td><td>[^<]*</td><td>([^<]*)<", after)
+    assert realised is not None and re.fullmatch(r"1\.000 \[0\.\d{3}, 1\.000\], n=3", realised[1])
+    assert "labels, last hour<b>3</b>" in after and "<b>1</b>" in after  # one case waiting
+    assert client.get("/?window=fortnight", headers=tokens.header("reviewer")).status_code == 400
