@@ -195,6 +195,9 @@ def _accept(console: Console, t: dict[str, Any]) -> None:
             f"[bold]Accept threshold:[/] {line}; test decisions: {test.get('decisions', {})}",
             highlight=False,
         )
+    role = t.get("thresholds", {}).get("backup_role")
+    if role:
+        console.print(f"[bold]Backup:[/] {role['text']}", highlight=False)
 
 
 def show_decisions(console: Console, manifest: dict[str, Any]) -> None:

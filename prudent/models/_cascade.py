@@ -311,7 +311,7 @@ def _backup_reasons(
             for p, (x, y) in zip(primary, pairs, strict=True)
         ]
     if math.isinf(policy.backup_threshold):
-        return [f"{p}; the backup never answers alone (no backup threshold)" for p in primary]
+        return [f"{p}; the backup only stands in for a failed primary" for p in primary]
     return [f"{p}; backup unsure ({x} < {t})" for p, x, t in zip(primary, b, bt, strict=True)]
 
 

@@ -37,6 +37,7 @@ __all__ = [
     "MEANINGFUL_COVERAGE",
     "REVIEW_BUDGET",
     "PolicyRequest",
+    "backup_role",
     "balanced_class_weights",
     "choose_class_weights",
     "decision_policy",
@@ -179,6 +180,50 @@ def _cost_policy(request: PolicyRequest) -> CostPolicy | None:
     return CostPolicy(costs, review_cost=float(review))
 
 
+def _backup_choice(
+    request: PolicyRequest,
+    rule: CascadePolicy,
+    rows: tuple[ProbaMatrix, ProbaMatrix, EncodedLabels],
+    accept: ThresholdChoice,
+) -> ThresholdChoice | None:
+    """The backup's threshold, set where it could answer: rows the primary leaves on which
+    both models give the same label (the backup must agree), at the accepted rows' accuracy."""
+    P, B, y = rows
+    if not 0.0 < accept.target_accuracy < 1.0:
+        return None
+    p_idx = rule.label_index(P)
+    unsure = P[np.arange(len(P)), p_idx] < accept.threshold
+    left = unsure & (rule.label_index(B) == p_idx)
+    if not left.any():
+        return None
+    bconf, bok = _labelled(rule, B[left], y[left])
+    return select_threshold(bconf, bok, target_accuracy=accept.target_accuracy, delta=request.delta)
+
+
+def backup_role(backup: ThresholdChoice | None) -> dict[str, str]:
+    """Whether the backup model decides rows the primary is unsure of, in plain words.
+
+    Examples
+    --------
+    >>> backup_role(None)["role"]
+    'fallback'
+    """
+    if backup is None or not backup.feasible or backup.n_accepted == 0:
+        return {
+            "role": "fallback",
+            "text": "The backup model (the logistic baseline) decides no row the primary is "
+            "unsure of: no backup threshold reached the accuracy target on validation. It "
+            "answers only when the primary model fails or passes its deadline.",
+        }
+    return {
+        "role": "decides",
+        "text": f"The backup model (the logistic baseline) answers a row the primary is unsure "
+        f"of when its own confidence is ≥ {backup.threshold:.3f} and it agrees with the "
+        f"primary; on validation it decided {backup.n_accepted} such rows at accuracy "
+        f"{backup.accuracy:.3f}. It also answers alone when the primary fails.",
+    }
+
+
 def decision_policy(
     request: PolicyRequest,
     P: ProbaMatrix,
@@ -217,12 +262,9 @@ def decision_policy(
     conf, ok = _labelled(rule, P[in_distribution], y[in_distribution])
     accept = _accept(request, conf, ok, float(1.0 - in_distribution.mean()))
     backup = None
-    left = conf < accept.threshold
-    if B is not None and left.any() and 0.0 < accept.target_accuracy < 1.0:
-        bconf, bok = _labelled(rule, B[in_distribution][left], y[in_distribution][left])
-        backup = select_threshold(
-            bconf, bok, target_accuracy=accept.target_accuracy, delta=request.delta
-        )
+    if B is not None:
+        rows = (P[in_distribution], B[in_distribution], y[in_distribution])
+        backup = _backup_choice(request, rule, rows, accept)
     policy = CascadePolicy(
         accept.threshold,
         backup_threshold=backup.threshold if backup else np.inf,
@@ -233,6 +275,7 @@ def decision_policy(
     info = {
         "accept": accept.to_dict(),
         "backup": backup.to_dict() if backup else None,
+        "backup_role": backup_role(backup),
         "reachable": reachable_accuracy(conf, ok),
         "review_budget": None if request.target_accuracy is not None else request.review_budget,
         "meaningful": accept.feasible and accept.coverage >= MEANINGFUL_COVERAGE,

@@ -115,10 +115,13 @@ def _ood(
 
 
 def decision_outcome(
-    decisions: Decisions, classes: Labels, y: EncodedLabels
+    decisions: Decisions,
+    classes: Labels,
+    y: EncodedLabels,
+    kind: DecisionKind = DecisionKind.ACCEPT,
 ) -> tuple[BoolArray, float]:
-    """Which rows the primary accepted, and the accuracy of those (``nan`` when none)."""
-    accepted = np.asarray(decisions.kind == DecisionKind.ACCEPT, dtype=bool)
+    """Which rows got ``kind`` (the primary accepted), and their accuracy (``nan``: none)."""
+    accepted = np.asarray(decisions.kind == kind, dtype=bool)
     given = decisions.label[accepted].astype(str)
     right = given == np.asarray(classes)[y[accepted]].astype(str)
     return accepted, float(right.mean()) if accepted.any() else float("nan")
@@ -159,10 +162,35 @@ def _review_promise(budget: float | None, decisions: Decisions) -> dict[str, Any
     )
 
 
+def _backup_promise(
+    thresholds: dict[str, Any], decisions: Decisions, classes: Labels, y: EncodedLabels
+) -> dict[str, Any]:
+    """The backup's own accuracy when it decides rows, or that it decides none."""
+    done, acc = decision_outcome(decisions, classes, y, DecisionKind.BACKUP)
+    n = int(done.sum())
+    backup = thresholds.get("backup") or {}
+    if (thresholds.get("backup_role") or {}).get("role") != "decides":
+        return _promise(
+            "backup decisions",
+            "none: the backup answers only when the primary model fails",
+            f"{n} backup decision(s)",
+            n == 0,
+        )
+    target = float(backup["target_accuracy"])
+    return _promise(
+        "accuracy of backup decisions",
+        f"≥ {target:.3f} (its own, on rows the primary leaves; kept within 2 standard errors)",
+        f"{acc:.3f} on {n} backup decisions" if n else "no backup decision",
+        bool(n == 0 or acc >= target - _tolerance(target, n)),
+    )
+
+
 DECISION_PROMISES = (
     "accuracy of accepted predictions",
     "share of in-distribution rows sent to review",
     "coverage (share accepted)",
+    "backup decisions",
+    "accuracy of backup decisions",
 )
 """The promises that depend on the thresholds (the others do not change with them)."""
 
@@ -201,6 +229,7 @@ def decision_promises(
             f"{accepted.mean():.3f}",
             None,
         ),
+        _backup_promise(thresholds, decisions, classes, y),
     ]
     return [p for p in promises if p is not None]
 

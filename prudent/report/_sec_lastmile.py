@@ -51,15 +51,16 @@ def _operating_point(ax: Any, ev: Evidence, conf: Any, ok: Any, target: float) -
     else:
         line = (
             "no accept threshold: the model never auto-accepts (no confidence threshold "
-            f"reached accuracy {target:.2f} on validation); predictions go to the backup "
-            "model or to review"
+            f"reached accuracy {target:.2f} on validation); rows go to review unless a rule "
+            "or the backup model answers"
         )
     cov, acc = ev.find("trust.test.coverage"), ev.find("trust.test.accepted_accuracy")
     if cov is not None and acc is not None and cov > 0:
         label = "accepted after OOD and rules"
         ax.plot(cov, 1 - acc, "*", color="black", markersize=11, label=label)
         line += f"; after OOD checks and rules {pct(cov)} is accepted at {fmt(acc)}"
-    return line
+    role = ev.find("trust.thresholds.backup_role.text")
+    return line if role is None else f"{line}. {role}"
 
 
 def _risk_coverage_figure(ev: Evidence, y: Any, proba: Any) -> tuple[Html, Html, str]:

@@ -51,6 +51,13 @@ def test_retune_moves_all_review_to_the_chosen_budget(strict: Path) -> None:
         "≤ 0.200"
     )
     assert retuned.manifest["spec"]["review_budget"] == 0.2
+    role = retuned.manifest["trust"]["thresholds"]["backup_role"]["role"]
+    if role == "fallback":  # no backup decision, and the promise says so
+        assert "backup" not in test["decisions"]
+        assert _promise(retuned, "backup decisions")["kept"]
+    else:
+        assert _promise(retuned, "accuracy of backup decisions")["kept"]
+    assert _promise(bundle, "backup decisions")["promised"].startswith("none: the backup")
     assert retuned.manifest["retuned"][0]["from_version"] == bundle.version
 
 

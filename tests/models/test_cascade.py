@@ -129,7 +129,7 @@ def test_decide_never_shows_inf_in_a_reason():
     policy = CascadePolicy(math.inf, backup_threshold=math.inf)
     d = _one(policy, p=[0.17, 0.83], b=[0.17, 0.83])
     assert "inf" not in d.reason
-    assert d.reason.endswith("the backup never answers alone (no backup threshold)")
+    assert d.reason.endswith("the backup only stands in for a failed primary")
 
 
 def test_decide_cost_policy_replaces_accept_threshold():

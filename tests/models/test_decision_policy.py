@@ -115,3 +115,54 @@ def test_choose_class_weights_corrects_calibrated_priors_but_not_balanced_probab
     _, info2 = choose_class_weights(shifted, y)
     assert info2["power"] <= 0.25
     assert info2["balanced_accuracy"]["0.0"] >= info["balanced_accuracy"]["0.0"]
+
+
+def _two_views(n: int, backup_sure: float, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Half the rows the primary reads at 0.97 and the backup at 0.6; on the other half the
+    primary reads at 0.7 and the backup at ``backup_sure`` (each confidence is its accuracy)."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    hard = rng.uniform(size=n) < 0.5
+    p_acc, b_acc = np.where(hard, 0.7, 0.97), np.where(hard, backup_sure, 0.6)
+
+    def view(acc):
+        said = np.where(rng.uniform(size=n) < acc, y, 1 - y)
+        return np.column_stack(
+            [np.where(said == 0, acc, 1 - acc), np.where(said == 1, acc, 1 - acc)]
+        )
+
+    return view(p_acc), view(b_acc), y
+
+
+def _backup_policy(backup_sure: float, seed: int):
+    P, B, y = _two_views(4000, backup_sure, seed)
+    return decision_policy(
+        PolicyRequest(target_accuracy=0.95),
+        P,
+        B,
+        y,
+        in_distribution=np.ones(len(y), bool),
+        ood_threshold=np.inf,
+        class_weights=None,
+    )
+
+
+def test_a_backup_sure_where_the_primary_is_not_decides_with_its_own_accuracy():
+    policy, info = _backup_policy(0.99, seed=0)
+    assert info["backup_role"]["role"] == "decides" and np.isfinite(policy.backup_threshold)
+    assert "decided" in info["backup_role"]["text"]
+    P, B, y = _two_views(6000, 0.99, seed=1)
+    d = decide(policy, classes=["a", "b"], primary_proba=P, backup_proba=B)
+    by_backup = np.array([str(k) == "backup" for k in d.kind])
+    assert by_backup.mean() > 0.2  # about a third of the rows: hard ones where both agree
+    right = d.label[by_backup] == np.array(["a", "b"])[y[by_backup]]
+    assert right.mean() >= info["backup"]["target_accuracy"]
+
+
+def test_a_backup_no_surer_than_the_primary_is_plainly_the_fallback():
+    policy, info = _backup_policy(0.7, seed=0)
+    assert info["backup_role"]["role"] == "fallback" and policy.backup_threshold == np.inf
+    assert "only when the primary model fails" in info["backup_role"]["text"]
+    P, B, _ = _two_views(3000, 0.7, seed=1)
+    d = decide(policy, classes=["a", "b"], primary_proba=P, backup_proba=B)
+    assert not any(str(k) == "backup" for k in d.kind)
