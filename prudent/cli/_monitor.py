@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -10,12 +11,23 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from prudent.cli._monitor_alerts import alerts_json, print_alerts, watch_alerts
 from prudent.config import Settings
 
 if TYPE_CHECKING:
-    from prudent.monitor import Figure, MonitorReport, WindowSummary
+    from collections.abc import Sequence
 
-__all__ = ["monitor", "register"]
+    from prudent.monitor import (
+        AlertEvaluator,
+        Figure,
+        MonitorReport,
+        Reference,
+        RuleSpec,
+        WindowSpec,
+        WindowSummary,
+    )
+
+__all__ = ["monitor", "print_report", "register"]
 
 Opt = typer.Option
 
@@ -65,6 +77,15 @@ def _table(report: MonitorReport) -> Table:
     return table
 
 
+def print_report(console: Console, report: MonitorReport) -> None:
+    """Print the windows' table and what stands out in them."""
+    if not report.windows:
+        console.print(f"No predictions of model {report.reference.model_version} in the log.")
+        return
+    console.print(_table(report))
+    _details(console, report)
+
+
 def _details(console: Console, report: MonitorReport) -> None:
     for w in report.windows:
         for reason in w.accuracy.reasons:
@@ -80,6 +101,20 @@ def _details(console: Console, report: MonitorReport) -> None:
             console.print(f"{w.key}: {note}")
 
 
+def _at(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    from prudent.errors import ConfigError
+
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ConfigError(
+            f"--at must be an ISO time such as 2024-03-01T12:00:00Z, but {text!r} was received."
+        ) from exc
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
 def monitor(
     bundle: Annotated[Path, typer.Argument(help="Bundle directory of the served model.")],
     log_db: Annotated[
@@ -90,45 +125,78 @@ def monitor(
     all_versions: Annotated[
         bool, Opt(help="Read every model version's predictions, not only this bundle's.")
     ] = False,
-    webhook: Annotated[
-        str | None, Opt(help="POST each alert incident here (once firing, once resolved).")
+    alerts: Annotated[
+        Path | None, Opt(help="Alert rules overriding the shipped alerts.yaml, key by key.")
     ] = None,
-    alert_state: Annotated[
-        Path, Opt(help="Remembers which incidents the webhook was sent.")
-    ] = Path("prudent-alerts.json"),
+    webhook: Annotated[
+        str | None, Opt(help="POST each alert here (once firing, once resolved), as JSON.")
+    ] = None,
+    watch: Annotated[
+        bool, Opt(help="Keep evaluating the alert rules every --interval seconds (Ctrl-C stops).")
+    ] = False,
+    interval: Annotated[float, Opt(help="Seconds between evaluations with --watch.")] = 60.0,
+    at: Annotated[
+        str | None, Opt(help="Evaluate the alerts as if it were this UTC time (default: now).")
+    ] = None,
 ) -> None:
-    """Summarise the prediction log by window, with drift against the fit-time reference."""
+    """Summarise the prediction log by window, with drift against the fit-time reference, and
+    evaluate the alert rules (states kept in the log's database, one evaluator at a time)."""
     from prudent.bundle import load
-    from prudent.monitor import (
-        Reference,
-        WindowSpec,
-        default_rules,
-        evaluate_rules,
-        monitor_log,
-        notify_incidents,
-        report_dict,
-    )
+    from prudent.monitor import Reference, WindowSpec, load_rules
 
     spec = WindowSpec.parse(window)  # before the (slow) bundle load
+    rules = load_rules(alerts)
+    when = _at(at)
+    if watch and not (interval > 0):
+        from prudent.errors import ConfigError
+
+        raise ConfigError(f"--interval must be a number of seconds > 0, not {interval!r}.")
     settings = Settings.load(log_db=log_db)
     reference = Reference.from_bundle(load(bundle))
-    report = monitor_log(settings.log_db, reference, window=spec, all_versions=all_versions)
-    incidents = evaluate_rules(default_rules(reference.promises), report.windows)
-    if webhook is not None:
-        sent = notify_incidents(incidents, webhook, state_file=alert_state)
-        Console(stderr=True, highlight=False).print(f"{len(sent)} alert message(s) sent.")
+    evaluator = _evaluator(settings.log_db, reference, rules, webhook, when, interval)
+    try:
+        if watch:
+            watch_alerts(evaluator, interval, as_json)
+            return
+        once(settings.log_db, reference, spec, all_versions, evaluator, as_json)
+    finally:
+        evaluator.close()
+
+
+def once(
+    url: str, reference: Reference, spec: WindowSpec, all_versions: bool,
+    evaluator: AlertEvaluator, as_json: bool,
+) -> None:  # fmt: skip
+    """Print the windows, evaluate the alert rules once and print them with their expected
+    false-alarm rates (replayed over the bundle's reference rows)."""
+    from prudent.monitor import evaluate_rules, false_alarm_rates, monitor_log, report_dict
+
+    report = monitor_log(url, reference, window=spec, all_versions=all_versions)
+    evaluation = evaluator.evaluate()
+    rules = list(evaluator.rules)
+    rates = false_alarm_rates(reference, rules)
     if as_json:
-        typer.echo(json.dumps(report_dict(report, incidents), indent=2, allow_nan=False))
+        length = {"hour": timedelta(hours=1), "day": timedelta(days=1)}.get(spec.kind)
+        bound = [rule.bind(reference.promises, length) for rule in rules]
+        incidents = evaluate_rules([r for r in bound if r is not None], report.windows)
+        data = report_dict(report, incidents) | alerts_json(evaluation, rules, rates)
+        typer.echo(json.dumps(data, indent=2, allow_nan=False))
         return
     console = Console(highlight=False, width=None if Console().is_terminal else 200)
-    if not report.windows:
-        console.print(f"No predictions of model {reference.model_version} in the log.")
-        return
-    console.print(_table(report))
-    _details(console, report)
-    for i in incidents:
-        end = "still firing" if i.resolved is None else f"resolved {i.resolved}"
-        console.print(f"ALERT {i.rule}: fired {i.fired}, {end} ({len(i.windows)} window(s))")
+    print_report(console, report)
+    print_alerts(console, evaluation, rules, rates)
+
+
+def _evaluator(
+    url: str, reference: Reference, rules: Sequence[RuleSpec], webhook: str | None,
+    when: datetime | None, interval: float,
+) -> AlertEvaluator:  # fmt: skip
+    from prudent.monitor import AlertEvaluator
+    from prudent.store import utc_now
+
+    ttl = timedelta(seconds=max(60.0, 3 * interval))
+    clock = utc_now if when is None else (lambda: when)
+    return AlertEvaluator(url, reference, rules, webhook=webhook, clock=clock, lease_ttl=ttl)
 
 
 def register(app: typer.Typer) -> None:

@@ -7,11 +7,17 @@ conformal coverage — every figure with its interval, or a typed "not enough da
 is tested for drift against the bundle's locked-test reference (per-feature tests, BH across
 features, an effect floor), and the accuracy calibrated confidences expect is set beside the
 realised one, marked unreliable when the window no longer looks like the reference.
+
+Alert rules come from the shipped ``alerts.yaml``, overridden by a user file
+(:func:`load_rules`); :class:`AlertEvaluator` evaluates them on the log (one evaluator across
+replicas, by a lease in the database), keeps their states there and sends one notification
+per incident; :func:`alert_states` reads the current states; :func:`false_alarm_rates`
+replays each rule over reference data.
 """
 
 from __future__ import annotations
 
-from prudent.monitor._alerts import AlertRule, Incident, default_rules, evaluate_rules
+from prudent.monitor._alerts import AlertRule, Incident, evaluate_rules
 from prudent.monitor._detector import ReferenceDriftDetector
 from prudent.monitor._drift import (
     DriftBaseline,
@@ -21,38 +27,54 @@ from prudent.monitor._drift import (
     window_drift,
 )
 from prudent.monitor._estimate import AccuracyEstimate
-from prudent.monitor._export import report_dict, window_dict
+from prudent.monitor._evaluate import AlertEvaluator, Evaluation, alert_states
+from prudent.monitor._export import alert_dict, report_dict, window_dict
 from prudent.monitor._figures import Estimate, Figure, NotEnoughData, figure_dict
 from prudent.monitor._histogram import Calibration
 from prudent.monitor._monitor import MonitorReport, monitor_log
 from prudent.monitor._notify import notify_incidents
-from prudent.monitor._reference import Promises, Reference
+from prudent.monitor._reference import Outcomes, Promises, Reference
+from prudent.monitor._replay import FalseAlarmRate, false_alarm_rates
+from prudent.monitor._rules import MEASURES, RuleSpec, default_rules, load_rules
 from prudent.monitor._sql import WindowSpec
+from prudent.monitor._state import AlertState, Observation
 from prudent.monitor._windows import QUANTILES, SummaryOptions, WindowSummary
 
 __all__ = [
+    "MEASURES",
     "QUANTILES",
     "AccuracyEstimate",
+    "AlertEvaluator",
     "AlertRule",
+    "AlertState",
     "Calibration",
     "DriftBaseline",
     "DriftOptions",
     "DriftReport",
     "Estimate",
+    "Evaluation",
+    "FalseAlarmRate",
     "Figure",
     "Incident",
     "MonitorReport",
     "NotEnoughData",
+    "Observation",
+    "Outcomes",
     "Promises",
     "Reference",
     "ReferenceDriftDetector",
+    "RuleSpec",
     "SeriesDrift",
     "SummaryOptions",
     "WindowSpec",
     "WindowSummary",
+    "alert_dict",
+    "alert_states",
     "default_rules",
     "evaluate_rules",
+    "false_alarm_rates",
     "figure_dict",
+    "load_rules",
     "monitor_log",
     "notify_incidents",
     "report_dict",

@@ -21,12 +21,12 @@ from typing import Literal
 from prudent.errors import ConfigError
 from prudent.monitor._drift import DriftReport
 from prudent.monitor._figures import Estimate, Figure
-from prudent.monitor._reference import Promises
 from prudent.monitor._windows import WindowSummary
 
-__all__ = ["AlertRule", "Incident", "default_rules", "evaluate_rules"]
+__all__ = ["AlertRule", "Incident", "Measure", "confidence_drift", "evaluate_rules", "input_drift"]
 
 Measure = Callable[[WindowSummary], Figure | bool]
+"""Reads a rule's figure (breaching by its interval) or flag from a window."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,8 @@ class AlertRule:
         Breaching windows in a row before it fires.
     cooldown
         Windows after a resolve during which it cannot fire again.
+    min_sample
+        Fewest rows behind the figure (the window's rows for a flag); fewer never breaches.
     """
 
     name: str
@@ -55,6 +57,7 @@ class AlertRule:
     threshold: float = 0.0
     for_windows: int = 1
     cooldown: int = 1
+    min_sample: int = 0
 
     def breaches(self, window: WindowSummary) -> bool:
         """Whether ``window`` breaches the rule (see the module notes).
@@ -71,8 +74,8 @@ class AlertRule:
         """
         value = self.measure(window)
         if isinstance(value, bool):
-            return value
-        if not isinstance(value, Estimate):
+            return value and window.n >= self.min_sample
+        if not isinstance(value, Estimate) or value.n < self.min_sample:
             return False
         return (
             value.low > self.threshold if self.direction == "above" else value.high < self.threshold
@@ -104,45 +107,17 @@ class Incident:
     threshold: float
 
 
-def _confidence_drift(w: WindowSummary) -> bool:
+def confidence_drift(w: WindowSummary) -> bool:
+    """Whether the window's confidences drifted from the reference's."""
     drift = w.drift
     return isinstance(drift, DriftReport) and "confidence" in drift.drifted
 
 
-def _input_drift(w: WindowSummary) -> bool:
+def input_drift(w: WindowSummary) -> bool:
+    """Whether an input feature of the window drifted from the reference's."""
     drift = w.drift
     outputs = ("confidence", "OOD score")
     return isinstance(drift, DriftReport) and any(d not in outputs for d in drift.drifted)
-
-
-def default_rules(promises: Promises) -> list[AlertRule]:
-    """The default rules, read against a model's promises.
-
-    Parameters
-    ----------
-    promises
-        The bundle's promises.
-
-    Returns
-    -------
-    list of AlertRule
-        High-confidence errors above the promised error rate; realised and expected accuracy
-        below the promise; OOD rate 5 points above the reference's; confidence drift; input
-        drift.
-    """
-    target = promises.target_accuracy
-    ood = 0.05 + (promises.ood_rate or 0.0)
-    return [
-        AlertRule("high_confidence_error_rate_above_promise",
-                  lambda w: w.high_confidence_errors, "above", 1 - target),
-        AlertRule("realised_accuracy_below_promise",
-                  lambda w: w.accuracy.realised, "below", target),
-        AlertRule("expected_accuracy_below_promise",
-                  lambda w: w.accuracy.expected, "below", target),
-        AlertRule("ood_rate_spike", lambda w: w.ood_rate, "above", ood),
-        AlertRule("confidence_drift", _confidence_drift, for_windows=2),
-        AlertRule("input_drift", _input_drift, for_windows=2),
-    ]  # fmt: skip
 
 
 def _incidents(rule: AlertRule, windows: Sequence[WindowSummary]) -> list[Incident]:
@@ -172,7 +147,7 @@ def evaluate_rules(rules: Sequence[AlertRule], windows: Sequence[WindowSummary])
     Parameters
     ----------
     rules
-        The rules (:func:`default_rules` for the defaults).
+        The rules (:func:`~prudent.monitor.default_rules` for the defaults).
     windows
         The report's windows, oldest first.
 

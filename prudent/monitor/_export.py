@@ -10,9 +10,12 @@ from prudent.monitor._alerts import Incident
 from prudent.monitor._drift import DriftReport
 from prudent.monitor._figures import NotEnoughData, figure_dict
 from prudent.monitor._monitor import MonitorReport
+from prudent.monitor._replay import FalseAlarmRate
+from prudent.monitor._rules import RuleSpec
+from prudent.monitor._state import AlertState
 from prudent.monitor._windows import WindowSummary
 
-__all__ = ["report_dict", "window_dict"]
+__all__ = ["alert_dict", "report_dict", "window_dict"]
 
 
 def _number(value: float | None) -> float | None:
@@ -119,4 +122,49 @@ def report_dict(report: MonitorReport, incidents: Sequence[Incident] = ()) -> di
              "windows": list(i.windows), "threshold": _number(i.threshold)}
             for i in incidents
         ],
+    }  # fmt: skip
+
+
+def _when(value: Any) -> str | None:
+    return None if value is None else str(value.isoformat())
+
+
+def alert_dict(
+    spec: RuleSpec, state: AlertState, false_alarms: FalseAlarmRate | None = None
+) -> dict[str, Any]:
+    """Return one rule with its state, last observation and expected false-alarm rate.
+
+    Parameters
+    ----------
+    spec
+        The rule.
+    state
+        Its current state.
+    false_alarms
+        Its replay over reference data, when computed.
+
+    Returns
+    -------
+    dict
+        The rule's settings, ``state``, ``observation`` and ``false_alarm_rate``.
+    """
+    seen = state.observation
+    replay = None
+    if false_alarms is not None:
+        replay = {"rate": false_alarms.rate, "windows": false_alarms.windows,
+                  "rows_per_window": false_alarms.rows, "note": false_alarms.note}  # fmt: skip
+    return {
+        "rule": spec.name, "measure": spec.measure, "direction": spec.direction,
+        "threshold": _number(state.threshold), "threshold_rule": spec.threshold,
+        "window_seconds": spec.window.total_seconds(), "min_sample": spec.min_sample,
+        "for_seconds": spec.for_.total_seconds(),
+        "cooldown_seconds": spec.cooldown.total_seconds(),
+        "repeat_interval_seconds": spec.repeat_interval.total_seconds(),
+        "labels": dict(spec.labels), "state": state.state,
+        "since": _when(state.since), "fired_at": _when(state.fired_at),
+        "resolved_at": _when(state.resolved_at), "evaluated_at": _when(state.evaluated_at),
+        "observation": None if seen is None else {
+            "window": seen.window, "value": seen.value, "low": seen.low, "high": seen.high,
+            "n": seen.n, "breaching": seen.breaching, "note": seen.note},
+        "false_alarm_rate": replay,
     }  # fmt: skip

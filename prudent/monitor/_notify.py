@@ -21,7 +21,7 @@ from typing import Any
 from prudent.errors import ConfigError
 from prudent.monitor._alerts import Incident
 
-__all__ = ["notify_incidents"]
+__all__ = ["check_webhook", "notify_incidents", "post_json"]
 
 
 def _post(url: str, payload: dict[str, Any], timeout: float) -> int:
@@ -36,7 +36,33 @@ def _post(url: str, payload: dict[str, Any], timeout: float) -> int:
         return int(exc.code)
 
 
-def _send(url: str, payload: dict[str, Any], retries: int, backoff: float, timeout: float) -> bool:
+def post_json(
+    url: str,
+    payload: dict[str, Any],
+    retries: int = 3,
+    backoff: float = 0.5,
+    timeout: float = 5.0,
+) -> bool:
+    """POST ``payload`` as JSON; retry a network error or a 5xx with exponential backoff.
+
+    Parameters
+    ----------
+    url
+        The webhook.
+    payload
+        The message.
+    retries
+        Retries after the first attempt.
+    backoff
+        Seconds before the first retry; doubled each time.
+    timeout
+        Seconds for one POST.
+
+    Returns
+    -------
+    bool
+        Whether a 2xx answered (a 4xx is not retried).
+    """
     for attempt in range(retries + 1):
         try:
             status = _post(url, payload, timeout)
@@ -49,6 +75,13 @@ def _send(url: str, payload: dict[str, Any], retries: int, backoff: float, timeo
         if attempt < retries:
             time.sleep(backoff * 2**attempt)
     return False
+
+
+def check_webhook(url: str) -> str:
+    """Return ``url`` when it is an http(s) URL, else raise ``ConfigError``."""
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(f"Webhook URL {url!r} must start with http:// or https://.")
+    return url
 
 
 def _payload(incident: Incident, state: str) -> dict[str, Any]:
@@ -121,9 +154,8 @@ def notify_incidents(
     ConfigError
         For a URL that is not http(s) or an unreadable state file.
     """
-    if not url.startswith(("http://", "https://")):
-        raise ConfigError(f"Webhook URL {url!r} must start with http:// or https://.")
-    post = send or (lambda u, p: _send(u, p, retries, backoff, timeout))
+    check_webhook(url)
+    post = send or (lambda u, p: post_json(u, p, retries, backoff, timeout))
     state = _load(state_file)
     delivered: list[dict[str, Any]] = []
     for incident in incidents:

@@ -18,14 +18,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from prudent._typing import FloatArray
+from prudent._typing import BoolArray, FloatArray
 from prudent.data import Schema
 from prudent.errors import BundleError
 
 if TYPE_CHECKING:
     from prudent.bundle import Bundle
 
-__all__ = ["Promises", "Reference"]
+__all__ = ["Outcomes", "Promises", "Reference"]
 
 _EVIDENCE_COLUMNS = ("__row__", "__label__")
 
@@ -45,12 +45,15 @@ class Promises:
         Conformal miscoverage: sets should cover ``1 - alpha`` of true labels.
     ood_rate
         Share of the reference rows flagged out of distribution (None when no detector ran).
+    accept_rate
+        Share of the reference rows the model accepted (None when unknown).
     """
 
     accept_threshold: float
     target_accuracy: float
     alpha: float
     ood_rate: float | None = None
+    accept_rate: float | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,8 @@ class Reference:
         The promises read from the bundle.
     model_version
         The bundle's version as logged (``Bundle.version``), or None for any.
+    outcomes
+        What the model did on the reference rows (what alert replays resample), when known.
 
     Examples
     --------
@@ -90,6 +95,7 @@ class Reference:
     promises: Promises
     ood_score: FloatArray = field(default_factory=lambda: np.zeros(0))
     model_version: str | None = None
+    outcomes: Outcomes | None = None
 
     @classmethod
     def from_bundle(cls, bundle: Bundle) -> Reference:
@@ -125,9 +131,12 @@ class Reference:
         )
         policy = _policy(bundle.manifest)
         ood_threshold = policy.get("ood_threshold")
+        is_ood = np.zeros(len(proba), bool)
         ood_rate = None
         if ood is not None and ood.size and ood_threshold is not None:
-            ood_rate = float(np.mean(ood >= float(ood_threshold)))
+            is_ood = ood >= float(ood_threshold)
+            ood_rate = float(np.mean(is_ood))
+        outcomes = _outcomes(arrays, proba, is_ood)
         spec = bundle.manifest.get("spec", {})
         accept = policy.get("accept_threshold")
         promises = Promises(
@@ -135,6 +144,7 @@ class Reference:
             target_accuracy=float(_promised_accuracy(bundle.manifest)),
             alpha=float(spec.get("alpha", 0.1)),
             ood_rate=ood_rate,
+            accept_rate=None if outcomes is None else float(outcomes.accepted.mean()),
         )
         return cls(
             schema=bundle.schema,
@@ -143,7 +153,46 @@ class Reference:
             ood_score=np.zeros(0) if ood is None else ood[np.isfinite(ood)],
             promises=promises,
             model_version=bundle.version,
+            outcomes=outcomes,
         )
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    """What the model did on each reference row, aligned: what alert replays resample.
+
+    Parameters
+    ----------
+    confidence
+        Top calibrated probability.
+    accepted
+        Whether the model answered alone.
+    correct
+        Whether its top class was the true label.
+    set_size
+        Size of its conformal set.
+    is_ood
+        Whether it was judged out of distribution.
+    """
+
+    confidence: FloatArray
+    accepted: BoolArray
+    correct: BoolArray
+    set_size: FloatArray
+    is_ood: BoolArray
+
+
+def _outcomes(arrays: Any, proba: FloatArray, is_ood: BoolArray) -> Outcomes | None:
+    needed = ("y_test", "test_accepted", "test_sets")
+    if any(name not in arrays for name in needed):
+        return None
+    return Outcomes(
+        confidence=proba.max(axis=1),
+        accepted=np.asarray(arrays["test_accepted"], bool),
+        correct=proba.argmax(axis=1) == np.asarray(arrays["y_test"]),
+        set_size=np.asarray(arrays["test_sets"], float),
+        is_ood=is_ood,
+    )
 
 
 def _promised_accuracy(manifest: dict[str, Any]) -> float:

@@ -43,7 +43,8 @@ class WindowSpec:
     Parameters
     ----------
     kind
-        ``"hour"``, ``"day"`` or ``"rows"``.
+        ``"hour"``, ``"day"``, ``"rows"``, or ``"span"``: the whole range is one window (what
+        an alert evaluation reads: the last hour, say).
     size
         Predictions per window (``"rows"`` only).
 
@@ -53,7 +54,7 @@ class WindowSpec:
     (WindowSpec(kind='day', size=0), 500)
     """
 
-    kind: Literal["hour", "day", "rows"]
+    kind: Literal["hour", "day", "rows", "span"]
     size: int = 0
 
     @classmethod
@@ -119,6 +120,8 @@ def _dialect_parts(dialect: str) -> _Parts:
 
 
 def _window_of(dialect: str, spec: WindowSpec) -> Any:
+    if spec.kind == "span":
+        return sa.literal_column("0")
     if spec.kind == "rows":
         order = sa.func.row_number().over(order_by=(_P.created_at, _P.id))
         return (order - 1) // spec.size

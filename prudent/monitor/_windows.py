@@ -119,6 +119,8 @@ def window_key(value: Any, spec: WindowSpec) -> str:
     >>> window_key(2, WindowSpec("rows", 100))
     'rows 200-299'
     """
+    if spec.kind == "span":
+        return "span"
     if spec.kind == "rows":
         return f"rows {value * spec.size}-{(value + 1) * spec.size - 1}"
     when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))

@@ -6,11 +6,14 @@ labels arrive later as feedback; predictions decided ``review`` wait in a queue 
 above take (:class:`LogStore` is all three, on one database); :class:`SqlPredictionLog` is the
 durable implementation and :class:`InMemoryPredictionLog` the one for unit tests.
 The tables themselves (``predictions_table``, ``feedback_table``, with ``window_filter`` for a
-time range) are exported for readers such as ``prudent.monitor``, which summarise in SQL.
+time range) are exported for readers such as ``prudent.monitor``, which summarise in SQL;
+:class:`AlertStore` keeps the monitor's alert states and its evaluator's lease on the same
+database.
 """
 
 from __future__ import annotations
 
+from prudent.store._alert_store import AlertStore, StoredAlert
 from prudent.store._engine import normalise_url
 from prudent.store._frame import META_COLUMNS
 from prudent.store._memory import InMemoryPredictionLog
@@ -44,6 +47,7 @@ __all__ = [
     "DECISIONS",
     "DEFAULT_LEASE",
     "META_COLUMNS",
+    "AlertStore",
     "CaseStatus",
     "FeedbackEntry",
     "FeedbackLog",
@@ -57,6 +61,7 @@ __all__ = [
     "ReviewCase",
     "ReviewQueue",
     "SqlPredictionLog",
+    "StoredAlert",
     "Triage",
     "feedback_table",
     "head_revision",

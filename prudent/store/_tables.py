@@ -15,7 +15,16 @@ from sqlalchemy.engine import Dialect
 
 from prudent.store._records import as_utc
 
-__all__ = ["VERSION_TABLE", "UTCDateTime", "feedback", "metadata", "predictions", "review_cases"]
+__all__ = [
+    "VERSION_TABLE",
+    "UTCDateTime",
+    "alert_states",
+    "feedback",
+    "leases",
+    "metadata",
+    "predictions",
+    "review_cases",
+]
 
 VERSION_TABLE = "prudent_store_version"
 """The table where Alembic records the schema revision."""
@@ -112,4 +121,22 @@ review_cases = sa.Table(
     sa.Column("lease_expires_at", UTCDateTime(), nullable=True),
     sa.Index("ix_review_open", "closed_at", "created_at"),
     sa.Index("ix_review_next", "closed_at", "priority", "created_at"),
+)
+
+alert_states = sa.Table(
+    "alert_states",
+    metadata,
+    sa.Column("rule", NameType, primary_key=True),
+    sa.Column("labels_key", sa.String(512), primary_key=True),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("record", JSONType, nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+leases = sa.Table(
+    "leases",
+    metadata,
+    sa.Column("name", NameType, primary_key=True),
+    sa.Column("holder", sa.String(256), nullable=False),
+    sa.Column("expires_at", UTCDateTime(), nullable=False),
 )

@@ -16,7 +16,7 @@ from tests.cli.conftest import Trained
 from tests.cli.test_fit_command import assert_one_line_error
 from tests.fixtures import mixed_frame, run_cli
 from tests.monitor.conftest import T0, served_records, write_log
-from tests.monitor.test_notify import Receiver, receiver  # noqa: F401  (a pytest fixture)
+from tests.monitor.receiver import Receiver, receiver  # noqa: F401  (a pytest fixture)
 
 
 @pytest.fixture(scope="module")
@@ -71,21 +71,78 @@ def test_monitor_sends_one_alert_when_served_inputs_drift(
     receiver: Receiver,  # noqa: F811  (the imported fixture)
 ) -> None:
     """End to end: the bundle's predictions of a stream whose mean_radius moves by 1 SD after
-    200 rows; two drifted windows fire input_drift, and the webhook receives it once."""
+    200 rows (one a minute); evaluated at the end of the log over the last 2 hours, input_drift
+    fires and the webhook receives it once, with the window, value and threshold."""
     frame = mixed_frame(n=400, seed=9).drop(columns="target")
     moved = frame.index >= 200
     frame.loc[moved, "mean_radius"] += frame["mean_radius"].std()
     recs = served_records(load(trained.bundle), frame, T0, timedelta(minutes=1))
     url = f"sqlite:///{tmp_path / 'log.db'}"
     write_log(url, [(recs, None)])
-    args = ["monitor", str(trained.bundle), "--log-db", url, "--window", "100",
-            "--webhook", receiver.url, "--alert-state", str(tmp_path / "alerts.json")]  # fmt: skip
+    rules = tmp_path / "alerts.yaml"
+    rules.write_text("defaults: {window: 2h, min_sample: 100}\nrules: {input_drift: {for: 0}}\n")
+    at = (T0 + timedelta(minutes=400)).isoformat()
+    args = ["monitor", str(trained.bundle), "--log-db", url, "--window", "100", "--alerts",
+            str(rules), "--webhook", receiver.url, "--at", at]  # fmt: skip
     for _ in range(2):  # the second run sends nothing new
         done = CliRunner().invoke(app, args)
         assert done.exit_code == 0, done.output
-    assert "ALERT input_drift: fired rows 300-399, still firing" in done.output
+    assert "input_drift" in done.output and "firing" in done.output
+    assert "of 200 windows of" in done.output  # the false-alarm rate beside each rule
     drift = [m for m in receiver.received if m["rule"] == "input_drift"]
-    assert drift == [
-        {"status": "firing", "rule": "input_drift", "fired": "rows 300-399", "resolved": None,
-         "windows": ["rows 200-299", "rows 300-399"], "threshold": 0.0}
-    ]  # fmt: skip
+    assert len(drift) == 1 and drift[0]["status"] == "firing"
+    assert drift[0]["window"] == "2024-03-01T04:40:00Z/2024-03-01T06:40:00Z"
+    assert drift[0]["value"]["point"] == 1.0 and drift[0]["value"]["n"] == 120
+    assert drift[0]["threshold"] == 0.0
+
+
+def test_monitor_json_shows_each_rule_with_its_false_alarm_rate(
+    trained: Trained, log_url: str
+) -> None:
+    args = ["monitor", str(trained.bundle), "--log-db", log_url, "--json",
+            "--at", "2024-03-02T12:00:00Z"]  # fmt: skip
+    done = CliRunner().invoke(app, args)
+    assert done.exit_code == 0, done.output
+    alerts = {a["rule"]: a for a in json.loads(done.output)["alerts"]}
+    assert "confidence_drift" in alerts and "accept_rate_drop" in alerts
+    replay = alerts["ood_rate_spike"]["false_alarm_rate"]
+    assert replay["windows"] == 200 and 0.0 <= replay["rate"] <= 0.05
+    assert alerts["log_write_failures"]["false_alarm_rate"]["rate"] is None
+
+
+def test_monitor_names_the_key_of_a_bad_alerts_file(trained: Trained, tmp_path: Path) -> None:
+    rules = tmp_path / "alerts.yaml"
+    rules.write_text("rules:\n  ood_rate_spike:\n    window: soon\n")
+    done = run_cli("monitor", trained.bundle, "--log-db", tmp_path / "log.db", "--alerts", rules)
+    assert_one_line_error(done, "rules.ood_rate_spike.window must be a duration", "'soon'")
+
+
+def test_monitor_watch_stops_cleanly_on_ctrl_c(trained: Trained, log_url: str) -> None:
+    """``--watch`` evaluates until interrupted, then exits 0 having given the lease up."""
+    import signal
+    import subprocess
+    import time
+
+    from tests.fixtures import PRUDENT
+
+    command = [str(PRUDENT), "monitor", str(trained.bundle), "--log-db", log_url, "--watch",
+               "--interval", "0.5", "--json", "--at", "2024-03-02T12:00:00Z"]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(2)]
+        time.sleep(0.2)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 0, err
+    evaluations = [json.loads(line) for line in lines]
+    assert all(e["evaluated"] for e in evaluations) and "Traceback" not in err
+    from prudent.store import AlertStore
+
+    store = AlertStore.open(log_url)
+    try:
+        assert store.holder("monitor", T0 + timedelta(days=1, hours=12)) is None  # given up
+    finally:
+        store.close()

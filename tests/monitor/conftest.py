@@ -21,9 +21,10 @@ import sqlalchemy as sa
 
 from prudent.bundle import Bundle
 from prudent.data import ColumnSpec, Role, Schema
-from prudent.monitor import Promises, Reference
+from prudent.monitor import Outcomes, Promises, Reference
 from prudent.store import PredictionRecord, SqlPredictionLog, feedback_table, normalise_url
 from tests._postgres import create_database, postgres_url  # noqa: F401  (a pytest fixture)
+from tests.monitor.receiver import receiver  # noqa: F401  (a pytest fixture)
 
 T0 = datetime(2024, 3, 1, tzinfo=UTC)
 ACCEPT = 0.7
@@ -92,16 +93,23 @@ def make_stream(
     )
 
 
-def make_reference(n: int = 2000, seed: int = 10_000, ood_rate: float = 0.05) -> Reference:
-    """The fit-time reference of :func:`make_stream` (unshifted)."""
+def make_reference(
+    n: int = 2000, seed: int = 10_000, ood_rate: float = 0.05, target: float = 0.9
+) -> Reference:
+    """The fit-time reference of :func:`make_stream` (unshifted), with its outcomes; accepted
+    rows are right 87.5% of the time, so a realistic promise (a lower bound) is ``0.85``."""
     s = make_stream(n, seed, ood_rate=ood_rate)
+    accepted = s.decision == "accept"
     return Reference(
         schema=SCHEMA,
         features=s.features,
         confidence=s.confidence,
         ood_score=s.ood_score,
-        promises=Promises(ACCEPT, 0.9, 0.1, ood_rate=float(s.is_ood.mean())),
+        promises=Promises(
+            ACCEPT, target, 0.1, ood_rate=float(s.is_ood.mean()), accept_rate=float(accepted.mean())
+        ),
         model_version="v1",
+        outcomes=Outcomes(s.confidence, accepted, s.correct, s.set_size.astype(float), s.is_ood),
     )
 
 

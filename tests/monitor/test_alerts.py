@@ -41,7 +41,7 @@ def test_a_burst_of_high_confidence_errors_is_one_incident(tmp_path) -> None:
 def test_rules_wait_for_their_windows_and_cool_down() -> None:
     class W:
         def __init__(self, key: str, on: bool) -> None:
-            self.key, self.on = key, on
+            self.key, self.on, self.n = key, on, 1000
 
     flags = [True, False, True, True, False, True, True, True]
     windows = [W(str(i), on) for i, on in enumerate(flags)]

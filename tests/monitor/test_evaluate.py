@@ -1,0 +1,142 @@
+"""Evaluating the rules on a real log: one incident is one notification, one evaluator at a time."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from datetime import datetime, timedelta
+
+import pytest
+
+from prudent.monitor import AlertEvaluator, alert_states, load_rules
+from tests.monitor.conftest import (
+    SQL_BACKENDS,
+    T0,
+    labels_of,
+    make_reference,
+    make_stream,
+    records,
+    write_log,
+)
+from tests.monitor.receiver import Receiver
+
+HIGH = "high_confidence_error_rate_above_promise"
+
+
+class Clock:
+    """A settable clock."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def _burst_log(url: str) -> None:
+    """Hour 0 calibrated, hour 1 a burst of high-confidence errors, hour 2 calibrated again."""
+    batches = []
+    for hour in range(3):
+        s = make_stream(600, 700 + hour, calibrated=hour != 1)
+        recs = records(s, T0 + timedelta(hours=hour), timedelta(seconds=5))
+        batches.append((recs, labels_of(recs, s)))
+    write_log(url, batches)
+
+
+@pytest.mark.parametrize("log_url", SQL_BACKENDS, indirect=True)
+def test_a_burst_is_one_firing_and_one_resolve(log_url: str, receiver: Receiver) -> None:
+    _burst_log(log_url)
+    rules = [r for r in load_rules() if r.name == HIGH]
+    clock = Clock(T0 + timedelta(hours=1))
+    evaluator = AlertEvaluator(log_url, make_reference(target=0.85), rules,
+                               webhook=receiver.url, clock=clock)  # fmt: skip
+    try:
+        minutes = [60, 120, 130, 140, 180, 185]
+        steps = [timedelta(minutes=m) for m in minutes]
+        states = []
+        for at in steps:
+            clock.now = T0 + at
+            states.append(evaluator.evaluate().states[0].state)
+    finally:
+        evaluator.close()
+    assert states == ["inactive", "firing", "firing", "firing", "resolved", "resolved"]
+    assert [m["status"] for m in receiver.received] == ["firing", "resolved"]
+    firing = receiver.received[0]
+    assert firing["rule"] == HIGH and firing["threshold"] == pytest.approx(0.15)
+    assert firing["window"] == "2024-03-01T01:00:00Z/2024-03-01T02:00:00Z"
+    assert firing["value"]["low"] > 0.15 and firing["value"]["n"] >= 50
+    assert receiver.received[1]["incident"] == firing["incident"]
+    assert [s.state for s in alert_states(log_url, rules)] == ["resolved"]
+
+
+def test_a_failed_delivery_is_retried_at_the_next_evaluation(tmp_path, receiver) -> None:
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    _burst_log(url)
+    rules = [r for r in load_rules() if r.name == HIGH]
+    clock = Clock(T0 + timedelta(hours=2))
+    evaluator = AlertEvaluator(url, make_reference(target=0.85), rules, webhook=receiver.url,
+                               clock=clock, send=lambda u, p: False)  # fmt: skip
+    assert evaluator.evaluate().sent == ()
+    evaluator.close(release=False)
+    clock.now += timedelta(minutes=1)
+    evaluator = AlertEvaluator(url, make_reference(target=0.85), rules, webhook=receiver.url,
+                               clock=clock)  # fmt: skip
+    try:
+        sent = evaluator.evaluate().sent  # took over the unexpired lease? no: another holder
+        assert sent == ()
+        clock.now += timedelta(minutes=5)  # the first lease (3 min) expired
+        assert [m["status"] for m in evaluator.evaluate().sent] == ["firing"]
+        assert evaluator.evaluate().sent == ()
+    finally:
+        evaluator.close()
+
+
+@pytest.mark.parametrize("log_url", SQL_BACKENDS, indirect=True)
+def test_one_evaluator_across_replicas(log_url: str) -> None:
+    _burst_log(log_url)
+    rules = [r for r in load_rules() if r.name == HIGH]
+    clock = Clock(T0 + timedelta(hours=1))
+    reference = make_reference(target=0.85)
+    a, b = (AlertEvaluator(log_url, reference, rules, clock=clock) for _ in range(2))
+    try:
+        results: dict[str, list[bool]] = {a.holder: [], b.holder: []}
+
+        def loop(evaluator: AlertEvaluator) -> None:
+            for _ in range(8):
+                results[evaluator.holder].append(evaluator.evaluate().evaluated)
+
+        threads = [threading.Thread(target=loop, args=(e,)) for e in (a, b)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        winners = [h for h, done in results.items() if any(done)]
+        assert len(winners) == 1 and all(results[winners[0]])
+        loser = b if winners[0] == a.holder else a
+        assert not any(results[loser.holder])
+        outcome = loser.evaluate()
+        assert not outcome.evaluated and outcome.holder == winners[0]
+        (a if loser is b else b).close()  # releases the lease
+        assert loser.evaluate().evaluated
+    finally:
+        for e in (a, b):
+            e.close()
+
+
+def test_rules_without_a_value_for_the_model_stay_inactive(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    _burst_log(url)
+    reference = make_reference(target=0.85)
+    promises = dataclasses.replace(reference.promises, ood_rate=None)
+    reference = dataclasses.replace(reference, promises=promises)
+    clock = Clock(T0 + timedelta(hours=2))
+    evaluator = AlertEvaluator(url, reference, clock=clock)
+    try:
+        states = {s.rule: s for s in evaluator.evaluate().states}
+    finally:
+        evaluator.close()
+    ood = states["ood_rate_spike"]
+    assert ood.state == "inactive" and ood.threshold is None
+    assert ood.observation is not None and "no reference value" in ood.observation.note
+    failures = states["log_write_failures"].observation
+    assert failures is not None and "service only" in failures.note
