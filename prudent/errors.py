@@ -22,13 +22,16 @@ lives in ``prudent.api``.
     ├── BundleError                          a bundle cannot be saved or loaded
     │   ├── BundleIntegrityError             hash mismatch, missing file, bad path,
     │   │                                    untrusted type
-    │   └── BundleVersionError               saved with incompatible versions
+    │   ├── BundleVersionError               saved with incompatible versions
+    │   └── ReloadRefusedError               a hot swap refused; the old bundle still serves
     ├── StoreError                           the prediction log failed
     │   └── UnknownPredictionError (KeyError)  no prediction with that id
     ├── FeedbackError (ValueError)           a label that is not among the classes
     │   └── FeedbackConflictError            a conflicting label (when refused)
     ├── RegistryError                        a registry refused a change or is damaged
+    ├── UnknownModelError (LookupError)      another model name or version than served
     └── ServiceError                         the serving core cannot answer now
+        ├── NotReadyError                    still loading, failed to load, or draining
         ├── OverloadedError                  queue full: try again later
         └── DeadlineExceededError (TimeoutError)
 
@@ -62,15 +65,18 @@ __all__ = [
     "FieldProblem",
     "InputLimitError",
     "NotFittedError",
+    "NotReadyError",
     "OverloadedError",
     "PrudentError",
     "PrudentWarning",
     "RegistryError",
+    "ReloadRefusedError",
     "RuleError",
     "SchemaError",
     "ServiceError",
     "StoreError",
     "TargetError",
+    "UnknownModelError",
     "UnknownPredictionError",
 ]
 
@@ -235,6 +241,10 @@ class BundleVersionError(BundleError):
         self.running = running
 
 
+class ReloadRefusedError(BundleError):
+    """A hot swap was refused (the new bundle is invalid or differs); the old one still serves."""
+
+
 class StoreError(PrudentError):
     """The prediction log could not be read or written."""
 
@@ -260,6 +270,14 @@ class RegistryError(PrudentError):
 
 class ServiceError(PrudentError):
     """The serving core cannot answer this request now."""
+
+
+class UnknownModelError(PrudentError, LookupError):
+    """A request names a model, or a model version, that is not the one served."""
+
+
+class NotReadyError(ServiceError):
+    """The service has no model to answer with: still loading, failed to load, or draining."""
 
 
 class OverloadedError(ServiceError):

@@ -1,25 +1,66 @@
 """prudent.api: the HTTP service (Open Inference Protocol V2 + a plain JSON API), built by
 :func:`create_app`; every route parses, calls :class:`prudent.serve.Predictor`, and formats.
-The review page (``/review``) is server-rendered HTML with a vendored htmx (``static/``)."""
+The review page (``/review``) is server-rendered HTML with a vendored htmx (``static/``).
+
+:class:`StartingApp` is imported at once (it answers while the service is built); the rest
+on first use, so that ``prudent serve`` is live within about a second of process start.
+"""
 
 from __future__ import annotations
 
-from prudent.api._app import create_app, create_app_from_env
-from prudent.api._auth import PAGE_PATHS, PUBLIC_ROUTES, ROUTE_ROLES, SESSION_COOKIE, TokenBucket
-from prudent.api._errors import ERROR_STATUS, ApiError, status_of
-from prudent.api._inputs import IGNORED_HEADER
-from prudent.api._pages import CSP, CSRF_COOKIE
-from prudent.api._tokens import (
-    ROLES,
-    TokenEntry,
-    TokenFile,
-    add_token,
-    hash_token,
-    load_tokens,
-    new_token,
-    revoke_token,
-)
-from prudent.api._v2_codec import encode_bytes
+import importlib as _importlib
+from typing import TYPE_CHECKING, Any
+
+from prudent.api._starting import StartingApp
+
+if TYPE_CHECKING:
+    from prudent.api._app import create_app, create_app_from_env
+    from prudent.api._auth import (
+        PAGE_PATHS,
+        PUBLIC_ROUTES,
+        ROUTE_ROLES,
+        SESSION_COOKIE,
+        TokenBucket,
+    )
+    from prudent.api._errors import ERROR_STATUS, ApiError, status_of
+    from prudent.api._inputs import IGNORED_HEADER
+    from prudent.api._pages import CSP, CSRF_COOKIE
+    from prudent.api._tokens import (
+        ROLES,
+        TokenEntry,
+        TokenFile,
+        add_token,
+        hash_token,
+        load_tokens,
+        new_token,
+        revoke_token,
+    )
+    from prudent.api._v2_codec import encode_bytes
+
+_LAZY = {
+    "CSP": "prudent.api._pages",
+    "CSRF_COOKIE": "prudent.api._pages",
+    "ERROR_STATUS": "prudent.api._errors",
+    "IGNORED_HEADER": "prudent.api._inputs",
+    "PAGE_PATHS": "prudent.api._auth",
+    "PUBLIC_ROUTES": "prudent.api._auth",
+    "ROLES": "prudent.api._tokens",
+    "ROUTE_ROLES": "prudent.api._auth",
+    "SESSION_COOKIE": "prudent.api._auth",
+    "ApiError": "prudent.api._errors",
+    "TokenBucket": "prudent.api._auth",
+    "TokenEntry": "prudent.api._tokens",
+    "TokenFile": "prudent.api._tokens",
+    "add_token": "prudent.api._tokens",
+    "create_app": "prudent.api._app",
+    "create_app_from_env": "prudent.api._app",
+    "encode_bytes": "prudent.api._v2_codec",
+    "hash_token": "prudent.api._tokens",
+    "load_tokens": "prudent.api._tokens",
+    "new_token": "prudent.api._tokens",
+    "revoke_token": "prudent.api._tokens",
+    "status_of": "prudent.api._errors",
+}
 
 __all__ = [
     "CSP",
@@ -32,6 +73,7 @@ __all__ = [
     "ROUTE_ROLES",
     "SESSION_COOKIE",
     "ApiError",
+    "StartingApp",
     "TokenBucket",
     "TokenEntry",
     "TokenFile",
@@ -45,3 +87,17 @@ __all__ = [
     "revoke_token",
     "status_of",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import the heavy parts (FastAPI, the serving core) on first use."""
+    if name not in _LAZY:
+        raise AttributeError(f"module 'prudent.api' has no attribute {name!r}")
+    value = getattr(_importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """The public names only (not the helpers used to import lazily)."""
+    return sorted(__all__)

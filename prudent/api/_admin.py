@@ -7,10 +7,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from pydantic import BaseModel
 
-from prudent.api._errors import ApiError
 from prudent.api._schemas import ErrorBody
 from prudent.api._v2 import ERRORS, service_of
-from prudent.errors import BundleError
 
 __all__ = ["ReloadResponse", "add_admin_routes"]
 
@@ -33,10 +31,7 @@ async def reload(request: Request) -> ReloadResponse:
     old one is still served.
     """
     service = service_of(request)
-    try:
-        previous, version = await service.reload()
-    except BundleError as exc:
-        raise ApiError(422, f"{exc} The bundle served is unchanged.") from exc
+    previous, version = await service.reload()
     return ReloadResponse(
         model_name=service.settings.model_name, version=version, previous_version=previous
     )

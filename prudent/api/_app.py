@@ -22,12 +22,12 @@ from prudent.api._middleware import BodyLimitMiddleware, RequestMetricsMiddlewar
 from prudent.api._pages import add_static_route
 from prudent.api._review_page import add_review_routes
 from prudent.api._schemas import api_models
-from prudent.api._service import Service
 from prudent.api._tokens import TokenFile
 from prudent.api._v2 import V2_SCHEMAS, add_v2_routes
 from prudent.config import Settings, is_loopback
 from prudent.errors import ConfigError
-from prudent.serve import BackupFn, PrimaryFn, ServeMetrics
+from prudent.feedback import QueuePolicy
+from prudent.serve import BackupFn, PrimaryFn, ServeMetrics, Service
 from prudent.store import LogStore, utc_now
 
 if TYPE_CHECKING:
@@ -101,7 +101,14 @@ def create_app(
     tokens = _tokens(settings)
     metrics = ServeMetrics(registry)
     service = Service(
-        settings, metrics, bundle=bundle, log=log, clock=clock, primary=primary, backup=backup
+        settings,
+        metrics,
+        bundle=bundle,
+        log=log,
+        triage=QueuePolicy(audit_share=settings.review_audit_share),
+        clock=clock,
+        primary=primary,
+        backup=backup,
     )
     schema, classes = service.describe()
     models = api_models(

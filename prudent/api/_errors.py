@@ -32,6 +32,9 @@ ERROR_STATUS: dict[type[Exception], int] = {
     e.DataError: 400,
     e.ConfigError: 400,
     e.UnknownPredictionError: 404,
+    e.UnknownModelError: 404,
+    e.RegistryError: 409,
+    e.ReloadRefusedError: 422,
     e.FeedbackConflictError: 403,
     e.FeedbackError: 400,
     e.OverloadedError: 503,
@@ -46,8 +49,10 @@ ERROR_STATUS: dict[type[Exception], int] = {
 
 400 bad input on every route, a label not among the classes included (the body names the
 field and lists every value at fault) · 403 a review case held by another reviewer · 404 unknown
-prediction id · 503 overloaded (with ``Retry-After``), not ready, or the log failing · 504 the
-deadline passed.
+prediction id, model or model version · 409 a registry refused a change (an unknown
+version, nothing to roll back, a damaged history: the message names the fix) · 422 a hot swap
+refused (the old bundle still serves) · 503 overloaded (with ``Retry-After``), not ready, or
+the log failing · 504 the deadline passed.
 """
 
 _RETRY_AFTER = {503: "1"}
@@ -92,6 +97,9 @@ def status_of(error: BaseException) -> int:
     >>> from prudent.errors import SchemaError, OverloadedError
     >>> status_of(SchemaError("x")), status_of(OverloadedError("busy")), status_of(KeyError())
     (400, 503, 500)
+    >>> from prudent.errors import NotReadyError, RegistryError, ReloadRefusedError
+    >>> [status_of(c("x")) for c in (NotReadyError, RegistryError, ReloadRefusedError)]
+    [503, 409, 422]
     """
     for cls in type(error).__mro__:
         if cls in ERROR_STATUS:

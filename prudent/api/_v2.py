@@ -19,9 +19,9 @@ from prudent.api._schemas import (
     ServerMetadata,
     StrictQuery,
 )
-from prudent.api._service import Service
 from prudent.api._v2_codec import encode_response, output_metadata, parse_request
 from prudent.data import ACCEPTS, MISSING_WORDS, Role, Schema
+from prudent.serve import Service
 
 __all__ = ["ERRORS", "V2_SCHEMAS", "add_v2_routes", "service_of"]
 

@@ -29,7 +29,7 @@ import uvicorn
 from rich.console import Console
 from uvicorn.config import LOGGING_CONFIG
 
-from prudent.cli._starting import StartingApp
+from prudent.api import StartingApp
 from prudent.config import Settings, is_loopback
 from prudent.errors import ConfigError, DataError, FeedbackError, UnknownPredictionError
 

@@ -15,6 +15,7 @@ from prudent.serve._limits import InputLimits, limit_error
 from prudent.serve._metrics import CONTENT_TYPE, ServeMetrics, render_metrics
 from prudent.serve._predictor import Predictor, ServingOptions
 from prudent.serve._served import BackupFn, PrimaryFn, Served, check_replacement, smoke_error
+from prudent.serve._service import Service
 
 __all__ = [
     "CONTENT_TYPE",
@@ -27,6 +28,7 @@ __all__ = [
     "PrimaryFn",
     "ServeMetrics",
     "Served",
+    "Service",
     "ServingOptions",
     "Tally",
     "Ticket",

@@ -12,7 +12,6 @@ INTERNAL = {
         "AuthMiddleware",
         "BodyLimitMiddleware",
         "RequestMetricsMiddleware",
-        "Service",
         "route_of",
         "error_body",
         "install_error_handlers",

@@ -1,8 +1,10 @@
-"""The app's long-lived parts: settings, metrics, and the predictor once the bundle is loaded.
+"""The service's lifecycle, free of any protocol: load, hot swap, drain, stop.
 
 The bundle is loaded, the log opened and the smoke prediction run on a background thread, so
-``/v2/health/live`` answers at once while ``/v2/health/ready`` says why it is not ready yet
-(or ever: a tampered bundle is refused, and the reason is logged).
+that a liveness probe answers at once while :meth:`Service.health` says why it is not ready yet
+(or ever: a tampered bundle is refused, and the reason is logged). Refusals are domain errors
+(:class:`~prudent.errors.UnknownModelError`, :class:`~prudent.errors.NotReadyError`,
+:class:`~prudent.errors.ReloadRefusedError`); ``prudent.api`` maps them to statuses.
 """
 
 from __future__ import annotations
@@ -14,28 +16,28 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from prudent.api._errors import ApiError
 from prudent.config import Settings
 from prudent.data import Schema
-from prudent.errors import BundleError, ConfigError, ServiceError
-from prudent.feedback import QueuePolicy
-from prudent.serve import (
-    BackupFn,
-    Health,
-    InputLimits,
-    Predictor,
-    PrimaryFn,
-    ServeMetrics,
-    ServingOptions,
+from prudent.errors import (
+    BundleError,
+    ConfigError,
+    NotReadyError,
+    ReloadRefusedError,
+    UnknownModelError,
 )
-from prudent.store import LogStore, SqlPredictionLog, utc_now
+from prudent.serve._health import Health
+from prudent.serve._limits import InputLimits
+from prudent.serve._metrics import ServeMetrics
+from prudent.serve._predictor import Predictor, ServingOptions
+from prudent.serve._served import BackupFn, PrimaryFn
+from prudent.store import LogStore, SqlPredictionLog, Triage, review_only, utc_now
 
 if TYPE_CHECKING:
     from prudent.bundle import Bundle
 
 __all__ = ["Service"]
 
-logger = logging.getLogger("prudent.api")
+logger = logging.getLogger("prudent.serve")
 
 
 class Service:
@@ -51,6 +53,9 @@ class Service:
         An already loaded bundle; loaded from ``settings.bundle`` when None.
     log
         An open prediction log (the caller closes it); opened from ``settings.log_db`` when None.
+    triage
+        Which predictions the log opened from ``settings.log_db`` queues for review (by
+        default every ``review``); the faces pass ``prudent.feedback.QueuePolicy``.
     clock, primary, backup
         Passed to :class:`~prudent.serve.Predictor`.
     """
@@ -62,6 +67,7 @@ class Service:
         *,
         bundle: Bundle | None = None,
         log: LogStore | None = None,
+        triage: Triage = review_only,
         clock: Callable[[], datetime] = utc_now,
         primary: PrimaryFn | None = None,
         backup: BackupFn | None = None,
@@ -75,6 +81,7 @@ class Service:
         self._bundle = bundle
         self._log = log
         self._own_log = log is None
+        self._triage = triage
         self._seams = (clock, primary, backup)
         self._draining = False
         self._task: asyncio.Future[None] | None = None
@@ -110,7 +117,7 @@ class Service:
                 log = SqlPredictionLog.open(
                     self.settings.log_db,
                     synchronous=self.settings.synchronous,
-                    triage=QueuePolicy(audit_share=self.settings.review_audit_share),
+                    triage=self._triage,
                 )
             predictor = self._predictor(bundle, log)
             predictor.warm_up()
@@ -144,14 +151,17 @@ class Service:
 
         Raises
         ------
-        BundleError
+        ReloadRefusedError
             The new bundle is invalid, tampered with, or differs in inputs or classes; the old
             one is still served, and the log says why.
-        ServiceError
+        NotReadyError
             The service is still loading its first bundle, or shutting down.
         """
         async with self._reload_lock:
-            return await asyncio.to_thread(self._swap)
+            try:
+                return await asyncio.to_thread(self._swap)
+            except BundleError as exc:
+                raise ReloadRefusedError(f"{exc} The bundle served is unchanged.") from exc
 
     def reload_soon(self) -> None:
         """Start :meth:`reload` in the background (on SIGHUP); its outcome is logged."""
@@ -168,7 +178,7 @@ class Service:
         predictor = self.predictor
         if self._draining or predictor is None:
             if self._draining or self._task is None or not self._task.done():
-                raise ServiceError("The service is starting or shutting down; reload later.")
+                raise NotReadyError("The service is starting or shutting down; reload later.")
             self.load()  # the first load failed: try again, the bundle may be fixed now
             if self.predictor is None:
                 self.metrics.reloads.labels(outcome="refused").inc()
@@ -249,20 +259,20 @@ class Service:
 
         Raises
         ------
-        ApiError
-            404 for another model name or version, 503 while not loaded.
+        UnknownModelError
+            Another model name or version.
+        NotReadyError
+            The bundle is not loaded (yet, or it failed to load).
         """
         if name != self.settings.model_name:
-            raise ApiError(
-                404,
-                f"Model {name!r} is not served here; the model is {self.settings.model_name!r}.",
+            raise UnknownModelError(
+                f"Model {name!r} is not served here; the model is {self.settings.model_name!r}."
             )
         if self.predictor is None:
             reason = self.failure or "the bundle is still loading"
-            raise ApiError(503, f"Model {name!r} is not ready: {reason.rstrip('.')}.")
+            raise NotReadyError(f"Model {name!r} is not ready: {reason.rstrip('.')}.")
         if version is not None and version != self.predictor.bundle.version:
-            raise ApiError(
-                404,
+            raise UnknownModelError(
                 f"Model {name!r} has no version {version!r}; the version served is "
                 f"{self.predictor.bundle.version!r}.",
             )

@@ -17,7 +17,7 @@ from typing import Any
 
 __all__ = ["StartingApp"]
 
-logger = logging.getLogger("prudent.cli")
+logger = logging.getLogger("prudent.api")
 
 _Scope = dict[str, Any]
 _Receive = Callable[[], Any]
