@@ -6,25 +6,106 @@ confident model is wrong about novel rows. So the default is what holds on any t
 distance to the nearest training rows on standardised numbers and one-hot categories, and
 how far a row lies beyond the training range of any feature (a shift at the tail of one
 numeric column). With known OOD examples every detector is tried and the best is chosen.
+
+Text is measured in its TF-IDF space plus each text column's length (:class:`TextLength`). On
+unit-length TF-IDF rows a long document shares words with many training documents and sits
+close to them, a short one far: distance alone reads unusually long texts as typical. A
+length beyond the training range is caught by the range detector whatever the words.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Self
 
+import numpy as np
 import pandas as pd
-from sklearn.base import clone
-from sklearn.pipeline import Pipeline
+from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.utils.validation import check_is_fitted
 
-from prudent.data import Schema
-from prudent.models._features import CappedSVD, make_preprocessor
+from prudent._typing import FloatArray
+from prudent.data import Role, Schema
+from prudent.models._features import CappedSVD, fill_text, make_preprocessor
 
-__all__ = ["DEFAULT_DETECTORS", "MAX_DENSE_FEATURES", "ood_detectors", "ood_feature_map"]
+__all__ = [
+    "DEFAULT_DETECTORS",
+    "MAX_DENSE_FEATURES",
+    "TextLength",
+    "ood_detectors",
+    "ood_feature_map",
+]
 
 DEFAULT_DETECTORS = ("knn", "range")
 """Used when no OOD examples are given: neither depends on the model's confidence."""
 MAX_DENSE_FEATURES = 256
 """Wider dense feature spaces are reduced by truncated SVD before the neighbour search."""
+
+
+class TextLength(TransformerMixin, BaseEstimator):  # type: ignore[misc]
+    """Each text column's log word count, centred and scaled on the training rows.
+
+    The scale is twice the training standard deviation, so that in a distance beside
+    unit-length TF-IDF rows the length weighs about as much as the words, not more.
+
+    Parameters
+    ----------
+    columns
+        The text columns.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> X = pd.DataFrame({"t": ["a b", "a b c", "a", "a b c d e f g h i j k l"]})
+    >>> z = TextLength(columns=["t"]).fit(X.iloc[:3]).transform(X)
+    >>> bool(z[3, 0] > z[:3, 0].max())
+    True
+    """
+
+    def __init__(self, *, columns: Sequence[str] = ()) -> None:
+        self.columns = columns
+
+    def _lengths(self, X: pd.DataFrame) -> FloatArray:
+        counts = [pd.Series(fill_text(X[c])).str.count(r"\S+") for c in self.columns]
+        return np.log1p(np.column_stack(counts).astype(np.float64))
+
+    def fit(self, X: pd.DataFrame, y: Any = None) -> Self:
+        """Learn the centre and scale of each column's log word count.
+
+        Parameters
+        ----------
+        X
+            Rows holding the text columns.
+        y
+            Ignored.
+
+        Returns
+        -------
+        TextLength
+            ``self``.
+        """
+        L = self._lengths(X)
+        sd = L.std(axis=0)
+        self.center_ = np.median(L, axis=0)
+        self.scale_ = np.where(sd > 0, 2.0 * sd, 1.0)
+        return self
+
+    def transform(self, X: pd.DataFrame) -> FloatArray:
+        """The scaled log word counts, one column per text column.
+
+        Parameters
+        ----------
+        X
+            Rows holding the text columns.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(n, len(columns))``.
+        """
+        check_is_fitted(self, "center_")
+        out: FloatArray = (self._lengths(X) - self.center_) / self.scale_
+        return out
 
 
 def ood_feature_map(
@@ -39,8 +120,9 @@ def ood_feature_map(
 
     Sentence embeddings when that candidate ran (fitted already); for other text, the
     logistic baseline's sparse TF-IDF rows (an SVD of them loses what makes a text
-    unusual); for tables, standardised numbers (median-imputed, with missing-value
-    indicators) and dense one-hot categories, reduced by truncated SVD only when wider than
+    unusual); either beside each text column's length (:class:`TextLength`). For tables,
+    standardised numbers (median-imputed, with missing-value indicators) and dense one-hot
+    categories, reduced by truncated SVD only when wider than
     :data:`MAX_DENSE_FEATURES`. Fit it on rows apart from those that set the threshold: a
     vocabulary or a scale learnt on them makes them look more usual than future inputs.
 
@@ -62,10 +144,13 @@ def ood_feature_map(
     sklearn.pipeline.Pipeline
         Fitted; ``transform(X)`` gives the detector's input.
     """
-    if embeddings_preprocess is not None:
-        return Pipeline([("preprocess", embeddings_preprocess)])
+    length = TextLength(columns=tuple(schema.names(Role.text)))
+    if embeddings_preprocess is not None:  # fitted already: only the length is fitted here
+        union = FeatureUnion([("words", embeddings_preprocess), ("length", length.fit(X))])
+        return Pipeline([("preprocess", union)])
     if schema.has_text and text_preprocess is not None:
-        return Pipeline([("preprocess", clone(text_preprocess).fit(X))])
+        union = FeatureUnion([("words", clone(text_preprocess)), ("length", length)])
+        return Pipeline([("preprocess", union.fit(X))])
     pre = make_preprocessor(schema, "dense", n_rows=len(X), seed=seed).fit(X)
     width = int(pre.transform(X.iloc[:1]).shape[1])
     if width <= MAX_DENSE_FEATURES:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy.sparse import csr_matrix
 from scipy.spatial.distance import mahalanobis
@@ -14,10 +15,13 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import cross_val_predict, train_test_split
 from sklearn.neighbors import NearestNeighbors
+from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from prudent.data import infer_schema
 from prudent.errors import ConfigError, DataError
+from prudent.models._features import make_preprocessor
 from prudent.models._ood import (
     EnergyScore,
     IsolationForestScore,
@@ -27,7 +31,7 @@ from prudent.models._ood import (
     OODDetector,
     RangeExcess,
 )
-from prudent.models._ood_space import DEFAULT_DETECTORS
+from prudent.models._ood_space import DEFAULT_DETECTORS, ood_feature_map
 
 DETECTORS = ("knn", "mahalanobis", "isolation_forest", "max_prob", "energy")
 
@@ -329,3 +333,41 @@ def test_knn_distance_wide_rows_match_sklearn_neighbours():
     ref = NearestNeighbors(n_neighbors=7).fit(Z[:1200])
     np.testing.assert_allclose(det.score_samples(Z[1200:]), ref.kneighbors(Z[1200:])[0].mean(1))
     np.testing.assert_allclose(det.score_samples(), ref.kneighbors()[0].mean(1), atol=1e-9)
+    many = rng.normal(size=(2500, 45)) * 0.3  # a batch past _BATCH takes the parallel search
+    np.testing.assert_allclose(det.score_samples(many), ref.kneighbors(many)[0].mean(1))
+
+
+def _texts(rng: np.random.Generator, n: int, low: int, high: int) -> list[str]:
+    words = [f"w{i}" for i in range(300)]
+    weights = 1.0 / np.arange(1, 301)  # Zipf-like: a few common words, many rare
+    p = weights / weights.sum()
+    return [" ".join(rng.choice(words, size=rng.integers(low, high), p=p)) for _ in range(n)]
+
+
+def test_default_ood_space_flags_texts_longer_than_any_seen():
+    """Long texts of the same words sit close to many training texts in TF-IDF space; their
+    length beyond the training range (TextLength) is what flags them."""
+    rng = np.random.default_rng(0)
+    train = pd.DataFrame({"t": _texts(rng, 1200, 3, 30), "y": rng.integers(0, 2, 1200)})
+    test = pd.DataFrame({"t": _texts(rng, 300, 3, 30)})
+    long = pd.DataFrame({"t": _texts(rng, 300, 60, 150)})
+    schema = infer_schema(train, "y", text=["t"])
+    pre = make_preprocessor(schema, "linear", n_rows=1200)
+    X = train.drop(columns="y")
+
+    def auroc(features: Pipeline) -> float:
+        det = OODDetector(detectors=DEFAULT_DETECTORS).fit(
+            features.transform(X.iloc[:600]),
+            None,
+            Z_val=features.transform(X.iloc[600:]),
+            P_val=None,
+        )
+        s_in, s_out = (
+            det.score(features.transform(test), None),
+            det.score(features.transform(long), None),
+        )
+        return roc_auc_score(np.r_[np.zeros(len(s_in)), np.ones(len(s_out))], np.r_[s_in, s_out])
+
+    words_only = Pipeline([("preprocess", clone(pre).fit(X.iloc[:600]))])
+    assert auroc(ood_feature_map(schema, X.iloc[:600], text_preprocess=pre)) >= 0.95
+    assert auroc(words_only) < 0.6
