@@ -224,5 +224,6 @@ def test_error_table_maps_every_prudent_error() -> None:
     assert statuses["OverloadedError"] == 503 and statuses["DeadlineExceededError"] == 504
     assert statuses["UnknownPredictionError"] == 404 and statuses["FeedbackError"] == 400
     assert statuses["FeedbackConflictError"] == 403
+    assert statuses["RegistryError"] == 409  # a refused registry change is the caller's to fix
     assert status_of(PrudentError("x")) == 500 and status_of(KeyError("x")) == 500
     assert set(ERROR_STATUS) <= {getattr(errors, n) for n in errors.__all__}
