@@ -12,6 +12,7 @@ from rich.console import Console
 from prudent.cli._console import RichReporter
 from prudent.cli._monitor import register as register_monitor_command
 from prudent.cli._registry import register as register_registry_commands
+from prudent.cli._retrain import register as register_retrain_commands
 from prudent.cli._retune import register as register_retune_command
 from prudent.cli._review import register as register_review_commands
 from prudent.cli._serve import register as register_service_commands
@@ -344,4 +345,5 @@ register_retune_command(app)
 register_service_commands(app)  # serve, feedback, token: after the fit commands in --help
 register_monitor_command(app)
 register_registry_commands(app)
+register_retrain_commands(app)
 register_review_commands(app)

@@ -20,7 +20,7 @@ from prudent.cli._console import print_table
 if TYPE_CHECKING:
     from prudent.retrain import Event
 
-__all__ = ["follow_champion", "register", "registry_app"]
+__all__ = ["follow_champion", "register", "registry_app", "who"]
 
 Opt = typer.Option
 Arg = typer.Argument
@@ -39,7 +39,7 @@ registry_app = typer.Typer(
 )
 
 
-def _who(by: str | None) -> str:
+def who(by: str | None) -> str:
     if by:
         return by
     try:
@@ -72,7 +72,7 @@ def register_version(
     """Verify a bundle and copy it in as the next version (v1, v2, ...)."""
     from prudent.retrain import Registry
 
-    version = Registry(root, create=True).register(bundle, by=_who(by), reason=reason)
+    version = Registry(root, create=True).register(bundle, by=who(by), reason=reason)
     typer.echo(f"Registered {version.name} (model {version.model_version}).")
 
 
@@ -106,14 +106,34 @@ def promote(
     by: By = None,
     reason: Reason = "",
     force: Annotated[
-        bool, Opt("--force", help="Promote even a version with other inputs or classes.")
+        bool,
+        Opt("--force", help="Skip the gate and the interface check (kept in the history)."),
     ] = False,
+    log_db: Annotated[
+        str | None,
+        Opt("--log-db", help="Prediction log with the recent labels (none: test rows only)."),
+    ] = None,
+    ood: Annotated[
+        Path | None, Opt("--ood", help="Known out-of-distribution rows, for the OOD AUROC.")
+    ] = None,
 ) -> None:
-    """Move an alias (champion by default) to a version; the move is kept in the history."""
+    """Move an alias to a version; a new champion must first pass the promotion gate."""
     from prudent.retrain import Registry
 
-    event = Registry(root).promote(version, alias=alias, by=_who(by), reason=reason, force=force)
-    typer.echo(f"Promoted: {_moved(event)}.")
+    registry = Registry(root)
+    gated = alias == "champion" and not force and "champion" in registry.aliases()
+    if not gated:
+        event = registry.promote(version, alias=alias, by=who(by), reason=reason, force=force)
+        typer.echo(f"Promoted: {_moved(event)}.")
+        return
+    from prudent.data import read_table
+    from prudent.retrain import promote_gated
+
+    rows = None if ood is None else read_table(ood)
+    event, result, report = promote_gated(
+        registry, version, by=who(by), reason=reason, log_url=log_db, ood=rows
+    )
+    typer.echo(f"Promoted: {_moved(event)}; {result.reason()}. Gate report: {report}")
 
 
 @registry_app.command("rollback")
@@ -121,7 +141,7 @@ def rollback(root: Dir, alias: Alias = "champion", by: By = None, reason: Reason
     """Return an alias to the version that held it before its last promotion."""
     from prudent.retrain import Registry
 
-    event = Registry(root).rollback(alias=alias, by=_who(by), reason=reason)
+    event = Registry(root).rollback(alias=alias, by=who(by), reason=reason)
     typer.echo(f"Rolled back: {_moved(event)}.")
 
 

@@ -1,6 +1,27 @@
-"""Learning from what comes back: the model registry (versions, aliases, history, rollback)."""
+"""Learning from what comes back: the model registry (versions, aliases, history, rollback),
+retraining and recalibration from labelled feedback, and the promotion gate."""
 
+from prudent.retrain._gate import GateResult, run_gate
+from prudent.retrain._gate_checks import Check, GateOptions
+from prudent.retrain._promotion import GateRefused, gate_report, promote_gated
 from prudent.retrain._records import Event, Version
 from prudent.retrain._registry import CHALLENGER, CHAMPION, Registry
+from prudent.retrain._retrain import Retrained, recalibrate, retrain
 
-__all__ = ["CHALLENGER", "CHAMPION", "Event", "Registry", "Version"]
+__all__ = [
+    "CHALLENGER",
+    "CHAMPION",
+    "Check",
+    "Event",
+    "GateOptions",
+    "GateRefused",
+    "GateResult",
+    "Registry",
+    "Retrained",
+    "Version",
+    "gate_report",
+    "promote_gated",
+    "recalibrate",
+    "retrain",
+    "run_gate",
+]

@@ -34,14 +34,18 @@ def test_registry_register_promote_rollback_round_trip(tmp_path: Path, bundle_di
     assert invoke("register", reg, bundle_dir, "--by", "ann").startswith("Registered v1 (model ")
     invoke("register", reg, bundle_dir, "--by", "ann")
     assert "champion -> v1." in invoke("promote", reg, "v1", "--by", "ann")
-    out = invoke("promote", reg, "2", "--by", "bob", "--reason", "better on May")
-    assert out == "Promoted: champion -> v2 (was v1).\n"
+    refused = CliRunner().invoke(app, ["registry", "promote", str(reg), "2"])
+    assert refused.exit_code != 0  # the same model again is better on nothing: the gate refuses
+    assert str(refused.exception).startswith("Refused: v2 is not better than v1 on any check")
+    out = invoke("promote", reg, "2", "--by", "bob", "--reason", "better on May", "--force")
+    assert out == "Promoted: champion -> v2 (was v1) (forced).\n"
     assert invoke("rollback", reg, "--by", "cy") == "Rolled back: champion -> v1 (was v2).\n"
     listed = json.loads(invoke("list", reg, "--json"))
     assert [(v["name"], v["aliases"]) for v in listed] == [("v1", ["champion"]), ("v2", [])]
     events = json.loads(invoke("history", reg, "--json"))
     assert [e["action"] for e in events] == ["register"] * 2 + ["promote"] * 2 + ["rollback"]
     assert events[3]["reason"] == "better on May" and events[3]["by"] == "bob"
+    assert events[3]["forced"] and (reg / "gate" / "v2-vs-v1.html").is_file()
     assert "│ v1      │ champion │" in invoke("list", reg)
     assert "rollback" in invoke("history", reg)
 

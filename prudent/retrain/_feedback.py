@@ -1,0 +1,116 @@
+"""Labelled feedback from the prediction log, as rows to learn from and rows to judge on.
+
+Every labelled prediction counts (review cases, the audit slice, labels sent to
+``/feedback``); a corrected label is read as its latest value (the log keeps the history).
+The same inputs labelled twice are one row, the latest label winning. Rows are split by age:
+the older ones join the training table; the most recent are split again, alternately, into
+rows that recalibrate and re-tune the challenger and rows that neither model is fitted on,
+kept for the promotion gate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from prudent.data import Schema, validate_frame
+from prudent.store import SqlPredictionLog
+
+__all__ = [
+    "FeedbackParts", "labelled_feedback", "row_keys", "split_feedback", "validated_keys",
+]  # fmt: skip
+
+ID = "prediction_id"
+
+
+def row_keys(X: pd.DataFrame, columns: list[str]) -> np.ndarray[Any, Any]:
+    """One hash per row of the given input columns, equal for equal values after validation.
+
+    Examples
+    --------
+    >>> X = pd.DataFrame({"a": [1.0, 1.0, None], "b": ["x", "x", "y"]})
+    >>> k = row_keys(X, ["a", "b"])
+    >>> bool(k[0] == k[1]), bool(k[0] == k[2])
+    (True, False)
+    """
+    text = X[columns].astype("string").fillna("\x00missing")
+    return pd.util.hash_pandas_object(text, index=False).to_numpy(dtype=np.uint64)
+
+
+def labelled_feedback(
+    log_url: str, schema: Schema, classes: list[Any], since: datetime | None = None
+) -> pd.DataFrame:
+    """Every labelled prediction of the log: its inputs as received, the target (in the classes'
+    own type), ``prediction_id`` and ``created_at``; labels outside ``classes`` are left out.
+
+    Rows with the same inputs keep only the latest label; the result is oldest first.
+    """
+    with SqlPredictionLog.open(log_url) as log:
+        raw = log.labelled_predictions(since=since)
+    by_text = {str(c): c for c in classes}
+    raw = raw[raw["label"].astype(str).isin(list(by_text))].reset_index(drop=True)
+    names = schema.feature_names
+    for name in names:
+        if name not in raw.columns:
+            raw[name] = None
+    rows = raw[names].copy()
+    rows[schema.target] = raw["label"].astype(str).map(by_text).to_numpy()
+    rows[ID] = raw[ID].to_numpy()
+    rows["created_at"] = raw["created_at"].to_numpy()
+    rows = rows.sort_values("created_at", kind="stable").reset_index(drop=True)
+    latest = ~pd.Series(validated_keys(rows, schema)).duplicated(keep="last").to_numpy()
+    return rows[latest].reset_index(drop=True)
+
+
+def validated_keys(rows: pd.DataFrame, schema: Schema) -> np.ndarray[Any, Any]:
+    """:func:`row_keys` of rows as received, after validation against ``schema``."""
+    X, _ = validate_frame(rows, schema)
+    return row_keys(X, schema.feature_names)
+
+
+@dataclass(frozen=True)
+class FeedbackParts:
+    """Labelled feedback split for a retrain.
+
+    Attributes
+    ----------
+    fit
+        Older rows, added to the training table.
+    calibration
+        Recent rows that recalibrate the challenger and set its thresholds.
+    gate
+        Recent rows neither model is fitted on, for the promotion gate.
+    """
+
+    fit: pd.DataFrame
+    calibration: pd.DataFrame
+    gate: pd.DataFrame
+
+    def ids(self) -> dict[str, list[str]]:
+        """The prediction ids of each part (kept in the challenger's manifest)."""
+        parts = {"fit": self.fit, "calibration": self.calibration, "gate": self.gate}
+        return {k: [str(i) for i in v[ID]] for k, v in parts.items()}
+
+
+def split_feedback(rows: pd.DataFrame, recent_share: float = 0.5) -> FeedbackParts:
+    """Split feedback (oldest first) by age: the most recent ``recent_share`` is split
+    alternately into calibration and gate rows, the rest is for fitting.
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"prediction_id": list("abcdefgh")})
+    >>> parts = split_feedback(rows)
+    >>> parts.ids()
+    {'fit': ['a', 'b', 'c', 'd'], 'calibration': ['e', 'g'], 'gate': ['f', 'h']}
+    """
+    start = len(rows) - round(len(rows) * recent_share)
+    recent = rows.iloc[start:]
+    return FeedbackParts(
+        fit=rows.iloc[:start].reset_index(drop=True),
+        calibration=recent.iloc[0::2].reset_index(drop=True),
+        gate=recent.iloc[1::2].reset_index(drop=True),
+    )

@@ -1,0 +1,205 @@
+"""The promotion gate: a challenger replaces the champion only when it is worse on nothing
+and better on something, measured on rows neither was fitted on.
+
+Two sets of rows, each scored by both models: the champion's locked test set (the up to
+2,000 rows its bundle keeps; the challenger's retrain leaves every row with the same inputs
+out of its training table), and the recent labelled feedback the challenger kept for the gate
+(none the champion was fitted or calibrated on). On each: balanced accuracy of the label
+given (paired bootstrap; McNemar on plain accuracy beside it), log loss (paired bootstrap,
+non-inferiority), calibration (ECE consistency test) and the challenger's accepted accuracy
+against its promise; on known OOD rows, when given, the OOD AUROC; and the time per row.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from prudent.bundle import Bundle
+from prudent.data import validate_frame
+from prudent.models import Predictions
+from prudent.retrain._feedback import ID, labelled_feedback
+from prudent.retrain._gate_checks import (
+    BETTER,
+    NOT_MEASURED,
+    WORSE,
+    Check,
+    GateOptions,
+    accuracy_check,
+    calibration_check,
+    latency_check,
+    log_loss_check,
+    ood_check,
+    promise_check,
+)
+from prudent.retrain._retrain import used_feedback
+
+__all__ = ["GateResult", "run_gate"]
+
+MIN_ROWS = 30
+"""The fewest rows a set must have to be compared on."""
+
+TEST, FEEDBACK = "locked test set", "recent feedback"
+
+
+@dataclass
+class GateResult:
+    """The gate's verdict and every comparison behind it."""
+
+    champion: str
+    challenger: str
+    checks: list[Check]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        """Worse on none and better on at least one."""
+        verdicts = [c.verdict for c in self.checks]
+        return WORSE not in verdicts and BETTER in verdicts
+
+    def reason(self) -> str:
+        """One line: why the challenger passes or not."""
+        worse = [
+            f"{c.name} on the {c.rows} ({c.detail})" for c in self.checks if c.verdict == WORSE
+        ]
+        better = [f"{c.name} on the {c.rows}" for c in self.checks if c.verdict == BETTER]
+        if worse:
+            return f"{self.challenger} is worse than {self.champion} on " + "; ".join(worse)
+        if not better:
+            return f"{self.challenger} is not better than {self.champion} on any check"
+        return f"{self.challenger} is better than {self.champion} on " + ", ".join(better)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "champion": self.champion, "challenger": self.challenger, "passed": self.passed,
+            "reason": self.reason(), "checks": [c.to_dict() for c in self.checks],
+            "notes": self.notes,
+        }  # fmt: skip
+
+
+def _test_rows(champion: Bundle) -> tuple[pd.DataFrame, np.ndarray[Any, Any]] | None:
+    data = champion.extras.get("test_rows.parquet")
+    if data is None:
+        return None
+    rows = pd.read_parquet(io.BytesIO(data))
+    labels = np.asarray(champion.model.classes)[rows["__label__"].to_numpy(dtype=np.int64)]
+    return rows[champion.schema.feature_names], labels
+
+
+def _feedback_rows(
+    champion: Bundle, challenger: Bundle, log_url: str
+) -> tuple[pd.DataFrame, np.ndarray[Any, Any]] | str:
+    kept = challenger.manifest.get("retrain", {}).get("feedback_ids", {}).get("gate")
+    if kept is None:
+        return "the challenger was not made by prudent retrain: its fitted feedback is unknown"
+    rows = labelled_feedback(log_url, champion.schema, champion.classes)
+    ids = rows[ID].astype(str)
+    rows = rows[ids.isin(set(kept)) & ~ids.isin(used_feedback(champion))]
+    return rows[champion.schema.feature_names], rows[champion.schema.target].to_numpy()
+
+
+def _labels_ok(p: Predictions, labels: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    return np.array([str(a) == str(b) for a, b in zip(p.prediction, labels, strict=True)])
+
+
+def _promise(bundle: Bundle) -> float | None:
+    accept = bundle.manifest.get("trust", {}).get("thresholds", {}).get("accept", {})
+    target = accept.get("target_accuracy") if accept.get("feasible") else None
+    return None if target is None else float(target)
+
+
+def _compare(
+    name: str, X: pd.DataFrame, labels: np.ndarray[Any, Any], pair: tuple[Bundle, Bundle],
+    opts: GateOptions,
+) -> list[Check]:  # fmt: skip
+    pa, pb = (b.predictions(X) for b in pair)
+    y = np.array([{str(c): i for i, c in enumerate(pa.classes)}[str(v)] for v in labels])
+    ok_a, ok_b = _labels_ok(pa, labels), _labels_ok(pb, labels)
+    acc_a, acc_b = (p.decisions.kind == "accept" for p in (pa, pb))
+    promised = promise_check(
+        name, ok_b[acc_b], _promise(pair[1]), float(ok_a[acc_a].mean()) if acc_a.any() else None
+    )
+    return [
+        accuracy_check(name, (ok_a, ok_b), y, opts),
+        log_loss_check(name, pa.probabilities, pb.probabilities, y, opts),
+        calibration_check(name, pa.probabilities, pb.probabilities, y, opts),
+        promised,
+    ]
+
+
+def _latency(X: pd.DataFrame, pair: tuple[Bundle, Bundle], opts: GateOptions) -> Check:
+    rows = X.iloc[:500]
+    best = [np.inf, np.inf]
+    for _ in range(3):
+        for i, bundle in enumerate(pair):
+            start = time.perf_counter()
+            bundle.predictions(rows)
+            best[i] = min(best[i], (time.perf_counter() - start) * 1000 / len(rows))
+    return latency_check(best[0], best[1], len(rows), opts)
+
+
+def _ood(
+    X_test: pd.DataFrame, ood: pd.DataFrame, pair: tuple[Bundle, Bundle], opts: GateOptions
+) -> Check:
+    scores = []
+    for bundle in pair:
+        X_in, _ = validate_frame(X_test, bundle.schema)
+        X_out, _ = validate_frame(ood, bundle.schema)
+        scores.append(tuple(bundle.model.predictions(X).ood_score for X in (X_in, X_out)))
+    return ood_check(scores[0], scores[1], opts)  # type: ignore[arg-type]
+
+
+def run_gate(
+    champion: Bundle,
+    challenger: Bundle,
+    *,
+    names: tuple[str, str],
+    log_url: str | None = None,
+    ood: pd.DataFrame | None = None,
+    options: GateOptions | None = None,
+) -> GateResult:
+    """Compare ``challenger`` with ``champion`` on the rows neither was fitted on.
+
+    Parameters
+    ----------
+    champion, challenger
+        The two bundles (same target, classes and inputs).
+    names
+        Their registry names, for the messages.
+    log_url
+        The prediction log holding the recent labels (none: the test set only).
+    ood
+        Known out-of-distribution rows, for the OOD AUROC.
+    options
+        The gate's thresholds.
+
+    Returns
+    -------
+    GateResult
+    """
+    opts = options or GateOptions()
+    pair, result = (champion, challenger), GateResult(names[0], names[1], [])
+    test = _test_rows(champion)
+    if test is None:
+        result.notes.append(f"{names[0]} keeps no locked test rows; not compared on them.")
+    else:
+        result.checks += [*_compare(TEST, *test, pair, opts), _latency(test[0], pair, opts)]
+    feedback = _feedback_rows(champion, challenger, log_url) if log_url else "no log given"
+    if isinstance(feedback, str):
+        result.notes.append(f"Not compared on recent feedback: {feedback}.")
+    elif len(feedback[1]) < MIN_ROWS:
+        n = len(feedback[1])
+        result.notes.append(f"Not compared on recent feedback: {n} rows, fewer than {MIN_ROWS}.")
+    else:
+        result.checks += _compare(FEEDBACK, *feedback, pair, opts)
+    if ood is not None and test is not None:
+        result.checks.append(_ood(test[0], ood, pair, opts))
+    else:
+        result.checks.append(Check("OOD AUROC", "-", NOT_MEASURED, None, None, "no OOD rows"))
+    return result

@@ -1,0 +1,209 @@
+"""The gate's paired comparisons of two models scored on the same rows.
+
+Each check gives a verdict for the challenger against the champion — ``better``, ``same``,
+``worse`` or ``not measured`` — with the figures behind it. Differences are paired: the two
+models see the same rows, and intervals come from resampling those rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from sklearn.metrics import roc_auc_score
+
+from prudent._typing import EncodedLabels, ProbaMatrix
+from prudent.metrics import ece_consistency_test, mcnemar
+
+__all__ = [
+    "Check",
+    "GateOptions",
+    "accuracy_check",
+    "calibration_check",
+    "latency_check",
+    "log_loss_check",
+    "ood_check",
+    "promise_check",
+]
+
+BETTER, SAME, WORSE, NOT_MEASURED = "better", "same", "worse", "not measured"
+
+
+@dataclass(frozen=True)
+class GateOptions:
+    """The gate's thresholds.
+
+    Attributes
+    ----------
+    alpha
+        Significance level of every test (two-sided).
+    log_loss_margin
+        Non-inferiority margin on the mean log loss, relative to the champion's: 0.1 lets the
+        interval reach 10% above it (a fixed 0.01 nats could not be shown on hmda_mortgage's
+        320 test rows even for a challenger 0.003 better, interval +/-0.028).
+    auroc_margin
+        Non-inferiority margin on the OOD AUROC.
+    latency_ratio
+        The challenger is worse when it takes more than this many times the champion's
+        time per row (and more than ``latency_floor_ms`` more).
+    latency_floor_ms
+        A difference per row below this is never counted as worse.
+    n_boot
+        Bootstrap resamples of the paired intervals.
+    seed
+        Seed of the resampling.
+    """
+
+    alpha: float = 0.05
+    log_loss_margin: float = 0.1
+    auroc_margin: float = 0.02
+    latency_ratio: float = 1.5
+    latency_floor_ms: float = 0.5
+    n_boot: int = 1000
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Check:
+    """One comparison on one set of rows."""
+
+    name: str
+    rows: str
+    verdict: str
+    champion: float | None
+    challenger: float | None
+    detail: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return asdict(self)
+
+
+def _paired_interval(diff: npt.NDArray[np.float64], opts: GateOptions) -> tuple[float, float]:
+    rng = np.random.default_rng(opts.seed)
+    means = [diff[rng.integers(0, len(diff), len(diff))].mean() for _ in range(opts.n_boot)]
+    low, high = np.quantile(means, [opts.alpha / 2, 1 - opts.alpha / 2])
+    return float(low), float(high)
+
+
+def _balanced_accuracy(ok: npt.NDArray[np.bool_], y: EncodedLabels, k: int) -> float:
+    per_class = np.bincount(y, weights=ok, minlength=k) / np.maximum(np.bincount(y, minlength=k), 1)
+    return float(per_class[np.bincount(y, minlength=k) > 0].mean())
+
+
+def accuracy_check(
+    rows: str,
+    ok: tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]],
+    y: EncodedLabels,
+    opts: GateOptions,
+) -> Check:
+    """The main metric, balanced accuracy of the label each model gives (the fit chooses its
+    label rule for it), by a paired bootstrap; McNemar's test on plain accuracy beside it."""
+    k, (ok_a, ok_b) = int(y.max()) + 1, ok
+    a, b = _balanced_accuracy(ok_a, y, k), _balanced_accuracy(ok_b, y, k)
+    rng, diffs = np.random.default_rng(opts.seed), np.empty(opts.n_boot)
+    for i in range(opts.n_boot):
+        pick = rng.integers(0, len(y), len(y))
+        diffs[i] = _balanced_accuracy(ok_b[pick], y[pick], k) - _balanced_accuracy(
+            ok_a[pick], y[pick], k
+        )
+    low, high = np.quantile(diffs, [opts.alpha / 2, 1 - opts.alpha / 2])
+    verdict = BETTER if low > 0 else WORSE if high < 0 else SAME
+    test = mcnemar(ok_a, ok_b)
+    detail = (
+        f"{b:.3f} vs {a:.3f} on {len(y)} rows, paired interval of the difference "
+        f"[{low:+.3f}, {high:+.3f}]; accuracy {ok_b.mean():.3f} vs {ok_a.mean():.3f}, "
+        f"{test.name} p = {test.p_value:.3g}"
+    )
+    return Check("balanced accuracy", rows, verdict, a, b, detail)
+
+
+def _row_log_loss(P: ProbaMatrix, y: EncodedLabels) -> npt.NDArray[np.float64]:
+    return -np.log(np.clip(P[np.arange(len(y)), y], 1e-15, 1.0))
+
+
+def log_loss_check(
+    rows: str, P_a: ProbaMatrix, P_b: ProbaMatrix, y: EncodedLabels, opts: GateOptions
+) -> Check:
+    """Non-inferiority of the mean log loss: the paired interval of the difference must stay
+    below the margin; it is better when it lies wholly below zero."""
+    la, lb = _row_log_loss(P_a, y), _row_log_loss(P_b, y)
+    low, high = _paired_interval(lb - la, opts)
+    margin = opts.log_loss_margin * float(la.mean())
+    verdict = BETTER if high < 0 else SAME if high < margin else WORSE
+    detail = (
+        f"{lb.mean():.4f} vs {la.mean():.4f}; difference {lb.mean() - la.mean():+.4f}, "
+        f"{1 - opts.alpha:.0%} paired interval [{low:+.4f}, {high:+.4f}], margin "
+        f"+{margin:.4f} ({opts.log_loss_margin:.0%} of the champion's)"
+    )
+    return Check("log loss", rows, verdict, float(la.mean()), float(lb.mean()), detail)
+
+
+def calibration_check(
+    rows: str, P_a: ProbaMatrix, P_b: ProbaMatrix, y: EncodedLabels, opts: GateOptions
+) -> Check:
+    """The ECE consistency test of each model: worse when only the challenger fails it."""
+    tests = [ece_consistency_test(P.max(1), P.argmax(1) == y, seed=opts.seed) for P in (P_a, P_b)]
+    ok_a, ok_b = (t.p_value >= opts.alpha for t in tests)
+    verdict = SAME if ok_a == ok_b else BETTER if ok_b else WORSE
+    detail = (
+        f"ECE {tests[1].statistic:.4f} (consistency p = {tests[1].p_value:.3g}) vs "
+        f"{tests[0].statistic:.4f} (p = {tests[0].p_value:.3g})"
+    )
+    return Check("calibration", rows, verdict, tests[0].statistic, tests[1].statistic, detail)
+
+
+def promise_check(
+    rows: str, accepted_ok: npt.NDArray[np.bool_], promised: float | None, champion: float | None
+) -> Check:
+    """The challenger's accepted accuracy against its own promise: worse when the whole
+    95% Wilson interval lies below the promised accuracy."""
+    n = len(accepted_ok)
+    if promised is None or n == 0:
+        why = "no accuracy promised" if promised is None else "no row accepted"
+        return Check("accepted accuracy vs promise", rows, NOT_MEASURED, champion, None, why)
+    acc = float(accepted_ok.mean())
+    z = 1.959964
+    centre = (acc + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(acc * (1 - acc) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    verdict = WORSE if centre + half < promised else SAME
+    detail = (
+        f"{acc:.3f} on {n} accepted rows (95% interval [{centre - half:.3f}, "
+        f"{centre + half:.3f}]) against the promised {promised:.3f}"
+    )
+    return Check("accepted accuracy vs promise", rows, verdict, champion, acc, detail)
+
+
+def ood_check(
+    scores_a: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]],
+    scores_b: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]],
+    opts: GateOptions,
+) -> Check:
+    """OOD AUROC (in-distribution test rows against known OOD rows), paired bootstrap."""
+    (ia, oa), (ib, ob) = scores_a, scores_b
+    labels = np.r_[np.zeros(len(ia)), np.ones(len(oa))]
+    auc = [float(roc_auc_score(labels, np.r_[i, o])) for i, o in ((ia, oa), (ib, ob))]
+    rng, diffs = np.random.default_rng(opts.seed), []
+    for _ in range(min(opts.n_boot, 300)):
+        pick = np.r_[rng.integers(0, len(ia), len(ia)), len(ia) + rng.integers(0, len(oa), len(oa))]
+        sa, sb = np.r_[ia, oa][pick], np.r_[ib, ob][pick]
+        diffs.append(roc_auc_score(labels[pick], sb) - roc_auc_score(labels[pick], sa))
+    low, high = np.quantile(diffs, [opts.alpha / 2, 1 - opts.alpha / 2])
+    verdict = BETTER if low > 0 else SAME if low > -opts.auroc_margin else WORSE
+    detail = (
+        f"{auc[1]:.3f} vs {auc[0]:.3f} on {len(ia)} test and {len(oa)} OOD rows; paired "
+        f"interval of the difference [{low:+.3f}, {high:+.3f}], margin -{opts.auroc_margin}"
+    )
+    return Check("OOD AUROC", "stored OOD examples", verdict, auc[0], auc[1], detail)
+
+
+def latency_check(ms_a: float, ms_b: float, n: int, opts: GateOptions) -> Check:
+    """Time per row of a whole prediction (validation, models, decision), best of repeats."""
+    slower = ms_b > opts.latency_ratio * ms_a and ms_b - ms_a > opts.latency_floor_ms
+    detail = (
+        f"{ms_b:.3f} vs {ms_a:.3f} ms per row (best of alternating runs on {n} rows); worse "
+        f"beyond {opts.latency_ratio}x and +{opts.latency_floor_ms} ms"
+    )
+    return Check("latency", "locked test set", WORSE if slower else SAME, ms_a, ms_b, detail)
