@@ -19,7 +19,9 @@ __all__ = ["register", "review_app"]
 
 Opt = typer.Option
 review_app = typer.Typer(
-    name="review", no_args_is_help=True, help="Work the review queue: list, show, label cases."
+    name="review",
+    no_args_is_help=True,
+    help="Work the review queue: list, show, label, skip, flag cases; Label Studio export/import.",
 )
 LogDb = Annotated[
     str | None, Opt("--log-db", help="Prediction log URL (default: PRUDENT_LOG_DB's).")
@@ -130,6 +132,109 @@ def label_case(
         f"{result.status.value}: {prediction_id} = {result.label!r}{was} at "
         f"{result.received_at.isoformat()}"
     )
+
+
+Reviewer = Annotated[str, Opt(help="Who sets the case aside (must hold it, or nobody may).")]
+
+
+def _set_aside(prediction_id: str, reviewer: str, action: str, log_db: str | None) -> None:
+    from prudent.feedback import set_aside_case
+
+    with _open(log_db) as log:
+        case = set_aside_case(log, prediction_id, reviewer, action)
+    typer.echo(f"{case.status}: {prediction_id} (claimable by id; a label still closes it)")
+
+
+@review_app.command("skip")
+def skip_case(
+    prediction_id: Annotated[str, typer.Argument(help="The case.")],
+    reviewer: Reviewer,
+    log_db: LogDb = None,
+) -> None:
+    """Skip a case: the queue serves the others first (as S on the review page)."""
+    _set_aside(prediction_id, reviewer, "skip", log_db)
+
+
+@review_app.command("flag")
+def flag_case(
+    prediction_id: Annotated[str, typer.Argument(help="The case.")],
+    reviewer: Reviewer,
+    log_db: LogDb = None,
+) -> None:
+    """Flag a case for an administrator (as F on the review page)."""
+    _set_aside(prediction_id, reviewer, "flag", log_db)
+
+
+BundleDir = Annotated[Path, Opt(help="The bundle directory (its schema and classes).")]
+
+
+@review_app.command("export")
+def export_cases(
+    bundle: BundleDir,
+    out: Annotated[Path, Opt(help="Folder to write tasks.json and labeling-config.xml into.")],
+    fmt: Annotated[str, Opt("--format", help="Only 'label-studio'.")] = "label-studio",
+    limit: Annotated[int, Opt(help="Most cases exported, in queue order.", min=1)] = 1000,
+    log_db: LogDb = None,
+) -> None:
+    """Write the cases not yet labelled as Label Studio tasks with the model's predictions."""
+    from prudent.bundle import load
+    from prudent.errors import ConfigError
+    from prudent.feedback import labeling_config, task_of
+
+    if fmt != "label-studio":
+        raise ConfigError(f"--format must be 'label-studio', but {fmt!r} was received.")
+    loaded = load(bundle)
+    with _open(log_db) as log:
+        cases = log.list_review(limit=limit)
+    out.mkdir(parents=True, exist_ok=True)
+    tasks = [task_of(c, loaded.schema) for c in cases]
+    (out / "tasks.json").write_text(json.dumps(tasks, indent=2, allow_nan=False), "utf-8")
+    config = labeling_config(loaded.schema, loaded.classes)
+    (out / "labeling-config.xml").write_text(config + "\n", "utf-8")
+    typer.echo(f"{len(tasks)} task(s) -> {out / 'tasks.json'}; config -> labeling-config.xml")
+
+
+@review_app.command("import")
+def import_labels(
+    export: Annotated[Path, typer.Argument(help="A Label Studio JSON export of the tasks.")],
+    bundle: BundleDir,
+    log_db: LogDb = None,
+) -> None:
+    """Record the labels of a Label Studio export (cancelled annotations are skipped)."""
+    from prudent.bundle import load
+    from prudent.errors import DataError
+    from prudent.feedback import read_annotations
+
+    try:
+        found = read_annotations(json.loads(export.read_text("utf-8")))
+    except (OSError, ValueError) as exc:
+        raise DataError(f"Cannot read the Label Studio export {export}: {exc}") from exc
+    classes = load(bundle).classes
+    with _open(log_db) as log:
+        outcomes = _record(log, found.labels, classes)
+    counts = {k: sum(1 for o in outcomes if o == k) for k in dict.fromkeys(outcomes)}
+    summary = ", ".join(f"{n} {k}" for k, n in counts.items()) or "no label"
+    typer.echo(f"{summary}; {len(found.skipped)} task(s) skipped")
+    for task, why in found.skipped:
+        typer.echo(f"  skipped task {task}: {why}")
+    refused = [o for o in outcomes if o not in ("created", "duplicate", "correction")]
+    if refused:
+        raise typer.Exit(1)
+
+
+def _record(log: Any, labels: list[tuple[str, str, str]], classes: list[Any]) -> list[str]:
+    """Record each label; a refused one is reported, the others are kept."""
+    from prudent.errors import PrudentError
+
+    outcomes = []
+    for pid, label, source in labels:
+        try:
+            result = log.add_feedback(pid, label, source=source, allowed_labels=classes)
+            outcomes.append(result.status.value)
+        except (PrudentError, KeyError) as exc:
+            typer.echo(f"  refused {pid} = {label!r}: {exc}")
+            outcomes.append("refused")
+    return outcomes
 
 
 def register(app: typer.Typer) -> None:

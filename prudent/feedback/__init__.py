@@ -7,13 +7,21 @@ is persisted by :mod:`prudent.store`; labels go through its feedback log.
 :func:`case_dict` is a case as JSON data, for the command line; :func:`case_view` is a case
 as the review page shows it (fields by name, values outside the reference rows' range marked
 by :class:`SeenValues`); :func:`set_aside_case` skips or flags a case for both;
-:func:`label_rate` counts the labels received lately (the dashboard's).
+:func:`label_rate` counts the labels received lately (the dashboard's). Label Studio:
+:func:`task_of` and :func:`labeling_config` export cases as tasks, :func:`read_annotations`
+reads an export back as labels.
 """
 
 from __future__ import annotations
 
 from prudent.feedback._actions import ASIDE, set_aside_case
 from prudent.feedback._case_view import REASON_TEXT, CaseView, FieldView, SeenValues, case_view
+from prudent.feedback._labelstudio import (
+    LabelStudioLabels,
+    labeling_config,
+    read_annotations,
+    task_of,
+)
 from prudent.feedback._policy import QueuePolicy, audit_draw
 from prudent.feedback._stats import LabelRate, label_rate
 from prudent.feedback._view import case_dict
@@ -24,11 +32,15 @@ __all__ = [
     "CaseView",
     "FieldView",
     "LabelRate",
+    "LabelStudioLabels",
     "QueuePolicy",
     "SeenValues",
     "audit_draw",
     "case_dict",
     "case_view",
     "label_rate",
+    "labeling_config",
+    "read_annotations",
     "set_aside_case",
+    "task_of",
 ]
