@@ -12,22 +12,29 @@ import io
 import json
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from prudent.bundle._integrity import check_trusted_types, safe_member, sha256_file
 from prudent.bundle._manifest import FORMAT_VERSION, build_manifest, running_versions
-from prudent.bundle._retune import retune_bundle, write_arrays
 from prudent.bundle._summary import leaderboard_frame, one_line, summary_html, summary_text
 from prudent.data import Schema, TableWriter, iter_table, table_format, validate_frame
-from prudent.errors import BundleError, BundleIntegrityError, BundleVersionError, ConfigError
+from prudent.errors import (
+    BundleError,
+    BundleIntegrityError,
+    BundleVersionError,
+    ConfigError,
+    DataError,
+)
 from prudent.models._decision_policy import parse_costs
 from prudent.models._guarded import GuardedModel
 from prudent.models._predictions import Predictions, output_columns
-from prudent.pipeline import FitResult
+
+if TYPE_CHECKING:  # the fit is not loaded to predict (start-up of `prudent predict`)
+    from prudent.pipeline import FitResult
 
 __all__ = ["Bundle", "load"]
 
@@ -70,6 +77,8 @@ class Bundle:
     def from_fit(cls, result: FitResult) -> Bundle:
         """Build an in-memory bundle from a fit."""
         extras = {"label_issues.csv": result.label_issues.to_csv(index=False).encode()}
+        from prudent.bundle._retune import write_arrays
+
         extras["artifacts.npz"] = write_arrays(result.trust.artifacts)
         if result.test_frame is not None:
             evidence = io.BytesIO()
@@ -138,24 +147,31 @@ class Bundle:
         rules: Any = None,
         on_notice: Callable[[str], None] | None = None,
         strict: bool = False,
+        keep: Sequence[str] = (),
     ) -> pd.DataFrame:
         """:meth:`predictions` as a table, with the input's index (same parameters).
+
+        ``keep`` names input columns (an id, say) copied first into the output.
 
         Returns
         -------
         pandas.DataFrame
-            One row per input row, in order and with the input's index: the columns of
-            :func:`prudent.models.output_columns` (prediction, confidence, proba_<class>…,
-            ood_score, is_ood, prediction_set, decision, reason, defer_reason).
+            One row per input row, in order and with the input's index: the ``keep`` columns,
+            then those of :func:`prudent.models.output_columns` (prediction, confidence,
+            proba_<class>…, ood_score, is_ood, prediction_set, decision, reason, defer_reason).
 
         Raises
         ------
         SchemaError
             As :meth:`predictions`.
+        DataError
+            A ``keep`` column is not in ``frame`` or has an output column's name.
         """
+        check_keep(frame, keep, self.model.classes)
         out = self.predictions(frame, rules=rules, on_notice=on_notice, strict=strict)
         # the input's index, so that df["prediction"] = bundle.predict(df)[...] aligns
-        return out.to_frame(frame.index, lists=True)  # prediction_set: lists in Python
+        table = out.to_frame(frame.index, lists=True)  # prediction_set: lists in Python
+        return with_kept(frame, table, keep)
 
     def predict_file(
         self,
@@ -167,12 +183,14 @@ class Bundle:
         on_notice: Callable[[str], None] | None = None,
         strict: bool = False,
         encoding: str = "utf-8",
+        keep: Sequence[str] = (),
     ) -> int:
         """Stream ``source`` through :meth:`predict` into ``destination`` in bounded memory.
 
         The rows go to a hidden file beside ``destination``, renamed to it only once every
         row is predicted: a failure part-way leaves no truncated output behind (and an older
-        ``destination`` untouched). ``encoding`` is the text encoding of a CSV ``source``.
+        ``destination`` untouched). ``encoding`` is the text encoding of a CSV ``source``;
+        ``keep`` names input columns (an id, say) copied first into every output row.
 
         Returns
         -------
@@ -193,7 +211,7 @@ class Bundle:
         partial = target.with_name(f".{target.stem}.partial{target.suffix}")
         try:
             chunks = iter_table(Path(source), chunk_rows=chunk_rows, encoding=encoding)
-            total = self._stream(chunks, partial, rules, on_notice, strict)
+            total = self._stream(chunks, partial, rules, on_notice, strict, tuple(keep))
         except BaseException:
             partial.unlink(missing_ok=True)
             raise
@@ -207,6 +225,7 @@ class Bundle:
         rules: Any,
         on_notice: Callable[[str], None] | None,
         strict: bool,
+        keep: tuple[str, ...] = (),
     ) -> int:
         seen: set[str] = set()
 
@@ -219,12 +238,14 @@ class Bundle:
         with TableWriter(destination) as writer:
             for chunk in chunks:
                 if chunk.shape[1] == 0:
-                    writer.write(pd.DataFrame(columns=output_columns(self.model.classes)))
+                    columns = [*keep, *output_columns(self.model.classes)]
+                    writer.write(pd.DataFrame(columns=columns))
                     continue
+                check_keep(chunk, keep, self.model.classes)
                 chunk.index = pd.RangeIndex(total, total + len(chunk))  # file row numbers
                 got = self.predictions(chunk, rules=rules, on_notice=once, strict=strict)
                 out = got.to_frame(chunk.index)  # files keep the prediction set's JSON text
-                writer.write(out)
+                writer.write(with_kept(chunk, out, keep))
                 total += len(out)
         return total
 
@@ -279,6 +300,8 @@ class Bundle:
         >>> retuned.manifest["spec"]["review_budget"], retuned.model is bundle.model
         (0.2, False)
         """
+        from prudent.bundle._retune import retune_bundle
+
         return retune_bundle(
             self,
             target_accuracy=target_accuracy,
@@ -418,6 +441,32 @@ class Bundle:
         model = _load_model(root / MODEL_FILE)
         extras = {n: (root / n).read_bytes() for n in files if n != MODEL_FILE}
         return cls(model, manifest, extras, path=root)
+
+
+def check_keep(frame: pd.DataFrame, keep: Sequence[str], classes: Any) -> None:
+    """Refuse columns to keep that the input lacks, or that an output column would hide.
+
+    Raises
+    ------
+    DataError
+        Naming the columns and the fix.
+    """
+    missing = [c for c in keep if c not in frame.columns]
+    if missing:
+        have = ", ".join(map(str, list(frame.columns)[:20]))
+        raise DataError(f"Column(s) {missing} to keep are not in the input (it has: {have}).")
+    clash = [c for c in keep if c in set(output_columns(classes))]
+    if clash:
+        raise DataError(
+            f"Column(s) {clash} to keep have the name of an output column; rename them first."
+        )
+
+
+def with_kept(frame: pd.DataFrame, out: pd.DataFrame, keep: Sequence[str]) -> pd.DataFrame:
+    """``out`` with the ``keep`` columns of ``frame`` (same index) in front."""
+    if not keep:
+        return out
+    return pd.concat([frame[list(dict.fromkeys(keep))], out], axis=1)
 
 
 def _read_manifest(root: Path) -> dict[str, Any]:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import platform
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prudent._json import json_value
-from prudent.pipeline import FitResult
+
+if TYPE_CHECKING:
+    from prudent.pipeline import FitResult
 
 __all__ = ["FORMAT_VERSION", "build_manifest", "running_versions"]
 

@@ -190,9 +190,20 @@ def predict(
         bool, Opt(help="Refuse columns that are not model inputs instead of ignoring them.")
     ] = False,
     encoding: Annotated[str, Opt(help="Text encoding of a CSV input, e.g. latin-1.")] = "utf-8",
+    id_column: Annotated[
+        str | None, Opt(metavar="COL", help="Copy this input column (an id) first into the output.")
+    ] = None,
+    keep_columns: Annotated[
+        list[str] | None,
+        Opt(metavar="COL", help=f"Copy these input columns into the output too {COLS}."),
+    ] = None,
 ) -> None:
     """Predict every row of a file, streaming, in input order."""
+    from prudent._compat import import_skops_io
+    from prudent._library import split_names
     from prudent.bundle import load
+
+    import_skops_io()  # before the bundle's load: skips skops' import of all scikit-learn
 
     console = _console()
     _check_paths(data, out)
@@ -214,6 +225,7 @@ def predict(
         on_notice=lambda m: console.print(f"• {m}", highlight=False),
         strict=strict,
         encoding=encoding,
+        keep=[*([id_column] if id_column else []), *split_names(keep_columns)],
     )
     console.print(f"Predicted {n} row(s) → {out}")
 

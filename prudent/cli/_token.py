@@ -31,11 +31,6 @@ token_app = typer.Typer(
 )
 
 
-def _split(values: list[str]) -> list[str]:
-    """Repeated options and comma-separated lists, as one list."""
-    return [v.strip() for value in values for v in value.split(",") if v.strip()]
-
-
 @token_app.command("add")
 def add(
     name: Annotated[str, typer.Argument(help="Who will hold the token.")],
@@ -54,9 +49,10 @@ def add(
     ] = None,
 ) -> None:
     """Create an API token: print it once (stdout); store only its SHA-256 in the tokens file."""
+    from prudent._library import split_names
     from prudent.api import add_token
 
-    roles = _split(role)
+    roles = list(split_names(role))
     secret = add_token(tokens, name, roles, rate_limit=rate_limit, burst=burst)
     typer.echo(secret)
     Console(stderr=True, highlight=False).print(

@@ -6,7 +6,6 @@ from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 
 import pandas as pd
-from sklearn import datasets as skd
 
 from prudent.errors import DataReadError
 
@@ -16,6 +15,8 @@ EXAMPLES = ("breast_cancer", "wine", "digits", "iris", "movie_reviews")
 
 
 def _sklearn(name: str) -> pd.DataFrame:
+    from sklearn import datasets as skd  # here: importing it costs start-up to every command
+
     loader = {
         "breast_cancer": skd.load_breast_cancer,
         "wine": skd.load_wine,

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from prudent.bundle import load
 from prudent.cli import app
 from prudent.data import read_table, write_table
+from prudent.errors import DataError
 from prudent.models import output_columns
 from tests.cli.conftest import Trained
 from tests.cli.test_fit_command import assert_one_line_error
@@ -168,3 +169,27 @@ def test_predict_refuses_other_library_versions(
     (tmp_path / "new.csv").write_text("a\n1\n")
     done = run_cli("show", tampered)
     assert_one_line_error(done, "skops 0.1.0 (running", "install those versions or refit")
+
+
+def test_predict_carries_the_id_and_kept_columns_into_the_output(
+    trained: Trained, tmp_path: Path
+) -> None:
+    rows = trained.new.assign(order_id=[f"o-{i}" for i in range(len(trained.new))], region="eu")
+    rows = rows.sample(frac=1.0, random_state=3)  # ids out of order: rows still align
+    write_table(rows, tmp_path / "new.csv")
+    done = _invoke(
+        trained, tmp_path / "new.csv", tmp_path / "out.csv",
+        "--id-column", "order_id", "--keep-columns", "region,city", "--chunk-rows", "7",
+    )  # fmt: skip
+    assert done.exit_code == 0, done.output
+    out = read_table(tmp_path / "out.csv")
+    assert list(out.columns[:3]) == ["order_id", "region", "city"]
+    assert out["order_id"].tolist() == rows["order_id"].tolist()
+    alone = load(trained.bundle).predict(rows, keep=["order_id"])
+    assert alone.index.equals(rows.index) and alone["order_id"].equals(rows["order_id"])
+    assert out["prediction"].tolist() == alone["prediction"].tolist()
+    bad = _invoke(trained, tmp_path / "new.csv", tmp_path / "x.csv", "--id-column", "nope")
+    assert isinstance(bad.exception, DataError) and "['nope'] to keep" in str(bad.exception)
+    clash = rows.assign(decision="x")
+    with pytest.raises(DataError, match=r"\['decision'\] to keep have the name of an output"):
+        load(trained.bundle).predict(clash, keep=["decision"])
