@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter
+import asyncio
 from typing import Any
 
 import pandas as pd
@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from pydantic import BaseModel
 from starlette.responses import JSONResponse, Response
 
+from prudent.api._errors import ApiError, status_of
 from prudent.api._inputs import model_inputs
 from prudent.api._schemas import (
     ApiModels,
@@ -19,6 +20,7 @@ from prudent.api._schemas import (
     feedback_pairs,
 )
 from prudent.api._v2 import ERRORS, service_of
+from prudent.feedback import LabelOutcome, ingest_labels, outcome_counts
 from prudent.serve import CONTENT_TYPE, render_metrics
 
 __all__ = ["add_json_routes"]
@@ -60,26 +62,52 @@ async def predict(body: Any, request: Request, strict: bool = False) -> Response
 
 
 async def feedback(body: FeedbackRequest, request: Request) -> FeedbackResponse:
-    """Record true labels, all or none: 200 with each one's status — ``created``, ``duplicate``
-    (the same label again; nothing stored) or ``correction`` (a different label, stored with its
-    time; the earlier one is kept). 404 names an unknown id, 400 a label not among the classes
-    (as every bad input), 403 a review case held by another reviewer."""
+    """Record true labels row by row: 200 with each one's status — ``created``, ``duplicate``
+    (the same label again; nothing stored), ``correction`` (a different label, stored with its
+    time; the earlier one is kept), ``unknown`` (no such prediction id) or ``refused`` (a review
+    case held by another reviewer), the refused ones with ``field`` and ``error``; the other
+    rows are stored. When no row is stored: 404 for an unknown id, 403 for a held case (the
+    first row's refusal), with every row in ``errors``. A body that does not match the
+    published schema (a label not among the classes) is 400 as a whole."""
     service = service_of(request)
     predictor = service.predictor_for(service.settings.model_name)
-    source = str(request.state.principal)
-    results = await predictor.add_feedback(feedback_pairs(body), source=source)
-    items = [
-        {
-            "prediction_id": r.prediction_id,
-            "label": r.label,
-            "status": r.status.value,
-            "previous_label": r.previous_label,
-            "received_at": r.received_at,
-        }
-        for r in results
-    ]
-    counts = Counter(r.status.value for r in results)
-    return FeedbackResponse.model_validate({"items": items, "counts": dict(counts)})
+    outcomes = await asyncio.to_thread(
+        ingest_labels,
+        predictor.log,
+        feedback_pairs(body),
+        source=str(request.state.principal),
+        allowed_labels=predictor.classes,
+    )
+    for o in outcomes:
+        service.metrics.feedback.labels(status=o.status).inc()
+    if all(o.error is not None for o in outcomes):
+        raise _refusal(outcomes)
+    items = [_item(o) for o in outcomes]
+    return FeedbackResponse.model_validate({"items": items, "counts": outcome_counts(outcomes)})
+
+
+def _item(outcome: LabelOutcome) -> dict[str, Any]:
+    r, problem = outcome.result, outcome.problem
+    item: dict[str, Any] = {"prediction_id": outcome.prediction_id, "status": outcome.status}
+    if r is not None:
+        return (
+            item
+            | {"label": r.label, "previous_label": r.previous_label}
+            | {"received_at": r.received_at}
+        )
+    assert problem is not None
+    return item | {"label": outcome.label, "field": problem.field, "error": problem.expected}
+
+
+def _refusal(outcomes: list[LabelOutcome]) -> ApiError:
+    """Every row was refused: the first refusal's status, every row's problem in ``errors``."""
+    first = outcomes[0]
+    assert first.error is not None and first.problem is not None
+    problems = [o.problem for o in outcomes if o.problem is not None]
+    message = str(first.error)
+    if len(outcomes) > 1:
+        message += f" (every one of the {len(outcomes)} labels was refused, listed in errors)"
+    return ApiError(status_of(first.error), message, field=first.problem.field, problems=problems)
 
 
 async def metrics(request: Request) -> Response:

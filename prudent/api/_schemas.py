@@ -330,17 +330,22 @@ def feedback_pairs(body: FeedbackItem | FeedbackBatch) -> list[tuple[str, object
 
 class FeedbackResult(BaseModel):
     """What one label did: ``created`` (first label), ``duplicate`` (same label again, nothing
-    stored), or ``correction`` (a different label, stored with its time; the earlier one kept)."""
+    stored), ``correction`` (a different label, stored with its time; the earlier one kept),
+    ``unknown`` (no prediction has that id) or ``refused`` (``error`` says why, ``field``
+    which field is at fault)."""
 
     prediction_id: str
-    label: str
-    status: Literal["created", "duplicate", "correction"]
+    label: Label
+    status: Literal["created", "duplicate", "correction", "unknown", "refused"]
     previous_label: str | None = None
-    received_at: datetime
+    received_at: datetime | None = None
+    field: str | None = None
+    error: str | None = None
 
 
 class FeedbackResponse(BaseModel):
-    """The outcome of every label, in order, and how many of each status."""
+    """The outcome of every label, in order, and how many of each status (200 when at least one
+    label is stored or was already there)."""
 
     items: list[FeedbackResult]
     counts: dict[str, int]

@@ -19,10 +19,9 @@ import signal
 import socket
 import tempfile
 import threading
-from collections import Counter
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import uvicorn
@@ -31,7 +30,10 @@ from uvicorn.config import LOGGING_CONFIG
 
 from prudent.api import StartingApp
 from prudent.config import Settings, is_loopback
-from prudent.errors import ConfigError, DataError, FeedbackError, UnknownPredictionError
+from prudent.errors import ConfigError, DataError, FeedbackError
+
+if TYPE_CHECKING:
+    from prudent.feedback import LabelOutcome
 
 __all__ = ["export_settings", "register", "run_app", "starting_app_from_env"]
 
@@ -228,12 +230,14 @@ def feedback(
     log_db: Annotated[str | None, Opt("--log-db", help=_LOG_DB)] = None,
     source: Annotated[str, Opt(help="Recorded as who gave the labels.")] = "cli",
 ) -> None:
-    """Attach true labels from a file to logged predictions.
+    """Attach true labels from a file to logged predictions, row by row.
 
-    Prints how many were stored, duplicates, corrections, unknown ids and refused labels.
+    Prints how many were stored, duplicates, corrections, unknown ids and refused labels, then
+    each refused row and why; exits 1 when a row was refused (the others are stored).
     """
     from prudent.bundle import load
     from prudent.data import read_table
+    from prudent.feedback import ingest_labels, outcome_counts
     from prudent.store import SqlPredictionLog
 
     settings = Settings.load(log_db=log_db)
@@ -245,28 +249,19 @@ def feedback(
             f"Labels file '{labels}' lacks column(s) {missing}; it needs prediction_id,label."
         )
     _check_log_exists(settings.log_db)
-    counts: Counter[str] = Counter()
-    failed: dict[str, list[str]] = {"unknown": [], "refused": []}
+    pairs = list(zip(table["prediction_id"], table["label"], strict=True))
     with SqlPredictionLog.open(settings.log_db, synchronous=settings.synchronous) as log:
         if log.count(model_version=model.version) == 0:
             raise FeedbackError(
                 f"The prediction log {settings.log_db} holds no prediction of bundle "
                 f"{model.version} ('{bundle}'); pass the --log-db that `prudent serve` used."
             )
-        for pid, label in zip(table["prediction_id"], table["label"], strict=True):
-            try:
-                result = log.add_feedback(
-                    str(pid), label, source=source, allowed_labels=model.classes
-                )
-                counts["stored" if result.status.value == "created" else result.status.value] += 1
-            except UnknownPredictionError:
-                failed["unknown"].append(str(pid))
-            except FeedbackError:
-                failed["refused"].append(str(pid))
+        outcomes = ingest_labels(log, pairs, source=source, allowed_labels=model.classes)
+    counts = outcome_counts(outcomes)
+    counts["stored"] = counts.pop("created", 0)
     kinds = ("stored", "duplicate", "correction", "unknown", "refused")
-    counts |= {k: len(v) for k, v in failed.items()}
-    Console(highlight=False).print(", ".join(f"{counts[k]} {k}" for k in kinds))
-    _exit_on_failures(failed)
+    Console(highlight=False).print(", ".join(f"{counts.get(k, 0)} {k}" for k in kinds))
+    _exit_on_failures(outcomes)
 
 
 def _check_log_exists(url: str) -> None:
@@ -283,14 +278,18 @@ def _check_log_exists(url: str) -> None:
         )
 
 
-def _exit_on_failures(failed: dict[str, list[str]]) -> None:
-    """List the ids that were unknown or refused (first 20 of each) and exit 1 if any."""
+def _exit_on_failures(outcomes: list[LabelOutcome]) -> None:
+    """List the unknown and refused ids, then why (first 20 of each), and exit 1 if any."""
     err = Console(stderr=True, highlight=False)
-    for kind, ids in failed.items():
+    refused = [o for o in outcomes if o.error is not None]
+    for kind in ("unknown", "refused"):
+        ids = [o.prediction_id for o in refused if o.status == kind]
         if ids:
             more = f" and {len(ids) - 20} more" if len(ids) > 20 else ""
             err.print(f"{kind} prediction_id(s): {', '.join(ids[:20])}{more}")
-    if any(failed.values()):
+    for o in refused[:20]:
+        err.print(f"row {o.row + 1}: {o.error}")
+    if refused:
         raise typer.Exit(1)
 
 

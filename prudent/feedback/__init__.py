@@ -7,7 +7,9 @@ is persisted by :mod:`prudent.store`; labels go through its feedback log.
 :func:`case_dict` is a case as JSON data, for the command line; :func:`case_view` is a case
 as the review page shows it (fields by name, values outside the reference rows' range marked
 by :class:`SeenValues`); :func:`set_aside_case` skips or flags a case for both;
-:func:`label_rate` counts the labels received lately (the dashboard's). Label Studio:
+:func:`label_rate` counts the labels received lately (the dashboard's);
+:func:`ingest_labels` records labels row by row and reports each row's :class:`LabelOutcome`
+(``prudent feedback`` and ``POST /feedback`` call it). Label Studio:
 :func:`task_of` and :func:`labeling_config` export cases as tasks, :func:`read_annotations`
 reads an export back as labels.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 from prudent.feedback._actions import ASIDE, set_aside_case
 from prudent.feedback._case_view import REASON_TEXT, CaseView, FieldView, SeenValues, case_view
+from prudent.feedback._ingest import LabelOutcome, ingest_labels, outcome_counts
 from prudent.feedback._labelstudio import (
     LabelStudioLabels,
     labeling_config,
@@ -31,6 +34,7 @@ __all__ = [
     "REASON_TEXT",
     "CaseView",
     "FieldView",
+    "LabelOutcome",
     "LabelRate",
     "LabelStudioLabels",
     "QueuePolicy",
@@ -38,8 +42,10 @@ __all__ = [
     "audit_draw",
     "case_dict",
     "case_view",
+    "ingest_labels",
     "label_rate",
     "labeling_config",
+    "outcome_counts",
     "read_annotations",
     "set_aside_case",
     "task_of",

@@ -37,6 +37,7 @@ from prudent.store._records import (
     new_prediction_id,
     utc_now,
 )
+from prudent.store._rules import check_allowed
 from prudent.store._sql import SqlPredictionLog
 from prudent.store._sql_read import window_filter
 from prudent.store._tables import feedback as feedback_table
@@ -63,6 +64,7 @@ __all__ = [
     "SqlPredictionLog",
     "StoredAlert",
     "Triage",
+    "check_allowed",
     "feedback_table",
     "head_revision",
     "new_prediction_id",

@@ -86,6 +86,8 @@ def test_cli_feedback_counts_every_outcome(
     assert "1 stored, 1 duplicate, 1 correction, 1 unknown, 1 refused" in result.stdout
     assert "unknown prediction_id(s): nope" in result.stderr
     assert f"refused prediction_id(s): {ids[1]}" in result.stderr
+    assert "row 4: " in result.stderr and "row 5: " in result.stderr  # each refusal, with why
+    assert "'maybe'" in result.stderr.split("row 5: ")[1]
     with SqlPredictionLog.open(url) as log:
         assert [e.label for e in log.feedback_history(ids[0])] == ["benign", "malignant"]
 

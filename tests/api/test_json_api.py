@@ -124,7 +124,32 @@ def test_feedback_stored_duplicate_correction_unknown_refused(
             "received": "'maybe'",
         }
     ]
+    mixed = client.post(
+        "/feedback",
+        json={
+            "items": [
+                {"prediction_id": "nope", "label": "benign"},
+                {"prediction_id": ids[1], "label": "malignant"},
+            ]
+        },
+        headers=auth,
+    )  # row by row: the unknown id is refused, the other label is stored
+    assert mixed.status_code == 200 and mixed.json()["counts"] == {"unknown": 1, "correction": 1}
+    unknown_item = mixed.json()["items"][0]
+    assert (unknown_item["status"], unknown_item["field"]) == ("unknown", "prediction_id")
+    assert "nope" in unknown_item["error"]
+    all_unknown = client.post(
+        "/feedback",
+        json={"items": [{"prediction_id": p, "label": "benign"} for p in ("x1", "x2")]},
+        headers=auth,
+    )
+    assert all_unknown.status_code == 404
+    assert [(e["row"], e["field"]) for e in all_unknown.json()["errors"]] == [
+        (0, "prediction_id"),
+        (1, "prediction_id"),
+    ]
     with SqlPredictionLog.open(f"sqlite:///{tmp_path / 'log.db'}") as log:
+        assert [h.label for h in log.feedback_history(ids[1])] == ["benign", "malignant"]
         history = log.feedback_history(ids[0])
     assert [(h.label, h.source) for h in history] == [
         ("benign", "reviewer"),

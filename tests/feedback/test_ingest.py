@@ -1,0 +1,64 @@
+"""Label ingestion: each row judged on its own, on every backend; the others are stored."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from prudent.errors import FeedbackConflictError
+from prudent.feedback import ingest_labels, outcome_counts
+from prudent.store import LogStore
+from tests.store.conftest import make_record
+
+CLASSES = ["setosa", "versicolor", "virginica"]
+
+
+def test_ingest_stores_every_valid_row_and_says_why_the_others_were_refused(
+    log: LogStore,
+) -> None:
+    held, free, other = make_record(decision="review"), make_record(), make_record()
+    log.write([held, free, other])
+    log.claim(held.id, "bob")
+    rows = [
+        (free.id, "setosa"),
+        ("nope", "setosa"),
+        (other.id, "rose"),
+        (held.id, "virginica"),  # bob holds this case: ana may not label it
+        (free.id, "setosa"),
+        (free.id, np.str_("versicolor")),
+        (other.id, "virginica"),
+    ]
+    outcomes = ingest_labels(log, rows, source="ana", allowed_labels=CLASSES)
+    assert [o.status for o in outcomes] == [
+        "created",
+        "unknown",
+        "refused",
+        "refused",
+        "duplicate",
+        "correction",
+        "created",
+    ]
+    assert outcome_counts(outcomes) == {
+        "created": 2,
+        "unknown": 1,
+        "refused": 2,
+        "duplicate": 1,
+        "correction": 1,
+    }
+    problems = [o.problem for o in outcomes]
+    assert problems[1] is not None and (problems[1].field, problems[1].row) == ("prediction_id", 1)
+    assert problems[2] is not None and problems[2].field == "label"
+    assert "'rose'" in problems[2].received and "setosa" in problems[2].expected
+    assert isinstance(outcomes[3].error, FeedbackConflictError)
+    assert [e.label for e in log.feedback_history(free.id)] == ["setosa", "versicolor"]
+    assert [e.label for e in log.feedback_history(other.id)] == ["virginica"]
+    assert log.feedback_history(held.id) == []
+
+
+def test_ingest_of_valid_rows_is_one_batch_with_the_log_s_statuses(log: LogStore) -> None:
+    records = [make_record() for _ in range(3)]
+    log.write(records)
+    rows = [(r.id, label) for r, label in zip(records, CLASSES, strict=True)]
+    outcomes = ingest_labels(log, rows, source="cli", allowed_labels=CLASSES)
+    assert [o.result.label for o in outcomes if o.result is not None] == CLASSES
+    assert all(o.problem is None for o in outcomes)
+    assert ingest_labels(log, [], source="cli") == []
