@@ -25,7 +25,15 @@ if TYPE_CHECKING:
 
     from prudent.models import RuleSet
 
-__all__ = ["fit", "load", "parse_costs", "rules_text", "split_names", "with_report"]
+__all__ = [
+    "check_rules",
+    "fit",
+    "load",
+    "parse_costs",
+    "rules_text",
+    "split_names",
+    "with_report",
+]
 
 _NAMES = ("text", "categorical", "numeric", "drop", "candidates")
 
@@ -46,6 +54,36 @@ def split_names(values: str | Iterable[str] | None) -> tuple[str, ...]:
         return ()
     items = [values] if isinstance(values, str) else list(values)
     return tuple(p.strip() for v in items for p in str(v).split(",") if p.strip())
+
+
+def check_rules(
+    text: str | None, table: pd.DataFrame | None = None, target: str | None = None
+) -> None:
+    """Refuse a rules file early: its syntax alone, or also its columns and classes.
+
+    The fit checks the rules again against the final schema; this check only makes a typo
+    fail in seconds instead of after the whole fit.
+
+    Raises
+    ------
+    RuleError
+        A syntax error (with line and position), an unknown column or class (with the
+        closest names).
+    """
+    from prudent.data import prepare_target
+    from prudent.errors import TargetError
+    from prudent.models import RuleSet
+
+    if not text:
+        return
+    if table is None or target is None or target not in table.columns:
+        RuleSet.from_yaml(text)
+        return
+    try:
+        classes: list[str] | None = [str(c) for c in prepare_target(table, target).classes]
+    except TargetError:
+        classes = None  # the fit names the target's problem itself
+    RuleSet.from_yaml(text, columns=[c for c in table.columns if c != target], classes=classes)
 
 
 def rules_text(rules: str | os.PathLike[str] | RuleSet | None) -> str | None:
@@ -159,9 +197,12 @@ def fit(
             options[key] = split_names(options[key])
     options["costs"] = parse_costs(options.get("costs"))
     started = time.monotonic() if started is None else started
+    rules_yaml = rules_yaml or rules_text(rules)
+    check_rules(rules_yaml)  # syntax: before any data is read
     table = _table(frame, encoding)
     assert table is not None
-    spec = FitSpec(target=target, rules=rules_yaml or rules_text(rules), **options)
+    check_rules(rules_yaml, table, target)  # columns and classes: before any model is fitted
+    spec = FitSpec(target=target, rules=rules_yaml, **options)
     rep = reporter if reporter is not None else LoggingReporter(progress=progress)
     ood = _table(ood_examples, encoding)
     # one BLAS/OpenMP thread: on 2 shared, busy cores the text logistic baseline took 60 s

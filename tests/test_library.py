@@ -8,6 +8,7 @@ import logging
 import re
 import subprocess
 import sys
+import time
 import warnings
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import pytest
 
 import prudent
 from prudent.data import write_table
-from prudent.errors import BundleError, ConfigError, DataReadError, PrudentWarning
+from prudent.errors import BundleError, ConfigError, DataReadError, PrudentWarning, RuleError
 from prudent.models import RuleSet
 from tests.fixtures import FAST, example, reviews
 
@@ -177,3 +178,18 @@ def test_fit_takes_a_file_and_comma_separated_columns(wine: pd.DataFrame, tmp_pa
     kept = set(bundle.schema.feature_names)
     assert {"ash", "hue"}.isdisjoint(kept) and "alcohol" in kept
     assert bundle.extras["rules.yaml"] == RULES.encode()
+
+
+def test_a_rules_typo_fails_before_the_data_is_read_or_a_model_fitted(tmp_path: Path) -> None:
+    wine = example("wine")
+    bad_syntax = "rules:\n  - name: r\n    when: alcohol = 13\n    then: class_0\n"
+    with pytest.raises(RuleError, match="use '==' to compare"):  # the data file is not read
+        prudent.fit(tmp_path / "missing.csv", target="target", rules_yaml=bad_syntax)
+    started = time.monotonic()
+    for text, word in [
+        ("rules:\n  - name: r\n    when: alcohl > 13\n    then: class_0\n", "alcohol"),
+        ("rules:\n  - name: r\n    when: alcohol > 13\n    then: clas_0\n", "class_0"),
+    ]:
+        with pytest.raises(RuleError, match=word):
+            prudent.fit(wine, target="target", rules_yaml=text, time_limit=600)
+    assert time.monotonic() - started < 20  # not after a 600 s fit
