@@ -100,15 +100,42 @@ class GuardedModel:
         raw = self._raw(model, X)
         return raw if calibrator is None else np.asarray(calibrator.predict_proba(raw))
 
+    def __getstate__(self) -> dict[str, Any]:
+        """What is saved: a backup that is the primary or one of its members is saved once.
+
+        skops shares no object between places, so the logistic baseline, when it is also the
+        primary (or a member of the ensemble), would be written twice; it is written as the
+        index of the primary's part it is (``backup_in_primary``: 0 the primary itself, ``i``
+        its member ``estimators_[i - 1]``) and restored by :meth:`__setstate__`.
+        """
+        state = dict(self.__dict__)
+        parts = [self.primary, *getattr(self.primary, "estimators_", [])]
+        shared = [
+            i for i, part in enumerate(parts) if self.backup is not None and part is self.backup
+        ]
+        if shared:
+            state["backup"], state["backup_in_primary"] = None, shared[0]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Restore the saved state, the shared backup included."""
+        shared = state.pop("backup_in_primary", None)
+        self.__dict__.update(state)
+        if shared is not None:
+            parts = [self.primary, *getattr(self.primary, "estimators_", [])]
+            self.backup = parts[int(shared)]
+
     def scores(self, X: pd.DataFrame) -> RawScores:
         """Calibrated probabilities of both models and the OOD score for validated rows."""
         raw = self._raw(self.primary, X)
         primary = raw
         if self.primary_calibrator is not None:
             primary = np.asarray(self.primary_calibrator.predict_proba(raw))
-        backup = (
-            None if self.backup is None else self._proba(self.backup, self.backup_calibrator, X)
-        )
+        backup = None
+        if self.backup is not None:  # the primary's probabilities serve when it is the backup
+            b_raw = raw if self.backup is self.primary else self._raw(self.backup, X)
+            cal = self.backup_calibrator
+            backup = b_raw if cal is None else np.asarray(cal.predict_proba(b_raw))
         ood_score = None
         if self.ood is not None and self.ood_features is not None:
             ood_score = np.asarray(

@@ -259,3 +259,22 @@ def _re(text: str) -> str:
     import re
 
     return re.escape(text.replace("\\", "\\\\"))
+
+
+def test_backup_shared_with_the_primary_is_saved_once(saved: Path) -> None:
+    """The logistic backup, when it is the primary or one of its members, is written once
+    and restored as that same object (skops shares no object between places)."""
+    model = load(saved).model
+    parts = [model.primary, *getattr(model.primary, "estimators_", [])]
+    others = [
+        sio.dumps(model.primary),
+        *(sio.dumps(p) for p in parts[1:]),
+    ]
+    for i, part in enumerate(parts):
+        model.backup = part
+        blob = sio.dumps(model)
+        again = sio.loads(blob, trusted=sio.get_untrusted_types(data=blob))
+        again_parts = [again.primary, *getattr(again.primary, "estimators_", [])]
+        assert again.backup is again_parts[i]
+        model.backup = None
+        assert len(blob) < len(sio.dumps(model)) + len(others[i]) // 2
