@@ -111,6 +111,13 @@ class Settings(BaseSettings):
     """Share of the deadline the primary model gets before the backup model is asked."""
     shutdown_timeout_s: float = Field(8.0, gt=0)
     """On SIGTERM, how long requests already started may take to finish."""
+    monitor_interval_s: float = Field(60.0, ge=0)
+    """Seconds between evaluations of the alert rules on the log (one evaluator across
+    replicas holds a lease in the log's database); 0 turns the service's evaluation off."""
+    alerts: Path | None = None
+    """Alert rules overriding the shipped ``alerts.yaml`` key by key."""
+    alert_webhook: str | None = Field(None, pattern=r"^https?://")
+    """Where each alert is POSTed as JSON (once firing, once resolved), besides the log."""
     prometheus_multiproc_dir: Path | None = Field(None, validation_alias="PROMETHEUS_MULTIPROC_DIR")
     """Folder for prometheus_client's multi-process metrics (set with several workers)."""
 

@@ -1,6 +1,6 @@
 """Shared pytest fixtures and the rule for tests that need a real service.
 
-A test that needs PostgreSQL, Chromium or the embeddings extra calls
+A test that needs PostgreSQL, Chromium, promtool or the embeddings extra calls
 :func:`require` with the service's name. On a laptop without it the test skips
 with a one-line reason; in CI (``PRUDENT_REQUIRE_<NAME>=1``) it fails instead.
 """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -13,6 +14,7 @@ from fastapi.openapi.utils import get_openapi
 from prometheus_client import CollectorRegistry
 
 from prudent.api._admin import add_admin_routes
+from prudent.api._alerting import AlertLoop
 from prudent.api._auth import PUBLIC_ROUTES, AuthMiddleware
 from prudent.api._dashboard import add_dashboard_routes
 from prudent.api._errors import install_error_handlers
@@ -115,10 +117,14 @@ def create_app(
         schema, classes, max_rows=settings.max_rows, max_chars=settings.max_string_chars
     )
 
+    alerting = AlertLoop(settings, metrics, lambda: service.predictor)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         service.start()
+        alerting.start()
         yield
+        await asyncio.to_thread(alerting.stop)
         await service.stop()
 
     from prudent import __version__

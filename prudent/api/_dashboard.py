@@ -17,6 +17,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from starlette.responses import Response
 
+from prudent.api._alerting import sql_log_url
 from prudent.api._dashboard_html import dashboard_body
 from prudent.api._errors import ApiError
 from prudent.api._pages import html_response, page_html
@@ -35,7 +36,7 @@ from prudent.monitor import (
     monitor_log,
 )
 from prudent.serve import Predictor
-from prudent.store import normalise_url, utc_now
+from prudent.store import utc_now
 
 __all__ = ["Board", "add_dashboard_routes"]
 
@@ -94,13 +95,11 @@ def _collect(
 
 
 def _log_url(predictor: Predictor, configured: str) -> str:
-    """The log's URL with its password (the log shows it hidden): the settings' when it is
-    the same database."""
-    shown = getattr(predictor.log, "url", None)
-    if shown is None:
+    """The log's URL with its password (the log shows it hidden)."""
+    url = sql_log_url(predictor, configured)
+    if url is None:
         raise ApiError(503, "The dashboard reads a SQL prediction log; this service has none.")
-    same = normalise_url(configured).render_as_string() == shown
-    return configured if same else str(shown)
+    return url
 
 
 def _window(text: str) -> WindowSpec:

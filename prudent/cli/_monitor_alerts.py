@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import signal
 import threading
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -30,14 +29,6 @@ def _value(state: AlertState) -> str:
     return f"{text} ({seen.note})" if seen.note else text
 
 
-def _duration(value: timedelta) -> str:
-    seconds = int(value.total_seconds())
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds and seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
-
-
 def _rate(rate: FalseAlarmRate | None) -> str:
     if rate is None or rate.rate is None:
         return "n/a" if rate is None else "not replayed"
@@ -55,9 +46,11 @@ def print_alerts(
     console: Console, evaluation: Evaluation, rules: list[RuleSpec], rates: list[FalseAlarmRate]
 ) -> None:
     """Print one line per rule: its settings, state, last value and expected false alarms."""
+    from prudent.monitor import duration_label
+
     note = "" if evaluation.evaluated else f" (evaluated by {evaluation.holder}; stored states)"
     rows = [
-        (spec.name, _threshold(spec, state), _duration(spec.window), _duration(spec.for_),
+        (spec.name, _threshold(spec, state), duration_label(spec.window), duration_label(spec.for_),
          state.state, _value(state), _rate(rate))
         for spec, state, rate in zip(rules, evaluation.states, rates, strict=True)
     ]  # fmt: skip

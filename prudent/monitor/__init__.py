@@ -30,6 +30,7 @@ from prudent.monitor._estimate import AccuracyEstimate
 from prudent.monitor._evaluate import AlertEvaluator, Evaluation, alert_states
 from prudent.monitor._export import alert_dict, report_dict, window_dict
 from prudent.monitor._figures import Estimate, Figure, NotEnoughData, figure_dict
+from prudent.monitor._gauges import MonitorGauges, duration_label
 from prudent.monitor._histogram import Calibration
 from prudent.monitor._monitor import MonitorReport, monitor_log
 from prudent.monitor._notify import notify_incidents
@@ -56,6 +57,7 @@ __all__ = [
     "FalseAlarmRate",
     "Figure",
     "Incident",
+    "MonitorGauges",
     "MonitorReport",
     "NotEnoughData",
     "Observation",
@@ -71,6 +73,7 @@ __all__ = [
     "alert_dict",
     "alert_states",
     "default_rules",
+    "duration_label",
     "evaluate_rules",
     "false_alarm_rates",
     "figure_dict",
