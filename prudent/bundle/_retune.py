@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from prudent._json import json_value
-from prudent._typing import EncodedLabels
 from prudent.errors import ConfigError
 from prudent.models._cascade import CascadePolicy
 from prudent.models._decision_policy import REVIEW_BUDGET, PolicyRequest
 from prudent.models._decisions import Decisions
 from prudent.models._retune import (
+    DecisionEvidence,
     decide_evidence,
     policy_evidence,
     retune_policy,
@@ -114,11 +114,14 @@ def _manifest(
     request: PolicyRequest,
     thresholds: dict[str, Any],
     decisions: Decisions,
-    y: EncodedLabels,
+    rows: DecisionEvidence,
 ) -> dict[str, Any]:
     old = bundle.manifest
-    promises = decision_promises(thresholds, request.delta, decisions, bundle.model.classes, y)
-    test = decision_test_section(decisions, bundle.model.classes, y)
+    classes = bundle.model.classes
+    promises = decision_promises(
+        thresholds, request.delta, decisions, classes, rows.y, rows.primary
+    )
+    test = decision_test_section(thresholds, decisions, classes, rows.y, rows.primary)
     spec = old.get("spec", {}) | {
         "target_accuracy": request.target_accuracy,
         "review_budget": request.review_budget,
@@ -173,6 +176,6 @@ def retune_bundle(
     arrays["test_accepted"] = decision_outcome(decisions, model.classes, test.y)[0]
     extras = {k: v for k, v in bundle.extras.items() if k != "report.html"}
     extras[ARTIFACTS] = write_arrays(arrays)
-    new = Bundle(model, _manifest(bundle, request, thresholds, decisions, test.y), extras)
+    new = Bundle(model, _manifest(bundle, request, thresholds, decisions, test), extras)
     new.renderer = bundle.renderer
     return new

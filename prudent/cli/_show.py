@@ -137,7 +137,7 @@ def _diversity(console: Console, d: dict[str, Any]) -> None:
         )
 
 
-def _trust(console: Console, t: dict[str, Any]) -> None:
+def _trust(console: Console, t: dict[str, Any], classes: list[Any]) -> None:
     if not t:
         return
     _diversity(console, t.get("diversity", {}))
@@ -176,15 +176,33 @@ def _trust(console: Console, t: dict[str, Any]) -> None:
             f"{test.get('ood', {}).get('test_fpr', float('nan')):.3f}{extra}",
             highlight=False,
         )
-    _accept(console, t)
+    _accept(console, t, classes)
     flag = t.get("ensemble", {}).get("flag")
     if flag:
         console.print(f"[bold yellow]{flag}[/]", highlight=False)
 
 
-def _accept(console: Console, t: dict[str, Any]) -> None:
+def _costs(console: Console, t: dict[str, Any], classes: list[Any]) -> bool:
+    """The cost policy's line, when a cost matrix decides; whether there was one."""
+    th, test = t.get("thresholds", {}), t.get("test", {})
+    chosen = (th.get("policy") or {}).get("cost_policy")
+    if not chosen or not th.get("costs"):
+        return False
+    val, order = th["costs"], ", ".join(str(c) for c in classes)
+    console.print(
+        f"[bold]Cost policy:[/] answer with the label of least expected cost when it is ≤ the "
+        f"review cost {chosen['review_cost']:g} (costs: rows = true class, columns = predicted,"
+        f" class order {order}); cost per row on validation {val['decisions']:.3f} vs "
+        f"all-review {val['all_review']:.3f} and model only {val['model_only']:.3f}; test "
+        f"decisions: {test.get('decisions', {})}",
+        highlight=False,
+    )
+    return True
+
+
+def _accept(console: Console, t: dict[str, Any], classes: list[Any]) -> None:
     th, test = t.get("thresholds", {}).get("accept"), t.get("test", {})
-    if th:
+    if not _costs(console, t, classes) and th:
         line = (
             f"{th['threshold']:.4f} ({th['method']}), validation coverage {th['coverage']:.3f}"
             if th.get("feasible")
@@ -202,7 +220,7 @@ def _accept(console: Console, t: dict[str, Any]) -> None:
 
 def show_decisions(console: Console, manifest: dict[str, Any]) -> None:
     """Print the accept threshold, the test decisions and the promises."""
-    _accept(console, manifest.get("trust", {}))
+    _accept(console, manifest.get("trust", {}), manifest.get("classes", []))
     _promises(console, manifest)
 
 
@@ -210,7 +228,7 @@ def show_manifest(console: Console, manifest: dict[str, Any]) -> None:
     """Print the schema, leaderboard, chosen model, test metrics and promises."""
     _schema(console, manifest)
     _leaderboard(console, manifest)
-    _trust(console, manifest.get("trust", {}))
+    _trust(console, manifest.get("trust", {}), manifest.get("classes", []))
     _final(console, manifest)
     _promises(console, manifest)
     audit = manifest.get("label_audit", {})

@@ -25,6 +25,7 @@ import numpy as np
 from prudent._typing import BoolArray, EncodedLabels, FloatArray, ProbaMatrix
 from prudent.errors import ConfigError
 from prudent.models._cascade import CascadePolicy
+from prudent.models._cost_summary import held_out_costs
 from prudent.models._thresholds import (
     CostPolicy,
     ThresholdChoice,
@@ -280,5 +281,6 @@ def decision_policy(
         "review_budget": None if request.target_accuracy is not None else request.review_budget,
         "meaningful": accept.feasible and accept.coverage >= MEANINGFUL_COVERAGE,
         "policy": policy.to_dict(),
+        "costs": held_out_costs(policy, P, B, y, in_distribution),
     }
     return policy, info

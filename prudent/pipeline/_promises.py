@@ -19,8 +19,10 @@ from prudent.metrics import (
     risk_coverage_curve,
 )
 from prudent.models._conformal import ConformalClassifier
+from prudent.models._cost_summary import cost_summary
 from prudent.models._decisions import DecisionKind, Decisions
 from prudent.models._guarded import GuardedModel
+from prudent.models._thresholds import CostPolicy
 from prudent.pipeline._engine import CandidateRun, predict_proba_aligned
 from prudent.pipeline._spec import FitSpec
 
@@ -186,6 +188,7 @@ def _backup_promise(
 
 
 DECISION_PROMISES = (
+    "expected cost per row",
     "accuracy of accepted predictions",
     "share of in-distribution rows sent to review",
     "coverage (share accepted)",
@@ -195,12 +198,59 @@ DECISION_PROMISES = (
 """The promises that depend on the thresholds (the others do not change with them)."""
 
 
+def _test_costs(
+    thresholds: dict[str, Any], decisions: Decisions, P: ProbaMatrix, classes: Labels, y: Any
+) -> dict[str, float] | None:
+    chosen = (thresholds.get("policy") or {}).get("cost_policy")
+    if chosen is None:
+        return None
+    return cost_summary(CostPolicy.from_dict(chosen), decisions, P, y, list(classes))
+
+
+def _costs_text(c: dict[str, float]) -> str:
+    return (
+        f"{c['decisions']:.3f} (all-review {c['all_review']:.3f}, model only {c['model_only']:.3f})"
+    )
+
+
+def _cost_promises(
+    thresholds: dict[str, Any], test: dict[str, float], classes: Labels, acc: float
+) -> list[dict[str, Any]]:
+    """With a cost matrix: expected cost per row instead of an accuracy target."""
+    val = thresholds["costs"]
+    order = ", ".join(str(c) for c in classes)
+    kept = test["decisions"] <= val["decisions"] + 2 * np.nan_to_num(test["decisions_se"])
+    n = round(test["coverage"] * test["n"])
+    return [
+        _promise(
+            "expected cost per row",
+            f"≤ {_costs_text(val)} on validation, kept within 2 standard errors; costs: rows "
+            f"= true class, columns = predicted, class order {order}",
+            f"{_costs_text(test)} on the test rows",
+            bool(kept),
+        ),
+        _promise(
+            "accuracy of accepted predictions",
+            "none promised: the cost matrix decides, not an accuracy target",
+            f"{acc:.3f} on {n} accepted" if n else "nothing accepted",
+            None,
+        ),
+        _promise(
+            "coverage (share accepted)",
+            f"{val['coverage']:.3f} on validation",
+            f"{test['coverage']:.3f}",
+            None,
+        ),
+    ]
+
+
 def decision_promises(
     thresholds: dict[str, Any],
     delta: float,
     decisions: Decisions,
     classes: Labels,
     y: EncodedLabels,
+    P: ProbaMatrix,
 ) -> list[dict[str, Any]]:
     """The promises of the thresholds, measured on decided rows with known labels.
 
@@ -212,6 +262,8 @@ def decision_promises(
         The allowed chance a promised accuracy is missed.
     decisions, classes, y
         The rows' decisions, the class labels and the rows' encoded labels.
+    P
+        The primary's calibrated probabilities of the rows (for the cost of the model alone).
 
     Returns
     -------
@@ -220,6 +272,10 @@ def decision_promises(
         named as in :data:`DECISION_PROMISES`.
     """
     accepted, acc = decision_outcome(decisions, classes, y)
+    test_costs = _test_costs(thresholds, decisions, P, classes, y)
+    if test_costs is not None and thresholds.get("costs"):
+        backup = _backup_promise(thresholds, decisions, classes, y)
+        return [*_cost_promises(thresholds, test_costs, classes, acc), backup]
     promises = [
         _accuracy_promise(thresholds["accept"], delta, accepted, acc),
         _review_promise(thresholds.get("review_budget"), decisions),
@@ -235,15 +291,21 @@ def decision_promises(
 
 
 def decision_test_section(
-    decisions: Decisions, classes: Labels, y: EncodedLabels
+    thresholds: dict[str, Any],
+    decisions: Decisions,
+    classes: Labels,
+    y: EncodedLabels,
+    P: ProbaMatrix,
 ) -> dict[str, Any]:
-    """The decision figures of the locked test: counts per kind, coverage, accepted accuracy."""
+    """The decision figures of the locked test: counts per kind, coverage, accepted accuracy
+    (and, with a cost matrix, the costs per row, as :func:`decision_promises` reads them)."""
     accepted, acc = decision_outcome(decisions, classes, y)
     kinds, counts = np.unique(decisions.kind.astype(str), return_counts=True)
     return {
         "decisions": {str(k): int(v) for k, v in zip(kinds, counts, strict=True)},
         "accepted_accuracy": acc,
         "coverage": float(accepted.mean()) if len(accepted) else 0.0,
+        "costs": _test_costs(thresholds, decisions, P, classes, y),
     }
 
 
@@ -258,7 +320,9 @@ def _promises(
     n = len(y)
     conformal, ood, ece = measured["conformal"], measured["ood"], measured["ece"]
     return [
-        *decision_promises(sections["thresholds"], spec.delta, decisions, classes, y),
+        *decision_promises(
+            sections["thresholds"], spec.delta, decisions, classes, y, measured["proba"]
+        ),
         _promise(
             f"conformal coverage (LAC, alpha={spec.alpha})",
             f"≥ {1 - spec.alpha:.3f} (kept within 2 standard errors)",
@@ -346,8 +410,9 @@ def measure_promises(
     label_ok = table["prediction"].to_numpy(dtype=object) == model.classes[y].astype(object)
     rules = model.rules if model.rules is not None and len(model.rules) else None
     measured = {
+        "proba": P,
         "accepted": decision_outcome(decisions, model.classes, y)[0],
-        "decided": decision_test_section(decisions, model.classes, y),
+        "decided": decision_test_section(sections["thresholds"], decisions, model.classes, y, P),
         "backup": raw.backup if raw.backup is not None else np.full_like(P, np.nan),
         "rule_index": None if rules is None else rules.evaluate(X_test).index,
         "ece": ece_consistency_test(P.max(1), P.argmax(1) == y, seed=seed),

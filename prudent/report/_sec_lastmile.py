@@ -32,7 +32,19 @@ _SHOWN_SLICES = 12
 def _operating_point(ax: Any, ev: Evidence, conf: Any, ok: Any, target: float) -> str:
     accept = ev.find("trust.thresholds.accept") or {}
     t = accept.get("threshold")
-    if t is not None and accept.get("feasible", True):
+    costs = ev.find("trust.thresholds.costs")
+    if costs and ev.find("trust.thresholds.policy.cost_policy"):
+        order = ", ".join(ev.classes)
+        line = (
+            "a cost matrix decides (rows = true class, columns = predicted, class order "
+            f"{order}): the cheapest label is given when its expected cost is at most a "
+            f"review's; cost per row on validation {fmt(costs['decisions'])} vs all-review "
+            f"{fmt(costs['all_review'])} and model only {fmt(costs['model_only'])}"
+        )
+        test = ev.find("trust.test.costs")
+        if test:
+            line += f", on the locked test {fmt(test['decisions'])}"
+    elif t is not None and accept.get("feasible", True):
         mask = conf >= float(t)
         point = (float(mask.mean()), float(1 - ok[mask].mean()) if mask.any() else 0.0)
         ax.plot(*point, "o", color=BAD, markersize=9, label=f"threshold {float(t):.3f}")

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
 import prudent
 from prudent.bundle import Bundle
 from prudent.cli import app
+from prudent.cli._show import show_decisions
 from prudent.errors import BundleError, ConfigError
+from prudent.report import render_report
 from tests.fixtures import example, fit_bundle, run_cli
 
 
@@ -107,3 +111,33 @@ def test_cli_retune_writes_a_new_bundle(strict: Path, tmp_path: Path) -> None:
     assert json.loads((out / "manifest.json").read_text())["spec"]["review_budget"] == 0.2
     same = run_cli("retune", strict, "--review-budget", "0.2", "--out", strict)
     assert same.returncode != 0 and "is the bundle being retuned" in same.stderr
+
+
+def test_retune_with_costs_speaks_of_cost_per_row(strict: Path) -> None:
+    bundle = prudent.load(strict)
+    assert bundle.classes == ["benign", "malignant"]
+    retuned = bundle.retune(costs="0,1;10,0", review_cost=0.5)
+    promise = _promise(retuned, "expected cost per row")
+    assert "class order benign, malignant" in promise["promised"]
+    assert "all-review 0.500" in promise["promised"] and promise["kept"]
+    accuracy = _promise(retuned, "accuracy of accepted predictions")
+    assert accuracy["kept"] is None and "cost matrix decides" in accuracy["promised"]
+    # the stored test evidence gives the cost the rows really incur when predicted
+    rows = pd.read_parquet(io.BytesIO(retuned.extras["test_rows.parquet"]))
+    out = retuned.predict(rows.drop(columns=["__row__", "__label__"]))
+    truth = np.array(retuned.classes)[rows["__label__"]]
+    matrix = {("benign", "malignant"): 1.0, ("malignant", "benign"): 10.0}
+    paid = [
+        0.5 if d == "review" else matrix.get((t, p), 0.0)
+        for d, t, p in zip(out["decision"], truth, out["prediction"], strict=True)
+    ]
+    costs = retuned.manifest["trust"]["test"]["costs"]
+    assert costs["decisions"] == pytest.approx(np.mean(paid))
+    assert costs["decisions"] < min(costs["all_review"], costs["model_only"]) + 0.05
+    console = Console(record=True, width=200)
+    show_decisions(console, retuned.manifest)
+    text = console.export_text()
+    assert "Cost policy" in text and "class order benign, malignant" in text
+    assert "never auto-accepts" not in text and "accepts nothing" not in text
+    page = render_report(retuned)
+    assert "a cost matrix decides" in page and "never auto-accepts" not in page
