@@ -279,8 +279,11 @@ def export(
     ),
     overwrite: Annotated[bool, Opt("--overwrite", metavar="", help="Replace OUT.")] = False,
 ) -> None:
-    """Save the shipped model alone as a scikit-learn pipeline (skops): predict_proba gives
-    the bundle's calibrated probabilities; no OOD flag, rules or review decisions."""
+    """Save the shipped model alone as a scikit-learn pipeline file (skops).
+
+    Its predict_proba gives the bundle's calibrated probabilities; it has no OOD flag, rules
+    or review decisions.
+    """
     from prudent.bundle import exported_types, load
     from prudent.bundle._export import check_target
 
