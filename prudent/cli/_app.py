@@ -112,6 +112,9 @@ def fit(
     review_cost: Annotated[
         float | None, Opt(help="Cost of sending a case to review (with --costs).")
     ] = None,
+    ood_over_rules: Annotated[
+        bool, Opt(help="Send unusual inputs to review even when a rule matches them.")
+    ] = False,
 ) -> None:
     """Fit baselines and candidates, prove them, and write a bundle."""
     started = time.monotonic()  # the time limit covers imports, reading and saving too
@@ -140,6 +143,7 @@ def fit(
         rules=rules,
         costs=costs,
         review_cost=review_cost,
+        ood_over_rules=ood_over_rules,
         ood_examples=ood_examples,
         encoding=encoding,
         reporter=reporter,

@@ -73,6 +73,9 @@ class CascadePolicy:
         (with weights ``1 / prior`` this is the balanced-accuracy rule that still predicts a
         rare class); its confidence stays the calibrated probability of that label.
         ``None``: the label of highest probability.
+    ood_over_rules
+        An out-of-distribution row goes to review even when a rule matches it (by default
+        the rule decides, and its reason says the row was also out of distribution).
 
     Examples
     --------
@@ -89,6 +92,7 @@ class CascadePolicy:
     cost_policy: CostPolicy | None = None
     backup_must_agree: bool = True
     class_weights: tuple[float, ...] | None = None
+    ood_over_rules: bool = False
 
     def __post_init__(self) -> None:
         if self.class_weights is not None:
@@ -106,6 +110,7 @@ class CascadePolicy:
                 f"got {type(self.cost_policy).__name__}."
             )
         object.__setattr__(self, "backup_must_agree", bool(self.backup_must_agree))
+        object.__setattr__(self, "ood_over_rules", bool(self.ood_over_rules))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe plain data; an infinite threshold is written as ``None``."""
@@ -119,6 +124,7 @@ class CascadePolicy:
         }
         out["cost_policy"] = None if self.cost_policy is None else self.cost_policy.to_dict()
         out["backup_must_agree"] = self.backup_must_agree
+        out["ood_over_rules"] = self.ood_over_rules
         out["class_weights"] = None if self.class_weights is None else list(self.class_weights)
         return out
 
@@ -322,10 +328,19 @@ def _reasons(code: Any, policy: CascadePolicy, s: _Signals, names: Any, cls: Any
         rows = np.flatnonzero(code == c)
         if c in (_RULE, _RULE_REVIEW):
             out[rows] = [_rule_reason(c, names[i]) for i in rows.tolist()]
+            also = rows[s.is_ood[rows]]  # a rule decided a row the OOD check flags
+            if s.ood is not None and len(also):
+                sc, t = _pairs(s.ood[also], policy.ood_threshold)
+                out[also] = [
+                    f"{out[i]}; the row is also out of distribution (score {a} ≥ {b})"
+                    for i, a, b in zip(also.tolist(), sc, t, strict=True)
+                ]
         elif c == _OOD and s.ood is not None:
             sc, t = _pairs(s.ood[rows], policy.ood_threshold)
             out[rows] = [
-                f"out of distribution (score {a} ≥ {b})" for a, b in zip(sc, t, strict=True)
+                f"out of distribution (score {a} ≥ {b})"
+                + ("" if names[i] is None else f"; over rule {names[i]!r}")
+                for i, a, b in zip(rows.tolist(), sc, t, strict=True)
             ]
         elif c == _ACCEPT or s.b_conf is None:
             out[rows] = _primary_tests(policy, s, rows)
@@ -351,7 +366,13 @@ def _cascade(
     matched, names, outcome = rules
     s = _signals(policy, p, b, ood)
     conditions = [matched & (outcome != REVIEW), matched, s.is_ood, s.p_ok, s.b_ok, s.disagree]
-    code = np.select(conditions, [_RULE, _RULE_REVIEW, _OOD, _ACCEPT, _BACKUP, _DISAGREE], _LOW)
+    codes = [_RULE, _RULE_REVIEW, _OOD, _ACCEPT, _BACKUP, _DISAGREE]
+    if policy.ood_over_rules:  # the OOD check first
+        conditions, codes = (
+            conditions[2:3] + conditions[:2] + conditions[3:],
+            [_OOD, *codes[:2], *codes[3:]],
+        )
+    code = np.select(conditions, codes, _LOW)
     label = np.full(len(p), None, dtype=object)
     label[code == _RULE] = outcome[code == _RULE]
     label[code == _ACCEPT] = cls[s.p_idx[code == _ACCEPT]]

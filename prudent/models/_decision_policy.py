@@ -67,6 +67,8 @@ class PolicyRequest:
         Allowed probability that a promised accuracy is not reached.
     costs, review_cost
         A cost matrix replacing the accept threshold, and the cost of a review.
+    ood_over_rules
+        Send out-of-distribution rows to review even when a rule matches them.
     """
 
     target_accuracy: float | None = None
@@ -74,6 +76,7 @@ class PolicyRequest:
     delta: float = 0.1
     costs: tuple[tuple[float, ...], ...] | None = None
     review_cost: float | None = None
+    ood_over_rules: bool = False
 
 
 def parse_costs(value: Any) -> tuple[tuple[float, ...], ...] | None:
@@ -272,6 +275,7 @@ def decision_policy(
         ood_threshold=ood_threshold,
         cost_policy=_cost_policy(request),
         class_weights=class_weights,
+        ood_over_rules=request.ood_over_rules,
     )
     info = {
         "accept": accept.to_dict(),

@@ -146,9 +146,10 @@ def retune_policy(
         ood_threshold=policy.ood_threshold,
         class_weights=policy.class_weights,
     )
-    if not policy.backup_must_agree:
-        new = CascadePolicy.from_dict(new.to_dict() | {"backup_must_agree": False})
-    return new, info
+    new = replace(
+        new, backup_must_agree=policy.backup_must_agree, ood_over_rules=policy.ood_over_rules
+    )
+    return new, info | {"policy": new.to_dict()}
 
 
 def decide_evidence(

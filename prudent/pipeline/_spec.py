@@ -49,6 +49,9 @@ class FitSpec:
         A cost matrix (rows: true class, columns: predicted class) replacing the accuracy target.
     review_cost
         The cost of sending a case to review (with ``costs``).
+    ood_over_rules
+        Send out-of-distribution rows to review even when a rule matches them (by default
+        the rule decides and its reason says the row was out of distribution).
     """
 
     target: str
@@ -70,6 +73,7 @@ class FitSpec:
     rules: str | None = None
     costs: tuple[tuple[float, ...], ...] | None = None
     review_cost: float | None = None
+    ood_over_rules: bool = False
     candidates: tuple[str, ...] | None = field(default=None)
     """Restrict the candidate families to these names (baselines always run)."""
 

@@ -187,6 +187,7 @@ def _policy(
         delta=spec.delta,
         costs=spec.costs,
         review_cost=spec.review_cost,
+        ood_over_rules=spec.ood_over_rules,
     )
     policy, info = decision_policy(
         request,

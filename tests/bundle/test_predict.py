@@ -12,7 +12,7 @@ import pytest
 from prudent.bundle import Bundle, load
 from prudent.data import read_table, write_table
 from prudent.errors import ConfigError, SchemaError
-from prudent.models import output_columns
+from prudent.models import RuleSet, output_columns
 from tests.fixtures import example, fit_bundle, mixed_frame, reviews
 
 FORMATS = ["csv", "parquet", "jsonl"]
@@ -260,3 +260,22 @@ def test_predict_file_refuses_to_overwrite_its_input(multiclass, tmp_path: Path)
     with pytest.raises(ConfigError, match=r"Output '.*rows.csv' is the input file"):
         loaded.predict_file(tmp_path / "rows.csv", tmp_path / "rows.csv")
     assert (tmp_path / "rows.csv").read_bytes() == before
+
+
+def test_a_rule_answer_shows_its_label_and_its_probability(multiclass) -> None:
+    """A rule's row shows the rule's label with the model's probability of that label, and
+    says when the row is also out of distribution (alcohol far beyond the training range)."""
+    fitted, _, new = multiclass
+    rules = RuleSet.from_yaml(
+        "rules: [{name: strong, when: 'alcohol > 14.5', then: class_2}]",
+        columns=fitted.schema.feature_names,
+        classes=[str(c) for c in fitted.classes],
+    )
+    rows = new.iloc[:2].copy()
+    rows["alcohol"] = [14.6, 1e6]
+    out = fitted.predict(rows, rules=rules)
+    assert out["decision"].tolist() == ["rule", "rule"]
+    assert out["prediction"].tolist() == ["class_2", "class_2"]
+    assert np.allclose(out["confidence"], out["proba_class_2"])
+    assert bool(out["is_ood"].iloc[1])
+    assert "also out of distribution" in out["reason"].iloc[1]

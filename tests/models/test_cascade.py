@@ -50,11 +50,27 @@ def test_decide_accepts_confident_primary():
 
 
 def test_decide_rule_label_beats_confident_primary():
-    d = _one(p=[0.01, 0.99], ood=0.99, rule=("allow-list", "ham"))
+    d = _one(p=[0.01, 0.99], ood=0.5, rule=("allow-list", "ham"))
     assert (d.label, d.kind, d.reason, d.defer_reason) == (
         "ham", DecisionKind.RULE, "rule 'allow-list'", None,
     )  # fmt: skip
     assert math.isnan(d.confidence)
+
+
+def test_decide_rule_on_an_out_of_distribution_row_says_so():
+    d = _one(p=[0.01, 0.99], ood=0.99, rule=("allow-list", "ham"))
+    assert (d.label, d.kind) == ("ham", DecisionKind.RULE)
+    assert d.reason == "rule 'allow-list'; the row is also out of distribution (score 0.99 ≥ 0.95)"
+
+
+def test_decide_ood_over_rules_sends_the_row_to_review():
+    policy = CascadePolicy(0.9, ood_threshold=0.95, ood_over_rules=True)
+    d = _one(policy, p=[0.01, 0.99], ood=0.99, rule=("allow-list", "ham"))
+    assert (d.label, d.defer_reason) == (None, DeferReason.OUT_OF_DISTRIBUTION)
+    assert d.reason == "out of distribution (score 0.99 ≥ 0.95); over rule 'allow-list'"
+    inside = _one(policy, p=[0.01, 0.99], ood=0.5, rule=("allow-list", "ham"))
+    assert (inside.label, inside.kind) == ("ham", DecisionKind.RULE)
+    assert CascadePolicy.from_dict(policy.to_dict()) == policy
 
 
 def test_decide_rule_review_beats_everything():
