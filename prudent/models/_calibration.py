@@ -35,7 +35,6 @@ __all__ = ["ProbabilityCalibrator", "calibrate_cross_fitted", "choose_method", "
 
 METHODS = ("identity", "temperature", "sigmoid", "isotonic")
 """The calibration maps, in order of preference when their cross-validated losses tie."""
-_ECE_TOLERANCE = 1e-4  # a map whose held-out ECE exceeds the identity's by more is not shipped
 MIN_ROWS_ISOTONIC = 100
 """Below this many calibration rows, ``auto`` does not consider isotonic regression."""
 _EPS_IN = 1e-12  # input probabilities are clipped here before taking logs
@@ -229,7 +228,7 @@ def choose_method(Q: dict[str, ProbaMatrix], y: EncodedLabels) -> tuple[str, dic
     """
     loss = {m: _log_loss(q, y) for m, q in Q.items()}
     ece = {m: expected_calibration_error(y, q) for m, q in Q.items()}
-    allowed = [m for m in Q if m == "identity" or ece[m] <= ece["identity"] + _ECE_TOLERANCE]
+    allowed = [m for m in Q if ece[m] <= ece["identity"]]
     return min(allowed, key=loss.__getitem__), {"log_loss": loss, "ece": ece}
 
 

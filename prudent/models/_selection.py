@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from prudent._typing import EncodedLabels, ProbaMatrix
-from prudent.metrics import Verdict, balanced_accuracy, compare_to_baseline, mcnemar
+from prudent.metrics import Verdict, compare_to_baseline, mcnemar
+from prudent.models._decision_policy import choose_class_weights
 from prudent.models._ensembles import EnsembleChoice, choose_ensemble, ensemble_from_choice
 
 __all__ = ["FALLBACK", "OUGHT_TO_BEAT_BASELINE", "choose_primary", "ought_to_beat_baseline"]
@@ -77,6 +78,15 @@ def _describe(
     return info, vs_base.verdict, vs_base.p_value
 
 
+def _best_balanced_accuracy(y: EncodedLabels, P: ProbaMatrix) -> float:
+    """The balanced accuracy at the model's best label rule, the one the policy will ship.
+
+    Compared at the plain argmax, the class-weighted logistic baseline would beat any model
+    fitted without class weights on imbalanced data, whatever the policy makes of them.
+    """
+    return float(max(choose_class_weights(P, y)[1]["balanced_accuracy"].values()))
+
+
 def _keep_fallback(info: dict[str, Any], verdict: Verdict, fallback_ba: float) -> dict[str, Any]:
     why = (
         "is significantly worse than"
@@ -128,8 +138,8 @@ def choose_primary(
     model, proba = ensemble_from_choice(choice, fitted), choice.oof_proba
     if choice.best_single == FALLBACK and choice.kind == "single":
         return model, proba, info
-    fallback_ba = balanced_accuracy(y, oof[FALLBACK])
-    if verdict is Verdict.WORSE or balanced_accuracy(y, proba) < fallback_ba:
+    fallback_ba = _best_balanced_accuracy(y, oof[FALLBACK])
+    if verdict is Verdict.WORSE or _best_balanced_accuracy(y, proba) < fallback_ba:
         return fitted[FALLBACK], oof[FALLBACK], _keep_fallback(info, verdict, fallback_ba)
     if verdict is not Verdict.BETTER:
         info["flag"] = (

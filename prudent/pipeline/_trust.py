@@ -119,7 +119,9 @@ def _calibrate(
 ) -> tuple[ProbabilityCalibrator, ProbaMatrix, dict[str, Any]]:
     cal, Q, info = calibrate_cross_fitted(P, y, cv=5, random_state=seed)
     info |= {
-        "ece_before_holdout": expected_calibration_error(y, P),
+        # the identity map's: the model's probabilities as served uncalibrated (clipped, as
+        # every output is, so that a clipped zero does not count as a change)
+        "ece_before_holdout": info["cv_ece"]["identity"],
         "ece_after_holdout": expected_calibration_error(y, Q),
     }
     return cal, Q, info
