@@ -120,6 +120,15 @@ def _flash(flash: Flash | None) -> Html:
     return Html(f'<p id="flash" class="{css}" role="status">{esc(flash.text)}</p>')
 
 
+def _legend(rows: int) -> Html:
+    if rows <= 0:
+        return Html("")
+    return Html(
+        f'<p class="legend">Marked: outside the {rows} held-out rows the bundle keeps as its '
+        "reference (not the training rows, which it does not keep).</p>"
+    )
+
+
 def case_html(
     view: CaseView,
     classes: Sequence[str],
@@ -127,6 +136,7 @@ def case_html(
     *,
     last: str | None = None,
     flash: Flash | None = None,
+    seen_rows: int = 0,
 ) -> Html:
     """The ``#case`` element: the input, the model's answer, label buttons and actions.
 
@@ -142,6 +152,8 @@ def case_html(
         The case labelled just before, which undo brings back.
     flash
         What the last action did.
+    seen_rows
+        How many reference rows mark unusual values (the legend; 0 leaves it out).
 
     Returns
     -------
@@ -156,7 +168,8 @@ def case_html(
         f'<main id="case" class="case" data-case="{esc(case.record.id)}">{_flash(flash)}'
         f'<p class="meta">Case <code>{esc(case.record.id)}</code>{audit} '
         f'<span class="state">{esc(state)}</span></p>'
-        f'<section class="input"><h2>The input</h2><dl>{fields}</dl></section>{_model(view)}'
+        f'<section class="input"><h2>The input</h2><dl>{fields}</dl>{_legend(seen_rows)}'
+        f"</section>{_model(view)}"
         f"{_labels(view, classes, csrf, last)}{_actions(case.record.id, csrf, last)}</main>"
     )
 

@@ -78,9 +78,10 @@ async def _answer(
     if case is None:
         inner = empty_html(csrf, last=last, flash=flash)
     else:
-        view = case_view(case, predictor.bundle.schema, _seen(request, predictor))
+        seen = _seen(request, predictor)
+        view = case_view(case, predictor.bundle.schema, seen)
         classes = [str(c) for c in predictor.classes]
-        inner = case_html(view, classes, csrf, last=last, flash=flash)
+        inner = case_html(view, classes, csrf, last=last, flash=flash, seen_rows=seen.rows)
     if request.headers.get("hx-request") == "true":
         response = html_response(request, inner)
         if case is not None:

@@ -131,7 +131,8 @@ class SeenValues:
         Returns
         -------
         str
-            E.g. ``"above the highest seen, 7.9"``, ``"a category not seen"``, or ``""``.
+            E.g. ``"above the reference rows (max 7.9)"``, ``"a category not in the
+            reference rows"``, or ``""``.
         """
         if value is None or (isinstance(value, float) and math.isnan(value)):
             return ""
@@ -139,13 +140,13 @@ class SeenValues:
             low, high = self.ranges[name]
             number = _number(value)
             if number is not None and number < low:
-                return f"below the lowest seen, {low:g}"
+                return f"below the reference rows (min {low:g})"
             if number is not None and number > high:
-                return f"above the highest seen, {high:g}"
+                return f"above the reference rows (max {high:g})"
         elif name in self.categories and (
             _key(value, name in self.booleans) not in self.categories[name]
         ):
-            return "a category not seen"
+            return "a category not in the reference rows"
         return ""
 
 

@@ -87,7 +87,8 @@ def test_review_page_escapes_input_and_sets_csp(
     assert page.status_code == 200 and page.headers["content-security-policy"] == CSP
     assert _case_id(page.text) == ids[0]  # out of distribution: served first
     assert SCRIPT not in page.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
-    assert "a category not seen" in page.text and "above the highest seen" in page.text
+    assert "a category not in the reference rows" in page.text
+    assert "above the reference rows (max" in page.text
     assert "<script" not in page.text.replace('<script src="/static/', "")
     assert log.review_case(ids[0]).claimed_by == "reviewer"
 
@@ -135,9 +136,7 @@ def test_skip_flag_and_undo_then_correct(
     )
     assert _case_id(page.text) == third and "a new label is a correction" in page.text
     assert log.review_case(fourth).claimed_by is None  # given back to the queue
-    client.post(
-        "/review/label", data={"csrf": csrf, "prediction_id": third, "label": "virginica"}
-    )
+    client.post("/review/label", data={"csrf": csrf, "prediction_id": third, "label": "virginica"})
     assert [e.label for e in log.feedback_history(third)] == ["setosa", "virginica"]
 
 
@@ -145,9 +144,9 @@ def test_seen_values_mark_what_the_reference_rows_never_held(mixed_bundle: Bundl
     seen = SeenValues.from_bundle(mixed_bundle)
     low, high = seen.ranges["petal_length_(cm)"]
     assert seen.rows > 0 and low < high
-    assert seen.note("petal_length_(cm)", high * 2).startswith("above the highest seen")
+    assert seen.note("petal_length_(cm)", high * 2).startswith("above the reference rows (max")
     assert seen.note("petal_length_(cm)", (low + high) / 2) == ""
-    assert seen.note("petal_size", "enormous") == "a category not seen"
+    assert seen.note("petal_size", "enormous") == "a category not in the reference rows"
     assert seen.note("petal_size", "large") == "" and seen.note("wide_sepal", True) == ""
 
 
