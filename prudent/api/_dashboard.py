@@ -3,7 +3,8 @@
 The figures are :func:`prudent.monitor.monitor_log`'s, read from the service's own log
 database (a SQL log; an in-memory one has no dashboard): windows of an hour over the last two
 days by default (``?window=day``, ``?window=500`` for every 500 predictions, ``?hours=N``),
-the default alert rules' incidents still firing, the queue's length, the labels received
+the alerts pending or firing as the service's evaluator last stored them (``alerts.yaml``),
+the queue's length, the labels received
 lately, and the bundle's promises, measured at fit and in service (all windows pooled).
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -25,14 +27,14 @@ from prudent.api._v2 import service_of
 from prudent.errors import ConfigError
 from prudent.feedback import LabelRate, label_rate
 from prudent.monitor import (
-    Incident,
+    AlertState,
     MonitorReport,
     Reference,
     SummaryOptions,
     WindowSpec,
     WindowSummary,
-    default_rules,
-    evaluate_rules,
+    alert_states,
+    load_rules,
     monitor_log,
 )
 from prudent.serve import Predictor
@@ -53,7 +55,7 @@ class Board:
     model: str
     version: str
     report: MonitorReport
-    firing: tuple[Incident, ...]
+    alerts: tuple[AlertState, ...]
     pooled: WindowSummary | None
     waiting: int
     rate: LabelRate
@@ -72,7 +74,12 @@ def _reference(request: Request, predictor: Predictor) -> Reference:
 
 
 def _collect(
-    predictor: Predictor, reference: Reference, url: str, spec: WindowSpec, hours: int
+    predictor: Predictor,
+    reference: Reference,
+    url: str,
+    spec: WindowSpec,
+    hours: int,
+    rules: Path | None = None,
 ) -> Board:
     now = utc_now()
     since = now - timedelta(hours=hours)
@@ -80,13 +87,13 @@ def _collect(
     pooled = monitor_log(
         url, reference, window=_EVERYTHING, since=since, drift_sample=1, summary_options=_SHOWN
     )
-    incidents = evaluate_rules(default_rules(reference.promises), report.windows)
+    alerts = alert_states(url, load_rules(rules))
     promises = predictor.bundle.manifest.get("trust", {}).get("promises", [])
     return Board(
         model=predictor.model_name,
         version=predictor.bundle.version,
         report=report,
-        firing=tuple(i for i in incidents if i.resolved is None),
+        alerts=tuple(a for a in alerts if a.state in ("pending", "firing")),
         pooled=pooled.windows[-1] if pooled.windows else None,
         waiting=predictor.log.count_review(),
         rate=label_rate(url, now),
@@ -117,7 +124,10 @@ async def dashboard(request: Request, window: str = "hour", hours: int = 48) -> 
     predictor = service.predictor_for(service.settings.model_name)
     url = _log_url(predictor, str(service.settings.log_db))
     reference = await asyncio.to_thread(_reference, request, predictor)
-    board = await asyncio.to_thread(_collect, predictor, reference, url, _window(window), hours)
+    rules = service.settings.alerts
+    board = await asyncio.to_thread(
+        _collect, predictor, reference, url, _window(window), hours, rules
+    )
     body = dashboard_body(board, hours=hours)
     return html_response(request, page_html(f"prudent · {board.model}", body))
 

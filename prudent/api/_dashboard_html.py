@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from prudent.api._svg import Point, Series, line_chart
-from prudent.monitor import QUANTILES, Estimate, Figure, WindowSummary
+from prudent.monitor import QUANTILES, AlertState, Estimate, Figure, WindowSummary
 from prudent.report import Html, esc, fmt, table
 
 if TYPE_CHECKING:
@@ -81,22 +81,28 @@ def _cards(board: Board) -> Html:
         ("labels, last hour", board.rate.last_hour),
         ("labels an hour (24 h)", f"{board.rate.per_hour:.1f}"),
         ("labelled predictions", sum(w.labelled for w in windows)),
-        ("alerts firing", len(board.firing)),
+        ("alerts firing", sum(a.state == "firing" for a in board.alerts)),
     ]
     cards = "".join(f'<div class="card">{esc(k)}<b>{esc(v)}</b></div>' for k, v in items)
     return Html(f'<section class="cards">{cards}</section>')
 
 
-def _alerts(board: Board) -> Html:
-    if not board.firing:
-        return Html(
-            "<section><h2>Alerts</h2><p>No alert is firing (the default rules).</p></section>"
-        )
-    rows = "".join(
-        f'<li class="alert"><b>{esc(i.rule)}</b> since window {esc(i.fired)} '
-        f"({len(i.windows)} window(s) past {fmt(i.threshold)})</li>"
-        for i in board.firing
+def _alert(a: AlertState) -> Html:
+    seen = a.observation
+    value = "" if seen is None or seen.value is None else f", last {fmt(seen.value)} (n={seen.n})"
+    since = "" if a.since is None else f" since {a.since:%Y-%m-%d %H:%M} UTC"
+    labels = f" {esc(a.labels_key)}" if a.labels else ""
+    return Html(
+        f'<li class="alert {esc(a.state)}"><b>{esc(a.rule)}</b>{labels}: {esc(a.state)}'
+        f"{esc(since)} (threshold {fmt(a.threshold)}{esc(value)})</li>"
     )
+
+
+def _alerts(board: Board) -> Html:
+    if not board.alerts:
+        text = "No alert is pending or firing (the rules of alerts.yaml, last evaluation)."
+        return Html(f"<section><h2>Alerts</h2><p>{text}</p></section>")
+    rows = "".join(_alert(a) for a in board.alerts)
     return Html(f"<section><h2>Alerts</h2><ul>{rows}</ul></section>")
 
 

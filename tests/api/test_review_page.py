@@ -17,9 +17,11 @@ from prudent.api._pages import CSP
 from prudent.bundle import Bundle
 from prudent.config import Settings
 from prudent.feedback import SeenValues
-from prudent.store import CaseStatus, SqlPredictionLog
+from prudent.monitor import AlertState, load_rules
+from prudent.store import AlertStore, CaseStatus, SqlPredictionLog
 from tests.api.conftest import Tokens, wait_ready
 from tests.serve._bundles import input_rows
+from tests.store.conftest import T0
 
 SCRIPT = "<script>alert(1)</script>"
 HTML = {"Accept": "text/html"}
@@ -168,3 +170,13 @@ def test_dashboard_shows_the_queue_labels_and_realised_accuracy(
     assert realised is not None and re.fullmatch(r"1\.000 \[0\.\d{3}, 1\.000\], n=3", realised[1])
     assert "labels, last hour<b>3</b>" in after and "<b>1</b>" in after  # one case waiting
     assert client.get("/?window=fortnight", headers=tokens.header("reviewer")).status_code == 400
+    assert "No alert is pending or firing" in after
+    spec = load_rules()[0]  # a state stored as the service's evaluator stores it
+    state = AlertState(spec.name, dict(spec.labels), "firing", threshold=0.2, since=T0)
+    store = AlertStore.open(log.url)
+    store.save([state.stored()], T0)
+    store.close()
+    alerted = client.get("/", headers=tokens.header("root")).text
+    assert f"<b>{spec.name}</b>" in alerted
+    assert ": firing since 2024-03-01 12:00 UTC (threshold 0.200)" in alerted
+    assert "alerts firing<b>1</b>" in alerted
