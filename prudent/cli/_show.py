@@ -218,6 +218,15 @@ def _accept(console: Console, t: dict[str, Any], classes: list[Any]) -> None:
         console.print(f"[bold]Backup:[/] {role['text']}", highlight=False)
 
 
+def _importance(console: Console, found: dict[str, Any] | None) -> None:
+    """The ten columns the model relies on most (permutation importance, locked test)."""
+    from prudent.report._sec_importance import IMPORTANCE_HEADERS, importance_rows
+
+    if found and found.get("columns"):
+        title = f"Importance (locked test, {found['rows']} rows, shuffled {found['n_repeats']}x)"
+        print_table(console, title, IMPORTANCE_HEADERS, importance_rows(found, top=10))
+
+
 def show_decisions(console: Console, manifest: dict[str, Any]) -> None:
     """Print the accept threshold, the test decisions and the promises."""
     _accept(console, manifest.get("trust", {}), manifest.get("classes", []))
@@ -229,6 +238,7 @@ def show_manifest(console: Console, manifest: dict[str, Any]) -> None:
     _schema(console, manifest)
     _leaderboard(console, manifest)
     _trust(console, manifest.get("trust", {}), manifest.get("classes", []))
+    _importance(console, manifest.get("trust", {}).get("importance"))
     _final(console, manifest)
     _promises(console, manifest)
     audit = manifest.get("label_audit", {})

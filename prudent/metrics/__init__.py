@@ -27,6 +27,7 @@ from prudent.metrics._diversity import (
     error_correlation,
     yules_q,
 )
+from prudent.metrics._importance import permutation_importance
 from prudent.metrics._label_audit import confident_joint, find_label_issues, per_class_thresholds
 from prudent.metrics._results import Interval, TestResult
 from prudent.metrics._risk_coverage import aurc, risk_coverage_curve, selective_accuracy
@@ -66,6 +67,7 @@ __all__ = [
     "macro_f1",
     "mcnemar",
     "per_class_thresholds",
+    "permutation_importance",
     "risk_coverage_curve",
     "selective_accuracy",
     "yules_q",

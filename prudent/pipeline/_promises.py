@@ -16,6 +16,7 @@ from prudent.metrics import (
     bootstrap_scores,
     ece_consistency_test,
     expected_calibration_error,
+    permutation_importance,
     risk_coverage_curve,
 )
 from prudent.models._conformal import ConformalClassifier
@@ -384,6 +385,20 @@ def _artifacts(
     return artifacts
 
 
+def _importance(
+    model: GuardedModel, spec: FitSpec, X_test: pd.DataFrame, y: EncodedLabels
+) -> dict[str, Any]:
+    """Permutation importance of each input column for the shipped (calibrated) primary."""
+    return permutation_importance(
+        lambda X: model.scores(X).primary,
+        X_test,
+        y,
+        columns=list(X_test.columns),
+        seed=spec.seed,
+        seconds=min(30.0, 0.05 * spec.time_limit),
+    )
+
+
 def measure_promises(
     *,
     model: GuardedModel,
@@ -424,6 +439,7 @@ def measure_promises(
         "promises": _promises(spec, sections, decisions, model.classes, y, measured),
         "test": _test_section(measured, P_raw, y, seed),
         "risk_coverage": _curve(P.max(1), P.argmax(1) == y),
+        "importance": _importance(model, spec, X_test, y),
     }
     artifacts = _artifacts(table, measured, P, P_raw, y)
     return Measured(test_metrics=metrics, sections=out_sections, artifacts=artifacts)

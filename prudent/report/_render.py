@@ -1,4 +1,4 @@
-"""The whole report: header, seven sections, footer, as one self-contained HTML page."""
+"""The whole report: header, eight sections, footer, as one self-contained HTML page."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from prudent.bundle import Bundle
 from prudent.report._evidence import Evidence, MissingEvidence
 from prudent.report._html import Html, Section, esc, fmt, page
 from prudent.report._sec_data import baselines_section, data_section
+from prudent.report._sec_importance import importance_section
 from prudent.report._sec_lastmile import last_mile_section
 from prudent.report._sec_promises import ood_section, promises_section
 from prudent.report._sec_trust import confidence_section, diversity_section
@@ -24,6 +25,7 @@ SECTIONS: tuple[tuple[str, str, Builder], ...] = (
     ("last-mile", "The last mile", last_mile_section),
     ("ood", "Unfamiliar inputs", ood_section),
     ("promises", "Promises", promises_section),
+    ("importance", "What the model relies on", importance_section),
 )
 """Every section of the report in order: anchor, heading and the function that builds it."""
 
@@ -86,7 +88,7 @@ def render_evidence(ev: Evidence, version: str = "unsaved") -> str:
 def render_report(bundle: Bundle) -> str:
     """Return the fit report of ``bundle`` as one self-contained HTML page.
 
-    The page has seven sections (data, baselines and candidates, diversity, confidence,
+    The page has eight sections (data, baselines and candidates, diversity, confidence,
     the last mile, unfamiliar inputs, promises), each a one-line takeaway above its plots
     with the numbers in a collapsible table. Plots are inline PNG images; the page loads
     nothing from the network and runs no script. A section whose data the bundle lacks

@@ -48,6 +48,7 @@ TITLES = [
     "The last mile",
     "Unfamiliar inputs",
     "Promises",
+    "What the model relies on",
 ]
 N_MANY = 24
 SCRIPT = "<script>alert(1)</script>"
@@ -195,11 +196,15 @@ def test_render_report_escapes_category_values(bundles: dict[str, Bundle]) -> No
 @pytest.mark.parametrize(
     ("drop_keys", "drop_files", "missing"),
     [
-        (["trust"], [], ["Unfamiliar inputs", "Promises"]),
+        (["trust"], [], ["Unfamiliar inputs", "Promises", "What the model relies on"]),
         ([], ["artifacts.npz"], ["Confidence", "The last mile", "Unfamiliar inputs"]),
         (["leaderboard"], [], ["Baselines and candidates"]),
         (["data"], [], ["Data"]),
-        (["trust", "chosen"], [], ["Diversity", "Unfamiliar inputs", "Promises"]),
+        (
+            ["trust", "chosen"],
+            [],
+            ["Diversity", "Unfamiliar inputs", "Promises", "What the model relies on"],
+        ),
     ],
 )
 def test_render_report_says_in_one_line_what_is_missing(

@@ -1,0 +1,76 @@
+"""The report's "what the model relies on" section: permutation importance on the locked test."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prudent.report._evidence import Evidence
+from prudent.report._html import Html, Section, fmt, table
+from prudent.report._plots import NEUTRAL, figure_html, hbars, new_figure
+
+__all__ = ["IMPORTANCE_HEADERS", "importance_rows", "importance_section"]
+
+IMPORTANCE_HEADERS = ("column", "log loss rise", "± sd", "balanced accuracy drop")
+"""The columns of the importance table, in the report and in ``prudent show``."""
+
+
+def importance_rows(found: dict[str, Any], top: int | None = None) -> list[list[str]]:
+    """The importance table's rows, most important first (``top`` of them when given).
+
+    Examples
+    --------
+    >>> importance_rows({"columns": [{"column": "age", "log_loss_increase": 0.1234,
+    ...     "log_loss_sd": 0.01, "balanced_accuracy_drop": 0.05}]})
+    [['age', '+0.123', '0.010', '+0.050']]
+    """
+    return [
+        [
+            str(c["column"]),
+            f"{c['log_loss_increase']:+.3f}",
+            f"{c['log_loss_sd']:.3f}",
+            f"{c['balanced_accuracy_drop']:+.3f}",
+        ]
+        for c in found.get("columns", [])[:top]
+    ]
+
+
+def _figure(columns: list[dict[str, Any]], top: int = 15) -> Html:
+    shown = columns[:top]
+    fig, ax = new_figure(6.4, 0.4 + 0.3 * max(len(shown), 3))
+    hbars(ax, [c["column"] for c in shown], [c["log_loss_increase"] for c in shown], NEUTRAL)
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_xlabel("rise in locked-test log loss when the column is shuffled")
+    alt = "Bar chart of permutation importance: " + ", ".join(
+        f"{c['column']} {c['log_loss_increase']:+.3f}" for c in shown
+    )
+    return figure_html(fig, alt)
+
+
+def importance_section(ev: Evidence) -> Section:
+    """How much worse the shipped model does on the locked test when a column is shuffled."""
+    found = ev.get("trust.importance")
+    columns = found.get("columns", [])
+    lead = ", ".join(
+        f"{c['column']!r} ({fmt(c['log_loss_increase'])})"
+        for c in columns[:3]
+        if c["log_loss_increase"] > 0
+    )
+    takeaway = (
+        f"Shuffling one column at a time over {found.get('rows')} locked-test rows "
+        f"({found.get('n_repeats')} times each): the model relies most on {lead}."
+        if lead
+        else "Shuffling any single column leaves the locked-test log loss unchanged: no one "
+        "column carries the predictions alone."
+    )
+    skipped = found.get("not_measured") or []
+    banners = [f"Not measured (time): {', '.join(map(str, skipped))}."] if skipped else []
+    caption = "Rise in log loss and drop in balanced accuracy when the column is shuffled"
+    numbers = [table(list(IMPORTANCE_HEADERS), importance_rows(found), caption)]
+    return Section(
+        "importance",
+        "What the model relies on",
+        takeaway,
+        figures=[_figure(columns)] if columns else [],
+        tables=numbers,
+        banners=banners,
+    )
