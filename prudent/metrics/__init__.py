@@ -29,6 +29,7 @@ from prudent.metrics._diversity import (
 )
 from prudent.metrics._importance import permutation_importance
 from prudent.metrics._label_audit import confident_joint, find_label_issues, per_class_thresholds
+from prudent.metrics._leakage import LEAK_BALANCED_ACCURACY, Leak, single_column_leaks
 from prudent.metrics._results import Interval, TestResult
 from prudent.metrics._risk_coverage import aurc, risk_coverage_curve, selective_accuracy
 from prudent.metrics._significance import (
@@ -40,10 +41,12 @@ from prudent.metrics._significance import (
 )
 
 __all__ = [
+    "LEAK_BALANCED_ACCURACY",
     "SCORES",
     "Comparison",
     "Diversity",
     "Interval",
+    "Leak",
     "Score",
     "TestResult",
     "Verdict",
@@ -70,5 +73,6 @@ __all__ = [
     "permutation_importance",
     "risk_coverage_curve",
     "selective_accuracy",
+    "single_column_leaks",
     "yules_q",
 ]

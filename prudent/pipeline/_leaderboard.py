@@ -27,20 +27,35 @@ def best_baseline(runs: Mapping[str, CandidateRun], y: EncodedLabels) -> str:
     return max(baselines, key=lambda n: (balanced_accuracy(y, runs[n].oof_proba), n == "logistic"))
 
 
+def _balanced_note(comparison: Comparison) -> str:
+    """The balanced accuracy (the leaderboard's ranking metric) when it points the other way."""
+    diff = comparison.balanced_accuracy_diff
+    if comparison.verdict is Verdict.BETTER and diff < 0:
+        return f"; but its balanced accuracy, the ranking metric, is lower ({diff:+.3f})"
+    if comparison.verdict is Verdict.WORSE and diff > 0:
+        return f"; but its balanced accuracy, the ranking metric, is higher ({diff:+.3f})"
+    return ""
+
+
 def verdict_message(name: str, comparison: Comparison, baseline: str, family: str = "") -> str:
     """One line on how ``name`` compares with the baseline; a warning only for a family
-    that ought to beat it (:func:`prudent.models.ought_to_beat_baseline`)."""
-    p = comparison.p_adjusted
+    that ought to beat it (:func:`prudent.models.ought_to_beat_baseline`).
+
+    The test is McNemar's on accuracy (which rows each model gets right); the line names
+    that metric, and adds the balanced accuracy when it disagrees with the verdict.
+    """
+    test = f"(accuracy, McNemar, Holm-adjusted p={comparison.p_adjusted:.3g})"
+    note = _balanced_note(comparison)
     if comparison.verdict is Verdict.BETTER:
-        return f"{name}: significantly better than {baseline} (Holm-adjusted p={p:.3g})"
+        return f"{name}: significantly more accurate than {baseline} {test}{note}"
     if comparison.verdict is Verdict.WORSE and ought_to_beat_baseline(family):
-        return f"WARNING {name}: {WORSE_WARNING} (Holm-adjusted p={p:.3g})"
+        return f"WARNING {name}: {WORSE_WARNING} {test}{note}"
     if comparison.verdict is Verdict.WORSE:
         return (
-            f"{name}: significantly worse than {baseline}, as a simpler family often is "
-            f"(Holm-adjusted p={p:.3g})"
+            f"{name}: significantly less accurate than {baseline}, as a simpler family often "
+            f"is {test}{note}"
         )
-    return f"{name}: not significantly better than {baseline} (Holm-adjusted p={p:.3g})"
+    return f"{name}: not significantly more accurate than {baseline} {test}"
 
 
 def leaderboard(
@@ -77,6 +92,7 @@ def leaderboard(
             row["vs_baseline"] = {
                 "baseline": base,
                 "test": c.test.name,
+                "metric": "accuracy",
                 "p_value": c.p_value,
                 "p_adjusted": c.p_adjusted,
                 "verdict": str(c.verdict),

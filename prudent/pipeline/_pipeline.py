@@ -12,6 +12,7 @@ import pandas as pd
 
 from prudent._typing import EncodedLabels, Labels
 from prudent.data import (
+    Role,
     Schema,
     Splits,
     Target,
@@ -22,7 +23,7 @@ from prudent.data import (
     without_rows,
 )
 from prudent.errors import BudgetError
-from prudent.metrics import find_label_issues
+from prudent.metrics import find_label_issues, single_column_leaks
 from prudent.models import BuildContext, CandidateSpec, candidate_specs
 from prudent.models._guarded import GuardedModel
 from prudent.pipeline._engine import (
@@ -67,6 +68,11 @@ class FitResult:
     test_frame: pd.DataFrame | None = None
     """Up to 2,000 rows of the locked test set (validated inputs and the label), as evidence
     for the report's slices and confident errors."""
+
+
+def _tabular(schema: Schema) -> list[str]:
+    """The feature columns that are not free text (the leakage check reads these)."""
+    return schema.names(Role.numeric, Role.categorical, Role.boolean, Role.datetime)
 
 
 def _candidate_ctx(schema: Schema, y: EncodedLabels, n_classes: int, seed: int) -> BuildContext:
@@ -264,6 +270,8 @@ def fit_table(
     baselines = [s for s in specs if s.baseline]
     X_train, y_train = X_all.iloc[splits.train].reset_index(drop=True), target.y[splits.train]
     ctx = _candidate_ctx(schema, y_train, k, spec.seed)
+    for leak in single_column_leaks(X_train, y_train, _tabular(schema), seed=spec.seed):
+        rep.notice(leak.notice(spec.target))
     runs: dict[str, CandidateRun] = {}
     _run_all(baselines, ctx, X_train, y_train, splits, budget, rep, runs)
     issues = _audit(target, splits, runs["logistic"])

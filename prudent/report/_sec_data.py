@@ -184,7 +184,7 @@ def _leaderboard_figure(rows: list[dict[str, Any]], shipped: set[str]) -> Html:
         fig,
         alt,
         "★ part of the shipped model; colour: green better than the baseline, "
-        "amber not significantly better, red significantly worse.",
+        "amber not significantly better, red significantly worse (in accuracy, McNemar).",
     )
 
 
@@ -200,14 +200,14 @@ def _leaderboard_takeaway(ev: Evidence, rows: list[dict[str, Any]]) -> str:
         )
     best = max(candidates, key=lambda r: _metric(r, "balanced_accuracy")[0])
     vs = best.get("vs_baseline") or {}
-    verdict = {"better": "significantly better", "worse": "significantly worse"}.get(
-        str(vs.get("verdict")), "not significantly different"
+    verdict = {"better": "significantly more", "worse": "significantly less"}.get(
+        str(vs.get("verdict")), "not significantly more or less"
     )
     return (
         f"Best candidate {best['name']}: balanced accuracy "
         f"{fmt(_metric(best, 'balanced_accuracy')[0])} vs baseline {base_name} "
-        f"{fmt(_metric(base, 'balanced_accuracy')[0])} ({verdict}, Holm-adjusted "
-        f"p={fmt(vs.get('p_adjusted'))}); shipped: {primary}."
+        f"{fmt(_metric(base, 'balanced_accuracy')[0])}; {verdict} accurate than the baseline "
+        f"(accuracy, McNemar, Holm-adjusted p={fmt(vs.get('p_adjusted'))}); shipped: {primary}."
     )
 
 

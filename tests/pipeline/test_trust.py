@@ -35,8 +35,27 @@ def test_leaderboard_warns_of_a_bug_only_for_families_that_ought_to_win() -> Non
     class Worse:
         verdict = Verdict.WORSE
         p_adjusted = 0.001
+        balanced_accuracy_diff = -0.01
 
     weak = verdict_message("knn", Worse(), "logistic", "nearest neighbours")  # type: ignore[arg-type]
     strong = verdict_message("lightgbm", Worse(), "logistic", "gradient boosting")  # type: ignore[arg-type]
     assert "bug" not in weak and "WARNING" not in weak and "simpler family" in weak
     assert strong.startswith("WARNING lightgbm") and "bug" in strong
+
+
+def test_a_verdict_names_its_metric_and_the_ranking_metric_when_they_disagree() -> None:
+    """A candidate that predicts the majority class more often is more accurate but has a
+    lower balanced accuracy than the baseline: the line must say both."""
+    from prudent.metrics import Verdict, compare_to_baseline
+    from prudent.pipeline._leaderboard import verdict_message
+
+    rng = np.random.default_rng(0)
+    y = (rng.uniform(size=4000) < 0.1).astype(int)  # 10% minority
+    base_says = np.where(rng.uniform(size=4000) < 0.8, y, 1 - y)  # 80% right on each class
+    cand_says = np.where(y == 0, 0, np.where(rng.uniform(size=4000) < 0.3, 1, 0))
+    base, cand = np.eye(2)[base_says] * 0.8 + 0.1, np.eye(2)[cand_says] * 0.8 + 0.1
+    c = compare_to_baseline(y, base, {"majority_lover": cand})["majority_lover"]
+    assert c.verdict is Verdict.BETTER and c.balanced_accuracy_diff < 0
+    line = verdict_message("majority_lover", c, "logistic", "gradient boosting")
+    assert "significantly more accurate than logistic (accuracy, McNemar" in line
+    assert "balanced accuracy, the ranking metric, is lower" in line
