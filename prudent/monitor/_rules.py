@@ -237,6 +237,9 @@ def _shipped() -> Path:
 def load_rules(path: Path | None = None) -> list[RuleSpec]:
     """Return the shipped rules, overridden by the file at ``path`` when given.
 
+    Each key is taken from, last wins: the shipped ``defaults``, the shipped rule, the user's
+    ``defaults`` (every rule), the user's rule.
+
     Parameters
     ----------
     path
@@ -255,15 +258,15 @@ def load_rules(path: Path | None = None) -> list[RuleSpec]:
     shipped = _read_yaml(_shipped())
     user = _read_yaml(path) if path is not None else {}
     source = str(path) if path is not None else "alerts.yaml"
-    defaults = {**shipped.get("defaults", {}), **_check_keys(
-        f"{source}: defaults", user.get("defaults") or {})}  # fmt: skip
-    rules = {name: dict(entry) for name, entry in shipped["rules"].items()}
+    # shipped defaults < shipped rule < user defaults < user rule
+    mine = _check_keys(f"{source}: defaults", user.get("defaults") or {})
+    rules = {name: {**shipped.get("defaults", {}), **entry, **mine}
+             for name, entry in shipped["rules"].items()}  # fmt: skip
     for name, entry in (user.get("rules") or {}).items():
-        rules[str(name)] = {**rules.get(str(name), {}),
-                            **_check_keys(f"{source}: rules.{name}", entry)}  # fmt: skip
+        base = rules.get(str(name), {**shipped.get("defaults", {}), **mine})
+        rules[str(name)] = {**base, **_check_keys(f"{source}: rules.{name}", entry)}
     specs = []
-    for name, entry in rules.items():
-        merged = {**defaults, **entry}
+    for name, merged in rules.items():
         if merged.get("enabled", True) is False:
             continue
         specs.append(_spec(name, merged, f"{source}: rules.{name}"))

@@ -80,7 +80,7 @@ def test_monitor_sends_one_alert_when_served_inputs_drift(
     url = f"sqlite:///{tmp_path / 'log.db'}"
     write_log(url, [(recs, None)])
     rules = tmp_path / "alerts.yaml"
-    rules.write_text("defaults: {window: 2h, min_sample: 100}\nrules: {input_drift: {for: 0}}\n")
+    rules.write_text("defaults: {window: 2h, min_sample: 100, for: 0}\n")
     at = (T0 + timedelta(minutes=400)).isoformat()
     args = ["monitor", str(trained.bundle), "--log-db", url, "--window", "100", "--alerts",
             str(rules), "--webhook", receiver.url, "--at", at]  # fmt: skip

@@ -66,7 +66,8 @@ rules:
     assert rules["ood_rate_spike"].threshold_for(PROMISES) == pytest.approx(0.22)
     assert rules["ood_rate_spike"].labels == {"team": "ml"}
     assert rules["ood_rate_spike"].window == timedelta(minutes=10)  # user default
-    assert rules["log_write_failures"].window == timedelta(minutes=5)  # its own shipped value
+    assert rules["log_write_failures"].window == timedelta(minutes=10)  # user defaults win
+    assert rules["confidence_drift"].for_ == timedelta(minutes=30)  # shipped rule, not changed
     assert rules["too_few_accepted"].for_ == timedelta(seconds=90)
 
 
