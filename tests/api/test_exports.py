@@ -24,6 +24,8 @@ INTERNAL = {
         "add_v2_routes",
         "add_json_routes",
         "add_admin_routes",
+        "AlertLoop",
+        "sql_log_url",
         "ReloadResponse",
         "service_of",
         "ERRORS",
