@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -28,7 +29,7 @@ from prudent.api._tokens import TokenFile
 from prudent.api._v2 import V2_SCHEMAS, add_v2_routes
 from prudent.config import Settings, is_loopback
 from prudent.errors import ConfigError
-from prudent.feedback import QueuePolicy
+from prudent.feedback import QueuePolicy, cost_table
 from prudent.serve import BackupFn, PrimaryFn, ServeMetrics, Service
 from prudent.store import LogStore, utc_now
 
@@ -60,6 +61,23 @@ def _tokens(settings: Settings) -> TokenFile | None:
             "--no-auth to serve on 127.0.0.1 without authentication."
         )
     return TokenFile(settings.tokens_file)
+
+
+def _queue_policy(settings: Settings, bundle: Bundle | None) -> QueuePolicy:
+    """The review queue's policy: by expected cost when the bundle was fitted with costs."""
+    try:
+        manifest = bundle.manifest if bundle is not None else _manifest(settings)
+        matrix = manifest.get("spec", {}).get("costs")
+        costs = None if matrix is None else cost_table(matrix, manifest["classes"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        costs = None  # unreadable here: the verified load reports why
+    return QueuePolicy(audit_share=settings.review_audit_share, costs=costs)
+
+
+def _manifest(settings: Settings) -> dict[str, Any]:
+    assert settings.bundle is not None
+    loaded: dict[str, Any] = json.loads((settings.bundle / "manifest.json").read_text("utf-8"))
+    return loaded
 
 
 def create_app(
@@ -107,7 +125,7 @@ def create_app(
         metrics,
         bundle=bundle,
         log=log,
-        triage=QueuePolicy(audit_share=settings.review_audit_share),
+        triage=_queue_policy(settings, bundle),
         clock=clock,
         primary=primary,
         backup=backup,

@@ -1,7 +1,8 @@
 """prudent.feedback: what people review, and the labels they give.
 
 :class:`QueuePolicy` decides which logged predictions enter the review queue and in what
-order: every ``review`` (out-of-distribution first, then the lowest confidence) and a
+order: every ``review`` (out-of-distribution first, then the lowest confidence, or the
+highest expected cost when the bundle has a cost matrix, :func:`cost_table`) and a
 deterministic audit slice of accepted predictions. The queue itself (cases, leases, claims)
 is persisted by :mod:`prudent.store`; labels go through its feedback log.
 :func:`case_dict` is a case as JSON data, for the command line; :func:`case_view` is a case
@@ -25,7 +26,7 @@ from prudent.feedback._labelstudio import (
     read_annotations,
     task_of,
 )
-from prudent.feedback._policy import QueuePolicy, audit_draw
+from prudent.feedback._policy import CostTable, QueuePolicy, audit_draw, cost_table
 from prudent.feedback._stats import LabelRate, label_rate
 from prudent.feedback._view import case_dict
 
@@ -33,6 +34,7 @@ __all__ = [
     "ASIDE",
     "REASON_TEXT",
     "CaseView",
+    "CostTable",
     "FieldView",
     "LabelOutcome",
     "LabelRate",
@@ -42,6 +44,7 @@ __all__ = [
     "audit_draw",
     "case_dict",
     "case_view",
+    "cost_table",
     "ingest_labels",
     "label_rate",
     "labeling_config",

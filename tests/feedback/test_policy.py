@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
 from prudent.errors import ConfigError
-from prudent.feedback import QueuePolicy, audit_draw, case_dict
+from prudent.feedback import QueuePolicy, audit_draw, case_dict, cost_table
 from prudent.store import LogStore, PredictionRecord, new_prediction_id
 from tests.store.conftest import T0, make_record
 
@@ -90,3 +92,37 @@ def test_audit_cases_enter_the_queue_marked_as_audit(open_log: Callable[..., Log
 def test_policy_refuses_bad_settings(options: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         QueuePolicy(**options)  # type: ignore[arg-type]
+
+
+def test_policy_with_costs_serves_the_highest_expected_cost_first(
+    open_log: Callable[..., LogStore],
+) -> None:
+    # missing a fraud costs 10, a false alarm 1: the likelier fraud is the cheaper to answer
+    # (say "fraud": 0.55 x 1) than the confident "ok" (0.15 x 10 = 1.5, or 0.85 x 1)
+    costs = cost_table([[0, 1], [10, 0]], ["ok", "fraud"])
+    unsure = make_record(decision="review", prediction=None, confidence=0.55,
+                         probabilities={"ok": 0.55, "fraud": 0.45})  # fmt: skip
+    confident = make_record(decision="review", prediction=None, confidence=0.85,
+                            probabilities={"ok": 0.85, "fraud": 0.15})  # fmt: skip
+    plain, costly = QueuePolicy(audit_share=0.0), QueuePolicy(audit_share=0.0, costs=costs)
+    assert plain.priority(unsure) < plain.priority(confident)
+    assert costly.priority(confident) < costly.priority(unsure)
+    log = open_log(triage=costly)
+    log.write([unsure, confident])
+    assert [c.record.id for c in log.list_review()] == [confident.id, unsure.id]
+    nothing = make_record(decision="review", prediction=None, confidence=None, probabilities={})
+    assert costly.priority(nothing) == pytest.approx(1.0)  # no model answered: first in band
+
+
+def test_service_policy_reads_the_costs_of_the_bundle_manifest(tmp_path: Path) -> None:
+    from prudent.api._app import _queue_policy
+    from prudent.config import Settings
+
+    manifest = {"classes": ["ok", "fraud"], "spec": {"costs": [[0, 1], [10, 0]]}}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    policy = _queue_policy(Settings(bundle=tmp_path, review_audit_share=0.5), None)
+    assert policy.costs == {"ok": {"ok": 0.0, "fraud": 1.0}, "fraud": {"ok": 10.0, "fraud": 0.0}}
+    assert policy.audit_share == 0.5
+    manifest["spec"]["costs"] = None
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    assert _queue_policy(Settings(bundle=tmp_path), None).costs is None
