@@ -63,8 +63,6 @@ INTERNAL = {
         "empty_html",
         "review_body",
         "add_dashboard_routes",
-        "AlertLoop",
-        "sql_log_url",
         "Board",
         "dashboard_body",
         "figure_text",
