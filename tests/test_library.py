@@ -4,6 +4,7 @@ command line."""
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 import subprocess
@@ -81,6 +82,11 @@ def test_fit_warns_when_many_labels_look_wrong(caplog: pytest.LogCaptureFixture)
         warnings.simplefilter("error", PrudentWarning)
         hard = prudent.fit(reviews(300), target="label", **FAST)
     assert hard.manifest["label_audit"]["n_suspect"] >= 0.2 * hard.manifest["splits"]["train_rows"]
+    audit = next(n for n in hard.manifest["notices"] if n.startswith("Label audit"))
+    assert "hard or possibly mislabelled" in audit and "implausibly many" in audit
+    flagged = pd.read_csv(io.BytesIO(hard.extras["label_issues.csv"]))
+    assert list(flagged.columns[:4]) == ["row", "given", "likely", "score"]
+    assert {"text", "movie_name"} <= set(flagged.columns)  # the inputs beside each row
 
 
 def test_fit_draws_a_progress_bar_only_when_asked_outside_a_terminal(

@@ -142,18 +142,23 @@ def _run_all(
     return skipped
 
 
-def _audit(target: Target, splits: Splits, run: CandidateRun) -> pd.DataFrame:
+def _audit(target: Target, splits: Splits, run: CandidateRun, X: pd.DataFrame) -> pd.DataFrame:
+    """The flagged training rows: table row, given and likely label, score, then the inputs."""
     y_train = target.y[splits.train]
     issues = find_label_issues(y_train, run.oof_proba)
-    table_rows = target.original_rows[splits.train[issues["row"].to_numpy()]]
-    return pd.DataFrame(
+    positions = splits.train[issues["row"].to_numpy()]
+    audit = pd.DataFrame(
         {
-            "row": table_rows,
+            "row": target.original_rows[positions],
             "given": target.classes[issues["given"].to_numpy()],
             "likely": target.classes[issues["likely"].to_numpy()],
             "score": issues["score"].to_numpy(),
         }
     )
+    inputs = X.iloc[positions].reset_index(drop=True)
+    inputs.columns = [f"input:{c}" if c in audit.columns else c for c in inputs.columns]
+    out: pd.DataFrame = pd.concat([audit, inputs], axis=1)
+    return out
 
 
 MANY_SUSPECT = 0.1
@@ -164,14 +169,15 @@ rows, not merely hard ones (on hard data the audit flags many rows, but not conf
 CONTRADICTED = 0.3
 
 
-def _audit_notice(issues: pd.DataFrame, n_rows: int) -> str:
-    """The label audit's notice; a warning when many labels are confidently contradicted.
+def _audit_notice(issues: pd.DataFrame, n_rows: int, error_rate: float) -> str:
+    """The label audit's notice; a warning when many labels are confidently contradicted,
+    and a caution when the flagged share is more than label noise plausibly is.
 
     Examples
     --------
-    >>> _audit_notice(pd.DataFrame({"score": [0.9, 0.6, 0.6]}), 100)[:40]
-    'Label audit: 3 training row(s) have a la'
-    >>> _audit_notice(pd.DataFrame({"score": [0.9] * 12}), 100)[:64]
+    >>> _audit_notice(pd.DataFrame({"score": [0.9, 0.6, 0.6]}), 100, 0.05)[:60]
+    'Label audit: 3 training row(s) are hard or possibly mislabel'
+    >>> _audit_notice(pd.DataFrame({"score": [0.9] * 12}), 100, 0.12)[:64]
     'WARNING Label audit: 12 of 100 training rows (12%) have a label '
     """
     confident = int((issues["score"] >= 1.0 - CONTRADICTED).sum())
@@ -179,13 +185,21 @@ def _audit_notice(issues: pd.DataFrame, n_rows: int) -> str:
         return (
             f"WARNING Label audit: {confident} of {n_rows} training rows ({confident / n_rows:.0%})"
             f" have a label the model gives at most {CONTRADICTED:.0%} probability, and "
-            f"{len(issues)} look wrong in all: check the target column (listed in the bundle's "
-            "label_issues.csv)."
+            f"{len(issues)} are hard or possibly mislabelled in all: check the target column "
+            "(listed with their inputs in the bundle's label_issues.csv)."
         )
-    return (
-        f"Label audit: {len(issues)} training row(s) have a label that looks wrong "
-        "(listed in the bundle's label_issues.csv)."
+    text = (
+        f"Label audit: {len(issues)} training row(s) are hard or possibly mislabelled (listed "
+        "with their inputs in the bundle's label_issues.csv)."
     )
+    share = len(issues) / max(n_rows, 1)
+    if share >= MANY_SUSPECT:
+        text += (
+            f" {share:.0%} of the rows is implausibly many for label noise, beside the "
+            f"baseline's out-of-fold error rate of {error_rate:.0%}: most are likely hard rows "
+            "rather than wrong labels; check a sample before dropping any."
+        )
+    return text
 
 
 def _summary(frame: pd.DataFrame, target: Target, schema: Schema) -> dict[str, Any]:
@@ -274,8 +288,9 @@ def fit_table(
         rep.notice(leak.notice(spec.target))
     runs: dict[str, CandidateRun] = {}
     _run_all(baselines, ctx, X_train, y_train, splits, budget, rep, runs)
-    issues = _audit(target, splits, runs["logistic"])
-    rep.notice(_audit_notice(issues, len(y_train)))
+    issues = _audit(target, splits, runs["logistic"], X_all)
+    wrong = float(np.mean(runs["logistic"].oof_proba.argmax(axis=1) != y_train))
+    rep.notice(_audit_notice(issues, len(y_train), wrong))
     if spec.drop_suspect_labels and len(issues):
         positions = np.searchsorted(target.original_rows, issues["row"].to_numpy())
         splits = without_rows(splits, target.y, positions, seed=spec.seed)
