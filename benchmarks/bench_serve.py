@@ -246,7 +246,7 @@ def _stages(bundle: prudent.Bundle) -> dict[str, float]:
         ),
         "backup_model_calibrated": lambda: model._proba(model.backup, model.backup_calibrator, X),
         "ood_feature_map": lambda: model.ood_features.transform(X),
-        "ood_score_all_detectors": lambda: model.ood.score(Z, P),
+        "ood_score_all_detectors": lambda: model.ood.score_samples(Z, P),
     }
     for name, detector in model.ood.detectors_.items():
         given = model.ood._input(name, Z, P, "bench")

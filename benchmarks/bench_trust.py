@@ -206,8 +206,8 @@ def _ood(s: _Split, bundle: Bundle, out_in: pd.DataFrame) -> dict[str, Any]:
     Z_out = model.ood_features.transform(validate_frame(s.ood_eval, bundle.schema)[0])
     per = {
         name: _auroc(
-            det.score_samples(P_in if name in PROBA_DETECTORS else Z_in),
-            det.score_samples(P_out if name in PROBA_DETECTORS else Z_out),
+            det.unusualness(P_in if name in PROBA_DETECTORS else Z_in),
+            det.unusualness(P_out if name in PROBA_DETECTORS else Z_out),
         )
         for name, det in model.ood.detectors_.items()
     }
@@ -253,7 +253,7 @@ def _predict_cost(bundle: Bundle, X: pd.DataFrame, repeats: int = REPEATS) -> di
         lambda: validate_frame(X, bundle.schema),
         lambda: model.backup.predict_proba(Xv),
         lambda: model.ood_features.transform(Xv),
-        lambda: model.ood.score(Z, P),
+        lambda: model.ood.score_samples(Z, P),
         repeats=repeats,
     )
     parts = dict(zip(names, times, strict=True))

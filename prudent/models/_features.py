@@ -20,7 +20,9 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler
+from sklearn.utils.validation import validate_data
 
+from prudent._compat import check_is_fitted
 from prudent._typing import FloatArray
 from prudent.data import Role, Schema
 
@@ -47,7 +49,8 @@ class DatetimeFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     """Expand date/time columns into numeric parts a model can use.
 
     Each column becomes year, month, day, day of week, day of year, hour and days since
-    1970; missing stays missing.
+    1970; missing stays missing (NaN and NaT are accepted). Columns may be datetimes or
+    text that parses as one (unparsable text is missing).
 
     Examples
     --------
@@ -59,15 +62,23 @@ class DatetimeFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
 
     _PARTS = ("year", "month", "day", "day_of_week", "day_of_year", "hour")
 
+    def __sklearn_tags__(self) -> Any:
+        """Declare that missing values (they stay missing) and text are accepted."""
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.string = True
+        return tags
+
     def fit(self, X: pd.DataFrame, y: Any = None) -> DatetimeFeatures:
-        """Record the input columns."""
-        self.feature_names_in_ = np.asarray(list(pd.DataFrame(X).columns), dtype=object)
-        self.n_features_in_ = len(self.feature_names_in_)
+        """Record the number (and names) of the input columns."""
+        validate_data(self, X, dtype=None, ensure_all_finite=False)
         return self
 
     def transform(self, X: pd.DataFrame) -> FloatArray:
         """Return the parts of every column side by side."""
-        frame = pd.DataFrame(X)
+        check_is_fitted(self, "n_features_in_")
+        checked = validate_data(self, X, dtype=None, ensure_all_finite=False, reset=False)
+        frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(checked)
         blocks = []
         for name in frame.columns:
             s = pd.to_datetime(frame[name], errors="coerce")
@@ -79,9 +90,9 @@ class DatetimeFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     def get_feature_names_out(self, input_features: Any = None) -> Any:
         """Names such as ``date__month``."""
         parts = (*self._PARTS, "days")
-        return np.asarray(
-            [f"{c}__{p}" for c in self.feature_names_in_ for p in parts], dtype=object
-        )
+        default = [f"x{i}" for i in range(self.n_features_in_)]
+        names = getattr(self, "feature_names_in_", default)
+        return np.asarray([f"{c}__{p}" for c in names for p in parts], dtype=object)
 
 
 class CappedSVD(TransformerMixin, BaseEstimator):  # type: ignore[misc]
@@ -108,15 +119,23 @@ class CappedSVD(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         self.n_components = n_components
         self.random_state = random_state
 
+    def __sklearn_tags__(self) -> Any:
+        """Declare that sparse input (TF-IDF) is accepted."""
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
     def fit(self, X: Any, y: Any = None) -> CappedSVD:
         """Fit the SVD with the number of components the data allows."""
+        X = validate_data(self, X, accept_sparse=("csr", "csc"))
         k = max(1, min(self.n_components, X.shape[1] - 1, X.shape[0] - 1))
         self.svd_ = TruncatedSVD(n_components=k, random_state=self.random_state).fit(X)
-        self.n_features_in_ = X.shape[1]
         return self
 
     def transform(self, X: Any) -> FloatArray:
         """Project onto the kept components."""
+        check_is_fitted(self, "svd_")
+        X = validate_data(self, X, accept_sparse=("csr", "csc"), reset=False)
         return np.asarray(self.svd_.transform(X), dtype=np.float64)
 
     def get_feature_names_out(self, input_features: Any = None) -> Any:

@@ -139,7 +139,7 @@ class GuardedModel:
         ood_score = None
         if self.ood is not None and self.ood_features is not None:
             ood_score = np.asarray(
-                self.ood.score(self.ood_features.transform(X), primary), dtype=np.float64
+                -self.ood.score_samples(self.ood_features.transform(X), primary), dtype=np.float64
             )
         return RawScores(primary=primary, backup=backup, ood_score=ood_score, primary_raw=raw)
 

@@ -1,7 +1,8 @@
 """Out-of-distribution detectors in a model's feature space and on its probabilities.
 
-Every detector's ``score_samples`` returns HIGHER = MORE UNUSUAL. This is the opposite of
-scikit-learn's ``IsolationForest.score_samples`` (higher = more normal). Feature-space
+Scores follow scikit-learn's sign: ``score_samples`` is HIGHER = MORE NORMAL, for each
+detector and for :class:`OODDetector`; the OOD score prudent logs and thresholds is its
+negation (higher = more unusual). Feature-space
 detectors take ``Z``, the transformed features of a fitted preprocessing pipeline; the
 probability detectors take ``P``, the model's class probabilities. :class:`OODDetector`
 fits several, puts each on a common scale by its empirical CDF on in-distribution
@@ -235,7 +236,7 @@ class OODDetector(BaseEstimator):  # type: ignore[misc]
 
     def _raw(self, Z: Any, P: Any, names: Sequence[str], where: str) -> dict[str, FloatArray]:
         """Raw scores of the named detectors."""
-        return {n: self.detectors_[n].score_samples(self._input(n, Z, P, where)) for n in names}
+        return {n: self.detectors_[n].unusualness(self._input(n, Z, P, where)) for n in names}
 
     def _normalised(self, raw: dict[str, FloatArray]) -> dict[str, FloatArray]:
         """Each detector's raw score through its validation CDF (a row inside the training
@@ -282,8 +283,11 @@ class OODDetector(BaseEstimator):  # type: ignore[misc]
             else max(self.auroc_, key=lambda n: self.auroc_[n])
         )
 
-    def score(self, Z: Any, P: ProbaMatrix | None) -> FloatArray:
-        """The chosen normalised score: about 0..1, higher = more unusual.
+    def score_samples(self, Z: Any, P: ProbaMatrix | None) -> FloatArray:
+        """Minus the chosen normalised OOD score: about -1..0, higher = more normal.
+
+        scikit-learn's sign; the OOD score itself (higher = more unusual, what is logged as
+        ``ood_score`` and compared with ``threshold_``) is ``-score_samples(Z, P)``.
 
         Parameters
         ----------
@@ -295,16 +299,16 @@ class OODDetector(BaseEstimator):  # type: ignore[misc]
         Returns
         -------
         numpy.ndarray
-            One score per row; at or above ``threshold_`` means out of distribution.
+            One score per row; at or below ``-threshold_`` means out of distribution.
         """
         check_is_fitted(self, "chosen_")
         if self.chosen_ != "combined":
             raw = self._raw(Z, P, [self.chosen_], "")
-            return self._normalised(raw)[self.chosen_]
-        return self._all_scores(self._raw(Z, P, list(self.detectors_), ""))["combined"]
+            return -self._normalised(raw)[self.chosen_]
+        return -self._all_scores(self._raw(Z, P, list(self.detectors_), ""))["combined"]
 
     def is_ood(self, Z: Any, P: ProbaMatrix | None) -> BoolArray:
-        """Whether each row is out of distribution: ``score(Z, P) >= threshold_``.
+        """Whether each row is out of distribution: ``-score_samples(Z, P) >= threshold_``.
 
         Parameters
         ----------
@@ -318,4 +322,4 @@ class OODDetector(BaseEstimator):  # type: ignore[misc]
         numpy.ndarray
             One boolean per row.
         """
-        return np.asarray(self.score(Z, P) >= self.threshold_, dtype=np.bool_)
+        return np.asarray(-self.score_samples(Z, P) >= self.threshold_, dtype=np.bool_)

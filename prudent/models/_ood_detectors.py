@@ -1,7 +1,9 @@
 """The individual out-of-distribution detectors: ``fit(X)``, ``score_samples(X)``.
 
-Every detector's ``score_samples`` returns HIGHER = MORE UNUSUAL. This is the opposite of
-scikit-learn's ``IsolationForest.score_samples`` (higher = more normal). Feature-space
+``score_samples`` has scikit-learn's meaning, as in ``IsolationForest``: HIGHER = MORE
+NORMAL (it is minus the unusualness). ``unusualness`` is the same score with the other
+sign, higher = more unusual: a distance, an excess, one minus a probability; prudent's OOD
+scores are built from it. Feature-space
 detectors take ``Z``, the transformed features of a fitted preprocessing pipeline; the
 probability detectors take ``P``, the model's class probabilities.
 """
@@ -50,7 +52,8 @@ def _validated(est: _Detector, X: Any, *, reset: bool) -> Any:
 
 
 class _Detector(BaseEstimator):  # type: ignore[misc]
-    """Shared contract: ``fit(X, y=None)`` learns, ``score_samples(X)``: higher = more unusual."""
+    """Shared contract: ``fit(X, y=None)`` learns; ``score_samples(X)``: higher = more normal
+    (scikit-learn's sign), ``unusualness(X)``: its negation, higher = more unusual."""
 
     _keeps_sparse = False
 
@@ -79,7 +82,22 @@ class _Detector(BaseEstimator):  # type: ignore[misc]
         return self
 
     def score_samples(self, X: Any) -> FloatArray:
-        """Unusualness of each row of ``X``.
+        """Normality of each row of ``X`` (scikit-learn's sign): minus :meth:`unusualness`.
+
+        Parameters
+        ----------
+        X
+            Rows to score, of the kind the detector was fitted on.
+
+        Returns
+        -------
+        numpy.ndarray
+            One score per row: higher = more normal.
+        """
+        return -self.unusualness(X)
+
+    def unusualness(self, X: Any) -> FloatArray:
+        """Unusualness of each row of ``X``: minus :meth:`score_samples`.
 
         Parameters
         ----------
@@ -118,7 +136,7 @@ class KNNDistance(_Detector):
     >>> import numpy as np
     >>> Z = np.random.default_rng(0).normal(size=(200, 3))
     >>> det = KNNDistance(n_neighbors=5).fit(Z)
-    >>> bool(det.score_samples(Z[:1] * 10)[0] > det.score_samples(Z[:1])[0])
+    >>> bool(det.unusualness(Z[:1] * 10)[0] > det.unusualness(Z[:1])[0])
     True
     """
 
@@ -159,7 +177,7 @@ class KNNDistance(_Detector):
             self.index_ = NearestNeighbors(n_neighbors=k, algorithm="kd_tree")
         self.index_.fit(Xp)
 
-    def score_samples(self, X: Any = None) -> FloatArray:
+    def unusualness(self, X: Any = None) -> FloatArray:
         """Mean distance to the nearest training points; ``X=None`` scores the training rows.
 
         Parameters
@@ -178,7 +196,7 @@ class KNNDistance(_Detector):
                 return np.asarray(self.index_.kneighbors()[0].mean(axis=1), dtype=np.float64)
             assert self.reference_ is not None
             return self._brute(self.reference_, self.k_ + 1, drop_first=True)
-        return super().score_samples(X)
+        return super().unusualness(X)
 
     def _brute(self, X: FloatArray, k: int, drop_first: bool = False) -> FloatArray:
         """Mean of the ``k`` smallest Euclidean distances to the reference, in chunks."""
@@ -214,7 +232,7 @@ class MahalanobisDistance(_Detector):
     --------
     >>> import numpy as np
     >>> Z = np.random.default_rng(0).normal(size=(300, 2)) * [1.0, 10.0]
-    >>> d = MahalanobisDistance().fit(Z).score_samples([[0.0, 5.0], [5.0, 0.0]])
+    >>> d = MahalanobisDistance().fit(Z).unusualness([[0.0, 5.0], [5.0, 0.0]])
     >>> bool(d[1] > d[0])
     True
     """
@@ -255,7 +273,7 @@ class RangeExcess(_Detector):
     --------
     >>> import numpy as np
     >>> Z = np.random.default_rng(0).uniform(size=(100, 3))
-    >>> RangeExcess().fit(Z).score_samples([[0.5, 0.5, 0.5], [0.5, 3.0, 0.5]]).round(1).tolist()
+    >>> RangeExcess().fit(Z).unusualness([[0.5, 0.5, 0.5], [0.5, 3.0, 0.5]]).round(1).tolist()
     [0.0, 2.1]
     """
 
@@ -284,7 +302,7 @@ class RangeExcess(_Detector):
 
 
 class IsolationForestScore(_Detector):
-    """The isolation forest of scikit-learn, negated so that higher = more unusual.
+    """The isolation forest of scikit-learn: its ``score_samples``, unusualness negated.
 
     Parameters
     ----------
@@ -297,10 +315,25 @@ class IsolationForestScore(_Detector):
     --------
     >>> import numpy as np
     >>> Z = np.random.default_rng(0).normal(size=(300, 2))
-    >>> s = IsolationForestScore().fit(Z).score_samples([[0.0, 0.0], [6.0, 6.0]])
+    >>> s = IsolationForestScore().fit(Z).unusualness([[0.0, 0.0], [6.0, 6.0]])
     >>> bool(s[1] > s[0])
     True
     """
+
+    def score_samples(self, X: Any) -> FloatArray:
+        """scikit-learn's ``IsolationForest.score_samples`` of each row: higher = more normal.
+
+        Parameters
+        ----------
+        X
+            Rows to score.
+
+        Returns
+        -------
+        numpy.ndarray
+            One score per row.
+        """
+        return super().score_samples(X)
 
     def __init__(self, n_estimators: int = 100, random_state: int | None = 0) -> None:
         self.n_estimators = n_estimators
@@ -319,7 +352,7 @@ class MaxProbabilityScore(_Detector):
 
     Examples
     --------
-    >>> MaxProbabilityScore().fit([[0.5, 0.5]]).score_samples([[0.9, 0.1]]).round(2).tolist()
+    >>> MaxProbabilityScore().fit([[0.5, 0.5]]).unusualness([[0.9, 0.1]]).round(2).tolist()
     [0.1]
     """
 
@@ -343,7 +376,7 @@ class EnergyScore(_Detector):
 
     Examples
     --------
-    >>> s = EnergyScore().fit([[0.5, 0.5]]).score_samples([[0.5, 0.5], [0.9, 0.1]])
+    >>> s = EnergyScore().fit([[0.5, 0.5]]).unusualness([[0.5, 0.5], [0.9, 0.1]])
     >>> s.round(3).tolist()
     [0.347, 0.099]
     """

@@ -100,13 +100,13 @@ def _ood(
     model: GuardedModel, P: ProbaMatrix, X_test: pd.DataFrame, Z_ood: Any, P_ood: ProbaMatrix | None
 ) -> dict[str, Any]:
     assert model.ood is not None and model.ood_features is not None
-    score_in = np.asarray(model.ood.score(model.ood_features.transform(X_test), P))
+    score_in = np.asarray(-model.ood.score_samples(model.ood_features.transform(X_test), P))
     out: dict[str, Any] = {
         "test_fpr": float((score_in >= model.ood.threshold_).mean()),
         "score_in": score_in,
     }
     if Z_ood is not None and P_ood is not None:
-        score_out = np.asarray(model.ood.score(Z_ood, P_ood))
+        score_out = np.asarray(-model.ood.score_samples(Z_ood, P_ood))
         labels = np.r_[np.zeros(len(score_in)), np.ones(len(score_out))]
         out["test_auroc"] = float(roc_auc_score(labels, np.r_[score_in, score_out]))
         out["test_auroc_max_prob"] = float(

@@ -181,7 +181,7 @@ def _policy(
     spec: FitSpec, Pc: ProbaMatrix, Bc: ProbaMatrix, y: EncodedLabels, b: IntArray, ood: _OOD
 ) -> tuple[Any, dict[str, Any], FloatArray]:
     weights, labels = choose_class_weights(Pc, y)
-    score = np.asarray(ood.detector.score(ood.Z_b, Pc[b]), dtype=np.float64)
+    score = np.asarray(-ood.detector.score_samples(ood.Z_b, Pc[b]), dtype=np.float64)
     in_dist = score < ood.detector.threshold_
     request = PolicyRequest(
         target_accuracy=spec.target_accuracy,

@@ -17,7 +17,6 @@ from sklearn.model_selection import cross_val_predict, train_test_split
 from sklearn.neighbors import NearestNeighbors
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from prudent.data import infer_schema
 from prudent.errors import ConfigError, DataError
@@ -72,7 +71,7 @@ class HeldOut:
 
     def eval_auroc(self, det: OODDetector) -> float:
         """AUROC of fresh in-distribution rows vs OOD rows the detector never saw."""
-        s_in, s_out = det.score(*self.zp("test")), det.score(*self.zp("ood_eval"))
+        s_in, s_out = -det.score_samples(*self.zp("test")), -det.score_samples(*self.zp("ood_eval"))
         return float(
             roc_auc_score(np.r_[np.zeros(len(s_in)), np.ones(len(s_out))], np.r_[s_in, s_out])
         )
@@ -96,35 +95,20 @@ def _aurocs_on_fresh(data: HeldOut) -> dict[str, float]:
     return out
 
 
-@parametrize_with_checks(
-    [
-        KNNDistance(n_neighbors=3),
-        KNNDistance(n_neighbors=3, normalize=True),
-        MahalanobisDistance(),
-        IsolationForestScore(n_estimators=20),
-        RangeExcess(),
-        MaxProbabilityScore(),
-        EnergyScore(),
-    ]
-)
-def test_detectors_sklearn_contract(estimator, check):
-    check(estimator)
-
-
 def test_knn_distance_excludes_self_matches_on_training_rows():
     X, _ = load_wine(return_X_y=True)
     Z = StandardScaler().fit_transform(X)
     det = KNNDistance(n_neighbors=5).fit(Z)
     dist = NearestNeighbors(n_neighbors=6).fit(Z).kneighbors(Z)[0]
-    np.testing.assert_allclose(det.score_samples(), dist[:, 1:].mean(axis=1))
-    assert det.score_samples().min() > 0
-    np.testing.assert_allclose(det.score_samples(Z), dist[:, :5].mean(axis=1))
+    np.testing.assert_allclose(det.unusualness(), dist[:, 1:].mean(axis=1))
+    assert det.unusualness().min() > 0
+    np.testing.assert_allclose(det.unusualness(Z), dist[:, :5].mean(axis=1))
 
 
 def test_knn_distance_normalize_ignores_row_scale():
     Z = np.random.default_rng(0).normal(size=(300, 8))
     det = KNNDistance(normalize=True).fit(Z)
-    np.testing.assert_allclose(det.score_samples(Z[:20] * 7.0), det.score_samples(Z[:20]))
+    np.testing.assert_allclose(det.unusualness(Z[:20] * 7.0), det.unusualness(Z[:20]))
 
 
 def test_mahalanobis_distance_matches_scipy_with_ledoit_wolf():
@@ -134,27 +118,28 @@ def test_mahalanobis_distance_matches_scipy_with_ledoit_wolf():
     precision = LedoitWolf(assume_centered=True).fit(Z - means[y]).precision_
     expected = [min(mahalanobis(z, m, precision) for m in means) for z in Z[:15]]
     det = MahalanobisDistance().fit(Z, y)
-    np.testing.assert_allclose(det.score_samples(Z[:15]), expected, rtol=1e-6)
+    np.testing.assert_allclose(det.unusualness(Z[:15]), expected, rtol=1e-6)
     single = LedoitWolf().fit(Z)
     expected1 = [mahalanobis(z, Z.mean(0), single.precision_) for z in Z[:15]]
     np.testing.assert_allclose(
-        MahalanobisDistance().fit(Z).score_samples(Z[:15]), expected1, rtol=1e-6
+        MahalanobisDistance().fit(Z).unusualness(Z[:15]), expected1, rtol=1e-6
     )
 
 
-def test_isolation_forest_score_is_negated_sklearn_score():
+def test_isolation_forest_score_samples_is_sklearn_s_and_unusualness_its_negation():
     Z = np.random.default_rng(1).normal(size=(200, 4))
-    ours = IsolationForestScore(random_state=3).fit(Z).score_samples(Z)
+    ours = IsolationForestScore(random_state=3).fit(Z)
     theirs = IsolationForest(random_state=3).fit(Z).score_samples(Z)
-    np.testing.assert_allclose(ours, -theirs)
+    np.testing.assert_allclose(ours.score_samples(Z), theirs)
+    np.testing.assert_allclose(ours.unusualness(Z), -theirs)
 
 
 def test_probability_scores_values():
     P = np.array([[0.5, 0.5], [0.9, 0.1], [0.2, 0.8]])
-    np.testing.assert_allclose(MaxProbabilityScore().fit(P).score_samples(P), [0.5, 0.1, 0.2])
+    np.testing.assert_allclose(MaxProbabilityScore().fit(P).unusualness(P), [0.5, 0.1, 0.2])
     for t in (0.25, 0.5, 0.9):
         expected = -t * np.log((P ** (1 / t)).sum(1))
-        np.testing.assert_allclose(EnergyScore(temperature=t).fit(P).score_samples(P), expected)
+        np.testing.assert_allclose(EnergyScore(temperature=t).fit(P).unusualness(P), expected)
 
 
 @pytest.mark.parametrize("t", [1.0, 2.0, 0.0])
@@ -168,11 +153,11 @@ def test_detectors_score_far_points_higher(wine):
     row, far, farther = Z[:1], Z[:1] * 10, Z[:1] * 100
     for det in (KNNDistance(), MahalanobisDistance(), IsolationForestScore()):
         det.fit(Z, wine.y_fit)
-        s = det.score_samples(np.vstack([row, far, farther]))
+        s = det.unusualness(np.vstack([row, far, farther]))
         assert s[0] < s[1] <= s[2], type(det).__name__
     ood = wine.fit(with_ood=False, detectors=("knn", "mahalanobis"))
     P = wine.model.predict_proba(np.vstack([row, far, farther]))
-    s = ood.score(np.vstack([row, far, farther]), P)
+    s = -ood.score_samples(np.vstack([row, far, farther]), P)
     assert s[0] < s[1] < s[2]
     assert s[1] > 1.0 > s[0]
     assert ood.is_ood(np.vstack([row, far]), P[:2]).tolist() == [False, True]
@@ -247,7 +232,7 @@ def test_ood_detector_fpr_on_digits_test_part(digits):
 def test_ood_detector_probability_only(digits):
     det = digits.fit(with_ood=False, detectors=("max_prob", "energy"))
     Zt, Pt = digits.zp("test")
-    np.testing.assert_array_equal(det.score(None, Pt), det.score(Zt, Pt))
+    np.testing.assert_array_equal(det.score_samples(None, Pt), det.score_samples(Zt, Pt))
 
 
 @pytest.mark.parametrize(
@@ -291,10 +276,10 @@ def test_dense_detectors_accept_sparse_rows(detector):
 def test_range_excess_is_zero_inside_and_grows_past_the_training_range():
     Z = np.random.default_rng(0).uniform(size=(300, 4))
     det = RangeExcess().fit(Z)
-    assert (det.score_samples(Z) == 0).all()
-    far = det.score_samples([[0.5, 0.5, 0.5, 1.5], [0.5, 0.5, 0.5, 3.0], [-1.0, 0.5, 0.5, 3.0]])
+    assert (det.unusualness(Z) == 0).all()
+    far = det.unusualness([[0.5, 0.5, 0.5, 1.5], [0.5, 0.5, 0.5, 3.0], [-1.0, 0.5, 0.5, 3.0]])
     assert 0 < far[0] < far[1] < far[2]
-    sparse = RangeExcess().fit(csr_matrix(Z)).score_samples(csr_matrix([[0.5, 0, 0, 3.0]]))
+    sparse = RangeExcess().fit(csr_matrix(Z)).unusualness(csr_matrix([[0.5, 0, 0, 3.0]]))
     assert sparse[0] == pytest.approx(2.0, abs=0.02)
 
 
@@ -315,7 +300,7 @@ def test_default_detectors_catch_a_tail_shift_of_one_feature(seed):
     P = np.full((len(fit), 2), 0.5)
 
     def auroc(det: OODDetector) -> float:
-        s_in, s_out = det.score(test, None), det.score(ood, None)
+        s_in, s_out = -det.score_samples(test, None), -det.score_samples(ood, None)
         return roc_auc_score(np.r_[np.zeros(len(s_in)), np.ones(len(s_out))], np.r_[s_in, s_out])
 
     default = OODDetector(detectors=DEFAULT_DETECTORS).fit(fit, P, Z_val=val, P_val=None)
@@ -331,10 +316,10 @@ def test_knn_distance_wide_rows_match_sklearn_neighbours():
     Z = np.c_[rng.normal(size=(1500, 5)), rng.uniform(size=(1500, 40)) < 0.1].astype(float)
     det = KNNDistance(n_neighbors=7).fit(Z[:1200])
     ref = NearestNeighbors(n_neighbors=7).fit(Z[:1200])
-    np.testing.assert_allclose(det.score_samples(Z[1200:]), ref.kneighbors(Z[1200:])[0].mean(1))
-    np.testing.assert_allclose(det.score_samples(), ref.kneighbors()[0].mean(1), atol=1e-9)
+    np.testing.assert_allclose(det.unusualness(Z[1200:]), ref.kneighbors(Z[1200:])[0].mean(1))
+    np.testing.assert_allclose(det.unusualness(), ref.kneighbors()[0].mean(1), atol=1e-9)
     many = rng.normal(size=(2500, 45)) * 0.3  # a batch past _BATCH takes the parallel search
-    np.testing.assert_allclose(det.score_samples(many), ref.kneighbors(many)[0].mean(1))
+    np.testing.assert_allclose(det.unusualness(many), ref.kneighbors(many)[0].mean(1))
 
 
 def _texts(rng: np.random.Generator, n: int, low: int, high: int) -> list[str]:
@@ -363,8 +348,8 @@ def test_default_ood_space_flags_texts_longer_than_any_seen():
             P_val=None,
         )
         s_in, s_out = (
-            det.score(features.transform(test), None),
-            det.score(features.transform(long), None),
+            -det.score_samples(features.transform(test), None),
+            -det.score_samples(features.transform(long), None),
         )
         return roc_auc_score(np.r_[np.zeros(len(s_in)), np.ones(len(s_out))], np.r_[s_in, s_out])
 
