@@ -148,10 +148,14 @@ class Bundle:
         on_notice: Callable[[str], None] | None = None,
         strict: bool = False,
         keep: Sequence[str] = (),
+        explain: bool = False,
     ) -> pd.DataFrame:
         """:meth:`predictions` as a table, with the input's index (same parameters).
 
-        ``keep`` names input columns (an id, say) copied first into the output.
+        ``keep`` names input columns (an id, say) copied first into the output. ``explain``
+        adds a last column ``explanation``: per row, the input columns that pushed most toward
+        the label shown (``[{"column", "contribution"}]`` in log-odds), where the primary
+        gives them cheaply (LightGBM, linear models); ``None`` for other primaries.
 
         Returns
         -------
@@ -171,6 +175,13 @@ class Bundle:
         out = self.predictions(frame, rules=rules, on_notice=on_notice, strict=strict)
         # the input's index, so that df["prediction"] = bundle.predict(df)[...] aligns
         table = out.to_frame(frame.index, lists=True)  # prediction_set: lists in Python
+        if explain:
+            from prudent.models._explain import explain_predictions
+
+            X = validate_frame(frame, self.schema, strict=strict)[0]
+            found = explain_predictions(self.model, X, out)
+            values = found if found is not None else [None] * len(table)
+            table["explanation"] = pd.Series(values, index=table.index, dtype=object)
         return with_kept(frame, table, keep)
 
     def predict_file(
