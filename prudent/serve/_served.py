@@ -79,6 +79,13 @@ def smoke_error(served: Served) -> str | None:
     return None
 
 
+def _interface(bundle: Bundle) -> tuple[object, ...]:
+    """What the HTTP schemas are built from: target, and each column's name, role and type
+    (not the fit's statistics such as distinct counts, which a retrained bundle changes)."""
+    columns = bundle.schema.columns
+    return bundle.schema.target, tuple((c.name, c.role, c.dtype) for c in columns)
+
+
 def check_replacement(current: Bundle, new: Bundle) -> None:
     """Refuse a new bundle whose inputs or classes differ from the served one's.
 
@@ -97,7 +104,7 @@ def check_replacement(current: Bundle, new: Bundle) -> None:
     BundleError
         Naming what differs.
     """
-    if new.schema.to_dict() != current.schema.to_dict():
+    if _interface(new) != _interface(current):
         before, after = current.schema.feature_names, new.schema.feature_names
         raise BundleError(
             f"The new bundle's input schema differs from the one served (columns {after} vs "

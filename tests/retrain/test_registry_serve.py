@@ -78,3 +78,20 @@ def test_serve_registry_follows_the_champion_without_a_failed_request(
     assert {code for code, _ in seen} == {200}, server.output[-3000:]
     assert f"Hot swap: now serving bundle {new} (was {old})." in server.output
     assert f"Hot swap: now serving bundle {old} (was {new})." in server.output
+
+
+def test_a_retrained_bundle_with_other_column_statistics_can_replace_the_served_one(
+    bundle_dir: Path,
+) -> None:
+    import copy
+
+    from prudent.errors import BundleError
+    from prudent.serve import check_replacement
+
+    served = prudent.load(bundle_dir)
+    manifest = copy.deepcopy(served.manifest)
+    manifest["schema"]["columns"][0] |= {"n_unique": 999, "missing_share": 0.5}
+    check_replacement(served, prudent.Bundle(served.model, manifest))  # more rows, same inputs
+    manifest["schema"]["columns"][0]["dtype"] = "object"
+    with pytest.raises(BundleError, match="input schema differs"):
+        check_replacement(served, prudent.Bundle(served.model, manifest))
