@@ -18,7 +18,7 @@ from threadpoolctl import threadpool_limits
 from prudent.bundle import Bundle
 from prudent.errors import ConfigError, DataReadError
 from prudent.models._decision_policy import parse_costs
-from prudent.pipeline import FitSpec, LoggingReporter, Reporter, fit_table
+from prudent.pipeline import FitSpec, LoggingReporter, Reporter, TaskRunner, fit_table
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -145,6 +145,7 @@ def fit(
     encoding: str = "utf-8",
     reporter: Reporter | None = None,
     started: float | None = None,
+    runner: TaskRunner | None = None,
     **options: Any,
 ) -> Bundle:
     """Fit prudent's whole pipeline on a table and return an in-memory bundle.
@@ -174,6 +175,9 @@ def fit(
     started
         When the time limit began, on ``time.monotonic`` (default: now); ``prudent fit``
         passes its own start, so that importing and reading count.
+    runner
+        Runs the cross-validation folds as tasks elsewhere, e.g. on a Dask cluster:
+        ``prudent.scale.DaskRunner(client)`` (the data must fit in one machine's memory).
     **options
         Any field of :class:`FitSpec` (``time_limit``, ``text``, ``seed``, …); column lists
         take a list or a comma-separated string, ``costs`` a matrix or ``'0,1;10,0'``.
@@ -208,5 +212,7 @@ def fit(
     # one BLAS/OpenMP thread: on 2 shared, busy cores the text logistic baseline took 60 s
     # with 2 (threads spin at every barrier while the other is descheduled) and 1.4 s with one
     with threadpool_limits(limits=1):
-        result = fit_table(table, spec, reporter=rep, ood_examples=ood, started=started)
+        result = fit_table(
+            table, spec, reporter=rep, ood_examples=ood, started=started, runner=runner
+        )
     return with_report(Bundle.from_fit(result))

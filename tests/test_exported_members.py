@@ -24,6 +24,7 @@ PACKAGES = [
     "prudent.store",
     "prudent.monitor",
     "prudent.retrain",
+    "prudent.scale",
 ]
 
 

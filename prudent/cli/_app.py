@@ -17,7 +17,7 @@ from prudent.cli._retune import register as register_retune_command
 from prudent.cli._review import register as register_review_commands
 from prudent.cli._serve import register as register_service_commands
 from prudent.cli._show import show_manifest
-from prudent.errors import DataReadError
+from prudent.errors import ConfigError, DataReadError
 
 if TYPE_CHECKING:  # the layers below are imported by the commands that use them, so that
     from prudent.bundle import Bundle  # `prudent serve` starts without loading scikit-learn
@@ -115,40 +115,52 @@ def fit(
     ood_over_rules: Annotated[
         bool, Opt(help="Send unusual inputs to review even when a rule matches them.")
     ] = False,
+    dask: Annotated[
+        str | None,
+        Opt(
+            metavar="ADDRESS",
+            help="Cross-validate the candidates on a Dask cluster (tcp://HOST:PORT, or "
+            "'local'); the rest of the fit runs here. The training table must fit in the "
+            "memory of this machine and of each worker.",
+        ),
+    ] = None,
 ) -> None:
     """Fit baselines and candidates, prove them, and write a bundle."""
     started = time.monotonic()  # the time limit covers imports, reading and saving too
     from prudent._library import fit as fit_bundle
+    from prudent.cli._scale import fit_runner
 
     console = _console()
     reporter = RichReporter(console)
-    bundle = fit_bundle(
-        data,
-        target,
-        text=text,
-        categorical=categorical,
-        numeric=numeric,
-        drop=drop,
-        test_size=test_size,
-        n_folds=folds,
-        seed=seed,
-        time_limit=time_limit,
-        drop_suspect_labels=drop_suspect_labels,
-        alpha=alpha,
-        mondrian=mondrian,
-        target_accuracy=target_accuracy,
-        review_budget=review_budget,
-        delta=delta,
-        ood_fpr=ood_fpr,
-        rules=rules,
-        costs=costs,
-        review_cost=review_cost,
-        ood_over_rules=ood_over_rules,
-        ood_examples=ood_examples,
-        encoding=encoding,
-        reporter=reporter,
-        started=started,
-    )
+    with fit_runner(dask) as runner:
+        bundle = fit_bundle(
+            data,
+            target,
+            text=text,
+            categorical=categorical,
+            numeric=numeric,
+            drop=drop,
+            test_size=test_size,
+            n_folds=folds,
+            seed=seed,
+            time_limit=time_limit,
+            drop_suspect_labels=drop_suspect_labels,
+            alpha=alpha,
+            mondrian=mondrian,
+            target_accuracy=target_accuracy,
+            review_budget=review_budget,
+            delta=delta,
+            ood_fpr=ood_fpr,
+            rules=rules,
+            costs=costs,
+            review_cost=review_cost,
+            ood_over_rules=ood_over_rules,
+            ood_examples=ood_examples,
+            encoding=encoding,
+            reporter=reporter,
+            started=started,
+            runner=runner,
+        )
     bundle.save(out, overwrite=True)
     results = _console(stderr=False)  # results on stdout; progress and notices on stderr
     show_manifest(results, bundle.manifest)
@@ -201,6 +213,15 @@ def predict(
         list[str] | None,
         Opt(metavar="COL", help=f"Copy these input columns into the output too {COLS}."),
     ] = None,
+    dask: Annotated[
+        str | None,
+        Opt(
+            metavar="ADDRESS",
+            help="Score on a Dask cluster (tcp://HOST:PORT, or 'local'): DATA is Parquet (a "
+            "file, folder or quoted glob such as 'data/*.parquet') and --out a new folder of "
+            "Parquet parts in input order; the workers must see both paths.",
+        ),
+    ] = None,
 ) -> None:
     """Predict every row of a file, streaming, in input order."""
     from prudent._compat import import_skops_io
@@ -210,7 +231,8 @@ def predict(
     import_skops_io()  # before the bundle's load: skips skops' import of all scikit-learn
 
     console = _console()
-    _check_paths(data, out)
+    if dask is None:
+        _check_paths(data, out)
     model = load(bundle)
     rule_set = None
     if rules is not None:
@@ -221,16 +243,32 @@ def predict(
             columns=model.schema.feature_names,
             classes=[str(c) for c in model.classes],
         )
-    n = model.predict_file(
-        data,
-        out,
-        chunk_rows=chunk_rows,
-        rules=rule_set,
-        on_notice=lambda m: console.print(f"• {m}", highlight=False),
-        strict=strict,
-        encoding=encoding,
-        keep=[*([id_column] if id_column else []), *split_names(keep_columns)],
-    )
+
+    def notice(message: str) -> None:
+        console.print(f"• {message}", highlight=False)
+
+    keep = [*([id_column] if id_column else []), *split_names(keep_columns)]
+    if dask is not None:
+        from prudent.cli._scale import predict_on_dask
+
+        if keep:
+            raise ConfigError("--id-column and --keep-columns do not work with --dask yet.")
+
+        options = {"chunk_rows": chunk_rows, "rules": rule_set, "strict": strict}
+        n = predict_on_dask(
+            model, str(data), out, dask, console=console, on_notice=notice, **options
+        )
+    else:
+        n = model.predict_file(
+            data,
+            out,
+            chunk_rows=chunk_rows,
+            rules=rule_set,
+            on_notice=notice,
+            strict=strict,
+            encoding=encoding,
+            keep=keep,
+        )
     console.print(f"Predicted {n} row(s) → {out}")
 
 

@@ -144,7 +144,7 @@ def _timed_fit(
     return time.monotonic() - t0
 
 
-def _pilot_seconds(
+def pilot_seconds(
     spec: CandidateSpec, ctx: BuildContext, X: pd.DataFrame, y: EncodedLabels, splits: Splits
 ) -> float:
     """Fit on two small stratified samples and project the time of every fold plus the refit.
@@ -170,6 +170,17 @@ def _pilot_seconds(
     per_row = max(t2 - t1, 0.0) / max(len(large) - len(small), 1)
     fixed = max(t1 - per_row * len(small), 0.0)
     return 1.25 * (fixed + per_row * fold_rows) * (splits.n_folds + 1.3)
+
+
+def sample_notes(spec: CandidateSpec, ctx: BuildContext, n_rows: int) -> list[str]:
+    """The notice of a family trained on a sub-sample, when it is."""
+    max_rows = spec.row_limit(ctx)
+    if max_rows is None or n_rows <= max_rows:
+        return []
+    return [
+        f"{spec.name}: trained on a stratified sub-sample of {max_rows} of "
+        f"{n_rows} rows (bounds its time and size)."
+    ]
 
 
 def cross_validate_candidate(
@@ -208,18 +219,10 @@ def cross_validate_candidate(
     -------
     CandidateRun or SkippedCandidate
     """
-    k = ctx.n_classes
-    oof = np.zeros((len(y), k))
-    notes: list[str] = []
-    rows_all = np.arange(len(y))
-    max_rows = spec.row_limit(ctx)
-    if max_rows is not None and len(y) > max_rows:
-        notes.append(
-            f"{spec.name}: trained on a stratified sub-sample of {max_rows} of "
-            f"{len(y)} rows (bounds its time and size)."
-        )
+    oof = np.zeros((len(y), ctx.n_classes))
+    notes = sample_notes(spec, ctx, len(y))
     if not must_run:
-        projected = _pilot_seconds(spec, ctx, X, y, splits)
+        projected = pilot_seconds(spec, ctx, X, y, splits)
         if projected > budget.for_candidates():
             return SkippedCandidate(
                 spec.name,
@@ -228,9 +231,7 @@ def cross_validate_candidate(
             )
     started = fold_started = time.monotonic()
     for i, (fit_rows, val_rows) in enumerate(splits.folds):
-        rows = _subsample(fit_rows, y, max_rows, ctx.seed + i)
-        model = _fit(clone(spec.build(ctx)), X.iloc[rows], y[rows])
-        oof[val_rows] = predict_proba_aligned(model, X.iloc[val_rows], k)
+        oof[val_rows] = fit_fold(spec, ctx, X, y, fit_rows, val_rows, i)
         if advance is not None:
             advance()
         now = time.monotonic()
@@ -245,17 +246,49 @@ def cross_validate_candidate(
                 f"needs about {needed:.0f}s more, "
                 f"{max(budget.for_candidates(), 0):.0f}s left in the budget",
             )
-    rows = _subsample(rows_all, y, max_rows, ctx.seed)
+    model, fit_seconds = refit(spec, ctx, X, y)
+    if advance is not None:
+        advance()
+    return finish_run(spec, oof, model, fit_seconds, X, notes)
+
+
+def fit_fold(
+    spec: CandidateSpec,
+    ctx: BuildContext,
+    X: pd.DataFrame,
+    y: EncodedLabels,
+    fit_rows: IntArray,
+    val_rows: IntArray,
+    i: int,
+) -> ProbaMatrix:
+    """Fit ``spec`` on fold ``i``'s rows; its probabilities for the fold's held-out rows."""
+    rows = _subsample(fit_rows, y, spec.row_limit(ctx), ctx.seed + i)
+    model = _fit(clone(spec.build(ctx)), X.iloc[rows], y[rows])
+    return predict_proba_aligned(model, X.iloc[val_rows], ctx.n_classes)
+
+
+def refit(spec: CandidateSpec, ctx: BuildContext, X: pd.DataFrame, y: EncodedLabels) -> Any:
+    """Fit ``spec`` on every training row (sub-sampled to its limit); the model and seconds."""
+    rows = _subsample(np.arange(len(y)), y, spec.row_limit(ctx), ctx.seed)
     t0 = time.monotonic()
     model = _fit(spec.build(ctx), X.iloc[rows], y[rows])
-    fit_seconds = time.monotonic() - t0
+    return model, time.monotonic() - t0
+
+
+def finish_run(
+    spec: CandidateSpec,
+    oof: ProbaMatrix,
+    model: Any,
+    fit_seconds: float,
+    X: pd.DataFrame,
+    notes: list[str],
+) -> CandidateRun:
+    """A cross-validated candidate, its prediction time measured here on up to 2,000 rows."""
     _single_threaded_predict(model)
     probe = X.iloc[: min(len(X), 2000)]
     t0 = time.monotonic()
     model.predict_proba(probe)
     per_1k = (time.monotonic() - t0) / max(len(probe), 1) * 1000
-    if advance is not None:
-        advance()
     return CandidateRun(
         spec=spec,
         oof_proba=oof,

@@ -33,6 +33,7 @@ from prudent.pipeline._engine import (
     cross_validate_candidate,
 )
 from prudent.pipeline._leaderboard import leaderboard
+from prudent.pipeline._parallel import TaskRunner, cross_validate_all, failure_reason
 from prudent.pipeline._reporter import QuietReporter, Reporter
 from prudent.pipeline._spec import FitSpec
 from prudent.pipeline._trust import TrustResult, build_trust
@@ -105,9 +106,7 @@ def _cross_validate(
     try:
         return cross_validate_candidate(spec, ctx, X, y, splits, budget, advance=advance)
     except Exception as exc:  # one optional family must not end the fit
-        first = str(exc).splitlines()[0] if str(exc) else ""
-        why = f"it failed on this data ({type(exc).__name__}: {first})"
-        return SkippedCandidate(spec.name, why)
+        return SkippedCandidate(spec.name, failure_reason(exc))
 
 
 def _run_all(
@@ -119,9 +118,18 @@ def _run_all(
     budget: Budget,
     reporter: Reporter,
     runs: dict[str, CandidateRun],
+    runner: TaskRunner | None = None,
 ) -> list[SkippedCandidate]:
     skipped: list[SkippedCandidate] = []
     with reporter.progress("Fitting models", total=len(specs) * (splits.n_folds + 1)) as advance:
+        if runner is not None:  # every fold of every family as a task (prudent.scale)
+            todo = [s for s in specs if s.name not in runs]
+            done, skipped = cross_validate_all(todo, ctx, X, y, splits, budget, runner, advance)
+            for run in done.values():
+                for note in run.notes:
+                    reporter.notice(note)
+            runs.update(done)
+            specs = []
         for spec in specs:
             if spec.name in runs:
                 advance(splits.n_folds + 1)
@@ -228,6 +236,7 @@ def fit_table(
     reporter: Reporter | None = None,
     ood_examples: pd.DataFrame | None = None,
     started: float | None = None,
+    runner: TaskRunner | None = None,
 ) -> FitResult:
     """Fit prudent's whole pipeline on a table.
 
@@ -245,6 +254,9 @@ def fit_table(
     started
         When the time limit began, on ``time.monotonic`` (default: now); the command line
         passes its own start so that reading the file counts.
+    runner
+        Runs the folds of every family as independent tasks, e.g. on a Dask cluster
+        (``prudent.scale.DaskRunner``); by default they run here, one after another.
 
     Returns
     -------
@@ -287,7 +299,7 @@ def fit_table(
     for leak in single_column_leaks(X_train, y_train, _tabular(schema), seed=spec.seed):
         rep.notice(leak.notice(spec.target))
     runs: dict[str, CandidateRun] = {}
-    _run_all(baselines, ctx, X_train, y_train, splits, budget, rep, runs)
+    _run_all(baselines, ctx, X_train, y_train, splits, budget, rep, runs, runner)
     issues = _audit(target, splits, runs["logistic"], X_all)
     wrong = float(np.mean(runs["logistic"].oof_proba.argmax(axis=1) != y_train))
     rep.notice(_audit_notice(issues, len(y_train), wrong))
@@ -299,10 +311,9 @@ def fit_table(
         y_train = target.y[splits.train]
         ctx = _candidate_ctx(schema, y_train, k, spec.seed)
         runs = {}
-        _run_all(baselines, ctx, X_train, y_train, splits, budget, rep, runs)
-    skipped = _run_all(
-        [s for s in specs if not s.baseline], ctx, X_train, y_train, splits, budget, rep, runs
-    )
+        _run_all(baselines, ctx, X_train, y_train, splits, budget, rep, runs, runner)
+    optional = [s for s in specs if not s.baseline]
+    skipped = _run_all(optional, ctx, X_train, y_train, splits, budget, rep, runs, runner)
     if not runs:
         raise BudgetError("No model could be fitted within the time limit; raise --time-limit.")
     rows, comparisons, base = leaderboard(runs, y_train, seed=spec.seed)

@@ -1,0 +1,115 @@
+"""A real Dask cluster for the scale tests: ``dask scheduler`` and two ``dask worker`` processes.
+
+They run the venv's Python on 127.0.0.1 (one process and one thread per worker, a memory
+limit each), are shared by the package's tests and are always stopped at the end. A bundle
+and Parquet inputs of uneven partition sizes are shared too.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.fixtures import fit_bundle, mixed_frame
+
+PARTS = (70, 1, 129, 100)
+"""Rows per input file: uneven, with a one-row partition."""
+
+
+def _start(args: list[str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "dask", *args], stdout=out, stderr=subprocess.STDOUT
+        )
+
+
+def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    for p in reversed(processes):  # workers first, then the scheduler
+        p.terminate()
+    for p in processes:
+        try:
+            p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def _address(scheduler_file: Path, process: subprocess.Popen[bytes], log: Path) -> str:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if scheduler_file.exists() and scheduler_file.stat().st_size:
+            return str(json.loads(scheduler_file.read_text())["address"])
+        if process.poll() is not None:
+            break
+        time.sleep(0.1)
+    raise RuntimeError(f"dask scheduler did not start: {log.read_text()[-2000:]}")
+
+
+@pytest.fixture(scope="package")
+def scheduler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The address of a scheduler with two single-threaded worker processes."""
+    from distributed import Client
+
+    root = tmp_path_factory.mktemp("dask")
+    file = root / "scheduler.json"
+    common = ["--host", "127.0.0.1", "--no-dashboard"]
+    processes = [
+        _start(
+            ["scheduler", "--port", "0", "--scheduler-file", str(file), *common],
+            root / "scheduler.log",
+        )
+    ]
+    try:
+        address = _address(file, processes[0], root / "scheduler.log")
+        for i in range(2):
+            worker = [
+                "worker",
+                address,
+                "--nworkers",
+                "1",
+                "--nthreads",
+                "1",
+                "--memory-limit",
+                "1.5GiB",
+                "--local-directory",
+                str(root / f"w{i}"),
+            ]
+            processes.append(_start([*worker, *common], root / f"worker{i}.log"))
+        with Client(address, timeout="30s") as client:
+            client.wait_for_workers(2, timeout=90)
+        yield address
+    finally:
+        _stop(processes)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """A saved bundle and the rows to score, as several Parquet files and as one."""
+
+    bundle: Path
+    pattern: str
+    whole: Path
+    rows: pd.DataFrame
+
+
+@pytest.fixture(scope="package")
+def inputs(tmp_path_factory: pytest.TempPathFactory) -> Inputs:
+    root = tmp_path_factory.mktemp("scale-inputs")
+    frame = mixed_frame(n=300, seed=0)
+    bundle = fit_bundle(frame, "target").save(root / "model")
+    rows = mixed_frame(n=sum(PARTS), seed=1).drop(columns=["target"])
+    (root / "in").mkdir()
+    start = 0
+    for i, n in enumerate(PARTS):
+        rows.iloc[start : start + n].to_parquet(root / "in" / f"rows-{i}.parquet", index=False)
+        start += n
+    rows.to_parquet(root / "whole.parquet", index=False)
+    return Inputs(bundle, str(root / "in" / "rows-*.parquet"), root / "whole.parquet", rows)
