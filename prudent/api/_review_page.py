@@ -2,15 +2,17 @@
 
 Each action (label, skip, flag, undo) answers the next case as the ``#case`` fragment when
 htmx asks (header ``HX-Request``), or the whole page for a plain form POST. A label goes
-through :meth:`prudent.serve.Predictor.add_feedback`, the function ``POST /feedback`` uses
-(idempotent; another label is a correction with its time). Undo brings the last labelled case
-back, so that the next label corrects it; the case it replaces returns to the queue.
+through :func:`prudent.feedback.label_case`, that is ``ingest_labels`` as ``POST /feedback``
+and ``prudent review label`` (idempotent; another label is a correction with its time).
+Undo brings the last labelled case back, so that the next label corrects it; the case it
+replaces returns to the queue.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from functools import partial
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -20,8 +22,8 @@ from prudent.api._errors import ApiError
 from prudent.api._pages import csrf_token, html_response, page_html, read_form
 from prudent.api._review_html import Flash, case_html, empty_html, review_body
 from prudent.api._v2 import service_of
-from prudent.errors import FeedbackError, UnknownPredictionError
-from prudent.feedback import SeenValues, case_view, set_aside_case
+from prudent.errors import FeedbackError, PrudentError, UnknownPredictionError
+from prudent.feedback import SeenValues, case_view, label_case, set_aside_case
 from prudent.serve import Predictor
 from prudent.store import CaseStatus, ReviewCase
 
@@ -113,8 +115,14 @@ async def label(request: Request) -> Response:
     """Label the case (form fields ``prediction_id``, ``label``) and show the next one."""
     form = await read_form(request)
     case_id, given = _case_id(form), form.get("label", "")
-    results = await _predictor(request).add_feedback([(case_id, given)], source=_reviewer(request))
-    r = results[0]
+    predictor, service = _predictor(request), service_of(request)
+    record = partial(label_case, allowed_labels=predictor.classes)
+    try:
+        r = await asyncio.to_thread(record, predictor.log, case_id, given, _reviewer(request))
+    except PrudentError:
+        service.metrics.feedback.labels(status="refused").inc()
+        raise
+    service.metrics.feedback.labels(status=r.status.value).inc()
     was = "" if r.previous_label is None else f", was {r.previous_label!r}"
     flash = Flash(f"{case_id}: labelled {r.label!r} ({r.status.value}{was}).")
     return await _answer(request, last=case_id, flash=flash)

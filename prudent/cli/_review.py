@@ -13,7 +13,8 @@ from rich.table import Table
 from prudent.config import Settings
 
 if TYPE_CHECKING:
-    from prudent.store import ReviewCase, SqlPredictionLog
+    from prudent.feedback import LabelOutcome
+    from prudent.store import FeedbackLog, ReviewCase, SqlPredictionLog
 
 __all__ = ["register", "review_app"]
 
@@ -125,8 +126,10 @@ def label_case(
         from prudent.bundle import load
 
         classes = load(bundle).classes
+    from prudent.feedback import label_case
+
     with _open(log_db) as log:
-        result = log.add_feedback(prediction_id, label, source=reviewer, allowed_labels=classes)
+        result = label_case(log, prediction_id, label, reviewer, allowed_labels=classes)
     was = "" if result.previous_label is None else f" (was {result.previous_label!r})"
     typer.echo(
         f"{result.status.value}: {prediction_id} = {result.label!r}{was} at "
@@ -203,7 +206,7 @@ def import_labels(
     """Record the labels of a Label Studio export (cancelled annotations are skipped)."""
     from prudent.bundle import load
     from prudent.errors import DataError
-    from prudent.feedback import read_annotations
+    from prudent.feedback import outcome_counts, read_annotations
 
     try:
         found = read_annotations(json.loads(export.read_text("utf-8")))
@@ -212,28 +215,27 @@ def import_labels(
     classes = load(bundle).classes
     with _open(log_db) as log:
         outcomes = _record(log, found.labels, classes)
-    counts = {k: sum(1 for o in outcomes if o == k) for k in dict.fromkeys(outcomes)}
-    summary = ", ".join(f"{n} {k}" for k, n in counts.items()) or "no label"
+    summary = ", ".join(f"{n} {k}" for k, n in outcome_counts(outcomes).items()) or "no label"
     typer.echo(f"{summary}; {len(found.skipped)} task(s) skipped")
     for task, why in found.skipped:
         typer.echo(f"  skipped task {task}: {why}")
-    refused = [o for o in outcomes if o not in ("created", "duplicate", "correction")]
-    if refused:
+    for o in outcomes:
+        if o.error is not None:
+            typer.echo(f"  {o.status} {o.prediction_id} = {o.label!r}: {o.error}")
+    if any(o.error is not None for o in outcomes):
         raise typer.Exit(1)
 
 
-def _record(log: Any, labels: list[tuple[str, str, str]], classes: list[Any]) -> list[str]:
-    """Record each label; a refused one is reported, the others are kept."""
-    from prudent.errors import PrudentError
+def _record(
+    log: FeedbackLog, labels: list[tuple[str, str, str]], classes: list[Any]
+) -> list[LabelOutcome]:
+    """Record the labels through ``ingest_labels``, one call per annotator, in file order."""
+    from prudent.feedback import ingest_labels
 
-    outcomes = []
-    for pid, label, source in labels:
-        try:
-            result = log.add_feedback(pid, label, source=source, allowed_labels=classes)
-            outcomes.append(result.status.value)
-        except (PrudentError, KeyError) as exc:
-            typer.echo(f"  refused {pid} = {label!r}: {exc}")
-            outcomes.append("refused")
+    outcomes: list[LabelOutcome] = []
+    for source in dict.fromkeys(s for _, _, s in labels):
+        pairs = [(pid, label) for pid, label, s in labels if s == source]
+        outcomes += ingest_labels(log, pairs, source=source, allowed_labels=classes)
     return outcomes
 
 

@@ -17,7 +17,7 @@ reads an export back as labels.
 
 from __future__ import annotations
 
-from prudent.feedback._actions import ASIDE, set_aside_case
+from prudent.feedback._actions import ASIDE, label_case, set_aside_case
 from prudent.feedback._case_view import REASON_TEXT, CaseView, FieldView, SeenValues, case_view
 from prudent.feedback._ingest import LabelOutcome, ingest_labels, outcome_counts
 from prudent.feedback._labelstudio import (
@@ -46,6 +46,7 @@ __all__ = [
     "case_view",
     "cost_table",
     "ingest_labels",
+    "label_case",
     "label_rate",
     "labeling_config",
     "outcome_counts",

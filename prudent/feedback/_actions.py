@@ -1,15 +1,20 @@
-"""What a reviewer does to a case besides labelling it: skip it or flag it.
+"""What a reviewer does to a case: label it, skip it or flag it.
 
-The review page (``POST /review/skip``, ``/review/flag``) and the command line
-(``prudent review skip | flag``) both call :func:`set_aside_case`.
+The review page (``POST /review/label``, ``/review/skip``, ``/review/flag``) and the command
+line (``prudent review label | skip | flag``) both call :func:`label_case` and
+:func:`set_aside_case`; a label goes through :func:`~prudent.feedback.ingest_labels`, as
+every label does.
 """
 
 from __future__ import annotations
 
-from prudent.errors import FeedbackError
-from prudent.store import CaseStatus, ReviewCase, ReviewQueue
+from collections.abc import Collection
 
-__all__ = ["ASIDE", "set_aside_case"]
+from prudent.errors import FeedbackError
+from prudent.feedback._ingest import ingest_labels
+from prudent.store import CaseStatus, FeedbackLog, FeedbackResult, ReviewCase, ReviewQueue
+
+__all__ = ["ASIDE", "label_case", "set_aside_case"]
 
 ASIDE: dict[str, CaseStatus] = {"skip": CaseStatus.SKIPPED, "flag": CaseStatus.FLAGGED}
 """The reviewer's actions and the status each leaves the case in."""
@@ -62,3 +67,45 @@ def set_aside_case(
         )
     assert isinstance(status, CaseStatus)
     return queue.set_aside(prediction_id, reviewer, status)
+
+
+def label_case(
+    log: FeedbackLog,
+    prediction_id: str,
+    label: object,
+    reviewer: str,
+    allowed_labels: Collection[object] | None = None,
+) -> FeedbackResult:
+    """Record one reviewer's label of one case (created, duplicate, or a correction).
+
+    Parameters
+    ----------
+    log
+        The feedback log (a log store).
+    prediction_id
+        The case.
+    label
+        Its true label.
+    reviewer
+        Who gives it (the label's source).
+    allowed_labels
+        The model's classes; another label is refused.
+
+    Returns
+    -------
+    FeedbackResult
+        What the log did.
+
+    Raises
+    ------
+    UnknownPredictionError, FeedbackError, FeedbackConflictError
+        The row's refusal: an unknown id, a label not among the classes, a case held by
+        another reviewer.
+    """
+    (outcome,) = ingest_labels(
+        log, [(prediction_id, label)], source=reviewer, allowed_labels=allowed_labels
+    )
+    if outcome.result is None:
+        assert outcome.error is not None
+        raise outcome.error
+    return outcome.result
