@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Annotated, Any
 
 import pandas as pd
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Query, Request
 from pydantic import BaseModel
 from starlette.responses import JSONResponse, Response
 
@@ -20,7 +20,9 @@ from prudent.api._schemas import (
     feedback_pairs,
 )
 from prudent.api._v2 import ERRORS, service_of
+from prudent.data import validate_frame
 from prudent.feedback import LabelOutcome, ingest_labels, outcome_counts
+from prudent.models._explain import explain_predictions
 from prudent.serve import CONTENT_TYPE, render_metrics
 
 __all__ = ["add_json_routes"]
@@ -37,7 +39,17 @@ def _frame(records: list[Any], inputs: list[str]) -> pd.DataFrame:
     return frame.assign(**absent) if absent else frame
 
 
-async def predict(body: Any, request: Request, strict: bool = False) -> Response:
+ExplainQuery = Annotated[
+    bool,
+    Query(
+        description="Add each row's top contributions ('explanation'), where the model gives them."
+    ),
+]
+
+
+async def predict(
+    body: Any, request: Request, strict: bool = False, explain: bool = False
+) -> Response:
     """Predict the records; answer the same fields as ``prudent predict`` plus ``prediction_id``.
 
     A record's values are read as in the training file: numbers and booleans may be strings
@@ -45,6 +57,7 @@ async def predict(body: Any, request: Request, strict: bool = False) -> Response
     Keys that are not model inputs are ignored and named in the ``X-Prudent-Ignored-Fields``
     header (a JSON list); ``?strict=true`` refuses them instead. Every bad value is listed in
     the 400 answer's ``errors``. Every prediction is committed to the log before this answers.
+    ``?explain=true`` adds each row's ``explanation`` (see ``Bundle.predict(explain=True)``).
     """
     service = service_of(request)
     predictor = service.predictor_for(service.settings.model_name)
@@ -52,13 +65,25 @@ async def predict(body: Any, request: Request, strict: bool = False) -> Response
     frame = _frame(body.records, schema.feature_names)
     frame, headers = model_inputs(frame, schema, strict=strict)
     batch = await predictor.predict_records(frame)
+    rows = batch.rows()
+    if explain:
+        found = await asyncio.to_thread(_explanations, predictor.bundle, frame, batch.predictions)
+        for row, explanation in zip(rows, found, strict=True):
+            row["explanation"] = explanation
     answer = {
         "id": body.id,
         "model_name": batch.model_name,
         "model_version": batch.model_version,
-        "predictions": batch.rows(),
+        "predictions": rows,
     }
     return JSONResponse(answer, headers=headers)
+
+
+def _explanations(bundle: Any, frame: pd.DataFrame, predictions: Any) -> list[Any]:
+    """Each row's top contributions, or ``None`` per row when the primary gives none."""
+    X = validate_frame(frame, bundle.schema)[0]
+    found = explain_predictions(bundle.model, X, predictions)
+    return found if found is not None else [None] * len(frame)
 
 
 async def feedback(body: FeedbackRequest, request: Request) -> FeedbackResponse:
@@ -121,8 +146,10 @@ def add_json_routes(app: FastAPI, models: ApiModels) -> None:
     """Add the JSON routes to ``app``, with the bundle's request models."""
     tags: list[str | Any] = ["JSON API"]
 
-    async def predict_route(body: Any, request: Request, strict: StrictQuery = False) -> Response:
-        return await predict(body, request, strict)
+    async def predict_route(
+        body: Any, request: Request, strict: StrictQuery = False, explain: ExplainQuery = False
+    ) -> Response:
+        return await predict(body, request, strict, explain)
 
     async def feedback_route(body: Any, request: Request) -> FeedbackResponse:
         return await feedback(body, request)

@@ -174,3 +174,21 @@ def test_feedback_takes_one_label_or_items(client: TestClient, tokens: Tokens) -
     assert half.json()["field"] == "label"
     empty = client.post("/feedback", json={"items": []}, headers=auth)
     assert empty.status_code == 400 and empty.json()["field"] == "items"
+
+
+def test_predict_explains_only_when_asked(
+    client: TestClient, numeric_bundle: Bundle, tokens: Tokens
+) -> None:
+    rows = input_rows("numeric", 4, seed=2)
+    records = rows.to_dict(orient="records")
+    plain = _predict(client, tokens, records)["predictions"]
+    assert all("explanation" not in row for row in plain)
+    response = client.post(
+        "/predict?explain=true",
+        json={"id": "r2", "records": records},
+        headers=tokens.header("app"),
+    )
+    assert response.status_code == 200, response.text
+    expected = numeric_bundle.predict(rows, explain=True)["explanation"].tolist()
+    got = [row["explanation"] for row in response.json()["predictions"]]
+    assert got == expected and all(len(e) == 5 for e in got)  # the test bundle is linear
