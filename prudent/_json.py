@@ -17,7 +17,7 @@ import numpy as np
 
 from prudent.errors import DataError
 
-__all__ = ["json_value", "label_text"]
+__all__ = ["json_value", "label_text", "plain_scalar"]
 
 _PLAIN_TYPES = frozenset({str, int, bool, type(None)})
 
@@ -25,6 +25,21 @@ _PLAIN_TYPES = frozenset({str, int, bool, type(None)})
 def _missing(value: Any) -> bool:
     """pandas' ``NA`` and ``NaT`` (checked by type name: this module imports no pandas)."""
     return type(value).__name__ in ("NAType", "NaTType")
+
+
+def plain_scalar(value: Any) -> Any:
+    """Return a numpy scalar as the Python scalar it holds; any other value unchanged.
+
+    Unlike :func:`json_value`, NaN and infinities stay as they are (for messages that show
+    the value received).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> plain_scalar(np.float64("inf")), plain_scalar(np.int8(3)), plain_scalar("x")
+    (inf, 3, 'x')
+    """
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def json_value(value: Any, where: str = "value") -> Any:
@@ -62,7 +77,7 @@ def json_value(value: Any, where: str = "value") -> Any:
     if kind is float:
         return value if math.isfinite(value) else None
     if isinstance(value, np.generic):
-        return json_value(value.item(), where)
+        return json_value(plain_scalar(value), where)
     if isinstance(value, enum.Enum):
         return json_value(value.value, where)
     if isinstance(value, str):
@@ -105,6 +120,5 @@ def label_text(value: object) -> str:
     >>> label_text(np.int64(2)), label_text("yes"), label_text(np.str_("no"))
     ('2', 'yes', 'no')
     """
-    if isinstance(value, np.generic):
-        value = value.item()
+    value = plain_scalar(value)
     return value if type(value) is str else str(value)

@@ -17,6 +17,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, column_or_1d, validate_data
 
 from prudent._compat import check_is_fitted
+from prudent._json import plain_scalar
 from prudent._library import fit
 from prudent.bundle import Bundle
 
@@ -181,7 +182,7 @@ class PrudentClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
 def _key(label: Any) -> str:
     """A label as prudent's target preparation keeps it (integral floats as ints, stripped)."""
-    value = label.item() if hasattr(label, "item") else label
+    value = plain_scalar(label)
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value).strip()

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from prudent._json import plain_scalar
 from prudent.data._schema import Role, Schema
 from prudent.errors import FieldProblem, SchemaError
 
@@ -368,14 +369,10 @@ def _refuse(schema: Schema, found: dict[str, Problems]) -> SchemaError:
         counts[name] = len(bad)
         for label, value, expected in bad:
             row = int(label) if isinstance(label, int | np.integer) else str(label)
-            problems.append(FieldProblem(name, expected, repr(_plain(value)), row))
+            problems.append(FieldProblem(name, expected, repr(plain_scalar(value)), row))
     role_of = {c.name: c.role for c in schema.features}
     message = _message(role_of, problems, counts)
     return SchemaError(message, field=problems[0].field, problems=tuple(problems[:_MAX_PROBLEMS]))
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def validate_frame(

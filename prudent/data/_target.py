@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from prudent._json import plain_scalar
 from prudent._typing import EncodedLabels, IntArray, Labels
 from prudent.errors import TargetError
 
@@ -38,7 +39,7 @@ def _normalise_labels(s: pd.Series) -> pd.Series:
 
 
 def _label(value: object) -> object:
-    return value.item() if hasattr(value, "item") else value
+    return plain_scalar(value)
 
 
 def _check_class_sizes(
