@@ -10,7 +10,7 @@ the log. The log is only read: the monitor never writes, migrates or locks it.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -30,8 +30,10 @@ from prudent.monitor._reference import Reference
 from prudent.monitor._sql import (
     WindowSpec,
     class_counts_query,
+    range_sample_query,
     sample_query,
     window_base,
+    window_bounds,
     window_query,
 )
 from prudent.monitor._windows import SummaryOptions, WindowSummary, summarise_window, window_key
@@ -250,14 +252,11 @@ def _windows(
         classes = _Cursor(
             _grouped(c2.execution_options(**stream).execute(class_counts_query(light)))
         )
-        sample = None
-        if drift_sample >= drift_options.min_rows:
-            query = sample_query(light, drift_sample)
-            sample = _Cursor(_grouped(c3.execution_options(**stream).execute(query)))
+        sampler = _sampler(c3, spec, light, where, drift_sample, drift_options)
         baseline = DriftBaseline.of(reference)
         for chunk in _chunks(groups, max(1, _VALIDATE_ROWS // drift_sample)):
-            samples = [[] if sample is None else sample.take(key) for key, _ in chunk]
-            drifts = _drifts(samples, baseline, drift_options) if sample else None
+            samples = [[] if sampler is None else sampler(key) for key, _ in chunk]
+            drifts = _drifts(samples, baseline, drift_options) if sampler else None
             for key, rows in chunk:
                 counts, histogram = _fold(rows)
                 drift, notes = next(drifts) if drifts is not None else (None, [])
@@ -271,3 +270,27 @@ def _windows(
                     notes=notes,
                     options=options,
                 )
+
+
+def _sampler(
+    connection: sa.Connection,
+    spec: WindowSpec,
+    light: sa.Subquery,
+    where: tuple[datetime | None, datetime | None, str | None],
+    per_window: int,
+    options: DriftOptions,
+) -> Callable[[Any], list[Any]] | None:
+    """Return ``window value -> its drift sample``: by time range for calendar windows and
+    spans (an index range each), else one ranked query streamed in step with the windows."""
+    if per_window < options.min_rows:
+        return None
+    since, until, version = where
+    if spec.kind != "rows":
+
+        def by_range(key: Any) -> list[Any]:
+            start, end = window_bounds(key, spec, since, until)
+            return list(connection.execute(range_sample_query(start, end, version, per_window)))
+
+        return by_range
+    query = sample_query(light, per_window)
+    return _Cursor(_grouped(connection.execution_options(yield_per=_STREAM).execute(query))).take

@@ -18,7 +18,7 @@ from prudent.monitor._estimate import (
 from prudent.monitor._figures import Figure, NotEnoughData, mean_figure, rate_figure
 from prudent.monitor._histogram import Calibration, ConfidenceHistogram
 from prudent.monitor._reference import Reference
-from prudent.monitor._sql import WindowSpec
+from prudent.monitor._sql import WindowSpec, parse_window
 from prudent.store import DECISIONS
 
 __all__ = ["QUANTILES", "SummaryOptions", "WindowSummary", "summarise_window"]
@@ -123,7 +123,7 @@ def window_key(value: Any, spec: WindowSpec) -> str:
         return "span"
     if spec.kind == "rows":
         return f"rows {value * spec.size}-{(value + 1) * spec.size - 1}"
-    when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    when = value if isinstance(value, datetime) else parse_window(value)
     return when.strftime("%Y-%m-%d" if spec.kind == "day" else "%Y-%m-%dT%H:00")
 
 
