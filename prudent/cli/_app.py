@@ -83,6 +83,14 @@ def fit(
     drop: Annotated[
         list[str] | None, Opt("--drop", metavar="COL", help=f"Ignore COL {COLS}.")
     ] = None,
+    candidates: Annotated[
+        list[str] | None,
+        Opt(
+            "--candidates",
+            metavar="NAME",
+            help=f"Try only these model families, besides the baselines {COLS}.",
+        ),
+    ] = None,
     encoding: Annotated[str, Opt(help="Text encoding of CSV files, e.g. latin-1.")] = "utf-8",
     time_limit: Annotated[float, Opt(help="Seconds for the whole fit.")] = 120.0,
     test_size: Annotated[float, Opt(help="Share of rows locked for the final test.")] = 0.2,
@@ -140,6 +148,7 @@ def fit(
             categorical=categorical,
             numeric=numeric,
             drop=drop,
+            candidates=candidates,
             test_size=test_size,
             n_folds=folds,
             seed=seed,

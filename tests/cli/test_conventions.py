@@ -40,11 +40,13 @@ def test_list_options_take_commas_and_repeats(tmp_path: Path) -> None:
         [
             "fit", str(tmp_path / "wine.csv"), "--target", "target", "--out",
             str(tmp_path / "m"), "--time-limit", "5", "--folds", "2",
-            "--drop", "ash,hue", "--drop", "proline",
+            "--drop", "ash,hue", "--drop", "proline", "--candidates", "knn",
         ],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     manifest = json.loads((tmp_path / "m" / "manifest.json").read_text())
+    ran = {r["name"] for r in manifest["leaderboard"]} | {s["name"] for s in manifest["skipped"]}
+    assert ran == {"majority", "logistic", "knn"}  # --candidates: baselines and knn only
     roles = {c["name"]: c["role"] for c in manifest["schema"]["columns"]}
     assert [c for c, r in roles.items() if r == "dropped"] == ["ash", "hue", "proline"]
     help_text = CliRunner().invoke(app, ["fit", "--help"]).output

@@ -33,7 +33,10 @@ def _assert_valid(splits: Splits, y: np.ndarray, *, complete: bool = True) -> No
 def test_make_splits_disjoint_and_complete(y: np.ndarray) -> None:
     splits = make_splits(y, test_size=0.2, n_folds=5, seed=0)
     _assert_valid(splits, y)
-    assert splits.n_folds == 5 and splits.notes == ()
+    assert splits.n_folds == 5
+    caution = len(splits.test) < 100  # wine: 36 test rows
+    assert splits.notes == (() if not caution else splits.notes[:1])
+    assert all("not meaningful" in n for n in splits.notes)
 
 
 def test_make_splits_stratified(y: np.ndarray) -> None:
@@ -66,13 +69,23 @@ def test_make_splits_is_seeded(y: np.ndarray) -> None:
     assert not np.array_equal(a.test, make_splits(y, seed=4).test)
 
 
-def test_make_splits_fewer_folds_for_tiny_data_with_the_reason() -> None:
-    y = np.array([0] * 20 + [1] * 4)
+def test_make_splits_fewer_folds_for_a_rare_class_with_the_reason() -> None:
+    y = np.array([0] * 120 + [1] * 4)
     splits = make_splits(y, test_size=0.2, n_folds=5, seed=0)
     assert splits.n_folds == 3
-    assert splits.notes == (
-        "Using 3 cross-validation folds instead of 5: the rarest class has only 3 training rows.",
+    assert splits.notes[0] == (
+        "Using 3 cross-validation folds instead of 5: the rarest class has only 3 training rows."
     )
+    _assert_valid(splits, y)
+
+
+def test_make_splits_tiny_data_gets_two_folds_and_a_caution_on_the_promises() -> None:
+    y = np.array([0, 1] * 15)  # 30 rows, as a first try on a small sample might have
+    splits = make_splits(y, test_size=0.2, n_folds=5, seed=0)
+    assert splits.n_folds == 2
+    assert splits.notes[0].startswith("Using 2 cross-validation folds instead of 5: 24 training")
+    assert "not meaningful below 100 test rows" in splits.notes[1]
+    assert all(len(val) >= 12 for _, val in splits.folds)
     _assert_valid(splits, y)
 
 
