@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pandas as pd
 import pytest
 
 import prudent
@@ -37,6 +38,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "review"
 SCRIPT = "<script>window.__xss = 1</script>"
+STATIC = Path(prudent.__file__).parent / "api" / "static"
 N_ROWS = 16
 
 
@@ -191,3 +193,43 @@ def test_script_input_renders_as_text_and_csrf_is_checked(
     assert sorted(s.rsplit("/", 1)[1] for s in scripts) == ["htmx.min.js", "review.js"]
     assert status == 403 and "CSRF token" in body["error"]
     assert served.script_id not in {f[0] for f in _feedback(served)}
+
+
+def test_type_ahead_picks_a_class_among_many(browser: Any) -> None:
+    """With 12 classes: keys 1-9 cover the first nine, '/' then typing finds the others."""
+    from prudent.api._pages import page_html
+    from prudent.api._review_html import case_html
+    from prudent.data import infer_schema
+    from prudent.feedback import SeenValues, case_view
+    from prudent.store import PredictionRecord, ReviewCase
+
+    classes = [f"class-{name}" for name in "abcdefghijkl"]
+    record = PredictionRecord(model_version="v", model_name="m", inputs={"x": 1.0},
+                              probabilities={c: 1 / 12 for c in classes}, prediction=None,
+                              decision="review", defer_reason="low_confidence")  # fmt: skip
+    schema = infer_schema(pd.DataFrame({"x": [1.0, 2.0], "y": ["a", "b"]}), "y")
+    view = case_view(ReviewCase(record=record, reason="low_confidence"), schema, SeenValues())
+    markup = page_html("t", case_html(view, classes, "token"), scripts=("review.js",))
+    assert markup.count('data-key=""') == 3 and 'id="typeahead"' in markup
+    posted: list[str] = []
+    page = browser.new_page()
+
+    def answer(route: Any) -> None:
+        if route.request.method == "POST":
+            posted.append(route.request.post_data)
+            route.fulfill(status=200, content_type="text/html", body="<p>done</p>")
+        elif route.request.url.endswith("/static/review.js"):
+            route.fulfill(path=str(STATIC / "review.js"), content_type="text/javascript")
+        else:
+            route.fulfill(status=200, content_type="text/html", body=markup)
+
+    page.route("http://prudent.test/**", answer)
+    page.goto("http://prudent.test/review")
+    page.keyboard.press("/")
+    page.keyboard.type("ss-k")
+    visible = page.locator("button.label:visible").all_inner_texts()
+    page.keyboard.press("Enter")
+    page.wait_for_selector("text=done")
+    page.close()
+    assert visible == ["class-k"]
+    assert posted and "label=class-k" in posted[0] and "csrf=token" in posted[0]
