@@ -18,10 +18,8 @@ from typing import Any, Self
 
 import numpy as np
 import numpy.typing as npt
-from scipy.optimize import minimize, minimize_scalar
-from scipy.special import expit, logit, logsumexp, softmax
+from scipy.special import softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.isotonic import IsotonicRegression
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
@@ -30,6 +28,7 @@ from prudent._compat import check_is_fitted
 from prudent._typing import EncodedLabels, FloatArray, Labels, ProbaMatrix
 from prudent.errors import ConfigError, DataError, TargetError
 from prudent.metrics import expected_calibration_error
+from prudent.models._calibration_maps import EPS_IN, apply_map, clip_normalise, fit_map
 
 __all__ = ["ProbabilityCalibrator", "calibrate_cross_fitted", "choose_method", "cross_fitted"]
 
@@ -37,11 +36,7 @@ METHODS = ("identity", "temperature", "sigmoid", "isotonic")
 """The calibration maps, in order of preference when their cross-validated losses tie."""
 MIN_ROWS_ISOTONIC = 100
 """Below this many calibration rows, ``auto`` does not consider isotonic regression."""
-_EPS_IN = 1e-12  # input probabilities are clipped here before taking logs
-_EPS_OUT = 1e-7  # calibrated probabilities are clipped here, then renormalised
 _ROW_SUM_TOL = 1e-4  # a row summing to 1 within this is read as probabilities
-_LOG_T_BOUNDS = (float(np.log(1e-2)), float(np.log(1e3)))
-_TIE_MARGIN = 1e-9  # relative margin that keeps the top label strictly on top
 
 
 def _as_proba_matrix(X: FloatArray) -> ProbaMatrix:
@@ -53,7 +48,7 @@ def _as_proba_matrix(X: FloatArray) -> ProbaMatrix:
     in_range = np.all((X >= 0.0) & (X <= 1.0), axis=1)
     sums_to_one = np.abs(X.sum(axis=1) - 1.0) <= _ROW_SUM_TOL
     P = np.where((in_range & sums_to_one)[:, None], X, softmax(X, axis=1))
-    return _clip_normalise(P, _EPS_IN)
+    return clip_normalise(P, EPS_IN)
 
 
 def _encode_labels(y: Labels, n_columns: int, owner: str) -> tuple[Labels, EncodedLabels]:
@@ -90,107 +85,6 @@ def _are_indices(labels: Labels, n_columns: int) -> bool:
     return integral and labels.min() >= 0 and labels.max() < n_columns
 
 
-def _clip_normalise(P: FloatArray, eps: float) -> ProbaMatrix:
-    clipped = np.clip(P, eps, 1.0)
-    out: ProbaMatrix = clipped / clipped.sum(axis=1, keepdims=True)
-    return out
-
-
-def _fit_temperature(P: ProbaMatrix, y: EncodedLabels) -> float:
-    """Return the ``T`` in ``[0.01, 1000]`` minimising the log loss of ``softmax(log(P) / T)``."""
-    logits = np.log(P)
-    rows = np.arange(y.size)
-
-    def nll(log_t: float) -> float:
-        z = logits / np.exp(log_t)
-        return float(np.mean(logsumexp(z, axis=1) - z[rows, y]))
-
-    result = minimize_scalar(nll, bounds=_LOG_T_BOUNDS, method="bounded", options={"xatol": 1e-6})
-    return float(np.exp(result.x))
-
-
-def _fit_platt(x: FloatArray, target: npt.NDArray[np.bool_]) -> FloatArray:
-    """Fit Platt's sigmoid ``expit(a * x + b)`` by maximum likelihood; return ``[a, b]``.
-
-    The 0/1 targets are smoothed to ``(n+ + 1) / (n+ + 2)`` and ``1 / (n- + 2)`` as in Platt
-    (1999) and scikit-learn, which keeps the fit finite when every target is equal.
-    """
-    n_pos = int(target.sum())
-    t = np.where(target, (n_pos + 1) / (n_pos + 2), 1 / (target.size - n_pos + 2))
-
-    def loss(coef: FloatArray) -> tuple[float, FloatArray]:
-        z = coef[0] * x + coef[1]
-        residual = expit(z) - t
-        return float(np.sum(np.logaddexp(0.0, z) - t * z)), np.array([residual @ x, residual.sum()])
-
-    options = {"gtol": 1e-8, "ftol": 64 * np.finfo(float).eps}
-    result = minimize(loss, np.array([1.0, 0.0]), jac=True, method="L-BFGS-B", options=options)
-    coef: FloatArray = result.x
-    return coef
-
-
-def _scalar_view(P: ProbaMatrix) -> tuple[FloatArray, EncodedLabels | None]:
-    """The number the scalar maps calibrate: P[:, 1] for binary, the top probability else."""
-    if P.shape[1] == 2:
-        return P[:, 1], None
-    top = np.argmax(P, axis=1)
-    return P[np.arange(P.shape[0]), top], top
-
-
-def _logit(s: FloatArray) -> FloatArray:
-    out: FloatArray = logit(np.clip(s, _EPS_IN, 1.0 - _EPS_IN))
-    return out
-
-
-def _fit_map(method: str, P: ProbaMatrix, y: EncodedLabels) -> Any:
-    """Fit one map on clipped probabilities: a temperature, Platt coefficients or isotonic."""
-    if method == "identity":
-        return None
-    if method == "temperature":
-        return _fit_temperature(P, y)
-    s, top = _scalar_view(P)
-    target = y == (1 if top is None else top)
-    if method == "sigmoid":
-        return _fit_platt(_logit(s), target)
-    iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
-    return iso.fit(s, target.astype(np.float64))
-
-
-def _apply_map(method: str, fitted: Any, P: ProbaMatrix) -> ProbaMatrix:
-    """Apply a map from :func:`_fit_map`; the output is clipped to ``[1e-7, 1]``, rows sum to 1."""
-    if method == "identity":
-        return _clip_normalise(P, _EPS_OUT)
-    if method == "temperature":
-        return _clip_normalise(softmax(np.log(P) / fitted, axis=1), _EPS_OUT)
-    s, top = _scalar_view(P)
-    if method == "sigmoid":
-        calibrated = expit(fitted[0] * _logit(s) + fitted[1])
-    else:
-        calibrated = fitted.predict(s)
-    if top is None:
-        out = np.column_stack([1.0 - calibrated, calibrated])
-    else:
-        out = _rescale_top_label(P, top, calibrated)
-    return _clip_normalise(out, _EPS_OUT)
-
-
-def _rescale_top_label(P: ProbaMatrix, top: EncodedLabels, confidence: FloatArray) -> FloatArray:
-    """Put ``confidence`` on the top label and share the rest in proportion to the others.
-
-    A confidence below the tie point ``second / (rest + second)``, where the runner-up would
-    overtake, is raised to just above it so the argmax never changes.
-    """
-    rows = np.arange(P.shape[0])
-    others = P.copy()
-    others[rows, top] = 0.0
-    rest = others.sum(axis=1)
-    tie = others.max(axis=1) / (rest + others.max(axis=1))
-    confidence = np.maximum(confidence, tie * (1.0 + _TIE_MARGIN))
-    out: FloatArray = others * ((1.0 - confidence) / rest)[:, None]
-    out[rows, top] = confidence
-    return out
-
-
 def _splitter(y: EncodedLabels, cv: int, random_state: Any) -> StratifiedKFold | KFold:
     """Stratified folds when every present class fills them; fewer folds, or plain K-fold."""
     counts = np.bincount(y)
@@ -207,7 +101,7 @@ def cross_fitted(
     out = {method: np.empty_like(P) for method in methods}
     for train, test in _splitter(y, cv, random_state).split(P, y):
         for method in methods:
-            out[method][test] = _apply_map(method, _fit_map(method, P[train], y[train]), P[test])
+            out[method][test] = apply_map(method, fit_map(method, P[train], y[train]), P[test])
     return out
 
 
@@ -336,7 +230,7 @@ class ProbabilityCalibrator(ClassifierMixin, BaseEstimator):  # type: ignore[mis
             Q = cross_fitted(P, y_idx, candidates, self.cv, self.random_state)
             self.method_, evidence = choose_method(Q, y_idx)
             self.cv_log_loss_, self.cv_ece_ = evidence["log_loss"], evidence["ece"]
-        self.map_ = _fit_map(self.method_, P, y_idx)
+        self.map_ = fit_map(self.method_, P, y_idx)
         self.temperature_ = float(self.map_) if self.method_ == "temperature" else None
         return self
 
@@ -355,7 +249,7 @@ class ProbabilityCalibrator(ClassifierMixin, BaseEstimator):  # type: ignore[mis
         """
         check_is_fitted(self, "map_")
         X_valid = validate_data(self, X, dtype=np.float64, reset=False)
-        return _apply_map(self.method_, self.map_, _as_proba_matrix(X_valid))
+        return apply_map(self.method_, self.map_, _as_proba_matrix(X_valid))
 
     def predict(self, X: npt.ArrayLike) -> Labels:
         """Return the class of highest calibrated probability.

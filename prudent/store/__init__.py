@@ -18,7 +18,7 @@ from prudent.store._engine import normalise_url
 from prudent.store._frame import META_COLUMNS
 from prudent.store._memory import InMemoryPredictionLog
 from prudent.store._migrate import head_revision
-from prudent.store._protocol import FeedbackLog, LogStore, PredictionLog, ReviewQueue
+from prudent.store._protocol import LogStore, PredictionLog
 from prudent.store._queue import (
     AUDIT_REASON,
     DEFAULT_LEASE,
@@ -37,6 +37,7 @@ from prudent.store._records import (
     new_prediction_id,
     utc_now,
 )
+from prudent.store._review_protocol import FeedbackLog, ReviewQueue
 from prudent.store._rules import check_allowed
 from prudent.store._sql import SqlPredictionLog
 from prudent.store._sql_read import window_filter

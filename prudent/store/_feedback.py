@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 
 from prudent.errors import FeedbackError
 from prudent.store._core import LogCore, check_id, check_positive
-from prudent.store._protocol import FeedbackLog, ReviewQueue
 from prudent.store._queue import DEFAULT_LEASE, check_lease
 from prudent.store._records import (
     CaseStatus,
@@ -17,6 +16,7 @@ from prudent.store._records import (
     ReviewCase,
     as_utc,
 )
+from prudent.store._review_protocol import FeedbackLog, ReviewQueue
 from prudent.store._rules import check_allowed, check_name
 
 __all__ = ["FeedbackMethods"]

@@ -18,11 +18,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from prudent.errors import ConfigError, DataError, TargetError
 from prudent.metrics import expected_calibration_error
-from prudent.models._calibration import (
-    ProbabilityCalibrator,
-    _rescale_top_label,
-    calibrate_cross_fitted,
-)
+from prudent.models._calibration import ProbabilityCalibrator, calibrate_cross_fitted
+from prudent.models._calibration_maps import _rescale_top_label
 
 METHODS = ("temperature", "sigmoid", "isotonic", "auto")
 N_SPLITS = 8

@@ -1,0 +1,125 @@
+"""The calibration maps: fit one on probabilities, apply it (temperature, Platt, isotonic).
+
+Multi-class Platt and isotonic maps work on the top-label confidence and rescale the other
+classes in proportion (see ``_calibration.py``); the temperature scales every logit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from scipy.optimize import minimize, minimize_scalar
+from scipy.special import expit, logit, logsumexp, softmax
+from sklearn.isotonic import IsotonicRegression
+
+from prudent._typing import EncodedLabels, FloatArray, ProbaMatrix
+
+__all__ = ["apply_map", "clip_normalise", "fit_map"]
+
+EPS_IN = 1e-12  # input probabilities are clipped here before taking logs
+EPS_OUT = 1e-7  # calibrated probabilities are clipped here, then renormalised
+_LOG_T_BOUNDS = (float(np.log(1e-2)), float(np.log(1e3)))
+_TIE_MARGIN = 1e-9  # relative margin that keeps the top label strictly on top
+
+
+def clip_normalise(P: FloatArray, eps: float) -> ProbaMatrix:
+    clipped = np.clip(P, eps, 1.0)
+    out: ProbaMatrix = clipped / clipped.sum(axis=1, keepdims=True)
+    return out
+
+
+def _fit_temperature(P: ProbaMatrix, y: EncodedLabels) -> float:
+    """Return the ``T`` in ``[0.01, 1000]`` minimising the log loss of ``softmax(log(P) / T)``."""
+    logits = np.log(P)
+    rows = np.arange(y.size)
+
+    def nll(log_t: float) -> float:
+        z = logits / np.exp(log_t)
+        return float(np.mean(logsumexp(z, axis=1) - z[rows, y]))
+
+    result = minimize_scalar(nll, bounds=_LOG_T_BOUNDS, method="bounded", options={"xatol": 1e-6})
+    return float(np.exp(result.x))
+
+
+def _fit_platt(x: FloatArray, target: npt.NDArray[np.bool_]) -> FloatArray:
+    """Fit Platt's sigmoid ``expit(a * x + b)`` by maximum likelihood; return ``[a, b]``.
+
+    The 0/1 targets are smoothed to ``(n+ + 1) / (n+ + 2)`` and ``1 / (n- + 2)`` as in Platt
+    (1999) and scikit-learn, which keeps the fit finite when every target is equal.
+    """
+    n_pos = int(target.sum())
+    t = np.where(target, (n_pos + 1) / (n_pos + 2), 1 / (target.size - n_pos + 2))
+
+    def loss(coef: FloatArray) -> tuple[float, FloatArray]:
+        z = coef[0] * x + coef[1]
+        residual = expit(z) - t
+        return float(np.sum(np.logaddexp(0.0, z) - t * z)), np.array([residual @ x, residual.sum()])
+
+    options = {"gtol": 1e-8, "ftol": 64 * np.finfo(float).eps}
+    result = minimize(loss, np.array([1.0, 0.0]), jac=True, method="L-BFGS-B", options=options)
+    coef: FloatArray = result.x
+    return coef
+
+
+def _scalar_view(P: ProbaMatrix) -> tuple[FloatArray, EncodedLabels | None]:
+    """The number the scalar maps calibrate: P[:, 1] for binary, the top probability else."""
+    if P.shape[1] == 2:
+        return P[:, 1], None
+    top = np.argmax(P, axis=1)
+    return P[np.arange(P.shape[0]), top], top
+
+
+def _logit(s: FloatArray) -> FloatArray:
+    out: FloatArray = logit(np.clip(s, EPS_IN, 1.0 - EPS_IN))
+    return out
+
+
+def fit_map(method: str, P: ProbaMatrix, y: EncodedLabels) -> Any:
+    """Fit one map on clipped probabilities: a temperature, Platt coefficients or isotonic."""
+    if method == "identity":
+        return None
+    if method == "temperature":
+        return _fit_temperature(P, y)
+    s, top = _scalar_view(P)
+    target = y == (1 if top is None else top)
+    if method == "sigmoid":
+        return _fit_platt(_logit(s), target)
+    iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
+    return iso.fit(s, target.astype(np.float64))
+
+
+def apply_map(method: str, fitted: Any, P: ProbaMatrix) -> ProbaMatrix:
+    """Apply a map from :func:`fit_map`; the output is clipped to ``[1e-7, 1]``, rows sum to 1."""
+    if method == "identity":
+        return clip_normalise(P, EPS_OUT)
+    if method == "temperature":
+        return clip_normalise(softmax(np.log(P) / fitted, axis=1), EPS_OUT)
+    s, top = _scalar_view(P)
+    if method == "sigmoid":
+        calibrated = expit(fitted[0] * _logit(s) + fitted[1])
+    else:
+        calibrated = fitted.predict(s)
+    if top is None:
+        out = np.column_stack([1.0 - calibrated, calibrated])
+    else:
+        out = _rescale_top_label(P, top, calibrated)
+    return clip_normalise(out, EPS_OUT)
+
+
+def _rescale_top_label(P: ProbaMatrix, top: EncodedLabels, confidence: FloatArray) -> FloatArray:
+    """Put ``confidence`` on the top label and share the rest in proportion to the others.
+
+    A confidence below the tie point ``second / (rest + second)``, where the runner-up would
+    overtake, is raised to just above it so the argmax never changes.
+    """
+    rows = np.arange(P.shape[0])
+    others = P.copy()
+    others[rows, top] = 0.0
+    rest = others.sum(axis=1)
+    tie = others.max(axis=1) / (rest + others.max(axis=1))
+    confidence = np.maximum(confidence, tie * (1.0 + _TIE_MARGIN))
+    out: FloatArray = others * ((1.0 - confidence) / rest)[:, None]
+    out[rows, top] = confidence
+    return out
