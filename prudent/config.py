@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     review_audit_share: float = Field(0.01, ge=0.0, le=1.0)
     """Share of accepted predictions also queued for review (as audit cases), so that their
     accuracy is measured on labels drawn without bias; 0 turns the audit off."""
+    burn_in_interval: float = Field(300.0, ge=0.0)
+    """``prudent serve --registry``: seconds between burn-in checks of the last promotion (the
+    new champion is rolled back when its accuracy falls below the previous one's interval);
+    0 turns the rule off."""
     model_name: str = Field("prudent", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
     """The model's name in the Open Inference Protocol (``/v2/models/<name>``)."""
     tokens_file: Path | None = None

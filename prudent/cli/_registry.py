@@ -20,7 +20,7 @@ from prudent.cli._console import print_table
 if TYPE_CHECKING:
     from prudent.retrain import Event
 
-__all__ = ["follow_champion", "register", "registry_app", "who"]
+__all__ = ["follow_champion", "register", "registry_app", "watch_burn_in", "who"]
 
 Opt = typer.Option
 Arg = typer.Argument
@@ -161,6 +161,52 @@ def history(root: Dir, as_json: AsJson = False) -> None:
     ]  # fmt: skip
     columns = ("#", "at", "action", "alias", "version", "previous", "by", "forced", "reason")
     print_table(_console(), f"History of {root}", columns, rows)
+
+
+@registry_app.command("burn-in")
+def burn_in_command(
+    root: Dir,
+    log_db: Annotated[
+        str | None, Opt("--log-db", help="Prediction log URL (default: PRUDENT_LOG_DB's).")
+    ] = None,
+    dry_run: Annotated[
+        bool, Opt("--dry-run", help="Say what the rule finds; change nothing.")
+    ] = False,
+) -> None:
+    """Roll the last promotion back if the new champion does worse than the one before."""
+    from prudent.config import Settings
+    from prudent.retrain import Registry, burn_in
+
+    url = Settings.load(log_db=log_db).log_db
+    verdict = burn_in(Registry(root), url, apply=not dry_run)
+    done = "Rolled back" if verdict.rollback and not dry_run else "Would roll back"
+    typer.echo(f"{done}: {verdict.reason}." if verdict.rollback else f"Kept: {verdict.reason}.")
+
+
+def watch_burn_in(root: Path, log_url: str, interval_s: float) -> threading.Thread:
+    """A thread of ``prudent serve --registry`` that runs the burn-in rule every ``interval_s``;
+    a rollback moves the champion, which :func:`follow_champion` then swaps in."""
+    thread = threading.Thread(
+        target=_burn_in_loop, args=(root, log_url, interval_s), name="prudent-burn-in",
+        daemon=True,
+    )  # fmt: skip
+    thread.start()
+    return thread
+
+
+def _burn_in_loop(root: Path, log_url: str, interval_s: float) -> None:
+    from prudent.errors import PrudentError
+    from prudent.retrain import Registry, burn_in
+
+    while True:
+        time.sleep(interval_s)
+        try:
+            verdict = burn_in(Registry(root), log_url)
+        except (PrudentError, OSError) as exc:  # the next round tries again
+            logger.warning("Burn-in check failed: %s", exc)
+            continue
+        if verdict.rollback:
+            logger.warning("Registry: %s; rolled back.", verdict.reason)
 
 
 def register(app: typer.Typer) -> None:

@@ -195,6 +195,10 @@ def serve(
         no_auth=no_auth or None,
     )
     logging.config.dictConfig(_log_config())
+    if registry is not None and settings.burn_in_interval > 0:
+        from prudent.cli._registry import watch_burn_in
+
+        watch_burn_in(registry, settings.log_db, settings.burn_in_interval)
     if not is_loopback(settings.host):
         logger.warning("Listening on %s: the service is reachable from the network.", settings.host)
     if settings.workers == 1:

@@ -1,6 +1,7 @@
 """Learning from what comes back: the model registry (versions, aliases, history, rollback),
 retraining and recalibration from labelled feedback, and the promotion gate."""
 
+from prudent.retrain._burn_in import BurnInRule, BurnInVerdict, burn_in
 from prudent.retrain._gate import GateResult, run_gate
 from prudent.retrain._gate_checks import Check, GateOptions
 from prudent.retrain._promotion import GateRefused, gate_report, promote_gated
@@ -11,6 +12,8 @@ from prudent.retrain._retrain import Retrained, recalibrate, retrain
 __all__ = [
     "CHALLENGER",
     "CHAMPION",
+    "BurnInRule",
+    "BurnInVerdict",
     "Check",
     "Event",
     "GateOptions",
@@ -19,6 +22,7 @@ __all__ = [
     "Registry",
     "Retrained",
     "Version",
+    "burn_in",
     "gate_report",
     "promote_gated",
     "recalibrate",

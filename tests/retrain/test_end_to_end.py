@@ -111,7 +111,7 @@ def test_drift_labels_retrain_gate_swap_rollback(tmp_path: Path) -> None:
         if client.is_alive():
             client.join(30)
         server.stop()
-    failed = [x for x in server.output.splitlines() if "HTTP/1.1\" 200" not in x]
+    failed = [x for x in server.output.splitlines() if 'HTTP/1.1" 200' not in x]
     assert {code for code, _ in seen} == {200}, "\n".join(failed[-40:])
     checks = {(c.name, c.rows): c for c in gate.checks}
     main = checks["balanced accuracy", "recent feedback"]
