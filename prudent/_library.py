@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from threadpoolctl import threadpool_limits
 
 from prudent.bundle import Bundle
+from prudent.data import split_names
 from prudent.errors import ConfigError, DataReadError
 from prudent.models._decision_policy import parse_costs
 from prudent.pipeline import FitSpec, LoggingReporter, Reporter, TaskRunner, fit_table
@@ -36,24 +36,6 @@ __all__ = [
 ]
 
 _NAMES = ("text", "categorical", "numeric", "drop", "candidates")
-
-
-def split_names(values: str | Iterable[str] | None) -> tuple[str, ...]:
-    """Column names given as ``'a,b'``, ``['a', 'b']`` or repeated options, as one tuple.
-
-    Examples
-    --------
-    >>> split_names("a,b")
-    ('a', 'b')
-    >>> split_names(["a", "b,c"])
-    ('a', 'b', 'c')
-    >>> split_names(None)
-    ()
-    """
-    if values is None:
-        return ()
-    items = [values] if isinstance(values, str) else list(values)
-    return tuple(p.strip() for v in items for p in str(v).split(",") if p.strip())
 
 
 def check_rules(

@@ -234,8 +234,8 @@ def predict(
 ) -> None:
     """Predict every row of a file, streaming, in input order."""
     from prudent._compat import import_skops_io
-    from prudent._library import split_names
     from prudent.bundle import load
+    from prudent.data import split_names
 
     import_skops_io()  # before the bundle's load: skips skops' import of all scikit-learn
 

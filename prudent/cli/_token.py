@@ -49,8 +49,8 @@ def add(
     ] = None,
 ) -> None:
     """Create an API token: print it once (stdout); store only its SHA-256 in the tokens file."""
-    from prudent._library import split_names
     from prudent.api import add_token
+    from prudent.data import split_names
 
     roles = list(split_names(role))
     secret = add_token(tokens, name, roles, rate_limit=rate_limit, burst=burst)

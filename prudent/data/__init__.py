@@ -12,6 +12,7 @@ from prudent.data._coerce import (
 )
 from prudent.data._datasets import EXAMPLES, load_example
 from prudent.data._io import TableWriter, iter_table, read_table, table_format, write_table
+from prudent.data._names import split_names
 from prudent.data._schema import ColumnSpec, Role, Schema, infer_schema
 from prudent.data._splits import Splits, check_disjoint, make_splits, without_rows
 from prudent.data._target import Target, prepare_target
@@ -37,6 +38,7 @@ __all__ = [
     "make_splits",
     "prepare_target",
     "read_table",
+    "split_names",
     "string_pattern",
     "table_format",
     "validate_frame",

@@ -1,5 +1,6 @@
-"""``prudent predict`` start-up: loading and predicting a tabular bundle imports neither the
-fit (``prudent.pipeline``) nor torch or dask (which skops' estimator walk would pull in)."""
+"""``prudent predict`` start-up: predicting with a tabular bundle imports neither the fit
+(``prudent.pipeline``), ``sklearn.datasets``, nor torch or dask (which skops' estimator walk
+would pull in)."""
 
 from __future__ import annotations
 
@@ -9,17 +10,17 @@ from pathlib import Path
 
 import pytest
 
+from prudent.data import load_example, read_table
 from tests.serve._bundles import cached_bundle
 
 PROBE = """
 import sys
-from prudent._compat import import_skops_io
-import_skops_io()
-from prudent.bundle import load
-from prudent.data import load_example
-bundle = load(sys.argv[1])
-rows = load_example("breast_cancer").drop(columns="target").head(1)
-assert len(bundle.predict(rows)) == 1
+from prudent.cli import main
+sys.argv = ["prudent", "predict", *sys.argv[1:]]
+try:
+    main()
+except SystemExit as exc:
+    assert not exc.code, exc.code
 heavy = sorted(m for m in ("torch", "dask", "prudent.pipeline", "sklearn.datasets")
                if m in sys.modules)
 print("heavy:", heavy)
@@ -32,11 +33,16 @@ def numeric_dir(pytestconfig: pytest.Config) -> Path:
     return cached_bundle("numeric", Path(pytestconfig.cache.mkdir("prudent-serve-bundles")))
 
 
-def test_predicting_a_tabular_bundle_loads_no_fit_torch_or_dask(numeric_dir: Path) -> None:
+def test_predicting_a_tabular_bundle_loads_no_fit_torch_or_dask(
+    numeric_dir: Path, tmp_path: Path
+) -> None:
+    rows = load_example("breast_cancer").drop(columns="target").head(1)
+    rows.to_csv(tmp_path / "one.csv", index=False)
+    args = [str(numeric_dir), str(tmp_path / "one.csv"), "--out", str(tmp_path / "out.csv")]
     done = subprocess.run(
-        [sys.executable, "-c", PROBE, str(numeric_dir)],
+        [sys.executable, "-c", PROBE, *args],
         capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    # load_example needs sklearn.datasets here; `prudent predict` does not call it
-    assert done.stdout.strip() == "heavy: ['sklearn.datasets']", done.stdout
+    assert done.stdout.strip().endswith("heavy: []"), done.stdout
+    assert len(read_table(tmp_path / "out.csv")) == 1
