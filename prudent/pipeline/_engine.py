@@ -219,37 +219,74 @@ def cross_validate_candidate(
     -------
     CandidateRun or SkippedCandidate
     """
-    oof = np.zeros((len(y), ctx.n_classes))
     notes = sample_notes(spec, ctx, len(y))
-    if not must_run:
-        projected = pilot_seconds(spec, ctx, X, y, splits)
-        if projected > budget.for_candidates():
-            return SkippedCandidate(
-                spec.name,
-                f"a pilot fit projects about {projected:.0f}s, "
-                f"{max(budget.for_candidates(), 0):.0f}s left in the budget",
-            )
+    skipped = None if must_run else _pilot_skip(spec, ctx, X, y, splits, budget)
+    if skipped is not None:
+        return skipped
+    oof = _out_of_fold(spec, ctx, X, y, splits, budget, must_run=must_run, advance=advance)
+    if isinstance(oof, SkippedCandidate):
+        return oof
+    model, fit_seconds = refit(spec, ctx, X, y)
+    if advance is not None:
+        advance()
+    return finish_run(spec, oof, model, fit_seconds, X, notes)
+
+
+def _left(budget: Budget) -> str:
+    return f"{max(budget.for_candidates(), 0):.0f}s left in the budget"
+
+
+def _pilot_skip(
+    spec: CandidateSpec,
+    ctx: BuildContext,
+    X: pd.DataFrame,
+    y: EncodedLabels,
+    splits: Splits,
+    budget: Budget,
+) -> SkippedCandidate | None:
+    """Skip ``spec`` when a pilot fit projects more time than the budget leaves."""
+    projected = pilot_seconds(spec, ctx, X, y, splits)
+    if projected <= budget.for_candidates():
+        return None
+    return SkippedCandidate(
+        spec.name, f"a pilot fit projects about {projected:.0f}s, {_left(budget)}"
+    )
+
+
+def _out_of_fold(
+    spec: CandidateSpec,
+    ctx: BuildContext,
+    X: pd.DataFrame,
+    y: EncodedLabels,
+    splits: Splits,
+    budget: Budget,
+    *,
+    must_run: bool,
+    advance: Any,
+) -> ProbaMatrix | SkippedCandidate:
+    """Every fold's held-out probabilities; skipped when the folds left would overrun."""
+    oof = np.zeros((len(y), ctx.n_classes))
     started = fold_started = time.monotonic()
     for i, (fit_rows, val_rows) in enumerate(splits.folds):
         oof[val_rows] = fit_fold(spec, ctx, X, y, fit_rows, val_rows, i)
         if advance is not None:
             advance()
         now = time.monotonic()
-        per_fold = (now - started) / (i + 1)
-        if spec.cached_features:  # fold 1 computed (and cached) the features: judge by fold 2+
-            per_fold = now - fold_started if i > 0 else 0.0
+        needed = _seconds_needed(spec, splits.n_folds, i, now - started, now - fold_started)
         fold_started = now
-        needed = per_fold * (splits.n_folds - i - 1) + per_fold * 1.3
         if not must_run and needed > budget.for_candidates():
-            return SkippedCandidate(
-                spec.name,
-                f"needs about {needed:.0f}s more, "
-                f"{max(budget.for_candidates(), 0):.0f}s left in the budget",
-            )
-    model, fit_seconds = refit(spec, ctx, X, y)
-    if advance is not None:
-        advance()
-    return finish_run(spec, oof, model, fit_seconds, X, notes)
+            return SkippedCandidate(spec.name, f"needs about {needed:.0f}s more, {_left(budget)}")
+    return oof
+
+
+def _seconds_needed(
+    spec: CandidateSpec, n_folds: int, i: int, elapsed: float, this_fold: float
+) -> float:
+    """Projected seconds for the folds left and the refit (1.3 folds), after fold ``i``."""
+    per_fold = elapsed / (i + 1)
+    if spec.cached_features:  # fold 1 computed (and cached) the features: judge by fold 2+
+        per_fold = this_fold if i > 0 else 0.0
+    return per_fold * (n_folds - i - 1) + per_fold * 1.3
 
 
 def fit_fold(
