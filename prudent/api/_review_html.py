@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from prudent.feedback import CaseView, FieldView
-from prudent.report import Html, esc, fmt
+from prudent.report import Html, esc, fmt, table
 
 __all__ = ["Flash", "case_html", "empty_html", "review_body"]
 
@@ -73,6 +73,21 @@ def _model(view: CaseView) -> Html:
         f'<p>Prediction set: <span class="set">{sets}</span></p>'
         f'<p>Why it is here: <span class="why">{esc(view.why)}</span></p>'
         f'<table class="probs"><caption>Most probable classes</caption>{rows}</table></section>'
+    )
+
+
+def _neighbours(view: CaseView) -> Html:
+    if not view.neighbours:
+        return Html("")
+    rows = [
+        [n.label, fmt(n.distance, 2),
+         "; ".join(f"{k} = {str(v)[:80]}" for k, v in n.inputs.items())]
+        for n in view.neighbours
+    ]  # fmt: skip
+    caption = "Nearest labelled reference rows (held-out rows the bundle keeps; 0 is identical)"
+    return Html(
+        f'<section class="near">{table(["true label", "distance", "inputs"], rows, caption)}'
+        "</section>"
     )
 
 
@@ -169,7 +184,7 @@ def case_html(
         f'<p class="meta">Case <code>{esc(case.record.id)}</code>{audit} '
         f'<span class="state">{esc(state)}</span></p>'
         f'<section class="input"><h2>The input</h2><dl>{fields}</dl>{_legend(seen_rows)}'
-        f"</section>{_model(view)}"
+        f"</section>{_model(view)}{_neighbours(view)}"
         f"{_labels(view, classes, csrf, last)}{_actions(case.record.id, csrf, last)}</main>"
     )
 

@@ -23,7 +23,7 @@ from prudent.api._pages import csrf_token, html_response, page_html, read_form
 from prudent.api._review_html import Flash, case_html, empty_html, review_body
 from prudent.api._v2 import service_of
 from prudent.errors import FeedbackError, PrudentError, UnknownPredictionError
-from prudent.feedback import SeenValues, case_view, label_case, set_aside_case
+from prudent.feedback import NearestRows, SeenValues, case_view, label_case, set_aside_case
 from prudent.serve import Predictor
 from prudent.store import CaseStatus, ReviewCase
 
@@ -37,14 +37,17 @@ def _predictor(request: Request) -> Predictor:
     return service.predictor_for(service.settings.model_name)
 
 
-def _seen(request: Request, predictor: Predictor) -> SeenValues:
-    """The bundle's reference values, read once per bundle version."""
+def _reference_rows(
+    request: Request, predictor: Predictor
+) -> tuple[SeenValues, NearestRows | None]:
+    """The bundle's reference values and rows, read once per bundle version."""
     bundle = predictor.bundle
-    cached = getattr(request.app.state, "review_seen", None)
+    cached = getattr(request.app.state, "review_rows", None)
     if cached is None or cached[0] != bundle.version:
-        cached = request.app.state.review_seen = (bundle.version, SeenValues.from_bundle(bundle))
-    seen: SeenValues = cached[1]
-    return seen
+        rows = (SeenValues.from_bundle(bundle), NearestRows.from_bundle(bundle))
+        cached = request.app.state.review_rows = (bundle.version, rows)
+    found: tuple[SeenValues, NearestRows | None] = cached[1]
+    return found
 
 
 def _reviewer(request: Request) -> str:
@@ -80,8 +83,8 @@ async def _answer(
     if case is None:
         inner = empty_html(csrf, last=last, flash=flash)
     else:
-        seen = _seen(request, predictor)
-        view = case_view(case, predictor.bundle.schema, seen)
+        seen, nearest = _reference_rows(request, predictor)
+        view = case_view(case, predictor.bundle.schema, seen, nearest)
         classes = [str(c) for c in predictor.classes]
         inner = case_html(view, classes, csrf, last=last, flash=flash, seen_rows=seen.rows)
     if request.headers.get("hx-request") == "true":

@@ -26,6 +26,7 @@ from prudent.feedback._labelstudio import (
     read_annotations,
     task_of,
 )
+from prudent.feedback._neighbours import NearestRows, Neighbour
 from prudent.feedback._policy import CostTable, QueuePolicy, audit_draw, cost_table
 from prudent.feedback._stats import LabelRate, label_rate
 from prudent.feedback._view import case_dict
@@ -39,6 +40,8 @@ __all__ = [
     "LabelOutcome",
     "LabelRate",
     "LabelStudioLabels",
+    "NearestRows",
+    "Neighbour",
     "QueuePolicy",
     "SeenValues",
     "audit_draw",

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from prudent.data import Role, Schema
+from prudent.feedback._neighbours import NearestRows, Neighbour, category_key
 from prudent.store import ReviewCase
 
 if TYPE_CHECKING:
@@ -94,7 +95,7 @@ class SeenValues:
                     ranges[spec.name] = (float(values.min()), float(values.max()))
             elif spec.role in (Role.categorical, Role.boolean):
                 boolean = spec.role is Role.boolean
-                seen = {_key(v, boolean) for v in column.unique()[:_CATEGORY_LIMIT]}
+                seen = {category_key(v, boolean) for v in column.unique()[:_CATEGORY_LIMIT]}
                 categories[spec.name] = frozenset(seen)
         booleans = frozenset(schema.names(Role.boolean))
         return cls(ranges, categories, len(frame), booleans)
@@ -144,7 +145,7 @@ class SeenValues:
             if number is not None and number > high:
                 return f"above the reference rows (max {high:g})"
         elif name in self.categories and (
-            _key(value, name in self.booleans) not in self.categories[name]
+            category_key(value, name in self.booleans) not in self.categories[name]
         ):
             return "a category not in the reference rows"
         return ""
@@ -156,18 +157,6 @@ def _number(value: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return None if math.isnan(number) else number
-
-
-_TRUE = frozenset({"true", "1", "1.0", "yes", "y", "t"})
-_FALSE = frozenset({"false", "0", "0.0", "no", "n", "f"})
-
-
-def _key(value: Any, boolean: bool = False) -> str:
-    """Categories compare as lower-case text; booleans as ``"true"`` or ``"false"``."""
-    text = str(value).strip().lower()
-    if boolean and (text in _TRUE or text in _FALSE):
-        return "true" if text in _TRUE else "false"
-    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +189,8 @@ class CaseView:
         The conformal prediction set.
     why
         Why the case is in the queue, in words, and the decision's own reason.
+    neighbours
+        The nearest labelled reference rows, nearest first.
     """
 
     case: ReviewCase
@@ -209,9 +200,12 @@ class CaseView:
     probabilities: tuple[tuple[str, float], ...]
     prediction_set: tuple[str, ...]
     why: str
+    neighbours: tuple[Neighbour, ...] = ()
 
 
-def case_view(case: ReviewCase, schema: Schema, seen: SeenValues) -> CaseView:
+def case_view(
+    case: ReviewCase, schema: Schema, seen: SeenValues, nearest: NearestRows | None = None
+) -> CaseView:
     """Build what the page shows of ``case``.
 
     Parameters
@@ -222,6 +216,8 @@ def case_view(case: ReviewCase, schema: Schema, seen: SeenValues) -> CaseView:
         The bundle's schema: the fields' order and roles.
     seen
         The reference values, to mark unusual ones.
+    nearest
+        The bundle's labelled reference rows, to show the nearest three.
 
     Returns
     -------
@@ -242,4 +238,7 @@ def case_view(case: ReviewCase, schema: Schema, seen: SeenValues) -> CaseView:
     why = REASON_TEXT.get(reason, reason.replace("_", " ") or "no reason recorded")
     if r.reason:
         why = f"{why} ({r.reason})"
-    return CaseView(case, fields, suggestion, confidence, ranked, tuple(r.prediction_set), why)
+    near = () if nearest is None else nearest.nearest(r.inputs)
+    return CaseView(
+        case, fields, suggestion, confidence, ranked, tuple(r.prediction_set), why, near
+    )

@@ -16,7 +16,7 @@ from prudent.api import create_app
 from prudent.api._pages import CSP
 from prudent.bundle import Bundle
 from prudent.config import Settings
-from prudent.feedback import SeenValues
+from prudent.feedback import NearestRows, SeenValues
 from prudent.monitor import AlertState, load_rules
 from prudent.store import AlertStore, CaseStatus, SqlPredictionLog
 from tests.api.conftest import Tokens, wait_ready
@@ -91,6 +91,7 @@ def test_review_page_escapes_input_and_sets_csp(
     assert SCRIPT not in page.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
     assert "a category not in the reference rows" in page.text
     assert "above the reference rows (max" in page.text
+    assert "Nearest labelled reference rows" in page.text
     assert "<script" not in page.text.replace('<script src="/static/', "")
     assert log.review_case(ids[0]).claimed_by == "reviewer"
 
@@ -180,3 +181,16 @@ def test_dashboard_shows_the_queue_labels_and_realised_accuracy(
     assert f"<b>{spec.name}</b>" in alerted
     assert ": firing since 2024-03-01 12:00 UTC (threshold 0.200)" in alerted
     assert "alerts firing<b>1</b>" in alerted
+
+
+def test_nearest_reference_rows_find_an_identical_row_first(mixed_bundle: Bundle) -> None:
+    nearest = NearestRows.from_bundle(mixed_bundle)
+    assert nearest is not None
+    row = nearest.frame.iloc[4]
+    inputs = {c: row[c] for c in mixed_bundle.schema.feature_names}
+    inputs["wide_sepal"] = "yes" if float(row["wide_sepal"]) else "no"  # read as the log has it
+    found = nearest.nearest(inputs, k=3)
+    assert len(found) == 3 and found[0].distance == 0.0
+    assert found[0].label == str(row["__label__"])
+    assert [n.distance for n in found] == sorted(n.distance for n in found)
+    assert nearest.nearest({"unknown": 1}) == ()

@@ -1,0 +1,144 @@
+"""The labelled rows nearest a case, for the reviewer to compare with.
+
+A bundle keeps no training rows; it keeps up to 2,000 labelled rows of its locked test set
+(``test_rows.parquet``, drawn like the training data). The nearest of them are found with a
+distance that needs no fitted model: per column, a number's difference in units of that
+column's spread (interquartile range, else standard deviation), capped at 1; a category's or
+boolean's mismatch (0 or 1); a text's word-set Jaccard distance; the mean over the columns
+both rows have.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from prudent.data import Role, Schema
+
+if TYPE_CHECKING:
+    from prudent.bundle import Bundle
+
+__all__ = ["NearestRows", "Neighbour", "category_key"]
+
+_LABEL = "__label__"
+_EVIDENCE = "test_rows.parquet"
+
+
+@dataclass(frozen=True, slots=True)
+class Neighbour:
+    """One reference row near a case: its true label, distance (0 same, 1 far) and inputs."""
+
+    label: str
+    distance: float
+    inputs: Mapping[str, Any]
+
+
+_TRUE = frozenset({"true", "1", "1.0", "yes", "y", "t"})
+_FALSE = frozenset({"false", "0", "0.0", "no", "n", "f"})
+
+
+def category_key(value: Any, boolean: bool = False) -> str:
+    """Categories compare as lower-case text; booleans as ``"true"`` or ``"false"``.
+
+    Examples
+    --------
+    >>> category_key(" Yes ", boolean=True), category_key(1.0, boolean=True), category_key("A")
+    ('true', 'true', 'a')
+    """
+    text = str(value).strip().lower()
+    if boolean and (text in _TRUE or text in _FALSE):
+        return "true" if text in _TRUE else "false"
+    return text
+
+
+def _words(value: Any) -> frozenset[str]:
+    return frozenset(str(value).lower().split()) if value is not None else frozenset()
+
+
+class NearestRows:
+    """The bundle's labelled reference rows, ready to search.
+
+    Parameters
+    ----------
+    frame
+        Reference rows with their inputs and a ``__label__`` column.
+    schema
+        The column roles.
+    """
+
+    def __init__(self, frame: pd.DataFrame, schema: Schema) -> None:
+        self.frame = frame.reset_index(drop=True)
+        self.schema = schema
+        self.columns = [c for c in schema.features if c.name in frame.columns]
+        self.scales: dict[str, float] = {}
+        for c in self.columns:
+            if c.role is Role.numeric:
+                values = pd.to_numeric(self.frame[c.name], errors="coerce")
+                spread = float(values.quantile(0.75) - values.quantile(0.25))
+                self.scales[c.name] = spread if spread > 0 else float(values.std() or 1.0)
+
+    @classmethod
+    def from_bundle(cls, bundle: Bundle) -> NearestRows | None:
+        """The reference rows of a saved bundle; None when it keeps no labelled rows."""
+        path = None if bundle.path is None else bundle.path / _EVIDENCE
+        if path is None or not path.is_file():
+            return None
+        frame = pd.read_parquet(path)
+        return cls(frame, bundle.schema) if _LABEL in frame.columns and len(frame) else None
+
+    def _column_distance(self, name: str, role: Role, value: Any) -> np.ndarray[Any, Any]:
+        column = self.frame[name]
+        if role is Role.numeric:
+            x = pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]
+            diff = (pd.to_numeric(column, errors="coerce") - x).abs() / self.scales[name]
+            return np.asarray(np.minimum(diff.to_numpy(dtype=float), 1.0), dtype=float)
+        if role is Role.text:
+            mine = _words(value)
+            return np.array([1 - len(mine & _words(v)) / (len(mine | _words(v)) or 1)
+                             for v in column], dtype=float)  # fmt: skip
+        boolean = role is Role.boolean
+        key = category_key(value, boolean)
+        differ = [0.0 if category_key(v, boolean) == key else 1.0 for v in column]
+        return np.where(column.isna().to_numpy(), np.nan, np.asarray(differ, dtype=float))
+
+    def nearest(self, inputs: Mapping[str, Any], k: int = 3) -> tuple[Neighbour, ...]:
+        """The ``k`` reference rows nearest ``inputs``, nearest first.
+
+        Parameters
+        ----------
+        inputs
+            A case's inputs by column.
+        k
+            How many rows.
+
+        Returns
+        -------
+        tuple of Neighbour
+            Fewer when there are fewer rows; none when no column can be compared.
+        """
+        parts = [
+            self._column_distance(c.name, c.role, inputs[c.name])
+            for c in self.columns
+            if inputs.get(c.name) is not None
+        ]
+        if not parts:
+            return ()
+        with warnings.catch_warnings():  # a row sharing no column is NaN, left out below
+            warnings.simplefilter("ignore", RuntimeWarning)
+            distance = np.nanmean(np.vstack(parts), axis=0)
+        order = np.argsort(np.where(np.isnan(distance), np.inf, distance), kind="stable")[:k]
+        names = [c.name for c in self.columns]
+        return tuple(
+            Neighbour(
+                str(self.frame.at[i, _LABEL]),
+                float(distance[i]),
+                {n: self.frame.at[i, n] for n in names},
+            )
+            for i in order
+            if np.isfinite(distance[i])
+        )
