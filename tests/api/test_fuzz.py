@@ -30,6 +30,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from prudent.api import PUBLIC_ROUTES, ROUTE_ROLES
+from prudent.api._auth import PAGE_PATHS
 from tests.api._server import Server, start_server
 from tests.api.conftest import Tokens
 
@@ -93,10 +94,12 @@ def api_schema(server: Server, tokens: Tokens) -> Any:
     return loaded
 
 
+_PAGES = PAGE_PATHS | {"/login", "/static/{name}"}
 OPERATIONS = sorted(
     (method, path)
     for method, path in {*ROUTE_ROLES, *PUBLIC_ROUTES}
     if path not in {"/openapi.json", "/docs", "/docs/oauth2-redirect"}  # not in the schema
+    and path not in _PAGES  # HTML forms, not the API: fuzzed below as forms
 )
 
 
@@ -235,4 +238,34 @@ def test_malformed_requests_over_a_raw_socket_leave_the_server_live(
         assert not status.startswith(b"5"), (name, answer[:300])
         live = httpx.get(f"{server.url}/v2/health/live", timeout=5)
         assert live.status_code == 200, name
+    assert server.process.poll() is None
+
+
+FORM_BODIES: list[Any] = [
+    b"",
+    b"label=",
+    b"label=%ff%fe&csrf=x",
+    b"case_id=-1&label=\x00&csrf=" + b"a" * 5000,
+    b"username=<script>&password=" + b"\xff" * 64,
+    b"token=&next=http://evil.example/",
+    "label=€😀&case_id=1e309".encode(),
+]
+
+
+_FORMS = sorted(p for m, p in {*ROUTE_ROLES, *PUBLIC_ROUTES} if m == "POST" and p in _PAGES)
+
+
+@pytest.mark.parametrize("path", _FORMS)
+def test_page_forms_refuse_junk_without_a_5xx(server: Server, tokens: Tokens, path: str) -> None:
+    """The pages' forms are outside the OpenAPI schema: junk bodies, with and without a token
+    and a content type, get a 4xx (or the redirect to sign in), never a 5xx."""
+    for body in FORM_BODIES:
+        for headers in (
+            {},
+            {"content-type": "application/x-www-form-urlencoded"},
+            {"content-type": "application/x-www-form-urlencoded", **tokens.header("root")},
+            {"content-type": "multipart/form-data; boundary=zz", **tokens.header("root")},
+        ):
+            answer = httpx.post(f"{server.url}{path}", content=body, headers=headers, timeout=10)
+            assert answer.status_code < 500, (path, body[:40], headers, answer.text[:300])
     assert server.process.poll() is None
