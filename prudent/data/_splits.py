@@ -129,9 +129,9 @@ def make_splits(
     Examples
     --------
     >>> import numpy as np
-    >>> s = make_splits(np.array([0, 1] * 50), test_size=0.2, n_folds=5, seed=0)
+    >>> s = make_splits(np.array([0, 1] * 100), test_size=0.2, n_folds=5, seed=0)
     >>> len(s.train), len(s.test), s.n_folds
-    (80, 20, 5)
+    (160, 40, 5)
     """
     if not 0.0 < test_size <= 0.5:
         raise ConfigError(f"test_size must be in (0, 0.5], got {test_size}.")
