@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -405,6 +405,34 @@ def quickstart(
     ]:
         if path.exists():
             console.print(f"  {label:12s} {path}")
+    row = new.drop(columns=[target]).head(1)
+    console.print("\n[bold]Next: serve it, send a row, review what it defers[/]")
+    for line in next_steps(out, row.to_dict(orient="records")[0]):
+        console.print(f"  {line}", highlight=False, markup=False, soft_wrap=True)
+
+
+def next_steps(out: Path, row: dict[Any, Any]) -> list[str]:
+    """The shell commands that serve the quickstart's bundle, send it ``row`` and open the
+    review page.
+
+    Examples
+    --------
+    >>> next_steps(Path("q"), {"age": 41})[1].split("  #")[0]
+    'prudent serve q/model --tokens q/tokens.yaml --log-db sqlite:///q/log.db'
+    """
+    import json
+
+    from prudent._json import json_value
+
+    body = json.dumps({"records": [json_value(row)]})
+    return [
+        f"TOKEN=$(prudent token add me --role predict,review --tokens {out}/tokens.yaml)",
+        f"prudent serve {out}/model --tokens {out}/tokens.yaml --log-db sqlite:///{out}/log.db"
+        "  # then, in another terminal:",
+        'curl -s localhost:8080/predict -H "Authorization: Bearer $TOKEN" '
+        f"-H 'Content-Type: application/json' -d '{body}'",
+        "then open http://127.0.0.1:8080/review (sign in with $TOKEN)",
+    ]
 
 
 register_retune_command(app)

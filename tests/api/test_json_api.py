@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -192,3 +193,18 @@ def test_predict_explains_only_when_asked(
     expected = numeric_bundle.predict(rows, explain=True)["explanation"].tolist()
     got = [row["explanation"] for row in response.json()["predictions"]]
     assert got == expected and all(len(e) == 5 for e in got)  # the test bundle is linear
+
+
+def test_quickstart_next_steps_send_a_row_the_service_accepts(
+    client: TestClient, tokens: Tokens
+) -> None:
+    from prudent.cli._app import next_steps
+
+    row = input_rows("numeric", 1).to_dict(orient="records")[0]
+    token, serve, curl, review = next_steps(Path("q"), row)
+    assert token.startswith("TOKEN=$(prudent token add") and "--role predict,review" in token
+    assert serve.startswith("prudent serve q/model --tokens q/tokens.yaml")
+    body = json.loads(curl.split(" -d '", 1)[1].removesuffix("'"))
+    response = client.post("/predict", json=body, headers=tokens.header("app"))
+    assert response.status_code == 200, response.text
+    assert "/review" in review
