@@ -30,6 +30,11 @@ def test_smoke_passes_a_good_dataset_and_fails_a_broken_one(
     # the script's mechanics, not the machine's speed: CI keeps the 10% slack on real data
     assert main([str(tmp_path / "data"), "--time-limit", "20", "--slack", "20"]) == 0
     assert "ok   iris" in capsys.readouterr().out
+    # a fit over its limit + slack is shown as not met, and fails only past --fail-over x limit
+    assert main([str(tmp_path / "data"), "--time-limit", "20", "--slack", "-0.99"]) == 0
+    assert "OVER iris" in capsys.readouterr().out
+    assert main([str(tmp_path / "data"), "--time-limit", "20", "--fail-over", "0.01"]) == 1
+    assert "over 0.01 x 20 s" in capsys.readouterr().err
     meta = {"target": "no_such_column", "text_columns": []}
     (folder / "meta.json").write_text(json.dumps(meta))
     assert main([str(tmp_path / "data"), "--time-limit", "20"]) == 1
