@@ -17,7 +17,7 @@ from prudent.cli._retune import register as register_retune_command
 from prudent.cli._review import register as register_review_commands
 from prudent.cli._serve import register as register_service_commands
 from prudent.cli._show import show_manifest
-from prudent.errors import ConfigError, DataReadError
+from prudent.errors import DataReadError
 
 if TYPE_CHECKING:  # the layers below are imported by the commands that use them, so that
     from prudent.bundle import Bundle  # `prudent serve` starts without loading scikit-learn
@@ -260,10 +260,7 @@ def predict(
     if dask is not None:
         from prudent.cli._scale import predict_on_dask
 
-        if keep:
-            raise ConfigError("--id-column and --keep-columns do not work with --dask yet.")
-
-        options = {"chunk_rows": chunk_rows, "rules": rule_set, "strict": strict}
+        options = {"chunk_rows": chunk_rows, "rules": rule_set, "strict": strict, "keep": keep}
         n = predict_on_dask(
             model, str(data), out, dask, console=console, on_notice=notice, **options
         )

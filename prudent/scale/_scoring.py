@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import redirect_stdout
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from prudent.bundle import Bundle
+from prudent.bundle._bundle import check_keep, with_kept
 from prudent.data import validate_frame
 from prudent.errors import BundleError, ConfigError, DataReadError, SchemaError
 from prudent.models import ColumnKind, output_fields
@@ -92,12 +93,15 @@ def score_partition(
     rules: Any,
     strict: bool,
     chunk_rows: int,
+    keep: tuple[str, ...] = (),
     partition_info: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
-    """Score one partition on a worker, ``chunk_rows`` rows at a time (file form)."""
+    """Score one partition on a worker, ``chunk_rows`` rows at a time (file form), the
+    ``keep`` columns of the input first."""
     bundle = worker_bundle(plugin)
+    part = _plain_text(part, keep)
     if len(part) == 0:
-        return output_meta(bundle.classes)
+        return with_kept(part, output_meta(bundle.classes).set_axis(part.index[:0]), keep)
     pieces = []
     for start in range(0, len(part), chunk_rows):
         chunk = part.iloc[start : start + chunk_rows]
@@ -110,7 +114,7 @@ def score_partition(
                 field=exc.field,
                 problems=exc.problems,
             ) from None
-        pieces.append(got.to_frame(chunk.index))  # files keep the prediction set's JSON text
+        pieces.append(with_kept(chunk, got.to_frame(chunk.index), keep))  # sets as JSON text
     return pd.concat(pieces) if len(pieces) > 1 else pieces[0]
 
 
@@ -161,6 +165,7 @@ def predict_parquet(
     strict: bool = False,
     on_notice: Callable[[str], None] | None = None,
     show_progress: bool = False,
+    keep: Sequence[str] = (),
 ) -> int:
     """Score Parquet files on a Dask cluster into a folder of Parquet parts, in input order.
 
@@ -185,6 +190,8 @@ def predict_parquet(
         As :meth:`Bundle.predict_file`.
     show_progress
         Show Dask's progress bar (on stderr).
+    keep
+        Input columns (an id, say) copied first into every output row.
 
     Returns
     -------
@@ -206,19 +213,22 @@ def predict_parquet(
     for message in notices:
         if on_notice is not None:
             on_notice(message)
+    kept = tuple(dict.fromkeys(keep))
+    check_keep(frame._meta, kept, bundle.classes)
     name = f"prudent-bundle-{bundle.version}-{uuid.uuid4().hex[:8]}"
     client.register_plugin(BundlePlugin(bundle_files(bundle.path)), name=name)
     partial = destination.with_name(f".{destination.name}.partial")
     try:
+        meta = with_kept(_plain_text(frame._meta, kept), output_meta(bundle.classes), kept)
         scored = frame.map_partitions(
-            score_partition, name, rules, strict, chunk_rows, meta=output_meta(bundle.classes)
+            score_partition, name, rules, strict, chunk_rows, kept, meta=meta
         )
         write = scored.to_parquet(
             str(partial),
             write_index=False,
             compute=False,
             name_function=_part_name,
-            schema=output_schema(bundle.classes),
+            schema=_schema(frame._meta, kept, bundle.classes),
         )
         future = client.compute(write)
         if show_progress:
@@ -232,6 +242,21 @@ def predict_parquet(
     finally:
         client.unregister_worker_plugin(name)
     return rows_written(destination)
+
+
+def _plain_text(part: pd.DataFrame, keep: tuple[str, ...]) -> pd.DataFrame:
+    """Kept text columns in pandas' default text dtype (missing as NaN), as a local read
+    gives them; Dask reads text as the NA-valued string dtype."""
+    nullable = [c for c in keep if isinstance(part[c].dtype, pd.StringDtype)]
+    return part.astype(dict.fromkeys(nullable, "str")) if nullable else part
+
+
+def _schema(meta: pd.DataFrame, keep: tuple[str, ...], classes: list[Any]) -> Any:
+    """The parts' Arrow schema: the kept input columns' types, then :func:`output_schema`."""
+    import pyarrow as pa
+
+    kept = pa.Schema.from_pandas(meta[list(keep)], preserve_index=False) if keep else []
+    return pa.schema([*kept, *output_schema(classes)])
 
 
 def _progress(future: Any) -> None:

@@ -35,9 +35,10 @@ def client() -> Iterator[Any]:
 
 def test_batch_scoring_matches_local_predict(client: Any, inputs: Inputs, tmp_path: Path) -> None:
     bundle = load(inputs.bundle)
-    n = predict_parquet(bundle, inputs.pattern, tmp_path / "out", client, chunk_rows=40)
+    keep = ["row_id", "city"]  # copied first into every row, as local predict does
+    n = predict_parquet(bundle, inputs.pattern, tmp_path / "out", client, chunk_rows=40, keep=keep)
     assert n == sum(PARTS)
-    bundle.predict_file(inputs.whole, tmp_path / "local.parquet")
+    bundle.predict_file(inputs.whole, tmp_path / "local.parquet", keep=keep)
     expected = pd.read_parquet(tmp_path / "local.parquet")
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "out"), expected)
 
