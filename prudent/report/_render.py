@@ -111,7 +111,7 @@ def render_report(bundle: Bundle) -> str:
     ...                      candidates=("lightgbm",))
     >>> html = render_report(bundle)
     >>> html.startswith("<!DOCTYPE html>"), html.count("<h2 ")
-    (True, 7)
+    (True, 8)
     """
     ev = Evidence.from_extras(bundle.manifest, bundle.extras)
     return render_evidence(ev, bundle.version)
