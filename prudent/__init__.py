@@ -11,9 +11,9 @@ Examples
 
 from __future__ import annotations
 
-import importlib as _importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from prudent._lazy import lazy_getattr
 from prudent.errors import PrudentError, PrudentWarning
 
 if TYPE_CHECKING:
@@ -50,13 +50,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """Import the heavy parts on first use, so that ``prudent serve`` starts in a blink."""
-    if name not in _LAZY:
-        raise AttributeError(f"module 'prudent' has no attribute {name!r}")
-    value = getattr(_importlib.import_module(_LAZY[name]), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _LAZY)
 
 
 def __dir__() -> list[str]:

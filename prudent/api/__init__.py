@@ -8,9 +8,9 @@ on first use, so that ``prudent serve`` is live within about a second of process
 
 from __future__ import annotations
 
-import importlib as _importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from prudent._lazy import lazy_getattr
 from prudent.api._starting import StartingApp
 
 if TYPE_CHECKING:
@@ -89,13 +89,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """Import the heavy parts (FastAPI, the serving core) on first use."""
-    if name not in _LAZY:
-        raise AttributeError(f"module 'prudent.api' has no attribute {name!r}")
-    value = getattr(_importlib.import_module(_LAZY[name]), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _LAZY)
 
 
 def __dir__() -> list[str]:
