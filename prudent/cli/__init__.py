@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
@@ -38,6 +39,12 @@ def _aborts() -> tuple[type[Exception], ...]:
     return (click.exceptions.Abort, typer.Abort)
 
 
+def _leave_quickly() -> None:
+    """Spare the exit a walk over every object: after a fit that loaded torch, the collector's
+    pass at interpreter shutdown took 1.5 s of a 20 s time limit (0.3 s frozen)."""
+    gc.freeze()
+
+
 def main() -> None:
     """Run the CLI; every failure ends in one line on stderr and a non-zero status.
 
@@ -47,6 +54,7 @@ def main() -> None:
     """
     try:
         app(standalone_mode=False)
+        _leave_quickly()
     except (KeyboardInterrupt, BrokenPipeError):
         sys.exit(130)
     except (PrudentError, OSError) as exc:

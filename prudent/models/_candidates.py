@@ -55,6 +55,9 @@ class CandidateSpec:
     """Applies only when the table has a text column."""
     cached_features: bool = False
     """Its features are computed once per row and cached, so folds cost little extra."""
+    least_seconds: Callable[[BuildContext], float] | None = None
+    """A lower bound of its time known before any fit (loading a model, embedding every
+    text): when the budget leaves less, it is skipped without paying for a pilot fit."""
 
     def row_limit(self, ctx: BuildContext) -> int | None:
         """The most training rows this family takes for ``ctx`` (``None``: all of them)."""
@@ -203,6 +206,12 @@ def _linear_svm(ctx: BuildContext) -> Pipeline:
     )
 
 
+def _least_embedding_seconds(ctx: BuildContext) -> float:
+    from prudent.models._embeddings import least_embedding_seconds
+
+    return least_embedding_seconds(ctx.schema, ctx.n_rows)
+
+
 def _embeddings(ctx: BuildContext) -> Pipeline:
     from prudent.models._embeddings import embedding_preprocessor
 
@@ -262,6 +271,7 @@ def candidate_specs(schema: Schema) -> list[CandidateSpec]:
                 text_only=True,
                 max_rows=20_000,
                 cached_features=True,
+                least_seconds=_least_embedding_seconds,
             ),
         )
     return [s for s in specs if schema.has_text or not s.text_only]

@@ -236,6 +236,28 @@ def _left(budget: Budget) -> str:
     return f"{max(budget.for_candidates(), 0):.0f}s left in the budget"
 
 
+def floor_skip(spec: CandidateSpec, ctx: BuildContext, left: float) -> SkippedCandidate | None:
+    """Skip ``spec`` before any fit when its known lower bound exceeds the ``left`` seconds.
+
+    Examples
+    --------
+    >>> from prudent.models import candidate_specs
+    >>> from prudent.data import ColumnSpec, Role, Schema
+    >>> schema = Schema((ColumnSpec("x", Role.numeric, "float64"),), target="y")
+    >>> spec = candidate_specs(schema)[0]
+    >>> ctx = BuildContext(schema, n_rows=100, n_classes=2, balanced=False)
+    >>> floor_skip(spec, ctx, left=0.0) is None  # no known floor: the pilot decides
+    True
+    """
+    if spec.least_seconds is None:
+        return None
+    least = spec.least_seconds(ctx)
+    if least <= left:
+        return None
+    why = f"its set-up alone takes at least {least:.0f}s, {max(left, 0):.0f}s left in the budget"
+    return SkippedCandidate(spec.name, why)
+
+
 def _pilot_skip(
     spec: CandidateSpec,
     ctx: BuildContext,
@@ -245,6 +267,9 @@ def _pilot_skip(
     budget: Budget,
 ) -> SkippedCandidate | None:
     """Skip ``spec`` when a pilot fit projects more time than the budget leaves."""
+    floor = floor_skip(spec, ctx, budget.for_candidates())
+    if floor is not None:
+        return floor
     projected = pilot_seconds(spec, ctx, X, y, splits)
     if projected <= budget.for_candidates():
         return None

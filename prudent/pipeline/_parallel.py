@@ -27,6 +27,7 @@ from prudent.pipeline._engine import (
     SkippedCandidate,
     finish_run,
     fit_fold,
+    floor_skip,
     pilot_seconds,
     refit,
     sample_notes,
@@ -146,7 +147,8 @@ def cross_validate_all(
     tuple of (dict, list)
         The runs by family name, and the families skipped with their reasons.
     """
-    skipped: list[SkippedCandidate] = []
+    skipped = [f for s in specs if (f := floor_skip(s, ctx, budget.for_candidates())) is not None]
+    specs = [s for s in specs if s.name not in {f.name for f in skipped}]
     optional = [s for s in specs if not s.baseline]
     shared = (X, y, splits)  # the data: sent to each worker once
     pilots = runner.map(pilot_task, [(s, ctx) for s in optional], shared, lambda n: None)

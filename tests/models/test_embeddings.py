@@ -54,3 +54,20 @@ def test_embeddings_candidate_fits_and_beats_chance(reviews):
     assert row["metrics"]["balanced_accuracy"]["point"] > 0.6
     out = bundle.predict(reviews.head(5))
     assert len(out) == 5 and set(out["prediction"]) <= {"fresh", "rotten"}
+
+
+def test_a_budget_too_short_for_the_model_skips_embeddings_before_any_fit(reviews):
+    """The model load and one pass over the texts cost seconds before any pilot fit: a fit
+    whose budget leaves less skips the family with that reason instead of paying for them."""
+    from prudent.data import Schema, infer_schema
+    from prudent.models import BuildContext, candidate_specs
+    from prudent.pipeline._engine import floor_skip
+
+    schema: Schema = infer_schema(reviews, target="label")
+    spec = next(s for s in candidate_specs(schema) if s.name == "embeddings_logistic")
+    ctx = BuildContext(schema, n_rows=20_000, n_classes=2, balanced=False)
+    skipped = floor_skip(spec, ctx, left=5.0)  # 20,000 texts at 1 ms each at the least
+    assert skipped is not None and "set-up alone takes at least" in skipped.reason
+    assert floor_skip(spec, ctx, left=600.0) is None  # the pilot fit then decides
+    small = BuildContext(schema, n_rows=300, n_classes=2, balanced=False)
+    assert floor_skip(spec, small, left=5.0) is None
