@@ -128,6 +128,7 @@ def fit(
     reporter: Reporter | None = None,
     started: float | None = None,
     runner: TaskRunner | None = None,
+    saves: bool = False,
     **options: Any,
 ) -> Bundle:
     """Fit prudent's whole pipeline on a table and return an in-memory bundle.
@@ -160,6 +161,9 @@ def fit(
     runner
         Runs the cross-validation folds as tasks elsewhere, e.g. on a Dask cluster:
         ``prudent.scale.DaskRunner(client)`` (the data must fit in one machine's memory).
+    saves
+        The bundle and its report will be saved within the same time limit (``prudent fit``
+        passes ``True``): the fit keeps a few seconds for that.
     **options
         Any field of :class:`FitSpec` (``time_limit``, ``text``, ``seed``, …); column lists
         take a list or a comma-separated string, ``costs`` a matrix or ``'0,1;10,0'``.
@@ -195,6 +199,12 @@ def fit(
     # with 2 (threads spin at every barrier while the other is descheduled) and 1.4 s with one
     with threadpool_limits(limits=1):
         result = fit_table(
-            table, spec, reporter=rep, ood_examples=ood, started=started, runner=runner
+            table,
+            spec,
+            reporter=rep,
+            ood_examples=ood,
+            started=started,
+            runner=runner,
+            saves=saves,
         )
     return with_report(Bundle.from_fit(result))

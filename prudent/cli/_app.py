@@ -169,6 +169,7 @@ def fit(
             reporter=reporter,
             started=started,
             runner=runner,
+            saves=True,
         )
     bundle.save(out, overwrite=True)
     results = _console(stderr=False)  # results on stdout; progress and notices on stderr

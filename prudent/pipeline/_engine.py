@@ -18,12 +18,20 @@ from prudent.data import Splits
 from prudent.models import BuildContext, CandidateSpec
 
 __all__ = [
+    "FINISH_SECONDS",
     "Budget",
     "CandidateRun",
     "SkippedCandidate",
     "cross_validate_candidate",
     "predict_proba_aligned",
 ]
+
+
+FINISH_SECONDS = 6.0
+"""The least time kept for saving and the report, whatever the limit: on 2 cores importing
+skops costs 2-2.5 s of CPU (it imports every scikit-learn estimator), importing matplotlib
+1 s, and the report's 12-13 figures 0.15-0.2 s each (2 s for a 16-class confusion matrix);
+under load, each took 20 s on 2 busy cores."""
 
 
 class Budget:
@@ -36,8 +44,10 @@ class Budget:
     reserve_share
         Share of the limit kept for ensembling, calibration, OOD and the final test.
     finish_share
-        Share of the limit kept for saving the bundle and writing its report (under load,
-        importing skops and drawing the report's figures took 20 s each on 2 busy cores).
+        Share of the limit kept for saving the bundle and writing its report.
+    saves
+        The bundle and its report are saved within the limit (``prudent fit``): the share
+        kept for them is never less than :data:`FINISH_SECONDS`.
     clock
         Monotonic clock (injectable for tests).
     start
@@ -49,6 +59,8 @@ class Budget:
     >>> b = Budget(100.0, reserve_share=0.2, finish_share=0.15)
     >>> 64 < b.for_candidates() <= 65
     True
+    >>> 9 < Budget(20.0, saves=True).for_candidates() <= 10  # saving's fixed costs kept
+    True
     """
 
     def __init__(
@@ -57,11 +69,13 @@ class Budget:
         *,
         reserve_share: float = 0.2,
         finish_share: float = 0.15,
+        saves: bool = False,
         clock: Any = time.monotonic,
         start: float | None = None,
     ) -> None:
         self.seconds = seconds
-        self.reserve = max(2.0, reserve_share * seconds) + max(1.0, finish_share * seconds)
+        finish = max(FINISH_SECONDS if saves else 1.0, finish_share * seconds)
+        self.reserve = max(2.0, reserve_share * seconds) + finish
         self._clock = clock
         self._start = clock() if start is None else start
 

@@ -237,6 +237,7 @@ def fit_table(
     ood_examples: pd.DataFrame | None = None,
     started: float | None = None,
     runner: TaskRunner | None = None,
+    saves: bool = False,
 ) -> FitResult:
     """Fit prudent's whole pipeline on a table.
 
@@ -257,6 +258,9 @@ def fit_table(
     runner
         Runs the folds of every family as independent tasks, e.g. on a Dask cluster
         (``prudent.scale.DaskRunner``); by default they run here, one after another.
+    saves
+        The caller saves the bundle and its report within the same limit (``prudent fit``
+        does): the budget keeps time for it.
 
     Returns
     -------
@@ -268,7 +272,7 @@ def fit_table(
         The table cannot be used (named column, class or value).
     """
     rep: Reporter = reporter if reporter is not None else QuietReporter()
-    budget = Budget(spec.time_limit, start=started)
+    budget = Budget(spec.time_limit, start=started, saves=saves)
     started = time.monotonic() if started is None else started
     schema = infer_schema(
         frame,
