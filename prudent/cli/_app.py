@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from prudent.cli._console import RichReporter
 from prudent.cli._monitor import register as register_monitor_command
+from prudent.cli._quickstart import register as register_quickstart_command
 from prudent.cli._registry import register as register_registry_commands
 from prudent.cli._retrain import register as register_retrain_commands
 from prudent.cli._retune import register as register_retune_command
@@ -345,94 +346,7 @@ def export(
     typer.echo("  model.predict_proba(frame)  # columns: model.classes_")
 
 
-@app.command()
-def quickstart(
-    out: Annotated[Path, Opt("--out", "-o", help="Folder for data, bundle and results.")] = Path(
-        "quickstart-out"
-    ),
-    example: Annotated[str, Opt(help="Which bundled real dataset.")] = "breast_cancer",
-    time_limit: Annotated[float, Opt(help="Seconds for the fit.")] = 60.0,
-) -> None:
-    """Fit, report and predict end to end on a real dataset that ships with prudent."""
-    from prudent.data import load_example, write_table
-
-    console = _console()
-    frame = load_example(example)
-    target = "label" if "label" in frame.columns else "target"
-    new = frame.sample(frac=0.1, random_state=0)
-    out.mkdir(parents=True, exist_ok=True)
-    write_table(frame.drop(index=new.index), out / "train.csv")
-    write_table(new.drop(columns=[target]), out / "new.csv")
-    console.print(f"Data: {out / 'train.csv'} (train), {out / 'new.csv'} (to predict)")
-    fit(
-        out / "train.csv",
-        target=target,
-        out=out / "model",
-        time_limit=time_limit,
-        text=None,
-        categorical=None,
-        numeric=None,
-        drop=None,
-        encoding="utf-8",
-        test_size=0.2,
-        folds=5,
-        seed=0,
-        drop_suspect_labels=False,
-        alpha=0.1,
-        mondrian=False,
-        target_accuracy=None,
-        review_budget=0.15,
-        delta=0.1,
-        ood_fpr=0.05,
-        ood_examples=None,
-        rules=None,
-    )
-    predict(
-        out / "model",
-        out / "new.csv",
-        out=out / "predictions.csv",
-        chunk_rows=50_000,
-        rules=None,
-        encoding="utf-8",
-    )
-    console.print("\n[bold]Results[/]")
-    for label, path in [
-        ("bundle", out / "model"),
-        ("report", out / "model" / "report.html"),
-        ("predictions", out / "predictions.csv"),
-    ]:
-        if path.exists():
-            console.print(f"  {label:12s} {path}")
-    row = new.drop(columns=[target]).head(1)
-    console.print("\n[bold]Next: serve it, send a row, review what it defers[/]")
-    for line in next_steps(out, row.to_dict(orient="records")[0]):
-        console.print(f"  {line}", highlight=False, markup=False, soft_wrap=True)
-
-
-def next_steps(out: Path, row: dict[Any, Any]) -> list[str]:
-    """The shell commands that serve the quickstart's bundle, send it ``row`` and open the
-    review page.
-
-    Examples
-    --------
-    >>> next_steps(Path("q"), {"age": 41})[1].split("  #")[0]
-    'prudent serve q/model --tokens q/tokens.yaml --log-db sqlite:///q/log.db'
-    """
-    import json
-
-    from prudent._json import json_value
-
-    body = json.dumps({"records": [json_value(row)]})
-    return [
-        f"TOKEN=$(prudent token add me --role predict,review --tokens {out}/tokens.yaml)",
-        f"prudent serve {out}/model --tokens {out}/tokens.yaml --log-db sqlite:///{out}/log.db"
-        "  # then, in another terminal:",
-        'curl -s localhost:8080/predict -H "Authorization: Bearer $TOKEN" '
-        f"-H 'Content-Type: application/json' -d '{body}'",
-        "then open http://127.0.0.1:8080/review (sign in with $TOKEN)",
-    ]
-
-
+register_quickstart_command(app)
 register_retune_command(app)
 register_service_commands(app)  # serve, feedback, token: after the fit commands in --help
 register_monitor_command(app)

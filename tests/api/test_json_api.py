@@ -198,7 +198,7 @@ def test_predict_explains_only_when_asked(
 def test_quickstart_next_steps_send_a_row_the_service_accepts(
     client: TestClient, tokens: Tokens
 ) -> None:
-    from prudent.cli._app import next_steps
+    from prudent.cli._quickstart import next_steps
 
     row = input_rows("numeric", 1).to_dict(orient="records")[0]
     token, serve, curl, review = next_steps(Path("q"), row)
