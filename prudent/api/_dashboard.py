@@ -14,7 +14,6 @@ import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI, Request
 from starlette.responses import Response
@@ -24,7 +23,8 @@ from prudent.api._dashboard_html import dashboard_body
 from prudent.api._errors import ApiError
 from prudent.api._pages import html_response, page_html
 from prudent.api._v2 import service_of
-from prudent.errors import ConfigError
+from prudent.bundle import Promise
+from prudent.errors import BundleError, ConfigError
 from prudent.feedback import LabelRate, label_rate
 from prudent.monitor import (
     AlertState,
@@ -59,7 +59,7 @@ class Board:
     pooled: WindowSummary | None
     waiting: int
     rate: LabelRate
-    promises: tuple[dict[str, Any], ...]
+    promises: tuple[Promise, ...]
 
 
 def _reference(request: Request, predictor: Predictor) -> Reference:
@@ -88,7 +88,10 @@ def _collect(
         url, reference, window=_EVERYTHING, since=since, drift_sample=1, summary_options=_SHOWN
     )
     alerts = alert_states(url, load_rules(rules))
-    promises = predictor.bundle.manifest.get("trust", {}).get("promises", [])
+    try:
+        promises = predictor.bundle.evidence.trust.promises
+    except BundleError:  # evidence of a newer layout: the page shows the service's figures
+        promises = []
     return Board(
         model=predictor.model_name,
         version=predictor.bundle.version,

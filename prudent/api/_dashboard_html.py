@@ -125,10 +125,7 @@ def _promises(board: Board) -> Html:
     live = table(["promise", "promised", "measured in service (95% interval)"], rows)
     fit = table(
         ["promise", "promised", "measured on the locked test", ""],
-        [
-            [x.get("name", ""), x.get("promised", ""), x.get("measured", ""), _kept(x.get("kept"))]
-            for x in board.promises
-        ],
+        [[x.name, x.promised, x.measured, _kept(x.kept)] for x in board.promises],
     )
     return Html(f"<section><h2>Promises</h2>{live}<h3>At fit</h3>{fit}</section>")
 

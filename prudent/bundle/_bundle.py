@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from prudent.bundle._evidence import FitEvidence
 from prudent.bundle._integrity import check_trusted_types, safe_member, sha256_file
 from prudent.bundle._manifest import FORMAT_VERSION, build_manifest, running_versions
 from prudent.bundle._summary import leaderboard_frame, one_line, summary_html, summary_text
@@ -383,9 +384,20 @@ class Bundle:
         (self.path / MANIFEST_HASH).write_text(sha256_file(self.path / MANIFEST) + "\n")
 
     @property
+    def evidence(self) -> FitEvidence:
+        """What the fit measured, as typed records read from the manifest.
+
+        Raises
+        ------
+        BundleError
+            The manifest's evidence is of a newer layout, or a field does not have its type.
+        """
+        return FitEvidence.from_manifest(self.manifest)
+
+    @property
     def leaderboard(self) -> pd.DataFrame:
         """The out-of-fold leaderboard, one row per model (see ``prudent show``)."""
-        return leaderboard_frame(self.manifest)
+        return leaderboard_frame(self.evidence)
 
     def summary(self) -> str:
         """Chosen model, locked-test metrics with 95% intervals, promises and notices."""

@@ -8,11 +8,12 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 from prudent._json import json_value
+from prudent.bundle._evidence import FitEvidence
 
 if TYPE_CHECKING:
     from prudent.pipeline import FitResult
 
-__all__ = ["FORMAT_VERSION", "build_manifest", "running_versions"]
+__all__ = ["FORMAT_VERSION", "build_manifest", "fit_evidence", "running_versions"]
 
 FORMAT_VERSION = 1
 _LIBRARIES = ("prudent", "scikit-learn", "numpy", "scipy", "pandas", "lightgbm", "skops")
@@ -29,6 +30,34 @@ def running_versions() -> dict[str, str]:
     return out
 
 
+def fit_evidence(result: FitResult) -> FitEvidence:
+    """What a fit measured, as the typed records its manifest stores."""
+    s = result.splits
+    found = {
+        "data": result.data_summary,
+        "splits": {
+            "train_rows": len(s.train),
+            "test_rows": len(s.test),
+            "n_folds": s.n_folds,
+            "seed": result.spec.seed,
+            "notes": list(s.notes),
+        },
+        "leaderboard": result.leaderboard,
+        "best_baseline": result.best_baseline,
+        "skipped": [{"name": k.name, "reason": k.reason} for k in result.skipped],
+        "chosen": result.trust.chosen,
+        "test_metrics": result.trust.test_metrics,
+        "trust": result.trust.sections,
+        "label_audit": {
+            "n_suspect": len(result.label_issues),
+            "file": "label_issues.csv",
+            "dropped": result.spec.drop_suspect_labels,
+        },
+        "notices": result.notices,
+    }
+    return FitEvidence.from_manifest(json_value(found))
+
+
 def build_manifest(result: FitResult) -> dict[str, Any]:
     """The manifest of a fit's bundle, without the ``files`` section (added on save)."""
     spec = result.spec
@@ -40,27 +69,8 @@ def build_manifest(result: FitResult) -> dict[str, Any]:
             "target": spec.target,
             "classes": list(result.classes),
             "schema": result.schema.to_dict(),
-            "data": result.data_summary,
-            "splits": {
-                "train_rows": len(result.splits.train),
-                "test_rows": len(result.splits.test),
-                "n_folds": result.splits.n_folds,
-                "seed": spec.seed,
-                "notes": list(result.splits.notes),
-            },
             "spec": {k: v for k, v in vars(spec).items() if k != "rules"},
-            "leaderboard": result.leaderboard,
-            "best_baseline": result.best_baseline,
-            "skipped": [{"name": s.name, "reason": s.reason} for s in result.skipped],
-            "chosen": result.trust.chosen,
-            "test_metrics": result.trust.test_metrics,
-            "trust": result.trust.sections,
-            "label_audit": {
-                "n_suspect": len(result.label_issues),
-                "file": "label_issues.csv",
-                "dropped": spec.drop_suspect_labels,
-            },
-            "notices": result.notices,
+            **fit_evidence(result).to_manifest(),
             "fit_seconds": round(result.seconds, 2),
         }
     )

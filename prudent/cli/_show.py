@@ -1,4 +1,5 @@
-"""Turn a bundle's manifest into the tables ``prudent fit`` and ``prudent show`` print."""
+"""Turn a bundle's typed evidence (``FitEvidence``, the objects the HTML report renders too)
+into the tables ``prudent fit`` and ``prudent show`` print."""
 
 from __future__ import annotations
 
@@ -6,6 +7,19 @@ from typing import Any
 
 from rich.console import Console
 
+from prudent.bundle import FitEvidence
+from prudent.bundle._evidence import (
+    UNKNOWN_CHOICE,
+    Calibration,
+    Choice,
+    Diversity,
+    Importance,
+    Interval,
+    LeaderboardRow,
+    LockedTest,
+    OodChoice,
+    OodTest,
+)
 from prudent.cli._console import print_table
 
 __all__ = ["show_decisions", "show_manifest"]
@@ -13,53 +27,52 @@ __all__ = ["show_decisions", "show_manifest"]
 _METRICS = ("accuracy", "balanced_accuracy", "macro_f1", "log_loss", "brier", "ece")
 
 
-def _ci(m: dict[str, float]) -> str:
-    return f"{m['point']:.3f} ({m['low']:.2f}–{m['high']:.2f})"
+def _ci(m: Interval) -> str:
+    return f"{m.point:.3f} ({m.low:.2f}–{m.high:.2f})"
 
 
 _VERDICT = {"better": "better", "not_better": "not better", "worse": "WORSE"}
 
 
-def _vs(r: dict[str, Any]) -> str:
-    vs = r.get("vs_baseline")
-    if not vs:
+def _vs(r: LeaderboardRow) -> str:
+    vs = r.vs_baseline
+    if vs is None:
         return "baseline"
-    return f"{_VERDICT.get(vs['verdict'], vs['verdict'])} p={vs['p_adjusted']:.2g}"
+    return f"{_VERDICT.get(vs.verdict, vs.verdict)} p={vs.p_adjusted:.2g}"
 
 
-def _leaderboard(console: Console, manifest: dict[str, Any]) -> None:
+def _leaderboard(console: Console, ev: FitEvidence) -> None:
     """One line per model within 100 columns: balanced accuracy with its interval, the other
     metrics as points (``prudent show --json`` and the report have every interval, Brier and
     prediction speed)."""
     rows = []
-    for r in manifest["leaderboard"]:
-        m = r["metrics"]
-        ba = m["balanced_accuracy"]
+    for r in ev.leaderboard:
+        m = r.metrics
         rows.append(
             [
-                r["name"] + ("*" if r["baseline"] else ""),
-                f"{ba['point']:.3f} ({ba['low']:.2f}–{ba['high']:.2f})",
-                *[f"{m[k]['point']:.3f}" for k in ("accuracy", "macro_f1", "log_loss", "ece")],
-                f"{r['fit_seconds']:.1f}s",
+                r.name + ("*" if r.baseline else ""),
+                _ci(m["balanced_accuracy"]),
+                *[f"{m[k].point:.3f}" for k in ("accuracy", "macro_f1", "log_loss", "ece")],
+                f"{r.fit_seconds:.1f}s",
                 _vs(r),
             ]
         )
     print_table(
         console,
-        f"Leaderboard (out-of-fold; * baseline; vs best baseline '{manifest['best_baseline']}', "
+        f"Leaderboard (out-of-fold; * baseline; vs best baseline '{ev.best_baseline}', "
         "Holm-adjusted)",
         ["model", "bal. acc (95% CI)", "acc", "F1", "logloss", "ECE", "fit", "vs baseline"],
         rows,
         compact=True,
     )
-    for r in manifest["leaderboard"]:
-        vs = r.get("vs_baseline")
-        if vs and vs["verdict"] == "worse":
+    for r in ev.leaderboard:
+        vs = r.vs_baseline
+        if vs and vs.verdict == "worse" and vs.message:
             console.print(
-                f"[bold yellow]WARNING[/] {vs['message'].removeprefix('WARNING ')}", highlight=False
+                f"[bold yellow]WARNING[/] {vs.message.removeprefix('WARNING ')}", highlight=False
             )
-    for s in manifest.get("skipped", []):
-        console.print(f"• skipped {s['name']}: {s['reason']}", highlight=False)
+    for s in ev.skipped:
+        console.print(f"• skipped {s.name}: {s.reason}", highlight=False)
 
 
 def _schema(console: Console, manifest: dict[str, Any]) -> None:
@@ -75,35 +88,26 @@ def _schema(console: Console, manifest: dict[str, Any]) -> None:
     )
 
 
-def _final(console: Console, manifest: dict[str, Any]) -> None:
-    chosen = manifest["chosen"]
+def _final(console: Console, ev: FitEvidence) -> None:
+    chosen = ev.chosen or UNKNOWN_CHOICE
     console.print(
-        f"[bold]Chosen:[/] {chosen.get('primary')} ({chosen.get('kind')}) — {chosen.get('reason')}",
-        highlight=False,
+        f"[bold]Chosen:[/] {chosen.primary} ({chosen.kind}) — {chosen.reason}", highlight=False
     )
-    tm = manifest["test_metrics"]
+    tm = ev.test_metrics
     rows = [[name, *[_ci(tm[name][m]) for m in _METRICS]] for name in tm]
     print_table(
         console,
-        f"Locked test set ({manifest['splits']['test_rows']} rows, touched once)",
+        f"Locked test set ({ev.splits.test_rows if ev.splits else '?'} rows, touched once)",
         ["model", *_METRICS],
         rows,
     )
 
 
-def _promises(console: Console, manifest: dict[str, Any]) -> None:
-    promises = manifest.get("trust", {}).get("promises")
+def _promises(console: Console, ev: FitEvidence) -> None:
+    promises = ev.trust.promises
     if not promises:
         return
-    rows = [
-        [
-            p["name"],
-            p["promised"],
-            p["measured"],
-            {True: "yes", False: "NO", None: "—"}[p.get("kept")],
-        ]
-        for p in promises
-    ]
+    rows = [[p.name, p.promised, p.measured, p.kept_text] for p in promises]
     print_table(
         console,
         "Promises, checked on the locked test set",
@@ -112,138 +116,145 @@ def _promises(console: Console, manifest: dict[str, Any]) -> None:
     )
 
 
-def _diversity(console: Console, d: dict[str, Any]) -> None:
-    if not d:
+def _diversity(console: Console, d: Diversity | None) -> None:
+    if d is None:
         return
-    models = d["models"]
-    rows = [[m, *[f"{v:+.2f}" for v in d["error_correlation"][i]]] for i, m in enumerate(models)]
+    rows = [[m, *[f"{v:+.2f}" for v in d.error_correlation[i]]] for i, m in enumerate(d.models)]
     print_table(
         console,
         "Error correlation of out-of-fold mistakes (lower = more diverse)",
-        ["", *models],
+        ["", *d.models],
         rows,
     )
-    signal = d.get("unique_signal") or []
-    if signal:
-        keys = list(signal[0])
+    if d.unique_signal:
         print_table(
             console,
             "Unique signal: rows each model alone gets right",
-            keys,
-            [
-                [r[k2] if not isinstance(r[k2], float) else f"{r[k2]:.3f}" for k2 in keys]
-                for r in signal
-            ],
+            ["model", "rows", "share"],
+            [[u.model, u.rows, f"{u.share:.3f}"] for u in d.unique_signal],
         )
 
 
-def _trust(console: Console, t: dict[str, Any], classes: list[Any]) -> None:
-    if not t:
-        return
-    _diversity(console, t.get("diversity", {}))
-    e = t.get("ensemble", {})
-    if e:
-        weights = ", ".join(f"{k}={v:.2f}" for k, v in e.get("members", {}).items())
-        vs = e.get("vs_best_single", {})
-        console.print(
-            f"[bold]Ensemble:[/] {e.get('kind')} ({weights}); log loss gain over "
-            f"{e.get('best_single')}: {e.get('gain_log_loss', 0):.4f} "
-            f"({vs.get('test')}, p={vs.get('p_value', float('nan')):.3g})",
-            highlight=False,
-        )
-    c, test = t.get("calibration", {}), t.get("test", {})
-    if c:
-        console.print(
-            f"[bold]Calibration:[/] {c['method']} (chosen by CV log loss "
-            f"{ {k2: round(v, 4) for k2, v in c['cv_log_loss'].items()} }); "
-            f"ECE holdout {c['ece_before_holdout']:.3f} → {c['ece_after_holdout']:.3f}"
-            f"; test {test.get('ece_raw', float('nan')):.3f} → "
-            f"{test.get('ece_calibrated', float('nan')):.3f}",
-            highlight=False,
-        )
-    o = t.get("ood", {})
-    if o:
-        auroc = test.get("ood", {}).get("test_auroc")
-        extra = (
-            f"; AUROC vs given OOD examples {auroc:.3f} (max-probability "
-            f"{test['ood']['test_auroc_max_prob']:.3f})"
-            if auroc is not None
-            else ""
-        )
-        console.print(
-            f"[bold]OOD:[/] detector {o['chosen']}, threshold {o['threshold']:.3f} "
-            f"at {o['fpr_target']:.0%} FPR; test FPR "
-            f"{test.get('ood', {}).get('test_fpr', float('nan')):.3f}{extra}",
-            highlight=False,
-        )
-    _accept(console, t, classes)
-    flag = t.get("ensemble", {}).get("flag")
-    if flag:
-        console.print(f"[bold yellow]{flag}[/]", highlight=False)
+def _ensemble(console: Console, e: Choice) -> None:
+    weights = ", ".join(f"{k}={v:.2f}" for k, v in e.members.items())
+    vs = e.vs_best_single
+    test = f" ({vs.test}, p={vs.p_value:.3g})" if vs else ""
+    console.print(
+        f"[bold]Ensemble:[/] {e.kind} ({weights}); log loss gain over "
+        f"{e.best_single}: {e.gain_log_loss or 0:.4f}{test}",
+        highlight=False,
+    )
 
 
-def _costs(console: Console, t: dict[str, Any], classes: list[Any]) -> bool:
+def _calibration(console: Console, c: Calibration, test: LockedTest) -> None:
+    scores = {k: round(v, 4) for k, v in c.cv_log_loss.items() if v is not None}
+    console.print(
+        f"[bold]Calibration:[/] {c.method} (chosen by CV log loss {scores}); "
+        f"ECE holdout {_f(c.ece_before_holdout)} → {_f(c.ece_after_holdout)}"
+        f"; test {_f(test.ece_raw)} → {_f(test.ece_calibrated)}",
+        highlight=False,
+    )
+
+
+def _f(x: float | None) -> str:
+    return "nan" if x is None else f"{x:.3f}"
+
+
+def _ood(console: Console, o: OodChoice, test: LockedTest) -> None:
+    ood = test.ood or OodTest()
+    extra = (
+        f"; AUROC vs given OOD examples {ood.test_auroc:.3f} (max-probability "
+        f"{_f(ood.test_auroc_max_prob)})"
+        if ood.test_auroc is not None
+        else ""
+    )
+    console.print(
+        f"[bold]OOD:[/] detector {o.chosen}, threshold {_f(o.threshold)} "
+        f"at {o.fpr_target:.0%} FPR; test FPR {_f(ood.test_fpr)}{extra}",
+        highlight=False,
+    )
+
+
+def _trust(console: Console, ev: FitEvidence, classes: list[Any]) -> None:
+    t, test = ev.trust, ev.trust.test or LockedTest()
+    _diversity(console, t.diversity)
+    if t.ensemble:
+        _ensemble(console, t.ensemble)
+    if t.calibration:
+        _calibration(console, t.calibration, test)
+    if t.ood:
+        _ood(console, t.ood, test)
+    _accept(console, ev, classes)
+    if t.ensemble and t.ensemble.flag:
+        console.print(f"[bold yellow]{t.ensemble.flag}[/]", highlight=False)
+
+
+def _costs(console: Console, ev: FitEvidence, classes: list[Any]) -> bool:
     """The cost policy's line, when a cost matrix decides; whether there was one."""
-    th, test = t.get("thresholds", {}), t.get("test", {})
-    chosen = (th.get("policy") or {}).get("cost_policy")
-    if not chosen or not th.get("costs"):
+    th, test = ev.trust.thresholds, ev.trust.test or LockedTest()
+    chosen = th.cost_policy if th else None
+    if th is None or th.costs is None or not chosen:
         return False
-    val, order = th["costs"], ", ".join(str(c) for c in classes)
+    val, order = th.costs, ", ".join(str(c) for c in classes)
     console.print(
         f"[bold]Cost policy:[/] answer with the label of least expected cost when it is ≤ the "
         f"review cost {chosen['review_cost']:g} (costs: rows = true class, columns = predicted,"
-        f" class order {order}); cost per row on validation {val['decisions']:.3f} vs "
-        f"all-review {val['all_review']:.3f} and model only {val['model_only']:.3f}; test "
-        f"decisions: {test.get('decisions', {})}",
+        f" class order {order}); cost per row on validation {_f(val.decisions)} vs "
+        f"all-review {_f(val.all_review)} and model only {_f(val.model_only)}; test "
+        f"decisions: {test.decisions}",
         highlight=False,
     )
     return True
 
 
-def _accept(console: Console, t: dict[str, Any], classes: list[Any]) -> None:
-    th, test = t.get("thresholds", {}).get("accept"), t.get("test", {})
-    if not _costs(console, t, classes) and th:
+def _accept(console: Console, ev: FitEvidence, classes: list[Any]) -> None:
+    th, test = ev.trust.thresholds, ev.trust.test or LockedTest()
+    if th is None:
+        return
+    accept = th.accept
+    if not _costs(console, ev, classes) and accept:
         line = (
-            f"{th['threshold']:.4f} ({th['method']}), validation coverage {th['coverage']:.3f}"
-            if th.get("feasible")
+            f"{accept.threshold:.4f} ({accept.method}), validation coverage {_f(accept.coverage)}"
+            if accept.feasible and accept.threshold is not None
             else "no accept threshold: the model never auto-accepts (no threshold reaches "
-            f"accuracy {th['target_accuracy']} on validation)"
+            f"accuracy {accept.target_accuracy} on validation)"
         )
         console.print(
-            f"[bold]Accept threshold:[/] {line}; test decisions: {test.get('decisions', {})}",
+            f"[bold]Accept threshold:[/] {line}; test decisions: {test.decisions}",
             highlight=False,
         )
-    role = t.get("thresholds", {}).get("backup_role")
-    if role:
-        console.print(f"[bold]Backup:[/] {role['text']}", highlight=False)
+    if th.backup_role:
+        console.print(f"[bold]Backup:[/] {th.backup_role.get('text')}", highlight=False)
 
 
-def _importance(console: Console, found: dict[str, Any] | None) -> None:
+def _importance(console: Console, found: Importance | None) -> None:
     """The ten columns the model relies on most (permutation importance, locked test)."""
     from prudent.report._sec_importance import IMPORTANCE_HEADERS, importance_rows
 
-    if found and found.get("columns"):
-        title = f"Importance (locked test, {found['rows']} rows, shuffled {found['n_repeats']}x)"
+    if found and found.columns:
+        title = f"Importance (locked test, {found.rows} rows, shuffled {found.n_repeats}x)"
         print_table(console, title, IMPORTANCE_HEADERS, importance_rows(found, top=10))
 
 
 def show_decisions(console: Console, manifest: dict[str, Any]) -> None:
     """Print the accept threshold, the test decisions and the promises."""
-    _accept(console, manifest.get("trust", {}), manifest.get("classes", []))
-    _promises(console, manifest)
+    ev = FitEvidence.from_manifest(manifest)
+    _accept(console, ev, manifest.get("classes", []))
+    _promises(console, ev)
 
 
 def show_manifest(console: Console, manifest: dict[str, Any]) -> None:
     """Print the schema, leaderboard, chosen model, test metrics and promises."""
+    ev = FitEvidence.from_manifest(manifest)
     _schema(console, manifest)
-    _leaderboard(console, manifest)
-    _trust(console, manifest.get("trust", {}), manifest.get("classes", []))
-    _importance(console, manifest.get("trust", {}).get("importance"))
-    _final(console, manifest)
-    _promises(console, manifest)
-    audit = manifest.get("label_audit", {})
+    _leaderboard(console, ev)
+    _trust(console, ev, manifest.get("classes", []))
+    _importance(console, ev.trust.importance)
+    _final(console, ev)
+    _promises(console, ev)
+    audit = ev.label_audit
     console.print(
-        f"Label audit: {audit.get('n_suspect', 0)} suspect label(s) in "
-        f"{audit.get('file')}" + (" (removed before fitting)" if audit.get("dropped") else ""),
+        f"Label audit: {audit.n_suspect} suspect label(s) in "
+        f"{audit.file}" + (" (removed before fitting)" if audit.dropped else ""),
         highlight=False,
     )

@@ -1,7 +1,10 @@
-"""What the report reads from a bundle: the manifest, the arrays and the evidence tables.
+"""What the report reads from a bundle: the typed fit evidence, the arrays and the tables.
 
 Everything is optional: a bundle saved by an older or partial pipeline may lack any of
 it, and each section checks for what it needs and says so in one line when it is absent.
+The fit's evidence is :class:`prudent.bundle.FitEvidence`, the objects ``prudent show``
+prints too; the manifest itself is read only for what describes the bundle (target,
+schema, spec, versions).
 """
 
 from __future__ import annotations
@@ -9,16 +12,39 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cached_property
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["Evidence", "MissingEvidence", "dig"]
+from prudent.bundle import FitEvidence
+
+__all__ = ["Evidence", "MissingEvidence", "dig", "need"]
+
+T = TypeVar("T")
 
 
 class MissingEvidence(LookupError):
     """A section's input is absent from the bundle; the message names what is missing."""
+
+
+def need(value: T | None, path: str) -> T:
+    """Return ``value``, or raise :class:`MissingEvidence` naming ``path`` when it is absent
+    (``None`` or empty).
+
+    Examples
+    --------
+    >>> need([1], "trust.promises")
+    [1]
+    >>> need(None, "trust.ood")
+    Traceback (most recent call last):
+    ...
+    prudent.report._evidence.MissingEvidence: trust.ood
+    """
+    if value is None or (isinstance(value, Mapping | list) and len(value) == 0):
+        raise MissingEvidence(path)
+    return value
 
 
 def dig(mapping: Mapping[str, Any], path: str) -> Any:
@@ -84,6 +110,17 @@ class Evidence:
         if "label_issues.csv" in extras:
             issues = pd.read_csv(io.BytesIO(extras["label_issues.csv"]))
         return cls(manifest=manifest, arrays=arrays, test_rows=rows, label_issues=issues)
+
+    @cached_property
+    def fit(self) -> FitEvidence:
+        """The fit's evidence, decoded once (a ``BundleError`` names what does not fit)."""
+        return FitEvidence.from_manifest(self.manifest)
+
+    @property
+    def roles(self) -> dict[str, str]:
+        """Each schema column's role (``numeric``, ``text``…), by name; empty without one."""
+        columns = self.find("schema.columns", [])
+        return {str(c["name"]): str(c.get("role")) for c in columns}
 
     @property
     def classes(self) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from prudent.bundle import Bundle
+from prudent.errors import BundleError
 from prudent.report._evidence import Evidence, MissingEvidence
 from prudent.report._html import Html, Section, esc, fmt, page
 from prudent.report._sec_data import baselines_section, data_section
@@ -37,28 +38,39 @@ def _build(key: str, title: str, builder: Builder, ev: Evidence) -> Section:
         return builder(ev)
     except MissingEvidence as exc:
         return Section(key, title, f"Not available: the bundle has no {exc.args[0]}.")
+    except BundleError as exc:  # evidence of a newer layout, or a damaged field
+        return Section(key, title, f"Not available: {exc}")
     except _DRAWING_ERRORS as exc:  # a partial or older bundle must not stop the whole report
         return Section(
             key, title, f"Could not be drawn from this bundle ({type(exc).__name__}: {exc})."
         )
 
 
-def _header(ev: Evidence, version: str) -> Html:
-    final = ev.find("test_metrics.final") or {}
+def _facts(ev: Evidence, version: str) -> tuple[str, str, list[str]]:
+    """The header's locked-test line, its facts and the notices (blank when unreadable)."""
+    try:
+        fit = ev.fit
+    except BundleError as exc:
+        return "", f"The fit's evidence cannot be read: {exc}", []
+    _, final = fit.final_test
     metrics = ", ".join(
-        f"{name.replace('_', ' ')} {fmt(final[name].get('point'))} "
-        f"[{fmt(final[name].get('low'))}, {fmt(final[name].get('high'))}]"
+        f"{name.replace('_', ' ')} {fmt(final[name].point)} "
+        f"[{fmt(final[name].low)}, {fmt(final[name].high)}]"
         for name in ("accuracy", "balanced_accuracy", "log_loss", "ece")
-        if isinstance(final.get(name), dict)
+        if name in final
     )
-    ens = ev.find("trust.ensemble") or ev.find("chosen") or {}
+    rows = fit.data.rows if fit.data else "?"
     facts = (
-        f"Shipped model: {ens.get('primary', '?')} ({ens.get('kind', '?')}) · "
-        f"{len(ev.classes)} classes · {ev.find('data.rows', '?')} rows · "
+        f"Shipped model: {fit.shipped.primary} ({fit.shipped.kind}) · "
+        f"{len(ev.classes)} classes · {rows} rows · "
         f"created {ev.find('created_at', '?')} · prudent {ev.find('versions.prudent', '?')} "
         f"· bundle {version}"
     )
-    notices = ev.find("notices") or []
+    return metrics, facts, fit.notices
+
+
+def _header(ev: Evidence, version: str) -> Html:
+    metrics, facts, notices = _facts(ev, version)
     items = "".join(f"<li>{esc(n)}</li>" for n in notices)
     return Html(
         f"<h1>Fit report: predicting {esc(repr(str(ev.find('target', '?'))))}</h1>"

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
 
 import numpy as np
 
-from prudent.report._evidence import Evidence
+from prudent.bundle._evidence import FitEvidence, LeaderboardRow
+from prudent.data import ColumnSpec, Schema
+from prudent.report._evidence import Evidence, need
 from prudent.report._html import Html, Section, esc, fmt, pct, table
 from prudent.report._plots import (
     BAD,
@@ -49,23 +50,22 @@ def _class_balance(counts: dict[str, int]) -> Html:
     return figure_html(fig, alt)
 
 
-def _columns_figure(columns: list[dict[str, Any]]) -> Html:
-    missing = sorted(
-        (c for c in columns if float(c.get("missing_share") or 0) > 0),
-        key=lambda c: -float(c["missing_share"]),
-    )[:_TOP_COLUMNS]
+def _columns_figure(columns: list[ColumnSpec]) -> Html:
+    missing = sorted((c for c in columns if c.missing_share > 0), key=lambda c: -c.missing_share)[
+        :_TOP_COLUMNS
+    ]
     if missing:
         fig, ax = new_figure(6.4, 1.2 + 0.22 * len(missing))
-        shares = [float(c["missing_share"]) for c in missing]
-        hbars(ax, [c["name"] for c in missing], shares, MID)
+        shares = [c.missing_share for c in missing]
+        hbars(ax, [c.name for c in missing], shares, MID)
         ax.set_xlim(0, 1)
         ax.set_xlabel("share of rows missing")
         ax.set_title("Columns with missing values")
         alt = "Bar chart of missing shares: " + ", ".join(
-            f"{c['name']} {pct(c['missing_share'])}" for c in missing[:10]
+            f"{c.name} {pct(c.missing_share)}" for c in missing[:10]
         )
         return figure_html(fig, alt)
-    roles = Counter(str(c.get("role", "?")) for c in columns)
+    roles = Counter(c.role.value for c in columns)
     fig, ax = new_figure(6.4, 1.2 + 0.3 * len(roles))
     hbars(ax, list(roles), list(roles.values()), NEUTRAL)
     ax.set_xlabel("columns")
@@ -74,22 +74,23 @@ def _columns_figure(columns: list[dict[str, Any]]) -> Html:
     return figure_html(fig, alt)
 
 
-def _data_takeaway(ev: Evidence, counts: dict[str, int], columns: list[dict[str, Any]]) -> str:
+def _data_takeaway(fit: FitEvidence, counts: dict[str, int], columns: list[ColumnSpec]) -> str:
     total = max(sum(counts.values()), 1)
     big = max(counts, key=lambda k: counts[k])
     small = min(counts, key=lambda k: counts[k])
-    roles = Counter(str(c.get("role")) for c in columns)
-    n_missing = sum(1 for c in columns if float(c.get("missing_share") or 0) > 0)
-    dropped = int(ev.find("data.dropped_missing_target", 0))
+    roles = Counter(c.role.value for c in columns)
+    n_missing = sum(1 for c in columns if c.missing_share > 0)
+    data = need(fit.data, "data")
+    dropped = data.dropped_missing_target
     return (
-        f"{ev.find('data.rows', total)} rows, {len(counts)} classes (largest '{big}' "
+        f"{data.rows} rows, {len(counts)} classes (largest '{big}' "
         f"{counts[big] / total:.0%}, smallest '{small}' {counts[small] / total:.0%}); "
         f"{len(columns)} columns ({', '.join(f'{v} {k}' for k, v in roles.most_common())}), "
         f"{n_missing} with missing values; {dropped} rows dropped for a missing label."
     )
 
 
-def _data_tables(ev: Evidence, counts: dict[str, int], columns: list[dict[str, Any]]) -> list[Html]:
+def _data_tables(ev: Evidence, counts: dict[str, int], columns: list[ColumnSpec]) -> list[Html]:
     total = max(sum(counts.values()), 1)
     tables = [
         table(
@@ -99,20 +100,11 @@ def _data_tables(ev: Evidence, counts: dict[str, int], columns: list[dict[str, A
         ),
         table(
             ["column", "role", "dtype", "distinct values", "missing"],
-            [
-                [
-                    c.get("name"),
-                    c.get("role"),
-                    c.get("dtype"),
-                    c.get("n_unique"),
-                    pct(c.get("missing_share", 0)),
-                ]
-                for c in columns
-            ],
+            [[c.name, c.role.value, c.dtype, c.n_unique, pct(c.missing_share)] for c in columns],
             "Columns and roles (identifier and dropped columns are not read by the model)",
         ),
     ]
-    tables.append(_kept_dropped(ev))
+    tables.append(_kept_dropped(ev.fit))
     if ev.label_issues is not None and len(ev.label_issues):
         head = ev.label_issues.head(50)
         title = f"Suspect labels (first {len(head)} of {len(ev.label_issues)})"
@@ -120,48 +112,51 @@ def _data_tables(ev: Evidence, counts: dict[str, int], columns: list[dict[str, A
     return tables
 
 
-def _kept_dropped(ev: Evidence) -> Html:
+def _kept_dropped(fit: FitEvidence) -> Html:
+    data, splits, audit = fit.data, fit.splits, fit.label_audit
     facts: list[list[object]] = [
-        ["rows read", ev.find("data.rows", "—")],
-        ["rows dropped (missing label)", ev.find("data.dropped_missing_target", 0)],
-        ["training rows (cross-validated)", ev.find("splits.train_rows", "—")],
-        ["locked test rows", ev.find("splits.test_rows", "—")],
-        ["folds", ev.find("splits.n_folds", "—")],
-        ["suspect labels (label audit)", ev.find("label_audit.n_suspect", 0)],
-        ["suspect rows removed", ev.find("label_audit.dropped", False)],
+        ["rows read", data.rows if data else "—"],
+        ["rows dropped (missing label)", data.dropped_missing_target if data else 0],
+        ["training rows (cross-validated)", splits.train_rows if splits else "—"],
+        ["locked test rows", splits.test_rows if splits else "—"],
+        ["folds", splits.n_folds if splits else "—"],
+        ["suspect labels (label audit)", audit.n_suspect],
+        ["suspect rows removed", audit.dropped],
     ]
-    facts += [["split note", n] for n in ev.find("splits.notes", [])]
+    facts += [["split note", n] for n in (splits.notes if splits else [])]
     return table(["what", "value"], facts, "What was kept and dropped")
 
 
 def data_section(ev: Evidence) -> Section:
     """Rows, classes and their balance, column roles, missing values, what was dropped."""
-    counts = {str(k): int(v) for k, v in ev.get("data.class_counts").items()}
-    columns = list(ev.get("schema.columns"))
+    counts = need(need(ev.fit.data, "data").class_counts, "data.class_counts")
+    columns = list(Schema.from_dict(ev.get("schema")).columns)
     return Section(
         "data",
         "Data",
-        _data_takeaway(ev, counts, columns),
+        _data_takeaway(ev.fit, counts, columns),
         figures=[_class_balance(counts), _columns_figure(columns)],
         tables=_data_tables(ev, counts, columns),
     )
 
 
-def _metric(row: dict[str, Any], name: str) -> tuple[float, float, float]:
-    m = row.get("metrics", {}).get(name) or {}
-    point = float(m.get("point", np.nan))
-    return point, float(m.get("low", point)), float(m.get("high", point))
+def _metric(row: LeaderboardRow, name: str) -> tuple[float, float, float]:
+    m = row.metrics.get(name)
+    point = np.nan if m is None or m.point is None else m.point
+    low = point if m is None or m.low is None else m.low
+    return point, low, point if m is None or m.high is None else m.high
 
 
-def _leaderboard_figure(rows: list[dict[str, Any]], shipped: set[str]) -> Html:
+def _verdict(row: LeaderboardRow) -> str | None:
+    return row.vs_baseline.verdict if row.vs_baseline else None
+
+
+def _leaderboard_figure(rows: list[LeaderboardRow], shipped: set[str]) -> Html:
     fig, axes = new_figure(7.2, 1.3 + 0.32 * len(rows), ncols=2)
-    names = [str(r["name"]) + (" ★" if r["name"] in shipped else "") for r in rows][::-1]
-    colors = [
-        GREY
-        if r.get("baseline")
-        else _VERDICT_COLOR.get(str((r.get("vs_baseline") or {}).get("verdict")), NEUTRAL)
-        for r in rows
-    ][::-1]
+    names = [r.name + (" ★" if r.name in shipped else "") for r in rows][::-1]
+    colors = [GREY if r.baseline else _VERDICT_COLOR.get(str(_verdict(r)), NEUTRAL) for r in rows][
+        ::-1
+    ]
     for ax, metric, label in zip(
         axes,
         ("balanced_accuracy", "log_loss"),
@@ -178,7 +173,7 @@ def _leaderboard_figure(rows: list[dict[str, Any]], shipped: set[str]) -> Html:
     axes[1].tick_params(labelleft=False)
     axes[0].set_title("Cross-validated, 95% interval (grey: baselines)")
     alt = "Dot plot of balanced accuracy and log loss per model: " + ", ".join(
-        f"{r['name']} {fmt(_metric(r, 'balanced_accuracy')[0])}" for r in rows
+        f"{r.name} {fmt(_metric(r, 'balanced_accuracy')[0])}" for r in rows
     )
     return figure_html(
         fig,
@@ -188,50 +183,51 @@ def _leaderboard_figure(rows: list[dict[str, Any]], shipped: set[str]) -> Html:
     )
 
 
-def _leaderboard_takeaway(ev: Evidence, rows: list[dict[str, Any]]) -> str:
-    base_name = ev.find("best_baseline") or next(r["name"] for r in rows if r.get("baseline"))
-    base = next((r for r in rows if r["name"] == base_name), rows[0])
-    candidates = [r for r in rows if not r.get("baseline")]
-    primary = ev.find("trust.ensemble.primary") or ev.find("chosen.primary", "?")
+def _leaderboard_takeaway(fit: FitEvidence, rows: list[LeaderboardRow]) -> str:
+    base_name = fit.best_baseline or next(r.name for r in rows if r.baseline)
+    base = next((r for r in rows if r.name == base_name), rows[0])
+    candidates = [r for r in rows if not r.baseline]
+    primary = fit.shipped.primary
     if not candidates:
         return (
             f"Only baselines finished; the best, {base_name}, has balanced accuracy "
             f"{fmt(_metric(base, 'balanced_accuracy')[0])}; shipped: {primary}."
         )
     best = max(candidates, key=lambda r: _metric(r, "balanced_accuracy")[0])
-    vs = best.get("vs_baseline") or {}
+    vs = best.vs_baseline
     verdict = {"better": "significantly more", "worse": "significantly less"}.get(
-        str(vs.get("verdict")), "not significantly more or less"
+        str(_verdict(best)), "not significantly more or less"
     )
     return (
-        f"Best candidate {best['name']}: balanced accuracy "
+        f"Best candidate {best.name}: balanced accuracy "
         f"{fmt(_metric(best, 'balanced_accuracy')[0])} vs baseline {base_name} "
         f"{fmt(_metric(base, 'balanced_accuracy')[0])}; {verdict} accurate than the baseline "
-        f"(accuracy, McNemar, Holm-adjusted p={fmt(vs.get('p_adjusted'))}); shipped: {primary}."
+        f"(accuracy, McNemar, Holm-adjusted p={fmt(vs.p_adjusted if vs else None)}); "
+        f"shipped: {primary}."
     )
 
 
-def _leaderboard_table(rows: list[dict[str, Any]]) -> Html:
-    def ci(r: dict[str, Any], m: str) -> str:
+def _leaderboard_table(rows: list[LeaderboardRow]) -> Html:
+    def ci(r: LeaderboardRow, m: str) -> str:
         p, lo, hi = _metric(r, m)
         return f"{fmt(p)} [{fmt(lo)}, {fmt(hi)}]"
 
     body = []
     for r in rows:
-        vs = r.get("vs_baseline") or {}
+        vs = r.vs_baseline
         body.append(
             [
-                r["name"],
-                "baseline" if r.get("baseline") else r.get("family", ""),
+                r.name,
+                "baseline" if r.baseline else r.family,
                 ci(r, "accuracy"),
                 ci(r, "balanced_accuracy"),
                 ci(r, "log_loss"),
                 ci(r, "ece"),
-                fmt(vs.get("accuracy_diff"), 4),
-                fmt(vs.get("p_adjusted"), 4),
-                str(vs.get("verdict", "")).replace("_", " "),
-                fmt(r.get("fit_seconds"), 2),
-                fmt(r.get("predict_seconds_per_1k"), 4),
+                fmt(vs.accuracy_diff if vs else None, 4),
+                fmt(vs.p_adjusted if vs else None, 4),
+                (vs.verdict if vs else "").replace("_", " "),
+                fmt(r.fit_seconds, 2),
+                fmt(r.predict_seconds_per_1k, 4),
             ]
         )
     return table(
@@ -255,14 +251,15 @@ def _leaderboard_table(rows: list[dict[str, Any]]) -> Html:
 
 def baselines_section(ev: Evidence) -> Section:
     """The leaderboard with each candidate's gain over the baseline and its significance."""
-    rows = list(ev.get("leaderboard"))
-    members = ev.find("trust.ensemble.members") or ev.find("chosen.members") or {}
+    fit = ev.fit
+    rows = need(fit.leaderboard, "leaderboard")
+    members = fit.shipped.members
     banners = [
-        str((r.get("vs_baseline") or {}).get("message") or f"{r['name']} loses to the baseline.")
+        (r.vs_baseline.message if r.vs_baseline else None) or f"{r.name} loses to the baseline."
         for r in rows
-        if (r.get("vs_baseline") or {}).get("verdict") == "worse"
+        if _verdict(r) == "worse"
     ]
-    skipped = [[s.get("name"), s.get("reason")] for s in ev.find("skipped", [])]
+    skipped = [[s.name, s.reason] for s in fit.skipped]
     tables = [_leaderboard_table(rows)]
     if skipped:
         tables.append(table(["skipped", "why"], skipped, "Candidates that did not run"))
@@ -279,7 +276,7 @@ def baselines_section(ev: Evidence) -> Section:
     return Section(
         "baselines",
         "Baselines and candidates",
-        _leaderboard_takeaway(ev, rows),
+        _leaderboard_takeaway(fit, rows),
         figures=[_leaderboard_figure(rows, set(members))],
         tables=tables,
         banners=banners,

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from prudent.report._evidence import Evidence
+from prudent.bundle._trust_records import ColumnImportance, Importance
+from prudent.report._evidence import Evidence, need
 from prudent.report._html import Html, Section, fmt, table
 from prudent.report._plots import NEUTRAL, figure_html, hbars, new_figure
 
@@ -14,55 +13,58 @@ IMPORTANCE_HEADERS = ("column", "log loss rise", "± sd", "balanced accuracy dro
 """The columns of the importance table, in the report and in ``prudent show``."""
 
 
-def importance_rows(found: dict[str, Any], top: int | None = None) -> list[list[str]]:
+def _signed(x: float | None) -> str:
+    return "—" if x is None else f"{x:+.3f}"
+
+
+def importance_rows(found: Importance, top: int | None = None) -> list[list[str]]:
     """The importance table's rows, most important first (``top`` of them when given).
 
     Examples
     --------
-    >>> importance_rows({"columns": [{"column": "age", "log_loss_increase": 0.1234,
-    ...     "log_loss_sd": 0.01, "balanced_accuracy_drop": 0.05}]})
+    >>> importance_rows(Importance([ColumnImportance("age", 0.1234, 0.01, 0.05)], 100, 5))
     [['age', '+0.123', '0.010', '+0.050']]
     """
     return [
         [
-            str(c["column"]),
-            f"{c['log_loss_increase']:+.3f}",
-            f"{c['log_loss_sd']:.3f}",
-            f"{c['balanced_accuracy_drop']:+.3f}",
+            c.column,
+            _signed(c.log_loss_increase),
+            fmt(c.log_loss_sd),
+            _signed(c.balanced_accuracy_drop),
         ]
-        for c in found.get("columns", [])[:top]
+        for c in found.columns[:top]
     ]
 
 
-def _figure(columns: list[dict[str, Any]], top: int = 15) -> Html:
+def _figure(columns: list[ColumnImportance], top: int = 15) -> Html:
     shown = columns[:top]
     fig, ax = new_figure(6.4, 0.4 + 0.3 * max(len(shown), 3))
-    hbars(ax, [c["column"] for c in shown], [c["log_loss_increase"] for c in shown], NEUTRAL)
+    hbars(ax, [c.column for c in shown], [c.log_loss_increase or 0.0 for c in shown], NEUTRAL)
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_xlabel("rise in locked-test log loss when the column is shuffled")
     alt = "Bar chart of permutation importance: " + ", ".join(
-        f"{c['column']} {c['log_loss_increase']:+.3f}" for c in shown
+        f"{c.column} {_signed(c.log_loss_increase)}" for c in shown
     )
     return figure_html(fig, alt)
 
 
 def importance_section(ev: Evidence) -> Section:
     """How much worse the shipped model does on the locked test when a column is shuffled."""
-    found = ev.get("trust.importance")
-    columns = found.get("columns", [])
+    found = need(ev.fit.trust.importance, "trust.importance")
+    columns = found.columns
     lead = ", ".join(
-        f"{c['column']!r} ({fmt(c['log_loss_increase'])})"
+        f"{c.column!r} ({fmt(c.log_loss_increase)})"
         for c in columns[:3]
-        if c["log_loss_increase"] > 0
+        if (c.log_loss_increase or 0.0) > 0
     )
     takeaway = (
-        f"Shuffling one column at a time over {found.get('rows')} locked-test rows "
-        f"({found.get('n_repeats')} times each): the model relies most on {lead}."
+        f"Shuffling one column at a time over {found.rows} locked-test rows "
+        f"({found.n_repeats} times each): the model relies most on {lead}."
         if lead
         else "Shuffling any single column leaves the locked-test log loss unchanged: no one "
         "column carries the predictions alone."
     )
-    skipped = found.get("not_measured") or []
+    skipped = found.not_measured
     banners = [f"Not measured (time): {', '.join(map(str, skipped))}."] if skipped else []
     caption = "Rise in log loss and drop in balanced accuracy when the column is shuffled"
     numbers = [table(list(IMPORTANCE_HEADERS), importance_rows(found), caption)]

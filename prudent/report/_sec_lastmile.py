@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import confusion_matrix
 
+from prudent.bundle._evidence import CostSummary, LockedTest, Thresholds
 from prudent.metrics import risk_coverage_curve
 from prudent.report._evidence import Evidence
 from prudent.report._html import Html, Section, fmt, pct, table
@@ -29,26 +30,31 @@ _MAX_CLASSES = 20  # beyond this the confusion matrix folds the rest into "other
 _SHOWN_SLICES = 12
 
 
+def _cost_line(ev: Evidence, costs: CostSummary, test: LockedTest) -> str:
+    order = ", ".join(ev.classes)
+    line = (
+        "a cost matrix decides (rows = true class, columns = predicted, class order "
+        f"{order}): the cheapest label is given when its expected cost is at most a "
+        f"review's; cost per row on validation {fmt(costs.decisions)} vs all-review "
+        f"{fmt(costs.all_review)} and model only {fmt(costs.model_only)}"
+    )
+    if test.costs:
+        line += f", on the locked test {fmt(test.costs.decisions)}"
+    return line
+
+
 def _operating_point(ax: Any, ev: Evidence, conf: Any, ok: Any, target: float) -> str:
-    accept = ev.find("trust.thresholds.accept") or {}
-    t = accept.get("threshold")
-    costs = ev.find("trust.thresholds.costs")
-    if costs and ev.find("trust.thresholds.policy.cost_policy"):
-        order = ", ".join(ev.classes)
-        line = (
-            "a cost matrix decides (rows = true class, columns = predicted, class order "
-            f"{order}): the cheapest label is given when its expected cost is at most a "
-            f"review's; cost per row on validation {fmt(costs['decisions'])} vs all-review "
-            f"{fmt(costs['all_review'])} and model only {fmt(costs['model_only'])}"
-        )
-        test = ev.find("trust.test.costs")
-        if test:
-            line += f", on the locked test {fmt(test['decisions'])}"
-    elif t is not None and accept.get("feasible", True):
+    th = ev.fit.trust.thresholds or Thresholds()
+    test = ev.fit.trust.test or LockedTest()
+    accept = th.accept
+    t = accept.threshold if accept else None
+    if th.costs and th.cost_policy:
+        line = _cost_line(ev, th.costs, test)
+    elif t is not None and accept is not None and accept.feasible:
         mask = conf >= float(t)
         point = (float(mask.mean()), float(1 - ok[mask].mean()) if mask.any() else 0.0)
         ax.plot(*point, "o", color=BAD, markersize=9, label=f"threshold {float(t):.3f}")
-        budget = ev.find("trust.thresholds.review_budget")
+        budget = th.review_budget
         what = (
             f"promised ≥ {target:.2f} with a review budget of {pct(budget)}"
             if budget is not None
@@ -58,7 +64,7 @@ def _operating_point(ax: Any, ev: Evidence, conf: Any, ok: Any, target: float) -
             f"accepting confidence ≥ {float(t):.3f} covers {pct(point[0])} of the locked test "
             f"at accuracy {fmt(1 - point[1])} ({what})"
         )
-    elif not accept:
+    elif accept is None:
         line = "the bundle records no accept threshold"
     else:
         line = (
@@ -66,20 +72,21 @@ def _operating_point(ax: Any, ev: Evidence, conf: Any, ok: Any, target: float) -
             f"reached accuracy {target:.2f} on validation); rows go to review unless a rule "
             "or the backup model answers"
         )
-    cov, acc = ev.find("trust.test.coverage"), ev.find("trust.test.accepted_accuracy")
+    cov, acc = test.coverage, test.accepted_accuracy
     if cov is not None and acc is not None and cov > 0:
         label = "accepted after OOD and rules"
         ax.plot(cov, 1 - acc, "*", color="black", markersize=11, label=label)
         line += f"; after OOD checks and rules {pct(cov)} is accepted at {fmt(acc)}"
-    role = ev.find("trust.thresholds.backup_role.text")
+    role = (th.backup_role or {}).get("text")
     return line if role is None else f"{line}. {role}"
 
 
 def _risk_coverage_figure(ev: Evidence, y: Any, proba: Any) -> tuple[Html, Html, str]:
     conf, ok = proba.max(axis=1), proba.argmax(axis=1) == y
     coverage, risk, thresholds = risk_coverage_curve(conf, ok)
+    th = ev.fit.trust.thresholds or Thresholds()
     target = float(
-        ev.find("trust.thresholds.accept.target_accuracy") or ev.find("spec.target_accuracy", 0.95)
+        (th.accept and th.accept.target_accuracy) or ev.find("spec.target_accuracy", 0.95)
     )
     fig, ax = new_figure(6.4, 3.6)
     ax.step(np.r_[0, coverage], np.r_[risk[0], risk], where="post", color=NEUTRAL, label="model")
@@ -99,13 +106,13 @@ def _risk_coverage_figure(ev: Evidence, y: Any, proba: Any) -> tuple[Html, Html,
         [[fmt(thresholds[i]), pct(coverage[i]), fmt(risk[i]), fmt(1 - risk[i])] for i in idx],
         "Risk–coverage (every few steps)",
     )
-    reachable = ev.find("trust.thresholds.reachable")
+    reachable = th.reachable
     if reachable:
         numbers = Html(
             numbers
             + table(
                 ["coverage", "accuracy"],
-                [[pct(r["coverage"]), fmt(r["accuracy"])] for r in reachable],
+                [[pct(r.coverage), fmt(r.accuracy)] for r in reachable],
                 "Best accuracy reachable on validation at several coverages",
             )
         )
@@ -192,7 +199,7 @@ def _confusion_tables(full: Any, classes: list[str], off: list[tuple[int, str, s
 
 def _slices(ev: Evidence, y: Any, proba: Any) -> tuple[pd.DataFrame, list[str]]:
     wrong = proba.argmax(axis=1) != y
-    roles = {str(c["name"]): str(c.get("role")) for c in ev.find("schema.columns", [])}
+    roles = ev.roles
     frame = ev.test_rows
     if (
         frame is not None
@@ -235,7 +242,7 @@ def _errors_block(ev: Evidence, y: Any, proba: Any, top: list[str]) -> Html:
             '<p class="missing">The locked-test rows are not in the bundle, so no '
             "example errors are shown.</p>"
         )
-    roles = {str(c["name"]): str(c.get("role")) for c in ev.find("schema.columns", [])}
+    roles = ev.roles
     features = [c for c in frame.columns if not str(c).startswith("__")]
     text = [c for c in features if roles.get(str(c)) == "text"]
     columns = features if len(features) <= 6 else list(dict.fromkeys([*text, *top]))[:5]

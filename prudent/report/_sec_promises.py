@@ -6,7 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from prudent.report._evidence import Evidence
+from prudent.bundle._evidence import LockedTest, OodChoice, OodTest, Promise
+from prudent.report._evidence import Evidence, need
 from prudent.report._html import Html, Section, fmt, pct, table
 from prudent.report._plots import BAD, GOOD, MID, NEUTRAL, figure_html, new_figure
 
@@ -52,41 +53,41 @@ def _ood_figure(inside: Any, outside: Any, threshold: float) -> Html:
     return figure_html(fig, alt)
 
 
-def _ood_takeaway(ood: dict[str, Any], test: dict[str, Any], fpr: Any, outside: Any) -> str:
-    chosen = str(ood.get("chosen", "?"))
-    auroc = (ood.get("validation_auroc") or {}).get(chosen)
+def _ood_takeaway(ood: OodChoice, test: OodTest, fpr: Any, outside: Any) -> str:
+    chosen = ood.chosen
+    auroc = ood.validation_auroc.get(chosen)
     measured = f" (validation AUROC {fmt(auroc)})" if auroc is not None else ""
+    threshold = float(need(ood.threshold, "trust.ood.threshold"))
     line = (
         f"Detector {chosen}{measured} flags scores ≥ "
-        f"{float(ood['threshold']):.3g}: {pct(fpr)} of the locked test is flagged (target ≤ "
-        f"{pct(ood.get('fpr_target'))})"
+        f"{threshold:.3g}: {pct(fpr)} of the locked test is flagged (target ≤ "
+        f"{pct(ood.fpr_target)})"
     )
     if outside is not None and len(outside):
-        tpr = float((outside >= float(ood["threshold"])).mean())
+        tpr = float((outside >= threshold).mean())
         line += (
             f"; it catches {pct(tpr)} of the {len(outside)} known OOD examples (test AUROC "
-            f"{fmt(test.get('test_auroc'))}, max-probability AUROC "
-            f"{fmt(test.get('test_auroc_max_prob'))})"
+            f"{fmt(test.test_auroc)}, max-probability AUROC "
+            f"{fmt(test.test_auroc_max_prob)})"
         )
     else:
         line += "; no known OOD examples were given, so how many it catches is not measured"
     return line + "."
 
 
-def _ood_tables(ood: dict[str, Any], test: dict[str, Any], fpr: Any) -> list[Html]:
+def _ood_tables(ood: OodChoice, test: OodTest, fpr: Any) -> list[Html]:
     facts: list[list[object]] = [
-        ["chosen detector", ood.get("chosen", "?")],
-        ["threshold", fmt(ood["threshold"], 4)],
-        ["target false-positive rate", pct(ood.get("fpr_target"))],
+        ["chosen detector", ood.chosen],
+        ["threshold", fmt(ood.threshold, 4)],
+        ["target false-positive rate", pct(ood.fpr_target)],
         ["false-positive rate on the locked test", pct(fpr)],
     ]
-    facts += [[k.replace("_", " "), fmt(v)] for k, v in test.items() if k != "test_fpr"]
-    aurocs = ood.get("validation_auroc") or {}
+    facts += [[k.replace("_", " "), fmt(v)] for k, v in test.figures().items()]
     return [
         table(["what", "value"], facts, "Threshold and rates"),
         table(
             ["detector", "validation AUROC"],
-            [[k, fmt(v)] for k, v in aurocs.items()],
+            [[k, fmt(v)] for k, v in ood.validation_auroc.items()],
             "Detectors compared on validation data",
         ),
     ]
@@ -94,14 +95,16 @@ def _ood_tables(ood: dict[str, Any], test: dict[str, Any], fpr: Any) -> list[Htm
 
 def ood_section(ev: Evidence) -> Section:
     """OOD score histograms, the chosen threshold and its false-positive rate."""
-    ood = ev.get("trust.ood")
-    threshold = float(ood["threshold"])
+    ood = need(ev.fit.trust.ood, "trust.ood")
+    threshold = float(need(ood.threshold, "trust.ood.threshold"))
     inside = _finite(ev.array("test_ood_score"))
     outside = None
     if "ood_examples_score" in ev.arrays:
         outside = _finite(ev.arrays["ood_examples_score"])
-    test = ev.find("trust.test.ood") or {}
-    fpr = test.get("test_fpr", float((inside >= threshold).mean()) if len(inside) else None)
+    test = (ev.fit.trust.test or LockedTest()).ood or OodTest()
+    fpr = test.test_fpr
+    if fpr is None and len(inside):
+        fpr = float((inside >= threshold).mean())
     return Section(
         "ood",
         "Unfamiliar inputs",
@@ -112,10 +115,10 @@ def ood_section(ev: Evidence) -> Section:
 
 
 def _conformal_figure(ev: Evidence, alpha: float) -> Html:
-    conformal = ev.find("trust.test.conformal") or {}
+    conformal = _test(ev).conformal
     fig, axes = new_figure(7.2, 3.2, ncols=2)
     methods = list(conformal)
-    cover = [float(conformal[m].get("coverage", np.nan)) for m in methods]
+    cover = [float(np.nan if c.coverage is None else c.coverage) for c in conformal.values()]
     axes[0].bar(
         [m.upper() for m in methods], cover, color=[GOOD if c >= 1 - alpha else MID for c in cover]
     )
@@ -142,59 +145,60 @@ def _conformal_figure(ev: Evidence, alpha: float) -> Html:
     return figure_html(fig, alt)
 
 
-def _kept(value: Any) -> str:
-    return {True: "kept ✓", False: "missed ✗"}.get(value, "for information")
+def _test(ev: Evidence) -> LockedTest:
+    return ev.fit.trust.test or LockedTest()
 
 
-def _promises_takeaway(ev: Evidence, promises: list[dict[str, Any]], alpha: float) -> str:
-    checked = [p for p in promises if p.get("kept") is not None]
-    missed = [str(p.get("name")) for p in checked if p.get("kept") is False]
-    n = ev.find("splits.test_rows") or len(ev.arrays.get("y_test", []))
+def _kept(value: bool | None) -> str:
+    return "for information" if value is None else ("kept ✓" if value else "missed ✗")
+
+
+def _promises_takeaway(ev: Evidence, promises: list[Promise], alpha: float) -> str:
+    checked = [p for p in promises if p.kept is not None]
+    missed = [p.name for p in checked if p.kept is False]
+    splits = ev.fit.splits
+    n = (splits.test_rows if splits else 0) or len(ev.arrays.get("y_test", []))
     line = (
         f"{len(checked) - len(missed)} of {len(checked)} promises kept on the {n}-row locked test"
     )
     if missed:
         line += f" (missed: {', '.join(missed)})"
-    lac = ev.find("trust.test.conformal.lac") or {}
+    lac = _test(ev).conformal.get("lac")
     if lac:
         line += (
-            f"; LAC prediction sets cover {pct(lac.get('coverage'))} (target "
-            f"{pct(1 - alpha)}) with mean size {fmt(lac.get('mean_size'), 2)}"
+            f"; LAC prediction sets cover {pct(lac.coverage)} (target "
+            f"{pct(1 - alpha)}) with mean size {fmt(lac.mean_size, 2)}"
         )
     return line + "."
 
 
 def _promises_tables(ev: Evidence) -> list[Html]:
-    conformal = ev.find("trust.test.conformal") or {}
+    test = _test(ev)
     rows = [
-        [m.upper(), fmt(v.get("coverage")), fmt(v.get("mean_size"), 2), pct(v.get("empty_share"))]
-        for m, v in conformal.items()
+        [m.upper(), fmt(v.coverage), fmt(v.mean_size, 2), pct(v.empty_share)]
+        for m, v in test.conformal.items()
     ]
-    decisions = list((ev.find("trust.test.decisions") or {}).items())
     return [
         table(
             ["method", "coverage", "mean set size", "empty sets"],
             rows,
             "Conformal prediction sets on the locked test",
         ),
-        table(["decision", "rows"], decisions, "Decisions on the locked test"),
+        table(["decision", "rows"], list(test.decisions.items()), "Decisions on the locked test"),
     ]
 
 
 def promises_section(ev: Evidence) -> Section:
     """The promised / measured table on the locked test; conformal coverage and set sizes."""
-    promises = list(ev.get("trust.promises"))
-    alpha = float(ev.find("trust.conformal.alpha") or ev.find("spec.alpha", 0.1))
+    promises = need(ev.fit.trust.promises, "trust.promises")
+    alpha = float((ev.fit.trust.conformal or {}).get("alpha") or ev.find("spec.alpha", 0.1))
     body = table(
         ["promise", "promised", "measured", "verdict"],
-        [
-            [p.get("name"), p.get("promised"), p.get("measured"), _kept(p.get("kept"))]
-            for p in promises
-        ],
+        [[p.name, p.promised, p.measured, _kept(p.kept)] for p in promises],
         "Promised on validation, measured on the locked test",
     )
-    missed = [str(p.get("name")) for p in promises if p.get("kept") is False]
-    figures = [_conformal_figure(ev, alpha)] if ev.find("trust.test.conformal") else []
+    missed = [p.name for p in promises if p.kept is False]
+    figures = [_conformal_figure(ev, alpha)] if _test(ev).conformal else []
     return Section(
         "promises",
         "Promises",

@@ -6,8 +6,9 @@ from typing import Any
 
 import numpy as np
 
+from prudent.bundle._evidence import Choice, Diversity
 from prudent.metrics import ece_from_confidence
-from prudent.report._evidence import Evidence, MissingEvidence
+from prudent.report._evidence import Evidence, MissingEvidence, need
 from prudent.report._html import Html, Section, fmt, table
 from prudent.report._plots import (
     BAD,
@@ -22,13 +23,12 @@ from prudent.report._plots import (
 
 __all__ = ["confidence_section", "diversity_section"]
 
-_MATRICES = ("error_correlation", "disagreement", "double_fault", "yules_q")
 _BINS = 10
 
 
-def _diversity_figure(div: dict[str, Any]) -> Html:
-    models = [str(m) for m in div["models"]]
-    matrix = np.asarray(div["error_correlation"], dtype=float)
+def _diversity_figure(div: Diversity) -> Html:
+    models = div.models
+    matrix = np.asarray(div.error_correlation, dtype=float)
     side = min(9.0, 2.8 + 0.4 * len(models))
     fig, ax = new_figure(side + 1.2, side)
     heatmap(ax, matrix, (models, models), cmap="RdBu_r", vmin=-1, vmax=1)
@@ -49,11 +49,11 @@ def _pairs(models: list[str], matrix: np.ndarray[Any, Any]) -> list[tuple[str, s
     return sorted(out, key=lambda p: p[2])
 
 
-def _ensemble_figure(ens: dict[str, Any]) -> Html:
-    options = {str(k): float(v) for k, v in (ens.get("options_log_loss") or {}).items()}
-    members = {str(k): float(v) for k, v in (ens.get("members") or {}).items()}
+def _ensemble_figure(ens: Choice) -> Html:
+    options = {k: float(np.nan if v is None else v) for k, v in ens.options_log_loss.items()}
+    members = ens.members
     fig, axes = new_figure(7.2, 1.4 + 0.3 * max(len(options), len(members), 2), ncols=2)
-    kind = str(ens.get("kind", ""))
+    kind = ens.kind
     names = list(options)
     hbars(axes[0], names, list(options.values()), [GOOD if n == kind else GREY for n in names])
     low = min(options.values(), default=0.0)
@@ -74,90 +74,85 @@ def _ensemble_figure(ens: dict[str, Any]) -> Html:
     return figure_html(fig, alt)
 
 
-def _get(mapping: dict[str, Any], key: str, inner: str) -> Any:
-    return (mapping.get(key) or {}).get(inner)
-
-
-def _diversity_takeaway(ens: dict[str, Any], div: dict[str, Any]) -> str:
-    members = ens.get("members") or {}
-    if ens.get("kind") != "single" and len(members) > 1:
+def _diversity_takeaway(ens: Choice, div: Diversity | None) -> str:
+    members = ens.members
+    if ens.kind != "single" and len(members) > 1:
+        p_value = ens.vs_best_single.p_value if ens.vs_best_single else None
         head = (
-            f"The {ens.get('kind')} ensemble of {len(members)} models lowers validation log loss "
-            f"by {fmt(ens.get('gain_log_loss'), 4)} vs the best single model "
-            f"{ens.get('best_single')} (McNemar p={fmt(_get(ens, 'vs_best_single', 'p_value'))})"
+            f"The {ens.kind} ensemble of {len(members)} models lowers validation log loss "
+            f"by {fmt(ens.gain_log_loss, 4)} vs the best single model "
+            f"{ens.best_single} (McNemar p={fmt(p_value)})"
         )
     else:
-        shipped = ens.get("primary", ens.get("best_single"))
-        head = f"One model is shipped ({shipped}): {ens.get('reason', '')}"
-    if div.get("models"):
-        pairs = _pairs([str(m) for m in div["models"]], np.asarray(div["error_correlation"]))
+        head = f"One model is shipped ({ens.primary}): {ens.reason}"
+    if div is not None:
+        pairs = _pairs(div.models, np.asarray(div.error_correlation, dtype=float))
         if pairs:
             a, b, value = pairs[0]
             head += f"; most diverse pair {a}/{b} (error correlation {value:.2f})"
     return head.rstrip(".") + "."
 
 
-def _diversity_tables(ens: dict[str, Any], div: dict[str, Any]) -> list[Html]:
+def _diversity_tables(ens: Choice, div: Diversity | None) -> list[Html]:
     tables = []
-    if div.get("models"):
-        models = [str(m) for m in div["models"]]
-        for key in _MATRICES:
-            if key in div:
-                m = np.asarray(div[key], dtype=float)
-                tables.append(
-                    table(
-                        ["", *models],
-                        [[models[i], *(fmt(v) for v in m[i])] for i in range(len(models))],
-                        key.replace("_", " ").capitalize(),
-                    )
+    if div is not None:
+        models = div.models
+        for key, values in div.matrices().items():
+            m = np.asarray(values, dtype=float)
+            tables.append(
+                table(
+                    ["", *models],
+                    [[models[i], *(fmt(v) for v in m[i])] for i in range(len(models))],
+                    key.replace("_", " ").capitalize(),
                 )
-        us = div.get("unique_signal") or []
+            )
         tables.append(
             table(
                 ["model", "rows only it gets right", "share"],
-                [[u.get("model"), u.get("rows"), fmt(u.get("share"))] for u in us],
+                [[u.model, u.rows, fmt(u.share)] for u in div.unique_signal],
                 "Unique signal",
             )
         )
-    opts = ens.get("options_log_loss") or {}
     tables.append(
         table(
             ["option", "validation log loss"],
-            [[k, fmt(v, 4)] for k, v in opts.items()],
+            [[k, fmt(v, 4)] for k, v in ens.options_log_loss.items()],
             "Ensemble options",
         )
     )
+    single_p = ens.vs_best_single.p_value if ens.vs_best_single else None
     facts: list[list[object]] = [
-        ["kind", ens.get("kind")],
-        ["best single model", ens.get("best_single")],
-        ["gain in log loss", fmt(ens.get("gain_log_loss"), 4)],
-        ["vs best single (McNemar p)", fmt((ens.get("vs_best_single") or {}).get("p_value"))],
-        ["vs baseline", (ens.get("vs_baseline") or {}).get("verdict", "—")],
-        ["reason", ens.get("reason", "")],
+        ["kind", ens.kind],
+        ["best single model", ens.best_single],
+        ["gain in log loss", fmt(ens.gain_log_loss, 4)],
+        ["vs best single (McNemar p)", fmt(single_p)],
+        ["vs baseline", ens.vs_baseline.verdict if ens.vs_baseline else "—"],
+        ["reason", ens.reason],
     ]
-    facts += [[f"weight of {k}", fmt(v)] for k, v in (ens.get("members") or {}).items()]
+    facts += [[f"weight of {k}", fmt(v)] for k, v in ens.members.items()]
     tables.append(table(["what", "value"], facts, "The choice"))
     return tables
 
 
 def diversity_section(ev: Evidence) -> Section:
     """The error-correlation heatmap, the ensemble's members and weights, and its gain."""
-    ens = ev.find("trust.ensemble") or ev.get("chosen")
-    div = ev.find("trust.diversity") or {}
+    ens = need(ev.fit.trust.ensemble or ev.fit.chosen, "chosen")
+    div = ev.fit.trust.diversity
+    if div is not None and not div.models:
+        div = None
     figures = [_ensemble_figure(ens)]
-    if div.get("models") and div.get("error_correlation"):
+    if div is not None and div.error_correlation:
         figures.insert(0, _diversity_figure(div))
     takeaway = _diversity_takeaway(ens, div)
-    if not div.get("models"):
+    if div is None:
         takeaway += " Fewer than two non-trivial models finished, so diversity is not measured."
-    flag = ens.get("flag")
     return Section(
         "diversity",
         "Diversity",
         takeaway,
         figures=figures,
         tables=_diversity_tables(ens, div),
-        banners=[str(flag)] if flag else [],
+        banners=[ens.flag] if ens.flag else [],
     )
 
 
@@ -204,15 +199,14 @@ def _reliability_figure(ev: Evidence) -> tuple[Html, list[Html], tuple[float, fl
     y = np.asarray(ev.array("y_train"), dtype=np.int64)[rows]
     raw = _top_label(y, np.asarray(ev.array("oof_primary_raw"))[rows])
     cal = _top_label(y, np.asarray(ev.array("oof_primary_calibrated"))[rows])
+    c = ev.fit.trust.calibration
     ece = (
-        ev.find("trust.calibration.ece_before_holdout") or ece_from_confidence(*raw),
-        ev.find("trust.calibration.ece_after_holdout") or ece_from_confidence(*cal),
+        (c and c.ece_before_holdout) or ece_from_confidence(*raw),
+        (c and c.ece_after_holdout) or ece_from_confidence(*cal),
     )
     fig, axes = new_figure(7.2, 3.6, ncols=2)
     before = _reliability(axes[0], *raw, f"Before calibration: ECE {ece[0]:.3f}")
-    after = _reliability(
-        axes[1], *cal, f"After ({ev.find('trust.calibration.method', '?')}): ECE {ece[1]:.3f}"
-    )
+    after = _reliability(axes[1], *cal, f"After ({_method(ev)}): ECE {ece[1]:.3f}")
     alt = (
         f"Reliability diagrams on {len(rows)} held-out training rows, before (ECE {ece[0]:.3f}) "
         f"and after calibration (ECE {ece[1]:.3f}); points on the diagonal are calibrated"
@@ -256,6 +250,11 @@ def _confidence_histogram(ev: Evidence) -> tuple[Html, Html, str]:
     return figure_html(fig, alt), _confidence_table(conf, ok), line
 
 
+def _method(ev: Evidence) -> str:
+    c = ev.fit.trust.calibration
+    return c.method if c else "?"
+
+
 def _confidence_table(conf: Any, ok: Any) -> Html:
     rows = []
     for name, m in (("right", ok), ("wrong", ~ok)):
@@ -276,15 +275,15 @@ def confidence_section(ev: Evidence) -> Section:
         figures.append(reliability)
         tables.extend(numbers)
         parts.append(
-            f"Calibration ({ev.find('trust.calibration.method', '?')}) took held-out "
-            f"ECE from {before:.3f} to {after:.3f}"
+            f"Calibration ({_method(ev)}) took held-out ECE from {before:.3f} to {after:.3f}"
         )
     except MissingEvidence:
         parts.append("The held-out calibration arrays are missing, so no reliability diagram")
     histogram, counts, line = _confidence_histogram(ev)
     figures.append(histogram)
     tables.append(counts)
-    cv = ev.find("trust.calibration.cv_log_loss") or {}
+    c = ev.fit.trust.calibration
+    cv = c.cv_log_loss if c else {}
     if cv:
         tables.append(
             table(

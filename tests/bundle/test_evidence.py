@@ -1,0 +1,123 @@
+"""The fit's evidence as typed records: one serialiser, a layout version, old bundles."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+import prudent
+from prudent.bundle import EVIDENCE_VERSION, Bundle, EvidenceError, FitEvidence
+from prudent.bundle._evidence import EVIDENCE_KEYS
+from prudent.cli import app
+from prudent.report import render_report
+from tests.fixtures import example, fit_bundle, rehash_bundle
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A wine bundle with a family beside the baselines (diversity, an ensemble choice)."""
+    path = tmp_path_factory.mktemp("evidence") / "wine"
+    bundle = fit_bundle(example("wine"), "target", candidates=("knn",))
+    bundle.save(path)
+    return path
+
+
+def _manifest(path: Path) -> dict[str, Any]:
+    manifest: dict[str, Any] = json.loads((path / "manifest.json").read_text())
+    return manifest
+
+
+def _copy(saved: Path, tmp_path: Path, edit: Any) -> Path:
+    path = tmp_path / "bundle"
+    shutil.copytree(saved, path)
+    rehash_bundle(path, edit)
+    return path
+
+
+def test_evidence_reads_back_what_the_fit_wrote(saved: Path) -> None:
+    manifest = _manifest(saved)
+    evidence = prudent.load(saved).evidence
+    assert manifest["evidence_version"] == EVIDENCE_VERSION == evidence.version
+    again = evidence.to_manifest()
+    assert {k: again[k] for k in EVIDENCE_KEYS} == {k: manifest[k] for k in EVIDENCE_KEYS}
+    board = {r.name for r in evidence.leaderboard}
+    assert board == {"majority", "logistic", "knn"}
+    assert evidence.trust.diversity is not None
+    assert evidence.trust.diversity.models == ["logistic", "knn"]
+    assert evidence.shipped.primary == manifest["trust"]["ensemble"]["primary"]
+    assert [p.name for p in evidence.trust.promises] == [
+        p["name"] for p in manifest["trust"]["promises"]
+    ]
+
+
+def test_evidence_keeps_the_keys_its_records_do_not_name(saved: Path) -> None:
+    manifest = _manifest(saved)
+    manifest["trust"]["ood"]["added_later"] = {"a": [1, 2]}
+    evidence = FitEvidence.from_manifest(manifest)
+    assert evidence.trust.ood is not None
+    assert evidence.trust.ood.extra == {"added_later": {"a": [1, 2]}}
+    assert evidence.to_manifest()["trust"]["ood"]["added_later"] == {"a": [1, 2]}
+
+
+def _previous_layout(manifest: dict[str, Any]) -> None:
+    """The layout before the version was recorded: no version, no importance, no
+    risk-coverage, a diversity of ``{}`` (fewer than two models)."""
+    del manifest["evidence_version"]
+    for key in ("importance", "risk_coverage"):
+        del manifest["trust"][key]
+    manifest["trust"]["diversity"] = {}
+
+
+def test_a_bundle_of_the_previous_layout_loads_shows_and_reports(
+    saved: Path, tmp_path: Path
+) -> None:
+    path = _copy(saved, tmp_path, _previous_layout)
+    bundle = prudent.load(path)
+    assert bundle.evidence.version == 1
+    assert bundle.evidence.trust.importance is None
+    assert "test accuracy" in repr(bundle)
+    shown = CliRunner().invoke(app, ["show", str(path)])
+    assert shown.exit_code == 0, shown.output
+    assert "Promises, checked on the locked test set" in shown.stdout
+    assert "Importance" not in shown.stdout
+    page = render_report(bundle)
+    assert "Not available: the bundle has no trust.importance." in page
+    assert "fewer than two non-trivial models" in page.lower()
+    assert "Could not be drawn" not in page
+
+
+def test_a_newer_evidence_layout_is_refused_with_what_to_do(saved: Path, tmp_path: Path) -> None:
+    path = _copy(saved, tmp_path, lambda m: m.update(evidence_version=EVIDENCE_VERSION + 1))
+    bundle = prudent.load(path)  # the model still loads and predicts
+    assert len(bundle.predict(example("wine").drop(columns="target").head(3))) == 3
+    with pytest.raises(EvidenceError, match=r"layout version 3, but this prudent reads .* upgrade"):
+        _ = bundle.evidence
+    assert "evidence unreadable" in repr(bundle)
+    shown = CliRunner().invoke(app, ["show", str(path)])
+    assert isinstance(shown.exception, EvidenceError)  # `prudent` prints it in one line
+    page = render_report(bundle)
+    assert "The fit&#x27;s evidence cannot be read: This bundle&#x27;s fit evidence" in page
+    assert page.count("Not available: This bundle&#x27;s fit evidence has layout version") == 8
+
+
+def test_a_field_of_the_wrong_type_is_named(saved: Path) -> None:
+    manifest = _manifest(saved)
+    manifest["trust"]["ood"]["threshold"] = "high"
+    expected = r"'manifest\.trust\.ood\.threshold' should be a number"
+    with pytest.raises(EvidenceError, match=expected):
+        FitEvidence.from_manifest(manifest)
+    manifest = _manifest(saved)
+    manifest["leaderboard"][0]["metrics"]["accuracy"] = [0.9]
+    with pytest.raises(EvidenceError, match=r"'manifest\.leaderboard\[0\]\.metrics\.accuracy'"):
+        FitEvidence.from_manifest(manifest)
+
+
+def test_an_in_memory_bundle_has_the_same_evidence_as_its_saved_copy(saved: Path) -> None:
+    loaded = prudent.load(saved)
+    copy = Bundle(loaded.model, json.loads(json.dumps(loaded.manifest)), loaded.extras)
+    assert copy.evidence == loaded.evidence
