@@ -25,6 +25,7 @@ from prudent.errors import ConfigError, NotFittedError
 from prudent.models._ensemble_choice import EnsembleChoice, choose_ensemble
 from prudent.models._ensemble_greedy import RandomState, greedy_ensemble_selection
 from prudent.models._ensemble_stacking import _fit_meta, _splitter, _stack_features, stacking_oof
+from prudent.models._shared_inputs import member_outputs, shared_groups
 
 __all__ = [
     "EnsembleChoice",
@@ -58,12 +59,30 @@ class _MemberEnsemble(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             if hasattr(fitted[0], attr):
                 setattr(self, attr, getattr(fitted[0], attr))
 
-    def _member_probas(self, X: Any) -> list[FloatArray]:
-        """Each member's ``predict_proba``, columns aligned on ``classes_``."""
+    def member_outputs(self, X: Any) -> list[FloatArray]:
+        """Each member's ``predict_proba(X)``, in its own class order.
+
+        Members fitted with equal preprocessing transform ``X`` once
+        (:func:`~prudent.models._shared_inputs.member_outputs`); the probabilities are those
+        of each member's own ``predict_proba``.
+
+        Parameters
+        ----------
+        X
+            Inputs, in the form the members accept.
+
+        Returns
+        -------
+        list of numpy.ndarray
+            One probability matrix per member of ``estimators_``.
+        """
         check_is_fitted(self, "estimators_")
+        return member_outputs(self.estimators_, X, shared_groups(self.estimators_))
+
+    def _aligned(self, outputs: list[FloatArray]) -> list[FloatArray]:
+        """Member probabilities with their columns aligned on ``classes_``."""
         out = []
-        for est in self.estimators_:
-            p = np.asarray(est.predict_proba(X), dtype=np.float64)
+        for est, p in zip(self.estimators_, outputs, strict=True):
             if not np.array_equal(est.classes_, self.classes_):
                 aligned = np.zeros((len(p), len(self.classes_)))
                 aligned[:, np.searchsorted(self.classes_, est.classes_)] = p
@@ -71,13 +90,29 @@ class _MemberEnsemble(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             out.append(p)
         return out
 
+    def predict_proba(self, X: Any) -> ProbaMatrix:
+        """The ensemble's probabilities: :meth:`combine` of :meth:`member_outputs`.
+
+        Parameters
+        ----------
+        X
+            Inputs, in the form the members accept.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(n_samples, n_classes)``, columns in ``classes_``.
+        """
+        return self.combine(self.member_outputs(X))
+
+    def combine(self, outputs: list[FloatArray]) -> ProbaMatrix:  # pragma: no cover - overridden
+        """The ensemble's probabilities from its members' (:meth:`member_outputs`)."""
+        raise NotImplementedError
+
     def predict(self, X: Any) -> Labels:
         """The class with the highest probability for each row of ``X``."""
         proba = self.predict_proba(X)
         return np.asarray(self.classes_[np.argmax(proba, axis=1)])
-
-    def predict_proba(self, X: Any) -> ProbaMatrix:  # pragma: no cover - overridden
-        raise NotImplementedError
 
 
 def _unfitted(estimators: Sequence[tuple[str, Any]]) -> list[tuple[str, Any]]:
@@ -197,20 +232,20 @@ class WeightedEnsemble(_MemberEnsemble):
         ens._set_members(fitted, np.unique(np.concatenate([e.classes_ for e in fitted])))
         return ens
 
-    def predict_proba(self, X: Any) -> ProbaMatrix:
+    def combine(self, outputs: list[FloatArray]) -> ProbaMatrix:
         """The weighted average of the members' probabilities.
 
         Parameters
         ----------
-        X
-            Inputs, in the form the members accept.
+        outputs
+            Each member's probabilities, as :meth:`member_outputs` gives them.
 
         Returns
         -------
         numpy.ndarray
             Shape ``(n_samples, n_classes)``, columns in ``classes_``.
         """
-        probas = self._member_probas(X)
+        probas = self._aligned(outputs)
         return np.asarray(np.tensordot(self.weights_, np.stack(probas), axes=1))
 
 
@@ -319,20 +354,20 @@ class StackedEnsemble(_MemberEnsemble):
         ens._set_members(fitted[:-1], meta.classes_)
         return ens
 
-    def predict_proba(self, X: Any) -> ProbaMatrix:
+    def combine(self, outputs: list[FloatArray]) -> ProbaMatrix:
         """The meta-model's probabilities over the members' log-probabilities.
 
         Parameters
         ----------
-        X
-            Inputs, in the form the members accept.
+        outputs
+            Each member's probabilities, as :meth:`member_outputs` gives them.
 
         Returns
         -------
         numpy.ndarray
             Shape ``(n_samples, n_classes)``, columns in ``classes_``.
         """
-        features = _stack_features(self._member_probas(X))
+        features = _stack_features(self._aligned(outputs))
         return np.asarray(self.meta_.predict_proba(features), dtype=np.float64)
 
 

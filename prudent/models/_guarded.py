@@ -89,12 +89,30 @@ class GuardedModel:
         self.rules = rules
 
     def _raw(self, model: Any, X: pd.DataFrame) -> ProbaMatrix:
-        raw = np.asarray(model.predict_proba(X), dtype=np.float64)
+        return self._full(model, np.asarray(model.predict_proba(X), dtype=np.float64))
+
+    def _full(self, model: Any, raw: ProbaMatrix) -> ProbaMatrix:
+        """``model``'s probabilities with a column for every class of the bundle."""
         if len(getattr(model, "classes_", self.classes)) != len(self.classes):
-            full = np.zeros((len(X), len(self.classes)))
+            full = np.zeros((len(raw), len(self.classes)))
             full[:, np.asarray(model.classes_, dtype=np.int64)] = raw
             raw = full
         return raw
+
+    def _primary_and_backup(self, X: pd.DataFrame) -> tuple[ProbaMatrix, ProbaMatrix | None]:
+        """Both models' uncalibrated probabilities, each model run once: a backup that is
+        the primary or one of its ensemble's members shares its probabilities."""
+        members = list(getattr(self.primary, "estimators_", []))
+        shared = hasattr(self.primary, "member_outputs") and any(m is self.backup for m in members)
+        if self.backup is None or not shared:
+            raw = self._raw(self.primary, X)
+            if self.backup is None:
+                return raw, None
+            return raw, raw if self.backup is self.primary else self._raw(self.backup, X)
+        outputs = self.primary.member_outputs(X)
+        raw = self._full(self.primary, np.asarray(self.primary.combine(outputs), np.float64))
+        index = next(i for i, m in enumerate(members) if m is self.backup)
+        return raw, self._full(self.backup, outputs[index])
 
     def _proba(self, model: Any, calibrator: Any, X: pd.DataFrame) -> ProbaMatrix:
         raw = self._raw(model, X)
@@ -127,13 +145,12 @@ class GuardedModel:
 
     def scores(self, X: pd.DataFrame) -> RawScores:
         """Calibrated probabilities of both models and the OOD score for validated rows."""
-        raw = self._raw(self.primary, X)
+        raw, b_raw = self._primary_and_backup(X)
         primary = raw
         if self.primary_calibrator is not None:
             primary = np.asarray(self.primary_calibrator.predict_proba(raw))
         backup = None
-        if self.backup is not None:  # the primary's probabilities serve when it is the backup
-            b_raw = raw if self.backup is self.primary else self._raw(self.backup, X)
+        if b_raw is not None:
             cal = self.backup_calibrator
             backup = b_raw if cal is None else np.asarray(cal.predict_proba(b_raw))
         ood_score = None

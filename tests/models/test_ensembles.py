@@ -25,6 +25,8 @@ from prudent.models._ensembles import (
     greedy_ensemble_selection,
     stacking_oof,
 )
+from prudent.models._guarded import GuardedModel
+from prudent.models._shared_inputs import shared_groups
 
 
 def _members() -> dict[str, object]:
@@ -264,3 +266,53 @@ def test_from_fitted_saves_each_member_once(wine):
     for ens in (WeightedEnsemble.from_fitted(members), StackedEnsemble.from_fitted(members, meta)):
         assert len(sio.dumps(ens)) < 1.5 * alone  # skops does not share: saved twice, 2x
         assert [est for est in ens.estimators_] == [m for _, m in members]
+
+
+class CountingScaler(StandardScaler):
+    """A real StandardScaler that counts its transforms."""
+
+    calls = 0
+
+    def transform(self, X, copy=None):
+        CountingScaler.calls += 1
+        return super().transform(X, copy=copy)
+
+
+def test_members_with_equal_preprocessing_transform_once(wine):
+    members = [
+        ("lr", make_pipeline(CountingScaler(), LogisticRegression(max_iter=2000))),
+        ("knn", make_pipeline(CountingScaler(), KNeighborsClassifier(15))),
+        ("nb", GaussianNB()),
+    ]
+    fitted = [(n, m.fit(wine.X, wine.y)) for n, m in members]
+    manual = [m.predict_proba(wine.X) for _, m in fitted]
+    assert shared_groups([m for _, m in fitted]) == (0, 0, 2)
+    ens = WeightedEnsemble.from_fitted(fitted, [2.0, 1.0, 1.0])
+    CountingScaler.calls = 0
+    outputs = ens.member_outputs(wine.X)
+    assert CountingScaler.calls == 1  # the two scalers are equal: one transform
+    for got, expected in zip(outputs, manual, strict=True):
+        np.testing.assert_array_equal(got, expected)  # exactly each member's own
+    np.testing.assert_array_equal(ens.predict_proba(wine.X), ens.combine(outputs))
+
+
+def test_member_refitted_in_place_stops_sharing(wine):
+    a = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)).fit(wine.X, wine.y)
+    b = make_pipeline(StandardScaler(), GaussianNB()).fit(wine.X, wine.y)
+    ens = WeightedEnsemble.from_fitted([("a", a), ("b", b)])
+    assert shared_groups(ens.estimators_) == (0, 0)
+    ens.predict_proba(wine.X)
+    b.fit(wine.X[:60] * 3.0, wine.y[:60])  # a different scaler now
+    assert shared_groups(ens.estimators_) == (0, 1)
+    np.testing.assert_array_equal(ens.member_outputs(wine.X)[1], b.predict_proba(wine.X))
+
+
+def test_backup_among_the_members_is_run_once(wine):
+    """A backup that is one of the primary's members shares that member's probabilities."""
+    fitted = list(wine.fitted.items())
+    for primary in (WeightedEnsemble.from_fitted(fitted), fitted[0][1]):
+        for backup in [primary, *getattr(primary, "estimators_", [])]:
+            model = GuardedModel(classes=[0, 1, 2], primary=primary, backup=backup)
+            got = model.scores(wine.X)
+            np.testing.assert_array_equal(got.backup, backup.predict_proba(wine.X))
+            np.testing.assert_array_equal(got.primary, primary.predict_proba(wine.X))
