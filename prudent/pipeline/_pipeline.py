@@ -4,7 +4,7 @@ candidates → leaderboard → trust layer → final test. Produces a :class:`Fi
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -23,7 +23,7 @@ from prudent.data import (
     without_rows,
 )
 from prudent.errors import BudgetError
-from prudent.metrics import find_label_issues, single_column_leaks
+from prudent.metrics import Comparison, single_column_leaks
 from prudent.models import BuildContext, CandidateSpec, candidate_specs
 from prudent.models._guarded import GuardedModel
 from prudent.pipeline._engine import (
@@ -32,6 +32,7 @@ from prudent.pipeline._engine import (
     SkippedCandidate,
     cross_validate_candidate,
 )
+from prudent.pipeline._label_audit import audit_labels, audit_notice
 from prudent.pipeline._leaderboard import leaderboard
 from prudent.pipeline._parallel import TaskRunner, cross_validate_all, failure_reason
 from prudent.pipeline._reporter import QuietReporter, Reporter
@@ -109,105 +110,76 @@ def _cross_validate(
         return SkippedCandidate(spec.name, failure_reason(exc))
 
 
-def _run_all(
-    specs: list[CandidateSpec],
-    ctx: BuildContext,
-    X: pd.DataFrame,
-    y: EncodedLabels,
-    splits: Splits,
-    budget: Budget,
-    reporter: Reporter,
-    runs: dict[str, CandidateRun],
-    runner: TaskRunner | None = None,
-) -> list[SkippedCandidate]:
-    skipped: list[SkippedCandidate] = []
-    with reporter.progress("Fitting models", total=len(specs) * (splits.n_folds + 1)) as advance:
-        if runner is not None:  # every fold of every family as a task (prudent.scale)
-            todo = [s for s in specs if s.name not in runs]
-            done, skipped = cross_validate_all(todo, ctx, X, y, splits, budget, runner, advance)
-            for run in done.values():
-                for note in run.notes:
-                    reporter.notice(note)
-            runs.update(done)
-            specs = []
+@dataclass(frozen=True)
+class _Rows:
+    """The training rows of a fit and the context the candidate factories build from."""
+
+    X: pd.DataFrame
+    y: EncodedLabels
+    ctx: BuildContext
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What every stage of one fit shares: its options, clock, reporter and task runner."""
+
+    spec: FitSpec
+    budget: Budget
+    reporter: Reporter
+    runner: TaskRunner | None = None
+
+    def families(
+        self,
+        specs: list[CandidateSpec],
+        rows: _Rows,
+        splits: Splits,
+        runs: dict[str, CandidateRun],
+    ) -> list[SkippedCandidate]:
+        """Cross-validate the families not yet in ``runs`` (added to it); the skipped ones."""
+        total = len(specs) * (splits.n_folds + 1)
+        with self.reporter.progress("Fitting models", total=total) as advance:
+            if self.runner is not None:  # every fold of every family as a task (prudent.scale)
+                todo = [s for s in specs if s.name not in runs]
+                done, skipped = cross_validate_all(
+                    todo, rows.ctx, rows.X, rows.y, splits, self.budget, self.runner, advance
+                )
+                for run in done.values():
+                    self._notes(run)
+                runs.update(done)
+            else:
+                skipped = self._one_by_one(specs, rows, splits, runs, advance)
+        for s in skipped:
+            self.reporter.notice(f"Skipped {s.name}: {s.reason}.")
+        return skipped
+
+    def _one_by_one(
+        self,
+        specs: list[CandidateSpec],
+        rows: _Rows,
+        splits: Splits,
+        runs: dict[str, CandidateRun],
+        advance: Any,
+    ) -> list[SkippedCandidate]:
+        skipped: list[SkippedCandidate] = []
         for spec in specs:
             if spec.name in runs:
                 advance(splits.n_folds + 1)
                 continue
-            if not spec.baseline and budget.for_candidates() <= 0:
+            if not spec.baseline and self.budget.for_candidates() <= 0:
                 skipped.append(SkippedCandidate(spec.name, "no time left in the budget"))
                 advance(splits.n_folds + 1)
                 continue
-            result = _cross_validate(spec, ctx, X, y, splits, budget, advance)
+            result = _cross_validate(spec, rows.ctx, rows.X, rows.y, splits, self.budget, advance)
             if isinstance(result, SkippedCandidate):
                 skipped.append(result)
                 continue
             runs[spec.name] = result
-            for note in result.notes:
-                reporter.notice(note)
-    for s in skipped:
-        reporter.notice(f"Skipped {s.name}: {s.reason}.")
-    return skipped
+            self._notes(result)
+        return skipped
 
-
-def _audit(target: Target, splits: Splits, run: CandidateRun, X: pd.DataFrame) -> pd.DataFrame:
-    """The flagged training rows: table row, given and likely label, score, then the inputs."""
-    y_train = target.y[splits.train]
-    issues = find_label_issues(y_train, run.oof_proba)
-    positions = splits.train[issues["row"].to_numpy()]
-    audit = pd.DataFrame(
-        {
-            "row": target.original_rows[positions],
-            "given": target.classes[issues["given"].to_numpy()],
-            "likely": target.classes[issues["likely"].to_numpy()],
-            "score": issues["score"].to_numpy(),
-        }
-    )
-    inputs = X.iloc[positions].reset_index(drop=True)
-    inputs.columns = [f"input:{c}" if c in audit.columns else c for c in inputs.columns]
-    out: pd.DataFrame = pd.concat([audit, inputs], axis=1)
-    return out
-
-
-MANY_SUSPECT = 0.1
-"""A label audit is a warning when this share of the training rows or more is flagged with
-a label the out-of-fold model gives at most :data:`CONTRADICTED` probability: mislabelled
-rows, not merely hard ones (on hard data the audit flags many rows, but not confidently)."""
-
-CONTRADICTED = 0.3
-
-
-def _audit_notice(issues: pd.DataFrame, n_rows: int, error_rate: float) -> str:
-    """The label audit's notice; a warning when many labels are confidently contradicted,
-    and a caution when the flagged share is more than label noise plausibly is.
-
-    Examples
-    --------
-    >>> _audit_notice(pd.DataFrame({"score": [0.9, 0.6, 0.6]}), 100, 0.05)[:60]
-    'Label audit: 3 training row(s) are hard or possibly mislabel'
-    >>> _audit_notice(pd.DataFrame({"score": [0.9] * 12}), 100, 0.12)[:64]
-    'WARNING Label audit: 12 of 100 training rows (12%) have a label '
-    """
-    confident = int((issues["score"] >= 1.0 - CONTRADICTED).sum())
-    if confident >= MANY_SUSPECT * n_rows:
-        return (
-            f"WARNING Label audit: {confident} of {n_rows} training rows ({confident / n_rows:.0%})"
-            f" have a label the model gives at most {CONTRADICTED:.0%} probability, and "
-            f"{len(issues)} are hard or possibly mislabelled in all: check the target column "
-            "(listed with their inputs in the bundle's label_issues.csv)."
-        )
-    text = (
-        f"Label audit: {len(issues)} training row(s) are hard or possibly mislabelled (listed "
-        "with their inputs in the bundle's label_issues.csv)."
-    )
-    share = len(issues) / max(n_rows, 1)
-    if share >= MANY_SUSPECT:
-        text += (
-            f" {share:.0%} of the rows is implausibly many for label noise, beside the "
-            f"baseline's out-of-fold error rate of {error_rate:.0%}: most are likely hard rows "
-            "rather than wrong labels; check a sample before dropping any."
-        )
-    return text
+    def _notes(self, run: CandidateRun) -> None:
+        for note in run.notes:
+            self.reporter.notice(note)
 
 
 def _summary(frame: pd.DataFrame, target: Target, schema: Schema) -> dict[str, Any]:
@@ -272,8 +244,50 @@ def fit_table(
         The table cannot be used (named column, class or value).
     """
     rep: Reporter = reporter if reporter is not None else QuietReporter()
-    budget = Budget(spec.time_limit, start=started, saves=saves)
+    run = _Run(spec, Budget(spec.time_limit, start=started, saves=saves), rep, runner)
     started = time.monotonic() if started is None else started
+    table = _read(frame, run)
+    families = _families(table.schema, spec)
+    table, rows, runs, issues = _audited_baselines(table, families, run)
+    skipped = run.families([s for s in families if not s.baseline], rows, table.splits, runs)
+    if not runs:
+        raise BudgetError("No model could be fitted within the time limit; raise --time-limit.")
+    board, comparisons, base = _compared(runs, rows.y, run)
+    trust = _trusted(table, rows, runs, comparisons, base, ood_examples, run)
+    return FitResult(
+        spec=spec,
+        schema=table.schema,
+        classes=table.target.classes,
+        splits=table.splits,
+        y=table.target.y,
+        runs=runs,
+        skipped=skipped,
+        leaderboard=board,
+        best_baseline=base,
+        label_issues=issues,
+        trust=trust,
+        model=trust.model,
+        test_frame=_evidence(table.X, table.target, table.splits),
+        data_summary=_summary(frame, table.target, table.schema),
+        notices=list(getattr(rep, "notices", [])),
+        seconds=time.monotonic() - started,
+    )
+
+
+@dataclass(frozen=True)
+class _Table:
+    """The table as a fit reads it: schema, labels, validated inputs and the splits."""
+
+    schema: Schema
+    target: Target
+    X: pd.DataFrame
+    """Every labelled row's validated inputs (index with ``splits.train`` / ``splits.test``)."""
+    splits: Splits
+
+
+def _read(frame: pd.DataFrame, run: _Run) -> _Table:
+    """Infer the schema, prepare the target, validate the inputs and split the rows."""
+    spec, rep = run.spec, run.reporter
     schema = infer_schema(
         frame,
         spec.target,
@@ -291,72 +305,84 @@ def fit_table(
     splits = make_splits(target.y, test_size=spec.test_size, n_folds=spec.n_folds, seed=spec.seed)
     for n in splits.notes:
         rep.notice(n)
-    k = len(target.classes)
-    specs = [
+    return _Table(schema, target, X_all, splits)
+
+
+def _families(schema: Schema, spec: FitSpec) -> list[CandidateSpec]:
+    """The families that apply to the schema: the baselines, and the requested others."""
+    return [
         s
         for s in candidate_specs(schema)
         if s.baseline or spec.candidates is None or s.name in spec.candidates
     ]
-    baselines = [s for s in specs if s.baseline]
-    X_train, y_train = X_all.iloc[splits.train].reset_index(drop=True), target.y[splits.train]
-    ctx = _candidate_ctx(schema, y_train, k, spec.seed)
-    for leak in single_column_leaks(X_train, y_train, _tabular(schema), seed=spec.seed):
+
+
+def _training(table: _Table, seed: int) -> _Rows:
+    X = table.X.iloc[table.splits.train].reset_index(drop=True)
+    y = table.target.y[table.splits.train]
+    return _Rows(X, y, _candidate_ctx(table.schema, y, len(table.target.classes), seed))
+
+
+def _audited_baselines(
+    table: _Table, families: list[CandidateSpec], run: _Run
+) -> tuple[_Table, _Rows, dict[str, CandidateRun], pd.DataFrame]:
+    """Check for leaks, cross-validate the baselines and audit the labels with the logistic
+    one; with ``drop_suspect_labels``, drop the flagged rows and cross-validate them again."""
+    spec, rep = run.spec, run.reporter
+    baselines = [s for s in families if s.baseline]
+    rows = _training(table, spec.seed)
+    for leak in single_column_leaks(rows.X, rows.y, _tabular(table.schema), seed=spec.seed):
         rep.notice(leak.notice(spec.target))
     runs: dict[str, CandidateRun] = {}
-    _run_all(baselines, ctx, X_train, y_train, splits, budget, rep, runs, runner)
-    issues = _audit(target, splits, runs["logistic"], X_all)
-    wrong = float(np.mean(runs["logistic"].oof_proba.argmax(axis=1) != y_train))
-    rep.notice(_audit_notice(issues, len(y_train), wrong))
-    if spec.drop_suspect_labels and len(issues):
-        positions = np.searchsorted(target.original_rows, issues["row"].to_numpy())
-        splits = without_rows(splits, target.y, positions, seed=spec.seed)
-        rep.notice(splits.notes[-1])
-        X_train = X_all.iloc[splits.train].reset_index(drop=True)
-        y_train = target.y[splits.train]
-        ctx = _candidate_ctx(schema, y_train, k, spec.seed)
-        runs = {}
-        _run_all(baselines, ctx, X_train, y_train, splits, budget, rep, runs, runner)
-    optional = [s for s in specs if not s.baseline]
-    skipped = _run_all(optional, ctx, X_train, y_train, splits, budget, rep, runs, runner)
-    if not runs:
-        raise BudgetError("No model could be fitted within the time limit; raise --time-limit.")
-    rows, comparisons, base = leaderboard(runs, y_train, seed=spec.seed)
-    for row in rows:
+    run.families(baselines, rows, table.splits, runs)
+    issues = audit_labels(table.target, table.splits, runs["logistic"], table.X)
+    wrong = float(np.mean(runs["logistic"].oof_proba.argmax(axis=1) != rows.y))
+    rep.notice(audit_notice(issues, len(rows.y), wrong))
+    if not (spec.drop_suspect_labels and len(issues)):
+        return table, rows, runs, issues
+    positions = np.searchsorted(table.target.original_rows, issues["row"].to_numpy())
+    splits = without_rows(table.splits, table.target.y, positions, seed=spec.seed)
+    rep.notice(splits.notes[-1])
+    table = replace(table, splits=splits)
+    rows, runs = _training(table, spec.seed), {}
+    run.families(baselines, rows, table.splits, runs)
+    return table, rows, runs, issues
+
+
+def _compared(
+    runs: dict[str, CandidateRun], y: EncodedLabels, run: _Run
+) -> tuple[list[dict[str, Any]], dict[str, Comparison], str]:
+    """The leaderboard, each family's test against the best baseline (its verdict noticed)."""
+    board, comparisons, base = leaderboard(runs, y, seed=run.spec.seed)
+    for row in board:
         if "vs_baseline" in row:
-            rep.notice(row["vs_baseline"]["message"])
-    X_ood = None
-    if ood_examples is not None:
-        X_ood, _ = validate_frame(ood_examples, schema)
-    trust = build_trust(
+            run.reporter.notice(row["vs_baseline"]["message"])
+    return board, comparisons, base
+
+
+def _trusted(
+    table: _Table,
+    rows: _Rows,
+    runs: dict[str, CandidateRun],
+    comparisons: dict[str, Comparison],
+    base: str,
+    ood_examples: pd.DataFrame | None,
+    run: _Run,
+) -> TrustResult:
+    """The trust stage on the training rows, then the locked test, read once."""
+    X_ood = None if ood_examples is None else validate_frame(ood_examples, table.schema)[0]
+    return build_trust(
         runs=runs,
         comparisons=comparisons,
         best_baseline=base,
-        spec=spec,
-        classes=target.classes,
-        X_train=X_train,
-        y_train=y_train,
-        X_test=X_all.iloc[splits.test].reset_index(drop=True),
-        y_test=target.y[splits.test],
+        spec=run.spec,
+        classes=table.target.classes,
+        X_train=rows.X,
+        y_train=rows.y,
+        X_test=table.X.iloc[table.splits.test].reset_index(drop=True),
+        y_test=table.target.y[table.splits.test],
         X_ood=X_ood,
-        schema=schema,
-        budget=budget,
-        reporter=rep,
-    )
-    return FitResult(
-        spec=spec,
-        schema=schema,
-        classes=target.classes,
-        splits=splits,
-        y=target.y,
-        runs=runs,
-        skipped=skipped,
-        leaderboard=rows,
-        best_baseline=base,
-        label_issues=issues,
-        trust=trust,
-        model=trust.model,
-        test_frame=_evidence(X_all, target, splits),
-        data_summary=_summary(frame, target, schema),
-        notices=list(getattr(rep, "notices", [])),
-        seconds=time.monotonic() - started,
+        schema=table.schema,
+        budget=run.budget,
+        reporter=run.reporter,
     )
