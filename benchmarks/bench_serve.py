@@ -69,12 +69,12 @@ def _free_port() -> int:
 class _Server:
     """``prudent serve`` in a child process, stopped with SIGTERM."""
 
-    def __init__(self, bundle: Path, folder: Path) -> None:
+    def __init__(self, bundle: Path, folder: Path, *options: str) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = folder / "log.db"
         command = [sys.executable, "-m", "prudent.cli", "serve", str(bundle), "--no-auth"]
-        command += ["--port", str(self.port), "--log-db", f"sqlite:///{self.log}"]
+        command += ["--port", str(self.port), "--log-db", f"sqlite:///{self.log}", *options]
         self.out = (folder / "server.out").open("wb")
         self.process = subprocess.Popen(command, stdout=self.out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 120

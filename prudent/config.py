@@ -86,6 +86,13 @@ class Settings(BaseSettings):
     """``prudent serve --registry``: seconds between burn-in checks of the last promotion (the
     new champion is rolled back when its accuracy falls below the previous one's interval);
     0 turns the rule off."""
+    shadow: Path | None = None
+    """A second bundle (``prudent serve --shadow``) that scores every request off the response
+    path; its answers are stored under the same prediction ids, never served."""
+    shadow_timeout_ms: float = Field(2000.0, gt=0)
+    """The shadow's answers to a batch that took longer than this are dropped (counted)."""
+    shadow_queue_size: int = Field(64, ge=1)
+    """Requests waiting for the shadow; more are dropped at once (counted), never waited for."""
     model_name: str = Field("prudent", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
     """The model's name in the Open Inference Protocol (``/v2/models/<name>``)."""
     tokens_file: Path | None = None

@@ -163,6 +163,47 @@ def history(root: Dir, as_json: AsJson = False) -> None:
     print_table(_console(), f"History of {root}", columns, rows)
 
 
+@registry_app.command("shadow")
+def shadow_command(
+    root: Dir,
+    version: Annotated[
+        str | None, Arg(help="Only this shadow version: v3, 3 or @challenger (default: all).")
+    ] = None,
+    log_db: Annotated[
+        str | None, Opt("--log-db", help="Prediction log URL (default: PRUDENT_LOG_DB's).")
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Champion vs shadow on the labelled live requests both answered (serve --shadow)."""
+    from prudent.config import Settings
+    from prudent.retrain import Registry, compare_shadow, promised_accuracy
+
+    registry = Registry(root)
+    only = None if version is None else registry.version(version).model_version
+    promises = {v.model_version: promised_accuracy(v.manifest()) for v in registry.versions()}
+    url = Settings.load(log_db=log_db).log_db
+    found = compare_shadow(url, shadow_version=only, promises=promises)
+    if as_json:
+        _echo_json([c.to_dict() for c in found])
+        return
+    if not found:
+        typer.echo("No shadow answers in the log yet: serve with --shadow VERSION first.")
+    names = {v.model_version: v.name for v in registry.versions()}
+    for c in found:
+        champion, shadow = names.get(c.champion, c.champion), names.get(c.shadow, c.shadow)
+        title = f"Shadow {shadow} vs {champion}: {c.labelled} labelled of {c.scored} scored"
+        rows = [
+            (k.name, k.verdict, _num(k.champion), _num(k.challenger), k.detail) for k in c.checks
+        ]
+        print_table(_console(), title, ("check", "verdict", champion, shadow, "figures"), rows)
+        for note in c.notes:
+            typer.echo(f"  {note}")
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4f}"
+
+
 @registry_app.command("burn-in")
 def burn_in_command(
     root: Dir,

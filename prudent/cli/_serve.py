@@ -153,6 +153,28 @@ def _default(field: str) -> str:
 _LOG_DB = f"Prediction log URL. {_default('log_db')}"
 
 
+_SHADOW = (
+    "Also score every request with this version (v3 or @challenger of --registry; a bundle "
+    "folder without it), off the response path: its answers are logged under the same "
+    "prediction ids, never served (compare: prudent registry shadow)."
+)
+
+
+def _shadow_path(shadow: str, registry: Path | None) -> Path:
+    """The folder of ``--shadow``: a registry version, or a bundle folder."""
+    if registry is not None:
+        from prudent.retrain import Registry
+
+        return Registry(registry).version(shadow).path
+    path = Path(shadow)
+    if not (path / "manifest.json").is_file():
+        raise ConfigError(
+            f"--shadow {shadow!r} is not a bundle folder (no manifest.json); give a bundle "
+            "folder, or a version (v3, @challenger) with --registry DIR."
+        )
+    return path
+
+
 def serve(
     bundle: Annotated[Path | None, typer.Argument(help="Bundle directory to serve.")] = None,
     registry: Annotated[
@@ -171,11 +193,13 @@ def serve(
     no_auth: Annotated[
         bool, Opt("--no-auth", metavar="", help="No tokens; only on 127.0.0.1.")
     ] = False,
+    shadow: Annotated[str | None, Opt(help=_SHADOW, show_default=False)] = None,
 ) -> None:
     """Serve a bundle over HTTP: Open Inference Protocol (V2) and a JSON API, logged durably.
 
     Other settings come from PRUDENT_* environment variables (see prudent.config.Settings).
     """
+    shadow_path = None if shadow is None else _shadow_path(shadow, registry)
     if registry is not None:
         from prudent.cli._registry import follow_champion
 
@@ -193,6 +217,7 @@ def serve(
         model_name=name,
         tokens_file=tokens,
         no_auth=no_auth or None,
+        shadow=shadow_path,
     )
     logging.config.dictConfig(_log_config())
     if registry is not None and settings.burn_in_interval > 0:

@@ -1,13 +1,15 @@
 """The promotion gate: a challenger replaces the champion only when it is worse on nothing
 and better on something, measured on rows neither was fitted on.
 
-Two sets of rows, each scored by both models: the champion's locked test set (the up to
-2,000 rows its bundle keeps; the challenger's retrain leaves every row with the same inputs
-out of its training table), and the recent labelled feedback the challenger kept for the gate
-(none the champion was fitted or calibrated on). On each: balanced accuracy of the label
-given (paired bootstrap; McNemar on plain accuracy beside it), log loss (paired bootstrap,
-non-inferiority), calibration (ECE consistency test) and the challenger's accepted accuracy
-against its promise; on known OOD rows, when given, the OOD AUROC; and the time per row.
+Up to three sets of rows, each answered by both models: the champion's locked test set (the
+up to 2,000 rows its bundle keeps; the challenger's retrain leaves every row with the same
+inputs out of its training table); the recent labelled feedback the challenger kept for the
+gate (none the champion was fitted or calibrated on); and, once labelled, the live requests
+both answered while the challenger ran as the service's shadow (``serve --shadow``). On each:
+balanced accuracy of the label given (paired bootstrap; McNemar on plain accuracy beside it),
+log loss (paired bootstrap, non-inferiority), calibration (ECE consistency test) and the
+challenger's accepted accuracy against its promise; on known OOD rows, when given, the OOD
+AUROC; and the time per row.
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ import pandas as pd
 
 from prudent.bundle import Bundle
 from prudent.data import validate_frame
-from prudent.models import Predictions
 from prudent.retrain._feedback import ID, labelled_feedback
 from prudent.retrain._gate_checks import (
     BETTER,
@@ -30,14 +31,15 @@ from prudent.retrain._gate_checks import (
     WORSE,
     Check,
     GateOptions,
-    accuracy_check,
-    calibration_check,
+    Scored,
     latency_check,
-    log_loss_check,
     ood_check,
-    promise_check,
+    paired_checks,
+    promised_accuracy,
 )
 from prudent.retrain._retrain import used_feedback
+from prudent.retrain._shadow import LIVE, shadow_scored
+from prudent.store import ShadowLog
 
 __all__ = ["GateResult", "run_gate"]
 
@@ -104,33 +106,30 @@ def _feedback_rows(
     return rows[champion.schema.feature_names], rows[champion.schema.target].to_numpy()
 
 
-def _labels_ok(p: Predictions, labels: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-    return np.array([str(a) == str(b) for a, b in zip(p.prediction, labels, strict=True)])
-
-
-def _promise(bundle: Bundle) -> float | None:
-    accept = bundle.manifest.get("trust", {}).get("thresholds", {}).get("accept", {})
-    target = accept.get("target_accuracy") if accept.get("feasible") else None
-    return None if target is None else float(target)
-
-
 def _compare(
     name: str, X: pd.DataFrame, labels: np.ndarray[Any, Any], pair: tuple[Bundle, Bundle],
     opts: GateOptions,
 ) -> list[Check]:  # fmt: skip
-    pa, pb = (b.predictions(X) for b in pair)
-    y = np.array([{str(c): i for i, c in enumerate(pa.classes)}[str(v)] for v in labels])
-    ok_a, ok_b = _labels_ok(pa, labels), _labels_ok(pb, labels)
-    acc_a, acc_b = (p.decisions.kind == "accept" for p in (pa, pb))
-    promised = promise_check(
-        name, ok_b[acc_b], _promise(pair[1]), float(ok_a[acc_a].mean()) if acc_a.any() else None
-    )
-    return [
-        accuracy_check(name, (ok_a, ok_b), y, opts),
-        log_loss_check(name, pa.probabilities, pb.probabilities, y, opts),
-        calibration_check(name, pa.probabilities, pb.probabilities, y, opts),
-        promised,
-    ]
+    a, b = (Scored.of(bundle.predictions(X)) for bundle in pair)
+    return paired_checks(name, a, b, list(labels), promised_accuracy(pair[1].manifest), opts)
+
+
+def _live(
+    champion: Bundle, challenger: Bundle, log_url: str, opts: GateOptions, notes: list[str]
+) -> list[Check]:
+    """The pairs ``serve --shadow`` logged with the challenger as shadow, once labelled."""
+    with ShadowLog.open(log_url) as store:
+        pairs = store.labelled_pairs(
+            shadow_version=challenger.version, champion_version=champion.version
+        )
+    if len(pairs) < MIN_ROWS:
+        notes.append(
+            f"Not compared on {LIVE}: {len(pairs)} labelled rows scored by both (prudent serve "
+            f"--shadow), fewer than {MIN_ROWS}."
+        )
+        return []
+    a, b, labels = shadow_scored(pairs)
+    return paired_checks(LIVE, a, b, labels, promised_accuracy(challenger.manifest), opts)
 
 
 def _latency(X: pd.DataFrame, pair: tuple[Bundle, Bundle], opts: GateOptions) -> Check:
@@ -198,6 +197,8 @@ def run_gate(
         result.notes.append(f"Not compared on recent feedback: {n} rows, fewer than {MIN_ROWS}.")
     else:
         result.checks += _compare(FEEDBACK, *feedback, pair, opts)
+    if log_url:
+        result.checks += _live(champion, challenger, log_url, opts, result.notes)
     if ood is not None and test is not None:
         result.checks.append(_ood(test[0], ood, pair, opts))
     else:

@@ -7,8 +7,9 @@ models see the same rows, and intervals come from resampling those rows.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 import numpy.typing as npt
@@ -16,16 +17,20 @@ from sklearn.metrics import roc_auc_score
 
 from prudent._typing import EncodedLabels, ProbaMatrix
 from prudent.metrics import ece_consistency_test, mcnemar
+from prudent.models import Predictions
 
 __all__ = [
     "Check",
     "GateOptions",
+    "Scored",
     "accuracy_check",
     "calibration_check",
     "latency_check",
     "log_loss_check",
     "ood_check",
+    "paired_checks",
     "promise_check",
+    "promised_accuracy",
 ]
 
 BETTER, SAME, WORSE, NOT_MEASURED = "better", "same", "worse", "not measured"
@@ -157,6 +162,20 @@ def calibration_check(
     return Check("calibration", rows, verdict, tests[0].statistic, tests[1].statistic, detail)
 
 
+def promised_accuracy(manifest: Mapping[str, Any]) -> float | None:
+    """The accuracy a bundle promises on the rows it accepts (None when it promises none).
+
+    Examples
+    --------
+    >>> accept = {"target_accuracy": 0.95, "feasible": True}
+    >>> promised_accuracy({"trust": {"thresholds": {"accept": accept}}}), promised_accuracy({})
+    (0.95, None)
+    """
+    accept = manifest.get("trust", {}).get("thresholds", {}).get("accept", {})
+    target = accept.get("target_accuracy") if accept.get("feasible") else None
+    return None if target is None else float(target)
+
+
 def promise_check(
     rows: str, accepted_ok: npt.NDArray[np.bool_], promised: float | None, champion: float | None
 ) -> Check:
@@ -209,3 +228,55 @@ def latency_check(ms_a: float, ms_b: float, n: int, opts: GateOptions) -> Check:
         f"beyond {opts.latency_ratio}x and +{opts.latency_floor_ms} ms"
     )
     return Check("latency", "locked test set", WORSE if slower else SAME, ms_a, ms_b, detail)
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One model's answers to rows: what the paired checks read.
+
+    Attributes
+    ----------
+    probabilities
+        One row per case, one column per class of ``classes``.
+    given
+        The label given to each row (for a review, the model's top label).
+    accepted
+        Whether each row was accepted (the answers its promise is about).
+    classes
+        The classes, in the probabilities' column order.
+    """
+
+    probabilities: ProbaMatrix
+    given: Sequence[Any]
+    accepted: npt.NDArray[np.bool_]
+    classes: Sequence[Any]
+
+    @classmethod
+    def of(cls, p: Predictions) -> Self:
+        """A bundle's answers (``Bundle.predictions``)."""
+        return cls(
+            p.probabilities, list(p.prediction), p.decisions.kind == "accept", list(p.classes)
+        )
+
+
+def paired_checks(
+    rows: str, a: Scored, b: Scored, labels: Sequence[Any], promised: float | None,
+    opts: GateOptions,
+) -> list[Check]:  # fmt: skip
+    """The gate's checks of ``b`` (challenger) against ``a`` (champion) on the same labelled
+    rows: balanced accuracy, log loss, calibration, and ``b``'s accepted accuracy against
+    ``promised``."""
+    index = {str(c): i for i, c in enumerate(a.classes)}
+    assert [str(c) for c in b.classes] == list(index), "both models must share their classes"
+    y = np.array([index[str(v)] for v in labels], dtype=np.int64)
+    ok_a, ok_b = (
+        np.array([g is not None and str(g) == str(t) for g, t in zip(s.given, labels, strict=True)])
+        for s in (a, b)
+    )
+    champion = float(ok_a[a.accepted].mean()) if a.accepted.any() else None
+    return [
+        accuracy_check(rows, (ok_a, ok_b), y, opts),
+        log_loss_check(rows, a.probabilities, b.probabilities, y, opts),
+        calibration_check(rows, a.probabilities, b.probabilities, y, opts),
+        promise_check(rows, ok_b[b.accepted], promised, champion),
+    ]

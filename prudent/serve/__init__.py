@@ -2,7 +2,8 @@
 
 :class:`Predictor` runs the bundle off the event loop under a bounded number of slots, falls
 back to the backup model and then to review when the primary path fails or is too slow, and
-answers only once the prediction log has committed the rows.
+answers only once the prediction log has committed the rows. :class:`Shadow` scores the
+same requests with a second bundle off the response path (``prudent serve --shadow``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from prudent.serve._metrics import CONTENT_TYPE, ServeMetrics, render_metrics
 from prudent.serve._predictor import Predictor, ServingOptions
 from prudent.serve._served import BackupFn, PrimaryFn, Served, check_replacement, smoke_error
 from prudent.serve._service import Service
+from prudent.serve._shadow import Shadow, ShadowOptions, ShadowWriter
 
 __all__ = [
     "CONTENT_TYPE",
@@ -30,6 +32,9 @@ __all__ = [
     "Served",
     "Service",
     "ServingOptions",
+    "Shadow",
+    "ShadowOptions",
+    "ShadowWriter",
     "Tally",
     "Ticket",
     "backup_answer",

@@ -115,6 +115,13 @@ class ServeMetrics:
             ("outcome",),
             registry=r,
         )
+        self.shadow = Counter(
+            "prudent_shadow_rows",
+            "Served rows sent to the shadow model (serve --shadow), by outcome: scored and "
+            "stored, or not compared (queue_full, timeout, failed); never in a response.",
+            ("outcome",),
+            registry=r,
+        )
         self.ready = Gauge(
             "prudent_ready",
             "1 when the service is ready to predict, else 0.",

@@ -34,6 +34,7 @@ from prudent.serve._health import Health
 from prudent.serve._limits import InputLimits
 from prudent.serve._metrics import ServeMetrics
 from prudent.serve._served import BackupFn, PrimaryFn, Served, check_replacement, smoke_error
+from prudent.serve._shadow import Shadow
 from prudent.store import FeedbackResult, LogStore, utc_now
 
 if TYPE_CHECKING:
@@ -125,6 +126,7 @@ class Predictor:
         self._backup_pool = ThreadPoolExecutor(n, thread_name_prefix="prudent-backup")
         self._smoke_error: str | None = "the smoke prediction has not run yet"
         self._draining = False
+        self.shadow: Shadow | None = None  # serve --shadow: handed each answered request
         self.metrics.bundle_info.labels(self.model_name, bundle.version).set(1)
 
     @property
@@ -136,6 +138,11 @@ class Predictor:
     def bundle(self) -> Bundle:
         """The bundle served now."""
         return self._served.bundle
+
+    @property
+    def busy(self) -> int:
+        """Requests holding a slot now (computing, or waiting for a thread or the log)."""
+        return self._admission.in_use
 
     @property
     def classes(self) -> list[Any]:
@@ -187,6 +194,8 @@ class Predictor:
             ticket.leave()
             self.metrics.in_flight.dec()
         tally.apply(self.metrics)
+        if self.shadow is not None:
+            self.shadow.submit(frame, ids, served.bundle.version)
         return PredictionBatch(out, ids, self.model_name, served.bundle.version, fallback)
 
     def _record(

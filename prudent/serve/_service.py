@@ -14,6 +14,7 @@ import json
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from prudent.config import Settings
@@ -29,8 +30,9 @@ from prudent.serve._health import Health
 from prudent.serve._limits import InputLimits
 from prudent.serve._metrics import ServeMetrics
 from prudent.serve._predictor import Predictor, ServingOptions
-from prudent.serve._served import BackupFn, PrimaryFn
-from prudent.store import LogStore, SqlPredictionLog, Triage, review_only, utc_now
+from prudent.serve._served import BackupFn, PrimaryFn, check_replacement
+from prudent.serve._shadow import Shadow, ShadowOptions
+from prudent.store import LogStore, ShadowLog, SqlPredictionLog, Triage, review_only, utc_now
 
 if TYPE_CHECKING:
     from prudent.bundle import Bundle
@@ -87,6 +89,7 @@ class Service:
         self._task: asyncio.Future[None] | None = None
         self._reload_lock = asyncio.Lock()
         self._reloads: set[asyncio.Task[tuple[str, str]]] = set()
+        self._shadow_log: ShadowLog | None = None
 
     def describe(self) -> tuple[Schema | None, list[Any] | None]:
         """The bundle's schema and classes for the API documentation (None when unreadable).
@@ -121,6 +124,7 @@ class Service:
                 )
             predictor = self._predictor(bundle, log)
             predictor.warm_up()
+            predictor.shadow = self._shadow(predictor)
         except Exception as exc:
             self.failure = f"{type(exc).__name__}: {exc}"
             logger.error("prudent is not ready: %s", self.failure)
@@ -225,6 +229,29 @@ class Service:
             backup=backup,
         )
 
+    def _shadow(self, predictor: Predictor) -> Shadow | None:
+        """The shadow of ``serve --shadow``, or None; a shadow that cannot start is logged and
+        left out: it never keeps the service from serving."""
+        s = self.settings
+        if s.shadow is None:
+            return None
+        try:
+            bundle = _load(s.shadow)
+            check_replacement(predictor.bundle, bundle)
+            store = ShadowLog.open(s.log_db)
+        except Exception as exc:
+            logger.error("Shadow %s is not scored, serving without it: %s", s.shadow, exc)
+            return None
+        self._shadow_log = store
+        options = ShadowOptions(timeout_ms=s.shadow_timeout_ms, queue_size=s.shadow_queue_size)
+        logger.info(
+            "Shadow scoring with bundle %s; its answers go to %s.", bundle.version, s.log_db
+        )
+        return Shadow(
+            bundle, store.write, self.metrics, options=options, clock=self._seams[0],
+            idle=lambda: predictor.busy == 0,
+        )  # fmt: skip
+
     def drain(self) -> None:
         """Stop being ready at once (shutdown begins); requests already started complete.
 
@@ -239,6 +266,10 @@ class Service:
             await self._task
         if self.predictor is not None:
             await asyncio.to_thread(self.predictor.close)
+            if self.predictor.shadow is not None:
+                await asyncio.to_thread(self.predictor.shadow.close)
+        if self._shadow_log is not None:
+            self._shadow_log.close()
         if self._own_log and self._log is not None:
             await asyncio.to_thread(self._log.close)
             logger.info("Prediction log flushed and closed.")
@@ -291,8 +322,9 @@ def _limit_threads(n: int) -> None:
         threadpool_limits(limits=n)
 
 
-def _load(settings: Settings) -> Bundle:
+def _load(source: Settings | Path) -> Bundle:
     from prudent.bundle import load
 
-    assert settings.bundle is not None
-    return load(settings.bundle.resolve())  # a link (a registry alias) is read at one target
+    path = source.bundle if isinstance(source, Settings) else source
+    assert path is not None
+    return load(path.resolve())  # a link (a registry alias) is read at one target

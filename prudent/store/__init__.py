@@ -8,7 +8,7 @@ durable implementation and :class:`InMemoryPredictionLog` the one for unit tests
 The tables themselves (``predictions_table``, ``feedback_table``, with ``window_filter`` for a
 time range) are exported for readers such as ``prudent.monitor``, which summarise in SQL;
 :class:`AlertStore` keeps the monitor's alert states and its evaluator's lease on the same
-database.
+database, and :class:`ShadowLog` the answers of a shadow model (``prudent serve --shadow``).
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from prudent.store._records import (
 )
 from prudent.store._review_protocol import FeedbackLog, ReviewQueue
 from prudent.store._rules import check_allowed
+from prudent.store._shadow import ShadowLog, ShadowPair, ShadowRecord
 from prudent.store._sql import SqlPredictionLog
 from prudent.store._sql_read import window_filter
 from prudent.store._tables import feedback as feedback_table
@@ -62,6 +63,9 @@ __all__ = [
     "QueueEntry",
     "ReviewCase",
     "ReviewQueue",
+    "ShadowLog",
+    "ShadowPair",
+    "ShadowRecord",
     "SqlPredictionLog",
     "StoredAlert",
     "Triage",

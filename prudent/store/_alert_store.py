@@ -14,15 +14,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from prudent.errors import StoreError
-from prudent.store._engine import Engines, create_engines, normalise_url
-from prudent.store._migrate import upgrade
+from prudent.store._opened import OpenedStore
 from prudent.store._tables import alert_states, leases
 
 __all__ = ["AlertStore", "StoredAlert"]
@@ -50,51 +48,11 @@ class StoredAlert:
     record: Mapping[str, Any]
 
 
-class AlertStore:
-    """Alert states and leases on the log's database (migrated on open).
+class AlertStore(OpenedStore):
+    """Alert states and leases on the log's database (migrated on open); build it
+    with :meth:`open`, which it takes from :class:`OpenedStore` with its engines and URL."""
 
-    Parameters
-    ----------
-    engines
-        The database's engines.
-    url
-        The URL, for messages.
-    """
-
-    def __init__(self, engines: Engines, url: str) -> None:
-        self._engines = engines
-        self.url = url
-
-    @classmethod
-    def open(cls, url: str | Path) -> Self:
-        """Open the log's database, creating or migrating its tables when needed.
-
-        Parameters
-        ----------
-        url
-            ``sqlite:///path.db`` or a file path; ``postgresql://…``.
-
-        Returns
-        -------
-        AlertStore
-            The open store; :meth:`close` it.
-
-        Raises
-        ------
-        StoreError
-            When the database cannot be opened or migrated.
-        """
-        engines = create_engines(normalise_url(url))
-        try:
-            upgrade(engines.write)
-        except SQLAlchemyError as exc:
-            engines.dispose()
-            raise StoreError(f"Cannot open the alert states at {url}: {exc}") from exc
-        return cls(engines, str(url))
-
-    def close(self) -> None:
-        """Close the database connections."""
-        self._engines.dispose()
+    what = "the alert states"
 
     def acquire(self, name: str, holder: str, ttl: timedelta, now: datetime) -> bool:
         """Take or renew the lease ``name`` for ``ttl`` when it is free, expired or ours.

@@ -24,6 +24,7 @@ __all__ = [
     "metadata",
     "predictions",
     "review_cases",
+    "shadow_predictions",
 ]
 
 VERSION_TABLE = "prudent_store_version"
@@ -139,4 +140,23 @@ leases = sa.Table(
     sa.Column("name", NameType, primary_key=True),
     sa.Column("holder", sa.String(256), nullable=False),
     sa.Column("expires_at", UTCDateTime(), nullable=False),
+)
+
+shadow_predictions = sa.Table(
+    "shadow_predictions",
+    metadata,
+    sa.Column(
+        "prediction_id",
+        IdType,
+        sa.ForeignKey("predictions.id", ondelete="CASCADE", name="fk_shadow_prediction"),
+        primary_key=True,
+    ),
+    sa.Column("model_version", NameType, primary_key=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("probabilities", JSONType, nullable=False),
+    sa.Column("prediction", sa.Text(), nullable=True),
+    sa.Column("confidence", sa.Float(), nullable=True),
+    sa.Column("decision", sa.String(16), nullable=False),
+    sa.Column("latency_ms", sa.Float(), nullable=True),
+    sa.Index("ix_shadow_version", "model_version", "created_at"),
 )

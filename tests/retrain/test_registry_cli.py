@@ -19,13 +19,15 @@ def invoke(*args: str | Path) -> str:
     return done.output
 
 
-@pytest.mark.parametrize("command", ["", "register", "list", "promote", "rollback", "history"])
+@pytest.mark.parametrize(
+    "command", ["", "register", "list", "promote", "rollback", "history", "shadow"]
+)
 def test_registry_help_names_each_command(command: str) -> None:
     done = CliRunner().invoke(app, ["registry", *([command] if command else []), "--help"])
     assert done.exit_code == 0
     expected = "--reason" if command in ("register", "promote", "rollback") else "Usage"
     assert expected in done.output
-    if command in ("list", "history"):
+    if command in ("list", "history", "shadow"):
         assert "--json" in done.output
 
 

@@ -2,7 +2,9 @@
 
 ``numeric``: breast cancer (30 numeric columns, two classes). ``mixed``: iris with a
 categorical and a boolean column derived from the petals (three classes), so that string and
-boolean inputs travel through every API. A cached bundle that no longer loads is refitted.
+boolean inputs travel through every API. ``numeric_baseline``: breast cancer again with the
+baselines only (a few seconds), the same inputs and classes as ``numeric`` (a shadow, a
+challenger). A cached bundle that no longer loads is refitted.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from prudent.errors import BundleError
 
 def example_frame(kind: str) -> tuple[pd.DataFrame, str]:
     """The training table of a test bundle and its target column."""
-    if kind == "numeric":
+    if kind.startswith("numeric"):
         return prudent.load_example("breast_cancer"), "target"
     frame = prudent.load_example("iris")
     frame["petal_size"] = np.where(frame["petal_length_(cm)"] > 4.0, "large", "small")
@@ -33,7 +35,8 @@ def cached_bundle(kind: str, root: Path) -> Path:
         prudent.load(path)
     except (BundleError, OSError):
         frame, target = example_frame(kind)
-        bundle = prudent.fit(frame, target=target, time_limit=15, candidates=("lightgbm",))
+        families = () if kind.endswith("baseline") else ("lightgbm",)
+        bundle = prudent.fit(frame, target=target, time_limit=15, candidates=families)
         bundle.save(path, overwrite=True)  # replaces a cached bundle that no longer loads
     return path
 

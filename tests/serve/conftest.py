@@ -29,3 +29,9 @@ def numeric_bundle(bundle_root: Path) -> Bundle:
 def mixed_bundle(bundle_root: Path) -> Bundle:
     """A bundle fitted on iris plus a categorical and a boolean column (three classes)."""
     return prudent.load(cached_bundle("mixed", bundle_root))
+
+
+@pytest.fixture(scope="session")
+def baseline_bundle(bundle_root: Path) -> Bundle:
+    """Breast cancer with the baselines only: ``numeric_bundle``'s inputs and classes."""
+    return prudent.load(cached_bundle("numeric_baseline", bundle_root))

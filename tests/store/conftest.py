@@ -57,7 +57,7 @@ def _url(backend: str, tmp_path: Path, request: pytest.FixtureRequest, migrated:
         return create_database(request.getfixturevalue("postgres_url"))
     url: str = request.getfixturevalue("migrated_postgres_url")
     with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as connection:
-        connection.execute("TRUNCATE feedback, review_cases, predictions")
+        connection.execute("TRUNCATE feedback, review_cases, shadow_predictions, predictions")
     return url
 
 

@@ -184,7 +184,7 @@ def test_migration_records_its_version_and_reopening_is_a_no_op(sql_url: str) ->
         engines.write, "before_cursor_execute", lambda c, cur, stmt, *rest: statements.append(stmt)
     )
     try:
-        assert upgrade(engines.write) == head_revision() == "0004"
+        assert upgrade(engines.write) == head_revision() == "0005"
         with engines.read.connect() as conn:
             versions = conn.exec_driver_sql(f"SELECT version_num FROM {VERSION_TABLE}").all()
             diff = compare_metadata(
@@ -192,7 +192,7 @@ def test_migration_records_its_version_and_reopening_is_a_no_op(sql_url: str) ->
             )
     finally:
         engines.dispose()
-    assert versions == [("0004",)]
+    assert versions == [("0005",)]
     assert not [s for s in statements if s.lstrip().upper().startswith(("CREATE", "ALTER"))]
     assert diff == []
 
