@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,7 +35,7 @@ from prudent.serve._limits import InputLimits
 from prudent.serve._metrics import ServeMetrics
 from prudent.serve._served import BackupFn, PrimaryFn, Served, check_replacement, smoke_error
 from prudent.serve._shadow import Shadow
-from prudent.store import FeedbackResult, LogStore, utc_now
+from prudent.store import LogStore, utc_now
 
 if TYPE_CHECKING:
     from prudent.bundle import Bundle
@@ -83,7 +83,10 @@ async def _wait(future: Future[T], timeout: float) -> Future[T] | None:
 
 
 class Predictor:
-    """Serve a bundle's predictions, log each one durably, take feedback.
+    """Serve a bundle's predictions and log each one durably.
+
+    Labels come back through :func:`prudent.feedback.ingest_labels` on the same log (the
+    service's ``POST /feedback``, the review page and ``prudent feedback`` call it).
 
     Parameters
     ----------
@@ -276,43 +279,6 @@ class Predictor:
                 raise error
             raise StoreError(f"The prediction log failed: {type(error).__name__}: {error}")
 
-    # -- feedback ----------------------------------------------------------------------------
-    async def add_feedback(
-        self, items: Sequence[tuple[str, object]], *, source: str = "api"
-    ) -> list[FeedbackResult]:
-        """Record true labels (all or none), refusing labels that are not among the classes.
-
-        Parameters
-        ----------
-        items
-            ``(prediction_id, label)`` pairs.
-        source
-            Who gives them (the token's name).
-
-        Returns
-        -------
-        list of FeedbackResult
-            Created, duplicate (same label again: nothing stored) or correction (a different
-            label, stored with its time; the earlier one is kept).
-
-        Raises
-        ------
-        UnknownPredictionError
-            An id is not in the log (nothing is stored).
-        FeedbackError
-            A label is not among the classes (nothing is stored).
-        """
-        try:
-            results = await asyncio.to_thread(
-                self.log.add_feedback_many, items, source=source, allowed_labels=self.classes
-            )
-        except PrudentError as exc:
-            self.metrics.feedback.labels(status=_feedback_outcome(exc)).inc(len(items))
-            raise
-        for r in results:
-            self.metrics.feedback.labels(status=r.status.value).inc()
-        return results
-
     # -- health and lifecycle ----------------------------------------------------------------
     def warm_up(self) -> None:
         """Run one smoke prediction on a stored example row (not logged); blocks."""
@@ -381,9 +347,3 @@ class Predictor:
         self.drain()
         self._primary_pool.shutdown(wait=True, cancel_futures=True)
         self._backup_pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _feedback_outcome(error: Exception) -> str:
-    from prudent.errors import UnknownPredictionError
-
-    return "unknown" if isinstance(error, UnknownPredictionError) else "refused"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
 
 from prudent.bundle import Bundle
 from prudent.data import Role, string_pattern
@@ -74,9 +75,20 @@ def test_predict_schema_shows_columns_and_types(client: TestClient, tokens: Toke
     assert "HTTPValidationError" not in doc["components"]["schemas"]
 
 
+def _feedback_counts(client: TestClient, tokens: Tokens) -> dict[str, float]:
+    text = client.get("/metrics", headers=tokens.header("root")).text
+    return {
+        s.labels["status"]: s.value
+        for f in text_string_to_metric_families(text)
+        for s in f.samples
+        if s.name == "prudent_feedback_total"
+    }
+
+
 def test_feedback_stored_duplicate_correction_unknown_refused(
     client: TestClient, tokens: Tokens, tmp_path: Path
 ) -> None:
+    before = _feedback_counts(client, tokens)
     ids = [
         p["prediction_id"]
         for p in _predict(client, tokens, input_rows("numeric", 3).to_dict(orient="records"))[
@@ -156,6 +168,9 @@ def test_feedback_stored_duplicate_correction_unknown_refused(
         ("benign", "reviewer"),
         ("malignant", "reviewer"),
     ]
+    after = _feedback_counts(client, tokens)  # every row's outcome; the 400 body is no row
+    counted = {k: after[k] - before.get(k, 0.0) for k in after if after[k] != before.get(k, 0.0)}
+    assert counted == {"created": 3, "duplicate": 1, "correction": 2, "unknown": 4}
 
 
 def test_feedback_takes_one_label_or_items(client: TestClient, tokens: Tokens) -> None:

@@ -15,12 +15,10 @@ import pytest
 from prudent.bundle import Bundle
 from prudent.errors import (
     DeadlineExceededError,
-    FeedbackError,
     InputLimitError,
     OverloadedError,
     SchemaError,
     StoreError,
-    UnknownPredictionError,
 )
 from prudent.models import Predictions
 from prudent.serve import InputLimits, Predictor, ServeMetrics, ServingOptions
@@ -228,27 +226,3 @@ def test_predictor_health_follows_smoke_test_drain_and_log(numeric_bundle: Bundl
     ok.warm_up()
     log.close()
     assert ok.health().reason.startswith("the prediction log is not writable")
-
-
-def test_predictor_feedback_statuses_and_counts(numeric_bundle: Bundle) -> None:
-    metrics = ServeMetrics()
-    predictor = Predictor(numeric_bundle, InMemoryPredictionLog(), metrics=metrics)
-    ids = _run(predictor.predict_records(input_rows("numeric", 2))).ids
-    first = _run(predictor.add_feedback([(ids[0], "benign"), (ids[1], "malignant")]))
-    again = _run(predictor.add_feedback([(ids[0], "benign")]))
-    changed = _run(predictor.add_feedback([(ids[0], "malignant")]))
-    assert [r.status.value for r in first + again + changed] == [
-        "created",
-        "created",
-        "duplicate",
-        "correction",
-    ]
-    with pytest.raises(UnknownPredictionError):
-        _run(predictor.add_feedback([("no-such-id", "benign")]))
-    with pytest.raises(FeedbackError, match="maybe"):
-        _run(predictor.add_feedback([(ids[1], "maybe")]))
-    counts = {
-        s: _value(metrics, "prudent_feedback_total", status=s)
-        for s in ("created", "duplicate", "correction", "unknown", "refused")
-    }
-    assert counts == {"created": 2, "duplicate": 1, "correction": 1, "unknown": 1, "refused": 1}
