@@ -1,4 +1,10 @@
-"""The feedback and review rules, shared by every backend so that they behave the same."""
+"""The label and claim invariants, shared by every backend so that they behave the same.
+
+They live in the store, not in ``prudent.feedback``, because each backend checks them inside
+its write transaction, on the rows read under the lock, so that check and write are atomic
+across processes (and the store may not import the layer above it). The review policy —
+which predictions become cases, and their priority — is ``feedback.QueuePolicy``.
+"""
 
 from __future__ import annotations
 
