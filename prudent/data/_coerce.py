@@ -198,7 +198,19 @@ def _is_missing(value: Any) -> bool:
 
 
 def _each(s: pd.Series, parse: Callable[[Any], Any], missing: Any) -> tuple[list[Any], Problems]:
-    """Parse every value of an object column; missing values (and words) become ``missing``."""
+    """Parse every value of an object column; missing values (and words) become ``missing``.
+
+    A column of strings is parsed once per distinct string (a file's column repeats a few
+    values over many rows); other columns value by value.
+    """
+    if len(s) > 1 and pd.api.types.infer_dtype(s, skipna=True) == "string":
+        return _each_distinct(s, parse, missing)
+    return _each_value(s, parse, missing)
+
+
+def _each_value(
+    s: pd.Series, parse: Callable[[Any], Any], missing: Any
+) -> tuple[list[Any], Problems]:
     out: list[Any] = []
     problems: Problems = []
     for label, value in zip(s.index, s.tolist(), strict=True):
@@ -213,6 +225,23 @@ def _each(s: pd.Series, parse: Callable[[Any], Any], missing: Any) -> tuple[list
     return out, problems
 
 
+def _each_distinct(
+    s: pd.Series, parse: Callable[[Any], Any], missing: Any
+) -> tuple[list[Any], Problems]:
+    """:func:`_each` of a column of strings (and missing values), parsing each distinct one."""
+    codes, distinct = pd.factorize(s, use_na_sentinel=True)  # None, NaN: -1
+    parsed, bad = _each_value(pd.Series(distinct, dtype=object), parse, missing)
+    out = np.empty(len(distinct) + 1, dtype=object)
+    out[:-1], out[-1] = parsed, missing
+    problems: Problems = []
+    if bad:
+        expected = {int(i): why for i, _, why in bad}
+        at = np.flatnonzero(np.isin(codes, list(expected)))
+        values = s.to_numpy(dtype=object)
+        problems = [(s.index[int(i)], values[i], expected[int(codes[i])]) for i in at]
+    return list(out[codes]), problems
+
+
 def _numbers(s: pd.Series, parse: Callable[[Any], float]) -> tuple[pd.Series, Problems]:
     if pd.api.types.is_bool_dtype(s):
         return s.astype("float64"), []
@@ -220,6 +249,8 @@ def _numbers(s: pd.Series, parse: Callable[[Any], float]) -> tuple[pd.Series, Pr
         values = s.to_numpy(dtype=np.float64, na_value=np.nan)
         if parse is _number and not (np.abs(values) >= MAX_MAGNITUDE).any():
             return pd.Series(values, index=s.index), []  # the fast path: nothing to check
+        if parse is _boolean and np.isin(values, (0.0, 1.0)).sum() == (values == values).sum():
+            return pd.Series(values, index=s.index), []  # 0, 1 and missing: all valid
         s = pd.Series(values.astype(object), index=s.index)
     out, problems = _each(s, parse, np.nan)
     return pd.Series(out, index=s.index, dtype="float64"), problems

@@ -291,3 +291,40 @@ def test_validate_frame_a_bare_number_is_no_date(mixed_schema: Schema) -> None:
     with pytest.raises(SchemaError, match=r"Column 'signup' should be a date/time") as e:
         validate_frame(frame, mixed_schema)
     assert [(p.row, p.received) for p in e.value.problems] == [(1, "20240131")]
+
+
+def test_validate_frame_repeated_strings_read_as_one_at_a_time(mixed_schema: Schema) -> None:
+    """A column of strings is parsed once per distinct value: the same values, the same
+    problems in row order, as reading each row alone."""
+    rng = np.random.default_rng(0)
+    pool = {
+        "mean_radius": ["12", " 3.5 ", "NA", "", "twelve", "1e999", None],
+        "member": ["yes", "No", " TRUE ", "maybe", "null", None, "1"],
+        "city": ["Paris", " Oslo", "NA", "3", None, "paris"],
+    }
+    frame = pd.DataFrame({c: rng.choice(np.array(v, dtype=object), 60) for c, v in pool.items()})
+    with pytest.raises(SchemaError) as whole:
+        validate_frame(frame, mixed_schema)
+    rows = []
+    for i in range(len(frame)):
+        try:
+            rows.append(validate_frame(frame.iloc[[i]], mixed_schema)[0])
+        except SchemaError as alone:
+            rows.append(None)
+            assert [(p.row, p.field) for p in alone.problems] == [
+                (p.row, p.field) for p in whole.value.problems if p.row == i
+            ]
+    good = [i for i, r in enumerate(rows) if r is not None]
+    X, _ = validate_frame(frame.iloc[good], mixed_schema)
+    pd.testing.assert_frame_equal(X, pd.concat([rows[i] for i in good], ignore_index=True))
+    assert 0 < len(whole.value.problems) < 100  # all listed (the list stops at 100)
+    for field in pool:
+        at = [p.row for p in whole.value.problems if p.field == field]
+        assert at == sorted(at)
+
+
+def test_validate_frame_boolean_column_of_zeros_and_ones(mixed_schema: Schema) -> None:
+    frame = pd.DataFrame({"member": [1, 0, 1, np.nan], "mean_radius": 1.0})
+    assert validate_frame(frame, mixed_schema)[0]["member"].tolist()[:3] == [1.0, 0.0, 1.0]
+    with pytest.raises(SchemaError, match=r"'member' should be boolean.*holds 2.0 \(row 1\)"):
+        validate_frame(pd.DataFrame({"member": [1, 2, 0]}), mixed_schema)
