@@ -42,6 +42,36 @@ def test_log_loss_check_needs_non_inferiority_within_the_margin() -> None:
     assert log_loss_check("t", sharper, P, Y, OPTS).verdict == "better"
 
 
+def _equal_pair(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Labels and two equally good models (85% right at 0.85 confidence), errors independent."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    models = []
+    for _ in range(2):
+        top = np.where(rng.uniform(size=n) < 0.85, y, 1 - y)
+        P = np.full((n, 2), 0.15)
+        P[np.arange(n), top] = 0.85
+        models.append(P)
+    return y, models[0], models[1]
+
+
+def test_log_loss_check_gives_no_verdict_its_rows_cannot_support() -> None:
+    # equal models: the per-row difference spreads about 0.9 nats, so 120 rows give a
+    # standard error near 0.08, four times what resolving a 0.05 margin takes; the bound's
+    # place against the margin is chance, and the check says so instead of refusing
+    pairs = [_equal_pair(120, seed) for seed in range(20)]
+    verdicts = [log_loss_check("t", a, b, y, OPTS) for y, a, b in pairs]
+    assert {c.verdict for c in verdicts} <= {"not measured", "same", "better"}
+    assert sum(c.verdict == "not measured" for c in verdicts) >= 10
+    note = next(c.detail for c in verdicts if c.verdict == "not measured")
+    assert "too few rows to resolve the margin" in note and "80% power" in note
+    y, a, b = _equal_pair(20_000, 0)  # enough rows: non-inferiority is shown
+    assert log_loss_check("t", a, b, y, OPTS).verdict == "same"
+    y, a, _ = _equal_pair(120, 0)
+    overconfident = np.where(a > 0.5, 0.999, 0.001)  # worse beyond doubt even on 120 rows
+    assert log_loss_check("t", a, overconfident, y, OPTS).verdict == "worse"
+
+
 def test_calibration_check_is_worse_only_when_the_challenger_alone_fails() -> None:
     calibrated, overconfident = _proba(0.8, 0.8), _proba(0.8, 0.99)
     assert calibration_check("t", calibrated, overconfident, Y, OPTS).verdict == "worse"
