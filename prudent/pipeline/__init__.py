@@ -11,6 +11,7 @@ from prudent.pipeline._reporter import (
     rich_progress,
 )
 from prudent.pipeline._spec import FitSpec
+from prudent.pipeline._thresholds import tune_policy
 from prudent.pipeline._trust import TrustResult
 
 __all__ = [
@@ -27,4 +28,5 @@ __all__ = [
     "fit_table",
     "is_warning",
     "rich_progress",
+    "tune_policy",
 ]

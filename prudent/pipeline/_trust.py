@@ -25,11 +25,6 @@ from prudent.data import Schema, check_disjoint
 from prudent.metrics import Comparison, diversity_report, expected_calibration_error
 from prudent.models._calibration import ProbabilityCalibrator, calibrate_cross_fitted
 from prudent.models._conformal import ConformalClassifier
-from prudent.models._decision_policy import (
-    PolicyRequest,
-    choose_class_weights,
-    decision_policy,
-)
 from prudent.models._guarded import GuardedModel
 from prudent.models._ood import OODDetector
 from prudent.models._ood_space import ood_detectors, ood_feature_map
@@ -39,6 +34,7 @@ from prudent.pipeline._engine import Budget, CandidateRun, predict_proba_aligned
 from prudent.pipeline._promises import measure_promises
 from prudent.pipeline._reporter import Reporter
 from prudent.pipeline._spec import FitSpec
+from prudent.pipeline._thresholds import tune_policy
 
 __all__ = ["TrustResult", "build_trust"]
 
@@ -180,27 +176,12 @@ def _ood(
 def _policy(
     spec: FitSpec, Pc: ProbaMatrix, Bc: ProbaMatrix, y: EncodedLabels, b: IntArray, ood: _OOD
 ) -> tuple[Any, dict[str, Any], FloatArray]:
-    weights, labels = choose_class_weights(Pc, y)
     score = np.asarray(-ood.detector.score_samples(ood.Z_b, Pc[b]), dtype=np.float64)
-    in_dist = score < ood.detector.threshold_
-    request = PolicyRequest(
-        target_accuracy=spec.target_accuracy,
-        review_budget=spec.review_budget,
-        delta=spec.delta,
-        costs=spec.costs,
-        review_cost=spec.review_cost,
-        ood_over_rules=spec.ood_over_rules,
+    threshold = float(ood.detector.threshold_)
+    policy, info = tune_policy(
+        spec, Pc[b], Bc[b], y[b], in_distribution=score < threshold, ood_threshold=threshold
     )
-    policy, info = decision_policy(
-        request,
-        Pc[b],
-        Bc[b],
-        y[b],
-        in_distribution=in_dist,
-        ood_threshold=float(ood.detector.threshold_),
-        class_weights=weights,
-    )
-    return policy, info | {"label_rule": labels}, score
+    return policy, info, score
 
 
 def _target_notice(spec: FitSpec, thresholds: dict[str, Any]) -> str | None:

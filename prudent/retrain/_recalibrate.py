@@ -23,10 +23,9 @@ from prudent.bundle import Bundle
 from prudent.errors import DataError
 from prudent.models import ConformalClassifier
 from prudent.models._calibration import calibrate_cross_fitted
-from prudent.models._decision_policy import PolicyRequest, choose_class_weights, decision_policy
 from prudent.models._guarded import GuardedModel
 from prudent.models._selection import FALLBACK
-from prudent.pipeline import FitSpec
+from prudent.pipeline import FitSpec, tune_policy
 
 __all__ = ["MIN_ROWS", "Evidence", "recalibrate_model"]
 
@@ -138,23 +137,8 @@ def recalibrate_model(
         flags = model.ood.is_ood(model.ood_features.transform(X), Pc[len(old.y) :])
         in_dist[len(old.y) :] = ~np.asarray(flags, dtype=bool)
         ood_threshold = float(model.ood.threshold_)
-    new.policy, thresholds = _thresholds(
-        spec, Pc[rows], None if Bc is None else Bc[rows], ys[rows], in_dist[rows], ood_threshold
-    )
+    new.policy, thresholds = tune_policy(
+        spec, Pc[rows], None if Bc is None else Bc[rows], ys[rows],
+        in_distribution=in_dist[rows], ood_threshold=ood_threshold,
+    )  # fmt: skip
     return new, {"calibration": calib | {"rows": len(ys)}, "thresholds": thresholds}
-
-
-def _thresholds(
-    spec: FitSpec, Pc: ProbaMatrix, Bc: ProbaMatrix | None, y: EncodedLabels,
-    in_dist: npt.NDArray[np.bool_], ood_threshold: float,
-) -> tuple[Any, dict[str, Any]]:  # fmt: skip
-    weights, labels = choose_class_weights(Pc, y)
-    request = PolicyRequest(
-        target_accuracy=spec.target_accuracy, review_budget=spec.review_budget,
-        delta=spec.delta, costs=spec.costs, review_cost=spec.review_cost,
-    )  # fmt: skip
-    policy, info = decision_policy(
-        request, Pc, Bc, y, in_distribution=in_dist, ood_threshold=ood_threshold,
-        class_weights=weights,
-    )  # fmt: skip
-    return policy, info | {"label_rule": labels}
