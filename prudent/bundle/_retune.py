@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import copy
 import io
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from prudent._json import json_value
+from prudent.bundle._codec import decode, encode
+from prudent.bundle._evidence import FitEvidence, Trust
+from prudent.bundle._trust_records import LockedTest, Promise, Thresholds
 from prudent.errors import ConfigError
 from prudent.models._cascade import CascadePolicy
 from prudent.models._decision_policy import REVIEW_BUDGET, PolicyRequest
@@ -98,15 +102,17 @@ def _describe(request: PolicyRequest) -> str:
 
 
 def _trust(
-    trust: dict[str, Any], thresholds: dict[str, Any], promises: list[dict[str, Any]], test: Any
-) -> dict[str, Any]:
-    kept = [p for p in trust.get("promises", []) if p.get("name") not in DECISION_PROMISES]
-    label_rule = (trust.get("thresholds") or {}).get("label_rule")
-    return trust | {
-        "thresholds": thresholds | {"label_rule": label_rule},
-        "promises": promises + kept,
-        "test": (trust.get("test") or {}) | test,
-    }
+    trust: Trust, thresholds: dict[str, Any], promises: list[dict[str, Any]], test: Any
+) -> Trust:
+    """The trust evidence with the new thresholds, decision promises and test decisions."""
+    kept = [p for p in trust.promises if p.name not in DECISION_PROMISES]
+    label_rule = trust.thresholds.extra.get("label_rule") if trust.thresholds else None
+    return replace(
+        trust,
+        thresholds=decode(Thresholds, json_value(thresholds | {"label_rule": label_rule})),
+        promises=decode(list[Promise], json_value(promises)) + kept,
+        test=decode(LockedTest, encode(trust.test or LockedTest()) | json_value(test)),
+    )
 
 
 def _manifest(
@@ -137,14 +143,16 @@ def _manifest(
         f"Retuned from bundle {bundle.version} for {_describe(request)}: the thresholds were "
         "chosen again on the fit's held-out rows and measured on its locked test rows."
     )
+    evidence = FitEvidence.from_manifest(old)
+    evidence = replace(
+        evidence,
+        trust=_trust(evidence.trust, thresholds, promises, test),
+        notices=[*evidence.notices, notice],
+    )
     manifest: dict[str, Any] = json_value(
         {k: v for k, v in old.items() if k != "files"}
-        | {
-            "spec": spec,
-            "trust": _trust(old.get("trust", {}), thresholds, promises, test),
-            "retuned": [*old.get("retuned", []), record],
-            "notices": [*old.get("notices", []), notice],
-        }
+        | {"spec": spec, "retuned": [*old.get("retuned", []), record]}
+        | evidence.to_manifest()
     )
     return manifest
 
