@@ -84,7 +84,10 @@ def _neighbours(view: CaseView) -> Html:
          "; ".join(f"{k} = {str(v)[:80]}" for k, v in n.inputs.items())]
         for n in view.neighbours
     ]  # fmt: skip
-    caption = "Nearest labelled reference rows (held-out rows the bundle keeps; 0 is identical)"
+    caption = (
+        "Nearest labelled rows (held-out rows the bundle keeps, at distances scaled by the "
+        "training spread; 0 is identical)"
+    )
     return Html(
         f'<section class="near">{table(["true label", "distance", "inputs"], rows, caption)}'
         "</section>"
@@ -137,10 +140,15 @@ def _flash(flash: Flash | None) -> Html:
 
 def _legend(rows: int) -> Html:
     if rows <= 0:
-        return Html("")
+        return Html(
+            '<p class="legend">This bundle was saved before prudent kept what its training rows '
+            "held: no value is marked.</p>"
+        )
     return Html(
-        f'<p class="legend">Marked: outside the {rows} held-out rows the bundle keeps as its '
-        "reference (not the training rows, which it does not keep).</p>"
+        f'<p class="legend">Marked: values outside what the {rows} training rows held. Unknown '
+        "to the model: a number beyond the training range by more than three interquartile "
+        "ranges, or of a sign never seen; a category never seen; an empty or out-of-vocabulary "
+        "text.</p>"
     )
 
 
@@ -168,7 +176,8 @@ def case_html(
     flash
         What the last action did.
     seen_rows
-        How many reference rows mark unusual values (the legend; 0 leaves it out).
+        How many training rows the marks compare with (the legend; 0: the bundle keeps no
+        training values, and the legend says nothing is marked).
 
     Returns
     -------

@@ -23,7 +23,7 @@ from prudent.api._pages import csrf_token, html_response, page_html, read_form
 from prudent.api._review_html import Flash, case_html, empty_html, review_body
 from prudent.api._v2 import service_of
 from prudent.errors import FeedbackError, PrudentError, UnknownPredictionError
-from prudent.feedback import NearestRows, SeenValues, case_view, label_case, set_aside_case
+from prudent.feedback import NearestRows, case_view, label_case, set_aside_case
 from prudent.serve import Predictor
 from prudent.store import CaseStatus, ReviewCase
 
@@ -37,16 +37,13 @@ def _predictor(request: Request) -> Predictor:
     return service.predictor_for(service.settings.model_name)
 
 
-def _reference_rows(
-    request: Request, predictor: Predictor
-) -> tuple[SeenValues, NearestRows | None]:
-    """The bundle's reference values and rows, read once per bundle version."""
+def _nearest_rows(request: Request, predictor: Predictor) -> NearestRows | None:
+    """The bundle's labelled evidence rows, read once per bundle version."""
     bundle = predictor.bundle
     cached = getattr(request.app.state, "review_rows", None)
     if cached is None or cached[0] != bundle.version:
-        rows = (SeenValues.from_bundle(bundle), NearestRows.from_bundle(bundle))
-        cached = request.app.state.review_rows = (bundle.version, rows)
-    found: tuple[SeenValues, NearestRows | None] = cached[1]
+        cached = request.app.state.review_rows = (bundle.version, NearestRows.from_bundle(bundle))
+    found: NearestRows | None = cached[1]
     return found
 
 
@@ -83,10 +80,11 @@ async def _answer(
     if case is None:
         inner = empty_html(csrf, last=last, flash=flash)
     else:
-        seen, nearest = _reference_rows(request, predictor)
+        seen, nearest = predictor.bundle.model.training_values, _nearest_rows(request, predictor)
         view = case_view(case, predictor.bundle.schema, seen, nearest)
         classes = [str(c) for c in predictor.classes]
-        inner = case_html(view, classes, csrf, last=last, flash=flash, seen_rows=seen.rows)
+        rows = 0 if seen is None else seen.rows
+        inner = case_html(view, classes, csrf, last=last, flash=flash, seen_rows=rows)
     if request.headers.get("hx-request") == "true":
         response = html_response(request, inner)
         if case is not None:

@@ -9,11 +9,18 @@ from typing import TYPE_CHECKING, Any
 
 from prudent._json import json_value
 from prudent.bundle._evidence import FitEvidence
+from prudent.models._training_values import MARGIN
 
 if TYPE_CHECKING:
     from prudent.pipeline import FitResult
 
-__all__ = ["FORMAT_VERSION", "build_manifest", "fit_evidence", "running_versions"]
+__all__ = [
+    "FORMAT_VERSION",
+    "build_manifest",
+    "fit_evidence",
+    "running_versions",
+    "training_values_section",
+]
 
 FORMAT_VERSION = 1
 _LIBRARIES = ("prudent", "scikit-learn", "numpy", "scipy", "pandas", "lightgbm", "skops")
@@ -58,6 +65,24 @@ def fit_evidence(result: FitResult) -> FitEvidence:
     return FitEvidence.from_manifest(json_value(found))
 
 
+def training_values_section(result: FitResult) -> dict[str, Any] | None:
+    """What the unknown-values check covers, and how many locked-test rows it flags.
+
+    The flagged share of the locked-test rows the bundle keeps (drawn like the training rows)
+    is the rate at which ordinary inputs are flagged.
+    """
+    seen = result.model.training_values
+    if seen is None:
+        return None
+    out: dict[str, Any] = {"columns": dict(seen.describe()), "training_rows": seen.rows}
+    out["margin"] = f"{MARGIN:g} interquartile ranges beyond the training range; a new sign"
+    if result.test_frame is not None and len(result.test_frame):
+        flagged = seen.columns(result.test_frame)
+        out["test_rows"] = len(flagged)
+        out["test_rows_flagged"] = sum(1 for names in flagged if names)
+    return out
+
+
 def build_manifest(result: FitResult) -> dict[str, Any]:
     """The manifest of a fit's bundle, without the ``files`` section (added on save)."""
     spec = result.spec
@@ -71,6 +96,7 @@ def build_manifest(result: FitResult) -> dict[str, Any]:
             "schema": result.schema.to_dict(),
             "spec": {k: v for k, v in vars(spec).items() if k != "rules"},
             **fit_evidence(result).to_manifest(),
+            "training_values": training_values_section(result),
             "fit_seconds": round(result.seconds, 2),
         }
     )

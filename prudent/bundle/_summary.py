@@ -86,10 +86,28 @@ def summary_text(manifest: dict[str, Any], version: str, path: object) -> str:
         *[f"  {m:<18} {point}  ({ci})" for m, point, ci in _metric_rows(test)],
         "Promises, checked on the locked test:",
         *[f"  [{k:>3}] {n}: promised {p}, measured {m}" for n, p, m, k in _promise_rows(ev)],
+        _unknown_line(manifest),
         "Notices:",
         *[f"  • {n}" for n in ev.notices],
     ]
     return "\n".join(lines)
+
+
+def _unknown_line(manifest: dict[str, Any]) -> str:
+    """What the ``unknown_values`` flag checks, or that an older bundle cannot set it."""
+    seen = manifest.get("training_values")
+    if not seen:
+        return (
+            "Unknown values: not checked — this bundle was saved before prudent kept its "
+            "training values (unknown_values stays empty and the review page marks nothing; "
+            "refit to get them)."
+        )
+    c = seen["columns"]
+    checked = f"{c['numeric']} numeric, {c['categorical']} categorical, {c['text']} text"
+    flagged = ""
+    if seen.get("test_rows"):
+        flagged = f"; {seen['test_rows_flagged']} of {seen['test_rows']} locked-test rows flagged"
+    return f"Unknown values: checked on {checked} column(s){flagged}."
 
 
 def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> str:

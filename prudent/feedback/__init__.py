@@ -6,8 +6,8 @@ highest expected cost when the bundle has a cost matrix, :func:`cost_table`) and
 deterministic audit slice of accepted predictions. The queue itself (cases, leases, claims)
 is persisted by :mod:`prudent.store`; labels go through its feedback log.
 :func:`case_dict` is a case as JSON data, for the command line; :func:`case_view` is a case
-as the review page shows it (fields by name, values outside the reference rows' range marked
-by :class:`SeenValues`); :func:`set_aside_case` skips or flags a case for both;
+as the review page shows it (fields by name, values the training rows never held marked by
+:func:`field_notes`); :func:`set_aside_case` skips or flags a case for both;
 :func:`label_rate` counts the labels received lately (the dashboard's);
 :func:`ingest_labels` records labels row by row and reports each row's :class:`LabelOutcome`
 (``prudent feedback`` and ``POST /feedback`` call it). Label Studio:
@@ -18,7 +18,7 @@ reads an export back as labels.
 from __future__ import annotations
 
 from prudent.feedback._actions import ASIDE, label_case, set_aside_case
-from prudent.feedback._case_view import REASON_TEXT, CaseView, FieldView, SeenValues, case_view
+from prudent.feedback._case_view import REASON_TEXT, CaseView, FieldView, case_view, field_notes
 from prudent.feedback._ingest import LabelOutcome, ingest_labels, outcome_counts
 from prudent.feedback._labelstudio import (
     LabelStudioLabels,
@@ -43,11 +43,11 @@ __all__ = [
     "NearestRows",
     "Neighbour",
     "QueuePolicy",
-    "SeenValues",
     "audit_draw",
     "case_dict",
     "case_view",
     "cost_table",
+    "field_notes",
     "ingest_labels",
     "label_case",
     "label_rate",

@@ -1,28 +1,26 @@
 """A review case as people read it: fields by name, unusual values marked, the model's answer.
 
-What counts as unusual comes from the rows the bundle keeps as evidence
-(``test_rows.parquet``: up to 2,000 rows of the locked test set, drawn like the training
-data): a number outside their range, or a category none of them has, is marked. The bundle
-keeps no copy of its training rows, so this is the range of those rows, and the page says so.
+What counts as unusual comes from what the training rows held, kept in the bundle's model
+(:class:`prudent.models.TrainingValues`): a number outside the training range (said to be
+unknown to the model beyond its margin), a category never seen, an empty or out-of-vocabulary
+text is marked. A bundle saved before prudent kept them marks nothing, and the page says so.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
-from prudent.data import Role, Schema
-from prudent.feedback._neighbours import NearestRows, Neighbour, category_key
+from prudent.data import Schema, validate_frame
+from prudent.errors import DataError
+from prudent.feedback._neighbours import NearestRows, Neighbour
+from prudent.models import TrainingValues
 from prudent.store import ReviewCase
 
-if TYPE_CHECKING:
-    from prudent.bundle import Bundle
-
-__all__ = ["REASON_TEXT", "CaseView", "FieldView", "SeenValues", "case_view"]
+__all__ = ["REASON_TEXT", "CaseView", "FieldView", "case_view", "field_notes"]
 
 REASON_TEXT: dict[str, str] = {
     "low_confidence": "the model's confidence is below the threshold it was fitted to keep",
@@ -34,129 +32,50 @@ REASON_TEXT: dict[str, str] = {
 }
 """Why a case is in the queue, in words, by reason."""
 
-_EVIDENCE = "test_rows.parquet"
-_CATEGORY_LIMIT = 1000
 
+def field_notes(
+    inputs: Mapping[str, Any], schema: Schema, seen: TrainingValues | None
+) -> dict[str, str]:
+    """Say, per input field, how its value compares with the training rows (empty: usual).
 
-@dataclass(frozen=True, slots=True)
-class SeenValues:
-    """The values the model's reference rows hold, per input column.
+    The inputs are read as a prediction reads them (``validate_frame``), then compared with
+    the training values the bundle keeps (:class:`prudent.models.TrainingValues`): a number
+    outside the training range, beyond its margin or not, an unseen category, an empty or
+    out-of-vocabulary text.
 
     Parameters
     ----------
-    ranges
-        ``column → (lowest, highest)`` for numeric columns.
-    categories
-        ``column → the set of values seen`` for categorical and boolean columns.
-    rows
-        How many reference rows they come from (0: nothing is marked).
-    booleans
-        The boolean columns (``1``, ``"yes"`` and ``True`` are the same value there).
+    inputs
+        A case's inputs, as received.
+    schema
+        The bundle's schema.
+    seen
+        The bundle's training values; None (an older bundle) marks nothing.
+
+    Returns
+    -------
+    dict of str to str
+        Column → note, for the columns with one.
+
+    Examples
+    --------
+    >>> from prudent.data import infer_schema
+    >>> from prudent.models import TrainingValues
+    >>> f = pd.DataFrame({"x": [1.0, 3.0, 2.0, 5.0], "c": ["a", "b", "a", "b"], "y": [0, 1, 0, 1]})
+    >>> schema = infer_schema(f, "y", categorical=["c"])
+    >>> seen = TrainingValues.fit(f.drop(columns="y"), schema)
+    >>> field_notes({"x": "5.5", "c": "z"}, schema, seen)
+    {'x': 'above the training range (max 5)', 'c': 'a category never seen in training: \
+unknown to the model'}
     """
-
-    ranges: Mapping[str, tuple[float, float]] = field(default_factory=dict)
-    categories: Mapping[str, frozenset[str]] = field(default_factory=dict)
-    rows: int = 0
-    booleans: frozenset[str] = frozenset()
-
-    @classmethod
-    def from_frame(cls, frame: pd.DataFrame, schema: Schema) -> SeenValues:
-        """Collect the ranges and categories of ``frame``'s input columns.
-
-        Parameters
-        ----------
-        frame
-            Reference rows.
-        schema
-            The column roles (text and unknown columns are left out).
-
-        Returns
-        -------
-        SeenValues
-            Per column.
-
-        Examples
-        --------
-        >>> from prudent.data import infer_schema
-        >>> f = pd.DataFrame({"x": [1.0, 3.0, 2.0], "c": ["a", "b", "a"], "y": [0, 1, 0]})
-        >>> seen = SeenValues.from_frame(f, infer_schema(f, "y", categorical=["c"]))
-        >>> seen.ranges["x"], sorted(seen.categories["c"])
-        ((1.0, 3.0), ['a', 'b'])
-        """
-        ranges: dict[str, tuple[float, float]] = {}
-        categories: dict[str, frozenset[str]] = {}
-        for spec in schema.features:
-            if spec.name not in frame.columns:
-                continue
-            column = frame[spec.name].dropna()
-            if spec.role is Role.numeric and len(column):
-                values = pd.to_numeric(column, errors="coerce").dropna()
-                if len(values):
-                    ranges[spec.name] = (float(values.min()), float(values.max()))
-            elif spec.role in (Role.categorical, Role.boolean):
-                boolean = spec.role is Role.boolean
-                seen = {category_key(v, boolean) for v in column.unique()[:_CATEGORY_LIMIT]}
-                categories[spec.name] = frozenset(seen)
-        booleans = frozenset(schema.names(Role.boolean))
-        return cls(ranges, categories, len(frame), booleans)
-
-    @classmethod
-    def from_bundle(cls, bundle: Bundle) -> SeenValues:
-        """Read the reference rows a saved bundle keeps; nothing when it keeps none.
-
-        Parameters
-        ----------
-        bundle
-            A loaded bundle.
-
-        Returns
-        -------
-        SeenValues
-            Empty (marks nothing) for an unsaved bundle or one without evidence rows.
-        """
-        path = None if bundle.path is None else bundle.path / _EVIDENCE
-        if path is None or not path.is_file():
-            return cls()
-        return cls.from_frame(pd.read_parquet(path), bundle.schema)
-
-    def note(self, name: str, value: Any) -> str:
-        """Say why ``value`` of column ``name`` is unusual; empty when it is not.
-
-        Parameters
-        ----------
-        name
-            The column.
-        value
-            The value received.
-
-        Returns
-        -------
-        str
-            E.g. ``"above the reference rows (max 7.9)"``, ``"a category not in the
-            reference rows"``, or ``""``.
-        """
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            return ""
-        if name in self.ranges:
-            low, high = self.ranges[name]
-            number = _number(value)
-            if number is not None and number < low:
-                return f"below the reference rows (min {low:g})"
-            if number is not None and number > high:
-                return f"above the reference rows (max {high:g})"
-        elif name in self.categories and (
-            category_key(value, name in self.booleans) not in self.categories[name]
-        ):
-            return "a category not in the reference rows"
-        return ""
-
-
-def _number(value: Any) -> float | None:
+    if seen is None:
+        return {}
     try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(number) else number
+        X, _ = validate_frame(pd.DataFrame([dict(inputs)]), schema)
+    except DataError:  # a case logged under another schema: nothing to compare
+        return {}
+    notes = {str(n): seen.note(str(n), X.at[0, n]) for n in X.columns}
+    return {n: note for n, note in notes.items() if note}
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,7 +123,10 @@ class CaseView:
 
 
 def case_view(
-    case: ReviewCase, schema: Schema, seen: SeenValues, nearest: NearestRows | None = None
+    case: ReviewCase,
+    schema: Schema,
+    seen: TrainingValues | None,
+    nearest: NearestRows | None = None,
 ) -> CaseView:
     """Build what the page shows of ``case``.
 
@@ -215,7 +137,7 @@ def case_view(
     schema
         The bundle's schema: the fields' order and roles.
     seen
-        The reference values, to mark unusual ones.
+        The bundle's training values, to mark unusual ones (None: nothing is marked).
     nearest
         The bundle's labelled reference rows, to show the nearest three.
 
@@ -227,9 +149,9 @@ def case_view(
     r = case.record
     roles = {c.name: str(c.role) for c in schema.features}
     names = [c.name for c in schema.features] + [k for k in r.inputs if k not in roles]
+    notes = field_notes(r.inputs, schema, seen)
     fields = tuple(
-        FieldView(n, roles.get(n, "other"), r.inputs.get(n), seen.note(n, r.inputs.get(n)))
-        for n in names
+        FieldView(n, roles.get(n, "other"), r.inputs.get(n), notes.get(n, "")) for n in names
     )
     ranked = tuple(sorted(r.probabilities.items(), key=lambda kv: -kv[1]))
     suggestion = r.prediction if r.prediction is not None else (ranked[0][0] if ranked else None)

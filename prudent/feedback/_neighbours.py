@@ -3,7 +3,9 @@
 A bundle keeps no training rows; it keeps up to 2,000 labelled rows of its locked test set
 (``test_rows.parquet``, drawn like the training data). The nearest of them are found with a
 distance that needs no fitted model: per column, a number's difference in units of that
-column's spread (interquartile range, else standard deviation), capped at 1; a category's or
+column's spread (its interquartile range in training, from the training values the bundle
+keeps; in the rows themselves for a bundle saved before it kept them; else the standard
+deviation), capped at 1; a category's or
 boolean's mismatch (0 or 1); a text's word-set Jaccard distance; the mean over the columns
 both rows have.
 """
@@ -19,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from prudent.data import Role, Schema
+from prudent.models import TrainingValues
 
 if TYPE_CHECKING:
     from prudent.bundle import Bundle
@@ -69,9 +72,14 @@ class NearestRows:
         Reference rows with their inputs and a ``__label__`` column.
     schema
         The column roles.
+    seen
+        The training values the bundle keeps: the numbers' spreads come from the training
+        rows' quartiles (else from ``frame``'s).
     """
 
-    def __init__(self, frame: pd.DataFrame, schema: Schema) -> None:
+    def __init__(
+        self, frame: pd.DataFrame, schema: Schema, seen: TrainingValues | None = None
+    ) -> None:
         self.frame = frame.reset_index(drop=True)
         self.schema = schema
         self.columns = [c for c in schema.features if c.name in frame.columns]
@@ -79,7 +87,10 @@ class NearestRows:
         for c in self.columns:
             if c.role is Role.numeric:
                 values = pd.to_numeric(self.frame[c.name], errors="coerce")
-                spread = float(values.quantile(0.75) - values.quantile(0.25))
+                quartiles = values.quantile([0.25, 0.75]).to_numpy()
+                if seen is not None and c.name in seen.numbers:
+                    quartiles = seen.numbers[c.name][1:3]
+                spread = float(quartiles[1] - quartiles[0])
                 self.scales[c.name] = spread if spread > 0 else float(values.std() or 1.0)
 
     @classmethod
@@ -89,7 +100,9 @@ class NearestRows:
         if path is None or not path.is_file():
             return None
         frame = pd.read_parquet(path)
-        return cls(frame, bundle.schema) if _LABEL in frame.columns and len(frame) else None
+        if _LABEL not in frame.columns or not len(frame):
+            return None
+        return cls(frame, bundle.schema, bundle.model.training_values)
 
     def _column_distance(self, name: str, role: Role, value: Any) -> np.ndarray[Any, Any]:
         column = self.frame[name]

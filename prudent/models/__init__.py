@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     )
     from prudent.models._rules import RuleMatches, RuleSet
     from prudent.models._thresholds import CostPolicy, ThresholdChoice, select_threshold
+    from prudent.models._training_values import TrainingValues
 
 _LAZY = {
     "BuildContext": "prudent.models._candidates",
@@ -73,6 +74,7 @@ _LAZY = {
     "ShippedClassifier": "prudent.models._export",
     "StackedEnsemble": "prudent.models._ensembles",
     "ThresholdChoice": "prudent.models._thresholds",
+    "TrainingValues": "prudent.models._training_values",
     "WeightedEnsemble": "prudent.models._ensembles",
     "candidate_specs": "prudent.models._candidates",
     "choose_ensemble": "prudent.models._ensembles",
@@ -117,6 +119,7 @@ __all__ = [
     "ShippedClassifier",
     "StackedEnsemble",
     "ThresholdChoice",
+    "TrainingValues",
     "WeightedEnsemble",
     "candidate_specs",
     "choose_ensemble",

@@ -427,6 +427,7 @@ def decide(
     rule_matches: RuleMatches | None = None,
     failure: str | None = None,
     n_rows: int | None = None,
+    unknown_values: Sequence[Sequence[str]] | ObjArray | None = None,
 ) -> Decisions:
     """Turn probabilities, OOD scores and rule matches into decisions, for every row.
 
@@ -452,6 +453,10 @@ def decide(
         no backup probabilities either, they go to review.
     n_rows
         The number of rows, needed only when no probabilities and no rule matches are given.
+    unknown_values
+        Per row, the input columns holding a value the training rows never held
+        (``TrainingValues.columns``); the reason of such a row names them. They change no
+        decision.
 
     Returns
     -------
@@ -490,10 +495,25 @@ def decide(
     b = None if backup_proba is None else _matrix(backup_proba, "backup_proba", cls.size, n)
     rules = _rules(rule_matches, n, cls.tolist())
     if failure is not None:
-        return _degraded(policy, cls, b, rules, failure)
+        return _noted(_degraded(policy, cls, b, rules, failure), unknown_values)
     assert primary_proba is not None  # checked above: no failure, so probabilities
     p = _matrix(primary_proba, "primary_proba", cls.size, None)
     ood = None if ood_score is None else np.asarray(ood_score, dtype=float).reshape(-1)
     if ood is not None and (ood.shape != (n,) or np.isnan(ood).any()):
         raise DataError(f"ood_score must hold {n} numbers, none nan; got shape {ood.shape}.")
-    return _cascade(policy, cls, p, b, ood, rules)
+    return _noted(_cascade(policy, cls, p, b, ood, rules), unknown_values)
+
+
+def _noted(d: Decisions, unknown: Sequence[Sequence[str]] | ObjArray | None) -> Decisions:
+    """``d`` with each reason naming the row's unknown values, if any."""
+    if unknown is None:
+        return d
+    names_of = list(unknown)
+    if len(names_of) != len(d):
+        raise DataError(f"unknown_values has {len(names_of)} rows, but the decisions {len(d)}.")
+    for i, names in enumerate(names_of):
+        if names:
+            d.reason[i] = f"{d.reason[i]}; unknown values (never seen in training): " + ", ".join(
+                names
+            )
+    return d

@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from prudent._typing import FloatArray, Labels, ProbaMatrix
 from prudent.models._cascade import CascadePolicy, decide
 from prudent.models._decisions import Decisions
 from prudent.models._predictions import Predictions
+from prudent.models._training_values import TrainingValues
 
 __all__ = ["GuardedModel", "RawScores"]
 
@@ -61,6 +63,9 @@ class GuardedModel:
         The cascade policy (thresholds), or None to accept every prediction.
     rules
         A rule set evaluated before any model, or None.
+    training_values
+        What the training rows held per input column (:class:`TrainingValues`), to flag
+        unknown values; None in a bundle saved before prudent kept it (nothing is flagged).
     """
 
     def __init__(
@@ -76,6 +81,7 @@ class GuardedModel:
         conformal: Any = None,
         policy: Any = None,
         rules: Any = None,
+        training_values: TrainingValues | None = None,
     ) -> None:
         self.classes = np.asarray(classes)
         self.primary = primary
@@ -87,6 +93,7 @@ class GuardedModel:
         self.conformal = conformal
         self.policy = policy
         self.rules = rules
+        self.training_values = training_values
 
     def _raw(self, model: Any, X: pd.DataFrame) -> ProbaMatrix:
         return self._full(model, np.asarray(model.predict_proba(X), dtype=np.float64))
@@ -138,6 +145,7 @@ class GuardedModel:
     def __setstate__(self, state: dict[str, Any]) -> None:
         """Restore the saved state, the shared backup included."""
         shared = state.pop("backup_in_primary", None)
+        self.training_values = None  # absent from bundles saved before it was kept
         self.__dict__.update(state)
         if shared is not None:
             parts = [self.primary, *getattr(self.primary, "estimators_", [])]
@@ -191,6 +199,7 @@ class GuardedModel:
     def decide_scores(self, X: pd.DataFrame, s: RawScores, *, rules: Any) -> Predictions:
         """The predictions for rows whose :meth:`scores` are already computed."""
         conf = s.primary.max(axis=1)
+        unknown = self.unknown_values(X)
         d = decide(
             self.policy if self.policy is not None else _ACCEPT_ALL,
             classes=self._names,
@@ -198,6 +207,7 @@ class GuardedModel:
             backup_proba=s.backup,
             ood_score=s.ood_score,
             rule_matches=_matches(rules, X),
+            unknown_values=unknown,
         )
         ood_score = s.ood_score if s.ood_score is not None else np.full(len(X), np.nan)
         ood_threshold = getattr(self.ood, "threshold_", math.inf) if self.ood else math.inf
@@ -214,7 +224,13 @@ class GuardedModel:
             np.asarray(sets),
             d,
             class_weights=self._weights,
+            unknown_values=unknown,
         )
+
+    def unknown_values(self, X: pd.DataFrame) -> npt.NDArray[np.object_] | None:
+        """Per validated row, the columns whose value training never held; None unchecked."""
+        seen = self.training_values
+        return None if seen is None or not len(X) else seen.columns(X)
 
     def backup_predictions(self, X: pd.DataFrame, failure: str) -> Predictions:
         """The degraded path: the primary gave nothing (``failure`` says why).
@@ -231,14 +247,16 @@ class GuardedModel:
         if self.backup is None:
             raise ValueError("the model has no backup")
         proba = self._proba(self.backup, self.backup_calibrator, X)
+        unknown = self.unknown_values(X)
         d = decide(
             self.policy or _ACCEPT_ALL,
             classes=self._names,
             backup_proba=proba,
             rule_matches=_matches(self.rules, X),
             failure=failure,
+            unknown_values=unknown,
         )
-        return self._answer(len(X), proba, d)
+        return self._answer(len(X), proba, d, unknown)
 
     def no_predictions(self, n_rows: int, failure: str) -> Predictions:
         """Neither model answered (``failure`` says why): every row goes to review."""
@@ -249,7 +267,9 @@ class GuardedModel:
     def _names(self) -> list[str]:
         return [str(c) for c in self.classes]  # rules and decide speak class names
 
-    def _answer(self, n: int, proba: ProbaMatrix | None, d: Decisions) -> Predictions:
+    def _answer(
+        self, n: int, proba: ProbaMatrix | None, d: Decisions, unknown: Any = None
+    ) -> Predictions:
         k = len(self.classes)
         shown = np.full((n, k), np.nan) if proba is None else proba
         sets = (
@@ -257,7 +277,14 @@ class GuardedModel:
         )
         no_ood = np.full(n, np.nan)
         return Predictions(
-            self.classes, shown, no_ood, np.zeros(n, bool), sets, d, class_weights=self._weights
+            self.classes,
+            shown,
+            no_ood,
+            np.zeros(n, bool),
+            sets,
+            d,
+            class_weights=self._weights,
+            unknown_values=unknown,
         )
 
     @property

@@ -73,6 +73,11 @@ class Predictions:
         The label rule of the policy (``CascadePolicy.class_weights``): a row without a
         decided label shows the class of highest ``weight * probability``; ``None``: the top
         class.
+    unknown_values
+        Per row, the tuple of input columns holding a value the training rows never held
+        (``TrainingValues``: beyond the range seen plus its margin, an unseen category, an
+        empty or out-of-vocabulary text); ``None`` when not checked (a bundle saved before
+        prudent kept its training values, or no input rows).
 
     Examples
     --------
@@ -96,6 +101,7 @@ class Predictions:
     prediction_set: BoolArray
     decisions: Decisions
     class_weights: tuple[float, ...] | None = None
+    unknown_values: npt.NDArray[np.object_] | None = None
 
     def _shown_index(self, shown: Any) -> npt.NDArray[np.int64]:
         P = self.probabilities[shown]
@@ -136,6 +142,16 @@ class Predictions:
             if label is not None and label in by_name:
                 top[i] = self.probabilities[i, by_name[label]]
         return top
+
+    @property
+    def unknown_columns(self) -> npt.NDArray[np.object_]:
+        """Each row's columns with an unknown value, comma-separated; ``None`` when none."""
+        out = np.full(len(self), None, dtype=object)
+        if self.unknown_values is not None:
+            for i, names in enumerate(self.unknown_values.tolist()):
+                if names:
+                    out[i] = ", ".join(names)
+        return out
 
     @property
     def decision(self) -> npt.NDArray[np.object_]:
@@ -258,6 +274,16 @@ OUTPUT_COLUMNS: tuple[OutputColumn, ...] = (
         "is_ood", ColumnKind.FLAG, "Whether the row is out of distribution.", lambda p: p.is_ood
     ),
     OutputColumn(
+        "unknown_values",
+        ColumnKind.TEXT,
+        "The input columns holding a value the training rows never held (beyond the range "
+        "seen plus a margin of three interquartile ranges, a sign never seen, an unseen "
+        "category, an empty or out-of-vocabulary text), comma-separated; null when none, or "
+        "when the bundle keeps no training values.",
+        lambda p: p.unknown_columns,
+        nullable=True,
+    ),
+    OutputColumn(
         "prediction_set",
         ColumnKind.LABELS,
         "The labels the true one is among, at the bundle's conformal coverage.",
@@ -335,8 +361,10 @@ def output_columns(classes: Labels | list[Any]) -> list[str]:
     --------
     >>> output_columns(["no", "yes"])[:4]
     ['prediction', 'confidence', 'proba_no', 'proba_yes']
-    >>> output_columns(["no", "yes"])[4:]
-    ['ood_score', 'is_ood', 'prediction_set', 'decision', 'reason', 'defer_reason']
+    >>> output_columns(["no", "yes"])[4:7]
+    ['ood_score', 'is_ood', 'unknown_values']
+    >>> output_columns(["no", "yes"])[7:]
+    ['prediction_set', 'decision', 'reason', 'defer_reason']
     """
     return [f.name for f in output_fields(classes)]
 
@@ -373,6 +401,6 @@ def _frame_values(f: OutputField, p: Predictions, lists: bool = False) -> Any:
         sets, rows = _distinct_sets(values, p.classes)
         texts = [json.dumps(s) for s in sets]
         return [texts[i] for i in rows]
-    if f.kind is ColumnKind.TEXT:
-        return np.asarray([None if v is None else str(v) for v in values], dtype=object)
+    if f.kind is ColumnKind.TEXT:  # pandas' text dtype even when every row is missing
+        return pd.array([None if v is None else str(v) for v in values], dtype="str")
     return values

@@ -30,6 +30,7 @@ from prudent.models._ood import OODDetector
 from prudent.models._ood_space import ood_detectors, ood_feature_map
 from prudent.models._rules import RuleSet
 from prudent.models._selection import FALLBACK, choose_primary
+from prudent.models._training_values import TrainingValues
 from prudent.pipeline._engine import Budget, CandidateRun, predict_proba_aligned
 from prudent.pipeline._promises import measure_promises
 from prudent.pipeline._reporter import Reporter
@@ -273,6 +274,7 @@ def _guard(
             conformal=conformal,
             policy=policy,
             rules=_rules(spec, data),
+            training_values=TrainingValues.fit(data.X_train, data.schema, seed=spec.seed),
         )
         advance()
     sections = _sections(_diversity(runs, y), chosen, calib, thresholds, ood.detector, spec)

@@ -168,6 +168,10 @@ class PredictionRecord:
     defer_reason
         Why the row went to review (``"low_confidence"``, ``"rule"``, …); ``None`` when it
         did not, and for reviews logged before the reason was recorded.
+    unknown_values
+        The input columns holding a value the training rows never held, comma-separated;
+        ``None`` when none, when the bundle keeps no training values, and for rows logged
+        before it was recorded.
     latency_ms
         Time spent producing the prediction.
     id
@@ -195,6 +199,7 @@ class PredictionRecord:
     prediction_set: tuple[str, ...] = ()
     reason: str = ""
     defer_reason: DeferReason | None = None
+    unknown_values: str | None = None
     latency_ms: float | None = None
     id: str = field(default_factory=new_prediction_id)
     created_at: datetime = field(default_factory=utc_now)
@@ -223,6 +228,7 @@ class PredictionRecord:
         put(self, "ood_score", _optional_float(self.ood_score))
         put(self, "latency_ms", _optional_float(self.latency_ms))
         put(self, "is_ood", bool(self.is_ood))
+        put(self, "unknown_values", self.unknown_values or None)
         put(self, "created_at", as_utc(self.created_at, "PredictionRecord.created_at"))
 
 

@@ -48,6 +48,7 @@ def record_from_row(row: Any) -> PredictionRecord:
         decision=row.decision,
         reason=row.reason,
         defer_reason=row.defer_reason,
+        unknown_values=row.unknown_values,
         latency_ms=row.latency_ms,
     )
 

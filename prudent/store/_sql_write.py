@@ -65,6 +65,7 @@ def row_of(record: PredictionRecord, entry: QueueEntry | None = None) -> dict[st
         "decision": record.decision.value,
         "reason": record.reason,
         "defer_reason": None if record.defer_reason is None else record.defer_reason.value,
+        "unknown_values": record.unknown_values,
         "latency_ms": record.latency_ms,
     }
     if entry is not None:

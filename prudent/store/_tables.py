@@ -80,6 +80,7 @@ predictions = sa.Table(
     sa.Column("decision", sa.String(16), nullable=False),
     sa.Column("reason", sa.Text(), nullable=False),
     sa.Column("defer_reason", sa.String(32), nullable=True),
+    sa.Column("unknown_values", sa.Text(), nullable=True),
     sa.Column("latency_ms", sa.Float(), nullable=True),
     sa.Index("ix_predictions_created_at", "created_at", "id"),
     sa.Index("ix_predictions_model_version", "model_version", "created_at"),

@@ -200,7 +200,7 @@ def test_type_ahead_picks_a_class_among_many(browser: Any) -> None:
     from prudent.api._pages import page_html
     from prudent.api._review_html import case_html
     from prudent.data import infer_schema
-    from prudent.feedback import SeenValues, case_view
+    from prudent.feedback import case_view
     from prudent.store import PredictionRecord, ReviewCase
 
     classes = [f"class-{name}" for name in "abcdefghijkl"]
@@ -208,7 +208,7 @@ def test_type_ahead_picks_a_class_among_many(browser: Any) -> None:
                               probabilities={c: 1 / 12 for c in classes}, prediction=None,
                               decision="review", defer_reason="low_confidence")  # fmt: skip
     schema = infer_schema(pd.DataFrame({"x": [1.0, 2.0], "y": ["a", "b"]}), "y")
-    view = case_view(ReviewCase(record=record, reason="low_confidence"), schema, SeenValues())
+    view = case_view(ReviewCase(record=record, reason="low_confidence"), schema, None)
     markup = page_html("t", case_html(view, classes, "token"), scripts=("review.js",))
     assert markup.count('data-key=""') == 3 and 'id="typeahead"' in markup
     posted: list[str] = []

@@ -16,7 +16,7 @@ from prudent.api import create_app
 from prudent.api._pages import CSP
 from prudent.bundle import Bundle
 from prudent.config import Settings
-from prudent.feedback import NearestRows, SeenValues
+from prudent.feedback import NearestRows, field_notes
 from prudent.monitor import AlertState, load_rules
 from prudent.store import AlertStore, CaseStatus, SqlPredictionLog
 from tests.api.conftest import Tokens, wait_ready
@@ -89,9 +89,10 @@ def test_review_page_escapes_input_and_sets_csp(
     assert page.status_code == 200 and page.headers["content-security-policy"] == CSP
     assert _case_id(page.text) == ids[0]  # out of distribution: served first
     assert SCRIPT not in page.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
-    assert "a category not in the reference rows" in page.text
-    assert "above the reference rows (max" in page.text
-    assert "Nearest labelled reference rows" in page.text
+    assert "a category never seen in training: unknown to the model" in page.text
+    assert "above the training range (max 7.9) beyond its margin of" in page.text
+    assert "Marked: values outside what the 120 training rows held" in page.text
+    assert "Nearest labelled rows" in page.text
     assert "<script" not in page.text.replace('<script src="/static/', "")
     assert log.review_case(ids[0]).claimed_by == "reviewer"
 
@@ -143,14 +144,21 @@ def test_skip_flag_and_undo_then_correct(
     assert [e.label for e in log.feedback_history(third)] == ["setosa", "virginica"]
 
 
-def test_seen_values_mark_what_the_reference_rows_never_held(mixed_bundle: Bundle) -> None:
-    seen = SeenValues.from_bundle(mixed_bundle)
-    low, high = seen.ranges["petal_length_(cm)"]
-    assert seen.rows > 0 and low < high
-    assert seen.note("petal_length_(cm)", high * 2).startswith("above the reference rows (max")
-    assert seen.note("petal_length_(cm)", (low + high) / 2) == ""
-    assert seen.note("petal_size", "enormous") == "a category not in the reference rows"
-    assert seen.note("petal_size", "large") == "" and seen.note("wide_sepal", True) == ""
+def test_field_notes_compare_with_the_training_values(mixed_bundle: Bundle) -> None:
+    seen = mixed_bundle.model.training_values
+    assert seen is not None and seen.rows == 120  # the training split: 150 rows less the test
+    low, _, _, high = seen.numbers["petal_length_(cm)"]
+    schema = mixed_bundle.schema
+    notes = field_notes({"petal_length_(cm)": high * 5, "petal_size": "enormous"}, schema, seen)
+    assert notes["petal_length_(cm)"].startswith(f"above the training range (max {high:g}) beyond")
+    assert notes["petal_size"] == "a category never seen in training: unknown to the model"
+    inside = {"petal_length_(cm)": (low + high) / 2, "petal_size": "large", "wide_sepal": "yes"}
+    assert field_notes(inside, schema, seen) == {}
+    past = field_notes({"petal_length_(cm)": high + 0.1}, schema, seen)  # inside the margin
+    assert past == {"petal_length_(cm)": f"above the training range (max {high:g})"}
+    negative = field_notes({"sepal_width_(cm)": -1}, schema, seen)["sepal_width_(cm)"]
+    assert negative.endswith("of a sign never seen in training: unknown to the model")
+    assert field_notes({"petal_size": "enormous"}, schema, None) == {}  # an older bundle
 
 
 def test_dashboard_shows_the_queue_labels_and_realised_accuracy(

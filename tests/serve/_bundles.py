@@ -4,7 +4,8 @@
 categorical and a boolean column derived from the petals (three classes), so that string and
 boolean inputs travel through every API. ``numeric_baseline``: breast cancer again with the
 baselines only (a few seconds), the same inputs and classes as ``numeric`` (a shadow, a
-challenger). A cached bundle that no longer loads is refitted.
+challenger). A cached bundle that no longer loads, or that an older prudent saved (without
+training values), is refitted.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ def cached_bundle(kind: str, root: Path) -> Path:
     """Return the folder of the ``kind`` test bundle under ``root``, fitting it if needed."""
     path = root / kind
     try:
-        prudent.load(path)
+        if not prudent.load(path).manifest.get("training_values"):  # saved by an older prudent
+            raise BundleError("refit")
     except (BundleError, OSError):
         frame, target = example_frame(kind)
         families = () if kind.endswith("baseline") else ("lightgbm",)

@@ -184,7 +184,7 @@ def test_migration_records_its_version_and_reopening_is_a_no_op(sql_url: str) ->
         engines.write, "before_cursor_execute", lambda c, cur, stmt, *rest: statements.append(stmt)
     )
     try:
-        assert upgrade(engines.write) == head_revision() == "0005"
+        assert upgrade(engines.write) == head_revision() == "0006"
         with engines.read.connect() as conn:
             versions = conn.exec_driver_sql(f"SELECT version_num FROM {VERSION_TABLE}").all()
             diff = compare_metadata(
@@ -192,7 +192,7 @@ def test_migration_records_its_version_and_reopening_is_a_no_op(sql_url: str) ->
             )
     finally:
         engines.dispose()
-    assert versions == [("0005",)]
+    assert versions == [("0006",)]
     assert not [s for s in statements if s.lstrip().upper().startswith(("CREATE", "ALTER"))]
     assert diff == []
 
@@ -205,7 +205,8 @@ def test_migration_from_0001_adds_the_defer_reason_and_keeps_old_rows(sql_url: s
     with engine.begin() as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, "0001")
-        row = {k: v for k, v in dataclasses.asdict(old).items() if k != "defer_reason"}
+        newer = ("defer_reason", "unknown_values")
+        row = {k: v for k, v in dataclasses.asdict(old).items() if k not in newer}
         row["prediction_set"] = list(row["prediction_set"])
         conn.execute(sa.insert(predictions).values(**row))
     engine.dispose()
@@ -215,6 +216,28 @@ def test_migration_from_0001_adds_the_defer_reason_and_keeps_old_rows(sql_url: s
         log.write([new])
     with SqlPredictionLog.open(sql_url) as log:
         assert log.get(new.id).defer_reason is DeferReason.STAGE_DISAGREEMENT
+
+
+@pytest.mark.parametrize("sql_url", SQL_BACKENDS, indirect=True)
+def test_migration_from_0005_adds_unknown_values_and_keeps_old_rows(sql_url: str) -> None:
+    engine = sa.create_engine(normalise_url(sql_url))
+    config = alembic_config()
+    old = make_record()
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0005")
+        row = {k: v for k, v in dataclasses.asdict(old).items() if k != "unknown_values"}
+        row["prediction_set"] = list(row["prediction_set"])
+        conn.execute(sa.insert(predictions).values(**row))
+    engine.dispose()
+    with SqlPredictionLog.open(sql_url) as log:
+        assert log.get(old.id).unknown_values is None
+        new = make_record(unknown_values="age, fare")
+        log.write([new, make_record(unknown_values="")])
+    with SqlPredictionLog.open(sql_url) as log:
+        assert log.get(new.id).unknown_values == "age, fare"
+        stored = sorted(str(r.unknown_values) for r in log.iter_predictions())
+        assert stored == ["None", "None", "age, fare"]  # "" is stored as NULL
 
 
 @pytest.mark.parametrize("sql_url", SQL_BACKENDS, indirect=True)

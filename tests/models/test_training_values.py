@@ -1,0 +1,116 @@
+"""What training held, and the unknown values of new rows, on real tables with known answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from prudent.data import infer_schema, validate_frame
+from prudent.models import CascadePolicy, TrainingValues, decide
+from prudent.models._training_values import MARGIN
+from tests.fixtures import example, mixed_frame, reviews
+
+
+def _split(frame: pd.DataFrame, target: str, **roles: list[str]) -> tuple[Any, Any, Any]:
+    schema = infer_schema(frame, target, **roles)
+    X, _ = validate_frame(frame.drop(columns=[target]), schema)
+    order = np.random.default_rng(0).permutation(len(X))
+    cut = int(0.8 * len(X))
+    train, test = X.iloc[order[:cut]], X.iloc[order[cut:]].reset_index(drop=True)
+    return TrainingValues.fit(train, schema), train, test
+
+
+def test_numbers_beyond_the_range_and_its_margin_or_of_a_new_sign_are_unknown() -> None:
+    seen, train, test = _split(example("breast_cancer"), "target")
+    flagged = [names for names in seen.columns(test) if names]
+    assert len(flagged) <= 0.02 * len(test), "held-out rows of the same table are known"
+    low, q1, q3, high = seen.numbers["mean_radius"]
+    assert (low, high) == (train["mean_radius"].min(), train["mean_radius"].max())
+    margin = MARGIN * (q3 - q1)
+    rows = test.iloc[:5].copy()
+    rows.loc[0, "mean_radius"] = -5.0  # impossible: a radius was never negative
+    rows.loc[1, "mean_area"] = 1e6
+    rows.loc[2, "mean_radius"] = high + 0.9 * margin  # past the range, inside the margin
+    rows.loc[3, "mean_radius"] = high + 1.1 * margin
+    rows.loc[4, "mean_radius"] = np.nan  # missing is imputed, not unknown
+    assert seen.columns(rows).tolist() == [
+        ("mean_radius",),
+        ("mean_area",),
+        (),
+        ("mean_radius",),
+        (),
+    ]
+    assert seen.note("mean_radius", -5.0).endswith(
+        "of a sign never seen in training: unknown to the model"
+    )
+    assert (
+        seen.note("mean_radius", high + 0.9 * margin) == f"above the training range (max {high:g})"
+    )
+    assert seen.note("mean_radius", (low + high) / 2) == ""
+
+
+def test_unseen_categories_and_booleans_are_unknown_missing_ones_are_not() -> None:
+    frame = mixed_frame(300)
+    seen, _, test = _split(frame, "target", categorical=["city"])
+    assert sorted(seen.categories["city"]) == ["lyon", "nice", "paris"]
+    rows = test.iloc[:4].copy()
+    rows.loc[0, "city"] = "berlin"
+    rows.loc[1, "city"] = "Paris"  # another category for the model's one-hot encoder
+    rows.loc[2, "city"] = None
+    rows.loc[3, "member"] = 1.0
+    got = seen.columns(rows).tolist()
+    assert got[:3] == [("city",), ("city",), ()] and "member" not in got[3]
+    only_yes = TrainingValues.fit(test[test["member"] == 1.0], infer_schema(frame, "target"))
+    assert only_yes.columns(rows.assign(member=0.0)).tolist()[3] == ("member",)
+
+
+def test_empty_and_out_of_vocabulary_texts_are_unknown() -> None:
+    frame = reviews(600)
+    seen, _, test = _split(frame, "label", text=["text"], categorical=["movie_name"])
+    assert seen.unchecked == ("movie_name",)  # most films appear once: new ones are routine
+    flagged = [names for names in seen.columns(test) if names]
+    assert len(flagged) <= 0.01 * len(test), "reviews like the training ones are known"
+    odd = pd.DataFrame({"text": ["", None, "zxqv wplk", "これは日本語の文です", "a fine film"]})
+    assert seen.columns(odd).tolist() == [("text",)] * 4 + [()]
+    assert (
+        seen.note("text", "zxqv wplk")
+        == "a text with no word seen in training: unknown to the model"
+    )
+    assert seen.note("text", "").startswith("an empty text")
+    with_empty = TrainingValues.fit(
+        pd.DataFrame({"text": ["good", "", "bad", None] * 10}),
+        infer_schema(pd.DataFrame({"text": ["good"], "y": [0]}), "y", text=["text"]),
+    )
+    assert with_empty.columns(odd).tolist()[:2] == [(), ()], "empty texts were common in training"
+
+
+def test_the_summary_is_bounded_and_plain() -> None:
+    seen, _, _ = _split(reviews(600), "label", text=["text"], categorical=["movie_name"])
+    state = seen.__getstate__()
+    seen.columns(pd.DataFrame({"text": ["a film"]}))  # builds the word set, never saved
+    assert set(seen.__getstate__()) == set(state)
+    assert len(seen.vocabularies["text"].split("\n")) <= 20_000
+    assert all(isinstance(v, np.ndarray) and v.dtype.kind == "U" for v in seen.categories.values())
+
+
+def test_decide_names_the_unknown_values_and_changes_no_decision() -> None:
+    P = np.array([[0.95, 0.05], [0.6, 0.4]])
+    plain = decide(CascadePolicy(0.9), classes=["a", "b"], primary_proba=P)
+    noted = decide(
+        CascadePolicy(0.9),
+        classes=["a", "b"],
+        primary_proba=P,
+        unknown_values=[("age", "fare"), ()],
+    )
+    assert (
+        noted.kind.tolist() == plain.kind.tolist() and noted.label.tolist() == plain.label.tolist()
+    )
+    assert (
+        noted.reason[0] == f"{plain.reason[0]}; unknown values (never seen in training): age, fare"
+    )
+    assert noted.reason[1] == plain.reason[1]
+    with pytest.raises(ValueError, match="unknown_values has 1 rows, but the decisions 2"):
+        decide(CascadePolicy(0.9), classes=["a", "b"], primary_proba=P, unknown_values=[()])
