@@ -6,12 +6,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from prudent._typing import EncodedLabels
 from prudent.metrics import Comparison, Verdict, bootstrap_scores, compare_to_baseline
 from prudent.models._selection import ought_to_beat_baseline
-from prudent.pipeline._engine import CandidateRun
+from prudent.pipeline._engine import CandidateRun, predict_proba_aligned
 
-__all__ = ["best_baseline", "leaderboard", "verdict_message"]
+__all__ = ["best_baseline", "leaderboard", "training_fit", "verdict_message"]
 
 WORSE_WARNING = (
     "significantly worse than the logistic baseline: this usually means a bug in "
@@ -37,19 +40,43 @@ def _balanced_note(comparison: Comparison) -> str:
     return ""
 
 
-def verdict_message(name: str, comparison: Comparison, baseline: str, family: str = "") -> str:
+def verdict_message(
+    name: str,
+    comparison: Comparison,
+    baseline: str,
+    family: str = "",
+    *,
+    fits: tuple[float, float] | None = None,
+) -> str:
     """One line on how ``name`` compares with the baseline; a warning only for a family
-    that ought to beat it (:func:`prudent.models.ought_to_beat_baseline`).
+    that ought to beat it (:func:`prudent.models.ought_to_beat_baseline`) and, when ``fits``
+    is given, cannot even fit its own training rows as well as the baseline predicts
+    held-out ones.
 
     The test is McNemar's on accuracy (which rows each model gets right); the line names
     that metric, and adds the balanced accuracy when it disagrees with the verdict.
+
+    Parameters
+    ----------
+    fits
+        The family's accuracy on its own training rows and the baseline's out-of-fold
+        accuracy. A flexible family that fits its training rows at least that well but loses
+        on held-out rows overfits (few or noisy rows): no bug is suggested. One that cannot
+        learn what a linear model finds is the likely bug (a column dropped or scrambled).
     """
     test = f"(accuracy, McNemar, Holm-adjusted p={comparison.p_adjusted:.3g})"
     note = _balanced_note(comparison)
     if comparison.verdict is Verdict.BETTER:
         return f"{name}: significantly more accurate than {baseline} {test}{note}"
     if comparison.verdict is Verdict.WORSE and ought_to_beat_baseline(family):
-        return f"WARNING {name}: {WORSE_WARNING} {test}{note}"
+        if fits is None or fits[0] < fits[1]:
+            return f"WARNING {name}: {WORSE_WARNING} {test}{note}"
+        return (
+            f"{name}: significantly less accurate than {baseline} on held-out rows, while it "
+            f"fits its own training rows at {fits[0]:.3f} accuracy ({baseline}: {fits[1]:.3f} "
+            f"held out): it overfits this data, as flexible families do on few or noisy "
+            f"rows {test}{note}"
+        )
     if comparison.verdict is Verdict.WORSE:
         return (
             f"{name}: significantly less accurate than {baseline}, as a simpler family often "
@@ -58,11 +85,58 @@ def verdict_message(name: str, comparison: Comparison, baseline: str, family: st
     return f"{name}: not significantly more accurate than {baseline} {test}"
 
 
+FIT_ROWS = 5_000
+"""Training rows a losing flexible family is scored on, to tell overfitting from a bug."""
+
+
+def training_fit(
+    runs: Mapping[str, CandidateRun],
+    name: str,
+    base: str,
+    X: pd.DataFrame,
+    y: EncodedLabels,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """``name``'s accuracy on (up to :data:`FIT_ROWS` of) its training rows, and ``base``'s
+    out-of-fold accuracy."""
+    rows = np.arange(len(y))
+    if len(rows) > FIT_ROWS:
+        rows = np.sort(np.random.default_rng(seed).choice(rows, FIT_ROWS, replace=False))
+    n_classes = runs[base].oof_proba.shape[1]
+    labels = predict_proba_aligned(runs[name].model, X.iloc[rows], n_classes).argmax(1)
+    held_out = runs[base].oof_proba.argmax(1) == y
+    return float(np.mean(labels == y[rows])), float(np.mean(held_out))
+
+
+def _fits(
+    runs: Mapping[str, CandidateRun],
+    name: str,
+    base: str,
+    comparison: Comparison,
+    X: pd.DataFrame | None,
+    y: EncodedLabels,
+    seed: int,
+) -> tuple[float, float] | None:
+    if X is None or comparison.verdict is not Verdict.WORSE:
+        return None
+    if not ought_to_beat_baseline(runs[name].spec.family):
+        return None
+    return training_fit(runs, name, base, X, y, seed)
+
+
 def leaderboard(
-    runs: Mapping[str, CandidateRun], y: EncodedLabels, *, seed: int = 0, n_boot: int = 200
+    runs: Mapping[str, CandidateRun],
+    y: EncodedLabels,
+    *,
+    seed: int = 0,
+    n_boot: int = 200,
+    X: pd.DataFrame | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Comparison], str]:
     """Score every run on its out-of-fold predictions and test each candidate against the
     best baseline (McNemar, Holm-corrected across candidates).
+
+    With the training rows ``X``, a flexible family that loses to the baseline is also
+    scored on its own training rows (:func:`training_fit`) to tell overfitting from a bug.
 
     Returns
     -------
@@ -98,7 +172,9 @@ def leaderboard(
                 "verdict": str(c.verdict),
                 "accuracy_diff": c.accuracy_diff,
                 "balanced_accuracy_diff": c.balanced_accuracy_diff,
-                "message": verdict_message(name, c, base, run.spec.family),
+                "message": verdict_message(
+                    name, c, base, run.spec.family, fits=_fits(runs, name, base, c, X, y, seed)
+                ),
             }
         rows.append(row)
     order = {n: i for i, n in enumerate(runs)}

@@ -252,7 +252,7 @@ def fit_table(
     skipped = run.families([s for s in families if not s.baseline], rows, table.splits, runs)
     if not runs:
         raise BudgetError("No model could be fitted within the time limit; raise --time-limit.")
-    board, comparisons, base = _compared(runs, rows.y, run)
+    board, comparisons, base = _compared(runs, rows, run)
     trust = _trusted(table, rows, runs, comparisons, base, ood_examples, run)
     return FitResult(
         spec=spec,
@@ -350,10 +350,10 @@ def _audited_baselines(
 
 
 def _compared(
-    runs: dict[str, CandidateRun], y: EncodedLabels, run: _Run
+    runs: dict[str, CandidateRun], rows: _Rows, run: _Run
 ) -> tuple[list[dict[str, Any]], dict[str, Comparison], str]:
     """The leaderboard, each family's test against the best baseline (its verdict noticed)."""
-    board, comparisons, base = leaderboard(runs, y, seed=run.spec.seed)
+    board, comparisons, base = leaderboard(runs, rows.y, seed=run.spec.seed, X=rows.X)
     for row in board:
         if "vs_baseline" in row:
             run.reporter.notice(row["vs_baseline"]["message"])

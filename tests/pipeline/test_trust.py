@@ -59,3 +59,50 @@ def test_a_verdict_names_its_metric_and_the_ranking_metric_when_they_disagree() 
     line = verdict_message("majority_lover", c, "logistic", "gradient boosting")
     assert "significantly more accurate than logistic (accuracy, McNemar" in line
     assert "balanced accuracy, the ranking metric, is lower" in line
+
+
+def _run(name: str, family: str, model, X, y, baseline: bool = False):
+    from sklearn.base import clone
+    from sklearn.model_selection import cross_val_predict
+
+    from prudent.models import CandidateSpec
+    from prudent.pipeline._engine import CandidateRun
+
+    oof = cross_val_predict(clone(model), X, y, cv=5, method="predict_proba")
+    spec = CandidateSpec(name, family, lambda ctx: clone(model), baseline=baseline)
+    return CandidateRun(spec, oof, clone(model).fit(X, y), 0.0, 0.0)
+
+
+def test_a_flexible_family_that_overfits_is_told_apart_from_one_that_cannot_learn() -> None:
+    """Noisy linear data (25% of labels flipped): a boosted model with deep trees memorises
+    its training rows and loses on held-out ones, which is overfitting, not a bug; the same
+    family given a scrambled copy of the informative column cannot even fit its training
+    rows as well as the logistic baseline predicts held-out ones, the sign of a bug."""
+    import pandas as pd
+    from sklearn.compose import make_column_transformer
+    from sklearn.ensemble import GradientBoostingClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    from prudent.pipeline._leaderboard import leaderboard
+
+    rng = np.random.default_rng(0)
+    n = 1000
+    X = pd.DataFrame({"x": rng.normal(size=n), "noise": rng.normal(size=n)})
+    y = ((X["x"] > 0) ^ (rng.uniform(size=n) < 0.25)).to_numpy().astype(int)
+    deep = GradientBoostingClassifier(n_estimators=60, max_depth=8, learning_rate=0.5)
+    scrambled = make_pipeline(  # the bug: the informative column is replaced by noise
+        make_column_transformer(("passthrough", ["noise"])),
+        GradientBoostingClassifier(n_estimators=30),
+    )
+    runs = {
+        "logistic": _run("logistic", "baseline", LogisticRegression(), X, y, baseline=True),
+        "overfit": _run("overfit", "gradient boosting", deep, X, y),
+        "broken": _run("broken", "gradient boosting", scrambled, X, y),
+    }
+    board, comparisons, _ = leaderboard(runs, y, X=X, n_boot=20)
+    lines = {row["name"]: row["vs_baseline"]["message"] for row in board if "vs_baseline" in row}
+    assert comparisons["overfit"].verdict.name == "WORSE"
+    assert comparisons["broken"].verdict.name == "WORSE"
+    assert "overfits this data" in lines["overfit"] and "WARNING" not in lines["overfit"]
+    assert lines["broken"].startswith("WARNING broken") and "bug" in lines["broken"]
