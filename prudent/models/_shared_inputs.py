@@ -42,7 +42,7 @@ def _steps(est: Any) -> list[Any] | None:
 
 
 def _identity(steps: list[Any]) -> tuple[int, ...]:
-    return tuple(id(v) for step in steps for v in (step, *vars(step).values()))
+    return tuple(id(v) for step in steps for v in (step, *getattr(step, "__dict__", {}).values()))
 
 
 def _key(est: Any) -> bytes | None:
