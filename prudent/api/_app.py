@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
@@ -63,21 +63,15 @@ def _tokens(settings: Settings) -> TokenFile | None:
     return TokenFile(settings.tokens_file)
 
 
-def _queue_policy(settings: Settings, bundle: Bundle | None) -> QueuePolicy:
-    """The review queue's policy: by expected cost when the bundle was fitted with costs."""
-    try:
-        manifest = bundle.manifest if bundle is not None else _manifest(settings)
-        matrix = manifest.get("spec", {}).get("costs")
-        costs = None if matrix is None else cost_table(matrix, manifest["classes"])
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        costs = None  # unreadable here: the verified load reports why
+def _queue_policy(settings: Settings, bundle: Bundle) -> QueuePolicy:
+    """The review queue's policy for ``bundle``: by expected cost when it has a cost matrix.
+
+    The service builds it for every bundle it loads, so a hot swap brings the new bundle's
+    costs (and a prediction is queued by the policy of the bundle that made it).
+    """
+    matrix = bundle.manifest.get("spec", {}).get("costs")
+    costs = None if matrix is None else cost_table(matrix, bundle.classes)
     return QueuePolicy(audit_share=settings.review_audit_share, costs=costs)
-
-
-def _manifest(settings: Settings) -> dict[str, Any]:
-    assert settings.bundle is not None
-    loaded: dict[str, Any] = json.loads((settings.bundle / "manifest.json").read_text("utf-8"))
-    return loaded
 
 
 def create_app(
@@ -125,7 +119,7 @@ def create_app(
         metrics,
         bundle=bundle,
         log=log,
-        triage=_queue_policy(settings, bundle),
+        triage=partial(_queue_policy, settings),
         clock=clock,
         primary=primary,
         backup=backup,

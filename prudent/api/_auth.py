@@ -38,10 +38,11 @@ _ADMIN = frozenset({"admin"})
 
 PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset(
     {("GET", "/v2/health/live"), ("GET", "/v2/health/ready")}
-    | {("GET", "/login"), ("POST", "/login"), ("GET", "/static/{name}")}
+    | {("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/static/{name}")}
 )
-"""Routes that answer without a token: the probes of load balancers, the sign-in form and
-the pages' static files (htmx, the review script, the style sheet)."""
+"""Routes that answer without a token: the probes of load balancers, the sign-in and sign-out
+forms (a revoked token can still sign out; both check the form's CSRF token) and the pages'
+static files (htmx, the review script, the style sheet)."""
 PAGE_PATHS = frozenset(
     {"/", "/review", "/review/next", "/review/label", "/review/skip", "/review/flag"}
     | {"/review/undo"}

@@ -21,7 +21,7 @@ from starlette.responses import Response
 from prudent.api._alerting import sql_log_url
 from prudent.api._dashboard_html import dashboard_body
 from prudent.api._errors import ApiError
-from prudent.api._pages import html_response, page_html
+from prudent.api._pages import html_response, logout_form, page_html
 from prudent.api._v2 import service_of
 from prudent.bundle import Promise
 from prudent.errors import BundleError, ConfigError
@@ -131,7 +131,7 @@ async def dashboard(request: Request, window: str = "hour", hours: int = 48) -> 
     board = await asyncio.to_thread(
         _collect, predictor, reference, url, _window(window), hours, rules
     )
-    body = dashboard_body(board, hours=hours)
+    body = dashboard_body(board, hours=hours, logout=logout_form(request))
     return html_response(request, page_html(f"prudent · {board.model}", body))
 
 

@@ -130,7 +130,10 @@ def _promises(board: Board) -> Html:
     return Html(f"<section><h2>Promises</h2>{live}<h3>At fit</h3>{fit}</section>")
 
 
-def dashboard_body(board: Board, *, hours: int) -> Html:
+_NOTHING = Html("")
+
+
+def dashboard_body(board: Board, *, hours: int, logout: Html = _NOTHING) -> Html:
     """The dashboard's body.
 
     Parameters
@@ -139,6 +142,8 @@ def dashboard_body(board: Board, *, hours: int) -> Html:
         What to show.
     hours
         How far back the windows reach.
+    logout
+        The sign-out form shown in the header.
 
     Returns
     -------
@@ -150,7 +155,8 @@ def dashboard_body(board: Board, *, hours: int) -> Html:
     windows = board.report.windows
     head = Html(
         f'<header class="top"><h1>prudent · {esc(board.model)}</h1><nav><a href="/review">'
-        f"Review</a></nav><p>Bundle <code>{esc(board.version)}</code> · the last {hours} h, "
+        f"Review</a>{logout}</nav><p>Bundle <code>{esc(board.version)}</code> · "
+        f"the last {hours} h, "
         f"{esc(cut)} ({len(windows)} window(s))</p></header>"
     )
     charts = _charts(windows, board) if windows else Html("<p>No prediction in this period.</p>")

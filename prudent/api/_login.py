@@ -1,8 +1,12 @@
-"""``/login``: a browser gives its token once and keeps it in an ``HttpOnly`` cookie.
+"""``/login`` and ``/logout``: a browser keeps its token in an ``HttpOnly`` cookie until it
+signs out.
 
 The pages (``/``, ``/review``…) accept that cookie in place of the ``Authorization`` header
 (:data:`prudent.api._auth.PAGE_PATHS`); the JSON and V2 routes never do. A page opened
-without credentials by a browser is redirected here.
+without credentials by a browser is redirected here. Both forms carry the CSRF token of the
+browser's ``prudent_csrf`` cookie, checked on the server (:func:`~prudent.api._pages.read_form`):
+a sign-in posted from another site, or without the form's token, is refused with 403 and the
+form shown again (with this browser's token), a sign-out likewise, as JSON.
 """
 
 from __future__ import annotations
@@ -11,7 +15,8 @@ from fastapi import FastAPI, Request
 from starlette.responses import RedirectResponse, Response
 
 from prudent.api._auth import SESSION_COOKIE
-from prudent.api._pages import csrf_token, html_response, page_html, read_form
+from prudent.api._errors import ApiError
+from prudent.api._pages import CSRF_COOKIE, csrf_token, html_response, page_html, read_form
 from prudent.api._tokens import TokenFile, find_token
 from prudent.report import Html, esc
 
@@ -52,8 +57,18 @@ async def login_page(request: Request, next: str = "/") -> Response:
 
 
 async def login(request: Request) -> Response:
-    """Check the token; keep it in a cookie and go to ``next``, or show the form again (401)."""
-    form = await read_form(request)
+    """Check the token; keep it in a cookie and go to ``next``, or show the form again.
+
+    401 for an unknown token; 403 for a form without this browser's CSRF token (posted from
+    another site, or after its cookie was cleared).
+    """
+    try:
+        form = await read_form(request)
+    except ApiError as exc:
+        if exc.status_code != 403:
+            raise
+        message = "This sign-in form did not come from this page (or has expired); sign in again."
+        return html_response(request, _form(request, "/", message), status_code=403)
     target = safe_next(form.get("next"))
     tokens: TokenFile | None = request.app.state.tokens
     token = form.get("token", "").strip()
@@ -69,11 +84,27 @@ async def login(request: Request) -> Response:
     return response
 
 
+async def logout(request: Request) -> Response:
+    """Forget the browser's token and CSRF cookie, and go to the sign-in form (303).
+
+    The form's CSRF token is checked first: another site cannot sign a reviewer out.
+    """
+    await read_form(request)
+    response = RedirectResponse("/login", status_code=303)
+    secure = request.url.scheme == "https"
+    for name in (SESSION_COOKIE, CSRF_COOKIE):
+        response.delete_cookie(name, path="/", secure=secure, httponly=True, samesite="strict")
+    return response
+
+
 def add_login_routes(app: FastAPI) -> None:
-    """Add ``GET /login`` and ``POST /login`` to ``app``."""
+    """Add ``GET /login``, ``POST /login`` and ``POST /logout`` to ``app``."""
     app.add_api_route(
         "/login", login_page, methods=["GET"], include_in_schema=False, response_class=Response
     )
     app.add_api_route(
         "/login", login, methods=["POST"], include_in_schema=False, response_class=Response
+    )
+    app.add_api_route(
+        "/logout", logout, methods=["POST"], include_in_schema=False, response_class=Response
     )

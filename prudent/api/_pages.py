@@ -27,6 +27,7 @@ __all__ = [
     "add_static_route",
     "csrf_token",
     "html_response",
+    "logout_form",
     "page_html",
     "read_form",
     "static_file",
@@ -116,6 +117,23 @@ async def read_form(request: Request) -> dict[str, str]:
             field="csrf",
         )
     return form
+
+
+def logout_form(request: Request) -> Html:
+    """The "Sign out" button of a page's header: a form POST to ``/logout`` with its CSRF token.
+
+    Examples
+    --------
+    >>> from starlette.requests import Request
+    >>> request = Request({"type": "http", "headers": [(b"cookie", b"prudent_csrf=t0k")]})
+    >>> str(logout_form(request))[:69]
+    '<form class="logout" method="post" action="/logout"><input type="hidd'
+    """
+    return Html(
+        '<form class="logout" method="post" action="/logout">'
+        f'<input type="hidden" name="csrf" value="{esc(csrf_token(request))}">'
+        '<button type="submit">Sign out</button></form>'
+    )
 
 
 def page_html(title: str, body: Html, *, scripts: tuple[str, ...] = ()) -> str:

@@ -37,6 +37,9 @@ def _hidden(csrf: str, **values: str | None) -> Html:
     )
 
 
+_NOTHING = Html("")
+
+
 def _form(action: str, inner: str, css: str = "") -> Html:
     """A form posting to ``/review/<action>`` with htmx, swapping ``#case``."""
     return Html(
@@ -211,11 +214,13 @@ def empty_html(csrf: str, *, last: str | None = None, flash: Flash | None = None
     )
 
 
-def review_body(inner: Html, *, reviewer: str, waiting: int, model: str) -> Html:
-    """The whole page's body around the ``#case`` element."""
+def review_body(
+    inner: Html, *, reviewer: str, waiting: int, model: str, logout: Html = _NOTHING
+) -> Html:
+    """The whole page's body around the ``#case`` element (``logout``: the sign-out form)."""
     return Html(
         f'<header class="top"><h1>Review · {esc(model)}</h1><nav><a href="/">Dashboard</a>'
-        f"</nav><p>{waiting} case(s) waiting · you are <b>{esc(reviewer)}</b> · keys: "
+        f"{logout}</nav><p>{waiting} case(s) waiting · you are <b>{esc(reviewer)}</b> · keys: "
         "<kbd>1</kbd>–<kbd>9</kbd> label, <kbd>/</kbd> find a class, <kbd>S</kbd> skip, "
         f"<kbd>F</kbd> flag, <kbd>U</kbd> undo</p></header>{inner}"
     )

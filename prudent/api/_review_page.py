@@ -19,7 +19,7 @@ from fastapi import FastAPI, Request
 from starlette.responses import Response
 
 from prudent.api._errors import ApiError
-from prudent.api._pages import csrf_token, html_response, page_html, read_form
+from prudent.api._pages import csrf_token, html_response, logout_form, page_html, read_form
 from prudent.api._review_html import Flash, case_html, empty_html, review_body
 from prudent.api._v2 import service_of
 from prudent.errors import FeedbackError, PrudentError, UnknownPredictionError
@@ -91,7 +91,13 @@ async def _answer(
             response.headers["HX-Push-Url"] = f"/review?case={case.record.id}"
         return response
     waiting = await asyncio.to_thread(predictor.log.count_review)
-    body = review_body(inner, reviewer=reviewer, waiting=waiting, model=predictor.model_name)
+    body = review_body(
+        inner,
+        reviewer=reviewer,
+        waiting=waiting,
+        model=predictor.model_name,
+        logout=logout_form(request),
+    )
     return html_response(request, page_html("Review", body, scripts=_SCRIPTS))
 
 

@@ -102,6 +102,9 @@ class NearestRows:
         frame = pd.read_parquet(path)
         if _LABEL not in frame.columns or not len(frame):
             return None
+        classes = bundle.classes  # the rows keep the encoded label: show the class itself
+        if pd.api.types.is_integer_dtype(frame[_LABEL]):
+            frame[_LABEL] = [str(classes[int(v)]) for v in frame[_LABEL]]
         return cls(frame, bundle.schema, bundle.model.training_values)
 
     def _column_distance(self, name: str, role: Role, value: Any) -> np.ndarray[Any, Any]:

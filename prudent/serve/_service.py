@@ -32,7 +32,16 @@ from prudent.serve._metrics import ServeMetrics
 from prudent.serve._predictor import Predictor, ServingOptions
 from prudent.serve._served import BackupFn, PrimaryFn, check_replacement
 from prudent.serve._shadow import Shadow, ShadowOptions
-from prudent.store import LogStore, ShadowLog, SqlPredictionLog, Triage, review_only, utc_now
+from prudent.store import (
+    LogStore,
+    PredictionRecord,
+    QueueEntry,
+    ShadowLog,
+    SqlPredictionLog,
+    Triage,
+    review_only,
+    utc_now,
+)
 
 if TYPE_CHECKING:
     from prudent.bundle import Bundle
@@ -56,8 +65,11 @@ class Service:
     log
         An open prediction log (the caller closes it); opened from ``settings.log_db`` when None.
     triage
-        Which predictions the log opened from ``settings.log_db`` queues for review (by
-        default every ``review``); the faces pass ``prudent.feedback.QueuePolicy``.
+        Gives, for a bundle, which of its predictions the log opened from ``settings.log_db``
+        queues for review (by default every ``review``); the faces pass a
+        ``prudent.feedback.QueuePolicy`` built from the bundle's manifest (its cost matrix).
+        It is called again for each bundle loaded, a hot swap included, and each prediction
+        is triaged by the policy of the bundle that made it.
     clock, primary, backup
         Passed to :class:`~prudent.serve.Predictor`.
     """
@@ -69,7 +81,7 @@ class Service:
         *,
         bundle: Bundle | None = None,
         log: LogStore | None = None,
-        triage: Triage = review_only,
+        triage: Callable[[Bundle], Triage] | None = None,
         clock: Callable[[], datetime] = utc_now,
         primary: PrimaryFn | None = None,
         backup: BackupFn | None = None,
@@ -83,7 +95,9 @@ class Service:
         self._bundle = bundle
         self._log = log
         self._own_log = log is None
-        self._triage = triage
+        self._triage_for = triage
+        self._triages: dict[str, Triage] = {}
+        """Bundle version → its triage (the bundles served lately: the current one last)."""
         self._seams = (clock, primary, backup)
         self._draining = False
         self._task: asyncio.Future[None] | None = None
@@ -122,6 +136,7 @@ class Service:
                     synchronous=self.settings.synchronous,
                     triage=self._triage,
                 )
+            self._new_triage(bundle)
             predictor = self._predictor(bundle, log)
             predictor.warm_up()
             predictor.shadow = self._shadow(predictor)
@@ -195,6 +210,7 @@ class Service:
         try:
             bundle = _load(self.settings)
             _limit_threads(self.settings.model_threads)
+            self._new_triage(bundle)
             previous = predictor.swap(bundle)
         except Exception as exc:
             self.metrics.reloads.labels(outcome="refused").inc()
@@ -207,6 +223,24 @@ class Service:
         self.metrics.reloads.labels(outcome="swapped").inc()
         logger.info("Hot swap: now serving bundle %s (was %s).", bundle.version, previous)
         return previous, bundle.version
+
+    def _new_triage(self, bundle: Bundle) -> None:
+        """Build ``bundle``'s triage before it serves (the four latest bundles are kept)."""
+        if self._triage_for is None:
+            return
+        kept = {v: t for v, t in self._triages.items() if v != bundle.version}
+        kept[bundle.version] = self._triage_for(bundle)
+        self._triages = dict(list(kept.items())[-4:])  # replaced whole: readers see one dict
+
+    def _triage(self, record: PredictionRecord) -> QueueEntry | None:
+        """Triage ``record`` by the policy of the bundle that made it (else the one served)."""
+        triages, served = self._triages, self.predictor
+        chosen = triages.get(record.model_version)
+        if chosen is None and served is not None:
+            chosen = triages.get(served.bundle.version)
+        if chosen is None and triages:
+            chosen = list(triages.values())[-1]
+        return (chosen or review_only)(record)
 
     def _predictor(self, bundle: Bundle, log: LogStore) -> Predictor:
         s = self.settings

@@ -97,6 +97,40 @@ def test_review_page_escapes_input_and_sets_csp(
     assert log.review_case(ids[0]).claimed_by == "reviewer"
 
 
+def test_a_forged_sign_in_is_refused_and_the_form_shown_again(
+    served: tuple[TestClient, SqlPredictionLog, list[str]], tokens: Tokens
+) -> None:
+    client = served[0]
+    body = {"next": "/review", "token": tokens.secrets["reviewer"]}
+    for forged in ({}, {"csrf": "x" * 43}):  # no token, or one this browser was never given
+        client.cookies.clear()
+        client.get("/login")  # the browser holds its own CSRF cookie
+        refused = client.post("/login", data={**body, **forged}, follow_redirects=False)
+        assert refused.status_code == 403 and refused.headers["content-type"].startswith("text/")
+        assert "did not come from this page" in refused.text and 'name="csrf"' in refused.text
+        assert "prudent_token" not in refused.headers.get("set-cookie", "")
+        assert client.get("/review", headers=HTML, follow_redirects=False).status_code == 303
+    assert _sign_in(client, tokens)  # the form's own token signs in
+
+
+def test_sign_out_forgets_the_token_and_needs_the_form_token(
+    served: tuple[TestClient, SqlPredictionLog, list[str]], tokens: Tokens
+) -> None:
+    client = served[0]
+    csrf = _sign_in(client, tokens)
+    page = client.get("/review", headers=HTML)
+    assert '<form class="logout" method="post" action="/logout">' in page.text
+    assert '<form class="logout"' in client.get("/", headers=HTML).text  # the dashboard too
+    forged = client.post("/logout", follow_redirects=False)
+    assert forged.status_code == 403 and "CSRF token" in forged.json()["error"]
+    assert client.get("/review", headers=HTML, follow_redirects=False).status_code == 200
+    done = client.post("/logout", data={"csrf": csrf}, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == "/login"
+    assert "prudent_token" not in client.cookies
+    again = client.get("/review", headers=HTML, follow_redirects=False)
+    assert again.status_code == 303 and again.headers["location"].startswith("/login")
+
+
 def test_label_post_needs_its_csrf_token(
     served: tuple[TestClient, SqlPredictionLog, list[str]], tokens: Tokens
 ) -> None:
@@ -199,6 +233,6 @@ def test_nearest_reference_rows_find_an_identical_row_first(mixed_bundle: Bundle
     inputs["wide_sepal"] = "yes" if float(row["wide_sepal"]) else "no"  # read as the log has it
     found = nearest.nearest(inputs, k=3)
     assert len(found) == 3 and found[0].distance == 0.0
-    assert found[0].label == str(row["__label__"])
+    assert found[0].label == str(row["__label__"]) and found[0].label in mixed_bundle.classes
     assert [n.distance for n in found] == sorted(n.distance for n in found)
     assert nearest.nearest({"unknown": 1}) == ()

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -112,17 +110,3 @@ def test_policy_with_costs_serves_the_highest_expected_cost_first(
     assert [c.record.id for c in log.list_review()] == [confident.id, unsure.id]
     nothing = make_record(decision="review", prediction=None, confidence=None, probabilities={})
     assert costly.priority(nothing) == pytest.approx(1.0)  # no model answered: first in band
-
-
-def test_service_policy_reads_the_costs_of_the_bundle_manifest(tmp_path: Path) -> None:
-    from prudent.api._app import _queue_policy
-    from prudent.config import Settings
-
-    manifest = {"classes": ["ok", "fraud"], "spec": {"costs": [[0, 1], [10, 0]]}}
-    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
-    policy = _queue_policy(Settings(bundle=tmp_path, review_audit_share=0.5), None)
-    assert policy.costs == {"ok": {"ok": 0.0, "fraud": 1.0}, "fraud": {"ok": 10.0, "fraud": 0.0}}
-    assert policy.audit_share == 0.5
-    manifest["spec"]["costs"] = None
-    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
-    assert _queue_policy(Settings(bundle=tmp_path), None).costs is None
