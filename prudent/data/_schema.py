@@ -133,6 +133,11 @@ def _text_or_categorical(s: pd.Series) -> Role:
     words = values.str.count(r"\s+").mean() + 1
     if words >= 4 or (values.str.len().mean() >= 30 and unique_share > 0.5):
         return Role.text
+    # categories repeat: strings of several words that mostly do not (titles, names,
+    # addresses) carry their information in their words, and as categories they would keep
+    # every distinct value in the bundle (16,000 movie titles: a 16 MB model file)
+    if unique_share > 0.5 and words >= 2 and len(values) >= 20:
+        return Role.text
     if unique_share == 1.0 and len(values) >= 20 and words < 2:
         return Role.identifier
     return Role.categorical

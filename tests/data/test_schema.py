@@ -44,6 +44,20 @@ def test_infer_schema_unique_strings_are_identifiers(mixed: pd.DataFrame) -> Non
     assert any("'ticket' looks like an identifier" in n for n in schema.notices)
 
 
+def test_infer_schema_mostly_distinct_strings_of_several_words_are_text(
+    mixed: pd.DataFrame,
+) -> None:
+    """Titles repeat little and carry their information in their words: as categories they
+    would keep every distinct title in the bundle. Repeated short strings stay categories."""
+    rng = np.random.default_rng(0)
+    words = ["the", "last", "night", "of", "river", "blue", "summer", "king", "house", "war"]
+    titles = [" ".join(rng.choice(words, 3)) + f" {i}" for i in range(200)]
+    cities = rng.choice(["New York", "San Diego", "Los Angeles", "El Paso"], 200)
+    schema = infer_schema(mixed.assign(title=titles, city=cities), "target")
+    assert _roles(schema)["title"] == "text"
+    assert _roles(schema)["city"] == "categorical"
+
+
 def test_infer_schema_real_numeric_table_is_all_numeric() -> None:
     schema = infer_schema(example("breast_cancer"), "target")
     assert {c.role for c in schema.columns} == {Role.numeric}
