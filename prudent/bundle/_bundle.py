@@ -1,47 +1,37 @@
 """A bundle: a directory that holds a fitted model, its manifest and its evidence.
 
 Saving writes every file, then the manifest with a SHA-256 per file, then the
-manifest's own hash. Loading checks the manifest's hash, every file's hash and every
-path before parsing anything, checks the versions, and lets skops build only trusted
-types: a tampered, truncated or foreign bundle is refused and no code from it runs.
+manifest's own hash. Loading (``_loading.py``) checks the manifest's hash, every file's
+hash and every path before parsing anything, checks the versions, and lets skops build only
+trusted types: a tampered, truncated or foreign bundle is refused and no code from it runs.
+Saving is in ``_saving.py``, predicting in ``_predicting.py``.
 """
 
 from __future__ import annotations
 
-import io
-import json
-import os
-import shutil
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from prudent.bundle import _predicting
 from prudent.bundle._evidence import FitEvidence
-from prudent.bundle._integrity import check_trusted_types, safe_member, sha256_file
-from prudent.bundle._manifest import FORMAT_VERSION, build_manifest, running_versions
+from prudent.bundle._integrity import safe_member
+from prudent.bundle._loading import read_bundle
+from prudent.bundle._manifest import MODEL_FILE, build_manifest
+from prudent.bundle._saving import clear_target, fit_files, write_files, write_manifest
 from prudent.bundle._summary import leaderboard_frame, one_line, summary_html, summary_text
-from prudent.data import Schema, TableWriter, iter_table, table_format, validate_frame
-from prudent.errors import (
-    BundleError,
-    BundleIntegrityError,
-    BundleVersionError,
-    ConfigError,
-    DataError,
-)
+from prudent.data import Schema
+from prudent.errors import BundleError
 from prudent.models._decision_policy import parse_costs
 from prudent.models._guarded import GuardedModel
-from prudent.models._predictions import Predictions, output_columns
+from prudent.models._predictions import Predictions
 
 if TYPE_CHECKING:  # the fit is not loaded to predict (start-up of `prudent predict`)
     from prudent.pipeline import FitResult
 
 __all__ = ["Bundle", "load"]
-
-MANIFEST = "manifest.json"
-MANIFEST_HASH = "manifest.sha256"
-MODEL_FILE = "model.skops"
 
 
 class Bundle:
@@ -77,17 +67,7 @@ class Bundle:
     @classmethod
     def from_fit(cls, result: FitResult) -> Bundle:
         """Build an in-memory bundle from a fit."""
-        extras = {"label_issues.csv": result.label_issues.to_csv(index=False).encode()}
-        from prudent.bundle._retune import write_arrays
-
-        extras["artifacts.npz"] = write_arrays(result.trust.artifacts)
-        if result.test_frame is not None:
-            evidence = io.BytesIO()
-            result.test_frame.to_parquet(evidence, index=False)
-            extras["test_rows.parquet"] = evidence.getvalue()
-        if result.spec.rules:
-            extras["rules.yaml"] = result.spec.rules.encode()
-        return cls(result.model, build_manifest(result), extras)
+        return cls(result.model, build_manifest(result), fit_files(result))
 
     @property
     def classes(self) -> list[Any]:
@@ -135,11 +115,7 @@ class Bundle:
             Values that cannot be read as their column's type (every one in ``problems``),
             no input column at all, or (``strict``) a column that is not an input.
         """
-        X, notices = validate_frame(frame, self.schema, strict=strict)
-        for n in notices:
-            if on_notice is not None:
-                on_notice(n)
-        return self.model.predictions(X, rules=rules)
+        return _predicting.predictions(self, frame, rules=rules, on_notice=on_notice, strict=strict)
 
     def predict(
         self,
@@ -172,18 +148,9 @@ class Bundle:
         DataError
             A ``keep`` column is not in ``frame`` or has an output column's name.
         """
-        check_keep(frame, keep, self.model.classes)
-        out = self.predictions(frame, rules=rules, on_notice=on_notice, strict=strict)
-        # the input's index, so that df["prediction"] = bundle.predict(df)[...] aligns
-        table = out.to_frame(frame.index, lists=True)  # prediction_set: lists in Python
-        if explain:
-            from prudent.models._explain import explain_predictions
-
-            X = validate_frame(frame, self.schema, strict=strict)[0]
-            found = explain_predictions(self.model, X, out)
-            values = found if found is not None else [None] * len(table)
-            table["explanation"] = pd.Series(values, index=table.index, dtype=object)
-        return with_kept(frame, table, keep)
+        return _predicting.predict(
+            self, frame, rules=rules, on_notice=on_notice, strict=strict, keep=keep, explain=explain
+        )
 
     def predict_file(
         self,
@@ -216,50 +183,17 @@ class Bundle:
         DataError
             The input cannot be read, or a row does not fit the schema (named).
         """
-        target = Path(destination)
-        if target.resolve() == Path(source).resolve():
-            raise ConfigError(f"Output '{target}' is the input file; choose another output path.")
-        table_format(target)  # name the real output, not the hidden one, if it is wrong
-        partial = target.with_name(f".{target.stem}.partial{target.suffix}")
-        try:
-            chunks = iter_table(Path(source), chunk_rows=chunk_rows, encoding=encoding)
-            total = self._stream(chunks, partial, rules, on_notice, strict, tuple(keep))
-        except BaseException:
-            partial.unlink(missing_ok=True)
-            raise
-        os.replace(partial, target)
-        return total
-
-    def _stream(
-        self,
-        chunks: Iterator[pd.DataFrame],
-        destination: Path,
-        rules: Any,
-        on_notice: Callable[[str], None] | None,
-        strict: bool,
-        keep: tuple[str, ...] = (),
-    ) -> int:
-        seen: set[str] = set()
-
-        def once(message: str) -> None:
-            if message not in seen and on_notice is not None:
-                on_notice(message)
-            seen.add(message)
-
-        total = 0
-        with TableWriter(destination) as writer:
-            for chunk in chunks:
-                if chunk.shape[1] == 0:
-                    columns = [*keep, *output_columns(self.model.classes)]
-                    writer.write(pd.DataFrame(columns=columns))
-                    continue
-                check_keep(chunk, keep, self.model.classes)
-                chunk.index = pd.RangeIndex(total, total + len(chunk))  # file row numbers
-                got = self.predictions(chunk, rules=rules, on_notice=once, strict=strict)
-                out = got.to_frame(chunk.index)  # files keep the prediction set's JSON text
-                writer.write(with_kept(chunk, out, keep))
-                total += len(out)
-        return total
+        return _predicting.predict_file(
+            self,
+            source,
+            destination,
+            chunk_rows=chunk_rows,
+            rules=rules,
+            on_notice=on_notice,
+            strict=strict,
+            encoding=encoding,
+            keep=keep,
+        )
 
     def retune(
         self,
@@ -346,24 +280,10 @@ class Bundle:
             ``path`` exists and ``overwrite`` is false, or it is not a bundle.
         """
         root = Path(path)
-        if root.exists() and not overwrite:
-            raise BundleError(
-                f"'{root}' exists; choose another path, or pass overwrite=True to replace it."
-            )
-        if root.exists():
-            if not (root / MANIFEST).exists() and any(root.iterdir()):
-                raise BundleError(
-                    f"'{root}' exists and is not a prudent bundle; refusing to overwrite it."
-                )
-            shutil.rmtree(root)
+        clear_target(root, overwrite=overwrite)
         if "report.html" not in self.extras and self.renderer is not None:
             self.extras["report.html"] = self.renderer(self).encode("utf-8")
-        root.mkdir(parents=True)
-        import skops.io as sio  # imported here: it costs a second at start-up (it pulls torch)
-
-        sio.dump(self.model, root / MODEL_FILE)
-        for name, data in self.extras.items():
-            safe_member(root, name).write_bytes(data)
+        write_files(root, self.model, self.extras)
         self.path = root
         self._write_manifest()
         return root
@@ -377,11 +297,7 @@ class Bundle:
 
     def _write_manifest(self) -> None:
         assert self.path is not None
-        names = [MODEL_FILE, *sorted(self.extras)]
-        self.manifest["files"] = {n: sha256_file(self.path / n) for n in names}
-        text = json.dumps(self.manifest, indent=2, sort_keys=False, allow_nan=False)
-        (self.path / MANIFEST).write_text(text + "\n", encoding="utf-8")
-        (self.path / MANIFEST_HASH).write_text(sha256_file(self.path / MANIFEST) + "\n")
+        write_manifest(self.path, self.manifest, [MODEL_FILE, *sorted(self.extras)])
 
     @property
     def evidence(self) -> FitEvidence:
@@ -446,104 +362,8 @@ class Bundle:
     def load(cls, path: str | Path) -> Bundle:
         """Load and verify a bundle directory; see :func:`load`."""
         root = Path(path)
-        manifest = _read_manifest(root)
-        files = manifest.get("files")
-        if not isinstance(files, dict) or MODEL_FILE not in files:
-            raise BundleIntegrityError(f"Bundle '{root}' has no list of file hashes; refused.")
-        for name, digest in files.items():
-            member = safe_member(root, name)
-            if not member.is_file():
-                raise BundleIntegrityError(f"Bundle '{root}' is missing {name!r}; refused.")
-            if sha256_file(member) != digest:
-                raise BundleIntegrityError(
-                    f"Bundle file {name!r} in '{root}' does not match "
-                    "its SHA-256 in the manifest (altered or "
-                    "truncated); refused."
-                )
-        _check_versions(root, manifest)
-        model = _load_model(root / MODEL_FILE)
-        extras = {n: (root / n).read_bytes() for n in files if n != MODEL_FILE}
+        model, manifest, extras = read_bundle(root)
         return cls(model, manifest, extras, path=root)
-
-
-def check_keep(frame: pd.DataFrame, keep: Sequence[str], classes: Any) -> None:
-    """Refuse columns to keep that the input lacks, or that an output column would hide.
-
-    Raises
-    ------
-    DataError
-        Naming the columns and the fix.
-    """
-    missing = [c for c in keep if c not in frame.columns]
-    if missing:
-        have = ", ".join(map(str, list(frame.columns)[:20]))
-        raise DataError(f"Column(s) {missing} to keep are not in the input (it has: {have}).")
-    clash = [c for c in keep if c in set(output_columns(classes))]
-    if clash:
-        raise DataError(
-            f"Column(s) {clash} to keep have the name of an output column; rename them first."
-        )
-
-
-def with_kept(frame: pd.DataFrame, out: pd.DataFrame, keep: Sequence[str]) -> pd.DataFrame:
-    """``out`` with the ``keep`` columns of ``frame`` (same index) in front."""
-    if not keep:
-        return out
-    return pd.concat([frame[list(dict.fromkeys(keep))], out], axis=1)
-
-
-def _read_manifest(root: Path) -> dict[str, Any]:
-    if not root.exists():
-        raise BundleError(f"Bundle directory '{root}' does not exist; check the path.")
-    if not (root / MANIFEST).is_file():
-        raise BundleError(f"'{root}' is not a prudent bundle: it has no {MANIFEST}.")
-    if not (root / MANIFEST_HASH).is_file():
-        raise BundleIntegrityError(f"Bundle '{root}' has no {MANIFEST_HASH}; refused.")
-    expected = (root / MANIFEST_HASH).read_text().strip()
-    if sha256_file(root / MANIFEST) != expected:
-        raise BundleIntegrityError(
-            f"{MANIFEST} in '{root}' does not match its hash (altered or truncated); refused."
-        )
-    try:
-        data = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BundleIntegrityError(f"{MANIFEST} in '{root}' is not valid JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise BundleIntegrityError(f"{MANIFEST} in '{root}' is not a JSON object; refused.")
-    return data
-
-
-def _check_versions(root: Path, manifest: dict[str, Any]) -> None:
-    saved = manifest.get("versions", {})
-    running = running_versions()
-    if manifest.get("format_version") != FORMAT_VERSION:
-        raise BundleVersionError(
-            str(root), {"format": manifest.get("format_version")}, {"format": FORMAT_VERSION}
-        )
-    keys = ("scikit-learn", "lightgbm", "skops")
-    minor = {k: ".".join(str(saved.get(k, "")).split(".")[:2]) for k in keys}
-    now = {k: ".".join(running[k].split(".")[:2]) for k in keys}
-    if minor != now:
-        raise BundleVersionError(
-            str(root), {k: saved.get(k) for k in keys}, {k: running[k] for k in keys}
-        )
-
-
-def _load_model(path: Path) -> GuardedModel:
-    import skops.io as sio
-
-    try:
-        untrusted = sio.get_untrusted_types(file=path)
-    except Exception as exc:
-        raise BundleIntegrityError(f"'{path.name}' is not a readable skops file: {exc}") from exc
-    check_trusted_types(untrusted, where=f"'{path.name}'")
-    try:
-        model = sio.load(path, trusted=untrusted)
-    except Exception as exc:
-        raise BundleIntegrityError(f"'{path.name}' could not be loaded: {exc}") from exc
-    if not isinstance(model, GuardedModel):
-        raise BundleIntegrityError(f"'{path.name}' does not hold a prudent model; refused.")
-    return model
 
 
 def load(path: str | Path) -> Bundle:

@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FORMAT_VERSION",
+    "MANIFEST",
+    "MANIFEST_HASH",
+    "MODEL_FILE",
     "build_manifest",
     "fit_evidence",
     "running_versions",
@@ -23,6 +26,9 @@ __all__ = [
 ]
 
 FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+MANIFEST_HASH = "manifest.sha256"
+MODEL_FILE = "model.skops"
 _LIBRARIES = ("prudent", "scikit-learn", "numpy", "scipy", "pandas", "lightgbm", "skops")
 
 

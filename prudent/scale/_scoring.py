@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from prudent.bundle import Bundle
-from prudent.bundle._bundle import check_keep, with_kept
+from prudent.bundle._predicting import check_keep, with_kept
 from prudent.data import validate_frame
 from prudent.errors import BundleError, ConfigError, DataReadError, SchemaError
 from prudent.models import ColumnKind, output_fields

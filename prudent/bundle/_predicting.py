@@ -1,0 +1,147 @@
+"""A bundle's predictions: tables in memory, files streamed in bounded memory.
+
+:class:`~prudent.bundle.Bundle`'s ``predictions``, ``predict`` and ``predict_file`` delegate
+here; ``check_keep`` and ``with_kept`` serve the Dask batch scoring too.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from prudent.data import TableWriter, iter_table, table_format, validate_frame
+from prudent.errors import ConfigError, DataError
+from prudent.models._predictions import Predictions, output_columns
+
+if TYPE_CHECKING:
+    from prudent.bundle._bundle import Bundle
+
+__all__ = ["check_keep", "predict", "predict_file", "predictions", "with_kept"]
+
+Notify = Callable[[str], None] | None
+
+
+def predictions(
+    bundle: Bundle, frame: pd.DataFrame, *, rules: Any, on_notice: Notify, strict: bool
+) -> Predictions:
+    """:meth:`Bundle.predictions <prudent.bundle.Bundle.predictions>`."""
+    X, notices = validate_frame(frame, bundle.schema, strict=strict)
+    for n in notices:
+        if on_notice is not None:
+            on_notice(n)
+    return bundle.model.predictions(X, rules=rules)
+
+
+def predict(
+    bundle: Bundle,
+    frame: pd.DataFrame,
+    *,
+    rules: Any,
+    on_notice: Notify,
+    strict: bool,
+    keep: Sequence[str],
+    explain: bool,
+) -> pd.DataFrame:
+    """:meth:`Bundle.predict <prudent.bundle.Bundle.predict>`."""
+    check_keep(frame, keep, bundle.model.classes)
+    out = bundle.predictions(frame, rules=rules, on_notice=on_notice, strict=strict)
+    # the input's index, so that df["prediction"] = bundle.predict(df)[...] aligns
+    table = out.to_frame(frame.index, lists=True)  # prediction_set: lists in Python
+    if explain:
+        from prudent.models._explain import explain_predictions
+
+        X = validate_frame(frame, bundle.schema, strict=strict)[0]
+        found = explain_predictions(bundle.model, X, out)
+        values = found if found is not None else [None] * len(table)
+        table["explanation"] = pd.Series(values, index=table.index, dtype=object)
+    return with_kept(frame, table, keep)
+
+
+def predict_file(
+    bundle: Bundle,
+    source: str | Path,
+    destination: str | Path,
+    *,
+    chunk_rows: int,
+    rules: Any,
+    on_notice: Notify,
+    strict: bool,
+    encoding: str,
+    keep: Sequence[str],
+) -> int:
+    """:meth:`Bundle.predict_file <prudent.bundle.Bundle.predict_file>`."""
+    target = Path(destination)
+    if target.resolve() == Path(source).resolve():
+        raise ConfigError(f"Output '{target}' is the input file; choose another output path.")
+    table_format(target)  # name the real output, not the hidden one, if it is wrong
+    partial = target.with_name(f".{target.stem}.partial{target.suffix}")
+    try:
+        chunks = iter_table(Path(source), chunk_rows=chunk_rows, encoding=encoding)
+        total = _stream(bundle, chunks, partial, rules, on_notice, strict, tuple(keep))
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    os.replace(partial, target)
+    return total
+
+
+def _stream(
+    bundle: Bundle,
+    chunks: Iterator[pd.DataFrame],
+    destination: Path,
+    rules: Any,
+    on_notice: Notify,
+    strict: bool,
+    keep: tuple[str, ...] = (),
+) -> int:
+    seen: set[str] = set()
+
+    def once(message: str) -> None:
+        if message not in seen and on_notice is not None:
+            on_notice(message)
+        seen.add(message)
+
+    total = 0
+    with TableWriter(destination) as writer:
+        for chunk in chunks:
+            if chunk.shape[1] == 0:
+                columns = [*keep, *output_columns(bundle.model.classes)]
+                writer.write(pd.DataFrame(columns=columns))
+                continue
+            check_keep(chunk, keep, bundle.model.classes)
+            chunk.index = pd.RangeIndex(total, total + len(chunk))  # file row numbers
+            got = bundle.predictions(chunk, rules=rules, on_notice=once, strict=strict)
+            out = got.to_frame(chunk.index)  # files keep the prediction set's JSON text
+            writer.write(with_kept(chunk, out, keep))
+            total += len(out)
+    return total
+
+
+def check_keep(frame: pd.DataFrame, keep: Sequence[str], classes: Any) -> None:
+    """Refuse columns to keep that the input lacks, or that an output column would hide.
+
+    Raises
+    ------
+    DataError
+        Naming the columns and the fix.
+    """
+    missing = [c for c in keep if c not in frame.columns]
+    if missing:
+        have = ", ".join(map(str, list(frame.columns)[:20]))
+        raise DataError(f"Column(s) {missing} to keep are not in the input (it has: {have}).")
+    clash = [c for c in keep if c in set(output_columns(classes))]
+    if clash:
+        raise DataError(
+            f"Column(s) {clash} to keep have the name of an output column; rename them first."
+        )
+
+
+def with_kept(frame: pd.DataFrame, out: pd.DataFrame, keep: Sequence[str]) -> pd.DataFrame:
+    """``out`` with the ``keep`` columns of ``frame`` (same index) in front."""
+    if not keep:
+        return out
+    return pd.concat([frame[list(dict.fromkeys(keep))], out], axis=1)
