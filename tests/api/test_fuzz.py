@@ -94,7 +94,7 @@ def api_schema(server: Server, tokens: Tokens) -> Any:
     return loaded
 
 
-_PAGES = PAGE_PATHS | {"/login", "/static/{name}"}
+_PAGES = PAGE_PATHS | {"/login", "/logout", "/static/{name}"}
 OPERATIONS = sorted(
     (method, path)
     for method, path in {*ROUTE_ROLES, *PUBLIC_ROUTES}
