@@ -54,6 +54,7 @@ INTERNAL = {
         "add_static_route",
         "csrf_token",
         "html_response",
+        "logout_form",
         "page_html",
         "read_form",
         "static_file",
