@@ -17,7 +17,6 @@ from prudent.cli._retrain import register as register_retrain_commands
 from prudent.cli._retune import register as register_retune_command
 from prudent.cli._review import register as register_review_commands
 from prudent.cli._serve import register as register_service_commands
-from prudent.cli._show import show_manifest
 from prudent.errors import DataReadError
 
 if TYPE_CHECKING:  # the layers below are imported by the commands that use them, so that
@@ -174,6 +173,8 @@ def fit(
         )
     bundle.save(out, overwrite=True)
     results = _console(stderr=False)  # results on stdout; progress and notices on stderr
+    from prudent.cli._show import show_manifest  # the bundle layer: not for `serve`
+
     show_manifest(results, bundle.manifest)
     results.print(f"Report: {out / 'report.html'}")
     seconds = bundle.manifest["fit_seconds"]
@@ -296,6 +297,8 @@ def show(
 
         typer.echo(json.dumps(manifest, indent=2))
         return
+    from prudent.cli._show import show_manifest
+
     show_manifest(_console(stderr=False), manifest)
 
 

@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from prudent.cli._show import show_decisions
 from prudent.errors import ConfigError
 
 __all__ = ["register", "retune"]
@@ -57,6 +56,8 @@ def retune(
     )
     retuned.save(target)
     console = Console(highlight=False, width=160)
+    from prudent.cli._show import show_decisions
+
     show_decisions(console, retuned.manifest)
     console.print(f"[bold green]Retuned bundle written to[/] {target} (report: report.html)")
 

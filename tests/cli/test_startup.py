@@ -46,3 +46,19 @@ def test_predicting_a_tabular_bundle_loads_no_fit_torch_or_dask(
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().endswith("heavy: []"), done.stdout
     assert len(read_table(tmp_path / "out.csv")) == 1
+
+
+def test_the_command_line_itself_loads_no_model_library() -> None:
+    """``prudent serve`` answers /health/live before it loads the bundle: the command line's
+    own import must not pull in scikit-learn or the bundle layer (2.2 s on 2 cores, which
+    once broke the service's live-within-1.5-s test)."""
+    probe = (
+        "import sys; from prudent.cli import main; "
+        "print(sorted(m for m in ('sklearn', 'skops', 'prudent.bundle', 'prudent.models') "
+        "if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]", done.stdout
