@@ -147,7 +147,7 @@ def quickstart(
     for label, path in _paths(out):
         if path.exists():
             console.print(f"  {label:12s} {path}")
-    wrong = WRONG_UNIT_ROWS if len(new) > len(frame) - len(train) else 0
+    wrong = len(train) + len(new) - len(frame)  # the mistyped rows added to the sample
     for line in decision_summary(read_table(out / "predictions.csv"), wrong):
         console.print(f"  {line}", highlight=False)
     console.print("\n[bold]Next: serve it, send a row, review what it defers[/]")
