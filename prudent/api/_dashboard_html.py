@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from prudent.api._svg import Point, Series, line_chart
 from prudent.monitor import QUANTILES, AlertState, Estimate, Figure, WindowSummary
-from prudent.report import Html, esc, fmt, table
+from prudent.report import NO_HTML, Html, esc, fmt, table
 
 if TYPE_CHECKING:
     from prudent.api._dashboard import Board
@@ -130,10 +130,7 @@ def _promises(board: Board) -> Html:
     return Html(f"<section><h2>Promises</h2>{live}<h3>At fit</h3>{fit}</section>")
 
 
-_NOTHING = Html("")
-
-
-def dashboard_body(board: Board, *, hours: int, logout: Html = _NOTHING) -> Html:
+def dashboard_body(board: Board, *, hours: int, logout: Html = NO_HTML) -> Html:
     """The dashboard's body.
 
     Parameters

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from prudent.feedback import CaseView, FieldView
-from prudent.report import Html, esc, fmt, table
+from prudent.report import NO_HTML, Html, esc, fmt, table
 
 __all__ = ["Flash", "case_html", "empty_html", "review_body"]
 
@@ -35,9 +35,6 @@ def _hidden(csrf: str, **values: str | None) -> Html:
             if v is not None
         )
     )
-
-
-_NOTHING = Html("")
 
 
 def _form(action: str, inner: str, css: str = "") -> Html:
@@ -215,7 +212,7 @@ def empty_html(csrf: str, *, last: str | None = None, flash: Flash | None = None
 
 
 def review_body(
-    inner: Html, *, reviewer: str, waiting: int, model: str, logout: Html = _NOTHING
+    inner: Html, *, reviewer: str, waiting: int, model: str, logout: Html = NO_HTML
 ) -> Html:
     """The whole page's body around the ``#case`` element (``logout``: the sign-out form)."""
     return Html(

@@ -161,14 +161,19 @@ def make_splits(
             "The rarest class has a single training row; at least two are needed "
             "for cross-validation."
         )
-    skf = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
-    folds = tuple(
-        (fit.astype(np.int64), val.astype(np.int64))
-        for fit, val in skf.split(np.zeros(len(train)), y[train])
-    )
+    folds = _stratified_folds(train, y, k, seed)
     return Splits(
         train=train.astype(np.int64), test=test.astype(np.int64), folds=folds, notes=tuple(notes)
     )
+
+
+def _stratified_folds(
+    train: IntArray, y: EncodedLabels, k: int, seed: int
+) -> tuple[tuple[IntArray, IntArray], ...]:
+    """``k`` stratified, shuffled folds of the training rows, as positions into ``train``."""
+    skf = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+    split = skf.split(np.zeros(len(train)), y[train])
+    return tuple((fit.astype(np.int64), val.astype(np.int64)) for fit, val in split)
 
 
 def without_rows(splits: Splits, y: EncodedLabels, drop: IntArray, *, seed: int = 0) -> Splits:
@@ -199,10 +204,6 @@ def without_rows(splits: Splits, y: EncodedLabels, drop: IntArray, *, seed: int 
             "Removing the suspect labels leaves a class with a single training "
             "row; fit without --drop-suspect-labels."
         )
-    skf = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
-    folds = tuple(
-        (a.astype(np.int64), b.astype(np.int64))
-        for a, b in skf.split(np.zeros(len(train)), y[train])
-    )
+    folds = _stratified_folds(train, y, k, seed)
     note = f"Removed {len(splits.train) - len(train)} training row(s) with suspect labels."
     return Splits(train=train, test=splits.test, folds=folds, notes=(*splits.notes, note))

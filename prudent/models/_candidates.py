@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from lightgbm import LGBMClassifier
+from sklearn.base import BaseEstimator
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import ExtraTreesClassifier
 from sklearn.linear_model import LogisticRegression
@@ -23,7 +24,12 @@ from sklearn.svm import LinearSVC
 
 from prudent.data import Schema
 from prudent.models._baselines import logistic_baseline, majority_baseline
-from prudent.models._features import dense_width, make_preprocessor, text_only_preprocessor
+from prudent.models._features import (
+    Style,
+    dense_width,
+    make_preprocessor,
+    text_only_preprocessor,
+)
 
 __all__ = ["BuildContext", "CandidateSpec", "candidate_specs", "embeddings_available"]
 
@@ -81,32 +87,31 @@ def embeddings_available() -> bool:
     )
 
 
+def _preprocessed(ctx: BuildContext, kind: Style, model: BaseEstimator) -> Pipeline:
+    """``model`` behind the per-role preprocessing of ``kind`` (tree, dense or linear)."""
+    preprocess = make_preprocessor(ctx.schema, kind, n_rows=ctx.n_rows, seed=ctx.seed)
+    return Pipeline([("preprocess", preprocess), ("model", model)])
+
+
 def _lightgbm(ctx: BuildContext) -> Pipeline:
-    return Pipeline(
-        [
-            ("preprocess", make_preprocessor(ctx.schema, "tree", n_rows=ctx.n_rows, seed=ctx.seed)),
-            (
-                "model",
-                LGBMClassifier(
-                    # one tree per class per round: fewer, faster rounds for many classes
-                    n_estimators=300 if ctx.n_classes <= 4 else max(60, 1200 // ctx.n_classes),
-                    learning_rate=0.05 if ctx.n_classes <= 4 else 0.1,
-                    num_leaves=31,
-                    min_child_samples=10,
-                    subsample=0.9,
-                    subsample_freq=1,
-                    colsample_bytree=0.9,
-                    reg_lambda=1.0,
-                    random_state=ctx.seed,
-                    class_weight="balanced" if ctx.balanced else None,
-                    # one thread: on 2 shared, busy cores 100 rounds on 17k rows took 88 s
-                    # with 2 threads (spinning at every barrier) and 2.3 s with one
-                    n_jobs=1,
-                    verbose=-1,
-                ),
-            ),
-        ]
+    model = LGBMClassifier(
+        # one tree per class per round: fewer, faster rounds for many classes
+        n_estimators=300 if ctx.n_classes <= 4 else max(60, 1200 // ctx.n_classes),
+        learning_rate=0.05 if ctx.n_classes <= 4 else 0.1,
+        num_leaves=31,
+        min_child_samples=10,
+        subsample=0.9,
+        subsample_freq=1,
+        colsample_bytree=0.9,
+        reg_lambda=1.0,
+        random_state=ctx.seed,
+        class_weight="balanced" if ctx.balanced else None,
+        # one thread: on 2 shared, busy cores 100 rounds on 17k rows took 88 s
+        # with 2 threads (spinning at every barrier) and 2.3 s with one
+        n_jobs=1,
+        verbose=-1,
     )
+    return _preprocessed(ctx, "tree", model)
 
 
 FOREST_BYTES = 12_000_000
@@ -123,65 +128,33 @@ def _max_leaves(n_classes: int) -> int:
 
 
 def _extra_trees(ctx: BuildContext) -> Pipeline:
-    return Pipeline(
-        [
-            (
-                "preprocess",
-                make_preprocessor(ctx.schema, "dense", n_rows=ctx.n_rows, seed=ctx.seed),
-            ),
-            (
-                "model",
-                ExtraTreesClassifier(
-                    # a bounded forest: the bundle stays small and saves and loads fast
-                    n_estimators=FOREST_TREES,
-                    min_samples_leaf=3,
-                    max_leaf_nodes=_max_leaves(ctx.n_classes),
-                    max_features="sqrt",
-                    random_state=ctx.seed,
-                    n_jobs=2,
-                    class_weight="balanced_subsample" if ctx.balanced else None,
-                ),
-            ),
-        ]
+    model = ExtraTreesClassifier(
+        # a bounded forest: the bundle stays small and saves and loads fast
+        n_estimators=FOREST_TREES,
+        min_samples_leaf=3,
+        max_leaf_nodes=_max_leaves(ctx.n_classes),
+        max_features="sqrt",
+        random_state=ctx.seed,
+        n_jobs=2,
+        class_weight="balanced_subsample" if ctx.balanced else None,
     )
+    return _preprocessed(ctx, "dense", model)
 
 
 def _knn(ctx: BuildContext) -> Pipeline:
-    return Pipeline(
-        [
-            (
-                "preprocess",
-                make_preprocessor(ctx.schema, "dense", n_rows=ctx.n_rows, seed=ctx.seed),
-            ),
-            (
-                "model",
-                KNeighborsClassifier(
-                    n_neighbors=min(15, max(3, ctx.n_rows // 20)), weights="distance"
-                ),
-            ),
-        ]
-    )
+    k = min(15, max(3, ctx.n_rows // 20))
+    return _preprocessed(ctx, "dense", KNeighborsClassifier(n_neighbors=k, weights="distance"))
 
 
 def _mlp(ctx: BuildContext) -> Pipeline:
-    return Pipeline(
-        [
-            (
-                "preprocess",
-                make_preprocessor(ctx.schema, "dense", n_rows=ctx.n_rows, seed=ctx.seed),
-            ),
-            (
-                "model",
-                MLPClassifier(
-                    hidden_layer_sizes=(128, 64),
-                    alpha=1e-3,
-                    max_iter=300,
-                    early_stopping=ctx.n_rows >= 200,
-                    random_state=ctx.seed,
-                ),
-            ),
-        ]
+    model = MLPClassifier(
+        hidden_layer_sizes=(128, 64),
+        alpha=1e-3,
+        max_iter=300,
+        early_stopping=ctx.n_rows >= 200,
+        random_state=ctx.seed,
     )
+    return _preprocessed(ctx, "dense", model)
 
 
 def _naive_bayes(ctx: BuildContext) -> Pipeline:
@@ -195,15 +168,7 @@ def _naive_bayes(ctx: BuildContext) -> Pipeline:
 
 def _linear_svm(ctx: BuildContext) -> Pipeline:
     svm = LinearSVC(C=0.5, class_weight="balanced" if ctx.balanced else None, random_state=ctx.seed)
-    return Pipeline(
-        [
-            (
-                "preprocess",
-                make_preprocessor(ctx.schema, "linear", n_rows=ctx.n_rows, seed=ctx.seed),
-            ),
-            ("model", CalibratedClassifierCV(svm, method="sigmoid", cv=3)),
-        ]
-    )
+    return _preprocessed(ctx, "linear", CalibratedClassifierCV(svm, method="sigmoid", cv=3))
 
 
 def _least_embedding_seconds(ctx: BuildContext) -> float:

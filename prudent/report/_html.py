@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 __all__ = [
+    "NO_HTML",
     "Html",
     "Section",
     "details",
@@ -29,6 +30,10 @@ class Html(str):
     """A string of markup that is already safe to put into the page as it is."""
 
     __slots__ = ()
+
+
+NO_HTML = Html("")
+"""No markup: the default of an optional block of a page."""
 
 
 def esc(value: object) -> Html:

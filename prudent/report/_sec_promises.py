@@ -25,20 +25,16 @@ def _ood_figure(inside: Any, outside: Any, threshold: float) -> Html:
     low = min(float(both.min(initial=threshold)), threshold)
     edges = np.linspace(low, high if high > low else low + 1.0, 41)
     fig, ax = new_figure(6.4, 3.4)
-    ax.hist(
-        np.clip(inside, low, edges[-1]),
-        bins=edges,
-        color=NEUTRAL,
-        alpha=0.7,
-        label=f"locked test, in distribution ({len(inside)})",
-    )
+    groups = [(inside, NEUTRAL, 0.7, "locked test, in distribution")]
     if outside is not None:
+        groups.append((outside, BAD, 0.6, "known OOD examples"))
+    for scores, color, alpha, name in groups:
         ax.hist(
-            np.clip(outside, low, edges[-1]),
+            np.clip(scores, low, edges[-1]),
             bins=edges,
-            color=BAD,
-            alpha=0.6,
-            label=f"known OOD examples ({len(outside)})",
+            color=color,
+            alpha=alpha,
+            label=f"{name} ({len(scores)})",
         )
     ax.axvline(threshold, color="black", linestyle="--", label=f"threshold {threshold:.3g}")
     ax.set_xlabel("OOD score (higher = more unusual; clipped at the 99.5th percentile)")

@@ -72,6 +72,10 @@ class LogBase(FeedbackMethods):
         pairs = self._labelled_pairs(utc_window(since, until, model_version))
         return labelled_frame(pairs, expand_inputs=expand_inputs)
 
+    def integrity_check(self) -> list[str]:
+        self._check_open()
+        return self._integrity_check()
+
     # -- hooks -------------------------------------------------------------------------------
     @abstractmethod
     def _submit(self, records: list[PredictionRecord]) -> Future[None]: ...
@@ -87,3 +91,6 @@ class LogBase(FeedbackMethods):
 
     @abstractmethod
     def _labelled_pairs(self, window: Window) -> list[tuple[PredictionRecord, FeedbackEntry]]: ...
+
+    @abstractmethod
+    def _integrity_check(self) -> list[str]: ...

@@ -65,6 +65,10 @@ class FeedbackMethods(LogCore, FeedbackLog, ReviewQueue):
         limit = check_positive(limit, "limit")
         return self._list_review(limit, check_positive(offset, "offset", minimum=0), self._clock())
 
+    def count_review(self) -> int:
+        self._check_open()
+        return self._count_review()
+
     def review_case(self, prediction_id: str) -> ReviewCase:
         self._check_open()
         return self._review_case(check_id(prediction_id), self._clock())
@@ -107,6 +111,9 @@ class FeedbackMethods(LogCore, FeedbackLog, ReviewQueue):
 
     @abstractmethod
     def _list_review(self, limit: int, offset: int, now: datetime) -> list[ReviewCase]: ...
+
+    @abstractmethod
+    def _count_review(self) -> int: ...
 
     @abstractmethod
     def _review_case(self, prediction_id: str, now: datetime) -> ReviewCase: ...

@@ -109,26 +109,10 @@ class InMemoryPredictionLog(LogBase):
         """Return when the log is open; raise ``StoreError`` otherwise."""
         self._check_open()
 
-    def integrity_check(self) -> list[str]:
-        """Return no problems: a dict cannot be corrupt.
+    def _integrity_check(self) -> list[str]:
+        return []  # a dict cannot be corrupt
 
-        Returns
-        -------
-        list of str
-            Always empty.
-        """
-        self._check_open()
-        return []
-
-    def count_review(self) -> int:
-        """Count open review cases.
-
-        Returns
-        -------
-        int
-            Cases decided ``review`` and not yet labelled.
-        """
-        self._check_open()
+    def _count_review(self) -> int:
         with self._lock:
             return sum(not case.closed for case in self._cases.values())
 

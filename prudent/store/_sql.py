@@ -203,15 +203,8 @@ class SqlPredictionLog(LogBase):
         with _db_errors(what), self._engines.read.connect() as connection:
             return fn(connection)
 
-    def integrity_check(self) -> list[str]:
-        """Run ``PRAGMA integrity_check`` (SQLite) or a trivial query (PostgreSQL).
-
-        Returns
-        -------
-        list of str
-            The problems found; empty when the database is sound.
-        """
-        self._check_open()
+    def _integrity_check(self) -> list[str]:
+        """Run ``PRAGMA integrity_check`` (SQLite) or a trivial query (PostgreSQL)."""
 
         def check(connection: Connection) -> list[str]:
             if connection.dialect.name != "sqlite":
@@ -222,15 +215,7 @@ class SqlPredictionLog(LogBase):
 
         return self._read(check, "checking integrity")
 
-    def count_review(self) -> int:
-        """Count open review cases.
-
-        Returns
-        -------
-        int
-            Cases decided ``review`` and not yet labelled.
-        """
-        self._check_open()
+    def _count_review(self) -> int:
         return self._read(read.count_open_cases, "counting review cases")
 
     def _get(self, prediction_id: str) -> PredictionRecord:
