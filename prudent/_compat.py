@@ -6,13 +6,17 @@ file, not many.
 
 from __future__ import annotations
 
+import io
 import sys
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from sklearn.utils.validation import check_is_fitted as _check_is_fitted
 
-__all__ = ["check_is_fitted", "import_skops_io"]
+__all__ = ["check_is_fitted", "import_skops_io", "read_skops"]
 
 
 def check_is_fitted(estimator: Any, attributes: list[str] | str | None = None) -> None:
@@ -55,3 +59,36 @@ def import_skops_io() -> ModuleType:
         finally:
             sklearn.utils.all_estimators = walk
     return sys.modules["skops.io"]
+
+
+def read_skops(path: Path) -> tuple[list[str], Callable[[], Any]]:
+    """A skops file's untrusted types, and a function that builds its object.
+
+    The same as ``get_untrusted_types(file=path)``, then ``load(path, trusted=...)`` with that
+    list once it is checked, but the file is read, and its tree of nodes built and audited,
+    once: skops' public pair reads it twice (a third of a large bundle's load). The builder
+    constructs the very tree whose types were listed, so what is built is what was checked.
+    Falls back to the public pair when skops' private ``read_schema``/``get_tree`` are absent.
+
+    Parameters
+    ----------
+    path
+        A skops file.
+
+    Returns
+    -------
+    tuple of (list of str, callable)
+        The types skops does not trust by default, sorted; the builder. Reading errors are
+        raised here, building errors by the builder.
+    """
+    import skops.io as sio
+
+    try:
+        from skops.io._audit import get_tree
+        from skops.io._utils import read_schema
+    except ImportError:  # another skops: its public functions, the file read twice
+        listed = list(sio.get_untrusted_types(file=path))
+        return listed, lambda: sio.load(path, trusted=listed)
+    schema, context = read_schema(zipfile.ZipFile(io.BytesIO(path.read_bytes())))
+    tree = get_tree(schema, context, trusted=None)
+    return sorted(tree.get_unsafe_set()), tree.construct

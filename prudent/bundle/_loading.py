@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from prudent._compat import read_skops
 from prudent.bundle._integrity import check_trusted_types, safe_member, sha256_file
 from prudent.bundle._manifest import (
     FORMAT_VERSION,
@@ -87,15 +88,13 @@ def _check_versions(root: Path, manifest: dict[str, Any]) -> None:
 
 
 def _load_model(path: Path) -> GuardedModel:
-    import skops.io as sio  # imported here: it costs a second at start-up (it pulls torch)
-
     try:
-        untrusted = sio.get_untrusted_types(file=path)
+        untrusted, build = read_skops(path)
     except Exception as exc:
         raise BundleIntegrityError(f"'{path.name}' is not a readable skops file: {exc}") from exc
     check_trusted_types(untrusted, where=f"'{path.name}'")
     try:
-        model = sio.load(path, trusted=untrusted)
+        model = build()
     except Exception as exc:
         raise BundleIntegrityError(f"'{path.name}' could not be loaded: {exc}") from exc
     if not isinstance(model, GuardedModel):

@@ -10,10 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import skops.io as sio
+from pandas.testing import assert_frame_equal
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.tree import DecisionTreeClassifier
 
+from prudent._compat import read_skops
 from prudent.bundle import FORMAT_VERSION, Bundle, load, running_versions, sha256_file
+from prudent.data import validate_frame
 from prudent.errors import BundleError, BundleIntegrityError, BundleVersionError
 from tests.fixtures import example, fit_bundle, rehash_bundle
 
@@ -21,8 +24,15 @@ from tests.fixtures import example, fit_bundle, rehash_bundle
 class Planted:
     """A type no bundle may hold: loading it would run code from outside prudent's trust."""
 
+    built = 0
+    """How many were restored from a file (their ``__setstate__`` ran)."""
+
     def __init__(self) -> None:
         self.payload = "anything"
+
+    def __setstate__(self, state: dict[str, str]) -> None:
+        Planted.built += 1
+        self.__dict__.update(state)
 
 
 @pytest.fixture(scope="module")
@@ -138,6 +148,20 @@ def test_load_refuses_an_untrusted_type(copy: Path) -> None:
         r"\]; the bundle is refused",
     ):
         load(copy)
+    assert Planted.built == 0  # refused before anything in the file was built
+
+
+def test_read_skops_lists_and_builds_what_skops_public_pair_does(saved: Path) -> None:
+    """One read of the model file: the same untrusted types as ``get_untrusted_types``, and an
+    object that predicts as the one ``load(trusted=...)`` gives."""
+    path = saved / "model.skops"
+    listed = sio.get_untrusted_types(file=path)
+    untrusted, build = read_skops(path)
+    assert untrusted == listed and any(t.startswith("prudent.") for t in untrusted)
+    ours, theirs = build(), sio.load(path, trusted=listed)
+    rows = example("wine").drop(columns="target").head(40)
+    X, _ = validate_frame(rows, Bundle.load(saved).schema)
+    assert_frame_equal(ours.predict_frame(X), theirs.predict_frame(X))
 
 
 def test_load_refuses_a_function_from_a_trusted_library(copy: Path) -> None:
