@@ -10,12 +10,16 @@ A section an older or partial fit did not measure is ``None``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from prudent._json import json_value
 from prudent.bundle._codec import OMIT, EvidenceError, decode, encode
 from prudent.bundle._trust_records import (
+    BackupRole,
     Calibration,
+    ConformalChoice,
+    CostMatrix,
     CostSummary,
     Diversity,
     Extra,
@@ -24,7 +28,9 @@ from prudent.bundle._trust_records import (
     Num,
     OodChoice,
     OodTest,
+    Policy,
     Promise,
+    RiskCoverage,
     Thresholds,
 )
 
@@ -32,8 +38,11 @@ __all__ = [
     "EVIDENCE_KEYS",
     "EVIDENCE_VERSION",
     "UNKNOWN_CHOICE",
+    "BackupRole",
     "Calibration",
     "Choice",
+    "ConformalChoice",
+    "CostMatrix",
     "CostSummary",
     "Diversity",
     "FitEvidence",
@@ -43,7 +52,9 @@ __all__ = [
     "LockedTest",
     "OodChoice",
     "OodTest",
+    "Policy",
     "Promise",
+    "RiskCoverage",
     "Thresholds",
     "Trust",
 ]
@@ -178,10 +189,10 @@ class Trust:
     calibration: Calibration | None = None
     thresholds: Thresholds | None = None
     ood: OodChoice | None = None
-    conformal: dict[str, Any] | None = None
+    conformal: ConformalChoice | None = None
     promises: list[Promise] = field(default_factory=list)
     test: LockedTest | None = None
-    risk_coverage: dict[str, list[Num]] | None = None
+    risk_coverage: RiskCoverage | None = None
     importance: Importance | None = None
     extra: Extra = field(default_factory=dict)
 
@@ -251,6 +262,32 @@ class FitEvidence:
         found = {k: manifest[k] for k in EVIDENCE_KEYS if k in manifest}
         evidence: FitEvidence = decode(cls, found | {"version": version})
         return evidence
+
+    def with_trust(self, sections: dict[str, Any], notice: str) -> FitEvidence:
+        """This evidence with trust sections replaced, read through their types, and a notice.
+
+        Parameters
+        ----------
+        sections
+            Trust sections as the fit writes them (``calibration``, ``thresholds`` …); each
+            replaces the one of that name.
+        notice
+            Appended to :attr:`notices`: what changed and why.
+
+        Raises
+        ------
+        EvidenceError
+            When a section does not have its type (the field named).
+
+        Examples
+        --------
+        >>> ev = FitEvidence().with_trust({"calibration": {"method": "isotonic"}}, "Recalibrated.")
+        >>> ev.trust.calibration.method, ev.notices
+        ('isotonic', ['Recalibrated.'])
+        """
+        merged = encode(self.trust) | json_value(sections)
+        trust: Trust = decode(Trust, merged, "manifest.trust")
+        return replace(self, trust=trust, notices=[*self.notices, notice])
 
     def to_manifest(self) -> dict[str, Any]:
         """The manifest's evidence keys and ``evidence_version``, JSON-ready."""

@@ -9,14 +9,19 @@ from typing import Any
 from prudent.bundle._codec import OMIT
 
 __all__ = [
+    "BackupRole",
     "Calibration",
+    "ConformalChoice",
+    "CostMatrix",
     "CostSummary",
     "Diversity",
     "Importance",
     "LockedTest",
     "OodChoice",
     "OodTest",
+    "Policy",
     "Promise",
+    "RiskCoverage",
     "Thresholds",
 ]
 
@@ -101,22 +106,83 @@ class CostSummary:
 
 
 @dataclass(frozen=True)
+class BackupRole:
+    """Whether the backup model decides rows the primary is unsure of (``decides``) or only
+    answers when the primary fails (``fallback``), with the sentence that says so."""
+
+    role: str
+    text: str
+    extra: Extra = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CostMatrix:
+    """A cost policy's costs (rows: true class, columns: predicted) and a review's cost."""
+
+    costs: list[list[float]]
+    review_cost: float
+    extra: Extra = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The shipped decision policy, as ``CascadePolicy.to_dict`` writes it: a threshold of
+    ``None`` is infinite (no row passes it)."""
+
+    accept_threshold: Num = None
+    backup_threshold: Num = None
+    ood_threshold: Num = None
+    cost_policy: CostMatrix | None = None
+    backup_must_agree: bool = True
+    ood_over_rules: bool = False
+    class_weights: list[float] | None = None
+    extra: Extra = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Thresholds:
     """The decision policy: thresholds, the backup's role, costs when a matrix decides."""
 
     accept: Threshold | None = None
     backup: Threshold | None = None
-    backup_role: dict[str, str] | None = None
+    backup_role: BackupRole | None = None
     reachable: list[Reachable] = field(default_factory=list)
     review_budget: Num = None
-    policy: dict[str, Any] | None = None
+    policy: Policy | None = None
     costs: CostSummary | None = None
     extra: Extra = field(default_factory=dict)
 
     @property
-    def cost_policy(self) -> dict[str, Any] | None:
+    def cost_policy(self) -> CostMatrix | None:
         """The cost policy of the shipped decision, when a cost matrix decides."""
-        return (self.policy or {}).get("cost_policy") if self.costs is not None else None
+        return self.policy.cost_policy if self.policy and self.costs is not None else None
+
+    @property
+    def promised_accuracy(self) -> float | None:
+        """The accuracy promised on accepted rows: the accept threshold's target when one
+        was reached on held-out rows, else ``None`` (no promise)."""
+        accept = self.accept
+        return accept.target_accuracy if accept is not None and accept.feasible else None
+
+
+@dataclass(frozen=True)
+class ConformalChoice:
+    """The conformal method of the shipped model and its miscoverage ``alpha``."""
+
+    method: str
+    alpha: float
+    mondrian: bool = False
+    extra: Extra = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RiskCoverage:
+    """The locked test's risk–coverage curve, thinned to about 100 points."""
+
+    coverage: list[Num] = field(default_factory=list)
+    risk: list[Num] = field(default_factory=list)
+    threshold: list[Num] = field(default_factory=list)
+    extra: Extra = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

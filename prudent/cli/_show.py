@@ -198,7 +198,7 @@ def _costs(console: Console, ev: FitEvidence, classes: list[Any]) -> bool:
     val, order = th.costs, ", ".join(str(c) for c in classes)
     console.print(
         f"[bold]Cost policy:[/] answer with the label of least expected cost when it is ≤ the "
-        f"review cost {chosen['review_cost']:g} (costs: rows = true class, columns = predicted,"
+        f"review cost {chosen.review_cost:g} (costs: rows = true class, columns = predicted,"
         f" class order {order}); cost per row on validation {_f(val.decisions)} vs "
         f"all-review {_f(val.all_review)} and model only {_f(val.model_only)}; test "
         f"decisions: {test.decisions}",
@@ -224,7 +224,7 @@ def _accept(console: Console, ev: FitEvidence, classes: list[Any]) -> None:
             highlight=False,
         )
     if th.backup_role:
-        console.print(f"[bold]Backup:[/] {th.backup_role.get('text')}", highlight=False)
+        console.print(f"[bold]Backup:[/] {th.backup_role.text}", highlight=False)
 
 
 def _importance(console: Console, found: Importance | None) -> None:

@@ -24,6 +24,7 @@ from prudent.errors import BundleError
 
 if TYPE_CHECKING:
     from prudent.bundle import Bundle
+    from prudent.bundle._trust_records import Thresholds
 
 __all__ = ["Outcomes", "Promises", "Reference"]
 
@@ -129,29 +130,21 @@ class Reference:
             if "test_ood_score" in arrays
             else None
         )
-        policy = _policy(bundle.manifest)
-        ood_threshold = policy.get("ood_threshold")
+        thresholds = bundle.evidence.trust.thresholds
+        policy = thresholds.policy if thresholds else None
+        ood_threshold = policy.ood_threshold if policy else None
         is_ood = np.zeros(len(proba), bool)
         ood_rate = None
         if ood is not None and ood.size and ood_threshold is not None:
-            is_ood = ood >= float(ood_threshold)
+            is_ood = ood >= ood_threshold
             ood_rate = float(np.mean(is_ood))
         outcomes = _outcomes(arrays, proba, is_ood)
-        spec = bundle.manifest.get("spec", {})
-        accept = policy.get("accept_threshold")
-        promises = Promises(
-            accept_threshold=math.inf if accept is None else float(accept),
-            target_accuracy=float(_promised_accuracy(bundle.manifest)),
-            alpha=float(spec.get("alpha", 0.1)),
-            ood_rate=ood_rate,
-            accept_rate=None if outcomes is None else float(outcomes.accepted.mean()),
-        )
         return cls(
             schema=bundle.schema,
             features=_test_rows(bundle),
             confidence=proba.max(axis=1),
             ood_score=np.zeros(0) if ood is None else ood[np.isfinite(ood)],
-            promises=promises,
+            promises=_promises(bundle.manifest.get("spec", {}), thresholds, ood_rate, outcomes),
             model_version=bundle.version,
             outcomes=outcomes,
         )
@@ -195,18 +188,30 @@ def _outcomes(arrays: Any, proba: FloatArray, is_ood: BoolArray) -> Outcomes | N
     )
 
 
-def _promised_accuracy(manifest: dict[str, Any]) -> float:
+def _promises(
+    spec: dict[str, Any],
+    thresholds: Thresholds | None,
+    ood_rate: float | None,
+    outcomes: Outcomes | None,
+) -> Promises:
+    """The promises of the fit: its policy's accept threshold, the promised accuracy, the
+    spec's alpha, and what it did on the reference rows."""
+    accept = thresholds.policy.accept_threshold if thresholds and thresholds.policy else None
+    return Promises(
+        accept_threshold=math.inf if accept is None else accept,
+        target_accuracy=_promised_accuracy(thresholds, spec.get("target_accuracy")),
+        alpha=float(spec.get("alpha", 0.1)),
+        ood_rate=ood_rate,
+        accept_rate=None if outcomes is None else float(outcomes.accepted.mean()),
+    )
+
+
+def _promised_accuracy(thresholds: Thresholds | None, spec_target: float | None) -> float:
     """The accuracy promised for accepted rows: the requested target or, with a review
     budget, the measured bound (older bundles: the spec's target)."""
-    accept = manifest.get("trust", {}).get("thresholds", {}).get("accept") or {}
-    spec_target = manifest.get("spec", {}).get("target_accuracy")
-    value = accept.get("target_accuracy") or spec_target
+    accept = thresholds.accept if thresholds else None
+    value = (accept.target_accuracy if accept else None) or spec_target
     return float(value) if value is not None else 0.95
-
-
-def _policy(manifest: dict[str, Any]) -> dict[str, Any]:
-    policy = manifest.get("trust", {}).get("thresholds", {}).get("policy")
-    return policy if isinstance(policy, dict) else {}
 
 
 def _test_rows(bundle: Bundle) -> pd.DataFrame:

@@ -77,7 +77,7 @@ def _operating_point(ax: Any, ev: Evidence, conf: Any, ok: Any, target: float) -
         label = "accepted after OOD and rules"
         ax.plot(cov, 1 - acc, "*", color="black", markersize=11, label=label)
         line += f"; after OOD checks and rules {pct(cov)} is accepted at {fmt(acc)}"
-    role = (th.backup_role or {}).get("text")
+    role = th.backup_role.text if th.backup_role else None
     return line if role is None else f"{line}. {role}"
 
 

@@ -187,7 +187,8 @@ def _promises_tables(ev: Evidence) -> list[Html]:
 def promises_section(ev: Evidence) -> Section:
     """The promised / measured table on the locked test; conformal coverage and set sizes."""
     promises = need(ev.fit.trust.promises, "trust.promises")
-    alpha = float((ev.fit.trust.conformal or {}).get("alpha") or ev.find("spec.alpha", 0.1))
+    conformal = ev.fit.trust.conformal
+    alpha = float(conformal.alpha if conformal else ev.find("spec.alpha", 0.1))
     body = table(
         ["promise", "promised", "measured", "verdict"],
         [[p.name, p.promised, p.measured, _kept(p.kept)] for p in promises],

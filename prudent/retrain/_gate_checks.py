@@ -17,6 +17,7 @@ from scipy import stats
 from sklearn.metrics import roc_auc_score
 
 from prudent._typing import EncodedLabels, ProbaMatrix
+from prudent.bundle import FitEvidence
 from prudent.metrics import ece_consistency_test, mcnemar
 from prudent.models import Predictions
 
@@ -214,17 +215,22 @@ def calibration_check(
 
 
 def promised_accuracy(manifest: Mapping[str, Any]) -> float | None:
-    """The accuracy a bundle promises on the rows it accepts (None when it promises none).
+    """The accuracy a bundle promises on the rows it accepts (None when it promises none),
+    read from the typed evidence of its manifest.
+
+    Raises
+    ------
+    EvidenceError
+        When the manifest's evidence is of a newer layout or a field does not have its type.
 
     Examples
     --------
-    >>> accept = {"target_accuracy": 0.95, "feasible": True}
+    >>> accept = {"threshold": 0.9, "method": "binomial", "feasible": True, "target_accuracy": 0.95}
     >>> promised_accuracy({"trust": {"thresholds": {"accept": accept}}}), promised_accuracy({})
     (0.95, None)
     """
-    accept = manifest.get("trust", {}).get("thresholds", {}).get("accept", {})
-    target = accept.get("target_accuracy") if accept.get("feasible") else None
-    return None if target is None else float(target)
+    thresholds = FitEvidence.from_manifest(dict(manifest)).trust.thresholds
+    return thresholds.promised_accuracy if thresholds else None
 
 
 def promise_check(

@@ -146,14 +146,13 @@ def _recalibrate(
         model, info = recalibrate_model(bundle.model, X, y, spec, evidence)
     except DataError as exc:
         return f"Calibration and thresholds kept from the fit: {exc}"
-    bundle.model = model
-    bundle.manifest["trust"] |= info
-    bundle.manifest["notices"] = [
-        *bundle.manifest.get("notices", []),
+    notice = (
         f"Calibration and thresholds refitted on {len(rows)} recent labelled rows"
         + ("" if evidence is None else " with the fit's held-out rows")
-        + " after the fit; the test metrics above were measured before.",
-    ]
+        + " after the fit; the test metrics above were measured before."
+    )
+    bundle.manifest |= bundle.evidence.with_trust(info, notice).to_manifest()
+    bundle.model = model
     return None
 
 

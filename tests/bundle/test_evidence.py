@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -121,3 +122,39 @@ def test_an_in_memory_bundle_has_the_same_evidence_as_its_saved_copy(saved: Path
     loaded = prudent.load(saved)
     copy = Bundle(loaded.model, json.loads(json.dumps(loaded.manifest)), loaded.extras)
     assert copy.evidence == loaded.evidence
+
+
+def test_the_decision_policy_conformal_choice_and_curve_are_typed_as_the_model_holds_them(
+    saved: Path,
+) -> None:
+    bundle = prudent.load(saved)
+    trust = bundle.evidence.trust
+    assert trust.thresholds is not None and trust.thresholds.policy is not None
+    policy, held = trust.thresholds.policy, bundle.model.policy
+    assert policy.accept_threshold == held.accept_threshold
+    assert policy.ood_threshold == held.ood_threshold
+    assert policy.backup_threshold == (
+        None if np.isinf(held.backup_threshold) else held.backup_threshold
+    )
+    assert policy.cost_policy is None and trust.thresholds.cost_policy is None
+    assert policy.backup_must_agree is held.backup_must_agree
+    role = trust.thresholds.backup_role
+    assert role is not None and role.role in {"decides", "fallback"} and "backup" in role.text
+    assert trust.conformal is not None
+    assert (trust.conformal.method, trust.conformal.alpha) == ("lac", bundle.model.conformal.alpha)
+    curve = trust.risk_coverage
+    assert curve is not None and len(curve.coverage) == len(curve.risk) == len(curve.threshold) > 1
+    assert curve.coverage == sorted(curve.coverage)
+
+
+def test_a_policy_field_of_the_wrong_type_is_named(saved: Path) -> None:
+    manifest = _manifest(saved)
+    manifest["trust"]["thresholds"]["policy"]["ood_threshold"] = "high"
+    with pytest.raises(
+        EvidenceError, match=r"'manifest\.trust\.thresholds\.policy\.ood_threshold'"
+    ):
+        FitEvidence.from_manifest(manifest)
+    manifest = _manifest(saved)
+    manifest["trust"]["thresholds"]["backup_role"] = {"role": "fallback"}
+    with pytest.raises(EvidenceError, match=r"'manifest\.trust\.thresholds\.backup_role\.text'"):
+        FitEvidence.from_manifest(manifest)
