@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from prudent.bundle._integrity import safe_member, sha256_file
 from prudent.bundle._manifest import MANIFEST, MANIFEST_HASH, MODEL_FILE
+from prudent.bundle._test_rows import TEST_ROWS_FILE
 from prudent.errors import BundleError
 from prudent.models._guarded import GuardedModel
 
@@ -29,7 +30,7 @@ def fit_files(result: FitResult) -> dict[str, bytes]:
     if result.test_frame is not None:
         evidence = io.BytesIO()
         result.test_frame.to_parquet(evidence, index=False)
-        extras["test_rows.parquet"] = evidence.getvalue()
+        extras[TEST_ROWS_FILE] = evidence.getvalue()
     if result.spec.rules:
         extras["rules.yaml"] = result.spec.rules.encode()
     return extras

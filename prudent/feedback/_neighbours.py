@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from prudent.bundle import LABEL_COLUMN, TEST_ROWS_FILE
 from prudent.data import Role, Schema
 from prudent.models import TrainingValues
 
@@ -27,9 +28,6 @@ if TYPE_CHECKING:
     from prudent.bundle import Bundle
 
 __all__ = ["NearestRows", "Neighbour", "category_key"]
-
-_LABEL = "__label__"
-_EVIDENCE = "test_rows.parquet"
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,15 +94,15 @@ class NearestRows:
     @classmethod
     def from_bundle(cls, bundle: Bundle) -> NearestRows | None:
         """The reference rows of a saved bundle; None when it keeps no labelled rows."""
-        path = None if bundle.path is None else bundle.path / _EVIDENCE
+        path = None if bundle.path is None else bundle.path / TEST_ROWS_FILE
         if path is None or not path.is_file():
             return None
         frame = pd.read_parquet(path)
-        if _LABEL not in frame.columns or not len(frame):
+        if LABEL_COLUMN not in frame.columns or not len(frame):
             return None
         classes = bundle.classes  # the rows keep the encoded label: show the class itself
-        if pd.api.types.is_integer_dtype(frame[_LABEL]):
-            frame[_LABEL] = [str(classes[int(v)]) for v in frame[_LABEL]]
+        if pd.api.types.is_integer_dtype(frame[LABEL_COLUMN]):
+            frame[LABEL_COLUMN] = [str(classes[int(v)]) for v in frame[LABEL_COLUMN]]
         return cls(frame, bundle.schema, bundle.model.training_values)
 
     def _column_distance(self, name: str, role: Role, value: Any) -> np.ndarray[Any, Any]:
@@ -151,7 +149,7 @@ class NearestRows:
         names = [c.name for c in self.columns]
         return tuple(
             Neighbour(
-                str(self.frame.at[i, _LABEL]),
+                str(self.frame.at[i, LABEL_COLUMN]),
                 float(distance[i]),
                 {n: self.frame.at[i, n] for n in names},
             )

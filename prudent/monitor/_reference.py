@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from prudent._typing import BoolArray, FloatArray
+from prudent.bundle import inputs_of, read_test_rows
 from prudent.data import Schema
 from prudent.errors import BundleError
 
@@ -27,8 +28,6 @@ if TYPE_CHECKING:
     from prudent.bundle._trust_records import Thresholds
 
 __all__ = ["Outcomes", "Promises", "Reference"]
-
-_EVIDENCE_COLUMNS = ("__row__", "__label__")
 
 
 @dataclass(frozen=True)
@@ -215,8 +214,5 @@ def _promised_accuracy(thresholds: Thresholds | None, spec_target: float | None)
 
 
 def _test_rows(bundle: Bundle) -> pd.DataFrame:
-    data = bundle.extras.get("test_rows.parquet")
-    if data is None:
-        return pd.DataFrame(columns=bundle.schema.feature_names)
-    frame = pd.read_parquet(io.BytesIO(data))
-    return frame.drop(columns=[c for c in _EVIDENCE_COLUMNS if c in frame.columns])
+    rows = read_test_rows(bundle.extras)
+    return pd.DataFrame(columns=bundle.schema.feature_names) if rows is None else inputs_of(rows)

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
-from prudent.bundle import FitEvidence
+from prudent.bundle import FitEvidence, read_test_rows
 
 __all__ = ["Evidence", "MissingEvidence", "dig", "need"]
 
@@ -103,9 +103,7 @@ class Evidence:
         if "artifacts.npz" in extras:
             with np.load(io.BytesIO(extras["artifacts.npz"]), allow_pickle=False) as npz:
                 arrays = {k: npz[k] for k in npz.files}
-        rows = None
-        if "test_rows.parquet" in extras:
-            rows = pd.read_parquet(io.BytesIO(extras["test_rows.parquet"]))
+        rows = read_test_rows(extras)
         issues = None
         if "label_issues.csv" in extras:
             issues = pd.read_csv(io.BytesIO(extras["label_issues.csv"]))

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import confusion_matrix
 
+from prudent.bundle import LABEL_COLUMN
 from prudent.bundle._evidence import CostSummary, LockedTest, Thresholds
 from prudent.metrics import risk_coverage_curve
 from prudent.report._evidence import Evidence
@@ -203,8 +204,8 @@ def _slices(ev: Evidence, y: Any, proba: Any) -> tuple[pd.DataFrame, list[str]]:
     frame = ev.test_rows
     if (
         frame is not None
-        and "__label__" in frame
-        and not np.array_equal(frame["__label__"].to_numpy(), y[: len(frame)])
+        and LABEL_COLUMN in frame
+        and not np.array_equal(frame[LABEL_COLUMN].to_numpy(), y[: len(frame)])
     ):
         frame = None  # not aligned with the test arrays: slice by class only
     top = top_features(frame, roles, wrong[: len(frame)]) if frame is not None else []

@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import mutual_info_score
 
+from prudent.bundle import ROW_COLUMN
+
 __all__ = ["SLICE_COLUMNS", "bin_column", "confident_errors", "error_slices", "top_features"]
 
 SLICE_COLUMNS = ["feature", "slice", "rows", "errors", "error rate"]
@@ -212,7 +214,7 @@ def confident_errors(
     rows = frame.iloc[idx]
     out = pd.DataFrame(
         {
-            "row": rows["__row__"].to_numpy() if "__row__" in rows else idx,
+            "row": rows[ROW_COLUMN].to_numpy() if ROW_COLUMN in rows else idx,
             "true": [classes[i] for i in y[idx]],
             "predicted": [classes[i] for i in pred[idx]],
             "confidence": conf[idx].round(3),

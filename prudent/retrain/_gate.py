@@ -14,7 +14,6 @@ AUROC; and the time per row.
 
 from __future__ import annotations
 
-import io
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from prudent.bundle import Bundle
+from prudent.bundle import LABEL_COLUMN, Bundle, read_test_rows
 from prudent.data import validate_frame
 from prudent.retrain._feedback import ID, labelled_feedback
 from prudent.retrain._gate_checks import (
@@ -86,11 +85,10 @@ class GateResult:
 
 
 def _test_rows(champion: Bundle) -> tuple[pd.DataFrame, np.ndarray[Any, Any]] | None:
-    data = champion.extras.get("test_rows.parquet")
-    if data is None:
+    rows = read_test_rows(champion.extras)
+    if rows is None:
         return None
-    rows = pd.read_parquet(io.BytesIO(data))
-    labels = np.asarray(champion.model.classes)[rows["__label__"].to_numpy(dtype=np.int64)]
+    labels = np.asarray(champion.model.classes)[rows[LABEL_COLUMN].to_numpy(dtype=np.int64)]
     return rows[champion.schema.feature_names], labels
 
 

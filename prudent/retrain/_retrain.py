@@ -8,7 +8,6 @@ used in its manifest's ``retrain`` section, and the next retrain reads it from t
 
 from __future__ import annotations
 
-import io
 import tempfile
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -20,7 +19,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from prudent._library import with_report
-from prudent.bundle import Bundle, load
+from prudent.bundle import Bundle, load, read_test_rows
 from prudent.data import Role, read_table, validate_frame
 from prudent.errors import ConfigError, DataError
 from prudent.pipeline import FitSpec, Reporter, fit_table
@@ -76,10 +75,9 @@ def used_feedback(bundle: Bundle) -> set[str]:
 
 
 def _test_keys(bundle: Bundle) -> np.ndarray[Any, Any]:
-    data = bundle.extras.get("test_rows.parquet")
-    if data is None:
+    rows = read_test_rows(bundle.extras)
+    if rows is None:
         return np.array([], dtype=np.uint64)
-    rows = pd.read_parquet(io.BytesIO(data))
     return validated_keys(rows[bundle.schema.feature_names], bundle.schema)
 
 
