@@ -24,7 +24,12 @@ from prudent.models._ensemble_greedy import (
     _losses,
     greedy_ensemble_selection,
 )
-from prudent.models._ensemble_stacking import MAX_STACKING_INPUTS, _splitter, stacking_oof
+from prudent.models._ensemble_stacking import (
+    MAX_STACKING_INPUTS,
+    _splitter,
+    stacking_cost,
+    stacking_oof,
+)
 
 __all__ = ["EnsembleChoice", "choose_ensemble"]
 
@@ -56,6 +61,8 @@ class EnsembleChoice:
         Log loss improvement of the chosen ensemble over its baseline (0 for ``single``).
     meta
         The refitted stacking meta-model when ``kind == "stacking"``.
+    notes
+        Why stacking was left out or fitted on a sample of the rows (the time allowed).
     """
 
     kind: Literal["greedy", "stacking", "single"]
@@ -67,6 +74,12 @@ class EnsembleChoice:
     best_single_log_loss: float
     gain: float
     meta: LogisticRegression | None = None
+    notes: tuple[str, ...] = ()
+
+
+MIN_STACKING_ROWS = 500
+"""Fewer rows than this within the time allowed, and stacking is not tried: its nested
+cross-validation would score a meta-model fitted on a few hundred rows."""
 
 
 def _greedy_cv(
@@ -96,6 +109,7 @@ def choose_ensemble(
     cv: int = 5,
     min_gain: float = 1e-3,
     random_state: RandomState = 0,
+    seconds: float | None = None,
 ) -> EnsembleChoice:
     """Choose between the best single model, greedy selection and stacking, honestly.
 
@@ -125,6 +139,11 @@ def choose_ensemble(
         Log loss improvement an ensemble needs over its baseline to be chosen.
     random_state
         Seed of the fold shuffling and tie-breaking.
+    seconds
+        Time stacking may take (``None``: no limit). Its cost is projected from pilot fits
+        (:func:`~prudent.models._ensemble_stacking.stacking_cost`); when it would take
+        longer, its meta-models see a stratified sample of the rows that fits, and below
+        :data:`MIN_STACKING_ROWS` stacking is left out. ``choice.notes`` say so.
 
     Returns
     -------
@@ -165,7 +184,44 @@ def choose_ensemble(
     }
     if len(stack) == 1:
         return EnsembleChoice(log_loss={"single": float(single[best])}, **base)
-    return _compare(list(names), stack, y, y_idx, base, n_iter, cv, min_gain, random_state)
+    options = _Options(n_iter, cv, min_gain, random_state, seconds)
+    return _compare(list(names), stack, y, y_idx, base, options)
+
+
+@dataclass(frozen=True)
+class _Options:
+    """How :func:`choose_ensemble` searches and scores (its keyword arguments)."""
+
+    n_iter: int
+    cv: int
+    min_gain: float
+    random_state: RandomState
+    seconds: float | None
+
+
+def _stacking_rows(
+    stack: FloatArray, y: Labels, options: _Options
+) -> tuple[int | None, tuple[str, ...]]:
+    """The rows stacking may fit on within ``options.seconds`` (``None``: all; 0: skip it)."""
+    n, inputs = stack.shape[1], stack.shape[0] * stack.shape[2]
+    if inputs > MAX_STACKING_INPUTS:
+        # the multinomial meta-model's cost grows with (members x classes)^2: skip it
+        return 0, ()
+    if options.seconds is None:
+        return None, ()
+    seed = options.random_state if isinstance(options.random_state, int) else 0
+    if options.seconds <= 0:
+        return 0, ("stacking not tried: no time left for it",)
+    cost = stacking_cost(list(stack), y, cv=options.cv, random_state=seed)
+    if cost.seconds(n) <= options.seconds:
+        return None, ()
+    rows = cost.rows_within(options.seconds)
+    projected = f"stacking on all {n} rows projects {cost.seconds(n):.0f}s"
+    if rows < min(MIN_STACKING_ROWS, n):
+        return 0, (f"stacking not tried: {projected}, {options.seconds:.0f}s allowed",)
+    return rows, (
+        f"stacking fitted on {rows} of {n} rows: {projected}, {options.seconds:.0f}s allowed",
+    )
 
 
 def _score_options(
@@ -173,31 +229,31 @@ def _score_options(
     y: Labels,
     y_idx: EncodedLabels,
     base: dict[str, Any],
-    n_iter: int,
-    cv: int,
-    random_state: RandomState,
-) -> tuple[dict[str, FloatArray], LogisticRegression | None, dict[str, float]]:
-    """Cross-validated probabilities of both ensembles, the meta-model, and every log loss.
+    options: _Options,
+) -> tuple[dict[str, FloatArray], LogisticRegression | None, dict[str, float], tuple[str, ...]]:
+    """Cross-validated probabilities of both ensembles, the meta-model, every log loss and
+    the notes on stacking.
 
     Stacking is left out (no ``stacking`` key) when members x classes exceeds
-    :data:`MAX_STACKING_INPUTS`.
+    :data:`MAX_STACKING_INPUTS` or when it cannot fit in ``options.seconds``.
     """
-    folds = _splitter(y, cv, random_state)
-    rng = check_random_state(random_state)
-    oof = {"greedy": _greedy_cv(stack, y_idx, n_iter, folds, rng)}
+    folds = _splitter(y, options.cv, options.random_state)
+    rng = check_random_state(options.random_state)
+    oof = {"greedy": _greedy_cv(stack, y_idx, options.n_iter, folds, rng)}
     loss = {"single": base["best_single_log_loss"]}
-    if stack.shape[0] * stack.shape[2] > MAX_STACKING_INPUTS:
-        # the multinomial meta-model's cost grows with (members x classes)^2: skip it
+    rows, notes = _stacking_rows(stack, y, options)
+    if rows == 0:
         loss["greedy"] = float(_losses(oof["greedy"][None], y_idx, "log_loss")[0])
-        return oof, None, loss
-    oof["stacking"], meta = stacking_oof(list(stack), y, cv=cv, random_state=random_state)
+        return oof, None, loss, notes
+    cv, seed = options.cv, options.random_state
+    oof["stacking"], meta = stacking_oof(list(stack), y, cv=cv, random_state=seed, max_rows=rows)
     # The meta-model on m copies of one member equals it on one copy with C * m (L2 splits
     # the weight evenly between copies): the same regularisation, no diversity.
     m = len(stack)
-    recal = [stacking_oof([p], y, cv=cv, C=m, random_state=random_state)[0] for p in stack]
+    recal = [stacking_oof([p], y, cv=cv, C=m, random_state=seed, max_rows=rows)[0] for p in stack]
     loss["single_stacked"] = float(np.min(_losses(np.stack(recal), y_idx, "log_loss")))
     loss |= {k: float(_losses(v[None], y_idx, "log_loss")[0]) for k, v in oof.items()}
-    return oof, meta, loss
+    return oof, meta, loss, notes
 
 
 def _compare(
@@ -206,24 +262,24 @@ def _compare(
     y: Labels,
     y_idx: EncodedLabels,
     base: dict[str, Any],
-    n_iter: int,
-    cv: int,
-    min_gain: float,
-    random_state: RandomState,
+    options: _Options,
 ) -> EnsembleChoice:
     """Score greedy selection and stacking against their baselines and pick the winner."""
-    oof, meta, loss = _score_options(stack, y, y_idx, base, n_iter, cv, random_state)
+    oof, meta, loss, notes = _score_options(stack, y, y_idx, base, options)
+    base = base | {"notes": notes}
     gains = {"greedy": loss["single"] - loss["greedy"]}
     if "stacking" in loss:
         gains["stacking"] = loss["single_stacked"] - loss["stacking"]
-    eligible = [k for k, g in gains.items() if g >= min_gain]
+    eligible = [k for k, g in gains.items() if g >= options.min_gain]
     if not eligible:
         return EnsembleChoice(log_loss=loss, **base)
     kind: Literal["greedy", "stacking"] = "greedy" if "greedy" in eligible else "stacking"
     if len(eligible) == 2 and loss["stacking"] < loss["greedy"]:
         kind = "stacking"
     if kind == "greedy":
-        w = greedy_ensemble_selection(list(stack), y, n_iter=n_iter, random_state=random_state)
+        w = greedy_ensemble_selection(
+            list(stack), y, n_iter=options.n_iter, random_state=options.random_state
+        )
         meta = None
     else:
         w = _meta_shares(meta, len(names))
@@ -239,4 +295,5 @@ def _compare(
         best_single_log_loss=loss["single"],
         gain=gains[kind],
         meta=meta,
+        notes=notes,
     )

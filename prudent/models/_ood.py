@@ -213,6 +213,38 @@ class OODDetector(BaseEstimator):  # type: ignore[misc]
         OODDetector
             ``self``.
         """
+        self.fit_score_samples(
+            Z_fit, P_fit, y_fit, Z_val=Z_val, P_val=P_val, Z_ood=Z_ood, P_ood=P_ood
+        )
+        return self
+
+    def fit_score_samples(
+        self,
+        Z_fit: Any,
+        P_fit: ProbaMatrix | None,
+        y_fit: Labels | None = None,
+        *,
+        Z_val: Any,
+        P_val: ProbaMatrix | None,
+        Z_ood: Any = None,
+        P_ood: ProbaMatrix | None = None,
+    ) -> FloatArray:
+        """:meth:`fit`, then :meth:`score_samples` of the validation rows, scored once.
+
+        Fitting scores every validation row already (to normalise and threshold); a
+        neighbour search over sparse text rows is most of the detector's cost, so a caller
+        that needs these scores too takes them from here rather than searching again.
+
+        Parameters
+        ----------
+        Z_fit, P_fit, y_fit, Z_val, P_val, Z_ood, P_ood
+            As for :meth:`fit`.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``score_samples(Z_val, P_val)``: one score per validation row.
+        """
         names = self._check_params()
         self.detectors_ = {
             n: self._make(n).fit(self._input(n, Z_fit, P_fit, "_fit"), y_fit)
@@ -232,7 +264,7 @@ class OODDetector(BaseEstimator):  # type: ignore[misc]
         rank = min(int(np.ceil((len(ref) + 1) * (1 - self.fpr))), len(ref))
         self.threshold_ = float(np.sort(chosen_val)[rank - 1])
         self.fpr_ = float(self.fpr)
-        return self
+        return -self._all_scores(val)[self.chosen_]
 
     def _raw(self, Z: Any, P: Any, names: Sequence[str], where: str) -> dict[str, FloatArray]:
         """Raw scores of the named detectors."""

@@ -15,6 +15,7 @@ length beyond the training range is caught by the range detector whatever the wo
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any, Self
 
@@ -27,11 +28,14 @@ from sklearn.utils.validation import check_is_fitted
 from prudent._typing import FloatArray
 from prudent.data import Role, Schema
 from prudent.models._features import CappedSVD, fill_text, make_preprocessor
+from prudent.models._ood_detectors import KNNDistance
 
 __all__ = [
     "DEFAULT_DETECTORS",
     "MAX_DENSE_FEATURES",
+    "MIN_REFERENCE_ROWS",
     "TextLength",
+    "affordable_reference",
     "ood_detectors",
     "ood_feature_map",
 ]
@@ -40,6 +44,61 @@ DEFAULT_DETECTORS = ("knn", "range")
 """Used when no OOD examples are given: neither depends on the model's confidence."""
 MAX_DENSE_FEATURES = 256
 """Wider dense feature spaces are reduced by truncated SVD before the neighbour search."""
+MIN_REFERENCE_ROWS = 1000
+"""The fewest reference rows the k-NN detector is cut to, whatever the time allowed."""
+
+
+def affordable_reference(
+    Z: Any, n_queries: int, seconds: float, *, seed: int = 0, pilot: int = 200
+) -> int:
+    """How many of ``Z``'s rows the k-NN detector may keep as its reference so that scoring
+    ``n_queries`` rows takes at most ``seconds``.
+
+    A neighbour search by brute force (sparse text rows, wide one-hot rows) costs about the
+    reference rows times the query rows: ``pilot`` rows of ``Z`` are scored against all of
+    it and the reference is cut in proportion when the projection exceeds ``seconds``, to
+    no fewer than :data:`MIN_REFERENCE_ROWS`. A tree index on narrow rows answers so fast
+    that the pilot keeps every row.
+
+    Parameters
+    ----------
+    Z
+        The candidate reference rows, in the detector's feature space.
+    n_queries
+        Rows the fit will score: those that set the threshold, the locked test rows, the
+        known OOD rows.
+    seconds
+        The time allowed for them.
+    seed
+        Seed of the pilot rows.
+    pilot
+        Rows timed.
+
+    Returns
+    -------
+    int
+        Reference rows to keep (``Z.shape[0]`` when all fit).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> Z = np.random.default_rng(0).normal(size=(3000, 40))
+    >>> affordable_reference(Z, n_queries=1000, seconds=1e6)
+    3000
+    >>> affordable_reference(Z, n_queries=10**6, seconds=0.0)
+    1000
+    """
+    n = int(Z.shape[0])
+    if n <= MIN_REFERENCE_ROWS:
+        return n
+    rows = np.random.default_rng(seed).choice(n, min(pilot, n), replace=False)
+    detector = KNNDistance().fit(Z)
+    t0 = time.monotonic()
+    detector.unusualness(Z[np.sort(rows)])
+    projected = (time.monotonic() - t0) / len(rows) * n_queries
+    if projected <= seconds:
+        return n
+    return max(MIN_REFERENCE_ROWS, int(n * max(seconds, 0.0) / projected))
 
 
 class TextLength(TransformerMixin, BaseEstimator):  # type: ignore[misc]

@@ -109,6 +109,7 @@ def choose_primary(
     *,
     base: str,
     seed: int = 0,
+    seconds: float | None = None,
 ) -> tuple[Any, ProbaMatrix, dict[str, Any]]:
     """The primary model: the best ensemble (or single model) unless the baseline is better.
 
@@ -124,17 +125,21 @@ def choose_primary(
         The best baseline's name (the one candidates are tested against).
     seed
         Seed of the ensemble search.
+    seconds
+        Time the stacking ensemble may take (see :func:`choose_ensemble`); ``None``: no limit.
 
     Returns
     -------
     tuple
         The model, its out-of-fold probabilities, and why it was chosen (``primary``,
         ``reason``, the tests, a ``flag`` when it is not significantly better than the
-        baseline).
+        baseline, ``notes`` on stacking cut to the time allowed).
     """
     pool = list(fitted)
-    choice = choose_ensemble(pool, [oof[n] for n in pool], y, random_state=seed)
+    choice = choose_ensemble(pool, [oof[n] for n in pool], y, random_state=seed, seconds=seconds)
     info, verdict, p_value = _describe(choice, y, oof, base)
+    if choice.notes:
+        info["notes"] = list(choice.notes)
     model, proba = ensemble_from_choice(choice, fitted), choice.oof_proba
     if choice.best_single == FALLBACK and choice.kind == "single":
         return model, proba, info

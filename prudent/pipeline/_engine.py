@@ -24,6 +24,7 @@ __all__ = [
     "SkippedCandidate",
     "cross_validate_candidate",
     "predict_proba_aligned",
+    "trust_seconds",
 ]
 
 
@@ -74,8 +75,8 @@ class Budget:
         start: float | None = None,
     ) -> None:
         self.seconds = seconds
-        finish = max(FINISH_SECONDS if saves else 1.0, finish_share * seconds)
-        self.reserve = max(2.0, reserve_share * seconds) + finish
+        self.finish = max(FINISH_SECONDS if saves else 1.0, finish_share * seconds)
+        self.reserve = max(2.0, reserve_share * seconds) + self.finish
         self._clock = clock
         self._start = clock() if start is None else start
 
@@ -91,6 +92,30 @@ class Budget:
         """Seconds left for candidate fitting (the reserve excluded)."""
         return self.remaining() - self.reserve
 
+    def for_trust(self) -> float:
+        """Seconds left for the trust stage: what remains but the save's share.
+
+        Examples
+        --------
+        >>> b = Budget(100.0, reserve_share=0.2, finish_share=0.15)
+        >>> 84 < b.for_trust() <= 85
+        True
+        """
+        return self.remaining() - self.finish
+
+    def charge(self, seconds: float) -> None:
+        """Keep ``seconds`` more in the reserve: work a fitted family has committed the
+        trust stage to (see :func:`trust_seconds`), taken from the candidates' time.
+
+        Examples
+        --------
+        >>> b = Budget(100.0, reserve_share=0.2, finish_share=0.15)
+        >>> b.charge(10.0)
+        >>> 54 < b.for_candidates() <= 55
+        True
+        """
+        self.reserve += max(seconds, 0.0)
+
 
 @dataclass
 class CandidateRun:
@@ -103,6 +128,29 @@ class CandidateRun:
     """Seconds of the final refit."""
     predict_seconds_per_1k: float
     notes: list[str] = field(default_factory=list)
+
+
+TRUST_PASSES = 2
+"""How often the trust stage predicts the locked test rows with a family that joins the
+primary: once in the guarded model's scores, once for the best single model's own metrics."""
+
+
+def trust_seconds(run: CandidateRun, test_rows: int) -> float:
+    """Seconds the trust stage will spend predicting with ``run``'s model, were it chosen.
+
+    The refit's measured prediction time per row (:func:`finish_run`) times the rows the
+    trust stage scores with every member of the primary: a k-NN over many training rows
+    costs far more there than a linear model, and its pilot fit does not show it.
+
+    Examples
+    --------
+    >>> from prudent.models import CandidateSpec
+    >>> spec = CandidateSpec("knn", "nearest neighbours", lambda ctx: None)
+    >>> run = CandidateRun(spec, np.zeros((1, 2)), None, 1.0, predict_seconds_per_1k=0.5)
+    >>> trust_seconds(run, test_rows=4000)
+    4.0
+    """
+    return TRUST_PASSES * run.predict_seconds_per_1k * test_rows / 1000
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from prudent.pipeline._engine import (
     CandidateRun,
     SkippedCandidate,
     cross_validate_candidate,
+    trust_seconds,
 )
 from prudent.pipeline._label_audit import audit_labels, audit_notice
 from prudent.pipeline._leaderboard import leaderboard
@@ -145,6 +146,7 @@ class _Run:
                 )
                 for run in done.values():
                     self._notes(run)
+                    self.budget.charge(trust_seconds(run, len(splits.test)))
                 runs.update(done)
             else:
                 skipped = self._one_by_one(specs, rows, splits, runs, advance)
@@ -175,6 +177,8 @@ class _Run:
                 continue
             runs[spec.name] = result
             self._notes(result)
+            # what it will cost the trust stage is taken now, before the next family's pilot
+            self.budget.charge(trust_seconds(result, len(splits.test)))
         return skipped
 
     def _notes(self, run: CandidateRun) -> None:

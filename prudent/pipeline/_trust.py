@@ -27,7 +27,7 @@ from prudent.models._calibration import ProbabilityCalibrator, calibrate_cross_f
 from prudent.models._conformal import ConformalClassifier
 from prudent.models._guarded import GuardedModel
 from prudent.models._ood import OODDetector
-from prudent.models._ood_space import ood_detectors, ood_feature_map
+from prudent.models._ood_space import affordable_reference, ood_detectors, ood_feature_map
 from prudent.models._rules import RuleSet
 from prudent.models._selection import FALLBACK, choose_primary
 from prudent.models._training_values import TrainingValues
@@ -103,12 +103,21 @@ class _Data:
     X_ood: pd.DataFrame | None
 
 
+STACKING_SHARE = 0.5
+"""Share of the trust stage's time (what is left before the save's) stacking may take: the
+calibration, the OOD detector and the locked test keep the rest."""
+OOD_SHARE = 0.5
+"""Share of the trust stage's time left after the ensemble that the OOD detector's
+neighbour searches may take (its threshold rows and the locked test rows)."""
+
+
 def _primary(
-    runs: Mapping[str, CandidateRun], base: str, y: EncodedLabels, seed: int
+    runs: Mapping[str, CandidateRun], base: str, y: EncodedLabels, seed: int, budget: Budget
 ) -> tuple[Any, ProbaMatrix, dict[str, Any]]:
     fitted = {n: r.model for n, r in runs.items() if n != "majority"}
     oof = {n: r.oof_proba for n, r in runs.items()}
-    return choose_primary(fitted, oof, y, base=base, seed=seed)
+    seconds = STACKING_SHARE * budget.for_trust()
+    return choose_primary(fitted, oof, y, base=base, seed=seed, seconds=seconds)
 
 
 def _calibrate(
@@ -130,9 +139,12 @@ class _OOD:
 
     features: Pipeline
     detector: OODDetector
-    Z_b: Any
+    b_score: FloatArray
+    """The OOD score (higher = more unusual) of the rows that set the threshold."""
     Z_ood: Any = None
     P_ood: ProbaMatrix | None = None
+    note: str | None = None
+    """Why the neighbour search keeps fewer reference rows, when it does."""
 
 
 def _ood(
@@ -142,6 +154,7 @@ def _ood(
     parts: tuple[IntArray, IntArray],
     ood_known: tuple[Any, ProbaMatrix | None],
     spec: FitSpec,
+    budget: Budget,
 ) -> _OOD:
     a, b = parts
     embeddings = runs.get("embeddings_logistic")
@@ -157,12 +170,23 @@ def _ood(
     Za, Zb = features.transform(data.X_train.iloc[a]), features.transform(data.X_train.iloc[b])
     Z_ood, P_ood = ood_known
     Z_ood = None if Z_ood is None else features.transform(Z_ood)
+    queries = len(b) + len(data.X_test) + (0 if Z_ood is None else Z_ood.shape[0])
+    keep = affordable_reference(Za, queries, OOD_SHARE * budget.for_trust(), seed=spec.seed)
+    note = None
+    if keep < len(a):
+        note = (
+            f"OOD: the neighbour search keeps {keep} of {len(a)} reference rows, to score "
+            f"{queries} rows in the time left"
+        )
+    ref = _cap(np.arange(len(a)), keep, spec.seed)  # the neighbours kept within the time
+    Za, a = Za[ref], a[ref]
     choose = slice(0, None, 2)  # even rows choose the detector, odd rows measure it
     detector = OODDetector(
         detectors=ood_detectors(known_ood=Z_ood is not None, sparse=issparse(Za)),
         fpr=spec.ood_fpr,
         random_state=spec.seed,
-    ).fit(
+    )
+    b_score = -detector.fit_score_samples(
         Za,
         Pc[a],
         data.y_train[a],
@@ -171,13 +195,14 @@ def _ood(
         Z_ood=None if Z_ood is None else Z_ood[choose],
         P_ood=None if P_ood is None else P_ood[choose],
     )
-    return _OOD(features, detector, Zb, Z_ood, P_ood)
+    b_score = np.asarray(b_score, dtype=np.float64)
+    return _OOD(features, detector, b_score, Z_ood, P_ood, note)
 
 
 def _policy(
     spec: FitSpec, Pc: ProbaMatrix, Bc: ProbaMatrix, y: EncodedLabels, b: IntArray, ood: _OOD
 ) -> tuple[Any, dict[str, Any], FloatArray]:
-    score = np.asarray(-ood.detector.score_samples(ood.Z_b, Pc[b]), dtype=np.float64)
+    score = ood.b_score
     threshold = float(ood.detector.threshold_)
     policy, info = tune_policy(
         spec, Pc[b], Bc[b], y[b], in_distribution=score < threshold, ood_threshold=threshold
@@ -238,13 +263,20 @@ def _known_ood(data: _Data, primary: Any, cal: ProbabilityCalibrator) -> tuple[A
 
 
 def _guard(
-    runs: Mapping[str, CandidateRun], base: str, data: _Data, spec: FitSpec, reporter: Reporter
+    runs: Mapping[str, CandidateRun],
+    base: str,
+    data: _Data,
+    spec: FitSpec,
+    budget: Budget,
+    reporter: Reporter,
 ) -> tuple[GuardedModel, dict[str, Any], dict[str, Any]]:
     """Fit every part of the guarded model; return it, its sections and evidence."""
     y = data.y_train
     a, b = _halves(y, spec.seed)
     with reporter.progress("Building trust", total=4) as advance:
-        primary, oof, chosen = _primary(runs, base, y, spec.seed)
+        primary, oof, chosen = _primary(runs, base, y, spec.seed, budget)
+        for note in chosen.get("notes", []):
+            reporter.notice(f"Ensemble: {note}.")
         reporter.notice(f"Chosen model: {chosen['primary']} — {chosen['reason']}.")
         cal, Pc, calib = _calibrate(oof, y, spec.seed)
         bcal, Bc, _ = _calibrate(runs[FALLBACK].oof_proba, y, spec.seed)
@@ -253,7 +285,9 @@ def _guard(
         # the OOD reference and its threshold rows are capped: neighbour queries on every
         # training row would cost more than the rest of the fit on large tables
         b_ood = _cap(b, OOD_ROWS, spec.seed)
-        ood = _ood(runs, data, Pc, (_cap(a, OOD_ROWS, spec.seed), b_ood), known, spec)
+        ood = _ood(runs, data, Pc, (_cap(a, OOD_ROWS, spec.seed), b_ood), known, spec, budget)
+        if ood.note:
+            reporter.notice(ood.note + ".")
         advance()
         conformal = ConformalClassifier(
             method="lac", alpha=spec.alpha, mondrian=spec.mondrian, allow_empty=False
@@ -307,7 +341,7 @@ def build_trust(
 ) -> TrustResult:
     """Build the guarded model from the cross-validated runs, then measure its promises."""
     data = _Data(schema, classes, X_train, y_train, X_test, y_test, X_ood)
-    model, sections, ev = _guard(runs, best_baseline, data, spec, reporter)
+    model, sections, ev = _guard(runs, best_baseline, data, spec, budget, reporter)
     ood, b, y = ev["ood"], ev["b"], y_train
     measured = measure_promises(
         model=model,

@@ -316,3 +316,26 @@ def test_backup_among_the_members_is_run_once(wine):
             got = model.scores(wine.X)
             np.testing.assert_array_equal(got.backup, backup.predict_proba(wine.X))
             np.testing.assert_array_equal(got.primary, primary.predict_proba(wine.X))
+
+
+def test_stacking_oof_max_rows_fits_a_sample_and_predicts_the_others_unseen(digits):
+    proba, meta = stacking_oof(digits.probas, digits.y, max_rows=900)
+    full, _ = stacking_oof(digits.probas, digits.y)
+    features = np.hstack([np.log(np.clip(p, 1e-3, 1)) for p in digits.probas])
+    by_refit = np.isclose(proba, meta.predict_proba(features), rtol=0, atol=1e-12).all(axis=1)
+    # rows outside the sample (1797 - about 900) are the refit's; the sample's, its folds'
+    assert 850 <= by_refit.sum() <= 950
+    np.testing.assert_allclose(proba.sum(1), 1.0)
+    # measured: 0.091 on a sample of 900 rows, 0.090 on all 1797 (0.109 on 500)
+    assert log_loss(digits.y, proba) <= log_loss(digits.y, full) + 0.03
+
+
+def test_choose_ensemble_fits_stacking_in_the_seconds_allowed(digits, digits_choice):
+    none = choose_ensemble(digits.names, digits.probas, digits.y, seconds=0.0)
+    assert "stacking" not in none.log_loss and "greedy" in none.log_loss
+    assert none.notes == ("stacking not tried: no time left for it",)
+    tiny = choose_ensemble(digits.names, digits.probas, digits.y, seconds=1e-9)
+    assert "stacking" not in tiny.log_loss
+    assert tiny.notes[0].startswith("stacking not tried: stacking on all 1797 rows projects")
+    roomy = choose_ensemble(digits.names, digits.probas, digits.y, seconds=1e6)
+    assert roomy.notes == () and roomy.log_loss == digits_choice.log_loss

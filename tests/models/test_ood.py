@@ -356,3 +356,15 @@ def test_default_ood_space_flags_texts_longer_than_any_seen():
     words_only = Pipeline([("preprocess", clone(pre).fit(X.iloc[:600]))])
     assert auroc(ood_feature_map(schema, X.iloc[:600], text_preprocess=pre)) >= 0.95
     assert auroc(words_only) < 0.6
+
+
+@pytest.mark.parametrize("combine", ["auto", "knn"])
+def test_ood_detector_fit_score_samples_equals_scoring_the_validation_rows_again(wine, combine):
+    Zf, Zv, Pv = wine.z(wine.X["fit"]), *wine.zp("val")
+    Zo, Po = wine.zp("ood")
+    det = OODDetector(combine=combine)
+    scores = det.fit_score_samples(
+        Zf, wine.P_fit, wine.y_fit, Z_val=Zv, P_val=Pv, Z_ood=Zo, P_ood=Po
+    )
+    np.testing.assert_array_equal(scores, det.score_samples(Zv, Pv))
+    assert det.chosen_ == combine if combine != "auto" else det.chosen_ in det.auroc_

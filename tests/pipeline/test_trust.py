@@ -106,3 +106,29 @@ def test_a_flexible_family_that_overfits_is_told_apart_from_one_that_cannot_lear
     assert comparisons["broken"].verdict.name == "WORSE"
     assert "overfits this data" in lines["overfit"] and "WARNING" not in lines["overfit"]
     assert lines["broken"].startswith("WARNING broken") and "bug" in lines["broken"]
+
+
+def test_the_trust_stage_leaves_stacking_out_when_the_budget_has_no_time_for_it() -> None:
+    """The ensemble choice is charged to the budget: with the limit spent, stacking is not
+    tried (a note says why); with time left it is scored as before."""
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+
+    from prudent.pipeline._engine import Budget
+    from prudent.pipeline._trust import _primary
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(1200, 4))
+    y = (X[:, 0] > 0).astype(int) + 2 * (X[:, 1] * X[:, 2] > 0)  # 4 classes
+    runs = {
+        "logistic": _run("logistic", "linear", LogisticRegression(max_iter=500), X, y, True),
+        "forest": _run("forest", "trees", RandomForestClassifier(50, random_state=0), X, y),
+    }
+    now = [0.0]
+    budget = Budget(25.0, saves=True, clock=lambda: now[0])
+    roomy = _primary(runs, "logistic", y, 0, budget)[2]
+    assert "stacking" in roomy["options_log_loss"] and "notes" not in roomy
+    now[0] = 25.0 - budget.finish  # the time left is the save's
+    spent = _primary(runs, "logistic", y, 0, budget)[2]
+    assert "stacking" not in spent["options_log_loss"]
+    assert spent["notes"] == ["stacking not tried: no time left for it"]
