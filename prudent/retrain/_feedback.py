@@ -10,6 +10,7 @@ kept for the promotion gate.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,7 +22,8 @@ from prudent.data import Schema, validate_frame
 from prudent.store import SqlPredictionLog
 
 __all__ = [
-    "FeedbackParts", "labelled_feedback", "row_keys", "split_feedback", "validated_keys",
+    "FeedbackIds", "FeedbackParts", "labelled_feedback", "row_keys", "split_feedback",
+    "validated_keys",
 ]  # fmt: skip
 
 ID = "prediction_id"
@@ -94,6 +96,50 @@ class FeedbackParts:
         """The prediction ids of each part (kept in the challenger's manifest)."""
         parts = {"fit": self.fit, "calibration": self.calibration, "gate": self.gate}
         return {k: [str(i) for i in v[ID]] for k, v in parts.items()}
+
+
+@dataclass(frozen=True)
+class FeedbackIds:
+    """The feedback a retrained bundle learned from, by part, as its manifest keeps it
+    (``retrain.feedback_ids``, written from :meth:`FeedbackParts.ids`).
+
+    Attributes
+    ----------
+    fit, calibration
+        The prediction ids it was fitted and calibrated on.
+    gate
+        The ids kept for its promotion gate; None for a bundle ``prudent retrain`` did not
+        make (its fitted feedback is unknown).
+    """
+
+    fit: frozenset[str] = frozenset()
+    calibration: frozenset[str] = frozenset()
+    gate: frozenset[str] | None = None
+
+    @classmethod
+    def of(cls, manifest: Mapping[str, Any]) -> FeedbackIds:
+        """Read them from a bundle's manifest (none for a bundle retrain did not make).
+
+        Examples
+        --------
+        >>> ids = {"fit": ["a"], "calibration": ["b"], "gate": ["c"]}
+        >>> sorted(FeedbackIds.of({"retrain": {"feedback_ids": ids}}).used)
+        ['a', 'b']
+        >>> FeedbackIds.of({}).gate is None
+        True
+        """
+        ids = manifest.get("retrain", {}).get("feedback_ids", {})
+        fit, calibration, gate = (ids.get(part) for part in ("fit", "calibration", "gate"))
+        return cls(
+            frozenset(map(str, fit or ())),
+            frozenset(map(str, calibration or ())),
+            None if gate is None else frozenset(map(str, gate)),
+        )
+
+    @property
+    def used(self) -> frozenset[str]:
+        """The ids it was fitted or calibrated on."""
+        return self.fit | self.calibration
 
 
 def split_feedback(rows: pd.DataFrame, recent_share: float = 0.5) -> FeedbackParts:

@@ -23,7 +23,7 @@ import pandas as pd
 
 from prudent.bundle import LABEL_COLUMN, Bundle, read_test_rows
 from prudent.data import validate_frame
-from prudent.retrain._feedback import ID, labelled_feedback
+from prudent.retrain._feedback import ID, FeedbackIds, labelled_feedback
 from prudent.retrain._gate_checks import (
     BETTER,
     NOT_MEASURED,
@@ -36,7 +36,6 @@ from prudent.retrain._gate_checks import (
     paired_checks,
     promised_accuracy,
 )
-from prudent.retrain._retrain import used_feedback
 from prudent.retrain._shadow import LIVE, shadow_scored
 from prudent.store import ShadowLog
 
@@ -95,12 +94,12 @@ def _test_rows(champion: Bundle) -> tuple[pd.DataFrame, np.ndarray[Any, Any]] | 
 def _feedback_rows(
     champion: Bundle, challenger: Bundle, log_url: str
 ) -> tuple[pd.DataFrame, np.ndarray[Any, Any]] | str:
-    kept = challenger.manifest.get("retrain", {}).get("feedback_ids", {}).get("gate")
+    kept = FeedbackIds.of(challenger.manifest).gate
     if kept is None:
         return "the challenger was not made by prudent retrain: its fitted feedback is unknown"
     rows = labelled_feedback(log_url, champion.schema, champion.classes)
     ids = rows[ID].astype(str)
-    rows = rows[ids.isin(set(kept)) & ~ids.isin(used_feedback(champion))]
+    rows = rows[ids.isin(kept) & ~ids.isin(FeedbackIds.of(champion.manifest).used)]
     return rows[champion.schema.feature_names], rows[champion.schema.target].to_numpy()
 
 

@@ -25,6 +25,7 @@ from prudent.errors import ConfigError, DataError
 from prudent.pipeline import FitSpec, Reporter, fit_table
 from prudent.retrain._feedback import (
     ID,
+    FeedbackIds,
     FeedbackParts,
     labelled_feedback,
     split_feedback,
@@ -34,7 +35,7 @@ from prudent.retrain._recalibrate import Evidence, recalibrate_model
 from prudent.retrain._records import Version
 from prudent.retrain._registry import CHALLENGER, CHAMPION, Registry
 
-__all__ = ["Retrained", "recalibrate", "retrain", "spec_of", "used_feedback"]
+__all__ = ["Retrained", "recalibrate", "retrain", "spec_of"]
 
 _TUPLES = ("text", "categorical", "numeric", "drop", "candidates")
 
@@ -66,12 +67,6 @@ def spec_of(bundle: Bundle, time_limit: float | None = None) -> FitSpec:
     if time_limit is not None:
         stored["time_limit"] = time_limit
     return FitSpec(**stored)
-
-
-def used_feedback(bundle: Bundle) -> set[str]:
-    """The prediction ids a retrained bundle was fitted or calibrated on (none otherwise)."""
-    ids = bundle.manifest.get("retrain", {}).get("feedback_ids", {})
-    return {str(i) for part in ("fit", "calibration") for i in ids.get(part, [])}
 
 
 def _test_keys(bundle: Bundle) -> np.ndarray[Any, Any]:
@@ -123,7 +118,7 @@ def _training_table(
 
 def _parts(champion: Bundle, log_url: str, since: datetime | None, share: float) -> FeedbackParts:
     rows = labelled_feedback(log_url, champion.schema, champion.classes, since)
-    used = rows[ID].astype(str).isin(used_feedback(champion)).to_numpy()
+    used = rows[ID].astype(str).isin(FeedbackIds.of(champion.manifest).used).to_numpy()
     parts = split_feedback(rows[~used].reset_index(drop=True), share)
     return replace(parts, fit=pd.concat([rows[used], parts.fit], ignore_index=True))
 
