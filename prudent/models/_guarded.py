@@ -20,6 +20,7 @@ from prudent._typing import FloatArray, Labels, ProbaMatrix
 from prudent.models._cascade import CascadePolicy, decide
 from prudent.models._decisions import Decisions
 from prudent.models._predictions import Predictions
+from prudent.models._shared_inputs import member_outputs, shared_groups
 from prudent.models._training_values import TrainingValues
 
 __all__ = ["GuardedModel", "RawScores"]
@@ -108,18 +109,21 @@ class GuardedModel:
 
     def _primary_and_backup(self, X: pd.DataFrame) -> tuple[ProbaMatrix, ProbaMatrix | None]:
         """Both models' uncalibrated probabilities, each model run once: a backup that is
-        the primary or one of its ensemble's members shares its probabilities."""
-        members = list(getattr(self.primary, "estimators_", []))
-        shared = hasattr(self.primary, "member_outputs") and any(m is self.backup for m in members)
-        if self.backup is None or not shared:
+        the primary or one of its ensemble's members shares its probabilities, and a backup
+        whose fitted preprocessing equals the primary's (or a member's) shares its transform
+        (:mod:`~prudent.models._shared_inputs`)."""
+        if self.backup is None or self.backup is self.primary:
             raw = self._raw(self.primary, X)
-            if self.backup is None:
-                return raw, None
-            return raw, raw if self.backup is self.primary else self._raw(self.backup, X)
-        outputs = self.primary.member_outputs(X)
-        raw = self._full(self.primary, np.asarray(self.primary.combine(outputs), np.float64))
-        index = next(i for i, m in enumerate(members) if m is self.backup)
-        return raw, self._full(self.backup, outputs[index])
+            return raw, None if self.backup is None else raw
+        ensemble = hasattr(self.primary, "member_outputs")
+        parts = list(self.primary.estimators_) if ensemble else [self.primary]
+        at = next((i for i, m in enumerate(parts) if m is self.backup), len(parts))
+        every = parts if at < len(parts) else [*parts, self.backup]
+        outputs = member_outputs(every, X, shared_groups(every))
+        raw = self.primary.combine(outputs[: len(parts)]) if ensemble else outputs[0]
+        return self._full(self.primary, np.asarray(raw, np.float64)), self._full(
+            self.backup, outputs[at]
+        )
 
     def _proba(self, model: Any, calibrator: Any, X: pd.DataFrame) -> ProbaMatrix:
         raw = self._raw(model, X)

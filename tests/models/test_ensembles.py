@@ -339,3 +339,29 @@ def test_choose_ensemble_fits_stacking_in_the_seconds_allowed(digits, digits_cho
     assert tiny.notes[0].startswith("stacking not tried: stacking on all 1797 rows projects")
     roomy = choose_ensemble(digits.names, digits.probas, digits.y, seconds=1e6)
     assert roomy.notes == () and roomy.log_loss == digits_choice.log_loss
+
+
+def test_backup_with_a_members_preprocessing_shares_its_transform(wine):
+    """A backup fitted apart, with preprocessing equal to a member's (or to a single primary's),
+    transforms the rows once with it; both models' probabilities are their own."""
+
+    def lr() -> object:
+        return make_pipeline(CountingScaler(), LogisticRegression(max_iter=2000)).fit(
+            wine.X, wine.y
+        )
+
+    knn = make_pipeline(CountingScaler(), KNeighborsClassifier(15)).fit(wine.X, wine.y)
+    for primary in (
+        WeightedEnsemble.from_fitted([("knn", knn), ("nb", GaussianNB().fit(wine.X, wine.y))]),
+        knn,
+    ):
+        backup = lr()
+        model = GuardedModel(classes=[0, 1, 2], primary=primary, backup=backup)
+        CountingScaler.calls = 0
+        got = model.scores(wine.X)
+        assert CountingScaler.calls == 1  # the backup's scaler equals the k-NN's: one transform
+        np.testing.assert_array_equal(got.backup, backup.predict_proba(wine.X))
+        np.testing.assert_array_equal(got.primary, primary.predict_proba(wine.X))
+    other = make_pipeline(StandardScaler(), GaussianNB()).fit(wine.X * 2.0, wine.y)
+    model = GuardedModel(classes=[0, 1, 2], primary=knn, backup=other)  # nothing to share
+    np.testing.assert_array_equal(model.scores(wine.X).backup, other.predict_proba(wine.X))
