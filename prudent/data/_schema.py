@@ -159,6 +159,53 @@ def _infer_role(name: str, s: pd.Series) -> Role:
     return _text_or_categorical(s)
 
 
+def _overrides(
+    frame: pd.DataFrame,
+    *,
+    text: Sequence[str],
+    categorical: Sequence[str],
+    numeric: Sequence[str],
+    drop: Sequence[str],
+) -> dict[str, Role]:
+    """The roles the user fixes, by column; an unknown column is refused."""
+    overrides = {
+        **{c: Role.text for c in text},
+        **{c: Role.categorical for c in categorical},
+        **{c: Role.numeric for c in numeric},
+        **{c: Role.dropped for c in drop},
+    }
+    unknown = [c for c in overrides if c not in frame.columns]
+    if unknown:
+        raise SchemaError(
+            f"Column(s) {unknown} given as an option do not exist; the columns are "
+            f"{list(frame.columns)}.",
+            field=unknown[0],
+        )
+    return overrides
+
+
+def _column(name: str, s: pd.Series, override: Role | None) -> tuple[ColumnSpec, str | None]:
+    """One column's spec (its role: the override, dropped when empty, else inferred) and the
+    notice that says why, if any."""
+    empty = override is None and bool(s.isna().all())
+    role = Role.dropped if empty else override or _infer_role(name, s)
+    notice = None
+    if empty:
+        notice = f"Column '{name}' is entirely empty: dropped."
+    elif role is Role.identifier:
+        notice = f"Column '{name}' looks like an identifier (unique per row): dropped."
+    elif override is not None:
+        notice = f"Column '{name}' set to {role.value} by option."
+    spec = ColumnSpec(
+        name=name,
+        role=role,
+        dtype=str(s.dtype),
+        n_unique=int(s.nunique()),
+        missing_share=float(s.isna().mean()),
+    )
+    return spec, notice
+
+
 def infer_schema(
     frame: pd.DataFrame,
     target: str,
@@ -198,41 +245,13 @@ def infer_schema(
     >>> [(c.name, c.role.value) for c in infer_schema(df, "y").columns]
     [('age', 'numeric'), ('city', 'categorical')]
     """
-    overrides = {
-        **{c: Role.text for c in text},
-        **{c: Role.categorical for c in categorical},
-        **{c: Role.numeric for c in numeric},
-        **{c: Role.dropped for c in drop},
-    }
-    unknown = [c for c in overrides if c not in frame.columns]
-    if unknown:
-        raise SchemaError(
-            f"Column(s) {unknown} given as an option do not exist; the columns are "
-            f"{list(frame.columns)}.",
-            field=unknown[0],
-        )
+    overrides = _overrides(frame, text=text, categorical=categorical, numeric=numeric, drop=drop)
     specs, notices = [], []
     for name in frame.columns:
-        if name == target:
-            continue
-        s = frame[name]
-        empty = name not in overrides and bool(s.isna().all())
-        role = Role.dropped if empty else overrides.get(name) or _infer_role(name, s)
-        if empty:
-            notices.append(f"Column '{name}' is entirely empty: dropped.")
-        elif role is Role.identifier:
-            notices.append(f"Column '{name}' looks like an identifier (unique per row): dropped.")
-        elif name in overrides:
-            notices.append(f"Column '{name}' set to {role.value} by option.")
-        specs.append(
-            ColumnSpec(
-                name=name,
-                role=role,
-                dtype=str(s.dtype),
-                n_unique=int(s.nunique()),
-                missing_share=float(s.isna().mean()),
-            )
-        )
+        if name != target:
+            spec, notice = _column(name, frame[name], overrides.get(name))
+            specs.append(spec)
+            notices += [notice] if notice else []
     schema = Schema(columns=tuple(specs), target=target, notices=tuple(notices))
     if not schema.features:
         raise SchemaError(
