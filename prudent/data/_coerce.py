@@ -17,9 +17,12 @@ publish :func:`string_pattern` for strings):
 Missing values are allowed in every feature column (the preprocessing imputes each role: the
 median plus a missing indicator for numbers and booleans, a ``__missing__`` category, an empty
 text): ``None``/``null``, NaN, and the strings of :data:`MISSING_WORDS` in any case (``""``,
-``NA``, ``N/A``, ``nan``, ``null``, ``None``…, the spellings pandas reads as missing in a CSV).
-A model input absent from the table is missing in every row (a notice names it); columns that
-are not model inputs are ignored (a notice names the unknown ones), or refused with ``strict``.
+``NA``, ``N/A``, ``nan``, ``null``, ``None``…, the spellings pandas reads as missing in a CSV);
+in a numeric, boolean or date/time column also the placeholders of :data:`PLACEHOLDERS`
+(``?``, ``-``, ``unknown``…), which a training file may have held there (a column of numbers
+and ``?`` is inferred numeric, with a notice). A model input absent from the table is missing
+in every row (a notice names it); columns that are not model inputs are ignored (a notice
+names the unknown ones), or refused with ``strict``.
 Every value that cannot be read is reported at once, in :attr:`SchemaError.problems`.
 """
 
@@ -35,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from prudent._json import plain_scalar
-from prudent.data._schema import Role, Schema
+from prudent.data._schema import MISSING_WORDS, PLACEHOLDERS, Role, Schema
 from prudent.errors import FieldProblem, SchemaError
 
 __all__ = [
@@ -49,8 +52,6 @@ __all__ = [
     "validate_frame",
 ]
 
-MISSING_WORDS = ("", "na", "n/a", "nan", "null", "none", "<na>", "nat")
-"""Strings read as a missing value, in any case and with spaces around."""
 MAX_MAGNITUDE = 1e150
 """Numbers must be smaller than this in size (their squares must not overflow float64)."""
 _NUMBER = (  # every string it matches is below 1e150 in size: 150 digits, or 9 times 1e140
@@ -103,7 +104,7 @@ def string_pattern(role: Role) -> str | None:
     >>> bool(re.search(string_pattern(Role.boolean), " YES ")), string_pattern(Role.text)
     (True, None)
     """
-    missing = _alternatives(MISSING_WORDS)
+    missing = _alternatives(MISSING_WORDS + PLACEHOLDERS)
     if role is Role.numeric:
         return rf"^\s*(?:{_NUMBER}|{missing})\s*$"
     if role is Role.boolean:
@@ -112,6 +113,7 @@ def string_pattern(role: Role) -> str | None:
 
 
 _MISSING_RE = re.compile(rf"^\s*(?:{_alternatives(MISSING_WORDS)})\s*$")
+_PLACEHOLDER_RE = re.compile(rf"^\s*(?:{_alternatives(PLACEHOLDERS)})\s*$")
 _NUMBER_RE = re.compile(rf"^\s*{_NUMBER}\s*$")
 _INFINITY = _alternatives(("inf", "infinity"))
 _LOOSE_NUMBER_RE = re.compile(
@@ -157,6 +159,8 @@ def _number(value: Any) -> float:
             raise _Bad(_FINITE) from None
     if isinstance(value, str) and _NUMBER_RE.search(value):
         return float(value)
+    if _is_placeholder(value):
+        return math.nan
     if isinstance(value, str) and _LOOSE_NUMBER_RE.search(value):  # 1e999, or 1e300
         number = float(value)
         raise _Bad(
@@ -176,7 +180,14 @@ def _boolean(value: Any) -> float:
         return float(value)
     if isinstance(value, str) and value.strip().lower() in _WORDS:
         return _WORDS[value.strip().lower()]
+    if _is_placeholder(value):
+        return math.nan
     raise _Bad(_EXPECTED[Role.boolean])
+
+
+def _is_placeholder(value: Any) -> bool:
+    """``?``, ``-``, ``unknown``… (:data:`PLACEHOLDERS`): no value, in a number, boolean or date."""
+    return isinstance(value, str) and _PLACEHOLDER_RE.search(value) is not None
 
 
 def _as_text(value: Any) -> str:
@@ -260,7 +271,9 @@ def _datetimes(s: pd.Series) -> tuple[pd.Series, Problems]:
     if pd.api.types.is_datetime64_any_dtype(s):  # aware times become naive UTC, as strings do
         return (s.dt.tz_convert("UTC").dt.tz_localize(None) if s.dt.tz is not None else s), []
     values = s.tolist()
-    missing = np.fromiter((_is_missing(v) for v in values), dtype=bool, count=len(s))
+    missing = np.fromiter(
+        (_is_missing(v) or _is_placeholder(v) for v in values), dtype=bool, count=len(s)
+    )
     number = np.fromiter((isinstance(v, int | float | np.number) for v in values), bool, len(s))
     given = s.astype(object).where(~missing & ~number, None)  # a bare number is no date
     converted = pd.to_datetime(given, errors="coerce", format="mixed", utc=True)

@@ -17,7 +17,14 @@ import pandas as pd
 
 from prudent.errors import SchemaError
 
-__all__ = ["ColumnSpec", "Role", "Schema", "infer_schema"]
+__all__ = ["MISSING_WORDS", "PLACEHOLDERS", "ColumnSpec", "Role", "Schema", "infer_schema"]
+
+MISSING_WORDS = ("", "na", "n/a", "nan", "null", "none", "<na>", "nat")
+"""Strings read as a missing value in every column, in any case and with spaces around."""
+PLACEHOLDERS = ("?", "-", "--", "unknown", "missing", "n.a.")
+"""Strings that stand for "no value" in a column of numbers, booleans or dates (exported files
+write them: ``?`` in the UCI tables): read as missing in those roles, in any case and with
+spaces around. In a column of categories or text they stay values."""
 
 _ID_NAME = re.compile(r"(^|_|\b)(id|uuid|guid|key|index|row)($|_|\b)", re.IGNORECASE)
 _DATE_LIKE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2})?.*)?$")
@@ -113,7 +120,37 @@ def _is_bool(s: pd.Series) -> bool:
     values = s.dropna()
     if values.empty or pd.api.types.is_numeric_dtype(s):
         return False
-    return set(values.astype(str).str.strip().str.lower().unique()) <= _BOOL_WORDS
+    words = set(values.astype(str).str.strip().str.lower().unique())
+    return bool(words & _BOOL_WORDS) and words <= _BOOL_WORDS | _NO_VALUE
+
+
+_NO_VALUE = {*MISSING_WORDS, *PLACEHOLDERS}
+
+
+def placeholders_in_numbers(s: pd.Series) -> dict[str, int]:
+    """The placeholder strings of a column of numbers written as strings, with their counts.
+
+    A column of strings whose values are numbers, bar :data:`PLACEHOLDERS` (and missing
+    spellings), holds numbers; at least half of its values must be numbers. An empty dict
+    when the column is not such a column (or holds no placeholder).
+
+    Examples
+    --------
+    >>> placeholders_in_numbers(pd.Series(["3", "?", "4.5", "?", "unknown", "1"]))
+    {'?': 2, 'unknown': 1}
+    >>> placeholders_in_numbers(pd.Series(["3", "?", "x"]))
+    {}
+    """
+    if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+        return {}
+    values = s.dropna().astype(str).str.strip()
+    numbers = pd.to_numeric(values, errors="coerce")
+    finite = numbers.notna() & ~numbers.abs().eq(float("inf"))
+    others = values[~finite]
+    if finite.sum() < max(1, len(values) / 2) or not set(others.str.lower()) <= _NO_VALUE:
+        return {}
+    counts = others[others.str.lower().isin(PLACEHOLDERS)].value_counts()
+    return {str(k): int(v) for k, v in counts.items()}
 
 
 def _is_datetime(s: pd.Series) -> bool:
@@ -146,6 +183,8 @@ def _text_or_categorical(s: pd.Series) -> Role:
 def _infer_role(name: str, s: pd.Series) -> Role:
     if _is_bool(s):
         return Role.boolean
+    if placeholders_in_numbers(s):
+        return Role.numeric
     if pd.api.types.is_numeric_dtype(s):
         values = s.dropna()
         if (pd.api.types.is_integer_dtype(values) or (values % 1 == 0).all()) and len(values) >= 20:
@@ -196,6 +235,10 @@ def _column(name: str, s: pd.Series, override: Role | None) -> tuple[ColumnSpec,
         notice = f"Column '{name}' looks like an identifier (unique per row): dropped."
     elif override is not None:
         notice = f"Column '{name}' set to {role.value} by option."
+    elif role is Role.numeric and (found := placeholders_in_numbers(s)):
+        said = ", ".join(f"'{k}' ({n} rows)" for k, n in found.items())
+        notice = f"Column '{name}' holds numbers; its values {said} are read as missing, here "
+        notice += "and at prediction."
     spec = ColumnSpec(
         name=name,
         role=role,

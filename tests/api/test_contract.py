@@ -95,6 +95,19 @@ def test_json_api_every_missing_spelling_equals_a_missing_value(
     assert _answers(_predict(mixed, tokens, records)) == _library(mixed_bundle, frame)
 
 
+@pytest.mark.parametrize("placeholder", ["?", "-", "unknown"])
+def test_json_api_placeholders_in_numbers_and_booleans_are_missing_values(
+    mixed: TestClient, tokens: Tokens, mixed_bundle: Bundle, rows: pd.DataFrame, placeholder: str
+) -> None:
+    """``?`` where a number or boolean belongs is no value, as in a file: the published schema
+    lets it through and the answer is the missing value's."""
+    records = _records(rows)
+    records[1] |= {NUMBER: placeholder, FLAG: placeholder}
+    frame = rows.astype(object)
+    frame.loc[1, [NUMBER, FLAG]] = None
+    assert _answers(_predict(mixed, tokens, records)) == _library(mixed_bundle, frame)
+
+
 def test_json_api_a_key_left_out_of_every_record_is_missing(
     mixed: TestClient, tokens: Tokens, mixed_bundle: Bundle, rows: pd.DataFrame
 ) -> None:

@@ -144,6 +144,20 @@ def test_validate_frame_each_missing_spelling_is_missing_in_every_role(
     assert X[column].isna().tolist()[1] is True
 
 
+@pytest.mark.parametrize("placeholder", ["?", " - ", "--", "Unknown", "MISSING", "n.a."])
+def test_validate_frame_placeholders_are_missing_in_numbers_booleans_and_dates_only(
+    mixed: pd.DataFrame, mixed_schema: Schema, placeholder: str
+) -> None:
+    """``?`` or ``unknown`` where a number, boolean or date belongs is no value; where a
+    category or a text belongs it is one."""
+    rows = mixed.head(3).astype(object).reset_index(drop=True)
+    for column in ("mean_radius", "member", "signup", "city", "note"):
+        rows.loc[1, column] = placeholder
+    X, _ = validate_frame(rows, mixed_schema)
+    assert X.loc[1, ["mean_radius", "member", "signup"]].isna().all()
+    assert X.loc[1, "city"] == X.loc[1, "note"] == placeholder
+
+
 @pytest.mark.parametrize(
     ("given", "expected"),
     [
@@ -264,6 +278,14 @@ def test_string_pattern_agrees_with_the_coercion(role: Role) -> None:
         "1e308",
         "1e-999",
         "+.349E9720749501",
+        "?",
+        " - ",
+        "--",
+        "Unknown",
+        "MISSING",
+        "n.a.",
+        "?x",
+        "-?",
     ]
     for text in samples:
         try:

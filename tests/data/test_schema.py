@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from prudent.data import ColumnSpec, Role, Schema, infer_schema
+from prudent.data import ColumnSpec, Role, Schema, infer_schema, validate_frame
 from prudent.errors import SchemaError
 from tests.fixtures import example, reviews
 
@@ -131,3 +131,38 @@ def test_schema_round_trips_through_dict(mixed_schema: Schema) -> None:
     back = Schema.from_dict(mixed_schema.to_dict())
     assert back == mixed_schema
     assert ColumnSpec.from_dict(mixed_schema.columns[0].to_dict()) == mixed_schema.columns[0]
+
+
+def test_infer_schema_numbers_with_placeholders_are_numeric_with_a_notice(
+    mixed: pd.DataFrame, tmp_path: pytest.TempPathFactory
+) -> None:
+    """An exported file writes ``?`` or ``unknown`` where a number is missing (the UCI
+    tables): read back, the column is strings, and still numeric; its placeholders are missing
+    values at fit and at prediction, named in a notice. Strings that are not placeholders
+    keep a column categorical."""
+    frame = mixed.astype({"mean_radius": object, "member": object, "city": object})
+    frame.loc[frame.index[::5], "mean_radius"] = "?"
+    frame.loc[frame.index[1::7], "mean_radius"] = "unknown"
+    frame.loc[frame.index[::6], "member"] = "?"
+    path = tmp_path / "exported.csv"  # type: ignore[operator]
+    frame.to_csv(path, index=False)
+    read = pd.read_csv(path)
+    assert not pd.api.types.is_numeric_dtype(read["mean_radius"])
+    schema = infer_schema(read, "target")
+    roles = _roles(schema)
+    assert (roles["mean_radius"], roles["member"], roles["city"]) == (
+        "numeric",
+        "boolean",
+        "categorical",
+    )
+    question, unknown = (int((frame["mean_radius"] == word).sum()) for word in ("?", "unknown"))
+    assert (
+        f"Column 'mean_radius' holds numbers; its values '?' ({question} rows), 'unknown' "
+        f"({unknown} rows) are read as missing, here and at prediction." in schema.notices
+    )
+    X, _ = validate_frame(read.drop(columns="target"), schema)
+    given = pd.to_numeric(frame["mean_radius"], errors="coerce")
+    np.testing.assert_allclose(X["mean_radius"].to_numpy(), given.to_numpy(dtype=float))
+    words = (["?", "x", "1"] * len(read))[: len(read)]
+    mostly_words = read.assign(mean_radius=words)
+    assert _roles(infer_schema(mostly_words, "target"))["mean_radius"] == "categorical"
