@@ -3,11 +3,15 @@
 A test that needs PostgreSQL, Chromium, promtool or the embeddings extra calls
 :func:`require` with the service's name. On a laptop without it the test skips
 with a one-line reason; in CI (``PRUDENT_REQUIRE_<NAME>=1``) it fails instead.
+
+The serving tests' real bundles (:mod:`tests.serve._bundles`) are fitted once per
+session here, for every package that needs a fitted bundle and not a particular fit.
 """
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -19,3 +23,26 @@ def require(name: str, available: bool, reason: str) -> None:
     if os.environ.get(f"PRUDENT_REQUIRE_{name.upper()}") == "1":
         pytest.fail(f"{name} is required here (PRUDENT_REQUIRE_{name.upper()}=1): {reason}")
     pytest.skip(f"{name} not available: {reason}")
+
+
+@pytest.fixture(scope="session")
+def bundle_root(pytestconfig: pytest.Config) -> Path:
+    """Where the test bundles are kept between runs (pytest's cache folder)."""
+    assert pytestconfig.cache is not None
+    return Path(pytestconfig.cache.mkdir("prudent-serve-bundles"))
+
+
+@pytest.fixture(scope="session")
+def numeric_dir(bundle_root: Path) -> Path:
+    """Folder of a bundle fitted on breast cancer (numeric columns, two classes)."""
+    from tests.serve._bundles import cached_bundle
+
+    return cached_bundle("numeric", bundle_root)
+
+
+@pytest.fixture(scope="session")
+def mixed_dir(bundle_root: Path) -> Path:
+    """Folder of a bundle fitted on iris plus a categorical and a boolean column."""
+    from tests.serve._bundles import cached_bundle
+
+    return cached_bundle("mixed", bundle_root)

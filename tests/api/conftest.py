@@ -15,26 +15,6 @@ import prudent
 from prudent.api import add_token, create_app
 from prudent.bundle import Bundle
 from prudent.config import Settings
-from tests.serve._bundles import cached_bundle
-
-
-@pytest.fixture(scope="session")
-def bundle_root(pytestconfig: pytest.Config) -> Path:
-    """Where the test bundles are kept between runs (pytest's cache folder)."""
-    assert pytestconfig.cache is not None
-    return Path(pytestconfig.cache.mkdir("prudent-serve-bundles"))
-
-
-@pytest.fixture(scope="session")
-def numeric_dir(bundle_root: Path) -> Path:
-    """Folder of a bundle fitted on breast cancer (numeric columns, two classes)."""
-    return cached_bundle("numeric", bundle_root)
-
-
-@pytest.fixture(scope="session")
-def mixed_dir(bundle_root: Path) -> Path:
-    """Folder of a bundle fitted on iris plus a categorical and a boolean column."""
-    return cached_bundle("mixed", bundle_root)
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,7 @@ from prudent.bundle import Bundle, exported_types
 from prudent.errors import BundleError
 from prudent.models import export_pipeline
 from tests.fixtures import fit_bundle, mixed_frame, reviews, run_cli
-from tests.serve._bundles import cached_bundle, input_rows
+from tests.serve._bundles import input_rows
 
 LOADER = """
 import sys, numpy as np, pandas as pd, skops.io as sio
@@ -48,13 +48,6 @@ def _check_alike(bundle: Bundle, rows: pd.DataFrame, proba: np.ndarray, labels: 
     assert by_model.any()
     shown = expected.prediction.astype(str)
     assert (labels[by_model] == shown[by_model]).all()
-
-
-@pytest.fixture(scope="module")
-def mixed_dir(pytestconfig: pytest.Config) -> Path:
-    """The serving tests' cached LightGBM bundle of iris with categorical and boolean columns."""
-    assert pytestconfig.cache is not None
-    return cached_bundle("mixed", Path(pytestconfig.cache.mkdir("prudent-serve-bundles")))
 
 
 @pytest.mark.slow

@@ -8,10 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from prudent.data import load_example, read_table
-from tests.serve._bundles import cached_bundle
 
 PROBE = """
 import sys
@@ -25,12 +22,6 @@ heavy = sorted(m for m in ("torch", "dask", "prudent.pipeline", "sklearn.dataset
                if m in sys.modules)
 print("heavy:", heavy)
 """
-
-
-@pytest.fixture(scope="module")
-def numeric_dir(pytestconfig: pytest.Config) -> Path:
-    assert pytestconfig.cache is not None
-    return cached_bundle("numeric", Path(pytestconfig.cache.mkdir("prudent-serve-bundles")))
 
 
 def test_predicting_a_tabular_bundle_loads_no_fit_torch_or_dask(

@@ -1,4 +1,4 @@
-"""Done means (issue 10): fit a real dataset, serve it, send a stream that drifts, and a real
+"""Done means (issue 10): serve a real dataset's bundle, send a stream that drifts, and a real
 local webhook receiver gets one alert carrying the rule, window, value and threshold — and one
 resolve when the stream is back to normal."""
 
@@ -14,6 +14,7 @@ import pytest
 import prudent
 from tests.api._server import start_server
 from tests.monitor.receiver import Receiver
+from tests.serve._bundles import example_frame
 
 WINDOW_S = 8
 ALERTS = f"""
@@ -36,15 +37,14 @@ def _wait(receiver: Receiver, count: int, timeout: float) -> None:
 
 @pytest.mark.slow
 def test_a_drifting_stream_sends_one_alert_then_one_resolve(
-    tmp_path: Path, receiver: Receiver
+    tmp_path: Path, receiver: Receiver, numeric_dir: Path
 ) -> None:
-    frame = prudent.load_example("breast_cancer")
-    bundle = prudent.fit(frame, target="target", time_limit=10, candidates=("lightgbm",))
-    bundle.save(tmp_path / "bundle")
+    frame, _ = example_frame("numeric")  # the LightGBM bundle of breast cancer, fitted once
+    bundle = prudent.load(numeric_dir)
     (tmp_path / "alerts.yaml").write_text(ALERTS)
     env = {"PRUDENT_MONITOR_INTERVAL_S": "1", "PRUDENT_ALERTS": str(tmp_path / "alerts.yaml"),
            "PRUDENT_ALERT_WEBHOOK": receiver.url}  # fmt: skip
-    server = start_server(tmp_path / "bundle", tmp_path / "serve", "--no-auth", env=env)
+    server = start_server(numeric_dir, tmp_path / "serve", "--no-auth", env=env)
     try:
         inputs = frame.drop(columns="target")
         column = "mean_texture" if "mean_texture" in inputs else inputs.columns[1]

@@ -13,22 +13,15 @@ from tests.serve._bundles import cached_bundle
 
 
 @pytest.fixture(scope="session")
-def bundle_root(pytestconfig: pytest.Config) -> Path:
-    """Where the test bundles are kept between runs (pytest's cache folder)."""
-    assert pytestconfig.cache is not None
-    return Path(pytestconfig.cache.mkdir("prudent-serve-bundles"))
-
-
-@pytest.fixture(scope="session")
-def numeric_bundle(bundle_root: Path) -> Bundle:
+def numeric_bundle(numeric_dir: Path) -> Bundle:
     """A bundle fitted on breast cancer (numeric columns, two classes)."""
-    return prudent.load(cached_bundle("numeric", bundle_root))
+    return prudent.load(numeric_dir)
 
 
 @pytest.fixture(scope="session")
-def mixed_bundle(bundle_root: Path) -> Bundle:
+def mixed_bundle(mixed_dir: Path) -> Bundle:
     """A bundle fitted on iris plus a categorical and a boolean column (three classes)."""
-    return prudent.load(cached_bundle("mixed", bundle_root))
+    return prudent.load(mixed_dir)
 
 
 @pytest.fixture(scope="session")
