@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from prudent.cli import app
 from prudent.data import write_table
 from tests.cli.conftest import N_UNLABELLED, Trained
-from tests.fixtures import example, run_cli
+from tests.fixtures import example, run_main
 
 COMMANDS = ["fit", "predict", "show", "report", "quickstart"]
 
@@ -107,7 +107,7 @@ def test_report_writes_html(trained: Trained, tmp_path: Path) -> None:
 
 
 def _fit(path: Path, *extra: str):
-    return run_cli(
+    return run_main(
         "fit", path, "--target", "target", "--out", path.parent / "m", "--time-limit", "3", *extra
     )
 
@@ -135,7 +135,7 @@ def test_fit_duplicated_column_names(tmp_path: Path) -> None:
 
 def test_fit_target_absent_lists_the_columns(wine: pd.DataFrame, tmp_path: Path) -> None:
     write_table(wine, tmp_path / "wine.csv")
-    done = run_cli("fit", tmp_path / "wine.csv", "--target", "cultivar")
+    done = run_main("fit", tmp_path / "wine.csv", "--target", "cultivar")
     assert_one_line_error(
         done, "'cultivar'", "the columns are ['alcohol', 'malic_acid'", "'proline', 'target']"
     )
@@ -181,10 +181,10 @@ def test_fit_option_out_of_range(wine: pd.DataFrame, tmp_path: Path) -> None:
 
 def test_fit_usage_errors_are_shown_without_a_traceback(wine: pd.DataFrame, tmp_path: Path) -> None:
     write_table(wine, tmp_path / "wine.csv")
-    done = run_cli("fit", tmp_path / "wine.csv", "--target", "target", "--folds", "many")
+    done = run_main("fit", tmp_path / "wine.csv", "--target", "target", "--folds", "many")
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "Invalid value for '--folds'" in done.stderr
-    done = run_cli("fit", tmp_path / "wine.csv")
+    done = run_main("fit", tmp_path / "wine.csv")
     assert done.returncode == 2 and "Missing option '--target'" in done.stderr
 
 

@@ -17,7 +17,7 @@ from prudent.errors import DataError
 from prudent.models import output_columns
 from tests.cli.conftest import Trained
 from tests.cli.test_fit_command import assert_one_line_error
-from tests.fixtures import rehash_bundle, run_cli
+from tests.fixtures import rehash_bundle, run_main
 
 FORMATS = ["csv", "parquet", "jsonl"]
 
@@ -27,8 +27,8 @@ class Stowaway:
 
 
 def _predict(trained: Trained, data: Path, out: Path, *extra: str):
-    """The installed command, in a fresh process (for the error cases)."""
-    return run_cli("predict", trained.bundle, data, "--out", out, *extra)
+    """The console script's entry point, whose one-line errors the error cases check."""
+    return run_main("predict", trained.bundle, data, "--out", out, *extra)
 
 
 def _invoke(trained: Trained, data: Path, out: Path, *extra: str):
@@ -129,7 +129,7 @@ def test_predict_unknown_output_format(trained: Trained, tmp_path: Path) -> None
 
 def test_predict_missing_bundle(tmp_path: Path) -> None:
     (tmp_path / "new.csv").write_text("a\n1\n")
-    done = run_cli(
+    done = run_main(
         "predict", tmp_path / "nomodel", tmp_path / "new.csv", "--out", tmp_path / "o.csv"
     )
     assert_one_line_error(done, "nomodel", "does not exist")
@@ -147,7 +147,7 @@ def test_predict_refuses_an_altered_bundle(
     data[len(data) // 3] ^= 0x10
     (tampered / "model.skops").write_bytes(bytes(data))
     write_table(trained.new, tmp_path / "new.csv")
-    done = run_cli("predict", tampered, tmp_path / "new.csv", "--out", tmp_path / "o.csv")
+    done = run_main("predict", tampered, tmp_path / "new.csv", "--out", tmp_path / "o.csv")
     assert_one_line_error(done, "'model.skops'", "does not match its SHA-256", "refused")
     assert not (tmp_path / "o.csv").exists()
 
@@ -158,7 +158,7 @@ def test_predict_refuses_an_untrusted_type(
     sio.dump(Stowaway(), tampered / "model.skops")
     rehash_bundle(tampered)
     write_table(trained.new, tmp_path / "new.csv")
-    done = run_cli("predict", tampered, tmp_path / "new.csv", "--out", tmp_path / "o.csv")
+    done = run_main("predict", tampered, tmp_path / "new.csv", "--out", tmp_path / "o.csv")
     assert_one_line_error(done, "tests.cli.test_predict_command.Stowaway", "does not trust")
 
 
@@ -167,7 +167,7 @@ def test_predict_refuses_other_library_versions(
 ) -> None:
     rehash_bundle(tampered, lambda m: m["versions"].update({"skops": "0.1.0"}))
     (tmp_path / "new.csv").write_text("a\n1\n")
-    done = run_cli("show", tampered)
+    done = run_main("show", tampered)
     assert_one_line_error(done, "skops 0.1.0 (running", "install those versions or refit")
 
 
