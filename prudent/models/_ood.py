@@ -11,7 +11,7 @@ validation data, combines them and sets the threshold.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -97,7 +97,10 @@ class OODDetector(BaseEstimator):  # type: ignore[misc]
     combine
         ``"auto"`` (as above), ``"combined"`` or one detector's name to force that score.
     random_state
-        Seed of the isolation forest.
+        Seed of the isolation forest and of the k-NN reference's draw.
+    knn_rows
+        The most rows the k-NN detector keeps as its reference (its neighbour search costs
+        reference rows x query rows); the other detectors see every fit row. ``None``: all.
 
     Attributes
     ----------
@@ -132,11 +135,13 @@ class OODDetector(BaseEstimator):  # type: ignore[misc]
         fpr: float = 0.05,
         combine: str = "auto",
         random_state: int | None = 0,
+        knn_rows: int | None = None,
     ) -> None:
         self.detectors = detectors
         self.fpr = fpr
         self.combine = combine
         self.random_state = random_state
+        self.knn_rows = knn_rows
 
     def _check_params(self) -> list[str]:
         names = list(self.detectors)
@@ -155,8 +160,8 @@ class OODDetector(BaseEstimator):  # type: ignore[misc]
         return names
 
     def _make(self, name: str) -> _Detector:
-        makers = {
-            "knn": KNNDistance,
+        makers: dict[str, Callable[[], _Detector]] = {
+            "knn": lambda: KNNDistance(max_rows=self.knn_rows, random_state=self.random_state),
             "mahalanobis": MahalanobisDistance,
             "isolation_forest": lambda: IsolationForestScore(random_state=self.random_state),
             "range": RangeExcess,

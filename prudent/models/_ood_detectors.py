@@ -130,6 +130,11 @@ class KNNDistance(_Detector):
         Any metric of :class:`sklearn.neighbors.NearestNeighbors`.
     normalize
         L2-normalise rows first (for embeddings, where direction carries the meaning).
+    max_rows
+        Keep at most this many training rows, drawn at random, as the reference (the time
+        limit's cheaper search: its cost grows with the reference); ``None``: all.
+    random_state
+        Seed of that draw.
 
     Examples
     --------
@@ -143,11 +148,18 @@ class KNNDistance(_Detector):
     _keeps_sparse = True  # TF-IDF rows: brute-force neighbours on sparse vectors
 
     def __init__(
-        self, n_neighbors: int = 10, metric: str = "euclidean", normalize: bool = False
+        self,
+        n_neighbors: int = 10,
+        metric: str = "euclidean",
+        normalize: bool = False,
+        max_rows: int | None = None,
+        random_state: int | None = 0,
     ) -> None:
         self.n_neighbors = n_neighbors
         self.metric = metric
         self.normalize = normalize
+        self.max_rows = max_rows
+        self.random_state = random_state
 
     def _prep(self, X: FloatArray) -> FloatArray:
         return l2_normalize(X) if self.normalize else X
@@ -159,6 +171,9 @@ class KNNDistance(_Detector):
             raise DataError(
                 f"KNNDistance needs at least 2 training rows, got n_samples={X.shape[0]}."
             )
+        if self.max_rows is not None and X.shape[0] > max(self.max_rows, 2):
+            rng = np.random.default_rng(self.random_state)
+            X = X[np.sort(rng.choice(X.shape[0], max(self.max_rows, 2), replace=False))]
         k = min(self.n_neighbors, X.shape[0] - 1)
         Xp = self._prep(X)
         self.reference_: FloatArray | None = None

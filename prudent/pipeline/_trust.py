@@ -178,13 +178,12 @@ def _ood(
             f"OOD: the neighbour search keeps {keep} of {len(a)} reference rows, to score "
             f"{queries} rows in the time left"
         )
-    ref = _cap(np.arange(len(a)), keep, spec.seed)  # the neighbours kept within the time
-    Za, a = Za[ref], a[ref]
     choose = slice(0, None, 2)  # even rows choose the detector, odd rows measure it
     detector = OODDetector(
         detectors=ood_detectors(known_ood=Z_ood is not None, sparse=issparse(Za)),
         fpr=spec.ood_fpr,
         random_state=spec.seed,
+        knn_rows=keep if keep < len(a) else None,  # the neighbours searched within the time
     )
     b_score = -detector.fit_score_samples(
         Za,

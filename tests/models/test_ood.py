@@ -368,3 +368,15 @@ def test_ood_detector_fit_score_samples_equals_scoring_the_validation_rows_again
     )
     np.testing.assert_array_equal(scores, det.score_samples(Zv, Pv))
     assert det.chosen_ == combine if combine != "auto" else det.chosen_ in det.auroc_
+
+
+def test_ood_detector_knn_rows_cuts_only_the_neighbour_search_reference(wine):
+    """The time limit's cut applies to the k-NN reference, whose search costs reference rows
+    x query rows; the range detector keeps every fit row (on sparse text a smaller range
+    would flag every row holding a word the cut reference lacks)."""
+    det = wine.fit(with_ood=False, detectors=("knn", "range"), knn_rows=20)
+    Zf = wine.z(wine.X["fit"])
+    assert det.detectors_["knn"].index_.n_samples_fit_ == 20 < len(Zf)
+    np.testing.assert_array_equal(det.detectors_["range"].high_, Zf.max(axis=0))
+    full = wine.fit(with_ood=False, detectors=("knn", "range"))
+    assert full.detectors_["knn"].index_.n_samples_fit_ == len(Zf)
