@@ -6,15 +6,14 @@ file, not many.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import sys
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
-
-from sklearn.utils.validation import check_is_fitted as _check_is_fitted
 
 __all__ = ["check_is_fitted", "import_skops_io", "read_skops"]
 
@@ -29,6 +28,8 @@ def check_is_fitted(estimator: Any, attributes: list[str] | str | None = None) -
     attributes
         Fitted attributes to look for; by default any attribute ending in ``_``.
     """
+    from sklearn.utils.validation import check_is_fitted as _check_is_fitted
+
     _check_is_fitted(estimator, attributes)
 
 
@@ -44,13 +45,17 @@ def import_skops_io() -> ModuleType:
     never more. The command line uses it; library users get skops as they import it. Does
     nothing when ``skops.io`` is already imported.
 
+    Called before anything imports scikit-learn, it also spares that import SciPy's rewriting
+    of docstrings (:func:`_scipy_docs_kept`).
+
     Returns
     -------
     types.ModuleType
         ``skops.io``.
     """
     if "skops.io" not in sys.modules:
-        import sklearn.utils
+        with _scipy_docs_kept():
+            import sklearn.utils
 
         walk = sklearn.utils.all_estimators
         sklearn.utils.all_estimators = lambda *args, **kwargs: []
@@ -59,6 +64,46 @@ def import_skops_io() -> ModuleType:
         finally:
             sklearn.utils.all_estimators = walk
     return sys.modules["skops.io"]
+
+
+class _UnparsedDoc:
+    """Stands in for SciPy's ``FunctionDoc``: the docstring as it is, its notes dropped."""
+
+    def __init__(self, function: Any) -> None:
+        self._doc = getattr(function, "__doc__", None) or ""
+
+    def __getitem__(self, section: str) -> list[str]:
+        return []
+
+    def __str__(self) -> str:
+        return "\n" + self._doc
+
+
+@contextlib.contextmanager
+def _scipy_docs_kept() -> Iterator[None]:
+    """SciPy's modules imported meanwhile keep their functions' docstrings as written.
+
+    scikit-learn imports ``scipy.stats``, where SciPy's ``xp_capabilities`` decorator parses
+    the docstring of each of about 470 functions (numpydoc) to append a table of the array
+    libraries it supports: 0.2 s of the 1.1 s of CPU that importing scikit-learn takes, at
+    every start of ``prudent predict``. Meanwhile the parser is replaced by one that leaves the
+    text alone; the decorator still registers each function and returns it unchanged, so only
+    those docstrings' notes differ. Nothing changes when SciPy has no such parser.
+    """
+    try:
+        import scipy._lib._array_api as xp
+    except ImportError:  # another SciPy: nothing to spare
+        yield
+        return
+    parser = getattr(xp, "FunctionDoc", None)
+    if parser is None:
+        yield
+        return
+    xp.FunctionDoc = _UnparsedDoc
+    try:
+        yield
+    finally:
+        xp.FunctionDoc = parser
 
 
 def read_skops(path: Path) -> tuple[list[str], Callable[[], Any]]:

@@ -237,10 +237,10 @@ def predict(
 ) -> None:
     """Predict every row of a file, streaming, in input order."""
     from prudent._compat import import_skops_io
+
+    import_skops_io()  # first: skips skops' import of all scikit-learn, SciPy's doc rewriting
     from prudent.bundle import load
     from prudent.data import split_names
-
-    import_skops_io()  # before the bundle's load: skips skops' import of all scikit-learn
 
     console = _console()
     if dask is None:

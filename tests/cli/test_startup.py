@@ -53,3 +53,22 @@ def test_the_command_line_itself_loads_no_model_library() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]", done.stdout
+
+
+def test_predict_start_spares_scipys_doc_rewriting_and_restores_it() -> None:
+    """``import_skops_io`` (first thing ``prudent predict`` does) imports scikit-learn while
+    SciPy's docstring parser is stood in for (0.2 s of CPU), then puts back that parser and
+    scikit-learn's ``all_estimators``; SciPy modules imported later are documented as usual."""
+    probe = (
+        "import sys; from prudent._compat import import_skops_io; "
+        "assert 'sklearn' not in sys.modules; import_skops_io(); "
+        "import scipy.stats, sklearn.utils, scipy._lib._array_api as xp; "
+        "from scipy._lib._docscrape import FunctionDoc; "
+        "marked = 'Array API Standard Support' in (scipy.stats.pmean.__doc__ or ''); "
+        "print(marked, xp.FunctionDoc is FunctionDoc, sklearn.utils.all_estimators.__name__)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "True", "all_estimators"], done.stdout
