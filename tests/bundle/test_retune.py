@@ -18,7 +18,7 @@ from prudent.cli import app
 from prudent.cli._show import show_decisions
 from prudent.errors import BundleError, ConfigError
 from prudent.report import render_report
-from tests.fixtures import example, fit_bundle, run_cli
+from tests.fixtures import example, fit_bundle, run_main
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +109,7 @@ def test_cli_retune_writes_a_new_bundle(strict: Path, tmp_path: Path) -> None:
     assert done.exit_code == 0, done.output
     assert "Retuned bundle written to" in done.output
     assert json.loads((out / "manifest.json").read_text())["spec"]["review_budget"] == 0.2
-    same = run_cli("retune", strict, "--review-budget", "0.2", "--out", strict)
+    same = run_main("retune", strict, "--review-budget", "0.2", "--out", strict)
     assert same.returncode != 0 and "is the bundle being retuned" in same.stderr
 
 

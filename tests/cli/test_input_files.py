@@ -3,7 +3,9 @@ columns and targets with many tiny classes, through the real ``prudent`` command
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -14,7 +16,7 @@ from prudent.bundle import load
 from prudent.data import read_table
 from tests.cli.conftest import Trained
 from tests.cli.test_fit_command import assert_one_line_error
-from tests.fixtures import example, run_cli
+from tests.fixtures import example, run_cli, run_main
 
 
 @pytest.fixture(scope="module")
@@ -22,10 +24,11 @@ def wine() -> pd.DataFrame:
     return example("wine")
 
 
-def _fit(path: Path, *extra: str):
-    return run_cli(
-        "fit", path, "--target", "target", "--out", path.parent / "m", "--time-limit", "3", *extra
-    )
+def _fit(path: Path, *extra: str, run: Callable[..., Any] = run_main) -> Any:
+    """``prudent fit`` of ``path``: the entry point in this process for refusals, ``run_cli``
+    (the console script) for a fit that must succeed."""
+    args = ("fit", path, "--target", "target", "--out", path.parent / "m", "--time-limit", "3")
+    return run(*args, *extra)
 
 
 def test_fit_list_typed_parquet_column_is_one_line(wine: pd.DataFrame, tmp_path: Path) -> None:
@@ -44,7 +47,8 @@ def test_predict_list_typed_parquet_column_is_one_line(trained: Trained, tmp_pat
     table = pa.Table.from_pandas(trained.new, preserve_index=False)
     rows = [[1.0]] * len(trained.new)
     pq.write_table(table.append_column("scores", pa.array(rows)), tmp_path / "new.parquet")
-    done = run_cli("predict", trained.bundle, tmp_path / "new.parquet", "--out", tmp_path / "p.csv")
+    out = tmp_path / "p.csv"
+    done = run_main("predict", trained.bundle, tmp_path / "new.parquet", "--out", out)
     assert_one_line_error(done, "Column 'scores'", "has Parquet type list<")
 
 
@@ -67,7 +71,7 @@ def test_fit_reads_a_latin1_semicolon_file_with_an_empty_column(
     assert_one_line_error(
         _fit(tmp_path / "wine.csv"), "'", "is not valid utf-8 text", "--encoding latin-1"
     )
-    done = _fit(tmp_path / "wine.csv", "--encoding", "latin-1")
+    done = _fit(tmp_path / "wine.csv", "--encoding", "latin-1", run=run_cli)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "Column 'notes' is entirely empty: dropped." in done.stderr
     schema = load(tmp_path / "m").schema
@@ -80,7 +84,7 @@ def test_predict_reads_a_latin1_file_with_the_encoding_option(
     new = trained.new.assign(city=["orléans", "besançon"] * (len(trained.new) // 2))
     new.to_csv(tmp_path / "new.csv", sep="\t", index=False, encoding="latin-1")
     args = ("predict", trained.bundle, tmp_path / "new.csv", "--out", tmp_path / "p.csv")
-    assert_one_line_error(run_cli(*args), "is not valid utf-8 text", "--encoding latin-1")
+    assert_one_line_error(run_main(*args), "is not valid utf-8 text", "--encoding latin-1")
     done = run_cli(*args, "--encoding", "latin-1")
     assert done.returncode == 0, done.stderr[-2000:]
     assert len(read_table(tmp_path / "p.csv")) == len(new)

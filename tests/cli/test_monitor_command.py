@@ -14,7 +14,7 @@ from prudent.cli import app
 from prudent.monitor import Reference
 from tests.cli.conftest import Trained
 from tests.cli.test_fit_command import assert_one_line_error
-from tests.fixtures import mixed_frame, run_cli
+from tests.fixtures import mixed_frame, run_main
 from tests.monitor.conftest import T0, served_records, write_log
 from tests.monitor.receiver import Receiver, receiver  # noqa: F401  (a pytest fixture)
 
@@ -61,7 +61,7 @@ def test_monitor_json_holds_every_window_with_intervals(trained: Trained, log_ur
 
 
 def test_monitor_refuses_a_bad_window_in_one_line(trained: Trained, tmp_path: Path) -> None:
-    done = run_cli("monitor", trained.bundle, "--log-db", tmp_path / "log.db", "--window", "week")
+    done = run_main("monitor", trained.bundle, "--log-db", tmp_path / "log.db", "--window", "week")
     assert_one_line_error(done, "window must be 'hour', 'day' or a number", "'week'")
 
 
@@ -113,7 +113,7 @@ def test_monitor_json_shows_each_rule_with_its_false_alarm_rate(
 def test_monitor_names_the_key_of_a_bad_alerts_file(trained: Trained, tmp_path: Path) -> None:
     rules = tmp_path / "alerts.yaml"
     rules.write_text("rules:\n  ood_rate_spike:\n    window: soon\n")
-    done = run_cli("monitor", trained.bundle, "--log-db", tmp_path / "log.db", "--alerts", rules)
+    done = run_main("monitor", trained.bundle, "--log-db", tmp_path / "log.db", "--alerts", rules)
     assert_one_line_error(done, "rules.ood_rate_spike.window must be a duration", "'soon'")
 
 

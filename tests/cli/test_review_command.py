@@ -13,7 +13,7 @@ from prudent.cli import app
 from prudent.feedback import QueuePolicy
 from prudent.store import PredictionRecord, SqlPredictionLog
 from tests.cli.test_fit_command import assert_one_line_error
-from tests.fixtures import run_cli
+from tests.fixtures import run_main
 from tests.store.conftest import T0, make_record
 
 runner = CliRunner()
@@ -100,10 +100,10 @@ def test_review_show_without_a_free_case(tmp_path: Path) -> None:
 
 def test_review_errors_are_one_line(queue: tuple[str, list[PredictionRecord]]) -> None:
     url, reviews = queue
-    done = run_cli("review", "show", "--log-db", url)
+    done = run_main("review", "show", "--log-db", url)
     assert_one_line_error(done, "PREDICTION_ID", "--next")
-    done = run_cli("review", "label", "nope", "a", "--reviewer", "ana", "--log-db", url)
+    done = run_main("review", "label", "nope", "a", "--reviewer", "ana", "--log-db", url)
     assert_one_line_error(done, "'nope'")
     _invoke("show", "--next", "--reviewer", "ana", "--log-db", url)
-    done = run_cli("review", "label", reviews[2].id, "a", "--reviewer", "bob", "--log-db", url)
+    done = run_main("review", "label", reviews[2].id, "a", "--reviewer", "bob", "--log-db", url)
     assert_one_line_error(done, "claimed by 'ana', not 'bob'")

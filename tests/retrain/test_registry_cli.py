@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from prudent.cli import app
 from tests.cli.test_fit_command import assert_one_line_error
-from tests.fixtures import run_cli
+from tests.fixtures import run_main
 
 
 def invoke(*args: str | Path) -> str:
@@ -56,6 +56,6 @@ def test_registry_register_promote_rollback_round_trip(tmp_path: Path, bundle_di
 
 
 def test_registry_refusals_are_one_line(tmp_path: Path, bundle_dir: Path) -> None:
-    assert_one_line_error(run_cli("registry", "list", tmp_path), "is not a model registry")
-    done = run_cli("registry", "register", tmp_path / "reg", tmp_path)
+    assert_one_line_error(run_main("registry", "list", tmp_path), "is not a model registry")
+    done = run_main("registry", "register", tmp_path / "reg", tmp_path)
     assert_one_line_error(done, "is not a prudent bundle (no manifest.json)")
