@@ -10,7 +10,7 @@ import pytest
 
 import prudent
 from tests.cli.test_fit_command import assert_one_line_error
-from tests.fixtures import run_cli
+from tests.fixtures import run_cli, run_main
 from tests.scale.conftest import FIT_ON_CLUSTER, LocalFit, assert_same_fit
 
 pytestmark = pytest.mark.slow
@@ -46,7 +46,7 @@ def test_cli_fit_on_a_real_cluster_is_the_local_fit(
 def test_cli_fit_names_a_scheduler_address_it_cannot_use(tmp_path: Path) -> None:
     train = tmp_path / "train.csv"
     prudent.load_example("iris").to_csv(train, index=False)
-    done = run_cli("fit", train, "--target", "target", "--out", tmp_path / "model",
+    done = run_main("fit", train, "--target", "target", "--out", tmp_path / "model",
                    "--dask", "tcp://127.0.0.1:noport")  # fmt: skip
     assert_one_line_error(done, "Cannot reach the Dask scheduler at 'tcp://127.0.0.1:noport'")
     assert not (tmp_path / "model").exists()
