@@ -26,6 +26,11 @@ def test_build_trust_sparse_one_hot_features_do_not_crash() -> None:
     fpr = result.trust.sections["test"]["ood"]["test_fpr"]
     n_test, n_threshold = 600, 1200  # locked test rows; rows that set the threshold
     assert fpr <= 0.05 + 2 * np.sqrt(0.05 * 0.95 * (1 / n_test + 1 / n_threshold))
+    # the test rows' OOD scores come from the guarded scores: the same as scoring them again
+    model, art = result.model, result.trust.artifacts
+    X_test = result.test_frame.drop(columns=["__row__", "__label__"])
+    again = -model.ood.score_samples(model.ood_features.transform(X_test), art["test_proba"])
+    np.testing.assert_allclose(art["test_ood_score"], again)
 
 
 def test_leaderboard_warns_of_a_bug_only_for_families_that_ought_to_win() -> None:
