@@ -80,18 +80,22 @@ def _neighbours(view: CaseView) -> Html:
     if not view.neighbours:
         return Html("")
     rows = [
-        [n.label, fmt(n.distance, 2),
+        [n.label, fmt(n.distance, 2), "—" if n.row is None else n.row,
          "; ".join(f"{k} = {str(v)[:80]}" for k, v in n.inputs.items())]
         for n in view.neighbours
     ]  # fmt: skip
+    source = view.neighbours[0].source
+    kept = (
+        "a sample of up to 2,000 training rows the bundle keeps"
+        if source == "training"
+        else "this bundle keeps no training rows: held-out rows of its locked test set"
+    )
     caption = (
-        "Nearest labelled rows (held-out rows the bundle keeps, at distances scaled by the "
-        "training spread; 0 is identical)"
+        f"Nearest {source} examples ({kept}; distances scaled by the training spread, "
+        "0 is identical)"
     )
-    return Html(
-        f'<section class="near">{table(["true label", "distance", "inputs"], rows, caption)}'
-        "</section>"
-    )
+    head = ["true label", "distance", "row", "inputs"]
+    return Html(f'<section class="near">{table(head, rows, caption)}</section>')
 
 
 def _labels(view: CaseView, classes: Sequence[str], csrf: str, last: str | None) -> Html:

@@ -19,6 +19,7 @@ __all__ = [
     "MANIFEST",
     "MANIFEST_HASH",
     "MODEL_FILE",
+    "TRAIN_ROWS_FILE",
     "build_manifest",
     "fit_evidence",
     "running_versions",
@@ -29,6 +30,9 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 MANIFEST_HASH = "manifest.sha256"
 MODEL_FILE = "model.skops"
+TRAIN_ROWS_FILE = "train_rows.parquet"
+"""Up to 2,000 training rows (inputs, ``__row__``, ``__label__``), a uniform sample: the
+examples the review page shows nearest a case."""
 _LIBRARIES = ("prudent", "scikit-learn", "numpy", "scipy", "pandas", "lightgbm", "skops")
 
 

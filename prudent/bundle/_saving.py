@@ -9,8 +9,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+
 from prudent.bundle._integrity import safe_member, sha256_file
-from prudent.bundle._manifest import MANIFEST, MANIFEST_HASH, MODEL_FILE
+from prudent.bundle._manifest import MANIFEST, MANIFEST_HASH, MODEL_FILE, TRAIN_ROWS_FILE
 from prudent.bundle._test_rows import TEST_ROWS_FILE
 from prudent.errors import BundleError
 from prudent.models._guarded import GuardedModel
@@ -18,7 +20,7 @@ from prudent.models._guarded import GuardedModel
 if TYPE_CHECKING:  # the fit is not loaded to predict (start-up of `prudent predict`)
     from prudent.pipeline import FitResult
 
-__all__ = ["clear_target", "fit_files", "write_files", "write_manifest"]
+__all__ = ["TRAIN_ROWS_MAX_BYTES", "clear_target", "fit_files", "write_files", "write_manifest"]
 
 
 def fit_files(result: FitResult) -> dict[str, bytes]:
@@ -28,12 +30,32 @@ def fit_files(result: FitResult) -> dict[str, bytes]:
 
     extras["artifacts.npz"] = write_arrays(result.trust.artifacts)
     if result.test_frame is not None:
-        evidence = io.BytesIO()
-        result.test_frame.to_parquet(evidence, index=False)
-        extras[TEST_ROWS_FILE] = evidence.getvalue()
+        extras[TEST_ROWS_FILE] = _parquet(result.test_frame)
+    if result.train_frame is not None and len(result.train_frame):
+        extras[TRAIN_ROWS_FILE] = _capped_parquet(result.train_frame)
     if result.spec.rules:
         extras["rules.yaml"] = result.spec.rules.encode()
     return extras
+
+
+TRAIN_ROWS_MAX_BYTES = 8 * 2**20
+"""The training rows' file is kept under 8 MB: long texts keep fewer rows (halved until it
+fits), so that a bundle stays small on every dataset."""
+
+
+def _parquet(frame: pd.DataFrame) -> bytes:
+    out = io.BytesIO()
+    frame.to_parquet(out, index=False)
+    return out.getvalue()
+
+
+def _capped_parquet(frame: pd.DataFrame, limit: int = TRAIN_ROWS_MAX_BYTES) -> bytes:
+    """``frame`` as Parquet, its first half kept again and again until under ``limit`` bytes."""
+    data = _parquet(frame)
+    while len(data) > limit and len(frame) > 1:
+        frame = frame.iloc[: len(frame) // 2]
+        data = _parquet(frame)
+    return data
 
 
 def clear_target(root: Path, *, overwrite: bool) -> None:

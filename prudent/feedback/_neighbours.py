@@ -1,8 +1,10 @@
-"""The labelled rows nearest a case, for the reviewer to compare with.
+"""The training examples nearest a case, for the reviewer to compare with.
 
-A bundle keeps no training rows; it keeps up to 2,000 labelled rows of its locked test set
-(``test_rows.parquet``, drawn like the training data). The nearest of them are found with a
-distance that needs no fitted model: per column, a number's difference in units of that
+A bundle keeps up to 2,000 of its training rows with their labels (``train_rows.parquet``, a
+uniform sample, fewer when long texts would make the file exceed 8 MB). A bundle saved before
+it kept them offers the up to 2,000 labelled rows of its locked test set instead
+(``test_rows.parquet``, drawn like the training data), and says so. The nearest rows are found
+with a distance that needs no fitted model: per column, a number's difference in units of that
 column's spread (its interquartile range in training, from the training values the bundle
 keeps; in the rows themselves for a bundle saved before it kept them; else the standard
 deviation), capped at 1; a category's or
@@ -20,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from prudent.bundle import LABEL_COLUMN, TEST_ROWS_FILE
+from prudent.bundle import LABEL_COLUMN, ROW_COLUMN, TEST_ROWS_FILE
 from prudent.data import Role, Schema
 from prudent.models import TrainingValues
 
@@ -29,14 +31,21 @@ if TYPE_CHECKING:
 
 __all__ = ["NearestRows", "Neighbour", "category_key"]
 
+_SOURCES = (("train_rows.parquet", "training"), (TEST_ROWS_FILE, "held-out"))
+"""Where the rows come from, preferred first: the training sample, else the locked test rows."""
+
 
 @dataclass(frozen=True, slots=True)
 class Neighbour:
-    """One reference row near a case: its true label, distance (0 same, 1 far) and inputs."""
+    """One reference row near a case: its true label, distance (0 same, 1 far) and inputs;
+    its row in the training file (None when unknown) and whether it is a ``"training"`` or a
+    ``"held-out"`` row."""
 
     label: str
     distance: float
     inputs: Mapping[str, Any]
+    row: int | None = None
+    source: str = "training"
 
 
 _TRUE = frozenset({"true", "1", "1.0", "yes", "y", "t"})
@@ -73,13 +82,20 @@ class NearestRows:
     seen
         The training values the bundle keeps: the numbers' spreads come from the training
         rows' quartiles (else from ``frame``'s).
+    source
+        ``"training"`` or ``"held-out"``: what the rows are, as the page says.
     """
 
     def __init__(
-        self, frame: pd.DataFrame, schema: Schema, seen: TrainingValues | None = None
+        self,
+        frame: pd.DataFrame,
+        schema: Schema,
+        seen: TrainingValues | None = None,
+        source: str = "training",
     ) -> None:
         self.frame = frame.reset_index(drop=True)
         self.schema = schema
+        self.source = source
         self.columns = [c for c in schema.features if c.name in frame.columns]
         self.scales: dict[str, float] = {}
         for c in self.columns:
@@ -93,17 +109,20 @@ class NearestRows:
 
     @classmethod
     def from_bundle(cls, bundle: Bundle) -> NearestRows | None:
-        """The reference rows of a saved bundle; None when it keeps no labelled rows."""
-        path = None if bundle.path is None else bundle.path / TEST_ROWS_FILE
-        if path is None or not path.is_file():
-            return None
-        frame = pd.read_parquet(path)
-        if LABEL_COLUMN not in frame.columns or not len(frame):
-            return None
-        classes = bundle.classes  # the rows keep the encoded label: show the class itself
-        if pd.api.types.is_integer_dtype(frame[LABEL_COLUMN]):
-            frame[LABEL_COLUMN] = [str(classes[int(v)]) for v in frame[LABEL_COLUMN]]
-        return cls(frame, bundle.schema, bundle.model.training_values)
+        """The training rows of a saved bundle (its locked test rows when it keeps none);
+        None when it keeps no labelled rows."""
+        for name, source in _SOURCES:
+            path = None if bundle.path is None else bundle.path / name
+            if path is None or not path.is_file():
+                continue
+            frame = pd.read_parquet(path)
+            if LABEL_COLUMN not in frame.columns or not len(frame):
+                continue
+            classes = bundle.classes  # the rows keep the encoded label: show the class itself
+            if pd.api.types.is_integer_dtype(frame[LABEL_COLUMN]):
+                frame[LABEL_COLUMN] = [str(classes[int(v)]) for v in frame[LABEL_COLUMN]]
+            return cls(frame, bundle.schema, bundle.model.training_values, source)
+        return None
 
     def _column_distance(self, name: str, role: Role, value: Any) -> np.ndarray[Any, Any]:
         column = self.frame[name]
@@ -121,7 +140,7 @@ class NearestRows:
         return np.where(column.isna().to_numpy(), np.nan, np.asarray(differ, dtype=float))
 
     def nearest(self, inputs: Mapping[str, Any], k: int = 3) -> tuple[Neighbour, ...]:
-        """The ``k`` reference rows nearest ``inputs``, nearest first.
+        """The ``k`` rows nearest ``inputs``, nearest first.
 
         Parameters
         ----------
@@ -147,11 +166,14 @@ class NearestRows:
             distance = np.nanmean(np.vstack(parts), axis=0)
         order = np.argsort(np.where(np.isnan(distance), np.inf, distance), kind="stable")[:k]
         names = [c.name for c in self.columns]
+        rows = self.frame[ROW_COLUMN].to_numpy() if ROW_COLUMN in self.frame.columns else None
         return tuple(
             Neighbour(
                 str(self.frame.at[i, LABEL_COLUMN]),
                 float(distance[i]),
                 {n: self.frame.at[i, n] for n in names},
+                None if rows is None else int(rows[i]),
+                self.source,
             )
             for i in order
             if np.isfinite(distance[i])

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from prudent._typing import EncodedLabels, Labels
+from prudent._typing import EncodedLabels, IntArray, Labels
 from prudent.data import (
     Role,
     Schema,
@@ -71,6 +71,9 @@ class FitResult:
     test_frame: pd.DataFrame | None = None
     """Up to 2,000 rows of the locked test set (validated inputs and the label), as evidence
     for the report's slices and confident errors."""
+    train_frame: pd.DataFrame | None = None
+    """Up to 2,000 training rows (a uniform sample, same columns), the examples the review
+    page shows nearest a case."""
 
 
 def _tabular(schema: Schema) -> list[str]:
@@ -197,12 +200,22 @@ def _summary(frame: pd.DataFrame, target: Target, schema: Schema) -> dict[str, A
     }
 
 
-def _evidence(X: pd.DataFrame, target: Target, splits: Splits) -> pd.DataFrame:
-    rows = splits.test[:2000]
+EXAMPLE_ROWS = 2000
+"""Most locked-test rows and training rows a bundle keeps as examples."""
+
+
+def _evidence(X: pd.DataFrame, target: Target, rows: IntArray) -> pd.DataFrame:
     frame = X.iloc[rows].reset_index(drop=True)
     frame["__row__"] = target.original_rows[rows]
     frame["__label__"] = target.y[rows]
     return frame
+
+
+def _sample(rows: IntArray) -> IntArray:
+    """Up to :data:`EXAMPLE_ROWS` of ``rows``, drawn uniformly (seeded), in file order."""
+    if len(rows) <= EXAMPLE_ROWS:
+        return np.sort(rows)
+    return np.sort(np.random.default_rng(0).choice(rows, EXAMPLE_ROWS, replace=False))
 
 
 def fit_table(
@@ -271,7 +284,8 @@ def fit_table(
         label_issues=issues,
         trust=trust,
         model=trust.model,
-        test_frame=_evidence(table.X, table.target, table.splits),
+        test_frame=_evidence(table.X, table.target, table.splits.test[:EXAMPLE_ROWS]),
+        train_frame=_evidence(table.X, table.target, _sample(table.splits.train)),
         data_summary=_summary(frame, table.target, table.schema),
         notices=list(getattr(rep, "notices", [])),
         seconds=time.monotonic() - started,

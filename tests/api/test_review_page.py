@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
@@ -20,7 +21,7 @@ from prudent.feedback import NearestRows, field_notes
 from prudent.monitor import AlertState, load_rules
 from prudent.store import AlertStore, CaseStatus, SqlPredictionLog
 from tests.api.conftest import Tokens, wait_ready
-from tests.serve._bundles import input_rows
+from tests.serve._bundles import example_frame, input_rows
 from tests.store.conftest import T0
 
 SCRIPT = "<script>alert(1)</script>"
@@ -92,7 +93,7 @@ def test_review_page_escapes_input_and_sets_csp(
     assert "a category never seen in training: unknown to the model" in page.text
     assert "above the training range (max 7.9) beyond its margin of" in page.text
     assert "Marked: values outside what the 120 training rows held" in page.text
-    assert "Nearest labelled rows" in page.text
+    assert "Nearest training examples (a sample of up to 2,000 training rows" in page.text
     assert "<script" not in page.text.replace('<script src="/static/', "")
     assert log.review_case(ids[0]).claimed_by == "reviewer"
 
@@ -225,14 +226,28 @@ def test_dashboard_shows_the_queue_labels_and_realised_accuracy(
     assert "alerts firing<b>1</b>" in alerted
 
 
-def test_nearest_reference_rows_find_an_identical_row_first(mixed_bundle: Bundle) -> None:
+def test_nearest_examples_are_training_rows_and_find_the_same_row_first(
+    mixed_bundle: Bundle,
+) -> None:
     nearest = NearestRows.from_bundle(mixed_bundle)
-    assert nearest is not None
-    row = nearest.frame.iloc[4]
-    inputs = {c: row[c] for c in mixed_bundle.schema.feature_names}
-    inputs["wide_sepal"] = "yes" if float(row["wide_sepal"]) else "no"  # read as the log has it
-    found = nearest.nearest(inputs, k=3)
-    assert len(found) == 3 and found[0].distance == 0.0
-    assert found[0].label == str(row["__label__"]) and found[0].label in mixed_bundle.classes
-    assert [n.distance for n in found] == sorted(n.distance for n in found)
+    assert nearest is not None and nearest.source == "training"
+    frame, target = example_frame("mixed")  # the file the bundle was fitted on
+    kept = set(nearest.frame["__row__"])
+    held_out = set(pd.read_parquet(mixed_bundle.path / "test_rows.parquet")["__row__"])
+    assert len(kept) == 120 and not kept & held_out  # every training row, no test row
+    for row in (sorted(kept)[4], sorted(kept)[-1]):
+        inputs = frame.drop(columns=[target]).iloc[row].to_dict()
+        inputs["wide_sepal"] = "yes" if inputs["wide_sepal"] else "no"  # as the log has it
+        found = nearest.nearest(inputs, k=3)
+        assert len(found) == 3 and found[0].distance == 0.0 and found[0].source == "training"
+        twins = frame.index[
+            (frame.drop(columns=[target]) == frame.iloc[row].drop(target)).all(axis=1)
+        ]
+        assert found[0].row in set(twins) & kept  # the row itself (or an identical one)
+        assert found[0].label == str(frame.at[row, target])
+        assert [n.distance for n in found] == sorted(n.distance for n in found)
+    test_row = min(held_out)
+    inputs = frame.drop(columns=[target]).iloc[test_row].to_dict()
+    inputs["wide_sepal"] = "yes" if inputs["wide_sepal"] else "no"
+    assert all(n.row != test_row for n in nearest.nearest(inputs, k=3))
     assert nearest.nearest({"unknown": 1}) == ()

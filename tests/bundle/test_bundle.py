@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 from pathlib import Path
@@ -81,6 +82,31 @@ def test_load_round_trips_manifest_and_model(saved: Path, wine: pd.DataFrame) ->
     )
     assert bundle.extras["label_issues.csv"] == (saved / "label_issues.csv").read_bytes()
     assert bundle.schema.feature_names == list(wine.columns[:-1])
+
+
+def test_save_keeps_the_training_rows_apart_from_the_test_rows(
+    saved: Path, wine: pd.DataFrame
+) -> None:
+    train = pd.read_parquet(saved / "train_rows.parquet")
+    test = pd.read_parquet(saved / "test_rows.parquet")
+    assert not set(train["__row__"]) & set(test["__row__"])
+    assert len(train) + len(test) == len(wine)  # under 2,000 training rows: all of them
+    expected = wine.iloc[train["__row__"]]["target"].astype(str).tolist()
+    classes = load(saved).classes
+    assert [str(classes[int(v)]) for v in train["__label__"]] == expected
+
+
+def test_the_training_rows_file_keeps_fewer_rows_to_stay_under_its_cap() -> None:
+    from prudent.bundle._saving import _capped_parquet
+
+    rng = np.random.default_rng(0)
+    words = np.array(["w" + str(i) for i in range(5000)])
+    frame = pd.DataFrame({"text": [" ".join(rng.choice(words, 200)) for _ in range(400)]})
+    full = _capped_parquet(frame, limit=10**9)
+    capped = _capped_parquet(frame, limit=len(full) // 3)
+    assert len(capped) <= len(full) // 3
+    kept = pd.read_parquet(io.BytesIO(capped))
+    assert 0 < len(kept) < 400 and kept["text"].tolist() == frame["text"][: len(kept)].tolist()
 
 
 @pytest.mark.parametrize("name", ["model.skops", "label_issues.csv", "artifacts.npz"])

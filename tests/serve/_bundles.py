@@ -5,7 +5,7 @@ categorical and a boolean column derived from the petals (three classes), so tha
 boolean inputs travel through every API. ``numeric_baseline``: breast cancer again with the
 baselines only (a few seconds), the same inputs and classes as ``numeric`` (a shadow, a
 challenger). A cached bundle that no longer loads, or that an older prudent saved (without
-training values), is refitted.
+training values or training rows), is refitted.
 """
 
 from __future__ import annotations
@@ -33,8 +33,9 @@ def cached_bundle(kind: str, root: Path) -> Path:
     """Return the folder of the ``kind`` test bundle under ``root``, fitting it if needed."""
     path = root / kind
     try:
-        if not prudent.load(path).manifest.get("training_values"):  # saved by an older prudent
-            raise BundleError("refit")
+        kept = prudent.load(path).manifest
+        if not kept.get("training_values") or "train_rows.parquet" not in kept["files"]:
+            raise BundleError("refit")  # saved by an older prudent
     except (BundleError, OSError):
         frame, target = example_frame(kind)
         families = () if kind.endswith("baseline") else ("lightgbm",)
