@@ -1,7 +1,8 @@
 """Figures from a window's fine confidence histogram: quantiles, and ECE with its test.
 
-The database returns, per bin of width ``1/FINE_BINS``, the rows in it and, among the labelled
-top-label rows, their count, the sum of their confidences and how many were right. Quantiles
+The database returns, per bin of width ``1/FINE_BINS``, the rows in it and (in a second query)
+among the labelled top-label rows, their count, the sum of their confidences and how many were
+right. Quantiles
 interpolate inside a bin (error below 1/1500); their interval is the distribution-free one
 between the order statistics of rank ``nq ± 1.96 sqrt(nq(1-q))``. The 15 ECE bins are unions of
 100 fine bins, so the ECE is the one :func:`prudent.metrics.ece_from_confidence` gives (up to a
@@ -68,11 +69,27 @@ class ConfidenceHistogram:
     n_ok: FloatArray
 
     @classmethod
-    def from_rows(cls, rows: Sequence[tuple[int, int, int, float, int]]) -> ConfidenceHistogram:
-        """Build from ``(bin, n, n_cal, sum_c_cal, n_ok)`` rows (bins past the end are clipped)."""
+    def from_rows(
+        cls,
+        counts: Sequence[tuple[int, int]] | IntArray,
+        labelled: Sequence[tuple[int, int, float, int]] | FloatArray = (),
+    ) -> ConfidenceHistogram:
+        """Build from ``(bin, n)`` rows and the labelled top-label rows' ``(bin, n_cal,
+        sum_c_cal, n_ok)`` (bins past either end are clipped into the first or last).
+
+        Examples
+        --------
+        >>> h = ConfidenceHistogram.from_rows([(1499, 2), (1500, 1)], [(1499, 2, 1.9, 1)])
+        >>> float(h.n[-1]), float(h.n_cal[-1]), float(h.sum_c_cal[-1])
+        (3.0, 2.0, 1.9)
+        """
         arrays = np.zeros((4, FINE_BINS))
-        for bin_, *values in rows:
-            arrays[:, min(max(int(bin_), 0), FINE_BINS - 1)] += np.asarray(values, dtype=float)
+        for rows, first in ((counts, 0), (labelled, 1)):
+            if len(rows):
+                table = np.asarray(rows, dtype=float)
+                at = np.clip(table[:, 0].astype(np.int64), 0, FINE_BINS - 1)
+                for k in range(1, table.shape[1]):
+                    np.add.at(arrays[first + k - 1], at, table[:, k])
         return cls(*arrays)
 
     def quantile(self, q: float, minimum: int) -> Figure:

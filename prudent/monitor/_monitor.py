@@ -1,14 +1,16 @@
 """Read a prediction log, window by window: figures in SQL, drift on a bounded sample.
 
-Four queries, each over the same window subquery and each ordered by window: the per-window
-sums, the per-window confidence histogram, the per-window class counts, and a sample of at
-most ``drift_sample`` rows per window (its inputs, confidences and OOD scores). The last three
-are streamed and merged window by window, so memory holds one window's sample at a time, not
-the log. The log is only read: the monitor never writes, migrates or locks it.
+Five queries, each ordered by window: the sums per window and predicted class, the confidence
+histogram per window, the labelled rows' sums per window and their calibration sums per window
+and bin (:mod:`prudent.monitor._sql`), and a sample of at most ``drift_sample`` rows per window
+(its inputs, confidences and OOD scores). All are streamed and merged window by window, so
+memory holds one window's rows at a time, not the log. The log is only read: the monitor never
+writes, migrates or locks it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -29,12 +31,16 @@ from prudent.monitor._histogram import ConfidenceHistogram
 from prudent.monitor._reference import Reference
 from prudent.monitor._sql import (
     WindowSpec,
-    class_counts_query,
+    bins_query,
+    labelled_base,
+    labelled_query,
+    parse_bins,
+    parse_calibration,
     range_sample_query,
     sample_query,
+    totals_query,
     window_base,
     window_bounds,
-    window_query,
 )
 from prudent.monitor._windows import SummaryOptions, WindowSummary, summarise_window, window_key
 from prudent.store import DECISIONS, normalise_url, predictions_table
@@ -209,24 +215,40 @@ def monitor_log(
     return MonitorReport(spec, reference, windows, drift_opts, summary_opts)
 
 
-_SUMMED = ("n", "n_answered", "sum_set", "sum_set2", "n_acc", "sum_c_acc", "sum_v_acc",
-           "n_labelled", "n_acc_lab", "n_acc_ok", "sum_c_acc_lab", "sum_v_acc_lab", "n_high",
-           "n_high_wrong", "n_cov_lab", "n_covered", "n_ood",
+_TOTALS = ("n", "n_answered", "sum_set", "sum_set2", "n_acc", "sum_c_acc", "sum_v_acc", "n_ood",
            *(f"n_{d}" for d in DECISIONS))  # fmt: skip
+_LABELLED = ("n_labelled", "n_acc_lab", "n_acc_ok", "sum_c_acc_lab", "sum_v_acc_lab", "n_high",
+             "n_high_wrong", "n_cov_lab", "n_covered")  # fmt: skip
 
 
-def _fold(rows: list[Any]) -> tuple[dict[str, Any], ConfidenceHistogram]:
-    """A window's per-bin rows → its totals and its confidence histogram."""
-    counts: dict[str, Any] = {k: sum(getattr(r, k) or 0 for r in rows) for k in _SUMMED}
+def _fold(rows: list[Any], labelled: list[Any]) -> dict[str, Any]:
+    """A window's rows per predicted class and its labelled rows' sums → its totals."""
+    counts: dict[str, Any] = {k: sum(getattr(r, k) or 0 for r in rows) for k in _TOTALS}
+    counts |= {k: sum(getattr(r, k) or 0 for r in labelled) for k in _LABELLED}
     counts["start"] = min(r.start for r in rows)
     counts["end"] = max(r.end for r in rows)
-    bins = [(r.bin, r.n, r.n_cal, r.sum_c_cal, r.n_ok) for r in rows if r.bin is not None]
-    return counts, ConfidenceHistogram.from_rows(bins)
+    return counts
 
 
 def _chunks(groups: Iterator[tuple[Any, list[Any]]], size: int) -> Iterator[list[Any]]:
     while chunk := list(itertools.islice(groups, size)):
         yield chunk
+
+
+def _streamed(connection: sa.Connection, query: sa.Select[Any]) -> _Cursor:
+    return _Cursor(_grouped(connection.execution_options(yield_per=_STREAM).execute(query)))
+
+
+@contextlib.contextmanager
+def _connect(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """A read connection; on PostgreSQL its sorts and hashes get 64 MB before spilling to disk
+    (the default 4 MB spills a month's GROUP BY), and no JIT (it compiles for longer than the
+    queries it would speed up)."""
+    with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(sa.text("SET LOCAL work_mem = '64MB'"))
+            connection.execute(sa.text("SET LOCAL jit = off"))
+        yield connection
 
 
 def _windows(
@@ -241,29 +263,29 @@ def _windows(
     dialect = engine.dialect.name
     since, until, version = where
     base = window_base(dialect, spec, since=since, until=until, model_version=version)
-    light = window_base(
-        dialect, spec, since=since, until=until, model_version=version, labels=False
-    )
+    labelled = labelled_base(dialect, base)
     threshold = reference.promises.accept_threshold
-    stream = {"yield_per": _STREAM}
-    with engine.connect() as c1, engine.connect() as c2, engine.connect() as c3:
-        query = window_query(base, threshold, dialect)
-        groups = _grouped(c1.execution_options(**stream).execute(query))
-        classes = _Cursor(
-            _grouped(c2.execution_options(**stream).execute(class_counts_query(light)))
-        )
-        sampler = _sampler(c3, spec, light, where, drift_sample, drift_options)
+    with contextlib.ExitStack() as stack:
+        c = [stack.enter_context(_connect(engine)) for _ in range(4)]
+        groups = _grouped(c[0].execution_options(yield_per=_STREAM).execute(totals_query(base)))
+        bins = _streamed(c[1], bins_query(base, dialect))
+        lab = _streamed(c[2], labelled_query(labelled, threshold, dialect))
+        sampler = _sampler(c[3], spec, base, where, drift_sample, drift_options)
         baseline = DriftBaseline.of(reference)
         for chunk in _chunks(groups, max(1, _VALIDATE_ROWS // drift_sample)):
             samples = [[] if sampler is None else sampler(key) for key, _ in chunk]
             drifts = _drifts(samples, baseline, drift_options) if sampler else None
             for key, rows in chunk:
-                counts, histogram = _fold(rows)
+                labelled_rows = lab.take(key)
+                histogram = ConfidenceHistogram.from_rows(
+                    parse_bins(next((r.bins for r in bins.take(key)), None)),
+                    parse_calibration(next((r.calibration for r in labelled_rows), None)),
+                )
                 drift, notes = next(drifts) if drifts is not None else (None, [])
                 yield summarise_window(
-                    counts,
+                    _fold(rows, labelled_rows),
                     histogram,
-                    [(r.prediction, int(r.n)) for r in classes.take(key)],
+                    [(r.prediction, int(r.n)) for r in rows if r.prediction is not None],
                     reference=reference,
                     key=window_key(key, spec),
                     drift=drift,
@@ -275,7 +297,7 @@ def _windows(
 def _sampler(
     connection: sa.Connection,
     spec: WindowSpec,
-    light: sa.Subquery,
+    base: sa.Subquery,
     where: tuple[datetime | None, datetime | None, str | None],
     per_window: int,
     options: DriftOptions,
@@ -292,5 +314,4 @@ def _sampler(
             return list(connection.execute(range_sample_query(start, end, version, per_window)))
 
         return by_range
-    query = sample_query(light, per_window)
-    return _Cursor(_grouped(connection.execution_options(yield_per=_STREAM).execute(query))).take
+    return _streamed(connection, sample_query(base, per_window)).take

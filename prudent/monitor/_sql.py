@@ -1,11 +1,15 @@
-"""The log, summarised in SQL: one row per window (or per window and bin), never one per prediction.
+"""The log, summarised in SQL: one row per window (or per window and class or bin), never one
+per prediction.
 
 Windows are calendar hours or days (UTC), or runs of N predictions in ``(created_at, id)``
-order (``row_number()`` over that order, integer-divided by N). Every query starts from one
-subquery: the predictions in range, each with its window, its conformal set size, its latest
-label (``feedback`` row of highest id) and whether that label lies in its set. SQLite and
-PostgreSQL differ in four expressions only (time truncation, flooring, JSON array length and
-membership), chosen by :func:`_dialect_parts`.
+order (``row_number()`` over that order, integer-divided by N). Two scans read every
+prediction in range (:func:`window_base`, no join): the sums per window and predicted class,
+and the confidence histogram per window and fine bin. Two more read only the labelled ones
+(:func:`labelled_base`: from the latest label of each prediction to the prediction, so a log
+where one row in ten is labelled joins a tenth of its rows): their sums per window, and their
+calibration sums per window and bin. Narrow rows cross to Python; a window's figures are the
+sums of its rows. SQLite and PostgreSQL differ in four expressions only (time truncation,
+flooring, JSON array length and membership), chosen by :func:`_dialect_parts`.
 """
 
 from __future__ import annotations
@@ -15,22 +19,28 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
+from prudent._typing import FloatArray, IntArray
 from prudent.errors import ConfigError
 from prudent.store import DECISIONS, feedback_table, predictions_table, window_filter
 
 __all__ = [
     "FINE_BINS",
     "WindowSpec",
-    "class_counts_query",
+    "bins_query",
+    "labelled_base",
+    "labelled_query",
+    "parse_bins",
+    "parse_calibration",
     "parse_window",
     "range_sample_query",
     "sample_query",
+    "totals_query",
     "window_base",
     "window_bounds",
-    "window_query",
 ]
 
 FINE_BINS = 1500
@@ -95,32 +105,38 @@ class _Parts:
     truncate: Callable[[Any, str], Any]
     floor_int: Callable[[Any], Any]
     set_size: Any
-    covered: Callable[[Any], Any]
+    covered: Callable[[Any, Any], Any]
+    joined_text: Callable[[Any], Any]
+    float_text: Callable[[Any], Any]
 
 
 def _dialect_parts(dialect: str) -> _Parts:
     if dialect == "sqlite":
         # the store keeps UTC times as 'YYYY-MM-DD HH:MM:SS.ffffff' text: cutting the text
         # is the truncation, and far cheaper than strftime on every row
-        keep = {"hour": 13, "day": 10}
-        each = sa.func.json_each(_P.prediction_set).table_valued("value").alias("each_label")
 
-        def covered_sqlite(label: Any) -> Any:
+        def covered_sqlite(sets: Any, label: Any) -> Any:
+            each = sa.func.json_each(sets).table_valued("value").alias("each_label")
             return sa.exists(
                 sa.select(sa.literal(1)).select_from(each).where(each.c.value == label)
             )
 
+        keep = {"hour": 13, "day": 10}
         return _Parts(
             truncate=lambda c, unit: sa.func.substr(c, 1, keep[unit]),
             floor_int=lambda x: sa.cast(x, sa.Integer),  # truncates; values are >= 0
             set_size=sa.func.json_array_length(_P.prediction_set),
             covered=covered_sqlite,
+            joined_text=lambda x: sa.func.group_concat(x, ","),
+            float_text=lambda x: sa.func.printf("%.17g", x),  # a cast keeps 15 digits
         )
     return _Parts(
         truncate=lambda c, unit: sa.func.date_trunc(unit, sa.func.timezone("UTC", c)),
         floor_int=lambda x: sa.cast(sa.func.floor(x), sa.Integer),
         set_size=sa.func.jsonb_array_length(_P.prediction_set),
-        covered=lambda label: sa.type_coerce(_P.prediction_set, JSONB).has_key(label),
+        covered=lambda sets, label: sa.type_coerce(sets, JSONB).has_key(label),
+        joined_text=lambda x: sa.func.string_agg(x, ","),
+        float_text=lambda x: sa.cast(x, sa.Text),  # the shortest text that reads back exactly
     )
 
 
@@ -140,27 +156,10 @@ def window_base(
     since: datetime | None = None,
     until: datetime | None = None,
     model_version: str | None = None,
-    labels: bool = True,
 ) -> sa.Subquery:
-    """Return the predictions in range with their window ``w``, set size, label and coverage.
-
-    With ``labels=False`` only ``w``, ``id`` and ``prediction``: no join, for the queries that
-    need no label (class counts, the drift sample).
-    """
-    terms = window_filter(since, until, model_version)
+    """Return the predictions in range, each with its window ``w``, decision, OOD flag (0/1),
+    confidence, prediction, conformal set and its size; no join."""
     w = _window_of(dialect, spec).label("w")
-    if not labels:
-        return sa.select(w, _P.id, _P.prediction).where(*terms).subquery("light")
-    parts = _dialect_parts(dialect)
-    f = feedback_table.c
-    latest = (
-        sa.select(f.prediction_id, sa.func.max(f.id).label("fid"))
-        .group_by(f.prediction_id)
-        .subquery("latest")
-    )
-    lab = feedback_table.alias("lab")
-    label = lab.c.label
-    covered = sa.case((label.is_(None), None), else_=sa.case((parts.covered(label), 1), else_=0))
     columns = [
         w,
         _P.id,
@@ -169,14 +168,31 @@ def window_base(
         sa.case((_P.is_ood, 1), else_=0).label("ood"),
         _P.confidence,
         _P.prediction,
-        parts.set_size.label("set_size"),
-        label.label("label"),
-        covered.label("covered"),
+        _P.prediction_set,
+        _dialect_parts(dialect).set_size.label("set_size"),
     ]
-    joined = predictions_table.outerjoin(latest, latest.c.prediction_id == _P.id).outerjoin(
-        lab, lab.c.id == latest.c.fid
+    terms = window_filter(since, until, model_version)
+    return sa.select(*columns).where(*terms).subquery("base")
+
+
+def labelled_base(dialect: str, base: sa.Subquery) -> sa.Subquery:
+    """Return the labelled predictions of ``base``: window, decision, confidence, prediction,
+    latest label (the ``feedback`` row of highest id) and whether it lies in the set (0/1).
+
+    The join starts from the labels (usually a small share of the log), never probing the
+    feedback for every prediction.
+    """
+    f, b = feedback_table.c, base.c
+    latest = (
+        sa.select(f.prediction_id, sa.func.max(f.id).label("fid"))
+        .group_by(f.prediction_id)
+        .subquery("latest")
     )
-    return sa.select(*columns).select_from(joined).where(*terms).subquery("base")
+    lab = feedback_table.alias("lab")
+    covered = sa.case((_dialect_parts(dialect).covered(b.prediction_set, lab.c.label), 1), else_=0)
+    joined = latest.join(lab, lab.c.id == latest.c.fid).join(base, b.id == latest.c.prediction_id)
+    columns = [b.w, b.decision, b.confidence, b.prediction, lab.c.label, covered.label("covered")]
+    return sa.select(*columns).select_from(joined).subquery("labelled")
 
 
 def _count(condition: Any) -> Any:
@@ -187,22 +203,16 @@ def _total(condition: Any, value: Any) -> Any:
     return sa.func.sum(sa.case((condition, value), else_=0.0))
 
 
-def window_query(base: sa.Subquery, accept_threshold: float, dialect: str) -> sa.Select[Any]:
-    """One row per window and fine confidence bin (NULL: no confidence): counts and sums.
+def totals_query(base: sa.Subquery) -> sa.Select[Any]:
+    """One row per window and predicted class (NULL: none): counts and sums over every row.
 
-    Summed over a window's rows they give every rate and mean; per bin they are the
-    confidence histogram and the labelled top-label rows' calibration sums. One scan serves
-    both.
+    Summed over a window's rows they give every rate and mean that needs no label; their
+    ``n`` are the class counts.
     """
     b = base.c
     conf = b.confidence
-    fine = _dialect_parts(dialect).floor_int(conf * FINE_BINS)
     answered = conf.is_not(None)
-    labelled = b.label.is_not(None)
     accepted = (b.decision == "accept") & answered
-    acc_lab = accepted & labelled
-    top = labelled & answered & b.prediction.is_not(None) & (b.decision != "rule")
-    high = top & (conf >= accept_threshold)
     columns = [
         sa.func.count().label("n"),
         sa.func.min(b.created_at).label("start"),
@@ -215,31 +225,112 @@ def window_query(base: sa.Subquery, accept_threshold: float, dialect: str) -> sa
         _count(accepted).label("n_acc"),
         _total(accepted, conf).label("sum_c_acc"),
         _total(accepted, conf * (1.0 - conf)).label("sum_v_acc"),
-        sa.func.count(b.label).label("n_labelled"),
-        _count(acc_lab).label("n_acc_lab"),
-        _count(acc_lab & (b.prediction == b.label)).label("n_acc_ok"),
-        _total(acc_lab, conf).label("sum_c_acc_lab"),
-        _total(acc_lab, conf * (1.0 - conf)).label("sum_v_acc_lab"),
-        _count(high).label("n_high"),
-        _count(high & (b.prediction != b.label)).label("n_high_wrong"),
-        _count(labelled & answered).label("n_cov_lab"),
-        _total(labelled & answered, b.covered).label("n_covered"),
-        _count(top).label("n_cal"),
-        _total(top, conf).label("sum_c_cal"),
-        _count(top & (b.prediction == b.label)).label("n_ok"),
     ]
-    return sa.select(b.w, fine.label("bin"), *columns).group_by(b.w, fine).order_by(b.w, fine)
+    keys = (b.w, b.prediction)
+    return sa.select(*keys, *columns).group_by(*keys).order_by(*keys)
 
 
-def class_counts_query(base: sa.Subquery) -> sa.Select[Any]:
-    """Per window and predicted class: how many rows."""
+def bins_query(base: sa.Subquery, dialect: str) -> sa.Select[Any]:
+    """Per window, its confidence histogram as text: ``"bin:n,bin:n,…"`` (fine bins holding
+    rows, in no order; :func:`parse_bins` reads it).
+
+    One short string per window instead of a row per bin: an hour holds hundreds of bins, and
+    a month of hours a third of a million, each costly to fetch as a row.
+    """
     b = base.c
-    return (
-        sa.select(b.w, b.prediction, sa.func.count().label("n"))
-        .where(b.prediction.is_not(None))
-        .group_by(b.w, b.prediction)
-        .order_by(b.w, b.prediction)
+    parts = _dialect_parts(dialect)
+    fine = parts.floor_int(b.confidence * FINE_BINS)
+    per_bin = (
+        sa.select(b.w, fine.label("bin"), sa.func.count().label("n"))
+        .where(b.confidence.is_not(None))
+        .group_by(b.w, fine)
+        .subquery("per_bin")
     )
+    c = per_bin.c
+    pair = sa.cast(c.bin, sa.Text).concat(":").concat(sa.cast(c.n, sa.Text))
+    packed = parts.joined_text(pair).label("bins")
+    return sa.select(c.w, packed).group_by(c.w).order_by(c.w)
+
+
+def parse_bins(text: str | None) -> IntArray:
+    """Read :func:`bins_query`'s text as an array of ``(bin, n)`` rows.
+
+    Examples
+    --------
+    >>> parse_bins("1499:2,3:1").tolist(), parse_bins(None).shape
+    ([[1499, 2], [3, 1]], (0, 2))
+    """
+    if not text:
+        return np.zeros((0, 2), dtype=np.int64)
+    return np.asarray(text.replace(":", ",").split(","), dtype=np.int64).reshape(-1, 2)
+
+
+def labelled_query(labelled: sa.Subquery, accept_threshold: float, dialect: str) -> sa.Select[Any]:
+    """One row per window: the counts and sums of its labelled rows, and as text
+    ``"bin:n_cal:sum_c_cal:n_ok,…"`` its labelled top-label rows per fine bin (how many, the
+    sum of their confidences, how many were right: calibration; :func:`parse_calibration`).
+
+    The rows are first summed per window and fine bin, then per window: one join, one row a
+    window.
+    """
+    c = labelled.c
+    conf = c.confidence
+    parts = _dialect_parts(dialect)
+    answered = conf.is_not(None)
+    acc_lab = (c.decision == "accept") & answered
+    top = answered & c.prediction.is_not(None) & (c.decision != "rule")
+    high = top & (conf >= accept_threshold)
+    fine = parts.floor_int(conf * FINE_BINS)
+    sums = {
+        "n_labelled": sa.func.count(),
+        "n_acc_lab": _count(acc_lab),
+        "n_acc_ok": _count(acc_lab & (c.prediction == c.label)),
+        "sum_c_acc_lab": _total(acc_lab, conf),
+        "sum_v_acc_lab": _total(acc_lab, conf * (1.0 - conf)),
+        "n_high": _count(high),
+        "n_high_wrong": _count(high & (c.prediction != c.label)),
+        "n_cov_lab": _count(answered),
+        "n_covered": _total(answered, c.covered),
+        "n_cal": _count(top),
+        "sum_c_cal": _total(top, conf),
+        "n_ok": _count(top & (c.prediction == c.label)),
+    }
+    per_bin = (
+        sa.select(c.w, fine.label("bin"), *[v.label(k) for k, v in sums.items()])
+        .group_by(c.w, fine)
+        .subquery("per_bin")
+    )
+    b = per_bin.c
+    cell = (
+        sa.cast(b.bin, sa.Text)
+        .concat(":")
+        .concat(sa.cast(b.n_cal, sa.Text))
+        .concat(":")
+        .concat(parts.float_text(b.sum_c_cal))
+        .concat(":")
+        .concat(sa.cast(b.n_ok, sa.Text))
+    )
+    packed = parts.joined_text(sa.case((b.n_cal > 0, cell), else_=None)).label("calibration")
+    totals = [  # PostgreSQL sums integers as numeric: counts are cast back
+        (
+            sa.func.sum(b[k]) if k.startswith("sum_") else sa.cast(sa.func.sum(b[k]), sa.BigInteger)
+        ).label(k)
+        for k in list(sums)[:9]
+    ]
+    return sa.select(b.w, *totals, packed).group_by(b.w).order_by(b.w)
+
+
+def parse_calibration(text: str | None) -> FloatArray:
+    """Read :func:`labelled_query`'s calibration text as ``(bin, n_cal, sum_c_cal, n_ok)`` rows.
+
+    Examples
+    --------
+    >>> parse_calibration("1499:2:1.9:1").tolist(), parse_calibration(None).shape
+    ([[1499.0, 2.0, 1.9, 1.0]], (0, 4))
+    """
+    if not text:
+        return np.zeros((0, 4))
+    return np.asarray(text.replace(":", ",").split(","), dtype=float).reshape(-1, 4)
 
 
 def sample_query(base: sa.Subquery, per_window: int) -> sa.Select[Any]:
