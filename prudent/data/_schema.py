@@ -114,6 +114,9 @@ class Schema:
         )
 
 
+_NO_VALUE = {*MISSING_WORDS, *PLACEHOLDERS}
+
+
 def _is_bool(s: pd.Series) -> bool:
     if pd.api.types.is_bool_dtype(s):
         return True
@@ -122,9 +125,6 @@ def _is_bool(s: pd.Series) -> bool:
         return False
     words = set(values.astype(str).str.strip().str.lower().unique())
     return bool(words & _BOOL_WORDS) and words <= _BOOL_WORDS | _NO_VALUE
-
-
-_NO_VALUE = {*MISSING_WORDS, *PLACEHOLDERS}
 
 
 def placeholders_in_numbers(s: pd.Series) -> dict[str, int]:
@@ -183,8 +183,6 @@ def _text_or_categorical(s: pd.Series) -> Role:
 def _infer_role(name: str, s: pd.Series) -> Role:
     if _is_bool(s):
         return Role.boolean
-    if placeholders_in_numbers(s):
-        return Role.numeric
     if pd.api.types.is_numeric_dtype(s):
         values = s.dropna()
         if (pd.api.types.is_integer_dtype(values) or (values % 1 == 0).all()) and len(values) >= 20:
@@ -227,7 +225,9 @@ def _column(name: str, s: pd.Series, override: Role | None) -> tuple[ColumnSpec,
     """One column's spec (its role: the override, dropped when empty, else inferred) and the
     notice that says why, if any."""
     empty = override is None and bool(s.isna().all())
-    role = Role.dropped if empty else override or _infer_role(name, s)
+    # numbers written with placeholders ('?', 'unknown'): numeric, and said so
+    found = {} if empty or override is not None else placeholders_in_numbers(s)
+    role = Role.dropped if empty else override or (Role.numeric if found else _infer_role(name, s))
     notice = None
     if empty:
         notice = f"Column '{name}' is entirely empty: dropped."
@@ -235,7 +235,7 @@ def _column(name: str, s: pd.Series, override: Role | None) -> tuple[ColumnSpec,
         notice = f"Column '{name}' looks like an identifier (unique per row): dropped."
     elif override is not None:
         notice = f"Column '{name}' set to {role.value} by option."
-    elif role is Role.numeric and (found := placeholders_in_numbers(s)):
+    elif found:
         said = ", ".join(f"'{k}' ({n} rows)" for k, n in found.items())
         notice = f"Column '{name}' holds numbers; its values {said} are read as missing, here "
         notice += "and at prediction."

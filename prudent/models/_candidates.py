@@ -100,7 +100,8 @@ def _rounds(n_classes: int) -> int:
 
 
 def _boosting(ctx: BuildContext, **params: Any) -> Pipeline:
-    """LightGBM on the tree features: the settings below, overridden by ``params``."""
+    """LightGBM on the tree features: the ``lightgbm`` family's settings below, overridden by
+    ``params`` for the others."""
     settings: dict[str, Any] = {
         "n_estimators": _rounds(ctx.n_classes),
         "learning_rate": 0.05 if ctx.n_classes <= 4 else 0.1,
@@ -118,10 +119,6 @@ def _boosting(ctx: BuildContext, **params: Any) -> Pipeline:
         "verbose": -1,
     }
     return _preprocessed(ctx, "tree", LGBMClassifier(**(settings | params)))
-
-
-def _lightgbm(ctx: BuildContext) -> Pipeline:
-    return _boosting(ctx)
 
 
 def _lightgbm_shallow(ctx: BuildContext) -> Pipeline:
@@ -253,7 +250,7 @@ def candidate_specs(schema: Schema) -> list[CandidateSpec]:
         ),
         CandidateSpec("naive_bayes", "naive Bayes", _naive_bayes, text_only=True),
         CandidateSpec("linear_svm", "linear SVM", _linear_svm, text_only=True),
-        CandidateSpec("lightgbm", "gradient boosting", _lightgbm),
+        CandidateSpec("lightgbm", "gradient boosting", _boosting),
         CandidateSpec("extra_trees", "bagged trees", _extra_trees, max_rows=30_000),
         CandidateSpec("knn", "nearest neighbours", _knn, max_rows=10_000, max_cells=KNN_CELLS),
         CandidateSpec("mlp", "neural network", _mlp, max_rows=20_000),
