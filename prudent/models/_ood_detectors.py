@@ -213,6 +213,37 @@ class KNNDistance(_Detector):
             return self._brute(self.reference_, self.k_ + 1, drop_first=True)
         return super().unusualness(X)
 
+    def unusualness_left_out(self, X: Any) -> FloatArray:
+        """:meth:`unusualness` of rows that are in the reference, each without its own match.
+
+        ``k + 1`` neighbours, the nearest (the row itself, or an exact copy: the same
+        distance, 0) dropped: a leave-one-out distance, exchangeable with a new row's distance
+        to the whole reference, so such rows can set a threshold for new rows.
+
+        Parameters
+        ----------
+        X
+            Rows that are among the reference rows.
+
+        Returns
+        -------
+        numpy.ndarray
+            One distance per row: higher = more unusual.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> Z = np.array([[0.0], [1.0], [3.0]])
+        >>> KNNDistance(n_neighbors=1).fit(Z).unusualness_left_out(Z).tolist()
+        [1.0, 1.0, 2.0]
+        """
+        check_is_fitted(self, "n_features_in_")
+        Xp = self._prep(_validated(self, X, reset=False))
+        if self.index_ is not None:
+            dist = self.index_.kneighbors(Xp, n_neighbors=self.index_.n_neighbors + 1)[0]
+            return np.asarray(dist[:, 1:].mean(axis=1), dtype=np.float64)
+        return self._brute(np.asarray(Xp, dtype=np.float64), self.k_ + 1, drop_first=True)
+
     def _brute(self, X: FloatArray, k: int, drop_first: bool = False) -> FloatArray:
         """Mean of the ``k`` smallest Euclidean distances to the reference, in chunks."""
         assert self.reference_ is not None

@@ -171,11 +171,17 @@ def _ood(
     Z_ood, P_ood = ood_known
     Z_ood = None if Z_ood is None else features.transform(Z_ood)
     queries = len(b) + len(data.X_test) + (0 if Z_ood is None else Z_ood.shape[0])
-    keep = affordable_reference(Za, queries, OOD_SHARE * budget.for_trust(), seed=spec.seed)
+    # the k-NN reference pools the fit and threshold rows (OODDetector.knn_pools_validation),
+    # at most OOD_ROWS; its cost per reference row is measured on Za and scaled to the pool
+    pool = min(len(a) + len(b), OOD_ROWS)
+    seconds = OOD_SHARE * budget.for_trust() * len(a) / pool
+    keep = min(
+        pool, round(affordable_reference(Za, queries, seconds, seed=spec.seed) * pool / len(a))
+    )
     note = None
-    if keep < len(a):
+    if keep < pool:
         note = (
-            f"OOD: the neighbour search keeps {keep} of {len(a)} reference rows, to score "
+            f"OOD: the neighbour search keeps {keep} of {pool} reference rows, to score "
             f"{queries} rows in the time left"
         )
     choose = slice(0, None, 2)  # even rows choose the detector, odd rows measure it
@@ -183,7 +189,7 @@ def _ood(
         detectors=ood_detectors(known_ood=Z_ood is not None, sparse=issparse(Za)),
         fpr=spec.ood_fpr,
         random_state=spec.seed,
-        knn_rows=keep if keep < len(a) else None,  # the neighbours searched within the time
+        knn_rows=keep,  # the neighbours searched within the time, at most OOD_ROWS
     )
     b_score = -detector.fit_score_samples(
         Za,

@@ -362,12 +362,49 @@ def test_default_ood_space_flags_texts_longer_than_any_seen():
 def test_ood_detector_fit_score_samples_equals_scoring_the_validation_rows_again(wine, combine):
     Zf, Zv, Pv = wine.z(wine.X["fit"]), *wine.zp("val")
     Zo, Po = wine.zp("ood")
-    det = OODDetector(combine=combine)
+    det = OODDetector(combine=combine, knn_pools_validation=False)
     scores = det.fit_score_samples(
         Zf, wine.P_fit, wine.y_fit, Z_val=Zv, P_val=Pv, Z_ood=Zo, P_ood=Po
     )
     np.testing.assert_array_equal(scores, det.score_samples(Zv, Pv))
     assert det.chosen_ == combine if combine != "auto" else det.chosen_ in det.auroc_
+
+
+def test_pooled_knn_scores_each_validation_row_without_itself(wine):
+    Zf, Zv = wine.z(wine.X["fit"]), wine.zp("val")[0]
+    det = OODDetector(detectors=("knn",), combine="knn")
+    left_out = -det.fit_score_samples(Zf, None, Z_val=Zv, P_val=None)
+    knn = det.detectors_["knn"]
+    reference = knn.index_.n_samples_fit_ if knn.index_ is not None else len(knn.reference_)
+    assert reference == Zf.shape[0] + Zv.shape[0]
+    with_self = -det.score_samples(Zv, None)  # each row finds itself at distance 0
+    assert np.all(left_out >= with_self) and np.mean(left_out > with_self) > 0.9
+
+
+def _hole(n: int, rng: np.random.Generator) -> np.ndarray:
+    """Uniform points on the unit square outside a disc of radius .12 at its centre."""
+    Z = rng.uniform(size=(3 * n, 2))
+    return Z[np.hypot(*(Z - 0.5).T) > 0.12][:n]
+
+
+def test_pooled_knn_reference_resolves_a_gap_and_keeps_its_false_alarm_rate():
+    """Points in a hole of the training data (a held-out class between others): with the
+    validation rows pooled into the k-NN reference (each scored without itself), the
+    distance resolves the hole better, and fresh in-distribution rows are still flagged at
+    about the requested rate (the left-out scores are exchangeable with new rows')."""
+    rng = np.random.default_rng(7)
+    fit, val, fresh = _hole(400, rng), _hole(400, rng), _hole(20_000, rng)
+    inside = 0.5 + 0.08 * rng.uniform(-1, 1, size=(300, 2))
+    y = np.r_[np.zeros(len(fresh)), np.ones(len(inside))]
+    auroc, flagged = {}, {}
+    for pooled in (False, True):
+        det = OODDetector(detectors=("knn",), combine="knn", knn_pools_validation=pooled)
+        det.fit(fit, None, Z_val=val, P_val=None)
+        scores = -det.score_samples(np.r_[fresh, inside], None)
+        auroc[pooled] = roc_auc_score(y, scores)
+        flagged[pooled] = float(det.is_ood(fresh, None).mean())
+    assert auroc[True] > auroc[False] + 0.01, auroc
+    assert abs(flagged[True] - 0.05) < 0.02, flagged
 
 
 def test_ood_detector_knn_rows_cuts_only_the_neighbour_search_reference(wine):
@@ -379,4 +416,5 @@ def test_ood_detector_knn_rows_cuts_only_the_neighbour_search_reference(wine):
     assert det.detectors_["knn"].index_.n_samples_fit_ == 20 < len(Zf)
     np.testing.assert_array_equal(det.detectors_["range"].high_, Zf.max(axis=0))
     full = wine.fit(with_ood=False, detectors=("knn", "range"))
-    assert full.detectors_["knn"].index_.n_samples_fit_ == len(Zf)
+    pooled = len(Zf) + wine.zp("val")[0].shape[0]  # the validation rows join the reference
+    assert full.detectors_["knn"].index_.n_samples_fit_ == pooled
