@@ -13,6 +13,7 @@ vocabulary happen once per reference, not once per window.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -88,7 +89,9 @@ class CategoryReference:
 
 
 def category_counts(values: Sequence[object]) -> dict[str, int]:
-    """Count values as text, missing ones (None, NaN) as ``"(missing)"``."""
+    """Count values as text, missing ones (None, NaN) as ``"(missing)"``, in name order."""
+    if all(v is None or type(v) is str for v in values):  # a validated column: no conversion
+        return dict(sorted(Counter(MISSING if v is None else str(v) for v in values).items()))
     series = pd.Series(list(values), dtype=object)
     labels = series.astype(str).where(series.notna(), MISSING)
     names, counts = np.unique(labels.to_numpy(dtype=str), return_counts=True)

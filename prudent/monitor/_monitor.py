@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -23,11 +23,13 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
+from prudent._typing import FloatArray
 from prudent.data import validate_frame
 from prudent.errors import DataError, StoreError
 from prudent.monitor._drift import DriftBaseline, DriftOptions, DriftReport, window_drift
 from prudent.monitor._figures import NotEnoughData, check_minimum
 from prudent.monitor._histogram import ConfidenceHistogram
+from prudent.monitor._inputs import inputs_frame
 from prudent.monitor._reference import Reference
 from prudent.monitor._sql import (
     WindowSpec,
@@ -97,13 +99,31 @@ class _Cursor:
         return []
 
 
-def _validated(samples: list[list[Any]], reference: Reference) -> tuple[pd.DataFrame, list[str]]:
+@dataclass(frozen=True)
+class _Sample:
+    """A window's drift sample, by column."""
+
+    inputs: list[str]
+    confidence: FloatArray
+    ood_score: FloatArray
+
+    @classmethod
+    def of(cls, rows: Sequence[Sequence[Any]]) -> _Sample:
+        """From ``(inputs as JSON text, confidence, OOD score)`` rows (None: NaN)."""
+        inputs, conf, ood = zip(*rows, strict=True) if rows else ((), (), ())
+        return cls(list(inputs), np.array(conf, float), np.array(ood, float))
+
+
+_EMPTY = _Sample.of([])
+
+
+def _validated(samples: list[_Sample], reference: Reference) -> tuple[pd.DataFrame, list[str]]:
     """Validate the inputs of several windows' samples in one call (it costs ~10 ms a call)."""
-    inputs = [r.inputs for rows in samples for r in rows]
+    inputs = [text for sample in samples for text in sample.inputs]
     if not inputs:
         return pd.DataFrame(), []
     try:
-        features, _ = validate_frame(pd.DataFrame(inputs), reference.schema)
+        features, _ = validate_frame(inputs_frame(inputs), reference.schema)
     except DataError as exc:
         note = f"input drift not tested: the logged inputs do not fit the schema ({exc})"
         return pd.DataFrame(index=range(len(inputs))), [note]
@@ -111,21 +131,26 @@ def _validated(samples: list[list[Any]], reference: Reference) -> tuple[pd.DataF
 
 
 def _drifts(
-    samples: list[list[Any]], baseline: DriftBaseline, options: DriftOptions
+    samples: list[_Sample], baseline: DriftBaseline, options: DriftOptions
 ) -> Iterator[tuple[DriftReport | NotEnoughData, list[str]]]:
     """Test each window's sample; windows below the minimum are not read at all."""
-    tested = [rows if len(rows) >= options.min_rows else [] for rows in samples]
+    tested = [s if len(s.inputs) >= options.min_rows else _EMPTY for s in samples]
     features, notes = _validated(tested, baseline.reference)
     start = 0
-    for rows in samples:
-        if len(rows) < options.min_rows:
-            yield NotEnoughData(len(rows), options.min_rows), []
+    for sample in samples:
+        n = len(sample.inputs)
+        if n < options.min_rows:
+            yield NotEnoughData(n, options.min_rows), []
             continue
-        frame = features.iloc[start : start + len(rows)]
-        start += len(rows)
-        conf = np.array([np.nan if r.confidence is None else r.confidence for r in rows], float)
-        ood = np.array([np.nan if r.ood_score is None else r.ood_score for r in rows], float)
-        report = window_drift(baseline, frame, confidence=conf, ood_score=ood, options=options)
+        frame = features.iloc[start : start + n]
+        start += n
+        report = window_drift(
+            baseline,
+            frame,
+            confidence=sample.confidence,
+            ood_score=sample.ood_score,
+            options=options,
+        )
         yield report, notes
 
 
@@ -221,6 +246,10 @@ _LABELLED = ("n_labelled", "n_acc_lab", "n_acc_ok", "sum_c_acc_lab", "sum_v_acc_
              "n_high_wrong", "n_cov_lab", "n_covered")  # fmt: skip
 
 
+def _n(rows: list[Any]) -> int:
+    return sum(int(r.n) for r in rows)
+
+
 def _fold(rows: list[Any], labelled: list[Any]) -> dict[str, Any]:
     """A window's rows per predicted class and its labelled rows' sums → its totals."""
     counts: dict[str, Any] = {k: sum(getattr(r, k) or 0 for r in rows) for k in _TOTALS}
@@ -273,7 +302,7 @@ def _windows(
         sampler = _sampler(c[3], spec, base, where, drift_sample, drift_options)
         baseline = DriftBaseline.of(reference)
         for chunk in _chunks(groups, max(1, _VALIDATE_ROWS // drift_sample)):
-            samples = [[] if sampler is None else sampler(key) for key, _ in chunk]
+            samples = [_EMPTY if sampler is None else sampler(key, _n(rows)) for key, rows in chunk]
             drifts = _drifts(samples, baseline, drift_options) if sampler else None
             for key, rows in chunk:
                 labelled_rows = lab.take(key)
@@ -301,17 +330,21 @@ def _sampler(
     where: tuple[datetime | None, datetime | None, str | None],
     per_window: int,
     options: DriftOptions,
-) -> Callable[[Any], list[Any]] | None:
-    """Return ``window value -> its drift sample``: by time range for calendar windows and
-    spans (an index range each), else one ranked query streamed in step with the windows."""
+) -> Callable[[Any, int], _Sample] | None:
+    """Return ``(window value, its rows) -> its drift sample``: by time range for calendar
+    windows and spans (an index range each; the whole range when it holds no more rows than
+    the sample), else one ranked query streamed in step with the windows."""
     if per_window < options.min_rows:
         return None
     since, until, version = where
     if spec.kind != "rows":
 
-        def by_range(key: Any) -> list[Any]:
+        def by_range(key: Any, n: int) -> _Sample:
             start, end = window_bounds(key, spec, since, until)
-            return list(connection.execute(range_sample_query(start, end, version, per_window)))
+            query = range_sample_query(start, end, version, per_window, whole=n <= per_window)
+            with connection.execute(query) as result:  # plain tuples, no Row objects
+                return _Sample.of(result.cursor.fetchall())
 
         return by_range
-    return _streamed(connection, sample_query(base, per_window)).take
+    ranked = _streamed(connection, sample_query(base, per_window))
+    return lambda key, _: _Sample.of([row[1:] for row in ranked.take(key)])

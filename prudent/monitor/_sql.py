@@ -343,10 +343,10 @@ def sample_query(base: sa.Subquery, per_window: int) -> sa.Select[Any]:
     b = base.c
     rank = sa.func.row_number().over(partition_by=b.w, order_by=b.id).label("rank")
     ranked = sa.select(b.w, b.id, rank).subquery("ranked")
-    r, p = ranked.c, predictions_table.c
+    r = ranked.c
     return (
-        sa.select(r.w, p.inputs, p.confidence, p.ood_score)
-        .join_from(ranked, predictions_table, p.id == r.id)
+        sa.select(r.w, *_sampled())
+        .join_from(ranked, predictions_table, _P.id == r.id)
         .where(r.rank <= per_window)
         .order_by(r.w, r.rank)
     )
@@ -384,20 +384,30 @@ def window_bounds(
     )
 
 
+def _sampled() -> tuple[Any, ...]:
+    """A sampled row's inputs (as JSON text: parsed once per batch, not per row), confidence
+    and OOD score."""
+    return (sa.cast(_P.inputs, sa.Text).label("inputs"), _P.confidence, _P.ood_score)
+
+
 def range_sample_query(
-    since: datetime | None, until: datetime | None, model_version: str | None, per_window: int
+    since: datetime | None,
+    until: datetime | None,
+    model_version: str | None,
+    per_window: int,
+    *,
+    whole: bool = False,
 ) -> sa.Select[Any]:
     """Up to ``per_window`` predictions made in ``[since, until)``, lowest ids first (a uniform
-    sample: ids are random), with their inputs, confidence and OOD score.
+    sample: ids are random), with their inputs (JSON text), confidence and OOD score.
 
     The ids are chosen from the ``(created_at, id)`` index alone; only the chosen rows are
-    read, by key.
+    read, by key. With ``whole`` (the range holds at most ``per_window`` rows, so the sample
+    is all of them) the range is read as stored, in one pass and no choosing.
     """
+    terms = window_filter(since, until, model_version)
+    if whole:
+        return sa.select(*_sampled()).where(*terms).limit(per_window)
     p = predictions_table.c
-    chosen = (
-        sa.select(p.id)
-        .where(*window_filter(since, until, model_version))
-        .order_by(p.id)
-        .limit(per_window)
-    )
-    return sa.select(p.inputs, p.confidence, p.ood_score).where(p.id.in_(chosen.scalar_subquery()))
+    chosen = sa.select(p.id).where(*terms).order_by(p.id).limit(per_window)
+    return sa.select(*_sampled()).where(p.id.in_(chosen.scalar_subquery()))
