@@ -1,7 +1,8 @@
 """The two-sample tests behind drift, with the reference side prepared once.
 
 Numbers: the Kolmogorov–Smirnov statistic and the Wasserstein-1 distance both come from the
-two empirical CDFs evaluated on the pooled sorted values (one ``searchsorted`` each); the
+two empirical CDFs evaluated on the pooled sorted values (counted along one merge of the two
+sorted samples, the last of equal values giving the CDF at each); the
 p-value is Kolmogorov's limit law with Stephens' small-sample correction at the effective size
 ``ne = nm / (n + m)``: ``Q((sqrt(ne) + 0.12 + 0.11 / sqrt(ne)) D)`` (Numerical Recipes 14.3),
 within about 0.005 of the exact p and a hundred times faster. Categories: Pearson's
@@ -65,10 +66,14 @@ def ks_w1(ref: NumberReference, window: FloatArray) -> tuple[float, float, float
     (0.99, True, 3.41)
     """
     a, b = ref.values, np.sort(window)
-    pooled = np.sort(np.concatenate([a, b]))
-    cdf_a = np.searchsorted(a, pooled, side="right") / a.size
-    cdf_b = np.searchsorted(b, pooled, side="right") / b.size
-    gaps = np.abs(cdf_a - cdf_b)
+    both = np.concatenate([a, b])
+    order = np.argsort(both, kind="stable")  # two sorted runs: one merge
+    pooled = both[order]
+    new = pooled[1:] != pooled[:-1]
+    last = np.flatnonzero(np.r_[new, True])  # the last of each run of equal values
+    run = np.r_[0, np.cumsum(new)]
+    from_a = np.cumsum(order < a.size)[last]  # values of a up to there: its CDF, unnormalised
+    gaps = np.abs(from_a[run] / a.size - (last + 1 - from_a)[run] / b.size)
     d = float(gaps.max())
     w1 = float(np.sum(gaps[:-1] * np.diff(pooled)))
     root = np.sqrt(a.size * b.size / (a.size + b.size))

@@ -141,3 +141,18 @@ def test_reference_drift_detector_follows_rivers_api() -> None:
     assert detector.drift_detected is True
     with pytest.raises(ConfigError, match="window_size must be an integer of at least"):
         ReferenceDriftDetector(make_reference(), window_size=10)
+
+
+@pytest.mark.parametrize("decimals", [None, 1])  # 1 decimal: many ties across the samples
+def test_ks_w1_equals_scipys_statistic_and_distance(decimals: int | None) -> None:
+    from scipy import stats
+
+    from prudent.monitor._drift_tests import NumberReference, ks_w1
+
+    rng = np.random.default_rng(3)
+    ref, window = rng.normal(size=2000), rng.normal(0.3, size=700)
+    if decimals is not None:
+        ref, window = np.round(ref, decimals), np.round(window, decimals)
+    d, _, w = ks_w1(NumberReference.of(ref), window)
+    assert d == pytest.approx(stats.ks_2samp(ref, window).statistic, abs=1e-12)
+    assert w * np.std(ref, ddof=1) == pytest.approx(stats.wasserstein_distance(ref, window))
