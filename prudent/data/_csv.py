@@ -1,10 +1,11 @@
-"""How a CSV file is spelled: its delimiter (sniffed) and its text encoding (given).
+"""How a CSV file is spelled: its delimiter (sniffed), its text encoding (given), its numbers.
 
 The delimiter is sniffed on the first lines, among ``,`` ``;`` tab and ``|`` only, and a
 sniffed delimiter other than the comma is used only when it splits the header into more
 fields than the comma does: a comma file is never re-read as something else. The encoding
 is never guessed (any byte string is valid latin-1, so a guess cannot fail loudly); a
 file that is not valid in the given encoding is refused with the option that fixes it.
+Numbers are written as pandas writes them (:func:`float_texts`), only faster.
 """
 
 from __future__ import annotations
@@ -14,9 +15,15 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from prudent.errors import DataReadError
 
-__all__ = ["CsvDialect", "csv_dialect", "decode_error"]
+__all__ = ["CsvDialect", "csv_dialect", "csv_text", "decode_error", "float_texts"]
 
 DELIMITERS = ",;\t|"
 _SAMPLE_BYTES = 64 * 1024
@@ -121,3 +128,94 @@ def csv_dialect(path: Path, encoding: str = "utf-8") -> CsvDialect:
     if sniffed != "," and _fields(header, sniffed) <= _fields(header, ","):
         sniffed = ","
     return CsvDialect(sep=sniffed, encoding=encoding_name)
+
+
+_SCIENTIFIC = (  # Arrow's small numbers, respelled as repr spells them
+    (r"^(-?)0\.0000([1-9])$", r"\1\2e-05"),
+    (r"^(-?)0\.0000([1-9])(\d+)$", r"\1\2.\3e-05"),
+    (r"^(-?)0\.00000([1-9])$", r"\1\2e-06"),
+    (r"^(-?)0\.00000([1-9])(\d+)$", r"\1\2.\3e-06"),
+    (r"e-(\d)$", r"e-0\1"),
+)
+
+
+def float_texts(values: npt.NDArray[np.float64]) -> npt.NDArray[np.object_]:
+    """Each float's shortest round-trip text, as ``repr`` (and pandas' CSV writer) spell it.
+
+    Arrow's cast finds the same shortest digits several times faster, but spells some
+    values otherwise: ``1`` for ``1.0``, ``0.0000123`` for ``1.23e-05``, ``2.5e-7`` for
+    ``2.5e-07``; those are respelled, and ``repr`` writes magnitudes from 1e9 to 1e16 (where
+    Arrow turns scientific sooner). Missing values (NaN) become ``None``.
+
+    Examples
+    --------
+    >>> float_texts(np.array([0.25, 1.0, 3e-05, 2.5e-7, np.nan, 1e16, 2e12])).tolist()
+    ['0.25', '1.0', '3e-05', '2.5e-07', None, '1e+16', '2000000000000.0']
+    """
+    texts = np.asarray(pa.array(values).cast(pa.string()), dtype=object)
+    size = np.abs(values)
+    with np.errstate(invalid="ignore"):
+        whole = (values == np.round(values)) & (size < 1e9)
+        small = (size < 1e-4) & (size > 0)
+        large = (size >= 1e9) & (size < 1e16)
+    texts[whole] += ".0"
+    at = np.flatnonzero(small)
+    if len(at):
+        respelled = pa.array(texts[at], type=pa.string())
+        for pattern, spelling in _SCIENTIFIC:
+            respelled = pc.replace_substring_regex(respelled, pattern, spelling)
+        texts[at] = np.asarray(respelled, dtype=object)
+    at = np.flatnonzero(large)
+    texts[at] = [repr(v) for v in values[at].tolist()]
+    texts[np.isnan(values)] = None
+    return texts
+
+
+def _quoted(text: str) -> str:
+    """A field as Python's csv writer (minimal quoting, ``\\n`` line ends) writes it."""
+    return f'"{text.replace(chr(34), chr(34) * 2)}"' if any(c in text for c in ',"\n') else text
+
+
+def _field_texts(column: pd.Series) -> npt.NDArray[np.object_] | None:
+    """A column's fields as pandas' CSV writer spells them, or None for a kind not covered."""
+    values = column.to_numpy()
+    if values.dtype == np.float64:
+        texts = float_texts(values)
+        texts[texts == None] = ""  # noqa: E711 - elementwise: missing values are empty fields
+        return texts
+    if values.dtype == np.bool_:
+        return np.where(values, "True", "False").astype(object)
+    if values.dtype.kind in "iu":
+        return values.astype(str).astype(object)
+    if values.dtype != object:
+        return None
+    codes, distinct = pd.factorize(values)
+    if not all(isinstance(v, str) and "\r" not in v for v in distinct.tolist()):
+        return None  # numbers, dates, NaN in an object column; carriage returns: pandas
+    spelled = np.array([*map(_quoted, distinct.tolist()), ""], dtype=object)
+    return np.asarray(spelled[codes], dtype=object)  # code -1 (None) picks the last: ""
+
+
+def csv_text(frame: pd.DataFrame, *, header: bool) -> str | None:
+    """``frame`` as the text ``frame.to_csv(index=False)`` writes, built column by column.
+
+    pandas formats each cell in Python; here each column is spelled at once (floats by
+    :func:`float_texts`, strings once per distinct value) and the rows joined. Frames this
+    does not cover (fewer than two columns, other dtypes, objects that are not strings or
+    missing, carriage returns) give ``None``: write them with pandas.
+
+    Examples
+    --------
+    >>> csv_text(pd.DataFrame({"a": [0.5, None], "b": ["x,y", None]}), header=True)
+    'a,b\\n0.5,"x,y"\\n,\\n'
+    """
+    if frame.shape[1] < 2 or not all(isinstance(c, str) for c in frame.columns):
+        return None
+    fields = [_field_texts(frame.iloc[:, i]) for i in range(frame.shape[1])]
+    if any(f is None for f in fields) or any("\r" in c for c in frame.columns):
+        return None
+    rows = fields[0]
+    for f in fields[1:]:
+        rows = rows + "," + f
+    lines = [",".join(map(_quoted, frame.columns))] if header else []
+    return "\n".join([*lines, *rows.tolist()]) + "\n"

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from prudent._json import json_value
-from prudent.data._csv import CsvDialect, csv_dialect, decode_error
+from prudent.data._csv import CsvDialect, csv_dialect, csv_text, decode_error
 from prudent.errors import DataError, DataReadError, SchemaError
 
 __all__ = ["TableWriter", "iter_table", "read_table", "table_format", "write_table"]
@@ -308,9 +308,7 @@ class TableWriter:
     def write(self, frame: pd.DataFrame) -> None:
         """Append ``frame``; the first call writes the header (CSV) or schema (Parquet)."""
         if self.format == "csv":
-            frame.to_csv(
-                self.path, mode="a" if self._started else "w", header=not self._started, index=False
-            )
+            self._write_csv(frame)
         elif self.format == "jsonl":
             plain = frame.astype(object).where(frame.notna(), None)  # NaN, NaT, NA → null
             mode = "a" if self._started else "w"
@@ -320,6 +318,15 @@ class TableWriter:
         else:
             self._write_parquet(frame)
         self._started = True
+
+    def _write_csv(self, frame: pd.DataFrame) -> None:
+        mode = "a" if self._started else "w"
+        text = csv_text(frame, header=not self._started)
+        if text is None:
+            frame.to_csv(self.path, mode=mode, header=not self._started, index=False)
+            return
+        with self.path.open(mode, encoding="utf-8", newline="") as fh:
+            fh.write(text)
 
     def _write_parquet(self, frame: pd.DataFrame) -> None:
         table = pa.Table.from_pandas(frame, preserve_index=False, schema=self._schema)

@@ -218,18 +218,32 @@ class TrainingValues:
             with np.errstate(invalid="ignore"):
                 return np.asarray((x < lower) | (x > upper), dtype=bool)
         if name in self.categories:
-            values = column.to_numpy(dtype=object)
-            given = np.asarray(pd.notna(values), dtype=bool)
-            keys = [_category(v, name in self.booleans) for v in values[given].tolist()]
-            out = np.zeros(len(values), dtype=bool)
-            out[given] = ~np.isin(np.asarray(keys, dtype=str), self.categories[name])
-            return out
+            return self._unseen(name, column)
         if name in self.vocabularies:
             empty_known = self.empty_texts[name] >= EMPTY_SHARE
             words = self._words(name)
             flags = (_text_unknown(v, words, empty_known) for v in column.tolist())
             return np.fromiter(flags, dtype=bool, count=len(column))
         return None
+
+    def _unseen(self, name: str, column: pd.Series) -> BoolArray:
+        """Which given values of a categorical or boolean column training never held.
+
+        A column of strings (what validation gives) or of numbers is checked once per
+        distinct value; other object columns value by value, since hashing would merge
+        ``1``, ``1.0`` and ``True``, whose texts differ.
+        """
+        values = column.to_numpy(dtype=object) if column.dtype == object else column.to_numpy()
+        boolean = name in self.booleans
+        distinct = values.dtype != object or pd.api.types.infer_dtype(values) == "string"
+        codes, uniques = pd.factorize(values) if distinct else (None, values)
+        given = np.asarray(pd.notna(uniques), dtype=bool)
+        keys = [_category(v, boolean) for v in uniques[given].tolist()]
+        unseen = np.zeros(len(uniques), dtype=bool)
+        unseen[given] = ~np.isin(np.asarray(keys, dtype=str), self.categories[name])
+        if codes is None:
+            return unseen
+        return np.asarray((codes >= 0) & unseen[np.maximum(codes, 0)], dtype=bool)
 
     def columns(self, X: pd.DataFrame) -> ObjArray:
         """Per row of ``X``, its columns with an unknown value (a tuple, maybe empty)."""

@@ -67,6 +67,21 @@ def test_unseen_categories_and_booleans_are_unknown_missing_ones_are_not() -> No
     assert only_yes.columns(rows.assign(member=0.0)).tolist()[3] == ("member",)
 
 
+def test_categories_checked_per_distinct_value_as_per_row() -> None:
+    """Strings are checked once per distinct value; mixed objects (1, 1.0, True: equal hashes,
+    different texts) value by value; both give what a check of every row gives."""
+    frame = mixed_frame(300)
+    seen, _, test = _split(frame, "target", categorical=["city"])
+    rows = pd.concat([test] * 50, ignore_index=True)
+    rows.loc[::7, "city"] = "berlin"
+    rows.loc[::11, "city"] = None
+    per_row = [c not in set(seen.categories["city"]) for c in rows["city"].fillna("paris")]
+    assert seen.unknown(rows)["city"].tolist() == per_row
+    seen.categories["code"] = np.array(["1", "True"])
+    mixed = pd.Series([1, 1.0, True, "1", None], dtype=object)
+    assert seen._unseen("code", mixed).tolist() == [False, True, False, False, False]
+
+
 def test_empty_and_out_of_vocabulary_texts_are_unknown() -> None:
     frame = reviews(600)
     seen, _, test = _split(frame, "label", text=["text"], categorical=["movie_name"])
