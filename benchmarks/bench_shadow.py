@@ -3,20 +3,25 @@ without a shadow, on the same requests, in the same run.
 
 Two real servers on 127.0.0.1 serve the same champion (LightGBM on breast cancer, SQLite log,
 ``synchronous=FULL``); one also scores every request with a challenger of the same kind (fitted
-on another 80% of the rows) off the response path. One client sends the same requests to each
-in alternating blocks (so a drift of the machine's load hits both alike):
+on another 80% of the rows) in the shadow's own process (niceness +10). Measuring starts once
+that process has scored a first request. One client sends the same requests to each in
+alternating blocks (so a drift of the machine's load hits both alike):
 
 * back to back (the next request as soon as the answer arrives: the shadow's work competes
   with the next request for the cores), 1-row and 100-row bodies;
 * paced at 20 requests/s (the shadow has time between requests), 1-row bodies.
 
-Reported: p50/p99 latency of each, their ratio shadow / no shadow, and the shadow's outcomes
-from ``/metrics`` (rows scored, dropped: ``queue_full``, ``timeout``, ``failed``).
+Reported: p50/p99 latency of each, their ratio shadow / no shadow; the CPU seconds each
+serving process used over all blocks, and those of its child processes (the shadow's process
+and the fork server that started it); and the shadow's outcomes from ``/metrics`` (rows
+scored, dropped: ``queue_full``, ``timeout``, ``failed``) and its restarts.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 import tempfile
 import time
@@ -74,10 +79,54 @@ def _compare(servers: dict[str, _Server], n: int, rate: float | None) -> dict[st
     }
 
 
-def _outcomes(url: str) -> dict[str, float]:
+def _outcomes(url: str, metric: str = "prudent_shadow_rows_total") -> dict[str, float]:
     text = httpx.get(f"{url}/metrics", timeout=10).text
-    found = re.findall(r'^prudent_shadow_rows_total\{outcome="(\w+)"\} (\S+)$', text, re.M)
+    found = re.findall(rf'^{metric}\{{\w+="(\w+)"\}} (\S+)$', text, re.M)
     return {outcome: float(value) for outcome, value in found}
+
+
+def _shadow_warm(url: str, timeout: float = 600.0) -> None:
+    """Wait until the shadow's process has scored a request (its first start imports prudent)."""
+    body = json.dumps({"records": _rows(1).to_dict(orient="records")}).encode()
+    with httpx.Client(base_url=url, timeout=30) as client:
+        _post(client, body)
+    deadline = time.monotonic() + timeout
+    while _outcomes(url).get("scored", 0.0) < 1.0:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the shadow scored nothing in {timeout:.0f} s")
+        time.sleep(0.5)
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` (from ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    """Every descendant of process ``pid`` now."""
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError):
+            continue
+    found, frontier = [], [pid]
+    while frontier:
+        kids = [p for p, parent in parents.items() if parent in frontier]
+        found += kids
+        frontier = kids
+    return found
+
+
+def _cpu(server: _Server) -> dict[str, float]:
+    """CPU seconds of the serving process, and of its children, so far."""
+    pid = server.process.pid
+    children = 0.0
+    for child in _children(pid):
+        with contextlib.suppress(OSError):
+            children += _cpu_seconds(child)
+    return {"server_cpu_s": _cpu_seconds(pid), "children_cpu_s": children}
 
 
 def run() -> dict[str, Any]:
@@ -92,6 +141,8 @@ def run() -> dict[str, Any]:
             "shadow": _Server(champion, folder / "b", "--shadow", str(challenger)),
         }
         try:
+            _shadow_warm(servers["shadow"].url)
+            before = {name: _cpu(server) for name, server in servers.items()}
             result: dict[str, Any] = {
                 "champion": prudent.load(champion).version,
                 "shadow": prudent.load(challenger).version,
@@ -100,7 +151,14 @@ def run() -> dict[str, Any]:
                 f"paced_{PACED_RATE:.0f}_per_s_rows_1": _compare(servers, 1, PACED_RATE),
             }
             time.sleep(1.0)
+            result["cpu_seconds"] = {
+                name: {k: round(v - before[name][k], 2) for k, v in _cpu(server).items()}
+                for name, server in servers.items()
+            }
             result["shadow_rows"] = _outcomes(servers["shadow"].url)
+            result["shadow_restarts"] = _outcomes(
+                servers["shadow"].url, "prudent_shadow_restarts_total"
+            )
         finally:
             for server in servers.values():
                 server.stop()

@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     """The shadow's answers to a batch that took longer than this are dropped (counted)."""
     shadow_queue_size: int = Field(64, ge=1)
     """Requests waiting for the shadow; more are dropped at once (counted), never waited for."""
+    shadow_nice: int = Field(10, ge=0, le=19)
+    """Niceness added to the shadow's process once it has loaded its bundle, so that the
+    kernel gives the cores to the responses first (0 leaves its priority as the service's)."""
     model_name: str = Field("prudent", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
     """The model's name in the Open Inference Protocol (``/v2/models/<name>``)."""
     tokens_file: Path | None = None

@@ -3,7 +3,7 @@
 :class:`Predictor` runs the bundle off the event loop under a bounded number of slots, falls
 back to the backup model and then to review when the primary path fails or is too slow, and
 answers only once the prediction log has committed the rows. :class:`Shadow` scores the
-same requests with a second bundle off the response path (``prudent serve --shadow``).
+same requests with a second bundle in a process of its own (``prudent serve --shadow``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from prudent.serve._metrics import CONTENT_TYPE, ServeMetrics, render_metrics
 from prudent.serve._predictor import Predictor, ServingOptions
 from prudent.serve._served import BackupFn, PrimaryFn, Served, check_replacement, smoke_error
 from prudent.serve._service import Service
-from prudent.serve._shadow import Shadow, ShadowOptions, ShadowWriter
+from prudent.serve._shadow import Shadow, ShadowOptions
 
 __all__ = [
     "CONTENT_TYPE",
@@ -34,7 +34,6 @@ __all__ = [
     "ServingOptions",
     "Shadow",
     "ShadowOptions",
-    "ShadowWriter",
     "Tally",
     "Ticket",
     "backup_answer",

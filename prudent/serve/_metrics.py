@@ -122,6 +122,13 @@ class ServeMetrics:
             ("outcome",),
             registry=r,
         )
+        self.shadow_restarts = Counter(
+            "prudent_shadow_restarts",
+            "Shadow processes started again (serve --shadow), by why the last one ended: "
+            "crashed, timeout (killed: no answer in time), start_failed (could not load).",
+            ("reason",),
+            registry=r,
+        )
         self.ready = Gauge(
             "prudent_ready",
             "1 when the service is ready to predict, else 0.",

@@ -36,7 +36,6 @@ from prudent.store import (
     LogStore,
     PredictionRecord,
     QueueEntry,
-    ShadowLog,
     SqlPredictionLog,
     Triage,
     review_only,
@@ -103,7 +102,6 @@ class Service:
         self._task: asyncio.Future[None] | None = None
         self._reload_lock = asyncio.Lock()
         self._reloads: set[asyncio.Task[tuple[str, str]]] = set()
-        self._shadow_log: ShadowLog | None = None
 
     def describe(self) -> tuple[Schema | None, list[Any] | None]:
         """The bundle's schema and classes for the API documentation (None when unreadable).
@@ -272,19 +270,16 @@ class Service:
         try:
             bundle = _load(s.shadow)
             check_replacement(predictor.bundle, bundle)
-            store = ShadowLog.open(s.log_db)
         except Exception as exc:
             logger.error("Shadow %s is not scored, serving without it: %s", s.shadow, exc)
             return None
-        self._shadow_log = store
-        options = ShadowOptions(timeout_ms=s.shadow_timeout_ms, queue_size=s.shadow_queue_size)
+        options = ShadowOptions(
+            timeout_ms=s.shadow_timeout_ms, queue_size=s.shadow_queue_size, nice=s.shadow_nice
+        )
         logger.info(
             "Shadow scoring with bundle %s; its answers go to %s.", bundle.version, s.log_db
         )
-        return Shadow(
-            bundle, store.write, self.metrics, options=options, clock=self._seams[0],
-            idle=lambda: predictor.busy == 0,
-        )  # fmt: skip
+        return Shadow(bundle, s.log_db, self.metrics, options=options, clock=self._seams[0])
 
     def drain(self) -> None:
         """Stop being ready at once (shutdown begins); requests already started complete.
@@ -302,8 +297,6 @@ class Service:
             await asyncio.to_thread(self.predictor.close)
             if self.predictor.shadow is not None:
                 await asyncio.to_thread(self.predictor.shadow.close)
-        if self._shadow_log is not None:
-            self._shadow_log.close()
         if self._own_log and self._log is not None:
             await asyncio.to_thread(self._log.close)
             logger.info("Prediction log flushed and closed.")

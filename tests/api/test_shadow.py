@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from pathlib import Path
 
 import pytest
+from starlette.testclient import TestClient
 
 import prudent
 from prudent.bundle import Bundle
@@ -30,11 +32,23 @@ def _requests(bundle: Bundle) -> list[tuple[str, dict[str, object]]]:
     ]
 
 
+def _shadow_running(client: TestClient, timeout: float = 300.0) -> None:
+    """Wait until the shadow's process has loaded its bundle (the first start imports prudent
+    in the fork server: seconds of CPU, longer on a loaded machine)."""
+    deadline = time.monotonic() + timeout
+    shadow = client.app.state.prudent.predictor.shadow
+    while shadow.pid is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert shadow.pid is not None, "the shadow's process did not start"
+
+
 def _answers(bundle: Bundle, folder: Path, **settings: object) -> tuple[list[bytes], int]:
     """Each answer's status, content type and body with its prediction ids blanked."""
     answers, ids = [], 0
     with make_client(bundle, folder, None, **settings) as client:
         wait_ready(client)
+        if "shadow" in settings:
+            _shadow_running(client)
         for path, body in _requests(bundle):
             answer = client.post(path, json=body)
             ids += len(set(_ID.findall(answer.content)))
@@ -50,7 +64,10 @@ def test_answers_are_byte_identical_with_a_shadow_and_its_answers_are_logged(
     (tmp_path / "plain").mkdir()
     (tmp_path / "shadowed").mkdir()
     plain, _ = _answers(numeric_bundle, tmp_path / "plain")
-    shadowed, served = _answers(numeric_bundle, tmp_path / "shadowed", shadow=shadow_dir)
+    # a timeout no loaded test machine reaches: this test is about answers and ids
+    shadowed, served = _answers(
+        numeric_bundle, tmp_path / "shadowed", shadow=shadow_dir, shadow_timeout_ms=60_000
+    )
     assert shadowed == plain
     assert all(a.startswith(b"200 application/json") for a in plain), plain[0][:300]
     with ShadowLog.open(tmp_path / "shadowed" / "log.db") as store:
