@@ -54,7 +54,10 @@ def verdict_message(
     held-out ones.
 
     The test is McNemar's on accuracy (which rows each model gets right); the line names
-    that metric, and adds the balanced accuracy when it disagrees with the verdict.
+    that metric, and adds the balanced accuracy when it disagrees with the verdict. A loss in
+    accuracy with a gain in balanced accuracy is never called a likely bug: a broken column
+    costs both, while trading the larger classes' accuracy for the smaller ones' costs only
+    the first.
 
     Parameters
     ----------
@@ -68,6 +71,13 @@ def verdict_message(
     note = _balanced_note(comparison)
     if comparison.verdict is Verdict.BETTER:
         return f"{name}: significantly more accurate than {baseline} {test}{note}"
+    if comparison.verdict is Verdict.WORSE and comparison.balanced_accuracy_diff > 0:
+        # a dropped or scrambled column costs both metrics; losing accuracy while gaining
+        # balanced accuracy is predicting the smaller classes more often: a trade, not a bug
+        return (
+            f"{name}: significantly less accurate than {baseline}, while it predicts the "
+            f"smaller classes more often {test}{note}"
+        )
     if comparison.verdict is Verdict.WORSE and ought_to_beat_baseline(family):
         if fits is None or fits[0] < fits[1]:
             return f"WARNING {name}: {WORSE_WARNING} {test}{note}"

@@ -66,6 +66,26 @@ def test_a_verdict_names_its_metric_and_the_ranking_metric_when_they_disagree() 
     assert "balanced accuracy, the ranking metric, is lower" in line
 
 
+def test_a_strong_family_that_trades_accuracy_for_the_minority_class_is_not_called_a_bug() -> None:
+    """A candidate that predicts the minority class more often than the baseline is less
+    accurate but has a higher balanced accuracy: a trade, not the likely bug a strong family
+    losing on both would be."""
+    from prudent.metrics import Verdict, compare_to_baseline
+    from prudent.pipeline._leaderboard import verdict_message
+
+    rng = np.random.default_rng(1)
+    y = (rng.uniform(size=4000) < 0.1).astype(int)  # 10% minority
+    base_says = np.where(y == 1, np.where(rng.uniform(size=4000) < 0.4, 1, 0), 0)
+    cand_says = np.where(rng.uniform(size=4000) < 0.75, y, 1 - y)  # 75% right on each class
+    base, cand = np.eye(2)[base_says] * 0.8 + 0.1, np.eye(2)[cand_says] * 0.8 + 0.1
+    c = compare_to_baseline(y, base, {"minority_lover": cand})["minority_lover"]
+    assert c.verdict is Verdict.WORSE and c.balanced_accuracy_diff > 0
+    line = verdict_message("minority_lover", c, "logistic", "gradient boosting")
+    assert not line.startswith("WARNING") and "bug" not in line
+    assert "significantly less accurate than logistic" in line and "smaller classes" in line
+    assert "balanced accuracy, the ranking metric, is higher" in line
+
+
 def _run(name: str, family: str, model, X, y, baseline: bool = False):
     from sklearn.base import clone
     from sklearn.model_selection import cross_val_predict
