@@ -10,9 +10,15 @@ this process (httpx, keep-alive), on a table with categorical columns and missin
   as the server does); issue 15's target: 1-row p99 <= 20 ms;
 * throughput of 1-row and 100-row requests from 1 client and from ``CLIENTS`` (8) concurrent
   clients, rows/s, with the 8 clients' p50/p99; ``ratio_8_over_1`` is the 8 clients'
-  throughput over one client's (issue 15's target: within 2x of 1 client x 8, i.e. >= 0.5:
-  8 clients sending 8 times the requests finish them in at most twice one client's time);
+  throughput over one client's. Issue 15 asks for 8 clients "within 2x of 1 client x 8",
+  read the demanding way: 8 clients each sending as fast as one client does get at least
+  half of 8 times one client's throughput, i.e. ``ratio_8_over_1 >= 4`` (the lenient reading,
+  8 clients' requests served at no less than one client's rate, is ``>= 0.5``; both are in
+  ``targets_met``). Requests that arrive while the model threads are busy are scored together
+  (``serve._batching``), which is what makes a ratio above 1 possible on 2 cores;
   and 2 threads calling ``predict`` in-process (the server computes 2 predictions at once);
+* the server's CPU time per request (``/proc``), 1 client and 8 clients, 1-row: the figure
+  that a loaded machine inflates least;
 * the log's durability settings and its rows/s in 64-row batches (``bench_store``);
 * R-SOAK: 1-row requests at a steady rate for ``PRUDENT_SOAK_SECONDS`` (60 by default; 600 for
   the full requirement): p99, errors, the server's memory growth, the WAL file's largest size;
@@ -214,15 +220,25 @@ def _http_rate(url: str, body: bytes, threads: int, took: list[float]) -> tuple[
     return rate - refused[0] / THROUGHPUT_SECONDS, refused[0]
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _throughputs(server: _Server, bundle: prudent.Bundle) -> dict[str, Any]:
     out: dict[str, Any] = {}
+    pid = server.process.pid
     for n in (1, 100):
         rows = _table_rows(n, seed=1)
         body = _body(rows)
         one: list[float] = []
         many: list[float] = []
+        cpu = _cpu_seconds(pid)
         single, _ = _http_rate(server.url, body, 1, one)
+        cpu_one, cpu = _cpu_seconds(pid) - cpu, _cpu_seconds(pid)
         http, refused = _http_rate(server.url, body, CLIENTS, many)
+        cpu_many = _cpu_seconds(pid) - cpu
         single, http = single * n, http * n
         local = _throughput(lambda: bundle.predict(rows), 2, THROUGHPUT_SECONDS) * n  # noqa: B023
         out[f"rows_{n}"] = {
@@ -232,6 +248,10 @@ def _throughputs(server: _Server, bundle: prudent.Bundle) -> dict[str, Any]:
             f"http_{CLIENTS}_clients_refused": refused,
             "http_1_client": _percentiles(one),
             f"http_{CLIENTS}_clients": _percentiles(many),
+            "server_cpu_ms_per_request_1_client": round(1000 * cpu_one / max(len(one), 1), 2),
+            f"server_cpu_ms_per_request_{CLIENTS}_clients": round(
+                1000 * cpu_many / max(len(many), 1), 2
+            ),
             "in_process_2_threads_rows_per_s": round(local),
             f"http_{CLIENTS}_over_in_process": round(http / local, 2),
         }
@@ -329,7 +349,8 @@ def run() -> dict[str, Any]:
     ratio = result["throughput"]["rows_1"][f"ratio_{CLIENTS}_over_1"]
     result["targets_met"] = {
         "http_1_row_p99_le_20ms": result["latency"]["rows_1"]["http"]["p99_ms"] <= P99_TARGET_MS,
-        f"{CLIENTS}_clients_within_2x_of_1_client_x_{CLIENTS}": ratio >= 0.5,
+        f"{CLIENTS}_clients_get_half_of_1_client_x_{CLIENTS}_ratio_ge_4": ratio >= 4.0,
+        f"{CLIENTS}_clients_no_slower_than_1_client_ratio_ge_0.5": ratio >= 0.5,
     }
     return result
 

@@ -123,6 +123,10 @@ class Settings(BaseSettings):
     the primary model is too slow)."""
     primary_share: float = Field(0.6, gt=0, lt=1)
     """Share of the deadline the primary model gets before the backup model is asked."""
+    batch_rows: int = Field(256, ge=1)
+    """Most rows of requests that arrive while the model threads are busy scored together in
+    one call (dynamic micro-batching; an idle service starts each request at once); 1 scores
+    every request alone."""
     shutdown_timeout_s: float = Field(8.0, gt=0)
     """On SIGTERM, how long requests already started may take to finish."""
     monitor_interval_s: float = Field(60.0, ge=0)

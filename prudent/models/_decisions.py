@@ -106,6 +106,16 @@ class Decisions:
             confidence=float(self.confidence[i]),
         )
 
+    def part(self, rows: slice) -> Decisions:
+        """The decisions of ``rows`` only."""
+        return Decisions(
+            self.label[rows],
+            self.kind[rows],
+            self.reason[rows],
+            self.defer_reason[rows],
+            self.confidence[rows],
+        )
+
     @property
     def deferred(self) -> BoolArray:
         """Per row, whether it goes to review."""

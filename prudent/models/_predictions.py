@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -111,6 +111,19 @@ class Predictions:
 
     def __len__(self) -> int:
         return len(self.decisions)
+
+    def part(self, rows: slice) -> Predictions:
+        """The predictions of ``rows`` only (one request's share of a served batch)."""
+        unknown = self.unknown_values
+        return replace(
+            self,
+            probabilities=self.probabilities[rows],
+            ood_score=self.ood_score[rows],
+            is_ood=self.is_ood[rows],
+            prediction_set=self.prediction_set[rows],
+            decisions=self.decisions.part(rows),
+            unknown_values=None if unknown is None else unknown[rows],
+        )
 
     @property
     def prediction(self) -> npt.NDArray[np.object_]:

@@ -35,13 +35,16 @@ class Ticket:
         ServiceError
             When the pool no longer accepts work (the service is shutting down).
         """
-        with self._lock:
-            self._pending += 1
         try:
             future = pool.submit(fn, *args)
         except RuntimeError as exc:
-            self._done()
             raise ServiceError("The service is shutting down; retry on another replica.") from exc
+        return self.track(future)
+
+    def track(self, future: Future[T]) -> Future[T]:
+        """Keep the slot until ``future`` ends (work started elsewhere for this request)."""
+        with self._lock:
+            self._pending += 1
         future.add_done_callback(lambda _f: self._done())
         return future
 

@@ -3,7 +3,9 @@
 ``Predictor.predict_records`` is what both HTTP APIs call. The model runs on a thread pool, off
 the event loop; a fixed number of slots bounds the work (the next request is refused at once);
 the primary path gets a share of the deadline, then the backup model, then review; and the
-answer is returned only once its rows are committed to the prediction log.
+answer is returned only once its rows are committed to the prediction log. Requests that arrive
+while every model thread is busy are scored together in one call (``serve._batching``), and
+their rows committed together by the log's writer (group commit).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from prudent.errors import (
 from prudent.models import Predictions
 from prudent.serve._admission import Admission, Ticket
 from prudent.serve._batch import PredictionBatch, Tally, build_records
+from prudent.serve._batching import Batcher
 from prudent.serve._fallback import review_answer
 from prudent.serve._health import Health
 from prudent.serve._limits import InputLimits
@@ -64,6 +67,9 @@ class ServingOptions:
         Time within which every request is answered.
     primary_share
         Share of the deadline the primary path gets before the backup is asked.
+    batch_rows
+        Most rows of queued requests scored together in one call of the primary path
+        (1: every request alone).
     """
 
     model_name: str = "prudent"
@@ -72,6 +78,7 @@ class ServingOptions:
     queue_size: int = 32
     deadline_ms: float = 2000.0
     primary_share: float = 0.6
+    batch_rows: int = 256
 
 
 async def _wait(future: Future[T], timeout: float) -> Future[T] | None:
@@ -127,6 +134,7 @@ class Predictor:
         self._admission = Admission(n + self.options.queue_size)
         self._primary_pool = ThreadPoolExecutor(n, thread_name_prefix="prudent-primary")
         self._backup_pool = ThreadPoolExecutor(n, thread_name_prefix="prudent-backup")
+        self._batcher = Batcher(self._primary_pool, threads=n, max_rows=self.options.batch_rows)
         self._smoke_error: str | None = "the smoke prediction has not run yet"
         self._draining = False
         self.shadow: Shadow | None = None  # serve --shadow: handed each answered request
@@ -227,7 +235,7 @@ class Predictor:
         self, served: Served, frame: pd.DataFrame, start: float, ticket: Ticket
     ) -> _Answer:
         budget_ms = self.options.deadline_ms * self.options.primary_share
-        future = ticket.submit(self._primary_pool, served.primary, frame)
+        future = ticket.track(self._batcher.submit(served, frame))
         done = await _wait(future, self._seconds_left(start, self.options.primary_share))
         error = None if done is None else done.exception()
         if done is None:
@@ -345,5 +353,6 @@ class Predictor:
     def close(self) -> None:
         """Stop the thread pools once their work is done (the log is the caller's to close)."""
         self.drain()
-        self._primary_pool.shutdown(wait=True, cancel_futures=True)
+        self._batcher.close()
+        self._primary_pool.shutdown(wait=True)  # its batches end once nothing is queued
         self._backup_pool.shutdown(wait=True, cancel_futures=True)

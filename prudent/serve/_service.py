@@ -249,6 +249,7 @@ class Service:
             queue_size=s.queue_size,
             deadline_ms=s.deadline_ms,
             primary_share=s.primary_share,
+            batch_rows=s.batch_rows,
         )
         clock, primary, backup = self._seams
         return Predictor(
