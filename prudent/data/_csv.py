@@ -211,8 +211,9 @@ def csv_text(frame: pd.DataFrame, *, header: bool) -> str | None:
     """
     if frame.shape[1] < 2 or not all(isinstance(c, str) for c in frame.columns):
         return None
-    fields = [_field_texts(frame.iloc[:, i]) for i in range(frame.shape[1])]
-    if any(f is None for f in fields) or any("\r" in c for c in frame.columns):
+    texts = [_field_texts(frame.iloc[:, i]) for i in range(frame.shape[1])]
+    fields = [f for f in texts if f is not None]
+    if len(fields) < len(texts) or any("\r" in c for c in frame.columns):
         return None
     rows = fields[0]
     for f in fields[1:]:

@@ -320,7 +320,7 @@ class TableWriter:
         self._started = True
 
     def _write_csv(self, frame: pd.DataFrame) -> None:
-        mode = "a" if self._started else "w"
+        mode: Literal["a", "w"] = "a" if self._started else "w"
         text = csv_text(frame, header=not self._started)
         if text is None:
             frame.to_csv(self.path, mode=mode, header=not self._started, index=False)
