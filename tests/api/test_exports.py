@@ -73,7 +73,16 @@ INTERNAL = {
         "Series",
         "line_chart",
     },
-    "prudent.serve": {"build_records", "SMOKE_FILE"},
+    "prudent.serve": {
+        "build_records",
+        "SMOKE_FILE",
+        "Batcher",
+        "Batch",
+        "ChildSpec",
+        "Reply",
+        "ShadowProcess",
+        "child_main",
+    },
 }
 
 
