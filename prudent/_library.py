@@ -128,6 +128,7 @@ def fit(
     reporter: Reporter | None = None,
     started: float | None = None,
     runner: TaskRunner | None = None,
+    saves: bool = False,
     **options: Any,
 ) -> Bundle:
     """Fit prudent's whole pipeline on a table and return an in-memory bundle.
@@ -156,14 +157,13 @@ def fit(
         Where notices and progress go instead (the command line passes its own).
     started
         When the time limit began, on ``time.monotonic`` (default: now); ``prudent fit``
-        passes its own start. The limit is counted in CPU seconds of the fit from this
-        call on, and on the wall clock only when the machine is much slower (see
-        ``docs/guide``, "The time limit"), so the same data, options and seed run the same
-        families from Python and from ``prudent fit``; both keep a few seconds for the
-        start-up and for saving the bundle and its report.
+        passes its own start, so that importing and reading count.
     runner
         Runs the cross-validation folds as tasks elsewhere, e.g. on a Dask cluster:
         ``prudent.scale.DaskRunner(client)`` (the data must fit in one machine's memory).
+    saves
+        The bundle and its report will be saved within the same time limit (``prudent fit``
+        passes ``True``): the fit keeps a few seconds for that.
     **options
         Any field of :class:`FitSpec` (``time_limit``, ``text``, ``seed``, …); column lists
         take a list or a comma-separated string, ``costs`` a matrix or ``'0,1;10,0'``.
@@ -180,7 +180,6 @@ def fit(
     ConfigError
         An option is invalid (named).
     """
-    cpu_started = time.process_time()  # the budget counts the fit's CPU time from here
     if rules is not None and rules_yaml is not None:
         raise ConfigError("Pass rules= (a path or RuleSet) or rules_yaml= (text), not both.")
     for key in _NAMES:  # candidates=None means every family; the others None means none
@@ -205,7 +204,7 @@ def fit(
             reporter=rep,
             ood_examples=ood,
             started=started,
-            cpu_started=cpu_started,
             runner=runner,
+            saves=saves,
         )
     return with_report(Bundle.from_fit(result))

@@ -88,24 +88,11 @@ def fit(
         Opt(
             "--candidates",
             metavar="NAME",
-            help="Try only these model families, besides the baselines (majority, "
-            f"logistic) {COLS}, as candidates= in Python: lightgbm, extra_trees, knn, mlp, "
-            "lightgbm_shallow, lightgbm_random; with a text column also naive_bayes, "
-            "linear_svm, embeddings_logistic.",
+            help=f"Try only these model families, besides the baselines {COLS}.",
         ),
     ] = None,
     encoding: Annotated[str, Opt(help="Text encoding of CSV files, e.g. latin-1.")] = "utf-8",
-    time_limit: Annotated[
-        float, Opt(help="Seconds for the whole fit, counted in CPU seconds of the fit.")
-    ] = 120.0,
-    wall_guard: Annotated[
-        bool,
-        Opt(
-            help="Count wall seconds once the wall clock runs ahead of the CPU time by half "
-            "the limit (a busy machine); --no-wall-guard keeps CPU seconds, so a busy "
-            "machine runs the same families as a quiet one, however long it takes."
-        ),
-    ] = True,
+    time_limit: Annotated[float, Opt(help="Seconds for the whole fit.")] = 120.0,
     test_size: Annotated[float, Opt(help="Share of rows locked for the final test.")] = 0.2,
     folds: Annotated[int, Opt(help="Cross-validation folds.")] = 5,
     seed: Annotated[int, Opt(help="Random seed.")] = 0,
@@ -166,7 +153,6 @@ def fit(
             n_folds=folds,
             seed=seed,
             time_limit=time_limit,
-            wall_guard=wall_guard,
             drop_suspect_labels=drop_suspect_labels,
             alpha=alpha,
             mondrian=mondrian,
@@ -183,6 +169,7 @@ def fit(
             reporter=reporter,
             started=started,
             runner=runner,
+            saves=True,
         )
     bundle.save(out, overwrite=True)
     results = _console(stderr=False)  # results on stdout; progress and notices on stderr

@@ -93,14 +93,12 @@ def affordable_reference(
         return n
     rows = np.random.default_rng(seed).choice(n, min(pilot, n), replace=False)
     detector = KNNDistance().fit(Z)
-    t0 = time.process_time()  # CPU time: the fit's budget counts it (other processes' not)
+    t0 = time.monotonic()
     detector.unusualness(Z[np.sort(rows)])
-    projected = (time.process_time() - t0) / len(rows) * n_queries
+    projected = (time.monotonic() - t0) / len(rows) * n_queries
     if projected <= seconds:
         return n
-    keep = int(n * max(seconds, 0.0) / projected)
-    # a power of 2 rows: a rerun's timings, a little off, keep the same rows
-    return max(MIN_REFERENCE_ROWS, 1 << (keep.bit_length() - 1) if keep > 0 else 0)
+    return max(MIN_REFERENCE_ROWS, int(n * max(seconds, 0.0) / projected))
 
 
 class TextLength(TransformerMixin, BaseEstimator):  # type: ignore[misc]

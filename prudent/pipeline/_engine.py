@@ -3,26 +3,22 @@
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
 
 from prudent._typing import EncodedLabels, IntArray, ProbaMatrix
 from prudent.data import Splits
 from prudent.models import BuildContext, CandidateSpec
-from prudent.pipeline._budget import Budget
-from prudent.pipeline._pilot import (
-    PROBE_ROWS,
-    cpu_seconds,
-    fit_quietly,
-    pilot_seconds,
-    subsample,
-)
 
 __all__ = [
+    "FINISH_SECONDS",
     "Budget",
     "CandidateRun",
     "SkippedCandidate",
@@ -30,6 +26,95 @@ __all__ = [
     "predict_proba_aligned",
     "trust_seconds",
 ]
+
+
+FINISH_SECONDS = 6.0
+"""The least time kept for saving and the report, whatever the limit: on 2 cores importing
+skops costs 2-2.5 s of CPU (it imports every scikit-learn estimator), importing matplotlib
+1 s, and the report's 12-13 figures 0.15-0.2 s each (2 s for a 16-class confusion matrix);
+under load, each took 20 s on 2 busy cores."""
+
+
+class Budget:
+    """Seconds left of a fit's time limit, with a reserve kept for the final stages.
+
+    Parameters
+    ----------
+    seconds
+        The whole time limit.
+    reserve_share
+        Share of the limit kept for ensembling, calibration, OOD and the final test.
+    finish_share
+        Share of the limit kept for saving the bundle and writing its report.
+    saves
+        The bundle and its report are saved within the limit (``prudent fit``): the share
+        kept for them is never less than :data:`FINISH_SECONDS`.
+    clock
+        Monotonic clock (injectable for tests).
+    start
+        When the limit started, on ``clock`` (default: now); the command line passes the
+        moment the command began, so reading the file and importing count too.
+
+    Examples
+    --------
+    >>> b = Budget(100.0, reserve_share=0.2, finish_share=0.15)
+    >>> 64 < b.for_candidates() <= 65
+    True
+    >>> 9 < Budget(20.0, saves=True).for_candidates() <= 10  # saving's fixed costs kept
+    True
+    """
+
+    def __init__(
+        self,
+        seconds: float,
+        *,
+        reserve_share: float = 0.2,
+        finish_share: float = 0.15,
+        saves: bool = False,
+        clock: Any = time.monotonic,
+        start: float | None = None,
+    ) -> None:
+        self.seconds = seconds
+        self.finish = max(FINISH_SECONDS if saves else 1.0, finish_share * seconds)
+        self.reserve = max(2.0, reserve_share * seconds) + self.finish
+        self._clock = clock
+        self._start = clock() if start is None else start
+
+    def elapsed(self) -> float:
+        """Seconds since the fit started."""
+        return float(self._clock() - self._start)
+
+    def remaining(self) -> float:
+        """Seconds left of the whole limit."""
+        return self.seconds - self.elapsed()
+
+    def for_candidates(self) -> float:
+        """Seconds left for candidate fitting (the reserve excluded)."""
+        return self.remaining() - self.reserve
+
+    def for_trust(self) -> float:
+        """Seconds left for the trust stage: what remains but the save's share.
+
+        Examples
+        --------
+        >>> b = Budget(100.0, reserve_share=0.2, finish_share=0.15)
+        >>> 84 < b.for_trust() <= 85
+        True
+        """
+        return self.remaining() - self.finish
+
+    def charge(self, seconds: float) -> None:
+        """Keep ``seconds`` more in the reserve: work a fitted family has committed the
+        trust stage to (see :func:`trust_seconds`), taken from the candidates' time.
+
+        Examples
+        --------
+        >>> b = Budget(100.0, reserve_share=0.2, finish_share=0.15)
+        >>> b.charge(10.0)
+        >>> 54 < b.for_candidates() <= 55
+        True
+        """
+        self.reserve += max(seconds, 0.0)
 
 
 @dataclass
@@ -40,13 +125,9 @@ class CandidateRun:
     oof_proba: ProbaMatrix
     model: Any
     fit_seconds: float
-    """CPU seconds of the final refit."""
+    """Seconds of the final refit."""
     predict_seconds_per_1k: float
     notes: list[str] = field(default_factory=list)
-    cv_seconds: float | None = None
-    """CPU seconds of its folds, refit and prediction probe: what the pilot projected."""
-    projected_seconds: float | None = None
-    """The pilot's projection of ``cv_seconds`` (``None`` for the baselines, never piloted)."""
 
 
 TRUST_PASSES = 2
@@ -91,10 +172,21 @@ def predict_proba_aligned(model: Any, X: pd.DataFrame, n_classes: int) -> ProbaM
     return out
 
 
-FOLD_OVERRUN = 1.5
-"""A family the pilot admitted is stopped after a fold only when the folds left project more
-than this many times the seconds left: a projection a little off, or the noise of a rerun,
-does not stop a family near the boundary in one run and not in the next."""
+def _subsample(rows: IntArray, y: EncodedLabels, max_rows: int | None, seed: int) -> IntArray:
+    if max_rows is None or len(rows) <= max_rows:
+        return rows
+    n_classes = len(np.unique(y[rows]))
+    if min(max_rows, len(rows) - max_rows) < n_classes:  # too few rows to hold every class
+        return np.sort(np.random.default_rng(seed).choice(rows, max_rows, replace=False))
+    kept, _ = train_test_split(rows, train_size=max_rows, stratify=y[rows], random_state=seed)
+    return np.sort(kept)
+
+
+def _fit(model: Any, X: pd.DataFrame, y: EncodedLabels) -> Any:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.filterwarnings("ignore", message=".*does not have valid feature names.*")
+        return model.fit(X, y)
 
 
 def _single_threaded_predict(model: Any) -> None:
@@ -103,6 +195,56 @@ def _single_threaded_predict(model: Any) -> None:
     for step in getattr(model, "named_steps", {}).values():
         if "n_jobs" in getattr(step, "get_params", dict)() and not hasattr(step, "booster_"):
             step.set_params(n_jobs=1)
+
+
+QUICK_PILOT = 0.25
+"""A pilot fit shorter than this is timed again (up to 3 times in all) and its fastest time
+kept: the projection multiplies the difference of two such timings by a fold's rows, so a
+pause of a few milliseconds (a garbage collection, another process's turn) once made a
+k-NN that fits in 0.1 s project 95 s and be skipped."""
+
+
+def _timed_fit(
+    spec: CandidateSpec, ctx: BuildContext, X: pd.DataFrame, y: EncodedLabels, rows: IntArray
+) -> float:
+    def once() -> float:
+        t0 = time.monotonic()
+        model = _fit(spec.build(ctx), X.iloc[rows], y[rows])
+        model.predict_proba(X.iloc[rows[: min(len(rows), 200)]])
+        return time.monotonic() - t0
+
+    times = [once()]
+    while len(times) < 3 and sum(times) < 2 * QUICK_PILOT and times[0] < QUICK_PILOT:
+        times.append(once())
+    return min(times)
+
+
+def pilot_seconds(
+    spec: CandidateSpec, ctx: BuildContext, X: pd.DataFrame, y: EncodedLabels, splits: Splits
+) -> float:
+    """Fit on two small stratified samples and project the time of every fold plus the refit.
+
+    The two timings give a fixed cost and a cost per row (a line through both points), so
+    the fixed start-up of a family is not multiplied by the rows; the projection is then
+    padded by 25%, and each fold is checked against the budget again as it ends.
+    """
+    fold_rows = len(splits.folds[0][0])
+    limit = spec.row_limit(ctx)
+    if limit is not None:
+        fold_rows = min(fold_rows, limit)
+    m = min(fold_rows // 2, max(100, fold_rows // 20))
+    small = _subsample(np.arange(len(y)), y, m, ctx.seed)
+    large = _subsample(np.arange(len(y)), y, 2 * m, ctx.seed + 1)
+    if spec.cached_features:  # load the embedding model before timing: it happens once
+        warm = _subsample(small, y, max(20, 2 * int(y.max()) + 2), ctx.seed)
+        _fit(spec.build(ctx), X.iloc[warm], y[warm])
+    t1 = _timed_fit(spec, ctx, X, y, small)
+    if spec.cached_features:  # embedding dominates and happens once per row, then is cached
+        return 1.25 * t1 / max(len(small), 1) * len(y)
+    t2 = _timed_fit(spec, ctx, X, y, large)
+    per_row = max(t2 - t1, 0.0) / max(len(large) - len(small), 1)
+    fixed = max(t1 - per_row * len(small), 0.0)
+    return 1.25 * (fixed + per_row * fold_rows) * (splits.n_folds + 1.3)
 
 
 def sample_notes(spec: CandidateSpec, ctx: BuildContext, n_rows: int) -> list[str]:
@@ -153,19 +295,16 @@ def cross_validate_candidate(
     CandidateRun or SkippedCandidate
     """
     notes = sample_notes(spec, ctx, len(y))
-    projected = None if must_run else _pilot(spec, ctx, X, y, splits, budget)
-    if isinstance(projected, SkippedCandidate):
-        return projected
-    t0 = time.process_time()
+    skipped = None if must_run else _pilot_skip(spec, ctx, X, y, splits, budget)
+    if skipped is not None:
+        return skipped
     oof = _out_of_fold(spec, ctx, X, y, splits, budget, must_run=must_run, advance=advance)
     if isinstance(oof, SkippedCandidate):
         return oof
     model, fit_seconds = refit(spec, ctx, X, y)
     if advance is not None:
         advance()
-    run = finish_run(spec, oof, model, fit_seconds, X, notes)
-    run.cv_seconds, run.projected_seconds = time.process_time() - t0, projected
-    return run
+    return finish_run(spec, oof, model, fit_seconds, X, notes)
 
 
 def _left(budget: Budget) -> str:
@@ -194,21 +333,21 @@ def floor_skip(spec: CandidateSpec, ctx: BuildContext, left: float) -> SkippedCa
     return SkippedCandidate(spec.name, why)
 
 
-def _pilot(
+def _pilot_skip(
     spec: CandidateSpec,
     ctx: BuildContext,
     X: pd.DataFrame,
     y: EncodedLabels,
     splits: Splits,
     budget: Budget,
-) -> float | SkippedCandidate:
-    """A pilot fit's projected seconds, or the skip when they exceed what the budget leaves."""
+) -> SkippedCandidate | None:
+    """Skip ``spec`` when a pilot fit projects more time than the budget leaves."""
     floor = floor_skip(spec, ctx, budget.for_candidates())
     if floor is not None:
         return floor
     projected = pilot_seconds(spec, ctx, X, y, splits)
     if projected <= budget.for_candidates():
-        return projected
+        return None
     return SkippedCandidate(
         spec.name, f"a pilot fit projects about {projected:.0f}s, {_left(budget)}"
     )
@@ -227,15 +366,15 @@ def _out_of_fold(
 ) -> ProbaMatrix | SkippedCandidate:
     """Every fold's held-out probabilities; skipped when the folds left would overrun."""
     oof = np.zeros((len(y), ctx.n_classes))
-    started = fold_started = time.process_time()
+    started = fold_started = time.monotonic()
     for i, (fit_rows, val_rows) in enumerate(splits.folds):
         oof[val_rows] = fit_fold(spec, ctx, X, y, fit_rows, val_rows, i)
         if advance is not None:
             advance()
-        now = time.process_time()
+        now = time.monotonic()
         needed = _seconds_needed(spec, splits.n_folds, i, now - started, now - fold_started)
         fold_started = now
-        if not must_run and needed > FOLD_OVERRUN * budget.for_candidates():
+        if not must_run and needed > budget.for_candidates():
             return SkippedCandidate(spec.name, f"needs about {needed:.0f}s more, {_left(budget)}")
     return oof
 
@@ -260,16 +399,17 @@ def fit_fold(
     i: int,
 ) -> ProbaMatrix:
     """Fit ``spec`` on fold ``i``'s rows; its probabilities for the fold's held-out rows."""
-    rows = subsample(fit_rows, y, spec.row_limit(ctx), ctx.seed + i)
-    model = fit_quietly(clone(spec.build(ctx)), X.iloc[rows], y[rows])
+    rows = _subsample(fit_rows, y, spec.row_limit(ctx), ctx.seed + i)
+    model = _fit(clone(spec.build(ctx)), X.iloc[rows], y[rows])
     return predict_proba_aligned(model, X.iloc[val_rows], ctx.n_classes)
 
 
 def refit(spec: CandidateSpec, ctx: BuildContext, X: pd.DataFrame, y: EncodedLabels) -> Any:
-    """Fit ``spec`` on every training row (sub-sampled to its limit); the model and its CPU
-    seconds."""
-    rows = subsample(np.arange(len(y)), y, spec.row_limit(ctx), ctx.seed)
-    return cpu_seconds(lambda: fit_quietly(spec.build(ctx), X.iloc[rows], y[rows]))
+    """Fit ``spec`` on every training row (sub-sampled to its limit); the model and seconds."""
+    rows = _subsample(np.arange(len(y)), y, spec.row_limit(ctx), ctx.seed)
+    t0 = time.monotonic()
+    model = _fit(spec.build(ctx), X.iloc[rows], y[rows])
+    return model, time.monotonic() - t0
 
 
 def finish_run(
@@ -280,12 +420,12 @@ def finish_run(
     X: pd.DataFrame,
     notes: list[str],
 ) -> CandidateRun:
-    """A cross-validated candidate, its prediction time (CPU) measured here on up to
-    :data:`PROBE_ROWS` rows."""
+    """A cross-validated candidate, its prediction time measured here on up to 2,000 rows."""
     _single_threaded_predict(model)
-    probe = X.iloc[: min(len(X), PROBE_ROWS)]
-    _, seconds = cpu_seconds(lambda: model.predict_proba(probe))
-    per_1k = seconds / max(len(probe), 1) * 1000
+    probe = X.iloc[: min(len(X), 2000)]
+    t0 = time.monotonic()
+    model.predict_proba(probe)
+    per_1k = (time.monotonic() - t0) / max(len(probe), 1) * 1000
     return CandidateRun(
         spec=spec,
         oof_proba=oof,

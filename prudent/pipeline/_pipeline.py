@@ -22,12 +22,12 @@ from prudent.data import (
     validate_frame,
     without_rows,
 )
-from prudent.errors import BudgetError, ConfigError
+from prudent.errors import BudgetError
 from prudent.metrics import Comparison, single_column_leaks
 from prudent.models import BuildContext, CandidateSpec, candidate_specs
 from prudent.models._guarded import GuardedModel
-from prudent.pipeline._budget import WALL_SLACK, Budget
 from prudent.pipeline._engine import (
+    Budget,
     CandidateRun,
     SkippedCandidate,
     cross_validate_candidate,
@@ -225,8 +225,8 @@ def fit_table(
     reporter: Reporter | None = None,
     ood_examples: pd.DataFrame | None = None,
     started: float | None = None,
-    cpu_started: float | None = None,
     runner: TaskRunner | None = None,
+    saves: bool = False,
 ) -> FitResult:
     """Fit prudent's whole pipeline on a table.
 
@@ -243,15 +243,13 @@ def fit_table(
         OOD detector and report its AUROC.
     started
         When the time limit began, on ``time.monotonic`` (default: now); the command line
-        passes its own start, which the budget's wall-clock guard counts from.
-    cpu_started
-        When the fit began, on ``time.process_time`` (default: now); ``prudent.fit`` passes
-        the moment it was called, so that reading the table counts. The budget counts the
-        fit's CPU time (see :class:`~prudent.pipeline.Budget`), except with ``runner``,
-        whose folds run elsewhere: then it counts wall time from ``started``.
+        passes its own start so that reading the file counts.
     runner
         Runs the folds of every family as independent tasks, e.g. on a Dask cluster
         (``prudent.scale.DaskRunner``); by default they run here, one after another.
+    saves
+        The caller saves the bundle and its report within the same limit (``prudent fit``
+        does): the budget keeps time for it.
 
     Returns
     -------
@@ -263,8 +261,8 @@ def fit_table(
         The table cannot be used (named column, class or value).
     """
     rep: Reporter = reporter if reporter is not None else QuietReporter()
+    run = _Run(spec, Budget(spec.time_limit, start=started, saves=saves), rep, runner)
     started = time.monotonic() if started is None else started
-    run = _Run(spec, _budget(spec, started, cpu_started, runner), rep, runner)
     table = _read(frame, run)
     families = _families(table.schema, spec)
     table, rows, runs, issues = _audited_baselines(table, families, run)
@@ -273,9 +271,6 @@ def fit_table(
         raise BudgetError("No model could be fitted within the time limit; raise --time-limit.")
     board, comparisons, base = _compared(runs, rows, run)
     trust = _trusted(table, rows, runs, comparisons, base, ood_examples, run)
-    slowed = run.budget.slowed_notice()
-    if slowed is not None:
-        rep.notice(slowed)
     return FitResult(
         spec=spec,
         schema=table.schema,
@@ -295,16 +290,6 @@ def fit_table(
         notices=list(getattr(rep, "notices", [])),
         seconds=time.monotonic() - started,
     )
-
-
-def _budget(
-    spec: FitSpec, started: float, cpu_started: float | None, runner: TaskRunner | None
-) -> Budget:
-    """The fit's budget: on this process's CPU time, or on the wall clock with a runner."""
-    if runner is not None:  # the folds run elsewhere: this process's CPU time says nothing
-        return Budget(spec.time_limit, clock=time.monotonic, start=started, wall_start=started)
-    slack = WALL_SLACK if spec.wall_guard else None
-    return Budget(spec.time_limit, start=cpu_started, wall_start=started, wall_slack=slack)
 
 
 @dataclass(frozen=True)
@@ -342,25 +327,12 @@ def _read(frame: pd.DataFrame, run: _Run) -> _Table:
 
 
 def _families(schema: Schema, spec: FitSpec) -> list[CandidateSpec]:
-    """The families that apply to the schema: the baselines, and the requested others.
-
-    Raises
-    ------
-    ConfigError
-        A requested family is unknown or does not apply to this table (named, with the
-        families that do).
-    """
-    specs = candidate_specs(schema)
-    wanted = spec.candidates
-    unknown = sorted(set(wanted or ()) - {s.name for s in specs})
-    if unknown:
-        here = ", ".join(s.name for s in specs if not s.baseline)
-        raise ConfigError(
-            f"Unknown candidate family {', '.join(map(repr, unknown))}: the families for "
-            f"this table are {here} (the text families need a text column); the baselines "
-            "always run."
-        )
-    return [s for s in specs if s.baseline or wanted is None or s.name in wanted]
+    """The families that apply to the schema: the baselines, and the requested others."""
+    return [
+        s
+        for s in candidate_specs(schema)
+        if s.baseline or spec.candidates is None or s.name in spec.candidates
+    ]
 
 
 def _training(table: _Table, seed: int) -> _Rows:

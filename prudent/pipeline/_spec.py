@@ -26,13 +26,7 @@ class FitSpec:
     seed
         Seed for every random choice.
     time_limit
-        Seconds the whole fit may take, final evaluation included, counted in CPU seconds of
-        the fit (see :class:`~prudent.pipeline.Budget`).
-    wall_guard
-        Count the wall clock instead once it runs ahead of the fit's CPU time by half the
-        limit (a much busier machine), so that the fit still ends near the limit; ``False``
-        counts CPU time only, so that a fit on a busy machine runs the same families as on
-        a quiet one, however long it takes.
+        Seconds the whole fit may take, final evaluation included.
     drop_suspect_labels
         Remove the rows the label audit flags before fitting the candidates.
     alpha
@@ -69,7 +63,6 @@ class FitSpec:
     n_folds: int = 5
     seed: int = 0
     time_limit: float = 120.0
-    wall_guard: bool = True
     drop_suspect_labels: bool = False
     alpha: float = 0.1
     mondrian: bool = False

@@ -12,7 +12,7 @@ from sklearn.dummy import DummyClassifier
 
 from prudent.data import ColumnSpec, Role, Schema, make_splits
 from prudent.models import BuildContext, CandidateSpec
-from prudent.pipeline._pilot import pilot_seconds
+from prudent.pipeline._engine import pilot_seconds
 
 
 class PausingClassifier(DummyClassifier):  # type: ignore[misc]
@@ -59,7 +59,7 @@ def test_a_fitted_family_is_charged_its_predictions_of_the_locked_test_rows() ->
     row is taken from the candidates' time as soon as it is fitted."""
     from prudent.models import candidate_specs
     from prudent.pipeline import FitSpec, QuietReporter
-    from prudent.pipeline._budget import Budget
+    from prudent.pipeline._engine import Budget
     from prudent.pipeline._pipeline import _candidate_ctx, _Rows, _Run
 
     rng = np.random.default_rng(0)
