@@ -31,6 +31,7 @@ from prudent.models._ood_detectors import (
     MaxProbabilityScore,
     RangeExcess,
     _Detector,
+    reference_rows,
 )
 
 __all__ = [
@@ -271,10 +272,9 @@ class OODDetector(BaseEstimator):  # type: ignore[misc]
                     self._input(n, Z_fit, P_fit, "_fit"), self._input(n, Z_val, P_val, "_val")
                 )
                 continue
-            fit_on = (self._input(n, Z_fit, P_fit, "_fit"),)
-            self.detectors_[n] = self._make(n).fit(
-                *fit_on, *((y_fit,) if n == "mahalanobis" else ())
-            )
+            X_fit = self._input(n, Z_fit, P_fit, "_fit")
+            y = y_fit if n == "mahalanobis" else None
+            self.detectors_[n] = self._make(n).fit(X_fit, y)
             val[n] = self.detectors_[n].unusualness(self._input(n, Z_val, P_val, "_val"))
         self.reference_ = {n: _reference(v) for n, v in val.items()}
         self.reference_["combined"] = _reference(self._combined(self._normalised(val)))
@@ -299,10 +299,7 @@ class OODDetector(BaseEstimator):  # type: ignore[misc]
             if issparse(Z_fit) or issparse(Z_val)
             else np.vstack([Z_fit, Z_val])
         )
-        rows = np.arange(n_fit + n_val)
-        if self.knn_rows is not None and len(rows) > max(self.knn_rows, 2):
-            rng = np.random.default_rng(self.random_state)
-            rows = np.sort(rng.choice(len(rows), max(self.knn_rows, 2), replace=False))
+        rows = reference_rows(n_fit + n_val, self.knn_rows, self.random_state)
         knn = KNNDistance(random_state=self.random_state).fit(pooled[rows])
         held = np.zeros(n_val, dtype=bool)
         held[rows[rows >= n_fit] - n_fit] = True

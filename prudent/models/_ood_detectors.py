@@ -22,7 +22,7 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import normalize as l2_normalize
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from prudent._typing import FloatArray
+from prudent._typing import FloatArray, IntArray
 from prudent.errors import ConfigError, DataError
 
 __all__ = [
@@ -119,6 +119,23 @@ class _Detector(BaseEstimator):  # type: ignore[misc]
         raise NotImplementedError
 
 
+def reference_rows(n: int, max_rows: int | None, random_state: int | None) -> IntArray:
+    """The rows a k-NN reference keeps: all ``n``, or ``max_rows`` (at least 2) drawn at
+    random, in order.
+
+    Examples
+    --------
+    >>> reference_rows(5, None, 0).tolist()
+    [0, 1, 2, 3, 4]
+    >>> len(reference_rows(100, 10, 0))
+    10
+    """
+    if max_rows is None or n <= max(max_rows, 2):
+        return np.arange(n)
+    rng = np.random.default_rng(random_state)
+    return np.sort(rng.choice(n, max(max_rows, 2), replace=False))
+
+
 class KNNDistance(_Detector):
     """Mean distance to the ``n_neighbors`` nearest training points.
 
@@ -171,9 +188,7 @@ class KNNDistance(_Detector):
             raise DataError(
                 f"KNNDistance needs at least 2 training rows, got n_samples={X.shape[0]}."
             )
-        if self.max_rows is not None and X.shape[0] > max(self.max_rows, 2):
-            rng = np.random.default_rng(self.random_state)
-            X = X[np.sort(rng.choice(X.shape[0], max(self.max_rows, 2), replace=False))]
+        X = X[reference_rows(X.shape[0], self.max_rows, self.random_state)]
         k = min(self.n_neighbors, X.shape[0] - 1)
         Xp = self._prep(X)
         self.reference_: FloatArray | None = None
