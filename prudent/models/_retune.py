@@ -1,7 +1,8 @@
 """Set a fitted model's decision thresholds again, from the evidence its fit kept.
 
-A fit sets the thresholds on held-out rows the calibrators and the OOD detector never saw,
-then measures them once on the locked test set. Both sets of rows leave compact evidence in
+A fit sets the thresholds on held-out rows the models and the OOD detector never saw (their
+out-of-fold probabilities, through the calibrators that ship), then measures them once on the
+locked test set. Both sets of rows leave compact evidence in
 the bundle's ``artifacts.npz``: per row the calibrated probabilities of the primary and the
 backup, the OOD score and the label (and, on the test rows, the first rule that matched).
 That is all the decision needs: :func:`retune_policy` runs the same search as the fit

@@ -205,12 +205,12 @@ def _ood(
 
 
 def _policy(
-    spec: FitSpec, Pc: ProbaMatrix, Bc: ProbaMatrix, y: EncodedLabels, b: IntArray, ood: _OOD
+    spec: FitSpec, P: ProbaMatrix, B: ProbaMatrix, y: EncodedLabels, ood: _OOD
 ) -> tuple[Any, dict[str, Any], FloatArray]:
     score = ood.b_score
     threshold = float(ood.detector.threshold_)
     policy, info = tune_policy(
-        spec, Pc[b], Bc[b], y[b], in_distribution=score < threshold, ood_threshold=threshold
+        spec, P, B, y, in_distribution=score < threshold, ood_threshold=threshold
     )
     return policy, info, score
 
@@ -284,7 +284,7 @@ def _guard(
             reporter.notice(f"Ensemble: {note}.")
         reporter.notice(f"Chosen model: {chosen['primary']} — {chosen['reason']}.")
         cal, Pc, calib = _calibrate(oof, y, spec.seed)
-        bcal, Bc, _ = _calibrate(runs[FALLBACK].oof_proba, y, spec.seed)
+        bcal, _, _ = _calibrate(runs[FALLBACK].oof_proba, y, spec.seed)
         advance()
         known = _known_ood(data, primary, cal)
         # the OOD reference and its threshold rows are capped: neighbour queries on every
@@ -297,7 +297,12 @@ def _guard(
         conformal = ConformalClassifier(
             method="lac", alpha=spec.alpha, mondrian=spec.mondrian, allow_empty=False
         ).fit(Pc[b], y[b])
-        policy, thresholds, b_score = _policy(spec, Pc, Bc, y, b_ood, ood)
+        # the thresholds are set on what the shipped model will say: the shipped calibrators
+        # on the held-out raw probabilities (a cross-fitted isotonic map has other steps than
+        # the one that ships, and a threshold on a step moved the review share on new rows)
+        P_pol = cal.predict_proba(oof[b_ood])
+        B_pol = bcal.predict_proba(runs[FALLBACK].oof_proba[b_ood])
+        policy, thresholds, b_score = _policy(spec, P_pol, B_pol, y[b_ood], ood)
         notice = _target_notice(spec, thresholds)
         if notice:
             reporter.notice(notice)
@@ -320,8 +325,8 @@ def _guard(
     evidence = {"oof": oof, "Pc": Pc, "b": b, "ood": ood}
     # what `Bundle.retune` needs to set the thresholds again: the rows they were set on
     evidence["policy"] = {
-        "policy_primary_calibrated": Pc[b_ood],
-        "policy_backup_calibrated": Bc[b_ood],
+        "policy_primary_calibrated": P_pol,
+        "policy_backup_calibrated": B_pol,
         "policy_ood_score": b_score,
         "policy_y": y[b_ood],
     }

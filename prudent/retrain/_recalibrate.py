@@ -124,11 +124,14 @@ def recalibrate_model(
     assert P is not None
     cal, Pc, calib = calibrate_cross_fitted(P, ys, random_state=spec.seed)
     new = copy.copy(model)
-    new.primary_calibrator, Bc = cal, None
-    B = _stack(old.backup, braw, len(old.y))
-    if B is not None:
-        new.backup_calibrator, Bc, _ = calibrate_cross_fitted(B, ys, random_state=spec.seed)
+    new.primary_calibrator = cal
     rows = np.r_[old.holdout, np.arange(len(old.y), len(ys))]
+    # the thresholds are set on what the new model will say (the calibrators that ship, on the
+    # raw probabilities), as the fit sets them: see prudent.pipeline._trust
+    B, B_pol = _stack(old.backup, braw, len(old.y)), None
+    if B is not None:
+        bcal, _, _ = calibrate_cross_fitted(B, ys, random_state=spec.seed)
+        new.backup_calibrator, B_pol = bcal, bcal.predict_proba(B[rows])
     new.conformal = ConformalClassifier(
         method="lac", alpha=spec.alpha, mondrian=spec.mondrian, allow_empty=False
     ).fit(Pc[rows], ys[rows])
@@ -138,7 +141,7 @@ def recalibrate_model(
         in_dist[len(old.y) :] = ~np.asarray(flags, dtype=bool)
         ood_threshold = float(model.ood.threshold_)
     new.policy, thresholds = tune_policy(
-        spec, Pc[rows], None if Bc is None else Bc[rows], ys[rows],
+        spec, cal.predict_proba(P[rows]), B_pol, ys[rows],
         in_distribution=in_dist[rows], ood_threshold=ood_threshold,
     )  # fmt: skip
     return new, {"calibration": calib | {"rows": len(ys)}, "thresholds": thresholds}

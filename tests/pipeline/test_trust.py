@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
+import pytest
 
 from prudent.pipeline import FitSpec, QuietReporter, fit_table
 
@@ -18,9 +21,14 @@ def _two_string_columns(n: int = 3000, seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame({"a": a, "b": b, "x": x, "y": y})
 
 
-def test_build_trust_sparse_one_hot_features_do_not_crash() -> None:
+@pytest.fixture(scope="module")
+def sparse_fit() -> Any:
     spec = FitSpec(target="y", time_limit=60.0, candidates=("lightgbm",))
-    result = fit_table(_two_string_columns(), spec, reporter=QuietReporter())
+    return fit_table(_two_string_columns(), spec, reporter=QuietReporter())
+
+
+def test_build_trust_sparse_one_hot_features_do_not_crash(sparse_fit: Any) -> None:
+    result = sparse_fit
     ood = result.trust.sections["ood"]
     assert 0.0 < ood["threshold"] < np.inf
     fpr = result.trust.sections["test"]["ood"]["test_fpr"]
@@ -31,6 +39,33 @@ def test_build_trust_sparse_one_hot_features_do_not_crash() -> None:
     X_test = result.test_frame.drop(columns=["__row__", "__label__"])
     again = -model.ood.score_samples(model.ood_features.transform(X_test), art["test_proba"])
     np.testing.assert_allclose(art["test_ood_score"], again)
+
+
+def test_thresholds_are_set_on_what_the_shipped_calibrator_says(sparse_fit: Any) -> None:
+    """The accept threshold is a quantile of the shipped model's confidences on held-out
+    rows: the calibrator that ships applied to their out-of-fold probabilities (not the
+    cross-fitted maps, whose steps lie elsewhere), so the review share of new rows is the
+    budget's."""
+    from prudent.models import decide
+
+    model, art = sparse_fit.model, sparse_fit.trust.artifacts
+    rows = art["holdout_rows"]
+    shipped = model.primary_calibrator.predict_proba(art["oof_primary_raw"][rows])
+    np.testing.assert_allclose(art["policy_primary_calibrated"], shipped)
+    backup = model.backup_calibrator.predict_proba(art["oof_logistic"][rows])
+    np.testing.assert_allclose(art["policy_backup_calibrated"], backup)
+    # on the locked test, the shipped policy sends at most the budget (15%) to review,
+    # within two standard errors
+    test = decide(
+        model.policy,
+        classes=[str(c) for c in model.classes],
+        primary_proba=art["test_proba"],
+        backup_proba=art["test_backup_proba"],
+        ood_score=art["test_ood_score"],
+    )
+    review = float(np.mean(test.kind == "review"))
+    n = len(art["y_test"])
+    assert review <= 0.15 + 2 * np.sqrt(0.15 * 0.85 / n)
 
 
 def test_leaderboard_warns_of_a_bug_only_for_families_that_ought_to_win() -> None:
