@@ -24,6 +24,7 @@ from typing import Any, Literal, Self
 from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from prudent._defaults import HOST, LOG_DB, MODEL_NAME, PORT, WORKERS
 from prudent.errors import ConfigError
 
 __all__ = ["Settings", "is_loopback"]
@@ -68,13 +69,13 @@ class Settings(BaseSettings):
 
     bundle: Path | None = None
     """The bundle directory to serve (written by ``prudent fit``)."""
-    host: str = "127.0.0.1"
+    host: str = HOST
     """The address to listen on; ``0.0.0.0`` exposes the service to the network."""
-    port: int = Field(8080, ge=1, le=65535)
+    port: int = Field(PORT, ge=1, le=65535)
     """The TCP port to listen on."""
-    workers: int = Field(1, ge=1, le=64)
+    workers: int = Field(WORKERS, ge=1, le=64)
     """Server processes; more than one needs PostgreSQL for the log to scale."""
-    log_db: str = "sqlite:///prudent-log.db"
+    log_db: str = LOG_DB
     """The prediction log: ``sqlite:///file.db`` (relative to the working folder) or
     ``postgresql://user@host/db``."""
     synchronous: Literal["FULL", "NORMAL"] = "FULL"
@@ -96,7 +97,7 @@ class Settings(BaseSettings):
     shadow_nice: int = Field(10, ge=0, le=19)
     """Niceness added to the shadow's process once it has loaded its bundle, so that the
     kernel gives the cores to the responses first (0 leaves its priority as the service's)."""
-    model_name: str = Field("prudent", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
+    model_name: str = Field(MODEL_NAME, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
     """The model's name in the Open Inference Protocol (``/v2/models/<name>``)."""
     tokens_file: Path | None = None
     """A YAML or JSON file of API tokens (name, SHA-256 of the token, roles, rate limit);

@@ -12,7 +12,6 @@ from rich.console import Console
 from rich.table import Table
 
 from prudent.cli._monitor_alerts import alerts_json, print_alerts, watch_alerts
-from prudent.config import Settings
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -142,6 +141,7 @@ def monitor(
     """Summarise the prediction log by window, with drift against the fit-time reference, and
     evaluate the alert rules (states kept in the log's database, one evaluator at a time)."""
     from prudent.bundle import load
+    from prudent.config import Settings
     from prudent.monitor import Reference, WindowSpec, load_rules
 
     spec = WindowSpec.parse(window)  # before the (slow) bundle load

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from prudent.cli._registry import By, Reason, who
-from prudent.config import Settings
 from prudent.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -64,6 +63,7 @@ def retrain_command(
     reason: Reason = "",
 ) -> None:
     """Fit a challenger on the training table and the labelled feedback (the champion's spec)."""
+    from prudent.config import Settings
     from prudent.pipeline import LoggingReporter
     from prudent.retrain import Registry, retrain
 
@@ -84,6 +84,7 @@ def recalibrate_command(
     reason: Reason = "",
 ) -> None:
     """Register the champion with a new calibrator and thresholds fitted on recent labels."""
+    from prudent.config import Settings
     from prudent.retrain import Registry, recalibrate
 
     started = time.monotonic()

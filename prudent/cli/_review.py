@@ -10,8 +10,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from prudent.config import Settings
-
 if TYPE_CHECKING:
     from prudent.feedback import LabelOutcome
     from prudent.store import FeedbackLog, ReviewCase, SqlPredictionLog
@@ -31,6 +29,7 @@ AsJson = Annotated[bool, Opt("--json", help="Print JSON for scripts.")]
 
 
 def _open(log_db: str | None) -> SqlPredictionLog:
+    from prudent.config import Settings
     from prudent.feedback import QueuePolicy
     from prudent.store import SqlPredictionLog
 

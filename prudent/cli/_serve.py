@@ -1,124 +1,34 @@
 """The service commands: ``prudent serve`` and ``prudent feedback``; ``token`` is in ``_token``.
 
-``register(app)`` adds them to the main Typer app. ``serve`` runs uvicorn; on SIGTERM the
-service stops being ready at once, requests already started finish, the prediction log is
-flushed and closed, and the process exits within ``shutdown_timeout_s`` (8 s by default). On
-SIGHUP one worker swaps in the bundle folder's current contents (as ``POST /admin/reload``);
-with ``--workers N`` uvicorn's supervisor replaces the workers one by one instead.
+``register(app)`` adds them to the main Typer app. ``serve`` runs uvicorn (``_server``, imported
+only then, like the settings' pydantic-settings: the help shows the defaults from
+:mod:`prudent._defaults`, so that no other command imports the server stack).
 """
 
 from __future__ import annotations
 
-import asyncio
-import copy
 import logging
 import logging.config
 import os
 import shutil
-import signal
-import socket
 import tempfile
-import threading
 from pathlib import Path
-from types import FrameType
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-import uvicorn
 from rich.console import Console
-from uvicorn.config import LOGGING_CONFIG
 
-from prudent.api import StartingApp
-from prudent.config import Settings, is_loopback
+from prudent import _defaults
 from prudent.errors import ConfigError, DataError, FeedbackError
 
 if TYPE_CHECKING:
+    from prudent.config import Settings
     from prudent.feedback import LabelOutcome
 
-__all__ = ["export_settings", "register", "run_app", "starting_app_from_env"]
+__all__ = ["export_settings", "register"]
 
 Opt = typer.Option
 logger = logging.getLogger("prudent.cli")
-
-
-class _DrainingServer(uvicorn.Server):
-    """uvicorn's server, telling the app to stop being ready as soon as a signal arrives, and
-    to reload its bundle on SIGHUP."""
-
-    def __init__(self, config: uvicorn.Config, on_exit: Any, on_hangup: Any) -> None:
-        super().__init__(config)
-        self._on_exit = on_exit
-        self._on_hangup = on_hangup
-
-    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        self._on_exit()
-        super().handle_exit(sig, frame)
-
-    async def serve(self, sockets: list[socket.socket] | None = None) -> None:
-        loop = asyncio.get_running_loop()
-        main = threading.current_thread() is threading.main_thread()
-        if main:
-            loop.add_signal_handler(signal.SIGHUP, self._on_hangup)
-        try:
-            await super().serve(sockets)
-        finally:
-            if main:
-                loop.remove_signal_handler(signal.SIGHUP)
-
-
-def run_app(app: Any, settings: Settings) -> None:
-    """Serve ``app`` with uvicorn in this process until SIGTERM or SIGINT.
-
-    The app stops being ready as soon as the signal arrives; requests already started get up to
-    ``settings.shutdown_timeout_s`` to finish; then the log is flushed and closed. SIGHUP
-    reloads the bundle.
-
-    Parameters
-    ----------
-    app
-        The ASGI app built by :func:`prudent.api.create_app`, or a :class:`StartingApp` that
-        builds it once listening.
-    settings
-        Host, port and shutdown timeout.
-
-    Raises
-    ------
-    PrudentError
-        When a ``StartingApp`` could not build the service (bad tokens file, …).
-    """
-    config = uvicorn.Config(
-        app,
-        host=settings.host,
-        port=settings.port,
-        lifespan="on",
-        timeout_graceful_shutdown=max(1, round(settings.shutdown_timeout_s)),
-        log_level="info",
-        log_config=_log_config(),
-    )
-    hooks = app if isinstance(app, StartingApp) else app.state.prudent
-    server = _DrainingServer(config, hooks.drain, hooks.reload_soon)
-    if isinstance(app, StartingApp):
-        app.on_failure = lambda: setattr(server, "should_exit", True)
-    server.run()
-    if isinstance(app, StartingApp) and app.error is not None:
-        raise app.error
-
-
-def _build(settings: Settings) -> Any:
-    from prudent.api import create_app
-
-    return create_app(settings)
-
-
-def starting_app_from_env() -> StartingApp:
-    """A :class:`StartingApp` building the service from ``PRUDENT_*`` (uvicorn ``--factory``).
-
-    Returns
-    -------
-    StartingApp
-        Live at once; the service takes over once built.
-    """
-    return StartingApp(lambda: _build(Settings.load()))
 
 
 def export_settings(settings: Settings) -> dict[str, str]:
@@ -126,6 +36,7 @@ def export_settings(settings: Settings) -> dict[str, str]:
 
     Examples
     --------
+    >>> from prudent.config import Settings
     >>> env = export_settings(Settings(bundle="model", port=9000))
     >>> env["PRUDENT_PORT"], env["PRUDENT_BUNDLE"]
     ('9000', 'model')
@@ -138,16 +49,10 @@ def export_settings(settings: Settings) -> dict[str, str]:
     return env
 
 
-def _log_config() -> dict[str, Any]:
-    """uvicorn's logging configuration plus prudent's loggers (applied in every worker)."""
-    config = copy.deepcopy(LOGGING_CONFIG)
-    config["loggers"]["prudent"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
-    return config
-
-
 def _default(field: str) -> str:
     """``[default: …]`` for help text, from the setting's default (escaped for rich markup)."""
-    return f"\\[default: {Settings.model_fields[field].default}; env PRUDENT_{field.upper()}]"
+    value = getattr(_defaults, field.upper())
+    return f"\\[default: {value}; env PRUDENT_{field.upper()}]"
 
 
 _LOG_DB = f"Prediction log URL. {_default('log_db')}"
@@ -208,6 +113,8 @@ def serve(
         bundle = follow_champion(registry)
     if bundle is None:
         raise ConfigError("Give the bundle folder to serve, or --registry DIR.")
+    from prudent.config import Settings
+
     settings = Settings.load(
         bundle=bundle,
         host=host,
@@ -219,7 +126,16 @@ def serve(
         no_auth=no_auth or None,
         shadow=shadow_path,
     )
-    logging.config.dictConfig(_log_config())
+    _run(settings, registry)
+
+
+def _run(settings: Settings, registry: Path | None) -> None:
+    """Start the service (uvicorn, one process or ``settings.workers``) until it is stopped."""
+    from prudent.api import StartingApp
+    from prudent.cli._server import build_service, log_config, run_app
+    from prudent.config import is_loopback
+
+    logging.config.dictConfig(log_config())
     if registry is not None and settings.burn_in_interval > 0:
         from prudent.cli._registry import watch_burn_in
 
@@ -227,27 +143,27 @@ def serve(
     if not is_loopback(settings.host):
         logger.warning("Listening on %s: the service is reachable from the network.", settings.host)
     if settings.workers == 1:
-        run_app(StartingApp(lambda: _build(settings)), settings)
+        run_app(StartingApp(lambda: build_service(settings)), settings)
         return
     if settings.log_db.startswith("sqlite"):
         logger.warning(
             "%d workers share one SQLite file; use PostgreSQL to scale writes.", settings.workers
         )
+    _run_workers(settings)
+
+
+def _run_workers(settings: Settings) -> None:
+    """uvicorn's supervisor over ``settings.workers`` processes, which share the metrics folder
+    (a temporary one unless given) and read their settings from the environment."""
+    from prudent.cli._server import run_workers
+
     folder = None
     if settings.prometheus_multiproc_dir is None:
         folder = tempfile.mkdtemp(prefix="prudent-metrics-")
         settings = settings.model_copy(update={"prometheus_multiproc_dir": Path(folder)})
     os.environ.update(export_settings(settings))
     try:
-        uvicorn.run(
-            "prudent.cli._serve:starting_app_from_env",
-            factory=True,
-            host=settings.host,
-            port=settings.port,
-            workers=settings.workers,
-            timeout_graceful_shutdown=max(1, round(settings.shutdown_timeout_s)),
-            log_config=_log_config(),
-        )
+        run_workers(settings)
     finally:
         if folder is not None:
             shutil.rmtree(folder, ignore_errors=True)
@@ -265,6 +181,7 @@ def feedback(
     each refused row and why; exits 1 when a row was refused (the others are stored).
     """
     from prudent.bundle import load
+    from prudent.config import Settings
     from prudent.data import read_table
     from prudent.feedback import ingest_labels, outcome_counts
     from prudent.store import SqlPredictionLog

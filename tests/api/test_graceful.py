@@ -23,7 +23,7 @@ SLOW_RUNNER = """
 import sys, time
 import prudent
 from prudent.api import create_app
-from prudent.cli._serve import run_app
+from prudent.cli._server import run_app
 from prudent.config import Settings
 
 settings = Settings.load()

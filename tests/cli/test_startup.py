@@ -1,6 +1,7 @@
 """``prudent predict`` start-up: predicting with a tabular bundle imports neither the fit
-(``prudent.pipeline``), ``sklearn.datasets``, nor torch or dask (which skops' estimator walk
-would pull in)."""
+(``prudent.pipeline``), ``sklearn.datasets``, torch or dask (which skops' estimator walk would
+pull in), nor the server stack (uvicorn, FastAPI, pydantic-settings, SQLAlchemy) or matplotlib.
+``prudent serve`` builds its service with skops imported the same way."""
 
 from __future__ import annotations
 
@@ -10,21 +11,24 @@ from pathlib import Path
 
 from prudent.data import load_example, read_table
 
-PROBE = """
+SERVER_STACK = ("uvicorn", "fastapi", "starlette", "pydantic_settings", "sqlalchemy", "matplotlib")
+HEAVY = ("torch", "dask", "prudent.pipeline", "sklearn.datasets", *SERVER_STACK)
+
+PROBE = f"""
 import sys
+HEAVY = {HEAVY!r}
 from prudent.cli import main
 sys.argv = ["prudent", "predict", *sys.argv[1:]]
 try:
     main()
 except SystemExit as exc:
     assert not exc.code, exc.code
-heavy = sorted(m for m in ("torch", "dask", "prudent.pipeline", "sklearn.datasets")
-               if m in sys.modules)
+heavy = sorted(m for m in HEAVY if m in sys.modules)
 print("heavy:", heavy)
 """
 
 
-def test_predicting_a_tabular_bundle_loads_no_fit_torch_or_dask(
+def test_predicting_a_tabular_bundle_loads_no_fit_torch_dask_or_server(
     numeric_dir: Path, tmp_path: Path
 ) -> None:
     rows = load_example("breast_cancer").drop(columns="target").head(1)
@@ -46,9 +50,43 @@ def test_the_command_line_itself_loads_no_model_library() -> None:
     probe = (
         "import sys; from prudent.cli import main; "
         "print(sorted(m for m in ('sklearn', 'skops', 'prudent.bundle', 'prudent.models') "
-        "if m in sys.modules))"
+        f"+ {SERVER_STACK!r} if m in sys.modules))"
     )
     assert _printed(probe) == "[]"
+
+
+def test_serve_help_shows_the_settings_defaults_without_the_server_stack() -> None:
+    """The help of ``prudent serve`` reads its defaults from ``prudent._defaults``, which
+    ``Settings`` takes its own from: shown without importing pydantic-settings or uvicorn."""
+    probe = (
+        "import sys; from typer.testing import CliRunner; from prudent.cli import app; "
+        "out = CliRunner().invoke(app, ['serve', '--help'], terminal_width=200).output; "
+        "print('default: 8080' in out, 'prudent-log.db' in out, "
+        f"[m for m in {SERVER_STACK!r} if m in sys.modules])"
+    )
+    assert _printed(probe) == "True True []"
+    from prudent import _defaults
+    from prudent.config import Settings
+
+    for name in ("host", "port", "workers", "log_db", "model_name"):
+        assert Settings.model_fields[name].default == getattr(_defaults, name.upper()), name
+
+
+def test_serve_builds_its_service_with_skops_imported_without_the_estimator_walk(
+    numeric_dir: Path, tmp_path: Path
+) -> None:
+    """``build_service`` (what ``prudent serve`` runs once listening) imports skops as
+    ``prudent predict`` does: the bundle loads without torch, dask or every scikit-learn
+    module (``sklearn.datasets``), and without matplotlib (the report's plots)."""
+    probe = (
+        "import sys; from prudent.cli._server import build_service; "
+        "from prudent.config import Settings; "
+        f"s = Settings(bundle=sys.argv[1], no_auth=True, log_db='sqlite:///{tmp_path}/l.db'); "
+        "app = build_service(s); from prudent.bundle import load; load(sys.argv[1]); "
+        "print(sorted(m for m in ('torch', 'dask', 'sklearn.datasets', 'matplotlib') "
+        "if m in sys.modules))"
+    )
+    assert _printed(probe, str(numeric_dir)) == "[]"
 
 
 def test_predict_start_spares_scipys_doc_rewriting_and_restores_it() -> None:
@@ -66,10 +104,11 @@ def test_predict_start_spares_scipys_doc_rewriting_and_restores_it() -> None:
     assert _printed(probe).split() == ["False", "True", "all_estimators"]
 
 
-def _printed(probe: str) -> str:
+def _printed(probe: str, *args: str) -> str:
     """What ``probe`` prints, run in a fresh interpreter (which must succeed)."""
     done = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=False
-    )
+        [sys.executable, "-c", probe, *args],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
