@@ -1,15 +1,19 @@
 """Predict speed (issue 8, Required 3) on a bundle the broad benchmark fitted.
 
 A ``ROWS``-row CSV (test.csv rows drawn with replacement, seed 0, target removed) goes through
-``prudent predict`` as a new process: CSV in, CSV out, process start included -> rows/s. In this
-process, on the same rows, the stages of that path are timed (interpreter start with the CLI
-imported, bundle load, CSV read, guarded predict, CSV write) and the guarded predict is compared
-with the shipped primary's own ``predict_proba`` on the validated rows, with its parts
-(``bench_trust._predict_cost``: validate, backup, OOD features, OOD score, the rest).
+``prudent predict`` as a new process: CSV in, CSV out, process start included -> rows/s. The
+stages of that path are timed in another fresh process (``benchmarks.cli_stages``: imports, as
+the command line pays them, bundle load, CSV read, guarded predict, CSV write), and in this
+process the guarded predict is compared with the shipped primary's own ``predict_proba`` on
+the validated rows, with its parts (``bench_trust._predict_cost``: validate, backup, OOD
+features, OOD score, the rest).
 """
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -18,20 +22,14 @@ import pandas as pd
 
 from benchmarks.bench_trust import _predict_cost
 from benchmarks.broad_data import Task
-from benchmarks.broad_run import cli
+from benchmarks.broad_run import ROOT, cli
 from prudent import Bundle
-from prudent.data import read_table, write_table
+from prudent.data import read_table
 
 __all__ = ["ROWS", "measure_rows", "measure_speed"]
 
 ROWS = 100_000
 REPEATS = 2
-
-
-def _timed(fn: Any) -> tuple[Any, float]:
-    t0 = time.perf_counter()
-    value = fn()
-    return value, time.perf_counter() - t0
 
 
 def _largest(seconds: dict[str, float], total: float, top: int = 3) -> list[str]:
@@ -45,6 +43,20 @@ def measure_speed(task: Task, bundle_dir: Path, work: Path) -> dict[str, Any]:
     return measure_rows(task.frame("test").drop(columns=task.target), bundle_dir, work)
 
 
+def cli_stages(bundle_dir: Path, source: Path, destination: Path) -> dict[str, float]:
+    """Wall seconds of each stage of ``prudent predict`` in a fresh process
+    (``benchmarks.cli_stages``), the process's own start and exit included."""
+    command = [sys.executable, "-m", "benchmarks.cli_stages"]
+    started = time.perf_counter()
+    done = subprocess.run(
+        [*command, str(bundle_dir), str(source), str(destination)],
+        check=True, capture_output=True, text=True, cwd=ROOT,
+    )  # fmt: skip
+    total = time.perf_counter() - started
+    stages = {k: v["wall_s"] for k, v in json.loads(done.stdout)["stages"].items()}
+    return {"process start and exit": round(total - sum(stages.values()), 3), **stages}
+
+
 def measure_rows(rows: pd.DataFrame, bundle_dir: Path, work: Path) -> dict[str, Any]:
     """:func:`measure_speed` on ``ROWS`` rows drawn from ``rows`` (with replacement, seed 0)."""
     big = rows.sample(n=ROWS, replace=True, random_state=0).reset_index(drop=True)
@@ -53,19 +65,9 @@ def measure_rows(rows: pd.DataFrame, bundle_dir: Path, work: Path) -> dict[str, 
     run = cli(["predict", str(bundle_dir), str(src), "--out", str(dst)], 900.0, work)
     if run["rc"] != 0:
         return {"error": f"prudent predict failed: {run['last_line']}", "cli": run}
-    start = cli(["--help"], 120.0, work)["seconds"]
-    bundle, load = _timed(lambda: Bundle.load(bundle_dir))
-    frame, read = _timed(lambda: read_table(src))
-    out, predict = _timed(lambda: bundle.predict(frame))
-    _, write = _timed(lambda: write_table(out, work / "speed_out_inproc.csv"))
+    stages = cli_stages(bundle_dir, src, work / "speed_out_stages.csv")
+    bundle, frame = Bundle.load(bundle_dir), read_table(src)
     cost = _predict_cost(bundle, frame, repeats=REPEATS)
-    stages = {
-        "process start + import": start,
-        "bundle load": load,
-        "read csv": read,
-        "guarded predict": predict,
-        "write csv": write,
-    }
     parts = {k: v for k, v in cost["seconds"].items() if k != "guarded"}
     return {
         "rows": ROWS,
