@@ -12,6 +12,7 @@ scikit-learn module; the command line does not).
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 import time
@@ -74,4 +75,5 @@ def main(argv: list[str]) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(main(sys.argv[1:])))
+    print(json.dumps(main(sys.argv[1:])), flush=True)
+    gc.freeze()  # as prudent.cli.main does before exiting: no collection over every object
