@@ -6,6 +6,7 @@ with a one-line reason; in CI (``PRUDENT_REQUIRE_<NAME>=1``) it fails instead.
 
 The serving tests' real bundles (:mod:`tests.serve._bundles`) are fitted once per
 session here, for every package that needs a fitted bundle and not a particular fit.
+The hooks that run the suite on two cores (pytest-xdist) are in :mod:`tests._xdist`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import os
 from pathlib import Path
 
 import pytest
+
+from tests._xdist import pytest_runtest_protocol, pytest_xdist_make_scheduler  # noqa: F401
 
 
 def require(name: str, available: bool, reason: str) -> None:

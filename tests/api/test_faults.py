@@ -36,6 +36,8 @@ from tests._postgres import create_database, postgres_url  # noqa: F401  (a fixt
 from tests.api._server import Server, free_port, start_server
 from tests.serve._bundles import input_rows
 
+pytestmark = pytest.mark.serial  # load, deadlines and CPU shares: alone under xdist
+
 CLIENTS = 3
 
 

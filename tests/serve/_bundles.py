@@ -17,6 +17,7 @@ import pandas as pd
 
 import prudent
 from prudent.errors import BundleError
+from tests._xdist import exclusive
 
 
 def example_frame(kind: str) -> tuple[pd.DataFrame, str]:
@@ -30,8 +31,15 @@ def example_frame(kind: str) -> tuple[pd.DataFrame, str]:
 
 
 def cached_bundle(kind: str, root: Path) -> Path:
-    """Return the folder of the ``kind`` test bundle under ``root``, fitting it if needed."""
-    path = root / kind
+    """Return the folder of the ``kind`` test bundle under ``root``, fitting it if needed.
+
+    A lock beside it makes a second test process (an xdist worker) wait for the first's fit.
+    """
+    with exclusive(root / f"{kind}.lock"):
+        return _cached(kind, root / kind)
+
+
+def _cached(kind: str, path: Path) -> Path:
     try:
         kept = prudent.load(path).manifest
         if not kept.get("training_values") or "train_rows.parquet" not in kept["files"]:
