@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import special
 from scipy.spatial.distance import jensenshannon
 
 from prudent._typing import FloatArray
@@ -125,7 +125,7 @@ def chi2_js(ref: CategoryReference, window: dict[str, int]) -> tuple[float, floa
     shares = table / table.sum(axis=1, keepdims=True)
     expected = table.sum(axis=0) * table.sum(axis=1, keepdims=True) / table.sum()
     statistic = float(((table - expected) ** 2 / expected).sum())
-    p = float(stats.chi2.sf(statistic, table.shape[1] - 1))
+    p = float(special.chdtrc(table.shape[1] - 1, statistic))  # stats.chi2.sf, sans overhead
     return statistic, p, float(jensenshannon(shares[0], shares[1], base=2))
 
 

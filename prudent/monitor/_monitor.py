@@ -110,7 +110,7 @@ class _Sample:
     @classmethod
     def of(cls, rows: Sequence[Sequence[Any]]) -> _Sample:
         """From ``(inputs as JSON text, confidence, OOD score)`` rows (None: NaN)."""
-        inputs, conf, ood = zip(*rows, strict=True) if rows else ((), (), ())
+        inputs, conf, ood = zip(*rows, strict=False) if rows else ((), (), ())
         return cls(list(inputs), np.array(conf, float), np.array(ood, float))
 
 
