@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import pickle
 import time
 import warnings
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -18,25 +19,29 @@ from prudent.data import Splits
 from prudent.models import BuildContext, CandidateSpec
 
 __all__ = [
-    "FINISH_SECONDS",
     "Budget",
     "CandidateRun",
     "SkippedCandidate",
     "cross_validate_candidate",
     "predict_proba_aligned",
+    "save_seconds",
     "trust_seconds",
 ]
 
 
-FINISH_SECONDS = 6.0
-"""The least time kept for saving and the report, whatever the limit: on 2 cores importing
-skops costs 2-2.5 s of CPU (it imports every scikit-learn estimator), importing matplotlib
-1 s, and the report's 12-13 figures 0.15-0.2 s each (2 s for a 16-class confusion matrix);
-under load, each took 20 s on 2 busy cores."""
+LOAD_CAP = 5.0
+"""The most wall seconds per CPU second a reserve measured in CPU seconds is scaled by."""
 
 
 class Budget:
     """Seconds left of a fit's time limit, with a reserve kept for the final stages.
+
+    The limit is wall time. The reserve for the stages after the search is kept in two
+    parts: a share of the limit for the trust stage (plus what each fitted family commits it
+    to, :meth:`charge`), and the save's. When the caller measured the save's cost on this
+    machine (``finish_cpu``, in CPU seconds, :meth:`charge_finish` adding each family's), it
+    and the trust stage's share are converted to wall seconds by the fit's own wall-to-CPU
+    ratio so far (:meth:`load`): on a busy machine every CPU second takes longer.
 
     Parameters
     ----------
@@ -45,22 +50,23 @@ class Budget:
     reserve_share
         Share of the limit kept for ensembling, calibration, OOD and the final test.
     finish_share
-        Share of the limit kept for saving the bundle and writing its report.
-    saves
-        The bundle and its report are saved within the limit (``prudent fit``): the share
-        kept for them is never less than :data:`FINISH_SECONDS`.
-    clock
-        Monotonic clock (injectable for tests).
+        Share of the limit kept for handing over the bundle when ``finish_cpu`` is not given.
+    finish_cpu
+        CPU seconds saving the bundle and its report will take, measured by the caller
+        (``prudent fit``); ``None``: the fit is not saved within the limit.
+    clock, cpu_clock
+        Monotonic wall clock and the process's CPU clock (injectable for tests).
     start
         When the limit started, on ``clock`` (default: now); the command line passes the
-        moment the command began, so reading the file and importing count too.
+        moment its process began, so starting Python, importing and reading count too.
 
     Examples
     --------
     >>> b = Budget(100.0, reserve_share=0.2, finish_share=0.15)
     >>> 64 < b.for_candidates() <= 65
     True
-    >>> 9 < Budget(20.0, saves=True).for_candidates() <= 10  # saving's fixed costs kept
+    >>> saved = Budget(20.0, finish_cpu=5.0, cpu_clock=lambda: 0.0)
+    >>> 10 < saved.for_candidates() <= 11  # 20 - 4 (the trust stage) - 5 (the save)
     True
     """
 
@@ -70,15 +76,52 @@ class Budget:
         *,
         reserve_share: float = 0.2,
         finish_share: float = 0.15,
-        saves: bool = False,
+        finish_cpu: float | None = None,
         clock: Any = time.monotonic,
+        cpu_clock: Any = time.process_time,
         start: float | None = None,
     ) -> None:
         self.seconds = seconds
-        self.finish = max(FINISH_SECONDS if saves else 1.0, finish_share * seconds)
-        self.reserve = max(2.0, reserve_share * seconds) + self.finish
-        self._clock = clock
+        self.finish_cpu = finish_cpu
+        self._finish_wall = max(1.0, finish_share * seconds)
+        self._trust_share = max(2.0, reserve_share * seconds)
+        self._charged = 0.0
+        self._clock, self._cpu_clock = clock, cpu_clock
         self._start = clock() if start is None else start
+        self._since = (clock(), cpu_clock())
+
+    @property
+    def reserve(self) -> float:
+        """Wall seconds kept for the trust stage: its share of the limit (in CPU seconds when
+        the save is measured, so scaled by :meth:`load` as the save's is) and the charges."""
+        share = self._trust_share
+        if self.finish_cpu is not None:
+            share *= self.load()
+        return share + self._charged
+
+    @property
+    def finish(self) -> float:
+        """Wall seconds kept for saving the bundle and its report."""
+        if self.finish_cpu is None:
+            return self._finish_wall
+        return self.finish_cpu * self.load()
+
+    def load(self) -> float:
+        """Wall seconds this fit has taken per CPU second so far (1 on an idle machine).
+
+        Examples
+        --------
+        >>> t = [0.0]
+        >>> b = Budget(60.0, clock=lambda: 3 * t[0], cpu_clock=lambda: t[0])
+        >>> t[0] = 2.0  # 6 s of wall time for 2 s of CPU: two other processes share the core
+        >>> b.load()
+        3.0
+        """
+        wall = self._clock() - self._since[0]
+        cpu = self._cpu_clock() - self._since[1]
+        if cpu < 0.5:  # too little measured yet
+            return 1.0
+        return float(min(max(wall / cpu, 1.0), LOAD_CAP))
 
     def elapsed(self) -> float:
         """Seconds since the fit started."""
@@ -89,8 +132,8 @@ class Budget:
         return self.seconds - self.elapsed()
 
     def for_candidates(self) -> float:
-        """Seconds left for candidate fitting (the reserve excluded)."""
-        return self.remaining() - self.reserve
+        """Seconds left for candidate fitting (the reserves excluded)."""
+        return self.remaining() - self.reserve - self.finish
 
     def for_trust(self) -> float:
         """Seconds left for the trust stage: what remains but the save's share.
@@ -114,7 +157,33 @@ class Budget:
         >>> 54 < b.for_candidates() <= 55
         True
         """
-        self.reserve += max(seconds, 0.0)
+        self._charged += max(seconds, 0.0)
+
+    def charge_finish(self, cpu_seconds: float) -> None:
+        """Keep ``cpu_seconds`` more for the save (a fitted family's, :func:`save_seconds`),
+        when the save is measured (``finish_cpu``); nothing otherwise."""
+        if self.finish_cpu is not None:
+            self.finish_cpu += max(cpu_seconds, 0.0)
+
+
+SAVE_SECONDS_PER_MB = 0.06
+"""CPU seconds skops takes to write a model, per MB of its pickle (measured: a 16 MB stacking
+ensemble of a forest, k-NN, LightGBM and logistic, 0.7 s; pickling it took 0.08 s)."""
+
+
+def save_seconds(model: Any) -> float:
+    """CPU seconds saving ``model`` with skops will take, from the size of its pickle.
+
+    Examples
+    --------
+    >>> save_seconds(list(range(10))) < 0.001
+    True
+    """
+    try:
+        size = len(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
+    except Exception:  # a model pickle cannot write: skops writes its own way; nothing known
+        return 0.0
+    return size / 1e6 * SAVE_SECONDS_PER_MB
 
 
 @dataclass
@@ -219,14 +288,60 @@ def _timed_fit(
     return min(times)
 
 
-def pilot_seconds(
+@dataclass(frozen=True)
+class Projection:
+    """A family's time on this data, from two pilot fits: a fixed cost and a cost per row.
+
+    Examples
+    --------
+    >>> p = Projection(fixed=0.1, per_row=0.001, rows=1000, fits=6.3)
+    >>> round(p.seconds(), 2)
+    8.66
+    >>> p.rows_within(p.seconds() / 2)  # half the time: the fixed cost stays
+    450
+    """
+
+    fixed: float
+    """Seconds of one fit that do not grow with its rows."""
+    per_row: float
+    """Seconds of one fit per training row."""
+    rows: int
+    """Training rows of each fit (a fold's, within the family's row limit)."""
+    fits: float
+    """Fits projected: the folds and the refit (counted as 1.3 folds)."""
+    sample: tuple[int, float] = (0, 0.0)
+    """The larger pilot sample's rows and seconds."""
+
+    PAD: ClassVar[float] = 1.25
+    """The projection is padded by 25%; each fold is checked against the budget as it ends."""
+
+    def seconds(self) -> float:
+        """Projected seconds of every fold and the refit."""
+        return self.PAD * (self.fixed + self.per_row * self.rows) * self.fits
+
+    def proportional(self) -> Projection:
+        """The projection of a cost proportional to the rows, from the larger pilot alone:
+        never below the line's when the fixed cost is real, and sound when a pause in the
+        smaller pilot's timing tilted the line flat (a baseline that took 10 s projected 2 s).
+        """
+        rows, seconds = self.sample
+        return replace(self, fixed=0.0, per_row=seconds / max(rows, 1))
+
+    def rows_within(self, seconds: float) -> int:
+        """The most training rows per fit whose projection stays within ``seconds``."""
+        per_fit = seconds / (self.PAD * self.fits) - self.fixed
+        if self.per_row <= 0:
+            return self.rows
+        return int(min(self.rows, max(per_fit, 0.0) / self.per_row + 1e-9))
+
+
+def pilot(
     spec: CandidateSpec, ctx: BuildContext, X: pd.DataFrame, y: EncodedLabels, splits: Splits
-) -> float:
+) -> Projection:
     """Fit on two small stratified samples and project the time of every fold plus the refit.
 
     The two timings give a fixed cost and a cost per row (a line through both points), so
-    the fixed start-up of a family is not multiplied by the rows; the projection is then
-    padded by 25%, and each fold is checked against the budget again as it ends.
+    the fixed start-up of a family is not multiplied by the rows.
     """
     fold_rows = len(splits.folds[0][0])
     limit = spec.row_limit(ctx)
@@ -235,16 +350,56 @@ def pilot_seconds(
     m = min(fold_rows // 2, max(100, fold_rows // 20))
     small = _subsample(np.arange(len(y)), y, m, ctx.seed)
     large = _subsample(np.arange(len(y)), y, 2 * m, ctx.seed + 1)
+    fits = splits.n_folds + 1.3
     if spec.cached_features:  # load the embedding model before timing: it happens once
         warm = _subsample(small, y, max(20, 2 * int(y.max()) + 2), ctx.seed)
         _fit(spec.build(ctx), X.iloc[warm], y[warm])
     t1 = _timed_fit(spec, ctx, X, y, small)
     if spec.cached_features:  # embedding dominates and happens once per row, then is cached
-        return 1.25 * t1 / max(len(small), 1) * len(y)
+        return Projection(0.0, t1 / max(len(small), 1) * len(y) / fits, 1, fits)
     t2 = _timed_fit(spec, ctx, X, y, large)
     per_row = max(t2 - t1, 0.0) / max(len(large) - len(small), 1)
     fixed = max(t1 - per_row * len(small), 0.0)
-    return 1.25 * (fixed + per_row * fold_rows) * (splits.n_folds + 1.3)
+    return Projection(fixed, per_row, fold_rows, fits, (len(large), t2))
+
+
+def pilot_seconds(
+    spec: CandidateSpec, ctx: BuildContext, X: pd.DataFrame, y: EncodedLabels, splits: Splits
+) -> float:
+    """The projected seconds of ``spec``'s folds and refit (see :func:`pilot`)."""
+    return pilot(spec, ctx, X, y, splits).seconds()
+
+
+BASELINE_SHARE = 0.5
+"""Share of the candidates' time left a baseline may take: it must run, so when its pilot
+projects more it is trained on a sub-sample that fits (the logistic baseline on 13k short
+texts in 6 classes took 22 s of a 25 s limit)."""
+BASELINE_FLOOR = 0.1
+"""Share of the whole limit a baseline may always take, however little is left (a late
+start on a busy machine must not cut a baseline that costs a second)."""
+MIN_BASELINE_ROWS = 500
+"""The fewest training rows a sub-sampled baseline keeps, whatever the time left."""
+
+
+def bounded_baseline(
+    spec: CandidateSpec,
+    ctx: BuildContext,
+    X: pd.DataFrame,
+    y: EncodedLabels,
+    splits: Splits,
+    budget: Budget,
+) -> CandidateSpec:
+    """``spec``, or ``spec`` on fewer rows when its pilot projects more than its share of the
+    time left (:data:`BASELINE_SHARE`, at least :data:`BASELINE_FLOOR` of the limit); a
+    sub-sampled family says so in its notes."""
+    if spec.max_rows is not None and spec.max_rows <= MIN_BASELINE_ROWS:
+        return spec
+    projected = pilot(spec, ctx, X, y, splits).proportional()
+    allowed = max(BASELINE_SHARE * budget.for_candidates(), BASELINE_FLOOR * budget.seconds)
+    if projected.seconds() <= allowed:
+        return spec
+    rows = max(MIN_BASELINE_ROWS, projected.rows_within(allowed))
+    return spec if rows >= projected.rows else replace(spec, max_rows=rows)
 
 
 def sample_notes(spec: CandidateSpec, ctx: BuildContext, n_rows: int) -> list[str]:

@@ -22,7 +22,7 @@ from prudent.data import (
     validate_frame,
     without_rows,
 )
-from prudent.errors import BudgetError
+from prudent.errors import BudgetError, ConfigError
 from prudent.metrics import Comparison, single_column_leaks
 from prudent.models import BuildContext, CandidateSpec, candidate_specs
 from prudent.models._guarded import GuardedModel
@@ -30,7 +30,9 @@ from prudent.pipeline._engine import (
     Budget,
     CandidateRun,
     SkippedCandidate,
+    bounded_baseline,
     cross_validate_candidate,
+    save_seconds,
     trust_seconds,
 )
 from prudent.pipeline._label_audit import audit_labels, audit_notice
@@ -105,6 +107,7 @@ def _cross_validate(
     skipped with the reason instead of ending the whole fit.
     """
     if spec.baseline:
+        spec = bounded_baseline(spec, ctx, X, y, splits, budget)
         return cross_validate_candidate(
             spec, ctx, X, y, splits, budget, must_run=True, advance=advance
         )
@@ -149,7 +152,7 @@ class _Run:
                 )
                 for run in done.values():
                     self._notes(run)
-                    self.budget.charge(trust_seconds(run, len(splits.test)))
+                    self._charge(run, splits)
                 runs.update(done)
             else:
                 skipped = self._one_by_one(specs, rows, splits, runs, advance)
@@ -180,9 +183,14 @@ class _Run:
                 continue
             runs[spec.name] = result
             self._notes(result)
-            # what it will cost the trust stage is taken now, before the next family's pilot
-            self.budget.charge(trust_seconds(result, len(splits.test)))
+            self._charge(result, splits)
         return skipped
+
+    def _charge(self, run: CandidateRun, splits: Splits) -> None:
+        """Take from the candidates' time, before the next family's pilot, what ``run``
+        commits the trust stage and the save to, were it chosen."""
+        self.budget.charge(trust_seconds(run, len(splits.test)))
+        self.budget.charge_finish(save_seconds(run.model))
 
     def _notes(self, run: CandidateRun) -> None:
         for note in run.notes:
@@ -226,7 +234,7 @@ def fit_table(
     ood_examples: pd.DataFrame | None = None,
     started: float | None = None,
     runner: TaskRunner | None = None,
-    saves: bool = False,
+    finish_cpu: float | None = None,
 ) -> FitResult:
     """Fit prudent's whole pipeline on a table.
 
@@ -247,9 +255,10 @@ def fit_table(
     runner
         Runs the folds of every family as independent tasks, e.g. on a Dask cluster
         (``prudent.scale.DaskRunner``); by default they run here, one after another.
-    saves
-        The caller saves the bundle and its report within the same limit (``prudent fit``
-        does): the budget keeps time for it.
+    finish_cpu
+        CPU seconds the caller will take to save the bundle and its report within the same
+        limit, as measured on this machine (``prudent fit`` does): the budget keeps them,
+        with each fitted family's share, scaled by the machine's load.
 
     Returns
     -------
@@ -261,7 +270,8 @@ def fit_table(
         The table cannot be used (named column, class or value).
     """
     rep: Reporter = reporter if reporter is not None else QuietReporter()
-    run = _Run(spec, Budget(spec.time_limit, start=started, saves=saves), rep, runner)
+    budget = Budget(spec.time_limit, start=started, finish_cpu=finish_cpu)
+    run = _Run(spec, budget, rep, runner)
     started = time.monotonic() if started is None else started
     table = _read(frame, run)
     families = _families(table.schema, spec)
@@ -327,12 +337,38 @@ def _read(frame: pd.DataFrame, run: _Run) -> _Table:
 
 
 def _families(schema: Schema, spec: FitSpec) -> list[CandidateSpec]:
-    """The families that apply to the schema: the baselines, and the requested others."""
-    return [
-        s
-        for s in candidate_specs(schema)
-        if s.baseline or spec.candidates is None or s.name in spec.candidates
-    ]
+    """The families that apply to the schema: the baselines, and the requested others.
+
+    Raises
+    ------
+    ConfigError
+        A requested name is no family's (a typo would otherwise fit the baselines alone).
+    """
+    specs = candidate_specs(schema)
+    if spec.candidates is not None:
+        unknown = sorted(set(spec.candidates) - set(FAMILY_NAMES) - {s.name for s in specs})
+        if unknown:
+            raise ConfigError(
+                f"Unknown candidate famil{'y' if len(unknown) == 1 else 'ies'} "
+                f"{', '.join(map(repr, unknown))}; choose among "
+                f"{', '.join(s.name for s in specs if not s.baseline)} (besides the baselines)."
+            )
+    return [s for s in specs if s.baseline or spec.candidates is None or s.name in spec.candidates]
+
+
+FAMILY_NAMES = (
+    "naive_bayes",
+    "linear_svm",
+    "embeddings_logistic",
+    "lightgbm",
+    "extra_trees",
+    "knn",
+    "mlp",
+    "lightgbm_shallow",
+    "lightgbm_random",
+)
+"""Every optional family's name, also those that do not apply to every table (text-only
+families, embeddings without the extra): naming one of them is not a typo."""
 
 
 def _training(table: _Table, seed: int) -> _Rows:

@@ -135,3 +135,23 @@ def test_drop_suspect_labels_removes_them_and_keeps_the_test_set(noisy) -> None:
         f"Removed {len(suspects)} training row(s) with suspect labels."
     )
     assert dropped.splits.notes[-1] in dropped.notices
+
+
+def test_an_unknown_candidate_name_is_refused_with_the_families_that_apply() -> None:
+    """``candidates=`` (``--candidates``) with a typo refuses the fit before any model, naming
+    the families; a family that exists but does not apply to the table is no typo."""
+    from prudent.data import infer_schema
+    from prudent.errors import ConfigError
+    from prudent.pipeline._pipeline import _families
+
+    frame = pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": ["a", "b", "a"]})
+    schema = infer_schema(frame, "y")
+    with pytest.raises(ConfigError, match=r"'lightgbn'.*lightgbm, extra_trees"):
+        _families(schema, FitSpec(target="y", candidates=("lightgbn",)))
+    names = [s.name for s in _families(schema, FitSpec(target="y", candidates=("naive_bayes",)))]
+    assert names == ["majority", "logistic"]
+    text = infer_schema(frame.assign(t=["a b", "c d", "e f"]), "y", text=["t"])
+    from prudent.models import candidate_specs
+    from prudent.pipeline._pipeline import FAMILY_NAMES
+
+    assert {s.name for s in candidate_specs(text) if not s.baseline} <= set(FAMILY_NAMES)

@@ -185,7 +185,7 @@ def test_the_trust_stage_leaves_stacking_out_when_the_budget_has_no_time_for_it(
         "forest": _run("forest", "trees", RandomForestClassifier(50, random_state=0), X, y),
     }
     now = [0.0]
-    budget = Budget(25.0, saves=True, clock=lambda: now[0])
+    budget = Budget(25.0, finish_cpu=6.0, clock=lambda: now[0], cpu_clock=lambda: 0.0)
     roomy = _primary(runs, "logistic", y, 0, budget)[2]
     assert "stacking" in roomy["options_log_loss"] and "notes" not in roomy
     now[0] = 25.0 - budget.finish  # the time left is the save's
