@@ -117,12 +117,12 @@ def load(path: str | Path) -> Bundle:
     return with_report(Bundle.load(path))
 
 
-REPORT_FIGURES = 17.0
+REPORT_FIGURES = 21.0
 """The save of a bundle, its report and the command's exit, in figures of the report
 (:func:`prudent.report.figure_seconds`, the process's first, which also loads the fonts):
 the report draws up to 13, each with its share of the page around it; the rest writes the
-manifest, the evidence files and a small model. Measured on 2 busy cores: 5.6-6.1 s of CPU
-after the fit for a first figure of 0.24-0.38 s."""
+manifest, the evidence files and a small model. Measured on 2 busy cores (load 4-14): 5.5-6.2
+s of CPU after the fit for a first figure of 0.24-0.39 s, 14 to 25 figures' worth."""
 
 
 def save_seconds() -> float:
