@@ -38,7 +38,7 @@ from prudent.models._thresholds import CostPolicy
 
 ObjArray = npt.NDArray[np.object_]
 
-__all__ = ["CascadePolicy", "decide"]
+__all__ = ["CascadePolicy", "backup_rows", "decide"]
 
 
 def _threshold(name: str, value: Any) -> float:
@@ -381,6 +381,47 @@ def _cascade(
     confidence = np.where(code == _BACKUP, s.b_conf if s.b_conf is not None else np.nan, s.p_conf)
     confidence = np.where(code <= _RULE_REVIEW, np.nan, confidence)
     return _decisions(code, label, confidence, _reasons(code, policy, s, names, cls))
+
+
+def backup_rows(
+    policy: CascadePolicy,
+    *,
+    primary_proba: npt.ArrayLike,
+    ood_score: npt.ArrayLike | None = None,
+    rule_matches: RuleMatches | None = None,
+) -> BoolArray:
+    """The rows whose decision reads the backup model's probabilities, on the normal path.
+
+    A row that a rule decides (or sends to review), that is out of distribution, or that the
+    primary answers, is decided without the backup; :func:`decide` reads the backup's
+    probabilities only for the others (backup answers, disagreement, low confidence), so a
+    caller may compute the backup for these rows alone and give any probabilities for the
+    rest: the decisions are the same.
+
+    Parameters
+    ----------
+    policy
+        The thresholds.
+    primary_proba, ood_score, rule_matches
+        As for :func:`decide`.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        One flag per row.
+
+    Examples
+    --------
+    >>> policy = CascadePolicy(0.9, ood_threshold=3.0)
+    >>> backup_rows(policy, primary_proba=[[0.95, 0.05], [0.6, 0.4], [0.5, 0.5]],
+    ...             ood_score=[0.1, 0.2, 7.5]).tolist()
+    [False, True, False]
+    """
+    p = np.asarray(primary_proba, dtype=float)
+    ood = None if ood_score is None else np.asarray(ood_score, dtype=float).reshape(-1)
+    s = _signals(policy, p, None, ood)
+    matched = np.zeros(len(p), bool) if rule_matches is None else np.asarray(rule_matches.matched)
+    return np.asarray(~(matched | s.is_ood | s.p_ok), dtype=bool)
 
 
 def _degraded(

@@ -9,6 +9,7 @@ decision function.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,14 +17,23 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from prudent._typing import FloatArray, Labels, ProbaMatrix
-from prudent.models._cascade import CascadePolicy, decide
+from prudent._typing import FloatArray, IntArray, Labels, ProbaMatrix
+from prudent.models._cascade import CascadePolicy, backup_rows, decide
 from prudent.models._decisions import Decisions
 from prudent.models._predictions import Predictions
-from prudent.models._shared_inputs import member_outputs, shared_groups
+from prudent.models._shared_inputs import (
+    SharedInputs,
+    pipeline_transform,
+    predict_proba,
+    shared_groups,
+    take_rows,
+)
 from prudent.models._training_values import TrainingValues
 
 __all__ = ["GuardedModel", "RawScores"]
+
+BackupOf = Callable[[IntArray | None], ProbaMatrix]
+"""The backup's uncalibrated probabilities for the given rows of a batch (None: all)."""
 
 _ACCEPT_ALL = CascadePolicy(accept_threshold=0.0)
 """The policy of a model fitted without one: every prediction accepted (rules still apply)."""
@@ -97,7 +107,7 @@ class GuardedModel:
         self.training_values = training_values
 
     def _raw(self, model: Any, X: pd.DataFrame) -> ProbaMatrix:
-        return self._full(model, np.asarray(model.predict_proba(X), dtype=np.float64))
+        return self._full(model, predict_proba(model, X))
 
     def _full(self, model: Any, raw: ProbaMatrix) -> ProbaMatrix:
         """``model``'s probabilities with a column for every class of the bundle."""
@@ -107,27 +117,32 @@ class GuardedModel:
             raw = full
         return raw
 
-    def _primary_and_backup(self, X: pd.DataFrame) -> tuple[ProbaMatrix, ProbaMatrix | None]:
-        """Both models' uncalibrated probabilities, each model run once: a backup that is
-        the primary or one of its ensemble's members shares its probabilities, and a backup
-        whose fitted preprocessing equals the primary's (or a member's) shares its transform
-        (:mod:`~prudent.models._shared_inputs`)."""
+    def _primary_and_backup(self, X: pd.DataFrame) -> tuple[ProbaMatrix, BackupOf | None]:
+        """The primary's uncalibrated probabilities, and the backup's for chosen rows.
+
+        Each model runs once: a backup that is the primary or one of its ensemble's members
+        takes its probabilities, and a backup whose fitted preprocessing equals the primary's
+        (or a member's) takes that transform of the batch
+        (:mod:`~prudent.models._shared_inputs`); the backup's own model runs only when asked,
+        on the rows asked for.
+        """
         if self.backup is None or self.backup is self.primary:
             raw = self._raw(self.primary, X)
-            return raw, None if self.backup is None else raw
+            return raw, None if self.backup is None else (lambda rows: take_rows(raw, rows))
         ensemble = hasattr(self.primary, "member_outputs")
         parts = list(self.primary.estimators_) if ensemble else [self.primary]
         at = next((i for i, m in enumerate(parts) if m is self.backup), len(parts))
         every = parts if at < len(parts) else [*parts, self.backup]
-        outputs = member_outputs(every, X, shared_groups(every))
-        raw = self.primary.combine(outputs[: len(parts)]) if ensemble else outputs[0]
-        return self._full(self.primary, np.asarray(raw, np.float64)), self._full(
-            self.backup, outputs[at]
-        )
+        shared = SharedInputs(every, X, shared_groups(every))
+        outputs = [shared.output(i) for i in range(len(parts))]
+        raw = self.primary.combine(outputs) if ensemble else outputs[0]
+        primary = self._full(self.primary, np.asarray(raw, np.float64))
+        if at < len(parts):
+            return primary, lambda rows: self._full(self.backup, take_rows(outputs[at], rows))
+        return primary, lambda rows: self._full(self.backup, shared.output(at, rows))
 
     def _proba(self, model: Any, calibrator: Any, X: pd.DataFrame) -> ProbaMatrix:
-        raw = self._raw(model, X)
-        return raw if calibrator is None else np.asarray(calibrator.predict_proba(raw))
+        return self._calibrated(calibrator, self._raw(model, X))
 
     def __getstate__(self) -> dict[str, Any]:
         """What is saved: a backup that is the primary or one of its members is saved once.
@@ -157,23 +172,48 @@ class GuardedModel:
 
     def scores(self, X: pd.DataFrame) -> RawScores:
         """Calibrated probabilities of both models and the OOD score for validated rows."""
-        raw, b_raw = self._primary_and_backup(X)
-        primary = raw
-        if self.primary_calibrator is not None:
-            primary = np.asarray(self.primary_calibrator.predict_proba(raw))
+        raw, backup_of = self._primary_and_backup(X)
+        primary = self._calibrated(self.primary_calibrator, raw)
         backup = None
-        if b_raw is not None:
-            cal = self.backup_calibrator
-            backup = b_raw if cal is None else np.asarray(cal.predict_proba(b_raw))
-        ood_score = None
-        if self.ood is not None and self.ood_features is not None:
-            ood_score = np.asarray(
-                -self.ood.score_samples(self.ood_features.transform(X), primary), dtype=np.float64
+        if backup_of is not None:
+            backup = self._calibrated(self.backup_calibrator, backup_of(None))
+        return RawScores(primary, backup, self._ood_score(X, primary), primary_raw=raw)
+
+    def _needed_scores(self, X: pd.DataFrame, matches: Any) -> RawScores:
+        """:meth:`scores`, the backup computed only for the rows whose decision reads it
+        (:func:`~prudent.models._cascade.backup_rows`); the other rows carry the primary's
+        probabilities in its place, which no decision reads."""
+        raw, backup_of = self._primary_and_backup(X)
+        primary = self._calibrated(self.primary_calibrator, raw)
+        ood_score = self._ood_score(X, primary)
+        backup = None
+        if backup_of is not None:
+            policy = self.policy if self.policy is not None else _ACCEPT_ALL
+            rows = np.flatnonzero(
+                backup_rows(
+                    policy, primary_proba=primary, ood_score=ood_score, rule_matches=matches
+                )
             )
-        return RawScores(primary=primary, backup=backup, ood_score=ood_score, primary_raw=raw)
+            backup = primary.copy()
+            if len(rows):
+                backup[rows] = self._calibrated(self.backup_calibrator, backup_of(rows))
+        return RawScores(primary, backup, ood_score, primary_raw=raw)
+
+    @staticmethod
+    def _calibrated(calibrator: Any, raw: ProbaMatrix) -> ProbaMatrix:
+        return raw if calibrator is None else np.asarray(calibrator.predict_proba(raw))
+
+    def _ood_score(self, X: pd.DataFrame, primary: ProbaMatrix) -> FloatArray | None:
+        if self.ood is None or self.ood_features is None:
+            return None
+        Z = pipeline_transform(self.ood_features, X)
+        return np.asarray(-self.ood.score_samples(Z, primary), dtype=np.float64)
 
     def predictions(self, X: pd.DataFrame, *, rules: Any = None) -> Predictions:
         """Predict and decide for rows already validated against the schema.
+
+        The backup model runs only on the rows whose decision reads it; the result is the
+        one :meth:`scores` and :meth:`decide_scores` give.
 
         Parameters
         ----------
@@ -190,7 +230,8 @@ class GuardedModel:
         rules = rules if rules is not None else self.rules
         if len(X) == 0:
             return self.no_predictions(0, "no rows")
-        return self.decide_scores(X, self.scores(X), rules=rules)
+        matches = _matches(rules, X)
+        return self._decided(X, self._needed_scores(X, matches), matches)
 
     def predict_frame(self, X: pd.DataFrame, *, rules: Any = None) -> pd.DataFrame:
         """:meth:`predictions` as the prediction table (``Predictions.to_frame``)."""
@@ -202,6 +243,9 @@ class GuardedModel:
 
     def decide_scores(self, X: pd.DataFrame, s: RawScores, *, rules: Any) -> Predictions:
         """The predictions for rows whose :meth:`scores` are already computed."""
+        return self._decided(X, s, _matches(rules, X))
+
+    def _decided(self, X: pd.DataFrame, s: RawScores, matches: Any) -> Predictions:
         conf = s.primary.max(axis=1)
         unknown = self.unknown_values(X)
         d = decide(
@@ -210,7 +254,7 @@ class GuardedModel:
             primary_proba=s.primary,
             backup_proba=s.backup,
             ood_score=s.ood_score,
-            rule_matches=_matches(rules, X),
+            rule_matches=matches,
             unknown_values=unknown,
         )
         ood_score = s.ood_score if s.ood_score is not None else np.full(len(X), np.nan)

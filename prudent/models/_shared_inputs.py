@@ -19,10 +19,19 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-from prudent._typing import FloatArray
+from prudent._typing import FloatArray, IntArray
+from prudent.models._fast_columns import fast_transform, transform_steps
 
-__all__ = ["member_outputs", "shared_groups"]
+__all__ = [
+    "SharedInputs",
+    "member_outputs",
+    "pipeline_transform",
+    "predict_proba",
+    "shared_groups",
+    "take_rows",
+]
 
 _KEYS: weakref.WeakKeyDictionary[Any, tuple[tuple[int, ...], bytes | None]] = (
     weakref.WeakKeyDictionary()
@@ -97,13 +106,31 @@ def shared_groups(members: Sequence[Any]) -> tuple[int, ...]:
 
 
 def _transform(est: Any, X: Any) -> Any:
-    for step in _steps(est) or ():
-        X = step.transform(X)
-    return X
+    return transform_steps(_steps(est) or [], X)
 
 
-def member_outputs(members: Sequence[Any], X: Any, groups: Sequence[int]) -> list[FloatArray]:
-    """Each member's ``predict_proba(X)`` (in its own class order), as float64.
+def predict_proba(est: Any, X: Any) -> FloatArray:
+    """``est.predict_proba(X)`` as float64; a pipeline's column transformer by the fast path.
+
+    A scikit-learn ``Pipeline`` predicts by transforming with each step and calling its last
+    step's ``predict_proba``, which is what is done here
+    (:func:`~prudent.models._fast_columns.fast_transform` for each step).
+    """
+    if _steps(est) is None:
+        return np.asarray(est.predict_proba(X), dtype=np.float64)
+    return np.asarray(est.steps[-1][1].predict_proba(_transform(est, X)), dtype=np.float64)
+
+
+def pipeline_transform(est: Any, X: Any) -> Any:
+    """``est.transform(X)`` for a fitted transformer or a pipeline of them, by the fast path."""
+    steps = getattr(est, "steps", None)
+    if not isinstance(steps, list):
+        return fast_transform(est, X)
+    return transform_steps([s for _, s in steps if s is not None and s != "passthrough"], X)
+
+
+class SharedInputs:
+    """Members' probabilities on a batch, each group's preprocessing run once, on demand.
 
     Parameters
     ----------
@@ -113,20 +140,43 @@ def member_outputs(members: Sequence[Any], X: Any, groups: Sequence[int]) -> lis
         The rows, in the form the members accept.
     groups
         :func:`shared_groups` of ``members``: members of one group transform ``X`` once.
+    """
+
+    def __init__(self, members: Sequence[Any], X: Any, groups: Sequence[int]) -> None:
+        self.members, self.X, self.groups = list(members), X, tuple(groups)
+        self._inputs: dict[int, Any] = {}
+
+    def output(self, i: int, rows: IntArray | None = None) -> FloatArray:
+        """Member ``i``'s ``predict_proba`` (in its own class order) on the batch's ``rows``
+        (all by default); a shared group's rows are taken from its transform of the batch."""
+        est, g = self.members[i], self.groups[i]
+        if self.groups.count(g) == 1:  # shares with nobody: the member's own path
+            return predict_proba(est, take_rows(self.X, rows))
+        if g not in self._inputs:
+            self._inputs[g] = _transform(self.members[g], self.X)
+        given = take_rows(self._inputs[g], rows)
+        return np.asarray(est.steps[-1][1].predict_proba(given), dtype=np.float64)
+
+
+def take_rows(X: Any, rows: IntArray | None) -> Any:
+    """``X``'s ``rows`` (a DataFrame's by position), or ``X`` for None."""
+    if rows is None:
+        return X
+    return X.iloc[rows] if isinstance(X, pd.DataFrame) else X[rows]
+
+
+def member_outputs(members: Sequence[Any], X: Any, groups: Sequence[int]) -> list[FloatArray]:
+    """Each member's ``predict_proba(X)`` (in its own class order), as float64.
+
+    Parameters
+    ----------
+    members, X, groups
+        As for :class:`SharedInputs`.
 
     Returns
     -------
     list of numpy.ndarray
         One probability matrix per member, equal to its own ``predict_proba``.
     """
-    inputs: dict[int, Any] = {}
-    out = []
-    for i, est in enumerate(members):
-        g = groups[i]
-        if groups.count(g) == 1:  # shares with nobody: the member's own path
-            out.append(np.asarray(est.predict_proba(X), dtype=np.float64))
-            continue
-        if g not in inputs:
-            inputs[g] = _transform(members[g], X)
-        out.append(np.asarray(est.steps[-1][1].predict_proba(inputs[g]), dtype=np.float64))
-    return out
+    shared = SharedInputs(members, X, groups)
+    return [shared.output(i) for i in range(len(members))]

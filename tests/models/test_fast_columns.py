@@ -1,0 +1,106 @@
+"""The fast path of fitted column transformers: scikit-learn's numbers, or scikit-learn's path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import sparse
+from sklearn.compose import ColumnTransformer, make_column_transformer
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+import prudent
+from prudent.data import infer_schema, validate_frame
+from prudent.models import _fast_columns
+from prudent.models._fast_columns import _PLANS, _same, fast_transform
+from prudent.models._features import make_preprocessor
+from tests.fixtures import mixed_frame
+from tests.serve._bundles import input_rows
+
+TABULAR = ["mean_radius", "mean_texture", "worst_area", "city", "member", "flag", "target"]
+
+
+@pytest.fixture(scope="module")
+def table() -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+    """The schema, training rows and other rows (unseen city, missing values) of a real table."""
+    frame = mixed_frame(400, seed=0, missing=0.1)[TABULAR]
+    schema = infer_schema(frame, "target")
+    train = validate_frame(frame.drop(columns="target"), schema)[0]
+    other = mixed_frame(60, seed=1, missing=0.3)[TABULAR].drop(columns="target")
+    other.loc[:4, "city"] = "marseille"  # never seen in training
+    return schema, train, validate_frame(other, schema)[0]
+
+
+@pytest.mark.parametrize("style", ["linear", "tree", "dense"])
+def test_fast_transform_equals_sklearn_for_each_style(table, style):
+    schema, train, other = table
+    ct = make_preprocessor(schema, style, n_rows=len(train)).fit(train)
+    for rows in (other.iloc[:1], other.iloc[4:5], other, train.iloc[:7]):
+        assert _same(fast_transform(ct, rows), ct.transform(rows))
+    assert _PLANS[ct] is not None  # the plan passed its check and is used
+
+
+def test_fast_transform_keeps_a_sparse_output_sparse(table):
+    _, train, other = table
+    ct = make_column_transformer(
+        (OneHotEncoder(handle_unknown="ignore"), ["city"]),
+        (StandardScaler(), ["mean_radius"]),
+        sparse_threshold=1.0,
+    ).fit(train)
+    got = fast_transform(ct, other)
+    assert sparse.issparse(got) and _same(got, ct.transform(other))
+    assert _PLANS[ct] is not None
+
+
+def test_fast_transform_leaves_text_to_sklearn():
+    frame = mixed_frame(200, seed=0)
+    schema = infer_schema(frame, "target")
+    X = validate_frame(frame.drop(columns="target"), schema)[0]
+    ct = make_preprocessor(schema, "linear", n_rows=len(X)).fit(X)
+    assert _same(fast_transform(ct, X.iloc[:3]), ct.transform(X.iloc[:3]))
+    assert _PLANS[ct] is None
+
+
+def test_fast_transform_refuses_a_plan_that_differs(table, monkeypatch):
+    _, train, other = table
+    off_by_one = {**_fast_columns._compilers(), StandardScaler: lambda step: lambda X: X + 1.0}
+    monkeypatch.setattr(_fast_columns, "_compilers", lambda: off_by_one)
+    ct = make_column_transformer((StandardScaler(), ["mean_radius"])).fit(train)
+    assert _same(fast_transform(ct, other), ct.transform(other))
+    assert _PLANS[ct] is None  # checked once against sklearn, and refused for good
+
+
+def test_fast_transform_lets_sklearn_name_a_missing_column(table):
+    _, train, other = table
+    ct = make_column_transformer((StandardScaler(), ["mean_radius"])).fit(train)
+    fast_transform(ct, other)
+    with pytest.raises(ValueError, match="mean_radius"):
+        fast_transform(ct, other.drop(columns="mean_radius"))
+
+
+def _column_transformers(model: Any) -> list[ColumnTransformer]:
+    parts = [model.primary, *getattr(model.primary, "estimators_", []), model.backup]
+    parts.append(model.ood_features)
+    found = []
+    for part in parts:
+        for _, step in getattr(part, "steps", []):
+            if isinstance(step, ColumnTransformer):
+                found.append(step)
+    return found
+
+
+def test_bundle_predictions_equal_with_and_without_the_fast_path(mixed_dir: Path):
+    bundle = prudent.load(mixed_dir)
+    rows = input_rows("mixed", 40, seed=3)
+    rows.loc[0, "petal_size"] = "huge"  # an unseen category
+    rows.loc[1, "sepal_width_(cm)"] = np.nan
+    fast = bundle.predict(rows)
+    cts = _column_transformers(bundle.model)
+    assert cts and all(_PLANS[ct] is not None for ct in cts)
+    for ct in cts:
+        _PLANS[ct] = None  # scikit-learn's own path
+    slow = bundle.predict(rows)
+    pd.testing.assert_frame_equal(fast, slow, check_exact=True)
