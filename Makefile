@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 QUICK := quickstart-out
+# both cores: whole test modules spread over two workers (tests/_xdist.py); XDIST= runs one process
+XDIST ?= -n 2
 
 .PHONY: quickstart test lint bench venv dev clean
 
@@ -32,7 +34,7 @@ quickstart: $(STAMP)
 	$(BIN)/prudent quickstart --out $(QUICK)
 
 test: $(DEVSTAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
 
 lint: $(DEVSTAMP)
 	$(BIN)/ruff check prudent tests benchmarks
