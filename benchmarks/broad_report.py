@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -160,12 +161,20 @@ def _accuracy(ok: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _share_se(r: dict[str, Any]) -> float:
+    """The standard error of the test's review share at the budget, for its test size."""
+    b = _review_budget(r)
+    return math.sqrt(b * (1 - b) / max(int(r["meta"]["n_test"]), 1))
+
+
 def _policy(ok: dict[str, Any]) -> dict[str, Any]:
     over = {
-        n: round(r["prudent"]["test"]["review_share"], 2)
+        n: round(r["prudent"]["test"]["review_share"], 3)
         for n, r in ok.items()
         if r["prudent"]["test"]["review_share"] > _review_budget(r)
     }
+    # the bundle promises the budget "kept within 2 standard errors" of a test sample's share
+    beyond = {n: s for n, s in over.items() if s > _review_budget(ok[n]) + 2 * _share_se(ok[n])}
     pairs = [p["kept"] for r in ok.values() for p in promises(r) if p["kept"] is not None]
     kept = sum(pairs)
     broken = {n: [p["name"] for p in promises(r) if p["kept"] is False] for n, r in ok.items()}
@@ -174,7 +183,9 @@ def _policy(ok: dict[str, Any]) -> dict[str, Any]:
     }
     return {
         "review_share_within_budget": _verdict(
-            not over, f"{len(ok) - len(over)}/{len(ok)} within; over: {over}"
+            not over,
+            f"{len(ok) - len(over)}/{len(ok)} within; over: {over}; "
+            f"over by more than 2 standard errors: {beyond}",
         ),
         "promises_kept_95pct": _verdict(
             bool(pairs) and kept >= 0.95 * len(pairs),
