@@ -4,13 +4,12 @@ from prudent.data._coerce import (
     ACCEPTS,
     MAX_MAGNITUDE,
     MISSING_WORDS,
-    InputColumns,
-    input_columns,
     is_missing_word,
     string_pattern,
     validate_frame,
 )
 from prudent.data._datasets import EXAMPLES, load_example
+from prudent.data._input_columns import InputColumns, input_columns
 from prudent.data._io import TableWriter, iter_table, read_table, table_format, write_table
 from prudent.data._names import split_names
 from prudent.data._schema import ColumnSpec, Role, Schema, infer_schema

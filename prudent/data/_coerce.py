@@ -30,14 +30,15 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from prudent._json import plain_scalar
+from prudent.data._input_columns import input_columns
 from prudent.data._schema import MISSING_WORDS, PLACEHOLDERS, Role, Schema
 from prudent.errors import FieldProblem, SchemaError
 
@@ -45,8 +46,6 @@ __all__ = [
     "ACCEPTS",
     "MAX_MAGNITUDE",
     "MISSING_WORDS",
-    "InputColumns",
-    "input_columns",
     "is_missing_word",
     "string_pattern",
     "validate_frame",
@@ -222,9 +221,17 @@ def _each(s: pd.Series, parse: Callable[[Any], Any], missing: Any) -> tuple[list
 def _each_value(
     s: pd.Series, parse: Callable[[Any], Any], missing: Any
 ) -> tuple[list[Any], Problems]:
+    return _read(list(s.index), s.tolist(), parse, missing)
+
+
+def _read(
+    labels: list[Any], values: list[Any], parse: Callable[[Any], Any], missing: Any
+) -> tuple[list[Any], Problems]:
+    """Parse ``values`` one by one (row ``labels`` name the bad ones); missing ones become
+    ``missing``."""
     out: list[Any] = []
     problems: Problems = []
-    for label, value in zip(s.index, s.tolist(), strict=True):
+    for label, value in zip(labels, values, strict=True):
         if _is_missing(value):
             out.append(missing)
             continue
@@ -298,92 +305,34 @@ def _coerce(role: Role, s: pd.Series) -> tuple[pd.Series, Problems]:
     return _strings(s)
 
 
-@dataclass(frozen=True)
-class InputColumns:
-    """How a table's columns meet the model's inputs.
-
-    Attributes
-    ----------
-    ignored
-        Columns that are not model inputs (the target, dropped columns, unknown ones).
-    unknown
-        Of those, the ones the schema does not know at all.
-    absent
-        Model inputs the table lacks (missing in every row).
-    """
-
-    ignored: tuple[str, ...]
-    unknown: tuple[str, ...]
-    absent: tuple[str, ...]
-
-    def notices(self) -> list[str]:
-        """One notice per unknown column ignored, and one for the inputs absent."""
-        out = [f"Column '{c}' is not in the model's schema: ignored." for c in self.unknown]
-        if self.absent:
-            out.append(
-                f"Column(s) {list(self.absent)} are absent: treated as missing in every row."
-            )
-        return out
+_SMALL_ROWS = 64
+"""Frames of at most this many rows (a served request) are read value by value: for them the
+per-column pandas work costs more than the values. Same values, dtypes and errors."""
 
 
-def input_columns(columns: Sequence[Any], schema: Schema, *, strict: bool = False) -> InputColumns:
-    """Compare a table's column names with the model's inputs.
+def _listed(role: Role, s: pd.Series) -> list[Any] | None:
+    """``s``'s values as :func:`_coerce` reads them, or None for a column only it reads
+    (dates, dtypes other than numpy's and pandas' strings)."""
+    dtype = s.dtype
+    if role is Role.datetime or not isinstance(dtype, np.dtype | pd.StringDtype):
+        return None
+    if dtype.kind in "iuf" and role in (Role.numeric, Role.boolean):
+        return list(s.to_numpy(dtype=np.float64).tolist())  # as _numbers reads them
+    return list(s.tolist()) if dtype.kind in "biufO" else None
 
-    Parameters
-    ----------
-    columns
-        The names received.
-    schema
-        The schema recorded at fit time.
-    strict
-        Refuse every column that is not a model input, instead of ignoring it.
 
-    Returns
-    -------
-    InputColumns
+_PARSERS = {Role.numeric: _number, Role.boolean: _boolean}
 
-    Raises
-    ------
-    SchemaError
-        Duplicated names; no model input at all; with ``strict``, a column that is not an input
-        (every one listed in ``problems``).
 
-    Examples
-    --------
-    >>> from prudent.data import ColumnSpec
-    >>> schema = Schema((ColumnSpec("age", Role.numeric, "float64"),), target="y")
-    >>> input_columns(["age", "y", "colour"], schema)
-    InputColumns(ignored=('y', 'colour'), unknown=('colour',), absent=())
-    """
-    names = [str(c) for c in columns]
-    dupes = sorted({c for c in names if names.count(c) > 1})
-    if dupes:
-        raise SchemaError(f"Duplicated column names {dupes}; rename them.", field=dupes[0])
-    features = schema.feature_names
-    known = {c.name for c in schema.columns} | {schema.target}
-    ignored = tuple(c for c in names if c not in set(features))
-    found = InputColumns(
-        ignored=ignored,
-        unknown=tuple(c for c in ignored if c not in known),
-        absent=tuple(c for c in features if c not in set(names)),
-    )
-    if len(found.absent) == len(features):
-        raise SchemaError(
-            f"None of the model's inputs is in the table: it expects {features}, and received "
-            f"{names}. Check that this is the right file or bundle.",
-            field=features[0],
-        )
-    if strict and ignored:
-        problems = tuple(
-            FieldProblem(c, "one of the model's inputs", "an extra field") for c in ignored
-        )
-        raise SchemaError(
-            f"Column(s) {list(ignored)} are not inputs of the model, which reads {features}; "
-            "remove them, or leave strict off to have them ignored.",
-            field=ignored[0],
-            problems=problems,
-        )
-    return found
+def _small_column(
+    role: Role, labels: list[Any], values: list[Any]
+) -> tuple[pd.Series | npt.NDArray[np.float64], Problems]:
+    """:func:`_coerce` of a small frame's column given as ``values`` (numbers as an array)."""
+    if role in (Role.numeric, Role.boolean):
+        numbers, problems = _read(labels, values, _PARSERS[role], math.nan)
+        return np.array(numbers, dtype=np.float64), problems
+    texts, _ = _read(labels, values, _as_text, None)
+    return pd.Series(texts, dtype=object), []  # object: a DataFrame would infer pandas' str
 
 
 def _sentence(name: str, role: Role, first: FieldProblem, n: int) -> str:
@@ -453,17 +402,23 @@ def validate_frame(
     ["Column 'z' is not in the model's schema: ignored."]
     """
     columns = input_columns(list(frame.columns), schema, strict=strict)
-    out: dict[str, pd.Series] = {}
+    small = len(frame) <= _SMALL_ROWS
+    labels = list(frame.index) if small else []
+    out: dict[str, pd.Series | npt.NDArray[Any]] = {}
     found: dict[str, Problems] = {}
     for spec in schema.features:
         if spec.name in columns.absent:
             s = pd.Series([None] * len(frame), index=frame.index, dtype=object)
         else:
             s = frame[spec.name]
-        coerced, problems = _coerce(spec.role, s)
+        values = _listed(spec.role, s) if small else None
+        if values is not None:
+            out[spec.name], problems = _small_column(spec.role, labels, values)
+        else:
+            coerced, problems = _coerce(spec.role, s)
+            out[spec.name] = coerced.reset_index(drop=True)
         if problems:
             found[spec.name] = problems
-        out[spec.name] = coerced.reset_index(drop=True)
     if found:
         raise _refuse(schema, found)
     return pd.DataFrame(out, index=pd.RangeIndex(len(frame))), columns.notices()

@@ -213,7 +213,7 @@ class TrainingValues:
 
     def _column(self, name: str, column: pd.Series) -> BoolArray | None:
         if name in self.numbers:
-            x = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+            x = _floats(column)
             lower, upper = self.limits(name)
             with np.errstate(invalid="ignore"):
                 return np.asarray((x < lower) | (x > upper), dtype=bool)
@@ -229,13 +229,16 @@ class TrainingValues:
     def _unseen(self, name: str, column: pd.Series) -> BoolArray:
         """Which given values of a categorical or boolean column training never held.
 
-        A column of strings (what validation gives) or of numbers is checked once per
+        A long column of strings (what validation gives) or of numbers is checked once per
         distinct value; other object columns value by value, since hashing would merge
-        ``1``, ``1.0`` and ``True``, whose texts differ.
+        ``1``, ``1.0`` and ``True``, whose texts differ; and a short one (a served request)
+        value by value too, cheaper than finding its distinct values.
         """
         values = column.to_numpy(dtype=object) if column.dtype == object else column.to_numpy()
         boolean = name in self.booleans
-        distinct = values.dtype != object or pd.api.types.infer_dtype(values) == "string"
+        distinct = len(values) > _FEW_ROWS and (
+            values.dtype != object or pd.api.types.infer_dtype(values) == "string"
+        )
         codes, uniques = pd.factorize(values) if distinct else (None, values)
         given = np.asarray(pd.notna(uniques), dtype=bool)
         keys = [_category(v, boolean) for v in uniques[given].tolist()]
@@ -291,6 +294,18 @@ class TrainingValues:
             "text": len(self.vocabularies),
             "unchecked": len(self.unchecked),
         }
+
+
+_FEW_ROWS = 64
+"""Up to this many rows, categories are checked value by value (see ``_unseen``)."""
+
+
+def _floats(column: pd.Series) -> FloatArray:
+    """``pd.to_numeric(column, errors="coerce")`` as floats; a float column (what validation
+    gives a number) as it is, without the conversion's work."""
+    if column.dtype == np.float64:
+        return np.asarray(column.to_numpy(), dtype=np.float64)
+    return pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
 
 
 def _number_summary(column: pd.Series) -> FloatArray:

@@ -87,24 +87,30 @@ class InputLimits:
                 "in one request; split it into smaller requests.",
                 "records",
             )
+        names = frame.columns.tolist()
         known = set(schema.feature_names)
-        for name in frame.columns:
+        for name in names:
             if name not in known:
                 raise SchemaError(
                     f"Column {name!r} is not an input of the model; it expects "
                     f"{schema.feature_names}. Remove it.",
                     field=str(name),
                 )
-        for name in frame.columns:
-            self._check_values(str(name), frame[name])
+        dtypes = frame.dtypes.tolist()
+        types = pd.api.types
+        texts = [
+            i for i, d in enumerate(dtypes) if types.is_object_dtype(d) or types.is_string_dtype(d)
+        ]
+        if texts:  # the values as one array: no pandas work per column
+            values = frame.to_numpy(dtype=object)
+            for i in texts:
+                self._check_texts(str(names[i]), values[:, i].tolist())
 
-    def _check_values(self, name: str, values: pd.Series) -> None:
-        if values.dtype == object or pd.api.types.is_string_dtype(values):
-            lengths = values.map(lambda v: len(v) if isinstance(v, str | bytes) else 0)
-            longest = int(lengths.max()) if len(lengths) else 0
-            if longest > self.max_string_chars:
-                raise limit_error(
-                    f"Column {name!r} holds a string of {longest} characters, but at most "
-                    f"{self.max_string_chars} are allowed; shorten it.",
-                    name,
-                )
+    def _check_texts(self, name: str, values: list[object]) -> None:
+        longest = max((len(v) for v in values if isinstance(v, str | bytes)), default=0)
+        if longest > self.max_string_chars:
+            raise limit_error(
+                f"Column {name!r} holds a string of {longest} characters, but at most "
+                f"{self.max_string_chars} are allowed; shorten it.",
+                name,
+            )

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from prudent.data import ColumnSpec, Role, Schema, infer_schema, string_pattern, validate_frame
+from prudent.data import _coerce as coerce
 from prudent.errors import SchemaError
 
 
@@ -350,3 +352,50 @@ def test_validate_frame_boolean_column_of_zeros_and_ones(mixed_schema: Schema) -
     assert validate_frame(frame, mixed_schema)[0]["member"].tolist()[:3] == [1.0, 0.0, 1.0]
     with pytest.raises(SchemaError, match=r"'member' should be boolean.*holds 2.0 \(row 1\)"):
         validate_frame(pd.DataFrame({"member": [1, 2, 0]}), mixed_schema)
+
+
+def _frames(mixed: pd.DataFrame) -> list[pd.DataFrame]:
+    """Small frames in every form a face gives: file dtypes, JSON objects, strings, gaps,
+    placeholders, pandas' own dtypes, absent columns, other row labels."""
+    rows = mixed.iloc[[3, 10, 57, 120, 199]]
+    texts = rows.astype(object).where(rows.notna(), None)
+    spelled = texts.astype(str).assign(member=["yes", "N", " 1 ", "?", "null"])
+    pandas_types = rows.astype({"flag": "boolean", "city": "category", "note": "string"})
+    return [
+        rows,
+        rows.reset_index(drop=True).head(1),
+        texts,
+        spelled,
+        pandas_types,
+        rows.drop(columns=["city", "signup"]),
+        rows.assign(mean_radius=rows["mean_radius"].round().astype("Int64")),
+        rows.assign(mean_radius=[1, 2, 3, 4, 5], member=[True, False, True, False, True]),
+        rows.set_axis(["a", "b", "c", "d", "e"]),
+        pd.DataFrame({"mean_radius": [np.nan], "member": [1.0], "city": [3.0]}),
+    ]
+
+
+def _refusal(frame: pd.DataFrame, schema: Schema) -> tuple[str, tuple[Any, ...]]:
+    with pytest.raises(SchemaError) as e:
+        validate_frame(frame, schema)
+    return str(e.value), e.value.problems
+
+
+def test_validate_frame_small_frames_read_value_by_value_as_columns_are(
+    mixed: pd.DataFrame, mixed_schema: Schema, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A small frame (a served request) is read without per-column pandas work: the same
+    values, dtypes and notices as the column path, and the same errors, all of them."""
+    bad = mixed.iloc[[5, 6, 7]].astype(object)
+    bad.iloc[0, bad.columns.get_loc("mean_radius")] = "twelve"
+    bad.iloc[1, bad.columns.get_loc("member")] = 2
+    bad.iloc[2, bad.columns.get_loc("mean_radius")] = np.inf
+    refused = [bad, pd.DataFrame({"member": [1, 2, 0]}), pd.DataFrame({"mean_radius": [1e300]})]
+    small = [validate_frame(f, mixed_schema) for f in _frames(mixed)]
+    errors = [_refusal(f, mixed_schema) for f in refused]
+    monkeypatch.setattr(coerce, "_SMALL_ROWS", -1)  # every frame by the column path
+    for frame, (X, notices) in zip(_frames(mixed), small, strict=True):
+        X_columns, notices_columns = validate_frame(frame, mixed_schema)
+        pd.testing.assert_frame_equal(X, X_columns, check_exact=True)
+        assert notices == notices_columns
+    assert errors == [_refusal(f, mixed_schema) for f in refused]

@@ -10,6 +10,7 @@ import pytest
 
 from prudent.data import infer_schema, validate_frame
 from prudent.models import CascadePolicy, TrainingValues, decide
+from prudent.models import _training_values as training_values
 from prudent.models._training_values import MARGIN
 from tests.fixtures import example, mixed_frame, reviews
 
@@ -129,3 +130,21 @@ def test_decide_names_the_unknown_values_and_changes_no_decision() -> None:
     assert noted.reason[1] == plain.reason[1]
     with pytest.raises(ValueError, match="unknown_values has 1 rows, but the decisions 2"):
         decide(CascadePolicy(0.9), classes=["a", "b"], primary_proba=P, unknown_values=[()])
+
+
+def test_short_batches_checked_value_by_value_as_long_ones_are(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A served request's few rows are checked value by value: the same columns flagged as
+    when each column is checked once per distinct value."""
+    frame = mixed_frame(300)
+    seen, _, test = _split(frame, "target", categorical=["city"])
+    rows = test.iloc[:12].copy()
+    rows.loc[0, "city"], rows.loc[1, "member"], rows.loc[2, "mean_radius"] = "berlin", 2.0, -5.0
+    rows.loc[3, "city"] = rows.loc[4, "member"] = None
+    mixed_types = rows.astype({"city": object}).assign(city=["lyon", 3, True, *rows["city"][3:]])
+    batches = [rows, rows.iloc[[0]], mixed_types]
+    few = [seen.columns(b).tolist() for b in batches]
+    monkeypatch.setattr(training_values, "_FEW_ROWS", -1)  # every column by distinct values
+    assert few == [seen.columns(b).tolist() for b in batches]
+    assert few[0][:3] == [("city",), (), ("mean_radius",)]  # 2.0 reads as true, a seen value

@@ -1,0 +1,104 @@
+"""How a table's columns meet the model's inputs: ignored, unknown and absent columns.
+
+:func:`~prudent.data.validate_frame` starts with :func:`input_columns`; the HTTP faces call it
+to drop and name the fields that are not inputs (``api/_inputs.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from prudent.data._schema import Schema
+from prudent.errors import FieldProblem, SchemaError
+
+__all__ = ["InputColumns", "input_columns"]
+
+
+@dataclass(frozen=True)
+class InputColumns:
+    """How a table's columns meet the model's inputs.
+
+    Attributes
+    ----------
+    ignored
+        Columns that are not model inputs (the target, dropped columns, unknown ones).
+    unknown
+        Of those, the ones the schema does not know at all.
+    absent
+        Model inputs the table lacks (missing in every row).
+    """
+
+    ignored: tuple[str, ...]
+    unknown: tuple[str, ...]
+    absent: tuple[str, ...]
+
+    def notices(self) -> list[str]:
+        """One notice per unknown column ignored, and one for the inputs absent."""
+        out = [f"Column '{c}' is not in the model's schema: ignored." for c in self.unknown]
+        if self.absent:
+            out.append(
+                f"Column(s) {list(self.absent)} are absent: treated as missing in every row."
+            )
+        return out
+
+
+def input_columns(columns: Sequence[Any], schema: Schema, *, strict: bool = False) -> InputColumns:
+    """Compare a table's column names with the model's inputs.
+
+    Parameters
+    ----------
+    columns
+        The names received.
+    schema
+        The schema recorded at fit time.
+    strict
+        Refuse every column that is not a model input, instead of ignoring it.
+
+    Returns
+    -------
+    InputColumns
+
+    Raises
+    ------
+    SchemaError
+        Duplicated names; no model input at all; with ``strict``, a column that is not an input
+        (every one listed in ``problems``).
+
+    Examples
+    --------
+    >>> from prudent.data import ColumnSpec, Role
+    >>> schema = Schema((ColumnSpec("age", Role.numeric, "float64"),), target="y")
+    >>> input_columns(["age", "y", "colour"], schema)
+    InputColumns(ignored=('y', 'colour'), unknown=('colour',), absent=())
+    """
+    names = [str(c) for c in columns]
+    dupes = sorted({c for c in names if names.count(c) > 1})
+    if dupes:
+        raise SchemaError(f"Duplicated column names {dupes}; rename them.", field=dupes[0])
+    features = schema.feature_names
+    known = {c.name for c in schema.columns} | {schema.target}
+    ignored = tuple(c for c in names if c not in set(features))
+    found = InputColumns(
+        ignored=ignored,
+        unknown=tuple(c for c in ignored if c not in known),
+        absent=tuple(c for c in features if c not in set(names)),
+    )
+    if len(found.absent) == len(features):
+        raise SchemaError(
+            f"None of the model's inputs is in the table: it expects {features}, and received "
+            f"{names}. Check that this is the right file or bundle.",
+            field=features[0],
+        )
+    if strict and ignored:
+        problems = tuple(
+            FieldProblem(c, "one of the model's inputs", "an extra field") for c in ignored
+        )
+        raise SchemaError(
+            f"Column(s) {list(ignored)} are not inputs of the model, which reads {features}; "
+            "remove them, or leave strict off to have them ignored.",
+            field=ignored[0],
+            problems=problems,
+        )
+    return found
