@@ -21,7 +21,7 @@ the floor alone flags noise on small ones.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,19 +30,25 @@ import pandas as pd
 from prudent._typing import FloatArray
 from prudent.data import Role
 from prudent.errors import ConfigError
+from prudent.monitor._drift_columns import Categories, Column, Numbers, columns_of, floats
 from prudent.monitor._drift_tests import (
     CategoryReference,
     NumberReference,
     TextReference,
-    category_counts,
     chi2_js,
     ks_w1,
-    text_numbers,
 )
 from prudent.monitor._figures import NotEnoughData
 from prudent.monitor._reference import Reference
 
-__all__ = ["DriftBaseline", "DriftOptions", "DriftReport", "SeriesDrift", "window_drift"]
+__all__ = [
+    "DriftBaseline",
+    "DriftOptions",
+    "DriftReport",
+    "SeriesDrift",
+    "window_drift",
+    "windows_drift",
+]
 
 
 @dataclass(frozen=True)
@@ -212,7 +218,7 @@ class DriftBaseline:
                 continue
             values = reference.features[spec.name]
             if spec.role is Role.numeric:
-                series[spec.name] = NumberReference.of(_floats(values))
+                series[spec.name] = NumberReference.of(floats(values))
             elif spec.role in (Role.categorical, Role.boolean):
                 series[spec.name] = CategoryReference.of(values.tolist())
             elif spec.role is Role.text:
@@ -226,10 +232,6 @@ class DriftBaseline:
         )
 
 
-def _floats(values: pd.Series) -> FloatArray:
-    return np.asarray(pd.to_numeric(values, errors="coerce"), dtype=float)
-
-
 def _numeric(
     name: str, ref: NumberReference, window: FloatArray, options: DriftOptions
 ) -> _Raw | None:
@@ -241,21 +243,19 @@ def _numeric(
 
 
 def _series(
-    baseline: DriftBaseline, window: pd.DataFrame, options: DriftOptions
+    columns: dict[str, Column], rows: slice, options: DriftOptions
 ) -> Iterator[_Raw | None]:
-    for name, ref in baseline.series.items():
-        if name not in window.columns:
-            continue
-        values = window[name]
-        if isinstance(ref, NumberReference):
-            yield _numeric(name, ref, _floats(values), options)
-        elif isinstance(ref, CategoryReference):
-            statistic, p, js = chi2_js(ref, category_counts(values.tolist()))
-            yield _Raw(name, "chi2", statistic, p, js, options.category_floor, len(values))
+    for name, column in columns.items():
+        if isinstance(column, Numbers):
+            yield _numeric(name, column.reference, column.values[rows], options)
+        elif isinstance(column, Categories):
+            statistic, p, js = chi2_js(column.reference, column.counts(rows))
+            n = len(column.codes[rows])
+            yield _Raw(name, "chi2", statistic, p, js, options.category_floor, n)
         else:
-            length, unseen = text_numbers(ref, values.tolist())
-            yield _numeric(f"{name} (length)", ref.length, length, options)
-            yield _numeric(f"{name} (unseen words)", ref.unseen, unseen, options)
+            ref = column.reference
+            yield _numeric(f"{name} (length)", ref.length, column.length[rows], options)
+            yield _numeric(f"{name} (unseen words)", ref.unseen, column.unseen[rows], options)
 
 
 def bh_adjusted(p_values: FloatArray) -> FloatArray:
@@ -345,9 +345,61 @@ def window_drift(
     if n < options.min_rows:
         return NotEnoughData(n, options.min_rows)
     base = reference if isinstance(reference, DriftBaseline) else DriftBaseline.of(reference)
-    raws = list(_series(base, features, options))
+    columns = columns_of(base.series, features)
+    return _report(base, columns, slice(0, n), (confidence, ood_score), options)
+
+
+def _report(
+    base: DriftBaseline,
+    columns: dict[str, Column],
+    rows: slice,
+    scores: tuple[FloatArray | None, FloatArray | None],
+    options: DriftOptions,
+) -> DriftReport:
+    confidence, ood_score = scores
+    raws = list(_series(columns, rows, options))
     if confidence is not None:
         raws.append(_numeric("confidence", base.confidence, confidence, options))
     if ood_score is not None and base.ood_score is not None:
         raws.append(_numeric("OOD score", base.ood_score, ood_score, options))
-    return DriftReport(n, _judge([r for r in raws if r is not None], options.fdr))
+    return DriftReport(
+        rows.stop - rows.start, _judge([r for r in raws if r is not None], options.fdr)
+    )
+
+
+def windows_drift(
+    baseline: DriftBaseline,
+    features: pd.DataFrame,
+    windows: Sequence[tuple[int, FloatArray | None, FloatArray | None]],
+    options: DriftOptions,
+) -> list[DriftReport | NotEnoughData]:
+    """Test consecutive windows whose input rows are stacked in ``features``, each as
+    :func:`window_drift` tests it alone (the same results), the columns prepared once.
+
+    Parameters
+    ----------
+    baseline
+        The prepared reference.
+    features
+        The windows' input rows, one after another, validated against the schema.
+    windows
+        Per window: its number of rows in ``features``, its confidences and OOD scores.
+    options
+        Minimum size, false discovery rate and effect floors.
+
+    Returns
+    -------
+    list of DriftReport or NotEnoughData
+        One per window, in order.
+    """
+    columns = columns_of(baseline.series, features)
+    reports: list[DriftReport | NotEnoughData] = []
+    start = 0
+    for n, confidence, ood_score in windows:
+        rows = slice(start, start + n)
+        start += n
+        if n < options.min_rows:
+            reports.append(NotEnoughData(n, options.min_rows))
+        else:
+            reports.append(_report(baseline, columns, rows, (confidence, ood_score), options))
+    return reports

@@ -30,6 +30,7 @@ __all__ = [
     "NumberReference",
     "TextReference",
     "category_counts",
+    "category_labels",
     "chi2_js",
     "ks_w1",
     "text_numbers",
@@ -70,8 +71,8 @@ def ks_w1(ref: NumberReference, window: FloatArray) -> tuple[float, float, float
     order = np.argsort(both, kind="stable")  # two sorted runs: one merge
     pooled = both[order]
     new = pooled[1:] != pooled[:-1]
-    last = np.flatnonzero(np.r_[new, True])  # the last of each run of equal values
-    run = np.r_[0, np.cumsum(new)]
+    last = np.flatnonzero(np.append(new, True))  # the last of each run of equal values
+    run = np.concatenate(([0], np.cumsum(new)))
     from_a = np.cumsum(order < a.size)[last]  # values of a up to there: its CDF, unnormalised
     gaps = np.abs(from_a[run] / a.size - (last + 1 - from_a)[run] / b.size)
     d = float(gaps.max())
@@ -93,14 +94,25 @@ class CategoryReference:
         return cls(category_counts(values))
 
 
-def category_counts(values: Sequence[object]) -> dict[str, int]:
-    """Count values as text, missing ones (None, NaN) as ``"(missing)"``, in name order."""
+def category_labels(values: Sequence[object]) -> list[str]:
+    """Return each value's category: its text, ``"(missing)"`` for a missing one (None, NaN).
+
+    Examples
+    --------
+    >>> category_labels(["a", None, 2.0, float("nan")])
+    ['a', '(missing)', '2.0', '(missing)']
+    """
     if all(v is None or type(v) is str for v in values):  # a validated column: no conversion
-        return dict(sorted(Counter(MISSING if v is None else str(v) for v in values).items()))
+        return [MISSING if v is None else str(v) for v in values]
     series = pd.Series(list(values), dtype=object)
     labels = series.astype(str).where(series.notna(), MISSING)
-    names, counts = np.unique(labels.to_numpy(dtype=str), return_counts=True)
-    return dict(zip(names.tolist(), counts.tolist(), strict=True))
+    text: list[str] = labels.to_numpy(dtype=str).tolist()
+    return text
+
+
+def category_counts(values: Sequence[object]) -> dict[str, int]:
+    """Count values by :func:`category_labels`, in name order."""
+    return dict(sorted(Counter(category_labels(values)).items()))
 
 
 def chi2_js(ref: CategoryReference, window: dict[str, int]) -> tuple[float, float, float]:

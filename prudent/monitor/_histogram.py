@@ -20,6 +20,7 @@ windows draw per bin, whose cost does not grow with the rows.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -106,13 +107,20 @@ class ConfidenceHistogram:
             return NotEnoughData(total, minimum)
         half = Z95 * math.sqrt(total * q * (1 - q))
         ranks = np.clip([q * total, q * total - half, q * total + half], 0, total)
-        point, low, high = (self._at_rank(r) for r in ranks)
+        cdf = self._cdf
+        at = np.minimum(np.searchsorted(cdf, ranks, side="left"), FINE_BINS - 1)
+        point, low, high = (self._at_rank(cdf, int(i), r) for i, r in zip(at, ranks, strict=True))
         return Estimate(point, low, high, total)
 
-    def _at_rank(self, rank: float) -> float:
-        cdf = np.cumsum(self.n)
-        i = int(np.searchsorted(cdf, rank, side="left"))
-        i = min(i, FINE_BINS - 1)
+    @functools.cached_property
+    def _cdf(self) -> FloatArray:
+        """Rows up to and including each bin (computed once: each quantile reads it)."""
+        cdf: FloatArray = np.cumsum(self.n)
+        return cdf
+
+    def _at_rank(self, cdf: FloatArray, i: int, rank: float) -> float:
+        """The confidence of ``rank`` (1-based, fractional), in bin ``i`` (its first bin whose
+        cumulative count reaches the rank)."""
         before = cdf[i - 1] if i > 0 else 0.0
         inside = (rank - before) / self.n[i] if self.n[i] > 0 else 0.0
         return float((i + min(max(inside, 0.0), 1.0)) / FINE_BINS)
@@ -157,10 +165,12 @@ def _poisson_1(uniform: FloatArray) -> IntArray:
     """Poisson(1) draws from uniforms through the CDF: three comparisons place 92% of them,
     a search the rest."""
     cdf = _POISSON_1_CDF
-    drawn: IntArray = (uniform >= cdf[0]).astype(np.int64) + (uniform >= cdf[1])
+    drawn: IntArray = (uniform >= cdf[0]).astype(np.int64)
+    drawn += uniform >= cdf[1]
     drawn += uniform >= cdf[2]
-    tail = uniform >= cdf[2]
-    drawn[tail] = np.searchsorted(cdf, uniform[tail], side="right")
+    flat, values = drawn.reshape(-1), uniform.reshape(-1)
+    tail = np.flatnonzero(values >= cdf[2])
+    flat[tail] = np.searchsorted(cdf, values[tail], side="right")
     return drawn
 
 

@@ -26,7 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from prudent._typing import FloatArray
 from prudent.data import validate_frame
 from prudent.errors import DataError, StoreError
-from prudent.monitor._drift import DriftBaseline, DriftOptions, DriftReport, window_drift
+from prudent.monitor._drift import DriftBaseline, DriftOptions, DriftReport, windows_drift
 from prudent.monitor._figures import NotEnoughData, check_minimum
 from prudent.monitor._histogram import ConfidenceHistogram
 from prudent.monitor._inputs import inputs_frame
@@ -136,22 +136,11 @@ def _drifts(
     """Test each window's sample; windows below the minimum are not read at all."""
     tested = [s if len(s.inputs) >= options.min_rows else _EMPTY for s in samples]
     features, notes = _validated(tested, baseline.reference)
-    start = 0
-    for sample in samples:
+    windows = [(len(s.inputs), s.confidence, s.ood_score) for s in tested]
+    reports = windows_drift(baseline, features, windows, options)
+    for sample, report in zip(samples, reports, strict=True):
         n = len(sample.inputs)
-        if n < options.min_rows:
-            yield NotEnoughData(n, options.min_rows), []
-            continue
-        frame = features.iloc[start : start + n]
-        start += n
-        report = window_drift(
-            baseline,
-            frame,
-            confidence=sample.confidence,
-            ood_score=sample.ood_score,
-            options=options,
-        )
-        yield report, notes
+        yield (NotEnoughData(n, options.min_rows), []) if n < options.min_rows else (report, notes)
 
 
 def _engine(url: str | Path) -> sa.Engine:
