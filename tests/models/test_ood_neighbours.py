@@ -1,0 +1,78 @@
+"""The k-NN search pruned by two-valued columns gives scikit-learn's neighbours, on real rows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.neighbors import NearestNeighbors
+from sklearn.preprocessing import StandardScaler
+
+from prudent.data import infer_schema, load_example, validate_frame
+from prudent.models._ood_detectors import KNNDistance
+from prudent.models._ood_neighbours import group_reference, pruned_sq_distances
+from prudent.models._ood_space import ood_feature_map
+from tests.fixtures import mixed_frame
+
+
+def _sklearn_sq(Q: np.ndarray, R: np.ndarray, k: int) -> np.ndarray:
+    return NearestNeighbors(n_neighbors=k).fit(R).kneighbors(Q)[0] ** 2
+
+
+@pytest.fixture(scope="module")
+def mixed() -> np.ndarray:
+    """The OOD feature space of a real table with numbers, categories and yes/no columns."""
+    frame = mixed_frame(569, seed=0).drop(columns=["note", "row_id", "signup"])
+    schema = infer_schema(frame, "target")
+    X = validate_frame(frame.drop(columns="target"), schema)[0]
+    return np.asarray(ood_feature_map(schema, X).transform(X), dtype=np.float64)
+
+
+@pytest.fixture(scope="module")
+def cancer() -> np.ndarray:
+    """Breast-cancer measurements (20 columns, in units a tenth of their spread) beside two
+    categories, one-hot: the diagnosis and the radius decile (rows sharing both lie near each
+    other, far from the others)."""
+    frame = load_example("breast_cancer")
+    numbers = StandardScaler().fit_transform(frame.iloc[:, :20]) * 0.1
+    decile = pd.qcut(frame["mean_radius"], 10, labels=False)
+    onehot = pd.get_dummies(pd.DataFrame({"d": frame["target"], "r": decile.astype(str)}))
+    return np.c_[numbers, onehot.to_numpy(dtype=np.float64)]
+
+
+def test_group_reference_groups_rows_by_their_two_valued_columns(mixed):
+    groups = group_reference(mixed)
+    assert groups is not None
+    assert sorted(np.concatenate(groups.rows).tolist()) == list(range(len(mixed)))
+    for g, rows in enumerate(groups.rows):
+        values = mixed[np.ix_(rows, groups.columns)]
+        assert np.all(values == np.where(groups.bits[g], groups.high, groups.low))
+    assert len(mixed) / len(groups.rows) >= 16
+
+
+def test_pruned_search_gives_sklearn_distances_even_for_values_never_seen(mixed):
+    """Forced to prune (``most=1``), whatever it saves; rows holding a value a two-valued
+    column never took (0.5) are searched against every reference row."""
+    R, Q = mixed[:400], mixed[400:].copy()
+    groups = group_reference(R)
+    Q[::7, groups.columns[0]] = 0.5
+    got = pruned_sq_distances(Q, R, 10, groups, most=1.0)
+    np.testing.assert_allclose(got, _sklearn_sq(Q, R, 10), rtol=1e-9, atol=1e-9)
+
+
+def test_pruned_search_gives_up_when_it_would_compare_most_pairs(mixed):
+    assert pruned_sq_distances(mixed, mixed, 10, group_reference(mixed), most=0.0) is None
+
+
+def test_knn_distance_batch_prunes_and_matches_sklearn(cancer):
+    """A batch of 2,500 rows near the real ones: each needs only its own categories' rows."""
+    rng = np.random.default_rng(0)
+    Q = cancer[rng.integers(0, len(cancer), 2500)]
+    Q[:, :20] += rng.normal(scale=0.01, size=(2500, 20))
+    assert pruned_sq_distances(Q, cancer, 10, group_reference(cancer)) is not None
+    det = KNNDistance(n_neighbors=10).fit(cancer)
+    nn = NearestNeighbors(n_neighbors=11).fit(cancer)
+    np.testing.assert_allclose(det.unusualness(Q), nn.kneighbors(Q)[0][:, :10].mean(1), atol=1e-7)
+    many = cancer[rng.integers(0, len(cancer), 2500)]  # rows of the reference: left out
+    left_out = nn.kneighbors(many)[0][:, 1:].mean(1)
+    np.testing.assert_allclose(det.unusualness_left_out(many), left_out, atol=1e-7)
