@@ -31,6 +31,7 @@ from prudent.models._ood_neighbours import (
 )
 
 __all__ = [
+    "BATCH_ROWS",
     "EnergyScore",
     "IsolationForestScore",
     "KNNDistance",
@@ -39,7 +40,7 @@ __all__ = [
     "RangeExcess",
 ]
 
-_BATCH = 2048
+BATCH_ROWS = 2048
 """From this many query rows on, a batch search (pruned by two-valued columns, or
 scikit-learn's parallel one: about 4x faster on 100k rows) beats the numpy blocks, whose lower
 set-up cost wins on small requests."""
@@ -270,7 +271,7 @@ class KNNDistance(_Detector):
         by the reference's two-valued columns, else scikit-learn's parallel search."""
         assert self.reference_ is not None
         d2: FloatArray | None
-        if X.shape[0] < _BATCH:
+        if X.shape[0] < BATCH_ROWS:
             d2 = smallest_sq_distances(X, self.reference_, self.reference_sq_, k)
         else:
             groups = group_reference(self.reference_)

@@ -24,13 +24,15 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
 
 from prudent._typing import FloatArray
 from prudent.data import Role, Schema
 from prudent.models._features import CappedSVD, fill_text, make_preprocessor
-from prudent.models._ood_detectors import KNNDistance
+from prudent.models._ood_detectors import BATCH_ROWS, KNNDistance
 
 __all__ = [
+    "AFFORDABLE_SECONDS",
     "DEFAULT_DETECTORS",
     "MAX_DENSE_FEATURES",
     "MIN_REFERENCE_ROWS",
@@ -46,6 +48,9 @@ MAX_DENSE_FEATURES = 256
 """Wider dense feature spaces are reduced by truncated SVD before the neighbour search."""
 MIN_REFERENCE_ROWS = 1000
 """The fewest reference rows the k-NN detector is cut to, whatever the time allowed."""
+AFFORDABLE_SECONDS = 1.5
+"""A k-NN reference whose whole search is projected under this much CPU is never cut: a few
+percent of a 60 s limit (about a second on a quiet core)."""
 
 
 def affordable_reference(
@@ -56,9 +61,14 @@ def affordable_reference(
 
     A neighbour search by brute force (sparse text rows, wide one-hot rows) costs about the
     reference rows times the query rows: ``pilot`` rows of ``Z`` are scored against all of
-    it and the reference is cut in proportion when the projection exceeds ``seconds``, to
-    no fewer than :data:`MIN_REFERENCE_ROWS`. A tree index on narrow rows answers so fast
-    that the pilot keeps every row.
+    it (repeated to a batch when the queries make one: the batch search is what they take),
+    their CPU time per row on one thread is projected to ``n_queries`` rows, and the
+    reference is cut in proportion when the projection exceeds ``seconds``, to no fewer than
+    :data:`MIN_REFERENCE_ROWS`. CPU time, not wall: on a loaded machine the wall time of a
+    few hundred rows swings several-fold and would cut the reference on a whim (and one
+    thread, as threads waiting on a busy machine burn CPU too). A whole search projected
+    under :data:`AFFORDABLE_SECONDS` is kept whatever ``seconds`` says: so small a cost does
+    not threaten the time limit, while a cut reference costs detection.
 
     Parameters
     ----------
@@ -83,20 +93,24 @@ def affordable_reference(
     --------
     >>> import numpy as np
     >>> Z = np.random.default_rng(0).normal(size=(3000, 40))
-    >>> affordable_reference(Z, n_queries=1000, seconds=1e6)
+    >>> affordable_reference(Z, n_queries=1000, seconds=0.0)
     3000
-    >>> affordable_reference(Z, n_queries=10**6, seconds=0.0)
+    >>> affordable_reference(Z, n_queries=10**8, seconds=0.0)
     1000
     """
     n = int(Z.shape[0])
     if n <= MIN_REFERENCE_ROWS:
         return n
-    rows = np.random.default_rng(seed).choice(n, min(pilot, n), replace=False)
+    rows = np.sort(np.random.default_rng(seed).choice(n, min(pilot, n), replace=False))
     detector = KNNDistance().fit(Z)
-    t0 = time.monotonic()
-    detector.unusualness(Z[np.sort(rows)])
-    projected = (time.monotonic() - t0) / len(rows) * n_queries
-    if projected <= seconds:
+    if detector.index_ is None and n_queries >= BATCH_ROWS:
+        # a batch takes the batch search, several times cheaper a row than a few rows' blocks
+        rows = np.resize(rows, BATCH_ROWS)
+    with threadpool_limits(1):  # one thread's CPU: what spinning threads add is not work
+        t0 = time.process_time()
+        detector.unusualness(Z[rows])
+        projected = (time.process_time() - t0) / len(rows) * n_queries
+    if projected <= max(seconds, AFFORDABLE_SECONDS):
         return n
     return max(MIN_REFERENCE_ROWS, int(n * max(seconds, 0.0) / projected))
 

@@ -318,7 +318,7 @@ def test_knn_distance_wide_rows_match_sklearn_neighbours():
     ref = NearestNeighbors(n_neighbors=7).fit(Z[:1200])
     np.testing.assert_allclose(det.unusualness(Z[1200:]), ref.kneighbors(Z[1200:])[0].mean(1))
     np.testing.assert_allclose(det.unusualness(), ref.kneighbors()[0].mean(1), atol=1e-9)
-    many = rng.normal(size=(2500, 45)) * 0.3  # a batch past _BATCH takes the parallel search
+    many = rng.normal(size=(2500, 45)) * 0.3  # a batch past BATCH_ROWS takes the parallel search
     np.testing.assert_allclose(det.unusualness(many), ref.kneighbors(many)[0].mean(1))
 
 
