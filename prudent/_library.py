@@ -130,7 +130,7 @@ def save_seconds() -> float:
 
     Imports what the save needs (skops, matplotlib), so that their cost counts as the fit's
     own time, then times one figure of the report (:data:`REPORT_FIGURES` of them project
-    the save; each fitted family adds its model's, ``pipeline.save_seconds``).
+    the save; each fitted family adds its model's, ``pipeline._budget.save_seconds``).
     """
     from prudent._compat import import_skops_io
 
@@ -152,7 +152,6 @@ def fit(
     reporter: Reporter | None = None,
     started: float | None = None,
     runner: TaskRunner | None = None,
-    saves: bool = False,
     **options: Any,
 ) -> Bundle:
     """Fit prudent's whole pipeline on a table and return an in-memory bundle.
@@ -181,13 +180,14 @@ def fit(
         Where notices and progress go instead (the command line passes its own).
     started
         When the time limit began, on ``time.monotonic`` (default: now); ``prudent fit``
-        passes its own start, so that importing and reading count.
+        passes its own start, so that importing and reading count. Only the wall guard
+        reads it: the decisions are planned in CPU seconds of the fit, with the same
+        reserves on both faces (a fixed start-up, the save measured here, whether or not
+        the bundle is saved), so the same data, options and seed run the same families
+        from here and from ``prudent fit`` (see "The time limit" in ``docs/guide/fit.md``).
     runner
         Runs the cross-validation folds as tasks elsewhere, e.g. on a Dask cluster:
         ``prudent.scale.DaskRunner(client)`` (the data must fit in one machine's memory).
-    saves
-        The bundle and its report will be saved within the same time limit (``prudent fit``
-        passes ``True``): the fit measures what that will take here and keeps it.
     **options
         Any field of :class:`FitSpec` (``time_limit``, ``text``, ``seed``, …); column lists
         take a list or a comma-separated string, ``costs`` a matrix or ``'0,1;10,0'``.
@@ -229,6 +229,6 @@ def fit(
             ood_examples=ood,
             started=started,
             runner=runner,
-            finish_cpu=save_seconds() if saves else None,
+            finish_cpu=save_seconds(),  # saved or not: both faces keep the same reserves
         )
     return with_report(Bundle.from_fit(result))

@@ -107,11 +107,21 @@ def fit(
         Opt(
             "--candidates",
             metavar="NAME",
-            help=f"Try only these model families, besides the baselines {COLS}.",
+            help=f"Try only these model families, besides the baselines {COLS}: lightgbm, "
+            "extra_trees, knn, mlp, lightgbm_shallow, lightgbm_random; with a text column "
+            "also naive_bayes, linear_svm, embeddings_logistic.",
         ),
     ] = None,
     encoding: Annotated[str, Opt(help="Text encoding of CSV files, e.g. latin-1.")] = "utf-8",
     time_limit: Annotated[float, Opt(help="Seconds for the whole fit.")] = 120.0,
+    wall_guard: Annotated[
+        bool,
+        Opt(
+            help="Let the wall clock cut the fit's plan (made in CPU seconds of the fit) when "
+            "the machine runs slower than planned, with a notice; --no-wall-guard: the plan "
+            "alone decides, the same families however busy the machine."
+        ),
+    ] = True,
     test_size: Annotated[float, Opt(help="Share of rows locked for the final test.")] = 0.2,
     folds: Annotated[int, Opt(help="Cross-validation folds.")] = 5,
     seed: Annotated[int, Opt(help="Random seed.")] = 0,
@@ -175,6 +185,7 @@ def fit(
             n_folds=folds,
             seed=seed,
             time_limit=time_limit,
+            wall_guard=wall_guard,
             drop_suspect_labels=drop_suspect_labels,
             alpha=alpha,
             mondrian=mondrian,
@@ -191,7 +202,6 @@ def fit(
             reporter=reporter,
             started=started,
             runner=runner,
-            saves=True,
         )
     bundle.save(out, overwrite=True)
     results = _console(stderr=False)  # results on stdout; progress and notices on stderr

@@ -216,6 +216,7 @@ def _stacking_rows(
     if cost.seconds(n) <= options.seconds:
         return None, ()
     rows = cost.rows_within(options.seconds)
+    rows = 1 << (rows.bit_length() - 1) if rows > 0 else 0  # a power of 2: same in reruns
     projected = f"stacking on all {n} rows projects {cost.seconds(n):.0f}s"
     if rows < min(MIN_STACKING_ROWS, n):
         return 0, (f"stacking not tried: {projected}, {options.seconds:.0f}s allowed",)

@@ -1,6 +1,7 @@
 """Orchestration of a fit: the spec, the reporter seam, and the pipeline that ties the layers."""
 
-from prudent.pipeline._engine import Budget, CandidateRun, SkippedCandidate
+from prudent.pipeline._budget import Budget
+from prudent.pipeline._engine import CandidateRun, SkippedCandidate
 from prudent.pipeline._parallel import TaskRunner
 from prudent.pipeline._pipeline import FitResult, fit_table
 from prudent.pipeline._reporter import (

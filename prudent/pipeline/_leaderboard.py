@@ -171,6 +171,9 @@ def leaderboard(
             "predict_seconds_per_1k": round(run.predict_seconds_per_1k, 4),
             "notes": list(run.notes),
         }
+        for key in ("projected_seconds", "cv_seconds"):  # CPU seconds, when measured here
+            if getattr(run, key) is not None:
+                row[key] = round(getattr(run, key), 3)
         if name in comparisons:
             c = comparisons[name]
             row["vs_baseline"] = {

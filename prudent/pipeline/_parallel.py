@@ -21,17 +21,17 @@ from threadpoolctl import threadpool_limits
 from prudent._typing import EncodedLabels
 from prudent.data import Splits
 from prudent.models import BuildContext, CandidateSpec
+from prudent.pipeline._budget import Budget
 from prudent.pipeline._engine import (
-    Budget,
     CandidateRun,
     SkippedCandidate,
     finish_run,
     fit_fold,
     floor_skip,
-    pilot_seconds,
     refit,
     sample_notes,
 )
+from prudent.pipeline._pilot import pilot_seconds
 
 __all__ = ["TaskFailed", "TaskRunner", "cross_validate_all", "failure_reason"]
 
@@ -174,5 +174,7 @@ def cross_validate_all(
             oof[val_rows] = proba
         model, seconds = mine[-1]
         runs[spec.name] = finish_run(spec, oof, model, seconds, X, sample_notes(spec, ctx, len(y)))
+        projected = timed.get(spec.name)
+        runs[spec.name].projected_seconds = projected if isinstance(projected, float) else None
     order = [s.name for s in specs]
     return runs, sorted(skipped, key=lambda s: order.index(s.name))

@@ -26,18 +26,17 @@ from prudent.errors import BudgetError, ConfigError
 from prudent.metrics import Comparison, single_column_leaks
 from prudent.models import BuildContext, CandidateSpec, candidate_specs
 from prudent.models._guarded import GuardedModel
+from prudent.pipeline._budget import Budget, save_seconds
 from prudent.pipeline._engine import (
-    Budget,
     CandidateRun,
     SkippedCandidate,
-    bounded_baseline,
     cross_validate_candidate,
-    save_seconds,
     trust_seconds,
 )
 from prudent.pipeline._label_audit import audit_labels, audit_notice
 from prudent.pipeline._leaderboard import leaderboard
 from prudent.pipeline._parallel import TaskRunner, cross_validate_all, failure_reason
+from prudent.pipeline._pilot import bounded_baseline
 from prudent.pipeline._reporter import QuietReporter, Reporter
 from prudent.pipeline._spec import FitSpec
 from prudent.pipeline._trust import TrustResult, build_trust
@@ -256,9 +255,9 @@ def fit_table(
         Runs the folds of every family as independent tasks, e.g. on a Dask cluster
         (``prudent.scale.DaskRunner``); by default they run here, one after another.
     finish_cpu
-        CPU seconds the caller will take to save the bundle and its report within the same
-        limit, as measured on this machine (``prudent fit`` does): the budget keeps them,
-        with each fitted family's share, scaled by the machine's load.
+        CPU seconds saving the bundle and its report takes on this machine, as measured by
+        the caller (``prudent.fit`` does, whether or not it is saved): the budget keeps
+        them, with each fitted family's share; ``None``: a share of the limit.
 
     Returns
     -------
@@ -270,7 +269,13 @@ def fit_table(
         The table cannot be used (named column, class or value).
     """
     rep: Reporter = reporter if reporter is not None else QuietReporter()
-    budget = Budget(spec.time_limit, start=started, finish_cpu=finish_cpu)
+    budget = Budget(
+        spec.time_limit,
+        start=started,
+        finish_cpu=finish_cpu,
+        plan=runner is None,  # folds run elsewhere do not show on this process's CPU clock
+        wall_guard=spec.wall_guard,
+    )
     run = _Run(spec, budget, rep, runner)
     started = time.monotonic() if started is None else started
     table = _read(frame, run)
@@ -281,6 +286,8 @@ def fit_table(
         raise BudgetError("No model could be fitted within the time limit; raise --time-limit.")
     board, comparisons, base = _compared(runs, rows, run)
     trust = _trusted(table, rows, runs, comparisons, base, ood_examples, run)
+    if budget.wall_notice() is not None:
+        rep.notice(str(budget.wall_notice()))
     return FitResult(
         spec=spec,
         schema=table.schema,

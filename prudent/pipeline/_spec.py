@@ -52,6 +52,10 @@ class FitSpec:
     ood_over_rules
         Send out-of-distribution rows to review even when a rule matches them (by default
         the rule decides and its reason says the row was out of distribution).
+    wall_guard
+        Let the wall clock cut the fit's plan when the machine runs slower than planned
+        (with a notice); ``False``: the plan, made in CPU seconds of the fit, alone decides
+        which families run, however busy the machine and however long the fit then takes.
     """
 
     target: str
@@ -74,6 +78,7 @@ class FitSpec:
     costs: tuple[tuple[float, ...], ...] | None = None
     review_cost: float | None = None
     ood_over_rules: bool = False
+    wall_guard: bool = True
     candidates: tuple[str, ...] | None = field(default=None)
     """Restrict the candidate families to these names (baselines always run)."""
 

@@ -31,7 +31,8 @@ from prudent.models._ood_space import affordable_reference, ood_detectors, ood_f
 from prudent.models._rules import RuleSet
 from prudent.models._selection import FALLBACK, choose_primary
 from prudent.models._training_values import TrainingValues
-from prudent.pipeline._engine import Budget, CandidateRun, predict_proba_aligned
+from prudent.pipeline._budget import Budget
+from prudent.pipeline._engine import CandidateRun, predict_proba_aligned
 from prudent.pipeline._promises import measure_promises
 from prudent.pipeline._reporter import Reporter
 from prudent.pipeline._spec import FitSpec

@@ -174,7 +174,7 @@ def test_the_trust_stage_leaves_stacking_out_when_the_budget_has_no_time_for_it(
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.linear_model import LogisticRegression
 
-    from prudent.pipeline._engine import Budget
+    from prudent.pipeline._budget import STARTUP_SECONDS, Budget
     from prudent.pipeline._trust import _primary
 
     rng = np.random.default_rng(0)
@@ -184,11 +184,11 @@ def test_the_trust_stage_leaves_stacking_out_when_the_budget_has_no_time_for_it(
         "logistic": _run("logistic", "linear", LogisticRegression(max_iter=500), X, y, True),
         "forest": _run("forest", "trees", RandomForestClassifier(50, random_state=0), X, y),
     }
-    now = [0.0]
-    budget = Budget(25.0, finish_cpu=6.0, clock=lambda: now[0], cpu_clock=lambda: 0.0)
+    cpu = [0.0]
+    budget = Budget(25.0, finish_cpu=6.0, clock=lambda: 0.0, cpu_clock=lambda: cpu[0])
     roomy = _primary(runs, "logistic", y, 0, budget)[2]
     assert "stacking" in roomy["options_log_loss"] and "notes" not in roomy
-    now[0] = 25.0 - budget.finish  # the time left is the save's
+    cpu[0] = 25.0 - STARTUP_SECONDS - budget.finish  # the CPU time left is the save's
     spent = _primary(runs, "logistic", y, 0, budget)[2]
     assert "stacking" not in spent["options_log_loss"]
     assert spent["notes"] == ["stacking not tried: no time left for it"]

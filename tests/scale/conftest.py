@@ -158,7 +158,7 @@ def local_fit(tmp_path_factory: pytest.TempPathFactory) -> LocalFit:
 
 
 def _board(bundle: prudent.Bundle) -> list[dict[str, Any]]:
-    timing = {"fit_seconds", "predict_seconds_per_1k"}
+    timing = {"fit_seconds", "predict_seconds_per_1k", "cv_seconds", "projected_seconds"}
     return [{k: v for k, v in r.items() if k not in timing} for r in bundle.manifest["leaderboard"]]
 
 

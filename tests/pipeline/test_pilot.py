@@ -1,0 +1,92 @@
+"""The pilot fit that projects a family's CPU time: robust to a pause in one of its timings,
+and a baseline projected past its share trains on fewer rows."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+from sklearn.dummy import DummyClassifier
+
+from prudent.data import ColumnSpec, Role, Schema, make_splits
+from prudent.models import BuildContext, CandidateSpec
+from prudent.pipeline._budget import Budget
+from prudent.pipeline._pilot import MIN_BASELINE_ROWS, bounded_baseline, pilot_seconds
+
+
+def _busy(seconds: float) -> None:
+    """Spend ``seconds`` of this process's CPU time (the budget's clock)."""
+    started = time.process_time()
+    while time.process_time() - started < seconds:
+        pass
+
+
+class PausingClassifier(DummyClassifier):  # type: ignore[misc]
+    """A classifier that fits in microseconds, except the fits listed in ``pause_at`` (counted
+    across instances), which first spend 0.1 s of CPU: a garbage collection, say."""
+
+    calls: ClassVar[int] = 0
+    pause_at: ClassVar[set[int]] = set()
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> PausingClassifier:
+        PausingClassifier.calls += 1
+        if PausingClassifier.calls in PausingClassifier.pause_at:
+            _busy(0.1)
+        return super().fit(X, y, sample_weight)
+
+
+def _projection(pause_at: set[int]) -> float:
+    rng = np.random.default_rng(0)
+    n = 20_000
+    X = pd.DataFrame({"x": rng.normal(size=n)})
+    y = rng.integers(0, 2, n)
+    splits = make_splits(y, n_folds=5, seed=0)
+    schema = Schema((ColumnSpec("x", Role.numeric, "float64"),), target="y")
+    ctx = BuildContext(schema, n_rows=len(splits.train), n_classes=2, balanced=False)
+    spec = CandidateSpec("pausing", "test", lambda ctx: PausingClassifier())
+    PausingClassifier.calls, PausingClassifier.pause_at = 0, pause_at
+    train = splits.train
+    return pilot_seconds(spec, ctx, X.iloc[train], y[train], splits)
+
+
+def test_a_pause_in_the_larger_pilot_timing_does_not_inflate_the_projection() -> None:
+    # the first fit of the larger sample is the first call after the small sample's
+    # timings: whichever it is, a 0.1 s pause once projected ~0.1 s per 1/20 of a fold's
+    # rows, times 20, times 6.3 fits: about 15 s for a family that fits in microseconds
+    quiet = _projection(set())
+    for first_large in (2, 3, 4):
+        assert _projection({first_large}) < max(10 * quiet, 1.0)
+    assert _projection({1}) < max(10 * quiet, 1.0)  # a pause in the small sample's timing
+
+
+class RowTimedClassifier(DummyClassifier):  # type: ignore[misc]
+    """A classifier whose fit takes 0.2 ms of CPU per training row (a slow baseline, in small)."""
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> RowTimedClassifier:
+        _busy(2e-4 * len(X))
+        return super().fit(X, y, sample_weight)
+
+
+def _slow_baseline() -> tuple[Any, ...]:
+    rng = np.random.default_rng(0)
+    n = 2500
+    X = pd.DataFrame({"x": rng.normal(size=n)})
+    y = rng.integers(0, 2, n)
+    splits = make_splits(y, n_folds=5, seed=0)
+    schema = Schema((ColumnSpec("x", Role.numeric, "float64"),), target="y")
+    ctx = BuildContext(schema, n_rows=len(splits.train), n_classes=2, balanced=False)
+    spec = CandidateSpec("slow", "test", lambda ctx: RowTimedClassifier(), baseline=True)
+    train = splits.train
+    return spec, ctx, X.iloc[train].reset_index(drop=True), y[train], splits
+
+
+def test_a_baseline_projected_past_its_share_of_the_time_left_trains_on_a_sub_sample() -> None:
+    """A baseline must run, so instead of being skipped it is bounded: with ~1 s left and a
+    projection of ~2 s, it keeps the fewest rows allowed; with time to spare, all of them."""
+    spec, ctx, X, y, splits = _slow_baseline()
+    tight = bounded_baseline(spec, ctx, X, y, splits, Budget(4.0, cpu_clock=lambda: 0.0))
+    assert tight.max_rows == MIN_BASELINE_ROWS
+    roomy = bounded_baseline(spec, ctx, X, y, splits, Budget(1000.0))
+    assert roomy is spec
