@@ -14,7 +14,7 @@ from prudent.metrics import Comparison, Verdict, bootstrap_scores, compare_to_ba
 from prudent.models._selection import ought_to_beat_baseline
 from prudent.pipeline._engine import CandidateRun, predict_proba_aligned
 
-__all__ = ["best_baseline", "leaderboard", "training_fit", "verdict_message"]
+__all__ = ["best_baseline", "compresses_text", "leaderboard", "training_fit", "verdict_message"]
 
 WORSE_WARNING = (
     "significantly worse than the logistic baseline: this usually means a bug in "
@@ -47,6 +47,7 @@ def verdict_message(
     family: str = "",
     *,
     fits: tuple[float, float] | None = None,
+    compressed_text: bool = False,
 ) -> str:
     """One line on how ``name`` compares with the baseline; a warning only for a family
     that ought to beat it (:func:`prudent.models.ought_to_beat_baseline`) and, when ``fits``
@@ -66,6 +67,10 @@ def verdict_message(
         accuracy. A flexible family that fits its training rows at least that well but loses
         on held-out rows overfits (few or noisy rows): no bug is suggested. One that cannot
         learn what a linear model finds is the likely bug (a column dropped or scrambled).
+    compressed_text
+        The family reads the text columns only through a truncated SVD (the dense style),
+        while the baseline reads every term: losing to it is the representation's cost, not
+        a sign of a bug.
     """
     test = f"(accuracy, McNemar, Holm-adjusted p={comparison.p_adjusted:.3g})"
     note = _balanced_note(comparison)
@@ -79,6 +84,11 @@ def verdict_message(
             f"smaller classes more often {test}{note}"
         )
     if comparison.verdict is Verdict.WORSE and ought_to_beat_baseline(family):
+        if compressed_text and (fits is None or fits[0] < fits[1]):
+            return (
+                f"{name}: significantly less accurate than {baseline}, which reads every term "
+                f"of the text where {name} reads a truncated SVD of it {test}{note}"
+            )
         if fits is None or fits[0] < fits[1]:
             return f"WARNING {name}: {WORSE_WARNING} {test}{note}"
         return (
@@ -93,6 +103,14 @@ def verdict_message(
             f"is {test}{note}"
         )
     return f"{name}: not significantly more accurate than {baseline} {test}"
+
+
+def compresses_text(model: Any) -> bool:
+    """Whether a fitted pipeline reads text through a truncated SVD (the dense style)."""
+    from prudent.models._features import CappedSVD
+
+    params = model.get_params(deep=True) if hasattr(model, "get_params") else {}
+    return any(isinstance(v, CappedSVD) for v in params.values())
 
 
 FIT_ROWS = 5_000
@@ -186,7 +204,12 @@ def leaderboard(
                 "accuracy_diff": c.accuracy_diff,
                 "balanced_accuracy_diff": c.balanced_accuracy_diff,
                 "message": verdict_message(
-                    name, c, base, run.spec.family, fits=_fits(runs, name, base, c, X, y, seed)
+                    name,
+                    c,
+                    base,
+                    run.spec.family,
+                    fits=_fits(runs, name, base, c, X, y, seed),
+                    compressed_text=compresses_text(run.model),
                 ),
             }
         rows.append(row)

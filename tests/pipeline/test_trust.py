@@ -192,3 +192,42 @@ def test_the_trust_stage_leaves_stacking_out_when_the_budget_has_no_time_for_it(
     spent = _primary(runs, "logistic", y, 0, budget)[2]
     assert "stacking" not in spent["options_log_loss"]
     assert spent["notes"] == ["stacking not tried: no time left for it"]
+
+
+def test_a_family_reading_text_through_an_svd_is_not_called_a_bug_for_losing() -> None:
+    """On text, the MLP and k-NN read a truncated SVD of the TF-IDF terms that the logistic
+    baseline reads whole: an MLP losing there is the representation's cost, not a bug. The
+    fitted pipelines say which family reads the compressed text."""
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.pipeline import make_pipeline
+
+    from prudent.data import infer_schema
+    from prudent.metrics import Verdict
+    from prudent.models._features import make_preprocessor
+    from prudent.pipeline._leaderboard import compresses_text, verdict_message
+
+    rng = np.random.default_rng(0)
+    words = np.array(["good", "bad", "plot", "actor", "scene", "long", "fun", "dull"])
+    text = [" ".join(rng.choice(words, 12)) + f" w{i % 40}" for i in range(300)]
+    frame = pd.DataFrame({"review": text, "y": ["pos" if "good" in t else "neg" for t in text]})
+    schema = infer_schema(frame, "y", text=["review"])
+    X, y = frame[["review"]], frame["y"]
+
+    def fitted(style: str, model: object) -> object:
+        pre = make_preprocessor(schema, style, n_rows=len(X), text_svd=5)  # type: ignore[arg-type]
+        return make_pipeline(pre, model).fit(X, y)
+
+    assert compresses_text(fitted("dense", MLPClassifier(max_iter=500, random_state=0)))
+    assert not compresses_text(fitted("linear", LogisticRegression()))
+
+    class Worse:
+        verdict = Verdict.WORSE
+        p_adjusted = 0.001
+        balanced_accuracy_diff = -0.05
+
+    line = verdict_message("mlp", Worse(), "logistic", "neural network", compressed_text=True)  # type: ignore[arg-type]
+    assert not line.startswith("WARNING") and "bug" not in line and "truncated SVD" in line
+    plain = verdict_message("mlp", Worse(), "logistic", "neural network", fits=(0.6, 0.7))  # type: ignore[arg-type]
+    assert plain.startswith("WARNING mlp") and "bug" in plain
