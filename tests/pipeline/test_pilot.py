@@ -37,14 +37,19 @@ class PausingClassifier(DummyClassifier):  # type: ignore[misc]
         return super().fit(X, y, sample_weight)
 
 
-def _projection(pause_at: set[int]) -> float:
+def _one_column_table(n: int) -> tuple[Any, ...]:
+    """``n`` rows of one normal column and a coin-flip label, their folds and context."""
     rng = np.random.default_rng(0)
-    n = 20_000
     X = pd.DataFrame({"x": rng.normal(size=n)})
     y = rng.integers(0, 2, n)
     splits = make_splits(y, n_folds=5, seed=0)
     schema = Schema((ColumnSpec("x", Role.numeric, "float64"),), target="y")
     ctx = BuildContext(schema, n_rows=len(splits.train), n_classes=2, balanced=False)
+    return X, y, splits, ctx
+
+
+def _projection(pause_at: set[int]) -> float:
+    X, y, splits, ctx = _one_column_table(20_000)
     spec = CandidateSpec("pausing", "test", lambda ctx: PausingClassifier())
     PausingClassifier.calls, PausingClassifier.pause_at = 0, pause_at
     train = splits.train
@@ -70,13 +75,7 @@ class RowTimedClassifier(DummyClassifier):  # type: ignore[misc]
 
 
 def _slow_baseline() -> tuple[Any, ...]:
-    rng = np.random.default_rng(0)
-    n = 2500
-    X = pd.DataFrame({"x": rng.normal(size=n)})
-    y = rng.integers(0, 2, n)
-    splits = make_splits(y, n_folds=5, seed=0)
-    schema = Schema((ColumnSpec("x", Role.numeric, "float64"),), target="y")
-    ctx = BuildContext(schema, n_rows=len(splits.train), n_classes=2, balanced=False)
+    X, y, splits, ctx = _one_column_table(2500)
     spec = CandidateSpec("slow", "test", lambda ctx: RowTimedClassifier(), baseline=True)
     train = splits.train
     return spec, ctx, X.iloc[train].reset_index(drop=True), y[train], splits
