@@ -11,6 +11,7 @@ import pandas as pd
 
 from prudent._typing import EncodedLabels
 from prudent.metrics import Comparison, Verdict, bootstrap_scores, compare_to_baseline
+from prudent.models._features import CappedSVD
 from prudent.models._selection import ought_to_beat_baseline
 from prudent.pipeline._engine import CandidateRun, predict_proba_aligned
 
@@ -107,8 +108,6 @@ def verdict_message(
 
 def compresses_text(model: Any) -> bool:
     """Whether a fitted pipeline reads text through a truncated SVD (the dense style)."""
-    from prudent.models._features import CappedSVD
-
     params = model.get_params(deep=True) if hasattr(model, "get_params") else {}
     return any(isinstance(v, CappedSVD) for v in params.values())
 
@@ -209,7 +208,7 @@ def leaderboard(
                     base,
                     run.spec.family,
                     fits=_fits(runs, name, base, c, X, y, seed),
-                    compressed_text=compresses_text(run.model),
+                    compressed_text=c.verdict is Verdict.WORSE and compresses_text(run.model),
                 ),
             }
         rows.append(row)
