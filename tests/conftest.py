@@ -12,10 +12,12 @@ The hooks that run the suite on two cores (pytest-xdist) are in :mod:`tests._xdi
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from prudent._costs import CACHE_ENV
 from tests._xdist import pytest_runtest_protocol, pytest_xdist_make_scheduler  # noqa: F401
 
 
@@ -26,6 +28,16 @@ def require(name: str, available: bool, reason: str) -> None:
     if os.environ.get(f"PRUDENT_REQUIRE_{name.upper()}") == "1":
         pytest.fail(f"{name} is required here (PRUDENT_REQUIRE_{name.upper()}=1): {reason}")
     pytest.skip(f"{name} not available: {reason}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cost_records(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The folder where this session's fits record their CPU costs (:mod:`prudent._costs`),
+    instead of the user's cache; the command lines the tests start inherit it."""
+    folder = tmp_path_factory.mktemp("costs")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(CACHE_ENV, str(folder))
+        yield folder
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from prudent._costs import recorded_cost
 from prudent._typing import EncodedLabels, ProbaMatrix
 from prudent.metrics._classification import balanced_accuracy, log_loss
 
@@ -73,13 +74,14 @@ def permutation_importance(
     X = X.reset_index(drop=True)
     base = predict_proba(X)
     base_loss, base_ba = log_loss(y, base), balanced_accuracy(y, base)
-    started = time.process_time()  # CPU seconds, as the fit plans: the same columns in reruns
+    spent = 0.0  # CPU seconds, as the fit plans (recorded: the same columns in reruns)
     found: list[dict[str, Any]] = []
     left: list[str] = []
     for column in columns:
-        if time.process_time() - started > seconds or column not in X.columns:
+        if spent > seconds or column not in X.columns:
             left.append(column)
             continue
+        started = time.process_time()
         losses, drops = [], []
         for _ in range(n_repeats):
             shuffled = X.copy()
@@ -95,5 +97,6 @@ def permutation_importance(
                 "balanced_accuracy_drop": float(np.mean(drops)),
             }
         )
+        spent += recorded_cost("importance", time.process_time() - started)
     found.sort(key=lambda c: -float(c["log_loss_increase"]))
     return {"columns": found, "rows": len(X), "n_repeats": n_repeats, "not_measured": left}

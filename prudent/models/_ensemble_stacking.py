@@ -14,6 +14,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
+from prudent._costs import recorded_cost
 from prudent._typing import EncodedLabels, FloatArray, IntArray, Labels, ProbaMatrix
 from prudent.errors import ConfigError, TargetError
 from prudent.models._ensemble_greedy import RandomState, _as_stack, _encode
@@ -101,7 +102,7 @@ def _timed_meta(features: FloatArray, y: Labels, rows: IntArray) -> float:
     # CPU seconds, as the fit's budget plans: another process's turn does not count
     t0 = time.process_time()
     _fit_meta(features[rows], y[rows], 1.0)
-    return time.process_time() - t0
+    return recorded_cost("stacking-pilot", time.process_time() - t0)
 
 
 def stacking_cost(

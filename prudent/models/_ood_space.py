@@ -26,6 +26,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
+from prudent._costs import recorded_cost
 from prudent._typing import FloatArray
 from prudent.data import Role, Schema
 from prudent.models._features import CappedSVD, fill_text, make_preprocessor
@@ -109,7 +110,8 @@ def affordable_reference(
     with threadpool_limits(1):  # one thread's CPU: what spinning threads add is not work
         t0 = time.process_time()
         detector.unusualness(Z[rows])
-        projected = (time.process_time() - t0) / len(rows) * n_queries
+        measured = recorded_cost("ood-search", time.process_time() - t0)
+    projected = measured / len(rows) * n_queries
     if projected <= max(seconds, AFFORDABLE_SECONDS):
         return n
     return max(MIN_REFERENCE_ROWS, int(n * max(seconds, 0.0) / projected))

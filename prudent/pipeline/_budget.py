@@ -14,6 +14,8 @@ import pickle
 import time
 from typing import Any
 
+from prudent._costs import recorded_cost
+
 __all__ = [
     "GUARD_SLACK",
     "LOAD_CAP",
@@ -50,7 +52,9 @@ class Budget:
     budget began, a share of the limit for the trust stage (plus what each fitted family
     commits it to, :meth:`charge`) and the save's measured CPU cost (``finish_cpu``, plus
     each family's, :meth:`charge_finish`). Measured on the process's own CPU clock, that
-    figure is the same in a rerun or from the other face, whatever else the machine runs.
+    figure hardly depends on what else the machine runs, and a fit of the same data and
+    options recorded on this machine reads its figures (:mod:`prudent._costs`), so a rerun
+    or the other face decides alike.
 
     The **wall guard** computes the same reserves on the wall clock, from the moment the
     limit began (``start``), the measured save scaled by the fit's wall-to-CPU ratio
@@ -114,6 +118,7 @@ class Budget:
         self._clock, self._cpu_clock = clock, cpu_clock
         self._start = clock() if start is None else start
         self._since = (clock(), cpu_clock())
+        self._spent, self._mark = 0.0, self._since[1]
         self.slowed: float | None = None
         """When the wall guard first cut the plan's figure, the wall seconds per CPU second:
         the fit's so far (:meth:`load`), or the limit's, start-up included, if more."""
@@ -145,8 +150,16 @@ class Budget:
         return float(self._clock() - self._start)
 
     def cpu_spent(self) -> float:
-        """CPU seconds the plan counts as spent: the start-up's and the fit's since then."""
-        return STARTUP_SECONDS + float(self._cpu_clock() - self._since[1])
+        """CPU seconds the plan counts as spent: the start-up's and the fit's since then.
+
+        Each call closes a stretch of the fit's CPU time at a decision; a fit of the same
+        data and options recorded on this machine counts the figure recorded for the same
+        stretch instead (:func:`~prudent._costs.recorded_cost`), so that it decides alike.
+        """
+        now = self._cpu_clock()
+        self._spent += recorded_cost("spent", float(now - self._mark))
+        self._mark = now
+        return STARTUP_SECONDS + self._spent
 
     def remaining(self) -> float:
         """Wall seconds left of the whole limit."""
@@ -203,7 +216,8 @@ class Budget:
         if not self.wall_guard or guard >= planned:
             return planned
         if self.slowed is None:  # the fit's wall-to-CPU ratio, or the start-up's overrun
-            self.slowed = max(self.load(), self.elapsed() / max(self.cpu_spent(), 1e-9))
+            cpu = STARTUP_SECONDS + self._cpu_clock() - self._since[1]
+            self.slowed = max(self.load(), self.elapsed() / max(cpu, 1e-9))
         return guard
 
     def charge(self, seconds: float) -> None:

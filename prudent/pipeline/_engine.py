@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
+from prudent._costs import recorded_cost
 from prudent._typing import EncodedLabels, IntArray, ProbaMatrix
 from prudent.data import Splits
 from prudent.models import BuildContext, CandidateSpec
@@ -216,14 +217,15 @@ def _out_of_fold(
     """Every fold's held-out probabilities; skipped when the folds left (their CPU seconds
     so far, projected) would overrun."""
     oof = np.zeros((len(y), ctx.n_classes))
-    started = fold_started = time.process_time()
+    elapsed = 0.0
     for i, (fit_rows, val_rows) in enumerate(splits.folds):
+        started = time.process_time()
         oof[val_rows] = fit_fold(spec, ctx, X, y, fit_rows, val_rows, i)
         if advance is not None:
             advance()
-        now = time.process_time()
-        needed = _seconds_needed(spec, splits.n_folds, i, now - started, now - fold_started)
-        fold_started = now
+        this_fold = recorded_cost(f"fold/{spec.name}", time.process_time() - started)
+        elapsed += this_fold
+        needed = _seconds_needed(spec, splits.n_folds, i, elapsed, this_fold)
         if not must_run and needed > budget.for_candidates():
             return SkippedCandidate(spec.name, f"needs about {needed:.0f}s more, {_left(budget)}")
     return oof
@@ -273,7 +275,8 @@ def finish_run(
     :data:`~prudent.pipeline._pilot.PROBE_ROWS` rows."""
     _single_threaded_predict(model)
     probe = X.iloc[: min(len(X), PROBE_ROWS)]
-    _, seconds = cpu_seconds(lambda: model.predict_proba(probe))
+    _, measured = cpu_seconds(lambda: model.predict_proba(probe))
+    seconds = recorded_cost(f"probe/{spec.name}", measured)
     return CandidateRun(
         spec=spec,
         oof_proba=oof,

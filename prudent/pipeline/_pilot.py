@@ -22,6 +22,7 @@ import pandas as pd
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
+from prudent._costs import recorded_cost
 from prudent._typing import EncodedLabels, IntArray
 from prudent.data import Splits
 from prudent.models import BuildContext, CandidateSpec
@@ -106,7 +107,8 @@ def _timed(
     n_predict: int,
 ) -> _Timing:
     """Fit ``spec`` on ``rows`` and predict ``n_predict`` of them, each timing the fastest of
-    up to 3 when the pilot is quick."""
+    up to 3 when the pilot is quick (or the figures a recorded fit measured,
+    :func:`~prudent._costs.recorded_cost`)."""
 
     def once() -> tuple[float, float, float]:
         model, fit = cpu_seconds(lambda: fit_quietly(spec.build(ctx), X.iloc[rows], y[rows]))
@@ -118,7 +120,11 @@ def _timed(
     times = [once()]
     while len(times) < 3 and sum(t[0] + t[1] for t in times) < 2 * QUICK_PILOT:
         times.append(once())
-    fit, call, per_row = (min(t[i] for t in times) for i in range(3))
+    key = f"pilot/{spec.name}/{len(rows)}"  # an earlier fit's figures, when recorded
+    fit, call, per_row = (
+        recorded_cost(f"{key}/{part}", min(t[i] for t in times))
+        for i, part in enumerate(("fit", "call", "row"))
+    )
     return _Timing(len(rows), fit, call, per_row)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from prudent._costs import CACHE_ENV, CostBook, cost_book, fit_key, recorded_cost
 from prudent._typing import EncodedLabels, IntArray, Labels
 from prudent.data import (
     Role,
@@ -269,14 +270,51 @@ def fit_table(
         The table cannot be used (named column, class or value).
     """
     rep: Reporter = reporter if reporter is not None else QuietReporter()
-    budget = Budget(
-        spec.time_limit,
-        start=started,
-        finish_cpu=finish_cpu,
-        plan=runner is None,  # folds run elsewhere do not show on this process's CPU clock
-        wall_guard=spec.wall_guard,
-    )
-    run = _Run(spec, budget, rep, runner)
+    with cost_book(_fit_key(frame, spec, ood_examples, runner)) as book:
+        budget = Budget(
+            spec.time_limit,
+            start=started,
+            finish_cpu=None if finish_cpu is None else recorded_cost("save", finish_cpu),
+            plan=runner is None,  # folds run elsewhere do not show on this process's CPU clock
+            wall_guard=spec.wall_guard,
+        )
+        result = _fit(frame, spec, _Run(spec, budget, rep, runner), ood_examples, started, book)
+        if budget.slowed is None:  # a fit the wall clock cut is not one to repeat
+            book.save()
+    return result
+
+
+def _fit_key(
+    frame: pd.DataFrame,
+    spec: FitSpec,
+    ood_examples: pd.DataFrame | None,
+    runner: TaskRunner | None,
+) -> str | None:
+    """The key of a fit's recorded costs: its table, options, OOD examples and where its
+    folds run (:func:`~prudent._costs.fit_key`)."""
+    parts: list[bytes | str] = [repr(spec), f"runner {type(runner).__name__}"]
+    for table in (frame, ood_examples):
+        if table is None:
+            parts.append("none")
+            continue
+        parts.append(repr([(str(c), str(t)) for c, t in table.dtypes.items()]))
+        try:
+            parts.append(pd.util.hash_pandas_object(table, index=False).to_numpy().tobytes())
+        except (TypeError, ValueError):  # unhashable cells (lists): validation names them
+            return None
+    return fit_key(*parts)
+
+
+def _fit(
+    frame: pd.DataFrame,
+    spec: FitSpec,
+    run: _Run,
+    ood_examples: pd.DataFrame | None,
+    started: float | None,
+    book: CostBook,
+) -> FitResult:
+    """:func:`fit_table`'s stages, with its cost ``book`` current."""
+    budget, rep = run.budget, run.reporter
     started = time.monotonic() if started is None else started
     table = _read(frame, run)
     families = _families(table.schema, spec)
@@ -288,6 +326,12 @@ def fit_table(
     trust = _trusted(table, rows, runs, comparisons, base, ood_examples, run)
     if budget.wall_notice() is not None:
         rep.notice(str(budget.wall_notice()))
+    if book.reused:
+        rep.notice(
+            f"The time plan read {book.reused} CPU costs that an earlier fit of the same data "
+            "and options recorded on this machine, so that it decides alike (set "
+            f"{CACHE_ENV}=off to measure afresh)."
+        )
     return FitResult(
         spec=spec,
         schema=table.schema,
