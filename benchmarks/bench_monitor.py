@@ -59,7 +59,7 @@ from typing import Any
 
 import numpy as np
 
-from prudent.store import SqlPredictionLog
+from prudent.store import SqlPredictionLog, hour_of
 
 HERE = Path(__file__).resolve().parent
 DB = HERE / "results" / "work" / "monitor_1m.db"
@@ -71,8 +71,9 @@ CHUNK = 50_000
 
 _INSERT = (
     "INSERT INTO predictions (id, created_at, model_version, model_name, inputs, probabilities,"
-    " prediction, confidence, ood_score, is_ood, prediction_set, decision, reason, latency_ms)"
-    " VALUES (?, ?, 'bench', 'bench', ?, ?, ?, ?, ?, ?, ?, ?, '', 1.0)"
+    " prediction, confidence, ood_score, is_ood, prediction_set, decision, reason, latency_ms,"
+    " hour)"
+    " VALUES (?, ?, 'bench', 'bench', ?, ?, ?, ?, ?, ?, ?, ?, '', 1.0, ?)"
 )
 
 
@@ -96,7 +97,7 @@ def _rows(start: int, n: int, rng: np.random.Generator) -> tuple[list[tuple[Any,
             json.dumps({pred[k]: conf[k], other: 1 - conf[k]}), pred[k], conf[k],
             float(rng.normal() + 3 * ood[k]), bool(ood[k]),
             json.dumps([pred[k]] if conf[k] >= 0.9 else [pred[k], other]),
-            "accept" if conf[k] >= 0.7 else "review",
+            "accept" if conf[k] >= 0.7 else "review", hour_of(when[k]),
         ))  # fmt: skip
         if k % 10 == 0:
             truth = pred[k] if right[k] else other
@@ -105,8 +106,10 @@ def _rows(start: int, n: int, rng: np.random.Generator) -> tuple[list[tuple[Any,
 
 
 def build(path: Path = DB) -> Path:
-    """Create the 1M-row log at ``path`` unless it is already there."""
+    """Create the 1M-row log at ``path`` unless it is already there (a log built before the
+    store's newest schema is migrated: its rows get their stored hour)."""
     if path.exists():
+        SqlPredictionLog.open(path).close()
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".partial")
@@ -169,7 +172,7 @@ def _measure(window: str, sample: int, url: str) -> dict[str, Any]:
 
 _COLUMNS = ("id", "created_at", "model_version", "model_name", "inputs", "probabilities",
             "prediction", "confidence", "ood_score", "is_ood", "prediction_set", "decision",
-            "reason", "latency_ms")  # fmt: skip
+            "reason", "latency_ms", "hour")  # fmt: skip
 
 
 def copy_to_postgres(path: Path, url: str) -> float:

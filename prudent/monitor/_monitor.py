@@ -45,7 +45,7 @@ from prudent.monitor._sql import (
     window_bounds,
 )
 from prudent.monitor._windows import SummaryOptions, WindowSummary, summarise_window, window_key
-from prudent.store import DECISIONS, normalise_url, predictions_table
+from prudent.store import DECISIONS, normalise_url, predictions_table, window_filter
 
 __all__ = ["MonitorReport", "monitor_log"]
 
@@ -269,6 +269,24 @@ def _connect(engine: sa.Engine) -> Iterator[sa.Connection]:
         yield connection
 
 
+def _keyed(
+    connection: sa.Connection,
+    spec: WindowSpec,
+    where: tuple[datetime | None, datetime | None, str | None],
+) -> bool:
+    """Whether hour or day windows can group by the stored ``hour``: the log has the column
+    (schema 0007 or later) and every row in range holds it (the store writes it; a row put in
+    by other means may not, and the windows are then cut from each row's time)."""
+    if spec.kind not in ("hour", "day"):
+        return False
+    names = {c["name"] for c in sa.inspect(connection).get_columns(predictions_table.name)}
+    if "hour" not in names:
+        return False
+    p = predictions_table.c
+    missing = sa.select(p.id).where(*window_filter(*where), p.hour.is_(None)).limit(1)
+    return connection.execute(missing).first() is None
+
+
 def _windows(
     engine: sa.Engine,
     spec: WindowSpec,
@@ -280,11 +298,14 @@ def _windows(
 ) -> Iterator[WindowSummary]:
     dialect = engine.dialect.name
     since, until, version = where
-    base = window_base(dialect, spec, since=since, until=until, model_version=version)
-    labelled = labelled_base(dialect, base)
     threshold = reference.promises.accept_threshold
     with contextlib.ExitStack() as stack:
         c = [stack.enter_context(_connect(engine)) for _ in range(4)]
+        keyed = _keyed(c[0], spec, where)
+        base = window_base(
+            dialect, spec, since=since, until=until, model_version=version, keyed=keyed
+        )
+        labelled = labelled_base(dialect, base)
         groups = _grouped(c[0].execution_options(yield_per=_STREAM).execute(totals_query(base)))
         bins = _streamed(c[1], bins_query(base, dialect))
         lab = _streamed(c[2], labelled_query(labelled, threshold, dialect))

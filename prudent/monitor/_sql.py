@@ -25,7 +25,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from prudent._typing import FloatArray, IntArray
 from prudent.errors import ConfigError
-from prudent.store import DECISIONS, feedback_table, predictions_table, window_filter
+from prudent.store import DECISIONS, feedback_table, hour_of, predictions_table, window_filter
 
 __all__ = [
     "FINE_BINS",
@@ -41,12 +41,14 @@ __all__ = [
     "totals_query",
     "window_base",
     "window_bounds",
+    "window_start",
 ]
 
 FINE_BINS = 1500
 """Confidence bins of width 1/1500 (15 ECE bins of 100 each): quantiles and ECE come from them."""
 
 _P = predictions_table.c
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,13 +142,21 @@ def _dialect_parts(dialect: str) -> _Parts:
     )
 
 
-def _window_of(dialect: str, spec: WindowSpec) -> Any:
+def _window_of(dialect: str, spec: WindowSpec, keyed: bool) -> Any:
     if spec.kind == "span":
         return sa.literal_column("0")
     if spec.kind == "rows":
         order = sa.func.row_number().over(order_by=(_P.created_at, _P.id))
         return (order - 1) // spec.size
+    if keyed:
+        return _P.hour if spec.kind == "hour" else _P.hour // 24
     return _dialect_parts(dialect).truncate(_P.created_at, spec.kind)
+
+
+def _hour_terms(since: datetime | None, until: datetime | None) -> list[Any]:
+    """The stored hours ``[since, until)`` can hold, so the windows index is read as a range."""
+    terms = [] if since is None else [_P.hour >= hour_of(since)]
+    return terms if until is None else [*terms, _P.hour <= hour_of(until)]
 
 
 def window_base(
@@ -156,10 +166,17 @@ def window_base(
     since: datetime | None = None,
     until: datetime | None = None,
     model_version: str | None = None,
+    keyed: bool = False,
 ) -> sa.Subquery:
     """Return the predictions in range, each with its window ``w``, decision, OOD flag (0/1),
-    confidence, prediction, conformal set and its size; no join."""
-    w = _window_of(dialect, spec).label("w")
+    confidence, prediction, conformal set and its size; no join.
+
+    With ``keyed`` (every row in range has its stored ``hour``), an hour's ``w`` is that hour
+    and a day's ``hour // 24``, both integers (:func:`window_start`), read in the order of the
+    ``ix_predictions_windows`` index; else the start of the hour or day, cut from each row's
+    time.
+    """
+    w = _window_of(dialect, spec, keyed).label("w")
     columns = [
         w,
         _P.id,
@@ -172,6 +189,8 @@ def window_base(
         _dialect_parts(dialect).set_size.label("set_size"),
     ]
     terms = window_filter(since, until, model_version)
+    if keyed:
+        terms += _hour_terms(since, until)
     return sa.select(*columns).where(*terms).subquery("base")
 
 
@@ -369,6 +388,20 @@ def parse_window(value: object) -> datetime:
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
+def window_start(value: Any, spec: WindowSpec) -> datetime:
+    """Return the start of the calendar window whose ``w`` is ``value``: an hour or day count
+    since 1970-01-01 UTC (keyed, see :func:`window_base`), else as :func:`parse_window` reads it.
+
+    Examples
+    --------
+    >>> window_start(25, WindowSpec("hour")).isoformat(), window_start(1, WindowSpec("day")).day
+    ('1970-01-02T01:00:00+00:00', 2)
+    """
+    if isinstance(value, int):
+        return _EPOCH + (timedelta(hours=value) if spec.kind == "hour" else timedelta(days=value))
+    return parse_window(value)
+
+
 def window_bounds(
     value: Any, spec: WindowSpec, since: datetime | None, until: datetime | None
 ) -> tuple[datetime | None, datetime | None]:
@@ -376,7 +409,7 @@ def window_bounds(
     ``[since, until)``); a span's are ``since`` and ``until``."""
     if spec.kind == "span":
         return since, until
-    start = parse_window(value)
+    start = window_start(value, spec)
     end = start + (timedelta(hours=1) if spec.kind == "hour" else timedelta(days=1))
     return (
         start if since is None else max(start, since),

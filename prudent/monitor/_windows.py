@@ -18,7 +18,7 @@ from prudent.monitor._estimate import (
 from prudent.monitor._figures import Figure, NotEnoughData, mean_figure, rate_figure
 from prudent.monitor._histogram import Calibration, ConfidenceHistogram
 from prudent.monitor._reference import Reference
-from prudent.monitor._sql import WindowSpec, parse_window
+from prudent.monitor._sql import WindowSpec, window_start
 from prudent.store import DECISIONS
 
 __all__ = ["QUANTILES", "SummaryOptions", "WindowSummary", "summarise_window"]
@@ -116,6 +116,8 @@ def window_key(value: Any, spec: WindowSpec) -> str:
     --------
     >>> window_key("2024-03-01T13:00:00", WindowSpec("hour"))
     '2024-03-01T13:00'
+    >>> window_key(473_485, WindowSpec("hour"))
+    '2024-01-06T13:00'
     >>> window_key(2, WindowSpec("rows", 100))
     'rows 200-299'
     """
@@ -123,7 +125,7 @@ def window_key(value: Any, spec: WindowSpec) -> str:
         return "span"
     if spec.kind == "rows":
         return f"rows {value * spec.size}-{(value + 1) * spec.size - 1}"
-    when = value if isinstance(value, datetime) else parse_window(value)
+    when = value if isinstance(value, datetime) else window_start(value, spec)
     return when.strftime("%Y-%m-%d" if spec.kind == "day" else "%Y-%m-%dT%H:00")
 
 

@@ -6,7 +6,8 @@ labels arrive later as feedback; predictions decided ``review`` wait in a queue 
 above take (:class:`LogStore` is all three, on one database); :class:`SqlPredictionLog` is the
 durable implementation and :class:`InMemoryPredictionLog` the one for unit tests.
 The tables themselves (``predictions_table``, ``feedback_table``, with ``window_filter`` for a
-time range) are exported for readers such as ``prudent.monitor``, which summarise in SQL;
+time range and ``hour_of``, the hour stored with each prediction) are exported for readers
+such as ``prudent.monitor``, which summarise in SQL;
 :class:`AlertStore` keeps the monitor's alert states and its evaluator's lease on the same
 database, and :class:`ShadowLog` the answers of a shadow model (``prudent serve --shadow``).
 """
@@ -43,6 +44,7 @@ from prudent.store._shadow import ShadowLog, ShadowPair, ShadowRecord
 from prudent.store._sql import SqlPredictionLog
 from prudent.store._sql_read import window_filter
 from prudent.store._tables import feedback as feedback_table
+from prudent.store._tables import hour_of
 from prudent.store._tables import predictions as predictions_table
 
 __all__ = [
@@ -72,6 +74,7 @@ __all__ = [
     "check_allowed",
     "feedback_table",
     "head_revision",
+    "hour_of",
     "new_prediction_id",
     "normalise_url",
     "predictions_table",

@@ -25,7 +25,7 @@ from prudent.store._rules import (
     not_in_queue_error,
 )
 from prudent.store._sql_read import fetch_case, fetch_prediction
-from prudent.store._tables import feedback, predictions, review_cases
+from prudent.store._tables import feedback, hour_of, predictions, review_cases
 
 __all__ = [
     "claim_case",
@@ -67,6 +67,7 @@ def row_of(record: PredictionRecord, entry: QueueEntry | None = None) -> dict[st
         "defer_reason": None if record.defer_reason is None else record.defer_reason.value,
         "unknown_values": record.unknown_values,
         "latency_ms": record.latency_ms,
+        "hour": hour_of(record.created_at),
     }
     if entry is not None:
         reason = AUDIT_REASON if entry.audit else row["defer_reason"]

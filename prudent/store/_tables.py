@@ -17,9 +17,11 @@ from prudent.store._records import as_utc
 
 __all__ = [
     "VERSION_TABLE",
+    "WINDOW_INDEX_COLUMNS",
     "UTCDateTime",
     "alert_states",
     "feedback",
+    "hour_of",
     "leases",
     "metadata",
     "predictions",
@@ -61,7 +63,40 @@ IdType = sa.String(64)
 NameType = sa.String(128)
 AutoId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
+WINDOW_INDEX_COLUMNS = ("model_version", "hour", "prediction", "created_at", "decision", "is_ood",
+                        "confidence")  # fmt: skip
+"""The columns of ``ix_predictions_windows``: what the monitor's per-window sums read, in the
+order it groups them (a model version's hours, then the predicted class), so they are summed
+in index order with no sort, and in time order within a group (the order of the float sums,
+as before the index). The conformal set is left out (a PostgreSQL B-tree entry must stay
+under ~2.7 kB, and a many-class set may not): the sums read it from the row."""
+
 metadata = sa.MetaData()
+
+
+def hour_of(created_at: datetime) -> int:
+    """Return the ``hour`` stored with a prediction: whole hours since 1970-01-01 UTC.
+
+    The monitor's hour and day windows group by it (a day is ``hour // 24``), reading an index
+    in order instead of cutting every row's timestamp.
+
+    Parameters
+    ----------
+    created_at
+        When the prediction was made (timezone-aware).
+
+    Returns
+    -------
+    int
+        The hour it falls in.
+
+    Examples
+    --------
+    >>> hour_of(datetime(1970, 1, 2, 1, 59, tzinfo=UTC))
+    25
+    """
+    return int(as_utc(created_at, "timestamp").timestamp() // 3600)
+
 
 predictions = sa.Table(
     "predictions",
@@ -82,8 +117,10 @@ predictions = sa.Table(
     sa.Column("defer_reason", sa.String(32), nullable=True),
     sa.Column("unknown_values", sa.Text(), nullable=True),
     sa.Column("latency_ms", sa.Float(), nullable=True),
+    sa.Column("hour", sa.Integer(), nullable=True),
     sa.Index("ix_predictions_created_at", "created_at", "id"),
     sa.Index("ix_predictions_model_version", "model_version", "created_at"),
+    sa.Index("ix_predictions_windows", *WINDOW_INDEX_COLUMNS),
 )
 
 feedback = sa.Table(

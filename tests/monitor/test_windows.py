@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
 import numpy as np
 import pytest
+import sqlalchemy as sa
 
 from prudent.errors import ConfigError, StoreError
 from prudent.metrics import ece_consistency_test, ece_from_confidence
 from prudent.monitor import Estimate, NotEnoughData, WindowSpec, monitor_log
-from prudent.store import SqlPredictionLog
+from prudent.store import SqlPredictionLog, normalise_url, predictions_table
 from tests.monitor.conftest import (
     ACCEPT,
     SQL_BACKENDS,
@@ -101,3 +105,43 @@ def test_monitor_log_refuses_what_is_not_a_log(tmp_path) -> None:
         WindowSpec.parse("week")
     SqlPredictionLog.open(tmp_path / "log.db").close()
     assert monitor_log(tmp_path / "log.db", make_reference()).windows == ()
+
+
+@pytest.mark.parametrize("log_url", SQL_BACKENDS, indirect=True)
+def test_monitor_log_reads_the_stored_hour_as_it_reads_the_time(log_url: str) -> None:
+    s = make_stream(300, 5)
+    recs = records(s, T0 + timedelta(minutes=50), timedelta(minutes=7))
+    write_log(log_url, [(recs, labels_of(recs, s))])
+    ref = make_reference()
+    since, until = T0 + timedelta(hours=2, minutes=30), T0 + timedelta(days=1, hours=3)
+    keyed = [monitor_log(log_url, ref, window=w, since=since, until=until) for w in ("hour", "day")]
+    engine = sa.create_engine(normalise_url(log_url))
+    unkeyed = sa.update(predictions_table).where(predictions_table.c.id == recs[150].id)
+    with engine.begin() as connection:  # a row put in by other means: windows cut from the time
+        connection.execute(unkeyed.values(hour=None))
+    engine.dispose()
+    cut = [monitor_log(log_url, ref, window=w, since=since, until=until) for w in ("hour", "day")]
+    assert [w.key for w in keyed[0].windows][:2] == ["2024-03-01T02:00", "2024-03-01T03:00"]
+    assert [w.key for w in keyed[1].windows] == ["2024-03-01", "2024-03-02"]
+    assert keyed[0].windows[0].start == since + timedelta(minutes=5)  # the first row in range
+    for a, b in zip(keyed, cut, strict=True):  # PostgreSQL may sum floats in another order
+        floats = [
+            (x, y)
+            for x, y in zip(_leaves(a.windows), _leaves(b.windows), strict=True)
+            if type(y) is float
+        ]
+        assert [x for x, _ in floats] == pytest.approx([y for _, y in floats], rel=1e-12)
+        assert [x for x in _leaves(a.windows) if type(x) is not float] == [
+            y for y in _leaves(b.windows) if type(y) is not float
+        ]
+
+
+def _leaves(value: Any) -> list[Any]:
+    """Every number and text inside nested dataclasses, mappings and sequences, in order."""
+    if dataclasses.is_dataclass(value):
+        value = [getattr(value, f.name) for f in dataclasses.fields(value)]
+    elif isinstance(value, Mapping):
+        value = [*value.keys(), *value.values()]
+    if isinstance(value, list | tuple):
+        return [leaf for item in value for leaf in _leaves(item)]
+    return [value]

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from sqlalchemy import event
 
 from prudent.errors import ConfigError, FeedbackConflictError, OverloadedError, StoreError
 from prudent.models import DeferReason
-from prudent.store import SqlPredictionLog, head_revision, normalise_url
+from prudent.store import SqlPredictionLog, head_revision, hour_of, normalise_url
 from prudent.store._engine import create_engines
 from prudent.store._migrate import alembic_config, upgrade
 from prudent.store._sql_write import row_of
@@ -184,7 +185,7 @@ def test_migration_records_its_version_and_reopening_is_a_no_op(sql_url: str) ->
         engines.write, "before_cursor_execute", lambda c, cur, stmt, *rest: statements.append(stmt)
     )
     try:
-        assert upgrade(engines.write) == head_revision() == "0006"
+        assert upgrade(engines.write) == head_revision() == "0007"
         with engines.read.connect() as conn:
             versions = conn.exec_driver_sql(f"SELECT version_num FROM {VERSION_TABLE}").all()
             diff = compare_metadata(
@@ -192,7 +193,7 @@ def test_migration_records_its_version_and_reopening_is_a_no_op(sql_url: str) ->
             )
     finally:
         engines.dispose()
-    assert versions == [("0006",)]
+    assert versions == [("0007",)]
     assert not [s for s in statements if s.lstrip().upper().startswith(("CREATE", "ALTER"))]
     assert diff == []
 
@@ -238,6 +239,33 @@ def test_migration_from_0005_adds_unknown_values_and_keeps_old_rows(sql_url: str
         assert log.get(new.id).unknown_values == "age, fare"
         stored = sorted(str(r.unknown_values) for r in log.iter_predictions())
         assert stored == ["None", "None", "age, fare"]  # "" is stored as NULL
+
+
+@pytest.mark.parametrize("sql_url", SQL_BACKENDS, indirect=True)
+def test_migration_from_0006_stores_every_row_s_hour(sql_url: str) -> None:
+    engine = sa.create_engine(normalise_url(sql_url))
+    config = alembic_config()
+    when = [
+        datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+        datetime(2024, 3, 1, tzinfo=UTC),
+    ]
+    old = [make_record(created_at=t) for t in when]
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0006")
+        rows = [{k: v for k, v in dataclasses.asdict(r).items() if k != "hour"} for r in old]
+        conn.execute(sa.insert(predictions), [r | {"prediction_set": ["setosa"]} for r in rows])
+    engine.dispose()
+    new = make_record(created_at=datetime(2024, 3, 1, 13, 30, tzinfo=UTC))
+    with SqlPredictionLog.open(sql_url) as log:
+        log.write([new])
+    engine = sa.create_engine(normalise_url(sql_url))
+    with engine.connect() as conn:
+        query = sa.select(predictions.c.created_at, predictions.c.hour)
+        stored = sorted(conn.execute(query).all())
+    engine.dispose()
+    assert stored == [(t, hour_of(t)) for t in [*when, new.created_at]]
+    assert [hour for _, hour in stored] == [262967, 474792, 474805]
 
 
 @pytest.mark.parametrize("sql_url", SQL_BACKENDS, indirect=True)
