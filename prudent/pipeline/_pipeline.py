@@ -300,7 +300,8 @@ def _fit_key(
         parts.append(repr([(str(c), str(t)) for c, t in table.dtypes.items()]))
         try:
             parts.append(pd.util.hash_pandas_object(table, index=False).to_numpy().tobytes())
-        except (TypeError, ValueError):  # unhashable cells (lists): validation names them
+        except (TypeError, ValueError, AttributeError, OverflowError):
+            # cells pandas cannot hash (e.g. lists): validation names them; nothing is kept
             return None
     return fit_key(*parts)
 
