@@ -23,14 +23,31 @@ row (see ``prudent.monitor._histogram``). On the shared 2-core machine (load 10-
 seconds by hour with drift went from 73 to 27-29 on SQLite with every figure unchanged but the
 ECE p-value and interval (same test, new draws); see the commit for PostgreSQL.
 
-Then, with every figure bit-for-bit unchanged (repr of every window compared, SQLite by hour and
-day, PostgreSQL by hour): the drift tests of a batch of windows prepare each tested column once
-(numbers parsed, categories coded and counted per window with ``bincount``) instead of per window
-in pandas, the confidence quantiles read one cumulative histogram, and the Poisson(1) draws of the
-ECE interval search only their tail: by hour with drift, drift tests 1.95 -> 1.10 s of CPU,
-whole run 13.1 -> 11.8 s on SQLite (load 8) and 7.5 -> 6.8 s client CPU on PostgreSQL (load 4-7).
-What remains on SQLite is SQL (~5.5 s: the totals and histogram GROUP BY sorts, the labelled join,
-reading every row's inputs) and parsing the inputs (pyarrow, ~1.3 s for a million objects).
+Then (migration 0007) every row stores its hour, and ``ix_predictions_windows`` (model
+version, hour, predicted class, time, decision, OOD flag, confidence) lets the hour and day sums
+read an index in order with no sort; the sampled inputs cross as UTF-8 bytes (no decode and
+re-encode), the per-window sample query is compiled once with its range bound, and categories
+are coded without labelling every row. Every window's repr unchanged on SQLite (by hour, by day,
+a span of hours; the N-prediction windows too); on PostgreSQL only float sums differ, in the last
+bits (at most 1.8e-15 relative: it sums the rows in another order). Same session, load ~2-4:
+SQLite by hour with drift 10.3-11.1 -> 8.6-8.8 s CPU (wall the same: in-process); by day 6.3 ->
+5.9 s; the totals query alone 2.05 -> 1.41 s and the histogram 1.38 -> 0.76 s. PostgreSQL client
+CPU by hour ~6.3 both before and after (its server's sorts are what the index saves).
+The ~5 s target by hour is not met: what remains on SQLite is ~4 s of SQL (the sums still read
+each row's conformal set, which stays out of the index as a PostgreSQL B-tree entry must stay
+under ~2.7 kB; the labelled join, ~0.6 s for 100k random lookups by id; reading every row's
+inputs, ~0.9 s) and ~5 s of Python (parsing 1M JSON objects ~1.3 s, the drift tests ~1.5 s, the
+ECE resamples ~1 s, validation and column preparation ~0.6 s, garbage collection ~0.4 s).
+
+Before that, with every figure bit-for-bit unchanged (repr of every window compared, SQLite by
+hour and day, PostgreSQL by hour): the drift tests of a batch of windows prepare each tested
+column once (numbers parsed, categories coded and counted per window with ``bincount``) instead
+of per window in pandas, the confidence quantiles read one cumulative histogram, and the
+Poisson(1) draws of the ECE interval search only their tail: by hour with drift, drift tests
+1.95 -> 1.10 s of CPU, whole run 13.1 -> 11.8 s on SQLite (load 8) and 7.5 -> 6.8 s client CPU
+on PostgreSQL (load 4-7). What remains on SQLite is SQL (~5.5 s: the totals and histogram GROUP
+BY sorts, the labelled join, reading every row's inputs) and parsing the inputs (pyarrow, ~1.3 s
+for a million objects).
 
 Before that, with every figure bit-for-bit unchanged: the per-window scipy calls that cost far more
 than their arithmetic (the BH step ~17x, the chi-squared and normal tails ~100-270x, per call)

@@ -17,6 +17,7 @@ import pandas as pd
 
 from prudent._typing import FloatArray, IntArray
 from prudent.monitor._drift_tests import (
+    MISSING,
     CategoryReference,
     NumberReference,
     TextReference,
@@ -56,10 +57,20 @@ class Categories:
     names: list[str]
 
     @classmethod
-    def of(cls, reference: CategoryReference, values: list[object]) -> Categories:
-        """Code ``values`` by their category (see :func:`category_labels`)."""
-        codes, names = pd.factorize(np.asarray(category_labels(values), dtype=object))
-        return cls(reference, codes.astype(np.int64), [str(n) for n in names])
+    def of(cls, reference: CategoryReference, values: pd.Series | list[object]) -> Categories:
+        """Code ``values`` by their category (see :func:`category_labels`).
+
+        A column of text and gaps (what validation leaves) is coded as it is, its gaps one
+        category; only the distinct values are then labelled, not every row.
+        """
+        column = values if isinstance(values, pd.Series) else pd.Series(values, dtype=object)
+        if pd.api.types.infer_dtype(column, skipna=True) in ("string", "empty"):
+            codes, uniques = pd.factorize(column, use_na_sentinel=False)
+            names = [u if isinstance(u, str) else MISSING for u in uniques]
+            if len(set(names)) == len(names):
+                return cls(reference, codes.astype(np.int64), names)
+        codes, labels = pd.factorize(np.asarray(category_labels(column.tolist()), dtype=object))
+        return cls(reference, codes.astype(np.int64), [str(n) for n in labels])
 
     def counts(self, rows: slice) -> dict[str, int]:
         """Return the count of each category present in ``rows``.
@@ -114,7 +125,7 @@ def columns_of(
         if isinstance(reference, NumberReference):
             columns[name] = Numbers(reference, floats(values))
         elif isinstance(reference, CategoryReference):
-            columns[name] = Categories.of(reference, values.tolist())
+            columns[name] = Categories.of(reference, values)
         else:
             columns[name] = Texts(reference, *text_numbers(reference, values.tolist()))
     return columns

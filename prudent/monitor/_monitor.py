@@ -103,15 +103,19 @@ class _Cursor:
 class _Sample:
     """A window's drift sample, by column."""
 
-    inputs: list[str]
+    inputs: list[bytes]
     confidence: FloatArray
     ood_score: FloatArray
 
     @classmethod
     def of(cls, rows: Sequence[Sequence[Any]]) -> _Sample:
-        """From ``(inputs as JSON text, confidence, OOD score)`` rows (None: NaN)."""
-        inputs, conf, ood = zip(*rows, strict=False) if rows else ((), (), ())
-        return cls(list(inputs), np.array(conf, float), np.array(ood, float))
+        """From ``(inputs as JSON text in UTF-8 bytes, confidence, OOD score)`` rows (None:
+        NaN)."""
+        return cls(
+            [r[0] for r in rows],
+            np.array([r[1] for r in rows], float),
+            np.array([r[2] for r in rows], float),
+        )
 
 
 _EMPTY = _Sample.of([])
@@ -347,14 +351,21 @@ def _sampler(
     if per_window < options.min_rows:
         return None
     since, until, version = where
+    dialect = connection.dialect.name
     if spec.kind != "rows":
+        queries: dict[tuple[bool, bool, bool], sa.Select[Any]] = {}
 
         def by_range(key: Any, n: int) -> _Sample:
             start, end = window_bounds(key, spec, since, until)
-            query = range_sample_query(start, end, version, per_window, whole=n <= per_window)
-            with connection.execute(query) as result:  # plain tuples, no Row objects
+            shape = (start is not None, end is not None, n <= per_window)
+            if shape not in queries:
+                queries[shape] = range_sample_query(
+                    version, per_window, dialect=dialect, bounded=shape[:2], whole=shape[2]
+                )
+            bounds = {k: v for k, v in (("since", start), ("until", end)) if v is not None}
+            with connection.execute(queries[shape], bounds) as result:  # plain tuples, no Rows
                 return _Sample.of(result.cursor.fetchall())
 
         return by_range
-    ranked = _streamed(connection, sample_query(base, per_window))
+    ranked = _streamed(connection, sample_query(base, per_window, dialect))
     return lambda key, _: _Sample.of([row[1:] for row in ranked.take(key)])

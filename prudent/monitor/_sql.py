@@ -110,6 +110,7 @@ class _Parts:
     covered: Callable[[Any, Any], Any]
     joined_text: Callable[[Any], Any]
     float_text: Callable[[Any], Any]
+    utf8: Callable[[Any], Any]
 
 
 def _dialect_parts(dialect: str) -> _Parts:
@@ -131,6 +132,7 @@ def _dialect_parts(dialect: str) -> _Parts:
             covered=covered_sqlite,
             joined_text=lambda x: sa.func.group_concat(x, ","),
             float_text=lambda x: sa.func.printf("%.17g", x),  # a cast keeps 15 digits
+            utf8=lambda x: sa.cast(x, sa.LargeBinary),  # the stored text's bytes
         )
     return _Parts(
         truncate=lambda c, unit: sa.func.date_trunc(unit, sa.func.timezone("UTC", c)),
@@ -139,6 +141,7 @@ def _dialect_parts(dialect: str) -> _Parts:
         covered=lambda sets, label: sa.type_coerce(sets, JSONB).has_key(label),
         joined_text=lambda x: sa.func.string_agg(x, ","),
         float_text=lambda x: sa.cast(x, sa.Text),  # the shortest text that reads back exactly
+        utf8=lambda x: sa.func.convert_to(sa.cast(x, sa.Text), "UTF8", type_=sa.LargeBinary),
     )
 
 
@@ -352,7 +355,7 @@ def parse_calibration(text: str | None) -> FloatArray:
     return np.asarray(text.replace(":", ",").split(","), dtype=float).reshape(-1, 4)
 
 
-def sample_query(base: sa.Subquery, per_window: int) -> sa.Select[Any]:
+def sample_query(base: sa.Subquery, per_window: int, dialect: str) -> sa.Select[Any]:
     """Up to ``per_window`` rows of each window, lowest ids first (ids are random UUIDs, so this
     is a uniform sample), with their inputs, confidence and OOD score.
 
@@ -364,7 +367,7 @@ def sample_query(base: sa.Subquery, per_window: int) -> sa.Select[Any]:
     ranked = sa.select(b.w, b.id, rank).subquery("ranked")
     r = ranked.c
     return (
-        sa.select(r.w, *_sampled())
+        sa.select(r.w, *_sampled(dialect))
         .join_from(ranked, predictions_table, _P.id == r.id)
         .where(r.rank <= per_window)
         .order_by(r.w, r.rank)
@@ -417,30 +420,35 @@ def window_bounds(
     )
 
 
-def _sampled() -> tuple[Any, ...]:
-    """A sampled row's inputs (as JSON text: parsed once per batch, not per row), confidence
-    and OOD score."""
-    return (sa.cast(_P.inputs, sa.Text).label("inputs"), _P.confidence, _P.ood_score)
+def _sampled(dialect: str) -> tuple[Any, ...]:
+    """A sampled row's inputs (their JSON text as UTF-8 bytes: parsed once per batch, not per
+    row, and never decoded to ``str`` on the way), confidence and OOD score."""
+    inputs = _dialect_parts(dialect).utf8(_P.inputs)
+    return (inputs.label("inputs"), _P.confidence, _P.ood_score)
 
 
 def range_sample_query(
-    since: datetime | None,
-    until: datetime | None,
     model_version: str | None,
     per_window: int,
     *,
+    dialect: str,
+    bounded: tuple[bool, bool] = (True, True),
     whole: bool = False,
 ) -> sa.Select[Any]:
     """Up to ``per_window`` predictions made in ``[since, until)``, lowest ids first (a uniform
     sample: ids are random), with their inputs (JSON text), confidence and OOD score.
 
-    The ids are chosen from the ``(created_at, id)`` index alone; only the chosen rows are
-    read, by key. With ``whole`` (the range holds at most ``per_window`` rows, so the sample
-    is all of them) the range is read as stored, in one pass and no choosing.
+    ``since`` and ``until`` are bound when the query runs (one statement for every window,
+    compiled once), each only where ``bounded`` says so. The ids are chosen from the
+    ``(created_at, id)`` index alone; only the chosen rows are read, by key. With ``whole``
+    (the range holds at most ``per_window`` rows, so the sample is all of them) the range is
+    read as stored, in one pass and no choosing.
     """
-    terms = window_filter(since, until, model_version)
-    if whole:
-        return sa.select(*_sampled()).where(*terms).limit(per_window)
     p = predictions_table.c
+    terms = window_filter(None, None, model_version)
+    terms += [p.created_at >= sa.bindparam("since")] if bounded[0] else []
+    terms += [p.created_at < sa.bindparam("until")] if bounded[1] else []
+    if whole:
+        return sa.select(*_sampled(dialect)).where(*terms).limit(per_window)
     chosen = sa.select(p.id).where(*terms).order_by(p.id).limit(per_window)
-    return sa.select(*_sampled()).where(p.id.in_(chosen.scalar_subquery()))
+    return sa.select(*_sampled(dialect)).where(p.id.in_(chosen.scalar_subquery()))

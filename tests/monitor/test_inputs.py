@@ -45,10 +45,13 @@ def _validated(frame: pd.DataFrame) -> pd.DataFrame | str:
         return str(exc)
 
 
+@pytest.mark.parametrize("as_bytes", [True, False], ids=["utf-8 bytes", "text"])
 @pytest.mark.parametrize("rows", CASES.values(), ids=CASES.keys())
-def test_inputs_frame_validates_as_the_parsed_objects_do(rows: list[dict[str, Any]]) -> None:
-    texts = [json.dumps(row) for row in rows]
-    fast = _validated(inputs_frame(texts))
+def test_inputs_frame_validates_as_the_parsed_objects_do(
+    rows: list[dict[str, Any]], as_bytes: bool
+) -> None:
+    texts = [json.dumps(row, ensure_ascii=False) for row in rows]
+    fast = _validated(inputs_frame([t.encode() for t in texts] if as_bytes else texts))
     slow = _validated(pd.DataFrame([json.loads(t) for t in texts]))
     if isinstance(slow, str):
         assert fast == slow
