@@ -309,7 +309,7 @@ def _windows(
         base = window_base(
             dialect, spec, since=since, until=until, model_version=version, keyed=keyed
         )
-        labelled = labelled_base(dialect, base)
+        labelled = labelled_base(dialect, base, ranked=spec.kind == "rows")
         groups = _grouped(c[0].execution_options(yield_per=_STREAM).execute(totals_query(base)))
         bins = _streamed(c[1], bins_query(base, dialect))
         lab = _streamed(c[2], labelled_query(labelled, threshold, dialect))

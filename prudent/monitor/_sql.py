@@ -197,23 +197,30 @@ def window_base(
     return sa.select(*columns).where(*terms).subquery("base")
 
 
-def labelled_base(dialect: str, base: sa.Subquery) -> sa.Subquery:
+def labelled_base(dialect: str, base: sa.Subquery, *, ranked: bool = False) -> sa.Subquery:
     """Return the labelled predictions of ``base``: window, decision, confidence, prediction,
     latest label (the ``feedback`` row of highest id) and whether it lies in the set (0/1).
 
     The join starts from the labels (usually a small share of the log), never probing the
-    feedback for every prediction.
+    feedback for every prediction, except where ``base`` is ``ranked`` (N-prediction windows,
+    numbered by ``row_number()``) on SQLite: there ``base`` is materialised without an index to
+    look a prediction up in, so each of its rows finds its latest label through the feedback's
+    ``(prediction_id, id)`` index instead of scanning every label.
     """
     f, b = feedback_table.c, base.c
+    lab = feedback_table.alias("lab")
+    covered = sa.case((_dialect_parts(dialect).covered(b.prediction_set, lab.c.label), 1), else_=0)
+    columns = [b.w, b.decision, b.confidence, b.prediction, lab.c.label, covered.label("covered")]
+    if ranked and dialect == "sqlite":
+        newest = sa.select(sa.func.max(f.id)).where(f.prediction_id == b.id).scalar_subquery()
+        probed = base.join(lab, (lab.c.prediction_id == b.id) & (lab.c.id == newest))
+        return sa.select(*columns).select_from(probed).subquery("labelled")
     latest = (
         sa.select(f.prediction_id, sa.func.max(f.id).label("fid"))
         .group_by(f.prediction_id)
         .subquery("latest")
     )
-    lab = feedback_table.alias("lab")
-    covered = sa.case((_dialect_parts(dialect).covered(b.prediction_set, lab.c.label), 1), else_=0)
     joined = latest.join(lab, lab.c.id == latest.c.fid).join(base, b.id == latest.c.prediction_id)
-    columns = [b.w, b.decision, b.confidence, b.prediction, lab.c.label, covered.label("covered")]
     return sa.select(*columns).select_from(joined).subquery("labelled")
 
 

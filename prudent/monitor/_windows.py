@@ -123,8 +123,9 @@ def window_key(value: Any, spec: WindowSpec) -> str:
     """
     if spec.kind == "span":
         return "span"
-    if spec.kind == "rows":
-        return f"rows {value * spec.size}-{(value + 1) * spec.size - 1}"
+    if spec.kind == "rows":  # PostgreSQL's division gives a float or numeric
+        first = int(value) * spec.size
+        return f"rows {first}-{first + spec.size - 1}"
     when = value if isinstance(value, datetime) else window_start(value, spec)
     return when.strftime("%Y-%m-%d" if spec.kind == "day" else "%Y-%m-%dT%H:00")
 

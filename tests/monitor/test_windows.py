@@ -145,3 +145,17 @@ def _leaves(value: Any) -> list[Any]:
     if isinstance(value, list | tuple):
         return [leaf for item in value for leaf in _leaves(item)]
     return [value]
+
+
+@pytest.mark.parametrize("log_url", SQL_BACKENDS, indirect=True)
+def test_monitor_log_runs_of_predictions_read_the_latest_labels(log_url: str) -> None:
+    s = make_stream(300, 6)
+    recs = records(s, T0, timedelta(minutes=1))
+    wrong = [(r.id, "dog" if s.label[i] == "cat" else "cat") for i, r in enumerate(recs)]
+    write_log(log_url, [(recs, labels_of(recs, s, np.arange(300) % 3 > 0))])
+    write_log(log_url, [([], wrong[1::3])], bulk_labels=False)  # a third corrected to the wrong one
+    ref = make_reference()
+    day, run = (monitor_log(log_url, ref, window=w).windows[0] for w in ("day", "1000"))
+    assert run.key == "rows 0-999" and run.n == day.n == 300 and run.labelled == day.labelled == 200
+    for figure in ("accepted_accuracy", "high_confidence_errors", "coverage", "calibration"):
+        assert getattr(run, figure) == getattr(day, figure), figure
