@@ -1,11 +1,17 @@
 """Dynamic micro-batching: requests that arrive while the model threads are busy run together.
 
-A request that finds a model thread free starts at once, alone: an idle service adds no wait.
-Requests that arrive while every thread is busy queue; a thread that finishes takes all the
-queued requests of one bundle (up to ``max_rows`` rows; a larger request stays whole) and
-scores them in one call of the primary path, each request then getting its own rows back. A
-1-row prediction costs about as much as a 100-row one (the per-call overhead of validation and
+A request that finds no batch running starts at once, alone: an idle service adds no wait.
+Requests that arrive while a batch runs queue; a thread that finishes takes all the queued
+requests of one bundle (up to ``max_rows`` rows; a larger request stays whole) and scores them
+in one call of the primary path, each request then getting its own rows back. A 1-row
+prediction costs about as much as a 100-row one (the per-call overhead of validation and
 scikit-learn dominates), so under concurrent load this multiplies throughput.
+
+A further thread started while a batch computes first lets requests gather, for at most
+``gather_s`` seconds: the prediction code holds the GIL most of the time, so two small batches
+side by side cost about twice the CPU of one batch of both and finish no sooner. When the
+computing batch ends first, the next batch takes what gathered at once; when it does not (a slow
+or hung call), the waiting thread scores the queue, so one slow batch never blocks the others.
 
 Each request sees what it would have seen alone: when a batched call raises, every request of
 the batch is run again alone, so a bad request gets its own error and the others their
@@ -47,16 +53,23 @@ class Batcher:
         Batches running at once.
     max_rows
         Most rows gathered into one batch (a single larger request runs whole).
+    gather_s
+        Longest wait of a thread started while a batch computes before it takes the queue.
     """
 
-    def __init__(self, pool: Executor, *, threads: int, max_rows: int) -> None:
+    def __init__(
+        self, pool: Executor, *, threads: int, max_rows: int, gather_s: float = 0.0
+    ) -> None:
         self._pool = pool
         self._threads = threads
         self._max_rows = max_rows
+        self._gather_s = gather_s
         self._waiting: deque[_Job] = deque()
         self._running = 0
+        self._computing = 0
         self._closed = False
         self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
 
     def submit(self, served: Served, frame: pd.DataFrame) -> Future[Predictions]:
         """Queue ``frame`` for ``served``'s primary path; the future gives its predictions.
@@ -72,10 +85,11 @@ class Batcher:
                 raise ServiceError("The service is shutting down; retry on another replica.")
             self._waiting.append(job)
             start = self._running < self._threads
+            wait = self._gather_s if self._computing else 0.0
             self._running += start
         if start:
             try:
-                self._pool.submit(self._work)
+                self._pool.submit(self._work, wait)
             except RuntimeError as exc:  # the pool was shut down meanwhile
                 with self._lock:
                     self._running -= 1
@@ -90,15 +104,26 @@ class Batcher:
         with self._lock:
             self._closed = True
 
-    def _work(self) -> None:
-        """Run batches until nothing waits, then give the thread back."""
+    def _work(self, wait: float) -> None:
+        """Let requests gather for up to ``wait`` seconds while a batch computes, run batches
+        until nothing waits, then give the thread back."""
         while True:
             with self._lock:
+                if wait:
+                    self._idle.wait_for(lambda: not self._computing, wait)
+                    wait = 0.0
                 jobs = self._take()
                 if not jobs:
                     self._running -= 1
                     return
-            _run(jobs)
+                self._computing += 1
+            try:
+                _run(jobs)
+            finally:
+                with self._lock:
+                    self._computing -= 1
+                    if not self._computing:
+                        self._idle.notify_all()
 
     def _take(self) -> list[_Job]:
         """The next batch: waiting jobs of the first job's bundle, in order, up to the row cap."""

@@ -70,6 +70,9 @@ class ServingOptions:
     batch_rows
         Most rows of queued requests scored together in one call of the primary path
         (1: every request alone).
+    gather_ms
+        How long a model thread started while another computes waits for requests to queue
+        before it scores them (a lone request never waits; see ``serve._batching``).
     """
 
     model_name: str = "prudent"
@@ -79,6 +82,7 @@ class ServingOptions:
     deadline_ms: float = 2000.0
     primary_share: float = 0.6
     batch_rows: int = 256
+    gather_ms: float = 5.0
 
 
 async def _wait(future: Future[T], timeout: float) -> Future[T] | None:
@@ -134,7 +138,12 @@ class Predictor:
         self._admission = Admission(n + self.options.queue_size)
         self._primary_pool = ThreadPoolExecutor(n, thread_name_prefix="prudent-primary")
         self._backup_pool = ThreadPoolExecutor(n, thread_name_prefix="prudent-backup")
-        self._batcher = Batcher(self._primary_pool, threads=n, max_rows=self.options.batch_rows)
+        self._batcher = Batcher(
+            self._primary_pool,
+            threads=n,
+            max_rows=self.options.batch_rows,
+            gather_s=self.options.gather_ms / 1000.0,
+        )
         self._smoke_error: str | None = "the smoke prediction has not run yet"
         self._draining = False
         self.shadow: Shadow | None = None  # serve --shadow: handed each answered request

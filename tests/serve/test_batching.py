@@ -120,3 +120,26 @@ def test_an_idle_predictor_scores_each_request_at_once(numeric_bundle: Bundle) -
     for n in (1, 2):
         asyncio.run(predictor.predict_records(input_rows("numeric", n)))
     assert calls == [1, 2]
+
+
+def test_a_second_thread_gathers_the_queue_while_a_batch_computes(mixed_bundle: Bundle) -> None:
+    primary, gate, calls = _gated(mixed_bundle)
+    options = ServingOptions(max_concurrency=2, queue_size=16, deadline_ms=20_000, gather_ms=150)
+    predictor = Predictor(mixed_bundle, InMemoryPredictionLog(), options=options, primary=primary)
+    queued = [input_rows("mixed", n, seed=n) for n in (1, 2, 1)]
+
+    async def run() -> list[Any]:
+        tasks = [asyncio.create_task(predictor.predict_records(input_rows("mixed", 2)))]
+        await asyncio.sleep(0.2)  # the first call holds one thread and never ends by itself
+        tasks += [asyncio.create_task(predictor.predict_records(f)) for f in queued]
+        for _ in range(200):  # the other thread scores the queue without the first call
+            await asyncio.sleep(0.05)
+            if len(calls) == 2 and all(t.done() for t in tasks[1:]):
+                break
+        gate.set()
+        return list(await asyncio.gather(*tasks))
+
+    answers = asyncio.run(run())
+    assert calls == [2, 4]  # the three queued requests gathered into one call
+    for frame, answer in zip(queued, answers[1:], strict=True):
+        _assert_same(answer.predictions, mixed_bundle.predictions(frame))
