@@ -23,21 +23,21 @@ row (see ``prudent.monitor._histogram``). On the shared 2-core machine (load 10-
 seconds by hour with drift went from 73 to 27-29 on SQLite with every figure unchanged but the
 ECE p-value and interval (same test, new draws); see the commit for PostgreSQL.
 
-Then (migration 0007) every row stores its hour, and ``ix_predictions_windows`` (model
-version, hour, predicted class, time, decision, OOD flag, confidence) lets the hour and day sums
-read an index in order with no sort; the sampled inputs cross as UTF-8 bytes (no decode and
-re-encode), the per-window sample query is compiled once with its range bound, and categories
-are coded without labelling every row. Every window's repr unchanged on SQLite (by hour, by day,
-a span of hours; the N-prediction windows too); on PostgreSQL only float sums differ, in the last
-bits (at most 1.8e-15 relative: it sums the rows in another order). Same session, load ~2-4:
-SQLite by hour with drift 10.3-11.1 -> 8.6-8.8 s CPU (wall the same: in-process); by day 6.3 ->
-5.9 s; the totals query alone 2.05 -> 1.41 s and the histogram 1.38 -> 0.76 s. PostgreSQL client
-CPU by hour ~6.3 both before and after (its server's sorts are what the index saves).
-The ~5 s target by hour is not met: what remains on SQLite is ~4 s of SQL (the sums still read
-each row's conformal set, which stays out of the index as a PostgreSQL B-tree entry must stay
-under ~2.7 kB; the labelled join, ~0.6 s for 100k random lookups by id; reading every row's
-inputs, ~0.9 s) and ~5 s of Python (parsing 1M JSON objects ~1.3 s, the drift tests ~1.5 s, the
-ECE resamples ~1 s, validation and column preparation ~0.6 s, garbage collection ~0.4 s).
+Then (migrations 0007 and 0008) every row stores its hour and its conformal set's size, and
+``ix_predictions_windows`` (model version, hour, predicted class, time, decision, OOD flag,
+confidence, set size) lets the hour and day sums read an index in order with no sort (on SQLite
+the index alone); the sampled inputs cross as UTF-8 bytes (no decode and re-encode), the
+per-window sample query is compiled once with its range bound, and categories are coded without
+labelling every row. Every window's repr unchanged on SQLite (by hour, by day, a span of hours;
+the N-prediction windows too); on PostgreSQL only float sums differ, in the last bits (at most
+1.8e-15 relative: it sums the rows in another order). Same session, load ~2-4: SQLite by hour
+with drift 10.3-11.1 -> 8.2 s CPU (wall the same: in-process); by day 6.3 -> 5.7-5.9 s; the
+totals query alone 2.05 -> 0.6-0.9 s, the histogram 1.38 -> 0.76 s. PostgreSQL client CPU by
+hour 6.3-6.8 -> 5.9 (its server's sorts are what the index saves; wall 22.7 -> 11.0 s).
+The ~5 s target by hour is not met: what remains on SQLite is ~3 s of SQL (the labelled join,
+~0.6 s for 100k random lookups by id; reading every row's inputs, ~0.9 s; the totals and the
+histogram's sort) and ~5 s of Python (parsing 1M JSON objects ~1.3 s, the drift tests ~1.5 s,
+the ECE resamples ~1 s, validation and column preparation ~0.6 s, garbage collection ~0.4 s).
 
 Before that, with every figure bit-for-bit unchanged (repr of every window compared, SQLite by
 hour and day, PostgreSQL by hour): the drift tests of a batch of windows prepare each tested
@@ -89,8 +89,8 @@ CHUNK = 50_000
 _INSERT = (
     "INSERT INTO predictions (id, created_at, model_version, model_name, inputs, probabilities,"
     " prediction, confidence, ood_score, is_ood, prediction_set, decision, reason, latency_ms,"
-    " hour)"
-    " VALUES (?, ?, 'bench', 'bench', ?, ?, ?, ?, ?, ?, ?, ?, '', 1.0, ?)"
+    " hour, set_size)"
+    " VALUES (?, ?, 'bench', 'bench', ?, ?, ?, ?, ?, ?, ?, ?, '', 1.0, ?, ?)"
 )
 
 
@@ -114,7 +114,7 @@ def _rows(start: int, n: int, rng: np.random.Generator) -> tuple[list[tuple[Any,
             json.dumps({pred[k]: conf[k], other: 1 - conf[k]}), pred[k], conf[k],
             float(rng.normal() + 3 * ood[k]), bool(ood[k]),
             json.dumps([pred[k]] if conf[k] >= 0.9 else [pred[k], other]),
-            "accept" if conf[k] >= 0.7 else "review", hour_of(when[k]),
+            "accept" if conf[k] >= 0.7 else "review", hour_of(when[k]), 1 if conf[k] >= 0.9 else 2,
         ))  # fmt: skip
         if k % 10 == 0:
             truth = pred[k] if right[k] else other
@@ -189,7 +189,7 @@ def _measure(window: str, sample: int, url: str) -> dict[str, Any]:
 
 _COLUMNS = ("id", "created_at", "model_version", "model_name", "inputs", "probabilities",
             "prediction", "confidence", "ood_score", "is_ood", "prediction_set", "decision",
-            "reason", "latency_ms", "hour")  # fmt: skip
+            "reason", "latency_ms", "hour", "set_size")  # fmt: skip
 
 
 def copy_to_postgres(path: Path, url: str) -> float:

@@ -278,16 +278,18 @@ def _keyed(
     spec: WindowSpec,
     where: tuple[datetime | None, datetime | None, str | None],
 ) -> bool:
-    """Whether hour or day windows can group by the stored ``hour``: the log has the column
-    (schema 0007 or later) and every row in range holds it (the store writes it; a row put in
-    by other means may not, and the windows are then cut from each row's time)."""
+    """Whether hour or day windows can group by the stored ``hour`` and read the stored
+    ``set_size``: the log has the columns (schema 0008 or later) and every row in range holds
+    them (the store writes them; a row put in by other means may not, and the windows are then
+    cut from each row's time)."""
     if spec.kind not in ("hour", "day"):
         return False
     names = {c["name"] for c in sa.inspect(connection).get_columns(predictions_table.name)}
-    if "hour" not in names:
+    if not {"hour", "set_size"} <= names:
         return False
     p = predictions_table.c
-    missing = sa.select(p.id).where(*window_filter(*where), p.hour.is_(None)).limit(1)
+    lacking = p.hour.is_(None) | p.set_size.is_(None)
+    missing = sa.select(p.id).where(*window_filter(*where), lacking).limit(1)
     return connection.execute(missing).first() is None
 
 

@@ -174,10 +174,11 @@ def window_base(
     """Return the predictions in range, each with its window ``w``, decision, OOD flag (0/1),
     confidence, prediction, conformal set and its size; no join.
 
-    With ``keyed`` (every row in range has its stored ``hour``), an hour's ``w`` is that hour
-    and a day's ``hour // 24``, both integers (:func:`window_start`), read in the order of the
-    ``ix_predictions_windows`` index; else the start of the hour or day, cut from each row's
-    time.
+    With ``keyed`` (every row in range has its stored ``hour`` and ``set_size``), an hour's
+    ``w`` is that hour and a day's ``hour // 24``, both integers (:func:`window_start`), read
+    in the order of the ``ix_predictions_windows`` index, which also holds the set's size;
+    else the start of the hour or day, cut from each row's time, and the size read from the
+    set.
     """
     w = _window_of(dialect, spec, keyed).label("w")
     columns = [
@@ -189,7 +190,7 @@ def window_base(
         _P.confidence,
         _P.prediction,
         _P.prediction_set,
-        _dialect_parts(dialect).set_size.label("set_size"),
+        (_P.set_size if keyed else _dialect_parts(dialect).set_size).label("set_size"),
     ]
     terms = window_filter(since, until, model_version)
     if keyed:

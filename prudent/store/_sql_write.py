@@ -68,6 +68,7 @@ def row_of(record: PredictionRecord, entry: QueueEntry | None = None) -> dict[st
         "unknown_values": record.unknown_values,
         "latency_ms": record.latency_ms,
         "hour": hour_of(record.created_at),
+        "set_size": len(record.prediction_set),
     }
     if entry is not None:
         reason = AUDIT_REASON if entry.audit else row["defer_reason"]

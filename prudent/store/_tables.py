@@ -64,12 +64,12 @@ NameType = sa.String(128)
 AutoId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 WINDOW_INDEX_COLUMNS = ("model_version", "hour", "prediction", "created_at", "decision", "is_ood",
-                        "confidence")  # fmt: skip
+                        "confidence", "set_size")  # fmt: skip
 """The columns of ``ix_predictions_windows``: what the monitor's per-window sums read, in the
 order it groups them (a model version's hours, then the predicted class), so they are summed
 in index order with no sort, and in time order within a group (the order of the float sums,
-as before the index). The conformal set is left out (a PostgreSQL B-tree entry must stay
-under ~2.7 kB, and a many-class set may not): the sums read it from the row."""
+as before the index). The conformal set is there as its size (the set itself may not fit a
+PostgreSQL B-tree entry, ~2.7 kB at most), so on SQLite the sums read the index alone."""
 
 metadata = sa.MetaData()
 
@@ -118,6 +118,7 @@ predictions = sa.Table(
     sa.Column("unknown_values", sa.Text(), nullable=True),
     sa.Column("latency_ms", sa.Float(), nullable=True),
     sa.Column("hour", sa.Integer(), nullable=True),
+    sa.Column("set_size", sa.Integer(), nullable=True),
     sa.Index("ix_predictions_created_at", "created_at", "id"),
     sa.Index("ix_predictions_model_version", "model_version", "created_at"),
     sa.Index("ix_predictions_windows", *WINDOW_INDEX_COLUMNS),

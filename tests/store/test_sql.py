@@ -185,7 +185,7 @@ def test_migration_records_its_version_and_reopening_is_a_no_op(sql_url: str) ->
         engines.write, "before_cursor_execute", lambda c, cur, stmt, *rest: statements.append(stmt)
     )
     try:
-        assert upgrade(engines.write) == head_revision() == "0007"
+        assert upgrade(engines.write) == head_revision() == "0008"
         with engines.read.connect() as conn:
             versions = conn.exec_driver_sql(f"SELECT version_num FROM {VERSION_TABLE}").all()
             diff = compare_metadata(
@@ -193,7 +193,7 @@ def test_migration_records_its_version_and_reopening_is_a_no_op(sql_url: str) ->
             )
     finally:
         engines.dispose()
-    assert versions == [("0007",)]
+    assert versions == [("0008",)]
     assert not [s for s in statements if s.lstrip().upper().startswith(("CREATE", "ALTER"))]
     assert diff == []
 
@@ -242,7 +242,7 @@ def test_migration_from_0005_adds_unknown_values_and_keeps_old_rows(sql_url: str
 
 
 @pytest.mark.parametrize("sql_url", SQL_BACKENDS, indirect=True)
-def test_migration_from_0006_stores_every_row_s_hour(sql_url: str) -> None:
+def test_migration_from_0006_stores_every_row_s_hour_and_set_size(sql_url: str) -> None:
     engine = sa.create_engine(normalise_url(sql_url))
     config = alembic_config()
     when = [
@@ -253,19 +253,25 @@ def test_migration_from_0006_stores_every_row_s_hour(sql_url: str) -> None:
     with engine.begin() as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, "0006")
-        rows = [{k: v for k, v in dataclasses.asdict(r).items() if k != "hour"} for r in old]
-        conn.execute(sa.insert(predictions), [r | {"prediction_set": ["setosa"]} for r in rows])
+        rows = [dataclasses.asdict(r) for r in old]
+        sets = [["setosa"], ["setosa", "versicolor"]]
+        conn.execute(
+            sa.insert(predictions),
+            [r | {"prediction_set": s} for r, s in zip(rows, sets, strict=True)],
+        )
     engine.dispose()
-    new = make_record(created_at=datetime(2024, 3, 1, 13, 30, tzinfo=UTC))
+    new = make_record(created_at=datetime(2024, 3, 1, 13, 30, tzinfo=UTC), prediction_set=())
     with SqlPredictionLog.open(sql_url) as log:
         log.write([new])
     engine = sa.create_engine(normalise_url(sql_url))
     with engine.connect() as conn:
-        query = sa.select(predictions.c.created_at, predictions.c.hour)
-        stored = sorted(conn.execute(query).all())
+        p = predictions.c
+        stored = sorted(conn.execute(sa.select(p.created_at, p.hour, p.set_size)).all())
     engine.dispose()
-    assert stored == [(t, hour_of(t)) for t in [*when, new.created_at]]
-    assert [hour for _, hour in stored] == [262967, 474792, 474805]
+    assert stored == [
+        (t, hour_of(t), k) for t, k in zip([*when, new.created_at], [1, 2, 0], strict=True)
+    ]
+    assert [hour for _, hour, _ in stored] == [262967, 474792, 474805]
 
 
 @pytest.mark.parametrize("sql_url", SQL_BACKENDS, indirect=True)
