@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from prudent.store import PredictionRecord, SqlPredictionLog
+from prudent.store import PredictionRecord, SqlPredictionLog, hour_of
 
 ROWS = 20_000
 BATCH = 64
@@ -78,13 +78,21 @@ def _raw_tuples(records: list[PredictionRecord]) -> list[tuple[Any, ...]]:
         (
             r.id, r.created_at.replace(tzinfo=None).isoformat(" "), r.model_version, r.model_name,
             dump(r.inputs), dump(r.probabilities), r.prediction, r.confidence, r.ood_score,
-            r.is_ood, dump(list(r.prediction_set)), r.decision, r.reason, r.latency_ms,
+            r.is_ood, dump(list(r.prediction_set)), r.decision, r.reason, r.defer_reason,
+            r.unknown_values, r.latency_ms, hour_of(r.created_at), len(r.prediction_set),
         )
         for r in records
     ]  # fmt: skip
 
 
-_INSERT = "INSERT INTO predictions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING"
+_COLUMNS = (
+    "id, created_at, model_version, model_name, inputs, probabilities, prediction, confidence, "
+    "ood_score, is_ood, prediction_set, decision, reason, defer_reason, unknown_values, "
+    "latency_ms, hour, set_size"
+)
+_INSERT = (  # every column the log writes, so that the reference updates the same indexes
+    f"INSERT INTO predictions ({_COLUMNS}) VALUES ({', '.join('?' * 18)}) ON CONFLICT DO NOTHING"
+)
 _CASES = "INSERT INTO review_cases (prediction_id, created_at) VALUES (?, ?)"
 
 
