@@ -4,7 +4,7 @@ candidates → leaderboard → trust layer → final test. Produces a :class:`Fi
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
@@ -284,6 +284,24 @@ def fit_table(
     return result
 
 
+def _canonical(value: Any) -> Any:
+    """An option as the key reads it: numbers as floats, so that ``time_limit=15`` from
+    Python and ``--time-limit 15`` (a float) on the command line are the same fit.
+
+    Examples
+    --------
+    >>> _canonical(15) == _canonical(15.0), _canonical(True), _canonical(((0, 1), (2, 0)))
+    (True, True, ((0.0, 1.0), (2.0, 0.0)))
+    """
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, tuple | list):
+        return tuple(_canonical(v) for v in value)
+    return value
+
+
 def _fit_key(
     frame: pd.DataFrame,
     spec: FitSpec,
@@ -292,7 +310,8 @@ def _fit_key(
 ) -> str | None:
     """The key of a fit's recorded costs: its table, options, OOD examples and where its
     folds run (:func:`~prudent._costs.fit_key`)."""
-    parts: list[bytes | str] = [repr(spec), f"runner {type(runner).__name__}"]
+    options = [(f.name, _canonical(getattr(spec, f.name))) for f in fields(spec)]
+    parts: list[bytes | str] = [repr(options), f"runner {type(runner).__name__}"]
     for table in (frame, ood_examples):
         if table is None:
             parts.append("none")

@@ -55,7 +55,7 @@ def from_python(digits: Path, records: Path) -> dict[str, Any]:
     bundle = prudent.fit(
         digits,
         "target",
-        time_limit=LIMIT,
+        time_limit=int(LIMIT),  # an int here, a float on the command line: the same fit
         seed=SEED,
         wall_guard=False,
         candidates=",".join(FAMILIES),
@@ -75,7 +75,7 @@ def from_cli(
     out = tmp_path_factory.mktemp("cli") / "model"
     names = [arg for name in FAMILIES for arg in ("--candidates", name)]
     done = run_cli(
-        "fit", digits, "--target", "target", "--out", out, "--time-limit", str(LIMIT),
+        "fit", digits, "--target", "target", "--out", out, "--time-limit", str(int(LIMIT)),
         "--seed", str(SEED), "--no-wall-guard", *names,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
