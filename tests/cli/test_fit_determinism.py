@@ -129,11 +129,17 @@ def test_fit_from_python_and_the_cli_ships_the_same_bundle(
 
 
 def test_fit_projections_are_within_a_small_factor_of_the_cost(
-    from_python: dict[str, Any], from_cli: dict[str, Any]
+    from_python: dict[str, Any], from_cli: dict[str, Any], digits: Path
 ) -> None:
-    for manifest in (from_python, from_cli):
+    # the binding limit may leave no family running on a slow or busy machine (all four were
+    # projected out once in CI), so k-NN is also fitted where the limit leaves it room
+    roomy = prudent.fit(
+        digits, "target", time_limit=60, seed=SEED, wall_guard=False, candidates="knn",
+        progress=False,
+    )  # fmt: skip
+    assert [r["name"] for r in roomy.manifest["leaderboard"] if "projected_seconds" in r] == ["knn"]
+    for manifest in (from_python, from_cli, dict(roomy.manifest)):
         piloted = [r for r in manifest["leaderboard"] if "projected_seconds" in r]
-        assert piloted, manifest["leaderboard"]
         for row in piloted:  # CPU seconds, both: the folds, the refit and its probe
             projected, spent = row["projected_seconds"], row["cv_seconds"]
             assert spent / 4 <= projected <= 4 * spent + 0.2, row
