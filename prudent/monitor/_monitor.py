@@ -23,7 +23,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
-from prudent._typing import FloatArray
+from prudent._typing import FloatArray, IntArray
 from prudent.data import validate_frame
 from prudent.errors import DataError, StoreError
 from prudent.monitor._drift import DriftBaseline, DriftOptions, DriftReport, windows_drift
@@ -34,6 +34,7 @@ from prudent.monitor._reference import Reference
 from prudent.monitor._sql import (
     WindowSpec,
     bins_query,
+    fine_bins,
     labelled_base,
     labelled_query,
     parse_bins,
@@ -85,18 +86,34 @@ def _grouped(result: Any) -> Iterator[tuple[Any, list[Any]]]:
 
 
 class _Cursor:
-    """Walk one ordered, grouped result in step with the window list."""
+    """Walk one ordered, grouped result in step with the window list (windows may be skipped:
+    the result's keys sort as the windows do)."""
 
     def __init__(self, groups: Iterator[tuple[Any, list[Any]]]) -> None:
         self._groups = groups
         self._next = next(groups, None)
 
     def take(self, key: Any) -> list[Any]:
+        while self._next is not None and self._next[0] < key:
+            self._next = next(self._groups, None)
         if self._next is not None and self._next[0] == key:
             rows = self._next[1]
             self._next = next(self._groups, None)
             return rows
         return []
+
+
+class _Lazy:
+    """A :class:`_Cursor` whose query runs when a window is first taken from it, if ever."""
+
+    def __init__(self, start: Callable[[], _Cursor]) -> None:
+        self._start = start
+        self._cursor: _Cursor | None = None
+
+    def take(self, key: Any) -> list[Any]:
+        if self._cursor is None:
+            self._cursor = self._start()
+        return self._cursor.take(key)
 
 
 @dataclass(frozen=True)
@@ -313,17 +330,17 @@ def _windows(
         )
         labelled = labelled_base(dialect, base, ranked=spec.kind == "rows")
         groups = _grouped(c[0].execution_options(yield_per=_STREAM).execute(totals_query(base)))
-        bins = _streamed(c[1], bins_query(base, dialect))
+        bins = _Lazy(lambda: _streamed(c[1], bins_query(base, dialect)))
         lab = _streamed(c[2], labelled_query(labelled, threshold, dialect))
         sampler = _sampler(c[3], spec, base, where, drift_sample, drift_options)
         baseline = DriftBaseline.of(reference)
         for chunk in _chunks(groups, max(1, _VALIDATE_ROWS // drift_sample)):
             samples = [_EMPTY if sampler is None else sampler(key, _n(rows)) for key, rows in chunk]
             drifts = _drifts(samples, baseline, drift_options) if sampler else None
-            for key, rows in chunk:
+            for (key, rows), sample in zip(chunk, samples, strict=True):
                 labelled_rows = lab.take(key)
                 histogram = ConfidenceHistogram.from_rows(
-                    parse_bins(next((r.bins for r in bins.take(key)), None)),
+                    _bins(bins, key, sample, _n(rows)),
                     parse_calibration(next((r.calibration for r in labelled_rows), None)),
                 )
                 drift, notes = next(drifts) if drifts is not None else (None, [])
@@ -337,6 +354,15 @@ def _windows(
                     notes=notes,
                     options=options,
                 )
+
+
+def _bins(bins: _Lazy, key: Any, sample: _Sample, n: int) -> IntArray:
+    """A window's ``(fine bin, rows)``: counted from its drift sample when that holds every
+    one of its ``n`` rows (their confidences are all there, and the histogram query need not
+    run: by hour, a month of windows each read whole), else the histogram query's."""
+    if sample.confidence.size == n:
+        return fine_bins(sample.confidence)
+    return parse_bins(next((r.bins for r in bins.take(key)), None))
 
 
 def _sampler(

@@ -31,6 +31,7 @@ __all__ = [
     "FINE_BINS",
     "WindowSpec",
     "bins_query",
+    "fine_bins",
     "labelled_base",
     "labelled_query",
     "parse_bins",
@@ -280,6 +281,20 @@ def bins_query(base: sa.Subquery, dialect: str) -> sa.Select[Any]:
     pair = sa.cast(c.bin, sa.Text).concat(":").concat(sa.cast(c.n, sa.Text))
     packed = parts.joined_text(pair).label("bins")
     return sa.select(c.w, packed).group_by(c.w).order_by(c.w)
+
+
+def fine_bins(confidence: FloatArray) -> IntArray:
+    """Count confidences per fine bin, as :func:`bins_query` does in the database (the bin of
+    ``c`` is ``c * FINE_BINS`` truncated; missing ones are left out), as ``(bin, n)`` rows.
+
+    Examples
+    --------
+    >>> fine_bins(np.array([0.9995, 0.9999, np.nan, 0.5])).tolist()
+    [[750, 1], [1499, 2]]
+    """
+    present = confidence[~np.isnan(confidence)] * FINE_BINS
+    bins, counts = np.unique(present.astype(np.int64), return_counts=True)
+    return np.stack([bins, counts], axis=1)
 
 
 def parse_bins(text: str | None) -> IntArray:

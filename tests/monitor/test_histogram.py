@@ -36,3 +36,33 @@ def test_poisson_1_draws_follow_the_cdf() -> None:
     assert (drawn == np.searchsorted(_histogram._POISSON_1_CDF, uniform, side="right")).all()
     assert drawn.mean() == pytest.approx(1.0, abs=0.01)
     assert drawn.var() == pytest.approx(1.0, abs=0.02)
+
+
+@pytest.mark.parametrize("length", [10, 3_000_000])
+def test_stream_is_the_generator_s_first_draws(length: int) -> None:
+    uniform, weights = _histogram._stream(3, length)
+    expected = np.random.default_rng(3).random(length)
+    assert (uniform == expected).all()
+    assert (weights == _histogram._poisson_1(expected)).all()
+
+
+def test_calibration_draws_as_a_fresh_generator_of_the_seed() -> None:
+    rng = np.random.default_rng(2)
+    conf = np.clip(0.5 + 0.5 * rng.beta(4, 1.5, 200), 0.5, 0.999)
+    bins = (conf * 1500).astype(int)
+    hist = ConfidenceHistogram.from_rows(
+        [(b, 1) for b in bins],
+        [(b, 1, c, int(r)) for b, c, r in zip(bins, conf, rng.random(200) < conf, strict=True)],
+    )
+    first, again = hist.calibration(30, 300, seed=4), hist.calibration(30, 300, seed=4)
+    used = hist.n_cal > 0
+    cells = _histogram._Cells(
+        hist.n_cal[used], hist.n_ok[used], hist.sum_c_cal[used] / hist.n_cal[used],
+        np.flatnonzero(np.r_[True, np.diff(np.flatnonzero(used) // 100) != 0]),
+    )  # fmt: skip
+    fresh = np.random.default_rng(4).random(2 * 300 * 200)
+    null, boot = _histogram._per_row((fresh, _histogram._poisson_1(fresh)), 300, cells)
+    observed = first.ece.point
+    assert first == again
+    assert first.p_value == (1 + np.count_nonzero(null >= observed - 1e-12)) / 301
+    assert (first.ece.low, first.ece.high) == tuple(np.quantile(boot, [0.025, 0.975]))

@@ -159,3 +159,16 @@ def test_monitor_log_runs_of_predictions_read_the_latest_labels(log_url: str) ->
     assert run.key == "rows 0-999" and run.n == day.n == 300 and run.labelled == day.labelled == 200
     for figure in ("accepted_accuracy", "high_confidence_errors", "coverage", "calibration"):
         assert getattr(run, figure) == getattr(day, figure), figure
+
+
+@pytest.mark.parametrize("log_url", SQL_BACKENDS, indirect=True)
+def test_monitor_log_histogram_of_a_whole_sample_is_the_query_s(log_url: str) -> None:
+    s = make_stream(900, 8)
+    recs = records(s, T0 + timedelta(minutes=20), timedelta(seconds=11))
+    write_log(log_url, [(recs, labels_of(recs, s))])
+    ref = make_reference()
+    for window in ("hour", "day", "250"):  # the sample holds every row of a window, or does not
+        counted = monitor_log(log_url, ref, window=window, drift_sample=2000).windows
+        queried = monitor_log(log_url, ref, window=window, drift_sample=200).windows
+        assert [w.confidence for w in counted] == [w.confidence for w in queried], window
+        assert [w.calibration for w in counted] == [w.calibration for w in queried], window
