@@ -200,7 +200,8 @@ def csv_text(frame: pd.DataFrame, *, header: bool) -> str | None:
     """``frame`` as the text ``frame.to_csv(index=False)`` writes, built column by column.
 
     pandas formats each cell in Python; here each column is spelled at once (floats by
-    :func:`float_texts`, strings once per distinct value) and the rows joined. Frames this
+    :func:`float_texts`, strings once per distinct value) and the rows joined by Arrow
+    (:func:`_joined_rows`). Frames this
     does not cover (fewer than two columns, other dtypes, objects that are not strings or
     missing, carriage returns) give ``None``: write them with pandas.
 
@@ -215,8 +216,23 @@ def csv_text(frame: pd.DataFrame, *, header: bool) -> str | None:
     fields = [f for f in texts if f is not None]
     if len(fields) < len(texts) or any("\r" in c for c in frame.columns):
         return None
-    rows = fields[0]
-    for f in fields[1:]:
-        rows = rows + "," + f
-    lines = [",".join(map(_quoted, frame.columns))] if header else []
-    return "\n".join([*lines, *rows.tolist()]) + "\n"
+    head = ",".join(map(_quoted, frame.columns)) + "\n" if header else ""
+    return head + _joined_rows(fields) if len(frame) else head
+
+
+def _text(value: str) -> pa.Scalar:
+    return pa.scalar(value, type=pa.large_string())
+
+
+def _joined_rows(fields: list[npt.NDArray[np.object_]]) -> str:
+    """The rows of these columns of field texts, comma-separated, each ending in ``\n``.
+
+    Arrow joins them in C (the ~2.4 million string concatenations of 100k rows of a
+    prediction table took half of its 0.5 s of CPU in Python); its data buffer is the text.
+    """
+    columns = [pa.array(f, type=pa.large_string()) for f in fields]
+    columns[-1] = pc.binary_join_element_wise(columns[-1], _text("\n"), _text(""))
+    rows = pc.binary_join_element_wise(*columns, _text(","))
+    offsets = np.frombuffer(rows.buffers()[1], dtype=np.int64)[rows.offset :]
+    text = memoryview(rows.buffers()[2])[offsets[0] : offsets[len(rows)]]
+    return bytes(text).decode("utf-8")

@@ -322,12 +322,12 @@ def test_table_writer_csv_is_byte_for_byte_what_pandas_writes(
             "tiny": rng.random(n) * 10.0 ** -rng.integers(1, 320, n),
             "whole": rng.integers(-1000, 1000, n).astype(float),
             "edge": np.resize([0.0, -0.0, 1e-4, 9.99e-5, 1e9, 1e16, np.inf, -np.inf, np.nan], n),
-            "text": np.resize(["a", "b,c", 'say "hi"', "", None], n),
+            "text": np.resize(["a", "b,c", 'say "hi"', "", None, "naïve, ü"], n),
             "flag": rng.random(n) > 0.5,
             "count": rng.integers(0, 9, n),
         }
     )
-    for table in (frame, wine):
+    for table in (frame, wine, frame.head(0), frame.head(1)):
         ours, theirs = tmp_path / "ours.csv", tmp_path / "theirs.csv"
         write_table(table, ours)
         table.to_csv(theirs, index=False)
