@@ -197,16 +197,15 @@ def _per_bin(rng: np.random.Generator, size: int, cells: _Cells) -> _Draws:
 
 
 _CACHED = 2 * 500 * _ROW_DRAWS
-"""Numbers of a seed's stream kept (what the default 500 resamples of the largest window
+"""Most numbers of a seed's stream kept (what the default 500 resamples of the largest window
 drawn row by row use: 16 MB of uniforms, 2 MB of weights)."""
-
 
 _Stream = tuple[FloatArray, npt.NDArray[np.integer[Any]]]
 
 
-@functools.lru_cache(maxsize=2)
-def _cached(seed: int) -> _Stream:
-    uniform = np.random.default_rng(seed).random(_CACHED)
+@functools.lru_cache(maxsize=4)
+def _cached(seed: int, length: int) -> _Stream:
+    uniform = np.random.default_rng(seed).random(length)
     weights = _poisson_1(uniform).astype(np.int8)  # at most 18
     uniform.flags.writeable = weights.flags.writeable = False
     return uniform, weights
@@ -214,12 +213,13 @@ def _cached(seed: int) -> _Stream:
 
 def _stream(seed: int, length: int) -> _Stream:
     """The first ``length`` uniforms of ``default_rng(seed)``, and each read as a Poisson(1)
-    draw: sliced from the numbers kept for the seed, or drawn afresh past them."""
-    if length <= _CACHED:
-        uniform, weights = _cached(seed)
-        return uniform[:length], weights[:length]
-    uniform = np.random.default_rng(seed).random(length)
-    return uniform, _poisson_1(uniform)
+    draw: sliced from the numbers kept for the seed (as many as the next power of two, so
+    that windows of similar sizes share them), or drawn afresh past :data:`_CACHED`."""
+    if length > _CACHED:
+        uniform = np.random.default_rng(seed).random(length)
+        return uniform, _poisson_1(uniform)
+    uniform, weights = _cached(seed, 1 << max(length - 1, 0).bit_length())
+    return uniform[:length], weights[:length]
 
 
 def _per_row(stream: _Stream, size: int, cells: _Cells) -> _Draws:

@@ -38,7 +38,7 @@ def test_poisson_1_draws_follow_the_cdf() -> None:
     assert drawn.var() == pytest.approx(1.0, abs=0.02)
 
 
-@pytest.mark.parametrize("length", [10, 3_000_000])
+@pytest.mark.parametrize("length", [1, 10, 1025, 3_000_000])
 def test_stream_is_the_generator_s_first_draws(length: int) -> None:
     uniform, weights = _histogram._stream(3, length)
     expected = np.random.default_rng(3).random(length)
