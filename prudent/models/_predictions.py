@@ -11,6 +11,7 @@ derived from it: a new output column is one entry here.
 from __future__ import annotations
 
 import enum
+import itertools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -131,10 +132,21 @@ class Predictions:
         out = np.full(len(self), None, dtype=object)
         shown = ~np.isnan(self.probabilities).any(axis=1) if len(self) else np.zeros(0, bool)
         out[shown] = self.classes[self._shown_index(shown)]
-        by_name = {str(c): c for c in self.classes.tolist()}  # decisions speak class names
-        given = [i for i, v in enumerate(self.decisions.label) if v is not None]
-        out[given] = [by_name[self.decisions.label[i]] for i in given]
+        position, given = self._label_positions()
+        if (position[given] < 0).any():  # a decision names no class: as a lookup would fail
+            raise KeyError(self.decisions.label[given[position[given] < 0][0]])
+        out[given] = self.classes[position[given]]
         return out
+
+    def _label_positions(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.intp]]:
+        """Each row's decided label as a position in ``classes`` (decisions speak class names;
+        -1 for none or a name no class has), and the rows with a label."""
+        names = {str(c): i for i, c in enumerate(self.classes.tolist())}
+        labels = list(self.decisions.label)
+        found = map(names.get, labels, itertools.repeat(-1))  # a C loop over the rows
+        position = np.fromiter(found, dtype=np.int64, count=len(labels))
+        given = np.flatnonzero(np.asarray(labels, dtype=object) != None)  # noqa: E711 - per row
+        return position, given
 
     @property
     def confidence(self) -> FloatArray:
@@ -149,11 +161,9 @@ class Predictions:
         top = np.full(len(self), np.nan)
         rows = np.flatnonzero(shown)
         top[shown] = self.probabilities[rows, self._shown_index(shown)]
-        by_name = {str(c): i for i, c in enumerate(self.classes.tolist())}
-        for i in rows:
-            label = self.decisions.label[i]
-            if label is not None and label in by_name:
-                top[i] = self.probabilities[i, by_name[label]]
+        position = self._label_positions()[0]
+        labelled = rows[position[rows] >= 0]
+        top[labelled] = self.probabilities[labelled, position[labelled]]
         return top
 
     @property
