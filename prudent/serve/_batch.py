@@ -15,7 +15,7 @@ from prudent.models import Predictions
 from prudent.serve._metrics import ServeMetrics
 from prudent.store import PredictionRecord, new_prediction_id
 
-__all__ = ["PredictionBatch", "Tally", "build_records"]
+__all__ = ["LogRows", "PredictionBatch", "Tally", "build_records"]
 
 
 @dataclass(frozen=True)
@@ -143,3 +143,29 @@ class Tally:
             metrics.confidence.observe(value)
         for value in self.ood_scores:
             metrics.ood_score.observe(value)
+
+
+@dataclass(frozen=True)
+class LogRows:
+    """A request's rows ready for the log: their ids, records and the metrics' tally.
+
+    Built off the event loop (on the model's thread, right after the predictions); when the
+    records could not be built, ``records`` holds the exception, which the request raises.
+    """
+
+    ids: list[str]
+    records: list[PredictionRecord] | Exception
+    tally: Tally
+
+    @classmethod
+    def build(
+        cls,
+        predictions: Predictions,
+        records: Callable[[], tuple[list[str], list[PredictionRecord]]],
+    ) -> LogRows:
+        """Tally ``predictions`` and call ``records`` (:func:`build_records` on their rows)."""
+        try:
+            ids, built = records()
+        except Exception as exc:  # raised by the request, as when built on the event loop
+            return cls([], exc, Tally({}, [], []))
+        return cls(ids, built, Tally.of(predictions))

@@ -16,15 +16,19 @@ or hung call), the waiting thread scores the queue, so one slow batch never bloc
 Each request sees what it would have seen alone: when a batched call raises, every request of
 the batch is run again alone, so a bad request gets its own error and the others their
 predictions. A request's future can be cancelled until its batch starts (the deadline of a
-request that waited for a thread), as with a thread pool.
+request that waited for a thread), as with a thread pool. A request may bring a ``finish`` step
+(the predictor's ids and log records) that the batch's thread runs on the request's own rows
+before handing them back: no second thread takes the answer up.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -35,11 +39,26 @@ from prudent.serve._served import Served
 __all__ = ["Batcher"]
 
 
+Finish = Callable[[Predictions], Any]
+"""A request's last step on the batch's thread, given its predictions; its value is the
+future's result."""
+
+
 @dataclass(eq=False)
 class _Job:
     served: Served
     frame: pd.DataFrame
-    future: Future[Predictions]
+    future: Future[Any]
+    finish: Finish | None = None
+
+    def done(self, out: Predictions) -> None:
+        """Hand ``out`` (this request's rows), finished, to the waiting request."""
+        try:
+            result = out if self.finish is None else self.finish(out)
+        except BaseException as exc:
+            self.future.set_exception(exc)
+        else:
+            self.future.set_result(result)
 
 
 class Batcher:
@@ -71,15 +90,27 @@ class Batcher:
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
 
-    def submit(self, served: Served, frame: pd.DataFrame) -> Future[Predictions]:
+    def submit(
+        self, served: Served, frame: pd.DataFrame, finish: Finish | None = None
+    ) -> Future[Any]:
         """Queue ``frame`` for ``served``'s primary path; the future gives its predictions.
+
+        Parameters
+        ----------
+        served
+            The bundle and its primary path.
+        frame
+            The request's rows.
+        finish
+            Run on the batch's thread on the request's predictions once they are computed;
+            the future then gives its value (an exception it raises, the future raises).
 
         Raises
         ------
         ServiceError
             When the batcher is closed (the service is shutting down).
         """
-        job = _Job(served, frame, Future())
+        job = _Job(served, frame, Future(), finish)
         with self._lock:
             if self._closed:
                 raise ServiceError("The service is shutting down; retry on another replica.")
@@ -161,7 +192,7 @@ def _run(jobs: list[_Job]) -> None:
         return
     start = 0
     for job, n in zip(live, sizes, strict=True):
-        job.future.set_result(out.part(slice(start, start + n)))
+        job.done(out.part(slice(start, start + n)))
         start += n
 
 
@@ -171,4 +202,4 @@ def _alone(job: _Job) -> None:
     except BaseException as exc:
         job.future.set_exception(exc)
     else:
-        job.future.set_result(out)
+        job.done(out)

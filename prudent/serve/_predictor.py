@@ -4,8 +4,9 @@
 the event loop; a fixed number of slots bounds the work (the next request is refused at once);
 the primary path gets a share of the deadline, then the backup model, then review; and the
 answer is returned only once its rows are committed to the prediction log. Requests that arrive
-while every model thread is busy are scored together in one call (``serve._batching``), and
-their rows committed together by the log's writer (group commit).
+while every model thread is busy are scored together in one call (``serve._batching``), the
+model's thread builds each one's log records right after (``LogRows``), and their rows are
+committed together by the log's writer (group commit).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pandas as pd
@@ -30,7 +32,7 @@ from prudent.errors import (
 )
 from prudent.models import Predictions
 from prudent.serve._admission import Admission, Ticket
-from prudent.serve._batch import PredictionBatch, Tally, build_records
+from prudent.serve._batch import LogRows, PredictionBatch, Tally, build_records
 from prudent.serve._batching import Batcher
 from prudent.serve._fallback import review_answer
 from prudent.serve._health import Health
@@ -46,7 +48,7 @@ if TYPE_CHECKING:
 __all__ = ["Predictor", "ServingOptions"]
 
 T = TypeVar("T")
-_Answer = tuple[Predictions, str | None]
+_Answer = tuple[Predictions, str | None, LogRows | None]
 
 
 @dataclass(frozen=True)
@@ -204,11 +206,10 @@ class Predictor:
             raise
         self.metrics.in_flight.inc()
         try:
-            out, fallback = await self._answer(served, frame, start, ticket)
-            # ids, records and the log's rows are built on a thread: the event loop stays free
-            ids, written, tally = await asyncio.to_thread(
-                self._record, served.bundle, frame, out, start
-            )
+            out, fallback, ready = await self._answer(served, frame, start, ticket)
+            if ready is None:  # a fallback answer: its records are built on a thread
+                ready = await asyncio.to_thread(self._log_rows, served.bundle, frame, out, start)
+            ids, written, tally = self._hand_to_log(ready)
             await self._commit(written, start)
         finally:
             ticket.leave()
@@ -218,24 +219,32 @@ class Predictor:
             self.shadow.submit(frame, ids, served.bundle.version)
         return PredictionBatch(out, ids, self.model_name, served.bundle.version, fallback)
 
-    def _record(
+    def _log_rows(
         self, bundle: Bundle, frame: pd.DataFrame, out: Predictions, start: float
-    ) -> tuple[list[str], Future[None], Tally]:
-        """Give the rows ids, hand their records to the log, and tally them; blocks briefly."""
-        ids, records = build_records(
+    ) -> LogRows:
+        """The rows' ids, records and tally (on the model's thread, or another one)."""
+        latency_ms = (time.monotonic() - start) * 1000.0
+        records = partial(
+            build_records,
             frame,
             out,
             model_name=self.model_name,
             model_version=bundle.version,
-            latency_ms=(time.monotonic() - start) * 1000.0,
+            latency_ms=latency_ms,
             clock=self.clock,
         )
+        return LogRows.build(out, records)
+
+    def _hand_to_log(self, ready: LogRows) -> tuple[list[str], Future[None], Tally]:
+        """Hand the rows' records to the log (it commits them on its own thread)."""
+        if isinstance(ready.records, BaseException):
+            raise ready.records
         try:
-            written = self.log.write_async(records)
+            written = self.log.write_async(ready.records)
         except PrudentError:
             self.metrics.log_write_failures.inc()
             raise
-        return ids, written, Tally.of(out)
+        return ready.ids, written, ready.tally
 
     def _seconds_left(self, start: float, share: float) -> float:
         return self.options.deadline_ms * share / 1000.0 - (time.monotonic() - start)
@@ -244,7 +253,11 @@ class Predictor:
         self, served: Served, frame: pd.DataFrame, start: float, ticket: Ticket
     ) -> _Answer:
         budget_ms = self.options.deadline_ms * self.options.primary_share
-        future = ticket.track(self._batcher.submit(served, frame))
+
+        def finish(out: Predictions) -> tuple[Predictions, LogRows]:
+            return out, self._log_rows(served.bundle, frame, out, start)
+
+        future = ticket.track(self._batcher.submit(served, frame, finish))
         done = await _wait(future, self._seconds_left(start, self.options.primary_share))
         error = None if done is None else done.exception()
         if done is None:
@@ -255,16 +268,18 @@ class Predictor:
                 )
             why = f"the primary model passed its deadline ({budget_ms:.0f} ms)"
         elif error is None:
-            return done.result(), None
+            out, ready = done.result()
+            return out, None, ready
         elif isinstance(error, DataError):
             raise error
         else:
             why = f"the primary model failed ({type(error).__name__})"
-        return await self._fall_back(served, frame, why, start, ticket)
+        out, fallback = await self._fall_back(served, frame, why, start, ticket)
+        return out, fallback, None
 
     async def _fall_back(
         self, served: Served, frame: pd.DataFrame, why: str, start: float, t: Ticket
-    ) -> _Answer:
+    ) -> tuple[Predictions, str]:
         future = t.submit(self._backup_pool, served.backup, frame, why)
         done = await _wait(future, self._seconds_left(start, 0.9))
         error = None if done is None else done.exception()

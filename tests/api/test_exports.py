@@ -75,6 +75,7 @@ INTERNAL = {
     },
     "prudent.serve": {
         "build_records",
+        "LogRows",
         "SMOKE_FILE",
         "Batcher",
         "Batch",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,9 @@ from prudent.bundle import Bundle
 from prudent.errors import SchemaError
 from prudent.models import Predictions
 from prudent.serve import Predictor, ServeMetrics, ServingOptions
-from prudent.store import InMemoryPredictionLog
+from prudent.serve._batching import Batcher
+from prudent.serve._served import Served
+from prudent.store import InMemoryPredictionLog, utc_now
 from tests.serve._bundles import input_rows
 
 
@@ -49,8 +52,10 @@ def _scenario(predictor: Predictor, first: pd.DataFrame, queued: list[pd.DataFra
 def _assert_same(got: Predictions, alone: Predictions) -> None:
     """Decisions, labels, sets and reasons identical; numbers up to floating-point rounding (a
     matrix product of 5 rows and of 1 row may round the last bit differently)."""
-    assert got.to_frame().drop(columns=_numbers(alone)).equals(
-        alone.to_frame().drop(columns=_numbers(alone))
+    assert (
+        got.to_frame()
+        .drop(columns=_numbers(alone))
+        .equals(alone.to_frame().drop(columns=_numbers(alone)))
     )
     np.testing.assert_allclose(got.probabilities, alone.probabilities, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(got.ood_score, alone.ood_score, rtol=1e-12, atol=1e-15)
@@ -143,3 +148,37 @@ def test_a_second_thread_gathers_the_queue_while_a_batch_computes(mixed_bundle: 
     assert calls == [2, 4]  # the three queued requests gathered into one call
     for frame, answer in zip(queued, answers[1:], strict=True):
         _assert_same(answer.predictions, mixed_bundle.predictions(frame))
+
+
+def test_the_batch_thread_builds_each_requests_log_records(mixed_bundle: Bundle) -> None:
+    primary, gate, calls = _gated(mixed_bundle)
+    stamped: list[str] = []
+
+    def clock() -> Any:
+        stamped.append(threading.current_thread().name)
+        return utc_now()
+
+    options = ServingOptions(max_concurrency=1, queue_size=16, deadline_ms=20_000)
+    predictor = Predictor(
+        mixed_bundle, InMemoryPredictionLog(), clock, options=options, primary=primary
+    )
+    queued = [input_rows("mixed", n, seed=n) for n in (1, 2)]
+    answers = asyncio.run(_scenario(predictor, input_rows("mixed", 1), queued)(gate))
+    assert calls == [1, 3]
+    assert len(stamped) == 3 and all(name.startswith("prudent-primary") for name in stamped)
+    assert predictor.log.count() == 4 == sum(len(a.ids) for a in answers)
+
+
+def test_a_failing_finish_step_fails_only_its_own_request(numeric_bundle: Bundle) -> None:
+    served = Served.of(numeric_bundle)
+    with ThreadPoolExecutor(1) as pool:
+        batcher = Batcher(pool, threads=1, max_rows=16)
+
+        def broken(out: Predictions) -> Any:
+            raise RuntimeError("no records")
+
+        failed = batcher.submit(served, input_rows("numeric", 1), broken)
+        ok = batcher.submit(served, input_rows("numeric", 2), lambda out: len(out))
+        with pytest.raises(RuntimeError, match="no records"):
+            failed.result(30)
+        assert ok.result(30) == 2
