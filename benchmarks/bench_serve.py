@@ -19,6 +19,10 @@ this process (httpx, keep-alive), on a table with categorical columns and missin
   and 2 threads calling ``predict`` in-process (the server computes 2 predictions at once);
 * the server's CPU time per request (``/proc``), 1 client and 8 clients, 1-row: the figure
   that a loaded machine inflates least;
+* ``workers``: the same 1-row throughputs from a server with ``--workers 1`` and one with
+  ``--workers 2``, started back to back (each server's CPU per request summed over its worker
+  processes): what a second process buys on this machine, where the load generator shares the
+  cores (``ratio_8_over_1`` of each, and ``workers_2_over_1_8_clients``);
 * the log's durability settings and its rows/s in 64-row batches (``bench_store``);
 * R-SOAK: 1-row requests at a steady rate for ``PRUDENT_SOAK_SECONDS`` (60 by default; 600 for
   the full requirement): p99, errors, the server's memory growth, the WAL file's largest size;
@@ -30,6 +34,7 @@ instead; it must take titanic's columns). Bounded: about 2 minutes plus the soak
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -226,6 +231,72 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds of process ``pid`` and of its children (uvicorn's worker processes)."""
+    total = _cpu_seconds(pid)
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            children = (task / "children").read_text().split()
+        except OSError:
+            continue
+        for child in children:
+            with contextlib.suppress(OSError):  # it ended meanwhile
+                total += _tree_cpu_seconds(int(child))
+    return total
+
+
+def _all_ready(server: _Server) -> None:
+    """Wait until 10 fresh connections in a row find the service ready (every worker loaded)."""
+    streak, deadline = 0, time.monotonic() + 120
+    while streak < 10 and time.monotonic() < deadline:
+        with httpx.Client(timeout=5) as fresh:
+            ok = fresh.get(f"{server.url}/v2/health/ready").status_code == 200
+        streak = streak + 1 if ok else 0
+        time.sleep(0.05)
+
+
+def _rates(server: _Server, body: bytes) -> dict[str, Any]:
+    """1 client's and ``CLIENTS`` clients' requests/s on ``body``, with the server's CPU ms per
+    request (its whole process tree)."""
+    out: dict[str, Any] = {}
+    pid = server.process.pid
+    for clients in (1, CLIENTS):
+        took: list[float] = []
+        cpu = _tree_cpu_seconds(pid)
+        rate, refused = _http_rate(server.url, body, clients, took)
+        cpu = _tree_cpu_seconds(pid) - cpu
+        out[f"http_{clients}_clients_per_s"] = round(rate, 1)
+        out[f"http_{clients}_clients_refused"] = refused
+        out[f"server_cpu_ms_per_request_{clients}_clients"] = round(
+            1000 * cpu / max(len(took), 1), 2
+        )
+    out[f"ratio_{CLIENTS}_over_1"] = round(
+        out[f"http_{CLIENTS}_clients_per_s"] / out["http_1_clients_per_s"], 2
+    )
+    return out
+
+
+def _workers(path: Path, folder: Path) -> dict[str, Any]:
+    """1-row throughputs with ``--workers 1`` and ``--workers 2``, measured back to back."""
+    body = _body(_table_rows(1, seed=1))
+    out: dict[str, Any] = {}
+    for workers in (1, 2):
+        where = folder / f"workers_{workers}"
+        where.mkdir()
+        server = _Server(path, where, "--workers", str(workers))
+        try:
+            _all_ready(server)
+            _http_rate(server.url, body, CLIENTS, [])  # warm every worker's connections
+            out[f"workers_{workers}"] = _rates(server, body)
+        finally:
+            server.stop()
+    key = f"http_{CLIENTS}_clients_per_s"
+    out[f"workers_2_over_1_{CLIENTS}_clients"] = round(
+        out["workers_2"][key] / out["workers_1"][key], 2
+    )
+    return out
+
+
 def _throughputs(server: _Server, bundle: prudent.Bundle) -> dict[str, Any]:
     out: dict[str, Any] = {}
     pid = server.process.pid
@@ -359,6 +430,7 @@ def run() -> dict[str, Any]:
             result["log_durability"] = _durability(server.log)
         finally:
             server.stop()
+        result["workers"] = _workers(path, folder)
         result["log_rows_per_s_64_row_batches_full"] = round(
             bench_store._log_rate(folder / "store.db", bench_store._records(20_000), "FULL")
         )
