@@ -48,7 +48,12 @@ ExplainQuery = Annotated[
 
 
 async def predict(
-    body: Any, request: Request, strict: bool = False, explain: bool = False
+    body: Any,
+    request: Request,
+    strict: bool = False,
+    explain: bool = False,
+    *,
+    limits_checked: bool = False,
 ) -> Response:
     """Predict the records; answer the same fields as ``prudent predict`` plus ``prediction_id``.
 
@@ -64,7 +69,7 @@ async def predict(
     schema = predictor.bundle.schema
     frame = _frame(body.records, schema.feature_names)
     frame, headers = model_inputs(frame, schema, strict=strict)
-    batch = await predictor.predict_records(frame)
+    batch = await predictor.predict_records(frame, limits_checked=limits_checked)
     rows = batch.rows()
     if explain:
         found = await asyncio.to_thread(_explanations, predictor.bundle, frame, batch.predictions)
@@ -149,7 +154,7 @@ def add_json_routes(app: FastAPI, models: ApiModels) -> None:
     async def predict_route(
         body: Any, request: Request, strict: StrictQuery = False, explain: ExplainQuery = False
     ) -> Response:
-        return await predict(body, request, strict, explain)
+        return await predict(body, request, strict, explain, limits_checked=models.checks_limits)
 
     async def feedback_route(body: Any, request: Request) -> FeedbackResponse:
         return await feedback(body, request)

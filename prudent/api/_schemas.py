@@ -134,6 +134,9 @@ class ApiModels:
     predict_request: type[BaseModel]
     predict_response: type[BaseModel]
     feedback_request: Any
+    checks_limits: bool = False
+    """The request model itself refuses what ``serve.InputLimits`` refuses (too many records,
+    a string too long in an input field): built from a readable schema."""
 
 
 def api_models(
@@ -154,7 +157,7 @@ def api_models(
     ApiModels
     """
     request, response = predict_models(schema, classes, max_rows=max_rows, max_chars=max_chars)
-    return ApiModels(request, response, feedback_model(classes))
+    return ApiModels(request, response, feedback_model(classes), schema is not None)
 
 
 def feedback_model(classes: list[Any] | None) -> Any:

@@ -172,13 +172,18 @@ class Predictor:
         return self.bundle.classes
 
     # -- predictions -------------------------------------------------------------------------
-    async def predict_records(self, frame: pd.DataFrame) -> PredictionBatch:
+    async def predict_records(
+        self, frame: pd.DataFrame, *, limits_checked: bool = False
+    ) -> PredictionBatch:
         """Predict ``frame``, log every row, and return once the log has committed them.
 
         Parameters
         ----------
         frame
             One column per model input, one row per case, values as received.
+        limits_checked
+            The caller has already refused what ``options.limits`` refuses (the JSON API's
+            request model does), so the rows are not checked again.
 
         Returns
         -------
@@ -197,7 +202,8 @@ class Predictor:
             The log could not commit the rows; nothing was acknowledged.
         """
         served = self._served  # this request's bundle, even if another is swapped in meanwhile
-        self.options.limits.check(frame, served.bundle.schema)
+        if not limits_checked:
+            self.options.limits.check(frame, served.bundle.schema)
         start = time.monotonic()
         try:
             ticket = self._admission.enter()

@@ -7,13 +7,17 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
+from pydantic import ValidationError
 
 from prudent.api import ERROR_STATUS, status_of
+from prudent.api._schemas import api_models
 from prudent.bundle import Bundle
-from prudent.errors import PrudentError
+from prudent.errors import InputLimitError, PrudentError
+from prudent.serve import InputLimits
 from tests.api.conftest import Tokens, make_client, wait_ready
 from tests.serve._bundles import input_rows
 
@@ -227,3 +231,23 @@ def test_error_table_maps_every_prudent_error() -> None:
     assert statuses["RegistryError"] == 409  # a refused registry change is the caller's to fix
     assert status_of(PrudentError("x")) == 500 and status_of(KeyError("x")) == 500
     assert set(ERROR_STATUS) <= {getattr(errors, n) for n in errors.__all__}
+
+
+def test_the_request_model_refuses_what_the_input_limits_refuse(mixed_bundle: Bundle) -> None:
+    """The JSON API skips ``InputLimits.check`` only because its request model refuses the same
+    rows first (``ApiModels.checks_limits``); a free-form model (no schema) does not."""
+    limits = InputLimits(max_rows=LIMITS["max_rows"], max_string_chars=LIMITS["max_string_chars"])
+    models = api_models(
+        mixed_bundle.schema,
+        mixed_bundle.classes,
+        max_rows=limits.max_rows,
+        max_chars=limits.max_string_chars,
+    )
+    assert models.checks_limits
+    assert not api_models(None, None, max_rows=5, max_chars=20).checks_limits
+    for body, _ in ((b, f) for c, b, f in BAD_PREDICT if c in ("too many rows", "long string")):
+        frame = pd.DataFrame(body["records"])
+        with pytest.raises(InputLimitError):
+            limits.check(frame, mixed_bundle.schema)
+        with pytest.raises(ValidationError):
+            models.predict_request.model_validate(body)
