@@ -204,6 +204,7 @@ class ShadowProcess:
     def __init__(self, process: BaseProcess, conn: Connection) -> None:
         self.process = process
         self._conn = conn
+        self._closing = threading.Lock()  # the scoring thread and close() may both kill
 
     @classmethod
     def start(cls, spec: ChildSpec, timeout_s: float) -> ShadowProcess | str:
@@ -313,11 +314,14 @@ class ShadowProcess:
         self.kill()
 
     def kill(self) -> None:
-        """Kill the process at once (no-op when it has ended) and close the pipe."""
+        """Kill the process at once (no-op when it has ended) and close the pipe, once: the
+        scoring thread and ``Shadow.close`` may call this at the same time."""
         if self.process.is_alive():
             self.process.kill()
         self.process.join(_STOP_WAIT_S)
-        self._conn.close()
+        with self._closing:
+            if not self._conn.closed:
+                self._conn.close()
 
     def _wait(self, timeout_s: float) -> Reply | None:
         """The next reply; None after ``timeout_s``; ``failed`` when the process ended."""
