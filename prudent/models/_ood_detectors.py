@@ -148,7 +148,9 @@ class KNNDistance(_Detector):
     Parameters
     ----------
     n_neighbors
-        Neighbours averaged (capped at the number of training rows minus one).
+        Neighbours averaged (capped at the number of training rows minus one). Five, not
+        more: on held-out classes that lie between the training classes, a wider average
+        smooths over the gap that sets them apart (see ``docs/architecture-notes.md``).
     metric
         Any metric of :class:`sklearn.neighbors.NearestNeighbors`.
     normalize
@@ -172,7 +174,7 @@ class KNNDistance(_Detector):
 
     def __init__(
         self,
-        n_neighbors: int = 10,
+        n_neighbors: int = 5,
         metric: str = "euclidean",
         normalize: bool = False,
         max_rows: int | None = None,
