@@ -8,10 +8,11 @@ the same data, options and seed ran different families from Python and from the 
 (issue 14, item 10).
 
 While a fit runs, a :class:`CostBook` keyed by the fit (its data, options, prudent's version
-and this machine: :func:`fit_key`) holds every such figure. A fit with no record measures
-its own and writes them when it ends (:meth:`CostBook.save`); a later fit of the same data and
-options on this machine reads the recorded figure in place of each one it measures, in the
-order they are measured, so it makes the same decisions and ships the same bundle. The
+and source code, and this machine: :func:`fit_key`) holds every such figure. A fit with no
+record measures its own and writes them when it ends (:meth:`CostBook.save`); a later fit of
+the same data and options with the same code on this machine reads the recorded figure in
+place of each one it measures, in the order they are measured, so it makes the same decisions
+and ships the same bundle. The
 records live under ``$XDG_CACHE_HOME/prudent/costs`` (``~/.cache/prudent/costs``);
 ``PRUDENT_COST_CACHE`` names another folder, or ``off`` measures every fit afresh.
 
@@ -21,6 +22,7 @@ Only the plan reads the records: the wall clock still guards the limit itself.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -40,6 +42,7 @@ __all__ = [
     "cost_folder",
     "fit_key",
     "recorded_cost",
+    "source_digest",
 ]
 
 CACHE_ENV = "PRUDENT_COST_CACHE"
@@ -74,9 +77,43 @@ def cost_folder(env: Mapping[str, str] | None = None) -> Path | None:
     return Path(base) / "prudent" / "costs"
 
 
+def source_digest(root: Path) -> str:
+    """A digest of the Python source files under ``root`` (their paths and contents).
+
+    Costs measured by other code are not this code's: a change to a family, the OOD search
+    or the save moves their costs, and a plan that read the old figures would overrun its
+    limit while believing it kept it. A release's version names its code; a checkout's
+    does not, so the source itself is part of the key.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     _ = (Path(d) / "a.py").write_text("x = 1")
+    ...     before = source_digest(Path(d))
+    ...     _ = (Path(d) / "a.py").write_text("x = 2")
+    ...     before != source_digest(Path(d))
+    True
+    """
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        name = path.relative_to(root).as_posix().encode()
+        data = path.read_bytes()
+        for chunk in (name, data):
+            digest.update(len(chunk).to_bytes(8, "little") + chunk)
+    return digest.hexdigest()
+
+
+@functools.cache
+def _own_source() -> str:
+    """:func:`source_digest` of prudent's own package, read once per process."""
+    return source_digest(Path(__file__).resolve().parent)
+
+
 def fit_key(*parts: bytes | str) -> str:
-    """A fit's key: a digest of ``parts`` (its data and options), prudent's version and this
-    machine (its name, processor and cores), so that no other machine's figures are read.
+    """A fit's key: a digest of ``parts`` (its data and options), prudent's version and source
+    code (:func:`source_digest`) and this machine (its name, processor and cores), so that no
+    other code's or machine's figures are read.
 
     Examples
     --------
@@ -91,7 +128,7 @@ def fit_key(*parts: bytes | str) -> str:
         release = "unknown"
     digest = hashlib.sha256()
     machine = (platform.node(), platform.machine(), platform.processor(), os.cpu_count())
-    for part in (f"format {FORMAT}", release, repr(machine), *parts):
+    for part in (f"format {FORMAT}", release, _own_source(), repr(machine), *parts):
         data = part if isinstance(part, bytes) else part.encode()
         digest.update(len(data).to_bytes(8, "little") + data)
     return digest.hexdigest()[:32]

@@ -91,3 +91,26 @@ def _restore_folder() -> object:
         os.environ.pop(CACHE_ENV, None)
     else:
         os.environ[CACHE_ENV] = saved
+
+
+def test_the_key_names_the_source_code_so_other_code_s_costs_are_never_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "pkg"
+    (package / "sub").mkdir(parents=True)
+    (package / "a.py").write_text("x = 1\n")
+    (package / "sub" / "b.py").write_text("y = 2\n")
+    first = _costs.source_digest(package)
+    (package / "sub" / "__pycache__").mkdir()
+    (package / "sub" / "__pycache__" / "b.cpython-311.pyc").write_bytes(b"\x00compiled")
+    (package / "notes.txt").write_text("not code")
+    assert _costs.source_digest(package) == first  # only the source counts
+    (package / "sub" / "b.py").write_text("y = 3\n")
+    changed = _costs.source_digest(package)
+    assert changed != first
+    (package / "sub" / "b.py").rename(package / "b.py")
+    assert _costs.source_digest(package) not in {first, changed}  # a moved file too
+    # the key reads prudent's own digest: other code, another key
+    key = fit_key("spec", b"table")
+    monkeypatch.setattr(_costs, "_own_source", lambda: first)
+    assert fit_key("spec", b"table") != key
