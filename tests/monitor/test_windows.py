@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from prudent.errors import ConfigError, StoreError
 from prudent.metrics import ece_consistency_test, ece_from_confidence
 from prudent.monitor import Estimate, NotEnoughData, WindowSpec, monitor_log
-from prudent.store import SqlPredictionLog, normalise_url, predictions_table
+from prudent.store import PredictionRecord, SqlPredictionLog, normalise_url, predictions_table
 from tests.monitor.conftest import (
     ACCEPT,
     SQL_BACKENDS,
@@ -109,9 +109,7 @@ def test_monitor_log_refuses_what_is_not_a_log(tmp_path) -> None:
 
 @pytest.mark.parametrize("log_url", SQL_BACKENDS, indirect=True)
 def test_monitor_log_reads_the_stored_hour_as_it_reads_the_time(log_url: str) -> None:
-    s = make_stream(300, 5)
-    recs = records(s, T0 + timedelta(minutes=50), timedelta(minutes=7))
-    write_log(log_url, [(recs, labels_of(recs, s))])
+    recs = _labelled_log(log_url, 300, 5, T0 + timedelta(minutes=50), timedelta(minutes=7))
     ref = make_reference()
     since, until = T0 + timedelta(hours=2, minutes=30), T0 + timedelta(days=1, hours=3)
     keyed = [monitor_log(log_url, ref, window=w, since=since, until=until) for w in ("hour", "day")]
@@ -134,6 +132,16 @@ def test_monitor_log_reads_the_stored_hour_as_it_reads_the_time(log_url: str) ->
         assert [x for x in _leaves(a.windows) if type(x) is not float] == [
             y for y in _leaves(b.windows) if type(y) is not float
         ]
+
+
+def _labelled_log(
+    log_url: str, n: int, seed: int, start: datetime, step: timedelta
+) -> list[PredictionRecord]:
+    """Log ``n`` rows of a generated stream from ``start``, one every ``step``, all labelled."""
+    s = make_stream(n, seed)
+    recs = records(s, start, step)
+    write_log(log_url, [(recs, labels_of(recs, s))])
+    return recs
 
 
 def _leaves(value: Any) -> list[Any]:
@@ -163,9 +171,7 @@ def test_monitor_log_runs_of_predictions_read_the_latest_labels(log_url: str) ->
 
 @pytest.mark.parametrize("log_url", SQL_BACKENDS, indirect=True)
 def test_monitor_log_histogram_of_a_whole_sample_is_the_query_s(log_url: str) -> None:
-    s = make_stream(900, 8)
-    recs = records(s, T0 + timedelta(minutes=20), timedelta(seconds=11))
-    write_log(log_url, [(recs, labels_of(recs, s))])
+    _labelled_log(log_url, 900, 8, T0 + timedelta(minutes=20), timedelta(seconds=11))
     ref = make_reference()
     for window in ("hour", "day", "250"):  # the sample holds every row of a window, or does not
         counted = monitor_log(log_url, ref, window=window, drift_sample=2000).windows
