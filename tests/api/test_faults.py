@@ -255,7 +255,7 @@ def test_far_more_clients_than_slots_get_fast_503s_and_none_hangs(
 ) -> None:
     limits = {"PRUDENT_MAX_CONCURRENCY": "1", "PRUDENT_QUEUE_SIZE": "2"}
     server = start_server(
-        numeric_dir, tmp_path, "--no-auth", env=limits | {"PRUDENT_DEADLINE_MS": "2000"}
+        numeric_dir, tmp_path, "--no-auth", env=limits | {"PRUDENT_DEADLINE_MS": "5000"}
     )
     body = json.dumps({"records": input_rows("numeric", 1).to_dict(orient="records")})
     out: list[tuple[int, float, str]] = []
@@ -275,8 +275,9 @@ def test_far_more_clients_than_slots_get_fast_503s_and_none_hangs(
     assert len(out) == 320 and set(codes) <= {200, 503, 504}, codes
     assert codes[503] >= 160 and codes[200] >= 3, codes  # most are refused, some served
     assert all(retry == "1" for code, _, retry in out if code == 503)
-    assert refused[-1] < 1.0  # refused fast: in half the deadline, timed from a busy client
-    assert max(t for _, t, _ in out) < 2.0 * 1.1 + 0.3  # none past its deadline
+    # refused fast: well inside the deadline, timed from one of 64 client threads on a busy machine
+    assert refused[-1] < 2.5, refused[-5:]
+    assert max(t for _, t, _ in out) < 5.0 * 1.1 + 0.3  # none past its deadline
     assert live == 200 and after == 200
 
 

@@ -117,14 +117,14 @@ def test_predictor_falls_back_to_the_backup_within_the_deadline(
     numeric_bundle: Bundle, failure: str
 ) -> None:
     metrics = ServeMetrics()
-    primary = _slow(1.0, numeric_bundle) if failure == "slow" else _broken
-    options = ServingOptions(deadline_ms=400)
+    primary = _slow(2.0, numeric_bundle) if failure == "slow" else _broken
+    options = ServingOptions(deadline_ms=1000)
     predictor = Predictor(
         numeric_bundle, InMemoryPredictionLog(), options=options, metrics=metrics, primary=primary
     )
     start = time.monotonic()
     batch = _run(predictor.predict_records(input_rows("numeric", 3)))
-    assert time.monotonic() - start < 0.44
+    assert time.monotonic() - start < 1.1  # the deadline plus 10%
     assert batch.fallback == "backup" and set(batch.frame["decision"]) == {"backup"}
     expected = "passed its deadline" if failure == "slow" else r"failed \(RuntimeError\)"
     assert batch.frame["reason"].str.contains(expected).all()
