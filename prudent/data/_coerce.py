@@ -7,7 +7,9 @@ publish :func:`string_pattern` for strings):
 
 - numeric: numbers below :data:`MAX_MAGNITUDE` (1e150) in size — beyond that, sums of squares
   overflow in the models — and numeric strings that write one (``"3"``, ``" -1.5e3 "``: up to
-  150 digits, or up to 9 before an exponent of at most 140); booleans (as 1/0). An infinity
+  150 digits, or up to 9 before an exponent of at most 140), also written with a currency
+  sign, commas between thousands or a percent sign (``"$1,234.50"`` is 1234.5, ``"12.5%"``
+  is 12.5: :mod:`prudent.data._formats`); booleans (as 1/0). An infinity
   (``inf``, ``1e999``) or a number as large as ``1e308`` is refused naming the column.
 - boolean: booleans; 1/0 (numbers, or strings, ``"1.0"``/``"0.0"`` too); true/false, yes/no,
   t/f, y/n as strings in any case, spaces around allowed.
@@ -38,6 +40,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from prudent._json import plain_scalar
+from prudent.data._formats import FORMATTED_NUMBER, formatted_number
 from prudent.data._input_columns import input_columns
 from prudent.data._schema import MISSING_WORDS, PLACEHOLDERS, Role, Schema
 from prudent.errors import FieldProblem, SchemaError
@@ -61,7 +64,10 @@ _TRUE, _FALSE = ("true", "yes", "t", "y", "1", "1.0"), ("false", "no", "f", "n",
 _MAX_PROBLEMS = 100
 
 ACCEPTS: dict[Role, str] = {
-    Role.numeric: 'a finite number, a numeric string such as "3.5", or true/false (1/0)',
+    Role.numeric: (
+        'a finite number, a numeric string such as "3.5" or "$1,234.50" or "12.5%", or '
+        "true/false (1/0)"
+    ),
     Role.boolean: "true/false, 1/0, or yes/no, true/false, t/f, y/n as strings in any case",
     Role.datetime: 'a date/time as an ISO 8601 string such as "2024-01-31T12:00:00Z"',
     Role.categorical: "any string (a number or boolean is read as its text)",
@@ -105,7 +111,7 @@ def string_pattern(role: Role) -> str | None:
     """
     missing = _alternatives(MISSING_WORDS + PLACEHOLDERS)
     if role is Role.numeric:
-        return rf"^\s*(?:{_NUMBER}|{missing})\s*$"
+        return rf"^\s*(?:{_NUMBER}|{FORMATTED_NUMBER}|{missing})\s*$"
     if role is Role.boolean:
         return rf"^\s*(?:{_alternatives(_TRUE + _FALSE)}|{missing})\s*$"
     return None
@@ -160,6 +166,9 @@ def _number(value: Any) -> float:
         return float(value)
     if _is_placeholder(value):
         return math.nan
+    marked = formatted_number(value) if isinstance(value, str) else None
+    if marked is not None:  # '$1,234.50', '12.5%'
+        return _finite(marked)
     if isinstance(value, str) and _LOOSE_NUMBER_RE.search(value):  # 1e999, or 1e300
         number = float(value)
         raise _Bad(

@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from prudent.data._formats import formatted_share
 from prudent.errors import SchemaError
 
 __all__ = ["MISSING_WORDS", "PLACEHOLDERS", "ColumnSpec", "Role", "Schema", "infer_schema"]
@@ -153,6 +154,32 @@ def placeholders_in_numbers(s: pd.Series) -> dict[str, int]:
     return {str(k): int(v) for k, v in counts.items()}
 
 
+def formatted_numbers(s: pd.Series) -> str | None:
+    """An example value when ``s`` holds numbers written with currency, thousands or percent
+    marks (``$1,234.50``, ``12.5%``), else None.
+
+    Every distinct value must be a number (marked or plain) or a missing or placeholder
+    spelling, at least one marked, and at least half the values numbers.
+
+    Examples
+    --------
+    >>> formatted_numbers(pd.Series(["$1,200", "$950", "?", "$80.50"]))
+    '$1,200'
+    >>> formatted_numbers(pd.Series(["$1,200", "call us"])) is None
+    True
+    """
+    if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+        return None
+    values = s.dropna().astype(str).str.strip()
+    numbers = values[~values.str.lower().isin(_NO_VALUE)]
+    if len(numbers) < max(1, len(values) / 2):
+        return None
+    distinct = pd.Series(numbers.unique())
+    marked = distinct[pd.to_numeric(distinct, errors="coerce").isna()]
+    share, example = formatted_share(marked)
+    return example if share == 1.0 else None
+
+
 def _is_datetime(s: pd.Series) -> bool:
     if pd.api.types.is_datetime64_any_dtype(s):
         return True
@@ -227,7 +254,10 @@ def _column(name: str, s: pd.Series, override: Role | None) -> tuple[ColumnSpec,
     empty = override is None and bool(s.isna().all())
     # numbers written with placeholders ('?', 'unknown'): numeric, and said so
     found = {} if empty or override is not None else placeholders_in_numbers(s)
-    role = Role.dropped if empty else override or (Role.numeric if found else _infer_role(name, s))
+    # and numbers written with marks ('$1,234.50', '12.5%')
+    example = None if empty or override is not None or found else formatted_numbers(s)
+    inferred = Role.numeric if found or example else None
+    role = Role.dropped if empty else override or inferred or _infer_role(name, s)
     notice = None
     if empty:
         notice = f"Column '{name}' is entirely empty: dropped."
@@ -239,6 +269,9 @@ def _column(name: str, s: pd.Series, override: Role | None) -> tuple[ColumnSpec,
         said = ", ".join(f"'{k}' ({n} rows)" for k, n in found.items())
         notice = f"Column '{name}' holds numbers; its values {said} are read as missing, here "
         notice += "and at prediction."
+    elif example is not None:
+        notice = f"Column '{name}' holds numbers written with currency, thousands or percent "
+        notice += f"marks (such as '{example}'): read as numbers, here and at prediction."
     spec = ColumnSpec(
         name=name,
         role=role,

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from prudent._typing import FloatArray, IntArray
+from prudent.data._formats import formatted_number
 from prudent.monitor._drift_tests import (
     MISSING,
     CategoryReference,
@@ -29,14 +30,30 @@ __all__ = ["Categories", "Column", "Numbers", "Texts", "columns_of", "floats"]
 
 
 def floats(values: pd.Series) -> FloatArray:
-    """Return a column as floats, anything that is not a number as NaN.
+    """Return a column as floats, anything that is not a number as NaN (numbers written with
+    marks, ``$1,234.50``, read as the input contract reads them).
 
     Examples
     --------
-    >>> floats(pd.Series(["1.5", None, "x"])).tolist()
-    [1.5, nan, nan]
+    >>> floats(pd.Series(["1.5", None, "x", "$1,200"])).tolist()
+    [1.5, nan, nan, 1200.0]
     """
-    return np.asarray(pd.to_numeric(values, errors="coerce"), dtype=float)
+    out = np.asarray(pd.to_numeric(values, errors="coerce"), dtype=float)
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return out
+    left = np.flatnonzero(np.isnan(out))
+    if not left.size:
+        return out
+    codes, distinct = pd.factorize(values.iloc[left].to_numpy(dtype=object))  # missing: -1
+    parsed = np.array(
+        [formatted_number(v) if isinstance(v, str) else None for v in distinct], dtype=float
+    )  # None: NaN
+    found = codes >= 0
+    if not np.isfinite(parsed).any():
+        return out  # placeholders and words only
+    out = out.copy()  # pandas hands a read-only view
+    out[left[found]] = parsed[codes[found]]
+    return out
 
 
 @dataclass(frozen=True)

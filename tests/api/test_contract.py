@@ -108,6 +108,24 @@ def test_json_api_placeholders_in_numbers_and_booleans_are_missing_values(
     assert _answers(_predict(mixed, tokens, records)) == _library(mixed_bundle, frame)
 
 
+@pytest.mark.parametrize(("written", "number"), [("$1,234.50", 1234.5), ("12.5%", 12.5)])
+def test_json_api_numbers_with_currency_thousands_or_percent_marks_are_numbers(
+    mixed: TestClient,
+    tokens: Tokens,
+    mixed_bundle: Bundle,
+    rows: pd.DataFrame,
+    written: str,
+    number: float,
+) -> None:
+    """The published schema lets a number written as a spreadsheet writes it through, and the
+    answer is the number's."""
+    records = _records(rows)
+    records[1][NUMBER] = written
+    frame = rows.astype(object)
+    frame.loc[1, NUMBER] = number
+    assert _answers(_predict(mixed, tokens, records)) == _library(mixed_bundle, frame)
+
+
 def test_json_api_a_key_left_out_of_every_record_is_missing(
     mixed: TestClient, tokens: Tokens, mixed_bundle: Bundle, rows: pd.DataFrame
 ) -> None:

@@ -399,3 +399,30 @@ def test_validate_frame_small_frames_read_value_by_value_as_columns_are(
         pd.testing.assert_frame_equal(X, X_columns, check_exact=True)
         assert notices == notices_columns
     assert errors == [_refusal(f, mixed_schema) for f in refused]
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("$1,234.50", 1234.5),
+        (" 12.5 %", 12.5),
+        ("-€3", -3.0),
+        ("$-0.5", -0.5),
+        ("1,234,567", 1.234567e6),
+    ],
+)
+def test_validate_frame_numbers_with_marks_are_read_and_match_the_published_pattern(
+    mixed_schema: Schema, given: str, expected: float
+) -> None:
+    X, _ = validate_frame(pd.DataFrame({"mean_radius": [given], "member": True}), mixed_schema)
+    assert X["mean_radius"].tolist() == [expected]
+    assert re.search(string_pattern(Role.numeric) or "", given)
+
+
+@pytest.mark.parametrize("given", ["3,5", "12,34", "$", "1.2.3", "$$5", "5%%"])
+def test_validate_frame_marked_strings_that_are_no_number_are_refused(
+    mixed_schema: Schema, given: str
+) -> None:
+    with pytest.raises(SchemaError, match="should be numeric"):
+        validate_frame(pd.DataFrame({"mean_radius": [given], "member": True}), mixed_schema)
+    assert not re.search(string_pattern(Role.numeric) or "", given)

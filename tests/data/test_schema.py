@@ -166,3 +166,37 @@ def test_infer_schema_numbers_with_placeholders_are_numeric_with_a_notice(
     words = (["?", "x", "1"] * len(read))[: len(read)]
     mostly_words = read.assign(mean_radius=words)
     assert _roles(infer_schema(mostly_words, "target"))["mean_radius"] == "categorical"
+
+
+def test_infer_schema_numbers_with_currency_thousands_and_percent_marks_are_numeric(
+    mixed: pd.DataFrame, tmp_path: pytest.TempPathFactory
+) -> None:
+    """A spreadsheet export writes ``$1,234.50`` and ``12.5%``: each distinct value differs,
+    yet the column is numbers, not an identifier or categories; it is read as numbers at fit
+    and at prediction, with a notice. A decimal comma (``3,5``) is no such number."""
+    radius = mixed["mean_radius"].fillna(10.0)
+    money = radius * 1000
+    frame = mixed.assign(
+        price=[f"${v:,.2f}" for v in money],
+        share=[f"{v:.1f}%" for v in radius],
+        comma=[f"{v:.1f}".replace(".", ",") for v in radius],
+    )
+    frame.loc[frame.index[3], "price"] = "?"
+    path = tmp_path / "exported.csv"  # type: ignore[operator]
+    frame.to_csv(path, index=False)
+    read = pd.read_csv(path)
+    schema = infer_schema(read, "target")
+    roles = _roles(schema)
+    assert (roles["price"], roles["share"], roles["comma"]) == ("numeric", "numeric", "categorical")
+    example = frame["price"].iloc[0]
+    assert (
+        f"Column 'price' holds numbers written with currency, thousands or percent marks (such "
+        f"as '{example}'): read as numbers, here and at prediction." in schema.notices
+    )
+    X, _ = validate_frame(read.drop(columns="target"), schema)
+    expected = [float(f"{v:.2f}") for v in money]
+    expected[3] = np.nan
+    np.testing.assert_array_equal(X["price"].to_numpy(), expected)
+    assert X["share"].tolist() == [float(f"{v:.1f}") for v in radius]
+    one_word = read.assign(price=read["price"].where(read.index != 5, "call us"))
+    assert _roles(infer_schema(one_word, "target"))["price"] == "categorical"

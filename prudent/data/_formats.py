@@ -1,0 +1,65 @@
+"""Numbers as spreadsheets and exports write them: ``$1,234.50``, ``12.5%``, ``-€3``.
+
+One expression (:data:`FORMATTED_NUMBER`) decides what counts as such a number and one
+function (:func:`formatted_number`) reads it, so schema inference at fit time, the input
+contract at predict time and the patterns the HTTP schemas publish agree.
+
+What is read: an optional sign, an optional currency sign (``$ € £ ¥``, the sign may also
+follow it), digits grouped by commas in threes (``1,234,567``) or not grouped, an optional
+decimal part after a point, an optional ``%``. The marks are dropped and the number kept as
+written: ``12.5%`` is 12.5, ``$1,234.50`` is 1234.5. A comma is only ever a thousands
+separator here (``3,5`` is no number), so a decimal comma is never misread.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+__all__ = ["FORMATTED_NUMBER", "formatted_number", "formatted_share"]
+
+_CURRENCY = "$€£¥"
+FORMATTED_NUMBER = (  # at most 150 digits before the point, so below 1e150 in size
+    rf"[+-]?(?:[{_CURRENCY}] ?[+-]?)?"
+    r"(?:[0-9]{1,3}(?:,[0-9]{3}){1,49}|[0-9]{1,150})(?:\.[0-9]*)?"
+    r"(?: ?%)?"
+)
+"""A number with a currency sign, thousands separators or a percent sign (a plain number too)."""
+_FORMATTED_RE = re.compile(rf"^\s*{FORMATTED_NUMBER}\s*$")
+_MARKS = re.compile(rf"[\s,%{_CURRENCY}]")
+_MARKED = re.compile(rf"[,%{_CURRENCY}]")
+
+
+def formatted_number(text: str) -> float | None:
+    """The number ``text`` writes with currency, thousands or percent marks, else None.
+
+    Examples
+    --------
+    >>> [formatted_number(t) for t in ("$1,234.50", " 12.5 %", "-€3", "$-0.5", "1,234,567")]
+    [1234.5, 12.5, -3.0, -0.5, 1234567.0]
+    >>> [formatted_number(t) for t in ("3,5", "12,34", "$", "1.2.3", "abc")]
+    [None, None, None, None, None]
+    """
+    if _FORMATTED_RE.search(text) is None:
+        return None
+    return float(_MARKS.sub("", text))
+
+
+def formatted_share(values: pd.Series) -> tuple[float, str | None]:
+    """Of the distinct strings in ``values``, the share that are numbers written with marks,
+    and one such string as an example (None when there is none).
+
+    Examples
+    --------
+    >>> formatted_share(pd.Series(["$1,200", "$950", "$1,200", "n/a"]))
+    (0.6666666666666666, '$1,200')
+    >>> formatted_share(pd.Series(["1.5", "2"]))
+    (0.0, None)
+    """
+    distinct = pd.Series(values.dropna().astype(str).unique())
+    if distinct.empty:
+        return 0.0, None
+    marked = distinct.str.contains(_MARKED) & distinct.str.match(_FORMATTED_RE)
+    example = str(distinct[marked].iloc[0]) if marked.any() else None
+    return float(marked.mean()), example
