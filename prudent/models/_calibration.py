@@ -27,15 +27,36 @@ from sklearn.utils.validation import validate_data
 from prudent._compat import check_is_fitted
 from prudent._typing import EncodedLabels, FloatArray, Labels, ProbaMatrix
 from prudent.errors import ConfigError, DataError, TargetError
-from prudent.metrics import expected_calibration_error
-from prudent.models._calibration_maps import EPS_IN, apply_map, clip_normalise, fit_map
+from prudent.metrics import ece_consistency_test, expected_calibration_error
+from prudent.models._calibration_maps import COMPOSED, EPS_IN, apply_map, clip_normalise, fit_map
 
 __all__ = ["ProbabilityCalibrator", "calibrate_cross_fitted", "choose_method", "cross_fitted"]
 
-METHODS = ("identity", "temperature", "sigmoid", "isotonic")
+METHODS = ("identity", "temperature", "sigmoid", "isotonic", COMPOSED)
 """The calibration maps, in order of preference when their cross-validated losses tie."""
 MIN_ROWS_ISOTONIC = 100
 """Below this many calibration rows, ``auto`` does not consider isotonic regression."""
+CONSISTENT_P = 0.1
+"""A map whose held-out top-label ECE a perfectly calibrated model shows with at least this
+probability (:func:`~prudent.metrics.ece_consistency_test`) is consistent with perfect: the
+bundle promises that much."""
+
+
+def candidate_methods(n_rows: int, n_classes: int) -> tuple[str, ...]:
+    """The maps ``auto`` compares: no isotonic step below :data:`MIN_ROWS_ISOTONIC` rows, and
+    the temperature followed by isotonic only for more than two classes (with two, a
+    temperature keeps the order of ``P[:, 1]``, so isotonic after it is isotonic alone).
+
+    Examples
+    --------
+    >>> candidate_methods(50, 3), candidate_methods(500, 2)[-1], candidate_methods(500, 3)[-1]
+    (('identity', 'temperature', 'sigmoid'), 'isotonic', 'temperature+isotonic')
+    """
+    if n_rows < MIN_ROWS_ISOTONIC:
+        return METHODS[:3]
+    return METHODS if n_classes > 2 else METHODS[:4]
+
+
 _ROW_SUM_TOL = 1e-4  # a row summing to 1 within this is read as probabilities
 
 
@@ -105,25 +126,43 @@ def cross_fitted(
     return out
 
 
+def _seed(random_state: Any) -> int:
+    """A seed for the consistency test: the integer given, else 0."""
+    return int(random_state) if isinstance(random_state, int | np.integer) else 0
+
+
 def _log_loss(Q: ProbaMatrix, y: EncodedLabels) -> float:
     return float(-np.mean(np.log(Q[np.arange(y.size), y])))
 
 
-def choose_method(Q: dict[str, ProbaMatrix], y: EncodedLabels) -> tuple[str, dict[str, Any]]:
-    """The map of lowest held-out log loss among those that do not worsen held-out ECE.
+def choose_method(
+    Q: dict[str, ProbaMatrix], y: EncodedLabels, seed: int = 0
+) -> tuple[str, dict[str, Any]]:
+    """The map of lowest held-out log loss among those whose held-out top-label ECE is
+    consistent with perfect calibration and no worse than the identity's; when none is
+    consistent, among those no worse than the identity's.
 
     ``Q`` holds each method's cross-fitted probabilities, ``"identity"`` among them. A map
-    whose top-label ECE exceeds the identity's is not shipped, however low its log loss.
+    whose top-label ECE exceeds the identity's is never shipped, however low its log loss;
+    and a lower log loss does not buy a confidence the bundle would promise and break (the
+    log loss rewards the whole vector, the promise is on the top label's confidence).
 
     Returns
     -------
     tuple
-        The method, and the evidence: ``log_loss`` and ``ece`` per method.
+        The method, and the evidence: ``log_loss``, ``ece`` and ``ece_p`` (the consistency
+        test's p-value) per method.
     """
     loss = {m: _log_loss(q, y) for m, q in Q.items()}
     ece = {m: expected_calibration_error(y, q) for m, q in Q.items()}
+    p = {
+        m: ece_consistency_test(q.max(axis=1), q.argmax(axis=1) == y, seed=seed).p_value
+        for m, q in Q.items()
+    }
     allowed = [m for m in Q if ece[m] <= ece["identity"]]
-    return min(allowed, key=loss.__getitem__), {"log_loss": loss, "ece": ece}
+    consistent = [m for m in allowed if p[m] >= CONSISTENT_P]
+    method = min(consistent or allowed, key=loss.__getitem__)
+    return method, {"log_loss": loss, "ece": ece, "ece_p": p}
 
 
 class ProbabilityCalibrator(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
@@ -141,18 +180,23 @@ class ProbabilityCalibrator(ClassifierMixin, BaseEstimator):  # type: ignore[mis
       sigmoid of its logit, or a non-decreasing step function). For more classes, a map of
       the top-label confidence; the other classes are rescaled in proportion so the row sums
       to 1 and the argmax is unchanged (not one-vs-rest, see the module docstring).
+    - ``"temperature+isotonic"`` (more than two classes): the temperature, then the
+      isotonic map of the top-label confidence of its output.
     - ``"identity"``: the probabilities as they are (clipped and renormalised).
     - ``"auto"``: the method with the lowest out-of-fold log loss on the calibration rows
       (stratified ``cv`` folds, fewer when a class is smaller) among those whose
-      out-of-fold top-label ECE is no worse than the identity's, refitted on all of them.
-      Isotonic regression is not considered below 100 rows, where it overfits.
+      out-of-fold top-label ECE is consistent with perfect calibration (p >= 0.1) and no
+      worse than the identity's — or, when none is consistent, among those no worse than
+      the identity's — refitted on all of them (:func:`choose_method`). Isotonic
+      regression is not considered below 100 rows, where it overfits.
 
     Outputs are clipped to ``[1e-7, 1]`` and renormalised.
 
     Parameters
     ----------
     method
-        ``"auto"``, ``"identity"``, ``"temperature"``, ``"sigmoid"`` or ``"isotonic"``.
+        ``"auto"``, ``"identity"``, ``"temperature"``, ``"sigmoid"``, ``"isotonic"`` or
+        ``"temperature+isotonic"``.
     cv
         The largest number of folds ``auto`` uses to compare the methods (at least 2).
     random_state
@@ -170,11 +214,13 @@ class ProbabilityCalibrator(ClassifierMixin, BaseEstimator):  # type: ignore[mis
         Method → out-of-fold log loss when ``method="auto"``; empty otherwise.
     cv_ece_
         Method → out-of-fold top-label ECE when ``method="auto"``; empty otherwise.
+    cv_ece_p_
+        Method → the p-value of that ECE's consistency test when ``method="auto"``.
     temperature_
         The fitted temperature when ``method_ == "temperature"``, else ``None``.
     map_
-        The fitted map: the temperature, the Platt coefficients ``[a, b]`` or an
-        ``IsotonicRegression``.
+        The fitted map: the temperature, the Platt coefficients ``[a, b]``, an
+        ``IsotonicRegression``, or a temperature and an ``IsotonicRegression``.
 
     Examples
     --------
@@ -183,7 +229,7 @@ class ProbabilityCalibrator(ClassifierMixin, BaseEstimator):  # type: ignore[mis
     >>> X, y = load_breast_cancer(return_X_y=True)
     >>> model = GaussianNB().fit(X[:300], y[:300])
     >>> calibrator = ProbabilityCalibrator().fit(model.predict_proba(X[300:]), y[300:])
-    >>> calibrator.method_ in {"temperature", "sigmoid", "isotonic"}
+    >>> calibrator.method_ in {"identity", "temperature", "sigmoid", "isotonic"}
     True
     >>> calibrator.predict_proba(model.predict_proba(X[:2])).shape
     (2, 2)
@@ -225,11 +271,13 @@ class ProbabilityCalibrator(ClassifierMixin, BaseEstimator):  # type: ignore[mis
         self.cv_log_loss_: dict[str, float] = {}
         self.method_ = self.method
         self.cv_ece_: dict[str, float] = {}
+        self.cv_ece_p_: dict[str, float] = {}
         if self.method == "auto":
-            candidates = METHODS if y_idx.size >= MIN_ROWS_ISOTONIC else METHODS[:-1]
+            candidates = candidate_methods(y_idx.size, P.shape[1])
             Q = cross_fitted(P, y_idx, candidates, self.cv, self.random_state)
-            self.method_, evidence = choose_method(Q, y_idx)
+            self.method_, evidence = choose_method(Q, y_idx, _seed(self.random_state))
             self.cv_log_loss_, self.cv_ece_ = evidence["log_loss"], evidence["ece"]
+            self.cv_ece_p_ = evidence["ece_p"]
         self.map_ = fit_map(self.method_, P, y_idx)
         self.temperature_ = float(self.map_) if self.method_ == "temperature" else None
         return self
@@ -271,8 +319,8 @@ class ProbabilityCalibrator(ClassifierMixin, BaseEstimator):  # type: ignore[mis
     def _check_params(self) -> None:
         if self.method not in ("auto", *METHODS):
             raise ConfigError(
-                f"ProbabilityCalibrator method must be one of 'auto', 'identity', 'temperature', "
-                f"'sigmoid', 'isotonic', but got {self.method!r}; pick one of those."
+                "ProbabilityCalibrator method must be one of 'auto', 'identity', 'temperature', "
+                f"'sigmoid', 'isotonic', '{COMPOSED}', but got {self.method!r}; pick one of those."
             )
         if isinstance(self.cv, bool) or not isinstance(self.cv, int | np.integer) or self.cv < 2:
             raise ConfigError(
@@ -311,10 +359,14 @@ def calibrate_cross_fitted(
     """
     y = np.asarray(y, dtype=np.int64)
     P = _as_proba_matrix(np.asarray(P, dtype=np.float64))
-    candidates = METHODS if y.size >= MIN_ROWS_ISOTONIC else METHODS[:-1]
-    Q = cross_fitted(P, y, candidates, cv, random_state)
-    method, evidence = choose_method(Q, y)
+    Q = cross_fitted(P, y, candidate_methods(y.size, P.shape[1]), cv, random_state)
+    method, evidence = choose_method(Q, y, _seed(random_state))
     calibrator = ProbabilityCalibrator(method=method, cv=cv, random_state=random_state)
     calibrator.fit(P, y)
-    info = {"method": method, "cv_log_loss": evidence["log_loss"], "cv_ece": evidence["ece"]}
+    info = {
+        "method": method,
+        "cv_log_loss": evidence["log_loss"],
+        "cv_ece": evidence["ece"],
+        "cv_ece_p": evidence["ece_p"],
+    }
     return calibrator, Q[method], info

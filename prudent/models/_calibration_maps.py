@@ -2,6 +2,10 @@
 
 Multi-class Platt and isotonic maps work on the top-label confidence and rescale the other
 classes in proportion (see ``_calibration.py``); the temperature scales every logit.
+``temperature+isotonic`` (multi-class) scales the logits, then maps the top-label confidence
+of the result by isotonic regression: the temperature fixes the shape of the whole vector,
+the isotonic step the confidence a single scalar cannot (too sure when unsure and unsure when
+sure at once).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from sklearn.isotonic import IsotonicRegression
 
 from prudent._typing import EncodedLabels, FloatArray, ProbaMatrix
 
-__all__ = ["apply_map", "clip_normalise", "fit_map"]
+__all__ = ["COMPOSED", "apply_map", "clip_normalise", "fit_map"]
 
 EPS_IN = 1e-12  # input probabilities are clipped here before taking logs
 EPS_OUT = 1e-7  # calibrated probabilities are clipped here, then renormalised
@@ -71,23 +75,40 @@ def _scalar_view(P: ProbaMatrix) -> tuple[FloatArray, EncodedLabels | None]:
     return P[np.arange(P.shape[0]), top], top
 
 
+def _steady(s: FloatArray) -> FloatArray:
+    """Confidences rounded to 12 decimals: values a rounding error apart (a saturated model's
+    ``1 - 1e-12``, computed from probabilities or from their logs) are one value to an
+    isotonic map, which would otherwise pool them in whatever order the noise puts them."""
+    out: FloatArray = np.round(s, 12)
+    return out
+
+
 def _logit(s: FloatArray) -> FloatArray:
     out: FloatArray = logit(np.clip(s, EPS_IN, 1.0 - EPS_IN))
     return out
 
 
+COMPOSED = "temperature+isotonic"
+"""The name of the temperature followed by a top-label isotonic map."""
+
+
 def fit_map(method: str, P: ProbaMatrix, y: EncodedLabels) -> Any:
-    """Fit one map on clipped probabilities: a temperature, Platt coefficients or isotonic."""
+    """Fit one map on clipped probabilities: a temperature, Platt coefficients, isotonic, or
+    a temperature and the isotonic map of its output."""
     if method == "identity":
         return None
     if method == "temperature":
         return _fit_temperature(P, y)
+    if method == COMPOSED:
+        temperature = _fit_temperature(P, y)
+        scaled = clip_normalise(softmax(np.log(P) / temperature, axis=1), EPS_IN)
+        return (temperature, fit_map("isotonic", scaled, y))
     s, top = _scalar_view(P)
     target = y == (1 if top is None else top)
     if method == "sigmoid":
         return _fit_platt(_logit(s), target)
     iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
-    return iso.fit(s, target.astype(np.float64))
+    return iso.fit(_steady(s), target.astype(np.float64))
 
 
 def apply_map(method: str, fitted: Any, P: ProbaMatrix) -> ProbaMatrix:
@@ -96,11 +117,14 @@ def apply_map(method: str, fitted: Any, P: ProbaMatrix) -> ProbaMatrix:
         return clip_normalise(P, EPS_OUT)
     if method == "temperature":
         return clip_normalise(softmax(np.log(P) / fitted, axis=1), EPS_OUT)
+    if method == COMPOSED:
+        scaled = clip_normalise(softmax(np.log(P) / fitted[0], axis=1), EPS_IN)
+        return apply_map("isotonic", fitted[1], scaled)
     s, top = _scalar_view(P)
     if method == "sigmoid":
         calibrated = expit(fitted[0] * _logit(s) + fitted[1])
     else:
-        calibrated = fitted.predict(s)
+        calibrated = fitted.predict(_steady(s))
     if top is None:
         out = np.column_stack([1.0 - calibrated, calibrated])
     else:

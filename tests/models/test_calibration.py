@@ -91,8 +91,9 @@ def test_calibrator_auto_picks_lowest_cv_log_loss(digits_proba):
             fold = ProbabilityCalibrator(method=method).fit(P_cal[train], y_cal[train])
             total += nll(fold.predict_proba(P_cal[test]), y_cal[test]) * test.size
         assert auto.cv_log_loss_[method] == pytest.approx(total / y_cal.size, rel=1e-6)
-    allowed = [m for m in auto.cv_ece_ if auto.cv_ece_[m] <= auto.cv_ece_["identity"] + 1e-4]
-    assert auto.method_ == min(allowed, key=auto.cv_log_loss_.get)
+    allowed = [m for m in auto.cv_ece_ if auto.cv_ece_[m] <= auto.cv_ece_["identity"]]
+    consistent = [m for m in allowed if auto.cv_ece_p_[m] >= 0.1]
+    assert auto.method_ == min(consistent or allowed, key=auto.cv_log_loss_.get)
     refit = ProbabilityCalibrator(method=auto.method_).fit(P_cal, y_cal)
     np.testing.assert_allclose(auto.predict_proba(P_eval), refit.predict_proba(P_eval))
 
@@ -106,6 +107,7 @@ def test_calibrator_auto_skips_isotonic_below_100_rows(digits_proba):
         "temperature",
         "sigmoid",
         "isotonic",
+        "temperature+isotonic",  # digits: ten classes
     }
 
 
