@@ -2,9 +2,12 @@
 
 The delimiter is sniffed on the first lines, among ``,`` ``;`` tab and ``|`` only, and a
 sniffed delimiter other than the comma is used only when it splits the header into more
-fields than the comma does: a comma file is never re-read as something else. The encoding
-is never guessed (any byte string is valid latin-1, so a guess cannot fail loudly); a
-file that is not valid in the given encoding is refused with the option that fixes it.
+fields than the comma does: a comma file is never re-read as something else. A file whose
+delimiter is not the comma writes its decimals with a comma when its sampled fields hold
+numbers such as ``1,5`` and none such as ``1.5`` (European exports): then ``1,5`` is 1.5.
+The encoding is never guessed (any byte string is valid latin-1, so a guess cannot fail
+loudly); a file that is not valid in the given encoding is refused with the option that
+fixes it.
 Numbers are written as pandas writes them (:func:`float_texts`), only faster.
 """
 
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,12 +34,17 @@ _SAMPLE_BYTES = 64 * 1024
 _NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 
 
+_DECIMAL_COMMA = re.compile(r"^\s*[+-]?[0-9]*,[0-9]+\s*$")
+_DECIMAL_POINT = re.compile(r"^\s*[+-]?[0-9]*\.[0-9]+(?:[eE][+-]?[0-9]+)?\s*$")
+
+
 @dataclass(frozen=True)
 class CsvDialect:
-    """The delimiter and encoding to read a CSV file with."""
+    """The delimiter, encoding and decimal mark to read a CSV file with."""
 
     sep: str
     encoding: str
+    decimal: str = "."
 
     @property
     def name(self) -> str:
@@ -112,8 +121,9 @@ def csv_dialect(path: Path, encoding: str = "utf-8") -> CsvDialect:
     >>> import tempfile, os
     >>> p = os.path.join(tempfile.mkdtemp(), "t.csv")
     >>> _ = Path(p).write_text("a;b;y\\n1,5;2;u\\n3,0;4;v\\n")
-    >>> csv_dialect(Path(p)).sep
-    ';'
+    >>> d = csv_dialect(Path(p))
+    >>> d.sep, d.decimal
+    (';', ',')
     """
     encoding_name = _python_encoding(path, encoding)
     try:
@@ -127,7 +137,17 @@ def csv_dialect(path: Path, encoding: str = "utf-8") -> CsvDialect:
         sniffed = _regular(sample)
     if sniffed != "," and _fields(header, sniffed) <= _fields(header, ","):
         sniffed = ","
-    return CsvDialect(sep=sniffed, encoding=encoding_name)
+    decimal = _decimal_mark(sample, sniffed) if sniffed != "," else "."
+    return CsvDialect(sep=sniffed, encoding=encoding_name, decimal=decimal)
+
+
+def _decimal_mark(sample: str, sep: str) -> str:
+    """``,`` when the sampled rows write decimals with a comma and never with a point."""
+    rows = list(csv.reader(sample.split("\n")[1:200], delimiter=sep))
+    fields = [f for row in rows for f in row]
+    comma = any(_DECIMAL_COMMA.match(f) for f in fields)
+    point = any(_DECIMAL_POINT.match(f) for f in fields)
+    return "," if comma and not point else "."
 
 
 _SCIENTIFIC = (  # Arrow's small numbers, respelled as repr spells them

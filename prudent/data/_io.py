@@ -88,7 +88,12 @@ def _read_csv(path: Path, encoding: str, **options: Any) -> Any:
     dialect = csv_dialect(path, encoding)
     _check_columns(_csv_header(path, dialect), path)
     return pd.read_csv(
-        path, sep=dialect.sep, encoding=dialect.encoding, low_memory=False, **options
+        path,
+        sep=dialect.sep,
+        encoding=dialect.encoding,
+        decimal=dialect.decimal,
+        low_memory=False,
+        **options,
     )
 
 

@@ -253,6 +253,22 @@ def test_read_table_sniffs_the_delimiter(wine: pd.DataFrame, tmp_path: Path, sep
     pd.testing.assert_frame_equal(pd.concat(chunks, ignore_index=True), wine, check_dtype=False)
 
 
+@pytest.mark.parametrize("sep", [";", "\t"])
+def test_read_table_reads_decimal_commas_in_a_file_not_separated_by_commas(
+    wine: pd.DataFrame, tmp_path: Path, sep: str
+) -> None:
+    """A European export writes ``1,5`` for 1.5 and separates fields with ``;``: its numbers
+    are numbers, whole and in chunks; a point-decimal file with the same delimiter stays
+    as it is, and so does a text field such as ``1,5`` beside decimals written with points."""
+    wine.to_csv(tmp_path / "eu.csv", sep=sep, decimal=",", index=False)
+    pd.testing.assert_frame_equal(read_table(tmp_path / "eu.csv"), wine, check_dtype=False)
+    chunks = list(iter_table(tmp_path / "eu.csv", chunk_rows=50))
+    pd.testing.assert_frame_equal(pd.concat(chunks, ignore_index=True), wine, check_dtype=False)
+    mixed = wine.assign(code=["1,5"] * len(wine))
+    mixed.to_csv(tmp_path / "pt.csv", sep=sep, index=False)
+    pd.testing.assert_frame_equal(read_table(tmp_path / "pt.csv"), mixed, check_dtype=False)
+
+
 def test_read_table_keeps_commas_when_text_holds_other_delimiters(tmp_path: Path) -> None:
     notes = ["a; b; c", "x | y; z", "p;q;r;s", "one\ttwo"] * 5
     frame = pd.DataFrame({"note": notes, "n": range(20), "y": ["u", "v"] * 10})
