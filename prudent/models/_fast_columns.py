@@ -288,18 +288,37 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _probes(ct: ColumnTransformer, X: pd.DataFrame) -> pd.DataFrame | None:
-    """Rows made from ``X``'s first: each used column missing, each object column unseen."""
+    """Rows made from ``X``'s first: each used column missing, each object column unseen.
+
+    One probe row per (column, value), built column by column (copying the first row once
+    per probe and concatenating cost quadratic time in the number of columns: 58 s for a
+    1,000-column table). ``None`` when a column's dtype cannot hold its probe value (an
+    integer column cannot be missing).
+    """
     used = [c for _, _, cols in ct.transformers_ if isinstance(cols, list) for c in cols]
-    rows = []
+    probes = [
+        (column, value)
+        for column in dict.fromkeys(used)
+        for value in ((None, np.nan, _UNSEEN) if X[column].dtype == object else (np.nan,))
+    ]
+    if not probes:
+        return None
+    at: dict[str, list[tuple[int, Any]]] = {}
+    for row, (column, value) in enumerate(probes):
+        at.setdefault(column, []).append((row, value))
+    first = X.iloc[:1]
+    columns = {}
     try:
-        for column in dict.fromkeys(used):
-            for value in (None, np.nan, _UNSEEN) if X[column].dtype == object else (np.nan,):
-                row = X.iloc[:1].copy()
-                row[column] = pd.Series([value], index=row.index, dtype=X[column].dtype)
-                rows.append(row)
+        for column in X.columns:
+            dtype = X[column].dtype
+            values = np.repeat(first[column].to_numpy(dtype=object), len(probes))
+            for row, value in at.get(column, ()):
+                values[row] = value
+                pd.Series([value], dtype=dtype)  # the dtype holds the probe value, or raises
+            columns[column] = pd.Series(values, dtype=dtype)
     except (TypeError, ValueError):
         return None
-    return pd.concat(rows) if rows else None
+    return pd.DataFrame(columns)
 
 
 def _checked_plan(ct: ColumnTransformer, X: pd.DataFrame) -> Plan | None:

@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import mutual_info_score
 
 from prudent.bundle import ROW_COLUMN
 
@@ -42,7 +41,7 @@ def _numeric_bins(values: pd.Series) -> pd.Series:
     edges = np.unique(edges)
     codes = np.clip(np.searchsorted(edges, x.to_numpy(), side="right") - 1, 0, len(edges) - 2)
     names = [f"{_number(edges[i])} – {_number(edges[i + 1])}" for i in range(len(edges) - 1)]
-    out = pd.Series([names[c] for c in codes], index=values.index, dtype=object)
+    out = pd.Series(np.asarray(names, dtype=object)[codes], index=values.index, dtype=object)
     out[x.isna()] = "missing"
     return out
 
@@ -112,8 +111,30 @@ def top_features(
     scores = []
     for column in _feature_columns(frame, roles):
         groups = bin_column(frame[column], roles.get(str(column), "categorical"))
-        scores.append((str(column), float(mutual_info_score(wrong, groups.astype(str)))))
+        scores.append((str(column), _mutual_information(wrong, groups)))
     return sorted(scores, key=lambda s: -s[1])[:k]
+
+
+def _mutual_information(wrong: np.ndarray[Any, Any], groups: pd.Series) -> float:
+    """``sklearn.metrics.mutual_info_score(wrong, groups)`` (nats), from a contingency table
+    counted with numpy: per column of a 1,000-column table it cost 3 ms, a third of the
+    report.
+
+    Examples
+    --------
+    >>> from sklearn.metrics import mutual_info_score
+    >>> w = np.array([True, False, True, True, False, False])
+    >>> g = pd.Series(["a", "a", "b", "b", "c", "c"])
+    >>> round(_mutual_information(w, g), 12) == round(mutual_info_score(w, g), 12)
+    True
+    """
+    codes, names = pd.factorize(groups.astype(str).to_numpy(dtype=object))
+    errors = np.asarray(wrong, dtype=bool).astype(np.int64)
+    table = np.bincount(codes * 2 + errors, minlength=2 * len(names)).reshape(len(names), 2)
+    joint = table / table.sum()
+    outer = joint.sum(axis=1, keepdims=True) * joint.sum(axis=0, keepdims=True)
+    seen = joint > 0
+    return float(max(0.0, np.sum(joint[seen] * np.log(joint[seen] / outer[seen]))))
 
 
 def _rates(feature: str, groups: pd.Series, wrong: np.ndarray[Any, Any]) -> pd.DataFrame:
