@@ -14,7 +14,7 @@ from prudent.data._io import TableWriter, iter_table, read_table, table_format, 
 from prudent.data._names import split_names
 from prudent.data._schema import ColumnSpec, Role, Schema, infer_schema
 from prudent.data._splits import Splits, check_disjoint, make_splits, without_rows
-from prudent.data._target import Target, prepare_target
+from prudent.data._target import Target, look_alike_classes, prepare_target
 
 __all__ = [
     "ACCEPTS",
@@ -34,6 +34,7 @@ __all__ = [
     "is_missing_word",
     "iter_table",
     "load_example",
+    "look_alike_classes",
     "make_splits",
     "prepare_target",
     "read_table",

@@ -11,7 +11,7 @@ from prudent._json import plain_scalar
 from prudent._typing import EncodedLabels, IntArray, Labels
 from prudent.errors import TargetError
 
-__all__ = ["Target", "prepare_target"]
+__all__ = ["Target", "look_alike_classes", "prepare_target"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,36 @@ def _normalise_labels(s: pd.Series) -> pd.Series:
 
 def _label(value: object) -> object:
     return plain_scalar(value)
+
+
+def look_alike_classes(classes: Labels) -> list[list[str]]:
+    """Groups of classes whose labels differ only in case or inner spaces (``POS``, ``pos``).
+
+    Examples
+    --------
+    >>> look_alike_classes(np.array(["NEG", "POS", "neg", "pos", "n/a"]))
+    [['NEG', 'neg'], ['POS', 'pos']]
+    >>> look_alike_classes(np.array([0, 1]))
+    []
+    """
+    groups: dict[str, list[str]] = {}
+    for c in classes:
+        if isinstance(c, str):
+            groups.setdefault(" ".join(c.casefold().split()), []).append(str(c))
+    return [g for g in groups.values() if len(g) > 1]
+
+
+def _continuous(target: str, original: pd.Series, classes: Labels) -> TargetError | None:
+    """The error for a target of many distinct fractional numbers: a regression target."""
+    values = original.dropna()
+    if not pd.api.types.is_float_dtype(values) or (values % 1 == 0).all() or len(classes) <= 20:
+        return None
+    shown = ", ".join(f"{v:g}" for v in values.drop_duplicates().head(3))
+    return TargetError(
+        f"Target '{target}' looks continuous: {len(classes)} distinct numbers (such as {shown}) "
+        f"in {len(values)} labelled rows, but prudent fits classifiers; bin it into classes "
+        "first (e.g. low / medium / high), or choose a target of categories."
+    )
 
 
 def _check_class_sizes(
@@ -117,7 +147,11 @@ def prepare_target(
             f"Target '{target}' has a single class ({only!r}); a classifier needs at least two."
         )
     counts = np.bincount(y, minlength=len(classes))
-    _check_class_sizes(target, classes, counts, min_per_class, min_median)
+    try:
+        _check_class_sizes(target, classes, counts, min_per_class, min_median)
+    except TargetError as too_small:
+        continuous = _continuous(target, kept[target], classes)
+        raise (continuous or too_small) from None
     kept = kept.assign(**{target: labels})
     return Target(
         frame=kept,

@@ -18,6 +18,7 @@ from prudent.data import (
     Splits,
     Target,
     infer_schema,
+    look_alike_classes,
     make_splits,
     prepare_target,
     validate_frame,
@@ -400,6 +401,13 @@ def _read(frame: pd.DataFrame, run: _Run) -> _Table:
     target = prepare_target(frame, spec.target, min_per_class=3, min_median=MIN_MEDIAN_CLASS_ROWS)
     if target.n_dropped:
         rep.notice(f"Dropped {target.n_dropped} row(s) whose target '{spec.target}' is missing.")
+    alike = look_alike_classes(target.classes)
+    if alike:
+        pairs = "; ".join(" and ".join(repr(c) for c in group) for group in alike[:3])
+        rep.notice(
+            f"Classes of target '{spec.target}' that differ only in case or spaces are kept apart: "
+            f"{pairs}; if they are one class, write them alike in the file."
+        )
     X_all, _ = validate_frame(target.frame, schema)
     splits = make_splits(target.y, test_size=spec.test_size, n_folds=spec.n_folds, seed=spec.seed)
     for n in splits.notes:

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from prudent.cli import app
 from prudent.data import write_table
 from tests.cli.conftest import N_UNLABELLED, Trained
-from tests.fixtures import example, run_main
+from tests.fixtures import example, mixed_frame, run_cli, run_main
 
 COMMANDS = ["fit", "predict", "show", "report", "quickstart"]
 
@@ -63,6 +63,18 @@ def test_fit_writes_a_verified_bundle(trained: Trained) -> None:
     names = {p.name for p in trained.bundle.iterdir()}
     assert {"manifest.json", "manifest.sha256", "model.skops", "label_issues.csv"} <= names
     assert f"Bundle written to {trained.bundle}" in trained.fit.stdout.replace("\n", " ")
+
+
+def test_fit_names_classes_that_differ_only_in_case(tmp_path: Path) -> None:
+    """``BENIGN`` and ``benign`` are two classes to the fit, as written; a notice names them."""
+    frame = mixed_frame(n=200, seed=3)
+    upper = (frame.index % 3 == 0) & (frame["target"] == "benign")
+    frame["target"] = frame["target"].where(~upper, "BENIGN")
+    write_table(frame, tmp_path / "t.csv")
+    done = run_cli("fit", tmp_path / "t.csv", "--target", "target", "--out", tmp_path / "m",
+                   "--time-limit", "3", "--folds", "2")  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "differ only in case or spaces are kept apart: 'BENIGN' and 'benign'" in done.stderr
 
 
 def test_fit_reports_and_counts_rows_without_a_label(trained: Trained) -> None:
@@ -139,6 +151,12 @@ def test_fit_target_absent_lists_the_columns(wine: pd.DataFrame, tmp_path: Path)
     assert_one_line_error(
         done, "'cultivar'", "the columns are ['alcohol', 'malic_acid'", "'proline', 'target']"
     )
+
+
+def test_fit_a_continuous_target_says_so_in_one_line(wine: pd.DataFrame, tmp_path: Path) -> None:
+    write_table(wine, tmp_path / "wine.csv")
+    done = run_main("fit", tmp_path / "wine.csv", "--target", "alcohol")
+    assert_one_line_error(done, "Target 'alcohol' looks continuous", "bin it into classes")
 
 
 @pytest.mark.parametrize(

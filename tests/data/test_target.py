@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from prudent.data import prepare_target
+from prudent.data import look_alike_classes, prepare_target
 from prudent.errors import TargetError
 from tests.fixtures import example
 
@@ -120,3 +120,23 @@ def test_prepare_target_names_five_small_classes_and_counts_the_rest() -> None:
     frame = pd.DataFrame({"x": range(40), "target": [f"c{i // 2:02d}" for i in range(40)]})
     with pytest.raises(TargetError, match=r"'c04' \(2 rows\) and 15 more of target 'target'"):
         prepare_target(frame, "target", min_per_class=3)
+
+
+def test_prepare_target_a_continuous_target_is_named_as_such(iris: pd.DataFrame) -> None:
+    """A regression target (a measurement) read as classes: each value its own tiny class.
+    The refusal says what the column looks like and what to do, not only "too few rows"."""
+    frame = iris.assign(target=iris["petal_width_(cm)"] * 1.37 + 0.011)
+    with pytest.raises(TargetError, match=r"looks continuous: \d+ distinct numbers") as err:
+        prepare_target(frame, "target", min_per_class=3)
+    assert "bin it into classes" in str(err.value)
+    whole = iris.assign(target=(iris["petal_width_(cm)"] * 10).round())  # counts: classes
+    with pytest.raises(TargetError, match="too few to validate"):
+        prepare_target(whole.assign(target=whole["target"] * 7), "target", min_per_class=30)
+
+
+def test_look_alike_classes_group_labels_that_differ_in_case_or_spaces() -> None:
+    labels = pd.Series(["yes", "Yes ", "no", "NO", "no", "may be", "may  be"])
+    classes = prepare_target(pd.DataFrame({"x": range(7), "y": labels}), "y", min_per_class=1)
+    alike = look_alike_classes(classes.classes)
+    assert alike == [["NO", "no"], ["Yes", "yes"], ["may  be", "may be"]]
+    assert look_alike_classes(np.array(["a", "b"])) == []
