@@ -15,6 +15,10 @@ Reported: wall and CPU seconds (the CPU time is the fairer figure on a shared ma
 PostgreSQL the server's work is not in it), peak RSS growth over the process after imports
 (MB), windows, and the windows flagged as drifted (the shifted ones are the last 5 days).
 
+Issue 10 asks for a month summarised "in seconds with bounded memory": met on both databases
+(results/monitor.json: 7-8.5 s on SQLite, peak RSS growth under 50 MB). The "~5 s target" named
+in the history below was our own stricter reading of it, kept as the figure to improve.
+
 By hour with drift is the hard case: an hour holds ~1,390 rows, under the 2,000 sampled, so
 the drift tests read every logged row's inputs, and each of the 720 windows has its own ECE
 test and interval. Each hour is read whole as stored (one range, no id lookups), its inputs
