@@ -26,7 +26,7 @@ from sklearn.metrics import balanced_accuracy_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.tree import DecisionTreeClassifier
 
-from prudent._typing import EncodedLabels, FloatArray
+from prudent._typing import EncodedLabels, FloatArray, IntArray
 
 __all__ = ["LEAK_BALANCED_ACCURACY", "Leak", "single_column_leaks"]
 
@@ -81,19 +81,17 @@ def _codes(s: pd.Series) -> FloatArray:
     return np.asarray(np.where(np.isfinite(x), x, low), dtype=float)
 
 
-def _binned_balanced_accuracy(x: FloatArray, y: EncodedLabels, n_classes: int) -> float:
+def _binned_balanced_accuracy(x: FloatArray, y: EncodedLabels, per_class: IntArray) -> float:
     """In-sample balanced accuracy of the best class per quantile bin of ``x`` (a bin per
-    distinct value when there are few)."""
+    distinct value when there are few); ``per_class`` counts ``y``'s classes."""
     values, bins = np.unique(x, return_inverse=True)
     if len(values) > _SCREEN_BINS:
         edges = np.quantile(x, np.linspace(0, 1, _SCREEN_BINS + 1)[1:-1])
         bins = np.searchsorted(edges, x, side="right")
-    n_bins = int(bins.max()) + 1
+    n_bins, n_classes = int(bins.max()) + 1, len(per_class)
     counts = np.bincount(bins * n_classes + y, minlength=n_bins * n_classes)
-    per_class = np.maximum(np.bincount(y, minlength=n_classes), 1)
-    rate = counts.reshape(n_bins, n_classes) / per_class  # each bin's share of each class
-    present = np.bincount(y, minlength=n_classes) > 0
-    return float(rate.max(axis=1).sum() / present.sum())
+    rate = counts.reshape(n_bins, n_classes) / np.maximum(per_class, 1)  # each bin's share
+    return float(rate.max(axis=1).sum() / np.count_nonzero(per_class))
 
 
 def _alone(x: np.ndarray, y: EncodedLabels, seed: int, leaves: int) -> float:
@@ -144,14 +142,14 @@ def single_column_leaks(
     screen = np.arange(len(rows))
     if len(screen) > _SCREEN_ROWS:
         screen = np.sort(np.random.default_rng(seed).choice(screen, _SCREEN_ROWS, replace=False))
-    n_classes = int(y.max()) + 1
+    per_class = np.bincount(yy[screen], minlength=int(y.max()) + 1)
     for name in columns:
         s = X[name].iloc[rows]
         checks: dict[str, np.ndarray] = {"values": _codes(s)}
         if 0 < s.isna().mean() < 1:
             checks["missingness"] = s.isna().to_numpy(dtype=float)
         for through, x in checks.items():
-            if _binned_balanced_accuracy(x[screen], yy[screen], n_classes) < _SCREEN_LEVEL:
+            if _binned_balanced_accuracy(x[screen], yy[screen], per_class) < _SCREEN_LEVEL:
                 continue
             score = _alone(x, yy, seed, leaves)
             if score >= LEAK_BALANCED_ACCURACY:

@@ -314,8 +314,7 @@ def _probes(ct: ColumnTransformer, X: pd.DataFrame) -> pd.DataFrame | None:
             values = np.repeat(first[column].to_numpy(dtype=object), len(probes))
             for row, value in at.get(column, ()):
                 values[row] = value
-                pd.Series([value], dtype=dtype)  # the dtype holds the probe value, or raises
-            columns[column] = pd.Series(values, dtype=dtype)
+            columns[column] = pd.Series(values, dtype=dtype)  # raises if dtype cannot hold them
     except (TypeError, ValueError):
         return None
     return pd.DataFrame(columns)
