@@ -33,6 +33,7 @@ from prudent.models._ood_detectors import (
     _Detector,
     reference_rows,
 )
+from prudent.models._thresholds import tail_rows
 
 __all__ = [
     "EnergyScore",
@@ -85,10 +86,13 @@ class OODDetector(BaseEstimator):  # type: ignore[misc]
     itself normalised on the validation rows.
 
     With known OOD examples the detector (or the combination) with the highest AUROC of
-    validation-in vs OOD is chosen; without, the combination. ``threshold_`` is the
-    conformal ``(1 - fpr)`` quantile of the chosen score on the validation rows, so that a
-    fresh in-distribution row is flagged (``score >= threshold_``) with probability at most
-    ``fpr`` when validation and new rows are exchangeable.
+    validation-in vs OOD is chosen; without, the combination. ``threshold_`` is set among the
+    chosen score's validation values so that the share of fresh in-distribution rows flagged
+    (``score >= threshold_``) stays within ``fpr`` with probability ``1 - delta`` when
+    validation and new rows are exchangeable (:func:`~prudent.models._thresholds.tail_rows`):
+    the rate a bundle promises holds for that bundle, not only on average over fits. (The
+    plain conformal ``(1 - fpr)`` quantile, ``delta=None``, keeps ``fpr`` only on average: on
+    a few hundred validation rows one fit in three or so flags more than ``fpr``.)
 
     Parameters
     ----------
@@ -97,6 +101,10 @@ class OODDetector(BaseEstimator):  # type: ignore[misc]
         ``max_prob``, ``energy`` (on ``P``).
     fpr
         Target share of in-distribution rows flagged.
+    delta
+        The allowed probability that the share flagged exceeds ``fpr``; ``None``: the plain
+        conformal quantile (``fpr`` kept on average). With too few validation rows to keep the
+        bound (fewer than 45 at the defaults), the most unusual validation row's score.
     combine
         ``"auto"`` (as above), ``"combined"`` or one detector's name to force that score.
     random_state
@@ -127,6 +135,8 @@ class OODDetector(BaseEstimator):  # type: ignore[misc]
         Scores at or above it are out of distribution.
     fpr_
         The target false positive rate.
+    flagged_val_
+        The share of validation rows at or above ``threshold_``.
 
     Examples
     --------
@@ -144,6 +154,7 @@ class OODDetector(BaseEstimator):  # type: ignore[misc]
         self,
         detectors: Sequence[str] = ("knn", "mahalanobis", "isolation_forest", "max_prob", "energy"),
         fpr: float = 0.05,
+        delta: float | None = 0.1,
         combine: str = "auto",
         random_state: int | None = 0,
         knn_rows: int | None = None,
@@ -151,6 +162,7 @@ class OODDetector(BaseEstimator):  # type: ignore[misc]
     ) -> None:
         self.detectors = detectors
         self.fpr = fpr
+        self.delta = delta
         self.combine = combine
         self.random_state = random_state
         self.knn_rows = knn_rows
@@ -170,6 +182,10 @@ class OODDetector(BaseEstimator):  # type: ignore[misc]
             )
         if not 0 < self.fpr < 1:
             raise ConfigError(f"OODDetector got fpr={self.fpr}; expected a rate in (0, 1).")
+        if self.delta is not None and not 0 < self.delta < 1:
+            raise ConfigError(
+                f"OODDetector got delta={self.delta}; expected a probability in (0, 1) or None."
+            )
         return names
 
     def _make(self, name: str) -> _Detector:
@@ -284,8 +300,8 @@ class OODDetector(BaseEstimator):  # type: ignore[misc]
         self.chosen_ = self._choose()
         ref = self.reference_[self.chosen_][0]
         chosen_val = _ecdf(ref, *self.reference_[self.chosen_])
-        rank = min(int(np.ceil((len(ref) + 1) * (1 - self.fpr))), len(ref))
-        self.threshold_ = float(np.sort(chosen_val)[rank - 1])
+        self.threshold_ = _flag_threshold(chosen_val, self.fpr, self.delta)
+        self.flagged_val_ = float(np.mean(chosen_val >= self.threshold_))
         self.fpr_ = float(self.fpr)
         return -self._all_scores(val)[self.chosen_]
 
@@ -399,3 +415,24 @@ class OODDetector(BaseEstimator):  # type: ignore[misc]
             One boolean per row.
         """
         return np.asarray(-self.score_samples(Z, P) >= self.threshold_, dtype=np.bool_)
+
+
+def _flag_threshold(scores: FloatArray, fpr: float, delta: float | None) -> float:
+    """The threshold among validation ``scores`` that flags at most ``fpr`` of new rows,
+    with probability ``1 - delta`` (``None``: on average, the conformal quantile).
+
+    Examples
+    --------
+    >>> s = np.arange(1.0, 401.0)
+    >>> _flag_threshold(s, 0.05, None), _flag_threshold(s, 0.05, 0.1)
+    (381.0, 386.0)
+    >>> _flag_threshold(s[:20], 0.05, 0.1)  # too few rows for the bound: the largest
+    20.0
+    """
+    ordered = np.sort(scores)
+    n = len(ordered)
+    if delta is None:
+        rank = min(int(np.ceil((n + 1) * (1 - fpr))), n)
+        return float(ordered[rank - 1])
+    beyond = tail_rows(n, fpr, delta)
+    return float(ordered[n - max(beyond, 1)])

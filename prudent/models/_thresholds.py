@@ -35,6 +35,7 @@ __all__ = [
     "reachable_accuracy",
     "risk_at",
     "select_threshold",
+    "tail_rows",
 ]
 
 Method = Literal["binomial", "hoeffding-bentkus"]
@@ -286,22 +287,42 @@ def accuracy_lower_bound(n_correct: int, n: int, delta: float) -> float:
     return float(beta.ppf(delta, n_correct, n - n_correct + 1))
 
 
-def _rows_below(n: int, share: float, delta: float) -> int:
-    """The most rows of ``n`` left below the threshold so that the population share below it
-    stays within ``share`` with probability ``1 - delta`` (0 when even one row is too many).
+def tail_rows(n: int, share: float, delta: float) -> int:
+    """The most of ``n`` rows that a threshold set among them may leave on its far side
+    (itself included) so that the population share there stays within ``share`` with
+    probability ``1 - delta`` (0 when even one row is too many).
+
+    The share of the population at or below the ``k``-th smallest of ``n`` exchangeable
+    scores is distributed Beta(k, n - k + 1) (and, by symmetry, the share at or above the
+    ``k``-th largest): the count is the largest ``k`` whose ``1 - delta`` quantile stays
+    within ``share``. A plain ``share`` quantile keeps the share only on average, and new
+    rows exceed it about half of the time.
 
     Examples
     --------
-    >>> _rows_below(2000, 0.15, 0.1), int(0.15 * 2000)  # about 1.3 standard errors fewer
-    (279, 300)
-    >>> _rows_below(10, 0.15, 0.1)
-    0
+    >>> tail_rows(2000, 0.15, 0.1), int(0.15 * 2000)  # about 1.3 standard errors fewer
+    (280, 300)
+    >>> tail_rows(400, 0.05, 0.1), tail_rows(10, 0.15, 0.1)
+    (15, 0)
     """
-    # the k-th smallest: k - 1 rows lie below it; beyond k = share * (n + 1) + 1 even the
-    # mean of Beta(k, n - k + 1) exceeds the share, so no larger k can fit
+    # beyond k = share * (n + 1) + 1 even the mean of Beta(k, n - k + 1) exceeds the share,
+    # so no larger k can fit
     k = np.arange(1, min(n, int(share * (n + 1)) + 1) + 1)
     fits = np.flatnonzero(beta.ppf(1.0 - delta, k, n - k + 1) <= share)
-    return int(fits[-1]) if fits.size else 0
+    return int(fits[-1]) + 1 if fits.size else 0
+
+
+def _rows_below(n: int, share: float, delta: float) -> int:
+    """The most rows of ``n`` left strictly below a threshold so that the population share
+    below it stays within ``share`` with probability ``1 - delta``: the threshold is the
+    :func:`tail_rows`-th smallest (0 when even one row is too many).
+
+    Examples
+    --------
+    >>> _rows_below(2000, 0.15, 0.1), _rows_below(10, 0.15, 0.1)
+    (279, 0)
+    """
+    return max(tail_rows(n, share, delta) - 1, 0)
 
 
 def budget_threshold(

@@ -335,7 +335,8 @@ def _promises(
         ),
         _promise(
             "OOD false-positive rate",
-            f"≤ {spec.ood_fpr:.3f} (kept within 2 standard errors)",
+            f"≤ {spec.ood_fpr:.3f} (with prob. ≥ {1 - spec.delta:.2f}; kept within 2 standard "
+            "errors)",
             f"{ood['test_fpr']:.3f}",
             ood["test_fpr"] <= spec.ood_fpr + _tolerance(spec.ood_fpr, n),
         ),

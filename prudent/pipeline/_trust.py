@@ -189,6 +189,7 @@ def _ood(
     detector = OODDetector(
         detectors=ood_detectors(known_ood=Z_ood is not None, sparse=issparse(Za)),
         fpr=spec.ood_fpr,
+        delta=spec.delta,
         random_state=spec.seed,
         knn_rows=keep,  # the neighbours searched within the time, at most OOD_ROWS
     )

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from scipy.sparse import csr_matrix
 from scipy.spatial.distance import mahalanobis
+from scipy.stats import norm
 from sklearn.base import clone
 from sklearn.covariance import LedoitWolf
 from sklearn.datasets import load_digits, load_wine
@@ -221,12 +222,40 @@ def _fpr_on_fresh(params: dict[str, object]) -> float:
 def test_ood_detector_fpr_on_fresh_in_distribution_rows(combine):
     # binomial: sd of the test share 0.003 and of the conformal threshold's coverage 0.005
     # (2000 validation rows); 4 sd of both is 0.025.
-    assert abs(_fpr_on_fresh({"combine": combine}) - 0.05) < 0.025
-    assert abs(_fpr_on_fresh({"combine": combine, "fpr": 0.2}) - 0.2) < 0.04
+    plain = {"combine": combine, "delta": None}
+    assert abs(_fpr_on_fresh(plain) - 0.05) < 0.025
+    assert abs(_fpr_on_fresh(plain | {"fpr": 0.2}) - 0.2) < 0.04
+    # the bound (delta 0.1) flags about 1.3 sd of the threshold fewer: 4.35% of 2000 rows
+    bounded = _fpr_on_fresh({"combine": combine})
+    assert 0.05 - 0.025 < bounded <= 0.05 + 0.012, bounded
+
+
+def test_ood_threshold_keeps_the_false_alarm_rate_for_the_fit_not_only_on_average():
+    """Over many fits on 300 validation rows, the plain conformal quantile flags more than
+    ``fpr`` of new rows in close to half of the fits; the bounded threshold in at most about
+    ``delta`` of them (the Beta law of the share beyond an order statistic). The true share is
+    read off the known distribution of the score."""
+    rng = np.random.default_rng(3)
+    fpr, delta, fits, n = 0.05, 0.1, 400, 300
+    over = {None: 0, delta: 0}
+    for _ in range(fits):
+        # on 1-D standard normal rows a Mahalanobis distance flags both tails beyond a
+        # threshold: the share of new rows flagged is the normal mass there
+        fit, val = rng.normal(size=(200, 1)), rng.normal(size=(n, 1))
+        grid = np.linspace(-6.0, 6.0, 24_001)
+        for d in over:
+            det = OODDetector(detectors=("mahalanobis",), combine="mahalanobis", fpr=fpr, delta=d)
+            det.fit(fit, None, Z_val=val, P_val=None)
+            flagged = det.is_ood(grid[:, None], None)
+            low, high = grid[~flagged].min(), grid[~flagged].max()
+            over[d] += norm.cdf(low) + norm.sf(high) > fpr
+    assert over[None] / fits > 0.3, over
+    # binomial sd of the share of fits over at 0.1: 0.015; 3 sd
+    assert over[delta] / fits <= delta + 0.045, over
 
 
 def test_ood_detector_fpr_on_digits_test_part(digits):
-    det = digits.fit()
+    det = digits.fit(delta=None)
     fpr = det.is_ood(*digits.zp("test")).mean()
     n = len(digits.X["test"])
     assert abs(fpr - 0.05) < 4 * np.sqrt(2 * 0.05 * 0.95 / n)
@@ -403,7 +432,9 @@ def test_pooled_knn_reference_resolves_a_gap_and_keeps_its_false_alarm_rate():
     y = np.r_[np.zeros(len(fresh)), np.ones(len(inside))]
     auroc, flagged = {}, {}
     for pooled in (False, True):
-        det = OODDetector(detectors=("knn",), combine="knn", knn_pools_validation=pooled)
+        det = OODDetector(
+            detectors=("knn",), combine="knn", knn_pools_validation=pooled, delta=None
+        )
         det.fit(fit, None, Z_val=val, P_val=None)
         scores = -det.score_samples(np.r_[fresh, inside], None)
         auroc[pooled] = roc_auc_score(y, scores)
