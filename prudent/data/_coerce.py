@@ -13,7 +13,8 @@ publish :func:`string_pattern` for strings):
   (``inf``, ``1e999``) or a number as large as ``1e308`` is refused naming the column.
 - boolean: booleans; 1/0 (numbers, or strings, ``"1.0"``/``"0.0"`` too); true/false, yes/no,
   t/f, y/n as strings in any case, spaces around allowed.
-- datetime: date/time values, or ISO 8601 strings such as ``2024-01-31T12:00:00Z``.
+- datetime: date/time values, or ISO 8601 strings such as ``2024-01-31T12:00:00Z`` (or, in a
+  column trained on dates written day and month first, such dates in the column's order).
 - categorical and text: any string; a number or boolean is read as its text (``3.0`` → ``"3"``).
 
 Missing values are allowed in every feature column (the preprocessing imputes each role: the
@@ -40,6 +41,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from prudent._json import plain_scalar
+from prudent.data._dates import DateOrder, iso_date
 from prudent.data._formats import FORMATTED_NUMBER, formatted_number
 from prudent.data._input_columns import input_columns
 from prudent.data._schema import MISSING_WORDS, PLACEHOLDERS, Role, Schema
@@ -283,7 +285,7 @@ def _numbers(s: pd.Series, parse: Callable[[Any], float]) -> tuple[pd.Series, Pr
     return pd.Series(out, index=s.index, dtype="float64"), problems
 
 
-def _datetimes(s: pd.Series) -> tuple[pd.Series, Problems]:
+def _datetimes(s: pd.Series, order: DateOrder | None = None) -> tuple[pd.Series, Problems]:
     if pd.api.types.is_datetime64_any_dtype(s):  # aware times become naive UTC, as strings do
         return (s.dt.tz_convert("UTC").dt.tz_localize(None) if s.dt.tz is not None else s), []
     values = s.tolist()
@@ -292,6 +294,8 @@ def _datetimes(s: pd.Series) -> tuple[pd.Series, Problems]:
     )
     number = np.fromiter((isinstance(v, int | float | np.number) for v in values), bool, len(s))
     given = s.astype(object).where(~missing & ~number, None)  # a bare number is no date
+    if order is not None:  # day and month first, in the order the training column had
+        given = given.map(lambda v: iso_date(v, order) if isinstance(v, str) else v)
     converted = pd.to_datetime(given, errors="coerce", format="mixed", utc=True)
     converted = converted.dt.tz_localize(None)
     bad = (converted.isna() & given.notna()).to_numpy() | (number & ~missing)
@@ -304,13 +308,13 @@ def _strings(s: pd.Series) -> tuple[pd.Series, Problems]:
     return pd.Series(out, index=s.index, dtype=object), []
 
 
-def _coerce(role: Role, s: pd.Series) -> tuple[pd.Series, Problems]:
+def _coerce(role: Role, s: pd.Series, order: DateOrder | None = None) -> tuple[pd.Series, Problems]:
     if role is Role.numeric:
         return _numbers(s, _number)
     if role is Role.boolean:
         return _numbers(s, _boolean)
     if role is Role.datetime:
-        return _datetimes(s)
+        return _datetimes(s, order)
     return _strings(s)
 
 
@@ -424,7 +428,7 @@ def validate_frame(
         if values is not None:
             out[spec.name], problems = _small_column(spec.role, labels, values)
         else:
-            coerced, problems = _coerce(spec.role, s)
+            coerced, problems = _coerce(spec.role, s, spec.date_order)
             out[spec.name] = coerced.reset_index(drop=True)
         if problems:
             found[spec.name] = problems

@@ -27,6 +27,8 @@ Format = Literal["csv", "parquet", "jsonl"]
 
 _EXTENSIONS: dict[str, Format] = {
     ".csv": "csv",
+    ".tsv": "csv",  # the delimiter is sniffed, tabs among the others
+    ".tab": "csv",
     ".txt": "csv",
     ".parquet": "parquet",
     ".pq": "parquet",
@@ -34,6 +36,9 @@ _EXTENSIONS: dict[str, Format] = {
     ".ndjson": "jsonl",
     ".json": "jsonl",
 }
+
+_TAB_SEPARATED = frozenset({".tsv", ".tab"})
+"""Extensions whose files are written with tabs (read: any sniffed delimiter)."""
 
 
 def table_format(path: str | Path) -> Format:
@@ -326,9 +331,11 @@ class TableWriter:
 
     def _write_csv(self, frame: pd.DataFrame) -> None:
         mode: Literal["a", "w"] = "a" if self._started else "w"
-        text = csv_text(frame, header=not self._started)
+        tabs = self.path.suffix.lower() in _TAB_SEPARATED
+        text = None if tabs else csv_text(frame, header=not self._started)
         if text is None:
-            frame.to_csv(self.path, mode=mode, header=not self._started, index=False)
+            sep = "\t" if tabs else ","
+            frame.to_csv(self.path, mode=mode, header=not self._started, index=False, sep=sep)
             return
         with self.path.open(mode, encoding="utf-8", newline="") as fh:
             fh.write(text)

@@ -11,10 +11,11 @@ import enum
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
+from prudent.data._dates import DateOrder, date_order, order_assumed
 from prudent.data._formats import formatted_share
 from prudent.errors import SchemaError
 
@@ -53,16 +54,19 @@ class ColumnSpec:
     dtype: str
     n_unique: int = 0
     missing_share: float = 0.0
+    date_order: DateOrder | None = None
+    """For a datetime column of dates written day and month first, their order."""
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict."""
-        return {
+        out = {
             "name": self.name,
             "role": self.role.value,
             "dtype": self.dtype,
             "n_unique": self.n_unique,
             "missing_share": self.missing_share,
         }
+        return out if self.date_order is None else out | {"date_order": self.date_order}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ColumnSpec:
@@ -73,7 +77,14 @@ class ColumnSpec:
             dtype=data["dtype"],
             n_unique=int(data.get("n_unique", 0)),
             missing_share=float(data.get("missing_share", 0.0)),
+            date_order=_order(data.get("date_order")),
         )
+
+
+def _order(value: Any) -> DateOrder | None:
+    if value in (None, "mdy", "dmy"):
+        return cast("DateOrder | None", value)
+    raise SchemaError(f"A column's date_order is {value!r}; expected 'mdy', 'dmy' or none.")
 
 
 @dataclass(frozen=True)
@@ -186,7 +197,9 @@ def _is_datetime(s: pd.Series) -> bool:
     if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
         return False
     sample = s.dropna().astype(str).head(200)
-    return bool(len(sample)) and bool(sample.str.match(_DATE_LIKE).mean() >= 0.95)
+    if not len(sample):
+        return False
+    return bool(sample.str.match(_DATE_LIKE).mean() >= 0.95) or date_order(sample) is not None
 
 
 def _text_or_categorical(s: pd.Series) -> Role:
@@ -272,12 +285,21 @@ def _column(name: str, s: pd.Series, override: Role | None) -> tuple[ColumnSpec,
     elif example is not None:
         notice = f"Column '{name}' holds numbers written with currency, thousands or percent "
         notice += f"marks (such as '{example}'): read as numbers, here and at prediction."
+    order = date_order(s) if role is Role.datetime else None
+    if order is not None:
+        example = str(s.dropna().iloc[0])
+        written = "month/day/year" if order == "mdy" else "day/month/year"
+        notice = f"Column '{name}' holds dates written {written} (such as '{example}'): read as "
+        notice += "dates in that order, here and at prediction"
+        guess = " (no day above 12 says which comes first: month first assumed)"
+        notice += (guess if order_assumed(s) else "") + "."
     spec = ColumnSpec(
         name=name,
         role=role,
         dtype=str(s.dtype),
         n_unique=int(s.nunique()),
         missing_share=float(s.isna().mean()),
+        date_order=order,
     )
     return spec, notice
 

@@ -44,6 +44,8 @@ def gappy() -> pd.DataFrame:
     [
         ("a/train.csv", "csv"),
         ("t.TXT", "csv"),
+        ("t.tsv", "csv"),
+        ("t.TAB", "csv"),
         ("t.parquet", "parquet"),
         ("t.pq", "parquet"),
         ("t.jsonl", "jsonl"),
@@ -348,3 +350,18 @@ def test_table_writer_csv_is_byte_for_byte_what_pandas_writes(
         write_table(table, ours)
         table.to_csv(theirs, index=False)
         assert ours.read_bytes() == theirs.read_bytes()
+
+
+def test_a_tsv_file_is_read_and_written_with_tabs(wine: pd.DataFrame, tmp_path: Path) -> None:
+    """A .tsv from a spreadsheet or a database export: tabs sniffed on reading, and a .tsv
+    written by prudent (predictions) is tab-separated too, so it reads back the same."""
+    source = tmp_path / "wine.tsv"
+    wine.to_csv(source, sep="\t", index=False)
+    back = read_table(source)
+    pd.testing.assert_frame_equal(back, wine, check_dtype=False, check_exact=False, rtol=1e-12)
+    out = tmp_path / "out.tsv"
+    write_table(wine, out)
+    assert out.read_text().splitlines()[0] == "\t".join(wine.columns)
+    pd.testing.assert_frame_equal(
+        read_table(out), wine, check_dtype=False, check_exact=False, rtol=1e-12
+    )

@@ -200,3 +200,55 @@ def test_infer_schema_numbers_with_currency_thousands_and_percent_marks_are_nume
     assert X["share"].tolist() == [float(f"{v:.1f}") for v in radius]
     one_word = read.assign(price=read["price"].where(read.index != 5, "call us"))
     assert _roles(infer_schema(one_word, "target"))["price"] == "categorical"
+
+
+def _spec(schema: Schema, name: str) -> ColumnSpec:
+    return next(c for c in schema.columns if c.name == name)
+
+
+def _dated(written: list[str]) -> pd.DataFrame:
+    n = len(written)
+    return pd.DataFrame(
+        {"when": written, "x": np.arange(n, dtype=float), "y": ["a", "b"] * (n // 2)}
+    )
+
+
+def test_dates_written_day_first_are_dates_in_that_order_at_fit_and_at_prediction() -> None:
+    """31/01/2024-style dates: a datetime column whose order is read from a day above 12,
+    stored with the column, and used for every value, so 05/01 is the fifth of January at
+    prediction too (pandas alone, value by value, reads it as May)."""
+    days = pd.date_range("2024-01-01", periods=40, freq="D")
+    schema = infer_schema(_dated(list(days.strftime("%d/%m/%Y"))), "y")
+    spec = _spec(schema, "when")
+    assert (spec.role, spec.date_order) == (Role.datetime, "dmy")
+    assert any("day/month/year" in n and "'when'" in n for n in schema.notices)
+    X, _ = validate_frame(
+        pd.DataFrame({"when": ["05/01/2025", "2025-01-05", None], "x": 1.0}), schema
+    )
+    assert X["when"].tolist()[:2] == [pd.Timestamp("2025-01-05")] * 2
+    assert pd.isna(X["when"].iloc[2])
+    again = Schema.from_dict(schema.to_dict())
+    assert _spec(again, "when").date_order == "dmy"
+
+
+def test_dates_written_month_first_and_the_assumed_order_is_said() -> None:
+    days = pd.date_range("2024-01-01", periods=40, freq="D")
+    us = infer_schema(_dated(list(days.strftime("%m/%d/%Y"))), "y")
+    assert _spec(us, "when").date_order == "mdy"
+    assert not any("assumed" in n for n in us.notices)
+    # the first of each month: no number above 12 says which is the day
+    firsts = pd.date_range("2020-01-01", periods=40, freq="MS")
+    guessed = infer_schema(_dated(list(firsts.strftime("%m/%d/%Y"))), "y")
+    assert _spec(guessed, "when").date_order == "mdy"
+    assert any("month first assumed" in n for n in guessed.notices)
+    with pytest.raises(SchemaError, match=r"'when'.*should be a date/time") as caught:
+        validate_frame(pd.DataFrame({"when": ["13/01/2025"], "x": [1.0]}), us)
+    assert "13/01/2025" in str(caught.value)
+
+
+def test_day_month_strings_in_both_orders_are_no_dates_and_iso_columns_keep_no_order() -> None:
+    mixed = ["13/01/2024", "01/13/2024"] * 20
+    assert _spec(infer_schema(_dated(mixed), "y"), "when").role is not Role.datetime
+    iso = _spec(infer_schema(_dated(["2024-01-31", "2024-02-01"] * 20), "y"), "when")
+    assert (iso.role, iso.date_order) == (Role.datetime, None)
+    assert "date_order" not in iso.to_dict()  # manifests of such columns are as before
