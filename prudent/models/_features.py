@@ -52,15 +52,29 @@ class DatetimeFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     1970; missing stays missing (NaN and NaT are accepted). Columns may be datetimes or
     text that parses as one (unparsable text is missing).
 
+    Parameters
+    ----------
+    absolute
+        Keep the parts that only grow with time (year, days since 1970). ``False`` keeps the
+        calendar's cycles alone (month, day, day of week, day of year, hour): what the OOD
+        detector reads, since every row a model meets after its fit lies past the training
+        dates, and by the absolute parts alone each would look out of distribution.
+
     Examples
     --------
     >>> import pandas as pd
     >>> X = pd.DataFrame({"d": pd.to_datetime(["2024-03-01 10:00", None])})
     >>> DatetimeFeatures().fit_transform(X)[0].tolist()
     [2024.0, 3.0, 1.0, 4.0, 61.0, 10.0, 19783.0]
+    >>> DatetimeFeatures(absolute=False).fit_transform(X)[0].tolist()
+    [3.0, 1.0, 4.0, 61.0, 10.0]
     """
 
     _PARTS = ("year", "month", "day", "day_of_week", "day_of_year", "hour")
+    _ABSOLUTE = frozenset({"year", "days"})
+
+    def __init__(self, absolute: bool = True) -> None:
+        self.absolute = absolute
 
     def __sklearn_tags__(self) -> Any:
         """Declare that missing values (they stay missing) and text are accepted."""
@@ -68,6 +82,11 @@ class DatetimeFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         tags.input_tags.allow_nan = True
         tags.input_tags.string = True
         return tags
+
+    def _parts(self) -> tuple[str, ...]:
+        # bundles saved before the option carry no attribute: they kept every part
+        keep_all = getattr(self, "absolute", True)
+        return tuple(p for p in (*self._PARTS, "days") if keep_all or p not in self._ABSOLUTE)
 
     def fit(self, X: pd.DataFrame, y: Any = None) -> DatetimeFeatures:
         """Record the number (and names) of the input columns."""
@@ -82,17 +101,19 @@ class DatetimeFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         blocks = []
         for name in frame.columns:
             s = pd.to_datetime(frame[name], errors="coerce")
-            parts = [getattr(s.dt, p).astype("float64") for p in self._PARTS]
-            epoch = (s - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)
-            blocks.extend([*parts, np.floor(epoch.astype("float64"))])
+            for part in self._parts():
+                if part == "days":
+                    epoch = (s - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)
+                    blocks.append(np.floor(epoch.astype("float64")))
+                else:
+                    blocks.append(getattr(s.dt, part).astype("float64"))
         return np.column_stack(blocks).astype(np.float64)
 
     def get_feature_names_out(self, input_features: Any = None) -> Any:
         """Names such as ``date__month``."""
-        parts = (*self._PARTS, "days")
         default = [f"x{i}" for i in range(self.n_features_in_)]
         names = getattr(self, "feature_names_in_", default)
-        return np.asarray([f"{c}__{p}" for c in names for p in parts], dtype=object)
+        return np.asarray([f"{c}__{p}" for c in names for p in self._parts()], dtype=object)
 
 
 class CappedSVD(TransformerMixin, BaseEstimator):  # type: ignore[misc]
@@ -234,6 +255,7 @@ def make_preprocessor(
     seed: int = 0,
     text_max_features: int = 50_000,
     text_svd: int = 100,
+    absolute_dates: bool = True,
 ) -> ColumnTransformer:
     """Build the column transformer for one model family.
 
@@ -251,6 +273,8 @@ def make_preprocessor(
         Vocabulary size cap per text column.
     text_svd
         Components kept per text column in the dense style.
+    absolute_dates
+        Keep the date parts that only grow with time (:class:`DatetimeFeatures`).
 
     Returns
     -------
@@ -264,7 +288,8 @@ def make_preprocessor(
     dates = schema.names(Role.datetime)
     if dates:
         after: Any = _numeric(style)
-        date_steps = [DatetimeFeatures()] + ([] if after == "passthrough" else [after])
+        date_steps = [DatetimeFeatures(absolute=absolute_dates)]
+        date_steps += [] if after == "passthrough" else [after]
         parts.append(("date", make_pipeline(*date_steps), dates))
     categorical = schema.names(Role.categorical)
     if categorical:

@@ -196,8 +196,9 @@ def ood_feature_map(
     Sentence embeddings when that candidate ran (fitted already); for other text, the
     logistic baseline's sparse TF-IDF rows (an SVD of them loses what makes a text
     unusual); either beside each text column's length (:class:`TextLength`). For tables,
-    standardised numbers (median-imputed, with missing-value indicators) and dense one-hot
-    categories, reduced by truncated SVD only when wider than
+    standardised numbers (median-imputed, with missing-value indicators), dates by their
+    calendar parts (month, weekday, hour…, not the year or the days since 1970, which every
+    later row exceeds) and dense one-hot categories, reduced by truncated SVD only when wider than
     :data:`MAX_DENSE_FEATURES`. Fit it on rows apart from those that set the threshold: a
     vocabulary or a scale learnt on them makes them look more usual than future inputs.
 
@@ -226,7 +227,9 @@ def ood_feature_map(
     if schema.has_text and text_preprocess is not None:
         union = FeatureUnion([("words", clone(text_preprocess)), ("length", length)])
         return Pipeline([("preprocess", union.fit(X))])
-    pre = make_preprocessor(schema, "dense", n_rows=len(X), seed=seed).fit(X)
+    # dates by the calendar's cycles only: rows after the fit all lie past the training dates
+    pre = make_preprocessor(schema, "dense", n_rows=len(X), seed=seed, absolute_dates=False)
+    pre = pre.fit(X)
     width = int(pre.transform(X.iloc[:1]).shape[1])
     if width <= MAX_DENSE_FEATURES:
         return Pipeline([("preprocess", pre)])
