@@ -64,6 +64,25 @@ def test_bootstrap_interval_covers_true_accuracy():
     assert 0.86 <= covered / 80 <= 1.0
 
 
+def test_bootstrap_on_a_share_of_the_rows_keeps_the_width_and_the_coverage():
+    """Resamples of 400 of 4,000 rows, their spread scaled by sqrt(400 / 4000): about the full
+    bootstrap's interval (the accuracy's sd is known: sqrt(.8 * .2 / 4000)), and it covers
+    the true accuracy as often."""
+    covered, widths = 0, []
+    for seed in range(60):
+        rng = np.random.default_rng(seed)
+        right = rng.uniform(size=4000) < 0.8
+        y = np.where(right, 0, 1)
+        p = np.tile([0.7, 0.3], (4000, 1))
+        interval = bootstrap_scores(y, p, n_boot=200, seed=seed, max_rows=400)["accuracy"]
+        covered += interval.low <= 0.8 <= interval.high
+        widths.append(interval.high - interval.low)
+    assert 0.86 <= covered / 60 <= 1.0
+    assert abs(np.mean(widths) / (2 * 1.96 * np.sqrt(0.8 * 0.2 / 4000)) - 1) < 0.1
+    with pytest.raises(ConfigError, match="max_rows"):
+        bootstrap_scores(y, p, max_rows=0)
+
+
 def test_bootstrap_interval_narrows_with_more_rows():
     rng = np.random.default_rng(0)
 
