@@ -36,3 +36,43 @@ def test_a_fitted_family_is_charged_its_predictions_of_the_locked_test_rows() ->
     per_1k = runs["knn"].predict_seconds_per_1k
     assert charged > 0
     assert charged == pytest.approx(2 * per_1k * len(splits.test) / 1000)
+
+
+def test_a_family_too_slow_for_every_row_is_trained_on_the_rows_that_fit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On a large table a family whose pilot projects more than the budget leaves is trained
+    on the most rows that fit in half of it (here with the floor lowered from 50,000 rows to
+    500, so that a small table shows it), and says so; below the floor it is skipped."""
+    from prudent.models import candidate_specs
+    from prudent.pipeline import _engine as engine
+    from prudent.pipeline._budget import Budget
+    from prudent.pipeline._pilot import pilot
+
+    rng = np.random.default_rng(0)
+    n = 12_000
+    X = pd.DataFrame({f"x{i}": rng.normal(size=n) for i in range(6)})
+    y = (X["x0"] - X["x1"] + rng.logistic(size=n) > 0).to_numpy().astype(np.int64)
+    schema = Schema(tuple(ColumnSpec(c, Role.numeric, "float64") for c in X.columns), "y")
+    splits = make_splits(y, n_folds=5, seed=0)
+    train, y_train = X.iloc[splits.train].reset_index(drop=True), y[splits.train]
+    from prudent.pipeline._pipeline import _candidate_ctx
+
+    ctx = _candidate_ctx(schema, y_train, 2, 0)
+    spec = next(s for s in candidate_specs(schema) if s.name == "lightgbm")
+    full = pilot(spec, ctx, train, y_train, splits)
+    # a limit of L leaves the candidates .65 L - 4 s (the reserves): half of the full
+    # projection, of which the family may take half
+    limit = max((0.5 * full.seconds() + 4) / 0.65, 10.0)
+    budget = Budget(limit, clock=lambda: 0.0, cpu_clock=lambda: 0.0)
+    assert budget.for_candidates() < full.seconds()
+    monkeypatch.setattr(engine, "MIN_SHRUNK_ROWS", 500)
+    run = engine.cross_validate_candidate(spec, ctx, train, y_train, splits, budget)
+    assert isinstance(run, engine.CandidateRun), run
+    rows = run.spec.max_rows
+    assert rows is not None and 500 <= rows < 0.5 * full.rows
+    assert any(f"sub-sample of {rows} of" in note for note in run.notes)
+    assert run.oof_proba.shape == (len(y_train), 2)
+    monkeypatch.setattr(engine, "MIN_SHRUNK_ROWS", 50_000)
+    skipped = engine.cross_validate_candidate(spec, ctx, train, y_train, splits, budget)
+    assert isinstance(skipped, engine.SkippedCandidate)
