@@ -15,7 +15,7 @@ from typing import Literal
 
 import pandas as pd
 
-__all__ = ["DateOrder", "date_order", "iso_date", "order_assumed"]
+__all__ = ["DateOrder", "date_order", "iso_date"]
 
 DateOrder = Literal["mdy", "dmy"]
 """Month first (``01/31/2024``) or day first (``31/01/2024``)."""
@@ -23,9 +23,27 @@ DateOrder = Literal["mdy", "dmy"]
 _DAY_MONTH_YEAR = re.compile(r"^\s*(\d{1,2})([/.-])(\d{1,2})\2(\d{4})(?=$|[ T])")
 
 
-def _day_month(values: pd.Series, share: float) -> tuple[pd.Series, pd.Series] | None:
-    """The first and second numbers of the values written day and month first, when at
-    least ``share`` of the non-missing values are."""
+def date_order(values: pd.Series, share: float = 0.95) -> tuple[DateOrder, bool] | None:
+    """The order of a column of dates written day and month first, and whether it is only
+    assumed; None when it is no such column (fewer than ``share`` of its non-missing values
+    are) or its values disagree (a day above 12 in both places).
+
+    With no number above 12 in either place the order cannot be read: month first is
+    assumed, as spreadsheets in the US write it, and the second value says so.
+
+    Examples
+    --------
+    >>> date_order(pd.Series(["31/01/2024", "01/02/2024", None]))
+    ('dmy', False)
+    >>> date_order(pd.Series(["1/31/2024 08:15", "2/1/2024 17:00"]))
+    ('mdy', False)
+    >>> date_order(pd.Series(["01/02/2024", "03/04/2024"]))  # nothing above 12
+    ('mdy', True)
+    >>> date_order(pd.Series(["13/01/2024", "01/13/2024"])) is None  # both orders: no dates
+    True
+    >>> date_order(pd.Series(["2024-01-31", "2024-02-01"])) is None  # ISO says its order
+    True
+    """
     text = values.dropna().astype(str)
     if text.empty:
         return None
@@ -33,50 +51,11 @@ def _day_month(values: pd.Series, share: float) -> tuple[pd.Series, pd.Series] |
     found = parts[0].notna()
     if found.mean() < share:
         return None
-    return parts.loc[found, 0].astype(int), parts.loc[found, 2].astype(int)
-
-
-def date_order(values: pd.Series, share: float = 0.95) -> DateOrder | None:
-    """The order of a column of dates written day and month first, or None when it is no such
-    column (fewer than ``share`` of its non-missing values are) or its values disagree (a day
-    above 12 in both places).
-
-    With no number above 12 in either place the order cannot be read: month first is
-    assumed, as spreadsheets in the US write it (:func:`order_assumed` says so).
-
-    Examples
-    --------
-    >>> date_order(pd.Series(["31/01/2024", "01/02/2024", None]))
-    'dmy'
-    >>> date_order(pd.Series(["1/31/2024 08:15", "2/1/2024 17:00"]))
-    'mdy'
-    >>> date_order(pd.Series(["13/01/2024", "01/13/2024"])) is None  # both orders: no dates
-    True
-    >>> date_order(pd.Series(["2024-01-31", "2024-02-01"])) is None  # ISO says its order
-    True
-    """
-    parts = _day_month(values, share)
-    if parts is None:
-        return None
-    first, second = parts
+    first, second = (parts.loc[found, k].astype(int) for k in (0, 2))
     day_first, month_first = bool((first > 12).any()), bool((second > 12).any())
     if (day_first and month_first) or bool((first > 31).any()) or bool((second > 31).any()):
         return None
-    return "dmy" if day_first else "mdy"
-
-
-def order_assumed(values: pd.Series) -> bool:
-    """Whether no value of a column of day-month-year dates says which comes first.
-
-    Examples
-    --------
-    >>> order_assumed(pd.Series(["01/02/2024", "03/04/2024"]))
-    True
-    >>> order_assumed(pd.Series(["01/02/2024", "03/14/2024"]))
-    False
-    """
-    parts = _day_month(values, 0.0)
-    return parts is not None and not any(bool((p > 12).any()) for p in parts)
+    return ("dmy" if day_first else "mdy"), not (day_first or month_first)
 
 
 def iso_date(text: str, order: DateOrder) -> str:

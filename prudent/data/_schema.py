@@ -15,7 +15,7 @@ from typing import Any, cast
 
 import pandas as pd
 
-from prudent.data._dates import DateOrder, date_order, order_assumed
+from prudent.data._dates import DateOrder, date_order
 from prudent.data._formats import formatted_share
 from prudent.errors import SchemaError
 
@@ -285,14 +285,15 @@ def _column(name: str, s: pd.Series, override: Role | None) -> tuple[ColumnSpec,
     elif example is not None:
         notice = f"Column '{name}' holds numbers written with currency, thousands or percent "
         notice += f"marks (such as '{example}'): read as numbers, here and at prediction."
-    order = date_order(s) if role is Role.datetime else None
-    if order is not None:
+    reading = date_order(s) if role is Role.datetime else None
+    order = None if reading is None else reading[0]
+    if reading is not None:
         example = str(s.dropna().iloc[0])
         written = "month/day/year" if order == "mdy" else "day/month/year"
         notice = f"Column '{name}' holds dates written {written} (such as '{example}'): read as "
         notice += "dates in that order, here and at prediction"
         guess = " (no day above 12 says which comes first: month first assumed)"
-        notice += (guess if order_assumed(s) else "") + "."
+        notice += (guess if reading[1] else "") + "."
     spec = ColumnSpec(
         name=name,
         role=role,

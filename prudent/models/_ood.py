@@ -135,8 +135,6 @@ class OODDetector(BaseEstimator):  # type: ignore[misc]
         Scores at or above it are out of distribution.
     fpr_
         The target false positive rate.
-    flagged_val_
-        The share of validation rows at or above ``threshold_``.
 
     Examples
     --------
@@ -301,7 +299,6 @@ class OODDetector(BaseEstimator):  # type: ignore[misc]
         ref = self.reference_[self.chosen_][0]
         chosen_val = _ecdf(ref, *self.reference_[self.chosen_])
         self.threshold_ = _flag_threshold(chosen_val, self.fpr, self.delta)
-        self.flagged_val_ = float(np.mean(chosen_val >= self.threshold_))
         self.fpr_ = float(self.fpr)
         return -self._all_scores(val)[self.chosen_]
 
