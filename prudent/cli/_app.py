@@ -6,7 +6,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -25,6 +25,24 @@ if TYPE_CHECKING:  # the layers below are imported by the commands that use them
     from prudent.bundle import Bundle  # `prudent serve` starts without loading scikit-learn
 
 __all__ = ["app"]
+
+
+def _flags_take_no_value() -> None:
+    """Show no value type beside an on/off flag in the help: Typer writes ``--help <bool>``
+    and ``--mondrian --no-mondrian <bool>``, which reads as if the flag took a value."""
+    option: Any = getattr(typer.core, "TyperOption", None)
+    shown = getattr(option, "display_type_rich", None)
+    if shown is None or getattr(shown, "prudent_flags", False):
+        return
+
+    def display_type_rich(self: Any, ctx: Any) -> str | None:
+        return None if getattr(self, "is_flag", False) else shown(self, ctx)
+
+    display_type_rich.prudent_flags = True  # type: ignore[attr-defined]
+    setattr(option, "display_type_rich", display_type_rich)  # noqa: B010
+
+
+_flags_take_no_value()
 
 app = typer.Typer(
     name="prudent",

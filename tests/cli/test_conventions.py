@@ -104,6 +104,7 @@ def test_every_help_shows_its_defaults_and_no_markup_was_eaten() -> None:
     for path in paths:
         text = CliRunner().invoke(app, [*path, "--help"], env={"COLUMNS": "200"}).output
         assert not re.search(r" \.\s| \]", text), (path, text)  # a stripped "[default: …]"
+        assert "<bool>" not in text, (path, text)  # a flag takes no value
     serve = CliRunner().invoke(app, ["serve", "--help"], env={"COLUMNS": "200"}).output
     for shown in ("127.0.0.1", "8080", "workers.*default: 1", "sqlite:///prudent-log.db"):
         assert re.search(f"default: {shown}" if "default" not in shown else shown, serve), shown
