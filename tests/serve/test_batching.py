@@ -127,6 +127,31 @@ def test_an_idle_predictor_scores_each_request_at_once(numeric_bundle: Bundle) -
     assert calls == [1, 2]
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_requests_the_event_loop_holds_together_are_scored_together(
+    mixed_bundle: Bundle, threads: int
+) -> None:
+    # requests read from several sockets in one turn of the event loop reach the batcher one
+    # after another; the first no longer starts alone before the others are queued
+    calls: list[int] = []
+
+    def primary(frame: pd.DataFrame) -> Predictions:
+        calls.append(len(frame))
+        return mixed_bundle.predictions(frame)
+
+    options = ServingOptions(max_concurrency=threads, queue_size=16, deadline_ms=20_000)
+    predictor = Predictor(mixed_bundle, InMemoryPredictionLog(), options=options, primary=primary)
+    frames = [input_rows("mixed", n, seed=n) for n in (1, 2, 1, 3)]
+
+    async def together() -> list[Any]:
+        return list(await asyncio.gather(*(predictor.predict_records(f) for f in frames)))
+
+    answers = asyncio.run(together())
+    assert calls == [7]
+    for frame, answer in zip(frames, answers, strict=True):
+        _assert_same(answer.predictions, mixed_bundle.predictions(frame))
+
+
 def test_a_second_thread_gathers_the_queue_while_a_batch_computes(mixed_bundle: Bundle) -> None:
     primary, gate, calls = _gated(mixed_bundle)
     options = ServingOptions(max_concurrency=2, queue_size=16, deadline_ms=20_000, gather_ms=150)
