@@ -19,7 +19,6 @@ from sklearn.ensemble import ExtraTreesClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import ComplementNB
 from sklearn.neighbors import KNeighborsClassifier
-from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
@@ -31,6 +30,7 @@ from prudent.models._features import (
     make_preprocessor,
     text_only_preprocessor,
 )
+from prudent.models._mlp import LogLossMLPClassifier
 
 __all__ = ["BuildContext", "CandidateSpec", "candidate_specs", "embeddings_available"]
 
@@ -176,7 +176,7 @@ def _knn(ctx: BuildContext) -> Pipeline:
 
 
 def _mlp(ctx: BuildContext) -> Pipeline:
-    model = MLPClassifier(
+    model = LogLossMLPClassifier(
         hidden_layer_sizes=(128, 64),
         alpha=1e-3,
         max_iter=300,

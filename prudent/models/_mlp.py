@@ -1,0 +1,71 @@
+"""A neural network whose early stopping keeps the epoch of lowest validation log loss.
+
+scikit-learn's :class:`~sklearn.neural_network.MLPClassifier` stops early on the accuracy of
+its validation split and restores the weights of the epoch that scored best. On an imbalanced
+table the first epoch already scores the majority rate and later epochs seldom beat it on a
+small split, so the network came back with its first epoch's weights: probabilities near
+the class prior's neighbourhood for every row. On hmda_mortgage (9% minority, 1,602 rows)
+the refit on all training rows did this for 2 seeds of 3 while its cross-validation folds
+did not, and a stacked ensemble weighted on the folds' probabilities then shifted every new
+row's probabilities (review share .196 on the unseen test against a .15 budget).
+
+Here the accuracy rule still decides *when* training stops, so the network trains for as
+many epochs as scikit-learn's would (and costs the fit's budget no more); the weights kept
+are those of the epoch of lowest validation log loss among them. Stopping on log loss itself
+was tried: the network then trained up to twice as long, its pilot took more of the budget
+from the other candidates, and the ensembles shipped less well calibrated.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import log_loss
+from sklearn.neural_network import MLPClassifier
+
+__all__ = ["LogLossMLPClassifier"]
+
+
+class LogLossMLPClassifier(MLPClassifier):  # type: ignore[misc]
+    """:class:`~sklearn.neural_network.MLPClassifier` whose ``early_stopping`` keeps the
+    weights of the epoch of lowest validation log loss (``best_validation_loss_``).
+
+    The parameters are scikit-learn's; training stops when scikit-learn's would. Without
+    ``early_stopping`` it is the same estimator.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(400, 3))
+    >>> y = (X[:, 0] + rng.normal(size=400) > 1.8).astype(int)  # about 10% positive
+    >>> net = LogLossMLPClassifier(early_stopping=True, random_state=0).fit(X, y)
+    >>> bool(0 < net.best_validation_loss_ < 0.5)
+    True
+    """
+
+    def fit(self, X: Any, y: Any, *args: Any, **kwargs: Any) -> LogLossMLPClassifier:
+        """Fit as scikit-learn does, keeping the epoch of lowest validation log loss."""
+        super().fit(X, y, *args, **kwargs)
+        self.__dict__.pop("_kept", None)  # the kept weights are the model's own now
+        return self
+
+    def _update_no_improvement_count(
+        self, early_stopping: bool, X: Any, y: Any, *args: Any, **kwargs: Any
+    ) -> None:
+        super()._update_no_improvement_count(early_stopping, X, y, *args, **kwargs)
+        if not early_stopping:
+            return
+        if len(self.validation_scores_) == 1:  # the first epoch of this fit
+            self.best_validation_loss_ = np.inf
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the split has no feature names; a huge logit
+            proba = self.predict_proba(X)
+        loss = log_loss(y, proba, labels=self.classes_) if np.isfinite(proba).all() else np.inf
+        if loss < self.best_validation_loss_:
+            self.best_validation_loss_ = float(loss)
+            self._kept = ([c.copy() for c in self.coefs_], [b.copy() for b in self.intercepts_])
+        # scikit-learn restores ``_best_coefs`` / ``_best_intercepts`` when training ends
+        self._best_coefs, self._best_intercepts = self._kept
