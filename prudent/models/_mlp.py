@@ -46,15 +46,13 @@ class LogLossMLPClassifier(MLPClassifier):  # type: ignore[misc]
     True
     """
 
-    def fit(self, X: Any, y: Any, *args: Any, **kwargs: Any) -> LogLossMLPClassifier:
-        """Fit as scikit-learn does, keeping the epoch of lowest validation log loss."""
-        super().fit(X, y, *args, **kwargs)
-        self.__dict__.pop("_kept", None)  # the kept weights are the model's own now
-        return self
-
     def _update_no_improvement_count(
         self, early_stopping: bool, X: Any, y: Any, *args: Any, **kwargs: Any
     ) -> None:
+        # scikit-learn's rule counts epochs without a better accuracy (when to stop) and
+        # overwrites ``_best_coefs`` on one; the weights it restores at the end are put back
+        # here to those of the lowest validation log loss so far
+        kept: tuple[Any, Any] = (self._best_coefs, self._best_intercepts)  # type: ignore[has-type]
         super()._update_no_improvement_count(early_stopping, X, y, *args, **kwargs)
         if not early_stopping:
             return
@@ -66,6 +64,7 @@ class LogLossMLPClassifier(MLPClassifier):  # type: ignore[misc]
         loss = log_loss(y, proba, labels=self.classes_) if np.isfinite(proba).all() else np.inf
         if loss < self.best_validation_loss_:
             self.best_validation_loss_ = float(loss)
-            self._kept = ([c.copy() for c in self.coefs_], [b.copy() for b in self.intercepts_])
-        # scikit-learn restores ``_best_coefs`` / ``_best_intercepts`` when training ends
-        self._best_coefs, self._best_intercepts = self._kept
+            self._best_coefs = [c.copy() for c in self.coefs_]
+            self._best_intercepts = [b.copy() for b in self.intercepts_]
+        else:
+            self._best_coefs, self._best_intercepts = kept
