@@ -1,19 +1,22 @@
 """The model's inputs out of a request's columns: extra fields dropped and named, or refused.
 
-Both APIs call :func:`model_inputs` on the table they decoded, then the predictor, whose
-``Bundle.predict`` reads the values with :func:`prudent.data.validate_frame` — the same
-contract as the library and ``prudent predict``.
+The V2 API calls :func:`model_inputs` on the table it decoded, the JSON API
+:func:`record_inputs` on its records; then the predictor, whose ``Bundle.predict`` reads the
+values with :func:`prudent.data.validate_frame` — the same contract as the library and
+``prudent predict``.
 """
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pandas as pd
 
 from prudent.data import Schema, input_columns
+from prudent.serve import Records
 
-__all__ = ["IGNORED_HEADER", "model_inputs"]
+__all__ = ["IGNORED_HEADER", "model_inputs", "record_inputs"]
 
 IGNORED_HEADER = "X-Prudent-Ignored-Fields"
 """Answer header: a JSON list of the request's fields that are not model inputs (ignored)."""
@@ -55,5 +58,48 @@ def model_inputs(
     columns = input_columns(list(frame.columns), schema, strict=strict)
     if not columns.ignored:
         return frame, {}
-    header = json.dumps(list(columns.ignored), ensure_ascii=True)
-    return frame.drop(columns=list(columns.ignored)), {IGNORED_HEADER: header}
+    return frame.drop(columns=list(columns.ignored)), _ignored_header(columns.ignored)
+
+
+def record_inputs(
+    records: list[dict[str, Any]], schema: Schema, *, strict: bool = False
+) -> tuple[Records, dict[str, str]]:
+    """:func:`model_inputs` of JSON records, which stay records (the predictor makes the
+    table, on the model's thread, with the other requests it scores with them).
+
+    Parameters
+    ----------
+    records
+        The request's records, one dict of the fields received per row.
+    schema
+        The bundle's schema.
+    strict
+        Refuse fields that are not model inputs instead of ignoring them.
+
+    Returns
+    -------
+    tuple of (Records, dict)
+        The records read as the model's inputs, and the answer headers to add.
+
+    Raises
+    ------
+    SchemaError
+        As :func:`model_inputs`.
+
+    Examples
+    --------
+    >>> from prudent.data import ColumnSpec, Role
+    >>> schema = Schema((ColumnSpec("age", Role.numeric, "float64"),), target="y")
+    >>> given, headers = record_inputs([{"age": "3", "y": "no"}], schema)
+    >>> given.columns, headers
+    (('age',), {'X-Prudent-Ignored-Fields': '["y"]'})
+    """
+    received = (key for record in records for key in record)  # then the inputs left out:
+    fields = dict.fromkeys([*received, *schema.feature_names])  # None, as in the table
+    columns = input_columns(list(fields), schema, strict=strict)
+    given = Records(records, tuple(schema.feature_names))
+    return given, _ignored_header(columns.ignored) if columns.ignored else {}
+
+
+def _ignored_header(ignored: Any) -> dict[str, str]:
+    return {IGNORED_HEADER: json.dumps(list(ignored), ensure_ascii=True)}

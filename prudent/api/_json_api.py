@@ -5,13 +5,12 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
-import pandas as pd
 from fastapi import FastAPI, Query, Request
 from pydantic import BaseModel
 from starlette.responses import JSONResponse, Response
 
 from prudent.api._errors import ApiError, status_of
-from prudent.api._inputs import model_inputs
+from prudent.api._inputs import record_inputs
 from prudent.api._schemas import (
     ApiModels,
     FeedbackRequest,
@@ -23,20 +22,17 @@ from prudent.api._v2 import ERRORS, service_of
 from prudent.data import validate_frame
 from prudent.feedback import LabelOutcome, ingest_labels, outcome_counts
 from prudent.models._explain import explain_predictions
-from prudent.serve import CONTENT_TYPE, render_metrics
+from prudent.serve import CONTENT_TYPE, Rows, as_frame, render_metrics
 
 __all__ = ["add_json_routes"]
 
 
-def _frame(records: list[Any], inputs: list[str]) -> pd.DataFrame:
-    """The records as a table; a key a record leaves out is a missing value (None)."""
-    rows = [
+def _records(body_records: list[Any]) -> list[dict[str, Any]]:
+    """The records as dicts of the fields received (a left-out key stays out)."""
+    return [
         r.model_dump(by_alias=True, exclude_unset=True) if isinstance(r, BaseModel) else r
-        for r in records
+        for r in body_records
     ]
-    frame = pd.DataFrame(rows, index=pd.RangeIndex(len(rows)))
-    absent = {name: None for name in inputs if name not in frame.columns}
-    return frame.assign(**absent) if absent else frame
 
 
 ExplainQuery = Annotated[
@@ -67,12 +63,12 @@ async def predict(
     service = service_of(request)
     predictor = service.predictor_for(service.settings.model_name)
     schema = predictor.bundle.schema
-    frame = _frame(body.records, schema.feature_names)
-    frame, headers = model_inputs(frame, schema, strict=strict)
-    batch = await predictor.predict_records(frame, limits_checked=limits_checked)
+    records = _records(body.records)
+    given, headers = record_inputs(records, schema, strict=strict)
+    batch = await predictor.predict_records(given, limits_checked=limits_checked)
     rows = batch.rows()
     if explain:
-        found = await asyncio.to_thread(_explanations, predictor.bundle, frame, batch.predictions)
+        found = await asyncio.to_thread(_explanations, predictor.bundle, given, batch.predictions)
         for row, explanation in zip(rows, found, strict=True):
             row["explanation"] = explanation
     answer = {
@@ -84,8 +80,9 @@ async def predict(
     return JSONResponse(answer, headers=headers)
 
 
-def _explanations(bundle: Any, frame: pd.DataFrame, predictions: Any) -> list[Any]:
+def _explanations(bundle: Any, given: Rows, predictions: Any) -> list[Any]:
     """Each row's top contributions, or ``None`` per row when the primary gives none."""
+    frame = as_frame(given)
     X = validate_frame(frame, bundle.schema)[0]
     found = explain_predictions(bundle.model, X, predictions)
     return found if found is not None else [None] * len(frame)

@@ -14,7 +14,7 @@ import enum
 import itertools
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -103,6 +103,8 @@ class Predictions:
     decisions: Decisions
     class_weights: tuple[float, ...] | None = None
     unknown_values: npt.NDArray[np.object_] | None = None
+    _plain: list[list[Any]] = field(init=False, default_factory=list, repr=False)
+    _whole: tuple[Predictions, slice] | None = field(init=False, default=None, repr=False)
 
     def _shown_index(self, shown: Any) -> npt.NDArray[np.int64]:
         P = self.probabilities[shown]
@@ -114,9 +116,13 @@ class Predictions:
         return len(self.decisions)
 
     def part(self, rows: slice) -> Predictions:
-        """The predictions of ``rows`` only (one request's share of a served batch)."""
+        """The predictions of ``rows`` only (one request's share of a served batch).
+
+        Its :meth:`rows` and :meth:`records` are sliced from the whole's, made once for every
+        part: their cost is mostly per column, not per row.
+        """
         unknown = self.unknown_values
-        return replace(
+        out = replace(
             self,
             probabilities=self.probabilities[rows],
             ood_score=self.ood_score[rows],
@@ -125,6 +131,19 @@ class Predictions:
             decisions=self.decisions.part(rows),
             unknown_values=None if unknown is None else unknown[rows],
         )
+        object.__setattr__(out, "_whole", (self, rows))
+        return out
+
+    def _plain_columns(self) -> list[list[Any]]:
+        """Each output field's plain values (:meth:`OutputField.plain`), in order, made once."""
+        if not self._plain:
+            if self._whole is None:
+                plain = [f.plain(self) for f in output_fields(self.classes)]
+            else:
+                whole, rows = self._whole
+                plain = [values[rows] for values in whole._plain_columns()]
+            self._plain[:] = plain  # whole, at once: a second thread making them replaces them
+        return self._plain
 
     @property
     def prediction(self) -> npt.NDArray[np.object_]:
@@ -204,9 +223,8 @@ class Predictions:
 
     def rows(self) -> list[dict[str, Any]]:
         """One JSON-ready dict per row, keyed by output column (NaN as ``None``)."""
-        fields = output_fields(self.classes)
-        columns = [f.plain(self) for f in fields]
-        names = [f.name for f in fields]
+        names = [f.name for f in output_fields(self.classes)]
+        columns = self._plain_columns()
         return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
 
     def records(self) -> list[dict[str, Any]]:
@@ -215,8 +233,8 @@ class Predictions:
         Per-class columns are gathered into one mapping ``{class: value}`` (missing dropped).
         """
         out: list[dict[str, Any]] = [{} for _ in range(len(self))]
-        for f in output_fields(self.classes):
-            for row, value in zip(out, f.plain(self), strict=True):
+        for f, values in zip(output_fields(self.classes), self._plain_columns(), strict=True):
+            for row, value in zip(out, values, strict=True):
                 if f.class_index is None:
                     row[f.column.key] = value
                 elif value is not None:

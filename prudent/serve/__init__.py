@@ -15,6 +15,7 @@ from prudent.serve._health import Health, smoke_rows
 from prudent.serve._limits import InputLimits, limit_error
 from prudent.serve._metrics import CONTENT_TYPE, ServeMetrics, render_metrics
 from prudent.serve._predictor import Predictor, ServingOptions
+from prudent.serve._rows import Records, Rows, as_frame
 from prudent.serve._served import BackupFn, PrimaryFn, Served, check_replacement, smoke_error
 from prudent.serve._service import Service
 from prudent.serve._shadow import Shadow, ShadowOptions
@@ -28,6 +29,8 @@ __all__ = [
     "PredictionBatch",
     "Predictor",
     "PrimaryFn",
+    "Records",
+    "Rows",
     "ServeMetrics",
     "Served",
     "Service",
@@ -36,6 +39,7 @@ __all__ = [
     "ShadowOptions",
     "Tally",
     "Ticket",
+    "as_frame",
     "backup_answer",
     "check_replacement",
     "limit_error",

@@ -34,10 +34,9 @@ from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from typing import Any
 
-import pandas as pd
-
 from prudent.errors import ServiceError
 from prudent.models import Predictions
+from prudent.serve._rows import Rows, as_frame, rows_frame
 from prudent.serve._served import Served
 
 __all__ = ["Batcher"]
@@ -51,7 +50,7 @@ future's result."""
 @dataclass(eq=False)
 class _Job:
     served: Served
-    frame: pd.DataFrame
+    rows: Rows
     future: Future[Any]
     finish: Finish | None = None
 
@@ -94,17 +93,15 @@ class Batcher:
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
 
-    def submit(
-        self, served: Served, frame: pd.DataFrame, finish: Finish | None = None
-    ) -> Future[Any]:
-        """Queue ``frame`` for ``served``'s primary path; the future gives its predictions.
+    def submit(self, served: Served, rows: Rows, finish: Finish | None = None) -> Future[Any]:
+        """Queue ``rows`` for ``served``'s primary path; the future gives their predictions.
 
         Parameters
         ----------
         served
             The bundle and its primary path.
-        frame
-            The request's rows.
+        rows
+            The request's rows (records are made into a table with the batch's others).
         finish
             Run on the batch's thread on the request's predictions once they are computed;
             the future then gives its value (an exception it raises, the future raises).
@@ -114,7 +111,7 @@ class Batcher:
         ServiceError
             When the batcher is closed (the service is shutting down).
         """
-        job = _Job(served, frame, Future(), finish)
+        job = _Job(served, rows, Future(), finish)
         with self._lock:
             if self._closed:
                 raise ServiceError("The service is shutting down; retry on another replica.")
@@ -184,13 +181,13 @@ class Batcher:
         if not self._waiting:
             return []
         first = self._waiting.popleft()
-        jobs, rows, kept = [first], len(first.frame), deque[_Job]()
-        while self._waiting and len(first.frame) > 0:
+        jobs, rows, kept = [first], len(first.rows), deque[_Job]()
+        while self._waiting and len(first.rows) > 0:
             job = self._waiting.popleft()
-            fits = rows + len(job.frame) <= self._max_rows and len(job.frame) > 0
+            fits = rows + len(job.rows) <= self._max_rows and len(job.rows) > 0
             if job.served is first.served and fits:
                 jobs.append(job)
-                rows += len(job.frame)
+                rows += len(job.rows)
             else:
                 kept.append(job)
         self._waiting.extendleft(reversed(kept))
@@ -204,9 +201,9 @@ def _run(jobs: list[_Job]) -> None:
         _alone(live[0])
     if len(live) < 2:
         return
-    sizes = [len(job.frame) for job in live]
+    sizes = [len(job.rows) for job in live]
     try:
-        out = live[0].served.primary(pd.concat([j.frame for j in live], ignore_index=True))
+        out = live[0].served.primary(rows_frame([j.rows for j in live]))
         if len(out) != sum(sizes):
             raise ValueError(f"{len(out)} predictions came back for {sum(sizes)} rows")
     except Exception:
@@ -221,7 +218,7 @@ def _run(jobs: list[_Job]) -> None:
 
 def _alone(job: _Job) -> None:
     try:
-        out = job.served.primary(job.frame)
+        out = job.served.primary(as_frame(job.rows))
     except BaseException as exc:
         job.future.set_exception(exc)
     else:

@@ -20,8 +20,6 @@ from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import pandas as pd
-
 from prudent.errors import (
     BundleError,
     DataError,
@@ -38,6 +36,7 @@ from prudent.serve._fallback import review_answer
 from prudent.serve._health import Health
 from prudent.serve._limits import InputLimits
 from prudent.serve._metrics import ServeMetrics
+from prudent.serve._rows import Rows, as_frame
 from prudent.serve._served import BackupFn, PrimaryFn, Served, check_replacement, smoke_error
 from prudent.serve._shadow import Shadow
 from prudent.store import LogStore, utc_now
@@ -172,15 +171,15 @@ class Predictor:
         return self.bundle.classes
 
     # -- predictions -------------------------------------------------------------------------
-    async def predict_records(
-        self, frame: pd.DataFrame, *, limits_checked: bool = False
-    ) -> PredictionBatch:
-        """Predict ``frame``, log every row, and return once the log has committed them.
+    async def predict_records(self, rows: Rows, *, limits_checked: bool = False) -> PredictionBatch:
+        """Predict ``rows``, log every row, and return once the log has committed them.
 
         Parameters
         ----------
-        frame
-            One column per model input, one row per case, values as received.
+        rows
+            One column per model input, one row per case, values as received; or the JSON
+            records (:class:`~prudent.serve._rows.Records`), made into a table on the model's
+            thread together with the other requests scored with them.
         limits_checked
             The caller has already refused what ``options.limits`` refuses (the JSON API's
             request model does), so the rows are not checked again.
@@ -203,7 +202,7 @@ class Predictor:
         """
         served = self._served  # this request's bundle, even if another is swapped in meanwhile
         if not limits_checked:
-            self.options.limits.check(frame, served.bundle.schema)
+            self.options.limits.check(as_frame(rows), served.bundle.schema)
         start = time.monotonic()
         try:
             ticket = self._admission.enter()
@@ -212,9 +211,9 @@ class Predictor:
             raise
         self.metrics.in_flight.inc()
         try:
-            out, fallback, ready = await self._answer(served, frame, start, ticket)
+            out, fallback, ready = await self._answer(served, rows, start, ticket)
             if ready is None:  # a fallback answer: its records are built on a thread
-                ready = await asyncio.to_thread(self._log_rows, served.bundle, frame, out, start)
+                ready = await asyncio.to_thread(self._log_rows, served.bundle, rows, out, start)
             ids, written, tally = self._hand_to_log(ready)
             await self._commit(written, start)
         finally:
@@ -222,17 +221,15 @@ class Predictor:
             self.metrics.in_flight.dec()
         tally.apply(self.metrics)
         if self.shadow is not None:
-            self.shadow.submit(frame, ids, served.bundle.version)
+            self.shadow.submit(rows, ids, served.bundle.version)
         return PredictionBatch(out, ids, self.model_name, served.bundle.version, fallback)
 
-    def _log_rows(
-        self, bundle: Bundle, frame: pd.DataFrame, out: Predictions, start: float
-    ) -> LogRows:
+    def _log_rows(self, bundle: Bundle, rows: Rows, out: Predictions, start: float) -> LogRows:
         """The rows' ids, records and tally (on the model's thread, or another one)."""
         latency_ms = (time.monotonic() - start) * 1000.0
         records = partial(
             build_records,
-            frame,
+            rows,
             out,
             model_name=self.model_name,
             model_version=bundle.version,
@@ -255,15 +252,13 @@ class Predictor:
     def _seconds_left(self, start: float, share: float) -> float:
         return self.options.deadline_ms * share / 1000.0 - (time.monotonic() - start)
 
-    async def _answer(
-        self, served: Served, frame: pd.DataFrame, start: float, ticket: Ticket
-    ) -> _Answer:
+    async def _answer(self, served: Served, rows: Rows, start: float, ticket: Ticket) -> _Answer:
         budget_ms = self.options.deadline_ms * self.options.primary_share
 
         def finish(out: Predictions) -> tuple[Predictions, LogRows]:
-            return out, self._log_rows(served.bundle, frame, out, start)
+            return out, self._log_rows(served.bundle, rows, out, start)
 
-        future = ticket.track(self._batcher.submit(served, frame, finish))
+        future = ticket.track(self._batcher.submit(served, rows, finish))
         done = await _wait(future, self._seconds_left(start, self.options.primary_share))
         error = None if done is None else done.exception()
         if done is None:
@@ -280,13 +275,16 @@ class Predictor:
             raise error
         else:
             why = f"the primary model failed ({type(error).__name__})"
-        out, fallback = await self._fall_back(served, frame, why, start, ticket)
+        out, fallback = await self._fall_back(served, rows, why, start, ticket)
         return out, fallback, None
 
     async def _fall_back(
-        self, served: Served, frame: pd.DataFrame, why: str, start: float, t: Ticket
+        self, served: Served, rows: Rows, why: str, start: float, t: Ticket
     ) -> tuple[Predictions, str]:
-        future = t.submit(self._backup_pool, served.backup, frame, why)
+        def backup() -> Predictions:
+            return served.backup(as_frame(rows), why)
+
+        future = t.submit(self._backup_pool, backup)
         done = await _wait(future, self._seconds_left(start, 0.9))
         error = None if done is None else done.exception()
         if done is None:
@@ -300,7 +298,7 @@ class Predictor:
         else:
             why += f"; the backup model failed too ({type(error).__name__})"
         self.metrics.fallbacks.labels(to="review").inc()
-        return review_answer(served.bundle, len(frame), why), "review"
+        return review_answer(served.bundle, len(rows), why), "review"
 
     async def _commit(self, written: Future[None], start: float) -> None:
         done = await _wait(written, max(self._seconds_left(start, 1.05), 0.05))

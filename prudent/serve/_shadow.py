@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from prudent.serve._metrics import ServeMetrics
+from prudent.serve._rows import Rows, as_frame
 from prudent.serve._shadow_process import Batch, ChildSpec, ShadowProcess
 from prudent.store import utc_now
 
@@ -43,7 +44,7 @@ __all__ = ["Shadow", "ShadowOptions"]
 
 logger = logging.getLogger("prudent.serve")
 
-_Job = tuple[pd.DataFrame, list[str], datetime]
+_Job = tuple[Rows, list[str], datetime]
 _STOP: _Job = (pd.DataFrame(), [], datetime.min)
 _MAX_DELAY_S = 60.0
 _STORE_TIMEOUT_S = 60.0
@@ -130,13 +131,13 @@ class Shadow:
         child = self._child
         return child.pid if child is not None and child.alive() else None
 
-    def submit(self, frame: pd.DataFrame, ids: list[str], served_version: str) -> None:
+    def submit(self, frame: Rows, ids: list[str], served_version: str) -> None:
         """Queue a served request's rows for the shadow; never blocks, never raises.
 
         Parameters
         ----------
         frame
-            The rows as received.
+            The rows as received (records are made into a table on the shadow's thread).
         ids
             Their prediction ids.
         served_version
@@ -175,7 +176,7 @@ class Shadow:
             stop = jobs[-1] is _STOP
             jobs = [j for j in jobs if j is not _STOP]
             if jobs:
-                self._score(Batch([f for f, _, _ in jobs], [i for _, i, _ in jobs],
+                self._score(Batch([as_frame(f) for f, _, _ in jobs], [i for _, i, _ in jobs],
                                   [t for _, _, t in jobs]))  # fmt: skip
             if stop:
                 break

@@ -46,6 +46,7 @@ INTERNAL = {
         "feedback_pairs",
         "FieldError",
         "model_inputs",
+        "record_inputs",
         "predict_models",
         "find_token",
         "Role",
@@ -75,6 +76,8 @@ INTERNAL = {
     },
     "prudent.serve": {
         "build_records",
+        "logged_inputs",
+        "rows_frame",
         "LogRows",
         "SMOKE_FILE",
         "Batcher",

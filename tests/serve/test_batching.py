@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from prudent.api._inputs import record_inputs
 from prudent.bundle import Bundle
 from prudent.errors import SchemaError
 from prudent.models import Predictions
@@ -207,3 +209,41 @@ def test_a_failing_finish_step_fails_only_its_own_request(numeric_bundle: Bundle
         with pytest.raises(RuntimeError, match="no records"):
             failed.result(30)
         assert ok.result(30) == 2
+
+
+def test_json_records_of_queued_requests_become_one_table_each_answered_as_alone(
+    mixed_bundle: Bundle,
+) -> None:
+    # the JSON API hands the predictor its records; the batch makes one table of them on the
+    # model's thread. A left-out field is a missing value, a field that is no input is not read
+    calls: list[int] = []
+
+    def primary(frame: pd.DataFrame) -> Predictions:
+        calls.append(len(frame))
+        return mixed_bundle.predictions(frame)
+
+    predictor = _predictor(mixed_bundle, primary)
+    tables = [input_rows("mixed", n, seed=n) for n in (1, 3, 2)]
+    records = [t.to_dict("records") for t in tables]
+    left_out = tables[1].columns[0]
+    del records[1][0][left_out]
+    tables[1].loc[0, left_out] = np.nan
+    records[2][1]["not_an_input"] = "ignored"
+    given = [record_inputs(r, mixed_bundle.schema)[0] for r in records]
+
+    async def together() -> list[Any]:
+        return list(await asyncio.gather(*(predictor.predict_records(g) for g in given)))
+
+    answers = asyncio.run(together())
+    assert calls == [6]
+    for table, sent, answer in zip(tables, records, answers, strict=True):
+        _assert_same(answer.predictions, mixed_bundle.predictions(table))
+        # a request's rows and log records are sliced from the batch's: the same as its own
+        fresh = replace(answer.predictions)
+        assert answer.predictions.rows() == fresh.rows()
+        assert answer.predictions.records() == fresh.records()
+        logged = [predictor.log.get(i).inputs for i in answer.ids]
+        inputs = mixed_bundle.schema.feature_names
+        assert logged == [{name: row.get(name) for name in inputs} for row in sent]
+    assert "not_an_input" not in logged[1]  # the last request's second record
+    assert predictor.log.get(answers[1].ids[0]).inputs[left_out] is None
