@@ -7,11 +7,14 @@ here; ``check_keep`` and ``with_kept`` serve the Dask batch scoring too.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from prudent.data import TableWriter, iter_table, table_format, validate_frame
 from prudent.errors import ConfigError, DataError
@@ -23,6 +26,18 @@ if TYPE_CHECKING:
 __all__ = ["check_keep", "predict", "predict_file", "predictions", "with_kept"]
 
 Notify = Callable[[str], None] | None
+
+PIECE_ROWS = 5_000
+"""Fewest rows a file chunk's piece holds when the chunk is scored on several threads."""
+
+
+def _threads() -> int:
+    """The cores this process may use (at most 4 threads score a chunk's pieces)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on every platform
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 4))
 
 
 def predictions(
@@ -106,7 +121,8 @@ def _stream(
         seen.add(message)
 
     total = 0
-    with TableWriter(destination) as writer:
+    threads = _threads()
+    with TableWriter(destination) as writer, ThreadPoolExecutor(threads) as pool:
         for chunk in chunks:
             if chunk.shape[1] == 0:
                 columns = [*keep, *output_columns(bundle.model.classes)]
@@ -114,11 +130,50 @@ def _stream(
                 continue
             check_keep(chunk, keep, bundle.model.classes)
             chunk.index = pd.RangeIndex(total, total + len(chunk))  # file row numbers
-            got = bundle.predictions(chunk, rules=rules, on_notice=once, strict=strict)
-            out = got.to_frame(chunk.index)  # files keep the prediction set's JSON text
+            out = _chunk_table(bundle, chunk, rules, once, strict, pool, threads)
             writer.write(with_kept(chunk, out, keep))
             total += len(out)
     return total
+
+
+def _chunk_table(
+    bundle: Bundle,
+    chunk: pd.DataFrame,
+    rules: Any,
+    on_notice: Notify,
+    strict: bool,
+    pool: ThreadPoolExecutor,
+    threads: int,
+) -> pd.DataFrame:
+    """The prediction table of a file chunk, validated once and scored in pieces on the
+    pool's threads (of at least :data:`PIECE_ROWS` rows each; one piece when smaller).
+
+    The models' numeric work (trees, matrix products, neighbour searches) releases the GIL,
+    so the pieces of a chunk use the machine's cores; each thread runs its native code on one
+    core (``threadpool_limits(1)``), so the threads do not oversubscribe the cores. Each row's
+    prediction does not depend on the other rows of its piece.
+    """
+    X, notices = validate_frame(chunk, bundle.schema, strict=strict)
+    for n in notices:
+        if on_notice is not None:
+            on_notice(n)
+    pieces = max(1, min(threads, len(X) // PIECE_ROWS))
+    if pieces == 1:
+        return bundle.model.predictions(X, rules=rules).to_frame(chunk.index)
+    bounds = [len(X) * i // pieces for i in range(pieces + 1)]
+
+    def piece(i: int) -> pd.DataFrame:
+        rows = slice(bounds[i], bounds[i + 1])
+        got = bundle.model.predictions(X.iloc[rows], rules=rules)
+        return got.to_frame(chunk.index[rows])  # files keep the prediction set's JSON text
+
+    with _ONE_NATIVE_THREAD, threadpool_limits(limits=1):
+        return pd.concat(list(pool.map(piece, range(pieces))))
+
+
+_ONE_NATIVE_THREAD = threading.Lock()
+"""Held while a chunk's pieces run under ``threadpool_limits(1)``: the limit is the whole
+process's, so two files scored at once in one process set and restore it one at a time."""
 
 
 def check_keep(frame: pd.DataFrame, keep: Sequence[str], classes: Any) -> None:

@@ -168,6 +168,34 @@ def test_predict_file_streaming_gives_the_same_rows_in_order(
     assert len(small) == len(new)
 
 
+def test_predict_file_scores_a_chunk_in_pieces_on_threads_with_the_same_rows(
+    binary, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a large chunk is validated once and scored in pieces on several threads; here the
+    # pieces are made small so that 120 rows split in 3 on any machine
+    from prudent.bundle import _predicting
+
+    _, loaded, new = binary
+    write_table(new, tmp_path / "new.csv")
+    loaded.predict_file(tmp_path / "new.csv", tmp_path / "whole.csv")
+    monkeypatch.setattr(_predicting, "PIECE_ROWS", 40)
+    monkeypatch.setattr(_predicting, "_threads", lambda: 3)
+    calls: list[int] = []
+    predictions = loaded.model.predictions
+
+    def counted(X: pd.DataFrame, **kwargs: object) -> object:
+        calls.append(len(X))
+        return predictions(X, **kwargs)
+
+    monkeypatch.setattr(loaded.model, "predictions", counted)
+    loaded.predict_file(tmp_path / "new.csv", tmp_path / "pieces.csv")
+    assert sorted(calls) == [40, 40, 40]
+    whole, pieces = read_table(tmp_path / "whole.csv"), read_table(tmp_path / "pieces.csv")
+    pd.testing.assert_frame_equal(pieces, whole, check_exact=False, rtol=1e-9)
+    exact = whole.select_dtypes(exclude="float").columns
+    pd.testing.assert_frame_equal(pieces[exact], whole[exact])
+
+
 def test_predict_file_reports_a_notice_once_across_chunks(multiclass, tmp_path: Path) -> None:
     _, loaded, new = multiclass
     write_table(new.assign(colour="red"), tmp_path / "new.csv")
