@@ -12,7 +12,7 @@ from prudent.data import infer_schema, load_example, validate_frame
 from prudent.models._ood_detectors import KNNDistance
 from prudent.models._ood_neighbours import group_reference, pruned_sq_distances
 from prudent.models._ood_space import ood_feature_map
-from tests.fixtures import mixed_frame
+from tests.fixtures import mixed_frame, reviews
 
 
 def _sklearn_sq(Q: np.ndarray, R: np.ndarray, k: int) -> np.ndarray:
@@ -76,3 +76,30 @@ def test_knn_distance_batch_prunes_and_matches_sklearn(cancer):
     many = cancer[rng.integers(0, len(cancer), 2500)]  # rows of the reference: left out
     left_out = nn.kneighbors(many)[0][:, 1:].mean(1)
     np.testing.assert_allclose(det.unusualness_left_out(many), left_out, atol=1e-7)
+
+
+def test_sparse_text_search_in_small_blocks_gives_the_whole_searchs_distances(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a brute-force search over sparse rows holds SEARCH_MB of distances at once (a 400 MB
+    # block cost 4x the CPU of 64 MB ones); the blocks change nothing in the answer
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from prudent.models import _ood_detectors
+
+    text = pd.concat([reviews(600, seed=0)["text"], reviews(200, seed=1)["text"]])
+    Z = TfidfVectorizer(min_df=2).fit_transform(text)
+    reference, queries = Z[:600], Z[600:]
+    knn = KNNDistance().fit(reference)
+    assert knn.index_ is not None  # sparse rows: scikit-learn's brute-force search
+    whole = NearestNeighbors(n_neighbors=knn.index_.n_neighbors + 1).fit(knn._prep(reference))
+    new, own = whole.kneighbors(knn._prep(queries))[0], whole.kneighbors(knn._prep(reference))[0]
+    blocks = []
+    for mb in (1024, 0.05):  # 0.05 MB: blocks of 10 query rows
+        monkeypatch.setattr(_ood_detectors, "SEARCH_MB", mb)
+        blocks.append((knn.unusualness(queries), knn.unusualness_left_out(reference)))
+    for scores, left_out in blocks:
+        np.testing.assert_allclose(scores, new[:, :-1].mean(axis=1), rtol=1e-12)
+        np.testing.assert_allclose(left_out, own[:, 1:].mean(axis=1), rtol=1e-12)
+    np.testing.assert_array_equal(blocks[0][0], blocks[1][0])
+    np.testing.assert_array_equal(blocks[0][1], blocks[1][1])
