@@ -44,11 +44,16 @@ def predictions(
     bundle: Bundle, frame: pd.DataFrame, *, rules: Any, on_notice: Notify, strict: bool
 ) -> Predictions:
     """:meth:`Bundle.predictions <prudent.bundle.Bundle.predictions>`."""
+    return bundle.model.predictions(_validated(bundle, frame, on_notice, strict), rules=rules)
+
+
+def _validated(bundle: Bundle, frame: pd.DataFrame, on_notice: Notify, strict: bool) -> Any:
+    """``frame`` read by the bundle's schema, its notices handed to ``on_notice``."""
     X, notices = validate_frame(frame, bundle.schema, strict=strict)
     for n in notices:
         if on_notice is not None:
             on_notice(n)
-    return bundle.model.predictions(X, rules=rules)
+    return X
 
 
 def predict(
@@ -153,13 +158,8 @@ def _chunk_table(
     core (``threadpool_limits(1)``), so the threads do not oversubscribe the cores. Each row's
     prediction does not depend on the other rows of its piece.
     """
-    X, notices = validate_frame(chunk, bundle.schema, strict=strict)
-    for n in notices:
-        if on_notice is not None:
-            on_notice(n)
+    X = _validated(bundle, chunk, on_notice, strict)
     pieces = max(1, min(threads, len(X) // PIECE_ROWS))
-    if pieces == 1:
-        return bundle.model.predictions(X, rules=rules).to_frame(chunk.index)
     bounds = [len(X) * i // pieces for i in range(pieces + 1)]
 
     def piece(i: int) -> pd.DataFrame:
@@ -167,6 +167,8 @@ def _chunk_table(
         got = bundle.model.predictions(X.iloc[rows], rules=rules)
         return got.to_frame(chunk.index[rows])  # files keep the prediction set's JSON text
 
+    if pieces == 1:
+        return piece(0)
     with _ONE_NATIVE_THREAD, threadpool_limits(limits=1):
         return pd.concat(list(pool.map(piece, range(pieces))))
 
