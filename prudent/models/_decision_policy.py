@@ -8,8 +8,9 @@ confidence shown with a label stays the calibrated probability of that label: th
 is right.
 
 When to answer. By default a *review budget* (:data:`REVIEW_BUDGET`, 15%): at most that share
-of in-distribution rows goes to review — the OOD detector's false alarms (``ood_fpr``, 5% by
-default) count against it, the least confident of the rest fill it. The accuracy of what is
+of in-distribution rows goes to review, in a new batch as large as the held-out rows with
+probability ``1 - delta`` — the OOD detector's false alarms (``ood_fpr``, 5% by default) count
+against it, the least confident of the rest fill it. The accuracy of what is
 then accepted is measured on held-out rows and promised as its lower confidence bound. A
 user who knows the accuracy they need sets ``target_accuracy`` instead (Learn-Then-Test), or
 a cost matrix.
@@ -166,14 +167,15 @@ def _labelled(policy: CascadePolicy, P: ProbaMatrix, y: EncodedLabels) -> tuple[
 
 
 def _accept(
-    request: PolicyRequest, conf: FloatArray, ok: BoolArray, flagged_share: float
+    request: PolicyRequest, conf: FloatArray, ok: BoolArray, flagged: int
 ) -> ThresholdChoice:
     if request.target_accuracy is not None:
         return select_threshold(
             conf, ok, target_accuracy=request.target_accuracy, delta=request.delta
         )
-    share = max(0.0, request.review_budget - flagged_share) / max(1.0 - flagged_share, 1e-9)
-    return budget_threshold(conf, ok, review_share=share, delta=request.delta)
+    return budget_threshold(
+        conf, ok, review_share=request.review_budget, delta=request.delta, flagged=flagged
+    )
 
 
 def _cost_policy(request: PolicyRequest) -> CostPolicy | None:
@@ -269,7 +271,7 @@ def decision_policy(
     """
     rule = CascadePolicy(np.inf, class_weights=class_weights)
     conf, ok = _labelled(rule, P[in_distribution], y[in_distribution])
-    accept = _accept(request, conf, ok, float(1.0 - in_distribution.mean()))
+    accept = _accept(request, conf, ok, int((~in_distribution).sum()))
     backup = None
     if B is not None:
         rows = (P[in_distribution], B[in_distribution], y[in_distribution])

@@ -20,7 +20,7 @@ from typing import Any, Literal, NamedTuple
 import numpy as np
 import numpy.typing as npt
 from scipy.special import xlogy
-from scipy.stats import beta, binom
+from scipy.stats import beta, betabinom, binom
 
 from prudent._typing import BoolArray, FloatArray, IntArray, ProbaMatrix
 from prudent.errors import ConfigError, DataError
@@ -30,6 +30,7 @@ __all__ = [
     "RiskPoint",
     "ThresholdChoice",
     "accuracy_lower_bound",
+    "batch_tail_rows",
     "budget_threshold",
     "p_values",
     "reachable_accuracy",
@@ -312,17 +313,37 @@ def tail_rows(n: int, share: float, delta: float) -> int:
     return int(fits[-1]) + 1 if fits.size else 0
 
 
-def _rows_below(n: int, share: float, delta: float) -> int:
-    """The most rows of ``n`` left strictly below a threshold so that the population share
-    below it stays within ``share`` with probability ``1 - delta``: the threshold is the
-    :func:`tail_rows`-th smallest (0 when even one row is too many).
+def batch_tail_rows(n: int, share: float, delta: float, batch: int) -> int:
+    """The most of ``n`` rows that a threshold set among them may leave on its far side
+    (itself included) so that, of a new batch of ``batch`` rows, more than ``share`` land
+    there with probability at most ``delta`` (0 when even one row is too many).
+
+    The batch's count there is Binomial(batch, U) with U ~ Beta(k, n - k + 1) (see
+    :func:`tail_rows`): Beta-binomial. Against :func:`tail_rows`, which bounds the population
+    share, this also allows for the batch's own sampling noise, so a user who counts the share
+    on a batch as large as the rows that set the threshold finds it within ``share`` with
+    probability ``1 - delta`` (about 1.8 standard errors of margin where the population
+    bound keeps 1.3).
 
     Examples
     --------
-    >>> _rows_below(2000, 0.15, 0.1), _rows_below(10, 0.15, 0.1)
-    (279, 0)
+    >>> batch_tail_rows(2000, 0.15, 0.1, 2000), tail_rows(2000, 0.15, 0.1)
+    (272, 280)
+    >>> batch_tail_rows(2000, 0.15, 0.1, 10**7) == tail_rows(2000, 0.15, 0.1)
+    True
     """
-    return max(tail_rows(n, share, delta) - 1, 0)
+    limit = math.floor(share * batch + 1e-9)  # more than this many is over the share
+
+    def keeps(k: int) -> bool:
+        return bool(betabinom.sf(limit, batch, k, n - k + 1) <= delta)
+
+    lo, hi = 0, min(n, int(share * (n + 1)) + 1)  # keeps(lo) (none), keeps(hi) unknown
+    if hi >= 1 and keeps(hi):
+        return hi
+    while hi - lo > 1:  # the chance of going over grows with k: bisect
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if keeps(mid) else (lo, mid)
+    return lo
 
 
 def budget_threshold(
@@ -331,15 +352,22 @@ def budget_threshold(
     *,
     review_share: float,
     delta: float = 0.1,
+    flagged: int = 0,
 ) -> ThresholdChoice:
     """The accept threshold that sends at most ``review_share`` of new rows to review.
 
-    The share holds on new rows from the same distribution with probability ``1 - delta``,
-    not just on these rows: the share of the population below the ``k``-th smallest of ``n``
-    confidences is distributed Beta(k, n - k + 1), so the threshold is the largest order
-    statistic whose ``1 - delta`` quantile stays within ``review_share``. (At the plain
-    ``review_share`` quantile, new rows exceed the budget half of the time.) With very few
-    rows no threshold keeps the bound, and none is sent to review for confidence alone.
+    The share holds on a new batch of rows from the same distribution with probability
+    ``1 - delta``, not just on these rows nor only in the long run: a batch as large as these
+    rows (``flagged`` included) goes over the share with probability at most ``delta``
+    (:func:`batch_tail_rows`). At the plain ``review_share`` quantile, new rows exceed the
+    budget half of the time. With very few rows no threshold keeps the bound, and none is
+    sent to review for confidence alone.
+
+    Rows an earlier check of the same sample already sends to review (``flagged``: the OOD
+    detector's alarms, whose threshold was set among these rows) count against the budget as
+    the lowest scores of one ordering: the review region is then a union of the sample's
+    statistically equivalent blocks (Tukey), cut first by the OOD score and then by
+    confidence, so the same order-statistic bound covers both parts together.
 
     The accuracy promise is measured, not requested: the accuracy of the accepted rows, as a
     Clopper–Pearson lower bound at level ``1 - delta`` (stored as ``target_accuracy``), so it
@@ -348,13 +376,16 @@ def budget_threshold(
     Parameters
     ----------
     confidence
-        Per calibration row, the confidence of the label the model gives.
+        Per calibration row that is not flagged, the confidence of the label the model gives.
     correct
-        Per calibration row, whether that label was right.
+        Per such row, whether that label was right.
     review_share
-        The largest share of rows below the threshold, in ``[0, 1)``.
+        The largest share of rows sent to review, in ``[0, 1)``.
     delta
-        The allowed probability that the promised accuracy is not reached.
+        The allowed probability that the promised accuracy is not reached, and that a batch
+        goes over ``review_share``.
+    flagged
+        Rows of the same sample already sent to review, not in ``confidence``.
 
     Returns
     -------
@@ -367,12 +398,19 @@ def budget_threshold(
     >>> conf = rng.uniform(0.5, 1.0, 2000)
     >>> choice = budget_threshold(conf, rng.uniform(size=2000) < conf, review_share=0.2)
     >>> round(choice.coverage, 3), round(choice.accuracy, 2), round(choice.target_accuracy, 2)
-    (0.812, 0.79, 0.78)
+    (0.816, 0.79, 0.78)
+
+    100 rows more that the OOD detector flagged take their part of the budget first:
+
+    >>> round(budget_threshold(conf, conf > 0.6, review_share=0.2, flagged=100).coverage, 3)
+    0.857
     """
     if not 0.0 <= review_share < 1.0:
         raise ConfigError(f"review_share must lie in [0, 1); got {review_share!r}.")
     conf, ok = _validate(confidence, correct)
-    threshold = float(np.sort(conf)[_rows_below(conf.size, review_share, delta)])
+    rows = conf.size + flagged
+    below = max(batch_tail_rows(rows, review_share, delta, rows) - 1 - flagged, 0)
+    threshold = float(np.sort(conf)[below])
     accepted = conf >= threshold
     n_acc, n_ok = int(accepted.sum()), int(ok[accepted].sum())
     return ThresholdChoice(
