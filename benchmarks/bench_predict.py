@@ -57,8 +57,8 @@ def _parse(argv: list[str]) -> argparse.Namespace:
 
 
 def _bundle(args: argparse.Namespace, folder: Path) -> Path:
-    if args.bundle:
-        return Path(args.bundle)
+    if args.bundle:  # resolved: the CLI is run from another folder
+        return Path(args.bundle).resolve()
     task = load_task(args.dataset)
     out = folder / "bundle"
     if not (out / "manifest.json").exists():
@@ -139,7 +139,7 @@ def ratio_verdict(speed: dict[str, Any]) -> dict[str, Any]:
 def run(argv: list[str] | None = None) -> dict[str, Any]:
     """Measure the predict path on one bundle; see the module docstring."""
     args = _parse(argv or [])
-    name = Path(args.bundle).name if args.bundle else args.dataset
+    name = args.dataset  # the rows measured are this dataset's, whichever bundle scores them
     folder = WORK / name
     folder.mkdir(parents=True, exist_ok=True)
     bundle_dir = _bundle(args, folder)
