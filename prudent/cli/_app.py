@@ -153,7 +153,9 @@ def fit(
     review_budget: Annotated[
         float, Opt(help="Largest share of in-distribution rows sent to review.")
     ] = 0.15,
-    delta: Annotated[float, Opt(help="Allowed chance the accept threshold misses it.")] = 0.1,
+    delta: Annotated[
+        float, Opt(help="Allowed chance the accept threshold misses the target or budget.")
+    ] = 0.1,
     ood_fpr: Annotated[float, Opt(help="Share of normal inputs flagged as unusual.")] = 0.05,
     ood_examples: Annotated[Path | None, Opt(help="Known out-of-distribution rows.")] = None,
     rules: Annotated[Path | None, Opt(help="rules.yaml of business rules.")] = None,

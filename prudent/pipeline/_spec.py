@@ -40,7 +40,8 @@ class FitSpec:
         Without a target: the largest share of in-distribution rows sent to review; the
         accuracy of the rest is measured and promised.
     delta
-        Allowed probability that a promised accuracy is not reached.
+        Allowed probability that a promised accuracy is not reached, and that a batch of new
+        rows (as many as set the threshold) sends more than the review budget to review.
     ood_fpr
         Share of in-distribution inputs flagged as out of distribution.
     rules
