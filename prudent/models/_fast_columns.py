@@ -16,14 +16,19 @@ dates, a subclass, an option it does not mirror), the transformer keeps scikit-l
 for good. A batch the plan fails on (a column missing, a value it cannot convert) goes to
 scikit-learn too, which raises its own error. The memo sits beside the estimators
 (``weakref``), so predicting changes none of them and nothing is saved in a bundle.
+
+Within :func:`columns_read_once`, the plans of every member and of the OOD feature map read
+each column of the batch once (reading a column out of a DataFrame costs tens of
+microseconds, and a 1-row call of a Titanic ensemble read 35 for 12 columns).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -40,7 +45,7 @@ if TYPE_CHECKING:
         StandardScaler,
     )
 
-__all__ = ["fast_transform", "transform_steps"]
+__all__ = ["columns_read_once", "fast_transform", "transform_steps"]
 
 Step = Callable[[Any], Any]
 Plan = Callable[[pd.DataFrame], Any]
@@ -48,6 +53,9 @@ Plan = Callable[[pd.DataFrame], Any]
 _PLANS: weakref.WeakKeyDictionary[Any, Plan | None] = weakref.WeakKeyDictionary()
 """Fitted column transformer -> its checked plan, or None: scikit-learn's own path."""
 _LOCK = threading.Lock()
+_READ = threading.local()
+"""Per thread: ``frames``, id -> (frame, its columns read so far) while
+:func:`columns_read_once` runs."""
 _UNSEEN = "\x00prudent-unseen-value"
 
 
@@ -270,9 +278,44 @@ def _compile(ct: ColumnTransformer) -> Plan | None:
     return plan
 
 
+@contextlib.contextmanager
+def columns_read_once(X: Any) -> Iterator[None]:
+    """While the block runs, the plans read each column of ``X`` once, on this thread.
+
+    For one call's batch, which nothing changes meanwhile: the members' preprocessing and
+    the OOD feature map then share the column arrays. A plan's input is always a new array
+    stacked from them, so no step sees another's.
+
+    Examples
+    --------
+    >>> X = pd.DataFrame({"n": [1.0, 2.0], "m": [3.0, 4.0]})
+    >>> with columns_read_once(X):
+    ...     _columns(X, ["n", "m"]).tolist(), _column(X, "n") is _column(X, "n")
+    ([[1.0, 3.0], [2.0, 4.0]], True)
+    """
+    outer: dict[int, tuple[Any, dict[str, Any]]] | None = getattr(_READ, "frames", None)
+    _READ.frames = {**(outer or {}), id(X): (X, {})}
+    try:
+        yield
+    finally:
+        _READ.frames = outer
+
+
+def _column(X: pd.DataFrame, name: str) -> Any:
+    """``X[name].to_numpy()``, read once per :func:`columns_read_once` block."""
+    frames = getattr(_READ, "frames", None)
+    entry = None if frames is None else frames.get(id(X))
+    if entry is None or entry[0] is not X:
+        return X[name].to_numpy()
+    read = entry[1]
+    if name not in read:
+        read[name] = X[name].to_numpy()
+    return read[name]
+
+
 def _columns(X: pd.DataFrame, columns: list[str]) -> Any:
     """``np.asarray(X[columns])`` without building the sub-frame."""
-    return np.column_stack([X[c].to_numpy() for c in columns])
+    return np.column_stack([_column(X, c) for c in columns])
 
 
 def _same(a: Any, b: Any) -> bool:

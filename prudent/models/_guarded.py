@@ -20,6 +20,7 @@ import pandas as pd
 from prudent._typing import FloatArray, IntArray, Labels, ProbaMatrix
 from prudent.models._cascade import CascadePolicy, backup_rows, decide
 from prudent.models._decisions import Decisions
+from prudent.models._fast_columns import columns_read_once
 from prudent.models._predictions import Predictions
 from prudent.models._shared_inputs import (
     SharedInputs,
@@ -172,6 +173,10 @@ class GuardedModel:
 
     def scores(self, X: pd.DataFrame) -> RawScores:
         """Calibrated probabilities of both models and the OOD score for validated rows."""
+        with columns_read_once(X):
+            return self._scores(X)
+
+    def _scores(self, X: pd.DataFrame) -> RawScores:
         raw, backup_of = self._primary_and_backup(X)
         primary = self._calibrated(self.primary_calibrator, raw)
         backup = None
@@ -231,7 +236,9 @@ class GuardedModel:
         if len(X) == 0:
             return self.no_predictions(0, "no rows")
         matches = _matches(rules, X)
-        return self._decided(X, self._needed_scores(X, matches), matches)
+        with columns_read_once(X):
+            scores = self._needed_scores(X, matches)
+        return self._decided(X, scores, matches)
 
     def predict_frame(self, X: pd.DataFrame, *, rules: Any = None) -> pd.DataFrame:
         """:meth:`predictions` as the prediction table (``Predictions.to_frame``)."""

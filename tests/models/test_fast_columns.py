@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -104,3 +105,35 @@ def test_bundle_predictions_equal_with_and_without_the_fast_path(mixed_dir: Path
         _PLANS[ct] = None  # scikit-learn's own path
     slow = bundle.predict(rows)
     pd.testing.assert_frame_equal(fast, slow, check_exact=True)
+
+
+def test_a_call_reads_a_column_once_for_all_plans_and_predicts_the_same(
+    mixed_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The members' and the OOD map's plans share the batch's column arrays within one call:
+    fewer reads of the frame, and predictions equal to the bit to a call that reads each
+    column for each plan."""
+    from prudent.models import _guarded
+
+    bundle = prudent.load(mixed_dir)
+    rows = input_rows("mixed", 40, seed=4)
+    rows.loc[2, "petal_size"] = "huge"
+    X, _ = validate_frame(rows, bundle.schema)
+    assert len(_column_transformers(bundle.model)) >= 2
+    bundle.model.predictions(X)  # the plans are compiled and checked once, outside the count
+    reads: list[str] = []
+    getitem = pd.DataFrame.__getitem__
+
+    def counted(self: pd.DataFrame, key: Any) -> Any:
+        if self is X and isinstance(key, str):
+            reads.append(key)
+        return getitem(self, key)
+
+    monkeypatch.setattr(pd.DataFrame, "__getitem__", counted)
+    shared = bundle.model.predictions(X).to_frame()
+    once = len(reads)
+    reads.clear()
+    monkeypatch.setattr(_guarded, "columns_read_once", lambda X: contextlib.nullcontext())
+    apart = bundle.model.predictions(X).to_frame()
+    assert once < len(reads), (once, len(reads))
+    pd.testing.assert_frame_equal(shared, apart, check_exact=True)
