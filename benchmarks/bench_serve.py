@@ -19,10 +19,12 @@ this process (httpx, keep-alive), on a table with categorical columns and missin
   and 2 threads calling ``predict`` in-process (the server computes 2 predictions at once);
 * the server's CPU time per request (``/proc``), 1 client and 8 clients, 1-row: the figure
   that a loaded machine inflates least;
-* ``workers``: the same 1-row throughputs from a server with ``--workers 1`` and one with
-  ``--workers 2``, started back to back (each server's CPU per request summed over its worker
-  processes): what a second process buys on this machine, where the load generator shares the
-  cores (``ratio_8_over_1`` of each, and ``workers_2_over_1_8_clients``);
+* ``workers``: the same 1-row throughputs from a server that scores in process
+  (``PRUDENT_MODEL_PROCESS=false``, ``in_process``), one with its model process (the default,
+  ``workers_1``) and one with ``--workers 2``, started back to back (each server's CPU per
+  request summed over its processes): what the model's own process and a second worker buy on
+  this machine, where the load generator shares the cores (``ratio_8_over_1`` of each,
+  ``model_process_over_in_process_8_clients`` and ``workers_2_over_1_8_clients``);
 * the log's durability settings and its rows/s in 64-row batches (``bench_store``);
 * R-SOAK: 1-row requests at a steady rate for ``PRUDENT_SOAK_SECONDS`` (60 by default; 600 for
   the full requirement): p99, errors, the server's memory growth, the WAL file's largest size;
@@ -105,14 +107,18 @@ def _free_port() -> int:
 class _Server:
     """``prudent serve`` in a child process, stopped with SIGTERM."""
 
-    def __init__(self, bundle: Path, folder: Path, *options: str) -> None:
+    def __init__(
+        self, bundle: Path, folder: Path, *options: str, env: dict[str, str] | None = None
+    ) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = folder / "log.db"
         command = [sys.executable, "-m", "prudent.cli", "serve", str(bundle), "--no-auth"]
         command += ["--port", str(self.port), "--log-db", f"sqlite:///{self.log}", *options]
         self.out = (folder / "server.out").open("wb")
-        self.process = subprocess.Popen(command, stdout=self.out, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            command, stdout=self.out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
+        )
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             try:
@@ -255,6 +261,17 @@ def _all_ready(server: _Server) -> None:
         time.sleep(0.05)
 
 
+def _until_model_process(server: _Server) -> None:
+    """Wait until the server scores in its model process (it scores in process meanwhile)."""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        text = httpx.get(f"{server.url}/metrics", timeout=5).text
+        if "\nprudent_model_process 1.0" in text:
+            return
+        time.sleep(0.2)
+    raise RuntimeError("the server's model process did not start in 300 s")
+
+
 def _rates(server: _Server, body: bytes) -> dict[str, Any]:
     """1 client's and ``CLIENTS`` clients' requests/s on ``body``, with the server's CPU ms per
     request (its whole process tree)."""
@@ -277,20 +294,31 @@ def _rates(server: _Server, body: bytes) -> dict[str, Any]:
 
 
 def _workers(path: Path, folder: Path) -> dict[str, Any]:
-    """1-row throughputs with ``--workers 1`` and ``--workers 2``, measured back to back."""
+    """1-row throughputs scoring in process, then with the model process and ``--workers 1``
+    and ``--workers 2``, measured back to back."""
     body = _body(_table_rows(1, seed=1))
     out: dict[str, Any] = {}
-    for workers in (1, 2):
-        where = folder / f"workers_{workers}"
+    variants = {
+        "in_process": (("--workers", "1"), {"PRUDENT_MODEL_PROCESS": "false"}),
+        "workers_1": (("--workers", "1"), {}),
+        "workers_2": (("--workers", "2"), {}),
+    }
+    for name, (options, env) in variants.items():
+        where = folder / name
         where.mkdir()
-        server = _Server(path, where, "--workers", str(workers))
+        server = _Server(path, where, *options, env=env)
         try:
             _all_ready(server)
+            if not env:
+                _until_model_process(server)
             _http_rate(server.url, body, CLIENTS, [])  # warm every worker's connections
-            out[f"workers_{workers}"] = _rates(server, body)
+            out[name] = _rates(server, body)
         finally:
             server.stop()
     key = f"http_{CLIENTS}_clients_per_s"
+    out[f"model_process_over_in_process_{CLIENTS}_clients"] = round(
+        out["workers_1"][key] / out["in_process"][key], 2
+    )
     out[f"workers_2_over_1_{CLIENTS}_clients"] = round(
         out["workers_2"][key] / out["workers_1"][key], 2
     )
@@ -423,6 +451,7 @@ def run() -> dict[str, Any]:
         bundle = prudent.load(path)
         server = _Server(path, folder)
         try:
+            _until_model_process(server)
             result: dict[str, Any] = {"bundle_version": bundle.version}
             result["latency"] = _latency(server, bundle)
             result["throughput"] = _throughputs(server, bundle)

@@ -112,6 +112,10 @@ class Settings(BaseSettings):
     """Longest string value accepted in a request."""
     max_concurrency: int = Field(2, ge=1, le=256)
     """Predictions computed at once (threads running the model)."""
+    model_process: bool = True
+    """Score the model in a process of its own, so that it never holds the HTTP server's
+    interpreter lock (with 8 concurrent clients on 2 cores, about 1.4 times the requests per
+    second); the service scores in process while that process starts or restarts."""
     model_threads: int = Field(1, ge=1, le=256)
     """Threads one prediction may use inside numpy, scikit-learn and LightGBM (BLAS and OpenMP
     pools); predictions already run in parallel on ``max_concurrency`` threads, so the default

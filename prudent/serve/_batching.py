@@ -36,7 +36,7 @@ from typing import Any
 
 from prudent.errors import ServiceError
 from prudent.models import Predictions
-from prudent.serve._rows import Rows, as_frame, rows_frame
+from prudent.serve._rows import Rows
 from prudent.serve._served import Served
 
 __all__ = ["Batcher"]
@@ -203,7 +203,7 @@ def _run(jobs: list[_Job]) -> None:
         return
     sizes = [len(job.rows) for job in live]
     try:
-        out = live[0].served.primary(rows_frame([j.rows for j in live]))
+        out = live[0].served.predict_parts([j.rows for j in live])
         if len(out) != sum(sizes):
             raise ValueError(f"{len(out)} predictions came back for {sum(sizes)} rows")
     except Exception:
@@ -218,7 +218,7 @@ def _run(jobs: list[_Job]) -> None:
 
 def _alone(job: _Job) -> None:
     try:
-        out = job.served.primary(as_frame(job.rows))
+        out = job.served.predict_parts([job.rows])
     except BaseException as exc:
         job.future.set_exception(exc)
     else:

@@ -129,6 +129,20 @@ class ServeMetrics:
             ("reason",),
             registry=r,
         )
+        self.model_process = Gauge(
+            "prudent_model_process",
+            "1 when the served model scores in a process of its own, 0 while the service "
+            "scores it in process (starting, restarting, or turned off).",
+            registry=r,
+            multiprocess_mode="min",
+        )
+        self.model_process_lost = Counter(
+            "prudent_model_process_lost",
+            "Model processes lost while scoring, by reason: crashed, timeout (killed: no "
+            "answer within the primary's share of the deadline); each is started again.",
+            ("reason",),
+            registry=r,
+        )
         self.ready = Gauge(
             "prudent_ready",
             "1 when the service is ready to predict, else 0.",

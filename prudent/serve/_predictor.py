@@ -36,6 +36,7 @@ from prudent.serve._fallback import review_answer
 from prudent.serve._health import Health
 from prudent.serve._limits import InputLimits
 from prudent.serve._metrics import ServeMetrics
+from prudent.serve._model_process import ModelProcess
 from prudent.serve._rows import Rows, as_frame
 from prudent.serve._served import BackupFn, PrimaryFn, Served, check_replacement, smoke_error
 from prudent.serve._shadow import Shadow
@@ -74,6 +75,12 @@ class ServingOptions:
     gather_ms
         How long a model thread started while another computes waits for requests to queue
         before it scores them (a lone request never waits; see ``serve._batching``).
+    model_process
+        Score a saved bundle's primary path in a process of its own
+        (:class:`~prudent.serve._model_process.ModelProcess`), fed by one batching thread, so
+        that the model never holds the service's interpreter lock.
+    model_threads
+        Most threads of the model process's BLAS and OpenMP pools.
     """
 
     model_name: str = "prudent"
@@ -84,6 +91,8 @@ class ServingOptions:
     primary_share: float = 0.6
     batch_rows: int = 256
     gather_ms: float = 5.0
+    model_process: bool = False
+    model_threads: int = 1
 
 
 async def _wait(future: Future[T], timeout: float) -> Future[T] | None:
@@ -134,14 +143,15 @@ class Predictor:
         self.clock = clock
         self.options = options or ServingOptions()
         self.metrics = metrics or ServeMetrics()
-        self._served = Served.of(bundle, primary, backup)
+        self._served = self._serving(bundle, primary, backup)
         n = self.options.max_concurrency
+        threads = 1 if self.model_process is not None else n  # the process scores one at a time
         self._admission = Admission(n + self.options.queue_size)
-        self._primary_pool = ThreadPoolExecutor(n, thread_name_prefix="prudent-primary")
+        self._primary_pool = ThreadPoolExecutor(threads, thread_name_prefix="prudent-primary")
         self._backup_pool = ThreadPoolExecutor(n, thread_name_prefix="prudent-backup")
         self._batcher = Batcher(
             self._primary_pool,
-            threads=n,
+            threads=threads,
             max_rows=self.options.batch_rows,
             gather_s=self.options.gather_ms / 1000.0,
         )
@@ -159,6 +169,37 @@ class Predictor:
     def bundle(self) -> Bundle:
         """The bundle served now."""
         return self._served.bundle
+
+    @property
+    def model_process(self) -> ModelProcess | None:
+        """The process scoring the served bundle's primary path, when it has one."""
+        primary = self._served.primary
+        return primary if isinstance(primary, ModelProcess) else None
+
+    def _serving(
+        self, bundle: Bundle, primary: PrimaryFn | None = None, backup: BackupFn | None = None
+    ) -> Served:
+        """``bundle`` with its paths: the primary in a process of its own when asked for (and
+        the bundle is saved, and no primary is given)."""
+        o = self.options
+        if o.model_process and primary is None and bundle.path is not None:
+            primary = ModelProcess(
+                bundle,
+                timeout_s=o.deadline_ms * o.primary_share / 1000.0,
+                threads=o.model_threads,
+                on_change=self._model_process_changed,
+            )
+        return Served.of(bundle, primary, backup)
+
+    def _model_process_changed(
+        self, process: ModelProcess, running: bool, lost: str | None
+    ) -> None:
+        """Count a lost model process; show whether the served bundle's one runs."""
+        if lost is not None:
+            self.metrics.model_process_lost.labels(reason=lost).inc()
+        served = getattr(self, "_served", None)  # None while the first one is being built
+        if served is None or served.primary is process:
+            self.metrics.model_process.set(1 if running else 0)
 
     @property
     def busy(self) -> int:
@@ -345,11 +386,17 @@ class Predictor:
         """
         old = self._served
         check_replacement(old.bundle, bundle)
-        new = Served.of(bundle)
+        new = self._serving(bundle)
         error = smoke_error(new)
         if error is not None:
+            if isinstance(new.primary, ModelProcess):
+                new.primary.close()
             raise BundleError(f"The new bundle was not swapped in: {error}.")
         self._served = new
+        running = new.primary.pid is not None if isinstance(new.primary, ModelProcess) else False
+        self.metrics.model_process.set(1 if running else 0)
+        if isinstance(old.primary, ModelProcess):
+            old.primary.close()  # after its last call: requests begun on it still finish
         self._smoke_error = None
         self.metrics.bundle_info.labels(self.model_name, bundle.version).set(1)
         if old.bundle.version != bundle.version:
@@ -384,3 +431,6 @@ class Predictor:
         self._batcher.close()
         self._primary_pool.shutdown(wait=True)  # its batches end once nothing is queued
         self._backup_pool.shutdown(wait=True, cancel_futures=True)
+        process = self.model_process
+        if process is not None:
+            process.close()

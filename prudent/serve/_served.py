@@ -7,7 +7,7 @@ bundle must pass before it replaces the served one.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -17,6 +17,8 @@ from prudent.errors import BundleError
 from prudent.models import Predictions
 from prudent.serve._fallback import backup_answer
 from prudent.serve._health import smoke_rows
+from prudent.serve._model_process import ModelProcess
+from prudent.serve._rows import Rows, rows_frame
 
 if TYPE_CHECKING:
     from prudent.bundle import Bundle
@@ -55,6 +57,16 @@ class Served:
             return backup_answer(bundle, frame, why)
 
         return cls(bundle, primary or bundle.predictions, backup or own_backup)
+
+    def predict_parts(self, parts: Sequence[Rows]) -> Predictions:
+        """The primary path's predictions for the rows of ``parts`` together, in order.
+
+        A :class:`~prudent.serve._model_process.ModelProcess` is handed the parts as received
+        (records cost less to send than a table); any other path gets one table.
+        """
+        if isinstance(self.primary, ModelProcess):
+            return self.primary.score(parts)
+        return self.primary(rows_frame(parts))
 
 
 def smoke_error(served: Served) -> str | None:

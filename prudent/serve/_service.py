@@ -250,6 +250,8 @@ class Service:
             deadline_ms=s.deadline_ms,
             primary_share=s.primary_share,
             batch_rows=s.batch_rows,
+            model_process=s.model_process,
+            model_threads=s.model_threads,
         )
         clock, primary, backup = self._seams
         return Predictor(

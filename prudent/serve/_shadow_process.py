@@ -31,13 +31,14 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
@@ -51,10 +52,18 @@ if TYPE_CHECKING:
     from prudent.bundle import Bundle
     from prudent.models import Predictions
 
-__all__ = ["Batch", "ChildSpec", "Reply", "ShadowProcess", "child_main"]
+__all__ = [
+    "Batch",
+    "ChildSpec",
+    "Reply",
+    "ShadowProcess",
+    "child_context",
+    "child_main",
+    "send_within",
+]
 
 PRELOAD = ["prudent.serve._shadow_boot"]
-"""Imported once by the fork server, before it forks any shadow process."""
+"""Imported once by the fork server, before it forks any shadow or model process."""
 
 _STOP_WAIT_S = 5.0
 _PIPE_BUFFER = 32 * 1024
@@ -141,24 +150,58 @@ def child_main(spec: ChildSpec, conn: Connection) -> None:
 
 
 def _start(spec: ChildSpec) -> tuple[Bundle, ShadowLog]:
+    bundle = load_in_child(spec.bundle, spec.version, spec.threads)
+    if spec.nice > 0:
+        os.nice(spec.nice)
+    return bundle, ShadowLog.open(spec.log_url)
+
+
+def load_in_child(path: Path, version: str, threads: int) -> Bundle:
+    """Load the bundle at ``path`` in a child process, as the service checked it, ready to score.
+
+    Its BLAS and OpenMP pools are capped at ``threads``, and one stored row is scored so that
+    first-call costs are not charged to a call's timeout (a model that raises on it raises
+    call by call).
+
+    Raises
+    ------
+    BundleError
+        The bundle there is no longer ``version`` (or does not load verified).
+    """
     from threadpoolctl import threadpool_limits
 
     from prudent._compat import import_skops_io
     from prudent.bundle import load
 
     import_skops_io()  # imported already when forked from the fork server
-    bundle = load(spec.bundle)
-    if bundle.version != spec.version:
+    bundle = load(path)
+    if bundle.version != version:
         raise BundleError(
-            f"The shadow bundle at {spec.bundle} is now version {bundle.version}, not the "
-            f"{spec.version} the service checked; restart the service to shadow it."
+            f"The bundle at {path} is now version {bundle.version}, not the {version} the "
+            "service checked; restart the service to serve it."
         )
-    threadpool_limits(limits=spec.threads)
-    with contextlib.suppress(Exception):  # a model that raises is counted batch by batch
-        bundle.predictions(smoke_rows(bundle))  # first-call costs paid now, not in a timeout
-    if spec.nice > 0:
-        os.nice(spec.nice)
-    return bundle, ShadowLog.open(spec.log_url)
+    threadpool_limits(limits=threads)
+    with contextlib.suppress(Exception):
+        bundle.predictions(smoke_rows(bundle))
+    return bundle
+
+
+def start_child(
+    target: Callable[[Any, Connection], None], spec: object, name: str
+) -> tuple[BaseProcess, Connection]:
+    """Start ``target(spec, conn)`` in a child process; the process and the service's end of
+    the pipe."""
+    context = child_context()
+    ours, theirs = context.Pipe()
+    process = context.Process(target=target, args=(spec, theirs), name=name, daemon=True)
+    try:
+        process.start()
+    except BaseException:
+        ours.close()
+        raise
+    finally:
+        theirs.close()  # the child has its own copy
+    return process, ours
 
 
 def _answer(bundle: Bundle, store: ShadowLog, batch: Batch, conn: Connection) -> Reply:
@@ -222,18 +265,7 @@ class ShadowProcess:
         ShadowProcess or str
             The ready process, or why it could not start (it is gone then).
         """
-        context = _context()
-        ours, theirs = context.Pipe()
-        process = context.Process(
-            target=child_main, args=(spec, theirs), name="prudent-shadow", daemon=True
-        )
-        try:
-            process.start()
-        except BaseException:
-            ours.close()
-            raise
-        finally:
-            theirs.close()  # the child has its own copy
+        process, ours = start_child(child_main, spec, "prudent-shadow")
         child = cls(process, ours)
         reply = child._wait(timeout_s)
         if reply is None or reply.kind != "ready":
@@ -287,24 +319,7 @@ class ShadowProcess:
         return last
 
     def _send(self, batch: Batch, timeout_s: float) -> bool:
-        """Send ``batch``; False when the child did not read it within ``timeout_s`` (a batch
-        larger than the pipe's buffer waits for the child to read it: a watchdog kills a
-        child that does not, which ends the wait)."""
-        data = ForkingPickler.dumps(batch)
-        if len(data) <= _PIPE_BUFFER:
-            self._conn.send_bytes(data)
-            return True
-        watchdog = threading.Timer(timeout_s, self.process.kill)
-        watchdog.start()
-        try:
-            self._conn.send_bytes(data)
-        except OSError:
-            if watchdog.is_alive():
-                raise  # the child ended by itself
-            return False
-        finally:
-            watchdog.cancel()
-        return True
+        return send_within(self._conn, self.process, batch, timeout_s)
 
     def stop(self, timeout_s: float = _STOP_WAIT_S) -> None:
         """Tell the process to stop and wait for it (killed after ``timeout_s``)."""
@@ -340,7 +355,35 @@ class ShadowProcess:
         return f"the shadow process {how} ({type(exc).__name__} on its pipe)"
 
 
-def _context() -> ForkServerContext | SpawnContext:
+def send_within(conn: Connection, process: BaseProcess, message: object, timeout_s: float) -> bool:
+    """Send ``message`` to a child; False when it did not read it within ``timeout_s``.
+
+    A message larger than the pipe's buffer waits for the child to read it: a watchdog kills
+    a child that does not, which ends the wait.
+
+    Raises
+    ------
+    OSError
+        The child ended by itself (its end of the pipe is closed).
+    """
+    data = ForkingPickler.dumps(message)
+    if len(data) <= _PIPE_BUFFER:
+        conn.send_bytes(data)
+        return True
+    watchdog = threading.Timer(timeout_s, process.kill)
+    watchdog.start()
+    try:
+        conn.send_bytes(data)
+    except OSError:
+        if watchdog.is_alive():
+            raise  # the child ended by itself
+        return False
+    finally:
+        watchdog.cancel()
+    return True
+
+
+def child_context() -> ForkServerContext | SpawnContext:
     """Fork server where there is one (forks from a clean, pre-imported process), else spawn."""
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")

@@ -86,6 +86,13 @@ INTERNAL = {
         "Reply",
         "ShadowProcess",
         "child_main",
+        "child_context",
+        "send_within",
+        "load_in_child",
+        "start_child",
+        "ModelSpec",
+        "ModelProcessLost",
+        "model_main",
     },
 }
 

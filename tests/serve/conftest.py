@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import prudent
@@ -28,3 +30,15 @@ def mixed_bundle(mixed_dir: Path) -> Bundle:
 def baseline_bundle(bundle_root: Path) -> Bundle:
     """Breast cancer with the baselines only: ``numeric_bundle``'s inputs and classes."""
     return prudent.load(cached_bundle("numeric_baseline", bundle_root))
+
+
+@pytest.fixture(scope="session")
+def broken_bundle(baseline_bundle: Bundle, tmp_path_factory: pytest.TempPathFactory) -> Bundle:
+    """A real saved bundle whose every prediction raises: the baseline with one coefficient
+    too many in its logistic regression (it loads and verifies; scoring fails)."""
+    model = copy.deepcopy(baseline_bundle.model)
+    regression = model.primary.named_steps["model"]
+    regression.coef_ = np.zeros((1, regression.coef_.shape[1] + 1))
+    path = tmp_path_factory.mktemp("broken") / "bundle"
+    Bundle(model, copy.deepcopy(baseline_bundle.manifest), baseline_bundle.extras).save(path)
+    return prudent.load(path)

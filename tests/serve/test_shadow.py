@@ -5,7 +5,6 @@ changes no response (real processes, real bundles, real databases)."""
 from __future__ import annotations
 
 import asyncio
-import copy
 import logging
 import os
 import signal
@@ -17,7 +16,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import prudent
 from prudent.bundle import Bundle
 from prudent.serve import Predictor, ServeMetrics, Shadow, ShadowOptions
 from prudent.store import ShadowLog, SqlPredictionLog
@@ -86,18 +84,6 @@ def log_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'log.db'}"
     return create_database(request.getfixturevalue("postgres_url"))
-
-
-@pytest.fixture(scope="module")
-def broken_bundle(baseline_bundle: Bundle, tmp_path_factory: pytest.TempPathFactory) -> Bundle:
-    """A real saved bundle whose every prediction raises: the baseline with one coefficient
-    too many in its logistic regression (it loads and verifies; scoring fails)."""
-    model = copy.deepcopy(baseline_bundle.model)
-    regression = model.primary.named_steps["model"]
-    regression.coef_ = np.zeros((1, regression.coef_.shape[1] + 1))
-    path = tmp_path_factory.mktemp("broken") / "bundle"
-    Bundle(model, copy.deepcopy(baseline_bundle.manifest), baseline_bundle.extras).save(path)
-    return prudent.load(path)
 
 
 @pytest.fixture

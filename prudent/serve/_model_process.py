@@ -1,0 +1,344 @@
+"""The served model in a process of its own, so that scoring never holds the service's GIL.
+
+A 1-row prediction holds Python's interpreter lock for most of its few milliseconds, and so
+does the HTTP server's own work on each request (parsing, validation, the answer): in one
+process they take turns, and eight concurrent clients get little more than one. In a process
+of its own the model scores while the service reads and answers other requests, on the other
+core.
+
+:class:`ModelProcess` is the predictor's primary path when ``prudent serve`` runs with
+``model_process`` (the default). The child is forked from the fork server that the shadow uses
+too (``serve/_shadow_boot.py`` preloads the loading code), loads the bundle from its folder
+(verified; refused unless it is still the version the service checked), caps its BLAS and
+OpenMP pools, scores one stored row so that first-call costs are paid at once, and then
+answers over one duplex pipe::
+
+    service -> child   parts (each request's rows as received: tables or JSON records),
+                       ..., None (stop)
+    child -> service   ("ready", version) or ("failed", why, refused) once;
+                       then per call ("scored", Predictions) or ("raised", exception)
+
+A call that raises in the child raises the same exception in the service (a :class:`DataError`
+stays a 4xx; anything else makes the predictor answer with the backup model, as in process).
+A child that dies, or does not answer within ``timeout_s`` (it is killed then), fails the call
+it was scoring with :class:`ModelProcessLost` (the backup answers it) and is started again
+after 1 s; while there is no child, calls are scored in the service's own process, so the
+service answers throughout. A child that cannot start is tried again after a pause that
+doubles up to 60 s, except when the bundle itself was refused (changed on disk): then the
+service keeps scoring in process and says so once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import pickle
+import signal
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import pandas as pd
+
+from prudent.errors import BundleError
+from prudent.models import Predictions
+from prudent.serve._rows import Rows, rows_frame
+from prudent.serve._shadow_process import load_in_child, send_within, start_child
+
+if TYPE_CHECKING:
+    from prudent.bundle import Bundle
+
+__all__ = ["ModelProcess", "ModelProcessLost", "ModelSpec", "model_main"]
+
+logger = logging.getLogger("prudent.serve")
+
+_STOP_WAIT_S = 5.0
+_MAX_DELAY_S = 60.0
+
+OnChange = Callable[["ModelProcess", bool, str | None], None]
+"""Told ``(process, running, lost_reason)`` each time the child starts (``True, None``), is
+lost (``False, "crashed" | "timeout"``), cannot start or is stopped (``False, None``)."""
+
+
+class ModelProcessLost(RuntimeError):
+    """The model's process died (``reason`` ``"crashed"``) or was killed for slowness
+    (``"timeout"``) while scoring a call."""
+
+    def __init__(self, message: str, reason: Literal["crashed", "timeout"]) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What the model's process loads and how it runs.
+
+    Parameters
+    ----------
+    bundle
+        The bundle's folder (resolved).
+    version
+        The version the service checked; the child refuses another one.
+    threads
+        Most threads of the child's BLAS and OpenMP pools.
+    """
+
+    bundle: Path
+    version: str
+    threads: int = 1
+
+
+def model_main(spec: ModelSpec, conn: Connection) -> None:
+    """Run the model's process: load, say ready (or why not), then score calls until stopped.
+
+    Parameters
+    ----------
+    spec
+        What to load and how to run.
+    conn
+        The child's end of the pipe to the service.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the service decides when its model stops
+    try:
+        bundle = load_in_child(spec.bundle, spec.version, spec.threads)
+    except Exception as exc:
+        conn.send(("failed", f"{type(exc).__name__}: {exc}", isinstance(exc, BundleError)))
+        return
+    conn.send(("ready", bundle.version))
+    while True:
+        try:
+            parts = conn.recv()
+        except EOFError:  # the service is gone
+            return
+        if parts is None:
+            return
+        try:
+            out = bundle.predictions(rows_frame(parts))
+        except Exception as exc:
+            conn.send(("raised", _portable(exc)))
+        else:
+            conn.send(("scored", out))
+
+
+def _portable(exc: Exception) -> Exception:
+    """``exc`` itself when it survives pickling, else a RuntimeError naming it."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+    return exc
+
+
+class _Child:
+    """One running model process and the service's end of its pipe."""
+
+    def __init__(self, process: BaseProcess, conn: Connection) -> None:
+        self.process = process
+        self.conn = conn
+
+    @classmethod
+    def start(cls, spec: ModelSpec, timeout_s: float) -> _Child | tuple[str, bool]:
+        """Start a child and wait until it is ready; else ``(why, refused)`` (it is gone)."""
+        process, ours = start_child(model_main, spec, "prudent-model")
+        child = cls(process, ours)
+        try:
+            ready = ours.poll(timeout_s)
+            reply = ours.recv() if ready else None
+        except (EOFError, OSError):
+            reply = ("failed", child.gone(), False)
+        if reply is None or reply[0] != "ready":
+            child.kill()
+            if reply is None:
+                return f"it did not load in {timeout_s:.0f} s", False
+            return str(reply[1]), bool(reply[2])
+        return child
+
+    def score(self, parts: Sequence[Rows], timeout_s: float) -> Predictions:
+        """Score ``parts`` in the child; its exception is raised here.
+
+        Raises
+        ------
+        ModelProcessLost
+            The child ended, or did not answer within ``timeout_s`` (then it is killed); the
+            exception's ``reason`` says which.
+        """
+        start = time.monotonic()
+        try:
+            sent = send_within(self.conn, self.process, list(parts), timeout_s)
+            left = timeout_s - (time.monotonic() - start)
+            if sent and self.conn.poll(max(left, 0.0)):
+                kind, value = self.conn.recv()
+                if kind == "raised":
+                    raise value
+                if not isinstance(value, Predictions):
+                    raise TypeError(f"the model's process answered {kind!r}")
+                return value
+        except (EOFError, OSError) as exc:
+            why = f"the model's process {self.gone()} ({type(exc).__name__} on its pipe)"
+            raise ModelProcessLost(why, "crashed") from exc
+        self.kill()
+        why = f"the model's process gave no answer in {timeout_s * 1000:.0f} ms"
+        raise ModelProcessLost(why, "timeout")
+
+    def gone(self) -> str:
+        """How the process ended (or that it still runs)."""
+        self.process.join(1.0)
+        code = self.process.exitcode
+        return "is still running" if code is None else f"ended with exit code {code}"
+
+    def stop(self) -> None:
+        """Tell the child to stop and wait for it (killed if it does not)."""
+        with contextlib.suppress(OSError, ValueError):
+            self.conn.send(None)
+        self.process.join(_STOP_WAIT_S)
+        self.kill()
+
+    def kill(self) -> None:
+        """Kill the child at once (no-op when it has ended) and close the pipe."""
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(_STOP_WAIT_S)
+        with contextlib.suppress(OSError):
+            self.conn.close()
+
+
+class ModelProcess:
+    """A saved bundle's primary path, scored in a process of its own (started in the
+    background; scored in process until it runs, and whenever it is lost).
+
+    Parameters
+    ----------
+    bundle
+        The bundle, saved: the child loads it again from its folder.
+    timeout_s
+        Longest a call may wait for the child; a slower child is killed and started again.
+    threads
+        Most threads of the child's BLAS and OpenMP pools.
+    start_timeout_s
+        Longest a child may take to load before it is killed.
+    on_change
+        Told each start and loss (the service's gauge and counter).
+    """
+
+    def __init__(
+        self,
+        bundle: Bundle,
+        *,
+        timeout_s: float,
+        threads: int = 1,
+        start_timeout_s: float = 300.0,
+        on_change: OnChange | None = None,
+    ) -> None:
+        if bundle.path is None:
+            raise ValueError("The model's process loads the bundle from disk: save it first.")
+        self.bundle = bundle
+        self.timeout_s = timeout_s
+        self.start_timeout_s = start_timeout_s
+        self._spec = ModelSpec(bundle.path.resolve(), bundle.version, threads)
+        self._on_change = on_change or (lambda process, running, reason: None)
+        self._child: _Child | None = None
+        self._pipe = threading.Lock()  # one call at a time on the pipe
+        self._wanted = threading.Event()  # the starter should start a child
+        self._closing = threading.Event()
+        self._delay = 0.0
+        self.starts = 0
+        self._wanted.set()
+        self._starter = threading.Thread(target=self._run, name="prudent-model-start", daemon=True)
+        self._starter.start()
+
+    @property
+    def pid(self) -> int | None:
+        """The child's process id; None while there is none."""
+        child = self._child
+        return child.process.pid if child is not None else None
+
+    def __call__(self, frame: pd.DataFrame) -> Predictions:
+        """Score ``frame`` (a primary path: ``Served.primary``)."""
+        return self.score([frame])
+
+    def score(self, parts: Sequence[Rows]) -> Predictions:
+        """Score the rows of ``parts`` together, in the child when it runs, else here.
+
+        Raises
+        ------
+        ModelProcessLost
+            The child died or timed out while scoring them (it is started again).
+        """
+        with self._pipe:
+            child = self._child
+            if child is None:
+                return self.bundle.predictions(rows_frame(parts))
+            try:
+                out = child.score(parts, self.timeout_s)
+            except ModelProcessLost as lost:
+                self._lost(child, lost)
+                raise
+        self._delay = 0.0
+        return out
+
+    def _lost(self, child: _Child, lost: ModelProcessLost) -> None:
+        child.kill()
+        self._child = None
+        self._on_change(self, False, lost.reason)
+        if self._closing.is_set():
+            return
+        self._delay = min(max(2.0 * self._delay, 1.0), _MAX_DELAY_S)
+        logger.warning(
+            "Bundle %s: the model's process was lost (%s); scoring in the service's own "
+            "process until it runs again, in %.0f s.", self.bundle.version, lost, self._delay,
+        )  # fmt: skip
+        self._wanted.set()
+
+    def _run(self) -> None:
+        """Start a child whenever one is wanted, until closed."""
+        while self._wanted.wait() and not self._closing.is_set():
+            if self._closing.wait(self._delay):
+                return
+            self._wanted.clear()
+            try:
+                started = _Child.start(self._spec, self.start_timeout_s)
+            except Exception as exc:  # the process could not even be created
+                started = (f"{type(exc).__name__}: {exc}", False)
+            if isinstance(started, _Child):
+                if self._closing.is_set():
+                    started.kill()
+                    return
+                self._child = started
+                self.starts += 1
+                self._on_change(self, True, None)
+                if self.starts > 1:
+                    logger.warning(
+                        "Bundle %s: the model's process is running again (process %s).",
+                        self.bundle.version, started.process.pid,
+                    )  # fmt: skip
+                continue
+            why, refused = started
+            self._on_change(self, False, None)
+            if refused:
+                logger.error(
+                    "Bundle %s: the model's process cannot start (%s); scoring in the "
+                    "service's own process.", self.bundle.version, why,
+                )  # fmt: skip
+                return
+            self._delay = min(max(2.0 * self._delay, 1.0), _MAX_DELAY_S)
+            logger.warning(
+                "Bundle %s: the model's process did not start (%s); scoring in the service's "
+                "own process, trying again in %.0f s.", self.bundle.version, why, self._delay,
+            )  # fmt: skip
+            self._wanted.set()
+
+    def close(self) -> None:
+        """Stop the child (calls then score in process); waits for a call it is scoring."""
+        self._closing.set()
+        self._wanted.set()
+        self._starter.join(self.start_timeout_s + _STOP_WAIT_S)
+        with self._pipe:
+            child, self._child = self._child, None
+        if child is not None:
+            child.stop()
+            self._on_change(self, False, None)
