@@ -1,9 +1,12 @@
 """``prudent serve`` against the same bundle's ``predict`` in-process, on the same rows, same run.
 
 A real server process on 127.0.0.1 (``python -m prudent.cli serve``, SQLite log, WAL,
-``synchronous=FULL``: every answer waits for its row's commit) and a bounded load generator in
-this process (httpx, keep-alive), on a table with categorical columns and missing values
-(titanic: ``sex``, ``embarked``; ``age`` missing in a fifth of the rows). Reported:
+``synchronous=FULL``: every answer waits for its row's commit) and bounded load generators
+(keep-alive connections): httpx in this process for the latencies, and for the throughputs
+``wrk`` where it is installed (Debian's package ``wrk``; ``load_generator`` in the results),
+else httpx, whose own CPU (1-1.6 ms a request) shares the server's 2 cores. The table has
+categorical columns and missing values (titanic: ``sex``, ``embarked``; ``age`` missing in a
+fifth of the rows). Reported:
 
 * latency p50/p99 of 1-row and 100-row requests, one client, each as a ratio to
   ``bundle.predict`` on the same rows in this process (BLAS/OpenMP pools capped at 1 thread,
@@ -17,8 +20,8 @@ this process (httpx, keep-alive), on a table with categorical columns and missin
   ``targets_met``). Requests that arrive while the model threads are busy are scored together
   (``serve._batching``), which is what makes a ratio above 1 possible on 2 cores;
   and 2 threads calling ``predict`` in-process (the server computes 2 predictions at once);
-* the server's CPU time per request (``/proc``), 1 client and 8 clients, 1-row: the figure
-  that a loaded machine inflates least;
+* the server's CPU time per request (``/proc``: its process and its children, the model's
+  among them), 1 client and 8 clients, 1-row: the figure that a loaded machine inflates least;
 * ``workers``: the same 1-row throughputs from a server that scores in process
   (``PRUDENT_MODEL_PROCESS=false``, ``in_process``), one with its model process (the default,
   ``workers_1``) and one with ``--workers 2``, started back to back (each server's CPU per
@@ -39,6 +42,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -47,6 +52,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -66,6 +72,8 @@ THROUGHPUT_SECONDS = 6.0
 CLIENTS = 8
 P99_TARGET_MS = 20.0
 TABLE = "titanic"  # categorical columns and missing values
+LOAD_ENV = "PRUDENT_BENCH_LOAD"
+"""``httpx`` measures throughput with the Python load generator even where wrk is installed."""
 
 
 def _bundle(folder: Path) -> Path:
@@ -111,6 +119,7 @@ class _Server:
         self, bundle: Path, folder: Path, *options: str, env: dict[str, str] | None = None
     ) -> None:
         self.port = _free_port()
+        self.folder = folder
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = folder / "log.db"
         command = [sys.executable, "-m", "prudent.cli", "serve", str(bundle), "--no-auth"]
@@ -231,6 +240,64 @@ def _http_rate(url: str, body: bytes, threads: int, took: list[float]) -> tuple[
     return rate - refused[0] / THROUGHPUT_SECONDS, refused[0]
 
 
+@dataclass(frozen=True)
+class _Load:
+    """What a load of concurrent clients got: answers/s, refusals, requests, latencies."""
+
+    rate: float
+    refused: int
+    requests: int
+    latency: dict[str, float]
+
+
+def load_generator() -> str:
+    """``wrk`` where it is installed (a C load generator: its own CPU, on the same 2 cores as
+    the server, is a fraction of the Python one's 1-1.6 ms per request), else ``httpx``."""
+    if os.environ.get(LOAD_ENV) == "httpx" or shutil.which("wrk") is None:
+        return "httpx"
+    return "wrk"
+
+
+def _load(url: str, body: bytes, clients: int, folder: Path) -> _Load:
+    """``clients`` concurrent keep-alive clients posting ``body`` for ``THROUGHPUT_SECONDS``."""
+    if load_generator() == "httpx":
+        took: list[float] = []
+        rate, refused = _http_rate(url, body, clients, took)
+        return _Load(rate, refused, len(took), _percentiles(took))
+    (folder / "body.json").write_bytes(body)
+    script = folder / "post.lua"
+    script.write_text(
+        f'wrk.method = "POST"\nwrk.body = io.open("{folder / "body.json"}"):read("*a")\n'
+        'wrk.headers["Content-Type"] = "application/json"\n'
+    )
+    command = ["wrk", "-t1", f"-c{clients}", f"-d{THROUGHPUT_SECONDS:.0f}s", "--latency"]
+    out = subprocess.run(
+        [*command, "-s", str(script), f"{url}/predict"], capture_output=True, text=True, check=True
+    ).stdout
+    return _wrk_load(out)
+
+
+def _wrk_load(out: str) -> _Load:
+    """Parse wrk's report (``--latency``); non-2xx answers count as refused."""
+    units = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+    def ms(text: str) -> float:
+        number = re.fullmatch(r"([\d.]+)(us|ms|s)", text)
+        if number is None:
+            raise RuntimeError(f"wrk printed a latency {text!r}")
+        return round(float(number[1]) * units[number[2]], 2)
+
+    total = re.search(r"(\d+) requests in ([\d.]+)s", out)
+    if total is None:
+        raise RuntimeError(f"wrk printed no request count:\n{out}")
+    requests, seconds = int(total[1]), float(total[2])
+    refused_match = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    refused = int(refused_match[1]) if refused_match else 0
+    quantiles = dict(re.findall(r"^\s+(50|99)(?:\.0+)?%\s+(\S+)", out, flags=re.MULTILINE))
+    latency = {"p50_ms": ms(quantiles["50"]), "p99_ms": ms(quantiles["99"])}
+    return _Load((requests - refused) / seconds, refused, requests, latency)
+
+
 def _cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of process ``pid`` so far (Linux ``/proc``)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -278,14 +345,13 @@ def _rates(server: _Server, body: bytes) -> dict[str, Any]:
     out: dict[str, Any] = {}
     pid = server.process.pid
     for clients in (1, CLIENTS):
-        took: list[float] = []
         cpu = _tree_cpu_seconds(pid)
-        rate, refused = _http_rate(server.url, body, clients, took)
+        load = _load(server.url, body, clients, server.folder)
         cpu = _tree_cpu_seconds(pid) - cpu
-        out[f"http_{clients}_clients_per_s"] = round(rate, 1)
-        out[f"http_{clients}_clients_refused"] = refused
+        out[f"http_{clients}_clients_per_s"] = round(load.rate, 1)
+        out[f"http_{clients}_clients_refused"] = load.refused
         out[f"server_cpu_ms_per_request_{clients}_clients"] = round(
-            1000 * cpu / max(len(took), 1), 2
+            1000 * cpu / max(load.requests, 1), 2
         )
     out[f"ratio_{CLIENTS}_over_1"] = round(
         out[f"http_{CLIENTS}_clients_per_s"] / out["http_1_clients_per_s"], 2
@@ -331,25 +397,23 @@ def _throughputs(server: _Server, bundle: prudent.Bundle) -> dict[str, Any]:
     for n in (1, 100):
         rows = _table_rows(n, seed=1)
         body = _body(rows)
-        one: list[float] = []
-        many: list[float] = []
-        cpu = _cpu_seconds(pid)
-        single, _ = _http_rate(server.url, body, 1, one)
-        cpu_one, cpu = _cpu_seconds(pid) - cpu, _cpu_seconds(pid)
-        http, refused = _http_rate(server.url, body, CLIENTS, many)
-        cpu_many = _cpu_seconds(pid) - cpu
-        single, http = single * n, http * n
+        cpu = _tree_cpu_seconds(pid)
+        one = _load(server.url, body, 1, server.folder)
+        cpu_one, cpu = _tree_cpu_seconds(pid) - cpu, _tree_cpu_seconds(pid)
+        many = _load(server.url, body, CLIENTS, server.folder)
+        cpu_many = _tree_cpu_seconds(pid) - cpu
+        single, http, refused = one.rate * n, many.rate * n, many.refused
         local = _throughput(lambda: bundle.predict(rows), 2, THROUGHPUT_SECONDS) * n  # noqa: B023
         out[f"rows_{n}"] = {
             "http_1_client_rows_per_s": round(single),
             f"http_{CLIENTS}_clients_rows_per_s": round(http),
             f"ratio_{CLIENTS}_over_1": round(http / single, 2),
             f"http_{CLIENTS}_clients_refused": refused,
-            "http_1_client": _percentiles(one),
-            f"http_{CLIENTS}_clients": _percentiles(many),
-            "server_cpu_ms_per_request_1_client": round(1000 * cpu_one / max(len(one), 1), 2),
+            "http_1_client": one.latency,
+            f"http_{CLIENTS}_clients": many.latency,
+            "server_cpu_ms_per_request_1_client": round(1000 * cpu_one / max(one.requests, 1), 2),
             f"server_cpu_ms_per_request_{CLIENTS}_clients": round(
-                1000 * cpu_many / max(len(many), 1), 2
+                1000 * cpu_many / max(many.requests, 1), 2
             ),
             "in_process_2_threads_rows_per_s": round(local),
             f"http_{CLIENTS}_over_in_process": round(http / local, 2),
@@ -452,7 +516,10 @@ def run() -> dict[str, Any]:
         server = _Server(path, folder)
         try:
             _until_model_process(server)
-            result: dict[str, Any] = {"bundle_version": bundle.version}
+            result: dict[str, Any] = {
+                "bundle_version": bundle.version,
+                "load_generator": load_generator(),
+            }
             result["latency"] = _latency(server, bundle)
             result["throughput"] = _throughputs(server, bundle)
             result["soak"] = _soak(server, soak_seconds)
