@@ -114,7 +114,7 @@ class Settings(BaseSettings):
     """Predictions computed at once (threads running the model)."""
     model_process: bool = True
     """Score the model in a process of its own, so that it never holds the HTTP server's
-    interpreter lock (with 8 concurrent clients on 2 cores, about 1.4 times the requests per
+    interpreter lock (with 8 concurrent clients on 2 cores, about 1.6 times the answers per
     second); the service scores in process while that process starts or restarts."""
     model_threads: int = Field(1, ge=1, le=256)
     """Threads one prediction may use inside numpy, scikit-learn and LightGBM (BLAS and OpenMP
