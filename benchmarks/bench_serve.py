@@ -3,8 +3,8 @@
 A real server process on 127.0.0.1 (``python -m prudent.cli serve``, SQLite log, WAL,
 ``synchronous=FULL``: every answer waits for its row's commit) and bounded load generators
 (keep-alive connections): httpx in this process for the latencies, and for the throughputs
-``wrk`` where it is installed (Debian's package ``wrk``; ``load_generator`` in the results),
-else httpx, whose own CPU (1-1.6 ms a request) shares the server's 2 cores. The table has
+plain sockets, whose own CPU is small beside the server's on the same 2 cores (or wrk, or
+httpx: :func:`load_generator`, named in the results as ``load_generator``). The table has
 categorical columns and missing values (titanic: ``sex``, ``embarked``; ``age`` missing in a
 fifth of the rows). Reported:
 
@@ -43,7 +43,6 @@ import contextlib
 import json
 import os
 import re
-import shutil
 import socket
 import sqlite3
 import subprocess
@@ -73,7 +72,7 @@ CLIENTS = 8
 P99_TARGET_MS = 20.0
 TABLE = "titanic"  # categorical columns and missing values
 LOAD_ENV = "PRUDENT_BENCH_LOAD"
-"""``httpx`` measures throughput with the Python load generator even where wrk is installed."""
+"""The throughput's load generator (:func:`load_generator`): sockets (default), wrk, httpx."""
 
 
 def _bundle(folder: Path) -> Path:
@@ -250,17 +249,30 @@ class _Load:
     latency: dict[str, float]
 
 
+LOAD_GENERATORS = ("sockets", "wrk", "httpx")
+
+
 def load_generator() -> str:
-    """``wrk`` where it is installed (a C load generator: its own CPU, on the same 2 cores as
-    the server, is a fraction of the Python one's 1-1.6 ms per request), else ``httpx``."""
-    if os.environ.get(LOAD_ENV) == "httpx" or shutil.which("wrk") is None:
-        return "httpx"
-    return "wrk"
+    """The throughput's load generator: ``PRUDENT_BENCH_LOAD``, else ``sockets``.
+
+    ``sockets``: keep-alive connections on plain sockets, one thread each, sending one
+    prepared request and reading its answer (tens of microseconds of CPU a request, most of it
+    outside the GIL); ``wrk``: the C load generator (Debian's package), the same load, as a
+    cross-check; ``httpx``: the HTTP client, whose own 1-1.6 ms of CPU a request, on the same
+    2 cores as the server, bounds what 8 clients can measure.
+    """
+    chosen = os.environ.get(LOAD_ENV, "sockets")
+    if chosen not in LOAD_GENERATORS:
+        raise ValueError(f"{LOAD_ENV}={chosen!r}: expected one of {', '.join(LOAD_GENERATORS)}")
+    return chosen
 
 
 def _load(url: str, body: bytes, clients: int, folder: Path) -> _Load:
     """``clients`` concurrent keep-alive clients posting ``body`` for ``THROUGHPUT_SECONDS``."""
-    if load_generator() == "httpx":
+    chosen = load_generator()
+    if chosen == "sockets":
+        return _socket_load(url, body, clients)
+    if chosen == "httpx":
         took: list[float] = []
         rate, refused = _http_rate(url, body, clients, took)
         return _Load(rate, refused, len(took), _percentiles(took))
@@ -275,6 +287,73 @@ def _load(url: str, body: bytes, clients: int, folder: Path) -> _Load:
         [*command, "-s", str(script), f"{url}/predict"], capture_output=True, text=True, check=True
     ).stdout
     return _wrk_load(out)
+
+
+def _socket_load(url: str, body: bytes, clients: int) -> _Load:
+    """``clients`` threads, each on its own keep-alive socket, posting ``body`` in a loop."""
+    address = httpx.URL(url)
+    host, port = str(address.host), int(address.port or 80)
+    request = (
+        f"POST /predict HTTP/1.1\r\nHost: {host}:{port}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+    stop = time.monotonic() + THROUGHPUT_SECONDS
+    took: list[list[float]] = [[] for _ in range(clients)]
+    refused = [0] * clients
+    failures: list[BaseException] = []
+
+    def client(k: int) -> None:
+        try:
+            with socket.create_connection((host, port), timeout=30) as sock:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                rest = b""
+                while time.monotonic() < stop:
+                    started = time.perf_counter()
+                    sock.sendall(request)
+                    status, rest = _answer(sock, rest)
+                    took[k].append(time.perf_counter() - started)
+                    refused[k] += status in (503, 504)
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
+    every = [t for one in took for t in one]
+    return _Load(
+        (len(every) - sum(refused)) / THROUGHPUT_SECONDS, sum(refused), len(every),
+        _percentiles(every),
+    )  # fmt: skip
+
+
+def _answer(sock: socket.socket, held: bytes) -> tuple[int, bytes]:
+    """Read one HTTP/1.1 answer (sized by Content-Length) from ``sock``: its status, and the
+    bytes read past it. Any status but 200, 503 and 504 raises."""
+    data = held
+    while b"\r\n\r\n" not in data:
+        data += _received(sock)
+    head, _, data = data.partition(b"\r\n\r\n")
+    status = int(head[9:12])
+    sized = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+    if sized is None:
+        raise RuntimeError(f"an answer without Content-Length: {head[:200]!r}")
+    length = int(sized[1])
+    while len(data) < length:
+        data += _received(sock)
+    if status not in (200, 503, 504):
+        raise RuntimeError(f"/predict answered {status}: {data[:200]!r}")
+    return status, data[length:]
+
+
+def _received(sock: socket.socket) -> bytes:
+    chunk = sock.recv(1 << 16)
+    if not chunk:
+        raise RuntimeError("the server closed the connection")
+    return chunk
 
 
 def _wrk_load(out: str) -> _Load:

@@ -1,5 +1,6 @@
 """The serve benchmark's load generators count what a real HTTP server on 127.0.0.1 answered:
-wrk's report is read back as the requests the server saw, refusals included."""
+plain sockets, wrk's report and httpx each give the requests the server saw, refusals
+included."""
 
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ def server() -> Iterator[str]:
     httpd.server_close()
 
 
-@pytest.mark.parametrize("generator", ["wrk", "httpx"])
+@pytest.mark.parametrize("generator", bench_serve.LOAD_GENERATORS)
 def test_each_load_generator_reports_what_the_server_answered(
     generator: str, server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -64,3 +65,9 @@ def test_each_load_generator_reports_what_the_server_answered(
     assert abs(load.refused - load.requests // 4) <= 3
     assert load.rate * 1.0 == pytest.approx(load.requests - load.refused, rel=0.1)
     assert 0 < load.latency["p50_ms"] <= load.latency["p99_ms"] < 1000
+
+
+def test_an_unknown_load_generator_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(bench_serve.LOAD_ENV, "ab")
+    with pytest.raises(ValueError, match="sockets, wrk, httpx"):
+        bench_serve.load_generator()
