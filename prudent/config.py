@@ -115,7 +115,8 @@ class Settings(BaseSettings):
     model_process: bool = True
     """Score the model in a process of its own, so that it never holds the HTTP server's
     interpreter lock (with 8 concurrent clients on 2 cores, about 1.6 times the answers per
-    second); the service scores in process while that process starts or restarts."""
+    second); the service scores in process while that process starts or restarts. A script
+    that serves must guard its entry point (``if __name__ == "__main__":``)."""
     model_threads: int = Field(1, ge=1, le=256)
     """Threads one prediction may use inside numpy, scikit-learn and LightGBM (BLAS and OpenMP
     pools); predictions already run in parallel on ``max_concurrency`` threads, so the default
