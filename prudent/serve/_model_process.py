@@ -142,21 +142,22 @@ class _Child:
         self.conn = conn
 
     @classmethod
-    def start(cls, spec: ModelSpec, timeout_s: float) -> _Child | tuple[str, bool]:
-        """Start a child and wait until it is ready; else ``(why, refused)`` (it is gone)."""
-        process, ours = start_child(model_main, spec, "prudent-model")
-        child = cls(process, ours)
+    def spawn(cls, spec: ModelSpec) -> _Child:
+        """Start a child; it then loads (see :meth:`ready`)."""
+        return cls(*start_child(model_main, spec, "prudent-model"))
+
+    def ready(self, timeout_s: float) -> tuple[str, bool] | None:
+        """Wait until the child has loaded: None, else ``(why, refused)`` (it is gone then)."""
         try:
-            ready = ours.poll(timeout_s)
-            reply = ours.recv() if ready else None
+            reply = self.conn.recv() if self.conn.poll(timeout_s) else None
         except (EOFError, OSError):
-            reply = ("failed", child.gone(), False)
-        if reply is None or reply[0] != "ready":
-            child.kill()
-            if reply is None:
-                return f"it did not load in {timeout_s:.0f} s", False
-            return str(reply[1]), bool(reply[2])
-        return child
+            reply = ("failed", f"the process {self.gone()}", False)
+        if reply is not None and reply[0] == "ready":
+            return None
+        self.kill()
+        if reply is None:
+            return f"it did not load in {timeout_s:.0f} s", False
+        return str(reply[1]), bool(reply[2])
 
     def score(self, parts: Sequence[Rows], timeout_s: float) -> Predictions:
         """Score ``parts`` in the child; its exception is raised here.
@@ -242,6 +243,7 @@ class ModelProcess:
         self._spec = ModelSpec(bundle.path.resolve(), bundle.version, threads)
         self._on_change = on_change or (lambda process, running, reason: None)
         self._child: _Child | None = None
+        self._starting: _Child | None = None  # loading, not yet ready
         self._pipe = threading.Lock()  # one call at a time on the pipe
         self._wanted = threading.Event()  # the starter should start a child
         self._closing = threading.Event()
@@ -301,13 +303,17 @@ class ModelProcess:
                 return
             self._wanted.clear()
             try:
-                started = _Child.start(self._spec, self.start_timeout_s)
+                started = self._starting = _Child.spawn(self._spec)
+                failed = started.ready(self.start_timeout_s)
             except Exception as exc:  # the process could not even be created
-                started = (f"{type(exc).__name__}: {exc}", False)
-            if isinstance(started, _Child):
-                if self._closing.is_set():
+                failed = (f"{type(exc).__name__}: {exc}", False)
+            finally:
+                self._starting = None
+            if self._closing.is_set():
+                if failed is None:
                     started.kill()
-                    return
+                return
+            if failed is None:
                 self._child = started
                 self.starts += 1
                 self._on_change(self, True, None)
@@ -317,7 +323,7 @@ class ModelProcess:
                         self.bundle.version, started.process.pid,
                     )  # fmt: skip
                 continue
-            why, refused = started
+            why, refused = failed
             self._on_change(self, False, None)
             if refused:
                 logger.error(
@@ -336,7 +342,12 @@ class ModelProcess:
         """Stop the child (calls then score in process); waits for a call it is scoring."""
         self._closing.set()
         self._wanted.set()
-        self._starter.join(self.start_timeout_s + _STOP_WAIT_S)
+        deadline = time.monotonic() + _STOP_WAIT_S
+        while self._starter.is_alive() and time.monotonic() < deadline:
+            starting = self._starting
+            if starting is not None:  # loading: not waited for
+                starting.kill()
+            self._starter.join(0.05)
         with self._pipe:
             child, self._child = self._child, None
         if child is not None:

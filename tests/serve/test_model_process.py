@@ -247,3 +247,19 @@ def test_no_process_for_an_unsaved_bundle_or_a_given_primary(
     log.close()
     with pytest.raises(ValueError, match="save it first"):
         ModelProcess(unsaved, timeout_s=1.0)
+
+
+def test_close_while_the_process_loads_does_not_wait_for_it(numeric_bundle: Bundle) -> None:
+    process = ModelProcess(numeric_bundle, timeout_s=1.0)
+    _until(lambda: process._starting is not None, timeout=30)  # loading now
+    loading = process._starting
+    assert loading is not None and loading.process.pid is not None
+    os.kill(loading.process.pid, signal.SIGSTOP)  # it would never be ready: 300 s to wait
+    start = time.monotonic()
+    process.close()
+    assert time.monotonic() - start < 5.0
+    assert not loading.process.is_alive() and process.pid is None
+    rows = input_rows("numeric", 2)
+    np.testing.assert_allclose(
+        process(rows).probabilities, numeric_bundle.predictions(rows).probabilities
+    )
