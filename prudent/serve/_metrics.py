@@ -139,7 +139,8 @@ class ServeMetrics:
         self.model_process_lost = Counter(
             "prudent_model_process_lost",
             "Model processes lost while scoring, by reason: crashed, timeout (killed: no "
-            "answer within the primary's share of the deadline); each is started again.",
+            "answer to a call within its hung bound, 10 times the primary's share of the "
+            "deadline or at least 10 s); each is started again.",
             ("reason",),
             registry=r,
         )

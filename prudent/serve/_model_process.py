@@ -20,12 +20,14 @@ answers over one duplex pipe::
 
 A call that raises in the child raises the same exception in the service (a :class:`DataError`
 stays a 4xx; anything else makes the predictor answer with the backup model, as in process).
-A child that dies, or does not answer within ``timeout_s`` (it is killed then), fails the call
-it was scoring with :class:`ModelProcessLost` (the backup answers it) and is started again
-after 1 s; while there is no child, calls are scored in the service's own process, so the
-service answers throughout. A child that cannot start is tried again after a pause that
-doubles up to 60 s, except when the bundle itself was refused (changed on disk): then the
-service keeps scoring in process and says so once.
+A call the child does not answer within ``timeout_s`` raises :class:`ModelProcessLate` (the
+backup answers it) and the child is left to finish it: when the answer comes the child serves
+again (a slow batch costs no restart); when it has not come within ``hung_s`` the child is
+killed. A child that dies or is killed so fails its call with :class:`ModelProcessLost` and
+is started again after 1 s. While there is no child free, calls are scored in the service's
+own process, so the service answers throughout. A child that cannot start is tried again
+after a pause that doubles up to 60 s, except when the bundle itself was refused (changed on
+disk): then the service keeps scoring in process and says so once.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ from prudent.serve._shadow_process import load_in_child, send_within, start_chil
 if TYPE_CHECKING:
     from prudent.bundle import Bundle
 
-__all__ = ["ModelProcess", "ModelProcessLost", "ModelSpec", "model_main"]
+__all__ = ["ModelProcess", "ModelProcessLate", "ModelProcessLost", "ModelSpec", "model_main"]
 
 logger = logging.getLogger("prudent.serve")
 
@@ -63,6 +65,15 @@ _MAX_DELAY_S = 60.0
 OnChange = Callable[["ModelProcess", bool, str | None], None]
 """Told ``(process, running, lost_reason)`` each time the child starts (``True, None``), is
 lost (``False, "crashed" | "timeout"``), cannot start or is stopped (``False, None``)."""
+
+
+class ModelProcessLate(TimeoutError):
+    """The model's process did not answer a call in time; it is given until its hung bound
+    to answer (then it serves again) before it is killed."""
+
+    def __init__(self, message: str, sent_at: float) -> None:
+        super().__init__(message)
+        self.sent_at = sent_at
 
 
 class ModelProcessLost(RuntimeError):
@@ -165,26 +176,46 @@ class _Child:
         Raises
         ------
         ModelProcessLost
-            The child ended, or did not answer within ``timeout_s`` (then it is killed); the
-            exception's ``reason`` says which.
+            The child ended (``crashed``), or did not read a large call within ``timeout_s``
+            (``timeout``: it is killed then).
+        ModelProcessLate
+            The child read the call but did not answer within ``timeout_s``; it may still.
         """
         start = time.monotonic()
         try:
             sent = send_within(self.conn, self.process, list(parts), timeout_s)
+            if not sent:  # killed by send_within's watchdog
+                self.kill()
+                why = f"the model's process read no call in {timeout_s * 1000:.0f} ms"
+                raise ModelProcessLost(why, "timeout")
             left = timeout_s - (time.monotonic() - start)
-            if sent and self.conn.poll(max(left, 0.0)):
-                kind, value = self.conn.recv()
-                if kind == "raised":
-                    raise value
-                if not isinstance(value, Predictions):
-                    raise TypeError(f"the model's process answered {kind!r}")
-                return value
+            answered = self.conn.poll(max(left, 0.0))
+            reply: tuple[str, object] = self.conn.recv() if answered else ("late", None)
+            kind, value = reply
         except (EOFError, OSError) as exc:
             why = f"the model's process {self.gone()} ({type(exc).__name__} on its pipe)"
             raise ModelProcessLost(why, "crashed") from exc
-        self.kill()
-        why = f"the model's process gave no answer in {timeout_s * 1000:.0f} ms"
-        raise ModelProcessLost(why, "timeout")
+        if kind == "late":
+            why = f"the model's process gave no answer in {timeout_s * 1000:.0f} ms"
+            raise ModelProcessLate(why, start)
+        if kind == "raised" and isinstance(value, BaseException):
+            raise value
+        if not isinstance(value, Predictions):
+            raise TypeError(f"the model's process answered {kind!r}")
+        return value
+
+    def late_answer(self, within_s: float) -> Literal["crashed", "timeout"] | None:
+        """Wait up to ``within_s`` for the answer to a late call and drop it: None when it
+        came (the child is free again), else the reason it is lost (``timeout``: still
+        silent, killed; ``crashed``)."""
+        try:
+            if not self.conn.poll(max(within_s, 0.0)):
+                self.kill()
+                return "timeout"
+            self.conn.recv()
+        except (EOFError, OSError):
+            return "crashed"
+        return None
 
     def gone(self) -> str:
         """How the process ended (or that it still runs)."""
@@ -217,7 +248,12 @@ class ModelProcess:
     bundle
         The bundle, saved: the child loads it again from its folder.
     timeout_s
-        Longest a call may wait for the child; a slower child is killed and started again.
+        Longest a call may wait for the child (then it raises :class:`ModelProcessLate`, and
+        calls are scored in process while the child finishes it).
+    hung_s
+        Longest the child may take over one call before it is killed and started again
+        (default: ten times ``timeout_s``, at least 10 s): a slow batch is waited for, a hung
+        child is not.
     threads
         Most threads of the child's BLAS and OpenMP pools.
     start_timeout_s
@@ -231,6 +267,7 @@ class ModelProcess:
         bundle: Bundle,
         *,
         timeout_s: float,
+        hung_s: float | None = None,
         threads: int = 1,
         start_timeout_s: float = 300.0,
         on_change: OnChange | None = None,
@@ -239,11 +276,13 @@ class ModelProcess:
             raise ValueError("The model's process loads the bundle from disk: save it first.")
         self.bundle = bundle
         self.timeout_s = timeout_s
+        self.hung_s = max(timeout_s, max(10.0 * timeout_s, 10.0) if hung_s is None else hung_s)
         self.start_timeout_s = start_timeout_s
         self._spec = ModelSpec(bundle.path.resolve(), bundle.version, threads)
         self._on_change = on_change or (lambda process, running, reason: None)
         self._child: _Child | None = None
         self._starting: _Child | None = None  # loading, not yet ready
+        self._late: _Child | None = None  # finishing a late call
         self._pipe = threading.Lock()  # one call at a time on the pipe
         self._wanted = threading.Event()  # the starter should start a child
         self._closing = threading.Event()
@@ -269,7 +308,9 @@ class ModelProcess:
         Raises
         ------
         ModelProcessLost
-            The child died or timed out while scoring them (it is started again).
+            The child died while scoring them (it is started again).
+        ModelProcessLate
+            The child did not answer within ``timeout_s`` (a thread waits for it).
         """
         with self._pipe:
             child = self._child
@@ -280,8 +321,31 @@ class ModelProcess:
             except ModelProcessLost as lost:
                 self._lost(child, lost)
                 raise
+            except ModelProcessLate as late:
+                self._child, self._late = None, child
+                self._on_change(self, False, None)
+                threading.Thread(
+                    target=self._await, args=(child, late.sent_at), name="prudent-model-late",
+                    daemon=True,
+                ).start()  # fmt: skip
+                raise
         self._delay = 0.0
         return out
+
+    def _await(self, child: _Child, sent_at: float) -> None:
+        """Let a late child finish its call: it serves again, or it is killed at ``hung_s``."""
+        reason = child.late_answer(self.hung_s - (time.monotonic() - sent_at))
+        with self._pipe:
+            self._late = None
+            if self._closing.is_set():
+                child.kill()
+                return
+            if reason is None:
+                self._child = child
+                self._on_change(self, True, None)
+                return
+        why = f"no answer in {self.hung_s:.0f} s" if reason == "timeout" else child.gone()
+        self._lost(child, ModelProcessLost(f"the model's process {why}", reason))
 
     def _lost(self, child: _Child, lost: ModelProcessLost) -> None:
         child.kill()
@@ -348,6 +412,9 @@ class ModelProcess:
             if starting is not None:  # loading: not waited for
                 starting.kill()
             self._starter.join(0.05)
+        late = self._late
+        if late is not None:  # finishing a late call: not waited for
+            late.kill()
         with self._pipe:
             child, self._child = self._child, None
         if child is not None:

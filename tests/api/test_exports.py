@@ -92,6 +92,7 @@ INTERNAL = {
         "start_child",
         "ModelSpec",
         "ModelProcessLost",
+        "ModelProcessLate",
         "model_main",
     },
 }

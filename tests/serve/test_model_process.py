@@ -21,6 +21,7 @@ import prudent
 from prudent.bundle import Bundle
 from prudent.errors import DataError
 from prudent.serve import ModelProcess, Predictor, ServeMetrics, ServingOptions
+from prudent.serve._model_process import ModelProcessLate
 from prudent.serve._rows import Records
 from prudent.store import SqlPredictionLog
 from tests.serve._bundles import input_rows
@@ -128,21 +129,53 @@ def test_a_killed_model_process_is_started_again_and_every_request_is_answered(
     assert any("is running again" in m for m in said), said
 
 
-def test_a_stuck_model_process_is_killed_at_the_primary_deadline(
+def test_a_late_model_process_is_waited_for_and_then_serves_again(
     numeric_bundle: Bundle, served: Callable[..., tuple[Predictor, ServeMetrics]],
 ) -> None:  # fmt: skip
     predictor, metrics = served(numeric_bundle, deadline_ms=1000.0, primary_share=0.4)
-    stuck = _running(predictor)
-    os.kill(stuck, signal.SIGSTOP)  # alive, never answering
+    slow = _running(predictor)
+    os.kill(slow, signal.SIGSTOP)  # a batch slower than the deadline, as far as we can tell
     rows = input_rows("numeric", 2)
     start = time.monotonic()
     answer = _ask(predictor, [rows])[0]
     assert time.monotonic() - start < 5.0
     assert answer["decision"].eq("backup").all()  # the backup answered within the deadline
-    assert _sample(metrics, "prudent_model_process_lost_total", reason="timeout") == 1.0
-    _until(lambda: not Path(f"/proc/{stuck}").exists() or _zombie(stuck), timeout=10)
-    later = _ask(predictor, [rows])[0]
-    pd.testing.assert_frame_equal(later, _in_process(served, numeric_bundle, rows))
+    assert _sample(metrics, "prudent_model_process") == 0.0
+    expected = _in_process(served, numeric_bundle, rows)
+    pd.testing.assert_frame_equal(_ask(predictor, [rows])[0], expected)  # scored in process
+    os.kill(slow, signal.SIGCONT)  # it answers its late call: it serves again, not restarted
+    process = predictor.model_process
+    assert process is not None
+    _until(lambda: process.pid == slow, timeout=30)
+    pd.testing.assert_frame_equal(_ask(predictor, [rows])[0], expected)
+    assert _sample(metrics, "prudent_model_process") == 1.0 and process.starts == 1
+    assert _sample(metrics, "prudent_model_process_lost_total", reason="timeout") == 0.0
+
+
+def test_a_hung_model_process_is_killed_at_its_bound_and_replaced(
+    numeric_bundle: Bundle,
+) -> None:
+    told: list[tuple[bool, str | None]] = []
+    process = ModelProcess(
+        numeric_bundle, timeout_s=0.3, hung_s=1.5,
+        on_change=lambda _, running, lost: told.append((running, lost)),
+    )  # fmt: skip
+    try:
+        _until(lambda: process.pid is not None)
+        hung = process.pid
+        assert hung is not None
+        os.kill(hung, signal.SIGSTOP)  # never answers
+        rows = input_rows("numeric", 2)
+        with pytest.raises(ModelProcessLate):
+            process(rows)
+        expected = numeric_bundle.predictions(rows).probabilities
+        np.testing.assert_allclose(process(rows).probabilities, expected)  # in process
+        _until(lambda: _zombie(hung), timeout=20)  # killed at 1.5 s, not waited for longer
+        _until(lambda: process.pid not in (None, hung), timeout=60)
+        assert (False, "timeout") in told and process.starts == 2
+        np.testing.assert_allclose(process(rows).probabilities, expected)
+    finally:
+        process.close()
 
 
 def _zombie(pid: int) -> bool:
