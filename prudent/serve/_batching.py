@@ -36,6 +36,7 @@ from typing import Any
 
 from prudent.errors import ServiceError
 from prudent.models import Predictions
+from prudent.serve._model_process import ModelProcessLate, ModelProcessLost
 from prudent.serve._rows import Rows
 from prudent.serve._served import Served
 
@@ -195,7 +196,10 @@ class Batcher:
 
 
 def _run(jobs: list[_Job]) -> None:
-    """Score ``jobs`` in one call; on any failure, each one alone."""
+    """Score ``jobs`` in one call; on a failure, each one alone, unless the model's process
+    was lost or late: that is no request's own error, and scoring them again in the service's
+    process would undo the isolation (an input that killed the child would kill the service),
+    so each gets that error (and the predictor's fallback)."""
     live = [job for job in jobs if job.future.set_running_or_notify_cancel()]
     if len(live) == 1:
         _alone(live[0])
@@ -206,6 +210,10 @@ def _run(jobs: list[_Job]) -> None:
         out = live[0].served.predict_parts([j.rows for j in live])
         if len(out) != sum(sizes):
             raise ValueError(f"{len(out)} predictions came back for {sum(sizes)} rows")
+    except (ModelProcessLost, ModelProcessLate) as exc:
+        for job in live:
+            job.future.set_exception(exc)
+        return
     except Exception:
         for job in live:
             _alone(job)

@@ -296,3 +296,19 @@ def test_close_while_the_process_loads_does_not_wait_for_it(numeric_bundle: Bund
     np.testing.assert_allclose(
         process(rows).probabilities, numeric_bundle.predictions(rows).probabilities
     )
+
+
+def test_a_batch_whose_process_died_is_not_scored_again_in_the_service(
+    numeric_bundle: Bundle, served: Callable[..., tuple[Predictor, ServeMetrics]],
+) -> None:  # fmt: skip
+    predictor, metrics = served(numeric_bundle)
+    dead = _running(predictor)
+    os.kill(dead, signal.SIGKILL)  # as an input that crashes the model would
+    _until(lambda: _zombie(dead), timeout=10)
+    requests = [input_rows("numeric", n, seed=n) for n in (1, 2, 3)]
+    answers = _ask(predictor, list(requests))  # one batch
+    for answer, rows in zip(answers, requests, strict=True):
+        assert len(answer) == len(rows)
+        assert answer["decision"].eq("backup").all()  # not rerun in the service's process
+    assert _sample(metrics, "prudent_model_process_lost_total", reason="crashed") == 1.0
+    assert _sample(metrics, "prudent_fallbacks_total", to="backup") == 3.0
