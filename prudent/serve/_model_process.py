@@ -32,7 +32,6 @@ disk): then the service keeps scoring in process and says so once.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import pickle
 import signal
@@ -41,7 +40,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -50,7 +48,7 @@ import pandas as pd
 from prudent.errors import BundleError
 from prudent.models import Predictions
 from prudent.serve._rows import Rows, rows_frame
-from prudent.serve._shadow_process import load_in_child, send_within, start_child
+from prudent.serve._shadow_process import ChildHandle, load_in_child, send_within, start_child
 
 if TYPE_CHECKING:
     from prudent.bundle import Bundle
@@ -145,12 +143,8 @@ def _portable(exc: Exception) -> Exception:
     return exc
 
 
-class _Child:
+class _Child(ChildHandle):
     """One running model process and the service's end of its pipe."""
-
-    def __init__(self, process: BaseProcess, conn: Connection) -> None:
-        self.process = process
-        self.conn = conn
 
     @classmethod
     def spawn(cls, spec: ModelSpec) -> _Child:
@@ -216,27 +210,6 @@ class _Child:
         except (EOFError, OSError):
             return "crashed"
         return None
-
-    def gone(self) -> str:
-        """How the process ended (or that it still runs)."""
-        self.process.join(1.0)
-        code = self.process.exitcode
-        return "is still running" if code is None else f"ended with exit code {code}"
-
-    def stop(self) -> None:
-        """Tell the child to stop and wait for it (killed if it does not)."""
-        with contextlib.suppress(OSError, ValueError):
-            self.conn.send(None)
-        self.process.join(_STOP_WAIT_S)
-        self.kill()
-
-    def kill(self) -> None:
-        """Kill the child at once (no-op when it has ended) and close the pipe."""
-        if self.process.is_alive():
-            self.process.kill()
-        self.process.join(_STOP_WAIT_S)
-        with contextlib.suppress(OSError):
-            self.conn.close()
 
 
 class ModelProcess:

@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Batch",
+    "ChildHandle",
     "ChildSpec",
     "Reply",
     "ShadowProcess",
@@ -233,8 +234,9 @@ def _records(batch: Batch, out: Predictions, version: str, latency_ms: float) ->
     ]  # fmt: skip
 
 
-class ShadowProcess:
-    """The service's handle on one running shadow process; build it with :meth:`start`.
+class ChildHandle:
+    """The service's end of one child process (a shadow's or the model's): the process and
+    its pipe, stopped or killed once whichever thread asks first.
 
     Parameters
     ----------
@@ -246,8 +248,34 @@ class ShadowProcess:
 
     def __init__(self, process: BaseProcess, conn: Connection) -> None:
         self.process = process
-        self._conn = conn
-        self._closing = threading.Lock()  # the scoring thread and close() may both kill
+        self.conn = conn
+        self._closing = threading.Lock()  # a scoring thread and close() may both kill
+
+    def gone(self) -> str:
+        """How the process ended (or that it still runs), after a short wait for it."""
+        self.process.join(1.0)
+        code = self.process.exitcode
+        return "is still running" if code is None else f"ended with exit code {code}"
+
+    def stop(self, timeout_s: float = _STOP_WAIT_S) -> None:
+        """Tell the process to stop and wait for it (killed after ``timeout_s``)."""
+        with contextlib.suppress(OSError, ValueError):  # already gone
+            self.conn.send(None)
+        self.process.join(timeout_s)
+        self.kill()
+
+    def kill(self) -> None:
+        """Kill the process at once (no-op when it has ended) and close the pipe, once."""
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(_STOP_WAIT_S)
+        with self._closing:
+            if not self.conn.closed:
+                self.conn.close()
+
+
+class ShadowProcess(ChildHandle):
+    """The service's handle on one running shadow process; build it with :meth:`start`."""
 
     @classmethod
     def start(cls, spec: ChildSpec, timeout_s: float) -> ShadowProcess | str:
@@ -319,40 +347,20 @@ class ShadowProcess:
         return last
 
     def _send(self, batch: Batch, timeout_s: float) -> bool:
-        return send_within(self._conn, self.process, batch, timeout_s)
-
-    def stop(self, timeout_s: float = _STOP_WAIT_S) -> None:
-        """Tell the process to stop and wait for it (killed after ``timeout_s``)."""
-        with contextlib.suppress(OSError, ValueError):  # already gone
-            self._conn.send(None)
-        self.process.join(timeout_s)
-        self.kill()
-
-    def kill(self) -> None:
-        """Kill the process at once (no-op when it has ended) and close the pipe, once: the
-        scoring thread and ``Shadow.close`` may call this at the same time."""
-        if self.process.is_alive():
-            self.process.kill()
-        self.process.join(_STOP_WAIT_S)
-        with self._closing:
-            if not self._conn.closed:
-                self._conn.close()
+        return send_within(self.conn, self.process, batch, timeout_s)
 
     def _wait(self, timeout_s: float) -> Reply | None:
         """The next reply; None after ``timeout_s``; ``failed`` when the process ended."""
         try:
-            if not self._conn.poll(timeout_s):
+            if not self.conn.poll(timeout_s):
                 return None
-            reply: Reply = self._conn.recv()
+            reply: Reply = self.conn.recv()
         except (EOFError, OSError, ValueError) as exc:
             return Reply("failed", self._gone(exc))
         return reply
 
     def _gone(self, exc: Exception) -> str:
-        self.process.join(1.0)
-        code = self.process.exitcode
-        how = "is still running" if code is None else f"ended with exit code {code}"
-        return f"the shadow process {how} ({type(exc).__name__} on its pipe)"
+        return f"the shadow process {self.gone()} ({type(exc).__name__} on its pipe)"
 
 
 def send_within(conn: Connection, process: BaseProcess, message: object, timeout_s: float) -> bool:

@@ -85,6 +85,7 @@ INTERNAL = {
         "ChildSpec",
         "Reply",
         "ShadowProcess",
+        "ChildHandle",
         "child_main",
         "child_context",
         "send_within",
