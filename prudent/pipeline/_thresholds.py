@@ -25,6 +25,7 @@ def tune_policy(
     *,
     in_distribution: BoolArray,
     ood_threshold: float,
+    label_rows: tuple[ProbaMatrix, EncodedLabels] | None = None,
 ) -> tuple[CascadePolicy, dict[str, Any]]:
     """Choose the label rule and set the thresholds ``spec`` asks for on held-out rows.
 
@@ -42,13 +43,18 @@ def tune_policy(
         Which rows the OOD detector passes.
     ood_threshold
         The detector's threshold, carried into the policy.
+    label_rows
+        Held-out calibrated probabilities and labels to choose the label rule on, when more
+        rows than these are available (the fit's every out-of-fold row, calibrated by
+        cross-fitting: twice the rows the thresholds are set on, so a noisy choice between
+        prior corrections on a small table is less likely); these rows by default.
 
     Returns
     -------
     tuple of (CascadePolicy, dict)
         The policy, and its evidence in the manifest's form (``label_rule`` included).
     """
-    weights, labels = choose_class_weights(P, y)
+    weights, labels = choose_class_weights(*(label_rows or (P, y)))
     request = PolicyRequest(
         target_accuracy=spec.target_accuracy,
         review_budget=spec.review_budget,

@@ -207,13 +207,19 @@ def _ood(
 
 
 def _policy(
-    spec: FitSpec, P: ProbaMatrix, B: ProbaMatrix, y: EncodedLabels, ood: _OOD
+    spec: FitSpec,
+    P: ProbaMatrix,
+    B: ProbaMatrix,
+    y: EncodedLabels,
+    ood: _OOD,
+    label_rows: tuple[ProbaMatrix, EncodedLabels],
 ) -> tuple[Any, dict[str, Any], FloatArray]:
     score = ood.b_score
     threshold = float(ood.detector.threshold_)
     policy, info = tune_policy(
-        spec, P, B, y, in_distribution=score < threshold, ood_threshold=threshold
-    )
+        spec, P, B, y, in_distribution=score < threshold, ood_threshold=threshold,
+        label_rows=label_rows,
+    )  # fmt: skip
     return policy, info, score
 
 
@@ -304,7 +310,8 @@ def _guard(
         # the one that ships, and a threshold on a step moved the review share on new rows)
         P_pol = cal.predict_proba(oof[b_ood])
         B_pol = bcal.predict_proba(runs[FALLBACK].oof_proba[b_ood])
-        policy, thresholds, b_score = _policy(spec, P_pol, B_pol, y[b_ood], ood)
+        # the label rule on every out-of-fold row (cross-fitted calibration), not half
+        policy, thresholds, b_score = _policy(spec, P_pol, B_pol, y[b_ood], ood, (Pc, y))
         notice = _target_notice(spec, thresholds)
         if notice:
             reporter.notice(notice)

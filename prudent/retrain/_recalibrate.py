@@ -142,6 +142,6 @@ def recalibrate_model(
         ood_threshold = float(model.ood.threshold_)
     new.policy, thresholds = tune_policy(
         spec, cal.predict_proba(P[rows]), B_pol, ys[rows],
-        in_distribution=in_dist[rows], ood_threshold=ood_threshold,
+        in_distribution=in_dist[rows], ood_threshold=ood_threshold, label_rows=(Pc, ys),
     )  # fmt: skip
     return new, {"calibration": calib | {"rows": len(ys)}, "thresholds": thresholds}

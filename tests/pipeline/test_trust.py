@@ -68,6 +68,33 @@ def test_thresholds_are_set_on_what_the_shipped_calibrator_says(sparse_fit: Any)
     assert review <= 0.15 + 2 * np.sqrt(0.15 * 0.85 / n)
 
 
+def test_the_label_rule_is_chosen_on_every_out_of_fold_row(sparse_fit: Any) -> None:
+    """The prior correction is chosen on all the training rows' cross-fitted calibrated
+    probabilities, twice the rows the thresholds are set on: the balanced accuracies it
+    records are those of every row, and differ from the threshold rows' alone."""
+    from prudent.models import CascadePolicy
+    from prudent.models._decision_policy import POWERS, balanced_class_weights
+
+    art = sparse_fit.trust.artifacts
+    rule = sparse_fit.trust.sections["thresholds"]["label_rule"]
+    P, y = art["oof_primary_calibrated"], art["y_train"]
+    assert len(P) == len(y) > len(art["policy_y"])
+
+    def balanced(P: Any, y: Any, power: float) -> float:
+        weights = balanced_class_weights(y, P.shape[1], power)
+        idx = CascadePolicy(np.inf, class_weights=weights).label_index(P)
+        return float(np.mean([(idx[y == c] == c).mean() for c in np.unique(y)]))
+
+    every = {str(p): balanced(P, y, p) for p in POWERS}
+    assert rule["balanced_accuracy"] == pytest.approx(every)
+    assert rule["power"] == max(POWERS, key=lambda p: (round(every[str(p)], 6), -p))
+    half = art["policy_primary_calibrated"], art["policy_y"]
+    assert any(abs(balanced(*half, p) - every[str(p)]) > 1e-6 for p in POWERS)
+    assert sparse_fit.model.policy.class_weights == (
+        None if rule["power"] == 0 else balanced_class_weights(y, P.shape[1], rule["power"])
+    )
+
+
 def test_leaderboard_warns_of_a_bug_only_for_families_that_ought_to_win() -> None:
     from prudent.metrics import Verdict
     from prudent.pipeline._leaderboard import verdict_message
