@@ -31,6 +31,15 @@ class Splits:
         """The number of cross-validation folds."""
         return len(self.folds)
 
+    @property
+    def fold_ids(self) -> IntArray:
+        """Per training row (a position into ``train``), the fold that validates it: the
+        one whose model scores it out of fold (-1 for a row no fold validates)."""
+        ids = np.full(len(self.train), -1, dtype=np.int64)
+        for k, (_, validate) in enumerate(self.folds):
+            ids[validate] = k
+        return ids
+
 
 def check_disjoint(**parts: IntArray) -> None:
     """Raise when any two named index sets share a row.

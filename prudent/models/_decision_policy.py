@@ -10,7 +10,9 @@ is right.
 When to answer. By default a *review budget* (:data:`REVIEW_BUDGET`, 15%): at most that share
 of in-distribution rows goes to review, in a new batch as large as the held-out rows with
 probability ``1 - delta`` — the OOD detector's false alarms (``ood_fpr``, 5% by default) count
-against it, the least confident of the rest fill it. The accuracy of what is
+against it, the least confident of the rest fill it; when the folds' models send shares
+that differ beyond their noise, the model that ships (another training) is allowed the same
+spread. The accuracy of what is
 then accepted is measured on held-out rows and promised as its lower confidence bound. A
 user who knows the accuracy they need sets ``target_accuracy`` instead (Learn-Then-Test), or
 a cost matrix.
@@ -23,10 +25,11 @@ from typing import Any
 
 import numpy as np
 
-from prudent._typing import BoolArray, EncodedLabels, FloatArray, ProbaMatrix
+from prudent._typing import BoolArray, EncodedLabels, FloatArray, IntArray, ProbaMatrix
 from prudent.errors import ConfigError
 from prudent.models._cascade import CascadePolicy
 from prudent.models._cost_summary import held_out_costs
+from prudent.models._spread import realization_spread, shares_by_group
 from prudent.models._thresholds import (
     CostPolicy,
     ThresholdChoice,
@@ -167,15 +170,45 @@ def _labelled(policy: CascadePolicy, P: ProbaMatrix, y: EncodedLabels) -> tuple[
 
 
 def _accept(
-    request: PolicyRequest, conf: FloatArray, ok: BoolArray, flagged: int
+    request: PolicyRequest, conf: FloatArray, ok: BoolArray, flagged: int, spread: float = 0.0
 ) -> ThresholdChoice:
     if request.target_accuracy is not None:
         return select_threshold(
             conf, ok, target_accuracy=request.target_accuracy, delta=request.delta
         )
     return budget_threshold(
-        conf, ok, review_share=request.review_budget, delta=request.delta, flagged=flagged
-    )
+        conf, ok, review_share=request.review_budget, delta=request.delta, flagged=flagged,
+        spread=spread,
+    )  # fmt: skip
+
+
+def _budget_accept(
+    request: PolicyRequest,
+    rows: tuple[FloatArray, BoolArray],
+    in_distribution: BoolArray,
+    groups: IntArray | None,
+) -> tuple[ThresholdChoice, dict[str, Any] | None]:
+    """The accept threshold; under a review budget, widened by the folds' spread.
+
+    The share each fold sends to review at the first threshold shows how much another
+    training moves it (:func:`~prudent.models._spread.realization_spread`); the threshold is
+    then set again with that spread allowed for, since the model that ships is one more
+    training. Without ``groups``, or with a target accuracy or costs, the first threshold
+    stands.
+    """
+    conf, ok = rows
+    flagged = int((~in_distribution).sum())
+    accept = _accept(request, conf, ok, flagged)
+    if groups is None or request.target_accuracy is not None or request.costs is not None:
+        return accept, None
+    review = ~in_distribution
+    review[in_distribution] = conf < accept.threshold
+    spread = realization_spread(review, groups)
+    by_fold = {str(k): v for k, v in shares_by_group(review, groups).items()}
+    info = {"spread": spread, "review_share_by_fold": by_fold}
+    if spread > 0:
+        accept = _accept(request, conf, ok, flagged, spread)
+    return accept, info
 
 
 def _cost_policy(request: PolicyRequest) -> CostPolicy | None:
@@ -239,6 +272,7 @@ def decision_policy(
     in_distribution: BoolArray,
     ood_threshold: float,
     class_weights: tuple[float, ...] | None,
+    groups: IntArray | None = None,
 ) -> tuple[CascadePolicy, dict[str, Any]]:
     """Set the thresholds on held-out rows the models and detectors never saw.
 
@@ -261,17 +295,24 @@ def decision_policy(
         The detector's threshold, stored in the policy.
     class_weights
         The label rule's weights (see :func:`balanced_class_weights`), or ``None``.
+    groups
+        Per row, the cross-validation fold whose model scored it, or ``None``. Under a
+        review budget, a share sent to review that differs between folds beyond binomial
+        noise widens the budget's margin (see :func:`_budget_accept`).
 
     Returns
     -------
     tuple
         The policy, and what it was chosen from: ``accept`` and ``backup`` (threshold
         choices), ``reachable`` (accuracy at several coverages), ``review_budget``,
-        ``meaningful`` (whether a requested target leaves meaningful coverage), ``policy``.
+        ``meaningful`` (whether a requested target leaves meaningful coverage), ``policy``,
+        and with ``groups`` under a budget ``review_spread`` (the spread between folds and
+        each fold's share at the threshold before it).
     """
     rule = CascadePolicy(np.inf, class_weights=class_weights)
     conf, ok = _labelled(rule, P[in_distribution], y[in_distribution])
-    accept = _accept(request, conf, ok, int((~in_distribution).sum()))
+    fold = None if groups is None else np.asarray(groups)
+    accept, spread = _budget_accept(request, (conf, ok), np.asarray(in_distribution, bool), fold)
     backup = None
     if B is not None:
         rows = (P[in_distribution], B[in_distribution], y[in_distribution])
@@ -294,4 +335,6 @@ def decision_policy(
         "policy": policy.to_dict(),
         "costs": held_out_costs(policy, P, B, y, in_distribution),
     }
+    if spread is not None:
+        info["review_spread"] = spread
     return policy, info

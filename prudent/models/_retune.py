@@ -58,6 +58,9 @@ class DecisionEvidence:
         The encoded labels.
     rule_index
         Per row, the index of the first rule that matched (-1: none), or ``None``.
+    fold
+        Per row, the cross-validation fold whose model scored it, or ``None`` (the locked
+        test's rows, or a bundle saved before it was kept).
     """
 
     primary: ProbaMatrix
@@ -65,6 +68,7 @@ class DecisionEvidence:
     ood_score: FloatArray | None
     y: EncodedLabels
     rule_index: IntArray | None = None
+    fold: IntArray | None = None
 
 
 def _evidence(arrays: Mapping[str, Any], keys: Sequence[str]) -> DecisionEvidence:
@@ -84,14 +88,19 @@ def _evidence(arrays: Mapping[str, Any], keys: Sequence[str]) -> DecisionEvidenc
 
 
 def policy_evidence(arrays: Mapping[str, Any]) -> DecisionEvidence:
-    """The held-out rows the fit set its thresholds on, from ``artifacts.npz``.
+    """The held-out rows the fit set its thresholds on, from ``artifacts.npz`` (with the
+    fold that scored each, when the bundle keeps it).
 
     Raises
     ------
     BundleError
         The arrays do not hold that evidence (a bundle saved before it was kept).
     """
-    return _evidence(arrays, _POLICY_KEYS)
+    rows = _evidence(arrays, _POLICY_KEYS)
+    fold = arrays.get("policy_fold")
+    if fold is None:
+        return rows
+    return replace(rows, fold=np.asarray(fold, dtype=np.int64))
 
 
 def test_evidence(arrays: Mapping[str, Any]) -> DecisionEvidence:
@@ -146,6 +155,7 @@ def retune_policy(
         in_distribution=in_dist,
         ood_threshold=policy.ood_threshold,
         class_weights=policy.class_weights,
+        groups=held_out.fold,
     )
     new = replace(
         new, backup_must_agree=policy.backup_must_agree, ood_over_rules=policy.ood_over_rules

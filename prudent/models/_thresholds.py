@@ -39,6 +39,10 @@ __all__ = [
     "tail_rows",
 ]
 
+_NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(24)
+"""Gauss–Hermite nodes and weights for the expectation over a standard normal deviate."""
+_WEIGHTS = _WEIGHTS / _WEIGHTS.sum()
+
 Method = Literal["binomial", "hoeffding-bentkus"]
 _METHODS = ("binomial", "hoeffding-bentkus")
 
@@ -313,7 +317,7 @@ def tail_rows(n: int, share: float, delta: float) -> int:
     return int(fits[-1]) + 1 if fits.size else 0
 
 
-def batch_tail_rows(n: int, share: float, delta: float, batch: int) -> int:
+def batch_tail_rows(n: int, share: float, delta: float, batch: int, spread: float = 0.0) -> int:
     """The most of ``n`` rows that a threshold set among them may leave on its far side
     (itself included) so that, of a new batch of ``batch`` rows, more than ``share`` land
     there with probability at most ``delta`` (0 when even one row is too many).
@@ -325,17 +329,27 @@ def batch_tail_rows(n: int, share: float, delta: float, batch: int) -> int:
     probability ``1 - delta`` (about 1.8 standard errors of margin where the population
     bound keeps 1.3).
 
+    ``spread`` allows besides for a model whose share moves from one training to the next
+    (:func:`~prudent.models._spread.realization_spread`): the new batch is scored by another
+    training, whose share is shifted by a normal deviate of that standard deviation
+    (integrated by Gauss–Hermite quadrature). With ``spread`` 0 the bound is the one above.
+
     Examples
     --------
     >>> batch_tail_rows(2000, 0.15, 0.1, 2000), tail_rows(2000, 0.15, 0.1)
     (272, 280)
     >>> batch_tail_rows(2000, 0.15, 0.1, 10**7) == tail_rows(2000, 0.15, 0.1)
     True
+    >>> batch_tail_rows(2000, 0.15, 0.1, 2000, spread=0.02)  # a spread of 2 points
+    242
     """
     limit = math.floor(share * batch + 1e-9)  # more than this many is over the share
+    # the counts beyond which the batch goes over, under each shift of the training's share
+    limits = np.floor(limit - batch * spread * _NODES + 1e-9) if spread > 0 else limit
 
     def keeps(k: int) -> bool:
-        return bool(betabinom.sf(limit, batch, k, n - k + 1) <= delta)
+        over = betabinom.sf(limits, batch, k, n - k + 1)
+        return bool(np.dot(_WEIGHTS, over) <= delta if spread > 0 else over <= delta)
 
     lo, hi = 0, min(n, int(share * (n + 1)) + 1)  # keeps(lo) (none), keeps(hi) unknown
     if hi >= 1 and keeps(hi):
@@ -353,6 +367,7 @@ def budget_threshold(
     review_share: float,
     delta: float = 0.1,
     flagged: int = 0,
+    spread: float = 0.0,
 ) -> ThresholdChoice:
     """The accept threshold that sends at most ``review_share`` of new rows to review.
 
@@ -386,6 +401,10 @@ def budget_threshold(
         goes over ``review_share``.
     flagged
         Rows of the same sample already sent to review, not in ``confidence``.
+    spread
+        How much the share sent to review moves from one training of the model to the next
+        (the folds' spread, :func:`~prudent.models._spread.realization_spread`): the model
+        that scores new rows is another training. 0 treats it as the one that scored these.
 
     Returns
     -------
@@ -409,7 +428,7 @@ def budget_threshold(
         raise ConfigError(f"review_share must lie in [0, 1); got {review_share!r}.")
     conf, ok = _validate(confidence, correct)
     rows = conf.size + flagged
-    below = max(batch_tail_rows(rows, review_share, delta, rows) - 1 - flagged, 0)
+    below = max(batch_tail_rows(rows, review_share, delta, rows, spread) - 1 - flagged, 0)
     threshold = float(np.sort(conf)[below])
     accepted = conf >= threshold
     n_acc, n_ok = int(accepted.sum()), int(ok[accepted].sum())

@@ -518,4 +518,5 @@ def _trusted(
         schema=table.schema,
         budget=run.budget,
         reporter=run.reporter,
+        folds=table.splits.fold_ids,
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from prudent._typing import BoolArray, EncodedLabels, ProbaMatrix
+from prudent._typing import BoolArray, EncodedLabels, IntArray, ProbaMatrix
 from prudent.models._cascade import CascadePolicy
 from prudent.models._decision_policy import PolicyRequest, choose_class_weights, decision_policy
 from prudent.pipeline._spec import FitSpec
@@ -26,6 +26,7 @@ def tune_policy(
     in_distribution: BoolArray,
     ood_threshold: float,
     label_rows: tuple[ProbaMatrix, EncodedLabels] | None = None,
+    groups: IntArray | None = None,
 ) -> tuple[CascadePolicy, dict[str, Any]]:
     """Choose the label rule and set the thresholds ``spec`` asks for on held-out rows.
 
@@ -48,6 +49,9 @@ def tune_policy(
         rows than these are available (the fit's every out-of-fold row, calibrated by
         cross-fitting: twice the rows the thresholds are set on, so a noisy choice between
         prior corrections on a small table is less likely); these rows by default.
+    groups
+        Per row, the cross-validation fold whose model scored it (see
+        :func:`~prudent.models.decision_policy`), or ``None``.
 
     Returns
     -------
@@ -65,6 +69,6 @@ def tune_policy(
     )
     policy, info = decision_policy(
         request, P, B, y, in_distribution=in_distribution, ood_threshold=ood_threshold,
-        class_weights=weights,
+        class_weights=weights, groups=groups,
     )  # fmt: skip
     return policy, info | {"label_rule": labels}

@@ -102,6 +102,8 @@ class _Data:
     X_test: pd.DataFrame
     y_test: EncodedLabels
     X_ood: pd.DataFrame | None
+    folds: IntArray | None = None
+    """Per training row, the cross-validation fold whose model scored it out of fold."""
 
 
 STACKING_SHARE = 0.5
@@ -213,12 +215,13 @@ def _policy(
     y: EncodedLabels,
     ood: _OOD,
     label_rows: tuple[ProbaMatrix, EncodedLabels],
+    groups: IntArray | None,
 ) -> tuple[Any, dict[str, Any], FloatArray]:
     score = ood.b_score
     threshold = float(ood.detector.threshold_)
     policy, info = tune_policy(
         spec, P, B, y, in_distribution=score < threshold, ood_threshold=threshold,
-        label_rows=label_rows,
+        label_rows=label_rows, groups=groups,
     )  # fmt: skip
     return policy, info, score
 
@@ -310,8 +313,10 @@ def _guard(
         # the one that ships, and a threshold on a step moved the review share on new rows)
         P_pol = cal.predict_proba(oof[b_ood])
         B_pol = bcal.predict_proba(runs[FALLBACK].oof_proba[b_ood])
-        # the label rule on every out-of-fold row (cross-fitted calibration), not half
-        policy, thresholds, b_score = _policy(spec, P_pol, B_pol, y[b_ood], ood, (Pc, y))
+        # the label rule on every out-of-fold row (cross-fitted calibration), not half; the
+        # folds that scored the rows, for the budget's allowance for another training
+        fold = None if data.folds is None else data.folds[b_ood]
+        policy, thresholds, b_score = _policy(spec, P_pol, B_pol, y[b_ood], ood, (Pc, y), fold)
         notice = _target_notice(spec, thresholds)
         if notice:
             reporter.notice(notice)
@@ -333,12 +338,15 @@ def _guard(
     sections = _sections(_diversity(runs, y), chosen, calib, thresholds, ood.detector, spec)
     evidence = {"oof": oof, "Pc": Pc, "b": b, "ood": ood}
     # what `Bundle.retune` needs to set the thresholds again: the rows they were set on
-    evidence["policy"] = {
+    policy_rows = {
         "policy_primary_calibrated": P_pol,
         "policy_backup_calibrated": B_pol,
         "policy_ood_score": b_score,
         "policy_y": y[b_ood],
     }
+    if fold is not None:
+        policy_rows["policy_fold"] = fold
+    evidence["policy"] = policy_rows
     return model, sections, evidence
 
 
@@ -357,9 +365,14 @@ def build_trust(
     schema: Schema,
     budget: Budget,
     reporter: Reporter,
+    folds: IntArray | None = None,
 ) -> TrustResult:
-    """Build the guarded model from the cross-validated runs, then measure its promises."""
-    data = _Data(schema, classes, X_train, y_train, X_test, y_test, X_ood)
+    """Build the guarded model from the cross-validated runs, then measure its promises.
+
+    ``folds`` gives, per training row, the cross-validation fold whose model scored it (the
+    review budget allows for the share moving between trainings); ``None`` when unknown.
+    """
+    data = _Data(schema, classes, X_train, y_train, X_test, y_test, X_ood, folds)
     model, sections, ev = _guard(runs, best_baseline, data, spec, budget, reporter)
     ood, b, y = ev["ood"], ev["b"], y_train
     measured = measure_promises(

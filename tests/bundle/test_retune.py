@@ -73,6 +73,18 @@ def test_retune_with_the_fits_own_request_gives_the_fits_policy(strict: Path) ->
     assert again.manifest["trust"]["test"] == bundle.manifest["trust"]["test"]
 
 
+def test_retune_to_the_fits_own_budget_gives_the_fits_policy(tmp_path: Path) -> None:
+    """Under the default review budget the fit allows for the folds' spread; retuning to the
+    same budget reads the folds from the evidence and finds the same thresholds."""
+    fitted = fit_bundle(example("breast_cancer"), "target")
+    bundle = prudent.load(fitted.save(tmp_path / "model"))
+    assert "review_spread" in bundle.manifest["trust"]["thresholds"]
+    again = bundle.retune(review_budget=0.15)
+    assert again.model.policy == bundle.model.policy
+    spread = again.manifest["trust"]["thresholds"]["review_spread"]
+    assert spread == bundle.manifest["trust"]["thresholds"]["review_spread"]
+
+
 def test_retuned_bundle_saves_verified_with_its_report(strict: Path, tmp_path: Path) -> None:
     retuned = prudent.load(strict).retune(target_accuracy=0.9)
     root = retuned.save(tmp_path / "new")

@@ -95,6 +95,34 @@ def test_the_label_rule_is_chosen_on_every_out_of_fold_row(sparse_fit: Any) -> N
     )
 
 
+def test_the_review_budget_allows_for_the_spread_between_folds(sparse_fit: Any) -> None:
+    """The rows that set the thresholds keep the fold whose model scored them; the folds'
+    shares at the plain budget threshold are recorded, and the shipped threshold is the one
+    set again with their spread allowed for."""
+    from prudent.models._decision_policy import PolicyRequest, decision_policy
+    from prudent.models._spread import realization_spread, shares_by_group
+
+    model, art = sparse_fit.model, sparse_fit.trust.artifacts
+    spread = sparse_fit.trust.sections["thresholds"]["review_spread"]
+    fold = art["policy_fold"]
+    assert len(fold) == len(art["policy_y"]) and set(np.unique(fold)) == set(range(5))
+    P, y = art["policy_primary_calibrated"], art["policy_y"]
+    ood = float(model.policy.ood_threshold)
+    in_dist = art["policy_ood_score"] < ood
+    weights = model.policy.class_weights
+    args = dict(in_distribution=in_dist, ood_threshold=ood, class_weights=weights)
+    plain, _ = decision_policy(PolicyRequest(), P, None, y, **args)
+    conf = P[np.arange(len(y)), plain.label_index(P)]
+    review = ~in_dist | (conf < plain.accept_threshold)
+    shares = shares_by_group(review, fold)
+    assert spread["review_share_by_fold"] == pytest.approx({str(k): v for k, v in shares.items()})
+    assert spread["spread"] == pytest.approx(realization_spread(review, fold))
+    shipped, _ = decision_policy(PolicyRequest(), P, None, y, groups=fold, **args)
+    assert model.policy.accept_threshold == shipped.accept_threshold
+    if spread["spread"] > 0:  # a wider margin: no more rows below the threshold than before
+        assert shipped.accept_threshold <= plain.accept_threshold
+
+
 def test_leaderboard_warns_of_a_bug_only_for_families_that_ought_to_win() -> None:
     from prudent.metrics import Verdict
     from prudent.pipeline._leaderboard import verdict_message
