@@ -9,6 +9,7 @@ adjusted with Holm's step-down method, which controls the family-wise error rate
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -171,6 +172,9 @@ class Comparison:
         Candidate balanced accuracy minus baseline balanced accuracy.
     verdict
         :class:`Verdict` at the chosen alpha.
+    balanced_accuracy_se
+        The standard error of ``balanced_accuracy_diff``, paired on the rows
+        (:func:`balanced_accuracy_diff_se`); ``nan`` when not measured.
 
     Examples
     --------
@@ -185,6 +189,41 @@ class Comparison:
     accuracy_diff: float
     balanced_accuracy_diff: float
     verdict: Verdict
+    balanced_accuracy_se: float = math.nan
+
+    @property
+    def balanced_accuracy_lower(self) -> bool:
+        """Whether the balanced accuracy is lower by more than two paired standard errors
+        (lower at all when the error was not measured)."""
+        if math.isnan(self.balanced_accuracy_se):
+            return self.balanced_accuracy_diff < 0
+        return self.balanced_accuracy_diff < -2.0 * self.balanced_accuracy_se
+
+
+def balanced_accuracy_diff_se(
+    y: npt.ArrayLike, base_ok: npt.ArrayLike, cand_ok: npt.ArrayLike
+) -> float:
+    """The standard error of one model's balanced accuracy minus another's on the same rows.
+
+    Balanced accuracy is the mean over the ``k`` classes of each class's recall, so the
+    difference is the mean of per-class mean differences of the rows' paired outcomes
+    (``cand_ok - base_ok``, in ``{-1, 0, 1}``); classes are independent strata, so its variance
+    is ``sum_c var_c / n_c / k**2``.
+
+    Examples
+    --------
+    >>> y = np.array([0, 0, 0, 0, 1, 1])
+    >>> round(balanced_accuracy_diff_se(y, [1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 1, 1]), 3)
+    0.0
+    >>> round(balanced_accuracy_diff_se(y, [1, 0, 1, 0, 1, 0], [0, 1, 0, 1, 0, 1]), 3)
+    0.577
+    """
+    labels = np.asarray(y)
+    d = np.asarray(cand_ok, dtype=float) - np.asarray(base_ok, dtype=float)
+    classes = np.unique(labels)
+    var = sum(float(np.var(d[labels == c], ddof=1)) / int(np.sum(labels == c))
+              for c in classes if np.sum(labels == c) > 1)  # fmt: skip
+    return math.sqrt(var) / max(len(classes), 1)
 
 
 def compare_to_baseline(
@@ -233,7 +272,7 @@ def compare_to_baseline(
         raise ConfigError(f"alpha must lie strictly between 0 and 1, but is {alpha!r}; pass 0.05.")
     labels, base = check_labels_proba(y, baseline_proba)
     base_ok = base.argmax(axis=1) == labels
-    tests, diffs = {}, {}
+    tests, diffs, ses = {}, {}, {}
     for name, proba in candidates.items():
         _, cand = check_labels_proba(labels, proba)
         if cand.shape != base.shape:
@@ -241,15 +280,22 @@ def compare_to_baseline(
                 f"Candidate {name!r} has probabilities of shape {cand.shape}, but the baseline's "
                 f"are {base.shape}; score every model on the same rows and classes."
             )
-        tests[name] = mcnemar(base_ok, cand.argmax(axis=1) == labels)
+        cand_ok = cand.argmax(axis=1) == labels
+        tests[name] = mcnemar(base_ok, cand_ok)
         diffs[name] = (
             accuracy(labels, cand) - accuracy(labels, base),
             balanced_accuracy(labels, cand) - balanced_accuracy(labels, base),
         )
+        ses[name] = balanced_accuracy_diff_se(labels, base_ok, cand_ok)
     adjusted = holm([t.p_value for t in tests.values()]) if tests else np.empty(0)
     return {
         name: Comparison(
-            test, test.p_value, float(p_adj), *diffs[name], _verdict(test, p_adj, alpha)
+            test,
+            test.p_value,
+            float(p_adj),
+            *diffs[name],
+            _verdict(test, p_adj, alpha),
+            balanced_accuracy_se=ses[name],
         )
         for (name, test), p_adj in zip(tests.items(), adjusted, strict=True)
     }

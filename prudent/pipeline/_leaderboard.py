@@ -57,9 +57,9 @@ def verdict_message(
 
     The test is McNemar's on accuracy (which rows each model gets right); the line names
     that metric, and adds the balanced accuracy when it disagrees with the verdict. A loss in
-    accuracy with a gain in balanced accuracy is never called a likely bug: a broken column
-    costs both, while trading the larger classes' accuracy for the smaller ones' costs only
-    the first.
+    accuracy is called a likely bug only when the balanced accuracy is lower too, by more
+    than two paired standard errors: a broken column costs both, while trading the larger
+    classes' accuracy for the smaller ones' costs only the first.
 
     Parameters
     ----------
@@ -83,6 +83,15 @@ def verdict_message(
         return (
             f"{name}: significantly less accurate than {baseline}, while it predicts the "
             f"smaller classes more often {test}{note}"
+        )
+    if comparison.verdict is Verdict.WORSE and not comparison.balanced_accuracy_lower:
+        # nor one that keeps the ranking metric within noise of the baseline's: it gives up
+        # accuracy on the larger classes for as much on the smaller ones (a class-weighted
+        # fit against an unweighted baseline, or the reverse)
+        return (
+            f"{name}: significantly less accurate than {baseline}, at a balanced accuracy "
+            f"within noise of it ({comparison.balanced_accuracy_diff:+.3f}, standard error "
+            f"{comparison.balanced_accuracy_se:.3f}) {test}"
         )
     if comparison.verdict is Verdict.WORSE and ought_to_beat_baseline(family):
         if compressed_text and (fits is None or fits[0] < fits[1]):

@@ -131,6 +131,8 @@ def test_leaderboard_warns_of_a_bug_only_for_families_that_ought_to_win() -> Non
         verdict = Verdict.WORSE
         p_adjusted = 0.001
         balanced_accuracy_diff = -0.01
+        balanced_accuracy_se = 0.004
+        balanced_accuracy_lower = True
 
     weak = verdict_message("knn", Worse(), "logistic", "nearest neighbours")  # type: ignore[arg-type]
     strong = verdict_message("lightgbm", Worse(), "logistic", "gradient boosting")  # type: ignore[arg-type]
@@ -154,6 +156,37 @@ def test_a_verdict_names_its_metric_and_the_ranking_metric_when_they_disagree() 
     line = verdict_message("majority_lover", c, "logistic", "gradient boosting")
     assert "significantly more accurate than logistic (accuracy, McNemar" in line
     assert "balanced accuracy, the ranking metric, is lower" in line
+
+
+def test_a_strong_family_less_accurate_at_the_same_balanced_accuracy_is_not_called_a_bug() -> None:
+    """A class-weighted baseline right on 85% of each class; a candidate right on 83% of the
+    larger class (95% of rows) and 87% of the smaller: significantly less accurate (the
+    larger class weighs in accuracy), with a balanced accuracy within noise of the
+    baseline's. A broken column would cost both: no likely-bug warning. One that also loses
+    balanced accuracy beyond its paired standard error still gets the warning."""
+    from prudent.metrics import Verdict, compare_to_baseline
+    from prudent.pipeline._leaderboard import verdict_message
+
+    rng = np.random.default_rng(0)
+    n = 10_000
+    y = (rng.uniform(size=n) < 0.05).astype(int)
+    u = rng.uniform(size=n)
+    base_says = np.where(u < 0.85, y, 1 - y)
+    cand_says = np.where(u < np.where(y == 0, 0.83, 0.87), y, 1 - y)
+    broken_says = np.where(u < 0.80, y, 1 - y)
+
+    def proba(says: np.ndarray) -> np.ndarray:
+        return np.eye(2)[says] * 0.8 + 0.1
+
+    c = compare_to_baseline(
+        y, proba(base_says), {"cand": proba(cand_says), "broken": proba(broken_says)}
+    )
+    assert c["cand"].verdict is Verdict.WORSE and not c["cand"].balanced_accuracy_lower
+    line = verdict_message("lightgbm_random", c["cand"], "logistic", "gradient boosting")
+    assert "WARNING" not in line and "bug" not in line and "within noise" in line
+    assert c["broken"].verdict is Verdict.WORSE and c["broken"].balanced_accuracy_lower
+    warned = verdict_message("lightgbm", c["broken"], "logistic", "gradient boosting")
+    assert warned.startswith("WARNING lightgbm") and "bug" in warned
 
 
 def test_a_strong_family_that_trades_accuracy_for_the_minority_class_is_not_called_a_bug() -> None:
@@ -281,6 +314,8 @@ def test_a_family_reading_text_through_an_svd_is_not_called_a_bug_for_losing() -
         verdict = Verdict.WORSE
         p_adjusted = 0.001
         balanced_accuracy_diff = -0.05
+        balanced_accuracy_se = 0.01
+        balanced_accuracy_lower = True
 
     line = verdict_message("mlp", Worse(), "logistic", "neural network", compressed_text=True)  # type: ignore[arg-type]
     assert not line.startswith("WARNING") and "bug" not in line and "truncated SVD" in line
