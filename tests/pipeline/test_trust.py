@@ -123,6 +123,37 @@ def test_the_review_budget_allows_for_the_spread_between_folds(sparse_fit: Any) 
         assert shipped.accept_threshold <= plain.accept_threshold
 
 
+def test_the_shipped_models_test_scores_are_those_of_the_labels_it_gives() -> None:
+    """On a table whose smaller class is 6% of rows, the label rule corrects for the prior:
+    the locked test's balanced accuracy reported for the shipped model is that of the labels
+    it predicts, not of the plain argmax of its probabilities (which scored the majority
+    class's 0.500 on ISLR's Default while predict's labels scored 0.897)."""
+    from prudent.metrics import balanced_accuracy
+
+    rng = np.random.default_rng(3)
+    n = 3000
+    x = rng.normal(size=(n, 3))
+    y = np.where(x[:, 0] + 0.5 * x[:, 1] + rng.logistic(size=n) * 0.8 > 2.6, "yes", "no")
+    frame = pd.DataFrame(x, columns=["a", "b", "c"]).assign(y=y)
+    spec = FitSpec(target="y", time_limit=30.0, candidates=("lightgbm",))
+    fitted = fit_table(frame, spec, reporter=QuietReporter())
+    model = fitted.model
+    assert model.policy.class_weights is not None  # the prior correction ships
+    X = fitted.test_frame.drop(columns=["__row__", "__label__"])
+    y_idx = fitted.trust.artifacts["y_test"]
+    classes = [str(c) for c in model.classes]
+    truth = np.array(classes)[y_idx]
+    said = model.predict_frame(X)["prediction"].astype(str).to_numpy()
+    final = fitted.trust.test_metrics["final"]
+    label_ba = float(np.mean([(said[truth == c] == c).mean() for c in classes]))
+    assert final["balanced_accuracy"]["point"] == pytest.approx(label_ba)
+    assert final["accuracy"]["point"] == pytest.approx(float(np.mean(said == truth)))
+    argmax_ba = balanced_accuracy(y_idx, fitted.trust.artifacts["test_proba"])
+    assert label_ba > argmax_ba + 0.02  # the rule matters here, so the test can tell them apart
+    low, high = final["balanced_accuracy"]["low"], final["balanced_accuracy"]["high"]
+    assert low <= label_ba <= high
+
+
 def test_leaderboard_warns_of_a_bug_only_for_families_that_ought_to_win() -> None:
     from prudent.metrics import Verdict
     from prudent.pipeline._leaderboard import verdict_message
