@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import csv
 import json
+import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
@@ -89,17 +91,43 @@ def _csv_header(path: Path, dialect: CsvDialect) -> list[str]:
 
 
 def _read_csv(path: Path, encoding: str, **options: Any) -> Any:
-    """``pandas.read_csv`` with the file's sniffed delimiter, its columns checked first."""
+    """``pandas.read_csv`` with the file's sniffed delimiter, its columns checked first.
+
+    The first column is never taken as the index (``index_col=False``): by default pandas
+    does so when every row has one value more than the header names, which a trailing
+    delimiter on each row causes, and every column then moved one place to the left. A
+    trailing delimiter is now read as nothing; a real extra value is refused
+    (:func:`_fields_kept`).
+    """
     dialect = csv_dialect(path, encoding)
     _check_columns(_csv_header(path, dialect), path)
-    return pd.read_csv(
-        path,
-        sep=dialect.sep,
-        encoding=dialect.encoding,
-        decimal=dialect.decimal,
-        low_memory=False,
-        **options,
-    )
+    with _fields_kept(path):
+        return pd.read_csv(
+            path,
+            sep=dialect.sep,
+            encoding=dialect.encoding,
+            decimal=dialect.decimal,
+            low_memory=False,
+            index_col=False,
+            **options,
+        )
+
+
+@contextmanager
+def _fields_kept(path: Path) -> Iterator[None]:
+    """Refuse a row with more values than the header has names: pandas would drop them."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "error", message="Length of header or names does not match", category=Warning
+        )
+        try:
+            yield
+        except pd.errors.ParserWarning as exc:
+            raise DataReadError(
+                f"File '{path}' has a row with more values than its header has column names: "
+                "the extra values would be lost; name every column in the header, or check "
+                "the delimiter."
+            ) from exc
 
 
 def _check_plain_parquet(schema: pa.Schema, path: Path) -> None:
@@ -264,9 +292,13 @@ def _iter_chunks(path: Path, fmt: Format, chunk_rows: int, encoding: str) -> Ite
         return
     if fmt == "csv":
         with _read_csv(path, encoding, chunksize=chunk_rows) as reader:
-            for chunk in reader:  # the with closes the file when a caller stops early
+            rows = iter(reader)  # the with closes the file when a caller stops early
+            while True:
+                with _fields_kept(path):  # scoped to each read, not across the yields
+                    chunk = next(rows, None)
+                if chunk is None:
+                    return
                 yield _named(chunk)
-        return
     if fmt == "parquet":
         with pq.ParquetFile(path) as pf:
             _check_plain_parquet(pf.schema_arrow, path)

@@ -365,3 +365,36 @@ def test_a_tsv_file_is_read_and_written_with_tabs(wine: pd.DataFrame, tmp_path: 
     pd.testing.assert_frame_equal(
         read_table(out), wine, check_dtype=False, check_exact=False, rtol=1e-12
     )
+
+
+def test_a_trailing_delimiter_on_every_row_does_not_shift_the_columns(
+    wine: pd.DataFrame, tmp_path: Path
+) -> None:
+    """Every data row ends with a comma: pandas took the first column as the index and moved
+    each column one place left (age read as income's values). Both the whole read and the
+    chunked one give the columns the header names, with their values."""
+    table = wine.head(50)
+    path = tmp_path / "trailing.csv"
+    body = "\n".join(",".join(map(str, row)) + "," for row in table.itertuples(index=False))
+    path.write_text(",".join(table.columns) + "\n" + body + "\n")
+    read = read_table(path)
+    pd.testing.assert_frame_equal(read, table.reset_index(drop=True), check_dtype=False)
+    chunks = pd.concat(list(iter_table(path, chunk_rows=7)), ignore_index=True)
+    pd.testing.assert_frame_equal(chunks, table.reset_index(drop=True), check_dtype=False)
+
+
+@pytest.mark.parametrize(
+    ("body", "match"),
+    [
+        ("1,2,3,7\n4,5,6\n", "more values than its header has column names"),  # the first row
+        ("1,2,3\n4,5,6,7\n8,9,10\n", "Expected 3 fields in line 3, saw 4"),  # a later one
+    ],
+)
+def test_a_row_with_more_values_than_the_header_is_refused_not_cut(
+    tmp_path: Path, body: str, match: str
+) -> None:
+    path = tmp_path / "extra.csv"
+    path.write_text("a,b,c\n" + body)
+    for read in (lambda: read_table(path), lambda: list(iter_table(path, chunk_rows=1))):
+        with pytest.raises(DataReadError, match=match):
+            read()
