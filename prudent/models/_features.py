@@ -164,6 +164,16 @@ class CappedSVD(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         return np.asarray([f"svd{i}" for i in range(self.svd_.n_components)], dtype=object)
 
 
+_NO_TERMS = "\x00no terms"
+"""The one term of a text column with none: no document holds it, so its column is zero."""
+
+
+def _no_terms(exc: ValueError) -> bool:
+    """Whether scikit-learn refused a text column for having no term left."""
+    text = str(exc)
+    return "empty vocabulary" in text or "no terms remain" in text
+
+
 class CompactTfidf(TfidfVectorizer):  # type: ignore[misc]
     """``TfidfVectorizer`` whose saved vocabulary is two arrays instead of a dict of strings.
 
@@ -180,6 +190,31 @@ class CompactTfidf(TfidfVectorizer):  # type: ignore[misc]
     >>> "vocabulary_" in v.__getstate__(), back.vocabulary_ == v.vocabulary_
     (False, True)
     """
+
+    def fit(self, raw_documents: Any, y: Any = None) -> CompactTfidf:
+        """Fit as :meth:`fit_transform` does (with its fallbacks); return ``self``."""
+        self.fit_transform(raw_documents, y)
+        return self
+
+    def fit_transform(self, raw_documents: Any, y: Any = None) -> Any:
+        """``TfidfVectorizer.fit_transform``, falling back when no word survives.
+
+        A column of one-character notes, whitespace, or identifiers that each occur once
+        has no word kept by the token pattern and ``min_df``: scikit-learn then raises
+        ("empty vocabulary", "no terms remain"), which stopped the whole fit. Such a column
+        is read as character 1–3-grams within words instead, and when even those are none
+        (every text empty) as one all-zero term, so the fit goes on without it.
+        """
+        docs = list(raw_documents)
+        for fallback in ({}, {"analyzer": "char_wb", "ngram_range": (1, 3)}, {"min_df": 1}):
+            self.set_params(**fallback)
+            try:
+                return super().fit_transform(docs, y)
+            except ValueError as exc:
+                if not _no_terms(exc):
+                    raise
+        self.set_params(analyzer="word", ngram_range=(1, 1), vocabulary={_NO_TERMS: 0})
+        return super().fit_transform(docs, y)
 
     def __getstate__(self) -> dict[str, Any]:
         state: dict[str, Any] = dict(super().__getstate__())  # never the live __dict__

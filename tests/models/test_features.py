@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import zipfile
 
+import pytest
 import skops.io as sio
 
 from prudent.models._features import CompactTfidf
@@ -35,3 +36,48 @@ def test_compact_tfidf_keeps_non_ascii_terms_and_an_empty_state() -> None:
     assert back.vocabulary_ == fitted.vocabulary_ and "brûlée" in back.vocabulary_
     unfitted, _ = _round_trip(CompactTfidf(min_df=2))
     assert not hasattr(unfitted, "vocabulary_") and unfitted.min_df == 2
+
+
+@pytest.mark.parametrize(
+    ("texts", "analyzer"),
+    [
+        (["I", "a", "x", "I", "a", "x"] * 40, "char_wb"),  # one-letter notes: no word token
+        ([f"id{i:05d}" for i in range(240)], "char_wb"),  # identifiers, each once (min_df 2)
+        (["", " ", "\t", "  \n"] * 60, "word"),  # nothing at all: one all-zero term
+    ],
+)
+def test_a_text_column_without_a_word_left_is_read_another_way(
+    texts: list[str], analyzer: str
+) -> None:
+    """scikit-learn refuses a column whose words all fall to the token pattern or min_df
+    ("empty vocabulary", "no terms remain"), which stopped the whole fit as an internal
+    error; the column is read as characters instead, or as nothing, and saves and loads."""
+    fitted = CompactTfidf(min_df=2, ngram_range=(1, 2))
+    X = fitted.fit_transform(texts)
+    assert fitted.analyzer == analyzer and X.shape[0] == len(texts)
+    if analyzer == "word":
+        assert X.shape[1] == 1 and X.nnz == 0
+    else:
+        assert X.shape[1] > 1 and X.nnz > 0
+    back, _ = _round_trip(fitted)
+    assert abs(back.transform(texts) - X).max() < 1e-12
+    refit = CompactTfidf(min_df=2, ngram_range=(1, 2)).fit(texts)  # fit alone falls back alike
+    assert abs(refit.transform(texts) - X).max() < 1e-12
+
+
+def test_a_fit_whose_text_column_has_only_one_letter_notes_runs_to_the_end() -> None:
+    import numpy as np
+    import pandas as pd
+
+    from prudent.pipeline import FitSpec, QuietReporter, fit_table
+
+    rng = np.random.default_rng(0)
+    n = 300
+    x = rng.normal(size=n)
+    frame = pd.DataFrame(
+        {"x": x, "note": rng.choice(["I", "a", "x"], n), "y": np.where(x > 0, "up", "down")}
+    )
+    spec = FitSpec(target="y", time_limit=20.0, text=("note",), candidates=("lightgbm",))
+    fitted = fit_table(frame, spec, reporter=QuietReporter())
+    said = fitted.model.predict_frame(frame.drop(columns="y"))
+    assert (said["prediction"] == frame["y"]).mean() > 0.8
