@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from prudent.api._text import check_texts
 from prudent.data import Schema, input_columns
 from prudent.serve import Records
 
@@ -45,7 +46,8 @@ def model_inputs(
     ------
     SchemaError
         With ``strict``, every field that is not an input (listed in ``problems``); no input
-        field at all.
+        field at all; an input's text holding a NUL or an unpaired surrogate
+        (:func:`prudent.api._text.check_texts`).
 
     Examples
     --------
@@ -56,6 +58,9 @@ def model_inputs(
     (['age'], {'X-Prudent-Ignored-Fields': '["y"]'})
     """
     columns = input_columns(list(frame.columns), schema, strict=strict)
+    used = set(schema.feature_names)
+    texts = [c for c in frame.columns if c in used and pd.api.types.is_string_dtype(frame[c])]
+    check_texts((c, i, v) for c in texts for i, v in enumerate(frame[c].tolist()))
     if not columns.ignored:
         return frame, {}
     return frame.drop(columns=list(columns.ignored)), _ignored_header(columns.ignored)
@@ -97,6 +102,8 @@ def record_inputs(
     received = (key for record in records for key in record)  # then the inputs left out:
     fields = dict.fromkeys([*received, *schema.feature_names])  # None, as in the table
     columns = input_columns(list(fields), schema, strict=strict)
+    used = set(schema.feature_names)
+    check_texts((k, i, v) for i, r in enumerate(records) for k, v in r.items() if k in used)
     given = Records(records, tuple(schema.feature_names))
     return given, _ignored_header(columns.ignored) if columns.ignored else {}
 

@@ -18,6 +18,7 @@ from prudent.api._schemas import (
     StrictQuery,
     feedback_pairs,
 )
+from prudent.api._text import check_texts
 from prudent.api._v2 import ERRORS, service_of
 from prudent.data import validate_frame
 from prudent.feedback import LabelOutcome, ingest_labels, outcome_counts
@@ -98,10 +99,16 @@ async def feedback(body: FeedbackRequest, request: Request) -> FeedbackResponse:
     published schema (a label not among the classes) is 400 as a whole."""
     service = service_of(request)
     predictor = service.predictor_for(service.settings.model_name)
+    pairs = feedback_pairs(body)
+    check_texts(
+        (f"items.{i}.{name}", None, value)
+        for i, pair in enumerate(pairs)
+        for name, value in zip(("prediction_id", "label"), pair, strict=True)
+    )
     outcomes = await asyncio.to_thread(
         ingest_labels,
         predictor.log,
-        feedback_pairs(body),
+        pairs,
         source=str(request.state.principal),
         allowed_labels=predictor.classes,
     )

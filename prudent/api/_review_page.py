@@ -21,6 +21,7 @@ from starlette.responses import Response
 from prudent.api._errors import ApiError
 from prudent.api._pages import csrf_token, html_response, logout_form, page_html, read_form
 from prudent.api._review_html import Flash, case_html, empty_html, review_body
+from prudent.api._text import text_flaw
 from prudent.api._v2 import service_of
 from prudent.errors import FeedbackError, PrudentError, UnknownPredictionError
 from prudent.feedback import NearestRows, case_view, label_case, set_aside_case
@@ -55,7 +56,7 @@ def _take(predictor: Predictor, reviewer: str, wanted: str | None) -> ReviewCase
     """The case ``wanted`` (claimed again, or shown for correction once labelled), else the
     first free one."""
     log = predictor.log
-    if wanted:
+    if wanted and text_flaw(wanted) is None:  # no id holds a NUL: the log could not be asked
         try:
             case = log.review_case(wanted)
             if case.status is CaseStatus.LABELED:
