@@ -70,9 +70,7 @@ def _shipped_scores(
         return out
     weighted = proba * np.asarray(weights, dtype=np.float64)
     weighted /= weighted.sum(axis=1, keepdims=True)
-    labels = bootstrap_scores(
-        y, weighted, scores={k: SCORES[k] for k in LABEL_SCORES}, seed=seed
-    )
+    labels = bootstrap_scores(y, weighted, scores={k: SCORES[k] for k in LABEL_SCORES}, seed=seed)
     return out | {k: {"point": v.point, "low": v.low, "high": v.high} for k, v in labels.items()}
 
 

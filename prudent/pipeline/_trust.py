@@ -10,6 +10,7 @@ threshold and the accept thresholds. The locked test set is used once, by
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,7 +23,12 @@ from sklearn.pipeline import Pipeline
 
 from prudent._typing import EncodedLabels, FloatArray, IntArray, Labels, ProbaMatrix
 from prudent.data import Schema, check_disjoint
-from prudent.metrics import Comparison, diversity_report, expected_calibration_error
+from prudent.metrics import (
+    Comparison,
+    diversity_report,
+    expected_calibration_error,
+    log_loss,
+)
 from prudent.models._calibration import ProbabilityCalibrator, calibrate_cross_fitted
 from prudent.models._conformal import ConformalClassifier
 from prudent.models._guarded import GuardedModel
@@ -114,13 +120,53 @@ OOD_SHARE = 0.5
 neighbour searches may take (its threshold rows and the locked test rows)."""
 
 
+PRIMARY_BYTES = 34_000_000
+"""The most pickled bytes the ensemble's members may hold together. Each family is bounded
+(a forest by its leaves, k-NN by its reference rows), but a forest and k-NN together pickled to
+31 MB and saved a 48 MB bundle (skops writes a little more than pickle, and the backup, the OOD
+detector and the evidence files come on top): the bundle stays under 50 MB."""
+
+
+def _pool(
+    runs: Mapping[str, CandidateRun], y: EncodedLabels, cap: int = PRIMARY_BYTES
+) -> tuple[dict[str, Any], list[str]]:
+    """The fitted models an ensemble may draw on, the largest left out while together they
+    would pickle to more than ``cap`` bytes (never the baseline or the best single model by
+    out-of-fold log loss), and a note per model left out."""
+    fitted = {n: r.model for n, r in runs.items() if n != "majority"}
+    size = {n: _pickled_bytes(m) for n, m in fitted.items()}
+    best = min(fitted, key=lambda n: log_loss(y, runs[n].oof_proba))
+    notes = []
+    for name in sorted(fitted, key=size.__getitem__, reverse=True):
+        if sum(size[n] for n in fitted) <= cap:
+            break
+        if name in (best, FALLBACK):
+            continue
+        del fitted[name]
+        notes.append(
+            f"{name} ({size[name] / 1e6:.0f} MB) left out of the ensemble to keep the bundle "
+            "under 50 MB"
+        )
+    return fitted, notes
+
+
+def _pickled_bytes(model: Any) -> int:
+    try:
+        return len(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
+    except Exception:  # a model pickle cannot write is not left out for its size
+        return 0
+
+
 def _primary(
     runs: Mapping[str, CandidateRun], base: str, y: EncodedLabels, seed: int, budget: Budget
 ) -> tuple[Any, ProbaMatrix, dict[str, Any]]:
-    fitted = {n: r.model for n, r in runs.items() if n != "majority"}
+    fitted, notes = _pool(runs, y)
     oof = {n: r.oof_proba for n, r in runs.items()}
     seconds = STACKING_SHARE * budget.for_trust()
-    return choose_primary(fitted, oof, y, base=base, seed=seed, seconds=seconds)
+    model, proba, info = choose_primary(fitted, oof, y, base=base, seed=seed, seconds=seconds)
+    if notes:
+        info["notes"] = [*notes, *info.get("notes", [])]
+    return model, proba, info
 
 
 def _calibrate(

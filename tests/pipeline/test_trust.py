@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from prudent.metrics import log_loss
 from prudent.pipeline import FitSpec, QuietReporter, fit_table
 
 
@@ -152,6 +153,45 @@ def test_the_shipped_models_test_scores_are_those_of_the_labels_it_gives() -> No
     assert label_ba > argmax_ba + 0.02  # the rule matters here, so the test can tell them apart
     low, high = final["balanced_accuracy"]["low"], final["balanced_accuracy"]["high"]
     assert low <= label_ba <= high
+
+
+def test_the_largest_models_are_left_out_of_the_ensemble_to_bound_the_bundle() -> None:
+    """A forest and a k-NN model that together pickle beyond the cap: the largest that is
+    neither the baseline nor the best single model (by out-of-fold log loss) is left out of
+    the pool the ensemble draws on, with a note; under the cap nothing is."""
+    from types import SimpleNamespace
+
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import cross_val_predict
+    from sklearn.neighbors import KNeighborsClassifier
+
+    from prudent.pipeline._trust import _pickled_bytes, _pool
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(2000, 8))
+    y = (X[:, 0] + X[:, 1] * X[:, 2] + rng.logistic(size=2000) * 0.5 > 0).astype(np.int64)
+    models = {
+        "logistic": LogisticRegression(),
+        "random_forest": RandomForestClassifier(n_estimators=60, random_state=0),
+        "knn": KNeighborsClassifier(n_neighbors=25),
+    }
+    runs = {
+        n: SimpleNamespace(
+            model=m.fit(X, y), oof_proba=cross_val_predict(m, X, y, cv=3, method="predict_proba")
+        )
+        for n, m in models.items()
+    }
+    size = {n: _pickled_bytes(r.model) for n, r in runs.items()}
+    kept, notes = _pool(runs, y, cap=sum(size.values()))  # type: ignore[arg-type]
+    assert set(kept) == set(models) and notes == []
+    kept, notes = _pool(runs, y, cap=sum(size.values()) - 1)  # type: ignore[arg-type]
+    best = min(runs, key=lambda n: log_loss(y, runs[n].oof_proba))
+    largest = max((n for n in runs if n not in (best, "logistic")), key=size.__getitem__)
+    assert set(kept) == set(models) - {largest}
+    assert notes and notes[0].startswith(f"{largest} (") and "under 50 MB" in notes[0]
+    kept, _ = _pool(runs, y, cap=1)  # type: ignore[arg-type]
+    assert set(kept) == {best, "logistic"}
 
 
 def test_leaderboard_warns_of_a_bug_only_for_families_that_ought_to_win() -> None:
