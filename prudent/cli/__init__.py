@@ -53,7 +53,9 @@ def main() -> None:
     status 70, its traceback shown only when ``PRUDENT_DEBUG`` is set.
     """
     try:
-        app(standalone_mode=False)
+        # without standalone mode, click returns the status of a `typer.Exit(n)` instead of
+        # leaving with it: `prudent feedback` with refused rows exited 0
+        status = app(standalone_mode=False)
         _leave_quickly()
     except (KeyboardInterrupt, BrokenPipeError):
         sys.exit(130)
@@ -78,3 +80,5 @@ def main() -> None:
             file=sys.stderr,
         )
         sys.exit(70)  # EX_SOFTWARE
+    if isinstance(status, int) and not isinstance(status, bool) and status:
+        sys.exit(status)

@@ -20,6 +20,7 @@ from prudent.config import Settings
 from prudent.errors import ConfigError, FeedbackError
 from prudent.serve import Predictor
 from prudent.store import SqlPredictionLog
+from tests.fixtures import run_cli
 from tests.serve._bundles import input_rows
 
 
@@ -90,6 +91,28 @@ def test_cli_feedback_counts_every_outcome(
     assert "'maybe'" in result.stderr.split("row 5: ")[1]
     with SqlPredictionLog.open(url) as log:
         assert [e.label for e in log.feedback_history(ids[0])] == ["benign", "malignant"]
+
+
+def test_the_installed_command_exits_1_when_feedback_refuses_a_row(
+    numeric_bundle: Bundle, numeric_dir: Path, tmp_path: Path
+) -> None:
+    """The real ``prudent`` entry point (not Typer's runner): a refused row exits 1, as the
+    help says (the status Typer returned was dropped, and the command exited 0)."""
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    with SqlPredictionLog.open(url) as log:
+        ids = asyncio.run(
+            Predictor(numeric_bundle, log).predict_records(input_rows("numeric", 1))
+        ).ids
+    labels = tmp_path / "labels.csv"
+    pd.DataFrame({"prediction_id": [ids[0], "nope"], "label": ["benign", "benign"]}).to_csv(
+        labels, index=False
+    )
+    done = run_cli("feedback", numeric_dir, labels, "--log-db", url)
+    assert done.returncode == 1, done.stderr
+    assert "unknown prediction_id(s): nope" in done.stderr
+    ok = tmp_path / "ok.csv"
+    pd.DataFrame({"prediction_id": [ids[0]], "label": ["malignant"]}).to_csv(ok, index=False)
+    assert run_cli("feedback", numeric_dir, ok, "--log-db", url).returncode == 0
 
 
 def test_cli_feedback_refuses_a_log_without_this_bundle(
