@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import math
 import operator
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -90,6 +91,10 @@ def _tokenize(text: str) -> list[_Token]:
         kind, raw = m.lastgroup or "", m.group()
         if kind == "number":
             value: Any = float(raw) if any(c in raw for c in ".eE") else int(raw)
+            if isinstance(value, int) and abs(value) >= 2**63:  # beyond a column's int64
+                value = float(value) if len(raw) < 300 else math.inf
+            if not math.isfinite(value):
+                raise _syntax(text, pos, f"the number {raw[:20]}… is too large")
         elif kind == "string":
             value = re.sub(r"\\(.)", r"\1", raw[1:-1])
         elif kind == "column":
@@ -318,7 +323,13 @@ def parse_expr(
     >>> parse_expr("age >= 18 and not (country == 'FR')", columns=["age", "country"])
     BoolOp(op='and', parts=(Compare(column='age', op='>=', rhs=18), Not(part=Compare(...))))
     """
-    return _Parser(text, columns, dtypes or {}).parse()
+    try:
+        return _Parser(text, columns, dtypes or {}).parse()
+    except RecursionError:
+        raise RuleError(
+            f"The expression {text[:40]!r}… nests too deeply (parentheses or 'not'); write it "
+            "with fewer levels."
+        ) from None
 
 
 class _Parser:

@@ -428,3 +428,17 @@ def test_expression_same_result_for_every_text_dtype(frame, dtype, expr):
     want = evaluate_expr(parse_expr(expr), reference)
     assert got[0].tolist() == want[0].tolist()
     assert got[1].tolist() == want[1].tolist()
+
+
+def test_an_integer_beyond_int64_compares_as_a_number_and_a_huge_one_is_refused() -> None:
+    """``age > 99999999999999999999`` stopped the fit with numpy's TypeError (an object array
+    in ``isnan``); it now compares as a float. A number too large for a float is a syntax error
+    at its position, as is an expression nested deeper than the parser can follow."""
+    frame = pd.DataFrame({"age": [1.0, 2e20, None]})
+    true, false = evaluate_expr(parse_expr("age > 99999999999999999999"), frame)
+    assert true.tolist() == [False, True, False] and false.tolist() == [True, False, False]
+    with pytest.raises(RuleError, match="is too large at position 7"):
+        parse_expr("age > " + "9" * 400)
+    for deep in ("(" * 3000 + "age > 1" + ")" * 3000, "not " * 3000 + "age > 1"):
+        with pytest.raises(RuleError, match="nests too deeply"):
+            parse_expr(deep)
