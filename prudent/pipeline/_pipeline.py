@@ -41,7 +41,7 @@ from prudent.pipeline._parallel import TaskRunner, cross_validate_all, failure_r
 from prudent.pipeline._pilot import bounded_baseline
 from prudent.pipeline._reporter import QuietReporter, Reporter
 from prudent.pipeline._spec import FitSpec
-from prudent.pipeline._trust import TrustResult, build_trust
+from prudent.pipeline._trust import TrustResult, build_trust, rules_for
 
 __all__ = ["FitResult", "fit_table"]
 
@@ -338,6 +338,7 @@ def _fit(
     budget, rep = run.budget, run.reporter
     started = time.monotonic() if started is None else started
     table = _read(frame, run)
+    rules_for(spec, table.schema, table.target.classes)  # a bad rule stops the fit here
     families = _families(table.schema, spec)
     table, rows, runs, issues = _audited_baselines(table, families, run)
     skipped = run.families([s for s in families if not s.baseline], rows, table.splits, runs)

@@ -35,6 +35,7 @@ from prudent.models._guarded import GuardedModel
 from prudent.models._ood import OODDetector
 from prudent.models._ood_space import affordable_reference, ood_detectors, ood_feature_map
 from prudent.models._rules import RuleSet
+from prudent.models._rules_expr import DTYPE_KINDS
 from prudent.models._selection import FALLBACK, choose_primary
 from prudent.models._training_values import TrainingValues
 from prudent.pipeline._budget import Budget
@@ -44,7 +45,7 @@ from prudent.pipeline._reporter import Reporter
 from prudent.pipeline._spec import FitSpec
 from prudent.pipeline._thresholds import tune_policy
 
-__all__ = ["TrustResult", "build_trust"]
+__all__ = ["TrustResult", "build_trust", "rules_for"]
 
 
 @dataclass
@@ -285,11 +286,21 @@ def _target_notice(spec: FitSpec, thresholds: dict[str, Any]) -> str | None:
     )
 
 
-def _rules(spec: FitSpec, data: _Data) -> RuleSet | None:
+def rules_for(spec: FitSpec, schema: Schema, classes: Labels) -> RuleSet | None:
+    """The fit's rules file parsed against the table: its columns, classes and each input's
+    kind, so that a rule comparing a column with a value of another kind is refused (``age
+    contains "4"``, ``joined > 5``) instead of never matching. The fit calls it once the
+    table is read, so a bad rule stops it before the models are trained."""
     if not spec.rules:
         return None
-    classes = [str(c) for c in data.classes]
-    return RuleSet.from_yaml(spec.rules, columns=data.schema.feature_names, classes=classes)
+    inputs = set(schema.feature_names)
+    kinds = {c.name: c.role.value for c in schema.columns if c.name in inputs}
+    return RuleSet.from_yaml(
+        spec.rules,
+        columns=schema.feature_names,
+        classes=[str(c) for c in classes],
+        dtypes={name: kind for name, kind in kinds.items() if kind in DTYPE_KINDS},
+    )
 
 
 def _sections(
@@ -377,7 +388,7 @@ def _guard(
             ood=ood.detector,
             conformal=conformal,
             policy=policy,
-            rules=_rules(spec, data),
+            rules=rules_for(spec, data.schema, data.classes),
             training_values=TrainingValues.fit(data.X_train, data.schema, seed=spec.seed),
         )
         advance()

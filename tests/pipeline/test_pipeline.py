@@ -155,3 +155,36 @@ def test_an_unknown_candidate_name_is_refused_with_the_families_that_apply() -> 
     from prudent.pipeline._pipeline import FAMILY_NAMES
 
     assert {s.name for s in candidate_specs(text) if not s.baseline} <= set(FAMILY_NAMES)
+
+
+def test_a_rule_comparing_a_column_with_another_kind_stops_the_fit_before_training() -> None:
+    """``age contains "4"`` on a numeric column never matched a row, silently; the rules are
+    checked against each input's kind once the table is read, before any model trains. A rule
+    that fits its columns' kinds ships with the bundle."""
+    import time
+
+    from prudent.errors import RuleError
+    from prudent.pipeline import FitSpec, QuietReporter, fit_table
+
+    rng = np.random.default_rng(0)
+    n = 400
+    age = rng.integers(18, 90, n)
+    frame = pd.DataFrame(
+        {
+            "age": age,
+            "city": rng.choice(["Lille", "Paris", "Lyon"], n),
+            "joined": pd.date_range("2020-01-01", periods=n, freq="D").strftime("%Y-%m-%d"),
+            "y": np.where(age + rng.normal(0, 10, n) > 55, "old", "young"),
+        }
+    )
+    bad = 'rules: [{name: a, when: age contains "4", then: old}]'
+    started = time.monotonic()
+    with pytest.raises(RuleError, match="type mismatch: column 'age' is numeric"):
+        fit_table(frame, FitSpec(target="y", time_limit=30.0, rules=bad), reporter=QuietReporter())
+    assert time.monotonic() - started < 10  # refused as the table is read, not after the fit
+    good = "rules: [{name: late, when: 'joined > \"2020-10-31\" and city == \"Lyon\"', then: old}]"
+    spec = FitSpec(target="y", time_limit=20.0, rules=good, candidates=("lightgbm",))
+    fitted = fit_table(frame, spec, reporter=QuietReporter())
+    said = fitted.model.predict_frame(frame.drop(columns="y"), rules=fitted.model.rules)
+    late = (frame["joined"] > "2020-10-31") & (frame["city"] == "Lyon")
+    assert (said.loc[late, "prediction"] == "old").all() and late.sum() > 20
