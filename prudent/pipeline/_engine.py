@@ -15,7 +15,14 @@ from prudent._typing import EncodedLabels, IntArray, ProbaMatrix
 from prudent.data import Splits
 from prudent.models import BuildContext, CandidateSpec
 from prudent.pipeline._budget import Budget
-from prudent.pipeline._pilot import PROBE_ROWS, cpu_seconds, fit_quietly, pilot, subsample
+from prudent.pipeline._pilot import (
+    PROBE_ROWS,
+    cpu_seconds,
+    fit_quietly,
+    pilot,
+    refine,
+    subsample,
+)
 
 __all__ = [
     "CandidateRun",
@@ -211,7 +218,7 @@ def _pilot_projection(
     floor = floor_skip(spec, ctx, budget.for_candidates())
     if floor is not None:
         return floor
-    projection = pilot(spec, ctx, X, y, splits)
+    projection = refine(pilot(spec, ctx, X, y, splits), spec, ctx, X, y, budget.for_candidates())
     projected = projection.seconds()
     if projected <= budget.for_candidates():
         return projected, spec

@@ -89,3 +89,35 @@ def test_a_baseline_projected_past_its_share_of_the_time_left_trains_on_a_sub_sa
     assert tight.max_rows == MIN_BASELINE_ROWS
     roomy = bounded_baseline(spec, ctx, X, y, splits, Budget(1000.0))
     assert roomy is spec
+
+
+class LeafCappedClassifier(DummyClassifier):  # type: ignore[misc]
+    """A fit whose CPU grows 0.4 ms a row up to 300 rows, then stays at 0.12 s: boosted
+    trees whose leaves reach their cap, in small."""
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> LeafCappedClassifier:
+        _busy(4e-4 * min(len(X), 300))
+        return super().fit(X, y, sample_weight)
+
+
+def test_a_family_whose_cost_flattens_is_timed_again_before_it_is_skipped() -> None:
+    """Two pilots on 1/20 and 1/10 of a fold's rows (160 and 320) draw a line that puts a
+    fold of 3,200 rows at about 1.2 s a fit, ten times its cost: the family was skipped. Timed
+    again on 4 times the larger sample while the projection says it does not fit, its cost
+    flattens, and the projection comes within what it really costs."""
+    from prudent.pipeline._pilot import pilot, refine
+
+    X, y, splits, ctx = _one_column_table(5000)
+    spec = CandidateSpec("capped", "test", lambda ctx: LeafCappedClassifier())
+    train = splits.train
+    Xt, yt = X.iloc[train].reset_index(drop=True), y[train]
+    first = pilot(spec, ctx, Xt, yt, splits)
+    real = 0.12 * first.fits * first.PAD + first.predict * first.PAD  # every fit at the cap
+    assert first.seconds() > 5 * real
+    allowed = first.seconds() / 1.5  # the line says it does not fit
+    refined = refine(first, spec, ctx, Xt, yt, allowed)
+    assert refined.sample[0] > first.sample[0]
+    assert refined.seconds() <= allowed and refined.seconds() < 1.5 * real
+    assert refine(first, spec, ctx, Xt, yt, 2 * first.seconds()) == first  # fits: no more fits
+    tight = refine(first, spec, ctx, Xt, yt, 0.5)  # no larger pilot within 10% of 0.5 s
+    assert tight == first
