@@ -266,17 +266,22 @@ class GuardedModel:
         )
         ood_score = s.ood_score if s.ood_score is not None else np.full(len(X), np.nan)
         ood_threshold = getattr(self.ood, "threshold_", math.inf) if self.ood else math.inf
-        sets = (
+        sets = np.array(
             self.conformal.predict_set(s.primary)
             if self.conformal is not None
-            else s.primary >= conf[:, None]
+            else s.primary >= conf[:, None],
+            dtype=bool,
         )
+        # the label the model gives is in its set: with the prior correction a rare class is
+        # the label at 0.22 while the set at 90% held only the common one ("Yes", ["No"])
+        label = (self.policy if self.policy is not None else _ACCEPT_ALL).label_index(s.primary)
+        sets[np.arange(len(label)), label] = True
         return Predictions(
             self.classes,
             s.primary,
             ood_score,
             ood_score >= ood_threshold,
-            np.asarray(sets),
+            sets,
             d,
             class_weights=self._weights,
             unknown_values=unknown,

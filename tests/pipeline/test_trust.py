@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
@@ -153,6 +154,14 @@ def test_the_shipped_models_test_scores_are_those_of_the_labels_it_gives() -> No
     assert label_ba > argmax_ba + 0.02  # the rule matters here, so the test can tell them apart
     low, high = final["balanced_accuracy"]["low"], final["balanced_accuracy"]["high"]
     assert low <= label_ba <= high
+    # the label given is always in the prediction set (the prior correction gives the rare
+    # class where the set at 90% holds only the common one), so the set still covers
+    out = model.predict_frame(X)
+    sets = [json.loads(v) if isinstance(v, str) else list(v) for v in out["prediction_set"]]
+    assert all(p in s for p, s in zip(out["prediction"].astype(str), sets, strict=True))
+    assert (out["prediction"].astype(str) == "yes").sum() > 0
+    covered = np.mean([t in s for t, s in zip(truth, sets, strict=True)])
+    assert covered >= 0.9 - 2 * np.sqrt(0.09 / len(truth))
 
 
 def test_the_largest_models_are_left_out_of_the_ensemble_to_bound_the_bundle() -> None:
