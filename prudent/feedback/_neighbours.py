@@ -105,7 +105,12 @@ class NearestRows:
                 if seen is not None and c.name in seen.numbers:
                     quartiles = seen.numbers[c.name][1:3]
                 spread = float(quartiles[1] - quartiles[0])
-                self.scales[c.name] = spread if spread > 0 else float(values.std() or 1.0)
+                sd = float(values.std())
+                # equal values give a standard deviation of rounding noise, not 0
+                noise = 1e-9 * max(
+                    1.0, float(np.nanmax(np.abs(values))) if values.notna().any() else 1.0
+                )
+                self.scales[c.name] = spread if spread > 0 else (sd if sd > noise else 1.0)
 
     @classmethod
     def from_bundle(cls, bundle: Bundle) -> NearestRows | None:

@@ -117,6 +117,10 @@ def affordable_reference(
     return max(MIN_REFERENCE_ROWS, int(n * max(seconds, 0.0) / projected))
 
 
+SCALE_FLOOR = 1e-9
+"""A log word count's standard deviation below this is none: every length was the same."""
+
+
 class TextLength(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     """Each text column's log word count, centred and scaled on the training rows.
 
@@ -162,7 +166,10 @@ class TextLength(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         L = self._lengths(X)
         sd = L.std(axis=0)
         self.center_ = np.median(L, axis=0)
-        self.scale_ = np.where(sd > 0, 2.0 * sd, 1.0)
+        # identical lengths give a standard deviation of rounding noise (4e-16), not 0: a
+        # scale of it put a 2-word note at an OOD score of 2e15 where every training note
+        # had 5 words
+        self.scale_ = np.where(sd > SCALE_FLOOR, 2.0 * sd, 1.0)
         return self
 
     def transform(self, X: pd.DataFrame) -> FloatArray:

@@ -454,3 +454,17 @@ def test_ood_detector_knn_rows_cuts_only_the_neighbour_search_reference(wine):
     full = wine.fit(with_ood=False, detectors=("knn", "range"))
     pooled = len(Zf) + wine.zp("val")[0].shape[0]  # the validation rows join the reference
     assert full.detectors_["knn"].index_.n_samples_fit_ == pooled
+
+
+def test_a_text_column_whose_training_lengths_are_all_equal_scores_new_lengths_finitely() -> None:
+    """Every training note has 5 words: the standard deviation of their log length is
+    rounding noise (about 4e-16), and dividing by it put a 2-word note at 2e15. The length
+    is scaled by 1 instead, and the other length scores 2 log-units away, not 10**15."""
+    from prudent.models._ood_space import TextLength
+
+    words = ["refund", "paid", "happy", "good", "slow", "bad", "twice"]
+    rng = np.random.default_rng(0)
+    train = pd.DataFrame({"t": [" ".join(rng.choice(words, 5)) for _ in range(200)]})
+    assert np.log1p(np.full(200, 5.0)).std() > 0  # the rounding noise, on 200 equal rows
+    z = TextLength(columns=["t"]).fit(train).transform(pd.DataFrame({"t": ["refund paid"]}))
+    assert np.all(np.abs(z) < 2.0) and z[0, 0] < 0
