@@ -81,7 +81,17 @@ def watch_alerts(evaluator: AlertEvaluator, interval: float, as_json: bool) -> N
     """Evaluate every ``interval`` seconds until Ctrl-C (or SIGTERM): one line (or one JSON
     line) per evaluation; the lease is given up on the way out."""
     stop = threading.Event()
+
+    def interrupted(*_: object) -> None:
+        # Ctrl-C stops the loop between evaluations; a KeyboardInterrupt raised inside one
+        # could be swallowed by the database driver's clean-up (the loop ran on under CI
+        # load), so only a second Ctrl-C interrupts an evaluation itself
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    previous_int = signal.signal(signal.SIGINT, interrupted)
     console = Console(highlight=False)
     rules = list(evaluator.rules)
     try:
@@ -102,3 +112,4 @@ def watch_alerts(evaluator: AlertEvaluator, interval: float, as_json: bool) -> N
         pass
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
