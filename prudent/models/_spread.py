@@ -12,9 +12,12 @@ as the between-study deviation of a random-effects meta-analysis (DerSimonian & 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+
+from prudent._typing import FloatArray
 
 __all__ = ["realization_spread", "shares_by_group"]
 
@@ -27,10 +30,16 @@ def shares_by_group(flags: npt.ArrayLike, groups: npt.ArrayLike) -> dict[int, fl
     >>> shares_by_group([True, False, True, True], [0, 0, 1, 1])
     {0: 0.5, 1: 1.0}
     """
+    labels, _, share = _groups(flags, groups)
+    return {int(k): float(s) for k, s in zip(labels, share, strict=True)}
+
+
+def _groups(flags: npt.ArrayLike, groups: npt.ArrayLike) -> tuple[Any, FloatArray, FloatArray]:
+    """The groups, their row counts and their shares of flagged rows."""
     f = np.asarray(flags, dtype=bool)
     labels, g = np.unique(np.asarray(groups), return_inverse=True)
-    share = np.bincount(g, weights=f, minlength=len(labels)) / np.bincount(g)
-    return {int(k): float(s) for k, s in zip(labels, share, strict=True)}
+    n = np.bincount(g, minlength=len(labels)).astype(np.float64)
+    return labels, n, np.bincount(g, weights=f, minlength=len(labels)) / n
 
 
 def realization_spread(flags: npt.ArrayLike, groups: npt.ArrayLike) -> float:
@@ -71,13 +80,10 @@ def realization_spread(flags: npt.ArrayLike, groups: npt.ArrayLike) -> float:
     >>> realization_spread(same, groups) < 0.011
     True
     """
-    f = np.asarray(flags, dtype=bool)
-    labels, g = np.unique(np.asarray(groups), return_inverse=True)
-    pooled = float(f.mean()) if f.size else 0.0
+    labels, n, share = _groups(flags, groups)
+    pooled = float(np.sum(n * share) / n.sum()) if n.sum() else 0.0
     if len(labels) < 2 or pooled in (0.0, 1.0):
         return 0.0
-    n = np.bincount(g).astype(float)
-    share = np.bincount(g, weights=f) / n
     w = n / (pooled * (1.0 - pooled))
     mean = float(np.sum(w * share) / w.sum())
     q = float(np.sum(w * (share - mean) ** 2))

@@ -262,6 +262,21 @@ SAVE_SECONDS_PER_MB = 0.06
 ensemble of a forest, k-NN, LightGBM and logistic, 0.7 s; pickling it took 0.08 s)."""
 
 
+def pickled_bytes(model: Any) -> int:
+    """The size of ``model``'s pickle; 0 when pickle cannot write it (skops writes its own
+    way, and nothing is known of its size).
+
+    Examples
+    --------
+    >>> pickled_bytes(list(range(10))) > 0, pickled_bytes(lambda: 0)
+    (True, 0)
+    """
+    try:
+        return len(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
+    except Exception:
+        return 0
+
+
 def save_seconds(model: Any) -> float:
     """CPU seconds saving ``model`` with skops will take, from the size of its pickle.
 
@@ -270,8 +285,4 @@ def save_seconds(model: Any) -> float:
     >>> save_seconds(list(range(10))) < 0.001
     True
     """
-    try:
-        size = len(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
-    except Exception:  # a model pickle cannot write: skops writes its own way; nothing known
-        return 0.0
-    return size / 1e6 * SAVE_SECONDS_PER_MB
+    return pickled_bytes(model) / 1e6 * SAVE_SECONDS_PER_MB

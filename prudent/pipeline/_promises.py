@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,10 +47,13 @@ class Measured:
     artifacts: dict[str, Any]
 
 
-def _scores(y: EncodedLabels, proba: ProbaMatrix, seed: int) -> dict[str, dict[str, float]]:
+def _scores(
+    y: EncodedLabels, proba: ProbaMatrix, seed: int, names: Iterable[str] = tuple(SCORES)
+) -> dict[str, dict[str, float]]:
+    chosen = {k: SCORES[k] for k in names}
     return {
         k: {"point": v.point, "low": v.low, "high": v.high}
-        for k, v in bootstrap_scores(y, proba, seed=seed).items()
+        for k, v in bootstrap_scores(y, proba, scores=chosen, seed=seed).items()
     }
 
 
@@ -65,13 +68,13 @@ def _shipped_scores(
     highest ``probability * weight``, as ``predict`` labels rows), the others on its
     probabilities. Scoring the plain argmax reported a minority-weighted model's balanced
     accuracy as the majority class's (0.500 where its labels score 0.584)."""
-    out = _scores(y, proba, seed)
     if weights is None:
-        return out
+        return _scores(y, proba, seed)
     weighted = proba * np.asarray(weights, dtype=np.float64)
     weighted /= weighted.sum(axis=1, keepdims=True)
-    labels = bootstrap_scores(y, weighted, scores={k: SCORES[k] for k in LABEL_SCORES}, seed=seed)
-    return out | {k: {"point": v.point, "low": v.low, "high": v.high} for k, v in labels.items()}
+    rest = [k for k in SCORES if k not in LABEL_SCORES]
+    out = _scores(y, weighted, seed, LABEL_SCORES) | _scores(y, proba, seed, rest)
+    return {k: out[k] for k in SCORES}  # the registry's order
 
 
 def _tolerance(p: float, n: int) -> float:

@@ -10,7 +10,6 @@ threshold and the accept thresholds. The locked test set is used once, by
 
 from __future__ import annotations
 
-import pickle
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,7 +37,7 @@ from prudent.models._rules import RuleSet
 from prudent.models._rules_expr import DTYPE_KINDS
 from prudent.models._selection import FALLBACK, choose_primary
 from prudent.models._training_values import TrainingValues
-from prudent.pipeline._budget import Budget
+from prudent.pipeline._budget import Budget, pickled_bytes
 from prudent.pipeline._engine import CandidateRun, predict_proba_aligned
 from prudent.pipeline._promises import measure_promises
 from prudent.pipeline._reporter import Reporter
@@ -135,27 +134,20 @@ def _pool(
     would pickle to more than ``cap`` bytes (never the baseline or the best single model by
     out-of-fold log loss), and a note per model left out."""
     fitted = {n: r.model for n, r in runs.items() if n != "majority"}
-    size = {n: _pickled_bytes(m) for n, m in fitted.items()}
+    size = {n: pickled_bytes(m) for n, m in fitted.items()}
     best = min(fitted, key=lambda n: log_loss(y, runs[n].oof_proba))
-    notes = []
+    total, notes = sum(size.values()), []
     for name in sorted(fitted, key=size.__getitem__, reverse=True):
-        if sum(size[n] for n in fitted) <= cap:
+        if total <= cap:
             break
-        if name in (best, FALLBACK):
-            continue
-        del fitted[name]
-        notes.append(
-            f"{name} ({size[name] / 1e6:.0f} MB) left out of the ensemble to keep the bundle "
-            "under 50 MB"
-        )
+        if name not in (best, FALLBACK):
+            del fitted[name]
+            total -= size[name]
+            notes.append(
+                f"{name} ({size[name] / 1e6:.0f} MB) left out of the ensemble to keep the "
+                "bundle under 50 MB"
+            )
     return fitted, notes
-
-
-def _pickled_bytes(model: Any) -> int:
-    try:
-        return len(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
-    except Exception:  # a model pickle cannot write is not left out for its size
-        return 0
 
 
 def _primary(

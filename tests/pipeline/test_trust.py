@@ -175,7 +175,8 @@ def test_the_largest_models_are_left_out_of_the_ensemble_to_bound_the_bundle() -
     from sklearn.model_selection import cross_val_predict
     from sklearn.neighbors import KNeighborsClassifier
 
-    from prudent.pipeline._trust import _pickled_bytes, _pool
+    from prudent.pipeline._budget import pickled_bytes
+    from prudent.pipeline._trust import _pool
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(2000, 8))
@@ -191,7 +192,7 @@ def test_the_largest_models_are_left_out_of_the_ensemble_to_bound_the_bundle() -
         )
         for n, m in models.items()
     }
-    size = {n: _pickled_bytes(r.model) for n, r in runs.items()}
+    size = {n: pickled_bytes(r.model) for n, r in runs.items()}
     kept, notes = _pool(runs, y, cap=sum(size.values()))  # type: ignore[arg-type]
     assert set(kept) == set(models) and notes == []
     kept, notes = _pool(runs, y, cap=sum(size.values()) - 1)  # type: ignore[arg-type]
