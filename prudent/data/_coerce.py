@@ -14,7 +14,10 @@ publish :func:`string_pattern` for strings):
 - boolean: booleans; 1/0 (numbers, or strings, ``"1.0"``/``"0.0"`` too); true/false, yes/no,
   t/f, y/n as strings in any case, spaces around allowed.
 - datetime: date/time values, or ISO 8601 strings such as ``2024-01-31T12:00:00Z`` (or, in a
-  column trained on dates written day and month first, such dates in the column's order).
+  column trained on dates written day and month first, such dates in the column's order). A
+  date string writes its year in four digits and stands still: ``today``, ``now``, a time
+  alone (``10:00``, which pandas dates on the day of reading) and a bare number (``-1``,
+  ``20240131``, as a number or a string) are refused (:func:`~prudent.data._dates.fixed_date`).
 - categorical and text: any string; a number or boolean is read as its text (``3.0`` → ``"3"``).
 
 Missing values are allowed in every feature column (the preprocessing imputes each role: the
@@ -41,7 +44,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from prudent._json import plain_scalar
-from prudent.data._dates import DateOrder, iso_date
+from prudent.data._dates import DateOrder, fixed_date, iso_date
 from prudent.data._formats import FORMATTED_NUMBER, formatted_number
 from prudent.data._input_columns import input_columns
 from prudent.data._schema import MISSING_WORDS, PLACEHOLDERS, Role, Schema
@@ -71,7 +74,10 @@ ACCEPTS: dict[Role, str] = {
         "true/false (1/0)"
     ),
     Role.boolean: "true/false, 1/0, or yes/no, true/false, t/f, y/n as strings in any case",
-    Role.datetime: 'a date/time as an ISO 8601 string such as "2024-01-31T12:00:00Z"',
+    Role.datetime: (
+        'a date/time as an ISO 8601 string such as "2024-01-31T12:00:00Z" (with its year; '
+        'not "today", "now", a time alone or a number)'
+    ),
     Role.categorical: "any string (a number or boolean is read as its text)",
     Role.text: "any string (a number or boolean is read as its text)",
 }
@@ -292,13 +298,20 @@ def _datetimes(s: pd.Series, order: DateOrder | None = None) -> tuple[pd.Series,
     missing = np.fromiter(
         (_is_missing(v) or _is_placeholder(v) for v in values), dtype=bool, count=len(s)
     )
-    number = np.fromiter((isinstance(v, int | float | np.number) for v in values), bool, len(s))
-    given = s.astype(object).where(~missing & ~number, None)  # a bare number is no date
+    # a bare number is no date, nor a string that a parser would date from the moment of
+    # reading ('today', 'now', '10:00') or give a year nobody wrote ('-1', 'January')
+    fixed = {v: fixed_date(v) for v in {v for v in values if isinstance(v, str)}}
+    refused = np.fromiter(
+        (isinstance(v, int | float | np.number) or not fixed.get(v, True) for v in values),
+        dtype=bool,
+        count=len(s),
+    )
+    given = s.astype(object).where(~missing & ~refused, None)
     if order is not None:  # day and month first, in the order the training column had
         given = given.map(lambda v: iso_date(v, order) if isinstance(v, str) else v)
     converted = pd.to_datetime(given, errors="coerce", format="mixed", utc=True)
     converted = converted.dt.tz_localize(None)
-    bad = (converted.isna() & given.notna()).to_numpy() | (number & ~missing)
+    bad = (converted.isna() & given.notna()).to_numpy() | (refused & ~missing)
     expected = _EXPECTED[Role.datetime]
     return converted, [(label, s[label], expected) for label in s.index[bad]]
 

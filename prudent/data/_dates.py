@@ -6,6 +6,11 @@ does not, so a column's order is read once, at fit time, from its values
 with the column, and each such value is rewritten as ISO with that order before it is
 parsed (:func:`iso_date`), at fit and at prediction alike. Parsing each value on its own
 would read ``05/01/2024`` as May and ``13/01/2024`` as January in the same column.
+
+A date names its year in four digits and stands still: :func:`fixed_date` refuses what a
+parser would fill in from the moment of reading (``today``, ``now``, a time alone such as
+``10:00``) or from nowhere (``January`` as the year 1, ``-1`` as the year -1, ``2024`` or
+``20240131`` as a bare number, which prudent never infers a date column from).
 """
 
 from __future__ import annotations
@@ -15,12 +20,15 @@ from typing import Literal
 
 import pandas as pd
 
-__all__ = ["DateOrder", "date_order", "iso_date"]
+__all__ = ["DateOrder", "date_order", "fixed_date", "iso_date"]
 
 DateOrder = Literal["mdy", "dmy"]
 """Month first (``01/31/2024``) or day first (``31/01/2024``)."""
 
 _DAY_MONTH_YEAR = re.compile(r"^\s*(\d{1,2})([/.-])(\d{1,2})\2(\d{4})(?=$|[ T])")
+_YEAR = re.compile(r"(?<!\d)\d{4}(?!\d)")
+_SIGNED_OR_NUMBER = re.compile(r"^\s*(?:[+-]|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$)")
+_RELATIVE = re.compile(r"\b(?:now|today|tonight|yesterday|tomorrow|ago)\b", re.IGNORECASE)
 
 
 def date_order(values: pd.Series, share: float = 0.95) -> tuple[DateOrder, bool] | None:
@@ -75,3 +83,29 @@ def iso_date(text: str, order: DateOrder) -> str:
     a, _, b, year = found.groups()
     month, day = (a, b) if order == "mdy" else (b, a)
     return f"{year}-{int(month):02d}-{int(day):02d}{text[found.end() :]}"
+
+
+def fixed_date(text: str) -> bool:
+    """Whether ``text`` may be read as a date: it writes its year in four digits, it is no
+    number (signed, or digits alone) and it names no day relative to the moment of reading.
+
+    What a parser does with the rest is its own business (``2024-13-01`` is still refused
+    there); what this refuses, pandas would turn into a date that depends on the day the
+    value is read (``today``, ``now``, ``10:00``) or into a year nobody wrote.
+
+    Examples
+    --------
+    >>> [fixed_date(t) for t in ("2024-01-31T10:00Z", "31/01/2024", "Jan 31, 2024")]
+    [True, True, True]
+    >>> [fixed_date(t) for t in ("today", "now", "10:00", "January", "24-01-31")]
+    [False, False, False, False, False]
+    >>> [fixed_date(t) for t in ("-1", "0", "2024", "20240131", "-2024-01-31")]
+    [False, False, False, False, False]
+    >>> fixed_date("2024-01-31 tomorrow")
+    False
+    """
+    return (
+        _YEAR.search(text) is not None
+        and _SIGNED_OR_NUMBER.search(text) is None
+        and _RELATIVE.search(text) is None
+    )

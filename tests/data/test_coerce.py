@@ -317,6 +317,30 @@ def test_validate_frame_a_bare_number_is_no_date(mixed_schema: Schema) -> None:
     assert [(p.row, p.received) for p in e.value.problems] == [(1, "20240131")]
 
 
+NO_FIXED_DATES = ["today", "now", "Today", " NOW ", "yesterday", "tomorrow", "2024-01-31 now"]
+NO_FIXED_DATES += ["-1", "0", "1.5", "2024", "20240131", "10:00", "12:30:00", "January", "1/2"]
+
+
+@pytest.mark.parametrize("order", [None, "dmy"])
+@pytest.mark.parametrize("value", NO_FIXED_DATES)
+def test_validate_frame_relative_words_times_and_numbers_are_no_dates(
+    value: str, order: str | None
+) -> None:
+    """``today``/``now`` (and a time alone) were the moment of reading, so the same row had
+    other features the next day; ``-1`` was the year -1, ``2024`` its first of January."""
+    schema = Schema((ColumnSpec("when", Role.datetime, "object", date_order=order),), "y")
+    good = "31/01/2024" if order else "2024-01-31"
+    frame = pd.DataFrame({"when": [good, value, None, good] * 20})  # the per-column path
+    with pytest.raises(SchemaError, match=r"Column 'when' should be a date/time, but holds ") as e:
+        validate_frame(frame, schema)
+    assert [p.row for p in e.value.problems] == list(range(1, 80, 4))
+    assert {(p.received, p.expected) for p in e.value.problems} == {
+        (repr(value), "a date/time (ISO 8601)")
+    }
+    X, _ = validate_frame(frame.head(1), schema)
+    assert X["when"].tolist() == [pd.Timestamp("2024-01-31")]
+
+
 def test_validate_frame_repeated_strings_read_as_one_at_a_time(mixed_schema: Schema) -> None:
     """A column of strings is parsed once per distinct value: the same values, the same
     problems in row order, as reading each row alone."""
