@@ -95,13 +95,14 @@ def rules_text(rules: str | os.PathLike[str] | RuleSet | None) -> str | None:
 
 
 def _table(
-    value: pd.DataFrame | str | os.PathLike[str] | None, encoding: str
+    value: pd.DataFrame | str | os.PathLike[str] | None, encoding: str, target: str
 ) -> pd.DataFrame | None:
+    """The table at ``value``, its ``target`` read as the labels written (``01``, ``NA``)."""
     if value is None or hasattr(value, "columns"):
         return value  # type: ignore[return-value]
     from prudent.data import read_table
 
-    return read_table(Path(value), encoding=encoding)
+    return read_table(Path(value), encoding=encoding, text=(target,))
 
 
 def with_report(bundle: Bundle) -> Bundle:
@@ -213,12 +214,12 @@ def fit(
     started = time.monotonic() if started is None else started
     rules_yaml = rules_yaml or rules_text(rules)
     check_rules(rules_yaml)  # syntax: before any data is read
-    table = _table(frame, encoding)
+    table = _table(frame, encoding, target)
     assert table is not None
     check_rules(rules_yaml, table, target)  # columns and classes: before any model is fitted
     spec = FitSpec(target=target, rules=rules_yaml, **options)
     rep = reporter if reporter is not None else LoggingReporter(progress=progress)
-    ood = _table(ood_examples, encoding)
+    ood = _table(ood_examples, encoding, target)
     # one BLAS/OpenMP thread: on 2 shared, busy cores the text logistic baseline took 60 s
     # with 2 (threads spin at every barrier while the other is descheduled) and 1.4 s with one
     with threadpool_limits(limits=1):

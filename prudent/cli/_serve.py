@@ -188,7 +188,7 @@ def feedback(
 
     settings = Settings.load(log_db=log_db)
     model = load(bundle)
-    table = read_table(labels)
+    table = read_table(labels, text=("prediction_id", "label"))  # as written: "01" is not 1
     missing = [c for c in ("prediction_id", "label") if c not in table.columns]
     if missing:
         raise DataError(

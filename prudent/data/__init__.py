@@ -14,7 +14,7 @@ from prudent.data._io import TableWriter, iter_table, read_table, table_format, 
 from prudent.data._names import split_names
 from prudent.data._schema import ColumnSpec, Role, Schema, infer_schema
 from prudent.data._splits import Splits, check_disjoint, make_splits, without_rows
-from prudent.data._target import Target, look_alike_classes, prepare_target
+from prudent.data._target import Target, dropped_notice, look_alike_classes, prepare_target
 
 __all__ = [
     "ACCEPTS",
@@ -29,6 +29,7 @@ __all__ = [
     "TableWriter",
     "Target",
     "check_disjoint",
+    "dropped_notice",
     "infer_schema",
     "input_columns",
     "is_missing_word",

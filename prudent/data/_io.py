@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import warnings
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
@@ -90,8 +90,10 @@ def _csv_header(path: Path, dialect: CsvDialect) -> list[str]:
         return next(csv.reader(fh, delimiter=dialect.sep), [])
 
 
-def _read_csv(path: Path, encoding: str, **options: Any) -> Any:
+def _read_csv(path: Path, encoding: str, text: Collection[str] = (), **options: Any) -> Any:
     """``pandas.read_csv`` with the file's sniffed delimiter, its columns checked first.
+
+    The columns named in ``text`` are read as written (:func:`_as_written`).
 
     The first column is never taken as the index (``index_col=False``): by default pandas
     does so when every row has one value more than the header names, which a trailing
@@ -100,7 +102,8 @@ def _read_csv(path: Path, encoding: str, **options: Any) -> Any:
     (:func:`_fields_kept`).
     """
     dialect = csv_dialect(path, encoding)
-    _check_columns(_csv_header(path, dialect), path)
+    header = _csv_header(path, dialect)
+    _check_columns(header, path)
     with _fields_kept(path):
         return pd.read_csv(
             path,
@@ -109,8 +112,38 @@ def _read_csv(path: Path, encoding: str, **options: Any) -> Any:
             decimal=dialect.decimal,
             low_memory=False,
             index_col=False,
+            **_as_written(header, text),
             **options,
         )
+
+
+_PANDAS_MISSING = (
+    *("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN"),
+    *("<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"),
+)
+"""The strings ``pandas.read_csv`` reads as missing by default (its ``STR_NA_VALUES``)."""
+
+
+def _as_written(header: list[str], text: Collection[str]) -> dict[str, Any]:
+    """``read_csv`` options that read the columns in ``text`` as the text they hold.
+
+    Such a column keeps ``"01"`` apart from ``"1"`` and ``"NA"`` apart from an empty cell
+    (the only missing value in it): the caller decides what its words mean. The
+    other columns keep pandas' defaults.
+
+    Examples
+    --------
+    >>> opts = _as_written(["x", "y"], ["y"])
+    >>> opts["dtype"], opts["na_values"]["y"], "NA" in opts["na_values"]["x"]
+    ({'y': 'str'}, [''], True)
+    >>> _as_written(["x"], ["y"])
+    {}
+    """
+    kept = [name for name in header if name in text]
+    if not kept:
+        return {}
+    missing = {name: [""] if name in kept else list(_PANDAS_MISSING) for name in header}
+    return {"dtype": dict.fromkeys(kept, "str"), "na_values": missing, "keep_default_na": False}
 
 
 @contextmanager
@@ -153,10 +186,10 @@ def _check_columns(names: list[str], path: Path) -> None:
         )
 
 
-def _read_whole(path: Path, fmt: Format, encoding: str) -> pd.DataFrame:
+def _read_whole(path: Path, fmt: Format, encoding: str, text: Collection[str]) -> pd.DataFrame:
     frame: pd.DataFrame
     if fmt == "csv":
-        frame = _read_csv(path, encoding)
+        frame = _read_csv(path, encoding, text)
         return frame
     if fmt == "parquet":
         _check_plain_parquet(pq.read_schema(path), path)
@@ -164,6 +197,42 @@ def _read_whole(path: Path, fmt: Format, encoding: str) -> pd.DataFrame:
         return frame
     _check_json_lines(path)
     return _check_flat(pd.read_json(path, lines=True, dtype=False), path)
+
+
+def _unreadable(path: Path, fmt: Format, exc: Exception) -> DataReadError:
+    """The parser's error in one line; for JSON Lines, the first line that is not an object."""
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if fmt == "jsonl":
+        detail = _first_bad_line(path) or detail
+    return DataReadError(f"File '{path}' could not be read as {fmt}: {detail}")
+
+
+def _first_bad_line(path: Path) -> str | None:
+    """Which line of a JSON Lines file is not one JSON object, and what it holds instead.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> p = Path(tempfile.mkdtemp()) / "t.jsonl"
+    >>> _ = p.write_text('{"a": 1}\\n\\n5\\n')
+    >>> _first_bad_line(p)
+    'line 3 holds 5, but each line must be one JSON object such as {"column": value}'
+    """
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        for number, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line.rstrip("\r\n"))
+            except json.JSONDecodeError as exc:
+                return f"line {number} is not valid JSON ({exc.msg} at column {exc.colno})"
+            if not isinstance(value, dict):
+                shown = line.strip() if len(line.strip()) <= 40 else line.strip()[:37] + "..."
+                return (
+                    f"line {number} holds {shown}, but each line must be one JSON object such "
+                    'as {"column": value}'
+                )
+    return None
 
 
 def _check_json_lines(path: Path) -> None:
@@ -193,7 +262,9 @@ def _check_flat(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     return frame
 
 
-def read_table(path: str | Path, *, encoding: str = "utf-8") -> pd.DataFrame:
+def read_table(
+    path: str | Path, *, encoding: str = "utf-8", text: Collection[str] = ()
+) -> pd.DataFrame:
     """Read a whole table, by extension, with a clear error for every way it can fail.
 
     A CSV file's delimiter (comma, semicolon, tab or pipe) is sniffed from its first lines.
@@ -204,6 +275,10 @@ def read_table(path: str | Path, *, encoding: str = "utf-8") -> pd.DataFrame:
         A CSV, Parquet or JSON Lines file.
     encoding
         The text encoding of a CSV file (JSON Lines is always UTF-8).
+    text
+        Columns a CSV file gives as the text written (a target's labels: ``"01"`` stays
+        ``"01"``, ``"NA"`` stays ``"NA"``; only an empty cell is missing). JSON Lines and
+        Parquet keep their own types.
 
     Returns
     -------
@@ -230,14 +305,13 @@ def read_table(path: str | Path, *, encoding: str = "utf-8") -> pd.DataFrame:
     fmt = table_format(path)
     _check_file(path)
     try:
-        frame = _read_whole(path, fmt, encoding)
+        frame = _read_whole(path, fmt, encoding, text)
     except (SchemaError, DataReadError):
         raise
     except UnicodeDecodeError as exc:
         raise decode_error(path, encoding, exc) from exc
     except Exception as exc:  # every parser error becomes one readable line
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataReadError(f"File '{path}' could not be read as {fmt}: {detail}") from exc
+        raise _unreadable(path, fmt, exc) from exc
     if frame.shape[1] == 0 or frame.shape[0] == 0:
         raise DataReadError(f"File '{path}' has no data rows; it needs a header and rows.")
     frame.columns = [str(c) for c in frame.columns]
@@ -281,9 +355,8 @@ def iter_table(
         raise
     except UnicodeDecodeError as exc:
         raise decode_error(path, encoding, exc) from exc
-    except Exception as exc:
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataReadError(f"File '{path}' could not be read as {fmt}: {detail}") from exc
+    except Exception as exc:  # every parser error becomes one readable line
+        raise _unreadable(path, fmt, exc) from exc
 
 
 def _iter_chunks(path: Path, fmt: Format, chunk_rows: int, encoding: str) -> Iterator[pd.DataFrame]:

@@ -1,17 +1,30 @@
-"""The target column: present, labelled, at least two classes, enough rows per class."""
+"""The target column: present, labelled, at least two classes, enough rows per class.
+
+Labels given as text (a CSV's target is read as written, :func:`prudent.data.read_table`'s
+``text``) keep their spelling, stripped, unless every one of them is a plain number or
+boolean: ``1``/``2`` are the classes 1 and 2 (``1`` and ``1.0`` one class), ``true``/
+``false`` are booleans, but ``01``/``02`` or ``+1`` stay the text written. A label spelled as
+a missing value (``NA``, ``None``, ``null``…: :data:`MISSING_WORDS`) marks an unlabelled row,
+as in every other column; :attr:`Target.missing_spellings` counts them, so the fit can say
+which words it read as missing.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import difflib
+import re
+from collections import Counter
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from prudent._json import plain_scalar
+from prudent._json import label_text, plain_scalar
 from prudent._typing import EncodedLabels, IntArray, Labels
+from prudent.data._coerce import is_missing_word
 from prudent.errors import TargetError
 
-__all__ = ["Target", "look_alike_classes", "prepare_target"]
+__all__ = ["Target", "dropped_notice", "look_alike_classes", "prepare_target"]
 
 
 @dataclass(frozen=True)
@@ -28,6 +41,27 @@ class Target:
     """Rows dropped because their label was missing."""
     original_rows: IntArray
     """Position of each kept row in the original table (for reporting row numbers)."""
+    missing_spellings: dict[str, int] = field(default_factory=dict)
+    """How many of the dropped rows had each word read as missing (``{"NA": 104}``)."""
+
+
+_SPELLED = re.compile(r"^[+-]?0[0-9]|^\+")
+"""Numbers whose spelling carries meaning (``01``, ``+1``): labels that stay text."""
+_BOOLEANS = {"true": True, "false": False}
+
+
+def _typed(labels: pd.Series) -> pd.Series:
+    """Text labels as numbers or booleans when every one is plainly such, else as written."""
+    if not (pd.api.types.is_object_dtype(labels) or pd.api.types.is_string_dtype(labels)):
+        return labels
+    texts = pd.Series([label_text(v).strip() for v in labels], index=labels.index, dtype=object)
+    folded = texts.str.casefold()
+    if len(texts) and folded.isin(list(_BOOLEANS)).all():
+        return folded.map(_BOOLEANS).astype(bool)
+    numbers = pd.to_numeric(texts, errors="coerce")
+    if numbers.notna().all() and not texts.str.contains(_SPELLED).any():
+        return numbers
+    return texts
 
 
 def _normalise_labels(s: pd.Series) -> pd.Series:
@@ -35,7 +69,30 @@ def _normalise_labels(s: pd.Series) -> pd.Series:
         return s
     if pd.api.types.is_float_dtype(s) and (s.dropna() % 1 == 0).all():
         return s.astype("int64")
-    return s.astype(str).str.strip()
+    return s.astype(str).str.strip().astype(object)
+
+
+def _spelled_missing(s: pd.Series) -> pd.Series:
+    """Which labels are words read as missing (``NA``, ``None``…)."""
+    if not (pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)):
+        return pd.Series(False, index=s.index)
+    return s.map(is_missing_word).astype(bool)
+
+
+def _close_name(name: str, columns: pd.Index) -> str:
+    """`` (did you mean 'label'?)`` for the column ``name`` most likely misspells, or ``""``.
+
+    Examples
+    --------
+    >>> _close_name("lable", pd.Index(["x", "label"])), _close_name("Target", pd.Index(["target"]))
+    (" (did you mean 'label'?)", " (did you mean 'target'?)")
+    >>> _close_name("y", pd.Index(["income", "age"]))
+    ''
+    """
+    names = [str(c) for c in columns]
+    folded = {n.casefold(): n for n in names}
+    close = difflib.get_close_matches(name.casefold(), list(folded), n=1, cutoff=0.75)
+    return f" (did you mean {folded[close[0]]!r}?)" if close else ""
 
 
 def _label(value: object) -> object:
@@ -57,6 +114,28 @@ def look_alike_classes(classes: Labels) -> list[list[str]]:
         if isinstance(c, str):
             groups.setdefault(" ".join(c.casefold().split()), []).append(str(c))
     return [g for g in groups.values() if len(g) > 1]
+
+
+def dropped_notice(target: Target, name: str) -> str:
+    """The notice for the rows dropped as unlabelled, naming the words read as missing.
+
+    Examples
+    --------
+    >>> t = prepare_target(pd.DataFrame({"y": ["EU", "NA", None, "APAC", "NA", "EU", "APAC"]}),
+    ...                    "y")
+    >>> dropped_notice(t, "y")[:73]
+    "Dropped 3 row(s) whose target 'y' is missing (2 written 'NA'); if 'NA' is"
+    """
+    text = f"Dropped {target.n_dropped} row(s) whose target '{name}' is missing"
+    spellings = target.missing_spellings
+    if not spellings:
+        return text + "."
+    counted = ", ".join(f"{n} written {w!r}" for w, n in spellings.items())
+    words = " or ".join(repr(w) for w in spellings)
+    return (
+        f"{text} ({counted}); if {words} is a class, write it otherwise in the file: such "
+        "words are read as missing in every column."
+    )
 
 
 def _continuous(target: str, original: pd.Series, classes: Labels) -> TargetError | None:
@@ -132,14 +211,18 @@ def prepare_target(
     """
     if target not in frame.columns:
         raise TargetError(
-            f"Target column '{target}' is not in the table; the columns are {list(frame.columns)}."
+            f"Target column '{target}' is not in the table{_close_name(target, frame.columns)}; "
+            f"the columns are {list(frame.columns)}."
         )
-    labelled = frame[target].notna()
+    words = _spelled_missing(frame[target])
+    labelled = frame[target].notna() & ~words
     n_dropped = int((~labelled).sum())
+    spellings = Counter(str(w).strip() for w in frame[target][words])
     kept = frame.loc[labelled]
     original_rows = np.flatnonzero(labelled.to_numpy())
     kept = kept.reset_index(drop=True)
-    labels = _normalise_labels(kept[target])
+    values = _typed(kept[target])
+    labels = _normalise_labels(values)
     classes, y = np.unique(labels.to_numpy(), return_inverse=True)
     if len(classes) < 2:
         only = classes[0] if len(classes) else "(no labelled rows)"
@@ -150,7 +233,7 @@ def prepare_target(
     try:
         _check_class_sizes(target, classes, counts, min_per_class, min_median)
     except TargetError as too_small:
-        continuous = _continuous(target, kept[target], classes)
+        continuous = _continuous(target, values, classes)
         raise (continuous or too_small) from None
     kept = kept.assign(**{target: labels})
     return Target(
@@ -159,4 +242,5 @@ def prepare_target(
         classes=classes,
         n_dropped=n_dropped,
         original_rows=original_rows.astype(np.int64),
+        missing_spellings=dict(spellings.most_common()),
     )

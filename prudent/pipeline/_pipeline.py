@@ -17,6 +17,7 @@ from prudent.data import (
     Schema,
     Splits,
     Target,
+    dropped_notice,
     infer_schema,
     look_alike_classes,
     make_splits,
@@ -401,7 +402,7 @@ def _read(frame: pd.DataFrame, run: _Run) -> _Table:
         rep.notice(n)
     target = prepare_target(frame, spec.target, min_per_class=3, min_median=MIN_MEDIAN_CLASS_ROWS)
     if target.n_dropped:
-        rep.notice(f"Dropped {target.n_dropped} row(s) whose target '{spec.target}' is missing.")
+        rep.notice(dropped_notice(target, spec.target))
     alike = look_alike_classes(target.classes)
     if alike:
         pairs = "; ".join(" and ".join(repr(c) for c in group) for group in alike[:3])

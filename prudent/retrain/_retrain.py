@@ -96,7 +96,7 @@ def _training_table(
     inputs, and no row with the inputs of a row of the champion's locked test set is kept (the
     gate compares the two models on it)."""
     schema, names = champion.schema, champion.schema.feature_names
-    frame = read_table(data, encoding=encoding)
+    frame = read_table(data, encoding=encoding, text=(schema.target,))
     if schema.target not in frame.columns:
         raise DataError(
             f"'{data}' has no column '{schema.target}', the champion's target; pass the table "

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from prudent._json import label_text
+from prudent._json import label_text, plain_scalar
 from prudent.errors import FeedbackConflictError, FeedbackError, UnknownPredictionError
 from prudent.store._records import FeedbackStatus
 
@@ -95,11 +95,36 @@ def check_allowed(label: object, allowed_labels: Collection[object] | None) -> s
         return text
     allowed = [label_text(v) for v in allowed_labels]
     if text not in allowed:
+        text = _same_value(text, allowed_labels) or text
+    if text not in allowed:
         raise FeedbackError(
             f"Label {text!r} is not among the model's classes {allowed}; "
             "send one of them (labels compare as text)."
         )
     return text
+
+
+def _same_value(text: str, classes: Collection[object]) -> str | None:
+    """The text of the number or boolean class ``text`` also spells (``1.0`` is 1, ``true`` is
+    True), or None: a file's label column is read as written. Text classes match only as
+    written (``01`` is not ``1``).
+
+    Examples
+    --------
+    >>> _same_value("1.0", [0, 1]), _same_value(" TRUE", [False, True]), _same_value("01", ["1"])
+    ('1', 'True', None)
+    """
+    for value in map(plain_scalar, classes):
+        if isinstance(value, bool):
+            if text.strip().casefold() == str(value).casefold():
+                return str(value)
+        elif isinstance(value, int | float):
+            try:
+                if float(text) == value:
+                    return label_text(value)
+            except ValueError:
+                return None
+    return None
 
 
 def feedback_status(current: str | None, label: str) -> FeedbackStatus:

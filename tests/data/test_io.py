@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -398,3 +399,21 @@ def test_a_row_with_more_values_than_the_header_is_refused_not_cut(
     for read in (lambda: read_table(path), lambda: list(iter_table(path, chunk_rows=1))):
         with pytest.raises(DataReadError, match=match):
             read()
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        ('{"x": 1}\n{"x": 2}\n5\n', "line 3 holds 5, but each line must be one JSON object"),
+        ('{"x": 1}\n["x", 2]\n', 'line 2 holds ["x", 2], but each line must be one JSON object'),
+        ('{"x": 1}\n\n{"x": 3,\n', "line 3 is not valid JSON (Expecting property name"),
+    ],
+)
+def test_a_json_lines_file_names_the_first_line_that_is_not_an_object(
+    tmp_path: Path, lines: str, expected: str
+) -> None:
+    path = tmp_path / "t.jsonl"
+    path.write_text(lines, encoding="utf-8")
+    for read in (read_table, lambda p: list(iter_table(p))):
+        with pytest.raises(DataReadError, match=re.escape(expected)):
+            read(path)

@@ -75,6 +75,8 @@ def test_prepare_target_absent_column_lists_the_columns(iris: pd.DataFrame) -> N
         r"columns are \['sepal_length_\(cm\)'.*'target'\]",
     ):
         prepare_target(iris, "species")
+    with pytest.raises(TargetError, match=r"not in the table \(did you mean 'target'\?\)"):
+        prepare_target(iris, "Taget")
 
 
 def test_prepare_target_single_class(iris: pd.DataFrame) -> None:
@@ -140,3 +142,59 @@ def test_look_alike_classes_group_labels_that_differ_in_case_or_spaces() -> None
     alike = look_alike_classes(classes.classes)
     assert alike == [["NO", "no"], ["Yes", "yes"], ["may  be", "may be"]]
     assert look_alike_classes(np.array(["a", "b"])) == []
+
+
+def _written(tmp_path, labels: list[str], name: str = "y") -> pd.DataFrame:
+    """A CSV whose target column holds ``labels`` as written, read as ``prudent fit`` reads it."""
+    from prudent.data import read_table
+
+    path = tmp_path / "t.csv"
+    rows = "".join(f"{i},{label}\n" for i, label in enumerate(labels))
+    path.write_text(f"x,{name}\n{rows}", encoding="utf-8")
+    return read_table(path, text=(name,))
+
+
+@pytest.mark.parametrize(
+    ("labels", "classes"),
+    [
+        (["01", "02", "10"] * 4, ["01", "02", "10"]),  # codes keep their leading zeros
+        (["1", "01"] * 4, ["01", "1"]),  # two spellings that mean two classes
+        (["+1", "-1"] * 4, ["+1", "-1"]),
+        (["1", "1.0", "2", "2.0"] * 3, [1, 2]),  # one number, one class
+        (["0", "1", "2"] * 4, [0, 1, 2]),
+        (["true", "False", "TRUE", "false"] * 3, [False, True]),
+        ([" yes", "no ", "yes"] * 4, ["no", "yes"]),
+    ],
+)
+def test_a_csv_target_keeps_the_classes_its_labels_spell(tmp_path, labels, classes) -> None:
+    target = prepare_target(_written(tmp_path, labels), "y")
+    assert target.classes.tolist() == classes
+    assert [type(c) for c in target.classes.tolist()] == [type(c) for c in classes]
+    assert target.n_dropped == 0
+
+
+def test_words_read_as_missing_in_a_target_are_named_with_their_count(tmp_path) -> None:
+    from prudent.data import dropped_notice
+
+    labels = ["EU", "NA", "APAC", "None", "", "NA"] * 5
+    target = prepare_target(_written(tmp_path, labels), "y")
+    assert target.classes.tolist() == ["APAC", "EU"]
+    assert target.n_dropped == 20 and target.missing_spellings == {"NA": 10, "None": 5}
+    notice = dropped_notice(target, "y")
+    assert notice.startswith("Dropped 20 row(s) whose target 'y' is missing (10 written 'NA'")
+    assert "if 'NA' or 'None' is a class" in notice
+    empty_only = prepare_target(_written(tmp_path, ["a", "b", ""] * 3), "y")
+    assert dropped_notice(empty_only, "y") == "Dropped 3 row(s) whose target 'y' is missing."
+
+
+def test_reading_a_target_as_written_leaves_the_other_columns_as_pandas_reads_them(
+    tmp_path,
+) -> None:
+    from prudent.data import read_table
+
+    path = tmp_path / "t.csv"
+    path.write_text("a,b,y,c\n1,NA,01,x\n,2.5,NA,None\n3,n/a,,null\n", encoding="utf-8")
+    plain, written = read_table(path), read_table(path, text=("y",))
+    pd.testing.assert_frame_equal(plain.drop(columns="y"), written.drop(columns="y"))
+    assert plain["y"].tolist()[:1] == [1] and pd.isna(plain["y"][1])  # pandas' own reading
+    assert written["y"].tolist()[:2] == ["01", "NA"] and pd.isna(written["y"][2])

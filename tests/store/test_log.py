@@ -202,6 +202,19 @@ def test_feedback_numeric_labels_compare_as_text(log: PredictionLog) -> None:
     assert log.add_feedback(record.id, "1").status is FeedbackStatus.DUPLICATE
 
 
+def test_feedback_matches_a_number_or_boolean_class_spelled_otherwise(log: PredictionLog) -> None:
+    """A labels file's column is read as written: ``1.0`` is the class 1, ``true`` the class
+    True, but a text class matches only as written (``1`` is not ``01``)."""
+    record = make_record(probabilities={0: 0.7, 1: 0.3}, prediction=np.int64(0))
+    log.write([record])
+    assert log.add_feedback(record.id, "1.0", allowed_labels=[0, 1]).label == "1"
+    assert log.add_feedback(record.id, " TRUE ", allowed_labels=[False, True]).label == "True"
+    with pytest.raises(FeedbackError, match="Label '1' is not among"):
+        log.add_feedback(record.id, "1", allowed_labels=["01", "02"])
+    with pytest.raises(FeedbackError, match="Label 'one' is not among"):
+        log.add_feedback(record.id, "one", allowed_labels=[0, 1])
+
+
 def test_feedback_refuses_an_empty_source(log: PredictionLog) -> None:
     record = make_record()
     log.write([record])
