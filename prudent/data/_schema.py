@@ -17,6 +17,7 @@ import pandas as pd
 
 from prudent.data._dates import DateOrder, date_order
 from prudent.data._formats import formatted_share
+from prudent.data._identifiers import dropped_notice, integer_ids
 from prudent.errors import SchemaError
 
 __all__ = ["MISSING_WORDS", "PLACEHOLDERS", "ColumnSpec", "Role", "Schema", "infer_schema"]
@@ -28,7 +29,6 @@ PLACEHOLDERS = ("?", "-", "--", "unknown", "missing", "n.a.")
 write them: ``?`` in the UCI tables): read as missing in those roles, in any case and with
 spaces around. In a column of categories or text they stay values."""
 
-_ID_NAME = re.compile(r"(^|_|\b)(id|uuid|guid|key|index|row)($|_|\b)", re.IGNORECASE)
 _DATE_LIKE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2})?.*)?$")
 _BOOL_WORDS = {"true", "false", "yes", "no", "t", "f", "y", "n"}
 
@@ -220,16 +220,11 @@ def _text_or_categorical(s: pd.Series) -> Role:
     return Role.categorical
 
 
-def _infer_role(name: str, s: pd.Series) -> Role:
+def _infer_role(s: pd.Series) -> Role:
+    """The role of a column that no option, placeholder, mark or integer identifier decided."""
     if _is_bool(s):
         return Role.boolean
     if pd.api.types.is_numeric_dtype(s):
-        values = s.dropna()
-        if (pd.api.types.is_integer_dtype(values) or (values % 1 == 0).all()) and len(values) >= 20:
-            all_unique = values.nunique() == len(values)
-            consecutive = all_unique and (values.max() - values.min() == len(values) - 1)
-            if all_unique and (consecutive or _ID_NAME.search(name)):
-                return Role.identifier
         return Role.numeric
     if _is_datetime(s):
         return Role.datetime
@@ -261,6 +256,32 @@ def _overrides(
     return overrides
 
 
+def _numbers_notice(name: str, found: dict[str, int], example: str | None) -> str | None:
+    """The notice for numbers written with placeholders or marks, if any."""
+    if found:
+        said = ", ".join(f"'{k}' ({n} rows)" for k, n in found.items())
+        return (
+            f"Column '{name}' holds numbers; its values {said} are read as missing, here and "
+            "at prediction."
+        )
+    if example is not None:
+        return (
+            f"Column '{name}' holds numbers written with currency, thousands or percent marks "
+            f"(such as '{example}'): read as numbers, here and at prediction."
+        )
+    return None
+
+
+def _dates_notice(name: str, s: pd.Series, order: DateOrder, assumed: bool) -> str:
+    """The notice for dates written day and month first, in ``order``."""
+    written = "month/day/year" if order == "mdy" else "day/month/year"
+    guess = " (no day above 12 says which comes first: month first assumed)" if assumed else ""
+    return (
+        f"Column '{name}' holds dates written {written} (such as '{s.dropna().iloc[0]}'): read "
+        f"as dates in that order, here and at prediction{guess}."
+    )
+
+
 def _column(name: str, s: pd.Series, override: Role | None) -> tuple[ColumnSpec, str | None]:
     """One column's spec (its role: the override, dropped when empty, else inferred) and the
     notice that says why, if any."""
@@ -270,37 +291,32 @@ def _column(name: str, s: pd.Series, override: Role | None) -> tuple[ColumnSpec,
     # and numbers written with marks ('$1,234.50', '12.5%')
     example = None if empty or override is not None or found else formatted_numbers(s)
     inferred = Role.numeric if found or example else None
-    role = Role.dropped if empty else override or inferred or _infer_role(name, s)
+    # integers (nearly) unique per row, named as ids or a run: dropped when unique, else said
+    ids = None if empty or override is not None or inferred else integer_ids(name, s)
+    if ids is not None:
+        inferred = Role.identifier if ids.unique else Role.numeric
+    role = Role.dropped if empty else override or inferred or _infer_role(s)
     notice = None
     if empty:
         notice = f"Column '{name}' is entirely empty: dropped."
     elif role is Role.identifier:
-        notice = f"Column '{name}' looks like an identifier (unique per row): dropped."
+        notice = dropped_notice(name, numeric=pd.api.types.is_numeric_dtype(s))
+    elif ids is not None:
+        notice = ids.notice(name)
     elif override is not None:
         notice = f"Column '{name}' set to {role.value} by option."
-    elif found:
-        said = ", ".join(f"'{k}' ({n} rows)" for k, n in found.items())
-        notice = f"Column '{name}' holds numbers; its values {said} are read as missing, here "
-        notice += "and at prediction."
-    elif example is not None:
-        notice = f"Column '{name}' holds numbers written with currency, thousands or percent "
-        notice += f"marks (such as '{example}'): read as numbers, here and at prediction."
+    else:
+        notice = _numbers_notice(name, found, example)
     reading = date_order(s) if role is Role.datetime else None
-    order = None if reading is None else reading[0]
     if reading is not None:
-        example = str(s.dropna().iloc[0])
-        written = "month/day/year" if order == "mdy" else "day/month/year"
-        notice = f"Column '{name}' holds dates written {written} (such as '{example}'): read as "
-        notice += "dates in that order, here and at prediction"
-        guess = " (no day above 12 says which comes first: month first assumed)"
-        notice += (guess if reading[1] else "") + "."
+        notice = _dates_notice(name, s, *reading)
     spec = ColumnSpec(
         name=name,
         role=role,
         dtype=str(s.dtype),
         n_unique=int(s.nunique()),
         missing_share=float(s.isna().mean()),
-        date_order=order,
+        date_order=None if reading is None else reading[0],
     )
     return spec, notice
 
@@ -328,8 +344,8 @@ def infer_schema(
     Returns
     -------
     Schema
-        With a notice for every identifier or empty column dropped and every override
-        applied.
+        With a notice for every identifier or empty column dropped, every column of
+        integers kept that nearly looks like an identifier, and every override applied.
 
     Raises
     ------

@@ -33,7 +33,8 @@ def test_infer_schema_finds_every_role(mixed_schema: Schema) -> None:
 
 def test_infer_schema_drops_identifiers_with_a_notice(mixed_schema: Schema) -> None:
     assert mixed_schema.notices == (
-        "Column 'row_id' looks like an identifier (unique per row): dropped.",
+        "Column 'row_id' looks like an identifier (unique per row): dropped. To use it as a "
+        "feature, pass --numeric row_id.",
     )
 
 
@@ -41,7 +42,10 @@ def test_infer_schema_unique_strings_are_identifiers(mixed: pd.DataFrame) -> Non
     frame = mixed.assign(ticket=[f"T{i:05d}" for i in np.random.default_rng(0).permutation(200)])
     schema = infer_schema(frame, "target")
     assert _roles(schema)["ticket"] == "identifier"
-    assert any("'ticket' looks like an identifier" in n for n in schema.notices)
+    assert any(
+        "'ticket' looks like an identifier" in n and "--categorical ticket or --text ticket" in n
+        for n in schema.notices
+    )
 
 
 def test_infer_schema_mostly_distinct_strings_of_several_words_are_text(
@@ -119,6 +123,63 @@ def test_infer_schema_no_feature_left() -> None:
     frame = pd.DataFrame({"id": np.arange(30), "y": ["a", "b"] * 15})
     with pytest.raises(SchemaError, match=r"No feature column is left besides the target 'y'"):
         infer_schema(frame, "y")
+
+
+def _ids(n: int = 500, seed: int = 0) -> pd.DataFrame:
+    """A measurement, a label, and integer columns a model must not learn rows from."""
+    rng = np.random.default_rng(seed)
+    unique = rng.choice(10**6, n, replace=False)  # distinct, no run
+    return pd.DataFrame(
+        {
+            "SubjectID": unique,  # camelCase: the name says id
+            "case_no": unique + 7,
+            "line": rng.permutation(n) + 1,  # 1..n in any order: a row number
+            "paid": unique * 3,  # distinct integers, but no id in the name and no run
+            "income": rng.normal(50_000, 9_000, n).round(2),  # distinct, not integers
+            "visit_id": np.r_[unique[: n - 3], unique[:3]],  # 3 subjects seen twice
+            "order": np.r_[np.arange(n - 4), [0, 1, 2, 3]],  # a run, 4 values twice
+            "width": rng.integers(1, 40, n),  # repeats: a number
+            "y": rng.choice(["a", "b"], n),
+        }
+    )
+
+
+def test_infer_schema_integer_identifiers_by_name_or_run_are_dropped_and_say_how_to_keep() -> None:
+    schema = infer_schema(_ids(), "y")
+    dropped = ["SubjectID", "case_no", "line"]
+    assert [c.name for c in schema.columns if c.role is Role.identifier] == dropped
+    assert schema.feature_names == ["paid", "income", "visit_id", "order", "width"]
+    for name in dropped:
+        assert (
+            f"Column '{name}' looks like an identifier (unique per row): dropped. To use it as a "
+            f"feature, pass --numeric {name}." in schema.notices
+        )
+
+
+def test_infer_schema_nearly_unique_integer_identifiers_are_kept_with_a_notice() -> None:
+    """A subject seen twice repeats its id: kept (it may be a feature), but said, with the
+    options that drop it or keep it without a word."""
+    schema = infer_schema(_ids(), "y")
+    assert _roles(schema)["visit_id"] == _roles(schema)["order"] == "numeric"
+    said = [n for n in schema.notices if "kept as a number" in n]
+    assert said == [
+        "Column 'visit_id' looks like an identifier (497 distinct integers in 500 rows): kept "
+        "as a number. If it only names rows, drop it (--drop visit_id); --numeric visit_id "
+        "keeps it without this notice.",
+        "Column 'order' looks like an identifier (496 distinct integers in 500 rows, "
+        "consecutive): kept as a number. If it only names rows, drop it (--drop order); "
+        "--numeric order keeps it without this notice.",
+    ]
+    chosen = infer_schema(_ids(), "y", numeric=["visit_id", "SubjectID"], drop=["order"])
+    assert {"visit_id", "SubjectID"} <= set(chosen.feature_names)
+    assert not any("looks like an identifier" in n for n in chosen.notices if "'order'" in n)
+    assert [n for n in chosen.notices if "kept as a number" in n] == []
+
+
+def test_infer_schema_genuine_numbers_with_many_distinct_values_say_nothing() -> None:
+    frame = _ids()[["paid", "income", "width", "y"]]
+    schema = infer_schema(frame.assign(subject_id=frame["income"]), "y")  # id name, not ints
+    assert set(_roles(schema).values()) == {"numeric"} and schema.notices == ()
 
 
 def test_infer_schema_records_missing_share(mixed: pd.DataFrame, mixed_schema: Schema) -> None:
