@@ -199,3 +199,28 @@ def test_a_rules_typo_fails_before_the_data_is_read_or_a_model_fitted(tmp_path: 
         with pytest.raises(RuleError, match=word):
             prudent.fit(wine, target="target", rules_yaml=text, time_limit=600)
     assert time.monotonic() - started < 20  # not after a 600 s fit
+
+
+@pytest.mark.parametrize(
+    ("options", "says"),
+    [
+        ({"candidates": "lightgbm,lightgmb"}, r"'lightgmb' \(did you mean 'lightgbm'\?\)"),
+        ({"candidates": ["xgbost"]}, r"family 'xgbost' in candidates \(--candidates\)"),
+        ({"costs": "0,-1,1;1,0,1;1,1,0"}, r"costs \(--costs\) '0,-1,1;1,0,1;1,1,0' holds -1.0"),
+        ({"costs": [[0, 1], [1, 0, 2]]}, r"costs \(--costs\) .* must be square"),
+        ({"costs": "0,1,1;1,0,1;1,1,0", "review_cost": -1.0}, r"review_cost must be .* >= 0"),
+    ],
+)
+def test_fit_refuses_the_options_the_command_line_refuses_before_fitting(
+    wine: pd.DataFrame, caplog: pytest.LogCaptureFixture, options: dict, says: str
+) -> None:
+    """``prudent.fit`` refuses the values ``prudent fit`` does, before any model: no notice
+    of a fit is logged."""
+    with caplog.at_level(logging.INFO, logger="prudent"), pytest.raises(ConfigError, match=says):
+        prudent.fit(wine, target="target", time_limit=600, **options)
+    assert not [r for r in caplog.records if r.name.startswith("prudent")]
+
+
+def test_fit_refuses_bad_costs_before_the_data_is_read(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"holds 2.0 at row 2, column 2; the diagonal must be 0"):
+        prudent.fit(tmp_path / "missing.csv", target="target", costs="0,1;1,2")

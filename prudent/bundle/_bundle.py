@@ -179,7 +179,7 @@ class Bundle:
         Raises
         ------
         ConfigError
-            ``destination`` is ``source``.
+            ``destination`` is ``source``, or ``chunk_rows`` is not a positive integer.
         DataError
             The input cannot be read, or a row does not fit the schema (named).
         """

@@ -10,6 +10,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from numbers import Integral
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +24,14 @@ from prudent.models._predictions import Predictions, output_columns
 if TYPE_CHECKING:
     from prudent.bundle._bundle import Bundle
 
-__all__ = ["check_keep", "predict", "predict_file", "predictions", "with_kept"]
+__all__ = [
+    "check_chunk_rows",
+    "check_keep",
+    "predict",
+    "predict_file",
+    "predictions",
+    "with_kept",
+]
 
 Notify = Callable[[str], None] | None
 
@@ -81,6 +89,24 @@ def predict(
     return with_kept(frame, table, keep)
 
 
+def check_chunk_rows(chunk_rows: int) -> None:
+    """Refuse a number of rows per chunk that is not a positive integer (the file readers
+    reported it as a file that could not be read).
+
+    Examples
+    --------
+    >>> check_chunk_rows(0)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    prudent.errors.ConfigError: chunk_rows (--chunk-rows) must be a positive integer, ...
+    """
+    if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, Integral) or chunk_rows < 1:
+        raise ConfigError(
+            f"chunk_rows (--chunk-rows) must be a positive integer, the rows held in memory "
+            f"at once (e.g. 50000); got {chunk_rows!r}."
+        )
+
+
 def predict_file(
     bundle: Bundle,
     source: str | Path,
@@ -94,6 +120,7 @@ def predict_file(
     keep: Sequence[str],
 ) -> int:
     """:meth:`Bundle.predict_file <prudent.bundle.Bundle.predict_file>`."""
+    check_chunk_rows(chunk_rows)
     target = Path(destination)
     if target.resolve() == Path(source).resolve():
         raise ConfigError(f"Output '{target}' is the input file; choose another output path.")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,7 +22,14 @@ from prudent.models._guarded import GuardedModel
 if TYPE_CHECKING:  # the fit is not loaded to predict (start-up of `prudent predict`)
     from prudent.pipeline import FitResult
 
-__all__ = ["TRAIN_ROWS_MAX_BYTES", "clear_target", "fit_files", "write_files", "write_manifest"]
+__all__ = [
+    "TRAIN_ROWS_MAX_BYTES",
+    "check_bundle_path",
+    "clear_target",
+    "fit_files",
+    "write_files",
+    "write_manifest",
+]
 
 
 def fit_files(result: FitResult) -> dict[str, bytes]:
@@ -64,18 +73,62 @@ def clear_target(root: Path, *, overwrite: bool) -> None:
     Raises
     ------
     BundleError
-        ``root`` exists and ``overwrite`` is false, or it is a folder that is not a bundle.
+        ``root`` exists and ``overwrite`` is false, or it is a file or a folder that is not a
+        bundle.
     """
-    if root.exists() and not overwrite:
-        raise BundleError(
-            f"'{root}' exists; choose another path, or pass overwrite=True to replace it."
-        )
+    refusal = _refusal(root, overwrite=overwrite)
+    if refusal is not None:
+        raise BundleError(refusal)
     if root.exists():
-        if not (root / MANIFEST).exists() and any(root.iterdir()):
-            raise BundleError(
-                f"'{root}' exists and is not a prudent bundle; refusing to overwrite it."
-            )
         shutil.rmtree(root)
+
+
+def check_bundle_path(root: Path, *, overwrite: bool) -> None:
+    """Refuse, before any work, a bundle path that the save would refuse or fail to write.
+
+    Raises
+    ------
+    BundleError
+        As :func:`clear_target`, or no folder can be made at ``root``: its nearest existing
+        parent is a file, or making a folder there fails (tried for real: permissions, a
+        read-only or virtual file system), with the system's reason.
+    """
+    refusal = _refusal(root, overwrite=overwrite) or _unwritable(root)
+    if refusal is not None:
+        raise BundleError(refusal)
+
+
+def _refusal(root: Path, *, overwrite: bool) -> str | None:
+    """Why the save refuses to replace what is at ``root``, or ``None``."""
+    if not root.exists():
+        return None
+    if not overwrite:
+        return f"'{root}' exists; choose another path, or pass overwrite=True to replace it."
+    if not root.is_dir():
+        return (
+            f"'{root}' is a file, but a bundle is a folder; choose a new path, or a bundle "
+            "to replace."
+        )
+    if not (root / MANIFEST).exists() and any(root.iterdir()):
+        return f"'{root}' exists and is not a prudent bundle; refusing to overwrite it."
+    return None
+
+
+def _unwritable(root: Path) -> str | None:
+    """Why no folder can be made at ``root`` (the save makes it anew), or ``None``."""
+    base = next((p for p in (root.parent, *root.parent.parents) if p.exists()), None)
+    if base is None:
+        return None
+    if not base.is_dir():
+        return f"'{base}' is a file, so no bundle folder can be made in it; choose another path."
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".prudent-probe-", dir=base))
+    except OSError as exc:
+        return (
+            f"no bundle folder can be made in '{base}' ({exc.strerror or exc}); choose "
+            "another path."
+        )
+    return None
 
 
 def write_files(root: Path, model: GuardedModel, extras: Mapping[str, bytes]) -> None:

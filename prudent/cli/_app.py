@@ -19,7 +19,7 @@ from prudent.cli._retrain import register as register_retrain_commands
 from prudent.cli._retune import register as register_retune_command
 from prudent.cli._review import register as register_review_commands
 from prudent.cli._serve import register as register_service_commands
-from prudent.errors import DataReadError
+from prudent.errors import BundleError, ConfigError, DataReadError
 
 if TYPE_CHECKING:  # the layers below are imported by the commands that use them, so that
     from prudent.bundle import Bundle  # `prudent serve` starts without loading scikit-learn
@@ -187,6 +187,7 @@ def fit(
     from prudent._compat import import_skops_io
 
     import_skops_io()  # the save needs it; first, it skips the walk over every estimator
+    _check_out(out)  # before the table is read and the fit runs
     from prudent._library import fit as fit_bundle
     from prudent.cli._scale import fit_runner
 
@@ -231,6 +232,17 @@ def fit(
     results.print(f"Report: {out / 'report.html'}")
     seconds = bundle.manifest["fit_seconds"]
     results.print(f"[bold green]Bundle written to[/] {out}  ({seconds:.1f}s)")
+
+
+def _check_out(out: Path) -> None:
+    """Refuse an ``--out`` that the save would refuse or fail to write (a file, a folder that
+    is not a bundle, a parent where no folder can be made) before the fit, not after it."""
+    from prudent.bundle._saving import check_bundle_path
+
+    try:
+        check_bundle_path(out, overwrite=True)
+    except BundleError as exc:
+        raise ConfigError(f"--out: {exc}") from exc
 
 
 def _write_report(bundle: Bundle, console: Console) -> Path | None:
@@ -292,9 +304,11 @@ def predict(
 
     import_skops_io()  # first: skips skops' import of all scikit-learn, SciPy's doc rewriting
     from prudent.bundle import load
+    from prudent.bundle._predicting import check_chunk_rows
     from prudent.data import split_names
 
     console = _console()
+    check_chunk_rows(chunk_rows)
     if dask is None:
         _check_paths(data, out)
     model = load(bundle)

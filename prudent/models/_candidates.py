@@ -7,8 +7,9 @@ SVM and sentence embeddings (when the ``embeddings`` extra is installed).
 
 from __future__ import annotations
 
+import difflib
 import importlib.util
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
 from prudent.data import Schema
+from prudent.errors import ConfigError
 from prudent.models._baselines import logistic_baseline, majority_baseline
 from prudent.models._features import (
     Style,
@@ -32,7 +34,14 @@ from prudent.models._features import (
 )
 from prudent.models._mlp import LogLossMLPClassifier
 
-__all__ = ["BuildContext", "CandidateSpec", "candidate_specs", "embeddings_available"]
+__all__ = [
+    "FAMILIES",
+    "BuildContext",
+    "CandidateSpec",
+    "candidate_specs",
+    "check_candidates",
+    "embeddings_available",
+]
 
 
 @dataclass(frozen=True)
@@ -225,20 +234,13 @@ def _embeddings(ctx: BuildContext) -> Pipeline:
     )
 
 
-def candidate_specs(schema: Schema) -> list[CandidateSpec]:
-    """The families that apply to ``schema``, baselines first, cheaper families earlier.
+EMBEDDINGS = "embeddings_logistic"
+"""The family that needs the ``embeddings`` extra."""
 
-    Parameters
-    ----------
-    schema
-        Column roles; text-only families appear only when there is a text column.
 
-    Returns
-    -------
-    list of CandidateSpec
-        In the order they should be fitted.
-    """
-    specs = [
+def _every_spec() -> list[CandidateSpec]:
+    """Every family, baselines first, cheaper families earlier, whatever the table."""
+    return [
         CandidateSpec("majority", "baseline", lambda ctx: majority_baseline(), baseline=True),
         CandidateSpec(
             "logistic",
@@ -250,6 +252,15 @@ def candidate_specs(schema: Schema) -> list[CandidateSpec]:
         ),
         CandidateSpec("naive_bayes", "naive Bayes", _naive_bayes, text_only=True),
         CandidateSpec("linear_svm", "linear SVM", _linear_svm, text_only=True),
+        CandidateSpec(
+            EMBEDDINGS,
+            "sentence embeddings",
+            _embeddings,
+            text_only=True,
+            max_rows=20_000,
+            cached_features=True,
+            least_seconds=_least_embedding_seconds,
+        ),
         CandidateSpec("lightgbm", "gradient boosting", _boosting),
         CandidateSpec("extra_trees", "bagged trees", _extra_trees, max_rows=30_000),
         CandidateSpec("knn", "nearest neighbours", _knn, max_rows=10_000, max_cells=KNN_CELLS),
@@ -259,17 +270,61 @@ def candidate_specs(schema: Schema) -> list[CandidateSpec]:
         CandidateSpec("lightgbm_shallow", "gradient boosting", _lightgbm_shallow),
         CandidateSpec("lightgbm_random", "gradient boosting", _lightgbm_random),
     ]
-    if schema.has_text and embeddings_available():
-        specs.insert(
-            4,
-            CandidateSpec(
-                "embeddings_logistic",
-                "sentence embeddings",
-                _embeddings,
-                text_only=True,
-                max_rows=20_000,
-                cached_features=True,
-                least_seconds=_least_embedding_seconds,
-            ),
-        )
-    return [s for s in specs if schema.has_text or not s.text_only]
+
+
+FAMILIES = tuple((s.name, s.baseline) for s in _every_spec())
+"""Every family's name and whether it is a baseline, also those that do not apply to every
+table (text-only families, embeddings without the extra): naming one of them is no typo."""
+
+
+def candidate_specs(schema: Schema) -> list[CandidateSpec]:
+    """The families that apply to ``schema``, baselines first, cheaper families earlier.
+
+    Parameters
+    ----------
+    schema
+        Column roles; text-only families appear only when there is a text column (sentence
+        embeddings also need the ``embeddings`` extra).
+
+    Returns
+    -------
+    list of CandidateSpec
+        In the order they should be fitted.
+    """
+    if not schema.has_text:
+        return [s for s in _every_spec() if not s.text_only]
+    embeddings = embeddings_available()
+    return [s for s in _every_spec() if embeddings or s.name != EMBEDDINGS]
+
+
+def check_candidates(names: Iterable[str]) -> None:
+    """Refuse names that are no family's (a typo would otherwise fit the baselines alone).
+
+    Raises
+    ------
+    ConfigError
+        Naming each unknown name with the closest family's, and every family.
+
+    Examples
+    --------
+    >>> check_candidates(["lightgbm", "knn"])
+    >>> check_candidates(["lightgmb"])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    prudent.errors.ConfigError: Unknown candidate family 'lightgmb' (did you mean 'lightgbm'?) ...
+    """
+    known = [name for name, _ in FAMILIES]
+    unknown = [n for n in dict.fromkeys(names) if n not in known]
+    if not unknown:
+        return
+    said = []
+    for name in unknown:
+        close = difflib.get_close_matches(name, known, n=1)
+        said.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    optional = ", ".join(name for name, baseline in FAMILIES if not baseline)
+    baselines = " and ".join(name for name, baseline in FAMILIES if baseline)
+    raise ConfigError(
+        f"Unknown candidate famil{'y' if len(unknown) == 1 else 'ies'} {', '.join(said)} in "
+        f"candidates (--candidates); choose among {optional} (the baselines {baselines} "
+        "always run)."
+    )

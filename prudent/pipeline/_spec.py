@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from prudent.errors import ConfigError
+from prudent.models._candidates import check_candidates
+from prudent.models._decision_policy import check_cost_classes, check_costs
 
 __all__ = ["FitSpec"]
 
@@ -12,6 +17,11 @@ __all__ = ["FitSpec"]
 @dataclass(frozen=True)
 class FitSpec:
     """The options of one fit; the command line and ``prudent.fit`` both build one.
+
+    Every option is checked when the spec is built, which needs no data: a value out of
+    range, an unknown candidate family, a cost matrix no table could use. What depends on
+    the table (the cost matrix's size) is checked by :meth:`check_classes` once the classes
+    are known.
 
     Parameters
     ----------
@@ -99,7 +109,27 @@ class FitSpec:
             ),
             (0.0 < self.delta < 1.0, f"delta must be in (0, 1), got {self.delta}"),
             (0.0 < self.ood_fpr < 1.0, f"ood_fpr must be in (0, 1), got {self.ood_fpr}"),
+            (
+                self.review_cost is None
+                or (math.isfinite(self.review_cost) and self.review_cost >= 0),
+                f"review_cost must be a finite number >= 0, got {self.review_cost}",
+            ),
         ]
         for ok, message in checks:
             if not ok:
                 raise ConfigError(message + ".")
+        if self.candidates is not None:
+            check_candidates(self.candidates)
+        if self.costs is not None:
+            check_costs(self.costs)
+
+    def check_classes(self, classes: Sequence[Any]) -> None:
+        """Refuse the options that do not fit the target's ``classes`` (a cost matrix of
+        another size), as soon as the table is read.
+
+        Raises
+        ------
+        ConfigError
+            Naming both sizes and the classes.
+        """
+        check_cost_classes(self.costs, classes)

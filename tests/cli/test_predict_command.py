@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from prudent.bundle import load
 from prudent.cli import app
 from prudent.data import read_table, write_table
-from prudent.errors import DataError
+from prudent.errors import ConfigError, DataError
 from prudent.models import output_columns
 from tests.cli.conftest import Trained
 from tests.cli.test_fit_command import assert_one_line_error
@@ -125,6 +125,20 @@ def test_predict_unknown_output_format(trained: Trained, tmp_path: Path) -> None
     write_table(trained.new, tmp_path / "new.csv")
     done = _predict(trained, tmp_path / "new.csv", tmp_path / "out.xlsx")
     assert_one_line_error(done, "Output '", "out.xlsx' must end in .csv, .parquet or .jsonl")
+
+
+@pytest.mark.parametrize("rows", ["0", "-3"])
+def test_predict_chunk_rows_not_positive_is_an_option_error(
+    trained: Trained, tmp_path: Path, rows: str
+) -> None:
+    """It was blamed on the data file ("could not be read as csv: 'chunksize' must be ...")."""
+    write_table(trained.new, tmp_path / "new.csv")
+    done = _predict(trained, tmp_path / "new.csv", tmp_path / "out.csv", "--chunk-rows", rows)
+    line = assert_one_line_error(done, "--chunk-rows", "must be a positive integer", f"got {rows}")
+    assert "new.csv" not in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.csv"]
+    with pytest.raises(ConfigError, match=r"chunk_rows \(--chunk-rows\) must be a positive"):
+        load(trained.bundle).predict_file(tmp_path / "new.csv", tmp_path / "o.csv", chunk_rows=0)
 
 
 def test_predict_missing_bundle(tmp_path: Path) -> None:

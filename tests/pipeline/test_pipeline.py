@@ -157,6 +157,27 @@ def test_an_unknown_candidate_name_is_refused_with_the_families_that_apply() -> 
     assert {s.name for s in candidate_specs(text) if not s.baseline} <= set(FAMILY_NAMES)
 
 
+def test_spec_refuses_candidates_and_costs_when_built() -> None:
+    """``FitSpec`` refuses, before any data, what no table could use; the cost matrix's size
+    is checked against the classes once they are known."""
+    from prudent.errors import ConfigError
+    from prudent.models._candidates import FAMILIES
+    from prudent.pipeline._pipeline import FAMILY_NAMES
+
+    assert [n for n, baseline in FAMILIES if not baseline] == list(FAMILY_NAMES)
+    FitSpec(target="y", candidates=("majority", "naive_bayes", "lightgbm_random"))
+    with pytest.raises(ConfigError, match=r"'extratrees' \(did you mean 'extra_trees'\?\)"):
+        FitSpec(target="y", candidates=("extratrees",))
+    with pytest.raises(ConfigError, match=r"holds -0.5 at row 2, column 1; every cost must"):
+        FitSpec(target="y", costs=((0.0, 1.0), (-0.5, 0.0)))
+    with pytest.raises(ConfigError, match=r"review_cost must be a finite number >= 0, got nan"):
+        FitSpec(target="y", costs=((0.0, 1.0), (1.0, 0.0)), review_cost=float("nan"))
+    spec = FitSpec(target="y", costs=((0.0, 1.0), (1.0, 0.0)))
+    spec.check_classes(["a", "b"])
+    with pytest.raises(ConfigError, match=r"has 2 rows and columns, but the target has 3 classes"):
+        spec.check_classes(["a", "b", "c"])
+
+
 def test_a_rule_comparing_a_column_with_another_kind_stops_the_fit_before_training() -> None:
     """``age contains "4"`` on a numeric column never matched a row, silently; the rules are
     checked against each input's kind once the table is read, before any model trains. A rule
@@ -182,7 +203,7 @@ def test_a_rule_comparing_a_column_with_another_kind_stops_the_fit_before_traini
     with pytest.raises(RuleError, match="type mismatch: column 'age' is numeric"):
         fit_table(frame, FitSpec(target="y", time_limit=30.0, rules=bad), reporter=QuietReporter())
     assert time.monotonic() - started < 10  # refused as the table is read, not after the fit
-    good = "rules: [{name: late, when: 'joined > \"2020-10-31\" and city == \"Lyon\"', then: old}]"
+    good = 'rules: [{name: late, when: \'joined > "2020-10-31" and city == "Lyon"\', then: old}]'
     spec = FitSpec(target="y", time_limit=20.0, rules=good, candidates=("lightgbm",))
     fitted = fit_table(frame, spec, reporter=QuietReporter())
     said = fitted.model.predict_frame(frame.drop(columns="y"), rules=fitted.model.rules)
