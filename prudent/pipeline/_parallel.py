@@ -87,10 +87,16 @@ def failure_reason(exc: Exception) -> str:
 
 
 def pilot_task(
-    X: pd.DataFrame, y: EncodedLabels, splits: Splits, spec: CandidateSpec, ctx: BuildContext
+    X: pd.DataFrame,
+    y: EncodedLabels,
+    splits: Splits,
+    spec: CandidateSpec,
+    ctx: BuildContext,
+    allowed: float,
 ) -> Any:
-    """The projected seconds of ``spec``'s folds and refit (see ``pilot_seconds``)."""
-    return _guarded(lambda: pilot_seconds(spec, ctx, X, y, splits), must_run=False)
+    """The projected seconds of ``spec``'s folds and refit, timed again on larger samples
+    while they exceed ``allowed`` (see ``pilot_seconds``)."""
+    return _guarded(lambda: pilot_seconds(spec, ctx, X, y, splits, allowed), must_run=False)
 
 
 def fold_task(
@@ -151,7 +157,9 @@ def cross_validate_all(
     specs = [s for s in specs if s.name not in {f.name for f in skipped}]
     optional = [s for s in specs if not s.baseline]
     shared = (X, y, splits)  # the data: sent to each worker once
-    pilots = runner.map(pilot_task, [(s, ctx) for s in optional], shared, lambda n: None)
+    # a family may take the whole budget on each worker: what ``_admit`` lets in at most
+    allowed = budget.for_candidates() * runner.workers
+    pilots = runner.map(pilot_task, [(s, ctx, allowed) for s in optional], shared, lambda n: None)
     timed = dict(zip([s.name for s in optional], pilots, strict=True))
     admitted = _admit(
         specs, [timed.get(s.name, 0.0) for s in specs], budget, runner.workers, skipped

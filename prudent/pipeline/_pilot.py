@@ -250,10 +250,20 @@ def refine(
 
 
 def pilot_seconds(
-    spec: CandidateSpec, ctx: BuildContext, X: pd.DataFrame, y: EncodedLabels, splits: Splits
+    spec: CandidateSpec,
+    ctx: BuildContext,
+    X: pd.DataFrame,
+    y: EncodedLabels,
+    splits: Splits,
+    allowed: float | None = None,
 ) -> float:
-    """The projected CPU seconds of ``spec``'s folds, refit and predictions (:func:`pilot`)."""
-    return pilot(spec, ctx, X, y, splits).seconds()
+    """The projected CPU seconds of ``spec``'s folds, refit and predictions (:func:`pilot`),
+    timed again on larger samples while they exceed ``allowed`` (:func:`refine`), as a local
+    fit's admission does."""
+    projection = pilot(spec, ctx, X, y, splits)
+    return (
+        projection if allowed is None else refine(projection, spec, ctx, X, y, allowed)
+    ).seconds()
 
 
 BASELINE_SHARE = 0.5

@@ -121,3 +121,41 @@ def test_a_family_whose_cost_flattens_is_timed_again_before_it_is_skipped() -> N
     assert refine(first, spec, ctx, Xt, yt, 2 * first.seconds()) == first  # fits: no more fits
     tight = refine(first, spec, ctx, Xt, yt, 0.5)  # no larger pilot within 10% of 0.5 s
     assert tight == first
+
+
+class SerialRunner:
+    """Runs the tasks one after the other in this process: the protocol a Dask cluster's
+    runner follows (``prudent.scale.DaskRunner``), without the cluster."""
+
+    workers = 1
+
+    def map(self, fn: Any, tasks: Any, shared: Any, advance: Any) -> list[Any]:
+        done = []
+        for task in tasks:
+            done.append(fn(*shared, *task))
+            advance(1)
+        return done
+
+
+def test_a_runner_s_pilots_time_a_flattening_family_again_as_a_local_fit_does() -> None:
+    """The pilots of a fit on a cluster admitted on the first two samples' line: the family
+    whose cost flattens was skipped there and run locally. They are timed again as well."""
+    from prudent.pipeline._parallel import cross_validate_all
+    from prudent.pipeline._pilot import pilot
+
+    X, y, splits, ctx = _one_column_table(5000)
+    spec = CandidateSpec("capped", "test", lambda ctx: LeafCappedClassifier())
+    Xt, yt = X.iloc[splits.train].reset_index(drop=True), y[splits.train]
+    first = pilot(spec, ctx, Xt, yt, splits)
+    still = {"clock": lambda: 0.0, "cpu_clock": lambda: 0.0, "reserve_share": 0.0}
+    still |= {"finish_share": 0.0, "finish_cpu": 0.0}  # what is left: the limit less a constant
+    kept = 100.0 - Budget(100.0, **still).for_candidates()
+    allowed = first.seconds() / 1.5  # the first line says it does not fit
+    budget = Budget(allowed + kept, **still)
+    assert abs(budget.for_candidates() - allowed) < 0.01 * allowed
+    runs, skipped = cross_validate_all(
+        [spec], ctx, Xt, yt, splits, budget, SerialRunner(), lambda n: None
+    )
+    assert not skipped and set(runs) == {"capped"}
+    assert runs["capped"].projected_seconds is not None
+    assert runs["capped"].projected_seconds <= allowed < first.seconds()
