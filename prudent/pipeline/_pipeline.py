@@ -401,6 +401,7 @@ def _read(frame: pd.DataFrame, run: _Run) -> _Table:
     for n in schema.notices:
         rep.notice(n)
     target = prepare_target(frame, spec.target, min_per_class=3, min_median=MIN_MEDIAN_CLASS_ROWS)
+    spec.check_classes(target.classes)  # a cost matrix of another size: before any model
     if target.n_dropped:
         rep.notice(dropped_notice(target, spec.target))
     alike = look_alike_classes(target.classes)

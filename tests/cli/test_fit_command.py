@@ -269,10 +269,6 @@ def test_fit_costs_no_table_could_use_are_refused_before_the_fit(
     assert not out.exists()
 
 
-@pytest.mark.xfail(
-    reason="needs `spec.check_classes(target.classes)` in prudent/pipeline/_pipeline.py's "
-    "_read, after prepare_target: until then a matrix of another size is refused after the fit"
-)
 def test_fit_costs_of_another_size_than_the_classes_are_refused_before_the_fit(
     wine_csv: Path,
 ) -> None:
