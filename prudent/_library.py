@@ -214,10 +214,10 @@ def fit(
     started = time.monotonic() if started is None else started
     rules_yaml = rules_yaml or rules_text(rules)
     check_rules(rules_yaml)  # syntax: before any data is read
+    spec = FitSpec(target=target, rules=rules_yaml, **options)  # the options, too
     table = _table(frame, encoding, target)
     assert table is not None
     check_rules(rules_yaml, table, target)  # columns and classes: before any model is fitted
-    spec = FitSpec(target=target, rules=rules_yaml, **options)
     rep = reporter if reporter is not None else LoggingReporter(progress=progress)
     ood = _table(ood_examples, encoding, target)
     # one BLAS/OpenMP thread: on 2 shared, busy cores the text logistic baseline took 60 s

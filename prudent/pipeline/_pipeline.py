@@ -25,7 +25,7 @@ from prudent.data import (
     validate_frame,
     without_rows,
 )
-from prudent.errors import BudgetError, ConfigError
+from prudent.errors import BudgetError
 from prudent.metrics import Comparison, single_column_leaks
 from prudent.models import BuildContext, CandidateSpec, candidate_specs
 from prudent.models._guarded import GuardedModel
@@ -401,7 +401,7 @@ def _read(frame: pd.DataFrame, run: _Run) -> _Table:
     for n in schema.notices:
         rep.notice(n)
     target = prepare_target(frame, spec.target, min_per_class=3, min_median=MIN_MEDIAN_CLASS_ROWS)
-    spec.check_classes(target.classes)  # a cost matrix of another size: before any model
+    spec.check_classes(target.classes.tolist())  # a cost matrix of another size: before any model
     if target.n_dropped:
         rep.notice(dropped_notice(target, spec.target))
     alike = look_alike_classes(target.classes)
@@ -419,38 +419,10 @@ def _read(frame: pd.DataFrame, run: _Run) -> _Table:
 
 
 def _families(schema: Schema, spec: FitSpec) -> list[CandidateSpec]:
-    """The families that apply to the schema: the baselines, and the requested others.
-
-    Raises
-    ------
-    ConfigError
-        A requested name is no family's (a typo would otherwise fit the baselines alone).
-    """
+    """The families that apply to the schema: the baselines, and the requested others (the
+    names were checked when ``spec`` was built: a family that does not apply is no typo)."""
     specs = candidate_specs(schema)
-    if spec.candidates is not None:
-        unknown = sorted(set(spec.candidates) - set(FAMILY_NAMES) - {s.name for s in specs})
-        if unknown:
-            raise ConfigError(
-                f"Unknown candidate famil{'y' if len(unknown) == 1 else 'ies'} "
-                f"{', '.join(map(repr, unknown))}; choose among "
-                f"{', '.join(s.name for s in specs if not s.baseline)} (besides the baselines)."
-            )
     return [s for s in specs if s.baseline or spec.candidates is None or s.name in spec.candidates]
-
-
-FAMILY_NAMES = (
-    "naive_bayes",
-    "linear_svm",
-    "embeddings_logistic",
-    "lightgbm",
-    "extra_trees",
-    "knn",
-    "mlp",
-    "lightgbm_shallow",
-    "lightgbm_random",
-)
-"""Every optional family's name, also those that do not apply to every table (text-only
-families, embeddings without the extra): naming one of them is not a typo."""
 
 
 def _training(table: _Table, seed: int) -> _Rows:

@@ -142,29 +142,25 @@ def test_an_unknown_candidate_name_is_refused_with_the_families_that_apply() -> 
     the families; a family that exists but does not apply to the table is no typo."""
     from prudent.data import infer_schema
     from prudent.errors import ConfigError
+    from prudent.models import candidate_specs
+    from prudent.models._candidates import FAMILIES
     from prudent.pipeline._pipeline import _families
 
     frame = pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": ["a", "b", "a"]})
     schema = infer_schema(frame, "y")
     with pytest.raises(ConfigError, match=r"'lightgbn'.*lightgbm, extra_trees"):
-        _families(schema, FitSpec(target="y", candidates=("lightgbn",)))
+        FitSpec(target="y", candidates=("lightgbn",))
     names = [s.name for s in _families(schema, FitSpec(target="y", candidates=("naive_bayes",)))]
     assert names == ["majority", "logistic"]
     text = infer_schema(frame.assign(t=["a b", "c d", "e f"]), "y", text=["t"])
-    from prudent.models import candidate_specs
-    from prudent.pipeline._pipeline import FAMILY_NAMES
-
-    assert {s.name for s in candidate_specs(text) if not s.baseline} <= set(FAMILY_NAMES)
+    assert {s.name for s in candidate_specs(text)} <= {name for name, _ in FAMILIES}
 
 
 def test_spec_refuses_candidates_and_costs_when_built() -> None:
     """``FitSpec`` refuses, before any data, what no table could use; the cost matrix's size
     is checked against the classes once they are known."""
     from prudent.errors import ConfigError
-    from prudent.models._candidates import FAMILIES
-    from prudent.pipeline._pipeline import FAMILY_NAMES
 
-    assert [n for n, baseline in FAMILIES if not baseline] == list(FAMILY_NAMES)
     FitSpec(target="y", candidates=("majority", "naive_bayes", "lightgbm_random"))
     with pytest.raises(ConfigError, match=r"'extratrees' \(did you mean 'extra_trees'\?\)"):
         FitSpec(target="y", candidates=("extratrees",))
