@@ -14,10 +14,12 @@ separator here (``3,5`` is no number), so a decimal comma is never misread.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
+import numpy as np
 import pandas as pd
 
-__all__ = ["FORMATTED_NUMBER", "formatted_number", "formatted_share"]
+__all__ = ["FORMATTED_NUMBER", "formatted_number", "formatted_share", "numbers_in_text"]
 
 _CURRENCY = "$€£¥"
 FORMATTED_NUMBER = (  # at most 150 digits before the point, so below 1e150 in size
@@ -63,3 +65,41 @@ def formatted_share(values: pd.Series) -> tuple[float, str | None]:
     marked = distinct.str.contains(_MARKED) & distinct.str.match(_FORMATTED_RE)
     example = str(distinct[marked].iloc[0]) if marked.any() else None
     return float(marked.mean()), example
+
+
+def numbers_in_text(s: pd.Series, missing: Collection[str]) -> str | None:
+    """One of the strings when ``s`` mixes numbers with strings that write plain numbers (a
+    JSON Lines column of ``41`` and ``"41"``), else None: as categories, 41 and "41" would be
+    two values.
+
+    Strings in ``missing`` (lower-cased) are left aside; a string with a leading zero
+    (``"02134"``) is a code, so the column is not numbers.
+
+    Examples
+    --------
+    >>> numbers_in_text(pd.Series([41, "38", 52.5, "NA", None], dtype=object), {"na"})
+    '38'
+    >>> numbers_in_text(pd.Series([41, "02134"], dtype=object), ()) is None
+    True
+    >>> numbers_in_text(pd.Series(["41", "38"]), ()) is None  # text alone: the file's own type
+    True
+    """
+    if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+        return None
+    values = s.dropna()
+    written = values.map(lambda v: isinstance(v, str)).astype(bool)
+    numbers = values[~written]
+    if not written.any() or numbers.empty or not numbers.map(_is_number).all():
+        return None
+    texts = values[written].str.strip()
+    texts = texts[~texts.str.lower().isin(list(missing))]
+    parsed = pd.to_numeric(texts, errors="coerce")
+    if texts.empty or parsed.isna().any() or parsed.abs().eq(float("inf")).any():
+        return None
+    return None if texts.str.match(r"[+-]?0[0-9]").any() else str(texts.iloc[0])
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+        value, bool | np.bool_
+    )

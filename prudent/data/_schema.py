@@ -16,7 +16,7 @@ from typing import Any, cast
 import pandas as pd
 
 from prudent.data._dates import DateOrder, date_order
-from prudent.data._formats import formatted_share
+from prudent.data._formats import formatted_share, numbers_in_text
 from prudent.data._identifiers import dropped_notice, integer_ids
 from prudent.errors import SchemaError
 
@@ -256,8 +256,10 @@ def _overrides(
     return overrides
 
 
-def _numbers_notice(name: str, found: dict[str, int], example: str | None) -> str | None:
-    """The notice for numbers written with placeholders or marks, if any."""
+def _numbers_notice(
+    name: str, found: dict[str, int], example: str | None, texted: str | None
+) -> str | None:
+    """The notice for numbers written with placeholders, marks or as text, if any."""
     if found:
         said = ", ".join(f"'{k}' ({n} rows)" for k, n in found.items())
         return (
@@ -268,6 +270,11 @@ def _numbers_notice(name: str, found: dict[str, int], example: str | None) -> st
         return (
             f"Column '{name}' holds numbers written with currency, thousands or percent marks "
             f"(such as '{example}'): read as numbers, here and at prediction."
+        )
+    if texted is not None:
+        return (
+            f"Column '{name}' holds numbers, some written as text (such as '{texted}'): read as "
+            "numbers, here and at prediction."
         )
     return None
 
@@ -290,7 +297,10 @@ def _column(name: str, s: pd.Series, override: Role | None) -> tuple[ColumnSpec,
     found = {} if empty or override is not None else placeholders_in_numbers(s)
     # and numbers written with marks ('$1,234.50', '12.5%')
     example = None if empty or override is not None or found else formatted_numbers(s)
-    inferred = Role.numeric if found or example else None
+    # and numbers some of which are written as text (JSON Lines' 41 and "41")
+    skip = empty or override is not None or found or example
+    texted = None if skip else numbers_in_text(s, _NO_VALUE)
+    inferred = Role.numeric if found or example or texted else None
     # integers (nearly) unique per row, named as ids or a run: dropped when unique, else said
     ids = None if empty or override is not None or inferred else integer_ids(name, s)
     if ids is not None:
@@ -306,7 +316,7 @@ def _column(name: str, s: pd.Series, override: Role | None) -> tuple[ColumnSpec,
     elif override is not None:
         notice = f"Column '{name}' set to {role.value} by option."
     else:
-        notice = _numbers_notice(name, found, example)
+        notice = _numbers_notice(name, found, example, texted)
     reading = date_order(s) if role is Role.datetime else None
     if reading is not None:
         notice = _dates_notice(name, s, *reading)

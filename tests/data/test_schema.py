@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -313,3 +315,26 @@ def test_day_month_strings_in_both_orders_are_no_dates_and_iso_columns_keep_no_o
     iso = _spec(infer_schema(_dated(["2024-01-31", "2024-02-01"] * 20), "y"), "when")
     assert (iso.role, iso.date_order) == (Role.datetime, None)
     assert "date_order" not in iso.to_dict()  # manifests of such columns are as before
+
+
+def test_numbers_some_written_as_text_are_one_numeric_column(tmp_path) -> None:
+    """A JSON Lines column of 41 and "41" was two categories per age (117 for 60 ages); it is
+    numeric, with a notice, and reads the same number from either spelling."""
+    from prudent.data import read_table, validate_frame
+
+    rows = [{"age": a if i % 3 else str(a), "y": "ab"[i % 2]} for i, a in enumerate(range(20, 80))]
+    rows += [{"age": "NA", "y": "a"}, {"age": None, "y": "b"}]
+    path = tmp_path / "t.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    frame = read_table(path)
+    assert frame["age"].dtype == object  # both kinds, as the file wrote them
+    schema = infer_schema(frame, "y")
+    assert {c.name: c.role for c in schema.columns}["age"] is Role.numeric
+    assert "Column 'age' holds numbers, some written as text (such as '20')" in " ".join(
+        schema.notices
+    )
+    X, _ = validate_frame(frame, schema)
+    assert X["age"].tolist()[:60] == [float(a) for a in range(20, 80)]
+    assert X["age"].isna().tolist()[60:] == [True, True]
+    codes = frame.assign(age=[*(["02134"] * 5), *frame["age"][5:]])  # a leading zero: codes
+    assert {c.name: c.role for c in infer_schema(codes, "y").columns}["age"] is not Role.numeric
