@@ -37,6 +37,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -165,7 +166,7 @@ def _finite(value: float) -> float:
 def _number(value: Any) -> float:
     if isinstance(value, bool | np.bool_):
         return float(value)
-    if isinstance(value, int | float | np.integer | np.floating):
+    if isinstance(value, int | float | np.integer | np.floating | Decimal):  # Decimal: SQL, Parquet
         try:
             return _finite(float(value))
         except OverflowError:

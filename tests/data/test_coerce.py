@@ -450,3 +450,16 @@ def test_validate_frame_marked_strings_that_are_no_number_are_refused(
     with pytest.raises(SchemaError, match="should be numeric"):
         validate_frame(pd.DataFrame({"mean_radius": [given], "member": True}), mixed_schema)
     assert not re.search(string_pattern(Role.numeric) or "", given)
+
+
+def test_validate_frame_reads_decimals_as_numbers() -> None:
+    """``Decimal`` values (a Parquet decimal read by Dask, a SQL numeric column) are numbers;
+    an infinite one is refused like an infinite float."""
+    from decimal import Decimal
+
+    schema = Schema((ColumnSpec("x", Role.numeric, "float64"),), target="y")
+    frame = pd.DataFrame({"x": [Decimal("1.25"), Decimal("NaN"), None]}, dtype=object)
+    X, _ = validate_frame(frame, schema)
+    assert X["x"].tolist()[0] == 1.25 and X["x"].isna().tolist() == [False, True, True]
+    with pytest.raises(SchemaError, match=r"Column 'x' holds an infinite number"):
+        validate_frame(pd.DataFrame({"x": [Decimal("Infinity")]}, dtype=object), schema)
