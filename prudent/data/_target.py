@@ -54,14 +54,16 @@ def _typed(labels: pd.Series) -> pd.Series:
     """Text labels as numbers or booleans when every one is plainly such, else as written."""
     if not (pd.api.types.is_object_dtype(labels) or pd.api.types.is_string_dtype(labels)):
         return labels
-    texts = pd.Series([label_text(v).strip() for v in labels], index=labels.index, dtype=object)
+    codes, distinct = pd.factorize(labels.astype(object))  # each distinct label once
+    texts = pd.Series([label_text(v).strip() for v in distinct], dtype=object)
     folded = texts.str.casefold()
     if len(texts) and folded.isin(list(_BOOLEANS)).all():
-        return folded.map(_BOOLEANS).astype(bool)
-    numbers = pd.to_numeric(texts, errors="coerce")
-    if numbers.notna().all() and not texts.str.contains(_SPELLED).any():
-        return numbers
-    return texts
+        typed = folded.map(_BOOLEANS).astype(bool)
+    else:
+        numbers = pd.to_numeric(texts, errors="coerce")
+        plain = numbers.notna().all() and not texts.str.contains(_SPELLED).any()
+        typed = numbers if plain else texts
+    return pd.Series(typed.to_numpy()[codes], index=labels.index, dtype=typed.dtype)
 
 
 def _normalise_labels(s: pd.Series) -> pd.Series:
@@ -76,7 +78,9 @@ def _spelled_missing(s: pd.Series) -> pd.Series:
     """Which labels are words read as missing (``NA``, ``None``…)."""
     if not (pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)):
         return pd.Series(False, index=s.index)
-    return s.map(is_missing_word).astype(bool)
+    codes, distinct = pd.factorize(s.astype(object))  # each distinct label once; NaN: -1
+    words = np.array([is_missing_word(v) for v in distinct] + [False], dtype=bool)
+    return pd.Series(words[codes], index=s.index)
 
 
 def _close_name(name: str, columns: pd.Index) -> str:
