@@ -57,6 +57,7 @@ def _typed(labels: pd.Series) -> pd.Series:
     codes, distinct = pd.factorize(labels.astype(object))  # each distinct label once
     texts = pd.Series([label_text(v).strip() for v in distinct], dtype=object)
     folded = texts.str.casefold()
+    typed: pd.Series
     if len(texts) and folded.isin(list(_BOOLEANS)).all():
         typed = folded.map(_BOOLEANS).astype(bool)
     else:
