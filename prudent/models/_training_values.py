@@ -246,7 +246,8 @@ class TrainingValues:
         unseen[given] = ~np.isin(np.asarray(keys, dtype=str), self.categories[name])
         if codes is None:
             return unseen
-        return np.asarray((codes >= 0) & unseen[np.maximum(codes, 0)], dtype=bool)
+        # code -1 (missing) picks the appended False; a column all missing has no uniques
+        return np.asarray(np.append(unseen, False)[codes], dtype=bool)
 
     def columns(self, X: pd.DataFrame) -> ObjArray:
         """Per row of ``X``, its columns with an unknown value (a tuple, maybe empty)."""

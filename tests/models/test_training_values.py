@@ -83,6 +83,22 @@ def test_categories_checked_per_distinct_value_as_per_row() -> None:
     assert seen._unseen("code", mixed).tolist() == [False, True, False, False, False]
 
 
+def test_a_long_column_with_no_value_at_all_has_no_unknown_value() -> None:
+    """A boolean or categorical column absent (or empty) in more than 64 rows: no distinct
+    value to look up, where the check indexed the first one (IndexError: every prediction
+    face failed, and the service sent each such row to review as a model failure)."""
+    frame = mixed_frame(300)
+    seen, _, test = _split(frame, "target", categorical=["city"])
+    rows = pd.concat([test] * 2, ignore_index=True).head(100)
+    assert len(rows) > training_values._FEW_ROWS
+    for name, nothing in (("member", np.nan), ("city", None)):  # as validation gives them
+        empty = rows.assign(**{name: nothing})
+        found = seen.unknown(empty).get(name)
+        assert found is None or not found.any()
+        one_by_one = [seen.columns(empty.iloc[[i]]).tolist()[0] for i in range(len(empty))]
+        assert seen.columns(empty).tolist() == one_by_one  # what short batches give
+
+
 def test_empty_and_out_of_vocabulary_texts_are_unknown() -> None:
     frame = reviews(600)
     seen, _, test = _split(frame, "label", text=["text"], categorical=["movie_name"])
