@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from prudent.errors import FeedbackError, FieldProblem, PrudentError, UnknownPredictionError
 from prudent.store import FeedbackLog, FeedbackResult, check_allowed
@@ -34,7 +34,8 @@ class LabelOutcome:
     prediction_id
         The id as given (as text).
     label
-        The label as given.
+        The label as given; once checked against the classes, the class's text (``1.0`` given
+        for the class 1 is ``"1"``).
     result
         What the log did (created, duplicate, correction), or None when refused.
     error
@@ -131,11 +132,13 @@ def outcome_counts(outcomes: Sequence[LabelOutcome]) -> dict[str, int]:
 
 
 def _check_label(outcome: LabelOutcome, allowed: Collection[object] | None) -> LabelOutcome:
+    """The row with its label as the class's text (``1.0`` is stored as the class ``1``), or
+    refused: a file's labels are read as written."""
     try:
-        check_allowed(outcome.label, allowed)
+        text = check_allowed(outcome.label, allowed)
     except FeedbackError as exc:
         return _refused(outcome, exc)
-    return outcome
+    return outcome if allowed is None else replace(outcome, label=text)
 
 
 def _store_together(

@@ -91,6 +91,11 @@ def check_allowed(label: object, allowed_labels: Collection[object] | None) -> s
     prudent.errors.FeedbackError: Label 'maybe' is not among the model's classes ['yes', 'no']; ...
     """
     text = label_text(label)
+    if label is None or text.strip() in ("", "nan", "NaN"):
+        raise FeedbackError(
+            "Label is empty; send one of the model's classes"
+            + ("." if allowed_labels is None else f" {[label_text(v) for v in allowed_labels]}.")
+        )
     if allowed_labels is None:
         return text
     allowed = [label_text(v) for v in allowed_labels]

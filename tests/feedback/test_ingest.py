@@ -62,3 +62,23 @@ def test_ingest_of_valid_rows_is_one_batch_with_the_log_s_statuses(log: LogStore
     assert [o.result.label for o in outcomes if o.result is not None] == CLASSES
     assert all(o.problem is None for o in outcomes)
     assert ingest_labels(log, [], source="cli") == []
+
+
+def test_labels_spelled_otherwise_are_stored_as_the_class_they_spell(log: LogStore) -> None:
+    """A labels file is read as written: ``1.0`` for the class 1 and ``TRUE`` for True were
+    stored as written, so the monitor counted every such correct label as wrong (realised
+    accuracy 0.0 on 57 labelled predictions). They are stored as the class's text; an empty
+    label is refused, not stored as ``'nan'``."""
+    numbers = [make_record(probabilities={0: 0.2, 1: 0.8}, prediction=1) for _ in range(3)]
+    log.write(numbers)
+    given = [(numbers[0].id, "1.0"), (numbers[1].id, " 0 "), (numbers[2].id, float("nan"))]
+    outcomes = ingest_labels(log, given, source="cli", allowed_labels=[0, 1])
+    assert [o.status for o in outcomes] == ["created", "created", "refused"]
+    assert [log.feedback_history(r.id)[0].label for r in numbers[:2]] == ["1", "0"]
+    assert "Label is empty" in str(outcomes[2].error)
+    again = ingest_labels(log, [(numbers[0].id, 1)], source="cli", allowed_labels=[0, 1])
+    assert again[0].status == "duplicate"  # the same class, however it was written
+    flags = [make_record(probabilities={False: 0.4, True: 0.6}, prediction=True)]
+    log.write(flags)
+    stored = ingest_labels(log, [(flags[0].id, "TRUE")], source="cli", allowed_labels=[False, True])
+    assert stored[0].status == "created" and log.feedback_history(flags[0].id)[0].label == "True"
