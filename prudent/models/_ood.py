@@ -425,11 +425,23 @@ def _flag_threshold(scores: FloatArray, fpr: float, delta: float | None) -> floa
     (381.0, 386.0)
     >>> _flag_threshold(s[:20], 0.05, 0.1)  # too few rows for the bound: the largest
     20.0
+
+    Tied scores are flagged together or not at all: when the threshold's ties would flag
+    more rows than allowed, it moves just above them (a table whose rows all score alike,
+    one two-valued category, had every row flagged, and no row left to set a decision on):
+
+    >>> t = _flag_threshold(np.r_[np.zeros(380), np.ones(20)], 0.1, None)  # flags the 20 ones
+    >>> 0.0 < t <= 1.0, _flag_threshold(np.ones(50), 0.05, 0.1) > 1.0
+    (True, True)
     """
     ordered = np.sort(scores)
     n = len(ordered)
     if delta is None:
         rank = min(int(np.ceil((n + 1) * (1 - fpr))), n)
-        return float(ordered[rank - 1])
-    beyond = tail_rows(n, fpr, delta)
-    return float(ordered[n - max(beyond, 1)])
+        beyond = n - rank + 1
+    else:
+        beyond = max(tail_rows(n, fpr, delta), 1)
+    threshold = float(ordered[n - beyond])
+    if int((ordered >= threshold).sum()) > beyond:  # ties: flag only the rows above them
+        threshold = float(np.nextafter(threshold, np.inf))
+    return threshold

@@ -402,3 +402,17 @@ def test_a_family_reading_text_through_an_svd_is_not_called_a_bug_for_losing() -
     assert not line.startswith("WARNING") and "bug" not in line and "truncated SVD" in line
     plain = verdict_message("mlp", Worse(), "logistic", "neural network", fits=(0.6, 0.7))  # type: ignore[arg-type]
     assert plain.startswith("WARNING mlp") and "bug" in plain
+
+
+def test_a_table_whose_rows_all_look_alike_fits_and_flags_no_training_like_row() -> None:
+    """One two-valued category and labels it does not predict: every row scores the same in
+    the OOD space, the threshold fell on those ties and flagged every row, and the fit
+    stopped ('confidence is empty; a threshold needs calibration rows'). Ties are flagged
+    only when the allowance holds them; a novel value is still flagged."""
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame({"f": rng.choice(["x", "y"], 300), "label": rng.choice(["a", "b"], 300)})
+    spec = FitSpec(target="label", time_limit=20.0, candidates=("lightgbm",))
+    fitted = fit_table(frame, spec, reporter=QuietReporter())
+    out = fitted.model.predict_frame(frame[["f"]])
+    assert not out["is_ood"].any() and (out["decision"] != "review").mean() >= 0.5
+    assert fitted.model.predict_frame(pd.DataFrame({"f": ["z"]}))["is_ood"].all()
