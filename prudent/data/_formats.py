@@ -19,7 +19,13 @@ from collections.abc import Collection
 import numpy as np
 import pandas as pd
 
-__all__ = ["FORMATTED_NUMBER", "formatted_number", "formatted_share", "numbers_in_text"]
+__all__ = [
+    "FORMATTED_NUMBER",
+    "formatted_number",
+    "formatted_share",
+    "numbers_beside",
+    "numbers_in_text",
+]
 
 _CURRENCY = "$€£¥"
 FORMATTED_NUMBER = (  # at most 150 digits before the point, so below 1e150 in size
@@ -103,3 +109,28 @@ def _is_number(value: object) -> bool:
     return isinstance(value, int | float | np.integer | np.floating) and not isinstance(
         value, bool | np.bool_
     )
+
+
+def numbers_beside(s: pd.Series, missing: Collection[str]) -> dict[str, int]:
+    """The few values that keep a column of numbers from being read as numbers, with counts.
+
+    A column whose values are mostly numbers (at least half, with 20 distinct) but for a
+    few other values (at most 5 distinct: ``n/k``, ``see notes``, ``true``) is read as
+    categories, each number one of them; the fit says which values did it. Empty when the
+    column is not such a column. Strings in ``missing`` (lower-cased) are left aside.
+
+    Examples
+    --------
+    >>> numbers_beside(pd.Series([*map(str, range(40)), "n/k", "n/k"]), ())
+    {'n/k': 2}
+    >>> numbers_beside(pd.Series(["1", "2", "3", "XL"]), ())  # a few codes: categories
+    {}
+    """
+    kept = [v for v in s.dropna() if not (isinstance(v, str) and v.strip().lower() in missing)]
+    texts = pd.Series([v.strip() if isinstance(v, str) else str(v) for v in kept], dtype=object)
+    numbers = pd.to_numeric(texts, errors="coerce")
+    numbers[[isinstance(v, bool | np.bool_) for v in kept]] = np.nan  # True is no number
+    if numbers.notna().sum() < max(len(texts) / 2, 1) or numbers.nunique() < 20:
+        return {}
+    counts = texts[numbers.isna()].value_counts()
+    return {} if len(counts) > 5 else {str(k): int(v) for k, v in counts.items()}

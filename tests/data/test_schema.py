@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -338,3 +339,39 @@ def test_numbers_some_written_as_text_are_one_numeric_column(tmp_path) -> None:
     assert X["age"].isna().tolist()[60:] == [True, True]
     codes = frame.assign(age=[*(["02134"] * 5), *frame["age"][5:]])  # a leading zero: codes
     assert {c.name: c.role for c in infer_schema(codes, "y").columns}["age"] is not Role.numeric
+
+
+def test_a_few_other_values_among_numbers_are_named_when_the_column_is_read_as_categories() -> None:
+    """'n/k' in 3 of 400 incomes made the column categorical (398 levels), said nowhere; so
+    did JSON's true in a column of amounts. The fit names those values and what to do."""
+    rng = np.random.default_rng(0)
+    incomes = [f"{v:.2f}" for v in rng.uniform(1000, 5000, 400)]
+    for i in (3, 50, 77):
+        incomes[i] = "n/k"
+    frame = pd.DataFrame({"income": incomes, "y": rng.choice(["a", "b"], 400)})
+    schema = infer_schema(frame, "y")
+    assert schema.columns[0].role is Role.categorical
+    assert schema.notices == (
+        "Column 'income' holds numbers but also 'n/k' (3 rows): read as categorical (398 "
+        "distinct values), not as numbers; if those values stand for no value, leave them "
+        "empty (or NA) and the column is numeric.",
+    )
+    amounts = pd.Series([True if i % 5 == 0 else float(i) for i in range(100)], dtype=object)
+    said = infer_schema(pd.DataFrame({"amount": amounts, "y": ["a", "b"] * 50}), "y").notices
+    assert said and "but also 'True' (20 rows)" in said[0]
+    codes = pd.DataFrame({"size": ["1", "2", "3", "XL"] * 25, "y": ["a", "b"] * 50})
+    assert infer_schema(codes, "y").notices == ()  # a few codes among words: no numbers
+
+
+@pytest.mark.parametrize(
+    ("options", "says"),
+    [
+        ({"drop": ["y"]}, "Column 'y' is the target, so it cannot be given to --drop"),
+        ({"text": ["y"]}, "Column 'y' is the target, so it cannot be given to --text"),
+        ({"drop": ["note"], "text": ["note"]}, "Column 'note' is given to both --text and --drop"),
+    ],
+)
+def test_contradictory_role_options_are_refused(options: dict, says: str) -> None:
+    frame = pd.DataFrame({"note": ["a b", "c d"], "x": [1.0, 2.0], "y": ["a", "b"]})
+    with pytest.raises(SchemaError, match=re.escape(says)):
+        infer_schema(frame, "y", **options)
