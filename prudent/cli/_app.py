@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -193,6 +194,9 @@ def fit(
 
     console = _console()
     reporter = RichReporter(console)
+    replaced = _replaced(out)
+    if replaced:
+        reporter.notice(replaced)
     with fit_runner(dask) as runner:
         bundle = fit_bundle(
             data,
@@ -243,6 +247,22 @@ def _check_out(out: Path) -> None:
         check_bundle_path(out, overwrite=True)
     except BundleError as exc:
         raise ConfigError(f"--out: {exc}") from exc
+
+
+def _replaced(out: Path) -> str | None:
+    """The notice that ``--out`` holds a bundle, which the new one replaces once saved."""
+    manifest = out / "manifest.json"
+    if not manifest.is_file():
+        return None
+    try:
+        data = json.loads(manifest.read_text("utf-8"))
+        held = f"bundle {str(data['files']['model.skops'])[:12]} of {data['created_at'][:10]}"
+    except (OSError, ValueError, KeyError, TypeError):
+        held = "a bundle"
+    return (
+        f"'{out}' holds {held}: the new bundle replaces it once the fit is saved (keep "
+        "versions with `prudent registry`, or choose another --out)."
+    )
 
 
 def _write_report(bundle: Bundle, console: Console) -> Path | None:

@@ -353,3 +353,18 @@ def test_labels_keep_the_spelling_of_the_file_from_fit_to_feedback(tmp_path: Pat
     assert fed.returncode == 0, fed.stderr
     with SqlPredictionLog.open(url) as log:
         assert [log.feedback_history(i)[0].label for i in ids] == ["01", "02"]
+
+
+def test_a_fit_into_a_bundle_says_it_replaces_it(tmp_path: Path) -> None:
+    """A second fit to the same --out replaced the first bundle without a word."""
+    write_table(mixed_frame(n=200, seed=6), tmp_path / "t.csv")
+    args = ("fit", tmp_path / "t.csv", "--target", "target", "--out", tmp_path / "m",
+            "--time-limit", "3", "--folds", "2")  # fmt: skip
+    first = run_cli(*args)
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert "the new bundle replaces it" not in " ".join(first.stderr.split())
+    version = json.loads((tmp_path / "m" / "manifest.json").read_text())["files"]["model.skops"]
+    again = run_cli(*args)
+    assert again.returncode == 0, again.stderr[-2000:]
+    said = " ".join(again.stderr.split())
+    assert f"holds bundle {version[:12]} of " in said and "the new bundle replaces it" in said
