@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from prudent._compat import read_skops
+from prudent._json import label_text
 from prudent.bundle._integrity import check_trusted_types, safe_member, sha256_file
 from prudent.bundle._manifest import (
     FORMAT_VERSION,
@@ -46,8 +47,21 @@ def read_bundle(root: Path) -> tuple[GuardedModel, dict[str, Any], dict[str, byt
             )
     _check_versions(root, manifest)
     model = _load_model(root / MODEL_FILE)
+    _check_classes(root, manifest, model)
     extras = {n: (root / n).read_bytes() for n in files if n != MODEL_FILE}
     return model, manifest, extras
+
+
+def _check_classes(root: Path, manifest: dict[str, Any], model: GuardedModel) -> None:
+    """Refuse a manifest whose classes are not the model's: ``show`` and the report would
+    name other classes than the predictions (a manifest edited, its hash made anew)."""
+    said = [label_text(c) for c in manifest.get("classes", [])]
+    held = [label_text(c) for c in model.classes]
+    if said != held:
+        raise BundleIntegrityError(
+            f"Bundle '{root}' lists the classes {said} in its manifest, but its model predicts "
+            f"{held}; refused (the manifest was altered)."
+        )
 
 
 def _read_manifest(root: Path) -> dict[str, Any]:

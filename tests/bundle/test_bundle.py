@@ -237,6 +237,16 @@ def test_load_refuses_a_manifest_without_file_hashes(copy: Path) -> None:
         load(copy)
 
 
+def test_load_refuses_a_manifest_whose_classes_are_not_the_model_s(copy: Path) -> None:
+    """A manifest edited and hashed anew loaded: ``show`` said 'oui' where every prediction
+    said 'yes'."""
+    classes = json.loads((copy / "manifest.json").read_text())["classes"]
+    renamed = [*classes[:-1], f"{classes[-1]}_renamed"]
+    rehash_bundle(copy, lambda m: m.update({"classes": renamed}))
+    with pytest.raises(BundleIntegrityError, match=r"lists the classes .*_renamed'\] in its man"):
+        load(copy)
+
+
 def test_load_refuses_other_library_versions(copy: Path) -> None:
     rehash_bundle(copy, lambda m: m["versions"].update({"scikit-learn": "0.24.2"}))
     with pytest.raises(
