@@ -32,6 +32,8 @@ spaces around. In a column of categories or text they stay values."""
 
 _DATE_LIKE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2})?.*)?$")
 _BOOL_WORDS = {"true", "false", "yes", "no", "t", "f", "y", "n"}
+_BOOL_DIGITS = {"0", "1", "0.0", "1.0"}
+"""Also booleans beside the words (JSON Lines' 1, false and true in one column), never alone."""
 
 
 class Role(enum.StrEnum):
@@ -137,7 +139,7 @@ def _is_bool(s: pd.Series) -> bool:
     if values.empty or pd.api.types.is_numeric_dtype(s):
         return False
     words = set(values.astype(str).str.strip().str.lower().unique())
-    return bool(words & _BOOL_WORDS) and words <= _BOOL_WORDS | _NO_VALUE
+    return bool(words & _BOOL_WORDS) and words <= _BOOL_WORDS | _BOOL_DIGITS | _NO_VALUE
 
 
 def placeholders_in_numbers(s: pd.Series) -> dict[str, int]:

@@ -375,3 +375,15 @@ def test_contradictory_role_options_are_refused(options: dict, says: str) -> Non
     frame = pd.DataFrame({"note": ["a b", "c d"], "x": [1.0, 2.0], "y": ["a", "b"]})
     with pytest.raises(SchemaError, match=re.escape(says)):
         infer_schema(frame, "y", **options)
+
+
+def test_ones_and_zeros_beside_true_and_false_are_one_boolean_column() -> None:
+    """JSON Lines' 1, false and true in one column were three categories; digits alone stay
+    what they were."""
+    mixed = pd.Series([1, False, True, 0, None] * 10, dtype=object)
+    schema = infer_schema(pd.DataFrame({"flag": mixed, "y": ["a", "b"] * 25}), "y")
+    assert schema.columns[0].role is Role.boolean
+    X, _ = validate_frame(pd.DataFrame({"flag": mixed}), schema)
+    assert X["flag"].head(5).tolist()[:4] == [1.0, 0.0, 1.0, 0.0] and np.isnan(X["flag"][4])
+    digits = pd.DataFrame({"flag": ["1", "0"] * 25, "y": ["a", "b"] * 25})
+    assert infer_schema(digits, "y").columns[0].role is not Role.boolean
