@@ -13,6 +13,7 @@ from prudent.cli._registry import By, Reason, who
 from prudent.errors import ConfigError
 
 if TYPE_CHECKING:
+    from prudent.cli._console import RichReporter
     from prudent.retrain import Retrained
 
 __all__ = ["register"]
@@ -38,13 +39,33 @@ def _since(value: str | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _reporter() -> RichReporter:
+    """Notices and bars on stderr, as ``prudent fit`` shows them; out of a terminal (a pipe,
+    a log file) each notice stays on one line, whatever its length."""
+    from rich.console import Console
+
+    from prudent.cli._console import RichReporter
+
+    terminal = Console(stderr=True).is_terminal
+    return RichReporter(
+        Console(
+            stderr=True, highlight=False, width=None if terminal else 160, soft_wrap=not terminal
+        )
+    )
+
+
 def _report(done: Retrained, seconds: float) -> None:
+    """The result line on stdout (the notices went to stderr as they came)."""
     counts = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in done.counts.items())
-    for notice in done.notices:
-        typer.echo(notice, err=True)
+    promote = "prudent registry promote DIR @challenger"
+    then = (
+        f"Check it, then promote it: {promote} --force (the gate cannot compare it)"
+        if done.needs_force
+        else f"Compare and promote it: {promote}"
+    )
     typer.echo(
         f"Registered {done.version.name} as challenger (from {done.champion.name}; {counts}; "
-        f"{seconds:.0f}s). Compare and promote it: prudent registry promote DIR @challenger."
+        f"{seconds:.0f}s). {then}."
     )
 
 
@@ -64,14 +85,13 @@ def retrain_command(
 ) -> None:
     """Fit a challenger on the training table and the labelled feedback (the champion's spec)."""
     from prudent.config import Settings
-    from prudent.pipeline import LoggingReporter
     from prudent.retrain import Registry, retrain
 
     started = time.monotonic()
     url = Settings.load(log_db=log_db).log_db
     done = retrain(
         Registry(registry), url, by=who(by), data=data, since=_since(since), reason=reason,
-        time_limit=time_limit, reporter=LoggingReporter(),
+        time_limit=time_limit, reporter=_reporter(),
     )  # fmt: skip
     _report(done, time.monotonic() - started)
 

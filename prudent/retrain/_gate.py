@@ -23,6 +23,7 @@ import pandas as pd
 
 from prudent.bundle import LABEL_COLUMN, Bundle, read_test_rows
 from prudent.data import validate_frame
+from prudent.errors import RegistryError
 from prudent.retrain._feedback import ID, FeedbackIds, labelled_feedback
 from prudent.retrain._gate_checks import (
     BETTER,
@@ -36,6 +37,7 @@ from prudent.retrain._gate_checks import (
     paired_checks,
     promised_accuracy,
 )
+from prudent.retrain._interface import interface_change
 from prudent.retrain._shadow import LIVE, shadow_scored
 from prudent.store import ShadowLog
 
@@ -178,7 +180,18 @@ def run_gate(
     Returns
     -------
     GateResult
+
+    Raises
+    ------
+    RegistryError
+        The two bundles differ in their target, classes or input columns.
     """
+    change = interface_change(champion.manifest, challenger.manifest)
+    if change is not None:
+        raise RegistryError(
+            f"The gate compares models with the same target, classes and inputs: {names[1]} "
+            f"has other {change.part} than {names[0]} ({change.detail()})."
+        )
     opts = options or GateOptions()
     pair, result = (champion, challenger), GateResult(names[0], names[1], [])
     test = _test_rows(champion)

@@ -12,6 +12,7 @@ from prudent.errors import RegistryError
 from prudent.report import Html, Section, esc, page, table
 from prudent.retrain._gate import GateResult, run_gate
 from prudent.retrain._gate_checks import GateOptions
+from prudent.retrain._interface import check_compatible
 from prudent.retrain._records import Event
 from prudent.retrain._registry import CHAMPION, Registry
 
@@ -82,9 +83,11 @@ def promote_gated(
     GateRefused
         The challenger is worse on a check or better on none (the message says which).
     RegistryError
-        No champion, or ``ref`` is unknown.
+        No champion, ``ref`` is unknown, or its target, classes or inputs differ from the
+        champion's (the gate cannot compare them: only a forced promotion moves it).
     """
     current, target = registry.version(f"@{CHAMPION}"), registry.version(ref)
+    check_compatible(current, target, CHAMPION)
     result = run_gate(
         load(current.path), load(target.path), names=(current.name, target.name),
         log_url=log_url, ood=ood, options=options,

@@ -33,6 +33,7 @@ from prudent.retrain._files import (
     read_records,
     write_json_atomic,
 )
+from prudent.retrain._interface import check_compatible
 from prudent.retrain._records import Event, Version, alias_stacks, versions_of
 
 __all__ = ["CHALLENGER", "CHAMPION", "Registry"]
@@ -212,7 +213,7 @@ class Registry:
             if current == target.name:
                 raise RegistryError(f"{target.name} already holds {alias!r}; nothing to do.")
             if current is not None and not force:
-                _check_compatible(self.version(current), target, alias)
+                check_compatible(self.version(current), target, alias)
             return self._move("promote", alias, target.name, current, by, reason, force)
 
     def rollback(self, *, alias: str = CHAMPION, by: str, reason: str = "") -> Event:
@@ -273,26 +274,6 @@ def _register_record(bundle: Bundle, source: Path, by: str, reason: str) -> dict
         "manifest_sha256": (bundle.path / "manifest.sha256").read_text().strip(),
         "created_at": bundle.manifest.get("created_at"),
     }  # fmt: skip
-
-
-def _interface(v: Version) -> tuple[Any, ...]:
-    manifest = v.manifest()
-    columns = manifest.get("schema", {}).get("columns", [])
-    return (
-        manifest.get("target"),
-        tuple(map(str, manifest.get("classes", []))),
-        tuple((c.get("name"), c.get("role")) for c in columns),
-    )
-
-
-def _check_compatible(current: Version, target: Version, alias: str) -> None:
-    now, new = _interface(current), _interface(target)
-    for part, a, b in zip(("target", "classes", "input columns"), now, new, strict=True):
-        if a != b:
-            raise RegistryError(
-                f"{target.name} has other {part} than {current.name}, which holds {alias!r} "
-                f"({b} vs {a}); its callers would break. Pass --force to promote it anyway."
-            )
 
 
 def _freeze(root: Path) -> None:

@@ -9,6 +9,7 @@ used in its manifest's ``retrain`` section, and the next retrain reads it from t
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -20,8 +21,8 @@ from threadpoolctl import threadpool_limits
 
 from prudent._library import with_report
 from prudent.bundle import Bundle, load, read_test_rows
-from prudent.data import Role, read_table, validate_frame
-from prudent.errors import ConfigError, DataError
+from prudent.data import Role, input_columns, read_table, validate_frame
+from prudent.errors import ConfigError, DataError, SchemaError
 from prudent.pipeline import FitSpec, Reporter, fit_table
 from prudent.retrain._feedback import (
     ID,
@@ -31,6 +32,7 @@ from prudent.retrain._feedback import (
     split_feedback,
     validated_keys,
 )
+from prudent.retrain._interface import interface_change
 from prudent.retrain._recalibrate import Evidence, recalibrate_model
 from prudent.retrain._records import Version
 from prudent.retrain._registry import CHALLENGER, CHAMPION, Registry
@@ -42,12 +44,26 @@ _TUPLES = ("text", "categorical", "numeric", "drop", "candidates")
 
 @dataclass
 class Retrained:
-    """What a retrain or recalibration registered, and what it learned from."""
+    """What a retrain or recalibration registered, and what it learned from.
+
+    Attributes
+    ----------
+    version, champion
+        The version registered (alias ``challenger``) and the champion it comes from.
+    counts
+        The rows of each kind it learned from.
+    notices
+        What it did that the caller should know (also told to the reporter when one is given).
+    needs_force
+        Its target, classes or inputs differ from the champion's: the promotion gate cannot
+        compare them, and only a forced promotion moves it.
+    """
 
     version: Version
     champion: Version
     counts: dict[str, int]
     notices: list[str] = field(default_factory=list)
+    needs_force: bool = False
 
 
 def spec_of(bundle: Bundle, time_limit: float | None = None) -> FitSpec:
@@ -89,19 +105,60 @@ def _data_path(champion: Bundle, data: Path | None) -> Path:
     )
 
 
-def _training_table(
-    champion: Bundle, data: Path, fit_rows: pd.DataFrame, encoding: str
-) -> tuple[pd.DataFrame, dict[str, int]]:
-    """The original rows and the feedback rows; feedback replaces original rows with the same
-    inputs, and no row with the inputs of a row of the champion's locked test set is kept (the
-    gate compares the two models on it)."""
-    schema, names = champion.schema, champion.schema.feature_names
+def _original_rows(champion: Bundle, data: Path, encoding: str) -> tuple[pd.DataFrame, str | None]:
+    """The original table, with the champion's columns in its order: refused when it lacks
+    the target or an input (a refit would learn that input as missing on every original row),
+    and left without the columns the champion does not take (a retrain keeps its inputs; the
+    notice says which)."""
+    schema = champion.schema
     frame = read_table(data, encoding=encoding, text=(schema.target,))
     if schema.target not in frame.columns:
         raise DataError(
             f"'{data}' has no column '{schema.target}', the champion's target; pass the table "
             "it was trained on."
         )
+    absent = input_columns(list(frame.columns), schema).absent
+    if absent:
+        raise SchemaError(
+            f"'{data}' has no column {_names(absent)}, an input of the champion; a retrain "
+            "keeps the champion's inputs, and refitting would learn it as missing on every "
+            "original row: pass the table it was trained on, or fit a new bundle without it "
+            "(prudent fit).",
+            field=absent[0],
+        )
+    names = [c.name for c in schema.columns]
+    extra = [str(c) for c in frame.columns if c not in {*names, schema.target}]
+    notice = None
+    if extra:
+        notice = (
+            f"Column(s) {_names(extra)} of '{data}' left out: the champion does not take them "
+            "and a retrain keeps its inputs (fit a new bundle to use them)."
+        )
+    return frame.reindex(columns=[*names, schema.target]), notice
+
+
+def _told(reporter: Reporter | None, *notices: str | None) -> list[str]:
+    """The notices given (``None`` is none), each told to ``reporter`` too."""
+    given = [n for n in notices if n]
+    for notice in given:
+        if reporter is not None:
+            reporter.notice(notice)
+    return given
+
+
+def _names(columns: Sequence[str]) -> str:
+    return ", ".join(f"'{c}'" for c in columns)
+
+
+def _training_table(
+    champion: Bundle, frame: pd.DataFrame, fit_rows: pd.DataFrame
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The original rows and the feedback rows; feedback replaces original rows with the same
+    inputs, and no row with the inputs of a row of the champion's locked test set is kept (the
+    gate compares the two models on it). Columns that the feedback's Python objects made
+    ``object`` take their values' type again (ages int64, notes str), so that the challenger's
+    schema keeps the champion's types and the service can swap it in."""
+    schema, names = champion.schema, champion.schema.feature_names
     feedback = fit_rows[[*names, schema.target]]
     test, keys = _test_keys(champion), validated_keys(feedback, schema)
     original = validated_keys(frame, schema)
@@ -113,7 +170,7 @@ def _training_table(
         "test_rows_dropped": int((~replaced).sum() - keep[0].sum() + (~keep[1]).sum()),
     }  # fmt: skip
     table = pd.concat([frame[keep[0]], feedback[keep[1]]], ignore_index=True)
-    return table, counts
+    return table[frame.columns].infer_objects(), counts
 
 
 def _parts(champion: Bundle, log_url: str, since: datetime | None, share: float) -> FeedbackParts:
@@ -133,6 +190,14 @@ def _recalibrate(
 ) -> str | None:
     """Refit the calibrators and thresholds on ``rows`` (and ``evidence``); a reason when
     they are kept."""
+    labels = rows[spec.target].astype(str)
+    unknown = ~labels.isin(list(map(str, bundle.model.classes)))
+    if unknown.any():
+        return (
+            f"Calibration and thresholds kept from the fit: {unknown.sum()} of the {len(rows)} "
+            f"recent labelled rows are of class(es) {_names(sorted(set(labels[unknown])))}, "
+            "which the new model does not have."
+        )
     X, _ = validate_frame(rows[bundle.schema.feature_names], bundle.schema)
     y = _encoded(bundle, rows[spec.target])
     try:
@@ -152,13 +217,31 @@ def _recalibrate(
 def _register(
     registry: Registry, bundle: Bundle, section: dict[str, Any], by: str, reason: str
 ) -> Version:
+    """Register ``bundle`` and move the challenger alias to it: the last step, once every
+    check passed, so that a failed retrain leaves no version behind. A new challenger
+    replaces the previous one whatever its classes (forced, and so recorded, when they
+    differ): the champion is the version it is compared with."""
     bundle.manifest["retrain"] = section
     bundle.manifest.pop("files", None)
+    previous = registry.aliases().get(CHALLENGER)
+    force = previous is not None and (
+        interface_change(registry.version(previous).manifest(), bundle.manifest) is not None
+    )
     with tempfile.TemporaryDirectory(prefix="prudent-retrain-") as tmp:
         bundle.save(Path(tmp) / "bundle")
         version = registry.register(Path(tmp) / "bundle", by=by, reason=reason)
-    registry.promote(version.name, alias=CHALLENGER, by=by, reason=reason)
+    registry.promote(version.name, alias=CHALLENGER, by=by, reason=reason, force=force)
     return version
+
+
+def _interface_notice(champion: Version, old: Bundle, new: Bundle) -> str | None:
+    change = interface_change(old.manifest, new.manifest)
+    if change is None:
+        return None
+    return (
+        f"WARNING The challenger has other {change.part} than the champion {champion.name} "
+        f"({change.detail()}); the gate cannot compare them: promoting it needs --force."
+    )
 
 
 def _section(
@@ -232,19 +315,23 @@ def retrain(
     old = load(champion.path)
     spec = spec_of(old, time_limit)
     path = _data_path(old, data)
+    frame, left_out = _original_rows(old, path, encoding)
+    notices = _told(reporter, left_out)
     parts = _parts(old, log_url, since, recent_share)
-    table, counts = _training_table(old, path, parts.fit, encoding)
+    table, counts = _training_table(old, frame, parts.fit)
     with threadpool_limits(limits=1):
         result = fit_table(table, spec, reporter=reporter)
     bundle = with_report(Bundle.from_fit(result))
-    notice = None
+    kept = None
     if len(parts.calibration):
-        notice = _recalibrate(bundle, parts.calibration, spec, Evidence.from_bundle(bundle))
+        kept = _recalibrate(bundle, parts.calibration, spec, Evidence.from_bundle(bundle))
+    changed = _interface_notice(champion, old, bundle)
+    notices += _told(reporter, kept, changed)
     counts |= {"feedback_calibration_rows": len(parts.calibration), "gate_rows": len(parts.gate)}
     section = _section("retrain", champion, path, since, parts) | {"counts": counts}
     why = reason or f"retrained from {champion.name} with {len(parts.fit)} labelled rows"
     version = _register(registry, bundle, section, by, why)
-    return Retrained(version, champion, counts, [notice] if notice else [])
+    return Retrained(version, champion, counts, notices, needs_force=changed is not None)
 
 
 def recalibrate(
