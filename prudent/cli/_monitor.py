@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from prudent.cli._logdb import check_log_exists
 from prudent.cli._monitor_alerts import alerts_json, print_alerts, watch_alerts
 
 if TYPE_CHECKING:
@@ -139,7 +140,11 @@ def monitor(
     ] = None,
 ) -> None:
     """Summarise the prediction log by window, with drift against the fit-time reference, and
-    evaluate the alert rules (states kept in the log's database, one evaluator at a time)."""
+    evaluate the alert rules (states kept in the log's database, one evaluator at a time).
+
+    Exits 2 with one line when the log holds no prediction of the bundle (or the SQLite file
+    is not there): nothing is evaluated, so a script can tell a wrong bundle or --log-db from
+    a quiet log."""
     from prudent.bundle import load
     from prudent.config import Settings
     from prudent.monitor import Reference, WindowSpec, load_rules
@@ -152,7 +157,10 @@ def monitor(
 
         raise ConfigError(f"--interval must be a number of seconds > 0, not {interval!r}.")
     settings = Settings.load(log_db=log_db)
-    reference = Reference.from_bundle(load(bundle))
+    check_log_exists(settings.log_db)
+    model = load(bundle)
+    _check_logged(settings.log_db, model.version, bundle)
+    reference = Reference.from_bundle(model)
     evaluator = _evaluator(settings.log_db, reference, rules, webhook, when, interval)
     try:
         if watch:
@@ -161,6 +169,26 @@ def monitor(
         once(settings.log_db, reference, spec, all_versions, evaluator, as_json)
     finally:
         evaluator.close()
+
+
+def _check_logged(url: str, version: str, bundle: Path) -> None:
+    """Refuse a log that holds no prediction of the bundle: its windows would be empty and its
+    alerts would carry on the states of whichever model the log's evaluator last judged."""
+    from prudent.errors import ConfigError
+    from prudent.monitor import logged_versions
+    from prudent.store import normalise_url
+
+    counts = logged_versions(url)
+    if counts.get(version):
+        return
+    held = ", ".join(f"{n:,} of model {v}" for v, n in list(counts.items())[:3])
+    more = f" and {len(counts) - 3} other models" if len(counts) > 3 else ""
+    raise ConfigError(
+        f"The prediction log {normalise_url(url).render_as_string()} holds no prediction of "
+        f"bundle {version} ('{bundle}'): "
+        + (f"it holds {held}{more}" if counts else "it is empty")
+        + "; pass the bundle `prudent serve` logs there, or the --log-db it logs to."
+    )
 
 
 def once(

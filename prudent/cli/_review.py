@@ -10,6 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from prudent.cli._logdb import check_log_exists
+
 if TYPE_CHECKING:
     from prudent.feedback import LabelOutcome
     from prudent.store import FeedbackLog, ReviewCase, SqlPredictionLog
@@ -34,6 +36,7 @@ def _open(log_db: str | None) -> SqlPredictionLog:
     from prudent.store import SqlPredictionLog
 
     settings = Settings.load(log_db=log_db)
+    check_log_exists(settings.log_db)
     policy = QueuePolicy(audit_share=settings.review_audit_share)
     return SqlPredictionLog.open(settings.log_db, synchronous=settings.synchronous, triage=policy)
 
@@ -115,7 +118,11 @@ def label_case(
     label: Annotated[str, typer.Argument(help="Its true label.")],
     reviewer: Annotated[str, Opt(help="Who gives the label (stored as its source).")],
     bundle: Annotated[
-        Path | None, Opt(help="Bundle directory: refuse labels that are not its classes.")
+        Path | None,
+        Opt(
+            help="Bundle directory: refuse labels that are not its classes (by default, the "
+            "classes the log's record of the prediction gives probabilities for)."
+        ),
     ] = None,
     log_db: LogDb = None,
 ) -> None:
@@ -128,12 +135,27 @@ def label_case(
     from prudent.feedback import label_case
 
     with _open(log_db) as log:
+        if classes is None:
+            classes = _logged_classes(log, prediction_id)
         result = label_case(log, prediction_id, label, reviewer, allowed_labels=classes)
     was = "" if result.previous_label is None else f" (was {result.previous_label!r})"
     typer.echo(
         f"{result.status.value}: {prediction_id} = {result.label!r}{was} at "
         f"{result.received_at.isoformat()}"
     )
+
+
+def _logged_classes(log: SqlPredictionLog, prediction_id: str) -> list[Any]:
+    """The classes of the model that made the prediction, as its logged record gives them."""
+    from prudent.errors import FeedbackError
+
+    classes = list(log.get(prediction_id).probabilities)
+    if not classes:
+        raise FeedbackError(
+            f"The log's record of prediction {prediction_id!r} names no classes to check the "
+            "label against; pass --bundle with the bundle that made it."
+        )
+    return classes
 
 
 Reviewer = Annotated[str, Opt(help="Who sets the case aside (must hold it, or nobody may).")]

@@ -12,7 +12,8 @@ Alert rules come from the shipped ``alerts.yaml``, overridden by a user file
 (:func:`load_rules`); :class:`AlertEvaluator` evaluates them on the log (one evaluator across
 replicas, by a lease in the database), keeps their states there and sends one notification
 per incident; :func:`alert_states` reads the current states; :func:`false_alarm_rates`
-replays each rule over reference data.
+replays each rule over reference data. :func:`logged_versions` says which models a log holds
+predictions of.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from prudent.monitor._export import alert_dict, report_dict, window_dict
 from prudent.monitor._figures import Estimate, Figure, NotEnoughData, figure_dict
 from prudent.monitor._gauges import MonitorGauges, duration_label
 from prudent.monitor._histogram import Calibration
+from prudent.monitor._logged import logged_versions
 from prudent.monitor._monitor import MonitorReport, monitor_log
 from prudent.monitor._notify import notify_incidents
 from prudent.monitor._reference import Outcomes, Promises, Reference
@@ -78,6 +80,7 @@ __all__ = [
     "false_alarm_rates",
     "figure_dict",
     "load_rules",
+    "logged_versions",
     "monitor_log",
     "notify_incidents",
     "report_dict",

@@ -26,6 +26,8 @@ from scipy.spatial.distance import jensenshannon
 from prudent._typing import FloatArray
 
 __all__ = [
+    "REACH",
+    "SCALE_FLOOR",
     "CategoryReference",
     "NumberReference",
     "TextReference",
@@ -40,23 +42,55 @@ _WORD = re.compile(r"\w+")
 MISSING = "(missing)"
 
 
+SCALE_FLOOR = 1e-9
+"""A reference SD at most this times its largest magnitude (or 1) is none: every value was
+the same, and the SD is rounding noise (0.1 eighty times: 1.4e-17)."""
+REACH = 10.0
+"""A reference without spread counts window values up to this many units past it."""
+
+
 @dataclass(frozen=True)
 class NumberReference:
-    """A reference series of numbers: its sorted finite values and its standard deviation."""
+    """A reference series of numbers: its sorted finite values, its scale, and the bounds
+    within which window values count towards the Wasserstein distance.
+
+    The scale is the standard deviation; for a reference without spread (see
+    :data:`SCALE_FLOOR`) it is 1, so W1 is read in the values' own units, as prudent's other
+    scales do (``models.TextLength``, the review page's nearest rows): over rounding noise, a
+    constant OOD score of 0.1 against a window at 0.4 read "W1/sd 2.2e16", and a window
+    1e-12 off was drift. Window values further past the reference's ends than its range (at
+    least :data:`REACH` scales) count as if at that bound: they still move every value's
+    rank (the KS test is unchanged) and weigh W1 as far as the reference can tell, but a few
+    inputs of 1e30 no longer make it 1e26.
+    """
 
     values: FloatArray
     scale: float
+    low: float = -np.inf
+    high: float = np.inf
 
     @classmethod
     def of(cls, values: FloatArray) -> NumberReference:
-        """Prepare ``values`` (missing and infinite values dropped)."""
+        """Prepare ``values`` (missing and infinite values dropped).
+
+        Examples
+        --------
+        >>> ref = NumberReference.of(np.full(80, 0.1))
+        >>> ref.scale, ref.low, ref.high
+        (1.0, -9.9, 10.1)
+        """
         finite = np.sort(values[np.isfinite(values)])
-        scale = float(np.std(finite, ddof=1)) if finite.size > 1 else 0.0
-        return cls(finite, scale or 1e-12)
+        if finite.size == 0:
+            return cls(finite, 1.0)
+        sd = float(np.std(finite, ddof=1)) if finite.size > 1 else 0.0
+        scale = sd if sd > SCALE_FLOOR * max(1.0, float(np.abs(finite).max())) else 1.0
+        reach = max(float(finite[-1] - finite[0]), REACH * scale)
+        return cls(finite, scale, float(finite[0]) - reach, float(finite[-1]) + reach)
 
 
 def ks_w1(ref: NumberReference, window: FloatArray) -> tuple[float, float, float]:
-    """Return the KS statistic, its p-value and W1 / reference SD of ``window`` (finite values).
+    """Return the KS statistic, its p-value and W1 / reference scale of ``window`` (finite
+    values; W1 counts them within the reference's bounds, see :class:`NumberReference`).
 
     Examples
     --------
@@ -66,7 +100,7 @@ def ks_w1(ref: NumberReference, window: FloatArray) -> tuple[float, float, float
     >>> round(d, 2), p < 1e-10, round(w, 2)
     (0.99, True, 3.41)
     """
-    a, b = ref.values, np.sort(window)
+    a, b = ref.values, np.clip(np.sort(window), ref.low, ref.high)
     both = np.concatenate([a, b])
     order = np.argsort(both, kind="stable")  # two sorted runs: one merge
     pooled = both[order]

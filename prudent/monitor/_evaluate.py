@@ -7,6 +7,12 @@ every rule, steps its stored state (:mod:`prudent.monitor._state`), delivers wha
 to the log (``prudent.monitor`` logger) and to the webhook when one is set — and saves the
 states, all on the same database, so a replica that takes the lease over carries on where the
 last one stopped.
+
+An incident belongs to one model version. A rule whose stored state was evaluated for another
+model (a hot swap, or another bundle evaluated on this log) starts afresh for this one, once a
+firing incident of the other is resolved (delivered as resolved, with that model's version;
+while it is not delivered, the rule waits); a process that does not hold the lease shows such a
+rule as inactive for its model, the observation naming the other.
 """
 
 from __future__ import annotations
@@ -56,7 +62,8 @@ class Evaluation:
     holder
         Who holds the lease.
     states
-        Every rule's state after it (the stored ones when not evaluated).
+        Every rule's state after it (when not evaluated, the stored ones of this model: a rule
+        last evaluated for another model is inactive, its observation naming that model).
     sent
         The notifications delivered.
     summaries
@@ -132,6 +139,26 @@ def alert_payload(
         "resolved_at": None if state.resolved_at is None else state.resolved_at.isoformat(),
         "model_version": model_version,
     }  # fmt: skip
+
+
+def _ended(state: AlertState, now: datetime) -> AlertState:
+    """Another model's state as this model takes its rule over: a firing incident resolves."""
+    if state.state != "firing":
+        return state
+    return dataclasses.replace(state, state="resolved", resolved_at=now, since=None)
+
+
+def _another(state: AlertState, version: str | None) -> bool:
+    """Whether ``state`` was judged for another model than ``version`` (None: any model)."""
+    return None not in (state.model_version, version) and state.model_version != version
+
+
+def _own(spec: RuleSpec, state: AlertState, version: str | None) -> AlertState:
+    """The state as the model ``version`` sees it: inactive when another model's."""
+    if not _another(state, version):
+        return state
+    note = f"last evaluated for model {state.model_version}, not this one"
+    return AlertState(spec.name, dict(spec.labels), observation=Observation("", note=note))
 
 
 def _current(store: AlertStore, specs: Sequence[RuleSpec]) -> tuple[AlertState, ...]:
@@ -217,8 +244,11 @@ class AlertEvaluator:
         self._store.close()
 
     def states(self) -> tuple[AlertState, ...]:
-        """Every rule's stored state (inactive for a rule never evaluated)."""
-        return _current(self._store, self.rules)
+        """Every rule's stored state for this model (inactive for a rule never evaluated, or
+        evaluated for another model: its observation names that model)."""
+        mine = self.reference.model_version
+        stored = _current(self._store, self.rules)
+        return tuple(_own(spec, s, mine) for spec, s in zip(self.rules, stored, strict=True))
 
     def evaluate(self) -> Evaluation:
         """Evaluate every rule once, when this process holds (or can take) the lease.
@@ -239,20 +269,10 @@ class AlertEvaluator:
             holder = self._store.holder(LEASE, now)
             return Evaluation(now, False, holder, self.states())
         summaries = self._summaries(now)
-        states, sent = [], []
-        for spec, before in zip(self.rules, self.states(), strict=True):
-            seen = self._observation(spec, summaries, now)
-            state = step(spec, before, seen, now)
-            state = dataclasses.replace(
-                state, threshold=spec.threshold_for(self.reference.promises)
-            )
-            status = due(spec, state, now)
-            if status is not None:
-                payload = alert_payload(spec, state, status, self.reference.model_version)
-                if self._deliver(payload):
-                    state = dataclasses.replace(state, sent=status, last_sent_at=now)
-                    sent.append(payload)
-            states.append(state)
+        sent: list[dict[str, Any]] = []
+        stored = _current(self._store, self.rules)
+        states = [self._step(spec, before, summaries, now, sent)
+                  for spec, before in zip(self.rules, stored, strict=True)]  # fmt: skip
         self._store.save([s.stored() for s in states], now)
         result = Evaluation(now, True, self.holder, tuple(states), tuple(sent), summaries)
         if self._on_evaluation is not None:
@@ -276,6 +296,37 @@ class AlertEvaluator:
                                  since=now - length, until=now)  # fmt: skip
             out[length] = report.windows[0] if report.windows else None
         return out
+
+    def _step(
+        self, spec: RuleSpec, before: AlertState,
+        summaries: Mapping[timedelta, WindowSummary | None], now: datetime,
+        sent: list[dict[str, Any]],
+    ) -> AlertState:  # fmt: skip
+        """Observe ``spec``, step its state and deliver what is owed (appended to ``sent``)."""
+        mine = self.reference.model_version
+        if _another(before, mine):  # another model's: its incident ends
+            ended = self._owed(spec, _ended(before, now), now, sent)
+            if ended.state == "resolved" and ended.sent == "firing":
+                return ended  # its resolve is owed again next time; this model waits
+            before = AlertState(spec.name, dict(spec.labels))
+        state = step(spec, before, self._observation(spec, summaries, now), now)
+        threshold = spec.threshold_for(self.reference.promises)
+        return self._owed(
+            spec, dataclasses.replace(state, threshold=threshold, model_version=mine), now, sent
+        )
+
+    def _owed(
+        self, spec: RuleSpec, state: AlertState, now: datetime, sent: list[dict[str, Any]]
+    ) -> AlertState:
+        """Deliver the notification ``state`` is owed, if any; return it with what was sent."""
+        status = due(spec, state, now)
+        if status is None:
+            return state
+        payload = alert_payload(spec, state, status, state.model_version)
+        if not self._deliver(payload):
+            return state
+        sent.append(payload)
+        return dataclasses.replace(state, sent=status, last_sent_at=now)
 
     def _observation(
         self, spec: RuleSpec, summaries: Mapping[timedelta, WindowSummary | None], now: datetime

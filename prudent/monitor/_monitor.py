@@ -30,6 +30,7 @@ from prudent.monitor._drift import DriftBaseline, DriftOptions, DriftReport, win
 from prudent.monitor._figures import NotEnoughData, check_minimum
 from prudent.monitor._histogram import ConfidenceHistogram
 from prudent.monitor._inputs import inputs_frame
+from prudent.monitor._logged import log_engine
 from prudent.monitor._reference import Reference
 from prudent.monitor._sql import (
     WindowSpec,
@@ -46,7 +47,7 @@ from prudent.monitor._sql import (
     window_bounds,
 )
 from prudent.monitor._windows import SummaryOptions, WindowSummary, summarise_window, window_key
-from prudent.store import DECISIONS, normalise_url, predictions_table, window_filter
+from prudent.store import DECISIONS, predictions_table, window_filter
 
 __all__ = ["MonitorReport", "monitor_log"]
 
@@ -164,23 +165,6 @@ def _drifts(
         yield (NotEnoughData(n, options.min_rows), []) if n < options.min_rows else (report, notes)
 
 
-def _engine(url: str | Path) -> sa.Engine:
-    engine = sa.create_engine(normalise_url(url))
-    try:
-        with engine.connect() as connection:
-            present = sa.inspect(connection).has_table(predictions_table.name)
-    except SQLAlchemyError as exc:
-        engine.dispose()
-        raise StoreError(f"Cannot read the prediction log at {url}: {exc}") from exc
-    if not present:
-        engine.dispose()
-        raise StoreError(
-            f"{url} holds no prediction log (no '{predictions_table.name}' table); point "
-            "--log-db at the database `prudent serve --log-db` writes."
-        )
-    return engine
-
-
 def monitor_log(
     url: str | Path,
     reference: Reference,
@@ -229,7 +213,7 @@ def monitor_log(
     spec = window if isinstance(window, WindowSpec) else WindowSpec.parse(window)
     drift_sample = check_minimum(drift_sample, "drift_sample")
     drift_opts, summary_opts = drift_options or DriftOptions(), summary_options or SummaryOptions()
-    engine = _engine(url)
+    engine = log_engine(url)
     version = None if all_versions else reference.model_version
     try:
         windows = tuple(

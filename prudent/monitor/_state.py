@@ -79,6 +79,9 @@ class AlertState:
         The last evaluation's observation.
     evaluated_at
         When it was last evaluated.
+    model_version
+        The model it was evaluated for (None when stored before it was recorded): an
+        incident belongs to one model version (see :class:`~prudent.monitor.AlertEvaluator`).
     """
 
     rule: str
@@ -92,6 +95,7 @@ class AlertState:
     last_sent_at: datetime | None = None
     observation: Observation | None = None
     evaluated_at: datetime | None = None
+    model_version: str | None = None
 
     @property
     def labels_key(self) -> str:
@@ -115,6 +119,7 @@ class AlertState:
             rule=stored.rule, labels=dict(r.get("labels") or {}),
             state=stored.state,  # type: ignore[arg-type]
             threshold=r.get("threshold"), sent=str(r.get("sent") or ""),
+            model_version=r.get("model_version"),
             observation=None if seen is None else Observation(**seen), **values,
         )  # fmt: skip
 

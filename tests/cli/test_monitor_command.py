@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -11,11 +12,19 @@ from typer.testing import CliRunner
 
 from prudent.bundle import load
 from prudent.cli import app
-from prudent.monitor import Reference
+from prudent.monitor import AlertEvaluator, Reference, load_rules
+from prudent.store import AlertStore
 from tests.cli.conftest import Trained
 from tests.cli.test_fit_command import assert_one_line_error
 from tests.fixtures import mixed_frame, run_main
-from tests.monitor.conftest import T0, served_records, write_log
+from tests.monitor.conftest import (
+    T0,
+    make_reference,
+    make_stream,
+    records,
+    served_records,
+    write_log,
+)
 from tests.monitor.receiver import Receiver, receiver  # noqa: F401  (a pytest fixture)
 
 
@@ -146,3 +155,79 @@ def test_monitor_watch_stops_cleanly_on_ctrl_c(trained: Trained, log_url: str) -
         assert store.holder("monitor", T0 + timedelta(days=1, hours=12)) is None  # given up
     finally:
         store.close()
+
+
+def _stored_states(url: str) -> list[str]:
+    store = AlertStore.open(url)
+    try:
+        return [s.rule for s in store.states()]
+    finally:
+        store.close()
+
+
+def test_monitor_refuses_a_log_without_this_bundle_and_evaluates_nothing(
+    trained: Trained, tmp_path: Path
+) -> None:
+    """450 predictions of another model: exit 2 naming it, no figures, no alert state."""
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    write_log(url, [(records(make_stream(450, 1), T0, timedelta(seconds=5), "other"), None)])
+    done = run_main("monitor", trained.bundle, "--log-db", url, "--at", "2024-03-01T00:30:00Z")
+    assert done.returncode == 2
+    version = load(trained.bundle).version
+    assert_one_line_error(done, f"holds no prediction of bundle {version}", "450 of model other")
+    assert done.stdout == "" and _stored_states(url) == []
+
+
+def test_monitor_refuses_a_sqlite_log_that_is_not_there(trained: Trained, tmp_path: Path) -> None:
+    typo = tmp_path / "nolog2.db"
+    done = run_main("monitor", trained.bundle, "--log-db", f"sqlite:///{typo}")
+    assert_one_line_error(done, f"No prediction log at '{typo}'", "--log-db")
+    assert done.returncode == 2 and not typo.exists()
+
+
+def test_monitor_shows_no_alert_state_of_another_model(trained: Trained, tmp_path: Path) -> None:
+    """The log's evaluator (holding the lease) judges model 'other', whose OOD rate spikes:
+    this bundle's rules are shown inactive, naming 'other', not as its pending spike."""
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    ours = served_records(load(trained.bundle), mixed_frame(n=50, seed=4).drop(columns="target"),
+                          T0, timedelta(minutes=1))  # fmt: skip
+    spike = records(make_stream(300, 2, ood_rate=0.5), T0 + timedelta(hours=1),
+                    timedelta(seconds=10), "other")  # fmt: skip
+    write_log(url, [(ours, None), (spike, None)])
+    at = T0 + timedelta(hours=2)
+    other = make_reference()
+    rules = [r for r in load_rules() if r.name == "ood_rate_spike"]
+    holder = AlertEvaluator(url, dataclasses.replace(other, model_version="other"), rules,
+                            clock=lambda: at)  # fmt: skip
+    assert holder.evaluate().states[0].state == "pending"
+    holder.close(release=False)
+    args = ["monitor", str(trained.bundle), "--log-db", url, "--json",
+            "--at", (at + timedelta(minutes=1)).isoformat()]  # fmt: skip
+    done = CliRunner().invoke(app, args)
+    assert done.exit_code == 0, done.output
+    report = json.loads(done.output)
+    assert sum(w["n"] for w in report["windows"]) == 50  # this bundle's predictions only
+    assert report["evaluated"] is False
+    spiking = {a["rule"]: a for a in report["alerts"]}["ood_rate_spike"]
+    assert spiking["state"] == "inactive"
+    assert spiking["observation"]["note"] == "last evaluated for model other, not this one"
+
+
+def test_monitor_drift_figures_stay_finite_for_huge_inputs(
+    trained: Trained, tmp_path: Path
+) -> None:
+    """Half the rows send mean_radius = 1e30 (the OOD score follows): it drifts, and its
+    W1/sd is read within the reference's reach (it was about 1e29)."""
+    frame = mixed_frame(n=300, seed=12).drop(columns="target")
+    frame.loc[frame.index % 2 == 0, "mean_radius"] = 1e30
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    write_log(url, [(served_records(load(trained.bundle), frame, T0, timedelta(seconds=10)), None)])
+    args = ["monitor", str(trained.bundle), "--log-db", url, "--window", "300", "--json",
+            "--at", "2024-03-01T01:00:00Z"]  # fmt: skip
+    done = CliRunner().invoke(app, args)
+    assert done.exit_code == 0, done.output
+    (window,) = json.loads(done.output)["windows"]
+    series = {s["name"]: s for s in window["drift"]["series"]}
+    assert series["mean_radius"]["drifted"]
+    assert 1.0 < series["mean_radius"]["effect"] < 30.0
+    assert all(s["effect"] < 30.0 for s in series.values()), series

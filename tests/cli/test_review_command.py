@@ -92,6 +92,7 @@ def test_review_show_next_claims_and_label_corrects(
 
 def test_review_show_without_a_free_case(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'empty.db'}"
+    SqlPredictionLog.open(url).close()  # a log that exists, with no case
     code, out = _invoke("show", "--next", "--reviewer", "ana", "--log-db", url)
     assert (code, out.strip()) == (0, "No free case to review.")
     code, out = _invoke("show", "--next", "--reviewer", "ana", "--log-db", url, "--json")
@@ -105,5 +106,45 @@ def test_review_errors_are_one_line(queue: tuple[str, list[PredictionRecord]]) -
     done = run_main("review", "label", "nope", "a", "--reviewer", "ana", "--log-db", url)
     assert_one_line_error(done, "'nope'")
     _invoke("show", "--next", "--reviewer", "ana", "--log-db", url)
-    done = run_main("review", "label", reviews[2].id, "a", "--reviewer", "bob", "--log-db", url)
+    done = run_main(
+        "review", "label", reviews[2].id, "setosa", "--reviewer", "bob", "--log-db", url
+    )
     assert_one_line_error(done, "claimed by 'ana', not 'bob'")
+
+
+def test_review_label_checks_the_classes_of_the_logged_prediction(
+    queue: tuple[str, list[PredictionRecord]],
+) -> None:
+    """Without --bundle, the classes are those the log's record gives probabilities for: a
+    typo or an empty label is refused, in one line, and nothing is stored."""
+    url, reviews = queue
+    case = reviews[0].id
+    for label, why in (("setsa", "Label 'setsa' is not among"), ("", "empty"), (" ", "empty")):
+        done = run_main("review", "label", case, label, "--reviewer", "ana", "--log-db", url)
+        assert done.returncode == 2
+        assert_one_line_error(done, why, "classes ['setosa', 'versicolor', 'virginica']")
+    with SqlPredictionLog.open(url) as log:
+        assert log.feedback_history(case) == []
+    code, out = _invoke("label", case, "virginica", "--reviewer", "ana", "--log-db", url)
+    assert code == 0 and out.startswith(f"created: {case} = 'virginica' at ")
+
+
+def test_review_label_without_classes_in_the_record_needs_the_bundle(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    record = make_record(decision="review", prediction=None, probabilities={})
+    with SqlPredictionLog.open(url) as log:
+        log.write([record])
+    done = run_main("review", "label", record.id, "setosa", "--reviewer", "ana", "--log-db", url)
+    assert_one_line_error(done, "names no classes", "--bundle")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["list"], ["show", "--next", "--reviewer", "ana"], ["label", "x", "setosa", "--reviewer",
+     "ana"], ["skip", "x", "--reviewer", "ana"], ["flag", "x", "--reviewer", "ana"]],
+)  # fmt: skip
+def test_review_refuses_a_sqlite_log_that_is_not_there(tmp_path: Path, command: list[str]) -> None:
+    typo = tmp_path / "nolog2.db"
+    done = run_main("review", *command, "--log-db", f"sqlite:///{typo}")
+    assert_one_line_error(done, f"No prediction log at '{typo}'", "--log-db")
+    assert done.returncode == 2 and not typo.exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 import numpy as np
@@ -91,6 +92,38 @@ def test_window_drift_leaves_a_significant_but_tiny_shift_below_the_floor() -> N
     assert not x.drifted
     low_floor = window_drift(reference, window, options=DriftOptions(numeric_floor=0.01))
     assert low_floor.drifted == ("x",)  # type: ignore[union-attr]
+
+
+def test_window_drift_reads_a_reference_without_spread_in_its_units() -> None:
+    """A constant reference (OOD scores all 0.1, x all 0.3: SDs of rounding noise, 1e-17):
+    the same values computed another way (0.3 - 0.2, 0.1 * 3) are no drift (they were, at
+    W1/sd 2), and a real move is drift whose figure is the move itself (it was 2.2e16)."""
+    n = 400
+    reference = dataclasses.replace(
+        _numbers_reference(n, 0), features=pd.DataFrame({"x": np.full(n, 0.3)}),
+        ood_score=np.full(n, 0.1),
+    )  # fmt: skip
+    same = window_drift(reference, pd.DataFrame({"x": np.full(200, 0.1 * 3)}),
+                        ood_score=np.full(200, 0.3 - 0.2))  # fmt: skip
+    assert isinstance(same, DriftReport) and same.drifted == ()
+    assert max(s.effect for s in same.series) < 1e-12
+    moved = window_drift(reference, pd.DataFrame({"x": np.full(200, 0.3)}),
+                         ood_score=np.full(200, 0.4))  # fmt: skip
+    assert isinstance(moved, DriftReport) and moved.drifted == ("OOD score",)
+    assert moved.get("OOD score").effect == pytest.approx(0.3)  # type: ignore[union-attr]
+
+
+def test_window_drift_counts_huge_values_within_the_references_reach() -> None:
+    """Inputs of 1e30 weigh W1 as values far past the reference, not as 1e30: 2 of 400 are
+    no drift (the figure was 1e27), half of them are, with a figure under 20 (it was 1e29)."""
+    reference = _numbers_reference(2000, 0)
+    x = np.random.default_rng(1).normal(size=400)
+    few, half = x.copy(), x.copy()
+    few[:2], half[::2] = 1e30, 1e30
+    (s,) = window_drift(reference, pd.DataFrame({"x": few})).series  # type: ignore[union-attr]
+    assert not s.drifted and s.effect < 0.2
+    (s,) = window_drift(reference, pd.DataFrame({"x": half})).series  # type: ignore[union-attr]
+    assert s.drifted and 3.0 < s.effect < 20.0
 
 
 def test_window_drift_tests_categories_with_chi2_and_js_distance() -> None:

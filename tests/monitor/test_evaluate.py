@@ -5,10 +5,12 @@ from __future__ import annotations
 import dataclasses
 import threading
 from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from prudent.monitor import AlertEvaluator, alert_states, load_rules
+from prudent.monitor import AlertEvaluator, AlertState, alert_states, load_rules
 from tests.monitor.conftest import (
     SQL_BACKENDS,
     T0,
@@ -140,3 +142,90 @@ def test_rules_without_a_value_for_the_model_stay_inactive(tmp_path) -> None:
     assert ood.observation is not None and "no reference value" in ood.observation.note
     failures = states["log_write_failures"].observation
     assert failures is not None and "service only" in failures.note
+
+
+@dataclasses.dataclass
+class TwoModels:
+    """A log where model v1 made a burst of high-confidence errors in hour 1, v2 in hour 2;
+    v1's evaluator (holding the lease unless released) has fired on it at 2 h."""
+
+    url: str
+    clock: Clock
+    v1: AlertEvaluator
+
+    def v2(self, **options: Any) -> AlertEvaluator:
+        """An evaluator of the same rules for model v2."""
+        reference = dataclasses.replace(self.v1.reference, model_version="v2")
+        return AlertEvaluator(self.url, reference, self.v1.rules, clock=self.clock, **options)
+
+    def v2_state(self, **options: Any) -> AlertState:
+        """The rule's state after one evaluation by model v2's evaluator (then closed)."""
+        evaluator = self.v2(**options)
+        try:
+            (state,) = evaluator.evaluate().states
+        finally:
+            evaluator.close()
+        return state
+
+
+def _two_models(tmp_path: Path, webhook: str | None = None) -> TwoModels:
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    batches = []
+    for hour, version in ((1, "v1"), (2, "v2")):
+        s = make_stream(600, 800 + hour, calibrated=False)
+        recs = records(s, T0 + timedelta(hours=hour), timedelta(seconds=5), version=version)
+        batches.append((recs, labels_of(recs, s)))
+    write_log(url, batches)
+    rules = [r for r in load_rules() if r.name == HIGH]
+    clock = Clock(T0 + timedelta(hours=2))
+    v1 = AlertEvaluator(url, make_reference(target=0.85), rules, webhook=webhook, clock=clock)
+    assert v1.evaluate().states[0].state == "firing"
+    return TwoModels(url, clock, v1)
+
+
+def _sent(receiver: Receiver) -> list[tuple[str, str]]:
+    return [(m["status"], m["model_version"]) for m in receiver.received]
+
+
+def test_a_new_model_resolves_the_last_ones_incident_and_opens_its_own(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    """An incident is one model's: v2 taking the rule over resolves v1's (delivered with v1's
+    version), then fires its own; it never carries v1's firing on as if it were its own."""
+    log = _two_models(tmp_path, receiver.url)
+    log.v1.close()
+    log.clock.now = T0 + timedelta(hours=3)
+    state = log.v2_state(webhook=receiver.url)
+    assert _sent(receiver) == [("firing", "v1"), ("resolved", "v1"), ("firing", "v2")]
+    assert receiver.received[1]["incident"] == receiver.received[0]["incident"]
+    assert receiver.received[2]["incident"] != receiver.received[0]["incident"]
+    assert (state.state, state.model_version, state.fired_at) == ("firing", "v2", log.clock.now)
+
+
+def test_another_models_states_are_not_shown_as_this_ones(tmp_path: Path) -> None:
+    """While v1's evaluator holds the lease, v2's sees its rules inactive, naming v1."""
+    log = _two_models(tmp_path)
+    other = log.v2()
+    try:
+        seen = other.evaluate()
+    finally:
+        other.close(release=False)
+        log.v1.close()
+    assert not seen.evaluated and seen.holder == log.v1.holder
+    (state,) = seen.states
+    assert state.state == "inactive" and state.observation is not None
+    assert state.observation.note == "last evaluated for model v1, not this one"
+
+
+def test_a_resolve_owed_to_the_last_model_is_retried_before_the_new_one_is_judged(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    log = _two_models(tmp_path, receiver.url)
+    log.v1.close()
+    log.clock.now = T0 + timedelta(hours=3)
+    state = log.v2_state(webhook=receiver.url, send=lambda u, p: False)
+    assert (state.state, state.model_version, state.sent) == ("resolved", "v1", "firing")
+    log.clock.now += timedelta(minutes=1)
+    state = log.v2_state(webhook=receiver.url)
+    assert _sent(receiver) == [("firing", "v1"), ("resolved", "v1"), ("firing", "v2")]
+    assert (state.state, state.model_version) == ("firing", "v2")

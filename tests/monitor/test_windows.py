@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -99,8 +100,12 @@ def test_monitor_log_reads_the_latest_label_and_one_model_version(tmp_path) -> N
 
 
 def test_monitor_log_refuses_what_is_not_a_log(tmp_path) -> None:
+    with pytest.raises(StoreError, match=r"No prediction log at '.*typo\.db'"):
+        monitor_log(tmp_path / "typo.db", make_reference())
+    assert not (tmp_path / "typo.db").exists()  # reading never creates the file
+    sqlite3.connect(tmp_path / "other.db").execute("CREATE TABLE t (x)").connection.close()
     with pytest.raises(StoreError, match="holds no prediction log"):
-        monitor_log(tmp_path / "empty.db", make_reference())
+        monitor_log(tmp_path / "other.db", make_reference())
     with pytest.raises(ConfigError, match="window must be 'hour', 'day' or a number"):
         WindowSpec.parse("week")
     SqlPredictionLog.open(tmp_path / "log.db").close()
