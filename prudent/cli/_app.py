@@ -76,8 +76,15 @@ def _root(
 
 
 def _console(stderr: bool = True) -> Console:
-    probe = Console(stderr=stderr)
-    return Console(stderr=stderr, highlight=False, width=None if probe.is_terminal else 160)
+    """A console as wide as the terminal, or 160 columns when piped; piped notices stay one
+    line each (``soft_wrap``), so that a log keeps each whole for grep."""
+    terminal = Console(stderr=stderr).is_terminal
+    return Console(
+        stderr=stderr,
+        highlight=False,
+        width=None if terminal else 160,
+        soft_wrap=stderr and not terminal,
+    )
 
 
 def _rules_text(path: Path | None) -> str | None:
