@@ -49,6 +49,13 @@ __all__ = ["Service"]
 
 logger = logging.getLogger("prudent.serve")
 
+_STAYS_UP = (
+    "The server keeps running, live but not ready (predictions get 503): fix or replace the "
+    "bundle, then reload it (SIGHUP, or POST /admin/reload), or stop the server."
+)
+"""Said after a first load that failed: the process waits for a bundle (R-V2-HEALTH,
+R-BUNDLE-INTEGRITY) instead of exiting, and a reload loads it."""
+
 
 class Service:
     """Holds what the routes need; see the module docstring.
@@ -140,7 +147,7 @@ class Service:
             predictor.shadow = self._shadow(predictor)
         except Exception as exc:
             self.failure = f"{type(exc).__name__}: {exc}"
-            logger.error("prudent is not ready: %s", self.failure)
+            logger.error("prudent is not ready: %s. %s", self.failure.rstrip("."), _STAYS_UP)
             if self._own_log and log is not None:
                 log.close()
             return

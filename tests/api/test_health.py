@@ -1,8 +1,13 @@
-"""Readiness against real processes: a missing or tampered bundle is never ready, and says why."""
+"""Readiness against real processes: a missing or tampered bundle is never ready, and says why.
+
+The process stays up (R-V2-HEALTH, R-BUNDLE-INTEGRITY), says so in its start-up line, and a
+reload serves the bundle once it is there.
+"""
 
 from __future__ import annotations
 
 import shutil
+import signal
 import time
 from pathlib import Path
 
@@ -29,8 +34,12 @@ def _live(url: str) -> bool:
         return False
 
 
+def _ready(url: str) -> bool:
+    return httpx.get(f"{url}/v2/health/ready", timeout=5).status_code == 200
+
+
 @pytest.mark.parametrize("fault", ["missing", "tampered"])
-def test_health_live_but_never_ready_with_a_bad_bundle(
+def test_health_live_but_never_ready_with_a_bad_bundle_until_reloaded(
     mixed_dir: Path, tmp_path: Path, fault: str
 ) -> None:
     bundle = tmp_path / "bundle"
@@ -51,5 +60,12 @@ def test_health_live_but_never_ready_with_a_bad_bundle(
         assert why in ready.json()["error"] and why in server.output
         refused = httpx.post(f"{server.url}/v2/models/prudent/infer", json={"inputs": []})
         assert refused.status_code == 503 and "not ready" in refused.json()["error"]
+        line = next(x for x in server.output.splitlines() if "prudent is not ready" in x)
+        assert why in line and "The server keeps running, live but not ready" in line
+        assert "then reload it (SIGHUP, or POST /admin/reload), or stop the server." in line
+        shutil.rmtree(bundle, ignore_errors=True)
+        shutil.copytree(mixed_dir, bundle)  # the bundle is there now: a reload serves it
+        server.process.send_signal(signal.SIGHUP)
+        _wait_for(lambda: _ready(server.url))
     finally:
         server.stop()
