@@ -132,10 +132,11 @@ def serve(
 def _run(settings: Settings, registry: Path | None) -> None:
     """Start the service (uvicorn, one process or ``settings.workers``) until it is stopped."""
     from prudent.api import StartingApp
-    from prudent.cli._server import build_service, log_config, run_app
+    from prudent.cli._server import build_service, listen, log_config, run_app
     from prudent.config import is_loopback
 
     logging.config.dictConfig(log_config())
+    sockets = listen(settings.host, settings.port)  # a port in use: refused before anything
     if registry is not None and settings.burn_in_interval > 0:
         from prudent.cli._registry import watch_burn_in
 
@@ -143,8 +144,10 @@ def _run(settings: Settings, registry: Path | None) -> None:
     if not is_loopback(settings.host):
         logger.warning("Listening on %s: the service is reachable from the network.", settings.host)
     if settings.workers == 1:
-        run_app(StartingApp(lambda: build_service(settings)), settings)
+        run_app(StartingApp(lambda: build_service(settings)), settings, sockets)
         return
+    for sock in sockets:
+        sock.close()  # uvicorn's supervisor binds the address again, before any worker starts
     if settings.log_db.startswith("sqlite"):
         logger.warning(
             "%d workers share one SQLite file; use PostgreSQL to scale writes.", settings.workers

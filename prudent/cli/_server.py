@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import errno
+import logging
 import signal
 import socket
 import threading
@@ -23,8 +25,16 @@ from uvicorn.config import LOGGING_CONFIG
 
 from prudent.api import StartingApp
 from prudent.config import Settings
+from prudent.errors import ConfigError
 
-__all__ = ["build_service", "log_config", "run_app", "run_workers", "starting_app_from_env"]
+__all__ = [
+    "build_service",
+    "listen",
+    "log_config",
+    "run_app",
+    "run_workers",
+    "starting_app_from_env",
+]
 
 
 class _DrainingServer(uvicorn.Server):
@@ -52,7 +62,85 @@ class _DrainingServer(uvicorn.Server):
                 loop.remove_signal_handler(signal.SIGHUP)
 
 
-def run_app(app: Any, settings: Settings) -> None:
+def listen(host: str, port: int) -> list[socket.socket]:
+    """Bind the service's address now, as uvicorn would (every address ``host`` names).
+
+    uvicorn starts an app (which loads the bundle and creates the log database) before it
+    binds; ``prudent serve`` binds first, so that a port in use ends it in one line, before
+    anything is loaded or created (not after a false "ready").
+
+    Parameters
+    ----------
+    host, port
+        The address to listen on.
+
+    Returns
+    -------
+    list of socket.socket
+        Bound, not yet listening; uvicorn listens on them.
+
+    Raises
+    ------
+    ConfigError
+        The port is in use, or the address cannot be bound (named, with the system's reason).
+    """
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise ConfigError(
+            f"host {host!r} is not an address this machine can listen on ({exc.strerror}); "
+            "give one with --host, such as 127.0.0.1."
+        ) from None
+    bound: list[socket.socket] = []
+    try:
+        for family, kind, proto, _, address in dict.fromkeys(found):
+            _bind(bound, family, kind, proto, address)
+        if not bound:
+            raise OSError(errno.EADDRNOTAVAIL, "Cannot assign requested address")
+    except OSError as exc:
+        for sock in bound:
+            sock.close()
+        raise ConfigError(_bind_refusal(host, port, exc)) from None
+    return bound
+
+
+def _bind(bound: list[socket.socket], family: int, kind: int, proto: int, address: Any) -> None:
+    """Bind one address as asyncio's ``create_server`` does, appending the socket to
+    ``bound``; an address of a family not enabled here (IPv6 in a container) is left out."""
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if family == socket.AF_INET6:
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+    try:
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRNOTAVAIL:
+            return
+        raise
+    bound.append(sock)
+
+
+def _bind_refusal(host: str, port: int, exc: OSError) -> str:
+    """The one line that says why ``host:port`` cannot be listened on, and the fix."""
+    if exc.errno == errno.EADDRINUSE:
+        return (
+            f"port {port} on {host} is in use; stop what listens there, or choose another "
+            "port with --port (or PRUDENT_PORT)."
+        )
+    hint = " (ports below 1024 need privileges)" if exc.errno == errno.EACCES else ""
+    return f"cannot listen on port {port} of {host}: {exc.strerror}{hint}; check --host and --port."
+
+
+def _announce(settings: Settings) -> None:
+    """uvicorn's own "running on" line, which it leaves out for sockets bound before it."""
+    url = f"http://{settings.host}:{settings.port}"
+    if ":" in settings.host:
+        url = f"http://[{settings.host}]:{settings.port}"
+    logging.getLogger("uvicorn.error").info("Uvicorn running on %s (Press CTRL+C to quit)", url)
+
+
+def run_app(app: Any, settings: Settings, sockets: list[socket.socket] | None = None) -> None:
     """Serve ``app`` with uvicorn in this process until SIGTERM or SIGINT.
 
     The app stops being ready as soon as the signal arrives; requests already started get up to
@@ -66,12 +154,18 @@ def run_app(app: Any, settings: Settings) -> None:
         builds it once listening.
     settings
         Host, port and shutdown timeout.
+    sockets
+        The sockets :func:`listen` bound; bound here (before the app starts) when None.
 
     Raises
     ------
+    ConfigError
+        The address cannot be listened on (a port in use): before the app starts.
     PrudentError
         When a ``StartingApp`` could not build the service (bad tokens file, …).
     """
+    if sockets is None:
+        sockets = listen(settings.host, settings.port)
     config = uvicorn.Config(
         app,
         host=settings.host,
@@ -85,7 +179,8 @@ def run_app(app: Any, settings: Settings) -> None:
     server = _DrainingServer(config, hooks.drain, hooks.reload_soon)
     if isinstance(app, StartingApp):
         app.on_failure = lambda: setattr(server, "should_exit", True)
-    server.run()
+    _announce(settings)
+    server.run(sockets=sockets)
     if isinstance(app, StartingApp) and app.error is not None:
         raise app.error
 
@@ -94,7 +189,9 @@ def run_workers(settings: Settings) -> None:
     """Serve with ``settings.workers`` processes under uvicorn's supervisor until stopped.
 
     Each worker builds the service from the ``PRUDENT_*`` environment
-    (:func:`starting_app_from_env`), which the caller has set to equal ``settings``.
+    (:func:`starting_app_from_env`), which the caller has set to equal ``settings``. The
+    supervisor binds the address itself, before any worker starts; call :func:`listen` first
+    (and close its sockets) for a one-line refusal of a port in use.
 
     Parameters
     ----------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -131,6 +132,28 @@ def test_cli_feedback_refuses_a_log_without_this_bundle(
     result = CliRunner().invoke(cli, [*args, f"sqlite:///{tmp_path / 'empty.db'}"])
     assert isinstance(result.exception, FeedbackError)
     assert "holds no prediction of bundle" in str(result.exception)
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_the_installed_serve_refuses_a_port_in_use_in_one_line(
+    numeric_dir: Path, tmp_path: Path, workers: str
+) -> None:
+    """A port in use ends ``prudent serve`` before anything starts: one line, status 2, no
+    log database (uvicorn's bind error came after the bundle loaded, then a false "ready",
+    status 3, and the log database created)."""
+    log = tmp_path / "log.db"
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        args = ["--no-auth", "--port", str(port), "--workers", workers]
+        done = run_cli("serve", numeric_dir, *args, "--log-db", f"sqlite:///{log}")
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines() == [
+        f"prudent: error: port {port} on 127.0.0.1 is in use; stop what listens there, or "
+        "choose another port with --port (or PRUDENT_PORT)."
+    ]
+    assert "ready" not in done.stdout + done.stderr and not log.exists()
 
 
 def test_cli_serve_refuses_no_auth_off_loopback(cli: typer.Typer, numeric_dir: Path) -> None:
