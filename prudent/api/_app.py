@@ -21,7 +21,11 @@ from prudent.api._dashboard import add_dashboard_routes
 from prudent.api._errors import install_error_handlers
 from prudent.api._json_api import add_json_routes
 from prudent.api._login import add_login_routes
-from prudent.api._middleware import BodyLimitMiddleware, RequestMetricsMiddleware
+from prudent.api._middleware import (
+    BodyLimitMiddleware,
+    MediaTypeMiddleware,
+    RequestMetricsMiddleware,
+)
 from prudent.api._pages import add_static_route
 from prudent.api._review_page import add_review_routes
 from prudent.api._schemas import api_models
@@ -158,6 +162,7 @@ def create_app(
     add_review_routes(app)
     add_dashboard_routes(app)
     add_static_route(app)
+    app.add_middleware(MediaTypeMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(AuthMiddleware, tokens=tokens)
     app.add_middleware(RequestMetricsMiddleware, metrics=metrics)

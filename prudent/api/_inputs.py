@@ -13,14 +13,61 @@ from typing import Any
 
 import pandas as pd
 
+from prudent.api._errors import ApiError
+from prudent.api._schemas import InferenceRequest
 from prudent.api._text import check_texts
+from prudent.api._v2_codec import output_metadata
 from prudent.data import Schema, input_columns
 from prudent.serve import Records
 
-__all__ = ["IGNORED_HEADER", "model_inputs", "record_inputs"]
+__all__ = [
+    "IGNORED_HEADER",
+    "MIN_NAME_CHARS",
+    "check_tensor_names",
+    "model_inputs",
+    "record_inputs",
+]
 
 IGNORED_HEADER = "X-Prudent-Ignored-Fields"
 """Answer header: a JSON list of the request's fields that are not model inputs (ignored)."""
+MIN_NAME_CHARS = 256
+"""Longest tensor name a V2 request may give, unless the model's own names are longer."""
+
+
+def check_tensor_names(header: InferenceRequest, schema: Schema, classes: list[Any]) -> None:
+    """Refuse a V2 tensor name longer than :data:`MIN_NAME_CHARS` and than every name of the
+    model: any column name of the training file is taken, however long.
+
+    Raises
+    ------
+    ApiError
+        400 naming the field (``inputs.4.name``) and the longest name the model has.
+
+    Examples
+    --------
+    >>> from prudent.data import ColumnSpec, Role
+    >>> schema = Schema((ColumnSpec("x" * 300, Role.numeric, "float64"),), target="y")
+    >>> tensor = {"name": "x" * 300, "shape": [1], "datatype": "FP64", "data": [1.0]}
+    >>> check_tensor_names(InferenceRequest(inputs=[tensor]), schema, ["no", "yes"])
+    >>> tensor["name"] += "!"
+    >>> check_tensor_names(InferenceRequest(inputs=[tensor]), schema, ["no", "yes"])
+    Traceback (most recent call last):
+    ...
+    prudent.api._errors.ApiError: 400: Field 'inputs.0.name' is 301 characters long, ...
+    """
+    known = [*schema.feature_names, *(name for name, _ in output_metadata(classes))]
+    most = max(MIN_NAME_CHARS, *map(len, known))
+    named = [("inputs", i, t.name) for i, t in enumerate(header.inputs)]
+    named += [("outputs", i, t.name) for i, t in enumerate(header.outputs or [])]
+    for kind, i, name in named:
+        if len(name) > most:
+            where = f"{kind}.{i}.name"
+            raise ApiError(
+                400,
+                f"Field {where!r} is {len(name)} characters long, but no input or output of "
+                f"the model has a name over {most}; name one of them (GET /v2/models/{{name}}).",
+                field=where,
+            )
 
 
 def model_inputs(

@@ -19,7 +19,7 @@ from prudent.api._schemas import (
     feedback_pairs,
 )
 from prudent.api._text import check_texts
-from prudent.api._v2 import ERRORS, service_of
+from prudent.api._v2 import BODY_ERRORS, ERRORS, service_of
 from prudent.data import validate_frame
 from prudent.feedback import LabelOutcome, ingest_labels, outcome_counts
 from prudent.models._explain import explain_predictions
@@ -172,10 +172,12 @@ def add_json_routes(app: FastAPI, models: ApiModels) -> None:
         predict_route,
         methods=["POST"],
         tags=tags,
-        responses={**ERRORS, 200: {"model": models.predict_response}},
+        responses={**BODY_ERRORS, 200: {"model": models.predict_response}},
         response_class=JSONResponse,
     )
-    app.add_api_route("/feedback", feedback_route, methods=["POST"], tags=tags, responses=ERRORS)
+    app.add_api_route(
+        "/feedback", feedback_route, methods=["POST"], tags=tags, responses=BODY_ERRORS
+    )
     app.add_api_route(
         "/metrics",
         metrics,

@@ -1,4 +1,4 @@
-"""Pure ASGI middleware: the request body limit and the request metrics."""
+"""Pure ASGI middleware: the request body limit, the body's media type and the request metrics."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from prudent.api._auth import route_of
 from prudent.api._errors import error_response
 from prudent.serve import ServeMetrics
 
-__all__ = ["BodyLimitMiddleware", "RequestMetricsMiddleware"]
+__all__ = ["BODY_TYPES", "BodyLimitMiddleware", "MediaTypeMiddleware", "RequestMetricsMiddleware"]
 
 _METHODS = frozenset({"GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"})
 
@@ -90,6 +90,65 @@ def _replay(body: bytes, receive: Receive) -> Receive:
         return await receive()
 
     return replay
+
+
+_JSON = ("application/json",)
+_TENSORS = ("application/json", "application/octet-stream")
+_FORM = ("application/x-www-form-urlencoded",)
+BODY_TYPES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("POST", "/predict"): _JSON,
+    ("POST", "/feedback"): _JSON,
+    ("POST", "/v2/models/{name}/infer"): _TENSORS,
+    ("POST", "/v2/models/{name}/versions/{version}/infer"): _TENSORS,
+    ("POST", "/login"): _FORM,
+    ("POST", "/logout"): _FORM,
+    ("POST", "/review/label"): _FORM,
+    ("POST", "/review/skip"): _FORM,
+    ("POST", "/review/flag"): _FORM,
+    ("POST", "/review/undo"): _FORM,
+}
+"""(method, route template) → the media types its body may be sent as, the first one assumed
+when the request gives no ``Content-Type`` (Triton's clients send none). Another is refused with
+415 naming both; ``+json`` types count as JSON. Routes that read no body are not listed."""
+
+
+def _media_type(scope: Scope) -> str | None:
+    """The request's ``Content-Type`` without its parameters, lower-case; None when absent."""
+    for key, value in scope.get("headers", ()):
+        if key == b"content-type":
+            return value.decode("latin-1").split(";", 1)[0].strip().lower() or None
+    return None
+
+
+def _accepts(types: tuple[str, ...], media: str) -> bool:
+    return media in types or ("application/json" in types and media.endswith("+json"))
+
+
+class MediaTypeMiddleware:
+    """Refuse a body of a media type its route does not read with 415 (see :data:`BODY_TYPES`),
+    and read a body sent without ``Content-Type`` as the route's first type."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") != "POST":
+            await self.app(scope, receive, send)
+            return
+        route = route_of(scope)
+        types = BODY_TYPES.get(route) if route is not None else None
+        media = _media_type(scope)
+        if types is not None and media is None:
+            headers = [*scope.get("headers", ()), (b"content-type", types[0].encode())]
+            scope = {**scope, "headers": headers}
+        elif types is not None and media is not None and not _accepts(types, media):
+            message = (
+                f"POST {scope.get('path', '')} takes a body of Content-Type "
+                f"{' or '.join(types)}, but the request's is {media!r}; send it as {types[0]}."
+            )
+            await error_response(415, message, "Content-Type")(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 class RequestMetricsMiddleware:

@@ -355,12 +355,18 @@ class FeedbackResponse(BaseModel):
 
 
 # -- the Open Inference Protocol (KServe V2) --------------------------------------------------
+_NAME_DOC = (
+    "A name of the model's (GET /v2/models/{name}): at most 256 characters, or as many as the "
+    "model's longest input or output name (a column name of its training file)."
+)
+
+
 class RequestInput(BaseModel):
     """One input tensor: a column of the model."""
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=256)
+    name: str = Field(min_length=1, description=_NAME_DOC)
     shape: list[Annotated[int, Field(ge=0)]] = Field(min_length=1, max_length=2)
     datatype: Datatype
     parameters: dict[str, Param] | None = None
@@ -378,7 +384,7 @@ class RequestOutput(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=256)
+    name: str = Field(min_length=1, description=_NAME_DOC)
     parameters: dict[str, Param] | None = None
 
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from starlette.responses import JSONResponse, Response
 
 from prudent.api._errors import error_body
-from prudent.api._inputs import model_inputs
+from prudent.api._inputs import check_tensor_names, model_inputs
 from prudent.api._schemas import (
     DocumentedRequest,
     ErrorBody,
@@ -23,7 +23,7 @@ from prudent.api._v2_codec import encode_response, output_metadata, parse_reques
 from prudent.data import ACCEPTS, MISSING_WORDS, Role, Schema
 from prudent.serve import Service
 
-__all__ = ["ERRORS", "V2_SCHEMAS", "add_v2_routes", "service_of"]
+__all__ = ["BODY_ERRORS", "ERRORS", "V2_SCHEMAS", "add_v2_routes", "service_of"]
 
 _ERROR_TEXT: dict[int | str, str] = {
     400: "Bad input (any route): the body names the field and lists every value at fault.",
@@ -39,6 +39,10 @@ _ERROR_TEXT: dict[int | str, str] = {
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody, "description": text} for code, text in _ERROR_TEXT.items()
 }
+BODY_ERRORS = ERRORS | {
+    415: {"model": ErrorBody, "description": "The body's Content-Type is not one this reads."}
+}
+"""The errors of a route that reads a body."""
 _DATATYPE = {Role.numeric: "FP64", Role.boolean: "BOOL"}
 
 
@@ -121,6 +125,7 @@ async def infer(
     service = service_of(request)
     predictor = service.predictor_for(name, version)
     parsed = parse_request(await request.body(), request.headers, service.settings.max_body_bytes)
+    check_tensor_names(parsed.header, predictor.bundle.schema, predictor.classes)
     frame, headers = model_inputs(parsed.frame, predictor.bundle.schema, strict=strict)
     batch = await predictor.predict_records(frame)
     model = (predictor.model_name, batch.model_version)
@@ -177,7 +182,7 @@ def add_v2_routes(app: FastAPI) -> None:
             f"{path}/infer",
             predict,
             "POST",
-            responses={**ERRORS, 200: {"model": InferenceResponse}},
+            responses={**BODY_ERRORS, 200: {"model": InferenceResponse}},
             openapi_extra=body,
         )
 

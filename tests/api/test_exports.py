@@ -11,7 +11,12 @@ INTERNAL = {
     "prudent.api": {
         "AuthMiddleware",
         "BodyLimitMiddleware",
+        "MediaTypeMiddleware",
         "RequestMetricsMiddleware",
+        "BODY_TYPES",
+        "BODY_ERRORS",
+        "MIN_NAME_CHARS",
+        "check_tensor_names",
         "route_of",
         "error_body",
         "install_error_handlers",

@@ -14,10 +14,12 @@ import pandas as pd
 import pytest
 import tritonclient.http as triton
 
+import prudent
 from prudent.bundle import Bundle
 from prudent.store import SqlPredictionLog
 from tests.api._server import Server, start_server
 from tests.api.conftest import Tokens
+from tests.fixtures import fit_bundle
 from tests.serve._bundles import input_rows
 
 
@@ -192,3 +194,46 @@ def test_v2_a_50_mib_streamed_body_is_refused_early(server: Server, tokens: Toke
     assert '{"error":"The request body is more than 1048576 bytes' in reply
     assert _rss_mib(server.process.pid) - before < 20
     assert httpx.get(f"{server.url}/v2/health/live").status_code == 200
+
+
+LONG = ("petal width, in centimetres, " * 11)[:296] + "(cm)"
+
+
+@pytest.fixture(scope="module")
+def long_names(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Bundle]]:
+    """A bundle whose training file named a column with 300 characters, served."""
+    frame = prudent.load_example("iris").rename(columns={"petal_width_(cm)": LONG})
+    folder = tmp_path_factory.mktemp("long_names")
+    bundle = prudent.load(fit_bundle(frame, "target").save(folder / "bundle"))
+    running = start_server(bundle.path, folder / "run", "--no-auth")  # type: ignore[arg-type]
+    yield running, bundle
+    running.stop()
+
+
+def test_v2_takes_every_column_name_the_training_file_held(
+    long_names: tuple[Server, Bundle],
+) -> None:
+    """A 300-character column name is an input the metadata lists, and the V2 API takes it
+    (it answered 400 'String should have at most 256 characters', the JSON API 200); a name
+    longer than every name of the model is still refused."""
+    server, bundle = long_names
+    assert len(LONG) == 300
+    client = triton.InferenceServerClient(url=f"127.0.0.1:{server.port}")
+    assert LONG in {t["name"] for t in client.get_model_metadata("prudent")["inputs"]}
+    frame = prudent.load_example("iris").rename(columns={"petal_width_(cm)": LONG})
+    rows = frame.drop(columns="target").sample(10, random_state=3).reset_index(drop=True)
+    expected = [str(v) for v in bundle.predict(rows)["prediction"]]
+    for binary in (False, True):
+        result = client.infer("prudent", _inputs(rows, bundle, binary))
+        assert _text(result.as_numpy("prediction")) == expected
+    records = {"records": rows.to_dict(orient="records")}
+    answer = httpx.post(f"{server.url}/predict", json=records, timeout=30).json()
+    assert [str(r["prediction"]) for r in answer["predictions"]] == expected
+    tensor = {"name": LONG + "!", "shape": [1], "datatype": "FP64", "data": [1.0]}
+    refused = httpx.post(f"{server.url}/v2/models/prudent/infer", json={"inputs": [tensor]})
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "error": "Field 'inputs.0.name' is 301 characters long, but no input or output of the "
+        "model has a name over 300; name one of them (GET /v2/models/{name}).",
+        "field": "inputs.0.name",
+    }
