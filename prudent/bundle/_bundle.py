@@ -81,7 +81,7 @@ class Bundle:
 
     def predictions(
         self,
-        frame: pd.DataFrame,
+        frame: _predicting.Rows,
         *,
         rules: Any = None,
         on_notice: Callable[[str], None] | None = None,
@@ -96,7 +96,10 @@ class Bundle:
         Parameters
         ----------
         frame
-            Input rows with the schema's feature columns.
+            Input rows with the schema's feature columns: a DataFrame, a list of dicts (one
+            per row, as the JSON API's records; a key left out is missing) or a dict of
+            columns (a dict of single values is one row). For a file, use
+            :meth:`predict_file`.
         rules
             A rule set that replaces the bundle's own for this call.
         on_notice
@@ -111,6 +114,9 @@ class Bundle:
 
         Raises
         ------
+        TypeError
+            ``frame`` is none of those (a path, a Series, an array, None): the message says
+            what to pass instead.
         SchemaError
             Values that cannot be read as their column's type (every one in ``problems``),
             no input column at all, or (``strict``) a column that is not an input.
@@ -119,17 +125,18 @@ class Bundle:
 
     def predict(
         self,
-        frame: pd.DataFrame,
+        frame: _predicting.Rows,
         *,
         rules: Any = None,
         on_notice: Callable[[str], None] | None = None,
         strict: bool = False,
-        keep: Sequence[str] = (),
+        keep: str | Sequence[str] = (),
         explain: bool = False,
     ) -> pd.DataFrame:
         """:meth:`predictions` as a table, with the input's index (same parameters).
 
-        ``keep`` names input columns (an id, say) copied first into the output. ``explain``
+        ``keep`` names input columns (an id, say) copied first into the output; a string is
+        one column. ``explain``
         adds a last column ``explanation``: per row, the input columns that pushed most toward
         the label shown (``[{"column", "contribution"}]`` in log-odds), where the primary
         gives them cheaply (LightGBM, linear models); ``None`` for other primaries.
@@ -143,7 +150,7 @@ class Bundle:
 
         Raises
         ------
-        SchemaError
+        TypeError, SchemaError
             As :meth:`predictions`.
         DataError
             A ``keep`` column is not in ``frame`` or has an output column's name.
@@ -162,14 +169,15 @@ class Bundle:
         on_notice: Callable[[str], None] | None = None,
         strict: bool = False,
         encoding: str = "utf-8",
-        keep: Sequence[str] = (),
+        keep: str | Sequence[str] = (),
     ) -> int:
         """Stream ``source`` through :meth:`predict` into ``destination`` in bounded memory.
 
         The rows go to a hidden file beside ``destination``, renamed to it only once every
         row is predicted: a failure part-way leaves no truncated output behind (and an older
         ``destination`` untouched). ``encoding`` is the text encoding of a CSV ``source``;
-        ``keep`` names input columns (an id, say) copied first into every output row.
+        ``keep`` names input columns (an id, say) copied first into every output row (a
+        string is one column).
 
         Returns
         -------
@@ -182,6 +190,8 @@ class Bundle:
             ``destination`` is ``source``, or ``chunk_rows`` is not a positive integer.
         DataError
             The input cannot be read, or a row does not fit the schema (named).
+        OSError
+            ``destination`` cannot be written (named, with the system's reason).
         """
         return _predicting.predict_file(
             self,

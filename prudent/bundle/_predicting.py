@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from numbers import Integral
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from prudent.data import TableWriter, iter_table, table_format, validate_frame
+from prudent.data import Schema, TableWriter, iter_table, table_format, validate_frame
 from prudent.errors import ConfigError, DataError
 from prudent.models._predictions import Predictions, output_columns
 
@@ -25,8 +26,11 @@ if TYPE_CHECKING:
     from prudent.bundle._bundle import Bundle
 
 __all__ = [
+    "Rows",
+    "as_table",
     "check_chunk_rows",
     "check_keep",
+    "kept_columns",
     "predict",
     "predict_file",
     "predictions",
@@ -34,6 +38,10 @@ __all__ = [
 ]
 
 Notify = Callable[[str], None] | None
+Rows = pd.DataFrame | Sequence[Mapping[str, Any]] | Mapping[str, Any]
+"""What ``Bundle.predict`` and ``Bundle.predictions`` take: a table, its rows as dicts, or its
+columns as a dict (one row when every value is a single value)."""
+_ACCEPTED = "a pandas DataFrame, a list of dicts (one per row) or a dict of columns"
 
 PIECE_ROWS = 5_000
 """Fewest rows a file chunk's piece holds when the chunk is scored on several threads."""
@@ -49,10 +57,89 @@ def _threads() -> int:
 
 
 def predictions(
-    bundle: Bundle, frame: pd.DataFrame, *, rules: Any, on_notice: Notify, strict: bool
+    bundle: Bundle, frame: Rows, *, rules: Any, on_notice: Notify, strict: bool
 ) -> Predictions:
     """:meth:`Bundle.predictions <prudent.bundle.Bundle.predictions>`."""
-    return bundle.model.predictions(_validated(bundle, frame, on_notice, strict), rules=rules)
+    table = as_table(frame, bundle.schema)
+    return bundle.model.predictions(_validated(bundle, table, on_notice, strict), rules=rules)
+
+
+def as_table(rows: Any, schema: Schema) -> pd.DataFrame:
+    """``rows`` (:data:`Rows`) as a table; anything else refused, saying what is accepted.
+
+    Raises
+    ------
+    TypeError
+        ``rows`` is not one of :data:`Rows` (a path, a Series, an array, None…): the fix named.
+    DataError
+        A dict's columns have different lengths.
+
+    Examples
+    --------
+    >>> from prudent.data import ColumnSpec, Role
+    >>> schema = Schema((ColumnSpec("age", Role.numeric, "float64"),), target="y")
+    >>> as_table([{"age": 41}, {"age": "52"}], schema).shape
+    (2, 1)
+    >>> as_table({"age": 41, "city": "Lyon"}, schema).to_dict(orient="records")
+    [{'age': 41, 'city': 'Lyon'}]
+    >>> as_table("new.csv", schema)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    TypeError: Rows to predict are a pandas DataFrame, ... not a path ('new.csv'): ...
+    """
+    if isinstance(rows, pd.DataFrame):
+        return rows
+    if isinstance(rows, Mapping):
+        return _from_columns(rows)
+    is_list = isinstance(rows, Sequence) and not isinstance(rows, str | bytes)
+    if is_list and all(isinstance(row, Mapping) for row in rows):
+        return pd.DataFrame(list(rows)) if rows else pd.DataFrame(columns=schema.feature_names)
+    raise TypeError(f"Rows to predict are {_ACCEPTED}, not {_what(rows, schema)}.")
+
+
+def _from_columns(columns: Mapping[str, Any]) -> pd.DataFrame:
+    """A dict of columns as a table; a dict of single values as one row."""
+    if not any(pd.api.types.is_list_like(v) for v in columns.values()):
+        return pd.DataFrame([dict(columns)])
+    try:
+        return pd.DataFrame(dict(columns))
+    except ValueError as exc:
+        sizes = {k: len(v) for k, v in columns.items() if pd.api.types.is_list_like(v)}
+        raise DataError(
+            f"The dict's columns have different lengths {sizes}; give every column one value "
+            "per row (or the rows as a list of dicts, a key left out is missing)."
+        ) from exc
+
+
+def _what(rows: Any, schema: Schema) -> str:
+    """What ``rows`` is, and how to pass it instead."""
+    if isinstance(rows, str | os.PathLike):
+        return (
+            f"a path ({str(rows)!r}): predict a file with bundle.predict_file(path, out_path) "
+            "(streamed, any size), or read it into a DataFrame first"
+        )
+    if isinstance(rows, pd.Series):
+        return "a Series: pass one row as series.to_frame().T, or a dict"
+    if isinstance(rows, np.ndarray):
+        return (
+            f"a numpy array, which has no column names: name its {len(schema.features)} "
+            "columns, pd.DataFrame(array, columns=bundle.schema.feature_names)"
+        )
+    if isinstance(rows, Sequence) and not isinstance(rows, str | bytes):
+        first = next(i for i, row in enumerate(rows) if not isinstance(row, Mapping))
+        return f"a {type(rows).__name__} whose item {first} is a {type(rows[first]).__name__}"
+    return "None" if rows is None else f"a {type(rows).__module__}.{type(rows).__qualname__}"
+
+
+def kept_columns(keep: str | Sequence[str]) -> tuple[str, ...]:
+    """The columns ``keep`` names: a string is one column (never its letters).
+
+    Examples
+    --------
+    >>> kept_columns("city"), kept_columns(["id", "city"])
+    (('city',), ('id', 'city'))
+    """
+    return (keep,) if isinstance(keep, str) else tuple(keep)
 
 
 def _validated(bundle: Bundle, frame: pd.DataFrame, on_notice: Notify, strict: bool) -> Any:
@@ -66,15 +153,16 @@ def _validated(bundle: Bundle, frame: pd.DataFrame, on_notice: Notify, strict: b
 
 def predict(
     bundle: Bundle,
-    frame: pd.DataFrame,
+    rows: Rows,
     *,
     rules: Any,
     on_notice: Notify,
     strict: bool,
-    keep: Sequence[str],
+    keep: str | Sequence[str],
     explain: bool,
 ) -> pd.DataFrame:
     """:meth:`Bundle.predict <prudent.bundle.Bundle.predict>`."""
+    frame, keep = as_table(rows, bundle.schema), kept_columns(keep)
     check_keep(frame, keep, bundle.model.classes)
     out = bundle.predictions(frame, rules=rules, on_notice=on_notice, strict=strict)
     # the input's index, so that df["prediction"] = bundle.predict(df)[...] aligns
@@ -117,7 +205,7 @@ def predict_file(
     on_notice: Notify,
     strict: bool,
     encoding: str,
-    keep: Sequence[str],
+    keep: str | Sequence[str],
 ) -> int:
     """:meth:`Bundle.predict_file <prudent.bundle.Bundle.predict_file>`."""
     check_chunk_rows(chunk_rows)
@@ -128,12 +216,26 @@ def predict_file(
     partial = target.with_name(f".{target.stem}.partial{target.suffix}")
     try:
         chunks = iter_table(Path(source), chunk_rows=chunk_rows, encoding=encoding)
-        total = _stream(bundle, chunks, partial, rules, on_notice, strict, tuple(keep))
-    except BaseException:
+        total = _stream(bundle, chunks, partial, rules, on_notice, strict, kept_columns(keep))
+        os.replace(partial, target)
+    except BaseException as exc:
         partial.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.filename == str(partial):
+            raise _unwritable(exc, target) from None
         raise
-    os.replace(partial, target)
     return total
+
+
+def _unwritable(exc: OSError, target: Path) -> OSError:
+    """``exc`` (about the hidden file the rows go to first) told of ``target``, the path given.
+
+    Examples
+    --------
+    >>> _unwritable(FileNotFoundError(2, "No such file or directory", "/x/.o.partial.csv"),
+    ...             Path("/x/o.csv"))
+    FileNotFoundError(2, 'Cannot write the output (No such file or directory)')
+    """
+    return type(exc)(exc.errno, f"Cannot write the output ({exc.strerror})", str(target))
 
 
 def _stream(

@@ -11,9 +11,10 @@ import pytest
 
 from prudent.bundle import Bundle, load
 from prudent.data import read_table, write_table
-from prudent.errors import ConfigError, SchemaError
+from prudent.errors import ConfigError, DataError, SchemaError
 from prudent.models import RuleSet, output_columns
-from tests.fixtures import example, fit_bundle, mixed_frame, reviews
+from tests.fixtures import example, fit_bundle, mixed_frame, reviews, run_main
+from tests.serve._bundles import input_rows
 
 FORMATS = ["csv", "parquet", "jsonl"]
 
@@ -307,3 +308,89 @@ def test_a_rule_answer_shows_its_label_and_its_probability(multiclass) -> None:
     assert np.allclose(out["confidence"], out["proba_class_2"])
     assert bool(out["is_ood"].iloc[1])
     assert "also out of distribution" in out["reason"].iloc[1]
+
+
+@pytest.fixture(scope="module")
+def iris(mixed_dir: Path) -> tuple[Bundle, pd.DataFrame]:
+    """The cached mixed bundle (iris, a category and a boolean) and six new rows."""
+    return load(mixed_dir), input_rows("mixed", 6, seed=2)
+
+
+def test_predict_takes_rows_as_dicts_or_a_dict_of_columns(iris) -> None:
+    """A list of dicts (the JSON API's records) or a dict of columns is a table; a dict of
+    single values is one row (each raised "'list' object has no attribute 'columns'")."""
+    bundle, rows = iris
+    expected = bundle.predict(rows)
+    records = rows.to_dict(orient="records")
+    pd.testing.assert_frame_equal(bundle.predict(records), expected)
+    pd.testing.assert_frame_equal(bundle.predict(rows.to_dict(orient="list")), expected)
+    pd.testing.assert_frame_equal(bundle.predict(records[0]), expected.iloc[:1])
+    got, want = bundle.predictions(records), bundle.predictions(rows)
+    np.testing.assert_array_equal(got.probabilities, want.probabilities)
+    partial = [{k: v for k, v in r.items() if k != "petal_size"} for r in records]
+    assert bundle.predict(partial).shape == expected.shape  # a key left out is missing
+    assert bundle.predict([]).columns.tolist() == expected.columns.tolist()
+
+
+_TAKES = r"^Rows to predict are a pandas DataFrame, a list of dicts \(one per row\) or a dict of "
+_TAKES += "columns, not "
+
+
+@pytest.mark.parametrize(
+    ("given", "hint"),
+    [
+        (None, "None"),
+        ("rows.csv", r"a path \('rows.csv'\): predict a file with bundle.predict_file"),
+        (Path("rows.csv"), r"a path \('rows.csv'\): predict a file with bundle.predict_file"),
+        (pd.Series({"petal_size": "large"}), r"a Series: pass one row as series.to_frame\(\).T"),
+        (np.zeros((2, 6)), r"a numpy array, which has no column names: name its 6 columns"),
+        ([{"petal_size": "large"}, [1, 2]], "a list whose item 1 is a list"),
+        (42, "a builtins.int"),
+    ],
+    ids=["None", "str", "Path", "Series", "ndarray", "list", "int"],
+)
+def test_predict_refuses_what_is_not_rows_naming_what_it_takes(iris, given, hint) -> None:
+    """Each raised AttributeError: '...' object has no attribute 'columns'."""
+    bundle, _ = iris
+    with pytest.raises(TypeError, match=_TAKES + hint):
+        bundle.predict(given)
+    with pytest.raises(TypeError, match=_TAKES + hint):
+        bundle.predictions(given)
+
+
+def test_predict_a_dict_of_columns_of_unequal_lengths_is_a_data_error(iris) -> None:
+    bundle, _ = iris
+    with pytest.raises(DataError, match=r"columns have different lengths \{'petal_size': 2, "):
+        bundle.predict({"petal_size": ["large", "small"], "wide_sepal": [True]})
+
+
+def test_predict_keep_a_string_is_one_column(iris, tmp_path: Path) -> None:
+    """keep="petal_size" was read letter by letter: "Column(s) ['p', 'e', ...] to keep"."""
+    bundle, rows = iris
+    out = bundle.predict(rows, keep="petal_size")
+    assert out.columns[0] == "petal_size" and out.columns[1] == "prediction"
+    assert out["petal_size"].tolist() == rows["petal_size"].tolist()
+    write_table(rows, tmp_path / "rows.csv")
+    bundle.predict_file(tmp_path / "rows.csv", tmp_path / "out.csv", keep="petal_size")
+    assert read_table(tmp_path / "out.csv").columns[0] == "petal_size"
+
+
+def test_predict_file_names_the_output_it_cannot_write(
+    iris, mixed_dir: Path, tmp_path: Path
+) -> None:
+    """The error named the hidden file the rows go to first ('/proc/.nope.partial.csv'), a path
+    the user never gave; and an output that is a folder left that hidden file behind."""
+    bundle, rows = iris
+    write_table(rows, tmp_path / "rows.csv")
+    with pytest.raises(FileNotFoundError, match=r"Cannot write the output .*: '/proc/nope.csv'$"):
+        bundle.predict_file(tmp_path / "rows.csv", "/proc/nope.csv")
+    done = run_main("predict", mixed_dir, tmp_path / "rows.csv", "--out", "/proc/nope.csv")
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[-1] == (
+        "prudent: error: [Errno 2] Cannot write the output (No such file or directory): "
+        "'/proc/nope.csv'"
+    )
+    (tmp_path / "out.csv").mkdir()
+    with pytest.raises(IsADirectoryError, match=rf"'{tmp_path / 'out.csv'}'$"):
+        bundle.predict_file(tmp_path / "rows.csv", tmp_path / "out.csv")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv", "rows.csv"]
