@@ -19,6 +19,7 @@ import typer
 from rich.console import Console
 
 from prudent import _defaults
+from prudent.cli._logdb import check_log_exists
 from prudent.errors import ConfigError, DataError, FeedbackError
 
 if TYPE_CHECKING:
@@ -197,7 +198,7 @@ def feedback(
         raise DataError(
             f"Labels file '{labels}' lacks column(s) {missing}; it needs prediction_id,label."
         )
-    _check_log_exists(settings.log_db)
+    check_log_exists(settings.log_db, FeedbackError)
     pairs = list(zip(table["prediction_id"], table["label"], strict=True))
     with SqlPredictionLog.open(settings.log_db, synchronous=settings.synchronous) as log:
         if log.count(model_version=model.version) == 0:
@@ -211,20 +212,6 @@ def feedback(
     kinds = ("stored", "duplicate", "correction", "unknown", "refused")
     Console(highlight=False).print(", ".join(f"{counts.get(k, 0)} {k}" for k in kinds))
     _exit_on_failures(outcomes)
-
-
-def _check_log_exists(url: str) -> None:
-    """Refuse a SQLite log file that does not exist (opening would create an empty one)."""
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(url)
-    database = parsed.database or ""
-    sqlite_file = parsed.get_backend_name() == "sqlite" and database not in ("", ":memory:")
-    if sqlite_file and not Path(database).is_file():
-        raise FeedbackError(
-            f"No prediction log at '{database}' (--log-db {url}); run this where "
-            "`prudent serve` logged, or pass its --log-db."
-        )
 
 
 def _exit_on_failures(outcomes: list[LabelOutcome]) -> None:
