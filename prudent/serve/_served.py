@@ -92,10 +92,11 @@ def smoke_error(served: Served) -> str | None:
 
 
 def _interface(bundle: Bundle) -> tuple[object, ...]:
-    """What the HTTP schemas are built from: target, and each column's name, role and type
-    (not the fit's statistics such as distinct counts, which a retrained bundle changes)."""
-    columns = bundle.schema.columns
-    return bundle.schema.target, tuple((c.name, c.role, c.dtype) for c in columns)
+    """What the HTTP schemas are built from: the target, and each input's name and role (not
+    the dtype pandas read, nor the columns the model drops: a retrained bundle changes them —
+    an integer column with a missing value becomes float64, an identifier column is pinned
+    as dropped — and a swap was refused for no change a caller could see)."""
+    return bundle.schema.target, tuple((c.name, c.role) for c in bundle.schema.features)
 
 
 def check_replacement(current: Bundle, new: Bundle) -> None:
@@ -120,7 +121,7 @@ def check_replacement(current: Bundle, new: Bundle) -> None:
         before, after = current.schema.feature_names, new.schema.feature_names
         raise BundleError(
             f"The new bundle's input schema differs from the one served (columns {after} vs "
-            f"{before}, or their roles and types); restart the service to serve it."
+            f"{before}, or their roles); restart the service to serve it."
         )
     if list(new.classes) != list(current.classes):
         raise BundleError(

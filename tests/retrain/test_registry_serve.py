@@ -80,7 +80,7 @@ def test_serve_registry_follows_the_champion_without_a_failed_request(
     assert f"Hot swap: now serving bundle {old} (was {new})." in server.output
 
 
-def test_a_retrained_bundle_with_other_column_statistics_can_replace_the_served_one(
+def test_a_retrained_bundle_with_other_column_statistics_or_dtypes_can_replace_the_served_one(
     bundle_dir: Path,
 ) -> None:
     import copy
@@ -92,6 +92,9 @@ def test_a_retrained_bundle_with_other_column_statistics_can_replace_the_served_
     manifest = copy.deepcopy(served.manifest)
     manifest["schema"]["columns"][0] |= {"n_unique": 999, "missing_share": 0.5}
     check_replacement(served, prudent.Bundle(served.model, manifest))  # more rows, same inputs
-    manifest["schema"]["columns"][0]["dtype"] = "object"
+    manifest["schema"]["columns"][0]["dtype"] = "object"  # an integer column with a gap,
+    check_replacement(served, prudent.Bundle(served.model, manifest))  # or numbers as text
+    role = manifest["schema"]["columns"][0]["role"]
+    manifest["schema"]["columns"][0]["role"] = "text" if role != "text" else "categorical"
     with pytest.raises(BundleError, match="input schema differs"):
         check_replacement(served, prudent.Bundle(served.model, manifest))
