@@ -24,6 +24,7 @@ from pydantic import (
     create_model,
 )
 
+from prudent._json import plain_scalar
 from prudent.data import ACCEPTS, MAX_MAGNITUDE, MISSING_WORDS, Role, Schema, string_pattern
 from prudent.models import ColumnKind, OutputField, output_fields
 
@@ -160,6 +161,19 @@ def api_models(
     return ApiModels(request, response, feedback_model(classes), schema is not None)
 
 
+def _spellings(classes: list[Any]) -> list[str]:
+    """The other ways a file writes a boolean class (``true``, ``TRUE``), which a label may
+    take as the training file did (stored as the class, ``store.check_allowed``).
+
+    Examples
+    --------
+    >>> _spellings([False, True]), _spellings(["no", "yes"])
+    (['false', 'FALSE', 'true', 'TRUE'], [])
+    """
+    flags = [c for c in map(plain_scalar, classes) if isinstance(c, bool)]
+    return [w for c in flags for w in (str(c).lower(), str(c).upper())]
+
+
 def feedback_model(classes: list[Any] | None) -> Any:
     """The body of ``POST /feedback``: one label or ``items``; labels must be ``classes``.
 
@@ -172,7 +186,8 @@ def feedback_model(classes: list[Any] | None) -> Any:
     """
     label: Any = Label
     if classes:
-        allowed = list(dict.fromkeys([*classes, *(str(c) for c in classes)]))
+        plain = [plain_scalar(c) for c in classes]  # numpy's bool has no JSON schema
+        allowed = list(dict.fromkeys([*plain, *(str(c) for c in plain), *_spellings(plain)]))
         label = Literal[tuple(allowed)]
     item = create_model("FeedbackItem", __base__=FeedbackItem, label=(label, ...))
     batch = create_model(

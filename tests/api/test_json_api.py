@@ -223,3 +223,19 @@ def test_quickstart_next_steps_send_a_row_the_service_accepts(
     response = client.post("/predict", json=body, headers=tokens.header("app"))
     assert response.status_code == 200, response.text
     assert "/review" in review
+
+
+def test_feedback_takes_a_boolean_class_as_a_file_writes_it() -> None:
+    """A boolean target written TRUE/true in the training file: ``POST /feedback`` refused
+    "true" (its schema listed only True and "True"), where ``prudent feedback`` took it."""
+    import numpy as np
+    from pydantic import TypeAdapter, ValidationError
+
+    from prudent.api._schemas import feedback_model
+
+    body = TypeAdapter(feedback_model([np.False_, np.True_]))
+    for label in ("true", "TRUE", "True", True, "false"):
+        assert body.validate_python({"prediction_id": "p", "label": label}).label == label
+    with pytest.raises(ValidationError):
+        body.validate_python({"prediction_id": "p", "label": "yes"})
+    assert "TRUE" in json.dumps(body.json_schema())  # published as a class's spelling
