@@ -120,11 +120,14 @@ OOD_SHARE = 0.5
 neighbour searches may take (its threshold rows and the locked test rows)."""
 
 
-PRIMARY_BYTES = 34_000_000
+PRIMARY_BYTES = 28_000_000
 """The most pickled bytes the ensemble's members may hold together. Each family is bounded
 (a forest by its leaves, k-NN by its reference rows), but a forest and k-NN together pickled to
-31 MB and saved a 48 MB bundle (skops writes a little more than pickle, and the backup, the OOD
-detector and the evidence files come on top): the bundle stays under 50 MB."""
+31 MB and saved a 48 MB bundle. What comes on top, measured on bird_strike_phase (13k rows)
+with a pool of 33.5 MB under the earlier cap of 34 MB: skops writes 1.15 times the pickled
+bytes (38.5 MB), the OOD detector 4.3 MB, the backup 0.9 MB, the evidence, report and label
+issues 5.0 MB, 48.2 MB in all. At 28 MB the same parts come to about 42 MB, which leaves room
+for a larger OOD reference set or evidence: the bundle stays under 50 MB."""
 
 
 def _pool(
