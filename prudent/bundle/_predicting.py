@@ -220,7 +220,8 @@ def predict_file(
         os.replace(partial, target)
     except BaseException as exc:
         partial.unlink(missing_ok=True)
-        if isinstance(exc, OSError) and exc.filename == str(partial):
+        ours = {str(partial), *(str(folder) for folder in partial.parents)}
+        if isinstance(exc, OSError) and exc.filename in ours:  # the file, or a folder made
             raise _unwritable(exc, target) from None
         raise
     return total

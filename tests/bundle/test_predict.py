@@ -384,6 +384,9 @@ def test_predict_file_names_the_output_it_cannot_write(
     write_table(rows, tmp_path / "rows.csv")
     with pytest.raises(FileNotFoundError, match=r"Cannot write the output .*: '/proc/nope.csv'$"):
         bundle.predict_file(tmp_path / "rows.csv", "/proc/nope.csv")
+    deeper = "/proc/x/nope.csv"  # a folder that cannot be made: named by the output given
+    with pytest.raises(FileNotFoundError, match=rf"Cannot write the output .*: '{deeper}'$"):
+        bundle.predict_file(tmp_path / "rows.csv", deeper)
     done = run_main("predict", mixed_dir, tmp_path / "rows.csv", "--out", "/proc/nope.csv")
     assert done.returncode == 2
     assert done.stderr.splitlines()[-1] == (
