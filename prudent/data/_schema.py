@@ -318,7 +318,7 @@ def _column(name: str, s: pd.Series, override: Role | None) -> tuple[ColumnSpec,
         name=name,
         role=role,
         dtype=str(s.dtype),
-        n_unique=int(s.nunique()),
+        n_unique=int((s if texted is None else pd.to_numeric(s, errors="coerce")).nunique()),
         missing_share=float(s.isna().mean()),
         date_order=None if reading is None else reading[0],
     )

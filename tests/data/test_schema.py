@@ -331,6 +331,7 @@ def test_numbers_some_written_as_text_are_one_numeric_column(tmp_path) -> None:
     assert frame["age"].dtype == object  # both kinds, as the file wrote them
     schema = infer_schema(frame, "y")
     assert {c.name: c.role for c in schema.columns}["age"] is Role.numeric
+    assert schema.columns[0].n_unique == 60  # 41 and "41" one value, as the model reads them
     assert "Column 'age' holds numbers, some written as text (such as '20')" in " ".join(
         schema.notices
     )
