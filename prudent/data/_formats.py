@@ -20,12 +20,17 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "CODE_SPELLING",
     "FORMATTED_NUMBER",
     "formatted_number",
     "formatted_share",
     "numbers_beside",
     "numbers_in_text",
 ]
+
+CODE_SPELLING = re.compile(r"^[+-]?0[0-9]")
+"""Numbers written with a leading zero (``01``, ``02134``): codes, whose spelling carries
+meaning."""
 
 _CURRENCY = "$€£¥"
 FORMATTED_NUMBER = (  # at most 150 digits before the point, so below 1e150 in size
@@ -102,7 +107,7 @@ def numbers_in_text(s: pd.Series, missing: Collection[str]) -> str | None:
     parsed = pd.to_numeric(texts, errors="coerce")
     if texts.empty or parsed.isna().any() or parsed.abs().eq(float("inf")).any():
         return None
-    return None if texts.str.match(r"[+-]?0[0-9]").any() else str(texts.iloc[0])
+    return None if texts.str.contains(CODE_SPELLING).any() else str(texts.iloc[0])
 
 
 def _is_number(value: object) -> bool:
@@ -126,11 +131,11 @@ def numbers_beside(s: pd.Series, missing: Collection[str]) -> dict[str, int]:
     >>> numbers_beside(pd.Series(["1", "2", "3", "XL"]), ())  # a few codes: categories
     {}
     """
-    kept = [v for v in s.dropna() if not (isinstance(v, str) and v.strip().lower() in missing)]
-    texts = pd.Series([v.strip() if isinstance(v, str) else str(v) for v in kept], dtype=object)
-    numbers = pd.to_numeric(texts, errors="coerce")
-    numbers[[isinstance(v, bool | np.bool_) for v in kept]] = np.nan  # True is no number
-    if numbers.notna().sum() < max(len(texts) / 2, 1) or numbers.nunique() < 20:
+    texts = s.dropna().astype(str).str.strip()  # True is 'True': no number
+    counts = texts[~texts.str.lower().isin(list(missing))].value_counts()  # each value once
+    numbers = pd.to_numeric(pd.Series(counts.index, dtype=object), errors="coerce").to_numpy()
+    number = ~np.isnan(numbers)
+    if counts[number].sum() < max(counts.sum() / 2, 1) or len(np.unique(numbers[number])) < 20:
         return {}
-    counts = texts[numbers.isna()].value_counts()
+    counts = counts[~number]
     return {} if len(counts) > 5 else {str(k): int(v) for k, v in counts.items()}

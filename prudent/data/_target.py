@@ -12,7 +12,6 @@ which words it read as missing.
 from __future__ import annotations
 
 import difflib
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -22,6 +21,7 @@ import pandas as pd
 from prudent._json import label_text, plain_scalar
 from prudent._typing import EncodedLabels, IntArray, Labels
 from prudent.data._coerce import is_missing_word
+from prudent.data._formats import CODE_SPELLING
 from prudent.errors import TargetError
 
 __all__ = ["Target", "dropped_notice", "look_alike_classes", "prepare_target"]
@@ -45,8 +45,6 @@ class Target:
     """How many of the dropped rows had each word read as missing (``{"NA": 104}``)."""
 
 
-_SPELLED = re.compile(r"^[+-]?0[0-9]|^\+")
-"""Numbers whose spelling carries meaning (``01``, ``+1``): labels that stay text."""
 _BOOLEANS = {"true": True, "false": False}
 
 
@@ -62,7 +60,8 @@ def _typed(labels: pd.Series) -> pd.Series:
         typed = folded.map(_BOOLEANS).astype(bool)
     else:
         numbers = pd.to_numeric(texts, errors="coerce")
-        plain = numbers.notna().all() and not texts.str.contains(_SPELLED).any()
+        coded = texts.str.contains(CODE_SPELLING) | texts.str.startswith("+")  # 01, +1
+        plain = numbers.notna().all() and not coded.any()
         typed = numbers if plain else texts
     return pd.Series(typed.to_numpy()[codes], index=labels.index, dtype=typed.dtype)
 
