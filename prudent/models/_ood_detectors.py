@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from scipy.sparse import issparse
 from scipy.special import logsumexp
 from sklearn import config_context
@@ -216,14 +217,17 @@ class KNNDistance(_Detector):
         X = X[reference_rows(X.shape[0], self.max_rows, self.random_state)]
         k = min(self.n_neighbors, X.shape[0] - 1)
         Xp = self._prep(X)
-        self.reference_: FloatArray | None = None
+        self.reference_: npt.NDArray[np.floating[Any]] | None = None
+        self.__dict__.pop("_reference64_", None)
         self.index_: NearestNeighbors | None = None
         if issparse(Xp) or self.metric not in ("euclidean", "minkowski") or X.shape[1] > 16:
             if not issparse(Xp) and self.metric in ("euclidean", "minkowski"):
                 # wide dense rows (one-hot categories): trees degrade to slower than brute
                 # force, and scikit-learn's brute force pays a thread pool per query
-                self.reference_ = np.ascontiguousarray(Xp, dtype=np.float64)
-                self.reference_sq_ = (self.reference_**2).sum(axis=1)
+                # kept in single precision: half the bundle's bytes, and distances 1e-7
+                # apart in relative terms; every search runs on the values kept
+                self.reference_ = np.ascontiguousarray(Xp, dtype=np.float32)
+                self.reference_sq_ = (self._reference64() ** 2).sum(axis=1)
                 self.k_ = k
                 return
             self.index_ = NearestNeighbors(n_neighbors=k, metric=self.metric, algorithm="brute")
@@ -249,8 +253,7 @@ class KNNDistance(_Detector):
         if X is None and hasattr(self, "index_"):
             if self.index_ is not None:
                 return np.asarray(_kneighbors(self.index_, None).mean(axis=1), dtype=np.float64)
-            assert self.reference_ is not None
-            return self._brute(self.reference_, self.k_ + 1, drop_first=True)
+            return self._brute(self._reference64(), self.k_ + 1, drop_first=True)
         return super().unusualness(X)
 
     def unusualness_left_out(self, X: Any) -> FloatArray:
@@ -284,21 +287,44 @@ class KNNDistance(_Detector):
             return np.asarray(dist[:, 1:].mean(axis=1), dtype=np.float64)
         return self._brute(np.asarray(Xp, dtype=np.float64), self.k_ + 1, drop_first=True)
 
+    def _reference64(self) -> FloatArray:
+        """The reference in double precision, as the searches compute (made once per loaded
+        detector, never saved: :meth:`__getstate__`)."""
+        assert self.reference_ is not None
+        cached: FloatArray | None = self.__dict__.get("_reference64_")
+        if cached is None:
+            cached = np.asarray(self.reference_, dtype=np.float64)
+            self.__dict__["_reference64_"] = cached
+        return cached
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The state saved: without the double-precision copy of the reference."""
+        state: dict[str, Any] = super().__getstate__()
+        state.pop("_reference64_", None)
+        return state
+
     def _brute(self, X: FloatArray, k: int, drop_first: bool = False) -> FloatArray:
         """Mean of the ``k`` smallest Euclidean distances to the reference (the nearest left
         out with ``drop_first``): numpy blocks for a few rows; for a batch, the search pruned
-        by the reference's two-valued columns, else scikit-learn's parallel search."""
+        by the reference's two-valued columns, else scikit-learn's parallel search.
+
+        A reference kept in single precision is searched with the query rows rounded alike,
+        so that a row that is in the reference is at distance 0 from itself and matches the
+        reference's two-valued columns exactly."""
         assert self.reference_ is not None
+        R = self._reference64()
+        if self.reference_.dtype == np.float32:
+            X = np.asarray(np.asarray(X, dtype=np.float32), dtype=np.float64)
         d2: FloatArray | None
         if X.shape[0] < BATCH_ROWS:
-            d2 = smallest_sq_distances(X, self.reference_, self.reference_sq_, k)
+            d2 = smallest_sq_distances(X, R, self.reference_sq_, k)
         else:
-            groups = group_reference(self.reference_)
-            d2 = None if groups is None else pruned_sq_distances(X, self.reference_, k, groups)
+            groups = group_reference(R)
+            d2 = None if groups is None else pruned_sq_distances(X, R, k, groups)
         if d2 is not None:
             return np.asarray(np.sqrt(d2[:, int(drop_first) :]).mean(axis=1), dtype=np.float64)
         # built per call: a saved second copy would double the bundle
-        index = NearestNeighbors(n_neighbors=k, algorithm="brute").fit(self.reference_)
+        index = NearestNeighbors(n_neighbors=k, algorithm="brute").fit(R)
         dist = _kneighbors(index, X)
         return np.asarray(dist[:, int(drop_first) :].mean(axis=1), dtype=np.float64)
 

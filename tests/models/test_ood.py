@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -352,6 +354,29 @@ def test_knn_distance_wide_rows_match_sklearn_neighbours():
     np.testing.assert_allclose(det.unusualness(), ref.kneighbors()[0].mean(1), atol=1e-9)
     many = rng.normal(size=(2500, 45)) * 0.3  # a batch past BATCH_ROWS takes the parallel search
     np.testing.assert_allclose(det.unusualness(many), ref.kneighbors(many)[0].mean(1))
+
+
+def test_knn_distance_keeps_a_wide_reference_in_single_precision_and_saves_no_copy():
+    """A wide dense reference is half the bytes (float32); scores, before and after a save,
+    are scikit-learn's distances to those values, and the double-precision copy the search
+    makes is not saved."""
+    rng = np.random.default_rng(1)
+    Z = rng.normal(size=(3000, 64))
+    det = KNNDistance(n_neighbors=5).fit(Z[:2500])
+    assert det.reference_.dtype == np.float32
+    before = det.unusualness(Z[2500:])  # makes the double-precision copy
+    saved = pickle.dumps(det)
+    assert 2500 * 64 * 4 <= len(saved) < 2500 * 64 * 5
+    again = pickle.loads(saved)
+    np.testing.assert_array_equal(again.unusualness(Z[2500:]), before)
+    R = Z[:2500].astype(np.float32).astype(np.float64)
+    Q = Z[2500:].astype(np.float32).astype(np.float64)
+    ref = NearestNeighbors(n_neighbors=5).fit(R)
+    np.testing.assert_allclose(before, ref.kneighbors(Q)[0].mean(1), rtol=1e-9)
+    # each reference row is at distance 0 from itself: left out, as the threshold rows are
+    np.testing.assert_allclose(
+        again.unusualness_left_out(Z[:100]), ref.kneighbors(R[:100], 6)[0][:, 1:].mean(1)
+    )
 
 
 def _texts(rng: np.random.Generator, n: int, low: int, high: int) -> list[str]:
