@@ -139,9 +139,15 @@ def _manifest(
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
         "request": _describe(request),
     }
+    drawn = len(rows.y) < int((bundle.manifest.get("splits") or {}).get("test_rows") or 0)
     notice = (
         f"Retuned from bundle {bundle.version} for {_describe(request)}: the thresholds were "
-        "chosen again on the fit's held-out rows and measured on its locked test rows."
+        "chosen again on the fit's held-out rows and measured on "
+        + (
+            f"the {len(rows.y)} of its locked test rows the bundle keeps."
+            if drawn
+            else "its locked test rows."
+        )
     )
     evidence = FitEvidence.from_manifest(old)
     evidence = replace(

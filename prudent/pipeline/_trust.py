@@ -39,6 +39,7 @@ from prudent.models._selection import FALLBACK, choose_primary
 from prudent.models._training_values import TrainingValues
 from prudent.pipeline._budget import Budget, pickled_bytes
 from prudent.pipeline._engine import CandidateRun, predict_proba_aligned
+from prudent.pipeline._evidence import TRAIN_ARRAYS, bounded_evidence
 from prudent.pipeline._promises import measure_promises
 from prudent.pipeline._reporter import Reporter
 from prudent.pipeline._spec import FitSpec
@@ -449,7 +450,10 @@ def build_trust(
         | ev["policy"]
         | measured.artifacts
     )
-    artifacts |= {f"oof_{n}": r.oof_proba for n, r in runs.items()}
+    # the backup's out-of-fold probabilities: prudent recalibrate refits its calibrator
+    artifacts[f"oof_{FALLBACK}"] = runs[FALLBACK].oof_proba
+    train = (*TRAIN_ARRAYS, f"oof_{FALLBACK}")
+    artifacts = bounded_evidence(artifacts, train, len(classes), spec.seed)
     return TrustResult(
         model=model,
         chosen=sections["ensemble"],

@@ -1,0 +1,108 @@
+"""The arrays a fit keeps as evidence (``artifacts.npz``), bounded whatever the table's size.
+
+The evidence holds, per row, probabilities over every class: of the training rows
+(out of fold: the report's calibration figures and ``prudent recalibrate`` read them) and of
+the locked test rows (the report's figures and :meth:`Bundle.retune
+<prudent.bundle.Bundle.retune>` read them). Kept whole they grow with rows times classes: a
+200,000-row, 40-class table wrote 189 MB of them (6.2 s of the save) into a bundle meant to
+stay under 50 MB. Past :data:`EVIDENCE_CELLS` probabilities per array, each part keeps a
+random draw of its rows, the same rows in every array of that part.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from prudent._typing import IntArray
+
+__all__ = ["EVIDENCE_CELLS", "TEST_ARRAYS", "TRAIN_ARRAYS", "bounded_evidence"]
+
+EVIDENCE_CELLS = 250_000
+"""The most probabilities (rows x classes) one array of the evidence keeps: 2 MB. All rows of
+a two-class table up to 125,000 rows, 25,000 rows of ten classes, 6,250 of forty. The
+training rows' three probability arrays and the test rows' three then hold at most 12 MB
+(the threshold rows', two more, are at most ``OOD_ROWS``: they are what the thresholds were
+set on, and ``retune`` sets them again on exactly those)."""
+
+MIN_ROWS = 2_000
+"""Rows kept whatever the number of classes: enough for a reliability diagram's bins."""
+
+TRAIN_ARRAYS = ("y_train", "oof_primary_raw", "oof_primary_calibrated")
+"""Per training row (with the backup's out-of-fold probabilities, ``oof_<backup>``)."""
+
+TEST_ARRAYS = (
+    "y_test",
+    "test_proba_raw",
+    "test_proba",
+    "test_ood_score",
+    "test_sets",
+    "test_accepted",
+    "test_backup_proba",
+    "test_rule_index",
+)
+"""Per locked test row."""
+
+
+def _draw(rows: int, classes: int, seed: int) -> IntArray | None:
+    """The rows an array of ``rows`` x ``classes`` keeps, ascending; ``None``: all."""
+    most = max(EVIDENCE_CELLS // max(classes, 1), MIN_ROWS)
+    if rows <= most:
+        return None
+    return np.sort(np.random.default_rng(seed).choice(rows, size=most, replace=False))
+
+
+def bounded_evidence(
+    arrays: Mapping[str, Any], train: tuple[str, ...], classes: int, seed: int
+) -> dict[str, Any]:
+    """``arrays`` with each part's rows drawn down to :data:`EVIDENCE_CELLS` per array.
+
+    Parameters
+    ----------
+    arrays
+        The fit's evidence: name → array. ``holdout_rows`` (positions among the training rows)
+        becomes positions among the kept rows; ``evidence_train_rows`` and
+        ``evidence_test_rows`` then say which rows of each part were kept, and
+        ``evidence_rows_total`` how many each part had.
+    train
+        The names of the arrays with one row per training row.
+    classes
+        How many classes the probabilities have.
+    seed
+        Seed of the draws.
+
+    Returns
+    -------
+    dict
+        The arrays to save.
+
+    Examples
+    --------
+    >>> y = np.zeros(300_000, dtype=np.int64)
+    >>> out = bounded_evidence({"y_train": y, "holdout_rows": np.arange(0, 300_000, 2)},
+    ...                        ("y_train",), 2, 0)
+    >>> len(out["y_train"]), len(out["evidence_train_rows"]), out["evidence_rows_total"].tolist()
+    (125000, 125000, [300000, 0])
+    >>> bool(np.all(out["evidence_train_rows"][out["holdout_rows"]] % 2 == 0))
+    True
+    """
+    out = dict(arrays)
+    totals = []
+    for part, names in (("train", train), ("test", TEST_ARRAYS)):
+        present = [n for n in names if n in out]
+        rows = len(out[present[0]]) if present else 0
+        totals.append(rows)
+        kept = _draw(rows, classes, seed)
+        if kept is None:
+            continue
+        for name in present:
+            out[name] = np.asarray(out[name])[kept]
+        out[f"evidence_{part}_rows"] = kept
+        if part == "train" and "holdout_rows" in out:
+            holdout = np.asarray(out["holdout_rows"], dtype=np.int64)
+            out["holdout_rows"] = np.flatnonzero(np.isin(kept, holdout))
+    if any(f"evidence_{p}_rows" in out for p in ("train", "test")):
+        out["evidence_rows_total"] = np.asarray(totals, dtype=np.int64)
+    return out

@@ -1,0 +1,72 @@
+"""The fit's evidence arrays stay bounded: rows drawn past a number of probabilities, and
+every reader (the report, retune, recalibrate) works on the rows kept."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import prudent
+from prudent.models._selection import FALLBACK
+from prudent.pipeline import _evidence
+from prudent.pipeline._evidence import bounded_evidence
+from prudent.report import render_report
+from prudent.retrain._recalibrate import Evidence
+from tests.fixtures import example, fit_bundle
+
+
+def test_bounded_evidence_draws_each_part_alike_and_maps_the_holdout_rows() -> None:
+    rng = np.random.default_rng(0)
+    n, k = 100_000, 3
+    y = rng.integers(0, k, n)
+    oof = rng.dirichlet(np.ones(k), n)
+    holdout = np.sort(rng.choice(n, 30_000, replace=False))
+    test = {"y_test": y[:500], "test_proba": oof[:500]}
+    arrays = {"y_train": y, "oof_primary_raw": oof, "holdout_rows": holdout, **test}
+    out = bounded_evidence(arrays, ("y_train", "oof_primary_raw"), k, seed=1)
+    kept = out["evidence_train_rows"]
+    assert len(kept) == _evidence.EVIDENCE_CELLS // k == len(out["y_train"])
+    np.testing.assert_array_equal(out["y_train"], y[kept])
+    np.testing.assert_array_equal(out["oof_primary_raw"], oof[kept])
+    # the holdout rows kept are exactly the drawn rows that were holdout rows
+    np.testing.assert_array_equal(kept[out["holdout_rows"]], np.intersect1d(kept, holdout))
+    assert 0.25 < len(out["holdout_rows"]) / len(kept) < 0.35
+    assert "evidence_test_rows" not in out  # 500 test rows: all kept
+    np.testing.assert_array_equal(out["test_proba"], oof[:500])
+    assert out["evidence_rows_total"].tolist() == [n, 500]
+    assert bounded_evidence(test, (), k, seed=1).keys() == test.keys()  # nothing drawn
+
+
+@pytest.fixture(scope="module")
+def drawn(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Breast cancer fitted with evidence arrays cut to 100 rows a part."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_evidence, "EVIDENCE_CELLS", 200)
+        patch.setattr(_evidence, "MIN_ROWS", 100)
+        bundle = fit_bundle(example("breast_cancer"), "target")
+    return bundle.save(tmp_path_factory.mktemp("drawn") / "model")
+
+
+def test_a_bundle_with_drawn_evidence_reports_retunes_and_recalibrates(drawn: Path) -> None:
+    bundle = prudent.load(drawn)
+    with np.load(io.BytesIO(bundle.extras["artifacts.npz"])) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    assert len(arrays["y_train"]) == len(arrays["oof_primary_raw"]) == 100
+    assert len(arrays["y_test"]) == len(arrays["test_proba"]) == 100
+    test_rows = bundle.manifest["splits"]["test_rows"]
+    assert arrays["evidence_rows_total"].tolist() == [569 - test_rows, test_rows]
+    # only the backup's out-of-fold probabilities are kept beside the primary's
+    assert [k for k in arrays if k.startswith("oof_")] == [
+        "oof_primary_raw", "oof_primary_calibrated", f"oof_{FALLBACK}"
+    ]  # fmt: skip
+    assert "<html" in render_report(bundle).lower()
+    retuned = bundle.retune(review_budget=0.3)
+    assert "the 100 of its locked test rows the bundle keeps" in retuned.manifest["notices"][-1]
+    assert sum(retuned.manifest["trust"]["test"]["decisions"].values()) == 100
+    evidence = Evidence.from_bundle(bundle)
+    assert evidence is not None and evidence.backup is not None
+    assert len(evidence.y) == len(evidence.primary) == len(evidence.backup) == 100
+    assert 0 < len(evidence.holdout) < 100 and evidence.holdout.max() < 100
