@@ -204,6 +204,9 @@ class LabelAudit:
     n_suspect: int = 0
     file: str = "label_issues.csv"
     dropped: bool = False
+    listed: int | None = field(default=None, metadata=OMIT)
+    """How many of them the file lists, the most suspect first (fewer than ``n_suspect``
+    when the list was cut); ``None`` in bundles saved before the cut, which list them all."""
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,8 @@ def fit_evidence(result: FitResult) -> FitEvidence:
         "test_metrics": result.trust.test_metrics,
         "trust": result.trust.sections,
         "label_audit": {
-            "n_suspect": len(result.label_issues),
+            "n_suspect": result.n_suspect,
+            "listed": len(result.label_issues),
             "file": "label_issues.csv",
             "dropped": result.spec.drop_suspect_labels,
         },

@@ -253,8 +253,10 @@ def show_manifest(console: Console, manifest: dict[str, Any]) -> None:
     _final(console, ev)
     _promises(console, ev)
     audit = ev.label_audit
+    cut = audit.listed is not None and audit.listed < audit.n_suspect
+    where = f", the {audit.listed} most suspect in " if cut else " in "
     console.print(
-        f"Label audit: {audit.n_suspect} suspect label(s) in "
+        f"Label audit: {audit.n_suspect} suspect label(s){where}"
         f"{audit.file}" + (" (removed before fitting)" if audit.dropped else ""),
         highlight=False,
     )

@@ -36,7 +36,7 @@ from prudent.pipeline._engine import (
     cross_validate_candidate,
     trust_seconds,
 )
-from prudent.pipeline._label_audit import audit_labels, audit_notice
+from prudent.pipeline._label_audit import LabelIssues, audit_labels, audit_notice
 from prudent.pipeline._leaderboard import leaderboard
 from prudent.pipeline._parallel import TaskRunner, cross_validate_all, failure_reason
 from prudent.pipeline._pilot import bounded_baseline
@@ -67,6 +67,11 @@ class FitResult:
     leaderboard: list[dict[str, Any]]
     best_baseline: str
     label_issues: pd.DataFrame
+    """The label audit's :data:`~prudent.pipeline._label_audit.LISTED_ROWS` most suspect
+    flagged training rows, most suspect first, with their inputs."""
+    n_suspect: int
+    """How many training rows the label audit flagged in all (``label_issues`` lists at
+    most :data:`~prudent.pipeline._label_audit.LISTED_ROWS` of them)."""
     trust: TrustResult
     model: GuardedModel
     data_summary: dict[str, Any]
@@ -365,7 +370,8 @@ def _fit(
         skipped=skipped,
         leaderboard=board,
         best_baseline=base,
-        label_issues=issues,
+        label_issues=issues.listed,
+        n_suspect=issues.flagged,
         trust=trust,
         model=trust.model,
         test_frame=_evidence(table.X, table.target, table.splits.test[:EXAMPLE_ROWS]),
@@ -433,9 +439,10 @@ def _training(table: _Table, seed: int) -> _Rows:
 
 def _audited_baselines(
     table: _Table, families: list[CandidateSpec], run: _Run
-) -> tuple[_Table, _Rows, dict[str, CandidateRun], pd.DataFrame]:
+) -> tuple[_Table, _Rows, dict[str, CandidateRun], LabelIssues]:
     """Check for leaks, cross-validate the baselines and audit the labels with the logistic
-    one; with ``drop_suspect_labels``, drop the flagged rows and cross-validate them again."""
+    one; with ``drop_suspect_labels``, drop every flagged row (listed or not) and
+    cross-validate the baselines again."""
     spec, rep = run.spec, run.reporter
     baselines = [s for s in families if s.baseline]
     rows = _training(table, spec.seed)
@@ -443,12 +450,12 @@ def _audited_baselines(
         rep.notice(leak.notice(spec.target))
     runs: dict[str, CandidateRun] = {}
     run.families(baselines, rows, table.splits, runs)
-    issues = audit_labels(table.target, table.splits, runs["logistic"], table.X)
+    issues = audit_labels(table.target, table.splits, runs["logistic"].oof_proba, table.X)
     wrong = float(np.mean(runs["logistic"].oof_proba.argmax(axis=1) != rows.y))
     rep.notice(audit_notice(issues, len(rows.y), wrong))
-    if not (spec.drop_suspect_labels and len(issues)):
+    if not (spec.drop_suspect_labels and issues.flagged):
         return table, rows, runs, issues
-    positions = np.searchsorted(table.target.original_rows, issues["row"].to_numpy())
+    positions = np.searchsorted(table.target.original_rows, issues.rows)
     splits = without_rows(table.splits, table.target.y, positions, seed=spec.seed)
     rep.notice(splits.notes[-1])
     table = replace(table, splits=splits)

@@ -107,7 +107,8 @@ def _data_tables(ev: Evidence, counts: dict[str, int], columns: list[ColumnSpec]
     tables.append(_kept_dropped(ev.fit))
     if ev.label_issues is not None and len(ev.label_issues):
         head = ev.label_issues.head(50)
-        title = f"Suspect labels (first {len(head)} of {len(ev.label_issues)})"
+        flagged = max(ev.fit.label_audit.n_suspect, len(ev.label_issues))  # the file may be cut
+        title = f"Suspect labels (the {len(head)} most suspect of {flagged} flagged)"
         tables.append(table(list(map(str, head.columns)), head.to_numpy().tolist(), title))
     return tables
 

@@ -17,7 +17,6 @@ import pytest
 from typer.testing import CliRunner
 
 from prudent.cli import app
-from prudent.errors import PrudentWarning
 from prudent.retrain import GateRefused, Registry, promote_gated
 from prudent.retrain._shadow import LIVE
 from prudent.store import ShadowLog
@@ -32,8 +31,12 @@ def shuffled_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     frame = example("iris")
     frame["target"] = np.random.default_rng(0).permutation(frame["target"].to_numpy())
     path = tmp_path_factory.mktemp("shuffled") / "bundle"
-    with pytest.warns(PrudentWarning, match="Label audit"):  # the fit sees the labels are noise
-        fit_bundle(frame, "target", time_limit=5).save(path)
+    bundle = fit_bundle(frame, "target", time_limit=5)
+    # shuffled labels leave the model unsure of every class, not sure of another one: the
+    # label audit flags half the rows, implausibly many for noise, but contradicts none
+    # confidently, so it cautions without a warning (as on hard data with right labels)
+    assert any("implausibly many for label noise" in n for n in bundle.manifest["notices"])
+    bundle.save(path)
     return path
 
 
