@@ -20,12 +20,12 @@ from prudent._typing import IntArray
 
 __all__ = ["EVIDENCE_CELLS", "TEST_ARRAYS", "TRAIN_ARRAYS", "bounded_evidence"]
 
-EVIDENCE_CELLS = 250_000
-"""The most probabilities (rows x classes) one array of the evidence keeps: 2 MB. All rows of
-a two-class table up to 125,000 rows, 25,000 rows of ten classes, 6,250 of forty. The
-training rows' three probability arrays and the test rows' three then hold at most 12 MB
+EVIDENCE_CELLS = 125_000
+"""The most probabilities (rows x classes) one array of the evidence keeps: 1 MB. All rows of
+a two-class table up to 62,500 rows, 12,500 rows of ten classes, 3,125 of forty. The
+training rows' three probability arrays and the test rows' three then hold at most 6 MB
 (the threshold rows', two more, are at most ``OOD_ROWS``: they are what the thresholds were
-set on, and ``retune`` sets them again on exactly those)."""
+set on, and ``retune`` sets them again on exactly those; 6.4 MB at forty classes)."""
 
 MIN_ROWS = 2_000
 """Rows kept whatever the number of classes: enough for a reliability diagram's bins."""
@@ -84,7 +84,7 @@ def bounded_evidence(
     >>> out = bounded_evidence({"y_train": y, "holdout_rows": np.arange(0, 300_000, 2)},
     ...                        ("y_train",), 2, 0)
     >>> len(out["y_train"]), len(out["evidence_train_rows"]), out["evidence_rows_total"].tolist()
-    (125000, 125000, [300000, 0])
+    (62500, 62500, [300000, 0])
     >>> bool(np.all(out["evidence_train_rows"][out["holdout_rows"]] % 2 == 0))
     True
     """
