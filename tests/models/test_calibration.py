@@ -18,6 +18,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from prudent.errors import ConfigError, DataError, TargetError
 from prudent.metrics import expected_calibration_error
+from prudent.models import _calibration as calibration_module
 from prudent.models._calibration import ProbabilityCalibrator, calibrate_cross_fitted
 from prudent.models._calibration_maps import _rescale_top_label
 
@@ -338,3 +339,24 @@ def test_calibrator_identity_keeps_probabilities():
     P, y = _calibrated_binary(200, 0)
     out = ProbabilityCalibrator(method="identity").fit(P, y).predict_proba(P)
     np.testing.assert_allclose(out, np.clip(P, 1e-7, 1) / np.clip(P, 1e-7, 1).sum(1)[:, None])
+
+
+def test_calibrate_cross_fitted_on_a_draw_of_many_rows_recovers_the_known_temperature(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past MAP_CELLS the maps are fitted on a draw of the rows: every row is still mapped,
+    each by a map fitted without it, and the known temperature is found as on all rows."""
+    rng = np.random.default_rng(1)
+    logits = rng.normal(scale=2.0, size=(30_000, 6))
+    true_p = softmax(logits, axis=1)
+    y = (true_p.cumsum(axis=1) > rng.uniform(size=(30_000, 1))).argmax(axis=1)
+    overconfident = softmax(3.0 * logits, axis=1)
+    monkeypatch.setattr(calibration_module, "MAP_CELLS", 6 * 4_000)
+    drawn = calibration_module.fit_rows(y, 6, 0)
+    assert len(drawn) == pytest.approx(4_000, abs=6) and set(y[drawn]) == set(range(6))
+    cal, Q, info = calibrate_cross_fitted(overconfident, y, cv=5, random_state=0)
+    assert info["method"] in ("temperature", "temperature+isotonic")
+    assert Q.shape == overconfident.shape and np.isfinite(Q).all()
+    assert ece(Q, y) < 0.02 < ece(overconfident, y)
+    if info["method"] == "temperature":
+        assert cal.temperature_ == pytest.approx(3.0, rel=0.1)
