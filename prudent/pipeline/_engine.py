@@ -218,7 +218,8 @@ def _pilot_projection(
     floor = floor_skip(spec, ctx, budget.for_candidates())
     if floor is not None:
         return floor
-    projection = refine(pilot(spec, ctx, X, y, splits), spec, ctx, X, y, budget.for_candidates())
+    projection = pilot(spec, ctx, X, y, splits, budget.for_candidates())
+    projection = refine(projection, spec, ctx, X, y, budget.for_candidates())
     projected = projection.seconds()
     if projected <= budget.for_candidates():
         return projected, spec
