@@ -95,6 +95,17 @@ def test_infer_schema_overrides_win(mixed: pd.DataFrame) -> None:
     )
     assert "note" not in schema.feature_names and "row_id" in schema.feature_names
     assert "Column 'note' set to dropped by option." in schema.notices
+    assert "Column 'city' set to text by option." in schema.notices
+
+
+def test_infer_schema_says_only_options_that_change_a_role(mixed: pd.DataFrame) -> None:
+    """An option that gives a column the role it would have had anyway is no news (a
+    retrain pins every column's role, which printed one line per column)."""
+    inferred = _roles(infer_schema(mixed, "target"))
+    pinned = {r: [c for c, v in inferred.items() if v == r] for r in ("numeric", "categorical")}
+    schema = infer_schema(mixed, "target", **pinned)
+    assert _roles(schema) == inferred
+    assert not [n for n in schema.notices if "by option" in n], schema.notices
 
 
 def test_infer_schema_unknown_override_lists_columns(mixed: pd.DataFrame) -> None:
