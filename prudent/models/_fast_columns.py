@@ -156,7 +156,10 @@ def _onehot(step: OneHotEncoder) -> Step | None:
     infrequent = getattr(step, "infrequent_categories_", [None] * len(lookups))
     targets, widths = [], []
     for cats, rare in zip(step.categories_, infrequent, strict=True):
-        is_rare = np.isin(np.asarray(cats, dtype=object), [] if rare is None else list(rare))
+        # hashed membership: np.isin compares object arrays pair by pair (30,000 categories,
+        # nearly all infrequent: 9e8 comparisons, 3.7 s per encoder)
+        rare_set = set() if rare is None else set(rare)
+        is_rare = np.fromiter((c in rare_set for c in cats), dtype=bool, count=len(cats))
         position = np.cumsum(~is_rare) - 1
         n_frequent = int((~is_rare).sum())
         position[is_rare] = n_frequent
