@@ -121,6 +121,7 @@ def _manifest(
     thresholds: dict[str, Any],
     decisions: Decisions,
     rows: DecisionEvidence,
+    held_out: str = "",
 ) -> dict[str, Any]:
     old = bundle.manifest
     classes = bundle.model.classes
@@ -142,7 +143,7 @@ def _manifest(
     drawn = len(rows.y) < int((bundle.manifest.get("splits") or {}).get("test_rows") or 0)
     notice = (
         f"Retuned from bundle {bundle.version} for {_describe(request)}: the thresholds were "
-        "chosen again on the fit's held-out rows and measured on "
+        f"chosen again on the fit's held-out rows{held_out} and measured on "
         + (
             f"the {len(rows.y)} of its locked test rows the bundle keeps."
             if drawn
@@ -190,6 +191,13 @@ def retune_bundle(
     arrays["test_accepted"] = decision_outcome(decisions, model.classes, test.y)[0]
     extras = {k: v for k, v in bundle.extras.items() if k != "report.html"}
     extras[ARTIFACTS] = write_arrays(arrays)
-    new = Bundle(model, _manifest(bundle, request, thresholds, decisions, test), extras)
+    total = arrays.get("evidence_rows_total")
+    drawn = (
+        f" (the {len(held_out.y)} of {int(total[2])} the bundle keeps)"
+        if "evidence_policy_rows" in arrays and total is not None and len(total) > 2
+        else ""
+    )
+    manifest = _manifest(bundle, request, thresholds, decisions, test, drawn)
+    new = Bundle(model, manifest, extras)
     new.renderer = bundle.renderer
     return new

@@ -18,20 +18,41 @@ import numpy as np
 
 from prudent._typing import IntArray
 
-__all__ = ["EVIDENCE_CELLS", "TEST_ARRAYS", "TRAIN_ARRAYS", "bounded_evidence"]
+__all__ = [
+    "EVIDENCE_CELLS",
+    "POLICY_ARRAYS",
+    "POLICY_CELLS",
+    "TEST_ARRAYS",
+    "TRAIN_ARRAYS",
+    "bounded_evidence",
+]
 
 EVIDENCE_CELLS = 125_000
-"""The most probabilities (rows x classes) one array of the evidence keeps: 1 MB. All rows of
-a two-class table up to 62,500 rows, 12,500 rows of ten classes, 3,125 of forty. The
-training rows' three probability arrays and the test rows' three then hold at most 6 MB
-(the threshold rows', two more, are at most ``OOD_ROWS``: they are what the thresholds were
-set on, and ``retune`` sets them again on exactly those; 6.4 MB at forty classes)."""
+"""The most probabilities (rows x classes) one array of the training or test part keeps:
+1 MB. All rows of a two-class table up to 62,500 rows, 12,500 rows of ten classes, 3,125 of
+forty. The training rows' three probability arrays and the test rows' three then hold at
+most 6 MB."""
+
+POLICY_CELLS = 250_000
+"""The most probabilities one array of the threshold rows keeps (2 MB; the primary's and the
+backup's: 4 MB). These are the rows the fit set its thresholds on (at most ``OOD_ROWS``,
+10,000), and ``retune`` sets them again on the rows kept: all of them up to 25 classes. At
+150 classes the two arrays had held 24 MB of a 30 MB bundle."""
 
 MIN_ROWS = 2_000
 """Rows kept whatever the number of classes: enough for a reliability diagram's bins."""
 
 TRAIN_ARRAYS = ("y_train", "oof_primary_raw", "oof_primary_calibrated")
 """Per training row (with the backup's out-of-fold probabilities, ``oof_<backup>``)."""
+
+POLICY_ARRAYS = (
+    "policy_primary_calibrated",
+    "policy_backup_calibrated",
+    "policy_ood_score",
+    "policy_y",
+    "policy_fold",
+)
+"""Per threshold row."""
 
 TEST_ARRAYS = (
     "y_test",
@@ -46,9 +67,10 @@ TEST_ARRAYS = (
 """Per locked test row."""
 
 
-def _draw(rows: int, classes: int, seed: int) -> IntArray | None:
-    """The rows an array of ``rows`` x ``classes`` keeps, ascending; ``None``: all."""
-    most = max(EVIDENCE_CELLS // max(classes, 1), MIN_ROWS)
+def _draw(rows: int, classes: int, cells: int, seed: int) -> IntArray | None:
+    """The rows an array of ``rows`` x ``classes`` keeps within ``cells``, ascending;
+    ``None``: all."""
+    most = max(cells // max(classes, 1), MIN_ROWS)
     if rows <= most:
         return None
     return np.sort(np.random.default_rng(seed).choice(rows, size=most, replace=False))
@@ -57,15 +79,17 @@ def _draw(rows: int, classes: int, seed: int) -> IntArray | None:
 def bounded_evidence(
     arrays: Mapping[str, Any], train: tuple[str, ...], classes: int, seed: int
 ) -> dict[str, Any]:
-    """``arrays`` with each part's rows drawn down to :data:`EVIDENCE_CELLS` per array.
+    """``arrays`` with each part's rows drawn down to :data:`EVIDENCE_CELLS` per array
+    (:data:`POLICY_CELLS` for the threshold rows).
 
     Parameters
     ----------
     arrays
         The fit's evidence: name → array. ``holdout_rows`` (positions among the training rows)
-        becomes positions among the kept rows; ``evidence_train_rows`` and
-        ``evidence_test_rows`` then say which rows of each part were kept, and
-        ``evidence_rows_total`` how many each part had.
+        becomes positions among the kept rows; ``evidence_train_rows``,
+        ``evidence_test_rows`` and ``evidence_policy_rows`` then say which rows of each part
+        were kept, and ``evidence_rows_total`` how many each part had (training, test,
+        threshold rows).
     train
         The names of the arrays with one row per training row.
     classes
@@ -84,17 +108,22 @@ def bounded_evidence(
     >>> out = bounded_evidence({"y_train": y, "holdout_rows": np.arange(0, 300_000, 2)},
     ...                        ("y_train",), 2, 0)
     >>> len(out["y_train"]), len(out["evidence_train_rows"]), out["evidence_rows_total"].tolist()
-    (62500, 62500, [300000, 0])
+    (62500, 62500, [300000, 0, 0])
     >>> bool(np.all(out["evidence_train_rows"][out["holdout_rows"]] % 2 == 0))
     True
     """
     out = dict(arrays)
     totals = []
-    for part, names in (("train", train), ("test", TEST_ARRAYS)):
+    parts = (
+        ("train", train, EVIDENCE_CELLS),
+        ("test", TEST_ARRAYS, EVIDENCE_CELLS),
+        ("policy", POLICY_ARRAYS, POLICY_CELLS),
+    )
+    for part, names, cells in parts:
         present = [n for n in names if n in out]
         rows = len(out[present[0]]) if present else 0
         totals.append(rows)
-        kept = _draw(rows, classes, seed)
+        kept = _draw(rows, classes, cells, seed)
         if kept is None:
             continue
         for name in present:
@@ -103,6 +132,6 @@ def bounded_evidence(
         if part == "train" and "holdout_rows" in out:
             holdout = np.asarray(out["holdout_rows"], dtype=np.int64)
             out["holdout_rows"] = np.flatnonzero(np.isin(kept, holdout))
-    if any(f"evidence_{p}_rows" in out for p in ("train", "test")):
+    if any(f"evidence_{p}_rows" in out for p, _, _ in parts):
         out["evidence_rows_total"] = np.asarray(totals, dtype=np.int64)
     return out

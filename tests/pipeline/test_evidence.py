@@ -36,8 +36,25 @@ def test_bounded_evidence_draws_each_part_alike_and_maps_the_holdout_rows() -> N
     assert 0.25 < len(out["holdout_rows"]) / len(kept) < 0.35
     assert "evidence_test_rows" not in out  # 500 test rows: all kept
     np.testing.assert_array_equal(out["test_proba"], oof[:500])
-    assert out["evidence_rows_total"].tolist() == [n, 500]
+    assert out["evidence_rows_total"].tolist() == [n, 500, 0]
     assert bounded_evidence(test, (), k, seed=1).keys() == test.keys()  # nothing drawn
+
+
+def test_bounded_evidence_keeps_the_threshold_rows_of_up_to_25_classes_and_draws_more() -> None:
+    rng = np.random.default_rng(2)
+    for k, kept in ((25, 10_000), (150, max(_evidence.POLICY_CELLS // 150, _evidence.MIN_ROWS))):
+        policy = {
+            "policy_primary_calibrated": rng.dirichlet(np.ones(k), 10_000),
+            "policy_y": rng.integers(0, k, 10_000),
+            "policy_ood_score": rng.normal(size=10_000),
+        }
+        out = bounded_evidence(policy, (), k, seed=0)
+        assert len(out["policy_y"]) == len(out["policy_primary_calibrated"]) == kept
+        if kept < 10_000:
+            rows = out["evidence_policy_rows"]
+            np.testing.assert_array_equal(out["policy_y"], policy["policy_y"][rows])
+            np.testing.assert_array_equal(out["policy_ood_score"], policy["policy_ood_score"][rows])
+            assert out["evidence_rows_total"].tolist() == [0, 0, 10_000]
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +62,7 @@ def drawn(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Breast cancer fitted with evidence arrays cut to 100 rows a part."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(_evidence, "EVIDENCE_CELLS", 200)
+        patch.setattr(_evidence, "POLICY_CELLS", 200)
         patch.setattr(_evidence, "MIN_ROWS", 100)
         bundle = fit_bundle(example("breast_cancer"), "target")
     return bundle.save(tmp_path_factory.mktemp("drawn") / "model")
@@ -57,14 +75,18 @@ def test_a_bundle_with_drawn_evidence_reports_retunes_and_recalibrates(drawn: Pa
     assert len(arrays["y_train"]) == len(arrays["oof_primary_raw"]) == 100
     assert len(arrays["y_test"]) == len(arrays["test_proba"]) == 100
     test_rows = bundle.manifest["splits"]["test_rows"]
-    assert arrays["evidence_rows_total"].tolist() == [569 - test_rows, test_rows]
+    total = arrays["evidence_rows_total"].tolist()
+    assert total[:2] == [569 - test_rows, test_rows] and total[2] > 100
+    assert len(arrays["policy_y"]) == len(arrays["policy_primary_calibrated"]) == 100
     # only the backup's out-of-fold probabilities are kept beside the primary's
     assert [k for k in arrays if k.startswith("oof_")] == [
         "oof_primary_raw", "oof_primary_calibrated", f"oof_{FALLBACK}"
     ]  # fmt: skip
     assert "<html" in render_report(bundle).lower()
     retuned = bundle.retune(review_budget=0.3)
-    assert "the 100 of its locked test rows the bundle keeps" in retuned.manifest["notices"][-1]
+    notice = retuned.manifest["notices"][-1]
+    assert f"held-out rows (the 100 of {total[2]} the bundle keeps)" in notice
+    assert "the 100 of its locked test rows the bundle keeps" in notice
     assert sum(retuned.manifest["trust"]["test"]["decisions"].values()) == 100
     evidence = Evidence.from_bundle(bundle)
     assert evidence is not None and evidence.backup is not None
