@@ -14,6 +14,7 @@ from prudent.metrics import find_label_issues
 
 __all__ = [
     "CONTRADICTED",
+    "LISTED_CELLS",
     "LISTED_ROWS",
     "MANY_SUSPECT",
     "LabelIssues",
@@ -29,6 +30,13 @@ table of hard but correctly labelled rows (25 inputs) the audit flagged 87,181, 
 them all with their inputs wrote a 40 MB file in 2.2 s; the thousand most suspect take
 0.45 MB and 0.03 s. The notice and the manifest give the count flagged in all, and
 ``drop_suspect_labels`` still drops every flagged row."""
+
+
+LISTED_CELLS = 200_000
+"""At most this many input values are listed (rows x columns), so that a wide table lists
+fewer rows: 1,000 rows of 400 numeric inputs had taken 4.4 MB; 500 are listed there."""
+MIN_LISTED = 100
+"""Rows listed however wide the table."""
 
 
 @dataclass(frozen=True)
@@ -59,7 +67,8 @@ def audit_labels(
     # a flagged row's likely class is never its given one: it is the most probable other
     other = oof_proba[issues["row"].to_numpy(), issues["likely"].to_numpy()]
     positions = splits.train[issues["row"].to_numpy()]
-    top, shown = issues.head(LISTED_ROWS), positions[:LISTED_ROWS]
+    most = min(LISTED_ROWS, max(MIN_LISTED, LISTED_CELLS // max(X.shape[1], 1)))
+    top, shown = issues.head(most), positions[:most]
     audit = pd.DataFrame(
         {
             "row": target.original_rows[shown],

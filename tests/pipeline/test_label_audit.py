@@ -26,6 +26,7 @@ from prudent.errors import PrudentWarning
 from prudent.metrics import find_label_issues
 from prudent.pipeline._label_audit import (
     CONTRADICTED,
+    LISTED_CELLS,
     LISTED_ROWS,
     MANY_SUSPECT,
     LabelIssues,
@@ -155,3 +156,15 @@ def test_fit_bundle_says_the_true_count_when_the_list_is_cut(cut, tmp_path: Path
         f"Label audit: {audited['n_suspect']} suspect label(s), the {LISTED_ROWS} most "
         "suspect in label_issues.csv"
     ) in out.getvalue()
+
+
+def test_audit_labels_lists_fewer_rows_of_a_wide_table() -> None:
+    """1,000 rows of 400 inputs had taken 4.4 MB: a wide table lists LISTED_CELLS values."""
+    frame = hard_classes()
+    noise = np.random.default_rng(1).normal(size=(len(frame), 795))
+    wide = pd.concat([frame, pd.DataFrame(noise).add_prefix("n")], axis=1)
+    assert wide.shape[1] - 1 == 800  # inputs
+    issues, notice, _ = audit(wide)
+    assert issues.flagged > LISTED_ROWS
+    assert len(issues.listed) == LISTED_CELLS // 800
+    assert f"the {LISTED_CELLS // 800} most suspect are listed" in notice
