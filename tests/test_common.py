@@ -28,6 +28,7 @@ from prudent.models import (
     StackedEnsemble,
     WeightedEnsemble,
 )
+from prudent.models._compact import CompactOneHotEncoder, CompactOrdinalEncoder
 from prudent.models._features import CappedSVD
 from prudent.models._ood_detectors import (
     EnergyScore,
@@ -41,6 +42,8 @@ from prudent.models._ood_detectors import (
 ESTIMATORS: list[Any] = [
     DatetimeFeatures(),
     CappedSVD(n_components=2),
+    CompactOneHotEncoder(),
+    CompactOrdinalEncoder(),
     ProbabilityCalibrator(),
     ConformalClassifier(),
     WeightedEnsemble([("lr", LogisticRegression())]),

@@ -5,8 +5,9 @@ through pandas, narwhals and ``check_array``: about 15 ms of CPU for one row of 
 five numbers and two categories, most of a served prediction. The arithmetic is a few
 microseconds. :func:`fast_transform` compiles a fitted column transformer made of the parts
 prudent builds (``models._features``: median imputation with missing-value indicators,
-standard scaling, constant imputation, one-hot and ordinal encoding, passthrough) into plain
-numpy steps that do the same operations in the same order, so the numbers are the same.
+standard scaling, constant imputation, one-hot and ordinal encoding, scikit-learn's or
+``models._compact``'s, passthrough) into plain numpy steps that do the same operations in the
+same order, so the numbers are the same.
 
 It is checked, not trusted: on first use the compiled plan and scikit-learn's own
 ``transform`` run on the batch and on probe rows made from it (each column missing, each
@@ -218,12 +219,16 @@ def _compilers() -> dict[type, Callable[[Any], Step | None]]:
         StandardScaler,
     )
 
+    from prudent.models._compact import CompactOneHotEncoder, CompactOrdinalEncoder
+
     return {
         FunctionTransformer: _identity,
         SimpleImputer: _imputer,
         StandardScaler: _scaler,
         OneHotEncoder: _onehot,
         OrdinalEncoder: _ordinal,
+        CompactOneHotEncoder: _onehot,  # scikit-learn's, saved more compactly
+        CompactOrdinalEncoder: _ordinal,
     }
 
 

@@ -19,12 +19,18 @@ from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.utils.validation import validate_data
 
 from prudent._compat import check_is_fitted
 from prudent._typing import FloatArray
 from prudent.data import Role, Schema
+from prudent.models._compact import (
+    CompactOneHotEncoder,
+    CompactOrdinalEncoder,
+    pack_strings,
+    unpack_strings,
+)
 
 __all__ = [
     "CompactTfidf",
@@ -220,21 +226,15 @@ class CompactTfidf(TfidfVectorizer):  # type: ignore[misc]
         state: dict[str, Any] = dict(super().__getstate__())  # never the live __dict__
         vocabulary = state.pop("vocabulary_", None)
         if vocabulary is not None:
-            encoded = [t.encode("utf-8") for t in sorted(vocabulary, key=vocabulary.__getitem__)]
-            state["terms_utf8_"] = np.frombuffer(b"".join(encoded), dtype=np.uint8)
-            state["term_ends_"] = np.cumsum([len(e) for e in encoded], dtype=np.int64)
+            terms = sorted(vocabulary, key=vocabulary.__getitem__)
+            state["terms_utf8_"], state["term_ends_"] = pack_strings(terms)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         state = dict(state)
         data, ends = state.pop("terms_utf8_", None), state.pop("term_ends_", None)
         if data is not None and ends is not None:
-            raw, ends = np.asarray(data, dtype=np.uint8).tobytes(), np.asarray(ends).tolist()
-            starts = [0, *ends][: len(ends)]
-            state["vocabulary_"] = {
-                raw[a:b].decode("utf-8"): i
-                for i, (a, b) in enumerate(zip(starts, ends, strict=True))
-            }
+            state["vocabulary_"] = {t: i for i, t in enumerate(unpack_strings(data, ends))}
         super().__setstate__(state)
 
 
@@ -252,11 +252,13 @@ def _categorical(style: Style) -> Pipeline:
     if style == "tree":
         return make_pipeline(
             impute,
-            OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1, dtype=np.float64),
+            CompactOrdinalEncoder(
+                handle_unknown="use_encoded_value", unknown_value=-1, dtype=np.float64
+            ),
         )
     return make_pipeline(
         impute,
-        OneHotEncoder(
+        CompactOneHotEncoder(
             handle_unknown="infrequent_if_exist",
             min_frequency=3,
             max_categories=_MAX_CATEGORIES,
