@@ -11,6 +11,10 @@ Text is measured in its TF-IDF space plus each text column's length (:class:`Tex
 unit-length TF-IDF rows a long document shares words with many training documents and sits
 close to them, a short one far: distance alone reads unusually long texts as typical. A
 length beyond the training range is caught by the range detector whatever the words.
+
+On a table with text, the map and the detector are fitted on rows holding at most
+:data:`TEXT_CHARS` characters of text (:func:`text_volume_rows`): what a vocabulary costs
+grows with the words, not the rows.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from prudent._costs import recorded_cost
-from prudent._typing import FloatArray
+from prudent._typing import FloatArray, IntArray
 from prudent.data import Role, Schema
 from prudent.models._features import CappedSVD, fill_text, make_preprocessor
 from prudent.models._ood_detectors import BATCH_ROWS, KNNDistance
@@ -37,10 +41,13 @@ __all__ = [
     "DEFAULT_DETECTORS",
     "MAX_DENSE_FEATURES",
     "MIN_REFERENCE_ROWS",
+    "MIN_TEXT_ROWS",
+    "TEXT_CHARS",
     "TextLength",
     "affordable_reference",
     "ood_detectors",
     "ood_feature_map",
+    "text_volume_rows",
 ]
 
 DEFAULT_DETECTORS = ("knn", "range")
@@ -52,24 +59,41 @@ MIN_REFERENCE_ROWS = 1000
 AFFORDABLE_SECONDS = 1.5
 """A k-NN reference whose whole search is projected under this much CPU is never cut: a few
 percent of a 60 s limit (about a second on a quiet core)."""
+TEXT_CHARS = 3_000_000
+"""The most characters of text the OOD feature map and detector are fitted on (about 500,000
+words). A TF-IDF vocabulary of words and word pairs costs 2-4 µs a word to fit (every pair
+seen is counted and sorted before the most frequent are kept) and 1 µs a word to transform, so
+a cap on rows bounds nothing on long texts: 8,000 texts of 300-500 words took 19 s to fit and
+11 s to transform (profiled), half a 60 s fit. At this cap the fit takes 1.7 s and the
+transform 0.5 s on those texts (1,300 of them); no benchmark table comes near it (the most
+text, bird_strike_phase's, is 0.76 million characters in all its training rows)."""
+MIN_TEXT_ROWS = 200
+"""The fewest rows the OOD feature map and detector are fitted on, however long the texts."""
 
 
 def affordable_reference(
-    Z: Any, n_queries: int, seconds: float, *, seed: int = 0, pilot: int = 200
+    Z: Any,
+    n_queries: int,
+    seconds: float,
+    *,
+    reference: int | None = None,
+    seed: int = 0,
+    pilot: int = 200,
 ) -> int:
-    """How many of ``Z``'s rows the k-NN detector may keep as its reference so that scoring
-    ``n_queries`` rows takes at most ``seconds``.
+    """How many rows the k-NN detector may keep as its reference (of ``Z``'s, or of
+    ``reference`` rows like them) so that scoring ``n_queries`` rows takes at most ``seconds``.
 
     A neighbour search by brute force (sparse text rows, wide one-hot rows) costs about the
     reference rows times the query rows: ``pilot`` rows of ``Z`` are scored against all of
     it (repeated to a batch when the queries make one: the batch search is what they take),
-    their CPU time per row on one thread is projected to ``n_queries`` rows, and the
-    reference is cut in proportion when the projection exceeds ``seconds``, to no fewer than
-    :data:`MIN_REFERENCE_ROWS`. CPU time, not wall: on a loaded machine the wall time of a
-    few hundred rows swings several-fold and would cut the reference on a whim (and one
-    thread, as threads waiting on a busy machine burn CPU too). A whole search projected
-    under :data:`AFFORDABLE_SECONDS` is kept whatever ``seconds`` says: so small a cost does
-    not threaten the time limit, while a cut reference costs detection.
+    their CPU time per row on one thread is projected to ``n_queries`` rows and to
+    ``reference`` rows, and the reference is cut in proportion when the projection exceeds
+    ``seconds``, to no fewer than :data:`MIN_REFERENCE_ROWS`. CPU time, not wall: on a
+    loaded machine the wall time of a few hundred rows swings several-fold and would cut the
+    reference on a whim (and one thread, as threads waiting on a busy machine burn CPU too).
+    A whole search projected under :data:`AFFORDABLE_SECONDS` is kept whatever ``seconds``
+    says: so small a cost does not threaten the time limit, while a cut reference costs
+    detection.
 
     Parameters
     ----------
@@ -80,6 +104,10 @@ def affordable_reference(
         known OOD rows.
     seconds
         The time allowed for them.
+    reference
+        The rows the reference would hold uncut, when more than ``Z``'s (the detector pools
+        the threshold rows with ``Z``): the search is timed against ``Z`` and its cost scaled
+        to them. ``None``: ``Z``'s rows.
     seed
         Seed of the pilot rows.
     pilot
@@ -88,7 +116,7 @@ def affordable_reference(
     Returns
     -------
     int
-        Reference rows to keep (``Z.shape[0]`` when all fit).
+        Reference rows to keep (``Z.shape[0]``, or ``reference``, when all fit).
 
     Examples
     --------
@@ -98,11 +126,14 @@ def affordable_reference(
     3000
     >>> affordable_reference(Z, n_queries=10**8, seconds=0.0)
     1000
+    >>> affordable_reference(Z[:500], n_queries=10**8, seconds=0.0, reference=3000)
+    1000
     """
-    n = int(Z.shape[0])
+    m = int(Z.shape[0])
+    n = m if reference is None else max(int(reference), m)
     if n <= MIN_REFERENCE_ROWS:
         return n
-    rows = np.sort(np.random.default_rng(seed).choice(n, min(pilot, n), replace=False))
+    rows = np.sort(np.random.default_rng(seed).choice(m, min(pilot, m), replace=False))
     detector = KNNDistance().fit(Z)
     if detector.index_ is None and n_queries >= BATCH_ROWS:
         # a batch takes the batch search, several times cheaper a row than a few rows' blocks
@@ -111,10 +142,57 @@ def affordable_reference(
         t0 = time.process_time()
         detector.unusualness(Z[rows])
         measured = recorded_cost("ood-search", time.process_time() - t0)
-    projected = measured / len(rows) * n_queries
+    projected = measured / len(rows) * n_queries * n / m
     if projected <= max(seconds, AFFORDABLE_SECONDS):
         return n
     return max(MIN_REFERENCE_ROWS, int(n * max(seconds, 0.0) / projected))
+
+
+def text_volume_rows(
+    X: pd.DataFrame, columns: Sequence[str], *, chars: int = TEXT_CHARS, seed: int = 0
+) -> IntArray:
+    """Positions of the rows of ``X`` the OOD feature map and detector are fitted on.
+
+    Every row when the text ``columns`` hold at most ``chars`` characters together (or there
+    are none); otherwise a seeded random draw of rows holding at most ``chars``, at least
+    :data:`MIN_TEXT_ROWS` of them. Characters, not rows: fitting the map's vocabulary and
+    transforming the rows cost about the words they hold. The draw is from ``X`` alone, so
+    rows kept apart from it (those that set the threshold) stay apart.
+
+    Parameters
+    ----------
+    X
+        The rows the map and the detector may be fitted on.
+    columns
+        The text columns.
+    chars
+        The most characters of text kept.
+    seed
+        Seed of the draw.
+
+    Returns
+    -------
+    numpy.ndarray
+        Sorted positions into ``X``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> X = pd.DataFrame({"t": ["ten chars!"] * 1000})
+    >>> len(text_volume_rows(X, ["t"], chars=10_000)), len(text_volume_rows(X, ["t"], chars=3000))
+    (1000, 300)
+    >>> len(text_volume_rows(X, [], chars=0))
+    1000
+    """
+    n = len(X)
+    size = np.zeros(n, dtype=np.int64)
+    for c in columns:
+        size += np.fromiter(map(len, fill_text(X[c])), dtype=np.int64, count=n)
+    if int(size.sum()) <= chars:
+        return np.arange(n, dtype=np.int64)
+    order = np.random.default_rng(seed).permutation(n)
+    keep = int(np.searchsorted(np.cumsum(size[order]), chars, side="right"))
+    return np.sort(order[: max(keep, min(MIN_TEXT_ROWS, n))]).astype(np.int64)
 
 
 SCALE_FLOOR = 1e-9

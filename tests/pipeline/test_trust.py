@@ -416,3 +416,29 @@ def test_a_table_whose_rows_all_look_alike_fits_and_flags_no_training_like_row()
     out = fitted.model.predict_frame(frame[["f"]])
     assert not out["is_ood"].any() and (out["decision"] != "review").mean() >= 0.5
     assert fitted.model.predict_frame(pd.DataFrame({"f": ["z"]}))["is_ood"].all()
+
+
+def test_the_ood_map_and_detector_are_fitted_on_part_a_within_the_text_bound() -> None:
+    """Long texts: the OOD feature map and detector are fitted on a draw of part A's rows
+    holding at most ``TEXT_CHARS`` of text (fitting and transforming cost the words), and
+    never on the rows that set the threshold (part B)."""
+    from prudent.data import infer_schema
+    from prudent.models._ood_space import TEXT_CHARS
+    from prudent.pipeline._trust import _Data, _fit_rows, _halves
+
+    n = 2400  # 3,000 characters a text: part A holds 3.6 million
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"t": [f"w{i % 7} " * 1000 for i in range(n)], "y": rng.integers(0, 2, n)})
+    schema = infer_schema(frame, "y", text=["t"])
+    X, y = frame[["t"]], frame["y"].to_numpy()
+    data = _Data(schema, np.array([0, 1]), X, y, X.iloc[:0], y[:0], None)
+    a, b = _halves(y, 0)
+    kept, notes = _fit_rows(data, a, 0)
+    assert set(kept) <= set(a) and not set(kept) & set(b)
+    assert TEXT_CHARS - 3000 < X["t"].str.len().to_numpy()[kept].sum() <= TEXT_CHARS
+    assert notes == [
+        f"OOD: the feature map and the detector are fitted on {len(kept)} of {len(a)} rows "
+        "(at most 3,000,000 characters of text)"
+    ]
+    short = _Data(schema, np.array([0, 1]), X.assign(t="a few words"), y, X, y, None)
+    np.testing.assert_array_equal(_fit_rows(short, a, 0)[0], a)
