@@ -42,7 +42,7 @@ from prudent.pipeline._parallel import TaskRunner, cross_validate_all, failure_r
 from prudent.pipeline._pilot import bounded_baseline
 from prudent.pipeline._reporter import QuietReporter, Reporter
 from prudent.pipeline._spec import FitSpec
-from prudent.pipeline._trust import TrustResult, build_trust, rules_for
+from prudent.pipeline._trust import TrustResult, build_trust, ood_seconds, rules_for
 
 __all__ = ["FitResult", "fit_table"]
 
@@ -195,8 +195,10 @@ class _Run:
 
     def _charge(self, run: CandidateRun, splits: Splits) -> None:
         """Take from the candidates' time, before the next family's pilot, what ``run``
-        commits the trust stage and the save to, were it chosen."""
+        commits the trust stage and the save to, were it chosen (and, the backup, the OOD
+        feature map to, whatever is chosen)."""
         self.budget.charge(trust_seconds(run, len(splits.test)))
+        self.budget.charge(ood_seconds(run, len(splits.train), len(splits.test)))
         self.budget.charge_finish(save_seconds(run.model))
 
     def _notes(self, run: CandidateRun) -> None:

@@ -51,7 +51,7 @@ from prudent.pipeline._reporter import Reporter
 from prudent.pipeline._spec import FitSpec
 from prudent.pipeline._thresholds import tune_policy
 
-__all__ = ["TrustResult", "build_trust", "rules_for"]
+__all__ = ["TrustResult", "build_trust", "ood_seconds", "rules_for"]
 
 
 @dataclass
@@ -67,6 +67,33 @@ class TrustResult:
 
 OOD_ROWS = 10_000
 """The most rows the OOD detector is fitted on, and the most its threshold is set on."""
+
+
+def ood_seconds(run: CandidateRun, train_rows: int, test_rows: int) -> float:
+    """Seconds the trust stage will spend passing rows through the OOD feature map, when
+    ``run`` is the backup (the logistic baseline, whose preprocessing the map clones).
+
+    Whatever model is chosen, the map transforms the threshold rows (half the training
+    rows, at most :data:`OOD_ROWS`) and the locked test rows, each about as costly as the
+    backup's prediction (about 0.35 ms a text of 400 words): its measured time per row
+    times those rows. On long texts they are most of the trust stage, so the budget keeps
+    them from the candidates (:meth:`~prudent.pipeline._budget.Budget.charge`), as it does
+    the chosen model's predictions (:func:`~prudent.pipeline._engine.trust_seconds`). The
+    rows the map is fitted on hold at most :data:`TEXT_CHARS` of text and fit the stage's
+    share.
+
+    Examples
+    --------
+    >>> from prudent.models import CandidateSpec
+    >>> spec = CandidateSpec(FALLBACK, "logistic regression", lambda ctx: None)
+    >>> run = CandidateRun(spec, np.zeros((1, 2)), None, 1.0, predict_seconds_per_1k=0.5)
+    >>> ood_seconds(run, train_rows=16000, test_rows=4000)
+    6.0
+    """
+    if run.spec.name != FALLBACK:
+        return 0.0
+    rows = min((train_rows + 1) // 2, OOD_ROWS) + test_rows
+    return run.predict_seconds_per_1k * rows / 1000
 
 
 def _cap(rows: IntArray, n: int, seed: int) -> IntArray:
