@@ -23,7 +23,7 @@ from prudent.metrics import (
 from prudent.models._conformal import ConformalClassifier
 from prudent.models._cost_summary import cost_summary
 from prudent.models._decisions import DecisionKind, Decisions
-from prudent.models._guarded import GuardedModel
+from prudent.models._guarded import GuardedModel, RawScores
 from prudent.models._thresholds import CostPolicy
 from prudent.pipeline._engine import CandidateRun, predict_proba_aligned
 from prudent.pipeline._spec import FitSpec
@@ -437,6 +437,15 @@ def _importance(
     )
 
 
+def _test_proba(fitted: Any, model: GuardedModel, raw: RawScores, X: pd.DataFrame) -> ProbaMatrix:
+    """``fitted``'s probabilities of the test rows ``X``: the primary's, already computed
+    in ``raw``, when it is the primary (a model chosen alone): a second pass over long
+    texts cost 1.4 s of a 60 s fit (4,000 texts of 400 words)."""
+    if fitted is model.primary and raw.primary_raw is not None:
+        return raw.primary_raw
+    return predict_proba_aligned(fitted, X, len(model.classes))
+
+
 def measure_promises(
     *,
     model: GuardedModel,
@@ -451,14 +460,14 @@ def measure_promises(
     calib_holdout: tuple[ProbaMatrix, ProbaMatrix, EncodedLabels],
 ) -> Measured:
     """Evaluate the guarded model, its parts and the baselines once on the locked test set."""
-    k, y, seed = len(model.classes), y_test, spec.seed
+    y, seed = y_test, spec.seed
     raw = model.scores(X_test)
     P = raw.primary
     P_raw = raw.primary_raw if raw.primary_raw is not None else P
     predictions = model.decide_scores(X_test, raw, rules=model.rules)
     table, decisions = predictions.to_frame(), predictions.decisions
     names = {n for n, r in runs.items() if r.spec.baseline} | {sections["ensemble"]["best_single"]}
-    metrics = {n: _scores(y, predict_proba_aligned(runs[n].model, X_test, k), seed) for n in names}
+    metrics = {n: _scores(y, _test_proba(runs[n].model, model, raw, X_test), seed) for n in names}
     metrics["final"] = _shipped_scores(y, P, model.policy.class_weights, seed)
     label_ok = table["prediction"].to_numpy(dtype=object) == model.classes[y].astype(object)
     rules = model.rules if model.rules is not None and len(model.rules) else None
