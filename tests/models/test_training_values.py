@@ -119,6 +119,18 @@ def test_empty_and_out_of_vocabulary_texts_are_unknown() -> None:
     assert with_empty.columns(odd).tolist()[:2] == [(), ()], "empty texts were common in training"
 
 
+def test_the_vocabulary_is_counted_on_a_bounded_number_of_words(monkeypatch) -> None:
+    """Long texts: the sampled texts are read only until they have held ``TEXT_WORDS``
+    words, and the share of empty texts is of the texts read."""
+    monkeypatch.setattr(training_values, "TEXT_WORDS", 40)
+    texts = [" ".join(f"w{i}x{j}" for j in range(10)) for i in range(100)] + [""] * 100
+    schema = infer_schema(pd.DataFrame({"text": ["good"], "y": [0]}), "y", text=["text"])
+    seen = TrainingValues.fit(pd.DataFrame({"text": texts}), schema, seed=1)
+    read = len(seen.vocabularies["text"].split("\n")) // 10  # texts with words read
+    assert 1 <= read <= 4
+    assert 0 < seen.empty_texts["text"] < 1
+
+
 def test_the_summary_is_bounded_and_plain() -> None:
     seen, _, _ = _split(reviews(600), "label", text=["text"], categorical=["movie_name"])
     state = seen.__getstate__()
