@@ -121,9 +121,10 @@ def _manifest(
     thresholds: dict[str, Any],
     decisions: Decisions,
     rows: DecisionEvidence,
-    held_out: str = "",
+    kept: tuple[str, str] = ("", "its locked test rows"),
 ) -> dict[str, Any]:
     old = bundle.manifest
+    held_out, tested = kept
     classes = bundle.model.classes
     promises = decision_promises(
         thresholds, request.delta, decisions, classes, rows.y, rows.primary
@@ -140,15 +141,9 @@ def _manifest(
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
         "request": _describe(request),
     }
-    drawn = len(rows.y) < int((bundle.manifest.get("splits") or {}).get("test_rows") or 0)
     notice = (
         f"Retuned from bundle {bundle.version} for {_describe(request)}: the thresholds were "
-        f"chosen again on the fit's held-out rows{held_out} and measured on "
-        + (
-            f"the {len(rows.y)} of its locked test rows the bundle keeps."
-            if drawn
-            else "its locked test rows."
-        )
+        f"chosen again on the fit's held-out rows{held_out} and measured on {tested}."
     )
     evidence = FitEvidence.from_manifest(old)
     evidence = replace(
@@ -162,6 +157,15 @@ def _manifest(
         | evidence.to_manifest()
     )
     return manifest
+
+
+def _drawn(arrays: dict[str, Any], part: int, rows: int) -> int | None:
+    """How many rows a part of the fit's evidence had (0: training, 1: test, 2: threshold
+    rows) when the bundle keeps only ``rows`` of them (``evidence_rows_total``); else None."""
+    total = arrays.get("evidence_rows_total")
+    if total is None or len(total) <= part or rows >= int(total[part]):
+        return None
+    return int(total[part])
 
 
 def retune_bundle(
@@ -191,13 +195,13 @@ def retune_bundle(
     arrays["test_accepted"] = decision_outcome(decisions, model.classes, test.y)[0]
     extras = {k: v for k, v in bundle.extras.items() if k != "report.html"}
     extras[ARTIFACTS] = write_arrays(arrays)
-    total = arrays.get("evidence_rows_total")
-    drawn = (
-        f" (the {len(held_out.y)} of {int(total[2])} the bundle keeps)"
-        if "evidence_policy_rows" in arrays and total is not None and len(total) > 2
-        else ""
-    )
-    manifest = _manifest(bundle, request, thresholds, decisions, test, drawn)
+    kept = (
+        "" if (n := _drawn(arrays, 2, len(held_out.y))) is None
+        else f" (the {len(held_out.y)} of {n} the bundle keeps)",
+        "its locked test rows" if _drawn(arrays, 1, len(test.y)) is None
+        else f"the {len(test.y)} of its locked test rows the bundle keeps",
+    )  # fmt: skip
+    manifest = _manifest(bundle, request, thresholds, decisions, test, kept)
     new = Bundle(model, manifest, extras)
     new.renderer = bundle.renderer
     return new

@@ -102,7 +102,19 @@ def unpack_categories(state: dict[str, Any]) -> dict[str, Any]:
     return state
 
 
-class CompactOneHotEncoder(OneHotEncoder):  # type: ignore[misc]
+class _PackedCategories:
+    """Saves an encoder's ``categories_`` packed (:func:`pack_categories`), and loads them
+    back as they were."""
+
+    def __getstate__(self) -> dict[str, Any]:
+        state: dict[str, Any] = super().__getstate__()  # type: ignore[assignment]
+        return pack_categories(dict(state))  # a copy, never the live __dict__
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(unpack_categories(state))  # type: ignore[misc]
+
+
+class CompactOneHotEncoder(_PackedCategories, OneHotEncoder):  # type: ignore[misc]
     """``OneHotEncoder`` whose saved categories are two arrays instead of one string each.
 
     Examples
@@ -114,14 +126,8 @@ class CompactOneHotEncoder(OneHotEncoder):  # type: ignore[misc]
     (['a', 'b'], [[0.0, 1.0]])
     """
 
-    def __getstate__(self) -> dict[str, Any]:
-        return pack_categories(dict(super().__getstate__()))  # never the live __dict__
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(unpack_categories(state))
-
-
-class CompactOrdinalEncoder(OrdinalEncoder):  # type: ignore[misc]
+class CompactOrdinalEncoder(_PackedCategories, OrdinalEncoder):  # type: ignore[misc]
     """``OrdinalEncoder`` whose saved categories are two arrays instead of one string each.
 
     Examples
@@ -131,9 +137,3 @@ class CompactOrdinalEncoder(OrdinalEncoder):  # type: ignore[misc]
     >>> pickle.loads(pickle.dumps(enc)).transform([["b"]]).tolist()
     [[1.0]]
     """
-
-    def __getstate__(self) -> dict[str, Any]:
-        return pack_categories(dict(super().__getstate__()))  # never the live __dict__
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(unpack_categories(state))
