@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from prudent.models._export import SchemaInputs, ShippedClassifier, export_pipeline
     from prudent.models._features import DatetimeFeatures, make_preprocessor, text_only_preprocessor
     from prudent.models._guarded import GuardedModel, RawScores
+    from prudent.models._learn_then_test import select_threshold
     from prudent.models._ood import OODDetector
     from prudent.models._predictions import (
         OUTPUT_COLUMNS,
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
         output_fields,
     )
     from prudent.models._rules import RuleMatches, RuleSet
-    from prudent.models._thresholds import CostPolicy, ThresholdChoice, select_threshold
+    from prudent.models._thresholds import CostPolicy, ThresholdChoice
     from prudent.models._training_values import TrainingValues
 
 _LAZY = {
@@ -88,7 +89,7 @@ _LAZY = {
     "make_preprocessor": "prudent.models._features",
     "output_columns": "prudent.models._predictions",
     "output_fields": "prudent.models._predictions",
-    "select_threshold": "prudent.models._thresholds",
+    "select_threshold": "prudent.models._learn_then_test",
     "text_only_preprocessor": "prudent.models._features",
 }
 

@@ -31,14 +31,10 @@ from prudent._typing import BoolArray, EncodedLabels, FloatArray, IntArray, Prob
 from prudent.errors import ConfigError
 from prudent.models._cascade import CascadePolicy
 from prudent.models._cost_summary import held_out_costs
+from prudent.models._learn_then_test import select_threshold
+from prudent.models._review_budget import budget_threshold
 from prudent.models._spread import realization_spread, shares_by_group
-from prudent.models._thresholds import (
-    CostPolicy,
-    ThresholdChoice,
-    budget_threshold,
-    reachable_accuracy,
-    select_threshold,
-)
+from prudent.models._thresholds import CostPolicy, ThresholdChoice, reachable_accuracy
 
 __all__ = [
     "MEANINGFUL_COVERAGE",

@@ -33,7 +33,7 @@ from prudent.models._ood_detectors import (
     _Detector,
     reference_rows,
 )
-from prudent.models._thresholds import tail_rows
+from prudent.models._tail_bounds import tail_rows
 
 __all__ = [
     "EnergyScore",
@@ -89,7 +89,7 @@ class OODDetector(BaseEstimator):  # type: ignore[misc]
     validation-in vs OOD is chosen; without, the combination. ``threshold_`` is set among the
     chosen score's validation values so that the share of fresh in-distribution rows flagged
     (``score >= threshold_``) stays within ``fpr`` with probability ``1 - delta`` when
-    validation and new rows are exchangeable (:func:`~prudent.models._thresholds.tail_rows`):
+    validation and new rows are exchangeable (:func:`~prudent.models._tail_bounds.tail_rows`):
     the rate a bundle promises holds for that bundle, not only on average over fits. (The
     plain conformal ``(1 - fpr)`` quantile, ``delta=None``, keeps ``fpr`` only on average: on
     a few hundred validation rows one fit in three or so flags more than ``fpr``.)

@@ -1,13 +1,11 @@
-"""Accept thresholds with a finite-sample guarantee (Learn-Then-Test), and a cost policy.
+"""What an accept threshold is: the choice and its promise, what it gives on rows, and the cost
+policy that replaces it.
 
-:func:`select_threshold` picks the lowest confidence threshold at which, with probability at
-least ``1 - delta`` over the draw of the calibration data, the accuracy of the predictions it
-accepts is at least ``target_accuracy`` (Angelopoulos, Bates, Candès, Jordan, Lei, 2021,
-"Learn then Test", selective classification). For each candidate threshold ``t`` it tests
-H0: "the error rate among rows with confidence ≥ t exceeds 1 - target_accuracy" with a
-p-value from the exact binomial tail (or the Hoeffding–Bentkus bound), and walks the
-candidates from the highest down (fixed-sequence testing, which needs no multiplicity
-correction), stopping at the first H0 it cannot reject.
+:class:`ThresholdChoice` records a threshold with what it promises; it is chosen by
+Learn-Then-Test (:func:`~prudent.models._learn_then_test.select_threshold`) for an accuracy
+target, or under a review budget (:func:`~prudent.models._review_budget.budget_threshold`).
+:func:`risk_at` and :func:`reachable_accuracy` measure what a threshold accepts on labelled
+rows. :class:`CostPolicy` chooses the label of least expected cost instead of thresholding.
 """
 
 from __future__ import annotations
@@ -15,12 +13,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from typing import Any, Literal, NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
-from scipy.special import xlogy
-from scipy.stats import beta, betabinom, binom
 
 from prudent._typing import BoolArray, FloatArray, IntArray, ProbaMatrix
 from prudent.errors import ConfigError, DataError
@@ -29,22 +25,9 @@ __all__ = [
     "CostPolicy",
     "RiskPoint",
     "ThresholdChoice",
-    "accuracy_lower_bound",
-    "batch_tail_rows",
-    "budget_threshold",
-    "p_values",
     "reachable_accuracy",
     "risk_at",
-    "select_threshold",
-    "tail_rows",
 ]
-
-_NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(24)
-"""Gauss–Hermite nodes and weights for the expectation over a standard normal deviate."""
-_WEIGHTS = _WEIGHTS / _WEIGHTS.sum()
-
-Method = Literal["binomial", "hoeffding-bentkus"]
-_METHODS = ("binomial", "hoeffding-bentkus")
 
 
 def _json_float(x: float) -> float | None:
@@ -53,7 +36,8 @@ def _json_float(x: float) -> float | None:
 
 @dataclass(frozen=True)
 class ThresholdChoice:
-    """The accept threshold chosen by :func:`select_threshold`, with what it promises.
+    """The accept threshold chosen by :func:`~prudent.models._learn_then_test.select_threshold`
+    (or under a review budget), with what it promises.
 
     Parameters
     ----------
@@ -129,321 +113,6 @@ def _validate(confidence: npt.ArrayLike, correct: npt.ArrayLike) -> tuple[FloatA
     if ok.dtype != bool and not np.isin(ok, (0, 1)).all():
         raise DataError("correct must hold booleans or 0/1; got other values.")
     return conf, ok.astype(bool)
-
-
-def _check_params(target_accuracy: float, delta: float, min_accept: int, method: str) -> None:
-    if not 0.0 < target_accuracy < 1.0:
-        raise ConfigError(f"target_accuracy must lie in (0, 1); got {target_accuracy!r}.")
-    if not 0.0 < delta < 1.0:
-        raise ConfigError(f"delta must lie in (0, 1); got {delta!r}.")
-    if int(min_accept) != min_accept or min_accept < 1:
-        raise ConfigError(f"min_accept must be an integer ≥ 1; got {min_accept!r}.")
-    if method not in _METHODS:
-        raise ConfigError(f"method must be one of {list(_METHODS)}; got {method!r}.")
-
-
-def p_values(
-    n_errors: npt.ArrayLike, n_accepted: npt.ArrayLike, alpha: float, method: str = "binomial"
-) -> FloatArray:
-    """P-values of H0 "error rate > alpha", from errors among accepted rows.
-
-    Parameters
-    ----------
-    n_errors, n_accepted
-        Errors and rows accepted, per candidate threshold.
-    alpha
-        The error rate tested, ``1 - target_accuracy``.
-    method
-        ``"binomial"``: P(Binomial(n, alpha) ≤ errors), exact for 0/1 losses;
-        ``"hoeffding-bentkus"``: the Hoeffding–Bentkus bound (Bates et al. 2021).
-
-    Returns
-    -------
-    ndarray
-        One p-value per candidate; 1 where nothing is accepted.
-
-    Examples
-    --------
-    >>> p_values([0, 5], [100, 100], 0.05).round(4)
-    array([0.0059, 0.616 ])
-    """
-    k = np.asarray(n_errors, dtype=float)
-    n = np.asarray(n_accepted, dtype=float)
-    p = np.asarray(binom.cdf(k, n, alpha), dtype=float)
-    if method == "hoeffding-bentkus":
-        rate = np.minimum(np.divide(k, n, out=np.zeros_like(k), where=n > 0), alpha)
-        h1 = xlogy(rate, rate / alpha) + xlogy(1 - rate, (1 - rate) / (1 - alpha))
-        p = np.minimum(np.exp(-n * h1), math.e * p)
-    return np.where(n > 0, np.minimum(p, 1.0), 1.0)
-
-
-def _candidates(conf: FloatArray, max_candidates: int) -> FloatArray:
-    grid = np.unique(conf)
-    if grid.size > max_candidates:
-        levels = np.linspace(0.0, 1.0, max_candidates)
-        grid = np.unique(np.quantile(conf, levels, method="inverted_cdf"))
-    return grid[::-1]
-
-
-def _counts(conf: FloatArray, ok: BoolArray, grid: FloatArray) -> tuple[IntArray, IntArray]:
-    order = np.argsort(-conf, kind="stable")
-    cum_errors = np.concatenate([[0], np.cumsum(~ok[order])])
-    n_acc = conf.size - np.searchsorted(np.sort(conf), grid, side="left")
-    return cum_errors[n_acc].astype(np.int64), n_acc.astype(np.int64)
-
-
-def select_threshold(
-    confidence: npt.ArrayLike,
-    correct: npt.ArrayLike,
-    *,
-    target_accuracy: float = 0.95,
-    delta: float = 0.1,
-    min_accept: int = 1,
-    method: Method = "binomial",
-    max_candidates: int = 2000,
-) -> ThresholdChoice:
-    """Choose the accept threshold by Learn-Then-Test with fixed-sequence testing.
-
-    Parameters
-    ----------
-    confidence
-        Per calibration row, the model's confidence (for example its top probability).
-    correct
-        Per calibration row, whether the model's prediction was right.
-    target_accuracy
-        The accuracy promised among accepted predictions.
-    delta
-        The allowed probability that the promise fails (over the calibration draw).
-    min_accept
-        Skip thresholds accepting fewer rows. Thresholds that could not pass even with no
-        error (too few rows) are always skipped: they carry no evidence.
-    method
-        How p-values are computed; see :func:`p_values`.
-    max_candidates
-        Above this many distinct confidences, test this many quantiles instead.
-
-    Returns
-    -------
-    ThresholdChoice
-        The threshold, its coverage and accuracy on the calibration rows, and the test.
-        When no threshold passes, ``threshold`` is ``inf``, ``coverage`` 0 and
-        ``feasible`` false: accept nothing.
-
-    Raises
-    ------
-    DataError
-        When the arrays are empty, of different lengths or not finite.
-    ConfigError
-        When a parameter is out of range.
-
-    Examples
-    --------
-    >>> rng = np.random.default_rng(0)
-    >>> conf = rng.uniform(0.5, 1.0, 2000)
-    >>> correct = rng.uniform(size=2000) < conf  # calibrated: P(correct) = confidence
-    >>> choice = select_threshold(conf, correct, target_accuracy=0.9, delta=0.1)
-    >>> choice.feasible, round(choice.threshold, 2), round(choice.coverage, 2)
-    (True, 0.83, 0.35)
-
-    The ideal threshold is 0.8 (accuracy above t is (1 + t) / 2); the choice errs on the
-    safe side by what 2000 rows cannot rule out.
-    """
-    _check_params(target_accuracy, delta, min_accept, method)
-    conf, ok = _validate(confidence, correct)
-    alpha = 1.0 - target_accuracy
-    grid = _candidates(conf, max_candidates)
-    n_err, n_acc = _counts(conf, ok, grid)
-    p = p_values(n_err, n_acc, alpha, method)
-    testable = (n_acc >= min_accept) & (
-        p_values(np.zeros_like(n_acc), n_acc, alpha, method) <= delta
-    )
-    order = np.flatnonzero(testable)  # a suffix of the grid: n_acc grows as the grid falls
-    failed = np.flatnonzero(p[order] > delta)
-    stop = failed[0] if failed.size else order.size
-    if stop == 0:
-        first = float(p[order[0]]) if order.size else 1.0
-        return ThresholdChoice(math.inf, 0.0, math.nan, conf.size, 0, first, method, False,
-                               target_accuracy, delta)  # fmt: skip
-    i = order[stop - 1]
-    return ThresholdChoice(
-        threshold=float(grid[i]),
-        coverage=float(n_acc[i] / conf.size),
-        accuracy=float(1.0 - n_err[i] / n_acc[i]),
-        n=int(conf.size),
-        n_accepted=int(n_acc[i]),
-        p_value=float(p[i]),
-        method=method,
-        feasible=True,
-        target_accuracy=target_accuracy,
-        delta=delta,
-    )
-
-
-def accuracy_lower_bound(n_correct: int, n: int, delta: float) -> float:
-    """The one-sided Clopper–Pearson lower bound on an accuracy, at level ``1 - delta``.
-
-    Examples
-    --------
-    >>> round(accuracy_lower_bound(90, 100, 0.1), 3)
-    0.85
-    """
-    if n <= 0 or n_correct <= 0:
-        return 0.0
-    return float(beta.ppf(delta, n_correct, n - n_correct + 1))
-
-
-def tail_rows(n: int, share: float, delta: float) -> int:
-    """The most of ``n`` rows that a threshold set among them may leave on its far side
-    (itself included) so that the population share there stays within ``share`` with
-    probability ``1 - delta`` (0 when even one row is too many).
-
-    The share of the population at or below the ``k``-th smallest of ``n`` exchangeable
-    scores is distributed Beta(k, n - k + 1) (and, by symmetry, the share at or above the
-    ``k``-th largest): the count is the largest ``k`` whose ``1 - delta`` quantile stays
-    within ``share``. A plain ``share`` quantile keeps the share only on average, and new
-    rows exceed it about half of the time.
-
-    Examples
-    --------
-    >>> tail_rows(2000, 0.15, 0.1), int(0.15 * 2000)  # about 1.3 standard errors fewer
-    (280, 300)
-    >>> tail_rows(400, 0.05, 0.1), tail_rows(10, 0.15, 0.1)
-    (15, 0)
-    """
-    # beyond k = share * (n + 1) + 1 even the mean of Beta(k, n - k + 1) exceeds the share,
-    # so no larger k can fit
-    k = np.arange(1, min(n, int(share * (n + 1)) + 1) + 1)
-    fits = np.flatnonzero(beta.ppf(1.0 - delta, k, n - k + 1) <= share)
-    return int(fits[-1]) + 1 if fits.size else 0
-
-
-def batch_tail_rows(n: int, share: float, delta: float, batch: int, spread: float = 0.0) -> int:
-    """The most of ``n`` rows that a threshold set among them may leave on its far side
-    (itself included) so that, of a new batch of ``batch`` rows, more than ``share`` land
-    there with probability at most ``delta`` (0 when even one row is too many).
-
-    The batch's count there is Binomial(batch, U) with U ~ Beta(k, n - k + 1) (see
-    :func:`tail_rows`): Beta-binomial. Against :func:`tail_rows`, which bounds the population
-    share, this also allows for the batch's own sampling noise, so a user who counts the share
-    on a batch as large as the rows that set the threshold finds it within ``share`` with
-    probability ``1 - delta`` (about 1.8 standard errors of margin where the population
-    bound keeps 1.3).
-
-    ``spread`` allows besides for a model whose share moves from one training to the next
-    (:func:`~prudent.models._spread.realization_spread`): the new batch is scored by another
-    training, whose share is shifted by a normal deviate of that standard deviation
-    (integrated by Gauss–Hermite quadrature). With ``spread`` 0 the bound is the one above.
-
-    Examples
-    --------
-    >>> batch_tail_rows(2000, 0.15, 0.1, 2000), tail_rows(2000, 0.15, 0.1)
-    (272, 280)
-    >>> batch_tail_rows(2000, 0.15, 0.1, 10**7) == tail_rows(2000, 0.15, 0.1)
-    True
-    >>> batch_tail_rows(2000, 0.15, 0.1, 2000, spread=0.02)  # a spread of 2 points
-    242
-    """
-    limit = math.floor(share * batch + 1e-9)  # more than this many is over the share
-    # the counts beyond which the batch goes over, under each shift of the training's share
-    limits = np.floor(limit - batch * spread * _NODES + 1e-9) if spread > 0 else limit
-
-    def keeps(k: int) -> bool:
-        over = betabinom.sf(limits, batch, k, n - k + 1)
-        return bool(np.dot(_WEIGHTS, over) <= delta if spread > 0 else over <= delta)
-
-    lo, hi = 0, min(n, int(share * (n + 1)) + 1)  # keeps(lo) (none), keeps(hi) unknown
-    if hi >= 1 and keeps(hi):
-        return hi
-    while hi - lo > 1:  # the chance of going over grows with k: bisect
-        mid = (lo + hi) // 2
-        lo, hi = (mid, hi) if keeps(mid) else (lo, mid)
-    return lo
-
-
-def budget_threshold(
-    confidence: npt.ArrayLike,
-    correct: npt.ArrayLike,
-    *,
-    review_share: float,
-    delta: float = 0.1,
-    flagged: int = 0,
-    spread: float = 0.0,
-) -> ThresholdChoice:
-    """The accept threshold that sends at most ``review_share`` of new rows to review.
-
-    The share holds on a new batch of rows from the same distribution with probability
-    ``1 - delta``, not just on these rows nor only in the long run: a batch as large as these
-    rows (``flagged`` included) goes over the share with probability at most ``delta``
-    (:func:`batch_tail_rows`). At the plain ``review_share`` quantile, new rows exceed the
-    budget half of the time. With very few rows no threshold keeps the bound, and none is
-    sent to review for confidence alone.
-
-    Rows an earlier check of the same sample already sends to review (``flagged``: the OOD
-    detector's alarms, whose threshold was set among these rows) count against the budget as
-    the lowest scores of one ordering: the review region is then a union of the sample's
-    statistically equivalent blocks (Tukey), cut first by the OOD score and then by
-    confidence, so the same order-statistic bound covers both parts together.
-
-    The accuracy promise is measured, not requested: the accuracy of the accepted rows, as a
-    Clopper–Pearson lower bound at level ``1 - delta`` (stored as ``target_accuracy``), so it
-    holds on new rows from the same distribution with probability about ``1 - delta``.
-
-    Parameters
-    ----------
-    confidence
-        Per calibration row that is not flagged, the confidence of the label the model gives.
-    correct
-        Per such row, whether that label was right.
-    review_share
-        The largest share of rows sent to review, in ``[0, 1)``.
-    delta
-        The allowed probability that the promised accuracy is not reached, and that a batch
-        goes over ``review_share``.
-    flagged
-        Rows of the same sample already sent to review, not in ``confidence``.
-    spread
-        How much the share sent to review moves from one training of the model to the next
-        (the folds' spread, :func:`~prudent.models._spread.realization_spread`): the model
-        that scores new rows is another training. 0 treats it as the one that scored these.
-
-    Returns
-    -------
-    ThresholdChoice
-        With ``method="review budget"``; always feasible.
-
-    Examples
-    --------
-    >>> rng = np.random.default_rng(0)
-    >>> conf = rng.uniform(0.5, 1.0, 2000)
-    >>> choice = budget_threshold(conf, rng.uniform(size=2000) < conf, review_share=0.2)
-    >>> round(choice.coverage, 3), round(choice.accuracy, 2), round(choice.target_accuracy, 2)
-    (0.816, 0.79, 0.78)
-
-    100 rows more that the OOD detector flagged take their part of the budget first:
-
-    >>> round(budget_threshold(conf, conf > 0.6, review_share=0.2, flagged=100).coverage, 3)
-    0.857
-    """
-    if not 0.0 <= review_share < 1.0:
-        raise ConfigError(f"review_share must lie in [0, 1); got {review_share!r}.")
-    conf, ok = _validate(confidence, correct)
-    rows = conf.size + flagged
-    below = max(batch_tail_rows(rows, review_share, delta, rows, spread) - 1 - flagged, 0)
-    threshold = float(np.sort(conf)[below])
-    accepted = conf >= threshold
-    n_acc, n_ok = int(accepted.sum()), int(ok[accepted].sum())
-    return ThresholdChoice(
-        threshold=threshold,
-        coverage=n_acc / conf.size,
-        accuracy=n_ok / n_acc,
-        n=int(conf.size),
-        n_accepted=n_acc,
-        p_value=delta,
-        method="review budget",
-        feasible=True,
-        target_accuracy=accuracy_lower_bound(n_ok, n_acc, delta),
-        delta=delta,
-    )
 
 
 def reachable_accuracy(

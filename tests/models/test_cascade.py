@@ -18,8 +18,9 @@ from sklearn.preprocessing import StandardScaler
 from prudent.errors import ConfigError, DataError
 from prudent.models._cascade import CascadePolicy, _pair, decide
 from prudent.models._decisions import Decision, DecisionKind, DeferReason
+from prudent.models._learn_then_test import select_threshold
 from prudent.models._rules import RuleMatches, RuleSet
-from prudent.models._thresholds import CostPolicy, select_threshold
+from prudent.models._thresholds import CostPolicy
 
 CLASSES = ["ham", "spam"]
 POLICY = CascadePolicy(accept_threshold=0.9, backup_threshold=0.8, ood_threshold=0.95)

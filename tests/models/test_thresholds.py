@@ -16,15 +16,10 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from prudent.errors import ConfigError, DataError
-from prudent.models._thresholds import (
-    CostPolicy,
-    ThresholdChoice,
-    budget_threshold,
-    p_values,
-    risk_at,
-    select_threshold,
-    tail_rows,
-)
+from prudent.models._learn_then_test import p_values, select_threshold
+from prudent.models._review_budget import budget_threshold
+from prudent.models._tail_bounds import tail_rows
+from prudent.models._thresholds import CostPolicy, ThresholdChoice, risk_at
 
 DELTA = 0.1
 

@@ -11,7 +11,7 @@ from sklearn.model_selection import cross_val_predict
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from prudent.models._thresholds import select_threshold
+from prudent.models._learn_then_test import select_threshold
 from prudent.scratch._ltt import binomial_cdf, ltt_threshold
 
 
