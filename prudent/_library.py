@@ -17,7 +17,7 @@ from threadpoolctl import threadpool_limits
 from prudent.bundle import Bundle
 from prudent.data import split_names
 from prudent.errors import ConfigError, DataReadError
-from prudent.models._decision_policy import parse_costs
+from prudent.models._cost_matrix import parse_costs
 from prudent.pipeline import FitSpec, LoggingReporter, Reporter, TaskRunner, fit_table
 
 if TYPE_CHECKING:

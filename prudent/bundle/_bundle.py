@@ -24,7 +24,7 @@ from prudent.bundle._saving import clear_target, fit_files, write_files, write_m
 from prudent.bundle._summary import leaderboard_frame, one_line, summary_html, summary_text
 from prudent.data import Schema
 from prudent.errors import BundleError
-from prudent.models._decision_policy import parse_costs
+from prudent.models._cost_matrix import parse_costs
 from prudent.models._guarded import GuardedModel
 from prudent.models._predictions import Predictions
 

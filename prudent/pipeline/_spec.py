@@ -9,7 +9,7 @@ from typing import Any
 
 from prudent.errors import ConfigError
 from prudent.models._candidates import check_candidates
-from prudent.models._decision_policy import check_cost_classes, check_costs
+from prudent.models._cost_matrix import check_cost_classes, check_costs
 
 __all__ = ["FitSpec"]
 
