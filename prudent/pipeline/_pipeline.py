@@ -4,13 +4,13 @@ candidates → leaderboard → trust layer → final test. Produces a :class:`Fi
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from prudent._costs import CACHE_ENV, CostBook, cost_book, fit_key, recorded_cost
+from prudent._costs import CACHE_ENV, CostBook, cost_book, recorded_cost
 from prudent._typing import EncodedLabels, IntArray, Labels
 from prudent.data import (
     Role,
@@ -27,22 +27,18 @@ from prudent.data import (
 )
 from prudent.errors import BudgetError
 from prudent.metrics import Comparison, single_column_leaks
-from prudent.models import BuildContext, CandidateSpec, candidate_specs
+from prudent.models import CandidateSpec, candidate_specs
 from prudent.models._guarded import GuardedModel
-from prudent.pipeline._budget import Budget, save_seconds
-from prudent.pipeline._engine import (
-    CandidateRun,
-    SkippedCandidate,
-    cross_validate_candidate,
-    trust_seconds,
-)
+from prudent.pipeline._budget import Budget
+from prudent.pipeline._engine import CandidateRun, SkippedCandidate
+from prudent.pipeline._fit_key import _fit_key
+from prudent.pipeline._fit_run import _candidate_ctx, _Rows, _Run
 from prudent.pipeline._label_audit import LabelIssues, audit_labels, audit_notice
 from prudent.pipeline._leaderboard import leaderboard
-from prudent.pipeline._parallel import TaskRunner, cross_validate_all, failure_reason
-from prudent.pipeline._pilot import bounded_baseline
+from prudent.pipeline._parallel import TaskRunner
 from prudent.pipeline._reporter import QuietReporter, Reporter
 from prudent.pipeline._spec import FitSpec
-from prudent.pipeline._trust import TrustResult, build_trust, ood_seconds, rules_for
+from prudent.pipeline._trust import TrustResult, build_trust, rules_for
 
 __all__ = ["FitResult", "fit_table"]
 
@@ -88,122 +84,6 @@ class FitResult:
 def _tabular(schema: Schema) -> list[str]:
     """The feature columns that are not free text (the leakage check reads these)."""
     return schema.names(Role.numeric, Role.categorical, Role.boolean, Role.datetime)
-
-
-def _candidate_ctx(schema: Schema, y: EncodedLabels, n_classes: int, seed: int) -> BuildContext:
-    counts = np.bincount(y, minlength=n_classes)
-    balanced = bool(counts.max() >= 3 * max(counts.min(), 1))
-    return BuildContext(
-        schema=schema, n_rows=len(y), n_classes=n_classes, balanced=balanced, seed=seed
-    )
-
-
-def _cross_validate(
-    spec: CandidateSpec,
-    ctx: BuildContext,
-    X: pd.DataFrame,
-    y: EncodedLabels,
-    splits: Splits,
-    budget: Budget,
-    advance: Any,
-) -> CandidateRun | SkippedCandidate:
-    """Cross-validate one family; an optional family that fails on this data is skipped.
-
-    The baselines must run, so their errors propagate; any other family that raises (e.g. a
-    calibrated SVM whose pilot sample leaves a class with fewer rows than its folds) is
-    skipped with the reason instead of ending the whole fit.
-    """
-    if spec.baseline:
-        spec = bounded_baseline(spec, ctx, X, y, splits, budget)
-        return cross_validate_candidate(
-            spec, ctx, X, y, splits, budget, must_run=True, advance=advance
-        )
-    try:
-        return cross_validate_candidate(spec, ctx, X, y, splits, budget, advance=advance)
-    except Exception as exc:  # one optional family must not end the fit
-        return SkippedCandidate(spec.name, failure_reason(exc))
-
-
-@dataclass(frozen=True)
-class _Rows:
-    """The training rows of a fit and the context the candidate factories build from."""
-
-    X: pd.DataFrame
-    y: EncodedLabels
-    ctx: BuildContext
-
-
-@dataclass(frozen=True)
-class _Run:
-    """What every stage of one fit shares: its options, clock, reporter and task runner."""
-
-    spec: FitSpec
-    budget: Budget
-    reporter: Reporter
-    runner: TaskRunner | None = None
-
-    def families(
-        self,
-        specs: list[CandidateSpec],
-        rows: _Rows,
-        splits: Splits,
-        runs: dict[str, CandidateRun],
-    ) -> list[SkippedCandidate]:
-        """Cross-validate the families not yet in ``runs`` (added to it); the skipped ones."""
-        total = len(specs) * (splits.n_folds + 1)
-        with self.reporter.progress("Fitting models", total=total) as advance:
-            if self.runner is not None:  # every fold of every family as a task (prudent.scale)
-                todo = [s for s in specs if s.name not in runs]
-                done, skipped = cross_validate_all(
-                    todo, rows.ctx, rows.X, rows.y, splits, self.budget, self.runner, advance
-                )
-                for run in done.values():
-                    self._notes(run)
-                    self._charge(run, splits)
-                runs.update(done)
-            else:
-                skipped = self._one_by_one(specs, rows, splits, runs, advance)
-        for s in skipped:
-            self.reporter.notice(f"Skipped {s.name}: {s.reason}.")
-        return skipped
-
-    def _one_by_one(
-        self,
-        specs: list[CandidateSpec],
-        rows: _Rows,
-        splits: Splits,
-        runs: dict[str, CandidateRun],
-        advance: Any,
-    ) -> list[SkippedCandidate]:
-        skipped: list[SkippedCandidate] = []
-        for spec in specs:
-            if spec.name in runs:
-                advance(splits.n_folds + 1)
-                continue
-            if not spec.baseline and self.budget.for_candidates() <= 0:
-                skipped.append(SkippedCandidate(spec.name, "no time left in the budget"))
-                advance(splits.n_folds + 1)
-                continue
-            result = _cross_validate(spec, rows.ctx, rows.X, rows.y, splits, self.budget, advance)
-            if isinstance(result, SkippedCandidate):
-                skipped.append(result)
-                continue
-            runs[spec.name] = result
-            self._notes(result)
-            self._charge(result, splits)
-        return skipped
-
-    def _charge(self, run: CandidateRun, splits: Splits) -> None:
-        """Take from the candidates' time, before the next family's pilot, what ``run``
-        commits the trust stage and the save to, were it chosen (and, the backup, the OOD
-        feature map to, whatever is chosen)."""
-        self.budget.charge(trust_seconds(run, len(splits.test)))
-        self.budget.charge(ood_seconds(run, len(splits.train), len(splits.test)))
-        self.budget.charge_finish(save_seconds(run.model))
-
-    def _notes(self, run: CandidateRun) -> None:
-        for note in run.notes:
-            self.reporter.notice(note)
 
 
 def _summary(frame: pd.DataFrame, target: Target, schema: Schema) -> dict[str, Any]:
@@ -291,47 +171,6 @@ def fit_table(
         if budget.slowed is None:  # a fit the wall clock cut is not one to repeat
             book.save()
     return result
-
-
-def _canonical(value: Any) -> Any:
-    """An option as the key reads it: numbers as floats, so that ``time_limit=15`` from
-    Python and ``--time-limit 15`` (a float) on the command line are the same fit.
-
-    Examples
-    --------
-    >>> _canonical(15) == _canonical(15.0), _canonical(True), _canonical(((0, 1), (2, 0)))
-    (True, True, ((0.0, 1.0), (2.0, 0.0)))
-    """
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, tuple | list):
-        return tuple(_canonical(v) for v in value)
-    return value
-
-
-def _fit_key(
-    frame: pd.DataFrame,
-    spec: FitSpec,
-    ood_examples: pd.DataFrame | None,
-    runner: TaskRunner | None,
-) -> str | None:
-    """The key of a fit's recorded costs: its table, options, OOD examples and where its
-    folds run (:func:`~prudent._costs.fit_key`)."""
-    options = [(f.name, _canonical(getattr(spec, f.name))) for f in fields(spec)]
-    parts: list[bytes | str] = [repr(options), f"runner {type(runner).__name__}"]
-    for table in (frame, ood_examples):
-        if table is None:
-            parts.append("none")
-            continue
-        parts.append(repr([(str(c), str(t)) for c, t in table.dtypes.items()]))
-        try:
-            parts.append(pd.util.hash_pandas_object(table, index=False).to_numpy().tobytes())
-        except (TypeError, ValueError, AttributeError, OverflowError):
-            # cells pandas cannot hash (e.g. lists): validation names them; nothing is kept
-            return None
-    return fit_key(*parts)
 
 
 def _fit(
