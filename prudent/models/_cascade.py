@@ -30,13 +30,27 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from prudent._typing import BoolArray, FloatArray, IntArray, ProbaMatrix
+from prudent._typing import BoolArray, ProbaMatrix
 from prudent.errors import ConfigError, DataError
-from prudent.models._decisions import DecisionKind, Decisions, DeferReason
+from prudent.models._cascade_reasons import ObjArray, _noted, _reasons, _rule_reason
+from prudent.models._cascade_signals import (
+    _ACCEPT,
+    _BACKUP,
+    _DISAGREE,
+    _FAILED,
+    _FALLBACK,
+    _LOW,
+    _OOD,
+    _RULE,
+    _RULE_REVIEW,
+    _decisions,
+    _matrix,
+    _rules,
+    _signals,
+)
+from prudent.models._decisions import Decisions
 from prudent.models._rules import REVIEW, RuleMatches
 from prudent.models._thresholds import CostPolicy
-
-ObjArray = npt.NDArray[np.object_]
 
 __all__ = ["CascadePolicy", "backup_rows", "decide"]
 
@@ -164,199 +178,6 @@ class CascadePolicy:
         if kwargs.get("class_weights") is not None:
             kwargs["class_weights"] = tuple(kwargs["class_weights"])
         return cls(**kwargs)
-
-
-def _pair(a: float, b: float) -> tuple[str, str]:
-    """Format two numbers with the fewest decimals (2 to 6) that keep their order visible."""
-    for d in range(2, 7):
-        sa, sb = f"{a:.{d}f}", f"{b:.{d}f}"
-        if a == b or sa != sb:
-            break
-    return sa, sb
-
-
-def _matrix(x: npt.ArrayLike, name: str, k: int, n: int | None) -> ProbaMatrix:
-    p = np.asarray(x, dtype=float)
-    if p.size == 0:
-        p = p.reshape(0, k)
-    if p.ndim != 2 or p.shape[1] != k or (n is not None and p.shape[0] != n):
-        want = f"({'n' if n is None else n}, {k})"
-        raise DataError(f"{name} must have shape {want}, one column per class; got {p.shape}.")
-    if not np.isfinite(p).all() or (p < 0).any():
-        bad = int((~np.isfinite(p) | (p < 0)).any(axis=1).argmax())
-        raise DataError(f"{name} must hold finite probabilities ≥ 0; row {bad} is {p[bad]}.")
-    return p
-
-
-def _rules(matches: RuleMatches | None, n: int, classes: Sequence[str]) -> tuple[Any, Any, Any]:
-    if matches is None:
-        none = np.full(n, None, dtype=object)
-        return np.zeros(n, dtype=bool), none, none
-    if len(matches) != n:
-        raise DataError(f"rule_matches has {len(matches)} rows, but the probabilities have {n}.")
-    outcome = np.asarray(matches.outcome, dtype=object)
-    bad = {o for o in outcome[matches.matched] if o != REVIEW and o not in classes}
-    if bad:
-        raise ConfigError(
-            f"Rules give labels {sorted(bad)} that are not classes {list(classes)}; "
-            "fix the rules' 'then'."
-        )
-    return matches.matched, np.asarray(matches.name, dtype=object), outcome
-
-
-@dataclass(frozen=True)
-class _Signals:
-    """What each stage says about each row, before the order of precedence is applied."""
-
-    p_idx: npt.NDArray[np.int64]
-    p_conf: FloatArray
-    p_cost: FloatArray | None
-    p_ok: BoolArray
-    b_idx: npt.NDArray[np.int64] | None
-    b_conf: FloatArray | None
-    b_ok: BoolArray
-    disagree: BoolArray
-    ood: FloatArray | None
-    is_ood: BoolArray
-
-
-def _signals(
-    policy: CascadePolicy, p: ProbaMatrix, b: ProbaMatrix | None, ood: FloatArray | None
-) -> _Signals:
-    n, rows = len(p), np.arange(len(p))
-    cost = None
-    if policy.cost_policy is not None:
-        p_idx, cost = policy.cost_policy.choose(p)
-        p_ok = cost <= policy.cost_policy.review_cost
-    else:
-        p_idx = policy.label_index(p)
-        p_ok = p[rows, p_idx] >= policy.accept_threshold
-    b_idx = b_conf = None
-    b_ok = disagree = np.zeros(n, dtype=bool)
-    if b is not None:
-        b_idx = policy.label_index(b)
-        b_conf = b[rows, b_idx]
-        disagree = b_idx != p_idx
-        b_ok = (b_conf >= policy.backup_threshold) & ~(disagree & policy.backup_must_agree)
-    is_ood = np.zeros(n, dtype=bool)
-    if ood is not None and policy.ood_threshold < math.inf:
-        is_ood = ood >= policy.ood_threshold
-    return _Signals(p_idx, p[rows, p_idx], cost, p_ok, b_idx, b_conf, b_ok, disagree, ood, is_ood)
-
-
-_RULE, _RULE_REVIEW, _OOD, _ACCEPT, _BACKUP, _DISAGREE, _LOW, _FALLBACK, _FAILED = range(9)
-_K = DecisionKind
-_KINDS = np.array(
-    [_K.RULE, _K.REVIEW, _K.REVIEW, _K.ACCEPT, _K.BACKUP, _K.REVIEW, _K.REVIEW, _K.BACKUP,
-     _K.REVIEW],
-    dtype=object,
-)  # fmt: skip
-_D = DeferReason
-_DEFERS = np.array(
-    [None, _D.RULE, _D.OUT_OF_DISTRIBUTION, None, None, _D.STAGE_DISAGREEMENT,
-     _D.LOW_CONFIDENCE, None, _D.MODELS_FAILED],
-    dtype=object,
-)  # fmt: skip
-
-
-def _pairs(a: FloatArray, t: float) -> tuple[list[str], list[str]]:
-    """:func:`_pair` for every value of ``a`` against one ``t``.
-
-    Two decimals for all; only the values whose text ties with ``t``'s while they differ go
-    through :func:`_pair` for more decimals.
-    """
-    ts = f"{t:.2f}"
-    sa, st = [f"{v:.2f}" for v in a.tolist()], [ts] * len(a)
-    for i in np.flatnonzero((np.asarray(sa, dtype=object) == ts) & (a != t)):
-        sa[i], st[i] = _pair(float(a[i]), t)
-    return sa, st
-
-
-def _primary_tests(policy: CascadePolicy, s: _Signals, rows: IntArray) -> list[str]:
-    """The primary's test for ``rows``, as text: its confidence (or cost) against the threshold."""
-    ok = s.p_ok[rows].tolist()
-    if policy.cost_policy is not None and s.p_cost is not None:
-        c, r = _pairs(s.p_cost[rows], policy.cost_policy.review_cost)
-        return [
-            f"expected cost {a} {'≤' if y else '>'} review cost {b}"
-            for a, y, b in zip(c, ok, r, strict=True)
-        ]
-    if math.isinf(policy.accept_threshold):
-        return [
-            f"confidence {v:.2f}; no accept threshold: the model never auto-accepts"
-            for v in s.p_conf[rows].tolist()
-        ]
-    c, t = _pairs(s.p_conf[rows], policy.accept_threshold)
-    return [
-        f"confidence {a} {'≥' if y else '<'} threshold {b}"
-        for a, y, b in zip(c, ok, t, strict=True)
-    ]
-
-
-def _rule_reason(code: int, name: Any) -> str:
-    return f"rule {name!r}" + (" sends to review" if code == _RULE_REVIEW else "")
-
-
-def _backup_reasons(
-    code: int, rows: IntArray, policy: CascadePolicy, s: _Signals, cls: Any
-) -> list[str]:
-    """The reasons of ``rows`` whose code is ``_BACKUP``, ``_DISAGREE`` or ``_LOW``."""
-    assert s.b_conf is not None and s.b_idx is not None
-    primary = _primary_tests(policy, s, rows)
-    b, bt = _pairs(s.b_conf[rows], policy.backup_threshold)
-    if code == _BACKUP:
-        agrees = " and agrees" if policy.backup_must_agree else ""
-        return [
-            f"primary unsure ({p}); backup confident ({x} ≥ {t}){agrees}"
-            for p, x, t in zip(primary, b, bt, strict=True)
-        ]
-    if code == _DISAGREE:
-        pairs = zip(cls[s.p_idx[rows]], cls[s.b_idx[rows]], strict=True)
-        return [
-            f"primary unsure ({p}) and backup disagrees ({x!r} vs {y!r})"
-            for p, (x, y) in zip(primary, pairs, strict=True)
-        ]
-    if math.isinf(policy.backup_threshold):
-        return [f"{p}; the backup only stands in for a failed primary" for p in primary]
-    return [f"{p}; backup unsure ({x} < {t})" for p, x, t in zip(primary, b, bt, strict=True)]
-
-
-def _reasons(code: Any, policy: CascadePolicy, s: _Signals, names: Any, cls: Any) -> ObjArray:
-    """Each row's reason, built code by code (the formatting is vectorised per group)."""
-    out = np.empty(len(code), dtype=object)
-    for c in np.unique(code).tolist():
-        rows = np.flatnonzero(code == c)
-        if c in (_RULE, _RULE_REVIEW):
-            out[rows] = [_rule_reason(c, names[i]) for i in rows.tolist()]
-            also = rows[s.is_ood[rows]]  # a rule decided a row the OOD check flags
-            if s.ood is not None and len(also):
-                sc, t = _pairs(s.ood[also], policy.ood_threshold)
-                out[also] = [
-                    f"{out[i]}; the row is also out of distribution (score {a} ≥ {b})"
-                    for i, a, b in zip(also.tolist(), sc, t, strict=True)
-                ]
-        elif c == _OOD and s.ood is not None:
-            sc, t = _pairs(s.ood[rows], policy.ood_threshold)
-            out[rows] = [
-                f"out of distribution (score {a} ≥ {b})"
-                + ("" if names[i] is None else f"; over rule {names[i]!r}")
-                for i, a, b in zip(rows.tolist(), sc, t, strict=True)
-            ]
-        elif c == _ACCEPT or s.b_conf is None:
-            out[rows] = _primary_tests(policy, s, rows)
-        else:
-            out[rows] = _backup_reasons(c, rows, policy, s, cls)
-    return out
-
-
-def _decisions(code: Any, label: Any, confidence: Any, reasons: Any) -> Decisions:
-    return Decisions(
-        label=label,
-        kind=_KINDS[code],
-        reason=np.array(reasons, dtype=object).reshape(len(code)),
-        defer_reason=_DEFERS[code],
-        confidence=np.asarray(confidence, dtype=float),
-    )
 
 
 def _cascade(
@@ -543,18 +364,3 @@ def decide(
     if ood is not None and (ood.shape != (n,) or np.isnan(ood).any()):
         raise DataError(f"ood_score must hold {n} numbers, none nan; got shape {ood.shape}.")
     return _noted(_cascade(policy, cls, p, b, ood, rules), unknown_values)
-
-
-def _noted(d: Decisions, unknown: Sequence[Sequence[str]] | ObjArray | None) -> Decisions:
-    """``d`` with each reason naming the row's unknown values, if any."""
-    if unknown is None:
-        return d
-    names_of = list(unknown)
-    if len(names_of) != len(d):
-        raise DataError(f"unknown_values has {len(names_of)} rows, but the decisions {len(d)}.")
-    for i, names in enumerate(names_of):
-        if names:
-            d.reason[i] = f"{d.reason[i]}; unknown values (never seen in training): " + ", ".join(
-                names
-            )
-    return d

@@ -16,7 +16,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from prudent.errors import ConfigError, DataError
-from prudent.models._cascade import CascadePolicy, _pair, decide
+from prudent.models._cascade import CascadePolicy, decide
+from prudent.models._cascade_reasons import _pair
 from prudent.models._decisions import Decision, DecisionKind, DeferReason
 from prudent.models._learn_then_test import select_threshold
 from prudent.models._rules import RuleMatches, RuleSet
