@@ -8,7 +8,8 @@ import pytest
 
 from prudent.errors import ConfigError, RuleError, SchemaError
 from prudent.models._rules import REVIEW, RuleSet
-from prudent.models._rules_expr import evaluate_expr, parse_expr
+from prudent.models._rules_expr import evaluate_expr
+from prudent.models._rules_parse import parse_expr
 
 EXAMPLE = """\
 rules:
