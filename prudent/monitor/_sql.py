@@ -9,23 +9,24 @@ and the confidence histogram per window and fine bin. Two more read only the lab
 where one row in ten is labelled joins a tenth of its rows): their sums per window, and their
 calibration sums per window and bin. Narrow rows cross to Python; a window's figures are the
 sums of its rows. SQLite and PostgreSQL differ in four expressions only (time truncation,
-flooring, JSON array length and membership), chosen by :func:`_dialect_parts`.
+flooring, JSON array length and membership), chosen by
+:func:`~prudent.monitor._sql_dialect._dialect_parts`. How windows are cut
+(:class:`WindowSpec`) is in ``_sql_windows.py``, the samples of rows in ``_sql_sample.py``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from datetime import datetime
+from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
 
 from prudent._typing import FloatArray, IntArray
-from prudent.errors import ConfigError
-from prudent.store import DECISIONS, feedback_table, hour_of, predictions_table, window_filter
+from prudent.monitor._sql_dialect import _P, _dialect_parts
+from prudent.monitor._sql_sample import range_sample_query, sample_query
+from prudent.monitor._sql_windows import WindowSpec, parse_window, window_bounds, window_start
+from prudent.store import DECISIONS, feedback_table, hour_of, window_filter
 
 __all__ = [
     "FINE_BINS",
@@ -47,103 +48,6 @@ __all__ = [
 
 FINE_BINS = 1500
 """Confidence bins of width 1/1500 (15 ECE bins of 100 each): quantiles and ECE come from them."""
-
-_P = predictions_table.c
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class WindowSpec:
-    """How the log is cut into windows: by ``"hour"``, ``"day"``, or every ``size`` predictions.
-
-    Parameters
-    ----------
-    kind
-        ``"hour"``, ``"day"``, ``"rows"``, or ``"span"``: the whole range is one window (what
-        an alert evaluation reads: the last hour, say).
-    size
-        Predictions per window (``"rows"`` only).
-
-    Examples
-    --------
-    >>> WindowSpec.parse("day"), WindowSpec.parse("500").size
-    (WindowSpec(kind='day', size=0), 500)
-    """
-
-    kind: Literal["hour", "day", "rows", "span"]
-    size: int = 0
-
-    @classmethod
-    def parse(cls, text: str | int) -> WindowSpec:
-        """Read ``"hour"``, ``"day"`` or a number of predictions.
-
-        Parameters
-        ----------
-        text
-            The window option as given.
-
-        Returns
-        -------
-        WindowSpec
-            The parsed window.
-
-        Raises
-        ------
-        ConfigError
-            For anything else.
-        """
-        value = str(text).strip().lower()
-        if value in ("hour", "day"):
-            return cls(kind=value)  # type: ignore[arg-type]
-        if value.isdigit() and int(value) >= 1:
-            return cls(kind="rows", size=int(value))
-        raise ConfigError(
-            f"window must be 'hour', 'day' or a number of predictions such as 1000, but "
-            f"{text!r} was received."
-        )
-
-
-@dataclass(frozen=True)
-class _Parts:
-    truncate: Callable[[Any, str], Any]
-    floor_int: Callable[[Any], Any]
-    set_size: Any
-    covered: Callable[[Any, Any], Any]
-    joined_text: Callable[[Any], Any]
-    float_text: Callable[[Any], Any]
-    utf8: Callable[[Any], Any]
-
-
-def _dialect_parts(dialect: str) -> _Parts:
-    if dialect == "sqlite":
-        # the store keeps UTC times as 'YYYY-MM-DD HH:MM:SS.ffffff' text: cutting the text
-        # is the truncation, and far cheaper than strftime on every row
-
-        def covered_sqlite(sets: Any, label: Any) -> Any:
-            each = sa.func.json_each(sets).table_valued("value").alias("each_label")
-            return sa.exists(
-                sa.select(sa.literal(1)).select_from(each).where(each.c.value == label)
-            )
-
-        keep = {"hour": 13, "day": 10}
-        return _Parts(
-            truncate=lambda c, unit: sa.func.substr(c, 1, keep[unit]),
-            floor_int=lambda x: sa.cast(x, sa.Integer),  # truncates; values are >= 0
-            set_size=sa.func.json_array_length(_P.prediction_set),
-            covered=covered_sqlite,
-            joined_text=lambda x: sa.func.group_concat(x, ","),
-            float_text=lambda x: sa.func.printf("%.17g", x),  # a cast keeps 15 digits
-            utf8=lambda x: sa.cast(x, sa.LargeBinary),  # the stored text's bytes
-        )
-    return _Parts(
-        truncate=lambda c, unit: sa.func.date_trunc(unit, sa.func.timezone("UTC", c)),
-        floor_int=lambda x: sa.cast(sa.func.floor(x), sa.Integer),
-        set_size=sa.func.jsonb_array_length(_P.prediction_set),
-        covered=lambda sets, label: sa.type_coerce(sets, JSONB).has_key(label),
-        joined_text=lambda x: sa.func.string_agg(x, ","),
-        float_text=lambda x: sa.cast(x, sa.Text),  # the shortest text that reads back exactly
-        utf8=lambda x: sa.func.convert_to(sa.cast(x, sa.Text), "UTF8", type_=sa.LargeBinary),
-    )
 
 
 def _window_of(dialect: str, spec: WindowSpec, keyed: bool) -> Any:
@@ -310,23 +214,15 @@ def parse_bins(text: str | None) -> IntArray:
     return np.asarray(text.replace(":", ",").split(","), dtype=np.int64).reshape(-1, 2)
 
 
-def labelled_query(labelled: sa.Subquery, accept_threshold: float, dialect: str) -> sa.Select[Any]:
-    """One row per window: the counts and sums of its labelled rows, and as text
-    ``"bin:n_cal:sum_c_cal:n_ok,…"`` its labelled top-label rows per fine bin (how many, the
-    sum of their confidences, how many were right: calibration; :func:`parse_calibration`).
-
-    The rows are first summed per window and fine bin, then per window: one join, one row a
-    window.
-    """
-    c = labelled.c
+def _labelled_sums(c: Any, accept_threshold: float) -> dict[str, Any]:
+    """The counts and sums of labelled rows ``c`` (a window's and fine bin's), by name: the
+    first nine are summed per window, the last three (top-label rows) make the calibration."""
     conf = c.confidence
-    parts = _dialect_parts(dialect)
     answered = conf.is_not(None)
     acc_lab = (c.decision == "accept") & answered
     top = answered & c.prediction.is_not(None) & (c.decision != "rule")
     high = top & (conf >= accept_threshold)
-    fine = parts.floor_int(conf * FINE_BINS)
-    sums = {
+    return {
         "n_labelled": sa.func.count(),
         "n_acc_lab": _count(acc_lab),
         "n_acc_ok": _count(acc_lab & (c.prediction == c.label)),
@@ -340,6 +236,20 @@ def labelled_query(labelled: sa.Subquery, accept_threshold: float, dialect: str)
         "sum_c_cal": _total(top, conf),
         "n_ok": _count(top & (c.prediction == c.label)),
     }
+
+
+def labelled_query(labelled: sa.Subquery, accept_threshold: float, dialect: str) -> sa.Select[Any]:
+    """One row per window: the counts and sums of its labelled rows, and as text
+    ``"bin:n_cal:sum_c_cal:n_ok,…"`` its labelled top-label rows per fine bin (how many, the
+    sum of their confidences, how many were right: calibration; :func:`parse_calibration`).
+
+    The rows are first summed per window and fine bin, then per window: one join, one row a
+    window.
+    """
+    c = labelled.c
+    parts = _dialect_parts(dialect)
+    fine = parts.floor_int(c.confidence * FINE_BINS)
+    sums = _labelled_sums(c, accept_threshold)
     per_bin = (
         sa.select(c.w, fine.label("bin"), *[v.label(k) for k, v in sums.items()])
         .group_by(c.w, fine)
@@ -376,102 +286,3 @@ def parse_calibration(text: str | None) -> FloatArray:
     if not text:
         return np.zeros((0, 4))
     return np.asarray(text.replace(":", ",").split(","), dtype=float).reshape(-1, 4)
-
-
-def sample_query(base: sa.Subquery, per_window: int, dialect: str) -> sa.Select[Any]:
-    """Up to ``per_window`` rows of each window, lowest ids first (ids are random UUIDs, so this
-    is a uniform sample), with their inputs, confidence and OOD score.
-
-    Only ``(w, id)`` pairs are ranked (a small sort); the chosen rows' inputs are then read by
-    primary key, never sorted.
-    """
-    b = base.c
-    rank = sa.func.row_number().over(partition_by=b.w, order_by=b.id).label("rank")
-    ranked = sa.select(b.w, b.id, rank).subquery("ranked")
-    r = ranked.c
-    return (
-        sa.select(r.w, *_sampled(dialect))
-        .join_from(ranked, predictions_table, _P.id == r.id)
-        .where(r.rank <= per_window)
-        .order_by(r.w, r.rank)
-    )
-
-
-def parse_window(value: object) -> datetime:
-    """Return the start of a calendar window from the database's ``w`` (a datetime, or the
-    SQLite text ``'2024-03-01'`` / ``'2024-03-01 13'``), in UTC.
-
-    Examples
-    --------
-    >>> parse_window("2024-03-01 13").isoformat()
-    '2024-03-01T13:00:00+00:00'
-    """
-    if isinstance(value, datetime):
-        when = value
-    else:
-        text = str(value)
-        when = datetime.fromisoformat(text + ":00" if len(text) == 13 else text)
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-
-
-def window_start(value: Any, spec: WindowSpec) -> datetime:
-    """Return the start of the calendar window whose ``w`` is ``value``: an hour or day count
-    since 1970-01-01 UTC (keyed, see :func:`window_base`), else as :func:`parse_window` reads it.
-
-    Examples
-    --------
-    >>> window_start(25, WindowSpec("hour")).isoformat(), window_start(1, WindowSpec("day")).day
-    ('1970-01-02T01:00:00+00:00', 2)
-    """
-    if isinstance(value, int):
-        return _EPOCH + (timedelta(hours=value) if spec.kind == "hour" else timedelta(days=value))
-    return parse_window(value)
-
-
-def window_bounds(
-    value: Any, spec: WindowSpec, since: datetime | None, until: datetime | None
-) -> tuple[datetime | None, datetime | None]:
-    """Return ``[start, end)`` of the calendar window whose ``w`` is ``value`` (within
-    ``[since, until)``); a span's are ``since`` and ``until``."""
-    if spec.kind == "span":
-        return since, until
-    start = window_start(value, spec)
-    end = start + (timedelta(hours=1) if spec.kind == "hour" else timedelta(days=1))
-    return (
-        start if since is None else max(start, since),
-        end if until is None else min(end, until),
-    )
-
-
-def _sampled(dialect: str) -> tuple[Any, ...]:
-    """A sampled row's inputs (their JSON text as UTF-8 bytes: parsed once per batch, not per
-    row, and never decoded to ``str`` on the way), confidence and OOD score."""
-    inputs = _dialect_parts(dialect).utf8(_P.inputs)
-    return (inputs.label("inputs"), _P.confidence, _P.ood_score)
-
-
-def range_sample_query(
-    model_version: str | None,
-    per_window: int,
-    *,
-    dialect: str,
-    bounded: tuple[bool, bool] = (True, True),
-    whole: bool = False,
-) -> sa.Select[Any]:
-    """Up to ``per_window`` predictions made in ``[since, until)``, lowest ids first (a uniform
-    sample: ids are random), with their inputs (JSON text), confidence and OOD score.
-
-    ``since`` and ``until`` are bound when the query runs (one statement for every window,
-    compiled once), each only where ``bounded`` says so. The ids are chosen from the
-    ``(created_at, id)`` index alone; only the chosen rows are read, by key. With ``whole``
-    (the range holds at most ``per_window`` rows, so the sample is all of them) the range is
-    read as stored, in one pass and no choosing.
-    """
-    p = predictions_table.c
-    terms = window_filter(None, None, model_version)
-    terms += [p.created_at >= sa.bindparam("since")] if bounded[0] else []
-    terms += [p.created_at < sa.bindparam("until")] if bounded[1] else []
-    if whole:
-        return sa.select(*_sampled(dialect)).where(*terms).limit(per_window)
-    chosen = sa.select(p.id).where(*terms).order_by(p.id).limit(per_window)
-    return sa.select(*_sampled(dialect)).where(p.id.in_(chosen.scalar_subquery()))
