@@ -18,35 +18,19 @@ from typing import Any, Self
 
 import numpy as np
 import numpy.typing as npt
-from scipy.special import softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import KFold, StratifiedKFold
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
 from prudent._compat import check_is_fitted
-from prudent._typing import EncodedLabels, FloatArray, Labels, ProbaMatrix
-from prudent.errors import ConfigError, DataError, TargetError
-from prudent.metrics import ece_consistency_test, expected_calibration_error
-from prudent.models._calibration_maps import (
-    COMPOSED,
-    EPS_IN,
-    apply_map,
-    clip_normalise,
-    fit_map,
-    fit_maps,
-)
+from prudent._typing import EncodedLabels, Labels, ProbaMatrix
+from prudent.errors import ConfigError
+from prudent.models._calibration_choice import METHODS, candidate_methods, choose_method
+from prudent.models._calibration_inputs import _as_proba_matrix, _encode_labels
+from prudent.models._calibration_maps import COMPOSED, apply_map, fit_map, fit_maps
 
-__all__ = ["ProbabilityCalibrator", "calibrate_cross_fitted", "choose_method", "cross_fitted"]
+__all__ = ["ProbabilityCalibrator", "calibrate_cross_fitted", "cross_fitted"]
 
-METHODS = ("identity", "temperature", "sigmoid", "isotonic", COMPOSED)
-"""The calibration maps, in order of preference when their cross-validated losses tie."""
-MIN_ROWS_ISOTONIC = 100
-"""Below this many calibration rows, ``auto`` does not consider isotonic regression."""
-TEST_ROWS = 20_000
-"""The consistency test reads at most this many rows (a seeded sample, the same for every
-map): it already tells an ECE of 0.01 from chance there, and on 160,000 rows its resampling
-took 1.5 s per map."""
 MAP_CELLS = 1_000_000
 """The most probabilities (rows x classes) a calibration map is fitted on: past it, a
 seeded draw of the rows that keeps every class (:func:`fit_rows`). The maps have at most a
@@ -56,77 +40,6 @@ the primary's and the backup's maps took 20 s of a 60 s fit. Every row is still 
 out of fold; two classes are drawn only past 500,000 rows."""
 MIN_CLASS_ROWS = 50
 """Rows of each class a draw keeps (all of a smaller class)."""
-TEST_RESAMPLES = 200
-"""Calibrated worlds the choice draws per map: enough to tell p < 0.1 from p >= 0.1 (the
-bundle's promise is then checked on its locked test with 1,000)."""
-CONSISTENT_P = 0.1
-"""A map whose held-out top-label ECE a perfectly calibrated model shows with at least this
-probability (:func:`~prudent.metrics.ece_consistency_test`) is consistent with perfect: the
-bundle promises that much."""
-
-
-def candidate_methods(n_rows: int, n_classes: int) -> tuple[str, ...]:
-    """The maps ``auto`` compares: no isotonic step below :data:`MIN_ROWS_ISOTONIC` rows, and
-    the temperature followed by isotonic only for more than two classes (with two, a
-    temperature keeps the order of ``P[:, 1]``, so isotonic after it is isotonic alone).
-
-    Examples
-    --------
-    >>> candidate_methods(50, 3), candidate_methods(500, 2)[-1], candidate_methods(500, 3)[-1]
-    (('identity', 'temperature', 'sigmoid'), 'isotonic', 'temperature+isotonic')
-    """
-    if n_rows < MIN_ROWS_ISOTONIC:
-        return METHODS[:3]
-    return METHODS if n_classes > 2 else METHODS[:4]
-
-
-_ROW_SUM_TOL = 1e-4  # a row summing to 1 within this is read as probabilities
-
-
-def _as_proba_matrix(X: FloatArray) -> ProbaMatrix:
-    """Read each row as probabilities, or as scores to softmax; clip to ``[1e-12, 1]``, renormalise.
-
-    A row whose entries lie in ``[0, 1]`` and sum to 1 (within ``1e-4``) passes through; any
-    other row (decision scores, logits) goes through a softmax.
-    """
-    in_range = np.all((X >= 0.0) & (X <= 1.0), axis=1)
-    sums_to_one = np.abs(X.sum(axis=1) - 1.0) <= _ROW_SUM_TOL
-    P = np.where((in_range & sums_to_one)[:, None], X, softmax(X, axis=1))
-    return clip_normalise(P, EPS_IN)
-
-
-def _encode_labels(y: Labels, n_columns: int, owner: str) -> tuple[Labels, EncodedLabels]:
-    """Return ``(classes, y as column indices)``, matching the labels to the columns.
-
-    The columns are the classes in sorted label order (``predict_proba`` order). When ``y``
-    holds as many distinct labels as there are columns, they are the classes; otherwise ``y``
-    must hold class indices ``0 .. n_columns - 1``, some of which may be absent.
-    """
-    check_classification_targets(y)
-    labels = np.unique(y)
-    if labels.size < 2:
-        raise TargetError(
-            f"{owner} needs at least 2 classes in y to calibrate, but y holds 1 class "
-            f"({labels.tolist()}); gather calibration rows from more than one class."
-        )
-    if labels.size == n_columns:
-        classes = labels
-    elif _are_indices(labels, n_columns):
-        classes = np.arange(n_columns).astype(labels.dtype)
-    else:
-        raise DataError(
-            f"{owner} expects one column of X per class, but X has {n_columns} feature(s) "
-            f"and y holds {labels.size} classes that are not column indices 0..{n_columns - 1}; "
-            "pass the model's predict_proba output and its labels (or class indices)."
-        )
-    return classes, np.searchsorted(classes, y).astype(np.int64)
-
-
-def _are_indices(labels: Labels, n_columns: int) -> bool:
-    if not np.issubdtype(labels.dtype, np.number) or labels.dtype == np.bool_:
-        return False
-    integral = bool(np.all(labels == np.round(labels)))
-    return integral and labels.min() >= 0 and labels.max() < n_columns
 
 
 def _splitter(y: EncodedLabels, cv: int, random_state: Any) -> StratifiedKFold | KFold:
@@ -179,49 +92,6 @@ def cross_fitted(
 def _seed(random_state: Any) -> int:
     """A seed for the consistency test: the integer given, else 0."""
     return int(random_state) if isinstance(random_state, int | np.integer) else 0
-
-
-def _log_loss(Q: ProbaMatrix, y: EncodedLabels) -> float:
-    return float(-np.mean(np.log(Q[np.arange(y.size), y])))
-
-
-def choose_method(
-    Q: dict[str, ProbaMatrix], y: EncodedLabels, seed: int = 0
-) -> tuple[str, dict[str, Any]]:
-    """The map of lowest held-out log loss among those whose held-out top-label ECE is
-    consistent with perfect calibration and no worse than the identity's; when none is
-    consistent, among those no worse than the identity's.
-
-    ``Q`` holds each method's cross-fitted probabilities, ``"identity"`` among them. A map
-    whose top-label ECE exceeds the identity's is never shipped, however low its log loss;
-    and a lower log loss does not buy a confidence the bundle would promise and break (the
-    log loss rewards the whole vector, the promise is on the top label's confidence).
-
-    Returns
-    -------
-    tuple
-        The method, and the evidence: ``log_loss`` and ``ece`` per method, ``ece_p`` (the
-        consistency test's p-value, on at most :data:`TEST_ROWS` rows) per method no worse
-        than the identity.
-    """
-    loss = {m: _log_loss(q, y) for m, q in Q.items()}
-    ece = {m: expected_calibration_error(y, q) for m, q in Q.items()}
-    allowed = [m for m in Q if ece[m] <= ece["identity"]]
-    rows = np.arange(y.size)
-    if y.size > TEST_ROWS:
-        rows = np.sort(np.random.default_rng(seed).choice(y.size, TEST_ROWS, replace=False))
-    p = {
-        m: ece_consistency_test(
-            Q[m][rows].max(axis=1),
-            Q[m][rows].argmax(axis=1) == y[rows],
-            n_resamples=TEST_RESAMPLES,
-            seed=seed,
-        ).p_value
-        for m in allowed
-    }
-    consistent = [m for m in allowed if p[m] >= CONSISTENT_P]
-    method = min(consistent or allowed, key=loss.__getitem__)
-    return method, {"log_loss": loss, "ece": ece, "ece_p": p}
 
 
 class ProbabilityCalibrator(ClassifierMixin, BaseEstimator):  # type: ignore[misc]

@@ -19,7 +19,7 @@ from sklearn.utils.validation import validate_data
 from prudent._compat import check_is_fitted
 from prudent._typing import BoolArray, FloatArray, ProbaMatrix
 from prudent.errors import ConfigError
-from prudent.models._calibration import _as_proba_matrix, _encode_labels
+from prudent.models._calibration_inputs import _as_proba_matrix, _encode_labels
 
 __all__ = ["ConformalClassifier"]
 
