@@ -11,29 +11,33 @@ validation data, combines them and sets the threshold.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from scipy.sparse import issparse
-from scipy.sparse import vstack as sparse_vstack
 from sklearn.base import BaseEstimator
 from sklearn.metrics import roc_auc_score
 from sklearn.utils.validation import check_is_fitted
 
 from prudent._typing import BoolArray, FloatArray, Labels, ProbaMatrix
-from prudent.errors import ConfigError, DataError
+from prudent.errors import ConfigError
+from prudent.models._ood_detector_base import _Detector
 from prudent.models._ood_detectors import (
-    EnergyScore,
     IsolationForestScore,
     KNNDistance,
     MahalanobisDistance,
-    MaxProbabilityScore,
     RangeExcess,
-    _Detector,
-    reference_rows,
 )
-from prudent.models._tail_bounds import tail_rows
+from prudent.models._ood_members import _detector_input, _make_detector, _pooled_knn
+from prudent.models._ood_proba_detectors import EnergyScore, MaxProbabilityScore
+from prudent.models._ood_scale import (
+    _FEATURE_DETECTORS,
+    _PROBA_DETECTORS,
+    _combined,
+    _ecdf,
+    _flag_threshold,
+    _reference,
+)
 
 __all__ = [
     "EnergyScore",
@@ -44,32 +48,6 @@ __all__ = [
     "OODDetector",
     "RangeExcess",
 ]
-
-
-_FEATURE_DETECTORS = ("knn", "mahalanobis", "isolation_forest", "range")
-_PROBA_DETECTORS = ("max_prob", "energy")
-_DISTANCE_DETECTORS = ("knn", "mahalanobis", "isolation_forest")
-
-
-def _reference(values: FloatArray) -> tuple[FloatArray, float]:
-    """Sorted in-distribution scores and the scale of the tail beyond their maximum."""
-    ref = np.sort(values)
-    spread = float(ref[-1] - ref[0])
-    return ref, spread if spread > 0 else 1.0
-
-
-def _ecdf(raw: FloatArray, ref: FloatArray, scale: float) -> FloatArray:
-    """Share of reference scores below ``raw`` (ties count half), extended linearly past 1.
-
-    Beyond the reference maximum the value keeps growing, ``1 + excess / scale``, so a
-    point far out still scores higher than one just past the last validation point.
-    """
-    below = np.searchsorted(ref, raw, side="left")
-    upto = np.searchsorted(ref, raw, side="right")
-    out = (below + upto) / (2.0 * len(ref))
-    beyond = raw > ref[-1]
-    out[beyond] = 1.0 + (raw[beyond] - ref[-1]) / scale
-    return np.asarray(out, dtype=np.float64)
 
 
 class OODDetector(BaseEstimator):  # type: ignore[misc]
@@ -187,34 +165,12 @@ class OODDetector(BaseEstimator):  # type: ignore[misc]
         return names
 
     def _make(self, name: str) -> _Detector:
-        makers: dict[str, Callable[[], _Detector]] = {
-            "knn": lambda: KNNDistance(max_rows=self.knn_rows, random_state=self.random_state),
-            "mahalanobis": MahalanobisDistance,
-            "isolation_forest": lambda: IsolationForestScore(random_state=self.random_state),
-            "range": RangeExcess,
-            "max_prob": MaxProbabilityScore,
-            "energy": EnergyScore,
-        }
-        det: _Detector = makers[name]()
-        return det
+        return _make_detector(name, self.knn_rows, self.random_state)
 
     @staticmethod
     def _input(name: str, Z: Any, P: Any, where: str) -> Any:
         """The input ``name`` reads: ``Z`` for feature detectors, ``P`` for the others."""
-        feature = name in _FEATURE_DETECTORS
-        X = Z if feature else P
-        if X is None:
-            which = "Z" if feature else "P"
-            raise DataError(
-                f"OODDetector's detector {name!r} reads {which}, but {which}{where} is None; "
-                f"pass it or leave {name!r} out of detectors."
-            )
-        if Z is not None and P is not None and Z.shape[0] != len(P):
-            raise DataError(
-                f"Z{where} has {Z.shape[0]} rows but P{where} has {len(P)}; pass both for the "
-                "same rows."
-            )
-        return X
+        return _detector_input(name, Z, P, where)
 
     def fit(
         self,
@@ -305,23 +261,7 @@ class OODDetector(BaseEstimator):  # type: ignore[misc]
     def _pooled_knn(self, Z_fit: Any, Z_val: Any) -> tuple[KNNDistance, FloatArray]:
         """The k-NN detector on fit and validation rows together, and the validation rows'
         scores, each without itself where it is in the reference."""
-        Z_fit, Z_val = (Z if issparse(Z) else np.asarray(Z) for Z in (Z_fit, Z_val))
-        n_fit, n_val = Z_fit.shape[0], Z_val.shape[0]
-        pooled = (
-            sparse_vstack([Z_fit, Z_val], format="csr")
-            if issparse(Z_fit) or issparse(Z_val)
-            else np.vstack([Z_fit, Z_val])
-        )
-        rows = reference_rows(n_fit + n_val, self.knn_rows, self.random_state)
-        knn = KNNDistance(random_state=self.random_state).fit(pooled[rows])
-        held = np.zeros(n_val, dtype=bool)
-        held[rows[rows >= n_fit] - n_fit] = True
-        scores = np.empty(n_val, dtype=np.float64)
-        if held.any():
-            scores[held] = knn.unusualness_left_out(Z_val[held])
-        if not held.all():
-            scores[~held] = knn.unusualness(Z_val[~held])
-        return knn, scores
+        return _pooled_knn(Z_fit, Z_val, self.knn_rows, self.random_state)
 
     def _raw(self, Z: Any, P: Any, names: Sequence[str], where: str) -> dict[str, FloatArray]:
         """Raw scores of the named detectors."""
@@ -339,15 +279,7 @@ class OODDetector(BaseEstimator):  # type: ignore[misc]
     def _combined(norm: dict[str, FloatArray]) -> FloatArray:
         """The mean of the feature view and the probability view (each a mean), raised to the
         range score where a row lies beyond the training range."""
-        views = [
-            np.mean([v for n, v in norm.items() if n in group], axis=0)
-            for group in (_DISTANCE_DETECTORS, _PROBA_DETECTORS)
-            if any(n in group for n in norm)
-        ]
-        if not views:
-            return np.asarray(norm["range"], dtype=np.float64)
-        mean = np.asarray(np.mean(views, axis=0), dtype=np.float64)
-        return np.maximum(mean, norm["range"]) if "range" in norm else mean
+        return _combined(norm)
 
     def _all_scores(self, raw: dict[str, FloatArray]) -> dict[str, FloatArray]:
         norm = self._normalised(raw)
@@ -412,36 +344,3 @@ class OODDetector(BaseEstimator):  # type: ignore[misc]
             One boolean per row.
         """
         return np.asarray(-self.score_samples(Z, P) >= self.threshold_, dtype=np.bool_)
-
-
-def _flag_threshold(scores: FloatArray, fpr: float, delta: float | None) -> float:
-    """The threshold among validation ``scores`` that flags at most ``fpr`` of new rows,
-    with probability ``1 - delta`` (``None``: on average, the conformal quantile).
-
-    Examples
-    --------
-    >>> s = np.arange(1.0, 401.0)
-    >>> _flag_threshold(s, 0.05, None), _flag_threshold(s, 0.05, 0.1)
-    (381.0, 386.0)
-    >>> _flag_threshold(s[:20], 0.05, 0.1)  # too few rows for the bound: the largest
-    20.0
-
-    Tied scores are flagged together or not at all: when the threshold's ties would flag
-    more rows than allowed, it moves just above them (a table whose rows all score alike,
-    one two-valued category, had every row flagged, and no row left to set a decision on):
-
-    >>> t = _flag_threshold(np.r_[np.zeros(380), np.ones(20)], 0.1, None)  # flags the 20 ones
-    >>> 0.0 < t <= 1.0, _flag_threshold(np.ones(50), 0.05, 0.1) > 1.0
-    (True, True)
-    """
-    ordered = np.sort(scores)
-    n = len(ordered)
-    if delta is None:
-        rank = min(int(np.ceil((n + 1) * (1 - fpr))), n)
-        beyond = n - rank + 1
-    else:
-        beyond = max(tail_rows(n, fpr, delta), 1)
-    threshold = float(ordered[n - beyond])
-    if int((ordered >= threshold).sum()) > beyond:  # ties: flag only the rows above them
-        threshold = float(np.nextafter(threshold, np.inf))
-    return threshold

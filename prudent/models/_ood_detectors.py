@@ -3,9 +3,10 @@
 ``score_samples`` has scikit-learn's meaning, as in ``IsolationForest``: HIGHER = MORE
 NORMAL (it is minus the unusualness). ``unusualness`` is the same score with the other
 sign, higher = more unusual: a distance, an excess, one minus a probability; prudent's OOD
-scores are built from it. Feature-space
-detectors take ``Z``, the transformed features of a fitted preprocessing pipeline; the
-probability detectors take ``P``, the model's class probabilities.
+scores are built from it. The detectors here work in feature space: they take ``Z``, the
+transformed features of a fitted preprocessing pipeline. The probability detectors, which take
+``P``, the model's class probabilities, are in :mod:`prudent.models._ood_proba_detectors`
+(re-exported here); their shared contract is in :mod:`prudent.models._ood_detector_base`.
 """
 
 from __future__ import annotations
@@ -15,22 +16,24 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from scipy.sparse import issparse
-from scipy.special import logsumexp
 from sklearn import config_context
-from sklearn.base import BaseEstimator
 from sklearn.covariance import LedoitWolf
 from sklearn.ensemble import IsolationForest
 from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import normalize as l2_normalize
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from prudent._typing import FloatArray, IntArray
+from prudent._typing import FloatArray
 from prudent.errors import ConfigError, DataError
+from prudent.models._ood_detector_base import _Detector, _validated, reference_rows
 from prudent.models._ood_neighbours import (
     group_reference,
     pruned_sq_distances,
     smallest_sq_distances,
 )
+
+# re-exported: bundles saved before the probability detectors moved name them here
+from prudent.models._ood_proba_detectors import EnergyScore, MaxProbabilityScore
 
 __all__ = [
     "BATCH_ROWS",
@@ -62,102 +65,6 @@ def _kneighbors(index: NearestNeighbors, X: Any, n_neighbors: int | None = None)
     with config_context(working_memory=SEARCH_MB):
         dist = index.kneighbors(X, n_neighbors=n_neighbors, return_distance=True)[0]
     return np.asarray(dist, dtype=np.float64)
-
-
-def _validated(est: _Detector, X: Any, *, reset: bool) -> Any:
-    """``X`` checked as floats; sparse rows stay sparse only for detectors that use them.
-
-    A one-hot feature map gives sparse rows when the table has many categories; detectors
-    that need dense input (Mahalanobis, the isolation forest) get them densified (their
-    feature spaces are narrow, so this is cheap).
-    """
-    out = validate_data(est, X, dtype=np.float64, reset=reset, accept_sparse=("csr",))
-    return out if est._keeps_sparse or not issparse(out) else out.toarray()
-
-
-class _Detector(BaseEstimator):  # type: ignore[misc]
-    """Shared contract: ``fit(X, y=None)`` learns; ``score_samples(X)``: higher = more normal
-    (scikit-learn's sign), ``unusualness(X)``: its negation, higher = more unusual."""
-
-    _keeps_sparse = False
-
-    def __sklearn_tags__(self) -> Any:
-        """Declare that sparse input is accepted."""
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        return tags
-
-    def fit(self, X: Any, y: Any = None) -> _Detector:
-        """Learn the in-distribution reference.
-
-        Parameters
-        ----------
-        X
-            In-distribution rows: features ``Z`` or probabilities ``P``.
-        y
-            Class labels (used by :class:`MahalanobisDistance` only).
-
-        Returns
-        -------
-        object
-            ``self``.
-        """
-        self._fit(_validated(self, X, reset=True), y)
-        return self
-
-    def score_samples(self, X: Any) -> FloatArray:
-        """Normality of each row of ``X`` (scikit-learn's sign): minus :meth:`unusualness`.
-
-        Parameters
-        ----------
-        X
-            Rows to score, of the kind the detector was fitted on.
-
-        Returns
-        -------
-        numpy.ndarray
-            One score per row: higher = more normal.
-        """
-        return -self.unusualness(X)
-
-    def unusualness(self, X: Any) -> FloatArray:
-        """Unusualness of each row of ``X``: minus :meth:`score_samples`.
-
-        Parameters
-        ----------
-        X
-            Rows to score, of the kind the detector was fitted on.
-
-        Returns
-        -------
-        numpy.ndarray
-            One score per row: higher = more unusual.
-        """
-        check_is_fitted(self, "n_features_in_")
-        return self._score(_validated(self, X, reset=False))
-
-    def _fit(self, X: FloatArray, y: Any) -> None:
-        """Learn from validated ``X``."""
-
-    def _score(self, X: FloatArray) -> FloatArray:  # pragma: no cover - overridden
-        raise NotImplementedError
-
-
-def reference_rows(n: int, max_rows: int | None, random_state: int | None) -> IntArray:
-    """The rows a k-NN reference keeps: all ``n``, or ``max_rows`` (at least 2) drawn at
-    random, in order.
-
-    Examples
-    --------
-    >>> reference_rows(5, None, 0).tolist()
-    [0, 1, 2, 3, 4]
-    >>> len(reference_rows(100, 10, 0))
-    10
-    """
-    if max_rows is None or n <= max(max_rows, 2):
-        return np.arange(n)
-    rng = np.random.default_rng(random_state)
-    return np.sort(rng.choice(n, max(max_rows, 2), replace=False))
 
 
 class KNNDistance(_Detector):
@@ -460,53 +367,3 @@ class IsolationForestScore(_Detector):
 
     def _score(self, X: FloatArray) -> FloatArray:
         return np.asarray(-self.forest_.score_samples(X), dtype=np.float64)
-
-
-class MaxProbabilityScore(_Detector):
-    """One minus the highest class probability (Hendrycks & Gimpel, 2017); takes ``P``.
-
-    Examples
-    --------
-    >>> MaxProbabilityScore().fit([[0.5, 0.5]]).unusualness([[0.9, 0.1]]).round(2).tolist()
-    [0.1]
-    """
-
-    def _score(self, X: FloatArray) -> FloatArray:
-        return np.asarray(1.0 - X.max(axis=1), dtype=np.float64)
-
-
-class EnergyScore(_Detector):
-    """The energy score (Liu et al., 2020) with log-probabilities as logits; takes ``P``.
-
-    ``-T * logsumexp(log(p) / T)``. Logits are known from probabilities only up to a shift
-    per row, so on ``log p`` the energy equals ``(1 - T)`` times the Rényi entropy of order
-    ``1 / T``: it is identically 0 at ``T = 1`` and ranks confident rows as unusual for
-    ``T > 1``. Hence ``temperature`` must lie in (0, 1); the default 0.5 gives half the
-    collision entropy ``-log(sum(p ** 2))``.
-
-    Parameters
-    ----------
-    temperature
-        ``T``, in (0, 1).
-
-    Examples
-    --------
-    >>> s = EnergyScore().fit([[0.5, 0.5]]).unusualness([[0.5, 0.5], [0.9, 0.1]])
-    >>> s.round(3).tolist()
-    [0.347, 0.099]
-    """
-
-    def __init__(self, temperature: float = 0.5) -> None:
-        self.temperature = temperature
-
-    def _fit(self, X: FloatArray, y: Any) -> None:
-        if not 0 < self.temperature < 1:
-            raise ConfigError(
-                f"EnergyScore got temperature={self.temperature}; on probabilities the energy "
-                "is constant at 1 and reversed above it: use a temperature in (0, 1)."
-            )
-
-    def _score(self, X: FloatArray) -> FloatArray:
-        t = self.temperature
-        logp = np.log(np.clip(X, 1e-300, None))
-        return np.asarray(-t * logsumexp(logp / t, axis=1), dtype=np.float64)
