@@ -17,7 +17,7 @@ from prudent.api._errors import ApiError
 from prudent.api._schemas import InferenceRequest
 from prudent.api._text import check_texts
 from prudent.api._v2_codec import output_metadata
-from prudent.data import Schema, input_columns
+from prudent.data import Schema, input_columns, refuse_look_alikes
 from prudent.serve import Records
 
 __all__ = [
@@ -93,8 +93,8 @@ def model_inputs(
     ------
     SchemaError
         With ``strict``, every field that is not an input (listed in ``problems``); no input
-        field at all; an input's text holding a NUL or an unpaired surrogate
-        (:func:`prudent.api._text.check_texts`).
+        field at all; a field named as an input but for case or spaces; an input's text
+        holding a NUL or an unpaired surrogate (:func:`prudent.api._text.check_texts`).
 
     Examples
     --------
@@ -146,8 +146,9 @@ def record_inputs(
     >>> given.columns, headers
     (('age',), {'X-Prudent-Ignored-Fields': '["y"]'})
     """
-    received = (key for record in records for key in record)  # then the inputs left out:
-    fields = dict.fromkeys([*received, *schema.feature_names])  # None, as in the table
+    received = list(dict.fromkeys(key for record in records for key in record))
+    refuse_look_alikes(received, schema)  # 'Age' for 'age': no input left out on purpose
+    fields = dict.fromkeys([*received, *schema.feature_names])  # the inputs left out: None
     columns = input_columns(list(fields), schema, strict=strict)
     used = set(schema.feature_names)
     check_texts((k, i, v) for i, r in enumerate(records) for k, v in r.items() if k in used)

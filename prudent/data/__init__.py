@@ -9,7 +9,7 @@ from prudent.data._coerce import (
     validate_frame,
 )
 from prudent.data._datasets import EXAMPLES, load_example
-from prudent.data._input_columns import InputColumns, input_columns
+from prudent.data._input_columns import InputColumns, input_columns, refuse_look_alikes
 from prudent.data._io import TableWriter, iter_table, read_table, table_format, write_table
 from prudent.data._names import split_names
 from prudent.data._schema import ColumnSpec, Role, Schema, infer_schema
@@ -39,6 +39,7 @@ __all__ = [
     "make_splits",
     "prepare_target",
     "read_table",
+    "refuse_look_alikes",
     "split_names",
     "string_pattern",
     "table_format",

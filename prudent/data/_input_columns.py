@@ -13,7 +13,7 @@ from typing import Any
 from prudent.data._schema import Schema
 from prudent.errors import FieldProblem, SchemaError
 
-__all__ = ["InputColumns", "input_columns"]
+__all__ = ["InputColumns", "input_columns", "refuse_look_alikes"]
 
 
 @dataclass(frozen=True)
@@ -63,8 +63,10 @@ def input_columns(columns: Sequence[Any], schema: Schema, *, strict: bool = Fals
     Raises
     ------
     SchemaError
-        Duplicated names; no model input at all; with ``strict``, a column that is not an input
-        (every one listed in ``problems``).
+        Duplicated names; a column whose name differs from an absent input's only in case or
+        spaces (``Age`` for ``age``: a header to fix, not an input to leave missing); no model
+        input at all; with ``strict``, a column that is not an input (every one listed in
+        ``problems``).
 
     Examples
     --------
@@ -85,6 +87,7 @@ def input_columns(columns: Sequence[Any], schema: Schema, *, strict: bool = Fals
         unknown=tuple(c for c in ignored if c not in known),
         absent=tuple(c for c in features if c not in set(names)),
     )
+    refuse_look_alikes(names, schema)
     if len(found.absent) == len(features):
         raise SchemaError(
             f"None of the model's inputs is in the table: it expects {features}, and received "
@@ -102,3 +105,50 @@ def input_columns(columns: Sequence[Any], schema: Schema, *, strict: bool = Fals
             problems=problems,
         )
     return found
+
+
+def _folded(name: str) -> str:
+    return " ".join(name.casefold().split())
+
+
+def refuse_look_alikes(columns: Sequence[Any], schema: Schema) -> None:
+    """Refuse columns named as an absent input but for case or spaces (``' Age'``).
+
+    Read as they are, the input would be missing in every row and every prediction made
+    without it: the header (or the request's field names) is to be fixed instead.
+
+    Parameters
+    ----------
+    columns
+        The names received.
+    schema
+        The schema recorded at fit time.
+
+    Raises
+    ------
+    SchemaError
+        Naming each such column beside the input it stands for (listed in ``problems``).
+
+    Examples
+    --------
+    >>> from prudent.data import ColumnSpec, Role
+    >>> schema = Schema((ColumnSpec("age", Role.numeric, "float64"),), target="y")
+    >>> refuse_look_alikes(["Age", "y"], schema)
+    Traceback (most recent call last):
+    ...
+    prudent.errors.SchemaError: Column 'Age' is not an input of the model, which reads 'age' ...
+    """
+    names = [str(c) for c in columns]
+    known = {c.name for c in schema.columns} | {schema.target}
+    absent = {_folded(f): f for f in schema.feature_names if f not in set(names)}
+    pairs = [(u, absent[_folded(u)]) for u in names if u not in known and _folded(u) in absent]
+    if not pairs:
+        return
+    named = "; ".join(f"{u!r} for {a!r}" for u, a in pairs)
+    raise SchemaError(
+        f"Column {pairs[0][0]!r} is not an input of the model, which reads {pairs[0][1]!r} "
+        f"(the names differ only in case or spaces: {named}); rename the column(s) as the "
+        "model reads them, or every row would be predicted without them.",
+        field=pairs[0][1],
+        problems=tuple(FieldProblem(a, f"the column {a!r}", repr(u)) for u, a in pairs),
+    )

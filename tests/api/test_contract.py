@@ -149,6 +149,21 @@ def test_extra_fields_are_ignored_named_in_a_header_and_refused_when_strict(
     assert [e["field"] for e in body["errors"]] == ["target", "colour"]
 
 
+def test_a_field_named_as_an_input_but_for_case_is_refused(
+    mixed: TestClient, tokens: Tokens, rows: pd.DataFrame
+) -> None:
+    records = [
+        {(FLAG.upper() if k == FLAG else k): v for k, v in r.items()} for r in _records(rows)
+    ]
+    response = _predict(mixed, tokens, records)
+    assert response.status_code == 400
+    body = response.json()
+    assert body["field"] == FLAG and "differ only in case or spaces" in body["error"]
+    assert body["errors"] == [
+        {"row": None, "field": FLAG, "expected": f"the column {FLAG!r}", "received": "'WIDE_SEPAL'"}
+    ]
+
+
 def test_every_bad_value_is_reported_in_one_answer(
     mixed: TestClient, tokens: Tokens, rows: pd.DataFrame
 ) -> None:

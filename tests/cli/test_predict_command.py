@@ -88,6 +88,13 @@ def test_predict_absent_columns_are_named_in_a_notice(trained: Trained, tmp_path
     assert "Column(s) ['mean_radius', 'city'] are absent: treated as missing" in done.output
 
 
+def test_predict_header_named_but_for_case_is_one_line(trained: Trained, tmp_path: Path) -> None:
+    write_table(trained.new.rename(columns={"city": "City"}), tmp_path / "new.csv")
+    done = _predict(trained, tmp_path / "new.csv", tmp_path / "out.csv")
+    assert_one_line_error(done, "Column 'City' is not an input of the model, which reads 'city'")
+    assert not (tmp_path / "out.csv").exists()
+
+
 def test_predict_strict_refuses_extra_columns_in_one_line(trained: Trained, tmp_path: Path) -> None:
     write_table(trained.new.assign(colour="red"), tmp_path / "new.csv")
     done = _predict(trained, tmp_path / "new.csv", tmp_path / "out.csv", "--strict")

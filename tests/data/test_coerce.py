@@ -41,6 +41,27 @@ def test_validate_frame_absent_columns_are_missing_in_every_row(
     assert X["mean_radius"].notna().sum() == mixed["mean_radius"].notna().sum()
 
 
+def test_validate_frame_columns_named_but_for_case_or_spaces_are_refused(
+    mixed: pd.DataFrame, mixed_schema: Schema
+) -> None:
+    renamed = mixed.rename(columns={"city": "City", "mean_radius": " mean_radius "})
+    with pytest.raises(
+        SchemaError,
+        match=r"Column ' mean_radius ' is not an input of the model, which reads 'mean_radius' "
+        r"\(the names differ only in case or spaces: ' mean_radius ' for 'mean_radius'; 'City' "
+        r"for 'city'\); rename",
+    ) as e:
+        validate_frame(renamed, mixed_schema)
+    assert e.value.field == "mean_radius"
+    assert [(p.field, p.received) for p in e.value.problems] == [
+        ("mean_radius", "' mean_radius '"),
+        ("city", "'City'"),
+    ]
+    every = mixed.rename(columns=str.upper)  # an upper-cased header is no input missing
+    with pytest.raises(SchemaError, match="differ only in case or spaces"):
+        validate_frame(every, mixed_schema)
+
+
 def test_validate_frame_no_input_at_all_is_refused(mixed_schema: Schema) -> None:
     with pytest.raises(
         SchemaError, match=r"None of the model's inputs is in the table: it expects \['mean_radius'"
