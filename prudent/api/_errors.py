@@ -149,10 +149,35 @@ async def _prudent_error(_request: Request, exc: Exception) -> Response:
     return error_response(status, str(exc), getattr(exc, "field", None), problems=problems)
 
 
+def _unparsed_body(cause: BaseException | None) -> str | None:
+    """Why a body the framework could not parse was refused, for the causes a client can fix.
+
+    Examples
+    --------
+    >>> _unparsed_body(UnicodeDecodeError("utf-8", b"Z\\xfc", 1, 2, "invalid start byte"))
+    'The body is not UTF-8 text (byte 0xfc at position 1); send the JSON encoded as UTF-8.'
+    >>> _unparsed_body(ValueError("other")) is None
+    True
+    """
+    if isinstance(cause, UnicodeDecodeError):
+        byte = cause.object[cause.start : cause.start + 1].hex()
+        return (
+            f"The body is not UTF-8 text (byte 0x{byte} at position {cause.start}); send the "
+            "JSON encoded as UTF-8."
+        )
+    if isinstance(cause, RecursionError):
+        return (
+            "The body nests JSON arrays or objects too deeply to read; send records whose "
+            "fields hold plain values."
+        )
+    return None
+
+
 async def _http_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     field = getattr(exc, "field", None)
     message = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail)
+    message = (_unparsed_body(exc.__cause__) if exc.status_code == 400 else None) or message
     problems = getattr(exc, "problems", ())
     return error_response(exc.status_code, message, field, exc.headers, problems)
 
@@ -165,7 +190,12 @@ def _problem(error: Mapping[str, Any]) -> e.FieldProblem:
     if len(parts) >= 3 and parts[0] == "records" and parts[1].isdigit():
         row, path = int(parts[1]), ".".join(parts[2:])
     received = "nothing" if error.get("type") == "missing" else repr(error.get("input"))
-    return e.FieldProblem(path, str(error.get("msg", "invalid")), received[:200], row)
+    return e.FieldProblem(path, _said(error), received[:200], row)
+
+
+def _said(error: Mapping[str, Any]) -> str:
+    """A pydantic error's message, without the ``Value error, `` its validators' get."""
+    return str(error.get("msg", "invalid")).removeprefix("Value error, ")
 
 
 async def _validation_error(_request: Request, exc: Exception) -> Response:
@@ -180,7 +210,7 @@ async def _validation_error(_request: Request, exc: Exception) -> Response:
     if problems[0].row is not None:
         where += f" of record {problems[0].row}"
     more = f" (and {len(errors) - 1} more, listed in errors)" if len(errors) > 1 else ""
-    message = f"{where}: {first.get('msg', 'invalid')}{more}."
+    message = f"{where}: {_said(first)}{more}."
     return error_response(400, message, problems[0].field, problems=problems)
 
 

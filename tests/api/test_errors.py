@@ -96,6 +96,35 @@ def test_predict_malformed_json_is_400(mixed: TestClient, tokens: Tokens) -> Non
     assert response.json()["error"].startswith("The body is not valid JSON")
 
 
+@pytest.mark.parametrize(
+    ("body", "start"),
+    [
+        ('{"records": [{"petal_size": "Z\u00fcrich"}]}'.encode("latin-1"), "The body is not UTF-8"),
+        (b'{"records": [{"petal_size": ' + b"[" * 5000 + b"]" * 5000 + b"}]}", "The body nests"),
+    ],
+    ids=["latin-1", "nested 5000 deep"],
+)
+def test_predict_body_that_cannot_be_parsed_says_why(
+    mixed: TestClient, tokens: Tokens, body: bytes, start: str
+) -> None:
+    response = _post(mixed, tokens, "/predict", body)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"].startswith(start), response.text
+
+
+def test_predict_validator_messages_read_without_pydantic_prefix(
+    mixed: TestClient, tokens: Tokens
+) -> None:
+    response = _post(mixed, tokens, "/predict", {"records": [_record(petal_size=[1])]})
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert "Value error" not in response.text
+    assert body["error"] == (
+        "Field 'petal_size' of record 0: should be a string, number, boolean or null, not [1]."
+    )
+    assert body["errors"][0]["expected"] == "should be a string, number, boolean or null, not [1]"
+
+
 def _tensor(name: str, data: list[Any], datatype: str = "FP64", shape: Any = None) -> dict:
     return {"name": name, "shape": shape or [len(data)], "datatype": datatype, "data": data}
 
