@@ -215,7 +215,9 @@ def predict_file(
     table_format(target)  # name the real output, not the hidden one, if it is wrong
     partial = target.with_name(f".{target.stem}.partial{target.suffix}")
     try:
-        chunks = iter_table(Path(source), chunk_rows=chunk_rows, encoding=encoding)
+        chunks = iter_table(
+            Path(source), chunk_rows=chunk_rows, encoding=encoding, **_read_as(bundle, keep)
+        )
         total = _stream(bundle, chunks, partial, rules, on_notice, strict, kept_columns(keep))
         os.replace(partial, target)
     except BaseException as exc:
@@ -225,6 +227,15 @@ def predict_file(
             raise _unwritable(exc, target) from None
         raise
     return total
+
+
+def _read_as(bundle: Bundle, keep: str | Sequence[str]) -> dict[str, list[str]]:
+    """How a CSV file's columns are read for ``bundle``: the columns the fit held as strings
+    as strings (``02134`` stays a code, not 2134), columns only copied to the output as
+    written (an id ``000123`` is copied as ``000123``)."""
+    features = set(bundle.schema.feature_names)
+    copied = [name for name in kept_columns(keep) if name not in features]
+    return {"text": copied, "strings": bundle.schema.string_names}
 
 
 def _unwritable(exc: OSError, target: Path) -> OSError:

@@ -5,6 +5,9 @@ sniffed delimiter other than the comma is used only when it splits the header in
 fields than the comma does: a comma file is never re-read as something else. A file whose
 delimiter is not the comma writes its decimals with a comma when its sampled fields hold
 numbers such as ``1,5`` and none such as ``1.5`` (European exports): then ``1,5`` is 1.5.
+Columns whose sampled fields hold a zero-padded whole number (``02134``, ``007``) are
+codes (zip codes, account numbers): they are read as text, so that ``02134`` stays ``02134``
+in the model's categories and in the columns a prediction file copies.
 The encoding is never guessed (any byte string is valid latin-1, so a guess cannot fail
 loudly); a file that is not valid in the given encoding is refused with the option that
 fixes it.
@@ -36,6 +39,7 @@ _NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 
 _DECIMAL_COMMA = re.compile(r"^\s*[+-]?[0-9]*,[0-9]+\s*$")
 _DECIMAL_POINT = re.compile(r"^\s*[+-]?[0-9]*\.[0-9]+(?:[eE][+-]?[0-9]+)?\s*$")
+_ZERO_PADDED = re.compile(r"^\s*0[0-9]+\s*$")
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,8 @@ class CsvDialect:
     sep: str
     encoding: str
     decimal: str = "."
+    codes: tuple[str, ...] = ()
+    """Columns whose sampled fields hold zero-padded whole numbers: read as text."""
 
     @property
     def name(self) -> str:
@@ -138,7 +144,24 @@ def csv_dialect(path: Path, encoding: str = "utf-8") -> CsvDialect:
     if sniffed != "," and _fields(header, sniffed) <= _fields(header, ","):
         sniffed = ","
     decimal = _decimal_mark(sample, sniffed) if sniffed != "," else "."
-    return CsvDialect(sep=sniffed, encoding=encoding_name, decimal=decimal)
+    codes = _zero_padded(sample, sniffed)
+    return CsvDialect(sep=sniffed, encoding=encoding_name, decimal=decimal, codes=codes)
+
+
+def _zero_padded(sample: str, sep: str) -> tuple[str, ...]:
+    """The header names of the columns where a sampled field is a zero-padded whole number.
+
+    Examples
+    --------
+    >>> _zero_padded("id,zip,x\\n1,02134,0.5\\n2,10001,07.5\\n", ",")
+    ('zip',)
+    """
+    rows = csv.reader(sample.split("\n"), delimiter=sep)
+    header = next(rows, [])
+    found: set[int] = set()
+    for row in rows:
+        found.update(i for i, f in enumerate(row[: len(header)]) if _ZERO_PADDED.match(f))
+    return tuple(header[i] for i in sorted(found))
 
 
 def _decimal_mark(sample: str, sep: str) -> str:

@@ -90,10 +90,18 @@ def _csv_header(path: Path, dialect: CsvDialect) -> list[str]:
         return next(csv.reader(fh, delimiter=dialect.sep), [])
 
 
-def _read_csv(path: Path, encoding: str, text: Collection[str] = (), **options: Any) -> Any:
+def _read_csv(
+    path: Path,
+    encoding: str,
+    text: Collection[str] = (),
+    strings: Collection[str] = (),
+    **options: Any,
+) -> Any:
     """``pandas.read_csv`` with the file's sniffed delimiter, its columns checked first.
 
-    The columns named in ``text`` are read as written (:func:`_as_written`).
+    The columns named in ``text`` are read as written (:func:`_as_written`); those named in
+    ``strings``, and the codes the dialect found (zero-padded numbers such as ``02134``), as
+    strings whose missing values are pandas' usual ones (:func:`_as_strings`).
 
     The first column is never taken as the index (``index_col=False``): by default pandas
     does so when every row has one value more than the header names, which a trailing
@@ -112,7 +120,7 @@ def _read_csv(path: Path, encoding: str, text: Collection[str] = (), **options: 
             decimal=dialect.decimal,
             low_memory=False,
             index_col=False,
-            **_as_written(header, text),
+            **_as_strings(header, text, [*strings, *dialect.codes]),
             **options,
         )
 
@@ -144,6 +152,26 @@ def _as_written(header: list[str], text: Collection[str]) -> dict[str, Any]:
         return {}
     missing = {name: [""] if name in kept else list(_PANDAS_MISSING) for name in header}
     return {"dtype": dict.fromkeys(kept, "str"), "na_values": missing, "keep_default_na": False}
+
+
+def _as_strings(
+    header: list[str], text: Collection[str], strings: Collection[str]
+) -> dict[str, Any]:
+    """:func:`_as_written`'s options, with the columns in ``strings`` (and not in ``text``)
+    read as strings: ``"02134"`` stays ``"02134"``, ``"NA"`` is missing as elsewhere.
+
+    Examples
+    --------
+    >>> _as_strings(["x", "y", "z"], ["y"], ["x", "y"])["dtype"]
+    {'x': 'str', 'y': 'str'}
+    >>> _as_strings(["x"], [], ["x"])
+    {'dtype': {'x': 'str'}}
+    """
+    opts = _as_written(header, text)
+    kept = [name for name in header if name in strings and name not in text]
+    if kept:
+        opts["dtype"] = dict.fromkeys(kept, "str") | opts.get("dtype", {})
+    return opts
 
 
 @contextmanager
@@ -205,10 +233,12 @@ def _check_columns(names: list[str], path: Path) -> None:
         )
 
 
-def _read_whole(path: Path, fmt: Format, encoding: str, text: Collection[str]) -> pd.DataFrame:
+def _read_whole(
+    path: Path, fmt: Format, encoding: str, text: Collection[str], strings: Collection[str]
+) -> pd.DataFrame:
     frame: pd.DataFrame
     if fmt == "csv":
-        frame = _read_csv(path, encoding, text)
+        frame = _read_csv(path, encoding, text, strings)
         return frame
     if fmt == "parquet":
         _check_plain_parquet(pq.read_schema(path), path)
@@ -282,7 +312,11 @@ def _check_flat(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
 
 
 def read_table(
-    path: str | Path, *, encoding: str = "utf-8", text: Collection[str] = ()
+    path: str | Path,
+    *,
+    encoding: str = "utf-8",
+    text: Collection[str] = (),
+    strings: Collection[str] = (),
 ) -> pd.DataFrame:
     """Read a whole table, by extension, with a clear error for every way it can fail.
 
@@ -298,6 +332,10 @@ def read_table(
         Columns a CSV file gives as the text written (a target's labels: ``"01"`` stays
         ``"01"``, ``"NA"`` stays ``"NA"``; only an empty cell is missing). JSON Lines and
         Parquet keep their own types.
+    strings
+        Columns a CSV file gives as strings (a schema's text and categories: ``"02134"``
+        stays ``"02134"``), with the usual missing values. A CSV column whose first lines
+        hold a zero-padded number (a zip code) is read so too.
 
     Returns
     -------
@@ -324,7 +362,7 @@ def read_table(
     fmt = table_format(path)
     _check_file(path)
     try:
-        frame = _read_whole(path, fmt, encoding, text)
+        frame = _read_whole(path, fmt, encoding, text, strings)
     except (SchemaError, DataReadError):
         raise
     except UnicodeDecodeError as exc:
@@ -338,7 +376,12 @@ def read_table(
 
 
 def iter_table(
-    path: str | Path, *, chunk_rows: int = 50_000, encoding: str = "utf-8"
+    path: str | Path,
+    *,
+    chunk_rows: int = 50_000,
+    encoding: str = "utf-8",
+    text: Collection[str] = (),
+    strings: Collection[str] = (),
 ) -> Iterator[pd.DataFrame]:
     """Yield a table in chunks of at most ``chunk_rows`` rows, in file order.
 
@@ -353,6 +396,8 @@ def iter_table(
         The most rows held in memory at once.
     encoding
         The text encoding of a CSV file.
+    text, strings
+        As for :func:`read_table`.
 
     Yields
     ------
@@ -369,7 +414,7 @@ def iter_table(
     if not path.exists():
         raise DataReadError(f"File '{path}' does not exist; check the path.")
     try:
-        yield from _iter_chunks(path, fmt, chunk_rows, encoding)
+        yield from _iter_chunks(path, fmt, chunk_rows, encoding, (text, strings))
     except (SchemaError, DataReadError):
         raise
     except UnicodeDecodeError as exc:
@@ -378,12 +423,18 @@ def iter_table(
         raise _unreadable(path, fmt, exc) from exc
 
 
-def _iter_chunks(path: Path, fmt: Format, chunk_rows: int, encoding: str) -> Iterator[pd.DataFrame]:
+def _iter_chunks(
+    path: Path,
+    fmt: Format,
+    chunk_rows: int,
+    encoding: str,
+    kinds: tuple[Collection[str], Collection[str]] = ((), ()),
+) -> Iterator[pd.DataFrame]:
     if path.stat().st_size == 0:
         yield pd.DataFrame()
         return
     if fmt == "csv":
-        with _read_csv(path, encoding, chunksize=chunk_rows) as reader:
+        with _read_csv(path, encoding, *kinds, chunksize=chunk_rows) as reader:
             rows = iter(reader)  # the with closes the file when a caller stops early
             while True:
                 with _fields_kept(path):  # scoped to each read, not across the yields

@@ -90,6 +90,10 @@ def _order(value: Any) -> DateOrder | None:
     raise SchemaError(f"A column's date_order is {value!r}; expected 'mdy', 'dmy' or none.")
 
 
+_STRING_DTYPES = frozenset({"str", "string", "object"})
+"""How pandas names the dtype of a column of strings (``str`` from pandas 3 on)."""
+
+
 @dataclass(frozen=True)
 class Schema:
     """The columns a model reads, in their roles, and the target with its classes."""
@@ -111,6 +115,12 @@ class Schema:
     def feature_names(self) -> list[str]:
         """Names of every feature column, in input order."""
         return [c.name for c in self.features]
+
+    @property
+    def string_names(self) -> list[str]:
+        """Feature columns the fit held as strings (categories, text, codes such as
+        ``02134``): a CSV file's are read as strings, so that ``02134`` stays ``02134``."""
+        return [c.name for c in self.features if c.dtype in _STRING_DTYPES]
 
     @property
     def has_text(self) -> bool:

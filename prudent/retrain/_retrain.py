@@ -111,7 +111,7 @@ def _original_rows(champion: Bundle, data: Path, encoding: str) -> tuple[pd.Data
     and left without the columns the champion does not take (a retrain keeps its inputs; the
     notice says which)."""
     schema = champion.schema
-    frame = read_table(data, encoding=encoding, text=(schema.target,))
+    frame = read_table(data, encoding=encoding, text=(schema.target,), strings=schema.string_names)
     if schema.target not in frame.columns:
         raise DataError(
             f"'{data}' has no column '{schema.target}', the champion's target; pass the table "

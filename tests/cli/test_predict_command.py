@@ -5,11 +5,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import skops.io as sio
 from typer.testing import CliRunner
 
+import prudent
 from prudent.bundle import load
 from prudent.cli import app
 from prudent.data import read_table, write_table
@@ -214,3 +216,33 @@ def test_predict_carries_the_id_and_kept_columns_into_the_output(
     clash = rows.assign(decision="x")
     with pytest.raises(DataError, match=r"\['decision'\] to keep have the name of an output"):
         load(trained.bundle).predict(clash, keep=["decision"])
+
+
+def test_predict_keeps_zero_padded_codes_and_ids_as_written(tmp_path: Path) -> None:
+    """A zip code drives the label; the file to predict shows no zero-padded code in its first
+    lines, so only the bundle's schema says the column is text: "00501" must still be the
+    "00501" the fit learned, and the copied id "000123" stays "000123"."""
+    rng = np.random.default_rng(5)
+    n = 400
+    zips = rng.choice(["02134", "00501", "94105", "10001"], n)
+    x = rng.normal(size=n)
+    train = pd.DataFrame({"order": [f"{i:06d}" for i in range(n)], "zip": zips, "x": x})
+    train["y"] = np.where(np.isin(zips, ["02134", "00501"]) ^ (x > 1.5), "east", "west")
+    path = tmp_path / "train.csv"
+    train.to_csv(path, index=False)
+    bundle = prudent.fit(path, "y", time_limit=10)
+    assert bundle.schema.string_names == ["zip"]
+    rows = pd.DataFrame({"order": ["000123", "000124", "000125"] * 2000, "x": 0.0})
+    rows["zip"] = ["94105", "10001"] * 2999 + ["00501", "02134"]  # codes past the sample
+    rows.to_csv(tmp_path / "new.csv", index=False)
+    bundle.save(tmp_path / "b")
+    args = ["predict", str(tmp_path / "b"), str(tmp_path / "new.csv"), "--out"]
+    done = CliRunner().invoke(
+        app, [*args, str(tmp_path / "out.csv"), "--id-column", "order", "--chunk-rows", "500"]
+    )
+    assert done.exit_code == 0, done.output
+    out = pd.read_csv(tmp_path / "out.csv", dtype=str, keep_default_na=False)
+    assert out["order"].tolist() == rows["order"].tolist()
+    assert out["unknown_values"].eq("").all()  # every code is one the fit saw
+    assert out["prediction"].iloc[-2:].tolist() == ["east", "east"]
+    assert out["prediction"].iloc[:4].tolist() == ["west"] * 4

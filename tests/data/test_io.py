@@ -436,3 +436,32 @@ def test_parquet_decimals_are_read_as_numbers_whole_and_in_chunks(tmp_path: Path
         assert frame["price"].dtype == np.float64
         assert frame["price"].tolist() == [float(p) for p in prices]
     assert {c.name: c.role.value for c in infer_schema(whole, "y").columns} == {"price": "numeric"}
+
+
+def test_zero_padded_codes_are_read_as_text_and_numbers_stay_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "codes.csv"
+    path.write_text("id,zip,amount\n000017,02134,1.5\n000018,10001,NA\n000019,NA,3\n")
+    frame = read_table(path)
+    assert frame["id"].tolist() == ["000017", "000018", "000019"]
+    assert frame["zip"].iloc[:2].tolist() == ["02134", "10001"] and frame["zip"].isna().iloc[2]
+    assert pd.api.types.is_float_dtype(frame["amount"]) and frame["amount"].isna().sum() == 1
+    chunks = list(iter_table(path, chunk_rows=2))
+    assert pd.concat(chunks)["zip"].iloc[:2].tolist() == ["02134", "10001"]
+
+
+def test_columns_named_strings_keep_their_text_where_the_sample_shows_no_code(
+    tmp_path: Path,
+) -> None:
+    # a code column whose first lines hold no zero-padded value: only the caller knows
+    rows = [f"{10000 + i},{i}" for i in range(20_000)] + ["00501,1"]  # past the sample
+    path = tmp_path / "late.csv"
+    path.write_text("zip,n\n" + "\n".join(rows) + "\nNA,2\n")
+    plain = read_table(path)
+    assert plain["zip"].iloc[-2] == 501  # pandas' reading: the code is lost
+    kept = read_table(path, strings=["zip"])
+    assert kept["zip"].iloc[-2] == "00501" and kept["zip"].isna().iloc[-1]
+    assert pd.api.types.is_integer_dtype(kept["n"])
+    chunked = pd.concat(iter_table(path, chunk_rows=5000, strings=["zip"]))
+    assert chunked["zip"].iloc[-2] == "00501"
+    as_written = pd.concat(iter_table(path, text=["zip"], chunk_rows=5000))
+    assert as_written["zip"].iloc[-1] == "NA"  # as written: a copied column loses nothing
