@@ -1,15 +1,15 @@
-"""Open Inference Protocol (KServe V2) tensors, in JSON and in Triton's binary tensor extension.
+"""Open Inference Protocol (KServe V2) requests, in JSON and in Triton's binary tensor extension.
 
 A binary request is a JSON header of ``Inference-Header-Content-Length`` bytes followed by the
 raw data of every input whose parameters give a ``binary_data_size``, in input order: numbers
 as little-endian arrays, booleans as one byte each, and ``BYTES`` elements each preceded by
 their length as a 4-byte little-endian integer. A response is binary the same way for the
-outputs the request asks so (``binary_data`` per output, or ``binary_data_output``).
+outputs the request asks so (``binary_data`` per output, or ``binary_data_output``): the
+response and the outputs are encoded in ``_v2_outputs.py``, whose names this module re-exports.
 """
 
 from __future__ import annotations
 
-import json
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,13 +18,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from pydantic import ValidationError
-from starlette.responses import Response
 
 from prudent.api._errors import ApiError
-from prudent.api._schemas import InferenceRequest, RequestInput
+from prudent.api._v2_outputs import encode_bytes, encode_response, output_metadata, output_tensors
+from prudent.api._v2_schemas import InferenceRequest, RequestInput
 from prudent.errors import FieldProblem
-from prudent.models import ColumnKind, output_fields
-from prudent.serve import PredictionBatch
 
 __all__ = [
     "DTYPES",
@@ -271,134 +269,3 @@ def _split_bytes(name: str, data: bytes, n: int) -> np.ndarray[Any, Any]:
     if len(out) != n:
         raise _bad(f"Input {name!r} has shape [{n}] but {len(out)} BYTES elements.", name)
     return np.asarray(out, dtype=object)
-
-
-def encode_bytes(values: list[str]) -> bytes:
-    """Serialise strings as V2 binary ``BYTES``: each a 4-byte little-endian length, then UTF-8.
-
-    Examples
-    --------
-    >>> encode_bytes(["ab", ""])
-    b'\\x02\\x00\\x00\\x00ab\\x00\\x00\\x00\\x00'
-    """
-    parts = []
-    for v in values:
-        raw = v.encode("utf-8")
-        parts.append(len(raw).to_bytes(4, "little") + raw)
-    return b"".join(parts)
-
-
-_V2_TYPES: dict[ColumnKind, str] = {
-    ColumnKind.LABEL: "BYTES",
-    ColumnKind.NUMBER: "FP64",
-    ColumnKind.FLAG: "BOOL",
-    ColumnKind.LABELS: "BYTES",
-    ColumnKind.TEXT: "BYTES",
-}
-"""The V2 datatype of each kind of output column (text ``""`` stands for none)."""
-
-
-def output_metadata(classes: list[Any]) -> list[tuple[str, str]]:
-    """Every output's ``(name, datatype)``: the output table's columns, then ``prediction_id``.
-
-    Examples
-    --------
-    >>> output_metadata(["no", "yes"])[:3]
-    [('prediction', 'BYTES'), ('confidence', 'FP64'), ('proba_no', 'FP64')]
-    >>> output_metadata(["no", "yes"])[-1]
-    ('prediction_id', 'BYTES')
-    """
-    return [(f.name, _V2_TYPES[f.kind]) for f in output_fields(classes)] + [
-        ("prediction_id", "BYTES")
-    ]
-
-
-def _tensor(kind: ColumnKind, values: Any) -> Any:
-    if kind is ColumnKind.NUMBER:
-        return np.asarray(values, dtype=np.float64)
-    if kind is ColumnKind.FLAG:
-        return np.asarray(values, dtype=bool)
-    if kind is ColumnKind.LABELS:
-        return [json.dumps(v) for v in values]
-    return ["" if v is None else str(v) for v in values]
-
-
-def output_tensors(batch: PredictionBatch) -> dict[str, tuple[str, Any]]:
-    """Return every output as ``name → (datatype, values)`` from a served batch."""
-    p = batch.predictions
-    out: dict[str, tuple[str, Any]] = {}
-    for f in output_fields(p.classes):
-        out[f.name] = (_V2_TYPES[f.kind], _tensor(f.kind, f.plain(p)))
-    out["prediction_id"] = ("BYTES", list(batch.ids))
-    return out
-
-
-def _json_data(kind: str, values: Any) -> list[Any]:
-    if kind == "FP64":
-        return [None if np.isnan(v) else float(v) for v in values]
-    if kind == "BOOL":
-        return [bool(v) for v in values]
-    return list(values)
-
-
-def _binary_data(kind: str, values: Any) -> bytes:
-    if kind == "BYTES":
-        return encode_bytes(values)
-    if kind == "BOOL":
-        return np.asarray(values, dtype=np.uint8).tobytes()
-    return np.asarray(values, dtype="<f8").tobytes()
-
-
-def _wanted(header: InferenceRequest, names: list[str]) -> list[tuple[str, bool]]:
-    default = (header.parameters or {}).get("binary_data_output", False)
-    if header.outputs is None:
-        return [(n, default is True) for n in names]
-    wanted = []
-    for out in header.outputs:
-        if out.name not in names:
-            raise _bad(f"Output {out.name!r} does not exist; the outputs are {names}.", out.name)
-        params = out.parameters or {}
-        if params.get("class_count", 0) not in (0, False):
-            raise _bad("The classification extension (class_count) is not supported.", out.name)
-        wanted.append((out.name, params.get("binary_data", default) is True))
-    return wanted
-
-
-def encode_response(request: V2Request, batch: PredictionBatch, model: tuple[str, str]) -> Response:
-    """Build the V2 response for a served batch, binary where the request asks.
-
-    Parameters
-    ----------
-    request
-        The decoded request (its ``id`` is echoed, its ``outputs`` chosen).
-    batch
-        The served predictions.
-    model
-        ``(model name, model version)``.
-
-    Returns
-    -------
-    starlette.responses.Response
-        JSON, or the JSON header followed by binary data with ``Inference-Header-Content-Length``.
-    """
-    tensors = output_tensors(batch)
-    outputs, blobs = [], []
-    for name, binary in _wanted(request.header, list(tensors)):
-        kind, values = tensors[name]
-        entry: dict[str, Any] = {"name": name, "shape": [len(batch.ids)], "datatype": kind}
-        if binary:
-            blobs.append(_binary_data(kind, values))
-            entry["parameters"] = {"binary_data_size": len(blobs[-1])}
-        else:
-            entry["data"] = _json_data(kind, values)
-        outputs.append(entry)
-    body: dict[str, Any] = {"model_name": model[0], "model_version": model[1]}
-    if request.header.id is not None:
-        body["id"] = request.header.id
-    body["parameters"] = {"prediction_ids": ",".join(batch.ids)}
-    body["outputs"] = outputs
-    text = json.dumps(body, allow_nan=False, separators=(",", ":")).encode("utf-8")
-    if not blobs:
-        return Response(text, media_type="application/json")
-    headers = {"Inference-Header-Content-Length": str(len(text))}
-    return Response(text + b"".join(blobs), media_type="application/octet-stream", headers=headers)
