@@ -26,12 +26,11 @@ from pydantic import (
 )
 
 from prudent._json import plain_scalar
+from prudent.api._v2_schemas import DocumentedRequest as DocumentedRequest  # _v2 reads it here
 from prudent.api._v2_schemas import (
-    DocumentedRequest,
     InferenceRequest,
     InferenceResponse,
     ModelMetadata,
-    RequestInput,
     ServerMetadata,
 )
 from prudent.data import ACCEPTS, MAX_MAGNITUDE, MISSING_WORDS, Role, Schema, string_pattern
@@ -39,7 +38,6 @@ from prudent.models import ColumnKind, OutputField, output_fields
 
 __all__ = [
     "UNION_TAGS",
-    "DocumentedRequest",
     "ErrorBody",
     "FeedbackBatch",
     "FeedbackItem",
@@ -49,7 +47,6 @@ __all__ = [
     "InferenceRequest",
     "InferenceResponse",
     "ModelMetadata",
-    "RequestInput",
     "ServerMetadata",
     "feedback_pairs",
     "predict_models",

@@ -7,18 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = [
-    "DocumentedInput",
-    "DocumentedRequest",
-    "InferenceRequest",
-    "InferenceResponse",
-    "ModelMetadata",
-    "RequestInput",
-    "RequestOutput",
-    "ResponseOutput",
-    "ServerMetadata",
-    "TensorMetadata",
-]
+__all__ = ["InferenceRequest", "InferenceResponse", "ModelMetadata", "ServerMetadata"]
 
 Datatype = Literal[
     "BOOL",
