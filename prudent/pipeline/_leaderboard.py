@@ -160,6 +160,25 @@ def _fits(
     return training_fit(runs, name, base, X, y, seed)
 
 
+def _row(name: str, run: CandidateRun, y: EncodedLabels, n_boot: int, seed: int) -> dict[str, Any]:
+    """One run's leaderboard row without its test against the baseline: its out-of-fold
+    scores with bootstrap intervals, its times and notes."""
+    scores = bootstrap_scores(y, run.oof_proba, n_boot=n_boot, seed=seed)
+    row: dict[str, Any] = {
+        "name": name,
+        "family": run.spec.family,
+        "baseline": run.spec.baseline,
+        "metrics": {k: {"point": v.point, "low": v.low, "high": v.high} for k, v in scores.items()},
+        "fit_seconds": round(run.fit_seconds, 3),
+        "predict_seconds_per_1k": round(run.predict_seconds_per_1k, 4),
+        "notes": list(run.notes),
+    }
+    for key in ("projected_seconds", "cv_seconds"):  # CPU seconds, when measured here
+        if getattr(run, key) is not None:
+            row[key] = round(getattr(run, key), 3)
+    return row
+
+
 def leaderboard(
     runs: Mapping[str, CandidateRun],
     y: EncodedLabels,
@@ -185,21 +204,7 @@ def leaderboard(
     comparisons = compare_to_baseline(y, runs[base].oof_proba, candidates) if candidates else {}
     rows = []
     for name, run in sorted(runs.items(), key=lambda kv: not kv[1].spec.baseline):
-        scores = bootstrap_scores(y, run.oof_proba, n_boot=n_boot, seed=seed)
-        row: dict[str, Any] = {
-            "name": name,
-            "family": run.spec.family,
-            "baseline": run.spec.baseline,
-            "metrics": {
-                k: {"point": v.point, "low": v.low, "high": v.high} for k, v in scores.items()
-            },
-            "fit_seconds": round(run.fit_seconds, 3),
-            "predict_seconds_per_1k": round(run.predict_seconds_per_1k, 4),
-            "notes": list(run.notes),
-        }
-        for key in ("projected_seconds", "cv_seconds"):  # CPU seconds, when measured here
-            if getattr(run, key) is not None:
-                row[key] = round(getattr(run, key), 3)
+        row = _row(name, run, y, n_boot, seed)
         if name in comparisons:
             c = comparisons[name]
             row["vs_baseline"] = {
