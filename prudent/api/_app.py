@@ -28,7 +28,7 @@ from prudent.api._middleware import (
 )
 from prudent.api._pages import add_static_route
 from prudent.api._review_page import add_review_routes
-from prudent.api._schemas import api_models
+from prudent.api._schemas import ApiModels, api_models
 from prudent.api._tokens import TokenFile
 from prudent.api._v2 import V2_SCHEMAS, add_v2_routes
 from prudent.config import Settings, is_loopback
@@ -154,6 +154,19 @@ def create_app(
     )
     app.state.prudent = service
     app.state.tokens = tokens
+    _install(app, settings, models, tokens, metrics)
+    return app
+
+
+def _install(
+    app: FastAPI,
+    settings: Settings,
+    models: ApiModels,
+    tokens: TokenFile | None,
+    metrics: ServeMetrics,
+) -> None:
+    """Add to ``app`` its error handlers, routes and middleware (the last added runs first),
+    and the OpenAPI document of its routes."""
     install_error_handlers(app)
     add_v2_routes(app)
     add_json_routes(app, models)
@@ -167,7 +180,6 @@ def create_app(
     app.add_middleware(AuthMiddleware, tokens=tokens)
     app.add_middleware(RequestMetricsMiddleware, metrics=metrics)
     app.openapi = lambda: _openapi(app, auth=tokens is not None)  # type: ignore[method-assign]
-    return app
 
 
 def _openapi(app: FastAPI, *, auth: bool) -> dict[str, Any]:
