@@ -41,7 +41,15 @@ class ServeMetrics:
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry if registry is not None else CollectorRegistry()
-        r = self.registry
+        # registered in this order, which is the order of the exposition text
+        self._add_traffic(self.registry)
+        self._add_outcomes(self.registry)
+        self._add_bundle(self.registry)
+        self._add_process(self.registry)
+
+    def _add_traffic(self, r: CollectorRegistry) -> None:
+        """The HTTP requests and the predictions served: counts, durations, confidence and OOD
+        score."""
         self.requests = Counter(
             "prudent_requests",
             "HTTP requests answered, by route template, method and status code.",
@@ -73,6 +81,10 @@ class ServeMetrics:
             buckets=_SCORE_BUCKETS,
             registry=r,
         )
+
+    def _add_outcomes(self, r: CollectorRegistry) -> None:
+        """What went otherwise than planned: log failures, labels received, fallbacks, refusals
+        for overload, and the requests in flight."""
         self.log_write_failures = Counter(
             "prudent_log_write_failures",
             "Prediction batches the log failed to commit (their requests got an error).",
@@ -102,6 +114,9 @@ class ServeMetrics:
             registry=r,
             multiprocess_mode="livesum",
         )
+
+    def _add_bundle(self, r: CollectorRegistry) -> None:
+        """The bundle served, its hot swaps, and the shadow model's rows and restarts."""
         self.bundle_info = Gauge(
             "prudent_bundle_info",
             "The bundle being served (value 1), by model name and bundle hash.",
@@ -129,6 +144,9 @@ class ServeMetrics:
             ("reason",),
             registry=r,
         )
+
+    def _add_process(self, r: CollectorRegistry) -> None:
+        """The model's own process, its losses, and readiness."""
         self.model_process = Gauge(
             "prudent_model_process",
             "1 when the served model scores in a process of its own, 0 while the service "
