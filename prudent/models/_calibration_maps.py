@@ -34,39 +34,34 @@ def clip_normalise(P: FloatArray, eps: float) -> ProbaMatrix:
     return out
 
 
-def _fit_temperature(P: ProbaMatrix, y: EncodedLabels) -> float:
-    """Return the ``T`` in ``[0.01, 1000]`` minimising the log loss of ``softmax(log(P) / T)``.
+def _temperature_terms(
+    logits: FloatArray, picked: FloatArray, beta: float
+) -> tuple[float, float, float]:
+    """The loss of ``softmax(logits * beta)`` at ``beta = 1 / T`` and its first and second
+    derivatives, in one pass (``picked``: each row's logit of its label)."""
+    z = logits * beta
+    top = z.max(axis=1)
+    e = np.exp(z - top[:, None])
+    total = e.sum(axis=1)
+    q = e / total[:, None]
+    mean = np.einsum("ij,ij->i", q, logits)
+    square = np.einsum("ij,ij->i", q, logits * logits)
+    loss = float(np.mean(top + np.log(total) - beta * picked))
+    return loss, float(np.mean(mean - picked)), float(np.mean(square - mean * mean))
 
-    The loss is convex in ``1 / T``: Newton's method on it, with its exact first and second
-    derivatives (the mean over rows of ``E[log P] - log P[y]`` and of ``Var[log P]`` under the
-    scaled probabilities), halving any step that does not lower the loss, converges in a few
-    passes over ``P``; a bounded scalar search (thirty-odd passes) is the fallback.
-    """
-    logits = np.log(P)
-    picked = logits[np.arange(y.size), y]
-    low, high = float(np.exp(-_LOG_T_BOUNDS[1])), float(np.exp(-_LOG_T_BOUNDS[0]))
 
-    def evaluate(beta: float) -> tuple[float, float, float]:
-        """The loss at ``beta = 1 / T`` and its first and second derivatives, in one pass."""
-        z = logits * beta
-        top = z.max(axis=1)
-        e = np.exp(z - top[:, None])
-        total = e.sum(axis=1)
-        q = e / total[:, None]
-        mean = np.einsum("ij,ij->i", q, logits)
-        square = np.einsum("ij,ij->i", q, logits * logits)
-        loss = float(np.mean(top + np.log(total) - beta * picked))
-        return loss, float(np.mean(mean - picked)), float(np.mean(square - mean * mean))
-
+def _newton_beta(logits: FloatArray, picked: FloatArray, low: float, high: float) -> float | None:
+    """``beta = 1 / T`` in ``[low, high]`` by Newton's method, halving any step that does not
+    lower the loss; ``None`` when it does not converge (the bounded search decides then)."""
     beta = 1.0
-    loss, grad, curve = evaluate(beta)
+    loss, grad, curve = _temperature_terms(logits, picked, beta)
     for _ in range(50):
         if curve <= 1e-12:
             break
         step = grad / curve
         for _ in range(30):
             trial = min(max(beta - step, low), high)
-            found = evaluate(trial)
+            found = _temperature_terms(logits, picked, trial)
             if found[0] <= loss:
                 break
             step /= 2
@@ -75,7 +70,12 @@ def _fit_temperature(P: ProbaMatrix, y: EncodedLabels) -> float:
         moved = abs(trial - beta)
         beta, (loss, grad, curve) = trial, found
         if moved <= 1e-9 * beta:
-            return float(1.0 / beta)
+            return beta
+    return None
+
+
+def _searched_temperature(logits: FloatArray, picked: FloatArray) -> float:
+    """The ``T`` a bounded scalar search over ``log T`` finds (the fallback of Newton's)."""
 
     def nll(beta: float) -> float:
         z = logits * beta
@@ -88,6 +88,23 @@ def _fit_temperature(P: ProbaMatrix, y: EncodedLabels) -> float:
         by_log_t, bounds=_LOG_T_BOUNDS, method="bounded", options={"xatol": 1e-6}
     )
     return float(np.exp(result.x))
+
+
+def _fit_temperature(P: ProbaMatrix, y: EncodedLabels) -> float:
+    """Return the ``T`` in ``[0.01, 1000]`` minimising the log loss of ``softmax(log(P) / T)``.
+
+    The loss is convex in ``1 / T``: Newton's method on it, with its exact first and second
+    derivatives (the mean over rows of ``E[log P] - log P[y]`` and of ``Var[log P]`` under the
+    scaled probabilities), halving any step that does not lower the loss, converges in a few
+    passes over ``P``; a bounded scalar search (thirty-odd passes) is the fallback.
+    """
+    logits = np.log(P)
+    picked = logits[np.arange(y.size), y]
+    low, high = float(np.exp(-_LOG_T_BOUNDS[1])), float(np.exp(-_LOG_T_BOUNDS[0]))
+    beta = _newton_beta(logits, picked, low, high)
+    if beta is not None:
+        return float(1.0 / beta)
+    return _searched_temperature(logits, picked)
 
 
 def _fit_platt(x: FloatArray, target: npt.NDArray[np.bool_]) -> FloatArray:
