@@ -1,6 +1,6 @@
 """Learn-Then-Test threshold selection from scratch, in plain Python, for reading.
 
-The production version is :func:`prudent.models._thresholds.select_threshold`; this one
+The production version is :func:`prudent.models._learn_then_test.select_threshold`; this one
 gives the same threshold (a test checks it) with loops instead of arrays and no scipy.
 
 The idea in four steps:
