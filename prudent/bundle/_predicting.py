@@ -212,7 +212,7 @@ def predict_file(
     target = Path(destination)
     if target.resolve() == Path(source).resolve():
         raise ConfigError(f"Output '{target}' is the input file; choose another output path.")
-    table_format(target)  # name the real output, not the hidden one, if it is wrong
+    table_format(target, written=True)  # name the real output, not the hidden one, if it is wrong
     partial = target.with_name(f".{target.stem}.partial{target.suffix}")
     try:
         chunks = iter_table(

@@ -291,7 +291,7 @@ def _check_paths(data: Path, out: Path) -> None:
     if not data.exists():
         raise DataReadError(f"File '{data}' does not exist; check the path.")
     try:
-        table_format(out)
+        table_format(out, written=True)
     except DataReadError as exc:
         raise DataReadError(
             f"Output '{out}' must end in .csv, .parquet or .jsonl; rename it."

@@ -16,11 +16,15 @@ Numbers are written as pandas writes them (:func:`float_texts`), only faster.
 
 from __future__ import annotations
 
+import bz2
 import codecs
 import csv
+import gzip
+import lzma
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -30,11 +34,34 @@ import pyarrow.compute as pc
 
 from prudent.errors import DataReadError
 
-__all__ = ["CsvDialect", "csv_dialect", "csv_text", "decode_error", "float_texts"]
+__all__ = [
+    "COMPRESSIONS",
+    "CsvDialect",
+    "csv_dialect",
+    "csv_text",
+    "decode_error",
+    "float_texts",
+    "open_bytes",
+]
 
 DELIMITERS = ",;\t|"
 _SAMPLE_BYTES = 64 * 1024
 _NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+
+COMPRESSIONS = (".gz", ".bz2", ".xz")
+"""Compressed files read as the file inside (``data.csv.gz``), as pandas infers them."""
+
+
+def open_bytes(path: Path) -> BinaryIO:
+    """``path`` opened for reading its bytes, decompressed when its extension says so."""
+    suffix = path.suffix.lower()
+    if suffix == ".gz":
+        return cast(BinaryIO, gzip.open(path, "rb"))
+    if suffix == ".bz2":
+        return cast(BinaryIO, bz2.open(path, "rb"))
+    if suffix == ".xz":
+        return cast(BinaryIO, lzma.open(path, "rb"))
+    return path.open("rb")
 
 
 _DECIMAL_COMMA = re.compile(r"^\s*[+-]?[0-9]*,[0-9]+\s*$")
@@ -82,7 +109,7 @@ def decode_error(path: Path, encoding: str, exc: UnicodeDecodeError) -> DataRead
 
 def _sample(path: Path, encoding: str) -> str:
     """The file's first lines, decoded strictly (a character cut at the end is left out)."""
-    with path.open("rb") as fh:
+    with open_bytes(path) as fh:
         raw = fh.read(_SAMPLE_BYTES)
     text = codecs.getincrementaldecoder(encoding)().decode(raw, final=len(raw) < _SAMPLE_BYTES)
     lines = text.splitlines()

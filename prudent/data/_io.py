@@ -8,6 +8,7 @@ larger than memory.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import warnings
 from collections.abc import Collection, Iterator
@@ -20,7 +21,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from prudent._json import json_value
-from prudent.data._csv import CsvDialect, csv_dialect, csv_text, decode_error
+from prudent.data._csv import (
+    COMPRESSIONS,
+    CsvDialect,
+    csv_dialect,
+    csv_text,
+    decode_error,
+    open_bytes,
+)
 from prudent.errors import DataError, DataReadError, SchemaError
 
 __all__ = ["TableWriter", "iter_table", "read_table", "table_format", "write_table"]
@@ -43,13 +51,16 @@ _TAB_SEPARATED = frozenset({".tsv", ".tab"})
 """Extensions whose files are written with tabs (read: any sniffed delimiter)."""
 
 
-def table_format(path: str | Path) -> Format:
+def table_format(path: str | Path, *, written: bool = False) -> Format:
     """Return the table format of ``path`` from its extension.
 
     Parameters
     ----------
     path
-        A file name ending in .csv, .parquet/.pq or .jsonl/.ndjson/.json.
+        A file name ending in .csv, .parquet/.pq or .jsonl/.ndjson/.json; a CSV or JSON Lines
+        file to read may be compressed (``.csv.gz``, ``.jsonl.bz2``, ``.tsv.xz``).
+    written
+        The file is to be written, which prudent does uncompressed only.
 
     Returns
     -------
@@ -59,14 +70,16 @@ def table_format(path: str | Path) -> Format:
     Raises
     ------
     DataReadError
-        When the extension is not one prudent reads.
+        When the extension is not one prudent reads (or writes).
 
     Examples
     --------
-    >>> table_format("data/train.parquet")
-    'parquet'
+    >>> table_format("data/train.parquet"), table_format("data/train.csv.gz")
+    ('parquet', 'csv')
     """
     suffix = Path(path).suffix.lower()
+    if suffix in COMPRESSIONS:
+        return _compressed_format(Path(path), written)
     if suffix not in _EXTENSIONS:
         known = ", ".join(sorted(_EXTENSIONS))
         raise DataReadError(
@@ -74,6 +87,22 @@ def table_format(path: str | Path) -> Format:
             "convert it or rename it."
         )
     return _EXTENSIONS[suffix]
+
+
+def _compressed_format(path: Path, written: bool) -> Format:
+    """The format of the file compressed in ``path``: CSV or JSON Lines, read only."""
+    inner = _EXTENSIONS.get(path.with_suffix("").suffix.lower())
+    if written:
+        raise DataReadError(
+            f"File '{path}' is compressed ({path.suffix}), but prudent writes tables "
+            f"uncompressed; name a file without {path.suffix}."
+        )
+    if inner not in ("csv", "jsonl"):
+        raise DataReadError(
+            f"File '{path}' is compressed ({path.suffix}), but prudent reads only CSV and JSON "
+            f"Lines files compressed (such as data.csv{path.suffix}); decompress it first."
+        )
+    return inner
 
 
 def _check_file(path: Path) -> None:
@@ -86,7 +115,8 @@ def _check_file(path: Path) -> None:
 
 
 def _csv_header(path: Path, dialect: CsvDialect) -> list[str]:
-    with path.open(newline="", encoding=dialect.encoding, errors="replace") as fh:
+    raw = open_bytes(path)
+    with io.TextIOWrapper(raw, encoding=dialect.encoding, errors="replace", newline="") as fh:
         return next(csv.reader(fh, delimiter=dialect.sep), [])
 
 
@@ -267,7 +297,7 @@ def _first_bad_line(path: Path) -> str | None:
     >>> _first_bad_line(p)
     'line 3 holds 5, but each line must be one JSON object such as {"column": value}'
     """
-    with path.open(encoding="utf-8", errors="replace") as fh:
+    with io.TextIOWrapper(open_bytes(path), encoding="utf-8", errors="replace") as fh:
         for number, line in enumerate(fh, start=1):
             if not line.strip():
                 continue
@@ -285,7 +315,7 @@ def _first_bad_line(path: Path) -> str | None:
 
 
 def _check_json_lines(path: Path) -> None:
-    with path.open("rb") as fh:
+    with open_bytes(path) as fh:
         head = fh.read(4096).lstrip()
     if head.startswith(b"["):
         raise DataReadError(
@@ -484,7 +514,7 @@ class TableWriter:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.format = table_format(self.path)
+        self.format = table_format(self.path, written=True)
         self._parquet: pq.ParquetWriter | None = None
         self._schema: pa.Schema | None = None
         self._started = False

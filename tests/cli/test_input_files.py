@@ -52,6 +52,22 @@ def test_predict_list_typed_parquet_column_is_one_line(trained: Trained, tmp_pat
     assert_one_line_error(done, "Column 'scores'", "has Parquet type list<")
 
 
+def test_fit_and_predict_read_gzip_compressed_csv(
+    trained: Trained, wine: pd.DataFrame, tmp_path: Path
+) -> None:
+    wine.to_csv(tmp_path / "wine.csv.gz", index=False)
+    done = _fit(tmp_path / "wine.csv.gz", run=run_cli)
+    assert done.returncode == 0, done.stderr
+    assert load(tmp_path / "m").schema.target == "target"
+    trained.new.to_csv(tmp_path / "new.csv.gz", index=False)
+    out = tmp_path / "p.csv"
+    done = run_cli("predict", trained.bundle, tmp_path / "new.csv.gz", "--out", out)
+    assert done.returncode == 0, done.stderr
+    assert len(read_table(out)) == len(trained.new)
+    refused = run_main("predict", trained.bundle, tmp_path / "new.csv.gz", "--out", f"{out}.gz")
+    assert_one_line_error(refused, "must end in .csv, .parquet or .jsonl")
+
+
 def test_fit_many_tiny_classes_says_what_is_needed(wine: pd.DataFrame, tmp_path: Path) -> None:
     frame = pd.concat([wine] * 6, ignore_index=True).head(900)
     frame["target"] = [f"class{i // 3:03d}" for i in range(900)]

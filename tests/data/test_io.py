@@ -465,3 +465,38 @@ def test_columns_named_strings_keep_their_text_where_the_sample_shows_no_code(
     assert chunked["zip"].iloc[-2] == "00501"
     as_written = pd.concat(iter_table(path, text=["zip"], chunk_rows=5000))
     assert as_written["zip"].iloc[-1] == "NA"  # as written: a copied column loses nothing
+
+
+@pytest.mark.parametrize("name", ["wine.csv.gz", "wine.tsv.bz2", "wine.jsonl.xz", "wine.txt.gz"])
+def test_a_compressed_csv_or_json_lines_file_is_read_whole_and_in_chunks(
+    wine: pd.DataFrame, tmp_path: Path, name: str
+) -> None:
+    """Exports are often compressed: read as pandas infers them, the delimiter sniffed inside."""
+    source = tmp_path / name
+    if ".jsonl" in name:
+        wine.to_json(source, orient="records", lines=True)
+    else:
+        wine.to_csv(source, index=False, sep="\t" if ".tsv" in name else ",")
+    assert source.read_bytes()[:2] != b"fi"  # compressed, not the text
+    back = read_table(source)
+    pd.testing.assert_frame_equal(back, wine, check_dtype=False, check_exact=False, rtol=1e-12)
+    chunks = pd.concat(iter_table(source, chunk_rows=50), ignore_index=True)
+    pd.testing.assert_frame_equal(chunks, back)
+
+
+def test_a_compressed_latin1_file_is_refused_with_the_encoding_option(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"city": ["Besançon", "Orléans"] * 4, "y": ["u", "v"] * 4})
+    frame.to_csv(tmp_path / "l.csv.gz", index=False, encoding="latin-1")
+    with pytest.raises(DataReadError, match=r"not valid utf-8 text .*--encoding latin-1"):
+        read_table(tmp_path / "l.csv.gz")
+    pd.testing.assert_frame_equal(read_table(tmp_path / "l.csv.gz", encoding="latin-1"), frame)
+
+
+def test_compressed_parquet_and_compressed_outputs_are_refused_naming_the_fix(
+    wine: pd.DataFrame, tmp_path: Path
+) -> None:
+    with pytest.raises(DataReadError, match=r"'w.parquet.gz' is compressed \(.gz\), .*decompress"):
+        table_format("w.parquet.gz")
+    with pytest.raises(DataReadError, match=r"writes tables uncompressed; name a file without .gz"):
+        write_table(wine, tmp_path / "out.csv.gz")
+    assert not (tmp_path / "out.csv.gz").exists()
