@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from numbers import Integral
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -268,18 +268,59 @@ def _stream(
 
     total = 0
     threads = _threads()
-    with TableWriter(destination) as writer, ThreadPoolExecutor(threads) as pool:
+    with (
+        TableWriter(destination) as writer,
+        ThreadPoolExecutor(threads) as pool,
+        _Behind(writer) as behind,
+    ):
         for chunk in chunks:
             if chunk.shape[1] == 0:
                 columns = [*keep, *output_columns(bundle.model.classes)]
-                writer.write(pd.DataFrame(columns=columns))
+                behind.write(pd.DataFrame(columns=columns))
                 continue
             check_keep(chunk, keep, bundle.model.classes)
             chunk.index = pd.RangeIndex(total, total + len(chunk))  # file row numbers
             out = _chunk_table(bundle, chunk, rules, once, strict, pool, threads)
-            writer.write(with_kept(chunk, out, keep))
+            behind.write(with_kept(chunk, out, keep))
             total += len(out)
     return total
+
+
+class _Behind:
+    """Writes a file's chunks one behind: a chunk's table is written on a thread of its own
+    while the next chunk is scored, in order (each write waits for the one before).
+
+    Writing 100,000 rows of predictions takes about a quarter of a second that the scoring's
+    threads, which wait on one another for the GIL, leave partly idle. Leaving the block
+    waits for the last write; a failed write is raised at the next write, or on leaving.
+    """
+
+    def __init__(self, writer: TableWriter) -> None:
+        self._writer = writer
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="prudent-write")
+        self._pending: Future[None] | None = None
+
+    def write(self, table: pd.DataFrame) -> None:
+        """Write ``table`` after the tables before it."""
+        self._wait()
+        self._pending = self._thread.submit(self._writer.write, table)
+
+    def _wait(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def __enter__(self) -> _Behind:
+        return self
+
+    def __exit__(self, kind: object, *exc: object) -> None:
+        try:
+            if kind is None:
+                self._wait()
+            elif self._pending is not None:  # the file is being abandoned: let it finish
+                wait([self._pending])
+        finally:
+            self._thread.shutdown(wait=True)
 
 
 def _chunk_table(
