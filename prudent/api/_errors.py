@@ -22,7 +22,15 @@ from starlette.responses import JSONResponse, Response
 from prudent import errors as e
 from prudent.api._schemas import UNION_TAGS
 
-__all__ = ["ERROR_STATUS", "ApiError", "error_body", "install_error_handlers", "status_of"]
+__all__ = [
+    "ERROR_STATUS",
+    "ApiError",
+    "error_body",
+    "field_path",
+    "install_error_handlers",
+    "said",
+    "status_of",
+]
 
 logger = logging.getLogger("prudent.api")
 
@@ -135,9 +143,27 @@ def error_response(
     return JSONResponse(body, status, headers=merged | dict(headers or {}))
 
 
-def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
-    skip = {"body", "query", "path", "header"} | UNION_TAGS
-    parts = [str(p) for i, p in enumerate(loc) if not (i < 2 and p in skip)]
+def field_path(loc: tuple[Any, ...] | list[Any], members: frozenset[str] = frozenset()) -> str:
+    """A pydantic error's location as a dotted field path, without the names pydantic adds.
+
+    The request part (``body``) and then the body's form (:data:`UNION_TAGS`) are left out
+    where they lead; ``members`` are the names pydantic puts last to say which type of a union of
+    plain values it tried (``parameters.x.str``): left out there.
+
+    Examples
+    --------
+    >>> field_path(("body", "FeedbackItem", "label"))
+    'label'
+    >>> field_path(("parameters", "str", "str"), frozenset({"str", "int"}))
+    'parameters.str'
+    """
+    parts = [str(p) for p in loc]
+    if parts[:1] and parts[0] in ("body", "query", "path", "header"):
+        parts = parts[1:]
+    if parts[:1] and parts[0] in UNION_TAGS:
+        parts = parts[1:]
+    if len(parts) > 1 and parts[-1] in members:
+        parts.pop()
     return ".".join(parts) or "body"
 
 
@@ -184,16 +210,16 @@ async def _http_error(_request: Request, exc: Exception) -> Response:
 
 def _problem(error: Mapping[str, Any]) -> e.FieldProblem:
     """A pydantic error as a problem; a record's field is named with its record as the row."""
-    path = _field_path(tuple(error.get("loc", ())))
+    path = field_path(tuple(error.get("loc", ())))
     parts = path.split(".")
     row: int | None = None
     if len(parts) >= 3 and parts[0] == "records" and parts[1].isdigit():
         row, path = int(parts[1]), ".".join(parts[2:])
     received = "nothing" if error.get("type") == "missing" else repr(error.get("input"))
-    return e.FieldProblem(path, _said(error), received[:200], row)
+    return e.FieldProblem(path, said(error), received[:200], row)
 
 
-def _said(error: Mapping[str, Any]) -> str:
+def said(error: Mapping[str, Any]) -> str:
     """A pydantic error's message, without the ``Value error, `` its validators' get."""
     return str(error.get("msg", "invalid")).removeprefix("Value error, ")
 
@@ -210,7 +236,7 @@ async def _validation_error(_request: Request, exc: Exception) -> Response:
     if problems[0].row is not None:
         where += f" of record {problems[0].row}"
     more = f" (and {len(errors) - 1} more, listed in errors)" if len(errors) > 1 else ""
-    message = f"{where}: {_said(first)}{more}."
+    message = f"{where}: {said(first)}{more}."
     return error_response(400, message, problems[0].field, problems=problems)
 
 

@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from prudent.api._errors import ApiError
+from prudent.api._errors import ApiError, field_path, said
 from prudent.api._v2_outputs import encode_bytes, encode_response, output_metadata, output_tensors
-from prudent.api._v2_schemas import InferenceRequest, RequestInput
+from prudent.api._v2_schemas import PARAM_TAGS, InferenceRequest, RequestInput
 from prudent.errors import FieldProblem
 
 __all__ = [
@@ -110,8 +110,8 @@ def parse_request(body: bytes, headers: Mapping[str, str], limit: int) -> V2Requ
         header = InferenceRequest.model_validate_json(body[:split])
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "body"
-        raise _bad(f"Field {where!r}: {first['msg']}.", where) from None
+        where = field_path(first["loc"], PARAM_TAGS)
+        raise _bad(f"Field {where!r}: {said(first)}.", where) from None
     binary = memoryview(body)[split:]
     columns: dict[str, np.ndarray[Any, Any]] = {}
     offset = 0

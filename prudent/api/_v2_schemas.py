@@ -7,7 +7,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["InferenceRequest", "InferenceResponse", "ModelMetadata", "ServerMetadata"]
+__all__ = [
+    "PARAM_TAGS",
+    "InferenceRequest",
+    "InferenceResponse",
+    "ModelMetadata",
+    "ServerMetadata",
+]
 
 Datatype = Literal[
     "BOOL",
@@ -25,6 +31,9 @@ Datatype = Literal[
     "BYTES",
 ]
 Param = str | bool | int | float
+PARAM_TAGS = frozenset({"str", "bool", "int", "float"})
+"""The names pydantic puts last in an error's location to say which type of :data:`Param` it
+tried (``parameters.x.str``)."""
 
 _NAME_DOC = (
     "A name of the model's (GET /v2/models/{name}): at most 256 characters, or as many as the "

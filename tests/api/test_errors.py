@@ -185,6 +185,24 @@ def test_v2_bad_input_is_400_naming_the_field(
     assert "Traceback" not in response.text
 
 
+@pytest.mark.parametrize(
+    ("parameters", "field"),
+    [
+        ({"parameters": {"x": [1]}}, "parameters.x"),
+        ({"parameters": {"str": None}}, "parameters.str"),
+    ],
+)
+def test_v2_parameter_errors_name_the_parameter_without_pydantic_tags(
+    mixed: TestClient, tokens: Tokens, parameters: dict[str, Any], field: str
+) -> None:
+    """The answer read ``Field 'parameters.x.str': Input should be a valid string.``"""
+    response = _post(mixed, tokens, "/v2/models/prudent/infer", _v2_body() | parameters)
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert body["field"] == field
+    assert body["error"] == f"Field '{field}': Input should be a valid string."
+
+
 def test_v2_infinity_and_unknown_output_are_400(mixed: TestClient, tokens: Tokens) -> None:
     body = json.dumps(_v2_body(**{"petal_width_(cm)": _tensor("petal_width_(cm)", [1e999])}))
     response = _post(mixed, tokens, "/v2/models/prudent/infer", body.encode())
