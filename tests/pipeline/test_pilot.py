@@ -13,7 +13,13 @@ from sklearn.dummy import DummyClassifier
 from prudent.data import ColumnSpec, Role, Schema, make_splits
 from prudent.models import BuildContext, CandidateSpec
 from prudent.pipeline._budget import Budget
-from prudent.pipeline._pilot import MIN_BASELINE_ROWS, bounded_baseline, pilot_seconds
+from prudent.pipeline._pilot import (
+    MIN_BASELINE_ROWS,
+    SCOUT_MIN_ROWS,
+    bounded_baseline,
+    pilot,
+    pilot_seconds,
+)
 
 
 def _busy(seconds: float) -> None:
@@ -159,3 +165,34 @@ def test_a_runner_s_pilots_time_a_flattening_family_again_as_a_local_fit_does() 
     assert not skipped and set(runs) == {"capped"}
     assert runs["capped"].projected_seconds is not None
     assert runs["capped"].projected_seconds <= allowed < first.seconds()
+
+
+class CostlyClassifier(DummyClassifier):  # type: ignore[misc]
+    """A classifier whose fit spends 0.5 ms of CPU per training row; the rows of each fit
+    are listed in ``fitted``."""
+
+    fitted: ClassVar[list[int]] = []
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> CostlyClassifier:
+        CostlyClassifier.fitted.append(len(X))
+        _busy(0.0005 * len(X))
+        return super().fit(X, y, sample_weight)
+
+
+def test_a_family_whose_small_fits_already_overrun_is_stopped_by_a_scouting_fit() -> None:
+    """The pilot's own samples are never fitted when fits timed like a smaller sample's
+    would already take more than the time allowed: on 100 classes and 300 columns the
+    pilot's first sample alone had taken more than the time left."""
+    X, y, splits, ctx = _one_column_table(20_000)
+    spec = CandidateSpec("costly", "test", lambda ctx: CostlyClassifier())
+    CostlyClassifier.fitted = []
+    train = splits.train
+    projection = pilot(spec, ctx, X.iloc[train], y[train], splits, allowed=0.3)
+    first_sample = max(100, len(splits.folds[0][0]) // 20)
+    assert CostlyClassifier.fitted[0] == SCOUT_MIN_ROWS
+    assert len(CostlyClassifier.fitted) == 2 and CostlyClassifier.fitted[1] < first_sample
+    assert projection.sample[0] == CostlyClassifier.fitted[1]
+    assert projection.seconds() > 0.3  # the family is projected past the time allowed
+    CostlyClassifier.fitted = []
+    pilot(spec, ctx, X.iloc[train], y[train], splits, allowed=60.0)  # affordable: as before
+    assert {first_sample, 2 * first_sample} <= set(CostlyClassifier.fitted)
