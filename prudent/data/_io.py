@@ -31,7 +31,14 @@ from prudent.data._csv import (
 )
 from prudent.errors import DataError, DataReadError, SchemaError
 
-__all__ = ["TableWriter", "iter_table", "read_table", "table_format", "write_table"]
+__all__ = [
+    "TableWriter",
+    "iter_table",
+    "read_table",
+    "table_format",
+    "unnamed_notice",
+    "write_table",
+]
 
 Format = Literal["csv", "parquet", "jsonl"]
 
@@ -251,6 +258,29 @@ def _decimals_as_floats(table: pa.Table) -> pa.Table:
             exact = table.column(i).cast(pa.string()).cast(pa.float64())
             table = table.set_column(i, field.name, exact)
     return table
+
+
+def unnamed_notice(name: str, position: int) -> str | None:
+    """The notice for a column the header left without a name, or None for a named one.
+
+    ``pandas.read_csv`` names the column at ``position`` (counted from 0) whose header field
+    is empty ``Unnamed: <position>``: a client of the API must send it under that name, not
+    the empty one the file holds. A file saved with pandas' index starts with such a column;
+    a fit drops it as an identifier, and then says nothing of its name.
+
+    Examples
+    --------
+    >>> unnamed_notice("Unnamed: 2", 2)[:70]
+    "Column 3 has no name in the header; prudent calls it 'Unnamed: 2' (sen"
+    >>> unnamed_notice("Unnamed: 2", 0) is None, unnamed_notice("age", 0) is None
+    (True, True)
+    """
+    if name != f"Unnamed: {position}":
+        return None
+    return (
+        f"Column {position + 1} has no name in the header; prudent calls it {name!r} "
+        "(send it under that name) — name it in the file."
+    )
 
 
 def _check_columns(names: list[str], path: Path) -> None:

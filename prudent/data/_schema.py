@@ -18,6 +18,7 @@ import pandas as pd
 from prudent.data._dates import DateOrder, date_order
 from prudent.data._formats import formatted_share, numbers_beside, numbers_in_text
 from prudent.data._identifiers import dropped_notice, integer_ids
+from prudent.data._io import unnamed_notice
 from prudent.data._role_options import role_options
 from prudent.errors import SchemaError
 
@@ -360,7 +361,8 @@ def infer_schema(
     -------
     Schema
         With a notice for every identifier or empty column dropped, every column of
-        integers kept that nearly looks like an identifier, and every override applied.
+        integers kept that nearly looks like an identifier, every override applied, and
+        every column kept that the header left without a name (pandas' ``Unnamed: 2``).
 
     Raises
     ------
@@ -380,11 +382,13 @@ def infer_schema(
     )
     overrides = {name: Role(role) for name, role in given.items()}
     specs, notices = [], []
-    for name in frame.columns:
+    for position, name in enumerate(frame.columns):
         if name != target:
             spec, notice = _column(name, frame[name], overrides.get(name))
             specs.append(spec)
-            notices += [notice] if notice else []
+            kept = spec.role not in (Role.dropped, Role.identifier)
+            unnamed = unnamed_notice(str(name), position) if kept else None
+            notices += [n for n in (unnamed, notice) if n]
     schema = Schema(columns=tuple(specs), target=target, notices=tuple(notices))
     if not schema.features:
         raise SchemaError(

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from prudent.data import ColumnSpec, Role, Schema, infer_schema, validate_frame
+from prudent.data import ColumnSpec, Role, Schema, infer_schema, read_table, validate_frame
 from prudent.errors import SchemaError
 from tests.fixtures import example, reviews
 
@@ -399,3 +400,27 @@ def test_ones_and_zeros_beside_true_and_false_are_one_boolean_column() -> None:
     assert X["flag"].head(5).tolist()[:4] == [1.0, 0.0, 1.0, 0.0] and np.isnan(X["flag"][4])
     digits = pd.DataFrame({"flag": ["1", "0"] * 25, "y": ["a", "b"] * 25})
     assert infer_schema(digits, "y").columns[0].role is not Role.boolean
+
+
+def test_infer_schema_names_a_column_the_header_left_unnamed(tmp_path: Path) -> None:
+    """Header ``a,b,,y``: pandas calls the third column 'Unnamed: 2', which an API client
+    sending the file's name ("") never reaches; the fit said nothing of it."""
+    rows = [f"{i},{i % 7},{i % 3},{'yes' if i % 2 else 'no'}" for i in range(40)]
+    (tmp_path / "t.csv").write_text("a,b,,y\n" + "\n".join(rows) + "\n")
+    schema = infer_schema(read_table(tmp_path / "t.csv"), "y")
+    assert "Unnamed: 2" in schema.feature_names
+    assert [n for n in schema.notices if "no name" in n] == [
+        "Column 3 has no name in the header; prudent calls it 'Unnamed: 2' (send it under "
+        "that name) — name it in the file."
+    ]
+
+
+def test_infer_schema_keeps_quiet_of_the_name_of_a_saved_pandas_index(tmp_path: Path) -> None:
+    """A file saved with pandas' index starts with an unnamed column: dropped as an
+    identifier, with that notice only."""
+    frame = pd.DataFrame({"x": [i % 5 for i in range(40)], "y": ["no", "yes"] * 20})
+    frame.to_csv(tmp_path / "t.csv")  # header ",x,y"
+    schema = infer_schema(read_table(tmp_path / "t.csv"), "y")
+    assert "Unnamed: 0" not in schema.feature_names
+    assert not [n for n in schema.notices if "no name" in n]
+    assert any(n.startswith("Column 'Unnamed: 0' looks like an identifier") for n in schema.notices)
