@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from prudent.bundle._integrity import check_trusted_types
+from prudent.bundle._skops_file import dump_skops
 from prudent.errors import BundleError
 from prudent.models._export import export_pipeline
 
@@ -48,10 +49,8 @@ def export_sklearn(bundle: Bundle, path: str | Path, *, overwrite: bool = False)
     BundleError
         When the file exists already and ``overwrite`` is false.
     """
-    import skops.io as sio
-
     target = check_target(path, overwrite=overwrite)
-    sio.dump(export_pipeline(bundle.model, bundle.manifest["schema"]), target)
+    dump_skops(export_pipeline(bundle.model, bundle.manifest["schema"]), target)
     return target
 
 

@@ -15,6 +15,7 @@ import pandas as pd
 
 from prudent.bundle._integrity import safe_member, sha256_file
 from prudent.bundle._manifest import MANIFEST, MANIFEST_HASH, MODEL_FILE, TRAIN_ROWS_FILE
+from prudent.bundle._skops_file import dump_skops
 from prudent.bundle._test_rows import TEST_ROWS_FILE
 from prudent.errors import BundleError
 from prudent.models._guarded import GuardedModel
@@ -135,9 +136,7 @@ def _unwritable(root: Path) -> str | None:
 def write_files(root: Path, model: GuardedModel, extras: Mapping[str, bytes]) -> None:
     """Create ``root`` and write the model's skops file and the other files into it."""
     root.mkdir(parents=True)
-    import skops.io as sio  # imported here: it costs a second at start-up (it pulls torch)
-
-    sio.dump(model, root / MODEL_FILE)
+    dump_skops(model, root / MODEL_FILE)
     for name, data in extras.items():
         safe_member(root, name).write_bytes(data)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -82,6 +83,25 @@ def test_load_round_trips_manifest_and_model(saved: Path, wine: pd.DataFrame) ->
     )
     assert bundle.extras["label_issues.csv"] == (saved / "label_issues.csv").read_bytes()
     assert bundle.schema.feature_names == list(wine.columns[:-1])
+
+
+def test_the_model_file_deflates_its_object_tree(
+    saved: Path, wine: pd.DataFrame, tmp_path: Path
+) -> None:
+    """skops stored every member as is: its schema.json (the object tree, naming every
+    column of every step) was 6.9 of 22.6 MB on 561 columns. Deflated, it is a fraction,
+    and the bundle loads and predicts as before."""
+    with zipfile.ZipFile(saved / "model.skops") as z:
+        schema = z.getinfo("schema.json")
+    assert schema.compress_type == zipfile.ZIP_DEFLATED
+    assert schema.compress_size < schema.file_size / 5
+    plain = io.BytesIO()
+    sio.dump(load(saved).model, plain)
+    assert (saved / "model.skops").stat().st_size < 0.6 * len(plain.getvalue())
+    X = validate_frame(wine.drop(columns="target"), load(saved).schema)[0]
+    again = tmp_path / "again"
+    load(saved).save(again)  # a bundle saved from a loaded one predicts the same
+    assert np.array_equal(load(again).model.scores(X).primary, load(saved).model.scores(X).primary)
 
 
 def test_save_keeps_the_training_rows_apart_from_the_test_rows(
