@@ -60,6 +60,8 @@ def fit_quietly(model: Any, X: pd.DataFrame, y: EncodedLabels) -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.filterwarnings("ignore", message=".*does not have valid feature names.*")
+        # a pilot's sample of a many-class table: "more classes than half the rows"
+        warnings.filterwarnings("ignore", message=".*number of unique classes is greater.*")
         return model.fit(X, y)
 
 
@@ -261,7 +263,9 @@ def _scout(
     sizes = sorted({max(SCOUT_MIN_ROWS, m // share) for share in SCOUT_SHARES})
 
     def fit_seconds(rows: IntArray) -> float:
-        return cpu_seconds(lambda: fit_quietly(spec.build(ctx), X.iloc[rows], y[rows]))[1]
+        with warnings.catch_warnings():  # "more classes than half the rows", and the like
+            warnings.simplefilter("ignore")
+            return cpu_seconds(lambda: fit_quietly(spec.build(ctx), X.iloc[rows], y[rows]))[1]
 
     for n in (size for size in sizes if size < m):
         rows = subsample(np.arange(len(y)), y, n, ctx.seed + 3)
