@@ -24,10 +24,12 @@ if TYPE_CHECKING:  # the fit is not loaded to predict (start-up of `prudent pred
     from prudent.pipeline import FitResult
 
 __all__ = [
+    "BUNDLE_BYTES",
     "ROWS_MAX_BYTES",
     "check_bundle_path",
     "clear_target",
     "fit_files",
+    "rows_limit",
     "write_files",
     "write_manifest",
 ]
@@ -37,12 +39,14 @@ def fit_files(result: FitResult) -> dict[str, bytes]:
     """The files a fit's bundle holds beside its model and manifest: name → bytes."""
     extras = {"label_issues.csv": result.label_issues.to_csv(index=False).encode()}
     from prudent.bundle._retune import write_arrays
+    from prudent.pipeline._budget import pickled_bytes  # the fit's, not predict's, import
 
     extras["artifacts.npz"] = write_arrays(result.trust.artifacts)
+    limit = rows_limit(pickled_bytes(result.model) + sum(map(len, extras.values())))
     if result.test_frame is not None:
-        extras[TEST_ROWS_FILE] = _capped_parquet(result.test_frame)
+        extras[TEST_ROWS_FILE] = _capped_parquet(result.test_frame, limit)
     if result.train_frame is not None and len(result.train_frame):
-        extras[TRAIN_ROWS_FILE] = _capped_parquet(result.train_frame)
+        extras[TRAIN_ROWS_FILE] = _capped_parquet(result.train_frame, limit)
     if result.spec.rules:
         extras["rules.yaml"] = result.spec.rules.encode()
     return extras
@@ -52,6 +56,31 @@ ROWS_MAX_BYTES = 4 * 2**20
 """The training rows' file and the test rows' are each kept under 4 MB: long texts and wide
 tables keep fewer rows (halved until it fits), so that a bundle stays small on every
 dataset. 2,000 rows of 400 numeric columns had taken 7.7 MB each."""
+
+
+BUNDLE_BYTES = 46 * 2**20
+"""What a fit's model and files take at most beside its report and manifest (the bundle
+stays under 50 MB): the rows' files keep less than :data:`ROWS_MAX_BYTES` when the model,
+the evidence and the label issues leave less room."""
+
+ROWS_MIN_BYTES = 256 * 2**10
+"""The least each rows' file may keep (a few hundred rows of a wide table)."""
+
+
+def rows_limit(taken: int) -> int:
+    """The bytes each of the two rows' files may take when the rest of the bundle takes
+    ``taken``.
+
+    Examples
+    --------
+    >>> rows_limit(10 * 2**20) == ROWS_MAX_BYTES  # a 10 MB model: the usual cap
+    True
+    >>> rows_limit(43 * 2**20) / 2**20  # 3 MB left: 1.5 MB each
+    1.5
+    >>> rows_limit(60 * 2**20) == ROWS_MIN_BYTES
+    True
+    """
+    return int(min(ROWS_MAX_BYTES, max(ROWS_MIN_BYTES, (BUNDLE_BYTES - taken) // 2)))
 
 
 def _parquet(frame: pd.DataFrame) -> bytes:

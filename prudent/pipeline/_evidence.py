@@ -20,6 +20,10 @@ from prudent._typing import IntArray
 
 __all__ = [
     "EVIDENCE_CELLS",
+    "FLOOR_CELLS",
+    "MIN_ROOM",
+    "MIN_ROWS",
+    "MODEL_AND_EVIDENCE",
     "POLICY_ARRAYS",
     "POLICY_CELLS",
     "TEST_ARRAYS",
@@ -40,7 +44,22 @@ backup's: 4 MB). These are the rows the fit set its thresholds on (at most ``OOD
 150 classes the two arrays had held 24 MB of a 30 MB bundle."""
 
 MIN_ROWS = 2_000
-"""Rows kept whatever the number of classes: enough for a reliability diagram's bins."""
+"""Rows kept whatever the number of classes, up to :data:`FLOOR_CELLS` probabilities per
+array: enough for a reliability diagram's bins."""
+
+FLOOR_CELLS = 200_000
+"""The most probabilities one array keeps to reach :data:`MIN_ROWS` (1.6 MB): past 100
+classes the floor gives way, so that the evidence stays bounded however many classes there
+are (at 300 classes, 2,000 rows of each of the nine arrays would have been 43 MB)."""
+
+MODEL_AND_EVIDENCE = 36 * 2**20
+"""Bytes the model (its pickle) and the evidence may take together: beside them the rows'
+files (at most 4 MB each, less when there is less room), the label issues and the report
+keep the bundle under 50 MB. A model of 28 MB (the ensemble pool's cap) and a 10 MB OOD
+reference leave the evidence :data:`MIN_ROOM`."""
+
+MIN_ROOM = 2 * 2**20
+"""The fewest bytes the evidence keeps when a large model leaves it little room."""
 
 TRAIN_ARRAYS = ("y_train", "oof_primary_raw", "oof_primary_calibrated")
 """Per training row (with the backup's out-of-fold probabilities, ``oof_<backup>``)."""
@@ -67,20 +86,26 @@ TEST_ARRAYS = (
 """Per locked test row."""
 
 
-def _draw(rows: int, classes: int, cells: int, seed: int) -> IntArray | None:
-    """The rows an array of ``rows`` x ``classes`` keeps within ``cells``, ascending;
-    ``None``: all."""
-    most = max(cells // max(classes, 1), MIN_ROWS)
+def _draw(rows: int, classes: int, cells: int, seed: int, floor: int) -> IntArray | None:
+    """The rows an array of ``rows`` x ``classes`` keeps within ``cells`` (at least ``floor``
+    rows, within :data:`FLOOR_CELLS`), ascending; ``None``: all."""
+    classes = max(classes, 1)
+    most = max(cells // classes, min(floor, FLOOR_CELLS // classes), 1)
     if rows <= most:
         return None
     return np.sort(np.random.default_rng(seed).choice(rows, size=most, replace=False))
 
 
 def bounded_evidence(
-    arrays: Mapping[str, Any], train: tuple[str, ...], classes: int, seed: int
+    arrays: Mapping[str, Any],
+    train: tuple[str, ...],
+    classes: int,
+    seed: int,
+    room: int | None = None,
 ) -> dict[str, Any]:
     """``arrays`` with each part's rows drawn down to :data:`EVIDENCE_CELLS` per array
-    (:data:`POLICY_CELLS` for the threshold rows).
+    (:data:`POLICY_CELLS` for the threshold rows), and further when they would take more
+    than ``room`` bytes (each part's cap scaled down alike; at least :data:`MIN_ROOM`).
 
     Parameters
     ----------
@@ -96,6 +121,9 @@ def bounded_evidence(
         How many classes the probabilities have.
     seed
         Seed of the draws.
+    room
+        The bytes the arrays may take, what the bundle's size limit leaves beside its model;
+        ``None``: the caps alone.
 
     Returns
     -------
@@ -111,7 +139,25 @@ def bounded_evidence(
     (62500, 62500, [300000, 0, 0])
     >>> bool(np.all(out["evidence_train_rows"][out["holdout_rows"]] % 2 == 0))
     True
+    >>> P = np.full((20_000, 300), 1 / 300)  # 300 classes: the floor gives way
+    >>> len(bounded_evidence({"y_train": y[:20_000], "oof": P}, ("y_train", "oof"), 300, 0)["oof"])
+    666
+    >>> small = bounded_evidence({"y_train": y, "oof": np.zeros((300_000, 2))},
+    ...                          ("y_train", "oof"), 2, 0, room=2**21)
+    >>> sum(a.nbytes for a in small.values()) <= 2**21
+    True
     """
+    out = _bounded(arrays, train, classes, seed, 1.0)
+    size = sum(np.asarray(a).nbytes for a in out.values())
+    if room is None or size <= max(room, MIN_ROOM):
+        return out
+    return _bounded(arrays, train, classes, seed, max(room, MIN_ROOM) / size)
+
+
+def _bounded(
+    arrays: Mapping[str, Any], train: tuple[str, ...], classes: int, seed: int, scale: float
+) -> dict[str, Any]:
+    """:func:`bounded_evidence` with every part's cap, and the floor, times ``scale``."""
     out = dict(arrays)
     totals = []
     parts = (
@@ -123,7 +169,7 @@ def bounded_evidence(
         present = [n for n in names if n in out]
         rows = len(out[present[0]]) if present else 0
         totals.append(rows)
-        kept = _draw(rows, classes, cells, seed)
+        kept = _draw(rows, classes, int(cells * scale), seed, int(MIN_ROWS * scale))
         if kept is None:
             continue
         for name in present:
