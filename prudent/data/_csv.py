@@ -42,6 +42,7 @@ __all__ = [
     "decode_error",
     "float_texts",
     "open_bytes",
+    "pandas_names",
 ]
 
 DELIMITERS = ",;\t|"
@@ -176,19 +177,35 @@ def csv_dialect(path: Path, encoding: str = "utf-8") -> CsvDialect:
 
 
 def _zero_padded(sample: str, sep: str) -> tuple[str, ...]:
-    """The header names of the columns where a sampled field is a zero-padded whole number.
+    """The names of the columns where a sampled field is a zero-padded whole number (a
+    column without a name in the header as pandas names it, ``Unnamed: 1``).
 
     Examples
     --------
     >>> _zero_padded("id,zip,x\\n1,02134,0.5\\n2,10001,07.5\\n", ",")
     ('zip',)
+    >>> _zero_padded("id,,x\\n1,02134,0.5\\n", ",")
+    ('Unnamed: 1',)
     """
     rows = csv.reader(sample.split("\n"), delimiter=sep)
     header = next(rows, [])
     found: set[int] = set()
     for row in rows:
         found.update(i for i, f in enumerate(row[: len(header)]) if _ZERO_PADDED.match(f))
-    return tuple(header[i] for i in sorted(found))
+    names = pandas_names(header)
+    return tuple(names[i] for i in sorted(found))
+
+
+def pandas_names(header: list[str]) -> list[str]:
+    """A CSV header's names as ``pandas.read_csv`` gives them: a column without one is
+    ``Unnamed: <position>``.
+
+    Examples
+    --------
+    >>> pandas_names(["id", "", "x"])
+    ['id', 'Unnamed: 1', 'x']
+    """
+    return [name or f"Unnamed: {i}" for i, name in enumerate(header)]
 
 
 def _decimal_mark(sample: str, sep: str) -> str:

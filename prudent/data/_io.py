@@ -28,6 +28,7 @@ from prudent.data._csv import (
     csv_text,
     decode_error,
     open_bytes,
+    pandas_names,
 )
 from prudent.errors import DataError, DataReadError, SchemaError
 
@@ -157,7 +158,7 @@ def _read_csv(
             decimal=dialect.decimal,
             low_memory=False,
             index_col=False,
-            **_as_strings(header, text, [*strings, *dialect.codes]),
+            **_as_strings(pandas_names(header), text, [*strings, *dialect.codes]),
             **options,
         )
 

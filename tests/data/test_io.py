@@ -500,3 +500,9 @@ def test_compressed_parquet_and_compressed_outputs_are_refused_naming_the_fix(
     with pytest.raises(DataReadError, match=r"writes tables uncompressed; name a file without .gz"):
         write_table(wine, tmp_path / "out.csv.gz")
     assert not (tmp_path / "out.csv.gz").exists()
+
+
+def test_a_zero_padded_code_in_a_column_without_a_name_keeps_its_zeros(tmp_path: Path) -> None:
+    path = tmp_path / "unnamed.csv"
+    path.write_text("id,,x\n1,02134,0.5\n2,00501,0.7\n")
+    assert read_table(path)["Unnamed: 1"].tolist() == ["02134", "00501"]
