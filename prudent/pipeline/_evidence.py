@@ -86,11 +86,15 @@ TEST_ARRAYS = (
 """Per locked test row."""
 
 
-def _draw(rows: int, classes: int, cells: int, seed: int, floor: int) -> IntArray | None:
-    """The rows an array of ``rows`` x ``classes`` keeps within ``cells`` (at least ``floor``
-    rows, within :data:`FLOOR_CELLS`), ascending; ``None``: all."""
+def _most(rows: int, classes: int, cells: int) -> int:
+    """The rows an array of ``rows`` x ``classes`` keeps within ``cells`` (at least
+    :data:`MIN_ROWS`, within :data:`FLOOR_CELLS`)."""
     classes = max(classes, 1)
-    most = max(cells // classes, min(floor, FLOOR_CELLS // classes), 1)
+    return min(rows, max(cells // classes, min(MIN_ROWS, FLOOR_CELLS // classes), 1))
+
+
+def _draw(rows: int, most: int, seed: int) -> IntArray | None:
+    """A seeded draw of ``most`` of ``rows`` rows, ascending; ``None``: all of them."""
     if rows <= most:
         return None
     return np.sort(np.random.default_rng(seed).choice(rows, size=most, replace=False))
@@ -101,11 +105,12 @@ def bounded_evidence(
     train: tuple[str, ...],
     classes: int,
     seed: int,
-    room: int | None = None,
+    model_bytes: int | None = None,
 ) -> dict[str, Any]:
     """``arrays`` with each part's rows drawn down to :data:`EVIDENCE_CELLS` per array
     (:data:`POLICY_CELLS` for the threshold rows), and further when they would take more
-    than ``room`` bytes (each part's cap scaled down alike; at least :data:`MIN_ROOM`).
+    than what :data:`MODEL_AND_EVIDENCE` leaves beside the model (the rows of every part
+    scaled down alike; at least :data:`MIN_ROOM`).
 
     Parameters
     ----------
@@ -121,9 +126,8 @@ def bounded_evidence(
         How many classes the probabilities have.
     seed
         Seed of the draws.
-    room
-        The bytes the arrays may take, what the bundle's size limit leaves beside its model;
-        ``None``: the caps alone.
+    model_bytes
+        The size of the model's pickle; ``None``: the caps alone.
 
     Returns
     -------
@@ -143,21 +147,25 @@ def bounded_evidence(
     >>> len(bounded_evidence({"y_train": y[:20_000], "oof": P}, ("y_train", "oof"), 300, 0)["oof"])
     666
     >>> small = bounded_evidence({"y_train": y, "oof": np.zeros((300_000, 2))},
-    ...                          ("y_train", "oof"), 2, 0, room=2**21)
-    >>> sum(a.nbytes for a in small.values()) <= 2**21
+    ...                          ("y_train", "oof"), 2, 0, model_bytes=MODEL_AND_EVIDENCE)
+    >>> sum(a.nbytes for a in small.values()) <= MIN_ROOM
     True
     """
-    out = _bounded(arrays, train, classes, seed, 1.0)
-    size = sum(np.asarray(a).nbytes for a in out.values())
-    if room is None or size <= max(room, MIN_ROOM):
-        return out
-    return _bounded(arrays, train, classes, seed, max(room, MIN_ROOM) / size)
+    room = None if model_bytes is None else max(MODEL_AND_EVIDENCE - model_bytes, MIN_ROOM)
+    scale = 1.0
+    for _ in range(4):  # the rows' positions a draw adds take room too: scaled again
+        out = _bounded(arrays, train, classes, seed, scale)
+        size = sum(np.asarray(a).nbytes for a in out.values())
+        if room is None or size <= room:
+            break
+        scale *= 0.95 * room / size
+    return out
 
 
 def _bounded(
     arrays: Mapping[str, Any], train: tuple[str, ...], classes: int, seed: int, scale: float
 ) -> dict[str, Any]:
-    """:func:`bounded_evidence` with every part's cap, and the floor, times ``scale``."""
+    """:func:`bounded_evidence` with the rows every part keeps times ``scale``."""
     out = dict(arrays)
     totals = []
     parts = (
@@ -169,7 +177,7 @@ def _bounded(
         present = [n for n in names if n in out]
         rows = len(out[present[0]]) if present else 0
         totals.append(rows)
-        kept = _draw(rows, classes, int(cells * scale), seed, int(MIN_ROWS * scale))
+        kept = _draw(rows, max(1, int(_most(rows, classes, cells) * scale)), seed)
         if kept is None:
             continue
         for name in present:

@@ -29,7 +29,7 @@ from prudent.models._selection import FALLBACK
 from prudent.models._training_values import TrainingValues
 from prudent.pipeline._budget import Budget, pickled_bytes
 from prudent.pipeline._engine import CandidateRun
-from prudent.pipeline._evidence import MODEL_AND_EVIDENCE, TRAIN_ARRAYS, bounded_evidence
+from prudent.pipeline._evidence import TRAIN_ARRAYS, bounded_evidence
 from prudent.pipeline._promises import measure_promises
 from prudent.pipeline._reporter import Reporter
 from prudent.pipeline._spec import FitSpec
@@ -280,8 +280,7 @@ def build_trust(
     # the backup's out-of-fold probabilities: prudent recalibrate refits its calibrator
     artifacts[f"oof_{FALLBACK}"] = runs[FALLBACK].oof_proba
     train = (*TRAIN_ARRAYS, f"oof_{FALLBACK}")
-    room = MODEL_AND_EVIDENCE - pickled_bytes(model)
-    artifacts = bounded_evidence(artifacts, train, len(classes), spec.seed, room)
+    artifacts = bounded_evidence(artifacts, train, len(classes), spec.seed, pickled_bytes(model))
     return TrustResult(
         model=model,
         chosen=sections["ensemble"],

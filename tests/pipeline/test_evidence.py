@@ -42,7 +42,8 @@ def test_bounded_evidence_draws_each_part_alike_and_maps_the_holdout_rows() -> N
 
 def test_bounded_evidence_keeps_the_threshold_rows_of_up_to_25_classes_and_draws_more() -> None:
     rng = np.random.default_rng(2)
-    for k, kept in ((25, 10_000), (150, max(_evidence.POLICY_CELLS // 150, _evidence.MIN_ROWS))):
+    floor = min(_evidence.MIN_ROWS, _evidence.FLOOR_CELLS // 150)  # past 100 classes it gives way
+    for k, kept in ((25, 10_000), (150, max(_evidence.POLICY_CELLS // 150, floor))):
         policy = {
             "policy_primary_calibrated": rng.dirichlet(np.ones(k), 10_000),
             "policy_y": rng.integers(0, k, 10_000),
@@ -92,3 +93,29 @@ def test_a_bundle_with_drawn_evidence_reports_retunes_and_recalibrates(drawn: Pa
     assert evidence is not None and evidence.backup is not None
     assert len(evidence.y) == len(evidence.primary) == len(evidence.backup) == 100
     assert 0 < len(evidence.holdout) < 100 and evidence.holdout.max() < 100
+
+
+def test_a_large_model_leaves_the_evidence_and_the_rows_files_less_room(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The parts of a bundle are bounded together: with the room a 50 MB bundle would leave
+    beside a large model shrunk to nothing, the evidence keeps its floor of room and each
+    rows' file its least size, and the bundle still loads and predicts."""
+    from prudent.bundle import _saving
+
+    frame = example("breast_cancer")
+    plain = fit_bundle(frame, "target").save(tmp_path / "plain")
+    monkeypatch.setattr(_evidence, "MODEL_AND_EVIDENCE", 0)  # the model alone fills it
+    monkeypatch.setattr(_evidence, "MIN_ROOM", 20_000)
+    monkeypatch.setattr(_saving, "BUNDLE_BYTES", 0)
+    monkeypatch.setattr(_saving, "ROWS_MIN_BYTES", 30_000)
+    tight = fit_bundle(frame, "target").save(tmp_path / "tight")
+    with np.load(tight / "artifacts.npz") as z:
+        assert sum(z[name].nbytes for name in z.files) <= 20_000
+        assert int(z["evidence_rows_total"][0]) > len(z["y_train"])  # a draw of the rows
+    for name in ("train_rows.parquet", "test_rows.parquet"):
+        assert (tight / name).stat().st_size <= 30_000 < (plain / name).stat().st_size
+    rows = frame.drop(columns="target").head(20)
+    assert prudent.load(tight).predict(rows)["prediction"].tolist() == (
+        prudent.load(plain).predict(rows)["prediction"].tolist()
+    )
