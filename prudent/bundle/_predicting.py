@@ -142,9 +142,11 @@ def kept_columns(keep: str | Sequence[str]) -> tuple[str, ...]:
     return (keep,) if isinstance(keep, str) else tuple(keep)
 
 
-def _validated(bundle: Bundle, frame: pd.DataFrame, on_notice: Notify, strict: bool) -> Any:
+def _validated(
+    bundle: Bundle, frame: pd.DataFrame, on_notice: Notify, strict: bool, rows: str = "row"
+) -> Any:
     """``frame`` read by the bundle's schema, its notices handed to ``on_notice``."""
-    X, notices = validate_frame(frame, bundle.schema, strict=strict)
+    X, notices = validate_frame(frame, bundle.schema, strict=strict, rows=rows)
     for n in notices:
         if on_notice is not None:
             on_notice(n)
@@ -279,7 +281,7 @@ def _stream(
                 behind.write(pd.DataFrame(columns=columns))
                 continue
             check_keep(chunk, keep, bundle.model.classes)
-            chunk.index = pd.RangeIndex(total, total + len(chunk))  # file row numbers
+            chunk.index = pd.RangeIndex(total + 1, total + 1 + len(chunk))  # data rows, from 1
             out = _chunk_table(bundle, chunk, rules, once, strict, pool, threads)
             behind.write(with_kept(chunk, out, keep))
             total += len(out)
@@ -340,7 +342,7 @@ def _chunk_table(
     core (``threadpool_limits(1)``), so the threads do not oversubscribe the cores. Each row's
     prediction does not depend on the other rows of its piece.
     """
-    X = _validated(bundle, chunk, on_notice, strict)
+    X = _validated(bundle, chunk, on_notice, strict, rows="data row")
     pieces = max(1, min(threads, len(X) // PIECE_ROWS))
     bounds = [len(X) * i // pieces for i in range(pieces + 1)]
 

@@ -362,9 +362,9 @@ def _small_column(
     return pd.Series(texts, dtype=object), []  # object: a DataFrame would infer pandas' str
 
 
-def _sentence(name: str, role: Role, first: FieldProblem, n: int) -> str:
+def _sentence(name: str, role: Role, first: FieldProblem, n: int, rows: str) -> str:
     more = f" and {n - 1} more value(s)" if n > 1 else ""
-    where = f"{first.received} (row {first.row}){more}"
+    where = f"{first.received} ({rows} {first.row}){more}"
     if first.expected == _FINITE:
         return f"Column '{name}' holds an infinite number {where}, but inputs must be finite"
     if first.expected == _TOO_LARGE:
@@ -373,16 +373,18 @@ def _sentence(name: str, role: Role, first: FieldProblem, n: int) -> str:
     return f"Column '{name}' {_FIX.get(role, 'is invalid')}, but holds {where}{fix}"
 
 
-def _message(role_of: dict[str, Role], problems: list[FieldProblem], counts: dict[str, int]) -> str:
+def _message(
+    role_of: dict[str, Role], problems: list[FieldProblem], counts: dict[str, int], rows: str
+) -> str:
     parts = [
-        _sentence(name, role_of[name], next(p for p in problems if p.field == name), n)
+        _sentence(name, role_of[name], next(p for p in problems if p.field == name), n, rows)
         for name, n in counts.items()
     ]
     head = "" if len(parts) == 1 else f"{len(parts)} columns hold values the model cannot read: "
     return f"{head}{'; '.join(parts)}; fix or remove such values (null, empty or NA is missing)."
 
 
-def _refuse(schema: Schema, found: dict[str, Problems]) -> SchemaError:
+def _refuse(schema: Schema, found: dict[str, Problems], rows: str) -> SchemaError:
     problems: list[FieldProblem] = []
     counts: dict[str, int] = {}
     for name, bad in found.items():
@@ -391,12 +393,12 @@ def _refuse(schema: Schema, found: dict[str, Problems]) -> SchemaError:
             row = int(label) if isinstance(label, int | np.integer) else str(label)
             problems.append(FieldProblem(name, expected, repr(plain_scalar(value)), row))
     role_of = {c.name: c.role for c in schema.features}
-    message = _message(role_of, problems, counts)
+    message = _message(role_of, problems, counts, rows)
     return SchemaError(message, field=problems[0].field, problems=tuple(problems[:_MAX_PROBLEMS]))
 
 
 def validate_frame(
-    frame: pd.DataFrame, schema: Schema, *, strict: bool = False
+    frame: pd.DataFrame, schema: Schema, *, strict: bool = False, rows: str = "row"
 ) -> tuple[pd.DataFrame, list[str]]:
     """Check a frame against ``schema`` and coerce it to the types the model expects.
 
@@ -408,6 +410,9 @@ def validate_frame(
         The schema recorded at fit time.
     strict
         Refuse columns that are not model inputs instead of ignoring them.
+    rows
+        How an error names a bad value's row, before its index label: ``"row"``; a file's
+        rows, labelled from 1 after the header, are ``"data row"`` (``prudent predict``).
 
     Returns
     -------
@@ -447,5 +452,5 @@ def validate_frame(
         if problems:
             found[spec.name] = problems
     if found:
-        raise _refuse(schema, found)
+        raise _refuse(schema, found, rows)
     return pd.DataFrame(out, index=pd.RangeIndex(len(frame))), columns.notices()

@@ -215,7 +215,7 @@ def test_predict_file_names_the_file_row_of_a_bad_value(multiclass, tmp_path: Pa
     with pytest.raises(
         SchemaError,
         match=r"Column 'proline' should be numeric, but holds 'lots' "
-        r"\(row 37\)",
+        r"\(data row 38\)",  # the 38th row after the header
     ):
         loaded.predict_file(tmp_path / "bad.csv", tmp_path / "out.csv", chunk_rows=10)
 

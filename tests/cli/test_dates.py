@@ -90,7 +90,7 @@ def test_predict_refuses_relative_words_and_bare_numbers_in_a_date_column(
     write_table(rows, tmp_path / "new.csv")
     done = run_main("predict", dated_bundle, tmp_path / "new.csv", "--out", tmp_path / "p.csv")
     assert_one_line_error(
-        done, "Column 'opened' should be a date/time", "'today' (row 1) and 2 more value(s)"
+        done, "Column 'opened' should be a date/time", "'today' (data row 2) and 2 more value(s)"
     )
     good = prudent.load(dated_bundle).predict(rows.drop(index=[1, 2, 3]))  # dates alone pass
     assert good["prediction"].tolist() == ["first", "second"]
