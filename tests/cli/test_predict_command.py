@@ -110,7 +110,10 @@ def test_predict_several_bad_values_in_one_line(trained: Trained, tmp_path: Path
     write_table(rows, tmp_path / "new.csv")
     done = _predict(trained, tmp_path / "new.csv", tmp_path / "out.csv")
     assert_one_line_error(
-        done, "2 columns hold values", "'mean_texture' holds an infinite number", "'maybe' (data row 6)"
+        done,
+        "2 columns hold values",
+        "'mean_texture' holds an infinite number",
+        "'maybe' (data row 6)",
     )
 
 
@@ -121,7 +124,9 @@ def test_predict_uncoercible_value_names_column_value_and_row(
     rows.loc[23, "mean_texture"] = "rough"
     write_table(rows, tmp_path / "new.csv")
     done = _predict(trained, tmp_path / "new.csv", tmp_path / "out.csv", "--chunk-rows", "10")
-    assert_one_line_error(done, "Column 'mean_texture' should be numeric", "'rough'", "(data row 24)")
+    assert_one_line_error(
+        done, "Column 'mean_texture' should be numeric", "'rough'", "(data row 24)"
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["new.csv"]  # no truncated output
 
 
