@@ -39,10 +39,9 @@ def fit_files(result: FitResult) -> dict[str, bytes]:
     """The files a fit's bundle holds beside its model and manifest: name → bytes."""
     extras = {"label_issues.csv": result.label_issues.to_csv(index=False).encode()}
     from prudent.bundle._retune import write_arrays
-    from prudent.pipeline._budget import pickled_bytes  # the fit's, not predict's, import
 
     extras["artifacts.npz"] = write_arrays(result.trust.artifacts)
-    limit = rows_limit(pickled_bytes(result.model) + sum(map(len, extras.values())))
+    limit = rows_limit(result.trust.model_bytes + sum(map(len, extras.values())))
     if result.test_frame is not None:
         extras[TEST_ROWS_FILE] = _capped_parquet(result.test_frame, limit)
     if result.train_frame is not None and len(result.train_frame):

@@ -52,6 +52,8 @@ class TrustResult:
     test_metrics: dict[str, dict[str, dict[str, float]]]
     artifacts: dict[str, Any] = field(default_factory=dict)
     sections: dict[str, Any] = field(default_factory=dict)
+    model_bytes: int = 0
+    """The size of the model's pickle: the room the bundle's other files are bounded by."""
 
 
 def _calibrate(
@@ -280,11 +282,13 @@ def build_trust(
     # the backup's out-of-fold probabilities: prudent recalibrate refits its calibrator
     artifacts[f"oof_{FALLBACK}"] = runs[FALLBACK].oof_proba
     train = (*TRAIN_ARRAYS, f"oof_{FALLBACK}")
-    artifacts = bounded_evidence(artifacts, train, len(classes), spec.seed, pickled_bytes(model))
+    size = pickled_bytes(model)
+    artifacts = bounded_evidence(artifacts, train, len(classes), spec.seed, size)
     return TrustResult(
         model=model,
         chosen=sections["ensemble"],
         test_metrics=measured.test_metrics,
         artifacts=artifacts,
         sections=sections | measured.sections,
+        model_bytes=size,
     )
