@@ -263,9 +263,7 @@ def _scout(
     sizes = sorted({max(SCOUT_MIN_ROWS, m // share) for share in SCOUT_SHARES})
 
     def fit_seconds(rows: IntArray) -> float:
-        with warnings.catch_warnings():  # "more classes than half the rows", and the like
-            warnings.simplefilter("ignore")
-            return cpu_seconds(lambda: fit_quietly(spec.build(ctx), X.iloc[rows], y[rows]))[1]
+        return cpu_seconds(lambda: fit_quietly(spec.build(ctx), X.iloc[rows], y[rows]))[1]
 
     for n in (size for size in sizes if size < m):
         rows = subsample(np.arange(len(y)), y, n, ctx.seed + 3)
