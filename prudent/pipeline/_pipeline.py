@@ -38,7 +38,7 @@ from prudent.pipeline._leaderboard import leaderboard
 from prudent.pipeline._parallel import TaskRunner
 from prudent.pipeline._reporter import QuietReporter, Reporter
 from prudent.pipeline._spec import FitSpec
-from prudent.pipeline._trust import TrustResult, build_trust, rules_for
+from prudent.pipeline._trust import TrustResult, build_trust, calibration_seconds, rules_for
 
 __all__ = ["FitResult", "fit_table"]
 
@@ -185,6 +185,7 @@ def _fit(
     budget, rep = run.budget, run.reporter
     started = time.monotonic() if started is None else started
     table = _read(frame, run)
+    budget.charge(calibration_seconds(len(table.splits.train), len(table.target.classes)))
     rules_for(spec, table.schema, table.target.classes)  # a bad rule stops the fit here
     families = _families(table.schema, spec)
     table, rows, runs, issues = _audited_baselines(table, families, run)
