@@ -231,5 +231,6 @@ def fit(
             started=started,
             runner=runner,
             finish_cpu=save_seconds(),  # saved or not: both faces keep the same reserves
+            ood_source=None if ood_examples is None or ood is ood_examples else str(ood_examples),
         )
     return with_report(Bundle.from_fit(result))

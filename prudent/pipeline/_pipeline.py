@@ -39,6 +39,7 @@ from prudent.pipeline._parallel import TaskRunner
 from prudent.pipeline._reporter import QuietReporter, Reporter
 from prudent.pipeline._spec import FitSpec
 from prudent.pipeline._trust import TrustResult, build_trust, calibration_seconds, rules_for
+from prudent.pipeline._trust_data import ood_inputs
 
 __all__ = ["FitResult", "fit_table"]
 
@@ -124,6 +125,7 @@ def fit_table(
     started: float | None = None,
     runner: TaskRunner | None = None,
     finish_cpu: float | None = None,
+    ood_source: str | None = None,
 ) -> FitResult:
     """Fit prudent's whole pipeline on a table.
 
@@ -148,6 +150,9 @@ def fit_table(
         CPU seconds saving the bundle and its report takes on this machine, as measured by
         the caller (``prudent.fit`` does, whether or not it is saved): the budget keeps
         them, with each fitted family's share; ``None``: a share of the limit.
+    ood_source
+        The file ``ood_examples`` were read from, for errors (which then name its rows as
+        data rows, from 1); ``None``: a frame, its rows named by their index labels.
 
     Returns
     -------
@@ -167,7 +172,8 @@ def fit_table(
             plan=runner is None,  # folds run elsewhere do not show on this process's CPU clock
             wall_guard=spec.wall_guard,
         )
-        result = _fit(frame, spec, _Run(spec, budget, rep, runner), ood_examples, started, book)
+        ood = (ood_examples, ood_source)
+        result = _fit(frame, spec, _Run(spec, budget, rep, runner), ood, started, book)
         if budget.slowed is None:  # a fit the wall clock cut is not one to repeat
             book.save()
     return result
@@ -177,14 +183,16 @@ def _fit(
     frame: pd.DataFrame,
     spec: FitSpec,
     run: _Run,
-    ood_examples: pd.DataFrame | None,
+    ood: tuple[pd.DataFrame | None, str | None],
     started: float | None,
     book: CostBook,
 ) -> FitResult:
-    """:func:`fit_table`'s stages, with its cost ``book`` current."""
+    """:func:`fit_table`'s stages, with its cost ``book`` current; ``ood`` holds the known
+    OOD examples and the file they were read from."""
     budget, rep = run.budget, run.reporter
     started = time.monotonic() if started is None else started
     table = _read(frame, run)
+    X_ood = ood_inputs(ood[0], table.schema, ood[1])
     budget.charge(calibration_seconds(len(table.splits.train), len(table.target.classes)))
     rules_for(spec, table.schema, table.target.classes)  # a bad rule stops the fit here
     families = _families(table.schema, spec)
@@ -193,7 +201,7 @@ def _fit(
     if not runs:
         raise BudgetError("No model could be fitted within the time limit; raise --time-limit.")
     board, comparisons, base = _compared(runs, rows, run)
-    trust = _trusted(table, rows, runs, comparisons, base, ood_examples, run)
+    trust = _trusted(table, rows, runs, comparisons, base, X_ood, run)
     if budget.wall_notice() is not None:
         rep.notice(str(budget.wall_notice()))
     if book.reused:
@@ -323,11 +331,11 @@ def _trusted(
     runs: dict[str, CandidateRun],
     comparisons: dict[str, Comparison],
     base: str,
-    ood_examples: pd.DataFrame | None,
+    X_ood: pd.DataFrame | None,
     run: _Run,
 ) -> TrustResult:
-    """The trust stage on the training rows, then the locked test, read once."""
-    X_ood = None if ood_examples is None else validate_frame(ood_examples, table.schema)[0]
+    """The trust stage on the training rows, then the locked test, read once; ``X_ood`` holds
+    the known OOD examples' validated inputs."""
     return build_trust(
         runs=runs,
         comparisons=comparisons,

@@ -10,9 +10,42 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from prudent._typing import EncodedLabels, IntArray, Labels
-from prudent.data import Schema, check_disjoint
+from prudent.data import Schema, check_disjoint, validate_frame
+from prudent.errors import SchemaError
 
 __all__: list[str] = []
+
+
+def ood_inputs(
+    frame: pd.DataFrame | None, schema: Schema, source: str | None = None
+) -> pd.DataFrame | None:
+    """The known OOD examples validated against the fit's ``schema``, before any model is
+    fitted: a bad value stops the fit at once, not after the candidates' minutes.
+
+    An error says that it is the OOD examples' (``source``: the file they were read from,
+    whose rows it names as data rows, counted from 1 after the header; ``None``: a frame,
+    named by its index labels), not the training table's.
+
+    Examples
+    --------
+    >>> from prudent.data import infer_schema
+    >>> s = infer_schema(pd.DataFrame({"x": [1.0, 2.0], "y": [0, 1]}), "y")
+    >>> ood_inputs(pd.DataFrame({"x": ["a", 3.0]}), s, "ood.csv")
+    Traceback (most recent call last):
+    prudent.errors.SchemaError: The OOD examples in 'ood.csv': column 'x' should be numeric, \
+but holds 'a' (data row 1); fix or remove such values (null, empty or NA is missing).
+    """
+    if frame is None:
+        return None
+    rows = "row" if source is None else "data row"
+    named = frame if source is None else frame.set_axis(pd.RangeIndex(1, len(frame) + 1))
+    try:
+        return validate_frame(named, schema, rows=rows)[0]
+    except SchemaError as e:
+        where = "The OOD examples" if source is None else f"The OOD examples in '{source}'"
+        text = str(e)
+        message = f"{where}: {text[:1].lower()}{text[1:]}"
+        raise SchemaError(message, field=e.field, problems=e.problems) from None
 
 
 @dataclass

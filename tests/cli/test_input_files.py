@@ -79,6 +79,28 @@ def test_fit_many_tiny_classes_says_what_is_needed(wine: pd.DataFrame, tmp_path:
     )
 
 
+def test_fit_refuses_a_bad_ood_examples_file_at_once_naming_it(
+    wine: pd.DataFrame, tmp_path: Path
+) -> None:
+    """A value of the OOD examples that the fit's schema cannot read stops the fit before any
+    model is fitted (it had stopped after the candidates, as if the training table were at
+    fault), naming the file, the column and the data row counted from 1 after the header."""
+    wine.to_csv(tmp_path / "wine.csv", index=False)
+    ood = wine.head(20).astype({"alcohol": object})
+    ood.loc[7, "alcohol"] = "lots"
+    ood.to_csv(tmp_path / "ood.csv", index=False)
+    done = _fit(tmp_path / "wine.csv", "--ood-examples", tmp_path / "ood.csv")
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    *before, last = done.stderr.strip().splitlines()
+    assert last == (
+        f"prudent: error: The OOD examples in '{tmp_path / 'ood.csv'}': column 'alcohol' "
+        "should be numeric, but holds 'lots' (data row 8); fix or remove such values "
+        "(null, empty or NA is missing)."
+    )
+    # only what reading the training table says comes before: no baseline, no audit
+    assert all(line.startswith("• Caution: only 36 rows are locked") for line in before)
+
+
 def test_fit_reads_a_latin1_semicolon_file_with_an_empty_column(
     wine: pd.DataFrame, tmp_path: Path
 ) -> None:
