@@ -112,7 +112,7 @@ def _process_start() -> float:
 
 @app.command()
 def fit(
-    data: Annotated[Path, typer.Argument(help="Training table: .csv, .parquet or .jsonl.")],
+    data: Annotated[Path, typer.Argument(help="Training table: .csv, .parquet, .jsonl or .json.")],
     target: Annotated[str, Opt("--target", "-t", help="The label column.")],
     out: Annotated[Path, Opt("--out", "-o", help="Bundle directory to write.")] = Path("model"),
     text: Annotated[
@@ -294,15 +294,15 @@ def _check_paths(data: Path, out: Path) -> None:
         table_format(out, written=True)
     except DataReadError as exc:
         raise DataReadError(
-            f"Output '{out}' must end in .csv, .parquet or .jsonl; rename it."
+            f"Output '{out}' must end in .csv, .parquet, .jsonl or .json; rename it."
         ) from exc
 
 
 @app.command()
 def predict(
     bundle: Annotated[Path, typer.Argument(help="Bundle directory.")],
-    data: Annotated[Path, typer.Argument(help="Rows to predict: .csv, .parquet or .jsonl.")],
-    out: Annotated[Path, Opt("--out", "-o", help="Output table (.csv, .parquet, .jsonl).")],
+    data: Annotated[Path, typer.Argument(help="Rows to predict: .csv, .parquet, .jsonl or .json.")],
+    out: Annotated[Path, Opt("--out", "-o", help="Output table (.csv, .parquet, .jsonl, .json).")],
     chunk_rows: Annotated[int, Opt(help="Rows held in memory at once.")] = 50_000,
     rules: Annotated[Path | None, Opt(help="rules.yaml replacing the bundle's rules.")] = None,
     strict: Annotated[

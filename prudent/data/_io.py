@@ -1,4 +1,5 @@
-"""Reading and writing tables: CSV, Parquet and JSON Lines, chosen by file extension.
+"""Reading and writing tables: CSV, Parquet and JSON (Lines, or an array of objects in a
+``.json`` file), chosen by file extension.
 
 Whole-file reads validate what a fit needs (the file exists, parses, has rows and
 unique column names); chunked reads and writers let ``prudent predict`` stream files
@@ -30,6 +31,7 @@ from prudent.data._csv import (
     open_bytes,
     pandas_names,
 )
+from prudent.data._json_table import first_bad_line, iter_json, read_json
 from prudent.errors import DataError, DataReadError, SchemaError
 
 __all__ = [
@@ -305,71 +307,15 @@ def _read_whole(
         _check_plain_parquet(pq.read_schema(path), path)
         frame = _decimals_as_floats(pq.read_table(path)).to_pandas()
         return frame
-    _check_json_lines(path)
-    return _check_flat(pd.read_json(path, lines=True, dtype=False), path)
+    return read_json(path)
 
 
 def _unreadable(path: Path, fmt: Format, exc: Exception) -> DataReadError:
     """The parser's error in one line; for JSON Lines, the first line that is not an object."""
     detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if fmt == "jsonl":
-        detail = _first_bad_line(path) or detail
+        detail = first_bad_line(path) or detail
     return DataReadError(f"File '{path}' could not be read as {fmt}: {detail}")
-
-
-def _first_bad_line(path: Path) -> str | None:
-    """Which line of a JSON Lines file is not one JSON object, and what it holds instead.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> p = Path(tempfile.mkdtemp()) / "t.jsonl"
-    >>> _ = p.write_text('{"a": 1}\\n\\n5\\n')
-    >>> _first_bad_line(p)
-    'line 3 holds 5, but each line must be one JSON object such as {"column": value}'
-    """
-    with io.TextIOWrapper(open_bytes(path), encoding="utf-8", errors="replace") as fh:
-        for number, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                value = json.loads(line.rstrip("\r\n"))
-            except json.JSONDecodeError as exc:
-                return f"line {number} is not valid JSON ({exc.msg} at column {exc.colno})"
-            if not isinstance(value, dict):
-                shown = line.strip() if len(line.strip()) <= 40 else line.strip()[:37] + "..."
-                return (
-                    f"line {number} holds {shown}, but each line must be one JSON object such "
-                    'as {"column": value}'
-                )
-    return None
-
-
-def _check_json_lines(path: Path) -> None:
-    with open_bytes(path) as fh:
-        head = fh.read(4096).lstrip()
-    if head.startswith(b"["):
-        raise DataReadError(
-            f"File '{path}' holds a JSON array, but prudent reads JSON Lines (one object per "
-            f"line); convert it, e.g. with: jq -c '.[]' {path.name} > {path.stem}.jsonl"
-        )
-
-
-def _check_flat(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
-    """Refuse JSON values that are objects or lists: a column must hold plain values."""
-    for name in frame.columns:
-        if not pd.api.types.is_object_dtype(frame[name]):
-            continue
-        nested = frame[name].map(lambda v: isinstance(v, dict | list))
-        if nested.any():
-            example = repr(frame[name][nested].iloc[0])
-            example = example if len(example) <= 60 else example[:57] + "..."
-            raise SchemaError(
-                f"Column '{name}' of '{path}' holds nested JSON such as {example}; flatten it "
-                "into plain columns.",
-                field=str(name),
-            )
-    return frame
 
 
 def read_table(
@@ -386,7 +332,7 @@ def read_table(
     Parameters
     ----------
     path
-        A CSV, Parquet or JSON Lines file.
+        A CSV, Parquet, JSON Lines or JSON (an array of objects) file.
     encoding
         The text encoding of a CSV file (JSON Lines is always UTF-8).
     text
@@ -452,7 +398,7 @@ def iter_table(
     Parameters
     ----------
     path
-        A CSV, Parquet or JSON Lines file.
+        A CSV, Parquet, JSON Lines or JSON (an array of objects) file.
     chunk_rows
         The most rows held in memory at once.
     encoding
@@ -512,10 +458,8 @@ def _iter_chunks(
             for batch in pf.iter_batches(batch_size=chunk_rows):
                 yield _named(_decimals_as_floats(pa.Table.from_batches([batch])).to_pandas())
         return
-    _check_json_lines(path)
-    with pd.read_json(path, lines=True, dtype=False, chunksize=chunk_rows) as json_reader:
-        for chunk in json_reader:
-            yield _named(_check_flat(chunk, path))
+    for chunk in iter_json(path, chunk_rows):
+        yield _named(chunk)
 
 
 def _named(frame: pd.DataFrame) -> pd.DataFrame:
@@ -524,7 +468,8 @@ def _named(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 class TableWriter:
-    """Append chunks of a frame to a CSV, Parquet or JSON Lines file.
+    """Append chunks of a frame to a CSV, Parquet or JSON Lines file (``.json``: one JSON
+    array of the same objects, closed by :meth:`close`).
 
     Parameters
     ----------
@@ -549,6 +494,8 @@ class TableWriter:
         self._parquet: pq.ParquetWriter | None = None
         self._schema: pa.Schema | None = None
         self._started = False
+        self._array = self.format == "jsonl" and self.path.suffix.lower() == ".json"
+        self._rows, self._closed = 0, False
         self.path.parent.mkdir(parents=True, exist_ok=True)
 
     def write(self, frame: pd.DataFrame) -> None:
@@ -556,14 +503,24 @@ class TableWriter:
         if self.format == "csv":
             self._write_csv(frame)
         elif self.format == "jsonl":
-            plain = frame.astype(object).where(frame.notna(), None)  # NaN, NaT, NA → null
-            mode = "a" if self._started else "w"
-            with self.path.open(mode, encoding="utf-8") as fh:
-                for record in plain.to_dict(orient="records"):
-                    fh.write(json.dumps(record, default=_json_default, ensure_ascii=False) + "\n")
+            self._write_json(frame)
         else:
             self._write_parquet(frame)
         self._started = True
+
+    def _write_json(self, frame: pd.DataFrame) -> None:
+        """JSON Lines; in a ``.json`` file, one array of the same objects (valid JSON)."""
+        plain = frame.astype(object).where(frame.notna(), None)  # NaN, NaT, NA → null
+        records = (
+            json.dumps(r, default=_json_default, ensure_ascii=False)
+            for r in plain.to_dict(orient="records")
+        )
+        with self.path.open("a" if self._started else "w", encoding="utf-8") as fh:
+            for record in records:
+                if self._array:
+                    fh.write(",\n" if self._rows else "[\n")
+                fh.write(record if self._array else record + "\n")
+                self._rows += 1
 
     def _write_csv(self, frame: pd.DataFrame) -> None:
         mode: Literal["a", "w"] = "a" if self._started else "w"
@@ -585,6 +542,10 @@ class TableWriter:
 
     def close(self) -> None:
         """Finish the file."""
+        if self._array and not self._closed:
+            with self.path.open("a" if self._started else "w", encoding="utf-8") as fh:
+                fh.write("\n]\n" if self._rows else "[]\n")
+        self._closed = True
         if self._parquet is not None:
             self._parquet.close()
             self._parquet = None

@@ -225,16 +225,39 @@ def test_iter_table_closes_the_file_when_the_caller_stops_early(
     gc.collect()
 
 
-def test_read_table_json_array_names_the_fix(wine: pd.DataFrame, tmp_path: Path) -> None:
+def test_a_json_array_of_objects_is_read_whole_and_in_chunks(
+    wine: pd.DataFrame, tmp_path: Path
+) -> None:
+    """The records a web API or ``to_json(orient="records")`` writes: the same table as its
+    JSON Lines, streamed or not (it had been refused, with a jq command to convert it)."""
     wine.to_json(tmp_path / "wine.json", orient="records")
-    with pytest.raises(
-        DataReadError,
-        match=r"holds a JSON array, but prudent reads JSON Lines .*"
-        r"jq -c '\.\[\]' wine.json > wine.jsonl",
-    ):
-        read_table(tmp_path / "wine.json")
-    with pytest.raises(DataReadError, match=r"holds a JSON array"):
-        list(iter_table(tmp_path / "wine.json"))
+    whole = read_table(tmp_path / "wine.json")
+    pd.testing.assert_frame_equal(whole, wine, check_dtype=False)
+    chunks = list(iter_table(tmp_path / "wine.json", chunk_rows=50))
+    assert [len(c) for c in chunks] == [50, 50, 50, 28]
+    pd.testing.assert_frame_equal(pd.concat(chunks, ignore_index=True), whole)
+    (tmp_path / "mixed.json").write_text('[{"a": 1}, {"a": 2}, 3]')
+    with pytest.raises(DataReadError, match=r"JSON array whose item 3 is 3, but each item"):
+        read_table(tmp_path / "mixed.json")
+    (tmp_path / "nested.json").write_text('[{"a": 1, "b": [1, 2]}]')
+    with pytest.raises(SchemaError, match=r"Column 'b' of .* holds nested JSON"):
+        list(iter_table(tmp_path / "nested.json"))
+
+
+def test_a_json_file_is_written_as_one_array_that_reads_back(
+    wine: pd.DataFrame, tmp_path: Path
+) -> None:
+    """``--out preds.json`` is valid JSON (one array, written chunk by chunk); ``.jsonl`` is
+    one object per line; an empty ``.json`` output is ``[]``."""
+    with TableWriter(tmp_path / "out.json") as writer:
+        writer.write(wine.head(3))
+        writer.write(wine.iloc[3:5])
+    records = json.loads((tmp_path / "out.json").read_text())
+    assert [r["alcohol"] for r in records] == wine["alcohol"].head(5).tolist()
+    pd.testing.assert_frame_equal(read_table(tmp_path / "out.json"), wine.head(5))
+    with TableWriter(tmp_path / "empty.json"):
+        pass
+    assert json.loads((tmp_path / "empty.json").read_text()) == []
 
 
 def test_read_table_nested_json_values_are_named(tmp_path: Path) -> None:

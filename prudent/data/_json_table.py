@@ -1,0 +1,128 @@
+"""JSON tables: JSON Lines (one object per line, streamed) and a JSON array of objects (the
+records a web API or ``DataFrame.to_json(orient="records")`` writes, read whole).
+
+Every value must be plain: a column of objects or lists is refused, named.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from prudent.data._csv import open_bytes
+from prudent.errors import DataReadError, SchemaError
+
+__all__ = ["first_bad_line", "iter_json", "read_json"]
+
+
+def _is_array(path: Path) -> bool:
+    """Whether the JSON file at ``path`` holds one array (its first character is ``[``)."""
+    with open_bytes(path) as fh:
+        head = fh.read(4096).lstrip()
+    return head.startswith(b"[") or head.startswith(b"\xef\xbb\xbf[")
+
+
+def _records(path: Path) -> pd.DataFrame:
+    """The JSON array at ``path`` as a frame, one row per object, columns in the order their
+    keys first appear.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> p = Path(tempfile.mkdtemp()) / "t.json"
+    >>> _ = p.write_text('[{"a": 1, "y": "u"}, {"a": 2.5, "b": "x", "y": "v"}]')
+    >>> _records(p)
+         a  y    b
+    0  1.0  u  NaN
+    1  2.5  v    x
+    >>> _ = p.write_text('[{"a": 1}, [2]]')
+    >>> _records(p)
+    Traceback (most recent call last):
+    prudent.errors.DataReadError: File '...t.json' holds a JSON array whose item 2 is [2], \
+but each item must be one object such as {"column": value}.
+    """
+    with io.TextIOWrapper(open_bytes(path), encoding="utf-8-sig") as fh:
+        items: Any = json.load(fh)
+    for number, item in enumerate(items, start=1):
+        if not isinstance(item, dict):
+            shown = json.dumps(item)
+            shown = shown if len(shown) <= 40 else shown[:37] + "..."
+            raise DataReadError(
+                f"File '{path}' holds a JSON array whose item {number} is {shown}, but each "
+                'item must be one object such as {"column": value}.'
+            )
+    return pd.DataFrame(items)
+
+
+def read_json(path: Path) -> pd.DataFrame:
+    """The JSON Lines file or JSON array of objects at ``path``, whole, its values plain."""
+    if _is_array(path):
+        return _check_flat(_records(path), path)
+    return _check_flat(pd.read_json(path, lines=True, dtype=False), path)
+
+
+def iter_json(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    """The file at ``path`` in chunks of at most ``chunk_rows`` rows: a JSON Lines file
+    streamed, a JSON array read whole (it cannot be parsed in parts) and then cut."""
+    if _is_array(path):
+        frame = _check_flat(_records(path), path)
+        if frame.empty:
+            yield frame
+        for start in range(0, len(frame), chunk_rows):
+            yield frame.iloc[start : start + chunk_rows].reset_index(drop=True)
+        return
+    with pd.read_json(path, lines=True, dtype=False, chunksize=chunk_rows) as reader:
+        for chunk in reader:
+            yield _check_flat(chunk, path)
+
+
+def first_bad_line(path: Path) -> str | None:
+    """Which line of a JSON Lines file is not one JSON object, and what it holds instead.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> p = Path(tempfile.mkdtemp()) / "t.jsonl"
+    >>> _ = p.write_text('{"a": 1}\\n\\n5\\n')
+    >>> first_bad_line(p)
+    'line 3 holds 5, but each line must be one JSON object such as {"column": value}'
+    """
+    if _is_array(path):
+        return None
+    with io.TextIOWrapper(open_bytes(path), encoding="utf-8", errors="replace") as fh:
+        for number, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line.rstrip("\r\n"))
+            except json.JSONDecodeError as exc:
+                return f"line {number} is not valid JSON ({exc.msg} at column {exc.colno})"
+            if not isinstance(value, dict):
+                shown = line.strip() if len(line.strip()) <= 40 else line.strip()[:37] + "..."
+                return (
+                    f"line {number} holds {shown}, but each line must be one JSON object such "
+                    'as {"column": value}'
+                )
+    return None
+
+
+def _check_flat(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """Refuse JSON values that are objects or lists: a column must hold plain values."""
+    for name in frame.columns:
+        if not pd.api.types.is_object_dtype(frame[name]):
+            continue
+        nested = frame[name].map(lambda v: isinstance(v, dict | list))
+        if nested.any():
+            example = repr(frame[name][nested].iloc[0])
+            example = example if len(example) <= 60 else example[:57] + "..."
+            raise SchemaError(
+                f"Column '{name}' of '{path}' holds nested JSON such as {example}; flatten it "
+                "into plain columns.",
+                field=str(name),
+            )
+    return frame
