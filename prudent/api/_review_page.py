@@ -54,7 +54,8 @@ def _reviewer(request: Request) -> str:
 
 def _take(predictor: Predictor, reviewer: str, wanted: str | None) -> ReviewCase | None:
     """The case ``wanted`` (claimed again, or shown for correction once labelled), else the
-    first free one."""
+    one this reviewer holds, else the first free one: opening the page again takes no
+    second case."""
     log = predictor.log
     if wanted and text_flaw(wanted) is None:  # no id holds a NUL: the log could not be asked
         try:
@@ -64,7 +65,7 @@ def _take(predictor: Predictor, reviewer: str, wanted: str | None) -> ReviewCase
             return log.claim(wanted, reviewer)
         except (FeedbackError, UnknownPredictionError):
             pass  # gone, labelled by another or held by another: serve the next one
-    return log.claim_next(reviewer)
+    return log.claim_next(reviewer, resume=True)
 
 
 async def _answer(

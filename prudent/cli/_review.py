@@ -80,7 +80,7 @@ def show_case(
         str | None, typer.Argument(help="The case; omit it with --next.")
     ] = None,
     next_case: Annotated[
-        bool, Opt("--next", help="Claim the first free case for --reviewer and show it.")
+        bool, Opt("--next", help="Show the case --reviewer holds, else claim the first free one.")
     ] = False,
     reviewer: Annotated[str | None, Opt(help="Who claims the case (with --next).")] = None,
     log_db: LogDb = None,
@@ -100,7 +100,7 @@ def show_case(
         if prediction_id is not None:
             case = log.review_case(prediction_id)
         else:
-            case = log.claim_next(str(reviewer))
+            case = log.claim_next(str(reviewer), resume=True)
     if as_json:
         _echo_json(None if case is None else case_dict(case))
         return

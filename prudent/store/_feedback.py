@@ -80,10 +80,12 @@ class FeedbackMethods(LogCore, FeedbackLog, ReviewQueue):
         reviewer, lease = check_name(reviewer, "reviewer"), check_lease(lease)
         return self._claim(check_id(prediction_id), reviewer, self._clock(), lease)
 
-    def claim_next(self, reviewer: str, *, lease: timedelta = DEFAULT_LEASE) -> ReviewCase | None:
+    def claim_next(
+        self, reviewer: str, *, lease: timedelta = DEFAULT_LEASE, resume: bool = False
+    ) -> ReviewCase | None:
         self._check_open()
         reviewer, lease = check_name(reviewer, "reviewer"), check_lease(lease)
-        return self._claim_next(reviewer, self._clock(), lease)
+        return self._claim_next(reviewer, self._clock(), lease, resume)
 
     def release(self, prediction_id: str, reviewer: str, *, force: bool = False) -> None:
         self._check_open()
@@ -124,7 +126,9 @@ class FeedbackMethods(LogCore, FeedbackLog, ReviewQueue):
     ) -> ReviewCase: ...
 
     @abstractmethod
-    def _claim_next(self, reviewer: str, now: datetime, lease: timedelta) -> ReviewCase | None: ...
+    def _claim_next(
+        self, reviewer: str, now: datetime, lease: timedelta, resume: bool
+    ) -> ReviewCase | None: ...
 
     @abstractmethod
     def _put_aside(

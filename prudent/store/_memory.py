@@ -249,16 +249,18 @@ class InMemoryPredictionLog(LogBase):
             self._take(prediction_id, reviewer, now, lease)
             return self._case_at(prediction_id, now)
 
-    def _claim_next(self, reviewer: str, now: datetime, lease: timedelta) -> ReviewCase | None:
+    def _claim_next(
+        self, reviewer: str, now: datetime, lease: timedelta, resume: bool
+    ) -> ReviewCase | None:
         with self._lock:
-            free = (
-                pid
+            served = [
+                (pid, holder(case.claimed_by, case.expires, now))
                 for pid, case in self._cases.items()
-                if not case.closed
-                and case.status in SERVED
-                and holder(case.claimed_by, case.expires, now) is None
-            )
-            chosen = self._queue_order(free)
+                if not case.closed and case.status in SERVED
+            ]
+            held = [pid for pid, by in served if resume and by == reviewer]
+            free = [pid for pid, by in served if by is None]
+            chosen = self._queue_order(held) or self._queue_order(free)
             if not chosen:
                 return None
             self._take(chosen[0], reviewer, now, lease)

@@ -206,7 +206,9 @@ class ReviewQueue(Protocol):
         """
         ...
 
-    def claim_next(self, reviewer: str, *, lease: timedelta = DEFAULT_LEASE) -> ReviewCase | None:
+    def claim_next(
+        self, reviewer: str, *, lease: timedelta = DEFAULT_LEASE, resume: bool = False
+    ) -> ReviewCase | None:
         """Claim the first case nobody holds, in priority order.
 
         Parameters
@@ -215,6 +217,10 @@ class ReviewQueue(Protocol):
             Who takes it.
         lease
             How long the claim lasts.
+        resume
+            Give back, its lease renewed, the first case ``reviewer`` already holds before
+            claiming another: a person who opens the queue again sees the case in hand
+            rather than taking a second one from everybody else.
 
         Returns
         -------

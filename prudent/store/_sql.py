@@ -265,8 +265,10 @@ class SqlPredictionLog(LogBase):
     ) -> ReviewCase:
         return self._call(lambda c: write.claim_case(c, prediction_id, reviewer, now, lease))
 
-    def _claim_next(self, reviewer: str, now: datetime, lease: timedelta) -> ReviewCase | None:
-        return self._call(lambda c: write.claim_next_case(c, reviewer, now, lease))
+    def _claim_next(
+        self, reviewer: str, now: datetime, lease: timedelta, resume: bool
+    ) -> ReviewCase | None:
+        return self._call(lambda c: write.claim_next_case(c, reviewer, now, lease, resume))
 
     def _put_aside(
         self, prediction_id: str, reviewer: str, status: CaseStatus, now: datetime

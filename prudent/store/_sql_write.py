@@ -179,15 +179,32 @@ def claim_case(
     return fetch_case(connection, prediction_id, now)
 
 
+def _held_case(connection: Connection, reviewer: str, now: datetime) -> str | None:
+    """The first open case ``reviewer`` holds at ``now``, in priority order, or None."""
+    live = sa.or_(_R.lease_expires_at.is_(None), _R.lease_expires_at > now)
+    query = (
+        sa.select(_R.prediction_id)
+        .where(_R.closed_at.is_(None), _R.status == "claimed", _R.claimed_by == reviewer, live)
+        .order_by(_R.priority, _R.created_at, _R.prediction_id)
+        .limit(1)
+    )
+    found: str | None = connection.execute(query).scalar_one_or_none()
+    return found
+
+
 def claim_next_case(
-    connection: Connection, reviewer: str, now: datetime, lease: timedelta
+    connection: Connection, reviewer: str, now: datetime, lease: timedelta, resume: bool = False
 ) -> ReviewCase | None:
-    """Claim the first free case in priority order, or return None when there is none.
+    """Claim the first free case in priority order, or return None when there is none; with
+    ``resume``, first the case ``reviewer`` already holds, its lease renewed.
 
     ``FOR UPDATE SKIP LOCKED`` on PostgreSQL passes over a case another transaction is
     claiming; SQLite runs the whole transaction under ``BEGIN IMMEDIATE`` (one writer at a
     time, across processes), where the clause compiles to nothing.
     """
+    held = _held_case(connection, reviewer, now) if resume else None
+    if held is not None:
+        return claim_case(connection, held, reviewer, now, lease)
     free = sa.or_(_R.claimed_by.is_(None), _R.lease_expires_at <= now)
     query = (
         sa.select(_R.prediction_id)

@@ -150,6 +150,18 @@ def test_label_post_needs_its_csrf_token(
     assert log.review_case(case).status is CaseStatus.LABELED
 
 
+def test_opening_the_page_again_shows_the_case_held_not_a_second_one(
+    served: tuple[TestClient, SqlPredictionLog, list[str]], tokens: Tokens
+) -> None:
+    client, log, _ = served
+    _sign_in(client, tokens)
+    first = _case_id(client.get("/review", headers=HTML).text)
+    assert _case_id(client.get("/review", headers=HTML).text) == first  # a reload
+    assert _case_id(client.get("/review/next", headers=HTML).text) == first
+    held = [c.record.id for c in log.list_review() if c.claimed_by == "reviewer"]
+    assert held == [first]  # the others stay free for other reviewers
+
+
 def test_skip_flag_and_undo_then_correct(
     served: tuple[TestClient, SqlPredictionLog, list[str]], tokens: Tokens
 ) -> None:

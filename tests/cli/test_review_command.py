@@ -78,6 +78,8 @@ def test_review_show_next_claims_and_label_corrects(
     assert case["inputs"] == {"text": "<script>x</script>", "n": 2}
     code, out = _invoke("show", "--next", "--reviewer", "bob", "--log-db", url, "--json")
     assert json.loads(out)["prediction_id"] == reviews[1].id  # never ana's case
+    code, out = _invoke("show", "--next", "--reviewer", "ana", "--log-db", url, "--json")
+    assert json.loads(out)["prediction_id"] == reviews[2].id  # the case ana holds, not a third
     code, out = _invoke("label", reviews[2].id, "setosa", "--reviewer", "ana", "--log-db", url)
     assert code == 0 and out.startswith(f"created: {reviews[2].id} = 'setosa' at ")
     code, out = _invoke("label", reviews[2].id, "setosa", "--reviewer", "ana", "--log-db", url)

@@ -100,6 +100,22 @@ def test_claim_lease_expires_back_into_the_queue(open_log: Callable[..., LogStor
     assert renewed.lease_expires_at == clock.now + timedelta(hours=1)
 
 
+def test_claim_next_resume_gives_back_the_case_held(open_log: Callable[..., LogStore]) -> None:
+    clock = ManualClock()
+    log = open_log(clock=clock)
+    first, second, third = _reviews([0.3, 0.4, 0.5])
+    log.write([first, second, third])
+    assert log.claim_next("ana").record.id == first.id  # type: ignore[union-attr]
+    clock.now += timedelta(minutes=10)
+    again = log.claim_next("ana", resume=True)  # the page opened again: no second case
+    assert again is not None and again.record.id == first.id
+    assert again.lease_expires_at == clock.now + timedelta(minutes=15)  # renewed
+    assert [c.claimed_by for c in log.list_review()] == ["ana", None, None]
+    assert log.claim_next("bob", resume=True).record.id == second.id  # type: ignore[union-attr]
+    log.add_feedback(first.id, "setosa", source="ana")
+    assert log.claim_next("ana", resume=True).record.id == third.id  # type: ignore[union-attr]
+
+
 def test_label_closes_the_case_and_a_second_is_a_correction(
     open_log: Callable[..., LogStore],
 ) -> None:
