@@ -10,7 +10,7 @@ travels in ``data.prudent_id``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from xml.sax.saxutils import quoteattr
@@ -73,8 +73,26 @@ def labeling_config(schema: Schema, classes: Sequence[object]) -> str:
     )
 
 
+def _suggestion(
+    prediction: str | None, probabilities: Mapping[str, float]
+) -> tuple[str, float] | None:
+    """The label the service answered with its probability, as the review page and ``prudent
+    review list`` show it; the most probable class when the row was deferred without one.
+
+    Examples
+    --------
+    >>> _suggestion("yes", {"no": 0.9, "yes": 0.1}), _suggestion(None, {"no": 0.9, "yes": 0.1})
+    (('yes', 0.1), ('no', 0.9))
+    """
+    if prediction is not None and prediction in probabilities:
+        return prediction, probabilities[prediction]
+    ranked = sorted(probabilities.items(), key=lambda kv: -kv[1])
+    return ranked[0] if ranked else None
+
+
 def task_of(case: ReviewCase, schema: Schema) -> dict[str, Any]:
-    """One case as a Label Studio task with the model's prediction.
+    """One case as a Label Studio task whose prediction is the label the service answered
+    (as the review page suggests it).
 
     Parameters
     ----------
@@ -94,10 +112,10 @@ def task_of(case: ReviewCase, schema: Schema) -> dict[str, Any]:
     data: dict[str, Any] = {ID_FIELD: r.id, _TABLE: inputs, "reason": case.reason or ""}
     if schema.has_text:
         data[_TEXT] = "\n\n".join(inputs.get(n, "") for n in schema.names(Role.text))
-    ranked = sorted(r.probabilities.items(), key=lambda kv: -kv[1])
-    if not ranked:
+    shown = _suggestion(r.prediction, r.probabilities)
+    if shown is None:
         return {"data": data, "predictions": []}
-    label, score = ranked[0]
+    label, score = shown
     result = {
         "from_name": CONTROL,
         "to_name": _target(schema),

@@ -128,6 +128,28 @@ def test_export_writes_tasks_label_studio_can_read(
         _invoke("export", "--format", "csv", "--bundle", trained.bundle, "--out", tmp_path)
 
 
+def test_export_suggests_the_label_served_not_another(trained: Trained, tmp_path: Path) -> None:
+    bundle = prudent.load(trained.bundle)
+    first, second = (str(c) for c in bundle.classes[:2])
+    served = make_record(
+        model_version=bundle.version,
+        inputs=trained.new.head(1).to_dict(orient="records")[0],
+        probabilities={first: 0.9, second: 0.1},
+        prediction=second,  # what the service answered, the review page and list show
+        confidence=0.1,
+        decision="review",
+        defer_reason="out_of_distribution",
+    )
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    with SqlPredictionLog.open(url, triage=QueuePolicy(audit_share=0.0)) as log:
+        log.write([served])
+    code, _ = _invoke("export", "--bundle", trained.bundle, "--out", tmp_path, "--log-db", url)
+    (task,) = json.loads((tmp_path / "tasks.json").read_text())
+    (prediction,) = task["predictions"]
+    assert code == 0 and prediction["result"][0]["value"]["choices"] == [second]
+    assert prediction["score"] == pytest.approx(0.1)
+
+
 def test_import_reads_the_latest_annotation_and_skips_cancelled(
     queue: tuple[str, list[PredictionRecord], list[str]], trained: Trained, tmp_path: Path
 ) -> None:
