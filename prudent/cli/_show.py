@@ -28,7 +28,7 @@ _METRICS = ("accuracy", "balanced_accuracy", "macro_f1", "log_loss", "brier", "e
 
 
 def _ci(m: Interval) -> str:
-    return f"{m.point:.3f} ({m.low:.2f}–{m.high:.2f})"
+    return f"{m.point:.3f} ({m.low:.3f}–{m.high:.3f})"
 
 
 _VERDICT = {"better": "better", "not_better": "not better", "worse": "WORSE"}
