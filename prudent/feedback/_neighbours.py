@@ -66,6 +66,20 @@ def category_key(value: Any, boolean: bool = False) -> str:
     return text
 
 
+def _shown(value: Any, role: Role) -> Any:
+    """A reference row's value as a reviewer reads it: a boolean as ``true`` or ``false``
+    (the rows keep it as 1.0 or 0.0), anything else as kept.
+
+    Examples
+    --------
+    >>> _shown(0.0, Role.boolean), _shown(1.0, Role.boolean), _shown(0.0, Role.numeric)
+    ('false', 'true', 0.0)
+    """
+    if role is Role.boolean and not pd.isna(value):
+        return category_key(value, boolean=True)
+    return value
+
+
 def _words(value: Any) -> frozenset[str]:
     return frozenset(str(value).lower().split()) if value is not None else frozenset()
 
@@ -170,13 +184,13 @@ class NearestRows:
             warnings.simplefilter("ignore", RuntimeWarning)
             distance = np.nanmean(np.vstack(parts), axis=0)
         order = np.argsort(np.where(np.isnan(distance), np.inf, distance), kind="stable")[:k]
-        names = [c.name for c in self.columns]
+        roles = {c.name: c.role for c in self.columns}
         rows = self.frame[ROW_COLUMN].to_numpy() if ROW_COLUMN in self.frame.columns else None
         return tuple(
             Neighbour(
                 str(self.frame.at[i, LABEL_COLUMN]),
                 float(distance[i]),
-                {n: self.frame.at[i, n] for n in names},
+                {n: _shown(self.frame.at[i, n], role) for n, role in roles.items()},
                 None if rows is None else int(rows[i]),
                 self.source,
             )

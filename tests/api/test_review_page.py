@@ -263,3 +263,12 @@ def test_nearest_examples_are_training_rows_and_find_the_same_row_first(
     inputs["wide_sepal"] = "yes" if inputs["wide_sepal"] else "no"
     assert all(n.row != test_row for n in nearest.nearest(inputs, k=3))
     assert nearest.nearest({"unknown": 1}) == ()
+
+
+def test_nearest_examples_show_a_boolean_as_true_or_false(mixed_bundle: Bundle) -> None:
+    nearest = NearestRows.from_bundle(mixed_bundle)
+    assert nearest is not None
+    frame, target = example_frame("mixed")
+    inputs = frame.drop(columns=[target]).iloc[0].to_dict()
+    shown = {n.inputs["wide_sepal"] for n in nearest.nearest(inputs, k=20)}
+    assert shown and shown <= {"true", "false"}  # the rows keep 1.0 / 0.0
