@@ -56,7 +56,7 @@ def list_cases(
     offset: Annotated[int, Opt(help="Cases skipped first.", min=0)] = 0,
     as_json: AsJson = False,
 ) -> None:
-    """List the cases not yet labelled, in the order they are served."""
+    """List the cases not yet labelled, by priority (show --next serves only the open ones)."""
     from prudent.feedback import case_dict
 
     with _open(log_db) as log:

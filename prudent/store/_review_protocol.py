@@ -128,7 +128,8 @@ class ReviewQueue(Protocol):
     """
 
     def list_review(self, limit: int = 50, offset: int = 0) -> list[ReviewCase]:
-        """Return the cases not yet labelled, in the order they are served.
+        """Return the cases not yet labelled in priority order, set-aside ones among them
+        (``claim_next`` serves only the open ones).
 
         Parameters
         ----------

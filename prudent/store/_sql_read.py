@@ -170,7 +170,7 @@ def fetch_case(connection: Connection, prediction_id: str, now: datetime) -> Rev
 
 
 def open_cases(connection: Connection, limit: int, offset: int, now: datetime) -> list[ReviewCase]:
-    """Return open (and claimed) review cases in the order they are served."""
+    """Return open, claimed and set-aside review cases in priority order."""
     r = review_cases.c
     query = (
         _case_query()
