@@ -42,6 +42,21 @@ def _threshold(spec: RuleSpec, state: AlertState) -> str:
     return "flag" if spec.measure.endswith("_drift") else f"{side} {state.threshold:.3f}"
 
 
+def not_evaluated_note(holder: str | None) -> str:
+    """Why a run's rules and webhook did nothing: another process evaluates the log's alerts.
+
+    Examples
+    --------
+    >>> not_evaluated_note("vm:42:ab").startswith("Not evaluated here: vm:42:ab holds")
+    True
+    """
+    return (
+        f"Not evaluated here: {holder} holds the log's alert evaluator, so the states are its "
+        "own, judged by its rules; --alerts and --webhook apply only where the rules are "
+        "evaluated (for the service: PRUDENT_ALERTS, PRUDENT_ALERT_WEBHOOK)."
+    )
+
+
 def print_alerts(
     console: Console, evaluation: Evaluation, rules: list[RuleSpec], rates: list[FalseAlarmRate]
 ) -> None:
@@ -56,6 +71,8 @@ def print_alerts(
     ]  # fmt: skip
     columns = ("rule", "threshold", "window", "for", "state", "value [95%]", "false alarms")
     print_table(console, f"Alerts at {evaluation.at:%Y-%m-%dT%H:%M:%SZ}{note}", columns, rows)
+    if not evaluation.evaluated:
+        console.print(not_evaluated_note(evaluation.holder))
     for message in evaluation.sent:
         console.print(f"ALERT {message['status']} {message['rule']} ({message['window']})")
 

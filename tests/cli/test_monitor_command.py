@@ -105,6 +105,33 @@ def test_monitor_sends_one_alert_when_served_inputs_drift(
     assert drift[0]["threshold"] == 0.0
 
 
+def test_monitor_says_its_rules_and_webhook_did_nothing_while_another_evaluates(
+    trained: Trained,
+    tmp_path: Path,
+    receiver: Receiver,  # noqa: F811  (the imported fixture)
+) -> None:
+    """The service's evaluator holds the lease: a run with its own rules and webhook shows the
+    stored states, posts nothing, and says why (it printed the states under its 'for 0s')."""
+    frame = mixed_frame(n=300, seed=9).drop(columns="target")
+    frame.loc[frame.index >= 100, "mean_radius"] += frame["mean_radius"].std()
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    write_log(url, [(served_records(load(trained.bundle), frame, T0, timedelta(minutes=1)), None)])
+    at = T0 + timedelta(minutes=300)
+    service = AlertEvaluator(url, Reference.from_bundle(load(trained.bundle)), load_rules(),
+                             clock=lambda: at)  # fmt: skip
+    assert service.evaluate().evaluated
+    service.close(release=False)
+    rules = tmp_path / "alerts.yaml"
+    rules.write_text("defaults: {window: 2h, min_sample: 100, for: 0}\n")
+    args = ["monitor", str(trained.bundle), "--log-db", url, "--alerts", str(rules),
+            "--webhook", receiver.url, "--at", at.isoformat()]  # fmt: skip
+    done = CliRunner().invoke(app, args, env={"COLUMNS": "300"})
+    assert done.exit_code == 0, done.output
+    assert receiver.received == []
+    assert f"Not evaluated here: {service.holder} holds the log's alert evaluator" in done.output
+    assert "--alerts and --webhook apply only where the rules are evaluated" in done.output
+
+
 def test_monitor_json_shows_each_rule_with_its_false_alarm_rate(
     trained: Trained, log_url: str
 ) -> None:
