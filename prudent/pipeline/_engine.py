@@ -195,9 +195,12 @@ def floor_skip(spec: CandidateSpec, ctx: BuildContext, left: float) -> SkippedCa
 SHRUNK_SHARE = 0.5
 """Share of the candidates' time left that a family trained on fewer rows than it would take
 may use, so that the families after it keep a chance."""
-MIN_SHRUNK_ROWS = 50_000
-"""The fewest rows per fit of a family trained on fewer rows to fit the budget: on a smaller
-table it is skipped instead, as a sample of it would be little data."""
+MIN_SHRUNK_ROWS = 20_000
+"""The fewest rows per fit of a family trained on fewer rows to fit the budget: under it the
+family is skipped instead, as a sample of it would be little data. 20,000 rows are enough for
+boosting to learn what a linear baseline on every row cannot (500,000 rows of a binary table
+with an interaction: LightGBM on 28,024 rows, log loss .466 against the baseline's .514,
+where every family had been skipped at 50,000)."""
 
 
 def _pilot_projection(

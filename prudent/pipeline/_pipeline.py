@@ -38,7 +38,7 @@ from prudent.pipeline._leaderboard import leaderboard
 from prudent.pipeline._parallel import TaskRunner
 from prudent.pipeline._reporter import QuietReporter, Reporter
 from prudent.pipeline._spec import FitSpec
-from prudent.pipeline._trust import TrustResult, build_trust, calibration_seconds, rules_for
+from prudent.pipeline._trust import TrustResult, build_trust, rules_for, trust_rows_seconds
 from prudent.pipeline._trust_data import ood_inputs
 
 __all__ = ["FitResult", "fit_table"]
@@ -193,7 +193,8 @@ def _fit(
     started = time.monotonic() if started is None else started
     table = _read(frame, run)
     X_ood = ood_inputs(ood[0], table.schema, ood[1])
-    budget.charge(calibration_seconds(len(table.splits.train), len(table.target.classes)))
+    splits, classes = table.splits, len(table.target.classes)
+    budget.charge(trust_rows_seconds(len(splits.train), len(splits.test), classes))
     rules_for(spec, table.schema, table.target.classes)  # a bad rule stops the fit here
     families = _families(table.schema, spec)
     table, rows, runs, issues = _audited_baselines(table, families, run)

@@ -41,12 +41,20 @@ from prudent.pipeline._trust_ensemble import _pool as _pool  # where the tests r
 from prudent.pipeline._trust_ood import _OOD, OOD_ROWS, _known_ood, _ood, ood_seconds
 from prudent.pipeline._trust_ood import _fit_rows as _fit_rows  # where the tests read it
 
-__all__ = ["TrustResult", "build_trust", "calibration_seconds", "ood_seconds", "rules_for"]
+__all__ = ["TrustResult", "build_trust", "ood_seconds", "rules_for", "trust_rows_seconds"]
 
 CALIBRATION_SECONDS_PER_CELL = 1.2e-6
 """CPU seconds a cross-fitted calibration takes per training row and class, beyond what the
 trust stage's share of the limit holds (measured: 24,000 rows of 300 classes, 9.7 s;
 48,000 rows of 100 classes, 4.5 s; 48,000 rows of 2 classes, 1.8 s)."""
+TRAIN_ROW_SECONDS = 10e-6
+"""CPU seconds per training row of the trust stage's work on the out-of-fold predictions
+besides calibration: the leaderboard and the ensemble's choice (400,000 rows, 3.5 s)."""
+TEST_ROW_SECONDS = 40e-6
+"""CPU seconds per locked test row of the final test besides the members' predictions (which
+:func:`~prudent.pipeline._engine.trust_seconds` charges) and the OOD neighbour search (sized
+to the time left): the guarded model's other scores, the metrics and their intervals
+(100,000 rows, 4.5 s)."""
 
 
 @dataclass
@@ -62,22 +70,28 @@ class TrustResult:
     """The size of the model's pickle: the room the bundle's other files are bounded by."""
 
 
-def calibration_seconds(train_rows: int, classes: int) -> float:
-    """CPU seconds the trust stage will spend calibrating the primary's and the backup's
-    out-of-fold probabilities, beyond its share of the limit.
+def trust_rows_seconds(train_rows: int, test_rows: int, classes: int) -> float:
+    """CPU seconds the trust stage will spend, beyond its share of the limit, on work that
+    grows with the rows: the primary's and the backup's cross-fitted calibrations (rows ×
+    classes), the leaderboard and the ensemble's choice on the training rows' out-of-fold
+    predictions, and the final test on the locked test rows.
 
-    A cross-fitted calibration fits its maps on every training row and every class: on a
-    table of 48,000 rows and 100 classes the two took 9 s of a 60 s fit, that the trust
-    stage's share had not kept, and the fit ran past its limit. The budget keeps them from
-    the candidates (:meth:`~prudent.pipeline._budget.Budget.charge`) once the classes are
-    known; on a table of 10,000 rows and 2 classes they are 0.05 s.
+    On a small table the share holds them all. On 48,000 rows of 100 classes the two
+    calibrations took 9 s of a 60 s fit, and on 500,000 rows the final test 14 s, that the
+    share had not kept: both fits ran past their limit. The budget keeps them from the
+    candidates (:meth:`~prudent.pipeline._budget.Budget.charge`) once the classes are known.
 
     Examples
     --------
-    >>> round(calibration_seconds(38400, 100), 1), round(calibration_seconds(10000, 2), 2)
-    (9.2, 0.05)
+    >>> round(trust_rows_seconds(38400, 9600, 100), 1)  # 48,000 rows of 100 classes
+    10.0
+    >>> round(trust_rows_seconds(400000, 100000, 2), 1)  # 500,000 rows of 2 classes
+    9.9
+    >>> round(trust_rows_seconds(8000, 2000, 2), 2)  # 10,000 rows of 2 classes
+    0.2
     """
-    return 2 * CALIBRATION_SECONDS_PER_CELL * train_rows * classes
+    calibrations = 2 * CALIBRATION_SECONDS_PER_CELL * train_rows * classes
+    return calibrations + TRAIN_ROW_SECONDS * train_rows + TEST_ROW_SECONDS * test_rows
 
 
 def _calibrate(

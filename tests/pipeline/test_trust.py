@@ -453,7 +453,7 @@ def test_a_many_class_tables_calibration_is_kept_from_the_candidates(
     as the classes are known, before any candidate is fitted; the logistic baseline chosen
     alone is calibrated once and its backup shares the map."""
     from prudent.pipeline._budget import Budget
-    from prudent.pipeline._trust import calibration_seconds
+    from prudent.pipeline._trust import trust_rows_seconds
 
     charges: list[float] = []
     original = Budget.charge
@@ -468,7 +468,8 @@ def test_a_many_class_tables_calibration_is_kept_from_the_candidates(
     frame = pd.DataFrame({"x": y + rng.normal(scale=3.0, size=2000), "y": [f"c{v}" for v in y]})
     spec = FitSpec(target="y", time_limit=30.0, candidates=("logistic",))
     result = fit_table(frame, spec, reporter=QuietReporter())
-    expected = calibration_seconds(len(result.splits.train), 40)
+    splits = result.splits
+    expected = trust_rows_seconds(len(splits.train), len(splits.test), 40)
     assert charges[0] == pytest.approx(expected) and expected > 0
     assert result.trust.chosen["primary"] == "logistic"
     model = result.model
