@@ -109,7 +109,8 @@ def show_case(
         return
     console = _console()
     for key, value in case_dict(case).items():
-        console.print(f"{key:17s} {json.dumps(value) if isinstance(value, dict) else value}")
+        shown = json.dumps(value) if isinstance(value, dict | list | tuple) else value
+        console.print(f"{key:17s} {shown}")
 
 
 @review_app.command("label")

@@ -88,6 +88,8 @@ def test_review_show_next_claims_and_label_corrects(
     assert out.startswith("correction:") and "(was 'setosa')" in out
     code, out = _invoke("show", reviews[2].id, "--log-db", url)
     assert code == 0 and "labeled" in out and "out_of_distribution" in out
+    shown = next(line for line in out.splitlines() if line.startswith("prediction_set"))
+    assert json.loads(shown.removeprefix("prediction_set").strip()) is not None  # JSON, as inputs
     with SqlPredictionLog.open(url) as log:
         assert [e.label for e in log.feedback_history(reviews[2].id)] == ["setosa", "virginica"]
 
