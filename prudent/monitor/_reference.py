@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from prudent._typing import BoolArray, FloatArray
+from prudent._typing import BoolArray, FloatArray, IntArray
 from prudent.bundle import inputs_of, read_test_rows
 from prudent.data import Schema
 from prudent.errors import BundleError
@@ -67,7 +67,8 @@ class Reference:
     features
         Reference rows of the feature columns, validated (coerced) like served inputs.
     confidence
-        Reference confidences (top calibrated probability).
+        Reference confidences: the calibrated probability of the label the service would show
+        (as logged), not the top probability.
     ood_score
         Reference OOD scores (empty when no detector ran).
     promises
@@ -137,11 +138,13 @@ class Reference:
         if ood is not None and ood.size and ood_threshold is not None:
             is_ood = ood >= ood_threshold
             ood_rate = float(np.mean(is_ood))
-        outcomes = _outcomes(arrays, proba, is_ood)
+        shown = _shown_labels(bundle, arrays, proba)
+        confidence = proba[np.arange(len(proba)), shown]
+        outcomes = _outcomes(arrays, confidence, shown, is_ood)
         return cls(
             schema=bundle.schema,
             features=_test_rows(bundle),
-            confidence=proba.max(axis=1),
+            confidence=confidence,
             ood_score=np.zeros(0) if ood is None else ood[np.isfinite(ood)],
             promises=_promises(bundle.manifest.get("spec", {}), thresholds, ood_rate, outcomes),
             model_version=bundle.version,
@@ -156,11 +159,11 @@ class Outcomes:
     Parameters
     ----------
     confidence
-        Top calibrated probability.
+        The calibrated probability of the label shown (as logged).
     accepted
         Whether the model answered alone.
     correct
-        Whether its top class was the true label.
+        Whether the label shown was the true label.
     set_size
         Size of its conformal set.
     is_ood
@@ -174,14 +177,42 @@ class Outcomes:
     is_ood: BoolArray
 
 
-def _outcomes(arrays: Any, proba: FloatArray, is_ood: BoolArray) -> Outcomes | None:
+def _shown_labels(bundle: Bundle, arrays: Any, proba: FloatArray) -> IntArray:
+    """Per reference row, the index of the label the service shows and logs for it: the
+    decision's label (a cost policy's cheapest, the backup's), else the policy's label rule
+    (the prior-corrected top class), as ``Predictions.prediction`` gives it; the top class
+    for a bundle without a policy. Its probability is the row's logged ``confidence``, which
+    a reference of top probabilities would read as drift wherever the two labels differ.
+    """
+    from prudent.models import decide
+
+    policy = getattr(bundle.model, "policy", None)
+    if policy is None or not len(proba):
+        return np.asarray(proba.argmax(axis=1), dtype=np.int64)
+    backup = arrays["test_backup_proba"] if "test_backup_proba" in arrays.files else None
+    backup = backup if backup is not None and np.isfinite(backup).all() else None
+    ood = arrays["test_ood_score"] if "test_ood_score" in arrays.files else None
+    ood = None if ood is None else np.nan_to_num(ood, nan=-np.inf)  # no score: not OOD
+    names = [str(c) for c in bundle.classes]
+    decided = decide(policy, classes=names, primary_proba=proba, backup_proba=backup, ood_score=ood)
+    shown: IntArray = policy.label_index(proba)
+    position = {name: i for i, name in enumerate(names)}
+    for row, label in enumerate(decided.label):
+        if label is not None:
+            shown[row] = position[str(label)]
+    return shown
+
+
+def _outcomes(
+    arrays: Any, confidence: FloatArray, shown: IntArray, is_ood: BoolArray
+) -> Outcomes | None:
     needed = ("y_test", "test_accepted", "test_sets")
     if any(name not in arrays for name in needed):
         return None
     return Outcomes(
-        confidence=proba.max(axis=1),
+        confidence=confidence,
         accepted=np.asarray(arrays["test_accepted"], bool),
-        correct=proba.argmax(axis=1) == np.asarray(arrays["y_test"]),
+        correct=shown == np.asarray(arrays["y_test"]),
         set_size=np.asarray(arrays["test_sets"], float),
         is_ood=is_ood,
     )
