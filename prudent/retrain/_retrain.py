@@ -358,7 +358,12 @@ def recalibrate(
     bundle = with_report(Bundle(old.model, manifest, extras))
     problem = _recalibrate(bundle, parts.calibration, spec, None)
     if problem is not None:
-        raise DataError(problem.replace("Calibration and thresholds kept from the fit: ", ""))
+        total = len(parts.calibration) + len(parts.gate)
+        raise DataError(
+            problem.replace("Calibration and thresholds kept from the fit: ", "")
+            + f" It recalibrates on every other one of the {total} recent labelled rows and "
+            "keeps the others for the promotion gate."
+        )
     data = old.manifest.get("retrain", {}).get("data")
     section = _section("recalibrate", champion, None, since, parts) | {"data": data}
     section["counts"] = {"calibration_rows": len(parts.calibration), "gate_rows": len(parts.gate)}

@@ -7,6 +7,7 @@ concept change with a known right answer). The champion calls most of them malig
 
 from __future__ import annotations
 
+import re
 import warnings
 from datetime import UTC, datetime
 from pathlib import Path
@@ -119,8 +120,11 @@ def test_gate_refuses_a_challenger_fitted_on_shuffled_labels(world, shuffled) ->
 
 def test_recalibrate_refuses_too_few_labels_of_a_class(world) -> None:
     # every label of the drifted stream is 'benign': no calibration can be fitted on them
-    with pytest.raises(DataError, match="needs at least 60 recent labelled rows with 5 of"):
+    with pytest.raises(DataError, match="needs at least 60 recent labelled rows with 5 of") as e:
         recalibrate(world["registry"], str(world["url"]), by="test")
+    has = int(re.search(r"but has (\d+) \(", str(e.value))[1])  # type: ignore[index]
+    total = re.search(r"every other one of the (\d+) recent labelled rows and keeps", str(e.value))
+    assert total is not None and has <= int(total[1]) <= 2 * has + 1  # the user's count, too
 
 
 def test_cli_promote_refused_by_the_gate_exits_with_one_line(world, shuffled) -> None:
