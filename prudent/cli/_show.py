@@ -68,9 +68,11 @@ def _leaderboard(console: Console, ev: FitEvidence) -> None:
     for r in ev.leaderboard:
         vs = r.vs_baseline
         if vs and vs.verdict == "worse" and vs.message:
-            console.print(
-                f"[bold yellow]WARNING[/] {vs.message.removeprefix('WARNING ')}", highlight=False
-            )
+            # a warning only where the fit gave one (a family that ought to beat the baseline);
+            # a simpler or overfitting family's loss is said plainly
+            warned = vs.message.startswith("WARNING ")
+            mark = "[bold yellow]WARNING[/]" if warned else "•"
+            console.print(f"{mark} {vs.message.removeprefix('WARNING ')}", highlight=False)
     for s in ev.skipped:
         console.print(f"• skipped {s.name}: {s.reason}", highlight=False)
 

@@ -255,25 +255,25 @@ def baselines_section(ev: Evidence) -> Section:
     fit = ev.fit
     rows = need(fit.leaderboard, "leaderboard")
     members = fit.shipped.members
-    banners = [
+    losses = [
         (r.vs_baseline.message if r.vs_baseline else None) or f"{r.name} loses to the baseline."
         for r in rows
         if _verdict(r) == "worse"
     ]
+    # an alert only where the fit warned (a family that ought to beat the baseline): a
+    # simpler or overfitting family's loss is expected, and said plainly
+    banners = [m.removeprefix("WARNING ") for m in losses if m.startswith("WARNING ")]
+    body = [Html(f'<p class="meta">{esc(m)}</p>') for m in losses if not m.startswith("WARNING ")]
     skipped = [[s.name, s.reason] for s in fit.skipped]
     tables = [_leaderboard_table(rows)]
     if skipped:
         tables.append(table(["skipped", "why"], skipped, "Candidates that did not run"))
-    body = (
-        [
+        body.append(
             Html(
                 f'<p class="meta">Skipped: {esc(", ".join(str(s[0]) for s in skipped))} '
                 "(see the numbers for why).</p>"
             )
-        ]
-        if skipped
-        else []
-    )
+        )
     return Section(
         "baselines",
         "Baselines and candidates",

@@ -22,3 +22,31 @@ def test_locked_test_intervals_share_their_points_precision(trained: Trained) ->
     assert "0.008 (0.006–0.017)" in row  # was '0.008 (0.01–0.02)': the point outside its interval
     for point, low, high in re.findall(r"(\d\.\d+) \((\d\.\d+)–(\d\.\d+)\)", row):
         assert float(low) <= float(point) <= float(high)
+
+
+def test_a_simpler_family_losing_is_said_plainly_not_as_a_warning() -> None:
+    """k-NN losing to the logistic baseline on a linear problem is expected: the fit says so
+    without a warning, and ``prudent show`` and the report must not turn it into one (they
+    printed WARNING, and an alert banner, before every loss)."""
+    import numpy as np
+    import pandas as pd
+
+    from prudent.report import render_report
+    from tests.fixtures import fit_bundle
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(3000, 20))
+    y = np.where(X @ rng.normal(size=20) + rng.normal(scale=0.5, size=3000) > 0, "yes", "no")
+    frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(20)]).assign(y=y)
+    bundle = fit_bundle(frame, "y", candidates=("knn",))
+    knn = next(r for r in bundle.manifest["leaderboard"] if r["name"] == "knn")
+    assert knn["vs_baseline"]["verdict"] == "worse"
+    buffer = io.StringIO()
+    show_manifest(Console(file=buffer, width=250), bundle.manifest)
+    printed = buffer.getvalue()
+    assert "WARNING" not in printed
+    assert "• knn: significantly less accurate than logistic, as a simpler family" in printed
+    html = render_report(bundle)
+    alerts = re.findall(r'<p class="banner" role="alert">(.*?)</p>', html)
+    assert not any("knn" in a for a in alerts)
+    assert "knn: significantly less accurate than logistic, as a simpler family" in html
