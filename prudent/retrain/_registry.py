@@ -17,6 +17,7 @@ two rollbacks after three promotions return to the first champion, never ping-po
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Callable
@@ -41,6 +42,29 @@ __all__ = ["CHALLENGER", "CHAMPION", "Registry"]
 CHAMPION = "champion"
 CHALLENGER = "challenger"
 _FORMAT = 1
+_ALIAS = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+"""An alias: also the name of its link in ``aliases/``, so no path separator, no leading dot."""
+
+
+def _check_alias(alias: str) -> str:
+    """Return ``alias``, or raise ``RegistryError`` for a name that cannot be a link's.
+
+    Examples
+    --------
+    >>> _check_alias("champion")
+    'champion'
+    >>> _check_alias("a/b")
+    Traceback (most recent call last):
+    ...
+    prudent.errors.RegistryError: Alias 'a/b' is not a valid alias name: ...
+    """
+    if _ALIAS.fullmatch(alias) is None:
+        raise RegistryError(
+            f"Alias {alias!r} is not a valid alias name: it names a link in aliases/, so it "
+            "takes 1 to 64 letters, digits, '-', '_' or '.', starting with a letter or digit; "
+            "choose e.g. 'staging'."
+        )
+    return alias
 
 
 def _now() -> datetime:
@@ -207,7 +231,7 @@ class Registry:
         RegistryError
             Unknown version, already holding the alias, or incompatible without ``force``.
         """
-        target = self.version(ref)
+        alias, target = _check_alias(alias), self.version(ref)
         with exclusive(self._lock):
             current = self.aliases().get(alias)
             if current == target.name:
@@ -247,6 +271,8 @@ class Registry:
         links = self.root / "aliases"
         links.mkdir(exist_ok=True)
         for name, version in aliases.items():
+            if _ALIAS.fullmatch(name) is None:  # recorded before names were checked: no link
+                continue
             fresh = links / f".{name}.{os.getpid()}.tmp"
             fresh.unlink(missing_ok=True)
             fresh.symlink_to(Path("..") / "versions" / version)

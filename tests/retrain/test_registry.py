@@ -138,6 +138,29 @@ def test_unknown_names_are_refused_with_what_exists(two: Registry, tmp_path: Pat
         two.register(tmp_path / "missing", by="ann")
 
 
+@pytest.mark.parametrize("alias", ["a/b", "../../escaped", "..", "", ".hidden", "bad alias!"])
+def test_an_alias_that_cannot_name_a_link_is_refused_before_it_is_recorded(
+    two: Registry, alias: str
+) -> None:
+    with pytest.raises(RegistryError, match=f"Alias {alias!r} is not a valid alias name"):
+        two.promote("v1", alias=alias, by="ann")
+    assert len(two.history()) == 2 and two.aliases() == {}  # the two registrations only
+    assert two.promote("v1", by="ann").alias == "champion"  # later moves still work
+    assert two.link().resolve() == two.version("v1").path.resolve()
+
+
+def test_a_recorded_alias_that_names_no_link_does_not_stop_later_moves(two: Registry) -> None:
+    """A registry where 'a/b' was recorded (before names were checked): every later move
+    failed on its link ('No such file or directory'), each move recorded but unlinked."""
+    with (two.root / "history.jsonl").open("a") as fh:
+        fh.write(json.dumps({"at": "2026-05-01T00:00:00+00:00", "action": "promote",
+                             "alias": "a/b", "version": "v2", "previous": None, "by": "ann",
+                             "reason": "", "forced": False}) + "\n")  # fmt: skip
+    two.promote("v1", by="ann")
+    assert two.link().resolve() == two.version("v1").path.resolve()
+    assert sorted(p.name for p in (two.root / "aliases").iterdir()) == ["champion"]
+
+
 def test_a_torn_last_line_is_not_a_record_and_is_cut(two: Registry) -> None:
     path = two.root / "history.jsonl"
     with path.open("a") as fh:
