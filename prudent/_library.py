@@ -95,14 +95,39 @@ def rules_text(rules: str | os.PathLike[str] | RuleSet | None) -> str | None:
 
 
 def _table(
-    value: pd.DataFrame | str | os.PathLike[str] | None, encoding: str, target: str
+    value: pd.DataFrame | str | os.PathLike[str] | None,
+    encoding: str,
+    target: str,
+    like: pd.DataFrame | None = None,
 ) -> pd.DataFrame | None:
-    """The table at ``value``, its ``target`` read as the labels written (``01``, ``NA``)."""
+    """The table at ``value``, its ``target`` read as the labels written (``01``, ``NA``);
+    the columns ``like`` holds as text read as text too (the OOD examples beside the
+    training table: its zip codes, ``00501`` as written, wherever the first appears).
+
+    Examples
+    --------
+    >>> import pandas as pd, tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "ood.csv").write_text("zip,x\\n501,1\\n")
+    >>> train = pd.DataFrame({"zip": ["00501"], "x": [2]})
+    >>> _table(folder / "ood.csv", "utf-8", "y")["zip"].tolist()
+    [501]
+    >>> _table(folder / "ood.csv", "utf-8", "y", train)["zip"].tolist()
+    ['501']
+    """
     if value is None or hasattr(value, "columns"):
         return value  # type: ignore[return-value]
     from prudent.data import read_table
 
-    return read_table(Path(value), encoding=encoding, text=(target,))
+    strings = () if like is None else [c for c in like.columns if _is_text(like[c])]
+    return read_table(Path(value), encoding=encoding, text=(target,), strings=strings)
+
+
+def _is_text(column: pd.Series) -> bool:
+    """Whether ``column`` holds text (strings), not numbers, booleans or dates."""
+    import pandas as pd
+
+    return bool(pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column))
 
 
 def with_report(bundle: Bundle) -> Bundle:
@@ -219,7 +244,7 @@ def fit(
     assert table is not None
     check_rules(rules_yaml, table, target)  # columns and classes: before any model is fitted
     rep = reporter if reporter is not None else LoggingReporter(progress=progress)
-    ood = _table(ood_examples, encoding, target)
+    ood = _table(ood_examples, encoding, target, table)
     # one BLAS/OpenMP thread: on 2 shared, busy cores the text logistic baseline took 60 s
     # with 2 (threads spin at every barrier while the other is descheduled) and 1.4 s with one
     with threadpool_limits(limits=1):
