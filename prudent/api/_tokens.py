@@ -203,7 +203,10 @@ def add_token(
     """
     entries = load_tokens(path) if path.exists() else []
     if any(t.name == name for t in entries):
-        raise ConfigError(f"Tokens file '{path}' already has a token named {name!r}.")
+        raise ConfigError(
+            f"Tokens file '{path}' already has a token named {name!r}; choose another name, "
+            f"or revoke that one first (prudent token revoke {name})."
+        )
     token = new_token()
     try:
         entry = TokenEntry.model_validate(
@@ -217,12 +220,37 @@ def add_token(
             }
         )
     except ValidationError as exc:
-        first = exc.errors()[0]
-        raise ConfigError(
-            f"Token {first['loc'][0]} is invalid: {first['msg']}; roles are {list(ROLES)}."
-        ) from None
+        raise ConfigError(_entry_error(exc)) from None
     _write_tokens(path, [*entries, entry])
     return token
+
+
+_FIELD_HINTS = {
+    "name": "a name takes 1 to 64 letters, digits, '_', '.', '@' or '-', starting with a "
+    "letter or digit",
+    "roles": f"roles are {list(ROLES)}",
+    "rate_limit": "--rate-limit is requests per second, a number above 0",
+    "burst": "--burst is a whole number of requests, at least 1",
+}
+
+
+def _entry_error(exc: ValidationError) -> str:
+    """One line naming the first invalid field of a new token, what it holds and what it takes.
+
+    Examples
+    --------
+    >>> try:
+    ...     TokenEntry.model_validate({"name": "a", "sha256": "0" * 64, "roles": ["predict"],
+    ...                                "rate_limit": -1})
+    ... except ValidationError as exc:
+    ...     print(_entry_error(exc))
+    Token rate_limit is invalid: Input should be greater than 0 (-1 was given); --rate-limit is \
+requests per second, a number above 0.
+    """
+    first = exc.errors()[0]
+    field = str(first["loc"][0])
+    hint = _FIELD_HINTS.get(field, f"roles are {list(ROLES)}")
+    return f"Token {field} is invalid: {first['msg']} ({first['input']!r} was given); {hint}."
 
 
 def revoke_token(path: Path, key: str) -> TokenEntry:

@@ -66,6 +66,27 @@ def test_cli_token_prints_once_and_stores_the_hash(cli: typer.Typer, tmp_path: P
     )
 
 
+@pytest.mark.parametrize(
+    ("option", "said"),
+    [
+        (["--rate-limit", "-1"], "Token rate_limit is invalid: Input should be greater than 0 "
+         "(-1.0 was given); --rate-limit is requests per second"),
+        (["--burst", "0"], "Token burst is invalid: Input should be greater than or equal to 1 "
+         "(0 was given); --burst is a whole number"),
+        (["--role", "superuser"], "('superuser' was given); roles are ['predict', 'review'"),
+    ],
+)  # fmt: skip
+def test_cli_token_add_names_the_bad_option_and_its_own_rule(
+    cli: typer.Typer, tmp_path: Path, option: list[str], said: str
+) -> None:
+    """Every refusal ended 'roles are [...]', whatever the field (a rate limit of -1 too)."""
+    args = ["token", "add", "ops", "--tokens", str(tmp_path / "t.yaml"), *option]
+    done = CliRunner().invoke(cli, args if "--role" in option else [*args, "--role", "admin"])
+    assert isinstance(done.exception, ConfigError)
+    assert said in str(done.exception)
+    assert ("roles are" in str(done.exception)) == ("--role" in option)
+
+
 def test_cli_feedback_counts_every_outcome(
     cli: typer.Typer, numeric_bundle: Bundle, numeric_dir: Path, tmp_path: Path
 ) -> None:
