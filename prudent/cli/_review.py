@@ -128,16 +128,14 @@ def label_case(
     log_db: LogDb = None,
 ) -> None:
     """Label a case; the same label again changes nothing, another one is a correction."""
-    classes = None
-    if bundle is not None:
-        from prudent.bundle import load
-
-        classes = load(bundle).classes
     from prudent.feedback import label_case
 
     with _open(log_db) as log:
-        if classes is None:
-            classes = _logged_classes(log, prediction_id)
+        classes = (
+            _logged_classes(log, prediction_id)
+            if bundle is None
+            else _bundle_classes(log, prediction_id, bundle)
+        )
         result = label_case(log, prediction_id, label, reviewer, allowed_labels=classes)
     was = "" if result.previous_label is None else f" (was {result.previous_label!r})"
     typer.echo(
@@ -157,6 +155,23 @@ def _logged_classes(log: SqlPredictionLog, prediction_id: str) -> list[Any]:
             "label against; pass --bundle with the bundle that made it."
         )
     return classes
+
+
+def _bundle_classes(log: SqlPredictionLog, prediction_id: str, bundle: Path) -> list[Any]:
+    """The classes of ``bundle``, refused when another model made the prediction and the
+    record gives it other classes: a label of that bundle would not be one of the model's."""
+    from prudent.bundle import load
+    from prudent.errors import ConfigError
+
+    model, record = load(bundle), log.get(prediction_id)
+    ours, logged = [str(c) for c in model.classes], list(record.probabilities)
+    if record.model_version != model.version and logged and sorted(logged) != sorted(ours):
+        raise ConfigError(
+            f"--bundle '{bundle}' (model {model.version}) did not make prediction "
+            f"{prediction_id!r} (model {record.model_version}), whose classes are {logged}, "
+            f"not {ours}; pass the bundle that made it, or leave --bundle out."
+        )
+    return list(model.classes)
 
 
 Reviewer = Annotated[str, Opt(help="Who sets the case aside (must hold it, or nobody may).")]

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from prudent.cli import app
 from prudent.feedback import QueuePolicy
 from prudent.store import PredictionRecord, SqlPredictionLog
+from tests.cli.conftest import Trained
 from tests.cli.test_fit_command import assert_one_line_error
 from tests.fixtures import run_main
 from tests.store.conftest import T0, make_record
@@ -140,6 +141,27 @@ def test_review_label_without_classes_in_the_record_needs_the_bundle(tmp_path: P
         log.write([record])
     done = run_main("review", "label", record.id, "setosa", "--reviewer", "ana", "--log-db", url)
     assert_one_line_error(done, "names no classes", "--bundle")
+
+
+def test_review_label_refuses_a_bundle_of_other_classes_than_the_prediction(
+    queue: tuple[str, list[PredictionRecord]], trained: Trained
+) -> None:
+    """An iris prediction labelled with --bundle of the breast-cancer model: 'benign' was
+    stored for it (checked against the wrong model's classes), closing the case."""
+    url, reviews = queue
+    case = reviews[0].id
+    done = run_main("review", "label", case, "benign", "--reviewer", "ana", "--log-db", url,
+                    "--bundle", trained.bundle)  # fmt: skip
+    assert done.returncode == 2
+    assert_one_line_error(done, "did not make prediction", "leave --bundle out")
+    with SqlPredictionLog.open(url) as log:
+        assert log.feedback_history(case) == []
+    record = make_record(decision="review", prediction=None, probabilities={})
+    with SqlPredictionLog.open(url) as log:  # no classes logged: the bundle's are the check
+        log.write([record])
+    code, out = _invoke("label", record.id, "benign", "--reviewer", "ana", "--log-db", url,
+                        "--bundle", str(trained.bundle))  # fmt: skip
+    assert code == 0 and out.startswith(f"created: {record.id} = 'benign'")
 
 
 @pytest.mark.parametrize(
