@@ -33,7 +33,7 @@ from prudent.pipeline._budget import Budget
 from prudent.pipeline._engine import CandidateRun, SkippedCandidate
 from prudent.pipeline._fit_key import _fit_key
 from prudent.pipeline._fit_run import _candidate_ctx, _Rows, _Run
-from prudent.pipeline._label_audit import LabelIssues, audit_labels, audit_notice
+from prudent.pipeline._label_audit import LabelIssues, audit_labels, audit_notice, unweighted
 from prudent.pipeline._leaderboard import leaderboard
 from prudent.pipeline._parallel import TaskRunner
 from prudent.pipeline._reporter import QuietReporter, Reporter
@@ -301,8 +301,10 @@ def _audited_baselines(
         rep.notice(leak.notice(spec.target))
     runs: dict[str, CandidateRun] = {}
     run.families(baselines, rows, table.splits, runs)
-    issues = audit_labels(table.target, table.splits, runs["logistic"].oof_proba, table.X)
-    wrong = float(np.mean(runs["logistic"].oof_proba.argmax(axis=1) != rows.y))
+    # as an unweighted fit's: a class-weighted baseline overstates the small classes
+    P = unweighted(runs["logistic"].oof_proba, rows.y, rows.ctx.balanced)
+    issues = audit_labels(table.target, table.splits, P, table.X)
+    wrong = float(np.mean(P.argmax(axis=1) != rows.y))
     rep.notice(audit_notice(issues, len(rows.y), wrong))
     if not (spec.drop_suspect_labels and issues.flagged):
         return table, rows, runs, issues

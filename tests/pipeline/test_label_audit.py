@@ -168,3 +168,25 @@ def test_audit_labels_lists_fewer_rows_of_a_wide_table() -> None:
     assert issues.flagged > LISTED_ROWS
     assert len(issues.listed) == LISTED_CELLS // 800
     assert f"the {LISTED_CELLS // 800} most suspect are listed" in notice
+
+
+def test_a_rare_class_audit_flags_about_the_flipped_labels_not_the_hard_majority() -> None:
+    """54 'fraud' rows in 20,000, 20 of them labels flipped at random: the class-weighted
+    logistic baseline overstates 'fraud' about 370 times, and read as it was, the audit
+    flagged 4,168 of 16,000 training rows ('ok' rows said likely 'fraud'). Read as an
+    unweighted fit's probabilities, it flags about the flipped rows."""
+    rng = np.random.default_rng(31)
+    n = 20_000
+    X = rng.normal(size=(n, 4))
+    score = 2 * X[:, 0] + X[:, 1]
+    fraud = score > np.sort(score)[-35]
+    flipped = rng.choice(np.flatnonzero(~fraud), size=20, replace=False)
+    fraud[flipped] = True
+    frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(4)])
+    frame["y"] = np.where(fraud, "fraud", "ok")
+    bundle = prudent.fit(frame, target="y", time_limit=30, candidates=())
+    flagged = bundle.manifest["label_audit"]["n_suspect"]
+    assert 5 <= flagged <= 100
+    listed = pd.read_csv(io.BytesIO(bundle.extras["label_issues.csv"]))
+    in_train = set(listed["row"]) & set(flipped.tolist())
+    assert len(in_train) >= 5  # the flipped rows are among the most suspect
