@@ -13,6 +13,7 @@ from rich.table import Table
 from prudent.cli._logdb import check_log_exists
 
 if TYPE_CHECKING:
+    from prudent.bundle import Bundle
     from prudent.feedback import LabelOutcome
     from prudent.store import FeedbackLog, ReviewCase, SqlPredictionLog
 
@@ -205,6 +206,18 @@ def flag_case(
     _set_aside(prediction_id, reviewer, "flag", log_db)
 
 
+def _check_logged(log: SqlPredictionLog, loaded: Bundle, bundle: Path) -> None:
+    """Refuse a bundle none of whose predictions the log holds, as ``prudent feedback`` does:
+    its classes would check, and its schema lay out, another model's cases."""
+    from prudent.errors import FeedbackError
+
+    if log.count(model_version=loaded.version) == 0:
+        raise FeedbackError(
+            f"The prediction log {log.url} holds no prediction of bundle {loaded.version} "
+            f"('{bundle}'); pass the bundle `prudent serve` served, or the --log-db it used."
+        )
+
+
 BundleDir = Annotated[Path, Opt(help="The bundle directory (its schema and classes).")]
 
 
@@ -225,6 +238,7 @@ def export_cases(
         raise ConfigError(f"--format must be 'label-studio', but {fmt!r} was received.")
     loaded = load(bundle)
     with _open(log_db) as log:
+        _check_logged(log, loaded, bundle)
         cases = log.list_review(limit=limit)
     out.mkdir(parents=True, exist_ok=True)
     tasks = [task_of(c, loaded.schema) for c in cases]
@@ -249,9 +263,10 @@ def import_labels(
         found = read_annotations(json.loads(export.read_text("utf-8")))
     except (OSError, ValueError) as exc:
         raise DataError(f"Cannot read the Label Studio export {export}: {exc}") from exc
-    classes = load(bundle).classes
+    loaded = load(bundle)
     with _open(log_db) as log:
-        outcomes = _record(log, found.labels, classes)
+        _check_logged(log, loaded, bundle)
+        outcomes = _record(log, found.labels, loaded.classes)
     summary = ", ".join(f"{n} {k}" for k, n in outcome_counts(outcomes).items()) or "no label"
     typer.echo(f"{summary}; {len(found.skipped)} task(s) skipped")
     for task, why in found.skipped:

@@ -18,10 +18,11 @@ from typer.testing import CliRunner
 
 import prudent
 from prudent.cli import app
-from prudent.errors import ConfigError, DataError, FeedbackConflictError
+from prudent.errors import ConfigError, DataError, FeedbackConflictError, FeedbackError
 from prudent.feedback import QueuePolicy, read_annotations
 from prudent.store import CaseStatus, PredictionRecord, SqlPredictionLog
 from tests.cli.conftest import Trained
+from tests.fixtures import example, fit_bundle
 from tests.store.conftest import make_record
 
 runner = CliRunner()
@@ -189,6 +190,26 @@ def test_import_reports_a_label_not_among_the_classes(
     (tmp_path / "bad.json").write_text('{"not": "a list"}')
     with pytest.raises(DataError, match=r"is a JSON list of tasks .* but dict was received"):
         _invoke("import", tmp_path / "bad.json", "--bundle", trained.bundle)
+
+
+def test_export_and_import_refuse_a_bundle_the_log_never_served(
+    queue: tuple[str, list[PredictionRecord], list[str]], tmp_path: Path
+) -> None:
+    """The queue holds the trained bundle's cases; another bundle's classes checked and stored
+    'Banking' for them (its config offered its own choices)."""
+    url, records, _ = queue
+    other = tmp_path / "other"
+    fit_bundle(example("wine"), "target").save(other)
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps([{"id": 1, "data": {"prudent_id": records[0].id}, "annotations": [
+        {"result": [{"type": "choices", "value": {"choices": ["class_0"]}}]}]}]))  # fmt: skip
+    for args in (["export", "--bundle", other, "--out", tmp_path / "ls"],
+                 ["import", export, "--bundle", other]):  # fmt: skip
+        with pytest.raises(FeedbackError, match=r"holds no prediction of bundle .* served"):
+            _invoke(*args, "--log-db", url)
+    with SqlPredictionLog.open(url) as log:
+        assert log.feedback_history(records[0].id) == []
+    assert not (tmp_path / "ls").exists()
 
 
 def test_read_annotations_passes_over_foreign_tasks() -> None:
