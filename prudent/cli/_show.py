@@ -3,6 +3,7 @@ into the tables ``prudent fit`` and ``prudent show`` print."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from rich.console import Console
@@ -25,6 +26,17 @@ from prudent.cli._console import print_table
 __all__ = ["show_decisions", "show_manifest"]
 
 _METRICS = ("accuracy", "balanced_accuracy", "macro_f1", "log_loss", "brier", "ece")
+
+
+def _pairs(values: Mapping[str, Any]) -> str:
+    """``name value`` pairs for a sentence, where a dict's repr printed braces and quotes.
+
+    Examples
+    --------
+    >>> _pairs({"accept": 1177, "review": 173})
+    'accept 1177, review 173'
+    """
+    return ", ".join(f"{k} {v}" for k, v in values.items()) or "none"
 
 
 def _ci(m: Interval) -> str:
@@ -151,7 +163,7 @@ def _ensemble(console: Console, e: Choice) -> None:
 def _calibration(console: Console, c: Calibration, test: LockedTest) -> None:
     scores = {k: round(v, 4) for k, v in c.cv_log_loss.items() if v is not None}
     console.print(
-        f"[bold]Calibration:[/] {c.method} (chosen by CV log loss {scores}); "
+        f"[bold]Calibration:[/] {c.method} (chosen by CV log loss: {_pairs(scores)}); "
         f"ECE holdout {_f(c.ece_before_holdout)} → {_f(c.ece_after_holdout)}"
         f"; test {_f(test.ece_raw)} → {_f(test.ece_calibrated)}",
         highlight=False,
@@ -203,7 +215,7 @@ def _costs(console: Console, ev: FitEvidence, classes: list[Any]) -> bool:
         f"review cost {chosen.review_cost:g} (costs: rows = true class, columns = predicted,"
         f" class order {order}); cost per row on validation {_f(val.decisions)} vs "
         f"all-review {_f(val.all_review)} and model only {_f(val.model_only)}; test "
-        f"decisions: {test.decisions}",
+        f"decisions: {_pairs(test.decisions)}",
         highlight=False,
     )
     return True
@@ -222,7 +234,7 @@ def _accept(console: Console, ev: FitEvidence, classes: list[Any]) -> None:
             f"accuracy {accept.target_accuracy} on validation)"
         )
         console.print(
-            f"[bold]Accept threshold:[/] {line}; test decisions: {test.decisions}",
+            f"[bold]Accept threshold:[/] {line}; test decisions: {_pairs(test.decisions)}",
             highlight=False,
         )
     if th.backup_role:

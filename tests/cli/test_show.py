@@ -50,3 +50,14 @@ def test_a_simpler_family_losing_is_said_plainly_not_as_a_warning() -> None:
     alerts = re.findall(r'<p class="banner" role="alert">(.*?)</p>', html)
     assert not any("knn" in a for a in alerts)
     assert "knn: significantly less accurate than logistic, as a simpler family" in html
+
+
+def test_sentences_name_their_counts_without_a_dicts_braces(trained: Trained) -> None:
+    manifest = json.loads((trained.bundle / "manifest.json").read_text())
+    buffer = io.StringIO()
+    show_manifest(Console(file=buffer, width=250), manifest)
+    text = buffer.getvalue()
+    accept = next(line for line in text.splitlines() if line.startswith("Accept threshold:"))
+    assert "test decisions: accept " in accept and "{" not in accept  # was {'accept': 1177, …}
+    calibration = next(line for line in text.splitlines() if line.startswith("Calibration:"))
+    assert "chosen by CV log loss: " in calibration and "{" not in calibration
