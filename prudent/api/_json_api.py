@@ -13,6 +13,7 @@ from prudent.api._errors import ApiError, status_of
 from prudent.api._inputs import record_inputs
 from prudent.api._schemas import (
     ApiModels,
+    FeedbackBatch,
     FeedbackRequest,
     FeedbackResponse,
     StrictQuery,
@@ -100,8 +101,9 @@ async def feedback(body: FeedbackRequest, request: Request) -> FeedbackResponse:
     service = service_of(request)
     predictor = service.predictor_for(service.settings.model_name)
     pairs = feedback_pairs(body)
+    where = "items.{i}.{name}" if isinstance(body, FeedbackBatch) else "{name}"  # as sent
     check_texts(
-        (f"items.{i}.{name}", None, value)
+        (where.format(i=i, name=name), None, value)
         for i, pair in enumerate(pairs)
         for name, value in zip(("prediction_id", "label"), pair, strict=True)
     )

@@ -65,6 +65,8 @@ def test_feedback_and_the_review_page_answer_without_asking_the_log(
     answer = _post(client, "/feedback", {"items": [{"prediction_id": bad, "label": "setosa"}]})
     assert answer.status_code == 400, answer.text
     assert answer.json()["field"] == "items.0.prediction_id"
+    single = _post(client, "/feedback", {"prediction_id": bad, "label": "setosa"})  # no items
+    assert single.status_code == 400 and single.json()["field"] == "prediction_id", single.text
     # a URL carries bytes: the surrogate as the bytes UTF-8 would give it, which are not UTF-8
     raw = quote(bad.encode("utf-8", "surrogatepass"))
     page = client.get(f"/review?case={raw}")
