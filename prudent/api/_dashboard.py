@@ -122,7 +122,11 @@ def _window(text: str) -> WindowSpec:
 async def dashboard(request: Request, window: str = "hour", hours: int = 48) -> Response:
     """The dashboard page (roles ``admin`` and ``review``)."""
     if not 1 <= hours <= _MAX_HOURS:
-        raise ApiError(400, f"hours must be in [1, {_MAX_HOURS}], but {hours} was received.")
+        raise ApiError(
+            400,
+            f"hours must be in [1, {_MAX_HOURS}], but {hours} was received; pass e.g. ?hours=48.",
+            field="hours",
+        )
     service = service_of(request)
     predictor = service.predictor_for(service.settings.model_name)
     url = _log_url(predictor, str(service.settings.log_db))

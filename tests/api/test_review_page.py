@@ -236,6 +236,9 @@ def test_dashboard_shows_the_queue_labels_and_realised_accuracy(
     assert f"<b>{spec.name}</b>" in alerted
     assert ": firing since 2024-03-01 12:00 UTC (threshold 0.200)" in alerted
     assert "alerts firing<b>1</b>" in alerted
+    for query, field in (("hours=-1", "hours"), ("hours=abc", "hours"), ("window=week", "window")):
+        refused = client.get(f"/?{query}", headers=tokens.header("root"))
+        assert refused.status_code == 400 and refused.json()["field"] == field, refused.text
 
 
 def test_nearest_examples_are_training_rows_and_find_the_same_row_first(
