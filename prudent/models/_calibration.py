@@ -149,7 +149,8 @@ class ProbabilityCalibrator(ClassifierMixin, BaseEstimator):  # type: ignore[mis
         The fitted temperature when ``method_ == "temperature"``, else ``None``.
     map_
         The fitted map: the temperature, the Platt coefficients ``[a, b]``, an
-        ``IsotonicRegression``, or a temperature and an ``IsotonicRegression``.
+        ``IsotonicRegression``, a temperature and an ``IsotonicRegression``, or the class
+        shares and a temperature.
 
     Examples
     --------

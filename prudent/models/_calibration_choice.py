@@ -14,7 +14,7 @@ import numpy as np
 
 from prudent._typing import EncodedLabels, ProbaMatrix
 from prudent.metrics import ece_consistency_test, expected_calibration_error
-from prudent.models._calibration_maps import COMPOSED
+from prudent.models._calibration_maps import COMPOSED, PRIOR
 
 __all__ = [
     "CONSISTENT_P",
@@ -26,7 +26,7 @@ __all__ = [
     "choose_method",
 ]
 
-METHODS = ("identity", "temperature", "sigmoid", "isotonic", COMPOSED)
+METHODS = ("identity", "temperature", "sigmoid", "isotonic", COMPOSED, PRIOR)
 """The calibration maps, in order of preference when their cross-validated losses tie."""
 MIN_ROWS_ISOTONIC = 100
 """Below this many calibration rows, ``auto`` does not consider isotonic regression."""
@@ -45,17 +45,19 @@ bundle promises that much."""
 
 def candidate_methods(n_rows: int, n_classes: int) -> tuple[str, ...]:
     """The maps ``auto`` compares: no isotonic step below :data:`MIN_ROWS_ISOTONIC` rows, and
-    the temperature followed by isotonic only for more than two classes (with two, a
-    temperature keeps the order of ``P[:, 1]``, so isotonic after it is isotonic alone).
+    the temperature followed by isotonic, and the class-share correction, only for more than
+    two classes (with two, a temperature keeps the order of ``P[:, 1]``, so isotonic after it
+    is isotonic alone; and Platt's intercept is the class-share correction).
 
     Examples
     --------
-    >>> candidate_methods(50, 3), candidate_methods(500, 2)[-1], candidate_methods(500, 3)[-1]
-    (('identity', 'temperature', 'sigmoid'), 'isotonic', 'temperature+isotonic')
+    >>> candidate_methods(50, 3), candidate_methods(500, 2)[-1], candidate_methods(500, 3)[-2:]
+    (('identity', 'temperature', 'sigmoid', 'prior+temperature'), 'isotonic', \
+('temperature+isotonic', 'prior+temperature'))
     """
-    if n_rows < MIN_ROWS_ISOTONIC:
-        return METHODS[:3]
-    return METHODS if n_classes > 2 else METHODS[:4]
+    few = n_rows < MIN_ROWS_ISOTONIC
+    kept = [m for m in METHODS if not (few and m in ("isotonic", COMPOSED))]
+    return tuple(m for m in kept if n_classes > 2 or m not in (COMPOSED, PRIOR))
 
 
 def _log_loss(Q: ProbaMatrix, y: EncodedLabels) -> float:

@@ -20,7 +20,7 @@ from sklearn.isotonic import IsotonicRegression
 
 from prudent._typing import EncodedLabels, FloatArray, ProbaMatrix
 
-__all__ = ["COMPOSED", "apply_map", "clip_normalise", "fit_map", "fit_maps"]
+__all__ = ["COMPOSED", "PRIOR", "apply_map", "clip_normalise", "fit_map", "fit_maps"]
 
 EPS_IN = 1e-12  # input probabilities are clipped here before taking logs
 EPS_OUT = 1e-7  # calibrated probabilities are clipped here, then renormalised
@@ -152,13 +152,38 @@ COMPOSED = "temperature+isotonic"
 """The name of the temperature followed by a top-label isotonic map."""
 
 
+PRIOR = "prior+temperature"
+"""The name of the class-share correction followed by a temperature (multi-class).
+
+A model fitted with classes weighted inversely to their frequency acts as if every class were
+equally common: its probabilities overstate the small classes, which no map of the top-label
+confidence nor a temperature undoes. Multiplied by the class shares and renormalised, they
+are the probabilities under the classes' real frequencies (the prior-shift correction,
+Saerens et al. 2002); the temperature then fits their sharpness. On 150,000 rows of 7
+weakly separated classes the class-weighted logistic baseline, shipped alone, had a
+calibrated log loss of 1.783 against the majority class's 1.504."""
+
+
+def _shares(P: ProbaMatrix, y: EncodedLabels) -> FloatArray:
+    """Each class's share of the rows ``y`` (the classes are ``P``'s columns)."""
+    out: FloatArray = np.bincount(y, minlength=P.shape[1]) / max(y.size, 1)
+    return out
+
+
+def _prior_corrected(P: ProbaMatrix, shares: FloatArray) -> ProbaMatrix:
+    return clip_normalise(P * shares, EPS_IN)
+
+
 def fit_map(method: str, P: ProbaMatrix, y: EncodedLabels) -> Any:
-    """Fit one map on clipped probabilities: a temperature, Platt coefficients, isotonic, or
-    a temperature and the isotonic map of its output."""
+    """Fit one map on clipped probabilities: a temperature, Platt coefficients, isotonic, a
+    temperature and the isotonic map of its output, or class shares and a temperature."""
     if method == "identity":
         return None
     if method == "temperature":
         return _fit_temperature(P, y)
+    if method == PRIOR:
+        shares = _shares(P, y)
+        return (shares, _fit_temperature(_prior_corrected(P, shares), y))
     if method == COMPOSED:
         return _composed(P, y, _fit_temperature(P, y))
     s, top = _scalar_view(P)
@@ -190,6 +215,9 @@ def apply_map(method: str, fitted: Any, P: ProbaMatrix) -> ProbaMatrix:
         return clip_normalise(P, EPS_OUT)
     if method == "temperature":
         return clip_normalise(softmax(np.log(P) / fitted, axis=1), EPS_OUT)
+    if method == PRIOR:
+        corrected = _prior_corrected(P, fitted[0])
+        return clip_normalise(softmax(np.log(corrected) / fitted[1], axis=1), EPS_OUT)
     if method == COMPOSED:
         scaled = clip_normalise(softmax(np.log(P) / fitted[0], axis=1), EPS_IN)
         return apply_map("isotonic", fitted[1], scaled)

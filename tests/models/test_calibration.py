@@ -102,13 +102,14 @@ def test_calibrator_auto_picks_lowest_cv_log_loss(digits_proba):
 def test_calibrator_auto_skips_isotonic_below_100_rows(digits_proba):
     P_cal, y_cal, _, _ = digits_proba
     small = ProbabilityCalibrator().fit(P_cal[:99], y_cal[:99])
-    assert set(small.cv_log_loss_) == {"identity", "temperature", "sigmoid"}
+    assert set(small.cv_log_loss_) == {"identity", "temperature", "sigmoid", "prior+temperature"}
     assert set(ProbabilityCalibrator().fit(P_cal[:100], y_cal[:100]).cv_log_loss_) == {
         "identity",
         "temperature",
         "sigmoid",
         "isotonic",
         "temperature+isotonic",  # digits: ten classes
+        "prior+temperature",
     }
 
 
@@ -240,7 +241,12 @@ def test_calibrator_small_classes_use_fewer_folds(digits_proba):
     P_cal, y_cal, _, _ = digits_proba
     rows = np.concatenate([np.flatnonzero(y_cal == 0)[:1], np.flatnonzero(y_cal != 0)[:60]])
     calibrator = ProbabilityCalibrator().fit(P_cal[rows], y_cal[rows])  # class 0: one row
-    assert set(calibrator.cv_log_loss_) == {"identity", "temperature", "sigmoid"}
+    assert set(calibrator.cv_log_loss_) == {
+        "identity",
+        "temperature",
+        "sigmoid",
+        "prior+temperature",
+    }
 
 
 def test_calibrator_keeps_string_labels(breast_logreg):
@@ -355,8 +361,35 @@ def test_calibrate_cross_fitted_on_a_draw_of_many_rows_recovers_the_known_temper
     drawn = calibration_module.fit_rows(y, 6, 0)
     assert len(drawn) == pytest.approx(4_000, abs=6) and set(y[drawn]) == set(range(6))
     cal, Q, info = calibrate_cross_fitted(overconfident, y, cv=5, random_state=0)
-    assert info["method"] in ("temperature", "temperature+isotonic")
+    # classes about equally common: the class-share correction is about the identity
+    assert info["method"] in ("temperature", "temperature+isotonic", "prior+temperature")
     assert Q.shape == overconfident.shape and np.isfinite(Q).all()
     assert ece(Q, y) < 0.02 < ece(overconfident, y)
     if info["method"] == "temperature":
         assert cal.temperature_ == pytest.approx(3.0, rel=0.1)
+    if info["method"] == "prior+temperature":
+        assert cal.map_[1] == pytest.approx(3.0, rel=0.1)
+
+
+def test_a_class_weighted_models_prior_shift_is_undone_by_the_class_shares() -> None:
+    """A logistic regression weighting 5 classes (60% .. 4% of the rows) inversely to their
+    frequency, on weak features, acts as if they were equally common: its probabilities
+    overstate the small classes, and its log loss is worse than always answering the class
+    shares. No temperature or top-label map undoes that; multiplied by the class shares (then
+    a temperature), its cross-fitted log loss beats the shares' own and every other map's."""
+    rng = np.random.default_rng(0)
+    n, shares = 6000, np.array([0.6, 0.2, 0.1, 0.06, 0.04])
+    y = rng.choice(5, size=n, p=shares)
+    X = rng.normal(size=(5, 3))[y] * 0.5 + rng.normal(size=(n, 3))
+    weighted = LogisticRegression(class_weight="balanced", max_iter=1000)
+    P = np.zeros((n, 5))
+    for train, held in StratifiedKFold(5, shuffle=True, random_state=0).split(X, y):
+        P[held] = weighted.fit(X[train], y[train]).predict_proba(X[held])
+    cal, Q, info = calibrate_cross_fitted(P, y, cv=5, random_state=0)
+    assert info["method"] == "prior+temperature"
+    loss = info["cv_log_loss"]
+    share_loss = float(-np.mean(np.log(np.bincount(y) / n)[y]))
+    assert loss["prior+temperature"] < share_loss < loss["identity"]
+    assert loss["prior+temperature"] < min(v for m, v in loss.items() if m != "prior+temperature")
+    np.testing.assert_allclose(cal.map_[0], np.bincount(y) / n)
+    assert ece(Q, y) < ece(P, y)
