@@ -103,8 +103,14 @@ def burn_in(
     """
     rule = rule or BurnInRule()
     event = _last_promotion(registry)
-    if not rule.enabled or event is None or event.previous is None:
-        return BurnInVerdict(False, "no promotion to watch (or the rule is off)")
+    if not rule.enabled:
+        return BurnInVerdict(False, "the burn-in rule is off")
+    if event is None or event.previous is None:
+        return BurnInVerdict(
+            False,
+            "no promotion to watch: the champion's last move was not a promotion over another "
+            "version (a first promotion, or a rollback)",
+        )
     since = datetime.fromisoformat(event.at)
     try:
         new = _accuracy(registry, log_url, event.version, since, None)

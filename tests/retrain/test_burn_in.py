@@ -54,7 +54,8 @@ def test_burn_in_rolls_back_a_champion_worse_than_the_one_before(
     _serve_period(
         url, prudent.load(registry.version("v2").path), T0 + timedelta(hours=3), right=False
     )
-    assert not burn_in(registry, url, BurnInRule(enabled=False)).rollback
+    off = burn_in(registry, url, BurnInRule(enabled=False))
+    assert not off.rollback and off.reason == "the burn-in rule is off"
     dry = CliRunner().invoke(
         app, ["registry", "burn-in", str(registry.root), "--log-db", url, "--dry-run"]
     )
@@ -65,4 +66,5 @@ def test_burn_in_rolls_back_a_champion_worse_than_the_one_before(
     assert registry.aliases()["champion"] == "v1"
     last = registry.history()[-1]
     assert (last.action, last.by, last.reason) == ("rollback", "burn-in", verdict.reason)
-    assert not burn_in(registry, url).rollback  # the last move is a rollback: nothing to watch
+    after = burn_in(registry, url)  # the last move is a rollback: nothing to watch
+    assert not after.rollback and after.reason.startswith("no promotion to watch: the champion's")
