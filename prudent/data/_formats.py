@@ -6,7 +6,8 @@ contract at predict time and the patterns the HTTP schemas publish agree.
 
 What is read: an optional sign, an optional currency sign (``$ € £ ¥``, the sign may also
 follow it), digits grouped by commas in threes (``1,234,567``) or not grouped, an optional
-decimal part after a point, an optional ``%``. The marks are dropped and the number kept as
+decimal part after a point, an optional ``%`` or a currency sign after the number (``12.50 €``,
+as much of Europe writes a price). The marks are dropped and the number kept as
 written: ``12.5%`` is 12.5, ``$1,234.50`` is 1234.5. A comma is only ever a thousands
 separator here (``3,5`` is no number), so a decimal comma is never misread.
 """
@@ -36,7 +37,7 @@ _CURRENCY = "$€£¥"
 FORMATTED_NUMBER = (  # at most 150 digits before the point, so below 1e150 in size
     rf"[+-]?(?:[{_CURRENCY}] ?[+-]?)?"
     r"(?:[0-9]{1,3}(?:,[0-9]{3}){1,49}|[0-9]{1,150})(?:\.[0-9]*)?"
-    r"(?: ?%)?"
+    rf"(?: ?[%{_CURRENCY}])?"
 )
 """A number with a currency sign, thousands separators or a percent sign (a plain number too)."""
 _FORMATTED_RE = re.compile(rf"^\s*{FORMATTED_NUMBER}\s*$")
@@ -51,6 +52,8 @@ def formatted_number(text: str) -> float | None:
     --------
     >>> [formatted_number(t) for t in ("$1,234.50", " 12.5 %", "-€3", "$-0.5", "1,234,567")]
     [1234.5, 12.5, -3.0, -0.5, 1234567.0]
+    >>> [formatted_number(t) for t in ("12.50 €", "1,200£", "5 %€")]
+    [12.5, 1200.0, None]
     >>> [formatted_number(t) for t in ("3,5", "12,34", "$", "1.2.3", "abc")]
     [None, None, None, None, None]
     """

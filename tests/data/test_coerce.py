@@ -454,6 +454,8 @@ def test_validate_frame_small_frames_read_value_by_value_as_columns_are(
         ("-€3", -3.0),
         ("$-0.5", -0.5),
         ("1,234,567", 1.234567e6),
+        ("12.50 €", 12.5),
+        ("1,200£", 1200.0),
     ],
 )
 def test_validate_frame_numbers_with_marks_are_read_and_match_the_published_pattern(
@@ -464,7 +466,7 @@ def test_validate_frame_numbers_with_marks_are_read_and_match_the_published_patt
     assert re.search(string_pattern(Role.numeric) or "", given)
 
 
-@pytest.mark.parametrize("given", ["3,5", "12,34", "$", "1.2.3", "$$5", "5%%"])
+@pytest.mark.parametrize("given", ["3,5", "12,34", "$", "1.2.3", "$$5", "5%%", "5 %€", "5€€"])
 def test_validate_frame_marked_strings_that_are_no_number_are_refused(
     mixed_schema: Schema, given: str
 ) -> None:

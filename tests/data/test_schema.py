@@ -255,6 +255,7 @@ def test_infer_schema_numbers_with_currency_thousands_and_percent_marks_are_nume
     frame = mixed.assign(
         price=[f"${v:,.2f}" for v in money],
         share=[f"{v:.1f}%" for v in radius],
+        euros=[f"{v:.2f} €" for v in money],
         comma=[f"{v:.1f}".replace(".", ",") for v in radius],
     )
     frame.loc[frame.index[3], "price"] = "?"
@@ -263,7 +264,8 @@ def test_infer_schema_numbers_with_currency_thousands_and_percent_marks_are_nume
     read = pd.read_csv(path)
     schema = infer_schema(read, "target")
     roles = _roles(schema)
-    assert (roles["price"], roles["share"], roles["comma"]) == ("numeric", "numeric", "categorical")
+    kinds = (roles["price"], roles["share"], roles["euros"], roles["comma"])
+    assert kinds == ("numeric", "numeric", "numeric", "categorical")
     example = frame["price"].iloc[0]
     assert (
         f"Column 'price' holds numbers written with currency, thousands or percent marks (such "
@@ -273,6 +275,7 @@ def test_infer_schema_numbers_with_currency_thousands_and_percent_marks_are_nume
     expected = [float(f"{v:.2f}") for v in money]
     expected[3] = np.nan
     np.testing.assert_array_equal(X["price"].to_numpy(), expected)
+    np.testing.assert_array_equal(X["euros"].to_numpy(), [float(f"{v:.2f}") for v in money])
     assert X["share"].tolist() == [float(f"{v:.1f}") for v in radius]
     one_word = read.assign(price=read["price"].where(read.index != 5, "call us"))
     assert _roles(infer_schema(one_word, "target"))["price"] == "categorical"
