@@ -257,5 +257,6 @@ def fit(
             runner=runner,
             finish_cpu=save_seconds(),  # saved or not: both faces keep the same reserves
             ood_source=None if ood_examples is None or ood is ood_examples else str(ood_examples),
+            source=None if table is frame else str(frame),
         )
     return with_report(Bundle.from_fit(result))

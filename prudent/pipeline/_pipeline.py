@@ -126,6 +126,7 @@ def fit_table(
     runner: TaskRunner | None = None,
     finish_cpu: float | None = None,
     ood_source: str | None = None,
+    source: str | None = None,
 ) -> FitResult:
     """Fit prudent's whole pipeline on a table.
 
@@ -153,6 +154,9 @@ def fit_table(
     ood_source
         The file ``ood_examples`` were read from, for errors (which then name its rows as
         data rows, from 1); ``None``: a frame, its rows named by their index labels.
+    source
+        The file ``frame`` was read from, whole: an error names its rows as data rows, from 1
+        after the header, as ``prudent predict`` does; ``None``: by their index labels.
 
     Returns
     -------
@@ -173,7 +177,8 @@ def fit_table(
             wall_guard=spec.wall_guard,
         )
         ood = (ood_examples, ood_source)
-        result = _fit(frame, spec, _Run(spec, budget, rep, runner), ood, started, book)
+        run = _Run(spec, budget, rep, runner)
+        result = _fit(frame, spec, run, ood, started, book, source)
         if budget.slowed is None:  # a fit the wall clock cut is not one to repeat
             book.save()
     return result
@@ -186,12 +191,13 @@ def _fit(
     ood: tuple[pd.DataFrame | None, str | None],
     started: float | None,
     book: CostBook,
+    source: str | None = None,
 ) -> FitResult:
     """:func:`fit_table`'s stages, with its cost ``book`` current; ``ood`` holds the known
-    OOD examples and the file they were read from."""
+    OOD examples and the file they were read from, ``source`` the table's file."""
     budget, rep = run.budget, run.reporter
     started = time.monotonic() if started is None else started
-    table = _read(frame, run)
+    table = _read(frame, run, source)
     X_ood = ood_inputs(ood[0], table.schema, ood[1])
     splits, classes = table.splits, len(table.target.classes)
     budget.charge(trust_rows_seconds(len(splits.train), len(splits.test), classes))
@@ -244,7 +250,17 @@ class _Table:
     splits: Splits
 
 
-def _read(frame: pd.DataFrame, run: _Run) -> _Table:
+def _validated(frame: pd.DataFrame, schema: Schema, source: str | None) -> pd.DataFrame:
+    """The table's inputs validated; from a file (``source``), an error names the rows as
+    data rows counted from 1 after the header (the frame's positions in it), as ``prudent
+    predict`` names a new file's."""
+    if source is None or not pd.api.types.is_integer_dtype(frame.index):
+        return validate_frame(frame, schema)[0]
+    X, _ = validate_frame(frame.set_axis(frame.index + 1), schema, rows="data row")
+    return X.set_axis(frame.index)
+
+
+def _read(frame: pd.DataFrame, run: _Run, source: str | None = None) -> _Table:
     """Infer the schema, prepare the target, validate the inputs and split the rows."""
     spec, rep = run.spec, run.reporter
     schema = infer_schema(
@@ -268,7 +284,7 @@ def _read(frame: pd.DataFrame, run: _Run) -> _Table:
             f"Classes of target '{spec.target}' that differ only in case or spaces are kept apart: "
             f"{pairs}; if they are one class, write them alike in the file."
         )
-    X_all, _ = validate_frame(target.frame, schema)
+    X_all = _validated(target.frame, schema, source)
     splits = make_splits(target.y, test_size=spec.test_size, n_folds=spec.n_folds, seed=spec.seed)
     for n in splits.notes:
         rep.notice(n)

@@ -77,7 +77,7 @@ def test_fit_refuses_today_in_a_date_column_naming_the_column(tmp_path: Path) ->
     train.loc[7, "opened"] = "today"
     write_table(train, tmp_path / "train.csv")
     done = run_main("fit", tmp_path / "train.csv", "--target", "half", "--out", tmp_path / "m")
-    assert_one_line_error(done, "Column 'opened' should be a date/time", "'today' (row 7)")
+    assert_one_line_error(done, "Column 'opened' should be a date/time", "'today' (data row 8)")
     assert not (tmp_path / "m").exists()
 
 

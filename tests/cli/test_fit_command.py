@@ -166,10 +166,12 @@ def test_fit_a_continuous_target_says_so_in_one_line(wine: pd.DataFrame, tmp_pat
 def test_fit_infinite_or_huge_values_are_named_in_one_line(
     wine: pd.DataFrame, tmp_path: Path, value: str, says: str
 ) -> None:
+    """The row is named as ``prudent predict`` names a file's: its data row, from 1 after the
+    header (the fifth here), not the frame's 0-based position."""
     frame = wine.astype({"proline": object})
     frame.loc[4, "proline"] = value
     write_table(frame, tmp_path / "big.csv")
-    assert_one_line_error(_fit(tmp_path / "big.csv"), "Column 'proline'", says, "(row 4)")
+    assert_one_line_error(_fit(tmp_path / "big.csv"), "Column 'proline'", says, "(data row 5)")
 
 
 def test_fit_single_class(wine: pd.DataFrame, tmp_path: Path) -> None:
