@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import warnings
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
@@ -310,11 +311,31 @@ def _read_whole(
     return read_json(path)
 
 
+_RAGGED = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+"""pandas' C parser on a line with more fields than the header."""
+
+
 def _unreadable(path: Path, fmt: Format, exc: Exception) -> DataReadError:
-    """The parser's error in one line; for JSON Lines, the first line that is not an object."""
+    """The parser's error in one line; for JSON Lines, the first line that is not an object;
+    for a CSV line with more fields than its header, which line and what to do.
+
+    Examples
+    --------
+    >>> str(_unreadable(Path("t.csv"), "csv", ValueError(
+    ...     "Error tokenizing data. C error: Expected 6 fields in line 302, saw 8")))
+    "File 't.csv' could not be read as csv: line 302 has 8 fields where the header has 6; \
+quote the values that hold the delimiter, or remove the extra fields."
+    """
     detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if fmt == "jsonl":
         detail = first_bad_line(path) or detail
+    ragged = _RAGGED.search(detail)
+    if ragged is not None:
+        header, line, saw = ragged.groups()
+        detail = (
+            f"line {line} has {saw} fields where the header has {header}; quote the values "
+            "that hold the delimiter, or remove the extra fields."
+        )
     return DataReadError(f"File '{path}' could not be read as {fmt}: {detail}")
 
 

@@ -130,6 +130,26 @@ def test_predict_uncoercible_value_names_column_value_and_row(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["new.csv"]  # no truncated output
 
 
+def test_predict_a_line_with_more_fields_than_the_header_names_its_line(
+    trained: Trained, tmp_path: Path
+) -> None:
+    """An unquoted comma inside a value (a line with one field too many) is named by its
+    file line and the counts, in words, not as pandas' 'Error tokenizing data. C error'."""
+    write_table(trained.new.reset_index(drop=True), tmp_path / "new.csv")
+    lines = (tmp_path / "new.csv").read_text().splitlines()
+    fields = lines[0].count(",") + 1
+    lines[12] += ",Smith, John"  # file line 13: two fields too many
+    (tmp_path / "new.csv").write_text("\n".join(lines) + "\n")
+    done = _predict(trained, tmp_path / "new.csv", tmp_path / "out.csv", "--chunk-rows", "5")
+    assert_one_line_error(
+        done,
+        f"line 13 has {fields + 2} fields where the header has {fields}",
+        "quote the values that hold the delimiter",
+    )
+    assert "C error" not in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.csv"]  # no truncated output
+
+
 def test_predict_missing_data_file(trained: Trained, tmp_path: Path) -> None:
     done = _predict(trained, tmp_path / "nothere.jsonl", tmp_path / "out.csv")
     assert_one_line_error(done, "nothere.jsonl", "does not exist")
