@@ -62,6 +62,10 @@ _TAB_SEPARATED = frozenset({".tsv", ".tab"})
 """Extensions whose files are written with tabs (read: any sniffed delimiter)."""
 
 
+_SPREADSHEETS = frozenset({".xlsx", ".xlsm", ".xls", ".ods", ".numbers"})
+"""Workbooks, which prudent does not read: their sheets are saved as CSV."""
+
+
 def table_format(path: str | Path, *, written: bool = False) -> Format:
     """Return the table format of ``path`` from its extension.
 
@@ -93,9 +97,13 @@ def table_format(path: str | Path, *, written: bool = False) -> Format:
         return _compressed_format(Path(path), written)
     if suffix not in _EXTENSIONS:
         known = ", ".join(sorted(_EXTENSIONS))
+        fix = (
+            "save its sheet as CSV (UTF-8) from the spreadsheet program"
+            if suffix in _SPREADSHEETS
+            else "convert it or rename it"
+        )
         raise DataReadError(
-            f"File '{path}' has extension '{suffix or '(none)'}', but prudent reads {known}; "
-            "convert it or rename it."
+            f"File '{path}' has extension '{suffix or '(none)'}', but prudent reads {known}; {fix}."
         )
     return _EXTENSIONS[suffix]
 

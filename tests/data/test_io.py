@@ -58,10 +58,20 @@ def test_table_format_by_extension(name: str, expected: str) -> None:
     assert table_format(name) == expected
 
 
-@pytest.mark.parametrize("name", ["data.xlsx", "data"])
-def test_table_format_unknown_extension_names_the_file(name: str) -> None:
-    with pytest.raises(DataReadError, match=rf"File '{name}' has extension .* prudent reads"):
+@pytest.mark.parametrize(
+    ("name", "fix"),
+    [
+        ("data.xlsx", "save its sheet as CSV (UTF-8) from the spreadsheet program."),
+        ("Data.ODS", "save its sheet as CSV (UTF-8) from the spreadsheet program."),
+        ("data", "convert it or rename it."),
+        ("data.sav", "convert it or rename it."),
+    ],
+)
+def test_table_format_unknown_extension_names_the_file(name: str, fix: str) -> None:
+    """A workbook is told how to become a table prudent reads; another file, to convert."""
+    with pytest.raises(DataReadError, match=rf"File '{name}' has extension .* prudent reads") as e:
         table_format(name)
+    assert str(e.value).endswith(fix)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
