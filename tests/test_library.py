@@ -19,7 +19,14 @@ import pytest
 
 import prudent
 from prudent.data import write_table
-from prudent.errors import BundleError, ConfigError, DataReadError, PrudentWarning, RuleError
+from prudent.errors import (
+    BundleError,
+    ConfigError,
+    DataReadError,
+    PrudentWarning,
+    RuleError,
+    SchemaError,
+)
 from prudent.models import RuleSet
 from tests.fixtures import FAST, example, reviews
 
@@ -224,3 +231,45 @@ def test_fit_refuses_the_options_the_command_line_refuses_before_fitting(
 def test_fit_refuses_bad_costs_before_the_data_is_read(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"holds 2.0 at row 2, column 2; the diagonal must be 0"):
         prudent.fit(tmp_path / "missing.csv", target="target", costs="0,1;1,2")
+
+
+def test_a_frame_of_numbered_columns_fits_and_predicts_by_their_names_as_text(
+    wine: pd.DataFrame,
+) -> None:
+    """``pd.DataFrame(X)`` names its columns 0, 1, 2…: the fit had failed with
+    "AttributeError: 'int' object has no attribute 'casefold'". The names are read as a CSV of
+    the table writes them; new rows are matched by name, numbered or written as text."""
+    features = wine.drop(columns="target")
+    numbered = pd.DataFrame(features.to_numpy()).assign(target=wine["target"].to_numpy())
+    bundle = prudent.fit(numbered, target="target", **FAST)
+    assert bundle.schema.feature_names == [str(i) for i in range(features.shape[1])]
+    rows = numbered.drop(columns="target").head(20)
+    expected = bundle.predict(rows.set_axis([str(c) for c in rows.columns], axis=1))
+    pd.testing.assert_frame_equal(bundle.predict(rows), expected)
+    accuracy = (expected["prediction"].to_numpy() == wine["target"].head(20).to_numpy()).mean()
+    assert accuracy > 0.8
+
+
+@pytest.mark.parametrize(
+    ("column", "says"),
+    [
+        ([[1, 2], [3]] * 89, "Column 'extra' holds lists, dicts or sets such as [1, 2]"),
+        ([{"a": 1}] * 178, "Column 'extra' holds lists, dicts or sets such as {'a': 1}"),
+        (np.arange(178) + 1j, "Column 'extra' holds complex numbers such as 1j"),
+    ],
+)
+def test_a_frame_cell_no_model_reads_is_refused_naming_its_column(
+    wine: pd.DataFrame, column: object, says: str
+) -> None:
+    """A list, dict or complex number in a frame's cell had ended the fit in a library's
+    TypeError ('unhashable type: list'); it is refused before any model, naming the column."""
+    with pytest.raises(SchemaError) as e:
+        prudent.fit(wine.assign(extra=column), target="target", time_limit=600)
+    assert str(e.value).startswith(says) and e.value.field == "extra"
+
+
+def test_predict_refuses_complex_numbers_a_model_would_read_as_their_real_part(talked) -> None:
+    bundle, _ = talked
+    rows = example("wine").drop(columns="target").head(3)
+    with pytest.raises(SchemaError, match="Column 'alcohol' holds complex"):
+        bundle.predict(rows.assign(alcohol=rows["alcohol"] + 0.5j))

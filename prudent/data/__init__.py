@@ -12,6 +12,7 @@ from prudent.data._datasets import EXAMPLES, load_example
 from prudent.data._input_columns import InputColumns, input_columns, refuse_look_alikes
 from prudent.data._io import TableWriter, iter_table, read_table, table_format, write_table
 from prudent.data._names import split_names
+from prudent.data._plain import plain_table
 from prudent.data._schema import ColumnSpec, Role, Schema, infer_schema
 from prudent.data._splits import Splits, check_disjoint, make_splits, without_rows
 from prudent.data._target import Target, dropped_notice, look_alike_classes, prepare_target
@@ -37,6 +38,7 @@ __all__ = [
     "load_example",
     "look_alike_classes",
     "make_splits",
+    "plain_table",
     "prepare_target",
     "read_table",
     "refuse_look_alikes",

@@ -48,6 +48,7 @@ from prudent._json import plain_scalar
 from prudent.data._dates import DateOrder, fixed_date, iso_date
 from prudent.data._formats import FORMATTED_NUMBER, formatted_number
 from prudent.data._input_columns import input_columns
+from prudent.data._plain import complex_columns, text_names
 from prudent.data._schema import MISSING_WORDS, PLACEHOLDERS, Role, Schema
 from prudent.errors import FieldProblem, SchemaError
 
@@ -433,6 +434,8 @@ def validate_frame(
     >>> validate_frame(pd.DataFrame({"x": ["3"], "z": [1]}), s)[1]
     ["Column 'z' is not in the model's schema: ignored."]
     """
+    frame = text_names(frame)  # pd.DataFrame(X)'s 0, 1, 2 are the fit's "0", "1", "2"
+    complex_columns(frame)
     columns = input_columns(list(frame.columns), schema, strict=strict)
     small = len(frame) <= _SMALL_ROWS
     labels = list(frame.index) if small else []

@@ -15,7 +15,8 @@ from typing import Any
 import pandas as pd
 
 from prudent.data._csv import open_bytes
-from prudent.errors import DataReadError, SchemaError
+from prudent.data._plain import nested_cells
+from prudent.errors import DataReadError
 
 __all__ = ["first_bad_line", "iter_json", "read_json"]
 
@@ -113,16 +114,5 @@ def first_bad_line(path: Path) -> str | None:
 
 def _check_flat(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     """Refuse JSON values that are objects or lists: a column must hold plain values."""
-    for name in frame.columns:
-        if not pd.api.types.is_object_dtype(frame[name]):
-            continue
-        nested = frame[name].map(lambda v: isinstance(v, dict | list))
-        if nested.any():
-            example = repr(frame[name][nested].iloc[0])
-            example = example if len(example) <= 60 else example[:57] + "..."
-            raise SchemaError(
-                f"Column '{name}' of '{path}' holds nested JSON such as {example}; flatten it "
-                "into plain columns.",
-                field=str(name),
-            )
+    nested_cells(frame, f" of '{path}'", "nested JSON")
     return frame

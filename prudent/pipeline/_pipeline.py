@@ -21,6 +21,7 @@ from prudent.data import (
     infer_schema,
     look_alike_classes,
     make_splits,
+    plain_table,
     prepare_target,
     validate_frame,
     without_rows,
@@ -263,6 +264,7 @@ def _validated(frame: pd.DataFrame, schema: Schema, source: str | None) -> pd.Da
 def _read(frame: pd.DataFrame, run: _Run, source: str | None = None) -> _Table:
     """Infer the schema, prepare the target, validate the inputs and split the rows."""
     spec, rep = run.spec, run.reporter
+    frame = plain_table(frame)
     schema = infer_schema(
         frame,
         spec.target,

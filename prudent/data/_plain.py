@@ -1,0 +1,121 @@
+"""Tables handed over in memory: column names as text, one plain value per cell.
+
+A file read by prudent always has text names and plain cells; a ``DataFrame`` built in
+Python need not: ``pd.DataFrame(X)`` names its columns 0, 1, 2…, and a column may hold
+lists, dicts or complex numbers. :func:`plain_table` gives the names as the CSV of that
+table would (``"0"``, ``"1"``…), so the schema, the bundle and every face read them alike,
+and refuses, naming the column, a cell no model can read, where the fit failed deep inside
+with a library's ``TypeError``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pandas as pd
+
+from prudent.errors import SchemaError
+
+__all__ = ["complex_columns", "nested_cells", "plain_table", "text_names"]
+
+_NESTED = (dict, list, set, tuple, frozenset)
+
+
+def text_names(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its column names as text (``0`` → ``"0"``); the same frame when they
+    already are.
+
+    Raises
+    ------
+    SchemaError
+        When two names read alike as text (``0`` and ``"0"``).
+
+    Examples
+    --------
+    >>> text_names(pd.DataFrame([[1, 2]])).columns.tolist()
+    ['0', '1']
+    >>> text_names(pd.DataFrame([[1, 2]], columns=[0, "0"]))
+    Traceback (most recent call last):
+    prudent.errors.SchemaError: Columns 0 and '0' are both named '0' as text; rename one of them.
+    """
+    names = list(frame.columns)
+    if all(isinstance(n, str) for n in names):
+        return frame
+    texts = [str(n) for n in names]
+    twice = [t for t, count in Counter(texts).items() if count > 1]
+    if twice:
+        alike = [n for n in names if str(n) == twice[0]]
+        raise SchemaError(
+            f"Columns {' and '.join(repr(n) for n in alike)} are both named {twice[0]!r} as "
+            "text; rename one of them.",
+            field=twice[0],
+        )
+    return frame.set_axis(texts, axis=1)
+
+
+def complex_columns(frame: pd.DataFrame, where: str = "") -> None:
+    """Refuse a column of complex numbers, naming it: a model would read its real part alone
+    (numpy drops the imaginary one with a warning). A look at the dtypes, no cell read.
+
+    Examples
+    --------
+    >>> complex_columns(pd.DataFrame({"z": [1 + 2j]}))
+    Traceback (most recent call last):
+    prudent.errors.SchemaError: Column 'z' holds complex numbers such as (1+2j), but prudent \
+reads real numbers; split it into a real and an imaginary column, or drop it.
+    """
+    for name, dtype in frame.dtypes.items():
+        if getattr(dtype, "kind", "") == "c":
+            first = complex(frame[name].iloc[0])
+            raise SchemaError(
+                f"Column '{name}'{where} holds complex numbers such as {first!r}, "
+                "but prudent reads real numbers; split it into a real and an imaginary "
+                "column, or drop it.",
+                field=str(name),
+            )
+
+
+def nested_cells(
+    frame: pd.DataFrame, where: str = "", described: str = "lists, dicts or sets"
+) -> None:
+    """Refuse a column holding lists, dicts, sets or tuples, or complex numbers, naming it
+    (``where``: after its name, e.g. ``" of 'f.json'"``; ``described``: what such cells are
+    to the reader of the message) and one such value.
+
+    Examples
+    --------
+    >>> nested_cells(pd.DataFrame({"a": [1, 2], "tags": [["x"], ["y", "z"]]}))
+    Traceback (most recent call last):
+    prudent.errors.SchemaError: Column 'tags' holds lists, dicts or sets such as ['x'], but \
+prudent needs one plain value per cell (number, text, boolean or date); flatten it into plain \
+columns or drop it.
+    """
+    complex_columns(frame, where)
+    for name in frame.columns:
+        column = frame[name]
+        if not pd.api.types.is_object_dtype(column):
+            continue
+        nested = column.map(lambda v: isinstance(v, _NESTED))
+        if nested.any():
+            example = repr(column[nested].iloc[0])
+            example = example if len(example) <= 60 else example[:57] + "..."
+            raise SchemaError(
+                f"Column '{name}'{where} holds {described} such as {example}, but "
+                "prudent needs one plain value per cell (number, text, boolean or date); "
+                "flatten it into plain columns or drop it.",
+                field=str(name),
+            )
+
+
+def plain_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """A training table as the fit reads it: text names (:func:`text_names`), every cell a
+    plain value (:func:`nested_cells`).
+
+    Examples
+    --------
+    >>> plain_table(pd.DataFrame({0: [1.5], "y": ["a"]})).columns.tolist()
+    ['0', 'y']
+    """
+    frame = text_names(frame)
+    nested_cells(frame)
+    return frame
