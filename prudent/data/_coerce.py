@@ -89,6 +89,9 @@ _EXPECTED = {
     Role.boolean: "a boolean (true/false, yes/no, 1/0)",
     Role.datetime: "a date/time (ISO 8601)",
 }
+_SHOWN_CHARS = 60
+"""An error quotes at most this many characters of a bad value (a 10,000-word text in a
+numeric column, a 400-digit number), its start then '...'."""
 _FINITE = "a finite number (not an infinity)"
 _TOO_LARGE = "a number below 1e150 in size (larger ones overflow)"
 _TOO_LONG = "a number of at most 150 digits, or 9 before an exponent up to e140"
@@ -170,8 +173,8 @@ def _number(value: Any) -> float:
     if isinstance(value, int | float | np.integer | np.floating | Decimal):  # Decimal: SQL, Parquet
         try:
             return _finite(float(value))
-        except OverflowError:
-            raise _Bad(_FINITE) from None
+        except OverflowError:  # a whole number past the floats (JSON's 10**400): finite
+            raise _Bad(_TOO_LARGE) from None
     if isinstance(value, str) and _NUMBER_RE.search(value):
         return float(value)
     if _is_placeholder(value):
@@ -392,7 +395,9 @@ def _refuse(schema: Schema, found: dict[str, Problems], rows: str) -> SchemaErro
         counts[name] = len(bad)
         for label, value, expected in bad:
             row = int(label) if isinstance(label, int | np.integer) else str(label)
-            problems.append(FieldProblem(name, expected, repr(plain_scalar(value)), row))
+            shown = repr(plain_scalar(value))
+            shown = shown if len(shown) <= _SHOWN_CHARS else f"{shown[: _SHOWN_CHARS - 3]}..."
+            problems.append(FieldProblem(name, expected, shown, row))
     role_of = {c.name: c.role for c in schema.features}
     message = _message(role_of, problems, counts, rows)
     return SchemaError(message, field=problems[0].field, problems=tuple(problems[:_MAX_PROBLEMS]))

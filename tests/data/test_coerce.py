@@ -319,7 +319,7 @@ def test_string_pattern_agrees_with_the_coercion(role: Role) -> None:
         assert accepted == bool(pattern.search(text)), (role, text)
 
 
-@pytest.mark.parametrize("value", [1e308, -1e200, "1e308", "-1e150"])
+@pytest.mark.parametrize("value", [1e308, -1e200, "1e308", "-1e150", 10**400, -(10**400)])
 def test_validate_frame_numbers_too_large_to_compute_with_are_refused(
     mixed_schema: Schema, value: object
 ) -> None:
@@ -329,6 +329,18 @@ def test_validate_frame_numbers_too_large_to_compute_with_are_refused(
     ) as e:
         validate_frame(frame, mixed_schema)
     assert [p.row for p in e.value.problems] == [1]
+
+
+def test_validate_frame_quotes_the_start_of_a_long_bad_value(mixed_schema: Schema) -> None:
+    """A 400-digit number (JSON's integers have no limit) or a page of text in a numeric
+    column is quoted by its first 57 characters, not whole in a one-line error; a whole
+    number past the floats is too large, not 'an infinite number'."""
+    frame = pd.DataFrame({"mean_radius": [10**400, "word " * 2000]}, dtype=object)
+    with pytest.raises(SchemaError) as e:
+        validate_frame(frame, mixed_schema)
+    shown = [p.received for p in e.value.problems]
+    assert shown == [str(10**400)[:57] + "...", repr("word " * 12)[:57] + "..."]
+    assert len(str(e.value)) < 400 and "too large to compute with" in str(e.value)
 
 
 def test_validate_frame_a_bare_number_is_no_date(mixed_schema: Schema) -> None:
