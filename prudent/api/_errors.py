@@ -236,8 +236,29 @@ async def _validation_error(_request: Request, exc: Exception) -> Response:
     if problems[0].row is not None:
         where += f" of record {problems[0].row}"
     more = f" (and {len(errors) - 1} more, listed in errors)" if len(errors) > 1 else ""
-    message = f"{where}: {said(first)}{more}."
+    message = f"{where}: {said(first)}{more}.{_misnamed(errors)}"
     return error_response(400, message, problems[0].field, problems=problems)
+
+
+def _misnamed(errors: Sequence[Any]) -> str:
+    """When the body misses one top-level field and holds one it does not take, the hint
+    that the second is the first misnamed (``rows`` for ``records``), else ``""``.
+
+    Examples
+    --------
+    >>> _misnamed([{"type": "missing", "loc": ("body", "records")},
+    ...            {"type": "extra_forbidden", "loc": ("body", "rows")}])
+    " The body holds 'rows', which is no field here: is it 'records'?"
+    """
+
+    def top(kind: str) -> list[str]:
+        paths = [field_path(tuple(err.get("loc", ()))) for err in errors if err.get("type") == kind]
+        return [path for path in paths if "." not in path]
+
+    missing, extra = top("missing"), top("extra_forbidden")
+    if len(missing) != 1 or len(extra) != 1:
+        return ""
+    return f" The body holds {extra[0]!r}, which is no field here: is it {missing[0]!r}?"
 
 
 async def _unexpected(_request: Request, exc: Exception) -> Response:

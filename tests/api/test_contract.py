@@ -336,3 +336,19 @@ def test_v2_every_input_of_the_wrong_type_is_reported_at_once(
         (0, SIZE, "3"),
         (1, FLAG, "'yes'"),
     ]
+
+
+def test_a_body_that_names_its_rows_otherwise_is_told_the_field(
+    mixed: TestClient, tokens: Tokens, rows: pd.DataFrame
+) -> None:
+    """``{"rows": [...]}`` was answered 'Field 'records': Field required (and 1 more, listed
+    in errors)', the extra 'rows' only in the list; the message now pairs them."""
+    auth = tokens.header("app")
+    response = mixed.post("/predict", json={"rows": _records(rows)[:2]}, headers=auth)
+    assert response.status_code == 400
+    assert response.json()["error"] == (
+        "Field 'records': Field required (and 1 more, listed in errors). The body holds "
+        "'rows', which is no field here: is it 'records'?"
+    )
+    both = mixed.post("/predict", json={"rows": [], "data": []}, headers=auth)
+    assert both.status_code == 400 and "is it" not in both.json()["error"]
