@@ -7,11 +7,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from prudent.errors import ConfigError
 from prudent.models._candidates import check_candidates
 from prudent.models._cost_matrix import check_cost_classes, check_costs
 
-__all__ = ["FitSpec"]
+__all__ = ["MAX_SEED", "FitSpec"]
+
+MAX_SEED = 2**31 - 1
+"""The largest seed: the fit's draws use the seed plus small offsets, and numpy and
+scikit-learn take seeds below 2**32."""
 
 
 @dataclass(frozen=True)
@@ -109,6 +115,12 @@ class FitSpec:
             ),
             (0.0 < self.delta < 1.0, f"delta must be in (0, 1), got {self.delta}"),
             (0.0 < self.ood_fpr < 1.0, f"ood_fpr must be in (0, 1), got {self.ood_fpr}"),
+            (
+                isinstance(self.seed, int | np.integer)
+                and not isinstance(self.seed, bool)
+                and 0 <= self.seed <= MAX_SEED,
+                f"seed must be a whole number from 0 to {MAX_SEED}, got {self.seed!r}",
+            ),
             (
                 self.review_cost is None
                 or (math.isfinite(self.review_cost) and self.review_cost >= 0),

@@ -200,6 +200,18 @@ def test_fit_option_out_of_range(wine: pd.DataFrame, tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize("seed", ["-1", "2147483648"])
+def test_fit_seed_out_of_range_is_an_option_error(
+    wine: pd.DataFrame, tmp_path: Path, seed: str
+) -> None:
+    """--seed -1 had reached train_test_split: 'internal error: InvalidParameterError'."""
+    write_table(wine, tmp_path / "wine.csv")
+    assert_one_line_error(
+        _fit(tmp_path / "wine.csv", "--seed", seed),
+        f"seed must be a whole number from 0 to 2147483647, got {seed}.",
+    )
+
+
 @pytest.fixture
 def wine_csv(wine: pd.DataFrame, tmp_path: Path) -> Path:
     write_table(wine, tmp_path / "wine.csv")
