@@ -349,7 +349,8 @@ class Bundle:
         return export_sklearn(self, path, overwrite=overwrite)
 
     def report(self, path: str | Path) -> Path:
-        """Write the HTML fit report to ``path`` (the bundle's own, or rendered now).
+        """Write the HTML fit report to ``path`` (the bundle's own, or rendered now), its
+        folder made if need be.
 
         Raises
         ------
@@ -365,6 +366,7 @@ class Bundle:
                 )
             page = self.renderer(self).encode("utf-8")
         target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)  # as save and predict_file do
         target.write_bytes(page)
         return target
 

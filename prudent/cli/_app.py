@@ -413,6 +413,7 @@ def report(
         return
     from prudent.report import render_report
 
+    out.parent.mkdir(parents=True, exist_ok=True)  # as fit --out and predict --out do
     out.write_text(render_report(model), encoding="utf-8")
     console.print(f"Report: {out}")
 

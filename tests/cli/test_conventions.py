@@ -68,6 +68,21 @@ def test_report_out_leaves_the_bundle_alone(trained: Trained, tmp_path: Path) ->
     assert {p.name: p.read_bytes() for p in bundle.iterdir()} == before
 
 
+def test_report_out_makes_its_folder_as_fit_and_predict_out_do(
+    trained: Trained, tmp_path: Path
+) -> None:
+    """'prudent: error: [Errno 2] No such file or directory' where fit --out and predict
+    --out make the folder; Bundle.report likewise."""
+    deep = tmp_path / "reports" / "2026" / "r.html"
+    result = CliRunner().invoke(app, ["report", str(trained.bundle), "--out", str(deep)])
+    assert result.exit_code == 0, result.output
+    assert deep.read_text().lower().startswith("<!doctype html")
+    from prudent.bundle import load
+
+    again = load(trained.bundle).report(tmp_path / "python" / "r.html")
+    assert again.read_bytes() == (trained.bundle / "report.html").read_bytes()
+
+
 def test_leaderboard_fits_100_columns_one_line_per_model(trained: Trained) -> None:
     import io
 
