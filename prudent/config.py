@@ -12,7 +12,7 @@ Examples
 >>> Settings.load(port=0)
 Traceback (most recent call last):
 ...
-prudent.errors.ConfigError: Setting PRUDENT_PORT is invalid: ...
+prudent.errors.ConfigError: Setting port is invalid: Input should be ... 1; 0 was given.
 """
 
 from __future__ import annotations
@@ -171,7 +171,8 @@ class Settings(BaseSettings):
         Raises
         ------
         ConfigError
-            Naming the ``PRUDENT_*`` variable (or option) at fault and what it must be.
+            Naming the ``PRUDENT_*`` variable at fault, or the keyword (a command line's
+            option: ``port`` for ``--port``) and the number given, and what it must be.
         """
         given = {k: v for k, v in overrides.items() if v is not None}
         try:
@@ -183,4 +184,8 @@ class Settings(BaseSettings):
                 raise ConfigError(f"Settings are invalid: {message}.") from None
             key = str(first["loc"][0])
             env = key if key.isupper() else f"PRUDENT_{key.upper()}"
+            if key in given:  # an option or keyword, not the environment
+                value = given[key]  # a number shown; a URL or path may hold a password
+                shown = f"; {value!r} was given" if isinstance(value, int | float) else ""
+                raise ConfigError(f"Setting {key} is invalid: {message}{shown}.") from None
             raise ConfigError(f"Setting {env} is invalid: {message}.") from None

@@ -183,6 +183,20 @@ def test_cli_serve_refuses_no_auth_off_loopback(cli: typer.Typer, numeric_dir: P
     assert "no_auth is allowed only on a loopback host" in str(result.exception)
 
 
+def test_a_bad_setting_is_named_as_it_was_given(
+    cli: typer.Typer, numeric_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--port 99999 was refused as 'Setting PRUDENT_PORT is invalid', a variable the user had
+    not set; an option names its setting and the number given, the environment its variable."""
+    given = CliRunner().invoke(cli, ["serve", str(numeric_dir), "--no-auth", "--port", "99999"])
+    assert str(given.exception) == (
+        "Setting port is invalid: Input should be less than or equal to 65535; 99999 was given."
+    )
+    monkeypatch.setenv("PRUDENT_PORT", "99999")
+    with pytest.raises(ConfigError, match=r"^Setting PRUDENT_PORT is invalid: Input should be"):
+        Settings.load()
+
+
 def test_export_settings_round_trips_through_the_environment(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
