@@ -45,14 +45,27 @@ PROBE_ROWS = 2000
 
 
 def subsample(rows: IntArray, y: EncodedLabels, max_rows: int | None, seed: int) -> IntArray:
-    """Up to ``max_rows`` of ``rows``, stratified by ``y`` when every class can be kept."""
+    """Up to ``max_rows`` of ``rows``, stratified by ``y`` when every class can be kept, and
+    one row more of each class the draw left out (a model fitted on it must see every class).
+
+    Examples
+    --------
+    >>> y = np.r_[np.zeros(3000, dtype=np.int64), np.ones(2, dtype=np.int64)]
+    >>> kept = subsample(np.arange(3002), y, 120, 0)
+    >>> len(kept), int(y[kept].sum())  # 2 in 3,002 rows: stratified, none of 120 would be
+    (121, 1)
+    """
     if max_rows is None or len(rows) <= max_rows:
         return rows
-    n_classes = len(np.unique(y[rows]))
-    if min(max_rows, len(rows) - max_rows) < n_classes:  # too few rows to hold every class
-        return np.sort(np.random.default_rng(seed).choice(rows, max_rows, replace=False))
-    kept, _ = train_test_split(rows, train_size=max_rows, stratify=y[rows], random_state=seed)
-    return np.sort(kept)
+    classes = np.unique(y[rows])
+    rng = np.random.default_rng(seed)
+    if min(max_rows, len(rows) - max_rows) < len(classes):  # too few rows to hold every class
+        kept = rng.choice(rows, max_rows, replace=False)
+    else:
+        kept, _ = train_test_split(rows, train_size=max_rows, stratify=y[rows], random_state=seed)
+    left_out = np.setdiff1d(classes, y[kept])
+    extra = [rng.choice(rows[y[rows] == c]) for c in left_out]
+    return np.sort(np.concatenate([kept, np.asarray(extra, dtype=kept.dtype)]))
 
 
 def fit_quietly(model: Any, X: pd.DataFrame, y: EncodedLabels) -> Any:

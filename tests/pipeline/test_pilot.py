@@ -196,3 +196,22 @@ def test_a_family_whose_small_fits_already_overrun_is_stopped_by_a_scouting_fit(
     CostlyClassifier.fitted = []
     pilot(spec, ctx, X.iloc[train], y[train], splits, allowed=60.0)  # affordable: as before
     assert {first_sample, 2 * first_sample} <= set(CostlyClassifier.fitted)
+
+
+def test_a_class_of_three_rows_in_three_thousand_fits_end_to_end() -> None:
+    """3,000 rows of one class and 3 of another (the fewest a fit takes): the pilot's
+    stratified sample of 120 rows held none of the small class, and the logistic baseline's
+    solver ended the fit ('needs samples of at least 2 classes': an internal error). Every
+    sample now keeps a row of each class, and the small class is still learned."""
+    from prudent.pipeline import FitSpec, QuietReporter, fit_table
+
+    rng = np.random.default_rng(0)
+    y = np.array(["common"] * 3000 + ["rare"] * 3)
+    rng.shuffle(y)
+    frame = pd.DataFrame({"x": rng.normal(size=y.size) + 6.0 * (y == "rare"), "label": y})
+    spec = FitSpec(target="label", candidates=("lightgbm",), time_limit=60.0)
+    result = fit_table(frame, spec, reporter=QuietReporter())
+    from prudent.bundle import Bundle
+
+    far = pd.DataFrame({"x": [8.0, 0.0]})
+    assert Bundle.from_fit(result).predict(far)["prediction"].tolist() == ["rare", "common"]
