@@ -215,7 +215,10 @@ def test_a_rules_typo_fails_before_the_data_is_read_or_a_model_fitted(tmp_path: 
         ({"candidates": ["xgbost"]}, r"family 'xgbost' in candidates \(--candidates\)"),
         ({"costs": "0,-1,1;1,0,1;1,1,0"}, r"costs \(--costs\) '0,-1,1;1,0,1;1,1,0' holds -1.0"),
         ({"costs": [[0, 1], [1, 0, 2]]}, r"costs \(--costs\) .* must be square"),
-        ({"costs": "0,1,1;1,0,1;1,1,0", "review_cost": -1.0}, r"review_cost must be .* >= 0"),
+        (
+            {"costs": "0,1,1;1,0,1;1,1,0", "review_cost": -1.0},
+            r"review_cost \(--review-cost\) must be .* >= 0",
+        ),
     ],
 )
 def test_fit_refuses_the_options_the_command_line_refuses_before_fitting(

@@ -128,8 +128,10 @@ class FitSpec:
             ),
         ]
         for ok, message in checks:
-            if not ok:
-                raise ConfigError(message + ".")
+            if not ok:  # 'time_limit must be ...' -> 'time_limit (--time-limit) must be ...'
+                name, rest = message.split(" ", 1)
+                option = "--folds" if name == "n_folds" else f"--{name.replace('_', '-')}"
+                raise ConfigError(f"{name} ({option}) {rest}.")
         if self.candidates is not None:
             check_candidates(self.candidates)
         if self.costs is not None:

@@ -196,7 +196,11 @@ def test_fit_option_naming_an_unknown_column(wine: pd.DataFrame, tmp_path: Path)
 def test_fit_option_out_of_range(wine: pd.DataFrame, tmp_path: Path) -> None:
     write_table(wine, tmp_path / "wine.csv")
     assert_one_line_error(
-        _fit(tmp_path / "wine.csv", "--test-size", "0.9"), "test_size must be in (0, 0.5], got 0.9"
+        _fit(tmp_path / "wine.csv", "--test-size", "0.9"),
+        "test_size (--test-size) must be in (0, 0.5], got 0.9",
+    )
+    assert_one_line_error(
+        _fit(tmp_path / "wine.csv", "--folds", "1"), "n_folds (--folds) must be at least 2, got 1"
     )
 
 
@@ -208,7 +212,7 @@ def test_fit_seed_out_of_range_is_an_option_error(
     write_table(wine, tmp_path / "wine.csv")
     assert_one_line_error(
         _fit(tmp_path / "wine.csv", "--seed", seed),
-        f"seed must be a whole number from 0 to 2147483647, got {seed}.",
+        f"seed (--seed) must be a whole number from 0 to 2147483647, got {seed}.",
     )
 
 

@@ -166,7 +166,8 @@ def test_spec_refuses_candidates_and_costs_when_built() -> None:
         FitSpec(target="y", candidates=("extratrees",))
     with pytest.raises(ConfigError, match=r"holds -0.5 at row 2, column 1; every cost must"):
         FitSpec(target="y", costs=((0.0, 1.0), (-0.5, 0.0)))
-    with pytest.raises(ConfigError, match=r"review_cost must be a finite number >= 0, got nan"):
+    refused = r"review_cost \(--review-cost\) must be a finite number >= 0, got nan"
+    with pytest.raises(ConfigError, match=refused):
         FitSpec(target="y", costs=((0.0, 1.0), (1.0, 0.0)), review_cost=float("nan"))
     spec = FitSpec(target="y", costs=((0.0, 1.0), (1.0, 0.0)))
     spec.check_classes(["a", "b"])
