@@ -293,8 +293,10 @@ def _check_paths(data: Path, out: Path) -> None:
     try:
         table_format(out, written=True)
     except DataReadError as exc:
+        if "is compressed" in str(exc):  # its own advice: name it without the .gz
+            raise
         raise DataReadError(
-            f"Output '{out}' must end in .csv, .parquet, .jsonl or .json; rename it."
+            f"Output '{out}' must end in .csv, .tsv, .parquet, .jsonl or .json; rename it."
         ) from exc
 
 

@@ -65,7 +65,7 @@ def test_fit_and_predict_read_gzip_compressed_csv(
     assert done.returncode == 0, done.stderr
     assert len(read_table(out)) == len(trained.new)
     refused = run_main("predict", trained.bundle, tmp_path / "new.csv.gz", "--out", f"{out}.gz")
-    assert_one_line_error(refused, "must end in .csv, .parquet, .jsonl or .json")
+    assert_one_line_error(refused, "writes tables uncompressed; name a file without .gz.")
 
 
 def test_fit_many_tiny_classes_says_what_is_needed(wine: pd.DataFrame, tmp_path: Path) -> None:

@@ -158,7 +158,9 @@ def test_predict_missing_data_file(trained: Trained, tmp_path: Path) -> None:
 def test_predict_unknown_output_format(trained: Trained, tmp_path: Path) -> None:
     write_table(trained.new, tmp_path / "new.csv")
     done = _predict(trained, tmp_path / "new.csv", tmp_path / "out.xlsx")
-    assert_one_line_error(done, "Output '", "out.xlsx' must end in .csv, .parquet, .jsonl or .json")
+    assert_one_line_error(
+        done, "Output '", "out.xlsx' must end in .csv, .tsv, .parquet, .jsonl or .json"
+    )
 
 
 @pytest.mark.parametrize("rows", ["0", "-3"])
