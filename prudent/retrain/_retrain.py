@@ -180,6 +180,20 @@ def _parts(champion: Bundle, log_url: str, since: datetime | None, share: float)
     return replace(parts, fit=pd.concat([rows[used], parts.fit], ignore_index=True))
 
 
+def _no_feedback_notice(parts: FeedbackParts, since: datetime | None) -> str | None:
+    """One line when the log holds no labelled prediction to learn from (in the window): the
+    challenger is then the champion's own table fitted again, which a user who expected the
+    labels to count should know before reading its counts."""
+    if len(parts.fit) + len(parts.calibration) + len(parts.gate):
+        return None
+    window = f" made since {since.isoformat()}" if since is not None else ""
+    return (
+        f"The log holds no labelled prediction{window}: the challenger is fitted on the "
+        "original table alone; label predictions first (prudent feedback, the review "
+        "queue) for a retrain to learn from them."
+    )
+
+
 def _encoded(bundle: Bundle, labels: pd.Series) -> np.ndarray[Any, np.dtype[np.int64]]:
     index = {str(c): i for i, c in enumerate(bundle.model.classes)}
     return np.array([index[str(v)] for v in labels], dtype=np.int64)
@@ -318,6 +332,7 @@ def retrain(
     frame, left_out = _original_rows(old, path, encoding)
     notices = _told(reporter, left_out)
     parts = _parts(old, log_url, since, recent_share)
+    notices += _told(reporter, _no_feedback_notice(parts, since))
     table, counts = _training_table(old, frame, parts.fit)
     with threadpool_limits(limits=1):
         result = fit_table(table, spec, reporter=reporter)

@@ -79,6 +79,25 @@ def test_retrain_registers_a_challenger_from_the_feedback(world, retrained) -> N
     assert section["data"] == str((world["root"] / "train.csv").resolve())
 
 
+def test_retrain_with_no_label_in_its_window_says_it_learns_from_none(
+    world, retrained, tmp_path: Path
+) -> None:
+    """--since past every labelled prediction: the challenger had been registered with
+    'feedback fit rows 0' among its counts and nothing more said. A retrain whose window
+    holds labels says nothing of the kind."""
+    registry = Registry(tmp_path / "registry", create=True)
+    registry.promote(registry.register(world["root"] / "champion", by="test").name, by="test")
+    since = datetime(2100, 1, 1, tzinfo=UTC)
+    train = world["root"] / "train.csv"
+    done = retrain(registry, str(world["url"]), by="test", data=train, since=since)
+    assert done.counts["feedback_fit_rows"] == done.counts["gate_rows"] == 0
+    assert done.notices[0].startswith(
+        "The log holds no labelled prediction made since 2100-01-01T00:00:00+00:00: the "
+        "challenger is fitted on the original table alone"
+    )
+    assert not any("no labelled prediction" in n for n in retrained.notices)
+
+
 def test_retrain_without_the_training_table_says_how_to_give_it(world) -> None:
     with pytest.raises(ConfigError, match=r"does not keep its training table.*--data"):
         retrain(world["registry"], str(world["url"]), by="test")
