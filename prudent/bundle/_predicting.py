@@ -373,7 +373,10 @@ def check_keep(frame: pd.DataFrame, keep: Sequence[str], classes: Any) -> None:
     missing = [c for c in keep if c not in frame.columns]
     if missing:
         have = ", ".join(map(str, list(frame.columns)[:20]))
-        raise DataError(f"Column(s) {missing} to keep are not in the input (it has: {have}).")
+        raise DataError(
+            f"Column(s) {missing} to copy into the output (--id-column, --keep-columns; keep= "
+            f"in Python) are not in the input (it has: {have}); check their spelling."
+        )
     clash = [c for c in keep if c in set(output_columns(classes))]
     if clash:
         raise DataError(

@@ -239,7 +239,8 @@ def test_predict_carries_the_id_and_kept_columns_into_the_output(
     assert alone.index.equals(rows.index) and alone["order_id"].equals(rows["order_id"])
     assert out["prediction"].tolist() == alone["prediction"].tolist()
     bad = _invoke(trained, tmp_path / "new.csv", tmp_path / "x.csv", "--id-column", "nope")
-    assert isinstance(bad.exception, DataError) and "['nope'] to keep" in str(bad.exception)
+    assert isinstance(bad.exception, DataError)
+    assert "['nope'] to copy into the output (--id-column, --keep-columns" in str(bad.exception)
     clash = rows.assign(decision="x")
     with pytest.raises(DataError, match=r"\['decision'\] to keep have the name of an output"):
         load(trained.bundle).predict(clash, keep=["decision"])
