@@ -48,7 +48,7 @@ from prudent._json import plain_scalar
 from prudent.data._dates import DateOrder, fixed_date, iso_date
 from prudent.data._formats import FORMATTED_NUMBER, formatted_number
 from prudent.data._input_columns import input_columns
-from prudent.data._plain import complex_columns, text_names
+from prudent.data._plain import clipped, complex_columns, text_names
 from prudent.data._schema import MISSING_WORDS, PLACEHOLDERS, Role, Schema
 from prudent.errors import FieldProblem, SchemaError
 
@@ -89,9 +89,6 @@ _EXPECTED = {
     Role.boolean: "a boolean (true/false, yes/no, 1/0)",
     Role.datetime: "a date/time (ISO 8601)",
 }
-_SHOWN_CHARS = 60
-"""An error quotes at most this many characters of a bad value (a 10,000-word text in a
-numeric column, a 400-digit number), its start then '...'."""
 _FINITE = "a finite number (not an infinity)"
 _TOO_LARGE = "a number below 1e150 in size (larger ones overflow)"
 _TOO_LONG = "a number of at most 150 digits, or 9 before an exponent up to e140"
@@ -395,9 +392,7 @@ def _refuse(schema: Schema, found: dict[str, Problems], rows: str) -> SchemaErro
         counts[name] = len(bad)
         for label, value, expected in bad:
             row = int(label) if isinstance(label, int | np.integer) else str(label)
-            shown = repr(plain_scalar(value))
-            shown = shown if len(shown) <= _SHOWN_CHARS else f"{shown[: _SHOWN_CHARS - 3]}..."
-            problems.append(FieldProblem(name, expected, shown, row))
+            problems.append(FieldProblem(name, expected, clipped(repr(plain_scalar(value))), row))
     role_of = {c.name: c.role for c in schema.features}
     message = _message(role_of, problems, counts, rows)
     return SchemaError(message, field=problems[0].field, problems=tuple(problems[:_MAX_PROBLEMS]))

@@ -75,7 +75,8 @@ def table_format(path: str | Path, *, written: bool = False) -> Format:
         A file name ending in .csv, .parquet/.pq or .jsonl/.ndjson/.json; a CSV or JSON Lines
         file to read may be compressed (``.csv.gz``, ``.jsonl.bz2``, ``.tsv.xz``).
     written
-        The file is to be written, which prudent does uncompressed only.
+        The file is to be written, which prudent does uncompressed only; an unknown
+        extension is then refused as an output (which ones it writes).
 
     Returns
     -------
@@ -96,6 +97,10 @@ def table_format(path: str | Path, *, written: bool = False) -> Format:
     if suffix in COMPRESSIONS:
         return _compressed_format(Path(path), written)
     if suffix not in _EXTENSIONS:
+        if written:
+            raise DataReadError(
+                f"Output '{path}' must end in .csv, .tsv, .parquet, .jsonl or .json; rename it."
+            )
         known = ", ".join(sorted(_EXTENSIONS))
         fix = (
             "save its sheet as CSV (UTF-8) from the spreadsheet program"

@@ -16,9 +16,23 @@ import pandas as pd
 
 from prudent.errors import SchemaError
 
-__all__ = ["complex_columns", "nested_cells", "plain_table", "text_names"]
+__all__ = ["SHOWN_CHARS", "clipped", "complex_columns", "nested_cells", "plain_table", "text_names"]
 
 _NESTED = (dict, list, set, tuple, frozenset)
+SHOWN_CHARS = 60
+"""An error quotes at most this many characters of a value (a 10,000-word text in a numeric
+column, a 400-digit number, a long nested value), its start then '...'."""
+
+
+def clipped(text: str) -> str:
+    """``text`` as an error quotes it: whole, or its start and '...' past :data:`SHOWN_CHARS`.
+
+    Examples
+    --------
+    >>> clipped("abc"), len(clipped("x" * 100)), clipped("x" * 100)[-4:]
+    ('abc', 60, 'x...')
+    """
+    return text if len(text) <= SHOWN_CHARS else f"{text[: SHOWN_CHARS - 3]}..."
 
 
 def text_names(frame: pd.DataFrame) -> pd.DataFrame:
@@ -97,8 +111,7 @@ columns or drop it.
             continue
         nested = column.map(lambda v: isinstance(v, _NESTED))
         if nested.any():
-            example = repr(column[nested].iloc[0])
-            example = example if len(example) <= 60 else example[:57] + "..."
+            example = clipped(repr(column[nested].iloc[0]))
             raise SchemaError(
                 f"Column '{name}'{where} holds {described} such as {example}, but "
                 "prudent needs one plain value per cell (number, text, boolean or date); "

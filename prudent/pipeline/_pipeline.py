@@ -23,7 +23,6 @@ from prudent.data import (
     make_splits,
     plain_table,
     prepare_target,
-    validate_frame,
     without_rows,
 )
 from prudent.errors import BudgetError
@@ -40,7 +39,7 @@ from prudent.pipeline._parallel import TaskRunner
 from prudent.pipeline._reporter import QuietReporter, Reporter
 from prudent.pipeline._spec import FitSpec
 from prudent.pipeline._trust import TrustResult, build_trust, rules_for, trust_rows_seconds
-from prudent.pipeline._trust_data import ood_inputs
+from prudent.pipeline._trust_data import ood_inputs, validated
 
 __all__ = ["FitResult", "fit_table"]
 
@@ -251,16 +250,6 @@ class _Table:
     splits: Splits
 
 
-def _validated(frame: pd.DataFrame, schema: Schema, source: str | None) -> pd.DataFrame:
-    """The table's inputs validated; from a file (``source``), an error names the rows as
-    data rows counted from 1 after the header (the frame's positions in it), as ``prudent
-    predict`` names a new file's."""
-    if source is None or not pd.api.types.is_integer_dtype(frame.index):
-        return validate_frame(frame, schema)[0]
-    X, _ = validate_frame(frame.set_axis(frame.index + 1), schema, rows="data row")
-    return X.set_axis(frame.index)
-
-
 def _read(frame: pd.DataFrame, run: _Run, source: str | None = None) -> _Table:
     """Infer the schema, prepare the target, validate the inputs and split the rows."""
     spec, rep = run.spec, run.reporter
@@ -286,7 +275,7 @@ def _read(frame: pd.DataFrame, run: _Run, source: str | None = None) -> _Table:
             f"Classes of target '{spec.target}' that differ only in case or spaces are kept apart: "
             f"{pairs}; if they are one class, write them alike in the file."
         )
-    X_all = _validated(target.frame, schema, source)
+    X_all = validated(target.frame, schema, source)
     splits = make_splits(target.y, test_size=spec.test_size, n_folds=spec.n_folds, seed=spec.seed)
     for n in splits.notes:
         rep.notice(n)

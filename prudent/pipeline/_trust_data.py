@@ -16,6 +16,27 @@ from prudent.errors import SchemaError
 __all__: list[str] = []
 
 
+def validated(frame: pd.DataFrame, schema: Schema, source: str | None) -> pd.DataFrame:
+    """A table's inputs validated against ``schema``. From a file (``source``), an error
+    names its rows as data rows counted from 1 after the header (the frame's index is their
+    position there), as ``prudent predict`` names a new file's; from a frame, by its index
+    labels.
+
+    Examples
+    --------
+    >>> from prudent.data import infer_schema
+    >>> s = infer_schema(pd.DataFrame({"x": [1.0, 2.0], "y": [0, 1]}), "y")
+    >>> validated(pd.DataFrame({"x": [3.0, "a"]}), s, "t.csv")
+    Traceback (most recent call last):
+    prudent.errors.SchemaError: Column 'x' should be numeric, but holds 'a' (data row 2); fix \
+or remove such values (null, empty or NA is missing).
+    """
+    if source is None or not pd.api.types.is_integer_dtype(frame.index):
+        return validate_frame(frame, schema)[0]
+    X, _ = validate_frame(frame.set_axis(frame.index + 1), schema, rows="data row")
+    return X.set_axis(frame.index)
+
+
 def ood_inputs(
     frame: pd.DataFrame | None, schema: Schema, source: str | None = None
 ) -> pd.DataFrame | None:
@@ -37,10 +58,8 @@ but holds 'a' (data row 1); fix or remove such values (null, empty or NA is miss
     """
     if frame is None:
         return None
-    rows = "row" if source is None else "data row"
-    named = frame if source is None else frame.set_axis(pd.RangeIndex(1, len(frame) + 1))
     try:
-        return validate_frame(named, schema, rows=rows)[0]
+        return validated(frame, schema, source)
     except SchemaError as e:
         where = "The OOD examples" if source is None else f"The OOD examples in '{source}'"
         text = str(e)

@@ -72,6 +72,11 @@ def test_table_format_unknown_extension_names_the_file(name: str, fix: str) -> N
     with pytest.raises(DataReadError, match=rf"File '{name}' has extension .* prudent reads") as e:
         table_format(name)
     assert str(e.value).endswith(fix)
+    with pytest.raises(DataReadError) as e:  # an output: which extensions prudent writes
+        table_format(name, written=True)
+    assert str(e.value) == (
+        f"Output '{name}' must end in .csv, .tsv, .parquet, .jsonl or .json; rename it."
+    )
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
