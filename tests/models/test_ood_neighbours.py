@@ -81,25 +81,67 @@ def test_knn_distance_batch_prunes_and_matches_sklearn(cancer):
 def test_sparse_text_search_in_small_blocks_gives_the_whole_searchs_distances(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # a brute-force search over sparse rows holds SEARCH_MB of distances at once (a 400 MB
-    # block cost 4x the CPU of 64 MB ones); the blocks change nothing in the answer
+    # a search over sparse rows holds a block of distances at once; the blocks change nothing
+    # in the answer, which is scikit-learn's brute-force search's (to the rounding of the
+    # expansion |q|² + |r|² - 2 q·r, whose square root at a copy of a row is about 1e-8)
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    from prudent.models import _ood_detectors
+    from prudent.models import _ood_sparse
 
     text = pd.concat([reviews(600, seed=0)["text"], reviews(200, seed=1)["text"]])
     Z = TfidfVectorizer(min_df=2).fit_transform(text)
     reference, queries = Z[:600], Z[600:]
     knn = KNNDistance().fit(reference)
-    assert knn.index_ is not None  # sparse rows: scikit-learn's brute-force search
+    assert knn.index_ is not None  # sparse rows: searched by SparseReference
     whole = NearestNeighbors(n_neighbors=knn.index_.n_neighbors + 1).fit(knn._prep(reference))
     new, own = whole.kneighbors(knn._prep(queries))[0], whole.kneighbors(knn._prep(reference))[0]
     blocks = []
-    for mb in (1024, 0.05):  # 0.05 MB: blocks of 10 query rows
-        monkeypatch.setattr(_ood_detectors, "SEARCH_MB", mb)
+    for values in (8 * 2**20, 6000):  # 6000 values: blocks of 10 query rows
+        monkeypatch.setattr(_ood_sparse, "_BLOCK_VALUES", values)
         blocks.append((knn.unusualness(queries), knn.unusualness_left_out(reference)))
     for scores, left_out in blocks:
-        np.testing.assert_allclose(scores, new[:, :-1].mean(axis=1), rtol=1e-12)
-        np.testing.assert_allclose(left_out, own[:, 1:].mean(axis=1), rtol=1e-12)
+        np.testing.assert_allclose(scores, new[:, :-1].mean(axis=1), rtol=1e-12, atol=1e-7)
+        np.testing.assert_allclose(left_out, own[:, 1:].mean(axis=1), rtol=1e-12, atol=1e-7)
     np.testing.assert_array_equal(blocks[0][0], blocks[1][0])
     np.testing.assert_array_equal(blocks[0][1], blocks[1][1])
+
+
+def test_sparse_search_with_dense_columns_gives_sklearn_distances() -> None:
+    # TF-IDF words beside numbers and a frequent category, as a text table's OOD space holds:
+    # the columns in most rows are multiplied as a dense block, the words sparse
+    import scipy.sparse as sp
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from prudent.models._ood_sparse import SparseReference
+
+    text = reviews(700, seed=0)["text"]
+    rng = np.random.default_rng(0)
+    numbers = rng.normal(size=(len(text), 3))
+    shop = np.eye(3)[rng.choice(3, len(text), p=[0.6, 0.3, 0.1])]
+    Z = sp.hstack([TfidfVectorizer(min_df=2).fit_transform(text), numbers, shop]).tocsr()
+    reference, queries = Z[:500], Z[500:]
+    ref = SparseReference.of(reference)
+    n_words = Z.shape[1] - 6
+    assert set(range(n_words, n_words + 5)) <= set(ref.dense_columns.tolist())
+    assert len(ref.sparse_columns) > len(ref.dense_columns)
+    for k in (1, 5, 12):  # 12: beyond the argmin passes, a partition
+        got = ref.smallest_sq_distances(queries, k)
+        want = NearestNeighbors(n_neighbors=k).fit(reference).kneighbors(queries)[0] ** 2
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+        assert np.all(np.diff(got, axis=1) >= 0)
+
+
+def test_tree_search_gives_sklearn_kd_tree_distances(cancer):
+    # narrow rows keep a tree index; scipy's cKDTree answers, for a batch and for a few rows
+    Z = StandardScaler().fit_transform(cancer[:, :3])
+    reference, queries = Z[:400], np.vstack([Z[400:], Z[400:]] * 10)  # a batch of 3380 rows
+    knn = KNNDistance().fit(reference)
+    assert knn.index_ is not None and knn.index_.algorithm == "kd_tree"
+    sk = NearestNeighbors(n_neighbors=6, algorithm="kd_tree").fit(reference)
+    for rows in (queries, queries[:7]):
+        want = sk.kneighbors(rows, n_neighbors=5)[0].mean(axis=1)
+        np.testing.assert_allclose(knn.unusualness(rows), want, rtol=1e-12)
+    own = sk.kneighbors(None, n_neighbors=5)[0].mean(axis=1)  # each row without itself
+    np.testing.assert_allclose(knn.unusualness(None), own, rtol=1e-12)
+    np.testing.assert_allclose(knn.unusualness_left_out(reference), own, rtol=1e-12)
+    assert "_tree_" in knn.__dict__ and "_tree_" not in knn.__getstate__()  # made, not saved
