@@ -4,6 +4,7 @@ best baseline."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,14 @@ from prudent.models._features import CappedSVD
 from prudent.models._selection import ought_to_beat_baseline
 from prudent.pipeline._engine import CandidateRun, predict_proba_aligned
 
-__all__ = ["best_baseline", "compresses_text", "leaderboard", "training_fit", "verdict_message"]
+__all__ = [
+    "TrainingFit",
+    "best_baseline",
+    "compresses_text",
+    "leaderboard",
+    "training_fit",
+    "verdict_message",
+]
 
 WORSE_WARNING = (
     "significantly worse than the logistic baseline: this usually means a bug in "
@@ -47,7 +55,7 @@ def verdict_message(
     baseline: str,
     family: str = "",
     *,
-    fits: tuple[float, float] | None = None,
+    fits: TrainingFit | None = None,
     compressed_text: bool = False,
 ) -> str:
     """One line on how ``name`` compares with the baseline; a warning only for a family
@@ -64,10 +72,14 @@ def verdict_message(
     Parameters
     ----------
     fits
-        The family's accuracy on its own training rows and the baseline's out-of-fold
-        accuracy. A flexible family that fits its training rows at least that well but loses
-        on held-out rows overfits (few or noisy rows): no bug is suggested. One that cannot
-        learn what a linear model finds is the likely bug (a column dropped or scrambled).
+        The family's accuracy on its own training rows beside the baseline's out-of-fold
+        accuracy on the same rows (:func:`training_fit`). A flexible family that fits its
+        training rows at least that well but loses on held-out rows overfits (few or noisy
+        rows): no bug is suggested. One that cannot learn what a linear model finds, short of
+        it by more than two paired standard errors, is the likely bug (a column dropped or
+        scrambled). Between the two, within noise of it, the family learns what the baseline
+        learns and holds a little less of it on new rows (an early-stopped network on a table
+        a line separates well): no bug is suggested either.
     compressed_text
         The family reads the text columns only through a truncated SVD (the dense style),
         while the baseline reads every term: losing to it is the representation's cost, not
@@ -94,18 +106,26 @@ def verdict_message(
             f"{comparison.balanced_accuracy_se:.3f}) {test}"
         )
     if comparison.verdict is Verdict.WORSE and ought_to_beat_baseline(family):
-        if compressed_text and (fits is None or fits[0] < fits[1]):
+        if compressed_text and (fits is None or fits.own < fits.baseline):
             return (
                 f"{name}: significantly less accurate than {baseline}, which reads every term "
                 f"of the text where {name} reads a truncated SVD of it {test}{note}"
             )
-        if fits is None or fits[0] < fits[1]:
+        if fits is None or fits.short:
             return f"WARNING {name}: {WORSE_WARNING} {test}{note}"
+        if fits.own < fits.baseline:
+            return (
+                f"{name}: significantly less accurate than {baseline} on held-out rows, and "
+                f"fits its own training rows at {fits.own:.3f} accuracy, within noise of "
+                f"{baseline}'s {fits.baseline:.3f} held out (standard error {fits.se:.3f}): it "
+                f"learns what {baseline} learns, and holds a little less of it on new rows "
+                f"{test}{note}"
+            )
         return (
             f"{name}: significantly less accurate than {baseline} on held-out rows, while it "
-            f"fits its own training rows at {fits[0]:.3f} accuracy ({baseline}: {fits[1]:.3f} "
-            f"held out): it overfits this data, as flexible families do on few or noisy "
-            f"rows {test}{note}"
+            f"fits its own training rows at {fits.own:.3f} accuracy ({baseline}: "
+            f"{fits.baseline:.3f} held out): it overfits this data, as flexible families do "
+            f"on few or noisy rows {test}{note}"
         )
     if comparison.verdict is Verdict.WORSE:
         return (
@@ -125,6 +145,28 @@ FIT_ROWS = 5_000
 """Training rows a losing flexible family is scored on, to tell overfitting from a bug."""
 
 
+@dataclass(frozen=True)
+class TrainingFit:
+    """A losing family's accuracy on its own training rows beside the baseline's
+    out-of-fold accuracy on the same rows, with the paired standard error of the gap."""
+
+    own: float
+    baseline: float
+    se: float
+
+    @property
+    def short(self) -> bool:
+        """Whether the family fits its training rows worse than the baseline predicts them
+        held out, by more than two paired standard errors.
+
+        Examples
+        --------
+        >>> TrainingFit(0.60, 0.70, 0.01).short, TrainingFit(0.80, 0.807, 0.005).short
+        (True, False)
+        """
+        return self.own < self.baseline - 2.0 * self.se
+
+
 def training_fit(
     runs: Mapping[str, CandidateRun],
     name: str,
@@ -132,16 +174,18 @@ def training_fit(
     X: pd.DataFrame,
     y: EncodedLabels,
     seed: int = 0,
-) -> tuple[float, float]:
+) -> TrainingFit:
     """``name``'s accuracy on (up to :data:`FIT_ROWS` of) its training rows, and ``base``'s
-    out-of-fold accuracy."""
+    out-of-fold accuracy on the same rows."""
     rows = np.arange(len(y))
     if len(rows) > FIT_ROWS:
         rows = np.sort(np.random.default_rng(seed).choice(rows, FIT_ROWS, replace=False))
     n_classes = runs[base].oof_proba.shape[1]
-    labels = predict_proba_aligned(runs[name].model, X.iloc[rows], n_classes).argmax(1)
-    held_out = runs[base].oof_proba.argmax(1) == y
-    return float(np.mean(labels == y[rows])), float(np.mean(held_out))
+    own = predict_proba_aligned(runs[name].model, X.iloc[rows], n_classes).argmax(1) == y[rows]
+    held_out = runs[base].oof_proba[rows].argmax(1) == y[rows]
+    gap = own.astype(np.float64) - held_out
+    se = float(gap.std(ddof=1) / np.sqrt(len(rows))) if len(rows) > 1 else 0.0
+    return TrainingFit(float(np.mean(own)), float(np.mean(held_out)), se)
 
 
 def _fits(
@@ -152,7 +196,7 @@ def _fits(
     X: pd.DataFrame | None,
     y: EncodedLabels,
     seed: int,
-) -> tuple[float, float] | None:
+) -> TrainingFit | None:
     if X is None or comparison.verdict is not Verdict.WORSE:
         return None
     if not ought_to_beat_baseline(runs[name].spec.family):
