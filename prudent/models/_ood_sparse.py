@@ -5,11 +5,13 @@ few rows, while a numeric column or a frequent category is in most of them. A sp
 pays every pair of rows that share a column, so those dense columns cost a multiply-add per
 pair of rows each, in scattered memory: on a 10,000-row reference of short texts with six
 numeric and a dozen categorical columns (6,977 columns, 33 stored values a row), 150,000
-scattered multiply-adds a query row, and scikit-learn's brute-force search took 0.6 ms a row.
+scattered multiply-adds a query row, and scikit-learn's brute-force search took 0.23 ms a
+row of a 100,000-row batch.
 Here the columns stored in at least :data:`DENSE_SHARE` of the reference rows are multiplied
 as dense blocks (BLAS), the rest sparse, and the ``k`` smallest of each row are taken by ``k``
-passes of ``argmin``, several times cheaper than a partition of the row: 0.08 ms a row on
-those texts, the same distances (the expansion ``|q|² + |r|² - 2 q·r``, clipped at 0, as
+passes of ``argmin``, several times cheaper than a partition of the row, in blocks that fit
+the processor's cache (:data:`~prudent.models._ood_neighbours.BLOCK_VALUES`): 0.05 ms a row
+on those texts, the same distances (the expansion ``|q|² + |r|² - 2 q·r``, clipped at 0, as
 scikit-learn computes them; they differ in the last digits only).
 """
 
@@ -21,6 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from prudent._typing import FloatArray, IntArray
+from prudent.models import _ood_neighbours
 from prudent.models._ood_neighbours import k_smallest
 
 __all__ = ["DENSE_SHARE", "SparseReference"]
@@ -29,9 +32,6 @@ DENSE_SHARE = 0.1
 """Reference columns with a value in at least this share of rows are multiplied as dense
 blocks. Timed on the benchmark's text tables: any share from 0.05 to 0.5 gives about the
 same time, four times less than none; below 0.02 the dense block grows and costs more."""
-_BLOCK_VALUES = 8 * 2**20
-"""Distances held at once, per block of query rows (64 MB): one block of 10,000 reference rows
-is 838 query rows."""
 
 
 def _row_sq(X: sp.csr_matrix) -> FloatArray:
@@ -98,7 +98,7 @@ class SparseReference:
         q_sq = _row_sq(Q)
         Qd, Qs = Q[:, self.dense_columns], sp.csr_matrix(Q[:, self.sparse_columns])
         out = np.empty((Q.shape[0], k), dtype=np.float64)
-        step = max(1, _BLOCK_VALUES // max(self.rows, 1))
+        step = max(1, _ood_neighbours.BLOCK_VALUES // max(self.rows, 1))
         for start in range(0, Q.shape[0], step):
             stop = min(start + step, Q.shape[0])
             g = np.asarray((Qs[start:stop] @ self.sparse_t).toarray(), dtype=np.float64)

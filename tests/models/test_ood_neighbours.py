@@ -86,7 +86,7 @@ def test_sparse_text_search_in_small_blocks_gives_the_whole_searchs_distances(
     # expansion |q|² + |r|² - 2 q·r, whose square root at a copy of a row is about 1e-8)
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    from prudent.models import _ood_sparse
+    from prudent.models import _ood_neighbours
 
     text = pd.concat([reviews(600, seed=0)["text"], reviews(200, seed=1)["text"]])
     Z = TfidfVectorizer(min_df=2).fit_transform(text)
@@ -96,8 +96,8 @@ def test_sparse_text_search_in_small_blocks_gives_the_whole_searchs_distances(
     whole = NearestNeighbors(n_neighbors=knn.index_.n_neighbors + 1).fit(knn._prep(reference))
     new, own = whole.kneighbors(knn._prep(queries))[0], whole.kneighbors(knn._prep(reference))[0]
     blocks = []
-    for values in (8 * 2**20, 6000):  # 6000 values: blocks of 10 query rows
-        monkeypatch.setattr(_ood_sparse, "_BLOCK_VALUES", values)
+    for values in (2**20, 6000):  # 6000 values: blocks of 10 query rows
+        monkeypatch.setattr(_ood_neighbours, "BLOCK_VALUES", values)
         blocks.append((knn.unusualness(queries), knn.unusualness_left_out(reference)))
     for scores, left_out in blocks:
         np.testing.assert_allclose(scores, new[:, :-1].mean(axis=1), rtol=1e-12, atol=1e-7)
