@@ -161,6 +161,31 @@ def _target_notice(spec: FitSpec, thresholds: dict[str, Any]) -> str | None:
     )
 
 
+def _label_notice(policy: Any, Pc: ProbaMatrix, data: _Data) -> str | None:
+    """One line when the label rule's favour to rarer classes leaves its accuracy below that
+    of always predicting the largest class, on every training row held out."""
+    weights = getattr(policy, "class_weights", None)
+    y = data.y_train
+    if weights is None or len(y) == 0:
+        return None
+    counts = np.bincount(y, minlength=len(data.classes))
+    right = policy.label_index(Pc) == y
+    accuracy, majority = float(right.mean()), float(counts.max() / len(y))
+    if accuracy >= majority:
+        return None
+    largest = data.classes[int(counts.argmax())]
+    plain = Pc.argmax(axis=1)
+    recalls = [float(np.mean(right[y == c])) for c in np.unique(y)]
+    argmax = [float(np.mean(plain[y == c] == c)) for c in np.unique(y)]
+    return (
+        f"Labels favour the smaller classes (balanced accuracy {np.mean(recalls):.3f} on "
+        f"held-out rows, {np.mean(argmax):.3f} by the highest probability): accuracy is "
+        f"{accuracy:.3f}, below the {majority:.3f} of always predicting {str(largest)!r}; the "
+        f"probabilities are unchanged; equal costs for every error (--costs, e.g. '0,1;1,0' for "
+        f"two classes) give the most probable label instead."
+    )
+
+
 def rules_for(spec: FitSpec, schema: Schema, classes: Labels) -> RuleSet | None:
     """The fit's rules file parsed against the table: its columns, classes and each input's
     kind, so that a rule comparing a column with a value of another kind is refused (``age
@@ -262,9 +287,9 @@ def _guard(
         ).fit(Pc[b], y[b])
         raw = (oof, runs[FALLBACK].oof_proba)
         policy, thresholds, policy_rows = _policy(spec, data, raw, (cal, bcal), b_ood, ood, Pc)
-        notice = _target_notice(spec, thresholds)
-        if notice:
-            reporter.notice(notice)
+        for notice in (_target_notice(spec, thresholds), _label_notice(policy, Pc, data)):
+            if notice:
+                reporter.notice(notice)
         advance()
         model = _guarded(data, spec, runs, primary, (cal, bcal), (ood, conformal, policy))
         advance()

@@ -482,3 +482,27 @@ def test_a_many_class_tables_calibration_is_kept_from_the_candidates(
     assert result.trust.chosen["primary"] == "logistic"
     model = result.model
     assert model.backup_calibrator is model.primary_calibrator
+
+
+def test_a_label_rule_below_the_majoritys_accuracy_is_said_in_one_line() -> None:
+    """A weak signal and a 10% class: favouring the small class where its probability is high
+    for its share buys balanced accuracy with plain accuracy, below always saying the large
+    class; the fit says so, with the way to the most probable label. A strong signal: no line."""
+    rng = np.random.default_rng(0)
+    n = 3000
+    x = rng.normal(size=n)
+    weak = (rng.uniform(size=n) < 1 / (1 + np.exp(2.4 - 0.6 * x))).astype(int)
+    strong = (x > 1.28).astype(int)
+    lines = {}
+    for name, y in (("weak", weak), ("strong", strong)):
+        frame = pd.DataFrame({"x": x, "noise": rng.normal(size=n), "y": np.where(y, "b", "a")})
+        reporter = QuietReporter()
+        spec = FitSpec(target="y", time_limit=20.0, candidates=("lightgbm",))
+        fitted = fit_table(frame, spec, reporter=reporter)
+        lines[name] = [m for m in reporter.notices if m.startswith("Labels favour")]
+        if name == "weak":
+            test = fitted.model.predict_frame(frame[["x", "noise"]])
+            assert (test["prediction"] == "a").mean() < (y == 0).mean()  # 'b' said more often
+    assert len(lines["weak"]) == 1 and "always predicting 'a'" in lines["weak"][0]
+    assert "--costs" in lines["weak"][0]
+    assert lines["strong"] == []
