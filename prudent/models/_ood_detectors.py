@@ -11,7 +11,8 @@ transformed features of a fitted preprocessing pipeline. The probability detecto
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -52,6 +53,9 @@ BATCH_ROWS = 2048
 scikit-learn's parallel one: about 4x faster on 100k rows) beats the numpy blocks, whose lower
 set-up cost wins on small requests."""
 
+
+_MADE = ("_reference64_", "_sparse_", "_tree_")
+"""What :class:`KNNDistance` makes from its fitted reference to search it: never saved."""
 
 SEARCH_MB = 64
 """Megabytes of distances a brute-force neighbour search holds at once (scikit-learn's
@@ -127,7 +131,7 @@ class KNNDistance(_Detector):
         k = min(self.n_neighbors, X.shape[0] - 1)
         Xp = self._prep(X)
         self.reference_: npt.NDArray[np.floating[Any]] | None = None
-        for made in ("_reference64_", "_sparse_", "_tree_"):
+        for made in _MADE:
             self.__dict__.pop(made, None)
         self.index_: NearestNeighbors | None = None
         if issparse(Xp) or self.metric not in ("euclidean", "minkowski") or X.shape[1] > 16:
@@ -196,20 +200,26 @@ class KNNDistance(_Detector):
             return self._indexed(Xp, self.index_.n_neighbors + 1, drop_first=True)
         return self._brute(np.asarray(Xp, dtype=np.float64), self.k_ + 1, drop_first=True)
 
+    def _made(self, name: str, make: Callable[[], Any]) -> Any:
+        """What ``make`` builds from the fitted reference to search it, built once per
+        loaded detector and never saved (:data:`_MADE`, :meth:`__getstate__`)."""
+        found = self.__dict__.get(name)
+        if found is None:
+            found = self.__dict__[name] = make()
+        return found
+
     def _reference64(self) -> FloatArray:
-        """The reference in double precision, as the searches compute (made once per loaded
-        detector, never saved: :meth:`__getstate__`)."""
+        """The reference in double precision, as the searches compute."""
         assert self.reference_ is not None
-        cached: FloatArray | None = self.__dict__.get("_reference64_")
-        if cached is None:
-            cached = np.asarray(self.reference_, dtype=np.float64)
-            self.__dict__["_reference64_"] = cached
-        return cached
+        reference = self.reference_
+        return cast(
+            FloatArray, self._made("_reference64_", lambda: np.asarray(reference, np.float64))
+        )
 
     def __getstate__(self) -> dict[str, Any]:
         """The state saved: without what is made from the reference to search it."""
         state: dict[str, Any] = super().__getstate__()
-        for made in ("_reference64_", "_sparse_", "_tree_"):
+        for made in _MADE:
             state.pop(made, None)
         return state
 
@@ -263,14 +273,10 @@ class KNNDistance(_Detector):
             dist = _kneighbors(self.index_, X, k - 1 if X is None else k)
             return np.asarray(dist[:, 0 if X is None else drop :].mean(axis=1), dtype=np.float64)
         if issparse(fitted):
-            sparse: SparseReference | None = self.__dict__.get("_sparse_")
-            if sparse is None:
-                sparse = self.__dict__["_sparse_"] = SparseReference.of(fitted)
+            sparse: SparseReference = self._made("_sparse_", lambda: SparseReference.of(fitted))
             d2 = sparse.smallest_sq_distances(Q, k)
             return np.asarray(np.sqrt(d2[:, drop:]).mean(axis=1), dtype=np.float64)
-        tree: cKDTree | None = self.__dict__.get("_tree_")
-        if tree is None:
-            tree = self.__dict__["_tree_"] = cKDTree(np.asarray(fitted, dtype=np.float64))
+        tree: cKDTree = self._made("_tree_", lambda: cKDTree(np.asarray(fitted, np.float64)))
         workers = -1 if Q.shape[0] >= BATCH_ROWS else 1
         dist = tree.query(np.asarray(Q, dtype=np.float64), k=k, workers=workers)[0]
         dist = np.asarray(dist, dtype=np.float64).reshape(Q.shape[0], k)

@@ -12,6 +12,7 @@ be among the ``k`` nearest.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +26,7 @@ __all__ = [
     "Groups",
     "group_reference",
     "k_smallest",
+    "nearest_in_blocks",
     "pruned_sq_distances",
     "smallest_sq_distances",
 ]
@@ -133,6 +135,32 @@ def _sq_distances(Q: FloatArray, R: FloatArray, r_sq: FloatArray) -> FloatArray:
     return np.asarray(np.maximum(d2, 0.0, out=d2), dtype=np.float64)
 
 
+def nearest_in_blocks(
+    n: int, reference_rows: int, q_sq: FloatArray, k: int, half: Callable[[slice], FloatArray]
+) -> FloatArray:
+    """The ``k`` smallest squared distances of ``n`` query rows, block by block of
+    :data:`BLOCK_VALUES` distances: ``half(rows)`` gives a block's ``|r|² - 2 q·r`` (a fresh
+    array, overwritten here), ``|q|²`` (``q_sq``) is added to the ``k`` smallest of each row
+    (the same for the whole row) and the result clipped at 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> R = np.array([[0.0], [1.0], [3.0]])
+    >>> half = lambda rows: (R**2).sum(1)[None, :] - 2.0 * np.array([[0.5]])[rows] @ R.T
+    >>> nearest_in_blocks(1, 3, np.array([0.25]), 2, half).tolist()
+    [[0.25, 0.25]]
+    """
+    out = np.empty((n, k), dtype=np.float64)
+    step = max(1, BLOCK_VALUES // max(reference_rows, 1))
+    for start in range(0, n, step):
+        rows = slice(start, min(start + step, n))
+        part = k_smallest(half(rows), k)
+        part += q_sq[rows, None]
+        out[rows] = np.maximum(part, 0.0, out=part)
+    return out
+
+
 def smallest_sq_distances(Q: FloatArray, R: FloatArray, r_sq: FloatArray, k: int) -> FloatArray:
     """The ``k`` smallest squared Euclidean distances from each row of ``Q`` to every row of
     ``R`` (whose squared norms are ``r_sq``), sorted, in blocks of query rows.
@@ -144,17 +172,14 @@ def smallest_sq_distances(Q: FloatArray, R: FloatArray, r_sq: FloatArray, k: int
     >>> smallest_sq_distances(np.array([[0.5]]), R, (R**2).sum(1), 2).tolist()
     [[0.25, 0.25]]
     """
-    out = np.empty((len(Q), k), dtype=np.float64)
-    step = max(1, BLOCK_VALUES // max(len(R), 1))
-    for start in range(0, len(Q), step):
-        q = Q[start : start + step]
-        g = q @ R.T
+
+    def half(rows: slice) -> FloatArray:
+        g = Q[rows] @ R.T
         g *= -2.0
-        g += r_sq[None, :]  # |r|² - 2 q·r: |q|² is the same for the whole row
-        part = k_smallest(g, k)
-        part += (q * q).sum(axis=1)[:, None]
-        out[start : start + step] = np.maximum(part, 0.0, out=part)
-    return out
+        g += r_sq[None, :]
+        return np.asarray(g, dtype=np.float64)
+
+    return nearest_in_blocks(len(Q), len(R), (Q * Q).sum(axis=1), k, half)
 
 
 def _pattern(

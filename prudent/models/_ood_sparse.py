@@ -10,7 +10,7 @@ row of a 100,000-row batch.
 Here the columns stored in at least :data:`DENSE_SHARE` of the reference rows are multiplied
 as dense blocks (BLAS), the rest sparse, and the ``k`` smallest of each row are taken by ``k``
 passes of ``argmin``, several times cheaper than a partition of the row, in blocks that fit
-the processor's cache (:data:`~prudent.models._ood_neighbours.BLOCK_VALUES`): 0.05 ms a row
+the processor's cache (:func:`~prudent.models._ood_neighbours.nearest_in_blocks`): 0.05 ms a row
 on those texts, the same distances (the expansion ``|q|² + |r|² - 2 q·r``, clipped at 0, as
 scikit-learn computes them; they differ in the last digits only).
 """
@@ -23,8 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from prudent._typing import FloatArray, IntArray
-from prudent.models import _ood_neighbours
-from prudent.models._ood_neighbours import k_smallest
+from prudent.models._ood_neighbours import nearest_in_blocks
 
 try:  # a recent scikit-learn
     from sklearn.utils.sparsefuncs import sparse_matmul_to_dense as _to_dense
@@ -111,17 +110,13 @@ class SparseReference:
         [[1.0, 2.0]]
         """
         Q = sp.csr_matrix(Q, dtype=np.float64)
-        q_sq = _row_sq(Q)
         Qd, Qs = Q[:, self.dense_columns], sp.csr_matrix(Q[:, self.sparse_columns])
-        out = np.empty((Q.shape[0], k), dtype=np.float64)
-        step = max(1, _ood_neighbours.BLOCK_VALUES // max(self.rows, 1))
-        for start in range(0, Q.shape[0], step):
-            stop = min(start + step, Q.shape[0])
-            g = _sparse_product(Qs[start:stop], self.sparse_t)  # -2 q·r over the rare columns
-            q = np.ones((stop - start, len(self.dense_columns) + 1))
-            q[:, :-1] = Qd[start:stop].toarray()
-            g += q @ self.dense.T  # |r|² - 2 q·r: |q|² is the same for the whole row
-            part = k_smallest(g, k)
-            part += q_sq[start:stop, None]
-            out[start:stop] = np.maximum(part, 0.0, out=part)
-        return out
+
+        def half(rows: slice) -> FloatArray:
+            g = _sparse_product(Qs[rows], self.sparse_t)  # -2 q·r over the rare columns
+            q = np.ones((g.shape[0], len(self.dense_columns) + 1))
+            q[:, :-1] = Qd[rows].toarray()
+            g += q @ self.dense.T  # and |r|² - 2 q·r over the dense ones
+            return g
+
+        return nearest_in_blocks(Q.shape[0], self.rows, _row_sq(Q), k, half)

@@ -161,25 +161,24 @@ def _target_notice(spec: FitSpec, thresholds: dict[str, Any]) -> str | None:
     )
 
 
-def _label_notice(policy: Any, Pc: ProbaMatrix, data: _Data) -> str | None:
+def _label_notice(
+    policy: Any, thresholds: dict[str, Any], Pc: ProbaMatrix, data: _Data
+) -> str | None:
     """One line when the label rule's favour to rarer classes leaves its accuracy below that
-    of always predicting the largest class, on every training row held out."""
-    weights = getattr(policy, "class_weights", None)
-    y = data.y_train
-    if weights is None or len(y) == 0:
+    of always predicting the largest class, on the training rows held out that it was chosen
+    on (whose balanced accuracies ``thresholds["label_rule"]`` records)."""
+    y, rule = data.y_train, thresholds.get("label_rule") or {}
+    if getattr(policy, "class_weights", None) is None or len(y) == 0 or "power" not in rule:
         return None
     counts = np.bincount(y, minlength=len(data.classes))
-    right = policy.label_index(Pc) == y
-    accuracy, majority = float(right.mean()), float(counts.max() / len(y))
+    accuracy, majority = float(np.mean(policy.label_index(Pc) == y)), counts.max() / len(y)
     if accuracy >= majority:
         return None
     largest = data.classes[int(counts.argmax())]
-    plain = Pc.argmax(axis=1)
-    recalls = [float(np.mean(right[y == c])) for c in np.unique(y)]
-    argmax = [float(np.mean(plain[y == c] == c)) for c in np.unique(y)]
+    balanced = rule["balanced_accuracy"]
     return (
-        f"Labels favour the smaller classes (balanced accuracy {np.mean(recalls):.3f} on "
-        f"held-out rows, {np.mean(argmax):.3f} by the highest probability): accuracy is "
+        f"Labels favour the smaller classes (balanced accuracy {balanced[str(rule['power'])]:.3f} "
+        f"on held-out rows, {balanced[str(0.0)]:.3f} by the highest probability): accuracy is "
         f"{accuracy:.3f}, below the {majority:.3f} of always predicting {str(largest)!r}; the "
         f"probabilities are unchanged; equal costs for every error (--costs, e.g. '0,1;1,0' for "
         f"two classes) give the most probable label instead."
@@ -287,7 +286,10 @@ def _guard(
         ).fit(Pc[b], y[b])
         raw = (oof, runs[FALLBACK].oof_proba)
         policy, thresholds, policy_rows = _policy(spec, data, raw, (cal, bcal), b_ood, ood, Pc)
-        for notice in (_target_notice(spec, thresholds), _label_notice(policy, Pc, data)):
+        for notice in (
+            _target_notice(spec, thresholds),
+            _label_notice(policy, thresholds, Pc, data),
+        ):
             if notice:
                 reporter.notice(notice)
         advance()
