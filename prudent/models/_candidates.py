@@ -33,6 +33,7 @@ from prudent.models._features import (
     text_only_preprocessor,
 )
 from prudent.models._mlp import LogLossMLPClassifier
+from prudent.models._splitters import RareClassFolds
 
 __all__ = [
     "FAMILIES",
@@ -206,7 +207,9 @@ def _naive_bayes(ctx: BuildContext) -> Pipeline:
 
 def _linear_svm(ctx: BuildContext) -> Pipeline:
     svm = LinearSVC(C=0.5, class_weight="balanced" if ctx.balanced else None, random_state=ctx.seed)
-    return _preprocessed(ctx, "linear", CalibratedClassifierCV(svm, method="sigmoid", cv=3))
+    # three folds, fewer when a class of the fit has fewer rows (RareClassFolds)
+    calibrated = CalibratedClassifierCV(svm, method="sigmoid", cv=RareClassFolds(3))
+    return _preprocessed(ctx, "linear", calibrated)
 
 
 def _least_embedding_seconds(ctx: BuildContext) -> float:
