@@ -8,17 +8,18 @@ scikit-learn's message. Its calibration now takes as many folds as the rarest cl
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.pipeline import Pipeline
 
-from prudent.data import make_splits
-from prudent.models import BuildContext, CandidateSpec, text_only_preprocessor
+from prudent.data import infer_schema, make_splits, prepare_target, validate_frame
+from prudent.models import BuildContext, CandidateSpec, candidate_specs, text_only_preprocessor
 from prudent.pipeline import FitSpec, QuietReporter, fit_table
 from prudent.pipeline._budget import Budget
-from prudent.pipeline._fit_run import _cross_validate
-from prudent.pipeline._pipeline import _candidate_ctx
+from prudent.pipeline._fit_run import _candidate_ctx, _Rows, _Run
 
 
 def _many_classes_text(seed: int = 0, small: int = 12) -> pd.DataFrame:
@@ -63,17 +64,23 @@ def _refusing_spec() -> CandidateSpec:
 
 
 def test_a_family_that_fails_on_the_data_is_skipped_not_fatal() -> None:
-    from prudent.data import infer_schema, prepare_target, validate_frame
-
+    """Through the fit's own loop over families: the failing family is skipped with its
+    reason in the notices, and the baseline beside it still fits."""
     frame = _many_classes_text()
     schema = infer_schema(frame, "target", text=["name"])
     target = prepare_target(frame, "target")
     X = validate_frame(target.frame.drop(columns="target"), schema)[0]
     splits = make_splits(target.y, n_folds=5, seed=0)
     train, y = X.iloc[splits.train].reset_index(drop=True), target.y[splits.train]
-    ctx = _candidate_ctx(schema, y, len(target.classes), 0)
+    rows = _Rows(train, y, _candidate_ctx(schema, y, len(target.classes), 0))
+    logistic = [s for s in candidate_specs(schema) if s.name == "logistic"]
+    reporter = QuietReporter()
     budget = Budget(300.0, clock=lambda: 0.0, cpu_clock=lambda: 0.0)
-    skipped = _cross_validate(_refusing_spec(), ctx, train, y, splits, budget, None)
-    assert skipped.name == "discriminant"
-    assert skipped.reason.startswith("it failed on this data (TypeError:")
-    assert "sparse data" in skipped.reason.lower()
+    runs: dict[str, Any] = {}
+    run = _Run(FitSpec(target="target"), budget, reporter)
+    run.families([*logistic, _refusing_spec()], rows, splits, runs)
+    failed = "Skipped discriminant: it failed on this data (TypeError:"
+    skipped = [n for n in reporter.notices if n.startswith(failed)]
+    assert skipped, reporter.notices
+    assert "sparse data" in skipped[0].lower()
+    assert "logistic" in runs
