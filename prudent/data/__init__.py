@@ -15,7 +15,13 @@ from prudent.data._names import split_names
 from prudent.data._plain import plain_table
 from prudent.data._schema import ColumnSpec, Role, Schema, infer_schema
 from prudent.data._splits import Splits, check_disjoint, make_splits, without_rows
-from prudent.data._target import Target, dropped_notice, look_alike_classes, prepare_target
+from prudent.data._target import (
+    Target,
+    dropped_notice,
+    label_words_notice,
+    look_alike_classes,
+    prepare_target,
+)
 
 __all__ = [
     "ACCEPTS",
@@ -35,6 +41,7 @@ __all__ = [
     "input_columns",
     "is_missing_word",
     "iter_table",
+    "label_words_notice",
     "load_example",
     "look_alike_classes",
     "make_splits",

@@ -4,9 +4,13 @@ Labels given as text (a CSV's target is read as written, :func:`prudent.data.rea
 ``text``) keep their spelling, stripped, unless every one of them is a plain number or
 boolean: ``1``/``2`` are the classes 1 and 2 (``1`` and ``1.0`` one class), ``true``/
 ``false`` are booleans, but ``01``/``02`` or ``+1`` stay the text written. A label spelled as
-a missing value (``NA``, ``None``, ``null``…: :data:`MISSING_WORDS`) marks an unlabelled row,
+a missing value (``NA``, ``null``, ``n/a``…: :data:`MISSING_WORDS`) marks an unlabelled row,
 as in every other column; :attr:`Target.missing_spellings` counts them, so the fit can say
-which words it read as missing.
+which words it read as missing. The one exception is ``none`` (any case): in a target it is
+a class far more often than a missing value (no damage, no finding, no injury; a 3-class
+table of 210 rows lost its 79 ``none`` rows and the model never predicted the class), and
+a file writes a missing value as an empty cell or ``NA``; :attr:`Target.label_words` counts
+those rows, so the fit can say it kept them.
 """
 
 from __future__ import annotations
@@ -24,7 +28,14 @@ from prudent.data._coerce import is_missing_word
 from prudent.data._formats import CODE_SPELLING
 from prudent.errors import TargetError
 
-__all__ = ["Target", "dropped_notice", "look_alike_classes", "prepare_target"]
+__all__ = [
+    "LABEL_WORDS",
+    "Target",
+    "dropped_notice",
+    "label_words_notice",
+    "look_alike_classes",
+    "prepare_target",
+]
 
 
 @dataclass(frozen=True)
@@ -43,6 +54,13 @@ class Target:
     """Position of each kept row in the original table (for reporting row numbers)."""
     missing_spellings: dict[str, int] = field(default_factory=dict)
     """How many of the dropped rows had each word read as missing (``{"NA": 104}``)."""
+    label_words: dict[str, int] = field(default_factory=dict)
+    """How many rows have each label that is read as missing in other columns but is a class
+    in the target (``{"none": 79}``)."""
+
+
+LABEL_WORDS = frozenset({"none"})
+"""Words of :data:`MISSING_WORDS` that a target reads as a class (compared case-folded)."""
 
 
 _BOOLEANS = {"true": True, "false": False}
@@ -74,13 +92,20 @@ def _normalise_labels(s: pd.Series) -> pd.Series:
     return s.astype(str).str.strip().astype(object)
 
 
-def _spelled_missing(s: pd.Series) -> pd.Series:
-    """Which labels are words read as missing (``NA``, ``None``…)."""
+def _is_label_word(value: object) -> bool:
+    return isinstance(value, str) and value.strip().casefold() in LABEL_WORDS
+
+
+def _spelled(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Which labels are words read as missing (``NA``, ``null``…), and which are words read as
+    missing elsewhere but kept as a class here (``none``)."""
     if not (pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)):
-        return pd.Series(False, index=s.index)
+        nothing = pd.Series(False, index=s.index)
+        return nothing, nothing
     codes, distinct = pd.factorize(s.astype(object))  # each distinct label once; NaN: -1
-    words = np.array([is_missing_word(v) for v in distinct] + [False], dtype=bool)
-    return pd.Series(words[codes], index=s.index)
+    kept = np.array([_is_label_word(v) for v in distinct] + [False], dtype=bool)
+    words = np.array([is_missing_word(v) for v in distinct] + [False], dtype=bool) & ~kept
+    return pd.Series(words[codes], index=s.index), pd.Series(kept[codes], index=s.index)
 
 
 def _close_name(name: str, columns: pd.Index) -> str:
@@ -139,6 +164,28 @@ def dropped_notice(target: Target, name: str) -> str:
     return (
         f"{text} ({counted}); if {words} is a class, write it otherwise in the file: such "
         "words are read as missing in every column."
+    )
+
+
+def label_words_notice(target: Target, name: str) -> str | None:
+    """The notice for labels kept as a class that other columns read as missing, or None.
+
+    Examples
+    --------
+    >>> t = prepare_target(pd.DataFrame({"y": ["none", "mild", "None", "mild"] * 2}), "y")
+    >>> t.classes.tolist(), t.n_dropped
+    (['None', 'mild', 'none'], 0)
+    >>> label_words_notice(t, "y")[:62]
+    "Kept 4 row(s) whose target 'y' is 'none' (2) or 'None' (2) as "
+    """
+    words = target.label_words
+    if not words:
+        return None
+    counted = " or ".join(f"{w!r} ({n})" for w, n in words.items())
+    return (
+        f"Kept {sum(words.values())} row(s) whose target '{name}' is {counted} as labelled: "
+        "a class of its own, though other columns read that word as missing; if those rows "
+        "are unlabelled, leave their target empty."
     )
 
 
@@ -218,10 +265,11 @@ def prepare_target(
             f"Target column '{target}' is not in the table{_close_name(target, frame.columns)}; "
             f"the columns are {list(frame.columns)}."
         )
-    words = _spelled_missing(frame[target])
+    words, kept_words = _spelled(frame[target])
     labelled = frame[target].notna() & ~words
     n_dropped = int((~labelled).sum())
     spellings = Counter(str(w).strip() for w in frame[target][words])
+    label_words = Counter(str(w).strip() for w in frame[target][kept_words])
     kept = frame.loc[labelled]
     original_rows = np.flatnonzero(labelled.to_numpy())
     kept = kept.reset_index(drop=True)
@@ -247,4 +295,5 @@ def prepare_target(
         n_dropped=n_dropped,
         original_rows=original_rows.astype(np.int64),
         missing_spellings=dict(spellings.most_common()),
+        label_words=dict(label_words.most_common()),
     )

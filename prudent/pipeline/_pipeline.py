@@ -19,6 +19,7 @@ from prudent.data import (
     Target,
     dropped_notice,
     infer_schema,
+    label_words_notice,
     look_alike_classes,
     make_splits,
     plain_table,
@@ -268,6 +269,9 @@ def _read(frame: pd.DataFrame, run: _Run, source: str | None = None) -> _Table:
     spec.check_classes(target.classes.tolist())  # a cost matrix of another size: before any model
     if target.n_dropped:
         rep.notice(dropped_notice(target, spec.target))
+    kept_words = label_words_notice(target, spec.target)
+    if kept_words:
+        rep.notice(kept_words)
     alike = look_alike_classes(target.classes)
     if alike:
         pairs = "; ".join(" and ".join(repr(c) for c in group) for group in alike[:3])

@@ -7,6 +7,7 @@ import os
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -386,3 +387,29 @@ def test_a_fit_into_a_bundle_says_it_replaces_it(tmp_path: Path) -> None:
     assert again.returncode == 0, again.stderr[-2000:]
     said = " ".join(again.stderr.split())
     assert f"holds bundle {version[:12]} of " in said and "the new bundle replaces it" in said
+
+
+def test_a_none_class_in_the_target_is_learned_and_predicted(tmp_path: Path) -> None:
+    """``none`` is a class of the target (no injury, no damage), not an unlabelled row: the fit
+    keeps its rows with a notice, and the model predicts it where it is the right answer."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(0.0, 1.5, 600)
+    labels = np.where(x < -0.8, "none", np.where(x < 0.8, "mild", "severe"))
+    frame = pd.DataFrame({"x": x, "noise": rng.normal(size=600), "injury": labels})
+    frame.loc[:9, "injury"] = ""  # unlabelled rows are still dropped
+    write_table(frame, tmp_path / "t.csv")
+    done = run_cli("fit", tmp_path / "t.csv", "--target", "injury", "--out", tmp_path / "m",
+                   "--time-limit", "5", "--folds", "2")  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    said = " ".join(done.stderr.split())
+    assert "Dropped 10 row(s) whose target 'injury' is missing." in said
+    n_none = int((labels[10:] == "none").sum())
+    assert f"Kept {n_none} row(s) whose target 'injury' is 'none' ({n_none}) as labelled" in said
+    manifest = json.loads((tmp_path / "m" / "manifest.json").read_text())
+    assert manifest["classes"] == ["mild", "none", "severe"]
+    new = pd.DataFrame({"x": [-3.0, -2.5, 0.0, 2.5], "noise": [0.0, 0.5, -0.5, 0.0]})
+    write_table(new, tmp_path / "new.csv")
+    done = run_cli("predict", tmp_path / "m", tmp_path / "new.csv", "--out", tmp_path / "p.csv")
+    assert done.returncode == 0, done.stderr[-2000:]
+    predicted = pd.read_csv(tmp_path / "p.csv", keep_default_na=False)["prediction"].tolist()
+    assert predicted == ["none", "none", "mild", "severe"]

@@ -176,13 +176,13 @@ def test_a_csv_target_keeps_the_classes_its_labels_spell(tmp_path, labels, class
 def test_words_read_as_missing_in_a_target_are_named_with_their_count(tmp_path) -> None:
     from prudent.data import dropped_notice
 
-    labels = ["EU", "NA", "APAC", "None", "", "NA"] * 5
+    labels = ["EU", "NA", "APAC", "null", "", "NA"] * 5
     target = prepare_target(_written(tmp_path, labels), "y")
     assert target.classes.tolist() == ["APAC", "EU"]
-    assert target.n_dropped == 20 and target.missing_spellings == {"NA": 10, "None": 5}
+    assert target.n_dropped == 20 and target.missing_spellings == {"NA": 10, "null": 5}
     notice = dropped_notice(target, "y")
     assert notice.startswith("Dropped 20 row(s) whose target 'y' is missing (10 written 'NA'")
-    assert "if 'NA' or 'None' is a class" in notice
+    assert "if 'NA' or 'null' is a class" in notice
     empty_only = prepare_target(_written(tmp_path, ["a", "b", ""] * 3), "y")
     assert dropped_notice(empty_only, "y") == "Dropped 3 row(s) whose target 'y' is missing."
 
@@ -198,3 +198,22 @@ def test_reading_a_target_as_written_leaves_the_other_columns_as_pandas_reads_th
     pd.testing.assert_frame_equal(plain.drop(columns="y"), written.drop(columns="y"))
     assert plain["y"].tolist()[:1] == ["01"] and pd.isna(plain["y"][1])  # a code; NA missing
     assert written["y"].tolist()[:2] == ["01", "NA"] and pd.isna(written["y"][2])
+
+
+def test_none_in_a_target_is_a_class_with_a_notice(tmp_path) -> None:
+    """``none`` (any case) labels a class of its own in a target (no damage, no finding), where
+    other columns read it as missing; empty cells and ``NA`` still mark unlabelled rows."""
+    from prudent.data import label_words_notice
+
+    labels = ["mild", "none", "severe", "NONE ", "", "NA", "none"] * 4
+    target = prepare_target(_written(tmp_path, labels), "y")
+    assert target.classes.tolist() == ["NONE", "mild", "none", "severe"]
+    assert target.n_dropped == 8 and target.missing_spellings == {"NA": 4}
+    assert target.label_words == {"none": 8, "NONE": 4}
+    assert np.bincount(target.y).tolist() == [4, 4, 8, 4]
+    notice = label_words_notice(target, "y")
+    assert notice is not None and notice.startswith(
+        "Kept 12 row(s) whose target 'y' is 'none' (8) or 'NONE' (4) as labelled"
+    )
+    plain = prepare_target(_written(tmp_path, ["a", "b", ""] * 3), "y")
+    assert plain.label_words == {} and label_words_notice(plain, "y") is None
