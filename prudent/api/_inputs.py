@@ -18,6 +18,7 @@ from prudent.api._schemas import InferenceRequest
 from prudent.api._text import check_texts
 from prudent.api._v2_codec import output_metadata
 from prudent.data import Schema, input_columns, refuse_look_alikes
+from prudent.errors import FieldProblem, SchemaError
 from prudent.serve import Records
 
 __all__ = [
@@ -150,10 +151,50 @@ def record_inputs(
     refuse_look_alikes(received, schema)  # 'Age' for 'age': no input left out on purpose
     fields = dict.fromkeys([*received, *schema.feature_names])  # the inputs left out: None
     columns = input_columns(list(fields), schema, strict=strict)
+    _refuse_records_without_inputs(records, schema)
     used = set(schema.feature_names)
     check_texts((k, i, v) for i, r in enumerate(records) for k, v in r.items() if k in used)
     given = Records(records, tuple(schema.feature_names))
     return given, _ignored_header(columns.ignored) if columns.ignored else {}
+
+
+SHOWN_RECORDS = 20
+"""Records without an input listed in one answer, at most."""
+
+
+def _refuse_records_without_inputs(records: list[dict[str, Any]], schema: Schema) -> None:
+    """Refuse records that hold none of the model's inputs: an input left out of a record is
+    missing, but a record without any (``{}``, or only other fields) is a client's mistake —
+    wrong names, or the wrong model — and its answer would be the model's guess for an empty
+    row. Null values are sent on purpose and kept.
+
+    Examples
+    --------
+    >>> from prudent.data import ColumnSpec, Role
+    >>> schema = Schema((ColumnSpec("age", Role.numeric, "float64"),), target="y")
+    >>> _refuse_records_without_inputs([{"age": None}, {"age": 3}], schema)
+    >>> _refuse_records_without_inputs([{"age": 3}, {"Age": 3, "y": "no"}, {}], schema)
+    Traceback (most recent call last):
+    ...
+    prudent.errors.SchemaError: 2 records (1, 2) hold none of the model's inputs ['age'] ...
+    """
+    inputs = set(schema.feature_names)
+    empty = [i for i, record in enumerate(records) if inputs.isdisjoint(record)]
+    if not empty:
+        return
+    expected = f"at least one of the model's inputs {schema.feature_names}"
+    problems = tuple(
+        FieldProblem("records", expected, repr(sorted(map(str, records[i]))), i)
+        for i in empty[:SHOWN_RECORDS]
+    )
+    shown = ", ".join(map(str, empty[:5])) + (", …" if len(empty) > 5 else "")
+    which = f"{len(empty)} records ({shown}) hold" if len(empty) > 1 else f"Record {shown} holds"
+    raise SchemaError(
+        f"{which} none of the model's inputs {schema.feature_names} (their fields are in "
+        "errors): name each input as the model does, with null for a missing value.",
+        field="records",
+        problems=problems,
+    )
 
 
 def _ignored_header(ignored: Any) -> dict[str, str]:

@@ -194,9 +194,9 @@ def feedback_model(classes: list[Any] | None) -> Any:
 
 
 _RECORD_DOC = (
-    "One row: a key per model input. A key left out is a missing value; other keys are "
-    "ignored and named in the X-Prudent-Ignored-Fields answer header (or refused with "
-    "?strict=true)."
+    "One row: a key per model input. A key left out is a missing value, but a record holds "
+    "at least one input (null for a missing value); other keys are ignored and named in the "
+    "X-Prudent-Ignored-Fields answer header (or refused with ?strict=true)."
 )
 
 
@@ -241,7 +241,10 @@ def predict_models(
             __config__=ConfigDict(
                 extra="allow",
                 populate_by_name=False,
-                json_schema_extra={"description": _RECORD_DOC},
+                json_schema_extra={
+                    "description": _RECORD_DOC,
+                    "anyOf": [{"required": [c.name]} for c in schema.features],
+                },
             ),
             **fields,
         )

@@ -352,3 +352,28 @@ def test_a_body_that_names_its_rows_otherwise_is_told_the_field(
     )
     both = mixed.post("/predict", json={"rows": [], "data": []}, headers=auth)
     assert both.status_code == 400 and "is it" not in both.json()["error"]
+
+
+def test_a_record_without_any_input_is_refused_naming_it(
+    mixed: TestClient, tokens: Tokens, mixed_bundle: Bundle, rows: pd.DataFrame
+) -> None:
+    """An input left out of a record is missing; a record with none of them (``{}``, or only
+    fields the model does not read) is a client's mistake, refused with the record named,
+    while a record of nulls is sent on purpose and answered."""
+    records = _records(rows)
+    records[2] = {}
+    records[4] = {"colour": "red", "target": "setosa"}
+    response = _predict(mixed, tokens, records)
+    assert response.status_code == 400
+    body = response.json()
+    assert body["field"] == "records"
+    assert body["error"].startswith("2 records (2, 4) hold none of the model's inputs [")
+    assert [(e["row"], e["received"]) for e in body["errors"]] == [
+        (2, "[]"),
+        (4, "['colour', 'target']"),
+    ]
+    nulls = _records(rows)
+    nulls[2] = dict.fromkeys(nulls[2])
+    frame = rows.astype(object)
+    frame.loc[2, :] = None
+    assert _answers(_predict(mixed, tokens, nulls)) == _library(mixed_bundle, frame)
