@@ -2,7 +2,9 @@
 
 :func:`budget_threshold` sets the threshold so that a new batch goes over the share with
 probability at most ``delta`` (:func:`~prudent.models._tail_bounds.batch_tail_rows`), and
-promises the accuracy it measures as a lower confidence bound.
+promises the accuracy it measures as a lower confidence bound. The budget is a ceiling, not
+a quota: a row the model is at least :data:`SURE` sure of is not sent to review for its
+confidence.
 """
 
 from __future__ import annotations
@@ -14,7 +16,14 @@ from prudent.errors import ConfigError
 from prudent.models._tail_bounds import accuracy_lower_bound, batch_tail_rows
 from prudent.models._thresholds import ThresholdChoice, _validate
 
-__all__ = ["budget_threshold"]
+__all__ = ["SURE", "budget_threshold"]
+
+SURE = 0.99
+"""Calibrated confidence at which a row is not sent to review to fill the budget: a label 99%
+sure is wrong about once in a hundred, about as often as a careful person labelling it. A
+near-perfect model filled the budget anyway, with rows it had right: a never-seen table of
+10,000 rows whose test rows it labelled all correctly sent 11% of them to review at a
+threshold of 0.9999."""
 
 
 def budget_threshold(
@@ -63,6 +72,10 @@ def budget_threshold(
         (the folds' spread, :func:`~prudent.models._spread.realization_spread`): the model
         that scores new rows is another training. 0 treats it as the one that scored these.
 
+    The budget is a ceiling, not a quota: the threshold is at most :data:`SURE`, so rows at
+    least that sure are accepted even when the budget has room for them (``method`` then
+    says so).
+
     Returns
     -------
     ThresholdChoice
@@ -80,6 +93,13 @@ def budget_threshold(
 
     >>> round(budget_threshold(conf, conf > 0.6, review_share=0.2, flagged=100).coverage, 3)
     0.857
+
+    A model sure of every row sends none to review:
+
+    >>> sure = budget_threshold(rng.uniform(0.995, 1.0, 500), np.ones(500, bool),
+    ...                         review_share=0.15)
+    >>> sure.threshold, sure.coverage, sure.method
+    (0.99, 1.0, 'review budget; rows at least 99% sure are not reviewed')
     """
     if not 0.0 <= review_share < 1.0:
         raise ConfigError(f"review_share must lie in [0, 1); got {review_share!r}.")
@@ -87,6 +107,8 @@ def budget_threshold(
     rows = conf.size + flagged
     below = max(batch_tail_rows(rows, review_share, delta, rows, spread) - 1 - flagged, 0)
     threshold = float(np.sort(conf)[below])
+    capped = threshold > SURE
+    threshold = min(threshold, SURE)
     accepted = conf >= threshold
     n_acc, n_ok = int(accepted.sum()), int(ok[accepted].sum())
     return ThresholdChoice(
@@ -96,7 +118,9 @@ def budget_threshold(
         n=int(conf.size),
         n_accepted=n_acc,
         p_value=delta,
-        method="review budget",
+        method=f"review budget; rows at least {SURE:.0%} sure are not reviewed"
+        if capped
+        else "review budget",
         feasible=True,
         target_accuracy=accuracy_lower_bound(n_ok, n_acc, delta),
         delta=delta,
