@@ -32,7 +32,7 @@ from prudent.models._features import (
     make_preprocessor,
     text_only_preprocessor,
 )
-from prudent.models._mlp import LogLossMLPClassifier
+from prudent.models._mlp import SMALL_TABLE_ROWS, LogLossMLPClassifier, SmallTableMLPClassifier
 from prudent.models._splitters import RareClassFolds
 
 __all__ = [
@@ -186,7 +186,8 @@ def _knn(ctx: BuildContext) -> Pipeline:
 
 
 def _mlp(ctx: BuildContext) -> Pipeline:
-    model = LogLossMLPClassifier(
+    network = SmallTableMLPClassifier if ctx.n_rows < SMALL_TABLE_ROWS else LogLossMLPClassifier
+    model = network(
         hidden_layer_sizes=(128, 64),
         alpha=1e-3,
         max_iter=300,
