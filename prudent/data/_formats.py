@@ -35,7 +35,7 @@ meaning."""
 
 _CURRENCY = "$€£¥"
 FORMATTED_NUMBER = (  # at most 150 digits before the point, so below 1e150 in size
-    rf"[+-]?(?:[{_CURRENCY}] ?[+-]?)?"
+    rf"(?:[+-]?[{_CURRENCY}] ?|[{_CURRENCY}] ?[+-]|[+-])?"  # one sign, before or after a currency
     r"(?:[0-9]{1,3}(?:,[0-9]{3}){1,49}|[0-9]{1,150})(?:\.[0-9]*)?"
     rf"(?: ?[%{_CURRENCY}])?"
 )
@@ -56,10 +56,15 @@ def formatted_number(text: str) -> float | None:
     [12.5, 1200.0, None]
     >>> [formatted_number(t) for t in ("3,5", "12,34", "$", "1.2.3", "abc")]
     [None, None, None, None, None]
+    >>> [formatted_number(t) for t in ("+$-14,072.", "-$ +3", "+-3", "$+3")]  # one sign only
+    [None, None, None, 3.0]
     """
     if _FORMATTED_RE.search(text) is None:
         return None
-    return float(_MARKS.sub("", text))
+    try:
+        return float(_MARKS.sub("", text))
+    except ValueError:  # the expression and float() disagree: no number, never a crash
+        return None
 
 
 def formatted_share(values: pd.Series) -> tuple[float, str | None]:
