@@ -96,6 +96,11 @@ def _scalar(max_chars: int) -> Callable[[Any], Any]:
     return check
 
 
+NO_NUL = "^[^\\u0000]*$"
+"""The published pattern of free text: no NUL character, which the service refuses
+(:mod:`prudent.api._text`); only published, the check itself names the field."""
+
+
 def _column_type(role: Role, max_chars: int) -> Any:
     """A record field: any JSON scalar for pydantic; the published schema says what it accepts.
 
@@ -104,9 +109,7 @@ def _column_type(role: Role, max_chars: int) -> Any:
     every bad value at once.
     """
     text: dict[str, Any] = {"type": "string", "maxLength": max_chars}
-    pattern = string_pattern(role)
-    if pattern is not None:
-        text["pattern"] = pattern
+    text["pattern"] = string_pattern(role) or NO_NUL
     kinds: list[dict[str, Any]] = [text]
     if role is Role.numeric:
         bound = {"exclusiveMinimum": -MAX_MAGNITUDE, "exclusiveMaximum": MAX_MAGNITUDE}
@@ -305,7 +308,7 @@ class FeedbackItem(BaseModel):
     """The true label of one prediction."""
 
     model_config = ConfigDict(extra="forbid")
-    prediction_id: str = Field(min_length=1, max_length=64)
+    prediction_id: str = Field(min_length=1, max_length=64, json_schema_extra={"pattern": NO_NUL})
     label: Label
 
 

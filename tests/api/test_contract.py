@@ -303,6 +303,8 @@ FEEDBACK_BODIES = [
     ({"items": [{"prediction_id": "p", "label": "rose"}]}, False),
     ({"prediction_id": "p"}, False),
     ({"label": "setosa"}, False),
+    ({"prediction_id": "p\x00", "label": "setosa"}, False),  # NUL: the log cannot keep it
+    ({"items": [{"prediction_id": "a\x00b", "label": "setosa"}]}, False),
 ]
 
 
