@@ -151,8 +151,8 @@ def record_inputs(
     refuse_look_alikes(received, schema)  # 'Age' for 'age': no input left out on purpose
     fields = dict.fromkeys([*received, *schema.feature_names])  # the inputs left out: None
     columns = input_columns(list(fields), schema, strict=strict)
-    _refuse_records_without_inputs(records, schema)
     used = set(schema.feature_names)
+    _refuse_records_without_inputs(records, schema, used)
     check_texts((k, i, v) for i, r in enumerate(records) for k, v in r.items() if k in used)
     given = Records(records, tuple(schema.feature_names))
     return given, _ignored_header(columns.ignored) if columns.ignored else {}
@@ -162,7 +162,9 @@ SHOWN_RECORDS = 20
 """Records without an input listed in one answer, at most."""
 
 
-def _refuse_records_without_inputs(records: list[dict[str, Any]], schema: Schema) -> None:
+def _refuse_records_without_inputs(
+    records: list[dict[str, Any]], schema: Schema, inputs: set[str]
+) -> None:
     """Refuse records that hold none of the model's inputs: an input left out of a record is
     missing, but a record without any (``{}``, or only other fields) is a client's mistake —
     wrong names, or the wrong model — and its answer would be the model's guess for an empty
@@ -172,13 +174,12 @@ def _refuse_records_without_inputs(records: list[dict[str, Any]], schema: Schema
     --------
     >>> from prudent.data import ColumnSpec, Role
     >>> schema = Schema((ColumnSpec("age", Role.numeric, "float64"),), target="y")
-    >>> _refuse_records_without_inputs([{"age": None}, {"age": 3}], schema)
-    >>> _refuse_records_without_inputs([{"age": 3}, {"Age": 3, "y": "no"}, {}], schema)
+    >>> _refuse_records_without_inputs([{"age": None}, {"age": 3}], schema, {"age"})
+    >>> _refuse_records_without_inputs([{"age": 3}, {"Age": 3, "y": "no"}, {}], schema, {"age"})
     Traceback (most recent call last):
     ...
     prudent.errors.SchemaError: 2 records (1, 2) hold none of the model's inputs ['age'] ...
     """
-    inputs = set(schema.feature_names)
     empty = [i for i, record in enumerate(records) if inputs.isdisjoint(record)]
     if not empty:
         return
