@@ -36,6 +36,8 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from prudent.models._text_counts import texts_analysed_once
+
 if TYPE_CHECKING:
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
@@ -288,7 +290,9 @@ def _compile(ct: ColumnTransformer) -> Plan | None:
 
 @contextlib.contextmanager
 def columns_read_once(X: Any) -> Iterator[None]:
-    """While the block runs, the plans read each column of ``X`` once, on this thread.
+    """While the block runs, the plans read each column of ``X`` once, on this thread, and
+    TF-IDF steps analyse a batch's texts once
+    (:func:`~prudent.models._text_counts.texts_analysed_once`).
 
     For one call's batch, which nothing changes meanwhile: the members' preprocessing and
     the OOD feature map then share the column arrays. A plan's input is always a new array
@@ -304,7 +308,8 @@ def columns_read_once(X: Any) -> Iterator[None]:
     outer: dict[int, tuple[Any, dict[str, Any]]] | None = getattr(_READ, "frames", None)
     _READ.frames = {**(outer or {}), id(X): (X, {})}
     try:
-        yield
+        with texts_analysed_once():
+            yield
     finally:
         _READ.frames = outer
 
