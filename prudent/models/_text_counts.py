@@ -81,8 +81,8 @@ def analyse(analyzer: Callable[[Any], Sequence[str]], texts: list[Any]) -> Analy
     """
     per_text = [analyzer(text) for text in texts]
     ends = np.cumsum(np.fromiter(map(len, per_text), dtype=np.int64, count=len(per_text)))
-    flat = np.empty(int(ends[-1]) if len(ends) else 0, dtype=object)
-    flat[:] = list(chain.from_iterable(per_text))
+    count = int(ends[-1]) if len(ends) else 0
+    flat = np.fromiter(chain.from_iterable(per_text), dtype=object, count=count)
     codes, tokens = pd.factorize(flat)
     return AnalysedTexts(texts, np.asarray(tokens, dtype=object), codes.astype(np.int64), ends)
 
