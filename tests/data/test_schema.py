@@ -73,7 +73,7 @@ def test_infer_schema_real_numeric_table_is_all_numeric() -> None:
 
 
 def test_infer_schema_reviews_text_and_categorical() -> None:
-    schema = infer_schema(reviews(200), "label")
+    schema = infer_schema(reviews(1000), "label")  # 400 movies in 1,000 rows: categories
     assert _roles(schema) == {"text": "text", "movie_name": "categorical"}
     assert schema.has_text
 
