@@ -9,6 +9,7 @@ forests. Text can also be embedded with a sentence-embedding model
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 import numpy as np
@@ -31,7 +32,12 @@ from prudent.models._compact import (
     pack_strings,
     unpack_strings,
 )
-from prudent.models._text_counts import analysing_once, batch_texts, term_counts
+from prudent.models._text_counts import (
+    UNSPACED_LETTERS,
+    analysing_once,
+    batch_texts,
+    term_counts,
+)
 
 __all__ = [
     "CompactTfidf",
@@ -181,6 +187,27 @@ def _no_terms(exc: ValueError) -> bool:
     return "empty vocabulary" in text or "no terms remain" in text
 
 
+_UNSPACED = re.compile(UNSPACED_LETTERS)
+_WORD_CHARACTER = re.compile(r"[^\W\d_]")
+_SAMPLE_TEXTS = 2000
+
+
+def written_unspaced(texts: list[Any]) -> bool:
+    """Whether most letters of these texts (the first :data:`_SAMPLE_TEXTS`) belong to scripts
+    written without spaces between words.
+
+    Examples
+    --------
+    >>> written_unspaced(["邮车上午顺利到达多佛。", "乔治王旅馆的帐房先生", "The mail arrived."])
+    True
+    >>> written_unspaced(["The mail arrived at Dover.", "邮车"])
+    False
+    """
+    sample = " ".join(str(t) for t in texts[:_SAMPLE_TEXTS])
+    letters = len(_WORD_CHARACTER.findall(sample))
+    return letters > 0 and len(_UNSPACED.findall(sample)) > letters / 2
+
+
 class CompactTfidf(TfidfVectorizer):  # type: ignore[misc]
     """``TfidfVectorizer`` whose saved vocabulary is two arrays instead of a dict of strings.
 
@@ -206,6 +233,10 @@ class CompactTfidf(TfidfVectorizer):  # type: ignore[misc]
     def fit_transform(self, raw_documents: Any, y: Any = None) -> Any:
         """``TfidfVectorizer.fit_transform``, falling back when no word survives.
 
+        Text written without spaces between words (Chinese, Japanese, Thai…,
+        :func:`written_unspaced`) is read as characters and pairs of characters: its "words"
+        by the token pattern are whole clauses, which seldom recur.
+
         A column of one-character notes, whitespace, or identifiers that each occur once
         has no word kept by the token pattern and ``min_df``: scikit-learn then raises
         ("empty vocabulary", "no terms remain"), which stopped the whole fit. Such a column
@@ -213,7 +244,8 @@ class CompactTfidf(TfidfVectorizer):  # type: ignore[misc]
         (every text empty) as one all-zero term, so the fit goes on without it.
         """
         docs = list(raw_documents)
-        for fallback in ({}, {"analyzer": "char_wb", "ngram_range": (1, 3)}, {"min_df": 1}):
+        first = {"analyzer": "char", "ngram_range": (1, 2)} if written_unspaced(docs) else {}
+        for fallback in (first, {"analyzer": "char_wb", "ngram_range": (1, 3)}, {"min_df": 1}):
             self.set_params(**fallback)
             try:
                 return super().fit_transform(docs, y)

@@ -30,6 +30,8 @@ import scipy.sparse as sp
 from prudent._typing import IntArray
 
 __all__ = [
+    "UNSPACED_LETTERS",
+    "UNSPACED_RANGES",
     "AnalysedTexts",
     "analyse",
     "analysing_once",
@@ -54,6 +56,14 @@ _ANALYZER_PARAMS = (
 """The parameters ``build_analyzer`` reads: two vectorizers equal in these analyse alike."""
 
 _BATCH = threading.local()
+
+UNSPACED_RANGES = (
+    "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+)
+UNSPACED_LETTERS = f"[{UNSPACED_RANGES}]"
+"""Letters of scripts written without spaces between words, as a regular expression's class:
+Thai, Lao, Myanmar, Khmer, Japanese kana and the CJK ideographs (Korean is written with
+spaces)."""
 
 
 @dataclass(frozen=True)
