@@ -189,11 +189,17 @@ def label_words_notice(target: Target, name: str) -> str | None:
     )
 
 
-def _continuous(target: str, original: pd.Series, classes: Labels) -> TargetError | None:
-    """The error for a target of many distinct fractional numbers: a regression target."""
+def _continuous(
+    target: str, original: pd.Series, classes: Labels, counts: IntArray, min_per_class: int
+) -> TargetError | None:
+    """The error for a target of many distinct numbers, fractional or each in fewer rows than
+    a class needs (most of them): a regression target (an amount, a count, a score)."""
     values = original.dropna()
-    if not pd.api.types.is_float_dtype(values) or (values % 1 == 0).all() or len(classes) <= 20:
+    if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
         return None
+    whole = bool((values % 1 == 0).all())
+    if len(classes) <= 20 or (whole and np.median(counts) >= min_per_class):
+        return None  # whole numbers, most of them in enough rows: codes or counts, as classes
     shown = ", ".join(f"{v:g}" for v in values.drop_duplicates().head(3))
     return TargetError(
         f"Target '{target}' looks continuous: {len(classes)} distinct numbers (such as {shown}) "
@@ -285,7 +291,7 @@ def prepare_target(
     try:
         _check_class_sizes(target, classes, counts, min_per_class, min_median)
     except TargetError as too_small:
-        continuous = _continuous(target, values, classes)
+        continuous = _continuous(target, values, classes, counts, min_per_class)
         raise (continuous or too_small) from None
     kept = kept.assign(**{target: labels})
     return Target(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.datasets import load_diabetes
 
 from prudent.data import look_alike_classes, prepare_target
 from prudent.errors import TargetError
@@ -132,8 +133,14 @@ def test_prepare_target_a_continuous_target_is_named_as_such(iris: pd.DataFrame)
         prepare_target(frame, "target", min_per_class=3)
     assert "bin it into classes" in str(err.value)
     whole = iris.assign(target=(iris["petal_width_(cm)"] * 10).round())  # counts: classes
-    with pytest.raises(TargetError, match="too few to validate"):
-        prepare_target(whole.assign(target=whole["target"] * 7), "target", min_per_class=30)
+    with pytest.raises(TargetError, match="too few to validate"):  # 3 of 22 classes small
+        prepare_target(whole.assign(target=whole["target"] * 7), "target", min_per_class=3)
+    # whole numbers, most of them in fewer rows than a class needs: a quantity (a disease
+    # progression score, 214 distinct values in 442 rows)
+    scores = load_diabetes(as_frame=True).frame
+    with pytest.raises(TargetError, match=r"looks continuous: 214 distinct numbers") as err:
+        prepare_target(scores, "target", min_per_class=3)
+    assert "such as 151, 75, 141" in str(err.value)
 
 
 def test_look_alike_classes_group_labels_that_differ_in_case_or_spaces() -> None:
