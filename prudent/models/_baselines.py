@@ -7,7 +7,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
 from prudent.data import Schema
-from prudent.models._features import make_preprocessor
+from prudent.models._features import make_preprocessor, text_vocabulary
 
 __all__ = ["logistic_baseline", "majority_baseline"]
 
@@ -31,7 +31,13 @@ def majority_baseline() -> Pipeline:
 
 
 def logistic_baseline(
-    schema: Schema, *, n_rows: int, balanced: bool, seed: int = 0, C: float = 1.0
+    schema: Schema,
+    *,
+    n_rows: int,
+    balanced: bool,
+    seed: int = 0,
+    C: float = 1.0,
+    n_classes: int = 2,
 ) -> Pipeline:
     """The logistic-regression baseline: one-hot + scaling for tables, TF-IDF for text.
 
@@ -47,6 +53,9 @@ def logistic_baseline(
         Random seed.
     C
         Inverse regularisation strength.
+    n_classes
+        Classes of the target: a text column's vocabulary shrinks as they grow
+        (:func:`~prudent.models._features.text_vocabulary`).
 
     Returns
     -------
@@ -55,7 +64,16 @@ def logistic_baseline(
     """
     return Pipeline(
         [
-            ("preprocess", make_preprocessor(schema, "linear", n_rows=n_rows, seed=seed)),
+            (
+                "preprocess",
+                make_preprocessor(
+                    schema,
+                    "linear",
+                    n_rows=n_rows,
+                    seed=seed,
+                    text_max_features=text_vocabulary(n_classes),
+                ),
+            ),
             (
                 "model",
                 LogisticRegression(

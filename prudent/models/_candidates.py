@@ -31,6 +31,7 @@ from prudent.models._features import (
     dense_width,
     make_preprocessor,
     text_only_preprocessor,
+    text_vocabulary,
 )
 from prudent.models._mlp import SMALL_TABLE_ROWS, LogLossMLPClassifier, SmallTableMLPClassifier
 from prudent.models._splitters import RareClassFolds
@@ -100,7 +101,13 @@ def embeddings_available() -> bool:
 
 def _preprocessed(ctx: BuildContext, kind: Style, model: BaseEstimator) -> Pipeline:
     """``model`` behind the per-role preprocessing of ``kind`` (tree, dense or linear)."""
-    preprocess = make_preprocessor(ctx.schema, kind, n_rows=ctx.n_rows, seed=ctx.seed)
+    preprocess = make_preprocessor(
+        ctx.schema,
+        kind,
+        n_rows=ctx.n_rows,
+        seed=ctx.seed,
+        text_max_features=text_vocabulary(ctx.n_classes),
+    )
     return Pipeline([("preprocess", preprocess), ("model", model)])
 
 
@@ -200,7 +207,12 @@ def _mlp(ctx: BuildContext) -> Pipeline:
 def _naive_bayes(ctx: BuildContext) -> Pipeline:
     return Pipeline(
         [
-            ("preprocess", text_only_preprocessor(ctx.schema, n_rows=ctx.n_rows)),
+            (
+                "preprocess",
+                text_only_preprocessor(
+                    ctx.schema, n_rows=ctx.n_rows, text_max_features=text_vocabulary(ctx.n_classes)
+                ),
+            ),
             ("model", ComplementNB(alpha=0.3)),
         ]
     )
@@ -250,7 +262,11 @@ def _every_spec() -> list[CandidateSpec]:
             "logistic",
             "baseline",
             lambda ctx: logistic_baseline(
-                ctx.schema, n_rows=ctx.n_rows, balanced=ctx.balanced, seed=ctx.seed
+                ctx.schema,
+                n_rows=ctx.n_rows,
+                balanced=ctx.balanced,
+                seed=ctx.seed,
+                n_classes=ctx.n_classes,
             ),
             baseline=True,
         ),
