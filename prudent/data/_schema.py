@@ -235,8 +235,8 @@ def _text_or_categorical(s: pd.Series) -> Role:
     # few values that repeat enough would count, and they would keep every distinct value in
     # the bundle (16,000 movie titles: a 16 MB model file); never-seen thesaurus words (9,949
     # distinct in 11,250 rows, 40 categories): balanced accuracy .053 as categories, .196 as
-    # text (TF-IDF's logistic regression alone: .213)
-    # (words: numbers among a few other values stay categories, and are named as such)
+    # text (TF-IDF's logistic regression alone: .213). Only strings of letters: numbers
+    # among a few other values stay categories, and their notice names those values
     if unique_share > MOSTLY_DISTINCT and len(values) >= 20 and _mostly_words(values):
         return Role.text
     return Role.categorical
