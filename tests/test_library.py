@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 import prudent
-from prudent.data import write_table
+from prudent.data import Role, write_table
 from prudent.errors import (
     BundleError,
     ConfigError,
@@ -259,6 +259,10 @@ def test_a_frame_of_numbered_columns_fits_and_predicts_by_their_names_as_text(
         ([[1, 2], [3]] * 89, "Column 'extra' holds lists, dicts or sets such as [1, 2]"),
         ([{"a": 1}] * 178, "Column 'extra' holds lists, dicts or sets such as {'a': 1}"),
         (np.arange(178) + 1j, "Column 'extra' holds complex numbers such as 1j"),
+        (
+            [bytes([(i + 128) % 256]) for i in range(178)],
+            "Column 'extra' holds binary data such as b'\\x80'",
+        ),
     ],
 )
 def test_a_frame_cell_no_model_reads_is_refused_naming_its_column(
@@ -269,6 +273,19 @@ def test_a_frame_cell_no_model_reads_is_refused_naming_its_column(
     with pytest.raises(SchemaError) as e:
         prudent.fit(wine.assign(extra=column), target="target", time_limit=600)
     assert str(e.value).startswith(says) and e.value.field == "extra"
+
+
+def test_a_frame_column_of_utf8_bytes_is_read_as_its_text(wine: pd.DataFrame) -> None:
+    """Bytes in a frame's cells had ended the fit in an internal UnicodeDecodeError: UTF-8
+    bytes are their text, so the column is the categories it spells."""
+    grade = np.where(wine["alcohol"] > wine["alcohol"].median(), "strong", "light")
+    bundle = prudent.fit(wine.assign(grade=[g.encode() for g in grade]), target="target", **FAST)
+    assert "grade" in bundle.schema.names(Role.categorical)
+    rows = wine.drop(columns="target").assign(grade=grade)
+    as_bytes = rows.assign(grade=[g.encode() for g in grade])
+    pd.testing.assert_frame_equal(bundle.predict(as_bytes), bundle.predict(rows))
+    with pytest.raises(SchemaError, match="Column 'grade' holds binary data such as b'\\\\xff'"):
+        bundle.predict(rows.head(3).assign(grade=[b"light", b"\xff", b"strong"]))
 
 
 def test_predict_refuses_complex_numbers_a_model_would_read_as_their_real_part(talked) -> None:

@@ -48,7 +48,7 @@ from prudent._json import plain_scalar
 from prudent.data._dates import DateOrder, fixed_date, iso_date
 from prudent.data._formats import FORMATTED_NUMBER, formatted_number
 from prudent.data._input_columns import input_columns
-from prudent.data._plain import clipped, complex_columns, text_names
+from prudent.data._plain import bytes_as_text, clipped, complex_columns, text_names
 from prudent.data._schema import MISSING_WORDS, PLACEHOLDERS, Role, Schema
 from prudent.errors import FieldProblem, SchemaError
 
@@ -437,6 +437,7 @@ def validate_frame(
     frame = text_names(frame)  # pd.DataFrame(X)'s 0, 1, 2 are the fit's "0", "1", "2"
     complex_columns(frame)
     columns = input_columns(list(frame.columns), schema, strict=strict)
+    frame = bytes_as_text(frame, names=[n for n in schema.feature_names if n in frame.columns])
     small = len(frame) <= _SMALL_ROWS
     labels = list(frame.index) if small else []
     out: dict[str, pd.Series | npt.NDArray[Any]] = {}

@@ -33,6 +33,7 @@ from prudent.data._csv import (
     pandas_names,
 )
 from prudent.data._json_table import first_bad_line, iter_json, read_json
+from prudent.data._plain import binary_error, not_utf8
 from prudent.errors import DataError, DataReadError, SchemaError
 
 __all__ = [
@@ -258,23 +259,58 @@ def _check_plain_parquet(schema: pa.Schema, path: Path) -> None:
             )
 
 
-def _decimals_as_floats(table: pa.Table) -> pa.Table:
-    """Parquet decimal columns as float64: pandas gives ``Decimal`` objects, which schema
-    inference took for 297 categories of 300 prices (digits beyond float64's 15-17 are lost).
+def _plain_columns(table: pa.Table, path: Path | str) -> pa.Table:
+    """Parquet columns as the fit reads them: decimals as float64, binary columns as text.
+
+    pandas gives ``Decimal`` objects for a decimal column, which schema inference took for 297
+    categories of 300 prices (digits beyond float64's 15-17 are lost). A binary column is text
+    when some writers store it (strings without Parquet's UTF-8 annotation): read as text when
+    every value is UTF-8, else refused naming the column (pandas' string conversion failed
+    with a ``UnicodeDecodeError``).
+
+    Raises
+    ------
+    SchemaError
+        When a binary column holds bytes that are not UTF-8 text.
 
     Examples
     --------
     >>> from decimal import Decimal
-    >>> t = pa.table({"p": pa.array([Decimal("1.25")], pa.decimal128(5, 2)), "n": ["a"]})
-    >>> _decimals_as_floats(t).schema.types
+    >>> t = pa.table({"p": pa.array([Decimal("1.25")], pa.decimal128(5, 2)), "n": [b"a"]})
+    >>> _plain_columns(t, "f.parquet").schema.types
     [DataType(double), DataType(string)]
+    >>> _plain_columns(pa.table({"b": [b"\\x80"]}), "f.parquet")
+    Traceback (most recent call last):
+    prudent.errors.SchemaError: Column 'b' of 'f.parquet' holds binary data such as \
+b'\\x80', not UTF-8 text; decode it into text or numbers, or drop it from the file.
     """
     for i, field in enumerate(table.schema):
+        column = table.column(i)
         if pa.types.is_decimal(field.type):
             # through the text: a direct cast can be 1 ulp off (6.8500000000000005)
-            exact = table.column(i).cast(pa.string()).cast(pa.float64())
-            table = table.set_column(i, field.name, exact)
+            table = table.set_column(i, field.name, column.cast(pa.string()).cast(pa.float64()))
+        elif _binary(field.type):
+            table = table.set_column(i, field.name, _as_text(column, field.name, path))
     return table
+
+
+def _binary(kind: pa.DataType) -> bool:
+    return bool(
+        pa.types.is_binary(kind)
+        or pa.types.is_large_binary(kind)
+        or pa.types.is_fixed_size_binary(kind)
+        or getattr(pa.types, "is_binary_view", lambda _: False)(kind)  # pyarrow >= 16
+    )
+
+
+def _as_text(column: pa.ChunkedArray, name: str, path: Path | str) -> pa.ChunkedArray:
+    """A binary column's values as text, or a :class:`SchemaError` quoting one that is not
+    UTF-8."""
+    try:
+        return column.cast(pa.binary()).cast(pa.string())
+    except (pa.ArrowInvalid, UnicodeDecodeError):
+        bad = not_utf8(column.to_pylist()) or b""
+        raise binary_error(name, f" of '{path}'", bad, "drop it from the file") from None
 
 
 def unnamed_notice(name: str, position: int) -> str | None:
@@ -319,7 +355,7 @@ def _read_whole(
         return frame
     if fmt == "parquet":
         _check_plain_parquet(pq.read_schema(path), path)
-        frame = _decimals_as_floats(pq.read_table(path)).to_pandas()
+        frame = _plain_columns(pq.read_table(path), path).to_pandas()
         return frame
     return read_json(path)
 
@@ -490,7 +526,7 @@ def _iter_chunks(
                 yield _named(pf.schema_arrow.empty_table().to_pandas())
                 return
             for batch in pf.iter_batches(batch_size=chunk_rows):
-                yield _named(_decimals_as_floats(pa.Table.from_batches([batch])).to_pandas())
+                yield _named(_plain_columns(pa.Table.from_batches([batch]), path).to_pandas())
         return
     for chunk in iter_json(path, chunk_rows):
         yield _named(chunk)

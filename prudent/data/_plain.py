@@ -11,12 +11,24 @@ with a library's ``TypeError``.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection, Iterable
+from typing import Any
 
 import pandas as pd
 
 from prudent.errors import SchemaError
 
-__all__ = ["SHOWN_CHARS", "clipped", "complex_columns", "nested_cells", "plain_table", "text_names"]
+__all__ = [
+    "SHOWN_CHARS",
+    "binary_error",
+    "bytes_as_text",
+    "clipped",
+    "complex_columns",
+    "nested_cells",
+    "not_utf8",
+    "plain_table",
+    "text_names",
+]
 
 _NESTED = (dict, list, set, tuple, frozenset)
 SHOWN_CHARS = 60
@@ -131,4 +143,66 @@ def plain_table(frame: pd.DataFrame) -> pd.DataFrame:
     """
     frame = text_names(frame)
     nested_cells(frame)
-    return frame
+    return bytes_as_text(frame)
+
+
+def bytes_as_text(
+    frame: pd.DataFrame, where: str = "", names: Collection[str] | None = None
+) -> pd.DataFrame:
+    """``frame`` with the bytes in its object columns (of ``names``, by default all) decoded
+    as UTF-8 text (the same frame when they hold none); a column holding bytes that are not
+    UTF-8 is refused, naming it.
+
+    Raises
+    ------
+    SchemaError
+        When bytes that are not UTF-8 text are found.
+
+    Examples
+    --------
+    >>> bytes_as_text(pd.DataFrame({"b": [b"yes", None]}))["b"].tolist()
+    ['yes', None]
+    >>> bytes_as_text(pd.DataFrame({"b": [b"\\x80"]}))
+    Traceback (most recent call last):
+    prudent.errors.SchemaError: Column 'b' holds binary data such as b'\\x80', not UTF-8 \
+text; decode it into text or numbers, or drop it.
+    """
+    decoded = {}
+    for name in frame.columns if names is None else names:
+        column = frame[name]
+        if not pd.api.types.is_object_dtype(column):
+            continue
+        raw = column.map(lambda v: isinstance(v, bytes | bytearray))
+        if not raw.any():
+            continue
+        bad = not_utf8(column[raw])
+        if bad is not None:
+            raise binary_error(str(name), where, bad)
+        decoded[name] = column.where(~raw, column[raw].map(lambda v: bytes(v).decode()))
+    return frame.assign(**decoded) if decoded else frame
+
+
+def not_utf8(values: Iterable[Any]) -> bytes | None:
+    """The first of ``values`` that is bytes but not UTF-8 text, or None.
+
+    Examples
+    --------
+    >>> not_utf8([None, b"ok", b"\\xff"]), not_utf8([b"ok"])
+    (b'\\xff', None)
+    """
+    for value in values:
+        if isinstance(value, bytes | bytearray):
+            try:
+                bytes(value).decode()
+            except UnicodeDecodeError:
+                return bytes(value)
+    return None
+
+
+def binary_error(name: str, where: str, value: bytes, drop: str = "drop it") -> SchemaError:
+    """The error for a column of bytes that are not text, quoting ``value``."""
+    return SchemaError(
+        f"Column '{name}'{where} holds binary data such as {clipped(repr(value))}, not UTF-8 "
+        f"text; decode it into text or numbers, or {drop}.",
+        field=name,
+    )

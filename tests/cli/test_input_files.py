@@ -43,6 +43,19 @@ def test_fit_list_typed_parquet_column_is_one_line(wine: pd.DataFrame, tmp_path:
     )
 
 
+def test_fit_parquet_column_of_bytes_not_text_is_one_line(
+    wine: pd.DataFrame, tmp_path: Path
+) -> None:
+    """A Parquet binary column of bytes that are not UTF-8 had ended the fit in 'internal
+    error: UnicodeDecodeError'."""
+    table = pa.Table.from_pandas(wine, preserve_index=False)
+    blobs = pa.array([bytes([(i + 128) % 256]) for i in range(len(wine))], pa.binary())
+    pq.write_table(table.append_column("blob", blobs), tmp_path / "blob.parquet")
+    assert_one_line_error(
+        _fit(tmp_path / "blob.parquet"), "Column 'blob'", "holds binary data such as b'\\x80'"
+    )
+
+
 def test_predict_list_typed_parquet_column_is_one_line(trained: Trained, tmp_path: Path) -> None:
     table = pa.Table.from_pandas(trained.new, preserve_index=False)
     rows = [[1.0]] * len(trained.new)

@@ -476,6 +476,29 @@ def test_parquet_decimals_are_read_as_numbers_whole_and_in_chunks(tmp_path: Path
     assert {c.name: c.role.value for c in infer_schema(whole, "y").columns} == {"price": "numeric"}
 
 
+def test_parquet_binary_columns_are_text_when_utf8_and_refused_naming_the_column_else(
+    tmp_path: Path,
+) -> None:
+    """Some writers store strings as Parquet binary (no UTF-8 annotation): pandas' string
+    conversion of such a column failed with an internal ``UnicodeDecodeError``. UTF-8 bytes
+    are read as text, whole and in chunks; other bytes are refused, naming the column."""
+    words = ["red", "green", "blue", None, "grün"] * 60
+    raw = pa.array([w.encode() if w is not None else None for w in words], pa.binary())
+    table = pa.table({"colour": raw, "y": ["a", "b", "c"] * 100})
+    pq.write_table(table, tmp_path / "t.parquet")
+    whole = read_table(tmp_path / "t.parquet")
+    chunks = pd.concat(iter_table(tmp_path / "t.parquet", chunk_rows=64), ignore_index=True)
+    for frame in (whole, chunks):
+        assert frame["colour"].iloc[[0, 1, 2, 4]].tolist() == ["red", "green", "blue", "grün"]
+        assert frame["colour"].isna().sum() == 60
+    bytes_ = pa.array([bytes([i % 256]) for i in range(300)], pa.large_binary())
+    pq.write_table(table.append_column("blob", bytes_), tmp_path / "b.parquet")
+    expected = "Column 'blob' of '.*b.parquet' holds binary data such as b'\\\\x80', not UTF-8"
+    for read in (read_table, lambda p: list(iter_table(p))):
+        with pytest.raises(SchemaError, match=expected):
+            read(tmp_path / "b.parquet")
+
+
 def test_zero_padded_codes_are_read_as_text_and_numbers_stay_numbers(tmp_path: Path) -> None:
     path = tmp_path / "codes.csv"
     path.write_text("id,zip,amount\n000017,02134,1.5\n000018,10001,NA\n000019,NA,3\n")
