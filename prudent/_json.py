@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import math
+import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
@@ -17,7 +18,7 @@ import numpy as np
 
 from prudent.errors import DataError
 
-__all__ = ["json_value", "label_text", "plain_scalar"]
+__all__ = ["json_value", "label_text", "long_integer", "plain_scalar"]
 
 _PLAIN_TYPES = frozenset({str, int, bool, type(None)})
 
@@ -122,3 +123,35 @@ def label_text(value: object) -> str:
     """
     value = plain_scalar(value)
     return value if type(value) is str else str(value)
+
+
+_LONG_INTEGER = re.compile(
+    r"limit \((\d+) digits\) for integer string conversion.*has (\d+) digits"
+)
+"""Python's refusal of a JSON integer longer than ``sys.get_int_max_str_digits()``."""
+
+
+def long_integer(exc: BaseException | None) -> str | None:
+    """What a JSON reader's refusal of a too long whole number says, in prudent's words
+    (where it is comes before it), or None for any other error.
+
+    Examples
+    --------
+    >>> import json
+    >>> try:
+    ...     json.loads("1" + "0" * 5000)
+    ... except ValueError as exc:
+    ...     long_integer(exc)
+    'holds a whole number of 5001 digits, more than the 4300 a JSON number may have here; \
+send it shorter (in a numeric field, at most 1e150 in size) or as a string'
+    >>> long_integer(ValueError("other")) is None
+    True
+    """
+    digits = _LONG_INTEGER.search(str(exc)) if isinstance(exc, ValueError) else None
+    if digits is None:
+        return None
+    return (
+        f"holds a whole number of {digits.group(2)} digits, more than the {digits.group(1)} "
+        "a JSON number may have here; send it shorter (in a numeric field, at most 1e150 in "
+        "size) or as a string"
+    )

@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 
 from prudent import errors as e
+from prudent._json import long_integer
 from prudent.api._schemas import UNION_TAGS
 
 __all__ = [
@@ -182,6 +183,9 @@ def _unparsed_body(cause: BaseException | None) -> str | None:
     --------
     >>> _unparsed_body(UnicodeDecodeError("utf-8", b"Z\\xfc", 1, 2, "invalid start byte"))
     'The body is not UTF-8 text (byte 0xfc at position 1); send the JSON encoded as UTF-8.'
+    >>> _unparsed_body(ValueError("Exceeds the limit (4300 digits) for integer string "
+    ...     "conversion: value has 5001 digits; use sys.set_int_max_str_digits()"))[:60]
+    'The body holds a whole number of 5001 digits, more than the '
     >>> _unparsed_body(ValueError("other")) is None
     True
     """
@@ -196,6 +200,9 @@ def _unparsed_body(cause: BaseException | None) -> str | None:
             "The body nests JSON arrays or objects too deeply to read; send records whose "
             "fields hold plain values."
         )
+    digits = long_integer(cause)
+    if digits is not None:
+        return f"The body {digits}."
     return None
 
 

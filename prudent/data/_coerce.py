@@ -64,8 +64,8 @@ __all__ = [
 MAX_MAGNITUDE = 1e150
 """Numbers must be smaller than this in size (their squares must not overflow float64)."""
 _NUMBER = (  # every string it matches is below 1e150 in size: 150 digits, or 9 times 1e140
-    r"[+-]?(?:[0-9]{1,150}\.?[0-9]*|\.[0-9]+"
-    r"|(?:[0-9]{1,9}\.?[0-9]*|\.[0-9]+)[eE](?:-[0-9]{1,3}|\+?[0-9]{1,2}|\+?1[0-3][0-9]|\+?140))"
+    r"[+-]?(?:[0-9]{1,150}(?:\.[0-9]*)?|\.[0-9]+"
+    r"|(?:[0-9]{1,9}(?:\.[0-9]*)?|\.[0-9]+)[eE](?:-[0-9]{1,3}|\+?[0-9]{1,2}|\+?1[0-3][0-9]|\+?140))"
 )
 _TRUE, _FALSE = ("true", "yes", "t", "y", "1", "1.0"), ("false", "no", "f", "n", "0", "0.0")
 _MAX_PROBLEMS = 100
@@ -134,6 +134,8 @@ _INFINITY = _alternatives(("inf", "infinity"))
 _LOOSE_NUMBER_RE = re.compile(
     rf"^\s*[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|{_INFINITY})\s*$"
 )
+_EXPONENT_OR_WORD = re.compile("[eEiI]")
+"""In a loose number: an exponent (``1e999``) or an infinity (``inf``), not digits alone."""
 _WORDS = {**dict.fromkeys(_TRUE, 1.0), **dict.fromkeys(_FALSE, 0.0)}
 
 
@@ -183,7 +185,7 @@ def _number(value: Any) -> float:
         number = float(value)
         raise _Bad(
             _FINITE
-            if math.isinf(number)
+            if math.isinf(number) and _EXPONENT_OR_WORD.search(value)  # not 5,000 digits
             else _TOO_LARGE
             if abs(number) >= MAX_MAGNITUDE
             else _TOO_LONG

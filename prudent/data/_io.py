@@ -22,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from prudent._json import json_value
+from prudent._json import json_value, long_integer
 from prudent.data._csv import (
     COMPRESSIONS,
     CsvDialect,
@@ -32,7 +32,7 @@ from prudent.data._csv import (
     open_bytes,
     pandas_names,
 )
-from prudent.data._json_table import first_bad_line, iter_json, read_json
+from prudent.data._json_table import first_bad_line, is_json_array, iter_json, read_json
 from prudent.data._plain import binary_error, not_utf8
 from prudent.errors import DataError, DataReadError, SchemaError
 
@@ -377,7 +377,8 @@ quote the values that hold the delimiter, or remove the extra fields."
     """
     detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if fmt == "jsonl":
-        detail = first_bad_line(path) or detail
+        long = long_integer(exc)
+        detail = first_bad_line(path) or (f"it {long}" if long else detail)
     ragged = _RAGGED.search(detail)
     if ragged is not None:
         header, line, saw = ragged.groups()
@@ -385,7 +386,8 @@ quote the values that hold the delimiter, or remove the extra fields."
             f"line {line} has {saw} fields where the header has {header}; quote the values "
             "that hold the delimiter, or remove the extra fields."
         )
-    return DataReadError(f"File '{path}' could not be read as {fmt}: {detail}")
+    kind = "JSON" if fmt == "jsonl" and is_json_array(path) else fmt
+    return DataReadError(f"File '{path}' could not be read as {kind}: {detail}")
 
 
 def read_table(

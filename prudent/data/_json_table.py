@@ -14,14 +14,15 @@ from typing import Any
 
 import pandas as pd
 
+from prudent._json import long_integer
 from prudent.data._csv import open_bytes
 from prudent.data._plain import nested_cells
 from prudent.errors import DataReadError
 
-__all__ = ["first_bad_line", "iter_json", "read_json"]
+__all__ = ["first_bad_line", "is_json_array", "iter_json", "read_json"]
 
 
-def _is_array(path: Path) -> bool:
+def is_json_array(path: Path) -> bool:
     """Whether the JSON file at ``path`` holds one array (its first character is ``[``)."""
     with open_bytes(path) as fh:
         head = fh.read(4096).lstrip()
@@ -62,7 +63,7 @@ but each item must be one object such as {"column": value}.
 
 def read_json(path: Path) -> pd.DataFrame:
     """The JSON Lines file or JSON array of objects at ``path``, whole, its values plain."""
-    if _is_array(path):
+    if is_json_array(path):
         return _check_flat(_records(path), path)
     return _check_flat(pd.read_json(path, lines=True, dtype=False), path)
 
@@ -70,7 +71,7 @@ def read_json(path: Path) -> pd.DataFrame:
 def iter_json(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
     """The file at ``path`` in chunks of at most ``chunk_rows`` rows: a JSON Lines file
     streamed, a JSON array read whole (it cannot be parsed in parts) and then cut."""
-    if _is_array(path):
+    if is_json_array(path):
         frame = _check_flat(_records(path), path)
         if frame.empty:
             yield frame
@@ -93,7 +94,7 @@ def first_bad_line(path: Path) -> str | None:
     >>> first_bad_line(p)
     'line 3 holds 5, but each line must be one JSON object such as {"column": value}'
     """
-    if _is_array(path):
+    if is_json_array(path):
         return None
     with io.TextIOWrapper(open_bytes(path), encoding="utf-8", errors="replace") as fh:
         for number, line in enumerate(fh, start=1):
@@ -103,6 +104,8 @@ def first_bad_line(path: Path) -> str | None:
                 value = json.loads(line.rstrip("\r\n"))
             except json.JSONDecodeError as exc:
                 return f"line {number} is not valid JSON ({exc.msg} at column {exc.colno})"
+            except ValueError as exc:  # a whole number past Python's 4300 digits
+                return f"line {number} {long_integer(exc) or exc}"
             if not isinstance(value, dict):
                 shown = line.strip() if len(line.strip()) <= 40 else line.strip()[:37] + "..."
                 return (

@@ -101,8 +101,12 @@ def test_predict_malformed_json_is_400(mixed: TestClient, tokens: Tokens) -> Non
     [
         ('{"records": [{"petal_size": "Z\u00fcrich"}]}'.encode("latin-1"), "The body is not UTF-8"),
         (b'{"records": [{"petal_size": ' + b"[" * 5000 + b"]" * 5000 + b"}]}", "The body nests"),
+        (
+            b'{"records": [{"petal_size": 1' + b"0" * 5000 + b"}]}",
+            "The body holds a whole number of 5001 digits, more than the 4300",
+        ),
     ],
-    ids=["latin-1", "nested 5000 deep"],
+    ids=["latin-1", "nested 5000 deep", "5001 digits"],
 )
 def test_predict_body_that_cannot_be_parsed_says_why(
     mixed: TestClient, tokens: Tokens, body: bytes, start: str

@@ -499,6 +499,22 @@ def test_parquet_binary_columns_are_text_when_utf8_and_refused_naming_the_column
             read(tmp_path / "b.parquet")
 
 
+@pytest.mark.parametrize("name", ["t.jsonl", "t.json"])
+def test_json_whole_numbers_past_4300_digits_are_refused_in_one_line(
+    tmp_path: Path, name: str
+) -> None:
+    """Python's JSON reader refuses integers of more than 4300 digits with a ValueError that
+    ended the fit and predict in 'internal error'."""
+    rows = [json.dumps({"a": 1, "y": "u"}), '{"a": 1' + "0" * 5000 + ', "y": "v"}']
+    text = "\n".join(rows) if name.endswith("l") else "[" + ",".join(rows) + "]"
+    (tmp_path / name).write_text(text)
+    where = "as jsonl: line 2 holds" if name.endswith("l") else "as JSON: it holds"
+    expected = f"{where} a whole number of 5001 digits, more than the 4300"
+    for read in (read_table, lambda p: list(iter_table(p))):
+        with pytest.raises(DataReadError, match=expected):
+            read(tmp_path / name)
+
+
 def test_zero_padded_codes_are_read_as_text_and_numbers_stay_numbers(tmp_path: Path) -> None:
     path = tmp_path / "codes.csv"
     path.write_text("id,zip,amount\n000017,02134,1.5\n000018,10001,NA\n000019,NA,3\n")
