@@ -207,6 +207,12 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _idle_and_total() -> tuple[int, int]:
+    """The machine's idle (and I/O wait) and total CPU ticks so far, all cores."""
+    ticks = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return ticks[3] + ticks[4], sum(ticks)
+
+
 def test_health_live_stays_fast_while_inference_keeps_the_cores_busy(
     numeric_dir: Path, tmp_path: Path
 ) -> None:
@@ -218,6 +224,7 @@ def test_health_live_stays_fast_while_inference_keeps_the_cores_busy(
         ) as load:
             time.sleep(1.5)  # the load is steady
             cpu, start = _cpu_seconds(server.process.pid), time.monotonic()
+            idle, total = _idle_and_total()
             latencies = []
             with httpx.Client(base_url=server.url, timeout=5) as probe:
                 for _ in range(150):
@@ -226,13 +233,16 @@ def test_health_live_stays_fast_while_inference_keeps_the_cores_busy(
                     latencies.append(time.perf_counter() - sent)
                     time.sleep(0.01)
             busy = (_cpu_seconds(server.process.pid) - cpu) / (time.monotonic() - start)
+            idle_after, total_after = _idle_and_total()
             out, _ = load.communicate(timeout=30)
     finally:
         server.stop()
     codes = json.loads(out)
     p99 = float(np.percentile(latencies, 99))
-    # the server computed all along (its 2 model threads share one GIL: ~1 core of Python)
-    assert busy > 0.8, busy
+    # the server computed all along (its 2 model threads share one GIL: ~1 core of Python);
+    # on a machine whose cores were all busy (the suite's other worker) it got less of them
+    saturated = (idle_after - idle) / max(total_after - total, 1) < 0.1
+    assert busy > (0.4 if saturated else 0.8), (busy, saturated)
     assert len(codes) >= 20 and set(codes) == {200}
     assert p99 < 0.1, sorted(latencies)[-5:]
 
