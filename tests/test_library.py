@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 import prudent
@@ -286,6 +287,35 @@ def test_a_frame_column_of_utf8_bytes_is_read_as_its_text(wine: pd.DataFrame) ->
     pd.testing.assert_frame_equal(bundle.predict(as_bytes), bundle.predict(rows))
     with pytest.raises(SchemaError, match="Column 'grade' holds binary data such as b'\\\\xff'"):
         bundle.predict(rows.head(3).assign(grade=[b"light", b"\xff", b"strong"]))
+
+
+def test_arrow_backed_columns_are_read_as_numpy_backed_ones(wine: pd.DataFrame, talked) -> None:
+    """A frame of ``float64[pyarrow]`` columns had ended the fit in pandas'
+    'NotImplementedError: mod not implemented'; it fits, and predicts as its numpy twin."""
+    arrowed = wine.astype({c: "float64[pyarrow]" for c in wine.columns if c != "target"})
+    arrowed["target"] = wine["target"].astype(pd.ArrowDtype(pa.string()))
+    prudent.fit(arrowed, target="target", **FAST)
+    bundle, _ = talked
+    rows = wine.drop(columns="target").head(30)
+    pd.testing.assert_frame_equal(
+        bundle.predict(arrowed.drop(columns="target").head(30)), bundle.predict(rows)
+    )
+
+
+def test_columns_of_several_levels_and_a_target_not_a_name_are_refused(
+    wine: pd.DataFrame, talked
+) -> None:
+    """Two-level column names had ended the fit in "AttributeError: 'tuple' object has no
+    attribute 'casefold'"."""
+    levels = wine.set_axis(pd.MultiIndex.from_product([["w"], wine.columns]), axis=1)
+    for target in ("target", ("w", "target")):
+        with pytest.raises((SchemaError, ConfigError), match=r"column names have 2 levels|string"):
+            prudent.fit(levels, target=target, time_limit=600)
+    with pytest.raises(ConfigError, match=r"target .* as a string, got \('w', 'target'\)"):
+        prudent.fit(wine, target=("w", "target"), time_limit=600)  # type: ignore[arg-type]
+    bundle, _ = talked
+    with pytest.raises(SchemaError, match="column names have 2 levels"):
+        bundle.predict(levels.drop(columns=[("w", "target")]))
 
 
 def test_predict_refuses_complex_numbers_a_model_would_read_as_their_real_part(talked) -> None:

@@ -48,7 +48,13 @@ from prudent._json import plain_scalar
 from prudent.data._dates import DateOrder, fixed_date, iso_date
 from prudent.data._formats import FORMATTED_NUMBER, formatted_number
 from prudent.data._input_columns import input_columns
-from prudent.data._plain import bytes_as_text, clipped, complex_columns, text_names
+from prudent.data._plain import (
+    bytes_as_text,
+    clipped,
+    complex_columns,
+    numpy_backed,
+    text_names,
+)
 from prudent.data._schema import MISSING_WORDS, PLACEHOLDERS, Role, Schema
 from prudent.errors import FieldProblem, SchemaError
 
@@ -436,7 +442,7 @@ def validate_frame(
     >>> validate_frame(pd.DataFrame({"x": ["3"], "z": [1]}), s)[1]
     ["Column 'z' is not in the model's schema: ignored."]
     """
-    frame = text_names(frame)  # pd.DataFrame(X)'s 0, 1, 2 are the fit's "0", "1", "2"
+    frame = numpy_backed(text_names(frame))  # pd.DataFrame(X)'s 0, 1, 2: the fit's "0", "1"…
     complex_columns(frame)
     columns = input_columns(list(frame.columns), schema, strict=strict)
     frame = bytes_as_text(frame, names=[n for n in schema.feature_names if n in frame.columns])

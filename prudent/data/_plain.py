@@ -15,6 +15,7 @@ from collections.abc import Collection, Iterable
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from prudent.errors import SchemaError
 
@@ -26,6 +27,7 @@ __all__ = [
     "complex_columns",
     "nested_cells",
     "not_utf8",
+    "numpy_backed",
     "plain_table",
     "text_names",
 ]
@@ -64,6 +66,12 @@ def text_names(frame: pd.DataFrame) -> pd.DataFrame:
     Traceback (most recent call last):
     prudent.errors.SchemaError: Columns 0 and '0' are both named '0' as text; rename one of them.
     """
+    if isinstance(frame.columns, pd.MultiIndex):
+        raise SchemaError(
+            f"The frame's column names have {frame.columns.nlevels} levels (such as "
+            f"{clipped(repr(frame.columns[0]))}), but prudent needs one name per column; "
+            "join them first, e.g. frame.columns = ['_'.join(map(str, c)) for c in frame.columns]."
+        )
     names = list(frame.columns)
     if all(isinstance(n, str) for n in names):
         return frame
@@ -141,9 +149,26 @@ def plain_table(frame: pd.DataFrame) -> pd.DataFrame:
     >>> plain_table(pd.DataFrame({0: [1.5], "y": ["a"]})).columns.tolist()
     ['0', 'y']
     """
-    frame = text_names(frame)
+    frame = numpy_backed(text_names(frame))
     nested_cells(frame)
     return bytes_as_text(frame)
+
+
+def numpy_backed(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its Arrow-backed columns (``float64[pyarrow]``, ``pd.ArrowDtype``) as
+    the numpy-backed ones a Parquet file gives; the same frame when it has none. Arithmetic
+    on Arrow-backed numbers (``values % 1``) is not implemented in pandas.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"a": pd.array([1.5, None], dtype="float64[pyarrow]")})
+    >>> numpy_backed(f)["a"].dtype
+    dtype('float64')
+    """
+    arrow = [str(n) for n, dtype in frame.dtypes.items() if isinstance(dtype, pd.ArrowDtype)]
+    if not arrow:
+        return frame
+    return frame.assign(**{n: pa.array(frame[n]).to_pandas().set_axis(frame.index) for n in arrow})
 
 
 def bytes_as_text(

@@ -101,6 +101,10 @@ class FitSpec:
 
     def __post_init__(self) -> None:
         checks = [
+            (
+                isinstance(self.target, str),
+                f"target must be the label column's name as a string, got {self.target!r}",
+            ),
             (0.0 < self.test_size <= 0.5, f"test_size must be in (0, 0.5], got {self.test_size}"),
             (self.n_folds >= 2, f"n_folds must be at least 2, got {self.n_folds}"),
             (self.time_limit > 0, f"time_limit must be positive, got {self.time_limit}"),
