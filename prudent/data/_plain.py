@@ -195,8 +195,10 @@ text; decode it into text or numbers, or drop it.
     decoded = {}
     for name in frame.columns if names is None else names:
         column = frame[name]
-        if not pd.api.types.is_object_dtype(column):
-            continue
+        if not pd.api.types.is_object_dtype(column) or (
+            pd.api.types.infer_dtype(column, skipna=True) in _NO_BYTES
+        ):
+            continue  # a column of strings (the JSON API's) is told in C, not scanned in Python
         raw = column.map(lambda v: isinstance(v, bytes | bytearray))
         if not raw.any():
             continue
@@ -205,6 +207,11 @@ text; decode it into text or numbers, or drop it.
             raise binary_error(str(name), where, bad)
         decoded[name] = column.where(~raw, column[raw].map(lambda v: bytes(v).decode()))
     return frame.assign(**decoded) if decoded else frame
+
+
+_NO_BYTES = frozenset(("string", "empty", "integer", "floating", "boolean", "datetime"))
+"""Kinds of ``pandas.api.types.infer_dtype`` that hold no bytes ("bytes" and the mixed ones
+may)."""
 
 
 def not_utf8(values: Iterable[Any]) -> bytes | None:
