@@ -142,16 +142,33 @@ class LabelStudioLabels:
     skipped: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _choice(annotation: dict[str, Any]) -> str | None:
+def _choice(annotation: dict[str, Any]) -> tuple[str | None, str]:
+    """The label an annotation chose, or None and why not: no choice, or several (a
+    labeling config edited to allow many; the first was taken as the label).
+
+    Examples
+    --------
+    >>> one = {"type": "choices", "value": {"choices": ["spam"]}}
+    >>> _choice({"result": [one]})
+    ('spam', '')
+    >>> _choice({"result": [{"type": "choices", "value": {"choices": ["a", "b"]}}]})
+    (None, "its latest annotation chose 2 labels ('a', 'b'), where a row has one")
+    """
     for item in annotation.get("result") or []:
         if not isinstance(item, dict) or item.get("type") != "choices":
             continue
         if item.get("from_name", CONTROL) != CONTROL:
             continue
         choices = (item.get("value") or {}).get("choices") or []
+        if len(choices) > 1:
+            shown = ", ".join(repr(str(c)) for c in choices[:5])
+            return (
+                None,
+                f"its latest annotation chose {len(choices)} labels ({shown}), where a row has one",
+            )
         if choices:
-            return str(choices[0])
-    return None
+            return str(choices[0]), ""
+    return None, f"no '{CONTROL}' choice in its latest annotation"
 
 
 def _annotator(annotation: dict[str, Any]) -> str:
@@ -200,9 +217,9 @@ def read_annotations(tasks: Any) -> LabelStudioLabels:
             out.skipped.append((name, f"its data has no '{ID_FIELD}' (not exported by prudent)"))
             continue
         annotation, why = _latest(task.get("annotations") or [])
-        label = None if annotation is None else _choice(annotation)
+        label, why = (None, why) if annotation is None else _choice(annotation)
         if annotation is None or label is None:
-            out.skipped.append((name, why or f"no '{CONTROL}' choice in its latest annotation"))
+            out.skipped.append((name, why))
             continue
         out.labels.append((str(pid), label, _annotator(annotation)))
     return out

@@ -230,3 +230,13 @@ def test_review_skip_and_flag_commands(
     assert json.loads(out)["prediction_id"] == records[2].id  # the others are set aside
     with pytest.raises(FeedbackConflictError, match="'ana'"):
         _invoke("skip", records[2].id, "--reviewer", "bob", "--log-db", url)
+
+
+def test_read_annotations_skips_an_annotation_of_several_labels() -> None:
+    """A labeling config edited to allow several choices gave annotations of two labels, of
+    which the first was stored as the row's label without a word."""
+    chose = {"type": "choices", "from_name": "label", "value": {"choices": ["pos", "neg"]}}
+    found = read_annotations([{"id": 4, "data": {"prudent_id": "p"}, "annotations": [
+        {"result": [chose]}]}])  # fmt: skip
+    why = "its latest annotation chose 2 labels ('pos', 'neg'), where a row has one"
+    assert found.labels == [] and found.skipped == [("4", why)]
