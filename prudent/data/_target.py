@@ -154,13 +154,19 @@ def dropped_notice(target: Target, name: str) -> str:
     ...                    "y")
     >>> dropped_notice(t, "y")[:73]
     "Dropped 3 row(s) whose target 'y' is missing (2 written 'NA'); if 'NA' is"
+    >>> dropped_notice(prepare_target(pd.DataFrame({"y": ["a", "b", "  "] * 3}), "y"), "y")
+    "Dropped 3 row(s) whose target 'y' is missing (3 blank)."
     """
     text = f"Dropped {target.n_dropped} row(s) whose target '{name}' is missing"
     spellings = target.missing_spellings
     if not spellings:
         return text + "."
-    counted = ", ".join(f"{n} written {w!r}" for w, n in spellings.items())
-    words = " or ".join(repr(w) for w in spellings)
+    counted = ", ".join(
+        f"{n} written {w!r}" if w.strip() else f"{n} blank" for w, n in spellings.items()
+    )
+    words = " or ".join(repr(w) for w in spellings if w.strip())
+    if not words:  # only empty or blank cells: no word to write otherwise
+        return f"{text} ({counted})."
     return (
         f"{text} ({counted}); if {words} is a class, write it otherwise in the file: such "
         "words are read as missing in every column."
@@ -274,7 +280,7 @@ def prepare_target(
     words, kept_words = _spelled(frame[target])
     labelled = frame[target].notna() & ~words
     n_dropped = int((~labelled).sum())
-    spellings = Counter(str(w).strip() for w in frame[target][words])
+    spellings = Counter(str(w).strip() or str(w) for w in frame[target][words])  # '   ' shown
     label_words = Counter(str(w).strip() for w in frame[target][kept_words])
     kept = frame.loc[labelled]
     original_rows = np.flatnonzero(labelled.to_numpy())

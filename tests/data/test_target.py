@@ -192,6 +192,13 @@ def test_words_read_as_missing_in_a_target_are_named_with_their_count(tmp_path) 
     assert "if 'NA' or 'null' is a class" in notice
     empty_only = prepare_target(_written(tmp_path, ["a", "b", ""] * 3), "y")
     assert dropped_notice(empty_only, "y") == "Dropped 3 row(s) whose target 'y' is missing."
+    # blank cells were counted as "written ''" and offered as a class to write otherwise
+    blank = prepare_target(_written(tmp_path, ["a", "b", "   ", "NA"] * 3), "y")
+    assert dropped_notice(blank, "y") == (
+        "Dropped 6 row(s) whose target 'y' is missing (3 blank, 3 written 'NA'); if "
+        "'NA' is a class, write it otherwise in the file: such words are read as missing in "
+        "every column."
+    )
 
 
 def test_reading_a_target_as_written_leaves_the_other_columns_as_pandas_reads_them(
