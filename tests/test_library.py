@@ -302,7 +302,7 @@ def test_arrow_backed_columns_are_read_as_numpy_backed_ones(wine: pd.DataFrame, 
     )
 
 
-def test_columns_of_several_levels_and_a_target_not_a_name_are_refused(
+def test_names_of_several_levels_or_given_twice_and_a_target_not_a_name_are_refused(
     wine: pd.DataFrame, talked
 ) -> None:
     """Two-level column names had ended the fit in "AttributeError: 'tuple' object has no
@@ -311,6 +311,9 @@ def test_columns_of_several_levels_and_a_target_not_a_name_are_refused(
     for target in ("target", ("w", "target")):
         with pytest.raises((SchemaError, ConfigError), match=r"column names have 2 levels|string"):
             prudent.fit(levels, target=target, time_limit=600)
+    twice = wine.set_axis(["alcohol", *wine.columns[1:-2], "alcohol", "target"], axis=1)
+    with pytest.raises(SchemaError, match=r"duplicated column names \['alcohol'\]"):
+        prudent.fit(twice, target="target", time_limit=600)  # was: a pandas ValueError
     with pytest.raises(ConfigError, match=r"target .* as a string, got \('w', 'target'\)"):
         prudent.fit(wine, target=("w", "target"), time_limit=600)  # type: ignore[arg-type]
     bundle, _ = talked

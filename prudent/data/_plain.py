@@ -150,6 +150,12 @@ def plain_table(frame: pd.DataFrame) -> pd.DataFrame:
     ['0', 'y']
     """
     frame = numpy_backed(text_names(frame))
+    twice = sorted({str(n) for n in frame.columns[frame.columns.duplicated()]})
+    if twice:  # a file's reader refuses them too; each name must pick one column
+        raise SchemaError(
+            f"The table has duplicated column names {twice}; rename them so each is unique.",
+            field=twice[0],
+        )
     nested_cells(frame)
     return bytes_as_text(frame)
 
