@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from prudent.data._plain import duplicated_names
 from prudent.data._schema import Schema
 from prudent.errors import FieldProblem, SchemaError
 
@@ -76,7 +77,7 @@ def input_columns(columns: Sequence[Any], schema: Schema, *, strict: bool = Fals
     InputColumns(ignored=('y', 'colour'), unknown=('colour',), absent=())
     """
     names = [str(c) for c in columns]
-    dupes = sorted({c for c in names if names.count(c) > 1})
+    dupes = duplicated_names(names)
     if dupes:
         raise SchemaError(f"Duplicated column names {dupes}; rename them.", field=dupes[0])
     features = schema.feature_names

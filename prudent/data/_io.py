@@ -33,7 +33,7 @@ from prudent.data._csv import (
     pandas_names,
 )
 from prudent.data._json_table import first_bad_line, is_json_array, iter_json, read_json
-from prudent.data._plain import binary_error, not_utf8
+from prudent.data._plain import binary_error, duplicated_names, not_utf8
 from prudent.errors import DataError, DataReadError, SchemaError
 
 __all__ = [
@@ -337,8 +337,7 @@ def unnamed_notice(name: str, position: int) -> str | None:
 
 
 def _check_columns(names: list[str], path: Path) -> None:
-    seen: set[str] = set()
-    dupes = sorted({n for n in names if n in seen or seen.add(n)})  # type: ignore[func-returns-value]
+    dupes = duplicated_names(names)
     if dupes:
         raise SchemaError(
             f"File '{path}' has duplicated column names {dupes}; rename them so each is unique.",

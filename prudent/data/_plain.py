@@ -25,6 +25,7 @@ __all__ = [
     "bytes_as_text",
     "clipped",
     "complex_columns",
+    "duplicated_names",
     "nested_cells",
     "not_utf8",
     "numpy_backed",
@@ -149,15 +150,28 @@ def plain_table(frame: pd.DataFrame) -> pd.DataFrame:
     >>> plain_table(pd.DataFrame({0: [1.5], "y": ["a"]})).columns.tolist()
     ['0', 'y']
     """
-    frame = numpy_backed(text_names(frame))
-    twice = sorted({str(n) for n in frame.columns[frame.columns.duplicated()]})
+    frame = text_names(frame)
+    twice = duplicated_names(frame.columns)
     if twice:  # a file's reader refuses them too; each name must pick one column
         raise SchemaError(
             f"The table has duplicated column names {twice}; rename them so each is unique.",
             field=twice[0],
         )
+    frame = numpy_backed(frame)
     nested_cells(frame)
     return bytes_as_text(frame)
+
+
+def duplicated_names(names: Iterable[Any]) -> list[str]:
+    """The names (as text) given to more than one column, sorted.
+
+    Examples
+    --------
+    >>> duplicated_names(["b", "a", "b", 1, "1"])
+    ['1', 'b']
+    """
+    counts = Counter(str(n) for n in names)
+    return sorted(n for n, count in counts.items() if count > 1)
 
 
 def numpy_backed(frame: pd.DataFrame) -> pd.DataFrame:
@@ -208,10 +222,10 @@ text; decode it into text or numbers, or drop it.
         raw = column.map(lambda v: isinstance(v, bytes | bytearray))
         if not raw.any():
             continue
-        bad = not_utf8(column[raw])
-        if bad is not None:
-            raise binary_error(str(name), where, bad)
-        decoded[name] = column.where(~raw, column[raw].map(lambda v: bytes(v).decode()))
+        try:
+            decoded[name] = column.where(~raw, column[raw].map(lambda v: bytes(v).decode()))
+        except UnicodeDecodeError:
+            raise binary_error(str(name), where, not_utf8(column[raw]) or b"") from None
     return frame.assign(**decoded) if decoded else frame
 
 

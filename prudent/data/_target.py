@@ -280,7 +280,7 @@ def prepare_target(
     words, kept_words = _spelled(frame[target])
     labelled = frame[target].notna() & ~words
     n_dropped = int((~labelled).sum())
-    spellings = Counter(str(w).strip() or str(w) for w in frame[target][words])  # '   ' shown
+    spellings = Counter(str(w).strip() for w in frame[target][words])
     label_words = Counter(str(w).strip() for w in frame[target][kept_words])
     kept = frame.loc[labelled]
     original_rows = np.flatnonzero(labelled.to_numpy())
