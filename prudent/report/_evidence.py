@@ -10,6 +10,7 @@ schema, spec, versions).
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -19,8 +20,9 @@ import numpy as np
 import pandas as pd
 
 from prudent.bundle import FitEvidence, read_test_rows
+from prudent.models import CascadePolicy
 
-__all__ = ["Evidence", "MissingEvidence", "dig", "need"]
+__all__ = ["Evidence", "MissingEvidence", "ShippedLabels", "dig", "need"]
 
 T = TypeVar("T")
 
@@ -67,6 +69,44 @@ def dig(mapping: Mapping[str, Any], path: str) -> Any:
     if isinstance(value, Mapping | list) and len(value) == 0:
         raise MissingEvidence(path)
     return value
+
+
+@dataclass(frozen=True)
+class ShippedLabels:
+    """The locked test's true labels beside the labels the bundle ships for its rows.
+
+    Parameters
+    ----------
+    y
+        The encoded true labels.
+    label
+        The encoded label the shipped model gives each row: its label rule applied to the
+        calibrated probabilities (the class of highest ``probability * class weight``; the
+        top class when the bundle has no weights).
+    confidence
+        The calibrated probability of that label, which the accept threshold reads.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> shipped = ShippedLabels(np.array([0, 1]), np.array([1, 1]), np.array([0.3, 0.9]))
+    >>> shipped.ok.tolist(), shipped.wrong.tolist()
+    ([False, True], [True, False])
+    """
+
+    y: np.ndarray[Any, Any]
+    label: np.ndarray[Any, Any]
+    confidence: np.ndarray[Any, Any]
+
+    @property
+    def ok(self) -> np.ndarray[Any, Any]:
+        """Whether each row's label is right."""
+        return np.asarray(self.label == self.y)
+
+    @property
+    def wrong(self) -> np.ndarray[Any, Any]:
+        """Whether each row's label is wrong."""
+        return ~self.ok
 
 
 @dataclass
@@ -149,3 +189,19 @@ class Evidence:
         if proba.ndim != 2 or len(proba) != len(y) or len(y) == 0:
             raise MissingEvidence("artifacts.npz:test_proba (shape does not match y_test)")
         return y, proba
+
+    def shipped_labels(self) -> ShippedLabels:
+        """Return the locked test's labels as the bundle ships them, with their confidence.
+
+        The label rule is the policy's class weights (``trust.thresholds.policy``), as
+        ``decide`` and the header's locked-test metrics apply them; a bundle without them
+        gives the top class. The plain top class would contradict the header wherever the
+        rule favours a smaller class.
+        """
+        y, proba = self.test_predictions()
+        thresholds = self.fit.trust.thresholds
+        policy = thresholds.policy if thresholds else None
+        weights = policy.class_weights if policy else None
+        rule = CascadePolicy(math.inf, class_weights=None if weights is None else tuple(weights))
+        label = rule.label_index(proba)
+        return ShippedLabels(y, label, proba[np.arange(len(y)), label])

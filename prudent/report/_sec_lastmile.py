@@ -11,7 +11,7 @@ from sklearn.metrics import confusion_matrix
 from prudent.bundle import LABEL_COLUMN
 from prudent.bundle._evidence import CostSummary, LockedTest, Thresholds
 from prudent.metrics import risk_coverage_curve
-from prudent.report._evidence import Evidence
+from prudent.report._evidence import Evidence, ShippedLabels
 from prudent.report._html import Html, Section, fmt, pct, table
 from prudent.report._plots import (
     BAD,
@@ -82,8 +82,8 @@ def _operating_point(ax: Any, ev: Evidence, conf: Any, ok: Any, target: float) -
     return line if role is None else f"{line}. {role}"
 
 
-def _risk_coverage_figure(ev: Evidence, y: Any, proba: Any) -> tuple[Html, Html, str]:
-    conf, ok = proba.max(axis=1), proba.argmax(axis=1) == y
+def _risk_coverage_figure(ev: Evidence, shipped: ShippedLabels) -> tuple[Html, Html, str]:
+    conf, ok = shipped.confidence, shipped.ok
     coverage, risk, thresholds = risk_coverage_curve(conf, ok)
     th = ev.fit.trust.thresholds or Thresholds()
     target = float(
@@ -100,7 +100,7 @@ def _risk_coverage_figure(ev: Evidence, y: Any, proba: Any) -> tuple[Html, Html,
     ax.set_ylabel("risk (error rate among accepted)")
     ax.set_title("Risk–coverage on the locked test")
     ax.legend(fontsize=8, loc="upper left")
-    alt = f"Risk-coverage curve on {len(y)} locked-test rows: {line}"
+    alt = f"Risk-coverage curve on {len(ok)} locked-test rows: {line}"
     idx = np.unique(np.linspace(0, len(coverage) - 1, min(20, len(coverage))).astype(int))
     numbers = table(
         ["confidence ≥", "coverage", "risk", "accuracy"],
@@ -198,8 +198,8 @@ def _confusion_tables(full: Any, classes: list[str], off: list[tuple[int, str, s
     return Html(matrix + pairs)
 
 
-def _slices(ev: Evidence, y: Any, proba: Any) -> tuple[pd.DataFrame, list[str]]:
-    wrong = proba.argmax(axis=1) != y
+def _slices(ev: Evidence, shipped: ShippedLabels) -> tuple[pd.DataFrame, list[str]]:
+    y, wrong = shipped.y, shipped.wrong
     roles = ev.roles
     frame = ev.test_rows
     if (
@@ -236,7 +236,7 @@ def _slices_figure(slices: pd.DataFrame, overall: float) -> Html:
     return figure_html(fig, alt)
 
 
-def _errors_block(ev: Evidence, y: Any, proba: Any, top: list[str]) -> Html:
+def _errors_block(ev: Evidence, shipped: ShippedLabels, top: list[str]) -> Html:
     frame = ev.test_rows
     if frame is None:
         return Html(
@@ -247,7 +247,7 @@ def _errors_block(ev: Evidence, y: Any, proba: Any, top: list[str]) -> Html:
     features = [c for c in frame.columns if not str(c).startswith("__")]
     text = [c for c in features if roles.get(str(c)) == "text"]
     columns = features if len(features) <= 6 else list(dict.fromkeys([*text, *top]))[:5]
-    worst = confident_errors(frame, y, proba, ev.classes, columns)
+    worst = confident_errors(frame, shipped, ev.classes, columns)
     if worst.empty:
         return Html("<p>No wrong predictions among the locked-test rows kept in the bundle.</p>")
     rows = [[int(r[0]), r[1], r[2], fmt(r[3]), *r[4:]] for r in worst.itertuples(index=False)]
@@ -262,12 +262,16 @@ def _errors_block(ev: Evidence, y: Any, proba: Any, top: list[str]) -> Html:
 
 
 def last_mile_section(ev: Evidence) -> Section:
-    """Risk-coverage with the operating point, confusion matrix, error slices, worst errors."""
-    y, proba = ev.test_predictions()
-    rc_fig, rc_table, line = _risk_coverage_figure(ev, y, proba)
-    cm_fig, cm_tables = _confusion_figure(y, proba.argmax(axis=1), ev.classes)
-    slices, top = _slices(ev, y, proba)
-    overall = float((proba.argmax(axis=1) != y).mean())
+    """Risk-coverage with the operating point, confusion matrix, error slices, worst errors.
+
+    Every figure reads the labels the bundle ships (its label rule) and their confidence,
+    as the header's locked-test metrics do.
+    """
+    shipped = ev.shipped_labels()
+    rc_fig, rc_table, line = _risk_coverage_figure(ev, shipped)
+    cm_fig, cm_tables = _confusion_figure(shipped.y, shipped.label, ev.classes)
+    slices, top = _slices(ev, shipped)
+    overall = float(shipped.wrong.mean())
     figures = [rc_fig, cm_fig, _slices_figure(slices, overall)]
     worst = slices.iloc[0] if len(slices) and slices.iloc[0]["errors"] > 0 else None
     where = (
@@ -286,7 +290,7 @@ def last_mile_section(ev: Evidence) -> Section:
             f"Error slices, worst first (top features: {', '.join(top) or 'none'})",
         ),
     ]
-    body = [_errors_block(ev, y, proba, top)]
+    body = [_errors_block(ev, shipped, top)]
     takeaway = line[0].upper() + line[1:] + where + "."
     return Section(
         "last-mile", "The last mile", takeaway, figures=figures, tables=tables, body=body

@@ -220,15 +220,15 @@ def _reliability_figure(ev: Evidence) -> tuple[Html, list[Html], tuple[float, fl
 
 
 def _confidence_histogram(ev: Evidence) -> tuple[Html, Html, str]:
-    y, proba = ev.test_predictions()
-    conf, ok = _top_label(y, proba)
+    shipped = ev.shipped_labels()
+    y, conf, ok = shipped.y, shipped.confidence, shipped.ok
     fig, ax = new_figure(6.4, 3.4)
     edges = np.linspace(max(0.0, float(conf.min()) - 1e-9), 1.0, 21)
     ax.hist(conf[ok], bins=edges, color=GOOD, alpha=0.6, label=f"right ({int(ok.sum())})")
     ax.hist(conf[~ok], bins=edges, color=BAD, alpha=0.8, label=f"wrong ({int((~ok).sum())})")
     if ok.sum() > 20 * max((~ok).sum(), 1):
         ax.set_yscale("log")
-    ax.set_xlabel("calibrated confidence (top class)")
+    ax.set_xlabel("calibrated confidence of the label given")
     ax.set_ylabel("locked-test rows")
     ax.set_title("Confidence of right and wrong predictions (locked test)")
     ax.legend(fontsize=8)

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from prudent.bundle import ROW_COLUMN
+from prudent.report._evidence import ShippedLabels
 
 __all__ = ["SLICE_COLUMNS", "bin_column", "confident_errors", "error_slices", "top_features"]
 
@@ -211,26 +212,42 @@ def _display(value: object, limit: int = 200) -> str:
 
 def confident_errors(
     frame: pd.DataFrame,
-    y: np.ndarray[Any, Any],
-    proba: np.ndarray[Any, Any],
+    shipped: ShippedLabels,
     classes: Sequence[str],
     columns: Sequence[str],
     n: int = 5,
 ) -> pd.DataFrame:
-    """Return the ``n`` wrong predictions made with the highest confidence, as rows.
+    """Return the ``n`` wrong labels given with the highest confidence, as rows.
+
+    Parameters
+    ----------
+    frame
+        The locked-test rows aligned with the first rows of ``shipped``.
+    shipped
+        The true labels, the labels given and their confidence.
+    classes
+        Class names (index = encoded label).
+    columns
+        The input columns of ``frame`` to show.
+    n
+        How many rows at most.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``row``, ``true``, ``predicted``, ``confidence`` and ``columns``.
 
     Examples
     --------
     >>> import numpy as np, pandas as pd
     >>> frame = pd.DataFrame({"x": [1, 2, 3], "__row__": [10, 11, 12]})
-    >>> proba = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]])
-    >>> confident_errors(frame, np.array([1, 1, 1]), proba, ["a", "b"], ["x"])["row"].tolist()
+    >>> given = ShippedLabels(np.array([1, 1, 1]), np.array([0, 1, 0]), np.array([.9, .8, .6]))
+    >>> confident_errors(frame, given, ["a", "b"], ["x"])["row"].tolist()
     [10, 12]
     """
     m = len(frame)
-    pred = proba[:m].argmax(axis=1)
-    conf = proba[:m].max(axis=1)
-    idx = np.flatnonzero(pred != y[:m])
+    y, pred, conf = shipped.y[:m], shipped.label[:m], shipped.confidence[:m]
+    idx = np.flatnonzero(pred != y)
     idx = idx[np.argsort(-conf[idx], kind="stable")][:n]
     rows = frame.iloc[idx]
     out = pd.DataFrame(

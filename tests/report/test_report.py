@@ -8,6 +8,7 @@ The browser tests need the Debian ``chromium`` package and Playwright's Python p
 from __future__ import annotations
 
 import copy
+import html
 import io
 import re
 from collections.abc import Iterator
@@ -23,6 +24,7 @@ from sklearn.datasets import make_classification
 import prudent
 from prudent.bundle import Bundle
 from prudent.report import render_report
+from prudent.report._evidence import Evidence, ShippedLabels
 from prudent.report._html import esc, fmt, pct, table
 from prudent.report._sec_lastmile import confusion_view
 from prudent.report._slices import bin_column, confident_errors, error_slices, top_features
@@ -74,6 +76,23 @@ def _many_classes() -> pd.DataFrame:
     return frame
 
 
+def _imbalanced() -> pd.DataFrame:
+    """A rare class the plain top class almost never predicts: the label rule favours it."""
+    X, y = make_classification(
+        n_samples=1500,
+        n_features=5,
+        n_informative=3,
+        n_redundant=0,
+        weights=[0.93],
+        flip_y=0.02,
+        class_sep=0.8,
+        random_state=0,
+    )
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(5)])
+    frame["label"] = np.where(y == 1, "rare", "common")
+    return frame
+
+
 @pytest.fixture(scope="module")
 def bundles() -> dict[str, Bundle]:
     reviews = prudent.load_example("movie_reviews").sample(400, random_state=0)
@@ -84,6 +103,7 @@ def bundles() -> dict[str, Bundle]:
         "multiclass": _fit(prudent.load_example("wine"), "target"),
         "text": _fit(reviews[["text", "label"]], "label", text=("text",)),
         "many_classes": _fit(_many_classes(), "label"),
+        "imbalanced": _fit(_imbalanced(), "label"),
     }
 
 
@@ -166,12 +186,43 @@ def test_render_report_binary_numbers_match_the_manifest(
     assert "known OOD examples" in page
 
 
+def _table(page: str, caption: str) -> list[list[str]]:
+    """The body cells of the table captioned ``caption``, unescaped, row by row."""
+    found = re.search(
+        rf"<caption>{re.escape(esc(caption))}</caption>.*?<tbody>(.*?)</tbody>", page, re.DOTALL
+    )
+    assert found is not None, caption
+    rows = re.findall(r"<tr>(.*?)</tr>", found.group(1))
+    return [[html.unescape(c) for c in re.findall(r"<td>(.*?)</td>", r)] for r in rows]
+
+
+def test_render_report_last_mile_counts_the_labels_the_bundle_ships(
+    bundles: dict[str, Bundle], reports: dict[str, Path]
+) -> None:
+    bundle = bundles["imbalanced"]
+    arrays = np.load(io.BytesIO(bundle.extras["artifacts.npz"]), allow_pickle=False)
+    y, proba = arrays["y_test"], arrays["test_proba"]
+    final = bundle.manifest["test_metrics"]["final"]
+    accuracy = final["accuracy"]["point"]
+    assert bundle.manifest["trust"]["thresholds"]["policy"]["class_weights"] is not None
+    assert abs((proba.argmax(1) == y).mean() - accuracy) > 0.05  # the rule is not the argmax
+    page = reports["imbalanced"].read_text(encoding="utf-8")
+    matrix = np.array([r[1:] for r in _table(page, "Confusion matrix (rows: true class)")], int)
+    assert matrix.sum() == len(y)
+    assert np.trace(matrix) / len(y) == pytest.approx(accuracy)
+    recall = np.diag(matrix) / matrix.sum(axis=1)
+    assert recall.mean() == pytest.approx(final["balanced_accuracy"]["point"])
+    wrong = len(y) - int(np.trace(matrix))
+    assert f"({wrong} wrong of {len(y)})" in page
+    curve = _table(page, "Risk–coverage (every few steps)")
+    assert curve[-1][1:] == ["100.0%", fmt(1 - accuracy), fmt(accuracy)]
+
+
 def _with_wrong_rows_marked(bundle: Bundle) -> Bundle:
     """A copy of ``bundle`` whose test rows gain a column equal to SCRIPT exactly on errors."""
-    arrays = np.load(io.BytesIO(bundle.extras["artifacts.npz"]), allow_pickle=False)
     rows = pd.read_parquet(io.BytesIO(bundle.extras["test_rows.parquet"]))
-    y, proba = arrays["y_test"], arrays["test_proba"]
-    wrong = proba[: len(rows)].argmax(1) != y[: len(rows)]
+    wrong = Evidence.from_extras(bundle.manifest, bundle.extras).shipped_labels().wrong
+    wrong = wrong[: len(rows)]
     assert wrong.any()
     rows.insert(0, "shop", np.where(wrong, SCRIPT, "corner & co"))
     manifest = copy.deepcopy(bundle.manifest)
@@ -283,8 +334,10 @@ def test_error_slices_drop_small_slices_and_sort_worst_first() -> None:
 
 def test_confident_errors_lists_the_most_confident_wrong_rows_first() -> None:
     frame = pd.DataFrame({"x": [1.23456789, 2.0, 3.0, 4.0], "__row__": [7, 8, 9, 10]})
-    proba = np.array([[0.2, 0.8], [0.95, 0.05], [0.7, 0.3], [0.4, 0.6]])
-    out = confident_errors(frame, np.array([0, 1, 1, 1]), proba, ["a", "b"], ["x"], n=2)
+    given = ShippedLabels(
+        np.array([0, 1, 1, 1]), np.array([1, 0, 0, 1]), np.array([0.8, 0.95, 0.7, 0.6])
+    )
+    out = confident_errors(frame, given, ["a", "b"], ["x"], n=2)
     assert out["row"].tolist() == [8, 7]
     assert out["predicted"].tolist() == ["a", "b"]
     assert out["x"].tolist() == ["2", "1.235"]
