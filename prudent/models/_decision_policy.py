@@ -209,20 +209,28 @@ def _backup_choice(
     return select_threshold(bconf, bok, target_accuracy=accept.target_accuracy, delta=request.delta)
 
 
-def backup_role(backup: ThresholdChoice | None) -> dict[str, str]:
+def backup_role(
+    backup: ThresholdChoice | None, goal: str = "the accuracy target"
+) -> dict[str, str]:
     """Whether the backup model decides rows the primary is unsure of, in plain words.
+
+    ``goal`` names the accuracy the backup had to reach, as the reader knows it (the target
+    asked for, or the accuracy promised for the accepted rows under a review budget).
 
     Examples
     --------
     >>> backup_role(None)["role"]
     'fallback'
+    >>> "≥ 0.917" in backup_role(None, "the accepted rows' promised accuracy (≥ 0.917)")["text"]
+    True
     """
     if backup is None or not backup.feasible or backup.n_accepted == 0:
         return {
             "role": "fallback",
             "text": "The backup model (the logistic baseline) decides no row the primary is "
-            "unsure of: no backup threshold reached the accuracy target on validation. It "
-            "answers only when the primary model fails or passes its deadline.",
+            f"unsure of: on validation, no backup threshold reached {goal} on the rows the "
+            "primary leaves where both models agree. It answers only when the primary model "
+            "fails or passes its deadline.",
         }
     return {
         "role": "decides",
@@ -231,6 +239,15 @@ def backup_role(backup: ThresholdChoice | None) -> dict[str, str]:
         f"primary; on validation it decided {backup.n_accepted} such rows at accuracy "
         f"{backup.accuracy:.3f}. It also answers alone when the primary fails.",
     }
+
+
+def _backup_goal(request: PolicyRequest, accept: ThresholdChoice) -> str:
+    """The accuracy the backup had to reach, named as the reader knows it."""
+    if request.target_accuracy is not None:
+        return f"the target accuracy ({request.target_accuracy:g})"
+    if not 0.0 < accept.target_accuracy < 1.0:
+        return "an accuracy it could be held to"
+    return f"the accepted rows' promised accuracy (≥ {accept.target_accuracy:.3f})"
 
 
 def decision_policy(
@@ -298,7 +315,7 @@ def decision_policy(
     info = {
         "accept": accept.to_dict(),
         "backup": backup.to_dict() if backup else None,
-        "backup_role": backup_role(backup),
+        "backup_role": backup_role(backup, _backup_goal(request, accept)),
         "reachable": reachable_accuracy(conf, ok),
         "review_budget": None if request.target_accuracy is not None else request.review_budget,
         "meaningful": accept.feasible and accept.coverage >= MEANINGFUL_COVERAGE,

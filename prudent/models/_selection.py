@@ -87,18 +87,24 @@ def _best_balanced_accuracy(y: EncodedLabels, P: ProbaMatrix) -> float:
     return float(max(choose_class_weights(P, y)[1]["balanced_accuracy"].values()))
 
 
-def _keep_fallback(info: dict[str, Any], verdict: Verdict, fallback_ba: float) -> dict[str, Any]:
+def _keep_fallback(
+    info: dict[str, Any], verdict: Verdict, balanced: tuple[float, float]
+) -> dict[str, Any]:
+    """``info`` saying the baseline ships; ``balanced`` holds the chosen model's and the
+    baseline's balanced accuracies, each at its best label rule."""
+    model_ba, fallback_ba = balanced
     why = (
-        "is significantly worse than"
+        f"is significantly worse than the {FALLBACK} baseline (McNemar on accuracy)"
         if verdict is Verdict.WORSE
-        else "does not beat the balanced accuracy of"
+        else f"does not beat the {FALLBACK} baseline's {fallback_ba:.3f}"
     )
     return info | {
         "kind": "single",
         "members": {FALLBACK: 1.0},
         "primary": FALLBACK,
-        "reason": f"the best model ({info['primary']}) {why} the {FALLBACK} baseline "
-        f"({fallback_ba:.3f}), so the {FALLBACK} baseline is kept",
+        "reason": f"the model of lowest validation log loss ({info['primary']}, balanced "
+        f"accuracy {model_ba:.3f} at its best label rule) {why}, so the {FALLBACK} baseline "
+        "is kept",
     }
 
 
@@ -143,9 +149,9 @@ def choose_primary(
     model, proba = ensemble_from_choice(choice, fitted), choice.oof_proba
     if choice.best_single == FALLBACK and choice.kind == "single":
         return model, proba, info
-    fallback_ba = _best_balanced_accuracy(y, oof[FALLBACK])
-    if verdict is Verdict.WORSE or _best_balanced_accuracy(y, proba) < fallback_ba:
-        return fitted[FALLBACK], oof[FALLBACK], _keep_fallback(info, verdict, fallback_ba)
+    balanced = _best_balanced_accuracy(y, proba), _best_balanced_accuracy(y, oof[FALLBACK])
+    if verdict is Verdict.WORSE or balanced[0] < balanced[1]:
+        return fitted[FALLBACK], oof[FALLBACK], _keep_fallback(info, verdict, balanced)
     if verdict is not Verdict.BETTER:
         info["flag"] = (
             f"FLAG: {info['primary']} is not significantly better than the baseline "

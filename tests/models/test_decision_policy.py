@@ -134,10 +134,10 @@ def _two_views(n: int, backup_sure: float, seed: int) -> tuple[np.ndarray, np.nd
     return view(p_acc), view(b_acc), y
 
 
-def _backup_policy(backup_sure: float, seed: int):
+def _backup_policy(backup_sure: float, seed: int, target: float | None = 0.95):
     P, B, y = _two_views(4000, backup_sure, seed)
     return decision_policy(
-        PolicyRequest(target_accuracy=0.95),
+        PolicyRequest(target_accuracy=target),
         P,
         B,
         y,
@@ -163,6 +163,16 @@ def test_a_backup_no_surer_than_the_primary_is_plainly_the_fallback():
     policy, info = _backup_policy(0.7, seed=0)
     assert info["backup_role"]["role"] == "fallback" and policy.backup_threshold == np.inf
     assert "only when the primary model fails" in info["backup_role"]["text"]
+    assert "reached the target accuracy (0.95)" in info["backup_role"]["text"]
     P, B, _ = _two_views(3000, 0.7, seed=1)
     d = decide(policy, classes=["a", "b"], primary_proba=P, backup_proba=B)
     assert not any(str(k) == "backup" for k in d.kind)
+
+
+def test_under_the_review_budget_the_fallback_names_the_accuracy_it_missed():
+    # no accuracy was asked for: the backup had to reach the accepted rows' promised one
+    _, info = _backup_policy(0.7, seed=0, target=None)
+    promised = info["accept"]["target_accuracy"]
+    assert info["backup_role"]["role"] == "fallback" and 0.5 < promised < 1
+    assert f"the accepted rows' promised accuracy (≥ {promised:.3f})" in info["backup_role"]["text"]
+    assert "accuracy target" not in info["backup_role"]["text"]

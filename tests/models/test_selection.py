@@ -32,3 +32,21 @@ def test_baseline_is_compared_at_each_models_best_label_rule():
     _, proba, info = choose_primary(fitted, oof, y, base=FALLBACK)
     assert info["primary"] != FALLBACK, info["reason"]
     assert -np.log(proba[np.arange(n), y]).mean() < -np.log(oof[FALLBACK][np.arange(n), y]).mean()
+
+
+def test_a_kept_baseline_says_which_model_lost_and_both_balanced_accuracies():
+    """The reason names the loser by the measure that chose it (validation log loss), with
+    both balanced accuracies as the comparison made them (each at its best label rule)."""
+    from prudent.metrics import Verdict
+    from prudent.models._selection import _keep_fallback
+
+    info = {"primary": "linear_svm", "reason": "chosen on log loss"}
+    kept = _keep_fallback(info, Verdict.NOT_BETTER, (0.498, 0.529))
+    assert kept["primary"] == FALLBACK and kept["members"] == {FALLBACK: 1.0}
+    assert kept["reason"] == (
+        "the model of lowest validation log loss (linear_svm, balanced accuracy 0.498 at its "
+        "best label rule) does not beat the logistic baseline's 0.529, so the logistic "
+        "baseline is kept"
+    )
+    worse = _keep_fallback(info, Verdict.WORSE, (0.498, 0.529))["reason"]
+    assert "is significantly worse than the logistic baseline (McNemar on accuracy)" in worse

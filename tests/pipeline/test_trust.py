@@ -506,3 +506,50 @@ def test_a_label_rule_below_the_majoritys_accuracy_is_said_in_one_line() -> None
     assert len(lines["weak"]) == 1 and "always predicting 'a'" in lines["weak"][0]
     assert "--costs" in lines["weak"][0]
     assert lines["strong"] == []
+
+
+def _noise_or_signal(signal: float, n: int = 1200, seed: int = 3) -> pd.DataFrame:
+    """A 4:1 binary target and five numbers; ``signal`` shifts the first by class."""
+    rng = np.random.default_rng(seed)
+    y = np.where(rng.uniform(size=n) < 0.2, "rare", "common")
+    X = rng.normal(size=(n, 5))
+    X[:, 0] += signal * (y == "rare")
+    return pd.DataFrame(X, columns=[f"x{i}" for i in range(5)]).assign(y=y)
+
+
+@pytest.mark.parametrize("signal", [0.0, 1.5])
+def test_a_target_the_inputs_do_not_predict_is_named_in_one_notice(signal: float) -> None:
+    """Inputs of pure noise: whatever ships answers no better than one class always, and the
+    fit says so; one input shifted by 1.5 standard deviations: no such notice."""
+    spec = FitSpec(target="y", time_limit=30.0, candidates=("lightgbm",))
+    result = fit_table(_noise_or_signal(signal), spec, reporter=QuietReporter())
+    notices = [n for n in result.notices if n.startswith("Little evidence of signal")]
+    balanced = result.trust.test_metrics["final"]["balanced_accuracy"]["point"]
+    if signal == 0.0:
+        assert len(notices) == 1 and "of always answering one class" in notices[0]
+        assert abs(balanced - 0.5) < 0.1  # the locked test agrees: chance
+    else:
+        assert notices == [] and balanced > 0.7
+
+
+def test_the_conformal_promise_is_measured_on_the_sets_that_ship() -> None:
+    """With labels that favour the rare class, the shipped set holds the label given even
+    where the conformal set did not; the promise's coverage and mean size are those of the
+    shipped sets (they were the bare conformal sets': Default promised size 1.00 while its
+    shipped sets averaged 1.155)."""
+    spec = FitSpec(target="y", time_limit=30.0, candidates=("lightgbm",))
+    result = fit_table(_noise_or_signal(1.0, n=3000), spec, reporter=QuietReporter())
+    model = result.model
+    assert model.policy.class_weights is not None  # the rare class is favoured
+    test = result.test_frame
+    idx = test["__label__"].to_numpy()  # class indices
+    X = test.drop(columns=["__row__", "__label__"])
+    P = model.scores(X).primary
+    shipped = model.prediction_sets(P)
+    bare = model.conformal.predict_set(P)
+    assert (shipped.sum(1) > bare.sum(1)).any()  # the label added somewhere
+    lac = result.trust.sections["test"]["conformal"]["lac"]
+    assert lac["mean_size"] == pytest.approx(shipped.sum(1).mean())
+    sizes = result.trust.artifacts["test_sets"]
+    assert lac["mean_size"] == pytest.approx(np.mean(sizes))
+    assert lac["coverage"] == pytest.approx(shipped[np.arange(len(idx)), idx].mean())
