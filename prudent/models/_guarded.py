@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from prudent._typing import FloatArray, IntArray, Labels, ProbaMatrix
+from prudent._typing import BoolArray, FloatArray, IntArray, Labels, ProbaMatrix
 from prudent.models._cascade import CascadePolicy, backup_rows, decide
 from prudent.models._decisions import Decisions
 from prudent.models._fast_columns import columns_read_once
@@ -253,7 +253,6 @@ class GuardedModel:
         return self._decided(X, s, _matches(rules, X))
 
     def _decided(self, X: pd.DataFrame, s: RawScores, matches: Any) -> Predictions:
-        conf = s.primary.max(axis=1)
         unknown = self.unknown_values(X)
         d = decide(
             self.policy if self.policy is not None else _ACCEPT_ALL,
@@ -266,26 +265,32 @@ class GuardedModel:
         )
         ood_score = s.ood_score if s.ood_score is not None else np.full(len(X), np.nan)
         ood_threshold = getattr(self.ood, "threshold_", math.inf) if self.ood else math.inf
-        sets = np.array(
-            self.conformal.predict_set(s.primary)
-            if self.conformal is not None
-            else s.primary >= conf[:, None],
-            dtype=bool,
-        )
-        # the label the model gives is in its set: with the prior correction a rare class is
-        # the label at 0.22 while the set at 90% held only the common one ("Yes", ["No"])
-        label = (self.policy if self.policy is not None else _ACCEPT_ALL).label_index(s.primary)
-        sets[np.arange(len(label)), label] = True
         return Predictions(
             self.classes,
             s.primary,
             ood_score,
             ood_score >= ood_threshold,
-            sets,
+            self.prediction_sets(s.primary),
             d,
             class_weights=self._weights,
             unknown_values=unknown,
         )
+
+    def prediction_sets(self, proba: ProbaMatrix) -> BoolArray:
+        """The prediction sets shipped for calibrated primary probabilities ``proba``: the
+        conformal set with the label the model gives added (with the prior correction a rare
+        class is the label at 0.22 while the set at 90% held only the common one: "Yes",
+        ["No"]); the top label(s) when there is no conformal classifier."""
+        top = proba.max(axis=1)
+        sets = np.array(
+            self.conformal.predict_set(proba)
+            if self.conformal is not None
+            else proba >= top[:, None],
+            dtype=bool,
+        )
+        label = (self.policy if self.policy is not None else _ACCEPT_ALL).label_index(proba)
+        sets[np.arange(len(label)), label] = True
+        return sets
 
     def unknown_values(self, X: pd.DataFrame) -> npt.NDArray[np.object_] | None:
         """Per validated row, the columns whose value training never held; None unchecked."""
