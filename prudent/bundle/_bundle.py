@@ -9,6 +9,7 @@ Saving is in ``_saving.py``, predicting in ``_predicting.py``.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,7 +18,7 @@ import pandas as pd
 
 from prudent.bundle import _predicting
 from prudent.bundle._evidence import FitEvidence
-from prudent.bundle._integrity import safe_member
+from prudent.bundle._integrity import safe_member, sha256_file
 from prudent.bundle._loading import read_bundle
 from prudent.bundle._manifest import MODEL_FILE, build_manifest
 from prudent.bundle._saving import clear_target, fit_files, write_files, write_manifest
@@ -291,9 +292,17 @@ class Bundle:
         """
         root = Path(path)
         clear_target(root, overwrite=overwrite)
-        if "report.html" not in self.extras and self.renderer is not None:
-            self.extras["report.html"] = self.renderer(self).encode("utf-8")
         write_files(root, self.model, self.extras)
+        try:
+            if "report.html" not in self.extras and self.renderer is not None:
+                # rendered once the model file is written, so the page names this bundle's
+                # version (the model file's hash), not "unsaved"
+                self.manifest["files"] = {MODEL_FILE: sha256_file(root / MODEL_FILE)}
+                self.extras["report.html"] = self.renderer(self).encode("utf-8")
+                (root / "report.html").write_bytes(self.extras["report.html"])
+        except BaseException:
+            shutil.rmtree(root, ignore_errors=True)  # no folder without a manifest is left
+            raise
         self.path = root
         self._write_manifest()
         return root

@@ -85,6 +85,31 @@ def test_load_round_trips_manifest_and_model(saved: Path, wine: pd.DataFrame) ->
     assert bundle.schema.feature_names == list(wine.columns[:-1])
 
 
+def test_the_saved_report_names_the_bundle_it_is_in(saved: Path) -> None:
+    """The report is rendered once the model file is written: its header names the bundle's
+    version (the model file's hash), as ``prudent report`` does; every fitted bundle's
+    report said "bundle unsaved"."""
+    page = (saved / "report.html").read_text(encoding="utf-8")
+    assert f"bundle {load(saved).version}" in page
+    assert "bundle unsaved" not in page
+
+
+def test_a_report_that_fails_leaves_no_folder_without_a_manifest(
+    wine: pd.DataFrame, tmp_path: Path
+) -> None:
+    bundle = fit_bundle(wine, "target")
+
+    def broken(_: object) -> str:
+        raise RuntimeError("the renderer broke")
+
+    bundle.renderer = broken
+    with pytest.raises(RuntimeError, match="the renderer broke"):
+        bundle.save(tmp_path / "model")
+    assert not (tmp_path / "model").exists()
+    bundle.renderer = None
+    assert (bundle.save(tmp_path / "model") / "manifest.json").is_file()
+
+
 def test_the_model_file_deflates_its_object_tree(
     saved: Path, wine: pd.DataFrame, tmp_path: Path
 ) -> None:
