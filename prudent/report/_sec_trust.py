@@ -8,6 +8,13 @@ import numpy as np
 
 from prudent.bundle._evidence import Choice, Diversity
 from prudent.metrics import ece_from_confidence
+from prudent.report._ensemble_options import (
+    EnsembleOption,
+    ensemble_figure,
+    ensemble_options,
+    ensemble_table,
+    gains_line,
+)
 from prudent.report._evidence import Evidence, MissingEvidence, need
 from prudent.report._html import Html, Section, fmt, table
 from prudent.report._plots import (
@@ -16,7 +23,6 @@ from prudent.report._plots import (
     GREY,
     NEUTRAL,
     figure_html,
-    hbars,
     heatmap,
     new_figure,
 )
@@ -49,42 +55,21 @@ def _pairs(models: list[str], matrix: np.ndarray[Any, Any]) -> list[tuple[str, s
     return sorted(out, key=lambda p: p[2])
 
 
-def _ensemble_figure(ens: Choice) -> Html:
-    options = {k: float(np.nan if v is None else v) for k, v in ens.options_log_loss.items()}
+def _diversity_takeaway(ens: Choice, options: list[EnsembleOption], div: Diversity | None) -> str:
     members = ens.members
-    fig, axes = new_figure(7.2, 1.4 + 0.3 * max(len(options), len(members), 2), ncols=2)
-    kind = ens.kind
-    names = list(options)
-    hbars(axes[0], names, list(options.values()), [GOOD if n == kind else GREY for n in names])
-    low = min(options.values(), default=0.0)
-    axes[0].set_xlim(low * 0.9, max(options.values(), default=1.0) * 1.02 + 1e-9)
-    axes[0].set_xlabel("validation log loss (lower is better)")
-    axes[0].set_title(f"Options (green: chosen, {kind})")
-    hbars(axes[1], list(members), list(members.values()), NEUTRAL)
-    axes[1].set_xlim(0, 1)
-    axes[1].set_xlabel("weight")
-    axes[1].set_title("Members of the shipped model")
-    alt = (
-        "Bar charts of validation log loss per ensemble option ("
-        + ", ".join(f"{k} {v:.4f}" for k, v in options.items())
-        + ") and member weights ("
-        + ", ".join(f"{k} {v:.2f}" for k, v in members.items())
-        + ")"
-    )
-    return figure_html(fig, alt)
-
-
-def _diversity_takeaway(ens: Choice, div: Diversity | None) -> str:
-    members = ens.members
+    shipped = next((o for o in options if o.key == ens.kind), None)
     if ens.kind != "single" and len(members) > 1:
         p_value = ens.vs_best_single.p_value if ens.vs_best_single else None
+        baseline = shipped.baseline if shipped and shipped.baseline else "its baseline"
         head = (
             f"The {ens.kind} ensemble of {len(members)} models lowers validation log loss "
-            f"by {fmt(ens.gain_log_loss, 4)} vs the best single model "
-            f"{ens.best_single} (McNemar p={fmt(p_value)})"
+            f"by {fmt(ens.gain_log_loss, 4)} vs {baseline} (McNemar p={fmt(p_value)} vs the "
+            f"best single model {ens.best_single})"
         )
     else:
-        head = f"One model is shipped ({ens.primary}): {ens.reason}"
+        gains = gains_line(options)
+        head = f"One model is shipped ({ens.primary}): {ens.reason.rstrip('.')}"
+        head += f"; {gains}" if gains else ""
     if div is not None:
         pairs = _pairs(div.models, np.asarray(div.error_correlation, dtype=float))
         if pairs:
@@ -93,7 +78,9 @@ def _diversity_takeaway(ens: Choice, div: Diversity | None) -> str:
     return head.rstrip(".") + "."
 
 
-def _diversity_tables(ens: Choice, div: Diversity | None) -> list[Html]:
+def _diversity_tables(
+    ens: Choice, options: list[EnsembleOption], div: Diversity | None
+) -> list[Html]:
     tables = []
     if div is not None:
         models = div.models
@@ -113,18 +100,12 @@ def _diversity_tables(ens: Choice, div: Diversity | None) -> list[Html]:
                 "Unique signal",
             )
         )
-    tables.append(
-        table(
-            ["option", "validation log loss"],
-            [[k, fmt(v, 4)] for k, v in ens.options_log_loss.items()],
-            "Ensemble options",
-        )
-    )
+    tables.append(ensemble_table(ens, options))
     single_p = ens.vs_best_single.p_value if ens.vs_best_single else None
     facts: list[list[object]] = [
         ["kind", ens.kind],
         ["best single model", ens.best_single],
-        ["gain in log loss", fmt(ens.gain_log_loss, 4)],
+        ["gain in log loss over its baseline", fmt(ens.gain_log_loss, 4)],
         ["vs best single (McNemar p)", fmt(single_p)],
         ["vs baseline", ens.vs_baseline.verdict if ens.vs_baseline else "—"],
         ["reason", ens.reason],
@@ -140,10 +121,11 @@ def diversity_section(ev: Evidence) -> Section:
     div = ev.fit.trust.diversity
     if div is not None and not div.models:
         div = None
-    figures = [_ensemble_figure(ens)]
+    options = ensemble_options(ens)
+    figures = [ensemble_figure(ens, options)]
     if div is not None and div.error_correlation:
         figures.insert(0, _diversity_figure(div))
-    takeaway = _diversity_takeaway(ens, div)
+    takeaway = _diversity_takeaway(ens, options, div)
     if div is None:
         takeaway += " Fewer than two non-trivial models finished, so diversity is not measured."
     return Section(
@@ -151,7 +133,7 @@ def diversity_section(ev: Evidence) -> Section:
         "Diversity",
         takeaway,
         figures=figures,
-        tables=_diversity_tables(ens, div),
+        tables=_diversity_tables(ens, options, div),
         banners=[ens.flag] if ens.flag else [],
     )
 

@@ -54,6 +54,7 @@ TITLES = [
 ]
 N_MANY = 24
 SCRIPT = "<script>alert(1)</script>"
+ENSEMBLE_OPTIONS = "Ensemble options (an ensemble ships only when it beats its own baseline)"
 
 
 def _fit(frame: pd.DataFrame, target: str, **options: Any) -> Bundle:
@@ -216,6 +217,32 @@ def test_render_report_last_mile_counts_the_labels_the_bundle_ships(
     assert f"({wrong} wrong of {len(y)})" in page
     curve = _table(page, "Risk–coverage (every few steps)")
     assert curve[-1][1:] == ["100.0%", fmt(1 - accuracy), fmt(accuracy)]
+
+
+def test_render_report_compares_each_ensemble_with_its_own_baseline(
+    bundles: dict[str, Bundle], reports: dict[str, Path]
+) -> None:
+    stacked = 0
+    for name, bundle in bundles.items():
+        ensemble = bundle.manifest["trust"]["ensemble"]
+        loss, best = ensemble["options_log_loss"], ensemble["best_single"]
+        page = reports[name].read_text(encoding="utf-8")
+        rows = {r[0]: r[1:] for r in _table(page, ENSEMBLE_OPTIONS)}
+        assert rows[f"single ({best})"][0] == fmt(loss["single"], 4)
+        if "greedy" in loss:
+            assert rows["greedy"][1:3] == [
+                f"single ({best})",
+                f"{loss['single'] - loss['greedy']:+.4f}",
+            ]
+        if "single_stacked" in loss:
+            stacked += 1
+            baseline = "baseline of stacking (best member recalibrated)"
+            assert rows[baseline] == [fmt(loss["single_stacked"], 4), "—", "—", "baseline only"]
+            gain = loss["single_stacked"] - loss["stacking"]
+            assert rows["stacking"][1:3] == [baseline, f"{gain:+.4f}"]
+        shipped = [k for k, r in rows.items() if r[3] == "shipped"]
+        assert shipped == [f"single ({best})" if ensemble["kind"] == "single" else ensemble["kind"]]
+    assert stacked, "no bundle compared stacking with its baseline"
 
 
 def _with_wrong_rows_marked(bundle: Bundle) -> Bundle:
