@@ -19,6 +19,7 @@ __all__ = [
     "details",
     "esc",
     "fmt",
+    "p_text",
     "page",
     "pct",
     "section_html",
@@ -68,6 +69,26 @@ def fmt(value: object, digits: int = 3) -> str:
     except ValueError:
         return str(value)
     return "—" if math.isnan(number) else f"{number:.{digits}f}"
+
+
+def p_text(value: object) -> str:
+    """Format a p-value as ``p=…``: two decimals, three below 0.01, ``p<0.001`` below that.
+
+    A p-value is never printed as ``p=0`` or ``p=0.000``: a test cannot show that.
+
+    Examples
+    --------
+    >>> p_text(0.0597), p_text(0.004), p_text(1.5e-104), p_text(None)
+    ('p=0.06', 'p=0.004', 'p<0.001', 'p=—')
+    """
+    if value is None:
+        return "p=—"
+    number = float(str(value))
+    if math.isnan(number):
+        return "p=—"
+    if number < 0.001:
+        return "p<0.001"
+    return f"p={number:.3f}" if number < 0.01 else f"p={number:.2f}"
 
 
 def pct(value: object, digits: int = 1) -> str:

@@ -8,6 +8,7 @@ import numpy as np
 
 from prudent.bundle._evidence import Choice, Diversity
 from prudent.metrics import ece_from_confidence
+from prudent.report._calibrators import calibrator_table, passed_over
 from prudent.report._ensemble_options import (
     EnsembleOption,
     ensemble_figure,
@@ -265,15 +266,13 @@ def confidence_section(ev: Evidence) -> Section:
     figures.append(histogram)
     tables.append(counts)
     c = ev.fit.trust.calibration
-    cv = c.cv_log_loss if c else {}
-    if cv:
-        tables.append(
-            table(
-                ["calibrator", "cross-validated log loss"],
-                [[k, fmt(v, 4)] for k, v in cv.items()],
-                "Calibrator choice",
-            )
-        )
+    if c and c.cv_log_loss:
+        tables.append(calibrator_table(c))
+        parts.append(passed_over(c))
     return Section(
-        "confidence", "Confidence", "; ".join([*parts, line]) + ".", figures=figures, tables=tables
+        "confidence",
+        "Confidence",
+        "; ".join([p for p in parts if p] + [line]) + ".",
+        figures=figures,
+        tables=tables,
     )

@@ -54,6 +54,10 @@ TITLES = [
 ]
 N_MANY = 24
 SCRIPT = "<script>alert(1)</script>"
+CALIBRATORS = (
+    "Calibrator choice: lowest log loss among maps whose ECE is no worse than the identity's "
+    "and passes the consistency test (p ≥ 0.1); when none passes, among those no worse"
+)
 ENSEMBLE_OPTIONS = "Ensemble options (an ensemble ships only when it beats its own baseline)"
 
 
@@ -243,6 +247,48 @@ def test_render_report_compares_each_ensemble_with_its_own_baseline(
         shipped = [k for k, r in rows.items() if r[3] == "shipped"]
         assert shipped == [f"single ({best})" if ensemble["kind"] == "single" else ensemble["kind"]]
     assert stacked, "no bundle compared stacking with its baseline"
+
+
+def test_render_report_calibrators_show_ece_and_its_test(reports: dict[str, Path]) -> None:
+    for name, path in reports.items():
+        rows = _table(path.read_text(encoding="utf-8"), CALIBRATORS)
+        shipped = [r for r in rows if r[0].endswith(" (shipped)")]
+        assert len(shipped) == 1, name
+        assert shipped[0][4].startswith(("passes; lowest", "no map passes")), name
+        assert all(re.fullmatch(r"\d\.\d{3}", r[2]) for r in rows), name
+
+
+def test_render_report_says_why_a_calibrator_of_higher_log_loss_was_chosen(
+    bundles: dict[str, Bundle],
+) -> None:
+    bundle = bundles["binary"]
+    manifest = copy.deepcopy(bundle.manifest)
+    manifest["trust"]["calibration"] |= {  # b_lariots' numbers, and a map that worsens ECE
+        "method": "sigmoid",
+        "cv_log_loss": {"identity": 0.3735, "sigmoid": 0.3840, "isotonic": 0.35},
+        "cv_ece": {"identity": 0.178, "sigmoid": 0.094, "isotonic": 0.2},
+        "cv_ece_p": {"identity": 0.0597, "sigmoid": 0.582},
+    }
+    page = render_report(Bundle(bundle.model, manifest, bundle.extras))
+    rows = {r[0]: r[1:] for r in _table(page, CALIBRATORS)}
+    assert rows["identity"] == [
+        "0.3735",
+        "0.178",
+        "p=0.06",
+        "ECE test p=0.06, fails (needs p ≥ 0.1)",
+    ]
+    assert rows["isotonic"][2:] == [
+        "not tested",
+        "worsens held-out ECE (0.200 > the identity's 0.178)",
+    ]
+    assert rows["sigmoid (shipped)"][3] == "passes; lowest log loss of those that pass"
+    takeaway = html.unescape(_sections(page)[3])
+    assert (
+        "sigmoid was chosen over identity despite identity's lower log loss (0.3735 vs "
+        "0.3840), identity: ECE test p=0.06, fails (needs p ≥ 0.1); sigmoid was chosen over "
+        "isotonic despite isotonic's lower log loss (0.3500 vs 0.3840), isotonic: worsens "
+        "held-out ECE" in takeaway
+    )
 
 
 def _with_wrong_rows_marked(bundle: Bundle) -> Bundle:
