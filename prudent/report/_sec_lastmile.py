@@ -57,9 +57,9 @@ def _operating_point(ax: Any, ev: Evidence, conf: Any, ok: Any, target: float) -
         ax.plot(*point, "o", color=BAD, markersize=9, label=f"threshold {float(t):.3f}")
         budget = th.review_budget
         what = (
-            f"promised ≥ {target:.2f} with a review budget of {pct(budget)}"
+            f"promised ≥ {fmt(target)} with a review budget of {pct(budget)}"
             if budget is not None
-            else f"target {target:.2f}"
+            else f"target {fmt(target)}"
         )
         line = (
             f"accepting confidence ≥ {float(t):.3f} covers {pct(point[0])} of the locked test "
@@ -70,7 +70,7 @@ def _operating_point(ax: Any, ev: Evidence, conf: Any, ok: Any, target: float) -
     else:
         line = (
             "no accept threshold: the model never auto-accepts (no confidence threshold "
-            f"reached accuracy {target:.2f} on validation); rows go to review unless a rule "
+            f"reached accuracy {fmt(target)} on validation); rows go to review unless a rule "
             "or the backup model answers"
         )
     cov, acc = test.coverage, test.accepted_accuracy
@@ -78,8 +78,7 @@ def _operating_point(ax: Any, ev: Evidence, conf: Any, ok: Any, target: float) -
         label = "accepted after OOD and rules"
         ax.plot(cov, 1 - acc, "*", color="black", markersize=11, label=label)
         line += f"; after OOD checks and rules {pct(cov)} is accepted at {fmt(acc)}"
-    role = th.backup_role.text if th.backup_role else None
-    return line if role is None else f"{line}. {role}"
+    return line
 
 
 def _risk_coverage_figure(ev: Evidence, shipped: ShippedLabels) -> tuple[Html, Html, str]:
@@ -91,7 +90,7 @@ def _risk_coverage_figure(ev: Evidence, shipped: ShippedLabels) -> tuple[Html, H
     )
     fig, ax = new_figure(6.4, 3.6)
     ax.step(np.r_[0, coverage], np.r_[risk[0], risk], where="post", color=NEUTRAL, label="model")
-    ax.axhline(1 - target, color=MID, linestyle="--", label=f"allowed risk (1 − {target:.2f})")
+    ax.axhline(1 - target, color=MID, linestyle="--", label=f"allowed risk (1 − {fmt(target)})")
     line = _operating_point(ax, ev, conf, ok, target)
     ax.set_xlim(0, 1.02)
     top = max(float(risk.max()), 1 - target) * 1.15 + 1e-3
@@ -291,7 +290,9 @@ def last_mile_section(ev: Evidence) -> Section:
         ),
     ]
     body = [_errors_block(ev, shipped, top)]
-    takeaway = line[0].upper() + line[1:] + where + "."
+    th = ev.fit.trust.thresholds
+    role = th.backup_role.text if th and th.backup_role else ""
+    takeaway = f"{line[0].upper()}{line[1:]}{where}. {role}".strip()
     return Section(
         "last-mile", "The last mile", takeaway, figures=figures, tables=tables, body=body
     )

@@ -58,6 +58,7 @@ CALIBRATORS = (
     "Calibrator choice: lowest log loss among maps whose ECE is no worse than the identity's "
     "and passes the consistency test (p ≥ 0.1); when none passes, among those no worse"
 )
+PROMISES = "Promised on validation, measured on the locked test"
 ENSEMBLE_OPTIONS = "Ensemble options (an ensemble ships only when it beats its own baseline)"
 
 
@@ -289,6 +290,26 @@ def test_render_report_says_why_a_calibrator_of_higher_log_loss_was_chosen(
         "isotonic despite isotonic's lower log loss (0.3500 vs 0.3840), isotonic: worsens "
         "held-out ECE" in takeaway
     )
+
+
+def _takeaway(page: str, title: str) -> str:
+    found = re.search(rf'\d\. {re.escape(title)}</h2>\n<p class="takeaway">([^<]*)</p>', page)
+    assert found is not None, title
+    return html.unescape(found.group(1))
+
+
+@pytest.mark.parametrize("name", ["binary", "multiclass", "imbalanced"])
+def test_render_report_last_mile_takeaway_reads_as_sentences(
+    name: str, reports: dict[str, Path]
+) -> None:
+    page = reports[name].read_text(encoding="utf-8")
+    line = _takeaway(page, "The last mile")
+    assert not re.search(r"\.[;.]|;\s*\.|\s[;.]", line), line
+    assert line.count("worst slice") + line.count("no errors to slice") == 1
+    promised = re.search(r"promised ≥ (\S+) with", line)
+    if promised:  # the same digits as the promises table
+        rows = {r[0]: r[1] for r in _table(page, PROMISES)}
+        assert rows["accuracy of accepted predictions"].startswith(f"≥ {promised.group(1)} ")
 
 
 def _with_wrong_rows_marked(bundle: Bundle) -> Bundle:
