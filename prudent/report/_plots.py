@@ -17,6 +17,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from prudent.report._html import Html, esc
 
@@ -26,6 +27,7 @@ __all__ = [
     "GREY",
     "MID",
     "NEUTRAL",
+    "count_ticks",
     "figure_html",
     "figure_seconds",
     "hbars",
@@ -143,6 +145,35 @@ def short(label: object, limit: int = 22) -> str:
     return text[: limit - 1 - tail] + "…" + text[len(text) - tail :]
 
 
+def count_ticks(ax: Axes, axis: str = "y") -> None:
+    """Put ticks of a count axis on whole numbers only, at most about eight of them.
+
+    Examples
+    --------
+    >>> fig, ax = new_figure()
+    >>> _ = ax.bar([0, 1], [1, 2])
+    >>> count_ticks(ax)
+    >>> all(float(t).is_integer() for t in ax.get_yticks())
+    True
+    """
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_locator(MaxNLocator(nbins=8, integer=True))
+
+
+def _text_colours(rgba: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """Black or white, whichever contrasts more with each cell (WCAG relative luminance:
+    black above 0.179).
+
+    Examples
+    --------
+    >>> _text_colours(np.array([[[1.0, 1.0, 1.0, 1.0], [0.0, 0.0, 0.3, 1.0]]])).tolist()
+    [['black', 'white']]
+    """
+    srgb = rgba[..., :3]
+    linear = np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4)
+    luminance = linear @ np.array([0.2126, 0.7152, 0.0722])
+    return np.where(luminance > 0.179, "black", "white")
+
+
 def hbars(
     ax: Axes, labels: Sequence[object], values: Sequence[float], color: Any, limit: int = 22
 ) -> None:
@@ -171,8 +202,8 @@ def heatmap(
     vmax: float | None = None,
     numbers: np.ndarray[Any, Any] | None = None,
     number_format: str = "{:.2f}",
-) -> None:
-    """Draw ``matrix`` with row and column labels; annotate cells when it is small enough.
+) -> bool:
+    """Draw ``matrix`` with row and column labels; number the cells when it is small enough.
 
     Parameters
     ----------
@@ -187,7 +218,12 @@ def heatmap(
     numbers
         The values written in the cells (default: ``matrix``).
     number_format
-        How a cell's number is written.
+        How a cell's number is written (black on light cells, white on dark ones).
+
+    Returns
+    -------
+    bool
+        Whether the cells carry their numbers (not beyond 15 x 15 cells).
     """
     rows, cols = matrix.shape
     image = ax.imshow(matrix, cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
@@ -196,12 +232,11 @@ def heatmap(
     ax.set_xticks(range(cols), [short(c, 18) for c in labels[1]], rotation=90, fontsize=size)
     ax.set_yticks(range(rows), [short(r, 18) for r in labels[0]], fontsize=size)
     if rows * cols > _MAX_ANNOTATED:
-        return
+        return False
     shown = matrix if numbers is None else numbers
-    low, high = image.get_clim()
-    middle = (low + high) / 2
+    colours = _text_colours(np.asarray(image.cmap(image.norm(np.nan_to_num(matrix)))))
     for i in range(rows):
         for j in range(cols):
-            color = "white" if matrix[i, j] > middle else "black"
             text = number_format.format(shown[i, j])
-            ax.text(j, i, text, ha="center", va="center", fontsize=size - 1, color=color)
+            ax.text(j, i, text, ha="center", va="center", fontsize=size - 1, color=colours[i, j])
+    return True

@@ -25,7 +25,7 @@ from prudent.report._plots import (
 )
 from prudent.report._slices import confident_errors, error_slices, top_features
 
-__all__ = ["confusion_view", "last_mile_section"]
+__all__ = ["confusion_view", "draw_slices", "last_mile_section"]
 
 _MAX_CLASSES = 20  # beyond this the confusion matrix folds the rest into "other"
 _SHOWN_SLICES = 12
@@ -153,7 +153,7 @@ def _confusion_figure(y: Any, pred: Any, classes: list[str]) -> tuple[Html, Html
     shares = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
     side = min(10.0, 3.0 + 0.32 * len(names))
     fig, ax = new_figure(side + 1.4, side)
-    heatmap(
+    numbered = heatmap(
         ax,
         shares,
         (names, names),
@@ -176,7 +176,11 @@ def _confusion_figure(y: Any, pred: Any, classes: list[str]) -> tuple[Html, Html
         if off
         else "no confusions"
     )
-    caption = "Rows: true class; colour: share of the true class; numbers: rows."
+    caption = "Rows: true class; colour: share of the true class; " + (
+        "numbers: rows."
+        if numbered
+        else "too many cells to number: the counts are under 'The numbers'."
+    )
     figure = figure_html(fig, alt, caption, wide=len(names) > 12)
     return figure, _confusion_tables(full, classes, off)
 
@@ -213,22 +217,39 @@ def _slices(ev: Evidence, shipped: ShippedLabels) -> tuple[pd.DataFrame, list[st
     return slices, [name for name, _ in top]
 
 
+def draw_slices(ax: Any, shown: pd.DataFrame, overall: float) -> None:
+    """Draw error rates by slice, errors/rows on each bar, the overall rate as a dashed line.
+
+    The axis stops at 1 (an error rate); a count that would run past it sits inside its bar.
+    """
+    labels = [f"{f} = {s}" for f, s in zip(shown["feature"], shown["slice"], strict=True)]
+    hbars(ax, labels, shown["error rate"].tolist(), BAD, limit=40)
+    high = min(
+        1.0, max(float(shown["error rate"].max()) if len(shown) else 0.0, overall, 0.05) * 1.25
+    )
+    rates = shown["error rate"].to_numpy()[::-1]
+    for i, (e, n) in enumerate(zip(shown["errors"][::-1], shown["rows"][::-1], strict=True)):
+        inside = rates[i] > 0.8 * high
+        ax.text(
+            rates[i],
+            i,
+            f" {e}/{n} ",
+            va="center",
+            ha="right" if inside else "left",
+            fontsize=8,
+            color="white" if inside else "black",
+        )
+    ax.axvline(overall, color=GREY, linestyle="--")
+    ax.set_xlim(0, high)
+    ax.set_xlabel(f"error rate (errors/rows on the bars; dashed: overall {overall:.1%})")
+    ax.set_title("Where the errors concentrate (locked test)")
+
+
 def _slices_figure(slices: pd.DataFrame, overall: float) -> Html:
     with_errors = slices[slices["errors"] > 0]
     shown = (with_errors if len(with_errors) else slices).head(_SHOWN_SLICES)
     fig, ax = new_figure(6.4, 1.3 + 0.3 * max(len(shown), 1))
-    labels = [f"{f} = {s}" for f, s in zip(shown["feature"], shown["slice"], strict=True)]
-    hbars(ax, labels, shown["error rate"].tolist(), BAD, limit=40)
-    rates = shown["error rate"].to_numpy()[::-1]
-    for i, (e, n) in enumerate(zip(shown["errors"][::-1], shown["rows"][::-1], strict=True)):
-        ax.text(rates[i], i, f" {e}/{n}", va="center", fontsize=8)
-    ax.axvline(overall, color=GREY, linestyle="--", label=f"overall {overall:.1%}")
-    ax.set_xlim(
-        0, max(float(shown["error rate"].max()) if len(shown) else 0.0, overall, 0.05) * 1.25
-    )
-    ax.set_xlabel("error rate (errors/rows written on the bars)")
-    ax.set_title("Where the errors concentrate (locked test)")
-    ax.legend(fontsize=8, loc="lower right")
+    draw_slices(ax, shown, overall)
     alt = "Bar chart of error rate by slice: " + "; ".join(
         f"{r.feature} = {r.slice}: {r.errors} of {r.rows} wrong" for r in shown.head(6).itertuples()
     )

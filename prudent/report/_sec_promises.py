@@ -9,9 +9,9 @@ import numpy as np
 from prudent.bundle._evidence import LockedTest, OodChoice, OodTest, Promise
 from prudent.report._evidence import Evidence, need
 from prudent.report._html import Html, Section, fmt, pct, table
-from prudent.report._plots import BAD, GOOD, MID, NEUTRAL, figure_html, new_figure
+from prudent.report._plots import BAD, GOOD, MID, NEUTRAL, count_ticks, figure_html, new_figure
 
-__all__ = ["ood_section", "promises_section"]
+__all__ = ["draw_set_sizes", "ood_section", "promises_section"]
 
 
 def _finite(values: Any) -> np.ndarray[Any, Any]:
@@ -39,6 +39,7 @@ def _ood_figure(inside: Any, outside: Any, threshold: float) -> Html:
     ax.axvline(threshold, color="black", linestyle="--", label=f"threshold {threshold:.3g}")
     ax.set_xlabel("OOD score (higher = more unusual; clipped at the 99.5th percentile)")
     ax.set_ylabel("rows")
+    count_ticks(ax)
     ax.set_title("Out-of-distribution scores")
     ax.legend(fontsize=8)
     alt = (
@@ -126,19 +127,33 @@ def _conformal_figure(ev: Evidence, alpha: float) -> Html:
     axes[0].set_title("Conformal coverage")
     axes[0].legend(fontsize=8, loc="lower right")
     sizes = np.asarray(ev.arrays.get("test_sets", np.array([], dtype=np.int64)), dtype=np.int64)
-    if len(sizes):
-        counts = np.bincount(sizes)
-        axes[1].bar(np.arange(len(counts)), counts, color=NEUTRAL)
-        axes[1].set_xticks(np.arange(len(counts)))
-    axes[1].set_xlabel("prediction set size (0 = empty set)")
-    axes[1].set_ylabel("locked-test rows")
-    axes[1].set_title("Set sizes of the shipped sets")
+    draw_set_sizes(axes[1], sizes)
     alt = (
         "Bar charts of conformal coverage ("
         + ", ".join(f"{m.upper()} {c:.3f}" for m, c in zip(methods, cover, strict=True))
         + f" against the target {1 - alpha:.2f}) and of prediction set sizes"
     )
     return figure_html(fig, alt)
+
+
+def draw_set_sizes(ax: Any, sizes: np.ndarray[Any, Any]) -> None:
+    """Draw how many locked-test rows have each prediction set size, on whole-number ticks.
+
+    Examples
+    --------
+    >>> fig, ax = new_figure()
+    >>> draw_set_sizes(ax, np.arange(31))
+    >>> len(ax.get_xticks()) <= 10
+    True
+    """
+    if len(sizes):
+        counts = np.bincount(sizes)
+        ax.bar(np.arange(len(counts)), counts, color=NEUTRAL)
+    count_ticks(ax, "x")
+    count_ticks(ax, "y")
+    ax.set_xlabel("prediction set size (0 = empty set)")
+    ax.set_ylabel("locked-test rows")
+    ax.set_title("Set sizes of the shipped sets")
 
 
 def _test(ev: Evidence) -> LockedTest:

@@ -23,12 +23,13 @@ from prudent.report._plots import (
     GOOD,
     GREY,
     NEUTRAL,
+    count_ticks,
     figure_html,
     heatmap,
     new_figure,
 )
 
-__all__ = ["confidence_section", "diversity_section"]
+__all__ = ["confidence_section", "diversity_section", "draw_confidence"]
 
 _BINS = 10
 
@@ -202,19 +203,35 @@ def _reliability_figure(ev: Evidence) -> tuple[Html, list[Html], tuple[float, fl
     return figure_html(fig, alt), tables, (float(ece[0]), float(ece[1]))
 
 
-def _confidence_histogram(ev: Evidence) -> tuple[Html, Html, str]:
-    shipped = ev.shipped_labels()
-    y, conf, ok = shipped.y, shipped.confidence, shipped.ok
-    fig, ax = new_figure(6.4, 3.4)
+def draw_confidence(ax: Any, conf: np.ndarray[Any, Any], ok: np.ndarray[Any, Any]) -> None:
+    """Draw histograms of the confidence of right and wrong labels; counts on whole numbers
+    (a log scale when right labels outnumber wrong ones 20 to 1).
+
+    Examples
+    --------
+    >>> fig, ax = new_figure()
+    >>> draw_confidence(ax, np.linspace(0.5, 1, 9), np.arange(9) > 2)
+    >>> all(float(t).is_integer() for t in ax.get_yticks())
+    True
+    """
     edges = np.linspace(max(0.0, float(conf.min()) - 1e-9), 1.0, 21)
     ax.hist(conf[ok], bins=edges, color=GOOD, alpha=0.6, label=f"right ({int(ok.sum())})")
     ax.hist(conf[~ok], bins=edges, color=BAD, alpha=0.8, label=f"wrong ({int((~ok).sum())})")
     if ok.sum() > 20 * max((~ok).sum(), 1):
         ax.set_yscale("log")
+    else:
+        count_ticks(ax)
     ax.set_xlabel("calibrated confidence of the label given")
     ax.set_ylabel("locked-test rows")
     ax.set_title("Confidence of right and wrong predictions (locked test)")
     ax.legend(fontsize=8)
+
+
+def _confidence_histogram(ev: Evidence) -> tuple[Html, Html, str]:
+    shipped = ev.shipped_labels()
+    y, conf, ok = shipped.y, shipped.confidence, shipped.ok
+    fig, ax = new_figure(6.4, 3.4)
+    draw_confidence(ax, conf, ok)
     med = (
         float(np.median(conf[ok])) if ok.any() else float("nan"),
         float(np.median(conf[~ok])) if (~ok).any() else float("nan"),

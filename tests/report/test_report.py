@@ -26,7 +26,10 @@ from prudent.bundle import Bundle
 from prudent.report import render_report
 from prudent.report._evidence import Evidence, ShippedLabels
 from prudent.report._html import esc, fmt, pct, table
-from prudent.report._sec_lastmile import confusion_view
+from prudent.report._plots import heatmap, new_figure
+from prudent.report._sec_lastmile import confusion_view, draw_slices
+from prudent.report._sec_promises import draw_set_sizes
+from prudent.report._sec_trust import draw_confidence
 from prudent.report._slices import bin_column, confident_errors, error_slices, top_features
 from tests.conftest import require
 
@@ -447,6 +450,58 @@ def test_confusion_view_folds_the_quiet_classes_and_keeps_the_total() -> None:
     assert np.trace(matrix[:9, :9]) == sum(
         (y == pred) & np.isin(y, [int(n[1:]) for n in names[:9]])
     )
+
+
+def test_heatmap_writes_black_on_pale_cells_and_white_on_dark_ones() -> None:
+    _, ax = new_figure()
+    matrix = np.array([[0.1, 0.95], [-0.95, 0.0]])
+    assert heatmap(ax, matrix, (["a", "b"], ["a", "b"]), cmap="RdBu_r", vmin=-1, vmax=1)
+    assert [t.get_color() for t in ax.texts] == ["black", "white", "white", "black"]
+    _, ax = new_figure()
+    big = np.zeros((16, 16))
+    assert not heatmap(ax, big, (list("abcdefghijklmnop"),) * 2) and not ax.texts
+
+
+def test_render_report_folded_confusion_caption_says_where_the_counts_are(
+    reports: dict[str, Path],
+) -> None:
+    page = reports["many_classes"].read_text(encoding="utf-8")
+    figure = re.search(
+        r'<figure class="wide"><img [^>]*alt="Confusion[^>]*><figcaption>([^<]*)', page
+    )
+    assert figure is not None
+    assert "numbers: rows" not in figure.group(1)
+    assert "too many cells to number" in figure.group(1)
+    wine = reports["multiclass"].read_text(encoding="utf-8")
+    assert "share of the true class; numbers: rows." in wine
+
+
+def test_draw_set_sizes_thins_the_ticks_of_many_sizes() -> None:
+    _, ax = new_figure(3.6, 3.2)
+    draw_set_sizes(ax, np.random.default_rng(0).integers(0, 32, 500))
+    ticks = [t for t in ax.get_xticks() if 0 <= t <= 31]
+    assert 3 <= len(ticks) <= 9 and all(float(t).is_integer() for t in ticks)
+
+
+def test_draw_slices_keeps_error_rates_within_one_and_no_legend_over_bars() -> None:
+    shown = pd.DataFrame(
+        {"feature": ["f", "f"], "slice": ["a", "b"], "rows": [25, 20], "errors": [24, 3]}
+    ).assign(**{"error rate": lambda d: d["errors"] / d["rows"]})
+    _, ax = new_figure()
+    draw_slices(ax, shown, 0.3)
+    assert ax.get_xlim()[1] == 1.0
+    assert ax.get_legend() is None and "overall 30.0%" in ax.get_xlabel()
+    assert [t.get_text() for t in ax.texts] == [" 3/20 ", " 24/25 "]
+    inside = ax.texts[1]  # 0.96 of an axis that ends at 1: written inside its bar
+    assert (inside.get_ha(), inside.get_color()) == ("right", "white")
+
+
+def test_draw_confidence_counts_rows_on_whole_numbers() -> None:
+    _, ax = new_figure()
+    conf = np.array([0.2, 0.25, 0.35, 0.85, 0.9, 0.9, 0.95, 0.97, 0.99])
+    draw_confidence(ax, conf, conf > 0.5)
+    ticks = [t for t in ax.get_yticks() if t >= 0]
+    assert ticks and all(float(t).is_integer() for t in ticks)
 
 
 def test_html_helpers_escape_and_format() -> None:
