@@ -80,14 +80,17 @@ def _ood_tables(ood: OodChoice, test: OodTest, fpr: Any) -> list[Html]:
         ["false-positive rate on the locked test", pct(fpr)],
     ]
     facts += [[k.replace("_", " "), fmt(v)] for k, v in test.figures().items()]
-    return [
-        table(["what", "value"], facts, "Threshold and rates"),
-        table(
-            ["detector", "validation AUROC"],
-            [[k, fmt(v)] for k, v in ood.validation_auroc.items()],
-            "Detectors compared on validation data",
-        ),
-    ]
+    compared = table(
+        ["detector", "validation AUROC"],
+        [[k, fmt(v)] for k, v in ood.validation_auroc.items()],
+        "Detectors compared on validation data",
+    )
+    if not ood.validation_auroc:
+        compared = Html(
+            '<p class="meta">Detectors are compared only when OOD examples are given; '
+            "none were.</p>"
+        )
+    return [table(["what", "value"], facts, "Threshold and rates"), compared]
 
 
 def ood_section(ev: Evidence) -> Section:

@@ -61,6 +61,7 @@ CALIBRATORS = (
     "Calibrator choice: lowest log loss among maps whose ECE is no worse than the identity's "
     "and passes the consistency test (p ≥ 0.1); when none passes, among those no worse"
 )
+DETECTORS = "Detectors compared on validation data"
 PROMISES = "Promised on validation, measured on the locked test"
 ENSEMBLE_OPTIONS = "Ensemble options (an ensemble ships only when it beats its own baseline)"
 
@@ -313,6 +314,18 @@ def test_render_report_last_mile_takeaway_reads_as_sentences(
     if promised:  # the same digits as the promises table
         rows = {r[0]: r[1] for r in _table(page, PROMISES)}
         assert rows["accuracy of accepted predictions"].startswith(f"≥ {promised.group(1)} ")
+
+
+def test_render_report_compares_detectors_only_with_ood_examples(
+    bundles: dict[str, Bundle], reports: dict[str, Path]
+) -> None:
+    aurocs = bundles["binary"].manifest["trust"]["ood"]["validation_auroc"]
+    rows = _table(reports["binary"].read_text(encoding="utf-8"), DETECTORS)
+    assert [r[0] for r in rows] == list(aurocs) and aurocs
+    wine = reports["multiclass"].read_text(encoding="utf-8")
+    assert not bundles["multiclass"].manifest["trust"]["ood"].get("validation_auroc")
+    assert DETECTORS not in wine
+    assert "Detectors are compared only when OOD examples are given; none were." in wine
 
 
 def _with_wrong_rows_marked(bundle: Bundle) -> Bundle:
