@@ -12,7 +12,14 @@ import pandas as pd
 from prudent.bundle._evidence import UNKNOWN_CHOICE, FitEvidence, Metrics
 from prudent.errors import BundleError
 
-__all__ = ["METRICS", "leaderboard_frame", "one_line", "summary_html", "summary_text"]
+__all__ = [
+    "METRICS",
+    "leaderboard_frame",
+    "one_line",
+    "summary_html",
+    "summary_text",
+    "unknown_values_line",
+]
 
 METRICS = ("accuracy", "balanced_accuracy", "macro_f1", "log_loss", "brier", "ece")
 """The metrics of the leaderboard and the locked test, in display order."""
@@ -86,14 +93,14 @@ def summary_text(manifest: dict[str, Any], version: str, path: object) -> str:
         *[f"  {m:<18} {point}  ({ci})" for m, point, ci in _metric_rows(test)],
         "Promises, checked on the locked test:",
         *[f"  [{k:>3}] {n}: promised {p}, measured {m}" for n, p, m, k in _promise_rows(ev)],
-        _unknown_line(manifest),
+        unknown_values_line(manifest),
         "Notices:",
         *[f"  • {n}" for n in ev.notices],
     ]
     return "\n".join(lines)
 
 
-def _unknown_line(manifest: dict[str, Any]) -> str:
+def unknown_values_line(manifest: dict[str, Any]) -> str:
     """What the ``unknown_values`` flag checks, or that an older bundle cannot set it."""
     seen = manifest.get("training_values")
     if not seen:
