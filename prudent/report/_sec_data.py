@@ -21,6 +21,7 @@ from prudent.report._plots import (
     new_figure,
     short,
 )
+from prudent.report._suspects import suspects_table
 
 __all__ = ["baselines_section", "data_section"]
 
@@ -106,10 +107,7 @@ def _data_tables(ev: Evidence, counts: dict[str, int], columns: list[ColumnSpec]
     ]
     tables.append(_kept_dropped(ev.fit))
     if ev.label_issues is not None and len(ev.label_issues):
-        head = ev.label_issues.head(50)
-        flagged = max(ev.fit.label_audit.n_suspect, len(ev.label_issues))  # the file may be cut
-        title = f"Suspect labels (the {len(head)} most suspect of {flagged} flagged)"
-        tables.append(table(list(map(str, head.columns)), head.to_numpy().tolist(), title))
+        tables.append(suspects_table(ev.label_issues, ev.fit))
     return tables
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from prudent.bundle import ROW_COLUMN
+from prudent.report._cells import cell, number_text
 from prudent.report._evidence import ShippedLabels
 
 __all__ = ["SLICE_COLUMNS", "bin_column", "confident_errors", "error_slices", "top_features"]
@@ -26,22 +27,20 @@ _MAX_GROUPS = 8
 _QUANTILES = 5
 
 
-def _number(value: float) -> str:
-    return f"{value:.3g}"
-
-
 def _numeric_bins(values: pd.Series) -> pd.Series:
     x = pd.to_numeric(values, errors="coerce").astype(float)
     finite = x.dropna()
     if finite.nunique() <= _MAX_GROUPS:
-        labels = x.map(lambda v: "missing" if math.isnan(v) else _number(v))
+        labels = x.map(lambda v: "missing" if math.isnan(v) else number_text(v))
         return labels.astype(object)
     edges = np.quantile(finite, np.linspace(0, 1, _QUANTILES + 1))
     if bool((finite == finite.round()).all()):
         edges = np.round(edges)
     edges = np.unique(edges)
     codes = np.clip(np.searchsorted(edges, x.to_numpy(), side="right") - 1, 0, len(edges) - 2)
-    names = [f"{_number(edges[i])} – {_number(edges[i + 1])}" for i in range(len(edges) - 1)]
+    names = [
+        f"{number_text(edges[i])} – {number_text(edges[i + 1])}" for i in range(len(edges) - 1)
+    ]
     out = pd.Series(np.asarray(names, dtype=object)[codes], index=values.index, dtype=object)
     out[x.isna()] = "missing"
     return out
@@ -203,13 +202,6 @@ def error_slices(
     )
 
 
-def _display(value: object, limit: int = 200) -> str:
-    if isinstance(value, float):
-        return "" if math.isnan(value) else f"{value:.4g}"
-    text = "" if value is None else str(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def confident_errors(
     frame: pd.DataFrame,
     shipped: ShippedLabels,
@@ -259,5 +251,5 @@ def confident_errors(
         }
     )
     for column in columns:
-        out[column] = [_display(v) for v in rows[column].tolist()]
+        out[column] = [cell(v) for v in rows[column].tolist()]
     return out

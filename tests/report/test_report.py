@@ -328,6 +328,39 @@ def test_render_report_compares_detectors_only_with_ood_examples(
     assert "Detectors are compared only when OOD examples are given; none were." in wine
 
 
+def test_render_report_suspect_labels_show_a_dozen_inputs_written_plainly(
+    bundles: dict[str, Bundle],
+) -> None:
+    bundle = bundles["binary"]
+    inputs = [c["name"] for c in bundle.manifest["schema"]["columns"] if c["name"] != "target"]
+    ranked = [c["column"] for c in bundle.manifest["trust"]["importance"]["columns"]]
+    issues = pd.DataFrame({"row": [3, 14_000], "given": ["0", "1"], "likely": ["1", "0"]})
+    issues["score"] = [0.9987394967560197, 0.5]
+    for name in inputs:  # the most important column holds a year and a missing value
+        issues[name] = [2011.0, float("nan")] if name == ranked[0] else [13510.25, 0.123456]
+    extras = dict(bundle.extras) | {"label_issues.csv": issues.to_csv(index=False).encode()}
+    page = render_report(Bundle(bundle.model, bundle.manifest, extras))
+    caption = re.search(r"<caption>(Suspect labels[^<]*)</caption>", page)
+    assert caption is not None
+    flagged = max(2, bundle.manifest["label_audit"]["n_suspect"])
+    assert caption.group(1) == (
+        f"Suspect labels (the 2 most suspect of {flagged} flagged); 12 of {len(inputs)} "
+        "input columns shown (the most important), "
+        f"{len(inputs) - 12} left out: label_issues.csv has them all"
+    )
+    head = page[caption.end() :].split("</thead>")[0]
+    assert re.findall(r'<th scope="col">([^<]*)</th>', head) == [*issues.columns[:4], *ranked[:12]]
+    rows = _table(page, html.unescape(caption.group(1)))
+    assert rows[0][:6] == ["3", "0", "1", "0.999", "2011", "13,510"]
+    assert rows[1][:6] == ["14,000", "1", "0", "0.5", "missing", "0.1235"]
+
+
+def test_bin_column_writes_large_numbers_in_plain_digits() -> None:
+    groups = bin_column(pd.Series(np.linspace(631.0, 13_510.0, 100)), "numeric")
+    assert groups.iloc[0].startswith("631 – ") and groups.iloc[-1].endswith(" – 13,510")
+    assert not groups.str.contains("e+", regex=False).any()
+
+
 def _with_wrong_rows_marked(bundle: Bundle) -> Bundle:
     """A copy of ``bundle`` whose test rows gain a column equal to SCRIPT exactly on errors."""
     rows = pd.read_parquet(io.BytesIO(bundle.extras["test_rows.parquet"]))
