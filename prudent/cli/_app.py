@@ -387,7 +387,7 @@ def show(
         return
     from prudent.cli._show import show_manifest
 
-    show_manifest(_console(stderr=False), manifest)
+    show_manifest(_console(stderr=False), manifest, notices=True)
 
 
 @app.command()

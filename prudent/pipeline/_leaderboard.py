@@ -39,6 +39,18 @@ def best_baseline(runs: Mapping[str, CandidateRun], y: EncodedLabels) -> str:
     return max(baselines, key=lambda n: (balanced_accuracy(y, runs[n].oof_proba), n == "logistic"))
 
 
+def _signed(value: float) -> str:
+    """``value`` with its sign to three decimals, and no sign where it rounds to zero.
+
+    Examples
+    --------
+    >>> _signed(-0.0004), _signed(0.012), _signed(-0.012)
+    ('0.000', '+0.012', '-0.012')
+    """
+    text = f"{value:+.3f}"
+    return text[1:] if float(text) == 0 else text
+
+
 def _balanced_note(comparison: Comparison) -> str:
     """The balanced accuracy (the leaderboard's ranking metric) when it points the other way."""
     diff = comparison.balanced_accuracy_diff
@@ -102,7 +114,7 @@ def verdict_message(
         # fit against an unweighted baseline, or the reverse)
         return (
             f"{name}: significantly less accurate than {baseline}, at a balanced accuracy "
-            f"within noise of it ({comparison.balanced_accuracy_diff:+.3f}, standard error "
+            f"within noise of it ({_signed(comparison.balanced_accuracy_diff)}, standard error "
             f"{comparison.balanced_accuracy_se:.3f}) {test}"
         )
     if comparison.verdict is Verdict.WORSE and ought_to_beat_baseline(family):

@@ -108,7 +108,8 @@ def test_fit_applies_the_role_options(trained: Trained) -> None:
 def test_show_prints_the_bundle(trained: Trained) -> None:
     result = CliRunner().invoke(app, ["show", str(trained.bundle)])
     assert result.exit_code == 0, result.output
-    assert "Schema (target 'target', classes ['benign', 'malignant'])" in result.output
+    assert "Target: 'target', 2 classes: 'benign', 'malignant'" in result.output
+    assert "Schema (9 columns:" in result.output
     assert "Leaderboard" in result.output and "logistic" in result.output
 
 

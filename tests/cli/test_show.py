@@ -63,3 +63,15 @@ def test_sentences_name_their_counts_without_a_dicts_braces(trained: Trained) ->
     assert "test decisions: accept " in accept and "{" not in accept  # was {'accept': 1177, …}
     calibration = next(line for line in text.splitlines() if line.startswith("Calibration:"))
     assert "the lowest held-out log loss" in calibration and "{" not in calibration
+
+
+def test_the_show_command_lists_every_notice_of_the_fit(trained: Trained) -> None:
+    """``prudent show`` is where a bundle's notices are read after the fit: all of them,
+    counted (the command printed only the leaderboard's, the rest stayed in the manifest)."""
+    from tests.fixtures import run_cli
+
+    notices = json.loads((trained.bundle / "manifest.json").read_text())["notices"]
+    assert notices
+    out = run_cli("show", trained.bundle)
+    assert out.returncode == 0, out.stderr
+    assert f"Notices of the fit ({len(notices)}" in out.stdout
