@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 
 import pandas as pd
 
-__all__ = ["cell", "number_text"]
+__all__ = ["cell", "number_text", "plain_reason"]
+
+_NUMPY_SCALAR = re.compile(r"np\.(?:u?int|float)\d*\(([^()]*)\)")
 
 
 def number_text(value: float, digits: int = 3) -> str:
@@ -55,3 +58,16 @@ def cell(value: object, digits: int = 4, limit: int = 200) -> str:
         text = str(value)
         return text if len(text) <= limit else text[: limit - 1] + "…"
     return number_text(float(value), digits)
+
+
+def plain_reason(text: str) -> str:
+    """Write numpy scalars in a message as the numbers they hold (``np.int64(1)`` → ``1``).
+
+    An exception's message carries them since numpy 2 prints its scalars that way.
+
+    Examples
+    --------
+    >>> plain_reason("only one class: np.int64(1); ratio np.float64(0.5)")
+    'only one class: 1; ratio 0.5'
+    """
+    return _NUMPY_SCALAR.sub(r"\1", text)

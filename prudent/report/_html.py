@@ -57,8 +57,8 @@ def fmt(value: object, digits: int = 3) -> str:
 
     Examples
     --------
-    >>> fmt(0.98765), fmt(None), fmt(12), fmt(float("nan"))
-    ('0.988', '—', '12', '—')
+    >>> fmt(0.98765), fmt(None), fmt(12), fmt(float("nan")), fmt(-0.0001)
+    ('0.988', '—', '12', '—', '0.000')
     """
     if value is None or isinstance(value, bool):
         return "—" if value is None else str(value)
@@ -68,7 +68,10 @@ def fmt(value: object, digits: int = 3) -> str:
         number = float(str(value)) if not isinstance(value, float) else value
     except ValueError:
         return str(value)
-    return "—" if math.isnan(number) else f"{number:.{digits}f}"
+    if math.isnan(number):
+        return "—"
+    text = f"{number:.{digits}f}"
+    return text.removeprefix("-") if float(text) == 0 else text  # no "-0.000"
 
 
 def p_text(value: object) -> str:

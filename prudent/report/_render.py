@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from prudent.bundle import Bundle
 from prudent.errors import BundleError
+from prudent.report._cells import plain_reason
 from prudent.report._evidence import Evidence, MissingEvidence
 from prudent.report._html import Html, Section, esc, fmt, page
 from prudent.report._sec_data import baselines_section, data_section
@@ -66,7 +67,7 @@ def _facts(ev: Evidence, version: str) -> tuple[str, str, list[str]]:
         f"created {ev.find('created_at', '?')} · prudent {ev.find('versions.prudent', '?')} "
         f"· bundle {version}"
     )
-    return metrics, facts, fit.notices
+    return metrics, facts, [plain_reason(n) for n in fit.notices]
 
 
 def _header(ev: Evidence, version: str) -> Html:

@@ -8,8 +8,9 @@ import numpy as np
 
 from prudent.bundle._evidence import FitEvidence, LeaderboardRow
 from prudent.data import ColumnSpec, Schema
+from prudent.report._cells import plain_reason
 from prudent.report._evidence import Evidence, need
-from prudent.report._html import Html, Section, esc, fmt, pct, table
+from prudent.report._html import Html, Section, esc, fmt, p_text, pct, table
 from prudent.report._plots import (
     BAD,
     GOOD,
@@ -120,7 +121,7 @@ def _kept_dropped(fit: FitEvidence) -> Html:
         ["locked test rows", splits.test_rows if splits else "—"],
         ["folds", splits.n_folds if splits else "—"],
         ["suspect labels (label audit)", audit.n_suspect],
-        ["suspect rows removed", audit.dropped],
+        ["suspect rows removed", "yes" if audit.dropped else "no"],
     ]
     facts += [["split note", n] for n in (splits.notes if splits else [])]
     return table(["what", "value"], facts, "What was kept and dropped")
@@ -201,7 +202,7 @@ def _leaderboard_takeaway(fit: FitEvidence, rows: list[LeaderboardRow]) -> str:
         f"Best candidate {best.name}: balanced accuracy "
         f"{fmt(_metric(best, 'balanced_accuracy')[0])} vs baseline {base_name} "
         f"{fmt(_metric(base, 'balanced_accuracy')[0])}; {verdict} accurate than the baseline "
-        f"(accuracy, McNemar, Holm-adjusted p={fmt(vs.p_adjusted if vs else None)}); "
+        f"(accuracy, McNemar, Holm-adjusted {p_text(vs.p_adjusted if vs else None)}); "
         f"shipped: {primary}."
     )
 
@@ -223,7 +224,7 @@ def _leaderboard_table(rows: list[LeaderboardRow]) -> Html:
                 ci(r, "log_loss"),
                 ci(r, "ece"),
                 fmt(vs.accuracy_diff if vs else None, 4),
-                fmt(vs.p_adjusted if vs else None, 4),
+                p_text(vs.p_adjusted if vs else None).removeprefix("p=").removeprefix("p"),
                 (vs.verdict if vs else "").replace("_", " "),
                 fmt(r.fit_seconds, 2),
                 fmt(r.predict_seconds_per_1k, 4),
@@ -262,7 +263,7 @@ def baselines_section(ev: Evidence) -> Section:
     # simpler or overfitting family's loss is expected, and said plainly
     banners = [m.removeprefix("WARNING ") for m in losses if m.startswith("WARNING ")]
     body = [Html(f'<p class="meta">{esc(m)}</p>') for m in losses if not m.startswith("WARNING ")]
-    skipped = [[s.name, s.reason] for s in fit.skipped]
+    skipped = [[s.name, plain_reason(s.reason)] for s in fit.skipped]
     tables = [_leaderboard_table(rows)]
     if skipped:
         tables.append(table(["skipped", "why"], skipped, "Candidates that did not run"))

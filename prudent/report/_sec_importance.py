@@ -14,7 +14,17 @@ IMPORTANCE_HEADERS = ("column", "log loss rise", "± sd", "balanced accuracy dro
 
 
 def _signed(x: float | None) -> str:
-    return "—" if x is None else f"{x:+.3f}"
+    """``x`` with its sign, to three decimals; zero without one (not ``-0.000``).
+
+    Examples
+    --------
+    >>> _signed(0.0123), _signed(-0.0004), _signed(None)
+    ('+0.012', '0.000', '—')
+    """
+    if x is None:
+        return "—"
+    text = f"{x:+.3f}"
+    return "0.000" if float(text) == 0 else text
 
 
 def importance_rows(found: Importance, top: int | None = None) -> list[list[str]]:

@@ -17,7 +17,7 @@ from prudent.report._ensemble_options import (
     gains_line,
 )
 from prudent.report._evidence import Evidence, MissingEvidence, need
-from prudent.report._html import Html, Section, fmt, table
+from prudent.report._html import Html, Section, fmt, p_text, table
 from prudent.report._plots import (
     BAD,
     GOOD,
@@ -32,6 +32,7 @@ from prudent.report._plots import (
 __all__ = ["confidence_section", "diversity_section", "draw_confidence"]
 
 _BINS = 10
+_MATRIX_NAMES = {"yules_q": "Yule's Q"}
 
 
 def _diversity_figure(div: Diversity) -> Html:
@@ -65,7 +66,7 @@ def _diversity_takeaway(ens: Choice, options: list[EnsembleOption], div: Diversi
         baseline = shipped.baseline if shipped and shipped.baseline else "its baseline"
         head = (
             f"The {ens.kind} ensemble of {len(members)} models lowers validation log loss "
-            f"by {fmt(ens.gain_log_loss, 4)} vs {baseline} (McNemar p={fmt(p_value)} vs the "
+            f"by {fmt(ens.gain_log_loss, 4)} vs {baseline} (McNemar {p_text(p_value)} vs the "
             f"best single model {ens.best_single})"
         )
     else:
@@ -92,7 +93,7 @@ def _diversity_tables(
                 table(
                     ["", *models],
                     [[models[i], *(fmt(v) for v in m[i])] for i in range(len(models))],
-                    key.replace("_", " ").capitalize(),
+                    _MATRIX_NAMES.get(key, key.replace("_", " ").capitalize()),
                 )
             )
         tables.append(
@@ -108,8 +109,8 @@ def _diversity_tables(
         ["kind", ens.kind],
         ["best single model", ens.best_single],
         ["gain in log loss over its baseline", fmt(ens.gain_log_loss, 4)],
-        ["vs best single (McNemar p)", fmt(single_p)],
-        ["vs baseline", ens.vs_baseline.verdict if ens.vs_baseline else "—"],
+        ["vs best single (McNemar)", p_text(single_p)],
+        ["vs baseline", ens.vs_baseline.verdict.replace("_", " ") if ens.vs_baseline else "—"],
         ["reason", ens.reason],
     ]
     facts += [[f"weight of {k}", fmt(v)] for k, v in ens.members.items()]

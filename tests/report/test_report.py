@@ -23,10 +23,12 @@ from sklearn.datasets import make_classification
 
 import prudent
 from prudent.bundle import Bundle
+from prudent.bundle._trust_records import ColumnImportance, Importance
 from prudent.report import render_report
 from prudent.report._evidence import Evidence, ShippedLabels
 from prudent.report._html import esc, fmt, pct, table
 from prudent.report._plots import heatmap, new_figure
+from prudent.report._sec_importance import importance_rows
 from prudent.report._sec_lastmile import confusion_view, draw_slices
 from prudent.report._sec_promises import draw_set_sizes
 from prudent.report._sec_trust import draw_confidence
@@ -359,6 +361,39 @@ def test_bin_column_writes_large_numbers_in_plain_digits() -> None:
     groups = bin_column(pd.Series(np.linspace(631.0, 13_510.0, 100)), "numeric")
     assert groups.iloc[0].startswith("631 – ") and groups.iloc[-1].endswith(" – 13,510")
     assert not groups.str.contains("e+", regex=False).any()
+
+
+def test_render_report_writes_words_and_numbers_for_readers(bundles: dict[str, Bundle]) -> None:
+    bundle = bundles["binary"]
+    manifest = copy.deepcopy(bundle.manifest)
+    manifest["label_audit"]["dropped"] = False
+    manifest["skipped"] = [{"name": "svm", "reason": "only one class: np.int64(1)"}]
+    manifest["trust"]["ensemble"]["vs_baseline"] = {
+        "baseline": "logistic",
+        "test": "McNemar",
+        "verdict": "not_better",
+        "p_value": 0.0,
+    }
+    manifest["trust"]["ensemble"]["vs_best_single"] = {"test": "McNemar", "p_value": 1e-31}
+    pale = [[1.0, -1e-5], [-1e-5, 1.0]]
+    manifest["trust"]["diversity"] = {"models": ["a", "b"], "error_correlation": pale}
+    manifest["trust"]["diversity"]["yules_q"] = pale
+    row = manifest["leaderboard"][-1]
+    row["vs_baseline"] = manifest["trust"]["ensemble"]["vs_baseline"] | {"p_adjusted": 0.0}
+    page = html.unescape(render_report(Bundle(bundle.model, manifest, bundle.extras)))
+    assert "Not available" not in page
+    assert "<td>suspect rows removed</td><td>no</td>" in page
+    assert "<td>svm</td><td>only one class: 1</td>" in page and "np.int64" not in page
+    assert "<td>vs baseline</td><td>not better</td>" in page and "not_better" not in page
+    assert "<td>vs best single (McNemar)</td><td>p<0.001</td>" in page
+    assert "<caption>Yule's Q</caption>" in page and "Yules q" not in page
+    assert "-0.000" not in page and "+0.000" not in page
+    assert not re.search(r"p=0(\.0+)?\b(?!\.)", page)
+
+
+def test_importance_rows_write_zero_without_a_sign() -> None:
+    found = Importance([ColumnImportance("a", -0.0004, 0.001, 0.0002)], rows=10, n_repeats=3)
+    assert importance_rows(found) == [["a", "0.000", "0.001", "0.000"]]
 
 
 def _with_wrong_rows_marked(bundle: Bundle) -> Bundle:
