@@ -46,26 +46,27 @@ def row_keys(X: pd.DataFrame, columns: list[str]) -> np.ndarray[Any, Any]:
 def labelled_feedback(
     log_url: str, schema: Schema, classes: list[Any], since: datetime | None = None
 ) -> pd.DataFrame:
-    """Every labelled prediction of the log: its inputs as received, the target (in the classes'
-    own type), ``prediction_id`` and ``created_at``; labels outside ``classes`` are left out.
+    """Every labelled prediction of the log: its inputs as received and the target (in the
+    classes' own type), indexed by ``prediction_id``, oldest first; labels outside
+    ``classes`` are left out.
 
-    Rows with the same inputs keep only the latest label; the result is oldest first.
+    The log's own fields stay out of the columns, so that an input named like one of them
+    (``created_at``, ``prediction``, ``label``…) is read as the input it is. Rows with the
+    same inputs keep only the latest label.
     """
     with SqlPredictionLog.open(log_url) as log:
-        raw = log.labelled_predictions(since=since)
+        raw = log.labelled_predictions(since=since, expand_inputs=False)
     by_text = {str(c): c for c in classes}
-    raw = raw[raw["label"].astype(str).isin(list(by_text))].reset_index(drop=True)
-    names = schema.feature_names
-    for name in names:
-        if name not in raw.columns:
-            raw[name] = None
-    rows = raw[names].copy()
+    raw = raw[raw["label"].astype(str).isin(list(by_text))]
+    raw = raw.iloc[np.argsort(raw["created_at"].to_numpy(), kind="stable")]
+    ids = pd.Index(raw[ID].astype(str).to_numpy(), name=ID)
+    inputs = pd.DataFrame.from_records(list(raw["inputs"]), index=ids)
+    rows = pd.DataFrame(index=ids)
+    for name in schema.feature_names:
+        rows[name] = inputs[name] if name in inputs.columns else None
     rows[schema.target] = raw["label"].astype(str).map(by_text).to_numpy()
-    rows[ID] = raw[ID].to_numpy()
-    rows["created_at"] = raw["created_at"].to_numpy()
-    rows = rows.sort_values("created_at", kind="stable").reset_index(drop=True)
     latest = ~pd.Series(validated_keys(rows, schema)).duplicated(keep="last").to_numpy()
-    return rows[latest].reset_index(drop=True)
+    return rows[latest]
 
 
 def validated_keys(rows: pd.DataFrame, schema: Schema) -> np.ndarray[Any, Any]:
@@ -95,7 +96,7 @@ class FeedbackParts:
     def ids(self) -> dict[str, list[str]]:
         """The prediction ids of each part (kept in the challenger's manifest)."""
         parts = {"fit": self.fit, "calibration": self.calibration, "gate": self.gate}
-        return {k: [str(i) for i in v[ID]] for k, v in parts.items()}
+        return {k: [str(i) for i in v.index] for k, v in parts.items()}
 
 
 @dataclass(frozen=True)
@@ -143,12 +144,13 @@ class FeedbackIds:
 
 
 def split_feedback(rows: pd.DataFrame, recent_share: float = 0.5) -> FeedbackParts:
-    """Split feedback (oldest first) by age: the most recent ``recent_share`` is split
-    alternately into calibration and gate rows, the rest is for fitting.
+    """Split feedback (oldest first, indexed by prediction id) by age: the most recent
+    ``recent_share`` is split alternately into calibration and gate rows, the rest is for
+    fitting.
 
     Examples
     --------
-    >>> rows = pd.DataFrame({"prediction_id": list("abcdefgh")})
+    >>> rows = pd.DataFrame({"x": range(8)}, index=pd.Index(list("abcdefgh"), name=ID))
     >>> parts = split_feedback(rows)
     >>> parts.ids()
     {'fit': ['a', 'b', 'c', 'd'], 'calibration': ['e', 'g'], 'gate': ['f', 'h']}
@@ -156,7 +158,5 @@ def split_feedback(rows: pd.DataFrame, recent_share: float = 0.5) -> FeedbackPar
     start = len(rows) - round(len(rows) * recent_share)
     recent = rows.iloc[start:]
     return FeedbackParts(
-        fit=rows.iloc[:start].reset_index(drop=True),
-        calibration=recent.iloc[0::2].reset_index(drop=True),
-        gate=recent.iloc[1::2].reset_index(drop=True),
+        fit=rows.iloc[:start], calibration=recent.iloc[0::2], gate=recent.iloc[1::2]
     )

@@ -24,7 +24,7 @@ import pandas as pd
 from prudent.bundle import LABEL_COLUMN, Bundle, read_test_rows
 from prudent.data import validate_frame
 from prudent.errors import RegistryError
-from prudent.retrain._feedback import ID, FeedbackIds, labelled_feedback
+from prudent.retrain._feedback import FeedbackIds, labelled_feedback
 from prudent.retrain._gate_checks import (
     BETTER,
     NOT_MEASURED,
@@ -100,7 +100,7 @@ def _feedback_rows(
     if kept is None:
         return "the challenger was not made by prudent retrain: its fitted feedback is unknown"
     rows = labelled_feedback(log_url, champion.schema, champion.classes)
-    ids = rows[ID].astype(str)
+    ids = rows.index.astype(str)
     rows = rows[ids.isin(kept) & ~ids.isin(FeedbackIds.of(champion.manifest).used)]
     return rows[champion.schema.feature_names], rows[champion.schema.target].to_numpy()
 

@@ -25,7 +25,6 @@ from prudent.data import Role, input_columns, read_table, validate_frame
 from prudent.errors import ConfigError, DataError, SchemaError
 from prudent.pipeline import FitSpec, Reporter, fit_table
 from prudent.retrain._feedback import (
-    ID,
     FeedbackIds,
     FeedbackParts,
     labelled_feedback,
@@ -175,9 +174,9 @@ def _training_table(
 
 def _parts(champion: Bundle, log_url: str, since: datetime | None, share: float) -> FeedbackParts:
     rows = labelled_feedback(log_url, champion.schema, champion.classes, since)
-    used = rows[ID].astype(str).isin(FeedbackIds.of(champion.manifest).used).to_numpy()
-    parts = split_feedback(rows[~used].reset_index(drop=True), share)
-    return replace(parts, fit=pd.concat([rows[used], parts.fit], ignore_index=True))
+    used = rows.index.astype(str).isin(FeedbackIds.of(champion.manifest).used)
+    parts = split_feedback(rows[~used], share)
+    return replace(parts, fit=pd.concat([rows[used], parts.fit]))
 
 
 def _no_feedback_notice(parts: FeedbackParts, since: datetime | None) -> str | None:
