@@ -20,6 +20,7 @@ from prudent.api._schemas import (
     StrictQuery,
 )
 from prudent.api._v2_codec import encode_response, output_metadata, parse_request
+from prudent.api._v2_outputs import wanted_outputs
 from prudent.data import ACCEPTS, MISSING_WORDS, Role, Schema
 from prudent.serve import Service
 
@@ -126,6 +127,8 @@ async def infer(
     predictor = service.predictor_for(name, version)
     parsed = parse_request(await request.body(), request.headers, service.settings.max_body_bytes)
     check_tensor_names(parsed.header, predictor.bundle.schema, predictor.classes)
+    # a bad outputs list is refused before any row is scored, logged or queued for review
+    wanted_outputs(parsed.header, [n for n, _ in output_metadata(predictor.classes)])
     frame, headers = model_inputs(parsed.frame, predictor.bundle.schema, strict=strict)
     batch = await predictor.predict_records(frame)
     model = (predictor.model_name, batch.model_version)

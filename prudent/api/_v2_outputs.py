@@ -18,7 +18,7 @@ from prudent.serve import PredictionBatch
 if TYPE_CHECKING:
     from prudent.api._v2_codec import V2Request
 
-__all__ = ["encode_bytes", "encode_response", "output_metadata", "output_tensors"]
+__all__ = ["encode_bytes", "encode_response", "output_metadata", "output_tensors", "wanted_outputs"]
 
 
 def encode_bytes(values: list[str]) -> bytes:
@@ -97,7 +97,15 @@ def _binary_data(kind: str, values: Any) -> bytes:
     return np.asarray(values, dtype="<f8").tobytes()
 
 
-def _wanted(header: InferenceRequest, names: list[str]) -> list[tuple[str, bool]]:
+def wanted_outputs(header: InferenceRequest, names: list[str]) -> list[tuple[str, bool]]:
+    """The outputs the request asks for (all by default) among ``names``, each with whether
+    it is sent as binary data.
+
+    Raises
+    ------
+    ApiError
+        400 naming an output that does not exist, or the classification extension.
+    """
     default = (header.parameters or {}).get("binary_data_output", False)
     if header.outputs is None:
         return [(n, default is True) for n in names]
@@ -133,7 +141,7 @@ def encode_response(request: V2Request, batch: PredictionBatch, model: tuple[str
     """
     tensors = output_tensors(batch)
     outputs, blobs = [], []
-    for name, binary in _wanted(request.header, list(tensors)):
+    for name, binary in wanted_outputs(request.header, list(tensors)):
         kind, values = tensors[name]
         entry: dict[str, Any] = {"name": name, "shape": [len(batch.ids)], "datatype": kind}
         if binary:

@@ -166,6 +166,31 @@ def test_v2_binary_body_limits_and_bad_sizes_are_400(server: Server, tokens: Tok
     }
 
 
+@pytest.mark.parametrize(
+    "outputs",
+    [[{"name": "nope"}], [{"name": "prediction", "parameters": {"class_count": 2}}]],
+)
+def test_v2_a_bad_outputs_list_is_refused_before_any_row_is_logged(
+    server: Server, tokens: Tokens, outputs: list[dict[str, Any]]
+) -> None:
+    """The outputs were checked once the rows were scored and committed: the 400 left three
+    rows in the log (and a review case) whose ids the client never received."""
+    url = f"sqlite:///{server.folder / 'log.db'}"
+    with SqlPredictionLog.open(url) as log:
+        before = log.count()
+    body = {
+        "inputs": [{"name": "sepal_length_(cm)", "shape": [3], "datatype": "FP64",
+                    "data": [5.0, 6.0, 7.0]}],
+        "outputs": outputs,
+    }  # fmt: skip
+    answer = httpx.post(
+        f"{server.url}/v2/models/iris/infer", json=body, headers=tokens.header("app")
+    )
+    assert answer.status_code == 400 and answer.json()["field"] == outputs[0]["name"]
+    with SqlPredictionLog.open(url) as log:
+        assert log.count() == before
+
+
 def _rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
