@@ -288,7 +288,8 @@ def measure_promises(
     out_sections = {
         "promises": _promises(spec, sections, decisions, model.classes, y, measured),
         "test": _test_section(measured, P_raw, y, seed),
-        "risk_coverage": _curve(P.max(1), P.argmax(1) == y),
+        # of the labels the bundle ships (its label rule), as the report draws it
+        "risk_coverage": _curve(table["confidence"].to_numpy(float), label_ok),
         "importance": _importance(model, spec, X_test, y),
     }
     artifacts = _artifacts(table, measured, P, P_raw, y)

@@ -553,3 +553,16 @@ def test_the_conformal_promise_is_measured_on_the_sets_that_ship() -> None:
     sizes = result.trust.artifacts["test_sets"]
     assert lac["mean_size"] == pytest.approx(np.mean(sizes))
     assert lac["coverage"] == pytest.approx(shipped[np.arange(len(idx)), idx].mean())
+
+
+def test_the_stored_risk_coverage_curve_is_of_the_shipped_labels() -> None:
+    """Its full-coverage end is the shipped labels' accuracy on the locked test (the curve
+    was of the top class: 0.975 at full coverage on a bundle whose labels scored 0.857)."""
+    spec = FitSpec(target="y", time_limit=30.0, candidates=("lightgbm",))
+    result = fit_table(_noise_or_signal(1.0, n=3000), spec, reporter=QuietReporter())
+    assert result.model.policy.class_weights is not None
+    curve = result.trust.sections["risk_coverage"]
+    full = int(np.argmax(curve["coverage"]))
+    accuracy = result.trust.test_metrics["final"]["accuracy"]["point"]
+    assert curve["coverage"][full] == pytest.approx(1.0)
+    assert 1 - curve["risk"][full] == pytest.approx(accuracy, abs=1e-4)
