@@ -22,7 +22,7 @@ from prudent.api._schemas import (
 from prudent.api._text import check_texts
 from prudent.api._v2 import BODY_ERRORS, ERRORS, service_of
 from prudent.data import validate_frame
-from prudent.feedback import LabelOutcome, ingest_labels, outcome_counts
+from prudent.feedback import LabelOutcome, PredictionClasses, ingest_labels, outcome_counts
 from prudent.models._explain import explain_predictions
 from prudent.serve import CONTENT_TYPE, Rows, as_frame, render_metrics
 
@@ -93,11 +93,12 @@ def _explanations(bundle: Any, given: Rows, predictions: Any) -> list[Any]:
 async def feedback(body: FeedbackRequest, request: Request) -> FeedbackResponse:
     """Record true labels row by row: 200 with each one's status — ``created``, ``duplicate``
     (the same label again; nothing stored), ``correction`` (a different label, stored with its
-    time; the earlier one is kept), ``unknown`` (no such prediction id) or ``refused`` (a review
-    case held by another reviewer), the refused ones with ``field`` and ``error``; the other
-    rows are stored. When no row is stored: 404 for an unknown id, 403 for a held case (the
-    first row's refusal), with every row in ``errors``. A body that does not match the
-    published schema (a label not among the classes) is 400 as a whole."""
+    time; the earlier one is kept), ``unknown`` (no such prediction id) or ``refused`` (a label
+    not among the classes of the model that made that prediction, or a review case held by
+    another reviewer), the refused ones with ``field`` and ``error``; the other rows are
+    stored. When no row is stored: 404 for an unknown id, 400 for a label, 403 for a held case
+    (the first row's refusal), with every row in ``errors``. A body that does not match the
+    published schema is 400 as a whole."""
     service = service_of(request)
     predictor = service.predictor_for(service.settings.model_name)
     pairs = feedback_pairs(body)
@@ -112,7 +113,7 @@ async def feedback(body: FeedbackRequest, request: Request) -> FeedbackResponse:
         predictor.log,
         pairs,
         source=str(request.state.principal),
-        allowed_labels=predictor.classes,
+        classes_of=PredictionClasses(predictor.log, predictor.bundle.version, predictor.classes),
     )
     for o in outcomes:
         service.metrics.feedback.labels(status=o.status).inc()

@@ -156,34 +156,36 @@ def api_models(
     return ApiModels(request, response, feedback_model(classes), schema is not None)
 
 
-def _spellings(classes: list[Any]) -> list[str]:
-    """The other ways a file writes a boolean class (``true``, ``TRUE``), which a label may
-    take as the training file did (stored as the class, ``store.check_allowed``).
-
-    Examples
-    --------
-    >>> _spellings([False, True]), _spellings(["no", "yes"])
-    (['false', 'FALSE', 'true', 'TRUE'], [])
-    """
-    flags = [c for c in map(plain_scalar, classes) if isinstance(c, bool)]
-    return [w for c in flags for w in (str(c).lower(), str(c).upper())]
+_LabelText = Annotated[str, WithJsonSchema({"type": "string", "pattern": NO_NUL})]
+"""A label as text: published without NUL, which the service refuses (the log cannot keep it)."""
 
 
 def feedback_model(classes: list[Any] | None) -> Any:
-    """The body of ``POST /feedback``: one label or ``items``; labels must be ``classes``.
+    """The body of ``POST /feedback``: one label or ``items``.
+
+    A label is not limited to the served ``classes`` by the schema: each is checked against
+    the classes of the model that made its prediction (an older model's may differ), and
+    one outside them refuses that item only. The served classes are the labels' examples.
 
     Examples
     --------
     >>> from pydantic import TypeAdapter
     >>> body = TypeAdapter(feedback_model(["no", "yes"]))
-    >>> body.validate_python({"items": [{"prediction_id": "p", "label": "yes"}]}).items[0].label
-    'yes'
+    >>> body.validate_python({"items": [{"prediction_id": "p", "label": "maybe"}]}).items[0].label
+    'maybe'
     """
     label: Any = Label
     if classes:
         plain = [plain_scalar(c) for c in classes]  # numpy's bool has no JSON schema
-        allowed = list(dict.fromkeys([*plain, *(str(c) for c in plain), *_spellings(plain)]))
-        label = Literal[tuple(allowed)]
+        label = Annotated[
+            _LabelText | int | float | bool,
+            Field(
+                description="A class of the model that made the prediction (one of the "
+                f"served model's: {[str(c) for c in plain]}, unless an older model made it); "
+                "another label refuses this item only.",
+                examples=plain,
+            ),
+        ]
     item = create_model("FeedbackItem", __base__=FeedbackItem, label=(label, ...))
     batch = create_model(
         "FeedbackBatch",
@@ -313,7 +315,7 @@ class FeedbackItem(BaseModel):
 
 
 class FeedbackBatch(BaseModel):
-    """Several labels, stored all or none."""
+    """Several labels, each judged on its own (a refused one keeps no other out)."""
 
     model_config = ConfigDict(extra="forbid")
     items: list[FeedbackItem] = Field(min_length=1, max_length=10_000)

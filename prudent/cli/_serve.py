@@ -174,7 +174,13 @@ def _run_workers(settings: Settings) -> None:
 
 
 def feedback(
-    bundle: Annotated[Path, typer.Argument(help="Bundle directory (for its classes).")],
+    bundle: Annotated[
+        Path,
+        typer.Argument(
+            help="Bundle directory (its classes; an older model's prediction is checked "
+            "against that model's, as the log records them)."
+        ),
+    ],
     labels: Annotated[Path, typer.Argument(help="Table with columns prediction_id,label.")],
     log_db: Annotated[str | None, Opt("--log-db", help=_LOG_DB)] = None,
     source: Annotated[str, Opt(help="Recorded as who gave the labels.")] = "cli",
@@ -187,7 +193,7 @@ def feedback(
     from prudent.bundle import load
     from prudent.config import Settings
     from prudent.data import read_table
-    from prudent.feedback import ingest_labels, outcome_counts
+    from prudent.feedback import PredictionClasses, ingest_labels, outcome_counts
     from prudent.store import SqlPredictionLog
 
     settings = Settings.load(log_db=log_db)
@@ -206,7 +212,8 @@ def feedback(
                 f"The prediction log {settings.log_db} holds no prediction of bundle "
                 f"{model.version} ('{bundle}'); pass the --log-db that `prudent serve` used."
             )
-        outcomes = ingest_labels(log, pairs, source=source, allowed_labels=model.classes)
+        classes = PredictionClasses(log, model.version, model.classes)
+        outcomes = ingest_labels(log, pairs, source=source, classes_of=classes)
     counts = outcome_counts(outcomes)
     counts["stored"] = counts.pop("created", 0)
     kinds = ("stored", "duplicate", "correction", "unknown", "refused")

@@ -10,7 +10,8 @@ as the review page shows it (fields by name, values the training rows never held
 :func:`field_notes`); :func:`set_aside_case` skips or flags a case for both;
 :func:`label_rate` counts the labels received lately (the dashboard's);
 :func:`ingest_labels` records labels row by row and reports each row's :class:`LabelOutcome`
-(``prudent feedback`` and ``POST /feedback`` call it). Label Studio:
+(``prudent feedback`` and ``POST /feedback`` call it); :class:`PredictionClasses` gives
+each label the classes of the model that made its prediction. Label Studio:
 :func:`task_of` and :func:`labeling_config` export cases as tasks, :func:`read_annotations`
 reads an export back as labels.
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 from prudent.feedback._actions import ASIDE, label_case, set_aside_case
 from prudent.feedback._case_view import REASON_TEXT, CaseView, FieldView, case_view, field_notes
+from prudent.feedback._classes import PredictionClasses
 from prudent.feedback._ingest import LabelOutcome, ingest_labels, outcome_counts
 from prudent.feedback._labelstudio import (
     LabelStudioLabels,
@@ -42,6 +44,7 @@ __all__ = [
     "LabelStudioLabels",
     "NearestRows",
     "Neighbour",
+    "PredictionClasses",
     "QueuePolicy",
     "audit_draw",
     "case_dict",

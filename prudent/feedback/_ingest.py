@@ -12,7 +12,7 @@ than an unknown id) is raised: no row is then known to be stored.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 
 from prudent.errors import FeedbackError, FieldProblem, PrudentError, UnknownPredictionError
@@ -74,6 +74,7 @@ def ingest_labels(
     *,
     source: str,
     allowed_labels: Collection[object] | None = None,
+    classes_of: Callable[[str], Collection[object] | None] | None = None,
 ) -> list[LabelOutcome]:
     """Record true labels row by row; return every row's outcome, in order.
 
@@ -87,6 +88,10 @@ def ingest_labels(
         Who gives them (a reviewer's or token's name, ``cli``).
     allowed_labels
         The model's classes; a label outside them is refused (None accepts any).
+    classes_of
+        Instead of ``allowed_labels``: each row's classes, from its prediction id (those of
+        the model that made it, :class:`~prudent.feedback.PredictionClasses`); None for a
+        row accepts any label.
 
     Returns
     -------
@@ -113,7 +118,8 @@ def ingest_labels(
     ['created', 'unknown', 'refused', 'correction']
     """
     given = [LabelOutcome(i, str(pid), label) for i, (pid, label) in enumerate(pairs)]
-    checked = [_check_label(o, allowed_labels) for o in given]
+    allowed = classes_of or (lambda _: allowed_labels)
+    checked = [_check_label(o, allowed(o.prediction_id)) for o in given]
     ready = [o for o in checked if o.error is None]
     stored = _store_together(log, ready, source) or _store_each(log, ready, source)
     by_row = {o.row: o for o in stored}

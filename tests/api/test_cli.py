@@ -20,7 +20,7 @@ from prudent.cli._serve import export_settings, register
 from prudent.config import Settings
 from prudent.errors import ConfigError, FeedbackError
 from prudent.serve import Predictor
-from prudent.store import SqlPredictionLog
+from prudent.store import PredictionRecord, SqlPredictionLog
 from tests.fixtures import run_cli
 from tests.serve._bundles import input_rows
 
@@ -249,3 +249,32 @@ def test_cli_token_revoke_by_name_or_id(cli: typer.Typer, tmp_path: Path) -> Non
     again = CliRunner().invoke(cli, ["token", "revoke", "app", "--tokens", str(path)])
     assert isinstance(again.exception, ConfigError)
     assert "no token named 'app'" in str(again.exception)
+
+
+def test_cli_feedback_checks_a_label_against_its_own_predictions_model(
+    cli: typer.Typer, numeric_bundle: Bundle, numeric_dir: Path, tmp_path: Path
+) -> None:
+    """A prediction of an older model of ['benign', 'malignant', 'unsure'] in the same log
+    takes 'unsure' (a class since dropped), as ``prudent review label`` does; it was refused
+    against the bundle's own classes."""
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    older = PredictionRecord(
+        model_version="0123456789ab",
+        model_name="older",
+        inputs={},
+        probabilities={"benign": 0.2, "malignant": 0.2, "unsure": 0.6},
+        prediction="unsure",
+        decision="accept",
+    )
+    with SqlPredictionLog.open(url) as log:
+        ids = asyncio.run(
+            Predictor(numeric_bundle, log).predict_records(input_rows("numeric", 1))
+        ).ids
+        log.write([older])
+    labels = tmp_path / "labels.csv"
+    pd.DataFrame({"prediction_id": [older.id, ids[0]], "label": ["unsure", "unsure"]}).to_csv(
+        labels, index=False
+    )
+    result = CliRunner().invoke(cli, ["feedback", str(numeric_dir), str(labels), "--log-db", url])
+    assert "1 stored, 0 duplicate, 0 correction, 0 unknown, 1 refused" in result.stdout
+    assert f"refused prediction_id(s): {ids[0]}" in result.stderr

@@ -300,7 +300,9 @@ FEEDBACK_BODIES = [
     ({"items": [{"prediction_id": "p", "label": "setosa"}]}, True),
     ({"prediction_id": "p", "label": "setosa", "items": []}, False),
     ({"prediction_id": "p", "label": "setosa", "note": "x"}, False),
-    ({"items": [{"prediction_id": "p", "label": "rose"}]}, False),
+    # a label is checked against the classes of its prediction's model, which the log holds
+    ({"items": [{"prediction_id": "p", "label": "rose"}]}, True),
+    ({"items": [{"prediction_id": "p", "label": "ro\x00se"}]}, False),
     ({"prediction_id": "p"}, False),
     ({"label": "setosa"}, False),
     ({"prediction_id": "p\x00", "label": "setosa"}, False),  # NUL: the log cannot keep it

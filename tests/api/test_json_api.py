@@ -12,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from prudent.bundle import Bundle
 from prudent.data import Role, string_pattern
-from prudent.store import SqlPredictionLog
+from prudent.store import PredictionRecord, SqlPredictionLog
 from tests.api.conftest import Tokens, make_client, wait_ready
 from tests.serve._bundles import input_rows
 
@@ -126,16 +126,13 @@ def test_feedback_stored_duplicate_correction_unknown_refused(
     assert unknown.status_code == 404 and "nope" in unknown.json()["error"]
     refused = client.post(
         "/feedback", json={"prediction_id": ids[1], "label": "maybe"}, headers=auth
-    )
+    )  # the one label is refused: nothing stored, 400
     assert refused.status_code == 400
-    assert refused.json()["error"] == "Field 'label': Input should be 'benign' or 'malignant'."
-    assert refused.json()["errors"] == [
-        {
-            "row": None,
-            "field": "label",
-            "expected": "Input should be 'benign' or 'malignant'",
-            "received": "'maybe'",
-        }
+    assert refused.json()["error"].startswith(
+        "Label 'maybe' is not among the model's classes ['benign', 'malignant']"
+    )
+    assert [(e["row"], e["field"], e["received"]) for e in refused.json()["errors"]] == [
+        (0, "label", "'maybe'")
     ]
     mixed = client.post(
         "/feedback",
@@ -170,7 +167,61 @@ def test_feedback_stored_duplicate_correction_unknown_refused(
     ]
     after = _feedback_counts(client, tokens)  # every row's outcome; the 400 body is no row
     counted = {k: after[k] - before.get(k, 0.0) for k in after if after[k] != before.get(k, 0.0)}
-    assert counted == {"created": 3, "duplicate": 1, "correction": 2, "unknown": 4}
+    assert counted == {
+        "created": 3,
+        "duplicate": 1,
+        "correction": 2,
+        "unknown": 4,
+        "refused": 1,
+    }
+
+
+def _older_prediction(tmp_path: Path, classes: list[str]) -> str:
+    """Log a prediction of another model (an older champion) of ``classes``; its id."""
+    record = PredictionRecord(
+        model_version="0123456789ab",
+        model_name="older",
+        inputs={"mean_radius": 14.0},
+        probabilities={c: 1 / len(classes) for c in classes},
+        prediction=classes[0],
+        decision="accept",
+    )
+    with SqlPredictionLog.open(f"sqlite:///{tmp_path / 'log.db'}") as log:
+        log.write([record])
+    return record.id
+
+
+def test_feedback_checks_each_label_against_its_own_predictions_model(
+    client: TestClient, tokens: Tokens, tmp_path: Path
+) -> None:
+    """The served model gives ['benign', 'malignant']; an older model in the same log gave
+    ['benign', 'malignant', 'unsure'] (a class since dropped) and another ['bad', 'good']."""
+    served = _predict(client, tokens, input_rows("numeric", 2).to_dict(orient="records"))
+    ids = [p["prediction_id"] for p in served["predictions"]]
+    dropped = _older_prediction(tmp_path, ["benign", "malignant", "unsure"])
+    other = _older_prediction(tmp_path, ["bad", "good"])
+    items = [
+        (ids[0], "benign"),
+        (dropped, "unsure"),  # a class of the model that made it, though no longer served
+        (other, "benign"),  # a served class, but not one of that prediction's model
+        (ids[1], "unsure"),  # not a class of the served model, which made this one
+        (other, "good"),
+    ]
+    answer = client.post(
+        "/feedback",
+        json={"items": [{"prediction_id": i, "label": label} for i, label in items]},
+        headers=tokens.header("reviewer"),
+    )
+    assert answer.status_code == 200, answer.text
+    got = answer.json()["items"]
+    assert [g["status"] for g in got] == ["created", "created", "refused", "refused", "created"]
+    assert "not among the model's classes ['bad', 'good']" in got[2]["error"]
+    assert "not among the model's classes ['benign', 'malignant']" in got[3]["error"]
+    assert got[3]["field"] == "label"
+    with SqlPredictionLog.open(f"sqlite:///{tmp_path / 'log.db'}") as log:
+        assert [h.label for h in log.feedback_history(dropped)] == ["unsure"]
+        assert [h.label for h in log.feedback_history(other)] == ["good"]
+        assert log.feedback_history(ids[1]) == []
 
 
 def test_feedback_takes_one_label_or_items(client: TestClient, tokens: Tokens) -> None:
@@ -227,15 +278,20 @@ def test_quickstart_next_steps_send_a_row_the_service_accepts(
 
 def test_feedback_takes_a_boolean_class_as_a_file_writes_it() -> None:
     """A boolean target written TRUE/true in the training file: ``POST /feedback`` refused
-    "true" (its schema listed only True and "True"), where ``prudent feedback`` took it."""
+    "true" (its schema listed only True and "True"), where ``prudent feedback`` took it. The
+    schema now leaves labels to the per-item check, which takes every spelling."""
     import numpy as np
-    from pydantic import TypeAdapter, ValidationError
+    from pydantic import TypeAdapter
 
     from prudent.api._schemas import feedback_model
+    from prudent.errors import FeedbackError
+    from prudent.store import check_allowed
 
-    body = TypeAdapter(feedback_model([np.False_, np.True_]))
+    classes = [np.False_, np.True_]
+    body = TypeAdapter(feedback_model(classes))
     for label in ("true", "TRUE", "True", True, "false"):
         assert body.validate_python({"prediction_id": "p", "label": label}).label == label
-    with pytest.raises(ValidationError):
-        body.validate_python({"prediction_id": "p", "label": "yes"})
-    assert "TRUE" in json.dumps(body.json_schema())  # published as a class's spelling
+        assert check_allowed(label, classes) in ("True", "False")
+    with pytest.raises(FeedbackError, match="not among the model's classes"):
+        check_allowed("yes", classes)
+    assert "[false, true]" in json.dumps(body.json_schema())  # the served classes, as examples
