@@ -136,8 +136,19 @@ def monitor(
     ] = False,
     interval: Annotated[float, Opt(help="Seconds between evaluations with --watch.")] = 60.0,
     at: Annotated[
-        str | None, Opt(help="Evaluate the alerts as if it were this UTC time (default: now).")
+        str | None,
+        Opt(
+            help="Evaluate the alerts as if it were this UTC time (default: now): a what-if "
+            "that stores no alert state and sends no notification, unless --apply."
+        ),
     ] = None,
+    apply: Annotated[
+        bool,
+        Opt(
+            help="With --at: store the states and send the notifications as a real "
+            "evaluation at that time would (replaying a past time)."
+        ),
+    ] = False,
 ) -> None:
     """Summarise the prediction log by window, with drift against the fit-time reference, and
     evaluate the alert rules (states kept in the log's database, one evaluator at a time).
@@ -152,16 +163,13 @@ def monitor(
     spec = WindowSpec.parse(window)  # before the (slow) bundle load
     rules = load_rules(alerts)
     when = _at(at)
-    if watch and not (interval > 0):
-        from prudent.errors import ConfigError
-
-        raise ConfigError(f"--interval must be a number of seconds > 0, not {interval!r}.")
+    _check_options(watch, interval, when, apply)
     settings = Settings.load(log_db=log_db)
     check_log_exists(settings.log_db)
     model = load(bundle)
     _check_logged(settings.log_db, model.version, bundle)
     reference = Reference.from_bundle(model)
-    evaluator = _evaluator(settings.log_db, reference, rules, webhook, when, interval)
+    evaluator = _evaluator(settings.log_db, reference, rules, webhook, when, interval, apply)
     try:
         if watch:
             watch_alerts(evaluator, interval, as_json)
@@ -169,6 +177,18 @@ def monitor(
         once(settings.log_db, reference, spec, all_versions, evaluator, as_json)
     finally:
         evaluator.close()
+
+
+def _check_options(watch: bool, interval: float, when: datetime | None, apply: bool) -> None:
+    from prudent.errors import ConfigError
+
+    if watch and not (interval > 0):
+        raise ConfigError(f"--interval must be a number of seconds > 0, not {interval!r}.")
+    if apply and when is None:
+        raise ConfigError(
+            "--apply stores and sends what an evaluation --at a given time finds, but no --at "
+            "was given; leave --apply out (a run without --at stores and sends as usual)."
+        )
 
 
 def _check_logged(url: str, version: str, bundle: Path) -> None:
@@ -217,14 +237,17 @@ def once(
 
 def _evaluator(
     url: str, reference: Reference, rules: Sequence[RuleSpec], webhook: str | None,
-    when: datetime | None, interval: float,
+    when: datetime | None, interval: float, apply: bool,
 ) -> AlertEvaluator:  # fmt: skip
     from prudent.monitor import AlertEvaluator
     from prudent.store import utc_now
 
     ttl = timedelta(seconds=max(60.0, 3 * interval))
     clock = utc_now if when is None else (lambda: when)
-    return AlertEvaluator(url, reference, rules, webhook=webhook, clock=clock, lease_ttl=ttl)
+    what_if = when is not None and not apply
+    return AlertEvaluator(
+        url, reference, rules, webhook=webhook, clock=clock, lease_ttl=ttl, what_if=what_if
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -57,6 +57,31 @@ def not_evaluated_note(holder: str | None) -> str:
     )
 
 
+def what_if_note(evaluation: Evaluation) -> str:
+    """What a what-if evaluation (``--at``) did not do.
+
+    Examples
+    --------
+    >>> from datetime import UTC, datetime
+    >>> from prudent.monitor import Evaluation
+    >>> at = datetime(2026, 12, 8, 12, tzinfo=UTC)
+    >>> what_if_note(Evaluation(at, True, None, (), (), {}, what_if=True))[:60]
+    'What-if at 2026-12-08T12:00:00Z (--at): no alert state store'
+    """
+    return (
+        f"What-if at {evaluation.at:%Y-%m-%dT%H:%M:%SZ} (--at): no alert state stored, no "
+        f"notification sent ({len(evaluation.sent)} would be); add --apply to store and send."
+    )
+
+
+def _sent_lines(evaluation: Evaluation) -> list[str]:
+    """One line per notification delivered (or, what-if, that would be)."""
+    from prudent.monitor import alert_line
+
+    head = "WOULD SEND" if evaluation.what_if else "ALERT"
+    return [f"{head} {alert_line(message)}" for message in evaluation.sent]
+
+
 def print_alerts(
     console: Console, evaluation: Evaluation, rules: list[RuleSpec], rates: list[FalseAlarmRate]
 ) -> None:
@@ -64,6 +89,7 @@ def print_alerts(
     from prudent.monitor import duration_label
 
     note = "" if evaluation.evaluated else f" (evaluated by {evaluation.holder}; stored states)"
+    note = " (what-if: not stored)" if evaluation.what_if else note
     rows = [
         (spec.name, _threshold(spec, state), duration_label(spec.window), duration_label(spec.for_),
          state.state, _value(state), _rate(rate))
@@ -73,8 +99,10 @@ def print_alerts(
     print_table(console, f"Alerts at {evaluation.at:%Y-%m-%dT%H:%M:%SZ}{note}", columns, rows)
     if not evaluation.evaluated:
         console.print(not_evaluated_note(evaluation.holder))
-    for message in evaluation.sent:
-        console.print(f"ALERT {message['status']} {message['rule']} ({message['window']})")
+    if evaluation.what_if:
+        console.print(what_if_note(evaluation))
+    for line in _sent_lines(evaluation):
+        console.print(line)
 
 
 def alerts_json(
@@ -84,13 +112,15 @@ def alerts_json(
     from prudent.monitor import alert_dict
 
     replays: list[FalseAlarmRate | None] = list(rates) if rates else [None] * len(rules)
+    sent = "would_send" if evaluation.what_if else "sent"
     return {
         "at": evaluation.at.isoformat(),
         "evaluated": evaluation.evaluated,
+        "what_if": evaluation.what_if,
         "holder": evaluation.holder,
         "alerts": [alert_dict(spec, state, rate)
                    for spec, state, rate in zip(rules, evaluation.states, replays, strict=True)],
-        "sent": list(evaluation.sent),
+        sent: list(evaluation.sent),
     }  # fmt: skip
 
 
@@ -120,10 +150,10 @@ def watch_alerts(evaluator: AlertEvaluator, interval: float, as_json: bool) -> N
                 states = ", ".join(f"{s.rule}={s.state}" for s in result.states
                                    if s.state != "inactive") or "all inactive"  # fmt: skip
                 who = "" if result.evaluated else f" (evaluated by {result.holder})"
+                who = " (what-if: not stored)" if result.what_if else who
                 console.print(f"{result.at:%Y-%m-%dT%H:%M:%SZ} {states}{who}")
-                for message in result.sent:
-                    console.print(f"ALERT {message['status']} {message['rule']} "
-                                  f"({message['window']})")  # fmt: skip
+                for line in _sent_lines(result):
+                    console.print(line)
             stop.wait(interval)
     except KeyboardInterrupt:
         pass

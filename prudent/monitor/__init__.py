@@ -28,7 +28,7 @@ from prudent.monitor._drift import (
     window_drift,
 )
 from prudent.monitor._estimate import AccuracyEstimate
-from prudent.monitor._evaluate import AlertEvaluator, Evaluation, alert_states
+from prudent.monitor._evaluate import AlertEvaluator, Evaluation, alert_line, alert_states
 from prudent.monitor._export import alert_dict, report_dict, window_dict
 from prudent.monitor._figures import Estimate, Figure, NotEnoughData, figure_dict
 from prudent.monitor._gauges import MonitorGauges, duration_label
@@ -73,6 +73,7 @@ __all__ = [
     "WindowSpec",
     "WindowSummary",
     "alert_dict",
+    "alert_line",
     "alert_states",
     "default_rules",
     "duration_label",

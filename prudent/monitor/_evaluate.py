@@ -13,6 +13,10 @@ model (a hot swap, or another bundle evaluated on this log) starts afresh for th
 firing incident of the other is resolved (delivered as resolved, with that model's version;
 while it is not delivered, the rule waits); a process that does not hold the lease shows such a
 rule as inactive for its model, the observation naming the other.
+
+A *what-if* evaluator (``what_if=True``, ``prudent monitor --at``) judges the rules at its
+clock's time without the lease: it stores no state and delivers nothing, and what a real
+evaluation would have delivered is listed in its :attr:`Evaluation.sent`.
 """
 
 from __future__ import annotations
@@ -40,7 +44,14 @@ from prudent.monitor._state import AlertState, Observation, due, step
 from prudent.monitor._windows import WindowSummary
 from prudent.store import AlertStore, utc_now
 
-__all__ = ["LEASE", "AlertEvaluator", "Evaluation", "alert_payload", "alert_states"]
+__all__ = [
+    "LEASE",
+    "AlertEvaluator",
+    "Evaluation",
+    "alert_line",
+    "alert_payload",
+    "alert_states",
+]
 
 LEASE = "monitor"
 """The name of the evaluator's lease."""
@@ -68,6 +79,9 @@ class Evaluation:
         The notifications delivered.
     summaries
         The window read for each rule window length (empty when not evaluated).
+    what_if
+        True for a what-if evaluation: nothing was stored and nothing delivered; ``sent``
+        lists what would have been.
     """
 
     at: datetime
@@ -76,6 +90,7 @@ class Evaluation:
     states: tuple[AlertState, ...]
     sent: tuple[dict[str, Any], ...] = ()
     summaries: Mapping[timedelta, WindowSummary | None] = field(default_factory=dict)
+    what_if: bool = False
 
 
 def _stamp(t: datetime) -> str:
@@ -105,6 +120,34 @@ def _observe(
     return Observation(key, value.point, value.low, value.high, value.n, rule.breaches(w))
 
 
+def _figure(value: float | None, low: float | None, high: float | None, note: str) -> str:
+    """A figure with its interval, or "no data" (and why) when there is none."""
+    if value is None:
+        return f"no data ({note})" if note else "no data"
+    if low is None or high is None or low == high:
+        return f"{value:.3g}"
+    return f"{value:.3g} [{low:.3g}, {high:.3g}]"
+
+
+def alert_line(payload: dict[str, Any]) -> str:
+    """One readable line of a notification: status, rule, figure, threshold, window, model.
+
+    Examples
+    --------
+    >>> alert_line({"status": "firing", "rule": "ood_rate_spike", "measure": "ood_rate",
+    ...             "value": {"point": None, "low": None, "high": None, "n": 0},
+    ...             "threshold": 0.01, "window": "12:00/13:00", "model_version": "f60f"})
+    'firing ood_rate_spike: ood_rate = no data (threshold 0.01) over 12:00/13:00, model f60f'
+    """
+    seen = payload["value"]
+    figure = _figure(seen["point"], seen["low"], seen["high"], payload.get("note") or "")
+    model = f", model {payload['model_version']}" if payload.get("model_version") else ""
+    return (
+        f"{payload['status']} {payload['rule']}: {payload['measure']} = {figure} "
+        f"(threshold {payload['threshold']}) over {payload['window']}{model}"
+    )
+
+
 def alert_payload(
     spec: RuleSpec, state: AlertState, status: str, model_version: str | None
 ) -> dict[str, Any]:
@@ -124,11 +167,11 @@ def alert_payload(
     Returns
     -------
     dict
-        The message.
+        The message; ``summary`` is it as one line (``no data`` when the window held none).
     """
     seen = state.observation or Observation("")
     fired = None if state.fired_at is None else state.fired_at.isoformat()
-    return {
+    payload = {
         "status": status, "rule": spec.name, "labels": dict(spec.labels),
         "incident": f"{spec.name}|{state.labels_key}|{fired}", "measure": spec.measure,
         "description": spec.description, "window": seen.window,
@@ -137,8 +180,9 @@ def alert_payload(
         "threshold": state.threshold, "direction": spec.direction,
         "fired_at": fired,
         "resolved_at": None if state.resolved_at is None else state.resolved_at.isoformat(),
-        "model_version": model_version,
+        "model_version": model_version, "note": seen.note,
     }  # fmt: skip
+    return payload | {"summary": alert_line(payload)}
 
 
 def _ended(state: AlertState, now: datetime) -> AlertState:
@@ -211,7 +255,11 @@ class AlertEvaluator:
     send
         Replaces the webhook POST (``(url, payload) -> delivered``).
     on_evaluation
-        Called after each evaluation (the Prometheus gauges).
+        Called after each evaluation (the Prometheus gauges), but a what-if one.
+    what_if
+        Judge the rules at the clock's time without taking the lease, storing no state and
+        delivering nothing (neither the webhook nor the log's ``ALERT`` line): an evaluation
+        "as if it were" another time must not hold back the real notifications.
     """
 
     def __init__(
@@ -226,6 +274,7 @@ class AlertEvaluator:
         lease_ttl: timedelta = timedelta(minutes=3),
         send: Callable[[str, dict[str, Any]], bool] | None = None,
         on_evaluation: Callable[[Evaluation], None] | None = None,
+        what_if: bool = False,
     ) -> None:
         self.url, self.reference = url, reference
         self.rules = tuple(load_rules() if rules is None else rules)
@@ -234,6 +283,7 @@ class AlertEvaluator:
         self._send = send or post_json
         self._counts = _Counts(counters)
         self._on_evaluation = on_evaluation
+        self.what_if = what_if
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._store = AlertStore.open(url)
 
@@ -265,7 +315,7 @@ class AlertEvaluator:
         """
         now = self._clock()
         self._counts.sample(now)
-        if not self._store.acquire(LEASE, self.holder, self._ttl, now):
+        if not self.what_if and not self._store.acquire(LEASE, self.holder, self._ttl, now):
             holder = self._store.holder(LEASE, now)
             return Evaluation(now, False, holder, self.states())
         summaries = self._summaries(now)
@@ -273,6 +323,8 @@ class AlertEvaluator:
         stored = _current(self._store, self.rules)
         states = [self._step(spec, before, summaries, now, sent)
                   for spec, before in zip(self.rules, stored, strict=True)]  # fmt: skip
+        if self.what_if:
+            return Evaluation(now, True, None, tuple(states), tuple(sent), summaries, True)
         self._store.save([s.stored() for s in states], now)
         result = Evaluation(now, True, self.holder, tuple(states), tuple(sent), summaries)
         if self._on_evaluation is not None:
@@ -323,7 +375,7 @@ class AlertEvaluator:
         if status is None:
             return state
         payload = alert_payload(spec, state, status, state.model_version)
-        if not self._deliver(payload):
+        if not self.what_if and not self._deliver(payload):
             return state
         sent.append(payload)
         return dataclasses.replace(state, sent=status, last_sent_at=now)
@@ -338,11 +390,7 @@ class AlertEvaluator:
         return _observe(spec, self.reference, summaries.get(spec.window), key)
 
     def _deliver(self, payload: dict[str, Any]) -> bool:
-        logger.warning(
-            "ALERT %s %s: %s = %s (threshold %s) over %s",
-            payload["status"], payload["rule"], payload["measure"],
-            payload["value"]["point"], payload["threshold"], payload["window"],
-        )  # fmt: skip
+        logger.warning("ALERT %s", alert_line(payload))
         return self.webhook is None or self._send(self.webhook, payload)
 
 

@@ -92,7 +92,7 @@ def test_monitor_sends_one_alert_when_served_inputs_drift(
     rules.write_text("defaults: {window: 2h, min_sample: 100, for: 0}\n")
     at = (T0 + timedelta(minutes=400)).isoformat()
     args = ["monitor", str(trained.bundle), "--log-db", url, "--window", "100", "--alerts",
-            str(rules), "--webhook", receiver.url, "--at", at]  # fmt: skip
+            str(rules), "--webhook", receiver.url, "--at", at, "--apply"]  # fmt: skip
     for _ in range(2):  # the second run sends nothing new
         done = CliRunner().invoke(app, args)
         assert done.exit_code == 0, done.output
@@ -103,6 +103,56 @@ def test_monitor_sends_one_alert_when_served_inputs_drift(
     assert drift[0]["window"] == "2024-03-01T04:40:00Z/2024-03-01T06:40:00Z"
     assert drift[0]["value"]["point"] == 1.0 and drift[0]["value"]["n"] == 120
     assert drift[0]["threshold"] == 0.0
+
+
+def test_monitor_at_is_a_what_if_that_stores_and_sends_nothing(
+    trained: Trained,
+    tmp_path: Path,
+    receiver: Receiver,  # noqa: F811  (the imported fixture)
+) -> None:
+    """input_drift fires at the end of a drifting stream (stored, sent once). ``--at`` two days
+    later, when no prediction is in the window, stored its state (last_sent_at two days ahead,
+    holding the real repeats back) and posted 'firing … input_drift = None' to the webhook;
+    now it stores and sends nothing, says so, and names the repeat it would send as no data."""
+    frame = mixed_frame(n=400, seed=9).drop(columns="target")
+    frame.loc[frame.index >= 200, "mean_radius"] += frame["mean_radius"].std()
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    write_log(url, [(served_records(load(trained.bundle), frame, T0, timedelta(minutes=1)), None)])
+    rules = tmp_path / "alerts.yaml"
+    rules.write_text("defaults: {window: 2h, min_sample: 100, for: 0}\n")
+    base = ["monitor", str(trained.bundle), "--log-db", url, "--alerts", str(rules),
+            "--webhook", receiver.url, "--at"]  # fmt: skip
+    end = T0 + timedelta(minutes=400)
+    fired = CliRunner().invoke(app, [*base, end.isoformat(), "--apply"])
+    assert fired.exit_code == 0, fired.output
+    assert [m["status"] for m in receiver.received if m["rule"] == "input_drift"] == ["firing"]
+    before, posted = _stored_records(url), len(receiver.received)
+    later = (end + timedelta(days=2)).isoformat()
+    done = CliRunner().invoke(app, [*base, later], env={"COLUMNS": "300"})
+    assert done.exit_code == 0, done.output
+    assert "(--at): no alert state stored, no notification sent" in done.output
+    assert "add --apply to store and send" in done.output
+    assert "WOULD SEND firing input_drift: input_drift = no data" in done.output
+    assert "None" not in done.output.split("What-if at")[1]
+    assert len(receiver.received) == posted  # no new POST
+    assert _stored_records(url) == before  # last_sent_at, states: as the real run left them
+    as_json = json.loads(CliRunner().invoke(app, [*base, later, "--json"]).output)
+    assert as_json["what_if"] is True and "sent" not in as_json
+    (repeat,) = [m for m in as_json["would_send"] if m["rule"] == "input_drift"]
+    assert repeat["summary"].startswith("firing input_drift: input_drift = no data")
+
+
+def test_monitor_apply_needs_at(trained: Trained, log_url: str) -> None:
+    done = run_main("monitor", trained.bundle, "--log-db", log_url, "--apply")
+    assert_one_line_error(done, "--apply stores and sends what an evaluation --at", "no --at")
+
+
+def _stored_records(url: str) -> list[tuple[str, str, dict]]:
+    store = AlertStore.open(url)
+    try:
+        return sorted((s.rule, s.state, dict(s.record)) for s in store.states())
+    finally:
+        store.close()
 
 
 def test_monitor_says_its_rules_and_webhook_did_nothing_while_another_evaluates(
@@ -124,7 +174,7 @@ def test_monitor_says_its_rules_and_webhook_did_nothing_while_another_evaluates(
     rules = tmp_path / "alerts.yaml"
     rules.write_text("defaults: {window: 2h, min_sample: 100, for: 0}\n")
     args = ["monitor", str(trained.bundle), "--log-db", url, "--alerts", str(rules),
-            "--webhook", receiver.url, "--at", at.isoformat()]  # fmt: skip
+            "--webhook", receiver.url, "--at", at.isoformat(), "--apply"]  # fmt: skip
     done = CliRunner().invoke(app, args, env={"COLUMNS": "300"})
     assert done.exit_code == 0, done.output
     assert receiver.received == []
@@ -229,7 +279,7 @@ def test_monitor_shows_no_alert_state_of_another_model(trained: Trained, tmp_pat
     assert holder.evaluate().states[0].state == "pending"
     holder.close(release=False)
     args = ["monitor", str(trained.bundle), "--log-db", url, "--json",
-            "--at", (at + timedelta(minutes=1)).isoformat()]  # fmt: skip
+            "--at", (at + timedelta(minutes=1)).isoformat(), "--apply"]  # fmt: skip
     done = CliRunner().invoke(app, args)
     assert done.exit_code == 0, done.output
     report = json.loads(done.output)
