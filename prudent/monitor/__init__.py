@@ -36,7 +36,7 @@ from prudent.monitor._histogram import Calibration
 from prudent.monitor._logged import logged_versions
 from prudent.monitor._monitor import MonitorReport, monitor_log
 from prudent.monitor._notify import notify_incidents
-from prudent.monitor._reference import Outcomes, Promises, Reference
+from prudent.monitor._reference import Outcomes, Promises, Reference, promise_tolerance
 from prudent.monitor._replay import FalseAlarmRate, false_alarm_rates
 from prudent.monitor._rules import MEASURES, RuleSpec, default_rules, load_rules
 from prudent.monitor._sql import WindowSpec
@@ -84,6 +84,7 @@ __all__ = [
     "logged_versions",
     "monitor_log",
     "notify_incidents",
+    "promise_tolerance",
     "report_dict",
     "window_dict",
     "window_drift",

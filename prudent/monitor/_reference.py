@@ -47,6 +47,11 @@ class Promises:
         Share of the reference rows flagged out of distribution (None when no detector ran).
     accept_rate
         Share of the reference rows the model accepted (None when unknown).
+    accuracy_tolerance
+        How far below ``target_accuracy`` the fit still called the promise kept: 2 standard
+        errors of the target on the locked test's accepted rows (0 when unknown). Rules
+        reading the promise fire only past it, so that a promise the fit calls kept is not
+        an alert in service (:attr:`kept_accuracy`).
     """
 
     accept_threshold: float
@@ -54,6 +59,18 @@ class Promises:
     alpha: float
     ood_rate: float | None = None
     accept_rate: float | None = None
+    accuracy_tolerance: float = 0.0
+
+    @property
+    def kept_accuracy(self) -> float:
+        """The lowest accepted accuracy the fit calls the promise kept at.
+
+        Examples
+        --------
+        >>> round(Promises(0.5, 0.685, 0.1, accuracy_tolerance=0.026).kept_accuracy, 3)
+        0.659
+        """
+        return self.target_accuracy - self.accuracy_tolerance
 
 
 @dataclass(frozen=True)
@@ -227,13 +244,28 @@ def _promises(
     """The promises of the fit: its policy's accept threshold, the promised accuracy, the
     spec's alpha, and what it did on the reference rows."""
     accept = thresholds.policy.accept_threshold if thresholds and thresholds.policy else None
+    target = _promised_accuracy(thresholds, spec.get("target_accuracy"))
+    accepted = 0 if outcomes is None else int(outcomes.accepted.sum())
     return Promises(
         accept_threshold=math.inf if accept is None else accept,
-        target_accuracy=_promised_accuracy(thresholds, spec.get("target_accuracy")),
+        target_accuracy=target,
         alpha=float(spec.get("alpha", 0.1)),
         ood_rate=ood_rate,
         accept_rate=None if outcomes is None else float(outcomes.accepted.mean()),
+        accuracy_tolerance=promise_tolerance(target, accepted),
     )
+
+
+def promise_tolerance(target: float, n: int) -> float:
+    """How far below ``target`` a measure on ``n`` rows still keeps it: 2 standard errors,
+    as the fit's promise check allows (0 when ``n`` is 0: nothing was measured).
+
+    Examples
+    --------
+    >>> round(promise_tolerance(0.685, 1262), 4)
+    0.0262
+    """
+    return 2.0 * math.sqrt(target * (1 - target) / n) if n > 0 else 0.0
 
 
 def _promised_accuracy(thresholds: Thresholds | None, spec_target: float | None) -> float:

@@ -35,12 +35,13 @@ class _Measure:
 
 
 def _target(p: Promises) -> float:
-    return p.target_accuracy
+    """The accuracy promise as the fit checks it: the target less its tolerance."""
+    return p.kept_accuracy
 
 
 MEASURES: Mapping[str, _Measure] = {
     "high_confidence_error_rate": _Measure(
-        lambda w: w.high_confidence_errors, promise=lambda p: 1 - p.target_accuracy
+        lambda w: w.high_confidence_errors, promise=lambda p: 1 - p.kept_accuracy
     ),
     "realised_accuracy": _Measure(lambda w: w.accuracy.realised, promise=_target),
     "expected_accuracy": _Measure(lambda w: w.accuracy.expected, promise=_target),

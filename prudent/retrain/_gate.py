@@ -28,6 +28,7 @@ from prudent.retrain._feedback import FeedbackIds, labelled_feedback
 from prudent.retrain._gate_checks import (
     BETTER,
     NOT_MEASURED,
+    PROMISE_CHECK,
     WORSE,
     Check,
     GateOptions,
@@ -65,16 +66,21 @@ class GateResult:
         return WORSE not in verdicts and BETTER in verdicts
 
     def reason(self) -> str:
-        """One line: why the challenger passes or not."""
-        worse = [
-            f"{c.name} on the {c.rows} ({c.detail})" for c in self.checks if c.verdict == WORSE
-        ]
+        """One line: why the challenger passes or not, naming each failing check: worse
+        than the champion, or below its own promise (a check of the challenger alone)."""
+        failing = [c for c in self.checks if c.verdict == WORSE]
         better = [f"{c.name} on the {c.rows}" for c in self.checks if c.verdict == BETTER]
-        if worse:
-            return f"{self.challenger} is worse than {self.champion} on " + "; ".join(worse)
+        if failing:
+            return "; ".join(self._failure(c) for c in failing)
         if not better:
             return f"{self.challenger} is not better than {self.champion} on any check"
         return f"{self.challenger} is better than {self.champion} on " + ", ".join(better)
+
+    def _failure(self, check: Check) -> str:
+        where = f"on the {check.rows} ({check.detail})"
+        if check.name == PROMISE_CHECK:
+            return f"{self.challenger} is below its own promise ({check.name}) {where}"
+        return f"{self.challenger} is worse than {self.champion} on {check.name} {where}"
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""

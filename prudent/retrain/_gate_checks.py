@@ -22,6 +22,7 @@ from prudent.metrics import ece_consistency_test, mcnemar
 from prudent.models import Predictions
 
 __all__ = [
+    "PROMISE_CHECK",
     "Check",
     "GateOptions",
     "Scored",
@@ -233,6 +234,10 @@ def promised_accuracy(manifest: Mapping[str, Any]) -> float | None:
     return thresholds.promised_accuracy if thresholds else None
 
 
+PROMISE_CHECK = "accepted accuracy vs promise"
+"""The one check of the challenger alone (against its own promise, not the champion)."""
+
+
 def promise_check(
     rows: str, accepted_ok: npt.NDArray[np.bool_], promised: float | None, champion: float | None
 ) -> Check:
@@ -241,7 +246,7 @@ def promise_check(
     n = len(accepted_ok)
     if promised is None or n == 0:
         why = "no accuracy promised" if promised is None else "no row accepted"
-        return Check("accepted accuracy vs promise", rows, NOT_MEASURED, champion, None, why)
+        return Check(PROMISE_CHECK, rows, NOT_MEASURED, champion, None, why)
     acc = float(accepted_ok.mean())
     z = 1.959964
     centre = (acc + z * z / (2 * n)) / (1 + z * z / n)
@@ -251,7 +256,7 @@ def promise_check(
         f"{acc:.3f} on {n} accepted rows (95% interval [{centre - half:.3f}, "
         f"{centre + half:.3f}]) against the promised {promised:.3f}"
     )
-    return Check("accepted accuracy vs promise", rows, verdict, champion, acc, detail)
+    return Check(PROMISE_CHECK, rows, verdict, champion, acc, detail)
 
 
 def ood_check(

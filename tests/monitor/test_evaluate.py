@@ -10,7 +10,13 @@ from typing import Any
 
 import pytest
 
-from prudent.monitor import AlertEvaluator, AlertState, alert_states, load_rules
+from prudent.monitor import (
+    AlertEvaluator,
+    AlertState,
+    alert_states,
+    load_rules,
+    promise_tolerance,
+)
 from tests.monitor.conftest import (
     SQL_BACKENDS,
     T0,
@@ -229,3 +235,39 @@ def test_a_resolve_owed_to_the_last_model_is_retried_before_the_new_one_is_judge
     state = log.v2_state(webhook=receiver.url)
     assert _sent(receiver) == [("firing", "v1"), ("resolved", "v1"), ("firing", "v2")]
     assert (state.state, state.model_version) == ("firing", "v2")
+
+
+def _expected_accuracy_state(url: str, reference: Any, target: float, n: int) -> AlertState:
+    """expected_accuracy_below_promise judged at the end of the log, for a promise of
+    ``target`` whose fit measured it on ``n`` accepted rows."""
+    (rule,) = [r for r in load_rules() if r.name == "expected_accuracy_below_promise"]
+    promises = dataclasses.replace(
+        reference.promises, target_accuracy=target, accuracy_tolerance=promise_tolerance(target, n)
+    )
+    evaluator = AlertEvaluator(url, dataclasses.replace(reference, promises=promises), [rule],
+                               clock=lambda: T0 + timedelta(minutes=50), what_if=True)  # fmt: skip
+    try:
+        (state,) = evaluator.evaluate().states
+    finally:
+        evaluator.close()
+    return state
+
+
+def test_expected_accuracy_fires_only_past_the_promises_stated_tolerance(tmp_path: Path) -> None:
+    """lending_club: the fit called 'accepted accuracy ≥ 0.685' kept at 0.672 (within 2 SE on
+    1,262 accepted test rows), yet expected_accuracy_below_promise fired in service within 10
+    minutes at 0.674 [0.665, 0.683]: it read the promise's point. Here the promise (measured
+    at fit on 300 accepted rows) lies above the window's whole interval, but its tolerance
+    reaches below it: clear. A promise past the interval by more than its tolerance: breach."""
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    write_log(url, [(records(make_stream(3000, 31), T0, timedelta(seconds=1)), None)])
+    reference, n = make_reference(), 300
+    seen = _expected_accuracy_state(url, reference, 0.9, n).observation
+    assert seen is not None and seen.value is not None and seen.high is not None
+    kept = seen.high + 0.005  # the whole interval below it: the point alone would fire
+    assert kept - promise_tolerance(kept, n) < (seen.low or 0.0)
+    state = _expected_accuracy_state(url, reference, kept, n)
+    assert state.threshold == pytest.approx(kept - promise_tolerance(kept, n))
+    assert state.observation is not None and state.observation.breaching is False
+    broken = seen.high + 2 * promise_tolerance(seen.high, n)
+    assert _expected_accuracy_state(url, reference, broken, n).observation.breaching is True

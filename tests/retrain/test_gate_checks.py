@@ -88,3 +88,21 @@ def test_promise_check_fails_only_when_the_whole_interval_is_below() -> None:
 def test_latency_check_allows_a_ratio_and_a_floor() -> None:
     assert latency_check(0.2, 0.5, 100, OPTS).verdict == "same"  # +0.3 ms: under the floor
     assert latency_check(1.0, 2.0, 100, OPTS).verdict == "worse"
+
+
+def test_gate_refusal_names_the_failing_check_not_always_the_champion() -> None:
+    """The gate refused v2 saying 'v2 is worse than v1' when the failing check was v2's
+    accepted accuracy against its own promise (v1 was not compared there)."""
+    from prudent.retrain._gate import GateResult
+    from prudent.retrain._gate_checks import PROMISE_CHECK, Check
+
+    own = Check(PROMISE_CHECK, "locked test set", "worse", 0.672, 0.669, "0.669 on 500 ...")
+    paired = Check("accuracy", "recent feedback", "worse", 0.70, 0.65, "-0.05 [...]")
+    alone = GateResult("v1", "v2", [own])
+    assert alone.reason() == (
+        "v2 is below its own promise (accepted accuracy vs promise) on the locked test set "
+        "(0.669 on 500 ...)"
+    )
+    both = GateResult("v1", "v2", [own, paired]).reason()
+    assert "v2 is below its own promise" in both
+    assert "; v2 is worse than v1 on accuracy on the recent feedback (-0.05 [...])" in both
