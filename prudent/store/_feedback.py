@@ -98,7 +98,7 @@ class FeedbackMethods(LogCore, FeedbackLog, ReviewQueue):
         if status not in (CaseStatus.SKIPPED, CaseStatus.FLAGGED):
             raise FeedbackError(
                 f"A case is set aside as 'skipped' or 'flagged', but {status!r} was received; "
-                "label it with add_feedback or release it instead."
+                "label it or release it instead."
             )
         return self._put_aside(check_id(prediction_id), reviewer, status, self._clock())
 

@@ -247,7 +247,8 @@ def check_release(prediction_id: str, claimed_by: str | None, reviewer: str, for
     if not force and claimed_by is not None and claimed_by != reviewer:
         raise FeedbackConflictError(
             f"Review case {prediction_id!r} is claimed by {claimed_by!r}, not {reviewer!r}; "
-            "only that reviewer (or an administrator, with force=True) may release it."
+            "only that reviewer may release it, or an administrator forcing the release; the "
+            "claim also lapses when its lease ends."
         )
 
 
@@ -271,16 +272,18 @@ def not_in_queue_error(prediction_id: str, decision: str, labelled: bool) -> Fee
     Examples
     --------
     >>> str(not_in_queue_error("p1", "accept", False))  # doctest: +ELLIPSIS
-    "Prediction 'p1' is not in the review queue (its decision is 'accept', not 'review'); ..."
+    "Prediction 'p1' is not in the review queue (its decision is 'accept' and it was not ..."
     """
     if labelled:
         return FeedbackError(
-            f"Review case {prediction_id!r} is already labelled and closed; "
-            "send a correction through add_feedback instead of claiming it."
+            f"Review case {prediction_id!r} is already labelled and closed; another label for "
+            "it is recorded as a correction (prudent review label, prudent feedback or POST "
+            "/feedback), with no claim needed."
         )
     return FeedbackError(
         f"Prediction {prediction_id!r} is not in the review queue (its decision is "
-        f"{str(decision)!r}, not 'review'); only deferred predictions can be claimed."
+        f"{str(decision)!r} and it was not drawn for the audit sample): only deferred and "
+        "audited predictions are review cases; its true label can still be given as feedback."
     )
 
 
