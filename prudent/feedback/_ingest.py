@@ -11,6 +11,7 @@ than an unknown id) is raised: no row is then known to be stored.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
@@ -83,7 +84,9 @@ def ingest_labels(
     log
         The feedback log (a log store).
     pairs
-        ``(prediction_id, label)`` rows; ids are read as text.
+        ``(prediction_id, label)`` rows; ids are read as text without the spaces around them
+        (a UUID in capitals as prudent writes it, in lower case), labels written as text
+        without theirs (a fitted model's classes never have any).
     source
         Who gives them (a reviewer's or token's name, ``cli``).
     allowed_labels
@@ -117,7 +120,9 @@ def ingest_labels(
     >>> [o.status for o in ingest_labels(log, rows, source="ana", allowed_labels=["yes", "no"])]
     ['created', 'unknown', 'refused', 'correction']
     """
-    given = [LabelOutcome(i, str(pid), label) for i, (pid, label) in enumerate(pairs)]
+    given = [
+        LabelOutcome(i, _id_text(pid), _trimmed(label)) for i, (pid, label) in enumerate(pairs)
+    ]
     allowed = classes_of or (lambda _: allowed_labels)
     checked = [_check_label(o, allowed(o.prediction_id)) for o in given]
     ready = [o for o in checked if o.error is None]
@@ -135,6 +140,28 @@ def outcome_counts(outcomes: Sequence[LabelOutcome]) -> dict[str, int]:
     {'refused': 1}
     """
     return dict(Counter(o.status for o in outcomes))
+
+
+_UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+
+
+def _id_text(value: object) -> str:
+    """An id as prudent wrote it: trimmed, a UUID in lower case.
+
+    Examples
+    --------
+    >>> _id_text(" 0A1B2C3D-0000-4000-8000-00000000ABCD\t")
+    '0a1b2c3d-0000-4000-8000-00000000abcd'
+    >>> _id_text(" Order-7 ")
+    'Order-7'
+    """
+    text = str(value).strip()
+    return text.lower() if _UUID.fullmatch(text) else text
+
+
+def _trimmed(label: object) -> object:
+    """A label written as text, without the spaces around it; any other value as it is."""
+    return label.strip() if isinstance(label, str) else label
 
 
 def _check_label(outcome: LabelOutcome, allowed: Collection[object] | None) -> LabelOutcome:

@@ -82,3 +82,15 @@ def test_labels_spelled_otherwise_are_stored_as_the_class_they_spell(log: LogSto
     log.write(flags)
     stored = ingest_labels(log, [(flags[0].id, "TRUE")], source="cli", allowed_labels=[False, True])
     assert stored[0].status == "created" and log.feedback_history(flags[0].id)[0].label == "True"
+
+
+def test_ids_and_labels_are_read_without_spaces_and_uuids_in_any_case(log: LogStore) -> None:
+    """A spreadsheet's ids padded with spaces or in capitals, and labels with a trailing
+    space, came back 'unknown' and 'refused'; they are the ids and classes they name."""
+    a, b, c = make_record(), make_record(), make_record()
+    log.write([a, b, c])
+    rows = [(f" {a.id}", "setosa "), (f"{b.id}\t", " versicolor"), (c.id.upper(), "virginica")]
+    outcomes = ingest_labels(log, rows, source="ana", allowed_labels=CLASSES)
+    assert [o.status for o in outcomes] == ["created", "created", "created"]
+    assert [e.label for e in log.feedback_history(a.id)] == ["setosa"]
+    assert [e.label for e in log.feedback_history(c.id)] == ["virginica"]
