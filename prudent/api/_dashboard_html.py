@@ -90,7 +90,9 @@ def _cards(board: Board) -> Html:
 def _alert(a: AlertState) -> Html:
     seen = a.observation
     value = "" if seen is None or seen.value is None else f", last {fmt(seen.value)} (n={seen.n})"
-    since = "" if a.since is None else f" since {a.since:%Y-%m-%d %H:%M} UTC"
+    # a firing alert since it fired (its pending time before that is not the incident's)
+    when = a.fired_at if a.state == "firing" and a.fired_at is not None else a.since
+    since = "" if when is None else f" since {when:%Y-%m-%d %H:%M} UTC"
     labels = f" {esc(a.labels_key)}" if a.labels else ""
     return Html(
         f'<li class="alert {esc(a.state)}"><b>{esc(a.rule)}</b>{labels}: {esc(a.state)}'

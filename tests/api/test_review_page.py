@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -228,13 +229,17 @@ def test_dashboard_shows_the_queue_labels_and_realised_accuracy(
     assert client.get("/?window=fortnight", headers=tokens.header("reviewer")).status_code == 400
     assert "No alert is pending or firing" in after
     spec = load_rules()[0]  # a state stored as the service's evaluator stores it
-    state = AlertState(spec.name, dict(spec.labels), "firing", threshold=0.2, since=T0)
+    # pending at T0, fired ten minutes later: the page says when it fired
+    fired = T0 + timedelta(minutes=10)
+    state = AlertState(
+        spec.name, dict(spec.labels), "firing", threshold=0.2, since=T0, fired_at=fired
+    )
     store = AlertStore.open(log.url)
     store.save([state.stored()], T0)
     store.close()
     alerted = client.get("/", headers=tokens.header("root")).text
     assert f"<b>{spec.name}</b>" in alerted
-    assert ": firing since 2024-03-01 12:00 UTC (threshold 0.200)" in alerted
+    assert ": firing since 2024-03-01 12:10 UTC (threshold 0.200)" in alerted
     assert "alerts firing<b>1</b>" in alerted
     for query, field in (("hours=-1", "hours"), ("hours=abc", "hours"), ("window=week", "window")):
         refused = client.get(f"/?{query}", headers=tokens.header("root"))
