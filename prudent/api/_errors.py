@@ -243,8 +243,21 @@ async def _validation_error(_request: Request, exc: Exception) -> Response:
     if problems[0].row is not None:
         where += f" of record {problems[0].row}"
     more = f" (and {len(errors) - 1} more, listed in errors)" if len(errors) > 1 else ""
-    message = f"{where}: {said(first)}{more}.{_misnamed(errors)}"
+    message = f"{where}: {said(first)}{_rows_limit(first)}{more}.{_misnamed(errors)}"
     return error_response(400, message, problems[0].field, problems=problems)
+
+
+def _rows_limit(error: Mapping[str, Any]) -> str:
+    """For too many records, the setting that caps them and what to do, else ``""``.
+
+    Examples
+    --------
+    >>> _rows_limit({"type": "too_long", "loc": ("body", "records")})
+    ' (the limit is PRUDENT_MAX_ROWS); split them into several requests'
+    """
+    if error.get("type") != "too_long" or tuple(error.get("loc", ()))[-1:] != ("records",):
+        return ""
+    return " (the limit is PRUDENT_MAX_ROWS); split them into several requests"
 
 
 def _misnamed(errors: Sequence[Any]) -> str:

@@ -45,8 +45,8 @@ class BodyLimitMiddleware:
     def _too_large(self, size: str) -> ASGIApp:
         return error_response(
             413,
-            f"The request body is {size} bytes, but at most {self.max_bytes} are accepted; "
-            "send fewer rows per request.",
+            f"The request body is {size} bytes, but at most {self.max_bytes} are accepted "
+            "(PRUDENT_MAX_BODY_BYTES); send fewer rows per request.",
             headers={"Connection": "close"},
         )
 

@@ -88,7 +88,10 @@ _MISSING_DOC = (
 def _scalar(max_chars: int) -> Callable[[Any], Any]:
     def check(value: Any) -> Any:
         if isinstance(value, str) and len(value) > max_chars:
-            raise ValueError(f"a string of at most {max_chars} characters, not {len(value)}")
+            raise ValueError(
+                f"a string of at most {max_chars} characters (PRUDENT_MAX_STRING_CHARS), "
+                f"not {len(value)}"
+            )
         if value is not None and not isinstance(value, str | bool | int | float):
             raise ValueError(f"should be a string, number, boolean or null, not {value!r:.80}")
         return value

@@ -84,7 +84,7 @@ class InputLimits:
         if len(frame) > self.max_rows:
             raise limit_error(
                 f"The request holds {len(frame)} rows, but at most {self.max_rows} are allowed "
-                "in one request; split it into smaller requests.",
+                "in one request (PRUDENT_MAX_ROWS); split it into smaller requests.",
                 "records",
             )
         names = frame.columns.tolist()
@@ -111,6 +111,6 @@ class InputLimits:
         if longest > self.max_string_chars:
             raise limit_error(
                 f"Column {name!r} holds a string of {longest} characters, but at most "
-                f"{self.max_string_chars} are allowed; shorten it.",
+                f"{self.max_string_chars} are allowed (PRUDENT_MAX_STRING_CHARS); shorten it.",
                 name,
             )

@@ -302,3 +302,26 @@ def test_the_request_model_refuses_what_the_input_limits_refuse(mixed_bundle: Bu
             limits.check(frame, mixed_bundle.schema)
         with pytest.raises(ValidationError):
             models.predict_request.model_validate(body)
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "setting"),
+    [
+        ("/predict", {"records": [_record()] * 6}, "PRUDENT_MAX_ROWS"),
+        ("/predict", {"records": [_record(petal_size="x" * 21)]}, "PRUDENT_MAX_STRING_CHARS"),
+        (
+            "/v2/models/prudent/infer",
+            {"inputs": [_tensor("petal_size", ["a"] * 6, "BYTES")]},
+            "PRUDENT_MAX_ROWS",
+        ),
+    ],  # fmt: skip
+    ids=["json rows", "json string", "v2 rows"],
+)
+def test_a_request_over_a_limit_names_the_setting_that_sets_it(
+    mixed: TestClient, tokens: Tokens, path: str, body: Any, setting: str
+) -> None:
+    """The limits were named by their figures only; a client's operator looks for the
+    setting to raise."""
+    response = _post(mixed, tokens, path, body)
+    assert response.status_code == 400, response.text
+    assert setting in response.json()["error"], response.text
