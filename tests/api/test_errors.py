@@ -314,7 +314,7 @@ def test_the_request_model_refuses_what_the_input_limits_refuse(mixed_bundle: Bu
             {"inputs": [_tensor("petal_size", ["a"] * 6, "BYTES")]},
             "PRUDENT_MAX_ROWS",
         ),
-    ],  # fmt: skip
+    ],
     ids=["json rows", "json string", "v2 rows"],
 )
 def test_a_request_over_a_limit_names_the_setting_that_sets_it(
