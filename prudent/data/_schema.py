@@ -345,9 +345,13 @@ def _column(name: str, s: pd.Series, override: Role | None) -> tuple[ColumnSpec,
         notice = dropped_notice(name, numeric=pd.api.types.is_numeric_dtype(s))
     elif ids is not None:
         notice = ids.notice(name)
-    elif override is not None and _column(name, s, None)[0].role is not override:
+    elif override is not None and (alone := _column(name, s, None)[0].role) is not override:
         # only an option that changes the role is news: a retrain pins every column's role
-        notice = f"Column '{name}' set to {role.value} by option."
+        # to the champion's, which no user option asked for (the notice names both causes)
+        notice = (
+            f"Column '{name}' set to {role.value} by option (or by the champion's schema, in "
+            f"a retrain); its values alone read as {alone.value}."
+        )
     else:
         notice = _numbers_notice(name, found, example, texted) or _beside_notice(name, s, role)
         if notice is None and role is Role.text and override is None:
