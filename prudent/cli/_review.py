@@ -229,7 +229,9 @@ def export_cases(
     limit: Annotated[int, Opt(help="Most cases exported, in queue order.", min=1)] = 1000,
     log_db: LogDb = None,
 ) -> None:
-    """Write the cases not yet labelled as Label Studio tasks with the model's predictions."""
+    """Write the cases not yet labelled as Label Studio tasks with the model's predictions
+    (open, skipped and flagged ones; not those a reviewer holds now, whose labels the import
+    would refuse)."""
     from prudent.bundle import load
     from prudent.errors import ConfigError
     from prudent.feedback import labeling_config, task_of
@@ -239,13 +241,33 @@ def export_cases(
     loaded = load(bundle)
     with _open(log_db) as log:
         _check_logged(log, loaded, bundle)
-        cases = log.list_review(limit=limit)
+        cases, held = _unheld_cases(log, limit)
     out.mkdir(parents=True, exist_ok=True)
     tasks = [task_of(c, loaded.schema) for c in cases]
     (out / "tasks.json").write_text(json.dumps(tasks, indent=2, allow_nan=False), "utf-8")
     config = labeling_config(loaded.schema, loaded.classes)
     (out / "labeling-config.xml").write_text(config + "\n", "utf-8")
     typer.echo(f"{len(tasks)} task(s) -> {out / 'tasks.json'}; config -> labeling-config.xml")
+    if held:
+        typer.echo(f"{held} case(s) a reviewer holds now left out (export again once released)")
+
+
+def _unheld_cases(log: SqlPredictionLog, limit: int) -> tuple[list[ReviewCase], int]:
+    """Up to ``limit`` cases not yet labelled that nobody holds, in queue order, and how
+    many held ones were passed over on the way."""
+    cases: list[ReviewCase] = []
+    held, offset, page = 0, 0, max(limit, 100)
+    while len(cases) < limit:
+        batch = log.list_review(limit=page, offset=offset)
+        for case in batch:
+            if case.claimed_by is not None:
+                held += 1
+            elif len(cases) < limit:
+                cases.append(case)
+        if len(batch) < page:
+            break
+        offset += page
+    return cases, held
 
 
 @review_app.command("import")

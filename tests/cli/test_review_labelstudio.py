@@ -129,6 +129,22 @@ def test_export_writes_tasks_label_studio_can_read(
         _invoke("export", "--format", "csv", "--bundle", trained.bundle, "--out", tmp_path)
 
 
+def test_export_leaves_out_the_cases_a_reviewer_holds(
+    queue: tuple[str, list[PredictionRecord], list[str]], trained: Trained, tmp_path: Path
+) -> None:
+    """A case another reviewer holds was exported, and its Label Studio label then refused on
+    import; skipped and flagged cases still need labels and are exported."""
+    url, records, _ = queue
+    with SqlPredictionLog.open(url) as log:
+        log.claim(records[0].id, "bob")
+        log.set_aside(records[1].id, "ana", CaseStatus.SKIPPED)
+    code, out = _invoke("export", "--bundle", trained.bundle, "--out", tmp_path, "--log-db", url)
+    assert code == 0 and out.startswith("2 task(s) ->")
+    assert "1 case(s) a reviewer holds now left out" in out
+    tasks = json.loads((tmp_path / "tasks.json").read_text())
+    assert {t["data"]["prudent_id"] for t in tasks} == {records[1].id, records[2].id}
+
+
 def test_export_suggests_the_label_served_not_another(trained: Trained, tmp_path: Path) -> None:
     bundle = prudent.load(trained.bundle)
     first, second = (str(c) for c in bundle.classes[:2])
