@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from functools import partial
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -24,9 +23,15 @@ from prudent.api._review_html import Flash, case_html, empty_html, review_body
 from prudent.api._text import text_flaw
 from prudent.api._v2 import service_of
 from prudent.errors import FeedbackError, PrudentError, UnknownPredictionError
-from prudent.feedback import NearestRows, case_view, label_case, set_aside_case
+from prudent.feedback import (
+    NearestRows,
+    PredictionClasses,
+    case_view,
+    label_case,
+    set_aside_case,
+)
 from prudent.serve import Predictor
-from prudent.store import CaseStatus, ReviewCase
+from prudent.store import CaseStatus, FeedbackResult, ReviewCase
 
 __all__ = ["add_review_routes"]
 
@@ -84,7 +89,8 @@ async def _answer(
     else:
         seen, nearest = predictor.bundle.model.training_values, _nearest_rows(request, predictor)
         view = case_view(case, predictor.bundle.schema, seen, nearest)
-        classes = [str(c) for c in predictor.classes]
+        made_by = PredictionClasses(predictor.log, predictor.bundle.version, predictor.classes)
+        classes = [str(c) for c in made_by.of(case.record)]
         rows = 0 if seen is None else seen.rows
         inner = case_html(view, classes, csrf, last=last, flash=flash, seen_rows=rows)
     if request.headers.get("hx-request") == "true":
@@ -125,9 +131,15 @@ async def label(request: Request) -> Response:
     form = await read_form(request)
     case_id, given = _case_id(form), form.get("label", "")
     predictor, service = _predictor(request), service_of(request)
-    record = partial(label_case, allowed_labels=predictor.classes)
+    # the classes of the model that made the prediction, as POST /feedback checks them
+    made_by = PredictionClasses(predictor.log, predictor.bundle.version, predictor.classes)
+    reviewer = _reviewer(request)
+
+    def record() -> FeedbackResult:
+        return label_case(predictor.log, case_id, given, reviewer, made_by(case_id))
+
     try:
-        r = await asyncio.to_thread(record, predictor.log, case_id, given, _reviewer(request))
+        r = await asyncio.to_thread(record)
     except PrudentError:
         service.metrics.feedback.labels(status="refused").inc()
         raise

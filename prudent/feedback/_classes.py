@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 
 from prudent.errors import UnknownPredictionError
-from prudent.store import PredictionLog
+from prudent.store import PredictionLog, PredictionRecord
 
 __all__ = ["PredictionClasses"]
 
@@ -66,6 +66,10 @@ class PredictionClasses:
             record = self._log.get(prediction_id)
         except UnknownPredictionError:
             return None
+        return self.of(record)
+
+    def of(self, record: PredictionRecord) -> list[object]:
+        """The classes a label of the logged ``record`` must be among."""
         logged = [str(c) for c in record.probabilities]
         served_text = sorted(str(c) for c in self._served)
         if record.model_version == self._version or not logged or sorted(logged) == served_text:

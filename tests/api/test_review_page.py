@@ -280,3 +280,28 @@ def test_nearest_examples_show_a_boolean_as_true_or_false(mixed_bundle: Bundle) 
     inputs = frame.drop(columns=[target]).iloc[0].to_dict()
     shown = {n.inputs["wide_sepal"] for n in nearest.nearest(inputs, k=20)}
     assert shown and shown <= {"true", "false"}  # the rows keep 1.0 / 0.0
+
+
+def test_a_case_another_model_made_is_labelled_among_that_models_classes(
+    served: tuple[TestClient, SqlPredictionLog, list[str]], tokens: Tokens
+) -> None:
+    """After a promotion to a model of other classes, a case the old model deferred is shown
+    with the old model's classes and labelled among them (the page offered and checked the
+    served model's: its true label was refused)."""
+    from prudent.store import PredictionRecord
+
+    client, log, _ = served
+    old = PredictionRecord(
+        model_version="old0000", model_name="m", inputs={}, probabilities={"bad": 0.45,
+        "good": 0.55}, prediction=None, decision="review", defer_reason="low_confidence",
+    )  # fmt: skip
+    log.write([old])
+    csrf = _sign_in(client, tokens)
+    page = client.get(f"/review?case={old.id}", headers=HTML).text
+    assert _case_id(page) == old.id and 'value="good"' in page and 'value="setosa"' not in page
+    refused = client.post(
+        "/review/label", data={"csrf": csrf, "prediction_id": old.id, "label": "setosa"}
+    )
+    assert refused.status_code == 400 and "setosa" in refused.text
+    client.post("/review/label", data={"csrf": csrf, "prediction_id": old.id, "label": "good"})
+    assert [e.label for e in log.feedback_history(old.id)] == ["good"]
