@@ -200,6 +200,8 @@ def bootstrap_scores(
     for name, score in scores.items():
         point = float(score.function(labels, p))
         spread = values[name] if draw == n else point + (values[name] - point) * np.sqrt(draw / n)
+        if score.resampling_bias:  # the resamples' excess over the point taken back off
+            spread = np.maximum(spread - (np.mean(spread) - point), 0.0)
         low, high = np.quantile(spread, [tail, 1.0 - tail])
         out[name] = Interval(point=point, low=float(low), high=float(high))
     return out

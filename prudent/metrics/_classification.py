@@ -258,6 +258,11 @@ class Score:
         ``function(y, proba) -> float``.
     higher_is_better
         True for accuracies, False for losses and calibration errors.
+    resampling_bias
+        A non-negative error that reads higher on a bootstrap resample than on the rows
+        themselves (the ECE: rows drawn twice sharpen its bins); its bootstrap interval is
+        shifted back by that bias, else it can lie wholly above its own point (0.039 with
+        the percentile interval 0.052–0.142 on 113 rows).
 
     Examples
     --------
@@ -270,6 +275,7 @@ class Score:
     name: str
     function: Callable[[npt.ArrayLike, npt.ArrayLike], float]
     higher_is_better: bool
+    resampling_bias: bool = False
 
 
 SCORES: dict[str, Score] = {
@@ -280,7 +286,7 @@ SCORES: dict[str, Score] = {
         Score("macro_f1", macro_f1, True),
         Score("log_loss", log_loss, False),
         Score("brier", brier_score, False),
-        Score("ece", expected_calibration_error, False),
+        Score("ece", expected_calibration_error, False, resampling_bias=True),
     )
 }
 """The leaderboard's scores, in display order."""
