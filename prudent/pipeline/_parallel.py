@@ -10,6 +10,7 @@ the same out-of-fold probabilities and the same model either way.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -81,8 +82,12 @@ def failure_reason(exc: Exception) -> str:
     --------
     >>> failure_reason(ValueError("too few rows in class 'b'"))
     "it failed on this data (ValueError: too few rows in class 'b')"
+    >>> failure_reason(ValueError("the data contains only one class: np.int64(1)"))
+    'it failed on this data (ValueError: the data contains only one class: 1)'
     """
     first = str(exc).splitlines()[0] if str(exc) else ""
+    # numpy scalars as their reprs write them ("np.int64(1)") read as the plain value
+    first = re.sub(r"\bnp\.(?:int|uint|float|bool|str)_?\d*\(([^()]*)\)", r"\1", first)
     return f"it failed on this data ({type(exc).__name__}: {first})"
 
 
