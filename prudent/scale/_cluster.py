@@ -40,7 +40,9 @@ def dask_client(address: str, *, n_workers: int | None = None) -> Iterator[Any]:
                 n_workers=n_workers,
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=":0",  # no fixed port (no dashboard without bokeh)
+                # the scheduler, the workers and no dashboard: nothing listens beyond 127.0.0.1
+                host="127.0.0.1",
+                dashboard_address=None,
                 silence_logs=logging.ERROR,
             ) as cluster,
             Client(cluster) as client,  # type: ignore[no-untyped-call]

@@ -23,7 +23,11 @@ def client() -> Iterator[Any]:
 
     with (
         LocalCluster(
-            processes=True, n_workers=2, threads_per_worker=1, dashboard_address=":0"
+            processes=True,
+            n_workers=2,
+            threads_per_worker=1,
+            host="127.0.0.1",
+            dashboard_address=None,
         ) as cluster,
         Client(cluster) as connected,
     ):
@@ -45,3 +49,25 @@ def test_a_fit_on_the_cluster_is_the_local_fit(client: Any, local_fit: LocalFit)
     remote = prudent.fit(local_fit.train, "target", runner=runner, **FIT_ON_CLUSTER)
     assert runner.workers == 2
     assert_same_fit(remote, local_fit)
+
+
+def test_the_local_cluster_listens_on_127_0_0_1_alone() -> None:
+    """``--dask local``'s scheduler and workers bind the loopback address only, and no
+    dashboard is served (``dashboard_address=":0"`` bound one on every interface)."""
+    import psutil
+
+    from prudent.scale import dask_client
+
+    with dask_client("local", n_workers=1) as client:
+        info = client.scheduler_info()
+        addresses = [info["address"], *info["workers"]]
+        assert all(a.startswith("tcp://127.0.0.1:") for a in addresses), addresses
+        assert client.dashboard_link is None or "127.0.0.1" in str(client.dashboard_link)
+        pids = [psutil.Process().pid, *(c.pid for c in psutil.Process().children(recursive=True))]
+        listening = [
+            c.laddr.ip
+            for pid in pids
+            for c in psutil.Process(pid).net_connections(kind="inet")
+            if c.status == psutil.CONN_LISTEN
+        ]
+        assert listening and all(ip == "127.0.0.1" for ip in listening), listening
