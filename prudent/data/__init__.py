@@ -14,7 +14,7 @@ from prudent.data._io import TableWriter, iter_table, read_table, table_format, 
 from prudent.data._names import split_names
 from prudent.data._plain import plain_table
 from prudent.data._schema import ColumnSpec, Role, Schema, infer_schema
-from prudent.data._splits import Splits, check_disjoint, make_splits, without_rows
+from prudent.data._splits import Splits, check_disjoint, fitted_without, make_splits
 from prudent.data._target import (
     Target,
     dropped_notice,
@@ -37,6 +37,7 @@ __all__ = [
     "Target",
     "check_disjoint",
     "dropped_notice",
+    "fitted_without",
     "infer_schema",
     "input_columns",
     "is_missing_word",
@@ -53,6 +54,5 @@ __all__ = [
     "string_pattern",
     "table_format",
     "validate_frame",
-    "without_rows",
     "write_table",
 ]

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from prudent._typing import EncodedLabels, IntArray
 from prudent.errors import ConfigError, TargetError
 
-__all__ = ["Splits", "check_disjoint", "make_splits", "without_rows"]
+__all__ = ["Splits", "check_disjoint", "fitted_without", "make_splits"]
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,16 @@ class Splits:
     folds: tuple[tuple[IntArray, IntArray], ...]
     """(fit, validate) positions *into* ``train`` for each fold."""
     notes: tuple[str, ...] = field(default=())
+    fit_only: IntArray | None = None
+    """Positions into ``train`` that models are fitted on (each fold's fit part and the
+    refit); None: all. A row left out is still validated, scored by a model that never saw
+    it, so what is measured on the training rows stays a measure of every one of them."""
+
+    def fitted(self, X: pd.DataFrame, y: EncodedLabels) -> tuple[pd.DataFrame, EncodedLabels]:
+        """The training rows ``X`` and labels ``y`` a model is refitted on (:attr:`fit_only`)."""
+        if self.fit_only is None:
+            return X, y
+        return X.iloc[self.fit_only].reset_index(drop=True), y[self.fit_only]
 
     @property
     def n_folds(self) -> int:
@@ -185,10 +196,16 @@ def _stratified_folds(
     return tuple((fit.astype(np.int64), val.astype(np.int64)) for fit, val in split)
 
 
-def without_rows(splits: Splits, y: EncodedLabels, drop: IntArray, *, seed: int = 0) -> Splits:
-    """Remove training rows (positions into the whole table) and rebuild the folds.
+def fitted_without(splits: Splits, y: EncodedLabels, drop: IntArray) -> Splits:
+    """Fit no model on the training rows ``drop`` (positions into the whole table), yet
+    validate them as before.
 
-    The locked test set is unchanged; the folds are re-drawn, stratified, on the rows left.
+    The folds and the locked test set are unchanged; each fold's fit part and the refit
+    leave the rows out (:attr:`Splits.fit_only`), while their validation parts still score
+    them, each with a model that never saw it. Calibration, conformal sets and thresholds
+    set on the out-of-fold rows then see the rows as new data will come, suspect labels
+    among them: dropped from the folds altogether, they left the easy rows alone, and a
+    fit promised 0.924 accepted accuracy that its locked test measured at 0.808.
 
     Parameters
     ----------
@@ -197,22 +214,31 @@ def without_rows(splits: Splits, y: EncodedLabels, drop: IntArray, *, seed: int 
     y
         Encoded labels of every row of the table.
     drop
-        Row positions (into the table) to remove from training.
-    seed
-        Seed for the new folds.
+        Row positions (into the table) no model is fitted on.
 
     Returns
     -------
     Splits
-        With a note saying how many rows were removed.
+        With a note saying how many rows no model is fitted on.
+
+    Raises
+    ------
+    TargetError
+        When a class would keep fewer than two rows to fit on.
     """
-    train = np.setdiff1d(splits.train, drop).astype(np.int64)
-    k = min(splits.n_folds, int(np.bincount(y[train])[np.bincount(y[train]) > 0].min()))
-    if k < 2:
+    left_out = np.isin(splits.train, drop)
+    keep = np.flatnonzero(~left_out).astype(np.int64)
+    counts = np.bincount(y[splits.train[keep]], minlength=int(y.max()) + 1)
+    present = np.bincount(y[splits.train], minlength=counts.size) > 0
+    if (counts[present] < 2).any():
         raise TargetError(
-            "Removing the suspect labels leaves a class with a single training "
-            "row; fit without --drop-suspect-labels."
+            "Leaving out the suspect labels leaves a class with fewer than two training "
+            "rows to fit on; fit without --drop-suspect-labels."
         )
-    folds = _stratified_folds(train, y, k, seed)
-    note = f"Removed {len(splits.train) - len(train)} training row(s) with suspect labels."
-    return Splits(train=train, test=splits.test, folds=folds, notes=(*splits.notes, note))
+    folds = tuple((fit[~left_out[fit]], validate) for fit, validate in splits.folds)
+    note = (
+        f"Fitted without {int(left_out.sum())} training row(s) with suspect labels; they "
+        "are still validated, so calibration, thresholds and promises are set on every "
+        "training row."
+    )
+    return Splits(splits.train, splits.test, folds, (*splits.notes, note), fit_only=keep)

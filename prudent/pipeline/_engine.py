@@ -158,7 +158,7 @@ def cross_validate_candidate(
     oof = _out_of_fold(spec, ctx, X, y, splits, budget, must_run=must_run, advance=advance)
     if isinstance(oof, SkippedCandidate):
         return oof
-    model, fit_seconds = refit(spec, ctx, X, y)
+    model, fit_seconds = refit(spec, ctx, *splits.fitted(X, y))
     if advance is not None:
         advance()
     run = finish_run(spec, oof, model, fit_seconds, X, notes)

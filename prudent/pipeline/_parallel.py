@@ -114,7 +114,7 @@ def fold_task(
 ) -> Any:
     """Fold ``i``'s held-out probabilities, or the refit (model, seconds) for ``i == -1``."""
     if i < 0:
-        return _guarded(lambda: refit(spec, ctx, X, y), spec.baseline)
+        return _guarded(lambda: refit(spec, ctx, *splits.fitted(X, y)), spec.baseline)
     fit_rows, val_rows = splits.folds[i]
     return _guarded(lambda: fit_fold(spec, ctx, X, y, fit_rows, val_rows, i), spec.baseline)
 

@@ -18,13 +18,13 @@ from prudent.data import (
     Splits,
     Target,
     dropped_notice,
+    fitted_without,
     infer_schema,
     label_words_notice,
     look_alike_classes,
     make_splits,
     plain_table,
     prepare_target,
-    without_rows,
 )
 from prudent.errors import BudgetError
 from prudent.metrics import Comparison, single_column_leaks
@@ -303,8 +303,8 @@ def _audited_baselines(
     table: _Table, families: list[CandidateSpec], run: _Run
 ) -> tuple[_Table, _Rows, dict[str, CandidateRun], LabelIssues]:
     """Check for leaks, cross-validate the baselines and audit the labels with the logistic
-    one; with ``drop_suspect_labels``, drop every flagged row (listed or not) and
-    cross-validate the baselines again."""
+    one; with ``drop_suspect_labels``, fit no model on any flagged row (listed or not), which
+    the folds still validate, and cross-validate the baselines again."""
     spec, rep = run.spec, run.reporter
     baselines = [s for s in families if s.baseline]
     rows = _training(table, spec.seed)
@@ -320,7 +320,7 @@ def _audited_baselines(
     if not (spec.drop_suspect_labels and issues.flagged):
         return table, rows, runs, issues
     positions = np.searchsorted(table.target.original_rows, issues.rows)
-    splits = without_rows(table.splits, table.target.y, positions, seed=spec.seed)
+    splits = fitted_without(table.splits, table.target.y, positions)
     rep.notice(splits.notes[-1])
     table = replace(table, splits=splits)
     rows, runs = _training(table, spec.seed), {}

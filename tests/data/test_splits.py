@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from prudent.data import Splits, check_disjoint, make_splits, prepare_target, without_rows
+from prudent.data import Splits, check_disjoint, fitted_without, make_splits, prepare_target
 from prudent.errors import ConfigError, TargetError
 from tests.fixtures import example
 
@@ -114,27 +115,33 @@ def test_check_disjoint_names_the_overlapping_parts() -> None:
         )
 
 
-def test_without_rows_keeps_the_test_set_and_rebuilds_folds(y: np.ndarray) -> None:
+def test_fitted_without_keeps_every_row_validated_and_fits_none_of_them(y: np.ndarray) -> None:
     splits = make_splits(y, seed=0)
     drop = splits.train[::10]
-    smaller = without_rows(splits, y, drop, seed=0)
-    assert np.array_equal(smaller.test, splits.test)
-    assert np.array_equal(smaller.train, np.setdiff1d(splits.train, drop))
-    assert smaller.notes[-1] == f"Removed {len(drop)} training row(s) with suspect labels."
-    _assert_valid(smaller, y, complete=False)
-    check_disjoint(kept=smaller.train, dropped=drop)
+    fewer = fitted_without(splits, y, drop)
+    assert np.array_equal(fewer.test, splits.test) and np.array_equal(fewer.train, splits.train)
+    left_out = np.isin(splits.train, drop)
+    assert np.array_equal(fewer.fit_only, np.flatnonzero(~left_out))
+    for (fit, validate), (was_fit, was_validate) in zip(fewer.folds, splits.folds, strict=True):
+        assert np.array_equal(validate, was_validate)  # every row still scored out of fold
+        assert np.array_equal(fit, was_fit[~left_out[was_fit]])
+    assert fewer.notes[-1].startswith(f"Fitted without {len(drop)} training row(s)")
+    X = pd.DataFrame({"i": np.arange(len(splits.train))})
+    fitted_X, fitted_y = fewer.fitted(X, y[splits.train])
+    assert fitted_X["i"].tolist() == np.flatnonzero(~left_out).tolist()
+    assert len(fitted_y) == len(fitted_X)
 
 
-def test_without_rows_ignores_rows_outside_training(y: np.ndarray) -> None:
+def test_fitted_without_ignores_rows_outside_training(y: np.ndarray) -> None:
     splits = make_splits(y, seed=0)
-    same = without_rows(splits, y, splits.test[:5])
-    assert np.array_equal(same.train, splits.train)
-    assert same.notes[-1] == "Removed 0 training row(s) with suspect labels."
+    same = fitted_without(splits, y, splits.test[:5])
+    assert np.array_equal(same.fit_only, np.arange(len(splits.train)))
+    assert same.notes[-1].startswith("Fitted without 0 training row(s)")
 
 
-def test_without_rows_refuses_to_leave_a_class_with_one_row() -> None:
+def test_fitted_without_refuses_to_leave_a_class_with_one_row() -> None:
     y = np.array([0] * 30 + [1] * 5)
     splits = make_splits(y, test_size=0.2, n_folds=3, seed=0)
     ones = splits.train[y[splits.train] == 1]
-    with pytest.raises(TargetError, match=r"leaves a class with a single training row"):
-        without_rows(splits, y, ones[1:])
+    with pytest.raises(TargetError, match=r"leaves a class with fewer than two training rows"):
+        fitted_without(splits, y, ones[1:])

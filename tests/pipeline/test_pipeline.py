@@ -123,18 +123,37 @@ def test_label_audit_finds_flipped_labels(noisy) -> None:
     assert (issues.loc[found, "likely"] != issues.loc[found, "given"]).all()
 
 
-def test_drop_suspect_labels_removes_them_and_keeps_the_test_set(noisy) -> None:
+def test_drop_suspect_labels_fits_without_them_and_still_validates_them(noisy) -> None:
     frame, _, kept = noisy
     dropped = _fit(frame, candidates=(), drop_suspect_labels=True)
     suspects = dropped.label_issues["row"].to_numpy()
     assert len(suspects) > 0
-    assert np.intersect1d(suspects, dropped.splits.train).size == 0
-    np.testing.assert_array_equal(dropped.splits.train, np.setdiff1d(kept.splits.train, suspects))
-    np.testing.assert_array_equal(dropped.splits.test, kept.splits.test)
-    assert dropped.splits.notes[-1] == (
-        f"Removed {len(suspects)} training row(s) with suspect labels."
+    splits = dropped.splits
+    np.testing.assert_array_equal(splits.train, kept.splits.train)  # every row validated
+    np.testing.assert_array_equal(splits.test, kept.splits.test)
+    left_out = np.isin(splits.train, suspects)
+    np.testing.assert_array_equal(splits.fit_only, np.flatnonzero(~left_out))
+    for fit, _ in splits.folds:  # no fold is fitted on a suspect row
+        assert not left_out[fit].any()
+    assert len(dropped.runs["logistic"].oof_proba) == len(splits.train)
+    assert splits.notes[-1].startswith(
+        f"Fitted without {int(left_out.sum())} training row(s) with suspect labels"
     )
-    assert dropped.splits.notes[-1] in dropped.notices
+    assert splits.notes[-1] in dropped.notices
+
+
+def test_drop_suspect_labels_keeps_its_promises_on_noisy_labels() -> None:
+    """A fifth of the labels flipped, in training and test alike, as real noise is: the
+    models fit the clean rows, but the calibration and thresholds are set on every training
+    row, so the locked test keeps the promises (dropped from the folds altogether, the
+    suspect rows left calibration to the easy ones: a never-seen table promised 0.924
+    accepted accuracy that its locked test measured at 0.808)."""
+    frame, _ = flip_labels(example("wine"), "target", share=0.2, seed=3)
+    result = _fit(frame, candidates=(), drop_suspect_labels=True)
+    promises = result.trust.sections["promises"]
+    broken = [p["name"] for p in promises if p.get("kept") is False]
+    # at the previous commit: the accepted accuracy and the calibration broken (ECE 0.243)
+    assert broken == [], promises
 
 
 def test_an_unknown_candidate_name_is_refused_with_the_families_that_apply() -> None:
