@@ -19,6 +19,8 @@ from prudent.data import split_names
 from prudent.errors import ConfigError, DataReadError
 from prudent.models._cost_matrix import parse_costs
 from prudent.pipeline import FitSpec, LoggingReporter, Reporter, TaskRunner, fit_table
+from prudent.pipeline._spec import check_choice
+from prudent.pipeline._thresholds import cost_notice
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -217,6 +219,8 @@ def fit(
     **options
         Any field of :class:`FitSpec` (``time_limit``, ``text``, ``seed``, …); column lists
         take a list or a comma-separated string, ``costs`` a matrix or ``'0,1;10,0'``.
+        Give at most one of ``review_budget``, ``target_accuracy`` and ``costs`` (the
+        default is a 15% review budget), and ``review_cost`` only with ``costs``.
 
     Returns
     -------
@@ -236,6 +240,9 @@ def fit(
         if key in options and (options[key] is not None or key != "candidates"):
             options[key] = split_names(options[key])
     options["costs"] = parse_costs(options.get("costs"))
+    check_choice(options)  # one of budget, target and costs; a review cost only with costs
+    if options.get("review_budget", 0.0) is None:  # not given: the default budget
+        del options["review_budget"]
     started = time.monotonic() if started is None else started
     rules_yaml = rules_yaml or rules_text(rules)
     check_rules(rules_yaml)  # syntax: before any data is read
@@ -259,4 +266,9 @@ def fit(
             ood_source=None if ood_examples is None or ood is ood_examples else str(ood_examples),
             source=None if table is frame else str(frame),
         )
+    # the cost policy beside the model alone: on the console and in the bundle's notices
+    notice = cost_notice(spec, result.trust.sections.get("thresholds", {}))
+    if notice:
+        rep.notice(notice)
+        result.notices.append(notice)
     return with_report(Bundle.from_fit(result))

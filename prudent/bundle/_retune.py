@@ -24,6 +24,7 @@ from prudent.bundle._evidence import FitEvidence, Trust
 from prudent.bundle._trust_records import LockedTest, Promise, Thresholds
 from prudent.errors import ConfigError
 from prudent.models._cascade import CascadePolicy
+from prudent.models._cost_matrix import check_cost_classes
 from prudent.models._decision_policy import REVIEW_BUDGET, PolicyRequest
 from prudent.models._decisions import Decisions
 from prudent.models._retune import (
@@ -39,6 +40,7 @@ from prudent.pipeline._promises import (
     decision_promises,
     decision_test_section,
 )
+from prudent.pipeline._spec import check_choice
 
 if TYPE_CHECKING:
     from prudent.bundle._bundle import Bundle
@@ -74,15 +76,20 @@ def _request(
             "retune needs a new target_accuracy, review_budget or costs "
             "(--target-accuracy, --review-budget or --costs)."
         )
-    if target_accuracy is not None and review_budget is not None:
-        raise ConfigError(
-            "Give target_accuracy or review_budget, not both: a target sets the threshold by "
-            "the accuracy it must reach, a budget by the share of rows sent to review."
-        )
+    check_choice({"target_accuracy": target_accuracy, "review_budget": review_budget,
+                  "costs": costs, "review_cost": review_cost})  # fmt: skip
     if target_accuracy is not None and not 0.0 < target_accuracy < 1.0:
         raise ConfigError(f"target_accuracy must be in (0, 1); got {target_accuracy}.")
     if review_budget is not None and not 0.0 <= review_budget < 1.0:
         raise ConfigError(f"review_budget must be in [0, 1); got {review_budget}.")
+    ood_fpr = float(spec.get("ood_fpr", 0.05))
+    if review_budget is not None and review_budget <= ood_fpr:
+        raise ConfigError(
+            f"review_budget (--review-budget) {review_budget:g} cannot hold with this bundle's "
+            f"OOD detector, set to flag {ood_fpr:g} of normal rows (ood_fpr): its alarms go to "
+            f"review and count against the budget; give a budget above {ood_fpr:g}, or refit "
+            "with a smaller --ood-fpr."
+        )
     return PolicyRequest(
         target_accuracy=target_accuracy,
         review_budget=REVIEW_BUDGET if review_budget is None else review_budget,
@@ -184,6 +191,7 @@ def retune_bundle(
 
     request = _request(bundle.manifest.get("spec", {}), target_accuracy, review_budget, costs,
                        review_cost)  # fmt: skip
+    check_cost_classes(costs, list(bundle.model.classes))  # the fit's words, before any array
     arrays = read_arrays(bundle.extras[ARTIFACTS]) if ARTIFACTS in bundle.extras else {}
     held_out, test = policy_evidence(arrays), test_evidence(arrays)
     old = bundle.model.policy if bundle.model.policy is not None else CascadePolicy(0.0)

@@ -159,8 +159,12 @@ def fit(
         Opt(help="Accuracy accepted predictions must reach (replaces the review budget)."),
     ] = None,
     review_budget: Annotated[
-        float, Opt(help="Largest share of in-distribution rows sent to review.")
-    ] = 0.15,
+        float | None,
+        Opt(
+            help="Largest share of in-distribution rows sent to review (the default policy: "
+            "0.15 unless --target-accuracy or --costs is given); it must exceed --ood-fpr."
+        ),
+    ] = None,
     delta: Annotated[
         float, Opt(help="Allowed chance the accept threshold misses the target or budget.")
     ] = 0.1,
@@ -170,12 +174,15 @@ def fit(
     costs: Annotated[
         str | None,
         Opt(
-            help="Cost matrix replacing the accuracy target: rows = true class, columns = "
+            help="Cost matrix replacing the review budget: rows = true class, columns = "
             "predicted, in class order, e.g. '0,1;10,0'."
         ),
     ] = None,
     review_cost: Annotated[
-        float | None, Opt(help="Cost of sending a case to review (with --costs).")
+        float | None,
+        Opt(
+            help="Cost of sending a case to review (with --costs; default: half the largest cost)."
+        ),
     ] = None,
     ood_over_rules: Annotated[
         bool, Opt(help="Send unusual inputs to review even when a rule matches them.")

@@ -22,6 +22,11 @@ def _destination(bundle: Path, out: Path | None) -> Path:
             f"--out '{target}' is the bundle being retuned; a retune writes a new bundle, "
             "choose another directory."
         )
+    if target.exists():
+        raise ConfigError(
+            f"--out '{target}' already exists; a retune writes a new bundle and replaces none: "
+            "choose another --out, or remove that one first."
+        )
     return target
 
 

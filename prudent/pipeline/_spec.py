@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,7 +13,7 @@ from prudent.errors import ConfigError
 from prudent.models._candidates import check_candidates
 from prudent.models._cost_matrix import check_cost_classes, check_costs
 
-__all__ = ["MAX_SEED", "FitSpec"]
+__all__ = ["MAX_SEED", "FitSpec", "check_choice"]
 
 MAX_SEED = 2**31 - 1
 """The largest seed: the fit's draws use the seed plus small offsets, and numpy and
@@ -54,7 +54,8 @@ class FitSpec:
         budget instead.
     review_budget
         Without a target: the largest share of in-distribution rows sent to review; the
-        accuracy of the rest is measured and promised.
+        accuracy of the rest is measured and promised. The OOD detector's false alarms
+        (``ood_fpr``) count against it, so a budget in force must exceed ``ood_fpr``.
     delta
         Allowed probability that a promised accuracy is not reached, and that a batch of new
         rows (as many as set the threshold) sends more than the review budget to review.
@@ -136,10 +137,24 @@ class FitSpec:
                 name, rest = message.split(" ", 1)
                 option = "--folds" if name == "n_folds" else f"--{name.replace('_', '-')}"
                 raise ConfigError(f"{name} ({option}) {rest}.")
+        self._check_budget()
         if self.candidates is not None:
             check_candidates(self.candidates)
         if self.costs is not None:
             check_costs(self.costs)
+
+    def _check_budget(self) -> None:
+        """Refuse a review budget in force (no target, no costs) that the OOD detector's
+        false alarms alone fill: they go to review and count against it."""
+        if self.target_accuracy is not None or self.costs is not None:
+            return
+        if self.review_budget <= self.ood_fpr:
+            raise ConfigError(
+                f"review_budget (--review-budget) {self.review_budget:g} cannot hold with "
+                f"ood_fpr (--ood-fpr) {self.ood_fpr:g}: the OOD detector sends that share of "
+                "normal rows to review, and they count against the budget; give a budget "
+                f"above {self.ood_fpr:g} (the default is 0.15) or a smaller ood_fpr."
+            )
 
     def check_classes(self, classes: Sequence[Any]) -> None:
         """Refuse the options that do not fit the target's ``classes`` (a cost matrix of
@@ -151,3 +166,49 @@ class FitSpec:
             Naming both sizes and the classes.
         """
         check_cost_classes(self.costs, classes)
+
+
+_CHOICES = ("target_accuracy", "review_budget", "costs")
+
+
+def _named(key: str) -> str:
+    """``'review_budget (--review-budget)'``: an option's Python and command-line names."""
+    return f"{key} (--{key.replace('_', '-')})"
+
+
+def check_choice(given: Mapping[str, Any]) -> None:
+    """Refuse options that ask for two decision policies, or a review cost without costs.
+
+    The thresholds follow one of three requests: a review budget, an accuracy target or a
+    cost matrix. ``given`` holds the options a person gave (a ``None`` value: not given), so
+    that the review budget's default never conflicts. :class:`FitSpec` itself does not
+    check this: a spec is also rebuilt from a bundle's manifest, which records every field.
+
+    Raises
+    ------
+    ConfigError
+        Naming both options (Python and command-line names) and what to give.
+
+    Examples
+    --------
+    >>> check_choice({"target_accuracy": 0.9, "review_budget": None})
+    >>> try:
+    ...     check_choice({"target_accuracy": 0.9, "costs": ((0, 1), (1, 0))})
+    ... except ConfigError as error:
+    ...     print(str(error)[:68])
+    Give one of target_accuracy (--target-accuracy) and costs (--costs),
+    """
+    chosen = [k for k in _CHOICES if given.get(k) is not None]
+    if len(chosen) > 1:
+        first, second = chosen[0], chosen[1]
+        raise ConfigError(
+            f"Give one of {_named(first)} and {_named(second)}, not both: a budget sets the "
+            "threshold by the share of rows sent to review, a target by the accuracy the "
+            "accepted rows must reach, costs by the cheaper of answering and review."
+        )
+    if given.get("review_cost") is not None and given.get("costs") is None:
+        raise ConfigError(
+            f"{_named('review_cost')} prices a review under a cost matrix, and no "
+            f"{_named('costs')} was given; give costs too (e.g. '0,1;10,0' for two classes) "
+            "or leave review_cost out."
+        )

@@ -7,14 +7,17 @@ a target accuracy, costs, the OOD check before the rules) means the same in both
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
+
+import numpy as np
 
 from prudent._typing import BoolArray, EncodedLabels, IntArray, ProbaMatrix
 from prudent.models._cascade import CascadePolicy
 from prudent.models._decision_policy import PolicyRequest, choose_class_weights, decision_policy
 from prudent.pipeline._spec import FitSpec
 
-__all__ = ["tune_policy"]
+__all__ = ["cost_notice", "tune_policy"]
 
 
 def tune_policy(
@@ -71,4 +74,50 @@ def tune_policy(
         request, P, B, y, in_distribution=in_distribution, ood_threshold=ood_threshold,
         class_weights=weights, groups=groups,
     )  # fmt: skip
+    if info.get("costs") is not None:  # the share of rows the OOD alarms send to review
+        info["costs"] = info["costs"] | {"ood_share": float(np.mean(~in_distribution))}
     return policy, info | {"label_rule": labels}
+
+
+def cost_notice(spec: FitSpec, thresholds: Mapping[str, Any]) -> str | None:
+    """One line when the cost policy costs more per row on the held-out rows than answering
+    every row with the model alone; the OOD alarms' part (their share times the review
+    cost) named, with what to change.
+
+    Every OOD alarm is charged a review, however cheap the model's answer would have been:
+    on Default (costs '0,1;10,0') the default review cost of 5 on 5% of alarms made the
+    policy cost 0.357 per row against 0.140 for the model alone.
+
+    Examples
+    --------
+    >>> spec = FitSpec(target="y", costs=((0, 1), (10, 0)))
+    >>> section = {"costs": {"decisions": 0.357, "model_only": 0.14, "ood_share": 0.05},
+    ...            "policy": {"cost_policy": {"review_cost": 5.0}}}
+    >>> print(cost_notice(spec, section))  # doctest: +NORMALIZE_WHITESPACE
+    The cost policy costs 0.357 per row on validation, more than the model alone (0.140):
+    0.250 of it is the OOD detector's alarms (5.0% of rows, each charged the review cost 5,
+    by default half the largest cost); give a smaller --ood-fpr or a lower --review-cost.
+    >>> section["costs"]["decisions"] = 0.1
+    >>> cost_notice(spec, section) is None
+    True
+    """
+    costs = thresholds.get("costs")
+    if not costs or round(costs["decisions"], 3) <= round(costs["model_only"], 3):
+        return None
+    review = float(thresholds["policy"]["cost_policy"]["review_cost"])
+    share = float(costs.get("ood_share", 0.0))
+    how = ", by default half the largest cost" if spec.review_cost is None else ""
+    head = (
+        f"The cost policy costs {costs['decisions']:.3f} per row on validation, more than the "
+        f"model alone ({costs['model_only']:.3f})"
+    )
+    if share * review < costs["decisions"] - costs["model_only"]:
+        return (
+            f"{head}: its reviews (review cost {review:g}{how}) cost more than the errors they "
+            "avoid; give a lower --review-cost, or check the costs' order (rows: true class)."
+        )
+    return (
+        f"{head}: {share * review:.3f} of it is the OOD detector's alarms ({share:.1%} of rows, "
+        f"each charged the review cost {review:g}{how}); give a smaller --ood-fpr or a lower "
+        "--review-cost."
+    )

@@ -153,3 +153,37 @@ def test_retune_with_costs_speaks_of_cost_per_row(strict: Path) -> None:
     assert "never auto-accepts" not in text and "accepts nothing" not in text
     page = render_report(retuned)
     assert "a cost matrix decides" in page and "never auto-accepts" not in page
+
+
+def test_retune_refuses_a_budget_the_ood_alarms_fill_and_two_policies(strict: Path) -> None:
+    """A budget at or below the OOD detector's false-positive rate cannot hold (a budget of 0
+    was measured at 0.034); costs beside a target or budget, or a review cost alone, were
+    ignored."""
+    bundle = prudent.load(strict)
+    with pytest.raises(ConfigError, match=r"review_budget \(--review-budget\) 0 cannot hold"):
+        bundle.retune(review_budget=0.0)
+    with pytest.raises(ConfigError, match=r"target_accuracy .* and costs .*not both"):
+        bundle.retune(target_accuracy=0.9, costs="0,1;1,0")
+    with pytest.raises(ConfigError, match=r"review_cost .* prices a review"):
+        bundle.retune(review_budget=0.2, review_cost=0.5)
+
+
+def test_retune_command_gives_the_fits_line_for_a_cost_matrix_of_another_size(
+    strict: Path,
+) -> None:
+    done = run_main("retune", strict, "--costs", "0,1,1;1,0,1;1,1,0")
+    assert done.returncode != 0
+    assert done.stderr.strip().splitlines() == [
+        "prudent: error: costs (--costs) has 3 rows and columns, but the target has 2 classes "
+        "(benign, malignant); give one row and one column per class, in this order."
+    ]
+
+
+def test_retune_command_refuses_an_existing_out_by_its_cli_remedy(
+    strict: Path, tmp_path: Path
+) -> None:
+    done = run_main("retune", strict, "--target-accuracy", "0.9", "--out", tmp_path)
+    assert done.returncode != 0
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "choose another --out, or remove that one first" in lines[0]
+    assert "overwrite=True" not in lines[0]

@@ -414,3 +414,34 @@ def test_a_none_class_in_the_target_is_learned_and_predicted(tmp_path: Path) -> 
     assert done.returncode == 0, done.stderr[-2000:]
     predicted = pd.read_csv(tmp_path / "p.csv", keep_default_na=False)["prediction"].tolist()
     assert predicted == ["none", "none", "mild", "severe"]
+
+
+@pytest.mark.parametrize(
+    ("options", "names"),
+    [
+        (["--review-budget", "0"], ["--review-budget", "--ood-fpr", "above 0.05"]),
+        (["--review-budget", "0.1", "--ood-fpr", "0.1"], ["--review-budget", "--ood-fpr"]),
+        (["--target-accuracy", "0.9", "--review-budget", "0.2"], ["--review-budget", "not both"]),
+        (["--target-accuracy", "0.9", "--costs", "0,1;1,0"], ["--target-accuracy", "--costs"]),
+        (["--review-budget", "0.2", "--costs", "0,1;1,0"], ["--review-budget", "--costs"]),
+        (["--review-cost", "0.5"], ["--review-cost", "--costs"]),
+    ],
+)  # fmt: skip
+def test_fit_refuses_a_policy_it_cannot_keep_or_two_policies(
+    tmp_path: Path, options: list[str], names: list[str]
+) -> None:
+    """Before the fit: a budget the OOD alarms alone fill, two of budget, target and costs,
+    a review cost without costs (each was accepted, then ignored or broken)."""
+    path = tmp_path / "t.csv"
+    pd.DataFrame({"x": range(40), "target": ["a", "b"] * 20}).to_csv(path, index=False)
+    assert_one_line_error(_fit(path, *options), *names)
+
+
+def test_fit_takes_a_target_with_the_default_budget(tmp_path: Path) -> None:
+    """Only a budget given conflicts with a target: the default one does not."""
+    import prudent
+
+    frame = example("breast_cancer").head(150)
+    bundle = prudent.fit(frame, "target", target_accuracy=0.9, time_limit=5,
+                         candidates=["knn"])  # fmt: skip
+    assert bundle.manifest["trust"]["thresholds"]["review_budget"] is None
