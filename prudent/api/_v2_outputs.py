@@ -18,7 +18,7 @@ from prudent.serve import PredictionBatch
 if TYPE_CHECKING:
     from prudent.api._v2_codec import V2Request
 
-__all__ = ["encode_bytes", "encode_response", "output_metadata", "output_tensors", "wanted_outputs"]
+__all__ = ["encode_bytes", "encode_response", "output_metadata", "output_tensors"]
 
 
 def encode_bytes(values: list[str]) -> bytes:
