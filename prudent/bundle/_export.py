@@ -17,8 +17,22 @@ __all__ = ["check_target", "export_sklearn", "exported_types"]
 
 
 def check_target(path: str | Path, *, overwrite: bool) -> Path:
-    """Refuse to replace an existing file unless ``overwrite`` (checked before any work)."""
+    """Refuse to replace an existing file unless ``overwrite``, or to write into a folder that
+    does not exist (checked before any work).
+
+    Examples
+    --------
+    >>> check_target("/no/such/folder/model.skops", overwrite=False)
+    Traceback (most recent call last):
+    ...
+    prudent.errors.BundleError: Cannot write '/no/such/folder/model.skops': the folder '/no/such/folder' does not exist; create it first or choose another path.
+    """
     target = Path(path)
+    if not target.parent.is_dir():
+        raise BundleError(
+            f"Cannot write '{target}': the folder '{target.parent}' does not exist; create it "
+            "first or choose another path."
+        )
     if target.exists() and not overwrite:
         raise BundleError(
             f"'{target}' exists; choose another path, or overwrite it (--overwrite, "
@@ -47,7 +61,8 @@ def export_sklearn(bundle: Bundle, path: str | Path, *, overwrite: bool = False)
     Raises
     ------
     BundleError
-        When the file exists already and ``overwrite`` is false.
+        When the file exists already and ``overwrite`` is false, or its folder does not
+        exist.
     """
     target = check_target(path, overwrite=overwrite)
     dump_skops(export_pipeline(bundle.model, bundle.manifest["schema"]), target)

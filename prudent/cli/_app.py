@@ -340,6 +340,10 @@ def predict(
     check_chunk_rows(chunk_rows)
     if dask is None:
         _check_paths(data, out)
+    else:
+        from prudent.cli._scale import check_dask_out
+
+        check_dask_out(out)
     model = load(bundle)
     rule_set = None
     if rules is not None:
@@ -373,7 +377,8 @@ def predict(
             encoding=encoding,
             keep=keep,
         )
-    console.print(f"Predicted {n} row(s) → {out}")
+    where = f"{out} (a folder of Parquet parts)" if dask is not None else str(out)
+    console.print(f"Predicted {n} row(s) → {where}")
 
 
 @app.command()

@@ -10,8 +10,33 @@ from typing import Any
 from rich.console import Console
 
 from prudent.bundle import Bundle
+from prudent.errors import ConfigError
 
-__all__ = ["fit_runner", "predict_on_dask"]
+__all__ = ["check_dask_out", "fit_runner", "predict_on_dask"]
+
+NOT_PARQUET = (".csv", ".json", ".jsonl", ".tsv", ".txt")
+"""Names of single text files: ``--dask`` writes a folder of Parquet parts, never one."""
+
+
+def check_dask_out(out: Path) -> None:
+    """Refuse an ``--out`` named as a text file, since ``--dask`` writes a folder of Parquet
+    parts there (``out.csv`` became such a folder, reported as written).
+
+    Examples
+    --------
+    >>> check_dask_out(Path("scored"))
+    >>> check_dask_out(Path("out.csv"))
+    Traceback (most recent call last):
+    ...
+    prudent.errors.ConfigError: --out 'out.csv' names a .csv file, but with --dask the \
+predictions are written as a folder of Parquet parts; give a folder name, e.g. --out 'out'.
+    """
+    if out.suffix.lower() in NOT_PARQUET:
+        raise ConfigError(
+            f"--out '{out}' names a {out.suffix} file, but with --dask the predictions are "
+            f"written as a folder of Parquet parts; give a folder name, e.g. --out "
+            f"'{out.with_suffix('')}'."
+        )
 
 
 def predict_on_dask(
