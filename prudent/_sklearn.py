@@ -6,6 +6,7 @@ its fitted state holds the bundle (``bundle_``), which saves, serves and reports
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,6 +21,7 @@ from prudent._compat import check_is_fitted
 from prudent._json import plain_scalar
 from prudent._library import fit
 from prudent.bundle import Bundle
+from prudent.errors import PrudentWarning
 
 __all__ = ["PrudentClassifier"]
 
@@ -119,12 +121,18 @@ class PrudentClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         X
             A DataFrame (any column roles) or a 2-D array of numbers.
         y
-            The labels, one per row.
+            The labels, one per row; rows whose label is missing (``None``, NaN) are left
+            out with a :class:`~prudent.PrudentWarning`, as ``prudent.fit`` leaves them out.
 
         Returns
         -------
         PrudentClassifier
             ``self``.
+
+        Raises
+        ------
+        ValueError
+            Every label is missing, a label is infinite, or ``X`` and ``y`` differ in length.
         """
         if y is None:
             raise ValueError(
@@ -132,11 +140,12 @@ class PrudentClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             )
         frame = self._frame(X, reset=True)
         labels = column_or_1d(y, warn=True)
+        if len(labels) != len(frame):
+            raise ValueError(f"X has {len(frame)} rows but y has {len(labels)} labels.")
+        frame, labels = _labelled(frame, labels)
         if labels.dtype.kind in "fc":
             assert_all_finite(labels, input_name="y")
         check_classification_targets(labels)
-        if len(labels) != len(frame):
-            raise ValueError(f"X has {len(frame)} rows but y has {len(labels)} labels.")
         self.bundle_: Bundle = fit(
             frame.assign(**{TARGET: labels}),
             TARGET,
@@ -178,6 +187,36 @@ class PrudentClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         if isinstance(X, pd.DataFrame):
             return X.set_axis([str(c) for c in X.columns], axis=1).reset_index(drop=True)
         return pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
+
+
+def _labelled(
+    frame: pd.DataFrame, labels: np.ndarray[Any, Any]
+) -> tuple[pd.DataFrame, np.ndarray[Any, Any]]:
+    """The rows whose label is given, with a warning naming how many were left out.
+
+    Raises
+    ------
+    ValueError
+        Every label is missing.
+    """
+    missing = np.asarray(pd.isna(labels), dtype=bool)
+    if not missing.any():
+        return frame, labels
+    if missing.all():
+        raise ValueError(
+            f"Input y contains NaN: all {len(labels)} labels are missing; pass the labels."
+        )
+    warnings.warn(
+        f"{int(missing.sum())} of {len(labels)} rows have no label (None or NaN in y) and are "
+        "left out of the fit, as prudent.fit leaves them out.",
+        PrudentWarning,
+        stacklevel=3,
+    )
+    kept = ~missing
+    labels = labels[kept]
+    if labels.dtype == object:  # the numbers left, as numbers (not 'unknown' labels)
+        labels = np.asarray(pd.Series(labels).infer_objects())
+    return frame[kept].reset_index(drop=True), labels
 
 
 def _key(label: Any) -> str:

@@ -96,3 +96,26 @@ def test_prudent_classifier_params_and_integer_labels() -> None:
     assert clf.score(frame.to_numpy(), y.to_numpy()) > 0.9
     with pytest.raises(ValueError, match=r"X has 12 features, but PrudentClassifier is expecting"):
         clf.predict(frame.to_numpy()[:, 1:])
+
+
+@pytest.mark.parametrize("as_text", [False, True])
+def test_prudent_classifier_leaves_out_rows_without_a_label(as_text: bool) -> None:
+    """NaN in y raised 'Unknown label type: unknown'; prudent.fit drops such rows with a
+    notice, and the estimator now does the same with a warning naming how many."""
+    frame = example("wine")
+    y = frame.pop("target").astype(object)
+    if not as_text:
+        y = y.str.removeprefix("class_").astype(float)
+    y.iloc[[3, 50, 100]] = np.nan
+    with pytest.warns(prudent.PrudentWarning, match=r"^3 of 178 rows have no label"):
+        clf = PrudentClassifier(**TINY).fit(frame, y)
+    assert clf.classes_.tolist() == (
+        [0, 1, 2] if not as_text else ["class_0", "class_1", "class_2"]
+    )
+    assert clf.bundle_.manifest["data"]["labelled_rows"] == 175
+
+
+def test_prudent_classifier_refuses_labels_all_missing() -> None:
+    frame = example("wine").drop(columns="target")
+    with pytest.raises(ValueError, match=r"all 178 labels are missing"):
+        PrudentClassifier(**TINY).fit(frame, np.full(len(frame), np.nan))
