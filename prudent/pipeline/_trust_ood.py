@@ -30,7 +30,11 @@ from prudent.pipeline._engine import CandidateRun, predict_proba_aligned
 from prudent.pipeline._spec import FitSpec
 from prudent.pipeline._trust_data import _Data
 
-__all__ = ["OOD_ROWS", "OOD_SHARE", "ood_seconds"]
+__all__ = ["FEW_OOD_EXAMPLES", "OOD_ROWS", "OOD_SHARE", "example_notes", "ood_seconds"]
+
+FEW_OOD_EXAMPLES = 20
+"""Below this many given OOD examples their AUROC is reported with a caution: on 4 rows a
+detector scores 1.000 by luck as easily as by skill."""
 
 OOD_ROWS = 10_000
 """The most rows the OOD detector is fitted on, and the most its threshold is set on."""
@@ -165,7 +169,40 @@ def _ood(
         P_ood=None if P_ood is None else P_ood[choose],
     )
     b_score = np.asarray(b_score, dtype=np.float64)
+    notes += example_notes(data.X_ood, data.schema.feature_names)
     return _OOD(features, detector, b_score, Z_ood, P_ood, notes)
+
+
+def example_notes(X_ood: Any, features: list[str]) -> list[str]:
+    """Notes on weak OOD examples: inputs they give no value for (read as missing in every
+    row, which alone can make them look unusual), and too few rows to measure an AUROC on.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> X = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "state": [None] * 4})
+    >>> notes = example_notes(X, ["x", "state"])
+    >>> "['state'] (absent from them or empty)" in notes[0], "their 4 rows" in notes[1]
+    (True, True)
+    """
+    if X_ood is None:
+        return []
+    notes = []
+    empty = [c for c in features if c in X_ood.columns and X_ood[c].isna().all()]
+    if empty:
+        notes.append(
+            f"OOD examples: no value for the input(s) {empty} (absent from them or empty): "
+            "read as missing in every row, which alone may set them apart from the training rows"
+        )
+    if len(X_ood) < 2:
+        notes.append(f"OOD examples: {len(X_ood)} row is too few to measure against; not used")
+    elif len(X_ood) < FEW_OOD_EXAMPLES:
+        notes.append(
+            f"OOD examples: the AUROC against them is measured on their {len(X_ood)} rows (half "
+            f"of which chose the detector), fewer than {FEW_OOD_EXAMPLES}: it tells little; "
+            "give more examples"
+        )
+    return notes
 
 
 def _known_ood(data: _Data, primary: Any, cal: ProbabilityCalibrator) -> tuple[Any, Any]:
