@@ -19,8 +19,10 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from prudent.data import Schema, TableWriter, iter_table, table_format, validate_frame
-from prudent.errors import ConfigError, DataError
+from prudent.errors import ConfigError, DataError, RuleError
 from prudent.models._predictions import Predictions, output_columns
+from prudent.models._rules import RuleSet
+from prudent.models._rules_schema import rules_for_schema
 
 if TYPE_CHECKING:
     from prudent.bundle._bundle import Bundle
@@ -30,6 +32,7 @@ __all__ = [
     "as_table",
     "check_chunk_rows",
     "check_keep",
+    "checked_rules",
     "kept_columns",
     "predict",
     "predict_file",
@@ -60,8 +63,42 @@ def predictions(
     bundle: Bundle, frame: Rows, *, rules: Any, on_notice: Notify, strict: bool
 ) -> Predictions:
     """:meth:`Bundle.predictions <prudent.bundle.Bundle.predictions>`."""
-    table = as_table(frame, bundle.schema)
-    return bundle.model.predictions(_validated(bundle, table, on_notice, strict), rules=rules)
+    table, checked = as_table(frame, bundle.schema), checked_rules(bundle, rules)
+    return bundle.model.predictions(_validated(bundle, table, on_notice, strict), rules=checked)
+
+
+def checked_rules(bundle: Bundle, rules: Any) -> RuleSet | None:
+    """The rules given for a call (a RuleSet or a rules file's path) checked against the
+    bundle's inputs, their kinds and its classes, as the fit checks its own; for None, the
+    bundle's own rules read with those kinds (:func:`_stored_rules`).
+
+    Raises
+    ------
+    RuleError
+        A rule names an unknown column or class, or compares a column with a value of
+        another kind (``Home > 5`` on a categorical column), with the rule's line.
+    TypeError
+        ``rules`` is neither a RuleSet, a path nor None.
+    """
+    if rules is None:
+        return _stored_rules(bundle)
+    return rules_for_schema(rules, bundle.schema, bundle.model.classes)
+
+
+def _stored_rules(bundle: Bundle) -> RuleSet | None:
+    """The bundle's own rules read with its inputs' kinds (0.1 ms for three rules), or None
+    (the model's own, as saved) when it has none or they no longer pass the checks.
+
+    A bundle saved before the rules knew the kinds holds ``Records == true`` untyped: on
+    the validated column of 1.0/0.0 it matched no row.
+    """
+    stored = bundle.model.rules
+    if stored is None or not len(stored):
+        return None
+    try:
+        return rules_for_schema(stored, bundle.schema, bundle.model.classes)
+    except RuleError:  # checked by the fit that saved them, under older checks: as saved
+        return None
 
 
 def as_table(rows: Any, schema: Schema) -> pd.DataFrame:
@@ -211,6 +248,7 @@ def predict_file(
 ) -> int:
     """:meth:`Bundle.predict_file <prudent.bundle.Bundle.predict_file>`."""
     check_chunk_rows(chunk_rows)
+    rules = checked_rules(bundle, rules)  # once, before the file is read
     target = Path(destination)
     if target.resolve() == Path(source).resolve():
         raise ConfigError(f"Output '{target}' is the input file; choose another output path.")

@@ -18,7 +18,7 @@ matches only where its whole expression is true. Only ``is missing`` tests for m
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,15 +28,18 @@ import pandas as pd
 import yaml
 
 from prudent._typing import BoolArray, IntArray
-from prudent.errors import ConfigError, RuleError, SchemaError
-from prudent.models._rules_expr import DTYPE_KINDS, Expr, evaluate_expr
-from prudent.models._rules_parse import parse_expr
+from prudent.errors import RuleError, SchemaError
+from prudent.models._rules_check import (
+    REVIEW,
+    _check_dtypes,
+    _check_then,
+    _known,
+    _parse_when,
+)
+from prudent.models._rules_expr import Expr, evaluate_expr
 from prudent.models._rules_yaml import _line, _read_yaml, _text
 
 __all__ = ["REVIEW", "Rule", "RuleMatches", "RuleSet"]
-
-REVIEW = "review"
-"""The ``then`` outcome that sends a row to human review instead of giving it a label."""
 
 
 @dataclass(frozen=True)
@@ -181,15 +184,55 @@ class RuleSet:
         ConfigError
             When ``dtypes`` names an unknown kind.
         """
-        kinds = _check_dtypes(dtypes)
-        known = None if columns is None else list(columns)
-        if known is None and dtypes is not None:
-            known = list(dtypes)
+        kinds, known = _check_dtypes(dtypes), _known(columns, dtypes)
         class_list = None if classes is None else [str(c) for c in classes]
         rules: list[Rule] = []
         for raw in _read_yaml(text):
             rules.append(_build_rule(raw, rules, known, class_list, kinds))
         return cls(rules)
+
+    def checked(
+        self,
+        *,
+        columns: Sequence[str] | None = None,
+        classes: Sequence[str] | None = None,
+        dtypes: Mapping[str, str] | None = None,
+    ) -> RuleSet:
+        """These rules checked against a table, as :meth:`from_yaml` checks a file's.
+
+        A rule set built without the table's columns, classes or kinds (from a file read
+        alone, or in Python) is refused here where it names an unknown column or class, or
+        compares a column with a value of another kind; its values are then read as the
+        column reads them (a boolean's ``"yes"`` is ``true``).
+
+        Parameters
+        ----------
+        columns, classes, dtypes
+            As for :meth:`from_yaml`.
+
+        Returns
+        -------
+        RuleSet
+            The same rules, in the same order, checked.
+
+        Raises
+        ------
+        RuleError
+            With the rule's line, naming what is wrong.
+        ConfigError
+            When ``dtypes`` names an unknown kind.
+
+        Examples
+        --------
+        >>> rules = RuleSet.from_yaml("rules: [{name: r, when: vip == 2, then: review}]")
+        >>> rules.checked(dtypes={"vip": "boolean"})  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        prudent.errors.RuleError: line 1: in 'when' of rule 'r': type mismatch: column 'vip' ...
+        """
+        kinds, known = _check_dtypes(dtypes), _known(columns, dtypes)
+        class_list = None if classes is None else [str(c) for c in classes]
+        return RuleSet([_rechecked(r, known, class_list, kinds) for r in self.rules])
 
     @classmethod
     def from_file(
@@ -290,15 +333,15 @@ class RuleSet:
         return RuleMatches(index=index, name=names[index + 1], outcome=thens[index + 1])
 
 
-def _check_dtypes(dtypes: Mapping[str, str] | None) -> dict[str, str] | None:
-    if dtypes is None:
-        return None
-    bad = {c: k for c, k in dtypes.items() if k not in DTYPE_KINDS}
-    if bad:
-        raise ConfigError(
-            f"Unknown column kinds {bad} in dtypes; expected one of {sorted(DTYPE_KINDS)}."
-        )
-    return dict(dtypes)
+def _rechecked(
+    rule: Rule,
+    columns: Sequence[str] | None,
+    classes: Sequence[str] | None,
+    dtypes: Mapping[str, str] | None,
+) -> Rule:
+    label = f"rule {rule.name!r}"
+    _check_then(rule.then, label, classes, rule.line)
+    return replace(rule, expr=_parse_when(rule.when, label, columns, dtypes, rule.line))
 
 
 def _build_rule(
@@ -321,23 +364,8 @@ def _build_rule(
     if any(r.name == name for r in previous):
         raise RuleError(f"{label} is defined twice; rule names must be unique.", line=line)
     then = _text(nodes["then"], "then", label)
-    if classes is not None and then != REVIEW and then not in classes:
-        raise RuleError(
-            f"'then' of {label} is {then!r}, which is neither a class nor {REVIEW!r}; "
-            f"classes are {list(classes)}.",
-            line=_line(nodes["then"]),
-        )
-    if classes is not None and then == REVIEW and REVIEW in classes:
-        raise RuleError(
-            f"'then: {REVIEW}' of {label} is ambiguous: {REVIEW!r} is also a class. "
-            "Rename that class.",
-            line=_line(nodes["then"]),
-        )
-    when_node = nodes["when"]
-    when = _text(when_node, "when", label)
-    try:
-        expr = parse_expr(when, columns=columns, dtypes=dtypes)
-    except RuleError as exc:
-        raise RuleError(f"in 'when' of {label}: {exc}", line=_line(when_node)) from None
+    _check_then(then, label, classes, _line(nodes["then"]))
+    when = _text(nodes["when"], "when", label)
+    expr = _parse_when(when, label, columns, dtypes, _line(nodes["when"]))
     desc = _text(nodes["description"], "description", label) if "description" in nodes else ""
     return Rule(name=name, when=when, then=then, line=line, expr=expr, description=desc)

@@ -11,20 +11,28 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from pandas.api.types import is_bool_dtype, is_datetime64_any_dtype, is_numeric_dtype
 
 from prudent._typing import BoolArray
 
-__all__ = ["DTYPE_KINDS", "Expr", "evaluate_expr"]
+__all__ = ["BOOLEAN_WORDS", "DTYPE_KINDS", "Expr", "as_boolean", "as_category", "evaluate_expr"]
 
 DTYPE_KINDS = frozenset({"numeric", "text", "categorical", "boolean", "datetime"})
 """The column kinds ``dtypes`` may name."""
+
+BOOLEAN_WORDS: Mapping[str, bool] = {
+    **dict.fromkeys(("true", "yes", "t", "y", "1", "1.0"), True),
+    **dict.fromkeys(("false", "no", "f", "n", "0", "0.0"), False),
+}
+"""The strings a boolean column reads as true or false (in any case, spaces around allowed),
+as :func:`prudent.data.validate_frame` reads them."""
 
 Literal = bool | int | float | str
 Masks = tuple[BoolArray, BoolArray]
@@ -45,6 +53,78 @@ def _kind_of(value: object) -> str | None:
     if isinstance(value, dt.date | np.datetime64):
         return "datetime"
     return None
+
+
+def as_boolean(value: object) -> bool | None:
+    """``value`` as a boolean column reads it, or ``None`` when it reads as neither.
+
+    Examples
+    --------
+    >>> [as_boolean(v) for v in (True, 0, 1.0, " Yes", "n", "maybe", 2, None)]
+    [True, False, True, True, False, None, None, None]
+    """
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | float | np.integer | np.floating) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        return BOOLEAN_WORDS.get(value.strip().lower())
+    return None
+
+
+def as_category(value: Literal) -> str:
+    """``value`` as a categorical column reads it: its text, a whole number without ``.0``.
+
+    Examples
+    --------
+    >>> [as_category(v) for v in ("FR", 3, 3.0, 2.5, True)]
+    ['FR', '3', '3', '2.5', 'True']
+    """
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _booleans(column: pd.Series) -> pd.Series:
+    """1.0 where ``column``'s values read as true, 0.0 as false, NaN elsewhere (missing, or
+    not a boolean): a validated boolean column holds 1.0/0.0 already, a raw one may hold
+    ``True``, ``"yes"``, ``1``…"""
+    if is_numeric_dtype(column):  # the validated 1.0/0.0, bools, 1/0
+        values = column.to_numpy(dtype=float, na_value=np.nan)
+        ones_zeros = np.where((values == 0) | (values == 1), values, np.nan)
+        return pd.Series(ones_zeros, index=column.index, dtype=float)
+    read = [as_boolean(v) for v in column.to_numpy(dtype=object)]
+    floats = [np.nan if b is None else float(b) for b in read]
+    return pd.Series(floats, index=column.index, dtype=float)
+
+
+def _categories(column: pd.Series) -> pd.Series:
+    """``column`` with numbers and booleans as their text, as a categorical column reads
+    them (a validated one holds text already)."""
+    if isinstance(column.dtype, pd.StringDtype):
+        return column
+    values: npt.NDArray[np.object_] = column.to_numpy(dtype=object)
+    text = [v if _kept_as_is(v) else as_category(v) for v in values]
+    return pd.Series(text, index=column.index, dtype=object)
+
+
+def _kept_as_is(value: Any) -> bool:
+    """Whether a categorical cell is compared as it is: text, missing, or not a literal."""
+    return isinstance(value, str) or _kind_of(value) is None or bool(pd.isna(value))
+
+
+def _read(column: pd.Series, kind: str | None) -> pd.Series:
+    """``column`` as the rules compare a column of ``kind`` (booleans as 1.0/0.0)."""
+    if kind == "boolean":
+        return _booleans(column)
+    if kind == "categorical":
+        return _categories(column)
+    return column
+
+
+def _literal(value: Literal, kind: str | None) -> Literal:
+    """A checked literal as :func:`_read` reads its column: a boolean's as 1.0/0.0."""
+    return float(value) if kind == "boolean" else value
 
 
 class Expr:
@@ -106,6 +186,8 @@ class Compare(Expr):
     column: str
     op: str
     rhs: Literal | ColumnRef
+    kind: str | None = field(default=None, repr=False)
+    """The column's kind when the rule was checked against the table (None: unchecked)."""
 
     def columns(self) -> Iterator[str]:
         yield self.column
@@ -113,8 +195,10 @@ class Compare(Expr):
             yield self.rhs.name
 
     def masks(self, df: pd.DataFrame) -> Masks:
-        rhs = df[self.rhs.name] if isinstance(self.rhs, ColumnRef) else self.rhs
-        return _compare(df[self.column], self.op, rhs)
+        left = _read(df[self.column], self.kind)
+        if isinstance(self.rhs, ColumnRef):
+            return _compare(left, self.op, _read(df[self.rhs.name], self.kind))
+        return _compare(left, self.op, _literal(self.rhs, self.kind))
 
 
 @dataclass(frozen=True)
@@ -124,12 +208,15 @@ class In(Expr):
     column: str
     values: tuple[Literal, ...]
     negate: bool
+    kind: str | None = field(default=None, repr=False)
+    """The column's kind when the rule was checked against the table (None: unchecked)."""
 
     def columns(self) -> Iterator[str]:
         yield self.column
 
     def masks(self, df: pd.DataFrame) -> Masks:
-        pairs = [_compare(df[self.column], "==", v) for v in self.values]
+        left = _read(df[self.column], self.kind)
+        pairs = [_compare(left, "==", _literal(v, self.kind)) for v in self.values]
         true = np.any([t for t, _ in pairs], axis=0)
         comparable = np.any([t | f for t, f in pairs], axis=0)
         false = comparable & ~true

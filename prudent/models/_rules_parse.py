@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -26,6 +27,8 @@ from prudent.models._rules_expr import (
     Missing,
     Not,
     _kind_of,
+    as_boolean,
+    as_category,
 )
 from prudent.models._rules_tokens import _KEYWORDS, _syntax, _Token, _tokenize
 
@@ -38,6 +41,7 @@ _COMPARABLE = {
 }  # fmt: skip
 _ORDERED = frozenset({"numeric", "text", "datetime"})
 _SEARCHABLE = frozenset({"text", "categorical"})
+_BOOLEAN_HINT = '"yes"/"no", "true"/"false", "y"/"n", "t"/"f", 1/0'
 
 
 def parse_expr(
@@ -162,8 +166,7 @@ class _Parser:
         else:
             raise self.fail("a comparison (==, !=, <, <=, >, >=, in, not in, is missing, "
                             f"contains) after column {column!r}", tok)  # fmt: skip
-        self.check_types(node, start.pos)
-        return node
+        return self.check_types(node, start.pos)
 
     def column(self, expected: str) -> str:
         tok = self.advance()
@@ -205,14 +208,32 @@ class _Parser:
         self.expect_punct("]")
         return tuple(values)
 
-    def check_types(self, node: Expr, pos: int) -> None:
+    def check_types(self, node: Expr, pos: int) -> Expr:
         column = next(node.columns())
         kind = self.dtypes.get(column)
         if kind is None:
-            return
+            return node
         problem = _type_problem(node, kind, self.dtypes)
         if problem:
             raise _syntax(self.text, pos, f"type mismatch: column {column!r} is {kind}, {problem}")
+        return _typed(node, kind)
+
+
+def _typed(node: Expr, kind: str) -> Expr:
+    """``node`` told its column's ``kind``, its values written as that column reads them: a
+    boolean's ``"yes"`` as ``True``, a categorical's ``3`` as ``"3"``."""
+    if isinstance(node, Compare):
+        rhs = node.rhs if isinstance(node.rhs, ColumnRef) else _as_kind(node.rhs, kind)
+        return replace(node, rhs=rhs, kind=kind)
+    if isinstance(node, In):
+        return replace(node, values=tuple(_as_kind(v, kind) for v in node.values), kind=kind)
+    return node
+
+
+def _as_kind(value: Literal, kind: str) -> Literal:
+    if kind == "boolean":
+        return bool(as_boolean(value))
+    return as_category(value) if kind == "categorical" else value
 
 
 def _type_problem(node: Expr, kind: str, dtypes: Mapping[str, str]) -> str | None:
@@ -229,14 +250,25 @@ def _type_problem(node: Expr, kind: str, dtypes: Mapping[str, str]) -> str | Non
         values = node.values
     elif isinstance(node, Compare):
         values = (node.rhs,)
-    for value in values:
-        lit_kind = _kind_of(value)
-        if lit_kind not in _COMPARABLE[kind]:
-            wanted = " or ".join(sorted(_COMPARABLE[kind]))
-            return f"but is compared with the {lit_kind} {value!r}; compare it with a {wanted}"
-        if kind == "datetime":
-            try:
-                pd.Timestamp(str(value))
-            except ValueError:
-                return f"but {value!r} is not a date; write dates as 'YYYY-MM-DD'"
+    return next(filter(None, (_literal_problem(value, kind) for value in values)), None)
+
+
+def _literal_problem(value: Any, kind: str) -> str | None:
+    """Why a column of ``kind`` cannot be compared with ``value``, or None when it can."""
+    lit_kind = _kind_of(value)
+    if kind == "boolean" and lit_kind != "boolean":
+        if as_boolean(value) is not None:  # "yes", 0, 1: as the column reads them
+            return None
+        return (
+            f"but is compared with the {lit_kind} {value!r}; compare it with true or false "
+            f"(or a word it reads as one: {_BOOLEAN_HINT})"
+        )
+    if lit_kind not in _COMPARABLE[kind]:
+        wanted = " or ".join(sorted(_COMPARABLE[kind]))
+        return f"but is compared with the {lit_kind} {value!r}; compare it with a {wanted}"
+    if kind == "datetime":
+        try:
+            pd.Timestamp(str(value))
+        except ValueError:
+            return f"but {value!r} is not a date; write dates as 'YYYY-MM-DD'"
     return None
