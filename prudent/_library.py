@@ -20,7 +20,6 @@ from prudent.errors import ConfigError, DataReadError
 from prudent.models._cost_matrix import parse_costs
 from prudent.pipeline import FitSpec, LoggingReporter, Reporter, TaskRunner, fit_table
 from prudent.pipeline._spec import check_choice
-from prudent.pipeline._thresholds import cost_notice
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -266,9 +265,4 @@ def fit(
             ood_source=None if ood_examples is None or ood is ood_examples else str(ood_examples),
             source=None if table is frame else str(frame),
         )
-    # the cost policy beside the model alone: on the console and in the bundle's notices
-    notice = cost_notice(spec, result.trust.sections.get("thresholds", {}))
-    if notice:
-        rep.notice(notice)
-        result.notices.append(notice)
     return with_report(Bundle.from_fit(result))

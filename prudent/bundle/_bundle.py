@@ -244,7 +244,9 @@ class Bundle:
         Raises
         ------
         ConfigError
-            Nothing to retune for, both a target and a budget, or a value out of range.
+            Nothing to retune for; two of a target, a budget and costs; a review cost without
+            costs; a budget at or below the bundle's OOD false-positive rate (its alarms alone
+            would fill it); or a value out of range.
         BundleError
             The bundle was saved before prudent kept the evidence retuning needs.
 

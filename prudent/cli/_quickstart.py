@@ -122,7 +122,10 @@ def quickstart(
         Path, typer.Option("--out", "-o", help="Folder for data, bundle and results.")
     ] = Path("quickstart-out"),
     example: Annotated[
-        str, typer.Option(help="Which shipped dataset: iris, wine, breast_cancer or digits.")
+        str,
+        typer.Option(
+            help="Which shipped dataset: iris, wine, breast_cancer, digits or movie_reviews."
+        ),
     ] = "iris",
     time_limit: Annotated[float, typer.Option(help="Seconds for the fit.")] = 60.0,
 ) -> None:

@@ -34,7 +34,7 @@ from prudent.pipeline._evidence import TRAIN_ARRAYS, bounded_evidence
 from prudent.pipeline._promises import measure_promises
 from prudent.pipeline._reporter import Reporter
 from prudent.pipeline._spec import FitSpec
-from prudent.pipeline._thresholds import tune_policy
+from prudent.pipeline._thresholds import cost_notice, tune_policy
 from prudent.pipeline._trust_data import _cap, _Data, _halves
 from prudent.pipeline._trust_ensemble import _diversity, _primary
 from prudent.pipeline._trust_ensemble import _pool as _pool  # where the tests read it
@@ -321,6 +321,7 @@ def _guard(
             _target_notice(spec, thresholds),
             _label_notice(policy, thresholds, Pc, data),
             _chance_notice(policy, Pc, data),
+            cost_notice(spec, thresholds),
         ):
             if notice:
                 reporter.notice(notice)

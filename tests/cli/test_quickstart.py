@@ -29,3 +29,11 @@ def test_quickstart_shows_a_rule_a_decision_mix_and_flagged_rows(tmp_path: Path)
     for shown in ("report.html", "predictions.csv", "out of distribution: 3 of 18", "/review"):
         assert shown in done.stdout + done.stderr, shown
     assert (out / "model" / "report.html").stat().st_size > 10_000
+
+
+def test_quickstart_help_names_every_shipped_example() -> None:
+    """The help listed four datasets while the error for a fifth name listed five."""
+    from prudent.data._datasets import EXAMPLES
+
+    shown = " ".join(run_cli("quickstart", "--help").stdout.split())
+    assert all(name in shown for name in EXAMPLES), shown

@@ -566,3 +566,28 @@ def test_the_stored_risk_coverage_curve_is_of_the_shipped_labels() -> None:
     accuracy = result.trust.test_metrics["final"]["accuracy"]["point"]
     assert curve["coverage"][full] == pytest.approx(1.0)
     assert 1 - curve["risk"][full] == pytest.approx(accuracy, abs=1e-4)
+
+
+def test_a_mondrian_fit_promises_and_checks_coverage_in_every_class(tmp_path) -> None:
+    """With ``mondrian`` the sets are calibrated per class, and so is the promise: each
+    class's coverage on the locked test, within two standard errors of its own rows (the
+    promise said 'LAC' and checked the overall coverage alone)."""
+    from prudent.bundle import Bundle, load
+
+    spec = FitSpec(target="y", time_limit=30.0, candidates=("lightgbm",), mondrian=True)
+    result = fit_table(_noise_or_signal(1.0, n=3000), spec, reporter=QuietReporter())
+    promise = next(p for p in result.trust.sections["promises"] if "conformal" in p["name"])
+    assert promise["name"] == "conformal coverage in every class (Mondrian LAC, alpha=0.1)"
+    model, test = result.model, result.test_frame
+    idx = test["__label__"].to_numpy()
+    sets = model.prediction_sets(model.scores(test.drop(columns=["__row__", "__label__"])).primary)
+    hit = sets[np.arange(len(idx)), idx]
+    per_class = {c: (hit[idx == c].mean(), (idx == c).sum()) for c in np.unique(idx)}
+    lowest = min(per_class, key=lambda c: per_class[c][0])
+    assert (
+        f"lowest {str(model.classes[lowest])!r} {per_class[lowest][0]:.3f}" in promise["measured"]
+    )
+    kept = all(cov >= 0.9 - 2 * np.sqrt(0.09 / n) for cov, n in per_class.values())
+    assert promise["kept"] is kept
+    saved = Bundle.from_fit(result).save(tmp_path / "m")  # the manifest reads back
+    assert load(saved).evidence is not None
