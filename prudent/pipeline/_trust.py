@@ -25,7 +25,7 @@ from prudent.models._conformal import ConformalClassifier
 from prudent.models._guarded import GuardedModel
 from prudent.models._ood import OODDetector
 from prudent.models._rules import RuleSet
-from prudent.models._rules_expr import DTYPE_KINDS
+from prudent.models._rules_schema import rule_kinds
 from prudent.models._selection import FALLBACK
 from prudent.models._training_values import TrainingValues
 from prudent.pipeline._budget import Budget, pickled_bytes
@@ -223,13 +223,11 @@ def rules_for(spec: FitSpec, schema: Schema, classes: Labels) -> RuleSet | None:
     table is read, so a bad rule stops it before the models are trained."""
     if not spec.rules:
         return None
-    inputs = set(schema.feature_names)
-    kinds = {c.name: c.role.value for c in schema.columns if c.name in inputs}
     return RuleSet.from_yaml(
         spec.rules,
         columns=schema.feature_names,
         classes=[str(c) for c in classes],
-        dtypes={name: kind for name, kind in kinds.items() if kind in DTYPE_KINDS},
+        dtypes=rule_kinds(schema),  # as predict-time rules are checked
     )
 
 
