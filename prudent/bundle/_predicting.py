@@ -6,6 +6,7 @@ here; ``check_keep`` and ``with_kept`` serve the Dask batch scoring too.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -190,6 +191,12 @@ def _validated(
     return X
 
 
+def _logged_notice(message: str) -> None:
+    """A notice no ``on_notice`` receives, to the ``prudent`` logger (INFO, as the fit's
+    notices go): an absent input read as missing in every row said nothing in Python."""
+    logging.getLogger("prudent").info(message)
+
+
 def predict(
     bundle: Bundle,
     rows: Rows,
@@ -203,7 +210,8 @@ def predict(
     """:meth:`Bundle.predict <prudent.bundle.Bundle.predict>`."""
     frame, keep = as_table(rows, bundle.schema), kept_columns(keep)
     check_keep(frame, keep, bundle.model.classes)
-    out = bundle.predictions(frame, rules=rules, on_notice=on_notice, strict=strict)
+    notify = on_notice or _logged_notice
+    out = bundle.predictions(frame, rules=rules, on_notice=notify, strict=strict)
     # the input's index, so that df["prediction"] = bundle.predict(df)[...] aligns
     table = out.to_frame(frame.index, lists=True)  # prediction_set: lists in Python
     if explain:
@@ -258,7 +266,8 @@ def predict_file(
         chunks = iter_table(
             Path(source), chunk_rows=chunk_rows, encoding=encoding, **_read_as(bundle, keep)
         )
-        total = _stream(bundle, chunks, partial, rules, on_notice, strict, kept_columns(keep))
+        notify = on_notice or _logged_notice
+        total = _stream(bundle, chunks, partial, rules, notify, strict, kept_columns(keep))
         os.replace(partial, target)
     except BaseException as exc:
         partial.unlink(missing_ok=True)

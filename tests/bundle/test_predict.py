@@ -120,6 +120,21 @@ def test_predict_absent_column_is_missing_in_every_row(multiclass) -> None:
     pd.testing.assert_frame_equal(out, loaded.predict(new.assign(alcohol=None)))
 
 
+def test_predict_without_on_notice_logs_the_notices(multiclass, caplog, tmp_path) -> None:
+    """With no ``on_notice``, an absent input said nothing in Python (the CLI prints it);
+    it goes to the ``prudent`` logger, as the fit's notices do."""
+    import logging
+
+    _, loaded, new = multiclass
+    with caplog.at_level(logging.INFO, logger="prudent"):
+        loaded.predict(new.drop(columns="alcohol"))
+        source = tmp_path / "in.csv"
+        new.drop(columns="alcohol").to_csv(source, index=False)
+        loaded.predict_file(source, tmp_path / "out.csv")
+    said = [r.getMessage() for r in caplog.records if r.name == "prudent"]
+    assert said.count("Column(s) ['alcohol'] are absent: treated as missing in every row.") == 2
+
+
 def test_predict_strict_refuses_extra_columns(multiclass) -> None:
     _, loaded, new = multiclass
     with pytest.raises(SchemaError, match=r"Column\(s\) \['colour'\] are not inputs") as e:
