@@ -126,7 +126,8 @@ def _cluster(bundle_path: Path, inputs: Path, out: Path) -> dict[str, Any]:
     bundle = load(bundle_path)
     with (
         LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+            n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+            dashboard_address="127.0.0.1:0",
         ) as cluster,
         Client(cluster) as client,
     ):

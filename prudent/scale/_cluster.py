@@ -40,9 +40,9 @@ def dask_client(address: str, *, n_workers: int | None = None) -> Iterator[Any]:
                 n_workers=n_workers,
                 threads_per_worker=1,
                 processes=True,
-                # the scheduler, the workers and no dashboard: nothing listens beyond 127.0.0.1
+                # the scheduler, the workers and its HTTP server (a free port): all on 127.0.0.1
                 host="127.0.0.1",
-                dashboard_address=None,
+                dashboard_address="127.0.0.1:0",
                 silence_logs=logging.ERROR,
             ) as cluster,
             Client(cluster) as client,  # type: ignore[no-untyped-call]

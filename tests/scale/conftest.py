@@ -84,7 +84,9 @@ def scheduler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     root = tmp_path_factory.mktemp("dask")
     file = root / "scheduler.json"
-    common = ["--host", "127.0.0.1", "--no-dashboard"]
+    # every server on the loopback address: --no-dashboard alone still bound the scheduler's
+    # HTTP server on 0.0.0.0:8787 (and took the port a LocalCluster then wanted)
+    common = ["--host", "127.0.0.1", "--no-dashboard", "--dashboard-address", "127.0.0.1:0"]
     address = None
     processes = [
         _start(

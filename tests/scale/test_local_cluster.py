@@ -52,13 +52,14 @@ def test_a_fit_on_the_cluster_is_the_local_fit(client: Any, local_fit: LocalFit)
 
 
 def test_the_local_cluster_listens_on_127_0_0_1_alone() -> None:
-    """``--dask local``'s scheduler and workers bind the loopback address only, and no
-    dashboard is served (``dashboard_address=":0"`` bound one on every interface)."""
+    """``--dask local``'s scheduler, workers and the scheduler's HTTP server bind the
+    loopback address only (``dashboard_address=":0"`` bound the server on every interface;
+    None takes the fixed port 8787, taken when two clusters run)."""
     import psutil
 
     from prudent.scale import dask_client
 
-    with dask_client("local", n_workers=1) as client:
+    with dask_client("local", n_workers=1) as client, dask_client("local", n_workers=1):
         info = client.scheduler_info()
         addresses = [info["address"], *info["workers"]]
         assert all(a.startswith("tcp://127.0.0.1:") for a in addresses), addresses
