@@ -104,7 +104,9 @@ class Bundle:
         rules
             A rule set that replaces the bundle's own for this call.
         on_notice
-            Receives notices such as ignored extra columns and absent inputs.
+            Receives notices such as ignored extra columns and absent inputs (without it,
+            :meth:`predict` and :meth:`predict_file` log them to the ``prudent`` logger, at
+            INFO, and this method drops them: the service calls it on every request).
         strict
             Refuse columns that are not model inputs instead of ignoring them.
 
