@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from prudent._format import fixed as plain
+from prudent._format import signed
 from prudent.bundle._evidence import Interval
 
 __all__ = ["ci", "fixed", "p_text", "pairs", "signed", "verdict_text"]
@@ -13,31 +15,14 @@ _VERDICT = {"better": "better", "not_better": "not better", "worse": "WORSE"}
 
 
 def fixed(x: float | None, digits: int = 3) -> str:
-    """``x`` to ``digits`` decimals, without the sign of a value that rounds to zero.
+    """``x`` as :func:`prudent._format.fixed` writes it, ``nan`` for no value.
 
     Examples
     --------
     >>> fixed(0.12345), fixed(-0.0001), fixed(None)
     ('0.123', '0.000', 'nan')
     """
-    if x is None:
-        return "nan"
-    text = f"{x:.{digits}f}"
-    return text.lstrip("-") if float(text) == 0 else text
-
-
-def signed(x: float | None, digits: int = 3) -> str:
-    """``x`` with its sign, and no sign at all when it rounds to zero (not ``-0.000``).
-
-    Examples
-    --------
-    >>> signed(0.0412), signed(-0.0003), signed(-0.25, 2), signed(None)
-    ('+0.041', '0.000', '-0.25', '—')
-    """
-    if x is None:
-        return "—"
-    text = f"{x:+.{digits}f}"
-    return text[1:] if float(text) == 0 else text
+    return "nan" if x is None else plain(x, digits)
 
 
 def p_text(p: float | None) -> str:

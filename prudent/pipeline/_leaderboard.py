@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from prudent._format import signed
 from prudent._typing import EncodedLabels
 from prudent.metrics import Comparison, Verdict, bootstrap_scores, compare_to_baseline
 from prudent.models._features import CappedSVD
@@ -37,18 +38,6 @@ def best_baseline(runs: Mapping[str, CandidateRun], y: EncodedLabels) -> str:
 
     baselines = [name for name, run in runs.items() if run.spec.baseline]
     return max(baselines, key=lambda n: (balanced_accuracy(y, runs[n].oof_proba), n == "logistic"))
-
-
-def _signed(value: float) -> str:
-    """``value`` with its sign to three decimals, and no sign where it rounds to zero.
-
-    Examples
-    --------
-    >>> _signed(-0.0004), _signed(0.012), _signed(-0.012)
-    ('0.000', '+0.012', '-0.012')
-    """
-    text = f"{value:+.3f}"
-    return text[1:] if float(text) == 0 else text
 
 
 def _balanced_note(comparison: Comparison) -> str:
@@ -114,7 +103,7 @@ def verdict_message(
         # fit against an unweighted baseline, or the reverse)
         return (
             f"{name}: significantly less accurate than {baseline}, at a balanced accuracy "
-            f"within noise of it ({_signed(comparison.balanced_accuracy_diff)}, standard error "
+            f"within noise of it ({signed(comparison.balanced_accuracy_diff)}, standard error "
             f"{comparison.balanced_accuracy_se:.3f}) {test}"
         )
     if comparison.verdict is Verdict.WORSE and ought_to_beat_baseline(family):

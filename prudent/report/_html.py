@@ -12,6 +12,8 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from prudent._format import fixed
+
 __all__ = [
     "NO_HTML",
     "Html",
@@ -70,8 +72,7 @@ def fmt(value: object, digits: int = 3) -> str:
         return str(value)
     if math.isnan(number):
         return "—"
-    text = f"{number:.{digits}f}"
-    return text.removeprefix("-") if float(text) == 0 else text  # no "-0.000"
+    return fixed(number, digits)  # no "-0.000"
 
 
 def p_text(value: object) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from prudent._format import signed
 from prudent.bundle._trust_records import ColumnImportance, Importance
 from prudent.report._evidence import Evidence, need
 from prudent.report._html import Html, Section, fmt, table
@@ -11,20 +12,6 @@ __all__ = ["IMPORTANCE_HEADERS", "importance_rows", "importance_section"]
 
 IMPORTANCE_HEADERS = ("column", "log loss rise", "± sd", "balanced accuracy drop")
 """The columns of the importance table, in the report and in ``prudent show``."""
-
-
-def _signed(x: float | None) -> str:
-    """``x`` with its sign, to three decimals; zero without one (not ``-0.000``).
-
-    Examples
-    --------
-    >>> _signed(0.0123), _signed(-0.0004), _signed(None)
-    ('+0.012', '0.000', '—')
-    """
-    if x is None:
-        return "—"
-    text = f"{x:+.3f}"
-    return "0.000" if float(text) == 0 else text
 
 
 def importance_rows(found: Importance, top: int | None = None) -> list[list[str]]:
@@ -38,9 +25,9 @@ def importance_rows(found: Importance, top: int | None = None) -> list[list[str]
     return [
         [
             c.column,
-            _signed(c.log_loss_increase),
+            signed(c.log_loss_increase),
             fmt(c.log_loss_sd),
-            _signed(c.balanced_accuracy_drop),
+            signed(c.balanced_accuracy_drop),
         ]
         for c in found.columns[:top]
     ]
@@ -53,7 +40,7 @@ def _figure(columns: list[ColumnImportance], top: int = 15) -> Html:
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_xlabel("rise in locked-test log loss when the column is shuffled")
     alt = "Bar chart of permutation importance: " + ", ".join(
-        f"{c.column} {_signed(c.log_loss_increase)}" for c in shown
+        f"{c.column} {signed(c.log_loss_increase)}" for c in shown
     )
     return figure_html(fig, alt)
 
