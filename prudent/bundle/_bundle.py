@@ -388,7 +388,9 @@ class Bundle:
         """Load and verify a bundle directory; see :func:`load`."""
         root = Path(path)
         model, manifest, extras = read_bundle(root)
-        return cls(model, manifest, extras, path=root)
+        bundle = cls(model, manifest, extras, path=root)
+        model.rules = _predicting.typed_rules(bundle) or model.rules
+        return bundle
 
 
 def load(path: str | Path) -> Bundle:

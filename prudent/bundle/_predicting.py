@@ -38,6 +38,7 @@ __all__ = [
     "predict",
     "predict_file",
     "predictions",
+    "typed_rules",
     "with_kept",
 ]
 
@@ -70,8 +71,8 @@ def predictions(
 
 def checked_rules(bundle: Bundle, rules: Any) -> RuleSet | None:
     """The rules given for a call (a RuleSet or a rules file's path) checked against the
-    bundle's inputs, their kinds and its classes, as the fit checks its own; for None, the
-    bundle's own rules read with those kinds (:func:`_stored_rules`).
+    bundle's inputs, their kinds and its classes, as the fit checks its own; None for the
+    bundle's own (read with those kinds when it was loaded, :func:`typed_rules`).
 
     Raises
     ------
@@ -82,16 +83,17 @@ def checked_rules(bundle: Bundle, rules: Any) -> RuleSet | None:
         ``rules`` is neither a RuleSet, a path nor None.
     """
     if rules is None:
-        return _stored_rules(bundle)
+        return None
     return rules_for_schema(rules, bundle.schema, bundle.model.classes)
 
 
-def _stored_rules(bundle: Bundle) -> RuleSet | None:
-    """The bundle's own rules read with its inputs' kinds (0.1 ms for three rules), or None
-    (the model's own, as saved) when it has none or they no longer pass the checks.
+def typed_rules(bundle: Bundle) -> RuleSet | None:
+    """The bundle's own rules read with its inputs' kinds, or None when it has none or they
+    no longer pass the checks (then they are used as saved).
 
     A bundle saved before the rules knew the kinds holds ``Records == true`` untyped: on
-    the validated column of 1.0/0.0 it matched no row.
+    the validated column of 1.0/0.0 it matched no row. Loading reads them once, so that
+    every path that decides with them (predictions, the backup's, retune) has them typed.
     """
     stored = bundle.model.rules
     if stored is None or not len(stored):

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from prudent import RuleSet, load
-from prudent.data import write_table
+from prudent.data import validate_frame, write_table
 from prudent.errors import RuleError
 from tests.cli.test_fit_command import assert_one_line_error
 from tests.fixtures import mixed_frame, run_cli, run_main
@@ -117,10 +117,16 @@ def test_rules_given_at_predict_are_checked_as_at_fit(fitted, tmp_path, when, ma
         load(fitted.bundle).predict(fitted.rows, rules=RuleSet.from_file(rules))
 
 
-def test_rules_a_bundle_saved_untyped_are_read_with_its_kinds(fitted):
+def test_rules_a_bundle_saved_untyped_are_read_with_its_kinds(fitted, tmp_path):
     """A bundle fitted before the rules knew the kinds holds `member == true` untyped (as
-    RuleSet.from_yaml without dtypes builds it): its rule matched no row (0 of 50)."""
-    bundle = load(fitted.bundle)
-    bundle.model.rules = RuleSet.from_yaml(FIT_RULES)
+    RuleSet.from_yaml without dtypes builds it): its rule matched no row (0 of 50). Loading
+    reads them with the kinds, for every path that decides with them, the backup's too."""
+    old = load(fitted.bundle)
+    old.model.rules = RuleSet.from_yaml(FIT_RULES)
+    bundle = load(old.save(tmp_path / "old"))
+    expected = _members_below(fitted.rows, 14)
     decided = bundle.predict(fitted.rows)
-    assert int((decided["defer_reason"] == "rule").sum()) == _members_below(fitted.rows, 14)
+    assert int((decided["defer_reason"] == "rule").sum()) == expected
+    X, _ = validate_frame(fitted.rows, bundle.schema)
+    fallback = bundle.model.backup_predictions(X, "the primary failed").decisions
+    assert int(sum(str(r) == "rule" for r in fallback.defer_reason)) == expected
