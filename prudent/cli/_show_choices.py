@@ -8,6 +8,7 @@ from rich.console import Console
 from prudent.bundle._evidence import Calibration, Choice, LockedTest
 from prudent.cli._show_format import fixed, p_text, signed
 from prudent.cli._show_layout import Col, draw, say
+from prudent.report._option_gains import STACKING_BASELINE, ensemble_options
 
 __all__ = ["show_calibration", "show_ensemble"]
 
@@ -16,23 +17,24 @@ _RECAL = "recalibrated"
 
 
 def _option_rows(e: Choice) -> list[list[str]]:
-    """Each option's validation log loss, and each ensemble's gain over its own baseline:
+    """Each option's validation log loss, and each ensemble's gain over its own baseline
+    (:func:`~prudent.report._option_gains.ensemble_options`, as the report shows them):
     greedy selection against the best single model, stacking (which recalibrates as it
     combines) against the best single model recalibrated the same way."""
-    loss = e.options_log_loss
+    options = {o.key: o for o in ensemble_options(e)}
     rows = []
-    for option, name, base in (
-        ("single", f"{_SINGLE}: {e.best_single}", None),
-        ("greedy", "greedy selection", "single"),
-        ("single_stacked", f"{_SINGLE}, {_RECAL}", None),
-        ("stacking", "stacking", "single_stacked"),
+    for key, name in (
+        ("single", f"{_SINGLE}: {e.best_single}"),
+        ("greedy", "greedy selection"),
+        (STACKING_BASELINE, f"{_SINGLE}, {_RECAL}"),
+        ("stacking", "stacking"),
     ):
-        value, base_value = loss.get(option), loss.get(base) if base else None
-        if value is None:
+        o = options.get(key)
+        if o is None or o.log_loss is None:
             continue
-        gain = "" if base_value is None else signed(base_value - value, 4)
-        against = {"single": _SINGLE, "single_stacked": _RECAL}.get(base or "", "")
-        rows.append([name, fixed(value, 4), gain, against, _outcome(e, option)])
+        gain = "" if o.gain is None else signed(o.gain, 4)
+        against = {"greedy": _SINGLE, "stacking": _RECAL}.get(key, "")
+        rows.append([name, fixed(o.log_loss, 4), gain, against, _outcome(e, key)])
     return rows
 
 

@@ -9,15 +9,10 @@ import numpy as np
 from prudent.bundle._evidence import Choice, Diversity
 from prudent.metrics import ece_from_confidence
 from prudent.report._calibrators import calibrator_table, passed_over
-from prudent.report._ensemble_options import (
-    EnsembleOption,
-    ensemble_figure,
-    ensemble_options,
-    ensemble_table,
-    gains_line,
-)
+from prudent.report._ensemble_options import ensemble_figure, ensemble_table
 from prudent.report._evidence import Evidence, MissingEvidence, need
 from prudent.report._html import Html, Section, fmt, p_text, table
+from prudent.report._option_gains import EnsembleOption, ensemble_options, gains_line
 from prudent.report._plots import (
     BAD,
     GOOD,
