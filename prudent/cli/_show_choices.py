@@ -8,6 +8,7 @@ from rich.console import Console
 from prudent.bundle._evidence import Calibration, Choice, LockedTest
 from prudent.cli._show_format import fixed, p_text, signed
 from prudent.cli._show_layout import Col, draw, say
+from prudent.report._calibrators import calibrator_verdicts
 from prudent.report._option_gains import STACKING_BASELINE, ensemble_options
 
 __all__ = ["show_calibration", "show_ensemble"]
@@ -94,15 +95,6 @@ def _rule(consistent: bool, threshold: float) -> str:
     )
 
 
-def _verdict(method: str, chosen: str, p: dict[str, float | None], threshold: float) -> str:
-    if method == chosen:
-        return "chosen"
-    if method not in p:
-        return "ECE worse than identity"
-    found = p[method]
-    return "fails the ECE test" if found is None or found < threshold else "higher log loss"
-
-
 def show_calibration(console: Console, c: Calibration, test: LockedTest) -> None:
     """The calibration map, the rule that chose it and every map's held-out figures."""
     from prudent.models._calibration_choice import CONSISTENT_P  # the rule's threshold
@@ -117,6 +109,7 @@ def show_calibration(console: Console, c: Calibration, test: LockedTest) -> None
         say(console, "Calibration:", f"{c.method} (held-out log loss: {scores}); {after}.")
         return
     consistent = any(v is not None and v >= CONSISTENT_P for v in p.values())
+    verdicts = calibrator_verdicts(c)  # the rule's verdict per map, as the report words it
     say(console, "Calibration:", f"{c.method}, {_rule(consistent, CONSISTENT_P)}; {after}.")
     rows = [
         [
@@ -124,7 +117,7 @@ def show_calibration(console: Console, c: Calibration, test: LockedTest) -> None
             fixed(loss, 4),
             fixed(ece.get(m)),
             p_text(p[m]).removeprefix("p=") if m in p else "—",
-            _verdict(m, c.method, p, CONSISTENT_P),
+            "chosen" if m == c.method else verdicts.get(m, ""),
         ]
         for m, loss in c.cv_log_loss.items()
     ]

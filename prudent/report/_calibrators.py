@@ -36,7 +36,7 @@ def _verdict(name: str, c: Calibration, ece: dict[str, float], p: dict[str, floa
         return "passes; lowest log loss of those that pass"
     if fails:
         return f"ECE test {p_text(p[name])}, fails (needs p ≥ {CONSISTENT_P:g})"
-    return "passes" if name in p else ""
+    return "passes; higher log loss" if name in p else ""
 
 
 def calibrator_verdicts(c: Calibration) -> dict[str, str]:
