@@ -69,13 +69,18 @@ def test_live_pairs_show_a_shuffled_challenger_worse(
     try:
         server.wait_ready()
         n = _predict_and_label(server.url)
-        deadline = time.monotonic() + 30
-        while _scored(log) < n and time.monotonic() < deadline:
+        # the shadow's process stores its rows, then the service counts them once it hears
+        # back: wait for both, not for the log alone
+        scored = f'prudent_shadow_rows_total{{outcome="scored"}} {float(n)}'
+        deadline, metrics = time.monotonic() + 30, ""
+        while time.monotonic() < deadline:
+            metrics = httpx.get(f"{server.url}/metrics").text
+            if _scored(log) >= n and scored in metrics:
+                break
             time.sleep(0.2)
-        metrics = httpx.get(f"{server.url}/metrics").text
     finally:
         server.stop()
-    assert f'prudent_shadow_rows_total{{outcome="scored"}} {float(n)}' in metrics
+    assert scored in metrics, [m for m in metrics.splitlines() if "shadow" in m]
     only = ["registry", "shadow", str(registry.root), "@champion", "--log-db", log, "--json"]
     done = CliRunner().invoke(app, only)
     assert done.exit_code == 0, done.output
