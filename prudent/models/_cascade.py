@@ -156,6 +156,24 @@ class CascadePolicy:
             p = p * np.asarray(self.class_weights)
         return np.asarray(p.argmax(axis=1), dtype=np.int64)
 
+    def given_index(self, proba: ProbaMatrix) -> npt.NDArray[np.int64]:
+        """Per row, the index of the label the primary gives (:func:`decide`'s label, and a
+        review row's label shown): the cheapest with a cost policy, else :meth:`label_index`.
+
+        Examples
+        --------
+        >>> from prudent.models._thresholds import CostPolicy
+        >>> P = np.array([[0.8, 0.2], [0.95, 0.05]])
+        >>> CascadePolicy(0.5).given_index(P).tolist()
+        [0, 0]
+        >>> costs = CostPolicy([[0, 1], [10, 0]], review_cost=5.0)
+        >>> CascadePolicy(0.5, cost_policy=costs).given_index(P).tolist()
+        [1, 0]
+        """
+        if self.cost_policy is not None:
+            return self.cost_policy.choose(np.asarray(proba, dtype=float))[0]
+        return self.label_index(proba)
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CascadePolicy:
         """Rebuild from :meth:`to_dict`'s output.

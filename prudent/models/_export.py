@@ -18,6 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from prudent._typing import Labels, ProbaMatrix
 from prudent.data import Schema, validate_frame
+from prudent.models._thresholds import CostPolicy
 
 __all__ = ["SchemaInputs", "ShippedClassifier", "export_pipeline"]
 
@@ -73,6 +74,9 @@ class ShippedClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     class_weights
         The bundle's label rule: ``predict`` is the class of largest ``probability * weight``
         (the bundle's ``prediction``); ``None`` for the most probable class.
+    costs
+        The bundle's cost matrix (rows: true class, columns: predicted), when one decides:
+        ``predict`` is then the class of least expected cost, as the bundle's ``prediction``.
 
     Attributes
     ----------
@@ -87,11 +91,13 @@ class ShippedClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         calibrator: Any = None,
         classes: Labels | None = None,
         class_weights: tuple[float, ...] | None = None,
+        costs: tuple[tuple[float, ...], ...] | None = None,
     ) -> None:
         self.model = model
         self.calibrator = calibrator
         self.classes = classes
         self.class_weights = class_weights
+        self.costs = costs
 
     def __sklearn_clone__(self) -> Self:
         return self
@@ -117,8 +123,12 @@ class ShippedClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         return np.asarray(self.calibrator.predict_proba(raw), dtype=np.float64)
 
     def predict(self, X: Any) -> np.ndarray[Any, Any]:
-        """The bundle's label: the class of largest weighted calibrated probability."""
+        """The bundle's label: the class of largest weighted calibrated probability, or of
+        least expected cost under ``costs``."""
         proba = self.predict_proba(X)
+        if self.costs is not None:
+            cheapest = CostPolicy(self.costs, review_cost=0.0).choose(proba)[0]
+            return np.asarray(self.classes_[cheapest])
         if self.class_weights is not None:
             proba = proba * np.asarray(self.class_weights)
         return np.asarray(self.classes_[proba.argmax(axis=1)])
@@ -140,11 +150,13 @@ def export_pipeline(guarded: Any, schema: dict[str, Any]) -> Pipeline:
         ``inputs`` (:class:`SchemaInputs`) then ``classifier`` (:class:`ShippedClassifier`),
         both fitted.
     """
+    matrix = getattr(guarded.policy, "cost_policy", None)
     classifier = ShippedClassifier(
         model=guarded.primary,
         calibrator=guarded.primary_calibrator,
         classes=np.asarray(guarded.classes),
         class_weights=getattr(guarded.policy, "class_weights", None),
+        costs=None if matrix is None else tuple(tuple(float(c) for c in r) for r in matrix.costs),
     )
     steps = [("inputs", SchemaInputs(schema=schema).fit()), ("classifier", classifier.fit())]
     return Pipeline(steps)

@@ -274,6 +274,7 @@ class GuardedModel:
             d,
             class_weights=self._weights,
             unknown_values=unknown,
+            cost_policy=getattr(self.policy, "cost_policy", None),
         )
 
     def prediction_sets(self, proba: ProbaMatrix) -> BoolArray:
@@ -288,7 +289,7 @@ class GuardedModel:
             else proba >= top[:, None],
             dtype=bool,
         )
-        label = (self.policy if self.policy is not None else _ACCEPT_ALL).label_index(proba)
+        label = (self.policy if self.policy is not None else _ACCEPT_ALL).given_index(proba)
         sets[np.arange(len(label)), label] = True
         return sets
 

@@ -24,6 +24,7 @@ import pandas as pd
 from prudent._json import json_value
 from prudent._typing import BoolArray, FloatArray, Labels, ProbaMatrix
 from prudent.models._decisions import DecisionKind, Decisions, DeferReason
+from prudent.models._thresholds import CostPolicy
 
 __all__ = [
     "OUTPUT_COLUMNS",
@@ -79,6 +80,9 @@ class Predictions:
         (``TrainingValues``: beyond the range seen plus its margin, an unseen category, an
         empty or out-of-vocabulary text); ``None`` when not checked (a bundle saved before
         prudent kept its training values, or no input rows).
+    cost_policy
+        The policy's cost matrix (``CascadePolicy.cost_policy``), when one decides: a row
+        without a decided label then shows its cheapest class, the label the policy gives.
 
     Examples
     --------
@@ -103,11 +107,14 @@ class Predictions:
     decisions: Decisions
     class_weights: tuple[float, ...] | None = None
     unknown_values: npt.NDArray[np.object_] | None = None
+    cost_policy: CostPolicy | None = None
     _plain: list[list[Any]] = field(init=False, default_factory=list, repr=False)
     _whole: tuple[Predictions, slice] | None = field(init=False, default=None, repr=False)
 
     def _shown_index(self, shown: Any) -> npt.NDArray[np.int64]:
         P = self.probabilities[shown]
+        if self.cost_policy is not None:
+            return self.cost_policy.choose(P)[0]
         if self.class_weights is not None:
             P = P * np.asarray(self.class_weights)
         return np.asarray(P.argmax(axis=1), dtype=np.int64)

@@ -196,8 +196,8 @@ class Outcomes:
 
 def _shown_labels(bundle: Bundle, arrays: Any, proba: FloatArray) -> IntArray:
     """Per reference row, the index of the label the service shows and logs for it: the
-    decision's label (a cost policy's cheapest, the backup's), else the policy's label rule
-    (the prior-corrected top class), as ``Predictions.prediction`` gives it; the top class
+    decision's label (a cost policy's cheapest, the backup's), else the label the policy
+    gives (``CascadePolicy.given_index``), as ``Predictions.prediction`` shows it; the top class
     for a bundle without a policy. Its probability is the row's logged ``confidence``, which
     a reference of top probabilities would read as drift wherever the two labels differ.
     """
@@ -212,7 +212,7 @@ def _shown_labels(bundle: Bundle, arrays: Any, proba: FloatArray) -> IntArray:
     ood = None if ood is None else np.nan_to_num(ood, nan=-np.inf)  # no score: not OOD
     names = [str(c) for c in bundle.classes]
     decided = decide(policy, classes=names, primary_proba=proba, backup_proba=backup, ood_score=ood)
-    shown: IntArray = policy.label_index(proba)
+    shown: IntArray = policy.given_index(proba)
     position = {name: i for i, name in enumerate(names)}
     for row, label in enumerate(decided.label):
         if label is not None:

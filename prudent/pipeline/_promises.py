@@ -20,6 +20,7 @@ from prudent.metrics import (
     permutation_importance,
     risk_coverage_curve,
 )
+from prudent.models._cascade import CascadePolicy
 from prudent.models._conformal import ConformalClassifier
 from prudent.models._decisions import Decisions
 from prudent.models._guarded import GuardedModel, RawScores
@@ -68,18 +69,18 @@ LABEL_SCORES = ("accuracy", "balanced_accuracy", "macro_f1")
 
 
 def _shipped_scores(
-    y: EncodedLabels, proba: ProbaMatrix, weights: tuple[float, ...] | None, seed: int
+    y: EncodedLabels, proba: ProbaMatrix, policy: CascadePolicy, seed: int
 ) -> dict[str, dict[str, float]]:
-    """The shipped model's scores: the label scores at the label rule it ships (the class of
-    highest ``probability * weight``, as ``predict`` labels rows), the others on its
-    probabilities. Scoring the plain argmax reported a minority-weighted model's balanced
-    accuracy as the majority class's (0.500 where its labels score 0.584)."""
-    if weights is None:
+    """The shipped model's scores: the label scores of the labels it gives
+    (:meth:`CascadePolicy.given_index`: the label rule's, or with a cost matrix the cheapest),
+    the others on its probabilities. Scoring the plain argmax reported a minority-weighted
+    model's balanced accuracy as the majority class's (0.500 where its labels score 0.584),
+    and a cost matrix's accuracy as 0.974 where its labels scored 0.904."""
+    if policy.class_weights is None and policy.cost_policy is None:
         return _scores(y, proba, seed)
-    weighted = proba * np.asarray(weights, dtype=np.float64)
-    weighted /= weighted.sum(axis=1, keepdims=True)
+    given = np.eye(proba.shape[1])[policy.given_index(proba)]  # its argmax: the label given
     rest = [k for k in SCORES if k not in LABEL_SCORES]
-    out = _scores(y, weighted, seed, LABEL_SCORES) | _scores(y, proba, seed, rest)
+    out = _scores(y, given, seed, LABEL_SCORES) | _scores(y, proba, seed, rest)
     return {k: out[k] for k in SCORES}  # the registry's order
 
 
@@ -297,7 +298,7 @@ def measure_promises(
     table, decisions = predictions.to_frame(), predictions.decisions
     names = {n for n, r in runs.items() if r.spec.baseline} | {sections["ensemble"]["best_single"]}
     metrics = {n: _scores(y, _test_proba(runs[n].model, model, raw, X_test), seed) for n in names}
-    metrics["final"] = _shipped_scores(y, P, model.policy.class_weights, seed)
+    metrics["final"] = _shipped_scores(y, P, model.policy, seed)
     label_ok = table["prediction"].to_numpy(dtype=object) == model.classes[y].astype(object)
     rules = model.rules if model.rules is not None and len(model.rules) else None
     measured = {

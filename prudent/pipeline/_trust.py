@@ -170,6 +170,8 @@ def _label_notice(
     y, rule = data.y_train, thresholds.get("label_rule") or {}
     if getattr(policy, "class_weights", None) is None or len(y) == 0 or "power" not in rule:
         return None
+    if getattr(policy, "cost_policy", None) is not None:  # the cheapest label is given instead
+        return None
     counts = np.bincount(y, minlength=len(data.classes))
     accuracy, majority = float(np.mean(policy.label_index(Pc) == y)), counts.max() / len(y)
     if accuracy >= majority:
@@ -197,7 +199,7 @@ def _chance_notice(policy: Any, Pc: ProbaMatrix, data: _Data) -> str | None:
     y, k = data.y_train, len(data.classes)
     if len(y) == 0 or k < 2:
         return None
-    said = policy.label_index(Pc)
+    said = policy.given_index(Pc)
     rows = np.bincount(y, minlength=k)
     hit = np.bincount(y, weights=(said == y).astype(float), minlength=k)
     present = rows > 0

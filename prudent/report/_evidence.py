@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from prudent.bundle import FitEvidence, read_test_rows
-from prudent.models import CascadePolicy
+from prudent.models import CascadePolicy, CostPolicy
 
 __all__ = ["Evidence", "MissingEvidence", "ShippedLabels", "dig", "need"]
 
@@ -193,15 +193,21 @@ class Evidence:
     def shipped_labels(self) -> ShippedLabels:
         """Return the locked test's labels as the bundle ships them, with their confidence.
 
-        The label rule is the policy's class weights (``trust.thresholds.policy``), as
-        ``decide`` and the header's locked-test metrics apply them; a bundle without them
-        gives the top class. The plain top class would contradict the header wherever the
-        rule favours a smaller class.
+        The label is the one the policy gives (``trust.thresholds.policy``), as ``decide``
+        and the header's locked-test metrics give it: with its class weights, or with a cost
+        matrix the cheapest class; a bundle without them gives the top class. The plain top
+        class would contradict the header wherever the rule favours a smaller class, or the
+        costs a costlier error.
         """
         y, proba = self.test_predictions()
         thresholds = self.fit.trust.thresholds
         policy = thresholds.policy if thresholds else None
         weights = policy.class_weights if policy else None
-        rule = CascadePolicy(math.inf, class_weights=None if weights is None else tuple(weights))
-        label = rule.label_index(proba)
+        matrix = policy.cost_policy if policy else None
+        rule = CascadePolicy(
+            math.inf,
+            class_weights=None if weights is None else tuple(weights),
+            cost_policy=None if matrix is None else CostPolicy(matrix.costs, matrix.review_cost),
+        )
+        label = rule.given_index(proba)
         return ShippedLabels(y, label, proba[np.arange(len(y)), label])

@@ -1,0 +1,77 @@
+"""A bundle fitted with a cost matrix gives its cheapest label, and every number about its
+labels counts that label: the locked test's scores in the manifest, the report's last mile,
+the prediction shown for a row sent to review, the shipped prediction sets and the exported
+pipeline. They counted the most probable label instead: breast_cancer with a missed
+malignant tumour costing ten times a false alarm reported accuracy 0.974 on the locked test
+while the labels it gave scored 0.904."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import skops.io
+from sklearn.metrics import accuracy_score, balanced_accuracy_score
+
+from prudent import Bundle
+from prudent.bundle import exported_types
+from prudent.report._evidence import Evidence
+from tests.fixtures import FAST, example, fit_bundle
+
+COSTS = ((0.0, 1.0), (10.0, 0.0))  # classes benign, malignant: a missed malignant costs 10
+
+
+@pytest.fixture(scope="module")
+def costly(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("costs") / "bundle"
+    fit_bundle(example("breast_cancer"), "target", costs=COSTS, **FAST).save(path)
+    return path
+
+
+def _test_rows(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
+    bundle = Bundle.load(path)
+    rows = pd.read_parquet(path / "test_rows.parquet")
+    y = np.asarray(bundle.classes)[rows.pop("__label__").to_numpy(dtype=np.int64)]
+    return rows.drop(columns="__row__"), y.astype(str)
+
+
+def test_the_locked_tests_scores_are_those_of_the_labels_given(costly: Path) -> None:
+    bundle = Bundle.load(costly)
+    assert list(bundle.classes) == ["benign", "malignant"]
+    X, y = _test_rows(costly)
+    out = bundle.predict(X)
+    given = out["prediction"].astype(str).to_numpy()
+    proba = out[["proba_benign", "proba_malignant"]].to_numpy()
+    top = np.asarray(bundle.classes)[proba.argmax(axis=1)]
+    assert (given != top).sum() >= 3  # the costs move labels: the case this test is about
+    final = bundle.manifest["test_metrics"]["final"]
+    assert final["accuracy"]["point"] == pytest.approx(accuracy_score(y, given))
+    assert final["balanced_accuracy"]["point"] == pytest.approx(balanced_accuracy_score(y, given))
+    assert final["accuracy"]["point"] != pytest.approx(accuracy_score(y, top))
+
+
+def test_the_reports_labels_a_review_rows_label_and_the_sets_are_the_cheapest(
+    costly: Path,
+) -> None:
+    bundle = Bundle.load(costly)
+    X, _ = _test_rows(costly)
+    out = bundle.predict(X)
+    expected = out[["proba_benign", "proba_malignant"]].to_numpy() @ np.asarray(COSTS)
+    cheapest = np.asarray(bundle.classes)[expected.argmin(axis=1)]
+    # every row, a review row too, shows the label the policy gives
+    assert out["prediction"].astype(str).tolist() == cheapest.tolist()
+    assert all(label in s for label, s in zip(cheapest, out["prediction_set"], strict=True))
+    shipped = Evidence.from_extras(bundle.manifest, bundle.extras).shipped_labels()
+    assert np.asarray(bundle.classes)[shipped.label].tolist() == cheapest.tolist()
+
+
+def test_the_exported_pipeline_predicts_the_bundles_labels(costly: Path, tmp_path: Path) -> None:
+    bundle = Bundle.load(costly)
+    X, _ = _test_rows(costly)
+    path = bundle.export_sklearn(tmp_path / "model.skops")
+    pipeline = skops.io.load(path, trusted=exported_types(path))
+    assert pipeline.predict(X).astype(str).tolist() == (
+        bundle.predict(X)["prediction"].astype(str).tolist()
+    )
