@@ -36,9 +36,11 @@ from prudent.models._retune import (
 )
 from prudent.pipeline._promises import (
     DECISION_PROMISES,
+    LABEL_SCORES,
     decision_outcome,
     decision_promises,
     decision_test_section,
+    shipped_scores,
 )
 from prudent.pipeline._spec import check_choice
 
@@ -166,6 +168,21 @@ def _manifest(
     return manifest
 
 
+def _label_scores(
+    manifest: dict[str, Any], old: CascadePolicy, new: CascadePolicy, rows: DecisionEvidence
+) -> dict[str, Any] | None:
+    """The locked test's label scores (accuracy, balanced accuracy, macro-F1) of the labels
+    ``new`` gives, on the test rows the bundle keeps, when they are not the labels ``old``
+    gave (a cost matrix added or taken away); ``None`` when the labels are the same."""
+    if not len(rows.y) or np.array_equal(
+        old.given_index(rows.primary), new.given_index(rows.primary)
+    ):
+        return None
+    seed = int(manifest.get("spec", {}).get("seed") or 0)
+    scores = shipped_scores(rows.y, rows.primary, new, seed)
+    return json_value({k: scores[k] for k in LABEL_SCORES})  # type: ignore[no-any-return]
+
+
 def _drawn(arrays: dict[str, Any], part: int, rows: int) -> int | None:
     """How many rows a part of the fit's evidence had (0: training, 1: test, 2: threshold
     rows) when the bundle keeps only ``rows`` of them (``evidence_rows_total``); else None."""
@@ -210,6 +227,9 @@ def retune_bundle(
         else f"the {len(test.y)} of its locked test rows the bundle keeps",
     )  # fmt: skip
     manifest = _manifest(bundle, request, thresholds, decisions, test, kept)
+    final = manifest.get("test_metrics", {}).get("final")
+    if isinstance(final, dict) and (scores := _label_scores(manifest, old, policy, test)):
+        final.update(scores)
     new = Bundle(model, manifest, extras)
     new.renderer = bundle.renderer
     return new

@@ -37,11 +37,13 @@ from prudent.pipeline._spec import FitSpec
 
 __all__ = [
     "DECISION_PROMISES",
+    "LABEL_SCORES",
     "Measured",
     "decision_outcome",
     "decision_promises",
     "decision_test_section",
     "measure_promises",
+    "shipped_scores",
 ]
 
 
@@ -68,7 +70,7 @@ LABEL_SCORES = ("accuracy", "balanced_accuracy", "macro_f1")
 """The scores that read only the predicted label."""
 
 
-def _shipped_scores(
+def shipped_scores(
     y: EncodedLabels, proba: ProbaMatrix, policy: CascadePolicy, seed: int
 ) -> dict[str, dict[str, float]]:
     """The shipped model's scores: the label scores of the labels it gives
@@ -298,7 +300,7 @@ def measure_promises(
     table, decisions = predictions.to_frame(), predictions.decisions
     names = {n for n, r in runs.items() if r.spec.baseline} | {sections["ensemble"]["best_single"]}
     metrics = {n: _scores(y, _test_proba(runs[n].model, model, raw, X_test), seed) for n in names}
-    metrics["final"] = _shipped_scores(y, P, model.policy, seed)
+    metrics["final"] = shipped_scores(y, P, model.policy, seed)
     label_ok = table["prediction"].to_numpy(dtype=object) == model.classes[y].astype(object)
     rules = model.rules if model.rules is not None and len(model.rules) else None
     measured = {

@@ -75,3 +75,16 @@ def test_the_exported_pipeline_predicts_the_bundles_labels(costly: Path, tmp_pat
     assert pipeline.predict(X).astype(str).tolist() == (
         bundle.predict(X)["prediction"].astype(str).tolist()
     )
+
+
+def test_a_retune_to_or_from_costs_scores_the_labels_it_now_gives(costly: Path) -> None:
+    bundle = Bundle.load(costly)
+    X, y = _test_rows(costly)
+    for retuned in (bundle.retune(review_budget=0.2), bundle.retune(costs=((0, 1), (3, 0)))):
+        given = retuned.predict(X)["prediction"].astype(str).to_numpy()
+        final = retuned.manifest["test_metrics"]["final"]
+        assert final["accuracy"]["point"] == pytest.approx(accuracy_score(y, given))
+        assert final["balanced_accuracy"]["point"] == pytest.approx(
+            balanced_accuracy_score(y, given)
+        )
+        assert final["log_loss"] == bundle.manifest["test_metrics"]["final"]["log_loss"]
