@@ -274,8 +274,8 @@ def _degraded(
     label = np.full(n, None, dtype=object)
     label[code == _RULE] = outcome[code == _RULE]
     confidence = np.full(n, np.nan)
-    if b is not None:
-        b_idx = policy.label_index(b)
+    if b is not None:  # it stands in for the primary: its label is given as the primary's is
+        b_idx = policy.given_index(b)
         label[code == _FALLBACK] = cls[b_idx[code == _FALLBACK]]
         confidence[code == _FALLBACK] = b[np.arange(n), b_idx][code == _FALLBACK]
     tail = {_FALLBACK: "; the backup model answered", _FAILED: "; sent to review"}

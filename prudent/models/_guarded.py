@@ -351,6 +351,7 @@ class GuardedModel:
             d,
             class_weights=self._weights,
             unknown_values=unknown,
+            cost_policy=getattr(self.policy, "cost_policy", None),
         )
 
     @property

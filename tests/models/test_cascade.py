@@ -320,3 +320,13 @@ def test_decide_label_matches_frame_dtype_of_classes():
     d = decide(CascadePolicy(0.5), classes=["0", "1"], primary_proba=[[0.2, 0.8]])
     assert d.label.tolist() == ["1"]
     assert isinstance(pd.Series(d.label).iloc[0], str)
+
+
+def test_a_backup_standing_in_for_a_failed_primary_gives_the_cheapest_label():
+    """A cost matrix decides the primary's label; the backup answering alone gives the label
+    the cost matrix gives too, not its most probable one."""
+    policy = CascadePolicy(0.99, cost_policy=CostPolicy([[0, 1], [20, 0]], review_cost=0.5))
+    d = decide(policy, classes=["ham", "spam"], backup_proba=[[0.8, 0.2], [0.99, 0.01]],
+               failure="primary timed out", n_rows=2)  # fmt: skip
+    assert d.label.tolist() == ["spam", "ham"]
+    assert d.confidence.tolist() == [0.2, 0.99]
