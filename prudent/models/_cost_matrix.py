@@ -51,7 +51,7 @@ def parse_costs(value: Any) -> tuple[tuple[float, ...], ...] | None:
 def check_costs(rows: tuple[tuple[float, ...], ...], shown: Any = None) -> None:
     """Refuse a cost matrix no fit can use, whatever the table: one that is not square with
     at least 2 classes, or holds a cost that is negative or not finite, or a right answer
-    (the diagonal) that costs anything.
+    (the diagonal) that costs anything, or one where no error costs anything.
 
     ``shown`` is the value as the user wrote it, for the message (default: ``rows``).
 
@@ -68,6 +68,10 @@ def check_costs(rows: tuple[tuple[float, ...], ...], shown: Any = None) -> None:
     Traceback (most recent call last):
     ...
     prudent.errors.ConfigError: costs (--costs) '0,-1;1,0' holds -1.0 at row 1, column 2; ...
+    >>> check_costs(((0.0, 0.0), (0.0, 0.0)), shown="0,0;0,0")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    prudent.errors.ConfigError: costs (--costs) '0,0;0,0' costs nothing for any error, ...
     """
     name = f"costs (--costs) {rows if shown is None else shown!r}"
     widths = sorted({len(r) for r in rows})
@@ -86,6 +90,11 @@ def check_costs(rows: tuple[tuple[float, ...], ...], shown: Any = None) -> None:
                 )
             if i == j and cost != 0:
                 raise ConfigError(f"{at}; the diagonal must be 0 (a right answer costs nothing).")
+    if not any(cost > 0 for row in rows for cost in row):
+        raise ConfigError(
+            f"{name} costs nothing for any error, so every label would be as good as any other; "
+            "give each wrong answer its cost (e.g. '0,1;1,0' for two classes, equal costs)."
+        )
 
 
 def check_cost_classes(costs: tuple[tuple[float, ...], ...] | None, classes: Sequence[Any]) -> None:

@@ -303,7 +303,7 @@ class GuardedModel:
 
         The stored rules still decide first; the backup model answers the other rows. There
         is no OOD score (the detector reads the primary's probabilities), and the prediction
-        set is the backup's top label(s).
+        set is the backup's top label(s), with the label it gives.
 
         Raises
         ------
@@ -338,9 +338,11 @@ class GuardedModel:
     ) -> Predictions:
         k = len(self.classes)
         shown = np.full((n, k), np.nan) if proba is None else proba
-        sets = (
-            np.zeros((n, k), dtype=bool) if proba is None else proba >= proba.max(axis=1)[:, None]
-        )
+        sets = np.zeros((n, k), dtype=bool)
+        if proba is not None:  # the backup's top label(s), and the label it gives
+            sets = proba >= proba.max(axis=1)[:, None]
+            given = (self.policy or _ACCEPT_ALL).given_index(proba)
+            sets[np.arange(n), given] = True
         no_ood = np.full(n, np.nan)
         return Predictions(
             self.classes,

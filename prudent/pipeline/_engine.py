@@ -166,8 +166,18 @@ def cross_validate_candidate(
     return run
 
 
+def _seconds(x: float) -> str:
+    """``"12s"``; a tenth of a second under 10 s, so that a short wait never reads "0s".
+
+    >>> _seconds(0.4), _seconds(12.3), _seconds(-1.0)
+    ('0.4s', '12s', '0.0s')
+    """
+    x = max(x, 0.0)
+    return f"{x:.0f}s" if x >= 9.95 else f"{x:.1f}s"
+
+
 def _left(budget: Budget) -> str:
-    return f"{max(budget.for_candidates(), 0):.0f}s left in the budget"
+    return f"{_seconds(budget.for_candidates())} left in the budget"
 
 
 def floor_skip(spec: CandidateSpec, ctx: BuildContext, left: float) -> SkippedCandidate | None:
@@ -188,7 +198,7 @@ def floor_skip(spec: CandidateSpec, ctx: BuildContext, left: float) -> SkippedCa
     least = spec.least_seconds(ctx)
     if least <= left:
         return None
-    why = f"its set-up alone takes at least {least:.0f}s, {max(left, 0):.0f}s left in the budget"
+    why = f"its set-up alone takes at least {_seconds(least)}, {_seconds(left)} left in the budget"
     return SkippedCandidate(spec.name, why)
 
 
@@ -260,7 +270,8 @@ def _out_of_fold(
         elapsed += this_fold
         needed = _seconds_needed(spec, splits.n_folds, i, elapsed, this_fold)
         if not must_run and needed > budget.for_candidates():
-            return SkippedCandidate(spec.name, f"needs about {needed:.0f}s more, {_left(budget)}")
+            why = f"needs about {_seconds(needed)} more, {_left(budget)}"
+            return SkippedCandidate(spec.name, why)
     return oof
 
 

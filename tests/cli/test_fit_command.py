@@ -278,6 +278,7 @@ def test_fit_out_a_folder_that_is_not_a_bundle_is_refused_before_the_fit(wine_cs
         ("0,1,1;1,2,1;1,1,0", "holds 2.0 at row 2, column 2; the diagonal must be 0"),
         ("0,1,1;1,0;1,1,0", "must be square: one row and one column per class (at least 2)"),
         ("0,1,1;1,0,one;1,1,0", "is not a matrix of numbers like '0,1;10,0'"),
+        ("0,0,0;0,0,0;0,0,0", "costs nothing for any error, so every label would be as good"),
     ],
 )
 def test_fit_costs_no_table_could_use_are_refused_before_the_fit(

@@ -160,7 +160,7 @@ def test_decide_cost_policy_replaces_accept_threshold():
     assert (cheap_spam.kind, cheap_spam.reason) == (
         DecisionKind.REVIEW, "expected cost 0.60 > review cost 0.50",
     )  # fmt: skip
-    flagged = _one(policy, p=[0.7, 0.3], b=[0.5, 0.5])
+    flagged = _one(policy, p=[0.7, 0.3], b=[0.99, 0.01])  # spam cheapest vs the backup's ham
     assert flagged.defer_reason is DeferReason.STAGE_DISAGREEMENT
     assert "primary unsure (expected cost 0.70 > review cost 0.50)" in flagged.reason
     spam = _one(policy, p=[0.45, 0.55])  # ham would cost 11, spam 0.45
@@ -330,3 +330,21 @@ def test_a_backup_standing_in_for_a_failed_primary_gives_the_cheapest_label():
                failure="primary timed out", n_rows=2)  # fmt: skip
     assert d.label.tolist() == ["spam", "ham"]
     assert d.confidence.tolist() == [0.2, 0.99]
+
+
+def test_under_costs_the_backup_answers_only_as_cheaply_as_a_review_and_in_its_cheapest_label():
+    """A confident backup answered a row the cost rule sends to review ('No' at expected
+    cost 1.0 against a review's 0.5); and it 'disagreed' with the primary's cheapest label
+    by comparing its most probable one."""
+    costs = CostPolicy([[0, 1], [10, 0]], review_cost=0.5)
+    policy = CascadePolicy(0.99, backup_threshold=0.6, cost_policy=costs)
+    d = decide(policy, classes=["No", "Yes"], primary_proba=[[0.93, 0.07], [0.6, 0.4]],
+               backup_proba=[[0.9, 0.1], [0.6, 0.4]])  # fmt: skip
+    assert [str(k) for k in d.kind] == ["review", "review"]
+    # the backup's cheapest label on the first row is 'Yes' (0.9 against 1.0): it disagrees
+    assert d.defer_reason.tolist()[0] is DeferReason.STAGE_DISAGREEMENT
+    # both models' cheapest label is 'Yes' on the second row: they agree, neither is sure
+    assert d.defer_reason.tolist()[1] is DeferReason.LOW_CONFIDENCE
+    sure = decide(policy, classes=["No", "Yes"], primary_proba=[[0.93, 0.07]],
+                  backup_proba=[[0.97, 0.03]])  # fmt: skip
+    assert (sure.label.tolist(), [str(k) for k in sure.kind]) == (["No"], ["backup"])

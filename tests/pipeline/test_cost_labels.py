@@ -17,6 +17,7 @@ from sklearn.metrics import accuracy_score, balanced_accuracy_score
 
 from prudent import Bundle
 from prudent.bundle import exported_types
+from prudent.data import validate_frame
 from prudent.report._evidence import Evidence
 from tests.fixtures import FAST, example, fit_bundle
 
@@ -88,3 +89,18 @@ def test_a_retune_to_or_from_costs_scores_the_labels_it_now_gives(costly: Path) 
             balanced_accuracy_score(y, given)
         )
         assert final["log_loss"] == bundle.manifest["test_metrics"]["final"]["log_loss"]
+
+
+def test_the_backup_answering_for_a_failed_primary_gives_a_label_in_its_set(
+    costly: Path,
+) -> None:
+    bundle = Bundle.load(costly)
+    X, _ = _test_rows(costly)
+    X, _notices = validate_frame(X, bundle.schema)
+    out = bundle.model.backup_predictions(X, "the primary failed")
+    given = out.decisions.label
+    sets = out.prediction_set
+    index = {str(c): i for i, c in enumerate(bundle.classes)}
+    answered = [i for i, label in enumerate(given) if label is not None]
+    assert answered and all(sets[i, index[str(given[i])]] for i in answered)
+    assert all(out.prediction[i] == given[i] for i in answered)
