@@ -62,8 +62,9 @@ def _charts(windows: Sequence[WindowSummary], board: Board) -> Html:
     accuracy = [
         Series("estimated (mean confidence)", [point(w.accuracy.expected) for w in windows]),
         Series("realised (labels)", [point(w.accuracy.realised) for w in windows]),
-        Series("promised", _constant(p.target_accuracy, n), dashed=True),
     ]
+    if p.target_accuracy is not None:  # none with a cost matrix
+        accuracy.append(Series("promised", _constant(p.target_accuracy, n), dashed=True))
     charts = [
         line_chart("Confidence (quantiles)", labels, confidence),
         line_chart("Out-of-distribution rate", labels, ood),
@@ -117,8 +118,12 @@ def _kept(value: Any) -> Html:
 
 def _promises(board: Board) -> Html:
     p, w = board.report.reference.promises, board.pooled
+    promised = (
+        "none: the cost matrix decides" if p.target_accuracy is None
+        else f"≥ {fmt(p.target_accuracy)}"
+    )  # fmt: skip
     rows = [
-        ["accuracy of accepted predictions", f"≥ {fmt(p.target_accuracy)}",
+        ["accuracy of accepted predictions", promised,
          figure_text(w.accepted_accuracy if w else None)],
         ["out-of-distribution rate", f"≈ {fmt(p.ood_rate)} at fit",
          figure_text(w.ood_rate if w else None)],

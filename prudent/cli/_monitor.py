@@ -55,9 +55,13 @@ def _estimate(w: WindowSummary) -> str:
 
 def _table(report: MonitorReport) -> Table:
     p = report.reference.promises
+    promise = (
+        "no accuracy promised (the cost matrix decides)" if p.target_accuracy is None
+        else f"promise: accepted accuracy ≥ {p.target_accuracy:.3f}"
+    )  # fmt: skip
     table = Table(
         title=f"Windows ({report.window.kind if report.window.size == 0 else report.window.size}"
-        f"), promise: accepted accuracy ≥ {p.target_accuracy:.3f}",
+        f"), {promise}",
         title_justify="left",
     )
     table.add_column("window", no_wrap=True)

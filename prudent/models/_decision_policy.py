@@ -135,7 +135,7 @@ def choose_class_weights(
 
 
 def _labelled(policy: CascadePolicy, P: ProbaMatrix, y: EncodedLabels) -> tuple[Any, Any]:
-    idx = policy.label_index(P)
+    idx = policy.given_index(P)
     return P[np.arange(len(idx)), idx], idx == y
 
 
@@ -200,9 +200,9 @@ def _backup_choice(
     P, B, y = rows
     if not 0.0 < accept.target_accuracy < 1.0:
         return None
-    p_idx = rule.label_index(P)
+    p_idx = rule.given_index(P)
     unsure = P[np.arange(len(P)), p_idx] < accept.threshold
-    left = unsure & (rule.label_index(B) == p_idx)
+    left = unsure & (rule.given_index(B) == p_idx)
     if not left.any():
         return None
     bconf, bok = _labelled(rule, B[left], y[left])
@@ -210,12 +210,13 @@ def _backup_choice(
 
 
 def backup_role(
-    backup: ThresholdChoice | None, goal: str = "the accuracy target"
+    backup: ThresholdChoice | None, goal: str | None = "the accuracy target"
 ) -> dict[str, str]:
     """Whether the backup model decides rows the primary is unsure of, in plain words.
 
     ``goal`` names the accuracy the backup had to reach, as the reader knows it (the target
-    asked for, or the accuracy promised for the accepted rows under a review budget).
+    asked for, or the accuracy promised for the accepted rows under a review budget); ``None``
+    when a cost matrix decides, which promises no accuracy for the backup to reach.
 
     Examples
     --------
@@ -224,6 +225,13 @@ def backup_role(
     >>> "≥ 0.917" in backup_role(None, "the accepted rows' promised accuracy (≥ 0.917)")["text"]
     True
     """
+    if goal is None:
+        return {
+            "role": "fallback",
+            "text": "The backup model (the logistic baseline) decides no row the primary is "
+            "unsure of: with a cost matrix the primary's cheapest label, or a review, decides "
+            "every row. It answers only when the primary model fails or passes its deadline.",
+        }
     if backup is None or not backup.feasible or backup.n_accepted == 0:
         return {
             "role": "fallback",
@@ -241,8 +249,11 @@ def backup_role(
     }
 
 
-def _backup_goal(request: PolicyRequest, accept: ThresholdChoice) -> str:
-    """The accuracy the backup had to reach, named as the reader knows it."""
+def _backup_goal(request: PolicyRequest, accept: ThresholdChoice) -> str | None:
+    """The accuracy the backup had to reach, named as the reader knows it; ``None`` with a
+    cost matrix (no accuracy is promised)."""
+    if request.costs is not None:
+        return None
     if request.target_accuracy is not None:
         return f"the target accuracy ({request.target_accuracy:g})"
     if not 0.0 < accept.target_accuracy < 1.0:
@@ -296,12 +307,13 @@ def decision_policy(
         and with ``groups`` under a budget ``review_spread`` (the spread between folds and
         each fold's share at the threshold before it).
     """
-    rule = CascadePolicy(np.inf, class_weights=class_weights)
+    # the labels the policy gives: with a cost matrix, the cheapest
+    rule = CascadePolicy(np.inf, class_weights=class_weights, cost_policy=_cost_policy(request))
     conf, ok = _labelled(rule, P[in_distribution], y[in_distribution])
     fold = None if groups is None else np.asarray(groups)
     accept, spread = _budget_accept(request, (conf, ok), np.asarray(in_distribution, bool), fold)
     backup = None
-    if B is not None:
+    if B is not None and request.costs is None:  # with costs the backup only stands in
         rows = (P[in_distribution], B[in_distribution], y[in_distribution])
         backup = _backup_choice(request, rule, rows, accept)
     policy = CascadePolicy(

@@ -40,7 +40,8 @@ class Promises:
         Confidence at or above which the model answers alone; a wrong answer there is a
         high-confidence error.
     target_accuracy
-        The accuracy accepted predictions were promised to reach.
+        The accuracy accepted predictions were promised to reach; ``None`` when a cost matrix
+        decides (it promises a cost per row, not an accuracy): no rule reads it then.
     alpha
         Conformal miscoverage: sets should cover ``1 - alpha`` of true labels.
     ood_rate
@@ -55,21 +56,24 @@ class Promises:
     """
 
     accept_threshold: float
-    target_accuracy: float
+    target_accuracy: float | None
     alpha: float
     ood_rate: float | None = None
     accept_rate: float | None = None
     accuracy_tolerance: float = 0.0
 
     @property
-    def kept_accuracy(self) -> float:
-        """The lowest accepted accuracy the fit calls the promise kept at.
+    def kept_accuracy(self) -> float | None:
+        """The lowest accepted accuracy the fit calls the promise kept at (``None`` when no
+        accuracy is promised).
 
         Examples
         --------
         >>> round(Promises(0.5, 0.685, 0.1, accuracy_tolerance=0.026).kept_accuracy, 3)
         0.659
         """
+        if self.target_accuracy is None:
+            return None
         return self.target_accuracy - self.accuracy_tolerance
 
 
@@ -252,7 +256,7 @@ def _promises(
         alpha=float(spec.get("alpha", 0.1)),
         ood_rate=ood_rate,
         accept_rate=None if outcomes is None else float(outcomes.accepted.mean()),
-        accuracy_tolerance=promise_tolerance(target, accepted),
+        accuracy_tolerance=0.0 if target is None else promise_tolerance(target, accepted),
     )
 
 
@@ -268,9 +272,12 @@ def promise_tolerance(target: float, n: int) -> float:
     return 2.0 * math.sqrt(target * (1 - target) / n) if n > 0 else 0.0
 
 
-def _promised_accuracy(thresholds: Thresholds | None, spec_target: float | None) -> float:
+def _promised_accuracy(thresholds: Thresholds | None, spec_target: float | None) -> float | None:
     """The accuracy promised for accepted rows: the requested target or, with a review
-    budget, the measured bound (older bundles: the spec's target)."""
+    budget, the measured bound (older bundles: the spec's target); ``None`` when a cost
+    matrix decides."""
+    if thresholds is not None and thresholds.cost_policy is not None:
+        return None
     accept = thresholds.accept if thresholds else None
     value = (accept.target_accuracy if accept else None) or spec_target
     return float(value) if value is not None else 0.95

@@ -34,15 +34,20 @@ class _Measure:
     reference: Callable[[Promises], float | None] | None = None
 
 
-def _target(p: Promises) -> float:
-    """The accuracy promise as the fit checks it: the target less its tolerance."""
+def _target(p: Promises) -> float | None:
+    """The accuracy promise as the fit checks it: the target less its tolerance (``None``:
+    no accuracy promised, the rule does not apply)."""
     return p.kept_accuracy
 
 
+def _error_rate(p: Promises) -> float | None:
+    """The error rate the accuracy promise allows among accepted rows (``None``: none)."""
+    kept = p.kept_accuracy
+    return None if kept is None else 1 - kept
+
+
 MEASURES: Mapping[str, _Measure] = {
-    "high_confidence_error_rate": _Measure(
-        lambda w: w.high_confidence_errors, promise=lambda p: 1 - p.kept_accuracy
-    ),
+    "high_confidence_error_rate": _Measure(lambda w: w.high_confidence_errors, promise=_error_rate),
     "realised_accuracy": _Measure(lambda w: w.accuracy.realised, promise=_target),
     "expected_accuracy": _Measure(lambda w: w.accuracy.expected, promise=_target),
     "ood_rate": _Measure(lambda w: w.ood_rate, reference=lambda p: p.ood_rate),

@@ -7,6 +7,7 @@ while the labels it gave scored 0.904."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ from sklearn.metrics import accuracy_score, balanced_accuracy_score
 from prudent import Bundle
 from prudent.bundle import exported_types
 from prudent.data import validate_frame
+from prudent.monitor import Reference, default_rules
 from prudent.report._evidence import Evidence
 from tests.fixtures import FAST, example, fit_bundle
 
@@ -104,3 +106,30 @@ def test_the_backup_answering_for_a_failed_primary_gives_a_label_in_its_set(
     answered = [i for i, label in enumerate(given) if label is not None]
     assert answered and all(sets[i, index[str(given[i])]] for i in answered)
     assert all(out.prediction[i] == given[i] for i in answered)
+
+
+def test_no_accuracy_is_promised_watched_or_reached_for_but_the_cheapest_labels(
+    costly: Path,
+) -> None:
+    """The cost matrix promises a cost per row, not an accuracy: the monitor, its alert rules
+    and the backup's role held the review budget's left-over accuracy bound as a promise,
+    and the reachable accuracies were those of the most probable labels (0.820 at full
+    coverage where the labels given scored 0.582)."""
+    bundle = Bundle.load(costly)
+    reference = Reference.from_bundle(bundle)
+    assert reference.promises.target_accuracy is None
+    watched = {rule.name for rule in default_rules(reference.promises)}
+    assert watched and not watched & {
+        "realised_accuracy_below_promise", "expected_accuracy_below_promise",
+        "high_confidence_error_rate_above_promise",
+    }  # fmt: skip
+    thresholds = bundle.manifest["trust"]["thresholds"]
+    assert thresholds["backup_role"]["role"] == "fallback"
+    assert "cost matrix" in thresholds["backup_role"]["text"]
+    arrays = np.load(io.BytesIO(bundle.extras["artifacts.npz"]))
+    P, y = arrays["policy_primary_calibrated"], arrays["policy_y"]
+    inside = arrays["policy_ood_score"] < thresholds["policy"]["ood_threshold"]
+    cheapest = (P @ np.asarray(COSTS)).argmin(axis=1)
+    full = thresholds["reachable"][-1]
+    assert full["coverage"] == 1.0
+    assert full["accuracy"] == pytest.approx(float(np.mean(cheapest[inside] == y[inside])))
