@@ -82,7 +82,9 @@ def held_out_costs(
     y: EncodedLabels,
     in_distribution: BoolArray,
 ) -> dict[str, float] | None:
-    """:func:`cost_summary` of ``policy`` on held-out rows (OOD ones go to review)."""
+    """:func:`cost_summary` of ``policy`` on held-out rows (OOD ones go to review), with the
+    least and the largest expected cost of answering an in-distribution row
+    (``answer_cost_min``, ``answer_cost_max``)."""
     if policy.cost_policy is None:
         return None
     names = [str(i) for i in range(P.shape[1])]
@@ -94,4 +96,8 @@ def held_out_costs(
         backup_proba=B,
         ood_score=np.where(in_distribution, 0.0, 1.0),
     )
-    return cost_summary(policy.cost_policy, decisions, P, y, names)
+    out = cost_summary(policy.cost_policy, decisions, P, y, names)
+    answer = policy.cost_policy.choose(P[np.asarray(in_distribution, bool)])[1]
+    if len(answer):  # what answering costs in expectation, against a review
+        out |= {"answer_cost_min": float(answer.min()), "answer_cost_max": float(answer.max())}
+    return out

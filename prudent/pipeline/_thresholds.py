@@ -79,6 +79,38 @@ def tune_policy(
     return policy, info | {"label_rule": labels}
 
 
+def _review_cost_notice(costs: Mapping[str, Any], review: float, how: str) -> str | None:
+    """One line when the review cost leaves the choice to one side on every held-out row:
+    no answer costs as much as a review (none goes to review for its cost), or every answer
+    costs more (all go).
+
+    Examples
+    --------
+    >>> print(_review_cost_notice({"answer_cost_min": 0.0, "answer_cost_max": 0.91}, 5.0, ""))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    No row goes to review for its cost: answering costs less than a review (5) on every
+    held-out row, 0.910 at most; a lower --review-cost sends the costliest answers to review.
+    >>> _review_cost_notice({"answer_cost_min": 0.0, "answer_cost_max": 0.91}, 0.5, "") is None
+    True
+    """
+    low, high = costs.get("answer_cost_min"), costs.get("answer_cost_max")
+    if low is None or high is None:
+        return None
+    if high <= review:
+        return (
+            f"No row goes to review for its cost: answering costs less than a review "
+            f"({review:g}{how}) on every held-out row, {high:.3f} at most; a lower "
+            "--review-cost sends the costliest answers to review."
+        )
+    if low > review:
+        return (
+            f"Every row goes to review: a review ({review:g}{how}) costs less than answering "
+            f"on every held-out row, {low:.3f} at least; a higher --review-cost lets the "
+            "model answer where it is surest."
+        )
+    return None
+
+
 def cost_notice(spec: FitSpec, thresholds: Mapping[str, Any]) -> str | None:
     """One line when the cost policy costs more per row on the held-out rows than answering
     every row with the model alone; the OOD alarms' part (their share times the review
@@ -102,11 +134,13 @@ def cost_notice(spec: FitSpec, thresholds: Mapping[str, Any]) -> str | None:
     True
     """
     costs = thresholds.get("costs")
-    if not costs or round(costs["decisions"], 3) <= round(costs["model_only"], 3):
+    if not costs:
         return None
     review = float(thresholds["policy"]["cost_policy"]["review_cost"])
-    share = float(costs.get("ood_share", 0.0))
     how = ", by default half the largest cost" if spec.review_cost is None else ""
+    if round(costs["decisions"], 3) <= round(costs["model_only"], 3):
+        return _review_cost_notice(costs, review, how)
+    share = float(costs.get("ood_share", 0.0))
     head = (
         f"The cost policy costs {costs['decisions']:.3f} per row on validation, more than the "
         f"model alone ({costs['model_only']:.3f})"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from prudent.pipeline._spec import FitSpec
@@ -38,9 +40,25 @@ def test_cost_notice_names_the_ood_alarms_charged_the_default_review_cost() -> N
 
 
 def test_cost_notice_is_quiet_when_the_policy_costs_less() -> None:
-    """No alarms: reviews priced at 5 are chosen only where an answer costs more."""
-    spec = FitSpec(target="y", costs=((0, 1), (10, 0)))
+    """No alarms: reviews priced at 0.3 are chosen only where an answer costs more."""
+    spec = FitSpec(target="y", costs=((0, 1), (10, 0)), review_cost=0.3)
     assert _notice(spec, np.ones(2000, bool)) is None
+
+
+def test_cost_notice_says_when_no_answer_costs_as_much_as_a_review() -> None:
+    """With costs '0,1;10,0' no answer can cost more than 10/11 in expectation: the default
+    review cost of 5 sends no row to review for its cost, silently until now."""
+    notice = _notice(FitSpec(target="y", costs=((0, 1), (10, 0))), np.ones(2000, bool))
+    assert notice is not None and notice.startswith("No row goes to review for its cost")
+    assert "(5, by default half the largest cost)" in notice and "--review-cost" in notice
+    high = float(re.search(r"held-out row, ([0-9.]+) at most", notice)[1])  # type: ignore[index]
+    assert 0.5 < high <= 10 / 11
+
+
+def test_cost_notice_says_when_every_row_goes_to_review() -> None:
+    spec = FitSpec(target="y", costs=((0, 1), (10, 0)), review_cost=0.0)
+    notice = _notice(spec, np.ones(2000, bool))
+    assert notice is not None and notice.startswith("Every row goes to review: a review (0)")
 
 
 def test_cost_notice_is_quiet_without_costs() -> None:
