@@ -73,10 +73,18 @@ def _request(
     costs: tuple[tuple[float, ...], ...] | None,
     review_cost: float | None,
 ) -> PolicyRequest:
+    if review_cost is not None and target_accuracy is None and review_budget is None:
+        if costs is None and spec.get("costs") is None:
+            raise ConfigError(
+                "review_cost (--review-cost) prices a review against a cost matrix, and this "
+                "bundle has none: give the matrix too (--costs)."
+            )
+        if costs is None:  # a new price of a review for the bundle's own matrix
+            costs = tuple(tuple(float(c) for c in row) for row in spec["costs"])
     if target_accuracy is None and review_budget is None and costs is None:
         raise ConfigError(
-            "retune needs a new target_accuracy, review_budget or costs "
-            "(--target-accuracy, --review-budget or --costs)."
+            "retune needs a new target_accuracy, review_budget, costs or review_cost "
+            "(--target-accuracy, --review-budget, --costs or --review-cost)."
         )
     check_choice({"target_accuracy": target_accuracy, "review_budget": review_budget,
                   "costs": costs, "review_cost": review_cost})  # fmt: skip
@@ -102,12 +110,12 @@ def _request(
 
 
 def _describe(request: PolicyRequest) -> str:
-    what = (
-        f"target accuracy {request.target_accuracy}"
-        if request.target_accuracy is not None
-        else f"review budget {request.review_budget:.0%}"
-    )
-    return what + ("" if request.costs is None else f", costs {[list(r) for r in request.costs]}")
+    if request.costs is not None:  # the matrix decides: no budget nor target
+        price = "" if request.review_cost is None else f", review cost {request.review_cost:g}"
+        return f"costs {[list(r) for r in request.costs]}{price}"
+    if request.target_accuracy is not None:
+        return f"target accuracy {request.target_accuracy}"
+    return f"review budget {request.review_budget:.0%}"
 
 
 def _trust(

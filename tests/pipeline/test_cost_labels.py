@@ -19,6 +19,7 @@ from sklearn.metrics import accuracy_score, balanced_accuracy_score
 from prudent import Bundle
 from prudent.bundle import exported_types
 from prudent.data import validate_frame
+from prudent.errors import ConfigError
 from prudent.monitor import Reference, default_rules
 from prudent.report._evidence import Evidence
 from tests.fixtures import FAST, example, fit_bundle
@@ -133,3 +134,17 @@ def test_no_accuracy_is_promised_watched_or_reached_for_but_the_cheapest_labels(
     full = thresholds["reachable"][-1]
     assert full["coverage"] == 1.0
     assert full["accuracy"] == pytest.approx(float(np.mean(cheapest[inside] == y[inside])))
+
+
+def test_a_retune_of_the_review_cost_alone_keeps_the_bundles_matrix(costly: Path) -> None:
+    bundle = Bundle.load(costly)
+    retuned = bundle.retune(review_cost=0.05)
+    policy = retuned.manifest["trust"]["thresholds"]["policy"]["cost_policy"]
+    assert policy == {"costs": [list(r) for r in COSTS], "review_cost": 0.05}
+    assert retuned.manifest["notices"][-1].startswith(
+        f"Retuned from bundle {bundle.version} for costs [[0.0, 1.0], [10.0, 0.0]], review cost "
+        "0.05:"
+    )
+    uncosted = fit_bundle(example("iris"), "target", **FAST)
+    with pytest.raises(ConfigError, match=r"this bundle has none: give the matrix too \(--costs\)"):
+        uncosted.retune(review_cost=0.5)
