@@ -46,8 +46,22 @@ def _form(action: str, inner: str, css: str = "") -> Html:
     )
 
 
+def _shown(f: FieldView) -> object:
+    """The value as people read it: a boolean input as true / false, as the nearest examples
+    show it, whether it was received as 1.0 or as True.
+
+    >>> _shown(FieldView("member", "boolean", 1.0)), _shown(FieldView("n", "numeric", 1.0))
+    ('true', 1.0)
+    """
+    if f.value is None:
+        return "—"
+    if f.role == "boolean" and isinstance(f.value, (bool, int, float)) and f.value in (0, 1):
+        return "true" if f.value else "false"
+    return f.value
+
+
 def _field(f: FieldView) -> Html:
-    value = "—" if f.value is None else f.value
+    value = _shown(f)
     css = "text" if f.role == "text" else ""
     note = f' <em class="note">{esc(f.note)}</em>' if f.note else ""
     mark = " unusual" if f.note else ""
