@@ -43,6 +43,7 @@ __all__ = [
     "decision_promises",
     "decision_test_section",
     "measure_promises",
+    "remeasure_locked_test",
     "shipped_scores",
 ]
 
@@ -101,16 +102,19 @@ def _conformal(
     spec: FitSpec,
     P: ProbaMatrix,
     y: EncodedLabels,
-    holdout: tuple[ProbaMatrix, ProbaMatrix, EncodedLabels],
+    holdout: tuple[ProbaMatrix, ProbaMatrix, EncodedLabels] | None,
 ) -> dict[str, Any]:
     """Coverage and size of the prediction sets on the test rows: LAC's as they ship (the
     model's label added, :meth:`GuardedModel.prediction_sets`), and APS's, fitted on the
-    same held-out rows for comparison."""
-    aps = ConformalClassifier(
-        method="aps", alpha=spec.alpha, mondrian=spec.mondrian, allow_empty=False
-    ).fit(holdout[0], holdout[2])
+    same held-out rows for comparison (when they are given)."""
+    shipped = [("lac", model.prediction_sets(P))]
+    if holdout is not None:
+        aps = ConformalClassifier(
+            method="aps", alpha=spec.alpha, mondrian=spec.mondrian, allow_empty=False
+        ).fit(holdout[0], holdout[2])
+        shipped.append(("aps", aps.predict_set(P)))
     out = {}
-    for method, sets in (("lac", model.prediction_sets(P)), ("aps", aps.predict_set(P))):
+    for method, sets in shipped:
         hit = sets[np.arange(len(y)), y]
         out[method] = {
             "coverage": float(hit.mean()),
@@ -289,16 +293,22 @@ def measure_promises(
     Z_ood: Any,
     P_ood: ProbaMatrix | None,
     sections: dict[str, Any],
-    calib_holdout: tuple[ProbaMatrix, ProbaMatrix, EncodedLabels],
+    calib_holdout: tuple[ProbaMatrix, ProbaMatrix, EncodedLabels] | None,
+    importance: bool = True,
 ) -> Measured:
-    """Evaluate the guarded model, its parts and the baselines once on the locked test set."""
+    """Evaluate the guarded model, its parts and the baselines once on the locked test set.
+
+    Without ``runs`` no baseline is scored, without ``calib_holdout`` no APS sets are, and
+    without ``importance`` no permutation importance is measured (see
+    :func:`remeasure_locked_test`)."""
     y, seed = y_test, spec.seed
     raw = model.scores(X_test)
     P = raw.primary
     P_raw = raw.primary_raw if raw.primary_raw is not None else P
     predictions = model.decide_scores(X_test, raw, rules=model.rules)
     table, decisions = predictions.to_frame(), predictions.decisions
-    names = {n for n, r in runs.items() if r.spec.baseline} | {sections["ensemble"]["best_single"]}
+    best = sections.get("ensemble", {}).get("best_single")
+    names = {n for n, r in runs.items() if r.spec.baseline} | ({best} & set(runs))
     metrics = {n: _scores(y, _test_proba(runs[n].model, model, raw, X_test), seed) for n in names}
     metrics["final"] = shipped_scores(y, P, model.policy, seed)
     label_ok = table["prediction"].to_numpy(dtype=object) == model.classes[y].astype(object)
@@ -319,7 +329,39 @@ def measure_promises(
         "test": _test_section(measured, P_raw, y, seed),
         # of the labels the bundle ships (its label rule), as the report draws it
         "risk_coverage": _curve(table["confidence"].to_numpy(float), label_ok),
-        "importance": _importance(model, spec, X_test, y),
     }
+    if importance:
+        out_sections["importance"] = _importance(model, spec, X_test, y)
     artifacts = _artifacts(table, measured, P, P_raw, y)
     return Measured(test_metrics=metrics, sections=out_sections, artifacts=artifacts)
+
+
+def remeasure_locked_test(
+    model: GuardedModel,
+    spec: FitSpec,
+    sections: dict[str, Any],
+    X_test: pd.DataFrame,
+    y_test: EncodedLabels,
+) -> Measured:
+    """The locked test measured again for a model whose calibration, conformal sets or
+    thresholds changed after its fit (``prudent retrain`` recalibrating on recent labels):
+    the shipped model's scores, every promise, the test section, the risk-coverage curve and
+    the test arrays, on the rows given (those the bundle keeps). What the change leaves as
+    it was is not measured again: the baselines, the OOD examples, APS sets and the inputs'
+    importance.
+
+    Parameters
+    ----------
+    model
+        The guarded model as it now ships.
+    spec
+        Its fit's options (alpha, delta, ood_fpr, seed).
+    sections
+        Its trust sections, ``thresholds`` the new ones.
+    X_test, y_test
+        Locked-test rows, validated, and their encoded labels.
+    """
+    return measure_promises(
+        model=model, runs={}, spec=spec, X_test=X_test, y_test=y_test, X_ood=None,
+        Z_ood=None, P_ood=None, sections=sections, calib_holdout=None, importance=False,
+    )  # fmt: skip

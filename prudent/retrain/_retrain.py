@@ -21,9 +21,12 @@ from threadpoolctl import threadpool_limits
 
 from prudent._library import with_report
 from prudent.bundle import Bundle, load, read_test_rows
+from prudent.bundle._retune import ARTIFACTS, read_arrays, write_arrays
+from prudent.bundle._test_rows import LABEL_COLUMN, inputs_of
 from prudent.data import Role, input_columns, read_table, validate_frame
 from prudent.errors import ConfigError, DataError, SchemaError
 from prudent.pipeline import FitSpec, Reporter, fit_table
+from prudent.pipeline._promises import remeasure_locked_test
 from prudent.retrain._feedback import (
     FeedbackIds,
     FeedbackParts,
@@ -217,14 +220,55 @@ def _recalibrate(
         model, info = recalibrate_model(bundle.model, X, y, spec, evidence)
     except DataError as exc:
         return f"Calibration and thresholds kept from the fit: {exc}"
+    bundle.model = model
+    measured = _remeasure(bundle, spec, info)
     notice = (
         f"Calibration and thresholds refitted on {len(rows)} recent labelled rows"
         + ("" if evidence is None else " with the fit's held-out rows")
-        + " after the fit; the test metrics above were measured before."
+        + " after the fit; "
+        + (
+            "the test metrics above were measured before."
+            if measured is None
+            else f"the promises and the locked test's figures were measured again on {measured}."
+        )
     )
     bundle.manifest |= bundle.evidence.with_trust(info, notice).to_manifest()
-    bundle.model = model
     return None
+
+
+def _remeasure(bundle: Bundle, spec: FitSpec, info: dict[str, Any]) -> str | None:
+    """Measure the recalibrated model again on the locked-test rows the bundle keeps: its
+    scores, promises, test section and test arrays (``info`` gains the sections, the
+    manifest and the bundle's arrays the rest). Returns which rows, or None when the bundle
+    keeps none (its figures are then the fit's, and the notice says so)."""
+    rows = read_test_rows(bundle.extras)
+    if rows is None or not len(rows):
+        return None
+    X, _ = validate_frame(inputs_of(rows), bundle.schema)
+    y = rows[LABEL_COLUMN].to_numpy(dtype=np.int64)
+    trust = bundle.manifest.get("trust", {})
+    measured = remeasure_locked_test(bundle.model, spec, trust | info, X, y)
+    test = dict(trust.get("test") or {}) | measured.sections["test"]
+    test["ood"] = dict((trust.get("test") or {}).get("ood") or {}) | test.get("ood", {})
+    info |= measured.sections | {"test": test}
+    final = bundle.manifest.get("test_metrics", {})
+    bundle.manifest["test_metrics"] = final | {"final": measured.test_metrics["final"]}
+    arrays = read_arrays(bundle.extras[ARTIFACTS]) if ARTIFACTS in bundle.extras else {}
+    total = arrays.get("evidence_rows_total")
+    whole = len(y) if total is None or len(total) < 2 else max(int(total[1]), len(y))
+    if total is not None and len(total) >= 2:
+        total = np.asarray(total).copy()
+        total[1] = whole
+        arrays["evidence_rows_total"] = total
+    arrays.pop("evidence_test_rows", None)  # the kept rows replace the ones drawn
+    arrays.pop("test_rule_index", None)
+    bundle.extras = {k: v for k, v in bundle.extras.items() if k != "report.html"}
+    bundle.extras[ARTIFACTS] = write_arrays(arrays | measured.artifacts)
+    return (
+        "its locked test rows"
+        if whole == len(y)
+        else f"the {len(y)} of its {whole} locked test rows it keeps"
+    )
 
 
 def _register(
