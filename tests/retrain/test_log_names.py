@@ -5,8 +5,6 @@ stopped on a real tweet table whose ``created_at`` column is an input."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,8 +12,7 @@ import pytest
 import prudent
 from prudent.retrain import Registry, recalibrate, retrain
 from prudent.retrain._feedback import labelled_feedback
-from prudent.serve._batch import build_records
-from prudent.store import SqlPredictionLog
+from tests.retrain._labelled_log import log_with_labels
 
 NAMES = ["created_at", "prediction", "decision", "label", "prediction_id"]
 
@@ -35,16 +32,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     prudent.fit(train, target="target", time_limit=10.0).save(root / "champion")
     champion = prudent.load(root / "champion")
     stream = _table(300, seed=1)
-    X = stream.drop(columns=["target"])
-    ids, records = build_records(
-        X, champion.predictions(X), model_name="m", model_version=champion.version,
-        latency_ms=1.0, clock=lambda: datetime.now(UTC),
-    )  # fmt: skip
     url = f"sqlite:///{root / 'log.db'}"
-    with SqlPredictionLog.open(url) as log:
-        log.write(records)
-        for pid, label in zip(ids, stream["target"], strict=True):
-            log.add_feedback(pid, label, source="reviewer")
+    ids = log_with_labels(champion, url, stream)
     registry = Registry(root / "registry", create=True)
     registry.promote(registry.register(root / "champion", by="test").name, by="test")
     return {"root": root, "url": url, "registry": registry, "stream": stream, "ids": ids}

@@ -7,8 +7,6 @@ same rows gave 1038 and 0.114."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -18,9 +16,8 @@ from prudent.bundle import read_test_rows
 from prudent.bundle._retune import ARTIFACTS, read_arrays
 from prudent.bundle._test_rows import LABEL_COLUMN, inputs_of
 from prudent.retrain import Registry, recalibrate
-from prudent.serve._batch import build_records
-from prudent.store import SqlPredictionLog
 from tests.fixtures import example
+from tests.retrain._labelled_log import log_with_labels
 
 
 def _noisy(frame: pd.DataFrame, target: str, share: float, seed: int) -> pd.DataFrame:
@@ -43,16 +40,8 @@ def recalibrated(tmp_path_factory: pytest.TempPathFactory) -> prudent.Bundle:
     prudent.fit(frame, target="target", time_limit=10.0).save(root / "champion")
     champion = prudent.load(root / "champion")
     stream = _noisy(frame, "target", 0.25, seed=1)
-    X = stream.drop(columns=["target"])
-    ids, records = build_records(
-        X, champion.predictions(X), model_name="m", model_version=champion.version,
-        latency_ms=1.0, clock=lambda: datetime.now(UTC),
-    )  # fmt: skip
     url = f"sqlite:///{root / 'log.db'}"
-    with SqlPredictionLog.open(url) as log:
-        log.write(records)
-        for pid, label in zip(ids, stream["target"], strict=True):
-            log.add_feedback(pid, label, source="reviewer")
+    log_with_labels(champion, url, stream)
     registry = Registry(root / "registry", create=True)
     registry.promote(registry.register(root / "champion", by="test").name, by="test")
     done = recalibrate(registry, url, by="test")

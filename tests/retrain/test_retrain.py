@@ -13,32 +13,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 import prudent
 from prudent.errors import ConfigError, DataError, PrudentWarning
 from prudent.retrain import GateRefused, Registry, promote_gated, recalibrate, retrain, run_gate
-from prudent.serve._batch import build_records
-from prudent.store import SqlPredictionLog
 from tests.fixtures import example
+from tests.retrain._labelled_log import log_with_labels
 
 pytestmark = pytest.mark.slow  # three fits on 400-500 rows: ~30 s on a quiet machine
 
 FIT = {"time_limit": 20.0, "candidates": ("lightgbm",), "n_folds": 3}
-
-
-def _log(bundle: prudent.Bundle, url: str, rows: pd.DataFrame) -> list[str]:
-    X = rows.drop(columns=["target"])
-    ids, records = build_records(
-        X, bundle.predictions(X), model_name="bc", model_version=bundle.version,
-        latency_ms=1.0, clock=lambda: datetime.now(UTC),
-    )  # fmt: skip
-    with SqlPredictionLog.open(url) as log:
-        log.write(records)
-        for pid, label in zip(ids, rows["target"], strict=True):
-            log.add_feedback(pid, label, source="reviewer")
-    return ids
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +38,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     champion = prudent.fit(train, target="target", **FIT)
     champion.save(root / "champion")
     url = f"sqlite:///{root / 'log.db'}"
-    _log(champion, url, stream)
+    log_with_labels(champion, url, stream)
     registry = Registry(root / "registry", create=True)
     registry.promote(registry.register(root / "champion", by="test").name, by="test")
     return {"root": root, "url": url, "registry": registry, "train": train}
