@@ -119,7 +119,7 @@ def _kept(value: Any) -> Html:
 def _promises(board: Board) -> Html:
     p, w = board.report.reference.promises, board.pooled
     promised = (
-        "none: the cost matrix decides" if p.target_accuracy is None
+        "none promised" if p.target_accuracy is None
         else f"≥ {fmt(p.target_accuracy)}"
     )  # fmt: skip
     rows = [

@@ -56,7 +56,7 @@ def _estimate(w: WindowSummary) -> str:
 def _table(report: MonitorReport) -> Table:
     p = report.reference.promises
     promise = (
-        "no accuracy promised (the cost matrix decides)" if p.target_accuracy is None
+        "no accuracy promised" if p.target_accuracy is None
         else f"promise: accepted accuracy ≥ {p.target_accuracy:.3f}"
     )  # fmt: skip
     table = Table(

@@ -41,7 +41,8 @@ class Promises:
         high-confidence error.
     target_accuracy
         The accuracy accepted predictions were promised to reach; ``None`` when a cost matrix
-        decides (it promises a cost per row, not an accuracy): no rule reads it then.
+        decides (it promises a cost per row, not an accuracy) or the policy never accepts (a
+        target out of reach): no rule reads it then.
     alpha
         Conformal miscoverage: sets should cover ``1 - alpha`` of true labels.
     ood_rate
@@ -248,14 +249,17 @@ def _promises(
     """The promises of the fit: its policy's accept threshold, the promised accuracy, the
     spec's alpha, and what it did on the reference rows."""
     accept = thresholds.policy.accept_threshold if thresholds and thresholds.policy else None
-    target = _promised_accuracy(thresholds, spec.get("target_accuracy"))
+    never = thresholds is not None and thresholds.policy is not None and accept is None
+    # a policy that never accepts (a target out of reach) promises no accuracy, and its
+    # accept rate cannot drop
+    target = None if never else _promised_accuracy(thresholds, spec.get("target_accuracy"))
     accepted = 0 if outcomes is None else int(outcomes.accepted.sum())
     return Promises(
         accept_threshold=math.inf if accept is None else accept,
         target_accuracy=target,
         alpha=float(spec.get("alpha", 0.1)),
         ood_rate=ood_rate,
-        accept_rate=None if outcomes is None else float(outcomes.accepted.mean()),
+        accept_rate=None if outcomes is None or never else float(outcomes.accepted.mean()),
         accuracy_tolerance=0.0 if target is None else promise_tolerance(target, accepted),
     )
 

@@ -332,6 +332,28 @@ def _guard(
     return model, sections, {"oof": oof, "Pc": Pc, "b": b, "ood": ood, "policy": policy_rows}
 
 
+def _broken_promises(promises: list[dict[str, Any]]) -> list[str]:
+    """One warning per promise the locked test did not keep (within its stated tolerance):
+    the fit's own unseen rows contradict it, and the bundle records it as broken.
+
+    Examples
+    --------
+    >>> _broken_promises([{"name": "calibration (top-label ECE)", "kept": False,
+    ...     "promised": "consistent with perfect (p ≥ 0.1)", "measured": "ECE 0.041, p=0.03"},
+    ...     {"name": "coverage (share accepted)", "kept": None}])  # doctest: +NORMALIZE_WHITESPACE
+    ['WARNING The locked test did not keep a promise: calibration (top-label ECE), promised
+      consistent with perfect (p ≥ 0.1), measured ECE 0.041, p=0.03; the bundle records it as
+      broken (prudent show, the report).']
+    """
+    return [
+        f"WARNING The locked test did not keep a promise: {p['name']}, promised "
+        f"{p['promised']}, measured {p['measured']}; the bundle records it as broken "
+        "(prudent show, the report)."
+        for p in promises
+        if p.get("kept") is False
+    ]
+
+
 def build_trust(
     *,
     runs: Mapping[str, CandidateRun],
@@ -369,6 +391,8 @@ def build_trust(
         sections=sections,
         calib_holdout=(ev["Pc"][b], ev["oof"][b], y[b]),
     )
+    for broken in _broken_promises(measured.sections["promises"]):
+        reporter.notice(broken)
     artifacts = (
         {
             "y_train": y,
