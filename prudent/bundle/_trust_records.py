@@ -89,10 +89,12 @@ class Threshold:
 
 @dataclass(frozen=True)
 class Reachable:
-    """An accuracy the model reaches at a coverage, on held-out rows."""
+    """An accuracy the model reaches at a coverage, on held-out rows, and the largest
+    accuracy target it can promise there (``None`` in bundles made before it was kept)."""
 
     coverage: Num
     accuracy: Num
+    promisable: Num = None
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ import numpy as np
 from prudent._typing import BoolArray, EncodedLabels, FloatArray, IntArray, ProbaMatrix
 from prudent.models._cascade import CascadePolicy
 from prudent.models._cost_summary import held_out_costs
-from prudent.models._learn_then_test import select_threshold
+from prudent.models._learn_then_test import largest_targets, select_threshold
 from prudent.models._review_budget import budget_threshold
 from prudent.models._spread import realization_spread, shares_by_group
 from prudent.models._thresholds import CostPolicy, ThresholdChoice, reachable_accuracy
@@ -209,6 +209,17 @@ def _backup_choice(
     return select_threshold(bconf, bok, target_accuracy=accept.target_accuracy, delta=request.delta)
 
 
+def _with_targets(
+    reachable: list[dict[str, float]], conf: FloatArray, ok: BoolArray, delta: float
+) -> list[dict[str, float]]:
+    """Each reachable accuracy with ``promisable``: the largest accuracy target whose
+    threshold (:func:`largest_targets`, as the fit and ``retune`` choose it) still accepts
+    that share of the rows. The plain accuracy at a coverage is not a target that keeps it:
+    '0.912 at 80%' asked as a target kept 21%."""
+    targets = largest_targets(conf, ok, tuple(r["coverage"] for r in reachable), delta=delta)
+    return [r | {"promisable": t} for r, t in zip(reachable, targets, strict=True)]
+
+
 def backup_role(
     backup: ThresholdChoice | None, goal: str | None = "the accuracy target"
 ) -> dict[str, str]:
@@ -328,7 +339,7 @@ def decision_policy(
         "accept": accept.to_dict(),
         "backup": backup.to_dict() if backup else None,
         "backup_role": backup_role(backup, _backup_goal(request, accept)),
-        "reachable": reachable_accuracy(conf, ok),
+        "reachable": _with_targets(reachable_accuracy(conf, ok), conf, ok, request.delta),
         "review_budget": None if request.target_accuracy is not None else request.review_budget,
         "meaningful": accept.feasible and accept.coverage >= MEANINGFUL_COVERAGE,
         "policy": policy.to_dict(),

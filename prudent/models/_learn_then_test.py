@@ -24,7 +24,7 @@ from prudent._typing import BoolArray, FloatArray, IntArray
 from prudent.errors import ConfigError
 from prudent.models._thresholds import ThresholdChoice, _validate
 
-__all__ = ["p_values", "select_threshold"]
+__all__ = ["largest_targets", "p_values", "select_threshold"]
 
 Method = Literal["binomial", "hoeffding-bentkus"]
 _METHODS = ("binomial", "hoeffding-bentkus")
@@ -91,6 +91,61 @@ def _counts(conf: FloatArray, ok: BoolArray, grid: FloatArray) -> tuple[IntArray
     return cum_errors[n_acc].astype(np.int64), n_acc.astype(np.int64)
 
 
+def _walk(
+    n_err: IntArray, n_acc: IntArray, target: float, delta: float, min_accept: int, method: str
+) -> tuple[FloatArray, IntArray, int]:
+    """The fixed sequence: each candidate's p-value, the candidates tested (those that
+    could pass with no error, a suffix of the grid), and how many of them pass in a row."""
+    alpha = 1.0 - target
+    p = p_values(n_err, n_acc, alpha, method)
+    testable = (n_acc >= min_accept) & (
+        p_values(np.zeros_like(n_acc), n_acc, alpha, method) <= delta
+    )
+    order = np.flatnonzero(testable)  # a suffix of the grid: n_acc grows as the grid falls
+    failed = np.flatnonzero(p[order] > delta)
+    return p, order, int(failed[0] if failed.size else order.size)
+
+
+def largest_targets(
+    confidence: npt.ArrayLike,
+    correct: npt.ArrayLike,
+    coverages: tuple[float, ...],
+    *,
+    delta: float = 0.1,
+    max_candidates: int = 2000,
+) -> list[float]:
+    """Per coverage, the largest accuracy target :func:`select_threshold` (with these
+    defaults) promises while accepting at least that share of the rows, to 1e-4 below.
+
+    The plain accuracy of the surest rows at a coverage is not such a target: a target must
+    pass its test's margin, and every threshold above (fixed-sequence testing).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> conf = rng.uniform(0.5, 1.0, 2000)
+    >>> correct = rng.uniform(size=2000) < conf
+    >>> [round(t, 3) for t in largest_targets(conf, correct, (0.35, 1.0))]
+    [0.9, 0.74]
+    >>> select_threshold(conf, correct, target_accuracy=0.9, delta=0.1).coverage >= 0.35
+    True
+    """
+    conf, ok = _validate(confidence, correct)
+    grid = _candidates(conf, max_candidates)
+    n_err, n_acc = _counts(conf, ok, grid)
+    out = []
+    for coverage in coverages:
+        need = coverage * conf.size - 1e-9
+        lo, hi = 0.0, 1.0  # a target at lo keeps the coverage; one at hi does not
+        while hi - lo > 1e-4:
+            mid = (lo + hi) / 2
+            _, order, stop = _walk(n_err, n_acc, mid, delta, 1, "binomial")
+            kept = n_acc[order[stop - 1]] if stop else 0
+            lo, hi = (mid, hi) if kept >= need else (lo, mid)
+        out.append(lo)
+    return out
+
+
 def select_threshold(
     confidence: npt.ArrayLike,
     correct: npt.ArrayLike,
@@ -149,16 +204,9 @@ def select_threshold(
     """
     _check_params(target_accuracy, delta, min_accept, method)
     conf, ok = _validate(confidence, correct)
-    alpha = 1.0 - target_accuracy
     grid = _candidates(conf, max_candidates)
     n_err, n_acc = _counts(conf, ok, grid)
-    p = p_values(n_err, n_acc, alpha, method)
-    testable = (n_acc >= min_accept) & (
-        p_values(np.zeros_like(n_acc), n_acc, alpha, method) <= delta
-    )
-    order = np.flatnonzero(testable)  # a suffix of the grid: n_acc grows as the grid falls
-    failed = np.flatnonzero(p[order] > delta)
-    stop = failed[0] if failed.size else order.size
+    p, order, stop = _walk(n_err, n_acc, target_accuracy, delta, min_accept, method)
     if stop == 0:
         first = float(p[order[0]]) if order.size else 1.0
         return ThresholdChoice(math.inf, 0.0, math.nan, conf.size, 0, first, method, False,

@@ -153,11 +153,12 @@ def _target_notice(spec: FitSpec, thresholds: dict[str, Any]) -> str | None:
     if spec.target_accuracy is None or thresholds["meaningful"]:
         return None
     best = ", ".join(
-        f"{r['accuracy']:.3f} at {r['coverage']:.0%}" for r in thresholds["reachable"][1:]
+        f"{r['promisable']:.3f} at {r['coverage']:.0%}" for r in thresholds["reachable"][1:]
     )
     return (
         f"Accuracy {spec.target_accuracy:.3f} cannot be promised with meaningful coverage "
-        f"(validation coverage {thresholds['accept']['coverage'] or 0:.1%}); reachable: {best}."
+        f"(validation coverage {thresholds['accept']['coverage'] or 0:.1%}); targets that can "
+        f"be (with prob. ≥ {1 - spec.delta:.2f}): {best}."
     )
 
 

@@ -111,9 +111,10 @@ def _risk_coverage_figure(ev: Evidence, shipped: ShippedLabels) -> tuple[Html, H
         numbers = Html(
             numbers
             + table(
-                ["coverage", "accuracy"],
-                [[pct(r.coverage), fmt(r.accuracy)] for r in reachable],
-                "Best accuracy reachable on validation at several coverages",
+                ["coverage", "accuracy", "largest target it can promise"],
+                [[pct(r.coverage), fmt(r.accuracy), fmt(r.promisable)] for r in reachable],
+                "Best accuracy reachable on validation at several coverages, and the largest "
+                "accuracy target (--target-accuracy) that passes its test there",
             )
         )
     return figure_html(fig, alt), numbers, line

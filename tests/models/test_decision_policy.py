@@ -176,3 +176,15 @@ def test_under_the_review_budget_the_fallback_names_the_accuracy_it_missed():
     assert info["backup_role"]["role"] == "fallback" and 0.5 < promised < 1
     assert f"the accepted rows' promised accuracy (≥ {promised:.3f})" in info["backup_role"]["text"]
     assert "accuracy target" not in info["backup_role"]["text"]
+
+
+def test_a_target_the_reachable_list_calls_promisable_is_promised_at_that_coverage():
+    """The list named plain validation accuracies ('0.912 at 80%'), which a target must beat
+    with its test's margin: a retune to 0.91 gave 21% coverage. Each row's ``promisable``
+    target, asked for, is promised with that coverage (within a row of rounding)."""
+    P, y = _calibrated(2000, 0.4, 0)
+    _, info = _policy(P, y, target_accuracy=0.999)
+    for row in info["reachable"][:-1]:
+        assert row["promisable"] < row["accuracy"]
+        _, asked = _policy(P, y, target_accuracy=row["promisable"] - 1e-9)
+        assert asked["accept"]["coverage"] >= row["coverage"] - 0.002, row
