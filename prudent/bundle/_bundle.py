@@ -215,6 +215,7 @@ class Bundle:
         review_budget: float | None = None,
         costs: Any = None,
         review_cost: float | None = None,
+        delta: float | None = None,
     ) -> Bundle:
         """A new bundle whose decision thresholds are chosen again for a new request.
 
@@ -236,12 +237,16 @@ class Bundle:
             :attr:`classes`), as nested numbers or ``'0,1;10,0'``.
         review_cost
             The cost of a review (with ``costs``; default half the largest cost).
+        delta
+            The allowed chance that the promised accuracy (or, under a budget, the review
+            share) is missed, with ``target_accuracy`` or ``review_budget``; the fit's by
+            default.
 
         Returns
         -------
         Bundle
             A new, unsaved bundle; what is not given takes its default (a 15% review budget,
-            no costs), the fit's ``delta`` is kept.
+            no costs), the fit's ``delta`` unless one is given.
 
         Raises
         ------
@@ -269,6 +274,7 @@ class Bundle:
             review_budget=review_budget,
             costs=parse_costs(costs),
             review_cost=review_cost,
+            delta=delta,
         )
 
     def save(self, path: str | Path, *, overwrite: bool = False) -> Path:

@@ -72,6 +72,7 @@ def _request(
     review_budget: float | None,
     costs: tuple[tuple[float, ...], ...] | None,
     review_cost: float | None,
+    delta: float | None = None,
 ) -> PolicyRequest:
     if review_cost is not None and target_accuracy is None and review_budget is None:
         if costs is None and spec.get("costs") is None:
@@ -92,6 +93,13 @@ def _request(
         raise ConfigError(f"target_accuracy must be in (0, 1); got {target_accuracy}.")
     if review_budget is not None and not 0.0 <= review_budget < 1.0:
         raise ConfigError(f"review_budget must be in [0, 1); got {review_budget}.")
+    if delta is not None and not 0.0 < delta < 1.0:
+        raise ConfigError(f"delta (--delta) must be in (0, 1); got {delta}.")
+    if delta is not None and target_accuracy is None and review_budget is None:
+        raise ConfigError(
+            "delta (--delta) is the chance a promised accuracy or review share is missed: give "
+            "it with the --target-accuracy or --review-budget it applies to."
+        )
     ood_fpr = float(spec.get("ood_fpr", 0.05))
     if review_budget is not None and review_budget <= ood_fpr:
         raise ConfigError(
@@ -103,7 +111,7 @@ def _request(
     return PolicyRequest(
         target_accuracy=target_accuracy,
         review_budget=REVIEW_BUDGET if review_budget is None else review_budget,
-        delta=float(spec.get("delta", 0.1)),
+        delta=float(spec.get("delta", 0.1)) if delta is None else delta,
         costs=costs,
         review_cost=review_cost,
     )
@@ -152,6 +160,7 @@ def _manifest(
         "review_budget": request.review_budget,
         "costs": request.costs,
         "review_cost": request.review_cost,
+        "delta": request.delta,
     }
     record = {
         "from_version": bundle.version,
@@ -207,6 +216,7 @@ def retune_bundle(
     review_budget: float | None = None,
     costs: tuple[tuple[float, ...], ...] | None = None,
     review_cost: float | None = None,
+    delta: float | None = None,
 ) -> Bundle:
     """A new, unsaved bundle whose thresholds are chosen again for a new request.
 
@@ -215,7 +225,7 @@ def retune_bundle(
     from prudent.bundle._bundle import Bundle
 
     request = _request(bundle.manifest.get("spec", {}), target_accuracy, review_budget, costs,
-                       review_cost)  # fmt: skip
+                       review_cost, delta)  # fmt: skip
     check_cost_classes(costs, list(bundle.model.classes))  # the fit's words, before any array
     arrays = read_arrays(bundle.extras[ARTIFACTS]) if ARTIFACTS in bundle.extras else {}
     held_out, test = policy_evidence(arrays), test_evidence(arrays)

@@ -45,6 +45,13 @@ def retune(
     review_cost: Annotated[
         float | None, Opt(help="Cost of sending a case to review (with --costs).")
     ] = None,
+    delta: Annotated[
+        float | None,
+        Opt(
+            help="Allowed chance the promised accuracy or review share is missed (the fit's "
+            "by default), with --target-accuracy or --review-budget."
+        ),
+    ] = None,
     out: Annotated[
         Path | None, Opt("--out", "-o", help="New bundle directory (default: BUNDLE-retuned).")
     ] = None,
@@ -58,6 +65,7 @@ def retune(
         review_budget=review_budget,
         costs=costs,
         review_cost=review_cost,
+        delta=delta,
     )
     retuned.save(target)
     console = Console(highlight=False, width=160)

@@ -187,3 +187,21 @@ def test_retune_command_refuses_an_existing_out_by_its_cli_remedy(
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "choose another --out, or remove that one first" in lines[0]
     assert "overwrite=True" not in lines[0]
+
+
+def test_retune_takes_a_delta_with_the_request_it_applies_to(strict: Path) -> None:
+    """A retune kept the fit's delta with no way to change it: the same budget retuned from a
+    bundle fitted with another delta gave another threshold, and nothing said why."""
+    bundle = prudent.load(strict)
+    assert bundle.manifest["spec"]["delta"] == 0.1
+    bold = bundle.retune(target_accuracy=0.99, delta=0.4)
+    usual = bundle.retune(target_accuracy=0.99)
+    assert bold.manifest["spec"]["delta"] == 0.4 and usual.manifest["spec"]["delta"] == 0.1
+    # a larger allowed chance of missing the target accepts at least as many rows
+    assert bold.model.policy.accept_threshold <= usual.model.policy.accept_threshold
+    cover = [b.manifest["trust"]["thresholds"]["accept"]["coverage"] for b in (bold, usual)]
+    assert cover[0] > cover[1]
+    with pytest.raises(ConfigError, match=r"give it with the --target-accuracy or --review"):
+        bundle.retune(costs="0,1;10,0", delta=0.2)
+    with pytest.raises(ConfigError, match=r"delta \(--delta\) must be in \(0, 1\)"):
+        bundle.retune(review_budget=0.2, delta=1.0)
