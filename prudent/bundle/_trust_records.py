@@ -162,7 +162,10 @@ class Thresholds:
     @property
     def promised_accuracy(self) -> float | None:
         """The accuracy promised on accepted rows: the accept threshold's target when one
-        was reached on held-out rows, else ``None`` (no promise)."""
+        was reached on held-out rows, else ``None`` (no promise; nor with a cost matrix,
+        which promises a cost per row)."""
+        if self.cost_policy is not None:
+            return None
         accept = self.accept
         return accept.target_accuracy if accept is not None and accept.feasible else None
 

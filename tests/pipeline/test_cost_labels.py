@@ -22,6 +22,7 @@ from prudent.data import validate_frame
 from prudent.errors import ConfigError
 from prudent.monitor import Reference, default_rules
 from prudent.report._evidence import Evidence
+from prudent.retrain import promised_accuracy
 from tests.fixtures import FAST, example, fit_bundle
 
 COSTS = ((0.0, 1.0), (10.0, 0.0))  # classes benign, malignant: a missed malignant costs 10
@@ -124,6 +125,7 @@ def test_no_accuracy_is_promised_watched_or_reached_for_but_the_cheapest_labels(
         "realised_accuracy_below_promise", "expected_accuracy_below_promise",
         "high_confidence_error_rate_above_promise",
     }  # fmt: skip
+    assert promised_accuracy(bundle.manifest) is None  # nor the promotion gate's check
     thresholds = bundle.manifest["trust"]["thresholds"]
     assert thresholds["backup_role"]["role"] == "fallback"
     assert "cost matrix" in thresholds["backup_role"]["text"]
