@@ -86,12 +86,16 @@ def _signals(
     b_idx = b_conf = None
     b_ok = disagree = np.zeros(n, dtype=bool)
     if b is not None:
-        b_idx = policy.given_index(b)  # with costs, its cheapest label, as the primary's
+        costs = policy.cost_policy
+        if costs is not None:  # its cheapest label, as the primary's
+            b_idx, b_cost = costs.choose(b)
+        else:
+            b_idx = policy.label_index(b)
         b_conf = b[rows, b_idx]
         disagree = b_idx != p_idx
         b_ok = (b_conf >= policy.backup_threshold) & ~(disagree & policy.backup_must_agree)
-        if policy.cost_policy is not None:  # and, as the primary, no costlier than a review
-            b_ok &= policy.cost_policy.choose(b)[1] <= policy.cost_policy.review_cost
+        if costs is not None:  # and, as the primary, no costlier than a review
+            b_ok &= b_cost <= costs.review_cost
     is_ood = np.zeros(n, dtype=bool)
     if ood is not None and policy.ood_threshold < math.inf:
         is_ood = ood >= policy.ood_threshold

@@ -29,6 +29,7 @@ from prudent.models._shared_inputs import (
     shared_groups,
     take_rows,
 )
+from prudent.models._thresholds import CostPolicy
 from prudent.models._training_values import TrainingValues
 
 __all__ = ["GuardedModel", "RawScores"]
@@ -274,7 +275,7 @@ class GuardedModel:
             d,
             class_weights=self._weights,
             unknown_values=unknown,
-            cost_policy=getattr(self.policy, "cost_policy", None),
+            cost_policy=self._costs,
         )
 
     def prediction_sets(self, proba: ProbaMatrix) -> BoolArray:
@@ -353,13 +354,18 @@ class GuardedModel:
             d,
             class_weights=self._weights,
             unknown_values=unknown,
-            cost_policy=getattr(self.policy, "cost_policy", None),
+            cost_policy=self._costs,
         )
 
     @property
     def _weights(self) -> tuple[float, ...] | None:
         """The label rule's class weights (``None``: the top class)."""
         return getattr(self.policy, "class_weights", None)
+
+    @property
+    def _costs(self) -> CostPolicy | None:
+        """The policy's cost matrix (``None``: none decides)."""
+        return getattr(self.policy, "cost_policy", None)
 
 
 def _matches(rules: Any, X: pd.DataFrame) -> Any:
