@@ -18,7 +18,7 @@ distance; 1 - max-probability), the decision mix, accepted accuracy vs its promi
 of the manifest checked on test.csv, fit wall time vs the limit (with the 1-minute load average
 before the fit: the machine is shared), bundle MB, predict rows/s (test.csv, process start
 included); then the targets of Required 2 with verdicts (``broad_report.py``), and the predict
-speed of Required 3 on a 100k-row CSV (``broad_speed.py``).
+speed of Required 3 on a 100k-row CSV of every dataset (``broad_speed.py``).
 
 Results go to ``benchmarks/results/broad_<part>.json``. Each dataset's result is cached under
 ``benchmarks/results/work/cache`` keyed by dataset, the git tree of ``prudent/`` (plus a hash of
@@ -45,9 +45,8 @@ from benchmarks.broad_speed import measure_speed
 
 HERE = Path(__file__).resolve().parent
 WORK = HERE / "results" / "work"
-SPEED_DATASETS = {"dev": ("email_spam", "bird_strike_phase"), "holdout": ("crash_fatality",)}
-"""Bundles put through the 100k-row predict test (cached like the datasets): on the dev part
-also the heaviest to score, a stacked ensemble over a text column beside 14 table columns."""
+SPEED_TARGET = 20_000
+"""Rows a second ``prudent predict`` reaches on a 100k-row CSV (Required 3)."""
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
@@ -114,8 +113,12 @@ def _cached(
 
 
 def _speed(part: str, results: dict[str, Any], key: str) -> dict[str, Any]:
+    """The 100k-row predict test on every dataset of the part whose fit shipped a bundle
+    (cached like the datasets): the target is for any table, not one chosen to measure (two
+    dev datasets and one holdout were measured until session 31, and most of the other dev
+    bundles, greedy ensembles of boosting over 10-50 classes among them, score more slowly)."""
     out: dict[str, Any] = {}
-    for name in SPEED_DATASETS.get(part, ()):
+    for name in sorted(results):
         bundle = WORK / "runs" / name / "bundle"
         if results.get(name, {}).get("prudent", {}).get("status") != "ok" or not bundle.exists():
             continue
@@ -136,14 +139,18 @@ def _speed_targets(speed: dict[str, Any]) -> dict[str, Any]:
     ok = {n: s for n, s in speed.items() if "error" not in s}
     rates = {n: round(s["cli_rows_per_s"]) for n, s in ok.items()}
     ratios = {n: round(s["guarded_over_primary"], 2) for n, s in ok.items()}
+    slow = {n: r for n, r in sorted(rates.items(), key=lambda kv: kv[1]) if r < SPEED_TARGET}
+    over = {n: r for n, r in sorted(ratios.items(), key=lambda kv: -kv[1]) if r > 2.0}
     return {
         "predict_cli_ge_20000_rows_per_s": {
-            "met": bool(ok) and min(rates.values()) >= 20_000,
-            "figure": f"{rates}",
+            "met": bool(ok) and not slow,
+            "figure": f"{len(rates) - len(slow)}/{len(rates)} at >= {SPEED_TARGET} rows/s; "
+            f"below: {slow}; failed: {sorted(set(speed) - set(ok))}",
         },
         "guarded_within_2x_primary": {
-            "met": bool(ok) and max(ratios.values()) <= 2.0,
-            "figure": f"{ratios}",
+            "met": bool(ok) and not over,
+            "figure": f"{len(ratios) - len(over)}/{len(ratios)} within 2x; over: {over}; "
+            f"median {sorted(ratios.values())[len(ratios) // 2] if ratios else '-'}",
         },
     }
 
