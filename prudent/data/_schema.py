@@ -18,7 +18,7 @@ import pandas as pd
 
 from prudent.data._dates import DateOrder, date_order
 from prudent.data._formats import formatted_share, numbers_beside, numbers_in_text
-from prudent.data._identifiers import dropped_notice, integer_ids
+from prudent.data._identifiers import dropped_notice, group_notice, integer_ids
 from prudent.data._io import unnamed_notice
 from prudent.data._role_options import role_options
 from prudent.errors import SchemaError
@@ -354,6 +354,8 @@ def _column(name: str, s: pd.Series, override: Role | None) -> tuple[ColumnSpec,
         )
     else:
         notice = _numbers_notice(name, found, example, texted) or _beside_notice(name, s, role)
+        if notice is None and role in (Role.numeric, Role.categorical) and override is None:
+            notice = group_notice(name, s)
         if notice is None and role is Role.text and override is None:
             notice = _mostly_distinct_notice(name, s)
     reading = date_order(s) if role is Role.datetime else None
