@@ -34,6 +34,7 @@ from prudent.data._csv import (
 )
 from prudent.data._json_table import first_bad_line, is_json_array, iter_json, read_json
 from prudent.data._plain import binary_error, duplicated_names, not_utf8
+from prudent.data._stray_quotes import check_swallowed_rows
 from prudent.errors import DataError, DataReadError, SchemaError
 
 __all__ = [
@@ -351,6 +352,7 @@ def _read_whole(
     frame: pd.DataFrame
     if fmt == "csv":
         frame = _read_csv(path, encoding, text, strings)
+        check_swallowed_rows(frame, path, csv_dialect(path, encoding).sep)
         return frame
     if fmt == "parquet":
         _check_plain_parquet(pq.read_schema(path), path)
@@ -512,6 +514,7 @@ def _iter_chunks(
         yield pd.DataFrame()
         return
     if fmt == "csv":
+        sep = csv_dialect(path, encoding).sep
         with _read_csv(path, encoding, *kinds, chunksize=chunk_rows) as reader:
             rows = iter(reader)  # the with closes the file when a caller stops early
             while True:
@@ -519,6 +522,7 @@ def _iter_chunks(
                     chunk = next(rows, None)
                 if chunk is None:
                     return
+                check_swallowed_rows(chunk, path, sep)
                 yield _named(chunk)
     if fmt == "parquet":
         with pq.ParquetFile(path) as pf:

@@ -583,3 +583,27 @@ def test_a_zero_padded_code_in_a_column_without_a_name_keeps_its_zeros(tmp_path:
     path = tmp_path / "unnamed.csv"
     path.write_text("id,,x\n1,02134,0.5\n2,00501,0.7\n")
     assert read_table(path)["Unnamed: 1"].tolist() == ["02134", "00501"]
+
+
+def _with_note(wine: pd.DataFrame, path: Path, notes: list[str]) -> Path:
+    """The first rows of wine with a text note each, written as CSV lines by hand (the
+    quotes are the test's: a writer would have escaped them)."""
+    rows = wine.head(len(notes)).drop(columns="target")
+    lines = [",".join([*rows.columns, "note", "target"])]
+    for (_, row), note, y in zip(rows.iterrows(), notes, wine["target"], strict=False):
+        lines.append(",".join([*(f"{v:g}" for v in row), note, str(y)]))
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_a_stray_quote_that_swallows_rows_is_refused(wine, tmp_path) -> None:
+    notes = ["dry", '"crisp red', "oak", "berry", 'earthy" tone', "tannin", "spice"]
+    path = _with_note(wine, tmp_path / "stray.csv", notes)
+    said = re.escape("data row 2: the value of column 'note' holds 2 line(s) that read as whole")
+    with pytest.raises(DataReadError, match=said):
+        read_table(path)
+    with pytest.raises(DataReadError, match=said):  # chunk by chunk too
+        list(iter_table(path, chunk_rows=1))
+    # a quoted value over several lines that are not rows reads as one value
+    fine = _with_note(wine, tmp_path / "fine.csv", ["dry", '"crisp,\nred, with oak"', "x"])
+    assert read_table(fine)["note"].tolist() == ["dry", "crisp,\nred, with oak", "x"]

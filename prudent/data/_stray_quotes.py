@@ -1,0 +1,75 @@
+"""A stray quote in a CSV file: a value that swallowed whole rows of the file.
+
+``pandas.read_csv`` reads a quote that opens a value and closes only lines later as one
+value spanning those lines, as the CSV format says; the rows in between are then gone
+without a word. :func:`check_swallowed_rows` refuses such a value.
+"""
+
+from __future__ import annotations
+
+import csv
+import operator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from prudent.errors import DataReadError
+
+__all__ = ["SWALLOW_MIN_COLUMNS", "check_swallowed_rows"]
+
+
+def _position(label: Any) -> int:
+    """A data row's index label as its position (0 when it is none)."""
+    try:
+        return operator.index(label)
+    except TypeError:
+        return 0
+
+
+SWALLOW_MIN_COLUMNS = 5
+"""Fewest columns for a line inside a value to tell as a whole row of the file (its delimiters
+as many as the header's): with fewer, a line of prose may hold as many commas."""
+
+
+def check_swallowed_rows(frame: pd.DataFrame, path: Path, sep: str) -> None:
+    r"""Refuse a value that holds whole rows of the file: a stray quote.
+
+    A quote that opens a value and is closed only lines later (``"crisp`` in one row,
+    ``earthy"`` three rows on) makes one value of everything between: the rows in between
+    were lost and the row took the last one's values, with nothing said. A value may span
+    lines (an address, a review), but a line inside it that reads as a row of exactly the
+    file's columns (at least :data:`SWALLOW_MIN_COLUMNS` of them, so that prose seldom does)
+    is read as a row the quote swallowed. ``frame``'s index numbers the data rows from 0.
+
+    Raises
+    ------
+    DataReadError
+        Naming the row, the column, how many rows it swallowed, and the fix.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({c: [1, 2] for c in "abcd"} | {"note": ["ok", 'x\n1,2,3,4,y']})
+    >>> check_swallowed_rows(frame, Path("f.csv"), ",")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    prudent.errors.DataReadError: File 'f.csv', data row 2: the value of column 'note' holds ...
+    """
+    if frame.shape[1] < SWALLOW_MIN_COLUMNS or not len(frame):
+        return
+    width = frame.shape[1]
+    for name in frame.columns:
+        column = frame[name]
+        if not (pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)):
+            continue
+        spans = column.map(lambda v: isinstance(v, str) and "\n" in v, na_action="ignore")
+        for row, value in column[spans.fillna(False).astype(bool)].items():
+            lines = str(value).split("\n")[1:]
+            whole = sum(len(row) == width for row in csv.reader(lines, delimiter=sep))
+            if whole:
+                raise DataReadError(
+                    f"File '{path}', data row {_position(row) + 1}: the value of column "
+                    f"'{name}' holds {whole} line(s) that read as whole rows of the file: a "
+                    "quote opened in this row closes only lines later, and the rows between "
+                    "would be lost. "
+                    'Remove the stray quote, or write a quote inside a value as two ("").'
+                )
