@@ -9,6 +9,7 @@ from fastapi import FastAPI, Query, Request
 from pydantic import BaseModel
 from starlette.responses import JSONResponse, Response
 
+from prudent.api._body import JsonBodyRoute
 from prudent.api._errors import ApiError, status_of
 from prudent.api._inputs import record_inputs
 from prudent.api._schemas import (
@@ -170,16 +171,22 @@ def add_json_routes(app: FastAPI, models: ApiModels) -> None:
     predict_route.__doc__ = predict.__doc__
     feedback_route.__annotations__ = feedback.__annotations__ | {"body": models.feedback_request}
     feedback_route.__doc__ = feedback.__doc__
-    app.add_api_route(
+    app.router.add_api_route(
         "/predict",
         predict_route,
         methods=["POST"],
         tags=tags,
         responses={**BODY_ERRORS, 200: {"model": models.predict_response}},
         response_class=JSONResponse,
+        route_class_override=JsonBodyRoute,
     )
-    app.add_api_route(
-        "/feedback", feedback_route, methods=["POST"], tags=tags, responses=BODY_ERRORS
+    app.router.add_api_route(
+        "/feedback",
+        feedback_route,
+        methods=["POST"],
+        tags=tags,
+        responses=BODY_ERRORS,
+        route_class_override=JsonBodyRoute,
     )
     app.add_api_route(
         "/metrics",

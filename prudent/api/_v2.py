@@ -41,7 +41,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody, "description": text} for code, text in _ERROR_TEXT.items()
 }
 BODY_ERRORS = ERRORS | {
-    415: {"model": ErrorBody, "description": "The body's Content-Type is not one this reads."}
+    415: {
+        "model": ErrorBody,
+        "description": "The body's Content-Type or Content-Encoding is not one this reads.",
+    }
 }
 """The errors of a route that reads a body."""
 _DATATYPE = {Role.numeric: "FP64", Role.boolean: "BOOL"}

@@ -10,7 +10,6 @@ response and the outputs are encoded in ``_v2_outputs.py``, whose names this mod
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +18,7 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
+from prudent.api._body import decompress
 from prudent.api._errors import ApiError, field_path, said
 from prudent.api._v2_outputs import encode_bytes, encode_response, output_metadata, output_tensors
 from prudent.api._v2_schemas import PARAM_TAGS, InferenceRequest, RequestInput
@@ -64,21 +64,6 @@ class V2Request:
     frame: pd.DataFrame
 
 
-def _decompress(body: bytes, encoding: str | None, limit: int) -> bytes:
-    if encoding in (None, "", "identity"):
-        return body
-    if encoding not in ("gzip", "deflate"):
-        raise ApiError(415, f"Content-Encoding {encoding!r} is not supported; use gzip or none.")
-    inflater = zlib.decompressobj(wbits=31 if encoding == "gzip" else 15)
-    try:
-        out = inflater.decompress(body, limit + 1)
-    except zlib.error as exc:
-        raise _bad(f"The {encoding} body does not decompress: {exc}.") from None
-    if len(out) > limit:
-        raise ApiError(413, f"The decompressed body is over {limit} bytes; send fewer rows.")
-    return out
-
-
 def parse_request(body: bytes, headers: Mapping[str, str], limit: int) -> V2Request:
     """Decode a V2 inference request (JSON or binary, optionally gzip/deflate compressed).
 
@@ -101,7 +86,7 @@ def parse_request(body: bytes, headers: Mapping[str, str], limit: int) -> V2Requ
         400 naming the input at fault (bad JSON, shape/data length mismatch, unknown datatype,
         binary sizes that do not add up), 413 or 415 for the body itself.
     """
-    body = _decompress(body, headers.get("content-encoding"), limit)
+    body = decompress(body, headers.get("content-encoding"), limit)
     length = headers.get(HEADER)
     if length is not None and (not length.isdigit() or int(length) > len(body)):
         raise _bad(f"{HEADER} is {length!r}, but the body holds {len(body)} bytes.", HEADER)
