@@ -167,7 +167,7 @@ def _read_csv(
     """
     dialect = csv_dialect(path, encoding)
     header = _csv_header(path, dialect)
-    _check_columns(header, path)
+    _check_columns(pandas_names(header), path)  # rows ending in ",," name no column twice
     with _fields_kept(path):
         return pd.read_csv(
             path,

@@ -607,3 +607,22 @@ def test_a_stray_quote_that_swallows_rows_is_refused(wine, tmp_path) -> None:
     # a quoted value over several lines that are not rows reads as one value
     fine = _with_note(wine, tmp_path / "fine.csv", ["dry", '"crisp,\nred, with oak"', "x"])
     assert read_table(fine)["note"].tolist() == ["dry", "crisp,\nred, with oak", "x"]
+
+
+def test_rows_ending_in_empty_fields_read_as_unnamed_columns(wine, tmp_path) -> None:
+    # a spreadsheet export that ends every line with ',,': two columns without a name, which
+    # were refused as "duplicated column names ['']"
+    rows = wine.head(5)
+    path = tmp_path / "trailing.csv"
+    lines = [",".join([*rows.columns, "", ""])]
+    lines += [",".join([*map(str, row), "", ""]) for _, row in rows.iterrows()]
+    path.write_text("\n".join(lines) + "\n")
+    got = read_table(path)
+    n = len(wine.columns)
+    assert list(got.columns) == [*wine.columns, f"Unnamed: {n}", f"Unnamed: {n + 1}"]
+    assert got.iloc[:, n:].isna().all().all()
+    np.testing.assert_allclose(got["alcohol"], rows["alcohol"])
+    dupes = tmp_path / "dupes.csv"
+    dupes.write_text("a,a,y\n1,2,u\n")
+    with pytest.raises(SchemaError, match=re.escape("duplicated column names ['a']")):
+        read_table(dupes)
