@@ -7,7 +7,9 @@ Every value must be plain: a column of objects or lists is refused, named.
 from __future__ import annotations
 
 import io
+import itertools
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,9 @@ from prudent.data._plain import nested_cells
 from prudent.errors import DataReadError
 
 __all__ = ["first_bad_line", "is_json_array", "iter_json", "read_json"]
+
+_OUT_OF_RANGE = re.compile(r"^Value is too (big|small)")
+"""pandas' JSON parser on a whole number outside 64 bits (the json module reads it)."""
 
 
 def is_json_array(path: Path) -> bool:
@@ -65,7 +70,8 @@ def read_json(path: Path) -> pd.DataFrame:
     """The JSON Lines file or JSON array of objects at ``path``, whole, its values plain."""
     if is_json_array(path):
         return _check_flat(_records(path), path)
-    return _check_flat(pd.read_json(path, lines=True, dtype=False), path)
+    with _text(path) as fh:
+        return _check_flat(_lines_frame([line for line in fh if line.strip()]), path)
 
 
 def iter_json(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
@@ -78,9 +84,43 @@ def iter_json(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
         for start in range(0, len(frame), chunk_rows):
             yield frame.iloc[start : start + chunk_rows].reset_index(drop=True)
         return
-    with pd.read_json(path, lines=True, dtype=False, chunksize=chunk_rows) as reader:
-        for chunk in reader:
-            yield _check_flat(chunk, path)
+    with _text(path) as fh:
+        lines = (line for line in fh if line.strip())
+        empty = True
+        while batch := list(itertools.islice(lines, chunk_rows)):
+            empty = False
+            yield _check_flat(_lines_frame(batch), path)
+    if empty:
+        yield pd.DataFrame()
+
+
+def _text(path: Path) -> io.TextIOWrapper:
+    """The JSON Lines file at ``path`` as text, a UTF-8 byte-order mark skipped."""
+    return io.TextIOWrapper(open_bytes(path), encoding="utf-8-sig")
+
+
+def _lines_frame(lines: list[str]) -> pd.DataFrame:
+    """JSON Lines as a frame: pandas' fast parser, or for lines holding a whole number past
+    64 bits (which it refuses) the json module, as for a JSON array of objects.
+
+    Examples
+    --------
+    >>> _lines_frame(['{"a": 1, "y": "u"}\\n', '{"a": 2.5, "y": "v"}\\n'])
+         a  y
+    0  1.0  u
+    1  2.5  v
+    >>> _lines_frame(['{"a": 18446744073709551616}\\n'])["a"].tolist()
+    [18446744073709551616]
+    """
+    try:
+        return pd.read_json(io.StringIO("".join(lines)), lines=True, dtype=False)
+    except ValueError as exc:
+        if _OUT_OF_RANGE.search(str(exc)) is None:
+            raise
+    records = [json.loads(line) for line in lines]
+    if not all(isinstance(record, dict) for record in records):
+        raise ValueError("a line is not one JSON object")  # first_bad_line names it
+    return pd.DataFrame(records)
 
 
 def first_bad_line(path: Path) -> str | None:
@@ -96,7 +136,7 @@ def first_bad_line(path: Path) -> str | None:
     """
     if is_json_array(path):
         return None
-    with io.TextIOWrapper(open_bytes(path), encoding="utf-8", errors="replace") as fh:
+    with io.TextIOWrapper(open_bytes(path), encoding="utf-8-sig", errors="replace") as fh:
         for number, line in enumerate(fh, start=1):
             if not line.strip():
                 continue
