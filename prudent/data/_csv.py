@@ -98,8 +98,49 @@ def _python_encoding(path: Path, encoding: str) -> str:
     return "utf-8-sig" if name == "utf-8" else name
 
 
+_WIDE_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+"""Byte-order marks of UTF-32 and UTF-16 (Excel's "Unicode Text"), UTF-32's first: its
+little-endian mark starts with UTF-16's."""
+
+
+def _wide_encoding(path: Path) -> str | None:
+    """``"utf-16"`` or ``"utf-32"`` when the file at ``path`` starts with that byte-order mark."""
+    try:
+        with open_bytes(path) as fh:
+            head = fh.read(4)
+    except (OSError, EOFError):
+        return None
+    return next((name for bom, name in _WIDE_BOMS if head.startswith(bom)), None)
+
+
 def decode_error(path: Path, encoding: str, exc: UnicodeDecodeError) -> DataReadError:
-    """The one-line error for a file that is not text in ``encoding``, naming the fix."""
+    """The one-line error for a file that is not text in ``encoding``, naming the fix.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> p = Path(tempfile.mkdtemp()) / "t.txt"
+    >>> _ = p.write_text("a,b\\n1,2\\n", encoding="utf-16")
+    >>> try:
+    ...     p.read_text(encoding="utf-8")
+    ... except UnicodeDecodeError as exc:
+    ...     print(decode_error(p, "utf-8", exc))
+    File '...t.txt' is UTF-16 text (it starts with a UTF-16 byte-order mark), not utf-8; \
+pass its encoding, --encoding utf-16 (encoding='utf-16' in Python), or save it as UTF-8.
+    """
+    wide = _wide_encoding(path)
+    if wide is not None and not encoding.lower().replace("_", "-").startswith(wide):
+        upper = wide.upper()
+        return DataReadError(
+            f"File '{path}' is {upper} text (it starts with a {upper} byte-order mark), not "
+            f"{encoding}; pass its encoding, --encoding {wide} (encoding='{wide}' in Python), "
+            "or save it as UTF-8."
+        )
     byte = exc.object[exc.start : exc.start + 1].hex()
     return DataReadError(
         f"File '{path}' is not valid {encoding} text (byte 0x{byte} at position {exc.start}); "

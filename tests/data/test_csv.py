@@ -1,0 +1,55 @@
+"""CSV files as exported: a text encoding other than the one given is refused with its fix."""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from prudent.data import iter_table, read_table
+from prudent.errors import DataReadError
+
+FRAME = pd.DataFrame({"city": ["Besançon", "Orléans", "Köln"], "n": [1, 2, 3]})
+
+
+@pytest.mark.parametrize(
+    ("name", "bom", "codec", "wide"),
+    [
+        ("t.txt", codecs.BOM_UTF16_LE, "utf-16-le", "utf-16"),  # Excel's "Unicode Text"
+        ("t.csv", codecs.BOM_UTF16_BE, "utf-16-be", "utf-16"),
+        ("t.csv", codecs.BOM_UTF32_LE, "utf-32-le", "utf-32"),
+        ("t.csv.gz", codecs.BOM_UTF16_LE, "utf-16-le", "utf-16"),
+    ],
+    ids=["utf16le-txt", "utf16be", "utf32le", "utf16le-gz"],
+)
+def test_a_utf16_or_utf32_file_is_refused_naming_its_encoding(
+    tmp_path: Path, name: str, bom: bytes, codec: str, wide: str
+) -> None:
+    """A UTF-16 file was refused as 'byte 0xff at position 0; pass its encoding, e.g.
+    --encoding latin-1', which reads its names as text full of NULs."""
+    sep = "\t" if name == "t.txt" else ","
+    data = bom + FRAME.to_csv(index=False, sep=sep).encode(codec)
+    if name.endswith(".gz"):
+        data = gzip.compress(data)
+    path = tmp_path / name
+    path.write_bytes(data)
+    upper = wide.upper()
+    expected = (
+        rf"^File '.*{name}' is {upper} text \(it starts with a {upper} byte-order mark\), not "
+        rf"utf-8; pass its encoding, --encoding {wide} \(encoding='{wide}' in Python\)"
+    )
+    for read in (read_table, lambda p: list(iter_table(p))):
+        with pytest.raises(DataReadError, match=expected):
+            read(path)
+    pd.testing.assert_frame_equal(read_table(path, encoding=wide), FRAME)
+    assert list(pd.concat(iter_table(path, encoding=wide)).columns) == ["city", "n"]
+
+
+def test_a_latin1_file_still_names_the_byte_and_latin1(tmp_path: Path) -> None:
+    path = tmp_path / "l.csv"
+    FRAME.to_csv(path, index=False, encoding="latin-1")
+    with pytest.raises(DataReadError, match=r"not valid utf-8 text \(byte 0xe7 .*latin-1"):
+        read_table(path)
