@@ -288,10 +288,15 @@ def prepare_target(
     values = _typed(kept[target])
     labels = _normalise_labels(values)
     classes, y = np.unique(labels.to_numpy(), return_inverse=True)
-    if len(classes) < 2:
-        only = classes[0] if len(classes) else "(no labelled rows)"
+    if len(classes) == 0:
         raise TargetError(
-            f"Target '{target}' has a single class ({only!r}); a classifier needs at least two."
+            f"Target '{target}' has no labelled row: every one of its {len(frame)} value(s) is "
+            "missing (empty, NA, null…); label rows of at least two classes first."
+        )
+    if len(classes) < 2:
+        raise TargetError(
+            f"Target '{target}' has a single class ({classes[0]!r}); a classifier needs at "
+            "least two."
         )
     counts = np.bincount(y, minlength=len(classes))
     try:

@@ -90,8 +90,12 @@ def test_prepare_target_single_class(iris: pd.DataFrame) -> None:
 
 
 def test_prepare_target_no_labelled_rows(iris: pd.DataFrame) -> None:
-    with pytest.raises(TargetError, match=r"single class \('\(no labelled rows\)'\)"):
+    # it said "has a single class ('(no labelled rows)')", a class that is not one
+    said = r"Target 'target' has no labelled row: every one of its 150 value\(s\) is missing"
+    with pytest.raises(TargetError, match=said):
         prepare_target(iris.assign(target=None), "target")
+    with pytest.raises(TargetError, match=said):
+        prepare_target(iris.assign(target=["NA", "", "null"] * 50), "target")
 
 
 def test_prepare_target_names_the_classes_with_too_few_rows(iris: pd.DataFrame) -> None:
