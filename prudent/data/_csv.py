@@ -79,6 +79,8 @@ class CsvDialect:
     decimal: str = "."
     codes: tuple[str, ...] = ()
     """Columns whose sampled fields hold zero-padded whole numbers: read as text."""
+    skip: int = 0
+    """Lines before the header: 1 for Excel's ``sep=;`` line, which names the delimiter."""
 
     @property
     def name(self) -> str:
@@ -199,22 +201,36 @@ def csv_dialect(path: Path, encoding: str = "utf-8") -> CsvDialect:
     >>> d = csv_dialect(Path(p))
     >>> d.sep, d.decimal
     (';', ',')
+    >>> _ = Path(p).write_text("sep=;\\na;b;y\\n1;2;u\\n")  # Excel names the delimiter first
+    >>> d = csv_dialect(Path(p))
+    >>> d.sep, d.skip
+    (';', 1)
     """
     encoding_name = _python_encoding(path, encoding)
     try:
         sample = _sample(path, encoding_name)
     except UnicodeDecodeError as exc:
         raise decode_error(path, encoding, exc) from exc
-    header = sample.split("\n", 1)[0]
-    try:
-        sniffed = csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
-    except csv.Error:  # the sniffer found no pattern: fall back to a plain count
-        sniffed = _regular(sample)
-    if sniffed != "," and _fields(header, sniffed) <= _fields(header, ","):
-        sniffed = ","
+    header, _, rest = sample.partition("\n")
+    named = _EXCEL_SEP.match(header)
+    if named:  # Excel's first line: the delimiter it wrote, then the header
+        sniffed, sample = named.group(1), rest
+    else:
+        try:
+            sniffed = csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
+        except csv.Error:  # the sniffer found no pattern: fall back to a plain count
+            sniffed = _regular(sample)
+        if sniffed != "," and _fields(header, sniffed) <= _fields(header, ","):
+            sniffed = ","
     decimal = _decimal_mark(sample, sniffed) if sniffed != "," else "."
     codes = _zero_padded(sample, sniffed)
-    return CsvDialect(sep=sniffed, encoding=encoding_name, decimal=decimal, codes=codes)
+    return CsvDialect(
+        sep=sniffed, encoding=encoding_name, decimal=decimal, codes=codes, skip=int(bool(named))
+    )
+
+
+_EXCEL_SEP = re.compile(r"^\s*sep=(.)\s*$")
+"""The line Excel writes first to name a CSV's delimiter (``sep=;``), and reads back."""
 
 
 def _zero_padded(sample: str, sep: str) -> tuple[str, ...]:

@@ -143,6 +143,8 @@ def _check_file(path: Path) -> None:
 def _csv_header(path: Path, dialect: CsvDialect) -> list[str]:
     raw = open_bytes(path)
     with io.TextIOWrapper(raw, encoding=dialect.encoding, errors="replace", newline="") as fh:
+        for _ in range(dialect.skip):  # Excel's sep= line
+            fh.readline()
         return next(csv.reader(fh, delimiter=dialect.sep), [])
 
 
@@ -174,6 +176,7 @@ def _read_csv(
             sep=dialect.sep,
             encoding=dialect.encoding,
             decimal=dialect.decimal,
+            skiprows=dialect.skip,
             low_memory=False,
             index_col=False,
             **_as_strings(pandas_names(header), text, [*strings, *dialect.codes]),

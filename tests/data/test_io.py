@@ -626,3 +626,21 @@ def test_rows_ending_in_empty_fields_read_as_unnamed_columns(wine, tmp_path) -> 
     dupes.write_text("a,a,y\n1,2,u\n")
     with pytest.raises(SchemaError, match=re.escape("duplicated column names ['a']")):
         read_table(dupes)
+
+
+@pytest.mark.parametrize("sep", [";", ",", "\t"])
+def test_excel_sep_line_names_the_delimiter(wine, tmp_path, sep) -> None:
+    # Excel writes 'sep=;' first and reads it back; it was read as the header (predict:
+    # "None of the model's inputs is in the table… received ['sep=;']") or as a row
+    path = tmp_path / "excel.csv"
+    body = wine.head(30).to_csv(index=False, sep=sep)
+    path.write_text(f"sep={sep}\n{body}")
+    pd.testing.assert_frame_equal(read_table(path), read_table(_written(tmp_path, body)))
+    chunks = list(iter_table(path, chunk_rows=7))
+    assert sum(len(c) for c in chunks) == 30 and list(chunks[0].columns) == list(wine.columns)
+
+
+def _written(folder: Path, text: str) -> Path:
+    plain = folder / "plain.csv"
+    plain.write_text(text)
+    return plain
