@@ -17,6 +17,7 @@ from fastapi import Query
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
@@ -177,7 +178,7 @@ def feedback_model(classes: list[Any] | None) -> Any:
     >>> body.validate_python({"items": [{"prediction_id": "p", "label": "maybe"}]}).items[0].label
     'maybe'
     """
-    label: Any = Label
+    label: Any = Annotated[Label, _one_label(None)]
     if classes:
         plain = [plain_scalar(c) for c in classes]  # numpy's bool has no JSON schema
         label = Annotated[
@@ -188,6 +189,7 @@ def feedback_model(classes: list[Any] | None) -> Any:
                 "another label refuses this item only.",
                 examples=plain,
             ),
+            _one_label(classes),
         ]
     item = create_model("FeedbackItem", __base__=FeedbackItem, label=(label, ...))
     batch = create_model(
@@ -309,12 +311,39 @@ def prediction_model(classes: list[Any]) -> type[BaseModel]:
     )
 
 
+def _one_label(classes: list[Any] | None) -> BeforeValidator:
+    """A label given as one scalar, else one error at ``label`` that says what is expected
+    (pydantic's union would give four, ``label.str`` … ``label.bool``).
+
+    Examples
+    --------
+    >>> from pydantic import TypeAdapter
+    >>> TypeAdapter(Annotated[Label, _one_label(["no", "yes"])]).validate_python(None)
+    Traceback (most recent call last):
+    ...
+    pydantic_core._pydantic_core.ValidationError: 1 validation error for ...
+      Value error, should be a class of the model that made the prediction (the served model's: ['no', 'yes']) as a string, number or boolean, not null ...
+    """  # noqa: E501
+    served = f" (the served model's: {[str(plain_scalar(c)) for c in classes]})" if classes else ""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, str | int | float | bool):
+            return value
+        given = "null" if value is None else f"{value!r:.80}"
+        raise ValueError(
+            f"should be a class of the model that made the prediction{served} as a string, "
+            f"number or boolean, not {given}"
+        )
+
+    return BeforeValidator(check)
+
+
 class FeedbackItem(BaseModel):
     """The true label of one prediction."""
 
     model_config = ConfigDict(extra="forbid")
     prediction_id: str = Field(min_length=1, max_length=64, json_schema_extra={"pattern": NO_NUL})
-    label: Label
+    label: Annotated[Label, _one_label(None)]
 
 
 class FeedbackBatch(BaseModel):

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+import prudent
 from prudent.api._body import loads_unique
 from prudent.api._errors import ApiError
 from tests.api._server import Server, start_server
@@ -118,3 +119,23 @@ def test_loads_unique_names_where_the_key_is_given_twice() -> None:
         loads_unique('{"items": [{}, {}, {"label": 1, "label": 2}]}')
     with pytest.raises(ApiError, match=r"The object at a\.0 gives 'x' twice"):
         loads_unique('{"a": [{"x": 1, "x": 1}]}')
+
+
+@pytest.mark.parametrize(("label", "given"), [(None, "null"), (["a", "b"], "['a', 'b']")])
+@pytest.mark.parametrize("batch", [False, True], ids=["one", "items"])
+def test_a_label_of_no_scalar_is_one_error_naming_the_classes(
+    server: Server, tokens: Tokens, mixed_dir: Path, label: Any, given: str, batch: bool
+) -> None:
+    item = {"prediction_id": "p1", "label": label}
+    body = {"items": [item]} if batch else item
+    answer = _post(server, "/feedback", json.dumps(body).encode(), tokens.header("reviewer"))
+    assert answer.status_code == 400
+    answered = answer.json()
+    field = "items.0.label" if batch else "label"
+    classes = [str(c) for c in prudent.load(mixed_dir).classes]
+    assert answered["error"] == (
+        f"Field {field!r}: should be a class of the model that made the prediction (the served "
+        f"model's: {classes}) as a string, number or boolean, not {given}."
+    )
+    assert answered["field"] == field
+    assert len(answered["errors"]) == 1
