@@ -6,6 +6,7 @@ to drop and name the fields that are not inputs (``api/_inputs.py``).
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -64,8 +65,9 @@ def input_columns(columns: Sequence[Any], schema: Schema, *, strict: bool = Fals
     Raises
     ------
     SchemaError
-        Duplicated names; a column whose name differs from an absent input's only in case or
-        spaces (``Age`` for ``age``: a header to fix, not an input to leave missing); no model
+        Duplicated names; a column whose name differs from an absent input's only in case,
+        spaces or invisible characters (``Age`` for ``age``: a header to fix, not an input to
+        leave missing); no model
         input at all; with ``strict``, a column that is not an input (every one listed in
         ``problems``).
 
@@ -108,12 +110,27 @@ def input_columns(columns: Sequence[Any], schema: Schema, *, strict: bool = Fals
     return found
 
 
+def _visible(name: str) -> str:
+    """``name`` in NFC without its format characters (Unicode category Cf: zero-width spaces
+    and joiners, the byte-order mark, the word joiner), which print as nothing."""
+    name = unicodedata.normalize("NFC", name)
+    return "".join(c for c in name if unicodedata.category(c) != "Cf")
+
+
 def _folded(name: str) -> str:
-    return " ".join(name.casefold().split())
+    """``name`` as a look-alike is compared: visible characters, case and spaces folded.
+
+    Examples
+    --------
+    >>> _folded(" Alcohol\\u200b") == _folded("alcohol") == _folded("\\ufeffalcohol\\xa0")
+    True
+    """
+    return " ".join(_visible(name).casefold().split())
 
 
 def refuse_look_alikes(columns: Sequence[Any], schema: Schema) -> None:
-    """Refuse columns named as an absent input but for case or spaces (``' Age'``).
+    """Refuse columns named as an absent input but for case, spaces or invisible characters
+    (``' Age'``, ``'age\\u200b'``; a name in another Unicode normal form too).
 
     Read as they are, the input would be missing in every row and every prediction made
     without it: the header (or the request's field names) is to be fixed instead.
@@ -146,9 +163,11 @@ def refuse_look_alikes(columns: Sequence[Any], schema: Schema) -> None:
     if not pairs:
         return
     named = "; ".join(f"{u!r} for {a!r}" for u, a in pairs)
+    hidden = any(_visible(u) != unicodedata.normalize("NFC", u) for u, _ in pairs)
+    how = "case, spaces or invisible characters" if hidden else "case or spaces"
     raise SchemaError(
         f"Column {pairs[0][0]!r} is not an input of the model, which reads {pairs[0][1]!r} "
-        f"(the names differ only in case or spaces: {named}); rename the column(s) as the "
+        f"(the names differ only in {how}: {named}); rename the column(s) as the "
         "model reads them, or every row would be predicted without them.",
         field=pairs[0][1],
         problems=tuple(FieldProblem(a, f"the column {a!r}", repr(u)) for u, a in pairs),
