@@ -4,7 +4,9 @@ The delimiter is sniffed on the first lines, among ``,`` ``;`` tab and ``|`` onl
 sniffed delimiter other than the comma is used only when it splits the header into more
 fields than the comma does: a comma file is never re-read as something else. A file whose
 delimiter is not the comma writes its decimals with a comma when its sampled fields hold
-numbers such as ``1,5`` and none such as ``1.5`` (European exports): then ``1,5`` is 1.5.
+numbers such as ``1,5`` and none such as ``1.5`` (European exports): then ``1,5`` is 1.5,
+and a point between groups of three digits groups thousands (``1.065,5``), as it does in a
+column of such numbers beside whole numbers of at most three digits (``1.065`` and ``735``).
 Columns whose sampled fields hold a zero-padded whole number (``02134``, ``007``) are
 codes (zip codes, account numbers): they are read as text, so that ``02134`` stays ``02134``
 in the model's categories and in the columns a prediction file copies.
@@ -68,6 +70,9 @@ def open_bytes(path: Path) -> BinaryIO:
 _DECIMAL_COMMA = re.compile(r"^\s*[+-]?[0-9]*,[0-9]+\s*$")
 _DECIMAL_POINT = re.compile(r"^\s*[+-]?[0-9]*\.[0-9]+(?:[eE][+-]?[0-9]+)?\s*$")
 _ZERO_PADDED = re.compile(r"^\s*0[0-9]+\s*$")
+_GROUPED = re.compile(r"^\s*[+-]?[1-9][0-9]{0,2}(?:\.[0-9]{3})+(?:,[0-9]+)?\s*$")
+"""A number whose thousands a point groups (``1.065``, ``12.345.678``, ``1.065,5``)."""
+_SHORT_WHOLE = re.compile(r"^\s*[+-]?[0-9]{1,3}\s*$")
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,8 @@ class CsvDialect:
     sep: str
     encoding: str
     decimal: str = "."
+    thousands: str | None = None
+    """The mark that groups thousands (``"."`` beside a decimal comma: ``1.065,5``)."""
     codes: tuple[str, ...] = ()
     """Columns whose sampled fields hold zero-padded whole numbers: read as text."""
     skip: int = 0
@@ -222,10 +229,15 @@ def csv_dialect(path: Path, encoding: str = "utf-8") -> CsvDialect:
             sniffed = _regular(sample)
         if sniffed != "," and _fields(header, sniffed) <= _fields(header, ","):
             sniffed = ","
-    decimal = _decimal_mark(sample, sniffed) if sniffed != "," else "."
+    decimal, thousands = _decimal_mark(sample, sniffed) if sniffed != "," else (".", None)
     codes = _zero_padded(sample, sniffed)
     return CsvDialect(
-        sep=sniffed, encoding=encoding_name, decimal=decimal, codes=codes, skip=int(bool(named))
+        sep=sniffed,
+        encoding=encoding_name,
+        decimal=decimal,
+        thousands=thousands,
+        codes=codes,
+        skip=int(bool(named)),
     )
 
 
@@ -265,13 +277,48 @@ def pandas_names(header: list[str]) -> list[str]:
     return [name or f"Unnamed: {i}" for i, name in enumerate(header)]
 
 
-def _decimal_mark(sample: str, sep: str) -> str:
-    """``,`` when the sampled rows write decimals with a comma and never with a point."""
+def _decimal_mark(sample: str, sep: str) -> tuple[str, str | None]:
+    """The decimal mark and the thousands mark of the sampled rows.
+
+    ``,`` when they write decimals with a comma and never with a point; then a point
+    between groups of three digits groups thousands (``1.065,5``). A file without a decimal
+    comma groups thousands with a point when a column holds such numbers (``1.065``) beside
+    whole numbers of at most three digits (``735``) and nothing else with a point: decimals
+    with three places would not leave out the point below 1,000 (a German export's integers
+    were read as 1.065 for 1,065, silently).
+
+    Examples
+    --------
+    >>> _decimal_mark("a;b\\n1,5;2\\n", ";"), _decimal_mark("a;b\\n1.5;2\\n", ";")
+    ((',', None), ('.', None))
+    >>> _decimal_mark("a;b\\n1.065,5;2\\n", ";")
+    (',', '.')
+    >>> _decimal_mark("a;b\\n1.065;2\\n735;3\\n", ";"), _decimal_mark("a;b\\n1.065;2\\n", ";")
+    ((',', '.'), ('.', None))
+    """
     rows = list(csv.reader(sample.split("\n")[1:200], delimiter=sep))
     fields = [f for row in rows for f in row]
-    comma = any(_DECIMAL_COMMA.match(f) for f in fields)
-    point = any(_DECIMAL_POINT.match(f) for f in fields)
-    return "," if comma and not point else "."
+    grouped = [f for f in fields if _GROUPED.match(f)]
+    comma = any(_DECIMAL_COMMA.match(f) for f in fields) or any("," in f for f in grouped)
+    point = any(_DECIMAL_POINT.match(f) and not _GROUPED.match(f) for f in fields)
+    if point:
+        return ".", None
+    if comma:
+        return ",", "." if any(grouped) else None
+    return (",", ".") if _grouped_column(rows) else (".", None)
+
+
+def _grouped_column(rows: list[list[str]]) -> bool:
+    """Whether a column holds numbers grouped by points (``1.065``) and whole numbers of at
+    most three digits (``735``), and no other number."""
+    width = max((len(row) for row in rows), default=0)
+    for i in range(width):
+        column = [row[i].strip() for row in rows if i < len(row) and row[i].strip()]
+        grouped = sum(bool(_GROUPED.match(f)) for f in column)
+        short = sum(bool(_SHORT_WHOLE.match(f)) for f in column)
+        if grouped and short and grouped + short == len(column):
+            return True
+    return False
 
 
 _SCIENTIFIC = (  # Arrow's small numbers, respelled as repr spells them

@@ -176,6 +176,7 @@ def _read_csv(
             sep=dialect.sep,
             encoding=dialect.encoding,
             decimal=dialect.decimal,
+            thousands=dialect.thousands,
             skiprows=dialect.skip,
             low_memory=False,
             index_col=False,

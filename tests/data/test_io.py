@@ -644,3 +644,37 @@ def _written(folder: Path, text: str) -> Path:
     plain = folder / "plain.csv"
     plain.write_text(text)
     return plain
+
+
+def _german(x: float, places: int) -> str:
+    """``x`` as a German export writes it: points between thousands, a decimal comma."""
+    whole = f"{x:,.{places}f}" if places else f"{round(x):,}"
+    return whole.replace(",", "_").replace(".", ",").replace("_", ".")
+
+
+def test_points_that_group_thousands_are_read_as_such(wine, tmp_path) -> None:
+    # proline (278-1680) written '1.065' beside '735' was read as 1.065, silently: the fit
+    # learnt from numbers a thousand times too small
+    frame = wine[["alcohol", "proline", "target"]].assign(proline=lambda f: f["proline"].round())
+    whole = frame.assign(alcohol=(frame["alcohol"] * 100).round().astype(int))
+    lines = ["alcohol;proline;target"]
+    lines += [f"{a};{_german(p, 0)};{y}" for a, p, y in whole.itertuples(index=False)]
+    (tmp_path / "de.csv").write_text("\n".join(lines) + "\n")
+    got = read_table(tmp_path / "de.csv")
+    np.testing.assert_array_equal(got["proline"], frame["proline"])
+    np.testing.assert_array_equal(got["alcohol"], whole["alcohol"])
+    # and beside decimal commas (1.065,0), whole and in chunks
+    lines = ["alcohol;proline;target"]
+    lines += [f"{_german(a, 2)};{_german(p, 1)};{y}" for a, p, y in frame.itertuples(index=False)]
+    (tmp_path / "de2.csv").write_text("\n".join(lines) + "\n")
+    for got in (
+        read_table(tmp_path / "de2.csv"),
+        pd.concat(iter_table(tmp_path / "de2.csv", chunk_rows=40)),
+    ):
+        np.testing.assert_allclose(got["proline"], frame["proline"])
+        np.testing.assert_allclose(got["alcohol"], frame["alcohol"])
+    # three decimal places that never leave out the point stay decimals
+    lines = ["x;y"] + [f"{v:.3f};u" for v in np.linspace(0.5, 1.9, 30)]
+    (tmp_path / "three.csv").write_text("\n".join(lines) + "\n")
+    expected = np.linspace(0.5, 1.9, 30).round(3)
+    np.testing.assert_allclose(read_table(tmp_path / "three.csv")["x"], expected)
