@@ -311,6 +311,42 @@ def _beside_notice(name: str, s: pd.Series, role: Role) -> str | None:
     )
 
 
+_DECIMAL_COMMA = re.compile(r"^\s*[+-]?[0-9]*,[0-9]+\s*$")
+DECIMAL_COMMA_SHARE = 0.9
+"""Share of a column's values written as decimal-comma numbers (``14,23``) for its notice."""
+
+
+def _comma_notice(name: str, s: pd.Series, role: Role) -> str | None:
+    """The notice for categories or text that are numbers written with a decimal comma.
+
+    A ``;``-separated file reads ``14,23`` as 14.23 only when no sampled number of it is
+    written with a point; beside ``1065.0`` such a column was read as 126 categories with
+    nothing said.
+
+    Examples
+    --------
+    >>> s = pd.Series(["14,23", "13,2", "12,85", None])
+    >>> print(_comma_notice("alcohol", s, Role.categorical))  # doctest: +NORMALIZE_WHITESPACE
+    Column 'alcohol' holds numbers written with a decimal comma (such as '14,23'): read as
+    categorical (3 distinct values), not as numbers, because other numbers of the file are
+    written with a point; write every number of the file with one decimal mark.
+    """
+    if role not in (Role.categorical, Role.text):
+        return None
+    values = s.dropna().astype(str)
+    if values.empty:
+        return None
+    commas = values.str.match(_DECIMAL_COMMA.pattern)
+    if commas.mean() < DECIMAL_COMMA_SHARE:
+        return None
+    return (
+        f"Column '{name}' holds numbers written with a decimal comma (such as "
+        f"'{values[commas].iloc[0]}'): read as {role.value} ({int(values.nunique())} distinct "
+        "values), not as numbers, because other numbers of the file are written with a point; "
+        "write every number of the file with one decimal mark."
+    )
+
+
 def _dates_notice(name: str, s: pd.Series, order: DateOrder, assumed: bool) -> str:
     """The notice for dates written day and month first, in ``order``."""
     written = "month/day/year" if order == "mdy" else "day/month/year"
@@ -354,6 +390,7 @@ def _column(name: str, s: pd.Series, override: Role | None) -> tuple[ColumnSpec,
         )
     else:
         notice = _numbers_notice(name, found, example, texted) or _beside_notice(name, s, role)
+        notice = notice or (_comma_notice(name, s, role) if override is None else None)
         if notice is None and role in (Role.numeric, Role.categorical) and override is None:
             notice = group_notice(name, s)
         if notice is None and role is Role.text and override is None:

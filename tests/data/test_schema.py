@@ -428,3 +428,25 @@ def test_infer_schema_keeps_quiet_of_the_name_of_a_saved_pandas_index(tmp_path: 
     assert "Unnamed: 0" not in schema.feature_names
     assert not [n for n in schema.notices if "no name" in n]
     assert any(n.startswith("Column 'Unnamed: 0' looks like an identifier") for n in schema.notices)
+
+
+def test_numbers_with_a_decimal_comma_read_as_categories_are_named(tmp_path) -> None:
+    # a ';' file whose proline is written 1065.0 keeps the point as its decimal mark, so
+    # alcohol written 14,23 is read as 126 categories: it was said nowhere
+    from prudent.data import read_table
+    from tests.fixtures import example
+
+    wine = example("wine").head(120)
+    lines = ["alcohol;proline;kind;target"]
+    for a, p, y in wine[["alcohol", "proline", "target"]].itertuples(index=False):
+        lines.append(f"{a:.2f}".replace(".", ",") + f";{p:.1f};{'red' if p > 700 else 'white'};{y}")
+    (tmp_path / "mixed.csv").write_text("\n".join(lines) + "\n")
+    frame = read_table(tmp_path / "mixed.csv")
+    said = [n for n in infer_schema(frame, "target").notices if "decimal comma" in n]
+    assert len(said) == 1 and said[0].startswith(
+        "Column 'alcohol' holds numbers written with a decimal comma (such as '14,23'): read as "
+        "categorical ("
+    )
+    assert not [
+        n for n in infer_schema(frame, "target", text=["alcohol"]).notices if "decimal comma" in n
+    ]
