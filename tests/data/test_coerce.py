@@ -41,6 +41,22 @@ def test_validate_frame_absent_columns_are_missing_in_every_row(
     assert X["mean_radius"].notna().sum() == mixed["mean_radius"].notna().sum()
 
 
+def test_validate_frame_names_inputs_empty_in_every_row(
+    mixed: pd.DataFrame, mixed_schema: Schema
+) -> None:
+    # a file that gives an input but left it empty was read without a word, where the same
+    # input absent is named; its rows were scored with the training median in its place
+    rows = mixed.head(8).assign(mean_radius=np.nan, city=None)
+    X, notices = validate_frame(rows, mixed_schema)
+    assert X["mean_radius"].isna().all()
+    assert notices == [
+        "Column(s) ['mean_radius', 'city'] are empty in every one of the 8 rows, though the "
+        "training rows mostly held them: treated as missing."
+    ]
+    assert validate_frame(rows.head(4), mixed_schema)[1] == []  # a few rows: chance
+    assert validate_frame(mixed.head(8), mixed_schema)[1] == []
+
+
 def test_validate_frame_columns_named_but_for_case_or_spaces_are_refused(
     mixed: pd.DataFrame, mixed_schema: Schema
 ) -> None:
