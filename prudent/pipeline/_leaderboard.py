@@ -58,6 +58,7 @@ def verdict_message(
     *,
     fits: TrainingFit | None = None,
     compressed_text: bool = False,
+    sibling: str | None = None,
 ) -> str:
     """One line on how ``name`` compares with the baseline; a warning only for a family
     that ought to beat it (:func:`prudent.models.ought_to_beat_baseline`) and, when ``fits``
@@ -85,6 +86,12 @@ def verdict_message(
         The family reads the text columns only through a truncated SVD (the dense style),
         while the baseline reads every term: losing to it is the representation's cost, not
         a sign of a bug.
+    sibling
+        Another candidate of the same family, on the same inputs, that is not significantly
+        worse than the baseline: a bug in the data or the preprocessing would have cost it
+        too, so this one's loss is its own (a never-seen table whose label a value's absence
+        decides: the baseline and default boosting at 1.000, boosting with random split
+        thresholds at 0.917, was called a likely bug).
     """
     test = f"(accuracy, McNemar, Holm-adjusted p={comparison.p_adjusted:.3g})"
     note = _balanced_note(comparison)
@@ -112,6 +119,12 @@ def verdict_message(
                 f"{name}: significantly less accurate than {baseline}, which reads every term "
                 f"of the text where {name} reads a truncated SVD of it {test}{note}"
             )
+        if sibling is not None:
+            return (
+                f"{name}: significantly less accurate than {baseline}, where {sibling}, of the "
+                f"same family on the same inputs, is not: a weakness of this variant, not a "
+                f"sign of a bug in the data {test}{note}"
+            )
         if fits is None or fits.short:
             return f"WARNING {name}: {WORSE_WARNING} {test}{note}"
         if fits.own < fits.baseline:
@@ -134,6 +147,24 @@ def verdict_message(
             f"is {test}{note}"
         )
     return f"{name}: not significantly more accurate than {baseline} {test}"
+
+
+def _sibling(
+    runs: Mapping[str, CandidateRun], comparisons: Mapping[str, Comparison], name: str
+) -> str | None:
+    """Another candidate of ``name``'s family that is not significantly worse than the
+    baseline, if any (the first in fitting order)."""
+    family = runs[name].spec.family
+    return next(
+        (
+            other
+            for other, c in comparisons.items()
+            if other != name
+            and runs[other].spec.family == family
+            and c.verdict is not Verdict.WORSE
+        ),
+        None,
+    )
 
 
 def compresses_text(model: Any) -> bool:
@@ -268,6 +299,7 @@ def leaderboard(
                     run.spec.family,
                     fits=_fits(runs, name, base, c, X, y, seed),
                     compressed_text=c.verdict is Verdict.WORSE and compresses_text(run.model),
+                    sibling=_sibling(runs, comparisons, name),
                 ),
             }
         rows.append(row)
