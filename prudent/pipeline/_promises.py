@@ -203,10 +203,21 @@ def _promises(
         _promise(
             "calibration (top-label ECE)",
             "consistent with perfect (p ≥ 0.1)",
-            f"ECE {ece.statistic:.3f}, p={ece.p_value:.2f}",
+            f"ECE {ece.statistic:.3f}, p={_below(ece.p_value, 0.1)}",
             ece.p_value >= 0.1,
         ),
     ]
+
+
+def _below(p: float, bound: float) -> str:
+    """``p`` to two decimals, or three when two would round it across ``bound``: a promise
+    of p ≥ 0.1 broken at 0.0996 printed 'p=0.10' beside 'NO'.
+
+    >>> _below(0.0996, 0.1), _below(0.43, 0.1), _below(0.1, 0.1)
+    ('0.0996', '0.43', '0.10')
+    """
+    two = f"{p:.2f}"
+    return two if (p < bound) == (float(two) < bound) else f"{p:.4f}".rstrip("0")
 
 
 def _test_section(

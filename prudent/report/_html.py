@@ -84,6 +84,8 @@ def p_text(value: object) -> str:
     --------
     >>> p_text(0.0597), p_text(0.004), p_text(1.5e-104), p_text(None)
     ('p=0.06', 'p=0.004', 'p<0.001', 'p=—')
+    >>> p_text(0.0996), p_text(0.0498)  # not 'p=0.10' beside a test that failed at 0.1
+    ('p=0.0996', 'p=0.0498')
     """
     if value is None:
         return "p=—"
@@ -92,7 +94,12 @@ def p_text(value: object) -> str:
         return "p=—"
     if number < 0.001:
         return "p<0.001"
-    return f"p={number:.3f}" if number < 0.01 else f"p={number:.2f}"
+    if number < 0.01:
+        return f"p={number:.3f}"
+    two = f"{number:.2f}"
+    if any((number < b) != (float(two) < b) for b in (0.05, 0.1)):
+        return f"p={number:.4f}".rstrip("0")  # two decimals would round it across a bound
+    return f"p={two}"
 
 
 def pct(value: object, digits: int = 1) -> str:
