@@ -136,7 +136,7 @@ def group_notice(name: str, s: pd.Series) -> str | None:
 
     Such a column is kept, since new rows may come from the same groups, but a model can learn
     each group's label from it, and rows of one group fall on both sides of the fit's splits:
-    the held-out figures then hold for new rows of these groups, not for new groups. A panel
+    the held-out figures are then measured on groups the models saw. A panel
     of 595 people over 7 years (AER's PSID7682) kept ``id`` as a number with nothing said.
 
     Examples
@@ -145,8 +145,8 @@ def group_notice(name: str, s: pd.Series) -> str | None:
     >>> print(group_notice("person_id", panel))  # doctest: +NORMALIZE_WHITESPACE
     Column 'person_id' looks like an identifier of groups of rows (100 values, 7.0 rows
     each): kept. Rows of a group fall on both sides of the fit's held-out splits, so its
-    scores and promises hold for new rows of these groups, not for new groups; if new rows
-    come from other groups, drop it (--drop person_id).
+    scores and promises are measured on groups its models saw and may not hold for new
+    groups; if new rows come from other groups, drop it (--drop person_id).
     >>> group_notice("age", panel) is None, group_notice("id", pd.Series([1, 2] * 50)) is None
     (True, True)
     """
@@ -163,7 +163,7 @@ def group_notice(name: str, s: pd.Series) -> str | None:
     return (
         f"Column '{name}' looks like an identifier of groups of rows ({distinct:,} values, "
         f"{len(values) / distinct:.1f} rows each): kept. Rows of a group fall on both sides of "
-        "the fit's held-out splits, so its scores and promises hold for new rows of these "
-        "groups, not for new groups; if new rows come from other groups, drop it (--drop "
-        f"{shlex.quote(name)})."
+        "the fit's held-out splits, so its scores and promises are measured on groups its "
+        "models saw and may not hold for new groups; if new rows come from other groups, drop "
+        f"it (--drop {shlex.quote(name)})."
     )
