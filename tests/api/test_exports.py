@@ -10,6 +10,9 @@ import pytest
 INTERNAL = {
     "prudent.api": {
         "AuthMiddleware",
+        "JsonBodyRoute",
+        "decompress",
+        "loads_unique",
         "BodyLimitMiddleware",
         "MediaTypeMiddleware",
         "RequestMetricsMiddleware",
