@@ -38,6 +38,7 @@ from prudent.errors import DataReadError
 
 __all__ = [
     "COMPRESSIONS",
+    "DECIMAL_COMMA",
     "CsvDialect",
     "csv_dialect",
     "csv_text",
@@ -67,7 +68,8 @@ def open_bytes(path: Path) -> BinaryIO:
     return path.open("rb")
 
 
-_DECIMAL_COMMA = re.compile(r"^\s*[+-]?[0-9]*,[0-9]+\s*$")
+DECIMAL_COMMA = re.compile(r"^\s*[+-]?[0-9]*,[0-9]+\s*$")
+"""A number written with a decimal comma (``14,23``)."""
 _DECIMAL_POINT = re.compile(r"^\s*[+-]?[0-9]*\.[0-9]+(?:[eE][+-]?[0-9]+)?\s*$")
 _ZERO_PADDED = re.compile(r"^\s*0[0-9]+\s*$")
 _GROUPED = re.compile(r"^\s*[+-]?[1-9][0-9]{0,2}(?:\.[0-9]{3})+(?:,[0-9]+)?\s*$")
@@ -299,7 +301,7 @@ def _decimal_mark(sample: str, sep: str) -> tuple[str, str | None]:
     rows = list(csv.reader(sample.split("\n")[1:200], delimiter=sep))
     fields = [f for row in rows for f in row]
     grouped = [f for f in fields if _GROUPED.match(f)]
-    comma = any(_DECIMAL_COMMA.match(f) for f in fields) or any("," in f for f in grouped)
+    comma = any(DECIMAL_COMMA.match(f) for f in fields) or any("," in f for f in grouped)
     point = any(_DECIMAL_POINT.match(f) and not _GROUPED.match(f) for f in fields)
     if point:
         return ".", None

@@ -150,7 +150,7 @@ def _csv_header(path: Path, dialect: CsvDialect) -> list[str]:
 
 def _read_csv(
     path: Path,
-    encoding: str,
+    dialect: CsvDialect,
     text: Collection[str] = (),
     strings: Collection[str] = (),
     **options: Any,
@@ -165,9 +165,9 @@ def _read_csv(
     does so when every row has one value more than the header names, which a trailing
     delimiter on each row causes, and every column then moved one place to the left. A
     trailing delimiter is now read as nothing; a real extra value is refused
-    (:func:`_fields_kept`).
+    (:func:`_fields_kept`). ``dialect`` is the file's (:func:`csv_dialect`), sniffed once by
+    the caller, which also checks the rows with its delimiter.
     """
-    dialect = csv_dialect(path, encoding)
     header = _csv_header(path, dialect)
     _check_columns(pandas_names(header), path)  # rows ending in ",," name no column twice
     with _fields_kept(path):
@@ -355,8 +355,9 @@ def _read_whole(
 ) -> pd.DataFrame:
     frame: pd.DataFrame
     if fmt == "csv":
-        frame = _read_csv(path, encoding, text, strings)
-        check_swallowed_rows(frame, path, csv_dialect(path, encoding).sep)
+        dialect = csv_dialect(path, encoding)
+        frame = _read_csv(path, dialect, text, strings)
+        check_swallowed_rows(frame, path, dialect.sep)
         return frame
     if fmt == "parquet":
         _check_plain_parquet(pq.read_schema(path), path)
@@ -518,15 +519,15 @@ def _iter_chunks(
         yield pd.DataFrame()
         return
     if fmt == "csv":
-        sep = csv_dialect(path, encoding).sep
-        with _read_csv(path, encoding, *kinds, chunksize=chunk_rows) as reader:
+        dialect = csv_dialect(path, encoding)
+        with _read_csv(path, dialect, *kinds, chunksize=chunk_rows) as reader:
             rows = iter(reader)  # the with closes the file when a caller stops early
             while True:
                 with _fields_kept(path):  # scoped to each read, not across the yields
                     chunk = next(rows, None)
                 if chunk is None:
                     return
-                check_swallowed_rows(chunk, path, sep)
+                check_swallowed_rows(chunk, path, dialect.sep)
                 yield _named(chunk)
     if fmt == "parquet":
         with pq.ParquetFile(path) as pf:

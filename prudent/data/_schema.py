@@ -16,6 +16,7 @@ from typing import Any, cast
 
 import pandas as pd
 
+from prudent.data._csv import DECIMAL_COMMA
 from prudent.data._dates import DateOrder, date_order
 from prudent.data._formats import formatted_share, numbers_beside, numbers_in_text
 from prudent.data._identifiers import dropped_notice, group_notice, integer_ids
@@ -311,7 +312,6 @@ def _beside_notice(name: str, s: pd.Series, role: Role) -> str | None:
     )
 
 
-_DECIMAL_COMMA = re.compile(r"^\s*[+-]?[0-9]*,[0-9]+\s*$")
 DECIMAL_COMMA_SHARE = 0.9
 """Share of a column's values written as decimal-comma numbers (``14,23``) for its notice."""
 
@@ -336,7 +336,7 @@ def _comma_notice(name: str, s: pd.Series, role: Role) -> str | None:
     values = s.dropna().astype(str)
     if values.empty:
         return None
-    commas = values.str.match(_DECIMAL_COMMA.pattern)
+    commas = values.str.match(DECIMAL_COMMA.pattern)
     if commas.mean() < DECIMAL_COMMA_SHARE:
         return None
     return (
