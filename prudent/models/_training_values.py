@@ -23,10 +23,14 @@ A value is *unknown* when the training rows never held anything like it:
   value, whatever the margin: a sign the data never had;
 - a category or boolean value not among those seen;
 - a text with no word (when fewer than :data:`EMPTY_SHARE` of the training texts were empty),
-  or none of whose words is in the vocabulary.
+  or none of whose words is in the vocabulary;
+- a missing number, category or boolean in a column that fewer than :data:`EMPTY_SHARE` of
+  the training rows left missing. The model imputes it, but never learnt from rows without
+  it: a column that an upstream change leaves empty looks, to the model and to the OOD
+  detector, like a column holding its median or its most frequent value.
 
-Missing values are not unknown (the model imputes them). Date columns are not checked. The
-check is a named signal beside the OOD score, which it does not change.
+Other missing values are not unknown (the model learnt how they go). Date columns are not
+checked. The check is a named signal beside the OOD score, which it does not change.
 """
 
 from __future__ import annotations
@@ -62,7 +66,8 @@ UNSEEN_SHARE = 0.01
 VOCABULARY_LIMIT = 20_000
 """The most frequent training words kept per text column."""
 EMPTY_SHARE = 0.01
-"""An empty text is unknown when fewer than this share of the training texts were empty."""
+"""An empty text, or a missing value, is unknown when fewer than this share of the training
+rows held one in its column."""
 TEXT_ROWS = 50_000
 """The vocabulary is counted on at most this many training texts (a seeded sample)."""
 TEXT_WORDS = 1_000_000
@@ -105,6 +110,8 @@ class TrainingValues:
         ``column → the training words, one per line``.
     empty_texts
         ``column → the share of training texts without a word``.
+    missing
+        ``column → the share of training rows missing it`` (numbers, categories, booleans).
     unchecked
         Categorical columns where new values are routine (not checked).
     rows
@@ -117,9 +124,11 @@ class TrainingValues:
     >>> seen = TrainingValues.fit(X, infer_schema(X.assign(y=0), "y", categorical=["city"]))
     >>> new = pd.DataFrame({"age": [-5.0, 45, 1e6, 110], "city": ["a", "z", None, "b"]})
     >>> seen.columns(new).tolist()
-    [('age',), ('city',), ('age',), ()]
+    [('age',), ('city',), ('age', 'city'), ()]
     >>> seen.note("age", 1e6)
     'above the training range (max 60) beyond its margin of 60: unknown to the model'
+    >>> seen.note("city", None)
+    'missing, never missing in training: unknown to the model'
     """
 
     def __init__(self) -> None:
@@ -127,6 +136,7 @@ class TrainingValues:
         self.categories: dict[str, npt.NDArray[np.str_]] = {}
         self.vocabularies: dict[str, str] = {}
         self.empty_texts: dict[str, float] = {}
+        self.missing: dict[str, float] = {}
         self.booleans: tuple[str, ...] = ()
         self.unchecked: tuple[str, ...] = ()
         self.rows = 0
@@ -156,6 +166,8 @@ class TrainingValues:
             if spec.name not in X.columns:
                 continue
             column = X[spec.name]
+            if spec.role in (Role.numeric, Role.categorical, Role.boolean):
+                self.missing[spec.name] = float(column.isna().mean()) if len(column) else 1.0
             if spec.role is Role.numeric:
                 self.numbers[spec.name] = _number_summary(column)
             elif spec.role in (Role.categorical, Role.boolean):
@@ -220,7 +232,21 @@ class TrainingValues:
                 out[str(name)] = mask
         return out
 
+    def _missing_unknown(self, name: str) -> bool:
+        """Whether a missing value of ``name`` is unknown (rare in training; bundles saved
+        before the share was kept have none)."""
+        share = self.__dict__.get("missing", {}).get(name)
+        return share is not None and share < EMPTY_SHARE
+
     def _column(self, name: str, column: pd.Series) -> BoolArray | None:
+        mask = self._held(name, column)
+        if not self._missing_unknown(name):
+            return mask
+        gap = np.asarray(pd.isna(column), dtype=bool)
+        return gap if mask is None else mask | gap
+
+    def _held(self, name: str, column: pd.Series) -> BoolArray | None:
+        """Which given values of ``name`` training never held (``None``: not checked)."""
         if name in self.numbers:
             x = _floats(column)
             lower, upper = self.limits(name)
@@ -279,11 +305,17 @@ class TrainingValues:
         str
             E.g. ``"above the training range (max 7.9)"`` (inside the margin) or, beyond it,
             ``"… beyond its margin of 0.6: unknown to the model"``; ``"a category never seen
-            in training"``; ``"a text with no word seen in training"``; ``""`` otherwise.
+            in training"``; ``"a text with no word seen in training"``; ``"missing, never
+            missing in training"``; ``""`` otherwise.
         """
         missing = value is None or (isinstance(value, float) and math.isnan(value))
         if missing and name not in self.vocabularies:
-            return ""
+            if not self._missing_unknown(name):
+                return ""
+            share = self.missing[name]
+            if share == 0:
+                return "missing, never missing in training: unknown to the model"
+            return f"missing, as only {share:.1%} of the training rows were: unknown to the model"
         unknown = self._column(name, pd.Series([value], dtype=object))
         hit = unknown is not None and bool(unknown[0])
         if name in self.numbers:

@@ -36,14 +36,17 @@ def test_numbers_beyond_the_range_and_its_margin_or_of_a_new_sign_are_unknown() 
     rows.loc[1, "mean_area"] = 1e6
     rows.loc[2, "mean_radius"] = high + 0.9 * margin  # past the range, inside the margin
     rows.loc[3, "mean_radius"] = high + 1.1 * margin
-    rows.loc[4, "mean_radius"] = np.nan  # missing is imputed, not unknown
+    rows.loc[4, "mean_radius"] = np.nan  # imputed, but training never left it missing
     assert seen.columns(rows).tolist() == [
         ("mean_radius",),
         ("mean_area",),
         (),
         ("mean_radius",),
-        (),
+        ("mean_radius",),
     ]
+    assert seen.note("mean_radius", np.nan) == (
+        "missing, never missing in training: unknown to the model"
+    )
     assert seen.note("mean_radius", -5.0).endswith(
         "of a sign never seen in training: unknown to the model"
     )
@@ -51,6 +54,32 @@ def test_numbers_beyond_the_range_and_its_margin_or_of_a_new_sign_are_unknown() 
         seen.note("mean_radius", high + 0.9 * margin) == f"above the training range (max {high:g})"
     )
     assert seen.note("mean_radius", (low + high) / 2) == ""
+
+
+def test_missing_values_are_unknown_only_where_training_rows_almost_never_missed_them() -> None:
+    """A column an upstream change leaves empty: imputed, the model sees a typical value, so
+    the row says the column is missing where training (almost) never was; where training rows
+    often missed it, the model learnt how that goes and the row says nothing."""
+    frame = mixed_frame(300)  # every input of it is missing in 5-13% of the rows
+    seen, train, test = _split(frame, "target", categorical=["city"])
+    gaps = test.assign(mean_radius=np.nan, city=None, member=np.nan)
+    assert not any(seen.columns(gaps).tolist()), "missing values were routine in training"
+    rare = train.fillna({"mean_radius": 12.0, "city": "paris", "member": 0.0})
+    rare.loc[rare.index[:2], "mean_radius"] = np.nan  # under 1% of the training rows
+    strict = TrainingValues.fit(rare, infer_schema(frame, "target", categorical=["city"]))
+    share = strict.missing["mean_radius"]
+    assert 0 < share < training_values.EMPTY_SHARE
+    assert strict.missing["city"] == strict.missing["member"] == 0.0
+    flagged = strict.columns(gaps.head(3)).tolist()
+    assert all(set(names) >= {"mean_radius", "city", "member"} for names in flagged)
+    assert strict.note("city", None) == "missing, never missing in training: unknown to the model"
+    assert strict.note("mean_radius", np.nan) == (
+        f"missing, as only {share:.1%} of the training rows were: unknown to the model"
+    )
+    assert strict.note("mean_radius", 12.0) == seen.note("mean_radius", 12.0) == ""
+    old = TrainingValues.fit(rare, infer_schema(frame, "target", categorical=["city"]))
+    del old.__dict__["missing"]  # as a bundle saved before the share was kept
+    assert not any(old.columns(gaps.head(3)).tolist())
 
 
 def test_unseen_categories_and_booleans_are_unknown_missing_ones_are_not() -> None:
