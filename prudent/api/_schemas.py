@@ -34,7 +34,15 @@ from prudent.api._v2_schemas import (
     ModelMetadata,
     ServerMetadata,
 )
-from prudent.data import ACCEPTS, MAX_MAGNITUDE, MISSING_WORDS, Role, Schema, string_pattern
+from prudent.data import (
+    ACCEPTS,
+    MAX_MAGNITUDE,
+    MISSING_WORDS,
+    ColumnSpec,
+    Role,
+    Schema,
+    string_pattern,
+)
 from prudent.models import ColumnKind, OutputField, output_fields
 
 __all__ = [
@@ -100,20 +108,25 @@ def _scalar(max_chars: int) -> Callable[[Any], Any]:
     return check
 
 
+_COMMA_DOC = (
+    "Numbers written as text may use a decimal comma, as the training file did: "
+    '"14,23" is 14.23 and "1.065,5" is 1065.5.'
+)
 NO_NUL = "^[^\\u0000]*$"
 """The published pattern of free text: no NUL character, which the service refuses
 (:mod:`prudent.api._text`); only published, the check itself names the field."""
 
 
-def _column_type(role: Role, max_chars: int) -> Any:
+def _column_type(spec: ColumnSpec, max_chars: int) -> Any:
     """A record field: any JSON scalar for pydantic; the published schema says what it accepts.
 
     The JSON schema is exactly what the model accepts (strings by the pattern the coercion
     itself uses); pydantic lets every scalar through so that one function decides, and reports
     every bad value at once.
     """
+    role = spec.role
     text: dict[str, Any] = {"type": "string", "maxLength": max_chars}
-    text["pattern"] = string_pattern(role) or NO_NUL
+    text["pattern"] = string_pattern(role, spec.decimal) or NO_NUL
     kinds: list[dict[str, Any]] = [text]
     if role is Role.numeric:
         bound = {"exclusiveMinimum": -MAX_MAGNITUDE, "exclusiveMaximum": MAX_MAGNITUDE}
@@ -123,6 +136,8 @@ def _column_type(role: Role, max_chars: int) -> Any:
     elif role is not Role.datetime:
         kinds += [{"type": "number"}, {"type": "boolean"}]
     about = f"{ACCEPTS[role]}. {_MISSING_DOC}"
+    if spec.decimal == ",":
+        about += f" {_COMMA_DOC}"
     schema = {"anyOf": [*kinds, {"type": "null"}], "description": about}
     return Annotated[Any, AfterValidator(_scalar(max_chars)), WithJsonSchema(schema)]
 
@@ -243,7 +258,7 @@ def predict_models(
     record: Any = dict[str, Any]
     if schema is not None:
         fields: dict[str, Any] = {
-            f"c{i}": (Annotated[_column_type(c.role, max_chars), Field(alias=c.name)], None)
+            f"c{i}": (Annotated[_column_type(c, max_chars), Field(alias=c.name)], None)
             for i, c in enumerate(schema.features)
         }
         record = create_model(

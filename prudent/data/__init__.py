@@ -10,7 +10,14 @@ from prudent.data._coerce import (
 )
 from prudent.data._datasets import EXAMPLES, load_example
 from prudent.data._input_columns import InputColumns, input_columns, refuse_look_alikes
-from prudent.data._io import TableWriter, iter_table, read_table, table_format, write_table
+from prudent.data._io import (
+    DECIMAL_ATTR,
+    TableWriter,
+    iter_table,
+    read_table,
+    table_format,
+    write_table,
+)
 from prudent.data._names import split_names
 from prudent.data._plain import plain_table
 from prudent.data._schema import ColumnSpec, Role, Schema, infer_schema
@@ -25,6 +32,7 @@ from prudent.data._target import (
 
 __all__ = [
     "ACCEPTS",
+    "DECIMAL_ATTR",
     "EXAMPLES",
     "MAX_MAGNITUDE",
     "MISSING_WORDS",

@@ -46,7 +46,7 @@ import pandas as pd
 
 from prudent._json import plain_scalar
 from prudent.data._dates import DateOrder, fixed_date, iso_date
-from prudent.data._formats import FORMATTED_NUMBER, formatted_number
+from prudent.data._formats import COMMA_NUMBER, FORMATTED_NUMBER, comma_number, formatted_number
 from prudent.data._input_columns import input_columns
 from prudent.data._plain import (
     bytes_as_text,
@@ -55,7 +55,7 @@ from prudent.data._plain import (
     numpy_backed,
     text_names,
 )
-from prudent.data._schema import MISSING_WORDS, PLACEHOLDERS, Role, Schema
+from prudent.data._schema import MISSING_WORDS, PLACEHOLDERS, ColumnSpec, Role, Schema
 from prudent.errors import FieldProblem, SchemaError
 
 __all__ = [
@@ -113,8 +113,9 @@ def _alternatives(words: Iterable[str]) -> str:
     return "|".join(_any_case(w) for w in words)
 
 
-def string_pattern(role: Role) -> str | None:
-    """The regular expression a string must match for a column of ``role`` (None: any string).
+def string_pattern(role: Role, decimal: str = ".") -> str | None:
+    """The regular expression a string must match for a column of ``role`` (None: any string);
+    a numeric column trained on decimal commas (``decimal=","``) takes them too.
 
     The same expression decides at predict time, so a published schema that carries it is
     exactly as strict as the model: missing spellings match it in every role.
@@ -127,7 +128,8 @@ def string_pattern(role: Role) -> str | None:
     """
     missing = _alternatives(MISSING_WORDS + PLACEHOLDERS)
     if role is Role.numeric:
-        return rf"^\s*(?:{_NUMBER}|{FORMATTED_NUMBER}|{missing})\s*$"
+        comma = f"{COMMA_NUMBER}|" if decimal == "," else ""
+        return rf"^\s*(?:{comma}{_NUMBER}|{FORMATTED_NUMBER}|{missing})\s*$"
     if role is Role.boolean:
         return rf"^\s*(?:{_alternatives(_TRUE + _FALSE)}|{missing})\s*$"
     return None
@@ -197,6 +199,16 @@ def _number(value: Any) -> float:
             else _TOO_LONG
         )
     raise _Bad(_EXPECTED[Role.numeric])
+
+
+def _comma_number(value: Any) -> float:
+    """:func:`_number` in a column a file wrote with decimal commas: ``"14,23"`` is 14.23,
+    ``"1.065,5"`` 1065.5 and ``"1,234"`` 1.234, as that file's reader read them."""
+    if isinstance(value, str):
+        number = comma_number(value)
+        if number is not None:
+            return _finite(number)
+    return _number(value)
 
 
 def _boolean(value: Any) -> float:
@@ -292,7 +304,7 @@ def _numbers(s: pd.Series, parse: Callable[[Any], float]) -> tuple[pd.Series, Pr
         return s.astype("float64"), []
     if pd.api.types.is_numeric_dtype(s):
         values = s.to_numpy(dtype=np.float64, na_value=np.nan)
-        if parse is _number and not (np.abs(values) >= MAX_MAGNITUDE).any():
+        if parse in (_number, _comma_number) and not (np.abs(values) >= MAX_MAGNITUDE).any():
             return pd.Series(values, index=s.index), []  # the fast path: nothing to check
         if parse is _boolean and np.isin(values, (0.0, 1.0)).sum() == (values == values).sum():
             return pd.Series(values, index=s.index), []  # 0, 1 and missing: all valid
@@ -331,13 +343,18 @@ def _strings(s: pd.Series) -> tuple[pd.Series, Problems]:
     return pd.Series(out, index=s.index, dtype=object), []
 
 
-def _coerce(role: Role, s: pd.Series, order: DateOrder | None = None) -> tuple[pd.Series, Problems]:
-    if role is Role.numeric:
-        return _numbers(s, _number)
-    if role is Role.boolean:
-        return _numbers(s, _boolean)
-    if role is Role.datetime:
-        return _datetimes(s, order)
+def _parser(spec: ColumnSpec) -> Callable[[Any], float]:
+    """How a numeric or boolean column's values are read."""
+    if spec.role is Role.boolean:
+        return _boolean
+    return _comma_number if spec.decimal == "," else _number
+
+
+def _coerce(spec: ColumnSpec, s: pd.Series) -> tuple[pd.Series, Problems]:
+    if spec.role in (Role.numeric, Role.boolean):
+        return _numbers(s, _parser(spec))
+    if spec.role is Role.datetime:
+        return _datetimes(s, spec.date_order)
     return _strings(s)
 
 
@@ -357,15 +374,12 @@ def _listed(role: Role, s: pd.Series) -> list[Any] | None:
     return list(s.tolist()) if dtype.kind in "biufO" else None
 
 
-_PARSERS = {Role.numeric: _number, Role.boolean: _boolean}
-
-
 def _small_column(
-    role: Role, labels: list[Any], values: list[Any]
+    spec: ColumnSpec, labels: list[Any], values: list[Any]
 ) -> tuple[pd.Series | npt.NDArray[np.float64], Problems]:
     """:func:`_coerce` of a small frame's column given as ``values`` (numbers as an array)."""
-    if role in (Role.numeric, Role.boolean):
-        numbers, problems = _read(labels, values, _PARSERS[role], math.nan)
+    if spec.role in (Role.numeric, Role.boolean):
+        numbers, problems = _read(labels, values, _parser(spec), math.nan)
         return np.array(numbers, dtype=np.float64), problems
     texts, _ = _read(labels, values, _as_text, None)
     return pd.Series(texts, dtype=object), []  # object: a DataFrame would infer pandas' str
@@ -457,9 +471,9 @@ def validate_frame(
             s = frame[spec.name]
         values = _listed(spec.role, s) if small else None
         if values is not None:
-            out[spec.name], problems = _small_column(spec.role, labels, values)
+            out[spec.name], problems = _small_column(spec, labels, values)
         else:
-            coerced, problems = _coerce(spec.role, s, spec.date_order)
+            coerced, problems = _coerce(spec, s)
             out[spec.name] = coerced.reset_index(drop=True)
         if problems:
             found[spec.name] = problems

@@ -10,6 +10,11 @@ decimal part after a point, an optional ``%`` or a currency sign after the numbe
 as much of Europe writes a price). The marks are dropped and the number kept as
 written: ``12.5%`` is 12.5, ``$1,234.50`` is 1234.5. A comma is only ever a thousands
 separator here (``3,5`` is no number), so a decimal comma is never misread.
+
+A column that a file wrote with decimal commas (``14,23``; a point between groups of three
+digits groups thousands: ``1.065,5``) is read with :data:`COMMA_NUMBER` and
+:func:`comma_number` instead, at fit time by the CSV reader and afterwards by the input
+contract, which the schema tells (``ColumnSpec.decimal``).
 """
 
 from __future__ import annotations
@@ -22,7 +27,9 @@ import pandas as pd
 
 __all__ = [
     "CODE_SPELLING",
+    "COMMA_NUMBER",
     "FORMATTED_NUMBER",
+    "comma_number",
     "formatted_number",
     "formatted_share",
     "numbers_beside",
@@ -43,6 +50,28 @@ FORMATTED_NUMBER = (  # at most 150 digits before the point, so below 1e150 in s
 _FORMATTED_RE = re.compile(rf"^\s*{FORMATTED_NUMBER}\s*$")
 _MARKS = re.compile(rf"[\s,%{_CURRENCY}]")
 _MARKED = re.compile(rf"[,%{_CURRENCY}]")
+
+
+COMMA_NUMBER = r"[+-]?(?:[0-9]{1,3}(?:\.[0-9]{3}){1,49}(?:,[0-9]*)?|[0-9]{0,150},[0-9]+)"
+"""A number written with a decimal comma (``14,23``, ``-,5``), or with points between groups
+of three digits (``1.065``, ``1.065,5``): what a decimal-comma file's number looks like when
+a point alone would not read it so."""
+_COMMA_RE = re.compile(rf"^\s*{COMMA_NUMBER}\s*$")
+
+
+def comma_number(text: str) -> float | None:
+    """The number ``text`` writes with a decimal comma (or thousands points), else None.
+
+    Examples
+    --------
+    >>> [comma_number(t) for t in ("14,23", " -0,5 ", "1.065", "1.065,5", ",5", "1,234")]
+    [14.23, -0.5, 1065.0, 1065.5, 0.5, 1.234]
+    >>> [comma_number(t) for t in ("1.5", "12", "1,2,3", "1.06,5", "abc", ",")]
+    [None, None, None, None, None, None]
+    """
+    if not _COMMA_RE.match(text):
+        return None
+    return float(text.strip().replace(".", "").replace(",", "."))
 
 
 def formatted_number(text: str) -> float | None:

@@ -38,6 +38,7 @@ from prudent.data._stray_quotes import check_swallowed_rows
 from prudent.errors import DataError, DataReadError, SchemaError
 
 __all__ = [
+    "DECIMAL_ATTR",
     "TableWriter",
     "iter_table",
     "read_table",
@@ -45,6 +46,10 @@ __all__ = [
     "unnamed_notice",
     "write_table",
 ]
+
+DECIMAL_ATTR = "prudent.decimal"
+"""The key of ``DataFrame.attrs`` where :func:`read_table` leaves a CSV file's decimal mark
+when it is not a point."""
 
 Format = Literal["csv", "parquet", "jsonl"]
 
@@ -358,6 +363,8 @@ def _read_whole(
         dialect = csv_dialect(path, encoding)
         frame = _read_csv(path, dialect, text, strings)
         check_swallowed_rows(frame, path, dialect.sep)
+        if dialect.decimal != ".":  # the schema keeps it: every face reads "14,23" alike
+            frame.attrs[DECIMAL_ATTR] = dialect.decimal
         return frame
     if fmt == "parquet":
         _check_plain_parquet(pq.read_schema(path), path)
@@ -425,7 +432,8 @@ def read_table(
     Returns
     -------
     pandas.DataFrame
-        The table, with at least one column and one row.
+        The table, with at least one column and one row. A CSV file written with decimal
+        commas says so in ``frame.attrs[DECIMAL_ATTR]`` (``","``), for the schema.
 
     Raises
     ------

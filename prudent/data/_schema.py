@@ -11,7 +11,7 @@ import enum
 import re
 import shlex
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
 import pandas as pd
@@ -62,16 +62,22 @@ class ColumnSpec:
     missing_share: float = 0.0
     date_order: DateOrder | None = None
     """For a datetime column of dates written day and month first, their order."""
+    decimal: str = "."
+    """The decimal mark of a numeric column's numbers written as text: ``","`` when the
+    training file wrote them with decimal commas (``14,23``), so that every face reads such
+    text as the file's reader did."""
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict."""
-        out = {
+        out: dict[str, Any] = {
             "name": self.name,
             "role": self.role.value,
             "dtype": self.dtype,
             "n_unique": self.n_unique,
             "missing_share": self.missing_share,
         }
+        if self.decimal != ".":
+            out["decimal"] = self.decimal
         return out if self.date_order is None else out | {"date_order": self.date_order}
 
     @classmethod
@@ -84,7 +90,14 @@ class ColumnSpec:
             n_unique=int(data.get("n_unique", 0)),
             missing_share=float(data.get("missing_share", 0.0)),
             date_order=_order(data.get("date_order")),
+            decimal=_mark(data.get("decimal", ".")),
         )
+
+
+def _mark(value: Any) -> str:
+    if value in (".", ","):
+        return cast(str, value)
+    raise SchemaError(f"A column's decimal mark is {value!r}; expected '.' or ','.")
 
 
 def _order(value: Any) -> DateOrder | None:
@@ -417,6 +430,7 @@ def infer_schema(
     categorical: Sequence[str] = (),
     numeric: Sequence[str] = (),
     drop: Sequence[str] = (),
+    decimal: str = ".",
 ) -> Schema:
     """Infer each column's role; the overrides win over inference.
 
@@ -428,6 +442,10 @@ def infer_schema(
         The target column's name.
     text, categorical, numeric, drop
         Columns whose role the user fixes.
+    decimal
+        The decimal mark the training file's numbers were read with (``","``: a CSV file
+        written with decimal commas, :func:`~prudent.data.read_table` says so in the frame's
+        ``attrs``); the numeric columns keep it (:attr:`ColumnSpec.decimal`).
 
     Returns
     -------
@@ -457,6 +475,8 @@ def infer_schema(
     for position, name in enumerate(frame.columns):
         if name != target:
             spec, notice = _column(name, frame[name], overrides.get(name))
+            if spec.role is Role.numeric and decimal != ".":
+                spec = replace(spec, decimal=_mark(decimal))
             specs.append(spec)
             kept = spec.role not in (Role.dropped, Role.identifier)
             unnamed = unnamed_notice(str(name), position) if kept else None

@@ -13,6 +13,7 @@ import pandas as pd
 from prudent._costs import CACHE_ENV, CostBook, cost_book, recorded_cost
 from prudent._typing import EncodedLabels, IntArray, Labels
 from prudent.data import (
+    DECIMAL_ATTR,
     Role,
     Schema,
     Splits,
@@ -254,6 +255,7 @@ class _Table:
 def _read(frame: pd.DataFrame, run: _Run, source: str | None = None) -> _Table:
     """Infer the schema, prepare the target, validate the inputs and split the rows."""
     spec, rep = run.spec, run.reporter
+    decimal = frame.attrs.get(DECIMAL_ATTR, ".")  # a CSV file's decimal commas
     frame = plain_table(frame)
     schema = infer_schema(
         frame,
@@ -262,6 +264,7 @@ def _read(frame: pd.DataFrame, run: _Run, source: str | None = None) -> _Table:
         categorical=spec.categorical,
         numeric=spec.numeric,
         drop=spec.drop,
+        decimal=decimal,
     )
     for n in schema.notices:
         rep.notice(n)
