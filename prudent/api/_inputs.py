@@ -22,7 +22,9 @@ from prudent.errors import FieldProblem, SchemaError
 from prudent.serve import Records
 
 __all__ = [
+    "IGNORED_COUNT_HEADER",
     "IGNORED_HEADER",
+    "IGNORED_HEADER_CHARS",
     "MIN_NAME_CHARS",
     "check_tensor_names",
     "model_inputs",
@@ -30,7 +32,14 @@ __all__ = [
 ]
 
 IGNORED_HEADER = "X-Prudent-Ignored-Fields"
-"""Answer header: a JSON list of the request's fields that are not model inputs (ignored)."""
+"""Answer header: a JSON list of the request's fields that are not model inputs (ignored),
+the first ones that fit in :data:`IGNORED_HEADER_CHARS` characters."""
+IGNORED_COUNT_HEADER = "X-Prudent-Ignored-Count"
+"""Answer header beside it: how many fields were ignored, all of them."""
+IGNORED_HEADER_CHARS = 4096
+"""Longest list of ignored fields the answer's header holds: servers and proxies refuse or cut
+answers whose headers pass 8-16 KB, and a request may give thousands of fields of up to 256
+characters each (a header of 2.6 MB for 10,000 of them)."""
 MIN_NAME_CHARS = 256
 """Longest tensor name a V2 request may give, unless the model's own names are longer."""
 
@@ -103,7 +112,7 @@ def model_inputs(
     >>> schema = Schema((ColumnSpec("age", Role.numeric, "float64"),), target="y")
     >>> kept, headers = model_inputs(pd.DataFrame({"age": ["3"], "y": ["no"]}), schema)
     >>> list(kept.columns), headers
-    (['age'], {'X-Prudent-Ignored-Fields': '["y"]'})
+    (['age'], {'X-Prudent-Ignored-Fields': '["y"]', 'X-Prudent-Ignored-Count': '1'})
     """
     columns = input_columns(list(frame.columns), schema, strict=strict)
     used = set(schema.feature_names)
@@ -145,7 +154,7 @@ def record_inputs(
     >>> schema = Schema((ColumnSpec("age", Role.numeric, "float64"),), target="y")
     >>> given, headers = record_inputs([{"age": "3", "y": "no"}], schema)
     >>> given.columns, headers
-    (('age',), {'X-Prudent-Ignored-Fields': '["y"]'})
+    (('age',), {'X-Prudent-Ignored-Fields': '["y"]', 'X-Prudent-Ignored-Count': '1'})
     """
     received = list(dict.fromkeys(key for record in records for key in record))
     refuse_look_alikes(received, schema)  # 'Age' for 'age': no input left out on purpose
@@ -199,4 +208,25 @@ def _refuse_records_without_inputs(
 
 
 def _ignored_header(ignored: Any) -> dict[str, str]:
-    return {IGNORED_HEADER: json.dumps(list(ignored), ensure_ascii=True)}
+    """The headers that name the ignored fields: as many as fit in the header, and their count.
+
+    Examples
+    --------
+    >>> _ignored_header(["colour", "target"])
+    {'X-Prudent-Ignored-Fields': '["colour", "target"]', 'X-Prudent-Ignored-Count': '2'}
+    >>> many = _ignored_header([f"field_{i:05d}" for i in range(10_000)])
+    >>> len(many[IGNORED_HEADER]) <= IGNORED_HEADER_CHARS, many[IGNORED_COUNT_HEADER]
+    (True, '10000')
+    """
+    names = list(ignored)
+    shown = names
+    text = json.dumps(shown, ensure_ascii=True)
+    if len(text) > IGNORED_HEADER_CHARS:
+        cut = [json.dumps(str(n), ensure_ascii=True) for n in names]
+        total, kept = 2, 0
+        for piece in cut:
+            if total + len(piece) + 2 > IGNORED_HEADER_CHARS:
+                break
+            total, kept = total + len(piece) + 2, kept + 1
+        text = json.dumps(names[:kept], ensure_ascii=True)
+    return {IGNORED_HEADER: text, IGNORED_COUNT_HEADER: str(len(names))}

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from prudent.api._inputs import IGNORED_HEADER
+from prudent.api._inputs import IGNORED_COUNT_HEADER, IGNORED_HEADER, IGNORED_HEADER_CHARS
 from prudent.bundle import Bundle
 from tests.api.conftest import Tokens, serve_ready
 from tests.serve._bundles import input_rows
@@ -147,6 +147,20 @@ def test_extra_fields_are_ignored_named_in_a_header_and_refused_when_strict(
     body = refused.json()
     assert body["field"] == "target" and "are not inputs of the model" in body["error"]
     assert [e["field"] for e in body["errors"]] == ["target", "colour"]
+
+
+def test_thousands_of_extra_fields_are_counted_and_named_as_far_as_a_header_holds(
+    mixed: TestClient, tokens: Tokens, mixed_bundle: Bundle, rows: pd.DataFrame
+) -> None:
+    """2,000 fields of 200 characters made a 410 KB header, which proxies refuse or cut."""
+    extra = {f"{i:04d}" + "x" * 196: i for i in range(2000)}
+    records = _records(rows)
+    response = _predict(mixed, tokens, [records[0] | extra, *records[1:]])
+    assert _answers(response) == _library(mixed_bundle, rows)
+    named = json.loads(response.headers[IGNORED_HEADER])
+    assert len(response.headers[IGNORED_HEADER]) <= IGNORED_HEADER_CHARS
+    assert named == list(extra)[: len(named)] and len(named) >= 15
+    assert response.headers[IGNORED_COUNT_HEADER] == "2000"
 
 
 def test_a_field_named_as_an_input_but_for_case_is_refused(
