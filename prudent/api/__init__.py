@@ -23,7 +23,7 @@ if TYPE_CHECKING:
         TokenBucket,
     )
     from prudent.api._errors import ERROR_STATUS, ApiError, status_of
-    from prudent.api._inputs import IGNORED_HEADER
+    from prudent.api._inputs import IGNORED_COUNT_HEADER, IGNORED_HEADER, IGNORED_HEADER_CHARS
     from prudent.api._pages import CSP, CSRF_COOKIE
     from prudent.api._tokens import (
         ROLES,
@@ -41,7 +41,9 @@ _LAZY = {
     "CSP": "prudent.api._pages",
     "CSRF_COOKIE": "prudent.api._pages",
     "ERROR_STATUS": "prudent.api._errors",
+    "IGNORED_COUNT_HEADER": "prudent.api._inputs",
     "IGNORED_HEADER": "prudent.api._inputs",
+    "IGNORED_HEADER_CHARS": "prudent.api._inputs",
     "PAGE_PATHS": "prudent.api._auth",
     "PUBLIC_ROUTES": "prudent.api._auth",
     "ROLES": "prudent.api._tokens",
@@ -66,7 +68,9 @@ __all__ = [
     "CSP",
     "CSRF_COOKIE",
     "ERROR_STATUS",
+    "IGNORED_COUNT_HEADER",
     "IGNORED_HEADER",
+    "IGNORED_HEADER_CHARS",
     "PAGE_PATHS",
     "PUBLIC_ROUTES",
     "ROLES",
