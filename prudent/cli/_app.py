@@ -128,6 +128,16 @@ def fit(
     drop: Annotated[
         list[str] | None, Opt("--drop", metavar="COL", help=f"Ignore COL {COLS}.")
     ] = None,
+    group: Annotated[
+        str | None,
+        Opt(
+            "--group",
+            metavar="COL",
+            help="COL names groups of rows (a person, a firm, a patient's visits): the locked "
+            "test and the folds keep each group on one side, so every held-out figure is "
+            "measured on groups new to the model. COL is no input.",
+        ),
+    ] = None,
     candidates: Annotated[
         list[str] | None,
         Opt(
@@ -219,6 +229,7 @@ def fit(
             categorical=categorical,
             numeric=numeric,
             drop=drop,
+            group=group,
             candidates=candidates,
             test_size=test_size,
             n_folds=folds,

@@ -146,7 +146,7 @@ def group_notice(name: str, s: pd.Series) -> str | None:
     Column 'person_id' looks like an identifier of groups of rows (100 values, 7.0 rows
     each): kept. Rows of a group fall on both sides of the fit's held-out splits, so its
     scores and promises are measured on groups its models saw and may not hold for new
-    groups; if new rows come from other groups, drop it (--drop person_id).
+    groups; if new rows come from other groups, split by it (--group person_id).
     >>> group_notice("age", panel) is None, group_notice("id", pd.Series([1, 2] * 50)) is None
     (True, True)
     """
@@ -164,6 +164,6 @@ def group_notice(name: str, s: pd.Series) -> str | None:
         f"Column '{name}' looks like an identifier of groups of rows ({distinct:,} values, "
         f"{len(values) / distinct:.1f} rows each): kept. Rows of a group fall on both sides of "
         "the fit's held-out splits, so its scores and promises are measured on groups its "
-        "models saw and may not hold for new groups; if new rows come from other groups, drop "
-        f"it (--drop {shlex.quote(name)})."
+        "models saw and may not hold for new groups; if new rows come from other groups, split "
+        f"by it (--group {shlex.quote(name)})."
     )

@@ -9,6 +9,7 @@ import pandas as pd
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from prudent._typing import EncodedLabels, IntArray
+from prudent.data._group_splits import group_codes, group_folds, group_test
 from prudent.errors import ConfigError, TargetError
 
 __all__ = ["Splits", "check_disjoint", "fitted_without", "make_splits"]
@@ -30,6 +31,9 @@ class Splits:
     """Positions into ``train`` that models are fitted on (each fold's fit part and the
     refit); None: all. A row left out is still validated, scored by a model that never saw
     it, so what is measured on the training rows stays a measure of every one of them."""
+    groups: IntArray | None = None
+    """Each row's group (a code per row of the table) when the rows were split by group:
+    the trust stage parts the training rows by group too. None: split row by row."""
 
     def fitted(self, X: pd.DataFrame, y: EncodedLabels) -> tuple[pd.DataFrame, EncodedLabels]:
         """The training rows ``X`` and labels ``y`` a model is refitted on (:attr:`fit_only`)."""
@@ -119,7 +123,13 @@ def _small_data_notes(n_train: int, n_test: int) -> list[str]:
 
 
 def make_splits(
-    y: EncodedLabels, *, test_size: float = 0.2, n_folds: int = 5, seed: int = 0
+    y: EncodedLabels,
+    *,
+    test_size: float = 0.2,
+    n_folds: int = 5,
+    seed: int = 0,
+    groups: pd.Series | np.ndarray | None = None,
+    group: str = "group",
 ) -> Splits:
     """Split rows into a stratified locked test set and stratified CV folds on the rest.
 
@@ -133,6 +143,12 @@ def make_splits(
         Folds wanted; fewer are used (with a note) when the rarest class is too small.
     seed
         Seed for every random choice.
+    groups
+        Each row's group (``--group``; a row without a value is a group of its own): the
+        locked test and every fold's validation part then hold whole groups, new to the
+        models they measure (:mod:`prudent.data._group_splits`).
+    group
+        The grouping column's name, for the notes and errors.
 
     Returns
     -------
@@ -161,10 +177,15 @@ def make_splits(
             "Every class needs at least 3 rows: one for the locked test set and "
             "two for cross-validation."
         )
-    positions = np.arange(len(y))
-    n_test = max(round(test_size * len(y)), int((counts > 0).sum()))
-    train, test = train_test_split(positions, test_size=n_test, stratify=y, random_state=seed)
-    train, test = _every_class_tested(train, test, y, np.random.default_rng(seed))
+    codes = None if groups is None else group_codes(groups)
+    if codes is None:
+        n_test = max(round(test_size * len(y)), int((counts > 0).sum()))
+        train, test = train_test_split(
+            np.arange(len(y)), test_size=n_test, stratify=y, random_state=seed
+        )
+        train, test = _every_class_tested(train, test, y, np.random.default_rng(seed))
+    else:
+        train, test = group_test(y, codes, test_size=test_size, seed=seed, name=group)
     check_disjoint(train=train, test=test)
     rarest = int(np.bincount(y[train])[counts > 0].min())
     notes = _small_data_notes(len(train), len(test))
@@ -181,10 +202,63 @@ def make_splits(
             "The rarest class has a single training row; at least two are needed "
             "for cross-validation."
         )
-    folds = _stratified_folds(train, y, k, seed)
+    if codes is None:
+        folds = _stratified_folds(train, y, k, seed)
+    else:
+        folds = group_folds(train, y, codes, k, seed)
+        notes = [*_group_notes(y, codes, train, test, folds, group), *notes]
+        if len(folds) < k:
+            notes = [n for n in notes if not n.startswith("Using ")]
+            notes.insert(
+                0,
+                f"Using {len(folds)} cross-validation folds instead of {n_folds}: "
+                f"the training rows hold only {len(folds)} groups of '{group}'.",
+            )
     return Splits(
-        train=train.astype(np.int64), test=test.astype(np.int64), folds=folds, notes=tuple(notes)
+        train=train.astype(np.int64),
+        test=test.astype(np.int64),
+        folds=folds,
+        notes=tuple(notes),
+        groups=codes,
     )
+
+
+def _group_notes(
+    y: EncodedLabels,
+    codes: IntArray,
+    train: IntArray,
+    test: IntArray,
+    folds: tuple[tuple[IntArray, IntArray], ...],
+    group: str,
+) -> list[str]:
+    """What a split by group did; a class the locked test lacks; a fold fitted on one class
+    refused.
+
+    Raises
+    ------
+    TargetError
+        A fold's models would see a single class.
+    """
+    for fit, _ in folds:
+        if np.unique(y[train[fit]]).size < 2:
+            raise TargetError(
+                f"Split by the groups of '{group}' (--group), a cross-validation fold would fit "
+                "its models on a single class: too few groups hold each class. Fit without "
+                "--group, or on a table with more groups."
+            )
+    in_test = np.unique(codes[test]).size
+    notes = [
+        f"Split by the groups of '{group}' (--group): {int(codes.max()) + 1:,} groups, "
+        f"{in_test:,} of them in the locked test ({len(test) / len(y):.0%} of the rows); every "
+        "held-out figure is measured on groups its models never saw."
+    ]
+    missing = np.setdiff1d(np.unique(y), y[test])
+    if missing.size:
+        notes.append(
+            f"{missing.size} class(es) have no row in the locked test: too few groups of "
+            f"'{group}' hold them to spare one; the test's figures say nothing of them."
+        )
+    return notes
 
 
 def _stratified_folds(
@@ -241,4 +315,11 @@ def fitted_without(splits: Splits, y: EncodedLabels, drop: IntArray) -> Splits:
         "are still validated, so calibration, thresholds and promises are set on every "
         "training row."
     )
-    return Splits(splits.train, splits.test, folds, (*splits.notes, note), fit_only=keep)
+    return Splits(
+        splits.train,
+        splits.test,
+        folds,
+        (*splits.notes, note),
+        fit_only=keep,
+        groups=splits.groups,
+    )

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from prudent._typing import BoolArray, EncodedLabels, Labels, ProbaMatrix
+from prudent._typing import BoolArray, EncodedLabels, IntArray, Labels, ProbaMatrix
 from prudent.models._cost_summary import cost_summary
 from prudent.models._decisions import DecisionKind, Decisions
 from prudent.models._thresholds import CostPolicy
@@ -20,10 +20,39 @@ __all__ = [
     "decision_outcome",
     "decision_promises",
     "decision_test_section",
+    "effective_rows",
 ]
 
 
-def _tolerance(p: float, n: int) -> float:
+def effective_rows(hits: Any, groups: IntArray | None) -> float:
+    """How many independent rows ``hits`` (one 0/1 outcome per row) are worth: all of them;
+    with ``groups`` (``--group``: a group's rows rise and fall together), their number over
+    the design effect of the outcome's clustering, the cluster-robust variance of its mean
+    over the variance rows alone would give (at least 1). When every outcome is alike, the
+    groups count.
+
+    A promise kept "within 2 standard errors" of the locked test's rows then allows for the
+    test's groups: 60 people of 6 visits each are 60 draws of an OOD flag, not 360.
+
+    Examples
+    --------
+    >>> hits = np.repeat([1, 0, 0, 0, 0], 6)  # five groups of six alike
+    >>> effective_rows(hits, None), round(effective_rows(hits, np.repeat(np.arange(5), 6)), 6)
+    (30, 5.0)
+    """
+    x = np.asarray(hits, dtype=np.float64)
+    n = len(x)
+    if groups is None or n == 0:
+        return n
+    _, codes = np.unique(np.asarray(groups)[: len(x)], return_inverse=True)
+    p = float(x.mean())
+    if p in (0.0, 1.0):
+        return float(codes.max() + 1)
+    clustered = float((np.bincount(codes, weights=x - p) ** 2).sum()) / n**2
+    return n / max(1.0, clustered / (p * (1 - p) / n))
+
+
+def _tolerance(p: float, n: float) -> float:
     return 2.0 * float(np.sqrt(p * (1 - p) / max(n, 1)))
 
 
@@ -45,9 +74,15 @@ def decision_outcome(
 
 
 def _accuracy_promise(
-    accept: dict[str, Any], delta: float, accepted: BoolArray, acc: float
+    accept: dict[str, Any],
+    delta: float,
+    accepted: BoolArray,
+    acc: float,
+    right: BoolArray,
+    groups: IntArray | None,
 ) -> dict[str, Any]:
-    """Accuracy of accepted rows ≥ the promised bound, kept within 2 standard errors."""
+    """Accuracy of accepted rows ≥ the promised bound, kept within 2 standard errors (of the
+    accepted rows, or of their groups' worth: :func:`effective_rows`)."""
     target = accept.get("target_accuracy")
     n = int(accepted.sum())
     if not accept.get("feasible") or target is None:
@@ -57,7 +92,8 @@ def _accuracy_promise(
             f"{n} accepted",
             n == 0,
         )
-    kept = bool(n == 0 or acc >= target - _tolerance(target, n))
+    worth = effective_rows(right[accepted], None if groups is None else groups[accepted])
+    kept = bool(n == 0 or acc >= target - _tolerance(target, worth))
     return _promise(
         "accuracy of accepted predictions",
         f"≥ {target:.3f} (with prob. ≥ {1 - delta:.2f}; kept within 2 standard errors)",
@@ -66,21 +102,28 @@ def _accuracy_promise(
     )
 
 
-def _review_promise(budget: float | None, decisions: Decisions) -> dict[str, Any] | None:
+def _review_promise(
+    budget: float | None, decisions: Decisions, groups: IntArray | None
+) -> dict[str, Any] | None:
     """The share of (in-distribution) test rows sent to review, against the review budget."""
     if budget is None:
         return None
-    share = float(np.mean(decisions.kind == DecisionKind.REVIEW))
+    review = np.asarray(decisions.kind == DecisionKind.REVIEW)
+    share = float(review.mean())
     return _promise(
         "share of in-distribution rows sent to review",
         f"≤ {budget:.3f} (the review budget; kept within 2 standard errors)",
         f"{share:.3f}",
-        share <= budget + _tolerance(budget, len(decisions)),
+        share <= budget + _tolerance(budget, effective_rows(review, groups)),
     )
 
 
 def _backup_promise(
-    thresholds: dict[str, Any], decisions: Decisions, classes: Labels, y: EncodedLabels
+    thresholds: dict[str, Any],
+    decisions: Decisions,
+    classes: Labels,
+    y: EncodedLabels,
+    groups: IntArray | None = None,
 ) -> dict[str, Any]:
     """The backup's own accuracy when it decides rows, or that it decides none."""
     done, acc = decision_outcome(decisions, classes, y, DecisionKind.BACKUP)
@@ -98,8 +141,23 @@ def _backup_promise(
         "accuracy of backup decisions",
         f"≥ {target:.3f} (its own, on rows the primary leaves; kept within 2 standard errors)",
         f"{acc:.3f} on {n} backup decisions" if n else "no backup decision",
-        bool(n == 0 or acc >= target - _tolerance(target, n)),
+        bool(
+            n == 0
+            or acc >= target - _tolerance(target, _worth(decisions, done, classes, y, groups))
+        ),
     )
+
+
+def _worth(
+    decisions: Decisions,
+    done: BoolArray,
+    classes: Labels,
+    y: EncodedLabels,
+    groups: IntArray | None,
+) -> float:
+    """:func:`effective_rows` of the rows ``done``'s right labels."""
+    right = decisions.label[done].astype(str) == np.asarray(classes)[y[done]].astype(str)
+    return effective_rows(right, None if groups is None else groups[done])
 
 
 DECISION_PROMISES = (
@@ -166,6 +224,7 @@ def decision_promises(
     classes: Labels,
     y: EncodedLabels,
     P: ProbaMatrix,
+    groups: IntArray | None = None,
 ) -> list[dict[str, Any]]:
     """The promises of the thresholds, measured on decided rows with known labels.
 
@@ -179,6 +238,9 @@ def decision_promises(
         The rows' decisions, the class labels and the rows' encoded labels.
     P
         The primary's calibrated probabilities of the rows (for the cost of the model alone).
+    groups
+        Each row's group when the fit split by group (``--group``): a promise's 2 standard
+        errors count the groups' worth of rows (:func:`effective_rows`).
 
     Returns
     -------
@@ -189,18 +251,19 @@ def decision_promises(
     accepted, acc = decision_outcome(decisions, classes, y)
     test_costs = _test_costs(thresholds, decisions, P, classes, y)
     if test_costs is not None and thresholds.get("costs"):
-        backup = _backup_promise(thresholds, decisions, classes, y)
+        backup = _backup_promise(thresholds, decisions, classes, y, groups)
         return [*_cost_promises(thresholds, test_costs, classes, acc), backup]
+    right = decisions.label.astype(str) == np.asarray(classes)[y].astype(str)
     promises = [
-        _accuracy_promise(thresholds["accept"], delta, accepted, acc),
-        _review_promise(thresholds.get("review_budget"), decisions),
+        _accuracy_promise(thresholds["accept"], delta, accepted, acc, right, groups),
+        _review_promise(thresholds.get("review_budget"), decisions, groups),
         _promise(
             "coverage (share accepted)",
             f"{thresholds['accept']['coverage']:.3f} on validation",
             f"{accepted.mean():.3f}",
             None,
         ),
-        _backup_promise(thresholds, decisions, classes, y),
+        _backup_promise(thresholds, decisions, classes, y, groups),
     ]
     return [p for p in promises if p is not None]
 

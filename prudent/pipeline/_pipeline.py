@@ -27,7 +27,7 @@ from prudent.data import (
     plain_table,
     prepare_target,
 )
-from prudent.errors import BudgetError
+from prudent.errors import BudgetError, SchemaError
 from prudent.metrics import Comparison, single_column_leaks
 from prudent.models import CandidateSpec, candidate_specs
 from prudent.models._guarded import GuardedModel
@@ -257,8 +257,9 @@ def _read(frame: pd.DataFrame, run: _Run, source: str | None = None) -> _Table:
     spec, rep = run.spec, run.reporter
     decimal = frame.attrs.get(DECIMAL_ATTR, ".")  # a CSV file's decimal commas
     frame = plain_table(frame)
+    _check_group(frame, spec.group)
     schema = infer_schema(
-        frame,
+        frame if spec.group is None else frame.drop(columns=[spec.group]),
         spec.target,
         text=spec.text,
         categorical=spec.categorical,
@@ -283,10 +284,28 @@ def _read(frame: pd.DataFrame, run: _Run, source: str | None = None) -> _Table:
             f"{pairs}; if they are one class, write them alike in the file."
         )
     X_all = validated(target.frame, schema, source)
-    splits = make_splits(target.y, test_size=spec.test_size, n_folds=spec.n_folds, seed=spec.seed)
+    groups = None if spec.group is None else target.frame[spec.group]
+    splits = make_splits(
+        target.y,
+        test_size=spec.test_size,
+        n_folds=spec.n_folds,
+        seed=spec.seed,
+        groups=groups,
+        group=spec.group or "group",
+    )
     for n in splits.notes:
         rep.notice(n)
     return _Table(schema, target, X_all, splits)
+
+
+def _check_group(frame: pd.DataFrame, group: str | None) -> None:
+    """Refuse a ``--group`` column the table does not have."""
+    if group is not None and group not in frame.columns:
+        raise SchemaError(
+            f"Column ['{group}'] given as an option (--group) does not exist; the columns are "
+            f"{list(frame.columns)}.",
+            field=group,
+        )
 
 
 def _families(schema: Schema, spec: FitSpec) -> list[CandidateSpec]:
@@ -368,4 +387,6 @@ def _trusted(
         budget=run.budget,
         reporter=run.reporter,
         folds=table.splits.fold_ids,
+        groups=None if table.splits.groups is None else table.splits.groups[table.splits.train],
+        groups_test=None if table.splits.groups is None else table.splits.groups[table.splits.test],
     )

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-from prudent._typing import EncodedLabels, FloatArray, Labels, ProbaMatrix
+from prudent._typing import BoolArray, EncodedLabels, FloatArray, IntArray, Labels, ProbaMatrix
 from prudent.metrics import (
     SCORES,
     bootstrap_scores,
@@ -31,6 +31,7 @@ from prudent.pipeline._decision_promises import (
     decision_outcome,
     decision_promises,
     decision_test_section,
+    effective_rows,
 )
 from prudent.pipeline._engine import CandidateRun, predict_proba_aligned
 from prudent.pipeline._spec import FitSpec
@@ -129,7 +130,12 @@ def _conformal(
 
 
 def _conformal_promise(
-    spec: FitSpec, lac: dict[str, Any], classes: Labels, y: EncodedLabels
+    spec: FitSpec,
+    lac: dict[str, Any],
+    classes: Labels,
+    y: EncodedLabels,
+    hit: BoolArray,
+    groups: IntArray | None = None,
 ) -> dict[str, Any]:
     """The prediction sets' coverage promise: overall, or with ``mondrian`` in every class
     (each within two standard errors of its own rows), the lowest class named."""
@@ -140,12 +146,15 @@ def _conformal_promise(
             f"conformal coverage (LAC, alpha={spec.alpha})",
             f"≥ {target:.3f} (kept within 2 standard errors)",
             f"{lac['coverage']:.3f} ({size})",
-            lac["coverage"] >= target - _tolerance(spec.alpha, len(y)),
+            lac["coverage"] >= target - _tolerance(spec.alpha, effective_rows(hit, groups)),
         )
     per_class = lac["per_class"]
     lowest = min(per_class, key=lambda c: per_class[c][0])
     coverage, rows = per_class[lowest]
-    kept = all(cov >= target - _tolerance(spec.alpha, n) for cov, n in per_class.values())
+    kept = all(
+        cov >= target - _tolerance(spec.alpha, _class_worth(hit, y, c, groups))
+        for c, (cov, _) in per_class.items()
+    )
     return _promise(
         f"conformal coverage in every class (Mondrian LAC, alpha={spec.alpha})",
         f"≥ {target:.3f} in each class (each kept within 2 standard errors of its rows)",
@@ -153,6 +162,12 @@ def _conformal_promise(
         f"{lac['coverage']:.3f} ({size})",
         kept,
     )
+
+
+def _class_worth(hit: BoolArray, y: EncodedLabels, c: int, groups: IntArray | None) -> float:
+    """:func:`effective_rows` of class ``c``'s rows' coverage."""
+    rows = y == c
+    return effective_rows(hit[rows], None if groups is None else groups[rows])
 
 
 def _ood(
@@ -185,20 +200,22 @@ def _promises(
     classes: Labels,
     y: EncodedLabels,
     measured: dict[str, Any],
+    groups: IntArray | None = None,
 ) -> list[dict[str, Any]]:
-    n = len(y)
     conformal, ood, ece = measured["conformal"], measured["ood"], measured["ece"]
     return [
         *decision_promises(
-            sections["thresholds"], spec.delta, decisions, classes, y, measured["proba"]
+            sections["thresholds"], spec.delta, decisions, classes, y, measured["proba"], groups
         ),
-        _conformal_promise(spec, conformal["lac"], classes, y),
+        _conformal_promise(spec, conformal["lac"], classes, y, measured["lac_hit"], groups),
         _promise(
             "OOD false-positive rate",
             f"≤ {spec.ood_fpr:.3f} (with prob. ≥ {1 - spec.delta:.2f}; kept within 2 standard "
             "errors)",
             f"{ood['test_fpr']:.3f}",
-            ood["test_fpr"] <= spec.ood_fpr + _tolerance(spec.ood_fpr, n),
+            ood["test_fpr"]
+            <= spec.ood_fpr
+            + _tolerance(spec.ood_fpr, effective_rows(measured["ood_flags"], groups)),
         ),
         _promise(
             "calibration (top-label ECE)",
@@ -306,12 +323,14 @@ def measure_promises(
     sections: dict[str, Any],
     calib_holdout: tuple[ProbaMatrix, ProbaMatrix, EncodedLabels] | None,
     importance: bool = True,
+    groups: IntArray | None = None,
 ) -> Measured:
     """Evaluate the guarded model, its parts and the baselines once on the locked test set.
 
     Without ``runs`` no baseline is scored, without ``calib_holdout`` no APS sets are, and
     without ``importance`` no permutation importance is measured (see
-    :func:`remeasure_locked_test`)."""
+    :func:`remeasure_locked_test`). ``groups`` gives each test row's group when the fit split
+    by group: each promise's 2 standard errors count the groups' worth of rows."""
     y, seed = y_test, spec.seed
     raw = model.scores(X_test)
     P = raw.primary
@@ -333,10 +352,14 @@ def measure_promises(
         "ece": ece_consistency_test(P.max(1), P.argmax(1) == y, seed=seed),
         "label_ece": ece_consistency_test(table["confidence"].to_numpy(float), label_ok, seed=seed),
         "conformal": _conformal(model, spec, P, y, calib_holdout),
+        "lac_hit": model.prediction_sets(P)[np.arange(len(y)), y],
+        "ood_flags": np.asarray(raw.ood_score) >= model.ood.threshold_
+        if model.ood is not None and raw.ood_score is not None
+        else np.zeros(len(y), dtype=bool),
         "ood": _ood(model, P, raw.ood_score, Z_ood, P_ood),
     }
     out_sections = {
-        "promises": _promises(spec, sections, decisions, model.classes, y, measured),
+        "promises": _promises(spec, sections, decisions, model.classes, y, measured, groups),
         "test": _test_section(measured, P_raw, y, seed),
         # of the labels the bundle ships (its label rule), as the report draws it
         "risk_coverage": _curve(table["confidence"].to_numpy(float), label_ok),

@@ -70,6 +70,10 @@ class FitSpec:
     ood_over_rules
         Send out-of-distribution rows to review even when a rule matches them (by default
         the rule decides and its reason says the row was out of distribution).
+    group
+        A column whose values name groups of rows (a person, a firm, a patient's visits): the
+        locked test and the folds keep each group on one side, so every held-out figure is
+        measured on groups new to the model; the column is no input.
     wall_guard
         Let the wall clock cut the fit's plan when the machine runs slower than planned
         (with a notice); ``False``: the plan, made in CPU seconds of the fit, alone decides
@@ -97,6 +101,7 @@ class FitSpec:
     review_cost: float | None = None
     ood_over_rules: bool = False
     wall_guard: bool = True
+    group: str | None = None
     candidates: tuple[str, ...] | None = field(default=None)
     """Restrict the candidate families to these names (baselines always run)."""
 
@@ -125,6 +130,16 @@ class FitSpec:
                 and not isinstance(self.seed, bool)
                 and 0 <= self.seed <= MAX_SEED,
                 f"seed must be a whole number from 0 to {MAX_SEED}, got {self.seed!r}",
+            ),
+            (
+                self.group is None or (isinstance(self.group, str) and self.group != ""),
+                f"group must be a column's name, got {self.group!r}",
+            ),
+            (
+                self.group is None
+                or self.group not in (self.target, *self.text, *self.categorical, *self.numeric),
+                f"group names column {self.group!r}, which is the target or an input: a "
+                "grouping column is no input",
             ),
             (
                 self.review_cost is None

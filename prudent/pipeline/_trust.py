@@ -333,7 +333,7 @@ def _guard(
 ) -> tuple[GuardedModel, dict[str, Any], dict[str, Any]]:
     """Fit every part of the guarded model; return it, its sections and evidence."""
     y = data.y_train
-    a, b = _halves(y, spec.seed)
+    a, b = _halves(y, spec.seed, data.groups)
     with reporter.progress("Building trust", total=4) as advance:
         primary, oof, chosen = _primary(runs, base, y, spec.seed, budget)
         for note in chosen.get("notes", []):
@@ -412,13 +412,17 @@ def build_trust(
     budget: Budget,
     reporter: Reporter,
     folds: IntArray | None = None,
+    groups: IntArray | None = None,
+    groups_test: IntArray | None = None,
 ) -> TrustResult:
     """Build the guarded model from the cross-validated runs, then measure its promises.
 
     ``folds`` gives, per training row, the cross-validation fold whose model scored it (the
     review budget allows for the share moving between trainings); ``None`` when unknown.
+    ``groups`` and ``groups_test`` give each training and locked-test row's group when the
+    fit splits by group (``--group``).
     """
-    data = _Data(schema, classes, X_train, y_train, X_test, y_test, X_ood, folds)
+    data = _Data(schema, classes, X_train, y_train, X_test, y_test, X_ood, folds, groups)
     model, sections, ev = _guard(runs, best_baseline, data, spec, budget, reporter)
     ood, b, y = ev["ood"], ev["b"], y_train
     measured = measure_promises(
@@ -432,6 +436,7 @@ def build_trust(
         P_ood=None if ood.P_ood is None else ood.P_ood[1::2],
         sections=sections,
         calib_holdout=(ev["Pc"][b], ev["oof"][b], y[b]),
+        groups=groups_test,
     )
     for broken in _broken_promises(measured.sections["promises"]):
         reporter.notice(broken)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import StratifiedGroupKFold, train_test_split
 
 from prudent._typing import EncodedLabels, IntArray, Labels
 from prudent.data import Schema, check_disjoint, validate_frame
@@ -80,6 +80,8 @@ class _Data:
     X_ood: pd.DataFrame | None
     folds: IntArray | None = None
     """Per training row, the cross-validation fold whose model scored it out of fold."""
+    groups: IntArray | None = None
+    """Per training row, its group (``--group``): the halves keep each group on one side."""
 
 
 def _cap(rows: IntArray, n: int, seed: int) -> IntArray:
@@ -89,8 +91,18 @@ def _cap(rows: IntArray, n: int, seed: int) -> IntArray:
     return np.sort(np.random.default_rng(seed).choice(rows, size=n, replace=False))
 
 
-def _halves(y: EncodedLabels, seed: int) -> tuple[IntArray, IntArray]:
+def _halves(
+    y: EncodedLabels, seed: int, groups: IntArray | None = None
+) -> tuple[IntArray, IntArray]:
+    """Two stratified halves of the training rows; with ``groups``, each group in one half
+    (``StratifiedGroupKFold``): the OOD detector fitted on a group's rows in A made B's rows
+    of that group look familiar, and the threshold set on them let new groups' rows through
+    as OOD three times as often as promised (0.14 against 0.05 on a panel of people)."""
     rows = np.arange(len(y))
-    a, b = train_test_split(rows, test_size=0.5, stratify=y, random_state=seed + 17)
+    if groups is None or np.unique(groups).size < 2:
+        a, b = train_test_split(rows, test_size=0.5, stratify=y, random_state=seed + 17)
+    else:
+        split = StratifiedGroupKFold(2, shuffle=True, random_state=seed + 17)
+        a, b = next(split.split(rows, y, groups))
     check_disjoint(calibration_fit=a, threshold_holdout=b)
     return np.sort(a), np.sort(b)

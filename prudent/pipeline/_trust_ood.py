@@ -148,8 +148,11 @@ def _ood(
     Z_ood = None if Z_ood is None else features.transform(Z_ood)
     queries = len(b) + len(data.X_test) + (0 if Z_ood is None else Z_ood.shape[0])
     # the k-NN reference pools the fit and threshold rows (OODDetector.knn_pools_validation),
-    # at most OOD_ROWS; its cost per reference row is measured on Za and scaled to the pool
-    pool = min(len(a) + len(b), OOD_ROWS)
+    # at most OOD_ROWS; its cost per reference row is measured on Za and scaled to the pool.
+    # Not when the rows come in groups (--group): a threshold row's distance to the others
+    # then counts its own group's rows, and new groups' rows were flagged at 0.12 for 0.05
+    pooled = data.groups is None
+    pool = min(len(a) + len(b), OOD_ROWS) if pooled else min(len(a), OOD_ROWS)
     keep = _reference_rows(Za, queries, pool, budget, spec.seed, notes)
     choose = slice(0, None, 2)  # even rows choose the detector, odd rows measure it
     detector = OODDetector(
@@ -158,6 +161,7 @@ def _ood(
         delta=spec.delta,
         random_state=spec.seed,
         knn_rows=keep,  # the neighbours searched within the time, at most OOD_ROWS
+        knn_pools_validation=pooled,
     )
     b_score = -detector.fit_score_samples(
         Za,

@@ -49,7 +49,7 @@ def test_a_repeated_id_is_kept_and_said_to_name_groups() -> None:
     assert set(said) == {"person_id", "PatientID"}
     assert "(120 values, 6.0 rows each): kept" in said["person_id"]
     assert "may not hold for new groups" in said["person_id"]
-    assert "--drop person_id" in said["person_id"]
+    assert "split by it (--group person_id)" in said["person_id"]
     schema = infer_schema(_panel(), "y")
     assert {c.name: c.role for c in schema.features}["person_id"] is Role.numeric
     # a role the user set says nothing more
