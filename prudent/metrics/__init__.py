@@ -8,7 +8,11 @@ Nothing here fits a model; the layer imports only numpy, scipy, scikit-learn and
 from __future__ import annotations
 
 from prudent.metrics._bootstrap import bootstrap_scores
-from prudent.metrics._calibration_test import ece_consistency_test, ece_from_confidence
+from prudent.metrics._calibration_test import (
+    design_effect,
+    ece_consistency_test,
+    ece_from_confidence,
+)
 from prudent.metrics._classification import (
     SCORES,
     Score,
@@ -57,6 +61,7 @@ __all__ = [
     "brier_score",
     "compare_to_baseline",
     "confident_joint",
+    "design_effect",
     "disagreement",
     "diversity_report",
     "double_fault",

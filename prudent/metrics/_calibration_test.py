@@ -10,6 +10,11 @@ The test (Bröcker & Smith 2007, "consistency resampling") asks whether a perfec
 calibrated model, with the same confidences, would often show an ECE as large as the one
 observed: it keeps the confidences, draws correctness ~ Bernoulli(confidence), and recomputes
 the ECE each time.
+
+Rows that come in groups (``groups``: a person's visits, whose outcomes rise and fall
+together) make the observed ECE vary more than independent rows would: the calibrated
+worlds' ECEs are then widened by the square root of the design effect of the rows' gaps
+around their bins' means (:func:`design_effect`), as a bin's gap's standard error is.
 """
 
 from __future__ import annotations
@@ -22,7 +27,13 @@ from prudent.errors import ConfigError
 from prudent.metrics._results import TestResult
 from prudent.metrics._validation import check_confidence_correct, check_n_bins
 
-__all__ = ["bin_index", "ece_consistency_test", "ece_from_confidence", "grouped_ece"]
+__all__ = [
+    "bin_index",
+    "design_effect",
+    "ece_consistency_test",
+    "ece_from_confidence",
+    "grouped_ece",
+]
 
 _CELLS_PER_CHUNK = 2_000_000  # resamples are drawn in blocks of about this many cells
 
@@ -121,6 +132,7 @@ def ece_consistency_test(
     n_bins: int = 15,
     n_resamples: int = 1000,
     seed: int = 0,
+    groups: npt.ArrayLike | None = None,
 ) -> TestResult:
     """Test whether the observed ECE is larger than a calibrated model would show.
 
@@ -136,6 +148,9 @@ def ece_consistency_test(
         How many calibrated worlds to draw.
     seed
         Seed of the random generator.
+    groups
+        Each row's group, when rows come in groups whose outcomes go together: the
+        calibrated worlds' ECEs are widened by the square root of :func:`design_effect`.
 
     Returns
     -------
@@ -168,12 +183,41 @@ def ece_consistency_test(
     bins = bin_index(conf, m)
     observed = float(grouped_ece(np.zeros_like(bins), bins, ok - conf, 1, m)[0])
     null = _null_eces(conf, bins, m, n_resamples, np.random.default_rng(seed))
+    if groups is not None:
+        null = null * np.sqrt(design_effect(ok - conf, bins, groups))
     exceed = int(np.count_nonzero(null >= observed - 1e-12))
     return TestResult(
         name="ECE consistency resampling",
         statistic=observed,
         p_value=(1 + exceed) / (n_resamples + 1),
     )
+
+
+def design_effect(gaps: npt.ArrayLike, bins: npt.ArrayLike, groups: npt.ArrayLike) -> float:
+    """How much more a bin's summed gap varies with the rows in ``groups`` than with rows
+    drawn alone: the groups' summed squared sums of the gaps around their bins' means over
+    the rows' summed squares (at least 1). Centred in each bin, so that a miscalibration
+    every group shares does not pass for correlation.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> gaps = np.repeat([0.3, -0.3] * 10, 5)  # groups of five rows alike
+    >>> bins = np.zeros(100, dtype=int)
+    >>> round(design_effect(gaps, bins, np.repeat(np.arange(20), 5)), 6)
+    5.0
+    >>> design_effect(gaps, bins, np.arange(100))
+    1.0
+    """
+    d = np.asarray(gaps, dtype=np.float64)
+    b = np.asarray(bins, dtype=np.int64)
+    _, g = np.unique(np.asarray(groups), return_inverse=True)
+    mean = np.bincount(b, weights=d) / np.maximum(np.bincount(b), 1)
+    e = d - mean[b]
+    total = float((e**2).sum())
+    if total <= 0:
+        return 1.0
+    return max(1.0, float((np.bincount(g, weights=e) ** 2).sum()) / total)
 
 
 def _null_eces(

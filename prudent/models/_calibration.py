@@ -260,7 +260,12 @@ class ProbabilityCalibrator(ClassifierMixin, BaseEstimator):  # type: ignore[mis
 
 
 def calibrate_cross_fitted(
-    P: ProbaMatrix, y: EncodedLabels, *, cv: int = 5, random_state: Any = 0
+    P: ProbaMatrix,
+    y: EncodedLabels,
+    *,
+    cv: int = 5,
+    random_state: Any = 0,
+    groups: Any = None,
 ) -> tuple[ProbabilityCalibrator, ProbaMatrix, dict[str, Any]]:
     """Choose a calibration map on held-out evidence and calibrate every row out of fold.
 
@@ -281,6 +286,9 @@ def calibrate_cross_fitted(
         Folds of the cross-fitting.
     random_state
         Seeds the folds.
+    groups
+        Each row's group, when rows come in groups (``--group``): the consistency test of
+        :func:`choose_method` counts what the groups are worth.
 
     Returns
     -------
@@ -291,7 +299,7 @@ def calibrate_cross_fitted(
     y = np.asarray(y, dtype=np.int64)
     P = _as_proba_matrix(np.asarray(P, dtype=np.float64))
     Q = cross_fitted(P, y, candidate_methods(y.size, P.shape[1]), cv, random_state)
-    method, evidence = choose_method(Q, y, _seed(random_state))
+    method, evidence = choose_method(Q, y, _seed(random_state), groups)
     calibrator = ProbabilityCalibrator(method=method, cv=cv, random_state=random_state)
     rows = fit_rows(y, P.shape[1], _seed(random_state))
     calibrator.fit(P[rows], y[rows])

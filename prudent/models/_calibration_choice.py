@@ -65,7 +65,7 @@ def _log_loss(Q: ProbaMatrix, y: EncodedLabels) -> float:
 
 
 def choose_method(
-    Q: dict[str, ProbaMatrix], y: EncodedLabels, seed: int = 0
+    Q: dict[str, ProbaMatrix], y: EncodedLabels, seed: int = 0, groups: Any = None
 ) -> tuple[str, dict[str, Any]]:
     """The map of lowest held-out log loss among those whose held-out top-label ECE is
     consistent with perfect calibration and no worse than the identity's; when none is
@@ -74,7 +74,8 @@ def choose_method(
     ``Q`` holds each method's cross-fitted probabilities, ``"identity"`` among them. A map
     whose top-label ECE exceeds the identity's is never shipped, however low its log loss;
     and a lower log loss does not buy a confidence the bundle would promise and break (the
-    log loss rewards the whole vector, the promise is on the top label's confidence).
+    log loss rewards the whole vector, the promise is on the top label's confidence). With
+    ``groups`` (rows that come in groups), the test counts what the groups are worth.
 
     Returns
     -------
@@ -95,6 +96,7 @@ def choose_method(
             Q[m][rows].argmax(axis=1) == y[rows],
             n_resamples=TEST_RESAMPLES,
             seed=seed,
+            groups=None if groups is None else np.asarray(groups)[rows],
         ).p_value
         for m in allowed
     }

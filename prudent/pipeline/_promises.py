@@ -238,7 +238,11 @@ def _below(p: float, bound: float) -> str:
 
 
 def _test_section(
-    measured: dict[str, Any], P_raw: ProbaMatrix, y: EncodedLabels, seed: int
+    measured: dict[str, Any],
+    P_raw: ProbaMatrix,
+    y: EncodedLabels,
+    seed: int,
+    groups: IntArray | None = None,
 ) -> dict[str, Any]:
     ece = measured["ece"]
     decided: dict[str, Any] = measured["decided"]
@@ -249,7 +253,7 @@ def _test_section(
         "label_confidence_ece": float(measured["label_ece"].statistic),
         "label_confidence_ece_p_value": measured["label_ece"].p_value,
         "ece_raw_p_value": ece_consistency_test(
-            P_raw.max(1), P_raw.argmax(1) == y, seed=seed
+            P_raw.max(1), P_raw.argmax(1) == y, seed=seed, groups=groups
         ).p_value,
         "conformal": measured["conformal"],
         "ood": {k: v for k, v in measured["ood"].items() if not k.startswith("score_")},
@@ -349,8 +353,10 @@ def measure_promises(
         "decided": decision_test_section(sections["thresholds"], decisions, model.classes, y, P),
         "backup": raw.backup if raw.backup is not None else np.full_like(P, np.nan),
         "rule_index": None if rules is None else rules.evaluate(X_test).index,
-        "ece": ece_consistency_test(P.max(1), P.argmax(1) == y, seed=seed),
-        "label_ece": ece_consistency_test(table["confidence"].to_numpy(float), label_ok, seed=seed),
+        "ece": ece_consistency_test(P.max(1), P.argmax(1) == y, seed=seed, groups=groups),
+        "label_ece": ece_consistency_test(
+            table["confidence"].to_numpy(float), label_ok, seed=seed, groups=groups
+        ),
         "conformal": _conformal(model, spec, P, y, calib_holdout),
         "lac_hit": model.prediction_sets(P)[np.arange(len(y)), y],
         "ood_flags": np.asarray(raw.ood_score) >= model.ood.threshold_
@@ -360,7 +366,7 @@ def measure_promises(
     }
     out_sections = {
         "promises": _promises(spec, sections, decisions, model.classes, y, measured, groups),
-        "test": _test_section(measured, P_raw, y, seed),
+        "test": _test_section(measured, P_raw, y, seed, groups),
         # of the labels the bundle ships (its label rule), as the report draws it
         "risk_coverage": _curve(table["confidence"].to_numpy(float), label_ok),
     }

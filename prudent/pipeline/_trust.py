@@ -95,9 +95,9 @@ def trust_rows_seconds(train_rows: int, test_rows: int, classes: int) -> float:
 
 
 def _calibrate(
-    P: ProbaMatrix, y: EncodedLabels, seed: int
+    P: ProbaMatrix, y: EncodedLabels, seed: int, groups: IntArray | None = None
 ) -> tuple[ProbabilityCalibrator, ProbaMatrix, dict[str, Any]]:
-    cal, Q, info = calibrate_cross_fitted(P, y, cv=5, random_state=seed)
+    cal, Q, info = calibrate_cross_fitted(P, y, cv=5, random_state=seed, groups=groups)
     info |= {
         # the identity map's: the model's probabilities as served uncalibrated (clipped, as
         # every output is, so that a clipped zero does not count as a change)
@@ -339,10 +339,11 @@ def _guard(
         for note in chosen.get("notes", []):
             reporter.notice(f"Ensemble: {note}.")
         reporter.notice(f"Chosen model: {chosen['primary']} — {chosen['reason']}.")
-        cal, Pc, calib = _calibrate(oof, y, spec.seed)
+        cal, Pc, calib = _calibrate(oof, y, spec.seed, data.groups)
         backup = runs[FALLBACK].oof_proba
         # the backup chosen alone as the primary: the same probabilities, the same map
-        bcal = cal if np.array_equal(oof, backup) else _calibrate(backup, y, spec.seed)[0]
+        same = np.array_equal(oof, backup)
+        bcal = cal if same else _calibrate(backup, y, spec.seed, data.groups)[0]
         advance()
         known = _known_ood(data, primary, cal)
         # the OOD reference and its threshold rows are capped: neighbour queries on every

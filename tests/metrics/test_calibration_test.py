@@ -52,6 +52,34 @@ def test_consistency_p_roughly_uniform_under_null():
     assert np.mean(np.array(p_values) < 0.05) < 0.15
 
 
+def _grouped(groups: int, size: int, seed: int, shift: float = 0.0):
+    """Groups whose rows share one confidence and one outcome: calibrated per group
+    (``shift=0``), but a group's rows rise and fall together."""
+    rng = np.random.default_rng(seed)
+    conf = rng.uniform(0.5, 0.95, groups)
+    hit = rng.uniform(size=groups) < conf - shift
+    return np.repeat(conf, size), np.repeat(hit, size), np.repeat(np.arange(groups), size)
+
+
+def test_consistency_with_groups_counts_what_the_groups_are_worth():
+    """Counted as independent rows, calibrated groups look miscalibrated most of the time;
+    with their groups, about as often as the level says; overconfidence is still found."""
+    rows, grouped = [], []
+    for seed in range(30):
+        conf, correct, groups = _grouped(60, 8, seed)
+        rows.append(ece_consistency_test(conf, correct, n_resamples=200, seed=seed).p_value)
+        grouped.append(
+            ece_consistency_test(conf, correct, n_resamples=200, seed=seed, groups=groups).p_value
+        )
+    assert np.mean(np.array(rows) < 0.1) > 0.5
+    assert np.mean(np.array(grouped) < 0.1) <= 0.25
+    found = 0
+    for seed in range(10):
+        conf, correct, groups = _grouped(300, 8, seed, shift=0.3)
+        found += ece_consistency_test(conf, correct, seed=seed, groups=groups).p_value < 0.1
+    assert found >= 9
+
+
 def test_consistency_detects_overconfidence():
     conf, correct = _calibrated(2000, seed=4, shift=0.08)
     result = ece_consistency_test(conf, correct, n_resamples=500)
