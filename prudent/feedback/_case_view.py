@@ -41,7 +41,7 @@ def field_notes(
     The inputs are read as a prediction reads them (``validate_frame``), then compared with
     the training values the bundle keeps (:class:`prudent.models.TrainingValues`): a number
     outside the training range, beyond its margin or not, an unseen category, an empty or
-    out-of-vocabulary text.
+    out-of-vocabulary text, a value missing (or left out) where training rows never missed it.
 
     Parameters
     ----------

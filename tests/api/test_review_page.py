@@ -195,14 +195,20 @@ def test_skip_flag_and_undo_then_correct(
 def test_field_notes_compare_with_the_training_values(mixed_bundle: Bundle) -> None:
     seen = mixed_bundle.model.training_values
     assert seen is not None and seen.rows == 120  # the training split: 150 rows less the test
-    low, _, _, high = seen.numbers["petal_length_(cm)"]
+    _, _, _, high = seen.numbers["petal_length_(cm)"]
     schema = mixed_bundle.schema
     notes = field_notes({"petal_length_(cm)": high * 5, "petal_size": "enormous"}, schema, seen)
     assert notes["petal_length_(cm)"].startswith(f"above the training range (max {high:g}) beyond")
     assert notes["petal_size"] == "a category never seen in training: unknown to the model"
-    inside = {"petal_length_(cm)": (low + high) / 2, "petal_size": "large", "wide_sepal": "yes"}
+    middle = {name: (n[0] + n[3]) / 2 for name, n in seen.numbers.items()}
+    inside = middle | {"petal_size": "large", "wide_sepal": "yes"}
     assert field_notes(inside, schema, seen) == {}
-    past = field_notes({"petal_length_(cm)": high + 0.1}, schema, seen)  # inside the margin
+    # an input the case left out is missing, which no training row was
+    left_out = field_notes(inside | {"sepal_width_(cm)": None}, schema, seen)
+    assert left_out == {
+        "sepal_width_(cm)": "missing, never missing in training: unknown to the model"
+    }
+    past = field_notes(inside | {"petal_length_(cm)": high + 0.1}, schema, seen)  # in the margin
     assert past == {"petal_length_(cm)": f"above the training range (max {high:g})"}
     negative = field_notes({"sepal_width_(cm)": -1}, schema, seen)["sepal_width_(cm)"]
     assert negative.endswith("of a sign never seen in training: unknown to the model")
