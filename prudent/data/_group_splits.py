@@ -82,14 +82,14 @@ def group_test(
     test = next(iter(splitter.split(np.zeros(len(y)), y, codes)))[1]
     in_test = np.zeros(len(y), dtype=bool)
     in_test[test] = True
+    sizes = np.bincount(codes)
     for c in np.unique(y):  # training rows first: a class they miss could not be learnt
         while int((~in_test & (y == c)).sum()) < 2 and (in_test & (y == c)).any():
-            in_test &= codes != _smallest(codes, in_test & (y == c))
+            in_test &= codes != _smallest(sizes, codes[in_test & (y == c)])[0]
     for c in np.unique(y):
         if (y[in_test] == c).any():
             continue
-        held = np.unique(codes[~in_test & (y == c)])
-        for _, g in sorted((int((codes == g).sum()), int(g)) for g in held):
+        for g in _smallest(sizes, codes[~in_test & (y == c)]):
             moved = codes == g
             if int((~in_test & ~moved & (y == c)).sum()) >= 2:
                 in_test |= moved
@@ -99,18 +99,19 @@ def group_test(
     return np.flatnonzero(~in_test).astype(np.int64), np.flatnonzero(in_test).astype(np.int64)
 
 
-def _smallest(codes: IntArray, rows: np.ndarray) -> int:
-    """The group with the fewest rows among those of ``rows``."""
-    held = np.unique(codes[rows])
-    return int(min(held, key=lambda g: (int((codes == g).sum()), int(g))))
+def _smallest(sizes: IntArray, held: IntArray) -> IntArray:
+    """The groups ``held`` (codes, repeats allowed), fewest rows first (``sizes``: rows per
+    group), ties by code."""
+    groups = np.unique(held)
+    return groups[np.lexsort((groups, sizes[groups]))]
 
 
 def group_folds(
     train: IntArray, y: EncodedLabels, codes: IntArray, k: int, seed: int
 ) -> tuple[tuple[IntArray, IntArray], ...]:
     """``k`` folds of the training rows (positions into ``train``), each group in one
-    validation part, the labels stratified as far as whole groups allow; fewer folds when
-    the training rows hold fewer groups.
+    validation part, the labels stratified as far as whole groups allow (``k`` at most the
+    training rows' groups).
 
     Examples
     --------
@@ -119,7 +120,6 @@ def group_folds(
     >>> len(folds), all(not set(codes[f]) & set(codes[v]) for f, v in folds)
     (5, True)
     """
-    k = min(k, int(np.unique(codes[train]).size))
     splitter = StratifiedGroupKFold(k, shuffle=True, random_state=seed)
     split = splitter.split(np.zeros(len(train)), y[train], codes[train])
     return tuple((fit.astype(np.int64), val.astype(np.int64)) for fit, val in split)

@@ -189,14 +189,18 @@ def make_splits(
     check_disjoint(train=train, test=test)
     rarest = int(np.bincount(y[train])[counts > 0].min())
     notes = _small_data_notes(len(train), len(test))
-    k = min(n_folds, rarest, max(2, len(train) // MIN_FOLD_ROWS))
+    held = len(train) if codes is None else int(np.unique(codes[train]).size)
+    k = min(n_folds, rarest, max(2, len(train) // MIN_FOLD_ROWS), held)
+    using = []
     if k < n_folds:
         why = (
             f"the rarest class has only {rarest} training rows"
             if k == rarest
             else f"{len(train)} training rows leave fewer than {MIN_FOLD_ROWS} per fold"
+            if k == max(2, len(train) // MIN_FOLD_ROWS)
+            else f"the training rows hold only {held} groups of '{group}'"
         )
-        notes.insert(0, f"Using {k} cross-validation folds instead of {n_folds}: {why}.")
+        using = [f"Using {k} cross-validation folds instead of {n_folds}: {why}."]
     if k < 2:
         raise TargetError(
             "The rarest class has a single training row; at least two are needed "
@@ -207,18 +211,11 @@ def make_splits(
     else:
         folds = group_folds(train, y, codes, k, seed)
         notes = [*_group_notes(y, codes, train, test, folds, group), *notes]
-        if len(folds) < k:
-            notes = [n for n in notes if not n.startswith("Using ")]
-            notes.insert(
-                0,
-                f"Using {len(folds)} cross-validation folds instead of {n_folds}: "
-                f"the training rows hold only {len(folds)} groups of '{group}'.",
-            )
     return Splits(
         train=train.astype(np.int64),
         test=test.astype(np.int64),
         folds=folds,
-        notes=tuple(notes),
+        notes=(*using, *notes),
         groups=codes,
     )
 

@@ -21,6 +21,7 @@ __all__ = [
     "decision_promises",
     "decision_test_section",
     "effective_rows",
+    "worth_of",
 ]
 
 
@@ -44,12 +45,22 @@ def effective_rows(hits: Any, groups: IntArray | None) -> float:
     n = len(x)
     if groups is None or n == 0:
         return n
-    _, codes = np.unique(np.asarray(groups)[: len(x)], return_inverse=True)
+    _, codes = np.unique(np.asarray(groups), return_inverse=True)
     p = float(x.mean())
     if p in (0.0, 1.0):
         return float(codes.max() + 1)
     clustered = float((np.bincount(codes, weights=x - p) ** 2).sum()) / n**2
     return n / max(1.0, clustered / (p * (1 - p) / n))
+
+
+def worth_of(hits: Any, rows: BoolArray, groups: IntArray | None) -> float:
+    """:func:`effective_rows` of the outcomes ``hits`` of the rows ``rows`` selects."""
+    return effective_rows(np.asarray(hits)[rows], None if groups is None else groups[rows])
+
+
+def _right(decisions: Decisions, classes: Labels, y: EncodedLabels) -> BoolArray:
+    """Per row, whether the label given is the true one."""
+    return np.asarray(decisions.label.astype(str) == np.asarray(classes)[y].astype(str))
 
 
 def _tolerance(p: float, n: float) -> float:
@@ -78,8 +89,7 @@ def _accuracy_promise(
     delta: float,
     accepted: BoolArray,
     acc: float,
-    right: BoolArray,
-    groups: IntArray | None,
+    worth: float,
 ) -> dict[str, Any]:
     """Accuracy of accepted rows ≥ the promised bound, kept within 2 standard errors (of the
     accepted rows, or of their groups' worth: :func:`effective_rows`)."""
@@ -92,7 +102,6 @@ def _accuracy_promise(
             f"{n} accepted",
             n == 0,
         )
-    worth = effective_rows(right[accepted], None if groups is None else groups[accepted])
     kept = bool(n == 0 or acc >= target - _tolerance(target, worth))
     return _promise(
         "accuracy of accepted predictions",
@@ -123,9 +132,11 @@ def _backup_promise(
     decisions: Decisions,
     classes: Labels,
     y: EncodedLabels,
-    groups: IntArray | None = None,
+    right: BoolArray,
+    groups: IntArray | None,
 ) -> dict[str, Any]:
-    """The backup's own accuracy when it decides rows, or that it decides none."""
+    """The backup's own accuracy when it decides rows, or that it decides none (``right``:
+    per row, whether its label is the true one)."""
     done, acc = decision_outcome(decisions, classes, y, DecisionKind.BACKUP)
     n = int(done.sum())
     backup = thresholds.get("backup") or {}
@@ -141,23 +152,8 @@ def _backup_promise(
         "accuracy of backup decisions",
         f"≥ {target:.3f} (its own, on rows the primary leaves; kept within 2 standard errors)",
         f"{acc:.3f} on {n} backup decisions" if n else "no backup decision",
-        bool(
-            n == 0
-            or acc >= target - _tolerance(target, _worth(decisions, done, classes, y, groups))
-        ),
+        bool(n == 0 or acc >= target - _tolerance(target, worth_of(right, done, groups))),
     )
-
-
-def _worth(
-    decisions: Decisions,
-    done: BoolArray,
-    classes: Labels,
-    y: EncodedLabels,
-    groups: IntArray | None,
-) -> float:
-    """:func:`effective_rows` of the rows ``done``'s right labels."""
-    right = decisions.label[done].astype(str) == np.asarray(classes)[y[done]].astype(str)
-    return effective_rows(right, None if groups is None else groups[done])
 
 
 DECISION_PROMISES = (
@@ -250,12 +246,13 @@ def decision_promises(
     """
     accepted, acc = decision_outcome(decisions, classes, y)
     test_costs = _test_costs(thresholds, decisions, P, classes, y)
+    right = _right(decisions, classes, y)
     if test_costs is not None and thresholds.get("costs"):
-        backup = _backup_promise(thresholds, decisions, classes, y, groups)
+        backup = _backup_promise(thresholds, decisions, classes, y, right, groups)
         return [*_cost_promises(thresholds, test_costs, classes, acc), backup]
-    right = decisions.label.astype(str) == np.asarray(classes)[y].astype(str)
+    worth = worth_of(right, accepted, groups)
     promises = [
-        _accuracy_promise(thresholds["accept"], delta, accepted, acc, right, groups),
+        _accuracy_promise(thresholds["accept"], delta, accepted, acc, worth),
         _review_promise(thresholds.get("review_budget"), decisions, groups),
         _promise(
             "coverage (share accepted)",
@@ -263,7 +260,7 @@ def decision_promises(
             f"{accepted.mean():.3f}",
             None,
         ),
-        _backup_promise(thresholds, decisions, classes, y, groups),
+        _backup_promise(thresholds, decisions, classes, y, right, groups),
     ]
     return [p for p in promises if p is not None]
 

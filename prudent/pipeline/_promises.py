@@ -32,6 +32,7 @@ from prudent.pipeline._decision_promises import (
     decision_promises,
     decision_test_section,
     effective_rows,
+    worth_of,
 )
 from prudent.pipeline._engine import CandidateRun, predict_proba_aligned
 from prudent.pipeline._spec import FitSpec
@@ -104,10 +105,11 @@ def _conformal(
     P: ProbaMatrix,
     y: EncodedLabels,
     holdout: tuple[ProbaMatrix, ProbaMatrix, EncodedLabels] | None,
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], BoolArray]:
     """Coverage and size of the prediction sets on the test rows: LAC's as they ship (the
     model's label added, :meth:`GuardedModel.prediction_sets`), and APS's, fitted on the
-    same held-out rows for comparison (when they are given)."""
+    same held-out rows for comparison (when they are given); and, per row, whether LAC's
+    set holds its label."""
     shipped = [("lac", model.prediction_sets(P))]
     if holdout is not None:
         aps = ConformalClassifier(
@@ -115,8 +117,9 @@ def _conformal(
         ).fit(holdout[0], holdout[2])
         shipped.append(("aps", aps.predict_set(P)))
     out = {}
+    hits = {}
     for method, sets in shipped:
-        hit = sets[np.arange(len(y)), y]
+        hit = hits[method] = sets[np.arange(len(y)), y]
         out[method] = {
             "coverage": float(hit.mean()),
             "mean_size": float(sets.sum(1).mean()),
@@ -126,7 +129,7 @@ def _conformal(
                 int(c): (float(hit[y == c].mean()), int((y == c).sum())) for c in np.unique(y)
             },
         }
-    return out
+    return out, np.asarray(hits["lac"], dtype=bool)
 
 
 def _conformal_promise(
@@ -152,7 +155,7 @@ def _conformal_promise(
     lowest = min(per_class, key=lambda c: per_class[c][0])
     coverage, rows = per_class[lowest]
     kept = all(
-        cov >= target - _tolerance(spec.alpha, _class_worth(hit, y, c, groups))
+        cov >= target - _tolerance(spec.alpha, worth_of(hit, y == c, groups))
         for c, (cov, _) in per_class.items()
     )
     return _promise(
@@ -162,12 +165,6 @@ def _conformal_promise(
         f"{lac['coverage']:.3f} ({size})",
         kept,
     )
-
-
-def _class_worth(hit: BoolArray, y: EncodedLabels, c: int, groups: IntArray | None) -> float:
-    """:func:`effective_rows` of class ``c``'s rows' coverage."""
-    rows = y == c
-    return effective_rows(hit[rows], None if groups is None else groups[rows])
 
 
 def _ood(
@@ -347,6 +344,7 @@ def measure_promises(
     metrics["final"] = shipped_scores(y, P, model.policy, seed)
     label_ok = table["prediction"].to_numpy(dtype=object) == model.classes[y].astype(object)
     rules = model.rules if model.rules is not None and len(model.rules) else None
+    conformal, lac_hit = _conformal(model, spec, P, y, calib_holdout)
     measured = {
         "proba": P,
         "accepted": decision_outcome(decisions, model.classes, y)[0],
@@ -357,8 +355,8 @@ def measure_promises(
         "label_ece": ece_consistency_test(
             table["confidence"].to_numpy(float), label_ok, seed=seed, groups=groups
         ),
-        "conformal": _conformal(model, spec, P, y, calib_holdout),
-        "lac_hit": model.prediction_sets(P)[np.arange(len(y)), y],
+        "conformal": conformal,
+        "lac_hit": lac_hit,
         "ood_flags": np.asarray(raw.ood_score) >= model.ood.threshold_
         if model.ood is not None and raw.ood_score is not None
         else np.zeros(len(y), dtype=bool),
