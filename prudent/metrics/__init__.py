@@ -39,6 +39,7 @@ from prudent.metrics._risk_coverage import aurc, risk_coverage_curve, selective_
 from prudent.metrics._significance import (
     Comparison,
     Verdict,
+    balanced_accuracy_diff_se,
     compare_to_baseline,
     holm,
     mcnemar,
@@ -57,6 +58,7 @@ __all__ = [
     "accuracy",
     "aurc",
     "balanced_accuracy",
+    "balanced_accuracy_diff_se",
     "bootstrap_scores",
     "brier_score",
     "compare_to_baseline",

@@ -23,7 +23,14 @@ from prudent.metrics._classification import accuracy, balanced_accuracy
 from prudent.metrics._results import TestResult
 from prudent.metrics._validation import check_labels_proba
 
-__all__ = ["Comparison", "Verdict", "compare_to_baseline", "holm", "mcnemar"]
+__all__ = [
+    "Comparison",
+    "Verdict",
+    "balanced_accuracy_diff_se",
+    "compare_to_baseline",
+    "holm",
+    "mcnemar",
+]
 
 EXACT_BELOW = 25
 """McNemar uses the exact binomial test when there are fewer discordant rows than this."""

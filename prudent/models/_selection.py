@@ -9,12 +9,28 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from prudent._typing import EncodedLabels, ProbaMatrix
-from prudent.metrics import Verdict, compare_to_baseline, mcnemar
+import numpy as np
+
+from prudent._typing import BoolArray, EncodedLabels, FloatArray, ProbaMatrix
+from prudent.metrics import Verdict, balanced_accuracy_diff_se, compare_to_baseline, mcnemar
+from prudent.models._calibration import cross_fitted
+from prudent.models._calibration_choice import candidate_methods
+from prudent.models._calibration_inputs import _as_proba_matrix
+from prudent.models._cascade import CascadePolicy
 from prudent.models._decision_policy import choose_class_weights
 from prudent.models._ensembles import EnsembleChoice, choose_ensemble, ensemble_from_choice
 
-__all__ = ["FALLBACK", "OUGHT_TO_BEAT_BASELINE", "choose_primary", "ought_to_beat_baseline"]
+__all__ = [
+    "FALLBACK",
+    "OUGHT_TO_BEAT_BASELINE",
+    "balanced_accuracy_clearly_lower",
+    "choose_primary",
+    "log_loss_clearly_higher",
+    "ought_to_beat_baseline",
+]
+
+CALIBRATION_FOLDS = 5
+"""Folds of the cross-fitted recalibration that compares a model with the baseline."""
 
 FALLBACK = "logistic"
 """The baseline kept when nothing beats it."""
@@ -78,34 +94,116 @@ def _describe(
     return info, vs_base.verdict, vs_base.p_value
 
 
-def _best_balanced_accuracy(y: EncodedLabels, P: ProbaMatrix) -> float:
-    """The balanced accuracy at the model's best label rule, the one the policy will ship.
+def _best_rule_right(y: EncodedLabels, P: ProbaMatrix) -> tuple[float, BoolArray]:
+    """The balanced accuracy at the model's best label rule, the one the policy will ship, and
+    whether that rule labels each row right.
 
     Compared at the plain argmax, the class-weighted logistic baseline would beat any model
     fitted without class weights on imbalanced data, whatever the policy makes of them.
     """
-    return float(max(choose_class_weights(P, y)[1]["balanced_accuracy"].values()))
+    weights, info = choose_class_weights(P, y)
+    right = CascadePolicy(np.inf, class_weights=weights).label_index(P) == y
+    return float(max(info["balanced_accuracy"].values())), right
 
 
-def _keep_fallback(
-    info: dict[str, Any], verdict: Verdict, balanced: tuple[float, float]
-) -> dict[str, Any]:
-    """``info`` saying the baseline ships; ``balanced`` holds the chosen model's and the
-    baseline's balanced accuracies, each at its best label rule."""
-    model_ba, fallback_ba = balanced
-    why = (
-        f"is significantly worse than the {FALLBACK} baseline (McNemar on accuracy)"
-        if verdict is Verdict.WORSE
-        else f"does not beat the {FALLBACK} baseline's {fallback_ba:.3f}"
-    )
+def balanced_accuracy_clearly_lower(
+    y: EncodedLabels, model: ProbaMatrix, baseline: ProbaMatrix
+) -> tuple[bool, tuple[float, float]]:
+    """Whether the model's balanced accuracy, at its best label rule, is lower than the
+    baseline's at its own by more than two paired standard errors of the difference
+    (:func:`prudent.metrics.balanced_accuracy_diff_se`, the leaderboard's measure).
+
+    A lower figure within the noise does not count: held-out balanced accuracies a few
+    thousandths apart swap from one split to the next, and the model was chosen for its lower
+    log loss. Returns the verdict and both balanced accuracies (model's, baseline's).
+
+    Examples
+    --------
+    >>> y = np.array([0, 1] * 50)
+    >>> good = np.eye(2)[y] * 0.8 + 0.1
+    >>> worse = good.copy(); worse[:2] = worse[:2, ::-1]
+    >>> balanced_accuracy_clearly_lower(y, worse, good)[0]
+    False
+    >>> balanced_accuracy_clearly_lower(y, np.full((100, 2), 0.5), good)[0]
+    True
+    """
+    model_ba, model_right = _best_rule_right(y, model)
+    base_ba, base_right = _best_rule_right(y, baseline)
+    se = balanced_accuracy_diff_se(y, base_right, model_right)
+    return bool(model_ba - base_ba < -2.0 * se), (model_ba, base_ba)
+
+
+def _row_log_losses(P: ProbaMatrix, y: EncodedLabels, seed: int) -> FloatArray:
+    """Each row's log loss under the model's best calibration map, cross-fitted (every row
+    mapped by a map fitted without it; the maps the calibration stage chooses among)."""
+    P = _as_proba_matrix(np.asarray(P, dtype=np.float64))  # clipped, as the calibrator reads it
+    mapped = cross_fitted(P, y, candidate_methods(y.size, P.shape[1]), CALIBRATION_FOLDS, seed)
+    rows = np.arange(y.size)
+    losses = [-np.log(np.clip(Q[rows, y], 1e-15, 1.0)) for Q in mapped.values()]
+    return min(losses, key=lambda loss: float(loss.mean()))
+
+
+def log_loss_clearly_higher(
+    y: EncodedLabels, model: ProbaMatrix, baseline: ProbaMatrix, seed: int = 0
+) -> tuple[bool, tuple[float, float]]:
+    """Whether the model's log loss, once it and the baseline are each recalibrated as the fit
+    will recalibrate the one that ships, is higher than the baseline's by more than two
+    standard errors of the rows' paired differences. Returns the verdict and both log losses
+    (model's, baseline's).
+
+    The ensemble is chosen on raw log loss, where a class-weighted baseline's probabilities
+    are skewed on purpose: raw, it loses to models that calibration then leaves behind.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> y = rng.integers(0, 2, 2000)
+    >>> p = np.where(rng.random(2000) < 0.8, y, 1 - y) * 0.6 + 0.2
+    >>> good = np.c_[1 - p, p]
+    >>> noisy = np.clip(good + rng.normal(0, 0.15, 2000)[:, None] * [1, -1], 0.01, 0.99)
+    >>> log_loss_clearly_higher(y, noisy, good)[0], log_loss_clearly_higher(y, good, good)[0]
+    (True, False)
+    """
+    base_rows = _row_log_losses(baseline, y, seed)
+    d = _row_log_losses(model, y, seed) - base_rows
+    se = float(d.std(ddof=1)) / np.sqrt(d.size) if d.size > 1 else 0.0
+    base = float(base_rows.mean())
+    return bool(d.mean() > 2.0 * se), (base + float(d.mean()), base)
+
+
+def _keep_fallback(info: dict[str, Any], why: str) -> dict[str, Any]:
+    """``info`` saying the baseline ships, because the model of lowest validation log loss
+    ``why`` (how it lost, by which measure)."""
     return info | {
         "kind": "single",
         "members": {FALLBACK: 1.0},
         "primary": FALLBACK,
-        "reason": f"the model of lowest validation log loss ({info['primary']}, balanced "
-        f"accuracy {model_ba:.3f} at its best label rule) {why}, so the {FALLBACK} baseline "
-        "is kept",
+        "reason": f"the model of lowest validation log loss ({info['primary']}) {why}, so the "
+        f"{FALLBACK} baseline is kept",
     }
+
+
+def _loss_to_baseline(
+    verdict: Verdict, y: EncodedLabels, proba: ProbaMatrix, base: ProbaMatrix, seed: int
+) -> str | None:
+    """How the model loses to the logistic baseline, in words, or None when it does not: it
+    is significantly less accurate (McNemar), or its balanced accuracy (each at its best
+    label rule) or its recalibrated log loss is worse by more than two standard errors."""
+    if verdict is Verdict.WORSE:
+        return f"is significantly less accurate than the {FALLBACK} baseline (McNemar)"
+    lower, (model_ba, base_ba) = balanced_accuracy_clearly_lower(y, proba, base)
+    if lower:
+        return (
+            f"has a balanced accuracy of {model_ba:.3f} at its best label rule, below the "
+            f"{FALLBACK} baseline's {base_ba:.3f} by more than two standard errors"
+        )
+    higher, (model_ll, base_ll) = log_loss_clearly_higher(y, proba, base, seed)
+    if higher:
+        return (
+            f"has a log loss of {model_ll:.4f} once recalibrated, above the {FALLBACK} "
+            f"baseline's {base_ll:.4f} recalibrated by more than two standard errors"
+        )
+    return None
 
 
 def choose_primary(
@@ -149,14 +247,15 @@ def choose_primary(
     model, proba = ensemble_from_choice(choice, fitted), choice.oof_proba
     if choice.best_single == FALLBACK and choice.kind == "single":
         return model, proba, info
-    balanced = _best_balanced_accuracy(y, proba), _best_balanced_accuracy(y, oof[FALLBACK])
-    if verdict is Verdict.WORSE or balanced[0] < balanced[1]:
-        return fitted[FALLBACK], oof[FALLBACK], _keep_fallback(info, verdict, balanced)
+    loses = _loss_to_baseline(verdict, y, proba, oof[FALLBACK], seed)
+    if loses is not None:
+        return fitted[FALLBACK], oof[FALLBACK], _keep_fallback(info, loses)
     if verdict is not Verdict.BETTER:
         info["flag"] = (
             f"FLAG: {info['primary']} is not significantly better than the baseline "
             f"{base} (McNemar, p={p_value:.3g}); shipped because "
-            "its validation log loss and balanced accuracy are better"
+            "its validation log loss is lower, and neither its balanced accuracy nor its "
+            "recalibrated log loss is worse beyond the noise"
         )
         info["reason"] += "; " + info["flag"]
     return model, proba, info

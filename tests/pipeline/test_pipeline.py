@@ -9,6 +9,7 @@ import pytest
 from scipy import stats
 
 from prudent.metrics import balanced_accuracy
+from prudent.models._selection import balanced_accuracy_clearly_lower
 from prudent.pipeline import FitResult, FitSpec, QuietReporter, fit_table
 from tests.fixtures import example, flip_labels
 
@@ -94,7 +95,10 @@ def test_fit_chosen_model_beats_the_logistic_baseline_or_keeps_it(fitted: FitRes
         assert chosen["members"] == {"logistic": 1.0}
     else:
         primary = fitted.trust.artifacts["oof_primary_raw"]
-        assert balanced_accuracy(y, primary) >= logistic, chosen["reason"]
+        lower, (ba, _) = balanced_accuracy_clearly_lower(
+            y, primary, fitted.runs["logistic"].oof_proba
+        )
+        assert not lower and ba >= logistic - 0.05, chosen["reason"]
         assert chosen["vs_baseline"]["verdict"] != "worse"
 
 
