@@ -202,7 +202,7 @@ def fit(
     progress
         Draw progress bars on stderr; by default only in a terminal or a notebook.
     encoding
-        The text encoding of CSV files given by path (``--encoding``).
+        The text encoding of CSV and JSON files given by path (``--encoding``).
     reporter
         Where notices and progress go instead (the command line passes its own).
     started

@@ -12,31 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from prudent.data._plain import EXPECTED_TEXT, text_flaw
 from prudent.errors import FieldProblem, SchemaError
 
 __all__ = ["EXPECTED_TEXT", "check_texts", "text_flaw"]
-
-EXPECTED_TEXT = "text without NUL characters or unpaired UTF-16 surrogates"
-"""What a text field accepts, in an error's words."""
-
-
-def text_flaw(value: object) -> str | None:
-    """What is wrong with ``value`` as text the service can keep, or ``None``.
-
-    Examples
-    --------
-    >>> text_flaw("café"), text_flaw(3), text_flaw("a\\x00b"), text_flaw("x\\ud800")
-    (None, None, 'a NUL character (\\\\u0000)', 'an unpaired UTF-16 surrogate (\\\\ud800)')
-    """
-    if not isinstance(value, str):
-        return None
-    if "\x00" in value:
-        return "a NUL character (\\u0000)"
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        return f"an unpaired UTF-16 surrogate (\\u{ord(value[exc.start]):04x})"
-    return None
 
 
 def check_texts(values: Iterable[tuple[str, int | None, object]]) -> None:

@@ -178,7 +178,7 @@ class Bundle:
 
         The rows go to a hidden file beside ``destination``, renamed to it only once every
         row is predicted: a failure part-way leaves no truncated output behind (and an older
-        ``destination`` untouched). ``encoding`` is the text encoding of a CSV ``source``;
+        ``destination`` untouched). ``encoding`` is the text encoding of a CSV or JSON ``source``;
         ``keep`` names input columns (an id, say) copied first into every output row (a
         string is one column).
 

@@ -19,7 +19,14 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from prudent.data import Schema, TableWriter, iter_table, table_format, validate_frame
+from prudent.data import (
+    SHORT_ROWS_ATTR,
+    Schema,
+    TableWriter,
+    iter_table,
+    table_format,
+    validate_frame,
+)
 from prudent.errors import ConfigError, DataError, RuleError
 from prudent.models._predictions import Predictions, output_columns
 from prudent.models._rules import RuleSet
@@ -330,6 +337,8 @@ def _stream(
                 behind.write(pd.DataFrame(columns=columns))
                 continue
             check_keep(chunk, keep, bundle.model.classes)
+            if chunk.attrs.get(SHORT_ROWS_ATTR):  # a file cut short: its rows are still scored
+                once(chunk.attrs[SHORT_ROWS_ATTR])
             chunk.index = pd.RangeIndex(total + 1, total + 1 + len(chunk))  # data rows, from 1
             out = _chunk_table(bundle, chunk, rules, once, strict, pool, threads)
             behind.write(with_kept(chunk, out, keep))

@@ -148,7 +148,9 @@ def fit(
             "also naive_bayes, linear_svm, embeddings_logistic.",
         ),
     ] = None,
-    encoding: Annotated[str, Opt(help="Text encoding of CSV files, e.g. latin-1.")] = "utf-8",
+    encoding: Annotated[
+        str, Opt(help="Text encoding of CSV and JSON files, e.g. latin-1 or utf-16.")
+    ] = "utf-8",
     time_limit: Annotated[float, Opt(help="Seconds for the whole fit.")] = 120.0,
     wall_guard: Annotated[
         bool,
@@ -321,7 +323,9 @@ def predict(
     strict: Annotated[
         bool, Opt(help="Refuse columns that are not model inputs instead of ignoring them.")
     ] = False,
-    encoding: Annotated[str, Opt(help="Text encoding of a CSV input, e.g. latin-1.")] = "utf-8",
+    encoding: Annotated[
+        str, Opt(help="Text encoding of a CSV or JSON input, e.g. latin-1 or utf-16.")
+    ] = "utf-8",
     id_column: Annotated[
         str | None, Opt(metavar="COL", help="Copy this input column (an id) first into the output.")
     ] = None,

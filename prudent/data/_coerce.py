@@ -49,10 +49,12 @@ from prudent.data._dates import DateOrder, fixed_date, iso_date
 from prudent.data._formats import COMMA_NUMBER, FORMATTED_NUMBER, comma_number, formatted_number
 from prudent.data._input_columns import input_columns
 from prudent.data._plain import (
+    EXPECTED_TEXT,
     bytes_as_text,
     clipped,
     complex_columns,
     numpy_backed,
+    text_flaw,
     text_names,
 )
 from prudent.data._schema import MISSING_WORDS, PLACEHOLDERS, ColumnSpec, Role, Schema
@@ -233,6 +235,8 @@ def _as_text(value: Any) -> str:
     # read without gaps (so int) must give the same strings.
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if text_flaw(value) is not None:  # refused on every face, as the service's log must
+        raise _Bad(EXPECTED_TEXT)
     return str(value)
 
 
@@ -339,8 +343,8 @@ def _datetimes(s: pd.Series, order: DateOrder | None = None) -> tuple[pd.Series,
 
 
 def _strings(s: pd.Series) -> tuple[pd.Series, Problems]:
-    out, _ = _each(s.astype(object), _as_text, None)
-    return pd.Series(out, index=s.index, dtype=object), []
+    out, problems = _each(s.astype(object), _as_text, None)
+    return pd.Series(out, index=s.index, dtype=object), problems
 
 
 def _parser(spec: ColumnSpec) -> Callable[[Any], float]:
@@ -381,8 +385,8 @@ def _small_column(
     if spec.role in (Role.numeric, Role.boolean):
         numbers, problems = _read(labels, values, _parser(spec), math.nan)
         return np.array(numbers, dtype=np.float64), problems
-    texts, _ = _read(labels, values, _as_text, None)
-    return pd.Series(texts, dtype=object), []  # object: a DataFrame would infer pandas' str
+    texts, problems = _read(labels, values, _as_text, None)
+    return pd.Series(texts, dtype=object), problems  # object: DataFrame would infer pandas' str
 
 
 def _sentence(name: str, role: Role, first: FieldProblem, n: int, rows: str) -> str:
@@ -392,6 +396,8 @@ def _sentence(name: str, role: Role, first: FieldProblem, n: int, rows: str) -> 
         return f"Column '{name}' holds an infinite number {where}, but inputs must be finite"
     if first.expected == _TOO_LARGE:
         return f"Column '{name}' holds {where}, too large to compute with (the limit is 1e150)"
+    if first.expected == EXPECTED_TEXT:
+        return f"Column '{name}' holds {where}, but inputs must be {EXPECTED_TEXT}"
     fix = "; use ISO 8601 such as 2024-01-31" if role is Role.datetime else ""
     return f"Column '{name}' {_FIX.get(role, 'is invalid')}, but holds {where}{fix}"
 

@@ -46,6 +46,7 @@ __all__ = [
     "float_texts",
     "open_bytes",
     "pandas_names",
+    "python_encoding",
 ]
 
 DELIMITERS = ",;\t|"
@@ -97,7 +98,7 @@ class CsvDialect:
         return _NAMES.get(self.sep, repr(self.sep))
 
 
-def _python_encoding(path: Path, encoding: str) -> str:
+def python_encoding(path: Path, encoding: str) -> str:
     """``encoding`` as Python names it; UTF-8 reads also drop a byte-order mark."""
     try:
         name = codecs.lookup(encoding).name
@@ -215,7 +216,7 @@ def csv_dialect(path: Path, encoding: str = "utf-8") -> CsvDialect:
     >>> d.sep, d.skip
     (';', 1)
     """
-    encoding_name = _python_encoding(path, encoding)
+    encoding_name = python_encoding(path, encoding)
     try:
         sample = _sample(path, encoding_name)
     except UnicodeDecodeError as exc:

@@ -20,7 +20,7 @@ from typing import Literal
 
 import pandas as pd
 
-__all__ = ["DateOrder", "date_order", "fixed_date", "iso_date"]
+__all__ = ["DateOrder", "date_order", "fixed_date", "iso_date", "utc_offsets"]
 
 DateOrder = Literal["mdy", "dmy"]
 """Month first (``01/31/2024``) or day first (``31/01/2024``)."""
@@ -28,6 +28,8 @@ DateOrder = Literal["mdy", "dmy"]
 _DAY_MONTH_YEAR = re.compile(r"^\s*(\d{1,2})([/.-])(\d{1,2})\2(\d{4})(?=$|[ T])")
 _YEAR = re.compile(r"(?<!\d)\d{4}(?!\d)")
 _SIGNED_OR_NUMBER = re.compile(r"^\s*(?:[+-]|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$)")
+_OFFSET = re.compile(r"\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)\s*$")
+"""A time of day followed by its offset from UTC: ``08:15+01:00``, ``08:15:00Z``."""
 _RELATIVE = re.compile(r"\b(?:now|today|tonight|yesterday|tomorrow|ago)\b", re.IGNORECASE)
 
 
@@ -109,3 +111,28 @@ def fixed_date(text: str) -> bool:
         and _SIGNED_OR_NUMBER.search(text) is None
         and _RELATIVE.search(text) is None
     )
+
+
+def utc_offsets(values: pd.Series, sample: int = 2000) -> tuple[str, list[str]] | None:
+    """A value of a date column written with its offset from UTC, and the distinct offsets
+    among the first ``sample`` values; None when no value has one.
+
+    Such times are read in UTC at fit and at prediction alike (``08:15+01:00`` is 07:15), so
+    their hour, and near midnight their day, are UTC's, not the local clock's.
+
+    Examples
+    --------
+    >>> utc_offsets(pd.Series(["2024-03-01T08:15+01:00", "2024-07-01 08:15:00+02:00", None]))
+    ('2024-03-01T08:15+01:00', ['+01:00', '+02:00'])
+    >>> utc_offsets(pd.Series(pd.to_datetime(["2024-03-01 08:15"]).tz_localize("Europe/Paris")))
+    ('2024-03-01 08:15:00+01:00', ['Europe/Paris'])
+    >>> utc_offsets(pd.Series(["2024-03-01 08:15", "2024-03-02"])) is None
+    True
+    """
+    head = values.dropna().head(sample)
+    if isinstance(head.dtype, pd.DatetimeTZDtype):
+        return (str(head.iloc[0]), [str(head.dtype.tz)]) if len(head) else None
+    found = head.astype(str).str.extract(_OFFSET, expand=False).dropna()
+    if found.empty:
+        return None
+    return str(head[found.index[0]]), sorted(set(found))

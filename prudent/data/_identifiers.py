@@ -34,6 +34,17 @@ _ID_WORDS = frozenset(
     {"id", "ids", "uuid", "guid", "key", "index", "idx", "row", "rowid", "rownum", "unnamed"}
 )
 _LAST_WORDS = frozenset({"no", "nr", "num", "number"})  # 'case_no', not 'no_of_children'
+_UNITS = frozenset(
+    {
+        *("unit", "user", "cust", "customer", "client", "student", "patient", "person", "pers"),
+        *("subject", "subj", "member", "account", "acct", "emp", "employee", "order", "item"),
+        *("product", "prod", "session", "txn", "trans", "case", "record", "rec", "doc", "visit"),
+        *("household", "hh", "family", "firm", "company", "school", "store", "site", "device"),
+        *("event", "ticket", "loan", "claim", "policy", "app", "obs", "pat", "hosp", "stud"),
+    }
+)
+"""Nouns naming a unit that an ``id`` glued to them names one of (``unitid``, ``custid``):
+a word ending in ``id`` is no identifier alone (``paid``, ``valid``, ``humid``)."""
 _WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z]|[^A-Za-z]|$)|[A-Z]?[a-z]+|[0-9]+")
 
 
@@ -43,17 +54,21 @@ def id_name(name: str) -> bool:
     Words are split at anything but letters and digits and where the case changes
     (``PassengerId``, ``SubjectID``); ``id``, ``key``, ``index``, ``row`` and the like may be
     any word (``Unnamed: 0`` is the index pandas writes), ``no``, ``nr``, ``num`` or
-    ``number`` only the last (``case_no`` is one, ``no_of_children`` is a count).
+    ``number`` only the last (``case_no`` is one, ``no_of_children`` is a count); ``id``
+    glued to a noun naming a unit is one too (``unitid``, ``CUSTID``: :data:`_UNITS`).
 
     Examples
     --------
     >>> [id_name(n) for n in ("subject_id", "PassengerId", "SubjectID", "case_no", "row")]
     [True, True, True, True, True]
+    >>> [id_name(n) for n in ("unitid", "CUSTID", "patientid", "hh_personid")]
+    [True, True, True, True]
     >>> [id_name(n) for n in ("paid", "width", "Valid", "no_of_children", "num_char", "NO2")]
     [False, False, False, False, False, False]
     """
     words = [w.lower() for w in _WORD.findall(name)]
-    return bool(words) and (not _ID_WORDS.isdisjoint(words) or words[-1] in _LAST_WORDS)
+    glued = any(w.endswith("id") and w[:-2] in _UNITS for w in words)
+    return bool(words) and (not _ID_WORDS.isdisjoint(words) or words[-1] in _LAST_WORDS or glued)
 
 
 @dataclass(frozen=True)

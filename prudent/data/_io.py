@@ -34,11 +34,13 @@ from prudent.data._csv import (
 )
 from prudent.data._json_table import first_bad_line, is_json_array, iter_json, read_json
 from prudent.data._plain import binary_error, duplicated_names, not_utf8
+from prudent.data._short_rows import SHORT_ROWS_ATTR, mark_short_rows
 from prudent.data._stray_quotes import check_swallowed_rows
 from prudent.errors import DataError, DataReadError, SchemaError
 
 __all__ = [
     "DECIMAL_ATTR",
+    "SHORT_ROWS_ATTR",
     "TableWriter",
     "iter_table",
     "read_table",
@@ -363,6 +365,7 @@ def _read_whole(
         dialect = csv_dialect(path, encoding)
         frame = _read_csv(path, dialect, text, strings)
         check_swallowed_rows(frame, path, dialect.sep)
+        mark_short_rows(frame, path, dialect)
         if dialect.decimal != ".":  # the schema keeps it: every face reads "14,23" alike
             frame.attrs[DECIMAL_ATTR] = dialect.decimal
         return frame
@@ -370,14 +373,14 @@ def _read_whole(
         _check_plain_parquet(pq.read_schema(path), path)
         frame = _plain_columns(pq.read_table(path), path).to_pandas()
         return frame
-    return read_json(path)
+    return read_json(path, encoding)
 
 
 _RAGGED = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 """pandas' C parser on a line with more fields than the header."""
 
 
-def _unreadable(path: Path, fmt: Format, exc: Exception) -> DataReadError:
+def _unreadable(path: Path, fmt: Format, exc: Exception, encoding: str = "utf-8") -> DataReadError:
     """The parser's error in one line; for JSON Lines, the first line that is not an object;
     for a CSV line with more fields than its header, which line and what to do.
 
@@ -391,7 +394,7 @@ quote the values that hold the delimiter, or remove the extra fields."
     detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if fmt == "jsonl":
         long = long_integer(exc)
-        detail = first_bad_line(path) or (f"it {long}" if long else detail)
+        detail = first_bad_line(path, encoding) or (f"it {long}" if long else detail)
     ragged = _RAGGED.search(detail)
     if ragged is not None:
         header, line, saw = ragged.groups()
@@ -399,7 +402,7 @@ quote the values that hold the delimiter, or remove the extra fields."
             f"line {line} has {saw} fields where the header has {header}; quote the values "
             "that hold the delimiter, or remove the extra fields."
         )
-    kind = "JSON" if fmt == "jsonl" and is_json_array(path) else fmt
+    kind = "JSON" if fmt == "jsonl" and is_json_array(path, encoding) else fmt
     return DataReadError(f"File '{path}' could not be read as {kind}: {detail}")
 
 
@@ -419,7 +422,7 @@ def read_table(
     path
         A CSV, Parquet, JSON Lines or JSON (an array of objects) file.
     encoding
-        The text encoding of a CSV file (JSON Lines is always UTF-8).
+        The text encoding of a CSV or JSON file.
     text
         Columns a CSV file gives as the text written (a target's labels: ``"01"`` stays
         ``"01"``, ``"NA"`` stays ``"NA"``; only an empty cell is missing). JSON Lines and
@@ -461,7 +464,7 @@ def read_table(
     except UnicodeDecodeError as exc:
         raise decode_error(path, encoding, exc) from exc
     except Exception as exc:  # every parser error becomes one readable line
-        raise _unreadable(path, fmt, exc) from exc
+        raise _unreadable(path, fmt, exc, encoding) from exc
     if frame.shape[1] == 0 or frame.shape[0] == 0:
         raise DataReadError(f"File '{path}' has no data rows; it needs a header and rows.")
     frame.columns = [str(c) for c in frame.columns]
@@ -488,7 +491,7 @@ def iter_table(
     chunk_rows
         The most rows held in memory at once.
     encoding
-        The text encoding of a CSV file.
+        The text encoding of a CSV or JSON file.
     text, strings
         As for :func:`read_table`.
 
@@ -513,7 +516,7 @@ def iter_table(
     except UnicodeDecodeError as exc:
         raise decode_error(path, encoding, exc) from exc
     except Exception as exc:  # every parser error becomes one readable line
-        raise _unreadable(path, fmt, exc) from exc
+        raise _unreadable(path, fmt, exc, encoding) from exc
 
 
 def _iter_chunks(
@@ -530,12 +533,14 @@ def _iter_chunks(
         dialect = csv_dialect(path, encoding)
         with _read_csv(path, dialect, *kinds, chunksize=chunk_rows) as reader:
             rows = iter(reader)  # the with closes the file when a caller stops early
+            scanned = False  # for short rows, once for the whole file
             while True:
                 with _fields_kept(path):  # scoped to each read, not across the yields
                     chunk = next(rows, None)
                 if chunk is None:
                     return
                 check_swallowed_rows(chunk, path, dialect.sep)
+                scanned = scanned or mark_short_rows(chunk, path, dialect)
                 yield _named(chunk)
     if fmt == "parquet":
         with pq.ParquetFile(path) as pf:
@@ -546,7 +551,7 @@ def _iter_chunks(
             for batch in pf.iter_batches(batch_size=chunk_rows):
                 yield _named(_plain_columns(pa.Table.from_batches([batch]), path).to_pandas())
         return
-    for chunk in iter_json(path, chunk_rows):
+    for chunk in iter_json(path, chunk_rows, encoding):
         yield _named(chunk)
 
 

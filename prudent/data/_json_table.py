@@ -6,6 +6,7 @@ Every value must be plain: a column of objects or lists is refused, named.
 
 from __future__ import annotations
 
+import codecs
 import io
 import itertools
 import json
@@ -17,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from prudent._json import long_integer
-from prudent.data._csv import open_bytes
+from prudent.data._csv import open_bytes, python_encoding
 from prudent.data._plain import nested_cells
 from prudent.errors import DataReadError
 
@@ -27,14 +28,15 @@ _OUT_OF_RANGE = re.compile(r"^Value is too (big|small)")
 """pandas' JSON parser on a whole number outside 64 bits (the json module reads it)."""
 
 
-def is_json_array(path: Path) -> bool:
+def is_json_array(path: Path, encoding: str = "utf-8") -> bool:
     """Whether the JSON file at ``path`` holds one array (its first character is ``[``)."""
     with open_bytes(path) as fh:
-        head = fh.read(4096).lstrip()
-    return head.startswith(b"[") or head.startswith(b"\xef\xbb\xbf[")
+        head = fh.read(4096)
+    decoder = codecs.getincrementaldecoder(python_encoding(path, encoding))(errors="ignore")
+    return decoder.decode(head).lstrip("\ufeff \t\r\n").startswith("[")
 
 
-def _records(path: Path) -> pd.DataFrame:
+def _records(path: Path, encoding: str = "utf-8") -> pd.DataFrame:
     """The JSON array at ``path`` as a frame, one row per object, columns in the order their
     keys first appear.
 
@@ -53,7 +55,7 @@ def _records(path: Path) -> pd.DataFrame:
     prudent.errors.DataReadError: File '...t.json' holds a JSON array whose item 2 is [2], \
 but each item must be one object such as {"column": value}.
     """
-    with io.TextIOWrapper(open_bytes(path), encoding="utf-8-sig") as fh:
+    with _text(path, encoding) as fh:
         items: Any = json.load(fh)
     for number, item in enumerate(items, start=1):
         if not isinstance(item, dict):
@@ -66,25 +68,26 @@ but each item must be one object such as {"column": value}.
     return pd.DataFrame(items)
 
 
-def read_json(path: Path) -> pd.DataFrame:
-    """The JSON Lines file or JSON array of objects at ``path``, whole, its values plain."""
-    if is_json_array(path):
-        return _check_flat(_records(path), path)
-    with _text(path) as fh:
+def read_json(path: Path, encoding: str = "utf-8") -> pd.DataFrame:
+    """The JSON Lines file or JSON array of objects at ``path``, whole, its values plain;
+    text in ``encoding`` (JSON is UTF-8 by its standard, but Windows tools write UTF-16)."""
+    if is_json_array(path, encoding):
+        return _check_flat(_records(path, encoding), path)
+    with _text(path, encoding) as fh:
         return _check_flat(_lines_frame([line for line in fh if line.strip()]), path)
 
 
-def iter_json(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
+def iter_json(path: Path, chunk_rows: int, encoding: str = "utf-8") -> Iterator[pd.DataFrame]:
     """The file at ``path`` in chunks of at most ``chunk_rows`` rows: a JSON Lines file
     streamed, a JSON array read whole (it cannot be parsed in parts) and then cut."""
-    if is_json_array(path):
-        frame = _check_flat(_records(path), path)
+    if is_json_array(path, encoding):
+        frame = _check_flat(_records(path, encoding), path)
         if frame.empty:
             yield frame
         for start in range(0, len(frame), chunk_rows):
             yield frame.iloc[start : start + chunk_rows].reset_index(drop=True)
         return
-    with _text(path) as fh:
+    with _text(path, encoding) as fh:
         lines = (line for line in fh if line.strip())
         empty = True
         while batch := list(itertools.islice(lines, chunk_rows)):
@@ -94,9 +97,11 @@ def iter_json(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
         yield pd.DataFrame()
 
 
-def _text(path: Path) -> io.TextIOWrapper:
-    """The JSON Lines file at ``path`` as text, a UTF-8 byte-order mark skipped."""
-    return io.TextIOWrapper(open_bytes(path), encoding="utf-8-sig")
+def _text(path: Path, encoding: str = "utf-8", errors: str = "strict") -> io.TextIOWrapper:
+    """The JSON file at ``path`` as text in ``encoding``, a byte-order mark skipped."""
+    return io.TextIOWrapper(
+        open_bytes(path), encoding=python_encoding(path, encoding), errors=errors
+    )
 
 
 def _lines_frame(lines: list[str]) -> pd.DataFrame:
@@ -123,7 +128,7 @@ def _lines_frame(lines: list[str]) -> pd.DataFrame:
     return pd.DataFrame(records)
 
 
-def first_bad_line(path: Path) -> str | None:
+def first_bad_line(path: Path, encoding: str = "utf-8") -> str | None:
     """Which line of a JSON Lines file is not one JSON object, and what it holds instead.
 
     Examples
@@ -134,9 +139,9 @@ def first_bad_line(path: Path) -> str | None:
     >>> first_bad_line(p)
     'line 3 holds 5, but each line must be one JSON object such as {"column": value}'
     """
-    if is_json_array(path):
+    if is_json_array(path, encoding):
         return None
-    with io.TextIOWrapper(open_bytes(path), encoding="utf-8-sig", errors="replace") as fh:
+    with _text(path, encoding, errors="replace") as fh:
         for number, line in enumerate(fh, start=1):
             if not line.strip():
                 continue

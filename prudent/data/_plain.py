@@ -20,6 +20,7 @@ import pyarrow as pa
 from prudent.errors import SchemaError
 
 __all__ = [
+    "EXPECTED_TEXT",
     "SHOWN_CHARS",
     "binary_error",
     "bytes_as_text",
@@ -30,6 +31,7 @@ __all__ = [
     "not_utf8",
     "numpy_backed",
     "plain_table",
+    "text_flaw",
     "text_names",
 ]
 
@@ -258,3 +260,27 @@ def binary_error(name: str, where: str, value: bytes, drop: str = "drop it") -> 
         f"text; decode it into text or numbers, or {drop}.",
         field=name,
     )
+
+
+EXPECTED_TEXT = "text without NUL characters or unpaired UTF-16 surrogates"
+"""What a text value may hold, in an error's words: a NUL cannot be stored in a PostgreSQL
+text or JSON column (the service's log), a lone surrogate cannot be written as UTF-8."""
+
+
+def text_flaw(value: object) -> str | None:
+    """What is wrong with ``value`` as text every face of prudent can keep, or ``None``.
+
+    Examples
+    --------
+    >>> text_flaw("café"), text_flaw(3), text_flaw("a\\x00b"), text_flaw("x\\ud800")
+    (None, None, 'a NUL character (\\\\u0000)', 'an unpaired UTF-16 surrogate (\\\\ud800)')
+    """
+    if not isinstance(value, str):
+        return None
+    if "\x00" in value:
+        return "a NUL character (\\u0000)"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return f"an unpaired UTF-16 surrogate (\\u{ord(value[exc.start]):04x})"
+    return None

@@ -17,7 +17,7 @@ from typing import Any, cast
 import pandas as pd
 
 from prudent.data._csv import DECIMAL_COMMA
-from prudent.data._dates import DateOrder, date_order
+from prudent.data._dates import DateOrder, date_order, utc_offsets
 from prudent.data._formats import formatted_share, numbers_beside, numbers_in_text
 from prudent.data._identifiers import dropped_notice, group_notice, integer_ids
 from prudent.data._io import unnamed_notice
@@ -370,6 +370,18 @@ def _dates_notice(name: str, s: pd.Series, order: DateOrder, assumed: bool) -> s
     )
 
 
+def _offsets_notice(name: str, example: str, offsets: list[str]) -> str:
+    """The notice for times written with their offset from UTC (:func:`utc_offsets`)."""
+    several = f" (offsets {', '.join(offsets[:4])})" if len(offsets) > 1 else ""
+    if offsets[0][:1] not in "+-Z" and offsets[0][:3] not in ("UTC", "GMT"):
+        several = f" (time zone {offsets[0]})"  # an aware column of a Python frame
+    return (
+        f"Column '{name}' holds times with an offset from UTC (such as '{example}'){several}: "
+        "read in UTC, here and at prediction, so their hour and day are UTC's; to read the "
+        "local clock, write the times without their offset."
+    )
+
+
 def _column(name: str, s: pd.Series, override: Role | None) -> tuple[ColumnSpec, str | None]:
     """One column's spec (its role: the override, dropped when empty, else inferred) and the
     notice that says why, if any."""
@@ -411,6 +423,9 @@ def _column(name: str, s: pd.Series, override: Role | None) -> tuple[ColumnSpec,
     reading = date_order(s) if role is Role.datetime else None
     if reading is not None:
         notice = _dates_notice(name, s, *reading)
+    offsets = utc_offsets(s) if role is Role.datetime else None
+    if offsets is not None:
+        notice = " ".join(n for n in (notice, _offsets_notice(name, *offsets)) if n)
     spec = ColumnSpec(
         name=name,
         role=role,

@@ -90,6 +90,23 @@ def test_predict_absent_columns_are_named_in_a_notice(trained: Trained, tmp_path
     assert "Column(s) ['mean_radius', 'city'] are absent: treated as missing" in done.output
 
 
+def test_predict_says_a_file_was_cut_short_and_still_scores_its_rows(
+    trained: Trained, tmp_path: Path
+) -> None:
+    """The file's last line lost its last values (a copy cut short): every row is predicted,
+    the short one with its lost columns missing, and the notice says so, once."""
+    write_table(trained.new, tmp_path / "new.csv")
+    text = (tmp_path / "new.csv").read_text().rstrip("\n")
+    head, _, last = text.rpartition("\n")
+    (tmp_path / "new.csv").write_text(head + "\n" + ",".join(last.split(",")[:2]) + "\n")
+    done = _invoke(trained, tmp_path / "new.csv", tmp_path / "out.csv", "--chunk-rows", "5")
+    assert done.exit_code == 0, done.output
+    line = len(trained.new) + 1
+    said = f"1 row has fewer values than the header's {trained.new.shape[1]} columns (the first "
+    assert done.output.count(said) == 1 and f"at line {line})" in done.output, done.output
+    assert len(read_table(tmp_path / "out.csv")) == len(trained.new)
+
+
 def test_predict_header_named_but_for_case_is_one_line(trained: Trained, tmp_path: Path) -> None:
     write_table(trained.new.rename(columns={"city": "City"}), tmp_path / "new.csv")
     done = _predict(trained, tmp_path / "new.csv", tmp_path / "out.csv")

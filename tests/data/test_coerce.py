@@ -124,6 +124,27 @@ def test_validate_frame_uncoercible_value_names_column_value_and_row(
     assert e.value.field == column
 
 
+@pytest.mark.parametrize("column", ["city", "note"])
+@pytest.mark.parametrize("value", ["par\x00is", "nice \ud83d"])
+@pytest.mark.parametrize("rows", [3, 100], ids=["small", "large"])
+def test_validate_frame_text_no_face_can_keep_is_refused_on_every_face(
+    mixed: pd.DataFrame, mixed_schema: Schema, column: str, value: str, rows: int
+) -> None:
+    """A NUL or a lone surrogate in a category or a text: the service refused it (its log
+    cannot keep it), while the CLI and Python predicted it, and a fit trained on it. One
+    contract: refused everywhere, naming the column, the value and its row, and what a text
+    value may hold; small frames (a served request) as large ones."""
+    frame = mixed.head(rows).astype({column: object})
+    frame.iloc[1, frame.columns.get_loc(column)] = value
+    with pytest.raises(
+        SchemaError,
+        match=rf"^Column '{column}' holds .* \(row 1\), but inputs "
+        "must be text without NUL characters or unpaired UTF-16 surrogates",
+    ) as e:
+        validate_frame(frame, mixed_schema)
+    assert e.value.field == column
+
+
 def test_validate_frame_unseen_categories_pass_through(
     mixed: pd.DataFrame, mixed_schema: Schema
 ) -> None:

@@ -53,3 +53,23 @@ def test_a_latin1_file_still_names_the_byte_and_latin1(tmp_path: Path) -> None:
     FRAME.to_csv(path, index=False, encoding="latin-1")
     with pytest.raises(DataReadError, match=r"not valid utf-8 text \(byte 0xe7 .*latin-1"):
         read_table(path)
+
+
+@pytest.mark.parametrize("name", ["t.jsonl", "t.json"])
+@pytest.mark.parametrize("encoding", ["utf-16", "latin-1"])
+def test_json_files_are_read_in_the_encoding_given(
+    tmp_path: Path, name: str, encoding: str
+) -> None:
+    """A JSON Lines file or JSON array saved as UTF-16 (PowerShell's default) or latin-1 was
+    told to pass --encoding, which JSON ignored: it was refused again, as 'not valid utf-16'.
+    Now the encoding given reads it, whole and in chunks; without it, the error names it."""
+    path = tmp_path / name
+    lines = name == "t.jsonl"
+    text = FRAME.to_json(orient="records", lines=lines, force_ascii=False)
+    path.write_text(text, encoding=encoding)
+    wide = encoding if encoding == "utf-16" else "latin-1"
+    with pytest.raises(DataReadError, match=rf"--encoding {wide} \(encoding='{wide}'"):
+        read_table(path)
+    pd.testing.assert_frame_equal(read_table(path, encoding=encoding), FRAME)
+    chunks = pd.concat(iter_table(path, encoding=encoding, chunk_rows=2), ignore_index=True)
+    pd.testing.assert_frame_equal(chunks, FRAME)

@@ -11,8 +11,9 @@ from prudent.data._identifiers import id_name
 
 IDS = ["id", "ID", "subject_id", "SubjectID", "subjectId", "PassengerId", "customer-key"]
 IDS += ["row", "row_number", "RowNum", "index", "idx", "case_no", "CaseNo", "account_number"]
-IDS += ["Unnamed: 0", "uuid", "record.nr"]
+IDS += ["Unnamed: 0", "uuid", "record.nr", "unitid", "CUSTID", "patientid", "hh_personid"]
 NOT_IDS = ["paid", "width", "valid", "Fluid", "hidden", "idle", "kid_count", "no_of_children"]
+NOT_IDS += ["humid", "acid", "rapid", "covid", "hybrid", "unpaid", "liquid", "lipid"]
 NOT_IDS += ["num_char", "number_customer_service_calls", "NO2", "rows_read", "monkey", ""]
 
 
@@ -34,6 +35,7 @@ def _panel(people: int = 120, visits: int = 6) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "person_id": person,
+            "unitid": 100_000 + person * 7,  # IPEDS' college id, 'id' glued to its noun
             "PatientID": [f"P{p:04d}" for p in person],
             "site_id": person % 5,  # five sites: categories, not units
             "store": person,  # groups, but its name does not say id
@@ -46,12 +48,12 @@ def _panel(people: int = 120, visits: int = 6) -> pd.DataFrame:
 def test_a_repeated_id_is_kept_and_said_to_name_groups() -> None:
     notices = infer_schema(_panel(), "y").notices
     said = {n.split("'")[1]: n for n in notices if "identifier of groups" in n}
-    assert set(said) == {"person_id", "PatientID"}
+    assert set(said) == {"person_id", "PatientID", "unitid"}
     assert "(120 values, 6.0 rows each): kept" in said["person_id"]
     assert "may not hold for new groups" in said["person_id"]
     assert "split by it (--group person_id)" in said["person_id"]
     schema = infer_schema(_panel(), "y")
     assert {c.name: c.role for c in schema.features}["person_id"] is Role.numeric
     # a role the user set says nothing more
-    pinned = infer_schema(_panel(), "y", numeric=["person_id"], categorical=["PatientID"])
+    pinned = infer_schema(_panel(), "y", numeric=["person_id", "unitid"], categorical=["PatientID"])
     assert not [n for n in pinned.notices if "identifier of groups" in n]

@@ -13,7 +13,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from prudent.data import TableWriter, iter_table, read_table, table_format, write_table
+from prudent.data import (
+    SHORT_ROWS_ATTR,
+    TableWriter,
+    iter_table,
+    read_table,
+    table_format,
+    write_table,
+)
 from prudent.errors import DataReadError, SchemaError
 from tests.fixtures import example, write_example
 
@@ -420,6 +427,36 @@ def test_a_trailing_delimiter_on_every_row_does_not_shift_the_columns(
     pd.testing.assert_frame_equal(read, table.reset_index(drop=True), check_dtype=False)
     chunks = pd.concat(list(iter_table(path, chunk_rows=7)), ignore_index=True)
     pd.testing.assert_frame_equal(chunks, table.reset_index(drop=True), check_dtype=False)
+
+
+def test_rows_with_fewer_values_than_the_header_are_said(
+    wine: pd.DataFrame, tmp_path: Path
+) -> None:
+    """A file cut short (its last line lost its last fields) and a line in the middle with two
+    fields fewer: both rows are read, their missing columns as missing, and the frame's
+    notice says how many rows are short and the first one's line, whole and in chunks. A
+    file whose last column has missing cells but no short row says nothing."""
+    table = wine.head(40)
+    lines = [",".join(map(str, row)) for row in table.itertuples(index=False)]
+    lines[9] = ",".join(lines[9].split(",")[:-2])
+    lines[-1] = ",".join(lines[-1].split(",")[:3])
+    path = tmp_path / "cut.csv"
+    path.write_text(",".join(table.columns) + "\n" + "\n".join(lines))
+    read = read_table(path)
+    assert len(read) == 40 and read.iloc[[9, 39], -1].isna().all()
+    assert read.iloc[39, 3:].isna().all() and read.iloc[39, :3].notna().all()
+    expected = (
+        f"File 'cut.csv': 2 rows have fewer values than the header's {table.shape[1]} "
+        "columns (the first at line 11): its last columns are read as missing."
+    )
+    assert read.attrs[SHORT_ROWS_ATTR].startswith(expected)
+    notices = [c.attrs.get(SHORT_ROWS_ATTR) for c in iter_table(path, chunk_rows=7)]
+    assert notices[1].startswith(expected) and notices.count(None) == len(notices) - 1
+    lines = [",".join(map(str, row)) for row in table.itertuples(index=False)]
+    lines[9] = ",".join(lines[9].split(",")[:-1]) + ","  # an empty last cell, not a short row
+    path.write_text(",".join(table.columns) + "\n" + "\n".join(lines) + "\n")
+    read = read_table(path)
+    assert np.isnan(read.iloc[9, -1]) and SHORT_ROWS_ATTR not in read.attrs
 
 
 @pytest.mark.parametrize(

@@ -326,6 +326,27 @@ def test_dates_written_month_first_and_the_assumed_order_is_said() -> None:
     assert "13/01/2025" in str(caught.value)
 
 
+def test_times_with_an_offset_from_utc_are_said_to_be_read_in_utc() -> None:
+    """Local times written with their offset, across a change of summer time (+01:00 then
+    +02:00): read in UTC, and the fit says so, naming the offsets, as it does for a Python
+    frame's time-zone-aware column. Times without an offset say nothing."""
+    stamps = pd.date_range("2024-03-25 08:15", periods=40, freq="D", tz="Europe/Paris")
+    written = [t.isoformat() for t in stamps]
+    schema = infer_schema(_dated(written), "y")
+    said = [n for n in schema.notices if "'when'" in n]
+    assert said == [
+        f"Column 'when' holds times with an offset from UTC (such as '{written[0]}') (offsets "
+        "+01:00, +02:00): read in UTC, here and at prediction, so their hour and day are "
+        "UTC's; to read the local clock, write the times without their offset."
+    ]
+    X, _ = validate_frame(pd.DataFrame({"when": written[:1], "x": 1.0}), schema)
+    assert X["when"].iloc[0] == pd.Timestamp("2024-03-25 07:15")
+    aware = infer_schema(_dated(list(stamps)), "y")
+    assert any("(time zone Europe/Paris)" in n for n in aware.notices)
+    local = infer_schema(_dated([t.strftime("%Y-%m-%d %H:%M") for t in stamps]), "y")
+    assert not any("'when'" in n for n in local.notices)
+
+
 def test_day_month_strings_in_both_orders_are_no_dates_and_iso_columns_keep_no_order() -> None:
     mixed = ["13/01/2024", "01/13/2024"] * 20
     assert _spec(infer_schema(_dated(mixed), "y"), "when").role is not Role.datetime

@@ -3,11 +3,14 @@ label audit that finds labels flipped on purpose."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 
+from prudent.data import read_table
 from prudent.metrics import balanced_accuracy
 from prudent.models._selection import balanced_accuracy_clearly_lower
 from prudent.pipeline import FitResult, FitSpec, QuietReporter, fit_table
@@ -229,3 +232,17 @@ def test_a_rule_comparing_a_column_with_another_kind_stops_the_fit_before_traini
     said = fitted.model.predict_frame(frame.drop(columns="y"), rules=fitted.model.rules)
     late = (frame["joined"] > "2020-10-31") & (frame["city"] == "Lyon")
     assert (said.loc[late, "prediction"] == "old").all() and late.sum() > 20
+
+
+def test_a_file_cut_short_is_said_by_the_fit(tmp_path: Path) -> None:
+    """The training file's last line lost its last values: the fit reads the row, its lost
+    columns missing, and says so in a notice naming the line."""
+    frame = example("wine")
+    path = tmp_path / "cut.csv"
+    frame.to_csv(path, index=False)
+    text = path.read_text().rstrip("\n")
+    head, _, last = text.rpartition("\n")
+    path.write_text(head + "\n" + ",".join(last.split(",")[:-3]) + "\n")
+    result = _fit(read_table(path), candidates=("logistic",), time_limit=30.0)
+    said = [n for n in result.notices if "fewer values than the header" in n]
+    assert len(said) == 1 and f"(the first at line {len(frame) + 1})" in said[0], said
