@@ -10,6 +10,7 @@ response and the outputs are encoded in ``_v2_outputs.py``, whose names this mod
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -154,6 +155,11 @@ def _decode(tensor: RequestInput, binary: memoryview, offset: int) -> tuple[Any,
         if tensor.data is None:
             raise _bad(f"Input {tensor.name!r} has neither data nor binary_data_size.", tensor.name)
         return _from_json(tensor, _flatten(tensor.data), n), offset
+    if tensor.data is not None:  # which one would be read? the client meant one of them
+        raise _bad(
+            f"Input {tensor.name!r} gives both data and binary_data_size; give its values one way.",
+            tensor.name,
+        )
     if not isinstance(size, int) or isinstance(size, bool) or size < 0:
         raise _bad(
             f"Input {tensor.name!r}: binary_data_size must be a count of bytes.", tensor.name
@@ -211,10 +217,23 @@ def _from_json(tensor: RequestInput, flat: list[Any], n: int) -> np.ndarray[Any,
     if kind == "BYTES":
         return np.asarray(flat, dtype=object)
     try:
-        values = np.asarray([np.nan if v is None else v for v in flat], dtype=DTYPES[kind])
-        return values.astype(np.float64) if kind.startswith("FP") else values
+        with np.errstate(over="ignore"):  # a finite number FP16 cannot hold: said below
+            values = np.asarray([np.nan if v is None else v for v in flat], dtype=DTYPES[kind])
     except (OverflowError, ValueError):
         raise _bad(f"Input {name!r} holds a value out of the range of {kind}.", name) from None
+    if kind.startswith("FP"):
+        over = [i for i, (v, x) in enumerate(zip(flat, values, strict=True))
+                if v is not None and math.isfinite(v) and not math.isfinite(x)]  # fmt: skip
+        if over:
+            largest = float(np.finfo(DTYPES[kind]).max)
+            raise _bad(
+                f"Input {name!r} holds {flat[over[0]]!r} (row {over[0]}), out of the range of "
+                f"{kind} (at most {largest:g} in size); send it as "
+                f"{'FP32 or FP64' if kind == 'FP16' else 'FP64'}.",
+                name,
+            )
+        return values.astype(np.float64)
+    return values
 
 
 def _from_binary(tensor: RequestInput, chunk: memoryview, n: int) -> np.ndarray[Any, Any]:

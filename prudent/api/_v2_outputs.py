@@ -106,9 +106,10 @@ def wanted_outputs(header: InferenceRequest, names: list[str]) -> list[tuple[str
     ApiError
         400 naming an output that does not exist, or the classification extension.
     """
-    default = (header.parameters or {}).get("binary_data_output", False)
+    asked = (header.parameters or {}).get("binary_data_output", False)
+    default = _flag(asked, "binary_data_output")
     if header.outputs is None:
-        return [(n, default is True) for n in names]
+        return [(n, default) for n in names]
     wanted = []
     for out in header.outputs:
         if out.name not in names:
@@ -118,8 +119,28 @@ def wanted_outputs(header: InferenceRequest, names: list[str]) -> list[tuple[str
         if params.get("class_count", 0) not in (0, False):
             message = "The classification extension (class_count) is not supported."
             raise ApiError(400, message, field=out.name)
-        wanted.append((out.name, params.get("binary_data", default) is True))
+        wanted.append((out.name, _flag(params.get("binary_data", default), out.name)))
     return wanted
+
+
+def _flag(value: object, where: str) -> bool:
+    """A ``binary_data`` (or ``binary_data_output``) parameter: ``true`` or ``false`` only.
+
+    ``"yes"`` or ``1`` was read as false, and the output came back as JSON with nothing said.
+
+    Examples
+    --------
+    >>> _flag(True, "p"), _flag(False, "p")
+    (True, False)
+    >>> _flag("yes", "p")
+    Traceback (most recent call last):
+    prudent.api._errors.ApiError: 400: Parameter binary_data of 'p' is 'yes', but must be true \
+or false.
+    """
+    if isinstance(value, bool):
+        return value
+    what = "binary_data_output" if where == "binary_data_output" else f"binary_data of {where!r}"
+    raise ApiError(400, f"Parameter {what} is {value!r}, but must be true or false.", field=where)
 
 
 def encode_response(request: V2Request, batch: PredictionBatch, model: tuple[str, str]) -> Response:

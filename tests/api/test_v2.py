@@ -168,7 +168,11 @@ def test_v2_binary_body_limits_and_bad_sizes_are_400(server: Server, tokens: Tok
 
 @pytest.mark.parametrize(
     "outputs",
-    [[{"name": "nope"}], [{"name": "prediction", "parameters": {"class_count": 2}}]],
+    [
+        [{"name": "nope"}],
+        [{"name": "prediction", "parameters": {"class_count": 2}}],
+        [{"name": "prediction", "parameters": {"binary_data": "yes"}}],  # read as false, once
+    ],
 )
 def test_v2_a_bad_outputs_list_is_refused_before_any_row_is_logged(
     server: Server, tokens: Tokens, outputs: list[dict[str, Any]]
@@ -189,6 +193,47 @@ def test_v2_a_bad_outputs_list_is_refused_before_any_row_is_logged(
     assert answer.status_code == 400 and answer.json()["field"] == outputs[0]["name"]
     with SqlPredictionLog.open(url) as log:
         assert log.count() == before
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "error"),
+    [
+        (
+            {"data": [5.0, 6.0], "parameters": {"binary_data_size": 16}},
+            "sepal_length_(cm)",
+            "Input 'sepal_length_(cm)' gives both data and binary_data_size; give its values "
+            "one way.",
+        ),
+        (
+            {"datatype": "FP16", "data": [5.0, 70000.0]},
+            "sepal_length_(cm)",
+            "Input 'sepal_length_(cm)' holds 70000.0 (row 1), out of the range of FP16 (at most "
+            "65504 in size); send it as FP32 or FP64.",
+        ),
+        (
+            {"request": {"parameters": {"binary_data_output": "yes"}}},
+            "binary_data_output",
+            "Parameter binary_data_output is 'yes', but must be true or false.",
+        ),
+    ],
+    ids=["data-and-binary", "fp16-overflow", "binary-output-yes"],
+)
+def test_v2_requests_that_say_two_things_or_overflow_are_400_naming_why(
+    server: Server, tokens: Tokens, change: dict[str, Any], field: str, error: str
+) -> None:
+    """A tensor with both data and binary_data_size had its data read and its bytes ignored;
+    FP16's 70000 was called 'infinite'; binary_data_output "yes" was read as false."""
+    tensor = {"name": "sepal_length_(cm)", "shape": [2], "datatype": "FP64", "data": [5.0, 6.0]}
+    body = {"inputs": [tensor | {k: v for k, v in change.items() if k != "request"}]}
+    body |= change.get("request", {})
+    text = json.dumps(body).encode()
+    headers = tokens.header("app") | {"Inference-Header-Content-Length": str(len(text))}
+    binary = b"\0" * 16 if "binary_data_size" in json.dumps(change) else b""
+    answer = httpx.post(
+        f"{server.url}/v2/models/iris/infer", content=text + binary, headers=headers
+    )
+    assert answer.status_code == 400, answer.text
+    assert answer.json() == {"error": error, "field": field}
 
 
 def _rss_mib(pid: int) -> float:
