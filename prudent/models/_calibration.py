@@ -28,6 +28,7 @@ from prudent.errors import ConfigError
 from prudent.models._calibration_choice import METHODS, candidate_methods, choose_method
 from prudent.models._calibration_inputs import _as_proba_matrix, _encode_labels
 from prudent.models._calibration_maps import COMPOSED, apply_map, fit_map, fit_maps
+from prudent.models._splitters import GroupFolds
 
 __all__ = ["ProbabilityCalibrator", "calibrate_cross_fitted", "cross_fitted"]
 
@@ -42,10 +43,13 @@ MIN_CLASS_ROWS = 50
 """Rows of each class a draw keeps (all of a smaller class)."""
 
 
-def _splitter(y: EncodedLabels, cv: int, random_state: Any) -> StratifiedKFold | KFold:
-    """Stratified folds when every present class fills them; fewer folds, or plain K-fold."""
+def _splitter(y: EncodedLabels, cv: int, random_state: Any, groups: Any = None) -> Any:
+    """Stratified folds when every present class fills them; fewer folds, or plain K-fold.
+    With ``groups`` (``--group``), each group's rows in one fold (``split(X, y)`` binds them)."""
     counts = np.bincount(y)
     n_splits = min(cv, int(counts[counts > 0].min()))
+    if groups is not None and np.unique(groups).size >= 2 and n_splits >= 2:
+        return GroupFolds(min(n_splits, int(np.unique(groups).size)), random_state, groups)
     if n_splits >= 2:
         return StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=random_state)
     return KFold(n_splits=min(cv, y.size), shuffle=True, random_state=random_state)
@@ -77,12 +81,18 @@ def fit_rows(y: EncodedLabels, n_classes: int, seed: int) -> npt.NDArray[np.intp
 
 
 def cross_fitted(
-    P: ProbaMatrix, y: EncodedLabels, methods: tuple[str, ...], cv: int, random_state: Any
+    P: ProbaMatrix,
+    y: EncodedLabels,
+    methods: tuple[str, ...],
+    cv: int,
+    random_state: Any,
+    groups: Any = None,
 ) -> dict[str, ProbaMatrix]:
     """Each method's cross-fitted probabilities: every row mapped by a map fitted without it
-    (on at most :data:`MAP_CELLS` of the other folds' probabilities, :func:`fit_rows`)."""
+    (on at most :data:`MAP_CELLS` of the other folds' probabilities, :func:`fit_rows`), and
+    with ``groups``, without its group."""
     out = {method: np.empty_like(P) for method in methods}
-    for train, test in _splitter(y, cv, random_state).split(P, y):
+    for train, test in _splitter(y, cv, random_state, groups).split(P, y):
         train = train[fit_rows(y[train], P.shape[1], _seed(random_state))]
         for method, fitted in fit_maps(methods, P[train], y[train]).items():
             out[method][test] = apply_map(method, fitted, P[test])
@@ -287,8 +297,9 @@ def calibrate_cross_fitted(
     random_state
         Seeds the folds.
     groups
-        Each row's group, when rows come in groups (``--group``): the consistency test of
-        :func:`choose_method` counts what the groups are worth.
+        Each row's group, when rows come in groups (``--group``): each group is mapped by
+        maps fitted without it, and the consistency test of :func:`choose_method` counts what
+        the groups are worth.
 
     Returns
     -------
@@ -298,7 +309,7 @@ def calibrate_cross_fitted(
     """
     y = np.asarray(y, dtype=np.int64)
     P = _as_proba_matrix(np.asarray(P, dtype=np.float64))
-    Q = cross_fitted(P, y, candidate_methods(y.size, P.shape[1]), cv, random_state)
+    Q = cross_fitted(P, y, candidate_methods(y.size, P.shape[1]), cv, random_state, groups)
     method, evidence = choose_method(Q, y, _seed(random_state), groups)
     calibrator = ProbabilityCalibrator(method=method, cv=cv, random_state=random_state)
     rows = fit_rows(y, P.shape[1], _seed(random_state))

@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils import check_random_state
 
-from prudent._typing import EncodedLabels, FloatArray, Labels, ProbaMatrix
+from prudent._typing import EncodedLabels, FloatArray, IntArray, Labels, ProbaMatrix
 from prudent.errors import ConfigError
 from prudent.models._ensemble_greedy import (
     RandomState,
@@ -110,6 +110,7 @@ def choose_ensemble(
     min_gain: float = 1e-3,
     random_state: RandomState = 0,
     seconds: float | None = None,
+    groups: IntArray | None = None,
 ) -> EnsembleChoice:
     """Choose between the best single model, greedy selection and stacking, honestly.
 
@@ -144,6 +145,9 @@ def choose_ensemble(
         (:func:`~prudent.models._ensemble_stacking.stacking_cost`); when it would take
         longer, its meta-models see a stratified sample of the rows that fits, and below
         :data:`MIN_STACKING_ROWS` stacking is left out. ``choice.notes`` say so.
+    groups
+        Each row's group (``--group``): greedy selection's and stacking's folds keep each
+        group whole, so that neither is scored on groups it was fitted on.
 
     Returns
     -------
@@ -184,7 +188,7 @@ def choose_ensemble(
     }
     if len(stack) == 1:
         return EnsembleChoice(log_loss={"single": float(single[best])}, **base)
-    options = _Options(n_iter, cv, min_gain, random_state, seconds)
+    options = _Options(n_iter, cv, min_gain, random_state, seconds, groups)
     return _compare(list(names), stack, y, y_idx, base, options)
 
 
@@ -197,6 +201,7 @@ class _Options:
     min_gain: float
     random_state: RandomState
     seconds: float | None
+    groups: IntArray | None = None
 
 
 def _stacking_rows(
@@ -238,7 +243,7 @@ def _score_options(
     Stacking is left out (no ``stacking`` key) when members x classes exceeds
     :data:`MAX_STACKING_INPUTS` or when it cannot fit in ``options.seconds``.
     """
-    folds = _splitter(y, options.cv, options.random_state)
+    folds = _splitter(y, options.cv, options.random_state, options.groups)
     rng = check_random_state(options.random_state)
     oof = {"greedy": _greedy_cv(stack, y_idx, options.n_iter, folds, rng)}
     loss = {"single": base["best_single_log_loss"]}
@@ -246,12 +251,17 @@ def _score_options(
     if rows == 0:
         loss["greedy"] = float(_losses(oof["greedy"][None], y_idx, "log_loss")[0])
         return oof, None, loss, notes
-    cv, seed = options.cv, options.random_state
-    oof["stacking"], meta = stacking_oof(list(stack), y, cv=cv, random_state=seed, max_rows=rows)
+    cv, seed, groups = options.cv, options.random_state, options.groups
+    oof["stacking"], meta = stacking_oof(
+        list(stack), y, cv=cv, random_state=seed, max_rows=rows, groups=groups
+    )
     # The meta-model on m copies of one member equals it on one copy with C * m (L2 splits
     # the weight evenly between copies): the same regularisation, no diversity.
     m = len(stack)
-    recal = [stacking_oof([p], y, cv=cv, C=m, random_state=seed, max_rows=rows)[0] for p in stack]
+    recal = [
+        stacking_oof([p], y, cv=cv, C=m, random_state=seed, max_rows=rows, groups=groups)[0]
+        for p in stack
+    ]
     loss["single_stacked"] = float(np.min(_losses(np.stack(recal), y_idx, "log_loss")))
     loss |= {k: float(_losses(v[None], y_idx, "log_loss")[0]) for k, v in oof.items()}
     return oof, meta, loss, notes

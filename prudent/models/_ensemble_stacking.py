@@ -18,6 +18,7 @@ from prudent._costs import recorded_cost
 from prudent._typing import EncodedLabels, FloatArray, IntArray, Labels, ProbaMatrix
 from prudent.errors import ConfigError, TargetError
 from prudent.models._ensemble_greedy import RandomState, _as_stack, _encode
+from prudent.models._splitters import GroupFolds
 
 __all__ = ["MAX_STACKING_INPUTS", "StackingCost", "stacking_cost", "stacking_oof"]
 
@@ -29,8 +30,11 @@ of 0.19 / 0.12 / 0.09: a lower floor lets a few extreme rows dominate the meta-m
 """
 
 
-def _splitter(y: Labels, cv: int, random_state: RandomState) -> StratifiedKFold:
-    """Stratified folds, as many as ``cv`` but no more than the smallest class allows."""
+def _splitter(
+    y: Labels, cv: int, random_state: RandomState, groups: IntArray | None = None
+) -> StratifiedKFold | GroupFolds:
+    """Stratified folds, as many as ``cv`` but no more than the smallest class (and, with
+    ``groups``, the groups) allow; with ``groups``, each group in one fold."""
     if cv < 2:
         raise ConfigError(f"cv={cv} is invalid; expected an integer of at least 2 folds.")
     smallest = int(np.unique(np.asarray(y).ravel(), return_counts=True)[1].min())
@@ -39,7 +43,10 @@ def _splitter(y: Labels, cv: int, random_state: RandomState) -> StratifiedKFold:
             f"The smallest class in y has {smallest} sample(s); cross-validation needs at "
             "least 2 per class. Collect more rows of that class or drop it."
         )
-    return StratifiedKFold(min(cv, smallest), shuffle=True, random_state=random_state)
+    n_splits = min(cv, smallest)
+    if groups is not None and np.unique(groups).size >= 2:  # one group: no split keeps it
+        return GroupFolds(min(n_splits, int(np.unique(groups).size)), random_state, groups)
+    return StratifiedKFold(n_splits, shuffle=True, random_state=random_state)
 
 
 MAX_STACKING_INPUTS = 64
@@ -151,6 +158,7 @@ def stacking_oof(
     C: float = 1.0,
     random_state: RandomState = 0,
     max_rows: int | None = None,
+    groups: IntArray | None = None,
 ) -> tuple[ProbaMatrix, LogisticRegression]:
     """Stack members with a multinomial logistic regression on their log-probabilities.
 
@@ -170,6 +178,8 @@ def stacking_oof(
         Fit the meta-models on a stratified sample of about this many rows (the time limit's
         cheaper stacking): the sample's rows are cross-validated as usual, the other rows
         predicted by the meta-model refitted on the sample, which never saw them either.
+    groups
+        Each row's group (``--group``): each group's rows fall in one fold.
 
     Returns
     -------
@@ -203,9 +213,15 @@ def stacking_oof(
         seed = random_state if isinstance(random_state, int) else 0
         rows = _stratified_rows(y_idx, max_rows, cv, seed)
     proba = np.empty(stack.shape[1:])
-    for train, test in _splitter(y[rows], cv, random_state).split(features[rows], y[rows]):
+    within = None if groups is None else np.asarray(groups)[rows]
+    folds = _splitter(y[rows], cv, random_state, within)
+    classes = np.unique(y)
+    for train, test in folds.split(features[rows], y[rows]):
         meta = _fit_meta(features[rows[train]], y[rows[train]], C)
-        proba[rows[test]] = meta.predict_proba(features[rows[test]])
+        # a fold that keeps groups whole may train without a rare class: it gets 0 there
+        fold = np.zeros((len(test), len(classes)))
+        fold[:, np.searchsorted(classes, meta.classes_)] = meta.predict_proba(features[rows[test]])
+        proba[rows[test]] = fold
     meta = _fit_meta(features[rows], y[rows], C)
     rest = np.setdiff1d(np.arange(len(y)), rows, assume_unique=True)
     if len(rest):

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from prudent._typing import BoolArray, EncodedLabels, FloatArray, ProbaMatrix
+from prudent._typing import BoolArray, EncodedLabels, FloatArray, IntArray, ProbaMatrix
 from prudent.metrics import Verdict, balanced_accuracy_diff_se, compare_to_baseline, mcnemar
 from prudent.models._calibration import cross_fitted
 from prudent.models._calibration_choice import candidate_methods
@@ -133,18 +133,47 @@ def balanced_accuracy_clearly_lower(
     return bool(model_ba - base_ba < -2.0 * se), (model_ba, base_ba)
 
 
-def _row_log_losses(P: ProbaMatrix, y: EncodedLabels, seed: int) -> FloatArray:
+def _row_log_losses(
+    P: ProbaMatrix, y: EncodedLabels, seed: int, groups: IntArray | None = None
+) -> FloatArray:
     """Each row's log loss under the model's best calibration map, cross-fitted (every row
-    mapped by a map fitted without it; the maps the calibration stage chooses among)."""
+    mapped by a map fitted without it, or its group; the maps the calibration stage chooses
+    among)."""
     P = _as_proba_matrix(np.asarray(P, dtype=np.float64))  # clipped, as the calibrator reads it
-    mapped = cross_fitted(P, y, candidate_methods(y.size, P.shape[1]), CALIBRATION_FOLDS, seed)
+    methods = candidate_methods(y.size, P.shape[1])
+    mapped = cross_fitted(P, y, methods, CALIBRATION_FOLDS, seed, groups)
     rows = np.arange(y.size)
     losses = [-np.log(np.clip(Q[rows, y], 1e-15, 1.0)) for Q in mapped.values()]
     return min(losses, key=lambda loss: float(loss.mean()))
 
 
+def _mean_se(d: FloatArray, groups: IntArray | None) -> float:
+    """The standard error of ``d``'s mean; with ``groups``, clustered by group (the rows of
+    a group are not independent draws).
+
+    Examples
+    --------
+    >>> d = np.array([1.0, 1.0, -1.0, -1.0])
+    >>> round(_mean_se(d, None), 3), round(_mean_se(d, np.array([0, 0, 1, 1])), 3)
+    (0.577, 1.0)
+    """
+    n = d.size
+    if n < 2:
+        return 0.0
+    if groups is None:
+        return float(d.std(ddof=1)) / float(np.sqrt(n))
+    codes = np.unique(groups, return_inverse=True)[1]
+    sums = np.bincount(codes, weights=d - d.mean())
+    g = sums.size
+    return float(np.sqrt(g / max(g - 1, 1) * float(np.sum(sums**2)))) / n
+
+
 def log_loss_clearly_higher(
-    y: EncodedLabels, model: ProbaMatrix, baseline: ProbaMatrix, seed: int = 0
+    y: EncodedLabels,
+    model: ProbaMatrix,
+    baseline: ProbaMatrix,
+    seed: int = 0,
+    groups: IntArray | None = None,
 ) -> tuple[bool, tuple[float, float]]:
     """Whether the model's log loss, once it and the baseline are each recalibrated as the fit
     will recalibrate the one that ships, is higher than the baseline's by more than two
@@ -152,7 +181,8 @@ def log_loss_clearly_higher(
     (model's, baseline's).
 
     The ensemble is chosen on raw log loss, where a class-weighted baseline's probabilities
-    are skewed on purpose: raw, it loses to models that calibration then leaves behind.
+    are skewed on purpose: raw, it loses to models that calibration then leaves behind. With
+    ``groups`` (``--group``) the maps are cross-fitted by group and the error is clustered.
 
     Examples
     --------
@@ -164,9 +194,9 @@ def log_loss_clearly_higher(
     >>> log_loss_clearly_higher(y, noisy, good)[0], log_loss_clearly_higher(y, good, good)[0]
     (True, False)
     """
-    base_rows = _row_log_losses(baseline, y, seed)
-    d = _row_log_losses(model, y, seed) - base_rows
-    se = float(d.std(ddof=1)) / np.sqrt(d.size) if d.size > 1 else 0.0
+    base_rows = _row_log_losses(baseline, y, seed, groups)
+    d = _row_log_losses(model, y, seed, groups) - base_rows
+    se = _mean_se(d, groups)
     base = float(base_rows.mean())
     return bool(d.mean() > 2.0 * se), (base + float(d.mean()), base)
 
@@ -184,7 +214,11 @@ def _keep_fallback(info: dict[str, Any], why: str) -> dict[str, Any]:
 
 
 def _loss_to_baseline(
-    verdict: Verdict, y: EncodedLabels, proba: ProbaMatrix, base: ProbaMatrix, seed: int
+    verdict: Verdict,
+    y: EncodedLabels,
+    proba: ProbaMatrix,
+    base: ProbaMatrix,
+    fold: tuple[int, IntArray | None],
 ) -> str | None:
     """How the model loses to the logistic baseline, in words, or None when it does not: it
     is significantly less accurate (McNemar), or its balanced accuracy (each at its best
@@ -197,7 +231,7 @@ def _loss_to_baseline(
             f"has a balanced accuracy of {model_ba:.3f} at its best label rule, below the "
             f"{FALLBACK} baseline's {base_ba:.3f} by more than two standard errors"
         )
-    higher, (model_ll, base_ll) = log_loss_clearly_higher(y, proba, base, seed)
+    higher, (model_ll, base_ll) = log_loss_clearly_higher(y, proba, base, *fold)
     if higher:
         return (
             f"has a log loss of {model_ll:.4f} once recalibrated, above the {FALLBACK} "
@@ -214,6 +248,7 @@ def choose_primary(
     base: str,
     seed: int = 0,
     seconds: float | None = None,
+    groups: IntArray | None = None,
 ) -> tuple[Any, ProbaMatrix, dict[str, Any]]:
     """The primary model: the best ensemble (or single model) unless the baseline is better.
 
@@ -231,6 +266,9 @@ def choose_primary(
         Seed of the ensemble search.
     seconds
         Time the stacking ensemble may take (see :func:`choose_ensemble`); ``None``: no limit.
+    groups
+        Each row's group (``--group``): every cross-validation of the choice keeps a group's
+        rows in one fold.
 
     Returns
     -------
@@ -240,14 +278,15 @@ def choose_primary(
         baseline, ``notes`` on stacking cut to the time allowed).
     """
     pool = list(fitted)
-    choice = choose_ensemble(pool, [oof[n] for n in pool], y, random_state=seed, seconds=seconds)
+    probas = [oof[n] for n in pool]
+    choice = choose_ensemble(pool, probas, y, random_state=seed, seconds=seconds, groups=groups)
     info, verdict, p_value = _describe(choice, y, oof, base)
     if choice.notes:
         info["notes"] = list(choice.notes)
     model, proba = ensemble_from_choice(choice, fitted), choice.oof_proba
     if choice.best_single == FALLBACK and choice.kind == "single":
         return model, proba, info
-    loses = _loss_to_baseline(verdict, y, proba, oof[FALLBACK], seed)
+    loses = _loss_to_baseline(verdict, y, proba, oof[FALLBACK], (seed, groups))
     if loses is not None:
         return fitted[FALLBACK], oof[FALLBACK], _keep_fallback(info, loses)
     if verdict is not Verdict.BETTER:

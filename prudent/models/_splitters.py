@@ -8,6 +8,16 @@ a fold of the fit, or the pilot's sample, then leaves it two or one: on a never-
 3-fold cross-validation but provided less than 3 examples for at least one class", and so was
 it on 25 industries whose rarest had 14 rows, in the pilot's sample. :class:`RareClassFolds`
 gives as many stratified folds as the rarest class allows, between two and ``n_folds``.
+
+:class:`GroupFolds` keeps each group of rows in one fold, for the fit's second-level choices
+under ``--group``. The candidates' out-of-fold rows are split by group
+(:mod:`prudent.data._group_splits`); what is fitted on those rows — greedy weights, the
+stacking meta-model, the calibration maps, the comparison with the baseline — is scored by
+cross-validation over them again, and must keep each group in one fold too. A meta-model
+scored on rows of groups it was fitted on learns the groups: on AER's PSID7682 (a person's
+rows share their education and most inputs) the stacking meta-model's cross-validated log
+loss was 1.32 against 2.30 on the locked test's new people; it shipped, and its conformal
+sets covered .74 of the locked test for .90 promised.
 """
 
 from __future__ import annotations
@@ -17,9 +27,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
-__all__ = ["RareClassFolds"]
+__all__ = ["GroupFolds", "RareClassFolds"]
 
 
 class RareClassFolds:
@@ -69,3 +79,32 @@ class RareClassFolds:
 
     def __repr__(self) -> str:
         return f"RareClassFolds(n_folds={self.n_folds})"
+
+
+class GroupFolds:
+    """Stratified folds that keep each group of rows in one fold (the labels stratified as
+    far as whole groups allow): ``split(X, y)`` as a scikit-learn splitter, the groups bound.
+
+    Examples
+    --------
+    >>> y, groups = np.array([0, 1] * 20), np.repeat(np.arange(8), 5)
+    >>> folds = list(GroupFolds(4, 0, groups).split(np.zeros((40, 1)), y))
+    >>> len(folds), all(not set(groups[a]) & set(groups[b]) for a, b in folds)
+    (4, True)
+    """
+
+    def __init__(self, n_splits: int, random_state: Any, groups: Any) -> None:
+        self.groups = np.asarray(groups)
+        self.n_splits = n_splits
+        self._folds = StratifiedGroupKFold(n_splits, shuffle=True, random_state=random_state)
+
+    def split(
+        self, X: Any, y: Any = None, groups: Any = None
+    ) -> Iterator[tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]]:
+        """Training and validation rows of each fold (``groups`` given here are ignored:
+        the bound ones are the rows')."""
+        yield from self._folds.split(X, y, self.groups)
+
+    def get_n_splits(self, X: Any = None, y: Any = None, groups: Any = None) -> int:
+        """The number of folds."""
+        return self.n_splits

@@ -335,7 +335,7 @@ def _guard(
     y = data.y_train
     a, b = _halves(y, spec.seed, data.groups)
     with reporter.progress("Building trust", total=4) as advance:
-        primary, oof, chosen = _primary(runs, base, y, spec.seed, budget)
+        primary, oof, chosen = _primary(runs, base, y, spec.seed, budget, data.groups)
         for note in chosen.get("notes", []):
             reporter.notice(f"Ensemble: {note}.")
         reporter.notice(f"Chosen model: {chosen['primary']} — {chosen['reason']}.")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from prudent._typing import EncodedLabels, ProbaMatrix
+from prudent._typing import EncodedLabels, IntArray, ProbaMatrix
 from prudent.metrics import diversity_report, log_loss
 from prudent.models._selection import FALLBACK, choose_primary
 from prudent.pipeline._budget import Budget, pickled_bytes
@@ -74,12 +74,19 @@ def _pool(
 
 
 def _primary(
-    runs: Mapping[str, CandidateRun], base: str, y: EncodedLabels, seed: int, budget: Budget
+    runs: Mapping[str, CandidateRun],
+    base: str,
+    y: EncodedLabels,
+    seed: int,
+    budget: Budget,
+    groups: IntArray | None = None,
 ) -> tuple[Any, ProbaMatrix, dict[str, Any]]:
     fitted, notes = _pool(runs, y)
     oof = {n: r.oof_proba for n, r in runs.items()}
     seconds = STACKING_SHARE * budget.for_trust()
-    model, proba, info = choose_primary(fitted, oof, y, base=base, seed=seed, seconds=seconds)
+    model, proba, info = choose_primary(
+        fitted, oof, y, base=base, seed=seed, seconds=seconds, groups=groups
+    )
     if notes:
         info["notes"] = [*notes, *info.get("notes", [])]
     return model, proba, info
