@@ -12,6 +12,7 @@ import enum
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -208,14 +209,15 @@ class Comparison:
 
 
 def balanced_accuracy_diff_se(
-    y: npt.ArrayLike, base_ok: npt.ArrayLike, cand_ok: npt.ArrayLike
+    y: npt.ArrayLike, base_ok: npt.ArrayLike, cand_ok: npt.ArrayLike, groups: Any = None
 ) -> float:
     """The standard error of one model's balanced accuracy minus another's on the same rows.
 
     Balanced accuracy is the mean over the ``k`` classes of each class's recall, so the
     difference is the mean of per-class mean differences of the rows' paired outcomes
     (``cand_ok - base_ok``, in ``{-1, 0, 1}``); classes are independent strata, so its variance
-    is ``sum_c var_c / n_c / k**2``.
+    is ``sum_c var_c / n_c / k**2``. With ``groups`` (rows that come in groups, ``--group``)
+    each class's variance is clustered by group: a group's rows are not independent draws.
 
     Examples
     --------
@@ -224,12 +226,26 @@ def balanced_accuracy_diff_se(
     0.0
     >>> round(balanced_accuracy_diff_se(y, [1, 0, 1, 0, 1, 0], [0, 1, 0, 1, 0, 1]), 3)
     0.577
+    >>> round(balanced_accuracy_diff_se(y, [1, 1, 0, 0, 1, 0], [0, 0, 1, 1, 0, 1],
+    ...                                 groups=[0, 0, 1, 1, 2, 3]), 3)
+    0.707
     """
     labels = np.asarray(y)
     d = np.asarray(cand_ok, dtype=float) - np.asarray(base_ok, dtype=float)
     classes = np.unique(labels)
-    var = sum(float(np.var(d[labels == c], ddof=1)) / int(np.sum(labels == c))
-              for c in classes if np.sum(labels == c) > 1)  # fmt: skip
+    codes = None if groups is None else np.unique(np.asarray(groups), return_inverse=True)[1]
+    var = 0.0
+    for c in classes:
+        rows = np.flatnonzero(labels == c)
+        if rows.size < 2:
+            continue
+        if codes is None:
+            var += float(np.var(d[rows], ddof=1)) / rows.size
+            continue
+        part = np.unique(codes[rows], return_inverse=True)[1]
+        sums = np.bincount(part, weights=d[rows] - d[rows].mean())
+        g = sums.size
+        var += g / max(g - 1, 1) * float(np.sum(sums**2)) / rows.size**2
     return math.sqrt(var) / max(len(classes), 1)
 
 

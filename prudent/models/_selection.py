@@ -107,7 +107,7 @@ def _best_rule_right(y: EncodedLabels, P: ProbaMatrix) -> tuple[float, BoolArray
 
 
 def balanced_accuracy_clearly_lower(
-    y: EncodedLabels, model: ProbaMatrix, baseline: ProbaMatrix
+    y: EncodedLabels, model: ProbaMatrix, baseline: ProbaMatrix, groups: IntArray | None = None
 ) -> tuple[bool, tuple[float, float]]:
     """Whether the model's balanced accuracy, at its best label rule, is lower than the
     baseline's at its own by more than two paired standard errors of the difference
@@ -115,7 +115,8 @@ def balanced_accuracy_clearly_lower(
 
     A lower figure within the noise does not count: held-out balanced accuracies a few
     thousandths apart swap from one split to the next, and the model was chosen for its lower
-    log loss. Returns the verdict and both balanced accuracies (model's, baseline's).
+    log loss. With ``groups`` the error is clustered by group. Returns the verdict and both
+    balanced accuracies (model's, baseline's).
 
     Examples
     --------
@@ -129,7 +130,7 @@ def balanced_accuracy_clearly_lower(
     """
     model_ba, model_right = _best_rule_right(y, model)
     base_ba, base_right = _best_rule_right(y, baseline)
-    se = balanced_accuracy_diff_se(y, base_right, model_right)
+    se = balanced_accuracy_diff_se(y, base_right, model_right, groups)
     return bool(model_ba - base_ba < -2.0 * se), (model_ba, base_ba)
 
 
@@ -225,7 +226,7 @@ def _loss_to_baseline(
     label rule) or its recalibrated log loss is worse by more than two standard errors."""
     if verdict is Verdict.WORSE:
         return f"is significantly less accurate than the {FALLBACK} baseline (McNemar)"
-    lower, (model_ba, base_ba) = balanced_accuracy_clearly_lower(y, proba, base)
+    lower, (model_ba, base_ba) = balanced_accuracy_clearly_lower(y, proba, base, fold[1])
     if lower:
         return (
             f"has a balanced accuracy of {model_ba:.3f} at its best label rule, below the "
