@@ -10,11 +10,12 @@ import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
+import prudent
 from prudent.bundle import Bundle
 from prudent.data import Role, string_pattern
 from prudent.store import PredictionRecord, SqlPredictionLog
-from tests.api.conftest import Tokens, make_client, wait_ready
-from tests.serve._bundles import input_rows
+from tests.api.conftest import Tokens, make_client, serve_ready, wait_ready
+from tests.serve._bundles import cached_bundle, input_rows
 
 
 def _predict(client: TestClient, tokens: Tokens, rows: list[dict[str, object]]) -> dict:
@@ -244,21 +245,27 @@ def test_feedback_takes_one_label_or_items(client: TestClient, tokens: Tokens) -
 
 
 def test_predict_explains_only_when_asked(
-    client: TestClient, numeric_bundle: Bundle, tokens: Tokens
+    bundle_root: Path, tmp_path: Path, tokens: Tokens
 ) -> None:
+    """Explanations are a linear model's (each input's share of the logit): served from the
+    baselines-only bundle, whose logistic baseline ships (the numeric bundle ships whichever
+    model wins, an ensemble since the baseline stopped winning ties within the noise)."""
+    linear = prudent.load(cached_bundle("numeric_baseline", bundle_root))
+    assert linear.manifest["chosen"]["primary"] == "logistic"
     rows = input_rows("numeric", 4, seed=2)
     records = rows.to_dict(orient="records")
-    plain = _predict(client, tokens, records)["predictions"]
-    assert all("explanation" not in row for row in plain)
-    response = client.post(
-        "/predict?explain=true",
-        json={"id": "r2", "records": records},
-        headers=tokens.header("app"),
-    )
-    assert response.status_code == 200, response.text
-    expected = numeric_bundle.predict(rows, explain=True)["explanation"].tolist()
-    got = [row["explanation"] for row in response.json()["predictions"]]
-    assert got == expected and all(len(e) == 5 for e in got)  # the test bundle is linear
+    for client in serve_ready(linear, tmp_path, tokens):
+        plain = _predict(client, tokens, records)["predictions"]
+        assert all("explanation" not in row for row in plain)
+        response = client.post(
+            "/predict?explain=true",
+            json={"id": "r2", "records": records},
+            headers=tokens.header("app"),
+        )
+        assert response.status_code == 200, response.text
+        expected = linear.predict(rows, explain=True)["explanation"].tolist()
+        got = [row["explanation"] for row in response.json()["predictions"]]
+        assert got == expected and all(len(e) == 5 for e in got)
 
 
 def test_quickstart_next_steps_send_a_row_the_service_accepts(
