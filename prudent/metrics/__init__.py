@@ -43,6 +43,7 @@ from prudent.metrics._significance import (
     compare_to_baseline,
     holm,
     mcnemar,
+    mean_se,
 )
 
 __all__ = [
@@ -76,6 +77,7 @@ __all__ = [
     "log_loss",
     "macro_f1",
     "mcnemar",
+    "mean_se",
     "per_class_thresholds",
     "permutation_importance",
     "risk_coverage_curve",

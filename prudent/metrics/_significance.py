@@ -31,6 +31,7 @@ __all__ = [
     "compare_to_baseline",
     "holm",
     "mcnemar",
+    "mean_se",
 ]
 
 EXACT_BELOW = 25
@@ -208,6 +209,29 @@ class Comparison:
         return self.balanced_accuracy_diff < -2.0 * self.balanced_accuracy_se
 
 
+def mean_se(d: npt.ArrayLike, groups: Any = None) -> float:
+    """The standard error of the mean of ``d``; with ``groups``, clustered by group (the
+    rows of a group are not independent draws: the sum of each group's deviations counts
+    once, with the small-sample factor ``g / (g - 1)``). 0 for fewer than two values.
+
+    Examples
+    --------
+    >>> d = np.array([1.0, 1.0, -1.0, -1.0])
+    >>> round(mean_se(d), 3), round(mean_se(d, [0, 0, 1, 1]), 3)
+    (0.577, 1.0)
+    """
+    values = np.asarray(d, dtype=float)
+    n = values.size
+    if n < 2:
+        return 0.0
+    if groups is None:
+        return float(values.std(ddof=1)) / math.sqrt(n)
+    codes = np.unique(np.asarray(groups), return_inverse=True)[1].ravel()
+    sums = np.bincount(codes, weights=values - values.mean())
+    g = sums.size
+    return math.sqrt(g / max(g - 1, 1) * float(np.sum(sums**2))) / n
+
+
 def balanced_accuracy_diff_se(
     y: npt.ArrayLike, base_ok: npt.ArrayLike, cand_ok: npt.ArrayLike, groups: Any = None
 ) -> float:
@@ -233,19 +257,12 @@ def balanced_accuracy_diff_se(
     labels = np.asarray(y)
     d = np.asarray(cand_ok, dtype=float) - np.asarray(base_ok, dtype=float)
     classes = np.unique(labels)
-    codes = None if groups is None else np.unique(np.asarray(groups), return_inverse=True)[1]
+    codes = None if groups is None else np.asarray(groups)
     var = 0.0
     for c in classes:
         rows = np.flatnonzero(labels == c)
-        if rows.size < 2:
-            continue
-        if codes is None:
-            var += float(np.var(d[rows], ddof=1)) / rows.size
-            continue
-        part = np.unique(codes[rows], return_inverse=True)[1]
-        sums = np.bincount(part, weights=d[rows] - d[rows].mean())
-        g = sums.size
-        var += g / max(g - 1, 1) * float(np.sum(sums**2)) / rows.size**2
+        if rows.size > 1:
+            var += mean_se(d[rows], None if codes is None else codes[rows]) ** 2
     return math.sqrt(var) / max(len(classes), 1)
 
 

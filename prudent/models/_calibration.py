@@ -48,8 +48,9 @@ def _splitter(y: EncodedLabels, cv: int, random_state: Any, groups: Any = None) 
     With ``groups`` (``--group``), each group's rows in one fold (``split(X, y)`` binds them)."""
     counts = np.bincount(y)
     n_splits = min(cv, int(counts[counts > 0].min()))
-    if groups is not None and np.unique(groups).size >= 2 and n_splits >= 2:
-        return GroupFolds(min(n_splits, int(np.unique(groups).size)), random_state, groups)
+    by_group = GroupFolds.at_most(n_splits, random_state, groups) if n_splits >= 2 else None
+    if by_group is not None:
+        return by_group
     if n_splits >= 2:
         return StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=random_state)
     return KFold(n_splits=min(cv, y.size), shuffle=True, random_state=random_state)

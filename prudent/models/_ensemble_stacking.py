@@ -44,9 +44,8 @@ def _splitter(
             "least 2 per class. Collect more rows of that class or drop it."
         )
     n_splits = min(cv, smallest)
-    if groups is not None and np.unique(groups).size >= 2:  # one group: no split keeps it
-        return GroupFolds(min(n_splits, int(np.unique(groups).size)), random_state, groups)
-    return StratifiedKFold(n_splits, shuffle=True, random_state=random_state)
+    by_group = GroupFolds.at_most(n_splits, random_state, groups)
+    return by_group or StratifiedKFold(n_splits, shuffle=True, random_state=random_state)
 
 
 MAX_STACKING_INPUTS = 64

@@ -12,7 +12,13 @@ from typing import Any
 import numpy as np
 
 from prudent._typing import BoolArray, EncodedLabels, FloatArray, IntArray, ProbaMatrix
-from prudent.metrics import Verdict, balanced_accuracy_diff_se, compare_to_baseline, mcnemar
+from prudent.metrics import (
+    Verdict,
+    balanced_accuracy_diff_se,
+    compare_to_baseline,
+    mcnemar,
+    mean_se,
+)
 from prudent.models._calibration import cross_fitted
 from prudent.models._calibration_choice import candidate_methods
 from prudent.models._calibration_inputs import _as_proba_matrix
@@ -148,27 +154,6 @@ def _row_log_losses(
     return min(losses, key=lambda loss: float(loss.mean()))
 
 
-def _mean_se(d: FloatArray, groups: IntArray | None) -> float:
-    """The standard error of ``d``'s mean; with ``groups``, clustered by group (the rows of
-    a group are not independent draws).
-
-    Examples
-    --------
-    >>> d = np.array([1.0, 1.0, -1.0, -1.0])
-    >>> round(_mean_se(d, None), 3), round(_mean_se(d, np.array([0, 0, 1, 1])), 3)
-    (0.577, 1.0)
-    """
-    n = d.size
-    if n < 2:
-        return 0.0
-    if groups is None:
-        return float(d.std(ddof=1)) / float(np.sqrt(n))
-    codes = np.unique(groups, return_inverse=True)[1]
-    sums = np.bincount(codes, weights=d - d.mean())
-    g = sums.size
-    return float(np.sqrt(g / max(g - 1, 1) * float(np.sum(sums**2)))) / n
-
-
 def log_loss_clearly_higher(
     y: EncodedLabels,
     model: ProbaMatrix,
@@ -197,7 +182,7 @@ def log_loss_clearly_higher(
     """
     base_rows = _row_log_losses(baseline, y, seed, groups)
     d = _row_log_losses(model, y, seed, groups) - base_rows
-    se = _mean_se(d, groups)
+    se = mean_se(d, groups)
     base = float(base_rows.mean())
     return bool(d.mean() > 2.0 * se), (base + float(d.mean()), base)
 

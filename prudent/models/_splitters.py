@@ -98,6 +98,23 @@ class GroupFolds:
         self.n_splits = n_splits
         self._folds = StratifiedGroupKFold(n_splits, shuffle=True, random_state=random_state)
 
+    @classmethod
+    def at_most(cls, n_splits: int, random_state: Any, groups: Any) -> GroupFolds | None:
+        """Folds by group, as many as ``n_splits`` but no more than the groups; ``None``
+        without groups, or with one (no split keeps it whole: rows are split instead).
+
+        Examples
+        --------
+        >>> GroupFolds.at_most(5, 0, np.repeat([0, 1, 2], 4)).n_splits
+        3
+        >>> GroupFolds.at_most(5, 0, np.zeros(8)) is None, GroupFolds.at_most(5, 0, None)
+        (True, None)
+        """
+        if groups is None:
+            return None
+        n_groups = int(np.unique(groups).size)
+        return cls(min(n_splits, n_groups), random_state, groups) if n_groups >= 2 else None
+
     def split(
         self, X: Any, y: Any = None, groups: Any = None
     ) -> Iterator[tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]]:
