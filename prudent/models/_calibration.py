@@ -14,6 +14,9 @@ above the tie) and calibrates the number the deferral cascade thresholds.
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from typing import Any, Self
 
 import numpy as np
@@ -91,7 +94,80 @@ def cross_fitted(
 ) -> dict[str, ProbaMatrix]:
     """Each method's cross-fitted probabilities: every row mapped by a map fitted without it
     (on at most :data:`MAP_CELLS` of the other folds' probabilities, :func:`fit_rows`), and
-    with ``groups``, without its group."""
+    with ``groups``, without its group.
+
+    The fit asks twice for the same maps of the same probabilities (the comparison with the
+    baseline, then the calibration stage): the last :data:`MEMO_ENTRIES` answers are kept
+    (:func:`_memo_key`), and a repeated call is answered with copies of them.
+    """
+    key = _memo_key(P, y, methods, cv, random_state, groups)
+    with _MEMO_LOCK:
+        kept = _MEMO.get(key) if key is not None else None
+    if kept is not None:
+        return {method: Q.copy() for method, Q in kept.items()}
+    out = _cross_fitted(P, y, methods, cv, random_state, groups)
+    if key is not None:
+        with _MEMO_LOCK:
+            _MEMO[key] = {method: Q.copy() for method, Q in out.items()}
+            while len(_MEMO) > MEMO_ENTRIES:
+                _MEMO.popitem(last=False)
+    return out
+
+
+MEMO_ENTRIES = 2
+"""Answers of :func:`cross_fitted` kept: the shipped model's maps and the backup's."""
+MEMO_CELLS = 4_000_000
+"""The most probabilities (rows x classes) whose maps are kept: at six maps, 192 MB."""
+_MEMO: OrderedDict[bytes, dict[str, ProbaMatrix]] = OrderedDict()
+_MEMO_LOCK = threading.Lock()
+
+
+def _memo_key(
+    P: ProbaMatrix,
+    y: EncodedLabels,
+    methods: tuple[str, ...],
+    cv: int,
+    random_state: Any,
+    groups: Any,
+) -> bytes | None:
+    """A digest of everything :func:`cross_fitted`'s answer depends on, or None when it is
+    not to be kept: too many cells, a random state that is not a seed (a generator is
+    consumed, and answers again differently) or groups that are not numbers.
+
+    Examples
+    --------
+    >>> P, y, m = np.full((4, 2), 0.5), np.array([0, 1, 0, 1]), ("identity",)
+    >>> _memo_key(P, y, m, 2, 0, None) == _memo_key(P.copy(), y, m, 2, 0, None)
+    True
+    >>> _memo_key(P, y, m, 2, 1, None) == _memo_key(P, y, m, 2, 0, None)
+    False
+    >>> _memo_key(P, y, m, 2, np.random.RandomState(0), None) is None
+    True
+    """
+    arrays = [np.asarray(P), np.asarray(y)]
+    if groups is not None:
+        arrays.append(np.asarray(groups))
+    if arrays[0].size > MEMO_CELLS or not isinstance(random_state, int | np.integer):
+        return None
+    if any(a.dtype.kind not in "biuf" for a in arrays):
+        return None
+    digest = hashlib.blake2b(digest_size=16)
+    for a in arrays:
+        digest.update(f"{a.dtype.str}{a.shape}".encode())
+        digest.update(np.ascontiguousarray(a).tobytes())
+    digest.update(repr((tuple(methods), int(cv), int(random_state), groups is None)).encode())
+    return digest.digest()
+
+
+def _cross_fitted(
+    P: ProbaMatrix,
+    y: EncodedLabels,
+    methods: tuple[str, ...],
+    cv: int,
+    random_state: Any,
+    groups: Any,
+) -> dict[str, ProbaMatrix]:
+    """:func:`cross_fitted`'s answer, computed."""
     out = {method: np.empty_like(P) for method in methods}
     for train, test in _splitter(y, cv, random_state, groups).split(P, y):
         train = train[fit_rows(y[train], P.shape[1], _seed(random_state))]

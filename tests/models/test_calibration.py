@@ -20,6 +20,7 @@ from prudent.errors import ConfigError, DataError, TargetError
 from prudent.metrics import expected_calibration_error
 from prudent.models import _calibration as calibration_module
 from prudent.models._calibration import ProbabilityCalibrator, calibrate_cross_fitted
+from prudent.models._calibration_inputs import _as_proba_matrix
 from prudent.models._calibration_maps import _rescale_top_label
 
 METHODS = ("temperature", "sigmoid", "isotonic", "auto")
@@ -339,6 +340,41 @@ def test_calibrate_cross_fitted_maps_each_row_without_it(digits_proba):
     # GaussianNB on digits is badly overconfident: a map is chosen and helps on fresh rows
     assert info["method"] != "identity"
     assert ece(cal.predict_proba(P_eval), y_eval) < ece(P_eval, y_eval)
+
+
+def test_repeated_cross_fitting_is_answered_from_the_memo_without_aliasing(digits_proba):
+    """The comparison with the baseline and the calibration stage ask for the same maps of the
+    same probabilities: the second call is answered from the memo, equal to a fresh
+    computation, and changing one answer changes neither the memo nor the other answer."""
+    P, y = _as_proba_matrix(digits_proba[0]), digits_proba[1]  # clipped, as callers pass it
+    methods = ("identity", "temperature", "isotonic")
+    calls = []
+    compute = calibration_module._cross_fitted
+
+    def counted(*args: object) -> dict[str, np.ndarray]:
+        calls.append(1)
+        return compute(*args)
+
+    calibration_module._MEMO.clear()
+    try:
+        calibration_module._cross_fitted = counted
+        first = calibration_module.cross_fitted(P, y, methods, 5, 0)
+        first["temperature"][:] = 0.0
+        again = calibration_module.cross_fitted(P.copy(), y.copy(), methods, 5, 0)
+        other_seed = calibration_module.cross_fitted(P, y, methods, 5, 1)
+    finally:
+        calibration_module._cross_fitted = compute
+    assert len(calls) == 2  # the second call with seed 0 was not computed again
+    fresh = compute(P, y, methods, 5, 0, None)
+    for method in methods:
+        np.testing.assert_array_equal(again[method], fresh[method])
+    assert not np.array_equal(other_seed["isotonic"], fresh["isotonic"])
+    # the calibration stage's answer after the comparison's equals one computed alone
+    _, Q, info = calibrate_cross_fitted(P, y, cv=5, random_state=0)
+    calibration_module._MEMO.clear()
+    _, Q2, info2 = calibrate_cross_fitted(P, y, cv=5, random_state=0)
+    assert info == info2
+    np.testing.assert_array_equal(Q, Q2)
 
 
 def test_calibrator_identity_keeps_probabilities():
