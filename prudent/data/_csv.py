@@ -154,11 +154,37 @@ pass its encoding, --encoding utf-16 (encoding='utf-16' in Python), or save it a
             "or save it as UTF-8."
         )
     byte = exc.object[exc.start : exc.start + 1].hex()
+    likely = _single_byte_encoding(bytes(exc.object))
     return DataReadError(
         f"File '{path}' is not valid {encoding} text (byte 0x{byte} at position {exc.start}); "
-        "pass its encoding, e.g. --encoding latin-1 (encoding='latin-1' in Python), or save "
+        f"pass its encoding, e.g. --encoding {likely} (encoding='{likely}' in Python), or save "
         "it as UTF-8."
     )
+
+
+def _single_byte_encoding(raw: bytes) -> str:
+    """The single-byte encoding to suggest for ``raw``: ``cp1252`` (Windows) when it holds
+    bytes 0x80-0x9F and reads in it, as curly quotes and dashes saved by Windows programs
+    are (latin-1 reads them as invisible control characters, so "“Lead”" would be another
+    category than the one the service receives); ``latin-1`` otherwise, which reads every
+    byte and equals cp1252 on the others.
+
+    Examples
+    --------
+    >>> _single_byte_encoding("Sales “Lead” – East".encode("cp1252"))
+    'cp1252'
+    >>> _single_byte_encoding("Besançon".encode("latin-1"))
+    'latin-1'
+    >>> _single_byte_encoding(bytes([0x81, 0x93]))  # 0x81 is undefined in cp1252
+    'latin-1'
+    """
+    if not any(0x80 <= b <= 0x9F for b in raw):
+        return "latin-1"
+    try:
+        raw.decode("cp1252")
+    except UnicodeDecodeError:
+        return "latin-1"
+    return "cp1252"
 
 
 def _sample(path: Path, encoding: str) -> str:

@@ -343,6 +343,21 @@ def test_read_table_latin1_is_refused_with_the_option_that_fixes_it(tmp_path: Pa
     pd.testing.assert_frame_equal(pd.concat(chunks, ignore_index=True), frame)
 
 
+def test_a_windows_file_with_curly_quotes_is_refused_naming_cp1252(tmp_path: Path) -> None:
+    """Curly quotes and dashes saved by Windows programs are bytes 0x80-0x9F of cp1252, which
+    latin-1 reads as invisible control characters: the category would not be the "“Lead”"
+    the service receives. The error names cp1252, which reads them as they were typed."""
+    roles = ["Sales “Lead” – East", "Engineer", "Café manager"]
+    frame = pd.DataFrame({"role": roles * 4, "y": ["u", "v"] * 6})
+    frame.to_csv(tmp_path / "w.csv", index=False, encoding="cp1252")
+    with pytest.raises(DataReadError, match=r"not valid utf-8 text .*--encoding cp1252") as e:
+        read_table(tmp_path / "w.csv")
+    assert "\n" not in str(e.value)
+    pd.testing.assert_frame_equal(read_table(tmp_path / "w.csv", encoding="cp1252"), frame)
+    as_latin1 = read_table(tmp_path / "w.csv", encoding="latin-1")["role"]
+    assert as_latin1[0] != roles[0] and "\x93" in as_latin1[0]  # what latin-1 would have read
+
+
 def test_read_table_latin1_past_the_sniffed_sample_is_refused(tmp_path: Path) -> None:
     lines = ["word,y", *(["plain,u", "text,v"] * 8000), "café,u"]
     (tmp_path / "late.csv").write_bytes("\n".join(lines).encode("latin-1"))
