@@ -235,6 +235,7 @@ def choose_primary(
     seed: int = 0,
     seconds: float | None = None,
     groups: IntArray | None = None,
+    costs: Mapping[str, float] | None = None,
 ) -> tuple[Any, ProbaMatrix, dict[str, Any]]:
     """The primary model: the best ensemble (or single model) unless the baseline is better.
 
@@ -255,6 +256,9 @@ def choose_primary(
     groups
         Each row's group (``--group``): every cross-validation of the choice keeps a group's
         rows in one fold.
+    costs
+        Name → prediction seconds per 1,000 rows: a greedy ensemble sheds the costly members
+        it can do without (see :func:`choose_ensemble`); ``None``: it keeps them all.
 
     Returns
     -------
@@ -265,7 +269,10 @@ def choose_primary(
     """
     pool = list(fitted)
     probas = [oof[n] for n in pool]
-    choice = choose_ensemble(pool, probas, y, random_state=seed, seconds=seconds, groups=groups)
+    member_costs = None if costs is None else [costs.get(n, 0.0) for n in pool]
+    choice = choose_ensemble(
+        pool, probas, y, random_state=seed, seconds=seconds, groups=groups, costs=member_costs
+    )
     info, verdict, p_value = _describe(choice, y, oof, base)
     if choice.notes:
         info["notes"] = list(choice.notes)

@@ -84,8 +84,9 @@ def _primary(
     fitted, notes = _pool(runs, y)
     oof = {n: r.oof_proba for n, r in runs.items()}
     seconds = STACKING_SHARE * budget.for_trust()
+    costs = {n: r.predict_seconds_per_1k for n, r in runs.items()}
     model, proba, info = choose_primary(
-        fitted, oof, y, base=base, seed=seed, seconds=seconds, groups=groups
+        fitted, oof, y, base=base, seed=seed, seconds=seconds, groups=groups, costs=costs
     )
     if notes:
         info["notes"] = [*notes, *info.get("notes", [])]

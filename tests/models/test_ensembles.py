@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.special import softmax
 from sklearn.datasets import load_digits, load_wine
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
@@ -395,3 +396,55 @@ def test_stacking_and_greedy_keep_each_group_in_one_fold() -> None:
     assert log_loss(y, by_groups, labels=range(10)) > prior
     choice = choose_ensemble(["a", "b"], members, y, groups=groups)
     assert min(choice.log_loss.values()) >= prior - 0.05, choice.log_loss
+
+
+def _two_views_and_a_costly_variant(seed: int = 0) -> tuple[list[np.ndarray], np.ndarray]:
+    """Labels drawn from known probabilities; members 'a' and 'b' see them through independent
+    noise (averaging them pays), 'c' through nearly the noise of 'a' and slightly less of it:
+    a costlier variant of 'a' that greedy selection prefers to it, and that adds nothing
+    'a' does not."""
+    rng = np.random.default_rng(seed)
+    n, k = 3000, 3
+    logits = rng.normal(scale=2.0, size=(n, k))
+    y = (softmax(logits, axis=1).cumsum(axis=1) > rng.random((n, 1))).argmax(axis=1)
+    noise_a, noise_b = rng.normal(size=(n, k)), rng.normal(size=(n, k))
+    c = logits + 0.97 * noise_a + rng.normal(scale=0.1, size=(n, k))
+    members = [softmax(logits + noise_a, axis=1), softmax(logits + noise_b, axis=1), softmax(c, 1)]
+    return members, y
+
+
+def test_greedy_selection_sheds_a_costly_variant_it_can_do_without() -> None:
+    members, y = _two_views_and_a_costly_variant()
+    names, costs = ["a", "b", "c"], [0.01, 0.01, 0.05]
+    whole = choose_ensemble(names, members, y, seconds=0)
+    assert whole.kind == "greedy" and "c" in whole.weights  # it picks the costly variant
+    shed = choose_ensemble(names, members, y, seconds=0, costs=costs)
+    assert shed.kind == "greedy" and set(shed.weights) == {"a", "b"}
+    # as good within the choice's margin, and still that margin better than one model alone
+    assert shed.log_loss["greedy"] <= whole.log_loss["greedy"] + 1e-3
+    assert shed.gain >= 1e-3
+    assert shed.log_loss["greedy"] == pytest.approx(log_loss(y, shed.oof_proba))
+    assert shed.notes[-1] == (
+        "greedy selection does without c: its predictions cost 0.020 s per 1,000 rows "
+        f"instead of 0.060, for a cross-validated log loss of {shed.log_loss['greedy']:.4f} "
+        f"against {whole.log_loss['greedy']:.4f}"
+    )
+    # the same inputs, the same choice; without costs, nothing changes
+    again = choose_ensemble(names, members, y, seconds=0, costs=costs)
+    assert again.weights == shed.weights
+    np.testing.assert_array_equal(again.oof_proba, shed.oof_proba)
+    plain = choose_ensemble(names, members, y, seconds=0, costs=None)
+    assert plain.weights == whole.weights and plain.notes == whole.notes
+
+
+def test_greedy_selection_keeps_a_costly_member_that_earns_its_cost(digits) -> None:
+    """On digits, k-NN costs most of the ensemble's prediction time, but without it greedy
+    selection is the logistic regression alone, no better than the best single model."""
+    costs = {"lr": 0.004, "rf": 0.03, "knn": 0.02, "nb": 0.002}
+    whole = choose_ensemble(digits.names, digits.probas, digits.y, seconds=0)
+    assert whole.kind == "greedy" and "knn" in whole.weights
+    kept = choose_ensemble(
+        digits.names, digits.probas, digits.y, seconds=0, costs=[costs[n] for n in digits.names]
+    )
+    assert kept.weights == whole.weights
+    assert not any(note.startswith("greedy selection does without") for note in kept.notes)
