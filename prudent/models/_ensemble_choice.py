@@ -6,6 +6,7 @@ its baseline by a margin (:func:`choose_ensemble`).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -82,6 +83,13 @@ MIN_STACKING_ROWS = 500
 cross-validation would score a meta-model fitted on a few hundred rows."""
 
 
+PREDICT_BUDGET = 0.04
+"""CPU seconds per 1,000 rows (one thread, the fit's measure of each member) an ensemble's
+members may cost together before it trades some of its gain for speed: about what lets
+``prudent predict`` score 20,000 rows a second on two cores, the guard, reading and writing
+included (issue 8's target)."""
+
+
 def _greedy_cv(
     stack: FloatArray, y_idx: EncodedLabels, n_iter: int, folds: Any, random_state: RandomState
 ) -> FloatArray:
@@ -113,6 +121,7 @@ def choose_ensemble(
     seconds: float | None = None,
     groups: IntArray | None = None,
     costs: Sequence[float] | None = None,
+    cost_budget: float | None = PREDICT_BUDGET,
 ) -> EnsembleChoice:
     """Choose between the best single model, greedy selection and stacking, honestly.
 
@@ -152,8 +161,12 @@ def choose_ensemble(
         group whole, so that neither is scored on groups it was fitted on.
     costs
         Each member's prediction cost (seconds per 1,000 rows), in the order of ``names``.
-        Given, a greedy ensemble sheds the costly members it can do without
-        (:func:`_pruned`): ``choice.notes`` name them.
+        Given, the chosen ensemble sheds the costly members it can do without
+        (:func:`_pruned`, :func:`_pruned_stacking`): ``choice.notes`` name them.
+    cost_budget
+        Seconds per 1,000 rows the ensemble's members may cost together
+        (:data:`PREDICT_BUDGET`; ``None``: no budget). Over it, a member is shed when the
+        ensemble keeps half of its gain over its baseline without it (:func:`_bound`).
 
     Returns
     -------
@@ -194,7 +207,7 @@ def choose_ensemble(
     }
     if len(stack) == 1:
         return EnsembleChoice(log_loss={"single": float(single[best])}, **base)
-    options = _Options(n_iter, cv, min_gain, random_state, seconds, groups, costs)
+    options = _Options(n_iter, cv, min_gain, random_state, seconds, groups, costs, cost_budget)
     return _compare(list(names), stack, y, y_idx, base, options)
 
 
@@ -209,11 +222,33 @@ class _Options:
     seconds: float | None
     groups: IntArray | None = None
     costs: Sequence[float] | None = None
+    cost_budget: float | None = None
 
 
 def _folds(y: Labels, options: _Options) -> Any:
     """The folds greedy selection and stacking are scored on (by group with ``groups``)."""
     return _splitter(y, options.cv, options.random_state, options.groups)
+
+
+def _bound(full: float, baseline: float, over_budget: bool, min_gain: float) -> float:
+    """The highest cross-validated log loss an ensemble may reach by shedding a member.
+
+    First (``over_budget`` false): worse than the whole ensemble's (``full``) by at most
+    ``min_gain``, and still ``min_gain`` better than its ``baseline`` (the best single
+    model; for stacking, the best member recalibrated): the members that earn their cost
+    stay. Then, while the ensemble costs more than the budget, prediction speed is worth half
+    of what it gains over its baseline: it keeps at least half of that gain (and
+    ``min_gain``).
+
+    Examples
+    --------
+    >>> round(_bound(0.50, 0.60, False, 0.001), 4), round(_bound(0.50, 0.60, True, 0.001), 4)
+    (0.501, 0.55)
+    """
+    strict = min(full + min_gain, baseline - min_gain)
+    if not over_budget:
+        return strict
+    return max(strict, baseline - max(min_gain, (baseline - full) / 2))
 
 
 PRUNE_SHARE = 0.1
@@ -237,43 +272,52 @@ def _pruned(
     (three variants of one boosting family) among them: each costs its full prediction time
     for a share of the weight. Costliest first, a member is left out of the pool when greedy
     selection without it, scored as the choice scores it (weights fitted on k-1 folds, log
-    loss on the held-out fold), is worse by at most ``min_gain`` than the ensemble of the
-    whole pool (``full``, its cross-validated probabilities) and still ``min_gain`` better
-    than the best single model (``single``): the ensemble keeps the members that earn their
-    cost. On the dev part's nine greedy ensembles the predictions' cost fell 1.9-3.2 times on
-    five, their cross-validated log loss equal or lower.
+    loss on the held-out fold), stays within :func:`_bound` of the ensemble of the whole
+    pool (``full``, its cross-validated probabilities) and of the best single model
+    (``single``): first the members that do not earn their cost go; then, while the
+    ensemble costs more than ``options.cost_budget``, those without which it keeps half of
+    its gain and costs less (greedy selection may pick costlier members in their place).
     """
     costs = options.costs
     if costs is None:
         return list(range(len(names))), False
-    n_iter = options.n_iter
+    n_iter, seed, budget = options.n_iter, options.random_state, options.cost_budget
+    whole = float(_losses(full[None], y_idx, "log_loss")[0])
 
-    def loss(P: FloatArray) -> float:
-        return float(_losses(P[None], y_idx, "log_loss")[0])
-
-    # no worse than the whole pool's by more than min_gain, and still min_gain better than
-    # the best single model: the ensemble stays one the choice would have kept
-    bound = min(loss(full) + options.min_gain, single - options.min_gain)
-    seed = options.random_state
-    pool: list[int] = list(range(len(names)))
-    shed: list[int] = []
-    while True:
+    def used(pool: list[int]) -> list[int]:
         counts = _greedy_counts(stack[pool], y_idx, n_iter, 1, "log_loss", check_random_state(seed))
-        used = [m for m, c in zip(pool, counts, strict=True) if c > 0]
-        spent = sum(costs[m] for m in used)
-        dropped = None
-        for m in sorted(used, key=lambda m: (-costs[m], m)) if len(used) > 1 else []:
+        return [m for m, c in zip(pool, counts, strict=True) if c > 0]
+
+    def shed_one(pool: list[int], over_budget: bool) -> int | None:
+        members = used(pool)
+        spent = sum(costs[m] for m in members)
+        if over_budget and (budget is None or spent <= budget):
+            return None
+        bound = _bound(whole, single, over_budget, options.min_gain)
+        for m in sorted(members, key=lambda m: (-costs[m], m)) if len(members) > 1 else []:
             if costs[m] < PRUNE_SHARE * spent:
                 break
             rest = [k for k in pool if k != m]
-            if loss(_greedy_cv(stack[rest], y_idx, n_iter, folds, seed)) <= bound:
-                dropped = m
-                break
-        if dropped is None:
-            break
-        pool.remove(dropped)
-        shed.append(dropped)
-    return pool, bool(shed)
+            if over_budget and sum(costs[k] for k in used(rest)) >= spent:
+                continue  # greedy selection would pick costlier members in its place
+            if (
+                float(
+                    _losses(
+                        _greedy_cv(stack[rest], y_idx, n_iter, folds, seed)[None], y_idx, "log_loss"
+                    )[0]
+                )
+                <= bound
+            ):
+                return m
+        return None
+
+    pool: list[int] = list(range(len(names)))
+    shed = False
+    for over_budget in (False, True):
+        while (dropped := shed_one(pool, over_budget)) is not None:
+            pool.remove(dropped)
+            shed = True
+    return pool, shed
 
 
 def _greedy_weights(stack: FloatArray, y: Labels, pool: list[int], options: _Options) -> FloatArray:
@@ -304,6 +348,100 @@ def _shed_note(
     )
 
 
+@dataclass
+class _Stacked:
+    """Stacking's outcome while it is scored: its cross-validated probabilities, meta-model,
+    members (indices into the pool), the rows its meta-models fit on and its CPU seconds."""
+
+    proba: FloatArray
+    meta: LogisticRegression
+    members: list[int]
+    rows: int | None
+    seconds: float
+
+
+def _stacked(
+    stack: FloatArray, y: Labels, members: list[int], rows: int | None, options: _Options
+) -> _Stacked:
+    """:func:`stacking_oof` on these members, timed in CPU seconds (as the fit budgets)."""
+    started = time.process_time()
+    proba, meta = stacking_oof(
+        list(stack[members]),
+        y,
+        cv=options.cv,
+        random_state=options.random_state,
+        max_rows=rows,
+        groups=options.groups,
+    )
+    return _Stacked(proba, meta, members, rows, time.process_time() - started)
+
+
+def _pruned_stacking(
+    names: Sequence[str],
+    stack: FloatArray,
+    y: Labels,
+    y_idx: EncodedLabels,
+    full: _Stacked,
+    baseline: float,
+    options: _Options,
+) -> tuple[_Stacked, str | None]:
+    """Stacking without the costly members it can do without, and a note naming them.
+
+    The meta-model reads every member it was fitted on, so each costs its whole prediction
+    time: a k-NN member with a few percent of the coefficients can cost most of it
+    (bird_strike_phase: 10.5 of 12 s per 100,000 rows). As :func:`_pruned` does for greedy
+    selection, costliest first, a member is left out when stacking without it, scored by the
+    same nested cross-validation on the same rows, stays within :func:`_bound` of stacking on
+    all of them and of its baseline (the best member recalibrated by the meta-model), as
+    greedy selection's does; members under :data:`PRUNE_SHARE` of the cost are never
+    shed. Each try costs about one more stacking fit: tries stop when the time stacking was
+    allowed (``options.seconds``) would be passed.
+    """
+    costs = options.costs
+    if costs is None:
+        return full, None
+
+    def loss(P: FloatArray) -> float:
+        return float(_losses(P[None], y_idx, "log_loss")[0])
+
+    first = loss(full.proba)
+    spent, current = full.seconds, full
+    fitted: dict[tuple[int, ...], _Stacked] = {}  # a subset tried first is not fitted again
+    for over_budget in (False, True):
+        while len(current.members) > 2:  # two at least: one member alone is its baseline
+            total = sum(costs[m] for m in current.members)
+            budget = options.cost_budget
+            if over_budget and (budget is None or total <= budget):
+                break
+            bound = _bound(first, baseline, over_budget, options.min_gain)
+            tried = None
+            for m in sorted(current.members, key=lambda m: (-costs[m], m)):
+                if costs[m] < PRUNE_SHARE * total:
+                    break
+                rest = [k for k in current.members if k != m]
+                attempt = fitted.get(tuple(rest))
+                if attempt is None:
+                    if options.seconds is not None and spent + current.seconds > options.seconds:
+                        break
+                    attempt = fitted[tuple(rest)] = _stacked(stack, y, rest, current.rows, options)
+                    spent += attempt.seconds
+                if loss(attempt.proba) <= bound:
+                    tried = attempt
+                    break
+            if tried is None:
+                break
+            current = tried
+    if current is full:
+        return full, None
+    left = ", ".join(names[i] for i in full.members if i not in current.members)
+    before, after = (sum(costs[i] for i in s.members) for s in (full, current))
+    return current, (
+        f"stacking does without {left}: its predictions cost {after:.3f} s per 1,000 rows "
+        f"instead of {before:.3f}, for a cross-validated log loss of {loss(current.proba):.4f} "
+        f"against {first:.4f}"
+    )
+
+
 def _stacking_rows(
     stack: FloatArray, y: Labels, options: _Options
 ) -> tuple[int | None, tuple[str, ...]]:
@@ -331,14 +469,15 @@ def _stacking_rows(
 
 
 def _score_options(
+    names: Sequence[str],
     stack: FloatArray,
     y: Labels,
     y_idx: EncodedLabels,
     base: dict[str, Any],
     options: _Options,
-) -> tuple[dict[str, FloatArray], LogisticRegression | None, dict[str, float], tuple[str, ...]]:
-    """Cross-validated probabilities of both ensembles, the meta-model, every log loss and
-    the notes on stacking.
+) -> tuple[dict[str, FloatArray], _Stacked | None, dict[str, float], tuple[str, ...]]:
+    """Cross-validated probabilities of both ensembles, stacking's outcome, every log loss
+    and the notes on stacking.
 
     Stacking is left out (no ``stacking`` key) when members x classes exceeds
     :data:`MAX_STACKING_INPUTS` or when it cannot fit in ``options.seconds``.
@@ -351,9 +490,7 @@ def _score_options(
         loss["greedy"] = float(_losses(oof["greedy"][None], y_idx, "log_loss")[0])
         return oof, None, loss, notes
     cv, seed, groups = options.cv, options.random_state, options.groups
-    oof["stacking"], meta = stacking_oof(
-        list(stack), y, cv=cv, random_state=seed, max_rows=rows, groups=groups
-    )
+    full = _stacked(stack, y, list(range(len(stack))), rows, options)
     # The meta-model on m copies of one member equals it on one copy with C * m (L2 splits
     # the weight evenly between copies): the same regularisation, no diversity.
     m = len(stack)
@@ -362,8 +499,9 @@ def _score_options(
         for p in stack
     ]
     loss["single_stacked"] = float(np.min(_losses(np.stack(recal), y_idx, "log_loss")))
+    oof["stacking"] = full.proba
     loss |= {k: float(_losses(v[None], y_idx, "log_loss")[0]) for k, v in oof.items()}
-    return oof, meta, loss, notes
+    return oof, full, loss, notes
 
 
 def _compare(
@@ -375,7 +513,7 @@ def _compare(
     options: _Options,
 ) -> EnsembleChoice:
     """Score greedy selection and stacking against their baselines and pick the winner."""
-    oof, meta, loss, notes = _score_options(stack, y, y_idx, base, options)
+    oof, stacked, loss, notes = _score_options(names, stack, y, y_idx, base, options)
     base = base | {"notes": notes}
     gains = {"greedy": loss["single"] - loss["greedy"]}
     if "stacking" in loss:
@@ -386,6 +524,15 @@ def _compare(
     kind: Literal["greedy", "stacking"] = "greedy" if "greedy" in eligible else "stacking"
     if len(eligible) == 2 and loss["stacking"] < loss["greedy"]:
         kind = "stacking"
+    if kind == "stacking":
+        assert stacked is not None  # stacking is eligible only when it was scored
+        baseline = loss["single_stacked"]
+        stacked, shed_note = _pruned_stacking(names, stack, y, y_idx, stacked, baseline, options)
+        if shed_note is not None:
+            oof["stacking"] = stacked.proba
+            loss["stacking"] = float(_losses(stacked.proba[None], y_idx, "log_loss")[0])
+            gains["stacking"] = baseline - loss["stacking"]
+            base["notes"] = (*base["notes"], shed_note)
     if kind == "greedy":
         folds, seed = _folds(y, options), options.random_state
         single = loss["single"]
@@ -398,11 +545,14 @@ def _compare(
             note = _shed_note(names, (whole, w), (loss["greedy"], cut), options)
             base["notes"] = (*base["notes"], note)
             loss["greedy"], gains["greedy"] = cut, loss["single"] - cut
-        meta = None
+        meta, used = None, [i for i, v in enumerate(w) if v > 0]
     else:
-        w = _meta_shares(meta, len(names))
+        assert stacked is not None  # stacking is eligible only when it was scored
+        meta, used = stacked.meta, stacked.members  # the meta reads them all, in this order
+        w = np.zeros(len(names))
+        w[used] = _meta_shares(meta, len(used))
     weights = {n: float(v) for n, v in zip(names, w, strict=True) if v > 0}
-    members = tuple(weights) if kind == "greedy" else tuple(names)  # the meta needs them all
+    members = tuple(names[i] for i in used)
     return EnsembleChoice(
         kind=kind,
         weights=weights,

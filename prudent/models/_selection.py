@@ -257,7 +257,7 @@ def choose_primary(
         Each row's group (``--group``): every cross-validation of the choice keeps a group's
         rows in one fold.
     costs
-        Name → prediction seconds per 1,000 rows: a greedy ensemble sheds the costly members
+        Name → prediction seconds per 1,000 rows: the ensemble sheds the costly members
         it can do without (see :func:`choose_ensemble`); ``None``: it keeps them all.
 
     Returns

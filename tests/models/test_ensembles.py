@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from scipy.special import softmax
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.datasets import load_digits, load_wine
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
@@ -18,6 +19,7 @@ from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from prudent.errors import ConfigError, DataError, NotFittedError, TargetError
+from prudent.models._ensemble_choice import _Options, _pruned_stacking, _stacked
 from prudent.models._ensembles import (
     StackedEnsemble,
     WeightedEnsemble,
@@ -448,3 +450,96 @@ def test_greedy_selection_keeps_a_costly_member_that_earns_its_cost(digits) -> N
     )
     assert kept.weights == whole.weights
     assert not any(note.startswith("greedy selection does without") for note in kept.notes)
+
+
+class _Fixed(ClassifierMixin, BaseEstimator):
+    """A fitted classifier whose probabilities for row ``i`` (``X[i, 0] == i``) are given."""
+
+    def __init__(self, proba: np.ndarray | None = None) -> None:
+        self.proba = proba
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> _Fixed:
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        assert self.proba is not None
+        return self.proba[np.asarray(X)[:, 0].astype(int)]
+
+
+def _overconfident(members: list[np.ndarray]) -> list[np.ndarray]:
+    """The members' probabilities made overconfident (log-odds x 2.5): stacking recalibrates
+    as it combines, greedy selection cannot, so stacking is chosen."""
+    return [softmax(2.5 * np.log(p), axis=1) for p in members]
+
+
+def test_stacking_sheds_a_costly_variant_it_can_do_without() -> None:
+    """The meta-model reads every member it was fitted on, so each costs its whole prediction
+    time: a near copy of another member is shed when stacking without it is as good within
+    the choice's margin, and the meta-model shipped reads only the members kept."""
+    members, y = _two_views_and_a_costly_variant()
+    members, names = _overconfident(members), ["a", "b", "c"]
+    whole = choose_ensemble(names, members, y)
+    assert whole.kind == "stacking" and whole.members == ("a", "b", "c")
+    shed = choose_ensemble(names, members, y, costs=[0.01, 0.01, 0.05])
+    assert shed.kind == "stacking" and shed.members == ("a", "b")
+    assert set(shed.weights) == {"a", "b"} and shed.meta is not None
+    assert shed.meta.coef_.shape == (3, 2 * 3)  # fitted on the two members kept
+    assert shed.log_loss["stacking"] <= whole.log_loss["stacking"] + 1e-3
+    assert shed.gain >= 1e-3  # still that margin better than its baseline
+    assert shed.log_loss["stacking"] == pytest.approx(log_loss(y, shed.oof_proba))
+    assert shed.notes[-1] == (
+        "stacking does without c: its predictions cost 0.020 s per 1,000 rows instead of "
+        f"0.070, for a cross-validated log loss of {shed.log_loss['stacking']:.4f} against "
+        f"{whole.log_loss['stacking']:.4f}"
+    )
+    fitted = {n: _Fixed(p).fit(None, y) for n, p in zip(names, members, strict=True)}
+    shipped = ensemble_from_choice(shed, fitted)
+    rows = np.arange(len(y))[:, None].astype(float)
+    features = np.hstack([np.log(np.clip(p, 1e-3, 1)) for p in members[:2]])
+    np.testing.assert_allclose(shipped.predict_proba(rows), shed.meta.predict_proba(features))
+
+
+def test_stacking_keeps_costly_members_that_earn_their_cost_or_when_time_is_short() -> None:
+    """Two independent views each earn their cost; when a try would pass the seconds
+    stacking was allowed, nothing is shed either."""
+    members, y = _two_views_and_a_costly_variant()
+    members, names = _overconfident(members), ["a", "b", "c"]
+    kept = choose_ensemble(names, members, y, costs=[0.01, 0.05, 0.01])
+    assert kept.kind == "stacking" and "b" in kept.members  # b: the only other view
+    stack, y_idx = np.stack(members), np.asarray(y)
+    full = _stacked(stack, y, [0, 1, 2], None, _Options(50, 5, 1e-3, 0, None, costs=[1, 1, 5]))
+    for seconds, left in ((None, [0, 1]), (1.5 * full.seconds, [0, 1, 2])):
+        options = _Options(50, 5, 1e-3, 0, seconds, costs=[0.01, 0.01, 0.05])
+        pruned, _ = _pruned_stacking(names, stack, y, y_idx, full, 0.9, options)
+        assert pruned.members == left  # a try costs about a stacking fit: 2x > 1.5x allowed
+
+
+def _three_views(seed: int = 0) -> tuple[list[np.ndarray], np.ndarray]:
+    """Probabilities of three independent noisy views of the true log-odds; the third, noisier,
+    adds a little to the ensemble of the first two (0.0085 of log loss of its 0.08 gain)."""
+    rng = np.random.default_rng(seed)
+    n, k = 3000, 3
+    logits = rng.normal(scale=2.0, size=(n, k))
+    y = (softmax(logits, axis=1).cumsum(axis=1) > rng.random((n, 1))).argmax(axis=1)
+    views = [logits + s * rng.normal(size=(n, k)) for s in (1.0, 1.0, 2.0)]
+    return [softmax(v, axis=1) for v in views], y
+
+
+def test_over_the_cost_budget_a_member_that_earns_little_is_traded_for_speed() -> None:
+    """Within the budget a member that earns more than the margin stays; when the ensemble
+    costs more than the budget, it is shed if the ensemble keeps half of its gain."""
+    members, y = _three_views()
+    names = ["a", "b", "c"]
+    cheap = choose_ensemble(names, members, y, seconds=0, costs=[0.005, 0.005, 0.02])
+    unbounded = choose_ensemble(
+        names, members, y, seconds=0, costs=[0.01, 0.01, 0.05], cost_budget=None
+    )
+    for kept in (cheap, unbounded):
+        assert kept.kind == "greedy" and set(kept.weights) == {"a", "b", "c"}
+    costly = choose_ensemble(names, members, y, seconds=0, costs=[0.01, 0.01, 0.05])
+    assert costly.kind == "greedy" and set(costly.weights) == {"a", "b"}
+    gain = cheap.log_loss["single"] - cheap.log_loss["greedy"]
+    assert cheap.log_loss["greedy"] + 1e-3 < costly.log_loss["greedy"]  # c earned its margin
+    assert costly.gain >= gain / 2  # half of the gain kept
+    assert costly.notes[-1].startswith("greedy selection does without c: its predictions cost")
