@@ -350,43 +350,21 @@ def _grouped_column(rows: list[list[str]]) -> bool:
     return False
 
 
-_SCIENTIFIC = (  # Arrow's small numbers, respelled as repr spells them
-    (r"^(-?)0\.0000([1-9])$", r"\1\2e-05"),
-    (r"^(-?)0\.0000([1-9])(\d+)$", r"\1\2.\3e-05"),
-    (r"^(-?)0\.00000([1-9])$", r"\1\2e-06"),
-    (r"^(-?)0\.00000([1-9])(\d+)$", r"\1\2.\3e-06"),
-    (r"e-(\d)$", r"e-0\1"),
-)
-
-
 def float_texts(values: npt.NDArray[np.float64]) -> npt.NDArray[np.object_]:
     """Each float's shortest round-trip text, as ``repr`` (and pandas' CSV writer) spell it.
 
-    Arrow's cast finds the same shortest digits several times faster, but spells some
-    values otherwise: ``1`` for ``1.0``, ``0.0000123`` for ``1.23e-05``, ``2.5e-7`` for
-    ``2.5e-07``; those are respelled, and ``repr`` writes magnitudes from 1e9 to 1e16 (where
-    Arrow turns scientific sooner). Missing values (NaN) become ``None``.
+    ``float.__repr__`` over the values as a list: about 0.6 µs a value, where Arrow's cast to
+    strings took 1.7-2.4 µs and then needed its spellings of ``1.0``, ``1.23e-05`` and
+    magnitudes from 1e9 respelled (100,000 rows of 41 probabilities: 3.5 s, most of a
+    prediction file's writing). Missing values (NaN) become ``None``.
 
     Examples
     --------
     >>> float_texts(np.array([0.25, 1.0, 3e-05, 2.5e-7, np.nan, 1e16, 2e12])).tolist()
     ['0.25', '1.0', '3e-05', '2.5e-07', None, '1e+16', '2000000000000.0']
     """
-    texts = np.asarray(pa.array(values).cast(pa.string()), dtype=object)
-    size = np.abs(values)
-    with np.errstate(invalid="ignore"):
-        whole = (values == np.round(values)) & (size < 1e9)
-        small = (size < 1e-4) & (size > 0)
-        large = (size >= 1e9) & (size < 1e16)
-    texts[whole] += ".0"
-    at = np.flatnonzero(small)
-    if len(at):
-        respelled = pa.array(texts[at], type=pa.string())
-        for pattern, spelling in _SCIENTIFIC:
-            respelled = pc.replace_substring_regex(respelled, pattern, spelling)
-        texts[at] = np.asarray(respelled, dtype=object)
-    at = np.flatnonzero(large)
-    texts[at] = [repr(v) for v in values[at].tolist()]
+    texts = np.empty(len(values), dtype=object)
+    texts[:] = list(map(float.__repr__, np.asarray(values, dtype=np.float64).tolist()))
     texts[np.isnan(values)] = None
     return texts
 
