@@ -351,13 +351,15 @@ def _shed_note(
 @dataclass
 class _Stacked:
     """Stacking's outcome while it is scored: its cross-validated probabilities, meta-model,
-    members (indices into the pool), the rows its meta-models fit on and its CPU seconds."""
+    members (indices into the pool), the rows its meta-models fit on, its CPU seconds and
+    those its baselines took beside it (``overhead``: part of the time stacking was allowed)."""
 
     proba: FloatArray
     meta: LogisticRegression
     members: list[int]
     rows: int | None
     seconds: float
+    overhead: float = 0.0
 
 
 def _stacked(
@@ -395,7 +397,7 @@ def _pruned_stacking(
     all of them and of its baseline (the best member recalibrated by the meta-model), as
     greedy selection's does; members under :data:`PRUNE_SHARE` of the cost are never
     shed. Each try costs about one more stacking fit: tries stop when the time stacking was
-    allowed (``options.seconds``) would be passed.
+    allowed (``options.seconds``), which its baselines shared, would be passed.
     """
     costs = options.costs
     if costs is None:
@@ -405,7 +407,7 @@ def _pruned_stacking(
         return float(_losses(P[None], y_idx, "log_loss")[0])
 
     first = loss(full.proba)
-    spent, current = full.seconds, full
+    spent, current = full.seconds + full.overhead, full
     fitted: dict[tuple[int, ...], _Stacked] = {}  # a subset tried first is not fitted again
     for over_budget in (False, True):
         while len(current.members) > 2:  # two at least: one member alone is its baseline
@@ -494,10 +496,12 @@ def _score_options(
     # The meta-model on m copies of one member equals it on one copy with C * m (L2 splits
     # the weight evenly between copies): the same regularisation, no diversity.
     m = len(stack)
+    started = time.process_time()
     recal = [
         stacking_oof([p], y, cv=cv, C=m, random_state=seed, max_rows=rows, groups=groups)[0]
         for p in stack
     ]
+    full.overhead = time.process_time() - started
     loss["single_stacked"] = float(np.min(_losses(np.stack(recal), y_idx, "log_loss")))
     oof["stacking"] = full.proba
     loss |= {k: float(_losses(v[None], y_idx, "log_loss")[0]) for k, v in oof.items()}
