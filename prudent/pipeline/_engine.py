@@ -43,6 +43,8 @@ class CandidateRun:
     fit_seconds: float
     """Seconds of the final refit."""
     predict_seconds_per_1k: float
+    """CPU seconds 1,000 more rows cost its refit model's ``predict_proba`` (one thread): the
+    probe's time less a one-row call's (:func:`finish_run`)."""
     notes: list[str] = field(default_factory=list)
     projected_seconds: float | None = None
     """The pilot's projection of ``cv_seconds`` (CPU), when a pilot decided the family ran."""
@@ -316,16 +318,26 @@ def finish_run(
     notes: list[str],
 ) -> CandidateRun:
     """A cross-validated candidate, its prediction time (CPU) measured here on up to
-    :data:`~prudent.pipeline._pilot.PROBE_ROWS` rows."""
+    :data:`~prudent.pipeline._pilot.PROBE_ROWS` rows.
+
+    The time per row is the probe's less a one-row call's, over the rows after the first:
+    what rows cost at scale. A call's fixed cost (scikit-learn validating the frame through
+    every step of a pipeline: milliseconds, which the guarded model's compiled columns do
+    not pay) divided by the 150 rows of a small table made each member of its ensemble look
+    up to 0.1 s per 1,000 rows dearer, and passed the prediction budget
+    (:data:`~prudent.models._ensemble_choice.PREDICT_BUDGET`) that no large batch would.
+    """
     _single_threaded_predict(model)
     probe = X.iloc[: min(len(X), PROBE_ROWS)]
     _, measured = cpu_seconds(lambda: model.predict_proba(probe))
     seconds = recorded_cost(f"probe/{spec.name}", measured)
+    _, one = cpu_seconds(lambda: model.predict_proba(probe.iloc[:1]))
+    fixed = min(recorded_cost(f"probe-row/{spec.name}", one), seconds)
     return CandidateRun(
         spec=spec,
         oof_proba=oof,
         model=model,
         fit_seconds=fit_seconds,
-        predict_seconds_per_1k=seconds / max(len(probe), 1) * 1000,
+        predict_seconds_per_1k=(seconds - fixed) / max(len(probe) - 1, 1) * 1000,
         notes=notes,
     )
