@@ -41,7 +41,9 @@ def _ood_figure(inside: Any, outside: Any, threshold: float) -> Html:
     ax.set_ylabel("rows")
     count_ticks(ax)
     ax.set_title("Out-of-distribution scores")
-    ax.legend(fontsize=8)
+    # a fixed place: matplotlib's search for the "best" one over every bar took over a second
+    # on a loaded machine (and warns then); in-distribution scores pile up on the left
+    ax.legend(fontsize=8, loc="upper right")
     alt = (
         f"Histogram of OOD scores of {len(inside)} locked-test rows"
         + (f" and {len(outside)} known OOD examples" if outside is not None else "")

@@ -220,7 +220,9 @@ def draw_confidence(ax: Any, conf: np.ndarray[Any, Any], ok: np.ndarray[Any, Any
     ax.set_xlabel("calibrated confidence of the label given")
     ax.set_ylabel("locked-test rows")
     ax.set_title("Confidence of right and wrong predictions (locked test)")
-    ax.legend(fontsize=8)
+    # a fixed place (the search for the "best" one can take over a second, and warns):
+    # confident labels pile up on the right
+    ax.legend(fontsize=8, loc="upper left")
 
 
 def _confidence_histogram(ev: Evidence) -> tuple[Html, Html, str]:
