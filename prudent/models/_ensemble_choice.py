@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -100,6 +100,11 @@ def _greedy_cv(
         w = _greedy_counts(stack[:, train], y_idx[train], n_iter, 1, "log_loss", rng)
         out[test] = np.tensordot(w / w.sum(), stack[:, test], axes=1)
     return out
+
+
+def _log_loss(P: FloatArray, y_idx: EncodedLabels) -> float:
+    """The log loss of one probability matrix."""
+    return float(_losses(P[None], y_idx, "log_loss")[0])
 
 
 def _meta_shares(meta: LogisticRegression, n_members: int) -> FloatArray:
@@ -282,7 +287,7 @@ def _pruned(
     if costs is None:
         return list(range(len(names))), False
     n_iter, seed, budget = options.n_iter, options.random_state, options.cost_budget
-    whole = float(_losses(full[None], y_idx, "log_loss")[0])
+    whole = _log_loss(full, y_idx)
 
     def used(pool: list[int]) -> list[int]:
         counts = _greedy_counts(stack[pool], y_idx, n_iter, 1, "log_loss", check_random_state(seed))
@@ -300,14 +305,7 @@ def _pruned(
             rest = [k for k in pool if k != m]
             if over_budget and sum(costs[k] for k in used(rest)) >= spent:
                 continue  # greedy selection would pick costlier members in its place
-            if (
-                float(
-                    _losses(
-                        _greedy_cv(stack[rest], y_idx, n_iter, folds, seed)[None], y_idx, "log_loss"
-                    )[0]
-                )
-                <= bound
-            ):
+            if _log_loss(_greedy_cv(stack[rest], y_idx, n_iter, folds, seed), y_idx) <= bound:
                 return m
         return None
 
@@ -330,25 +328,25 @@ def _greedy_weights(stack: FloatArray, y: Labels, pool: list[int], options: _Opt
 
 
 def _shed_note(
+    kind: str,
     names: Sequence[str],
-    weights: tuple[FloatArray, FloatArray],
+    members: tuple[Sequence[int], Sequence[int]],
     losses: tuple[float, float],
-    options: _Options,
+    costs: Sequence[float],
 ) -> str:
-    """What shedding costly members changed: which left the ensemble, its prediction cost and
-    its cross-validated log loss, before and after."""
-    costs = options.costs or [0.0] * len(names)
-    before, after = ({i for i, v in enumerate(w) if v > 0} for w in weights)
-    left = ", ".join(names[i] for i in sorted(before - after)) or "none of its members"
-    spent = [sum(costs[i] for i in members) for members in (before, after)]
+    """What shedding costly members changed: which left the ``kind`` of ensemble, its
+    prediction cost and its cross-validated log loss, before and after."""
+    before, after = members
+    left = ", ".join(names[i] for i in sorted(set(before) - set(after))) or "none of its members"
+    spent = [sum(costs[i] for i in m) for m in members]
     return (
-        f"greedy selection does without {left}: its predictions cost {spent[1]:.3f} s per "
-        f"1,000 rows instead of {spent[0]:.3f}, for a cross-validated log loss of "
-        f"{losses[1]:.4f} against {losses[0]:.4f}"
+        f"{kind} does without {left}: its predictions cost {spent[1]:.3f} s per 1,000 rows "
+        f"instead of {spent[0]:.3f}, for a cross-validated log loss of {losses[1]:.4f} "
+        f"against {losses[0]:.4f}"
     )
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Stacked:
     """Stacking's outcome while it is scored: its cross-validated probabilities, meta-model,
     members (indices into the pool), the rows its meta-models fit on, its CPU seconds and
@@ -403,10 +401,7 @@ def _pruned_stacking(
     if costs is None:
         return full, None
 
-    def loss(P: FloatArray) -> float:
-        return float(_losses(P[None], y_idx, "log_loss")[0])
-
-    first = loss(full.proba)
+    first = _log_loss(full.proba, y_idx)
     spent, current = full.seconds + full.overhead, full
     fitted: dict[tuple[int, ...], _Stacked] = {}  # a subset tried first is not fitted again
     for over_budget in (False, True):
@@ -427,7 +422,7 @@ def _pruned_stacking(
                         break
                     attempt = fitted[tuple(rest)] = _stacked(stack, y, rest, current.rows, options)
                     spent += attempt.seconds
-                if loss(attempt.proba) <= bound:
+                if _log_loss(attempt.proba, y_idx) <= bound:
                     tried = attempt
                     break
             if tried is None:
@@ -435,13 +430,9 @@ def _pruned_stacking(
             current = tried
     if current is full:
         return full, None
-    left = ", ".join(names[i] for i in full.members if i not in current.members)
-    before, after = (sum(costs[i] for i in s.members) for s in (full, current))
-    return current, (
-        f"stacking does without {left}: its predictions cost {after:.3f} s per 1,000 rows "
-        f"instead of {before:.3f}, for a cross-validated log loss of {loss(current.proba):.4f} "
-        f"against {first:.4f}"
-    )
+    losses = (first, _log_loss(current.proba, y_idx))
+    members = (full.members, current.members)
+    return current, _shed_note("stacking", names, members, losses, costs)
 
 
 def _stacking_rows(
@@ -489,7 +480,7 @@ def _score_options(
     loss = {"single": base["best_single_log_loss"]}
     rows, notes = _stacking_rows(stack, y, options)
     if rows == 0:
-        loss["greedy"] = float(_losses(oof["greedy"][None], y_idx, "log_loss")[0])
+        loss["greedy"] = _log_loss(oof["greedy"], y_idx)
         return oof, None, loss, notes
     cv, seed, groups = options.cv, options.random_state, options.groups
     full = _stacked(stack, y, list(range(len(stack))), rows, options)
@@ -501,10 +492,10 @@ def _score_options(
         stacking_oof([p], y, cv=cv, C=m, random_state=seed, max_rows=rows, groups=groups)[0]
         for p in stack
     ]
-    full.overhead = time.process_time() - started
+    full = replace(full, overhead=time.process_time() - started)
     loss["single_stacked"] = float(np.min(_losses(np.stack(recal), y_idx, "log_loss")))
     oof["stacking"] = full.proba
-    loss |= {k: float(_losses(v[None], y_idx, "log_loss")[0]) for k, v in oof.items()}
+    loss |= {k: _log_loss(v, y_idx) for k, v in oof.items()}
     return oof, full, loss, notes
 
 
@@ -534,7 +525,7 @@ def _compare(
         stacked, shed_note = _pruned_stacking(names, stack, y, y_idx, stacked, baseline, options)
         if shed_note is not None:
             oof["stacking"] = stacked.proba
-            loss["stacking"] = float(_losses(stacked.proba[None], y_idx, "log_loss")[0])
+            loss["stacking"] = _log_loss(stacked.proba, y_idx)
             gains["stacking"] = baseline - loss["stacking"]
             base["notes"] = (*base["notes"], shed_note)
     if kind == "greedy":
@@ -545,8 +536,10 @@ def _compare(
         if shed:
             whole = _greedy_weights(stack, y, list(range(len(names))), options)
             oof["greedy"] = _greedy_cv(stack[pool], y_idx, options.n_iter, folds, seed)
-            cut = float(_losses(oof["greedy"][None], y_idx, "log_loss")[0])
-            note = _shed_note(names, (whole, w), (loss["greedy"], cut), options)
+            cut = _log_loss(oof["greedy"], y_idx)
+            kept = (np.flatnonzero(whole).tolist(), np.flatnonzero(w).tolist())
+            costs = options.costs or [0.0] * len(names)
+            note = _shed_note("greedy selection", names, kept, (loss["greedy"], cut), costs)
             base["notes"] = (*base["notes"], note)
             loss["greedy"], gains["greedy"] = cut, loss["single"] - cut
         meta, used = None, [i for i, v in enumerate(w) if v > 0]
