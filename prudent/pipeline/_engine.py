@@ -81,6 +81,8 @@ class SkippedCandidate:
 
     name: str
     reason: str
+    seconds: float | None = None
+    """The CPU seconds it was projected to need, when it was skipped for lack of time."""
 
 
 def predict_proba_aligned(model: Any, X: pd.DataFrame, n_classes: int) -> ProbaMatrix:
@@ -201,7 +203,7 @@ def floor_skip(spec: CandidateSpec, ctx: BuildContext, left: float) -> SkippedCa
     if least <= left:
         return None
     why = f"its set-up alone takes at least {_seconds(least)}, {_seconds(left)} left in the budget"
-    return SkippedCandidate(spec.name, why)
+    return SkippedCandidate(spec.name, why, least)
 
 
 SHRUNK_SHARE = 0.5
@@ -244,7 +246,7 @@ def _pilot_projection(
         shrunk = replace(scaled, rows=rows)
         return shrunk.seconds(), replace(spec, max_rows=rows)
     return SkippedCandidate(
-        spec.name, f"a pilot fit projects about {projected:.0f}s, {_left(budget)}"
+        spec.name, f"a pilot fit projects about {projected:.0f}s, {_left(budget)}", projected
     )
 
 
@@ -273,7 +275,7 @@ def _out_of_fold(
         needed = _seconds_needed(spec, splits.n_folds, i, elapsed, this_fold)
         if not must_run and needed > budget.for_candidates():
             why = f"needs about {_seconds(needed)} more, {_left(budget)}"
-            return SkippedCandidate(spec.name, why)
+            return SkippedCandidate(spec.name, why, elapsed + needed)
     return oof
 
 

@@ -137,7 +137,7 @@ def _admit(
             committed += 0.0 if spec.baseline else projected / workers
         else:
             why = f"a pilot fit projects about {projected:.0f}s, {max(left, 0):.0f}s left"
-            skipped.append(SkippedCandidate(spec.name, why + " in the budget"))
+            skipped.append(SkippedCandidate(spec.name, why + " in the budget", projected))
     return admitted
 
 

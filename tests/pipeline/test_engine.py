@@ -96,3 +96,48 @@ def test_a_family_too_slow_for_every_row_is_trained_on_the_rows_that_fit(
     monkeypatch.setattr(engine, "MIN_SHRUNK_ROWS", 50_000)
     skipped = engine.cross_validate_candidate(spec, ctx, train, y_train, splits, budget)
     assert isinstance(skipped, engine.SkippedCandidate)
+
+
+def test_a_fit_left_with_only_its_baselines_says_a_longer_limit_gives_the_families_a_chance() -> (
+    None
+):
+    """Every candidate family skipped for lack of time: one notice says a baseline ships and
+    that a longer limit would let them run, with the first one's projected seconds; a fit
+    in which a family ran says nothing of the sort."""
+    from prudent.models import candidate_specs
+    from prudent.pipeline import FitSpec, QuietReporter
+    from prudent.pipeline._budget import Budget
+    from prudent.pipeline._pipeline import _candidate_ctx, _Rows, _Run
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=3000), "b": rng.normal(size=3000)})
+    y = (X["a"] * X["b"] > 0).to_numpy().astype(np.int64)  # an interaction: no linear answer
+    schema = Schema(
+        (ColumnSpec("a", Role.numeric, "float64"), ColumnSpec("b", Role.numeric, "float64")),
+        target="y",
+    )
+    splits = make_splits(y, n_folds=5, seed=0)
+    rows = _Rows(
+        X.iloc[splits.train].reset_index(drop=True),
+        y[splits.train],
+        _candidate_ctx(schema, y[splits.train], 2, 0),
+    )
+    specs = candidate_specs(schema)
+
+    def notices(left: float) -> list[str]:
+        budget = Budget(1000.0, clock=lambda: 0.0, cpu_clock=lambda: 0.0)
+        reporter, runs = QuietReporter(), {}
+        run = _Run(FitSpec(target="y"), budget, reporter)
+        run.families([s for s in specs if s.baseline], rows, splits, runs)
+        budget.charge(budget.for_candidates() - left)
+        run.families(specs, rows, splits, runs)
+        return reporter.notices
+
+    starved = notices(left=0.001)
+    assert sum(n.startswith("Skipped ") for n in starved) == sum(not s.baseline for s in specs)
+    hint = [n for n in starved if n.startswith("No candidate family fitted")]
+    assert len(hint) == 1, starved
+    first = next(n for n in starved if n.startswith("Skipped "))[len("Skipped ") :]
+    assert f"chance: {first.split(':')[0]} alone projects about" in hint[0]
+    assert "--time-limit (time_limit in Python)" in hint[0]
+    assert not any(n.startswith("No candidate family") for n in notices(left=900.0))
