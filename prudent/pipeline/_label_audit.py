@@ -12,7 +12,7 @@ import pandas as pd
 from prudent._typing import EncodedLabels, IntArray, ProbaMatrix
 from prudent.data import Splits, Target
 from prudent.metrics import find_label_issues
-from prudent.models._calibration_maps import apply_map, clip_normalise, fit_map
+from prudent.models._calibration_maps import EPS_IN, apply_map, clip_normalise, fit_map
 
 __all__ = [
     "CONTRADICTED",
@@ -108,7 +108,7 @@ def tempered(P: ProbaMatrix, y: EncodedLabels) -> ProbaMatrix:
            [0.5, 0.5],
            [0.5, 0.5]])
     """
-    Q = clip_normalise(P, 1e-12)
+    Q = clip_normalise(P, EPS_IN)  # as the calibrators clip before taking logs
     out: ProbaMatrix = apply_map("temperature", fit_map("temperature", Q, y), Q)
     return out
 
