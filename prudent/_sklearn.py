@@ -43,7 +43,7 @@ class PrudentClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     candidates
         Candidate families to try besides the baselines (``None``: all; ``()``: baselines only).
     n_folds
-        Cross-validation folds.
+        Cross-validation folds (``None``: 5, or 3 from 20,000 training rows).
     test_size
         Share of rows locked away for the final test.
     target_accuracy
@@ -84,7 +84,7 @@ class PrudentClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         *,
         time_limit: float = 120.0,
         candidates: Sequence[str] | None = None,
-        n_folds: int = 5,
+        n_folds: int | None = None,
         test_size: float = 0.2,
         target_accuracy: float = 0.95,
         alpha: float = 0.1,

@@ -161,7 +161,10 @@ def fit(
         ),
     ] = True,
     test_size: Annotated[float, Opt(help="Share of rows locked for the final test.")] = 0.2,
-    folds: Annotated[int, Opt(help="Cross-validation folds.")] = 5,
+    folds: Annotated[
+        int | None,
+        Opt(help="Cross-validation folds (default: 5, or 3 from 20,000 training rows)."),
+    ] = None,
     seed: Annotated[int, Opt(help="Random seed.")] = 0,
     drop_suspect_labels: Annotated[bool, Opt(help="Remove rows the label audit flags.")] = False,
     alpha: Annotated[float, Opt(help="Conformal miscoverage (sets cover 1-alpha).")] = 0.1,

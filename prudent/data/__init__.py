@@ -22,7 +22,13 @@ from prudent.data._io import (
 from prudent.data._names import split_names
 from prudent.data._plain import plain_table
 from prudent.data._schema import ColumnSpec, Role, Schema, infer_schema
-from prudent.data._splits import Splits, check_disjoint, fitted_without, make_splits
+from prudent.data._splits import (
+    Splits,
+    auto_folds,
+    check_disjoint,
+    fitted_without,
+    make_splits,
+)
 from prudent.data._target import (
     Target,
     dropped_notice,
@@ -45,6 +51,7 @@ __all__ = [
     "Splits",
     "TableWriter",
     "Target",
+    "auto_folds",
     "check_disjoint",
     "dropped_notice",
     "fitted_without",

@@ -32,7 +32,7 @@ from prudent.errors import BudgetError, SchemaError
 from prudent.metrics import Comparison, single_column_leaks
 from prudent.models import CandidateSpec, candidate_specs
 from prudent.models._guarded import GuardedModel
-from prudent.pipeline._budget import Budget
+from prudent.pipeline._budget import Budget, training_rows
 from prudent.pipeline._engine import CandidateRun, SkippedCandidate
 from prudent.pipeline._fit_key import _fit_key
 from prudent.pipeline._fit_run import _candidate_ctx, _Rows, _Run
@@ -295,6 +295,8 @@ def _read(frame: pd.DataFrame, run: _Run, source: str | None = None) -> _Table:
         seed=spec.seed,
         groups=groups,
         group=spec.group or "group",
+        # folds run elsewhere (a cluster) are not this process's time to plan
+        max_train=training_rows(spec.time_limit) if run.runner is None else None,
     )
     for n in splits.notes:
         rep.notice(n)

@@ -38,7 +38,8 @@ class FitSpec:
     test_size
         Share of rows locked away for the final test.
     n_folds
-        Cross-validation folds (fewer for tiny data, with a note).
+        Cross-validation folds (fewer for tiny data, with a note); ``None``: 5, or 3 from
+        20,000 training rows (:func:`~prudent.data.auto_folds`).
     seed
         Seed for every random choice.
     time_limit
@@ -86,7 +87,7 @@ class FitSpec:
     numeric: tuple[str, ...] = ()
     drop: tuple[str, ...] = ()
     test_size: float = 0.2
-    n_folds: int = 5
+    n_folds: int | None = None
     seed: int = 0
     time_limit: float = 120.0
     drop_suspect_labels: bool = False
@@ -112,7 +113,10 @@ class FitSpec:
                 f"target must be the label column's name as a string, got {self.target!r}",
             ),
             (0.0 < self.test_size <= 0.5, f"test_size must be in (0, 0.5], got {self.test_size}"),
-            (self.n_folds >= 2, f"n_folds must be at least 2, got {self.n_folds}"),
+            (
+                self.n_folds is None or self.n_folds >= 2,
+                f"n_folds must be at least 2, got {self.n_folds}",
+            ),
             (self.time_limit > 0, f"time_limit must be positive, got {self.time_limit}"),
             (0.0 < self.alpha < 1.0, f"alpha must be in (0, 1), got {self.alpha}"),
             (

@@ -145,3 +145,44 @@ def test_fitted_without_refuses_to_leave_a_class_with_one_row() -> None:
     ones = splits.train[y[splits.train] == 1]
     with pytest.raises(TargetError, match=r"leaves a class with fewer than two training rows"):
         fitted_without(splits, y, ones[1:])
+
+
+def _imbalanced(n: int, rare: int, seed: int = 0) -> np.ndarray:
+    """``n`` labels of three classes, one of them ``rare`` rows, in a shuffled order."""
+    y = np.r_[np.zeros(rare), np.ones((n - rare) // 2), np.full(n - rare - (n - rare) // 2, 2)]
+    return np.random.default_rng(seed).permutation(y.astype(np.int64))
+
+
+def test_a_table_past_the_training_rows_the_time_allows_is_split_from_a_stratified_sample() -> None:
+    y = _imbalanced(100_000, rare=200)
+    splits = make_splits(y, test_size=0.2, n_folds=5, seed=0, max_train=20_000)
+    _assert_valid(splits, y, complete=False)
+    check_disjoint(train=splits.train, test=splits.test)
+    n_train, n_test = len(splits.train), len(splits.test)
+    # about max_train to train, the test keeping its share of the sample
+    assert 19_900 <= n_train <= 20_200
+    assert abs(n_test / (n_train + n_test) - 0.2) < 0.001
+    # the rare class (0.2%) keeps a floor of rows, not its 0.2% of the sample (50)
+    kept = np.bincount(y[np.r_[splits.train, splits.test]], minlength=3)
+    assert kept[0] == 100
+    assert abs(kept[1] - kept[2]) <= 1
+    note = splits.notes[0]
+    assert "stratified sample of" in note and "of the table's 100,000 rows" in note
+    assert "--time-limit" in note
+
+
+def test_a_table_within_the_training_rows_the_time_allows_is_split_whole() -> None:
+    y = _imbalanced(5_000, rare=400)
+    capped = make_splits(y, test_size=0.2, n_folds=5, seed=0, max_train=20_000)
+    whole = make_splits(y, test_size=0.2, n_folds=5, seed=0)
+    assert np.array_equal(capped.train, whole.train) and capped.notes == whole.notes == ()
+
+
+def test_the_default_folds_are_five_and_three_on_a_large_training_part() -> None:
+    small, large = _imbalanced(24_000, rare=400), _imbalanced(26_000, rare=400)
+    assert make_splits(small, test_size=0.2, n_folds=None, seed=0).n_folds == 5
+    auto = make_splits(large, test_size=0.2, n_folds=None, seed=0)
+    assert auto.n_folds == 3 and len(auto.train) >= 20_000
+    assert any(n.startswith("Using 3 cross-validation folds instead of 5") for n in auto.notes)
+    asked = make_splits(large, test_size=0.2, n_folds=5, seed=0)  # a number asked for is kept
+    assert asked.n_folds == 5 and asked.notes == ()

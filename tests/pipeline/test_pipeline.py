@@ -246,3 +246,24 @@ def test_a_file_cut_short_is_said_by_the_fit(tmp_path: Path) -> None:
     result = _fit(read_table(path), candidates=("logistic",), time_limit=30.0)
     said = [n for n in result.notices if "fewer values than the header" in n]
     assert len(said) == 1 and f"(the first at line {len(frame) + 1})" in said[0], said
+
+
+def test_a_table_larger_than_the_time_limit_allows_is_fitted_on_a_stratified_sample() -> None:
+    """60,000 rows at 30 s: the fit reads a sample that leaves 20,000 rows to train
+    (:func:`~prudent.pipeline._budget.training_rows`), locks a fifth of the sample for the
+    test, cross-validates with 3 folds, and says so; the rows it leaves are in neither part."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60_000, 3))
+    frame = pd.DataFrame(X, columns=["a", "b", "c"])
+    frame["target"] = np.where(X[:, 0] + 0.5 * rng.normal(size=len(X)) > 1.0, "yes", "no")
+    result = _fit(frame, candidates=(), time_limit=30.0)
+    s = result.splits
+    assert 19_900 <= len(s.train) <= 20_100
+    assert abs(len(s.test) / (len(s.train) + len(s.test)) - 0.2) < 0.001
+    assert s.n_folds == 3
+    read = [n for n in result.notices if n.startswith("The fit reads a stratified sample")]
+    assert len(read) == 1 and "of the table's 60,000 rows" in read[0], result.notices
+    assert any(n.startswith("Using 3 cross-validation folds") for n in result.notices)
+    # the same share of each class as the table's
+    share = (result.y[s.train] == result.y.max()).mean()
+    assert abs(share - (frame["target"] == "yes").mean()) < 0.01
