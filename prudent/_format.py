@@ -6,7 +6,9 @@ that rounds to zero is written without a sign, whichever side of zero it was.
 
 from __future__ import annotations
 
-__all__ = ["fixed", "signed"]
+import math
+
+__all__ = ["at_least", "fixed", "signed"]
 
 
 def fixed(x: float, digits: int = 3) -> str:
@@ -19,6 +21,24 @@ def fixed(x: float, digits: int = 3) -> str:
     """
     text = f"{x:.{digits}f}"
     return text.lstrip("-") if float(text) == 0 else text
+
+
+def at_least(x: float, digits: int = 3) -> str:
+    """A lower bound written so that it still is one: rounded down, to ``digits`` decimals
+    and one or two more when it is within a thousandth (a ten-thousandth) of 1.
+
+    A promised accuracy of 0.99959 written to 3 decimals read "≥ 1.000": a promise of no
+    error at all, which 8 errors in 53,579 rows then broke, where the bound held.
+
+    Examples
+    --------
+    >>> at_least(0.9456), at_least(0.99959), at_least(0.999991), at_least(1.0), at_least(0.9)
+    ('0.945', '0.9995', '0.99999', '1.000', '0.900')
+    """
+    if x < 1.0:
+        digits += (x >= 0.999) + (x >= 0.9999)
+    scaled = math.floor(round(x * 10**digits, 6)) / 10**digits  # 0.9 * 1000 is 899.999…
+    return fixed(scaled, digits)
 
 
 def signed(x: float | None, digits: int = 3) -> str:

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from prudent._format import at_least
 from prudent.cli._logdb import check_log_exists
 from prudent.cli._monitor_alerts import alerts_json, print_alerts, watch_alerts
 
@@ -57,7 +58,7 @@ def _table(report: MonitorReport) -> Table:
     p = report.reference.promises
     promise = (
         "no accuracy promised" if p.target_accuracy is None
-        else f"promise: accepted accuracy ≥ {p.target_accuracy:.3f}"
+        else f"promise: accepted accuracy ≥ {at_least(p.target_accuracy)}"
     )  # fmt: skip
     table = Table(
         title=f"Windows ({report.window.kind if report.window.size == 0 else report.window.size}"

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from prudent._format import at_least
 from prudent._typing import BoolArray, EncodedLabels, FloatArray, IntArray, ProbaMatrix
 from prudent.models._cascade import CascadePolicy
 from prudent.models._cost_summary import held_out_costs
@@ -269,7 +270,7 @@ def _backup_goal(request: PolicyRequest, accept: ThresholdChoice) -> str | None:
         return f"the target accuracy ({request.target_accuracy:g})"
     if not 0.0 < accept.target_accuracy < 1.0:
         return "an accuracy it could be held to"
-    return f"the accepted rows' promised accuracy (≥ {accept.target_accuracy:.3f})"
+    return f"the accepted rows' promised accuracy (≥ {at_least(accept.target_accuracy)})"
 
 
 def decision_policy(

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from prudent._format import at_least
 from prudent._typing import BoolArray, EncodedLabels, IntArray, Labels, ProbaMatrix
 from prudent.models._cost_summary import cost_summary
 from prudent.models._decisions import DecisionKind, Decisions
@@ -105,7 +106,7 @@ def _accuracy_promise(
     kept = bool(n == 0 or acc >= target - _tolerance(target, worth))
     return _promise(
         "accuracy of accepted predictions",
-        f"≥ {target:.3f} (with prob. ≥ {1 - delta:.2f}; kept within 2 standard errors)",
+        f"≥ {at_least(target)} (with prob. ≥ {1 - delta:.2f}; kept within 2 standard errors)",
         f"{acc:.3f} on {n} accepted" if n else "nothing accepted",
         kept,
     )

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from prudent.models._guarded import RawScores
+from prudent.pipeline._decision_promises import _accuracy_promise
 from prudent.pipeline._promises import _test_proba
 
 
@@ -34,3 +35,13 @@ def test_the_primarys_test_probabilities_are_computed_once() -> None:
     assert _test_proba(primary, model, raw, X) is raw.primary_raw
     assert _test_proba(other, model, raw, X).shape == (3, 2)
     assert (primary.calls, other.calls) == (0, 1)
+
+
+def test_a_promised_accuracy_near_one_is_written_as_the_bound_it_is() -> None:
+    """A bound of 0.99959 read "≥ 1.000" (no error at all): it is written rounded down, with
+    the digits that tell it from 1, and judged against the bound itself."""
+    accept = {"feasible": True, "target_accuracy": 0.9995908763936895}
+    accepted = np.ones(53_579, dtype=bool)
+    promise = _accuracy_promise(accept, 0.1, accepted, 1 - 8 / 53_579, 53_579.0)
+    assert promise["promised"].startswith("≥ 0.9995 (with prob. ≥ 0.90")
+    assert promise["kept"] is True
