@@ -58,3 +58,15 @@ def test_promises_are_checked_within_two_standard_errors():
     kept = [p["kept"] for p in check_promises(manifest, facts)]
     # 0.92 >= 0.95 - 2*sqrt(.95*.05/100) = 0.906; 0.08 > 0.05 + 2*sqrt(.05*.95/400) = 0.072
     assert kept == [True, False, False, None, None]
+
+
+def test_the_large_table_keeps_every_in_distribution_row_and_a_sample_of_its_held_out_class(
+    tmp_path,
+):
+    _materialise("flights_origin", tmp_path)
+    meta = json.loads((tmp_path / "meta.json").read_text())
+    held = set(meta["held_out_classes"])
+    ood = pd.read_csv(tmp_path / "ood.csv", usecols=["origin"])
+    train = pd.read_csv(tmp_path / "train.csv", usecols=["origin"])
+    assert len(ood) == 10_000 and set(ood["origin"]) == held
+    assert not held & set(train["origin"]) and meta["n_train"] == len(train) > 150_000
