@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from prudent._format import at_least
 from prudent.api._svg import Point, Series, line_chart
 from prudent.monitor import QUANTILES, AlertState, Estimate, Figure, WindowSummary
 from prudent.report import NO_HTML, Html, esc, fmt, table
@@ -120,7 +121,7 @@ def _promises(board: Board) -> Html:
     p, w = board.report.reference.promises, board.pooled
     promised = (
         "none promised" if p.target_accuracy is None
-        else f"≥ {fmt(p.target_accuracy)}"
+        else f"≥ {at_least(p.target_accuracy)}"
     )  # fmt: skip
     rows = [
         ["accuracy of accepted predictions", promised,

@@ -151,7 +151,8 @@ def _backup_promise(
     target = float(backup["target_accuracy"])
     return _promise(
         "accuracy of backup decisions",
-        f"≥ {target:.3f} (its own, on rows the primary leaves; kept within 2 standard errors)",
+        f"≥ {at_least(target)} (its own, on rows the primary leaves; kept within 2 standard "
+        "errors)",
         f"{acc:.3f} on {n} backup decisions" if n else "no backup decision",
         bool(n == 0 or acc >= target - _tolerance(target, worth_of(right, done, groups))),
     )

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
+from prudent._format import at_least
 from prudent._typing import BoolArray, EncodedLabels, FloatArray, IntArray, Labels, ProbaMatrix
 from prudent.metrics import (
     SCORES,
@@ -147,7 +148,7 @@ def _conformal_promise(
     if not spec.mondrian:
         return _promise(
             f"conformal coverage (LAC, alpha={spec.alpha})",
-            f"≥ {target:.3f} (kept within 2 standard errors)",
+            f"≥ {at_least(target)} (kept within 2 standard errors)",
             f"{lac['coverage']:.3f} ({size})",
             lac["coverage"] >= target - _tolerance(spec.alpha, effective_rows(hit, groups)),
         )
@@ -160,7 +161,7 @@ def _conformal_promise(
     )
     return _promise(
         f"conformal coverage in every class (Mondrian LAC, alpha={spec.alpha})",
-        f"≥ {target:.3f} in each class (each kept within 2 standard errors of its rows)",
+        f"≥ {at_least(target)} in each class (each kept within 2 standard errors of its rows)",
         f"lowest {str(classes[lowest])!r} {coverage:.3f} on {rows} rows; all "
         f"{lac['coverage']:.3f} ({size})",
         kept,

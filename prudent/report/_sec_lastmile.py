@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import confusion_matrix
 
+from prudent._format import at_least
 from prudent.bundle import LABEL_COLUMN
 from prudent.bundle._evidence import CostSummary, LockedTest, Thresholds
 from prudent.metrics import risk_coverage_curve
@@ -57,7 +58,7 @@ def _operating_point(ax: Any, ev: Evidence, conf: Any, ok: Any, target: float) -
         ax.plot(*point, "o", color=BAD, markersize=9, label=f"threshold {float(t):.3f}")
         budget = th.review_budget
         what = (
-            f"promised ≥ {fmt(target)} with a review budget of {pct(budget)}"
+            f"promised ≥ {at_least(target)} with a review budget of {pct(budget)}"
             if budget is not None
             else f"target {fmt(target)}"
         )
