@@ -186,3 +186,11 @@ def test_the_default_folds_are_five_and_three_on_a_large_training_part() -> None
     assert any(n.startswith("Using 3 cross-validation folds instead of 5") for n in auto.notes)
     asked = make_splits(large, test_size=0.2, n_folds=5, seed=0)  # a number asked for is kept
     assert asked.n_folds == 5 and asked.notes == ()
+
+
+def test_a_sample_keeps_every_row_of_a_class_too_small_to_sample() -> None:
+    y = _imbalanced(200_000, rare=5)
+    splits = make_splits(y, test_size=0.2, n_folds=None, seed=3, max_train=20_000)
+    kept = y[np.r_[splits.train, splits.test]]
+    assert (kept == 0).sum() == 5 and (y[splits.test] == 0).any()
+    assert splits.n_folds == 3  # the rarest class's 4 training rows allow it
