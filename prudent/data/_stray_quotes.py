@@ -42,6 +42,31 @@ def _spanning(column: pd.Series) -> pd.Series:
     return found.fillna(False).astype(bool)
 
 
+def _numeric_dtype(column: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+
+
+def _reads_as_row(fields: list[str], width: int, numeric: list[int]) -> bool:
+    """Whether a line inside a value reads as a row of the file: the file's number of
+    fields, and a number (or nothing) in each field of a column the file holds numbers in.
+
+    Examples
+    --------
+    >>> _reads_as_row(["x", " 2", ""], 3, [1, 2]), _reads_as_row(["x", " big", "1"], 3, [1])
+    (True, False)
+    """
+    if len(fields) != width:
+        return False
+    for i in numeric:
+        text = fields[i].strip()
+        if text:
+            try:
+                float(text)
+            except ValueError:
+                return False
+    return True
+
+
 def check_swallowed_rows(frame: pd.DataFrame, path: Path, sep: str) -> None:
     r"""Refuse a value that holds whole rows of the file: a stray quote.
 
@@ -49,8 +74,11 @@ def check_swallowed_rows(frame: pd.DataFrame, path: Path, sep: str) -> None:
     ``earthy"`` three rows on) makes one value of everything between: the rows in between
     were lost and the row took the last one's values, with nothing said. A value may span
     lines (an address, a review), but a line inside it that reads as a row of exactly the
-    file's columns (at least :data:`SWALLOW_MIN_COLUMNS` of them, so that prose seldom does)
-    is read as a row the quote swallowed. ``frame``'s index numbers the data rows from 0.
+    file's columns (at least :data:`SWALLOW_MIN_COLUMNS` of them, so that prose seldom does),
+    with a number or nothing under each column of numbers (:func:`_reads_as_row`), is read as
+    a row the quote swallowed: a tweet's second line with five commas, in a six-column file,
+    had been refused as one, though it read "dream big" under the retweet count.
+    ``frame``'s index numbers the data rows from 0.
 
     Raises
     ------
@@ -67,13 +95,16 @@ def check_swallowed_rows(frame: pd.DataFrame, path: Path, sep: str) -> None:
     if frame.shape[1] < SWALLOW_MIN_COLUMNS or not len(frame):
         return
     width = frame.shape[1]
+    numeric = [i for i, (_, c) in enumerate(frame.items()) if _numeric_dtype(c)]
     for name in frame.columns:
         column = frame[name]
         if not (pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)):
             continue
         for row, value in column[_spanning(column)].items():
             lines = str(value).split("\n")[1:]
-            whole = sum(len(row) == width for row in csv.reader(lines, delimiter=sep))
+            whole = sum(
+                _reads_as_row(fields, width, numeric) for fields in csv.reader(lines, delimiter=sep)
+            )
             if whole:
                 raise DataReadError(
                     f"File '{path}', data row {_position(row) + 1}: the value of column "

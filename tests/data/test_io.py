@@ -661,6 +661,31 @@ def test_a_stray_quote_that_swallows_rows_is_refused(wine, tmp_path) -> None:
     assert read_table(fine)["note"].tolist() == ["dry", "crisp,\nred, with oak", "x"]
 
 
+def test_a_quoted_line_of_prose_with_the_files_commas_is_a_value_not_a_swallowed_row(
+    tmp_path: Path,
+) -> None:
+    """A tweet's second line held five commas in a six-column file: it was refused as a row
+    a stray quote swallowed, though "dream big" stood under a column of counts."""
+    tweet = (
+        "When Americans are free to thrive, there is no challenge too great.\n\nWe are a "
+        "nation of explorers, pioneers, inventors. We work hard, dream big, and never, ever give up"
+    )
+    frame = pd.DataFrame(
+        {
+            "source": ["iPhone", "Android", "Web"],
+            "text": ["first", tweet, "third"],
+            "created": ["2017-12-14", "2017-12-15", "2017-12-16"],
+            "retweets": [10, 16849, 3],
+            "favorites": [1, 69650, 2],
+            "label": ["a", "b", "a"],
+        }
+    )
+    path = tmp_path / "tweets.csv"
+    frame.to_csv(path, index=False)  # a writer quotes the value: a valid file
+    assert read_table(path)["text"].tolist() == frame["text"].tolist()
+    assert sum(len(c) for c in iter_table(path, chunk_rows=1)) == 3
+
+
 def test_rows_ending_in_empty_fields_read_as_unnamed_columns(wine, tmp_path) -> None:
     # a spreadsheet export that ends every line with ',,': two columns without a name, which
     # were refused as "duplicated column names ['']"
