@@ -34,7 +34,11 @@ def at_least(x: float, digits: int = 3) -> str:
     --------
     >>> at_least(0.9456), at_least(0.99959), at_least(0.999991), at_least(1.0), at_least(0.9)
     ('0.945', '0.9995', '0.99999', '1.000', '0.900')
+    >>> at_least(float("nan"))
+    'nan'
     """
+    if not math.isfinite(x):
+        return fixed(x, digits)
     if x < 1.0:
         digits += (x >= 0.999) + (x >= 0.9999)
     scaled = math.floor(round(x * 10**digits, 6)) / 10**digits  # 0.9 * 1000 is 899.999…
