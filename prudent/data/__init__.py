@@ -28,6 +28,7 @@ from prudent.data._splits import (
     check_disjoint,
     fitted_without,
     make_splits,
+    sampled_rows,
 )
 from prudent.data._target import (
     Target,
@@ -67,6 +68,7 @@ __all__ = [
     "prepare_target",
     "read_table",
     "refuse_look_alikes",
+    "sampled_rows",
     "split_names",
     "string_pattern",
     "table_format",

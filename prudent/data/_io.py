@@ -364,7 +364,7 @@ def _read_whole(
     if fmt == "csv":
         dialect = csv_dialect(path, encoding)
         frame = _read_csv(path, dialect, text, strings)
-        check_swallowed_rows(frame, path, dialect.sep)
+        check_swallowed_rows(frame, path, dialect.sep, dialect.decimal)
         mark_short_rows(frame, path, dialect)
         if dialect.decimal != ".":  # the schema keeps it: every face reads "14,23" alike
             frame.attrs[DECIMAL_ATTR] = dialect.decimal
@@ -539,7 +539,7 @@ def _iter_chunks(
                     chunk = next(rows, None)
                 if chunk is None:
                     return
-                check_swallowed_rows(chunk, path, dialect.sep)
+                check_swallowed_rows(chunk, path, dialect.sep, dialect.decimal)
                 scanned = scanned or mark_short_rows(chunk, path, dialect)
                 yield _named(chunk)
     if fmt == "parquet":

@@ -154,9 +154,11 @@ CLASS_FLOOR = 100
 """Rows of each class a sample of the training rows keeps (all of a smaller class)."""
 
 
-def sampled_rows(rows: IntArray, y: EncodedLabels, max_rows: int, seed: int) -> IntArray:
+def sampled_rows(
+    rows: IntArray, y: EncodedLabels, max_rows: int, seed: int, floor: int = CLASS_FLOOR
+) -> IntArray:
     """About ``max_rows`` of ``rows``, sorted: each class in proportion, but at least
-    :data:`CLASS_FLOOR` rows of it (all of a smaller class), drawn at random with ``seed``.
+    ``floor`` rows of it (all of a smaller class), drawn at random with ``seed``.
 
     Examples
     --------
@@ -174,7 +176,7 @@ def sampled_rows(rows: IntArray, y: EncodedLabels, max_rows: int, seed: int) -> 
     quota = np.floor(exact).astype(np.int64)
     largest = np.argsort(quota - exact, kind="stable")[: max_rows - int(quota.sum())]
     quota[largest] += 1  # largest remainders: max_rows in all before the floor
-    quota = np.minimum(counts, np.maximum(quota, CLASS_FLOOR))
+    quota = np.minimum(counts, np.maximum(quota, floor))
     picked = [
         rng.choice(rows[labels == c], n, replace=False) for c, n in zip(classes, quota, strict=True)
     ]

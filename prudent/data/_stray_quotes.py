@@ -46,7 +46,7 @@ def _numeric_dtype(column: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
 
 
-def _reads_as_row(fields: list[str], width: int, numeric: list[int]) -> bool:
+def _reads_as_row(fields: list[str], width: int, numeric: list[int], decimal: str = ".") -> bool:
     """Whether a line inside a value reads as a row of the file: the file's number of
     fields, and a number (or nothing) in each field of a column the file holds numbers in.
 
@@ -54,11 +54,13 @@ def _reads_as_row(fields: list[str], width: int, numeric: list[int]) -> bool:
     --------
     >>> _reads_as_row(["x", " 2", ""], 3, [1, 2]), _reads_as_row(["x", " big", "1"], 3, [1])
     (True, False)
+    >>> _reads_as_row(["x", "14,23"], 2, [1], decimal=",")  # a file written with decimal commas
+    True
     """
     if len(fields) != width:
         return False
     for i in numeric:
-        text = fields[i].strip()
+        text = fields[i].strip().replace(decimal, ".")
         if text:
             try:
                 float(text)
@@ -67,7 +69,7 @@ def _reads_as_row(fields: list[str], width: int, numeric: list[int]) -> bool:
     return True
 
 
-def check_swallowed_rows(frame: pd.DataFrame, path: Path, sep: str) -> None:
+def check_swallowed_rows(frame: pd.DataFrame, path: Path, sep: str, decimal: str = ".") -> None:
     r"""Refuse a value that holds whole rows of the file: a stray quote.
 
     A quote that opens a value and is closed only lines later (``"crisp`` in one row,
@@ -103,7 +105,8 @@ def check_swallowed_rows(frame: pd.DataFrame, path: Path, sep: str) -> None:
         for row, value in column[_spanning(column)].items():
             lines = str(value).split("\n")[1:]
             whole = sum(
-                _reads_as_row(fields, width, numeric) for fields in csv.reader(lines, delimiter=sep)
+                _reads_as_row(fields, width, numeric, decimal)
+                for fields in csv.reader(lines, delimiter=sep)
             )
             if whole:
                 raise DataReadError(

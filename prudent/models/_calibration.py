@@ -27,6 +27,7 @@ from sklearn.utils.validation import validate_data
 
 from prudent._compat import check_is_fitted
 from prudent._typing import EncodedLabels, Labels, ProbaMatrix
+from prudent.data import sampled_rows
 from prudent.errors import ConfigError
 from prudent.models._calibration_choice import METHODS, candidate_methods, choose_method
 from prudent.models._calibration_inputs import _as_proba_matrix, _encode_labels
@@ -72,16 +73,9 @@ def fit_rows(y: EncodedLabels, n_classes: int, seed: int) -> npt.NDArray[np.intp
     >>> len(fit_rows(y[:1000], 2, 0))
     1000
     """
-    most = MAP_CELLS // max(n_classes, 1)
-    if y.size <= most:
-        return np.arange(y.size)
-    rng = np.random.default_rng(seed)
-    parts = []
-    for c in np.unique(y):
-        members = np.flatnonzero(y == c)
-        take = max(round(most * members.size / y.size), MIN_CLASS_ROWS)
-        parts.append(rng.choice(members, min(take, members.size), replace=False))
-    return np.sort(np.concatenate(parts))
+    return sampled_rows(
+        np.arange(y.size), y, MAP_CELLS // max(n_classes, 1), seed, floor=MIN_CLASS_ROWS
+    )
 
 
 def cross_fitted(

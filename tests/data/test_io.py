@@ -686,6 +686,17 @@ def test_a_quoted_line_of_prose_with_the_files_commas_is_a_value_not_a_swallowed
     assert sum(len(c) for c in iter_table(path, chunk_rows=1)) == 3
 
 
+def test_a_stray_quote_in_a_file_of_decimal_commas_is_refused(tmp_path: Path) -> None:
+    """The swallowed rows hold '14,23' under a column of numbers: a number in that file."""
+    lines = ["a;b;c;d;note;y"] + [f"{i},5;{i},25;1,{i};2;n{i};u" for i in range(8)]
+    lines[3] = lines[3].replace(";n2;", ';"crisp;')
+    lines[6] = lines[6].replace(";n5;", ';earthy";')
+    path = tmp_path / "semi.csv"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataReadError, match="holds 2 line\\(s\\) that read as whole rows"):
+        read_table(path)
+
+
 def test_rows_ending_in_empty_fields_read_as_unnamed_columns(wine, tmp_path) -> None:
     # a spreadsheet export that ends every line with ',,': two columns without a name, which
     # were refused as "duplicated column names ['']"
