@@ -167,6 +167,13 @@ def fit(
     ] = None,
     seed: Annotated[int, Opt(help="Random seed.")] = 0,
     drop_suspect_labels: Annotated[bool, Opt(help="Remove rows the label audit flags.")] = False,
+    drop_rare_classes: Annotated[
+        bool,
+        Opt(
+            help="Drop the rows of classes with fewer than 3 rows (too few to validate), with "
+            "a notice, instead of stopping; the model never predicts those classes."
+        ),
+    ] = False,
     alpha: Annotated[float, Opt(help="Conformal miscoverage (sets cover 1-alpha).")] = 0.1,
     mondrian: Annotated[bool, Opt(help="Class-conditional conformal coverage.")] = False,
     target_accuracy: Annotated[
@@ -242,6 +249,7 @@ def fit(
             time_limit=time_limit,
             wall_guard=wall_guard,
             drop_suspect_labels=drop_suspect_labels,
+            drop_rare_classes=drop_rare_classes,
             alpha=alpha,
             mondrian=mondrian,
             target_accuracy=target_accuracy,

@@ -36,6 +36,7 @@ from prudent.data._target import (
     label_words_notice,
     look_alike_classes,
     prepare_target,
+    rare_classes_notice,
 )
 
 __all__ = [
@@ -66,6 +67,7 @@ __all__ = [
     "make_splits",
     "plain_table",
     "prepare_target",
+    "rare_classes_notice",
     "read_table",
     "refuse_look_alikes",
     "sampled_rows",

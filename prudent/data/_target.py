@@ -35,6 +35,7 @@ __all__ = [
     "label_words_notice",
     "look_alike_classes",
     "prepare_target",
+    "rare_classes_notice",
 ]
 
 
@@ -57,6 +58,9 @@ class Target:
     label_words: dict[str, int] = field(default_factory=dict)
     """How many rows have each label that is read as missing in other columns but is a class
     in the target (``{"none": 79}``)."""
+    rare_dropped: dict[str, int] = field(default_factory=dict)
+    """Rows dropped per class too small to validate, when the fit was asked to drop such
+    classes (``drop_rare``) rather than stop."""
 
 
 LABEL_WORDS = frozenset({"none"})
@@ -214,17 +218,22 @@ def _continuous(
     )
 
 
+def _named_counts(counted: list[tuple[object, int]]) -> str:
+    """``'a' (2 rows), 'b' (1 row)``: the first five, then how many more."""
+    names = ", ".join(f"{c!r} ({n} row{'s' if n != 1 else ''})" for c, n in counted[:5])
+    return names + (f" and {len(counted) - 5} more" if len(counted) > 5 else "")
+
+
 def _check_class_sizes(
     target: str, classes: Labels, counts: IntArray, min_per_class: int, min_median: int
 ) -> None:
     """Refuse classes too small to validate, naming them (the first five, then a count)."""
     small = [(_label(classes[i]), int(counts[i])) for i in np.flatnonzero(counts < min_per_class)]
     if small:
-        names = ", ".join(f"{c!r} ({n} row{'s' if n != 1 else ''})" for c, n in small[:5])
-        more = f" and {len(small) - 5} more" if len(small) > 5 else ""
         raise TargetError(
-            f"Class(es) {names}{more} of target '{target}' have fewer than {min_per_class} rows, "
-            "too few to validate; add rows, merge those classes, or drop them."
+            f"Class(es) {_named_counts(small)} of target '{target}' have fewer than "
+            f"{min_per_class} rows, too few to validate; add rows, merge those classes, or drop "
+            "them: --drop-rare-classes (drop_rare_classes=True in Python) fits without them."
         )
     median = float(np.median(counts))
     if median < min_median:
@@ -238,7 +247,12 @@ def _check_class_sizes(
 
 
 def prepare_target(
-    frame: pd.DataFrame, target: str, *, min_per_class: int = 2, min_median: int = 1
+    frame: pd.DataFrame,
+    target: str,
+    *,
+    min_per_class: int = 2,
+    min_median: int = 1,
+    drop_rare: bool = False,
 ) -> Target:
     """Drop unlabelled rows, encode the labels and check there is enough of each class.
 
@@ -252,6 +266,10 @@ def prepare_target(
         The fewest rows a class may have for the chosen validation.
     min_median
         The fewest rows the median class may have: most classes need this many.
+    drop_rare
+        Drop the rows of classes with fewer than ``min_per_class`` rows (counted in
+        :attr:`Target.rare_dropped`) instead of refusing them, unless fewer than two classes
+        would be left or the target looks continuous.
 
     Returns
     -------
@@ -262,7 +280,8 @@ def prepare_target(
     ------
     TargetError
         The target column is absent, has a single class, some class has fewer than
-        ``min_per_class`` rows (they are named), or most have fewer than ``min_median``.
+        ``min_per_class`` rows (they are named; unless ``drop_rare``), or most have fewer
+        than ``min_median``.
 
     Examples
     --------
@@ -299,6 +318,25 @@ def prepare_target(
             "least two."
         )
     counts = np.bincount(y, minlength=len(classes))
+    rare: dict[str, int] = {}
+    if drop_rare and (counts < min_per_class).any():
+        continuous = _continuous(target, values, classes, counts, min_per_class)
+        if continuous is not None:
+            raise continuous
+        small = counts < min_per_class
+        if int((~small).sum()) < 2:
+            raise TargetError(
+                f"Target '{target}' has fewer than two classes of at least {min_per_class} rows "
+                f"(the classes: {_named_counts(_by_size(classes, counts))}); without the smaller "
+                "ones a classifier has nothing to tell apart: add rows or merge classes."
+            )
+        rare = {str(label_text(_label(classes[i]))): int(counts[i]) for i in np.flatnonzero(small)}
+        keep = ~small[y]
+        kept, labels = kept.loc[keep].reset_index(drop=True), labels.loc[keep]
+        values, original_rows = values.loc[keep], original_rows[keep]
+        labels = labels.reset_index(drop=True)
+        classes, y = np.unique(labels.to_numpy(), return_inverse=True)
+        counts = np.bincount(y, minlength=len(classes))
     try:
         _check_class_sizes(target, classes, counts, min_per_class, min_median)
     except TargetError as too_small:
@@ -313,4 +351,34 @@ def prepare_target(
         original_rows=original_rows.astype(np.int64),
         missing_spellings=dict(spellings.most_common()),
         label_words=dict(label_words.most_common()),
+        rare_dropped=rare,
+    )
+
+
+def _by_size(classes: Labels, counts: IntArray) -> list[tuple[object, int]]:
+    """Each class with its rows, the largest first."""
+    order = np.argsort(-counts, kind="stable")
+    return [(_label(classes[i]), int(counts[i])) for i in order]
+
+
+def rare_classes_notice(target: Target, name: str, min_per_class: int) -> str | None:
+    """The notice for the classes dropped as too small to validate, or None.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"y": ["a"] * 5 + ["b"] * 5 + ["c"] * 2})
+    >>> t = prepare_target(frame, "y", min_per_class=3, drop_rare=True)
+    >>> t.classes.tolist(), t.rare_dropped
+    (['a', 'b'], {'c': 2})
+    >>> rare_classes_notice(t, "y", 3)[:80]
+    "Dropped 2 row(s) of target 'y' whose class has fewer than 3 rows: 'c' (2 rows). "
+    """
+    if not target.rare_dropped:
+        return None
+    counted = _named_counts(list(target.rare_dropped.items()))
+    return (
+        f"Dropped {sum(target.rare_dropped.values())} row(s) of target '{name}' whose class has "
+        f"fewer than {min_per_class} rows: {counted}. The model never predicts "
+        f"{'that class' if len(target.rare_dropped) == 1 else 'those classes'}: a row of "
+        "one gets another label, or goes to review when the model is unsure."
     )

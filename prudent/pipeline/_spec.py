@@ -46,6 +46,9 @@ class FitSpec:
         Seconds the whole fit may take, final evaluation included.
     drop_suspect_labels
         Remove the rows the label audit flags before fitting the candidates.
+    drop_rare_classes
+        Drop the rows of classes too small to validate (fewer than 3 rows), with a notice,
+        instead of stopping: the model never predicts those classes.
     alpha
         Conformal miscoverage: prediction sets aim at ``1 - alpha`` coverage.
     mondrian
@@ -91,6 +94,7 @@ class FitSpec:
     seed: int = 0
     time_limit: float = 120.0
     drop_suspect_labels: bool = False
+    drop_rare_classes: bool = False
     alpha: float = 0.1
     mondrian: bool = False
     target_accuracy: float | None = None

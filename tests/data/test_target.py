@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from sklearn.datasets import load_diabetes
 
-from prudent.data import look_alike_classes, prepare_target
+from prudent.data import look_alike_classes, prepare_target, rare_classes_notice
 from prudent.errors import TargetError
 from tests.fixtures import example
 
@@ -235,3 +235,35 @@ def test_none_in_a_target_is_a_class_with_a_notice(tmp_path) -> None:
     )
     plain = prepare_target(_written(tmp_path, ["a", "b", ""] * 3), "y")
     assert plain.label_words == {} and label_words_notice(plain, "y") is None
+
+
+def test_drop_rare_drops_the_classes_too_small_to_validate_and_counts_them() -> None:
+    """Asked to, the target drops the rows of classes under ``min_per_class`` (their file rows
+    with them) instead of refusing; the refusal names the way to ask."""
+    frame = pd.DataFrame(
+        {"x": range(14), "target": ["a"] * 5 + ["rare"] * 2 + ["b"] * 6 + ["rarer"]}
+    )
+    with pytest.raises(TargetError, match=r"--drop-rare-classes \(drop_rare_classes=True"):
+        prepare_target(frame, "target", min_per_class=3)
+    t = prepare_target(frame, "target", min_per_class=3, drop_rare=True)
+    assert t.classes.tolist() == ["a", "b"] and t.rare_dropped == {"rare": 2, "rarer": 1}
+    assert t.y.tolist() == [0] * 5 + [1] * 6 and t.frame["x"].tolist() == [*range(5), *range(7, 13)]
+    assert t.original_rows.tolist() == [*range(5), *range(7, 13)]
+    notice = rare_classes_notice(t, "target", 3)
+    assert notice is not None and notice.startswith(
+        "Dropped 3 row(s) of target 'target' whose class has fewer than 3 rows: 'rare' (2 rows), "
+        "'rarer' (1 row). The model never predicts those classes"
+    )
+    kept_all = prepare_target(frame, "target", min_per_class=1)
+    assert rare_classes_notice(kept_all, "target", 3) is None
+
+
+def test_drop_rare_keeps_refusing_what_dropping_cannot_fix() -> None:
+    """Dropping the small classes must leave two to tell apart; and a continuous target is
+    named as such, not thinned to the values that repeat."""
+    one_left = pd.DataFrame({"target": ["a"] * 5 + ["b", "b", "c"]})
+    with pytest.raises(TargetError, match=r"fewer than two classes of at least 3 rows .* 'a' \(5"):
+        prepare_target(one_left, "target", min_per_class=3, drop_rare=True)
+    amounts = pd.DataFrame({"target": [float(v) + 0.5 for v in range(40)] + [1.5] * 3})
+    with pytest.raises(TargetError, match="looks continuous"):
+        prepare_target(amounts, "target", min_per_class=3, drop_rare=True)
