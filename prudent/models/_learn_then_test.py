@@ -97,11 +97,12 @@ def _walk(
     """The fixed sequence: each candidate's p-value, the candidates tested (those that
     could pass with no error, a suffix of the grid), and how many of them pass in a row."""
     alpha = 1.0 - target
-    p = p_values(n_err, n_acc, alpha, method)
-    testable = (n_acc >= min_accept) & (
-        p_values(np.zeros_like(n_acc), n_acc, alpha, method) <= delta
-    )
+    # with no error both methods' p-value is P(Binomial(n, alpha) = 0) = (1 - alpha)^n
+    no_error = np.exp(n_acc * np.log1p(-alpha))
+    testable = (n_acc >= min_accept) & (n_acc > 0) & (no_error <= delta)
     order = np.flatnonzero(testable)  # a suffix of the grid: n_acc grows as the grid falls
+    p = np.ones(n_acc.shape)  # only the tested candidates' p-values are read
+    p[order] = p_values(n_err[order], n_acc[order], alpha, method)
     failed = np.flatnonzero(p[order] > delta)
     return p, order, int(failed[0] if failed.size else order.size)
 
