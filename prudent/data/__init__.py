@@ -12,6 +12,7 @@ from prudent.data._datasets import EXAMPLES, load_example
 from prudent.data._input_columns import InputColumns, input_columns, refuse_look_alikes
 from prudent.data._io import (
     DECIMAL_ATTR,
+    REPEATED_HEADER_ATTR,
     SHORT_ROWS_ATTR,
     TableWriter,
     iter_table,
@@ -45,6 +46,7 @@ __all__ = [
     "EXAMPLES",
     "MAX_MAGNITUDE",
     "MISSING_WORDS",
+    "REPEATED_HEADER_ATTR",
     "SHORT_ROWS_ATTR",
     "ColumnSpec",
     "InputColumns",

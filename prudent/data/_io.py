@@ -15,6 +15,7 @@ import re
 import warnings
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -34,12 +35,14 @@ from prudent.data._csv import (
 )
 from prudent.data._json_table import first_bad_line, is_json_array, iter_json, read_json
 from prudent.data._plain import binary_error, duplicated_names, not_utf8
+from prudent.data._repeated_headers import REPEATED_HEADER_ATTR, without_repeated_headers
 from prudent.data._short_rows import SHORT_ROWS_ATTR, mark_short_rows
 from prudent.data._stray_quotes import check_swallowed_rows
 from prudent.errors import DataError, DataReadError, SchemaError
 
 __all__ = [
     "DECIMAL_ATTR",
+    "REPEATED_HEADER_ATTR",
     "SHORT_ROWS_ATTR",
     "TableWriter",
     "iter_table",
@@ -190,6 +193,25 @@ def _read_csv(
             **_as_strings(pandas_names(header), text, [*strings, *dialect.codes]),
             **options,
         )
+
+
+def _parse_csv(
+    dialect: CsvDialect, text: Collection[str], strings: Collection[str], rows: io.StringIO
+) -> pd.DataFrame:
+    """The CSV text ``rows`` (a header line, then rows with ``dialect``'s delimiter) read as
+    :func:`_read_csv` reads the file."""
+    header = next(csv.reader(io.StringIO(rows.readline()), delimiter=dialect.sep), [])
+    rows.seek(0)
+    frame: pd.DataFrame = pd.read_csv(
+        rows,
+        sep=dialect.sep,
+        decimal=dialect.decimal,
+        thousands=dialect.thousands,
+        low_memory=False,
+        index_col=False,
+        **_as_strings(header, text, [*strings, *dialect.codes]),
+    )
+    return frame
 
 
 _PANDAS_MISSING = (
@@ -364,6 +386,9 @@ def _read_whole(
     if fmt == "csv":
         dialect = csv_dialect(path, encoding)
         frame = _read_csv(path, dialect, text, strings)
+        frame = without_repeated_headers(
+            frame, path.name, partial(_parse_csv, dialect, text, strings), dialect.sep
+        )
         check_swallowed_rows(frame, path, dialect.sep, dialect.decimal)
         mark_short_rows(frame, path, dialect)
         if dialect.decimal != ".":  # the schema keeps it: every face reads "14,23" alike

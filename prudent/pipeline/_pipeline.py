@@ -14,6 +14,7 @@ from prudent._costs import CACHE_ENV, CostBook, cost_book, recorded_cost
 from prudent._typing import EncodedLabels, IntArray, Labels
 from prudent.data import (
     DECIMAL_ATTR,
+    REPEATED_HEADER_ATTR,
     SHORT_ROWS_ATTR,
     Role,
     Schema,
@@ -264,8 +265,9 @@ def _read(frame: pd.DataFrame, run: _Run, source: str | None = None) -> _Table:
     """Infer the schema, prepare the target, validate the inputs and split the rows."""
     spec, rep = run.spec, run.reporter
     decimal = frame.attrs.get(DECIMAL_ATTR, ".")  # a CSV file's decimal commas
-    if frame.attrs.get(SHORT_ROWS_ATTR):
-        rep.notice(frame.attrs[SHORT_ROWS_ATTR])
+    for attr in (REPEATED_HEADER_ATTR, SHORT_ROWS_ATTR):
+        if frame.attrs.get(attr):
+            rep.notice(frame.attrs[attr])
     frame = plain_table(frame)
     _check_group(frame, spec.group)
     schema = infer_schema(

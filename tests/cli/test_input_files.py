@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from prudent.bundle import load
-from prudent.data import read_table
+from prudent.data import Role, read_table
 from tests.cli.conftest import Trained
 from tests.cli.test_fit_command import assert_one_line_error
 from tests.fixtures import example, run_cli, run_main
@@ -120,6 +120,21 @@ def test_fit_drops_classes_too_small_to_validate_when_asked(
     done = _fit(tmp_path / "small.csv", run=run_cli)
     assert done.returncode == 0, done.stderr[-2000:]
     assert len(load(tmp_path / "m").classes) == 29
+
+
+def test_fit_reads_files_joined_end_to_end(wine: pd.DataFrame, tmp_path: Path) -> None:
+    """Two exports joined with their headers: the fit had dropped a column of numbers as an
+    identifier and refused the target's 1-row class 'target'. The repeated header is skipped
+    with a notice and every column keeps its role."""
+    half = len(wine) // 2
+    joined = wine.head(half).to_csv(index=False) + wine.tail(len(wine) - half).to_csv(index=False)
+    (tmp_path / "joined.csv").write_text(joined)
+    done = _fit(tmp_path / "joined.csv", run=run_cli)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"1 row repeats the header (data row {half + 1})" in " ".join(done.stderr.split())
+    bundle = load(tmp_path / "m")
+    assert bundle.schema.names(Role.numeric) == list(wine.columns.drop("target"))
+    assert len(bundle.classes) == wine["target"].nunique()
 
 
 def test_fit_refuses_a_bad_ood_examples_file_at_once_naming_it(

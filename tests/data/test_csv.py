@@ -73,3 +73,38 @@ def test_json_files_are_read_in_the_encoding_given(
     pd.testing.assert_frame_equal(read_table(path, encoding=encoding), FRAME)
     chunks = pd.concat(iter_table(path, encoding=encoding, chunk_rows=2), ignore_index=True)
     pd.testing.assert_frame_equal(chunks, FRAME)
+
+
+def test_files_joined_end_to_end_lose_their_repeated_headers_not_their_types(
+    tmp_path: Path,
+) -> None:
+    """``cat a.csv b.csv``: the second header is a row that turned every column to text (a
+    column of numbers was then dropped as an identifier, and the target gained a 1-row class
+    named after itself). It is skipped with a notice naming its data row, and the other rows
+    read as the file reads without it: numbers (decimal commas too), zero-padded codes and a
+    target's ``NA`` as written."""
+    from prudent.data import REPEATED_HEADER_ATTR
+
+    rows = [
+        (f"{i:05d}", f"{i / 4:.2f}".replace(".", ","), "NA" if i % 3 else "b") for i in range(9)
+    ]
+    part = ["zip;amount;y", *(";".join(r) for r in rows)]
+    (tmp_path / "joined.csv").write_text("\n".join([*part[:5], *part]) + "\n")
+    frame = read_table(tmp_path / "joined.csv", text=["y"])
+    assert len(frame) == 4 + 9 and frame["amount"].dtype == float
+    assert frame["amount"].tolist() == [i / 4 for i in [*range(4), *range(9)]]
+    assert frame["zip"].tolist()[4:] == [r[0] for r in rows]
+    assert sorted(set(frame["y"])) == ["NA", "b"]
+    assert frame.attrs[REPEATED_HEADER_ATTR] == (
+        "File 'joined.csv': 1 row repeats the header (data row 5), as when files are joined "
+        "end to end: it is skipped."
+    )
+    plain = tmp_path / "plain.csv"
+    plain.write_text("\n".join(part) + "\n")
+    assert REPEATED_HEADER_ATTR not in read_table(plain).attrs
+    texts = tmp_path / "texts.csv"  # a row that merely shares a value with a name is data
+    texts.write_text("name,y\nname,u\ny,v\nname,y\nbob,u\n")
+    kept = read_table(texts)
+    assert len(kept) == 3 and kept.attrs[REPEATED_HEADER_ATTR].startswith(
+        "File 'texts.csv': 1 row repeats the header (data row 3)"
+    )
