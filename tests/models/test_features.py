@@ -81,3 +81,34 @@ def test_a_fit_whose_text_column_has_only_one_letter_notes_runs_to_the_end() -> 
     fitted = fit_table(frame, spec, reporter=QuietReporter())
     said = fitted.model.predict_frame(frame.drop(columns="y"))
     assert (said["prediction"] == frame["y"]).mean() > 0.8
+
+
+def test_a_large_corpus_chooses_its_terms_on_a_sample_and_counts_them_in_every_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past ``VOCABULARY_CHARS`` the terms are those a fit on the seeded sample keeps; every
+    text is counted with them and their IDF is over all the texts, as a TF-IDF given that
+    vocabulary computes; the step saves as the usual arrays, and below the cap nothing
+    changes."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    import prudent.models._features as features
+
+    text = reviews(600)["text"].tolist()
+    whole = CompactTfidf(ngram_range=(1, 2), sublinear_tf=True, min_df=2)
+    full = whole.fit_transform(text)
+    chars = sum(map(len, text)) // 4
+    monkeypatch.setattr(features, "VOCABULARY_CHARS", chars)
+    sample = features.vocabulary_sample(text, chars)
+    assert sample is not None and 0 < sum(map(len, sample)) <= chars < sum(map(len, text))
+    step = CompactTfidf(ngram_range=(1, 2), sublinear_tf=True, min_df=2)
+    matrix = step.fit_transform(text)
+    chosen = CompactTfidf(ngram_range=(1, 2), sublinear_tf=True, min_df=2).fit(sample)
+    assert step.vocabulary_ == chosen.vocabulary_ and step.vocabulary is None
+    assert 0 < len(step.vocabulary_) < len(whole.vocabulary_)
+    same = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, vocabulary=chosen.vocabulary_)
+    assert abs(matrix - same.fit_transform(text)).max() < 1e-12
+    assert matrix.shape == (len(text), len(step.vocabulary_)) and full.shape[0] == len(text)
+    back, archive = _round_trip(step)
+    assert (back.transform(text[:50]) != step.transform(text[:50])).nnz == 0
+    assert len(archive.namelist()) < 20
