@@ -158,3 +158,32 @@ def test_a_call_reads_a_column_once_for_all_plans_and_predicts_the_same(
     apart = bundle.model.predictions(X).to_frame()
     assert once < len(reads), (once, len(reads))
     pd.testing.assert_frame_equal(shared, apart, check_exact=True)
+
+
+def test_a_wide_table_is_probed_on_a_bounded_number_of_rows_covering_every_column():
+    """500 columns gave 600 probe rows of 500 columns each (at 5,000 columns, 9.6 s of a
+    fit); the probes now share at most PROBE_ROWS rows, each column still missing (and each
+    text column None and unseen) on rows of its own, and the plan gives scikit-learn's
+    numbers on rows with missing values."""
+    rng = np.random.default_rng(0)
+    numbers = {f"x{i}": rng.normal(size=300) for i in range(400)}
+    words = {f"c{i}": rng.choice(["a", "b", "c"], size=300).astype(object) for i in range(100)}
+    train = pd.DataFrame(numbers | words).astype(dict.fromkeys(words, object))
+    ct = make_column_transformer(
+        (StandardScaler(), list(numbers)),
+        (OneHotEncoder(handle_unknown="ignore", sparse_output=False), list(words)),
+    ).fit(train)
+    probes = _fast_columns._probes(ct, train)
+    assert probes is not None and len(probes) == _fast_columns.PROBE_ROWS
+    assert probes[list(numbers)].isna().any().all()
+    for column in words:
+        kinds = {
+            "missing": probes[column].isna(),
+            "unseen": probes[column].eq(_fast_columns._UNSEEN),
+        }
+        assert all(kind.any() for kind in kinds.values()) and not (kinds["missing"] & kinds[
+            "unseen"]).any()  # fmt: skip
+    rows = train.iloc[:50].copy()
+    rows.iloc[::3, ::7] = np.nan
+    assert _same(fast_transform(ct, rows), ct.transform(rows))
+    assert _PLANS[ct] is not None
