@@ -110,27 +110,66 @@ def top_features(
     """
     scores = []
     for column in _feature_columns(frame, roles):
-        groups = bin_column(frame[column], roles.get(str(column), "categorical"))
-        scores.append((str(column), _mutual_information(wrong, groups)))
+        role = roles.get(str(column), "categorical")
+        if role == "numeric":  # the groups' partition without their labels: 0.1 of the time
+            codes = _numeric_codes(frame[column])
+        else:
+            codes = pd.factorize(bin_column(frame[column], role).astype(str).to_numpy())[0]
+        scores.append((str(column), _information(wrong, codes)))
     return sorted(scores, key=lambda s: -s[1])[:k]
 
 
-def _mutual_information(wrong: np.ndarray[Any, Any], groups: pd.Series) -> float:
-    """``sklearn.metrics.mutual_info_score(wrong, groups)`` (nats), from a contingency table
-    counted with numpy: per column of a 1,000-column table it cost 3 ms, a third of the
-    report.
+def _numeric_codes(values: pd.Series) -> np.ndarray[Any, Any]:
+    """The groups of :func:`_numeric_bins` as codes (rows alike share one): labelling every
+    value cost 1.2 ms per column, 6 s of a report on 5,000 columns.
+
+    Examples
+    --------
+    >>> v = pd.Series([0.5, 1.5, None, 2.5, 9.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0])
+    >>> labels = _numeric_bins(v).to_numpy()
+    >>> codes = _numeric_codes(v)
+    >>> all((codes == codes[i]) .tolist() == (labels == labels[i]).tolist() for i in range(11))
+    True
+    """
+    x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    missing = np.isnan(x)
+    finite = x[~missing]
+    distinct = np.unique(finite)
+    if len(distinct) == 0:
+        return np.full(len(x), -1, dtype=np.int64)
+    if len(distinct) <= _MAX_GROUPS:  # a group per label (two values may read alike)
+        labels = [number_text(v) for v in distinct]
+        slot = np.searchsorted(distinct, np.where(missing, distinct[0], x))
+    else:  # quantile ranges
+        edges = np.quantile(finite, np.linspace(0, 1, _QUANTILES + 1))
+        if bool((finite == np.round(finite)).all()):
+            edges = np.round(edges)
+        edges = np.unique(edges)
+        slot = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, len(edges) - 2)
+        labels = [
+            f"{number_text(edges[i])} – {number_text(edges[i + 1])}" for i in range(len(edges) - 1)
+        ]
+    codes = pd.factorize(np.asarray(labels, dtype=object))[0][slot]
+    return np.where(missing, -1, codes).astype(np.int64)
+
+
+def _information(wrong: np.ndarray[Any, Any], codes: np.ndarray[Any, Any]) -> float:
+    """The mutual information (nats) between the errors and the groups ``codes`` number:
+    ``sklearn.metrics.mutual_info_score``, from a contingency table counted with numpy (per
+    column of a 1,000-column table it cost 3 ms, a third of the report).
 
     Examples
     --------
     >>> from sklearn.metrics import mutual_info_score
     >>> w = np.array([True, False, True, True, False, False])
-    >>> g = pd.Series(["a", "a", "b", "b", "c", "c"])
-    >>> round(_mutual_information(w, g), 12) == round(mutual_info_score(w, g), 12)
+    >>> g = np.array([7, 7, -1, -1, 3, 3])
+    >>> round(_information(w, g), 12) == round(mutual_info_score(w, g), 12)
     True
     """
-    codes, names = pd.factorize(groups.astype(str).to_numpy(dtype=object))
+    codes = pd.factorize(np.asarray(codes))[0]
     errors = np.asarray(wrong, dtype=bool).astype(np.int64)
-    table = np.bincount(codes * 2 + errors, minlength=2 * len(names)).reshape(len(names), 2)
+    n_groups = int(codes.max()) + 1 if codes.size else 0
+    table = np.bincount(codes * 2 + errors, minlength=2 * n_groups).reshape(n_groups, 2)
     joint = table / table.sum()
     outer = joint.sum(axis=1, keepdims=True) * joint.sum(axis=0, keepdims=True)
     seen = joint > 0
