@@ -410,7 +410,32 @@ def _message(
         for name, n in counts.items()
     ]
     head = "" if len(parts) == 1 else f"{len(parts)} columns hold values the model cannot read: "
-    return f"{head}{'; '.join(parts)}; fix or remove such values (null, empty or NA is missing)."
+    return (
+        f"{head}{'; '.join(parts)}; fix or remove such values (null, empty or NA is missing)"
+        f"{_header_hint(problems, rows)}."
+    )
+
+
+def _header_hint(problems: list[FieldProblem], rows: str) -> str:
+    """`` (… repeats the header …)`` when two or more columns hold their own name in one row:
+    files joined end to end, whose second header reads as a row.
+
+    Examples
+    --------
+    >>> p = [FieldProblem("a", "a number", "'a'", 101), FieldProblem("b", "a number", "'b'", 101)]
+    >>> _header_hint(p, "data row")
+    '; data row 101 repeats the header (files joined end to end?): remove that line'
+    >>> _header_hint(p[:1], "data row")
+    ''
+    """
+    by_row: dict[Any, set[str]] = {}
+    for p in problems:
+        if p.received == repr(p.field):
+            by_row.setdefault(p.row, set()).add(p.field)
+    row = next((r for r, fields in by_row.items() if len(fields) >= 2), None)
+    if row is None:
+        return ""
+    return f"; {rows} {row} repeats the header (files joined end to end?): remove that line"
 
 
 def _refuse(schema: Schema, found: dict[str, Problems], rows: str) -> SchemaError:

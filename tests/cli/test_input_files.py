@@ -137,6 +137,18 @@ def test_fit_reads_files_joined_end_to_end(wine: pd.DataFrame, tmp_path: Path) -
     assert len(bundle.classes) == wine["target"].nunique()
 
 
+def test_predict_names_a_repeated_header_as_such(trained: Trained, tmp_path: Path) -> None:
+    """``prudent predict`` reads a file in chunks and refuses a row it cannot read: a
+    second header's row is named as a repeated header, with the line to remove."""
+    new = trained.new.head(6)
+    joined = new.head(3).to_csv(index=False) + new.tail(3).to_csv(index=False)
+    (tmp_path / "joined.csv").write_text(joined)
+    args = ("predict", trained.bundle, tmp_path / "joined.csv", "--out", tmp_path / "p.csv")
+    assert_one_line_error(
+        run_main(*args), "data row 4 repeats the header (files joined end to end?)"
+    )
+
+
 def test_fit_refuses_a_bad_ood_examples_file_at_once_naming_it(
     wine: pd.DataFrame, tmp_path: Path
 ) -> None:
