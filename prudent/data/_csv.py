@@ -258,6 +258,7 @@ def csv_dialect(path: Path, encoding: str = "utf-8") -> CsvDialect:
             sniffed = _regular(sample)
         if sniffed != "," and _fields(header, sniffed) <= _fields(header, ","):
             sniffed = ","
+        _check_preamble(path, sample, sniffed)
     decimal, thousands = _decimal_mark(sample, sniffed) if sniffed != "," else (".", None)
     codes = _zero_padded(sample, sniffed)
     return CsvDialect(
@@ -267,6 +268,41 @@ def csv_dialect(path: Path, encoding: str = "utf-8") -> CsvDialect:
         thousands=thousands,
         codes=codes,
         skip=int(bool(named)),
+    )
+
+
+def _check_preamble(path: Path, sample: str, sep: str) -> None:
+    """Refuse a file whose header is preceded by a title or notes, naming the first line of
+    the table: lines of one field each, then lines that all hold the same number of fields
+    (pandas took the first line for the header and stopped at the first row, "line 3 has 3
+    fields where the header has 1", or read one value per row).
+
+    Examples
+    --------
+    >>> _check_preamble(Path("t.csv"), "# exported by v1\\n\\na,b,y\\n1,2,u\\n3,4,v", ",")
+    Traceback (most recent call last):
+    ...
+    prudent.errors.DataReadError: File 't.csv' has 1 line before its table (line 3, 'a,b,y', \
+starts 3 lines of 3 fields): a title or notes above the header? Remove them so that the header \
+is the first line.
+    >>> _check_preamble(Path("t.csv"), "text\\nhello\\nworld", ",")  # one column: no preamble
+    """
+    lines = [(i + 1, line) for i, line in enumerate(sample.split("\n")[:200]) if line.strip()]
+    counts = [_fields(line, sep) for _, line in lines]
+    if len(counts) < 3 or counts[0] != 1:
+        return
+    start = next((k for k, c in enumerate(counts) if c > 1), None)
+    if start is None or len(counts) - start < 2:
+        return
+    body = counts[start:]
+    if sum(c == body[0] for c in body) < 0.9 * len(body):
+        return  # no regular table after the first lines: the reader's own error says more
+    number, first = lines[start]
+    shown = first if len(first) <= 60 else first[:57] + "..."
+    raise DataReadError(
+        f"File '{path.name}' has {start} line{'s' if start != 1 else ''} before its table "
+        f"(line {number}, {shown!r}, starts {len(body)} lines of {body[0]} fields): a title "
+        "or notes above the header? Remove them so that the header is the first line."
     )
 
 

@@ -108,3 +108,25 @@ def test_files_joined_end_to_end_lose_their_repeated_headers_not_their_types(
     assert len(kept) == 3 and kept.attrs[REPEATED_HEADER_ATTR].startswith(
         "File 'texts.csv': 1 row repeats the header (data row 3)"
     )
+
+
+@pytest.mark.parametrize(
+    ("preamble", "before"),
+    [("# exported by tool v1\n# 2024-01-01\n", "2 lines"), ("Report title\n\n", "1 line")],
+    ids=["comments", "title"],
+)
+def test_lines_above_the_header_are_named_with_the_line_the_table_starts_at(
+    tmp_path: Path, preamble: str, before: str
+) -> None:
+    """Notes or a title above the header had been read as the header: "line 3 has 3 fields
+    where the header has 1; quote the values…", or "more values than its header has column
+    names"; a file of one column is not taken for one."""
+    path = tmp_path / "t.csv"
+    path.write_text(preamble + "a,b,y\n1,2,u\n3,4,v\n5,6,u\n")
+    for read in (read_table, lambda p: next(iter_table(p))):
+        with pytest.raises(DataReadError) as refused:
+            read(path)
+        assert str(refused.value).startswith(f"File 't.csv' has {before} before its table")
+        assert "'a,b,y', starts 4 lines of 3 fields" in str(refused.value)
+    path.write_text('note\nhello\n"world, again"\nbye\n')
+    assert len(read_table(path)) == 3
