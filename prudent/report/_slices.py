@@ -8,7 +8,6 @@ information between the group and the error indicator, which is cheap and needs 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -27,23 +26,36 @@ _MAX_GROUPS = 8
 _QUANTILES = 5
 
 
-def _numeric_bins(values: pd.Series) -> pd.Series:
-    x = pd.to_numeric(values, errors="coerce").astype(float)
-    finite = x.dropna()
-    if finite.nunique() <= _MAX_GROUPS:
-        labels = x.map(lambda v: "missing" if math.isnan(v) else number_text(v))
-        return labels.astype(object)
+def _numeric_groups(
+    values: pd.Series,
+) -> tuple[np.ndarray[Any, Any], list[str], np.ndarray[Any, Any]]:
+    """Each row's slot, the slots' labels and the missing rows: one label per value when
+    there are at most ``_MAX_GROUPS`` of them, else quantile ranges."""
+    x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    missing = np.isnan(x)
+    finite = x[~missing]
+    distinct = np.unique(finite)
+    if len(distinct) == 0:
+        return np.zeros(len(x), dtype=np.int64), ["missing"], missing
+    if len(distinct) <= _MAX_GROUPS:
+        labels = [number_text(v) for v in distinct]
+        return np.searchsorted(distinct, np.where(missing, distinct[0], x)), labels, missing
     edges = np.quantile(finite, np.linspace(0, 1, _QUANTILES + 1))
-    if bool((finite == finite.round()).all()):
+    if bool((finite == np.round(finite)).all()):
         edges = np.round(edges)
     edges = np.unique(edges)
-    codes = np.clip(np.searchsorted(edges, x.to_numpy(), side="right") - 1, 0, len(edges) - 2)
-    names = [
+    slot = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, len(edges) - 2)
+    labels = [
         f"{number_text(edges[i])} – {number_text(edges[i + 1])}" for i in range(len(edges) - 1)
     ]
-    out = pd.Series(np.asarray(names, dtype=object)[codes], index=values.index, dtype=object)
-    out[x.isna()] = "missing"
-    return out
+    return slot, labels, missing
+
+
+def _numeric_bins(values: pd.Series) -> pd.Series:
+    slot, labels, missing = _numeric_groups(values)
+    named = np.asarray(labels, dtype=object)[slot]
+    named[missing] = "missing"
+    return pd.Series(named, index=values.index, dtype=object)
 
 
 def _category_bins(values: pd.Series) -> pd.Series:
@@ -131,24 +143,7 @@ def _numeric_codes(values: pd.Series) -> np.ndarray[Any, Any]:
     >>> all((codes == codes[i]) .tolist() == (labels == labels[i]).tolist() for i in range(11))
     True
     """
-    x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    missing = np.isnan(x)
-    finite = x[~missing]
-    distinct = np.unique(finite)
-    if len(distinct) == 0:
-        return np.full(len(x), -1, dtype=np.int64)
-    if len(distinct) <= _MAX_GROUPS:  # a group per label (two values may read alike)
-        labels = [number_text(v) for v in distinct]
-        slot = np.searchsorted(distinct, np.where(missing, distinct[0], x))
-    else:  # quantile ranges
-        edges = np.quantile(finite, np.linspace(0, 1, _QUANTILES + 1))
-        if bool((finite == np.round(finite)).all()):
-            edges = np.round(edges)
-        edges = np.unique(edges)
-        slot = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, len(edges) - 2)
-        labels = [
-            f"{number_text(edges[i])} – {number_text(edges[i + 1])}" for i in range(len(edges) - 1)
-        ]
+    slot, labels, missing = _numeric_groups(values)
     codes = pd.factorize(np.asarray(labels, dtype=object))[0][slot]
     return np.where(missing, -1, codes).astype(np.int64)
 
