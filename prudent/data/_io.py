@@ -178,21 +178,30 @@ def _read_csv(
     (:func:`_fields_kept`). ``dialect`` is the file's (:func:`csv_dialect`), sniffed once by
     the caller, which also checks the rows with its delimiter.
     """
-    header = _csv_header(path, dialect)
-    _check_columns(pandas_names(header), path)  # rows ending in ",," name no column twice
+    header = pandas_names(_csv_header(path, dialect))
+    _check_columns(header, path)  # rows ending in ",," name no column twice
     with _fields_kept(path):
         return pd.read_csv(
             path,
-            sep=dialect.sep,
             encoding=dialect.encoding,
-            decimal=dialect.decimal,
-            thousands=dialect.thousands,
             skiprows=dialect.skip,
-            low_memory=False,
-            index_col=False,
-            **_as_strings(pandas_names(header), text, [*strings, *dialect.codes]),
+            **_csv_options(dialect, header, text, strings),
             **options,
         )
+
+
+def _csv_options(
+    dialect: CsvDialect, header: list[str], text: Collection[str], strings: Collection[str]
+) -> dict[str, Any]:
+    """``read_csv`` options of a file's dialect and of the columns read as written."""
+    return {
+        "sep": dialect.sep,
+        "decimal": dialect.decimal,
+        "thousands": dialect.thousands,
+        "low_memory": False,
+        "index_col": False,
+        **_as_strings(header, text, [*strings, *dialect.codes]),
+    }
 
 
 def _parse_csv(
@@ -202,15 +211,7 @@ def _parse_csv(
     :func:`_read_csv` reads the file."""
     header = next(csv.reader(io.StringIO(rows.readline()), delimiter=dialect.sep), [])
     rows.seek(0)
-    frame: pd.DataFrame = pd.read_csv(
-        rows,
-        sep=dialect.sep,
-        decimal=dialect.decimal,
-        thousands=dialect.thousands,
-        low_memory=False,
-        index_col=False,
-        **_as_strings(header, text, [*strings, *dialect.codes]),
-    )
+    frame: pd.DataFrame = pd.read_csv(rows, **_csv_options(dialect, header, text, strings))
     return frame
 
 
