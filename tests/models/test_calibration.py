@@ -21,7 +21,12 @@ from prudent.metrics import expected_calibration_error
 from prudent.models import _calibration as calibration_module
 from prudent.models._calibration import ProbabilityCalibrator, calibrate_cross_fitted
 from prudent.models._calibration_inputs import _as_proba_matrix
-from prudent.models._calibration_maps import _rescale_top_label
+from prudent.models._calibration_maps import (
+    EPS_IN,
+    _fit_temperature,
+    _rescale_top_label,
+    clip_normalise,
+)
 
 METHODS = ("temperature", "sigmoid", "isotonic", "auto")
 N_SPLITS = 8
@@ -194,15 +199,22 @@ def test_calibrator_binary_isotonic_matches_sklearn(breast_logreg):
     model, X_cal, y_cal, X_eval = breast_logreg
     reference = CalibratedClassifierCV(FrozenEstimator(model), method="isotonic").fit(X_cal, y_cal)
     ours = ProbabilityCalibrator(method="isotonic").fit(model.predict_proba(X_cal), y_cal)
+    n_pos = int(np.sum(y_cal == 1))  # ours keeps within Platt's targets, sklearn in [0, 1]
+    low, high = 1 / (len(y_cal) - n_pos + 2), (n_pos + 1) / (n_pos + 2)
+
+    def bounded(P: np.ndarray) -> np.ndarray:
+        p1 = np.clip(P[:, 1], low, high)
+        return clipped(np.c_[1 - p1, p1])
+
     np.testing.assert_allclose(
         ours.predict_proba(model.predict_proba(X_cal)),
-        clipped(reference.predict_proba(X_cal)),
+        bounded(reference.predict_proba(X_cal)),
         atol=1e-9,
     )
     # between the fitted points sklearn interpolates in logit space, we in probability space
     np.testing.assert_allclose(
         ours.predict_proba(model.predict_proba(X_eval)),
-        clipped(reference.predict_proba(X_eval)),
+        bounded(reference.predict_proba(X_eval)),
         atol=0.01,
     )
 
@@ -213,10 +225,29 @@ def test_calibrator_temperature_matches_sklearn():
     model = GaussianNB().fit(X_fit, y_fit)
     reference = CalibratedClassifierCV(FrozenEstimator(model), method="temperature")
     reference.fit(X_cal, y_cal)
-    ours = ProbabilityCalibrator(method="temperature").fit(model.predict_proba(X_cal), y_cal)
+    P = clip_normalise(model.predict_proba(X_cal), EPS_IN)
     beta = reference.calibrated_classifiers_[0].calibrators[0].beta_
     # sklearn takes log(P + 1e-12) where we take log(clip(P, 1e-12)): close, not equal
-    assert ours.temperature_ == pytest.approx(1 / beta, rel=1e-3)
+    assert _fit_temperature(P, y_cal, smoothed=False) == pytest.approx(1 / beta, rel=1e-3)
+    # Platt's smoothed targets (898 rows: the label 0.9989 sure) move it by a fraction of 1%
+    ours = ProbabilityCalibrator(method="temperature").fit(model.predict_proba(X_cal), y_cal)
+    assert ours.temperature_ == pytest.approx(1 / beta, rel=1e-2)
+    assert ours.temperature_ == _fit_temperature(P, y_cal)
+
+
+def test_rows_all_right_do_not_make_a_map_certain() -> None:
+    """A model right on every calibration row: with 0/1 targets the temperature ran to its
+    bound and the confidence to 1.0 (a never-seen penguin table's first test errors broke
+    its calibration promise); with Platt's targets each map stops near (n + 1) / (n + 2)."""
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 300)
+    conf = rng.uniform(0.9, 0.99, 300)
+    P = np.tile(((1 - conf) / 2)[:, None], (1, 3))
+    P[np.arange(300), y] = conf
+    assert _fit_temperature(P, y, smoothed=False) < 0.1  # confidences of 1 - 1e-12 and more
+    for method, most in (("temperature", 0.9999), ("isotonic", 301 / 302), ("sigmoid", 301 / 302)):
+        out = ProbabilityCalibrator(method=method).fit(P, y).predict_proba(P).max(axis=1)
+        assert out.max() <= most + 1e-9 and out.min() >= conf.min() - 1e-9, method
 
 
 def test_calibrator_reads_scores_through_softmax(digits_proba):
