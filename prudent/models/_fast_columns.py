@@ -350,8 +350,14 @@ def _same(a: Any, b: Any) -> bool:
     return bool(np.array_equal(a, b, equal_nan=nan))
 
 
+def _holds_words(column: pd.Series) -> bool:
+    """Whether a column holds text: ``object``, or pandas' ``str`` dtype (the default for
+    strings read since pandas 3), which the probes once gave only a missing value."""
+    return column.dtype == object or isinstance(column.dtype, pd.StringDtype)
+
+
 def _probes(ct: ColumnTransformer, X: pd.DataFrame) -> pd.DataFrame | None:
-    """Rows made from ``X``'s first: each used column missing, each object column unseen.
+    """Rows made from ``X``'s first: each used column missing, each text column unseen.
 
     One probe row per (column, value) up to :data:`PROBE_ROWS`; beyond, probe ``k`` goes to
     row ``k % PROBE_ROWS``, so that a row holds several columns' probes (each column's own
@@ -365,7 +371,7 @@ def _probes(ct: ColumnTransformer, X: pd.DataFrame) -> pd.DataFrame | None:
     probes = [
         (column, value)
         for column in dict.fromkeys(used)
-        for value in ((None, np.nan, _UNSEEN) if X[column].dtype == object else (np.nan,))
+        for value in ((None, np.nan, _UNSEEN) if _holds_words(X[column]) else (np.nan,))
     ]
     if not probes:
         return None

@@ -187,3 +187,17 @@ def test_a_wide_table_is_probed_on_a_bounded_number_of_rows_covering_every_colum
     rows.iloc[::3, ::7] = np.nan
     assert _same(fast_transform(ct, rows), ct.transform(rows))
     assert _PLANS[ct] is not None
+
+
+def test_a_str_column_is_probed_with_an_unseen_word_too() -> None:
+    """pandas' ``str`` dtype (what pandas 3 reads strings as) holds text like ``object``: its
+    probes include an unseen word, not only a missing value."""
+    train = pd.DataFrame({"x": [1.0, 2.0, 3.0], "c": pd.Series(["a", "b", "a"], dtype="str")})
+    ct = make_column_transformer(
+        (StandardScaler(), ["x"]),
+        (OneHotEncoder(handle_unknown="ignore", sparse_output=False), ["c"]),
+    ).fit(train)
+    probes = _fast_columns._probes(ct, train)
+    assert probes is not None and probes["c"].eq(_fast_columns._UNSEEN).any()
+    assert probes["c"].isna().any() and probes["x"].isna().any()
+    assert _same(fast_transform(ct, probes), ct.transform(probes))
