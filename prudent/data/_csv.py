@@ -22,6 +22,7 @@ import bz2
 import codecs
 import csv
 import gzip
+import io
 import lzma
 import re
 from dataclasses import dataclass
@@ -271,6 +272,24 @@ def csv_dialect(path: Path, encoding: str = "utf-8") -> CsvDialect:
     )
 
 
+def _records(sample: str, sep: str, most: int = 200) -> list[tuple[int, list[str]]]:
+    """The sample's first ``most`` records that hold a value, each with the line it starts
+    on: a quoted field may hold line breaks (a header name on two lines is one record)."""
+    reader = csv.reader(io.StringIO(sample), delimiter=sep)
+    records: list[tuple[int, list[str]]] = []
+    line = 1
+    try:
+        for row in reader:
+            if any(field.strip() for field in row):
+                records.append((line, row))
+            if len(records) >= most:
+                break
+            line = reader.line_num + 1
+    except csv.Error:  # a NUL byte or the like: the reader's own error says more
+        return records
+    return records
+
+
 def _check_preamble(path: Path, sample: str, sep: str) -> None:
     """Refuse a file whose header is preceded by a title or notes, naming the first line of
     the table: lines of one field each, then lines that all hold the same number of fields
@@ -286,9 +305,10 @@ def _check_preamble(path: Path, sample: str, sep: str) -> None:
 starts 3 lines of 3 fields): a title or notes above the header? Remove them so that the header \
 is the first line.
     >>> _check_preamble(Path("t.csv"), "text\\nhello\\nworld", ",")  # one column: no preamble
+    >>> _check_preamble(Path("t.csv"), '"x\\nunit",y\\n1,u\\n2,v', ",")  # a quoted line break
     """
-    lines = [(i + 1, line) for i, line in enumerate(sample.split("\n")[:200]) if line.strip()]
-    counts = [_fields(line, sep) for _, line in lines]
+    lines = _records(sample, sep)
+    counts = [len(row) for _, row in lines]
     if len(counts) < 3 or counts[0] != 1:
         return
     start = next((k for k, c in enumerate(counts) if c > 1), None)
@@ -297,7 +317,8 @@ is the first line.
     body = counts[start:]
     if sum(c == body[0] for c in body) < 0.9 * len(body):
         return  # no regular table after the first lines: the reader's own error says more
-    number, first = lines[start]
+    number = lines[start][0]
+    first = sample.split("\n")[number - 1]
     shown = first if len(first) <= 60 else first[:57] + "..."
     raise DataReadError(
         f"File '{path.name}' has {start} line{'s' if start != 1 else ''} before its table "

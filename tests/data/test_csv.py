@@ -130,3 +130,13 @@ def test_lines_above_the_header_are_named_with_the_line_the_table_starts_at(
         assert "'a,b,y', starts 4 lines of 3 fields" in str(refused.value)
     path.write_text('note\nhello\n"world, again"\nbye\n')
     assert len(read_table(path)) == 3
+
+
+def test_a_header_name_with_a_quoted_line_break_is_no_title(tmp_path: Path) -> None:
+    """A quoted header name on two lines ("x" and "unit") was taken for a title above the
+    table and refused; it is one record of the header, read by pandas as one name."""
+    path = tmp_path / "t.csv"
+    path.write_text('"x\nunit",b,y\n1,u,p\n2,v,q\n3,u,p\n')
+    for read in (read_table, lambda p: next(iter_table(p))):
+        frame = read(path)
+        assert list(frame.columns) == ["x\nunit", "b", "y"] and len(frame) == 3
