@@ -121,11 +121,19 @@ def _close_name(name: str, columns: pd.Index) -> str:
     (" (did you mean 'label'?)", " (did you mean 'target'?)")
     >>> _close_name("y", pd.Index(["income", "age"]))
     ''
+    >>> _close_name("y", pd.Index(["x", " y "]))  # a header written "x, y "
+    " (did you mean ' y '? the file's header has spaces around the name)"
     """
     names = [str(c) for c in columns]
-    folded = {n.casefold(): n for n in names}
-    close = difflib.get_close_matches(name.casefold(), list(folded), n=1, cutoff=0.75)
-    return f" (did you mean {folded[close[0]]!r}?)" if close else ""
+    folded = {n.strip().casefold(): n for n in names}
+    close = difflib.get_close_matches(name.strip().casefold(), list(folded), n=1, cutoff=0.75)
+    if not close:
+        return ""
+    meant = folded[close[0]]
+    spaced = meant != meant.strip() and meant.strip() == name.strip()
+    return f" (did you mean {meant!r}?" + (
+        " the file's header has spaces around the name)" if spaced else ")"
+    )
 
 
 def _label(value: object) -> object:

@@ -78,6 +78,12 @@ def test_prepare_target_absent_column_lists_the_columns(iris: pd.DataFrame) -> N
         prepare_target(iris, "species")
     with pytest.raises(TargetError, match=r"not in the table \(did you mean 'target'\?\)"):
         prepare_target(iris, "Taget")
+    # a header written "x, y ": the name the user typed, with spaces around it in the file
+    spaced = iris.rename(columns={"target": " target "})
+    with pytest.raises(
+        TargetError, match=r"\(did you mean ' target '\? the file's header has spaces around"
+    ):
+        prepare_target(spaced, "target")
 
 
 def test_prepare_target_single_class(iris: pd.DataFrame) -> None:
