@@ -70,3 +70,27 @@ def test_the_large_table_keeps_every_in_distribution_row_and_a_sample_of_its_hel
     train = pd.read_csv(tmp_path / "train.csv", usecols=["origin"])
     assert len(ood) == 10_000 and set(ood["origin"]) == held
     assert not held & set(train["origin"]) and meta["n_train"] == len(train) > 150_000
+
+
+def test_the_temperature_reference_is_plain_temperature_scaling():
+    """LightGBM + temperature, the reference a user would pick, is scikit-learn's temperature
+    scaling on the 0/1 labels, not prudent's maps' smoothed targets (which the reference
+    used, unnoticed, once prudent's maps adopted them)."""
+    import numpy as np
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.datasets import load_wine
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.model_selection import train_test_split
+
+    from benchmarks.broad_refs import SEED, _lgbm, _temperature
+
+    X, y = load_wine(return_X_y=True, as_frame=True)
+    ours = _temperature(X, y.to_numpy(), 3)(X)
+    rows = np.arange(len(y))
+    fit_rows, cal_rows = train_test_split(rows, test_size=0.2, stratify=y, random_state=SEED)
+    sub = _lgbm().fit(X.iloc[fit_rows], y.iloc[fit_rows])
+    plain = CalibratedClassifierCV(FrozenEstimator(sub), method="temperature")
+    plain.fit(X.iloc[cal_rows], y.iloc[cal_rows].to_numpy())
+    # sklearn takes log(P + 1e-12) where prudent clips: close, not equal
+    np.testing.assert_allclose(ours, plain.predict_proba(X), atol=2e-3)
+    assert ours.max() > 0.99  # LightGBM is sure of wine; smoothed targets would cap it lower
