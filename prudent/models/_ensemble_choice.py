@@ -435,34 +435,20 @@ def _pruned_stacking(
     return current, _shed_note("stacking", names, members, losses, costs)
 
 
-def _stacking_members(stack: FloatArray) -> tuple[list[int], tuple[str, ...]]:
-    """The members stacking combines (indices into the pool: all of them, or none) and a
-    note when none.
-
-    The meta-model reads every member's probability of every class: with more than
-    :data:`MAX_STACKING_INPUTS` of them it costs too much (its multinomial fit grows with the
-    square) and, with many classes, fits worse than the members it combines. Stacking as
-    many members as fit was tried: a never-seen 12-class table's log loss was 1.287 against
-    the best single model's 0.820, digits' (7 models) 0.083 against greedy selection's 0.081.
-    It is left out, and a note says so (it used to be left out without a word).
-    """
-    m, k = stack.shape[0], stack.shape[2]
-    if m * k <= MAX_STACKING_INPUTS:
-        return list(range(m)), ()
-    return [], (
-        f"stacking not tried: {m} models × {k} classes would give its meta-model {m * k} "
-        f"inputs, more than {MAX_STACKING_INPUTS}",
-    )
-
-
 def _stacking_rows(
     stack: FloatArray, y: Labels, options: _Options
 ) -> tuple[int | None, tuple[str, ...]]:
     """The rows stacking may fit on within ``options.seconds`` (``None``: all; 0: skip it)."""
-    n, inputs = stack.shape[1], stack.shape[0] * stack.shape[2]
+    (m, n, k), inputs = stack.shape, stack.shape[0] * stack.shape[2]
     if inputs > MAX_STACKING_INPUTS:
-        # the multinomial meta-model's cost grows with (members x classes)^2: skip it
-        return 0, ()
+        # the multinomial meta-model's cost grows with (members x classes)^2, and with many
+        # classes it fits worse than the members it combines: stacking as many members as
+        # fit was tried, a never-seen 12-class table's log loss 1.287 against the best single
+        # model's 0.820, digits' (7 models) 0.083 against greedy selection's 0.081
+        return 0, (
+            f"stacking not tried: {m} models × {k} classes would give its meta-model {inputs} "
+            f"inputs, more than {MAX_STACKING_INPUTS}",
+        )
     if options.seconds is None:
         return None, ()
     seed = options.random_state if isinstance(options.random_state, int) else 0
@@ -493,20 +479,17 @@ def _score_options(
     and the notes on stacking.
 
     Stacking is left out (no ``stacking`` key) when members x classes exceeds
-    :data:`MAX_STACKING_INPUTS` (:func:`_stacking_members`) or when it cannot fit in
-    ``options.seconds``.
+    :data:`MAX_STACKING_INPUTS` or when it cannot fit in ``options.seconds``.
     """
     seed = options.random_state
     oof = {"greedy": _greedy_cv(stack, y_idx, options.n_iter, _folds(y, options), seed)}
     loss = {"single": base["best_single_log_loss"]}
-    members, notes = _stacking_members(stack)
-    rows, timed = _stacking_rows(stack[members], y, options) if members else (0, ())
-    notes = (*notes, *timed)
+    rows, notes = _stacking_rows(stack, y, options)
     if rows == 0:
         loss["greedy"] = _log_loss(oof["greedy"], y_idx)
         return oof, None, loss, notes
     cv, seed, groups = options.cv, options.random_state, options.groups
-    full = _stacked(stack, y, members, rows, options)
+    full = _stacked(stack, y, list(range(len(stack))), rows, options)
     # The meta-model on m copies of one member equals it on one copy with C * m (L2 splits
     # the weight evenly between copies): the same regularisation, no diversity.
     m = len(stack)
